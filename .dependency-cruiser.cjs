@@ -1,0 +1,95 @@
+/**
+ * The import rules of ARCHITECTURE.md, checked on resolved files (so `#shared/…` subpath
+ * imports, relative paths and type-only imports are all judged by where they really point):
+ *   shared → nothing (zod only) · renderer → shared · electron/services → shared, node
+ *   electron/rpc → services, shared · electron/main → rpc, services, shared, electron
+ *   electron/serve → rpc, services, shared · electron/preload → electron + `import type` from shared
+ */
+const ELECTRON_PKG = '(^|/)node_modules/electron/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'shared-is-pure',
+      comment: 'shared/ holds contract types: no node, electron, DOM or app imports (zod only).',
+      severity: 'error',
+      from: { path: '^shared/' },
+      to: { pathNot: ['^shared/', '(^|/)node_modules/zod/'] },
+    },
+    {
+      name: 'renderer-only-shared',
+      comment: 'The renderer talks to the app only through a Transport; it imports shared/ and UI libraries.',
+      severity: 'error',
+      from: { path: '^renderer/' },
+      to: { pathNot: ['^renderer/', '^shared/', '(^|/)node_modules/'] },
+    },
+    {
+      name: 'renderer-no-node-or-electron',
+      severity: 'error',
+      from: { path: '^renderer/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'renderer-no-electron',
+      severity: 'error',
+      from: { path: '^renderer/' },
+      to: { path: ELECTRON_PKG },
+    },
+    {
+      name: 'services-are-plain-node',
+      comment: 'electron/services holds all product logic and must run under plain Node: no electron, no upper layers.',
+      severity: 'error',
+      from: { path: '^electron/services/' },
+      to: { path: ['^electron/(rpc|main|preload|serve)/', '^renderer/', ELECTRON_PKG] },
+    },
+    {
+      name: 'rpc-below-hosts',
+      severity: 'error',
+      from: { path: '^electron/rpc/' },
+      to: { path: ['^electron/(main|preload|serve)/', '^renderer/', ELECTRON_PKG] },
+    },
+    {
+      name: 'main-not-serve-or-ui',
+      severity: 'error',
+      from: { path: '^electron/main/' },
+      to: { path: ['^electron/(serve|preload)/', '^renderer/'] },
+    },
+    {
+      name: 'serve-is-headless',
+      severity: 'error',
+      from: { path: '^electron/serve/' },
+      to: { path: ['^electron/(main|preload)/', '^renderer/', ELECTRON_PKG] },
+    },
+    {
+      name: 'preload-is-thin',
+      comment: 'The preload is contextBridge only: electron, plus `import type` from shared.',
+      severity: 'error',
+      from: { path: '^electron/preload/' },
+      to: { pathNot: ['^electron/preload/', ELECTRON_PKG, '^shared/'] },
+    },
+    {
+      name: 'preload-types-only-from-shared',
+      severity: 'error',
+      from: { path: '^electron/preload/' },
+      to: { path: '^shared/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'no-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.json', '.d.ts'],
+    },
+    exclude: { path: ['^node_modules', '^out/', 'test/import-rules/fixtures/'] },
+  },
+};

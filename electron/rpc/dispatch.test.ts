@@ -1,0 +1,101 @@
+// The dispatcher over the real handler table and a real store in a temp dir.
+import { rmSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '#shared/errors';
+import { rpcMethods, type HandlerImpl } from '#shared/rpc';
+import { SessionStore } from '#services/session/store';
+import { tempDir } from '../../test/support/system.ts';
+import { createDispatcher, type Dispatch } from './dispatch.ts';
+import { createHandlers } from './handlers.ts';
+
+let dir: string;
+let store: SessionStore;
+let dispatch: Dispatch;
+let logged: Array<[string, unknown]>;
+let changed: string[];
+
+beforeEach(() => {
+  dir = tempDir('drover-rpc-');
+  store = SessionStore.open({ dataDir: dir });
+  logged = [];
+  changed = [];
+  const handlers = createHandlers({
+    store,
+    info: { version: '1.0.0', dataDir: dir, platform: 'linux' },
+    onSessionsChanged: (id) => changed.push(id),
+  });
+  dispatch = createDispatcher(handlers, { error: (message, error) => logged.push([message, error]) });
+});
+
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function ok(name: string, arg?: unknown): Promise<unknown> {
+  const outcome = await dispatch(name, arg);
+  if (!outcome.ok) throw new Error(`${name} failed: ${outcome.error.message}`);
+  return outcome.result;
+}
+
+describe('dispatch', () => {
+  it('runs methods and their results match the contract', async () => {
+    const created = rpcMethods['sessions-create'].result.parse(await ok('sessions-create', { title: '  Trip  ' }));
+    expect(created.title).toBe('Trip');
+    expect(changed).toEqual([created.id]);
+    store.emitEvent(created.id, { type: 'user.message', payload: { content: [{ type: 'text', text: 'hi' }] } });
+    const events = rpcMethods['sessions-events'].result.parse(await ok('sessions-events', { sessionId: created.id, query: { limit: 5 } }));
+    expect(events.map((e) => e.type)).toEqual(['user.message']);
+    const fork = rpcMethods['sessions-fork'].result.parse(await ok('sessions-fork', { sessionId: created.id, atSeq: 1 }));
+    expect(rpcMethods['sessions-tree'].result.parse(await ok('sessions-tree', { sessionId: fork.id }))).toHaveLength(2);
+    const exported = rpcMethods['sessions-export'].result.parse(await ok('sessions-export', { sessionId: fork.id }));
+    expect(exported.fileName).toBe('Trip-fork-at-1.drover.jsonl');
+    const imported = rpcMethods['sessions-import'].result.parse(await ok('sessions-import', { jsonl: exported.jsonl }));
+    expect(imported.lastSeq).toBe(2);
+    expect(rpcMethods['sessions-list'].result.parse(await ok('sessions-list'))).toHaveLength(3);
+    expect(await ok('app-info')).toEqual({ version: '1.0.0', dataDir: dir, platform: 'linux' });
+  });
+
+  it('answers an unknown method clearly', async () => {
+    expect(await dispatch('sessions-explode', {})).toEqual({
+      ok: false,
+      error: { code: 'unknown-method', message: expect.stringContaining('"sessions-explode"') },
+    });
+  });
+
+  it('validates every argument before any handler runs', async () => {
+    const outcome = await dispatch('sessions-fork', { sessionId: 'not-a-uuid', atSeq: -1, extra: true });
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.code).toBe('invalid-argument');
+    expect(outcome.error.issues?.map((i) => i.path).sort()).toEqual(['(root)', 'atSeq', 'sessionId']);
+    expect(outcome.error.message).toMatch(/^Invalid request to sessions-fork: /);
+    expect((await dispatch('sessions-create', { title: '   ' })).ok).toBe(false);
+    expect((await dispatch('sessions-list', { unexpected: 1 })).ok).toBe(false);
+    expect(store.listSessions()).toEqual([]);
+  });
+
+  it('passes user-facing errors through with their code', async () => {
+    const outcome = await dispatch('sessions-get', { sessionId: '00000000-0000-4000-8000-000000000000' });
+    expect(outcome).toEqual({ ok: false, error: { code: 'not-found', message: expect.stringContaining('There is no session') } });
+  });
+
+  it('coerces unexpected errors to internal, keeping details in the log only', async () => {
+    const broken = {
+      ...createHandlers({ store, info: { version: '1', dataDir: dir, platform: 'linux' } }),
+      'sessions-list': () => {
+        throw new TypeError('secret detail: /home/ada/.ssh/id_ed25519');
+      },
+    } satisfies HandlerImpl;
+    const outcome = await createDispatcher(broken, { error: (m, e) => logged.push([m, e]) })('sessions-list', undefined);
+    expect(outcome.ok).toBe(false);
+    if (outcome.ok) return;
+    expect(outcome.error.code).toBe('internal');
+    expect(outcome.error.message).not.toContain('secret detail');
+    const reference = /reference ([0-9a-f]{8})/.exec(outcome.error.message)?.[1];
+    expect(logged).toHaveLength(1);
+    expect(logged[0]?.[0]).toContain(`reference ${reference}`);
+    expect(logged[0]?.[1]).toBeInstanceOf(TypeError);
+    expect(new AppError('conflict', 'x').toRpcError()).toEqual({ code: 'conflict', message: 'x' });
+  });
+});

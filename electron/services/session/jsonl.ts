@@ -1,0 +1,81 @@
+/**
+ * The session export format: JSONL, one header line then one line per event, each event exactly
+ * as stored (`seq`, `id`, `ts`, `type`, `payload`). Parsing validates every line before anything
+ * is written, and names the line of the first problem.
+ */
+import { z } from 'zod';
+import { AppError } from '#shared/errors';
+import { describeIssues, StoredEventSchema, type StoredEvent } from '#shared/events';
+
+export const ExportHeaderSchema = z.object({
+  drover_session_export: z.literal(1),
+  session: z.object({
+    id: z.string(),
+    title: z.string().trim().min(1).max(200),
+    created_at: z.string(),
+    parent_id: z.string().nullable(),
+    fork_seq: z.number().int().nonnegative().nullable(),
+  }),
+  event_count: z.number().int().nonnegative(),
+});
+export type ExportHeader = z.infer<typeof ExportHeaderSchema>;
+
+export function formatExportHeader(header: ExportHeader): string {
+  return JSON.stringify(header);
+}
+
+function invalid(line: number, problem: string): AppError {
+  return new AppError(
+    'invalid-argument',
+    `This is not a valid Drover session export: line ${line} ${problem}. Nothing was imported.`,
+  );
+}
+
+function parseLine(text: string, line: number): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw invalid(line, `is not JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+/** Validates a whole export; throws `invalid-argument` naming the first bad line. */
+export function parseExport(lines: Iterable<string>): { header: ExportHeader; events: StoredEvent[] } {
+  let header: ExportHeader | undefined;
+  const events: StoredEvent[] = [];
+  let lineNumber = 0;
+  for (const raw of lines) {
+    for (const text of raw.split('\n')) {
+      lineNumber++;
+      if (text.trim() === '') continue;
+      const value = parseLine(text, lineNumber);
+      if (header === undefined) {
+        const parsed = ExportHeaderSchema.safeParse(value);
+        if (!parsed.success) {
+          const detail = describeIssues(parsed.error.issues).map((i) => `${i.path}: ${i.message}`).join('; ');
+          throw invalid(lineNumber, `should be the export header (${detail})`);
+        }
+        header = parsed.data;
+        continue;
+      }
+      const parsed = StoredEventSchema.safeParse(value);
+      if (!parsed.success) {
+        const detail = describeIssues(parsed.error.issues).map((i) => `${i.path}: ${i.message}`).join('; ');
+        throw invalid(lineNumber, `is not a valid event (${detail})`);
+      }
+      const expected = events.length + 1;
+      if (parsed.data.seq !== expected) {
+        throw invalid(lineNumber, `has seq ${parsed.data.seq} where ${expected} was expected (events must be complete and in order)`);
+      }
+      events.push(parsed.data);
+    }
+  }
+  if (header === undefined) throw invalid(1, 'is missing: the file is empty');
+  if (events.length !== header.event_count) {
+    throw invalid(
+      lineNumber,
+      `ends after ${events.length} events, but the header promises ${header.event_count} (the file is truncated)`,
+    );
+  }
+  return { header, events };
+}

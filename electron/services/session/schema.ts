@@ -1,0 +1,127 @@
+/**
+ * The session database schema and its migrations. `PRAGMA user_version` is the schema version;
+ * migration i takes the schema from version i to i+1 inside one transaction. A database whose
+ * version is newer than this build knows is refused, never "repaired".
+ *
+ * The log's invariants are enforced by SQLite itself, not only by the store's code: events
+ * cannot be updated, cannot be deleted (except when their whole session is being purged), and
+ * each session's `seq` is dense (1, 2, 3… continuing after its fork point).
+ */
+import type Database from 'better-sqlite3';
+import { AppError } from '#shared/errors';
+
+/**
+ * Pragmas every connection to a session database uses. WAL with synchronous=FULL makes each
+ * commit fsync the WAL, so an event is durable when `emitEvent` returns.
+ */
+export const SESSION_DB_PRAGMAS = [
+  'journal_mode = WAL',
+  'synchronous = FULL',
+  'foreign_keys = ON',
+  'cache_size = -32000',
+  'temp_store = MEMORY',
+] as const;
+
+export function applyPragmas(db: Database.Database): void {
+  for (const pragma of SESSION_DB_PRAGMAS) db.pragma(pragma);
+}
+
+const migrations: ReadonlyArray<(db: Database.Database) => void> = [
+  // v0 → v1: sessions, the event log, and the invariants on it.
+  (db) => {
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+
+      CREATE TABLE sessions (
+        pk         INTEGER PRIMARY KEY,
+        id         TEXT    NOT NULL UNIQUE,
+        title      TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        parent_pk  INTEGER REFERENCES sessions(pk),
+        fork_seq   INTEGER CHECK (fork_seq >= 0),
+        purging    INTEGER NOT NULL DEFAULT 0,
+        CHECK ((parent_pk IS NULL) = (fork_seq IS NULL))
+      ) STRICT;
+      CREATE INDEX sessions_by_parent ON sessions(parent_pk);
+
+      CREATE TABLE event_types (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
+
+      -- Clustered by (session, seq): a slice of one session's log is one contiguous range.
+      CREATE TABLE events (
+        session_pk INTEGER NOT NULL REFERENCES sessions(pk),
+        seq        INTEGER NOT NULL CHECK (seq > 0),
+        id         BLOB    NOT NULL CHECK (length(id) = 16),
+        ts         INTEGER NOT NULL,
+        type       INTEGER NOT NULL REFERENCES event_types(code),
+        payload    TEXT    NOT NULL,
+        PRIMARY KEY (session_pk, seq)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX events_by_type ON events(session_pk, type);
+
+      CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+      BEGIN
+        SELECT RAISE(ABORT, 'session events are append-only: an event cannot be changed');
+      END;
+
+      CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+      WHEN (SELECT purging FROM sessions WHERE pk = OLD.session_pk) IS NOT 1
+      BEGIN
+        SELECT RAISE(ABORT, 'session events are append-only: an event cannot be deleted');
+      END;
+
+      CREATE TRIGGER events_dense_seq BEFORE INSERT ON events
+      WHEN NEW.seq <> 1 + coalesce(
+        (SELECT max(seq) FROM events WHERE session_pk = NEW.session_pk),
+        (SELECT fork_seq FROM sessions WHERE pk = NEW.session_pk),
+        0)
+      BEGIN
+        SELECT RAISE(ABORT, 'event seq must continue the session densely');
+      END;
+
+      CREATE TRIGGER sessions_lineage_fixed BEFORE UPDATE OF id, parent_pk, fork_seq, created_at ON sessions
+      BEGIN
+        SELECT RAISE(ABORT, 'a session''s identity and fork point cannot be changed');
+      END;
+    `);
+  },
+];
+
+export const SCHEMA_VERSION = migrations.length;
+
+/** Brings the schema up to SCHEMA_VERSION, or refuses a database from a newer Drover. */
+export function migrate(db: Database.Database, file: string, appVersion: string): void {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current > SCHEMA_VERSION) {
+    let writer = 'a newer version of Drover';
+    try {
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'app_version'").pluck().get();
+      if (typeof row === 'string') writer = `Drover ${row}`;
+    } catch {
+      // A newer schema may have moved the meta table; the version number alone still refuses.
+    }
+    throw new AppError(
+      'storage-too-new',
+      `The session database ${file} was written by ${writer} (schema version ${current}); ` +
+        `this is Drover ${appVersion}, which understands schema versions up to ${SCHEMA_VERSION}. ` +
+        'Nothing was changed. Update Drover to open it, or set DROVER_DATA_DIR to another folder.',
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    const step = migrations[version];
+    if (!step) break;
+    db.transaction(() => {
+      step(db);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+  if (current < SCHEMA_VERSION || readAppVersion(db) !== appVersion) {
+    db.prepare("INSERT INTO meta (key, value) VALUES ('app_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
+      appVersion,
+    );
+  }
+}
+
+function readAppVersion(db: Database.Database): string | undefined {
+  const value: unknown = db.prepare("SELECT value FROM meta WHERE key = 'app_version'").pluck().get();
+  return typeof value === 'string' ? value : undefined;
+}

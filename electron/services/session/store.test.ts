@@ -1,0 +1,388 @@
+// SessionStore on real SQLite files in temp dirs: the log, forks, invariants, export/import.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AppError } from '#shared/errors';
+import { EVENT_TYPES, StoredEventSchema, type NewEvent, type StoredEvent } from '#shared/events';
+import { tempDir } from '../../../test/support/system.ts';
+import { SCHEMA_VERSION } from './schema.ts';
+import { DB_FILE, SessionStore } from './store.ts';
+
+function text(value: string): NewEvent {
+  return { type: 'agent.message', payload: { content: [{ type: 'text', text: value }] } };
+}
+
+function userText(value: string): NewEvent {
+  return { type: 'user.message', payload: { content: [{ type: 'text', text: value }] } };
+}
+
+/** Catches an AppError thrown by `work` and returns it (failing if none or another is thrown). */
+function appError(work: () => unknown): AppError {
+  try {
+    work();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error('expected an AppError, but nothing was thrown');
+}
+
+/** One example of every event type, so contract and round trips cover them all. */
+const everyEvent: NewEvent[] = [
+  userText('Fix the failing test'),
+  { type: 'user.interrupt', payload: { reason: 'wrong direction' } },
+  { type: 'user.define_outcome', payload: { description: 'tests pass', rubric: '- all green', max_iterations: 4 } },
+  { type: 'session.status_running', payload: {} },
+  { type: 'span.model_request_start', payload: { model: 'claude-sonnet-4-5' } },
+  { type: 'agent.thinking', payload: { thinking: 'Look at the test first.', signature: 'sig==' } },
+  { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Running the tests.' }] } },
+  { type: 'agent.tool_use', payload: { tool_use_id: 'toolu_1', name: 'bash', input: { command: 'npm test' }, hand_id: 'box' } },
+  {
+    type: 'agent.tool_result',
+    payload: { tool_use_id: 'toolu_1', content: [{ type: 'text', text: '\u001b[32m1 passed\u001b[0m' }], is_error: false, duration_ms: 812 },
+  },
+  { type: 'agent.mcp_tool_use', payload: { tool_use_id: 'toolu_2', server_name: 'memory', name: 'read_graph', input: {} } },
+  {
+    type: 'agent.mcp_tool_result',
+    payload: { tool_use_id: 'toolu_2', content: [{ type: 'text', text: '{}' }], structured_content: { entities: [] }, is_error: false },
+  },
+  { type: 'agent.thread_context_compacted', payload: { summary: 'Earlier: ran tests.', through_seq: 8, tokens_before: 9000, tokens_after: 1200 } },
+  {
+    type: 'span.model_request_end',
+    payload: {
+      model: 'claude-sonnet-4-5',
+      usage: { input_tokens: 10, output_tokens: 20, cache_read_input_tokens: 30, cache_creation_input_tokens: 40 },
+      stop_reason: 'end_turn',
+      is_error: false,
+      duration_ms: 1234.5,
+    },
+  },
+  { type: 'session.error', payload: { error: { type: 'overloaded_error', message: 'Overloaded', status: 529 }, retry_status: { type: 'retrying', attempt: 1, delay_ms: 500 } } },
+  { type: 'span.outcome_evaluation_start', payload: { iteration: 1 } },
+  { type: 'span.outcome_evaluation_end', payload: { iteration: 1, result: 'satisfied', explanation: 'All criteria met.' } },
+  { type: 'hand.provisioning', payload: { hand_id: 'box', phase: 'pulling', progress: { current: 10, total: 100 } } },
+  { type: 'hand.ready', payload: { hand_id: 'box' } },
+  { type: 'hand.lost', payload: { hand_id: 'box', reason: 'container exited (137)' } },
+  { type: 'session.forked', payload: { parent_session_id: '7f1c2d8e-0000-4000-8000-000000000000', at_seq: 3 } },
+  { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
+  { type: 'session.status_terminated', payload: { reason: 'deleted by user' } },
+];
+
+let dir: string;
+let store: SessionStore;
+
+beforeEach(() => {
+  dir = tempDir('drover-store-');
+  store = SessionStore.open({ dataDir: dir, appVersion: '1.0.0-test' });
+});
+
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('sessions and the append-only log', () => {
+  it('covers every event type in the contract', () => {
+    expect(new Set(everyEvent.map((e) => e.type))).toEqual(new Set(EVENT_TYPES));
+  });
+
+  it('appends events with dense seq, uuid ids and ISO timestamps, and reads them back', () => {
+    const session = store.createSession({ title: 'First' });
+    const stored = everyEvent.map((event) => store.emitEvent(session.id, event));
+    expect(stored.map((e) => e.seq)).toEqual(everyEvent.map((_, i) => i + 1));
+    for (const event of stored) expect(StoredEventSchema.parse(event)).toEqual(event);
+    expect(store.getEvents(session.id)).toEqual(stored);
+    expect(store.getSession(session.id)).toMatchObject({ id: session.id, title: 'First', lastSeq: everyEvent.length, parentId: null });
+  });
+
+  it('applies payload defaults when storing', () => {
+    const session = store.createSession({ title: 'Defaults' });
+    const outcome = store.emitEvent(session.id, { type: 'user.define_outcome', payload: { description: 'd', rubric: 'r' } });
+    expect(outcome.payload).toEqual({ description: 'd', rubric: 'r', max_iterations: 3 });
+  });
+
+  it('keeps everything across close and reopen', () => {
+    const session = store.createSession({ title: 'Durable' });
+    const stored = store.emitEvents(session.id, everyEvent);
+    store.close();
+    store = SessionStore.open({ dataDir: dir, appVersion: '1.0.0-test' });
+    expect(store.getEvents(session.id)).toEqual(stored);
+    expect(store.listSessions().map((s) => s.id)).toEqual([session.id]);
+    expect(store.emitEvent(session.id, text('after reopen')).seq).toBe(stored.length + 1);
+  });
+
+  it('lists sessions most recently active first', async () => {
+    const a = store.createSession({ title: 'A' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const b = store.createSession({ title: 'B' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    store.emitEvent(a.id, text('a is newer now'));
+    expect(store.listSessions().map((s) => s.title)).toEqual(['A', 'B']);
+    expect(store.listSessions().find((s) => s.id === b.id)?.lastSeq).toBe(0);
+  });
+
+  it('slices by afterSeq, beforeSeq, limit, type and direction', () => {
+    const session = store.createSession({ title: 'Slices' });
+    for (let i = 1; i <= 50; i++) store.emitEvent(session.id, i % 5 === 0 ? userText(`u${i}`) : text(`a${i}`));
+    const seqs = (query: Parameters<SessionStore['getEvents']>[1]) => store.getEvents(session.id, query).map((e) => e.seq);
+    expect(seqs({ afterSeq: 10, limit: 3 })).toEqual([11, 12, 13]);
+    expect(seqs({ beforeSeq: 4 })).toEqual([1, 2, 3]);
+    expect(seqs({ afterSeq: 45 })).toEqual([46, 47, 48, 49, 50]);
+    expect(seqs({ afterSeq: 10, beforeSeq: 20, limit: 3, direction: 'backward' })).toEqual([17, 18, 19]);
+    expect(seqs({ direction: 'backward', limit: 2 })).toEqual([49, 50]);
+    expect(seqs({ types: ['user.message'] })).toEqual([5, 10, 15, 20, 25, 30, 35, 40, 45, 50]);
+    expect(seqs({ types: ['user.message'], afterSeq: 12, limit: 2 })).toEqual([15, 20]);
+    expect(seqs({ types: ['user.message', 'hand.lost'], direction: 'backward', limit: 2 })).toEqual([45, 50]);
+    expect(seqs({ afterSeq: 50 })).toEqual([]);
+  });
+
+  it('delivers appended events to subscribers, and a throwing subscriber breaks nothing', () => {
+    const errors: unknown[] = [];
+    store.close();
+    store = SessionStore.open({ dataDir: dir, onListenerError: (error) => errors.push(error) });
+    const session = store.createSession({ title: 'Live' });
+    const other = store.createSession({ title: 'Other' });
+    const seen: StoredEvent[] = [];
+    const everywhere: string[] = [];
+    store.subscribe(session.id, () => {
+      throw new Error('listener bug');
+    });
+    const unsubscribe = store.subscribe(session.id, (event) => seen.push(event));
+    store.subscribeAll((sessionId, event) => everywhere.push(`${sessionId === session.id ? 'S' : 'O'}${event.seq}`));
+    const first = store.emitEvent(session.id, text('one'));
+    store.emitEvent(other.id, text('elsewhere'));
+    unsubscribe();
+    store.emitEvent(session.id, text('two'));
+    expect(seen).toEqual([first]);
+    expect(everywhere).toEqual(['S1', 'O1', 'S2']);
+    expect(errors).toHaveLength(2);
+    expect(store.getEvents(session.id)).toHaveLength(2);
+  });
+});
+
+describe('bad input is refused and writes nothing', () => {
+  it('rejects an invalid payload with a typed validation error', () => {
+    const session = store.createSession({ title: 'Strict' });
+    store.emitEvent(session.id, text('kept'));
+    const error = appError(() =>
+      store.emitEvent(session.id, { type: 'agent.tool_use', payload: { tool_use_id: '', name: 'bash', input: 'ls' } } as unknown as NewEvent),
+    );
+    expect(error.code).toBe('invalid-argument');
+    expect(error.issues?.map((i) => i.path).sort()).toEqual(['payload.input', 'payload.tool_use_id']);
+    expect(error.message).toMatch(/Nothing was saved/);
+    expect(store.getEvents(session.id).map((e) => e.seq)).toEqual([1]);
+  });
+
+  it('rejects unknown types and unknown payload fields', () => {
+    const session = store.createSession({ title: 'Strict' });
+    expect(appError(() => store.emitEvent(session.id, { type: 'agent.nope', payload: {} } as unknown as NewEvent)).code).toBe(
+      'invalid-argument',
+    );
+    expect(
+      appError(() => store.emitEvent(session.id, { type: 'hand.ready', payload: { hand_id: 'h', secret: 'x' } } as unknown as NewEvent))
+        .issues,
+    ).toEqual([{ path: 'payload', message: expect.stringContaining('secret') }]);
+    expect(store.getEvents(session.id)).toEqual([]);
+  });
+
+  it('writes none of a batch when one event is invalid', () => {
+    const session = store.createSession({ title: 'Batch' });
+    const error = appError(() =>
+      store.emitEvents(session.id, [text('a'), text('b'), { type: 'hand.ready', payload: {} } as unknown as NewEvent]),
+    );
+    expect(error.message).toMatch(/^Event 3 of the batch/);
+    expect(store.getEvents(session.id)).toEqual([]);
+    expect(store.emitEvent(session.id, text('first real')).seq).toBe(1);
+  });
+
+  it('says which session is missing', () => {
+    const error = appError(() => store.emitEvent('00000000-0000-4000-8000-000000000000', text('x')));
+    expect(error.code).toBe('not-found');
+    expect(error.message).toContain('00000000-0000-4000-8000-000000000000');
+  });
+});
+
+describe('the database itself enforces the log', () => {
+  function raw(): Database.Database {
+    store.close();
+    return new Database(path.join(dir, DB_FILE));
+  }
+
+  it('aborts UPDATE and DELETE on events, and gaps or repeats in seq', () => {
+    const session = store.createSession({ title: 'Guarded' });
+    store.emitEvents(session.id, [text('a'), text('b')]);
+    const db = raw();
+    try {
+      expect(() => db.prepare("UPDATE events SET payload = '{}'").run()).toThrow(/append-only/);
+      expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
+      const insert = db.prepare("INSERT INTO events (session_pk, seq, id, ts, type, payload) VALUES (1, ?, zeroblob(16), 0, 1, '{}')");
+      expect(() => insert.run(4)).toThrow(/dense/);
+      expect(() => insert.run(2)).toThrow();
+      expect(() => db.prepare('UPDATE sessions SET fork_seq = 1').run()).toThrow(/cannot be changed/);
+      expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(2);
+    } finally {
+      db.close();
+      store = SessionStore.open({ dataDir: dir });
+    }
+  });
+
+  it('records the schema version and refuses a database from a newer Drover without touching it', async () => {
+    const db = raw();
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.prepare("UPDATE meta SET value = '9.0.0' WHERE key = 'app_version'").run();
+    db.close();
+    const { readFileSync } = await import('node:fs');
+    const before = readFileSync(path.join(dir, DB_FILE));
+    const error = appError(() => SessionStore.open({ dataDir: dir, appVersion: '1.0.0-test' }));
+    expect(error.code).toBe('storage-too-new');
+    expect(error.message).toContain(path.join(dir, DB_FILE));
+    expect(error.message).toContain('Drover 9.0.0');
+    expect(error.message).toMatch(/Update Drover/);
+    expect(readFileSync(path.join(dir, DB_FILE)).equals(before)).toBe(true);
+    const fix = new Database(path.join(dir, DB_FILE));
+    fix.pragma(`user_version = ${SCHEMA_VERSION}`);
+    fix.close();
+    store = SessionStore.open({ dataDir: dir });
+  });
+});
+
+describe('forks', () => {
+  it('reads the parent up to the fork point, then its own events; neither side sees the other', () => {
+    const parent = store.createSession({ title: 'Parent' });
+    const base = store.emitEvents(parent.id, [userText('1'), text('2'), text('3'), text('4')]);
+    const child = store.fork(parent.id, 2);
+    expect(child).toMatchObject({ parentId: parent.id, forkSeq: 2, lastSeq: 3, title: 'Parent (fork at 2)' });
+    const own = store.emitEvent(child.id, userText('child 4'));
+    store.emitEvent(parent.id, text('parent 5'));
+    const view = store.getEvents(child.id);
+    expect(view.slice(0, 2)).toEqual(base.slice(0, 2));
+    expect(view[2]).toMatchObject({ seq: 3, type: 'session.forked', payload: { parent_session_id: parent.id, at_seq: 2 } });
+    expect(view[3]).toEqual(own);
+    expect(store.getEvents(parent.id).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(store.getEvents(parent.id)[3]).toEqual(base[3]);
+  });
+
+  it('supports forks of forks, at points inside inherited history, and slices across segments', () => {
+    const a = store.createSession({ title: 'A' });
+    store.emitEvents(a.id, Array.from({ length: 10 }, (_, i) => text(`a${i + 1}`)));
+    const b = store.fork(a.id, 6);
+    store.emitEvents(b.id, [text('b8'), text('b9')]);
+    const c = store.fork(b.id, 8);
+    store.emitEvent(c.id, text('c10'));
+    const d = store.fork(c.id, 3);
+    const label = (e: StoredEvent) => (e.type === 'agent.message' ? e.payload.content[0]?.text : e.type);
+    expect(store.getEvents(c.id).map(label)).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'session.forked', 'b8', 'session.forked', 'c10']);
+    expect(store.getEvents(d.id).map(label)).toEqual(['a1', 'a2', 'a3', 'session.forked']);
+    expect(store.getEvents(c.id, { afterSeq: 5, limit: 4 }).map((e) => e.seq)).toEqual([6, 7, 8, 9]);
+    expect(store.getEvents(c.id, { beforeSeq: 10, limit: 5, direction: 'backward' }).map(label)).toEqual([
+      'a5',
+      'a6',
+      'session.forked',
+      'b8',
+      'session.forked',
+    ]);
+    expect(store.getEvents(c.id, { types: ['session.forked'] }).map((e) => e.seq)).toEqual([7, 9]);
+
+    const tree = store.getTree(d.id);
+    expect(tree.map((n) => [n.title, n.depth, n.parentId, n.forkSeq])).toEqual([
+      ['A', 0, null, null],
+      ['A (fork at 6)', 1, a.id, 6],
+      ['A (fork at 6) (fork at 8)', 2, b.id, 8],
+      ['A (fork at 6) (fork at 8) (fork at 3)', 3, c.id, 3],
+    ]);
+    expect(store.getTree(a.id)).toEqual(tree);
+  });
+
+  it('is copy-free: a fork adds one session row and one event, whatever the history', () => {
+    const parent = store.createSession({ title: 'Long' });
+    store.emitEvents(parent.id, Array.from({ length: 500 }, (_, i) => text(`event ${i}`)));
+    const child = store.fork(parent.id, 400);
+    store.close();
+    const db = new Database(path.join(dir, DB_FILE), { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(501);
+      expect(db.prepare('SELECT count(*) FROM events WHERE session_pk = (SELECT pk FROM sessions WHERE id = ?)').pluck().get(child.id)).toBe(1);
+    } finally {
+      db.close();
+      store = SessionStore.open({ dataDir: dir });
+    }
+    expect(store.getEvents(child.id, { limit: 10_000 })).toHaveLength(401);
+  });
+
+  it('keeps the tree after reopening', () => {
+    const a = store.createSession({ title: 'A' });
+    store.emitEvents(a.id, [text('1'), text('2')]);
+    const b = store.fork(a.id, 1);
+    const c = store.fork(b.id, 2);
+    const before = store.getEvents(c.id);
+    store.close();
+    store = SessionStore.open({ dataDir: dir });
+    expect(store.getEvents(c.id)).toEqual(before);
+    expect(store.getTree(a.id).map((n) => n.id)).toEqual([a.id, b.id, c.id]);
+  });
+
+  it('refuses a fork point outside the session, saying what the range is', () => {
+    const session = store.createSession({ title: 'Short' });
+    store.emitEvents(session.id, [text('1'), text('2')]);
+    const error = appError(() => store.fork(session.id, 3));
+    expect(error.code).toBe('invalid-argument');
+    expect(error.message).toContain('events 1 to 2');
+    expect(store.fork(session.id, 0).lastSeq).toBe(1);
+  });
+
+  it('deletes a leaf session and refuses to delete one whose forks read it', () => {
+    const parent = store.createSession({ title: 'Parent' });
+    store.emitEvents(parent.id, [text('1'), text('2')]);
+    const child = store.fork(parent.id, 1);
+    const error = appError(() => store.deleteSession(parent.id));
+    expect(error.code).toBe('conflict');
+    expect(error.message).toMatch(/1 fork that still/);
+    store.deleteSession(child.id);
+    expect(appError(() => store.getSession(child.id)).code).toBe('not-found');
+    store.deleteSession(parent.id);
+    expect(store.listSessions()).toEqual([]);
+  });
+});
+
+describe('export and import', () => {
+  it('round-trips a forked session exactly, inherited events included', () => {
+    const root = store.createSession({ title: 'Exported' });
+    store.emitEvents(root.id, everyEvent.slice(0, 10));
+    const fork = store.fork(root.id, 7, { title: 'Branch' });
+    store.emitEvents(fork.id, everyEvent.slice(10));
+    const exported = [...store.exportSession(fork.id)];
+    expect(exported).toHaveLength(1 + store.getSession(fork.id).lastSeq);
+
+    const imported = store.importSession([exported.join('\n')]);
+    expect(imported).toMatchObject({ title: 'Branch', parentId: null, lastSeq: store.getSession(fork.id).lastSeq });
+    expect(imported.id).not.toBe(fork.id);
+    expect(store.getEvents(imported.id)).toEqual(store.getEvents(fork.id));
+    const again = [...store.exportSession(imported.id)];
+    expect(again.slice(1)).toEqual(exported.slice(1));
+    expect(JSON.parse(again[0] ?? '').event_count).toBe(JSON.parse(exported[0] ?? '').event_count);
+    expect(store.emitEvent(imported.id, text('continues')).seq).toBe(imported.lastSeq + 1);
+  });
+
+  it('refuses a damaged file, naming the line, and imports nothing', () => {
+    const session = store.createSession({ title: 'Source' });
+    store.emitEvents(session.id, [userText('a'), text('b'), text('c')]);
+    const lines = [...store.exportSession(session.id)];
+    const cases: Array<[string[], RegExp]> = [
+      [[], /line 1 is missing/],
+      [['not json', ...lines.slice(1)], /line 1 is not JSON/],
+      [[lines[0] ?? '', lines[1] ?? '', lines[3] ?? ''], /line 3 has seq 3 where 2 was expected/],
+      [lines.slice(0, 3), /truncated/],
+      [[lines[0] ?? '', (lines[1] ?? '').replace('"user.message"', '"user.shout"'), ...lines.slice(2)], /line 2 is not a valid event \(type:/],
+      [[lines[0] ?? '', (lines[1] ?? '').replace(/"ts":"[^"]+"/, '"ts":"yesterday"'), ...lines.slice(2)], /line 2 .*ts: must be a UTC timestamp/],
+    ];
+    for (const [input, message] of cases) {
+      const error = appError(() => store.importSession(input));
+      expect(error.code).toBe('invalid-argument');
+      expect(error.message).toMatch(message);
+      expect(error.message).toMatch(/Nothing was imported/);
+    }
+    expect(store.listSessions()).toHaveLength(1);
+  });
+});

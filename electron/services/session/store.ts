@@ -1,0 +1,615 @@
+/**
+ * SessionStore: the durable, append-only event log of every session — the one source of truth.
+ *
+ * - `emitEvent` returns only after the event is committed with fsync (WAL, synchronous=FULL).
+ * - Forks are copy-free: a child stores only its own events; its view is its ancestors' events
+ *   up to each fork point followed by its own (its "lineage"), resolved at read time.
+ * - Every write is one transaction, so a failure (bad input, disk full, read-only disk) leaves
+ *   everything saved before exactly as it was.
+ *
+ * It must never import electron, never hold model or hand state, and never rewrite an event.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { AppError } from '#shared/errors';
+import {
+  describeIssues,
+  eventPayloadSchemas,
+  EVENT_TYPES,
+  isEventType,
+  type EventType,
+  type NewEvent,
+  type StoredEvent,
+} from '#shared/events';
+import type { EventQuery, SessionSummary, SessionTreeNode } from '#shared/sessions';
+import { ensureDataDir } from '../data-dir.ts';
+import { parseExport, formatExportHeader, type ExportHeader } from './jsonl.ts';
+import { DataDirLock, type NativeBindingOption } from './lock.ts';
+import { applyPragmas, migrate } from './schema.ts';
+import { guardStorage } from './storage-errors.ts';
+
+export const DB_FILE = 'sessions.db';
+
+/** Larger payloads belong in a file, not in the log (hands cap tool output well below this). */
+export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+const DEFAULT_QUERY_LIMIT = 1000;
+const SEQ_MAX = Number.MAX_SAFE_INTEGER;
+
+export interface SessionStoreOptions extends NativeBindingOption {
+  dataDir: string;
+  /** Recorded in the database so a newer Drover's database can name its writer. */
+  appVersion?: string;
+  /** Called when a subscriber throws; the append it was told about has already succeeded. */
+  onListenerError?: (error: unknown) => void;
+}
+
+export type EventListener = (event: StoredEvent) => void;
+export type AnyEventListener = (sessionId: string, event: StoredEvent) => void;
+
+/** One stretch of a session's view: events of `sessionPk` with from ≤ seq ≤ to. */
+interface Segment {
+  sessionPk: number;
+  from: number;
+  to: number;
+}
+
+interface SessionRecord {
+  pk: number;
+  id: string;
+  title: string;
+  createdAt: number;
+  parentId: string | null;
+  forkSeq: number | null;
+  lastSeq: number;
+  lastTs: number;
+  lineage: Segment[];
+}
+
+interface SessionRow {
+  pk: number;
+  id: string;
+  title: string;
+  created_at: number;
+  parent_pk: number | null;
+  parent_id: string | null;
+  fork_seq: number | null;
+  last_seq: number | null;
+  last_ts: number | null;
+}
+
+type EventRow = [seq: number, id: Buffer, ts: number, type: number, payload: string];
+
+export class SessionStore {
+  readonly dataDir: string;
+  readonly dbPath: string;
+  private readonly db: Database.Database;
+  private readonly lock: DataDirLock;
+  private readonly onListenerError: (error: unknown) => void;
+  private readonly records = new Map<string, SessionRecord>();
+  private readonly typeCodes = new Map<string, number>();
+  private readonly typeNames = new Map<number, EventType>();
+  private readonly listeners = new Map<string, Set<EventListener>>();
+  private readonly anyListeners = new Set<AnyEventListener>();
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly sliceStatements = new Map<string, Database.Statement<unknown[], EventRow>>();
+
+  private constructor(dataDir: string, db: Database.Database, lock: DataDirLock, options: SessionStoreOptions) {
+    this.dataDir = dataDir;
+    this.dbPath = path.join(dataDir, DB_FILE);
+    this.db = db;
+    this.lock = lock;
+    this.onListenerError = options.onListenerError ?? ((error) => console.error('Session event listener failed:', error));
+    this.statements = prepareStatements(db);
+    this.loadEventTypes();
+  }
+
+  /**
+   * Opens (creating if needed) the store in `dataDir`. Refuses a folder another process holds,
+   * a damaged database, and a database from a newer Drover — each with a message saying what
+   * to do — and never modifies the file when it refuses.
+   */
+  static open(options: SessionStoreOptions): SessionStore {
+    const dataDir = path.resolve(options.dataDir);
+    ensureDataDir(dataDir);
+    const lock = DataDirLock.acquire(dataDir, options);
+    const dbPath = path.join(dataDir, DB_FILE);
+    let db: Database.Database | undefined;
+    try {
+      db = guardStorage(dbPath, 'open the session database', () => {
+        const opened =
+          options.nativeBinding === undefined
+            ? new Database(dbPath)
+            : new Database(dbPath, { nativeBinding: options.nativeBinding });
+        // Read the header before any pragma writes, so a damaged file is refused untouched.
+        opened.pragma('schema_version');
+        applyPragmas(opened);
+        migrate(opened, dbPath, options.appVersion ?? '0.0.0');
+        return opened;
+      });
+      return new SessionStore(dataDir, db, lock, options);
+    } catch (error) {
+      db?.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.listeners.clear();
+    this.anyListeners.clear();
+    this.db.close();
+    this.lock.release();
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  createSession({ title }: { title: string }): SessionSummary {
+    const id = randomUUID();
+    const now = Date.now();
+    const pk = this.guard('create the session', () =>
+      Number(this.statements.insertSession.run(id, title, now, null, null).lastInsertRowid),
+    );
+    const record: SessionRecord = {
+      pk,
+      id,
+      title,
+      createdAt: now,
+      parentId: null,
+      forkSeq: null,
+      lastSeq: 0,
+      lastTs: now,
+      lineage: [{ sessionPk: pk, from: 1, to: SEQ_MAX }],
+    };
+    this.records.set(id, record);
+    return summaryOf(record);
+  }
+
+  getSession(sessionId: string): SessionSummary {
+    return summaryOf(this.record(sessionId));
+  }
+
+  /** Every session, most recently active first. */
+  listSessions(): SessionSummary[] {
+    const rows = this.guard('list sessions', () => this.statements.listSessions.all());
+    const summaries = rows.map((row) => summaryOf(this.recordFromRow(row)));
+    return summaries.sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
+  }
+
+  /**
+   * Every session in the fork tree that contains `sessionId`, root first, then by depth and age.
+   * Each node names its parent and the parent event it was forked after.
+   */
+  getTree(sessionId: string): SessionTreeNode[] {
+    let root = this.record(sessionId);
+    while (root.parentId !== null) root = this.record(root.parentId);
+    const rows = this.guard('read the session tree', () => this.statements.tree.all(root.pk));
+    return rows.map((row) => ({
+      id: row.id,
+      title: row.title,
+      createdAt: new Date(row.created_at).toISOString(),
+      parentId: row.parent_id,
+      forkSeq: row.fork_seq,
+      depth: row.depth,
+    }));
+  }
+
+  /**
+   * A new session whose view is this session's events 1…atSeq, followed by a `session.forked`
+   * event of its own. Nothing is copied: the cost is one row and one event whatever the history.
+   */
+  fork(sessionId: string, atSeq: number, options: { title?: string | undefined } = {}): SessionSummary {
+    const parent = this.record(sessionId);
+    if (!Number.isInteger(atSeq) || atSeq < 0 || atSeq > parent.lastSeq) {
+      throw new AppError(
+        'invalid-argument',
+        `Cannot fork "${parent.title}" at event ${atSeq}: it has events 1 to ${parent.lastSeq}. ` +
+          'Pick an event in that range (0 forks before the first event).',
+      );
+    }
+    const id = randomUUID();
+    const now = Date.now();
+    const title = options.title ?? `${parent.title} (fork at ${atSeq})`;
+    const forked = { parent_session_id: parent.id, at_seq: atSeq };
+    const pk = this.guard('fork the session', () =>
+      this.db.transaction(() => {
+        const childPk = Number(this.statements.insertSession.run(id, title, now, parent.pk, atSeq).lastInsertRowid);
+        this.statements.insertEvent.run(
+          childPk,
+          atSeq + 1,
+          uuidToBlob(randomUUID()),
+          now,
+          this.typeCode('session.forked'),
+          JSON.stringify(forked),
+        );
+        return childPk;
+      })(),
+    );
+    const record: SessionRecord = {
+      pk,
+      id,
+      title,
+      createdAt: now,
+      parentId: parent.id,
+      forkSeq: atSeq,
+      lastSeq: atSeq + 1,
+      lastTs: now,
+      lineage: [...clipLineage(parent.lineage, atSeq), { sessionPk: pk, from: atSeq + 1, to: SEQ_MAX }],
+    };
+    this.records.set(id, record);
+    return summaryOf(record);
+  }
+
+  /**
+   * Deletes a session and its own events. A session with forks is refused: they read its events.
+   * This is the only way events leave the log, and the database allows it only mid-purge.
+   */
+  deleteSession(sessionId: string): void {
+    const record = this.record(sessionId);
+    const children = Number(this.statements.countChildren.get(record.pk));
+    if (children > 0) {
+      throw new AppError(
+        'conflict',
+        `"${record.title}" has ${children} fork${children === 1 ? '' : 's'} that still read its events. ` +
+          'Delete the forks first.',
+      );
+    }
+    this.guard('delete the session', () =>
+      this.db.transaction(() => {
+        this.statements.markPurging.run(record.pk);
+        this.statements.deleteEvents.run(record.pk);
+        this.statements.deleteSession.run(record.pk);
+      })(),
+    );
+    this.records.delete(sessionId);
+    this.listeners.delete(sessionId);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  /** Validates and appends one event; durable when it returns. Invalid input writes nothing. */
+  emitEvent(sessionId: string, event: NewEvent): StoredEvent {
+    const [stored] = this.emitEvents(sessionId, [event]);
+    if (!stored) throw new Error('emitEvents returned no event for one input');
+    return stored;
+  }
+
+  /** Appends several events in one transaction: all of them or, on any failure, none. */
+  emitEvents(sessionId: string, events: readonly NewEvent[]): StoredEvent[] {
+    const record = this.record(sessionId);
+    const prepared = events.map((event, index) => this.prepareEvent(event, events.length > 1 ? index : undefined));
+    const ts = Date.now();
+    let seq = record.lastSeq;
+    const stored: StoredEvent[] = prepared.map(({ type, payload }) => ({
+      seq: ++seq,
+      id: randomUUID(),
+      ts: new Date(ts).toISOString(),
+      type,
+      payload,
+    })) as StoredEvent[];
+    const insert = (event: StoredEvent, index: number): void => {
+      const entry = prepared[index];
+      if (!entry) return;
+      this.statements.insertEvent.run(record.pk, event.seq, uuidToBlob(event.id), ts, entry.code, entry.json);
+    };
+    this.guard('save the event', () => {
+      if (stored.length === 1 && stored[0]) insert(stored[0], 0);
+      else this.db.transaction(() => stored.forEach(insert))();
+    });
+    record.lastSeq = seq;
+    record.lastTs = ts;
+    for (const event of stored) this.notify(sessionId, event);
+    return stored;
+  }
+
+  /** A positional slice of the session's view (inherited events included); see EventQuery. */
+  getEvents(sessionId: string, query: EventQuery = {}): StoredEvent[] {
+    const record = this.record(sessionId);
+    const after = query.afterSeq ?? 0;
+    const before = query.beforeSeq ?? SEQ_MAX;
+    let remaining = query.limit ?? DEFAULT_QUERY_LIMIT;
+    const backward = query.direction === 'backward';
+    const typeCodes = query.types?.map((type) => this.typeCode(type));
+    const statement = this.sliceStatement(backward, typeCodes?.length ?? 0);
+    const segments = backward ? [...record.lineage].reverse() : record.lineage;
+    const chunks: EventRow[][] = [];
+    for (const segment of segments) {
+      if (remaining <= 0) break;
+      const low = Math.max(segment.from, after + 1);
+      const high = Math.min(segment.to, before - 1);
+      if (low > high) continue;
+      const rows = this.guard('read session events', () =>
+        statement.all(segment.sessionPk, low, high, ...(typeCodes ?? []), remaining),
+      );
+      chunks.push(backward ? rows.reverse() : rows);
+      remaining -= rows.length;
+    }
+    if (backward) chunks.reverse();
+    const events: StoredEvent[] = [];
+    for (const rows of chunks) for (const row of rows) events.push(this.eventFromRow(row));
+    return events;
+  }
+
+  /** Live listener for events appended to this session from now on. Returns an unsubscribe. */
+  subscribe(sessionId: string, listener: EventListener): () => void {
+    this.record(sessionId);
+    let set = this.listeners.get(sessionId);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(sessionId, set);
+    }
+    set.add(listener);
+    return () => {
+      this.listeners.get(sessionId)?.delete(listener);
+    };
+  }
+
+  /** Live listener for events appended to any session (the UI's push channel uses this). */
+  subscribeAll(listener: AnyEventListener): () => void {
+    this.anyListeners.add(listener);
+    return () => {
+      this.anyListeners.delete(listener);
+    };
+  }
+
+  // ---------------------------------------------------------------- export / import
+
+  /**
+   * The session as JSONL: a header line, then every event of its view (inherited ones included)
+   * exactly as stored. Lines are produced page by page, so huge sessions stream.
+   */
+  *exportSession(sessionId: string): Generator<string> {
+    const record = this.record(sessionId);
+    const header: ExportHeader = {
+      drover_session_export: 1,
+      session: {
+        id: record.id,
+        title: record.title,
+        created_at: new Date(record.createdAt).toISOString(),
+        parent_id: record.parentId,
+        fork_seq: record.forkSeq,
+      },
+      event_count: record.lastSeq,
+    };
+    yield formatExportHeader(header);
+    let after = 0;
+    const upTo = record.lastSeq;
+    while (after < upTo) {
+      const page = this.getEvents(sessionId, { afterSeq: after, beforeSeq: upTo + 1, limit: 1000 });
+      if (page.length === 0) break;
+      for (const event of page) yield JSON.stringify(event);
+      after = page[page.length - 1]?.seq ?? upTo;
+    }
+  }
+
+  /**
+   * Imports an exported session as a new root session (new id; events keep seq, id, ts, type and
+   * payload). The whole file is validated first: any bad line is refused, naming the line, and
+   * nothing is written.
+   */
+  importSession(lines: Iterable<string>): SessionSummary {
+    const parsed = parseExport(lines);
+    const id = randomUUID();
+    const now = Date.now();
+    const { title } = parsed.header.session;
+    const rows = parsed.events.map((event) => ({
+      event,
+      code: this.typeCode(event.type),
+      json: JSON.stringify(event.payload),
+      ts: Date.parse(event.ts),
+    }));
+    const pk = this.guard('import the session', () =>
+      this.db.transaction(() => {
+        const sessionPk = Number(this.statements.insertSession.run(id, title, now, null, null).lastInsertRowid);
+        for (const row of rows) {
+          this.statements.insertEvent.run(sessionPk, row.event.seq, uuidToBlob(row.event.id), row.ts, row.code, row.json);
+        }
+        return sessionPk;
+      })(),
+    );
+    const last = rows[rows.length - 1];
+    const record: SessionRecord = {
+      pk,
+      id,
+      title,
+      createdAt: now,
+      parentId: null,
+      forkSeq: null,
+      lastSeq: last?.event.seq ?? 0,
+      lastTs: last?.ts ?? now,
+      lineage: [{ sessionPk: pk, from: 1, to: SEQ_MAX }],
+    };
+    this.records.set(id, record);
+    return summaryOf(record);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private prepareEvent(event: NewEvent, index: number | undefined): { type: EventType; payload: never; code: number; json: string } {
+    const where = index === undefined ? 'The event' : `Event ${index + 1} of the batch`;
+    const type: unknown = (event as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string' || !isEventType(type)) {
+      throw new AppError('invalid-argument', `${where} has an unknown type ${JSON.stringify(type)}; nothing was saved.`, {
+        issues: [{ path: 'type', message: `must be one of: ${EVENT_TYPES.join(', ')}` }],
+      });
+    }
+    const result = eventPayloadSchemas[type].safeParse(event.payload);
+    if (!result.success) {
+      const issues = describeIssues(result.error.issues, ['payload']);
+      throw new AppError(
+        'invalid-argument',
+        `${where} (${type}) is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}. Nothing was saved.`,
+        { issues },
+      );
+    }
+    const json = JSON.stringify(result.data);
+    if (json.length > MAX_PAYLOAD_BYTES / 2 && Buffer.byteLength(json) > MAX_PAYLOAD_BYTES) {
+      throw new AppError(
+        'invalid-argument',
+        `${where} (${type}) is ${Buffer.byteLength(json)} bytes; the limit is ${MAX_PAYLOAD_BYTES}. Nothing was saved.`,
+      );
+    }
+    return { type, payload: result.data as never, code: this.typeCode(type), json };
+  }
+
+  private notify(sessionId: string, event: StoredEvent): void {
+    const listeners = this.listeners.get(sessionId);
+    for (const listener of listeners ?? []) this.callListener(() => listener(event));
+    for (const listener of this.anyListeners) this.callListener(() => listener(sessionId, event));
+  }
+
+  private callListener(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.onListenerError(error);
+    }
+  }
+
+  private record(sessionId: string): SessionRecord {
+    const cached = this.records.get(sessionId);
+    if (cached) return cached;
+    const row = this.guard('read the session', () => this.statements.sessionById.get(sessionId));
+    if (!row) {
+      throw new AppError(
+        'not-found',
+        `There is no session ${sessionId}. It may have been deleted; pick one from the sessions list.`,
+      );
+    }
+    return this.recordFromRow(row);
+  }
+
+  private recordFromRow(row: SessionRow): SessionRecord {
+    const cached = this.records.get(row.id);
+    if (cached) return cached;
+    let lineage: Segment[] = [{ sessionPk: row.pk, from: 1, to: SEQ_MAX }];
+    if (row.parent_id !== null && row.fork_seq !== null) {
+      const parent = this.record(row.parent_id);
+      lineage = [...clipLineage(parent.lineage, row.fork_seq), { sessionPk: row.pk, from: row.fork_seq + 1, to: SEQ_MAX }];
+    }
+    const record: SessionRecord = {
+      pk: row.pk,
+      id: row.id,
+      title: row.title,
+      createdAt: row.created_at,
+      parentId: row.parent_id,
+      forkSeq: row.fork_seq,
+      lastSeq: row.last_seq ?? row.fork_seq ?? 0,
+      lastTs: row.last_ts ?? row.created_at,
+      lineage,
+    };
+    this.records.set(row.id, record);
+    return record;
+  }
+
+  private loadEventTypes(): void {
+    this.guard('register event types', () =>
+      this.db.transaction(() => {
+        for (const name of EVENT_TYPES) this.statements.insertEventType.run(name);
+      })(),
+    );
+    for (const { code, name } of this.statements.eventTypes.all()) {
+      this.typeCodes.set(name, code);
+      if (isEventType(name)) this.typeNames.set(code, name);
+    }
+  }
+
+  private typeCode(type: string): number {
+    const code = this.typeCodes.get(type);
+    if (code === undefined) throw new AppError('invalid-argument', `Unknown event type ${JSON.stringify(type)}.`);
+    return code;
+  }
+
+  private eventFromRow([seq, id, ts, type, payload]: EventRow): StoredEvent {
+    const name = this.typeNames.get(type);
+    if (name === undefined) {
+      throw new AppError(
+        'storage-too-new',
+        `Event ${seq} has a type this version of Drover does not know (code ${type}). Update Drover to read this session.`,
+      );
+    }
+    return { seq, id: blobToUuid(id), ts: new Date(ts).toISOString(), type: name, payload: JSON.parse(payload) } as StoredEvent;
+  }
+
+  private sliceStatement(backward: boolean, typeCount: number): Database.Statement<unknown[], EventRow> {
+    const key = `${backward ? 'b' : 'f'}${typeCount}`;
+    let statement = this.sliceStatements.get(key);
+    if (!statement) {
+      const typeFilter = typeCount === 0 ? '' : ` AND type IN (${Array.from({ length: typeCount }, () => '?').join(', ')})`;
+      statement = this.db
+        .prepare<unknown[], EventRow>(
+          `SELECT seq, id, ts, type, payload FROM events
+           WHERE session_pk = ? AND seq >= ? AND seq <= ?${typeFilter}
+           ORDER BY seq ${backward ? 'DESC' : 'ASC'} LIMIT ?`,
+        )
+        .raw(true);
+      this.sliceStatements.set(key, statement);
+    }
+    return statement;
+  }
+
+  /** Runs a database operation, turning storage failures into errors about the database file. */
+  private guard<T>(action: string, work: () => T): T {
+    return guardStorage(this.dbPath, action, work);
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertSession: db.prepare<[string, string, number, number | null, number | null]>(
+      'INSERT INTO sessions (id, title, created_at, parent_pk, fork_seq) VALUES (?, ?, ?, ?, ?)',
+    ),
+    insertEvent: db.prepare<[number, number, Buffer, number, number, string]>(
+      'INSERT INTO events (session_pk, seq, id, ts, type, payload) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    insertEventType: db.prepare<[string]>('INSERT OR IGNORE INTO event_types (name) VALUES (?)'),
+    eventTypes: db.prepare<[], { code: number; name: string }>('SELECT code, name FROM event_types'),
+    sessionById: db.prepare<[string], SessionRow>(`${SESSION_SELECT} WHERE s.id = ?`),
+    listSessions: db.prepare<[], SessionRow>(SESSION_SELECT),
+    tree: db.prepare<[number], { id: string; title: string; created_at: number; parent_id: string | null; fork_seq: number | null; depth: number }>(
+      `WITH RECURSIVE tree(pk, depth) AS (
+         SELECT ?, 0
+         UNION ALL SELECT s.pk, tree.depth + 1 FROM sessions s JOIN tree ON s.parent_pk = tree.pk
+       )
+       SELECT s.id, s.title, s.created_at, p.id AS parent_id, s.fork_seq, tree.depth
+       FROM tree JOIN sessions s ON s.pk = tree.pk LEFT JOIN sessions p ON p.pk = s.parent_pk
+       ORDER BY tree.depth, s.created_at, s.pk`,
+    ),
+    countChildren: db.prepare<[number], number>('SELECT count(*) FROM sessions WHERE parent_pk = ?').pluck(),
+    markPurging: db.prepare<[number]>('UPDATE sessions SET purging = 1 WHERE pk = ?'),
+    deleteEvents: db.prepare<[number]>('DELETE FROM events WHERE session_pk = ?'),
+    deleteSession: db.prepare<[number]>('DELETE FROM sessions WHERE pk = ?'),
+  };
+}
+
+const SESSION_SELECT = `
+  SELECT s.pk, s.id, s.title, s.created_at, s.parent_pk, p.id AS parent_id, s.fork_seq,
+    (SELECT e.seq FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_seq,
+    (SELECT e.ts FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_ts
+  FROM sessions s LEFT JOIN sessions p ON p.pk = s.parent_pk`;
+
+function clipLineage(lineage: readonly Segment[], atSeq: number): Segment[] {
+  return lineage.filter((segment) => segment.from <= atSeq).map((segment) => ({ ...segment, to: Math.min(segment.to, atSeq) }));
+}
+
+function summaryOf(record: SessionRecord): SessionSummary {
+  return {
+    id: record.id,
+    title: record.title,
+    createdAt: new Date(record.createdAt).toISOString(),
+    parentId: record.parentId,
+    forkSeq: record.forkSeq,
+    lastSeq: record.lastSeq,
+    lastActivityAt: new Date(record.lastTs).toISOString(),
+  };
+}
+
+function uuidToBlob(uuid: string): Buffer {
+  return Buffer.from(uuid.replaceAll('-', ''), 'hex');
+}
+
+function blobToUuid(blob: Buffer): string {
+  const hex = blob.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,250 @@
+/**
+ * The session event contract: every event type a session log may hold, with its payload schema.
+ *
+ * Names follow Claude Managed Agents' session events so logs read familiarly and can be exported
+ * and imported; Drover's own additions carry their own prefix (`hand.*`, `session.forked`).
+ * This module is pure data + zod: it must never import node, electron or DOM code.
+ */
+import { z } from 'zod';
+
+const tokenCount = z.number().int().nonnegative();
+
+/** A text block, as in the Messages API. */
+export const TextBlockSchema = z.strictObject({
+  type: z.literal('text'),
+  text: z.string(),
+});
+
+/** An image block, as in the Messages API (base64 source only: URLs would be fetched by a hand). */
+export const ImageBlockSchema = z.strictObject({
+  type: z.literal('image'),
+  source: z.strictObject({
+    type: z.literal('base64'),
+    media_type: z.enum(['image/png', 'image/jpeg', 'image/gif', 'image/webp']),
+    data: z.string().min(1),
+  }),
+});
+
+export const ContentBlockSchema = z.discriminatedUnion('type', [TextBlockSchema, ImageBlockSchema]);
+export type ContentBlock = z.infer<typeof ContentBlockSchema>;
+
+export const UsageSchema = z.strictObject({
+  input_tokens: tokenCount,
+  output_tokens: tokenCount,
+  cache_read_input_tokens: tokenCount,
+  cache_creation_input_tokens: tokenCount,
+});
+export type Usage = z.infer<typeof UsageSchema>;
+
+/** Why a session went idle. Model stop reasons plus the harness's own. */
+export const IdleStopReasonSchema = z.enum([
+  'end_turn',
+  'max_tokens',
+  'pause_turn',
+  'refusal',
+  'stop_sequence',
+  'model_context_window_exceeded',
+  'interrupted',
+  'retries_exhausted',
+  'authentication_failed',
+  'error',
+]);
+
+export const OutcomeResultSchema = z.enum([
+  'needs_revision',
+  'satisfied',
+  'max_iterations_reached',
+  'failed',
+  'interrupted',
+]);
+
+const toolUseId = z.string().min(1).max(256);
+const handId = z.string().min(1).max(128);
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** Payload schema of every event type. The keys are the event type names. */
+export const eventPayloadSchemas = {
+  'user.message': z.strictObject({
+    content: z.array(ContentBlockSchema).min(1),
+  }),
+  'user.interrupt': z.strictObject({
+    reason: z.string().optional(),
+  }),
+  'user.define_outcome': z.strictObject({
+    description: z.string().min(1),
+    rubric: z.string(),
+    max_iterations: z.number().int().min(1).max(20).default(3),
+  }),
+  'agent.message': z.strictObject({
+    content: z.array(TextBlockSchema),
+  }),
+  'agent.thinking': z.union([
+    z.strictObject({ thinking: z.string(), signature: z.string() }),
+    z.strictObject({ redacted: z.literal(true), data: z.string() }),
+  ]),
+  'agent.tool_use': z.strictObject({
+    tool_use_id: toolUseId,
+    name: z.string().min(1).max(128),
+    input: jsonObject,
+    hand_id: handId.optional(),
+  }),
+  'agent.tool_result': z.strictObject({
+    tool_use_id: toolUseId,
+    content: z.array(ContentBlockSchema),
+    is_error: z.boolean(),
+    /** `interrupted`: the run was cut off (interrupt, crash); it was not re-run. */
+    status: z.enum(['completed', 'interrupted', 'timed_out']).default('completed'),
+    duration_ms: z.number().nonnegative().optional(),
+  }),
+  'agent.mcp_tool_use': z.strictObject({
+    tool_use_id: toolUseId,
+    server_name: z.string().min(1),
+    name: z.string().min(1),
+    input: jsonObject,
+  }),
+  'agent.mcp_tool_result': z.strictObject({
+    tool_use_id: toolUseId,
+    content: z.array(ContentBlockSchema),
+    structured_content: jsonObject.optional(),
+    is_error: z.boolean(),
+  }),
+  'agent.thread_context_compacted': z.strictObject({
+    summary: z.string(),
+    /** The last event seq the summary stands for. */
+    through_seq: z.number().int().nonnegative(),
+    tokens_before: tokenCount.optional(),
+    tokens_after: tokenCount.optional(),
+  }),
+  'session.status_running': z.strictObject({}),
+  'session.status_idle': z.strictObject({
+    stop_reason: z.strictObject({
+      type: IdleStopReasonSchema,
+      message: z.string().optional(),
+    }),
+  }),
+  'session.status_terminated': z.strictObject({
+    reason: z.string(),
+  }),
+  'session.error': z.strictObject({
+    error: z.strictObject({
+      type: z.string().min(1),
+      message: z.string(),
+      status: z.number().int().optional(),
+    }),
+    retry_status: z.discriminatedUnion('type', [
+      z.strictObject({
+        type: z.literal('retrying'),
+        attempt: z.number().int().positive(),
+        delay_ms: z.number().nonnegative(),
+      }),
+      z.strictObject({ type: z.literal('exhausted') }),
+      z.strictObject({ type: z.literal('terminal') }),
+    ]),
+  }),
+  'span.model_request_start': z.strictObject({
+    model: z.string().min(1),
+  }),
+  'span.model_request_end': z.strictObject({
+    model: z.string().min(1),
+    usage: UsageSchema,
+    stop_reason: z.string().nullable(),
+    is_error: z.boolean(),
+    duration_ms: z.number().nonnegative(),
+  }),
+  'span.outcome_evaluation_start': z.strictObject({
+    iteration: z.number().int().positive(),
+  }),
+  'span.outcome_evaluation_end': z.strictObject({
+    iteration: z.number().int().positive(),
+    result: OutcomeResultSchema,
+    explanation: z.string(),
+  }),
+  'hand.provisioning': z.strictObject({
+    hand_id: handId,
+    phase: z.enum(['pulling', 'creating', 'starting', 'connecting', 'restoring']),
+    message: z.string().optional(),
+    progress: z
+      .strictObject({ current: z.number().nonnegative(), total: z.number().nonnegative() })
+      .optional(),
+  }),
+  'hand.ready': z.strictObject({
+    hand_id: handId,
+    detail: z.string().optional(),
+  }),
+  'hand.lost': z.strictObject({
+    hand_id: handId,
+    reason: z.string(),
+  }),
+  'session.forked': z.strictObject({
+    parent_session_id: z.string().min(1),
+    at_seq: z.number().int().nonnegative(),
+  }),
+} as const;
+
+export type EventType = keyof typeof eventPayloadSchemas;
+export const EVENT_TYPES = Object.keys(eventPayloadSchemas) as EventType[];
+export const EventTypeSchema = z.enum(EVENT_TYPES as [EventType, ...EventType[]]);
+
+export function isEventType(name: string): name is EventType {
+  return Object.hasOwn(eventPayloadSchemas, name);
+}
+
+/** What a caller hands to the store: a type and its payload (defaults not yet applied). */
+export type NewEvent = {
+  [K in EventType]: { type: K; payload: z.input<(typeof eventPayloadSchemas)[K]> };
+}[EventType];
+
+/** A stored event: dense per-session `seq`, uuid `id`, ISO-8601 UTC `ts`, type and payload. */
+export type StoredEvent = {
+  [K in EventType]: {
+    seq: number;
+    id: string;
+    ts: string;
+    type: K;
+    payload: z.output<(typeof eventPayloadSchemas)[K]>;
+  };
+}[EventType];
+
+export type EventOf<K extends EventType> = Extract<StoredEvent, { type: K }>;
+
+/** Matches timestamps exactly as `Date.prototype.toISOString()` writes them. */
+const isoTimestamp = z
+  .string()
+  .refine((s) => {
+    const ms = Date.parse(s);
+    return Number.isFinite(ms) && new Date(ms).toISOString() === s;
+  }, 'must be a UTC timestamp like 2026-11-22T13:29:00.000Z');
+
+const eventEnvelope = {
+  seq: z.number().int().positive(),
+  id: z.uuid(),
+  ts: isoTimestamp,
+};
+
+function variantsOf<Extra extends z.core.$ZodLooseShape>(extra: Extra) {
+  return EVENT_TYPES.map((type) =>
+    z.strictObject({ ...extra, type: z.literal(type), payload: eventPayloadSchemas[type] }),
+  ) as unknown as [z.ZodObject, ...z.ZodObject[]];
+}
+
+/** A stored event as exported and sent over RPC; the payload is checked against its type. */
+export const StoredEventSchema = z.discriminatedUnion('type', variantsOf(eventEnvelope)) as unknown as z.ZodType<
+  StoredEvent,
+  unknown
+>;
+
+/** An event to append: type and payload, checked against its type. */
+export const NewEventSchema = z.discriminatedUnion('type', variantsOf({})) as unknown as z.ZodType<
+  StoredEvent extends infer E ? (E extends StoredEvent ? { type: E['type']; payload: E['payload'] } : never) : never,
+  NewEvent
+>;
+
+export type PayloadIssue = { path: string; message: string };
+
+/** Formats zod issues as `path: message` lines a person can act on. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly string[] = []): PayloadIssue[] {
+  return issues.map((issue) => ({
+    path: [...prefix, ...issue.path.map(String)].join('.') || '(root)',
+    message: issue.message,
+  }));
+}

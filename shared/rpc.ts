@@ -1,0 +1,106 @@
+/**
+ * The RPC contract between the UI and the main process, the same for every transport
+ * (Electron IPC, WebSocket in serve mode).
+ *
+ * Each method has a kebab-case name with a domain prefix, an argument schema (validated by the
+ * dispatcher before any handler runs) and a result schema. Wire envelopes:
+ * `{id,name,arg}` → `{id,result}` | `{id,error:{code,message}}`, and pushes `{push,arg}`.
+ * Must never import node, electron or DOM code.
+ */
+import { z } from 'zod';
+import { RpcErrorSchema } from './errors.ts';
+import { StoredEventSchema } from './events.ts';
+import {
+  EventQuerySchema,
+  SessionIdSchema,
+  SessionSummarySchema,
+  SessionTitleSchema,
+  SessionTreeNodeSchema,
+} from './sessions.ts';
+
+export const AppInfoSchema = z.strictObject({
+  version: z.string(),
+  dataDir: z.string(),
+  platform: z.string(),
+});
+export type AppInfo = z.infer<typeof AppInfoSchema>;
+
+const sessionRef = z.strictObject({ sessionId: SessionIdSchema });
+
+/** Every RPC method: its argument and result schemas. */
+export const rpcMethods = {
+  'app-info': { arg: z.undefined(), result: AppInfoSchema },
+  'sessions-list': { arg: z.undefined(), result: z.array(SessionSummarySchema) },
+  'sessions-create': {
+    arg: z.strictObject({ title: SessionTitleSchema }),
+    result: SessionSummarySchema,
+  },
+  'sessions-get': { arg: sessionRef, result: SessionSummarySchema },
+  'sessions-events': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, query: EventQuerySchema.optional() }),
+    result: z.array(StoredEventSchema),
+  },
+  'sessions-fork': {
+    arg: z.strictObject({
+      sessionId: SessionIdSchema,
+      atSeq: z.number().int().nonnegative(),
+      title: SessionTitleSchema.optional(),
+    }),
+    result: SessionSummarySchema,
+  },
+  'sessions-tree': { arg: sessionRef, result: z.array(SessionTreeNodeSchema) },
+  'sessions-delete': { arg: sessionRef, result: z.null() },
+  'sessions-export': {
+    arg: sessionRef,
+    result: z.strictObject({ fileName: z.string(), jsonl: z.string() }),
+  },
+  'sessions-import': {
+    arg: z.strictObject({ jsonl: z.string().min(1, 'the file is empty') }),
+    result: SessionSummarySchema,
+  },
+} as const;
+
+export type RpcMethod = keyof typeof rpcMethods;
+export type RpcArg<K extends RpcMethod> = z.input<(typeof rpcMethods)[K]['arg']>;
+export type RpcResult<K extends RpcMethod> = z.output<(typeof rpcMethods)[K]['result']>;
+
+/** What the UI can call. */
+export type Handlers = { [K in RpcMethod]: (arg: RpcArg<K>) => Promise<RpcResult<K>> };
+
+/** What the main process implements: arguments arrive already validated. */
+export type HandlerImpl = {
+  [K in RpcMethod]: (arg: z.output<(typeof rpcMethods)[K]['arg']>) => Promise<RpcResult<K>> | RpcResult<K>;
+};
+
+/** Messages pushed from the main process to every UI. */
+export const pushEvents = {
+  'session-event': z.strictObject({ sessionId: SessionIdSchema, event: StoredEventSchema }),
+  /** A session was created, forked, imported or deleted. */
+  'sessions-changed': z.strictObject({ sessionId: SessionIdSchema }),
+} as const;
+
+export type PushName = keyof typeof pushEvents;
+export type PushEvents = { [K in PushName]: z.output<(typeof pushEvents)[K]> };
+
+export function isRpcMethod(name: string): name is RpcMethod {
+  return Object.hasOwn(rpcMethods, name);
+}
+
+export const RpcRequestSchema = z.strictObject({
+  id: z.number().int().nonnegative(),
+  name: z.string().min(1).max(100),
+  arg: z.unknown().optional(),
+});
+export type RpcRequest = z.infer<typeof RpcRequestSchema>;
+
+export const RpcReplySchema = z.union([
+  z.strictObject({ id: z.number().int().nonnegative(), result: z.unknown() }),
+  z.strictObject({ id: z.number().int().nonnegative(), error: RpcErrorSchema }),
+]);
+export type RpcReply = z.infer<typeof RpcReplySchema>;
+
+/** What the dispatcher returns before a transport adds the request id. */
+export type DispatchOutcome = { ok: true; result: unknown } | { ok: false; error: z.infer<typeof RpcErrorSchema> };
+
+export const PushMessageSchema = z.strictObject({ push: z.string(), arg: z.unknown() });
+export type PushMessage = { [K in PushName]: { push: K; arg: PushEvents[K] } }[PushName];
