@@ -9,6 +9,10 @@ export default defineConfig(
     ignores: ['node_modules/', 'out/', 'dist/', 'release/', 'test-results/', 'playwright-report/', 'test/import-rules/fixtures/'],
   },
   js.configs.recommended,
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
   tseslint.configs.recommended,
   {
     rules: {

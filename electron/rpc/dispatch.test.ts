@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
 import { rpcMethods, type HandlerImpl } from '#shared/rpc';
 import { SessionStore } from '#services/session/store';
-import { tempDir } from '../../test/support/system.ts';
+import { tempDir } from '#test/support/system';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createHandlers } from './handlers.ts';
 

@@ -19,6 +19,9 @@ export const SESSION_DB_PRAGMAS = [
   'synchronous = FULL',
   'foreign_keys = ON',
   'cache_size = -32000',
+  // Reads map the file instead of copying pages through read(): a slice of a session larger
+  // than the page cache costs the same as a small one (writes still go through write()).
+  'mmap_size = 1073741824',
   'temp_store = MEMORY',
 ] as const;
 
@@ -47,16 +50,21 @@ const migrations: ReadonlyArray<(db: Database.Database) => void> = [
       CREATE TABLE event_types (code INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE) STRICT;
 
       -- Clustered by (session, seq): a slice of one session's log is one contiguous range.
+      -- \`event\` is the event's canonical JSON ({seq,id,ts,type,payload}), written once: reads
+      -- aggregate it in SQLite and parse once, and exports are byte-exact by construction.
+      -- \`landmark\` repeats \`type\` for sparse event types only (user messages, status changes,
+      -- hands, outcomes, compaction, MCP) and is NULL for the per-turn ones, so the partial index
+      -- that finds landmarks costs nothing on the common appends (measured: ~10 µs per durable
+      -- append for a full type index). Per-turn types are dense, so a LIMITed scan finds them.
       CREATE TABLE events (
         session_pk INTEGER NOT NULL REFERENCES sessions(pk),
         seq        INTEGER NOT NULL CHECK (seq > 0),
-        id         BLOB    NOT NULL CHECK (length(id) = 16),
-        ts         INTEGER NOT NULL,
-        type       INTEGER NOT NULL REFERENCES event_types(code),
-        payload    TEXT    NOT NULL,
+        type       INTEGER NOT NULL,
+        landmark   INTEGER CHECK (landmark IS NULL OR landmark = type),
+        event      TEXT    NOT NULL,
         PRIMARY KEY (session_pk, seq)
       ) STRICT, WITHOUT ROWID;
-      CREATE INDEX events_by_type ON events(session_pk, type);
+      CREATE INDEX events_landmarks ON events(session_pk, landmark) WHERE landmark IS NOT NULL;
 
       CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
       BEGIN
@@ -87,6 +95,20 @@ const migrations: ReadonlyArray<(db: Database.Database) => void> = [
 ];
 
 export const SCHEMA_VERSION = migrations.length;
+
+/**
+ * Event types that occur in (nearly) every model turn. They are not indexed by type; every
+ * other type is a "landmark" and is. Changing this set needs a migration that rewrites
+ * `landmark`, which the append-only triggers forbid — so treat it as fixed.
+ */
+export const PER_TURN_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'agent.message',
+  'agent.thinking',
+  'agent.tool_use',
+  'agent.tool_result',
+  'span.model_request_start',
+  'span.model_request_end',
+]);
 
 /** Brings the schema up to SCHEMA_VERSION, or refuses a database from a newer Drover. */
 export function migrate(db: Database.Database, file: string, appVersion: string): void {

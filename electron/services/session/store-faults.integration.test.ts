@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
 import type { NewEvent } from '#shared/events';
-import { mountTmpfs, requirePart, tempDir, tmpfsUnavailableReason } from '../../../test/support/system.ts';
+import { mountTmpfs, requirePart, tempDir, tmpfsUnavailableReason } from '#test/support/system';
 import { DB_FILE, SessionStore } from './store.ts';
 
 const root = path.resolve(import.meta.dirname, '../../..');

@@ -5,9 +5,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
 import { EVENT_TYPES, StoredEventSchema, type NewEvent, type StoredEvent } from '#shared/events';
-import { tempDir } from '../../../test/support/system.ts';
+import { tempDir } from '#test/support/system';
 import { SCHEMA_VERSION } from './schema.ts';
-import { DB_FILE, SessionStore } from './store.ts';
+import { DB_FILE, MAX_EVENT_BYTES, SessionStore } from './store.ts';
 
 function text(value: string): NewEvent {
   return { type: 'agent.message', payload: { content: [{ type: 'text', text: value }] } };
@@ -196,6 +196,14 @@ describe('bad input is refused and writes nothing', () => {
     expect(store.emitEvent(session.id, text('first real')).seq).toBe(1);
   });
 
+  it('refuses an event over the size limit', () => {
+    const session = store.createSession({ title: 'Huge' });
+    const error = appError(() => store.emitEvent(session.id, text('x'.repeat(MAX_EVENT_BYTES))));
+    expect(error.code).toBe('invalid-argument');
+    expect(error.message).toMatch(/the limit is 8388608\. Large outputs belong in a file/);
+    expect(store.getEvents(session.id)).toEqual([]);
+  });
+
   it('says which session is missing', () => {
     const error = appError(() => store.emitEvent('00000000-0000-4000-8000-000000000000', text('x')));
     expect(error.code).toBe('not-found');
@@ -214,13 +222,33 @@ describe('the database itself enforces the log', () => {
     store.emitEvents(session.id, [text('a'), text('b')]);
     const db = raw();
     try {
-      expect(() => db.prepare("UPDATE events SET payload = '{}'").run()).toThrow(/append-only/);
+      expect(() => db.prepare("UPDATE events SET event = '{}'").run()).toThrow(/append-only/);
       expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
-      const insert = db.prepare("INSERT INTO events (session_pk, seq, id, ts, type, payload) VALUES (1, ?, zeroblob(16), 0, 1, '{}')");
+      const insert = db.prepare("INSERT INTO events (session_pk, seq, type, event) VALUES (1, ?, 1, '{}')");
       expect(() => insert.run(4)).toThrow(/dense/);
       expect(() => insert.run(2)).toThrow();
       expect(() => db.prepare('UPDATE sessions SET fork_seq = 1').run()).toThrow(/cannot be changed/);
       expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(2);
+    } finally {
+      db.close();
+      store = SessionStore.open({ dataDir: dir });
+    }
+  });
+
+  it('finds landmark types through the partial index and scans only for per-turn types', () => {
+    const session = store.createSession({ title: 'Plans' });
+    store.emitEvents(session.id, [userText('a'), text('b')]);
+    const db = raw();
+    try {
+      const plan = (sql: string) =>
+        (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((row) => row.detail).join(' | ');
+      // The store pins landmark filters to the partial index; SQLite refuses INDEXED BY outright
+      // ("no query solution") if the index could not serve the query.
+      expect(plan('SELECT event FROM events INDEXED BY events_landmarks WHERE session_pk = 1 AND seq BETWEEN 1 AND 9 AND landmark IN (1, 2) ORDER BY seq LIMIT 5')).toMatch(
+        /USING (COVERING )?INDEX events_landmarks/,
+      );
+      const rows = db.prepare('SELECT landmark IS NULL AS perTurn FROM events ORDER BY seq').pluck().all();
+      expect(rows).toEqual([0, 1]);
     } finally {
       db.close();
       store = SessionStore.open({ dataDir: dir });

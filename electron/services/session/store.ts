@@ -26,13 +26,13 @@ import type { EventQuery, SessionSummary, SessionTreeNode } from '#shared/sessio
 import { ensureDataDir } from '../data-dir.ts';
 import { parseExport, formatExportHeader, type ExportHeader } from './jsonl.ts';
 import { DataDirLock, type NativeBindingOption } from './lock.ts';
-import { applyPragmas, migrate } from './schema.ts';
+import { applyPragmas, migrate, PER_TURN_EVENT_TYPES } from './schema.ts';
 import { guardStorage } from './storage-errors.ts';
 
 export const DB_FILE = 'sessions.db';
 
 /** Larger payloads belong in a file, not in the log (hands cap tool output well below this). */
-export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+export const MAX_EVENT_BYTES = 8 * 1024 * 1024;
 const DEFAULT_QUERY_LIMIT = 1000;
 const SEQ_MAX = Number.MAX_SAFE_INTEGER;
 
@@ -75,10 +75,9 @@ interface SessionRow {
   parent_id: string | null;
   fork_seq: number | null;
   last_seq: number | null;
-  last_ts: number | null;
+  last_ts: string | null;
 }
 
-type EventRow = [seq: number, id: Buffer, ts: number, type: number, payload: string];
 
 export class SessionStore {
   readonly dataDir: string;
@@ -88,11 +87,10 @@ export class SessionStore {
   private readonly onListenerError: (error: unknown) => void;
   private readonly records = new Map<string, SessionRecord>();
   private readonly typeCodes = new Map<string, number>();
-  private readonly typeNames = new Map<number, EventType>();
   private readonly listeners = new Map<string, Set<EventListener>>();
   private readonly anyListeners = new Set<AnyEventListener>();
   private readonly statements: ReturnType<typeof prepareStatements>;
-  private readonly sliceStatements = new Map<string, Database.Statement<unknown[], EventRow>>();
+  private readonly sliceStatements = new Map<string, Database.Statement<unknown[], string | null>>();
 
   private constructor(dataDir: string, db: Database.Database, lock: DataDirLock, options: SessionStoreOptions) {
     this.dataDir = dataDir;
@@ -215,14 +213,9 @@ export class SessionStore {
     const pk = this.guard('fork the session', () =>
       this.db.transaction(() => {
         const childPk = Number(this.statements.insertSession.run(id, title, now, parent.pk, atSeq).lastInsertRowid);
-        this.statements.insertEvent.run(
-          childPk,
-          atSeq + 1,
-          uuidToBlob(randomUUID()),
-          now,
-          this.typeCode('session.forked'),
-          JSON.stringify(forked),
-        );
+        const event = { seq: atSeq + 1, id: randomUUID(), ts: new Date(now).toISOString(), type: 'session.forked', payload: forked };
+        const code = this.typeCode(event.type);
+        this.statements.insertEvent.run(childPk, event.seq, code, this.landmarkOf(event.type, code), JSON.stringify(event));
         return childPk;
       })(),
     );
@@ -270,8 +263,17 @@ export class SessionStore {
 
   /** Validates and appends one event; durable when it returns. Invalid input writes nothing. */
   emitEvent(sessionId: string, event: NewEvent): StoredEvent {
-    const [stored] = this.emitEvents(sessionId, [event]);
-    if (!stored) throw new Error('emitEvents returned no event for one input');
+    // The hot path of every session: kept free of batch bookkeeping (it runs right after an
+    // fsync wake-up, when every microsecond of CPU costs several).
+    const record = this.record(sessionId);
+    const { type, payload, code } = this.prepareEvent(event, undefined);
+    const ts = Date.now();
+    const stored = { seq: record.lastSeq + 1, id: randomUUID(), ts: new Date(ts).toISOString(), type, payload } as StoredEvent;
+    const json = serialize(stored);
+    this.guard('save the event', () => this.statements.insertEvent.run(record.pk, stored.seq, code, this.landmarkOf(type, code), json));
+    record.lastSeq = stored.seq;
+    record.lastTs = ts;
+    this.notify(sessionId, stored);
     return stored;
   }
 
@@ -288,15 +290,11 @@ export class SessionStore {
       type,
       payload,
     })) as StoredEvent[];
-    const insert = (event: StoredEvent, index: number): void => {
-      const entry = prepared[index];
-      if (!entry) return;
-      this.statements.insertEvent.run(record.pk, event.seq, uuidToBlob(event.id), ts, entry.code, entry.json);
-    };
-    this.guard('save the event', () => {
-      if (stored.length === 1 && stored[0]) insert(stored[0], 0);
-      else this.db.transaction(() => stored.forEach(insert))();
+    const rows = stored.map((event, index) => {
+      const code = prepared[index]?.code ?? -1;
+      return [record.pk, event.seq, code, this.landmarkOf(event.type, code), serialize(event)] as const;
     });
+    this.guard('save the events', () => this.db.transaction(() => rows.forEach((row) => this.statements.insertEvent.run(...row)))());
     record.lastSeq = seq;
     record.lastTs = ts;
     for (const event of stored) this.notify(sessionId, event);
@@ -311,23 +309,32 @@ export class SessionStore {
     let remaining = query.limit ?? DEFAULT_QUERY_LIMIT;
     const backward = query.direction === 'backward';
     const typeCodes = query.types?.map((type) => this.typeCode(type));
-    const statement = this.sliceStatement(backward, typeCodes?.length ?? 0);
+    const byLandmark = query.types?.every((type) => !PER_TURN_EVENT_TYPES.has(type)) ?? false;
+    const statement = this.sliceStatement(typeCodes?.length ?? 0, backward, byLandmark);
     const segments = backward ? [...record.lineage].reverse() : record.lineage;
-    const chunks: EventRow[][] = [];
+    // Each chunk is a JSON array of one segment's events, assembled inside SQLite: one
+    // JSON.parse per slice is several times cheaper than materialising rows one by one.
+    const events: StoredEvent[] = [];
+    const chunks: StoredEvent[][] = [];
     for (const segment of segments) {
       if (remaining <= 0) break;
-      const low = Math.max(segment.from, after + 1);
-      const high = Math.min(segment.to, before - 1);
+      let low = Math.max(segment.from, after + 1);
+      let high = Math.min(segment.to, before - 1, record.lastSeq);
       if (low > high) continue;
-      const rows = this.guard('read session events', () =>
-        statement.all(segment.sessionPk, low, high, ...(typeCodes ?? []), remaining),
-      );
-      chunks.push(backward ? rows.reverse() : rows);
-      remaining -= rows.length;
+      if (!typeCodes) {
+        // seq is dense within a segment (a trigger guarantees it), so the slice is an exact range.
+        if (backward) low = Math.max(low, high - remaining + 1);
+        else high = Math.min(high, low + remaining - 1);
+      }
+      const args = typeCodes ? [segment.sessionPk, low, high, ...typeCodes, remaining] : [segment.sessionPk, low, high];
+      const json = this.guard('read session events', () => statement.get(...args));
+      if (typeof json !== 'string') continue;
+      const chunk = inSeqOrder(JSON.parse(json) as StoredEvent[]);
+      chunks.push(chunk);
+      remaining -= chunk.length;
     }
     if (backward) chunks.reverse();
-    const events: StoredEvent[] = [];
-    for (const rows of chunks) for (const row of rows) events.push(this.eventFromRow(row));
+    for (const chunk of chunks) for (const event of chunk) events.push(event);
     return events;
   }
 
@@ -396,14 +403,14 @@ export class SessionStore {
     const rows = parsed.events.map((event) => ({
       event,
       code: this.typeCode(event.type),
-      json: JSON.stringify(event.payload),
+      json: JSON.stringify(event),
       ts: Date.parse(event.ts),
     }));
     const pk = this.guard('import the session', () =>
       this.db.transaction(() => {
         const sessionPk = Number(this.statements.insertSession.run(id, title, now, null, null).lastInsertRowid);
         for (const row of rows) {
-          this.statements.insertEvent.run(sessionPk, row.event.seq, uuidToBlob(row.event.id), row.ts, row.code, row.json);
+          this.statements.insertEvent.run(sessionPk, row.event.seq, row.code, this.landmarkOf(row.event.type, row.code), row.json);
         }
         return sessionPk;
       })(),
@@ -426,7 +433,7 @@ export class SessionStore {
 
   // ---------------------------------------------------------------- internals
 
-  private prepareEvent(event: NewEvent, index: number | undefined): { type: EventType; payload: never; code: number; json: string } {
+  private prepareEvent(event: NewEvent, index: number | undefined): { type: EventType; payload: never; code: number } {
     const where = index === undefined ? 'The event' : `Event ${index + 1} of the batch`;
     const type: unknown = (event as { type?: unknown } | null)?.type;
     if (typeof type !== 'string' || !isEventType(type)) {
@@ -443,14 +450,7 @@ export class SessionStore {
         { issues },
       );
     }
-    const json = JSON.stringify(result.data);
-    if (json.length > MAX_PAYLOAD_BYTES / 2 && Buffer.byteLength(json) > MAX_PAYLOAD_BYTES) {
-      throw new AppError(
-        'invalid-argument',
-        `${where} (${type}) is ${Buffer.byteLength(json)} bytes; the limit is ${MAX_PAYLOAD_BYTES}. Nothing was saved.`,
-      );
-    }
-    return { type, payload: result.data as never, code: this.typeCode(type), json };
+    return { type, payload: result.data as never, code: this.typeCode(type) };
   }
 
   private notify(sessionId: string, event: StoredEvent): void {
@@ -496,7 +496,7 @@ export class SessionStore {
       parentId: row.parent_id,
       forkSeq: row.fork_seq,
       lastSeq: row.last_seq ?? row.fork_seq ?? 0,
-      lastTs: row.last_ts ?? row.created_at,
+      lastTs: row.last_ts === null ? row.created_at : Date.parse(row.last_ts),
       lineage,
     };
     this.records.set(row.id, record);
@@ -509,10 +509,11 @@ export class SessionStore {
         for (const name of EVENT_TYPES) this.statements.insertEventType.run(name);
       })(),
     );
-    for (const { code, name } of this.statements.eventTypes.all()) {
-      this.typeCodes.set(name, code);
-      if (isEventType(name)) this.typeNames.set(code, name);
-    }
+    for (const { code, name } of this.statements.eventTypes.all()) this.typeCodes.set(name, code);
+  }
+
+  private landmarkOf(type: string, code: number): number | null {
+    return PER_TURN_EVENT_TYPES.has(type) ? null : code;
   }
 
   private typeCode(type: string): number {
@@ -521,29 +522,23 @@ export class SessionStore {
     return code;
   }
 
-  private eventFromRow([seq, id, ts, type, payload]: EventRow): StoredEvent {
-    const name = this.typeNames.get(type);
-    if (name === undefined) {
-      throw new AppError(
-        'storage-too-new',
-        `Event ${seq} has a type this version of Drover does not know (code ${type}). Update Drover to read this session.`,
-      );
-    }
-    return { seq, id: blobToUuid(id), ts: new Date(ts).toISOString(), type: name, payload: JSON.parse(payload) } as StoredEvent;
-  }
-
-  private sliceStatement(backward: boolean, typeCount: number): Database.Statement<unknown[], EventRow> {
-    const key = `${backward ? 'b' : 'f'}${typeCount}`;
+  private sliceStatement(typeCount: number, backward: boolean, byLandmark: boolean): Database.Statement<unknown[], string | null> {
+    const key = `${typeCount}${backward ? 'b' : 'f'}${byLandmark ? 'l' : 't'}`;
     let statement = this.sliceStatements.get(key);
     if (!statement) {
-      const typeFilter = typeCount === 0 ? '' : ` AND type IN (${Array.from({ length: typeCount }, () => '?').join(', ')})`;
-      statement = this.db
-        .prepare<unknown[], EventRow>(
-          `SELECT seq, id, ts, type, payload FROM events
-           WHERE session_pk = ? AND seq >= ? AND seq <= ?${typeFilter}
-           ORDER BY seq ${backward ? 'DESC' : 'ASC'} LIMIT ?`,
-        )
-        .raw(true);
+      const types = Array.from({ length: typeCount }, () => '?').join(', ');
+      // Without a type filter the caller passes an exact seq range (session, low, high); with
+      // one, the subquery walks the range in the requested direction along the primary key
+      // until `limit` events of those types are found (session, low, high, ...types, limit):
+      // through the landmark index when every type is a landmark, else along the primary key
+      // (per-turn types are dense, so the walk is short).
+      const source =
+        typeCount === 0
+          ? 'SELECT event FROM events WHERE session_pk = ? AND seq BETWEEN ? AND ?'
+          : `SELECT seq, event FROM events ${byLandmark ? 'INDEXED BY events_landmarks' : ''}
+             WHERE session_pk = ? AND seq BETWEEN ? AND ? AND ${byLandmark ? 'landmark' : 'type'} IN (${types})
+             ORDER BY seq ${backward ? 'DESC' : 'ASC'} LIMIT ?`;
+      statement = this.db.prepare<unknown[], string | null>(`SELECT '[' || group_concat(event, ',') || ']' FROM (${source})`).pluck();
       this.sliceStatements.set(key, statement);
     }
     return statement;
@@ -560,8 +555,8 @@ function prepareStatements(db: Database.Database) {
     insertSession: db.prepare<[string, string, number, number | null, number | null]>(
       'INSERT INTO sessions (id, title, created_at, parent_pk, fork_seq) VALUES (?, ?, ?, ?, ?)',
     ),
-    insertEvent: db.prepare<[number, number, Buffer, number, number, string]>(
-      'INSERT INTO events (session_pk, seq, id, ts, type, payload) VALUES (?, ?, ?, ?, ?, ?)',
+    insertEvent: db.prepare<[number, number, number, number | null, string]>(
+      'INSERT INTO events (session_pk, seq, type, landmark, event) VALUES (?, ?, ?, ?, ?)',
     ),
     insertEventType: db.prepare<[string]>('INSERT OR IGNORE INTO event_types (name) VALUES (?)'),
     eventTypes: db.prepare<[], { code: number; name: string }>('SELECT code, name FROM event_types'),
@@ -586,8 +581,32 @@ function prepareStatements(db: Database.Database) {
 const SESSION_SELECT = `
   SELECT s.pk, s.id, s.title, s.created_at, s.parent_pk, p.id AS parent_id, s.fork_seq,
     (SELECT e.seq FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_seq,
-    (SELECT e.ts FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_ts
+    (SELECT e.event ->> '$.ts' FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_ts
   FROM sessions s LEFT JOIN sessions p ON p.pk = s.parent_pk`;
+
+/** The canonical JSON of an event (key order seq, id, ts, type, payload), size-checked. */
+function serialize(event: StoredEvent): string {
+  const json = JSON.stringify(event);
+  if (json.length > MAX_EVENT_BYTES / 3 && Buffer.byteLength(json) > MAX_EVENT_BYTES) {
+    throw new AppError(
+      'invalid-argument',
+      `Event ${event.seq} (${event.type}) is ${Buffer.byteLength(json)} bytes; the limit is ${MAX_EVENT_BYTES}. ` +
+        'Large outputs belong in a file on the hand. Nothing was saved.',
+    );
+  }
+  return json;
+}
+
+/**
+ * SQLite concatenates in visiting order, which for these range scans is seq order; the order
+ * is not a documented guarantee, so it is checked (cheaply) and restored if ever needed.
+ */
+function inSeqOrder(events: StoredEvent[]): StoredEvent[] {
+  for (let i = 1; i < events.length; i++) {
+    if ((events[i]?.seq ?? 0) < (events[i - 1]?.seq ?? 0)) return events.sort((a, b) => a.seq - b.seq);
+  }
+  return events;
+}
 
 function clipLineage(lineage: readonly Segment[], atSeq: number): Segment[] {
   return lineage.filter((segment) => segment.from <= atSeq).map((segment) => ({ ...segment, to: Math.min(segment.to, atSeq) }));
@@ -603,13 +622,4 @@ function summaryOf(record: SessionRecord): SessionSummary {
     lastSeq: record.lastSeq,
     lastActivityAt: new Date(record.lastTs).toISOString(),
   };
-}
-
-function uuidToBlob(uuid: string): Buffer {
-  return Buffer.from(uuid.replaceAll('-', ''), 'hex');
-}
-
-function blobToUuid(blob: Buffer): string {
-  const hex = blob.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

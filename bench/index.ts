@@ -1,0 +1,42 @@
+/**
+ * `npm run bench`: prints every figure with its same-run baseline and target, and writes them
+ * as JSON to the file named by BENCH_JSON, if set. BENCH_EVENTS overrides the big session size
+ * (default 1,000,000). Exits non-zero if a target is missed, so a regression is loud.
+ */
+import { writeFileSync } from 'node:fs';
+import { benchAppends, benchScale, type Figure } from './session-store.ts';
+
+function format(value: number, unit: string): string {
+  const digits = value >= 1000 ? 0 : value >= 10 ? 1 : 3;
+  return `${value.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${unit}`;
+}
+
+const log = (line: string) => console.log(line);
+const bigCount = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
+if (!Number.isInteger(bigCount) || bigCount < 10_000) {
+  console.error(`BENCH_EVENTS must be an integer ≥ 10000 (got ${process.env['BENCH_EVENTS']}).`);
+  process.exit(2);
+}
+
+console.log('Drover benchmarks — session store');
+const figures: Figure[] = [...benchAppends(log), ...benchScale(log, bigCount)];
+
+console.log('');
+for (const figure of figures) {
+  const verdict = figure.pass === undefined ? '' : figure.pass ? 'PASS' : 'MISS';
+  console.log(`${verdict.padEnd(5)}${figure.name}: ${format(figure.value, figure.unit)}`);
+  if (figure.baseline) {
+    const ratio = figure.ratio === undefined ? '' : ` → ratio ${figure.ratio.toFixed(2)}×`;
+    console.log(`       vs ${figure.baseline.name}: ${format(figure.baseline.value, figure.unit)}${ratio}`);
+  }
+  if (figure.target) console.log(`       target: ${figure.target}`);
+}
+
+const output = process.env['BENCH_JSON'];
+if (output) {
+  writeFileSync(output, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, figures }, null, 2)}\n`);
+  console.log(`\nFigures written to ${output}`);
+}
+const missed = figures.filter((f) => f.pass === false);
+console.log(`\n${figures.length - missed.length} targets met, ${missed.length} missed`);
+process.exitCode = missed.length > 0 ? 1 : 0;
