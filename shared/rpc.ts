@@ -102,5 +102,14 @@ export type RpcReply = z.infer<typeof RpcReplySchema>;
 /** What the dispatcher returns before a transport adds the request id. */
 export type DispatchOutcome = { ok: true; result: unknown } | { ok: false; error: z.infer<typeof RpcErrorSchema> };
 
+/**
+ * What the Electron preload exposes to the page as `window.drover`: one fixed call channel and
+ * one push subscription, nothing else.
+ */
+export interface DroverBridge {
+  call(name: string, arg: unknown): Promise<DispatchOutcome>;
+  onPush(listener: (message: unknown) => void): () => void;
+}
+
 export const PushMessageSchema = z.strictObject({ push: z.string(), arg: z.unknown() });
 export type PushMessage = { [K in PushName]: { push: K; arg: PushEvents[K] } }[PushName];

@@ -1,0 +1,179 @@
+/**
+ * The Electron app: lifecycle, the one window, and the IPC adapter onto the shared RPC dispatcher.
+ *
+ * Thin on purpose: product logic lives in services and rpc. This file must never expose a
+ * channel other than 'drover:call' and 'drover:push', answer a frame that is not the app's own
+ * page, or load a URL from the environment in a packaged build.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, nativeTheme, session, type IpcMainInvokeEvent } from 'electron';
+import { createDispatcher, type Dispatch } from '#rpc/dispatch';
+import { createHandlers } from '#rpc/handlers';
+import { resolveDataDir } from '#services/data-dir';
+import { SessionStore } from '#services/session/store';
+import { isAppError } from '#shared/errors';
+import { describeIssues } from '#shared/events';
+import { RpcRequestSchema, type AppInfo, type DispatchOutcome, type PushMessage } from '#shared/rpc';
+import { hardenSession, hardenWebContents } from './security.ts';
+import { isTrustedSenderUrl } from './trusted-sender.ts';
+
+const CALL_CHANNEL = 'drover:call';
+const PUSH_CHANNEL = 'drover:push';
+
+/** The IPC request: the RPC envelope without its id (ipcMain.handle pairs replies itself). */
+const IpcCallSchema = RpcRequestSchema.omit({ id: true });
+
+// At run time this file is out/main/index.js, next to out/preload and out/renderer.
+const outDir = path.join(import.meta.dirname, '..');
+const preloadPath = path.join(outDir, 'preload', 'index.cjs');
+const rendererFile = path.join(outDir, 'renderer', 'index.html');
+/** electron-vite dev sets this; a packaged app must never take its page from the environment. */
+const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+const appUrl = devServerUrl ?? pathToFileURL(rendererFile).href;
+
+// Matches the renderer's background so the window does not flash white before the first paint.
+const BACKGROUND = { light: '#f7f7f8', dark: '#17181c' } as const;
+
+let mainWindow: BrowserWindow | null = null;
+let started = false;
+
+app.enableSandbox();
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Drover owns the data folder; it focuses its window on 'second-instance'.
+  app.quit();
+} else {
+  app.on('second-instance', showMainWindow);
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('activate', () => {
+    if (started && BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow();
+  });
+  app.whenReady().then(start).catch(failToStart);
+}
+
+function start(): void {
+  hardenSession(session.defaultSession);
+  const store = openStore();
+  if (store === null) return;
+
+  const info: AppInfo = { version: app.getVersion(), dataDir: store.dataDir, platform: process.platform };
+  const handlers = createHandlers({
+    store,
+    info,
+    onSessionsChanged: (sessionId) => push({ push: 'sessions-changed', arg: { sessionId } }),
+  });
+  const dispatch = createDispatcher(handlers, { error: (message, error) => console.error(message, error) });
+  const unsubscribe = store.subscribeAll((sessionId, event) =>
+    push({ push: 'session-event', arg: { sessionId, event } }),
+  );
+  ipcMain.handle(CALL_CHANNEL, (event, request: unknown) => handleCall(dispatch, event, request));
+
+  app.on('will-quit', () => {
+    ipcMain.removeHandler(CALL_CHANNEL);
+    unsubscribe();
+    store.close();
+  });
+
+  started = true;
+  mainWindow = createMainWindow();
+}
+
+/** Opens the session store, or tells the user why Drover cannot start and quits. */
+function openStore(): SessionStore | null {
+  try {
+    return SessionStore.open({ dataDir: resolveDataDir(), appVersion: app.getVersion() });
+  } catch (error) {
+    failToStart(error);
+    return null;
+  }
+}
+
+function failToStart(error: unknown): void {
+  if (isAppError(error)) {
+    dialog.showErrorBox('Drover cannot start', error.message);
+  } else {
+    console.error('Drover failed to start:', error);
+    dialog.showErrorBox(
+      'Drover cannot start',
+      `Something unexpected went wrong while starting: ${error instanceof Error ? error.message : String(error)}. ` +
+        'Try again; if it keeps happening, report it with this message.',
+    );
+  }
+  app.quit();
+}
+
+async function handleCall(dispatch: Dispatch, event: IpcMainInvokeEvent, request: unknown): Promise<DispatchOutcome> {
+  const frame = event.senderFrame;
+  // Only the app page's top frame may call: not a subframe, not a page the window was steered to.
+  if (frame === null || frame.parent !== null || !isTrustedSenderUrl(frame.url, appUrl)) {
+    console.warn(`Refused an RPC call from an untrusted frame (${frame === null ? 'gone' : frame.url || 'no URL'}).`);
+    throw new Error('This page may not call Drover.');
+  }
+  const parsed = IpcCallSchema.safeParse(request);
+  if (!parsed.success) {
+    const issues = describeIssues(parsed.error.issues);
+    return {
+      ok: false,
+      error: {
+        code: 'invalid-argument',
+        message: `Drover's window sent a malformed request (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}). Restart Drover.`,
+        issues,
+      },
+    };
+  }
+  return dispatch(parsed.data.name, parsed.data.arg);
+}
+
+/** Sends a push to the window, only while it shows the app's own page. */
+function push(message: PushMessage): void {
+  const window = mainWindow;
+  if (window === null || window.isDestroyed()) return;
+  const contents = window.webContents;
+  if (contents.isDestroyed() || !isTrustedSenderUrl(contents.mainFrame.url, appUrl)) return;
+  contents.send(PUSH_CHANNEL, message);
+}
+
+function createMainWindow(): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 760,
+    minHeight: 480,
+    title: 'Drover',
+    show: false,
+    backgroundColor: nativeTheme.shouldUseDarkColors ? BACKGROUND.dark : BACKGROUND.light,
+    webPreferences: {
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInSubFrames: false,
+      webviewTag: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      navigateOnDragDrop: false,
+    },
+  });
+  window.once('ready-to-show', () => window.show());
+  window.on('closed', () => {
+    if (mainWindow === window) mainWindow = null;
+  });
+  const loaded = devServerUrl === undefined ? window.loadFile(rendererFile) : window.loadURL(devServerUrl);
+  loaded.catch((error: unknown) => console.error(`Could not load the Drover window from ${appUrl}:`, error));
+  return window;
+}
+
+function showMainWindow(): void {
+  if (!started) return;
+  if (mainWindow === null || mainWindow.isDestroyed()) {
+    mainWindow = createMainWindow();
+    return;
+  }
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.show();
+  mainWindow.focus();
+}

@@ -1,0 +1,42 @@
+/**
+ * Electron hardening applied to every web contents and to the default session: no navigation,
+ * no new windows, no webviews, no permissions, no downloads except the page's own blob: exports.
+ *
+ * Never loosen these to make a feature work: a page that needs to go somewhere opens the user's
+ * browser (https only), and anything else goes through the one RPC channel.
+ */
+import { shell, type Session, type WebContents } from 'electron';
+import { parseUrl } from './trusted-sender.ts';
+
+/** Locks down one web contents; run from `app.on('web-contents-created')` so none is missed. */
+export function hardenWebContents(contents: WebContents): void {
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.on('will-redirect', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    openInBrowserIfHttps(url);
+    return { action: 'deny' };
+  });
+}
+
+/** Denies every permission request and check, and every download that is not a blob: URL. */
+export function hardenSession(session: Session): void {
+  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
+  // The renderer exports sessions as Blob URLs; nothing else may start a download.
+  session.on('will-download', (event, item) => {
+    if (parseUrl(item.getURL())?.protocol !== 'blob:') event.preventDefault();
+  });
+}
+
+/** Opens `url` in the user's browser when it is a well-formed https URL; ignores anything else. */
+function openInBrowserIfHttps(url: string): void {
+  const parsed = parseUrl(url);
+  if (parsed?.protocol !== 'https:') {
+    console.warn(`Blocked opening a window for ${parsed === null ? 'a malformed URL' : `a ${parsed.protocol} URL`}.`);
+    return;
+  }
+  shell.openExternal(parsed.href).catch((error: unknown) => {
+    console.error(`Could not open ${parsed.href} in the browser:`, error);
+  });
+}

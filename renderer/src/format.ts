@@ -1,0 +1,148 @@
+/**
+ * Text the UI shows for stored data: one-line event summaries and local times.
+ * Pure functions: no I/O, and never more than the data itself says.
+ */
+import type { ContentBlock, StoredEvent } from '#shared/events';
+
+const MAX_SUMMARY_CHARS = 240;
+
+/** A one-line summary of the event's payload; `titleOf` names a session id when it can. */
+export function summarizeEvent(event: StoredEvent, titleOf: (sessionId: string) => string | undefined): string {
+  return oneLine(describe(event, titleOf));
+}
+
+function describe(event: StoredEvent, titleOf: (sessionId: string) => string | undefined): string {
+  switch (event.type) {
+    case 'user.message':
+      return blocksText(event.payload.content);
+    case 'user.interrupt':
+      return event.payload.reason ?? 'Interrupted by the user';
+    case 'user.define_outcome':
+      return `Outcome: ${event.payload.description} (at most ${event.payload.max_iterations} iterations)`;
+    case 'agent.message':
+      return blocksText(event.payload.content);
+    case 'agent.thinking':
+      return 'thinking' in event.payload ? event.payload.thinking : '(redacted thinking)';
+    case 'agent.tool_use':
+      return `${event.payload.name} ${JSON.stringify(event.payload.input)}${event.payload.hand_id ? ` on ${event.payload.hand_id}` : ''}`;
+    case 'agent.tool_result':
+      return `${resultLabel(event.payload.is_error, event.payload.status)}${duration(event.payload.duration_ms)}: ${blocksText(event.payload.content)}`;
+    case 'agent.mcp_tool_use':
+      return `${event.payload.server_name} · ${event.payload.name} ${JSON.stringify(event.payload.input)}`;
+    case 'agent.mcp_tool_result':
+      return `${event.payload.is_error ? 'Error' : 'OK'}: ${blocksText(event.payload.content)}`;
+    case 'agent.thread_context_compacted':
+      return `Context compacted through #${event.payload.through_seq}: ${event.payload.summary}`;
+    case 'session.status_running':
+      return 'Running';
+    case 'session.status_idle': {
+      const { type, message } = event.payload.stop_reason;
+      return `Idle (${type.replaceAll('_', ' ')})${message ? `: ${message}` : ''}`;
+    }
+    case 'session.status_terminated':
+      return `Terminated: ${event.payload.reason}`;
+    case 'session.error': {
+      const { error, retry_status: retry } = event.payload;
+      const retryText =
+        retry.type === 'retrying'
+          ? `retrying (attempt ${retry.attempt}, in ${formatDuration(retry.delay_ms)})`
+          : retry.type === 'exhausted'
+            ? 'retries exhausted'
+            : 'not retried';
+      return `${error.type}${error.status === undefined ? '' : ` ${error.status}`}: ${error.message} — ${retryText}`;
+    }
+    case 'span.model_request_start':
+      return `Request to ${event.payload.model}`;
+    case 'span.model_request_end': {
+      const { model, usage, stop_reason: stop, is_error: isError, duration_ms: ms } = event.payload;
+      const cached = usage.cache_read_input_tokens > 0 ? `, ${usage.cache_read_input_tokens} cached` : '';
+      return `${model}${isError ? ' failed' : ''} in ${formatDuration(ms)}: ${usage.input_tokens} in${cached}, ${usage.output_tokens} out${stop ? ` (${stop.replaceAll('_', ' ')})` : ''}`;
+    }
+    case 'span.outcome_evaluation_start':
+      return `Evaluating outcome, iteration ${event.payload.iteration}`;
+    case 'span.outcome_evaluation_end':
+      return `Iteration ${event.payload.iteration}: ${event.payload.result.replaceAll('_', ' ')} — ${event.payload.explanation}`;
+    case 'hand.provisioning': {
+      const { hand_id: hand, phase, message, progress } = event.payload;
+      const percent = progress && progress.total > 0 ? ` ${Math.round((progress.current / progress.total) * 100)}%` : '';
+      return `${hand}: ${phase}${percent}${message ? ` — ${message}` : ''}`;
+    }
+    case 'hand.ready':
+      return `${event.payload.hand_id} ready${event.payload.detail ? ` — ${event.payload.detail}` : ''}`;
+    case 'hand.lost':
+      return `${event.payload.hand_id} lost: ${event.payload.reason}`;
+    case 'session.forked': {
+      const parent = titleOf(event.payload.parent_session_id);
+      return `Forked from ${parent === undefined ? 'a deleted session' : `“${parent}”`} after event #${event.payload.at_seq}`;
+    }
+    default:
+      return unknownEvent(event);
+  }
+}
+
+function blocksText(blocks: readonly ContentBlock[]): string {
+  if (blocks.length === 0) return '(empty)';
+  return blocks.map((block) => (block.type === 'text' ? block.text : `[image ${block.source.media_type}]`)).join(' ');
+}
+
+function resultLabel(isError: boolean, status: 'completed' | 'interrupted' | 'timed_out'): string {
+  if (status === 'interrupted') return 'Interrupted';
+  if (status === 'timed_out') return 'Timed out';
+  return isError ? 'Error' : 'OK';
+}
+
+function duration(ms: number | undefined): string {
+  return ms === undefined ? '' : ` in ${formatDuration(ms)}`;
+}
+
+function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_SUMMARY_CHARS ? `${flat.slice(0, MAX_SUMMARY_CHARS - 1)}…` : flat;
+}
+
+/** Compile-time exhaustiveness; at run time an event type this UI does not know still shows. */
+function unknownEvent(event: never): string {
+  return JSON.stringify((event as { payload?: unknown }).payload) ?? '';
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** The event's time: just the clock time when it is today, else date and time. */
+export function formatEventTime(iso: string, now: Date = new Date()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toDateString() === now.toDateString() ? timeFormat.format(date) : dateTimeFormat.format(date);
+}
+
+const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+/** "just now", "5 minutes ago", "yesterday", or a date for anything older than a week. */
+export function formatRelativeTime(iso: string, now: Date = new Date()): string {
+  const date = new Date(iso);
+  const seconds = Math.round((date.getTime() - now.getTime()) / 1000);
+  if (Number.isNaN(seconds)) return iso;
+  const elapsed = Math.abs(seconds);
+  if (elapsed < 45) return 'just now';
+  if (elapsed < 3600) return relativeFormat.format(Math.round(seconds / 60), 'minute');
+  if (elapsed < 86_400) return relativeFormat.format(Math.round(seconds / 3600), 'hour');
+  if (elapsed < 7 * 86_400) return relativeFormat.format(Math.round(seconds / 86_400), 'day');
+  return new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' }).format(date);
+}
+
+/** The full local date and time, for tooltips. */
+export function formatFullTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateTimeFormat.format(date);
+}
