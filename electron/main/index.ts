@@ -5,12 +5,14 @@
  * channel other than 'drover:call' and 'drover:push', answer a frame that is not the app's own
  * page, or load a URL from the environment in a packaged build.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, nativeTheme, session, type IpcMainInvokeEvent } from 'electron';
 import { createDispatcher, type Dispatch } from '#rpc/dispatch';
 import { createHandlers } from '#rpc/handlers';
 import { resolveDataDir } from '#services/data-dir';
+import { selectSqliteBinding } from '#services/native-binding';
 import { SessionStore } from '#services/session/store';
 import { isAppError } from '#shared/errors';
 import { describeIssues } from '#shared/events';
@@ -85,7 +87,16 @@ function start(): void {
 /** Opens the session store, or tells the user why Drover cannot start and quits. */
 function openStore(): SessionStore | null {
   try {
-    return SessionStore.open({ dataDir: resolveDataDir(), appVersion: app.getVersion() });
+    const nativeBinding = selectSqliteBinding({
+      projectRoot: app.getAppPath(),
+      electronVersion: process.versions.electron,
+      platform: process.platform,
+      arch: process.arch,
+      runningUnderElectron: true,
+      packaged: app.isPackaged,
+      exists: existsSync,
+    });
+    return SessionStore.open({ dataDir: resolveDataDir(), appVersion: app.getVersion(), nativeBinding });
   } catch (error) {
     failToStart(error);
     return null;
