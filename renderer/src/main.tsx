@@ -5,7 +5,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
-import { createElectronTransport, type Transport } from './transport.ts';
+import { createElectronTransport, createWebSocketTransport, type Transport } from './transport.ts';
 
 const container = document.getElementById('root');
 if (container === null) throw new Error('renderer/index.html must contain <div id="root">');
@@ -24,10 +24,22 @@ createRoot(container).render(
   ),
 );
 
+/** Inside the Electron window the preload's bridge; in a browser, serve mode's WebSocket. */
 function connect(): Transport | Error {
-  try {
-    return createElectronTransport();
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
+  if (window.drover !== undefined) return createElectronTransport(window.drover);
+  const params = new URLSearchParams(window.location.search);
+  const fromUrl = params.get('token');
+  if (fromUrl !== null) {
+    // Keep the token for reloads in this tab, but out of the address bar and history.
+    sessionStorage.setItem('drover-token', fromUrl);
+    params.delete('token');
+    const rest = params.toString();
+    window.history.replaceState(null, '', `${window.location.pathname}${rest ? `?${rest}` : ''}${window.location.hash}`);
   }
+  const token = fromUrl ?? sessionStorage.getItem('drover-token');
+  if (token === null) {
+    return new Error('Open Drover with the URL that `npm run serve` printed: it carries the access token this page needs.');
+  }
+  const protocol = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return createWebSocketTransport(`${protocol}//${window.location.host}/rpc?token=${encodeURIComponent(token)}`);
 }

@@ -1,12 +1,22 @@
 /**
  * How the UI talks to Drover: typed `call` and `on` over whichever host runs it (Electron IPC
- * through the preload's `window.drover` here; serve mode's WebSocket later).
+ * through the preload's `window.drover`, or serve mode's WebSocket).
  *
  * The UI must use only this interface — never `window.drover` directly — so it runs unchanged
  * on either host. Nothing here may hold or send a secret.
  */
 import type { ErrorCode, RpcError } from '#shared/errors';
-import type { DispatchOutcome, DroverBridge, PushEvents, PushName, RpcArg, RpcMethod, RpcResult } from '#shared/rpc';
+import {
+  PushMessageSchema,
+  RpcReplySchema,
+  type DispatchOutcome,
+  type DroverBridge,
+  type PushEvents,
+  type PushName,
+  type RpcArg,
+  type RpcMethod,
+  type RpcResult,
+} from '#shared/rpc';
 
 export interface Transport {
   /** Calls an RPC method. Rejects with an RpcCallError carrying the error's code and message. */
@@ -66,4 +76,82 @@ export function createElectronTransport(bridge: DroverBridge | undefined = windo
 
 function isPushMessageNamed<K extends PushName>(message: unknown, name: K): message is { push: K; arg: PushEvents[K] } {
   return typeof message === 'object' && message !== null && 'push' in message && message.push === name && 'arg' in message;
+}
+
+/**
+ * The transport over serve mode's WebSocket (`/rpc?token=…` on the page's own origin). Replies
+ * and pushes are validated before use; calls in flight when the connection drops fail with a
+ * clear error, and the connection is re-opened with backoff.
+ */
+export function createWebSocketTransport(url: string, onStatus: (connected: boolean) => void = () => undefined): Transport {
+  type Pending = { name: string; resolve: (value: unknown) => void; reject: (error: Error) => void };
+  const pending = new Map<number, Pending>();
+  const listeners = new Map<string, Set<(arg: unknown) => void>>();
+  const outbox: string[] = [];
+  let nextId = 1;
+  let socket: WebSocket;
+  let retryDelay = 250;
+
+  function connect(): void {
+    socket = new WebSocket(url);
+    socket.addEventListener('open', () => {
+      retryDelay = 250;
+      onStatus(true);
+      for (const message of outbox.splice(0)) socket.send(message);
+    });
+    socket.addEventListener('message', (event) => receive(String(event.data)));
+    socket.addEventListener('close', (event) => {
+      onStatus(false);
+      const reason = event.code === 1006 ? 'the connection was refused or dropped' : `the connection closed (${event.code} ${event.reason})`;
+      for (const [id, call] of pending) {
+        pending.delete(id);
+        call.reject(new RpcCallError({ code: 'internal', message: `Drover did not answer ${call.name}: ${reason}. Check that \`npm run serve\` is still running.` }));
+      }
+      setTimeout(connect, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 10_000);
+    });
+  }
+
+  function receive(text: string): void {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const push = PushMessageSchema.safeParse(data);
+    if (push.success) {
+      for (const listener of listeners.get(push.data.push) ?? []) listener(push.data.arg);
+      return;
+    }
+    const reply = RpcReplySchema.safeParse(data);
+    if (!reply.success) return;
+    const call = pending.get(reply.data.id);
+    if (!call) return;
+    pending.delete(reply.data.id);
+    if ('error' in reply.data) call.reject(new RpcCallError(reply.data.error));
+    else call.resolve(reply.data.result);
+  }
+
+  connect();
+  return {
+    call(name, arg) {
+      const id = nextId++;
+      const message = JSON.stringify({ id, name, arg });
+      return new Promise((resolve, reject) => {
+        pending.set(id, { name, resolve: resolve as (value: unknown) => void, reject });
+        if (socket.readyState === WebSocket.OPEN) socket.send(message);
+        else outbox.push(message);
+      });
+    },
+    on(name, callback) {
+      const set = listeners.get(name) ?? new Set();
+      listeners.set(name, set);
+      const listener = (arg: unknown) => callback(arg as PushEvents[typeof name]);
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+      };
+    },
+  };
 }

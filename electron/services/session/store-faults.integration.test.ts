@@ -1,6 +1,6 @@
 // SessionStore under real faults: a second process, SIGKILL mid-append, damaged files, a
 // read-only folder and a full disk (size-limited tmpfs). Each must leave earlier events intact.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -239,13 +239,21 @@ describe.skipIf(!hasTmpfs)('read-only and full disks (real tmpfs mounts)', () =>
   });
 });
 
-describe.skipIf(process.getuid?.() === 0)('permissions (non-root)', () => {
+describe('permissions', () => {
   it('refuses a data folder without write permission, naming it', () => {
     const dir = scratch();
-    chmodSync(dir, 0o500);
+    chmodSync(dir, 0o555);
     cleanups.push(() => chmodSync(dir, 0o700));
-    const error = caught(() => SessionStore.open({ dataDir: dir }));
-    expect(error.code).toBe('storage-unwritable');
-    expect(error.message).toContain(dir);
+    // Root ignores file modes, so as root the attempt is made by a process running as nobody.
+    const asRoot = process.getuid?.() === 0;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', childScript, 'open', dir], {
+      cwd: root,
+      encoding: 'utf8',
+      ...(asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: '/tmp' } } : {}),
+    });
+    const outcome = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { ok: boolean; code?: string; message?: string };
+    expect(outcome, result.stderr).toMatchObject({ ok: false, code: 'storage-unwritable' });
+    expect(outcome.message).toContain(dir);
+    expect(outcome.message).toMatch(/DROVER_DATA_DIR/);
   });
 });

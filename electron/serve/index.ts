@@ -1,0 +1,103 @@
+/**
+ * `npm run serve -- [--host 127.0.0.1] [--port N] [--token T]`: Drover without Electron — the
+ * same UI in a browser, the same RPC contract over a WebSocket. Honours DROVER_DATA_DIR.
+ * Prints a ready-to-open URL with the access token, as Jupyter does.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDispatcher } from '#rpc/dispatch';
+import { createHandlers } from '#rpc/handlers';
+import { resolveDataDir } from '#services/data-dir';
+import { SessionStore } from '#services/session/store';
+import { isAppError } from '#shared/errors';
+import { startServe } from './server.ts';
+import { loadOrCreateToken } from './token.ts';
+
+const USAGE = `Usage: npm run serve -- [--host 127.0.0.1] [--port 8484] [--token TOKEN]
+
+  --host   address to listen on (default 127.0.0.1: this machine only)
+  --port   port to listen on (default 8484; 0 picks a free one)
+  --token  access token to require (default: a random one, kept in the data folder)
+
+Data folder: DROVER_DATA_DIR, or the OS default.`;
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '8484' },
+        token: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    fail(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535 (got ${values.port}).`);
+
+  const staticDir = path.resolve(import.meta.dirname, '..', '..', 'out', 'renderer');
+  if (!existsSync(path.join(staticDir, 'index.html'))) {
+    fail(`The UI has not been built (${staticDir} is missing). Run \`npm run serve\`, which builds it first.`);
+  }
+
+  const dataDir = resolveDataDir();
+  let store: SessionStore;
+  try {
+    store = SessionStore.open({ dataDir, appVersion: process.env['npm_package_version'] ?? '0.0.0' });
+  } catch (error) {
+    fail(isAppError(error) ? `Drover cannot start: ${error.message}` : `Drover cannot start: ${String(error)}`);
+  }
+  const token = loadOrCreateToken(dataDir, values.token);
+
+  let pushSessionsChanged = (_sessionId: string): void => undefined;
+  const handlers = createHandlers({
+    store,
+    info: { version: process.env['npm_package_version'] ?? '0.0.0', dataDir, platform: process.platform },
+    onSessionsChanged: (sessionId) => pushSessionsChanged(sessionId),
+  });
+  const dispatch = createDispatcher(handlers, { error: (message, error) => console.error(message, error) });
+
+  let server;
+  try {
+    server = await startServe({ host: values.host, port, token, staticDir, dispatch, log: (line) => console.warn(line) });
+  } catch (error) {
+    store.close();
+    const code = (error as { code?: string }).code;
+    fail(
+      code === 'EADDRINUSE'
+        ? `Port ${port} on ${values.host} is already in use. Pick another with --port, or --port 0 for any free port.`
+        : `Could not listen on ${values.host}:${port}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const running = server;
+  pushSessionsChanged = (sessionId) => running.push({ push: 'sessions-changed', arg: { sessionId } });
+  store.subscribeAll((sessionId, event) => running.push({ push: 'session-event', arg: { sessionId, event } }));
+
+  console.log(`Drover is serving ${dataDir}`);
+  console.log(`Open this URL in your browser (it contains the access token — keep it private):\n\n    ${running.url}\n`);
+
+  const shutdown = () => {
+    void running.close().finally(() => {
+      store.close();
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+void main();

@@ -1,0 +1,143 @@
+// Serve mode for real: an HTTP + WebSocket server on 127.0.0.1, real clients, a real store.
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createDispatcher } from '#rpc/dispatch';
+import { createHandlers } from '#rpc/handlers';
+import { SessionStore } from '#services/session/store';
+import { tempDir } from '#test/support/system';
+import { AppError } from '#shared/errors';
+import { startServe, type RunningServer } from './server.ts';
+import { loadOrCreateToken, TOKEN_FILE } from './token.ts';
+
+let dir: string;
+let store: SessionStore;
+let server: RunningServer;
+let token: string;
+const refused: string[] = [];
+
+beforeEach(async () => {
+  dir = tempDir('drover-serve-');
+  const staticDir = path.join(dir, 'ui');
+  mkdirSync(path.join(staticDir, 'assets'), { recursive: true });
+  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Drover</title>');
+  writeFileSync(path.join(staticDir, 'assets', 'app.js'), 'console.log(1)');
+  writeFileSync(path.join(dir, 'secret.txt'), 'not for the web');
+  store = SessionStore.open({ dataDir: path.join(dir, 'data') });
+  token = loadOrCreateToken(path.join(dir, 'data'));
+  let push: RunningServer['push'] = () => undefined;
+  const handlers = createHandlers({
+    store,
+    info: { version: 't', dataDir: dir, platform: 'linux' },
+    onSessionsChanged: (sessionId) => push({ push: 'sessions-changed', arg: { sessionId } }),
+  });
+  server = await startServe({
+    host: '127.0.0.1',
+    port: 0,
+    token,
+    staticDir,
+    dispatch: createDispatcher(handlers, { error: () => undefined }),
+    log: (line) => refused.push(line),
+  });
+  push = server.push;
+  store.subscribeAll((sessionId, event) => server.push({ push: 'session-event', arg: { sessionId, event } }));
+});
+
+afterEach(async () => {
+  await server.close();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+  refused.length = 0;
+});
+
+function wsUrl(withToken: string | null): string {
+  const url = new URL('/rpc', server.origin.replace('http:', 'ws:'));
+  if (withToken !== null) url.searchParams.set('token', withToken);
+  return url.href;
+}
+
+/** Opens a socket; resolves with it when open, or with the HTTP status that refused it. */
+function open(url: string, origin: string | undefined): Promise<WebSocket | number> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, origin === undefined ? {} : { origin });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0));
+    ws.once('error', () => resolve(-1));
+  });
+}
+
+function nextMessage(ws: WebSocket, match: (message: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const onMessage = (data: WebSocket.RawData) => {
+      const message = JSON.parse(data.toString()) as Record<string, unknown>;
+      if (match(message)) {
+        ws.off('message', onMessage);
+        resolve(message);
+      }
+    };
+    ws.on('message', onMessage);
+  });
+}
+
+describe('serve mode', () => {
+  it('prints a ready-to-open URL on 127.0.0.1 carrying the token', () => {
+    expect(server.url).toBe(`${server.origin}/?token=${encodeURIComponent(token)}`);
+    expect(new URL(server.origin).hostname).toBe('127.0.0.1');
+  });
+
+  it('serves the UI with a strict CSP, and nothing outside the UI folder', async () => {
+    const index = await fetch(`${server.origin}/`);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await index.text()).toContain('<title>Drover</title>');
+    expect((await fetch(`${server.origin}/assets/app.js`)).headers.get('content-type')).toMatch(/javascript/);
+    expect((await fetch(`${server.origin}/..%2Fsecret.txt`)).status).toBe(404);
+    expect((await fetch(`${server.origin}/%2e%2e/secret.txt`)).status).toBe(404);
+  });
+
+  it('refuses a missing or wrong token, and a foreign or missing Origin', async () => {
+    expect(await open(wsUrl(null), server.origin)).toBe(401);
+    expect(await open(wsUrl('x'.repeat(token.length)), server.origin)).toBe(401);
+    expect(await open(wsUrl(token), 'http://evil.example')).toBe(403);
+    expect(await open(wsUrl(token), `http://127.0.0.1.evil.example:${new URL(server.origin).port}`)).toBe(403);
+    expect(await open(wsUrl(token), undefined)).toBe(403);
+    expect(refused).toHaveLength(5);
+    expect(refused.join('\n')).not.toContain(token);
+  });
+
+  it('answers RPC calls and pushes changes to connected pages', async () => {
+    const ws = await open(wsUrl(token), server.origin);
+    if (typeof ws === 'number') throw new Error(`refused with ${ws}`);
+    const changed = nextMessage(ws, (m) => m['push'] === 'sessions-changed');
+    ws.send(JSON.stringify({ id: 1, name: 'sessions-create', arg: { title: 'Over the wire' } }));
+    const reply = await nextMessage(ws, (m) => m['id'] === 1);
+    const created = reply['result'] as { id: string; title: string };
+    expect(created.title).toBe('Over the wire');
+    expect((await changed)['arg']).toEqual({ sessionId: created.id });
+
+    const pushed = nextMessage(ws, (m) => m['push'] === 'session-event');
+    store.emitEvent(created.id, { type: 'user.message', payload: { content: [{ type: 'text', text: 'hello' }] } });
+    expect(((await pushed)['arg'] as { event: { seq: number } }).event.seq).toBe(1);
+
+    ws.send(JSON.stringify({ id: 2, name: 'sessions-get', arg: { sessionId: 'nope' } }));
+    expect((await nextMessage(ws, (m) => m['id'] === 2))['error']).toMatchObject({ code: 'invalid-argument' });
+
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send('not json');
+    expect(await closed).toBe(1007);
+  });
+});
+
+describe('serve token', () => {
+  it('is random, stored readable by the user only, and reused', () => {
+    const data = path.join(dir, 'other');
+    mkdirSync(data);
+    const first = loadOrCreateToken(data);
+    expect(first).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(path.join(data, TOKEN_FILE)).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateToken(data)).toBe(first);
+    expect(loadOrCreateToken(data, 'my-own-token-123456')).toBe('my-own-token-123456');
+    expect(() => loadOrCreateToken(data, 'short')).toThrow(AppError);
+  });
+});

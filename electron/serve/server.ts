@@ -1,0 +1,177 @@
+/**
+ * Serve mode: the same UI and the same RPC contract over HTTP + WebSocket, for a browser.
+ *
+ * Binds 127.0.0.1 unless told otherwise, and every WebSocket must present the token and come
+ * from a page of this server's own origin (checked on the parsed Origin header) — so neither
+ * another local user without the token nor a web page the user happens to visit can drive it.
+ * Static files are served only from the built renderer folder.
+ */
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Dispatch } from '#rpc/dispatch';
+import { describeIssues } from '#shared/events';
+import { RpcRequestSchema, type PushMessage, type RpcReply } from '#shared/rpc';
+import { tokenMatches } from './token.ts';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  token: string;
+  /** The built renderer (index.html and assets). */
+  staticDir: string;
+  dispatch: Dispatch;
+  log: (line: string) => void;
+}
+
+export interface RunningServer {
+  /** The ready-to-open URL, token included. */
+  url: string;
+  origin: string;
+  push(message: PushMessage): void;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
+/** A Host header naming the server itself; anything else may be DNS rebinding. */
+function hostAllowed(hostHeader: string | undefined, host: string, port: number): boolean {
+  if (hostHeader === undefined) return false;
+  const names = new Set([host, 'localhost', '127.0.0.1', '[::1]']);
+  const [name, headerPort] = splitHost(hostHeader);
+  return names.has(name) && headerPort === String(port);
+}
+
+function splitHost(value: string): [string, string] {
+  const match = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(value);
+  return match ? [match[1] ?? '', match[2] ?? ''] : ['', ''];
+}
+
+function originAllowed(originHeader: string | undefined, host: string, port: number): boolean {
+  if (originHeader === undefined) return false;
+  let origin: URL;
+  try {
+    origin = new URL(originHeader);
+  } catch {
+    return false;
+  }
+  return origin.protocol === 'http:' && hostAllowed(origin.host, host, port);
+}
+
+export async function startServe(options: ServeOptions): Promise<RunningServer> {
+  const staticRoot = path.resolve(options.staticDir);
+  const sockets = new Set<WebSocket>();
+  let port = options.port;
+
+  const server = createServer((request, response) => {
+    void serveStatic(request, response);
+  });
+
+  async function serveStatic(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!hostAllowed(request.headers.host, options.host, port)) {
+      response.writeHead(421, { 'Content-Type': 'text/plain' }).end('Unknown host.\n');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://drover.invalid').pathname);
+    const file = path.resolve(staticRoot, `.${pathname === '/' ? '/index.html' : pathname}`);
+    if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) {
+      response.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      response.writeHead(200, {
+        ...SECURITY_HEADERS,
+        'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'Cache-Control': 'no-cache',
+      });
+      response.end(request.method === 'HEAD' ? undefined : body);
+    } catch {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not found.\n');
+    }
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  server.on('upgrade', (request, socket, head) => {
+    const url = new URL(request.url ?? '/', 'http://drover.invalid');
+    const refuse = (status: number, reason: string) => {
+      options.log(`Refused a connection: ${reason}.`);
+      socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== '/rpc') return refuse(404, 'Not Found');
+    if (!hostAllowed(request.headers.host, options.host, port)) return refuse(421, 'Misdirected Request');
+    if (!originAllowed(request.headers.origin, options.host, port)) return refuse(403, 'Forbidden origin');
+    if (!tokenMatches(url.searchParams.get('token'), options.token)) return refuse(401, 'Unauthorized');
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws));
+  });
+
+  function accept(ws: WebSocket): void {
+    sockets.add(ws);
+    ws.on('close', () => sockets.delete(ws));
+    ws.on('message', (data) => {
+      void answer(ws, data.toString());
+    });
+  }
+
+  async function answer(ws: WebSocket, text: string): Promise<void> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return ws.close(1007, 'messages must be JSON');
+    }
+    const request = RpcRequestSchema.safeParse(raw);
+    if (!request.success) {
+      const issues = describeIssues(request.error.issues);
+      return ws.close(1007, `malformed request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`.slice(0, 120));
+    }
+    const outcome = await options.dispatch(request.data.name, request.data.arg);
+    const reply: RpcReply = outcome.ok ? { id: request.data.id, result: outcome.result } : { id: request.data.id, error: outcome.error };
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const origin = `http://${hostForUrl}:${port}`;
+
+  return {
+    origin,
+    url: `${origin}/?token=${encodeURIComponent(options.token)}`,
+    push(message) {
+      const text = JSON.stringify(message);
+      for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+    },
+    async close() {
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
