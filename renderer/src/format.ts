@@ -110,6 +110,14 @@ function unknownEvent(event: never): string {
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+/** Fits the time column: the year is left out for this year's events. */
+const monthDayTimeFormat = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
   year: 'numeric',
   month: 'short',
@@ -123,7 +131,8 @@ const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
 export function formatEventTime(iso: string, now: Date = new Date()): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return date.toDateString() === now.toDateString() ? timeFormat.format(date) : dateTimeFormat.format(date);
+  if (date.toDateString() === now.toDateString()) return timeFormat.format(date);
+  return date.getFullYear() === now.getFullYear() ? monthDayTimeFormat.format(date) : dateTimeFormat.format(date);
 }
 
 const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });

@@ -102,10 +102,18 @@ export function createWebSocketTransport(url: string, onStatus: (connected: bool
     socket.addEventListener('message', (event) => receive(String(event.data)));
     socket.addEventListener('close', (event) => {
       onStatus(false);
+      // A browser cannot see why a WebSocket handshake failed (401, 403 or a dead server).
       const reason = event.code === 1006 ? 'the connection was refused or dropped' : `the connection closed (${event.code} ${event.reason})`;
       for (const [id, call] of pending) {
         pending.delete(id);
-        call.reject(new RpcCallError({ code: 'internal', message: `Drover did not answer ${call.name}: ${reason}. Check that \`npm run serve\` is still running.` }));
+        call.reject(
+          new RpcCallError({
+            code: 'internal',
+            message:
+              `Drover did not answer ${call.name}: ${reason}. Check that \`npm run serve\` is still running, ` +
+              'and open the URL it printed (its token may have changed).',
+          }),
+        );
       }
       setTimeout(connect, retryDelay);
       retryDelay = Math.min(retryDelay * 2, 10_000);

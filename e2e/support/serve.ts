@@ -1,0 +1,55 @@
+/**
+ * Starts the real serve mode (`electron/serve/index.ts`) on a free port with a fresh data folder,
+ * and hands the test its ready-to-open URL. The UI must have been built (`npm run build`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+export interface ServeHandle {
+  url: string;
+  origin: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+
+export async function startServeMode(): Promise<ServeHandle> {
+  if (!existsSync(path.join(root, 'out', 'renderer', 'index.html'))) {
+    throw new Error('The UI is not built: run `npm run build` before the e2e tests (npm test does).');
+  }
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'drover-e2e-'));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'electron/serve/index.ts', '--port', '0'], {
+    cwd: root,
+    env: { ...process.env, DROVER_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve mode did not print its URL in 30 s:\n${output}`)), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      output += `${line}\n`;
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(line);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve mode exited (${code}):\n${output}`)));
+  });
+  return {
+    url,
+    origin: new URL(url).origin,
+    dataDir,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
