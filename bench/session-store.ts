@@ -228,15 +228,26 @@ function usedBytes(dir: string): number {
   }
 }
 
-function forkTimes(sized: Sized, total: number, count: number): { p50: number; bytesPerFork: number } {
-  const before = usedBytes(sized.dir);
-  const times: number[] = [];
+/** Forks both stores alternately (fsync-bound, so they must see the same disk weather). */
+function forkTimes(small: Sized, smallTotal: number, big: Sized, bigTotal: number, count: number) {
+  const before = [usedBytes(small.dir), usedBytes(big.dir)];
+  const times: [number[], number[]] = [[], []];
   for (let i = 0; i < count; i++) {
-    const start = performance.now();
-    sized.store.fork(sized.sessionId, Math.floor(total / 2) + i);
-    times.push(performance.now() - start);
+    const order: Array<[Sized, number, number[]]> = [
+      [small, smallTotal, times[0]],
+      [big, bigTotal, times[1]],
+    ];
+    if (i % 2 === 1) order.reverse();
+    for (const [sized, total, into] of order) {
+      const start = performance.now();
+      sized.store.fork(sized.sessionId, Math.floor(total / 2) + i);
+      into.push(performance.now() - start);
+    }
   }
-  return { p50: median(times), bytesPerFork: (usedBytes(sized.dir) - before) / count };
+  return {
+    small: { p50: median(times[0]), bytesPerFork: (usedBytes(small.dir) - (before[0] ?? 0)) / count },
+    big: { p50: median(times[1]), bytesPerFork: (usedBytes(big.dir) - (before[1] ?? 0)) / count },
+  };
 }
 
 export function benchScale(log: (line: string) => void, bigCount: number): Figure[] {
@@ -245,8 +256,7 @@ export function benchScale(log: (line: string) => void, bigCount: number): Figur
   try {
     const smallQuery = queryP50(small, 1000, 3000);
     const bigQuery = queryP50(big, bigCount, 3000);
-    const smallFork = forkTimes(small, 1000, 100);
-    const bigFork = forkTimes(big, bigCount, 100);
+    const { small: smallFork, big: bigFork } = forkTimes(small, 1000, big, bigCount, 200);
     big.store.close();
     small.store.close();
     const onDisk = statSync(path.join(big.dir, DB_FILE)).size;

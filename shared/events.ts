@@ -241,7 +241,12 @@ export const NewEventSchema = z.discriminatedUnion('type', variantsOf({})) as un
 
 export type PayloadIssue = { path: string; message: string };
 
-/** Formats zod issues as `path: message` lines a person can act on. */
+/** One line for a message: `path: message; path: message`. */
+export function issuesText(issues: readonly PayloadIssue[]): string {
+  return issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+}
+
+/** Formats zod issues as `path: message` pairs a person can act on. */
 export function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly string[] = []): PayloadIssue[] {
   return issues.map((issue) => ({
     path: [...prefix, ...issue.path.map(String)].join('.') || '(root)',

@@ -9,13 +9,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, nativeTheme, session, type IpcMainInvokeEvent } from 'electron';
-import { createDispatcher, type Dispatch } from '#rpc/dispatch';
+import { createDispatcher, invalidRequest, type Dispatch } from '#rpc/dispatch';
 import { createHandlers } from '#rpc/handlers';
 import { resolveDataDir } from '#services/data-dir';
 import { selectSqliteBinding } from '#services/native-binding';
 import { SessionStore } from '#services/session/store';
 import { isAppError } from '#shared/errors';
-import { describeIssues } from '#shared/events';
 import { RpcRequestSchema, type AppInfo, type DispatchOutcome, type PushMessage } from '#shared/rpc';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { isTrustedSenderUrl } from './trusted-sender.ts';
@@ -125,17 +124,7 @@ async function handleCall(dispatch: Dispatch, event: IpcMainInvokeEvent, request
     throw new Error('This page may not call Drover.');
   }
   const parsed = IpcCallSchema.safeParse(request);
-  if (!parsed.success) {
-    const issues = describeIssues(parsed.error.issues);
-    return {
-      ok: false,
-      error: {
-        code: 'invalid-argument',
-        message: `Drover's window sent a malformed request (${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}). Restart Drover.`,
-        issues,
-      },
-    };
-  }
+  if (!parsed.success) return invalidRequest("Drover's window sent a malformed request (restart Drover)", parsed.error);
   return dispatch(parsed.data.name, parsed.data.arg);
 }
 

@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isAppError } from '#shared/errors';
-import { describeIssues } from '#shared/events';
+import type { z } from 'zod';
+import { describeIssues, issuesText } from '#shared/events';
 import { isRpcMethod, rpcMethods, type DispatchOutcome, type HandlerImpl } from '#shared/rpc';
 
 export interface DispatchLog {
@@ -28,17 +29,7 @@ export function createDispatcher(handlers: HandlerImpl, log: DispatchLog): Dispa
       };
     }
     const parsed = rpcMethods[name].arg.safeParse(arg);
-    if (!parsed.success) {
-      const issues = describeIssues(parsed.error.issues);
-      return {
-        ok: false,
-        error: {
-          code: 'invalid-argument',
-          message: `Invalid request to ${name}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}.`,
-          issues,
-        },
-      };
-    }
+    if (!parsed.success) return invalidRequest(`Invalid request to ${name}`, parsed.error);
     try {
       const handler = handlers[name] as (value: unknown) => unknown;
       return { ok: true, result: await handler(parsed.data) };
@@ -55,4 +46,10 @@ export function createDispatcher(handlers: HandlerImpl, log: DispatchLog): Dispa
       };
     }
   };
+}
+
+/** The reply to a request that failed validation: what was wrong, field by field. */
+export function invalidRequest(what: string, error: z.ZodError): DispatchOutcome {
+  const issues = describeIssues(error.issues);
+  return { ok: false, error: { code: 'invalid-argument', message: `${what}: ${issuesText(issues)}.`, issues } };
 }

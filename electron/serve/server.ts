@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Dispatch } from '#rpc/dispatch';
-import { describeIssues } from '#shared/events';
+import { describeIssues, issuesText } from '#shared/events';
 import { RpcRequestSchema, type PushMessage, type RpcReply } from '#shared/rpc';
 import { tokenMatches } from './token.ts';
 
@@ -145,8 +145,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     }
     const request = RpcRequestSchema.safeParse(raw);
     if (!request.success) {
-      const issues = describeIssues(request.error.issues);
-      return ws.close(1007, `malformed request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`.slice(0, 120));
+      return ws.close(1007, `malformed request: ${issuesText(describeIssues(request.error.issues))}`.slice(0, 120));
     }
     const outcome = await options.dispatch(request.data.name, request.data.arg);
     const reply: RpcReply = outcome.ok ? { id: request.data.id, result: outcome.result } : { id: request.data.id, error: outcome.error };

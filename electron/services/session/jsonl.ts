@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
-import { describeIssues, StoredEventSchema, type StoredEvent } from '#shared/events';
+import { describeIssues, issuesText, StoredEventSchema, type StoredEvent } from '#shared/events';
 
 export const ExportHeaderSchema = z.object({
   drover_session_export: z.literal(1),
@@ -52,16 +52,14 @@ export function parseExport(lines: Iterable<string>): { header: ExportHeader; ev
       if (header === undefined) {
         const parsed = ExportHeaderSchema.safeParse(value);
         if (!parsed.success) {
-          const detail = describeIssues(parsed.error.issues).map((i) => `${i.path}: ${i.message}`).join('; ');
-          throw invalid(lineNumber, `should be the export header (${detail})`);
+          throw invalid(lineNumber, `should be the export header (${issuesText(describeIssues(parsed.error.issues))})`);
         }
         header = parsed.data;
         continue;
       }
       const parsed = StoredEventSchema.safeParse(value);
       if (!parsed.success) {
-        const detail = describeIssues(parsed.error.issues).map((i) => `${i.path}: ${i.message}`).join('; ');
-        throw invalid(lineNumber, `is not a valid event (${detail})`);
+        throw invalid(lineNumber, `is not a valid event (${issuesText(describeIssues(parsed.error.issues))})`);
       }
       const expected = events.length + 1;
       if (parsed.data.seq !== expected) {

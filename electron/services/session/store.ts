@@ -16,6 +16,7 @@ import { AppError } from '#shared/errors';
 import {
   describeIssues,
   eventPayloadSchemas,
+  issuesText,
   EVENT_TYPES,
   isEventType,
   type EventType,
@@ -149,19 +150,7 @@ export class SessionStore {
     const pk = this.guard('create the session', () =>
       Number(this.statements.insertSession.run(id, title, now, null, null).lastInsertRowid),
     );
-    const record: SessionRecord = {
-      pk,
-      id,
-      title,
-      createdAt: now,
-      parentId: null,
-      forkSeq: null,
-      lastSeq: 0,
-      lastTs: now,
-      lineage: [{ sessionPk: pk, from: 1, to: SEQ_MAX }],
-    };
-    this.records.set(id, record);
-    return summaryOf(record);
+    return this.remember(rootRecord({ pk, id, title, createdAt: now, lastSeq: 0, lastTs: now }));
   }
 
   getSession(sessionId: string): SessionSummary {
@@ -230,8 +219,7 @@ export class SessionStore {
       lastTs: now,
       lineage: [...clipLineage(parent.lineage, atSeq), { sessionPk: pk, from: atSeq + 1, to: SEQ_MAX }],
     };
-    this.records.set(id, record);
-    return summaryOf(record);
+    return this.remember(record);
   }
 
   /**
@@ -416,19 +404,7 @@ export class SessionStore {
       })(),
     );
     const last = rows[rows.length - 1];
-    const record: SessionRecord = {
-      pk,
-      id,
-      title,
-      createdAt: now,
-      parentId: null,
-      forkSeq: null,
-      lastSeq: last?.event.seq ?? 0,
-      lastTs: last?.ts ?? now,
-      lineage: [{ sessionPk: pk, from: 1, to: SEQ_MAX }],
-    };
-    this.records.set(id, record);
-    return summaryOf(record);
+    return this.remember(rootRecord({ pk, id, title, createdAt: now, lastSeq: last?.event.seq ?? 0, lastTs: last?.ts ?? now }));
   }
 
   // ---------------------------------------------------------------- internals
@@ -446,7 +422,7 @@ export class SessionStore {
       const issues = describeIssues(result.error.issues, ['payload']);
       throw new AppError(
         'invalid-argument',
-        `${where} (${type}) is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}. Nothing was saved.`,
+        `${where} (${type}) is invalid: ${issuesText(issues)}. Nothing was saved.`,
         { issues },
       );
     }
@@ -465,6 +441,11 @@ export class SessionStore {
     } catch (error) {
       this.onListenerError(error);
     }
+  }
+
+  private remember(record: SessionRecord): SessionSummary {
+    this.records.set(record.id, record);
+    return summaryOf(record);
   }
 
   private record(sessionId: string): SessionRecord {
@@ -606,6 +587,10 @@ function inSeqOrder(events: StoredEvent[]): StoredEvent[] {
     if ((events[i]?.seq ?? 0) < (events[i - 1]?.seq ?? 0)) return events.sort((a, b) => a.seq - b.seq);
   }
   return events;
+}
+
+function rootRecord(fields: Omit<SessionRecord, 'parentId' | 'forkSeq' | 'lineage'>): SessionRecord {
+  return { ...fields, parentId: null, forkSeq: null, lineage: [{ sessionPk: fields.pk, from: 1, to: SEQ_MAX }] };
 }
 
 function clipLineage(lineage: readonly Segment[], atSeq: number): Segment[] {
