@@ -24,7 +24,7 @@ import {
   type StoredEvent,
 } from '#shared/events';
 import type { EventQuery, SessionSummary, SessionTreeNode } from '#shared/sessions';
-import { ensureDataDir } from '../data-dir.ts';
+import { ensureDataDir } from '#services/data-dir';
 import { parseExport, formatExportHeader, type ExportHeader } from './jsonl.ts';
 import { DataDirLock, type NativeBindingOption } from './lock.ts';
 import { applyPragmas, migrate, PER_TURN_EVENT_TYPES } from './schema.ts';
@@ -217,7 +217,7 @@ export class SessionStore {
       forkSeq: atSeq,
       lastSeq: atSeq + 1,
       lastTs: now,
-      lineage: [...clipLineage(parent.lineage, atSeq), { sessionPk: pk, from: atSeq + 1, to: SEQ_MAX }],
+      lineage: lineageOf(pk, { parent: parent.lineage, atSeq }),
     };
     return this.remember(record);
   }
@@ -302,7 +302,6 @@ export class SessionStore {
     const segments = backward ? [...record.lineage].reverse() : record.lineage;
     // Each chunk is a JSON array of one segment's events, assembled inside SQLite: one
     // JSON.parse per slice is several times cheaper than materialising rows one by one.
-    const events: StoredEvent[] = [];
     const chunks: StoredEvent[][] = [];
     for (const segment of segments) {
       if (remaining <= 0) break;
@@ -322,8 +321,7 @@ export class SessionStore {
       remaining -= chunk.length;
     }
     if (backward) chunks.reverse();
-    for (const chunk of chunks) for (const event of chunk) events.push(event);
-    return events;
+    return chunks.flat();
   }
 
   /** Live listener for events appended to this session from now on. Returns an unsubscribe. */
@@ -464,11 +462,10 @@ export class SessionStore {
   private recordFromRow(row: SessionRow): SessionRecord {
     const cached = this.records.get(row.id);
     if (cached) return cached;
-    let lineage: Segment[] = [{ sessionPk: row.pk, from: 1, to: SEQ_MAX }];
-    if (row.parent_id !== null && row.fork_seq !== null) {
-      const parent = this.record(row.parent_id);
-      lineage = [...clipLineage(parent.lineage, row.fork_seq), { sessionPk: row.pk, from: row.fork_seq + 1, to: SEQ_MAX }];
-    }
+    const lineage =
+      row.parent_id !== null && row.fork_seq !== null
+        ? lineageOf(row.pk, { parent: this.record(row.parent_id).lineage, atSeq: row.fork_seq })
+        : lineageOf(row.pk);
     const record: SessionRecord = {
       pk: row.pk,
       id: row.id,
@@ -590,11 +587,20 @@ function inSeqOrder(events: StoredEvent[]): StoredEvent[] {
 }
 
 function rootRecord(fields: Omit<SessionRecord, 'parentId' | 'forkSeq' | 'lineage'>): SessionRecord {
-  return { ...fields, parentId: null, forkSeq: null, lineage: [{ sessionPk: fields.pk, from: 1, to: SEQ_MAX }] };
+  return { ...fields, parentId: null, forkSeq: null, lineage: lineageOf(fields.pk) };
 }
 
-function clipLineage(lineage: readonly Segment[], atSeq: number): Segment[] {
-  return lineage.filter((segment) => segment.from <= atSeq).map((segment) => ({ ...segment, to: Math.min(segment.to, atSeq) }));
+/**
+ * A session's view as segments: a root session is its own events; a fork is its parent's
+ * view clipped at the fork point, followed by its own events.
+ */
+function lineageOf(sessionPk: number, fork?: { parent: readonly Segment[]; atSeq: number }): Segment[] {
+  const own: Segment = { sessionPk, from: fork === undefined ? 1 : fork.atSeq + 1, to: SEQ_MAX };
+  if (fork === undefined) return [own];
+  const inherited = fork.parent
+    .filter((segment) => segment.from <= fork.atSeq)
+    .map((segment) => ({ ...segment, to: Math.min(segment.to, fork.atSeq) }));
+  return [...inherited, own];
 }
 
 function summaryOf(record: SessionRecord): SessionSummary {
