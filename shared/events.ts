@@ -58,6 +58,42 @@ export const OutcomeResultSchema = z.enum([
   'interrupted',
 ]);
 
+/**
+ * Why a model request was made: a turn of the conversation, a compaction summary, or an outcome
+ * grading. Only `turn` responses are part of the conversation.
+ */
+export const ModelRequestPurposeSchema = z.enum(['turn', 'compaction', 'grading']);
+export type ModelRequestPurpose = z.infer<typeof ModelRequestPurposeSchema>;
+
+/**
+ * A session's model settings. Recorded in the log as `session.configured` (the latest wins), so
+ * forks inherit them and changes are part of the session's history.
+ */
+const settingsFields = {
+  model: z.string().trim().min(1, 'choose a model').max(200),
+  max_tokens: z.number().int().min(1).max(128_000),
+  system: z.string().max(400_000),
+  /** Extended thinking budget in tokens (≥ 1024, below max_tokens), or null for no thinking. */
+  thinking_budget: z.number().int().min(1024, 'a thinking budget is at least 1024 tokens').nullable(),
+  /** Input tokens the context builder keeps each request under; null: from the model's window. */
+  context_budget: z.number().int().min(1_000).max(2_000_000).nullable(),
+};
+
+export const SessionSettingsSchema = z
+  .strictObject({
+    ...settingsFields,
+    system: settingsFields.system.default(''),
+    thinking_budget: settingsFields.thinking_budget.default(null),
+    context_budget: settingsFields.context_budget.default(null),
+  })
+  .refine((s) => s.thinking_budget === null || s.thinking_budget < s.max_tokens, {
+    message: 'the thinking budget must be below max_tokens',
+    path: ['thinking_budget'],
+  });
+/** A change to some settings; merged over the current ones and then checked as a whole. */
+export const SessionSettingsChangesSchema = z.strictObject(settingsFields).partial();
+export type SessionSettings = z.output<typeof SessionSettingsSchema>;
+
 const toolUseId = z.string().min(1).max(256);
 const handId = z.string().min(1).max(128);
 const jsonObject = z.record(z.string(), z.unknown());
@@ -143,9 +179,11 @@ export const eventPayloadSchemas = {
   }),
   'span.model_request_start': z.strictObject({
     model: z.string().min(1),
+    purpose: ModelRequestPurposeSchema.default('turn'),
   }),
   'span.model_request_end': z.strictObject({
     model: z.string().min(1),
+    purpose: ModelRequestPurposeSchema.default('turn'),
     usage: UsageSchema,
     stop_reason: z.string().nullable(),
     is_error: z.boolean(),
@@ -175,6 +213,7 @@ export const eventPayloadSchemas = {
     hand_id: handId,
     reason: z.string(),
   }),
+  'session.configured': SessionSettingsSchema,
   'session.forked': z.strictObject({
     parent_session_id: z.string().min(1),
     at_seq: z.number().int().nonnegative(),

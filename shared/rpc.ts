@@ -9,7 +9,8 @@
  */
 import { z } from 'zod';
 import { RpcErrorSchema } from './errors.ts';
-import { StoredEventSchema } from './events.ts';
+import { SessionSettingsChangesSchema, SessionSettingsSchema, StoredEventSchema } from './events.ts';
+import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import {
   EventQuerySchema,
   SessionIdSchema,
@@ -27,6 +28,9 @@ export type AppInfo = z.infer<typeof AppInfoSchema>;
 
 const sessionRef = z.strictObject({ sessionId: SessionIdSchema });
 
+/** What the user types; a message is at most 1 MB of text. */
+const MessageTextSchema = z.string().max(1_000_000, 'a message is at most 1,000,000 characters').refine((text) => text.trim() !== '', 'the message is empty');
+
 /** Every RPC method: its argument and result schemas. */
 export const rpcMethods = {
   'app-info': { arg: z.undefined(), result: AppInfoSchema },
@@ -35,7 +39,27 @@ export const rpcMethods = {
     arg: z.strictObject({ title: SessionTitleSchema }),
     result: SessionSummarySchema,
   },
+  /** Creates a session with its settings and, when given, sends the first message (which starts it). */
+  'sessions-launch': {
+    arg: z.strictObject({
+      title: SessionTitleSchema,
+      settings: SessionSettingsChangesSchema.optional(),
+      message: MessageTextSchema.optional(),
+    }),
+    result: SessionSummarySchema,
+  },
   'sessions-get': { arg: sessionRef, result: SessionSummarySchema },
+  /** Appends a user message; the session wakes to answer it. */
+  'sessions-send': { arg: z.strictObject({ sessionId: SessionIdSchema, text: MessageTextSchema }), result: z.null() },
+  /** Stops the running response or tool; the log records what was cut. */
+  'sessions-interrupt': { arg: z.strictObject({ sessionId: SessionIdSchema, reason: z.string().max(1000).optional() }), result: z.null() },
+  'sessions-settings': { arg: sessionRef, result: SessionSettingsSchema },
+  'sessions-configure': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, settings: SessionSettingsChangesSchema }),
+    result: SessionSettingsSchema,
+  },
+  'sessions-usage': { arg: sessionRef, result: SessionUsageSchema },
+  'models-list': { arg: z.undefined(), result: ModelListSchema },
   'sessions-events': {
     arg: z.strictObject({ sessionId: SessionIdSchema, query: EventQuerySchema.optional() }),
     result: z.array(StoredEventSchema),
@@ -77,6 +101,8 @@ export const pushEvents = {
   'session-event': z.strictObject({ sessionId: SessionIdSchema, event: StoredEventSchema }),
   /** A session was created, forked, imported or deleted. */
   'sessions-changed': z.strictObject({ sessionId: SessionIdSchema }),
+  /** A response streaming right now (never stored token by token). */
+  'session-live': z.strictObject({ sessionId: SessionIdSchema, update: LiveUpdateSchema }),
 } as const;
 
 export type PushName = keyof typeof pushEvents;

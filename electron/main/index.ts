@@ -9,8 +9,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, nativeTheme, session, type IpcMainInvokeEvent } from 'electron';
-import { createDispatcher, invalidRequest, type Dispatch } from '#rpc/dispatch';
-import { createHandlers } from '#rpc/handlers';
+import { invalidRequest, type Dispatch } from '#rpc/dispatch';
+import { createHost } from '#rpc/host';
+import { environmentKey } from '#services/harness/harness';
 import { resolveDataDir } from '#services/data-dir';
 import { selectSqliteBinding } from '#services/native-binding';
 import { SessionStore } from '#services/session/store';
@@ -62,21 +63,27 @@ function start(): void {
   if (store === null) return;
 
   const info: AppInfo = { version: app.getVersion(), dataDir: store.dataDir, platform: process.platform };
-  const handlers = createHandlers({
+  const host = createHost({
     store,
     info,
-    onSessionsChanged: (sessionId) => push({ push: 'sessions-changed', arg: { sessionId } }),
+    push,
+    keyProvider: environmentKey,
+    baseURL: process.env['ANTHROPIC_BASE_URL'],
+    log: (message, error) => console.error(message, error),
   });
-  const dispatch = createDispatcher(handlers, { error: (message, error) => console.error(message, error) });
-  const unsubscribe = store.subscribeAll((sessionId, event) =>
-    push({ push: 'session-event', arg: { sessionId, event } }),
-  );
-  ipcMain.handle(CALL_CHANNEL, (event, request: unknown) => handleCall(dispatch, event, request));
+  ipcMain.handle(CALL_CHANNEL, (event, request: unknown) => handleCall(host.dispatch, event, request));
 
-  app.on('will-quit', () => {
+  let quitting = false;
+  app.on('will-quit', (event) => {
+    if (quitting) return;
+    // Let running turns stop cleanly (nothing half-written) before the store closes.
+    event.preventDefault();
+    quitting = true;
     ipcMain.removeHandler(CALL_CHANNEL);
-    unsubscribe();
-    store.close();
+    void host.close().finally(() => {
+      store.close();
+      app.quit();
+    });
   });
 
   started = true;

@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
 import { rpcMethods, type HandlerImpl } from '#shared/rpc';
+import { Harness } from '#services/harness/harness';
 import { SessionStore } from '#services/session/store';
 import { tempDir } from '#test/support/system';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
@@ -10,6 +11,7 @@ import { createHandlers } from './handlers.ts';
 
 let dir: string;
 let store: SessionStore;
+let harness: Harness;
 let dispatch: Dispatch;
 let logged: Array<[string, unknown]>;
 let changed: string[];
@@ -17,17 +19,20 @@ let changed: string[];
 beforeEach(() => {
   dir = tempDir('drover-rpc-');
   store = SessionStore.open({ dataDir: dir });
+  harness = new Harness({ store, keyProvider: () => null });
   logged = [];
   changed = [];
   const handlers = createHandlers({
     store,
+    harness,
     info: { version: '1.0.0', dataDir: dir, platform: 'linux' },
     onSessionsChanged: (id) => changed.push(id),
   });
   dispatch = createDispatcher(handlers, { error: (message, error) => logged.push([message, error]) });
 });
 
-afterEach(() => {
+afterEach(async () => {
+  await harness.close();
   store.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -82,7 +87,7 @@ describe('dispatch', () => {
 
   it('coerces unexpected errors to internal, keeping details in the log only', async () => {
     const broken = {
-      ...createHandlers({ store, info: { version: '1', dataDir: dir, platform: 'linux' } }),
+      ...createHandlers({ store, harness, info: { version: '1', dataDir: dir, platform: 'linux' } }),
       'sessions-list': () => {
         throw new TypeError('secret detail: /home/ada/.ssh/id_ed25519');
       },

@@ -3,16 +3,19 @@
  * validated by the dispatcher. Nothing here may return a secret.
  */
 import type { AppInfo, HandlerImpl } from '#shared/rpc';
+import { DEFAULT_SETTINGS } from '#services/harness/models';
+import { mergeSettings, type Harness } from '#services/harness/harness';
 import type { SessionStore } from '#services/session/store';
 
 export interface HandlerServices {
   store: SessionStore;
+  harness: Harness;
   info: AppInfo;
   /** Called after sessions are created, forked, imported or deleted (pushes `sessions-changed`). */
   onSessionsChanged?: (sessionId: string) => void;
 }
 
-export function createHandlers({ store, info, onSessionsChanged }: HandlerServices): HandlerImpl {
+export function createHandlers({ store, harness, info, onSessionsChanged }: HandlerServices): HandlerImpl {
   const changed = <T extends { id: string }>(summary: T): T => {
     onSessionsChanged?.(summary.id);
     return summary;
@@ -21,7 +24,27 @@ export function createHandlers({ store, info, onSessionsChanged }: HandlerServic
     'app-info': () => info,
     'sessions-list': () => store.listSessions(),
     'sessions-create': ({ title }) => changed(store.createSession({ title })),
+    'sessions-launch': ({ title, settings, message }) => {
+      // Checked before anything is created, so bad settings leave no half-made session behind.
+      const resolved = mergeSettings(DEFAULT_SETTINGS, settings ?? {});
+      const summary = store.createSession({ title });
+      store.emitEvent(summary.id, { type: 'session.configured', payload: resolved });
+      if (message !== undefined) harness.send(summary.id, message);
+      return changed(store.getSession(summary.id));
+    },
     'sessions-get': ({ sessionId }) => store.getSession(sessionId),
+    'sessions-send': ({ sessionId, text }) => {
+      harness.send(sessionId, text);
+      return null;
+    },
+    'sessions-interrupt': ({ sessionId, reason }) => {
+      harness.interrupt(sessionId, reason);
+      return null;
+    },
+    'sessions-settings': ({ sessionId }) => harness.settings(sessionId),
+    'sessions-configure': ({ sessionId, settings }) => harness.configure(sessionId, settings),
+    'sessions-usage': ({ sessionId }) => harness.usage(sessionId),
+    'models-list': () => harness.listModels(),
     'sessions-events': ({ sessionId, query }) => store.getEvents(sessionId, query),
     'sessions-fork': ({ sessionId, atSeq, title }) => changed(store.fork(sessionId, atSeq, { title })),
     'sessions-tree': ({ sessionId }) => store.getTree(sessionId),

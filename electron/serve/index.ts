@@ -6,11 +6,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createDispatcher } from '#rpc/dispatch';
-import { createHandlers } from '#rpc/handlers';
+import { createHost } from '#rpc/host';
+import { environmentKey } from '#services/harness/harness';
 import { resolveDataDir } from '#services/data-dir';
 import { SessionStore } from '#services/session/store';
 import { isAppError } from '#shared/errors';
+import type { PushMessage } from '#shared/rpc';
 import { startServe } from './server.ts';
 import { loadOrCreateToken } from './token.ts';
 
@@ -63,13 +64,16 @@ async function main(): Promise<void> {
   }
   const token = loadOrCreateToken(dataDir, values.token);
 
-  let pushSessionsChanged = (_sessionId: string): void => undefined;
-  const handlers = createHandlers({
+  let push: (message: PushMessage) => void = () => undefined;
+  const host = createHost({
     store,
     info: { version: process.env['npm_package_version'] ?? '0.0.0', dataDir, platform: process.platform },
-    onSessionsChanged: (sessionId) => pushSessionsChanged(sessionId),
+    push: (message) => push(message),
+    keyProvider: environmentKey,
+    baseURL: process.env['ANTHROPIC_BASE_URL'],
+    log: (message, error) => console.error(message, error),
   });
-  const dispatch = createDispatcher(handlers, { error: (message, error) => console.error(message, error) });
+  const dispatch = host.dispatch;
 
   let server;
   try {
@@ -84,14 +88,13 @@ async function main(): Promise<void> {
     );
   }
   const running = server;
-  pushSessionsChanged = (sessionId) => running.push({ push: 'sessions-changed', arg: { sessionId } });
-  store.subscribeAll((sessionId, event) => running.push({ push: 'session-event', arg: { sessionId, event } }));
+  push = running.push;
 
   console.log(`Drover is serving ${dataDir}`);
   console.log(`Open this URL in your browser (it contains the access token — keep it private):\n\n    ${running.url}\n`);
 
   const shutdown = () => {
-    void running.close().finally(() => {
+    void Promise.allSettled([host.close(), running.close()]).finally(() => {
       store.close();
       process.exit(0);
     });

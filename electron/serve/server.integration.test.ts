@@ -3,8 +3,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDispatcher } from '#rpc/dispatch';
-import { createHandlers } from '#rpc/handlers';
+import { createHost, type Host } from '#rpc/host';
 import { SessionStore } from '#services/session/store';
 import { tempDir } from '#test/support/system';
 import { AppError } from '#shared/errors';
@@ -14,6 +13,7 @@ import { loadOrCreateToken, TOKEN_FILE } from './token.ts';
 let dir: string;
 let store: SessionStore;
 let server: RunningServer;
+let host: Host;
 let token: string;
 const refused: string[] = [];
 
@@ -27,24 +27,19 @@ beforeEach(async () => {
   store = SessionStore.open({ dataDir: path.join(dir, 'data') });
   token = loadOrCreateToken(path.join(dir, 'data'));
   let push: RunningServer['push'] = () => undefined;
-  const handlers = createHandlers({
+  host = createHost({
     store,
     info: { version: 't', dataDir: dir, platform: 'linux' },
-    onSessionsChanged: (sessionId) => push({ push: 'sessions-changed', arg: { sessionId } }),
+    push: (message) => push(message),
+    keyProvider: () => null,
+    log: () => undefined,
   });
-  server = await startServe({
-    host: '127.0.0.1',
-    port: 0,
-    token,
-    staticDir,
-    dispatch: createDispatcher(handlers, { error: () => undefined }),
-    log: (line) => refused.push(line),
-  });
+  server = await startServe({ host: '127.0.0.1', port: 0, token, staticDir, dispatch: host.dispatch, log: (line) => refused.push(line) });
   push = server.push;
-  store.subscribeAll((sessionId, event) => server.push({ push: 'session-event', arg: { sessionId, event } }));
 });
 
 afterEach(async () => {
+  await host.close();
   await server.close();
   store.close();
   rmSync(dir, { recursive: true, force: true });

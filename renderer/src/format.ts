@@ -71,6 +71,10 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
       return `${event.payload.hand_id} ready${event.payload.detail ? ` — ${event.payload.detail}` : ''}`;
     case 'hand.lost':
       return `${event.payload.hand_id} lost: ${event.payload.reason}`;
+    case 'session.configured': {
+      const { model, max_tokens: maxTokens, thinking_budget: thinking } = event.payload;
+      return `Settings: ${model}, up to ${maxTokens} output tokens${thinking === null ? '' : `, thinking ${thinking}`}`;
+    }
     case 'session.forked': {
       const parent = titleOf(event.payload.parent_session_id);
       return `Forked from ${parent === undefined ? 'a deleted session' : `“${parent}”`} after event #${event.payload.at_seq}`;

@@ -64,6 +64,7 @@ const everyEvent: NewEvent[] = [
   { type: 'hand.provisioning', payload: { hand_id: 'box', phase: 'pulling', progress: { current: 10, total: 100 } } },
   { type: 'hand.ready', payload: { hand_id: 'box' } },
   { type: 'hand.lost', payload: { hand_id: 'box', reason: 'container exited (137)' } },
+  { type: 'session.configured', payload: { model: 'claude-sonnet-4-5', max_tokens: 8192, system: 'Be brief.', thinking_budget: 2048, context_budget: null } },
   { type: 'session.forked', payload: { parent_session_id: '7f1c2d8e-0000-4000-8000-000000000000', at_seq: 3 } },
   { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
   { type: 'session.status_terminated', payload: { reason: 'deleted by user' } },

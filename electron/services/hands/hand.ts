@@ -1,0 +1,42 @@
+/**
+ * The Hand interface: where tools run. A hand offers tools (the schemas the model sees) and
+ * executes them; the harness routes each tool use to the hand that owns the tool.
+ *
+ * A hand must never hold conversation state (that is the log's) and must never put a secret in a
+ * tool result.
+ */
+import type { ContentBlock } from '#shared/events';
+
+/** A tool as the Messages API sees it. `name` must match ^[a-zA-Z0-9_-]{1,128}$. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  input_schema: { type: 'object'; properties?: Record<string, unknown>; required?: string[]; [key: string]: unknown };
+}
+
+export interface ToolOutcome {
+  content: ContentBlock[];
+  isError: boolean;
+}
+
+export interface ExecuteOptions {
+  /** Aborted when the user interrupts; the hand stops the tool and settles promptly. */
+  signal: AbortSignal;
+  /** Output so far, for the live view (not stored). */
+  onProgress?: (text: string) => void;
+}
+
+export interface Hand {
+  readonly id: string;
+  /** Whether several tool uses addressed to this hand may run at the same time. */
+  readonly concurrent: boolean;
+  tools(): readonly ToolSpec[];
+  /**
+   * Runs one tool. Bad input (the model's mistake) resolves with `isError: true` and a message
+   * the model can act on; it does not throw.
+   */
+  execute(name: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome>;
+}
+
+/** Tool names the Messages API accepts. */
+export const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,128}$/;

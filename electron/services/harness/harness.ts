@@ -1,0 +1,703 @@
+/**
+ * The brain: wakes a session from its log, calls the model, routes tool uses to hands, and
+ * records everything as events until the turn ends.
+ *
+ * Stateless by construction. A wake reads the log, folds it into a SessionState (state.ts) and
+ * asks `nextStep` what to do; every step appends events and the fold moves on. Nothing about a
+ * session survives a wake in memory, so a process killed at any instant is continued by the next
+ * `wake()` from the log alone:
+ * - a response is stored in one transaction when it completes (with its request's end span), so
+ *   a response cut by a crash leaves only an open request span, which the next wake closes and
+ *   sends again (recorded as a retry);
+ * - a tool runs only after its tool use is durable, and its result is stored when it finishes;
+ *   a tool use found without a result by a *new* wake may have run, so it is recorded as
+ *   interrupted and the model is told — it is never silently run again.
+ *
+ * It must never hold session state between wakes, never store a live delta, and never put a key
+ * in an event.
+ */
+import { performance } from 'node:perf_hooks';
+import Anthropic from '@anthropic-ai/sdk';
+import { AppError } from '#shared/errors';
+import type { ContentBlock, NewEvent, SessionSettings, StoredEvent, Usage } from '#shared/events';
+import { SessionSettingsSchema, describeIssues, issuesText } from '#shared/events';
+import type { LiveUpdate, ModelList, SessionUsage } from '#shared/harness';
+import type { Hand, ToolOutcome, ToolSpec } from '#services/hands/hand';
+import type { SessionStore } from '#services/session/store';
+import { buildContext, compactionCut, compactionRequest, type ContextView } from './context.ts';
+import { ModelCallError, streamMessage, type ModelResponse } from './model-client.ts';
+import { contextBudget, DEFAULT_SETTINGS, FALLBACK_MODELS, pickDefaultModel, usageTotals } from './models.ts';
+import { applyEvent, emptyState, MAX_CONTINUATIONS, nextStep, stateOf, type IdleReason, type NextStep, type SessionState, type ToolUseEvent } from './state.ts';
+
+/** Where the API key comes from (the vault, with ANTHROPIC_API_KEY as override). Null: none set. */
+export type KeyProvider = () => Promise<string | null> | string | null;
+
+export interface RetryPolicy {
+  /** Failed attempts retried before the turn ends with `retries_exhausted`. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 60_000 };
+
+export interface HarnessOptions {
+  store: SessionStore;
+  keyProvider: KeyProvider;
+  /** An Anthropic-compatible endpoint; the SDK's default (or ANTHROPIC_BASE_URL) when unset. */
+  baseURL?: string | undefined;
+  /** The hands attached to a session (their tools are what the model can call). */
+  handsFor?: (sessionId: string) => readonly Hand[] | Promise<readonly Hand[]>;
+  /** Live stream updates (not stored). */
+  onLive?: (sessionId: string, update: LiveUpdate) => void;
+  retry?: Partial<RetryPolicy>;
+  /** Per model request. */
+  requestTimeoutMs?: number;
+  log?: (message: string, error?: unknown) => void;
+}
+
+export const NO_KEY_MESSAGE =
+  'No Anthropic API key is set. Add your key in Settings → Credentials (or set ANTHROPIC_API_KEY before starting Drover), then send your message again.';
+
+/** Tool output kept per result; more is cut with a marker (hands cap well below this). */
+const MAX_TOOL_RESULT_CHARS = 200_000;
+
+export class Harness {
+  private readonly store: SessionStore;
+  private readonly options: HarnessOptions;
+  private readonly retry: RetryPolicy;
+  private readonly runs = new Map<string, SessionRun>();
+  private readonly clients = new Map<string, Anthropic>();
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(options: HarnessOptions) {
+    this.store = options.store;
+    this.options = options;
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    // A user message wakes its session, whoever appended it. Deferred: waking subscribes to the
+    // store, which must not happen inside the store's own notification.
+    this.unsubscribe = this.store.subscribeAll((sessionId, event) => {
+      if (event.type !== 'user.message' || this.runs.has(sessionId)) return;
+      queueMicrotask(() => {
+        this.wake(sessionId).catch((error: unknown) => this.log(`Session ${sessionId} could not run`, error));
+      });
+    });
+  }
+
+  /**
+   * Reads the session's log and carries on from its last event until the session is idle.
+   * Resolves at once when there is nothing to do; concurrent calls share one run.
+   */
+  wake(sessionId: string): Promise<void> {
+    const running = this.runs.get(sessionId);
+    if (running) return running.done;
+    if (this.closed) return Promise.resolve();
+    const run = new SessionRun(this, this.store, sessionId, this.options, this.retry);
+    this.runs.set(sessionId, run);
+    run.done = run.execute().finally(() => {
+      if (this.runs.get(sessionId) === run) this.runs.delete(sessionId);
+    });
+    return run.done;
+  }
+
+  /** Appends a user message; the session wakes to answer it. */
+  send(sessionId: string, content: string | ContentBlock[]): StoredEvent {
+    const blocks: ContentBlock[] = typeof content === 'string' ? [{ type: 'text', text: content }] : content;
+    if (blocks.every((block) => block.type === 'text' && block.text.trim() === '')) {
+      throw new AppError('invalid-argument', 'The message is empty. Type something to send.');
+    }
+    return this.store.emitEvent(sessionId, { type: 'user.message', payload: { content: blocks } });
+  }
+
+  /** Records a user interrupt; a running stream or tool stops within milliseconds. */
+  interrupt(sessionId: string, reason?: string): StoredEvent {
+    const event = this.store.emitEvent(sessionId, { type: 'user.interrupt', payload: reason === undefined ? {} : { reason } });
+    // Not running here: the log may still say running (a crash); a wake records the stop.
+    if (!this.runs.has(sessionId)) void this.wake(sessionId).catch((error: unknown) => this.log(`Session ${sessionId} could not stop`, error));
+    return event;
+  }
+
+  /** The session's model settings (the latest `session.configured`, else the defaults). */
+  settings(sessionId: string): SessionSettings {
+    const [latest] = this.store.getEvents(sessionId, { types: ['session.configured'], direction: 'backward', limit: 1 });
+    return latest?.type === 'session.configured' ? latest.payload : DEFAULT_SETTINGS;
+  }
+
+  /** Records new settings (merged over the current ones) in the log; they apply from the next request. */
+  configure(sessionId: string, changes: Partial<SessionSettings>): SessionSettings {
+    const settings = mergeSettings(this.settings(sessionId), changes);
+    this.store.emitEvent(sessionId, { type: 'session.configured', payload: settings });
+    return settings;
+  }
+
+  usage(sessionId: string): SessionUsage {
+    return usageTotals(readAll(this.store, sessionId, ['span.model_request_end']));
+  }
+
+  isRunning(sessionId: string): boolean {
+    return this.runs.has(sessionId);
+  }
+
+  /** Models from the Models API; the built-in list (with the reason) when it cannot be reached. */
+  async listModels(): Promise<ModelList> {
+    const fallback = (reason: string): ModelList => ({ models: [...FALLBACK_MODELS], defaultModel: pickDefaultModel(FALLBACK_MODELS), fallbackReason: reason });
+    const key = await this.options.keyProvider();
+    if (!key) return fallback('No API key is set yet.');
+    try {
+      const models = [];
+      for await (const model of this.client(key).models.list({ limit: 100 }, { timeout: 10_000 })) {
+        models.push({ id: model.id, displayName: model.display_name });
+      }
+      if (models.length === 0) return fallback('The Models API listed no models.');
+      return { models, defaultModel: pickDefaultModel(models), fallbackReason: null };
+    } catch (error) {
+      return fallback(`The Models API could not be reached: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Wakes every session whose log says it was running when Drover last stopped. */
+  resumeInterrupted(): string[] {
+    const resumed: string[] = [];
+    for (const session of this.store.listSessions()) {
+      const [status] = this.store.getEvents(session.id, {
+        types: ['session.status_running', 'session.status_idle', 'session.status_terminated'],
+        direction: 'backward',
+        limit: 1,
+      });
+      if (status?.type !== 'session.status_running') continue;
+      resumed.push(session.id);
+      this.wake(session.id).catch((error: unknown) => this.log(`Session ${session.id} could not resume`, error));
+    }
+    return resumed;
+  }
+
+  /**
+   * Stops every run without recording anything (as a crash would): the log stays as it was and
+   * the next start's `resumeInterrupted()` carries on.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribe();
+    const runs = [...this.runs.values()];
+    for (const run of runs) run.shutdown();
+    await Promise.allSettled(runs.map((run) => run.done));
+  }
+
+  /** @internal one SDK client per key (the SDK keeps connections alive). */
+  client(key: string): Anthropic {
+    let client = this.clients.get(key);
+    if (!client) {
+      client = new Anthropic({
+        apiKey: key,
+        maxRetries: 0,
+        timeout: this.options.requestTimeoutMs ?? 10 * 60_000,
+        ...(this.options.baseURL === undefined ? {} : { baseURL: this.options.baseURL }),
+      });
+      this.clients.clear(); // a replaced key should not keep the old client around
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** @internal */
+  log(message: string, error?: unknown): void {
+    (this.options.log ?? ((m: string, e?: unknown) => console.error(m, e)))(message, error);
+  }
+}
+
+/** `changes` over `base`, checked as a whole; an AppError naming each bad field otherwise. */
+export function mergeSettings(base: SessionSettings, changes: Partial<SessionSettings>): SessionSettings {
+  const parsed = SessionSettingsSchema.safeParse({ ...base, ...changes });
+  if (parsed.success) return parsed.data;
+  const issues = describeIssues(parsed.error.issues, ['settings']);
+  throw new AppError('invalid-argument', `These settings are not valid: ${issuesText(issues)}.`, { issues });
+}
+
+/** The key from ANTHROPIC_API_KEY, the override of any stored key. */
+export function environmentKey(): string | null {
+  const key = process.env['ANTHROPIC_API_KEY']?.trim();
+  return key ? key : null;
+}
+
+/** Reads every event of the given types (all events when omitted) in pages. */
+function readAll(store: SessionStore, sessionId: string, types?: StoredEvent['type'][], afterSeq = 0): StoredEvent[] {
+  const out: StoredEvent[] = [];
+  const limit = 10_000;
+  for (let after = afterSeq; ; ) {
+    const page = store.getEvents(sessionId, { afterSeq: after, limit, ...(types ? { types } : {}) });
+    for (const event of page) out.push(event);
+    if (page.length < limit) return out;
+    after = (page.at(-1) as StoredEvent).seq;
+  }
+}
+
+type ToolRoute = Map<string, Hand>;
+
+/** One wake of one session. Lives only while the session has work; holds nothing afterwards. */
+class SessionRun {
+  done: Promise<void> = Promise.resolve();
+  private events: StoredEvent[] = [];
+  private state: SessionState = emptyState();
+  private controller = new AbortController();
+  private stopping = false;
+  private unsubscribe: () => void = () => undefined;
+  /** Tool uses this run stored (so it knows they have not started); others found open may have run. */
+  private readonly ownToolUses = new Set<string>();
+  private route: ToolRoute = new Map();
+
+  constructor(
+    private readonly harness: Harness,
+    private readonly store: SessionStore,
+    private readonly sessionId: string,
+    private readonly options: HarnessOptions,
+    private readonly retry: RetryPolicy,
+  ) {}
+
+  shutdown(): void {
+    this.stopping = true;
+    this.controller.abort();
+  }
+
+  async execute(): Promise<void> {
+    this.load();
+    try {
+      let idleSteps = 0;
+      for (;;) {
+        if (this.stopping) return;
+        const step = nextStep(this.state);
+        if (step.kind === 'none') return;
+        this.controller = new AbortController();
+        const seen = this.events.length;
+        await this.perform(step);
+        // Every step records something. One that does not, twice running, is a bug that would
+        // spin and freeze every other session on this thread: stop the turn instead.
+        idleSteps = this.events.length === seen ? idleSteps + 1 : 0;
+        if (idleSteps >= 2) throw new Error(`the brain made no progress (step "${step.kind}" recorded nothing)`);
+      }
+    } catch (error) {
+      if (this.stopping) return;
+      this.recordCrash(error);
+      throw error;
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  /** Loads the view (from the latest compaction on) and follows new events — in one synchronous step, so none is missed. */
+  private load(): void {
+    const [compaction] = this.store.getEvents(this.sessionId, { types: ['agent.thread_context_compacted'], direction: 'backward', limit: 1 });
+    const seed = emptyState();
+    let from = 0;
+    if (compaction?.type === 'agent.thread_context_compacted') {
+      from = compaction.payload.through_seq;
+      const before = { beforeSeq: from + 1, direction: 'backward', limit: 1 } as const;
+      const [settings] = this.store.getEvents(this.sessionId, { ...before, types: ['session.configured'] });
+      const [status] = this.store.getEvents(this.sessionId, {
+        ...before,
+        types: ['session.status_running', 'session.status_idle', 'session.status_terminated'],
+      });
+      if (settings) applyEvent(seed, settings);
+      if (status) applyEvent(seed, status);
+    }
+    this.events = readAll(this.store, this.sessionId, undefined, from);
+    this.state = stateOf(this.events, seed);
+    this.unsubscribe = this.store.subscribe(this.sessionId, (event) => {
+      this.events.push(event);
+      applyEvent(this.state, event);
+      if (event.type === 'user.interrupt') this.controller.abort();
+    });
+  }
+
+  private emit(...events: NewEvent[]): void {
+    if (events.length === 1) this.store.emitEvent(this.sessionId, events[0] as NewEvent);
+    else this.store.emitEvents(this.sessionId, events);
+  }
+
+  private live(update: LiveUpdate): void {
+    this.options.onLive?.(this.sessionId, update);
+  }
+
+  private get settings(): SessionSettings {
+    return this.state.settings ?? DEFAULT_SETTINGS;
+  }
+
+  private async perform(step: Exclude<NextStep, { kind: 'none' }>): Promise<void> {
+    switch (step.kind) {
+      case 'close-request':
+        this.closeOpenRequest();
+        return;
+      case 'tools': {
+        const foreign = step.toolUses.filter((use) => !this.ownToolUses.has(use.payload.tool_use_id));
+        if (foreign.length > 0) this.recordLostTools(foreign);
+        else await this.runTools(step.toolUses);
+        return;
+      }
+      case 'finish':
+        this.emit(idle(step.reason, this.finishMessage(step.reason)));
+        return;
+      case 'request':
+        await this.request(step.compact);
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------------------------- recovery
+
+  /** A request whose end is missing: the process died while it streamed. Nothing of it was stored. */
+  private closeOpenRequest(): void {
+    const open = this.state.openRequest;
+    if (!open) return;
+    const end = spanEnd(open.model, open.purpose, zeroUsage(), null, true, 0);
+    if (open.purpose !== 'turn' || this.state.interruptRequested) {
+      this.emit(end);
+      return;
+    }
+    this.emit(end, {
+      type: 'session.error',
+      payload: {
+        error: { type: 'response_lost', message: 'Drover stopped while Claude was responding. The partial response was not kept; the request is sent again.' },
+        retry_status: { type: 'retrying', attempt: this.state.retryAttempts + 1, delay_ms: 0 },
+      },
+    });
+  }
+
+  /** Tool uses a previous process stored and may have started: recorded as interrupted, never re-run. */
+  private recordLostTools(uses: ToolUseEvent[]): void {
+    this.emit(
+      ...uses.map(
+        (use): NewEvent =>
+          toolResult(
+            use.payload.tool_use_id,
+            'Drover stopped while this tool was running or about to run, so its outcome is unknown. ' +
+              'It was not run again. Check its effects before running it again.',
+            true,
+            'interrupted',
+          ),
+      ),
+    );
+  }
+
+  /** An unexpected failure (a bug, a full disk): end the turn with it in the log if the log still takes writes. */
+  private recordCrash(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    try {
+      this.emit(
+        { type: 'session.error', payload: { error: { type: 'internal_error', message }, retry_status: { type: 'terminal' } } },
+        idle('error', `Drover hit an internal error and stopped this turn: ${message}. Send a message to try again.`),
+      );
+    } catch (secondary) {
+      this.harness.log(`Session ${this.sessionId}: could not record the failure`, secondary);
+    }
+  }
+
+  // ------------------------------------------------------------------------------- model calls
+
+  private async request(compact: boolean): Promise<void> {
+    if (!this.state.running) this.emit({ type: 'session.status_running', payload: {} });
+    const signal = this.controller.signal;
+    const settings = this.settings;
+    const key = await this.options.keyProvider();
+    if (this.stopping || signal.aborted) return;
+    if (!key) {
+      this.emit(
+        { type: 'session.error', payload: { error: { type: 'authentication_error', message: NO_KEY_MESSAGE }, retry_status: { type: 'terminal' } } },
+        idle('authentication_failed', NO_KEY_MESSAGE),
+      );
+      return;
+    }
+    const client = this.harness.client(key);
+    const tools = await this.loadTools();
+    if (this.stopping || signal.aborted) return;
+    if (tools === null) return;
+
+    const budget = contextBudget(settings);
+    let view = buildContext({ events: this.events, settings, tools, budget });
+    if (view.overBudget || compact) {
+      const cut = compactionCut(this.events, budget);
+      if (cut === null && compact) {
+        this.emit(idle('model_context_window_exceeded', this.finishMessage('model_context_window_exceeded')));
+        return;
+      }
+      if (cut !== null) {
+        const compacted = await this.compact(client, settings, tools, budget, cut, view);
+        if (!compacted) return;
+        view = buildContext({ events: this.events, settings, tools, budget });
+      }
+    }
+
+    this.emit({ type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
+    const started = performance.now();
+    try {
+      const response = await streamMessage(client, view.params, { signal, onLive: (update) => this.live(update) });
+      if (this.stopping) return;
+      this.storeResponse(response, settings.model, performance.now() - started, false);
+      this.live({ type: 'response_end' });
+    } catch (error) {
+      if (this.stopping) return;
+      await this.handleFailure(error, settings.model, 'turn', started);
+    }
+  }
+
+  /** Stores a response's blocks and its end span in one transaction; tool uses that cannot run get their error result with them. */
+  private storeResponse(response: ModelResponse, model: string, durationMs: number, interrupted: boolean): void {
+    const blocks: NewEvent[] = [];
+    const results: NewEvent[] = [];
+    const runnable: string[] = [];
+    for (const block of response.blocks) {
+      switch (block.type) {
+        case 'text':
+          blocks.push({ type: 'agent.message', payload: { content: [{ type: 'text', text: block.text }] } });
+          break;
+        case 'thinking':
+          blocks.push({ type: 'agent.thinking', payload: { thinking: block.thinking, signature: block.signature } });
+          break;
+        case 'redacted_thinking':
+          blocks.push({ type: 'agent.thinking', payload: { redacted: true, data: block.data } });
+          break;
+        case 'tool_use': {
+          const hand = this.route.get(block.name);
+          blocks.push({
+            type: 'agent.tool_use',
+            payload: { tool_use_id: block.id, name: block.name, input: block.input, ...(hand ? { hand_id: hand.id } : {}) },
+          });
+          if (interrupted) results.push(toolResult(block.id, 'Not run: the user interrupted the response before this tool started.', true, 'interrupted'));
+          else if (block.inputError !== undefined) results.push(toolResult(block.id, `The tool was not run: ${block.inputError}. Send a JSON object that matches the tool's input schema.`, true));
+          else if (!hand) results.push(toolResult(block.id, `There is no tool named "${block.name}". Available tools: ${[...this.route.keys()].join(', ') || 'none'}.`, true));
+          else runnable.push(block.id);
+          break;
+        }
+      }
+    }
+    const end = spanEnd(model, 'turn', response.usage, interrupted ? null : response.stopReason, false, durationMs);
+    this.emit(...blocks, end, ...results);
+    for (const id of runnable) this.ownToolUses.add(id);
+  }
+
+  private async handleFailure(error: unknown, model: string, purpose: 'turn' | 'compaction', started: number): Promise<void> {
+    if (!(error instanceof ModelCallError)) throw error;
+    const duration = performance.now() - started;
+    if (error.kind === 'aborted') {
+      // The user interrupted: keep what they saw (finished blocks and the text so far).
+      if (purpose === 'turn') this.storeResponse(error.partial, model, duration, true);
+      else this.emit(spanEnd(model, purpose, error.partial.usage, null, false, duration));
+      this.live({ type: 'response_end' });
+      return;
+    }
+    this.live({ type: 'response_discarded', reason: error.message });
+    const end = spanEnd(model, purpose, error.partial.usage, null, true, duration);
+    const detail = { type: error.errorType, message: error.message, ...(error.status === undefined ? {} : { status: error.status }) };
+    if (error.kind === 'retryable') {
+      const attempt = this.state.retryAttempts + 1;
+      if (attempt > this.retry.maxAttempts) {
+        const message = `The model endpoint kept failing (${error.errorType}${error.status ? ` ${error.status}` : ''}: ${error.message}) after ${this.retry.maxAttempts} retries. Send a message to try again later.`;
+        this.emit(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'exhausted' } } }, idle('retries_exhausted', message));
+        return;
+      }
+      const delay = backoff(attempt, this.retry, error.retryAfterMs);
+      this.emit(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'retrying', attempt, delay_ms: delay } } });
+      await sleep(delay, this.controller.signal);
+      return;
+    }
+    if (error.kind === 'authentication') {
+      const message =
+        `The Anthropic API refused the API key (${error.status ?? ''} ${error.errorType}: ${error.message}). ` +
+        'Replace the key in Settings → Credentials (or fix ANTHROPIC_API_KEY), then send your message again.';
+      this.emit(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } }, idle('authentication_failed', message));
+      return;
+    }
+    const message = `The model request failed (${error.errorType}${error.status ? ` ${error.status}` : ''}: ${error.message}). Check the session settings, then send a message to try again.`;
+    this.emit(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } }, idle('error', message));
+  }
+
+  /** Summarises events through `cut` and records it; false when the turn stopped instead. */
+  private async compact(client: Anthropic, settings: SessionSettings, tools: readonly ToolSpec[], budget: number, cut: number, before: ContextView): Promise<boolean> {
+    const params = compactionRequest({ events: this.events, settings, tools, budget }, cut);
+    this.emit({ type: 'span.model_request_start', payload: { model: settings.model, purpose: 'compaction' } });
+    const started = performance.now();
+    let response: ModelResponse;
+    try {
+      response = await streamMessage(client, params, { signal: this.controller.signal });
+    } catch (error) {
+      if (this.stopping) return false;
+      await this.handleFailure(error, settings.model, 'compaction', started);
+      return false;
+    }
+    if (this.stopping) return false;
+    const summary = response.blocks.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('\n').trim();
+    const end = spanEnd(settings.model, 'compaction', response.usage, response.stopReason, false, performance.now() - started);
+    if (summary === '') {
+      this.emit(end, idle('error', 'Compacting the conversation failed: the model returned an empty summary. Send a message to try again.'));
+      return false;
+    }
+    const last = this.events.at(-1) as StoredEvent;
+    const probe = [...this.events, { seq: last.seq + 2, id: last.id, ts: last.ts, type: 'agent.thread_context_compacted', payload: { summary, through_seq: cut } } as StoredEvent];
+    const after = buildContext({ events: probe, settings, tools, budget }).estimatedTokens;
+    this.emit(end, { type: 'agent.thread_context_compacted', payload: { summary, through_seq: cut, tokens_before: before.estimatedTokens, tokens_after: after } });
+    return true;
+  }
+
+  // ------------------------------------------------------------------------------- tools
+
+  /** The session's tools, and which hand runs each; null (turn ended) when two hands clash. */
+  private async loadTools(): Promise<ToolSpec[] | null> {
+    const hands = (await this.options.handsFor?.(this.sessionId)) ?? [];
+    const route: ToolRoute = new Map();
+    const tools: ToolSpec[] = [];
+    for (const hand of hands) {
+      for (const tool of hand.tools()) {
+        const other = route.get(tool.name);
+        if (other) {
+          const message = `Two hands offer a tool named "${tool.name}" (${other.id} and ${hand.id}). Detach one of them, then send a message again.`;
+          this.emit({ type: 'session.error', payload: { error: { type: 'tool_conflict', message }, retry_status: { type: 'terminal' } } }, idle('error', message));
+          return null;
+        }
+        route.set(tool.name, hand);
+        tools.push(tool);
+      }
+    }
+    this.route = route;
+    return tools;
+  }
+
+  /** Runs tool uses: concurrently across hands and within a hand that allows it; each result is stored when it finishes. */
+  private async runTools(uses: ToolUseEvent[]): Promise<void> {
+    const signal = this.controller.signal;
+    const byHand = new Map<Hand, ToolUseEvent[]>();
+    for (const use of uses) {
+      const hand = this.route.get(use.payload.name) as Hand;
+      byHand.set(hand, [...(byHand.get(hand) ?? []), use]);
+    }
+    await Promise.all(
+      [...byHand].map(async ([hand, group]) => {
+        if (hand.concurrent) await Promise.all(group.map((use) => this.runTool(hand, use, signal)));
+        else for (const use of group) await this.runTool(hand, use, signal);
+      }),
+    );
+  }
+
+  private async runTool(hand: Hand, use: ToolUseEvent, signal: AbortSignal): Promise<void> {
+    const id = use.payload.tool_use_id;
+    if (this.stopping) return;
+    if (signal.aborted) {
+      this.emit(toolResult(id, 'Not run: the user interrupted before this tool started.', true, 'interrupted'));
+      return;
+    }
+    const started = performance.now();
+    let outcome: ToolOutcome;
+    let status: 'completed' | 'interrupted' = 'completed';
+    try {
+      outcome = await untilAborted(
+        hand.execute(use.payload.name, use.payload.input, { signal, onProgress: (text) => this.live({ type: 'tool_progress', tool_use_id: id, text }) }),
+        signal,
+      );
+    } catch (error) {
+      if (this.stopping) return;
+      if (signal.aborted) {
+        status = 'interrupted';
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        outcome = { isError: true, content: [{ type: 'text', text: `Interrupted by the user after ${seconds} s; the tool was told to stop. Whatever it did before that stays done.` }] };
+      } else {
+        outcome = { isError: true, content: [{ type: 'text', text: `The tool failed: ${error instanceof Error ? error.message : String(error)}` }] };
+      }
+    }
+    if (this.stopping) return;
+    this.emit({
+      type: 'agent.tool_result',
+      payload: { tool_use_id: id, content: capContent(outcome.content), is_error: outcome.isError, status, duration_ms: performance.now() - started },
+    });
+  }
+
+  private finishMessage(reason: IdleReason): string | undefined {
+    switch (reason) {
+      case 'interrupted':
+        return 'Stopped by the user.';
+      case 'max_tokens':
+        return `Claude hit the output limit (${this.settings.max_tokens} tokens) ${MAX_CONTINUATIONS} times in a row. Raise max tokens in the session settings, or ask for a shorter answer.`;
+      case 'pause_turn':
+        return `Claude paused its turn ${MAX_CONTINUATIONS} times in a row. Send a message to let it continue.`;
+      case 'refusal':
+        return 'Claude declined to continue with this request.';
+      case 'model_context_window_exceeded':
+        return 'The conversation no longer fits the model’s context window, even after compaction. Fork from an earlier event, or start a new session with a summary.';
+      default:
+        return undefined;
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------ helpers
+
+function idle(reason: IdleReason, message?: string): NewEvent {
+  return { type: 'session.status_idle', payload: { stop_reason: message === undefined ? { type: reason } : { type: reason, message } } };
+}
+
+function spanEnd(model: string, purpose: 'turn' | 'compaction' | 'grading', usage: Usage, stopReason: string | null, isError: boolean, durationMs: number): NewEvent {
+  return {
+    type: 'span.model_request_end',
+    payload: { model, purpose, usage, stop_reason: stopReason, is_error: isError, duration_ms: Math.max(0, durationMs) },
+  };
+}
+
+function toolResult(toolUseId: string, text: string, isError: boolean, status: 'completed' | 'interrupted' = 'completed'): NewEvent {
+  return { type: 'agent.tool_result', payload: { tool_use_id: toolUseId, content: [{ type: 'text', text }], is_error: isError, status } };
+}
+
+function zeroUsage(): Usage {
+  return { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+}
+
+/** Exponential backoff with ±20 % jitter; a server's retry-after wins when it asks for longer. */
+export function backoff(attempt: number, policy: RetryPolicy, retryAfterMs?: number): number {
+  const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  const jittered = Math.round(exponential * (0.8 + Math.random() * 0.4));
+  return Math.min(Math.max(jittered, retryAfterMs ?? 0), Math.max(policy.maxDelayMs, 5 * 60_000));
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Settles with the work, or rejects as soon as `signal` aborts (a hand that ignores the signal cannot hold the turn). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new Error('aborted'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+function capContent(content: ContentBlock[]): ContentBlock[] {
+  let budget = MAX_TOOL_RESULT_CHARS;
+  return content.map((block) => {
+    if (block.type !== 'text') return block;
+    if (block.text.length <= budget) {
+      budget -= block.text.length;
+      return block;
+    }
+    const kept = block.text.slice(0, Math.max(0, budget));
+    const cut = block.text.length - kept.length;
+    budget = 0;
+    return { type: 'text', text: `${kept}\n[… ${cut} more characters not kept: the output was too long …]` };
+  });
+}
+

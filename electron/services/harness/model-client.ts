@@ -1,0 +1,256 @@
+/**
+ * One streamed model call through `@anthropic-ai/sdk`: turns the SSE frames into completed blocks,
+ * reports live deltas, and classifies failures (retry, fix the key, give up, user abort) so the
+ * harness can record them. Stream frames are checked with zod: an Anthropic-compatible endpoint
+ * is a trust boundary.
+ *
+ * It must never retry by itself (the harness records each retry in the log) and never store
+ * anything.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import type { MessageCreateParamsStreaming } from '@anthropic-ai/sdk/resources/messages';
+import { z } from 'zod';
+import type { Usage } from '#shared/events';
+import type { LiveUpdate } from '#shared/harness';
+
+export type CompletedBlock =
+  | { type: 'text'; text: string }
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string }
+  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown>; inputError?: string };
+
+export interface ModelResponse {
+  blocks: CompletedBlock[];
+  stopReason: string | null;
+  usage: Usage;
+}
+
+export type FailureKind = 'retryable' | 'authentication' | 'fatal' | 'aborted';
+
+/** A failed call, with what had completed before it failed (kept when the user interrupted). */
+export class ModelCallError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    readonly errorType: string,
+    message: string,
+    readonly partial: ModelResponse,
+    readonly status?: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ModelCallError';
+  }
+}
+
+const usageFields = {
+  input_tokens: z.number().int().nonnegative().nullish(),
+  output_tokens: z.number().int().nonnegative().nullish(),
+  cache_read_input_tokens: z.number().int().nonnegative().nullish(),
+  cache_creation_input_tokens: z.number().int().nonnegative().nullish(),
+};
+const UsageFrame = z.looseObject(usageFields);
+
+const StreamFrame = z.discriminatedUnion('type', [
+  z.looseObject({ type: z.literal('message_start'), message: z.looseObject({ usage: UsageFrame }) }),
+  z.looseObject({
+    type: z.literal('content_block_start'),
+    index: z.number().int().nonnegative(),
+    content_block: z.looseObject({ type: z.string(), id: z.string().optional(), name: z.string().optional(), data: z.string().optional() }),
+  }),
+  z.looseObject({
+    type: z.literal('content_block_delta'),
+    index: z.number().int().nonnegative(),
+    delta: z.looseObject({
+      type: z.string(),
+      text: z.string().optional(),
+      thinking: z.string().optional(),
+      signature: z.string().optional(),
+      partial_json: z.string().optional(),
+    }),
+  }),
+  z.looseObject({ type: z.literal('content_block_stop'), index: z.number().int().nonnegative() }),
+  z.looseObject({
+    type: z.literal('message_delta'),
+    delta: z.looseObject({ stop_reason: z.string().nullish() }),
+    usage: UsageFrame.nullish(),
+  }),
+  z.looseObject({ type: z.literal('message_stop') }),
+  z.looseObject({ type: z.literal('ping') }),
+]);
+
+interface OpenBlock {
+  type: string;
+  text: string;
+  signature: string;
+  json: string;
+  id: string;
+  name: string;
+  done: boolean;
+}
+
+export interface StreamOptions {
+  signal: AbortSignal;
+  onLive?: (update: LiveUpdate) => void;
+}
+
+/** Streams one response to completion, or throws a ModelCallError. */
+export async function streamMessage(client: Anthropic, params: MessageCreateParamsStreaming, options: StreamOptions): Promise<ModelResponse> {
+  const live = options.onLive ?? (() => undefined);
+  const blocks = new Map<number, OpenBlock>();
+  const usage: Usage = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+  let stopReason: string | null = null;
+  let stopped = false;
+  const snapshot = (final: boolean): ModelResponse => ({ blocks: completedBlocks(blocks, final, stopReason), stopReason, usage: { ...usage } });
+
+  try {
+    const stream = await client.messages.create(params, { signal: options.signal });
+    live({ type: 'response_start', model: params.model });
+    for await (const raw of stream) {
+      const parsed = StreamFrame.safeParse(raw);
+      if (!parsed.success) {
+        const type = (raw as { type?: unknown }).type;
+        if (typeof type === 'string' && !StreamFrame.options.some((option) => option.shape.type.value === type)) continue; // a frame type this build does not use
+        throw new ModelCallError('fatal', 'invalid_response', `The model endpoint sent a malformed ${String(type)} frame.`, snapshot(false));
+      }
+      const frame = parsed.data;
+      switch (frame.type) {
+        case 'message_start':
+          addUsage(usage, frame.message.usage);
+          break;
+        case 'content_block_start': {
+          const start = frame.content_block;
+          blocks.set(frame.index, { type: start.type, text: start.data ?? '', signature: '', json: '', id: start.id ?? '', name: start.name ?? '', done: false });
+          if (start.type === 'text' || start.type === 'thinking' || start.type === 'redacted_thinking' || start.type === 'tool_use') {
+            live({ type: 'block_start', index: frame.index, block: start.type, ...(start.name ? { name: start.name } : {}) });
+          }
+          break;
+        }
+        case 'content_block_delta': {
+          const block = blocks.get(frame.index);
+          if (!block) break;
+          const { delta } = frame;
+          if (delta.type === 'text_delta' && delta.text !== undefined) {
+            block.text += delta.text;
+            live({ type: 'delta', index: frame.index, kind: 'text', text: delta.text });
+          } else if (delta.type === 'thinking_delta' && delta.thinking !== undefined) {
+            block.text += delta.thinking;
+            live({ type: 'delta', index: frame.index, kind: 'thinking', text: delta.thinking });
+          } else if (delta.type === 'signature_delta' && delta.signature !== undefined) {
+            block.signature += delta.signature;
+          } else if (delta.type === 'input_json_delta' && delta.partial_json !== undefined) {
+            block.json += delta.partial_json;
+            live({ type: 'delta', index: frame.index, kind: 'input_json', text: delta.partial_json });
+          }
+          break;
+        }
+        case 'content_block_stop': {
+          const block = blocks.get(frame.index);
+          if (block) block.done = true;
+          break;
+        }
+        case 'message_delta':
+          if (frame.delta.stop_reason !== undefined) stopReason = frame.delta.stop_reason;
+          if (frame.usage) addUsage(usage, frame.usage);
+          break;
+        case 'message_stop':
+          stopped = true;
+          break;
+        default:
+          break;
+      }
+    }
+  } catch (error) {
+    throw classify(error, snapshot(false), options.signal);
+  }
+  if (!stopped) {
+    throw new ModelCallError('retryable', 'incomplete_response', 'The connection closed before the response was complete.', snapshot(false));
+  }
+  return snapshot(true);
+}
+
+/** message_start carries input and cache counts; message_delta carries cumulative counts. */
+function addUsage(usage: Usage, frame: z.infer<typeof UsageFrame>): void {
+  if (typeof frame.input_tokens === 'number') usage.input_tokens = frame.input_tokens;
+  if (typeof frame.output_tokens === 'number') usage.output_tokens = frame.output_tokens;
+  if (typeof frame.cache_read_input_tokens === 'number') usage.cache_read_input_tokens = frame.cache_read_input_tokens;
+  if (typeof frame.cache_creation_input_tokens === 'number') usage.cache_creation_input_tokens = frame.cache_creation_input_tokens;
+}
+
+/**
+ * The blocks to keep. A complete response keeps every finished block, except a tool use cut off by
+ * max_tokens (its input is incomplete). An aborted one keeps finished blocks and the text so far;
+ * unfinished thinking (no signature) and tool uses are dropped — they cannot be sent back.
+ */
+function completedBlocks(blocks: Map<number, OpenBlock>, final: boolean, stopReason: string | null): CompletedBlock[] {
+  const out: CompletedBlock[] = [];
+  const indexes = [...blocks.keys()].sort((a, b) => a - b);
+  for (const index of indexes) {
+    const block = blocks.get(index) as OpenBlock;
+    if (block.type === 'text') {
+      if (block.text !== '') out.push({ type: 'text', text: block.text });
+    } else if (block.type === 'thinking') {
+      if (block.done && block.signature !== '') out.push({ type: 'thinking', thinking: block.text, signature: block.signature });
+    } else if (block.type === 'redacted_thinking') {
+      if (block.text !== '') out.push({ type: 'redacted_thinking', data: block.text });
+    } else if (block.type === 'tool_use' && block.done) {
+      const isLast = index === indexes.at(-1);
+      const parsed = parseToolInput(block.json);
+      if ('error' in parsed && final && stopReason === 'max_tokens' && isLast) continue;
+      out.push(
+        'error' in parsed
+          ? { type: 'tool_use', id: block.id, name: block.name, input: {}, inputError: parsed.error }
+          : { type: 'tool_use', id: block.id, name: block.name, input: parsed.input },
+      );
+    }
+  }
+  return out;
+}
+
+function parseToolInput(json: string): { input: Record<string, unknown> } | { error: string } {
+  if (json.trim() === '') return { input: {} };
+  try {
+    const value: unknown = JSON.parse(json);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return { input: value as Record<string, unknown> };
+    return { error: `the tool input must be a JSON object, got ${Array.isArray(value) ? 'an array' : typeof value}` };
+  } catch (error) {
+    return { error: `the tool input is not valid JSON (${error instanceof Error ? error.message : String(error)}): ${json.slice(0, 200)}` };
+  }
+}
+
+const RETRYABLE_TYPES = new Set(['overloaded_error', 'api_error', 'rate_limit_error', 'timeout_error']);
+
+function classify(error: unknown, partial: ModelResponse, signal: AbortSignal): ModelCallError {
+  if (error instanceof ModelCallError) return error;
+  if (error instanceof Anthropic.APIUserAbortError || signal.aborted) {
+    return new ModelCallError('aborted', 'aborted', 'The request was stopped.', partial);
+  }
+  if (error instanceof Anthropic.APIConnectionError) {
+    return new ModelCallError('retryable', 'connection_error', `Could not reach the model endpoint: ${error.message}`, partial);
+  }
+  if (error instanceof Anthropic.APIError) {
+    const status = typeof error.status === 'number' ? error.status : undefined;
+    const type = error.type ?? (status === undefined ? 'api_error' : `http_${status}`);
+    const message = error.apiMessage ?? error.message;
+    const retryAfter = retryAfterMs(error.headers);
+    if (status === 401 || status === 403 || type === 'authentication_error' || type === 'permission_error') {
+      return new ModelCallError('authentication', type, message, partial, status);
+    }
+    if (status === 408 || status === 409 || status === 429 || (status !== undefined && status >= 500) || (status === undefined && RETRYABLE_TYPES.has(type))) {
+      return new ModelCallError('retryable', type, message, partial, status, retryAfter);
+    }
+    return new ModelCallError('fatal', type, message, partial, status);
+  }
+  // Anything else is a network-level failure surfaced outside the SDK's classes (e.g. a socket
+  // reset while the body streams); the request can be sent again.
+  return new ModelCallError('retryable', 'connection_error', `The connection failed: ${error instanceof Error ? error.message : String(error)}`, partial);
+}
+
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const value = headers?.get('retry-after-ms') ?? undefined;
+  if (value !== undefined && Number.isFinite(Number(value))) return Number(value);
+  const seconds = headers?.get('retry-after');
+  if (seconds === null || seconds === undefined) return undefined;
+  if (Number.isFinite(Number(seconds))) return Number(seconds) * 1000;
+  const date = Date.parse(seconds);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}

@@ -1,0 +1,184 @@
+/**
+ * Where a session stands, read from its log alone, and what the brain must do next. This is what
+ * makes the harness stateless: every decision — after a normal step or after a crash — comes from
+ * folding the events, never from memory of an earlier wake.
+ *
+ * Pure: no I/O, no clock.
+ */
+import type { EventOf, SessionSettings, StoredEvent } from '#shared/events';
+
+/** Continuing a response cut by max_tokens / pause_turn more often than this ends the turn. */
+export const MAX_CONTINUATIONS = 4;
+
+/** Stop reasons after which the brain carries on by itself (bounded by MAX_CONTINUATIONS). */
+const CONTINUED: ReadonlySet<string> = new Set(['max_tokens', 'pause_turn', 'model_context_window_exceeded']);
+
+export type ToolUseEvent = EventOf<'agent.tool_use'>;
+
+export interface SessionState {
+  /** The last status event said running (a turn is under way or was cut by a crash). */
+  running: boolean;
+  terminated: boolean;
+  /** A model request whose end is not in the log (the process died while it streamed). */
+  openRequest: { seq: number; model: string; purpose: 'turn' | 'compaction' | 'grading' } | null;
+  /** Tool uses without a result, in order. */
+  openToolUses: ToolUseEvent[];
+  /** A user message the model has not been sent yet. */
+  pendingInput: boolean;
+  /** Tool results the model has not been sent yet. */
+  pendingResults: boolean;
+  /** The user interrupted the running turn. */
+  interruptRequested: boolean;
+  /** Stop reason of the last turn response; 'failed' when it errored; null before any. */
+  lastStop: string | null;
+  /** Consecutive responses cut by max_tokens / pause_turn. */
+  continuations: number;
+  /** Consecutive failed requests being retried (from `session.error` with retry status). */
+  retryAttempts: number;
+  /** The last turn request failed and is to be retried. */
+  retryDue: boolean;
+  /** The model said its context window was exceeded and no compaction followed yet. */
+  compactionDue: boolean;
+  settings: SessionSettings | null;
+}
+
+export function emptyState(): SessionState {
+  return {
+    running: false,
+    terminated: false,
+    openRequest: null,
+    openToolUses: [],
+    pendingInput: false,
+    pendingResults: false,
+    interruptRequested: false,
+    lastStop: null,
+    continuations: 0,
+    retryAttempts: 0,
+    retryDue: false,
+    compactionDue: false,
+    settings: null,
+  };
+}
+
+/** Folds one event into the state (mutating it: the state is rebuilt on every wake anyway). */
+export function applyEvent(state: SessionState, event: StoredEvent): void {
+  switch (event.type) {
+    case 'user.message':
+      state.pendingInput = true;
+      state.interruptRequested = false;
+      state.continuations = 0;
+      break;
+    case 'user.interrupt':
+      if (state.running) state.interruptRequested = true;
+      break;
+    case 'session.status_running':
+      state.running = true;
+      break;
+    case 'session.status_idle':
+      // The turn is over, also when it failed: what was pending waits for the next message
+      // (it stays in the log, so the next request includes it).
+      state.running = false;
+      state.pendingInput = false;
+      state.pendingResults = false;
+      state.interruptRequested = false;
+      state.retryDue = false;
+      state.retryAttempts = 0;
+      break;
+    case 'session.status_terminated':
+      state.running = false;
+      state.terminated = true;
+      break;
+    case 'session.configured':
+      state.settings = event.payload;
+      break;
+    case 'span.model_request_start':
+      state.openRequest = { seq: event.seq, model: event.payload.model, purpose: event.payload.purpose };
+      if (event.payload.purpose === 'turn') {
+        state.pendingInput = false;
+        state.pendingResults = false;
+        state.retryDue = false;
+      }
+      break;
+    case 'span.model_request_end':
+      state.openRequest = null;
+      if (event.payload.purpose !== 'turn') break;
+      if (event.payload.is_error) {
+        state.lastStop = 'failed';
+        break;
+      }
+      state.lastStop = event.payload.stop_reason;
+      state.retryAttempts = 0;
+      if (CONTINUED.has(event.payload.stop_reason ?? '')) state.continuations++;
+      else state.continuations = 0;
+      if (event.payload.stop_reason === 'model_context_window_exceeded') state.compactionDue = true;
+      break;
+    case 'session.error':
+      if (event.payload.retry_status.type === 'retrying') {
+        state.retryAttempts = event.payload.retry_status.attempt;
+        state.retryDue = true;
+      }
+      break;
+    case 'agent.tool_use':
+      state.openToolUses.push(event);
+      break;
+    case 'agent.tool_result': {
+      const id = event.payload.tool_use_id;
+      state.openToolUses = state.openToolUses.filter((use) => use.payload.tool_use_id !== id);
+      state.pendingResults = true;
+      state.continuations = 0;
+      break;
+    }
+    case 'agent.thread_context_compacted':
+      state.compactionDue = false;
+      break;
+    default:
+      break;
+  }
+}
+
+export function stateOf(events: Iterable<StoredEvent>, seed: SessionState = emptyState()): SessionState {
+  for (const event of events) applyEvent(seed, event);
+  return seed;
+}
+
+export type IdleReason = EventOf<'session.status_idle'>['payload']['stop_reason']['type'];
+
+export type NextStep =
+  /** Nothing to do: the session is idle and nobody asked for anything. */
+  | { kind: 'none' }
+  /** A request's end is missing (crash mid-stream): close it in the log. */
+  | { kind: 'close-request' }
+  /** Tool uses await results. */
+  | { kind: 'tools'; toolUses: ToolUseEvent[] }
+  /** Call the model. */
+  | { kind: 'request'; compact: boolean }
+  /** The turn is over: record idle with this reason. */
+  | { kind: 'finish'; reason: IdleReason };
+
+const IDLE_REASONS: ReadonlySet<string> = new Set(['end_turn', 'stop_sequence', 'refusal', 'max_tokens', 'pause_turn', 'model_context_window_exceeded']);
+
+/** What the brain does next, given where the session stands. */
+export function nextStep(state: SessionState): NextStep {
+  if (state.openRequest) return { kind: 'close-request' };
+  if (state.openToolUses.length > 0) return { kind: 'tools', toolUses: state.openToolUses };
+  if (state.terminated) return { kind: 'none' };
+  if (state.interruptRequested && state.running) return { kind: 'finish', reason: 'interrupted' };
+  if (state.pendingInput || state.pendingResults || (state.running && state.retryDue)) {
+    return { kind: 'request', compact: state.compactionDue };
+  }
+  if (!state.running) return { kind: 'none' };
+  switch (state.lastStop) {
+    case 'max_tokens':
+    case 'pause_turn':
+      if (state.continuations < MAX_CONTINUATIONS) return { kind: 'request', compact: false };
+      return { kind: 'finish', reason: state.lastStop };
+    case 'model_context_window_exceeded':
+      if (state.compactionDue && state.continuations < MAX_CONTINUATIONS) return { kind: 'request', compact: true };
+      return { kind: 'finish', reason: 'model_context_window_exceeded' };
+    default:
+      break;
+  }
+  if (state.lastStop !== null && IDLE_REASONS.has(state.lastStop)) return { kind: 'finish', reason: state.lastStop as IdleReason };
+  // Running with nothing outstanding and no usable stop (e.g. a crash right after status_running).
+  return { kind: 'finish', reason: state.lastStop === 'failed' ? 'error' : 'end_turn' };
+}
