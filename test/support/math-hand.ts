@@ -60,12 +60,14 @@ export class MathHand implements Hand {
       const parsed = Wait.safeParse(stripMarker(input));
       if (!parsed.success) return invalid(parsed.error);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, parsed.data.ms);
-        signal.addEventListener('abort', () => {
+        const stop = (): void => {
           run.aborted = true;
           clearTimeout(timer);
           resolve();
-        });
+        };
+        const timer = setTimeout(resolve, parsed.data.ms);
+        if (signal.aborted) stop();
+        else signal.addEventListener('abort', stop, { once: true });
       });
       outcome = text(run.aborted ? 'stopped early' : `waited ${parsed.data.ms} ms`);
     } else {

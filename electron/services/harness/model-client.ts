@@ -162,6 +162,8 @@ export async function streamMessage(client: Anthropic, params: MessageCreatePara
   } catch (error) {
     throw classify(error, snapshot(false), options.signal);
   }
+  // The SDK ends the iteration quietly when its signal aborts; that is the user's interrupt.
+  if (!stopped && options.signal.aborted) throw new ModelCallError('aborted', 'aborted', 'The request was stopped.', snapshot(false));
   if (!stopped) {
     throw new ModelCallError('retryable', 'incomplete_response', 'The connection closed before the response was complete.', snapshot(false));
   }
