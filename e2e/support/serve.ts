@@ -17,14 +17,15 @@ export interface ServeHandle {
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
-export async function startServeMode(): Promise<ServeHandle> {
+/** `env` adds variables for the server (e.g. ANTHROPIC_BASE_URL for a local Messages API server). */
+export async function startServeMode(env: Record<string, string> = {}): Promise<ServeHandle> {
   if (!existsSync(path.join(root, 'out', 'renderer', 'index.html'))) {
     throw new Error('The UI is not built: run `npm run build` before the e2e tests (npm test does).');
   }
   const dataDir = mkdtempSync(path.join(tmpdir(), 'drover-e2e-'));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'electron/serve/index.ts', '--port', '0'], {
     cwd: root,
-    env: { ...process.env, DROVER_DATA_DIR: dataDir },
+    env: { ...process.env, ...env, DROVER_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

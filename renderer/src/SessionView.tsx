@@ -5,6 +5,7 @@
 import { memo, useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { StoredEvent } from '#shared/events';
 import type { SessionSummary } from '#shared/sessions';
+import { Composer } from './Composer.tsx';
 import { formatEventTime, formatFullTime, summarizeEvent } from './format.ts';
 import type { Transport } from './transport.ts';
 
@@ -125,6 +126,7 @@ export function SessionView({ transport, session, titleOf, onSelect, onForked, o
     [transport, sessionId, onForked, onError],
   );
 
+  const running = isRunning(events);
   const parentId = session.parentId;
   const parentTitle = parentId === null ? undefined : titleOf(parentId);
   const inheritedThrough = session.forkSeq ?? 0;
@@ -213,14 +215,24 @@ export function SessionView({ transport, session, titleOf, onSelect, onForked, o
           <div className="events-empty">
             <p>No events yet.</p>
             <p className="empty-note">
-              Events appear here live as they are recorded. This version of Drover does not run agents yet; forks and
-              imported sessions show their events here.
+              Send a message below to start Claude. Events appear here live as they are recorded.
             </p>
           </div>
         )}
       </div>
+      <Composer transport={transport} sessionId={sessionId} running={running} onError={onError} />
     </section>
   );
+}
+
+/** The latest status event says a turn is under way. */
+function isRunning(events: readonly StoredEvent[]): boolean {
+  for (let index = events.length - 1; index >= 0; index--) {
+    const type = events[index]?.type;
+    if (type === 'session.status_running') return true;
+    if (type === 'session.status_idle' || type === 'session.status_terminated') return false;
+  }
+  return false;
 }
 
 interface EventRowProps {

@@ -110,17 +110,21 @@ describe('buildContext', () => {
     ]);
   });
 
-  it('continues a cut-off response by prefill, or with a prompt when thinking is on', () => {
+  it('continues a cut-off response by prefill where the model allows it, else with a prompt', async () => {
     const events = log(user('long essay'), start(), say('The first part ends here   '), end('max_tokens'));
-    const prefill = build(events).params;
+    const prefill = build(events, 100_000, { model: 'claude-haiku-4-5' }).params;
     expect(prefill.messages.at(-1)).toMatchObject({ role: 'assistant', content: [{ type: 'text', text: 'The first part ends here' }] });
-    const thinking = build(events, 100_000, { thinking_budget: 2048 }).params;
-    expect(thinking.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
-    expect(thinking.messages.at(-1)).toMatchObject({ role: 'user', content: [{ type: 'text', text: CONTINUE_PROMPT }] });
+    const budgeted = build(events, 100_000, { model: 'claude-haiku-4-5', thinking_budget: 2048 }).params;
+    expect(budgeted.thinking).toEqual({ type: 'enabled', budget_tokens: 2048 });
+    expect(budgeted.messages.at(-1)).toMatchObject({ role: 'user', content: [{ type: 'text', text: CONTINUE_PROMPT }] });
+    // Sonnet 5.5 thinks adaptively (a budget is refused), and may think by default: no prefill.
+    const adaptive = build(events, 100_000, { model: 'claude-sonnet-5-5', thinking_budget: 2048 }).params;
+    expect(adaptive.thinking).toEqual({ type: 'adaptive' });
+    expect(build(events, 100_000, { model: 'claude-sonnet-5-5' }).params.messages.at(-1)).toMatchObject({ role: 'user' });
   });
 
   it('merges a continued response into one assistant message', () => {
-    const messages = build(log(user('q'), start(), say('part one'), end('max_tokens'), start(), say('part two'), end())).params.messages;
+    const messages = build(log(user('q'), start(), say('part one'), end('max_tokens'), start(), say('part two'), end()), 100_000, { model: 'claude-haiku-4-5' }).params.messages;
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
     expect(messages[1]?.content).toHaveLength(2);
   });

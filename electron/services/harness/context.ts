@@ -17,6 +17,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ContentBlock, EventOf, SessionSettings, StoredEvent } from '#shared/events';
 import type { ToolSpec } from '#services/hands/hand';
+import { usesBudgetedThinking } from './models.ts';
 
 export interface ContextInput {
   /** The session's view in ascending seq order (it may start after a compaction's through_seq). */
@@ -58,7 +59,7 @@ type Turn = { role: 'user' | 'assistant'; content: ContentBlockParam[] };
 export function buildContext(input: ContextInput): ContextView {
   const { settings, budget } = input;
   const { turns, results } = conversationOf(input.events);
-  endWithUser(turns, settings.thinking_budget !== null);
+  endWithUser(turns, settings.thinking_budget !== null || !usesBudgetedThinking(settings.model));
 
   const system: TextBlockParam[] = settings.system.trim() === '' ? [] : [{ type: 'text', text: settings.system }];
   const tools: Tool[] = input.tools.map((tool) => ({
@@ -96,7 +97,9 @@ export function buildContext(input: ContextInput): ContextView {
   };
   if (system.length > 0) params.system = system;
   if (tools.length > 0) params.tools = tools;
-  if (settings.thinking_budget !== null) params.thinking = { type: 'enabled', budget_tokens: settings.thinking_budget };
+  if (settings.thinking_budget !== null) {
+    params.thinking = usesBudgetedThinking(settings.model) ? { type: 'enabled', budget_tokens: settings.thinking_budget } : { type: 'adaptive' };
+  }
   return { params, estimatedTokens: estimated, clearedToolResults: cleared, overBudget: estimated > budget };
 }
 
@@ -276,8 +279,9 @@ function conversationOf(events: readonly StoredEvent[]): { turns: Turn[]; result
 
 /**
  * A request must end with a user turn, or with an assistant turn the model continues (prefill).
- * Prefill is not allowed with extended thinking, nor after a thinking-only turn, so those get an
- * explicit continue prompt; prefill text may not end with whitespace.
+ * Prefill is not allowed when the model may think (extended thinking on, or a model that thinks
+ * adaptively by default), nor after a thinking-only turn, so those get an explicit continue
+ * prompt; prefill text may not end with whitespace.
  */
 function endWithUser(turns: Turn[], thinking: boolean): void {
   const last = turns.at(-1);

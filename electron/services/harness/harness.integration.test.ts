@@ -10,8 +10,9 @@ import { SessionStore } from '#services/session/store';
 import { MathHand } from '#test/support/math-hand';
 import { startModelServer, type ModelServer, type RecordedRequest, type Reply, type ScriptedMessage } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
-import { COMPACTION_INSTRUCTION, SUMMARY_PREAMBLE } from './context.ts';
+import { COMPACTION_INSTRUCTION, CONTINUE_PROMPT, SUMMARY_PREAMBLE } from './context.ts';
 import { Harness, NO_KEY_MESSAGE, type HarnessOptions } from './harness.ts';
+import { FALLBACK_MODEL } from './models.ts';
 
 const KEY = 'sk-ant-test-key';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -112,8 +113,8 @@ describe('a turn', () => {
 
     const usage = r.harness.usage(r.sessionId);
     expect(usage).toMatchObject({ requests: 1, input_tokens: 1200, output_tokens: 80, cache_read_input_tokens: 1000, cache_creation_input_tokens: 100 });
-    // claude-sonnet-4-5 (the default): $3 in, $15 out, cache write 1.25×, cache read 0.1× per million.
-    expect(usage.cost_usd).toBeCloseTo((1200 * 3 + 100 * 3.75 + 1000 * 0.3 + 80 * 15) / 1e6, 10);
+    // claude-sonnet-5-5 (the default): $2 in, $10 out, cache write 1.25×, cache read 0.1× per million.
+    expect(usage.cost_usd).toBeCloseTo((1200 * 2 + 100 * 2.5 + 1000 * 0.2 + 80 * 10) / 1e6, 10);
     expect(usage.unpriced_models).toEqual([]);
   });
 
@@ -141,7 +142,7 @@ describe('a turn', () => {
     expect(() => r.harness.configure(r.sessionId, { model: '  ' })).toThrow(AppError);
     expect(() => r.harness.send(r.sessionId, '   ')).toThrow(/empty/);
     expect(types(r)).toEqual([]);
-    expect(r.harness.settings(r.sessionId).model).toBe('claude-sonnet-4-5');
+    expect(r.harness.settings(r.sessionId).model).toBe(FALLBACK_MODEL);
   });
 
   it('lists models from the Models API, and falls back with the reason when there is no key', async () => {
@@ -272,10 +273,18 @@ describe('tools', () => {
 describe('stop reasons', () => {
   it('continues a response cut by max_tokens, sending the partial answer back as prefill', async () => {
     const r = await rig(script(text('The first half, ', 'max_tokens'), text('and the second half.')));
+    r.harness.configure(r.sessionId, { model: 'claude-haiku-4-5' });
     r.harness.send(r.sessionId, 'Write it');
     expect((await idle(r)).payload.stop_reason.type).toBe('end_turn');
     expect(r.server.requests[1]?.body.messages.at(-1)).toMatchObject({ role: 'assistant', content: [{ type: 'text', text: 'The first half,' }] });
     expect(ofType(r, 'agent.message')).toHaveLength(2);
+  });
+
+  it('continues with an explicit prompt on a model that thinks adaptively (no prefill there)', async () => {
+    const r = await rig(script(text('The first half, ', 'max_tokens'), text('and the second half.')));
+    r.harness.send(r.sessionId, 'Write it');
+    expect((await idle(r)).payload.stop_reason.type).toBe('end_turn');
+    expect(r.server.requests[1]?.body.messages.at(-1)).toMatchObject({ role: 'user', content: [{ type: 'text', text: CONTINUE_PROMPT }] });
   });
 
   it('gives up continuing after a bounded number of max_tokens stops, and says how to fix it', async () => {

@@ -8,11 +8,12 @@
 import type { SessionSettings, StoredEvent } from '#shared/events';
 import type { ModelInfo, SessionUsage } from '#shared/harness';
 
-export const FALLBACK_MODEL = 'claude-sonnet-4-5';
+// claude-sonnet-4-5 reaches end of life on 2026-11-30 (the SDK warns on every request naming it).
+export const FALLBACK_MODEL = 'claude-sonnet-5-5';
 
 export const DEFAULT_SETTINGS: SessionSettings = {
   model: FALLBACK_MODEL,
-  max_tokens: 8192,
+  max_tokens: 16_384,
   system: '',
   thinking_budget: null,
   context_budget: null,
@@ -20,13 +21,33 @@ export const DEFAULT_SETTINGS: SessionSettings = {
 
 /** Shown when the Models API cannot be reached (no key yet, offline). Newest first. */
 export const FALLBACK_MODELS: readonly ModelInfo[] = [
-  { id: 'claude-sonnet-4-5', displayName: 'Claude Sonnet 4.5' },
-  { id: 'claude-opus-4-5', displayName: 'Claude Opus 4.5' },
+  { id: 'claude-sonnet-5-5', displayName: 'Claude Sonnet 5.5' },
+  { id: 'claude-opus-5-5', displayName: 'Claude Opus 5.5' },
   { id: 'claude-haiku-4-5', displayName: 'Claude Haiku 4.5' },
 ];
 
-/** Every current Claude model has a 200k-token window (1M variants need a beta header we do not send). */
-const CONTEXT_WINDOW = 200_000;
+/**
+ * Models that take extended thinking with a token budget (`thinking.type = 'enabled'`). Newer
+ * models think adaptively: a budget is deprecated on the 4.6 generation and refused (400) from
+ * Sonnet 5 on, so for them "thinking on" means `{type: 'adaptive'}`.
+ */
+const BUDGETED_THINKING = /^claude-(3-.+|(opus|sonnet|haiku)-4(-[015])?)$/;
+
+/** The 5th generation (and Fable, Mythos) has a 1M-token window; earlier models 200k. */
+const MILLION_WINDOW = /^claude-((opus|sonnet|haiku)-5|fable|mythos)/;
+
+export function usesBudgetedThinking(model: string): boolean {
+  return BUDGETED_THINKING.test(baseModel(model));
+}
+
+/** The model id without a date or `-latest` suffix (claude-haiku-4-5-20251001 → claude-haiku-4-5). */
+function baseModel(model: string): string {
+  return model.replace(/-(\d{8}|latest)$/, '');
+}
+
+function contextWindow(model: string): number {
+  return MILLION_WINDOW.test(model) ? 1_000_000 : 200_000;
+}
 
 /**
  * Input tokens a request may use: the window minus the reply's room, with 10 % slack because the
@@ -34,7 +55,7 @@ const CONTEXT_WINDOW = 200_000;
  */
 export function contextBudget(settings: SessionSettings): number {
   if (settings.context_budget !== null) return settings.context_budget;
-  return Math.floor((CONTEXT_WINDOW - settings.max_tokens) * 0.9);
+  return Math.floor((contextWindow(settings.model) - settings.max_tokens) * 0.9);
 }
 
 /** The model the launch form preselects: the newest Sonnet the API lists, else the first listed. */
@@ -42,8 +63,14 @@ export function pickDefaultModel(models: readonly ModelInfo[]): string {
   return models.find((model) => model.id.includes('sonnet'))?.id ?? models[0]?.id ?? FALLBACK_MODEL;
 }
 
-/** USD per million tokens. Cache writes cost 1.25× input (5-minute cache), cache reads 0.1×. */
+/** USD per million tokens (Anthropic's list prices). Cache writes cost 1.25× input (5-minute cache), cache reads 0.1×. */
 const PRICES: Readonly<Record<string, { input: number; output: number }>> = {
+  'claude-fable-5-1': { input: 10, output: 50 },
+  'claude-opus-5-5': { input: 4, output: 20 },
+  'claude-opus-5': { input: 5, output: 25 },
+  'claude-sonnet-5-5': { input: 2, output: 10 },
+  'claude-sonnet-5': { input: 2, output: 10 },
+  'claude-sonnet-4-6': { input: 3, output: 15 },
   'claude-opus-4-5': { input: 5, output: 25 },
   'claude-opus-4-1': { input: 15, output: 75 },
   'claude-opus-4-0': { input: 15, output: 75 },
@@ -57,8 +84,7 @@ const PRICES: Readonly<Record<string, { input: number; output: number }>> = {
 };
 
 function priceOf(model: string): { input: number; output: number } | undefined {
-  const base = model.replace(/-(\d{8}|latest)$/, '');
-  return PRICES[base];
+  return PRICES[baseModel(model)];
 }
 
 /** Token totals and estimated cost over every model request in `events`. */
