@@ -506,6 +506,45 @@ describe('statelessness', () => {
     expect((await idle(r)).payload.stop_reason.type).toBe('end_turn');
   });
 
+  it('a fork taken mid-turn waits for the user, and says the tool did not run in that branch', async () => {
+    let release: () => void = () => undefined;
+    let started: () => void = () => undefined;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const hand = new MathHand({
+      onStart: () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+          started();
+        }),
+    });
+    const r = await rig(
+      script({ content: [{ type: 'tool_use', id: 'toolu_f', name: 'add', input: { a: 1, b: 1 } }], stop_reason: 'tool_use' }, text('2.'), text('In the fork now.')),
+      { hand },
+    );
+    r.harness.send(r.sessionId, 'add one and one');
+    const use = await waitFor(r, 'agent.tool_use');
+    await running;
+    const fork = r.store.fork(r.sessionId, use.seq + 1, { title: 'branch' });
+    release();
+    await idle(r);
+    expect(r.harness.resumeInterrupted()).toEqual([]);
+    expect(r.store.getEvents(fork.id).at(-1)?.type).toBe('session.forked');
+
+    r.harness.send(fork.id, 'try something else');
+    const forkIdle = await new Promise<StoredEvent>((resolve) => {
+      const stop = r.store.subscribe(fork.id, (event) => {
+        if (event.type === 'session.status_idle') {
+          stop();
+          resolve(event);
+        }
+      });
+    });
+    expect(forkIdle.type === 'session.status_idle' && forkIdle.payload.stop_reason.type).toBe('end_turn');
+    const result = r.store.getEvents(fork.id, { types: ['agent.tool_result'] })[0];
+    expect(JSON.stringify(result?.payload)).toContain('forked before this tool');
+    expect(hand.runs).toHaveLength(1);
+  });
+
   it('a message sent while a response streams is answered in the next request', async () => {
     const r = await rig(script({ kind: 'message', message: text('first answer, streaming slowly'), frameDelayMs: 15 }, text('second answer')));
     r.harness.send(r.sessionId, 'first');

@@ -160,8 +160,9 @@ export class Harness {
   resumeInterrupted(): string[] {
     const resumed: string[] = [];
     for (const session of this.store.listSessions()) {
+      // A fork taken mid-turn waits for the user: its own first event is `session.forked`.
       const [status] = this.store.getEvents(session.id, {
-        types: ['session.status_running', 'session.status_idle', 'session.status_terminated'],
+        types: ['session.status_running', 'session.status_idle', 'session.status_terminated', 'session.forked'],
         direction: 'backward',
         limit: 1,
       });
@@ -353,10 +354,16 @@ class SessionRun {
       this.emit(end);
       return;
     }
+    const forked = this.state.forkedAt !== null && this.state.forkedAt > open.seq;
     this.emit(end, {
       type: 'session.error',
       payload: {
-        error: { type: 'response_lost', message: 'Drover stopped while Claude was responding. The partial response was not kept; the request is sent again.' },
+        error: {
+          type: 'response_lost',
+          message: forked
+            ? 'This session was forked while Claude was responding, so the response is not part of it; the request is sent again.'
+            : 'Drover stopped while Claude was responding. The partial response was not kept; the request is sent again.',
+        },
         retry_status: { type: 'retrying', attempt: this.state.retryAttempts + 1, delay_ms: 0 },
       },
     });
@@ -364,13 +371,17 @@ class SessionRun {
 
   /** Tool uses a previous process stored and may have started: recorded as interrupted, never re-run. */
   private recordLostTools(uses: ToolUseEvent[]): void {
+    const forkedAt = this.state.forkedAt;
     this.emit(
       ...uses.map(
         (use): NewEvent =>
           toolResult(
             use.payload.tool_use_id,
-            'Drover stopped while this tool was running or about to run, so its outcome is unknown. ' +
-              'It was not run again. Check its effects before running it again.',
+            forkedAt !== null && forkedAt > use.seq
+              ? 'This session was forked before this tool’s result was recorded. The tool was not run in this branch; ' +
+                  'if the original session ran it, its effects on shared machines may be there. Run it again if you need its result.'
+              : 'Drover stopped while this tool was running or about to run, so its outcome is unknown. ' +
+                  'It was not run again. Check its effects before running it again.',
             true,
             'interrupted',
           ),

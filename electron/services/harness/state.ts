@@ -40,6 +40,8 @@ export interface SessionState {
   /** The model said its context window was exceeded and no compaction followed yet. */
   compactionDue: boolean;
   settings: SessionSettings | null;
+  /** Seq of the latest `session.forked` in this view (a fork's first own event), or null. */
+  forkedAt: number | null;
 }
 
 export function emptyState(): SessionState {
@@ -57,6 +59,7 @@ export function emptyState(): SessionState {
     retryDue: false,
     compactionDue: false,
     settings: null,
+    forkedAt: null,
   };
 }
 
@@ -128,6 +131,9 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       state.continuations = 0;
       break;
     }
+    case 'session.forked':
+      state.forkedAt = event.seq;
+      break;
     case 'agent.thread_context_compacted':
       state.compactionDue = false;
       break;
