@@ -545,6 +545,31 @@ describe('statelessness', () => {
     expect(hand.runs).toHaveLength(1);
   });
 
+  it.each([0, 1, 2, 3, 4, 5, 6])('a message sent %i microtasks after a turn ends is answered, not lost', async (hops) => {
+    const r = await rig(script(text('first'), text('second')));
+    const stop = r.store.subscribe(r.sessionId, (event) => {
+      if (event.type !== 'session.status_idle') return;
+      stop();
+      let chain = Promise.resolve();
+      for (let i = 0; i < hops; i++) chain = chain.then(() => undefined);
+      void chain.then(() => r.harness.send(r.sessionId, 'right after'));
+    });
+    r.harness.send(r.sessionId, 'q');
+    await waitFor(r, 'session.status_idle', (e) => e.seq > 7);
+    expect(ofType(r, 'agent.message').map((e) => e.payload.content[0]?.text)).toEqual(['first', 'second']);
+  });
+
+  it('an interrupt sent before the turn recorded anything still stops it', async () => {
+    let unblock: (key: string) => void = () => undefined;
+    const r = await rig(script(text('never sent')), { keyProvider: () => new Promise<string>((resolve) => (unblock = resolve)) });
+    r.harness.send(r.sessionId, 'q');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    r.harness.interrupt(r.sessionId);
+    unblock(KEY);
+    expect((await idle(r)).payload.stop_reason.type).toBe('interrupted');
+    expect(r.server.requests).toHaveLength(0);
+  });
+
   it('a message sent while a response streams is answered in the next request', async () => {
     const r = await rig(script({ kind: 'message', message: text('first answer, streaming slowly'), frameDelayMs: 15 }, text('second answer')));
     r.harness.send(r.sessionId, 'first');

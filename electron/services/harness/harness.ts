@@ -78,7 +78,7 @@ export class Harness {
     // A user message wakes its session, whoever appended it. Deferred: waking subscribes to the
     // store, which must not happen inside the store's own notification.
     this.unsubscribe = this.store.subscribeAll((sessionId, event) => {
-      if (event.type !== 'user.message' || this.runs.has(sessionId)) return;
+      if (event.type !== 'user.message') return;
       queueMicrotask(() => {
         this.wake(sessionId).catch((error: unknown) => this.log(`Session ${sessionId} could not run`, error));
       });
@@ -93,11 +93,14 @@ export class Harness {
     const running = this.runs.get(sessionId);
     if (running) return running.done;
     if (this.closed) return Promise.resolve();
-    const run = new SessionRun(this, this.store, sessionId, this.options, this.retry);
-    this.runs.set(sessionId, run);
-    run.done = run.execute().finally(() => {
+    // The run gives up its slot synchronously with its last decision (and its subscription), so
+    // a message appended right after is either seen by the run or wakes a new one — never lost.
+    const release = (): void => {
       if (this.runs.get(sessionId) === run) this.runs.delete(sessionId);
-    });
+    };
+    const run = new SessionRun(this, this.store, sessionId, this.options, this.retry, release);
+    this.runs.set(sessionId, run);
+    run.done = run.execute();
     return run.done;
   }
 
@@ -253,6 +256,7 @@ class SessionRun {
     private readonly sessionId: string,
     private readonly options: HarnessOptions,
     private readonly retry: RetryPolicy,
+    private readonly release: () => void,
   ) {}
 
   shutdown(): void {
@@ -282,6 +286,7 @@ class SessionRun {
       throw error;
     } finally {
       this.unsubscribe();
+      this.release();
     }
   }
 
@@ -313,6 +318,20 @@ class SessionRun {
   private emit(...events: NewEvent[]): void {
     if (events.length === 1) this.store.emitEvent(this.sessionId, events[0] as NewEvent);
     else this.store.emitEvents(this.sessionId, events);
+  }
+
+  /**
+   * Emits a step's events, and in the same commit the idle that would be the next step anyway
+   * (decided by folding the events into a copy of the state): a turn's last response and its end
+   * cost one fsync, not two.
+   */
+  private emitEndingTurn(...events: NewEvent[]): void {
+    const probe = structuredClone(this.state);
+    let seq = this.events.at(-1)?.seq ?? 0;
+    for (const event of events) applyEvent(probe, { ...event, seq: ++seq, id: '', ts: '' } as StoredEvent);
+    const next = nextStep(probe);
+    if (next.kind === 'finish') events.push(idle(next.reason, this.finishMessage(next.reason)));
+    this.emit(...events);
   }
 
   private live(update: LiveUpdate): void {
@@ -405,20 +424,22 @@ class SessionRun {
   // ------------------------------------------------------------------------------- model calls
 
   private async request(compact: boolean): Promise<void> {
-    if (!this.state.running) this.emit({ type: 'session.status_running', payload: {} });
+    // Recorded with the first thing the turn writes (one commit, one fsync, fewer per turn).
+    const starting: NewEvent[] = this.state.running ? [] : [{ type: 'session.status_running', payload: {} }];
     const signal = this.controller.signal;
     const settings = this.settings;
     const key = await this.options.keyProvider();
     if (this.stopping || signal.aborted) return;
     if (!key) {
       this.emit(
+        ...starting,
         { type: 'session.error', payload: { error: { type: 'authentication_error', message: NO_KEY_MESSAGE }, retry_status: { type: 'terminal' } } },
         idle('authentication_failed', NO_KEY_MESSAGE),
       );
       return;
     }
     const client = this.harness.client(key);
-    const tools = await this.loadTools();
+    const tools = await this.loadTools(starting);
     if (this.stopping || signal.aborted) return;
     if (tools === null) return;
 
@@ -427,17 +448,17 @@ class SessionRun {
     if (view.overBudget || compact) {
       const cut = compactionCut(this.events, budget);
       if (cut === null && compact) {
-        this.emit(idle('model_context_window_exceeded', this.finishMessage('model_context_window_exceeded')));
+        this.emit(...starting.splice(0), idle('model_context_window_exceeded', this.finishMessage('model_context_window_exceeded')));
         return;
       }
       if (cut !== null) {
-        const compacted = await this.compact(client, settings, tools, budget, cut, view);
+        const compacted = await this.compact(client, settings, tools, budget, cut, view, starting.splice(0));
         if (!compacted) return;
         view = buildContext({ events: this.events, settings, tools, budget });
       }
     }
 
-    this.emit({ type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
+    this.emit(...starting, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
     const started = performance.now();
     try {
       const response = await streamMessage(client, view.params, { signal, onLive: (update) => this.live(update) });
@@ -481,7 +502,7 @@ class SessionRun {
       }
     }
     const end = spanEnd(model, 'turn', response.usage, interrupted ? null : response.stopReason, false, durationMs);
-    this.emit(...blocks, end, ...results);
+    this.emitEndingTurn(...blocks, end, ...results);
     for (const id of runnable) this.ownToolUses.add(id);
   }
 
@@ -522,9 +543,17 @@ class SessionRun {
   }
 
   /** Summarises events through `cut` and records it; false when the turn stopped instead. */
-  private async compact(client: Anthropic, settings: SessionSettings, tools: readonly ToolSpec[], budget: number, cut: number, before: ContextView): Promise<boolean> {
+  private async compact(
+    client: Anthropic,
+    settings: SessionSettings,
+    tools: readonly ToolSpec[],
+    budget: number,
+    cut: number,
+    before: ContextView,
+    starting: NewEvent[],
+  ): Promise<boolean> {
     const params = compactionRequest({ events: this.events, settings, tools, budget }, cut);
-    this.emit({ type: 'span.model_request_start', payload: { model: settings.model, purpose: 'compaction' } });
+    this.emit(...starting, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'compaction' } });
     const started = performance.now();
     let response: ModelResponse;
     try {
@@ -551,7 +580,7 @@ class SessionRun {
   // ------------------------------------------------------------------------------- tools
 
   /** The session's tools, and which hand runs each; null (turn ended) when two hands clash. */
-  private async loadTools(): Promise<ToolSpec[] | null> {
+  private async loadTools(starting: NewEvent[]): Promise<ToolSpec[] | null> {
     const hands = (await this.options.handsFor?.(this.sessionId)) ?? [];
     const route: ToolRoute = new Map();
     const tools: ToolSpec[] = [];
@@ -560,7 +589,7 @@ class SessionRun {
         const other = route.get(tool.name);
         if (other) {
           const message = `Two hands offer a tool named "${tool.name}" (${other.id} and ${hand.id}). Detach one of them, then send a message again.`;
-          this.emit({ type: 'session.error', payload: { error: { type: 'tool_conflict', message }, retry_status: { type: 'terminal' } } }, idle('error', message));
+          this.emit(...starting, { type: 'session.error', payload: { error: { type: 'tool_conflict', message }, retry_status: { type: 'terminal' } } }, idle('error', message));
           return null;
         }
         route.set(tool.name, hand);

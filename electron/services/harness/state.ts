@@ -72,7 +72,8 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       state.continuations = 0;
       break;
     case 'user.interrupt':
-      if (state.running) state.interruptRequested = true;
+      // Also before the turn has recorded that it runs (its first commit may still be pending).
+      if (state.running || state.pendingInput) state.interruptRequested = true;
       break;
     case 'session.status_running':
       state.running = true;
@@ -168,7 +169,7 @@ export function nextStep(state: SessionState): NextStep {
   if (state.openRequest) return { kind: 'close-request' };
   if (state.openToolUses.length > 0) return { kind: 'tools', toolUses: state.openToolUses };
   if (state.terminated) return { kind: 'none' };
-  if (state.interruptRequested && state.running) return { kind: 'finish', reason: 'interrupted' };
+  if (state.interruptRequested && (state.running || state.pendingInput)) return { kind: 'finish', reason: 'interrupted' };
   if (state.pendingInput || state.pendingResults || (state.running && state.retryDue)) {
     return { kind: 'request', compact: state.compactionDue };
   }
