@@ -1,9 +1,11 @@
 /**
  * `npm run bench`: prints every figure with its same-run baseline and target, and writes them
  * as JSON to the file named by BENCH_JSON, if set. BENCH_EVENTS overrides the big session size
- * (default 1,000,000). Exits non-zero if a target is missed, so a regression is loud.
+ * (default 1,000,000); BENCH_ONLY=store|harness runs one part (default both). Exits non-zero if a
+ * target is missed, so a regression is loud.
  */
 import { writeFileSync } from 'node:fs';
+import { benchHarness } from './harness.ts';
 import { benchAppends, benchScale, type Figure } from './session-store.ts';
 
 function format(value: number, unit: string): string {
@@ -17,9 +19,21 @@ if (!Number.isInteger(bigCount) || bigCount < 10_000) {
   console.error(`BENCH_EVENTS must be an integer ≥ 10000 (got ${process.env['BENCH_EVENTS']}).`);
   process.exit(2);
 }
+const only = process.env['BENCH_ONLY'];
+if (only !== undefined && only !== 'store' && only !== 'harness') {
+  console.error(`BENCH_ONLY must be "store" or "harness" (got ${only}).`);
+  process.exit(2);
+}
 
-console.log('Drover benchmarks — session store');
-const figures: Figure[] = [...benchAppends(log), ...benchScale(log, bigCount)];
+const figures: Figure[] = [];
+if (only !== 'harness') {
+  console.log('Drover benchmarks — session store');
+  figures.push(...benchAppends(log), ...benchScale(log, bigCount));
+}
+if (only !== 'store') {
+  console.log('Drover benchmarks — harness');
+  figures.push(...(await benchHarness(log)));
+}
 
 console.log('');
 for (const figure of figures) {

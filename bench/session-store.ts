@@ -21,8 +21,8 @@ export interface Figure {
   pass?: boolean;
 }
 
-/** Deterministic pseudo-random numbers, so every run stores the same events. */
-function rng(seed: number): () => number {
+/** Deterministic pseudo-random numbers (mulberry32), so every run stores the same events. */
+export function rng(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
