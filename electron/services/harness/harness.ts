@@ -238,6 +238,13 @@ function readAll(store: SessionStore, sessionId: string, types?: StoredEvent['ty
 
 type ToolRoute = Map<string, Hand>;
 
+interface PreparedRequest {
+  /** Seq of its committed start span. */
+  seq: number;
+  model: string;
+  view: ContextView;
+}
+
 /** One wake of one session. Lives only while the session has work; holds nothing afterwards. */
 class SessionRun {
   done: Promise<void> = Promise.resolve();
@@ -249,6 +256,9 @@ class SessionRun {
   /** Tool uses this run stored (so it knows they have not started); others found open may have run. */
   private readonly ownToolUses = new Set<string>();
   private route: ToolRoute = new Map();
+  private tools: ToolSpec[] = [];
+  /** A request started in the same commit as the last tool result (see `emitToolResult`). */
+  private prepared: PreparedRequest | null = null;
 
   constructor(
     private readonly harness: Harness,
@@ -344,9 +354,15 @@ class SessionRun {
 
   private async perform(step: Exclude<NextStep, { kind: 'none' }>): Promise<void> {
     switch (step.kind) {
-      case 'close-request':
-        this.closeOpenRequest();
+      case 'close-request': {
+        // Our own request, started in the commit of the tool result it answers — unless the user
+        // interrupted in between; anything else is a request a crash cut off.
+        const prepared = this.prepared;
+        if (prepared && this.state.openRequest?.seq === prepared.seq && !this.state.interruptRequested) await this.sendPrepared(prepared);
+        else this.closeOpenRequest();
+        this.prepared = null;
         return;
+      }
       case 'tools': {
         const foreign = step.toolUses.filter((use) => !this.ownToolUses.has(use.payload.tool_use_id));
         if (foreign.length > 0) this.recordLostTools(foreign);
@@ -459,15 +475,42 @@ class SessionRun {
     }
 
     this.emit(...starting, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
+    await this.stream(client, settings.model, view);
+  }
+
+  /**
+   * Sends a request whose start span was committed together with the tool result it carries
+   * (see `emitToolResult`): the view was built then, from exactly the events now in the log.
+   */
+  private async sendPrepared(prepared: PreparedRequest): Promise<void> {
+    this.prepared = null;
+    const key = await this.options.keyProvider();
+    if (this.stopping) return;
+    if (this.controller.signal.aborted) {
+      this.closeOpenRequest();
+      return;
+    }
+    if (!key) {
+      this.emit(
+        spanEnd(prepared.model, 'turn', zeroUsage(), null, true, 0),
+        { type: 'session.error', payload: { error: { type: 'authentication_error', message: NO_KEY_MESSAGE }, retry_status: { type: 'terminal' } } },
+        idle('authentication_failed', NO_KEY_MESSAGE),
+      );
+      return;
+    }
+    await this.stream(this.harness.client(key), prepared.model, prepared.view);
+  }
+
+  private async stream(client: Anthropic, model: string, view: ContextView): Promise<void> {
     const started = performance.now();
     try {
-      const response = await streamMessage(client, view.params, { signal, onLive: (update) => this.live(update) });
+      const response = await streamMessage(client, view.params, { signal: this.controller.signal, onLive: (update) => this.live(update) });
       if (this.stopping) return;
-      this.storeResponse(response, settings.model, performance.now() - started, false);
+      this.storeResponse(response, model, performance.now() - started, false);
       this.live({ type: 'response_end' });
     } catch (error) {
       if (this.stopping) return;
-      await this.handleFailure(error, settings.model, 'turn', started);
+      await this.handleFailure(error, model, 'turn', started);
     }
   }
 
@@ -597,6 +640,7 @@ class SessionRun {
       }
     }
     this.route = route;
+    this.tools = tools;
     return tools;
   }
 
@@ -642,10 +686,36 @@ class SessionRun {
       }
     }
     if (this.stopping) return;
-    this.emit({
+    this.emitToolResult({
       type: 'agent.tool_result',
       payload: { tool_use_id: id, content: capContent(outcome.content), is_error: outcome.isError, status, duration_ms: performance.now() - started },
     });
+  }
+
+  /**
+   * Stores a tool result. The last result of a step is committed together with the start of the
+   * request that will carry it to the model, when that request is certain (no interrupt, no
+   * compaction needed): one fsync instead of two per tool round. Its view is built now, from the
+   * log as it will be after this commit.
+   */
+  private emitToolResult(result: NewEvent): void {
+    const last = this.events.at(-1)?.seq ?? 0;
+    const probeEvent = { ...result, seq: last + 1, id: '', ts: '' } as StoredEvent;
+    const probe = structuredClone(this.state);
+    applyEvent(probe, probeEvent);
+    const next = nextStep(probe);
+    if (next.kind !== 'request' || next.compact || !probe.running || this.controller.signal.aborted) {
+      this.emit(result);
+      return;
+    }
+    const settings = this.settings;
+    const view = buildContext({ events: [...this.events, probeEvent], settings, tools: this.tools, budget: contextBudget(settings) });
+    if (view.overBudget) {
+      this.emit(result);
+      return;
+    }
+    this.emit(result, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
+    this.prepared = { seq: last + 2, model: settings.model, view };
   }
 
   private finishMessage(reason: IdleReason): string | undefined {

@@ -106,6 +106,13 @@ export async function streamMessage(client: Anthropic, params: MessageCreatePara
     const stream = await client.messages.create(params, { signal: options.signal });
     live({ type: 'response_start', model: params.model });
     for await (const raw of stream) {
+      // Deltas are nearly every frame: checked by hand (same rules as the schema), the rest by zod.
+      const delta = deltaFrame(raw);
+      if (delta !== null) {
+        const block = blocks.get(delta.index);
+        if (block) applyDelta(block, delta, live);
+        continue;
+      }
       const parsed = StreamFrame.safeParse(raw);
       if (!parsed.success) {
         const type = (raw as { type?: unknown }).type;
@@ -127,20 +134,7 @@ export async function streamMessage(client: Anthropic, params: MessageCreatePara
         }
         case 'content_block_delta': {
           const block = blocks.get(frame.index);
-          if (!block) break;
-          const { delta } = frame;
-          if (delta.type === 'text_delta' && delta.text !== undefined) {
-            block.text += delta.text;
-            live({ type: 'delta', index: frame.index, kind: 'text', text: delta.text });
-          } else if (delta.type === 'thinking_delta' && delta.thinking !== undefined) {
-            block.text += delta.thinking;
-            live({ type: 'delta', index: frame.index, kind: 'thinking', text: delta.thinking });
-          } else if (delta.type === 'signature_delta' && delta.signature !== undefined) {
-            block.signature += delta.signature;
-          } else if (delta.type === 'input_json_delta' && delta.partial_json !== undefined) {
-            block.json += delta.partial_json;
-            live({ type: 'delta', index: frame.index, kind: 'input_json', text: delta.partial_json });
-          }
+          if (block) applyDelta(block, { index: frame.index, type: frame.delta.type, value: deltaValue(frame.delta) }, live);
           break;
         }
         case 'content_block_stop': {
@@ -168,6 +162,59 @@ export async function streamMessage(client: Anthropic, params: MessageCreatePara
     throw new ModelCallError('retryable', 'incomplete_response', 'The connection closed before the response was complete.', snapshot(false));
   }
   return snapshot(true);
+}
+
+interface Delta {
+  index: number;
+  type: string;
+  value: string | undefined;
+}
+
+const DELTA_FIELD: Readonly<Record<string, 'text' | 'thinking' | 'signature' | 'partial_json'>> = {
+  text_delta: 'text',
+  thinking_delta: 'thinking',
+  signature_delta: 'signature',
+  input_json_delta: 'partial_json',
+};
+
+/** A well-formed content_block_delta frame of a known kind, or null (zod then judges the frame). */
+function deltaFrame(raw: unknown): Delta | null {
+  const frame = raw as { type?: unknown; index?: unknown; delta?: { type?: unknown } & Record<string, unknown> };
+  if (frame.type !== 'content_block_delta' || !Number.isInteger(frame.index) || (frame.index as number) < 0) return null;
+  const type = frame.delta?.type;
+  if (typeof type !== 'string') return null;
+  const field = DELTA_FIELD[type];
+  if (field === undefined) return null;
+  const value = frame.delta?.[field];
+  return typeof value === 'string' ? { index: frame.index as number, type, value } : null;
+}
+
+function deltaValue(delta: Record<string, unknown> & { type: string }): string | undefined {
+  const field = DELTA_FIELD[delta.type];
+  const value = field === undefined ? undefined : delta[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function applyDelta(block: OpenBlock, delta: Delta, live: (update: LiveUpdate) => void): void {
+  const { value, index } = delta;
+  if (value === undefined) return;
+  switch (delta.type) {
+    case 'text_delta':
+      block.text += value;
+      live({ type: 'delta', index, kind: 'text', text: value });
+      break;
+    case 'thinking_delta':
+      block.text += value;
+      live({ type: 'delta', index, kind: 'thinking', text: value });
+      break;
+    case 'signature_delta':
+      block.signature += value;
+      break;
+    case 'input_json_delta':
+      block.json += value;
+      live({ type: 'delta', index, kind: 'input_json', text: value });
+      break;
+  }
 }
 
 /** message_start carries input and cache counts; message_delta carries cumulative counts. */
