@@ -14,9 +14,8 @@
  * message or just wake is read from the log alone, so a restarted child carries on exactly where
  * the killed one stopped. It touches nothing but its data folder and journal.
  */
-import { Harness } from '#services/harness/harness';
+import { Harness, readAll } from '#services/harness/harness';
 import { SessionStore } from '#services/session/store';
-import type { StoredEvent } from '#shared/events';
 import { MathHand } from '#test/support/math-hand';
 
 /** The user turns of the script; the model server in the test answers them. */
@@ -30,16 +29,6 @@ if (!dataDir || !baseURL || !sessionId || !journal) {
 // Pipes to a parent are written synchronously on Linux, so a line is out before the next step.
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
-}
-
-function allEvents(store: SessionStore, id: string): StoredEvent[] {
-  const out: StoredEvent[] = [];
-  for (let after = 0; ; ) {
-    const page = store.getEvents(id, { afterSeq: after, limit: 10_000 });
-    out.push(...page);
-    if (page.length < 10_000) return out;
-    after = (page.at(-1) as StoredEvent).seq;
-  }
 }
 
 async function main(session: string, data: string, url: string, journalFile: string): Promise<void> {
@@ -60,7 +49,7 @@ async function main(session: string, data: string, url: string, journalFile: str
 
   for (;;) {
     await harness.wake(session);
-    const events = allEvents(store, session);
+    const events = readAll(store, session);
     const asked = events.filter((event) => event.type === 'user.message');
     const lastAsked = asked.at(-1)?.seq ?? 0;
     const ended = events.findLast((event) => event.type === 'session.status_idle' && event.seq > lastAsked);

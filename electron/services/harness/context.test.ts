@@ -1,24 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { storedEvents } from '#test/support/event-log';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
-import { eventPayloadSchemas, type NewEvent, type SessionSettings, type StoredEvent } from '#shared/events';
+import { type NewEvent, type SessionSettings, type StoredEvent } from '#shared/events';
 import type { ToolSpec } from '#services/hands/hand';
 import { buildContext, clearedResultText, compactionCut, compactionRequest, CONTINUE_PROMPT, SUMMARY_PREAMBLE, COMPACTION_INSTRUCTION } from './context.ts';
 import { DEFAULT_SETTINGS } from './models.ts';
 
 /** Events as the store would hand them back: dense seqs, payload defaults applied. */
-function log(...events: NewEvent[]): StoredEvent[] {
-  return events.map(
-    (event, i) =>
-      ({
-        seq: i + 1,
-        id: randomUUID(),
-        ts: new Date(1_800_000_000_000 + i).toISOString(),
-        type: event.type,
-        payload: eventPayloadSchemas[event.type].parse(event.payload),
-      }) as StoredEvent,
-  );
-}
+const log = storedEvents;
 
 const user = (text: string): NewEvent => ({ type: 'user.message', payload: { content: [{ type: 'text', text }] } });
 const say = (text: string): NewEvent => ({ type: 'agent.message', payload: { content: [{ type: 'text', text }] } });

@@ -225,7 +225,7 @@ export function environmentKey(): string | null {
 }
 
 /** Reads every event of the given types (all events when omitted) in pages. */
-function readAll(store: SessionStore, sessionId: string, types?: StoredEvent['type'][], afterSeq = 0): StoredEvent[] {
+export function readAll(store: SessionStore, sessionId: string, types?: StoredEvent['type'][], afterSeq = 0): StoredEvent[] {
   const out: StoredEvent[] = [];
   const limit = 10_000;
   for (let after = afterSeq; ; ) {

@@ -1,14 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { eventPayloadSchemas, type NewEvent, type StoredEvent } from '#shared/events';
+import { storedEvents } from '#test/support/event-log';
+import type { NewEvent } from '#shared/events';
 import { MAX_CONTINUATIONS, nextStep, stateOf } from './state.ts';
 
-function log(...events: NewEvent[]): StoredEvent[] {
-  return events.map(
-    (event, i) =>
-      ({ seq: i + 1, id: randomUUID(), ts: new Date(0).toISOString(), type: event.type, payload: eventPayloadSchemas[event.type].parse(event.payload) }) as StoredEvent,
-  );
-}
+const log = storedEvents;
 
 const user: NewEvent = { type: 'user.message', payload: { content: [{ type: 'text', text: 'hi' }] } };
 const running: NewEvent = { type: 'session.status_running', payload: {} };
