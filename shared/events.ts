@@ -6,6 +6,7 @@
  * This module is pure data + zod: it must never import node, electron or DOM code.
  */
 import { z } from 'zod';
+import { HandConfigSchema } from './hands.ts';
 
 const tokenCount = z.number().int().nonnegative();
 
@@ -208,10 +209,41 @@ export const eventPayloadSchemas = {
   'hand.ready': z.strictObject({
     hand_id: handId,
     detail: z.string().optional(),
+    /** The container (short id) or machine the hand runs on. */
+    container: z.string().optional(),
+    /** The image it started from (a snapshot's, when restored). */
+    image: z.string().optional(),
+    /** The snapshot whose files it started with: taken by `session_id` at event `at_seq`. */
+    restored_from: z.strictObject({ session_id: z.string().min(1), at_seq: z.number().int().nonnegative() }).optional(),
   }),
   'hand.lost': z.strictObject({
     hand_id: handId,
     reason: z.string(),
+  }),
+  /** A hand could not start; the next tool call tries again. */
+  'hand.failed': z.strictObject({
+    hand_id: handId,
+    message: z.string(),
+  }),
+  /** A hand was added to the session (forks inherit it). The model sees its tools from the next request. */
+  'hand.attached': z.strictObject({
+    hand_id: handId,
+    config: HandConfigSchema,
+  }),
+  'hand.detached': z.strictObject({
+    hand_id: handId,
+  }),
+  /**
+   * The hand's files at the end of the turn whose idle event is `at_seq` (a layered image). A fork
+   * or rewind at event N starts from the latest snapshot at or before N.
+   */
+  'hand.snapshot': z.strictObject({
+    hand_id: handId,
+    at_seq: z.number().int().positive(),
+    image: z.string().min(1),
+    /** Bytes the snapshot added on disk (the container's changes since it started). */
+    bytes: z.number().int().nonnegative(),
+    duration_ms: z.number().nonnegative(),
   }),
   'session.configured': SessionSettingsSchema,
   'session.forked': z.strictObject({

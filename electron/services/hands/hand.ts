@@ -6,6 +6,7 @@
  * tool result.
  */
 import type { ContentBlock } from '#shared/events';
+import type { HandState } from '#shared/hands';
 
 /** A tool as the Messages API sees it. `name` must match ^[a-zA-Z0-9_-]{1,128}$. */
 export interface ToolSpec {
@@ -40,3 +41,21 @@ export interface Hand {
 
 /** Tool names the Messages API accepts. */
 export const TOOL_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,128}$/;
+
+/**
+ * A hand as the registry manages it: tools under their own short names (the registry prefixes
+ * them with the hand's name for the model), and a lifecycle. Hands start lazily: nothing runs
+ * until `provision`, which `execute` calls itself on first use.
+ */
+export interface ManagedHand {
+  readonly concurrent: boolean;
+  tools(): readonly ToolSpec[];
+  execute(tool: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome>;
+  status(): { state: HandState; detail: string; container: string | null };
+  /** Starts the hand now (eager start, or a user's "start"); resolves when it is ready. */
+  provision(signal: AbortSignal): Promise<void>;
+  /** Called at each turn end (`atSeq`: the idle event): keeps what the turn changed, if the hand can. */
+  turnEnded?(atSeq: number): Promise<void>;
+  /** Stops the hand: `keep` leaves its machine running for a later start to reuse. */
+  dispose(options: { keep: boolean }): Promise<void>;
+}

@@ -1,0 +1,475 @@
+/**
+ * A Docker container as a hand: `bash` (a persistent shell) and `editor` (the text editor tool)
+ * in a container started lazily from the hand's image — or from the session's latest file
+ * snapshot, so a fork's files match its conversation.
+ *
+ * Cattle: a container that dies or is removed from outside is a tool error the model can read
+ * (`hand.lost` in the log); the next call starts a fresh one. Everything the hand does to the
+ * container runs one at a time (commands, edits, snapshots, starts).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type Docker from 'dockerode';
+import { z } from 'zod';
+import type { NewEvent } from '#shared/events';
+import { describeIssues, issuesText } from '#shared/events';
+import type { DockerHandConfig, HandProgress, HandState } from '#shared/hands';
+import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
+import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
+import { ContainerFiles } from './container-files.ts';
+import { DockerUnavailableError, isNotFound, LABELS, type DockerEngine } from './engine.ts';
+import { ContainerShell, type ShellRunResult } from './shell.ts';
+
+/** The latest snapshot a new container should start from. */
+export interface SnapshotSource {
+  image: string;
+  sessionId: string;
+  atSeq: number;
+}
+
+export interface DockerHandHooks {
+  /** Appends an event to the session's log. */
+  record(event: NewEvent): void;
+  /** Live provisioning progress (not stored). */
+  progress(progress: HandProgress): void;
+  /** The snapshot a new container starts from (the latest at or before the session's position), or null. */
+  restoreSource(): Promise<SnapshotSource | null>;
+  log(message: string, error?: unknown): void;
+}
+
+export interface DockerHandIdentity {
+  sessionId: string;
+  name: string;
+  config: DockerHandConfig;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 120;
+export const MAX_TIMEOUT_SECONDS = 3600;
+
+const BashInputSchema = z.union([
+  z.strictObject({
+    command: z.string().min(1, 'must not be empty').max(1_000_000),
+    timeout_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
+  }),
+  z.strictObject({ restart: z.literal(true) }),
+]);
+
+/** Keeps the container alive doing nothing; `docker stop` ends it at once. */
+const IDLE_COMMAND = 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done';
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** No pagers (nothing would page them), no prompts from package managers, colours where a tool chooses them. */
+const SHELL_ENV = ['TERM=xterm-256color', 'PAGER=cat', 'GIT_PAGER=cat', 'DEBIAN_FRONTEND=noninteractive'];
+
+/** A hash of what a container is made from: a kept container is reused only when it matches. */
+export function configHash(config: DockerHandConfig): string {
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
+}
+
+export class DockerHand implements ManagedHand {
+  readonly concurrent = false;
+  private state: HandState = 'idle';
+  private detail = 'Starts on the first tool call.';
+  private container: Docker.Container | null = null;
+  private containerId: string | null = null;
+  private shell: ContainerShell | null = null;
+  /** Where the last command left the shell (a restarted shell starts there). */
+  private cwd: string | null = null;
+  /** The image the current container started from, and its size (for snapshot bytes). */
+  private source: { image: string; size: number } | null = null;
+  /** Something may have changed the files since the last snapshot. */
+  private dirty = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  private readonly files: ContainerFiles;
+
+  constructor(
+    private readonly engine: DockerEngine,
+    private readonly identity: DockerHandIdentity,
+    private readonly hooks: DockerHandHooks,
+  ) {
+    this.files = new ContainerFiles(engine, async () => {
+      if (!this.container) throw new Error('the container is not running');
+      return this.container;
+    });
+  }
+
+  private get config(): DockerHandConfig {
+    return this.identity.config;
+  }
+
+  tools(): readonly ToolSpec[] {
+    const { image, working_dir: cwd, network } = this.config;
+    const where = `a Docker container (image ${image}, network ${network === 'none' ? 'disabled' : 'enabled'}, working directory ${cwd})`;
+    return [
+      {
+        name: 'bash',
+        description: [
+          `Runs a shell command in ${where}; bash when the image has it, else sh.`,
+          '* The shell persists between calls: the working directory, variables and functions carry over.',
+          '* stdin is /dev/null: interactive programs cannot prompt (use flags like -y).',
+          `* A command is killed after timeout_seconds (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS}); the shell then restarts in the same directory. Start long-running servers in the background (\`cmd > log 2>&1 &\`).`,
+          '* Long output is cut in the middle: redirect it to a file and read parts of it.',
+          '* `{"restart": true}` starts a fresh shell in the working directory.',
+        ].join('\n'),
+        input_schema: {
+          type: 'object',
+          properties: {
+            command: { type: 'string', description: 'The command line to run.' },
+            timeout_seconds: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_SECONDS, description: `Seconds before the command is killed (default ${DEFAULT_TIMEOUT_SECONDS}).` },
+            restart: { type: 'boolean', description: 'true: restart the shell instead of running a command.' },
+          },
+        },
+      },
+      { name: 'editor', ...EDITOR_TOOL, description: `${EDITOR_TOOL.description}\nFiles are in ${where}.` },
+    ];
+  }
+
+  status(): { state: HandState; detail: string; container: string | null } {
+    return { state: this.state, detail: this.detail, container: this.containerId };
+  }
+
+  async execute(tool: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
+    if (tool === 'bash') {
+      const parsed = BashInputSchema.safeParse(input);
+      if (!parsed.success) return errorText(`The bash tool was not run: ${issuesText(describeIssues(parsed.error.issues))}. Send {"command": "..."} or {"restart": true}.`);
+      return this.exclusive(() => this.bash(parsed.data, options));
+    }
+    if (tool === 'editor') return this.exclusive(() => this.edit(input, options));
+    return errorText(`This hand has no tool "${tool}". Its tools: bash, editor.`);
+  }
+
+  provision(signal: AbortSignal): Promise<void> {
+    return this.exclusive(async () => {
+      await this.ensureShell(signal);
+    });
+  }
+
+  /** Commits the container as a snapshot when the turn changed something. */
+  turnEnded(atSeq: number): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.dirty || !this.container || !this.source || this.disposed) return;
+      const started = performance.now();
+      const tag = `${this.identity.sessionId}-${this.identity.name}-${atSeq}`;
+      const repository = this.engine.snapshotRepository;
+      try {
+        await this.container.commit({
+          repo: repository,
+          tag,
+          pause: true,
+          comment: `Drover: files of hand "${this.identity.name}" at event ${atSeq} of session ${this.identity.sessionId}`,
+        });
+        const image = `${repository}:${tag}`;
+        const info = await this.engine.docker.getImage(image).inspect();
+        this.dirty = false;
+        this.hooks.record({
+          type: 'hand.snapshot',
+          payload: {
+            hand_id: this.identity.name,
+            at_seq: atSeq,
+            image,
+            bytes: Math.max(0, info.Size - this.source.size),
+            duration_ms: performance.now() - started,
+          },
+        });
+      } catch (error) {
+        // The files stay as they are; the next turn end tries again.
+        this.hooks.log(`Hand ${this.identity.name} of session ${this.identity.sessionId}: snapshot at event ${atSeq} failed`, error);
+      }
+    });
+  }
+
+  async dispose({ keep }: { keep: boolean }): Promise<void> {
+    this.disposed = true;
+    const container = this.container;
+    this.shell?.close();
+    this.shell = null;
+    this.container = null;
+    this.containerId = null;
+    if (!container || keep) return;
+    try {
+      await container.remove({ force: true, v: true });
+    } catch (error) {
+      if (!isNotFound(error)) throw this.engine.explain(error, 'remove the container');
+    }
+  }
+
+  // ------------------------------------------------------------------------------- tools
+
+  private async bash(input: z.infer<typeof BashInputSchema>, options: ExecuteOptions): Promise<ToolOutcome> {
+    const notes: string[] = [];
+    let shell: ContainerShell;
+    try {
+      if ('restart' in input) {
+        this.shell?.close();
+        this.shell = null;
+        this.cwd = null;
+        const fresh = await this.ensureShell(options.signal, notes);
+        return text([...notes, `Started a fresh shell (${fresh.flavour}) in ${this.config.working_dir}.`].join('\n'));
+      }
+      shell = await this.ensureShell(options.signal, notes);
+    } catch (error) {
+      return this.unavailable(error, notes);
+    }
+    this.dirty = true;
+    const result = await shell.run(input.command, {
+      timeoutMs: (input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+      signal: options.signal,
+      ...(options.onProgress ? { onOutput: options.onProgress } : {}),
+    });
+    this.cwd = result.cwd;
+    if (result.shellEnded) this.shell = null;
+    if (result.shellEnded && !result.timedOut && !result.aborted) {
+      const lost = await this.lostReason();
+      if (lost) return this.lost(lost, result, notes);
+    }
+    return formatRun(result, notes, input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS);
+  }
+
+  private async edit(input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
+    const notes: string[] = [];
+    try {
+      await this.ensureShell(options.signal, notes);
+    } catch (error) {
+      return this.unavailable(error, notes);
+    }
+    const outcome = await runEditor(this.files, input, { cwd: this.cwd ?? this.config.working_dir, signal: options.signal });
+    if (input['command'] !== 'view' && !outcome.isError) this.dirty = true;
+    if (outcome.isError) {
+      const lost = await this.lostReason();
+      if (lost) return this.lost(lost, null, notes);
+    }
+    return notes.length === 0 ? outcome : { ...outcome, content: [{ type: 'text', text: notes.join('\n') }, ...outcome.content] };
+  }
+
+  // ------------------------------------------------------------------------------- lifecycle
+
+  /** A ready shell, starting the container first when there is none (lazily, on the first call). */
+  private async ensureShell(signal: AbortSignal, notes: string[] = []): Promise<ContainerShell> {
+    if (this.disposed) throw new Error('This hand was detached from the session.');
+    if (this.shell?.alive) return this.shell;
+    if (this.container) {
+      const lost = await this.lostReason();
+      if (lost) {
+        this.markLost(lost);
+        notes.push(`Note: the previous container was lost (${lost}); this ran in a fresh one.`);
+      } else {
+        this.shell = await ContainerShell.open(this.engine, this.container, this.cwd ?? this.config.working_dir);
+        return this.shell;
+      }
+    }
+    await this.startContainer(signal, notes);
+    if (!this.container) throw new Error('the container did not start');
+    this.cwd = null;
+    this.shell = await ContainerShell.open(this.engine, this.container, this.config.working_dir);
+    return this.shell;
+  }
+
+  private async startContainer(signal: AbortSignal, notes: string[]): Promise<void> {
+    const { sessionId, name } = this.identity;
+    const config = this.config;
+    this.state = 'provisioning';
+    this.detail = `Starting a container from ${config.image}…`;
+    try {
+      const reused = await this.reuseKept();
+      if (reused) return;
+      for (const mount of config.mounts) await checkHostFolder(mount.host_path);
+
+      let restored = await this.hooks.restoreSource();
+      if (restored && !(await this.engine.imageExists(restored.image))) {
+        notes.push(`Note: the file snapshot ${restored.image} is missing from Docker, so this container starts from ${config.image} without the earlier files.`);
+        restored = null;
+      }
+      const image = restored?.image ?? config.image;
+      if (!(await this.engine.imageExists(image))) {
+        this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase: 'pulling', message: `Pulling ${image}` } });
+        await this.engine.pull(image, { signal, onProgress: (progress) => this.hooks.progress({ hand_id: name, ...progress }) });
+      }
+      const phase = restored ? 'restoring' : 'creating';
+      const message = restored ? `Creating a container with the files of event ${restored.atSeq}` : `Creating a container from ${image}`;
+      this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase, message } });
+      this.hooks.progress({ hand_id: name, phase, message });
+
+      const imageInfo = await this.engine.docker.getImage(image).inspect();
+      const imageEnv = imageInfo.Config?.Env ?? [];
+      const env = [
+        ...(imageEnv.some((entry) => entry.startsWith('PATH=')) ? [] : [DEFAULT_PATH]),
+        ...SHELL_ENV,
+        ...Object.entries(config.env).map(([key, value]) => `${key}=${value}`),
+      ];
+      const container = await this.engine.docker.createContainer({
+        name: `drover-${sessionId.slice(0, 8)}-${name}-${randomBytes(3).toString('hex')}`,
+        Image: image,
+        Entrypoint: ['/bin/sh', '-c'],
+        Cmd: [IDLE_COMMAND],
+        WorkingDir: config.working_dir,
+        Env: env,
+        Labels: {
+          [LABELS.instance]: this.engine.instance,
+          [LABELS.session]: sessionId,
+          [LABELS.hand]: name,
+          [LABELS.config]: configHash(config),
+        },
+        HostConfig: {
+          Init: true,
+          NetworkMode: config.network,
+          ...(config.cpus === null ? {} : { NanoCpus: Math.round(config.cpus * 1e9) }),
+          ...(config.memory_mb === null ? {} : { Memory: config.memory_mb * 1024 * 1024, MemorySwap: config.memory_mb * 1024 * 1024 }),
+          ...(config.pids_limit === null ? {} : { PidsLimit: config.pids_limit }),
+          Mounts: config.mounts.map((mount) => ({ Type: 'bind' as const, Source: mount.host_path, Target: mount.container_path, ReadOnly: mount.read_only })),
+        },
+      });
+      this.hooks.progress({ hand_id: name, phase: 'starting', message: 'Starting the container' });
+      try {
+        await container.start();
+      } catch (error) {
+        await container.remove({ force: true }).catch(() => undefined);
+        throw error;
+      }
+      this.container = container;
+      this.containerId = container.id.slice(0, 12);
+      this.source = { image, size: imageInfo.Size };
+      this.dirty = false;
+      this.state = 'ready';
+      this.detail = restored ? `Running ${this.containerId}, with the files of event ${restored.atSeq}.` : `Running ${this.containerId} from ${image}.`;
+      this.hooks.record({
+        type: 'hand.ready',
+        payload: {
+          hand_id: name,
+          detail: this.detail,
+          container: this.containerId,
+          image,
+          ...(restored ? { restored_from: { session_id: restored.sessionId, at_seq: restored.atSeq } } : {}),
+        },
+      });
+    } catch (error) {
+      const explained = error instanceof DockerUnavailableError || !isEngineError(error) ? error : this.engine.explain(error, 'start the container');
+      const message = explained instanceof Error ? explained.message : String(explained);
+      this.state = 'failed';
+      this.detail = `Could not start: ${message}`;
+      this.hooks.record({ type: 'hand.failed', payload: { hand_id: name, message } });
+      throw explained;
+    }
+  }
+
+  /** A container kept alive by an earlier run of Drover for this hand, still running and still matching its configuration. */
+  private async reuseKept(): Promise<boolean> {
+    const { sessionId, name } = this.identity;
+    const found = await this.engine.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.instance}=${this.engine.instance}`, `${LABELS.session}=${sessionId}`, `${LABELS.hand}=${name}`] },
+    });
+    let reused = false;
+    for (const info of found) {
+      const container = this.engine.docker.getContainer(info.Id);
+      if (!reused && info.State === 'running' && info.Labels[LABELS.config] === configHash(this.config)) {
+        reused = true;
+        const image = await this.engine.docker.getImage(info.ImageID).inspect();
+        this.container = container;
+        this.containerId = info.Id.slice(0, 12);
+        this.source = { image: info.Image, size: image.Size };
+        this.dirty = true; // unknown: the next turn end snapshots it
+        this.state = 'ready';
+        this.detail = `Running ${this.containerId} (kept from before Drover restarted).`;
+        this.hooks.record({ type: 'hand.ready', payload: { hand_id: name, detail: this.detail, container: this.containerId, image: info.Image } });
+      } else {
+        await container.remove({ force: true }).catch(() => undefined);
+      }
+    }
+    return reused;
+  }
+
+  /** Why the container is gone, or null while it runs. */
+  private async lostReason(): Promise<string | null> {
+    const container = this.container;
+    if (!container) return null;
+    try {
+      const info = await container.inspect();
+      if (info.State.Running && !info.State.Paused) return null;
+      if (info.State.Running) return null;
+      const oom = info.State.OOMKilled ? `; it ran out of memory (limit ${this.config.memory_mb} MiB)` : '';
+      return `the container stopped with exit code ${info.State.ExitCode}${oom}`;
+    } catch (error) {
+      if (isNotFound(error)) return 'the container was removed';
+      return this.engine.explain(error).message;
+    }
+  }
+
+  private markLost(reason: string): void {
+    const container = this.container;
+    this.hooks.record({ type: 'hand.lost', payload: { hand_id: this.identity.name, reason } });
+    this.container = null;
+    this.containerId = null;
+    this.shell = null;
+    this.source = null;
+    this.state = 'lost';
+    this.detail = `Lost: ${reason}. The next tool call starts a fresh container.`;
+    // A stopped container is no use to anyone; a removed one is already gone.
+    void container?.remove({ force: true }).catch(() => undefined);
+  }
+
+  private lost(reason: string, result: ShellRunResult | null, notes: string[]): ToolOutcome {
+    this.markLost(reason);
+    const output = result && result.output !== '' ? `\nOutput before it was lost:\n${result.output}` : '';
+    return errorText(
+      [
+        ...notes,
+        `The container running this hand was lost while the tool ran: ${reason}.${output}`,
+        `The next call starts a fresh container with the files of the last turn end (changes since then are gone).`,
+      ].join('\n'),
+    );
+  }
+
+  private unavailable(error: unknown, notes: string[]): ToolOutcome {
+    const message = error instanceof Error ? error.message : String(error);
+    return errorText([...notes, `The container for this hand could not start: ${message}`, 'The next call tries again.'].join('\n'));
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function isEngineError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && ('statusCode' in error || 'code' in error);
+}
+
+async function checkHostFolder(hostPath: string): Promise<void> {
+  if (!path.isAbsolute(hostPath)) throw new Error(`The mount source ${hostPath} is not an absolute path. Edit the hand's mounts.`);
+  try {
+    await stat(hostPath);
+  } catch {
+    throw new Error(`The folder ${hostPath} to mount does not exist on this computer. Create it or edit the hand's mounts.`);
+  }
+}
+
+function text(value: string): ToolOutcome {
+  return { isError: false, content: [{ type: 'text', text: value }] };
+}
+
+function errorText(value: string): ToolOutcome {
+  return { isError: true, content: [{ type: 'text', text: value }] };
+}
+
+/** The result the model reads: the output, then one line on how it ended. */
+export function formatRun(result: ShellRunResult, notes: string[], timeoutSeconds: number): ToolOutcome {
+  const seconds = (result.durationMs / 1000).toFixed(1);
+  const output = result.output === '' ? '(no output)' : result.output.replace(/\n$/, '');
+  let status: string;
+  let isError = false;
+  if (result.timedOut) {
+    isError = true;
+    status = `[timed out after ${timeoutSeconds} s: the command was killed with its shell; the next command starts a new shell in ${result.cwd} (variables set earlier are gone)]`;
+  } else if (result.aborted) {
+    isError = true;
+    status = `[stopped by the user after ${seconds} s: the command was killed with its shell]`;
+  } else if (result.shellEnded) {
+    status = `[the shell exited (e.g. \`exit\`); the next command starts a new shell in ${result.cwd}]`;
+  } else {
+    status = `[exit code ${result.exitCode ?? 'unknown'} · ${seconds} s]`;
+  }
+  return { isError, content: [{ type: 'text', text: [...notes, output, status].join('\n') }] };
+}

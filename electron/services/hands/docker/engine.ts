@@ -1,0 +1,298 @@
+/**
+ * The Docker engine as Drover's hands use it (dockerode): reachability with a message a person
+ * can act on, image pulls with per-layer progress, one-shot execs with their output and exit
+ * code, and the labels that tie containers and snapshot images to a session and a hand.
+ */
+import { createHash } from 'node:crypto';
+import Docker from 'dockerode';
+import { z } from 'zod';
+import type { HandProgress } from '#shared/hands';
+
+/** Labels on every container and snapshot image Drover makes. */
+export const LABELS = {
+  /** Which Drover data folder made it: another Drover (another user, a test) never touches it. */
+  instance: 'app.drover.instance',
+  session: 'app.drover.session',
+  hand: 'app.drover.hand',
+  /** A hash of the hand's configuration: a kept container is reused only when it still matches. */
+  config: 'app.drover.config',
+} as const;
+
+/** An id for a data folder, safe in image repository names. */
+export function instanceIdOf(dataDir: string): string {
+  return createHash('sha256').update(dataDir).digest('hex').slice(0, 12);
+}
+
+/** The engine could not be reached, or refused Drover; the message says what to do. */
+export class DockerUnavailableError extends Error {
+  override readonly name = 'DockerUnavailableError';
+}
+
+/** A Docker API failure with its HTTP status, when the engine answered. */
+function statusOf(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'statusCode' in error && typeof error.statusCode === 'number') return error.statusCode;
+  return undefined;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return statusOf(error) === 404;
+}
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return undefined;
+}
+
+/** The engine's own message (`json.message`) or the error's. */
+export function dockerMessage(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'json' in error) {
+    const parsed = z.object({ message: z.string() }).safeParse(error.json);
+    if (parsed.success) return parsed.data.message.trim();
+  }
+  if (error instanceof Error) return error.message.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
+  return String(error);
+}
+
+/** Whether the error means "cannot talk to the engine at all" (not running, no permission). */
+export function isConnectionError(error: unknown): boolean {
+  return ['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(codeOf(error) ?? '');
+}
+
+export interface DockerEngineOptions {
+  /** The engine's socket; DOCKER_HOST or the platform default when unset. */
+  socketPath?: string;
+  /** instanceIdOf(the data folder). */
+  instance: string;
+}
+
+export interface ExecResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  exitCode: number | null;
+}
+
+export class DockerEngine {
+  readonly docker: Docker;
+  readonly instance: string;
+  private readonly where: string;
+
+  constructor(options: DockerEngineOptions) {
+    this.docker = options.socketPath ? new Docker({ socketPath: options.socketPath }) : new Docker();
+    this.instance = options.instance;
+    this.where = options.socketPath ?? process.env['DOCKER_HOST'] ?? (process.platform === 'win32' ? '//./pipe/docker_engine' : '/var/run/docker.sock');
+  }
+
+  /** The repository Drover's snapshot images of this data folder go to. */
+  get snapshotRepository(): string {
+    return `drover-snapshot-${this.instance}`;
+  }
+
+  /** Null when the engine answers; otherwise why not and what to do. */
+  async unavailableReason(): Promise<string | null> {
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('no answer within 5 s'), { code: 'ETIMEDOUT' })), 5_000);
+      });
+      await Promise.race([this.docker.ping(), timeout]).finally(() => clearTimeout(timer));
+      return null;
+    } catch (error) {
+      return this.explain(error).message;
+    }
+  }
+
+  /**
+   * A user-facing error for a failed engine call: connection problems become a
+   * DockerUnavailableError saying how to start Docker; others keep the engine's message.
+   */
+  explain(error: unknown, doing?: string): Error {
+    const code = codeOf(error);
+    if (code === 'EACCES' || code === 'EPERM') {
+      return new DockerUnavailableError(
+        `Drover may not use the Docker engine at ${this.where} (permission denied). Add your user to the "docker" group (then log in again), or start Drover as a user who can run \`docker ps\`.`,
+      );
+    }
+    if (isConnectionError(error) || (error instanceof Error && /socket hang up|connect E/i.test(error.message))) {
+      return new DockerUnavailableError(
+        `The Docker engine is not reachable at ${this.where} (${code ?? dockerMessage(error)}): it is not running or not installed. ` +
+          'Start Docker (Docker Desktop, or `sudo systemctl start docker`), then try again.',
+      );
+    }
+    const message = dockerMessage(error);
+    return new Error(doing ? `Docker could not ${doing}: ${message}` : message);
+  }
+
+  async imageExists(reference: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(reference).inspect();
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw this.explain(error, `inspect the image ${reference}`);
+    }
+  }
+
+  /**
+   * Pulls an image, reporting per-layer progress (throttled to ~10 updates a second). Rejects with
+   * the registry's message when the image cannot be pulled, or when `signal` aborts.
+   */
+  async pull(reference: string, options: { signal: AbortSignal; onProgress: (progress: Omit<HandProgress, 'hand_id'>) => void }): Promise<void> {
+    let stream: NodeJS.ReadableStream;
+    try {
+      stream = await this.docker.pull(reference, { abortSignal: options.signal });
+    } catch (error) {
+      if (options.signal.aborted) throw new Error('The image pull was stopped.', { cause: error });
+      if (isNotFound(error)) {
+        throw new Error(`The image ${reference} was not found (${dockerMessage(error)}). Check its name and tag, or build it on this machine (\`docker build\` / \`docker import\`).`, {
+          cause: error,
+        });
+      }
+      throw this.explain(error, `pull ${reference}`);
+    }
+    const layers = new Map<string, { status: string; current?: number; total?: number }>();
+    let last = 0;
+    const report = (force: boolean): void => {
+      const now = Date.now();
+      if (!force && now - last < 100) return;
+      last = now;
+      let current = 0;
+      let total = 0;
+      for (const layer of layers.values()) {
+        if (layer.total === undefined) continue;
+        total += layer.total;
+        current += layer.status === 'Downloading' ? (layer.current ?? 0) : DOWNLOADED.has(layer.status) ? layer.total : 0;
+      }
+      options.onProgress({
+        phase: 'pulling',
+        message: `Pulling ${reference}: ${[...layers.values()].filter((l) => DOWNLOADED.has(l.status)).length}/${layers.size} layers`,
+        ...(total > 0 ? { current, total } : {}),
+        layers: [...layers].map(([id, layer]) => ({ id, ...layer })),
+      });
+    };
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+        reject(new Error('The image pull was stopped.'));
+      };
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      this.docker.modem.followProgress(
+        stream,
+        (error: Error | null) => {
+          options.signal.removeEventListener('abort', onAbort);
+          if (error) reject(new Error(`Pulling ${reference} failed: ${error.message}`));
+          else {
+            report(true);
+            resolve();
+          }
+        },
+        (frame: unknown) => {
+          const parsed = PullFrameSchema.safeParse(frame);
+          if (!parsed.success || !parsed.data.id) return;
+          const { id, status, progressDetail } = parsed.data;
+          if (!/^[0-9a-f]{12,}$/.test(id)) return; // "latest: Pulling from …" lines carry the tag as id
+          const layer = layers.get(id) ?? { status };
+          layer.status = status;
+          if (progressDetail?.total !== undefined && status === 'Downloading') layer.total = progressDetail.total;
+          if (progressDetail?.current !== undefined && status === 'Downloading') layer.current = progressDetail.current;
+          layers.set(id, layer);
+          report(false);
+        },
+      );
+    });
+  }
+
+  /**
+   * Runs a command in a running container and collects its output (stdout and stderr apart),
+   * feeding `stdin` first when given. Output beyond `maxBytes` per stream rejects.
+   */
+  async exec(
+    container: Docker.Container,
+    cmd: string[],
+    options: { stdin?: Buffer; signal?: AbortSignal; maxBytes?: number; workingDir?: string } = {},
+  ): Promise<ExecResult> {
+    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    let exec: Docker.Exec;
+    let stream: NodeJS.ReadWriteStream;
+    try {
+      exec = await container.exec({
+        Cmd: cmd,
+        AttachStdin: options.stdin !== undefined,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+        ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
+      });
+      stream = (await exec.start({ hijack: true, stdin: options.stdin !== undefined })) as NodeJS.ReadWriteStream;
+    } catch (error) {
+      throw this.explain(error, 'run a command in the container');
+    }
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let sizes = [0, 0];
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: Error): void => {
+        (stream as NodeJS.ReadWriteStream & { destroy?: () => void }).destroy?.();
+        reject(error);
+      };
+      const onAbort = (): void => fail(new Error('stopped'));
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      const demux = new Demuxer((kind, payload) => {
+        const index = kind === 'stderr' ? 1 : 0;
+        sizes = sizes.map((size, i) => (i === index ? size + payload.length : size));
+        if ((sizes[index] ?? 0) > maxBytes) return fail(new Error(`the command printed more than ${maxBytes} bytes`));
+        (kind === 'stderr' ? stderr : stdout).push(payload);
+      });
+      stream.on('data', (chunk: Buffer) => demux.push(chunk));
+      stream.on('error', (error: Error) => fail(error));
+      stream.on('end', () => {
+        options.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      stream.on('close', () => {
+        options.signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      if (options.stdin !== undefined) stream.end(options.stdin);
+    });
+    return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode: await exitCodeOf(exec) };
+  }
+}
+
+const DOWNLOADED = new Set(['Download complete', 'Verifying Checksum', 'Extracting', 'Pull complete', 'Already exists']);
+
+const PullFrameSchema = z.object({
+  id: z.string().optional(),
+  status: z.string(),
+  progressDetail: z.object({ current: z.number().optional(), total: z.number().optional() }).optional(),
+});
+
+/** The exit code of a finished exec (the engine may need a moment to record it). */
+export async function exitCodeOf(exec: Docker.Exec): Promise<number | null> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const info = await exec.inspect();
+    if (!info.Running) return info.ExitCode ?? null;
+    await new Promise((resolve) => setTimeout(resolve, 5 * (attempt + 1)));
+  }
+  return null;
+}
+
+/**
+ * Splits Docker's multiplexed attach stream (no TTY): frames of an 8-byte header — stream type
+ * (1 stdout, 2 stderr), three zero bytes, a big-endian length — and that many bytes.
+ */
+export class Demuxer {
+  private pending: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly onFrame: (kind: 'stdout' | 'stderr', payload: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    let buffer = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    while (buffer.length >= 8) {
+      const size = buffer.readUInt32BE(4);
+      if (buffer.length < 8 + size) break;
+      this.onFrame(buffer[0] === 2 ? 'stderr' : 'stdout', buffer.subarray(8, 8 + size));
+      buffer = buffer.subarray(8 + size);
+    }
+    this.pending = buffer.length === 0 ? Buffer.alloc(0) : Buffer.from(buffer);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * A hand's filesystem as the file editor tool sees it. Each kind of hand provides one (a
+ * container's filesystem through the Docker API, a remote machine's over SFTP, …); the editor's
+ * semantics (editor.ts) are the same on all of them.
+ *
+ * Paths are absolute POSIX paths on the hand. Methods reject with a `FileAccessError` carrying a
+ * sentence the model can act on (not found, permission denied, …).
+ */
+
+export type FileKind = 'file' | 'directory' | 'other';
+
+export interface FileInfo {
+  kind: FileKind;
+  /** Bytes (files); 0 for others. */
+  size: number;
+}
+
+export interface FileAccess {
+  /** Null when nothing exists at `path`. */
+  stat(path: string, signal: AbortSignal): Promise<FileInfo | null>;
+  /** The whole file; rejects when it is larger than `maxBytes` (callers stat first). */
+  read(path: string, maxBytes: number, signal: AbortSignal): Promise<Buffer>;
+  /** Creates or replaces the file (parent folders created as needed; an existing file keeps its mode). */
+  write(path: string, data: Buffer, signal: AbortSignal): Promise<void>;
+  /**
+   * Entries under a directory, at most `depth` levels deep, hidden ones (`.name`) and their
+   * contents left out; paths relative to `path`, directories ending with `/`, sorted.
+   * At most `limit` entries; `truncated` says when there were more.
+   */
+  list(path: string, depth: number, limit: number, signal: AbortSignal): Promise<{ entries: string[]; truncated: boolean }>;
+}
+
+export class FileAccessError extends Error {
+  override readonly name = 'FileAccessError';
+}

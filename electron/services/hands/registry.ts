@@ -1,0 +1,279 @@
+/**
+ * Which hands a session has, and the live hand behind each. A session's hands are events in its
+ * log (`hand.attached` / `hand.detached`), so a fork inherits them; the registry makes the hand
+ * for each on demand — lazily: a Docker hand starts its container on its first tool call.
+ *
+ * The model addresses a tool as `<hand>__<tool>` (e.g. `box__bash`): hand names are unique in a
+ * session and have no `_`, so two hands can never offer the same tool name.
+ *
+ * The registry also keeps containers and snapshots tidy: each turn end snapshots what changed;
+ * deleting a session removes its containers and snapshots; quitting removes containers (or keeps
+ * them for `keepAliveMs`); a start removes what a crash left behind.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { AppError } from '#shared/errors';
+import type { StoredEvent } from '#shared/events';
+import { HandSpecSchema, qualifiedToolName, type HandProgress, type HandSpec, type HandSpecInput, type HandStatus } from '#shared/hands';
+import type { SessionStore } from '#services/session/store';
+import { DockerHand, type SnapshotSource } from './docker/docker-hand.ts';
+import { LABELS, type DockerEngine } from './docker/engine.ts';
+import type { Hand, ManagedHand } from './hand.ts';
+
+export interface HandRegistryOptions {
+  store: SessionStore;
+  docker: DockerEngine;
+  /** Live provisioning progress for the UI. */
+  onProgress?: (sessionId: string, progress: HandProgress) => void;
+  /** `eager` starts every hand before the session's first model request (the old way; for comparison). */
+  provisioning?: 'lazy' | 'eager';
+  /** How long containers outlive a quit, to be reused by the next start (0: removed at quit). */
+  keepAliveMs?: number;
+  /** Where kept containers are listed between runs. */
+  keepFile?: string;
+  log?: (message: string, error?: unknown) => void;
+}
+
+interface Instance {
+  hand: ManagedHand;
+  /** The attach event it was made for: a re-attach makes a new one. */
+  attachedSeq: number;
+}
+
+const KeepFileSchema = z.record(z.string(), z.string());
+
+export class HandRegistry {
+  private readonly instances = new Map<string, Instance>();
+  private readonly turnEnds = new Set<Promise<void>>();
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(private readonly options: HandRegistryOptions) {
+    this.unsubscribe = options.store.subscribeAll((sessionId, event) => {
+      if (event.type !== 'session.status_idle') return;
+      for (const [key, instance] of this.instances) {
+        if (!key.startsWith(`${sessionId}/`) || !instance.hand.turnEnded) continue;
+        const done = instance.hand.turnEnded(event.seq).catch((error: unknown) => this.log(`Snapshot of ${key} failed`, error));
+        this.turnEnds.add(done);
+        void done.finally(() => this.turnEnds.delete(done));
+      }
+    });
+  }
+
+  /** The session's hands, in attach order (from its log). */
+  specs(sessionId: string): Array<HandSpec & { attachedSeq: number }> {
+    const specs = new Map<string, HandSpec & { attachedSeq: number }>();
+    for (const event of this.options.store.getEvents(sessionId, { types: ['hand.attached', 'hand.detached'], limit: 10_000 })) {
+      if (event.type === 'hand.attached') specs.set(event.payload.hand_id, { name: event.payload.hand_id, config: event.payload.config, attachedSeq: event.seq });
+      else if (event.type === 'hand.detached') specs.delete(event.payload.hand_id);
+    }
+    return [...specs.values()];
+  }
+
+  /** The hands the harness routes tool uses to (tool names qualified with the hand's name). */
+  async handsFor(sessionId: string): Promise<Hand[]> {
+    const hands = this.specs(sessionId).map((spec) => ({ spec, hand: this.instance(sessionId, spec) }));
+    if (this.options.provisioning === 'eager') {
+      await Promise.all(hands.map(({ hand }) => hand.provision(AbortSignal.timeout(10 * 60_000)).catch(() => undefined)));
+    }
+    return hands.map(({ spec, hand }) => qualify(spec.name, hand));
+  }
+
+  statuses(sessionId: string): HandStatus[] {
+    return this.specs(sessionId).map((spec) => {
+      const instance = this.instances.get(`${sessionId}/${spec.name}`);
+      const status = instance && instance.attachedSeq === spec.attachedSeq ? instance.hand.status() : { state: 'idle' as const, detail: 'Starts on the first tool call.', container: null };
+      const tools = (instance?.hand ?? this.instance(sessionId, spec)).tools().map((tool) => qualifiedToolName(spec.name, tool.name));
+      return { name: spec.name, kind: spec.config.kind, config: spec.config, ...status, tools };
+    });
+  }
+
+  /** Adds a hand to the session (recorded in its log); its tools reach the model from the next request. */
+  attach(sessionId: string, input: HandSpecInput): HandStatus[] {
+    const parsed = HandSpecSchema.safeParse(input);
+    if (!parsed.success) throw new AppError('invalid-argument', `This hand is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'hand'}: ${issue.message}`).join('; ')}.`);
+    const spec = parsed.data;
+    if (this.specs(sessionId).some((existing) => existing.name === spec.name)) {
+      throw new AppError('conflict', `This session already has a hand named "${spec.name}". Pick another name, or detach that hand first.`);
+    }
+    this.options.store.emitEvent(sessionId, { type: 'hand.attached', payload: { hand_id: spec.name, config: spec.config } });
+    return this.statuses(sessionId);
+  }
+
+  /** Removes a hand from the session; its container is removed (its snapshots stay for forks). */
+  async detach(sessionId: string, name: string): Promise<HandStatus[]> {
+    if (!this.specs(sessionId).some((spec) => spec.name === name)) {
+      throw new AppError('not-found', `This session has no hand named "${name}".`);
+    }
+    this.options.store.emitEvent(sessionId, { type: 'hand.detached', payload: { hand_id: name } });
+    const key = `${sessionId}/${name}`;
+    const instance = this.instances.get(key);
+    this.instances.delete(key);
+    await instance?.hand.dispose({ keep: false });
+    return this.statuses(sessionId);
+  }
+
+  /** After a session is deleted: its containers and snapshot images go (no fork can need them: forks block deletion). */
+  async sessionDeleted(sessionId: string): Promise<void> {
+    for (const [key, instance] of [...this.instances]) {
+      if (!key.startsWith(`${sessionId}/`)) continue;
+      this.instances.delete(key);
+      await instance.hand.dispose({ keep: false }).catch((error: unknown) => this.log(`Removing the container of ${key} failed`, error));
+    }
+    await this.removeLeftovers((labels) => labels[LABELS.session] === sessionId);
+  }
+
+  /**
+   * At start: removes containers a crash (or an expired keep-alive) left, and snapshot images of
+   * sessions that no longer exist. Containers kept alive and not yet expired stay, to be reused.
+   */
+  async cleanUp(): Promise<{ containers: number; images: number }> {
+    const kept = this.readKept();
+    const now = Date.now();
+    const sessions = new Set(this.options.store.listSessions().map((session) => session.id));
+    return this.removeLeftovers((labels, id) => {
+      const session = labels[LABELS.session] ?? '';
+      if (id === undefined) return !sessions.has(session); // an image: kept while its session exists
+      const until = kept[id];
+      return !sessions.has(session) || until === undefined || Date.parse(until) <= now;
+    });
+  }
+
+  /** Waits for the snapshots of turns that have ended (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.turnEnds.size > 0) await Promise.allSettled([...this.turnEnds]);
+  }
+
+  /** At quit: removes every container, or keeps them running for `keepAliveMs` to be reused by the next start. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe();
+    await this.settled();
+    const keep = (this.options.keepAliveMs ?? 0) > 0;
+    const keptIds: Record<string, string> = {};
+    const until = new Date(Date.now() + (this.options.keepAliveMs ?? 0)).toISOString();
+    await Promise.allSettled(
+      [...this.instances.values()].map(async ({ hand }) => {
+        const container = hand.status().container;
+        await hand.dispose({ keep });
+        if (keep && container) keptIds[container] = until;
+      }),
+    );
+    this.instances.clear();
+    if (keep) this.writeKept(keptIds);
+  }
+
+  // ------------------------------------------------------------------------------- internals
+
+  private instance(sessionId: string, spec: HandSpec & { attachedSeq: number }): ManagedHand {
+    const key = `${sessionId}/${spec.name}`;
+    const existing = this.instances.get(key);
+    if (existing && existing.attachedSeq === spec.attachedSeq) return existing.hand;
+    if (existing) void existing.hand.dispose({ keep: false }).catch((error: unknown) => this.log(`Removing the container of ${key} failed`, error));
+    const hand = new DockerHand(
+      this.options.docker,
+      { sessionId, name: spec.name, config: spec.config },
+      {
+        record: (event) => {
+          try {
+            this.options.store.emitEvent(sessionId, event);
+          } catch (error) {
+            this.log(`Session ${sessionId}: could not record ${event.type}`, error);
+          }
+        },
+        progress: (progress) => this.options.onProgress?.(sessionId, progress),
+        restoreSource: () => this.restoreSource(sessionId, spec.name, spec.attachedSeq),
+        log: (message, error) => this.log(message, error),
+      },
+    );
+    this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
+    return hand;
+  }
+
+  /**
+   * The snapshot a new container of this hand starts from: the session's own latest, else the
+   * latest its parent took at or before the fork point (and so on up), never one older than the
+   * hand's attachment.
+   */
+  async restoreSource(sessionId: string, name: string, attachedSeq: number): Promise<SnapshotSource | null> {
+    await this.settled(); // a parent's snapshot may still be in progress
+    const store = this.options.store;
+    let session = store.getSession(sessionId);
+    let limit = Number.POSITIVE_INFINITY;
+    for (;;) {
+      const own = store.getEvents(session.id, { types: ['hand.snapshot'], afterSeq: session.forkSeq ?? 0, direction: 'backward', limit: 10_000 });
+      const best = own
+        .filter((event): event is Extract<StoredEvent, { type: 'hand.snapshot' }> => event.type === 'hand.snapshot')
+        .filter((event) => event.payload.hand_id === name && event.payload.at_seq <= limit && event.payload.at_seq > attachedSeq)
+        .reduce<Extract<StoredEvent, { type: 'hand.snapshot' }> | null>((latest, event) => (latest && latest.payload.at_seq >= event.payload.at_seq ? latest : event), null);
+      if (best) return { image: best.payload.image, sessionId: session.id, atSeq: best.payload.at_seq };
+      if (session.parentId === null || session.forkSeq === null) return null;
+      limit = Math.min(limit, session.forkSeq);
+      if (limit <= attachedSeq) return null;
+      session = store.getSession(session.parentId);
+    }
+  }
+
+  /** Removes this data folder's containers and snapshot images that `doomed` picks (by labels; `id` is a container's short id, undefined for images). */
+  private async removeLeftovers(doomed: (labels: Record<string, string>, id?: string) => boolean): Promise<{ containers: number; images: number }> {
+    const docker = this.options.docker;
+    if ((await docker.unavailableReason()) !== null) return { containers: 0, images: 0 };
+    const filters = { label: [`${LABELS.instance}=${docker.instance}`] };
+    let containers = 0;
+    let images = 0;
+    for (const info of await docker.docker.listContainers({ all: true, filters })) {
+      if (!doomed(info.Labels, info.Id.slice(0, 12))) continue;
+      await docker.docker
+        .getContainer(info.Id)
+        .remove({ force: true, v: true })
+        .then(() => containers++)
+        .catch((error: unknown) => this.log(`Could not remove container ${info.Id.slice(0, 12)}`, error));
+    }
+    for (const info of await docker.docker.listImages({ filters: { ...filters, reference: [`${docker.snapshotRepository}`] } })) {
+      if (!doomed(info.Labels ?? {})) continue;
+      for (const tag of info.RepoTags ?? []) {
+        await docker.docker
+          .getImage(tag)
+          .remove()
+          .then(() => images++)
+          .catch((error: unknown) => this.log(`Could not remove snapshot ${tag}`, error));
+      }
+    }
+    return { containers, images };
+  }
+
+  private readKept(): Record<string, string> {
+    if (!this.options.keepFile) return {};
+    try {
+      const parsed = KeepFileSchema.safeParse(JSON.parse(readFileSync(this.options.keepFile, 'utf8')));
+      return parsed.success ? parsed.data : {};
+    } catch {
+      return {};
+    }
+  }
+
+  private writeKept(kept: Record<string, string>): void {
+    if (!this.options.keepFile) return;
+    try {
+      writeFileSync(this.options.keepFile, JSON.stringify(kept, null, 2));
+    } catch (error) {
+      this.log('Could not record the containers kept alive', error);
+    }
+  }
+
+  private log(message: string, error?: unknown): void {
+    (this.options.log ?? ((m: string, e?: unknown) => console.error(m, e)))(message, error);
+  }
+}
+
+/** The hand as the model sees it: each tool named `<hand>__<tool>`. */
+function qualify(name: string, hand: ManagedHand): Hand {
+  const prefix = qualifiedToolName(name, '');
+  return {
+    id: name,
+    concurrent: hand.concurrent,
+    tools: () => hand.tools().map((tool) => ({ ...tool, name: prefix + tool.name })),
+    execute: (tool, input, options) => hand.execute(tool.startsWith(prefix) ? tool.slice(prefix.length) : tool, input, options),
+  };
+}

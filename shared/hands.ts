@@ -1,0 +1,119 @@
+/**
+ * Hands as the session log and the UI see them: what a hand is configured with (recorded in the
+ * log as `hand.attached`, so forks inherit it), and its live status. Pure data + zod; must never
+ * import node, electron or DOM code.
+ */
+import { z } from 'zod';
+
+/**
+ * A hand's name within its session. The model addresses the hand's tools as `<name>__<tool>`, so
+ * names are short, lowercase and free of underscores: two hands can never produce the same tool name.
+ */
+export const HandNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a hand name is 1–32 lowercase letters, digits or dashes, starting with a letter');
+
+/** Separates a hand's name from its tool's name in the tool names the model sees. */
+export const TOOL_NAME_SEPARATOR = '__';
+
+const absolutePosixPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => p.startsWith('/'), 'must be an absolute path (starting with /)')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
+
+/** A host folder shown inside the container. Files there are the user's own: never snapshotted. */
+export const DockerMountSchema = z.strictObject({
+  /** Absolute path on this computer (checked to exist when the container is created). */
+  host_path: z.string().min(1).max(4096),
+  container_path: absolutePosixPath,
+  read_only: z.boolean().default(true),
+});
+export type DockerMount = z.output<typeof DockerMountSchema>;
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name is letters, digits and _, not starting with a digit');
+
+export const DockerHandConfigSchema = z.strictObject({
+  kind: z.literal('docker'),
+  /** An image reference, e.g. `debian:bookworm` or `registry.example.com/team/tools:1.2`. */
+  image: z
+    .string()
+    .trim()
+    .min(1, 'choose an image')
+    .max(512)
+    .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, 'an image reference is like "debian:bookworm" or "host:5000/team/image:tag"'),
+  /** CPUs the container may use (e.g. 1.5); null: no limit. */
+  cpus: z.number().min(0.05).max(256).nullable().default(2),
+  /** Memory limit in MiB; null: no limit. */
+  memory_mb: z.number().int().min(16).max(1_048_576).nullable().default(4096),
+  /** Process limit (guards the machine against fork bombs); null: no limit. */
+  pids_limit: z.number().int().min(16).max(1_000_000).nullable().default(1024),
+  /** `none`: no network at all; `bridge`: Docker's default network (internet through the host). */
+  network: z.enum(['none', 'bridge']).default('bridge'),
+  mounts: z.array(DockerMountSchema).max(32).default([]),
+  /** Where commands start; created if missing. */
+  working_dir: absolutePosixPath.default('/workspace'),
+  /** Environment for commands. Stored in the session log: never put a secret here. */
+  env: z.record(envName, z.string().max(32_768)).default({}),
+});
+export type DockerHandConfig = z.output<typeof DockerHandConfigSchema>;
+
+export const HandConfigSchema = z.discriminatedUnion('kind', [DockerHandConfigSchema]);
+export type HandConfig = z.output<typeof HandConfigSchema>;
+
+/** A hand to attach to a session: its name and configuration. */
+export const HandSpecSchema = z.strictObject({
+  name: HandNameSchema,
+  config: HandConfigSchema,
+});
+export type HandSpec = z.output<typeof HandSpecSchema>;
+export type HandSpecInput = z.input<typeof HandSpecSchema>;
+
+/**
+ * Where a hand is in its life: `idle` (nothing started yet: hands start on their first tool
+ * call), `provisioning`, `ready`, `lost` (its container died; the next call starts a fresh one),
+ * `failed` (the last start failed; the next call tries again).
+ */
+export const HandStateSchema = z.enum(['idle', 'provisioning', 'ready', 'lost', 'failed']);
+export type HandState = z.infer<typeof HandStateSchema>;
+
+export const HandStatusSchema = z.strictObject({
+  name: HandNameSchema,
+  kind: z.literal('docker'),
+  config: HandConfigSchema,
+  state: HandStateSchema,
+  /** A sentence on the state: what is happening, what failed and what to do. */
+  detail: z.string(),
+  /** The running container (short id), when there is one. */
+  container: z.string().nullable(),
+  /** The tool names the model sees for this hand. */
+  tools: z.array(z.string()),
+});
+export type HandStatus = z.infer<typeof HandStatusSchema>;
+
+/** Live provisioning progress (pushed, not stored): per-layer bytes while an image is pulled. */
+export const HandProgressSchema = z.strictObject({
+  hand_id: HandNameSchema,
+  phase: z.enum(['pulling', 'creating', 'starting', 'connecting', 'restoring']),
+  message: z.string(),
+  /** Bytes done and total over the layers whose size is known; absent when unknown. */
+  current: z.number().nonnegative().optional(),
+  total: z.number().nonnegative().optional(),
+  layers: z
+    .array(
+      z.strictObject({
+        id: z.string(),
+        status: z.string(),
+        current: z.number().nonnegative().optional(),
+        total: z.number().nonnegative().optional(),
+      }),
+    )
+    .optional(),
+});
+export type HandProgress = z.infer<typeof HandProgressSchema>;
+
+/** The tool name the model sees for `tool` of the hand `hand`. */
+export function qualifiedToolName(hand: string, tool: string): string {
+  return `${hand}${TOOL_NAME_SEPARATOR}${tool}`;
+}
