@@ -72,6 +72,13 @@ describe('buildContext', () => {
     });
   });
 
+  it('gives the model tool output without ANSI colours (the log keeps them)', () => {
+    const events = log(user('go'), start(), use('t1'), end('tool_use'), result('t1', '\u001b[1;31merror\u001b[0m: \u001b[32mok\u001b[0m\ttab'));
+    const view = build(events);
+    expect(view.params.messages[2]).toMatchObject({ content: [{ type: 'tool_result', content: [{ type: 'text', text: 'error: ok\ttab' }] }] });
+    expect(JSON.stringify(events.at(-1)?.payload)).toContain('\\u001b[1;31m');
+  });
+
   it('puts a message sent while a response streamed after that response', () => {
     const messages = build(log(user('first'), start(), user('second, sent mid-stream'), say('answer to first'), end())).params.messages;
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);

@@ -7,6 +7,7 @@
  * It must stay pure (no I/O, no clock): the same events and budget always give the same request,
  * which is what keeps prompt-cache prefixes stable between turns.
  */
+import { stripVTControlCharacters } from 'node:util';
 import type {
   ContentBlockParam,
   MessageCreateParamsStreaming,
@@ -260,7 +261,9 @@ function conversationOf(events: readonly StoredEvent[]): { turns: Turn[]; result
         break;
       case 'agent.tool_result':
       case 'agent.mcp_tool_result': {
-        const content = event.payload.content.map(contentParam) as ToolResultBlockParam['content'] & unknown[];
+        // Tool output keeps its ANSI colours in the log (the UI shows them); the model reads it plain.
+        const content = event.payload.content.map((block) => contentParam(block.type === 'text' ? { type: 'text', text: stripVTControlCharacters(block.text) } : block)) as ToolResultBlockParam['content'] &
+          unknown[];
         const block: ToolResultBlockParam = { type: 'tool_result', tool_use_id: event.payload.tool_use_id, content };
         if (event.payload.is_error) block.is_error = true;
         pendingResults.set(event.payload.tool_use_id, block);
