@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { RpcErrorSchema } from './errors.ts';
 import { SessionSettingsChangesSchema, SessionSettingsSchema, StoredEventSchema } from './events.ts';
+import { HandNameSchema, HandProgressSchema, HandSpecSchema, HandStatusSchema } from './hands.ts';
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import {
   EventQuerySchema,
@@ -31,6 +32,12 @@ const sessionRef = z.strictObject({ sessionId: SessionIdSchema });
 /** What the user types; a message is at most 1 MB of text. */
 const MessageTextSchema = z.string().max(1_000_000, 'a message is at most 1,000,000 characters').refine((text) => text.trim() !== '', 'the message is empty');
 
+/** Hands to attach at launch: at most 8, each name once. */
+const LaunchHandsSchema = z
+  .array(HandSpecSchema)
+  .max(8, 'a session has at most 8 hands')
+  .refine((hands) => new Set(hands.map((hand) => hand.name)).size === hands.length, 'two hands have the same name: give each its own');
+
 /** Every RPC method: its argument and result schemas. */
 export const rpcMethods = {
   'app-info': { arg: z.undefined(), result: AppInfoSchema },
@@ -44,6 +51,8 @@ export const rpcMethods = {
     arg: z.strictObject({
       title: SessionTitleSchema,
       settings: SessionSettingsChangesSchema.optional(),
+      /** Attached before the first message; each starts on its first tool call. */
+      hands: LaunchHandsSchema.optional(),
       message: MessageTextSchema.optional(),
     }),
     result: SessionSummarySchema,
@@ -60,6 +69,14 @@ export const rpcMethods = {
   },
   'sessions-usage': { arg: sessionRef, result: SessionUsageSchema },
   'models-list': { arg: z.undefined(), result: ModelListSchema },
+  /** The session's hands and where each is in its life. */
+  'hands-list': { arg: sessionRef, result: z.array(HandStatusSchema) },
+  /** Adds a hand (recorded in the log: forks inherit it); it starts on its first tool call. */
+  'hands-attach': { arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandSpecSchema }), result: z.array(HandStatusSchema) },
+  /** Removes a hand and its container (its snapshots stay for forks). */
+  'hands-detach': { arg: z.strictObject({ sessionId: SessionIdSchema, name: HandNameSchema }), result: z.array(HandStatusSchema) },
+  /** Whether the Docker engine answers; the reason and what to do when it does not. */
+  'docker-status': { arg: z.undefined(), result: z.strictObject({ available: z.boolean(), reason: z.string().nullable() }) },
   'sessions-events': {
     arg: z.strictObject({ sessionId: SessionIdSchema, query: EventQuerySchema.optional() }),
     result: z.array(StoredEventSchema),
@@ -103,6 +120,8 @@ export const pushEvents = {
   'sessions-changed': z.strictObject({ sessionId: SessionIdSchema }),
   /** A response streaming right now (never stored token by token). */
   'session-live': z.strictObject({ sessionId: SessionIdSchema, update: LiveUpdateSchema }),
+  /** A hand is starting: image pull progress per layer, creating, starting (not stored). */
+  'hand-progress': z.strictObject({ sessionId: SessionIdSchema, progress: HandProgressSchema }),
 } as const;
 
 export type PushName = keyof typeof pushEvents;

@@ -3,6 +3,8 @@ import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
 import { rpcMethods, type HandlerImpl } from '#shared/rpc';
+import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
+import { HandRegistry } from '#services/hands/registry';
 import { Harness } from '#services/harness/harness';
 import { SessionStore } from '#services/session/store';
 import { tempDir } from '#test/support/system';
@@ -12,6 +14,7 @@ import { createHandlers } from './handlers.ts';
 let dir: string;
 let store: SessionStore;
 let harness: Harness;
+let hands: HandRegistry;
 let dispatch: Dispatch;
 let logged: Array<[string, unknown]>;
 let changed: string[];
@@ -20,11 +23,13 @@ beforeEach(() => {
   dir = tempDir('drover-rpc-');
   store = SessionStore.open({ dataDir: dir });
   harness = new Harness({ store, keyProvider: () => null });
+  hands = new HandRegistry({ store, docker: new DockerEngine({ instance: instanceIdOf(dir) }), log: () => undefined });
   logged = [];
   changed = [];
   const handlers = createHandlers({
     store,
     harness,
+    hands,
     info: { version: '1.0.0', dataDir: dir, platform: 'linux' },
     onSessionsChanged: (id) => changed.push(id),
   });
@@ -33,6 +38,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   await harness.close();
+  await hands.close();
   store.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -87,7 +93,7 @@ describe('dispatch', () => {
 
   it('coerces unexpected errors to internal, keeping details in the log only', async () => {
     const broken = {
-      ...createHandlers({ store, harness, info: { version: '1', dataDir: dir, platform: 'linux' } }),
+      ...createHandlers({ store, harness, hands, info: { version: '1', dataDir: dir, platform: 'linux' } }),
       'sessions-list': () => {
         throw new TypeError('secret detail: /home/ada/.ssh/id_ed25519');
       },
@@ -102,5 +108,55 @@ describe('dispatch', () => {
     expect(logged[0]?.[0]).toContain(`reference ${reference}`);
     expect(logged[0]?.[1]).toBeInstanceOf(TypeError);
     expect(new AppError('conflict', 'x').toRpcError()).toEqual({ code: 'conflict', message: 'x' });
+  });
+});
+
+describe('hands over RPC', () => {
+  const box = { name: 'box', config: { kind: 'docker', image: 'debian:bookworm' } };
+
+  it('launches a session with hands, lists them idle with their tool names, and forks inherit them', async () => {
+    const launched = rpcMethods['sessions-launch'].result.parse(await ok('sessions-launch', { title: 'With a box', hands: [box] }));
+    const listed = rpcMethods['hands-list'].result.parse(await ok('hands-list', { sessionId: launched.id }));
+    expect(listed).toEqual([
+      {
+        name: 'box',
+        kind: 'docker',
+        state: 'idle',
+        detail: 'Starts on the first tool call.',
+        container: null,
+        tools: ['box__bash', 'box__editor'],
+        config: { kind: 'docker', image: 'debian:bookworm', cpus: 2, memory_mb: 4096, pids_limit: 1024, network: 'bridge', mounts: [], working_dir: '/workspace', env: {} },
+      },
+    ]);
+    const fork = rpcMethods['sessions-fork'].result.parse(await ok('sessions-fork', { sessionId: launched.id, atSeq: launched.lastSeq }));
+    expect((rpcMethods['hands-list'].result.parse(await ok('hands-list', { sessionId: fork.id })))[0]?.name).toBe('box');
+    const attached = rpcMethods['hands-attach'].result.parse(
+      await ok('hands-attach', { sessionId: fork.id, hand: { name: 'web', config: { kind: 'docker', image: 'node:22', network: 'none' } } }),
+    );
+    expect(attached.map((hand) => hand.tools)).toEqual([['box__bash', 'box__editor'], ['web__bash', 'web__editor']]);
+    expect(rpcMethods['hands-list'].result.parse(await ok('hands-list', { sessionId: launched.id }))).toHaveLength(1);
+    const detached = rpcMethods['hands-detach'].result.parse(await ok('hands-detach', { sessionId: fork.id, name: 'box' }));
+    expect(detached.map((hand) => hand.name)).toEqual(['web']);
+  });
+
+  it('refuses bad hands with the field named, and creates nothing', async () => {
+    const bad = async (arg: unknown) => {
+      const outcome = await dispatch('sessions-launch', arg);
+      if (outcome.ok) throw new Error('accepted');
+      return outcome.error;
+    };
+    expect((await bad({ title: 't', hands: [{ name: 'Box_1', config: box.config }] })).message).toContain('lowercase letters, digits or dashes');
+    expect((await bad({ title: 't', hands: [box, box] })).message).toContain('two hands have the same name');
+    expect((await bad({ title: 't', hands: [{ name: 'box', config: { kind: 'docker', image: 'debian', network: 'host' } }] })).message).toContain('network');
+    expect((await bad({ title: 't', hands: [{ name: 'box', config: { kind: 'docker', image: 'x', mounts: [{ host_path: '/h', container_path: 'relative' }] } }] })).message).toContain(
+      'absolute path',
+    );
+    expect(store.listSessions()).toEqual([]);
+
+    const { id } = store.createSession({ title: 't' });
+    await ok('hands-attach', { sessionId: id, hand: box });
+    const twice = await dispatch('hands-attach', { sessionId: id, hand: box });
+    expect(twice).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringContaining('already has a hand named "box"') } });
+    expect(await dispatch('hands-detach', { sessionId: id, name: 'nope' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
   });
 });

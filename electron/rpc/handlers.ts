@@ -5,17 +5,20 @@
 import type { AppInfo, HandlerImpl } from '#shared/rpc';
 import { DEFAULT_SETTINGS } from '#services/harness/models';
 import { mergeSettings, type Harness } from '#services/harness/harness';
+import type { HandRegistry } from '#services/hands/registry';
 import type { SessionStore } from '#services/session/store';
 
 export interface HandlerServices {
   store: SessionStore;
   harness: Harness;
+  hands: HandRegistry;
+  log?: (message: string, error?: unknown) => void;
   info: AppInfo;
   /** Called after sessions are created, forked, imported or deleted (pushes `sessions-changed`). */
   onSessionsChanged?: (sessionId: string) => void;
 }
 
-export function createHandlers({ store, harness, info, onSessionsChanged }: HandlerServices): HandlerImpl {
+export function createHandlers({ store, harness, hands, info, onSessionsChanged, log }: HandlerServices): HandlerImpl {
   const changed = <T extends { id: string }>(summary: T): T => {
     onSessionsChanged?.(summary.id);
     return summary;
@@ -24,11 +27,14 @@ export function createHandlers({ store, harness, info, onSessionsChanged }: Hand
     'app-info': () => info,
     'sessions-list': () => store.listSessions(),
     'sessions-create': ({ title }) => changed(store.createSession({ title })),
-    'sessions-launch': ({ title, settings, message }) => {
+    'sessions-launch': ({ title, settings, hands: launchHands, message }) => {
       // Checked before anything is created, so bad settings leave no half-made session behind.
       const resolved = mergeSettings(DEFAULT_SETTINGS, settings ?? {});
       const summary = store.createSession({ title });
-      store.emitEvent(summary.id, { type: 'session.configured', payload: resolved });
+      store.emitEvents(summary.id, [
+        { type: 'session.configured', payload: resolved },
+        ...(launchHands ?? []).map((hand) => ({ type: 'hand.attached' as const, payload: { hand_id: hand.name, config: hand.config } })),
+      ]);
       if (message !== undefined) harness.send(summary.id, message);
       return changed(store.getSession(summary.id));
     },
@@ -45,12 +51,24 @@ export function createHandlers({ store, harness, info, onSessionsChanged }: Hand
     'sessions-configure': ({ sessionId, settings }) => harness.configure(sessionId, settings),
     'sessions-usage': ({ sessionId }) => harness.usage(sessionId),
     'models-list': () => harness.listModels(),
+    'hands-list': ({ sessionId }) => {
+      store.getSession(sessionId); // not-found for an unknown session
+      return hands.statuses(sessionId);
+    },
+    'hands-attach': ({ sessionId, hand }) => hands.attach(sessionId, hand),
+    'hands-detach': ({ sessionId, name }) => hands.detach(sessionId, name),
+    'docker-status': async () => {
+      const reason = await hands.dockerUnavailableReason();
+      return { available: reason === null, reason };
+    },
     'sessions-events': ({ sessionId, query }) => store.getEvents(sessionId, query),
     'sessions-fork': ({ sessionId, atSeq, title }) => changed(store.fork(sessionId, atSeq, { title })),
     'sessions-tree': ({ sessionId }) => store.getTree(sessionId),
     'sessions-delete': ({ sessionId }) => {
       store.deleteSession(sessionId);
       onSessionsChanged?.(sessionId);
+      // Its containers and snapshots go in the background; a failure is retried at the next start.
+      hands.sessionDeleted(sessionId).catch((error: unknown) => log?.(`Removing the containers of session ${sessionId} failed`, error));
       return null;
     },
     'sessions-export': ({ sessionId }) => {

@@ -67,17 +67,32 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
       const percent = progress && progress.total > 0 ? ` ${Math.round((progress.current / progress.total) * 100)}%` : '';
       return `${hand}: ${phase}${percent}${message ? ` — ${message}` : ''}`;
     }
-    case 'hand.ready':
-      return `${event.payload.hand_id} ready${event.payload.detail ? ` — ${event.payload.detail}` : ''}`;
+    case 'hand.ready': {
+      const { hand_id: hand, detail, restored_from: restored } = event.payload;
+      const from = restored ? ` — files from event #${restored.at_seq} of ${quoted(titleOf(restored.session_id))}` : '';
+      return `${hand} ready${detail ? ` — ${detail}` : ''}${from}`;
+    }
     case 'hand.lost':
       return `${event.payload.hand_id} lost: ${event.payload.reason}`;
+    case 'hand.failed':
+      return `${event.payload.hand_id} could not start: ${event.payload.message}`;
+    case 'hand.attached': {
+      const { hand_id: hand, config } = event.payload;
+      return `Hand ${hand} attached: Docker ${config.image}, network ${config.network}${config.mounts.length > 0 ? `, ${config.mounts.length} mount${config.mounts.length === 1 ? '' : 's'}` : ''}`;
+    }
+    case 'hand.detached':
+      return `Hand ${event.payload.hand_id} detached`;
+    case 'hand.snapshot': {
+      const { hand_id: hand, at_seq: at, bytes, duration_ms: ms } = event.payload;
+      return `${hand}: files kept at event #${at} (${formatBytes(bytes)} in ${formatDuration(ms)})`;
+    }
     case 'session.configured': {
       const { model, max_tokens: maxTokens, thinking_budget: thinking } = event.payload;
       return `Settings: ${model}, up to ${maxTokens} output tokens${thinking === null ? '' : `, thinking ${thinking}`}`;
     }
     case 'session.forked': {
       const parent = titleOf(event.payload.parent_session_id);
-      return `Forked from ${parent === undefined ? 'a deleted session' : `“${parent}”`} after event #${event.payload.at_seq}`;
+      return `Forked from ${quoted(parent)} after event #${event.payload.at_seq}`;
     }
     default:
       return unknownEvent(event);
@@ -86,7 +101,29 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
 
 function blocksText(blocks: readonly ContentBlock[]): string {
   if (blocks.length === 0) return '(empty)';
-  return blocks.map((block) => (block.type === 'text' ? block.text : `[image ${block.source.media_type}]`)).join(' ');
+  return blocks.map((block) => (block.type === 'text' ? withoutAnsi(block.text) : `[image ${block.source.media_type}]`)).join(' ');
+}
+
+/** Terminal colour and cursor codes (tool output keeps them) are noise in a one-line summary. */
+function withoutAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
+}
+
+function quoted(title: string | undefined): string {
+  return title === undefined ? 'a deleted session' : `“${title}”`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value >= 10 ? 0 : 1)} ${units[unit]}`;
 }
 
 function resultLabel(isError: boolean, status: 'completed' | 'interrupted' | 'timed_out'): string {

@@ -139,6 +139,10 @@ export class HandRegistry {
     });
   }
 
+  dockerUnavailableReason(): Promise<string | null> {
+    return this.options.docker.unavailableReason();
+  }
+
   /** Waits for the snapshots of turns that have ended (tests, shutdown). */
   async settled(): Promise<void> {
     while (this.turnEnds.size > 0) await Promise.allSettled([...this.turnEnds]);

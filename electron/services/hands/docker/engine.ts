@@ -189,7 +189,8 @@ export class DockerEngine {
           const parsed = PullFrameSchema.safeParse(frame);
           if (!parsed.success || !parsed.data.id) return;
           const { id, status, progressDetail } = parsed.data;
-          if (!/^[0-9a-f]{12,}$/.test(id)) return; // "latest: Pulling from …" lines carry the tag as id
+          // Layer lines carry a layer id; "Pulling from …" (id: the tag), "Digest:", "Status:" lines are not layers.
+          if (!/^[0-9a-f]{12,}$/.test(id) || /^(Pulling from|Digest:|Status:)/.test(status)) return;
           const layer = layers.get(id) ?? { status };
           layer.status = status;
           if (progressDetail?.total !== undefined && status === 'Downloading') layer.total = progressDetail.total;
