@@ -24,33 +24,33 @@ import { MathHand } from '#test/support/math-hand';
 import { startModelServer, type MessagesRequestBody, type RecordedRequest, type Reply } from '#test/support/model-server';
 import { rng, type Figure } from './session-store.ts';
 
-const KEY = 'sk-ant-bench-local';
+export const KEY = 'sk-ant-bench-local';
 // Not the harness default (claude-sonnet-4-5): the SDK console.warns a deprecation on every
 // request naming it, which would put terminal I/O inside every measured turn.
-const MODEL = 'claude-sonnet-4-6';
+export const MODEL = 'claude-sonnet-4-6';
 const TURN_TIMEOUT_MS = 30_000;
 
-type Log = (line: string) => void;
+export type Log = (line: string) => void;
 
 // ------------------------------------------------------------------------------------ helpers
 
 /** Nearest-rank percentile (p in 0…1): always a value that was really measured. */
-function percentile(values: readonly number[], p: number): number {
+export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
 }
 
-const p50 = (values: readonly number[]) => percentile(values, 0.5);
-const p95 = (values: readonly number[]) => percentile(values, 0.95);
-const ms = (value: number) => `${value.toFixed(2)} ms`;
+export const p50 = (values: readonly number[]) => percentile(values, 0.5);
+export const p95 = (values: readonly number[]) => percentile(values, 0.95);
+export const ms = (value: number) => `${value.toFixed(2)} ms`;
 
 function tempDir(label: string): string {
   return mkdtempSync(path.join(tmpdir(), `drover-bench-harness-${label}-`));
 }
 
 /** A session configured like the launch form would (a current model), so no SDK warning fires. */
-function newSession(store: SessionStore, title: string): string {
+export function newSession(store: SessionStore, title: string): string {
   const { id } = store.createSession({ title });
   store.emitEvent(id, { type: 'session.configured', payload: { model: MODEL, max_tokens: 8192 } });
   return id;
@@ -70,7 +70,7 @@ function turnReply(body: MessagesRequestBody, frameDelayMs: number): Reply {
   return { kind: 'message', message, frameDelayMs };
 }
 
-interface TurnEnd {
+export interface TurnEnd {
   /** performance.now() when the session.status_idle event was appended (durable). */
   at: number;
   reason: string;
@@ -84,7 +84,7 @@ interface TurnEnd {
 
 
 /** Resolves when the session next records session.status_idle, with the turn's recorded spans. */
-function watchTurn(store: SessionStore, sessionId: string): Promise<TurnEnd> {
+export function watchTurn(store: SessionStore, sessionId: string): Promise<TurnEnd> {
   return new Promise((resolve, reject) => {
     let modelMs = 0;
     let toolMs = 0;
@@ -121,11 +121,11 @@ function watchTurn(store: SessionStore, sessionId: string): Promise<TurnEnd> {
  * following the log but is not yet out of the run table), and a real caller arrives in a later
  * macrotask anyway.
  */
-async function released(harness: Harness, sessionId: string): Promise<void> {
+export async function released(harness: Harness, sessionId: string): Promise<void> {
   while (harness.isRunning(sessionId)) await nextMacrotask();
 }
 
-interface TurnRecord {
+export interface TurnRecord {
   wallMs: number;
   modelMs: number;
   toolMs: number;
@@ -133,7 +133,7 @@ interface TurnRecord {
 }
 
 /** One user turn through the harness: send() until the idle event is durable. */
-async function harnessTurn(harness: Harness, store: SessionStore, sessionId: string, text: string): Promise<TurnRecord> {
+export async function harnessTurn(harness: Harness, store: SessionStore, sessionId: string, text: string): Promise<TurnRecord> {
   const end = watchTurn(store, sessionId); // subscribed first: it sees the user.message too
   const started = performance.now();
   harness.send(sessionId, text);

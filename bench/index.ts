@@ -1,10 +1,12 @@
 /**
  * `npm run bench`: prints every figure with its same-run baseline and target, and writes them
  * as JSON to the file named by BENCH_JSON, if set. BENCH_EVENTS overrides the big session size
- * (default 1,000,000); BENCH_ONLY=store|harness runs one part (default both). Exits non-zero if a
- * target is missed, so a regression is loud.
+ * (default 1,000,000); BENCH_ONLY=store|harness|hands runs one part (default all; hands needs a
+ * Docker engine and is skipped without one, except under CI=true). Exits non-zero if a target is
+ * missed, so a regression is loud.
  */
 import { writeFileSync } from 'node:fs';
+import { benchHands } from './hands.ts';
 import { benchHarness } from './harness.ts';
 import { benchAppends, benchScale, type Figure } from './session-store.ts';
 
@@ -20,19 +22,23 @@ if (!Number.isInteger(bigCount) || bigCount < 10_000) {
   process.exit(2);
 }
 const only = process.env['BENCH_ONLY'];
-if (only !== undefined && only !== 'store' && only !== 'harness') {
-  console.error(`BENCH_ONLY must be "store" or "harness" (got ${only}).`);
+if (only !== undefined && only !== 'store' && only !== 'harness' && only !== 'hands') {
+  console.error(`BENCH_ONLY must be "store", "harness" or "hands" (got ${only}).`);
   process.exit(2);
 }
 
 const figures: Figure[] = [];
-if (only !== 'harness') {
+if (only === undefined || only === 'store') {
   console.log('Drover benchmarks — session store');
   figures.push(...benchAppends(log), ...benchScale(log, bigCount));
 }
-if (only !== 'store') {
+if (only === undefined || only === 'harness') {
   console.log('Drover benchmarks — harness');
   figures.push(...(await benchHarness(log)));
+}
+if (only === undefined || only === 'hands') {
+  console.log('Drover benchmarks — hands (Docker)');
+  figures.push(...(await benchHands(log)));
 }
 
 console.log('');
