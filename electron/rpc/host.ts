@@ -24,7 +24,7 @@ export interface HostOptions {
   baseURL?: string | undefined;
   /** Replaces the session's hands (tests with in-process hands); by default each session's attached hands. */
   handsFor?: (sessionId: string) => readonly Hand[] | Promise<readonly Hand[]>;
-  /** Containers outlive a quit this long, to be reused by the next start (default 0: removed at quit). */
+  /** Containers outlive a quit this long, to be reused by the next start (default: DROVER_KEEP_CONTAINERS_MINUTES, else 0: removed at quit). */
   keepContainersMs?: number;
   log: (message: string, error?: unknown) => void;
 }
@@ -43,7 +43,7 @@ export function createHost(options: HostOptions): Host {
     store,
     docker: new DockerEngine({ instance: instanceIdOf(store.dataDir) }),
     onProgress: (sessionId, progress) => push({ push: 'hand-progress', arg: { sessionId, progress } }),
-    keepAliveMs: options.keepContainersMs ?? 0,
+    keepAliveMs: options.keepContainersMs ?? keepContainersFromEnvironment(process.env, log),
     keepFile: path.join(store.dataDir, 'kept-containers.json'),
     log,
   });
@@ -78,4 +78,19 @@ export function createHost(options: HostOptions): Host {
       await hands.close();
     },
   };
+}
+
+/**
+ * DROVER_KEEP_CONTAINERS_MINUTES: how long hands' containers outlive a quit (reused by the next
+ * start within that time). Unset or 0: removed at quit. A bad value is reported and ignored.
+ */
+export function keepContainersFromEnvironment(env: Record<string, string | undefined>, log: (message: string) => void): number {
+  const raw = env['DROVER_KEEP_CONTAINERS_MINUTES']?.trim();
+  if (!raw) return 0;
+  const minutes = Number(raw);
+  if (!Number.isFinite(minutes) || minutes < 0 || minutes > 7 * 24 * 60) {
+    log(`DROVER_KEEP_CONTAINERS_MINUTES must be a number of minutes from 0 to 10080 (got "${raw}"); containers are removed at quit.`);
+    return 0;
+  }
+  return minutes * 60_000;
 }
