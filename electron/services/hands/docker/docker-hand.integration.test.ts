@@ -66,7 +66,8 @@ function rig(options: { image?: string; config?: Record<string, unknown>; socket
   };
   cleanups.push(async () => {
     await registry.close();
-    await registry.cleanUp().catch(() => undefined);
+    // Through the default socket: a test may have cut this rig's own path to the engine.
+    await new HandRegistry({ store, docker: new DockerEngine({ instance }), log: () => undefined }).cleanUp();
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
