@@ -1,12 +1,13 @@
 /**
- * One session: its events in a table (loaded page by page, then kept live by the
+ * One session: its hands, its events in a table (loaded page by page, then kept live by the
  * 'session-event' push), "Fork here" on each event, and "Export" as a .jsonl download.
  */
 import { memo, useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
 import type { StoredEvent } from '#shared/events';
 import type { SessionSummary } from '#shared/sessions';
 import { Composer } from './Composer.tsx';
-import { formatEventTime, formatFullTime, summarizeEvent } from './format.ts';
+import { formatEventTime, formatFullTime, summarizeEvent, toolOutputText } from './format.ts';
+import { HandsPanel } from './HandsPanel.tsx';
 import type { Transport } from './transport.ts';
 
 /** Events fetched per request; the newest page first, older ones on demand. */
@@ -127,6 +128,8 @@ export function SessionView({ transport, session, titleOf, onSelect, onForked, o
   );
 
   const running = isRunning(events);
+  // A launched session starts with its settings and hands recorded, but no conversation yet.
+  const started = hiddenEarlier > 0 || events.some((event) => event.type === 'user.message');
   const parentId = session.parentId;
   const parentTitle = parentId === null ? undefined : titleOf(parentId);
   const inheritedThrough = session.forkSeq ?? 0;
@@ -166,6 +169,8 @@ export function SessionView({ transport, session, titleOf, onSelect, onForked, o
           </button>
         </div>
       </header>
+
+      <HandsPanel transport={transport} sessionId={sessionId} />
 
       <div className="events" ref={scroller} onScroll={onScroll}>
         {hiddenEarlier > 0 && (
@@ -210,6 +215,11 @@ export function SessionView({ transport, session, titleOf, onSelect, onForked, o
             </tbody>
           </table>
         )}
+        {!loading && events.length > 0 && !started && (
+          <p className="events-hint empty-note">
+            Send a message below to start Claude. Events appear here live as they are recorded.
+          </p>
+        )}
         {loading && events.length === 0 && <p className="events-empty">Loading events…</p>}
         {!loading && events.length === 0 && (
           <div className="events-empty">
@@ -246,6 +256,7 @@ interface EventRowProps {
 
 const EventRow = memo(function EventRow({ event, inherited, titleOf, onFork, disabled }: EventRowProps) {
   const summary = summarizeEvent(event, titleOf);
+  const output = toolOutputText(event);
   const category = event.type.slice(0, event.type.indexOf('.'));
   return (
     <tr className={inherited ? 'inherited' : undefined}>
@@ -260,9 +271,18 @@ const EventRow = memo(function EventRow({ event, inherited, titleOf, onFork, dis
       <td className="col-type">
         <span className={`type-badge type-${category}`}>{event.type}</span>
       </td>
-      <td className="col-summary" title={summary}>
-        {summary}
-      </td>
+      {output === null ? (
+        <td className="col-summary" title={summary}>
+          {summary}
+        </td>
+      ) : (
+        <td className="col-summary">
+          <details className="event-output">
+            <summary title="Show the whole output">{summary}</summary>
+            <pre className="event-output-text">{output}</pre>
+          </details>
+        </td>
+      )}
       <td className="col-actions">
         <button
           type="button"

@@ -1,5 +1,6 @@
 /**
- * The sidebar: the list of sessions, "New session" (title asked inline) and "Import".
+ * The sidebar: the list of sessions, "New session" (title and, optionally, the Docker image of a
+ * hand named "box", asked inline) and "Import".
  */
 import { useEffect, useId, useRef, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from 'react';
 import type { AppInfo } from '#shared/rpc';
@@ -24,14 +25,19 @@ export interface SidebarProps {
 export function Sidebar({ transport, sessions, selectedId, info, titleOf, onSelect, onOpened, onError }: SidebarProps) {
   const [creating, setCreating] = useState(false);
   const [title, setTitle] = useState('');
+  /** The image of a hand named "box" to launch with; empty: no hand. */
+  const [image, setImage] = useState('');
   const [busy, setBusy] = useState<'create' | 'import' | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
   const titleInputId = useId();
+  const imageInputId = useId();
+  const imageHintId = useId();
   const now = useNow(30_000);
 
   function cancelCreate(): void {
     setCreating(false);
     setTitle('');
+    setImage('');
   }
 
   async function create(event: FormEvent<HTMLFormElement>): Promise<void> {
@@ -39,7 +45,11 @@ export function Sidebar({ transport, sessions, selectedId, info, titleOf, onSele
     if (title.trim() === '' || busy !== null) return;
     setBusy('create');
     try {
-      const session = await transport.call('sessions-create', { title: title.trim() });
+      const dockerImage = image.trim();
+      const session = await transport.call('sessions-launch', {
+        title: title.trim(),
+        ...(dockerImage === '' ? {} : { hands: [{ name: 'box', config: { kind: 'docker', image: dockerImage } }] }),
+      });
       cancelCreate();
       onOpened(session);
     } catch (reason) {
@@ -65,7 +75,7 @@ export function Sidebar({ transport, sessions, selectedId, info, titleOf, onSele
     }
   }
 
-  function onTitleKeyDown(event: KeyboardEvent<HTMLInputElement>): void {
+  function onFieldKeyDown(event: KeyboardEvent<HTMLInputElement>): void {
     if (event.key === 'Escape') cancelCreate();
   }
 
@@ -111,12 +121,30 @@ export function Sidebar({ transport, sessions, selectedId, info, titleOf, onSele
               className="input"
               value={title}
               onChange={(event) => setTitle(event.target.value)}
-              onKeyDown={onTitleKeyDown}
+              onKeyDown={onFieldKeyDown}
               maxLength={MAX_TITLE_CHARS}
               placeholder="What is this session for?"
               autoFocus
               disabled={busy === 'create'}
             />
+            <label htmlFor={imageInputId} className="new-session-label">
+              Docker image for a hand named box
+            </label>
+            <input
+              id={imageInputId}
+              className="input"
+              value={image}
+              onChange={(event) => setImage(event.target.value)}
+              onKeyDown={onFieldKeyDown}
+              maxLength={512}
+              placeholder="debian:bookworm"
+              spellCheck={false}
+              aria-describedby={imageHintId}
+              disabled={busy === 'create'}
+            />
+            <p id={imageHintId} className="new-session-hint">
+              Optional. Empty: no hand. The container starts on Claude&apos;s first command.
+            </p>
             <div className="new-session-actions">
               <button type="submit" className="button button-primary" disabled={title.trim() === '' || busy !== null}>
                 {busy === 'create' ? 'Creating…' : 'Create'}

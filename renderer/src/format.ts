@@ -101,13 +101,33 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
 
 function blocksText(blocks: readonly ContentBlock[]): string {
   if (blocks.length === 0) return '(empty)';
-  return blocks.map((block) => (block.type === 'text' ? withoutAnsi(block.text) : `[image ${block.source.media_type}]`)).join(' ');
+  return blocks.map(blockText).join(' ');
 }
 
-/** Terminal colour and cursor codes (tool output keeps them) are noise in a one-line summary. */
+function blockText(block: ContentBlock): string {
+  return block.type === 'text' ? withoutAnsi(block.text) : `[image ${block.source.media_type}]`;
+}
+
+/**
+ * A tool result's full text as a person reads it: text blocks without terminal codes, one per
+ * paragraph; null for any other event.
+ */
+export function toolOutputText(event: StoredEvent): string | null {
+  if (event.type !== 'agent.tool_result' && event.type !== 'agent.mcp_tool_result') return null;
+  const { content } = event.payload;
+  if (content.length === 0) return '(empty)';
+  return content.map(blockText).join('\n\n');
+}
+
+/**
+ * Terminal codes (tool output keeps them in the log) are noise in the UI: colours and cursor
+ * moves (CSI), window titles and links (OSC), and character-set switches.
+ */
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CODES = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[()][0-9A-Za-z]|\u001b[=>]/g;
+
 function withoutAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]/g, '');
+  return text.replace(TERMINAL_CODES, '');
 }
 
 function quoted(title: string | undefined): string {
@@ -124,6 +144,11 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value.toFixed(value >= 10 ? 0 : 1)} ${units[unit]}`;
+}
+
+/** Decimal megabytes, as Docker shows pull sizes: "12.3 / 45.6 MB". */
+export function formatMegabytesOf(current: number, total: number): string {
+  return `${(current / 1e6).toFixed(1)} / ${(total / 1e6).toFixed(1)} MB`;
 }
 
 function resultLabel(isError: boolean, status: 'completed' | 'interrupted' | 'timed_out'): string {

@@ -1,0 +1,140 @@
+// Hands in Chromium against the real serve mode and the real Docker engine: launch a session with
+// a Docker hand, watch it start on Claude's first tool call and run a command, then attach,
+// refuse and detach a second hand through the panel.
+import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
+import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { startModelServer, type ModelServer } from '#test/support/model-server';
+import { requireChromium } from '../support/browser.ts';
+import { startServeMode, type ServeHandle } from '../support/serve.ts';
+
+requireChromium();
+const dockerReady = await requireDocker();
+test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+
+/** The label Drover puts on every container and snapshot image of one data folder. */
+const INSTANCE_LABEL = 'app.drover.instance';
+
+let serve: ServeHandle | undefined;
+let model: ModelServer | undefined;
+/** The data folder's instance id, read from the hand's container while it runs. */
+let instance: string | undefined;
+
+test.beforeAll(async () => {
+  model = await startModelServer({
+    apiKey: 'sk-ant-e2e',
+    respond: (request) => {
+      const last = request.body.messages.at(-1);
+      const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
+      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: 'Done.' }], stop_reason: 'end_turn' } };
+      return {
+        kind: 'message',
+        message: {
+          content: [{ type: 'tool_use', name: 'box__bash', input: { command: 'echo hello-from-the-container && uname -s' } }],
+          stop_reason: 'tool_use',
+        },
+      };
+    },
+  });
+  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+});
+
+test.afterAll(async () => {
+  await serve?.stop();
+  await model?.close();
+  if (instance === undefined) return;
+  // Serve removed its containers when it stopped; its snapshot images stay for forks, so the
+  // test removes them (their data folder is gone).
+  const images = dockerCli('image', 'ls', '-q', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
+  if (images.length > 0) dockerCli('image', 'rm', '-f', ...new Set(images));
+});
+
+async function snap(target: Page | Locator, testInfo: TestInfo, name: string): Promise<void> {
+  const path = testInfo.outputPath(`${name}.png`);
+  const body = 'goto' in target ? await target.screenshot({ path, fullPage: true }) : await target.screenshot({ path });
+  await testInfo.attach(name, { body, contentType: 'image/png' });
+}
+
+test('a Docker hand starts on the first tool call; hands are attached, refused and detached in the panel', async ({ page }, testInfo) => {
+  test.setTimeout(120_000);
+  if (serve === undefined) throw new Error('serve mode did not start');
+  await page.goto(serve.url);
+  await page.getByRole('button', { name: 'New session' }).click();
+  await page.getByPlaceholder('What is this session for?').fill('Run a command in a box');
+  await page.getByLabel('Docker image for a hand named box').fill(BASH_IMAGE);
+  await snap(page.getByRole('complementary'), testInfo, '20-new-session-with-hand');
+  await page.getByRole('button', { name: 'Create', exact: true }).click();
+
+  const panel = page.getByTestId('hands-panel');
+  const box = panel.getByRole('listitem', { name: 'Hand box' });
+  await expect(box).toBeVisible();
+  await expect(box.locator('.hand-state')).toHaveText('idle');
+  await expect(box).toContainText(`Docker ${BASH_IMAGE}`);
+  await expect(box).toContainText('network on');
+  await expect(box).toContainText('Starts on the first tool call.');
+  await expect(box).toContainText('box__bash');
+  await expect(page.getByText('Send a message below to start Claude.')).toBeVisible();
+  await snap(panel, testInfo, '21-hand-idle');
+
+  const message = page.getByRole('textbox', { name: 'Message' });
+  await message.fill('Say hello from the box');
+  await message.press('Control+Enter');
+
+  await expect(box.locator('.hand-state')).toHaveText('ready', { timeout: 60_000 });
+  const container = (await box.locator('.hand-container').textContent())?.trim() ?? '';
+  expect(container).toMatch(/^[0-9a-f]{12}$/);
+  instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container);
+  const events = page.locator('tbody');
+  await expect(events).toContainText('hello-from-the-container', { timeout: 30_000 });
+  await expect(events).toContainText('Linux');
+  await expect(events).toContainText('session.status_idle');
+  await expect(events).toContainText('Done.');
+  // The one-line summary opens to the whole output.
+  const result = page.locator('tbody tr', { hasText: 'agent.tool_result' });
+  await result.getByText('hello-from-the-container').first().click();
+  await expect(result.locator('pre')).toBeVisible();
+  await expect(result.locator('pre')).toContainText(/hello-from-the-container\nLinux/);
+  await expect(box.getByRole('progressbar')).toHaveCount(0);
+  await snap(panel, testInfo, '22-hand-ready');
+  await snap(page, testInfo, '23-session-with-hand');
+
+  await panel.getByRole('button', { name: 'Add a Docker hand' }).click();
+  const form = panel.getByRole('form', { name: 'Add a Docker hand' });
+  await expect(form.getByLabel('Name')).toHaveValue('box-2');
+  await form.getByLabel('Name').fill('web');
+  await form.getByLabel('Image').fill(BASH_IMAGE);
+  await form.getByLabel('Network').selectOption({ label: 'No network' });
+  await expect(form.getByLabel('Read-only')).toBeChecked();
+  await snap(panel, testInfo, '24-attach-form');
+  await form.getByRole('button', { name: 'Attach' }).click();
+
+  const web = panel.getByRole('listitem', { name: 'Hand web' });
+  await expect(web.locator('.hand-state')).toHaveText('idle');
+  await expect(web).toContainText('no network');
+  await expect(web).toContainText('web__bash');
+  await expect(form).toHaveCount(0);
+  await expect(events).toContainText('Hand web attached');
+
+  await panel.getByRole('button', { name: 'Add a Docker hand' }).click();
+  await form.getByLabel('Name').fill('web');
+  await form.getByLabel('Image').fill(BASH_IMAGE);
+  await form.getByRole('button', { name: 'Attach' }).click();
+  await expect(form.getByRole('alert')).toContainText('This session already has a hand named "web"');
+  await snap(panel, testInfo, '25-attach-refused');
+  await form.getByRole('button', { name: 'Cancel' }).click();
+
+  let asked = '';
+  page.once('dialog', (dialog) => {
+    asked = dialog.message();
+    void dialog.accept();
+  });
+  await web.getByRole('button', { name: 'Detach web' }).click();
+  expect(asked).toBe('Detach web? Its container is removed; its snapshots stay for forks.');
+  await expect(web).toHaveCount(0);
+  await expect(box.locator('.hand-state')).toHaveText('ready');
+  await expect(events).toContainText('Hand web detached');
+  await snap(panel, testInfo, '26-detached');
+
+  await serve.stop();
+  serve = undefined;
+  expect(dockerCli('ps', '-aq', '--filter', `label=${INSTANCE_LABEL}=${instance}`)).toBe('');
+});

@@ -1,0 +1,197 @@
+/**
+ * The session's hands, above its events: one compact row per hand (state, image, network,
+ * container, tools), a progress bar while a hand starts, Detach, and the form that adds a
+ * Docker hand. Says so when the Docker engine does not answer.
+ */
+import { Fragment, useEffect, useId, useState } from 'react';
+import type { HandProgress, HandStatus } from '#shared/hands';
+import { AttachHandForm } from './AttachHandForm.tsx';
+import { formatMegabytesOf } from './format.ts';
+import type { Transport } from './transport.ts';
+import { messageOf, useHands } from './useHands.ts';
+
+export interface HandsPanelProps {
+  transport: Transport;
+  sessionId: string;
+}
+
+interface DockerStatus {
+  available: boolean;
+  reason: string | null;
+}
+
+export function HandsPanel({ transport, sessionId }: HandsPanelProps) {
+  const { hands, progress, loadError, attach, detach } = useHands(transport, sessionId);
+  const [docker, setDocker] = useState<DockerStatus | null>(null);
+  const [adding, setAdding] = useState(false);
+  const [detaching, setDetaching] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const headingId = useId();
+
+  useEffect(() => {
+    let active = true;
+    transport.call('docker-status', undefined).then(
+      (status) => {
+        if (active) setDocker(status);
+      },
+      (reason: unknown) => {
+        if (active) setDocker({ available: false, reason: messageOf(reason) });
+      },
+    );
+    return () => {
+      active = false;
+    };
+  }, [transport]);
+
+  async function confirmDetach(name: string): Promise<void> {
+    if (!window.confirm(`Detach ${name}? Its container is removed; its snapshots stay for forks.`)) return;
+    setDetaching(name);
+    setActionError(null);
+    try {
+      await detach(name);
+    } catch (reason) {
+      setActionError(`Could not detach ${name}: ${messageOf(reason)}`);
+    } finally {
+      setDetaching(null);
+    }
+  }
+
+  return (
+    <section className="hands" data-testid="hands-panel" aria-labelledby={headingId}>
+      <div className="hands-header">
+        <h3 id={headingId} className="hands-title">
+          Hands
+        </h3>
+        <p className="hands-hint">
+          {hands?.length === 0
+            ? 'None yet: Claude has no computer to run commands on.'
+            : 'Computers Claude works on; each starts on its first tool call.'}
+        </p>
+        {!adding && (
+          <button type="button" className="button button-small" onClick={() => setAdding(true)}>
+            Add a Docker hand
+          </button>
+        )}
+      </div>
+      {docker !== null && !docker.available && (
+        <p className="hands-warning" role="note">
+          <strong>Docker is not available.</strong> {docker.reason ?? 'The Docker engine did not answer.'} Hands cannot start
+          until it does.
+        </p>
+      )}
+      {loadError !== null && (
+        <p className="hands-error" role="alert">
+          Could not load the hands: {loadError}
+        </p>
+      )}
+      {actionError !== null && (
+        <p className="hands-error" role="alert">
+          <span className="hands-error-message">{actionError}</span>
+          <button type="button" className="banner-dismiss" onClick={() => setActionError(null)} aria-label="Dismiss error">
+            ×
+          </button>
+        </p>
+      )}
+      {hands !== null && hands.length > 0 && (
+        <ul className="hands-list">
+          {hands.map((hand) => (
+            <HandRow
+              key={hand.name}
+              hand={hand}
+              progress={progress.get(hand.name)}
+              detaching={detaching === hand.name}
+              onDetach={() => void confirmDetach(hand.name)}
+            />
+          ))}
+        </ul>
+      )}
+      {adding && (
+        <AttachHandForm existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(false)} />
+      )}
+    </section>
+  );
+}
+
+interface HandRowProps {
+  hand: HandStatus;
+  progress: HandProgress | undefined;
+  detaching: boolean;
+  onDetach: () => void;
+}
+
+function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
+  const { name, config, state, detail, container, tools } = hand;
+  const starting = progress !== undefined && state !== 'ready' && state !== 'failed';
+  const mounts = config.mounts.map((mount) => `${mount.host_path} → ${mount.container_path}${mount.read_only ? ' (read-only)' : ''}`);
+  return (
+    <li className="hand" aria-label={`Hand ${name}`}>
+      <div className="hand-line">
+        <span className={`hand-state hand-state-${state}`}>{state}</span>
+        <span className="hand-name">{name}</span>
+        <span className="hand-meta">Docker {config.image}</span>
+        <span className="hand-meta">{config.network === 'none' ? 'no network' : 'network on'}</span>
+        {mounts.length > 0 && (
+          <span className="hand-meta" title={mounts.join('\n')}>
+            {mounts.length === 1 ? '1 mount' : `${mounts.length} mounts`}
+          </span>
+        )}
+        {container !== null && (
+          <span className="hand-container" title="Container id">
+            {container.slice(0, 12)}
+          </span>
+        )}
+        <button
+          type="button"
+          className="button button-small button-quiet hand-detach"
+          onClick={onDetach}
+          disabled={detaching}
+          aria-label={`Detach ${name}`}
+          title="Remove this hand and its container from the session"
+        >
+          {detaching ? 'Detaching…' : 'Detach'}
+        </button>
+      </div>
+      <div className="hand-line hand-line-secondary">
+        <span className="hand-detail" title={detail}>
+          {detail}
+        </span>
+        <span className="hand-tools">
+          <span className="visually-hidden">Tools: </span>
+          {tools.map((tool, index) => (
+            <Fragment key={tool}>
+              {index > 0 && ' '}
+              <code>{tool}</code>
+            </Fragment>
+          ))}
+        </span>
+      </div>
+      {starting && <HandProgressBar name={name} progress={progress} />}
+    </li>
+  );
+}
+
+function HandProgressBar({ name, progress }: { name: string; progress: HandProgress }) {
+  const { current, total, message } = progress;
+  const sized = current !== undefined && total !== undefined && total > 0;
+  const percent = sized ? Math.min(100, Math.round((current / total) * 100)) : null;
+  const amount = sized ? formatMegabytesOf(current, total) : null;
+  return (
+    <div className="hand-progress">
+      <div
+        className={percent === null ? 'progress progress-indeterminate' : 'progress'}
+        role="progressbar"
+        aria-label={`Starting ${name}`}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent ?? undefined}
+        aria-valuetext={amount === null ? message : `${amount}: ${message}`}
+      >
+        <div className="progress-fill" style={percent === null ? undefined : { width: `${percent}%` }} />
+      </div>
+      <span className="hand-progress-text">
+        {amount !== null && <span className="hand-progress-amount">{amount}</span>}
+        {message}
+      </span>
+    </div>
+  );
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '#shared/events';
+import { formatMegabytesOf, summarizeEvent, toolOutputText } from './format.ts';
+
+const noTitle = () => undefined;
+const envelope = { id: '0b7f2a10-1d2e-4f30-8a40-5b6c7d8e9f01', ts: '2026-11-20T09:00:00.000Z' };
+
+describe('tool output in the event list', () => {
+  const result: StoredEvent = {
+    ...envelope,
+    seq: 1,
+    type: 'agent.tool_result',
+    payload: {
+      tool_use_id: 'toolu_1',
+      content: [{ type: 'text', text: '\u001b]0;npm test\u0007\u001b[1;32m3 passed\u001b[0m\n\u001b[31m1 failed\u001b[0m\u001b[?25h' }],
+      is_error: false,
+      status: 'completed',
+      duration_ms: 1200,
+    },
+  };
+  const message: StoredEvent = { ...envelope, seq: 2, type: 'agent.message', payload: { content: [{ type: 'text', text: 'Done.' }] } };
+
+  it('shows the whole output without terminal codes, and a one-line summary of it', () => {
+    expect(toolOutputText(result)).toBe('3 passed\n1 failed');
+    expect(summarizeEvent(result, noTitle)).toBe('OK in 1.2 s: 3 passed 1 failed');
+    expect(toolOutputText(message)).toBeNull();
+  });
+
+  it('writes pull progress in decimal megabytes, as Docker does', () => {
+    expect(formatMegabytesOf(12_345_678, 45_600_000)).toBe('12.3 / 45.6 MB');
+  });
+});
