@@ -386,8 +386,7 @@ export class DockerHand implements ManagedHand {
     if (!container) return null;
     try {
       const info = await container.inspect();
-      if (info.State.Running && !info.State.Paused) return null;
-      if (info.State.Running) return null;
+      if (info.State.Running) return null; // paused (a snapshot in progress) counts as running
       const oom = info.State.OOMKilled ? `; it ran out of memory (limit ${this.config.memory_mb} MiB)` : '';
       return `the container stopped with exit code ${info.State.ExitCode}${oom}`;
     } catch (error) {

@@ -229,7 +229,7 @@ export class DockerEngine {
     }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    let sizes = [0, 0];
+    const sizes = { stdout: 0, stderr: 0 };
     await new Promise<void>((resolve, reject) => {
       const fail = (error: Error): void => {
         (stream as NodeJS.ReadWriteStream & { destroy?: () => void }).destroy?.();
@@ -238,9 +238,8 @@ export class DockerEngine {
       const onAbort = (): void => fail(new Error('stopped'));
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const demux = new Demuxer((kind, payload) => {
-        const index = kind === 'stderr' ? 1 : 0;
-        sizes = sizes.map((size, i) => (i === index ? size + payload.length : size));
-        if ((sizes[index] ?? 0) > maxBytes) return fail(new Error(`the command printed more than ${maxBytes} bytes`));
+        sizes[kind] += payload.length;
+        if (sizes[kind] > maxBytes) return fail(new Error(`the command printed more than ${maxBytes} bytes`));
         (kind === 'stderr' ? stderr : stdout).push(payload);
       });
       stream.on('data', (chunk: Buffer) => demux.push(chunk));
