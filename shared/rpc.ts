@@ -16,6 +16,7 @@ import {
   EventQuerySchema,
   SessionIdSchema,
   SessionSummarySchema,
+  SessionTimelineSchema,
   SessionTitleSchema,
   SessionTreeNodeSchema,
 } from './sessions.ts';
@@ -89,7 +90,19 @@ export const rpcMethods = {
     }),
     result: SessionSummarySchema,
   },
+  /**
+   * Continues the conversation from event `atSeq` on a new branch that becomes the one it shows;
+   * the later events stay on the old branch. A turn running on the old branch is stopped.
+   */
+  'sessions-rewind': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, atSeq: z.number().int().nonnegative() }),
+    result: SessionSummarySchema,
+  },
+  /** Makes this branch the one its conversation shows (one click in the branch tree). */
+  'sessions-switch-branch': { arg: sessionRef, result: SessionSummarySchema },
   'sessions-tree': { arg: sessionRef, result: z.array(SessionTreeNodeSchema) },
+  /** Every event's type in order: what the timeline draws before any payload is loaded. */
+  'sessions-timeline': { arg: sessionRef, result: SessionTimelineSchema },
   'sessions-delete': { arg: sessionRef, result: z.null() },
   'sessions-export': {
     arg: sessionRef,
@@ -113,6 +126,25 @@ export type HandlerImpl = {
   [K in RpcMethod]: (arg: z.output<(typeof rpcMethods)[K]['arg']>) => Promise<RpcResult<K>> | RpcResult<K>;
 };
 
+/** What the native menu can ask the window to do; the renderer owns the behaviour. */
+export const MenuCommandSchema = z.enum([
+  'new-session',
+  'import-session',
+  'export-session',
+  'focus-composer',
+  'interrupt',
+  'toggle-events',
+  'toggle-branches',
+  'step-back',
+  'step-forward',
+  'turn-back',
+  'turn-forward',
+  'go-live',
+  'fork-here',
+  'rewind-here',
+]);
+export type MenuCommand = z.infer<typeof MenuCommandSchema>;
+
 /** Messages pushed from the main process to every UI. */
 export const pushEvents = {
   'session-event': z.strictObject({ sessionId: SessionIdSchema, event: StoredEventSchema }),
@@ -122,7 +154,10 @@ export const pushEvents = {
   'session-live': z.strictObject({ sessionId: SessionIdSchema, update: LiveUpdateSchema }),
   /** A hand is starting: image pull progress per layer, creating, starting (not stored). */
   'hand-progress': z.strictObject({ sessionId: SessionIdSchema, progress: HandProgressSchema }),
+  /** A native menu item or its shortcut was used (Electron only). */
+  'menu-command': z.strictObject({ command: MenuCommandSchema }),
 } as const;
+
 
 export type PushName = keyof typeof pushEvents;
 export type PushEvents = { [K in PushName]: z.output<(typeof pushEvents)[K]> };

@@ -13,18 +13,51 @@ export const SessionTitleSchema = z
   .min(1, 'a session needs a title')
   .max(200, 'a title is at most 200 characters');
 
-export const SessionSummarySchema = z.strictObject({
+/**
+ * How a session came to be: `root` (created or imported), `fork` (a new session from another's
+ * event; listed on its own), or `rewind` (a branch of the same conversation: "continue from
+ * event k", with the later events kept on the branch it was taken from).
+ */
+export const SessionKindSchema = z.enum(['root', 'fork', 'rewind']);
+export type SessionKind = z.infer<typeof SessionKindSchema>;
+
+/** What the log says the session is doing: its latest status event (`new`: none yet). */
+export const SessionStatusSchema = z.enum(['new', 'running', 'idle', 'error', 'terminated']);
+export type SessionStatus = z.infer<typeof SessionStatusSchema>;
+
+const sessionFields = {
   id: SessionIdSchema,
   title: z.string(),
   createdAt: z.string(),
+  kind: SessionKindSchema,
   /** The session this one was forked from, or null for a root session. */
   parentId: SessionIdSchema.nullable(),
   /** The last parent event this session inherits (0 = none), or null for a root session. */
   forkSeq: z.number().int().nonnegative().nullable(),
+  /**
+   * The conversation it belongs to: its nearest ancestor-or-self that is not a rewind. The
+   * sidebar lists conversations; rewinds are branches inside one.
+   */
+  conversationId: SessionIdSchema,
+  /** For a conversation (root or fork): the branch it shows now (itself when never rewound); else null. */
+  currentBranchId: SessionIdSchema.nullable(),
   /** Seq of the last event in this session's view (inherited events count); 0 when empty. */
   lastSeq: z.number().int().nonnegative(),
   /** Time of the last event in this session's view, or its creation time when it has none. */
   lastActivityAt: z.string(),
+};
+
+/** A session as the store keeps it (no derived figures). */
+export const StoredSessionSchema = z.strictObject(sessionFields);
+export type StoredSession = z.infer<typeof StoredSessionSchema>;
+
+export const SessionSummarySchema = z.strictObject({
+  ...sessionFields,
+  status: SessionStatusSchema,
+  /** Why it last stopped when that was not a normal end of turn (e.g. `max_tokens`), else null. */
+  stopReason: z.string().nullable(),
+  /** Estimated cost in US dollars of the model requests in its view (priced models only). */
+  costUsd: z.number().nonnegative(),
 });
 export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 
@@ -32,9 +65,12 @@ export const SessionTreeNodeSchema = z.strictObject({
   id: SessionIdSchema,
   title: z.string(),
   createdAt: z.string(),
+  kind: SessionKindSchema,
   parentId: SessionIdSchema.nullable(),
   forkSeq: z.number().int().nonnegative().nullable(),
   depth: z.number().int().nonnegative(),
+  lastSeq: z.number().int().nonnegative(),
+  lastActivityAt: z.string(),
 });
 export type SessionTreeNode = z.infer<typeof SessionTreeNodeSchema>;
 
@@ -53,3 +89,14 @@ export const EventQuerySchema = z.strictObject({
   direction: z.enum(['forward', 'backward']).optional(),
 });
 export type EventQuery = z.infer<typeof EventQuerySchema>;
+
+/**
+ * Every event's type in seq order, compact: `codes[i]` indexes `types` for event i + 1. Enough
+ * to draw a timeline of a 100k-event session and to filter or step by type without its payloads.
+ */
+export const SessionTimelineSchema = z.strictObject({
+  lastSeq: z.number().int().nonnegative(),
+  types: z.array(EventTypeSchema),
+  codes: z.array(z.number().int().nonnegative()),
+});
+export type SessionTimeline = z.infer<typeof SessionTimelineSchema>;

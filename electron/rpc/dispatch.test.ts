@@ -67,6 +67,39 @@ describe('dispatch', () => {
     expect(await ok('app-info')).toEqual({ version: '1.0.0', dataDir: dir, platform: 'linux' });
   });
 
+  it('summarizes status and cost from the log, rewinds onto a current branch and switches back', async () => {
+    const session = rpcMethods['sessions-create'].result.parse(await ok('sessions-create', { title: 'Costs' }));
+    expect(session).toMatchObject({ status: 'new', costUsd: 0, stopReason: null, kind: 'root' });
+    const usage = { input_tokens: 1_000_000, output_tokens: 100_000, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+    store.emitEvents(session.id, [
+      { type: 'user.message', payload: { content: [{ type: 'text', text: 'hi' }] } },
+      { type: 'session.status_running', payload: {} },
+      { type: 'span.model_request_end', payload: { model: 'claude-sonnet-4-5', usage, stop_reason: 'max_tokens', is_error: false, duration_ms: 5 } },
+    ]);
+    const running = rpcMethods['sessions-get'].result.parse(await ok('sessions-get', { sessionId: session.id }));
+    expect(running.status).toBe('running');
+    expect(running.costUsd).toBeCloseTo(3 + 1.5, 6);
+    store.emitEvents(session.id, [
+      { type: 'span.model_request_end', payload: { model: 'claude-sonnet-4-5', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 5 } },
+      { type: 'session.status_idle', payload: { stop_reason: { type: 'max_tokens' } } },
+    ]);
+    const [listed] = rpcMethods['sessions-list'].result.parse(await ok('sessions-list'));
+    expect(listed).toMatchObject({ status: 'idle', stopReason: 'max_tokens' });
+    expect(listed?.costUsd).toBeCloseTo(9, 6);
+
+    const timeline = rpcMethods['sessions-timeline'].result.parse(await ok('sessions-timeline', { sessionId: session.id }));
+    expect(timeline.codes).toHaveLength(timeline.lastSeq);
+    expect(timeline.types[timeline.codes[0] ?? -1]).toBe('user.message');
+    const branch = rpcMethods['sessions-rewind'].result.parse(await ok('sessions-rewind', { sessionId: session.id, atSeq: 1 }));
+    expect(branch).toMatchObject({ kind: 'rewind', conversationId: session.id, status: 'new', costUsd: 0 });
+    expect(changed).toContain(session.id);
+    expect((await ok('sessions-get', { sessionId: session.id })) as { currentBranchId: string }).toMatchObject({ currentBranchId: branch.id });
+    await ok('sessions-switch-branch', { sessionId: session.id });
+    expect((await ok('sessions-get', { sessionId: session.id })) as { currentBranchId: string }).toMatchObject({ currentBranchId: session.id });
+    const refused = await dispatch('sessions-rewind', { sessionId: session.id, atSeq: 99 });
+    expect(refused.ok ? null : refused.error.message).toMatch(/events 1 to \d+/);
+  });
+
   it('answers an unknown method clearly', async () => {
     expect(await dispatch('sessions-explode', {})).toEqual({
       ok: false,

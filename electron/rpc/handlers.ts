@@ -3,9 +3,11 @@
  * validated by the dispatcher. Nothing here may return a secret.
  */
 import type { AppInfo, HandlerImpl } from '#shared/rpc';
+import type { SessionSummary, StoredSession } from '#shared/sessions';
 import { DEFAULT_SETTINGS } from '#services/harness/models';
 import { mergeSettings, type Harness } from '#services/harness/harness';
 import type { HandRegistry } from '#services/hands/registry';
+import { SessionStats } from '#services/harness/session-stats';
 import type { SessionStore } from '#services/session/store';
 
 export interface HandlerServices {
@@ -19,13 +21,15 @@ export interface HandlerServices {
 }
 
 export function createHandlers({ store, harness, hands, info, onSessionsChanged, log }: HandlerServices): HandlerImpl {
-  const changed = <T extends { id: string }>(summary: T): T => {
-    onSessionsChanged?.(summary.id);
-    return summary;
+  const stats = new SessionStats(store);
+  const summarize = (session: StoredSession): SessionSummary => stats.summarize(session);
+  const changed = (session: StoredSession): SessionSummary => {
+    onSessionsChanged?.(session.id);
+    return summarize(session);
   };
   return {
     'app-info': () => info,
-    'sessions-list': () => store.listSessions(),
+    'sessions-list': () => store.listSessions().map(summarize),
     'sessions-create': ({ title }) => changed(store.createSession({ title })),
     'sessions-launch': ({ title, settings, hands: launchHands, message }) => {
       // Checked before anything is created, so bad settings leave no half-made session behind.
@@ -38,7 +42,7 @@ export function createHandlers({ store, harness, hands, info, onSessionsChanged,
       if (message !== undefined) harness.send(summary.id, message);
       return changed(store.getSession(summary.id));
     },
-    'sessions-get': ({ sessionId }) => store.getSession(sessionId),
+    'sessions-get': ({ sessionId }) => summarize(store.getSession(sessionId)),
     'sessions-send': ({ sessionId, text }) => {
       harness.send(sessionId, text);
       return null;
@@ -63,9 +67,24 @@ export function createHandlers({ store, harness, hands, info, onSessionsChanged,
     },
     'sessions-events': ({ sessionId, query }) => store.getEvents(sessionId, query),
     'sessions-fork': ({ sessionId, atSeq, title }) => changed(store.fork(sessionId, atSeq, { title })),
+    'sessions-rewind': ({ sessionId, atSeq }) => {
+      // Rewinding means the agent went the wrong way: stop it there rather than let it go on
+      // spending on a branch the user has just left.
+      if (harness.isRunning(sessionId)) harness.interrupt(sessionId, `Rewound to event ${atSeq}: the conversation continues on a new branch.`);
+      const branch = store.rewind(sessionId, atSeq);
+      onSessionsChanged?.(branch.conversationId);
+      return changed(branch);
+    },
+    'sessions-switch-branch': ({ sessionId }) => {
+      const branch = store.switchBranch(sessionId);
+      onSessionsChanged?.(branch.conversationId);
+      return summarize(branch);
+    },
     'sessions-tree': ({ sessionId }) => store.getTree(sessionId),
+    'sessions-timeline': ({ sessionId }) => store.getTimeline(sessionId),
     'sessions-delete': ({ sessionId }) => {
       store.deleteSession(sessionId);
+      stats.forget(sessionId);
       onSessionsChanged?.(sessionId);
       // Its containers and snapshots go in the background; a failure is retried at the next start.
       hands.sessionDeleted(sessionId).catch((error: unknown) => log?.(`Removing the containers of session ${sessionId} failed`, error));

@@ -92,6 +92,26 @@ const migrations: ReadonlyArray<(db: Database.Database) => void> = [
       END;
     `);
   },
+  // v1 → v2: how each session came to be (root, fork, rewind) and, for a conversation, the
+  // branch it shows. A rewind is a branch inside its conversation; a fork is a new one.
+  (db) => {
+    db.exec(`
+      ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'root' CHECK (kind IN ('root', 'fork', 'rewind'));
+      UPDATE sessions SET kind = 'fork' WHERE parent_pk IS NOT NULL;
+      ALTER TABLE sessions ADD COLUMN current_pk INTEGER REFERENCES sessions(pk);
+      CREATE INDEX sessions_by_current ON sessions(current_pk) WHERE current_pk IS NOT NULL;
+
+      CREATE TRIGGER sessions_kind_fixed BEFORE UPDATE OF kind ON sessions
+      BEGIN
+        SELECT RAISE(ABORT, 'how a session was made cannot be changed');
+      END;
+      CREATE TRIGGER sessions_kind_consistent BEFORE INSERT ON sessions
+      WHEN (NEW.parent_pk IS NULL) <> (NEW.kind = 'root')
+      BEGIN
+        SELECT RAISE(ABORT, 'a root session has no parent, and a fork or rewind has one');
+      END;
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = migrations.length;

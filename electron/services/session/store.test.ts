@@ -379,6 +379,111 @@ describe('forks', () => {
   });
 });
 
+describe('rewind and branches', () => {
+  it('continues a conversation on a new branch that becomes current; the old branch keeps its events', () => {
+    const root = store.createSession({ title: 'Fix the build' });
+    store.emitEvents(root.id, [userText('go'), text('1'), text('2'), text('3')]);
+    expect(root.kind).toBe('root');
+    expect(store.getSession(root.id)).toMatchObject({ conversationId: root.id, currentBranchId: root.id });
+
+    const branch = store.rewind(root.id, 2);
+    expect(branch).toMatchObject({ kind: 'rewind', parentId: root.id, forkSeq: 2, conversationId: root.id, currentBranchId: null, title: 'Fix the build' });
+    expect(store.getSession(root.id).currentBranchId).toBe(branch.id);
+    expect(store.getEvents(branch.id).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(store.getEvents(root.id)).toHaveLength(4);
+
+    // A rewind of a rewind stays in the same conversation; a fork starts a new one.
+    store.emitEvent(branch.id, text('b'));
+    const again = store.rewind(branch.id, 1);
+    expect(again.conversationId).toBe(root.id);
+    const fork = store.fork(branch.id, 3);
+    expect(fork).toMatchObject({ kind: 'fork', conversationId: fork.id, currentBranchId: fork.id });
+    expect(store.getSession(root.id).currentBranchId).toBe(again.id);
+
+    // Switching is one call, and survives a restart.
+    store.switchBranch(branch.id);
+    store.close();
+    store = SessionStore.open({ dataDir: dir });
+    expect(store.getSession(root.id).currentBranchId).toBe(branch.id);
+    expect(store.getSession(again.id).conversationId).toBe(root.id);
+    const tree = store.getTree(again.id);
+    expect(tree.map((node) => [node.kind, node.depth])).toEqual([
+      ['root', 0],
+      ['rewind', 1],
+      ['rewind', 2],
+      ['fork', 2],
+    ]);
+    expect(tree[1]).toMatchObject({ lastSeq: 4 });
+    store.switchBranch(root.id);
+    expect(store.getSession(root.id).currentBranchId).toBe(root.id);
+  });
+
+  it('shows the branch a deleted current branch was taken from', () => {
+    const root = store.createSession({ title: 'R' });
+    store.emitEvents(root.id, [text('1'), text('2')]);
+    const first = store.rewind(root.id, 1);
+    const second = store.rewind(first.id, 1);
+    expect(store.getSession(root.id).currentBranchId).toBe(second.id);
+    store.deleteSession(second.id);
+    expect(store.getSession(root.id).currentBranchId).toBe(first.id);
+    store.deleteSession(first.id);
+    expect(store.getSession(root.id).currentBranchId).toBe(root.id);
+    store.close();
+    store = SessionStore.open({ dataDir: dir });
+    expect(store.getSession(root.id).currentBranchId).toBe(root.id);
+  });
+
+  it('refuses to change how a session was made, in the database itself', () => {
+    const root = store.createSession({ title: 'R' });
+    store.emitEvent(root.id, text('1'));
+    store.rewind(root.id, 1);
+    const db = new Database(path.join(dir, DB_FILE));
+    try {
+      expect(() => db.prepare("UPDATE sessions SET kind = 'fork'").run()).toThrow(/cannot be changed/);
+      expect(() => db.prepare("INSERT INTO sessions (id, title, created_at, kind) VALUES ('x', 't', 0, 'rewind')").run()).toThrow(/root session has no parent/);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('timeline', () => {
+  it('lists every event type in order across fork segments', () => {
+    const root = store.createSession({ title: 'T' });
+    store.emitEvents(root.id, [userText('hi'), { type: 'session.status_running', payload: {} }, text('a'), text('b')]);
+    const branch = store.rewind(root.id, 3);
+    store.emitEvent(branch.id, { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } });
+    const timeline = store.getTimeline(branch.id);
+    expect(timeline.lastSeq).toBe(5);
+    expect(timeline.codes.map((code) => timeline.types[code])).toEqual([
+      'user.message',
+      'session.status_running',
+      'agent.message',
+      'session.forked',
+      'session.status_idle',
+    ]);
+    expect(store.getTimeline(store.createSession({ title: 'empty' }).id)).toMatchObject({ lastSeq: 0, codes: [] });
+  });
+});
+
+describe('migration', () => {
+  it('upgrades a version 1 database: roots stay roots, forks become forks, nothing is lost', () => {
+    const root = store.createSession({ title: 'Old' });
+    store.emitEvents(root.id, [text('1'), text('2')]);
+    const fork = store.fork(root.id, 1);
+    store.close();
+    // Take the file back to schema 1 as an older Drover wrote it.
+    const db = new Database(path.join(dir, DB_FILE));
+    db.exec(`DROP TRIGGER sessions_kind_fixed; DROP TRIGGER sessions_kind_consistent; DROP INDEX sessions_by_current;
+             ALTER TABLE sessions DROP COLUMN current_pk; ALTER TABLE sessions DROP COLUMN kind; PRAGMA user_version = 1;`);
+    db.close();
+    store = SessionStore.open({ dataDir: dir });
+    expect(store.getSession(root.id)).toMatchObject({ kind: 'root', currentBranchId: root.id });
+    expect(store.getSession(fork.id)).toMatchObject({ kind: 'fork', conversationId: fork.id });
+    expect(store.getEvents(fork.id)).toHaveLength(2);
+  });
+});
+
 describe('export and import', () => {
   it('round-trips a forked session exactly, inherited events included', () => {
     const root = store.createSession({ title: 'Exported' });

@@ -23,7 +23,7 @@ import {
   type NewEvent,
   type StoredEvent,
 } from '#shared/events';
-import type { EventQuery, SessionSummary, SessionTreeNode } from '#shared/sessions';
+import type { EventQuery, SessionKind, SessionTimeline, StoredSession, SessionTreeNode } from '#shared/sessions';
 import { ensureDataDir } from '#services/data-dir';
 import { parseExport, formatExportHeader, type ExportHeader } from './jsonl.ts';
 import { DataDirLock, type NativeBindingOption } from './lock.ts';
@@ -60,6 +60,11 @@ interface SessionRecord {
   id: string;
   title: string;
   createdAt: number;
+  kind: SessionKind;
+  /** Its conversation: itself, or for a rewind its parent's conversation. */
+  conversationId: string;
+  /** For a conversation: the branch it shows (null: itself). Unused on a rewind. */
+  currentId: string | null;
   parentId: string | null;
   forkSeq: number | null;
   lastSeq: number;
@@ -72,6 +77,8 @@ interface SessionRow {
   id: string;
   title: string;
   created_at: number;
+  kind: SessionKind;
+  current_id: string | null;
   parent_pk: number | null;
   parent_id: string | null;
   fork_seq: number | null;
@@ -144,21 +151,21 @@ export class SessionStore {
 
   // ---------------------------------------------------------------- sessions
 
-  createSession({ title }: { title: string }): SessionSummary {
+  createSession({ title }: { title: string }): StoredSession {
     const id = randomUUID();
     const now = Date.now();
     const pk = this.guard('create the session', () =>
-      Number(this.statements.insertSession.run(id, title, now, null, null).lastInsertRowid),
+      Number(this.statements.insertSession.run(id, title, now, null, null, 'root').lastInsertRowid),
     );
     return this.remember(rootRecord({ pk, id, title, createdAt: now, lastSeq: 0, lastTs: now }));
   }
 
-  getSession(sessionId: string): SessionSummary {
+  getSession(sessionId: string): StoredSession {
     return summaryOf(this.record(sessionId));
   }
 
   /** Every session, most recently active first. */
-  listSessions(): SessionSummary[] {
+  listSessions(): StoredSession[] {
     const rows = this.guard('list sessions', () => this.statements.listSessions.all());
     const summaries = rows.map((row) => summaryOf(this.recordFromRow(row)));
     return summaries.sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
@@ -172,21 +179,62 @@ export class SessionStore {
     let root = this.record(sessionId);
     while (root.parentId !== null) root = this.record(root.parentId);
     const rows = this.guard('read the session tree', () => this.statements.tree.all(root.pk));
-    return rows.map((row) => ({
-      id: row.id,
-      title: row.title,
-      createdAt: new Date(row.created_at).toISOString(),
-      parentId: row.parent_id,
-      forkSeq: row.fork_seq,
-      depth: row.depth,
-    }));
+    return rows.map((row) => {
+      const record = this.record(row.id);
+      return {
+        id: row.id,
+        title: row.title,
+        createdAt: new Date(row.created_at).toISOString(),
+        kind: record.kind,
+        parentId: row.parent_id,
+        forkSeq: row.fork_seq,
+        depth: row.depth,
+        lastSeq: record.lastSeq,
+        lastActivityAt: new Date(record.lastTs).toISOString(),
+      };
+    });
+  }
+
+  /**
+   * Continues `sessionId`'s conversation from event `atSeq` on a new branch (a fork of kind
+   * `rewind`), which becomes the branch the conversation shows. The later events stay where they
+   * were, on the branch this one was taken from.
+   */
+  rewind(sessionId: string, atSeq: number): StoredSession {
+    const source = this.record(sessionId);
+    return this.fork(sessionId, atSeq, { title: source.title, kind: 'rewind' });
+  }
+
+  /** Makes `sessionId` the branch its conversation shows. */
+  switchBranch(sessionId: string): StoredSession {
+    const branch = this.record(sessionId);
+    const head = this.record(branch.conversationId);
+    const currentPk = branch.pk === head.pk ? null : branch.pk;
+    this.guard('switch the branch', () => this.statements.setCurrent.run(currentPk, head.pk));
+    head.currentId = currentPk === null ? null : branch.id;
+    return summaryOf(branch);
+  }
+
+  /** Every event's type in seq order (see SessionTimeline): one integer per event. */
+  getTimeline(sessionId: string): SessionTimeline {
+    const record = this.record(sessionId);
+    const indexOfCode = new Map<number, number>();
+    for (const [name, code] of this.typeCodes) indexOfCode.set(code, EVENT_TYPES.indexOf(name as EventType));
+    const codes: number[] = [];
+    for (const segment of record.lineage) {
+      const high = Math.min(segment.to, record.lastSeq);
+      if (segment.from > high) continue;
+      const rows = this.guard('read the timeline', () => this.statements.typesInRange.all(segment.sessionPk, segment.from, high));
+      for (const code of rows) codes.push(indexOfCode.get(code) ?? 0);
+    }
+    return { lastSeq: record.lastSeq, types: [...EVENT_TYPES], codes };
   }
 
   /**
    * A new session whose view is this session's events 1…atSeq, followed by a `session.forked`
    * event of its own. Nothing is copied: the cost is one row and one event whatever the history.
    */
-  fork(sessionId: string, atSeq: number, options: { title?: string | undefined } = {}): SessionSummary {
+  fork(sessionId: string, atSeq: number, options: { title?: string | undefined; kind?: 'fork' | 'rewind' } = {}): StoredSession {
     const parent = this.record(sessionId);
     if (!Number.isInteger(atSeq) || atSeq < 0 || atSeq > parent.lastSeq) {
       throw new AppError(
@@ -197,11 +245,14 @@ export class SessionStore {
     }
     const id = randomUUID();
     const now = Date.now();
+    const kind = options.kind ?? 'fork';
     const title = options.title ?? `${parent.title} (fork at ${atSeq})`;
+    const head = kind === 'rewind' ? this.record(parent.conversationId) : null;
     const forked = { parent_session_id: parent.id, at_seq: atSeq };
     const pk = this.guard('fork the session', () =>
       this.db.transaction(() => {
-        const childPk = Number(this.statements.insertSession.run(id, title, now, parent.pk, atSeq).lastInsertRowid);
+        const childPk = Number(this.statements.insertSession.run(id, title, now, parent.pk, atSeq, kind).lastInsertRowid);
+        if (head !== null) this.statements.setCurrent.run(childPk, head.pk);
         const event = { seq: atSeq + 1, id: randomUUID(), ts: new Date(now).toISOString(), type: 'session.forked', payload: forked };
         const code = this.typeCode(event.type);
         this.statements.insertEvent.run(childPk, event.seq, code, this.landmarkOf(event.type, code), JSON.stringify(event));
@@ -213,12 +264,16 @@ export class SessionStore {
       id,
       title,
       createdAt: now,
+      kind,
+      conversationId: head?.id ?? id,
+      currentId: null,
       parentId: parent.id,
       forkSeq: atSeq,
       lastSeq: atSeq + 1,
       lastTs: now,
       lineage: lineageOf(pk, { parent: parent.lineage, atSeq }),
     };
+    if (head !== null) head.currentId = id;
     return this.remember(record);
   }
 
@@ -236,13 +291,19 @@ export class SessionStore {
           'Delete the forks first.',
       );
     }
+    // A conversation showing this branch shows the branch it was taken from instead.
+    const head = record.kind === 'rewind' ? this.record(record.conversationId) : null;
+    const parent = record.parentId === null ? null : this.record(record.parentId);
+    const fallback = head !== null && parent !== null && parent.pk !== head.pk ? parent : null;
     this.guard('delete the session', () =>
       this.db.transaction(() => {
+        this.statements.replaceCurrent.run(fallback?.pk ?? null, record.pk);
         this.statements.markPurging.run(record.pk);
         this.statements.deleteEvents.run(record.pk);
         this.statements.deleteSession.run(record.pk);
       })(),
     );
+    if (head !== null && head.currentId === record.id) head.currentId = fallback?.id ?? null;
     this.records.delete(sessionId);
     this.listeners.delete(sessionId);
   }
@@ -384,7 +445,7 @@ export class SessionStore {
    * payload). The whole file is validated first: any bad line is refused, naming the line, and
    * nothing is written.
    */
-  importSession(lines: Iterable<string>): SessionSummary {
+  importSession(lines: Iterable<string>): StoredSession {
     const parsed = parseExport(lines);
     const id = randomUUID();
     const now = Date.now();
@@ -397,7 +458,7 @@ export class SessionStore {
     }));
     const pk = this.guard('import the session', () =>
       this.db.transaction(() => {
-        const sessionPk = Number(this.statements.insertSession.run(id, title, now, null, null).lastInsertRowid);
+        const sessionPk = Number(this.statements.insertSession.run(id, title, now, null, null, 'root').lastInsertRowid);
         for (const row of rows) {
           this.statements.insertEvent.run(sessionPk, row.event.seq, row.code, this.landmarkOf(row.event.type, row.code), row.json);
         }
@@ -444,7 +505,7 @@ export class SessionStore {
     }
   }
 
-  private remember(record: SessionRecord): SessionSummary {
+  private remember(record: SessionRecord): StoredSession {
     this.records.set(record.id, record);
     return summaryOf(record);
   }
@@ -469,11 +530,15 @@ export class SessionStore {
       row.parent_id !== null && row.fork_seq !== null
         ? lineageOf(row.pk, { parent: this.record(row.parent_id).lineage, atSeq: row.fork_seq })
         : lineageOf(row.pk);
+    const kind = row.kind;
     const record: SessionRecord = {
       pk: row.pk,
       id: row.id,
       title: row.title,
       createdAt: row.created_at,
+      kind,
+      conversationId: kind === 'rewind' && row.parent_id !== null ? this.record(row.parent_id).conversationId : row.id,
+      currentId: kind === 'rewind' ? null : row.current_id,
       parentId: row.parent_id,
       forkSeq: row.fork_seq,
       lastSeq: row.last_seq ?? row.fork_seq ?? 0,
@@ -533,9 +598,14 @@ export class SessionStore {
 
 function prepareStatements(db: Database.Database) {
   return {
-    insertSession: db.prepare<[string, string, number, number | null, number | null]>(
-      'INSERT INTO sessions (id, title, created_at, parent_pk, fork_seq) VALUES (?, ?, ?, ?, ?)',
+    insertSession: db.prepare<[string, string, number, number | null, number | null, SessionKind]>(
+      'INSERT INTO sessions (id, title, created_at, parent_pk, fork_seq, kind) VALUES (?, ?, ?, ?, ?, ?)',
     ),
+    setCurrent: db.prepare<[number | null, number]>('UPDATE sessions SET current_pk = ? WHERE pk = ?'),
+    replaceCurrent: db.prepare<[number | null, number]>('UPDATE sessions SET current_pk = ? WHERE current_pk = ?'),
+    typesInRange: db
+      .prepare<[number, number, number], number>('SELECT type FROM events WHERE session_pk = ? AND seq BETWEEN ? AND ? ORDER BY seq')
+      .pluck(),
     insertEvent: db.prepare<[number, number, number, number | null, string]>(
       'INSERT INTO events (session_pk, seq, type, landmark, event) VALUES (?, ?, ?, ?, ?)',
     ),
@@ -560,10 +630,10 @@ function prepareStatements(db: Database.Database) {
 }
 
 const SESSION_SELECT = `
-  SELECT s.pk, s.id, s.title, s.created_at, s.parent_pk, p.id AS parent_id, s.fork_seq,
+  SELECT s.pk, s.id, s.title, s.created_at, s.kind, c.id AS current_id, s.parent_pk, p.id AS parent_id, s.fork_seq,
     (SELECT e.seq FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_seq,
     (SELECT e.event ->> '$.ts' FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_ts
-  FROM sessions s LEFT JOIN sessions p ON p.pk = s.parent_pk`;
+  FROM sessions s LEFT JOIN sessions p ON p.pk = s.parent_pk LEFT JOIN sessions c ON c.pk = s.current_pk`;
 
 /** The canonical JSON of an event (key order seq, id, ts, type, payload), size-checked. */
 function serialize(event: StoredEvent): string {
@@ -589,8 +659,8 @@ function inSeqOrder(events: StoredEvent[]): StoredEvent[] {
   return events;
 }
 
-function rootRecord(fields: Omit<SessionRecord, 'parentId' | 'forkSeq' | 'lineage'>): SessionRecord {
-  return { ...fields, parentId: null, forkSeq: null, lineage: lineageOf(fields.pk) };
+function rootRecord(fields: Omit<SessionRecord, 'parentId' | 'forkSeq' | 'lineage' | 'kind' | 'conversationId' | 'currentId'>): SessionRecord {
+  return { ...fields, kind: 'root', conversationId: fields.id, currentId: null, parentId: null, forkSeq: null, lineage: lineageOf(fields.pk) };
 }
 
 /**
@@ -606,11 +676,14 @@ function lineageOf(sessionPk: number, fork?: { parent: readonly Segment[]; atSeq
   return [...inherited, own];
 }
 
-function summaryOf(record: SessionRecord): SessionSummary {
+function summaryOf(record: SessionRecord): StoredSession {
   return {
     id: record.id,
     title: record.title,
     createdAt: new Date(record.createdAt).toISOString(),
+    kind: record.kind,
+    conversationId: record.conversationId,
+    currentBranchId: record.kind === 'rewind' ? null : (record.currentId ?? record.id),
     parentId: record.parentId,
     forkSeq: record.forkSeq,
     lastSeq: record.lastSeq,
