@@ -2,9 +2,9 @@ import { defineConfig } from '@playwright/test';
 import { chromiumPath } from './e2e/support/browser.ts';
 
 /**
- * E2E: the 'browser' project drives serve mode in Chromium. Playwright cannot download its own
- * browser on every machine, so DROVER_CHROMIUM (or Debian's /usr/bin/chromium) is used when
- * present; elsewhere Playwright's own Chromium is the default.
+ * E2E: the 'browser' project drives serve mode in Chromium, the 'electron' project the built app.
+ * Playwright cannot download its own browser on every machine, so DROVER_CHROMIUM (or Debian's
+ * /usr/bin/chromium) is used when present; elsewhere Playwright's own Chromium is the default.
  */
 const executablePath = chromiumPath();
 
@@ -31,6 +31,12 @@ export default defineConfig({
           args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
         },
       },
+    },
+    {
+      // The built Electron app (out/), driven through Playwright's _electron; skips with the reason
+      // where the Electron binary is not installed (see e2e/electron/app.spec.ts).
+      name: 'electron',
+      testMatch: /electron\/.*\.spec\.ts$/,
     },
   ],
 });

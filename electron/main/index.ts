@@ -8,17 +8,19 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, nativeTheme, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, screen, session, type IpcMainInvokeEvent } from 'electron';
 import { invalidRequest, type Dispatch } from '#rpc/dispatch';
 import { createHost } from '#rpc/host';
 import { environmentKey } from '#services/harness/harness';
-import { resolveDataDir } from '#services/data-dir';
+import { ensureDataDir, resolveDataDir } from '#services/data-dir';
 import { selectSqliteBinding } from '#services/native-binding';
 import { SessionStore } from '#services/session/store';
 import { isAppError } from '#shared/errors';
 import { RpcRequestSchema, type AppInfo, type DispatchOutcome, type PushMessage } from '#shared/rpc';
+import { menuTemplate } from './menu.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { isTrustedSenderUrl } from './trusted-sender.ts';
+import { loadWindowState, MIN_SIZE, saveWindowState, windowStatePath, type WindowState } from './window-state.ts';
 
 const CALL_CHANNEL = 'drover:call';
 const PUSH_CHANNEL = 'drover:push';
@@ -38,9 +40,14 @@ const appUrl = devServerUrl ?? pathToFileURL(rendererFile).href;
 const BACKGROUND = { light: '#f7f7f8', dark: '#17181c' } as const;
 
 let mainWindow: BrowserWindow | null = null;
-let started = false;
+/** `<dataDir>/window-state.json`; set once start() has opened the store, and no window exists before that. */
+let windowStateFile: string | null = null;
 
 app.enableSandbox();
+// The single-instance lock lives in Electron's profile folder. With DROVER_DATA_DIR (the e2e tests,
+// a second set of sessions) the profile moves into that data folder, so such a Drover is not sent
+// to the everyday one's window, and two on the same folder still meet.
+if (process.env['DROVER_DATA_DIR']?.trim()) keepProfileIn(resolveDataDir());
 
 if (!app.requestSingleInstanceLock()) {
   // Another Drover owns the data folder; it focuses its window on 'second-instance'.
@@ -52,13 +59,13 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit();
   });
   app.on('activate', () => {
-    if (started && BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow();
+    if (windowStateFile !== null && BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow(windowStateFile);
   });
   app.whenReady().then(start).catch(failToStart);
 }
 
 function start(): void {
-  hardenSession(session.defaultSession);
+  hardenSession(session.defaultSession, appUrl);
   const store = openStore();
   if (store === null) return;
 
@@ -86,8 +93,22 @@ function start(): void {
     });
   });
 
-  started = true;
-  mainWindow = createMainWindow();
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(menuTemplate(process.platform, (command) => push({ push: 'menu-command', arg: { command } }), { isPackaged: app.isPackaged })),
+  );
+  windowStateFile = windowStatePath(store.dataDir);
+  mainWindow = createMainWindow(windowStateFile);
+}
+
+/** Puts Electron's profile (web storage, caches, the single-instance lock) inside `dataDir`. */
+function keepProfileIn(dataDir: string): void {
+  try {
+    // Private first: on its way to the profile, Chromium would create the data folder world-readable.
+    ensureDataDir(dataDir);
+  } catch {
+    return; // openStore() tells the user why the folder cannot be used.
+  }
+  app.setPath('userData', path.join(dataDir, 'electron'));
 }
 
 /** Opens the session store, or tells the user why Drover cannot start and quits. */
@@ -144,12 +165,14 @@ function push(message: PushMessage): void {
   contents.send(PUSH_CHANNEL, message);
 }
 
-function createMainWindow(): BrowserWindow {
+function createMainWindow(stateFile: string): BrowserWindow {
+  const state = restoredWindowState(stateFile);
   const window = new BrowserWindow({
-    width: 1280,
-    height: 820,
-    minWidth: 760,
-    minHeight: 480,
+    ...(state.x === undefined || state.y === undefined ? { center: true } : { x: state.x, y: state.y }),
+    width: state.width,
+    height: state.height,
+    minWidth: MIN_SIZE.width,
+    minHeight: MIN_SIZE.height,
     title: 'Drover',
     show: false,
     backgroundColor: nativeTheme.shouldUseDarkColors ? BACKGROUND.dark : BACKGROUND.light,
@@ -165,7 +188,13 @@ function createMainWindow(): BrowserWindow {
       navigateOnDragDrop: false,
     },
   });
-  window.once('ready-to-show', () => window.show());
+  window.once('ready-to-show', () => {
+    // Here rather than before the first paint: maximize() also shows the window on Windows and Linux.
+    if (state.maximized) window.maximize();
+    if (state.fullScreen) window.setFullScreen(true);
+    window.show();
+  });
+  window.on('close', () => keepWindowState(window, stateFile));
   window.on('closed', () => {
     if (mainWindow === window) mainWindow = null;
   });
@@ -174,10 +203,28 @@ function createMainWindow(): BrowserWindow {
   return window;
 }
 
+/** The saved window state, fitted to the displays as they are now (a monitor may be gone). */
+function restoredWindowState(stateFile: string): WindowState {
+  const primary = screen.getPrimaryDisplay();
+  // The primary first: a window without a position opens there, so it is sized to fit it.
+  const others = screen.getAllDisplays().filter((display) => display.id !== primary.id);
+  return loadWindowState(stateFile, [primary, ...others].map((display) => display.workArea));
+}
+
+function keepWindowState(window: BrowserWindow, stateFile: string): void {
+  try {
+    // Normal bounds: the size to come back to when a maximized or full-screen window is restored.
+    saveWindowState(stateFile, { ...window.getNormalBounds(), maximized: window.isMaximized(), fullScreen: window.isFullScreen() });
+  } catch (error) {
+    // Losing the window's place is not worth stopping the close for.
+    console.warn(`Could not save the window's size and position to ${stateFile}:`, error);
+  }
+}
+
 function showMainWindow(): void {
-  if (!started) return;
+  if (windowStateFile === null) return;
   if (mainWindow === null || mainWindow.isDestroyed()) {
-    mainWindow = createMainWindow();
+    mainWindow = createMainWindow(windowStateFile);
     return;
   }
   if (mainWindow.isMinimized()) mainWindow.restore();
