@@ -58,11 +58,13 @@ test('a Docker hand starts on the first tool call; hands are attached, refused a
   test.setTimeout(120_000);
   if (serve === undefined) throw new Error('serve mode did not start');
   await page.goto(serve.url);
-  await page.getByRole('button', { name: 'New session' }).click();
-  await page.getByPlaceholder('What is this session for?').fill('Run a command in a box');
-  await page.getByLabel('Docker image for a hand named box').fill(BASH_IMAGE);
-  await snap(page.getByRole('complementary'), testInfo, '20-new-session-with-hand');
-  await page.getByRole('button', { name: 'Create', exact: true }).click();
+  await page.getByRole('button', { name: 'New session' }).first().click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill('Run a command in a box');
+  await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
+  await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
+  await snap(dialog, testInfo, '20-new-session-with-hand');
+  await dialog.getByRole('button', { name: 'Launch' }).click();
 
   const panel = page.getByTestId('hands-panel');
   const box = panel.getByRole('listitem', { name: 'Hand box' });
@@ -72,7 +74,7 @@ test('a Docker hand starts on the first tool call; hands are attached, refused a
   await expect(box).toContainText('network on');
   await expect(box).toContainText('Starts on the first tool call.');
   await expect(box).toContainText('box__bash');
-  await expect(page.getByText('Send a message below to start Claude.')).toBeVisible();
+  await expect(page.getByText('Nothing here yet')).toHaveCount(0);
   await snap(panel, testInfo, '21-hand-idle');
 
   const message = page.getByRole('textbox', { name: 'Message' });
@@ -83,16 +85,13 @@ test('a Docker hand starts on the first tool call; hands are attached, refused a
   const container = (await box.locator('.hand-container').textContent())?.trim() ?? '';
   expect(container).toMatch(/^[0-9a-f]{12}$/);
   instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container);
-  const events = page.locator('tbody');
-  await expect(events).toContainText('hello-from-the-container', { timeout: 30_000 });
-  await expect(events).toContainText('Linux');
-  await expect(events).toContainText('session.status_idle');
-  await expect(events).toContainText('Done.');
-  // The one-line summary opens to the whole output.
-  const result = page.locator('tbody tr', { hasText: 'agent.tool_result' });
-  await result.getByText('hello-from-the-container').first().click();
-  await expect(result.locator('pre')).toBeVisible();
-  await expect(result.locator('pre')).toContainText(/hello-from-the-container\nLinux/);
+  const events = page.getByTestId('transcript');
+  await expect(events).toContainText('Done.', { timeout: 30_000 });
+  // The tool call's header opens to the whole output.
+  const call = page.getByTestId('tool-call').first();
+  await expect(call).toContainText('echo hello-from-the-container');
+  await call.getByRole('button').first().click();
+  await expect(page.getByTestId('tool-output')).toContainText(/hello-from-the-container\nLinux/);
   await expect(box.getByRole('progressbar')).toHaveCount(0);
   await snap(panel, testInfo, '22-hand-ready');
   await snap(page, testInfo, '23-session-with-hand');

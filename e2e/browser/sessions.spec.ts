@@ -37,26 +37,32 @@ async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void>
 
 test('create, import, fork and export sessions by clicks; everything survives a reload', async ({ page }, testInfo) => {
   await page.goto(serve.url);
-  await expect(page.getByRole('heading', { name: 'No sessions yet' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Start your first session' })).toBeVisible();
   expect(page.url()).not.toContain('token=');
   await snap(page, testInfo, '01-empty');
 
   const sessions = page.getByRole('navigation', { name: 'Sessions' });
-  await page.getByRole('button', { name: 'New session' }).click();
-  await page.getByPlaceholder('What is this session for?').fill('Tidy the release notes');
-  await page.getByRole('button', { name: 'Create', exact: true }).click();
+  await page.getByRole('button', { name: 'New session' }).first().click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill('Tidy the release notes');
+  await dialog.getByRole('button', { name: 'Launch' }).click();
   await expect(sessions).toContainText('Tidy the release notes');
   await snap(page, testInfo, '02-created');
 
   await page.locator('input[type=file]').setInputFiles({ name: 'monday.drover.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(exported) });
   await expect(sessions).toContainText('Monday bug');
-  const rows = page.locator('tbody tr');
+  await page.getByRole('tab', { name: 'Events' }).click();
+  const rows = page.getByRole('listbox').getByRole('option');
   await expect(rows).toHaveCount(events.length);
   await expect(rows.nth(2)).toContainText('agent.tool_use');
   await expect(rows.nth(2)).toContainText('npm test -- dates');
+  await expect(page.getByTestId('transcript')).toContainText('The week starts on Sunday');
   await snap(page, testInfo, '03-imported');
 
-  await rows.nth(2).getByRole('button', { name: 'Fork here' }).click();
+  // Select event 3 in the inspector, then fork there from the timeline's bar.
+  await rows.nth(2).click();
+  await expect(page.getByTestId('timeline-tape')).toHaveAttribute('aria-valuenow', '3');
+  await page.getByRole('button', { name: 'Fork from here' }).click();
   await expect(sessions).toContainText('Monday bug (fork at 3)');
   await expect(rows).toHaveCount(4);
   await expect(rows.nth(3)).toContainText('session.forked');

@@ -1,15 +1,19 @@
 /**
- * The app shell: the session list, the selected session, and one error banner.
+ * The app shell: the conversations sidebar, the open session (a branch of one), the launch
+ * dialog and one error banner. Where the user is lives in the address (route.ts), so a reload
+ * finds the same session, branch and event.
  *
  * It holds only what the main process sends (summaries, events) and reaches it only through the
  * Transport. No secrets, no direct IPC.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { StoredEvent } from '#shared/events';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
-import type { StoredEvent } from '#shared/events';
+import { LaunchDialog } from './LaunchDialog.tsx';
+import { formatRoute, parseRoute, type Route } from './route.ts';
 import { SessionView } from './SessionView.tsx';
-import { Sidebar } from './Sidebar.tsx';
+import { Sidebar, type SidebarHandle } from './Sidebar.tsx';
 import type { Transport } from './transport.ts';
 
 export interface AppProps {
@@ -19,10 +23,12 @@ export interface AppProps {
 export function App({ transport }: AppProps) {
   /** null while the first list is loading. */
   const [sessions, setSessions] = useState<SessionSummary[] | null>(null);
-  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<AppInfo | null>(null);
+  const [launching, setLaunching] = useState(false);
   const listRequest = useRef(0);
+  const sidebar = useRef<SidebarHandle>(null);
 
   const reportError = useCallback((reason: unknown) => setError(errorMessage(reason)), []);
 
@@ -41,46 +47,78 @@ export function App({ transport }: AppProps) {
     void refreshSessions();
     transport.call('app-info', undefined).then(setInfo, reportError);
     const offChanged = transport.on('sessions-changed', () => void refreshSessions());
-    const offEvent = transport.on('session-event', ({ sessionId, event }) =>
-      setSessions((list) => (list === null ? list : withActivity(list, sessionId, event))),
-    );
+    const offEvent = transport.on('session-event', ({ sessionId, event }) => {
+      setSessions((list) => (list === null ? list : withEvent(list, sessionId, event)));
+      // Costs are priced in the main process: fetch them when a turn ends.
+      if (event.type === 'session.status_idle') void refreshSessions();
+    });
+    const offMenu = transport.on('menu-command', ({ command }) => {
+      if (command === 'new-session') setLaunching(true);
+      else if (command === 'import-session') sidebar.current?.importFile();
+    });
     return () => {
       offChanged();
       offEvent();
+      offMenu();
     };
   }, [transport, refreshSessions, reportError]);
 
-  // A selected session that no longer exists (deleted elsewhere) is deselected.
+  const navigate = useCallback((next: Route, replace = false) => {
+    setRoute(next);
+    const hash = formatRoute(next);
+    if (window.location.hash === hash) return;
+    if (replace) window.history.replaceState(null, '', hash);
+    else window.history.pushState(null, '', hash);
+  }, []);
+
   useEffect(() => {
-    if (sessions !== null && selectedId !== null && !sessions.some((session) => session.id === selectedId)) {
-      setSelectedId(null);
+    const onPop = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+
+  // A session that no longer exists (deleted elsewhere, or a stale address) is let go.
+  useEffect(() => {
+    if (sessions !== null && route.sessionId !== null && !sessions.some((session) => session.id === route.sessionId)) {
+      navigate({ sessionId: null, cursor: null }, true);
     }
-  }, [sessions, selectedId]);
+  }, [sessions, route.sessionId, navigate]);
 
   const titles = useMemo(() => new Map((sessions ?? []).map((session) => [session.id, session.title])), [sessions]);
   const titleOf = useCallback((sessionId: string) => titles.get(sessionId), [titles]);
-  const selected = sessions?.find((session) => session.id === selectedId) ?? null;
+  const selected = sessions?.find((session) => session.id === route.sessionId) ?? null;
+  const branchCount = selected === null ? 0 : (sessions ?? []).filter((session) => session.conversationId === selected.conversationId).length;
 
-  /** Shows a session the user just created, forked or imported, before the list push arrives. */
+  const open = useCallback((sessionId: string) => navigate({ sessionId, cursor: null }), [navigate]);
+
+  /** Shows a session the user just created, forked, rewound or imported, before the list push arrives. */
   const openSession = useCallback(
     (summary: SessionSummary) => {
       setSessions((list) => (list === null || list.some((s) => s.id === summary.id) ? list : [summary, ...list]));
-      setSelectedId(summary.id);
+      navigate({ sessionId: summary.id, cursor: null });
       setError(null);
       void refreshSessions();
     },
-    [refreshSessions],
+    [navigate, refreshSessions],
+  );
+
+  const onCursorChange = useCallback(
+    (cursor: number | null) => {
+      if (route.sessionId !== null) navigate({ sessionId: route.sessionId, cursor }, true);
+    },
+    [navigate, route.sessionId],
   );
 
   return (
     <div className="app">
       <Sidebar
+        ref={sidebar}
         transport={transport}
         sessions={sessions}
-        selectedId={selectedId}
+        selected={selected}
         info={info}
-        titleOf={titleOf}
-        onSelect={setSelectedId}
+        onSelect={open}
+        onNew={() => setLaunching(true)}
         onOpened={openSession}
         onError={reportError}
       />
@@ -98,20 +136,27 @@ export function App({ transport }: AppProps) {
             key={selected.id}
             transport={transport}
             session={selected}
+            branchCount={branchCount}
             titleOf={titleOf}
-            onSelect={setSelectedId}
-            onForked={openSession}
+            initialCursor={route.cursor}
+            onCursorChange={onCursorChange}
+            onOpen={open}
+            onOpened={openSession}
             onError={reportError}
           />
         ) : (
-          <EmptyState sessions={sessions} />
+          <EmptyState sessions={sessions} onNew={() => setLaunching(true)} />
         )}
       </main>
+      <LaunchDialog transport={transport} open={launching} onClose={() => setLaunching(false)} onLaunched={(session) => {
+        setLaunching(false);
+        openSession(session);
+      }} onError={reportError} />
     </div>
   );
 }
 
-function EmptyState({ sessions }: { sessions: SessionSummary[] | null }) {
+function EmptyState({ sessions, onNew }: { sessions: SessionSummary[] | null; onNew: () => void }) {
   if (sessions === null) {
     return (
       <div className="empty" aria-busy="true">
@@ -122,32 +167,43 @@ function EmptyState({ sessions }: { sessions: SessionSummary[] | null }) {
   if (sessions.length === 0) {
     return (
       <div className="empty">
-        <h2>No sessions yet</h2>
+        <h2>Start your first session</h2>
         <p className="empty-hint">
-          Create one with <strong>New session</strong>, or bring in a session exported from Drover with{' '}
-          <strong>Import</strong>.
+          A session is Claude working on a task, with a Docker container as its hands. Everything it does is recorded, so you can
+          scrub back through it, rewind when it goes wrong, or fork it to try another way.
         </p>
+        <button type="button" className="button button-primary button-large" onClick={onNew}>
+          New session
+        </button>
         <p className="empty-note">
-          Each session is an append-only log of events. Open one to read its events, fork it at any event, or export it
-          as a .jsonl file.
+          Or bring in a session exported from Drover with <strong>Import</strong>.
         </p>
       </div>
     );
   }
   return (
     <div className="empty">
-      <h2>Select a session</h2>
-      <p className="empty-hint">Pick a session on the left to see its events.</p>
+      <h2>Pick a session</h2>
+      <p className="empty-hint">Choose one on the left, or start a new one.</p>
+      <button type="button" className="button" onClick={onNew}>
+        New session
+      </button>
     </div>
   );
 }
 
-/** The list after `event` was appended to `sessionId`: its activity updated, most recent first. */
-function withActivity(list: SessionSummary[], sessionId: string, event: StoredEvent): SessionSummary[] {
+/** The list after `event` was appended to `sessionId`: its activity and status updated, most recent first. */
+function withEvent(list: SessionSummary[], sessionId: string, event: StoredEvent): SessionSummary[] {
   const index = list.findIndex((session) => session.id === sessionId);
   const current = list[index];
   if (current === undefined || event.seq <= current.lastSeq) return list;
-  const updated = { ...current, lastSeq: event.seq, lastActivityAt: event.ts };
+  const updated: SessionSummary = { ...current, lastSeq: event.seq, lastActivityAt: event.ts };
+  if (event.type === 'session.status_running') {
+    updated.status = 'running';
+    updated.stopReason = null;
+  } else if (event.type === 'session.status_terminated') {
+    updated.status = 'terminated';
+  }
   return [updated, ...list.slice(0, index), ...list.slice(index + 1)];
 }
 

@@ -3,7 +3,9 @@
  * everything; what it refuses is shown here, next to the fields, in its own words.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { DockerHandConfig, HandSpecInput } from '#shared/hands';
+import type { HandSpecInput } from '#shared/hands';
+import { DockerHandFields } from './DockerHandFields.tsx';
+import { dockerConfigOf, EMPTY_DOCKER_DRAFT, nextFreeName, type DockerHandDraft } from './launch-form.ts';
 import { messageOf } from './useHands.ts';
 
 export interface AttachHandFormProps {
@@ -14,15 +16,9 @@ export interface AttachHandFormProps {
   onClose: () => void;
 }
 
-type Network = DockerHandConfig['network'];
-
 export function AttachHandForm({ existingNames, onAttach, onClose }: AttachHandFormProps) {
   const [name, setName] = useState(() => nextFreeName(existingNames));
-  const [image, setImage] = useState('');
-  const [network, setNetwork] = useState<Network>('bridge');
-  const [hostPath, setHostPath] = useState('');
-  const [containerPath, setContainerPath] = useState('');
-  const [readOnly, setReadOnly] = useState(true);
+  const [config, setConfig] = useState<DockerHandDraft>(EMPTY_DOCKER_DRAFT);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const id = useId();
@@ -36,16 +32,7 @@ export function AttachHandForm({ existingNames, onAttach, onClose }: AttachHandF
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     if (busy) return;
-    const withMount = hostPath.trim() !== '' || containerPath.trim() !== '';
-    const hand: HandSpecInput = {
-      name: name.trim(),
-      config: {
-        kind: 'docker',
-        image: image.trim(),
-        network,
-        ...(withMount ? { mounts: [{ host_path: hostPath.trim(), container_path: containerPath.trim(), read_only: readOnly }] } : {}),
-      },
-    };
+    const hand: HandSpecInput = { name: name.trim(), config: dockerConfigOf(config) };
     setBusy(true);
     setError(null);
     try {
@@ -66,38 +53,16 @@ export function AttachHandForm({ existingNames, onAttach, onClose }: AttachHandF
       <h4 id={`${id}-title`} className="attach-hand-title">
         Add a Docker hand
       </h4>
-      <div className="attach-hand-fields">
-        <label className="field">
-          <span className="field-label">Name</span>
-          <input className="input" value={name} onChange={(event) => setName(event.target.value)} maxLength={32} autoFocus spellCheck={false} />
-        </label>
-        <label className="field field-wide">
-          <span className="field-label">Image</span>
-          <input className="input" value={image} onChange={(event) => setImage(event.target.value)} placeholder="debian:bookworm" spellCheck={false} />
-        </label>
-        <label className="field">
-          <span className="field-label">Network</span>
-          <select className="input" value={network} onChange={(event) => setNetwork(event.target.value === 'none' ? 'none' : 'bridge')}>
-            <option value="bridge">Network on</option>
-            <option value="none">No network</option>
-          </select>
-        </label>
-      </div>
-      <fieldset className="attach-hand-mount">
-        <legend className="visually-hidden">A folder from this computer, shown in the container</legend>
-        <label className="field field-wide">
-          <span className="field-label">Host folder (optional)</span>
-          <input className="input" value={hostPath} onChange={(event) => setHostPath(event.target.value)} placeholder="/home/me/project" spellCheck={false} />
-        </label>
-        <label className="field field-wide">
-          <span className="field-label">Container path</span>
-          <input className="input" value={containerPath} onChange={(event) => setContainerPath(event.target.value)} placeholder="/workspace/project" spellCheck={false} />
-        </label>
-        <label className="checkbox">
-          <input type="checkbox" checked={readOnly} onChange={(event) => setReadOnly(event.target.checked)} />
-          Read-only
-        </label>
-      </fieldset>
+      <DockerHandFields
+        value={config}
+        onChange={setConfig}
+        leading={
+          <label className="field">
+            <span className="field-label">Name</span>
+            <input className="input" value={name} onChange={(event) => setName(event.target.value)} maxLength={32} autoFocus spellCheck={false} />
+          </label>
+        }
+      />
       {error !== null && (
         <p className="hands-error" role="alert" ref={errorRef}>
           {error}
@@ -113,11 +78,4 @@ export function AttachHandForm({ existingNames, onAttach, onClose }: AttachHandF
       </div>
     </form>
   );
-}
-
-/** "box", else "box-2", "box-3"…: the first name no hand of the session has. */
-export function nextFreeName(taken: readonly string[]): string {
-  const names = new Set(taken);
-  if (!names.has('box')) return 'box';
-  for (let n = 2; ; n++) if (!names.has(`box-${n}`)) return `box-${n}`;
 }

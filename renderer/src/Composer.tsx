@@ -1,11 +1,12 @@
 /**
- * The message box under a session: send with the button or Ctrl/Cmd+Enter, stop a running turn,
- * and the response streaming right now (from the 'session-live' push; never stored token by
- * token — the completed blocks arrive as events).
+ * The message box under a session: send with the button or Ctrl/Cmd+Enter, and stop a running
+ * turn. The draft survives switching sessions (kept per session for this window).
  */
-import { useEffect, useId, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { LiveUpdate } from '#shared/harness';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Transport } from './transport.ts';
+
+/** Drafts not yet sent, per session, for as long as the window is open. */
+const drafts = new Map<string, string>();
 
 export interface ComposerProps {
   transport: Transport;
@@ -15,24 +16,31 @@ export interface ComposerProps {
   onError: (reason: unknown) => void;
 }
 
-interface LiveText {
-  thinking: string;
-  text: string;
-  tool: string | null;
-}
-
 export function Composer({ transport, sessionId, running, onError }: ComposerProps) {
-  const [draft, setDraft] = useState('');
+  const [draft, setDraftState] = useState(() => drafts.get(sessionId) ?? '');
   const [sending, setSending] = useState(false);
-  const [live, setLive] = useState<LiveText | null>(null);
+  const [stopping, setStopping] = useState(false);
+  const input = useRef<HTMLTextAreaElement>(null);
   const inputId = useId();
 
+  function setDraft(text: string): void {
+    if (text === '') drafts.delete(sessionId);
+    else drafts.set(sessionId, text);
+    setDraftState(text);
+  }
+
   useEffect(() => {
-    setLive(null);
-    return transport.on('session-live', ({ sessionId: id, update }) => {
-      if (id === sessionId) setLive((current) => applyLive(current, update));
-    });
-  }, [transport, sessionId]);
+    if (!running) setStopping(false);
+  }, [running]);
+
+  // The native menu's "Focus Message Box" (Electron).
+  useEffect(
+    () =>
+      transport.on('menu-command', ({ command }) => {
+        if (command === 'focus-composer') input.current?.focus();
+      }),
+    [transport],
+  );
 
   async function send(event?: FormEvent): Promise<void> {
     event?.preventDefault();
@@ -50,9 +58,11 @@ export function Composer({ transport, sessionId, running, onError }: ComposerPro
   }
 
   async function stop(): Promise<void> {
+    setStopping(true);
     try {
       await transport.call('sessions-interrupt', { sessionId });
     } catch (reason) {
+      setStopping(false);
       onError(reason);
     }
   }
@@ -63,18 +73,12 @@ export function Composer({ transport, sessionId, running, onError }: ComposerPro
 
   return (
     <div className="composer">
-      {live !== null && (live.text !== '' || live.thinking !== '' || live.tool !== null) && (
-        <div className="live-response" aria-live="polite" data-testid="live-response">
-          {live.thinking !== '' && <p className="live-thinking">{live.thinking}</p>}
-          {live.text !== '' && <p className="live-text">{live.text}</p>}
-          {live.tool !== null && <p className="live-tool">Preparing tool call: {live.tool}</p>}
-        </div>
-      )}
       <form className="composer-form" onSubmit={(event) => void send(event)}>
         <label htmlFor={inputId} className="visually-hidden">
           Message
         </label>
         <textarea
+          ref={input}
           id={inputId}
           className="composer-input"
           value={draft}
@@ -84,11 +88,17 @@ export function Composer({ transport, sessionId, running, onError }: ComposerPro
           onKeyDown={onKeyDown}
         />
         <div className="composer-actions">
-          {running && (
-            <button type="button" className="button" onClick={() => void stop()} title="Stop the response or tool that is running">
-              Stop
-            </button>
-          )}
+          <button
+            type="button"
+            className={running ? 'button button-danger' : 'button button-danger stop-idle'}
+            onClick={() => void stop()}
+            disabled={stopping || !running}
+            aria-hidden={!running}
+            tabIndex={running ? 0 : -1}
+            title="Stop the response or tool that is running (the log records what was cut)"
+          >
+            {stopping ? 'Stopping…' : 'Stop'}
+          </button>
           <button type="submit" className="button button-primary" disabled={sending || draft.trim() === ''}>
             {sending ? 'Sending…' : 'Send'}
           </button>
@@ -96,24 +106,4 @@ export function Composer({ transport, sessionId, running, onError }: ComposerPro
       </form>
     </div>
   );
-}
-
-function applyLive(current: LiveText | null, update: LiveUpdate): LiveText | null {
-  switch (update.type) {
-    case 'response_start':
-      return { thinking: '', text: '', tool: null };
-    case 'block_start':
-      return update.block === 'tool_use' ? { ...(current ?? { thinking: '', text: '' }), tool: update.name ?? 'a tool' } : current;
-    case 'delta': {
-      const base = current ?? { thinking: '', text: '', tool: null };
-      if (update.kind === 'text') return { ...base, text: base.text + update.text };
-      if (update.kind === 'thinking') return { ...base, thinking: base.thinking + update.text };
-      return base;
-    }
-    case 'response_end':
-    case 'response_discarded':
-      return null;
-    default:
-      return current;
-  }
 }

@@ -7,12 +7,16 @@ import { Fragment, useEffect, useId, useState } from 'react';
 import type { HandProgress, HandStatus } from '#shared/hands';
 import { AttachHandForm } from './AttachHandForm.tsx';
 import { formatMegabytesOf } from './format.ts';
+import type { HandAsOf } from './hand-history.ts';
 import type { Transport } from './transport.ts';
 import { messageOf, useHands } from './useHands.ts';
 
 export interface HandsPanelProps {
   transport: Transport;
   sessionId: string;
+  /** When the timeline is scrubbed back: the hands as they stood at that event (read-only). */
+  asOf?: { seq: number; hands: readonly HandAsOf[] } | null;
+  titleOf?: (sessionId: string) => string | undefined;
 }
 
 interface DockerStatus {
@@ -20,7 +24,55 @@ interface DockerStatus {
   reason: string | null;
 }
 
-export function HandsPanel({ transport, sessionId }: HandsPanelProps) {
+export function HandsPanel({ transport, sessionId, asOf = null, titleOf = () => undefined }: HandsPanelProps) {
+  if (asOf !== null) return <HandsAsOf seq={asOf.seq} hands={asOf.hands} titleOf={titleOf} />;
+  return <LiveHands transport={transport} sessionId={sessionId} />;
+}
+
+/** The hands at a past event, folded from the log: what was attached and what state each was in. */
+function HandsAsOf({ seq, hands, titleOf }: { seq: number; hands: readonly HandAsOf[]; titleOf: (sessionId: string) => string | undefined }) {
+  return (
+    <section className="hands hands-past" data-testid="hands-panel" aria-label={`Hands as of event ${seq}`}>
+      <div className="hands-header">
+        <h3 className="hands-title">Hands</h3>
+        <p className="hands-hint">As of event #{seq.toLocaleString()}. Go back to live to attach or detach.</p>
+      </div>
+      {hands.length === 0 ? (
+        <p className="hands-hint">No hands were attached at this point.</p>
+      ) : (
+        <ul className="hands-list">
+          {hands.map((hand) => {
+            const restored = hand.restoredFrom;
+            const source = restored === null ? undefined : titleOf(restored.sessionId);
+            return (
+              <li key={hand.name} className="hand" aria-label={`Hand ${hand.name}`}>
+                <div className="hand-line">
+                  <span className={`hand-state hand-state-${hand.state}`}>{hand.state}</span>
+                  <span className="hand-name">{hand.name}</span>
+                  <span className="hand-meta">Docker {hand.config.image}</span>
+                  {hand.snapshots > 0 && <span className="hand-meta">{hand.snapshots === 1 ? '1 snapshot' : `${hand.snapshots} snapshots`}</span>}
+                </div>
+                {hand.detail !== null && (
+                  <div className="hand-line hand-line-secondary">
+                    <span className="hand-detail">{hand.detail}</span>
+                  </div>
+                )}
+                {restored !== null && (
+                  <p className="hand-restored">
+                    Files restored from the snapshot at event #{restored.atSeq}
+                    {source === undefined ? '' : ` of “${source}”`}.
+                  </p>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: string }) {
   const { hands, progress, loadError, attach, detach } = useHands(transport, sessionId);
   const [docker, setDocker] = useState<DockerStatus | null>(null);
   const [adding, setAdding] = useState(false);

@@ -1,107 +1,115 @@
 /**
- * One session: its hands, its events in a table (loaded page by page, then kept live by the
- * 'session-event' push), "Fork here" on each event, and "Export" as a .jsonl download.
+ * One session, the cockpit: the transcript as of the timeline's cursor, a side panel (hands,
+ * the event inspector, the branch tree), the timeline scrubber, and either the message box
+ * (live) or, when scrubbed back, Rewind / Fork / Back to live.
+ *
+ * The cursor is null while live (following new events) and an event seq while the user looks
+ * at the past. Everything shown derives from the log; nothing here holds a secret.
  */
-import { memo, useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from 'react';
-import type { StoredEvent } from '#shared/events';
-import type { SessionSummary } from '#shared/sessions';
+import { useCallback, useEffect, useId, useMemo, useState, useSyncExternalStore } from 'react';
+import type { SessionSummary, SessionTreeNode } from '#shared/sessions';
+import { BranchTree } from './BranchTree.tsx';
 import { Composer } from './Composer.tsx';
-import { formatEventTime, formatFullTime, summarizeEvent, toolOutputText } from './format.ts';
+import { EventList } from './EventList.tsx';
+import { formatCost, formatFullTime } from './format.ts';
+import { handsAsOf } from './hand-history.ts';
 import { HandsPanel } from './HandsPanel.tsx';
+import { SessionLog } from './session-log.ts';
+import { Timeline } from './Timeline.tsx';
+import { clampSeq, nextTurn, previousTurn } from './timeline-nav.ts';
+import { Transcript } from './Transcript.tsx';
 import type { Transport } from './transport.ts';
+import { useLive } from './useLive.ts';
 
-/** Events fetched per request; the newest page first, older ones on demand. */
-const PAGE_SIZE = 500;
-/** How close to the bottom (px) still counts as "following" new events. */
-const FOLLOW_SLACK_PX = 48;
+export type PanelTab = 'hands' | 'events' | 'branches';
+const PANEL_KEY = 'drover.panel';
 
 export interface SessionViewProps {
   transport: Transport;
   session: SessionSummary;
+  /** Sessions in the same conversation (branches), for the header's branch count. */
+  branchCount: number;
   titleOf: (sessionId: string) => string | undefined;
-  onSelect: (sessionId: string) => void;
-  /** A fork was created from this session. */
-  onForked: (fork: SessionSummary) => void;
+  /** The cursor to start at (from the address, after a reload); null: live. */
+  initialCursor: number | null;
+  onCursorChange: (cursor: number | null) => void;
+  /** Open another session (a branch, a fork, the parent). */
+  onOpen: (sessionId: string) => void;
+  /** A session was created from this one (fork or rewind): show it. */
+  onOpened: (session: SessionSummary) => void;
   onError: (reason: unknown) => void;
 }
 
-export function SessionView({ transport, session, titleOf, onSelect, onForked, onError }: SessionViewProps) {
-  const [events, setEvents] = useState<readonly StoredEvent[]>([]);
-  const [loading, setLoading] = useState(true);
-  const [busy, setBusy] = useState<'export' | 'fork' | 'earlier' | null>(null);
-  const scroller = useRef<HTMLDivElement>(null);
-  const following = useRef(true);
-  /** Distance from the bottom to keep while older events are prepended, so the view stays put. */
-  const keepFromBottom = useRef<number | null>(null);
-  const titleId = useId();
+export function SessionView(props: SessionViewProps) {
+  const { transport, session } = props;
+  const [log, setLog] = useState<SessionLog | null>(null);
+  useEffect(() => {
+    const created = new SessionLog(transport, session.id);
+    created.start();
+    setLog(created);
+    return () => created.dispose();
+  }, [transport, session.id]);
+  if (log === null || log.sessionId !== session.id) return <section className="session" aria-busy="true" />;
+  return <SessionCockpit {...props} log={log} />;
+}
+
+function SessionCockpit({ transport, session, branchCount, titleOf, initialCursor, onCursorChange, onOpen, onOpened, onError, log }: SessionViewProps & { log: SessionLog }) {
+  useSyncExternalStore(log.subscribe, log.getVersion);
   const sessionId = session.id;
+  const [cursor, setCursorState] = useState<number | null>(initialCursor);
+  const [tab, setTab] = useState<PanelTab>(() => readPanel());
+  const [busy, setBusy] = useState<'fork' | 'rewind' | 'export' | null>(null);
+  const [treeVersion, setTreeVersion] = useState(0);
+  const liveState = useLive(transport, sessionId);
+  const titleId = useId();
+
+  const lastSeq = log.lastSeq;
+  const live = cursor === null || cursor >= lastSeq;
+  const viewSeq = live ? lastSeq : clampSeq(cursor, lastSeq);
+
+  const setCursor = useCallback(
+    (next: number | null) => {
+      const value = next === null || next >= log.lastSeq ? null : Math.max(1, next);
+      setCursorState(value);
+      onCursorChange(value);
+    },
+    [log, onCursorChange],
+  );
+  const seek = useCallback((seq: number) => setCursor(seq), [setCursor]);
+  const goLive = useCallback(() => setCursor(null), [setCursor]);
 
   useEffect(() => {
-    let active = true;
-    // Listen before loading so nothing appended meanwhile is missed; mergeEvents drops repeats.
-    const stop = transport.on('session-event', (push) => {
-      if (push.sessionId === sessionId) setEvents((current) => mergeEvents(current, [push.event]));
-    });
-    transport
-      .call('sessions-events', { sessionId, query: { direction: 'backward', limit: PAGE_SIZE } })
-      .then(
-        (page) => {
-          if (active) setEvents((current) => mergeEvents(current, page));
-        },
-        (reason: unknown) => {
-          if (active) onError(reason);
-        },
-      )
-      .finally(() => {
-        if (active) setLoading(false);
-      });
-    return () => {
-      active = false;
-      stop();
-    };
-  }, [transport, sessionId, onError]);
+    localStorage.setItem(PANEL_KEY, tab);
+  }, [tab]);
 
-  // Keep the user's place when older events are prepended; otherwise follow the newest event
-  // while the user is at the bottom.
-  useLayoutEffect(() => {
-    const element = scroller.current;
-    if (element === null) return;
-    if (keepFromBottom.current !== null) {
-      element.scrollTop = element.scrollHeight - keepFromBottom.current;
-      keepFromBottom.current = null;
-    } else if (following.current) {
-      element.scrollTop = element.scrollHeight;
-    }
-  }, [events]);
+  // The branch tree changes when this conversation gains a branch.
+  useEffect(() => transport.on('sessions-changed', () => setTreeVersion((version) => version + 1)), [transport]);
 
-  function onScroll(): void {
-    const element = scroller.current;
-    if (element === null) return;
-    following.current = element.scrollHeight - element.scrollTop - element.clientHeight <= FOLLOW_SLACK_PX;
-  }
+  const running = session.status === 'running' || liveState.blocks !== null;
 
-  const firstSeq = events[0]?.seq;
-  const hiddenEarlier = firstSeq === undefined ? 0 : firstSeq - 1;
-
-  async function loadEarlier(): Promise<void> {
-    if (firstSeq === undefined || busy !== null) return;
-    setBusy('earlier');
+  const fork = useCallback(async () => {
+    setBusy('fork');
     try {
-      const page = await transport.call('sessions-events', {
-        sessionId,
-        query: { beforeSeq: firstSeq, direction: 'backward', limit: PAGE_SIZE },
-      });
-      const element = scroller.current;
-      if (element !== null) keepFromBottom.current = element.scrollHeight - element.scrollTop;
-      setEvents((current) => mergeEvents(page, current));
+      onOpened(await transport.call('sessions-fork', { sessionId, atSeq: viewSeq }));
     } catch (reason) {
       onError(reason);
     } finally {
       setBusy(null);
     }
-  }
+  }, [transport, sessionId, viewSeq, onOpened, onError]);
 
-  async function exportSession(): Promise<void> {
+  const rewind = useCallback(async () => {
+    setBusy('rewind');
+    try {
+      onOpened(await transport.call('sessions-rewind', { sessionId, atSeq: viewSeq }));
+    } catch (reason) {
+      onError(reason);
+    } finally {
+      setBusy(null);
+    }
+  }, [transport, sessionId, viewSeq, onOpened, onError]);
+
+  const exportSession = useCallback(async () => {
     setBusy('export');
     try {
       const { fileName, jsonl } = await transport.call('sessions-export', { sessionId });
@@ -111,216 +119,199 @@ export function SessionView({ transport, session, titleOf, onSelect, onForked, o
     } finally {
       setBusy(null);
     }
-  }
+  }, [transport, sessionId, onError]);
 
-  const fork = useCallback(
-    async (atSeq: number) => {
-      setBusy('fork');
+  const openBranch = useCallback(
+    async (node: SessionTreeNode) => {
       try {
-        onForked(await transport.call('sessions-fork', { sessionId, atSeq }));
+        await transport.call('sessions-switch-branch', { sessionId: node.id });
+        onOpen(node.id);
       } catch (reason) {
         onError(reason);
-      } finally {
-        setBusy(null);
       }
     },
-    [transport, sessionId, onForked, onError],
+    [transport, onOpen, onError],
   );
 
-  const running = isRunning(events);
-  // A launched session starts with its settings and hands recorded, but no conversation yet.
-  const started = hiddenEarlier > 0 || events.some((event) => event.type === 'user.message');
+  // Keyboard: ←/→ one event, Shift+←/→ one turn, End back to live — unless typing somewhere.
+  useEffect(() => {
+    function onKeyDown(event: KeyboardEvent): void {
+      if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || isEditable(event.target)) return;
+      if (lastSeq === 0) return;
+      let to: number | null | undefined;
+      if (event.key === 'ArrowLeft') to = event.shiftKey ? previousTurn(log.turnStarts, viewSeq) : viewSeq - 1;
+      else if (event.key === 'ArrowRight') to = event.shiftKey ? nextTurn(log.turnStarts, viewSeq, lastSeq) : viewSeq + 1;
+      else if (event.key === 'End') to = null;
+      if (to === undefined) return;
+      event.preventDefault();
+      setCursor(to === null ? null : clampSeq(to, lastSeq));
+    }
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [log, lastSeq, viewSeq, setCursor]);
+
+  // The native menu's commands (Electron) for this session.
+  useEffect(
+    () =>
+      transport.on('menu-command', ({ command }) => {
+        if (command === 'step-back') setCursor(clampSeq(viewSeq - 1, lastSeq));
+        else if (command === 'step-forward') setCursor(clampSeq(viewSeq + 1, lastSeq));
+        else if (command === 'turn-back') setCursor(previousTurn(log.turnStarts, viewSeq));
+        else if (command === 'turn-forward') setCursor(nextTurn(log.turnStarts, viewSeq, lastSeq));
+        else if (command === 'go-live') setCursor(null);
+        else if (command === 'fork-here') void fork();
+        else if (command === 'rewind-here' && !live) void rewind();
+        else if (command === 'export-session') void exportSession();
+        else if (command === 'toggle-events') setTab((current) => (current === 'events' ? 'hands' : 'events'));
+        else if (command === 'toggle-branches') setTab((current) => (current === 'branches' ? 'hands' : 'branches'));
+        else if (command === 'interrupt') void transport.call('sessions-interrupt', { sessionId }).catch(onError);
+      }),
+    [transport, log, sessionId, viewSeq, lastSeq, live, setCursor, fork, rewind, exportSession, onError],
+  );
+
+  const handEvents = log.handEvents;
+  const pastHands = useMemo(() => (live ? null : { seq: viewSeq, hands: handsAsOf(handEvents, viewSeq) }), [live, viewSeq, handEvents, handEvents.length]);
+
   const parentId = session.parentId;
   const parentTitle = parentId === null ? undefined : titleOf(parentId);
-  const inheritedThrough = session.forkSeq ?? 0;
 
   return (
-    <section className="session" aria-labelledby={titleId}>
+    <section className="session" aria-labelledby={titleId} data-testid="session-view">
       <header className="session-header">
         <div className="session-heading">
-          <h2 id={titleId}>{session.title}</h2>
+          <h2 id={titleId}>
+            <span className={`status-dot status-${session.status}`} aria-hidden="true" />
+            {session.title}
+          </h2>
           <p className="session-subtitle">
-            {session.lastSeq === 1 ? '1 event' : `${session.lastSeq} events`} · created{' '}
-            <time dateTime={session.createdAt}>{formatFullTime(session.createdAt)}</time>
-            {parentId !== null && (
+            <span className={`status-label status-${session.status}`}>{statusLabel(session)}</span>
+            <span aria-hidden="true"> · </span>
+            {lastSeq.toLocaleString()} events
+            {session.costUsd > 0 && (
+              <>
+                <span aria-hidden="true"> · </span>
+                <span title="Estimated cost of this branch's model requests">{formatCost(session.costUsd)}</span>
+              </>
+            )}
+            <span aria-hidden="true"> · </span>
+            created <time dateTime={session.createdAt}>{formatFullTime(session.createdAt)}</time>
+            {session.kind === 'rewind' && session.forkSeq !== null && (
+              <>
+                <span aria-hidden="true"> · </span>
+                <button type="button" className="link" onClick={() => setTab('branches')}>
+                  branch from event #{session.forkSeq}
+                </button>
+              </>
+            )}
+            {session.kind === 'fork' && parentId !== null && (
               <>
                 {' · fork of '}
                 {parentTitle === undefined ? (
                   'a deleted session'
                 ) : (
-                  <button type="button" className="link" onClick={() => onSelect(parentId)}>
+                  <button type="button" className="link" onClick={() => onOpen(parentId)}>
                     {parentTitle}
                   </button>
                 )}
-                {session.forkSeq !== null && ` after event #${session.forkSeq}`}
+                {session.forkSeq !== null && ` at event #${session.forkSeq}`}
               </>
             )}
           </p>
         </div>
         <div className="session-actions">
-          <button
-            type="button"
-            className="button"
-            onClick={() => void exportSession()}
-            disabled={busy !== null}
-            title="Save this session's events as a .jsonl file"
-          >
+          {branchCount > 1 && (
+            <button type="button" className="button button-quiet" onClick={() => setTab('branches')} title="Show this conversation's branches">
+              {branchCount} branches
+            </button>
+          )}
+          <button type="button" className="button" onClick={() => void exportSession()} disabled={busy !== null} title="Save this session's events as a .jsonl file">
             {busy === 'export' ? 'Exporting…' : 'Export'}
           </button>
         </div>
       </header>
 
-      <HandsPanel transport={transport} sessionId={sessionId} />
+      <div className="session-body">
+        <div className="session-main">
+          {log.error !== null && (
+            <p className="notice notice-error" role="alert">
+              Could not load this session’s events: {log.error}
+            </p>
+          )}
+          {!log.ready && log.error === null ? (
+            <div className="transcript transcript-empty" aria-busy="true">
+              <p className="empty-hint">Loading the session…</p>
+            </div>
+          ) : (
+            <Transcript log={log} cursor={viewSeq} live={live} liveState={liveState} titleOf={titleOf} onSeek={seek} />
+          )}
+        </div>
+        <aside className="side-panel" aria-label="Session details">
+          <div className="tabs" role="tablist" aria-label="Panels">
+            {(['hands', 'events', 'branches'] as const).map((name) => (
+              <button key={name} type="button" role="tab" className="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
+                {name === 'hands' ? 'Hands' : name === 'events' ? 'Events' : 'Branches'}
+              </button>
+            ))}
+          </div>
+          <div className="tab-panel" role="tabpanel">
+            {tab === 'hands' && <HandsPanel transport={transport} sessionId={sessionId} asOf={pastHands} titleOf={titleOf} />}
+            {tab === 'events' && <EventList log={log} cursor={viewSeq} onSelect={seek} titleOf={titleOf} />}
+            {tab === 'branches' && <BranchTree transport={transport} sessionId={sessionId} refreshKey={`${treeVersion}:${lastSeq}`} onOpen={(node) => void openBranch(node)} onError={() => undefined} />}
+          </div>
+        </aside>
+      </div>
 
-      <div className="events" ref={scroller} onScroll={onScroll}>
-        {hiddenEarlier > 0 && (
-          <div className="load-earlier">
-            <button type="button" className="button button-quiet" onClick={() => void loadEarlier()} disabled={busy !== null}>
-              {busy === 'earlier'
-                ? 'Loading…'
-                : `Load earlier events (${hiddenEarlier} not shown)`}
+      <Timeline log={log} cursor={viewSeq} live={live} onSeek={seek} onLive={goLive} />
+
+      {live ? (
+        <Composer transport={transport} sessionId={sessionId} running={running} onError={onError} />
+      ) : (
+        <div className="past-bar" role="region" aria-label="Viewing the past" data-testid="past-bar">
+          <p className="past-text">
+            Viewing event <strong>#{viewSeq.toLocaleString()}</strong> of {lastSeq.toLocaleString()} — the session as it was then.
+          </p>
+          <div className="past-actions">
+            <button type="button" className="button button-primary" onClick={() => void rewind()} disabled={busy !== null} title="Continue this conversation from here; the later events stay on a branch you can return to">
+              {busy === 'rewind' ? 'Rewinding…' : 'Rewind to here'}
+            </button>
+            <button type="button" className="button" onClick={() => void fork()} disabled={busy !== null} title="Start a new session from this point; this one stays as it is">
+              {busy === 'fork' ? 'Forking…' : 'Fork from here'}
+            </button>
+            <button type="button" className="button button-quiet" onClick={goLive}>
+              Back to live
             </button>
           </div>
-        )}
-        {events.length > 0 && (
-          <table className="event-table">
-            <thead>
-              <tr>
-                <th scope="col" className="col-seq">
-                  #
-                </th>
-                <th scope="col" className="col-time">
-                  Time
-                </th>
-                <th scope="col" className="col-type">
-                  Type
-                </th>
-                <th scope="col">Summary</th>
-                <th scope="col" className="col-actions">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((event) => (
-                <EventRow
-                  key={event.seq}
-                  event={event}
-                  inherited={event.seq <= inheritedThrough}
-                  titleOf={titleOf}
-                  onFork={fork}
-                  disabled={busy !== null}
-                />
-              ))}
-            </tbody>
-          </table>
-        )}
-        {!loading && events.length > 0 && !started && (
-          <p className="events-hint empty-note">
-            Send a message below to start Claude. Events appear here live as they are recorded.
-          </p>
-        )}
-        {loading && events.length === 0 && <p className="events-empty">Loading events…</p>}
-        {!loading && events.length === 0 && (
-          <div className="events-empty">
-            <p>No events yet.</p>
-            <p className="empty-note">
-              Send a message below to start Claude. Events appear here live as they are recorded.
-            </p>
-          </div>
-        )}
-      </div>
-      <Composer transport={transport} sessionId={sessionId} running={running} onError={onError} />
+        </div>
+      )}
     </section>
   );
 }
 
-/** The latest status event says a turn is under way. */
-function isRunning(events: readonly StoredEvent[]): boolean {
-  for (let index = events.length - 1; index >= 0; index--) {
-    const type = events[index]?.type;
-    if (type === 'session.status_running') return true;
-    if (type === 'session.status_idle' || type === 'session.status_terminated') return false;
+function statusLabel(session: SessionSummary): string {
+  switch (session.status) {
+    case 'running':
+      return 'Running';
+    case 'new':
+      return 'Not started';
+    case 'error':
+      return `Stopped: ${(session.stopReason ?? 'error').replaceAll('_', ' ')}`;
+    case 'terminated':
+      return 'Ended';
+    default:
+      return session.stopReason === null ? 'Idle' : `Idle (${session.stopReason.replaceAll('_', ' ')})`;
   }
-  return false;
 }
 
-interface EventRowProps {
-  event: StoredEvent;
-  /** The event belongs to an ancestor session (this one is a fork). */
-  inherited: boolean;
-  titleOf: (sessionId: string) => string | undefined;
-  onFork: (atSeq: number) => void;
-  disabled: boolean;
+function readPanel(): PanelTab {
+  const saved = localStorage.getItem(PANEL_KEY);
+  return saved === 'events' || saved === 'branches' ? saved : 'hands';
 }
 
-const EventRow = memo(function EventRow({ event, inherited, titleOf, onFork, disabled }: EventRowProps) {
-  const summary = summarizeEvent(event, titleOf);
-  const output = toolOutputText(event);
-  const category = event.type.slice(0, event.type.indexOf('.'));
-  return (
-    <tr className={inherited ? 'inherited' : undefined}>
-      <td className="col-seq" title={inherited ? 'Inherited from the session this one was forked from' : undefined}>
-        {event.seq}
-      </td>
-      <td className="col-time">
-        <time dateTime={event.ts} title={formatFullTime(event.ts)}>
-          {formatEventTime(event.ts)}
-        </time>
-      </td>
-      <td className="col-type">
-        <span className={`type-badge type-${category}`}>{event.type}</span>
-      </td>
-      {output === null ? (
-        <td className="col-summary" title={summary}>
-          {summary}
-        </td>
-      ) : (
-        <td className="col-summary">
-          <details className="event-output">
-            <summary title="Show the whole output">{summary}</summary>
-            <pre className="event-output-text">{output}</pre>
-          </details>
-        </td>
-      )}
-      <td className="col-actions">
-        <button
-          type="button"
-          className="button button-small row-action"
-          onClick={() => onFork(event.seq)}
-          disabled={disabled}
-          title={`Start a new session with events 1–${event.seq} of this one; this session stays as it is`}
-        >
-          Fork here
-        </button>
-      </td>
-    </tr>
-  );
-});
-
-/** Merges two event lists into one in ascending seq order, without duplicates. */
-function mergeEvents(
-  current: readonly StoredEvent[],
-  incoming: readonly StoredEvent[],
-): readonly StoredEvent[] {
-  const last = current[current.length - 1];
-  const first = incoming[0];
-  if (first === undefined) return current;
-  // The common case, a live append or the first page: no sorting needed.
-  if ((last === undefined || first.seq > last.seq) && isAscending(incoming)) return [...current, ...incoming];
-  const bySeq = new Map<number, StoredEvent>();
-  for (const event of current) bySeq.set(event.seq, event);
-  for (const event of incoming) bySeq.set(event.seq, event);
-  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-}
-
-function isAscending(events: readonly StoredEvent[]): boolean {
-  for (let index = 1; index < events.length; index++) {
-    const previous = events[index - 1];
-    const event = events[index];
-    if (previous !== undefined && event !== undefined && event.seq <= previous.seq) return false;
-  }
-  return true;
+function isEditable(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable) return true;
+  const tag = target.tagName;
+  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || target.getAttribute('role') === 'slider' || target.getAttribute('role') === 'listbox';
 }
 
 /** Saves text as a file through the browser's download flow (Electron shows a save dialog). */

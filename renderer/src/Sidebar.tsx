@@ -1,69 +1,59 @@
 /**
- * The sidebar: the list of sessions, "New session" (title and, optionally, the Docker image of a
- * hand named "box", asked inline) and "Import".
+ * The sidebar: conversations (a root or fork session with its rewind branches), each with its
+ * status, title, last activity and cost; "New session" (the launch dialog) and "Import".
+ * Clicking a conversation opens the branch it currently shows.
  */
-import { useEffect, useId, useRef, useState, type ChangeEvent, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useImperativeHandle, useMemo, useRef, useState, type ChangeEvent, type Ref } from 'react';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
-import { formatFullTime, formatRelativeTime } from './format.ts';
+import { formatCost, formatFullTime, formatRelativeTime } from './format.ts';
 import type { Transport } from './transport.ts';
 
-const MAX_TITLE_CHARS = 200;
+export interface SidebarHandle {
+  /** Opens the file picker for an import (the native menu's Import…). */
+  importFile(): void;
+}
 
 export interface SidebarProps {
+  ref?: Ref<SidebarHandle>;
   transport: Transport;
   sessions: SessionSummary[] | null;
-  selectedId: string | null;
+  /** The open session (any branch). */
+  selected: SessionSummary | null;
   info: AppInfo | null;
-  titleOf: (sessionId: string) => string | undefined;
   onSelect: (sessionId: string) => void;
-  /** A session was created or imported. */
+  onNew: () => void;
+  /** A session was imported. */
   onOpened: (session: SessionSummary) => void;
   onError: (reason: unknown) => void;
 }
 
-export function Sidebar({ transport, sessions, selectedId, info, titleOf, onSelect, onOpened, onError }: SidebarProps) {
-  const [creating, setCreating] = useState(false);
-  const [title, setTitle] = useState('');
-  /** The image of a hand named "box" to launch with; empty: no hand. */
-  const [image, setImage] = useState('');
-  const [busy, setBusy] = useState<'create' | 'import' | null>(null);
+interface Conversation {
+  head: SessionSummary;
+  /** The branch it shows (its status, activity and cost are the ones listed). */
+  shown: SessionSummary;
+  branches: number;
+}
+
+export function Sidebar({ ref, transport, sessions, selected, info, onSelect, onNew, onOpened, onError }: SidebarProps) {
+  const [importing, setImporting] = useState(false);
+  const [filter, setFilter] = useState('');
   const fileInput = useRef<HTMLInputElement>(null);
-  const titleInputId = useId();
-  const imageInputId = useId();
-  const imageHintId = useId();
   const now = useNow(30_000);
 
-  function cancelCreate(): void {
-    setCreating(false);
-    setTitle('');
-    setImage('');
-  }
+  useImperativeHandle(ref, () => ({ importFile: () => fileInput.current?.click() }), []);
 
-  async function create(event: FormEvent<HTMLFormElement>): Promise<void> {
-    event.preventDefault();
-    if (title.trim() === '' || busy !== null) return;
-    setBusy('create');
-    try {
-      const dockerImage = image.trim();
-      const session = await transport.call('sessions-launch', {
-        title: title.trim(),
-        ...(dockerImage === '' ? {} : { hands: [{ name: 'box', config: { kind: 'docker', image: dockerImage } }] }),
-      });
-      cancelCreate();
-      onOpened(session);
-    } catch (reason) {
-      onError(reason);
-    } finally {
-      setBusy(null);
-    }
-  }
+  const conversations = useMemo(() => conversationsOf(sessions ?? []), [sessions]);
+  const visible = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    return needle === '' ? conversations : conversations.filter((c) => c.head.title.toLowerCase().includes(needle));
+  }, [conversations, filter]);
 
   async function importFile(event: ChangeEvent<HTMLInputElement>): Promise<void> {
     const input = event.currentTarget;
     const file = input.files?.[0];
     if (file === undefined) return;
-    setBusy('import');
+    setImporting(true);
     try {
       const jsonl = await file.text();
       onOpened(await transport.call('sessions-import', { jsonl }));
@@ -71,12 +61,8 @@ export function Sidebar({ transport, sessions, selectedId, info, titleOf, onSele
       onError(reason);
     } finally {
       input.value = '';
-      setBusy(null);
+      setImporting(false);
     }
-  }
-
-  function onFieldKeyDown(event: KeyboardEvent<HTMLInputElement>): void {
-    if (event.key === 'Escape') cancelCreate();
   }
 
   return (
@@ -84,22 +70,11 @@ export function Sidebar({ transport, sessions, selectedId, info, titleOf, onSele
       <header className="sidebar-header">
         <h1 className="brand">Drover</h1>
         <div className="sidebar-actions">
-          <button
-            type="button"
-            className="button button-primary"
-            onClick={() => setCreating(true)}
-            disabled={creating || busy !== null}
-          >
+          <button type="button" className="button button-primary" onClick={onNew} title="Launch a new session (Ctrl+N in the app menu)">
             New session
           </button>
-          <button
-            type="button"
-            className="button"
-            onClick={() => fileInput.current?.click()}
-            disabled={busy !== null}
-            title="Import a session exported from Drover (.jsonl)"
-          >
-            {busy === 'import' ? 'Importing…' : 'Import'}
+          <button type="button" className="button" onClick={() => fileInput.current?.click()} disabled={importing} title="Import a session exported from Drover (.jsonl)">
+            {importing ? 'Importing…' : 'Import'}
           </button>
           <input
             ref={fileInput}
@@ -111,75 +86,48 @@ export function Sidebar({ transport, sessions, selectedId, info, titleOf, onSele
             onChange={(event) => void importFile(event)}
           />
         </div>
-        {creating && (
-          <form className="new-session" onSubmit={(event) => void create(event)}>
-            <label htmlFor={titleInputId} className="new-session-label">
-              Title
-            </label>
-            <input
-              id={titleInputId}
-              className="input"
-              value={title}
-              onChange={(event) => setTitle(event.target.value)}
-              onKeyDown={onFieldKeyDown}
-              maxLength={MAX_TITLE_CHARS}
-              placeholder="What is this session for?"
-              autoFocus
-              disabled={busy === 'create'}
-            />
-            <label htmlFor={imageInputId} className="new-session-label">
-              Docker image for a hand named box
-            </label>
-            <input
-              id={imageInputId}
-              className="input"
-              value={image}
-              onChange={(event) => setImage(event.target.value)}
-              onKeyDown={onFieldKeyDown}
-              maxLength={512}
-              placeholder="debian:bookworm"
-              spellCheck={false}
-              aria-describedby={imageHintId}
-              disabled={busy === 'create'}
-            />
-            <p id={imageHintId} className="new-session-hint">
-              Optional. Empty: no hand. The container starts on Claude&apos;s first command.
-            </p>
-            <div className="new-session-actions">
-              <button type="submit" className="button button-primary" disabled={title.trim() === '' || busy !== null}>
-                {busy === 'create' ? 'Creating…' : 'Create'}
-              </button>
-              <button type="button" className="button button-quiet" onClick={cancelCreate}>
-                Cancel
-              </button>
-            </div>
-          </form>
+        {conversations.length > 6 && (
+          <input className="input sidebar-filter" type="search" value={filter} onChange={(event) => setFilter(event.target.value)} placeholder="Filter sessions" aria-label="Filter sessions by title" />
         )}
       </header>
 
       <nav className="session-list" aria-label="Sessions">
-        {sessions !== null && sessions.length > 0 && (
+        {sessions !== null && visible.length > 0 && (
           <ul>
-            {sessions.map((session) => (
-              <li key={session.id}>
+            {visible.map(({ head, shown, branches }) => (
+              <li key={head.id}>
                 <button
                   type="button"
                   className="session-item"
-                  aria-current={session.id === selectedId ? 'true' : undefined}
-                  onClick={() => onSelect(session.id)}
+                  aria-current={selected?.conversationId === head.id ? 'true' : undefined}
+                  onClick={() => onSelect(shown.id)}
                 >
-                  <span className="session-title">{session.title}</span>
-                  <span className="session-meta">
-                    <time dateTime={session.lastActivityAt} title={formatFullTime(session.lastActivityAt)}>
-                      {formatRelativeTime(session.lastActivityAt, now)}
-                    </time>
-                    <span aria-hidden="true"> · </span>
-                    {session.lastSeq === 1 ? '1 event' : `${session.lastSeq} events`}
+                  <span className="session-title">
+                    <span className={`status-dot status-${shown.status}`} title={statusTitle(shown)} />
+                    {head.title}
                   </span>
-                  {session.parentId !== null && (
+                  <span className="session-meta">
+                    <time dateTime={shown.lastActivityAt} title={formatFullTime(shown.lastActivityAt)}>
+                      {formatRelativeTime(shown.lastActivityAt, now)}
+                    </time>
+                    {shown.costUsd > 0 && (
+                      <>
+                        <span aria-hidden="true"> · </span>
+                        <span title="Estimated cost">{formatCost(shown.costUsd)}</span>
+                      </>
+                    )}
+                    {branches > 1 && (
+                      <>
+                        <span aria-hidden="true"> · </span>
+                        {branches} branches
+                      </>
+                    )}
+                    <span className="visually-hidden"> · {statusTitle(shown)}</span>
+                  </span>
+                  {head.kind === 'fork' && head.parentId !== null && (
                     <span className="session-fork">
-                      fork of {titleOf(session.parentId) ?? 'a deleted session'}
-                      {session.forkSeq !== null && ` at #${session.forkSeq}`}
+                      fork of {titleIn(sessions, head.parentId) ?? 'a deleted session'}
+                      {head.forkSeq !== null && ` at #${head.forkSeq}`}
                     </span>
                   )}
                 </button>
@@ -187,6 +135,8 @@ export function Sidebar({ transport, sessions, selectedId, info, titleOf, onSele
             ))}
           </ul>
         )}
+        {sessions !== null && conversations.length > 0 && visible.length === 0 && <p className="session-list-empty">No session titles match “{filter}”.</p>}
+        {sessions !== null && conversations.length === 0 && <p className="session-list-empty">No sessions yet.</p>}
       </nav>
 
       {info !== null && (
@@ -196,6 +146,36 @@ export function Sidebar({ transport, sessions, selectedId, info, titleOf, onSele
       )}
     </aside>
   );
+}
+
+/** Conversations, most recently active first, each shown through its current branch. */
+export function conversationsOf(sessions: readonly SessionSummary[]): Conversation[] {
+  const byId = new Map(sessions.map((session) => [session.id, session]));
+  const counts = new Map<string, number>();
+  for (const session of sessions) counts.set(session.conversationId, (counts.get(session.conversationId) ?? 0) + 1);
+  return sessions
+    .filter((session) => session.kind !== 'rewind')
+    .map((head) => ({ head, shown: byId.get(head.currentBranchId ?? head.id) ?? head, branches: counts.get(head.id) ?? 1 }))
+    .sort((a, b) => b.shown.lastActivityAt.localeCompare(a.shown.lastActivityAt));
+}
+
+function titleIn(sessions: readonly SessionSummary[], id: string): string | undefined {
+  return sessions.find((session) => session.id === id)?.title;
+}
+
+function statusTitle(session: SessionSummary): string {
+  switch (session.status) {
+    case 'running':
+      return 'Running';
+    case 'new':
+      return 'Not started';
+    case 'error':
+      return `Stopped with an error${session.stopReason === null ? '' : ` (${session.stopReason.replaceAll('_', ' ')})`}`;
+    case 'terminated':
+      return 'Ended';
+    default:
+      return 'Idle';
+  }
 }
 
 /** The current time, refreshed every `intervalMs` so relative times stay true. */

@@ -161,7 +161,7 @@ function duration(ms: number | undefined): string {
   return ms === undefined ? '' : ` in ${formatDuration(ms)}`;
 }
 
-function formatDuration(ms: number): string {
+export function formatDuration(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
@@ -220,4 +220,11 @@ export function formatRelativeTime(iso: string, now: Date = new Date()): string 
 export function formatFullTime(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : dateTimeFormat.format(date);
+}
+
+/** An estimated cost in US dollars: cents for most, tenths of a cent for tiny sessions. */
+export function formatCost(usd: number): string {
+  if (usd === 0) return '$0';
+  if (usd < 0.01) return `$${usd.toFixed(3)}`;
+  return `$${usd.toFixed(2)}`;
 }

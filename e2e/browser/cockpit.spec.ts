@@ -1,0 +1,182 @@
+// The cockpit end to end, in Chromium against the real serve mode, the real Docker engine and the
+// local Messages API server: launch a session by clicks with a Docker hand, watch text stream,
+// see a tool run, scrub back, rewind, fork, switch branches, reload and find everything as it was.
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { startModelServer, type ModelServer } from '#test/support/model-server';
+import { requireChromium } from '../support/browser.ts';
+import { startServeMode, type ServeHandle } from '../support/serve.ts';
+
+requireChromium();
+const dockerReady = await requireDocker();
+test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+
+const INSTANCE_LABEL = 'app.drover.instance';
+const FINAL = 'The build is green. Here is what I ran:\n\n```bash\nmake test\n```\n\n| step | result |\n|---|---|\n| compile | ok |\n| test | ok |\n\nNothing else needed **fixing**.';
+
+let serve: ServeHandle | undefined;
+let model: ModelServer | undefined;
+let instance: string | undefined;
+
+test.beforeAll(async () => {
+  model = await startModelServer({
+    apiKey: 'sk-ant-e2e',
+    respond: (request) => {
+      const last = request.body.messages.at(-1);
+      const text = JSON.stringify(last);
+      const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
+      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: FINAL }], stop_reason: 'end_turn' }, frameDelayMs: 25 };
+      if (text.includes('try again')) return { kind: 'message', message: { content: [{ type: 'text', text: 'Second attempt: a different way.' }], stop_reason: 'end_turn' } };
+      if (text.includes('fork question')) return { kind: 'message', message: { content: [{ type: 'text', text: 'Answer in the fork.' }], stop_reason: 'end_turn' } };
+      return {
+        kind: 'message',
+        message: {
+          content: [
+            { type: 'text', text: 'Let me run the tests first.' },
+            { type: 'tool_use', name: 'box__bash', input: { command: "echo make-test-ok && printf '\\033[32mPASS\\033[0m 12 tests\\n'" } },
+          ],
+          stop_reason: 'tool_use',
+        },
+      };
+    },
+  });
+  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+});
+
+test.afterAll(async () => {
+  await serve?.stop();
+  await model?.close();
+  if (instance === undefined) return;
+  const images = dockerCli('image', 'ls', '-q', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
+  if (images.length > 0) dockerCli('image', 'rm', '-f', ...new Set(images));
+});
+
+async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`) }), contentType: 'image/png' });
+}
+
+test('launch by clicks, stream, run a tool, scrub, rewind, fork, switch branches, reload', async ({ page }, testInfo) => {
+  test.setTimeout(150_000);
+  if (serve === undefined) throw new Error('serve mode did not start');
+  await page.goto(serve.url);
+  await expect(page.getByRole('heading', { name: 'Start your first session' })).toBeVisible();
+  await snap(page, testInfo, '20-empty');
+
+  // Launch: name, model, a Docker hand, the first message, Ctrl+Enter.
+  await page.getByRole('button', { name: 'New session' }).first().click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill('Fix the build');
+  await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
+  await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
+  await dialog.getByLabel('First message').fill('Make the build green');
+  await snap(page, testInfo, '21-launch-dialog');
+  await dialog.getByLabel('First message').press('Control+Enter');
+  await expect(dialog).toBeHidden();
+
+  // The answer streams (part of it shows before the rest), after a tool ran in the container.
+  const transcript = page.getByTestId('transcript');
+  const live = page.getByTestId('live-response');
+  await expect(live).toContainText('The build is green', { timeout: 60_000 });
+  await expect(live).not.toContainText('Nothing else needed');
+  await snap(page, testInfo, '22-streaming');
+  await expect(transcript).toContainText('Nothing else needed fixing.');
+  await expect(live).toHaveCount(0);
+  const tool = page.getByTestId('tool-call').first();
+  await expect(tool).toContainText('bash');
+  await expect(tool).toContainText('done');
+  await tool.getByRole('button').first().click();
+  await expect(page.getByTestId('tool-output')).toContainText('make-test-ok');
+  await expect(page.getByTestId('tool-output').locator('[class*="ansi-green"]')).toHaveText('PASS');
+  await expect(transcript.locator('table')).toContainText('compile');
+  await expect(transcript.locator('pre code')).toContainText('make test');
+  await snap(page, testInfo, '23-tool-and-answer');
+  const container = dockerCli('ps', '-q', '--filter', 'label=app.drover.hand=box').split('\n')[0];
+  if (container) instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container).trim();
+
+  // Scrub back with the keyboard: one turn back is the user's message; the answer is gone.
+  const tape = page.getByTestId('timeline-tape');
+  await tape.focus();
+  const lastSeq = Number(await tape.getAttribute('aria-valuemax'));
+  expect(lastSeq).toBeGreaterThan(8);
+  await tape.press('Shift+ArrowLeft');
+  const userSeq = Number(await tape.getAttribute('aria-valuenow'));
+  expect(userSeq).toBeLessThan(lastSeq);
+  await expect(page.getByTestId('past-bar')).toBeVisible();
+  await expect(transcript).not.toContainText('Nothing else needed');
+  await expect(transcript).toContainText('Make the build green');
+  await tape.press('ArrowRight');
+  await expect(tape).toHaveAttribute('aria-valuenow', String(userSeq + 1));
+  await snap(page, testInfo, '24-scrubbed');
+
+  // Drag the minimap to the far right: back at the newest event, live again.
+  const minimap = page.getByTestId('timeline-minimap');
+  const box = await minimap.boundingBox();
+  if (box === null) throw new Error('the minimap is not visible');
+  await page.mouse.move(box.x + 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.move(box.x + box.width + 5, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await expect(page.getByTestId('past-bar')).toHaveCount(0);
+  await expect(transcript).toContainText('Nothing else needed fixing.');
+
+  // Rewind to the user's message: a new branch of the same conversation, shown at once.
+  await tape.focus();
+  await tape.press('Shift+ArrowLeft');
+  await expect(tape).toHaveAttribute('aria-valuenow', String(userSeq));
+  await page.getByRole('button', { name: 'Rewind to here' }).click();
+  await expect(page.getByTestId('past-bar')).toHaveCount(0);
+  await expect(page.getByTestId('session-view')).toContainText('branch from event');
+  await expect(transcript).not.toContainText('Nothing else needed');
+  const composer = page.getByRole('textbox', { name: 'Message' });
+  await composer.fill('Please try again');
+  await composer.press('Control+Enter');
+  await expect(transcript).toContainText('Second attempt: a different way.');
+  await page.getByRole('tab', { name: 'Branches' }).click();
+  const tree = page.getByTestId('branch-tree');
+  await expect(tree).toContainText('Branch from #');
+  await expect(tree.locator('[aria-current="true"]')).toContainText('Branch from #');
+  await snap(page, testInfo, '25-rewound');
+  const sidebar = page.getByRole('navigation', { name: 'Sessions' });
+  await expect(sidebar.getByRole('button')).toHaveCount(1);
+  await expect(sidebar).toContainText('2 branches');
+
+  // Switch back to the first branch with one click: its answer is there, the hand restored.
+  await tree.getByRole('button', { name: /Fix the build/ }).click();
+  await expect(transcript).toContainText('Nothing else needed fixing.');
+  await expect(transcript).not.toContainText('Second attempt');
+  const original = page.url();
+
+  // Fork from the user's message: a new session in the sidebar; the original is untouched.
+  await tape.focus();
+  await tape.press('Shift+ArrowLeft');
+  await page.getByRole('button', { name: 'Fork from here' }).click();
+  await expect(sidebar.getByRole('button')).toHaveCount(2);
+  await expect(page.getByTestId('session-view')).toContainText('fork of');
+  await composer.fill('A fork question');
+  await composer.press('Control+Enter');
+  await expect(transcript).toContainText('Answer in the fork.');
+  await snap(page, testInfo, '26-forked');
+
+  // The events inspector lists every event and shows the raw one under the cursor.
+  await page.getByRole('tab', { name: 'Events' }).click();
+  const list = page.getByRole('listbox');
+  await expect(list.getByRole('option').first()).toBeVisible();
+  await list.getByRole('option').filter({ hasText: 'session.forked' }).click();
+  await expect(page.getByTestId('past-bar')).toBeVisible();
+  await expect(page.getByTestId('event-detail')).toContainText('"parent_session_id"');
+  await snap(page, testInfo, '27-inspector');
+
+  // Reload the original branch at a past event: same session, branch and cursor.
+  await page.goto(original);
+  await tape.focus();
+  await tape.press('Shift+ArrowLeft');
+  const cursorBefore = await tape.getAttribute('aria-valuenow');
+  await page.reload();
+  await expect(page.getByTestId('timeline-tape')).toHaveAttribute('aria-valuenow', cursorBefore ?? '');
+  await expect(page.getByTestId('past-bar')).toBeVisible();
+  await page.getByRole('button', { name: 'Back to live' }).first().click();
+  await expect(transcript).toContainText('Nothing else needed fixing.');
+  await expect(sidebar).toContainText('2 branches');
+  await snap(page, testInfo, '28-after-reload');
+});

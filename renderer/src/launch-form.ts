@@ -1,0 +1,379 @@
+/**
+ * The launch dialog's form as plain data: the draft the user types, the `sessions-launch` argument
+ * built from it (with the problems found before asking the main process), where the main
+ * process's refusals land, and the defaults remembered between launches. Also the Docker hand
+ * draft shared with the hands panel's "Add a Docker hand" form. No DOM and no React, so it is
+ * tested in node; LaunchDialog.tsx renders it.
+ *
+ * What is remembered (localStorage, read back as untrusted input) must never hold a secret or
+ * anything the user wrote for one session: only the model, the preset and the hands — never the
+ * title, the system prompt's text or a message.
+ */
+import { z } from 'zod';
+import type { RpcError } from '#shared/errors';
+import { describeIssues } from '#shared/events';
+import { HandNameSchema, type HandSpecInput } from '#shared/hands';
+import type { ModelList } from '#shared/harness';
+import { rpcMethods, type RpcArg } from '#shared/rpc';
+import { PRESET_IDS, presetById, type PresetId } from './presets.ts';
+
+/** The argument of `sessions-launch`. */
+export type LaunchRequest = RpcArg<'sessions-launch'>;
+
+/** The launch schema's limits (shared/rpc.ts, shared/events.ts), repeated to say them before asking. */
+export const MAX_HANDS = 8;
+const MAX_TITLE_CHARS = 200;
+const MAX_TOKENS_LIMIT = 128_000;
+const MIN_THINKING_BUDGET = 1024;
+
+// ------------------------------------------------------------------------------ Docker hand drafts
+
+export type Network = 'bridge' | 'none';
+
+/** A Docker hand's configuration as typed: strings as they are in the fields, at most one host folder. */
+export interface DockerHandDraft {
+  image: string;
+  network: Network;
+  /** Empty with `containerPath` empty: no folder from this computer. */
+  hostPath: string;
+  containerPath: string;
+  readOnly: boolean;
+}
+
+export const EMPTY_DOCKER_DRAFT: Readonly<DockerHandDraft> = { image: '', network: 'bridge', hostPath: '', containerPath: '', readOnly: true };
+
+/** What the RPC takes for a drafted Docker hand. The main process checks it again. */
+export function dockerConfigOf(draft: DockerHandDraft): HandSpecInput['config'] {
+  const hostPath = draft.hostPath.trim();
+  const containerPath = draft.containerPath.trim();
+  const withMount = hostPath !== '' || containerPath !== '';
+  return {
+    kind: 'docker',
+    image: draft.image.trim(),
+    network: draft.network,
+    ...(withMount ? { mounts: [{ host_path: hostPath, container_path: containerPath, read_only: draft.readOnly }] } : {}),
+  };
+}
+
+/** "box", else "box-2", "box-3"…: the first name no hand of the session has. */
+export function nextFreeName(taken: readonly string[]): string {
+  const names = new Set(taken.map((name) => name.trim()));
+  if (!names.has('box')) return 'box';
+  for (let n = 2; ; n++) if (!names.has(`box-${n}`)) return `box-${n}`;
+}
+
+/**
+ * What is wrong with each hand's name, in order (null: nothing): empty, not a valid name, or
+ * already used by an earlier hand (the later one is marked, so the first keeps its name).
+ */
+export function handNameProblems(names: readonly string[]): (string | null)[] {
+  return names.map((raw, index) => {
+    const name = raw.trim();
+    if (name === '') return 'Give the hand a name, e.g. box.';
+    const parsed = HandNameSchema.safeParse(name);
+    if (!parsed.success) return sentence(parsed.error.issues[0]?.message ?? 'this is not a valid hand name');
+    if (names.slice(0, index).some((other) => other.trim() === name)) return `Another hand is already called ${name}: give each hand its own name.`;
+    return null;
+  });
+}
+
+// ------------------------------------------------------------------------------ the form
+
+/** A hand row of the dialog; `key` only identifies the row on screen. */
+export interface HandDraft extends DockerHandDraft {
+  key: string;
+  name: string;
+}
+
+export interface LaunchForm {
+  title: string;
+  /** Empty: the main process's default model. */
+  model: string;
+  presetId: PresetId;
+  system: string;
+  /** The last text the user typed as a system prompt, given back when "Custom" is chosen again. */
+  customSystem: string;
+  hands: HandDraft[];
+  /** As typed; empty: the main process's default. */
+  maxTokens: string;
+  thinking: boolean;
+  thinkingBudget: string;
+  message: string;
+}
+
+let handKeys = 0;
+
+function handDraft(name: string, config: DockerHandDraft): HandDraft {
+  handKeys += 1;
+  return { key: `hand-${handKeys}`, name, ...config };
+}
+
+/** An empty form with the remembered model, preset and hands. */
+export function initialForm(remembered: RememberedLaunch): LaunchForm {
+  const presetId = remembered.presetId ?? 'none';
+  return {
+    title: '',
+    model: remembered.model ?? '',
+    presetId,
+    system: presetById(presetId).prompt,
+    customSystem: '',
+    hands: (remembered.hands ?? []).map(({ name, ...config }) => handDraft(name, config)),
+    maxTokens: '',
+    thinking: false,
+    thinkingBudget: '4096',
+    message: '',
+  };
+}
+
+/** The model to preselect: the draft's or remembered one when the list has it, else the list's default. */
+export function pickModel(list: ModelList, preferred: string): string {
+  return list.models.some((model) => model.id === preferred) ? preferred : list.defaultModel;
+}
+
+/** Chooses a preset: its text replaces the prompt; "Custom" gives back what the user last typed. */
+export function choosePreset(form: LaunchForm, presetId: PresetId): LaunchForm {
+  if (presetId === 'custom') return { ...form, presetId, system: form.customSystem !== '' ? form.customSystem : form.system };
+  return { ...form, presetId, system: presetById(presetId).prompt };
+}
+
+/** The user edited the prompt: it is theirs now ("Custom"). */
+export function editSystem(form: LaunchForm, system: string): LaunchForm {
+  return { ...form, presetId: 'custom', system, customSystem: system };
+}
+
+/** Adds a Docker hand with the next free name (none past MAX_HANDS). */
+export function addHand(form: LaunchForm): LaunchForm {
+  if (form.hands.length >= MAX_HANDS) return form;
+  const name = nextFreeName(form.hands.map((hand) => hand.name));
+  return { ...form, hands: [...form.hands, handDraft(name, EMPTY_DOCKER_DRAFT)] };
+}
+
+// ------------------------------------------------------------------------------ fields and problems
+
+/**
+ * Where a problem is shown: the path of the field in the `sessions-launch` argument, the same
+ * path the main process names in its `issues`.
+ */
+export const FIELD = {
+  title: 'title',
+  model: 'settings.model',
+  system: 'settings.system',
+  maxTokens: 'settings.max_tokens',
+  thinkingBudget: 'settings.thinking_budget',
+  message: 'message',
+  hands: 'hands',
+} as const;
+
+export type HandFieldName = 'row' | 'name' | 'image' | 'network' | 'hostPath' | 'containerPath';
+
+const HAND_FIELD_PATHS: Record<HandFieldName, string> = {
+  row: '',
+  name: '.name',
+  image: '.config.image',
+  network: '.config.network',
+  hostPath: '.config.mounts.0.host_path',
+  containerPath: '.config.mounts.0.container_path',
+};
+
+/** The field key of one field of the hand at `index` (`row`: the hand as a whole). */
+export function handField(index: number, field: HandFieldName): string {
+  return `hands.${index}${HAND_FIELD_PATHS[field]}`;
+}
+
+/** Every place in this form a problem can be shown. */
+export function fieldKeysOf(form: LaunchForm): ReadonlySet<string> {
+  const keys = new Set<string>(Object.values(FIELD));
+  form.hands.forEach((_, index) => {
+    for (const field of Object.keys(HAND_FIELD_PATHS) as HandFieldName[]) keys.add(handField(index, field));
+  });
+  return keys;
+}
+
+/** Problems by field key (one each), and those that belong to no field (shown above the form). */
+export interface LaunchProblems {
+  fields: Record<string, string>;
+  general: string[];
+}
+
+/**
+ * Puts each issue on the nearest field that shows it (`hands.0.config.cpus` → the hand's row);
+ * issues no field shows go to `general`, with their path.
+ */
+export function placeIssues(issues: NonNullable<RpcError['issues']>, fieldKeys: ReadonlySet<string>): LaunchProblems {
+  const placed: LaunchProblems = { fields: {}, general: [] };
+  for (const issue of issues) {
+    const key = nearestField(issue.path, fieldKeys);
+    const text = sentence(issue.message);
+    if (key === null) placed.general.push(issue.path === '' || issue.path === '(root)' ? text : `${issue.path}: ${text}`);
+    else placed.fields[key] ??= text;
+  }
+  return placed;
+}
+
+function nearestField(path: string, fieldKeys: ReadonlySet<string>): string | null {
+  const parts = path.split('.');
+  for (let length = parts.length; length > 0; length--) {
+    const key = parts.slice(0, length).join('.');
+    if (fieldKeys.has(key)) return key;
+  }
+  return null;
+}
+
+export type LaunchBuild = { ok: true; request: LaunchRequest } | { ok: false; problems: LaunchProblems };
+
+/**
+ * The `sessions-launch` argument for this form, or what must change first. Checks the obvious
+ * things in the user's words, then the real schema for the rest (an image like "Debian
+ * Bookworm", a relative container path…); the main process checks everything again.
+ */
+export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
+  const fields: Record<string, string> = {};
+
+  const title = form.title.trim();
+  if (title === '') fields[FIELD.title] = 'Give the session a name.';
+  else if (title.length > MAX_TITLE_CHARS) fields[FIELD.title] = `A name is at most ${MAX_TITLE_CHARS} characters (this one has ${title.length}).`;
+
+  const settings: NonNullable<LaunchRequest['settings']> = {};
+  if (form.model.trim() !== '') settings.model = form.model.trim();
+  if (form.system.trim() !== '') settings.system = form.system.trim();
+  const maxTokens = wholeNumber(form.maxTokens);
+  if (form.maxTokens.trim() !== '') {
+    if (maxTokens === null || maxTokens < 1 || maxTokens > MAX_TOKENS_LIMIT) {
+      fields[FIELD.maxTokens] = 'Max tokens is a whole number from 1 to 128,000; leave it empty for the default.';
+    } else {
+      settings.max_tokens = maxTokens;
+    }
+  }
+  if (form.thinking) {
+    const budget = wholeNumber(form.thinkingBudget);
+    if (budget === null || budget < MIN_THINKING_BUDGET) {
+      fields[FIELD.thinkingBudget] = 'A thinking budget is a whole number of at least 1,024 tokens.';
+    } else if (settings.max_tokens !== undefined && budget >= settings.max_tokens) {
+      fields[FIELD.thinkingBudget] = `The thinking budget must be below max tokens (${settings.max_tokens.toLocaleString('en-US')}).`;
+    } else {
+      settings.thinking_budget = budget;
+    }
+  }
+
+  if (form.hands.length > MAX_HANDS) fields[FIELD.hands] = `A session has at most ${MAX_HANDS} hands: remove one.`;
+  const nameProblems = handNameProblems(form.hands.map((hand) => hand.name));
+  form.hands.forEach((hand, index) => {
+    const nameProblem = nameProblems[index];
+    if (nameProblem) fields[handField(index, 'name')] = nameProblem;
+    if (hand.image.trim() === '') fields[handField(index, 'image')] = 'Choose an image, e.g. debian:bookworm.';
+    const hostPath = hand.hostPath.trim();
+    const containerPath = hand.containerPath.trim();
+    if (hostPath !== '' && containerPath === '') {
+      fields[handField(index, 'containerPath')] = 'Say where the folder appears in the container, e.g. /workspace/project.';
+    }
+    if (hostPath === '' && containerPath !== '') fields[handField(index, 'hostPath')] = 'Choose the folder on this computer to show there.';
+  });
+
+  const message = form.message.trim();
+  const request: LaunchRequest = {
+    title,
+    ...(Object.keys(settings).length > 0 ? { settings } : {}),
+    ...(form.hands.length > 0 ? { hands: form.hands.map((hand) => ({ name: hand.name.trim(), config: dockerConfigOf(hand) })) } : {}),
+    ...(message !== '' ? { message } : {}),
+  };
+
+  const parsed = rpcMethods['sessions-launch'].arg.safeParse(request);
+  const fromSchema: LaunchProblems = parsed.success ? { fields: {}, general: [] } : placeIssues(describeIssues(parsed.error.issues), fieldKeysOf(form));
+  // The checks above say it better: drop the schema's word on a field they marked, or on a field
+  // holding one they marked (its "two hands have the same name" when a row says which).
+  const known = Object.keys(fields);
+  for (const [key, text] of Object.entries(fromSchema.fields)) {
+    if (!known.some((field) => field === key || field.startsWith(`${key}.`))) fields[key] = text;
+  }
+  const problems: LaunchProblems = { fields, general: fromSchema.general };
+  if (Object.keys(problems.fields).length > 0 || problems.general.length > 0) return { ok: false, problems };
+  return { ok: true, request };
+}
+
+function wholeNumber(text: string): number | null {
+  const trimmed = text.trim();
+  if (!/^\d+$/.test(trimmed)) return null;
+  const value = Number(trimmed);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+/** A schema message ("choose an image") as a sentence for the user ("Choose an image."). */
+export function sentence(message: string): string {
+  const text = message.trim();
+  if (text === '') return text;
+  const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?:]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+}
+
+// ------------------------------------------------------------------------------ remembered defaults
+
+/** Where the last launch's model, preset and hands are kept for the next one. */
+export const LAUNCH_STORAGE_KEY = 'drover.launch.last';
+
+const RememberedHandSchema = z.object({
+  name: HandNameSchema,
+  image: z.string().max(512),
+  network: z.enum(['bridge', 'none']),
+  hostPath: z.string().max(4096).default(''),
+  containerPath: z.string().max(4096).default(''),
+  readOnly: z.boolean().default(true),
+});
+export type RememberedHand = z.output<typeof RememberedHandSchema>;
+
+/** Each part on its own: a bad part is dropped, the others are kept. */
+const RememberedLaunchSchema = z.object({
+  model: z.string().trim().min(1).max(200).optional().catch(undefined),
+  /** "Custom" is not remembered: its text is the user's own. */
+  presetId: z.enum(PRESET_IDS).exclude(['custom']).optional().catch(undefined),
+  hands: z.array(RememberedHandSchema).max(MAX_HANDS).optional().catch(undefined),
+});
+export type RememberedLaunch = z.output<typeof RememberedLaunchSchema>;
+
+/** The remembered defaults from what localStorage holds (anything at all: it is untrusted). */
+export function parseRemembered(raw: string | null): RememberedLaunch {
+  if (raw === null) return {};
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return {};
+  }
+  const parsed = RememberedLaunchSchema.safeParse(data);
+  if (!parsed.success) return {};
+  const { model, presetId, hands } = parsed.data;
+  const seen = new Set<string>();
+  const unique = hands?.filter((hand) => {
+    if (seen.has(hand.name)) return false;
+    seen.add(hand.name);
+    return true;
+  });
+  return { ...(model ? { model } : {}), ...(presetId ? { presetId } : {}), ...(unique ? { hands: unique } : {}) };
+}
+
+/** What to remember of a launched form: the model, the preset (not a custom text) and the hands. */
+export function rememberedOf(form: LaunchForm): RememberedLaunch {
+  return {
+    ...(form.model.trim() !== '' ? { model: form.model.trim() } : {}),
+    ...(form.presetId !== 'custom' ? { presetId: form.presetId } : {}),
+    hands: form.hands.map((hand) => ({
+      name: hand.name.trim(),
+      image: hand.image.trim(),
+      network: hand.network,
+      hostPath: hand.hostPath.trim(),
+      containerPath: hand.containerPath.trim(),
+      readOnly: hand.readOnly,
+    })),
+  };
+}
+
+// ------------------------------------------------------------------------------ keyboard
+
+/** Whether the platform's shortcuts use ⌘ (navigator.userAgentData.platform or navigator.platform). */
+export function isApplePlatform(platform: string): boolean {
+  return /mac|iphone|ipad|ipod/i.test(platform);
+}
+
+/** How to write "Ctrl/Cmd+Enter" for this platform. */
+export function launchShortcutLabel(platform: string): string {
+  return isApplePlatform(platform) ? '⌘↵' : 'Ctrl+Enter';
+}
