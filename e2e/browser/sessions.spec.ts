@@ -1,6 +1,8 @@
 // The sessions UI in Chromium against the real serve mode: empty state, create by clicks,
 // import an exported session, fork at an event, export, reload — and a refused token.
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { requireChromium } from '../support/browser.ts';
 import { startServeMode, type ServeHandle } from '../support/serve.ts';
@@ -87,4 +89,34 @@ test('a page without the token, or with a wrong one, is told what to do', async 
   await fresh.goto(`${serve.origin}/?token=not-the-right-token-at-all`);
   await expect(fresh.getByRole('alert')).toContainText(/refused/);
   await fresh.close();
+});
+
+test('a page from another origin cannot open the RPC socket, even with the right token', async ({ browser }) => {
+  const foreign = createServer((_request, response) => {
+    response.setHeader('Content-Type', 'text/html');
+    response.end('<!doctype html><title>Another site</title>');
+  });
+  await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
+  try {
+    const token = new URL(serve.url).searchParams.get('token') ?? '';
+    const socketUrl = `${serve.origin.replace('http:', 'ws:')}/rpc?token=${encodeURIComponent(token)}`;
+    const tryOpen = (url: string) =>
+      new Promise<string>((resolve) => {
+        const socket = new WebSocket(url);
+        socket.onopen = () => {
+          socket.close();
+          resolve('open');
+        };
+        socket.onclose = (event) => resolve(`closed ${event.code}`);
+      });
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${(foreign.address() as AddressInfo).port}/`);
+    expect(await page.evaluate(tryOpen, socketUrl)).toBe('closed 1006');
+    // The same request from Drover's own page opens: the refusal is the Origin, not the token.
+    await page.goto(serve.url);
+    expect(await page.evaluate(tryOpen, socketUrl)).toBe('open');
+    await page.close();
+  } finally {
+    foreign.close();
+  }
 });
