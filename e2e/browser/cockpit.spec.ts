@@ -179,4 +179,10 @@ test('launch by clicks, stream, run a tool, scrub, rewind, fork, switch branches
   await expect(transcript).toContainText('Nothing else needed fixing.');
   await expect(sidebar).toContainText('2 branches');
   await snap(page, testInfo, '28-after-reload');
+
+  // The OS's dark theme is followed.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.getByTestId('tool-call').first().getByRole('button').first().click();
+  await expect(page.locator('body')).toHaveCSS('background-color', 'rgb(23, 24, 28)');
+  await snap(page, testInfo, '29-dark');
 });

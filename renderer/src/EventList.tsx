@@ -181,7 +181,7 @@ export function EventList({ log, cursor, onSelect, titleOf }: EventListProps) {
       </div>
       <div className="event-list-columns" aria-hidden="true">
         <span className="event-row-seq">#</span>
-        <span>Time</span>
+        <span className="event-row-time">Time</span>
         <span>Type</span>
         <span>Summary</span>
       </div>
