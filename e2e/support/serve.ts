@@ -1,6 +1,7 @@
 /**
- * Starts the real serve mode (`electron/serve/index.ts`) on a free port with a fresh data folder,
- * and hands the test its ready-to-open URL. The UI must have been built (`npm run build`).
+ * Starts the real serve mode (`electron/serve/index.ts`) on a free port with a fresh data folder
+ * (or a given one), and hands the test its ready-to-open URL. The UI must have been built
+ * (`npm run build`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,12 +18,21 @@ export interface ServeHandle {
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
+export interface ServeOptions {
+  /** Serve this existing data folder (e.g. sessions prepared beforehand) instead of a fresh one. */
+  dataDir?: string;
+  /** Leave the data folder in place on stop (default: removed, unless `dataDir` was given). */
+  keepDataDir?: boolean;
+}
+
 /** `env` adds variables for the server (e.g. ANTHROPIC_BASE_URL for a local Messages API server). */
-export async function startServeMode(env: Record<string, string> = {}): Promise<ServeHandle> {
+export async function startServeMode(env: Record<string, string> = {}, options: ServeOptions = {}): Promise<ServeHandle> {
   if (!existsSync(path.join(root, 'out', 'renderer', 'index.html'))) {
     throw new Error('The UI is not built: run `npm run build` before the e2e tests (npm test does).');
   }
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'drover-e2e-'));
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'drover-e2e-'));
+  // A folder the caller brought is the caller's to remove, unless it says otherwise.
+  const removeOnStop = !(options.keepDataDir ?? options.dataDir !== undefined);
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'electron/serve/index.ts', '--port', '0'], {
     cwd: root,
     env: { ...process.env, ...env, DROVER_DATA_DIR: dataDir },
@@ -50,7 +60,7 @@ export async function startServeMode(env: Record<string, string> = {}): Promise<
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
-      rmSync(dataDir, { recursive: true, force: true });
+      if (removeOnStop) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
