@@ -3,13 +3,13 @@
  * container, tools), a progress bar while a hand starts, Detach, and the form that adds a
  * Docker hand. Says so when the Docker engine does not answer.
  */
-import { Fragment, useEffect, useId, useState } from 'react';
+import { Fragment, useId, useState } from 'react';
 import type { HandProgress, HandStatus } from '#shared/hands';
 import { AttachHandForm } from './AttachHandForm.tsx';
 import { formatMegabytesOf } from './format.ts';
 import type { HandAsOf } from './hand-history.ts';
 import type { Transport } from './transport.ts';
-import { messageOf, useHands } from './useHands.ts';
+import { messageOf, useDockerStatus, useHands } from './useHands.ts';
 
 export interface HandsPanelProps {
   transport: Transport;
@@ -19,10 +19,6 @@ export interface HandsPanelProps {
   titleOf?: (sessionId: string) => string | undefined;
 }
 
-interface DockerStatus {
-  available: boolean;
-  reason: string | null;
-}
 
 export function HandsPanel({ transport, sessionId, asOf = null, titleOf = () => undefined }: HandsPanelProps) {
   if (asOf !== null) return <HandsAsOf seq={asOf.seq} hands={asOf.hands} titleOf={titleOf} />;
@@ -74,26 +70,12 @@ function HandsAsOf({ seq, hands, titleOf }: { seq: number; hands: readonly HandA
 
 function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: string }) {
   const { hands, progress, loadError, attach, detach } = useHands(transport, sessionId);
-  const [docker, setDocker] = useState<DockerStatus | null>(null);
+  const docker = useDockerStatus(transport);
   const [adding, setAdding] = useState(false);
   const [detaching, setDetaching] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const headingId = useId();
 
-  useEffect(() => {
-    let active = true;
-    transport.call('docker-status', undefined).then(
-      (status) => {
-        if (active) setDocker(status);
-      },
-      (reason: unknown) => {
-        if (active) setDocker({ available: false, reason: messageOf(reason) });
-      },
-    );
-    return () => {
-      active = false;
-    };
-  }, [transport]);
 
   async function confirmDetach(name: string): Promise<void> {
     if (!window.confirm(`Detach ${name}? Its container is removed; its snapshots stay for forks.`)) return;

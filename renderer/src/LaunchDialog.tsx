@@ -36,7 +36,7 @@ import {
 } from './launch-form.ts';
 import { SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 import { RpcCallError, type Transport } from './transport.ts';
-import { messageOf } from './useHands.ts';
+import { messageOf, useDockerStatus } from './useHands.ts';
 import './launch.css';
 
 export interface LaunchDialogProps {
@@ -53,10 +53,6 @@ export interface LaunchDialogProps {
   onError: (reason: unknown) => void;
 }
 
-interface DockerStatus {
-  available: boolean;
-  reason: string | null;
-}
 
 const NO_PROBLEMS: LaunchProblems = { fields: {}, general: [] };
 
@@ -64,7 +60,8 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   const [form, setForm] = useState<LaunchForm>(() => initialForm(readRemembered()));
   const [models, setModels] = useState<ModelList | null>(null);
   const [modelsError, setModelsError] = useState<string | null>(null);
-  const [docker, setDocker] = useState<DockerStatus | null>(null);
+  // Asked on every opening: Docker may have started since.
+  const docker = useDockerStatus(transport, open);
   const [problems, setProblems] = useState<LaunchProblems>(NO_PROBLEMS);
   /** Counts failed attempts: each one moves focus to the first field with a problem. */
   const [attempts, setAttempts] = useState(0);
@@ -110,22 +107,6 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
     };
   }, [needModels, transport]);
 
-  // Docker's status on every opening: it may have started since.
-  useEffect(() => {
-    if (!open) return;
-    let active = true;
-    transport.call('docker-status', undefined).then(
-      (status) => {
-        if (active) setDocker(status);
-      },
-      (reason: unknown) => {
-        if (active) setDocker({ available: false, reason: messageOf(reason) });
-      },
-    );
-    return () => {
-      active = false;
-    };
-  }, [open, transport]);
 
   useEffect(() => {
     if (attempts === 0) return;

@@ -11,7 +11,7 @@ import type { SessionSummary, SessionTreeNode } from '#shared/sessions';
 import { BranchTree } from './BranchTree.tsx';
 import { Composer } from './Composer.tsx';
 import { EventList } from './EventList.tsx';
-import { formatCost, formatFullTime } from './format.ts';
+import { formatCost, formatFullTime, statusText } from './format.ts';
 import { handsAsOf } from './hand-history.ts';
 import { HandsPanel } from './HandsPanel.tsx';
 import { SessionLog } from './session-log.ts';
@@ -184,7 +184,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
             {session.title}
           </h2>
           <p className="session-subtitle">
-            <span className={`status-label status-${session.status}`}>{statusLabel(session)}</span>
+            <span className={`status-label status-${session.status}`}>{statusText(session.status, session.stopReason)}</span>
             <span aria-hidden="true"> · </span>
             {lastSeq.toLocaleString()} events
             {session.costUsd > 0 && (
@@ -285,21 +285,6 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
       )}
     </section>
   );
-}
-
-function statusLabel(session: SessionSummary): string {
-  switch (session.status) {
-    case 'running':
-      return 'Running';
-    case 'new':
-      return 'Not started';
-    case 'error':
-      return `Stopped: ${(session.stopReason ?? 'error').replaceAll('_', ' ')}`;
-    case 'terminated':
-      return 'Ended';
-    default:
-      return session.stopReason === null ? 'Idle' : `Idle (${session.stopReason.replaceAll('_', ' ')})`;
-  }
 }
 
 function readPanel(): PanelTab {

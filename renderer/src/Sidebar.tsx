@@ -6,7 +6,7 @@
 import { useEffect, useImperativeHandle, useMemo, useRef, useState, type ChangeEvent, type Ref } from 'react';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
-import { formatCost, formatFullTime, formatRelativeTime } from './format.ts';
+import { formatCost, formatFullTime, formatRelativeTime, statusText } from './format.ts';
 import type { Transport } from './transport.ts';
 
 export interface SidebarHandle {
@@ -103,7 +103,7 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
                   onClick={() => onSelect(shown.id)}
                 >
                   <span className="session-title">
-                    <span className={`status-dot status-${shown.status}`} title={statusTitle(shown)} />
+                    <span className={`status-dot status-${shown.status}`} title={statusText(shown.status, shown.stopReason)} />
                     {head.title}
                   </span>
                   <span className="session-meta">
@@ -122,7 +122,7 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
                         {branches} branches
                       </>
                     )}
-                    <span className="visually-hidden"> · {statusTitle(shown)}</span>
+                    <span className="visually-hidden"> · {statusText(shown.status, shown.stopReason)}</span>
                   </span>
                   {head.kind === 'fork' && head.parentId !== null && (
                     <span className="session-fork">
@@ -161,21 +161,6 @@ export function conversationsOf(sessions: readonly SessionSummary[]): Conversati
 
 function titleIn(sessions: readonly SessionSummary[], id: string): string | undefined {
   return sessions.find((session) => session.id === id)?.title;
-}
-
-function statusTitle(session: SessionSummary): string {
-  switch (session.status) {
-    case 'running':
-      return 'Running';
-    case 'new':
-      return 'Not started';
-    case 'error':
-      return `Stopped with an error${session.stopReason === null ? '' : ` (${session.stopReason.replaceAll('_', ' ')})`}`;
-    case 'terminated':
-      return 'Ended';
-    default:
-      return 'Idle';
-  }
 }
 
 /** The current time, refreshed every `intervalMs` so relative times stay true. */

@@ -3,6 +3,7 @@
  * Pure functions: no I/O, and never more than the data itself says.
  */
 import type { ContentBlock, StoredEvent } from '#shared/events';
+import type { SessionStatus } from '#shared/sessions';
 
 const MAX_SUMMARY_CHARS = 240;
 
@@ -227,4 +228,21 @@ export function formatCost(usd: number): string {
   if (usd === 0) return '$0';
   if (usd < 0.01) return `$${usd.toFixed(3)}`;
   return `$${usd.toFixed(2)}`;
+}
+
+/** What a session is doing, in words: "Running", "Idle (max tokens)", "Stopped: retries exhausted"… */
+export function statusText(status: SessionStatus, stopReason: string | null): string {
+  const reason = stopReason?.replaceAll('_', ' ') ?? null;
+  switch (status) {
+    case 'running':
+      return 'Running';
+    case 'new':
+      return 'Not started';
+    case 'error':
+      return `Stopped: ${reason ?? 'error'}`;
+    case 'terminated':
+      return 'Ended';
+    default:
+      return reason === null ? 'Idle' : `Idle (${reason})`;
+  }
 }

@@ -108,3 +108,30 @@ function withoutHand(progress: ReadonlyMap<string, HandProgress>, name: string):
 export function messageOf(reason: unknown): string {
   return reason instanceof Error ? reason.message : `Something went wrong: ${String(reason)}`;
 }
+
+export interface DockerStatus {
+  available: boolean;
+  /** Why it does not answer and what to do, in the main process's words. */
+  reason: string | null;
+}
+
+/** Whether the Docker engine answers, asked again whenever `active` turns true (it may have started since). */
+export function useDockerStatus(transport: Transport, active = true): DockerStatus | null {
+  const [docker, setDocker] = useState<DockerStatus | null>(null);
+  useEffect(() => {
+    if (!active) return;
+    let current = true;
+    transport.call('docker-status', undefined).then(
+      (status) => {
+        if (current) setDocker(status);
+      },
+      (reason: unknown) => {
+        if (current) setDocker({ available: false, reason: messageOf(reason) });
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [transport, active]);
+  return docker;
+}
