@@ -19,7 +19,7 @@ test.beforeAll(async () => {
       const last = JSON.stringify(request.body.messages.at(-1));
       // Slow frames so the page can be seen mid-stream.
       if (last.includes('talk slowly')) return { kind: 'message', message: { content: [{ type: 'text', text: 'word '.repeat(300) }], stop_reason: 'end_turn' }, frameDelayMs: 40 };
-      return { kind: 'message', message: { content: [{ type: 'text', text: ANSWER }], stop_reason: 'end_turn' }, frameDelayMs: 60 };
+      return { kind: 'message', message: { content: [{ type: 'text', text: ANSWER }], stop_reason: 'end_turn' }, frameDelayMs: 150 };
     },
   });
   serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });

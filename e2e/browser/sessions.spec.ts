@@ -80,6 +80,23 @@ test('create, import, fork and export sessions by clicks; everything survives a 
   await page.reload();
   for (const title of ['Tidy the release notes', 'Monday bug', 'Monday bug (fork at 3)']) await expect(sessions).toContainText(title);
   await snap(page, testInfo, '05-after-reload');
+
+  // "?" lists the keyboard shortcuts; Escape closes the list.
+  await page.locator('body').press('?');
+  const shortcuts = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await expect(shortcuts).toContainText('Previous / next turn');
+  await snap(page, testInfo, '06-shortcuts');
+  await page.keyboard.press('Escape');
+  await expect(shortcuts).toBeHidden();
+
+  // Deleting asks first, then the session is gone (after a reload too).
+  await sessions.getByText('Tidy the release notes').click();
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await expect(sessions).not.toContainText('Tidy the release notes');
+  await page.reload();
+  await expect(sessions).toContainText('Monday bug');
+  await expect(sessions).not.toContainText('Tidy the release notes');
 });
 
 test('a page without the token, or with a wrong one, is told what to do', async ({ browser }) => {

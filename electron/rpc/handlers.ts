@@ -2,6 +2,7 @@
  * The handler table: every RPC method implemented on top of the services. Arguments arrive
  * validated by the dispatcher. Nothing here may return a secret.
  */
+import { AppError } from '#shared/errors';
 import type { AppInfo, HandlerImpl } from '#shared/rpc';
 import type { SessionSummary, StoredSession } from '#shared/sessions';
 import { DEFAULT_SETTINGS } from '#services/harness/models';
@@ -83,6 +84,9 @@ export function createHandlers({ store, harness, hands, info, onSessionsChanged,
     'sessions-tree': ({ sessionId }) => store.getTree(sessionId),
     'sessions-timeline': ({ sessionId }) => store.getTimeline(sessionId),
     'sessions-delete': ({ sessionId }) => {
+      if (harness.isRunning(sessionId)) {
+        throw new AppError('conflict', `Claude is still working in "${store.getSession(sessionId).title}". Stop it first, then delete the session.`);
+      }
       store.deleteSession(sessionId);
       stats.forget(sessionId);
       onSessionsChanged?.(sessionId);

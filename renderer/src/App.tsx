@@ -13,6 +13,7 @@ import type { SessionSummary } from '#shared/sessions';
 import { LaunchDialog } from './LaunchDialog.tsx';
 import { formatRoute, parseRoute, type Route } from './route.ts';
 import { SessionView } from './SessionView.tsx';
+import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { Sidebar, type SidebarHandle } from './Sidebar.tsx';
 import type { Transport } from './transport.ts';
 
@@ -27,6 +28,7 @@ export function App({ transport }: AppProps) {
   const [error, setError] = useState<string | null>(null);
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [launching, setLaunching] = useState(false);
+  const [showShortcuts, setShowShortcuts] = useState(false);
   const listRequest = useRef(0);
   const sidebar = useRef<SidebarHandle>(null);
 
@@ -69,6 +71,20 @@ export function App({ transport }: AppProps) {
     if (window.location.hash === hash) return;
     if (replace) window.history.replaceState(null, '', hash);
     else window.history.pushState(null, '', hash);
+  }, []);
+
+  // "?" shows the shortcuts, unless the user is typing.
+  useEffect(() => {
+    function onKeyDown(event: KeyboardEvent): void {
+      const target = event.target;
+      const typing = target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+      if (event.key === '?' && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        event.preventDefault();
+        setShowShortcuts(true);
+      }
+    }
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
   }, []);
 
   useEffect(() => {
@@ -119,6 +135,7 @@ export function App({ transport }: AppProps) {
         info={info}
         onSelect={open}
         onNew={() => setLaunching(true)}
+        onShortcuts={() => setShowShortcuts(true)}
         onOpened={openSession}
         onError={reportError}
       />
@@ -148,6 +165,7 @@ export function App({ transport }: AppProps) {
           <EmptyState sessions={sessions} onNew={() => setLaunching(true)} />
         )}
       </main>
+      <ShortcutsDialog open={showShortcuts} onClose={() => setShowShortcuts(false)} />
       <LaunchDialog transport={transport} open={launching} onClose={() => setLaunching(false)} onLaunched={(session) => {
         setLaunching(false);
         openSession(session);

@@ -58,7 +58,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
   const sessionId = session.id;
   const [cursor, setCursorState] = useState<number | null>(initialCursor);
   const [tab, setTab] = useState<PanelTab>(() => readPanel());
-  const [busy, setBusy] = useState<'fork' | 'rewind' | 'export' | null>(null);
+  const [busy, setBusy] = useState<'fork' | 'rewind' | 'export' | 'delete' | null>(null);
   const [treeVersion, setTreeVersion] = useState(0);
   const liveState = useLive(transport, sessionId);
   const titleId = useId();
@@ -120,6 +120,20 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
       setBusy(null);
     }
   }, [transport, sessionId, onError]);
+
+  const remove = useCallback(async () => {
+    const what = session.kind === 'rewind' ? `this branch of “${session.title}”` : `“${session.title}”`;
+    if (!window.confirm(`Delete ${what}? Its events, containers and snapshots are removed for good.`)) return;
+    setBusy('delete');
+    try {
+      await transport.call('sessions-delete', { sessionId });
+      // A deleted branch gives way to the one it was taken from.
+      if (session.kind === 'rewind' && session.parentId !== null) onOpen(session.parentId);
+    } catch (reason) {
+      onError(reason);
+      setBusy(null);
+    }
+  }, [transport, sessionId, session.kind, session.title, session.parentId, onOpen, onError]);
 
   const openBranch = useCallback(
     async (node: SessionTreeNode) => {
@@ -227,6 +241,9 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
           <button type="button" className="button" onClick={() => void exportSession()} disabled={busy !== null} title="Save this session's events as a .jsonl file">
             {busy === 'export' ? 'Exporting…' : 'Export'}
           </button>
+          <button type="button" className="button button-quiet button-danger-quiet" onClick={() => void remove()} disabled={busy !== null || running} title={running ? 'Stop Claude before deleting' : 'Delete this session (or branch) and its containers'}>
+            {busy === 'delete' ? 'Deleting…' : 'Delete'}
+          </button>
         </div>
       </header>
 
@@ -242,7 +259,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
               <p className="empty-hint">Loading the session…</p>
             </div>
           ) : (
-            <Transcript log={log} cursor={viewSeq} live={live} liveState={liveState} titleOf={titleOf} onSeek={seek} />
+            <Transcript log={log} cursor={viewSeq} live={live} running={running} liveState={liveState} titleOf={titleOf} onSeek={seek} />
           )}
         </div>
         <aside className="side-panel" aria-label="Session details">

@@ -23,6 +23,7 @@ export interface SidebarProps {
   info: AppInfo | null;
   onSelect: (sessionId: string) => void;
   onNew: () => void;
+  onShortcuts: () => void;
   /** A session was imported. */
   onOpened: (session: SessionSummary) => void;
   onError: (reason: unknown) => void;
@@ -35,7 +36,7 @@ interface Conversation {
   branches: number;
 }
 
-export function Sidebar({ ref, transport, sessions, selected, info, onSelect, onNew, onOpened, onError }: SidebarProps) {
+export function Sidebar({ ref, transport, sessions, selected, info, onSelect, onNew, onShortcuts, onOpened, onError }: SidebarProps) {
   const [importing, setImporting] = useState(false);
   const [filter, setFilter] = useState('');
   const fileInput = useRef<HTMLInputElement>(null);
@@ -139,11 +140,16 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
         {sessions !== null && conversations.length === 0 && <p className="session-list-empty">No sessions yet.</p>}
       </nav>
 
-      {info !== null && (
-        <footer className="sidebar-footer" title={`Data folder: ${info.dataDir}`}>
-          Drover {info.version} · <span className="data-dir">{info.dataDir}</span>
-        </footer>
-      )}
+      <footer className="sidebar-footer">
+        <button type="button" className="link sidebar-shortcuts" onClick={onShortcuts} title="Keyboard shortcuts (?)">
+          Keyboard shortcuts
+        </button>
+        {info !== null && (
+          <span title={`Data folder: ${info.dataDir}`}>
+            Drover {info.version} · <span className="data-dir">{info.dataDir}</span>
+          </span>
+        )}
+      </footer>
     </aside>
   );
 }

@@ -27,6 +27,8 @@ export interface TranscriptProps {
   cursor: number;
   /** The cursor is the newest event and follows new ones: show the live response too. */
   live: boolean;
+  /** A turn is under way: a tool call without a result is still running (when live). */
+  running: boolean;
   liveState: LiveState;
   titleOf: (sessionId: string) => string | undefined;
   /** Jump the cursor to an event (e.g. a turn's first event). */
@@ -35,7 +37,7 @@ export interface TranscriptProps {
 
 type Row = TranscriptItem | { kind: 'earlier'; key: string; from: number } | { kind: 'live'; key: string; blocks: readonly LiveBlock[] };
 
-export function Transcript({ log, cursor, live, liveState, titleOf, onSeek }: TranscriptProps) {
+export function Transcript({ log, cursor, live, running, liveState, titleOf, onSeek }: TranscriptProps) {
   const version = useSyncExternalStore(log.subscribe, log.getVersion);
   // Scrubbing moves the cursor every frame; the transcript follows as fast as it can render
   // without holding up the frames (React renders the deferred value in the background).
@@ -125,7 +127,7 @@ export function Transcript({ log, cursor, live, liveState, titleOf, onSeek }: Tr
           if (row === undefined) return null;
           return (
             <div key={virtual.key} data-index={virtual.index} ref={virtualizer.measureElement} className="transcript-row" style={{ transform: `translateY(${virtual.start}px)` }}>
-              <RowView row={row} expanded={expanded.has(row.key)} onToggle={toggle} toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined} titleOf={titleOf} onSeek={onSeek} onShowEarlier={showEarlier} />
+              <RowView row={row} pending={!live ? 'past' : running ? 'running' : 'cut'} expanded={expanded.has(row.key)} onToggle={toggle} toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined} titleOf={titleOf} onSeek={onSeek} onShowEarlier={showEarlier} />
             </div>
           );
         })}
@@ -151,8 +153,12 @@ function estimateHeight(row: Row | undefined): number {
   }
 }
 
+/** What a tool call without a result means here: still running, not yet run at the cursor, or cut off. */
+type Pending = 'running' | 'past' | 'cut';
+
 interface RowViewProps {
   row: Row;
+  pending: Pending;
   expanded: boolean;
   onToggle: (key: string) => void;
   toolOutput: string | undefined;
@@ -161,7 +167,7 @@ interface RowViewProps {
   onShowEarlier: () => void;
 }
 
-const RowView = memo(function RowView({ row, expanded, onToggle, toolOutput, titleOf, onSeek, onShowEarlier }: RowViewProps) {
+const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOutput, titleOf, onSeek, onShowEarlier }: RowViewProps) {
   switch (row.kind) {
     case 'earlier':
       return (
@@ -204,7 +210,7 @@ const RowView = memo(function RowView({ row, expanded, onToggle, toolOutput, tit
         </div>
       );
     case 'tool':
-      return <ToolCall row={row} expanded={expanded} onToggle={onToggle} liveOutput={toolOutput} />;
+      return <ToolCall row={row} pending={pending} expanded={expanded} onToggle={onToggle} liveOutput={toolOutput} />;
     case 'notice':
       return (
         <p className={`notice notice-${row.tone}`} role={row.tone === 'error' ? 'alert' : undefined}>
@@ -237,7 +243,7 @@ const RowView = memo(function RowView({ row, expanded, onToggle, toolOutput, tit
   }
 });
 
-function ToolCall({ row, expanded, onToggle, liveOutput }: { row: Extract<TranscriptItem, { kind: 'tool' }>; expanded: boolean; onToggle: (key: string) => void; liveOutput: string | undefined }) {
+function ToolCall({ row, pending, expanded, onToggle, liveOutput }: { row: Extract<TranscriptItem, { kind: 'tool' }>; pending: Pending; expanded: boolean; onToggle: (key: string) => void; liveOutput: string | undefined }) {
   const result = row.result;
   const running = result === undefined;
   const open = expanded || (running && liveOutput !== undefined);
@@ -250,20 +256,27 @@ function ToolCall({ row, expanded, onToggle, liveOutput }: { row: Extract<Transc
           {row.name}
         </span>
         <code className="tool-summary">{row.summary}</code>
-        <ToolStatus result={result} />
+        <ToolStatus result={result} pending={pending} />
       </button>
       {open && (
         <div className="tool-body">
           {row.name !== 'bash' && <pre className="tool-input">{JSON.stringify(row.input, null, 2)}</pre>}
-          {result !== undefined ? <ToolOutput result={result} /> : liveOutput !== undefined ? <div className="terminal"><AnsiText text={liveOutput} /></div> : <p className="tool-pending">No result at this point in the session.</p>}
+          {result !== undefined ? <ToolOutput result={result} /> : liveOutput !== undefined ? <div className="terminal"><AnsiText text={liveOutput} /></div> : <p className="tool-pending">{PENDING_TEXT[pending]}</p>}
         </div>
       )}
     </div>
   );
 }
 
-function ToolStatus({ result }: { result: ToolResultView | undefined }) {
-  if (result === undefined) return <span className="tool-status tool-running">running…</span>;
+const PENDING_LABEL: Readonly<Record<Pending, string>> = { running: 'running…', past: 'not finished yet', cut: 'no result' };
+const PENDING_TEXT: Readonly<Record<Pending, string>> = {
+  running: 'Running…',
+  past: 'Its result comes later in the session: move the timeline forward to see it.',
+  cut: 'This call never returned a result (it was cut off, or this branch was taken before it finished).',
+};
+
+function ToolStatus({ result, pending }: { result: ToolResultView | undefined; pending: Pending }) {
+  if (result === undefined) return <span className={`tool-status ${pending === 'running' ? 'tool-running' : 'tool-pending-status'}`}>{PENDING_LABEL[pending]}</span>;
   const label = result.status === 'interrupted' ? 'interrupted' : result.status === 'timed_out' ? 'timed out' : result.isError ? 'error' : 'done';
   return (
     <span className={`tool-status tool-${result.isError || result.status !== 'completed' ? 'bad' : 'ok'}`}>
