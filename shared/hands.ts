@@ -4,6 +4,7 @@
  * import node, electron or DOM code.
  */
 import { z } from 'zod';
+import { SecretIdSchema } from './vault.ts';
 
 /**
  * A hand's name within its session. The model addresses the hand's tools as `<name>__<tool>`, so
@@ -34,6 +35,38 @@ export type DockerMount = z.output<typeof DockerMountSchema>;
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name is letters, digits and _, not starting with a digit');
 
+/**
+ * A git repository a session brings into a hand. The main process clones it; inside the hand,
+ * fetch and push go through Drover's git proxy, which adds the token: the hand never holds it.
+ */
+export const GitRepoSchema = z.strictObject({
+  /** The repository's http(s) URL, without credentials in it (the token comes from the vault). */
+  url: z
+    .string()
+    .trim()
+    .max(2048)
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
+      } catch {
+        return false;
+      }
+    }, 'must be an http(s) URL like https://github.com/team/repo.git, with no user name or password in it'),
+  /** The vault secret (a git token) the proxy sends on the hand's behalf; null: a public repository. */
+  token_secret_id: SecretIdSchema.nullable().default(null),
+  /** Where the working tree goes inside the hand. */
+  path: absolutePosixPath,
+  /** The branch to check out; null: the repository's default branch. */
+  branch: z
+    .string()
+    .max(255)
+    .regex(/^[A-Za-z0-9._/-]+$/, 'a branch name is letters, digits, ".", "_", "/" and "-"')
+    .nullable()
+    .default(null),
+});
+export type GitRepo = z.output<typeof GitRepoSchema>;
+
 export const DockerHandConfigSchema = z.strictObject({
   kind: z.literal('docker'),
   /** An image reference, e.g. `debian:bookworm` or `registry.example.com/team/tools:1.2`. */
@@ -56,6 +89,8 @@ export const DockerHandConfigSchema = z.strictObject({
   working_dir: absolutePosixPath.default('/workspace'),
   /** Environment for commands. Stored in the session log: never put a secret here. */
   env: z.record(envName, z.string().max(32_768)).default({}),
+  /** Git repositories cloned into the container when it first starts (not when restored from a snapshot). */
+  repos: z.array(GitRepoSchema).max(8).default([]),
 });
 export type DockerHandConfig = z.output<typeof DockerHandConfigSchema>;
 
@@ -95,7 +130,7 @@ export type HandStatus = z.infer<typeof HandStatusSchema>;
 /** Live provisioning progress (pushed, not stored): per-layer bytes while an image is pulled. */
 export const HandProgressSchema = z.strictObject({
   hand_id: HandNameSchema,
-  phase: z.enum(['pulling', 'creating', 'starting', 'connecting', 'restoring']),
+  phase: z.enum(['pulling', 'creating', 'starting', 'connecting', 'restoring', 'cloning']),
   message: z.string(),
   /** Bytes done and total over the layers whose size is known; absent when unknown. */
   current: z.number().nonnegative().optional(),
