@@ -13,6 +13,15 @@ import { SessionSettingsChangesSchema, SessionSettingsSchema, StoredEventSchema 
 import { HandNameSchema, HandProgressSchema, HandSpecSchema, HandStatusSchema } from './hands.ts';
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import {
+  ApiKeyStatusSchema,
+  SecretIdSchema,
+  SecretKindSchema,
+  SecretMetaSchema,
+  SecretNameSchema,
+  SecretValueSchema,
+  VaultStatusSchema,
+} from './vault.ts';
+import {
   EventQuerySchema,
   SessionIdSchema,
   SessionSummarySchema,
@@ -112,6 +121,23 @@ export const rpcMethods = {
     arg: z.strictObject({ jsonl: z.string().min(1, 'the file is empty') }),
     result: SessionSummarySchema,
   },
+  /** Whether secrets can be stored here, how, and if not why. */
+  'vault-status': { arg: z.undefined(), result: VaultStatusSchema },
+  /** Names, kinds and use of the stored secrets — never their values. */
+  'secrets-list': { arg: z.undefined(), result: z.array(SecretMetaSchema) },
+  /** Stores a secret; its value goes in and never comes back out. */
+  'secrets-create': {
+    arg: z.strictObject({ name: SecretNameSchema, kind: SecretKindSchema, value: SecretValueSchema }),
+    result: SecretMetaSchema,
+  },
+  'secrets-replace': { arg: z.strictObject({ id: SecretIdSchema, value: SecretValueSchema }), result: SecretMetaSchema },
+  'secrets-delete': { arg: z.strictObject({ id: SecretIdSchema }), result: z.null() },
+  /** Where the Anthropic API key comes from (environment, vault, none) and its last test. */
+  'api-key-status': { arg: z.undefined(), result: ApiKeyStatusSchema },
+  /** Stores the Anthropic API key in the vault (replacing the stored one) and tests it. */
+  'api-key-set': { arg: z.strictObject({ value: SecretValueSchema }), result: ApiKeyStatusSchema },
+  /** Tests the key in use against the Models API. */
+  'api-key-test': { arg: z.undefined(), result: ApiKeyStatusSchema },
 } as const;
 
 export type RpcMethod = keyof typeof rpcMethods;

@@ -7,6 +7,8 @@ import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import { HandRegistry } from '#services/hands/registry';
 import { Harness } from '#services/harness/harness';
 import { SessionStore } from '#services/session/store';
+import { Credentials } from '#services/vault/credentials';
+import { Redactor } from '#services/vault/redact';
 import { tempDir } from '#test/support/system';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createHandlers } from './handlers.ts';
@@ -30,6 +32,7 @@ beforeEach(() => {
     store,
     harness,
     hands,
+    credentials: noVault(),
     info: { version: '1.0.0', dataDir: dir, platform: 'linux' },
     onSessionsChanged: (id) => changed.push(id),
   });
@@ -42,6 +45,11 @@ afterEach(async () => {
   store.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** Credentials without a vault: these tests are about dispatch (the vault has its own tests). */
+function noVault(): Credentials {
+  return new Credentials({ vault: null, unavailable: 'no vault in this test', redactor: new Redactor(), environmentKey: () => null, testKey: async () => ({ ok: false, message: 'not tested' }) });
+}
 
 async function ok(name: string, arg?: unknown): Promise<unknown> {
   const outcome = await dispatch(name, arg);
@@ -126,7 +134,7 @@ describe('dispatch', () => {
 
   it('coerces unexpected errors to internal, keeping details in the log only', async () => {
     const broken = {
-      ...createHandlers({ store, harness, hands, info: { version: '1', dataDir: dir, platform: 'linux' } }),
+      ...createHandlers({ store, harness, hands, credentials: noVault(), info: { version: '1', dataDir: dir, platform: 'linux' } }),
       'sessions-list': () => {
         throw new TypeError('secret detail: /home/ada/.ssh/id_ed25519');
       },
@@ -158,7 +166,7 @@ describe('hands over RPC', () => {
         detail: 'Starts on the first tool call.',
         container: null,
         tools: ['box__bash', 'box__editor'],
-        config: { kind: 'docker', image: 'debian:bookworm', cpus: 2, memory_mb: 4096, pids_limit: 1024, network: 'bridge', mounts: [], working_dir: '/workspace', env: {} },
+        config: { kind: 'docker', image: 'debian:bookworm', cpus: 2, memory_mb: 4096, pids_limit: 1024, network: 'bridge', mounts: [], working_dir: '/workspace', env: {}, repos: [] },
       },
     ]);
     const fork = rpcMethods['sessions-fork'].result.parse(await ok('sessions-fork', { sessionId: launched.id, atSeq: launched.lastSeq }));

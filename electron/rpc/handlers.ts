@@ -10,18 +10,20 @@ import { mergeSettings, type Harness } from '#services/harness/harness';
 import type { HandRegistry } from '#services/hands/registry';
 import { SessionStats } from '#services/harness/session-stats';
 import type { SessionStore } from '#services/session/store';
+import type { Credentials } from '#services/vault/credentials';
 
 export interface HandlerServices {
   store: SessionStore;
   harness: Harness;
   hands: HandRegistry;
+  credentials: Credentials;
   log?: (message: string, error?: unknown) => void;
   info: AppInfo;
   /** Called after sessions are created, forked, imported or deleted (pushes `sessions-changed`). */
   onSessionsChanged?: (sessionId: string) => void;
 }
 
-export function createHandlers({ store, harness, hands, info, onSessionsChanged, log }: HandlerServices): HandlerImpl {
+export function createHandlers({ store, harness, hands, credentials, info, onSessionsChanged, log }: HandlerServices): HandlerImpl {
   const stats = new SessionStats(store);
   const summarize = (session: StoredSession): SessionSummary => stats.summarize(session);
   const changed = (session: StoredSession): SessionSummary => {
@@ -100,5 +102,16 @@ export function createHandlers({ store, harness, hands, info, onSessionsChanged,
       return { fileName: `${slug}.drover.jsonl`, jsonl: `${[...store.exportSession(sessionId)].join('\n')}\n` };
     },
     'sessions-import': ({ jsonl }) => changed(store.importSession([jsonl])),
+    'vault-status': () => credentials.status(),
+    'secrets-list': () => credentials.list(),
+    'secrets-create': (secret) => credentials.create(secret),
+    'secrets-replace': ({ id, value }) => credentials.replace(id, value),
+    'secrets-delete': async ({ id }) => {
+      await credentials.remove(id);
+      return null;
+    },
+    'api-key-status': () => credentials.apiKeyStatus(),
+    'api-key-set': ({ value }) => credentials.setApiKey(value),
+    'api-key-test': () => credentials.testApiKey(),
   };
 }

@@ -10,8 +10,10 @@ import type { AppInfo, PushMessage } from '#shared/rpc';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import type { Hand } from '#services/hands/hand';
 import { HandRegistry } from '#services/hands/registry';
-import { Harness, type KeyProvider } from '#services/harness/harness';
+import { environmentKey, Harness, type KeyProvider } from '#services/harness/harness';
 import type { SessionStore } from '#services/session/store';
+import { Credentials, type VaultLike } from '#services/vault/credentials';
+import { Redactor } from '#services/vault/redact';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createHandlers } from './handlers.ts';
 
@@ -20,7 +22,11 @@ export interface HostOptions {
   info: AppInfo;
   /** Sends a push to every connected UI. */
   push: (message: PushMessage) => void;
-  keyProvider: KeyProvider;
+  /** The vault (none: secrets cannot be stored, and `vaultUnavailable` says why). */
+  vault?: VaultLike | null;
+  vaultUnavailable?: string;
+  /** Overrides where the API key comes from (default: ANTHROPIC_API_KEY, else the vault's). */
+  keyProvider?: KeyProvider;
   baseURL?: string | undefined;
   /** Replaces the session's hands (tests with in-process hands); by default each session's attached hands. */
   handsFor?: (sessionId: string) => readonly Hand[] | Promise<readonly Hand[]>;
@@ -33,12 +39,29 @@ export interface Host {
   dispatch: Dispatch;
   harness: Harness;
   hands: HandRegistry;
+  credentials: Credentials;
+  redactor: Redactor;
   /** Stops the brain (runs resume at the next start) and the pushes; the store stays open. */
   close(): Promise<void>;
 }
 
 export function createHost(options: HostOptions): Host {
-  const { store, push, log } = options;
+  const { store } = options;
+  // Every way out of the main process — the log, pushes, RPC replies, log lines — passes the
+  // redactor, which knows every stored secret's value (and ANTHROPIC_API_KEY).
+  const redactor = new Redactor();
+  store.useRedactor((payload) => redactor.redactDeep(payload));
+  const push = (message: PushMessage) => options.push(redactor.redactDeep(message));
+  const log = (message: string, error?: unknown) => options.log(redactor.redact(message), error instanceof Error ? redactError(redactor, error) : redactor.redactDeep(error));
+  const harnessRef: { current: Harness | null } = { current: null };
+  const credentials = new Credentials({
+    vault: options.vault ?? null,
+    ...(options.vaultUnavailable === undefined ? {} : { unavailable: options.vaultUnavailable }),
+    redactor,
+    environmentKey,
+    testKey: (key) => harnessRef.current?.testKey(key) ?? Promise.resolve({ ok: false, message: 'Drover is still starting.' }),
+    log,
+  });
   const hands = new HandRegistry({
     store,
     docker: new DockerEngine({ instance: instanceIdOf(store.dataDir) }),
@@ -49,22 +72,26 @@ export function createHost(options: HostOptions): Host {
   });
   const harness = new Harness({
     store,
-    keyProvider: options.keyProvider,
+    keyProvider: options.keyProvider ?? (() => credentials.apiKey()),
     baseURL: options.baseURL,
     handsFor: options.handsFor ?? ((sessionId) => hands.handsFor(sessionId)),
     onLive: (sessionId, update) => push({ push: 'session-live', arg: { sessionId, update } }),
     log,
   });
+  harnessRef.current = harness;
   const handlers = createHandlers({
     store,
     harness,
     hands,
+    credentials,
     log,
     info: options.info,
     onSessionsChanged: (sessionId) => push({ push: 'sessions-changed', arg: { sessionId } }),
   });
-  const dispatch = createDispatcher(handlers, { error: log });
+  const dispatcher = createDispatcher(handlers, { error: log });
+  const dispatch: Dispatch = async (name, arg) => redactor.redactDeep(await dispatcher(name, arg));
   const unsubscribe = store.subscribeAll((sessionId, event) => push({ push: 'session-event', arg: { sessionId, event } }));
+  credentials.start().catch((error: unknown) => log('Loading the vault for redaction failed', error));
   // Containers a crash left behind go; then sessions that were mid-turn carry on from their logs.
   hands.cleanUp().catch((error: unknown) => log('Cleaning up containers left from an earlier run failed', error));
   harness.resumeInterrupted();
@@ -72,6 +99,8 @@ export function createHost(options: HostOptions): Host {
     dispatch,
     harness,
     hands,
+    credentials,
+    redactor,
     async close() {
       unsubscribe();
       await harness.close();
@@ -93,4 +122,12 @@ export function keepContainersFromEnvironment(env: Record<string, string | undef
     return 0;
   }
   return minutes * 60_000;
+}
+
+/** An error for the log with its message and stack redacted (its class and cause kept). */
+function redactError(redactor: Redactor, error: Error): Error {
+  const copy = new Error(redactor.redact(error.message), error.cause === undefined ? undefined : { cause: redactor.redactDeep(error.cause) });
+  copy.name = error.name;
+  if (error.stack !== undefined) copy.stack = redactor.redact(error.stack);
+  return copy;
 }

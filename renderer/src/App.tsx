@@ -10,9 +10,11 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { StoredEvent } from '#shared/events';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
+import { ApiKeyPrompt } from './ApiKeyPrompt.tsx';
 import { LaunchDialog } from './LaunchDialog.tsx';
 import { formatRoute, parseRoute, type Route } from './route.ts';
 import { SessionView } from './SessionView.tsx';
+import { SettingsView } from './SettingsView.tsx';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { Sidebar, type SidebarHandle } from './Sidebar.tsx';
 import type { Transport } from './transport.ts';
@@ -136,6 +138,8 @@ export function App({ transport }: AppProps) {
         onSelect={open}
         onNew={() => setLaunching(true)}
         onShortcuts={() => setShowShortcuts(true)}
+        onSettings={() => navigate({ sessionId: null, cursor: null, settings: true })}
+        settingsOpen={route.settings === true}
         onOpened={openSession}
         onError={reportError}
       />
@@ -148,7 +152,10 @@ export function App({ transport }: AppProps) {
             </button>
           </div>
         )}
-        {selected !== null ? (
+        <ApiKeyPrompt transport={transport} onOpenSettings={() => navigate({ sessionId: null, cursor: null, settings: true })} />
+        {route.settings === true ? (
+          <SettingsView transport={transport} onError={reportError} />
+        ) : selected !== null ? (
           <SessionView
             key={selected.id}
             transport={transport}

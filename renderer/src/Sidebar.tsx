@@ -24,6 +24,8 @@ export interface SidebarProps {
   onSelect: (sessionId: string) => void;
   onNew: () => void;
   onShortcuts: () => void;
+  onSettings: () => void;
+  settingsOpen: boolean;
   /** A session was imported. */
   onOpened: (session: SessionSummary) => void;
   onError: (reason: unknown) => void;
@@ -36,7 +38,7 @@ interface Conversation {
   branches: number;
 }
 
-export function Sidebar({ ref, transport, sessions, selected, info, onSelect, onNew, onShortcuts, onOpened, onError }: SidebarProps) {
+export function Sidebar({ ref, transport, sessions, selected, info, onSelect, onNew, onShortcuts, onSettings, settingsOpen, onOpened, onError }: SidebarProps) {
   const [importing, setImporting] = useState(false);
   const [filter, setFilter] = useState('');
   const fileInput = useRef<HTMLInputElement>(null);
@@ -100,7 +102,7 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
                 <button
                   type="button"
                   className="session-item"
-                  aria-current={selected?.conversationId === head.id ? 'true' : undefined}
+                  aria-current={!settingsOpen && selected?.conversationId === head.id ? 'true' : undefined}
                   onClick={() => onSelect(shown.id)}
                 >
                   <span className="session-title">
@@ -141,9 +143,14 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
       </nav>
 
       <footer className="sidebar-footer">
-        <button type="button" className="link sidebar-shortcuts" onClick={onShortcuts} title="Keyboard shortcuts (?)">
-          Keyboard shortcuts
-        </button>
+        <div className="sidebar-links">
+          <button type="button" className="link sidebar-shortcuts" onClick={onSettings} aria-current={settingsOpen ? 'page' : undefined}>
+            Settings
+          </button>
+          <button type="button" className="link sidebar-shortcuts" onClick={onShortcuts} title="Keyboard shortcuts (?)">
+            Keyboard shortcuts
+          </button>
+        </div>
         {info !== null && (
           <span title={`Data folder: ${info.dataDir}`}>
             Drover {info.version} · <span className="data-dir">{info.dataDir}</span>

@@ -9,9 +9,12 @@ export interface Route {
   sessionId: string | null;
   /** The timeline's cursor; null: live. */
   cursor: number | null;
+  /** The settings page (`#/settings`) instead of a session. */
+  settings?: boolean;
 }
 
 export function parseRoute(hash: string): Route {
+  if (hash === '#/settings') return { sessionId: null, cursor: null, settings: true };
   const match = /^#\/s\/([0-9a-f-]{36})(?:\/(\d{1,12}))?$/i.exec(hash);
   const id = match?.[1];
   if (id === undefined || !SessionIdSchema.safeParse(id).success) return { sessionId: null, cursor: null };
@@ -20,6 +23,7 @@ export function parseRoute(hash: string): Route {
 }
 
 export function formatRoute(route: Route): string {
+  if (route.settings === true) return '#/settings';
   if (route.sessionId === null) return '#/';
   return `#/s/${route.sessionId}${route.cursor === null ? '' : `/${route.cursor}`}`;
 }

@@ -159,6 +159,24 @@ export class Harness {
     }
   }
 
+  /**
+   * Tries `key` against the Models API: whether it is accepted, in words the user can act on.
+   * The key is used for this one request only; it never appears in the message.
+   */
+  async testKey(key: string): Promise<{ ok: boolean; message: string }> {
+    try {
+      await this.client(key).models.list({ limit: 1 }, { timeout: 15_000, maxRetries: 0 });
+      return { ok: true, message: 'The API accepted the key.' };
+    } catch (error) {
+      const status = typeof error === 'object' && error !== null && 'status' in error ? (error as { status?: unknown }).status : undefined;
+      if (status === 401 || status === 403) {
+        return { ok: false, message: `The API refused the key (${status}). Check it at console.anthropic.com, then paste it again.` };
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      return { ok: false, message: `The key could not be tested: ${reason}. Check the network (or ANTHROPIC_BASE_URL) and test again.` };
+    }
+  }
+
   /** Wakes every session whose log says it was running when Drover last stopped. */
   resumeInterrupted(): string[] {
     const resumed: string[] = [];

@@ -524,3 +524,16 @@ describe('export and import', () => {
     expect(store.listSessions()).toHaveLength(1);
   });
 });
+
+describe('redaction', () => {
+  it('stores payloads through the redactor, after validating them', () => {
+    const session = store.createSession({ title: 'R' });
+    store.useRedactor((payload) => JSON.parse(JSON.stringify(payload).replaceAll('hunter22-secret', '[redacted]')));
+    const stored = store.emitEvent(session.id, text('the password is hunter22-secret'));
+    expect(JSON.stringify(stored)).not.toContain('hunter22-secret');
+    expect(JSON.stringify(store.getEvents(session.id))).toContain('the password is [redacted]');
+    expect(() => store.emitEvent(session.id, { type: 'agent.message', payload: { content: 'hunter22-secret' } } as never)).toThrow(/invalid/);
+    store.useRedactor(null);
+    expect(JSON.stringify(store.emitEvent(session.id, text('plain')))).toContain('plain');
+  });
+});

@@ -99,6 +99,7 @@ export class SessionStore {
   private readonly anyListeners = new Set<AnyEventListener>();
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly sliceStatements = new Map<string, Database.Statement<unknown[], string | null>>();
+  private redactPayload: ((payload: unknown) => unknown) | null = null;
 
   private constructor(dataDir: string, db: Database.Database, lock: DataDirLock, options: SessionStoreOptions) {
     this.dataDir = dataDir;
@@ -310,6 +311,14 @@ export class SessionStore {
 
   // ---------------------------------------------------------------- events
 
+  /**
+   * Passes every payload through `redact` before it is stored (the vault's redactor: stored
+   * secrets are replaced by markers), so no path into the log can write a secret's value.
+   */
+  useRedactor(redact: ((payload: unknown) => unknown) | null): void {
+    this.redactPayload = redact;
+  }
+
   /** Validates and appends one event; durable when it returns. Invalid input writes nothing. */
   emitEvent(sessionId: string, event: NewEvent): StoredEvent {
     // The hot path of every session: kept free of batch bookkeeping (it runs right after an
@@ -488,7 +497,9 @@ export class SessionStore {
         { issues },
       );
     }
-    return { type, payload: result.data as never, code: this.typeCode(type) };
+    // Validated first, so a redaction marker can never make a payload invalid or valid.
+    const payload = this.redactPayload === null ? result.data : this.redactPayload(result.data);
+    return { type, payload: payload as never, code: this.typeCode(type) };
   }
 
   private notify(sessionId: string, event: StoredEvent): void {

@@ -1,0 +1,100 @@
+/**
+ * The last line of the credential boundary: text about to be stored, logged, pushed to the UI
+ * or sent to the model is scanned for the values of stored secrets, and each is replaced by a
+ * marker naming the secret. Secrets never enter a hand, but a tool's output can still carry one
+ * (a file the user left a token in, an upstream error echoing a header), and this catches it.
+ *
+ * It matches each value as typed and in the forms it commonly travels in (URL-encoded, JSON- or
+ * shell-escaped, base64 of the value and of a Basic credential built from it). Values shorter
+ * than MIN_SECRET_LENGTH are not scanned: they would match ordinary text.
+ */
+
+/** Shorter values would match ordinary words; such secrets are still kept, just not scanned. */
+export const MIN_SECRET_LENGTH = 6;
+
+export interface KnownSecret {
+  name: string;
+  value: string;
+}
+
+export class Redactor {
+  private patterns: Array<{ needle: string; marker: string }> = [];
+
+  /** Replaces the secrets scanned for (call whenever the vault's contents change). */
+  setSecrets(secrets: readonly KnownSecret[]): void {
+    const patterns: Array<{ needle: string; marker: string }> = [];
+    for (const { name, value } of secrets) {
+      if (value.length < MIN_SECRET_LENGTH) continue;
+      const marker = `[secret “${name}” redacted]`;
+      for (const needle of formsOf(value)) patterns.push({ needle, marker });
+    }
+    // Longest first, so a form containing another is replaced whole.
+    patterns.sort((a, b) => b.needle.length - a.needle.length);
+    this.patterns = patterns;
+  }
+
+  /** Whether any secret is scanned for at all. */
+  get active(): boolean {
+    return this.patterns.length > 0;
+  }
+
+  /** `text` with every known secret replaced by its marker. */
+  redact(text: string): string {
+    let out = text;
+    for (const { needle, marker } of this.patterns) {
+      if (out.includes(needle)) out = out.split(needle).join(marker);
+    }
+    return out;
+  }
+
+  /**
+   * A copy of `value` (any JSON-like data) with every string redacted; `value` itself when
+   * nothing matched, so the common case allocates nothing.
+   */
+  redactDeep<T>(value: T): T {
+    if (!this.active) return value;
+    return walk(value, (text) => this.redact(text)) as T;
+  }
+}
+
+function formsOf(value: string): string[] {
+  const forms = new Set<string>([value]);
+  forms.add(encodeURIComponent(value));
+  forms.add(JSON.stringify(value).slice(1, -1));
+  forms.add(value.replace(/'/g, `'\\''`));
+  forms.add(Buffer.from(value).toString('base64'));
+  forms.add(Buffer.from(`x-access-token:${value}`).toString('base64'));
+  // Inside base64 of a longer text the value's own encoding depends on its byte offset mod 3,
+  // and its first and last groups mix with the neighbours: each alignment is matched by the part
+  // that does not.
+  for (let shift = 0; shift <= 2; shift++) {
+    const shifted = Buffer.from(`${'\u0000'.repeat(shift)}${value}`).toString('base64');
+    const stable = shifted.slice(shift === 0 ? 0 : 4, shifted.length - 4);
+    if (stable.length >= 8) forms.add(stable);
+  }
+  return [...forms].filter((form) => form.length >= MIN_SECRET_LENGTH);
+}
+
+function walk(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out = value.map((item) => {
+      const next = walk(item, redact);
+      if (next !== item) changed = true;
+      return next;
+    });
+    return changed ? out : value;
+  }
+  if (value !== null && typeof value === 'object') {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const next = walk(item, redact);
+      if (next !== item) changed = true;
+      out[key] = next;
+    }
+    return changed ? out : value;
+  }
+  return value;
+}
