@@ -1,14 +1,28 @@
 /**
- * "Add a Docker hand": name, image, network and at most one host folder. The main process checks
- * everything; what it refuses is shown here, next to the fields, in its own words.
+ * "Add a Docker hand": name, image, network, at most one host folder and at most one git
+ * repository. The obvious mistakes are named before asking; the main process checks everything,
+ * and what it refuses is shown here, next to the fields it names, in its own words.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { HandSpecInput } from '#shared/hands';
-import { DockerHandFields } from './DockerHandFields.tsx';
-import { dockerConfigOf, EMPTY_DOCKER_DRAFT, nextFreeName, type DockerHandDraft } from './launch-form.ts';
+import type { SecretMeta } from '#shared/vault';
+import { DockerHandFields, FieldError, invalidProps } from './DockerHandFields.tsx';
+import {
+  dockerConfigOf,
+  dockerDraftProblems,
+  EMPTY_DOCKER_DRAFT,
+  fieldsFixedBy,
+  nextFreeName,
+  placeAttachIssues,
+  type DockerFieldProblems,
+  type DockerHandDraft,
+} from './launch-form.ts';
+import { RpcCallError, type Transport } from './transport.ts';
 import { messageOf } from './useHands.ts';
 
 export interface AttachHandFormProps {
+  /** Lists the vault's secrets (metadata only) for a repository's token. */
+  transport: Transport;
   /** Names taken in this session (the default name is the next free one). */
   existingNames: readonly string[];
   /** Rejects with the RPC error when the hand is refused. */
@@ -16,30 +30,83 @@ export interface AttachHandFormProps {
   onClose: () => void;
 }
 
-export function AttachHandForm({ existingNames, onAttach, onClose }: AttachHandFormProps) {
+type FormProblems = DockerFieldProblems & { name?: string };
+
+export function AttachHandForm({ transport, existingNames, onAttach, onClose }: AttachHandFormProps) {
   const [name, setName] = useState(() => nextFreeName(existingNames));
   const [config, setConfig] = useState<DockerHandDraft>(EMPTY_DOCKER_DRAFT);
+  const [credentials, setCredentials] = useState<readonly SecretMeta[] | null | undefined>(undefined);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [problems, setProblems] = useState<FormProblems>({});
+  /** Counts refused attempts: each one moves focus to the first field with a problem. */
+  const [attempts, setAttempts] = useState(0);
   const id = useId();
+  const formRef = useRef<HTMLFormElement>(null);
   const errorRef = useRef<HTMLParagraphElement>(null);
+
+  // The form is mounted when opened: a token added in Settings since the last time is listed.
+  useEffect(() => {
+    let active = true;
+    transport.call('secrets-list', undefined).then(
+      (list) => {
+        if (active) setCredentials(list);
+      },
+      () => {
+        if (active) setCredentials(null); // no vault: public repositories only
+      },
+    );
+    return () => {
+      active = false;
+    };
+  }, [transport]);
 
   // The panel scrolls: a refusal must not land out of sight.
   useEffect(() => {
     if (error !== null) errorRef.current?.scrollIntoView({ block: 'nearest' });
   }, [error]);
 
+  useEffect(() => {
+    if (attempts === 0) return;
+    const field = formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    field?.scrollIntoView({ block: 'nearest' });
+    field?.focus();
+  }, [attempts]);
+
+  function changeConfig(next: DockerHandDraft): void {
+    const fixed = fieldsFixedBy(config, next);
+    setConfig(next);
+    if (fixed.some((field) => field in problems)) {
+      setProblems((current) => Object.fromEntries(Object.entries(current).filter(([field]) => !(fixed as string[]).includes(field))));
+    }
+  }
+
   async function submit(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();
     if (busy) return;
+    const found = dockerDraftProblems(config);
+    if (Object.keys(found).length > 0) {
+      setProblems(found);
+      setError(null);
+      setAttempts((count) => count + 1);
+      return;
+    }
     const hand: HandSpecInput = { name: name.trim(), config: dockerConfigOf(config) };
     setBusy(true);
     setError(null);
+    setProblems({});
     try {
       await onAttach(hand);
       onClose();
     } catch (reason) {
-      setError(messageOf(reason));
+      if (reason instanceof RpcCallError && reason.issues !== undefined && reason.issues.length > 0) {
+        const placed = placeAttachIssues(reason.issues);
+        setProblems(placed.fields);
+        setError(placed.general.length > 0 || Object.keys(placed.fields).length === 0 ? reason.message : null);
+        setAttempts((count) => count + 1);
+      } else {
+        setError(messageOf(reason));
+      }
       setBusy(false);
     }
   }
@@ -48,19 +115,38 @@ export function AttachHandForm({ existingNames, onAttach, onClose }: AttachHandF
     if (event.key === 'Escape') onClose();
   }
 
+  const { name: nameProblem, ...fieldProblems } = problems;
+
   return (
-    <form className="attach-hand" onSubmit={(event) => void submit(event)} onKeyDown={onKeyDown} aria-labelledby={`${id}-title`}>
+    <form ref={formRef} className="attach-hand" onSubmit={(event) => void submit(event)} onKeyDown={onKeyDown} aria-labelledby={`${id}-title`}>
       <h4 id={`${id}-title`} className="attach-hand-title">
         Add a Docker hand
       </h4>
       <DockerHandFields
         value={config}
-        onChange={setConfig}
+        onChange={changeConfig}
+        errors={fieldProblems}
+        credentials={credentials}
         leading={
-          <label className="field">
-            <span className="field-label">Name</span>
-            <input className="input" value={name} onChange={(event) => setName(event.target.value)} maxLength={32} autoFocus spellCheck={false} />
-          </label>
+          <div className="field">
+            <label className="field-label" htmlFor={`${id}-name`}>
+              Name
+            </label>
+            <input
+              id={`${id}-name`}
+              className="input"
+              value={name}
+              onChange={(event) => {
+                setName(event.target.value);
+                if (nameProblem !== undefined) setProblems(({ name: _fixed, ...rest }) => rest);
+              }}
+              maxLength={32}
+              autoFocus
+              spellCheck={false}
+              {...invalidProps(nameProblem, `${id}-name-error`)}
+            />
+            <FieldError id={`${id}-name-error`} message={nameProblem} />
+          </div>
         }
       />
       {error !== null && (

@@ -140,7 +140,7 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
         </ul>
       )}
       {adding && (
-        <AttachHandForm existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(false)} />
+        <AttachHandForm transport={transport} existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(false)} />
       )}
     </section>
   );

@@ -10,6 +10,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import type { ModelList } from '#shared/harness';
 import type { SessionSummary } from '#shared/sessions';
+import type { SecretMeta } from '#shared/vault';
 import { DockerHandFields, FieldError, invalidProps } from './DockerHandFields.tsx';
 import {
   FIELD,
@@ -20,8 +21,10 @@ import {
   choosePreset,
   editSystem,
   fieldKeysOf,
+  fieldsFixedBy,
   handField,
   handNameProblems,
+  handProblems,
   initialForm,
   launchShortcutLabel,
   isApplePlatform,
@@ -60,6 +63,8 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   const [form, setForm] = useState<LaunchForm>(() => initialForm(readRemembered()));
   const [models, setModels] = useState<ModelList | null>(null);
   const [modelsError, setModelsError] = useState<string | null>(null);
+  /** The vault's secrets for repositories' tokens: undefined until known, null when the vault cannot be read. */
+  const [credentials, setCredentials] = useState<readonly SecretMeta[] | null | undefined>(undefined);
   // Asked on every opening: Docker may have started since.
   const docker = useDockerStatus(transport, open);
   const [problems, setProblems] = useState<LaunchProblems>(NO_PROBLEMS);
@@ -107,6 +112,22 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
     };
   }, [needModels, transport]);
 
+  // Asked on every opening: a token may have been added in Settings since.
+  useEffect(() => {
+    if (!open) return;
+    let active = true;
+    transport.call('secrets-list', undefined).then(
+      (list) => {
+        if (active) setCredentials(list);
+      },
+      () => {
+        if (active) setCredentials(null); // no vault: public repositories only
+      },
+    );
+    return () => {
+      active = false;
+    };
+  }, [open, transport]);
 
   useEffect(() => {
     if (attempts === 0) return;
@@ -331,6 +352,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
                       index={index}
                       nameProblem={fields[handField(index, 'name')] ?? liveNameProblems[index] ?? undefined}
                       problems={fields}
+                      credentials={credentials}
                       imageRef={(element) => {
                         if (element === null) imageRefs.current.delete(hand.key);
                         else imageRefs.current.set(hand.key, element);
@@ -450,12 +472,13 @@ interface HandRowProps {
   index: number;
   nameProblem: string | undefined;
   problems: Record<string, string>;
+  credentials: readonly SecretMeta[] | null | undefined;
   imageRef: (element: HTMLInputElement | null) => void;
   onChange: (patch: Partial<HandDraft>, ...fixedFields: string[]) => void;
   onRemove: () => void;
 }
 
-function HandRow({ hand, index, nameProblem, problems, imageRef, onChange, onRemove }: HandRowProps) {
+function HandRow({ hand, index, nameProblem, problems, credentials, imageRef, onChange, onRemove }: HandRowProps) {
   const id = useId();
   const label = `Hand ${hand.name.trim() || index + 1}`;
   const rowProblem = problems[handField(index, 'row')];
@@ -471,15 +494,10 @@ function HandRow({ hand, index, nameProblem, problems, imageRef, onChange, onRem
         <DockerHandFields
           value={hand}
           onChange={(next) => {
-            const fixed = (['image', 'network', 'hostPath', 'containerPath'] as const).filter((field) => next[field] !== hand[field]);
-            onChange(next, handField(index, 'row'), ...fixed.map((field) => handField(index, field)));
+            onChange(next, handField(index, 'row'), ...fieldsFixedBy(hand, next).map((field) => handField(index, field)));
           }}
-          errors={{
-            image: problems[handField(index, 'image')],
-            network: problems[handField(index, 'network')],
-            hostPath: problems[handField(index, 'hostPath')],
-            containerPath: problems[handField(index, 'containerPath')],
-          }}
+          errors={handProblems(problems, index)}
+          credentials={credentials}
           imageRef={imageRef}
           leading={
             <div className="field">

@@ -5,26 +5,40 @@ import {
   LAUNCH_STORAGE_KEY,
   MAX_HANDS,
   addHand,
+  EMPTY_DOCKER_DRAFT,
   buildLaunchRequest,
   choosePreset,
+  defaultRepoPath,
   dockerConfigOf,
+  dockerDraftProblems,
   editSystem,
   fieldKeysOf,
+  fieldsFixedBy,
+  gitTokenChoices,
   handField,
   handNameProblems,
+  handProblems,
   initialForm,
   launchShortcutLabel,
   nextFreeName,
   parseRemembered,
   pickModel,
+  placeAttachIssues,
   placeIssues,
   rememberedOf,
+  type DockerHandDraft,
   type LaunchForm,
   type LaunchRequest,
 } from './launch-form.ts';
 import { PRESET_IDS, SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 
 const launchArg = rpcMethods['sessions-launch'].arg;
+const TOKEN_ID = 'sec_0123456789abcdef';
+const NO_REPO = { repoUrl: '', repoTokenId: '', repoPath: '', repoBranch: '' };
+
+function docker(patch: Partial<DockerHandDraft> = {}): DockerHandDraft {
+  return { ...EMPTY_DOCKER_DRAFT, image: 'debian:bookworm', ...patch };
+}
 
 function form(changes: Partial<LaunchForm> = {}): LaunchForm {
   return { ...initialForm({}), title: 'Fix the flaky test', ...changes };
@@ -111,7 +125,7 @@ describe('hand names', () => {
     for (let n = 0; n < MAX_HANDS + 2; n++) draft = addHand(draft);
     expect(draft.hands.map((hand) => hand.name)).toEqual(['box', 'box-2', 'box-3', 'box-4', 'box-5', 'box-6', 'box-7', 'box-8']);
     expect(new Set(draft.hands.map((hand) => hand.key)).size).toBe(MAX_HANDS);
-    expect(draft.hands[0]).toMatchObject({ image: '', network: 'bridge', hostPath: '', containerPath: '', readOnly: true });
+    expect(draft.hands[0]).toMatchObject({ image: '', network: 'bridge', hostPath: '', containerPath: '', readOnly: true, ...NO_REPO });
   });
 
   it('marks empty, invalid and repeated names (the later of two)', () => {
@@ -127,17 +141,149 @@ describe('hand names', () => {
 
 describe('dockerConfigOf', () => {
   it('trims, and adds a mount only when a folder is given', () => {
-    expect(dockerConfigOf({ image: ' debian:bookworm ', network: 'none', hostPath: ' ', containerPath: '', readOnly: true })).toEqual({
+    expect(dockerConfigOf({ ...NO_REPO, image: ' debian:bookworm ', network: 'none', hostPath: ' ', containerPath: '', readOnly: true })).toEqual({
       kind: 'docker',
       image: 'debian:bookworm',
       network: 'none',
     });
-    expect(dockerConfigOf({ image: 'node:22', network: 'bridge', hostPath: '/home/me/app', containerPath: '/workspace/app', readOnly: false })).toEqual({
+    expect(dockerConfigOf({ ...NO_REPO, image: 'node:22', network: 'bridge', hostPath: '/home/me/app', containerPath: '/workspace/app', readOnly: false })).toEqual({
       kind: 'docker',
       image: 'node:22',
       network: 'bridge',
       mounts: [{ host_path: '/home/me/app', container_path: '/workspace/app', read_only: false }],
     });
+  });
+
+  it('adds no repository without a URL, even with its other fields filled', () => {
+    expect(dockerConfigOf(docker({ repoUrl: '  ', repoTokenId: TOKEN_ID, repoPath: '/src', repoBranch: 'main' }))).toEqual({
+      kind: 'docker',
+      image: 'debian:bookworm',
+      network: 'bridge',
+    });
+  });
+
+  it('adds the repository with its token, path and branch, trimmed', () => {
+    expect(
+      dockerConfigOf(docker({ repoUrl: ' https://github.com/team/api.git ', repoTokenId: TOKEN_ID, repoPath: ' /src/api ', repoBranch: ' release/2.x ' })),
+    ).toEqual({
+      kind: 'docker',
+      image: 'debian:bookworm',
+      network: 'bridge',
+      repos: [{ url: 'https://github.com/team/api.git', token_secret_id: TOKEN_ID, path: '/src/api', branch: 'release/2.x' }],
+    });
+  });
+
+  it('gives a public repository no token, the default path and the default branch', () => {
+    expect(dockerConfigOf(docker({ repoUrl: 'https://gitlab.example.com/group/sub/tool' })).repos).toEqual([
+      { url: 'https://gitlab.example.com/group/sub/tool', token_secret_id: null, path: '/workspace/tool', branch: null },
+    ]);
+  });
+});
+
+describe('defaultRepoPath', () => {
+  it('is /workspace/<name>, the name from the URL without .git', () => {
+    expect(defaultRepoPath('https://github.com/team/repo.git')).toBe('/workspace/repo');
+    expect(defaultRepoPath('https://github.com/team/api.git')).toBe('/workspace/api');
+    expect(defaultRepoPath('https://github.com/team/My.Tools')).toBe('/workspace/My.Tools');
+    expect(defaultRepoPath('http://git.local:8080/x/y/z/deep-name.GIT')).toBe('/workspace/deep-name');
+  });
+
+  it('ignores trailing slashes, a query and a fragment', () => {
+    expect(defaultRepoPath('https://github.com/team/api.git/')).toBe('/workspace/api');
+    expect(defaultRepoPath('https://github.com/team/api///')).toBe('/workspace/api');
+    expect(defaultRepoPath('https://github.com/team/api.git?ref=main#readme')).toBe('/workspace/api');
+  });
+
+  it('makes odd names safe, and falls back to /workspace/repo', () => {
+    expect(defaultRepoPath('https://example.com/team/my%20repo.git')).toBe('/workspace/my-repo');
+    expect(defaultRepoPath('https://example.com/team/%E2%9C%93')).toBe('/workspace/repo');
+    expect(defaultRepoPath('https://example.com/a/..%2F..%2Fetc')).toBe('/workspace/etc');
+    expect(defaultRepoPath('https://example.com/team/..')).toBe('/workspace/repo'); // the URL resolves it to /
+    expect(defaultRepoPath('https://example.com/team/.git')).toBe('/workspace/repo');
+    expect(defaultRepoPath('https://example.com/%')).toBe('/workspace/repo');
+    expect(defaultRepoPath('https://github.com')).toBe('/workspace/repo');
+    expect(defaultRepoPath('https://github.com/')).toBe('/workspace/repo');
+    expect(defaultRepoPath('')).toBe('/workspace/repo');
+    expect(defaultRepoPath('   ')).toBe('/workspace/repo');
+    expect(defaultRepoPath('not a url')).toBe('/workspace/not-a-url');
+    expect(defaultRepoPath('git@github.com:team/api.git')).toBe('/workspace/api');
+    expect(defaultRepoPath(`https://example.com/${'x'.repeat(300)}`)).toBe(`/workspace/${'x'.repeat(100)}`);
+  });
+
+  it('is always a path the schema takes', () => {
+    for (const url of ['https://github.com/team/api.git/', 'https://example.com/a/..%2F..', 'https://example.com/%2e%2e', 'x:/..', '..']) {
+      const path = defaultRepoPath(url);
+      expect(path).toMatch(/^\/workspace\/[A-Za-z0-9_][A-Za-z0-9._-]*$/);
+      expect(path.split('/')).not.toContain('..');
+    }
+  });
+});
+
+describe('dockerDraftProblems', () => {
+  it('finds nothing wrong with a plain hand, or one with a public or private repository', () => {
+    expect(dockerDraftProblems(docker())).toEqual({});
+    expect(dockerDraftProblems(docker({ repoUrl: 'https://github.com/team/repo.git' }))).toEqual({});
+    expect(dockerDraftProblems(docker({ repoUrl: 'http://git.local/repo', repoTokenId: TOKEN_ID, repoBranch: 'main' }))).toEqual({});
+    // A public repository with the network off is the main process's to judge.
+    expect(dockerDraftProblems(docker({ repoUrl: 'https://github.com/team/repo.git', network: 'none' }))).toEqual({});
+  });
+
+  it('names a URL that is not http(s)', () => {
+    for (const repoUrl of ['github.com/team/repo', 'git@github.com:team/repo.git', 'ssh://git@github.com/team/repo.git', 'file:///home/me/repo', 'not a url']) {
+      expect(dockerDraftProblems(docker({ repoUrl })).repoUrl).toBe("Use the repository's https:// address, e.g. https://github.com/team/repo.git.");
+    }
+  });
+
+  it('refuses credentials in the URL and says where the token goes', () => {
+    for (const repoUrl of ['https://me:ghp_abc@github.com/team/repo.git', 'https://ghp_abc@github.com/team/repo.git', 'https://:x@github.com/r']) {
+      expect(dockerDraftProblems(docker({ repoUrl })).repoUrl).toBe(
+        'Take the user name and token out of the URL: put the token in Settings → Credentials, not in the URL.',
+      );
+    }
+  });
+
+  it('says a repository with a token needs network on', () => {
+    expect(dockerDraftProblems(docker({ repoUrl: 'https://github.com/team/repo.git', repoTokenId: TOKEN_ID, network: 'none' }))).toEqual({
+      network: 'A repository needs network on to use its token: turn it on, or choose no token.',
+    });
+  });
+
+  it("asks for the URL when only the repository's other fields are given", () => {
+    for (const patch of [{ repoTokenId: TOKEN_ID }, { repoPath: '/src' }, { repoBranch: 'main' }]) {
+      expect(dockerDraftProblems(docker(patch)).repoUrl).toMatch(/^Give the repository's URL/);
+    }
+  });
+
+  it('names the missing image and a half-given folder', () => {
+    expect(dockerDraftProblems(docker({ image: ' ', hostPath: '/home/me' }))).toEqual({
+      image: 'Choose an image, e.g. debian:bookworm.',
+      containerPath: 'Say where the folder appears in the container, e.g. /workspace/project.',
+    });
+  });
+
+  it('knows which problems a change may have fixed', () => {
+    const before = docker({ repoUrl: 'https://github.com/team/repo.git', repoTokenId: TOKEN_ID, network: 'none' });
+    expect(fieldsFixedBy(before, { ...before, repoTokenId: '' })).toEqual(['network', 'repoTokenId']);
+    expect(fieldsFixedBy(before, { ...before, network: 'bridge' })).toEqual(['network', 'repoTokenId']);
+    expect(fieldsFixedBy(before, { ...before, repoBranch: 'dev' })).toEqual(['repoBranch']);
+    expect(fieldsFixedBy(docker({ repoBranch: 'dev' }), docker())).toEqual(['repoUrl', 'repoBranch']);
+    expect(fieldsFixedBy(docker({ hostPath: '/a' }), docker())).toEqual(['hostPath', 'containerPath']);
+    expect(fieldsFixedBy(before, before)).toEqual([]);
+  });
+});
+
+describe('git token choices', () => {
+  const meta = { createdAt: '2025-01-01T00:00:00Z', updatedAt: '2025-01-01T00:00:00Z', lastUsedAt: null, lastUsedFor: null };
+  it('lists git tokens and plain tokens by name, nothing else', () => {
+    const secrets = [
+      { ...meta, id: 'sec_aaaaaaaaaaaaaaaa', name: 'work', kind: 'git-token' as const },
+      { ...meta, id: 'sec_bbbbbbbbbbbbbbbb', name: 'api key', kind: 'anthropic-api-key' as const },
+      { ...meta, id: 'sec_cccccccccccccccc', name: 'CI', kind: 'token' as const },
+      { ...meta, id: 'sec_dddddddddddddddd', name: 'deploy key', kind: 'ssh-private-key' as const },
+    ];
+    expect(gitTokenChoices(secrets).map((secret) => secret.name)).toEqual(['CI', 'work']);
+    expect(gitTokenChoices(null)).toEqual([]);
+    expect(gitTokenChoices(undefined)).toEqual([]);
   });
 });
 
@@ -213,6 +359,50 @@ describe('buildLaunchRequest', () => {
     expect(fields[handField(0, 'containerPath')]).toBe('Must be an absolute path (starting with /).');
   });
 
+  it('builds a request with a repository that the real schema accepts', () => {
+    const draft = withHand(form(), { repoUrl: 'https://github.com/team/api.git', repoTokenId: TOKEN_ID, repoBranch: 'main' });
+    const request = requestOf(draft);
+    expect(request.hands).toEqual([
+      {
+        name: 'box',
+        config: {
+          kind: 'docker',
+          image: 'debian:bookworm',
+          network: 'bridge',
+          repos: [{ url: 'https://github.com/team/api.git', token_secret_id: TOKEN_ID, path: '/workspace/api', branch: 'main' }],
+        },
+      },
+    ]);
+    expect(launchArg.safeParse(request).success).toBe(true);
+    expect(launchArg.safeParse(requestOf(withHand(form(), { repoUrl: 'https://github.com/team/site', repoPath: '/srv/site' }))).success).toBe(true);
+  });
+
+  it("names the repository's problems on its fields", () => {
+    let draft = withHand(form(), { repoUrl: 'https://me:secret@github.com/team/api.git' });
+    draft = withHand(draft, { repoUrl: 'https://github.com/team/api.git', repoTokenId: TOKEN_ID, network: 'none' });
+    draft = withHand(draft, { repoUrl: 'git@github.com:team/api.git' });
+    expect(problemsOf(draft).fields).toEqual({
+      [handField(0, 'repoUrl')]: 'Take the user name and token out of the URL: put the token in Settings → Credentials, not in the URL.',
+      [handField(1, 'network')]: 'A repository needs network on to use its token: turn it on, or choose no token.',
+      [handField(2, 'repoUrl')]: "Use the repository's https:// address, e.g. https://github.com/team/repo.git.",
+    });
+  });
+
+  it("leaves the repository's path, branch and token id to the schema, on their fields", () => {
+    const fields = problemsOf(withHand(form(), { repoUrl: 'https://github.com/team/api.git', repoPath: 'src', repoBranch: 'my branch', repoTokenId: 'ghp_x' })).fields;
+    expect(fields).toEqual({
+      [handField(0, 'repoPath')]: 'Must be an absolute path (starting with /).',
+      [handField(0, 'repoBranch')]: 'A branch name is letters, digits, ".", "_", "/" and "-".',
+      [handField(0, 'repoTokenId')]: 'Must be a secret id like sec_0123456789abcdef.',
+    });
+    expect(handProblems(fields, 0)).toEqual({
+      repoPath: 'Must be an absolute path (starting with /).',
+      repoBranch: 'A branch name is letters, digits, ".", "_", "/" and "-".',
+      repoTokenId: 'Must be a secret id like sec_0123456789abcdef.',
+    });
+    expect(handProblems(fields, 1)).toEqual({});
+  });
+
   it('refuses a ninth hand', () => {
     let draft = form();
     for (let n = 0; n < MAX_HANDS; n++) draft = withHand(draft);
@@ -233,6 +423,11 @@ describe('placeIssues (the main process refused the launch)', () => {
         { path: 'settings.thinking_budget', message: 'the thinking budget must be below max_tokens' },
         { path: 'title', message: 'a session needs a title' },
         { path: 'title', message: 'a second problem with it' },
+        { path: 'hands.0.config.repos.0.url', message: 'must be an http(s) URL' },
+        { path: 'hands.0.config.repos.0.token_secret_id', message: 'no such secret' },
+        { path: 'hands.0.config.repos.0.path', message: 'must be an absolute path' },
+        { path: 'hands.0.config.repos.0.branch', message: 'not a branch' },
+        { path: 'hands.0.config.repos.0', message: 'unrecognized key: "depth"' },
       ],
       keys,
     );
@@ -240,6 +435,10 @@ describe('placeIssues (the main process refused the launch)', () => {
       fields: {
         'hands.0.config.image': 'Choose an image.',
         'hands.0': 'Too many.',
+        'hands.0.config.repos.0.url': 'Must be an http(s) URL.',
+        'hands.0.config.repos.0.token_secret_id': 'No such secret.',
+        'hands.0.config.repos.0.path': 'Must be an absolute path.',
+        'hands.0.config.repos.0.branch': 'Not a branch.',
         'settings.thinking_budget': 'The thinking budget must be below max_tokens.',
         title: 'A session needs a title.',
       },
@@ -259,6 +458,27 @@ describe('placeIssues (the main process refused the launch)', () => {
       ),
     ).toEqual({ fields: { hands: 'No such hand row.' }, general: ['Unrecognized key.', 'settings.context_budget: Too small.'] });
   });
+
+  it("puts the attach form's refusals on its fields, the others on top", () => {
+    expect(
+      placeAttachIssues([
+        { path: 'hand.name', message: 'a hand name is 1–32 lowercase letters' },
+        { path: 'hand.config.repos.0.url', message: 'must be an http(s) URL' },
+        { path: 'hand.config.repos.0.branch', message: 'not a branch' },
+        { path: 'hand.config.mounts.0.container_path', message: 'must be an absolute path' },
+        { path: 'hand.config.cpus', message: 'too many' },
+        { path: 'sessionId', message: 'no such session' },
+      ]),
+    ).toEqual({
+      fields: {
+        name: 'A hand name is 1–32 lowercase letters.',
+        repoUrl: 'Must be an http(s) URL.',
+        repoBranch: 'Not a branch.',
+        containerPath: 'Must be an absolute path.',
+      },
+      general: ['sessionId: No such session.', 'Too many.'],
+    });
+  });
 });
 
 describe('remembered defaults', () => {
@@ -275,7 +495,7 @@ describe('remembered defaults', () => {
     expect(remembered).toEqual({
       model: 'claude-opus-4-5',
       presetId: 'reviewer',
-      hands: [{ name: 'web', image: 'debian:bookworm', network: 'bridge', hostPath: '/home/me/p', containerPath: '/workspace/p', readOnly: true }],
+      hands: [{ name: 'web', image: 'debian:bookworm', network: 'bridge', hostPath: '/home/me/p', containerPath: '/workspace/p', readOnly: true, ...NO_REPO }],
     });
     const stored = JSON.stringify(remembered);
     expect(stored).not.toContain('secret project');
@@ -310,7 +530,33 @@ describe('remembered defaults', () => {
 
   it('drops a repeated hand name and fills in missing mount fields', () => {
     const raw = JSON.stringify({ hands: [{ name: 'box', image: 'a', network: 'none' }, { name: 'box', image: 'b', network: 'bridge' }] });
-    expect(parseRemembered(raw)).toEqual({ hands: [{ name: 'box', image: 'a', network: 'none', hostPath: '', containerPath: '', readOnly: true }] });
+    expect(parseRemembered(raw)).toEqual({ hands: [{ name: 'box', image: 'a', network: 'none', hostPath: '', containerPath: '', readOnly: true, ...NO_REPO }] });
+  });
+
+  it("remembers a hand's repository and its token's id, and reads them back", () => {
+    const repo = { repoUrl: 'https://github.com/team/api.git', repoTokenId: TOKEN_ID, repoPath: '/src/api', repoBranch: 'main' };
+    const draft = withHand(form(), { ...repo, repoUrl: ` ${repo.repoUrl} `, repoBranch: ' main ' });
+    const remembered = rememberedOf(draft);
+    expect(remembered.hands).toEqual([expect.objectContaining(repo)]);
+    const restored = initialForm(parseRemembered(JSON.stringify(remembered)));
+    expect(restored.hands).toEqual([expect.objectContaining({ name: 'box', ...repo })]);
+    expect(requestOf({ ...restored, title: 'again' }).hands?.[0]?.config.repos).toEqual([
+      { url: repo.repoUrl, token_secret_id: TOKEN_ID, path: '/src/api', branch: 'main' },
+    ]);
+  });
+
+  it("drops a bad remembered repository part, keeping the hand", () => {
+    const raw = JSON.stringify({
+      hands: [
+        { name: 'a', image: 'x', network: 'bridge', repoUrl: 'https://me:tok@github.com/r.git', repoTokenId: 'ghp_secret', repoPath: 7, repoBranch: 'main' },
+        { name: 'b', image: 'x', network: 'bridge', repoUrl: 'ssh://git@github.com/r.git', repoTokenId: TOKEN_ID },
+      ],
+    });
+    expect(parseRemembered(raw).hands).toEqual([
+      { name: 'a', image: 'x', network: 'bridge', hostPath: '', containerPath: '', readOnly: true, ...NO_REPO, repoBranch: 'main' },
+      { name: 'b', image: 'x', network: 'bridge', hostPath: '', containerPath: '', readOnly: true, ...NO_REPO, repoTokenId: TOKEN_ID },
+    ]);
+    expect(JSON.stringify(parseRemembered(raw))).not.toMatch(/tok@|ghp_secret/);
   });
 
   it('preselects the remembered model only when the list has it', () => {
