@@ -25,6 +25,11 @@ export const ErrorCodeSchema = z.enum([
   'storage-locked',
   /** The database was written by a newer Drover. */
   'storage-too-new',
+  /**
+   * The vault's key cannot be had: no OS keyring, a locked one, or one without the key the vault
+   * was locked with. Nothing was changed; the message says what to do.
+   */
+  'vault-unavailable',
   'internal',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCodeSchema>;

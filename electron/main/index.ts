@@ -11,13 +11,14 @@ import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, screen, session, type IpcMainInvokeEvent } from 'electron';
 import { invalidRequest, type Dispatch } from '#rpc/dispatch';
 import { createHost } from '#rpc/host';
-import { environmentKey } from '#services/harness/harness';
 import { ensureDataDir, resolveDataDir } from '#services/data-dir';
 import { selectSqliteBinding } from '#services/native-binding';
 import { SessionStore } from '#services/session/store';
+import { Vault } from '#services/vault/vault';
 import { isAppError } from '#shared/errors';
 import { RpcRequestSchema, type AppInfo, type DispatchOutcome, type PushMessage } from '#shared/rpc';
 import { menuTemplate } from './menu.ts';
+import { createSafeStorageKeySource } from './safe-storage-key-source.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { isTrustedSenderUrl } from './trusted-sender.ts';
 import { loadWindowState, MIN_SIZE, saveWindowState, windowStatePath, type WindowState } from './window-state.ts';
@@ -70,11 +71,13 @@ function start(): void {
   if (store === null) return;
 
   const info: AppInfo = { version: app.getVersion(), dataDir: store.dataDir, platform: process.platform };
+  // safeStorage is asked only now that the app is ready (before, Linux reports 'unknown').
+  const vault = Vault.open({ dataDir: store.dataDir, keySource: createSafeStorageKeySource(store.dataDir), log: (message, error) => console.error(message, error) });
   const host = createHost({
     store,
+    vault,
     info,
     push,
-    keyProvider: environmentKey,
     baseURL: process.env['ANTHROPIC_BASE_URL'],
     log: (message, error) => console.error(message, error),
   });
@@ -87,7 +90,7 @@ function start(): void {
     event.preventDefault();
     quitting = true;
     ipcMain.removeHandler(CALL_CHANNEL);
-    void host.close().finally(() => {
+    void Promise.allSettled([host.close(), vault.close()]).finally(() => {
       store.close();
       app.quit();
     });

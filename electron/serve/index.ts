@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHost } from '#rpc/host';
-import { environmentKey } from '#services/harness/harness';
 import { resolveDataDir } from '#services/data-dir';
 import { SessionStore } from '#services/session/store';
+import { createKeyringKeySource } from '#services/vault/keyring-key-source';
+import { Vault } from '#services/vault/vault';
 import { isAppError } from '#shared/errors';
 import type { PushMessage } from '#shared/rpc';
 import { startServe } from './server.ts';
@@ -64,12 +65,21 @@ async function main(): Promise<void> {
   }
   const token = loadOrCreateToken(dataDir, values.token);
 
+  // Without Electron's safeStorage, the OS keyring (Secret Service, Keychain, Credential Manager)
+  // holds the key that encrypts the vault. Where there is none, secrets cannot be stored: the UI
+  // says why, and ANTHROPIC_API_KEY still works.
+  const vault = Vault.open({ dataDir, keySource: createKeyringKeySource(dataDir), log: (message, error) => console.error(message, error) });
+  // Not awaited: a keyring may wait for the user to unlock it, and serving must not.
+  void vault.status().then((status) => {
+    if (!status.available) console.warn(`Secrets cannot be stored: ${status.reason ?? 'the vault is unavailable.'}`);
+  });
+
   let push: (message: PushMessage) => void = () => undefined;
   const host = createHost({
     store,
+    vault,
     info: { version: process.env['npm_package_version'] ?? '0.0.0', dataDir, platform: process.platform },
     push: (message) => push(message),
-    keyProvider: environmentKey,
     baseURL: process.env['ANTHROPIC_BASE_URL'],
     log: (message, error) => console.error(message, error),
   });
@@ -94,7 +104,7 @@ async function main(): Promise<void> {
   console.log(`Open this URL in your browser (it contains the access token — keep it private):\n\n    ${running.url}\n`);
 
   const shutdown = () => {
-    void Promise.allSettled([host.close(), running.close()]).finally(() => {
+    void Promise.allSettled([host.close(), running.close(), vault.close()]).finally(() => {
       store.close();
       process.exit(0);
     });
