@@ -68,6 +68,7 @@ export function createHost(options: HostOptions): Host {
     onProgress: (sessionId, progress) => push({ push: 'hand-progress', arg: { sessionId, progress } }),
     keepAliveMs: options.keepContainersMs ?? keepContainersFromEnvironment(process.env, log),
     keepFile: path.join(store.dataDir, 'kept-containers.json'),
+    secrets: credentials,
     log,
   });
   const harness = new Harness({
@@ -91,10 +92,13 @@ export function createHost(options: HostOptions): Host {
   const dispatcher = createDispatcher(handlers, { error: log });
   const dispatch: Dispatch = async (name, arg) => redactor.redactDeep(await dispatcher(name, arg));
   const unsubscribe = store.subscribeAll((sessionId, event) => push({ push: 'session-event', arg: { sessionId, event } }));
-  credentials.start().catch((error: unknown) => log('Loading the vault for redaction failed', error));
-  // Containers a crash left behind go; then sessions that were mid-turn carry on from their logs.
+  // Containers a crash left behind go; then sessions that were mid-turn carry on from their logs —
+  // once the redactor knows the stored secrets, so nothing they record can carry one.
   hands.cleanUp().catch((error: unknown) => log('Cleaning up containers left from an earlier run failed', error));
-  harness.resumeInterrupted();
+  credentials
+    .start()
+    .catch((error: unknown) => log('Loading the vault for redaction failed', error))
+    .finally(() => harness.resumeInterrupted());
   return {
     dispatch,
     harness,

@@ -4,6 +4,8 @@
  *
  * - `drover-test/busybox:1` — Debian's static busybox: `sh` and the usual tools, no bash.
  * - `drover-test/bash:1` — the same plus this machine's bash and the libraries it links.
+ * - `drover-test/git:1` — the bash image plus this machine's git (with its HTTP transport) and the
+ *   libraries they link: enough for `git log`, `commit`, `fetch` and `push` over http.
  *
  * Where Docker is missing, tests skip with the reason (or fail under CI=true, see system.ts).
  */
@@ -15,6 +17,9 @@ import { requirePart, tempDir } from './system.ts';
 
 export const BUSYBOX_IMAGE = 'drover-test/busybox:1';
 export const BASH_IMAGE = 'drover-test/bash:1';
+export const GIT_IMAGE = 'drover-test/git:1';
+/** Git's HTTP transport (fetch and push over http spawn it); Debian's place for it. */
+const GIT_REMOTE_HTTP = '/usr/lib/git-core/git-remote-http';
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Why the Docker engine cannot be used here, or null. */
@@ -39,11 +44,30 @@ function imageExists(reference: string): boolean {
 
 /** Builds the test images unless they are there (idempotent; a second or so each). */
 export function ensureTestImages(): void {
-  if (!imageExists(BUSYBOX_IMAGE)) importRootfs(BUSYBOX_IMAGE, false);
-  if (!imageExists(BASH_IMAGE)) importRootfs(BASH_IMAGE, true);
+  if (!imageExists(BUSYBOX_IMAGE)) importRootfs(BUSYBOX_IMAGE, []);
+  if (!imageExists(BASH_IMAGE)) importRootfs(BASH_IMAGE, ['/bin/bash']);
 }
 
-function importRootfs(reference: string, withBash: boolean): void {
+/** Why the git test image cannot be built here (this machine's git is its source), or null. */
+export function gitImageUnavailableReason(): string | null {
+  if (spawnSync('git', ['--version'], { stdio: 'ignore' }).status !== 0) return 'git is not installed on this machine (Debian: apt-get install git)';
+  if (!existsSync('/usr/bin/git') || !existsSync(GIT_REMOTE_HTTP)) return `git's http transport is not at ${GIT_REMOTE_HTTP} (Debian: apt-get install git)`;
+  return null;
+}
+
+/** Builds GIT_IMAGE unless it is there (a few seconds). Call after requireDocker(), when gitImageUnavailableReason() is null. */
+export function ensureGitImage(): void {
+  if (imageExists(GIT_IMAGE)) return;
+  importRootfs(GIT_IMAGE, ['/bin/bash', '/usr/bin/git', GIT_REMOTE_HTTP], (root) => {
+    // git runs its helpers (`git send-pack`, `git-remote-https`) from its exec path.
+    symlinkSync('/usr/bin/git', path.join(root, 'usr/lib/git-core/git'));
+    symlinkSync('git-remote-http', path.join(root, 'usr/lib/git-core/git-remote-https'));
+    mkdirSync(path.join(root, 'usr/share/git-core/templates'), { recursive: true }); // else `git init` warns
+  });
+}
+
+/** A busybox root filesystem plus `binaries` (and the libraries they link) as the image `reference`. */
+function importRootfs(reference: string, binaries: string[], finish?: (root: string) => void): void {
   const root = tempDir('drover-rootfs-');
   try {
     for (const dir of ['bin', 'tmp', 'etc', 'root', 'usr/bin', 'proc', 'sys', 'dev']) mkdirSync(path.join(root, dir), { recursive: true });
@@ -52,17 +76,19 @@ function importRootfs(reference: string, withBash: boolean): void {
     for (const applet of applets) symlinkSync('busybox', path.join(root, 'bin', applet));
     writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
     writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\n');
-    if (withBash) {
-      rmSync(path.join(root, 'bin/bash'), { force: true });
-      copyFileSync('/bin/bash', path.join(root, 'bin/bash'));
-      // The libraries bash links (ldd prints "name => /path (addr)" or "/path (addr)").
-      for (const line of execFileSync('ldd', ['/bin/bash'], { encoding: 'utf8' }).split('\n')) {
+    for (const binary of binaries) {
+      mkdirSync(path.join(root, path.dirname(binary)), { recursive: true });
+      rmSync(path.join(root, binary), { force: true }); // a busybox applet of the same name
+      copyFileSync(binary, path.join(root, binary));
+      // The libraries it links (ldd prints "name => /path (addr)" or "/path (addr)").
+      for (const line of execFileSync('ldd', [binary], { encoding: 'utf8' }).split('\n')) {
         const library = /(\/\S+)\s+\(0x/.exec(line)?.[1];
-        if (!library) continue;
+        if (!library || existsSync(path.join(root, library))) continue;
         mkdirSync(path.join(root, path.dirname(library)), { recursive: true });
         copyFileSync(library, path.join(root, library));
       }
     }
+    finish?.(root);
     execFileSync('sh', ['-c', `tar -C "$1" -c . | docker import -c 'ENV ${DEFAULT_PATH}' - "$2"`, 'sh', root, reference], { stdio: 'pipe' });
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -15,7 +15,9 @@ import { z } from 'zod';
 import { AppError } from '#shared/errors';
 import type { StoredEvent } from '#shared/events';
 import { HandSpecSchema, qualifiedToolName, type HandProgress, type HandSpec, type HandSpecInput, type HandStatus } from '#shared/hands';
+import { GitProxy } from '#services/git/proxy';
 import type { SessionStore } from '#services/session/store';
+import type { SecretResolver } from '#services/vault/resolver';
 import { DockerHand, type SnapshotSource } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
 import type { Hand, ManagedHand } from './hand.ts';
@@ -31,6 +33,10 @@ export interface HandRegistryOptions {
   keepAliveMs?: number;
   /** Where kept containers are listed between runs. */
   keepFile?: string;
+  /** Where the tokens of hands' git repositories come from (by secret id). */
+  secrets?: SecretResolver;
+  /** The git proxy hands' repositories go through; without one the registry makes (and closes) its own. */
+  gitProxy?: GitProxy;
   log?: (message: string, error?: unknown) => void;
 }
 
@@ -47,8 +53,10 @@ export class HandRegistry {
   private readonly turnEnds = new Set<Promise<void>>();
   private readonly unsubscribe: () => void;
   private closed = false;
+  private readonly gitProxy: GitProxy;
 
   constructor(private readonly options: HandRegistryOptions) {
+    this.gitProxy = options.gitProxy ?? new GitProxy({ log: (line) => this.log(line) });
     this.unsubscribe = options.store.subscribeAll((sessionId, event) => {
       if (event.type !== 'session.status_idle') return;
       for (const [key, instance] of this.instances) {
@@ -166,6 +174,7 @@ export class HandRegistry {
     );
     this.instances.clear();
     if (keep) this.writeKept(keptIds);
+    if (!this.options.gitProxy) await this.gitProxy.close();
   }
 
   // ------------------------------------------------------------------------------- internals
@@ -190,6 +199,7 @@ export class HandRegistry {
         restoreSource: () => this.restoreSource(sessionId, spec.name, spec.attachedSeq),
         log: (message, error) => this.log(message, error),
       },
+      { gitProxy: this.gitProxy, ...(this.options.secrets ? { secrets: this.options.secrets } : {}) },
     );
     this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
     return hand;

@@ -716,7 +716,10 @@ class SessionRun {
    * compaction needed): one fsync instead of two per tool round. Its view is built now, from the
    * log as it will be after this commit.
    */
-  private emitToolResult(result: NewEvent): void {
+  private emitToolResult(raw: NewEvent): void {
+    // The view below is built before the result is stored: build it from what will be stored
+    // (secrets in the output already replaced), never from the raw output.
+    const result = { ...raw, payload: this.store.redacted(raw.payload) } as NewEvent;
     const last = this.events.at(-1)?.seq ?? 0;
     const probeEvent = { ...result, seq: last + 1, id: '', ts: '' } as StoredEvent;
     const probe = structuredClone(this.state);

@@ -319,6 +319,11 @@ export class SessionStore {
     this.redactPayload = redact;
   }
 
+  /** `payload` as it will be stored (redacted), for code that must act on it before storing. */
+  redacted<T>(payload: T): T {
+    return this.redactPayload === null ? payload : (this.redactPayload(payload) as T);
+  }
+
   /** Validates and appends one event; durable when it returns. Invalid input writes nothing. */
   emitEvent(sessionId: string, event: NewEvent): StoredEvent {
     // The hot path of every session: kept free of batch bookkeeping (it runs right after an

@@ -6,20 +6,31 @@
  * Cattle: a container that dies or is removed from outside is a tool error the model can read
  * (`hand.lost` in the log); the next call starts a fresh one. Everything the hand does to the
  * container runs one at a time (commands, edits, snapshots, starts).
+ *
+ * Git repositories: a fresh container gets each of the hand's repositories, cloned on this
+ * computer through Drover's git proxy and copied in; every start (fresh, restored or kept) points
+ * their `origin` at the proxy's current URL for this container. The token stays in the main
+ * process: never in the container's environment, a command line, a file in it, or an event.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
 import { z } from 'zod';
+import { AppError } from '#shared/errors';
 import type { NewEvent } from '#shared/events';
 import { describeIssues, issuesText } from '#shared/events';
-import type { DockerHandConfig, HandProgress, HandState } from '#shared/hands';
+import type { DockerHandConfig, GitRepo, HandProgress, HandState } from '#shared/hands';
+import { cloneThroughProxy, setOriginUrl } from '#services/git/clone';
+import type { GitProxy, GitProxyRoute } from '#services/git/proxy';
 import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
 import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
+import type { SecretResolver } from '#services/vault/resolver';
 import { ContainerFiles } from './container-files.ts';
 import { DockerUnavailableError, isNotFound, LABELS, type DockerEngine } from './engine.ts';
+import { archiveFolder, type ArchiveOwner } from './folder-archive.ts';
 import { ContainerShell, type ShellRunResult } from './shell.ts';
 
 /** The latest snapshot a new container should start from. */
@@ -37,6 +48,14 @@ export interface DockerHandHooks {
   /** The snapshot a new container starts from (the latest at or before the session's position), or null. */
   restoreSource(): Promise<SnapshotSource | null>;
   log(message: string, error?: unknown): void;
+}
+
+/** What a hand with git repositories needs from the main process. */
+export interface DockerHandOptions {
+  /** Where repositories' tokens come from (by secret id), when a repository has one. */
+  secrets?: SecretResolver;
+  /** Drover's git proxy, when the hand has repositories: the clone and the container's fetch and push go through it. */
+  gitProxy?: GitProxy;
 }
 
 export interface DockerHandIdentity {
@@ -61,6 +80,8 @@ const IDLE_COMMAND = 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** No pagers (nothing would page them), no prompts from package managers, colours where a tool chooses them. */
 const SHELL_ENV = ['TERM=xterm-256color', 'PAGER=cat', 'GIT_PAGER=cat', 'DEBIAN_FRONTEND=noninteractive'];
+/** Where the proxy listens for the host-side clone. */
+const LOOPBACK = '127.0.0.1';
 
 /** A hash of what a container is made from: a kept container is reused only when it matches. */
 export function configHash(config: DockerHandConfig): string {
@@ -83,11 +104,14 @@ export class DockerHand implements ManagedHand {
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
   private readonly files: ContainerFiles;
+  /** The repositories' registrations with the git proxy for the current container. */
+  private routes: GitProxyRoute[] = [];
 
   constructor(
     private readonly engine: DockerEngine,
     private readonly identity: DockerHandIdentity,
     private readonly hooks: DockerHandHooks,
+    private readonly options: DockerHandOptions = {},
   ) {
     this.files = new ContainerFiles(engine, async () => {
       if (!this.container) throw new Error('the container is not running');
@@ -112,6 +136,9 @@ export class DockerHand implements ManagedHand {
           `* A command is killed after timeout_seconds (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS}); the shell then restarts in the same directory. Start long-running servers in the background (\`cmd > log 2>&1 &\`).`,
           '* Long output is cut in the middle: redirect it to a file and read parts of it.',
           '* `{"restart": true}` starts a fresh shell in the working directory.',
+          ...this.config.repos.map(
+            (repo) => `* ${repo.path} is a git clone of ${displayUrl(repo.url)}: \`git fetch\` and \`git push\` to origin need no credentials (Drover adds them outside the container).`,
+          ),
         ].join('\n'),
         input_schema: {
           type: 'object',
@@ -187,6 +214,7 @@ export class DockerHand implements ManagedHand {
     this.shell = null;
     this.container = null;
     this.containerId = null;
+    this.releaseRoutes();
     if (!container || keep) return;
     try {
       await container.remove({ force: true, v: true });
@@ -272,8 +300,18 @@ export class DockerHand implements ManagedHand {
     this.state = 'provisioning';
     this.detail = `Starting a container from ${config.image}…`;
     try {
-      const reused = await this.reuseKept();
-      if (reused) return;
+      this.checkRepos();
+      const kept = await this.reuseKept();
+      if (kept) {
+        const repoNotes = await this.bringRepos(kept.container, 'kept', signal);
+        notes.push(...repoNotes);
+        this.container = kept.container;
+        this.containerId = kept.id;
+        this.source = { image: kept.image, size: kept.size };
+        this.dirty = true; // unknown: the next turn end snapshots it
+        this.becomeReady([`Running ${kept.id} (kept from before Drover restarted).`, ...repoNotes].join(' '), { image: kept.image });
+        return;
+      }
       for (const mount of config.mounts) await checkHostFolder(mount.host_path);
 
       let restored = await this.hooks.restoreSource();
@@ -321,30 +359,28 @@ export class DockerHand implements ManagedHand {
         },
       });
       this.hooks.progress({ hand_id: name, phase: 'starting', message: 'Starting the container' });
+      let repoNotes: string[];
       try {
         await container.start();
+        // A snapshot already has the repositories' files (and the work on them): only a fresh container gets clones.
+        repoNotes = await this.bringRepos(container, restored ? 'restored' : 'fresh', signal);
       } catch (error) {
         await container.remove({ force: true }).catch(() => undefined);
         throw error;
       }
+      notes.push(...repoNotes);
       this.container = container;
       this.containerId = container.id.slice(0, 12);
       this.source = { image, size: imageInfo.Size };
       this.dirty = false;
-      this.state = 'ready';
-      this.detail = restored ? `Running ${this.containerId}, with the files of event ${restored.atSeq}.` : `Running ${this.containerId} from ${image}.`;
-      this.hooks.record({
-        type: 'hand.ready',
-        payload: {
-          hand_id: name,
-          detail: this.detail,
-          container: this.containerId,
-          image,
-          ...(restored ? { restored_from: { session_id: restored.sessionId, at_seq: restored.atSeq } } : {}),
-        },
+      const running = restored ? `Running ${this.containerId}, with the files of event ${restored.atSeq}.` : `Running ${this.containerId} from ${image}.`;
+      this.becomeReady([running, ...repoNotes].join(' '), {
+        image,
+        ...(restored ? { restored_from: { session_id: restored.sessionId, at_seq: restored.atSeq } } : {}),
       });
     } catch (error) {
-      const explained = error instanceof DockerUnavailableError || !isEngineError(error) ? error : this.engine.explain(error, 'start the container');
+      this.releaseRoutes();
+      const explained = error instanceof DockerUnavailableError || error instanceof AppError || !isEngineError(error) ? error : this.engine.explain(error, 'start the container');
       const message = explained instanceof Error ? explained.message : String(explained);
       this.state = 'failed';
       this.detail = `Could not start: ${message}`;
@@ -353,31 +389,168 @@ export class DockerHand implements ManagedHand {
     }
   }
 
+  private becomeReady(detail: string, extra: { image: string; restored_from?: { session_id: string; at_seq: number } }): void {
+    this.state = 'ready';
+    this.detail = detail;
+    this.hooks.record({ type: 'hand.ready', payload: { hand_id: this.identity.name, detail, container: this.containerId ?? undefined, ...extra } });
+  }
+
   /** A container kept alive by an earlier run of Drover for this hand, still running and still matching its configuration. */
-  private async reuseKept(): Promise<boolean> {
+  private async reuseKept(): Promise<{ container: Docker.Container; id: string; image: string; size: number } | null> {
     const { sessionId, name } = this.identity;
     const found = await this.engine.docker.listContainers({
       all: true,
       filters: { label: [`${LABELS.instance}=${this.engine.instance}`, `${LABELS.session}=${sessionId}`, `${LABELS.hand}=${name}`] },
     });
-    let reused = false;
+    let reused: { container: Docker.Container; id: string; image: string; size: number } | null = null;
     for (const info of found) {
       const container = this.engine.docker.getContainer(info.Id);
       if (!reused && info.State === 'running' && info.Labels[LABELS.config] === configHash(this.config)) {
-        reused = true;
         const image = await this.engine.docker.getImage(info.ImageID).inspect();
-        this.container = container;
-        this.containerId = info.Id.slice(0, 12);
-        this.source = { image: info.Image, size: image.Size };
-        this.dirty = true; // unknown: the next turn end snapshots it
-        this.state = 'ready';
-        this.detail = `Running ${this.containerId} (kept from before Drover restarted).`;
-        this.hooks.record({ type: 'hand.ready', payload: { hand_id: name, detail: this.detail, container: this.containerId, image: info.Image } });
+        reused = { container, id: info.Id.slice(0, 12), image: info.Image, size: image.Size };
       } else {
         await container.remove({ force: true }).catch(() => undefined);
       }
     }
     return reused;
+  }
+
+  // ------------------------------------------------------------------------------- git repositories
+
+  /** Refuses, before anything starts, a hand whose repositories cannot work. */
+  private checkRepos(): void {
+    const { repos, network } = this.config;
+    if (repos.length === 0) return;
+    const which = repos.length === 1 ? 'a git repository' : `${repos.length} git repositories`;
+    if (network === 'none') {
+      throw new Error(
+        `This hand brings ${which} but has network "none": a repository needs network "bridge", so git in the container can reach Drover's git proxy to fetch and push. Set the hand's network to bridge.`,
+      );
+    }
+    if (!this.options.gitProxy) throw new Error(`This hand brings ${which}, but this Drover runs without its git proxy, so it cannot clone them.`);
+    if (!this.options.secrets && repos.some((repo) => repo.token_secret_id !== null)) {
+      throw new Error(`This hand's repositories have tokens, but this Drover has no vault to read them from, so it cannot clone them.`);
+    }
+  }
+
+  /**
+   * Registers the hand's repositories with the git proxy (fresh capabilities: the last run's are
+   * gone) and points each `origin` at them; a fresh container first gets the clones. Returns notes
+   * for the user and the model.
+   */
+  private async bringRepos(container: Docker.Container, mode: 'fresh' | 'restored' | 'kept', signal: AbortSignal): Promise<string[]> {
+    this.releaseRoutes();
+    const repos = this.config.repos;
+    const proxy = this.options.gitProxy;
+    if (repos.length === 0 || !proxy) return [];
+    const gateway = await this.engine.bridgeGateway();
+    await proxy.start({ hosts: [LOOPBACK, gateway] });
+    const notes: string[] = [];
+    for (const repo of repos) {
+      const shown = displayUrl(repo.url);
+      const route = proxy.register({ upstream: repo.url, label: shown, token: this.tokenFor(repo, shown) });
+      this.routes.push(route);
+      const remote = route.urlFor(gateway);
+      if (mode === 'fresh') await this.cloneInto(container, repo, route.urlFor(LOOPBACK), remote, signal);
+      else {
+        const note = await this.pointOrigin(container, repo, remote, signal);
+        if (note) notes.push(note);
+      }
+    }
+    const git = await this.engine.exec(container, ['/bin/sh', '-c', 'command -v git'], { signal });
+    if (git.exitCode !== 0) {
+      const paths = repos.map((repo) => repo.path).join(', ');
+      notes.push(`Note: git is not installed in the container (image ${this.config.image}): the files of ${paths} are there, but fetch and push need git in the image.`);
+    }
+    return notes;
+  }
+
+  /** Clones on this computer through the proxy, points `origin` at the container's proxy URL, and copies the result in. */
+  private async cloneInto(container: Docker.Container, repo: GitRepo, proxyUrl: string, remote: string, signal: AbortSignal): Promise<void> {
+    const { name } = this.identity;
+    const shown = displayUrl(repo.url);
+    this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase: 'cloning', message: `Cloning ${shown}` } });
+    this.hooks.progress({ hand_id: name, phase: 'cloning', message: `Cloning ${shown}` });
+    const temp = await mkdtemp(path.join(tmpdir(), 'drover-clone-'));
+    try {
+      const dest = path.join(temp, 'repo');
+      await cloneThroughProxy({
+        proxyUrl,
+        dest,
+        branch: repo.branch,
+        signal,
+        repo: shown,
+        tokenName: repo.token_secret_id === null ? null : `the vault secret ${repo.token_secret_id}`,
+        // Counts of objects, not bytes: in the message (the progress bar's amounts are bytes).
+        onProgress: (progress) =>
+          this.hooks.progress({
+            hand_id: name,
+            phase: 'cloning',
+            message: `Cloning ${shown}: ${progress.stage.toLowerCase()} ${progress.percent}% (${progress.current}/${progress.total})`,
+          }),
+      });
+      await setOriginUrl(path.join(dest, '.git', 'config'), remote, { signal });
+      const owner = await this.prepareFolder(container, repo.path, signal);
+      try {
+        await container.putArchive(archiveFolder(dest, owner), { path: repo.path });
+      } catch (error) {
+        throw this.engine.explain(error, `copy ${shown} into the container at ${repo.path}`);
+      }
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  /** Creates the folder a repository goes to; the container user's ids (its files will be theirs). */
+  private async prepareFolder(container: Docker.Container, folder: string, signal: AbortSignal): Promise<ArchiveOwner> {
+    const result = await this.engine.exec(container, ['/bin/sh', '-c', 'mkdir -p "$1" || exit 1; id -u 2>/dev/null || echo 0; id -g 2>/dev/null || echo 0', 'sh', folder], { signal });
+    if (result.exitCode !== 0) throw new Error(`Could not create ${folder} in the container for the repository: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode ?? 'unknown'}`}.`);
+    const [uid = 0, gid = 0] = result.stdout
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((line) => Number.parseInt(line, 10) || 0);
+    return { uid, gid };
+  }
+
+  /**
+   * Points a repository's `origin` (in the container) at the proxy's current URL: rewritten with
+   * this computer's git, so it works in images without git. A note when the repository is gone.
+   */
+  private async pointOrigin(container: Docker.Container, repo: GitRepo, remote: string, signal: AbortSignal): Promise<string | null> {
+    const configPath = `${repo.path.replace(/\/$/, '')}/.git/config`;
+    const read = await this.engine.exec(container, ['cat', configPath], { signal });
+    if (read.exitCode !== 0) {
+      return `Note: ${repo.path} is no longer a git repository in the container (${read.stderr.toString('utf8').trim() || 'no .git/config'}), so its origin could not be pointed at ${displayUrl(repo.url)}.`;
+    }
+    const temp = await mkdtemp(path.join(tmpdir(), 'drover-git-config-'));
+    try {
+      const file = path.join(temp, 'config');
+      await writeFile(file, read.stdout);
+      await setOriginUrl(file, remote, { signal });
+      const updated = await readFile(file);
+      if (updated.equals(read.stdout)) return null;
+      const write = await this.engine.exec(container, ['/bin/sh', '-c', 'cat > "$1"', 'sh', configPath], { stdin: updated, signal });
+      if (write.exitCode !== 0) throw new Error(`Could not update ${configPath} in the container: ${write.stderr.toString('utf8').trim() || `exit code ${write.exitCode ?? 'unknown'}`}.`);
+      return null;
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  /** The repository's token, read from the vault on each request the proxy forwards (a replaced secret takes effect at once). */
+  private tokenFor(repo: GitRepo, shown: string): () => Promise<string | null> {
+    const id = repo.token_secret_id;
+    const secrets = this.options.secrets;
+    if (id === null) return () => Promise.resolve(null);
+    return async () => {
+      if (!secrets) throw new Error('this Drover has no vault');
+      return secrets.reveal(id, `git clone/fetch/push for ${shown}`);
+    };
+  }
+
+  private releaseRoutes(): void {
+    for (const route of this.routes.splice(0)) this.options.gitProxy?.unregister(route);
   }
 
   /** Why the container is gone, or null while it runs. */
@@ -429,6 +602,18 @@ export class DockerHand implements ManagedHand {
     const next = this.queue.then(work, work);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+}
+
+/** A repository's URL as shown to people: without query or fragment. */
+function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.search = '';
+    parsed.hash = '';
+    return parsed.toString();
+  } catch {
+    return url;
   }
 }
 

@@ -122,6 +122,26 @@ export class DockerEngine {
     return new Error(doing ? `Docker could not ${doing}: ${message}` : message);
   }
 
+  /**
+   * The default bridge network's gateway: the address containers on it reach this computer at
+   * (where Drover's git proxy listens for them). Rejects with what to do when there is none.
+   */
+  async bridgeGateway(): Promise<string> {
+    let info: unknown;
+    try {
+      info = await this.docker.getNetwork('bridge').inspect();
+    } catch (error) {
+      throw this.explain(error, "inspect Docker's bridge network");
+    }
+    const parsed = BridgeNetworkSchema.safeParse(info);
+    const gateways = (parsed.success ? (parsed.data.IPAM?.Config ?? []) : []).map((config) => config.Gateway ?? '').filter((gateway) => gateway !== '');
+    const gateway = gateways.find((address) => /^\d{1,3}(\.\d{1,3}){3}$/.test(address)) ?? gateways[0];
+    if (!gateway) {
+      throw new Error("Docker's bridge network has no gateway address, so containers cannot reach this computer (Drover's git proxy). Check Docker's network settings (`docker network inspect bridge`).");
+    }
+    return gateway;
+  }
+
   async imageExists(reference: string): Promise<boolean> {
     try {
       await this.docker.getImage(reference).inspect();
@@ -257,6 +277,10 @@ export class DockerEngine {
     return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), exitCode: await exitCodeOf(exec) };
   }
 }
+
+const BridgeNetworkSchema = z.object({
+  IPAM: z.object({ Config: z.array(z.object({ Gateway: z.string().optional() })).nullable().optional() }).optional(),
+});
 
 const DOWNLOADED = new Set(['Download complete', 'Verifying Checksum', 'Extracting', 'Pull complete', 'Already exists']);
 
