@@ -21,7 +21,9 @@ export function ApiKeyPrompt({ transport, onOpenSettings }: { transport: Transpo
     transport.call('vault-status', undefined).then((vault) => setVaultReason(vault.available ? null : vault.reason), () => undefined);
   }, [transport]);
 
-  if (status === null || status.source !== 'none' || (status.test?.ok ?? false)) return null;
+  // Shown while there is no key, and after a stored key failed its test (so it can be fixed here).
+  const needed = status !== null && (status.source === 'none' || (status.source === 'vault' && status.test?.ok === false));
+  if (!needed) return null;
 
   async function save(event: FormEvent<HTMLFormElement>): Promise<void> {
     event.preventDefault();

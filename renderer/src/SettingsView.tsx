@@ -285,28 +285,34 @@ function AddCredential({ transport, onAdded }: { transport: Transport; onAdded: 
     <form className="settings-form add-credential" onSubmit={(event) => void submit(event)} aria-labelledby={`${id}-title`}>
       <h4 id={`${id}-title`}>Add a credential</h4>
       <div className="settings-grid">
-        <label className="field">
-          <span className="field-label">Name</span>
-          <input className="input" value={name} onChange={(event) => setName(event.target.value)} placeholder="GitHub token (work)" maxLength={100} disabled={busy} />
-        </label>
-        <label className="field">
-          <span className="field-label">Kind</span>
-          <select className="input" value={kind} onChange={(event) => setKind(event.target.value as SecretKind)} disabled={busy}>
+        <div className="field">
+          <label className="field-label" htmlFor={`${id}-name`}>
+            Name
+          </label>
+          <input id={`${id}-name`} className="input" value={name} onChange={(event) => setName(event.target.value)} placeholder="GitHub token (work)" maxLength={100} disabled={busy} />
+        </div>
+        <div className="field">
+          <label className="field-label" htmlFor={`${id}-kind`}>
+            Kind
+          </label>
+          <select id={`${id}-kind`} className="input" value={kind} onChange={(event) => setKind(event.target.value as SecretKind)} disabled={busy}>
             {SECRET_KINDS.map((option) => (
               <option key={option} value={option}>
                 {KIND_LABELS[option]}
               </option>
             ))}
           </select>
-        </label>
-        <label className="field field-wide">
-          <span className="field-label">Value</span>
+        </div>
+        <div className="field field-wide">
+          <label className="field-label" htmlFor={`${id}-value`}>
+            Value
+          </label>
           {kind === 'ssh-private-key' ? (
-            <textarea className="input" rows={4} value={value} onChange={(event) => setValue(event.target.value)} spellCheck={false} disabled={busy} />
+            <textarea id={`${id}-value`} className="input" rows={4} value={value} onChange={(event) => setValue(event.target.value)} spellCheck={false} disabled={busy} />
           ) : (
-            <input className="input" type="password" autoComplete="off" value={value} onChange={(event) => setValue(event.target.value)} spellCheck={false} disabled={busy} />
+            <input id={`${id}-value`} className="input" type="password" autoComplete="off" value={value} onChange={(event) => setValue(event.target.value)} spellCheck={false} disabled={busy} />
           )}
-        </label>
+        </div>
       </div>
       {error !== null && (
         <p className="notice notice-error" role="alert">

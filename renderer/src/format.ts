@@ -226,6 +226,7 @@ export function formatFullTime(iso: string): string {
 /** An estimated cost in US dollars: cents for most, tenths of a cent for tiny sessions. */
 export function formatCost(usd: number): string {
   if (usd === 0) return '$0';
+  if (usd < 0.001) return '<$0.001';
   if (usd < 0.01) return `$${usd.toFixed(3)}`;
   return `$${usd.toFixed(2)}`;
 }
