@@ -5,7 +5,6 @@
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { HandSpecInput } from '#shared/hands';
-import type { SecretMeta } from '#shared/vault';
 import { DockerHandFields, FieldError, invalidProps } from './DockerHandFields.tsx';
 import {
   dockerConfigOf,
@@ -18,7 +17,7 @@ import {
   type DockerHandDraft,
 } from './launch-form.ts';
 import { RpcCallError, type Transport } from './transport.ts';
-import { messageOf } from './useHands.ts';
+import { messageOf, useCredentials } from './useHands.ts';
 
 export interface AttachHandFormProps {
   /** Lists the vault's secrets (metadata only) for a repository's token. */
@@ -35,7 +34,7 @@ type FormProblems = DockerFieldProblems & { name?: string };
 export function AttachHandForm({ transport, existingNames, onAttach, onClose }: AttachHandFormProps) {
   const [name, setName] = useState(() => nextFreeName(existingNames));
   const [config, setConfig] = useState<DockerHandDraft>(EMPTY_DOCKER_DRAFT);
-  const [credentials, setCredentials] = useState<readonly SecretMeta[] | null | undefined>(undefined);
+  const credentials = useCredentials(transport);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [problems, setProblems] = useState<FormProblems>({});
@@ -46,20 +45,6 @@ export function AttachHandForm({ transport, existingNames, onAttach, onClose }: 
   const errorRef = useRef<HTMLParagraphElement>(null);
 
   // The form is mounted when opened: a token added in Settings since the last time is listed.
-  useEffect(() => {
-    let active = true;
-    transport.call('secrets-list', undefined).then(
-      (list) => {
-        if (active) setCredentials(list);
-      },
-      () => {
-        if (active) setCredentials(null); // no vault: public repositories only
-      },
-    );
-    return () => {
-      active = false;
-    };
-  }, [transport]);
 
   // The panel scrolls: a refusal must not land out of sight.
   useEffect(() => {

@@ -39,7 +39,7 @@ import {
 } from './launch-form.ts';
 import { SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 import { RpcCallError, type Transport } from './transport.ts';
-import { messageOf, useDockerStatus } from './useHands.ts';
+import { messageOf, useCredentials, useDockerStatus } from './useHands.ts';
 import './launch.css';
 
 export interface LaunchDialogProps {
@@ -64,7 +64,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   const [models, setModels] = useState<ModelList | null>(null);
   const [modelsError, setModelsError] = useState<string | null>(null);
   /** The vault's secrets for repositories' tokens: undefined until known, null when the vault cannot be read. */
-  const [credentials, setCredentials] = useState<readonly SecretMeta[] | null | undefined>(undefined);
+  const credentials = useCredentials(transport, open);
   // Asked on every opening: Docker may have started since.
   const docker = useDockerStatus(transport, open);
   const [problems, setProblems] = useState<LaunchProblems>(NO_PROBLEMS);
@@ -113,21 +113,6 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   }, [needModels, transport]);
 
   // Asked on every opening: a token may have been added in Settings since.
-  useEffect(() => {
-    if (!open) return;
-    let active = true;
-    transport.call('secrets-list', undefined).then(
-      (list) => {
-        if (active) setCredentials(list);
-      },
-      () => {
-        if (active) setCredentials(null); // no vault: public repositories only
-      },
-    );
-    return () => {
-      active = false;
-    };
-  }, [open, transport]);
 
   useEffect(() => {
     if (attempts === 0) return;

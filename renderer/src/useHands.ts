@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { HandProgress, HandSpecInput, HandStatus } from '#shared/hands';
+import type { SecretMeta } from '#shared/vault';
 import type { Transport } from './transport.ts';
 
 export interface SessionHands {
@@ -134,4 +135,28 @@ export function useDockerStatus(transport: Transport, active = true): DockerStat
     };
   }, [transport, active]);
   return docker;
+}
+
+/**
+ * The vault's credentials (metadata only), asked again whenever `active` turns true — a token
+ * may have been added in Settings since. Null when there is no vault (public repositories only).
+ */
+export function useCredentials(transport: Transport, active = true): readonly SecretMeta[] | null {
+  const [credentials, setCredentials] = useState<readonly SecretMeta[] | null>(null);
+  useEffect(() => {
+    if (!active) return;
+    let current = true;
+    transport.call('secrets-list', undefined).then(
+      (list) => {
+        if (current) setCredentials(list);
+      },
+      () => {
+        if (current) setCredentials(null);
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [transport, active]);
+  return credentials;
 }
