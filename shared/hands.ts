@@ -94,7 +94,54 @@ export const DockerHandConfigSchema = z.strictObject({
 });
 export type DockerHandConfig = z.output<typeof DockerHandConfigSchema>;
 
-export const HandConfigSchema = z.discriminatedUnion('kind', [DockerHandConfigSchema]);
+const sshHost = z
+  .string()
+  .trim()
+  .min(1, 'give the machine a host name or address')
+  .max(255)
+  .regex(/^[A-Za-z0-9._:[\]-]+$/, 'a host is a name like build.example.com or an address like 192.168.1.20');
+const sshUser = z
+  .string()
+  .trim()
+  .min(1, 'give the user to log in as')
+  .max(64)
+  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*\$?$/, 'a user name is letters, digits, "_", "." and "-"');
+
+/** How Drover logs in: a private key (and its passphrase) or a password from the vault, or ssh-agent. */
+export const SshAuthSchema = z.discriminatedUnion('method', [
+  z.strictObject({ method: z.literal('key'), key_secret_id: SecretIdSchema, passphrase_secret_id: SecretIdSchema.nullable().default(null) }),
+  z.strictObject({ method: z.literal('password'), password_secret_id: SecretIdSchema }),
+  /** The agent at SSH_AUTH_SOCK of the Drover process. */
+  z.strictObject({ method: z.literal('agent') }),
+]);
+export type SshAuth = z.output<typeof SshAuthSchema>;
+
+/** One machine to log in to (the target, or a jump host in front of it). */
+export const SshEndpointSchema = z.strictObject({
+  host: sshHost,
+  port: z.number().int().min(1).max(65_535).default(22),
+  user: sshUser,
+  auth: SshAuthSchema,
+});
+export type SshEndpoint = z.output<typeof SshEndpointSchema>;
+
+/** A personal machine reached over SSH. Secrets are referenced by vault id; none is ever stored here. */
+export const SshHandConfigSchema = z.strictObject({
+  kind: z.literal('ssh'),
+  ...SshEndpointSchema.shape,
+  /** A jump host the connection goes through (ProxyJump), or null. */
+  jump: SshEndpointSchema.nullable().default(null),
+  /** Where commands start (created if missing); null: the user's home folder. */
+  working_dir: absolutePosixPath.nullable().default(null),
+  /**
+   * Keep the working folder's files at each turn end in a shadow git store (outside any .git of
+   * the user's), so forks and rewinds can restore them.
+   */
+  snapshots: z.boolean().default(true),
+});
+export type SshHandConfig = z.output<typeof SshHandConfigSchema>;
+
+export const HandConfigSchema = z.discriminatedUnion('kind', [DockerHandConfigSchema, SshHandConfigSchema]);
 export type HandConfig = z.output<typeof HandConfigSchema>;
 
 /** A hand to attach to a session: its name and configuration. */
@@ -115,7 +162,7 @@ export type HandState = z.infer<typeof HandStateSchema>;
 
 export const HandStatusSchema = z.strictObject({
   name: HandNameSchema,
-  kind: z.literal('docker'),
+  kind: z.enum(['docker', 'ssh']),
   config: HandConfigSchema,
   state: HandStateSchema,
   /** A sentence on the state: what is happening, what failed and what to do. */
@@ -126,6 +173,37 @@ export const HandStatusSchema = z.strictObject({
   tools: z.array(z.string()),
 });
 export type HandStatus = z.infer<typeof HandStatusSchema>;
+
+/**
+ * A machine's host key as SSH presents it. The first connection shows its fingerprint and asks
+ * the user to trust it; after that a different key is refused (a possible man-in-the-middle).
+ */
+export const HostKeySchema = z.strictObject({
+  host: z.string(),
+  port: z.number().int(),
+  /** e.g. ssh-ed25519 */
+  algorithm: z.string(),
+  /** `SHA256:` and the unpadded base64 of the key's SHA-256, as OpenSSH prints it. */
+  fingerprint: z.string(),
+});
+export type HostKey = z.infer<typeof HostKeySchema>;
+
+/** What "Test connection" found. */
+export const SshTestResultSchema = z.strictObject({
+  ok: z.boolean(),
+  /** What happened, in words (and what to do when it failed). */
+  message: z.string(),
+  /** The target's host key, and whether it is trusted ('unknown': first time; 'changed': refused). */
+  hostKey: HostKeySchema.nullable(),
+  trust: z.enum(['trusted', 'unknown', 'changed']).nullable(),
+  /** The jump host's key and trust, when there is one. */
+  jumpHostKey: HostKeySchema.nullable(),
+  jumpTrust: z.enum(['trusted', 'unknown', 'changed']).nullable(),
+  /** Round trip of a trivial command on the open connection, and `uname -srm` (or the OS's answer). */
+  latencyMs: z.number().nonnegative().nullable(),
+  os: z.string().nullable(),
+});
+export type SshTestResult = z.infer<typeof SshTestResultSchema>;
 
 /** Live provisioning progress (pushed, not stored): per-layer bytes while an image is pulled. */
 export const HandProgressSchema = z.strictObject({

@@ -6,7 +6,7 @@
 import { Fragment, useId, useState } from 'react';
 import type { HandProgress, HandStatus } from '#shared/hands';
 import { AttachHandForm } from './AttachHandForm.tsx';
-import { formatMegabytesOf } from './format.ts';
+import { describeHand, formatMegabytesOf } from './format.ts';
 import type { HandAsOf } from './hand-history.ts';
 import type { Transport } from './transport.ts';
 import { messageOf, useDockerStatus, useHands } from './useHands.ts';
@@ -45,7 +45,7 @@ function HandsAsOf({ seq, hands, titleOf }: { seq: number; hands: readonly HandA
                 <div className="hand-line">
                   <span className={`hand-state hand-state-${hand.state}`}>{hand.state}</span>
                   <span className="hand-name">{hand.name}</span>
-                  <span className="hand-meta">Docker {hand.config.image}</span>
+                  <span className="hand-meta">{describeHand(hand.config)}</span>
                   {hand.snapshots > 0 && <span className="hand-meta">{hand.snapshots === 1 ? '1 snapshot' : `${hand.snapshots} snapshots`}</span>}
                 </div>
                 {hand.detail !== null && (
@@ -156,14 +156,14 @@ interface HandRowProps {
 function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
   const { name, config, state, detail, container, tools } = hand;
   const starting = progress !== undefined && state !== 'ready' && state !== 'failed';
-  const mounts = config.mounts.map((mount) => `${mount.host_path} → ${mount.container_path}${mount.read_only ? ' (read-only)' : ''}`);
+  const mounts = config.kind === 'docker' ? config.mounts.map((mount) => `${mount.host_path} → ${mount.container_path}${mount.read_only ? ' (read-only)' : ''}`) : [];
   return (
     <li className="hand" aria-label={`Hand ${name}`}>
       <div className="hand-line">
         <span className={`hand-state hand-state-${state}`}>{state}</span>
         <span className="hand-name">{name}</span>
-        <span className="hand-meta">Docker {config.image}</span>
-        <span className="hand-meta">{config.network === 'none' ? 'no network' : 'network on'}</span>
+        <span className="hand-meta">{describeHand(config)}</span>
+        {config.kind === 'docker' && <span className="hand-meta">{config.network === 'none' ? 'no network' : 'network on'}</span>}
         {mounts.length > 0 && (
           <span className="hand-meta" title={mounts.join('\n')}>
             {mounts.length === 1 ? '1 mount' : `${mounts.length} mounts`}

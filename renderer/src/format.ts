@@ -3,6 +3,7 @@
  * Pure functions: no I/O, and never more than the data itself says.
  */
 import type { ContentBlock, StoredEvent } from '#shared/events';
+import type { HandConfig } from '#shared/hands';
 import type { SessionStatus } from '#shared/sessions';
 
 const MAX_SUMMARY_CHARS = 240;
@@ -79,6 +80,7 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
       return `${event.payload.hand_id} could not start: ${event.payload.message}`;
     case 'hand.attached': {
       const { hand_id: hand, config } = event.payload;
+      if (config.kind === 'ssh') return `Hand ${hand} attached: ${describeHand(config)}`;
       return `Hand ${hand} attached: Docker ${config.image}, network ${config.network}${config.mounts.length > 0 ? `, ${config.mounts.length} mount${config.mounts.length === 1 ? '' : 's'}` : ''}`;
     }
     case 'hand.detached':
@@ -246,4 +248,11 @@ export function statusText(status: SessionStatus, stopReason: string | null): st
     default:
       return reason === null ? 'Idle' : `Idle (${reason})`;
   }
+}
+
+/** A hand's machine in a few words: "Docker debian:bookworm", "SSH ada@build.local:2222 via bastion". */
+export function describeHand(config: HandConfig): string {
+  if (config.kind === 'docker') return `Docker ${config.image}`;
+  const port = config.port === 22 ? '' : `:${config.port}`;
+  return `SSH ${config.user}@${config.host}${port}${config.jump === null ? '' : ` via ${config.jump.host}`}`;
 }

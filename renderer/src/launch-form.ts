@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import type { RpcError } from '#shared/errors';
 import { describeIssues } from '#shared/events';
-import { HandNameSchema, type HandSpecInput } from '#shared/hands';
+import { HandNameSchema, type DockerHandConfigSchema } from '#shared/hands';
 import type { ModelList } from '#shared/harness';
 import { rpcMethods, type RpcArg } from '#shared/rpc';
 import { SecretIdSchema, type SecretMeta } from '#shared/vault';
@@ -100,7 +100,9 @@ export function defaultRepoPath(url: string): string {
 }
 
 /** What the RPC takes for a drafted Docker hand. The main process checks it again. */
-export function dockerConfigOf(draft: DockerHandDraft): HandSpecInput['config'] {
+type DockerHandConfigInput = z.input<typeof DockerHandConfigSchema>;
+
+export function dockerConfigOf(draft: DockerHandDraft): DockerHandConfigInput {
   const hostPath = draft.hostPath.trim();
   const containerPath = draft.containerPath.trim();
   const withMount = hostPath !== '' || containerPath !== '';

@@ -540,7 +540,8 @@ describe('remembered defaults', () => {
     expect(remembered.hands).toEqual([expect.objectContaining(repo)]);
     const restored = initialForm(parseRemembered(JSON.stringify(remembered)));
     expect(restored.hands).toEqual([expect.objectContaining({ name: 'box', ...repo })]);
-    expect(requestOf({ ...restored, title: 'again' }).hands?.[0]?.config.repos).toEqual([
+    const config = requestOf({ ...restored, title: 'again' }).hands?.[0]?.config;
+    expect(config?.kind === 'docker' ? config.repos : null).toEqual([
       { url: repo.repoUrl, token_secret_id: TOKEN_ID, path: '/src/api', branch: 'main' },
     ]);
   });

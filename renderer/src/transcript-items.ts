@@ -5,6 +5,7 @@
  */
 import type { ContentBlock, StoredEvent, Usage } from '#shared/events';
 import { TOOL_NAME_SEPARATOR } from '#shared/hands';
+import { describeHand } from './format.ts';
 
 export interface ToolResultView {
   seq: number;
@@ -156,7 +157,7 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         items.push({ kind: 'notice', key, seq, tone: 'error', text: `${event.payload.hand_id} could not start: ${event.payload.message}` });
         break;
       case 'hand.attached':
-        items.push({ kind: 'notice', key, seq, tone: 'info', text: `Hand ${event.payload.hand_id} attached (${event.payload.config.image}).` });
+        items.push({ kind: 'notice', key, seq, tone: 'info', text: `Hand ${event.payload.hand_id} attached (${describeHand(event.payload.config)}).` });
         break;
       case 'hand.detached':
         items.push({ kind: 'notice', key, seq, tone: 'info', text: `Hand ${event.payload.hand_id} detached.` });

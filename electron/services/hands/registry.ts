@@ -184,9 +184,13 @@ export class HandRegistry {
     const existing = this.instances.get(key);
     if (existing && existing.attachedSeq === spec.attachedSeq) return existing.hand;
     if (existing) void existing.hand.dispose({ keep: false }).catch((error: unknown) => this.log(`Removing the container of ${key} failed`, error));
+    const config = spec.config;
+    if (config.kind !== 'docker') {
+      throw new AppError('invalid-argument', `The hand ${spec.name} is an SSH machine, which this version of Drover cannot run yet. Detach it, or update Drover.`);
+    }
     const hand = new DockerHand(
       this.options.docker,
-      { sessionId, name: spec.name, config: spec.config },
+      { sessionId, name: spec.name, config },
       {
         record: (event) => {
           try {
