@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints every figure with its same-run baseline and target, and writes them
  * as JSON to the file named by BENCH_JSON, if set. BENCH_EVENTS overrides the big session size
- * (default 1,000,000); BENCH_ONLY=store|harness|hands|ui runs one part (default all; hands needs a
+ * (default 1,000,000); BENCH_ONLY=store|harness|hands|ssh|ui runs one part (default all; hands needs a
  * Docker engine and is skipped without one, except under CI=true; ui builds the renderer and drives
  * it in Chromium, BENCH_UI_EVENTS sizing its big session, default 100,000). Exits non-zero if a
  * target is missed, so a regression is loud.
@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { benchHands } from './hands.ts';
 import { benchHarness } from './harness.ts';
 import { benchAppends, benchScale, type Figure } from './session-store.ts';
+import { benchSsh } from './ssh.ts';
 import { benchUi } from './ui.ts';
 
 function format(value: number, unit: string): string {
@@ -24,8 +25,8 @@ if (!Number.isInteger(bigCount) || bigCount < 10_000) {
   process.exit(2);
 }
 const only = process.env['BENCH_ONLY'];
-if (only !== undefined && only !== 'store' && only !== 'harness' && only !== 'hands' && only !== 'ui') {
-  console.error(`BENCH_ONLY must be "store", "harness", "hands" or "ui" (got ${only}).`);
+if (only !== undefined && only !== 'store' && only !== 'harness' && only !== 'hands' && only !== 'ssh' && only !== 'ui') {
+  console.error(`BENCH_ONLY must be "store", "harness", "hands", "ssh" or "ui" (got ${only}).`);
   process.exit(2);
 }
 
@@ -41,6 +42,10 @@ if (only === undefined || only === 'harness') {
 if (only === undefined || only === 'hands') {
   console.log('Drover benchmarks — hands (Docker)');
   figures.push(...(await benchHands(log)));
+}
+if (only === undefined || only === 'ssh') {
+  console.log('Drover benchmarks — SSH hands (OpenSSH server)');
+  figures.push(...(await benchSsh(log)));
 }
 if (only === undefined || only === 'ui') {
   console.log('Drover benchmarks — cockpit UI (Chromium)');

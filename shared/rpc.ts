@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import { RpcErrorSchema } from './errors.ts';
 import { SessionSettingsChangesSchema, SessionSettingsSchema, StoredEventSchema } from './events.ts';
-import { HandNameSchema, HandProgressSchema, HandSpecSchema, HandStatusSchema } from './hands.ts';
+import { HandNameSchema, HandProgressSchema, HandSpecSchema, HandStatusSchema, HostKeySchema, SshHandConfigSchema, SshTestResultSchema } from './hands.ts';
+import { SshConfigAliasSchema, SshConfigListingSchema } from './ssh.ts';
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import {
   ApiKeyStatusSchema,
@@ -87,6 +88,26 @@ export const rpcMethods = {
   'hands-detach': { arg: z.strictObject({ sessionId: SessionIdSchema, name: HandNameSchema }), result: z.array(HandStatusSchema) },
   /** Whether the Docker engine answers; the reason and what to do when it does not. */
   'docker-status': { arg: z.undefined(), result: z.strictObject({ available: z.boolean(), reason: z.string().nullable() }) },
+  /**
+   * Connects to a machine (and its jump host) without attaching it: OS, latency, and each host
+   * key with whether it is trusted. Never throws for a machine that cannot be reached: `ok: false`
+   * and a message say why.
+   */
+  'ssh-test-connection': { arg: z.strictObject({ config: SshHandConfigSchema }), result: SshTestResultSchema },
+  /** Trusts a host key the user checked (the one the last test showed). */
+  'ssh-trust-host': { arg: z.strictObject({ hostKey: HostKeySchema }), result: z.null() },
+  /** Forgets the trusted key of host:port (after the machine's key legitimately changed). */
+  'ssh-forget-host': {
+    arg: z.strictObject({ host: z.string().trim().min(1).max(255), port: z.number().int().min(1).max(65_535) }),
+    result: z.null(),
+  },
+  /** The Host aliases of the user's ~/.ssh/config (identity files by file name only). */
+  'ssh-config-hosts': { arg: z.undefined(), result: SshConfigListingSchema },
+  /**
+   * Stores the private key named by the first IdentityFile of a ~/.ssh/config alias in the vault
+   * (kind `ssh-private-key`). Takes an alias, never a path; the key never comes back.
+   */
+  'ssh-import-key': { arg: z.strictObject({ alias: SshConfigAliasSchema, name: SecretNameSchema }), result: SecretMetaSchema },
   'sessions-events': {
     arg: z.strictObject({ sessionId: SessionIdSchema, query: EventQuerySchema.optional() }),
     result: z.array(StoredEventSchema),

@@ -3,7 +3,9 @@
  * validated by the dispatcher. Nothing here may return a secret.
  */
 import { AppError } from '#shared/errors';
+import type { HostKey, SshHandConfig, SshTestResult } from '#shared/hands';
 import type { AppInfo, HandlerImpl } from '#shared/rpc';
+import type { SshConfigListing } from '#shared/ssh';
 import type { SessionSummary, StoredSession } from '#shared/sessions';
 import { DEFAULT_SETTINGS } from '#services/harness/models';
 import { mergeSettings, type Harness } from '#services/harness/harness';
@@ -12,20 +14,40 @@ import { SessionStats } from '#services/harness/session-stats';
 import type { SessionStore } from '#services/session/store';
 import type { Credentials } from '#services/vault/credentials';
 
+/**
+ * SSH machines: the connection test and the known hosts (`#services/hands/ssh/connection`,
+ * `#services/hands/ssh/known-hosts`), and the user's ~/.ssh/config (`#services/hands/ssh-config`).
+ */
+export interface SshServices {
+  /** `testConnection(config, { secrets, knownHosts })`: resolves with `ok: false` for a machine it cannot reach. */
+  test(config: SshHandConfig): Promise<SshTestResult>;
+  trust(key: HostKey): void;
+  forget(host: string, port: number): void;
+  configHosts(): Promise<SshConfigListing>;
+  /** The first IdentityFile of a ~/.ssh/config alias, checked to be a private key (`readIdentityKey`). */
+  identityKey(alias: string): Promise<{ fileName: string; text: string }>;
+}
+
 export interface HandlerServices {
   store: SessionStore;
   harness: Harness;
   hands: HandRegistry;
   credentials: Credentials;
+  /** Absent: SSH machines cannot be tested or imported here (the methods say so). */
+  ssh?: SshServices;
   log?: (message: string, error?: unknown) => void;
   info: AppInfo;
   /** Called after sessions are created, forked, imported or deleted (pushes `sessions-changed`). */
   onSessionsChanged?: (sessionId: string) => void;
 }
 
-export function createHandlers({ store, harness, hands, credentials, info, onSessionsChanged, log }: HandlerServices): HandlerImpl {
+export function createHandlers({ store, harness, hands, credentials, ssh, info, onSessionsChanged, log }: HandlerServices): HandlerImpl {
   const stats = new SessionStats(store);
   const summarize = (session: StoredSession): SessionSummary => stats.summarize(session);
+  const sshServices = (): SshServices => {
+    if (ssh === undefined) throw new AppError('conflict', 'SSH machines are not available in this Drover: it was started without SSH support.');
+    return ssh;
+  };
   const changed = (session: StoredSession): SessionSummary => {
     onSessionsChanged?.(session.id);
     return summarize(session);
@@ -67,6 +89,21 @@ export function createHandlers({ store, harness, hands, credentials, info, onSes
     'docker-status': async () => {
       const reason = await hands.dockerUnavailableReason();
       return { available: reason === null, reason };
+    },
+    'ssh-test-connection': ({ config }) => sshServices().test(config),
+    'ssh-trust-host': ({ hostKey }) => {
+      sshServices().trust(hostKey);
+      return null;
+    },
+    'ssh-forget-host': ({ host, port }) => {
+      sshServices().forget(host, port);
+      return null;
+    },
+    'ssh-config-hosts': () => sshServices().configHosts(),
+    'ssh-import-key': async ({ alias, name }) => {
+      // The path comes from the user's own config, looked up by alias here: the UI cannot name a file.
+      const key = await sshServices().identityKey(alias);
+      return credentials.create({ name, kind: 'ssh-private-key', value: key.text });
     },
     'sessions-events': ({ sessionId, query }) => store.getEvents(sessionId, query),
     'sessions-fork': ({ sessionId, atSeq, title }) => changed(store.fork(sessionId, atSeq, { title })),

@@ -12,6 +12,9 @@ import type { Hand } from '#services/hands/hand';
 import { HandRegistry } from '#services/hands/registry';
 import { environmentKey, Harness, type KeyProvider } from '#services/harness/harness';
 import type { SessionStore } from '#services/session/store';
+import { sshConfigReader } from '#services/hands/ssh-config';
+import { testConnection } from '#services/hands/ssh/connection';
+import { KnownHosts } from '#services/hands/ssh/known-hosts';
 import { Credentials, type VaultLike } from '#services/vault/credentials';
 import { Redactor } from '#services/vault/redact';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
@@ -62,6 +65,8 @@ export function createHost(options: HostOptions): Host {
     testKey: (key) => harnessRef.current?.testKey(key) ?? Promise.resolve({ ok: false, message: 'Drover is still starting.' }),
     log,
   });
+  // One record of trusted host keys for the hands and for "Test connection" in the UI.
+  const knownHosts = new KnownHosts(path.join(store.dataDir, 'known-hosts.json'));
   const hands = new HandRegistry({
     store,
     docker: new DockerEngine({ instance: instanceIdOf(store.dataDir) }),
@@ -69,6 +74,7 @@ export function createHost(options: HostOptions): Host {
     keepAliveMs: options.keepContainersMs ?? keepContainersFromEnvironment(process.env, log),
     keepFile: path.join(store.dataDir, 'kept-containers.json'),
     secrets: credentials,
+    knownHosts,
     log,
   });
   const harness = new Harness({
@@ -85,6 +91,12 @@ export function createHost(options: HostOptions): Host {
     harness,
     hands,
     credentials,
+    ssh: {
+      test: (config) => testConnection(config, { secrets: credentials, knownHosts }),
+      trust: (key) => knownHosts.trust(key),
+      forget: (host, port) => knownHosts.forget(host, port),
+      ...sshConfigReader(),
+    },
     log,
     info: options.info,
     onSessionsChanged: (sessionId) => push({ push: 'sessions-changed', arg: { sessionId } }),

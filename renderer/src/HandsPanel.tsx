@@ -1,11 +1,13 @@
 /**
  * The session's hands, above its events: one compact row per hand (state, image, network,
- * container, tools), a progress bar while a hand starts, Detach, and the form that adds a
- * Docker hand. Says so when the Docker engine does not answer.
+ * container, tools; for a machine, user@host), a progress bar while a hand starts, Detach, and
+ * the forms that add a Docker hand or attach a machine over SSH. Says so when the Docker engine
+ * does not answer.
  */
 import { Fragment, useId, useState } from 'react';
 import type { HandProgress, HandStatus } from '#shared/hands';
 import { AttachHandForm } from './AttachHandForm.tsx';
+import { AttachMachineForm } from './AttachMachineForm.tsx';
 import { describeHand, formatMegabytesOf } from './format.ts';
 import type { HandAsOf } from './hand-history.ts';
 import type { Transport } from './transport.ts';
@@ -71,14 +73,17 @@ function HandsAsOf({ seq, hands, titleOf }: { seq: number; hands: readonly HandA
 function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: string }) {
   const { hands, progress, loadError, attach, detach } = useHands(transport, sessionId);
   const docker = useDockerStatus(transport);
-  const [adding, setAdding] = useState(false);
+  const [adding, setAdding] = useState<'docker' | 'machine' | null>(null);
   const [detaching, setDetaching] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const headingId = useId();
+  // Machines over SSH need no Docker: its absence matters only where Docker hands are (or may be) used.
+  const onlyMachines = adding === 'machine' || (hands !== null && hands.length > 0 && hands.every((hand) => hand.kind === 'ssh'));
 
 
-  async function confirmDetach(name: string): Promise<void> {
-    if (!window.confirm(`Detach ${name}? Its container is removed; its snapshots stay for forks.`)) return;
+  async function confirmDetach(name: string, kind: HandStatus['kind']): Promise<void> {
+    const consequence = kind === 'ssh' ? 'Its connection is closed; nothing on the machine is deleted, and its snapshots stay for forks.' : 'Its container is removed; its snapshots stay for forks.';
+    if (!window.confirm(`Detach ${name}? ${consequence}`)) return;
     setDetaching(name);
     setActionError(null);
     try {
@@ -101,13 +106,18 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
             ? 'None yet: Claude has no computer to run commands on.'
             : 'Computers Claude works on; each starts on its first tool call.'}
         </p>
-        {!adding && (
-          <button type="button" className="button button-small" onClick={() => setAdding(true)}>
-            Add a Docker hand
-          </button>
+        {adding === null && (
+          <span className="hands-add">
+            <button type="button" className="button button-small" onClick={() => setAdding('docker')}>
+              Add a Docker hand
+            </button>
+            <button type="button" className="button button-small" onClick={() => setAdding('machine')}>
+              Attach a machine
+            </button>
+          </span>
         )}
       </div>
-      {docker !== null && !docker.available && (
+      {docker !== null && !docker.available && !onlyMachines && (
         <p className="hands-warning" role="note">
           <strong>Docker is not available.</strong> {docker.reason ?? 'The Docker engine did not answer.'} Hands cannot start
           until it does.
@@ -134,13 +144,16 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
               hand={hand}
               progress={progress.get(hand.name)}
               detaching={detaching === hand.name}
-              onDetach={() => void confirmDetach(hand.name)}
+              onDetach={() => void confirmDetach(hand.name, hand.kind)}
             />
           ))}
         </ul>
       )}
-      {adding && (
-        <AttachHandForm transport={transport} existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(false)} />
+      {adding === 'docker' && (
+        <AttachHandForm transport={transport} existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(null)} />
+      )}
+      {adding === 'machine' && (
+        <AttachMachineForm transport={transport} existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(null)} />
       )}
     </section>
   );
@@ -180,7 +193,7 @@ function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
           onClick={onDetach}
           disabled={detaching}
           aria-label={`Detach ${name}`}
-          title="Remove this hand and its container from the session"
+          title={config.kind === 'ssh' ? 'Remove this machine from the session (nothing on it is deleted)' : 'Remove this hand and its container from the session'}
         >
           {detaching ? 'Detaching…' : 'Detach'}
         </button>

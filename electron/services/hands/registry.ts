@@ -1,7 +1,8 @@
 /**
  * Which hands a session has, and the live hand behind each. A session's hands are events in its
  * log (`hand.attached` / `hand.detached`), so a fork inherits them; the registry makes the hand
- * for each on demand — lazily: a Docker hand starts its container on its first tool call.
+ * for each on demand — lazily: a Docker hand starts its container on its first tool call, an SSH
+ * hand connects to its machine on its first tool call.
  *
  * The model addresses a tool as `<hand>__<tool>` (e.g. `box__bash`): hand names are unique in a
  * session and have no `_`, so two hands can never offer the same tool name.
@@ -11,9 +12,10 @@
  * them for `keepAliveMs`); a start removes what a crash left behind.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
-import type { StoredEvent } from '#shared/events';
+import type { NewEvent, StoredEvent } from '#shared/events';
 import { HandSpecSchema, qualifiedToolName, type HandProgress, type HandSpec, type HandSpecInput, type HandStatus } from '#shared/hands';
 import { GitProxy } from '#services/git/proxy';
 import type { SessionStore } from '#services/session/store';
@@ -21,6 +23,8 @@ import type { SecretResolver } from '#services/vault/resolver';
 import { DockerHand, type SnapshotSource } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
 import type { Hand, ManagedHand } from './hand.ts';
+import { KnownHosts } from './ssh/known-hosts.ts';
+import { SshHand } from './ssh/ssh-hand.ts';
 
 export interface HandRegistryOptions {
   store: SessionStore;
@@ -35,6 +39,8 @@ export interface HandRegistryOptions {
   keepFile?: string;
   /** Where the tokens of hands' git repositories come from (by secret id). */
   secrets?: SecretResolver;
+  /** The SSH host keys the user trusted; default: `known-hosts.json` in the store's data folder. */
+  knownHosts?: KnownHosts;
   /** The git proxy hands' repositories go through; without one the registry makes (and closes) its own. */
   gitProxy?: GitProxy;
   log?: (message: string, error?: unknown) => void;
@@ -54,8 +60,11 @@ export class HandRegistry {
   private readonly unsubscribe: () => void;
   private closed = false;
   private readonly gitProxy: GitProxy;
+  /** The SSH host keys the user trusted (what "trust this host key" writes to). */
+  readonly knownHosts: KnownHosts;
 
   constructor(private readonly options: HandRegistryOptions) {
+    this.knownHosts = options.knownHosts ?? new KnownHosts(path.join(options.store.dataDir, 'known-hosts.json'));
     this.gitProxy = options.gitProxy ?? new GitProxy({ log: (line) => this.log(line) });
     this.unsubscribe = options.store.subscribeAll((sessionId, event) => {
       if (event.type !== 'session.status_idle') return;
@@ -169,7 +178,7 @@ export class HandRegistry {
       [...this.instances.values()].map(async ({ hand }) => {
         const container = hand.status().container;
         await hand.dispose({ keep });
-        if (keep && container) keptIds[container] = until;
+        if (keep && container && hand instanceof DockerHand) keptIds[container] = until;
       }),
     );
     this.instances.clear();
@@ -185,20 +194,27 @@ export class HandRegistry {
     if (existing && existing.attachedSeq === spec.attachedSeq) return existing.hand;
     if (existing) void existing.hand.dispose({ keep: false }).catch((error: unknown) => this.log(`Removing the container of ${key} failed`, error));
     const config = spec.config;
-    if (config.kind !== 'docker') {
-      throw new AppError('invalid-argument', `The hand ${spec.name} is an SSH machine, which this version of Drover cannot run yet. Detach it, or update Drover.`);
+    const record = (event: NewEvent): void => {
+      try {
+        this.options.store.emitEvent(sessionId, event);
+      } catch (error) {
+        this.log(`Session ${sessionId}: could not record ${event.type}`, error);
+      }
+    };
+    if (config.kind === 'ssh') {
+      const hand = new SshHand(
+        { sessionId, name: spec.name, config },
+        { record, progress: (progress) => this.options.onProgress?.(sessionId, progress), log: (message, error) => this.log(message, error) },
+        { knownHosts: this.knownHosts, ...(this.options.secrets ? { secrets: this.options.secrets } : {}) },
+      );
+      this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
+      return hand;
     }
     const hand = new DockerHand(
       this.options.docker,
       { sessionId, name: spec.name, config },
       {
-        record: (event) => {
-          try {
-            this.options.store.emitEvent(sessionId, event);
-          } catch (error) {
-            this.log(`Session ${sessionId}: could not record ${event.type}`, error);
-          }
-        },
+        record,
         progress: (progress) => this.options.onProgress?.(sessionId, progress),
         restoreSource: () => this.restoreSource(sessionId, spec.name, spec.attachedSeq),
         log: (message, error) => this.log(message, error),

@@ -18,7 +18,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
-import { z } from 'zod';
 import { AppError } from '#shared/errors';
 import type { NewEvent } from '#shared/events';
 import { describeIssues, issuesText } from '#shared/events';
@@ -26,12 +25,14 @@ import type { DockerHandConfig, GitRepo, HandProgress, HandState } from '#shared
 import { cloneThroughProxy, setOriginUrl } from '#services/git/clone';
 import type { GitProxy, GitProxyRoute } from '#services/git/proxy';
 import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
+import { BashInputSchema, bashTool, DEFAULT_TIMEOUT_SECONDS, errorText, formatRun, text, type BashInput } from '#services/hands/bash-tool';
 import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
+import type { PersistentShell, ShellRunResult } from '#services/hands/shell';
 import type { SecretResolver } from '#services/vault/resolver';
 import { ContainerFiles } from './container-files.ts';
 import { DockerUnavailableError, isNotFound, LABELS, type DockerEngine } from './engine.ts';
 import { archiveFolder, type ArchiveOwner } from './folder-archive.ts';
-import { ContainerShell, type ShellRunResult } from './shell.ts';
+import { openContainerShell } from './shell.ts';
 
 /** The latest snapshot a new container should start from. */
 export interface SnapshotSource {
@@ -64,17 +65,6 @@ export interface DockerHandIdentity {
   config: DockerHandConfig;
 }
 
-export const DEFAULT_TIMEOUT_SECONDS = 120;
-export const MAX_TIMEOUT_SECONDS = 3600;
-
-const BashInputSchema = z.union([
-  z.strictObject({
-    command: z.string().min(1, 'must not be empty').max(1_000_000),
-    timeout_seconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
-  }),
-  z.strictObject({ restart: z.literal(true) }),
-]);
-
 /** Keeps the container alive doing nothing; `docker stop` ends it at once. */
 const IDLE_COMMAND = 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done';
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -94,7 +84,7 @@ export class DockerHand implements ManagedHand {
   private detail = 'Starts on the first tool call.';
   private container: Docker.Container | null = null;
   private containerId: string | null = null;
-  private shell: ContainerShell | null = null;
+  private shell: PersistentShell | null = null;
   /** Where the last command left the shell (a restarted shell starts there). */
   private cwd: string | null = null;
   /** The image the current container started from, and its size (for snapshot bytes). */
@@ -127,28 +117,13 @@ export class DockerHand implements ManagedHand {
     const { image, working_dir: cwd, network } = this.config;
     const where = `a Docker container (image ${image}, network ${network === 'none' ? 'disabled' : 'enabled'}, working directory ${cwd})`;
     return [
-      {
-        name: 'bash',
-        description: [
-          `Runs a shell command in ${where}; bash when the image has it, else sh.`,
-          '* The shell persists between calls: the working directory, variables and functions carry over.',
-          '* stdin is /dev/null: interactive programs cannot prompt (use flags like -y).',
-          `* A command is killed after timeout_seconds (default ${DEFAULT_TIMEOUT_SECONDS}, at most ${MAX_TIMEOUT_SECONDS}); the shell then restarts in the same directory. Start long-running servers in the background (\`cmd > log 2>&1 &\`).`,
-          '* Long output is cut in the middle: redirect it to a file and read parts of it.',
-          '* `{"restart": true}` starts a fresh shell in the working directory.',
-          ...this.config.repos.map(
-            (repo) => `* ${repo.path} is a git clone of ${displayUrl(repo.url)}: \`git fetch\` and \`git push\` to origin need no credentials (Drover adds them outside the container).`,
-          ),
-        ].join('\n'),
-        input_schema: {
-          type: 'object',
-          properties: {
-            command: { type: 'string', description: 'The command line to run.' },
-            timeout_seconds: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_SECONDS, description: `Seconds before the command is killed (default ${DEFAULT_TIMEOUT_SECONDS}).` },
-            restart: { type: 'boolean', description: 'true: restart the shell instead of running a command.' },
-          },
-        },
-      },
+      bashTool({
+        where,
+        shell: 'bash when the image has it, else sh',
+        notes: this.config.repos.map(
+          (repo) => `${repo.path} is a git clone of ${displayUrl(repo.url)}: \`git fetch\` and \`git push\` to origin need no credentials (Drover adds them outside the container).`,
+        ),
+      }),
       { name: 'editor', ...EDITOR_TOOL, description: `${EDITOR_TOOL.description}\nFiles are in ${where}.` },
     ];
   }
@@ -225,9 +200,9 @@ export class DockerHand implements ManagedHand {
 
   // ------------------------------------------------------------------------------- tools
 
-  private async bash(input: z.infer<typeof BashInputSchema>, options: ExecuteOptions): Promise<ToolOutcome> {
+  private async bash(input: BashInput, options: ExecuteOptions): Promise<ToolOutcome> {
     const notes: string[] = [];
-    let shell: ContainerShell;
+    let shell: PersistentShell;
     try {
       if ('restart' in input) {
         this.shell?.close();
@@ -274,7 +249,7 @@ export class DockerHand implements ManagedHand {
   // ------------------------------------------------------------------------------- lifecycle
 
   /** A ready shell, starting the container first when there is none (lazily, on the first call). */
-  private async ensureShell(signal: AbortSignal, notes: string[] = []): Promise<ContainerShell> {
+  private async ensureShell(signal: AbortSignal, notes: string[] = []): Promise<PersistentShell> {
     if (this.disposed) throw new Error('This hand was detached from the session.');
     if (this.shell?.alive) return this.shell;
     if (this.container) {
@@ -283,14 +258,14 @@ export class DockerHand implements ManagedHand {
         this.markLost(lost);
         notes.push(`Note: the previous container was lost (${lost}); this ran in a fresh one.`);
       } else {
-        this.shell = await ContainerShell.open(this.engine, this.container, this.cwd ?? this.config.working_dir);
+        this.shell = await openContainerShell(this.engine, this.container, this.cwd ?? this.config.working_dir);
         return this.shell;
       }
     }
     await this.startContainer(signal, notes);
     if (!this.container) throw new Error('the container did not start');
     this.cwd = null;
-    this.shell = await ContainerShell.open(this.engine, this.container, this.config.working_dir);
+    this.shell = await openContainerShell(this.engine, this.container, this.config.working_dir);
     return this.shell;
   }
 
@@ -628,32 +603,4 @@ async function checkHostFolder(hostPath: string): Promise<void> {
   } catch {
     throw new Error(`The folder ${hostPath} to mount does not exist on this computer. Create it or edit the hand's mounts.`);
   }
-}
-
-function text(value: string): ToolOutcome {
-  return { isError: false, content: [{ type: 'text', text: value }] };
-}
-
-function errorText(value: string): ToolOutcome {
-  return { isError: true, content: [{ type: 'text', text: value }] };
-}
-
-/** The result the model reads: the output, then one line on how it ended. */
-export function formatRun(result: ShellRunResult, notes: string[], timeoutSeconds: number): ToolOutcome {
-  const seconds = (result.durationMs / 1000).toFixed(1);
-  const output = result.output === '' ? '(no output)' : result.output.replace(/\n$/, '');
-  let status: string;
-  let isError = false;
-  if (result.timedOut) {
-    isError = true;
-    status = `[timed out after ${timeoutSeconds} s: the command was killed with its shell; the next command starts a new shell in ${result.cwd} (variables set earlier are gone)]`;
-  } else if (result.aborted) {
-    isError = true;
-    status = `[stopped by the user after ${seconds} s: the command was killed with its shell]`;
-  } else if (result.shellEnded) {
-    status = `[the shell exited (e.g. \`exit\`); the next command starts a new shell in ${result.cwd}]`;
-  } else {
-    status = `[exit code ${result.exitCode ?? 'unknown'} · ${seconds} s]`;
-  }
-  return { isError, content: [{ type: 'text', text: [...notes, output, status].join('\n') }] };
 }

@@ -1,0 +1,268 @@
+/**
+ * A personal machine over SSH as a hand: `bash` (a persistent shell) and `editor` (the text
+ * editor tool, over SFTP) on the user's own computer, connected lazily on the first call.
+ *
+ * The machine is not cattle — its files are the user's — but the connection is: when it drops,
+ * the command in flight is a tool error with its output so far (`hand.lost` in the log), and the
+ * next call reconnects. Everything the hand does runs one at a time. Secrets stay in the main
+ * process (ssh2's authentication); nothing here puts one on the machine or in a result.
+ */
+import type { NewEvent } from '#shared/events';
+import { describeIssues, issuesText } from '#shared/events';
+import type { HandProgress, HandState, SshHandConfig } from '#shared/hands';
+import { BashInputSchema, bashTool, DEFAULT_TIMEOUT_SECONDS, errorText, formatRun, text, type BashInput } from '#services/hands/bash-tool';
+import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
+import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
+import type { PersistentShell, ShellRunResult } from '#services/hands/shell';
+import { endpointName, type SshConnection, type SshDeps } from './connection.ts';
+import { SshLink } from './link.ts';
+import { SftpFiles } from './sftp-files.ts';
+
+export interface SshHandHooks {
+  /** Appends an event to the session's log. */
+  record(event: NewEvent): void;
+  /** Live provisioning progress (not stored). */
+  progress(progress: HandProgress): void;
+  log(message: string, error?: unknown): void;
+}
+
+export interface SshHandIdentity {
+  sessionId: string;
+  name: string;
+  config: SshHandConfig;
+}
+
+export class SshHand implements ManagedHand {
+  readonly concurrent = false;
+  private state: HandState = 'idle';
+  private detail = 'Connects on the first tool call.';
+  private readonly link: SshLink;
+  /** The connection the shell and the ready state belong to. */
+  private connection: SshConnection | null = null;
+  private shell: PersistentShell | null = null;
+  /** Where the last command left the shell (a restarted shell starts there). */
+  private cwd: string | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  private readonly files: SftpFiles;
+
+  constructor(
+    private readonly identity: SshHandIdentity,
+    private readonly hooks: SshHandHooks,
+    deps: SshDeps,
+    /** Reconnection backoff (tests shorten it). */
+    backoffMs?: readonly number[],
+  ) {
+    this.link = new SshLink(identity.config, deps, backoffMs);
+    this.files = new SftpFiles(async () => {
+      if (!this.connection || this.connection.isClosed) throw new Error(`the SSH connection to ${this.machine} is closed`);
+      return this.connection.sftp();
+    });
+  }
+
+  private get config(): SshHandConfig {
+    return this.identity.config;
+  }
+
+  /** `user@host:port`. */
+  private get machine(): string {
+    return endpointName(this.config);
+  }
+
+  tools(): readonly ToolSpec[] {
+    const via = this.config.jump ? ` through the jump host ${endpointName(this.config.jump)}` : '';
+    const folder = this.config.working_dir ? `working directory ${this.config.working_dir}` : `working directory: ${this.config.user}'s home folder`;
+    const where = `the machine ${this.machine} over SSH${via} (logged in as ${this.config.user}, ${folder})`;
+    return [
+      bashTool({
+        where,
+        shell: 'bash when the machine has it, else sh',
+        notes: ['This is a real computer, not a sandbox: what a command changes there stays changed.'],
+      }),
+      { name: 'editor', ...EDITOR_TOOL, description: `${EDITOR_TOOL.description}\nFiles are on ${where}.` },
+    ];
+  }
+
+  status(): { state: HandState; detail: string; container: string | null } {
+    return { state: this.state, detail: this.detail, container: this.state === 'ready' ? this.machine : null };
+  }
+
+  async execute(tool: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
+    if (tool === 'bash') {
+      const parsed = BashInputSchema.safeParse(input);
+      if (!parsed.success) return errorText(`The bash tool was not run: ${issuesText(describeIssues(parsed.error.issues))}. Send {"command": "..."} or {"restart": true}.`);
+      return this.exclusive(() => this.bash(parsed.data, options));
+    }
+    if (tool === 'editor') return this.exclusive(() => this.edit(input, options));
+    return errorText(`This hand has no tool "${tool}". Its tools: bash, editor.`);
+  }
+
+  provision(signal: AbortSignal): Promise<void> {
+    return this.exclusive(async () => {
+      await this.ensureShell(signal);
+    });
+  }
+
+  async dispose(_options: { keep: boolean }): Promise<void> {
+    this.disposed = true;
+    this.shell?.close();
+    this.shell = null;
+    this.connection = null;
+    this.link.close();
+  }
+
+  // ------------------------------------------------------------------------------- tools
+
+  private async bash(input: BashInput, options: ExecuteOptions): Promise<ToolOutcome> {
+    const notes: string[] = [];
+    let shell: PersistentShell;
+    try {
+      if ('restart' in input) {
+        this.shell?.close();
+        this.shell = null;
+        this.cwd = null;
+        const fresh = await this.ensureShell(options.signal, notes);
+        return text([...notes, `Started a fresh shell (${fresh.flavour}) in ${fresh.workingDir}.`].join('\n'));
+      }
+      shell = await this.ensureShell(options.signal, notes);
+    } catch (error) {
+      return this.unavailable(error, notes);
+    }
+    const timeoutSeconds = input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const result = await shell.run(input.command, {
+      timeoutMs: timeoutSeconds * 1000,
+      signal: options.signal,
+      ...(options.onProgress ? { onOutput: options.onProgress } : {}),
+    });
+    this.cwd = result.cwd;
+    if (result.shellEnded) this.shell = null;
+    if (result.shellEnded && !result.timedOut && !result.aborted) {
+      const dropped = await this.droppedReason();
+      if (dropped) return this.lost(dropped, result, notes);
+    }
+    return formatRun(result, notes, timeoutSeconds);
+  }
+
+  private async edit(input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
+    const notes: string[] = [];
+    let shell: PersistentShell;
+    try {
+      shell = await this.ensureShell(options.signal, notes);
+    } catch (error) {
+      return this.unavailable(error, notes);
+    }
+    const outcome = await runEditor(this.files, input, { cwd: this.cwd ?? shell.workingDir, signal: options.signal });
+    if (outcome.isError) {
+      const dropped = await this.droppedReason();
+      if (dropped) return this.lost(dropped, null, notes);
+    }
+    return notes.length === 0 ? outcome : { ...outcome, content: [{ type: 'text', text: notes.join('\n') }, ...outcome.content] };
+  }
+
+  // ------------------------------------------------------------------------------- lifecycle
+
+  /** A ready shell, connecting first when there is no connection (lazily, on the first call). */
+  private async ensureShell(signal: AbortSignal, notes: string[] = []): Promise<PersistentShell> {
+    if (this.disposed) throw new Error('This hand was detached from the session.');
+    if (this.connection?.isClosed) {
+      const reason = this.connection.closeReason ?? 'the connection closed';
+      this.markLost(reason);
+      notes.push(`Note: the previous SSH connection dropped (${reason}); this ran on a new connection.`);
+    }
+    if (this.shell?.alive) return this.shell;
+    if (!this.connection) {
+      await this.connect(signal);
+      if (this.shell?.alive) return this.shell;
+    }
+    const connection = this.connection;
+    if (!connection) throw new Error(`not connected to ${this.machine}`);
+    try {
+      this.shell = await connection.openShell(this.cwd ?? this.config.working_dir);
+    } catch (error) {
+      if (this.cwd === null) throw error;
+      // The last directory may be gone: start where a fresh shell starts.
+      this.cwd = null;
+      this.shell = await connection.openShell(this.config.working_dir);
+    }
+    return this.shell;
+  }
+
+  private async connect(signal: AbortSignal): Promise<void> {
+    const { name } = this.identity;
+    const via = this.config.jump ? ` through ${endpointName(this.config.jump)}` : '';
+    const message = `Connecting to ${this.machine}${via}`;
+    this.state = 'provisioning';
+    this.detail = `${message}…`;
+    this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase: 'connecting', message } });
+    this.hooks.progress({ hand_id: name, phase: 'connecting', message });
+    try {
+      this.connection = await this.link.get({ signal });
+      this.cwd = null;
+      const shell = await this.connection.openShell(this.config.working_dir);
+      this.shell = shell;
+      const detail = `Connected to ${this.machine}${via}; commands run in ${shell.workingDir} (${shell.flavour}).`;
+      this.state = 'ready';
+      this.detail = detail;
+      this.hooks.record({ type: 'hand.ready', payload: { hand_id: name, detail, container: this.machine } });
+    } catch (error) {
+      this.connection?.close();
+      this.connection = null;
+      this.shell = null;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.state = 'failed';
+      this.detail = `Could not connect: ${reason}`;
+      this.hooks.record({ type: 'hand.failed', payload: { hand_id: name, message: reason } });
+      throw error;
+    }
+  }
+
+  /**
+   * Why the connection is gone, or null while it works: after a shell ended by itself it is either
+   * `exit` (the connection still answers) or a dropped connection.
+   */
+  private async droppedReason(): Promise<string | null> {
+    const connection = this.connection;
+    if (!connection) return null;
+    const settled = await Promise.race([connection.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 300))]);
+    if (settled !== null) return settled;
+    try {
+      await connection.exec('true', { signal: AbortSignal.timeout(10_000) });
+      return null;
+    } catch (error) {
+      connection.close();
+      return connection.closeReason ?? (error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private markLost(reason: string): void {
+    this.hooks.record({ type: 'hand.lost', payload: { hand_id: this.identity.name, reason: `the SSH connection to ${this.machine} dropped: ${reason}` } });
+    this.connection?.close();
+    this.connection = null;
+    this.shell = null;
+    this.state = 'lost';
+    this.detail = `Lost the connection to ${this.machine} (${reason}). The next tool call reconnects.`;
+  }
+
+  private lost(reason: string, result: ShellRunResult | null, notes: string[]): ToolOutcome {
+    this.markLost(reason);
+    const output = result ? `\nOutput so far:\n${result.output === '' ? '(no output)' : result.output.replace(/\n$/, '')}` : '';
+    return errorText(
+      [
+        ...notes,
+        `${result ? 'The command was interrupted by the dropped connection' : 'The edit failed: the connection dropped'} to ${this.machine} (${reason}); it may or may not have finished on the machine.${output}`,
+        `The next call reconnects, in a new shell (variables set earlier are gone).`,
+      ].join('\n'),
+    );
+  }
+
+  private unavailable(error: unknown, notes: string[]): ToolOutcome {
+    const message = error instanceof Error ? error.message : String(error);
+    return errorText([...notes, `Could not connect to ${this.machine} for this hand: ${message}`, 'The next call tries again.'].join('\n'));
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
