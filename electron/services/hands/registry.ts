@@ -204,7 +204,12 @@ export class HandRegistry {
     if (config.kind === 'ssh') {
       const hand = new SshHand(
         { sessionId, name: spec.name, config },
-        { record, progress: (progress) => this.options.onProgress?.(sessionId, progress), log: (message, error) => this.log(message, error) },
+        {
+          record,
+          progress: (progress) => this.options.onProgress?.(sessionId, progress),
+          log: (message, error) => this.log(message, error),
+          restoreSource: () => this.restoreSource(sessionId, spec.name, spec.attachedSeq),
+        },
         { knownHosts: this.knownHosts, ...(this.options.secrets ? { secrets: this.options.secrets } : {}) },
       );
       this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });

@@ -15,6 +15,9 @@ import type { HostKey, SshAuth, SshEndpoint, SshHandConfig, SshTestResult } from
 import { KILL_TREE, PersistentShell, SHELL_LAUNCH, type ShellChannel } from '#services/hands/shell';
 import type { SecretResolver } from '#services/vault/resolver';
 import { hostKeyOf, type HostKeyTrust, type KnownHosts } from './known-hosts.ts';
+import { shellQuote } from './shadow-git.ts';
+
+export { shellQuote };
 
 const { Client, utils } = ssh2;
 type SshClient = InstanceType<typeof Client>;
@@ -70,10 +73,6 @@ export function endpointName(endpoint: Pick<SshEndpoint, 'user' | 'host' | 'port
   return `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
 }
 
-/** Quotes `value` as one word for a POSIX shell. */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
 
 export class SshConnection {
   private ended: string | null = null;

@@ -14,9 +14,20 @@ import { BashInputSchema, bashTool, DEFAULT_TIMEOUT_SECONDS, errorText, formatRu
 import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
 import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { PersistentShell, ShellRunResult } from '#services/hands/shell';
+import { createHash } from 'node:crypto';
 import { endpointName, type SshConnection, type SshDeps } from './connection.ts';
 import { SshLink } from './link.ts';
 import { SftpFiles } from './sftp-files.ts';
+import { ShadowSnapshots, type Exec } from './shadow-git.ts';
+
+/** A snapshot to start from (a fork's or rewind's hand): the registry finds it up the fork tree. */
+export interface SshSnapshotSource {
+  image: string;
+  sessionId: string;
+  atSeq: number;
+}
+
+const SNAPSHOT_PREFIX = 'git:';
 
 export interface SshHandHooks {
   /** Appends an event to the session's log. */
@@ -24,6 +35,8 @@ export interface SshHandHooks {
   /** Live provisioning progress (not stored). */
   progress(progress: HandProgress): void;
   log(message: string, error?: unknown): void;
+  /** The snapshot this session's files should start from (a fork's parent's), or null. */
+  restoreSource?(): Promise<SshSnapshotSource | null>;
 }
 
 export interface SshHandIdentity {
@@ -45,6 +58,14 @@ export class SshHand implements ManagedHand {
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
   private readonly files: SftpFiles;
+  /** The working folder's shadow store (null: snapshots off, or not set up yet / impossible). */
+  private shadow: ShadowSnapshots | null = null;
+  /** Why this machine's files are not snapshotted, once known. */
+  private noSnapshots: string | null = null;
+  /** Whether a fork's files were put back already (once per hand). */
+  private restoreChecked = false;
+  /** A tool ran since the last turn end (only then is a snapshot worth taking). */
+  private ranThisTurn = false;
 
   constructor(
     private readonly identity: SshHandIdentity,
@@ -88,6 +109,7 @@ export class SshHand implements ManagedHand {
   }
 
   async execute(tool: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
+    this.ranThisTurn = true;
     if (tool === 'bash') {
       const parsed = BashInputSchema.safeParse(input);
       if (!parsed.success) return errorText(`The bash tool was not run: ${issuesText(describeIssues(parsed.error.issues))}. Send {"command": "..."} or {"restart": true}.`);
@@ -100,6 +122,27 @@ export class SshHand implements ManagedHand {
   provision(signal: AbortSignal): Promise<void> {
     return this.exclusive(async () => {
       await this.ensureShell(signal);
+    });
+  }
+
+  /**
+   * At a turn end where a tool ran: records the working folder in the shadow store, so a fork or
+   * rewind at this point can put these files back.
+   */
+  turnEnded(atSeq: number): Promise<void> {
+    if (!this.config.snapshots || !this.ranThisTurn) return Promise.resolve();
+    this.ranThisTurn = false;
+    return this.exclusive(async () => {
+      const shadow = this.shadow;
+      if (shadow === null || this.connection === null || this.connection.isClosed) return;
+      const started = performance.now();
+      const commit = await shadow.snapshot(`Drover session ${this.identity.sessionId}, turn ending at event ${atSeq}`, AbortSignal.timeout(120_000));
+      if (commit === null) return; // nothing changed: the last snapshot still stands for this point
+      const bytes = await shadow.storeBytes();
+      this.hooks.record({
+        type: 'hand.snapshot',
+        payload: { hand_id: this.identity.name, at_seq: atSeq, image: `${SNAPSHOT_PREFIX}${commit}`, bytes, duration_ms: performance.now() - started },
+      });
     });
   }
 
@@ -200,10 +243,14 @@ export class SshHand implements ManagedHand {
       this.cwd = null;
       const shell = await this.connection.openShell(this.config.working_dir);
       this.shell = shell;
-      const detail = `Connected to ${this.machine}${via}; commands run in ${shell.workingDir} (${shell.flavour}).`;
+      const files = await this.prepareSnapshots(this.connection, shell.workingDir, signal);
+      const detail = `Connected to ${this.machine}${via}; commands run in ${shell.workingDir} (${shell.flavour}).${files.note === null ? '' : ` ${files.note}`}`;
       this.state = 'ready';
       this.detail = detail;
-      this.hooks.record({ type: 'hand.ready', payload: { hand_id: name, detail, container: this.machine } });
+      this.hooks.record({
+        type: 'hand.ready',
+        payload: { hand_id: name, detail, container: this.machine, ...(files.restored === null ? {} : { restored_from: { session_id: files.restored.sessionId, at_seq: files.restored.atSeq } }) },
+      });
     } catch (error) {
       this.connection?.close();
       this.connection = null;
@@ -258,6 +305,42 @@ export class SshHand implements ManagedHand {
   private unavailable(error: unknown, notes: string[]): ToolOutcome {
     const message = error instanceof Error ? error.message : String(error);
     return errorText([...notes, `Could not connect to ${this.machine} for this hand: ${message}`, 'The next call tries again.'].join('\n'));
+  }
+
+  /**
+   * Sets up the shadow store for the working folder and, for a fork or rewind whose parent kept
+   * snapshots, puts the files back as they were at the fork point — once, the first time this
+   * hand connects. Says plainly when the files cannot follow.
+   */
+  private async prepareSnapshots(connection: SshConnection, workDir: string, signal: AbortSignal): Promise<{ note: string | null; restored: SshSnapshotSource | null }> {
+    if (!this.config.snapshots) {
+      return { note: 'File snapshots are off: forks and rewinds see this machine’s files as they are now.', restored: null };
+    }
+    const exec: Exec = async (command, execSignal) => {
+      const result = await connection.exec(command, { signal: execSignal ?? signal });
+      return { code: result.exitCode, stdout: result.output.toString('utf8'), stderr: '' };
+    };
+    if (this.shadow === null && this.noSnapshots === null) {
+      const home = (await exec('printf %s "$HOME"')).stdout.trim() || '/tmp';
+      const key = createHash('sha256').update(`${this.machine}
+${workDir}
+${this.identity.name}`).digest('hex').slice(0, 16);
+      const shadow = new ShadowSnapshots(exec, { workDir, storeDir: `${home}/.cache/drover/shadow/${key}.git` });
+      this.noSnapshots = await shadow.unavailableReason(signal);
+      if (this.noSnapshots === null) this.shadow = shadow;
+    }
+    if (this.shadow === null) return { note: `${this.noSnapshots ?? 'Snapshots are unavailable.'} Forks and rewinds see the files as they are now.`, restored: null };
+    if (this.restoreChecked) return { note: null, restored: null };
+    this.restoreChecked = true;
+    const source = (await this.hooks.restoreSource?.()) ?? null;
+    // Only a parent's snapshot is put back: this session's own files are already where it left them.
+    if (source === null || source.sessionId === this.identity.sessionId || !source.image.startsWith(SNAPSHOT_PREFIX)) return { note: null, restored: null };
+    try {
+      await this.shadow.restore(source.image.slice(SNAPSHOT_PREFIX.length), signal);
+      return { note: `Its files were put back as they were at event ${source.atSeq} (this machine’s folder is shared, so the session it was forked from now sees them too).`, restored: source };
+    } catch (error) {
+      return { note: `Its files could not be put back as they were at event ${source.atSeq}: ${error instanceof Error ? error.message : String(error)}`, restored: null };
+    }
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

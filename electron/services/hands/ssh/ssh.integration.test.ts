@@ -339,6 +339,49 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
     }, 30_000);
   });
 
+  it('files follow forks: each turn end is kept in a shadow store, and a fork starts from its fork point', async () => {
+    trustServer(sshd);
+    const dataDir = tempDir('drover-ssh-forks-');
+    const store = SessionStore.open({ dataDir });
+    const registry = new HandRegistry({ store, docker: new DockerEngine({ instance: 'ssh-forks' }), secrets: vault, knownHosts, log: () => undefined });
+    const signal = new AbortController().signal;
+    const folder = `${testUser().home}/forks-${Date.now()}`;
+    const idle = (sessionId: string) => store.emitEvent(sessionId, { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } }).seq;
+    try {
+      const { id: sessionId } = store.createSession({ title: 'machine' });
+      registry.attach(sessionId, { name: 'laptop', config: config({ working_dir: folder }) });
+      const [machine] = await registry.handsFor(sessionId);
+      const run = async (hand: typeof machine, command: string) => outputOf(await hand!.execute('laptop__bash', { command }, { signal }));
+      await run(machine, 'git init -q . && echo mine > own.txt && echo one > a.txt');
+      const turn1 = idle(sessionId);
+      await registry.settled();
+      await run(machine, 'echo two > a.txt && echo new > b.txt');
+      const turn2 = idle(sessionId);
+      await registry.settled();
+      const snapshots = store.getEvents(sessionId, { types: ['hand.snapshot'] });
+      expect(snapshots.map((event) => (event.type === 'hand.snapshot' ? event.payload.at_seq : 0))).toEqual([turn1, turn2]);
+
+      // A turn that changed nothing takes no snapshot.
+      await run(machine, 'cat a.txt');
+      idle(sessionId);
+      await registry.settled();
+      expect(store.getEvents(sessionId, { types: ['hand.snapshot'] })).toHaveLength(2);
+
+      const fork = store.fork(sessionId, turn1);
+      const [forked] = await registry.handsFor(fork.id);
+      expect(await run(forked, 'cat a.txt; ls')).toMatch(/^one\n[\s\S]*a\.txt/);
+      expect(await run(forked, 'test -e b.txt && echo present || echo absent')).toContain('absent');
+      const ready = store.getEvents(fork.id, { types: ['hand.ready'] }).at(-1);
+      expect(ready?.type === 'hand.ready' ? ready.payload.restored_from : null).toEqual({ session_id: sessionId, at_seq: turn1 });
+      // The user's own repository in the folder never saw Drover's commits.
+      expect(await run(forked, 'git log --oneline 2>&1 | head -1; test -d .git && echo has-own-git')).toContain('has-own-git');
+      expect(await run(forked, 'git rev-list --all --count 2>/dev/null || echo 0')).toMatch(/^0/);
+    } finally {
+      await registry.close();
+      store.close();
+    }
+  });
+
   it('the registry runs an attached SSH hand, recording its events in the session log', async () => {
     trustServer(sshd);
     const dataDir = tempDir('drover-ssh-registry-');
