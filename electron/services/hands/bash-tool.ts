@@ -3,6 +3,7 @@
  * schema, the spec the model sees, and how a run reads as a tool result. Pure: no I/O.
  */
 import { z } from 'zod';
+import { describeIssues, issuesText } from '#shared/events';
 import type { ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { ShellRunResult } from '#services/hands/shell';
 
@@ -68,4 +69,35 @@ export function formatRun(result: ShellRunResult, notes: string[], timeoutSecond
     status = `[exit code ${result.exitCode ?? 'unknown'} · ${seconds} s]`;
   }
   return { isError, content: [{ type: 'text', text: [...notes, output, status].join('\n') }] };
+}
+
+/**
+ * Routes a call to a shell hand's tools (every such hand has `bash` and `editor`): bash input is
+ * checked here, so a malformed call is a tool error the model can read, never a crash.
+ */
+export function routeShellTool(
+  tool: string,
+  input: Record<string, unknown>,
+  run: { bash: (input: BashInput) => Promise<ToolOutcome>; editor: () => Promise<ToolOutcome> },
+): Promise<ToolOutcome> {
+  if (tool === 'bash') {
+    const parsed = BashInputSchema.safeParse(input);
+    if (!parsed.success) {
+      return Promise.resolve(errorText(`The bash tool was not run: ${issuesText(describeIssues(parsed.error.issues))}. Send {"command": "..."} or {"restart": true}.`));
+    }
+    return run.bash(parsed.data);
+  }
+  if (tool === 'editor') return run.editor();
+  return Promise.resolve(errorText(`This hand has no tool "${tool}". Its tools: bash, editor.`));
+}
+
+/** Runs work one at a time, in call order (a hand's shell and files are not shared between calls). */
+export class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work, work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
 }

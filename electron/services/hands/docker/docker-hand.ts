@@ -20,12 +20,11 @@ import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
 import { AppError } from '#shared/errors';
 import type { NewEvent } from '#shared/events';
-import { describeIssues, issuesText } from '#shared/events';
 import type { DockerHandConfig, GitRepo, HandProgress, HandState } from '#shared/hands';
 import { cloneThroughProxy, setOriginUrl } from '#services/git/clone';
 import type { GitProxy, GitProxyRoute } from '#services/git/proxy';
 import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
-import { BashInputSchema, bashTool, DEFAULT_TIMEOUT_SECONDS, errorText, formatRun, text, type BashInput } from '#services/hands/bash-tool';
+import { bashTool, DEFAULT_TIMEOUT_SECONDS, errorText, formatRun, routeShellTool, SerialQueue, text, type BashInput } from '#services/hands/bash-tool';
 import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { PersistentShell, ShellRunResult } from '#services/hands/shell';
 import type { SecretResolver } from '#services/vault/resolver';
@@ -91,7 +90,7 @@ export class DockerHand implements ManagedHand {
   private source: { image: string; size: number } | null = null;
   /** Something may have changed the files since the last snapshot. */
   private dirty = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private disposed = false;
   private readonly files: ContainerFiles;
   /** The repositories' registrations with the git proxy for the current container. */
@@ -133,13 +132,10 @@ export class DockerHand implements ManagedHand {
   }
 
   async execute(tool: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
-    if (tool === 'bash') {
-      const parsed = BashInputSchema.safeParse(input);
-      if (!parsed.success) return errorText(`The bash tool was not run: ${issuesText(describeIssues(parsed.error.issues))}. Send {"command": "..."} or {"restart": true}.`);
-      return this.exclusive(() => this.bash(parsed.data, options));
-    }
-    if (tool === 'editor') return this.exclusive(() => this.edit(input, options));
-    return errorText(`This hand has no tool "${tool}". Its tools: bash, editor.`);
+    return routeShellTool(tool, input, {
+      bash: (parsed) => this.exclusive(() => this.bash(parsed, options)),
+      editor: () => this.exclusive(() => this.edit(input, options)),
+    });
   }
 
   provision(signal: AbortSignal): Promise<void> {
@@ -574,10 +570,9 @@ export class DockerHand implements ManagedHand {
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work, work);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.queue.run(work);
   }
+
 }
 
 /** A repository's URL as shown to people: without query or fragment. */

@@ -8,9 +8,8 @@
  * process (ssh2's authentication); nothing here puts one on the machine or in a result.
  */
 import type { NewEvent } from '#shared/events';
-import { describeIssues, issuesText } from '#shared/events';
 import type { HandProgress, HandState, SshHandConfig } from '#shared/hands';
-import { BashInputSchema, bashTool, DEFAULT_TIMEOUT_SECONDS, errorText, formatRun, text, type BashInput } from '#services/hands/bash-tool';
+import { bashTool, DEFAULT_TIMEOUT_SECONDS, errorText, formatRun, routeShellTool, SerialQueue, text, type BashInput } from '#services/hands/bash-tool';
 import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
 import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { PersistentShell, ShellRunResult } from '#services/hands/shell';
@@ -55,7 +54,7 @@ export class SshHand implements ManagedHand {
   private shell: PersistentShell | null = null;
   /** Where the last command left the shell (a restarted shell starts there). */
   private cwd: string | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private disposed = false;
   private readonly files: SftpFiles;
   /** The working folder's shadow store (null: snapshots off, or not set up yet / impossible). */
@@ -110,13 +109,10 @@ export class SshHand implements ManagedHand {
 
   async execute(tool: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
     this.ranThisTurn = true;
-    if (tool === 'bash') {
-      const parsed = BashInputSchema.safeParse(input);
-      if (!parsed.success) return errorText(`The bash tool was not run: ${issuesText(describeIssues(parsed.error.issues))}. Send {"command": "..."} or {"restart": true}.`);
-      return this.exclusive(() => this.bash(parsed.data, options));
-    }
-    if (tool === 'editor') return this.exclusive(() => this.edit(input, options));
-    return errorText(`This hand has no tool "${tool}". Its tools: bash, editor.`);
+    return routeShellTool(tool, input, {
+      bash: (parsed) => this.exclusive(() => this.bash(parsed, options)),
+      editor: () => this.exclusive(() => this.edit(input, options)),
+    });
   }
 
   provision(signal: AbortSignal): Promise<void> {
@@ -344,8 +340,7 @@ ${this.identity.name}`).digest('hex').slice(0, 16);
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work, work);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.queue.run(work);
   }
+
 }
