@@ -141,7 +141,54 @@ export const SshHandConfigSchema = z.strictObject({
 });
 export type SshHandConfig = z.output<typeof SshHandConfigSchema>;
 
-export const HandConfigSchema = z.discriminatedUnion('kind', [DockerHandConfigSchema, SshHandConfigSchema]);
+/** A value given as is, or a vault secret resolved by the main process when the server starts. */
+const McpValueSchema = z.union([z.strictObject({ value: z.string().max(32_768) }), z.strictObject({ secret_id: SecretIdSchema })]);
+const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/, 'a header name is letters, digits and -');
+
+/** How Drover reaches an MCP server: a local command (stdio) or a URL (Streamable HTTP). */
+export const McpTransportSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('stdio'),
+    command: z.string().trim().min(1, 'give the command that starts the server').max(4096),
+    args: z.array(z.string().max(4096)).max(64).default([]),
+    /** The folder it starts in; null: Drover's own. */
+    cwd: z.string().max(4096).nullable().default(null),
+    /** Environment for the server; secrets by vault id, resolved only in the server's own environment. */
+    env: z.record(envName, McpValueSchema).default({}),
+  }),
+  z.strictObject({
+    type: z.literal('http'),
+    url: z
+      .string()
+      .trim()
+      .max(2048)
+      .refine((value) => {
+        try {
+          const url = new URL(value);
+          return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
+        } catch {
+          return false;
+        }
+      }, 'must be an http(s) URL like https://example.com/mcp, with no credentials in it'),
+    headers: z.record(headerName, McpValueSchema).default({}),
+    /** A vault secret sent as `Authorization: Bearer …`, or null. */
+    bearer_secret_id: SecretIdSchema.nullable().default(null),
+  }),
+]);
+export type McpTransport = z.output<typeof McpTransportSchema>;
+
+/** An MCP server as a hand: its tools are offered to the model as `<hand>__<tool>`. */
+export const McpHandConfigSchema = z.strictObject({
+  kind: z.literal('mcp'),
+  transport: McpTransportSchema,
+  /** Tools of the server the user turned off for this session. */
+  disabled_tools: z.array(z.string().max(256)).max(512).default([]),
+  /** Per-call timeout. */
+  timeout_seconds: z.number().int().min(1).max(3600).default(120),
+});
+export type McpHandConfig = z.output<typeof McpHandConfigSchema>;
+
+export const HandConfigSchema = z.discriminatedUnion('kind', [DockerHandConfigSchema, SshHandConfigSchema, McpHandConfigSchema]);
 export type HandConfig = z.output<typeof HandConfigSchema>;
 
 /** A hand to attach to a session: its name and configuration. */
@@ -162,7 +209,7 @@ export type HandState = z.infer<typeof HandStateSchema>;
 
 export const HandStatusSchema = z.strictObject({
   name: HandNameSchema,
-  kind: z.enum(['docker', 'ssh']),
+  kind: z.enum(['docker', 'ssh', 'mcp']),
   config: HandConfigSchema,
   state: HandStateSchema,
   /** A sentence on the state: what is happening, what failed and what to do. */

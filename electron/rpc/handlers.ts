@@ -59,6 +59,9 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     'sessions-launch': ({ title, settings, hands: launchHands, message }) => {
       // Checked before anything is created, so bad settings leave no half-made session behind.
       const resolved = mergeSettings(DEFAULT_SETTINGS, settings ?? {});
+      if (launchHands?.some((hand) => hand.config.kind === 'mcp')) {
+        throw new AppError('invalid-argument', 'MCP servers cannot be attached as hands in this version of Drover yet; launch with Docker containers or SSH machines.');
+      }
       const summary = store.createSession({ title });
       store.emitEvents(summary.id, [
         { type: 'session.configured', payload: resolved },

@@ -80,7 +80,7 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
       return `${event.payload.hand_id} could not start: ${event.payload.message}`;
     case 'hand.attached': {
       const { hand_id: hand, config } = event.payload;
-      if (config.kind === 'ssh') return `Hand ${hand} attached: ${describeHand(config)}`;
+      if (config.kind !== 'docker') return `Hand ${hand} attached: ${describeHand(config)}`;
       return `Hand ${hand} attached: Docker ${config.image}, network ${config.network}${config.mounts.length > 0 ? `, ${config.mounts.length} mount${config.mounts.length === 1 ? '' : 's'}` : ''}`;
     }
     case 'hand.detached':
@@ -250,9 +250,13 @@ export function statusText(status: SessionStatus, stopReason: string | null): st
   }
 }
 
-/** A hand's machine in a few words: "Docker debian:bookworm", "SSH ada@build.local:2222 via bastion". */
+/** A hand in a few words: "Docker debian:bookworm", "SSH ada@build.local:2222 via bastion", "MCP server at …". */
 export function describeHand(config: HandConfig): string {
   if (config.kind === 'docker') return `Docker ${config.image}`;
+  if (config.kind === 'mcp') {
+    const transport = config.transport;
+    return transport.type === 'stdio' ? `MCP server: ${[transport.command, ...transport.args].join(' ')}` : `MCP server at ${transport.url}`;
+  }
   const port = config.port === 22 ? '' : `:${config.port}`;
   return `SSH ${config.user}@${config.host}${port}${config.jump === null ? '' : ` via ${config.jump.host}`}`;
 }

@@ -110,6 +110,9 @@ export class HandRegistry {
     const parsed = HandSpecSchema.safeParse(input);
     if (!parsed.success) throw new AppError('invalid-argument', `This hand is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'hand'}: ${issue.message}`).join('; ')}.`);
     const spec = parsed.data;
+    if (spec.config.kind === 'mcp') {
+      throw new AppError('invalid-argument', 'MCP servers cannot be attached as hands in this version of Drover yet; attach a Docker container or an SSH machine.');
+    }
     if (this.specs(sessionId).some((existing) => existing.name === spec.name)) {
       throw new AppError('conflict', `This session already has a hand named "${spec.name}". Pick another name, or detach that hand first.`);
     }
@@ -214,6 +217,9 @@ export class HandRegistry {
       );
       this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
       return hand;
+    }
+    if (config.kind === 'mcp') {
+      throw new AppError('invalid-argument', `The hand ${spec.name} is an MCP server, which this version of Drover cannot run yet. Detach it, or update Drover.`);
     }
     const hand = new DockerHand(
       this.options.docker,
