@@ -35,13 +35,9 @@ export type DockerMount = z.output<typeof DockerMountSchema>;
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name is letters, digits and _, not starting with a digit');
 
-/**
- * A git repository a session brings into a hand. The main process clones it; inside the hand,
- * fetch and push go through Drover's git proxy, which adds the token: the hand never holds it.
- */
-export const GitRepoSchema = z.strictObject({
-  /** The repository's http(s) URL, without credentials in it (the token comes from the vault). */
-  url: z
+/** An http(s) URL with no user name or password in it (credentials come from the vault). */
+function httpUrlWithoutCredentials(message: string) {
+  return z
     .string()
     .trim()
     .max(2048)
@@ -52,7 +48,16 @@ export const GitRepoSchema = z.strictObject({
       } catch {
         return false;
       }
-    }, 'must be an http(s) URL like https://github.com/team/repo.git, with no user name or password in it'),
+    }, message);
+}
+
+/**
+ * A git repository a session brings into a hand. The main process clones it; inside the hand,
+ * fetch and push go through Drover's git proxy, which adds the token: the hand never holds it.
+ */
+export const GitRepoSchema = z.strictObject({
+  /** The repository's http(s) URL, without credentials in it (the token comes from the vault). */
+  url: httpUrlWithoutCredentials('must be an http(s) URL like https://github.com/team/repo.git, with no user name or password in it'),
   /** The vault secret (a git token) the proxy sends on the hand's behalf; null: a public repository. */
   token_secret_id: SecretIdSchema.nullable().default(null),
   /** Where the working tree goes inside the hand. */
@@ -158,18 +163,7 @@ export const McpTransportSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('http'),
-    url: z
-      .string()
-      .trim()
-      .max(2048)
-      .refine((value) => {
-        try {
-          const url = new URL(value);
-          return (url.protocol === 'https:' || url.protocol === 'http:') && url.username === '' && url.password === '';
-        } catch {
-          return false;
-        }
-      }, 'must be an http(s) URL like https://example.com/mcp, with no credentials in it'),
+    url: httpUrlWithoutCredentials('must be an http(s) URL like https://example.com/mcp, with no credentials in it'),
     headers: z.record(headerName, McpValueSchema).default({}),
     /** A vault secret sent as `Authorization: Bearer …`, or null. */
     bearer_secret_id: SecretIdSchema.nullable().default(null),
