@@ -182,7 +182,8 @@ function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
             {mounts.length === 1 ? '1 mount' : `${mounts.length} mounts`}
           </span>
         )}
-        {container !== null && (
+        {/* A machine's user@host is already in its description; a container's id is not. */}
+        {container !== null && hand.kind === 'docker' && (
           <span className="hand-container" title="Container id">
             {container.slice(0, 12)}
           </span>
