@@ -60,6 +60,34 @@ export const OutcomeResultSchema = z.enum([
 ]);
 
 /**
+ * An outcome: what the agent's work must achieve, judged by a separate grader call each time the
+ * agent ends a turn. `needs_revision` sends the grader's feedback back as the next turn, at most
+ * `max_iterations` evaluations in all. `verification` optionally runs a command on one of the
+ * session's hands before each evaluation; its output is part of the evidence.
+ */
+export const OutcomeDefinitionSchema = z.strictObject({
+  description: z.string().trim().min(1, 'describe the outcome').max(20_000),
+  rubric: z.string().max(100_000).default(''),
+  max_iterations: z.number().int().min(1, 'at least 1 iteration').max(20, 'at most 20 iterations').default(3),
+  verification: z
+    .strictObject({
+      hand_id: z.string().min(1).max(128),
+      command: z.string().trim().min(1, 'give the command to run').max(4000),
+    })
+    .optional(),
+});
+export type OutcomeDefinition = z.output<typeof OutcomeDefinitionSchema>;
+export type OutcomeDefinitionInput = z.input<typeof OutcomeDefinitionSchema>;
+export type OutcomeResult = z.infer<typeof OutcomeResultSchema>;
+
+/** The grader's judgement of one rubric criterion. */
+export const OutcomeCriterionSchema = z.strictObject({
+  criterion: z.string().max(2000),
+  met: z.boolean(),
+  note: z.string().max(10_000),
+});
+
+/**
  * Why a model request was made: a turn of the conversation, a compaction summary, or an outcome
  * grading. Only `turn` responses are part of the conversation.
  */
@@ -107,11 +135,8 @@ export const eventPayloadSchemas = {
   'user.interrupt': z.strictObject({
     reason: z.string().optional(),
   }),
-  'user.define_outcome': z.strictObject({
-    description: z.string().min(1),
-    rubric: z.string(),
-    max_iterations: z.number().int().min(1).max(20).default(3),
-  }),
+  /** What "done" means for the session's next turns; a later one replaces it (see OutcomeDefinitionSchema). */
+  'user.define_outcome': OutcomeDefinitionSchema,
   'agent.message': z.strictObject({
     content: z.array(TextBlockSchema),
   }),
@@ -133,6 +158,10 @@ export const eventPayloadSchemas = {
     status: z.enum(['completed', 'interrupted', 'timed_out']).default('completed'),
     duration_ms: z.number().nonnegative().optional(),
   }),
+  /**
+   * A tool use addressed to an MCP server hand. `name` is the name the model called (`<hand>__…`,
+   * API-safe); `server_name` is the hand's name.
+   */
   'agent.mcp_tool_use': z.strictObject({
     tool_use_id: toolUseId,
     server_name: z.string().min(1),
@@ -144,6 +173,9 @@ export const eventPayloadSchemas = {
     content: z.array(ContentBlockSchema),
     structured_content: jsonObject.optional(),
     is_error: z.boolean(),
+    /** As for `agent.tool_result`: `interrupted` also when the server crashed during the call. */
+    status: z.enum(['completed', 'interrupted', 'timed_out']).default('completed'),
+    duration_ms: z.number().nonnegative().optional(),
   }),
   'agent.thread_context_compacted': z.strictObject({
     summary: z.string(),
@@ -196,7 +228,14 @@ export const eventPayloadSchemas = {
   'span.outcome_evaluation_end': z.strictObject({
     iteration: z.number().int().positive(),
     result: OutcomeResultSchema,
+    /** The grader's reasoning in words; for `needs_revision`, the feedback the next turn receives. */
     explanation: z.string(),
+    /** The grader's judgement of each rubric criterion, when it got that far. */
+    criteria: z.array(OutcomeCriterionSchema).max(100).optional(),
+    /** The verification command's run for this evaluation (its output as the grader saw it). */
+    verification: z
+      .strictObject({ hand_id: z.string().min(1).max(128), command: z.string(), output: z.string(), is_error: z.boolean() })
+      .optional(),
   }),
   'hand.provisioning': z.strictObject({
     hand_id: handId,

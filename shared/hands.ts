@@ -175,6 +175,8 @@ export type McpTransport = z.output<typeof McpTransportSchema>;
 export const McpHandConfigSchema = z.strictObject({
   kind: z.literal('mcp'),
   transport: McpTransportSchema,
+  /** Off: the server is not started and none of its tools is offered (the hand stays attached). */
+  enabled: z.boolean().default(true),
   /** Tools of the server the user turned off for this session. */
   disabled_tools: z.array(z.string().max(256)).max(512).default([]),
   /** Per-call timeout. */
@@ -271,3 +273,45 @@ export type HandProgress = z.infer<typeof HandProgressSchema>;
 export function qualifiedToolName(hand: string, tool: string): string {
   return `${hand}${TOOL_NAME_SEPARATOR}${tool}`;
 }
+
+/** One tool of an MCP server, as the UI lists it. */
+export const McpToolInfoSchema = z.strictObject({
+  /** The server's own name for it. */
+  name: z.string(),
+  /** The name the model sees (`<hand>__<tool>`, made API-safe). */
+  exposedName: z.string(),
+  title: z.string().nullable(),
+  description: z.string(),
+  /** Off when the user disabled it for this session (`disabled_tools`). */
+  enabled: z.boolean(),
+});
+export type McpToolInfo = z.infer<typeof McpToolInfoSchema>;
+
+/** What starting (or testing) an MCP server found: its tools, or why it could not start. */
+export const McpServerInfoSchema = z.strictObject({
+  ok: z.boolean(),
+  /** What happened, in words (and what to do when it failed). */
+  message: z.string(),
+  /** The server's name and version as it introduced itself. */
+  server: z.strictObject({ name: z.string(), version: z.string() }).nullable(),
+  tools: z.array(McpToolInfoSchema),
+  /** The last part of what the server wrote to stderr (secrets masked). */
+  stderr: z.string(),
+});
+export type McpServerInfo = z.infer<typeof McpServerInfoSchema>;
+
+/** Servers found in a Claude Desktop style `{"mcpServers": {...}}` file, ready to attach. */
+export const McpImportSchema = z.strictObject({
+  servers: z.array(
+    z.strictObject({
+      /** A hand name made from the server's key in the file. */
+      name: HandNameSchema,
+      config: McpHandConfigSchema,
+      /** What the import did that the user should know (e.g. a token moved into the vault). */
+      notes: z.array(z.string()),
+    }),
+  ),
+  /** Entries that could not be imported, and why. */
+  skipped: z.array(z.strictObject({ key: z.string(), reason: z.string() })),
+});
+export type McpImport = z.infer<typeof McpImportSchema>;

@@ -9,8 +9,19 @@
  */
 import { z } from 'zod';
 import { RpcErrorSchema } from './errors.ts';
-import { SessionSettingsChangesSchema, SessionSettingsSchema, StoredEventSchema } from './events.ts';
-import { HandNameSchema, HandProgressSchema, HandSpecSchema, HandStatusSchema, HostKeySchema, SshHandConfigSchema, SshTestResultSchema } from './hands.ts';
+import { OutcomeDefinitionSchema, SessionSettingsChangesSchema, SessionSettingsSchema, StoredEventSchema } from './events.ts';
+import {
+  HandNameSchema,
+  HandProgressSchema,
+  HandSpecSchema,
+  HandStatusSchema,
+  HostKeySchema,
+  McpHandConfigSchema,
+  McpImportSchema,
+  McpServerInfoSchema,
+  SshHandConfigSchema,
+  SshTestResultSchema,
+} from './hands.ts';
 import { SshConfigAliasSchema, SshConfigListingSchema } from './ssh.ts';
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import {
@@ -64,8 +75,15 @@ export const rpcMethods = {
       settings: SessionSettingsChangesSchema.optional(),
       /** Attached before the first message; each starts on its first tool call. */
       hands: LaunchHandsSchema.optional(),
+      /** What "done" means: graded at each turn end (recorded before the first message). */
+      outcome: OutcomeDefinitionSchema.optional(),
       message: MessageTextSchema.optional(),
     }),
+    result: SessionSummarySchema,
+  },
+  /** Defines (or replaces) the session's outcome; it is graded from the next turn end. */
+  'sessions-define-outcome': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, outcome: OutcomeDefinitionSchema }),
     result: SessionSummarySchema,
   },
   'sessions-get': { arg: sessionRef, result: SessionSummarySchema },
@@ -84,6 +102,26 @@ export const rpcMethods = {
   'hands-list': { arg: sessionRef, result: z.array(HandStatusSchema) },
   /** Adds a hand (recorded in the log: forks inherit it); it starts on its first tool call. */
   'hands-attach': { arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandSpecSchema }), result: z.array(HandStatusSchema) },
+  /**
+   * Changes an attached hand's configuration (e.g. an MCP server turned off, or some of its tools):
+   * recorded in the log, so forks inherit it; it applies from the next model request.
+   */
+  'hands-update': { arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandSpecSchema }), result: z.array(HandStatusSchema) },
+  /** An MCP hand's tools (starting its server if needed) and its stderr. */
+  'hands-mcp-info': { arg: z.strictObject({ sessionId: SessionIdSchema, name: HandNameSchema }), result: McpServerInfoSchema },
+  /** MCP servers attached in any session, latest first, one per command or URL: to add one again in a click. */
+  'mcp-recent-servers': {
+    arg: z.undefined(),
+    result: z.array(z.strictObject({ name: HandNameSchema, config: McpHandConfigSchema, sessionTitle: z.string(), attachedAt: z.string() })),
+  },
+  /** Starts an MCP server without attaching it: its tools, or why it could not start. */
+  'mcp-test-server': { arg: z.strictObject({ config: McpHandConfigSchema }), result: McpServerInfoSchema },
+  /**
+   * Reads a Claude Desktop style `{"mcpServers": …}` file's text. Values of environment variables
+   * and headers that look like credentials are stored in the vault and referred to by id; nothing
+   * is attached yet.
+   */
+  'mcp-import-config': { arg: z.strictObject({ json: z.string().min(1, 'the file is empty').max(1_000_000) }), result: McpImportSchema },
   /** Removes a hand and its container (its snapshots stay for forks). */
   'hands-detach': { arg: z.strictObject({ sessionId: SessionIdSchema, name: HandNameSchema }), result: z.array(HandStatusSchema) },
   /** Whether the Docker engine answers; the reason and what to do when it does not. */

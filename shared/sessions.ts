@@ -3,7 +3,7 @@
  * Pure data + zod; must never import node, electron or DOM code.
  */
 import { z } from 'zod';
-import { EventTypeSchema } from './events.ts';
+import { EventTypeSchema, OutcomeResultSchema } from './events.ts';
 
 export const SessionIdSchema = z.uuid({ message: 'must be a session id (a uuid)' });
 
@@ -51,6 +51,19 @@ const sessionFields = {
 export const StoredSessionSchema = z.strictObject(sessionFields);
 export type StoredSession = z.infer<typeof StoredSessionSchema>;
 
+/**
+ * Where the session's outcome stands (null when none is defined): the latest verdict, or
+ * `evaluating` while the grader runs, or null before the first evaluation; `iterations` counts
+ * the evaluations finished for this outcome (e.g. "satisfied after 2 iterations").
+ */
+export const OutcomeSummarySchema = z.strictObject({
+  description: z.string(),
+  maxIterations: z.number().int().positive(),
+  iterations: z.number().int().nonnegative(),
+  state: z.union([OutcomeResultSchema, z.literal('evaluating')]).nullable(),
+});
+export type OutcomeSummary = z.infer<typeof OutcomeSummarySchema>;
+
 export const SessionSummarySchema = z.strictObject({
   ...sessionFields,
   status: SessionStatusSchema,
@@ -58,6 +71,7 @@ export const SessionSummarySchema = z.strictObject({
   stopReason: z.string().nullable(),
   /** Estimated cost in US dollars of the model requests in its view (priced models only). */
   costUsd: z.number().nonnegative(),
+  outcome: OutcomeSummarySchema.nullable(),
 });
 export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 
