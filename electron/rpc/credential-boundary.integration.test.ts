@@ -7,7 +7,7 @@
 // command lines, and every request body the model received. The canaries must appear nowhere —
 // and a third secret that the repository itself leaks reaches the log only as a redaction marker.
 import { execFile, execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionSummarySchema } from '#shared/sessions';
@@ -20,7 +20,7 @@ import { dockerCli, ensureGitImage, GIT_IMAGE, gitImageUnavailableReason, requir
 import { startGitServer, gitServerUnavailableReason, type GitServer } from '#test/support/git-server';
 import { startSecretService, type SecretService } from '#test/support/keyring';
 import { startModelServer, type ModelServer } from '#test/support/model-server';
-import { requirePart, tempDir } from '#test/support/system';
+import { folderBytes, requirePart, tempDir } from '#test/support/system';
 
 const CANARY_API_KEY = 'sk-ant-canary-API-7f3a9c1e5b2d4086';
 const CANARY_GIT_TOKEN = 'ghp_canaryGitToken_91b0d2e4f6a8c3e5';
@@ -165,7 +165,7 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
     expect(gitConfig).toContain('[remote "origin"]');
 
     const places: Record<string, string | Buffer> = {
-      'the data folder (SQLite, WAL, vault file)': dataFolderBytes(dir),
+      'the data folder (SQLite, WAL, vault file)': folderBytes(dir),
       'log lines': logs.join('\n'),
       'RPC replies and pushes to the UI': wire.join('\n'),
       'docker inspect': inspect,
@@ -250,14 +250,6 @@ function sampleHostCommandLines(): void {
 }
 
 /** Every byte of every file under `folder`. */
-function dataFolderBytes(folder: string): Buffer {
-  const parts: Buffer[] = [];
-  for (const name of readdirSync(folder, { recursive: true }) as string[]) {
-    const file = path.join(folder, name);
-    if (statSync(file).isFile()) parts.push(readFileSync(file));
-  }
-  return Buffer.concat(parts);
-}
 
 /** The container's whole filesystem as a tar stream's bytes. */
 function exportContainer(id: string): Buffer {

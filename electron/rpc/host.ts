@@ -32,7 +32,7 @@ export interface HostOptions {
   keyProvider?: KeyProvider;
   baseURL?: string | undefined;
   /** Replaces the session's hands (tests with in-process hands); by default each session's attached hands. */
-  handsFor?: (sessionId: string) => readonly Hand[] | Promise<readonly Hand[]>;
+  handsFor?: (sessionId: string, signal?: AbortSignal) => readonly Hand[] | Promise<readonly Hand[]>;
   /** Containers outlive a quit this long, to be reused by the next start (default: DROVER_KEEP_CONTAINERS_MINUTES, else 0: removed at quit). */
   keepContainersMs?: number;
   log: (message: string, error?: unknown) => void;
@@ -81,7 +81,7 @@ export function createHost(options: HostOptions): Host {
     store,
     keyProvider: options.keyProvider ?? (() => credentials.apiKey()),
     baseURL: options.baseURL,
-    handsFor: options.handsFor ?? ((sessionId) => hands.handsFor(sessionId)),
+    handsFor: options.handsFor ?? ((sessionId, signal) => hands.handsFor(sessionId, signal)),
     onLive: (sessionId, update) => push({ push: 'session-live', arg: { sessionId, update } }),
     log,
   });

@@ -4,7 +4,7 @@
  * that skipped the real parts would be a lie.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -52,4 +52,14 @@ export function mountTmpfs(size: string): { dir: string; remount(options: string
 
 export function tempDir(prefix = 'drover-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** Every file's bytes below `folder`, concatenated (to search a data folder for what must not be in it). */
+export function folderBytes(folder: string): Buffer {
+  const parts: Buffer[] = [];
+  for (const name of readdirSync(folder, { recursive: true }) as string[]) {
+    const file = path.join(folder, name);
+    if (statSync(file).isFile()) parts.push(readFileSync(file));
+  }
+  return Buffer.concat(parts);
 }

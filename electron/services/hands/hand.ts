@@ -18,6 +18,10 @@ export interface ToolSpec {
 export interface ToolOutcome {
   content: ContentBlock[];
   isError: boolean;
+  /** An MCP tool's machine-readable result, kept in the log next to its content. */
+  structuredContent?: Record<string, unknown>;
+  /** How the run ended when it did not complete (the hand stopped it itself: a timeout, a crash). */
+  status?: 'completed' | 'interrupted' | 'timed_out';
 }
 
 export interface ExecuteOptions {
@@ -29,6 +33,8 @@ export interface ExecuteOptions {
 
 export interface Hand {
   readonly id: string;
+  /** `mcp`: an MCP server; its tool uses are recorded as `agent.mcp_tool_use` / `agent.mcp_tool_result`. */
+  readonly kind?: 'mcp';
   /** Whether several tool uses addressed to this hand may run at the same time. */
   readonly concurrent: boolean;
   tools(): readonly ToolSpec[];
@@ -54,6 +60,12 @@ export interface ManagedHand {
   status(): { state: HandState; detail: string; container: string | null };
   /** Starts the hand now (eager start, or a user's "start"); resolves when it is ready. */
   provision(signal: AbortSignal): Promise<void>;
+  /**
+   * Called before the session's tools are read for a model request, for hands that must start to
+   * know their tools (an MCP server). Never throws: a hand that cannot start offers no tools and
+   * says why in its status.
+   */
+  prepareTools?(signal: AbortSignal): Promise<void>;
   /** Called at each turn end (`atSeq`: the idle event): keeps what the turn changed, if the hand can. */
   turnEnded?(atSeq: number): Promise<void>;
   /** Stops the hand: `keep` leaves its machine running for a later start to reuse. */

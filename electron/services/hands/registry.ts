@@ -16,10 +16,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
 import type { NewEvent, StoredEvent } from '#shared/events';
-import { HandSpecSchema, qualifiedToolName, type HandProgress, type HandSpec, type HandSpecInput, type HandStatus } from '#shared/hands';
+import { HandSpecSchema, qualifiedToolName, type HandProgress, type HandSpec, type HandSpecInput, type HandStatus, type McpHandConfig, type McpServerInfo } from '#shared/hands';
 import { GitProxy } from '#services/git/proxy';
 import type { SessionStore } from '#services/session/store';
 import type { SecretResolver } from '#services/vault/resolver';
+import { McpHand } from './mcp/mcp-hand.ts';
+import { McpServerConnection } from './mcp/mcp-client.ts';
+import { mapToolNames, toolNameRoom } from './mcp/tool-names.ts';
 import { DockerHand, type SnapshotSource } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
 import type { Hand, ManagedHand } from './hand.ts';
@@ -88,8 +91,12 @@ export class HandRegistry {
   }
 
   /** The hands the harness routes tool uses to (tool names qualified with the hand's name). */
-  async handsFor(sessionId: string): Promise<Hand[]> {
+  async handsFor(sessionId: string, signal?: AbortSignal): Promise<Hand[]> {
     const hands = this.specs(sessionId).map((spec) => ({ spec, hand: this.instance(sessionId, spec) }));
+    // MCP servers must run to say what tools they have: started now (in parallel), each bounded;
+    // an interrupt stops the waiting.
+    const bound = AbortSignal.any([AbortSignal.timeout(60_000), ...(signal ? [signal] : [])]);
+    await Promise.all(hands.map(({ hand }) => hand.prepareTools?.(bound)));
     if (this.options.provisioning === 'eager') {
       await Promise.all(hands.map(({ hand }) => hand.provision(AbortSignal.timeout(10 * 60_000)).catch(() => undefined)));
     }
@@ -99,8 +106,9 @@ export class HandRegistry {
   statuses(sessionId: string): HandStatus[] {
     return this.specs(sessionId).map((spec) => {
       const instance = this.instances.get(`${sessionId}/${spec.name}`);
-      const status = instance && instance.attachedSeq === spec.attachedSeq ? instance.hand.status() : { state: 'idle' as const, detail: 'Starts on the first tool call.', container: null };
-      const tools = (instance?.hand ?? this.instance(sessionId, spec)).tools().map((tool) => qualifiedToolName(spec.name, tool.name));
+      const hand = instance && instance.attachedSeq === spec.attachedSeq ? instance.hand : this.instance(sessionId, spec);
+      const status = hand.status();
+      const tools = hand.tools().map((tool) => qualifiedToolName(spec.name, tool.name));
       return { name: spec.name, kind: spec.config.kind, config: spec.config, ...status, tools };
     });
   }
@@ -110,14 +118,100 @@ export class HandRegistry {
     const parsed = HandSpecSchema.safeParse(input);
     if (!parsed.success) throw new AppError('invalid-argument', `This hand is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'hand'}: ${issue.message}`).join('; ')}.`);
     const spec = parsed.data;
-    if (spec.config.kind === 'mcp') {
-      throw new AppError('invalid-argument', 'MCP servers cannot be attached as hands in this version of Drover yet; attach a Docker container or an SSH machine.');
-    }
+    checkMcpName(spec);
     if (this.specs(sessionId).some((existing) => existing.name === spec.name)) {
       throw new AppError('conflict', `This session already has a hand named "${spec.name}". Pick another name, or detach that hand first.`);
     }
     this.options.store.emitEvent(sessionId, { type: 'hand.attached', payload: { hand_id: spec.name, config: spec.config } });
     return this.statuses(sessionId);
+  }
+
+  /**
+   * Changes an attached hand's configuration, recorded in the log (detached and attached again in
+   * one commit, so forks inherit it). An MCP server whose command or URL did not change keeps
+   * running (only which tools it offers changes); any other change starts a new hand.
+   */
+  update(sessionId: string, input: HandSpecInput): HandStatus[] {
+    const parsed = HandSpecSchema.safeParse(input);
+    if (!parsed.success) throw new AppError('invalid-argument', `This hand is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'hand'}: ${issue.message}`).join('; ')}.`);
+    const spec = parsed.data;
+    const current = this.specs(sessionId).find((existing) => existing.name === spec.name);
+    if (!current) throw new AppError('not-found', `This session has no hand named "${spec.name}". Attach it first.`);
+    if (current.config.kind !== spec.config.kind) {
+      throw new AppError('invalid-argument', `The hand "${spec.name}" is a ${current.config.kind} hand and cannot become a ${spec.config.kind} one. Detach it and attach a new hand instead.`);
+    }
+    checkMcpName(spec);
+    const events = this.options.store.emitEvents(sessionId, [
+      { type: 'hand.detached', payload: { hand_id: spec.name } },
+      { type: 'hand.attached', payload: { hand_id: spec.name, config: spec.config } },
+    ]);
+    const key = `${sessionId}/${spec.name}`;
+    const instance = this.instances.get(key);
+    const attached = events.at(-1);
+    if (instance && attached && instance.hand instanceof McpHand && spec.config.kind === 'mcp' && instance.hand.reconfigure(spec.config)) {
+      this.instances.set(key, { hand: instance.hand, attachedSeq: attached.seq });
+    }
+    return this.statuses(sessionId);
+  }
+
+  /** An MCP hand's tools (starting its server if needed), each with whether it is on, and its stderr. */
+  async mcpInfo(sessionId: string, name: string): Promise<McpServerInfo> {
+    const spec = this.specs(sessionId).find((existing) => existing.name === name);
+    if (!spec) throw new AppError('not-found', `This session has no hand named "${name}".`);
+    const hand = this.instance(sessionId, spec);
+    if (!(hand instanceof McpHand)) throw new AppError('invalid-argument', `The hand "${name}" is not an MCP server.`);
+    if (!hand.config.enabled) return { ok: true, message: 'Off: turn it on to start it and see its tools.', server: null, tools: [], stderr: hand.stderrTail() };
+    return hand.info(AbortSignal.timeout(60_000));
+  }
+
+  /** MCP servers attached in any session, latest first, one per command or URL (at most `limit`). */
+  recentMcpServers(limit = 30): Array<{ name: string; config: McpHandConfig; sessionTitle: string; attachedAt: string }> {
+    const found = new Map<string, { name: string; config: McpHandConfig; sessionTitle: string; attachedAt: string }>();
+    for (const session of this.options.store.listSessions()) {
+      for (const event of this.options.store.getEvents(session.id, { types: ['hand.attached'], limit: 1000 })) {
+        if (event.type !== 'hand.attached' || event.payload.config.kind !== 'mcp') continue;
+        const key = JSON.stringify(event.payload.config.transport);
+        const existing = found.get(key);
+        if (existing && existing.attachedAt >= event.ts) continue;
+        found.set(key, { name: event.payload.hand_id, config: event.payload.config, sessionTitle: session.title, attachedAt: event.ts });
+      }
+    }
+    return [...found.values()].sort((a, b) => b.attachedAt.localeCompare(a.attachedAt)).slice(0, limit);
+  }
+
+  /** Starts an MCP server that is not attached (the "Test" of the attach form), lists its tools and stops it. */
+  async testMcpServer(config: McpHandConfig, name = 'test'): Promise<McpServerInfo> {
+    const connection = new McpServerConnection({
+      name,
+      transport: config.transport,
+      secrets: this.secretResolver(),
+      startTimeoutMs: 30_000,
+      log: (message, error) => this.log(message, error),
+    });
+    try {
+      const tools = await connection.listTools(AbortSignal.timeout(45_000));
+      const names = mapToolNames(tools.map((tool) => tool.name), toolNameRoom(name));
+      const disabled = new Set(config.disabled_tools);
+      const server = connection.serverInfo();
+      return {
+        ok: true,
+        message: `${server ? `${server.name} ${server.version}` : 'The server'} started and offers ${tools.length} tool${tools.length === 1 ? '' : 's'}.`,
+        server,
+        tools: tools.map((tool) => ({
+          name: tool.name,
+          exposedName: qualifiedToolName(name, names.toExposed(tool.name) ?? tool.name),
+          title: tool.title ?? null,
+          description: tool.description,
+          enabled: !disabled.has(tool.name),
+        })),
+        stderr: connection.stderrTail(),
+      };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, message: message.split('\n')[0] ?? message, server: null, tools: [], stderr: connection.stderrTail() };
+    } finally {
+      await connection.dispose();
+    }
   }
 
   /** Removes a hand from the session; its container is removed (its snapshots stay for forks). */
@@ -219,7 +313,13 @@ export class HandRegistry {
       return hand;
     }
     if (config.kind === 'mcp') {
-      throw new AppError('invalid-argument', `The hand ${spec.name} is an MCP server, which this version of Drover cannot run yet. Detach it, or update Drover.`);
+      const hand = new McpHand(
+        { sessionId, name: spec.name, config },
+        { record, progress: (progress) => this.options.onProgress?.(sessionId, progress), log: (message, error) => this.log(message, error) },
+        this.secretResolver(),
+      );
+      this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
+      return hand;
     }
     const hand = new DockerHand(
       this.options.docker,
@@ -288,6 +388,14 @@ export class HandRegistry {
     return { containers, images };
   }
 
+  private secretResolver(): SecretResolver {
+    return (
+      this.options.secrets ?? {
+        reveal: () => Promise.reject(new AppError('vault-unavailable', 'This Drover has no vault, so the secrets this MCP server needs cannot be read.')),
+      }
+    );
+  }
+
   private readKept(): Record<string, string> {
     if (!this.options.keepFile) return {};
     try {
@@ -312,11 +420,19 @@ export class HandRegistry {
   }
 }
 
+/** An MCP server's tool names must fit the API's 128 characters after `<hand>__`: its name must leave room. */
+function checkMcpName(spec: HandSpec): void {
+  if (spec.config.kind === 'mcp' && toolNameRoom(spec.name) < 20) {
+    throw new AppError('invalid-argument', `The name "${spec.name}" is too long for an MCP server's tools to fit. Pick a shorter name.`);
+  }
+}
+
 /** The hand as the model sees it: each tool named `<hand>__<tool>`. */
 function qualify(name: string, hand: ManagedHand): Hand {
   const prefix = qualifiedToolName(name, '');
   return {
     id: name,
+    ...(hand instanceof McpHand ? { kind: 'mcp' as const } : {}),
     concurrent: hand.concurrent,
     tools: () => hand.tools().map((tool) => ({ ...tool, name: prefix + tool.name })),
     execute: (tool, input, options) => hand.execute(tool.startsWith(prefix) ? tool.slice(prefix.length) : tool, input, options),

@@ -132,6 +132,9 @@ export class McpServerConnection {
   /** Every secret value handed to the server, masked wherever its output is shown. */
   private readonly revealed = new Set<string>();
   private disposed = false;
+  private startCount = 0;
+  /** A tools/list the server's list_changed asked for, still under way. */
+  private refreshing: Promise<void> | null = null;
   /** Aborts a start in progress when the connection is closed. */
   private startAbort = new AbortController();
 
@@ -139,6 +142,17 @@ export class McpServerConnection {
 
   state(): { state: HandState; detail: string } {
     return { state: this.currentState, detail: this.currentDetail };
+  }
+
+  /** How many times the server has been started successfully (a restart after a crash counts). */
+  starts(): number {
+    return this.startCount;
+  }
+
+  /** The server's name and version as it introduced itself, once started. */
+  serverInfo(): { name: string; version: string } | null {
+    const info = this.session?.client.getServerVersion();
+    return info ? { name: info.name, version: info.version } : null;
   }
 
   /** What the server last wrote to stderr (stdio only; at most 64 KiB), secrets masked. */
@@ -196,6 +210,9 @@ export class McpServerConnection {
     }
     try {
       const raw = await session.client.request({ method: 'tools/call', params: { name, arguments: args } }, AnyObjectSchema, { signal, timeout: timeoutMs });
+      // A call that changed the server's tools (list_changed came before its result) returns once
+      // the new list is known, so the very next model request offers it.
+      if (this.refreshing !== null) await Promise.race([this.refreshing, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
       return { ...this.masked(mapCallToolResult(raw)), status: 'completed' };
     } catch (error) {
       if (signal.aborted) return this.failure('interrupted', `The tool call was interrupted; Drover asked the MCP server "${this.options.name}" to cancel it.`);
@@ -342,11 +359,18 @@ export class McpServerConnection {
         }
       };
       client.onerror = (error) => this.options.log?.(`MCP server "${this.options.name}" transport error`, error);
-      client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.refreshTools(opened));
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        const refresh = this.refreshTools(opened);
+        this.refreshing = refresh;
+        void refresh.finally(() => {
+          if (this.refreshing === refresh) this.refreshing = null;
+        });
+      });
       await client.connect(transport, { signal, timeout: this.options.startTimeoutMs ?? 30_000 });
       if (opened.closed) throw new Error('it exited right after starting');
       this.session = opened;
       this.tools = null;
+      this.startCount++;
       this.currentState = 'ready';
       this.currentDetail = 'Running.';
       return opened;
