@@ -201,3 +201,43 @@ describe('hands over RPC', () => {
     expect(await dispatch('hands-detach', { sessionId: id, name: 'nope' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
   });
 });
+
+describe('outcomes over RPC', () => {
+  const box = { name: 'box', config: { kind: 'docker', image: 'debian:bookworm' } };
+  const outcome = { description: 'The tests pass.', rubric: '- npm test exits 0', verification: { hand_id: 'box', command: 'npm test' } };
+
+  it('launches with an outcome recorded before the first message, and defines a new one later', async () => {
+    const launched = rpcMethods['sessions-launch'].result.parse(await ok('sessions-launch', { title: 'Checked', hands: [box], outcome }));
+    expect(launched.outcome).toEqual({ description: 'The tests pass.', maxIterations: 3, iterations: 0, state: null });
+    expect(store.getEvents(launched.id).map((e) => e.type)).toEqual(['session.configured', 'hand.attached', 'user.define_outcome']);
+    expect(store.getEvents(launched.id, { types: ['user.define_outcome'] })[0]?.payload).toEqual({ ...outcome, max_iterations: 3 });
+
+    const redefined = rpcMethods['sessions-define-outcome'].result.parse(await ok('sessions-define-outcome', { sessionId: launched.id, outcome: { description: 'Docs too.', max_iterations: 5 } }));
+    expect(redefined.outcome).toEqual({ description: 'Docs too.', maxIterations: 5, iterations: 0, state: null });
+    expect(changed).toContain(launched.id);
+    // An idle session waits for its next message: defining an outcome runs nothing.
+    expect(harness.isRunning(launched.id)).toBe(false);
+    expect(store.getEvents(launched.id).at(-1)?.type).toBe('user.define_outcome');
+  });
+
+  it('refuses a verification hand the session does not have, naming its hands, and records nothing', async () => {
+    const bad = async (name: string, arg: unknown) => {
+      const result = await dispatch(name, arg);
+      if (result.ok) throw new Error('accepted');
+      return result.error;
+    };
+    const launchError = await bad('sessions-launch', { title: 't', hands: [{ ...box, name: 'web' }], outcome });
+    expect(launchError).toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('no hand by that name. Its hands are: web.') });
+    expect(store.listSessions()).toEqual([]);
+
+    const { id } = store.createSession({ title: 't' });
+    const defineError = await bad('sessions-define-outcome', { sessionId: id, outcome });
+    expect(defineError).toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('the hand "box", but this session has no hand by that name. It has no hands yet.') });
+    expect(store.getEvents(id)).toEqual([]);
+
+    // The contract's own limits are checked by the dispatcher, with the field named.
+    expect(await bad('sessions-define-outcome', { sessionId: id, outcome: { description: '  ' } })).toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('describe the outcome') });
+    expect(await bad('sessions-define-outcome', { sessionId: id, outcome: { description: 'x', max_iterations: 21 } })).toMatchObject({ message: expect.stringContaining('at most 20 iterations') });
+    expect(await bad('sessions-define-outcome', { sessionId: '00000000-0000-4000-8000-000000000000', outcome: { description: 'x' } })).toMatchObject({ code: 'not-found' });
+  });
+});

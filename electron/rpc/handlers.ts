@@ -3,6 +3,7 @@
  * validated by the dispatcher. Nothing here may return a secret.
  */
 import { AppError } from '#shared/errors';
+import type { OutcomeDefinition } from '#shared/events';
 import type { HostKey, SshHandConfig, SshTestResult } from '#shared/hands';
 import type { AppInfo, HandlerImpl } from '#shared/rpc';
 import type { SshConfigListing } from '#shared/ssh';
@@ -10,6 +11,7 @@ import type { SessionSummary, StoredSession } from '#shared/sessions';
 import { DEFAULT_SETTINGS } from '#services/harness/models';
 import { mergeSettings, type Harness } from '#services/harness/harness';
 import type { HandRegistry } from '#services/hands/registry';
+import { importMcpConfig, ImportError } from '#services/hands/mcp/import-config';
 import { SessionStats } from '#services/harness/session-stats';
 import type { SessionStore } from '#services/session/store';
 import type { Credentials } from '#services/vault/credentials';
@@ -41,6 +43,17 @@ export interface HandlerServices {
   onSessionsChanged?: (sessionId: string) => void;
 }
 
+/** A verification command runs on one of the session's hands: refuse a name that is not one of them. */
+function checkVerificationHand(outcome: OutcomeDefinition, handNames: readonly string[]): void {
+  const handId = outcome.verification?.hand_id;
+  if (handId === undefined || handNames.includes(handId)) return;
+  const attached = handNames.length > 0 ? `Its hands are: ${handNames.join(', ')}.` : 'It has no hands yet.';
+  throw new AppError(
+    'invalid-argument',
+    `The verification command is to run on the hand "${handId}", but this session has no hand by that name. ${attached} Attach that hand first, or pick one of these.`,
+  );
+}
+
 export function createHandlers({ store, harness, hands, credentials, ssh, info, onSessionsChanged, log }: HandlerServices): HandlerImpl {
   const stats = new SessionStats(store);
   const summarize = (session: StoredSession): SessionSummary => stats.summarize(session);
@@ -56,19 +69,26 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     'app-info': () => info,
     'sessions-list': () => store.listSessions().map(summarize),
     'sessions-create': ({ title }) => changed(store.createSession({ title })),
-    'sessions-launch': ({ title, settings, hands: launchHands, message }) => {
+    'sessions-launch': ({ title, settings, hands: launchHands, outcome, message }) => {
       // Checked before anything is created, so bad settings leave no half-made session behind.
       const resolved = mergeSettings(DEFAULT_SETTINGS, settings ?? {});
-      if (launchHands?.some((hand) => hand.config.kind === 'mcp')) {
-        throw new AppError('invalid-argument', 'MCP servers cannot be attached as hands in this version of Drover yet; launch with Docker containers or SSH machines.');
-      }
+      if (outcome) checkVerificationHand(outcome, (launchHands ?? []).map((hand) => hand.name));
       const summary = store.createSession({ title });
       store.emitEvents(summary.id, [
         { type: 'session.configured', payload: resolved },
         ...(launchHands ?? []).map((hand) => ({ type: 'hand.attached' as const, payload: { hand_id: hand.name, config: hand.config } })),
+        // Before the first message, so its first turn end is already checked against it.
+        ...(outcome ? [{ type: 'user.define_outcome' as const, payload: outcome }] : []),
       ]);
       if (message !== undefined) harness.send(summary.id, message);
       return changed(store.getSession(summary.id));
+    },
+    'sessions-define-outcome': ({ sessionId, outcome }) => {
+      store.getSession(sessionId); // not-found for an unknown session
+      checkVerificationHand(outcome, hands.specs(sessionId).map((spec) => spec.name));
+      // Recorded only: a running turn is checked when it ends; an idle session waits for its next message.
+      harness.defineOutcome(sessionId, outcome);
+      return changed(store.getSession(sessionId));
     },
     'sessions-get': ({ sessionId }) => summarize(store.getSession(sessionId)),
     'sessions-send': ({ sessionId, text }) => {
@@ -89,6 +109,19 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     },
     'hands-attach': ({ sessionId, hand }) => hands.attach(sessionId, hand),
     'hands-detach': ({ sessionId, name }) => hands.detach(sessionId, name),
+    'hands-update': ({ sessionId, hand }) => hands.update(sessionId, hand),
+    'hands-mcp-info': ({ sessionId, name }) => hands.mcpInfo(sessionId, name),
+    'mcp-test-server': ({ config }) => hands.testMcpServer(config),
+    'mcp-recent-servers': () => hands.recentMcpServers(),
+    'mcp-import-config': async ({ json }) => {
+      const taken = (await credentials.list()).map((secret) => secret.name);
+      try {
+        return await importMcpConfig(json, { storeSecret: (secret) => credentials.create(secret), takenSecretNames: taken });
+      } catch (error) {
+        if (error instanceof ImportError) throw new AppError('invalid-argument', error.message);
+        throw error;
+      }
+    },
     'docker-status': async () => {
       const reason = await hands.dockerUnavailableReason();
       return { available: reason === null, reason };

@@ -545,6 +545,22 @@ describe('validation', () => {
       },
       /^A maximum of 4 blocks with cache_control may be provided\. Found 5\.$/,
     ],
+    ['a tool_choice without tools', { ...ask(), tool_choice: { type: 'any' } }, /^tool_choice may only be specified while providing tools\.$/],
+    [
+      'a forced tool that is not among the tools',
+      { ...ask(), tools: [{ name: 'a', input_schema: { type: 'object' } }], tool_choice: { type: 'tool', name: 'b' } },
+      /^tool_choice\.tool\.name: Tool 'b' not found/,
+    ],
+    [
+      'a forced tool while thinking is on',
+      { ...ask({ max_tokens: 4096 }), thinking: { type: 'enabled', budget_tokens: 1024 }, tools: [{ name: 'a', input_schema: { type: 'object' } }], tool_choice: { type: 'tool', name: 'a' } },
+      /^Thinking may not be enabled when tool_choice forces tool use\.$/,
+    ],
+    [
+      'tool_choice any while thinking adaptively',
+      { ...ask(), thinking: { type: 'adaptive' }, tools: [{ name: 'a', input_schema: { type: 'object' } }], tool_choice: { type: 'any' } },
+      /^Thinking may not be enabled when tool_choice forces tool use\.$/,
+    ],
   ];
 
   it.each(invalid)('refuses %s with 400 invalid_request_error, without calling respond', async (_name, body, message) => {

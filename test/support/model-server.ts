@@ -289,9 +289,30 @@ function crossFieldProblem(body: MessagesRequestBody): string | null {
   if (body.thinking?.type === 'enabled' && body.thinking.budget_tokens >= body.max_tokens) {
     return '`max_tokens` must be greater than `thinking.budget_tokens`';
   }
+  const choiceProblem = toolChoiceProblem(body);
+  if (choiceProblem !== null) return choiceProblem;
   const cached = countCacheControl(body);
   if (cached > 4) return `A maximum of 4 blocks with cache_control may be provided. Found ${cached}.`;
   return turnProblem(body.messages) ?? toolPairingProblem(body.messages.map((m) => blocksOf(m.content)));
+}
+
+/**
+ * The real API's tool_choice rules: it needs tools; `tool` must name one of them; and forcing tool
+ * use (`any` or `tool`) is refused while thinking is on (enabled or adaptive).
+ */
+function toolChoiceProblem(body: MessagesRequestBody): string | null {
+  const choice = body.tool_choice;
+  if (!choice) return null;
+  if (!['auto', 'any', 'tool', 'none'].includes(choice.type)) return `tool_choice.type: Input tag '${choice.type}' found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'`;
+  if (choice.type !== 'none' && (body.tools ?? []).length === 0) return 'tool_choice may only be specified while providing tools.';
+  if (choice.type === 'tool') {
+    const name = (choice as { name?: unknown }).name;
+    if (typeof name !== 'string') return 'tool_choice.tool.name: Field required';
+    if (!(body.tools ?? []).some((tool) => tool.name === name)) return `tool_choice.tool.name: Tool '${name}' not found in the provided tools`;
+  }
+  const thinking = body.thinking?.type === 'enabled' || body.thinking?.type === 'adaptive';
+  if (thinking && (choice.type === 'any' || choice.type === 'tool')) return 'Thinking may not be enabled when tool_choice forces tool use.';
+  return null;
 }
 
 function countCacheControl(body: MessagesRequestBody): number {

@@ -251,3 +251,31 @@ describe('random sessions', () => {
     }
   });
 });
+
+describe('outcome feedback', () => {
+  const define: NewEvent = { type: 'user.define_outcome', payload: { description: 'sum', max_iterations: 3 } };
+  const evalEnd = (result: 'needs_revision' | 'satisfied'): NewEvent => ({
+    type: 'span.outcome_evaluation_end',
+    payload: { iteration: 1, result, explanation: 'The sum is wrong.', criteria: [{ criterion: 'Sum is 5', met: false, note: 'It says 6.' }] },
+  });
+
+  it('renders a needs_revision evaluation as the user turn the agent answers next', () => {
+    const { params } = build(log(define, user('2+3?'), start(), say('6'), end(), evalEnd('needs_revision'), start(), say('5'), end()));
+    expectValidConversation(params.messages);
+    expect(params.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user']);
+    const feedback = params.messages[2]?.content as Array<{ type: string; text: string }>;
+    expect(feedback[0]?.text).toContain('An independent check of your work against the outcome found it not done yet (check 1 of 3): The sum is wrong.');
+    expect(feedback[0]?.text).toContain('- Sum is 5: It says 6.');
+  });
+
+  it('leaves other results and the grader’s own request out of the conversation', () => {
+    const grading: NewEvent[] = [
+      { type: 'span.outcome_evaluation_start', payload: { iteration: 1 } },
+      { type: 'span.model_request_start', payload: { model: 'm', purpose: 'grading' } },
+      { type: 'span.model_request_end', payload: { ...(end('tool_use').payload as object), purpose: 'grading' } as never },
+    ];
+    const { params } = build(log(define, user('2+3?'), start(), say('5'), end(), ...grading, evalEnd('satisfied'), user('thanks')));
+    expect(JSON.stringify(params.messages)).not.toContain('independent check');
+    expect(params.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+  });
+});

@@ -18,6 +18,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ContentBlock, EventOf, SessionSettings, StoredEvent } from '#shared/events';
 import type { ToolSpec } from '#services/hands/hand';
+import { revisionFeedback } from './grader.ts';
 import { usesBudgetedThinking } from './models.ts';
 
 export interface ContextInput {
@@ -179,7 +180,9 @@ function latestCompaction(events: readonly StoredEvent[]): EventOf<'agent.thread
  * - tool results and user messages between two responses form one user message, tool results
  *   first and in the order of the tool uses they answer;
  * - a user message logged while a request was in flight enters after that response (the model
- *   had not seen it).
+ *   had not seen it);
+ * - an outcome evaluation that asks for a revision is a user-turn text: the grader's feedback,
+ *   which the agent's next turn answers.
  */
 function conversationOf(events: readonly StoredEvent[]): { turns: Turn[]; results: ResultRef[] } {
   const compaction = latestCompaction(events);
@@ -192,6 +195,7 @@ function conversationOf(events: readonly StoredEvent[]): { turns: Turn[]; result
   let pendingTexts: ContentBlockParam[] = compaction ? [{ type: 'text', text: SUMMARY_PREAMBLE + compaction.payload.summary }] : [];
   let deferred: ContentBlockParam[] = [];
   let inFlight = false;
+  let maxIterations: number | null = null;
 
   const flushUser = (): void => {
     const content: ContentBlockParam[] = [];
@@ -238,6 +242,15 @@ function conversationOf(events: readonly StoredEvent[]): { turns: Turn[]; result
           }
         }
         break;
+      case 'user.define_outcome':
+        maxIterations = event.payload.max_iterations;
+        break;
+      case 'span.outcome_evaluation_end':
+        if (event.payload.result === 'needs_revision') {
+          pendingTexts.push({ type: 'text', text: revisionFeedback(event.payload, maxIterations) });
+          assistant = undefined;
+        }
+        break;
       case 'user.message': {
         const blocks = event.payload.content.map(contentParam);
         (inFlight ? deferred : pendingTexts).push(...blocks);
@@ -262,7 +275,13 @@ function conversationOf(events: readonly StoredEvent[]): { turns: Turn[]; result
       case 'agent.tool_result':
       case 'agent.mcp_tool_result': {
         // Tool output keeps its ANSI colours in the log (the UI shows them); the model reads it plain.
-        const content = event.payload.content.map((block) => contentParam(block.type === 'text' ? { type: 'text', text: stripVTControlCharacters(block.text) } : block)) as ToolResultBlockParam['content'] &
+        // MCP servers should mirror structured results in their content; when one sends only the
+        // structured part, the model reads it as JSON.
+        const blocks =
+          event.type === 'agent.mcp_tool_result' && event.payload.content.length === 0 && event.payload.structured_content !== undefined
+            ? [{ type: 'text' as const, text: JSON.stringify(event.payload.structured_content, null, 2) }]
+            : event.payload.content;
+        const content = blocks.map((block) => contentParam(block.type === 'text' ? { type: 'text', text: stripVTControlCharacters(block.text) } : block)) as ToolResultBlockParam['content'] &
           unknown[];
         const block: ToolResultBlockParam = { type: 'tool_result', tool_use_id: event.payload.tool_use_id, content };
         if (event.payload.is_error) block.is_error = true;
@@ -370,6 +389,8 @@ function eventTokens(event: StoredEvent): number {
     case 'agent.tool_use':
     case 'agent.mcp_tool_use':
       return 8 + estimateTokens(event.payload.input);
+    case 'span.outcome_evaluation_end':
+      return event.payload.result === 'needs_revision' ? textTokens(revisionFeedback(event.payload, null)) : 0;
     default:
       return 0;
   }

@@ -19,12 +19,14 @@
 import { performance } from 'node:perf_hooks';
 import Anthropic from '@anthropic-ai/sdk';
 import { AppError } from '#shared/errors';
-import type { ContentBlock, NewEvent, SessionSettings, StoredEvent, Usage } from '#shared/events';
-import { SessionSettingsSchema, describeIssues, issuesText } from '#shared/events';
+import type { ContentBlock, NewEvent, OutcomeDefinition, OutcomeDefinitionInput, OutcomeResult, SessionSettings, StoredEvent, Usage } from '#shared/events';
+import { qualifiedToolName } from '#shared/hands';
+import { OutcomeDefinitionSchema, SessionSettingsSchema, describeIssues, issuesText } from '#shared/events';
 import type { LiveUpdate, ModelList, SessionUsage } from '#shared/harness';
 import type { Hand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { SessionStore } from '#services/session/store';
 import { buildContext, compactionCut, compactionRequest, type ContextView } from './context.ts';
+import { capVerificationOutput, graderRequest, parseVerdict, resultOf, type Criterion, type VerificationRun } from './grader.ts';
 import { ModelCallError, streamMessage, type ModelResponse } from './model-client.ts';
 import { contextBudget, DEFAULT_SETTINGS, FALLBACK_MODELS, pickDefaultModel, usageTotals } from './models.ts';
 import { applyEvent, emptyState, MAX_CONTINUATIONS, nextStep, stateOf, type IdleReason, type NextStep, type SessionState, type ToolUseEvent } from './state.ts';
@@ -47,7 +49,8 @@ export interface HarnessOptions {
   /** An Anthropic-compatible endpoint; the SDK's default (or ANTHROPIC_BASE_URL) when unset. */
   baseURL?: string | undefined;
   /** The hands attached to a session (their tools are what the model can call). */
-  handsFor?: (sessionId: string) => readonly Hand[] | Promise<readonly Hand[]>;
+  /** `signal` aborts when the user interrupts (an MCP server still starting stops being waited for). */
+  handsFor?: (sessionId: string, signal?: AbortSignal) => readonly Hand[] | Promise<readonly Hand[]>;
   /** Live stream updates (not stored). */
   onLive?: (sessionId: string, update: LiveUpdate) => void;
   retry?: Partial<RetryPolicy>;
@@ -119,6 +122,21 @@ export class Harness {
     // Not running here: the log may still say running (a crash); a wake records the stop.
     if (!this.runs.has(sessionId)) void this.wake(sessionId).catch((error: unknown) => this.log(`Session ${sessionId} could not stop`, error));
     return event;
+  }
+
+  /**
+   * Records what "done" means for the session (replacing any earlier outcome): from the next turn
+   * end on, a grader checks the agent's work against it. Nothing runs now; an idle session waits
+   * for its next message. Which hands exist is the caller's to check (the registry knows them).
+   */
+  defineOutcome(sessionId: string, outcome: OutcomeDefinitionInput): OutcomeDefinition {
+    const parsed = OutcomeDefinitionSchema.safeParse(outcome);
+    if (!parsed.success) {
+      const issues = describeIssues(parsed.error.issues, ['outcome']);
+      throw new AppError('invalid-argument', `This outcome is not valid: ${issuesText(issues)}.`, { issues });
+    }
+    this.store.emitEvent(sessionId, { type: 'user.define_outcome', payload: parsed.data });
+    return parsed.data;
   }
 
   /** The session's model settings (the latest `session.configured`, else the defaults). */
@@ -275,6 +293,8 @@ class SessionRun {
   private readonly ownToolUses = new Set<string>();
   private route: ToolRoute = new Map();
   private tools: ToolSpec[] = [];
+  /** The hands the tools came from (an MCP server's tools may change while a turn runs). */
+  private hands: readonly Hand[] = [];
   /** A request started in the same commit as the last tool result (see `emitToolResult`). */
   private prepared: PreparedRequest | null = null;
 
@@ -388,7 +408,11 @@ class SessionRun {
         return;
       }
       case 'finish':
-        this.emit(idle(step.reason, this.finishMessage(step.reason)));
+        if (step.closeEvaluation === undefined) this.emit(idle(step.reason, this.finishMessage(step.reason)));
+        else this.emit(evaluationEnd(step.closeEvaluation, 'interrupted', 'Stopped by the user before the check finished.'), idle(step.reason, this.finishMessage(step.reason)));
+        return;
+      case 'grade':
+        await this.grade(step.iteration, step.resume);
         return;
       case 'request':
         await this.request(step.compact);
@@ -437,6 +461,7 @@ class SessionRun {
                   'It was not run again. Check its effects before running it again.',
             true,
             'interrupted',
+            use.type === 'agent.mcp_tool_use',
           ),
       ),
     );
@@ -550,12 +575,14 @@ class SessionRun {
           break;
         case 'tool_use': {
           const hand = this.route.get(block.name);
-          blocks.push({
-            type: 'agent.tool_use',
-            payload: { tool_use_id: block.id, name: block.name, input: block.input, ...(hand ? { hand_id: hand.id } : {}) },
-          });
-          if (interrupted) results.push(toolResult(block.id, 'Not run: the user interrupted the response before this tool started.', true, 'interrupted'));
-          else if (block.inputError !== undefined) results.push(toolResult(block.id, `The tool was not run: ${block.inputError}. Send a JSON object that matches the tool's input schema.`, true));
+          const mcp = hand?.kind === 'mcp';
+          blocks.push(
+            hand && mcp
+              ? { type: 'agent.mcp_tool_use', payload: { tool_use_id: block.id, server_name: hand.id, name: block.name, input: block.input } }
+              : { type: 'agent.tool_use', payload: { tool_use_id: block.id, name: block.name, input: block.input, ...(hand ? { hand_id: hand.id } : {}) } },
+          );
+          if (interrupted) results.push(toolResult(block.id, 'Not run: the user interrupted the response before this tool started.', true, 'interrupted', mcp));
+          else if (block.inputError !== undefined) results.push(toolResult(block.id, `The tool was not run: ${block.inputError}. Send a JSON object that matches the tool's input schema.`, true, 'completed', mcp));
           else if (!hand) results.push(toolResult(block.id, `There is no tool named "${block.name}". Available tools: ${[...this.route.keys()].join(', ') || 'none'}.`, true));
           else runnable.push(block.id);
           break;
@@ -638,11 +665,125 @@ class SessionRun {
     return true;
   }
 
+  // ------------------------------------------------------------------------------- outcomes
+
+  /**
+   * Checks the agent's work against the session's outcome: runs the verification command (when
+   * the outcome has one), then a grader request with its own context (grader.ts), and records the
+   * evaluation; a `needs_revision` result is the agent's next turn (state.ts, context.ts).
+   * `resume`: the evaluation's start is in the log already (a retry, or a crash cut it), so it runs
+   * again under the same iteration — its verification command too (a check, not the agent's work).
+   */
+  private async grade(iteration: number, resume: boolean): Promise<void> {
+    const outcome = this.state.outcome;
+    if (!outcome) throw new Error('a grading step without an outcome in the log');
+    const definition = outcome.definition;
+    const signal = this.controller.signal;
+    const settings = this.settings;
+    const starting: NewEvent[] = resume ? [] : [{ type: 'span.outcome_evaluation_start', payload: { iteration } }];
+    const key = await this.options.keyProvider();
+    // Interrupted: the next step records the stop (and closes an evaluation already started).
+    if (this.stopping || signal.aborted) return;
+    if (!key) {
+      this.emitEndingTurn(...starting, evaluationEnd(iteration, 'failed', `The work could not be checked. ${NO_KEY_MESSAGE}`));
+      return;
+    }
+    let verification: VerificationRun | null = null;
+    if (definition.verification) {
+      // Recorded first, so the log shows the check under way while the command runs.
+      if (starting.length > 0) this.emit(...starting.splice(0));
+      verification = await this.verify(definition.verification, signal);
+      if (this.stopping || signal.aborted) return;
+    }
+    const params = graderRequest({ events: this.events, outcome: definition, settings, verification });
+    this.emit(...starting, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'grading' } });
+    const started = performance.now();
+    let response: ModelResponse;
+    try {
+      // Not streamed to the UI: the grader's words are not the agent's; its verdict is stored whole.
+      response = await streamMessage(this.harness.client(key), params, { signal });
+    } catch (error) {
+      if (this.stopping) return;
+      await this.gradingFailure(error, settings.model, iteration, started, verification);
+      return;
+    }
+    if (this.stopping) return;
+    const end = spanEnd(settings.model, 'grading', response.usage, response.stopReason, false, performance.now() - started);
+    const evidence = verification ? { verification } : {};
+    const verdict = parseVerdict(response.blocks, response.stopReason);
+    if (!verdict.ok) {
+      this.emitEndingTurn(end, evaluationEnd(iteration, 'failed', verdict.explanation, evidence));
+      return;
+    }
+    const result = resultOf(verdict.verdict, iteration, definition.max_iterations);
+    this.emitEndingTurn(end, evaluationEnd(iteration, result, verdict.explanation, { criteria: verdict.criteria, ...evidence }));
+  }
+
+  /** Runs the outcome's verification command with the hand's bash tool; what went wrong is the output when it cannot run. */
+  private async verify(check: { hand_id: string; command: string }, signal: AbortSignal): Promise<VerificationRun> {
+    const run = (output: string, isError: boolean): VerificationRun => ({ hand_id: check.hand_id, command: check.command, output: capVerificationOutput(output), is_error: isError });
+    const hands = (await this.options.handsFor?.(this.sessionId)) ?? [];
+    const hand = hands.find((candidate) => candidate.id === check.hand_id);
+    if (!hand) {
+      const attached = hands.map((candidate) => candidate.id).join(', ') || 'none';
+      return run(`The verification command was not run: this session has no hand named "${check.hand_id}" (attached: ${attached}).`, true);
+    }
+    const tool = qualifiedToolName(check.hand_id, 'bash');
+    if (!hand.tools().some((spec) => spec.name === tool)) {
+      return run(`The verification command was not run: the hand "${check.hand_id}" has no bash tool (${tool}).`, true);
+    }
+    try {
+      const outcome = await untilAborted(hand.execute(tool, { command: check.command }, { signal }), signal);
+      const output = outcome.content.map((block) => (block.type === 'text' ? block.text : '[image]')).join('\n');
+      return run(output, outcome.isError);
+    } catch (error) {
+      return run(`The verification command could not run: ${error instanceof Error ? error.message : String(error)}`, true);
+    }
+  }
+
+  /** A failed grader request: interrupted, retried like a turn's (bounded), or recorded as a failed evaluation. */
+  private async gradingFailure(error: unknown, model: string, iteration: number, started: number, verification: VerificationRun | null): Promise<void> {
+    if (!(error instanceof ModelCallError)) throw error;
+    const duration = performance.now() - started;
+    const evidence = verification ? { verification } : {};
+    if (error.kind === 'aborted') {
+      this.emitEndingTurn(
+        spanEnd(model, 'grading', error.partial.usage, null, false, duration),
+        evaluationEnd(iteration, 'interrupted', 'Stopped by the user before the check finished.', evidence),
+      );
+      return;
+    }
+    const end = spanEnd(model, 'grading', error.partial.usage, null, true, duration);
+    const detail = { type: error.errorType, message: error.message, ...(error.status === undefined ? {} : { status: error.status }) };
+    const what = `${error.errorType}${error.status ? ` ${error.status}` : ''}: ${error.message}`;
+    const open = 'The outcome stays open: it is checked again when Claude next ends a turn.';
+    if (error.kind === 'retryable') {
+      const attempt = this.state.retryAttempts + 1;
+      if (attempt <= this.retry.maxAttempts) {
+        const delay = backoff(attempt, this.retry, error.retryAfterMs);
+        this.emit(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'retrying', attempt, delay_ms: delay } } });
+        await sleep(delay, this.controller.signal);
+        return;
+      }
+      this.emitEndingTurn(
+        end,
+        { type: 'session.error', payload: { error: detail, retry_status: { type: 'exhausted' } } },
+        evaluationEnd(iteration, 'failed', `The grader’s model endpoint kept failing (${what}) after ${this.retry.maxAttempts} retries. ${open}`, evidence),
+      );
+      return;
+    }
+    const message =
+      error.kind === 'authentication'
+        ? `The Anthropic API refused the API key (${what}), so the work could not be checked. Replace the key in Settings → Credentials (or fix ANTHROPIC_API_KEY). ${open}`
+        : `The grader request failed (${what}). ${open}`;
+    this.emitEndingTurn(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } }, evaluationEnd(iteration, 'failed', message, evidence));
+  }
+
   // ------------------------------------------------------------------------------- tools
 
   /** The session's tools, and which hand runs each; null (turn ended) when two hands clash. */
   private async loadTools(starting: NewEvent[]): Promise<ToolSpec[] | null> {
-    const hands = (await this.options.handsFor?.(this.sessionId)) ?? [];
+    const hands = (await this.options.handsFor?.(this.sessionId, this.controller.signal)) ?? [];
     const route: ToolRoute = new Map();
     const tools: ToolSpec[] = [];
     for (const hand of hands) {
@@ -659,7 +800,14 @@ class SessionRun {
     }
     this.route = route;
     this.tools = tools;
+    this.hands = hands;
     return tools;
+  }
+
+  /** Whether the hands still offer exactly the tools the last request offered. */
+  private toolsUnchanged(): boolean {
+    const now = this.hands.flatMap((hand) => hand.tools().map((tool) => tool.name));
+    return now.length === this.tools.length && now.every((name, index) => name === this.tools[index]?.name);
   }
 
   /** Runs tool uses: concurrently across hands and within a hand that allows it; each result is stored when it finishes. */
@@ -680,14 +828,15 @@ class SessionRun {
 
   private async runTool(hand: Hand, use: ToolUseEvent, signal: AbortSignal): Promise<void> {
     const id = use.payload.tool_use_id;
+    const mcp = use.type === 'agent.mcp_tool_use';
     if (this.stopping) return;
     if (signal.aborted) {
-      this.emit(toolResult(id, 'Not run: the user interrupted before this tool started.', true, 'interrupted'));
+      this.emit(toolResult(id, 'Not run: the user interrupted before this tool started.', true, 'interrupted', mcp));
       return;
     }
     const started = performance.now();
     let outcome: ToolOutcome;
-    let status: 'completed' | 'interrupted' = 'completed';
+    let status: 'completed' | 'interrupted' | 'timed_out' = 'completed';
     try {
       outcome = await untilAborted(
         hand.execute(use.payload.name, use.payload.input, { signal, onProgress: (text) => this.live({ type: 'tool_progress', tool_use_id: id, text }) }),
@@ -704,10 +853,12 @@ class SessionRun {
       }
     }
     if (this.stopping) return;
-    this.emitToolResult({
-      type: 'agent.tool_result',
-      payload: { tool_use_id: id, content: capContent(outcome.content), is_error: outcome.isError, status, duration_ms: performance.now() - started },
-    });
+    const payload = { tool_use_id: id, content: capContent(outcome.content), is_error: outcome.isError, status: outcome.status ?? status, duration_ms: performance.now() - started };
+    this.emitToolResult(
+      mcp
+        ? { type: 'agent.mcp_tool_result', payload: { ...payload, ...(outcome.structuredContent === undefined ? {} : { structured_content: capStructured(outcome.structuredContent) }) } }
+        : { type: 'agent.tool_result', payload },
+    );
   }
 
   /**
@@ -725,7 +876,7 @@ class SessionRun {
     const probe = structuredClone(this.state);
     applyEvent(probe, probeEvent);
     const next = nextStep(probe);
-    if (next.kind !== 'request' || next.compact || !probe.running || this.controller.signal.aborted) {
+    if (next.kind !== 'request' || next.compact || !probe.running || this.controller.signal.aborted || !this.toolsUnchanged()) {
       this.emit(result);
       return;
     }
@@ -770,8 +921,25 @@ function spanEnd(model: string, purpose: 'turn' | 'compaction' | 'grading', usag
   };
 }
 
-function toolResult(toolUseId: string, text: string, isError: boolean, status: 'completed' | 'interrupted' = 'completed'): NewEvent {
-  return { type: 'agent.tool_result', payload: { tool_use_id: toolUseId, content: [{ type: 'text', text }], is_error: isError, status } };
+function toolResult(toolUseId: string, text: string, isError: boolean, status: 'completed' | 'interrupted' = 'completed', mcp = false): NewEvent {
+  const payload = { tool_use_id: toolUseId, content: [{ type: 'text' as const, text }], is_error: isError, status };
+  return mcp ? { type: 'agent.mcp_tool_result', payload } : { type: 'agent.tool_result', payload };
+}
+
+/** Structured content too large to keep whole is replaced by a note (its text content still carries the result). */
+function capStructured(value: Record<string, unknown>): Record<string, unknown> {
+  const size = JSON.stringify(value).length;
+  if (size <= MAX_TOOL_RESULT_CHARS) return value;
+  return { drover_note: `The structured result (${size} characters) was too large to keep; its text content was kept.` };
+}
+
+function evaluationEnd(
+  iteration: number,
+  result: OutcomeResult,
+  explanation: string,
+  extra: { criteria?: Criterion[]; verification?: VerificationRun } = {},
+): NewEvent {
+  return { type: 'span.outcome_evaluation_end', payload: { iteration, result, explanation, ...extra } };
 }
 
 function zeroUsage(): Usage {

@@ -1,15 +1,17 @@
 /**
  * The figures the sessions list shows next to each session, derived from its log: what it is
- * doing (its latest status event) and what it has cost so far (its model requests).
+ * doing (its latest status event), what it has cost so far (its model requests), and where its
+ * outcome stands (its latest `user.define_outcome` and the evaluations since).
  *
  * Costs are summed incrementally: a session's view only grows, so each call reads just the
  * model requests appended since the last one. It must never write to the log.
  */
 import type { EventOf } from '#shared/events';
-import type { SessionStatus, SessionSummary, StoredSession } from '#shared/sessions';
+import type { OutcomeSummary, SessionStatus, SessionSummary, StoredSession } from '#shared/sessions';
 import type { SessionStore } from '#services/session/store';
 import { readAll } from './harness.ts';
 import { usageTotals } from './models.ts';
+import { foldOutcome } from './state.ts';
 
 /** Stop reasons that mean the turn failed rather than ended. */
 const FAILED_STOPS: ReadonlySet<string> = new Set(['error', 'retries_exhausted', 'authentication_failed', 'model_context_window_exceeded']);
@@ -37,7 +39,24 @@ export class SessionStats {
       status = FAILED_STOPS.has(stop.type) ? 'error' : 'idle';
       stopReason = stop.type === 'end_turn' ? null : stop.type;
     }
-    return { ...session, status, stopReason, costUsd: this.costOf(session) };
+    return { ...session, status, stopReason, costUsd: this.costOf(session), outcome: this.outcomeOf(session.id) };
+  }
+
+  /** The current outcome, counted the way the brain counts it (state.ts `foldOutcome`); null when none was defined. */
+  private outcomeOf(sessionId: string): OutcomeSummary | null {
+    const [definition] = this.store.getEvents(sessionId, { types: ['user.define_outcome'], direction: 'backward', limit: 1 });
+    if (!definition) return null;
+    let outcome = foldOutcome(null, definition);
+    for (const event of readAll(this.store, sessionId, ['span.outcome_evaluation_start', 'span.outcome_evaluation_end', 'session.status_idle'], definition.seq)) {
+      outcome = foldOutcome(outcome, event);
+    }
+    if (!outcome) return null;
+    return {
+      description: outcome.definition.description,
+      maxIterations: outcome.definition.max_iterations,
+      iterations: outcome.finished,
+      state: outcome.evaluating === null ? outcome.last : 'evaluating',
+    };
   }
 
   /** Forgets a deleted session. */

@@ -76,3 +76,78 @@ describe('nextStep', () => {
     expect(next(user, running, compactionStart, compactionEnd)).toEqual({ kind: 'request', compact: false });
   });
 });
+
+describe('outcomes', () => {
+  const define = (max = 3): NewEvent => ({ type: 'user.define_outcome', payload: { description: 'sum', max_iterations: max } });
+  const evalStart = (iteration: number): NewEvent => ({ type: 'span.outcome_evaluation_start', payload: { iteration } });
+  const evalEnd = (iteration: number, result: 'needs_revision' | 'satisfied' | 'max_iterations_reached' | 'failed' | 'interrupted'): NewEvent => ({
+    type: 'span.outcome_evaluation_end',
+    payload: { iteration, result, explanation: 'why' },
+  });
+  const gradeStart: NewEvent = { type: 'span.model_request_start', payload: { model: 'm', purpose: 'grading' } };
+  const gradeEnd: NewEvent = { type: 'span.model_request_end', payload: { ...(end('tool_use').payload as object), purpose: 'grading' } as never };
+  const turn: NewEvent[] = [start, end('end_turn')];
+  const interrupt: NewEvent = { type: 'user.interrupt', payload: {} };
+
+  it('grades a turn that ended with end_turn, and only then', () => {
+    expect(next(define(), user, running, ...turn)).toEqual({ kind: 'grade', iteration: 1, resume: false });
+    expect(next(user, running, ...turn)).toEqual({ kind: 'finish', reason: 'end_turn' });
+    expect(next(define(), user, running, start, use, end('tool_use'))).toMatchObject({ kind: 'tools' });
+    expect(next(define(), user, running, start, end('refusal'))).toEqual({ kind: 'finish', reason: 'refusal' });
+    // Defined while idle: nothing runs until the next message.
+    expect(next(user, running, ...turn, idle, define())).toEqual({ kind: 'none' });
+  });
+
+  it('feeds needs_revision back as a model request, and numbers the next check after it', () => {
+    const first = [define(), user, running, ...turn, evalStart(1), gradeStart, gradeEnd, evalEnd(1, 'needs_revision')];
+    expect(next(...first)).toEqual({ kind: 'request', compact: false });
+    expect(next(...first, ...turn)).toEqual({ kind: 'grade', iteration: 2, resume: false });
+  });
+
+  it('ends the turn once satisfied or out of iterations, and grades no later turn of that outcome', () => {
+    for (const result of ['satisfied', 'max_iterations_reached'] as const) {
+      const settled = [define(), user, running, ...turn, evalStart(1), gradeStart, gradeEnd, evalEnd(1, result)];
+      expect(next(...settled)).toEqual({ kind: 'finish', reason: 'end_turn' });
+      expect(next(...settled, idle, user, running, ...turn)).toEqual({ kind: 'finish', reason: 'end_turn' });
+      // A new definition starts over at iteration 1.
+      expect(next(...settled, idle, define(), user, running, ...turn)).toEqual({ kind: 'grade', iteration: 1, resume: false });
+    }
+  });
+
+  it('keeps a failed or interrupted outcome open for the next turn end, counting the evaluation', () => {
+    const failed = [define(), user, running, ...turn, evalStart(1), gradeStart, gradeEnd, evalEnd(1, 'failed')];
+    expect(next(...failed)).toEqual({ kind: 'finish', reason: 'end_turn' });
+    expect(next(...failed, idle, user, running, ...turn)).toEqual({ kind: 'grade', iteration: 2, resume: false });
+  });
+
+  it('resumes an evaluation cut by a crash under the same iteration, after closing its request', () => {
+    const cut = [define(), user, running, ...turn, evalStart(1), gradeStart];
+    expect(next(...cut)).toEqual({ kind: 'close-request' });
+    expect(next(...cut, gradeEnd)).toEqual({ kind: 'grade', iteration: 1, resume: true });
+    // Cut before the grader request started (e.g. while the verification command ran).
+    expect(next(define(), user, running, ...turn, evalStart(1))).toEqual({ kind: 'grade', iteration: 1, resume: true });
+  });
+
+  it('retries a grader request the log says is being retried, as the same evaluation', () => {
+    const state = stateOf(log(define(), user, running, ...turn, evalStart(1), gradeStart, end(null, true), retrying));
+    expect(nextStep(state)).toEqual({ kind: 'grade', iteration: 1, resume: true });
+    // The retry bookkeeping ends with the evaluation: no turn request is due afterwards.
+    const after = stateOf(log(define(), user, running, ...turn, evalStart(1), gradeStart, gradeEnd, retrying, evalStart(1), gradeStart, gradeEnd, evalEnd(1, 'satisfied')));
+    expect(after.retryDue).toBe(false);
+    expect(nextStep(after)).toEqual({ kind: 'finish', reason: 'end_turn' });
+  });
+
+  it('closes an evaluation the user interrupted (also across a crash) when it stops the turn', () => {
+    expect(next(define(), user, running, ...turn, evalStart(1), gradeStart, interrupt)).toEqual({ kind: 'close-request' });
+    expect(next(define(), user, running, ...turn, evalStart(2), interrupt)).toEqual({ kind: 'finish', reason: 'interrupted', closeEvaluation: 2 });
+    expect(next(define(), user, running, ...turn, evalStart(1), gradeStart, gradeEnd, evalEnd(1, 'interrupted'), interrupt)).toEqual({ kind: 'finish', reason: 'interrupted' });
+  });
+
+  it('counts evaluations per definition: a redefinition resets them and an idle abandons an open one', () => {
+    const state = stateOf(log(define(), user, running, ...turn, evalStart(1), evalEnd(1, 'needs_revision'), ...turn, evalStart(2), define(5)));
+    expect(state.outcome).toMatchObject({ finished: 0, evaluating: null, last: null, definition: { max_iterations: 5 } });
+    const abandoned = stateOf(log(define(), user, running, ...turn, evalStart(1), idle));
+    expect(abandoned.outcome).toMatchObject({ finished: 0, evaluating: null });
+    expect(nextStep(abandoned)).toEqual({ kind: 'none' });
+  });
+});

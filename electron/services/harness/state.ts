@@ -5,7 +5,7 @@
  *
  * Pure: no I/O, no clock.
  */
-import type { EventOf, SessionSettings, StoredEvent } from '#shared/events';
+import type { EventOf, OutcomeDefinition, OutcomeResult, SessionSettings, StoredEvent } from '#shared/events';
 
 /** Continuing a response cut by max_tokens / pause_turn more often than this ends the turn. */
 export const MAX_CONTINUATIONS = 4;
@@ -13,7 +13,55 @@ export const MAX_CONTINUATIONS = 4;
 /** Stop reasons after which the brain carries on by itself (bounded by MAX_CONTINUATIONS). */
 const CONTINUED: ReadonlySet<string> = new Set(['max_tokens', 'pause_turn', 'model_context_window_exceeded']);
 
-export type ToolUseEvent = EventOf<'agent.tool_use'>;
+/** A tool use awaiting its result: for a Docker/SSH hand, or for an MCP server hand. */
+export type ToolUseEvent = EventOf<'agent.tool_use'> | EventOf<'agent.mcp_tool_use'>;
+
+/** The session's current outcome (the latest `user.define_outcome`) and how its evaluations went. */
+export interface OutcomeState {
+  definition: OutcomeDefinition;
+  /** Evaluations finished (any result) since this definition: the next one is `finished + 1`. */
+  finished: number;
+  /** The iteration whose `span.outcome_evaluation_start` has no end yet (a grader running, or cut by a crash). */
+  evaluating: number | null;
+  /** Result of the latest finished evaluation of this definition; null before any. */
+  last: OutcomeResult | null;
+}
+
+/** Results after which an outcome is settled: later turn ends are not graded until a new definition. */
+const SETTLED: ReadonlySet<OutcomeResult> = new Set(['satisfied', 'max_iterations_reached']);
+
+/** Whether the outcome is still to be checked at turn ends (defined, and neither satisfied nor out of iterations). */
+export function outcomeActive(outcome: OutcomeState | null): outcome is OutcomeState {
+  return outcome !== null && (outcome.last === null || !SETTLED.has(outcome.last));
+}
+
+/**
+ * Folds the outcome events into `outcome` (returned; null before any definition). Shared by the
+ * brain's state and the sessions list's summary, so both count iterations the same way. An idle
+ * abandons an evaluation that never ended (the turn stopped in another way); it does not count.
+ */
+export function foldOutcome(outcome: OutcomeState | null, event: StoredEvent): OutcomeState | null {
+  switch (event.type) {
+    case 'user.define_outcome':
+      return { definition: event.payload, finished: 0, evaluating: null, last: null };
+    case 'span.outcome_evaluation_start':
+      if (outcome) outcome.evaluating = event.payload.iteration;
+      return outcome;
+    case 'span.outcome_evaluation_end':
+      // An end whose start came before the current definition belongs to the replaced one.
+      if (outcome && outcome.evaluating !== null) {
+        outcome.evaluating = null;
+        outcome.finished++;
+        outcome.last = event.payload.result;
+      }
+      return outcome;
+    case 'session.status_idle':
+      if (outcome) outcome.evaluating = null;
+      return outcome;
+    default:
+      return outcome;
+  }
+}
 
 export interface SessionState {
   /** The last status event said running (a turn is under way or was cut by a crash). */
@@ -42,6 +90,11 @@ export interface SessionState {
   settings: SessionSettings | null;
   /** Seq of the latest `session.forked` in this view (a fork's first own event), or null. */
   forkedAt: number | null;
+  outcome: OutcomeState | null;
+  /** The last turn response ended the agent's turn (end_turn) and no evaluation has judged it yet. */
+  ungraded: boolean;
+  /** A grader asked for a revision: its feedback is the agent's next turn (see context.ts). */
+  revisionDue: boolean;
 }
 
 export function emptyState(): SessionState {
@@ -60,11 +113,15 @@ export function emptyState(): SessionState {
     compactionDue: false,
     settings: null,
     forkedAt: null,
+    outcome: null,
+    ungraded: false,
+    revisionDue: false,
   };
 }
 
 /** Folds one event into the state (mutating it: the state is rebuilt on every wake anyway). */
 export function applyEvent(state: SessionState, event: StoredEvent): void {
+  state.outcome = foldOutcome(state.outcome, event);
   switch (event.type) {
     case 'user.message':
       state.pendingInput = true;
@@ -87,6 +144,8 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       state.interruptRequested = false;
       state.retryDue = false;
       state.retryAttempts = 0;
+      state.ungraded = false;
+      state.revisionDue = false;
       break;
     case 'session.status_terminated':
       state.running = false;
@@ -101,6 +160,8 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
         state.pendingInput = false;
         state.pendingResults = false;
         state.retryDue = false;
+        state.ungraded = false;
+        state.revisionDue = false;
       }
       break;
     case 'span.model_request_end':
@@ -112,6 +173,7 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       }
       state.lastStop = event.payload.stop_reason;
       state.retryAttempts = 0;
+      state.ungraded = event.payload.stop_reason === 'end_turn';
       if (CONTINUED.has(event.payload.stop_reason ?? '')) state.continuations++;
       else state.continuations = 0;
       if (event.payload.stop_reason === 'model_context_window_exceeded') state.compactionDue = true;
@@ -123,9 +185,11 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       }
       break;
     case 'agent.tool_use':
+    case 'agent.mcp_tool_use':
       state.openToolUses.push(event);
       break;
-    case 'agent.tool_result': {
+    case 'agent.tool_result':
+    case 'agent.mcp_tool_result': {
       const id = event.payload.tool_use_id;
       state.openToolUses = state.openToolUses.filter((use) => use.payload.tool_use_id !== id);
       state.pendingResults = true;
@@ -137,6 +201,13 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       break;
     case 'agent.thread_context_compacted':
       state.compactionDue = false;
+      break;
+    case 'span.outcome_evaluation_end':
+      // The evaluation is over, retried or not: its retries do not carry over to the next request.
+      state.ungraded = false;
+      state.retryDue = false;
+      state.retryAttempts = 0;
+      state.revisionDue = event.payload.result === 'needs_revision';
       break;
     default:
       break;
@@ -159,8 +230,16 @@ export type NextStep =
   | { kind: 'tools'; toolUses: ToolUseEvent[] }
   /** Call the model. */
   | { kind: 'request'; compact: boolean }
-  /** The turn is over: record idle with this reason. */
-  | { kind: 'finish'; reason: IdleReason };
+  /**
+   * Check the agent's work against the outcome (a grader call). `resume`: the evaluation's start
+   * is already in the log (a retry, or a crash cut it) — run it again without a second start.
+   */
+  | { kind: 'grade'; iteration: number; resume: boolean }
+  /**
+   * The turn is over: record idle with this reason. `closeEvaluation`: an evaluation of that
+   * iteration has no end (the user interrupted it, perhaps across a crash) — record it interrupted.
+   */
+  | { kind: 'finish'; reason: IdleReason; closeEvaluation?: number };
 
 const IDLE_REASONS: ReadonlySet<string> = new Set(['end_turn', 'stop_sequence', 'refusal', 'max_tokens', 'pause_turn', 'model_context_window_exceeded']);
 
@@ -169,8 +248,13 @@ export function nextStep(state: SessionState): NextStep {
   if (state.openRequest) return { kind: 'close-request' };
   if (state.openToolUses.length > 0) return { kind: 'tools', toolUses: state.openToolUses };
   if (state.terminated) return { kind: 'none' };
-  if (state.interruptRequested && (state.running || state.pendingInput)) return { kind: 'finish', reason: 'interrupted' };
-  if (state.pendingInput || state.pendingResults || (state.running && state.retryDue)) {
+  const evaluating = state.outcome?.evaluating ?? null;
+  if (state.interruptRequested && (state.running || state.pendingInput)) {
+    return evaluating === null ? { kind: 'finish', reason: 'interrupted' } : { kind: 'finish', reason: 'interrupted', closeEvaluation: evaluating };
+  }
+  // An evaluation under way (being retried, or cut by a crash) is finished before anything else.
+  if (evaluating !== null && state.running) return { kind: 'grade', iteration: evaluating, resume: true };
+  if (state.pendingInput || state.pendingResults || state.revisionDue || (state.running && state.retryDue)) {
     return { kind: 'request', compact: state.compactionDue };
   }
   if (!state.running) return { kind: 'none' };
@@ -184,6 +268,9 @@ export function nextStep(state: SessionState): NextStep {
       return { kind: 'finish', reason: 'model_context_window_exceeded' };
     default:
       break;
+  }
+  if (state.lastStop === 'end_turn' && state.ungraded && outcomeActive(state.outcome)) {
+    return { kind: 'grade', iteration: state.outcome.finished + 1, resume: false };
   }
   if (state.lastStop !== null && IDLE_REASONS.has(state.lastStop)) return { kind: 'finish', reason: state.lastStop as IdleReason };
   // Running with nothing outstanding and no usable stop (e.g. a crash right after status_running).
