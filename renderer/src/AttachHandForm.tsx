@@ -4,6 +4,7 @@
  * and what it refuses is shown here, next to the fields it names, in its own words.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useFocusFirstProblem, type AttachFormProps } from './attach-form.ts';
 import type { HandSpecInput } from '#shared/hands';
 import { DockerHandFields, FieldError, invalidProps } from './DockerHandFields.tsx';
 import {
@@ -16,18 +17,10 @@ import {
   type DockerFieldProblems,
   type DockerHandDraft,
 } from './launch-form.ts';
-import { RpcCallError, type Transport } from './transport.ts';
+import { RpcCallError } from './transport.ts';
 import { messageOf, useCredentials } from './useHands.ts';
 
-export interface AttachHandFormProps {
-  /** Lists the vault's secrets (metadata only) for a repository's token. */
-  transport: Transport;
-  /** Names taken in this session (the default name is the next free one). */
-  existingNames: readonly string[];
-  /** Rejects with the RPC error when the hand is refused. */
-  onAttach: (hand: HandSpecInput) => Promise<void>;
-  onClose: () => void;
-}
+export type AttachHandFormProps = AttachFormProps;
 
 type FormProblems = DockerFieldProblems & { name?: string };
 
@@ -51,12 +44,7 @@ export function AttachHandForm({ transport, existingNames, onAttach, onClose }: 
     if (error !== null) errorRef.current?.scrollIntoView({ block: 'nearest' });
   }, [error]);
 
-  useEffect(() => {
-    if (attempts === 0) return;
-    const field = formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
-    field?.scrollIntoView({ block: 'nearest' });
-    field?.focus();
-  }, [attempts]);
+  useFocusFirstProblem(formRef, attempts);
 
   function changeConfig(next: DockerHandDraft): void {
     const fixed = fieldsFixedBy(config, next);

@@ -6,8 +6,9 @@
  * changed key is refused with a warning. Attaching needs a test with trusted keys for exactly the
  * settings shown. Secrets are chosen by id: no key or password ever reaches this page.
  */
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { HandSpecInput, HostKey, SshHandConfig, SshTestResult } from '#shared/hands';
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { attachFormKeys, useFocusFirstProblem, type AttachFormProps } from './attach-form.ts';
+import type { HostKey, SshHandConfig, SshTestResult } from '#shared/hands';
 import type { SshConfigHost, SshConfigListing } from '#shared/ssh';
 import type { SecretMeta } from '#shared/vault';
 import { FieldError, invalidProps } from './DockerHandFields.tsx';
@@ -31,14 +32,7 @@ import { RpcCallError, type Transport } from './transport.ts';
 import { messageOf, useCredentials } from './useHands.ts';
 import './machine.css';
 
-export interface AttachMachineFormProps {
-  transport: Transport;
-  /** Names taken in this session (the default name is the next free one). */
-  existingNames: readonly string[];
-  /** Rejects with the RPC error when the hand is refused. */
-  onAttach: (hand: HandSpecInput) => Promise<void>;
-  onClose: () => void;
-}
+export type AttachMachineFormProps = AttachFormProps;
 
 type TestState =
   | { state: 'idle' }
@@ -67,12 +61,7 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
   const verdict = attachVerdict(test.state === 'done' ? test.result : null, test.state === 'done' ? test.key : null, currentKey);
   const testing = test.state === 'testing';
 
-  useEffect(() => {
-    if (attempts === 0) return;
-    const field = formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
-    field?.scrollIntoView({ block: 'nearest' });
-    field?.focus();
-  }, [attempts]);
+  useFocusFirstProblem(formRef, attempts);
 
   useEffect(() => {
     if (test.state === 'done' || test.state === 'error') resultRef.current?.scrollIntoView({ block: 'nearest' });
@@ -184,15 +173,7 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
     else void runTest();
   }
 
-  function onKeyDown(event: KeyboardEvent<HTMLFormElement>): void {
-    if (event.key === 'Escape') {
-      event.stopPropagation();
-      onClose();
-    } else if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
-      event.preventDefault();
-      formRef.current?.requestSubmit();
-    }
-  }
+  const onKeyDown = attachFormKeys(formRef, onClose);
 
   const importFile = chosenHost?.identityFiles[0];
   const offerImport = chosenHost !== null && importFile !== undefined && draft.target.auth === 'key' && draft.target.keyId === '';

@@ -1,13 +1,15 @@
 /**
  * The session's hands, above its events: one compact row per hand (state, image, network,
  * container, tools; for a machine, user@host), a progress bar while a hand starts, Detach, and
- * the forms that add a Docker hand or attach a machine over SSH. Says so when the Docker engine
- * does not answer.
+ * the forms that add a Docker hand, attach a machine over SSH or add an MCP server (whose rows
+ * are McpHandRow.tsx). Says so when the Docker engine does not answer.
  */
 import { Fragment, useId, useState } from 'react';
 import type { HandProgress, HandStatus } from '#shared/hands';
 import { AttachHandForm } from './AttachHandForm.tsx';
 import { AttachMachineForm } from './AttachMachineForm.tsx';
+import { AttachMcpForm } from './AttachMcpForm.tsx';
+import { McpHandRow } from './McpHandRow.tsx';
 import { describeHand, formatMegabytesOf } from './format.ts';
 import type { HandAsOf } from './hand-history.ts';
 import type { Transport } from './transport.ts';
@@ -73,16 +75,27 @@ function HandsAsOf({ seq, hands, titleOf }: { seq: number; hands: readonly HandA
 function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: string }) {
   const { hands, progress, loadError, attach, detach } = useHands(transport, sessionId);
   const docker = useDockerStatus(transport);
-  const [adding, setAdding] = useState<'docker' | 'machine' | null>(null);
+  const [adding, setAdding] = useState<'docker' | 'machine' | 'mcp' | null>(null);
+  /**
+   * The list 'hands-update' answered with, for as long as no newer list has arrived: a switch
+   * flipped in a row shows at once, and the next refresh supersedes it.
+   */
+  const [updated, setUpdated] = useState<{ basis: readonly HandStatus[] | null; list: readonly HandStatus[] } | null>(null);
+  const shown = updated !== null && updated.basis === hands ? updated.list : hands;
   const [detaching, setDetaching] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const headingId = useId();
-  // Machines over SSH need no Docker: its absence matters only where Docker hands are (or may be) used.
-  const onlyMachines = adding === 'machine' || (hands !== null && hands.length > 0 && hands.every((hand) => hand.kind === 'ssh'));
+  // Machines over SSH and MCP servers need no Docker: its absence matters only where Docker hands are (or may be) used.
+  const onlyMachines = adding === 'machine' || adding === 'mcp' || (hands !== null && hands.length > 0 && hands.every((hand) => hand.kind !== 'docker'));
 
 
   async function confirmDetach(name: string, kind: HandStatus['kind']): Promise<void> {
-    const consequence = kind === 'ssh' ? 'Its connection is closed; nothing on the machine is deleted, and its snapshots stay for forks.' : 'Its container is removed; its snapshots stay for forks.';
+    const consequence =
+      kind === 'ssh'
+        ? 'Its connection is closed; nothing on the machine is deleted, and its snapshots stay for forks.'
+        : kind === 'mcp'
+          ? 'The server is stopped and its tools are no longer offered.'
+          : 'Its container is removed; its snapshots stay for forks.';
     if (!window.confirm(`Detach ${name}? ${consequence}`)) return;
     setDetaching(name);
     setActionError(null);
@@ -114,6 +127,9 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
             <button type="button" className="button button-small" onClick={() => setAdding('machine')}>
               Attach a machine
             </button>
+            <button type="button" className="button button-small" onClick={() => setAdding('mcp')}>
+              Add MCP server
+            </button>
           </span>
         )}
       </div>
@@ -136,17 +152,30 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
           </button>
         </p>
       )}
-      {hands !== null && hands.length > 0 && (
+      {shown !== null && shown.length > 0 && (
         <ul className="hands-list">
-          {hands.map((hand) => (
-            <HandRow
-              key={hand.name}
-              hand={hand}
-              progress={progress.get(hand.name)}
-              detaching={detaching === hand.name}
-              onDetach={() => void confirmDetach(hand.name, hand.kind)}
-            />
-          ))}
+          {shown.map((hand) =>
+            hand.config.kind === 'mcp' ? (
+              <McpHandRow
+                key={hand.name}
+                transport={transport}
+                sessionId={sessionId}
+                hand={{ ...hand, config: hand.config }}
+                progressBar={<StartingBar name={hand.name} state={hand.state} progress={progress.get(hand.name)} />}
+                detaching={detaching === hand.name}
+                onDetach={() => void confirmDetach(hand.name, hand.kind)}
+                onUpdated={(list) => setUpdated({ basis: hands, list })}
+              />
+            ) : (
+              <HandRow
+                key={hand.name}
+                hand={hand}
+                progress={progress.get(hand.name)}
+                detaching={detaching === hand.name}
+                onDetach={() => void confirmDetach(hand.name, hand.kind)}
+              />
+            ),
+          )}
         </ul>
       )}
       {adding === 'docker' && (
@@ -154,6 +183,9 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
       )}
       {adding === 'machine' && (
         <AttachMachineForm transport={transport} existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(null)} />
+      )}
+      {adding === 'mcp' && (
+        <AttachMcpForm transport={transport} existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(null)} />
       )}
     </section>
   );
@@ -216,6 +248,12 @@ function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
       {starting && <HandProgressBar name={name} progress={progress} />}
     </li>
   );
+}
+
+/** The progress bar while a hand starts; nothing once it is settled. */
+function StartingBar({ name, state, progress }: { name: string; state: HandStatus['state']; progress: HandProgress | undefined }) {
+  if (progress === undefined || state === 'ready' || state === 'failed') return null;
+  return <HandProgressBar name={name} progress={progress} />;
 }
 
 function HandProgressBar({ name, progress }: { name: string; progress: HandProgress }) {

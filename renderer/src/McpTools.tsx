@@ -1,0 +1,67 @@
+/**
+ * An MCP server's tools and the end of its stderr, as the "Add an MCP server" test and the hands
+ * panel's MCP rows show them. The stderr tail comes masked from the main process; it is shown as
+ * text, never interpreted.
+ */
+import type { McpToolInfo } from '#shared/hands';
+import './mcp.css';
+
+export interface McpToolListProps {
+  tools: readonly McpToolInfo[];
+  /** With a checkbox per tool: whether each is offered (by the server's own tool name). */
+  offered?: (tool: string) => boolean;
+  onToggle?: (tool: string, offered: boolean) => void;
+  disabled?: boolean;
+}
+
+export function McpToolList({ tools, offered, onToggle, disabled = false }: McpToolListProps) {
+  if (tools.length === 0) return <p className="machine-note">The server offers no tools.</p>;
+  return (
+    <ul className="mcp-tools" aria-label="Tools">
+      {tools.map((tool) => {
+        const label = tool.title !== null && tool.title !== '' && tool.title !== tool.name ? tool.title : null;
+        const body = (
+          <>
+            <span className="mcp-tool-name">
+              <code>{tool.name}</code>
+              {label !== null && <span className="mcp-tool-title">{label}</span>}
+            </span>
+            {tool.description !== '' && <span className="mcp-tool-description">{tool.description}</span>}
+          </>
+        );
+        return (
+          <li key={tool.name} className="mcp-tool" title={`Claude sees it as ${tool.exposedName}`}>
+            {offered === undefined || onToggle === undefined ? (
+              <div className="mcp-tool-text">{body}</div>
+            ) : (
+              <label className="mcp-tool-toggle">
+                <input
+                  type="checkbox"
+                  checked={offered(tool.name)}
+                  onChange={(event) => onToggle(tool.name, event.target.checked)}
+                  disabled={disabled}
+                  aria-label={tool.name}
+                />
+                <span className="mcp-tool-text">{body}</span>
+              </label>
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** The end of the server's stderr: monospace, scrollable; closed unless `open`. */
+export function McpServerLog({ text, open = false }: { text: string; open?: boolean }) {
+  return (
+    <details className="mcp-log" open={open}>
+      <summary>Server log (stderr)</summary>
+      <McpLogText text={text} />
+    </details>
+  );
+}
+
+export function McpLogText({ text }: { text: string }) {
+  return text.trim() === '' ? <p className="machine-note">The server wrote nothing to stderr.</p> : <pre className="mcp-log-text" tabIndex={0} aria-label="Server log">{text}</pre>;
+}
