@@ -53,8 +53,11 @@ export function App({ transport }: AppProps) {
     const offChanged = transport.on('sessions-changed', () => void refreshSessions());
     const offEvent = transport.on('session-event', ({ sessionId, event }) => {
       setSessions((list) => (list === null ? list : withEvent(list, sessionId, event)));
-      // Costs are priced in the main process: fetch them when a turn ends.
-      if (event.type === 'session.status_idle') void refreshSessions();
+      // Costs and the outcome's state are counted in the main process: fetch them when a turn
+      // ends and when the outcome is defined or checked (the sidebar says "checking… (2/3)").
+      if (event.type === 'session.status_idle' || event.type === 'user.define_outcome' || event.type === 'span.outcome_evaluation_start' || event.type === 'span.outcome_evaluation_end') {
+        void refreshSessions();
+      }
     });
     const offMenu = transport.on('menu-command', ({ command }) => {
       if (command === 'new-session') setLaunching(true);

@@ -61,8 +61,16 @@ describe('filtering events by category', () => {
       session: 2,
       span: 1,
       error: 1,
+      outcome: 0,
     });
-    expect(countCategories(timeline([]), 0)).toEqual({ user: 0, agent: 0, tool: 0, hand: 0, session: 0, span: 0, error: 0 });
+    expect(countCategories(timeline([]), 0)).toEqual({ user: 0, agent: 0, tool: 0, hand: 0, session: 0, span: 0, error: 0, outcome: 0 });
+  });
+
+  it('filters the outcome and its checks on their own', () => {
+    const types: EventType[] = ['user.define_outcome', 'user.message', 'span.outcome_evaluation_start', 'span.model_request_end', 'span.outcome_evaluation_end'];
+    expect(Array.from(filterSeqs(timeline(types), types.length, maskOf(['outcome'])))).toEqual([1, 3, 5]);
+    expect(countCategories(timeline(types), types.length)).toMatchObject({ outcome: 3, user: 1, span: 1 });
+    expect(parseEventFilter(serializeEventFilter(maskOf(['outcome', 'error'])))).toBe(maskOf(['outcome', 'error']));
   });
 
   it('filters and counts 100,000 events correctly', () => {

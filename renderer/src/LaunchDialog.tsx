@@ -1,13 +1,14 @@
 /**
- * "New session" as a dialog: name, model, system prompt (from a preset), Docker hands, limits and
- * an optional first message, launched in one `sessions-launch` call with Launch or Ctrl/Cmd+Enter.
+ * "New session" as a dialog: name, model, system prompt (from a preset), Docker hands, an optional
+ * outcome to check the work against, limits and an optional first message, launched in one
+ * `sessions-launch` call with Launch or Ctrl/Cmd+Enter.
  *
  * The draft lives here while the dialog is closed (Escape or Cancel keep it) and is only cleared
  * by a launch that succeeds; keep the component mounted for that. Refusals are shown next to the
  * fields they name. The last model, preset and hands are remembered in localStorage — never a
- * title, a prompt's text or a message.
+ * title, a prompt's text, an outcome or a message.
  */
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { ModelList } from '#shared/harness';
 import type { SessionSummary } from '#shared/sessions';
 import type { SecretMeta } from '#shared/vault';
@@ -30,6 +31,7 @@ import {
   isApplePlatform,
   parseRemembered,
   pickModel,
+  launchHandChoices,
   placeIssues,
   rememberedOf,
   type HandDraft,
@@ -37,6 +39,8 @@ import {
   type LaunchProblems,
   type RememberedLaunch,
 } from './launch-form.ts';
+import { LaunchField as Field } from './LaunchField.tsx';
+import { OutcomeFields } from './OutcomeFields.tsx';
 import { SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 import { RpcCallError, type Transport } from './transport.ts';
 import { messageOf, useCredentials, useDockerStatus } from './useHands.ts';
@@ -367,6 +371,32 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
               </div>
             </section>
 
+            <section className="launch-outcome" aria-label="Outcome">
+              <label className="checkbox">
+                <input
+                  type="checkbox"
+                  checked={form.outcomeOn}
+                  onChange={(event) => change((current) => ({ ...current, outcomeOn: event.target.checked }), 'outcome')}
+                  aria-describedby={`${id}-outcome-note`}
+                />
+                Check the work against an outcome
+              </label>
+              <p id={`${id}-outcome-note`} className="launch-note">
+                A grader checks Claude’s work each time it ends a turn, and sends it back with feedback until it is done.
+              </p>
+              {form.outcomeOn && (
+                <div className="launch-outcome-body">
+                  <OutcomeFields
+                    draft={form.outcome}
+                    problems={fields}
+                    hands={launchHandChoices(form)}
+                    noHandsNote="Add a hand above to run a command on."
+                    onChange={(next, fixed) => change((current) => ({ ...current, outcome: next }), ...fixed)}
+                  />
+                </div>
+              )}
+            </section>
+
             <details className="launch-advanced" open={advancedOpen} onToggle={(event) => setAdvancedOpen(event.currentTarget.open)}>
               <summary>Advanced</summary>
               <div className="launch-advanced-body">
@@ -506,31 +536,6 @@ function HandRow({ hand, index, nameProblem, problems, credentials, imageRef, on
         <FieldError id={`${id}-row-error`} message={rowProblem} />
       </div>
     </li>
-  );
-}
-
-interface FieldControlProps {
-  id: string;
-  'aria-invalid'?: true;
-  'aria-describedby'?: string;
-}
-
-/** A labelled field with its note and its problem; the control gets the id and aria links. */
-function Field({ id, label, error, note, children }: { id: string; label: string; error?: string | undefined; note?: string | undefined; children: (props: FieldControlProps) => ReactNode }) {
-  const describedBy = [error ? `${id}-error` : null, note ? `${id}-note` : null].filter((part) => part !== null).join(' ');
-  return (
-    <div className="launch-field">
-      <label className="launch-label" htmlFor={id}>
-        {label}
-      </label>
-      {children({ id, ...(error ? { 'aria-invalid': true } : {}), ...(describedBy !== '' ? { 'aria-describedby': describedBy } : {}) })}
-      {note !== undefined && (
-        <p id={`${id}-note`} className="launch-note">
-          {note}
-        </p>
-      )}
-      <FieldError id={`${id}-error`} message={error} />
-    </div>
   );
 }
 

@@ -14,6 +14,7 @@ import { EventList } from './EventList.tsx';
 import { formatCost, formatFullTime, statusText } from './format.ts';
 import { handsAsOf } from './hand-history.ts';
 import { HandsPanel } from './HandsPanel.tsx';
+import { OutcomeControl } from './OutcomeDialog.tsx';
 import { SessionLog } from './session-log.ts';
 import { Timeline } from './Timeline.tsx';
 import { clampSeq, nextTurn, previousTurn } from './timeline-nav.ts';
@@ -238,6 +239,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
               {branchCount} branches
             </button>
           )}
+          <OutcomeControl key={sessionId} transport={transport} session={session} />
           <button type="button" className="button" onClick={() => void exportSession()} disabled={busy !== null} title="Save this session's events as a .jsonl file">
             {busy === 'export' ? 'Exporting…' : 'Export'}
           </button>
@@ -259,7 +261,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
               <p className="empty-hint">Loading the session…</p>
             </div>
           ) : (
-            <Transcript log={log} cursor={viewSeq} live={live} running={running} liveState={liveState} titleOf={titleOf} onSeek={seek} />
+            <Transcript log={log} cursor={viewSeq} live={live} running={running} liveState={liveState} evaluating={session.outcome?.state === 'evaluating'} titleOf={titleOf} onSeek={seek} />
           )}
         </div>
         <aside className="side-panel" aria-label="Session details">

@@ -1,13 +1,15 @@
 /**
  * The sidebar: conversations (a root or fork session with its rewind branches), each with its
- * status, title, last activity and cost; "New session" (the launch dialog) and "Import".
+ * status, title, last activity and cost, and where its outcome stands; "New session" (the launch
+ * dialog) and "Import".
  * Clicking a conversation opens the branch it currently shows.
  */
 import { useEffect, useImperativeHandle, useMemo, useRef, useState, type ChangeEvent, type Ref } from 'react';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
-import { formatCost, formatFullTime, formatRelativeTime, statusText } from './format.ts';
+import { formatCost, formatFullTime, formatRelativeTime, outcomeStatusText, statusText } from './format.ts';
 import type { Transport } from './transport.ts';
+import './outcome.css';
 
 export interface SidebarHandle {
   /** Opens the file picker for an import (the native menu's Import…). */
@@ -127,6 +129,7 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
                     )}
                     <span className="visually-hidden"> · {statusText(shown.status, shown.stopReason)}</span>
                   </span>
+                  <OutcomeLine session={shown} />
                   {head.kind === 'fork' && head.parentId !== null && (
                     <span className="session-fork">
                       fork of {titleIn(sessions, head.parentId) ?? 'a deleted session'}
@@ -158,6 +161,17 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
         )}
       </footer>
     </aside>
+  );
+}
+
+/** Where the session's outcome stands ("✓ satisfied after 2 iterations"); the outcome itself in its tooltip. */
+function OutcomeLine({ session }: { session: SessionSummary }) {
+  const status = outcomeStatusText(session.outcome);
+  if (status === null || session.outcome === null) return null;
+  return (
+    <span className={`session-outcome outcome-tone-${status.tone}`} title={`Outcome: ${session.outcome.description}`} data-testid="session-outcome">
+      {status.text}
+    </span>
   );
 }
 

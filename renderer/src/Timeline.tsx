@@ -9,7 +9,7 @@
  */
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type KeyboardEvent, type PointerEvent, type RefObject } from 'react';
 import { EVENT_CATEGORIES, categoryOf } from './event-categories.ts';
-import { formatFullTime } from './format.ts';
+import { formatFullTime, outcomeResultTone, type OutcomeTone } from './format.ts';
 import type { SessionLog } from './session-log.ts';
 import { binCategories, clampSeq, nextTurn, previousTurn, seqAt } from './timeline-nav.ts';
 
@@ -31,6 +31,7 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
   const lastSeq = log.lastSeq;
   const turns = log.turnStarts;
   const colors = useCategoryColors();
+  const verdicts = useVerdictColors();
 
   const step = useCallback(
     (to: number) => {
@@ -102,7 +103,7 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
           {live ? 'Live' : 'Back to live'}
         </button>
       </div>
-      <Tape log={log} cursor={cursor} lastSeq={lastSeq} colors={colors} onSeek={step} onKeyDown={onKeyDown} />
+      <Tape log={log} cursor={cursor} lastSeq={lastSeq} colors={colors} verdicts={verdicts} onSeek={step} onKeyDown={onKeyDown} />
       <Minimap log={log} cursor={cursor} lastSeq={lastSeq} colors={colors} onSeek={step} />
     </div>
   );
@@ -118,8 +119,12 @@ interface BarProps {
   onSeek: (seq: number) => void;
 }
 
-/** The events around the cursor, one tick each; the focusable slider. Drag to scrub finely. */
-function Tape({ log, cursor, lastSeq, colors, onSeek, onKeyDown }: BarProps & { onKeyDown: (event: KeyboardEvent<HTMLDivElement>) => void }) {
+/**
+ * The events around the cursor, one tick each; the focusable slider. Drag to scrub finely. A
+ * turn's start and the outcome's events are full-height ticks; a verdict is drawn in its verdict's
+ * colour once its payload is loaded (the outcome's colour until then).
+ */
+function Tape({ log, cursor, lastSeq, colors, verdicts, onSeek, onKeyDown }: BarProps & { verdicts: VerdictColors; onKeyDown: (event: KeyboardEvent<HTMLDivElement>) => void }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const width = useWidth(canvas);
   const drag = useRef<{ x: number; seq: number } | null>(null);
@@ -137,11 +142,15 @@ function Tape({ log, cursor, lastSeq, colors, onSeek, onKeyDown }: BarProps & { 
     for (let seq = first; seq <= last; seq++) {
       const type = log.typeAt(seq);
       if (type === undefined) continue;
-      context.fillStyle = colors[EVENT_CATEGORIES.indexOf(categoryOf(type))] ?? '#888';
+      const category = categoryOf(type);
+      const verdict = type === 'span.outcome_evaluation_end' ? log.event(seq) : undefined;
+      context.fillStyle =
+        (verdict?.type === 'span.outcome_evaluation_end' ? verdicts[outcomeResultTone(verdict.payload.result)] : undefined) ?? colors[EVENT_CATEGORIES.indexOf(category)] ?? '#888';
       const x = (seq - first) * tick;
-      const turn = type === 'user.message';
-      const barWidth = Math.max(1, Math.min(tick * 0.7, 6));
-      context.fillRect(x + (tick - barWidth) / 2, turn ? 0 : height * 0.25, barWidth, turn ? height : height * 0.5);
+      const tall = type === 'user.message' || category === 'outcome';
+      // Outcome events are a little wider too: a check is rare and worth finding at a glance.
+      const barWidth = Math.max(category === 'outcome' ? 2 : 1, Math.min(tick * (category === 'outcome' ? 0.9 : 0.7), category === 'outcome' ? 8 : 6));
+      context.fillRect(x + (tick - barWidth) / 2, tall ? 0 : height * 0.25, barWidth, tall ? height : height * 0.5);
     }
   });
 
@@ -277,11 +286,27 @@ function useWidth(ref: RefObject<HTMLElement | null>): number {
 
 /** The category colours from the theme's CSS variables, re-read when the OS theme changes. */
 function useCategoryColors(): Colors {
-  const read = useCallback((): Colors => {
-    const style = getComputedStyle(document.documentElement);
-    return EVENT_CATEGORIES.map((category) => style.getPropertyValue(`--cat-${category}`).trim() || '#888');
-  }, []);
-  const [colors, setColors] = useState<Colors>(read);
+  return useThemeColors(
+    useCallback((style: CSSStyleDeclaration): Colors => EVENT_CATEGORIES.map((category) => style.getPropertyValue(`--cat-${category}`).trim() || '#888'), []),
+  );
+}
+
+type VerdictColors = Readonly<Record<OutcomeTone, string | undefined>>;
+
+/** A verdict's tick colour by its tone (outcome.css's `--tick-verdict-*`). */
+function useVerdictColors(): VerdictColors {
+  return useThemeColors(
+    useCallback((style: CSSStyleDeclaration): VerdictColors => {
+      const color = (name: string) => style.getPropertyValue(`--tick-verdict-${name}`).trim() || undefined;
+      return { ok: color('ok'), warn: color('warn'), bad: color('bad'), muted: color('muted'), pending: undefined };
+    }, []),
+  );
+}
+
+/** Values read from the theme's CSS variables, re-read when the OS theme changes. */
+function useThemeColors<T>(readFrom: (style: CSSStyleDeclaration) => T): T {
+  const read = useCallback(() => readFrom(getComputedStyle(document.documentElement)), [readFrom]);
+  const [colors, setColors] = useState<T>(read);
   useEffect(() => {
     const query = window.matchMedia('(prefers-color-scheme: dark)');
     const update = () => setColors(read());

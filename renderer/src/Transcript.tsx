@@ -10,11 +10,13 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { AnsiText } from './AnsiText.tsx';
-import { formatDuration } from './format.ts';
+import { formatDuration, outcomeResultLabel, outcomeResultTone } from './format.ts';
 import { Markdown } from './Markdown.tsx';
 import type { SessionLog } from './session-log.ts';
-import { transcriptItems, type ToolResultView, type TranscriptItem } from './transcript-items.ts';
+import { transcriptItems, type OutcomeVerificationView, type ToolResultView, type TranscriptItem } from './transcript-items.ts';
 import type { LiveBlock, LiveState } from './useLive.ts';
+import './outcome.css';
+import './mcp.css';
 
 /** Events folded into the transcript at first; "Show earlier" adds as many again. */
 const WINDOW_EVENTS = 400;
@@ -30,6 +32,8 @@ export interface TranscriptProps {
   /** A turn is under way: a tool call without a result is still running (when live). */
   running: boolean;
   liveState: LiveState;
+  /** The grader is checking the work now (the session's outcome state): a check without its verdict is under way. */
+  evaluating?: boolean;
   titleOf: (sessionId: string) => string | undefined;
   /** Jump the cursor to an event (e.g. a turn's first event). */
   onSeek: (seq: number) => void;
@@ -37,7 +41,7 @@ export interface TranscriptProps {
 
 type Row = TranscriptItem | { kind: 'earlier'; key: string; from: number } | { kind: 'live'; key: string; blocks: readonly LiveBlock[] };
 
-export function Transcript({ log, cursor, live, running, liveState, titleOf, onSeek }: TranscriptProps) {
+export function Transcript({ log, cursor, live, running, liveState, evaluating = false, titleOf, onSeek }: TranscriptProps) {
   const version = useSyncExternalStore(log.subscribe, log.getVersion);
   // Scrubbing moves the cursor every frame; the transcript follows as fast as it can render
   // without holding up the frames (React renders the deferred value in the background).
@@ -127,7 +131,7 @@ export function Transcript({ log, cursor, live, running, liveState, titleOf, onS
           if (row === undefined) return null;
           return (
             <div key={virtual.key} data-index={virtual.index} ref={virtualizer.measureElement} className="transcript-row" style={{ transform: `translateY(${virtual.start}px)` }}>
-              <RowView row={row} pending={!live ? 'past' : running ? 'running' : 'cut'} expanded={expanded.has(row.key)} onToggle={toggle} toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined} titleOf={titleOf} onSeek={onSeek} onShowEarlier={showEarlier} />
+              <RowView row={row} pending={!live ? 'past' : running || (evaluating && row.kind === 'outcome-checking') ? 'running' : 'cut'} expanded={expanded.has(row.key)} onToggle={toggle} toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined} titleOf={titleOf} onSeek={onSeek} onShowEarlier={showEarlier} />
             </div>
           );
         })}
@@ -147,6 +151,10 @@ function estimateHeight(row: Row | undefined): number {
     case 'tool':
       return 44;
     case 'live':
+      return 80;
+    case 'outcome-check':
+      return 90 + Math.min(400, row.explanation.length / 4) + row.criteria.length * 24;
+    case 'outcome-defined':
       return 80;
     default:
       return 32;
@@ -238,10 +246,140 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
     }
     case 'live':
       return <LiveResponse blocks={row.blocks} />;
+    case 'outcome-defined':
+      return <OutcomeDefined row={row} expanded={expanded} onToggle={onToggle} onSeek={onSeek} />;
+    case 'outcome-checking':
+      return <OutcomeChecking row={row} pending={pending} onSeek={onSeek} />;
+    case 'outcome-check':
+      return <OutcomeCheck row={row} expanded={expanded} onToggle={onToggle} onSeek={onSeek} />;
     default:
       return null;
   }
 });
+
+/** "Check 2 of 3", or "Check 2" when the outcome's definition is not among the events shown. */
+function checkCount(iteration: number, maxIterations: number | null): string {
+  return maxIterations === null ? `Check ${iteration}` : `Check ${iteration} of ${maxIterations}`;
+}
+
+function OutcomeDefined({ row, expanded, onToggle, onSeek }: { row: Extract<TranscriptItem, { kind: 'outcome-defined' }>; expanded: boolean; onToggle: (key: string) => void; onSeek: (seq: number) => void }) {
+  const rubric = row.rubric.trim();
+  return (
+    <article className="outcome-card" aria-label="Outcome" data-testid="outcome-defined" data-seq={row.seq}>
+      <header className="outcome-card-header">
+        <span className="outcome-card-title">Outcome</span>
+        <span className="outcome-count">checked when Claude ends a turn, at most {row.maxIterations === 1 ? 'once' : `${row.maxIterations} times`}</span>
+        <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this outcome">
+          #{row.seq}
+        </button>
+      </header>
+      <p className="outcome-description">{row.description}</p>
+      {row.verification !== null && (
+        <p className="outcome-meta">
+          Before each check: <code>{row.verification.command}</code> on {row.verification.handId}
+        </p>
+      )}
+      {rubric !== '' && (
+        <div className="outcome-fold">
+          <button type="button" className="disclosure" aria-expanded={expanded} onClick={() => onToggle(row.key)}>
+            <span className="disclosure-arrow" aria-hidden="true" />
+            Rubric
+          </button>
+          {expanded && (
+            <div className="outcome-fold-body outcome-rubric message-body">
+              <Markdown text={rubric} />
+            </div>
+          )}
+        </div>
+      )}
+    </article>
+  );
+}
+
+const CHECKING_TEXT: Readonly<Record<Pending, string>> = {
+  running: 'Checking the work against the outcome…',
+  past: 'Checking the work against the outcome: its verdict comes later in the session.',
+  cut: 'This check never gave a verdict (it was cut off, or this branch was taken before it finished).',
+};
+
+function OutcomeChecking({ row, pending, onSeek }: { row: Extract<TranscriptItem, { kind: 'outcome-checking' }>; pending: Pending; onSeek: (seq: number) => void }) {
+  return (
+    <article className="outcome-card" aria-label="Outcome check" aria-busy={pending === 'running'} data-testid="outcome-checking" data-seq={row.seq}>
+      <header className="outcome-card-header">
+        <span className="outcome-card-title">Outcome check</span>
+        <span className="outcome-count">{checkCount(row.iteration, row.maxIterations)}</span>
+        <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this check">
+          #{row.seq}
+        </button>
+      </header>
+      <p className="outcome-meta outcome-checking" role={pending === 'running' ? 'status' : undefined}>
+        {pending === 'running' && <span className="outcome-spinner" aria-hidden="true" />}
+        {CHECKING_TEXT[pending]}
+      </p>
+    </article>
+  );
+}
+
+function OutcomeCheck({ row, expanded, onToggle, onSeek }: { row: Extract<TranscriptItem, { kind: 'outcome-check' }>; expanded: boolean; onToggle: (key: string) => void; onSeek: (seq: number) => void }) {
+  const tone = outcomeResultTone(row.result);
+  const unmet = row.criteria.filter((criterion) => !criterion.met).length;
+  return (
+    <article className="outcome-card" data-tone={tone} aria-label={`Outcome check ${row.iteration}: ${outcomeResultLabel(row.result)}`} data-testid="outcome-check" data-result={row.result} data-seq={row.seq}>
+      <header className="outcome-card-header">
+        <span className="outcome-card-title">Outcome check</span>
+        <span className={`verdict verdict-${tone}`}>
+          <span aria-hidden="true">{tone === 'ok' ? '✓' : tone === 'bad' ? '✗' : tone === 'warn' ? '↻' : '■'}</span>
+          {outcomeResultLabel(row.result)}
+        </span>
+        <span className="outcome-count">
+          {checkCount(row.iteration, row.maxIterations)}
+          {row.criteria.length > 0 && ` · ${row.criteria.length - unmet} of ${row.criteria.length} criteria met`}
+        </span>
+        <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this verdict">
+          #{row.seq}
+        </button>
+      </header>
+      {row.explanation.trim() !== '' && (
+        <div className="outcome-explanation message-body">
+          <Markdown text={row.explanation} />
+        </div>
+      )}
+      {row.criteria.length > 0 && (
+        <ul className="outcome-criteria" aria-label="Criteria">
+          {row.criteria.map((criterion, index) => (
+            <li key={index} className="outcome-criterion" data-met={criterion.met}>
+              <span className="outcome-criterion-mark" aria-label={criterion.met ? 'met' : 'not met'}>
+                {criterion.met ? '✓' : '✗'}
+              </span>
+              <span>{criterion.criterion}</span>
+              {criterion.note.trim() !== '' && <span className="outcome-criterion-note">{criterion.note}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {row.verification !== null && <OutcomeVerification verification={row.verification} expanded={expanded} onToggle={() => onToggle(row.key)} />}
+    </article>
+  );
+}
+
+function OutcomeVerification({ verification, expanded, onToggle }: { verification: OutcomeVerificationView; expanded: boolean; onToggle: () => void }) {
+  return (
+    <div className="outcome-fold">
+      <button type="button" className="disclosure" aria-expanded={expanded} onClick={onToggle}>
+        <span className="disclosure-arrow" aria-hidden="true" />
+        <span className="outcome-fold-label">
+          Verification: <code>{verification.command}</code> on {verification.handId}
+        </span>
+        <span className={`tool-status tool-${verification.isError ? 'bad' : 'ok'}`}>{verification.isError ? 'failed' : 'ok'}</span>
+      </button>
+      {expanded && (
+        <div className="outcome-fold-body terminal" data-testid="outcome-verification-output">
+          {verification.output === '' ? <span className="terminal-empty">(no output)</span> : <AnsiText text={verification.output} />}
+        </div>
+      )}
+    </div>
+  );
+}
 
 function ToolCall({ row, pending, expanded, onToggle, liveOutput }: { row: Extract<TranscriptItem, { kind: 'tool' }>; pending: Pending; expanded: boolean; onToggle: (key: string) => void; liveOutput: string | undefined }) {
   const result = row.result;
@@ -291,6 +429,12 @@ function ToolOutput({ result }: { result: ToolResultView }) {
     <div className="terminal" data-testid="tool-output">
       {result.text === '' ? <span className="terminal-empty">(no output)</span> : <AnsiText text={result.text} />}
       {result.images > 0 && <p className="message-note">{result.images === 1 ? '1 image' : `${result.images} images`}</p>}
+      {result.structured !== undefined && (
+        <details className="tool-structured">
+          <summary>Structured content</summary>
+          <pre className="tool-input">{JSON.stringify(result.structured, null, 2)}</pre>
+        </details>
+      )}
     </div>
   );
 }

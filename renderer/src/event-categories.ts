@@ -4,7 +4,8 @@
  */
 import type { EventType } from '#shared/events';
 
-export const EVENT_CATEGORIES = ['user', 'agent', 'tool', 'hand', 'session', 'span', 'error'] as const;
+// New categories go last: a saved event filter is a list of names, and bits follow this order.
+export const EVENT_CATEGORIES = ['user', 'agent', 'tool', 'hand', 'session', 'span', 'error', 'outcome'] as const;
 export type EventCategory = (typeof EVENT_CATEGORIES)[number];
 
 export const CATEGORY_LABELS: Readonly<Record<EventCategory, string>> = {
@@ -15,9 +16,10 @@ export const CATEGORY_LABELS: Readonly<Record<EventCategory, string>> = {
   session: 'Session',
   span: 'Requests',
   error: 'Errors',
+  outcome: 'Outcome',
 };
 
-/** Which category a type belongs to; errors and failures get their own, so they stand out. */
+/** Which category a type belongs to; errors, failures and outcome checks get their own, so they stand out. */
 export function categoryOf(type: EventType): EventCategory {
   switch (type) {
     case 'session.error':
@@ -25,6 +27,11 @@ export function categoryOf(type: EventType): EventCategory {
     case 'hand.lost':
     case 'session.status_terminated':
       return 'error';
+    // The outcome and its checks: the grader's work is not a request span to skim past.
+    case 'user.define_outcome':
+    case 'span.outcome_evaluation_start':
+    case 'span.outcome_evaluation_end':
+      return 'outcome';
     case 'agent.tool_use':
     case 'agent.tool_result':
     case 'agent.mcp_tool_use':
@@ -40,11 +47,13 @@ export function categoryOf(type: EventType): EventCategory {
 
 /**
  * When several events share one pixel of the minimap, the one drawn is the most telling:
- * errors first, then what the user did, then hands, tools, Claude, and bookkeeping last.
+ * errors first, then what the user did, the outcome's checks, then hands, tools, Claude, and
+ * bookkeeping last.
  */
 export const CATEGORY_PRIORITY: Readonly<Record<EventCategory, number>> = {
-  error: 6,
-  user: 5,
+  error: 7,
+  user: 6,
+  outcome: 5,
   hand: 4,
   tool: 3,
   agent: 2,

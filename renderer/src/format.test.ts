@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
-import { formatMegabytesOf, summarizeEvent, toolOutputText } from './format.ts';
+import { formatMegabytesOf, outcomeResultLabel, outcomeResultTone, outcomeStatusText, summarizeEvent, toolOutputText } from './format.ts';
 
 const noTitle = () => undefined;
 const envelope = { id: '0b7f2a10-1d2e-4f30-8a40-5b6c7d8e9f01', ts: '2026-11-20T09:00:00.000Z' };
@@ -28,5 +28,37 @@ describe('tool output in the event list', () => {
 
   it('writes pull progress in decimal megabytes, as Docker does', () => {
     expect(formatMegabytesOf(12_345_678, 45_600_000)).toBe('12.3 / 45.6 MB');
+  });
+});
+
+describe('outcome state in the sidebar', () => {
+  const outcome = { description: 'The tests pass', maxIterations: 3, iterations: 0, state: null };
+
+  it('says nothing for a session without an outcome', () => {
+    expect(outcomeStatusText(null)).toBeNull();
+  });
+
+  it('says where the outcome stands, with the iterations', () => {
+    expect(outcomeStatusText(outcome)).toEqual({ text: 'outcome not checked yet', tone: 'muted' });
+    expect(outcomeStatusText({ ...outcome, iterations: 1, state: 'evaluating' })).toEqual({ text: 'checking… (2/3)', tone: 'pending' });
+    expect(outcomeStatusText({ ...outcome, iterations: 1, state: 'needs_revision' })).toEqual({ text: 'needs revision (1/3)', tone: 'warn' });
+    expect(outcomeStatusText({ ...outcome, iterations: 2, state: 'satisfied' })).toEqual({ text: '✓ satisfied after 2 iterations', tone: 'ok' });
+    expect(outcomeStatusText({ ...outcome, iterations: 1, state: 'satisfied' })?.text).toBe('✓ satisfied after 1 iteration');
+    expect(outcomeStatusText({ ...outcome, iterations: 3, state: 'max_iterations_reached' })).toEqual({ text: '✗ not satisfied after 3 iterations', tone: 'bad' });
+    expect(outcomeStatusText({ ...outcome, iterations: 1, state: 'failed' })).toEqual({ text: '✗ check failed (1/3)', tone: 'bad' });
+    expect(outcomeStatusText({ ...outcome, iterations: 2, state: 'interrupted' })).toEqual({ text: 'check interrupted (2/3)', tone: 'muted' });
+  });
+
+  it('never counts past the limit while checking', () => {
+    expect(outcomeStatusText({ ...outcome, iterations: 3, state: 'evaluating' })?.text).toBe('checking… (3/3)');
+  });
+
+  it('gives each verdict its words and colour', () => {
+    expect(outcomeResultLabel('needs_revision')).toBe('Needs revision');
+    expect(outcomeResultTone('satisfied')).toBe('ok');
+    expect(outcomeResultTone('needs_revision')).toBe('warn');
+    expect(outcomeResultTone('max_iterations_reached')).toBe('bad');
+    expect(outcomeResultTone('failed')).toBe('bad');
+    expect(outcomeResultTone('interrupted')).toBe('muted');
   });
 });

@@ -2,9 +2,9 @@
  * Text the UI shows for stored data: one-line event summaries and local times.
  * Pure functions: no I/O, and never more than the data itself says.
  */
-import type { ContentBlock, StoredEvent } from '#shared/events';
-import type { HandConfig } from '#shared/hands';
-import type { SessionStatus } from '#shared/sessions';
+import type { ContentBlock, OutcomeResult, StoredEvent } from '#shared/events';
+import type { HandConfig, McpTransport } from '#shared/hands';
+import type { OutcomeSummary, SessionStatus } from '#shared/sessions';
 
 const MAX_SUMMARY_CHARS = 240;
 
@@ -30,7 +30,7 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
     case 'agent.tool_result':
       return `${resultLabel(event.payload.is_error, event.payload.status)}${duration(event.payload.duration_ms)}: ${blocksText(event.payload.content)}`;
     case 'agent.mcp_tool_use':
-      return `${event.payload.server_name} · ${event.payload.name} ${JSON.stringify(event.payload.input)}`;
+      return `${event.payload.name} ${JSON.stringify(event.payload.input)} on ${event.payload.server_name}`;
     case 'agent.mcp_tool_result':
       return `${event.payload.is_error ? 'Error' : 'OK'}: ${blocksText(event.payload.content)}`;
     case 'agent.thread_context_compacted':
@@ -253,10 +253,75 @@ export function statusText(status: SessionStatus, stopReason: string | null): st
 /** A hand in a few words: "Docker debian:bookworm", "SSH ada@build.local:2222 via bastion", "MCP server at …". */
 export function describeHand(config: HandConfig): string {
   if (config.kind === 'docker') return `Docker ${config.image}`;
-  if (config.kind === 'mcp') {
-    const transport = config.transport;
-    return transport.type === 'stdio' ? `MCP server: ${[transport.command, ...transport.args].join(' ')}` : `MCP server at ${transport.url}`;
-  }
+  if (config.kind === 'mcp') return config.transport.type === 'stdio' ? `MCP server: ${describeMcpTransport(config.transport)}` : `MCP server at ${config.transport.url}`;
   const port = config.port === 22 ? '' : `:${config.port}`;
   return `SSH ${config.user}@${config.host}${port}${config.jump === null ? '' : ` via ${config.jump.host}`}`;
+}
+
+/** A grader's verdict in words, as the transcript's badge says it. */
+export function outcomeResultLabel(result: OutcomeResult): string {
+  switch (result) {
+    case 'satisfied':
+      return 'Satisfied';
+    case 'needs_revision':
+      return 'Needs revision';
+    case 'max_iterations_reached':
+      return 'Out of iterations';
+    case 'failed':
+      return 'Check failed';
+    case 'interrupted':
+      return 'Interrupted';
+  }
+}
+
+/** How an outcome's state reads at a glance: good, still going, bad, or neither. */
+export type OutcomeTone = 'ok' | 'pending' | 'warn' | 'bad' | 'muted';
+
+/** The verdict's tone: satisfied green, needs revision amber, out of iterations or failed red, interrupted grey. */
+export function outcomeResultTone(result: OutcomeResult): OutcomeTone {
+  switch (result) {
+    case 'satisfied':
+      return 'ok';
+    case 'needs_revision':
+      return 'warn';
+    case 'max_iterations_reached':
+    case 'failed':
+      return 'bad';
+    case 'interrupted':
+      return 'muted';
+  }
+}
+
+/**
+ * Where a session's outcome stands, in a few words for its sidebar row and header: "✓ satisfied
+ * after 2 iterations", "checking… (2/3)", "needs revision (1/3)", "✗ not satisfied after 3
+ * iterations"; null when it has no outcome.
+ */
+export function outcomeStatusText(outcome: OutcomeSummary | null): { text: string; tone: OutcomeTone } | null {
+  if (outcome === null) return null;
+  const { iterations: done, maxIterations: max, state } = outcome;
+  const times = (count: number) => `${count} ${count === 1 ? 'iteration' : 'iterations'}`;
+  switch (state) {
+    case null:
+      return { text: 'outcome not checked yet', tone: 'muted' };
+    case 'evaluating':
+      return { text: `checking… (${Math.min(done + 1, max)}/${max})`, tone: 'pending' };
+    case 'satisfied':
+      return { text: `✓ satisfied after ${times(done)}`, tone: 'ok' };
+    case 'needs_revision':
+      return { text: `needs revision (${done}/${max})`, tone: 'warn' };
+    case 'max_iterations_reached':
+      return { text: `✗ not satisfied after ${times(done)}`, tone: 'bad' };
+    case 'failed':
+      return { text: `✗ check failed (${done}/${max})`, tone: 'bad' };
+    case 'interrupted':
+      return { text: `check interrupted (${done}/${max})`, tone: 'muted' };
+  }
+}
+
+/** Where an MCP server runs: its command line (an argument with spaces in quotes), or its URL. */
+export function describeMcpTransport(transport: McpTransport): string {
+  if (transport.type === 'http') return transport.url;
+  const quote = (part: string): string => (part === '' || /[\s"'\\]/.test(part) ? JSON.stringify(part) : part);
+  return [transport.command, ...transport.args].map(quote).join(' ');
 }

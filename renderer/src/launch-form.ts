@@ -7,12 +7,13 @@
  *
  * What is remembered (localStorage, read back as untrusted input) must never hold a secret or
  * anything the user wrote for one session: only the model, the preset and the hands — never the
- * title, the system prompt's text or a message. A hand's repository is remembered by its URL (never
- * one with credentials in it) and its token by the vault secret's id, which is not a secret.
+ * title, the system prompt's text, an outcome or a message. A hand's repository is remembered by
+ * its URL (never one with credentials in it) and its token by the vault secret's id, which is not
+ * a secret. The outcome draft is shared with the session's "Outcome" dialog.
  */
 import { z } from 'zod';
 import type { RpcError } from '#shared/errors';
-import { describeIssues } from '#shared/events';
+import { describeIssues, type OutcomeDefinitionInput } from '#shared/events';
 import { HandNameSchema, type DockerHandConfigSchema } from '#shared/hands';
 import type { ModelList } from '#shared/harness';
 import { rpcMethods, type RpcArg } from '#shared/rpc';
@@ -213,6 +214,125 @@ export function handNameProblems(names: readonly string[]): (string | null)[] {
   });
 }
 
+// ------------------------------------------------------------------------------ outcome drafts
+
+/** The outcome schema's limits (shared/events.ts), repeated to say them before asking. */
+export const MAX_OUTCOME_ITERATIONS = 20;
+export const DEFAULT_OUTCOME_ITERATIONS = 3;
+const MAX_OUTCOME_DESCRIPTION_CHARS = 20_000;
+const MAX_OUTCOME_RUBRIC_CHARS = 100_000;
+const MAX_VERIFY_COMMAND_CHARS = 4000;
+
+/**
+ * An outcome as typed, in the launch dialog and in the session's "Outcome" dialog: strings as
+ * they are in the fields. The verification's hand is a choice among `OutcomeHandChoice`s, kept
+ * by their `id` (a launch row's key, or an attached hand's name) so renaming a row keeps it.
+ */
+export interface OutcomeDraft {
+  description: string;
+  /** Markdown; may be empty (the description alone is then the standard). */
+  rubric: string;
+  maxIterations: string;
+  /** Run a command on a hand before each check (its output is evidence for the grader). */
+  verify: boolean;
+  verifyHand: string;
+  verifyCommand: string;
+}
+
+export const EMPTY_OUTCOME_DRAFT: Readonly<OutcomeDraft> = {
+  description: '',
+  rubric: '',
+  maxIterations: String(DEFAULT_OUTCOME_ITERATIONS),
+  verify: false,
+  verifyHand: '',
+  verifyCommand: '',
+};
+
+/** A hand a verification command can run on: `id` is what the draft keeps, `name` what the RPC takes. */
+export interface OutcomeHandChoice {
+  id: string;
+  name: string;
+}
+
+/** The fields of an outcome draft a problem can be shown under, by their path in the RPC argument. */
+export const OUTCOME_FIELD = {
+  section: 'outcome',
+  description: 'outcome.description',
+  rubric: 'outcome.rubric',
+  maxIterations: 'outcome.max_iterations',
+  verifyHand: 'outcome.verification.hand_id',
+  verifyCommand: 'outcome.verification.command',
+} as const;
+
+/** The draft as an existing definition reads (the session's "Outcome" dialog, replacing one). */
+export function outcomeDraftOf(outcome: OutcomeDefinitionInput): OutcomeDraft {
+  return {
+    description: outcome.description,
+    rubric: outcome.rubric ?? '',
+    maxIterations: String(outcome.max_iterations ?? DEFAULT_OUTCOME_ITERATIONS),
+    verify: outcome.verification !== undefined,
+    verifyHand: outcome.verification?.hand_id ?? '',
+    verifyCommand: outcome.verification?.command ?? '',
+  };
+}
+
+export type OutcomeBuild = { ok: true; outcome: OutcomeDefinitionInput } | { ok: false; fields: Record<string, string> };
+
+/**
+ * The outcome for a draft, or its problems by field (keys of OUTCOME_FIELD) in the user's words.
+ * `hands` are the hands a verification may run on; a chosen hand no longer among them (its row
+ * was removed) is a problem, not a silent change. The main process checks everything again.
+ */
+export function buildOutcome(draft: OutcomeDraft, hands: readonly OutcomeHandChoice[]): OutcomeBuild {
+  const fields: Record<string, string> = {};
+  const description = draft.description.trim();
+  if (description === '') fields[OUTCOME_FIELD.description] = 'Describe the outcome: what must be true when Claude is done.';
+  else if (description.length > MAX_OUTCOME_DESCRIPTION_CHARS) {
+    fields[OUTCOME_FIELD.description] = `A description is at most ${MAX_OUTCOME_DESCRIPTION_CHARS.toLocaleString('en-US')} characters (this one has ${description.length.toLocaleString('en-US')}).`;
+  }
+  const rubric = draft.rubric.trim();
+  if (rubric.length > MAX_OUTCOME_RUBRIC_CHARS) {
+    fields[OUTCOME_FIELD.rubric] = `A rubric is at most ${MAX_OUTCOME_RUBRIC_CHARS.toLocaleString('en-US')} characters (this one has ${rubric.length.toLocaleString('en-US')}).`;
+  }
+  const maxIterations = wholeNumber(draft.maxIterations);
+  if (maxIterations === null || maxIterations < 1 || maxIterations > MAX_OUTCOME_ITERATIONS) {
+    fields[OUTCOME_FIELD.maxIterations] = `Max iterations is a whole number from 1 to ${MAX_OUTCOME_ITERATIONS}.`;
+  }
+
+  let verification: OutcomeDefinitionInput['verification'];
+  if (draft.verify) {
+    const hand = hands.find((choice) => choice.id === draft.verifyHand);
+    if (hands.length === 0) fields[OUTCOME_FIELD.verifyHand] = 'A verification command runs on one of the session’s hands: add a hand, or turn verification off.';
+    else if (draft.verifyHand === '') fields[OUTCOME_FIELD.verifyHand] = 'Choose the hand to run the command on.';
+    else if (hand === undefined) fields[OUTCOME_FIELD.verifyHand] = 'That hand is gone: choose another one.';
+    const command = draft.verifyCommand.trim();
+    if (command === '') fields[OUTCOME_FIELD.verifyCommand] = 'Give the command to run before each check, e.g. npm test.';
+    else if (command.length > MAX_VERIFY_COMMAND_CHARS) fields[OUTCOME_FIELD.verifyCommand] = `A command is at most ${MAX_VERIFY_COMMAND_CHARS.toLocaleString('en-US')} characters.`;
+    if (hand !== undefined && command !== '') verification = { hand_id: hand.name.trim(), command };
+  }
+
+  if (Object.keys(fields).length > 0) return { ok: false, fields };
+  return {
+    ok: true,
+    outcome: { description, rubric, max_iterations: maxIterations ?? DEFAULT_OUTCOME_ITERATIONS, ...(verification !== undefined ? { verification } : {}) },
+  };
+}
+
+/** The fields whose problem a change to an outcome draft may have fixed (verification's fields go together). */
+export function outcomeFieldsFixedBy(before: OutcomeDraft, after: OutcomeDraft): string[] {
+  const fixed: string[] = [OUTCOME_FIELD.section];
+  if (before.description !== after.description) fixed.push(OUTCOME_FIELD.description);
+  if (before.rubric !== after.rubric) fixed.push(OUTCOME_FIELD.rubric);
+  if (before.maxIterations !== after.maxIterations) fixed.push(OUTCOME_FIELD.maxIterations);
+  if (before.verify !== after.verify) fixed.push(OUTCOME_FIELD.verifyHand, OUTCOME_FIELD.verifyCommand, 'outcome.verification');
+  if (before.verifyHand !== after.verifyHand) fixed.push(OUTCOME_FIELD.verifyHand, 'outcome.verification');
+  if (before.verifyCommand !== after.verifyCommand) fixed.push(OUTCOME_FIELD.verifyCommand, 'outcome.verification');
+  return fixed;
+}
+
+/** Every place in an outcome form a problem can be shown. */
+export const OUTCOME_FIELD_KEYS: ReadonlySet<string> = new Set([...Object.values(OUTCOME_FIELD), 'outcome.verification']);
+
 // ------------------------------------------------------------------------------ the form
 
 /** A hand row of the dialog; `key` only identifies the row on screen. */
@@ -234,6 +354,9 @@ export interface LaunchForm {
   maxTokens: string;
   thinking: boolean;
   thinkingBudget: string;
+  /** Off: no outcome is sent (what was typed in it is kept, not checked). */
+  outcomeOn: boolean;
+  outcome: OutcomeDraft;
   message: string;
 }
 
@@ -257,6 +380,8 @@ export function initialForm(remembered: RememberedLaunch): LaunchForm {
     maxTokens: '',
     thinking: false,
     thinkingBudget: '4096',
+    outcomeOn: false,
+    outcome: { ...EMPTY_OUTCOME_DRAFT },
     message: '',
   };
 }
@@ -350,7 +475,7 @@ export function placeAttachIssues(issues: NonNullable<RpcError['issues']>): { fi
 
 /** Every place in this form a problem can be shown. */
 export function fieldKeysOf(form: LaunchForm): ReadonlySet<string> {
-  const keys = new Set<string>(Object.values(FIELD));
+  const keys = new Set<string>([...Object.values(FIELD), ...OUTCOME_FIELD_KEYS]);
   form.hands.forEach((_, index) => {
     for (const field of Object.keys(HAND_FIELD_PATHS) as HandFieldName[]) keys.add(handField(index, field));
   });
@@ -431,11 +556,19 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
     for (const [field, text] of Object.entries(dockerDraftProblems(hand)) as [DockerFieldName, string][]) fields[handField(index, field)] = text;
   });
 
+  let outcome: OutcomeDefinitionInput | undefined;
+  if (form.outcomeOn) {
+    const built = buildOutcome(form.outcome, launchHandChoices(form));
+    if (built.ok) outcome = built.outcome;
+    else Object.assign(fields, built.fields);
+  }
+
   const message = form.message.trim();
   const request: LaunchRequest = {
     title,
     ...(Object.keys(settings).length > 0 ? { settings } : {}),
     ...(form.hands.length > 0 ? { hands: form.hands.map((hand) => ({ name: hand.name.trim(), config: dockerConfigOf(hand) })) } : {}),
+    ...(outcome !== undefined ? { outcome } : {}),
     ...(message !== '' ? { message } : {}),
   };
 
@@ -450,6 +583,11 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
   const problems: LaunchProblems = { fields, general: fromSchema.general };
   if (Object.keys(problems.fields).length > 0 || problems.general.length > 0) return { ok: false, problems };
   return { ok: true, request };
+}
+
+/** The launch's hands a verification command can run on: its rows, kept by row key. */
+export function launchHandChoices(form: LaunchForm): OutcomeHandChoice[] {
+  return form.hands.map((hand) => ({ id: hand.key, name: hand.name }));
 }
 
 function wholeNumber(text: string): number | null {

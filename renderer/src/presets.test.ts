@@ -6,6 +6,11 @@ import {
   MAX_HANDS,
   addHand,
   EMPTY_DOCKER_DRAFT,
+  EMPTY_OUTCOME_DRAFT,
+  OUTCOME_FIELD,
+  buildOutcome,
+  outcomeDraftOf,
+  outcomeFieldsFixedBy,
   buildLaunchRequest,
   choosePreset,
   defaultRepoPath,
@@ -575,5 +580,81 @@ describe('launch shortcut label', () => {
     expect(launchShortcutLabel('Windows')).toBe('Ctrl+Enter');
     expect(launchShortcutLabel('Linux x86_64')).toBe('Ctrl+Enter');
     expect(launchShortcutLabel('')).toBe('Ctrl+Enter');
+  });
+});
+
+describe('outcomes', () => {
+  const outcome = { ...EMPTY_OUTCOME_DRAFT, description: '  The tests pass  ', rubric: '- `npm test` exits 0\n', maxIterations: ' 5 ' };
+
+  it('sends no outcome while the section is off, and keeps what was typed in it', () => {
+    const draft = form({ outcomeOn: false, outcome: { ...outcome, description: '', maxIterations: 'lots' } });
+    expect(requestOf(draft)).toEqual({ title: 'Fix the flaky test' });
+    expect(draft.outcome.maxIterations).toBe('lots');
+  });
+
+  it('builds an outcome the real schema accepts, with a verification on one of the launch hands', () => {
+    let draft = withHand(form({ outcomeOn: true }), { name: 'box' });
+    draft = withHand(draft, { name: 'web' });
+    const web = draft.hands[1]?.key ?? '';
+    draft = { ...draft, outcome: { ...outcome, verify: true, verifyHand: web, verifyCommand: ' npm test ' } };
+    const request = requestOf(draft);
+    expect(request.outcome).toEqual({ description: 'The tests pass', rubric: '- `npm test` exits 0', max_iterations: 5, verification: { hand_id: 'web', command: 'npm test' } });
+    expect(launchArg.safeParse(request).success).toBe(true);
+  });
+
+  it('follows a renamed hand: the draft keeps the row, not its old name', () => {
+    let draft = withHand(form({ outcomeOn: true }), { name: 'box' });
+    const key = draft.hands[0]?.key ?? '';
+    draft = { ...draft, hands: draft.hands.map((hand) => ({ ...hand, name: 'builder' })), outcome: { ...outcome, verify: true, verifyHand: key, verifyCommand: 'make' } };
+    expect(requestOf(draft).outcome?.verification).toEqual({ hand_id: 'builder', command: 'make' });
+  });
+
+  it('names each problem next to its field: no description, iterations out of range, no hand, no command', () => {
+    const problems = problemsOf(form({ outcomeOn: true, outcome: { ...EMPTY_OUTCOME_DRAFT, maxIterations: '21', verify: true } }));
+    expect(problems.fields).toEqual({
+      [OUTCOME_FIELD.description]: 'Describe the outcome: what must be true when Claude is done.',
+      [OUTCOME_FIELD.maxIterations]: 'Max iterations is a whole number from 1 to 20.',
+      [OUTCOME_FIELD.verifyHand]: 'A verification command runs on one of the session’s hands: add a hand, or turn verification off.',
+      [OUTCOME_FIELD.verifyCommand]: 'Give the command to run before each check, e.g. npm test.',
+    });
+    expect(problems.general).toEqual([]);
+  });
+
+  it.each(['0', '1.5', '', 'three', '-2'])('refuses %j iterations', (maxIterations) => {
+    const built = buildOutcome({ ...outcome, maxIterations }, []);
+    expect(built.ok ? 'accepted' : built.fields[OUTCOME_FIELD.maxIterations]).toMatch(/whole number from 1 to 20/);
+  });
+
+  it('says when the chosen hand is gone, or none is chosen', () => {
+    const hands = [{ id: 'hand-1', name: 'box' }];
+    const gone = buildOutcome({ ...outcome, verify: true, verifyHand: 'hand-9', verifyCommand: 'ls' }, hands);
+    expect(gone.ok ? null : gone.fields).toEqual({ [OUTCOME_FIELD.verifyHand]: 'That hand is gone: choose another one.' });
+    const none = buildOutcome({ ...outcome, verify: true, verifyHand: '', verifyCommand: 'ls' }, hands);
+    expect(none.ok ? null : none.fields).toEqual({ [OUTCOME_FIELD.verifyHand]: 'Choose the hand to run the command on.' });
+  });
+
+  it('places the main process refusal of an outcome on its field', () => {
+    const placed = placeIssues([{ path: 'outcome.verification.command', message: 'give the command to run' }, { path: 'outcome.max_iterations', message: 'at most 20 iterations' }], fieldKeysOf(form()));
+    expect(placed).toEqual({ fields: { [OUTCOME_FIELD.verifyCommand]: 'Give the command to run.', [OUTCOME_FIELD.maxIterations]: 'At most 20 iterations.' }, general: [] });
+  });
+
+  it('reads an existing definition back into a draft, and builds it again unchanged', () => {
+    const definition = { description: 'Ship it', rubric: '- [ ] docs', max_iterations: 4, verification: { hand_id: 'box', command: 'make check' } };
+    const draft = outcomeDraftOf(definition);
+    expect(draft).toEqual({ description: 'Ship it', rubric: '- [ ] docs', maxIterations: '4', verify: true, verifyHand: 'box', verifyCommand: 'make check' });
+    const built = buildOutcome(draft, [{ id: 'box', name: 'box' }]);
+    expect(built.ok ? built.outcome : null).toEqual(definition);
+    expect(outcomeDraftOf({ description: 'x' })).toMatchObject({ rubric: '', maxIterations: '3', verify: false });
+  });
+
+  it('clears the problems a change may have fixed: the verification fields together', () => {
+    expect(outcomeFieldsFixedBy(outcome, { ...outcome, verify: true })).toEqual(expect.arrayContaining([OUTCOME_FIELD.verifyHand, OUTCOME_FIELD.verifyCommand]));
+    expect(outcomeFieldsFixedBy(outcome, { ...outcome, description: 'x' })).toEqual([OUTCOME_FIELD.section, OUTCOME_FIELD.description]);
+  });
+
+  it('never remembers an outcome', () => {
+    const remembered = rememberedOf(form({ outcomeOn: true, outcome }));
+    expect(JSON.stringify(remembered)).not.toContain('tests pass');
+    expect(initialForm(remembered)).toMatchObject({ outcomeOn: false, outcome: EMPTY_OUTCOME_DRAFT });
   });
 });

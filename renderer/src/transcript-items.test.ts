@@ -78,3 +78,79 @@ describe('hands as of an event', () => {
     expect(handsAsOf(events, 6)).toEqual([]);
   });
 });
+
+describe('outcomes in the transcript', () => {
+  const define: NewEvent = {
+    type: 'user.define_outcome',
+    payload: { description: 'The tests pass', rubric: '- `npm test` exits 0', max_iterations: 3, verification: { hand_id: 'box', command: 'npm test' } },
+  };
+  const start = (iteration: number): NewEvent => ({ type: 'span.outcome_evaluation_start', payload: { iteration } });
+  const needsRevision: NewEvent = {
+    type: 'span.outcome_evaluation_end',
+    payload: {
+      iteration: 1,
+      result: 'needs_revision',
+      explanation: 'One test **still fails**.',
+      criteria: [
+        { criterion: 'npm test exits 0', met: false, note: '1 failing' },
+        { criterion: 'No skipped tests', met: true, note: '' },
+      ],
+      verification: { hand_id: 'box', command: 'npm test', output: '\u001b[31mFAIL\u001b[0m', is_error: true },
+    },
+  };
+
+  it('shows the definition as a card with its rubric and verification', () => {
+    const [item] = transcriptItems(stored([define]), () => undefined);
+    expect(item).toEqual({
+      kind: 'outcome-defined',
+      key: 'e1',
+      seq: 1,
+      description: 'The tests pass',
+      rubric: '- `npm test` exits 0',
+      maxIterations: 3,
+      verification: { handId: 'box', command: 'npm test' },
+    });
+  });
+
+  it('shows a check under way until its verdict, then the verdict in its place', () => {
+    const running = transcriptItems(stored([define, start(1)]), () => undefined);
+    expect(running[1]).toEqual({ kind: 'outcome-checking', key: 'e2', seq: 2, iteration: 1, maxIterations: 3 });
+
+    const done = transcriptItems(stored([define, start(1), needsRevision]), () => undefined);
+    expect(done.map((item) => item.kind)).toEqual(['outcome-defined', 'outcome-check']);
+    expect(done[1]).toEqual({
+      kind: 'outcome-check',
+      key: 'e2',
+      seq: 3,
+      iteration: 1,
+      maxIterations: 3,
+      result: 'needs_revision',
+      explanation: 'One test **still fails**.',
+      criteria: [
+        { criterion: 'npm test exits 0', met: false, note: '1 failing' },
+        { criterion: 'No skipped tests', met: true, note: '' },
+      ],
+      verification: { handId: 'box', command: 'npm test', output: '\u001b[31mFAIL\u001b[0m', isError: true },
+    });
+  });
+
+  it('shows a verdict whose start and definition are out of view, without a limit or criteria', () => {
+    const [item] = transcriptItems(stored([{ type: 'span.outcome_evaluation_end', payload: { iteration: 2, result: 'satisfied', explanation: 'Done.' } }]), () => undefined);
+    expect(item).toMatchObject({ kind: 'outcome-check', iteration: 2, maxIterations: null, result: 'satisfied', criteria: [], verification: null });
+  });
+
+  it('keeps the turns between checks: a second turn after "needs revision", then satisfied', () => {
+    const events = stored([
+      define,
+      ...turn,
+      start(1),
+      needsRevision,
+      { type: 'user.message', payload: { content: [{ type: 'text', text: 'Revise: one test still fails.' }] } },
+      { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Fixed it.' }] } },
+      start(2),
+      { type: 'span.outcome_evaluation_end', payload: { iteration: 2, result: 'satisfied', explanation: 'All green.' } },
+    ]);
+    const kinds = transcriptItems(events, () => undefined).map((item) => item.kind);
+    expect(kinds).toEqual(['outcome-defined', 'user', 'thinking', 'agent', 'tool', 'turn-end', 'outcome-check', 'user', 'agent', 'outcome-check']);
+  });
+});

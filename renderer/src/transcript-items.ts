@@ -3,8 +3,8 @@
  * messages, thinking, tool calls paired with their results, errors, notices and a usage line
  * per turn. Bookkeeping events (request spans, status changes) fold into those. Pure: no I/O.
  */
-import type { ContentBlock, StoredEvent, Usage } from '#shared/events';
-import { TOOL_NAME_SEPARATOR } from '#shared/hands';
+import type { ContentBlock, OutcomeResult, StoredEvent, Usage } from '#shared/events';
+import { TOOL_NAME_SEPARATOR, type HandConfig } from '#shared/hands';
 import { describeHand } from './format.ts';
 
 export interface ToolResultView {
@@ -14,6 +14,8 @@ export interface ToolResultView {
   isError: boolean;
   status: 'completed' | 'interrupted' | 'timed_out';
   durationMs: number | undefined;
+  /** An MCP tool's structured result (`structured_content`), when it gave one. */
+  structured?: Record<string, unknown> | undefined;
 }
 
 export type TranscriptItem =
@@ -44,7 +46,46 @@ export type TranscriptItem =
       durationMs: number;
       stopReason: string;
     }
-  | { kind: 'branch'; key: string; seq: number; parentSessionId: string; atSeq: number };
+  | { kind: 'branch'; key: string; seq: number; parentSessionId: string; atSeq: number }
+  | {
+      /** The user defined (or replaced) the outcome the next turns are checked against. */
+      kind: 'outcome-defined';
+      key: string;
+      seq: number;
+      description: string;
+      rubric: string;
+      maxIterations: number;
+      verification: { handId: string; command: string } | null;
+    }
+  | {
+      /** A grader's check under way: its start is at the cursor, its end not (yet). */
+      kind: 'outcome-checking';
+      key: string;
+      seq: number;
+      iteration: number;
+      /** The outcome's limit, when its definition is in the events shown. */
+      maxIterations: number | null;
+    }
+  | {
+      /** A grader's verdict on the work against the outcome. */
+      kind: 'outcome-check';
+      key: string;
+      seq: number;
+      iteration: number;
+      maxIterations: number | null;
+      result: OutcomeResult;
+      /** Markdown. */
+      explanation: string;
+      criteria: { criterion: string; met: boolean; note: string }[];
+      verification: OutcomeVerificationView | null;
+    };
+
+export interface OutcomeVerificationView {
+  handId: string;
+  command: string;
+  output: string;
+  isError: boolean;
+}
 
 export type ItemKind = TranscriptItem['kind'];
 
@@ -54,7 +95,13 @@ const ZERO_USAGE: Usage = { input_tokens: 0, output_tokens: 0, cache_read_input_
 export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessionId: string) => string | undefined): TranscriptItem[] {
   const items: TranscriptItem[] = [];
   const tools = new Map<string, Extract<TranscriptItem, { kind: 'tool' }>>();
+  /** Each hand's configuration as last attached, and the detach just before (a change is recorded as detach + attach). */
+  const handConfigs = new Map<string, HandConfig>();
+  let justDetached: { hand: string; seq: number; index: number } | null = null;
   let turn = { requests: 0, usage: { ...ZERO_USAGE }, durationMs: 0 };
+  let maxIterations: number | null = null;
+  /** Checks started and not ended yet, by iteration: their item is replaced by the verdict. */
+  const checking = new Map<number, number>();
 
   for (const event of events) {
     const key = `e${event.seq}`;
@@ -67,9 +114,13 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
       case 'user.interrupt':
         items.push({ kind: 'notice', key, seq, tone: 'warn', text: `You stopped Claude${event.payload.reason ? `: ${event.payload.reason}` : '.'}` });
         break;
-      case 'user.define_outcome':
-        items.push({ kind: 'notice', key, seq, tone: 'info', text: `Outcome to reach: ${event.payload.description} (at most ${event.payload.max_iterations} iterations)` });
+      case 'user.define_outcome': {
+        const { description, rubric, max_iterations: max, verification } = event.payload;
+        maxIterations = max;
+        checking.clear();
+        items.push({ kind: 'outcome-defined', key, seq, description, rubric, maxIterations: max, verification: verification === undefined ? null : { handId: verification.hand_id, command: verification.command } });
         break;
+      }
       case 'agent.message': {
         const text = textOf(event.payload.content);
         if (text.trim() !== '') items.push({ kind: 'agent', key, seq, text });
@@ -90,7 +141,10 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         break;
       }
       case 'agent.mcp_tool_use': {
-        const item = { kind: 'tool' as const, key, seq, toolUseId: event.payload.tool_use_id, on: event.payload.server_name, name: event.payload.name, summary: inputSummary(event.payload.name, event.payload.input), input: event.payload.input, result: undefined };
+        // The log may hold the name the model saw (`server__tool`): the server's name is already shown.
+        const prefix = `${event.payload.server_name}${TOOL_NAME_SEPARATOR}`;
+        const name = event.payload.name.startsWith(prefix) ? event.payload.name.slice(prefix.length) : event.payload.name;
+        const item = { kind: 'tool' as const, key, seq, toolUseId: event.payload.tool_use_id, on: event.payload.server_name, name, summary: inputSummary(name, event.payload.input), input: event.payload.input, result: undefined };
         tools.set(item.toolUseId, item);
         items.push(item);
         break;
@@ -105,6 +159,7 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
           isError: payload.is_error,
           status: 'status' in payload ? payload.status : 'completed',
           durationMs: 'duration_ms' in payload ? payload.duration_ms : undefined,
+          structured: 'structured_content' in payload ? payload.structured_content : undefined,
         };
         const use = tools.get(payload.tool_use_id);
         if (use !== undefined) use.result = result;
@@ -137,9 +192,31 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         items.push({ kind: 'notice', key, seq, tone: retry.type === 'retrying' ? 'warn' : 'error', text: `${error.message}${error.status === undefined ? '' : ` (${error.status})`}.${next}` });
         break;
       }
-      case 'span.outcome_evaluation_end':
-        items.push({ kind: 'notice', key, seq, tone: event.payload.result === 'satisfied' ? 'info' : 'warn', text: `Outcome check ${event.payload.iteration}: ${event.payload.result.replaceAll('_', ' ')} — ${event.payload.explanation}` });
+      case 'span.outcome_evaluation_start':
+        checking.set(event.payload.iteration, items.length);
+        items.push({ kind: 'outcome-checking', key, seq, iteration: event.payload.iteration, maxIterations });
         break;
+      case 'span.outcome_evaluation_end': {
+        const { iteration, result, explanation, criteria, verification } = event.payload;
+        const at = checking.get(iteration);
+        checking.delete(iteration);
+        const started = at === undefined ? undefined : items[at];
+        const item: TranscriptItem = {
+          kind: 'outcome-check',
+          // The start's key: the card keeps its place and its open/closed parts when the verdict lands.
+          key: started?.kind === 'outcome-checking' ? started.key : key,
+          seq,
+          iteration,
+          maxIterations,
+          result,
+          explanation,
+          criteria: criteria ?? [],
+          verification: verification === undefined ? null : { handId: verification.hand_id, command: verification.command, output: verification.output, isError: verification.is_error },
+        };
+        if (at !== undefined && started?.kind === 'outcome-checking') items[at] = item;
+        else items.push(item);
+        break;
+      }
       case 'session.forked':
         items.push({ kind: 'branch', key, seq, parentSessionId: event.payload.parent_session_id, atSeq: event.payload.at_seq });
         break;
@@ -156,10 +233,21 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
       case 'hand.failed':
         items.push({ kind: 'notice', key, seq, tone: 'error', text: `${event.payload.hand_id} could not start: ${event.payload.message}` });
         break;
-      case 'hand.attached':
-        items.push({ kind: 'notice', key, seq, tone: 'info', text: `Hand ${event.payload.hand_id} attached (${describeHand(event.payload.config)}).` });
+      case 'hand.attached': {
+        const { hand_id: hand, config } = event.payload;
+        const before = handConfigs.get(hand);
+        handConfigs.set(hand, config);
+        if (justDetached !== null && justDetached.hand === hand && justDetached.seq === seq - 1 && before !== undefined) {
+          // 'hands-update': the hand's settings changed in place; one notice says what.
+          items.splice(justDetached.index, 1, { kind: 'notice', key, seq, tone: 'info', text: handChangeText(hand, before, config) });
+        } else {
+          items.push({ kind: 'notice', key, seq, tone: 'info', text: `Hand ${hand} attached (${describeHand(config)}).` });
+        }
+        justDetached = null;
         break;
+      }
       case 'hand.detached':
+        justDetached = { hand: event.payload.hand_id, seq, index: items.length };
         items.push({ kind: 'notice', key, seq, tone: 'info', text: `Hand ${event.payload.hand_id} detached.` });
         break;
       default:
@@ -167,6 +255,18 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
     }
   }
   return items;
+}
+
+/** What changed when a hand was reconfigured: an MCP server or some of its tools turned on or off. */
+export function handChangeText(hand: string, before: HandConfig, after: HandConfig): string {
+  if (before.kind === 'mcp' && after.kind === 'mcp') {
+    if (before.enabled !== after.enabled) return after.enabled ? `MCP server ${hand} turned on: its tools are offered again.` : `MCP server ${hand} turned off: its tools are no longer offered.`;
+    const off = after.disabled_tools.filter((tool) => !before.disabled_tools.includes(tool));
+    const on = before.disabled_tools.filter((tool) => !after.disabled_tools.includes(tool));
+    const parts = [off.length > 0 ? `${off.join(', ')} turned off` : null, on.length > 0 ? `${on.join(', ')} turned back on` : null].filter((part) => part !== null);
+    if (parts.length > 0) return `Tools of ${hand}: ${parts.join('; ')}.`;
+  }
+  return `Hand ${hand} changed (${describeHand(after)}).`;
 }
 
 /** `box__bash` on hand `box` reads as bash on box. */
