@@ -52,6 +52,15 @@ describe('graderPrompt', () => {
     expect(prompt).not.toContain('<verification');
   });
 
+  it('reads terminal output as plain text (the log keeps the colours for the UI)', () => {
+    const events = storedEvents(user('run the tests'), use('t1'), result('t1', '\u001b[31mFAIL\u001b[0m checkout.test.ts'), say('One test fails.'));
+    const verification = { hand_id: 'box', command: 'npm test', output: '\u001b[32mPASS\u001b[0m 41 tests', is_error: false };
+    const prompt = graderPrompt({ events, outcome, settings, verification });
+    expect(prompt).toContain('FAIL checkout.test.ts');
+    expect(prompt).toContain('PASS 41 tests');
+    expect(prompt).not.toContain('\u001b');
+  });
+
   it('says when there is no rubric, no final message, or no tool results', () => {
     const prompt = graderPrompt({ events: storedEvents(user('hi')), outcome: { ...outcome, rubric: '  ' }, settings, verification: null });
     expect(prompt).toContain('No rubric was given');

@@ -7,6 +7,7 @@
  * Pure: no I/O, no clock. The harness runs the verification command and the request; this module
  * decides what they say and what the answer means.
  */
+import { stripVTControlCharacters } from 'node:util';
 import type { MessageCreateParamsStreaming, Tool } from '@anthropic-ai/sdk/resources/messages';
 import { z } from 'zod';
 import type { EventOf, OutcomeDefinition, OutcomeResult, SessionSettings, StoredEvent } from '#shared/events';
@@ -118,7 +119,7 @@ export function graderPrompt({ events, outcome, verification }: GraderInput): st
   ];
   if (verification) {
     parts.push(
-      `<verification hand="${verification.hand_id}" command=${JSON.stringify(verification.command)}${verification.is_error ? ' failed="true"' : ''}>\n${verification.output}\n</verification>`,
+      `<verification hand="${verification.hand_id}" command=${JSON.stringify(verification.command)}${verification.is_error ? ' failed="true"' : ''}>\n${stripVTControlCharacters(verification.output)}\n</verification>`,
     );
   }
   parts.push('</evidence>');
@@ -235,7 +236,8 @@ function toolEvidence(events: readonly StoredEvent[]): string {
     if (event.type === 'agent.tool_result' || event.type === 'agent.mcp_tool_result') {
       const use = uses.get(event.payload.tool_use_id);
       const head = `### ${use?.name ?? 'tool'} ${clip(JSON.stringify(use?.input ?? {}), 1000)}${event.payload.is_error ? ' (error)' : ''}`;
-      entries.push(`${head}\n${middleCut(textOf(event.payload.content), MAX_RESULT_EVIDENCE_CHARS)}`);
+      // Terminal colours stay in the log for the UI; the grader reads plain text.
+      entries.push(`${head}\n${middleCut(stripVTControlCharacters(textOf(event.payload.content)), MAX_RESULT_EVIDENCE_CHARS)}`);
     }
   }
   if (entries.length === 0) return '(The agent ran no tools since the user’s last message.)';
