@@ -23,13 +23,14 @@ import type { ContentBlock, NewEvent, OutcomeDefinition, OutcomeDefinitionInput,
 import { qualifiedToolName } from '#shared/hands';
 import { OutcomeDefinitionSchema, SessionSettingsSchema, describeIssues, issuesText } from '#shared/events';
 import type { LiveUpdate, ModelList, SessionUsage } from '#shared/harness';
+import { MAX_EVENTS_PER_QUERY } from '#shared/sessions';
 import type { Hand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { SessionStore } from '#services/session/store';
 import { buildContext, compactionCut, compactionRequest, type ContextView } from './context.ts';
 import { capVerificationOutput, graderRequest, parseVerdict, resultOf, type Criterion, type VerificationRun } from './grader.ts';
 import { ModelCallError, streamMessage, type ModelResponse } from './model-client.ts';
 import { contextBudget, DEFAULT_SETTINGS, FALLBACK_MODELS, pickDefaultModel, usageTotals } from './models.ts';
-import { applyEvent, emptyState, MAX_CONTINUATIONS, nextStep, stateOf, type IdleReason, type NextStep, type SessionState, type ToolUseEvent } from './state.ts';
+import { applyEvent, emptyState, foldOutcome, MAX_CONTINUATIONS, nextStep, stateOf, type IdleReason, type NextStep, type SessionState, type ToolUseEvent } from './state.ts';
 
 /** Where the API key comes from (the vault, with ANTHROPIC_API_KEY as override). Null: none set. */
 export type KeyProvider = () => Promise<string | null> | string | null;
@@ -353,6 +354,17 @@ class SessionRun {
       });
       if (settings) applyEvent(seed, settings);
       if (status) applyEvent(seed, status);
+      // The outcome and its evaluations so far stay in force past a compaction.
+      const [definition] = this.store.getEvents(this.sessionId, { ...before, types: ['user.define_outcome'] });
+      if (definition) {
+        const outcomeEvents = this.store.getEvents(this.sessionId, {
+          afterSeq: definition.seq - 1,
+          beforeSeq: from + 1,
+          types: ['user.define_outcome', 'span.outcome_evaluation_start', 'span.outcome_evaluation_end', 'session.status_idle'],
+          limit: MAX_EVENTS_PER_QUERY,
+        });
+        for (const event of outcomeEvents) seed.outcome = foldOutcome(seed.outcome, event);
+      }
     }
     this.events = readAll(this.store, this.sessionId, undefined, from);
     this.state = stateOf(this.events, seed);

@@ -19,6 +19,9 @@ import { tempDir } from '#test/support/system';
 import { GRADER_SYSTEM, VERDICT_TOOL } from './grader.ts';
 import { Harness, type HarnessOptions } from './harness.ts';
 import { SessionStats } from './session-stats.ts';
+import { DEFAULT_SETTINGS } from './models.ts';
+
+const DEFAULT_MODEL = DEFAULT_SETTINGS.model;
 
 const KEY = 'sk-ant-test-key';
 const dockerReady = await requireDocker();
@@ -264,6 +267,26 @@ describe('outcomes', () => {
       [2, 'satisfied'],
     ]);
     expect(r.server.requests.filter(isGrading)).toHaveLength(2);
+  });
+
+  it('still grades after the outcome’s definition was compacted out of the view', async () => {
+    const r = await rig(scripts([text('Five.')], [verdict('satisfied', 'The sum is 5.', [{ criterion: 'The reported sum is 5', met: true, note: 'It says five.' }])]));
+    const usage = { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+    r.store.emitEvents(r.sessionId, [
+      { type: 'user.message', payload: { content: [{ type: 'text', text: 'hello' }] } },
+      { type: 'session.status_running', payload: {} },
+      { type: 'span.model_request_start', payload: { model: DEFAULT_MODEL, purpose: 'turn' } },
+      { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Hi.' }] } },
+      { type: 'span.model_request_end', payload: { model: DEFAULT_MODEL, purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 1 } },
+      { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
+      { type: 'user.define_outcome', payload: OUTCOME },
+    ]);
+    const defined = r.store.getSession(r.sessionId).lastSeq;
+    r.store.emitEvent(r.sessionId, { type: 'agent.thread_context_compacted', payload: { summary: 'The user said hello; an outcome was set: add 2 and 3.', through_seq: defined } });
+    const before = r.store.getSession(r.sessionId).lastSeq;
+    r.harness.send(r.sessionId, 'What is 2 + 3?');
+    await idleAfter(r, before);
+    expect(ofType(r, 'span.outcome_evaluation_end').map((e) => [e.payload.iteration, e.payload.result])).toEqual([[1, 'satisfied']]);
   });
 
   it('says so in the evidence when the verification hand is gone', async () => {
