@@ -4,9 +4,9 @@
  * and what it refuses is shown here, next to the fields it names, in its own words.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { useFocusFirstProblem, type AttachFormProps } from './attach-form.ts';
+import { useFocusFirstProblem, HandNameField, type AttachFormProps } from './attach-form.tsx';
 import type { HandSpecInput } from '#shared/hands';
-import { DockerHandFields, FieldError, invalidProps } from './DockerHandFields.tsx';
+import { DockerHandFields } from './DockerHandFields.tsx';
 import {
   dockerConfigOf,
   dockerDraftProblems,
@@ -101,25 +101,15 @@ export function AttachHandForm({ transport, existingNames, onAttach, onClose }: 
         errors={fieldProblems}
         credentials={credentials}
         leading={
-          <div className="field">
-            <label className="field-label" htmlFor={`${id}-name`}>
-              Name
-            </label>
-            <input
-              id={`${id}-name`}
-              className="input"
-              value={name}
-              onChange={(event) => {
-                setName(event.target.value);
-                if (nameProblem !== undefined) setProblems(({ name: _fixed, ...rest }) => rest);
-              }}
-              maxLength={32}
-              autoFocus
-              spellCheck={false}
-              {...invalidProps(nameProblem, `${id}-name-error`)}
-            />
-            <FieldError id={`${id}-name-error`} message={nameProblem} />
-          </div>
+          <HandNameField
+            id={id}
+            value={name}
+            onChange={(next) => {
+              setName(next);
+              if (nameProblem !== undefined) setProblems(({ name: _fixed, ...rest }) => rest);
+            }}
+            problem={nameProblem}
+          />
         }
       />
       {error !== null && (

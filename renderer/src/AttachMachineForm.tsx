@@ -7,7 +7,7 @@
  * settings shown. Secrets are chosen by id: no key or password ever reaches this page.
  */
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
-import { attachFormKeys, useFocusFirstProblem, type AttachFormProps } from './attach-form.ts';
+import { attachFormKeys, useFocusFirstProblem, HandNameField, type AttachFormProps } from './attach-form.tsx';
 import type { HostKey, SshHandConfig, SshTestResult } from '#shared/hands';
 import type { SshConfigHost, SshConfigListing } from '#shared/ssh';
 import type { SecretMeta } from '#shared/vault';
@@ -226,22 +226,7 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
       )}
 
       <div className="attach-hand-fields">
-        <div className="field">
-          <label className="field-label" htmlFor={`${id}-name`}>
-            Name
-          </label>
-          <input
-            id={`${id}-name`}
-            className="input"
-            value={draft.name}
-            onChange={(event) => change({ ...draft, name: event.target.value })}
-            maxLength={32}
-            autoFocus
-            spellCheck={false}
-            {...invalidProps(problems.name, `${id}-name-error`)}
-          />
-          <FieldError id={`${id}-name-error`} message={problems.name} />
-        </div>
+        <HandNameField id={id} value={draft.name} onChange={(name) => change({ ...draft, name })} problem={problems.name} />
       </div>
 
       <EndpointFields

@@ -6,7 +6,7 @@
  * file can be imported instead (McpImportReview.tsx). No secret's value ever reaches this page.
  */
 import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
-import { attachFormKeys, useFocusFirstProblem, type AttachFormProps } from './attach-form.ts';
+import { attachFormKeys, useFocusFirstProblem, HandNameField, type AttachFormProps } from './attach-form.tsx';
 import type { McpHandConfig, McpImport, McpServerInfo } from '#shared/hands';
 import type { SecretMeta } from '#shared/vault';
 import { FieldError, invalidProps } from './DockerHandFields.tsx';
@@ -232,23 +232,7 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
       )}
 
       <div className="attach-hand-fields">
-        <div className="field field-wide">
-          <label className="field-label" htmlFor={`${id}-name`}>
-            Name
-          </label>
-          <input
-            id={`${id}-name`}
-            className="input"
-            value={draft.name}
-            onChange={(event) => set('name', event.target.value)}
-            maxLength={32}
-            autoFocus
-            spellCheck={false}
-            autoCapitalize="off"
-            {...invalidProps(problems.name, `${id}-name-error`)}
-          />
-          <FieldError id={`${id}-name-error`} message={problems.name} />
-        </div>
+        <HandNameField id={id} value={draft.name} onChange={(name) => set('name', name)} problem={problems.name} wide />
       </div>
 
       <div className="machine-auth" role="radiogroup" aria-labelledby={`${id}-transport-label`}>

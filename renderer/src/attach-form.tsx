@@ -1,10 +1,11 @@
 /**
  * What the Hands panel's attach forms (a Docker hand, a machine, an MCP server) share: their
  * props, focusing the first field with a problem after a refused attempt, and their keys
- * (Escape closes, Ctrl/Cmd+Enter attaches).
+ * (Escape closes, Ctrl/Cmd+Enter attaches), and the hand's name field.
  */
 import { useEffect, type KeyboardEvent, type RefObject } from 'react';
 import type { HandSpecInput } from '#shared/hands';
+import { FieldError, invalidProps } from './DockerHandFields.tsx';
 import type { Transport } from './transport.ts';
 
 export interface AttachFormProps {
@@ -38,4 +39,27 @@ export function attachFormKeys(formRef: RefObject<HTMLFormElement | null>, onClo
       formRef.current?.requestSubmit();
     }
   };
+}
+
+/** The hand's name: the first field of every attach form, focused when the form opens. */
+export function HandNameField({ id, value, onChange, problem, wide = false }: { id: string; value: string; onChange: (name: string) => void; problem: string | undefined; wide?: boolean }) {
+  return (
+    <div className={wide ? 'field field-wide' : 'field'}>
+      <label className="field-label" htmlFor={`${id}-name`}>
+        Name
+      </label>
+      <input
+        id={`${id}-name`}
+        className="input"
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        maxLength={32}
+        autoFocus
+        spellCheck={false}
+        autoCapitalize="off"
+        {...invalidProps(problem, `${id}-name-error`)}
+      />
+      <FieldError id={`${id}-name-error`} message={problem} />
+    </div>
+  );
 }
