@@ -734,7 +734,7 @@ class SessionRun {
   /** Runs the outcome's verification command with the hand's bash tool; what went wrong is the output when it cannot run. */
   private async verify(check: { hand_id: string; command: string }, signal: AbortSignal): Promise<VerificationRun> {
     const run = (output: string, isError: boolean): VerificationRun => ({ hand_id: check.hand_id, command: check.command, output: capVerificationOutput(output), is_error: isError });
-    const hands = (await this.options.handsFor?.(this.sessionId)) ?? [];
+    const hands = (await this.options.handsFor?.(this.sessionId, signal)) ?? [];
     const hand = hands.find((candidate) => candidate.id === check.hand_id);
     if (!hand) {
       const attached = hands.map((candidate) => candidate.id).join(', ') || 'none';
