@@ -69,6 +69,8 @@ export const OutcomeDefinitionSchema = z.strictObject({
   description: z.string().trim().min(1, 'describe the outcome').max(20_000),
   rubric: z.string().max(100_000).default(''),
   max_iterations: z.number().int().min(1, 'at least 1 iteration').max(20, 'at most 20 iterations').default(3),
+  /** The model the grader asks; null: the session's model at the time of each check. */
+  grader_model: z.string().trim().min(1, 'choose a model').max(200).nullable().default(null),
   verification: z
     .strictObject({
       hand_id: z.string().min(1).max(128),

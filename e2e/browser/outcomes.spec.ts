@@ -164,10 +164,18 @@ test('launch with an outcome: needs revision, a second turn, then satisfied; rep
   await snap(page, testInfo, '84-replace-outcome-refused');
   await outcomeDialog.getByLabel('Max iterations').fill('5');
   await outcomeDialog.getByLabel('What must be true when Claude is done').fill('The checkout test passes 20 runs in a row');
+  // The grader may use another model than the session's (the Models API's list).
+  const graderModel = outcomeDialog.getByLabel('Grader model');
+  await expect(graderModel).toHaveValue('');
+  await expect(graderModel.locator('option')).not.toHaveCount(1);
+  await graderModel.selectOption({ index: 1 });
+  const chosenModel = await graderModel.inputValue();
+  expect(chosenModel).not.toBe('');
   await outcomeDialog.getByRole('button', { name: 'Replace outcome' }).click();
   await expect(outcomeDialog).toBeHidden();
   await expect(transcript.getByTestId('outcome-defined')).toHaveCount(2);
   await expect(transcript.getByTestId('outcome-defined').nth(1)).toContainText('at most 5 times');
+  await expect(transcript.getByTestId('outcome-defined').nth(1)).toContainText(`by ${chosenModel}`);
   await expect(state).toHaveText('outcome not checked yet');
   await snap(page, testInfo, '85-replaced');
 
@@ -177,6 +185,7 @@ test('launch with an outcome: needs revision, a second turn, then satisfied; rep
   await checks.nth(0).scrollIntoViewIfNeeded();
   await snap(page, testInfo, '86-dark-transcript');
   await page.getByRole('button', { name: 'Outcome…' }).click();
+  await expect(outcomeDialog.getByLabel('Grader model')).toHaveValue(chosenModel);
   await outcomeDialog.getByLabel('Run a command before each check').check();
   await outcomeDialog.getByRole('button', { name: 'Replace outcome' }).click();
   await expect(outcomeDialog.getByText('Give the command to run before each check, e.g. npm test.')).toBeVisible();

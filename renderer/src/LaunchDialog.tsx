@@ -391,6 +391,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
                     problems={fields}
                     hands={launchHandChoices(form)}
                     noHandsNote="Add a hand above to run a command on."
+                    models={models?.models ?? null}
                     onChange={(next, fixed) => change((current) => ({ ...current, outcome: next }), ...fixed)}
                   />
                 </div>

@@ -63,6 +63,7 @@ function OutcomeDialog({ transport, session, open, onClose, onDefined }: Outcome
   /** Null until the current definition is read (on the first opening, and after each save). */
   const [draft, setDraft] = useState<OutcomeDraft | null>(null);
   const [hands, setHands] = useState<OutcomeHandChoice[] | null>(null);
+  const [models, setModels] = useState<ReadonlyArray<{ id: string; displayName: string }> | null>(null);
   const [problems, setProblems] = useState<Problems>(NO_PROBLEMS);
   const [saving, setSaving] = useState(false);
   const [attempts, setAttempts] = useState(0);
@@ -97,6 +98,23 @@ function OutcomeDialog({ transport, session, open, onClose, onDefined }: Outcome
       active = false;
     };
   }, [needDraft, transport, sessionId]);
+
+  // The grader may use another model than the session's (e.g. a smaller one); the list is asked once.
+  useEffect(() => {
+    if (!open || models !== null) return;
+    let active = true;
+    transport.call('models-list', undefined).then(
+      (list) => {
+        if (active) setModels(list.models);
+      },
+      () => {
+        if (active) setModels([]);
+      },
+    );
+    return () => {
+      active = false;
+    };
+  }, [open, transport, models]);
 
   // Asked on every opening: hands may have been attached since. MCP servers run no commands.
   useEffect(() => {
@@ -211,6 +229,7 @@ function OutcomeDialog({ transport, session, open, onClose, onDefined }: Outcome
                 problems={problems.fields}
                 hands={hands}
                 noHandsNote="This session has no hand to run a command on: attach one in the Hands panel."
+                models={models}
                 onChange={(next, fixed) => {
                   setDraft(next);
                   setProblems((currentProblems) => {

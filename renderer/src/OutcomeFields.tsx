@@ -25,9 +25,11 @@ export interface OutcomeFieldsProps {
   hands: readonly OutcomeHandChoice[] | null;
   /** Said under the hand choice when there is none to choose. */
   noHandsNote: string;
+  /** Models the grader may use (besides the session's own); null while they load. */
+  models: ReadonlyArray<{ id: string; displayName: string }> | null;
 }
 
-export function OutcomeFields({ draft, onChange, problems, hands, noHandsNote }: OutcomeFieldsProps) {
+export function OutcomeFields({ draft, onChange, problems, hands, noHandsNote, models }: OutcomeFieldsProps) {
   const id = useId();
   function update(patch: Partial<OutcomeDraft>): void {
     const next = { ...draft, ...patch };
@@ -84,6 +86,24 @@ export function OutcomeFields({ draft, onChange, problems, hands, noHandsNote }:
             value={draft.maxIterations}
             onChange={(event) => update({ maxIterations: event.target.value })}
           />
+        )}
+      </LaunchField>
+      <LaunchField
+        id={`${id}-grader`}
+        label="Grader model"
+        error={problems[OUTCOME_FIELD.graderModel]}
+        note="The model that checks the work; a smaller one costs less per check."
+      >
+        {(props) => (
+          <select {...props} className="input" value={draft.graderModel} onChange={(event) => update({ graderModel: event.target.value })}>
+            <option value="">Same as the session</option>
+            {draft.graderModel !== '' && !(models ?? []).some((model) => model.id === draft.graderModel) && <option value={draft.graderModel}>{draft.graderModel}</option>}
+            {(models ?? []).map((model) => (
+              <option key={model.id} value={model.id}>
+                {model.displayName}
+              </option>
+            ))}
+          </select>
         )}
       </LaunchField>
       <label className="checkbox">

@@ -268,7 +268,10 @@ function OutcomeDefined({ row, expanded, onToggle, onSeek }: { row: Extract<Tran
     <article className="outcome-card" aria-label="Outcome" data-testid="outcome-defined" data-seq={row.seq}>
       <header className="outcome-card-header">
         <span className="outcome-card-title">Outcome</span>
-        <span className="outcome-count">checked when Claude ends a turn, at most {row.maxIterations === 1 ? 'once' : `${row.maxIterations} times`}</span>
+        <span className="outcome-count">
+          checked when Claude ends a turn, at most {row.maxIterations === 1 ? 'once' : `${row.maxIterations} times`}
+          {row.graderModel !== null && `, by ${row.graderModel}`}
+        </span>
         <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this outcome">
           #{row.seq}
         </button>

@@ -237,6 +237,8 @@ export interface OutcomeDraft {
   verify: boolean;
   verifyHand: string;
   verifyCommand: string;
+  /** The model the grader asks; '' for the session's own. */
+  graderModel: string;
 }
 
 export const EMPTY_OUTCOME_DRAFT: Readonly<OutcomeDraft> = {
@@ -246,6 +248,7 @@ export const EMPTY_OUTCOME_DRAFT: Readonly<OutcomeDraft> = {
   verify: false,
   verifyHand: '',
   verifyCommand: '',
+  graderModel: '',
 };
 
 /** A hand a verification command can run on: `id` is what the draft keeps, `name` what the RPC takes. */
@@ -262,6 +265,7 @@ export const OUTCOME_FIELD = {
   maxIterations: 'outcome.max_iterations',
   verifyHand: 'outcome.verification.hand_id',
   verifyCommand: 'outcome.verification.command',
+  graderModel: 'outcome.grader_model',
 } as const;
 
 /** The draft as an existing definition reads (the session's "Outcome" dialog, replacing one). */
@@ -273,6 +277,7 @@ export function outcomeDraftOf(outcome: OutcomeDefinitionInput): OutcomeDraft {
     verify: outcome.verification !== undefined,
     verifyHand: outcome.verification?.hand_id ?? '',
     verifyCommand: outcome.verification?.command ?? '',
+    graderModel: outcome.grader_model ?? '',
   };
 }
 
@@ -314,7 +319,13 @@ export function buildOutcome(draft: OutcomeDraft, hands: readonly OutcomeHandCho
   if (Object.keys(fields).length > 0) return { ok: false, fields };
   return {
     ok: true,
-    outcome: { description, rubric, max_iterations: maxIterations ?? DEFAULT_OUTCOME_ITERATIONS, ...(verification !== undefined ? { verification } : {}) },
+    outcome: {
+      description,
+      rubric,
+      max_iterations: maxIterations ?? DEFAULT_OUTCOME_ITERATIONS,
+      grader_model: draft.graderModel.trim() === '' ? null : draft.graderModel.trim(),
+      ...(verification !== undefined ? { verification } : {}),
+    },
   };
 }
 
@@ -324,6 +335,7 @@ export function outcomeFieldsFixedBy(before: OutcomeDraft, after: OutcomeDraft):
   if (before.description !== after.description) fixed.push(OUTCOME_FIELD.description);
   if (before.rubric !== after.rubric) fixed.push(OUTCOME_FIELD.rubric);
   if (before.maxIterations !== after.maxIterations) fixed.push(OUTCOME_FIELD.maxIterations);
+  if (before.graderModel !== after.graderModel) fixed.push(OUTCOME_FIELD.graderModel);
   if (before.verify !== after.verify) fixed.push(OUTCOME_FIELD.verifyHand, OUTCOME_FIELD.verifyCommand, 'outcome.verification');
   if (before.verifyHand !== after.verifyHand) fixed.push(OUTCOME_FIELD.verifyHand, 'outcome.verification');
   if (before.verifyCommand !== after.verifyCommand) fixed.push(OUTCOME_FIELD.verifyCommand, 'outcome.verification');

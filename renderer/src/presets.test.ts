@@ -598,7 +598,7 @@ describe('outcomes', () => {
     const web = draft.hands[1]?.key ?? '';
     draft = { ...draft, outcome: { ...outcome, verify: true, verifyHand: web, verifyCommand: ' npm test ' } };
     const request = requestOf(draft);
-    expect(request.outcome).toEqual({ description: 'The tests pass', rubric: '- `npm test` exits 0', max_iterations: 5, verification: { hand_id: 'web', command: 'npm test' } });
+    expect(request.outcome).toEqual({ description: 'The tests pass', rubric: '- `npm test` exits 0', max_iterations: 5, grader_model: null, verification: { hand_id: 'web', command: 'npm test' } });
     expect(launchArg.safeParse(request).success).toBe(true);
   });
 
@@ -639,12 +639,12 @@ describe('outcomes', () => {
   });
 
   it('reads an existing definition back into a draft, and builds it again unchanged', () => {
-    const definition = { description: 'Ship it', rubric: '- [ ] docs', max_iterations: 4, verification: { hand_id: 'box', command: 'make check' } };
+    const definition = { description: 'Ship it', rubric: '- [ ] docs', max_iterations: 4, grader_model: 'claude-haiku-4-5', verification: { hand_id: 'box', command: 'make check' } };
     const draft = outcomeDraftOf(definition);
-    expect(draft).toEqual({ description: 'Ship it', rubric: '- [ ] docs', maxIterations: '4', verify: true, verifyHand: 'box', verifyCommand: 'make check' });
+    expect(draft).toEqual({ description: 'Ship it', rubric: '- [ ] docs', maxIterations: '4', verify: true, verifyHand: 'box', verifyCommand: 'make check', graderModel: 'claude-haiku-4-5' });
     const built = buildOutcome(draft, [{ id: 'box', name: 'box' }]);
     expect(built.ok ? built.outcome : null).toEqual(definition);
-    expect(outcomeDraftOf({ description: 'x' })).toMatchObject({ rubric: '', maxIterations: '3', verify: false });
+    expect(outcomeDraftOf({ description: 'x' })).toMatchObject({ rubric: '', maxIterations: '3', verify: false, graderModel: '' });
   });
 
   it('clears the problems a change may have fixed: the verification fields together', () => {

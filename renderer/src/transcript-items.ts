@@ -56,6 +56,8 @@ export type TranscriptItem =
       rubric: string;
       maxIterations: number;
       verification: { handId: string; command: string } | null;
+      /** The grader's own model, or null for the session's. */
+      graderModel: string | null;
     }
   | {
       /** A grader's check under way: its start is at the cursor, its end not (yet). */
@@ -115,10 +117,10 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         items.push({ kind: 'notice', key, seq, tone: 'warn', text: `You stopped Claude${event.payload.reason ? `: ${event.payload.reason}` : '.'}` });
         break;
       case 'user.define_outcome': {
-        const { description, rubric, max_iterations: max, verification } = event.payload;
+        const { description, rubric, max_iterations: max, verification, grader_model: graderModel } = event.payload;
         maxIterations = max;
         checking.clear();
-        items.push({ kind: 'outcome-defined', key, seq, description, rubric, maxIterations: max, verification: verification === undefined ? null : { handId: verification.hand_id, command: verification.command } });
+        items.push({ kind: 'outcome-defined', key, seq, description, rubric, maxIterations: max, verification: verification === undefined ? null : { handId: verification.hand_id, command: verification.command }, graderModel });
         break;
       }
       case 'agent.message': {

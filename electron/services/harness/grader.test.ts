@@ -39,6 +39,13 @@ describe('graderRequest', () => {
   });
 });
 
+describe('graderModel', () => {
+  it('is the outcome’s own choice when it has one, else the session’s model', () => {
+    expect(graderRequest({ events: storedEvents(user('hi')), outcome: { ...outcome, grader_model: 'claude-haiku-4-5' }, settings, verification: null }).model).toBe('claude-haiku-4-5');
+    expect(graderRequest({ events: storedEvents(user('hi')), outcome, settings, verification: null }).model).toBe(settings.model);
+  });
+});
+
 describe('graderPrompt', () => {
   it('gives the task, the user’s messages, the rubric and the evidence since the last user message', () => {
     const events = storedEvents(user('first ask'), use('old', { a: 1 }), result('old', 'OLD RESULT'), say('first answer'), user('now add 2 and 3'), use('t1', { a: 2, b: 3 }), result('t1', '5'), say('The sum is 5.'));

@@ -90,10 +90,15 @@ export interface GraderInput {
   verification: VerificationRun | null;
 }
 
+/** The model that grades: the outcome's own choice, else the session's model. */
+export function graderModel(outcome: OutcomeDefinition, settings: SessionSettings): string {
+  return outcome.grader_model ?? settings.model;
+}
+
 /** The grader's request: its own system prompt and context, one forced tool, thinking off (forced tool use does not allow it). */
 export function graderRequest(input: GraderInput): MessageCreateParamsStreaming {
   return {
-    model: input.settings.model,
+    model: graderModel(input.outcome, input.settings),
     max_tokens: Math.min(input.settings.max_tokens, GRADER_MAX_TOKENS),
     system: GRADER_SYSTEM,
     messages: [{ role: 'user', content: [{ type: 'text', text: graderPrompt(input) }] }],

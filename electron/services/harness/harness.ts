@@ -27,7 +27,7 @@ import { MAX_EVENTS_PER_QUERY } from '#shared/sessions';
 import type { Hand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { SessionStore } from '#services/session/store';
 import { buildContext, compactionCut, compactionRequest, type ContextView } from './context.ts';
-import { capVerificationOutput, graderRequest, parseVerdict, resultOf, type Criterion, type VerificationRun } from './grader.ts';
+import { capVerificationOutput, graderModel, graderRequest, parseVerdict, resultOf, type Criterion, type VerificationRun } from './grader.ts';
 import { ModelCallError, streamMessage, type ModelResponse } from './model-client.ts';
 import { contextBudget, DEFAULT_SETTINGS, FALLBACK_MODELS, pickDefaultModel, usageTotals } from './models.ts';
 import { applyEvent, emptyState, foldOutcome, MAX_CONTINUATIONS, nextStep, stateOf, type IdleReason, type NextStep, type SessionState, type ToolUseEvent } from './state.ts';
@@ -708,7 +708,8 @@ class SessionRun {
       if (this.stopping || signal.aborted) return;
     }
     const params = graderRequest({ events: this.events, outcome: definition, settings, verification });
-    this.emit(...starting, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'grading' } });
+    const model = graderModel(definition, settings);
+    this.emit(...starting, { type: 'span.model_request_start', payload: { model, purpose: 'grading' } });
     const started = performance.now();
     let response: ModelResponse;
     try {
@@ -716,11 +717,11 @@ class SessionRun {
       response = await streamMessage(this.harness.client(key), params, { signal });
     } catch (error) {
       if (this.stopping) return;
-      await this.gradingFailure(error, settings.model, iteration, started, verification);
+      await this.gradingFailure(error, model, iteration, started, verification);
       return;
     }
     if (this.stopping) return;
-    const end = spanEnd(settings.model, 'grading', response.usage, response.stopReason, false, performance.now() - started);
+    const end = spanEnd(model, 'grading', response.usage, response.stopReason, false, performance.now() - started);
     const evidence = verification ? { verification } : {};
     const verdict = parseVerdict(response.blocks, response.stopReason);
     if (!verdict.ok) {

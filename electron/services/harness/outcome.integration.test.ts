@@ -269,7 +269,7 @@ describe('outcomes', () => {
     expect(r.server.requests.filter(isGrading)).toHaveLength(2);
   });
 
-  it('still grades after the outcome’s definition was compacted out of the view', async () => {
+  it('still grades after the outcome’s definition was compacted out of the view, with the outcome’s own grader model', async () => {
     const r = await rig(scripts([text('Five.')], [verdict('satisfied', 'The sum is 5.', [{ criterion: 'The reported sum is 5', met: true, note: 'It says five.' }])]));
     const usage = { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
     r.store.emitEvents(r.sessionId, [
@@ -279,7 +279,7 @@ describe('outcomes', () => {
       { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Hi.' }] } },
       { type: 'span.model_request_end', payload: { model: DEFAULT_MODEL, purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 1 } },
       { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
-      { type: 'user.define_outcome', payload: OUTCOME },
+      { type: 'user.define_outcome', payload: { ...OUTCOME, grader_model: 'claude-haiku-4-5' } },
     ]);
     const defined = r.store.getSession(r.sessionId).lastSeq;
     r.store.emitEvent(r.sessionId, { type: 'agent.thread_context_compacted', payload: { summary: 'The user said hello; an outcome was set: add 2 and 3.', through_seq: defined } });
@@ -287,6 +287,12 @@ describe('outcomes', () => {
     r.harness.send(r.sessionId, 'What is 2 + 3?');
     await idleAfter(r, before);
     expect(ofType(r, 'span.outcome_evaluation_end').map((e) => [e.payload.iteration, e.payload.result])).toEqual([[1, 'satisfied']]);
+    // The outcome's own grader model (the turn keeps the session's).
+    expect(r.server.requests.map((request) => [isGrading(request), request.body.model])).toEqual([
+      [false, DEFAULT_MODEL],
+      [true, 'claude-haiku-4-5'],
+    ]);
+    expect(ofType(r, 'span.model_request_end').filter((e) => e.payload.purpose === 'grading').map((e) => e.payload.model)).toEqual(['claude-haiku-4-5']);
   });
 
   it('says so in the evidence when the verification hand is gone', async () => {
