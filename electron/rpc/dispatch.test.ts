@@ -210,7 +210,7 @@ describe('outcomes over RPC', () => {
     const launched = rpcMethods['sessions-launch'].result.parse(await ok('sessions-launch', { title: 'Checked', hands: [box], outcome }));
     expect(launched.outcome).toEqual({ description: 'The tests pass.', maxIterations: 3, iterations: 0, state: null });
     expect(store.getEvents(launched.id).map((e) => e.type)).toEqual(['session.configured', 'hand.attached', 'user.define_outcome']);
-    expect(store.getEvents(launched.id, { types: ['user.define_outcome'] })[0]?.payload).toEqual({ ...outcome, max_iterations: 3 });
+    expect(store.getEvents(launched.id, { types: ['user.define_outcome'] })[0]?.payload).toEqual({ ...outcome, max_iterations: 3, grader_model: null });
 
     const redefined = rpcMethods['sessions-define-outcome'].result.parse(await ok('sessions-define-outcome', { sessionId: launched.id, outcome: { description: 'Docs too.', max_iterations: 5 } }));
     expect(redefined.outcome).toEqual({ description: 'Docs too.', maxIterations: 5, iterations: 0, state: null });

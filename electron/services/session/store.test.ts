@@ -104,7 +104,7 @@ describe('sessions and the append-only log', () => {
   it('applies payload defaults when storing', () => {
     const session = store.createSession({ title: 'Defaults' });
     const outcome = store.emitEvent(session.id, { type: 'user.define_outcome', payload: { description: 'd', rubric: 'r' } });
-    expect(outcome.payload).toEqual({ description: 'd', rubric: 'r', max_iterations: 3 });
+    expect(outcome.payload).toEqual({ description: 'd', rubric: 'r', max_iterations: 3, grader_model: null });
   });
 
   it('keeps everything across close and reopen', () => {
