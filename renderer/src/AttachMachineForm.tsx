@@ -28,6 +28,7 @@ import {
   type MachineDraft,
   type MachineProblems,
 } from './machine-form.ts';
+import { SecretSelect } from './SecretSelect.tsx';
 import { RpcCallError, type Transport } from './transport.ts';
 import { messageOf, useCredentials } from './useHands.ts';
 import './machine.css';
@@ -481,53 +482,6 @@ function EndpointFields({ value, onChange, credentials, problems, jump }: Endpoi
       )}
       {value.auth === 'agent' && <p className="machine-note">Uses the keys loaded in the ssh-agent that Drover was started with (SSH_AUTH_SOCK).</p>}
     </>
-  );
-}
-
-interface SecretSelectProps {
-  label: string;
-  jump: boolean;
-  value: string;
-  onChange: (id: string) => void;
-  choices: readonly SecretMeta[];
-  none: string;
-  problem: string | undefined;
-  note?: string | undefined;
-}
-
-function SecretSelect({ label, jump, value, onChange, choices, none, problem, note }: SecretSelectProps) {
-  const id = useId();
-  const known = value === '' || choices.some((secret) => secret.id === value);
-  const describedBy = [problem ? `${id}-error` : null, note !== undefined || !known ? `${id}-note` : null].filter((part) => part !== null).join(' ');
-  return (
-    <div className="field field-wide">
-      <label className="field-label" htmlFor={id}>
-        {label}
-      </label>
-      <select
-        id={id}
-        className="input"
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-        aria-label={jump ? `Jump ${label.toLowerCase()}` : undefined}
-        aria-invalid={problem ? true : undefined}
-        aria-describedby={describedBy === '' ? undefined : describedBy}
-      >
-        <option value="">{none}</option>
-        {!known && <option value={value}>(no longer stored)</option>}
-        {choices.map((secret) => (
-          <option key={secret.id} value={secret.id}>
-            {secret.name}
-          </option>
-        ))}
-      </select>
-      <FieldError id={`${id}-error`} message={problem} />
-      {(note !== undefined || !known) && (
-        <p id={`${id}-note`} className="machine-note">
-          {known ? note : 'This secret is no longer in Settings → Credentials: choose another.'}
-        </p>
-      )}
-    </div>
   );
 }
 

@@ -12,6 +12,7 @@ import type { SecretMeta } from '#shared/vault';
 import { FieldError, invalidProps } from './DockerHandFields.tsx';
 import { McpImportReview } from './McpImportReview.tsx';
 import { McpServerLog, McpToolList } from './McpTools.tsx';
+import { SecretSelect } from './SecretSelect.tsx';
 import {
   draftOfConfig,
   emptyMcpDraft,
@@ -342,13 +343,14 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
               />
               <FieldError id={`${id}-url-error`} message={problems.url} />
             </div>
-            <SecretPicker
+            <SecretSelect
               label="Bearer token"
               value={draft.bearerId}
               onChange={(next) => set('bearerId', next)}
-              credentials={credentials}
+              choices={secretChoices(credentials)}
               none="None"
               problem={problems.bearerId}
+              note={credentials === null ? 'Credentials cannot be read right now.' : secretChoices(credentials).length === 0 ? 'Store a token in Settings → Credentials to send one.' : undefined}
             />
           </div>
           <ValueRows
@@ -527,51 +529,5 @@ function ValueRows({ title, what, prefix, keyPlaceholder, rows, onChange, creden
         + Add {what}
       </button>
     </fieldset>
-  );
-}
-
-interface SecretPickerProps {
-  label: string;
-  value: string;
-  onChange: (id: string) => void;
-  credentials: readonly SecretMeta[] | null;
-  none: string;
-  problem: string | undefined;
-}
-
-function SecretPicker({ label, value, onChange, credentials, none, problem }: SecretPickerProps) {
-  const id = useId();
-  const secrets = secretChoices(credentials);
-  const known = value === '' || secrets.some((secret) => secret.id === value);
-  const note = credentials === null ? 'Credentials cannot be read right now.' : secrets.length === 0 ? 'Store a token in Settings → Credentials to send one.' : undefined;
-  const describedBy = [problem ? `${id}-error` : null, note !== undefined ? `${id}-note` : null].filter((part) => part !== null).join(' ');
-  return (
-    <div className="field">
-      <label className="field-label" htmlFor={id}>
-        {label}
-      </label>
-      <select
-        id={id}
-        className="input"
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-        aria-invalid={problem ? true : undefined}
-        aria-describedby={describedBy === '' ? undefined : describedBy}
-      >
-        <option value="">{none}</option>
-        {!known && <option value={value}>(no longer stored)</option>}
-        {secrets.map((secret) => (
-          <option key={secret.id} value={secret.id}>
-            {secret.name}
-          </option>
-        ))}
-      </select>
-      <FieldError id={`${id}-error`} message={problem} />
-      {note !== undefined && (
-        <p id={`${id}-note`} className="machine-note">
-          {note}
-        </p>
-      )}
-    </div>
   );
 }

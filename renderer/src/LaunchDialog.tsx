@@ -8,7 +8,7 @@
  * fields they name. The last model, preset and hands are remembered in localStorage — never a
  * title, a prompt's text, an outcome or a message.
  */
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { ModelList } from '#shared/harness';
 import type { SessionSummary } from '#shared/sessions';
 import type { SecretMeta } from '#shared/vault';
@@ -39,7 +39,7 @@ import {
   type LaunchProblems,
   type RememberedLaunch,
 } from './launch-form.ts';
-import { LaunchField as Field } from './LaunchField.tsx';
+import { dialogSubmitKeys, LaunchField as Field } from './LaunchField.tsx';
 import { OutcomeFields } from './OutcomeFields.tsx';
 import { SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 import { RpcCallError, type Transport } from './transport.ts';
@@ -189,16 +189,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
     void launch();
   }
 
-  function onKeyDown(event: KeyboardEvent<HTMLDialogElement>): void {
-    if (event.key !== 'Enter' || event.nativeEvent.isComposing) return;
-    if (event.ctrlKey || event.metaKey) {
-      event.preventDefault();
-      void launch();
-      return;
-    }
-    // A plain Enter in a one-line field must not launch a half-filled form: only Launch and the shortcut do.
-    if (event.target instanceof HTMLInputElement) event.preventDefault();
-  }
+  const onKeyDown = dialogSubmitKeys(() => void launch());
 
   const fields = problems.fields;
   const liveNameProblems = handNameProblems(form.hands.map((hand) => hand.name));

@@ -1,8 +1,9 @@
 /**
- * A labelled field as the launch and outcome dialogs lay it out: label, the control (which gets
- * the id and the aria links to its note and its problem), a note, and the problem in words.
+ * The launch and outcome dialogs' shared pieces. A labelled field as they lay it out: label, the control (which gets
+ * the id and the aria links to its note and its problem), a note, and the problem in words; and
+ * their keys.
  */
-import type { ReactNode } from 'react';
+import type { KeyboardEvent, ReactNode } from 'react';
 import { FieldError } from './DockerHandFields.tsx';
 
 export interface FieldControlProps {
@@ -27,4 +28,20 @@ export function LaunchField({ id, label, error, note, children }: { id: string; 
       <FieldError id={`${id}-error`} message={error} />
     </div>
   );
+}
+
+/**
+ * Ctrl/Cmd+Enter submits from anywhere in the dialog; a plain Enter in a one-line field does
+ * nothing (it must not submit a half-filled form: only the button and the shortcut do).
+ */
+export function dialogSubmitKeys(submit: () => void): (event: KeyboardEvent<HTMLDialogElement>) => void {
+  return (event) => {
+    if (event.key !== 'Enter' || event.nativeEvent.isComposing) return;
+    if (event.ctrlKey || event.metaKey) {
+      event.preventDefault();
+      submit();
+    } else if (event.target instanceof HTMLInputElement) {
+      event.preventDefault();
+    }
+  };
 }

@@ -5,7 +5,7 @@
  * draft to edit. The draft is kept while the dialog is closed and cleared only by a save that
  * succeeds; refusals are shown next to their fields.
  */
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { SessionSummary } from '#shared/sessions';
 import { outcomeStatusText } from './format.ts';
 import {
@@ -18,6 +18,7 @@ import {
   type OutcomeDraft,
   type OutcomeHandChoice,
 } from './launch-form.ts';
+import { dialogSubmitKeys } from './LaunchField.tsx';
 import { OutcomeFields } from './OutcomeFields.tsx';
 import { RpcCallError, type Transport } from './transport.ts';
 import { messageOf } from './useHands.ts';
@@ -169,15 +170,7 @@ function OutcomeDialog({ transport, session, open, onClose, onDefined }: Outcome
     void save();
   }
 
-  function onKeyDown(event: KeyboardEvent<HTMLDialogElement>): void {
-    if (event.key !== 'Enter' || event.nativeEvent.isComposing) return;
-    if (event.ctrlKey || event.metaKey) {
-      event.preventDefault();
-      void save();
-    } else if (event.target instanceof HTMLInputElement) {
-      event.preventDefault(); // a plain Enter in a one-line field must not save a half-written outcome
-    }
-  }
+  const onKeyDown = dialogSubmitKeys(() => void save());
 
   const current = session.outcome;
   const status = outcomeStatusText(current);
