@@ -350,7 +350,7 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
               choices={secretChoices(credentials)}
               none="None"
               problem={problems.bearerId}
-              note={credentials === null ? 'Credentials cannot be read right now.' : secretChoices(credentials).length === 0 ? 'Store a token in Settings → Credentials to send one.' : undefined}
+              note={credentials === null ? 'The vault cannot be read right now: Settings → Credentials says why and what to do.' : secretChoices(credentials).length === 0 ? 'Store a token in Settings → Credentials to send one.' : undefined}
             />
           </div>
           <ValueRows
