@@ -8,6 +8,18 @@ import type { ApiKeyStatus } from '#shared/vault';
 import type { Transport } from './transport.ts';
 import { messageOf } from './useHands.ts';
 
+/** What works where no key can be stored: the environment variable, read when Drover starts. */
+export const NO_VAULT_ADVICE = 'Set ANTHROPIC_API_KEY in the environment Drover starts from, then restart Drover.';
+
+/** Whether a key can be stored here (null until known): what the advice about a missing key depends on. */
+export function useKeyStorable(transport: Transport): boolean | null {
+  const [storable, setStorable] = useState<boolean | null>(null);
+  useEffect(() => {
+    transport.call('vault-status', undefined).then((vault) => setStorable(vault.available), () => undefined);
+  }, [transport]);
+  return storable;
+}
+
 export function ApiKeyPrompt({ transport, onOpenSettings }: { transport: Transport; onOpenSettings: () => void }) {
   const [status, setStatus] = useState<ApiKeyStatus | null>(null);
   const [value, setValue] = useState('');
@@ -43,19 +55,25 @@ export function ApiKeyPrompt({ transport, onOpenSettings }: { transport: Transpo
 
   return (
     <div className="api-key-prompt" role="region" aria-label="Add your API key" data-testid="api-key-prompt">
-      <div className="api-key-text">
-        <strong>Claude needs an Anthropic API key.</strong> Paste one from console.anthropic.com: Drover keeps it encrypted by your
-        operating system and tests it now. (ANTHROPIC_API_KEY in the environment also works, and wins.)
-      </div>
       {vaultReason !== null ? (
-        <p className="notice notice-warn">
-          Keys cannot be stored here: {vaultReason} Set ANTHROPIC_API_KEY instead, or{' '}
-          <button type="button" className="link" onClick={onOpenSettings}>
-            open Settings
-          </button>
-          .
-        </p>
+        // Nothing to paste into: a key could not be stored (Settings could not store it either).
+        <div className="api-key-text">
+          <strong>Claude needs an Anthropic API key, and Drover cannot store one here.</strong> {vaultReason}
+          <p className="api-key-env">
+            {NO_VAULT_ADVICE} For example: <code>ANTHROPIC_API_KEY=sk-ant-… npm run serve</code>
+          </p>
+        </div>
       ) : (
+        <div className="api-key-text">
+          <strong>Claude needs an Anthropic API key.</strong> Paste one from console.anthropic.com: Drover keeps it encrypted by your
+          operating system and tests it now. (ANTHROPIC_API_KEY in the environment also works, and wins; the key is also in{' '}
+          <button type="button" className="link" onClick={onOpenSettings}>
+            Settings
+          </button>
+          .)
+        </div>
+      )}
+      {vaultReason !== null ? null : (
         <form className="settings-row" onSubmit={(event) => void save(event)}>
           <label htmlFor={inputId} className="visually-hidden">
             Anthropic API key

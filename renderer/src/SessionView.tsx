@@ -8,6 +8,7 @@
  */
 import { useCallback, useEffect, useId, useMemo, useState, useSyncExternalStore } from 'react';
 import type { SessionSummary, SessionTreeNode } from '#shared/sessions';
+import { useKeyStorable } from './ApiKeyPrompt.tsx';
 import { BranchTree } from './BranchTree.tsx';
 import { Composer } from './Composer.tsx';
 import { EventList } from './EventList.tsx';
@@ -62,6 +63,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
   const [busy, setBusy] = useState<'fork' | 'rewind' | 'export' | 'delete' | null>(null);
   const [treeVersion, setTreeVersion] = useState(0);
   const liveState = useLive(transport, sessionId);
+  const keyStorable = useKeyStorable(transport);
   const titleId = useId();
 
   const lastSeq = log.lastSeq;
@@ -261,7 +263,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
               <p className="empty-hint">Loading the session…</p>
             </div>
           ) : (
-            <Transcript log={log} cursor={viewSeq} live={live} running={running} liveState={liveState} evaluating={session.outcome?.state === 'evaluating'} titleOf={titleOf} onSeek={seek} />
+            <Transcript log={log} cursor={viewSeq} live={live} running={running} liveState={liveState} evaluating={session.outcome?.state === 'evaluating'} titleOf={titleOf} onSeek={seek} keyStorable={keyStorable} />
           )}
         </div>
         <aside className="side-panel" aria-label="Session details">

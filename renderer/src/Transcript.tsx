@@ -10,6 +10,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { AnsiText } from './AnsiText.tsx';
+import { NO_VAULT_ADVICE } from './ApiKeyPrompt.tsx';
 import { formatDuration, outcomeResultLabel, outcomeResultTone } from './format.ts';
 import { Markdown } from './Markdown.tsx';
 import type { SessionLog } from './session-log.ts';
@@ -17,6 +18,7 @@ import { transcriptItems, type OutcomeVerificationView, type ToolResultView, typ
 import type { LiveBlock, LiveState } from './useLive.ts';
 import './outcome.css';
 import './mcp.css';
+import './transcript.css';
 
 /** Events folded into the transcript at first; "Show earlier" adds as many again. */
 const WINDOW_EVENTS = 400;
@@ -37,11 +39,13 @@ export interface TranscriptProps {
   titleOf: (sessionId: string) => string | undefined;
   /** Jump the cursor to an event (e.g. a turn's first event). */
   onSeek: (seq: number) => void;
+  /** Whether an API key can be stored here (null: not known yet): how a missing key can be given. */
+  keyStorable?: boolean | null;
 }
 
 type Row = TranscriptItem | { kind: 'earlier'; key: string; from: number } | { kind: 'live'; key: string; blocks: readonly LiveBlock[] };
 
-export function Transcript({ log, cursor, live, running, liveState, evaluating = false, titleOf, onSeek }: TranscriptProps) {
+export function Transcript({ log, cursor, live, running, liveState, evaluating = false, titleOf, onSeek, keyStorable = null }: TranscriptProps) {
   const version = useSyncExternalStore(log.subscribe, log.getVersion);
   // Scrubbing moves the cursor every frame; the transcript follows as fast as it can render
   // without holding up the frames (React renders the deferred value in the background).
@@ -66,8 +70,10 @@ export function Transcript({ log, cursor, live, running, liveState, evaluating =
   const rows = useMemo<Row[]>(() => {
     const list: Row[] = [];
     if (from > 1) list.push({ kind: 'earlier', key: 'earlier', from });
-    for (const item of items) list.push(item);
+    // Messages sent while Claude writes come after the answer in progress: that is when it reads them.
+    for (const item of items) if (item.kind !== 'user' || item.queued !== true) list.push(item);
     if (live && liveState.blocks !== null && liveState.blocks.length > 0) list.push({ kind: 'live', key: 'live', blocks: liveState.blocks });
+    for (const item of items) if (item.kind === 'user' && item.queued === true) list.push(item);
     return list;
   }, [items, from, live, liveState.blocks]);
 
@@ -131,7 +137,7 @@ export function Transcript({ log, cursor, live, running, liveState, evaluating =
           if (row === undefined) return null;
           return (
             <div key={virtual.key} data-index={virtual.index} ref={virtualizer.measureElement} className="transcript-row" style={{ transform: `translateY(${virtual.start}px)` }}>
-              <RowView row={row} pending={!live ? 'past' : running || (evaluating && row.kind === 'outcome-checking') ? 'running' : 'cut'} expanded={expanded.has(row.key)} onToggle={toggle} toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined} titleOf={titleOf} onSeek={onSeek} onShowEarlier={showEarlier} />
+              <RowView row={row} pending={!live ? 'past' : running || (evaluating && row.kind === 'outcome-checking') ? 'running' : 'cut'} expanded={expanded.has(row.key)} onToggle={toggle} toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined} titleOf={titleOf} onSeek={onSeek} onShowEarlier={showEarlier} keyStorable={keyStorable} />
             </div>
           );
         })}
@@ -173,9 +179,10 @@ interface RowViewProps {
   titleOf: (sessionId: string) => string | undefined;
   onSeek: (seq: number) => void;
   onShowEarlier: () => void;
+  keyStorable: boolean | null;
 }
 
-const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOutput, titleOf, onSeek, onShowEarlier }: RowViewProps) {
+const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOutput, titleOf, onSeek, onShowEarlier, keyStorable }: RowViewProps) {
   switch (row.kind) {
     case 'earlier':
       return (
@@ -187,9 +194,14 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       );
     case 'user':
       return (
-        <article className="message message-user" aria-label="Your message" data-seq={row.seq}>
+        <article className={`message message-user${row.queued === true ? ' message-queued' : ''}`} aria-label={row.queued === true ? 'Your queued message' : 'Your message'} data-seq={row.seq}>
           <header className="message-meta">
             <span className="message-author">You</span>
+            {row.queued === true && (
+              <span className="message-queued-label" title="Sent while Claude was answering: Claude reads it when this answer ends">
+                queued: Claude reads it after this answer
+              </span>
+            )}
             <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this message">
               #{row.seq}
             </button>
@@ -223,6 +235,7 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       return (
         <p className={`notice notice-${row.tone}`} role={row.tone === 'error' ? 'alert' : undefined}>
           {row.text}
+          {row.help === 'api-key' && ` ${keyStorable === false ? `Drover cannot store a key here (no keyring). ${NO_VAULT_ADVICE}` : 'Add your key in the card above or in Settings → Credentials (or set ANTHROPIC_API_KEY and restart Drover).'} Then send your message again.`}
         </p>
       );
     case 'turn-end': {
