@@ -4,6 +4,7 @@
  * code, and the labels that tie containers and snapshot images to a session and a hand.
  */
 import { createHash } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import Docker from 'dockerode';
 import { z } from 'zod';
 import type { HandProgress } from '#shared/hands';
@@ -125,6 +126,15 @@ export class DockerEngine {
   /**
    * The default bridge network's gateway: the address containers on it reach this computer at
    * (where Drover's git proxy listens for them). Rejects with what to do when there is none.
+   *
+   * Found, in order: the gateway in the network's IPAM configuration (an engine that has been
+   * restarted, or configured with `--bip`); else the IPv4 address of the bridge's interface on this
+   * computer (`com.docker.network.bridge.name`, e.g. docker0), when it lies in the network's subnet
+   * — a never-restarted engine stores no gateway, but its bridge has the address all the same
+   * (Node lists an interface only while it is up and running: a bridge with a container on it,
+   * as when a hand's container has started).
+   * Docker's `host-gateway` (`host.docker.internal`) is not used: on Linux it names that same
+   * bridge address, and the proxy must listen on an address of this computer anyway.
    */
   async bridgeGateway(): Promise<string> {
     let info: unknown;
@@ -134,12 +144,24 @@ export class DockerEngine {
       throw this.explain(error, "inspect Docker's bridge network");
     }
     const parsed = BridgeNetworkSchema.safeParse(info);
-    const gateways = (parsed.success ? (parsed.data.IPAM?.Config ?? []) : []).map((config) => config.Gateway ?? '').filter((gateway) => gateway !== '');
-    const gateway = gateways.find((address) => /^\d{1,3}(\.\d{1,3}){3}$/.test(address)) ?? gateways[0];
+    const configs = parsed.success ? (parsed.data.IPAM?.Config ?? []) : [];
+    const gateways = configs.map((config) => config.Gateway ?? '').filter((gateway) => gateway !== '');
+    const gateway = gateways.find(isIPv4) ?? gateways[0] ?? this.bridgeInterfaceAddress(parsed.success ? parsed.data : {}, configs);
     if (!gateway) {
-      throw new Error("Docker's bridge network has no gateway address, so containers cannot reach this computer (Drover's git proxy). Check Docker's network settings (`docker network inspect bridge`).");
+      throw new Error(
+        "Docker's bridge network has no gateway address, and its bridge interface has no IPv4 address on this computer, so containers cannot reach this computer (Drover's git proxy). " +
+          'Check `docker network inspect bridge`; restarting Docker (`sudo systemctl restart docker`) records the gateway.',
+      );
     }
     return gateway;
+  }
+
+  /** The bridge interface's IPv4 address on this computer, when it lies in one of the network's subnets (else it is not this engine's bridge). */
+  private bridgeInterfaceAddress(network: z.infer<typeof BridgeNetworkSchema>, configs: ReadonlyArray<{ Subnet?: string | undefined }>): string | undefined {
+    const name = network.Options?.['com.docker.network.bridge.name'] ?? 'docker0';
+    const subnets = configs.map((config) => config.Subnet ?? '').filter((subnet) => subnet !== '');
+    const addresses = (networkInterfaces()[name] ?? []).filter((entry) => entry.family === 'IPv4' && !entry.internal).map((entry) => entry.address);
+    return addresses.find((address) => subnets.length === 0 || subnets.some((subnet) => inSubnet(address, subnet)));
   }
 
   async imageExists(reference: string): Promise<boolean> {
@@ -279,8 +301,26 @@ export class DockerEngine {
 }
 
 const BridgeNetworkSchema = z.object({
-  IPAM: z.object({ Config: z.array(z.object({ Gateway: z.string().optional() })).nullable().optional() }).optional(),
+  IPAM: z.object({ Config: z.array(z.object({ Gateway: z.string().optional(), Subnet: z.string().optional() })).nullable().optional() }).optional(),
+  Options: z.record(z.string(), z.string()).nullable().optional(),
 });
+
+function isIPv4(address: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(address);
+}
+
+function ipv4Number(address: string): number {
+  return address.split('.').reduce((value, part) => value * 256 + Number(part), 0);
+}
+
+/** Whether an IPv4 address lies in a CIDR subnet (`172.17.0.0/16`); false for anything else. */
+export function inSubnet(address: string, subnet: string): boolean {
+  const [base = '', bitsText = ''] = subnet.split('/');
+  const bits = Number(bitsText);
+  if (!isIPv4(address) || !isIPv4(base) || !/^\d{1,2}$/.test(bitsText) || bits > 32) return false;
+  const size = 2 ** (32 - bits);
+  return Math.floor(ipv4Number(address) / size) === Math.floor(ipv4Number(base) / size);
+}
 
 const DOWNLOADED = new Set(['Download complete', 'Verifying Checksum', 'Extracting', 'Pull complete', 'Already exists']);
 
