@@ -296,6 +296,11 @@ async function connectHop(endpoint: SshEndpoint, hop: 'target' | 'jump', deps: S
     client.once('close', () => finish(new SshConnectError('not-found', 'unreachable', `The connection to ${role} closed before it was ready. Check that sshd runs there.`)));
     try {
       client.connect(config);
+      // Nagle's algorithm off on the TCP socket (a no-op for a hop inside a jump host's channel,
+      // which rides on the jump host's socket, set here too). SSH's small packets — a channel
+      // open, a request, a close — otherwise wait behind the peer's delayed ACK (40 ms on
+      // Linux) whenever an earlier packet is still unacknowledged: every `exec` paid it.
+      client.setNoDelay(true);
     } catch (error) {
       finish(explain(error instanceof Error ? error : new Error(String(error)), endpoint, role, verdict));
     }

@@ -4,8 +4,9 @@
  * shell, the editor over SFTP, and a machine that drops mid-command.
  */
 import { rmSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NewEvent } from '#shared/events';
 import { SshHandConfigSchema, type SshHandConfig } from '#shared/hands';
 import type { SecretId } from '#shared/vault';
@@ -204,6 +205,31 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
       expect(unknownJump).toMatchObject({ ok: false, jumpTrust: 'unknown', hostKey: null });
       expect(unknownJump.message).toContain(jumpSshd.hostFingerprint());
       trustServer(jumpSshd);
+    });
+
+    it("turns Nagle's algorithm off on each hop's TCP socket, so a command's small packets never wait for the peer's delayed ACK", async () => {
+      // Not timed (machines are noisy; `npm run bench` has the figure): the final TCP_NODELAY
+      // setting of the real sockets ssh2 opened, directly and to a jump host.
+      const setNoDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+      const jump = { host: '127.0.0.1', port: jumpSshd.port, user, auth: { method: 'key' as const, key_secret_id: ids.plain, passphrase_secret_id: null } };
+      const opened: SshConnection[] = [];
+      try {
+        opened.push(await SshConnection.open(config(), deps), await SshConnection.open(config({ jump }), deps));
+        for (const connection of opened) expect((await connection.exec('echo ok')).output.toString().trim()).toBe('ok');
+        const noDelayOf = (port: number): boolean[] => {
+          const last = new Map<Socket, boolean>();
+          setNoDelay.mock.calls.forEach(([enable], i) => {
+            const socket: unknown = setNoDelay.mock.contexts[i];
+            if (socket instanceof Socket && socket.remotePort === port) last.set(socket, enable ?? true);
+          });
+          return [...last.values()];
+        };
+        expect(noDelayOf(sshd.port)).toEqual([true]); // the direct connection's socket
+        expect(noDelayOf(jumpSshd.port)).toEqual([true]); // the jump host's, which carries the target's channel
+      } finally {
+        setNoDelay.mockRestore();
+        for (const connection of opened) connection.close();
+      }
     });
   });
 
