@@ -171,7 +171,8 @@ export const rpcMethods = {
   'sessions-tree': { arg: sessionRef, result: z.array(SessionTreeNodeSchema) },
   /** Every event's type in order: what the timeline draws before any payload is loaded. */
   'sessions-timeline': { arg: sessionRef, result: SessionTimelineSchema },
-  'sessions-delete': { arg: sessionRef, result: z.null() },
+  /** `withDescendants`: also the branches and forks taken from it (else a session they read is refused). */
+  'sessions-delete': { arg: z.strictObject({ sessionId: SessionIdSchema, withDescendants: z.boolean().optional() }), result: z.null() },
   'sessions-export': {
     arg: sessionRef,
     result: z.strictObject({ fileName: z.string(), jsonl: z.string() }),

@@ -114,3 +114,14 @@ export const SessionTimelineSchema = z.strictObject({
   codes: z.array(z.number().int().nonnegative()),
 });
 export type SessionTimeline = z.infer<typeof SessionTimelineSchema>;
+
+/**
+ * "2 branches and 1 fork": what continues from a session. A rewind is a branch of the same
+ * conversation, a fork a new session; the words are used this way everywhere.
+ */
+export function describeDescendants(sessions: readonly { kind: SessionKind }[]): string {
+  const branches = sessions.filter((each) => each.kind === 'rewind').length;
+  const forks = sessions.length - branches;
+  const parts = [branches > 0 ? `${branches} ${branches === 1 ? 'branch' : 'branches'}` : null, forks > 0 ? `${forks} ${forks === 1 ? 'fork' : 'forks'}` : null];
+  return parts.filter((part) => part !== null).join(' and ');
+}

@@ -158,15 +158,21 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     },
     'sessions-tree': ({ sessionId }) => store.getTree(sessionId),
     'sessions-timeline': ({ sessionId }) => store.getTimeline(sessionId),
-    'sessions-delete': ({ sessionId }) => {
-      if (harness.isRunning(sessionId)) {
-        throw new AppError('conflict', `Claude is still working in "${store.getSession(sessionId).title}". Stop it first, then delete the session.`);
+    'sessions-delete': ({ sessionId, withDescendants }) => {
+      // The session and, when asked, everything taken from it (the tree lists parents before children).
+      const doomed = new Set([sessionId]);
+      if (withDescendants === true) for (const node of store.getTree(sessionId)) if (node.parentId !== null && doomed.has(node.parentId)) doomed.add(node.id);
+      for (const id of doomed) {
+        if (harness.isRunning(id)) {
+          throw new AppError('conflict', `Claude is still working in "${store.getSession(id).title}". Stop it first, then delete the session.`);
+        }
       }
-      store.deleteSession(sessionId);
-      stats.forget(sessionId);
-      onSessionsChanged?.(sessionId);
-      // Its containers and snapshots go in the background; a failure is retried at the next start.
-      hands.sessionDeleted(sessionId).catch((error: unknown) => log?.(`Removing the containers of session ${sessionId} failed`, error));
+      for (const id of store.deleteSession(sessionId, { withDescendants: withDescendants === true })) {
+        stats.forget(id);
+        onSessionsChanged?.(id);
+        // Its containers and snapshots go in the background; a failure is retried at the next start.
+        hands.sessionDeleted(id).catch((error: unknown) => log?.(`Removing the containers of session ${id} failed`, error));
+      }
       return null;
     },
     'sessions-export': ({ sessionId }) => {

@@ -23,7 +23,7 @@ import {
   type NewEvent,
   type StoredEvent,
 } from '#shared/events';
-import type { EventQuery, SessionKind, SessionTimeline, StoredSession, SessionTreeNode } from '#shared/sessions';
+import { describeDescendants, type EventQuery, type SessionKind, type SessionTimeline, type StoredSession, type SessionTreeNode } from '#shared/sessions';
 import { ensureDataDir } from '#services/data-dir';
 import { parseExport, formatExportHeader, type ExportHeader } from './jsonl.ts';
 import { DataDirLock, type NativeBindingOption } from './lock.ts';
@@ -279,34 +279,41 @@ export class SessionStore {
   }
 
   /**
-   * Deletes a session and its own events. A session with forks is refused: they read its events.
+   * Deletes a session and its own events; with `withDescendants`, also every branch and fork taken
+   * from it (and theirs), deepest first, in one transaction. Without it, a session that others
+   * continue from is refused: they read its events. Returns the ids deleted, the session's last.
    * This is the only way events leave the log, and the database allows it only mid-purge.
    */
-  deleteSession(sessionId: string): void {
+  deleteSession(sessionId: string, { withDescendants = false }: { withDescendants?: boolean } = {}): string[] {
     const record = this.record(sessionId);
-    const children = Number(this.statements.countChildren.get(record.pk));
-    if (children > 0) {
-      throw new AppError(
-        'conflict',
-        `"${record.title}" has ${children} fork${children === 1 ? '' : 's'} that still read its events. ` +
-          'Delete the forks first.',
-      );
+    const doomed = this.guard('read the session tree', () => this.statements.tree.all(record.pk)).map((row) => this.record(row.id));
+    const descendants = doomed.slice(1);
+    if (descendants.length > 0 && !withDescendants) {
+      throw new AppError('conflict', `"${record.title}" has ${describeDescendants(descendants)} that still read its events. Delete them first, or delete it with them.`);
     }
-    // A conversation showing this branch shows the branch it was taken from instead.
+    doomed.reverse();
+    const after = this.guard('delete the session', () => this.db.transaction(() => doomed.map((each) => this.purge(each)))());
+    after.forEach((apply) => apply());
+    for (const each of doomed) {
+      this.records.delete(each.id);
+      this.listeners.delete(each.id);
+    }
+    return doomed.map((each) => each.id);
+  }
+
+  /** One session's rows, its children already gone; a conversation showing it shows the branch it was taken from. */
+  private purge(record: SessionRecord): () => void {
     const head = record.kind === 'rewind' ? this.record(record.conversationId) : null;
     const parent = record.parentId === null ? null : this.record(record.parentId);
     const fallback = head !== null && parent !== null && parent.pk !== head.pk ? parent : null;
-    this.guard('delete the session', () =>
-      this.db.transaction(() => {
-        this.statements.replaceCurrent.run(fallback?.pk ?? null, record.pk);
-        this.statements.markPurging.run(record.pk);
-        this.statements.deleteEvents.run(record.pk);
-        this.statements.deleteSession.run(record.pk);
-      })(),
-    );
-    if (head !== null && head.currentId === record.id) head.currentId = fallback?.id ?? null;
-    this.records.delete(sessionId);
-    this.listeners.delete(sessionId);
+    this.statements.replaceCurrent.run(fallback?.pk ?? null, record.pk);
+    this.statements.markPurging.run(record.pk);
+    this.statements.deleteEvents.run(record.pk);
+    this.statements.deleteSession.run(record.pk);
+    // The in-memory record follows once the transaction has committed.
+    return () => {
+      if (head !== null && head.currentId === record.id) head.currentId = fallback?.id ?? null;
+    };
   }
 
   // ---------------------------------------------------------------- events
@@ -638,7 +645,6 @@ function prepareStatements(db: Database.Database) {
        FROM tree JOIN sessions s ON s.pk = tree.pk LEFT JOIN sessions p ON p.pk = s.parent_pk
        ORDER BY tree.depth, s.created_at, s.pk`,
     ),
-    countChildren: db.prepare<[number], number>('SELECT count(*) FROM sessions WHERE parent_pk = ?').pluck(),
     markPurging: db.prepare<[number]>('UPDATE sessions SET purging = 1 WHERE pk = ?'),
     deleteEvents: db.prepare<[number]>('DELETE FROM events WHERE session_pk = ?'),
     deleteSession: db.prepare<[number]>('DELETE FROM sessions WHERE pk = ?'),
