@@ -69,10 +69,11 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     'app-info': () => info,
     'sessions-list': () => store.listSessions().map(summarize),
     'sessions-create': ({ title }) => changed(store.createSession({ title })),
-    'sessions-launch': ({ title, settings, hands: launchHands, outcome, message }) => {
+    'sessions-launch': async ({ title, settings, hands: launchHands, outcome, message }) => {
       // Checked before anything is created, so bad settings leave no half-made session behind.
       const resolved = mergeSettings(DEFAULT_SETTINGS, settings ?? {});
       if (outcome) checkVerificationHand(outcome, (launchHands ?? []).map((hand) => hand.name));
+      await hands.checkImages(launchHands ?? []);
       const summary = store.createSession({ title });
       store.emitEvents(summary.id, [
         { type: 'session.configured', payload: resolved },
@@ -107,9 +108,16 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
       store.getSession(sessionId); // not-found for an unknown session
       return hands.statuses(sessionId);
     },
-    'hands-attach': ({ sessionId, hand }) => hands.attach(sessionId, hand),
+    'hands-attach': async ({ sessionId, hand }) => {
+      store.getSession(sessionId); // not-found for an unknown session, before asking a registry
+      await hands.checkImages([hand]);
+      return hands.attach(sessionId, hand);
+    },
     'hands-detach': ({ sessionId, name }) => hands.detach(sessionId, name),
-    'hands-update': ({ sessionId, hand }) => hands.update(sessionId, hand),
+    'hands-update': async ({ sessionId, hand }) => {
+      await hands.checkImages([hand]);
+      return hands.update(sessionId, hand);
+    },
     'hands-mcp-info': ({ sessionId, name }) => hands.mcpInfo(sessionId, name),
     'mcp-test-server': ({ config }) => hands.testMcpServer(config),
     'mcp-recent-servers': () => hands.recentMcpServers(),

@@ -253,6 +253,17 @@ export class HandRegistry {
     });
   }
 
+  /**
+   * Refuses, before a session or a hand is made, Docker hands whose image is neither on this
+   * machine nor pullable (one inspect per image when it is here). Other hands pass.
+   */
+  async checkImages(hands: ReadonlyArray<{ config: { kind: string; image?: string } }>): Promise<void> {
+    const images = [...new Set(hands.flatMap(({ config }) => (config.kind === 'docker' && config.image !== undefined ? [config.image] : [])))];
+    const reasons = await Promise.all(images.map((image) => this.options.docker.imageUnavailableReason(image)));
+    const refused = reasons.filter((reason) => reason !== null);
+    if (refused.length > 0) throw new AppError('invalid-argument', refused.join('\n'));
+  }
+
   dockerUnavailableReason(): Promise<string | null> {
     return this.options.docker.unavailableReason();
   }

@@ -164,6 +164,36 @@ export class DockerEngine {
     return addresses.find((address) => subnets.length === 0 || subnets.some((subnet) => inSubnet(address, subnet)));
   }
 
+  /**
+   * Null when a container can be made from the image: it is on this machine (one inspect), or its
+   * registry has it (the engine asks the registry for its manifest; nothing is pulled). Otherwise
+   * what is wrong and what to do. An engine that cannot be reached is not the image's fault: null
+   * (the hand says so when it starts).
+   */
+  async imageUnavailableReason(reference: string, timeoutMs = 15_000): Promise<string | null> {
+    try {
+      await this.docker.getImage(reference).inspect();
+      return null;
+    } catch (error) {
+      if (!isNotFound(error)) return null;
+    }
+    let why: string;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new RegistryTimeout()), timeoutMs);
+      });
+      await Promise.race([this.docker.getImage(reference).distribution(), timeout]);
+      return null;
+    } catch (error) {
+      if (isConnectionError(error)) return null;
+      why = error instanceof RegistryTimeout ? `${registryOf(reference)} did not answer within ${Math.round(timeoutMs / 1000)} s` : pullRefusal(reference, dockerMessage(error));
+    } finally {
+      clearTimeout(timer);
+    }
+    return `The image ${reference} is not on this machine and cannot be pulled (${why}). Build or load it, or pick another image.`;
+  }
+
   async imageExists(reference: string): Promise<boolean> {
     try {
       await this.docker.getImage(reference).inspect();
@@ -304,6 +334,27 @@ const BridgeNetworkSchema = z.object({
   IPAM: z.object({ Config: z.array(z.object({ Gateway: z.string().optional(), Subnet: z.string().optional() })).nullable().optional() }).optional(),
   Options: z.record(z.string(), z.string()).nullable().optional(),
 });
+
+class RegistryTimeout extends Error {}
+
+/** The registry an image reference names: its first part when that is a host (has `.` or `:`, or is localhost), else Docker Hub. */
+export function registryOf(reference: string): string {
+  const [first = '', ...rest] = reference.split('/');
+  return rest.length > 0 && (/[.:]/.test(first) || first === 'localhost') ? first : 'Docker Hub (registry-1.docker.io)';
+}
+
+/** Why the registry would not give an image, in a few words, from the engine's message. */
+export function pullRefusal(reference: string, message: string): string {
+  const registry = registryOf(reference);
+  const line = message.split('\n')[0] ?? message;
+  if (/no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client|certificate/i.test(line)) {
+    const detail = /no such host|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client|certificate[^:]*/i.exec(line)?.[0];
+    return `${registry} cannot be reached${detail ? `: ${detail.toLowerCase()}` : ''}`;
+  }
+  if (/manifest unknown|not found|name unknown/i.test(line)) return `${registry} has no such image or tag`;
+  if (/unauthorized|denied|authentication required/i.test(line)) return `${registry} refused it: it does not exist there, or it needs a login`;
+  return line.length > 160 ? `${line.slice(0, 159)}…` : line;
+}
 
 function isIPv4(address: string): boolean {
   return /^\d{1,3}(\.\d{1,3}){3}$/.test(address);
