@@ -115,7 +115,8 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     },
     'hands-detach': ({ sessionId, name }) => hands.detach(sessionId, name),
     'hands-update': async ({ sessionId, hand }) => {
-      await hands.checkImages([hand]);
+      // A Docker hand's image is checked; a hand that would change kind is refused by update() as it is.
+      if (hands.specs(sessionId).some((spec) => spec.name === hand.name && spec.config.kind === 'docker')) await hands.checkImages([hand]);
       return hands.update(sessionId, hand);
     },
     'hands-mcp-info': ({ sessionId, name }) => hands.mcpInfo(sessionId, name),
