@@ -23,14 +23,14 @@ import type { ContentBlock, NewEvent, OutcomeDefinition, OutcomeDefinitionInput,
 import { qualifiedToolName } from '#shared/hands';
 import { OutcomeDefinitionSchema, SessionSettingsSchema, describeIssues, issuesText } from '#shared/events';
 import type { LiveUpdate, ModelList, SessionUsage } from '#shared/harness';
-import { MAX_EVENTS_PER_QUERY } from '#shared/sessions';
 import type { Hand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { SessionStore } from '#services/session/store';
 import { buildContext, compactionCut, compactionRequest, type ContextView } from './context.ts';
 import { capVerificationOutput, graderModel, graderRequest, parseVerdict, resultOf, type Criterion, type VerificationRun } from './grader.ts';
 import { ModelCallError, streamMessage, type ModelResponse } from './model-client.ts';
 import { contextBudget, DEFAULT_SETTINGS, FALLBACK_MODELS, pickDefaultModel, usageTotals } from './models.ts';
-import { applyEvent, emptyState, foldOutcome, MAX_CONTINUATIONS, nextStep, stateOf, type IdleReason, type NextStep, type SessionState, type ToolUseEvent } from './state.ts';
+import { foldLog, readAll } from './fold-log.ts';
+import { applyEvent, emptyState, MAX_CONTINUATIONS, needsResume, nextStep, type IdleReason, type NextStep, type SessionState, type ToolUseEvent } from './state.ts';
 
 /** Where the API key comes from (the vault, with ANTHROPIC_API_KEY as override). Null: none set. */
 export type KeyProvider = () => Promise<string | null> | string | null;
@@ -196,17 +196,17 @@ export class Harness {
     }
   }
 
-  /** Wakes every session whose log says it was running when Drover last stopped. */
+  /**
+   * Wakes every session whose log asks for work when Drover starts: a turn cut by the last stop,
+   * or a user message stored just before it that was never answered (see `needsResume`).
+   */
   resumeInterrupted(): string[] {
     const resumed: string[] = [];
     for (const session of this.store.listSessions()) {
-      // A fork taken mid-turn waits for the user: its own first event is `session.forked`.
-      const [status] = this.store.getEvents(session.id, {
-        types: ['session.status_running', 'session.status_idle', 'session.status_terminated', 'session.forked'],
-        direction: 'backward',
-        limit: 1,
-      });
-      if (status?.type !== 'session.status_running') continue;
+      // Cheap first: a log that ends idle or terminated has nothing pending (most sessions).
+      const [last] = this.store.getEvents(session.id, { direction: 'backward', limit: 1 });
+      if (!last || last.type === 'session.status_idle' || last.type === 'session.status_terminated') continue;
+      if (!needsResume(foldLog(this.store, session.id).state)) continue;
       resumed.push(session.id);
       this.wake(session.id).catch((error: unknown) => this.log(`Session ${session.id} could not resume`, error));
     }
@@ -261,17 +261,7 @@ export function environmentKey(): string | null {
   return key ? key : null;
 }
 
-/** Reads every event of the given types (all events when omitted) in pages. */
-export function readAll(store: SessionStore, sessionId: string, types?: StoredEvent['type'][], afterSeq = 0): StoredEvent[] {
-  const out: StoredEvent[] = [];
-  const limit = 10_000;
-  for (let after = afterSeq; ; ) {
-    const page = store.getEvents(sessionId, { afterSeq: after, limit, ...(types ? { types } : {}) });
-    for (const event of page) out.push(event);
-    if (page.length < limit) return out;
-    after = (page.at(-1) as StoredEvent).seq;
-  }
-}
+export { readAll };
 
 type ToolRoute = Map<string, Hand>;
 
@@ -341,33 +331,7 @@ class SessionRun {
 
   /** Loads the view (from the latest compaction on) and follows new events — in one synchronous step, so none is missed. */
   private load(): void {
-    const [compaction] = this.store.getEvents(this.sessionId, { types: ['agent.thread_context_compacted'], direction: 'backward', limit: 1 });
-    const seed = emptyState();
-    let from = 0;
-    if (compaction?.type === 'agent.thread_context_compacted') {
-      from = compaction.payload.through_seq;
-      const before = { beforeSeq: from + 1, direction: 'backward', limit: 1 } as const;
-      const [settings] = this.store.getEvents(this.sessionId, { ...before, types: ['session.configured'] });
-      const [status] = this.store.getEvents(this.sessionId, {
-        ...before,
-        types: ['session.status_running', 'session.status_idle', 'session.status_terminated'],
-      });
-      if (settings) applyEvent(seed, settings);
-      if (status) applyEvent(seed, status);
-      // The outcome and its evaluations so far stay in force past a compaction.
-      const [definition] = this.store.getEvents(this.sessionId, { ...before, types: ['user.define_outcome'] });
-      if (definition) {
-        const outcomeEvents = this.store.getEvents(this.sessionId, {
-          afterSeq: definition.seq - 1,
-          beforeSeq: from + 1,
-          types: ['user.define_outcome', 'span.outcome_evaluation_start', 'span.outcome_evaluation_end', 'session.status_idle'],
-          limit: MAX_EVENTS_PER_QUERY,
-        });
-        for (const event of outcomeEvents) seed.outcome = foldOutcome(seed.outcome, event);
-      }
-    }
-    this.events = readAll(this.store, this.sessionId, undefined, from);
-    this.state = stateOf(this.events, seed);
+    ({ events: this.events, state: this.state } = foldLog(this.store, this.sessionId));
     this.unsubscribe = this.store.subscribe(this.sessionId, (event) => {
       this.events.push(event);
       applyEvent(this.state, event);
