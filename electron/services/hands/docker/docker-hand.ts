@@ -69,6 +69,10 @@ const IDLE_COMMAND = 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** No pagers (nothing would page them), no prompts from package managers, colours where a tool chooses them. */
 const SHELL_ENV = ['TERM=xterm-256color', 'PAGER=cat', 'GIT_PAGER=cat', 'DEBIAN_FRONTEND=noninteractive'];
+/** How long a probe command may take to say whether the container still runs. */
+const PROBE_TIMEOUT_MS = 10_000;
+/** How long the engine may take to record the death of a container a probe found dead. */
+const DEATH_RECORD_TIMEOUT_MS = 10_000;
 /** Where the proxy listens for the host-side clone. */
 const LOOPBACK = '127.0.0.1';
 
@@ -220,7 +224,7 @@ export class DockerHand implements ManagedHand {
     this.cwd = result.cwd;
     if (result.shellEnded) this.shell = null;
     if (result.shellEnded && !result.timedOut && !result.aborted) {
-      const lost = await this.lostReason();
+      const lost = await this.lostAfterFailure();
       if (lost) return this.lost(lost, result, notes);
     }
     return formatRun(result, notes, input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS);
@@ -236,7 +240,7 @@ export class DockerHand implements ManagedHand {
     const outcome = await runEditor(this.files, input, { cwd: this.cwd ?? this.config.working_dir, signal: options.signal });
     if (input['command'] !== 'view' && !outcome.isError) this.dirty = true;
     if (outcome.isError) {
-      const lost = await this.lostReason();
+      const lost = await this.lostAfterFailure();
       if (lost) return this.lost(lost, null, notes);
     }
     return notes.length === 0 ? outcome : { ...outcome, content: [{ type: 'text', text: notes.join('\n') }, ...outcome.content] };
@@ -539,6 +543,26 @@ export class DockerHand implements ManagedHand {
     }
   }
 
+  /**
+   * Why the container is gone, once something in it failed (its shell ended by itself, an edit
+   * failed) — or null while it runs on. The engine's record alone cannot say: a killed container's
+   * exec streams end before the engine records its death, so right then it still reads "running"
+   * (most of the time on a loaded machine). A command that starts in the container settles it — none
+   * can once it died — and then the engine's record of the death, waited for, gives the reason.
+   */
+  private async lostAfterFailure(): Promise<string | null> {
+    const container = this.container;
+    if (!container) return null;
+    try {
+      const probe = await this.engine.exec(container, ['/bin/sh', '-c', 'exit 0'], { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      if (probe.exitCode === 0) return null;
+    } catch {
+      // Refused: the container is gone or going (the engine's record says which).
+    }
+    await waitUntilStopped(container, DEATH_RECORD_TIMEOUT_MS);
+    return this.lostReason();
+  }
+
   private markLost(reason: string): void {
     const container = this.container;
     this.hooks.record({ type: 'hand.lost', payload: { hand_id: this.identity.name, reason } });
@@ -584,6 +608,15 @@ function displayUrl(url: string): string {
     return parsed.toString();
   } catch {
     return url;
+  }
+}
+
+/** Resolves once the engine records that `container` no longer runs (or is gone), or after `timeoutMs`. */
+async function waitUntilStopped(container: Docker.Container, timeoutMs: number): Promise<void> {
+  try {
+    await container.wait({ condition: 'not-running', abortSignal: AbortSignal.timeout(timeoutMs) });
+  } catch {
+    // Removed, the engine unreachable, or still running after the time: the caller inspects it.
   }
 }
 
