@@ -46,13 +46,15 @@ export const AppInfoSchema = z.strictObject({
   version: z.string(),
   dataDir: z.string(),
   platform: z.string(),
+  /** Set when the data folder can be read by other users (group/others permissions): what to do about it. */
+  dataDirWarning: z.string().optional(),
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 
 const sessionRef = z.strictObject({ sessionId: SessionIdSchema });
 
-/** What the user types; a message is at most 1 MB of text. */
-const MessageTextSchema = z.string().max(1_000_000, 'a message is at most 1,000,000 characters').refine((text) => text.trim() !== '', 'the message is empty');
+/** What the user types; a message is at most 1 MB of text (imports are held to the same rule). */
+export const MessageTextSchema = z.string().max(1_000_000, 'a message is at most 1,000,000 characters').refine((text) => text.trim() !== '', 'the message is empty');
 
 /** Hands to attach at launch: at most 8, each name once. */
 const LaunchHandsSchema = z
@@ -107,6 +109,15 @@ export const rpcMethods = {
    * recorded in the log, so forks inherit it; it applies from the next model request.
    */
   'hands-update': { arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandSpecSchema }), result: z.array(HandStatusSchema) },
+  /**
+   * Turns on a hand that came from an imported file, after the user has seen what it runs. Names
+   * the attach event shown (`attachedSeq`), so only that configuration is approved; recorded in
+   * the log (the hand is attached again by the user), so forks inherit it.
+   */
+  'hands-approve': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, name: HandNameSchema, attachedSeq: z.number().int().positive() }),
+    result: z.array(HandStatusSchema),
+  },
   /** An MCP hand's tools (starting its server if needed) and its stderr. */
   'hands-mcp-info': { arg: z.strictObject({ sessionId: SessionIdSchema, name: HandNameSchema }), result: McpServerInfoSchema },
   /** MCP servers attached in any session, latest first, one per command or URL: to add one again in a click. */

@@ -7,11 +7,15 @@ import { EventTypeSchema, OutcomeResultSchema } from './events.ts';
 
 export const SessionIdSchema = z.uuid({ message: 'must be a session id (a uuid)' });
 
+/** Control characters (BEL, ESC, …) and bidi embeddings/overrides/isolates, which make a title lie about its text. */
+const TITLE_FORBIDDEN = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+
 export const SessionTitleSchema = z
   .string()
   .trim()
   .min(1, 'a session needs a title')
-  .max(200, 'a title is at most 200 characters');
+  .max(200, 'a title is at most 200 characters')
+  .refine((title) => !TITLE_FORBIDDEN.test(title), 'a title cannot contain control characters or text-direction overrides');
 
 /**
  * How a session came to be: `root` (created or imported), `fork` (a new session from another's
@@ -45,6 +49,11 @@ const sessionFields = {
   lastSeq: z.number().int().nonnegative(),
   /** Time of the last event in this session's view, or its creation time when it has none. */
   lastActivityAt: z.string(),
+  /**
+   * Set when events of its view came from an imported file: the last such event (1…importedSeq).
+   * Their hands stay off until the user reviews each (see `hands-approve`). Absent otherwise.
+   */
+  importedSeq: z.number().int().positive().optional(),
 };
 
 /** A session as the store keeps it (no derived figures). */

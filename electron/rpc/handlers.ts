@@ -13,6 +13,7 @@ import { mergeSettings, type Harness } from '#services/harness/harness';
 import type { HandRegistry } from '#services/hands/registry';
 import { importMcpConfig, ImportError } from '#services/hands/mcp/import-config';
 import { SessionStats } from '#services/harness/session-stats';
+import { dataDirExposure } from '#services/data-dir';
 import type { SessionStore } from '#services/session/store';
 import type { Credentials } from '#services/vault/credentials';
 
@@ -66,7 +67,10 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     return summarize(session);
   };
   return {
-    'app-info': () => info,
+    'app-info': () => {
+      const warning = dataDirExposure(store.dataDir);
+      return warning === null ? info : { ...info, dataDirWarning: warning };
+    },
     'sessions-list': () => store.listSessions().map(summarize),
     'sessions-create': ({ title }) => changed(store.createSession({ title })),
     'sessions-launch': async ({ title, settings, hands: launchHands, outcome, message }) => {
@@ -119,6 +123,7 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
       if (hands.specs(sessionId).some((spec) => spec.name === hand.name && spec.config.kind === 'docker')) await hands.checkImages([hand]);
       return hands.update(sessionId, hand);
     },
+    'hands-approve': ({ sessionId, name, attachedSeq }) => hands.approve(sessionId, name, attachedSeq),
     'hands-mcp-info': ({ sessionId, name }) => hands.mcpInfo(sessionId, name),
     'mcp-test-server': ({ config }) => hands.testMcpServer(config),
     'mcp-recent-servers': () => hands.recentMcpServers(),

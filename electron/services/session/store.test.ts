@@ -505,7 +505,8 @@ describe('migration', () => {
     store.close();
     // Take the file back to schema 1 as an older Drover wrote it.
     const db = new Database(path.join(dir, DB_FILE));
-    db.exec(`DROP TRIGGER sessions_kind_fixed; DROP TRIGGER sessions_kind_consistent; DROP INDEX sessions_by_current;
+    db.exec(`ALTER TABLE sessions DROP COLUMN imported_seq;
+             DROP TRIGGER sessions_kind_fixed; DROP TRIGGER sessions_kind_consistent; DROP INDEX sessions_by_current;
              ALTER TABLE sessions DROP COLUMN current_pk; ALTER TABLE sessions DROP COLUMN kind; PRAGMA user_version = 1;`);
     db.close();
     store = SessionStore.open({ dataDir: dir });
