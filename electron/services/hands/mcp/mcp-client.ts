@@ -20,6 +20,7 @@ import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelco
 import { z } from 'zod';
 import type { HandState, McpTransport } from '#shared/hands';
 import type { SecretId } from '#shared/vault';
+import { Redactor } from '#services/vault/redact';
 import type { SecretResolver } from '#services/vault/resolver';
 import { mapCallToolResult, type McpToolOutcome } from './map-result.ts';
 
@@ -158,8 +159,10 @@ export class McpServerConnection {
   private currentDetail: string;
   private tools: readonly McpTool[] | null = null;
   private readonly stderr = new TailBuffer(STDERR_TAIL_BYTES);
-  /** Every secret value handed to the server, masked wherever its output is shown. */
-  private readonly revealed = new Set<string>();
+  /** Every secret value handed to the server (value → the secret's name), masked wherever its output is shown. */
+  private readonly revealed = new Map<string, string>();
+  /** The one masking implementation, for exactly those values (so as short as 4 characters). */
+  private readonly redactor = new Redactor({ minLength: 4 });
   private disposed = false;
   private startCount = 0;
   /** A tools/list the server's list_changed asked for, still under way. */
@@ -203,23 +206,12 @@ export class McpServerConnection {
   }
 
   private mask(text: string): string {
-    for (const secret of this.revealed) text = text.split(secret).join('[secret]');
-    return text;
+    return this.redactor.redact(text);
   }
 
   /** A hand must never put a secret in a tool result, even one the server echoes back. */
   private masked(outcome: McpToolOutcome): McpToolOutcome {
-    if (this.revealed.size === 0) return outcome;
-    const maskValue = (value: unknown): unknown => {
-      if (typeof value === 'string') return this.mask(value);
-      if (Array.isArray(value)) return value.map(maskValue);
-      if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.mask(key), maskValue(item)]));
-      return value;
-    };
-    const content = outcome.content.map((block) => (block.type === 'text' ? { ...block, text: this.mask(block.text) } : block));
-    const masked: McpToolOutcome = { content, isError: outcome.isError };
-    if (outcome.structuredContent !== undefined) masked.structuredContent = Object.fromEntries(Object.entries(outcome.structuredContent).map(([key, item]) => [this.mask(key), maskValue(item)]));
-    return masked;
+    return this.redactor.redactDeep(outcome);
   }
 
   /** Starts the server if it is not running; resolves when it has answered `initialize`. */
@@ -384,16 +376,19 @@ export class McpServerConnection {
     });
   }
 
-  private async reveal(id: SecretId, purpose: string): Promise<string> {
+  /** A secret's value for the server; from now on masked as `[secret “name” redacted]` in all it shows. */
+  private async reveal(id: SecretId, purpose: string, usedAs: string): Promise<string> {
     const value = await this.options.secrets.reveal(id, purpose);
-    if (value.length >= 4) this.revealed.add(value);
+    const listed = await this.options.secrets.list?.().catch(() => undefined);
+    this.revealed.set(value, listed?.find((secret) => secret.id === id)?.name ?? usedAs);
+    this.redactor.setSecrets([...this.revealed].map(([secret, name]) => ({ name, value: secret })));
     return value;
   }
 
   private async resolveValues(values: Record<string, { value: string } | { secret_id: SecretId }>, what: string): Promise<Record<string, string>> {
     const resolved: Record<string, string> = {};
     for (const [key, entry] of Object.entries(values)) {
-      resolved[key] = 'value' in entry ? entry.value : await this.reveal(entry.secret_id, `MCP server "${this.options.name}" ${what} ${key}`);
+      resolved[key] = 'value' in entry ? entry.value : await this.reveal(entry.secret_id, `MCP server "${this.options.name}" ${what} ${key}`, key);
     }
     return resolved;
   }
@@ -420,7 +415,7 @@ export class McpServerConnection {
     const headers = await this.resolveValues(config.headers, 'header');
     if (config.bearer_secret_id !== null) {
       for (const key of Object.keys(headers)) if (key.toLowerCase() === 'authorization') delete headers[key];
-      headers['Authorization'] = `Bearer ${await this.reveal(config.bearer_secret_id, `MCP server "${this.options.name}" bearer token`)}`;
+      headers['Authorization'] = `Bearer ${await this.reveal(config.bearer_secret_id, `MCP server "${this.options.name}" bearer token`, 'bearer token')}`;
     }
     return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers } });
   }

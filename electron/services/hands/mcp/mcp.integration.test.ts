@@ -107,7 +107,7 @@ describe('server-everything over stdio', () => {
     const connection = connect(referenceServer('server-everything', [], { PLAIN_VALUE: { value: 'plain' }, API_TOKEN: { secret_id: secret.id as SecretId } }));
     const env = JSON.parse(textOf(await connection.callTool('get-env', {}, call))) as Record<string, string>;
     // The server got the value; the result it echoed it in shows it masked.
-    expect(env['API_TOKEN']).toBe('[secret]');
+    expect(env['API_TOKEN']).toBe('[secret “everything env” redacted]');
     expect(env['PLAIN_VALUE']).toBe('plain');
     expect(env['VITEST']).toBeUndefined();
     expect(Object.keys(env).every((key) => ['PATH', 'HOME', 'LANG', 'LOGNAME', 'SHELL', 'TERM', 'USER', 'PLAIN_VALUE', 'API_TOKEN'].includes(key))).toBe(true);
@@ -332,9 +332,9 @@ describe('the fixture server', () => {
     const connection = connect(fixtureServer({ FIXTURE_SECRET: { secret_id: secret.id as SecretId } }));
     const outcome = await connection.callTool('env', { name: 'FIXTURE_SECRET' }, call);
     // The server saw the real value (it reports it and its length), the result shows it masked.
-    expect(JSON.parse(textOf(outcome))).toMatchObject({ value: '[secret]', length: 'fixture-secret-456'.length });
+    expect(JSON.parse(textOf(outcome))).toMatchObject({ value: '[secret “fixture env” redacted]', length: 'fixture-secret-456'.length });
     expect(textOf(outcome)).not.toContain('fixture-secret-456');
-    await expect.poll(() => connection.stderrTail(), { timeout: 5_000 }).toContain('FIXTURE_SECRET=[secret]');
+    await expect.poll(() => connection.stderrTail(), { timeout: 5_000 }).toContain('FIXTURE_SECRET=[secret “fixture env” redacted]');
     expect(connection.stderrTail()).not.toContain('fixture-secret-456');
   });
 
