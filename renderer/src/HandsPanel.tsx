@@ -10,6 +10,7 @@ import { AttachHandForm } from './AttachHandForm.tsx';
 import { AttachMachineForm } from './AttachMachineForm.tsx';
 import { AttachMcpForm } from './AttachMcpForm.tsx';
 import { McpHandRow } from './McpHandRow.tsx';
+import { ImportedHandsReview } from './ImportedHandsReview.tsx';
 import { describeHand, formatMegabytesOf } from './format.ts';
 import type { HandAsOf } from './hand-history.ts';
 import type { Transport } from './transport.ts';
@@ -152,9 +153,10 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
           </button>
         </p>
       )}
-      {shown !== null && shown.length > 0 && (
+      {shown !== null && <ImportedHandsReview transport={transport} sessionId={sessionId} hands={shown} onApproved={(list) => setUpdated({ basis: hands, list })} />}
+      {shown !== null && shown.some((hand) => hand.review === undefined) && (
         <ul className="hands-list">
-          {shown.map((hand) =>
+          {shown.filter((hand) => hand.review === undefined).map((hand) =>
             hand.config.kind === 'mcp' ? (
               <McpHandRow
                 key={hand.name}
