@@ -6,6 +6,7 @@
  * It must never push or return a secret: pushes carry events and live deltas only.
  */
 import path from 'node:path';
+import { isAppError } from '#shared/errors';
 import type { AppInfo, PushMessage } from '#shared/rpc';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import type { Hand } from '#services/hands/hand';
@@ -110,7 +111,7 @@ export function createHost(options: HostOptions): Host {
   credentials
     .start()
     .catch((error: unknown) => log('Loading the vault for redaction failed', error))
-    .finally(() => harness.resumeInterrupted());
+    .finally(() => resumeInterrupted(harness, log));
   return {
     dispatch,
     harness,
@@ -123,6 +124,19 @@ export function createHost(options: HostOptions): Host {
       await hands.close();
     },
   };
+}
+
+/**
+ * Resumes interrupted sessions. Damage found while reading their logs (a page gone bad since the
+ * store opened) is reported, not thrown: the host stays up, and every part not damaged still works.
+ */
+function resumeInterrupted(harness: Harness, log: (message: string, error?: unknown) => void): void {
+  try {
+    harness.resumeInterrupted();
+  } catch (error) {
+    if (isAppError(error)) log(`Drover could not resume interrupted sessions: ${error.message}`);
+    else log('Drover could not resume interrupted sessions', error);
+  }
 }
 
 /**
