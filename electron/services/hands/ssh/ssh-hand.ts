@@ -14,7 +14,7 @@ import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
 import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { PersistentShell, ShellRunResult } from '#services/hands/shell';
 import { createHash } from 'node:crypto';
-import { endpointName, type SshConnection, type SshDeps } from './connection.ts';
+import { endpointName, SshConnectError, type SshConnection, type SshDeps } from './connection.ts';
 import { SshLink } from './link.ts';
 import { SftpFiles } from './sftp-files.ts';
 import { ShadowSnapshots, type Exec } from './shadow-git.ts';
@@ -165,7 +165,7 @@ export class SshHand implements ManagedHand {
       }
       shell = await this.ensureShell(options.signal, notes);
     } catch (error) {
-      return this.unavailable(error, notes);
+      return this.unavailable(error, notes, 'The command');
     }
     const timeoutSeconds = input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS;
     const result = await shell.run(input.command, {
@@ -188,7 +188,7 @@ export class SshHand implements ManagedHand {
     try {
       shell = await this.ensureShell(options.signal, notes);
     } catch (error) {
-      return this.unavailable(error, notes);
+      return this.unavailable(error, notes, 'The edit');
     }
     const outcome = await runEditor(this.files, input, { cwd: this.cwd ?? shell.workingDir, signal: options.signal });
     if (outcome.isError) {
@@ -203,11 +203,23 @@ export class SshHand implements ManagedHand {
   /** A ready shell, connecting first when there is no connection (lazily, on the first call). */
   private async ensureShell(signal: AbortSignal, notes: string[] = []): Promise<PersistentShell> {
     if (this.disposed) throw new Error('This hand was detached from the session.');
+    let dropped: string | null = null;
     if (this.connection?.isClosed) {
-      const reason = this.connection.closeReason ?? 'the connection closed';
-      this.markLost(reason);
-      notes.push(`Note: the previous SSH connection dropped (${reason}); this ran on a new connection.`);
+      dropped = this.connection.closeReason ?? 'the connection closed';
+      this.markLost(dropped);
     }
+    try {
+      const shell = await this.openShell(signal);
+      // Said only once the new connection is up and the call really runs on it.
+      if (dropped !== null) notes.push(`Note: the previous SSH connection dropped (${dropped}); this ran on a new connection.`);
+      return shell;
+    } catch (error) {
+      if (dropped !== null) notes.push(`Note: the previous SSH connection dropped (${dropped}), and reconnecting failed.`);
+      throw error;
+    }
+  }
+
+  private async openShell(signal: AbortSignal): Promise<PersistentShell> {
     if (this.shell?.alive) return this.shell;
     if (!this.connection) {
       await this.connect(signal);
@@ -298,9 +310,17 @@ export class SshHand implements ManagedHand {
     );
   }
 
-  private unavailable(error: unknown, notes: string[]): ToolOutcome {
+  /** Nothing ran: `what` ('The command', 'The edit') was refused before it reached the machine. */
+  private unavailable(error: unknown, notes: string[], what: string): ToolOutcome {
     const message = error instanceof Error ? error.message : String(error);
-    return errorText([...notes, `Could not connect to ${this.machine} for this hand: ${message}`, 'The next call tries again.'].join('\n'));
+    if (error instanceof SshConnectError && (error.reason === 'host-changed' || error.reason === 'host-unknown')) {
+      // Not a passing fault: every call fails the same way until the user decides about the key.
+      const why = error.reason === 'host-changed' ? 'changed since you trusted it' : 'not trusted yet';
+      return errorText(
+        [...notes, `${what} did not run: the host key of ${this.machine} ${why}, so Drover did not log in.`, message, 'Calls to this hand fail the same way until the user does that: tell the user.'].join('\n'),
+      );
+    }
+    return errorText([...notes, `Could not connect to ${this.machine} for this hand: ${message}`, `${what} did not run; the next call tries again.`].join('\n'));
   }
 
   /**

@@ -136,6 +136,36 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
       }
     });
 
+    it('a host key changed behind a dropped connection: the hand says the command did not run, why, and what to do', async () => {
+      const server = await TestSshd.start();
+      const recorded: NewEvent[] = [];
+      const hand = new SshHand({ sessionId: 'ses_hostkey', name: 'moved', config: config({}, server) }, { record: (event) => recorded.push(event), progress: () => undefined, log: () => undefined }, deps, [100, 200]);
+      const signal = new AbortController().signal;
+      try {
+        server.authorize(plainKey);
+        trustServer(server);
+        const old = server.hostFingerprint();
+        expect(outputOf(await hand.execute('bash', { command: 'echo first' }, { signal }))).toContain('first');
+        await server.changeHostKey();
+        // Let the drop reach the client first, so the next call meets a closed connection and reconnects.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const outcome = await hand.execute('bash', { command: 'echo should-not-run' }, { signal });
+        const said = outputOf(outcome);
+        expect(outcome.isError).toBe(true);
+        expect(said).not.toMatch(/ran on a new connection/);
+        expect(said).not.toContain('should-not-run');
+        expect(said).toMatch(/The command did not run: the host key of .* changed since you trusted it/);
+        expect(said).toContain(old);
+        expect(said).toContain(server.hostFingerprint());
+        expect(said).toMatch(/forget the old key in the hand's settings and confirm the new fingerprint/);
+        expect(said).not.toMatch(/next call tries again/);
+        expect(recorded.map((event) => event.type)).toEqual(['hand.provisioning', 'hand.ready', 'hand.lost', 'hand.provisioning', 'hand.failed']);
+      } finally {
+        await hand.dispose({ keep: false });
+        await server.stop();
+      }
+    });
+
     it('keeps the trusted keys in a 0600 file', () => {
       trustServer(sshd);
       expect(statSync(knownHosts.file).mode & 0o777).toBe(0o600);
