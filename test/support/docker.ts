@@ -13,7 +13,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
-import { DockerEngine } from '#services/hands/docker/engine';
+import { DockerEngine, LABELS } from '#services/hands/docker/engine';
 import { requirePart, tempDir } from './system.ts';
 
 export const BUSYBOX_IMAGE = 'drover-test/busybox:1';
@@ -169,4 +169,13 @@ export async function waitForPort(port: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`nothing listened on 127.0.0.1:${port} within 20 s`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Removes the containers and snapshot images of one Drover instance (a test's data folder: `instanceIdOf(dir)`). */
+export function removeInstanceObjects(instance: string): void {
+  const label = `label=${LABELS.instance}=${instance}`;
+  const containers = dockerCli('ps', '-aq', '--filter', label).split('\n').filter(Boolean);
+  if (containers.length > 0) dockerCli('rm', '-f', '-v', ...containers);
+  const images = [...new Set(dockerCli('images', '-q', '--filter', label).split('\n').filter(Boolean))];
+  if (images.length > 0) dockerCli('rmi', '-f', ...images);
 }
