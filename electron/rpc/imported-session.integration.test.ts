@@ -125,18 +125,21 @@ describe('an imported session is untrusted input', () => {
   it('runs an imported MCP command only after the user reviewed and approved it; the approval is in the log and forks inherit it', async () => {
     const marker = path.join(outside, 'MARKER');
     const evil: HandSpecInput = { name: 'evil', config: { kind: 'mcp', transport: { type: 'stdio', command: '/bin/sh', args: ['-c', `touch ${marker}`] } } };
-    const imported = await importFile(exportFile('Trial', [attached(evil), message('hello')]));
+    const outcome = { description: 'it works', rubric: '', max_iterations: 1, grader_model: null, verification: { hand_id: 'evil', command: 'make check' } };
+    const imported = await importFile(exportFile('Trial', [attached(evil), { type: 'user.define_outcome', payload: outcome }, message('hello')]));
 
     script = [() => toolUse('evil__run', {}), () => done];
     const before = model.requests.length;
     await send(imported.id, 'Use your tools.');
     expect(existsSync(marker)).toBe(false);
-    expect(imported.importedSeq).toBe(2);
+    expect(imported.importedSeq).toBe(3);
 
     // The hands panel shows it for review: what it would run, and that it is off.
     const [pending] = await call<HandStatus[]>('hands-list', { sessionId: imported.id });
     expect(pending).toMatchObject({ name: 'evil', review: 'pending', attachedSeq: 1, tools: [], state: 'idle' });
     expect(pending?.config).toMatchObject({ transport: { command: '/bin/sh', args: ['-c', `touch ${marker}`] } });
+    // An imported outcome's verification command would run on it too: the review says so.
+    expect(pending?.detail).toContain('the imported outcome also runs `make check` on it');
     for (const request of model.requests.slice(before)) expect(toolNames(request).filter((name) => name.startsWith('evil__'))).toEqual([]);
     expect(store.getEvents(imported.id, { types: ['hand.provisioning', 'hand.ready', 'hand.failed'] })).toEqual([]);
 
@@ -146,7 +149,7 @@ describe('an imported session is untrusted input', () => {
     expect(existsSync(marker)).toBe(false);
 
     const forkedBefore = SessionSummarySchema.parse(await call('sessions-fork', { sessionId: imported.id, atSeq: imported.lastSeq }));
-    expect(forkedBefore.importedSeq).toBe(2);
+    expect(forkedBefore.importedSeq).toBe(3);
 
     // Approval names what was shown: a stale view approves nothing.
     expect(await refused('hands-approve', { sessionId: imported.id, name: 'evil', attachedSeq: 2 })).toMatch(/changed since it was shown/);

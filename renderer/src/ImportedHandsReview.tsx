@@ -109,6 +109,7 @@ export function ImportedHandsReview({ transport, sessionId, hands, onApproved }:
                 {busy === hand.name ? 'Turning on…' : `Turn on ${hand.name}`}
               </button>
             </div>
+            <p className="hand-detail">{hand.detail}</p>
             <dl className="hand-review-lines">
               {reviewLinesOf(hand.config).map((line) => (
                 <div key={line.label} className="hand-line hand-line-secondary">

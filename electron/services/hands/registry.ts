@@ -114,9 +114,11 @@ export class HandRegistry {
   }
 
   statuses(sessionId: string): HandStatus[] {
+    const verification = this.importedVerification(sessionId);
     return this.specs(sessionId).map((spec) => {
       if (spec.pending) {
-        const detail = 'From an imported file: off until you review what it would run and turn it on.';
+        const also = verification?.hand_id === spec.name ? ` Once on, the imported outcome also runs \`${verification.command}\` on it before each evaluation.` : '';
+        const detail = `From an imported file: off until you review what it would run and turn it on.${also}`;
         return { name: spec.name, kind: spec.config.kind, config: spec.config, state: 'idle', detail, container: null, tools: [], review: 'pending', attachedSeq: spec.attachedSeq };
       }
       const instance = this.instances.get(`${sessionId}/${spec.name}`);
@@ -407,6 +409,14 @@ export class HandRegistry {
       if (limit <= attachedSeq) return null;
       session = store.getSession(session.parentId);
     }
+  }
+
+  /** The verification command of the outcome in force, when that outcome came from an imported file. */
+  private importedVerification(sessionId: string): { hand_id: string; command: string } | null {
+    const importedSeq = this.options.store.getSession(sessionId).importedSeq ?? 0;
+    const [latest] = this.options.store.getEvents(sessionId, { types: ['user.define_outcome'], direction: 'backward', limit: 1 });
+    if (latest?.type !== 'user.define_outcome' || latest.seq > importedSeq) return null;
+    return latest.payload.verification ?? null;
   }
 
   /** Removes this data folder's containers and snapshot images that `doomed` picks (by labels; `id` is a container's short id, undefined for images). */
