@@ -183,6 +183,15 @@ describe('server-everything over Streamable HTTP, killed or restarted', () => {
     expect(textOf(after)).not.toMatch(/session/i);
     expect(connection.starts()).toBe(2);
     expect(connection.state().state).toBe('ready');
+
+    // The same for listing its tools (the listing is not cached yet: only initialize ran).
+    const listing = connect({ type: 'http', url: back.url, headers: {}, bearer_secret_id: null });
+    await listing.start(never);
+    await back.stop();
+    const again = await startEverythingHttp(server.port);
+    cleanups.push(() => again.stop());
+    expect((await listing.listTools(never)).map((tool) => tool.name)).toContain('echo');
+    expect(listing.starts()).toBe(2);
   });
 });
 
