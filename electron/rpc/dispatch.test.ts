@@ -168,6 +168,7 @@ describe('hands over RPC', () => {
         detail: 'Starts on the first tool call.',
         container: null,
         tools: ['box__bash', 'box__editor'],
+        attachedSeq: 2,
         config: { kind: 'docker', image: 'debian:bookworm', cpus: 2, memory_mb: 4096, pids_limit: 1024, network: 'bridge', mounts: [], working_dir: '/workspace', env: {}, repos: [] },
       },
     ]);
