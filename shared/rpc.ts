@@ -253,6 +253,11 @@ export const pushEvents = {
   'hand-progress': z.strictObject({ sessionId: SessionIdSchema, progress: HandProgressSchema }),
   /** A native menu item or its shortcut was used (Electron only). */
   'menu-command': z.strictObject({ command: MenuCommandSchema }),
+  /**
+   * A session's turn stopped on a failure its log could not record (e.g. a full disk): what
+   * happened and what to do. Not stored; the session's summary says it stopped until it next runs.
+   */
+  'session-fault': z.strictObject({ sessionId: SessionIdSchema, message: z.string() }),
 } as const;
 
 

@@ -56,7 +56,7 @@ function checkVerificationHand(outcome: OutcomeDefinition, handNames: readonly s
 }
 
 export function createHandlers({ store, harness, hands, credentials, ssh, info, onSessionsChanged, log }: HandlerServices): HandlerImpl {
-  const stats = new SessionStats(store);
+  const stats = new SessionStats(store, (sessionId) => harness.fault(sessionId));
   const summarize = (session: StoredSession): SessionSummary => stats.summarize(session);
   const sshServices = (): SshServices => {
     if (ssh === undefined) throw new AppError('conflict', 'SSH machines are not available in this Drover: it was started without SSH support.');

@@ -84,6 +84,7 @@ export function createHost(options: HostOptions): Host {
     baseURL: options.baseURL,
     handsFor: options.handsFor ?? ((sessionId, signal) => hands.handsFor(sessionId, signal)),
     onLive: (sessionId, update) => push({ push: 'session-live', arg: { sessionId, update } }),
+    onFault: (sessionId, fault) => push({ push: 'session-fault', arg: { sessionId, message: fault.message } }),
     log,
   });
   harnessRef.current = harness;

@@ -54,6 +54,11 @@ export interface HarnessOptions {
   handsFor?: (sessionId: string, signal?: AbortSignal) => readonly Hand[] | Promise<readonly Hand[]>;
   /** Live stream updates (not stored). */
   onLive?: (sessionId: string, update: LiveUpdate) => void;
+  /**
+   * A turn stopped on a failure its log could not take (a full or unwritable disk): the log still
+   * says it runs, so the UI must hear it here. Cleared by the session's next wake.
+   */
+  onFault?: (sessionId: string, fault: SessionFault) => void;
   retry?: Partial<RetryPolicy>;
   /** Per model request. */
   requestTimeoutMs?: number;
@@ -63,6 +68,14 @@ export interface HarnessOptions {
 export const NO_KEY_MESSAGE =
   'No Anthropic API key is set. Add your key in Settings → Credentials (or set ANTHROPIC_API_KEY before starting Drover), then send your message again.';
 
+/** Why a turn stopped when its log could not record it (see `HarnessOptions.onFault`). */
+export interface SessionFault {
+  /** In a stop reason's words, e.g. `storage_full` (shown as "Stopped: storage full"). */
+  reason: string;
+  /** What happened and what to do. */
+  message: string;
+}
+
 /** Tool output kept per result; more is cut with a marker (hands cap well below this). */
 const MAX_TOOL_RESULT_CHARS = 200_000;
 
@@ -71,6 +84,8 @@ export class Harness {
   private readonly options: HarnessOptions;
   private readonly retry: RetryPolicy;
   private readonly runs = new Map<string, SessionRun>();
+  /** Turns that stopped without their log saying so (the store refused the record); until the next wake. */
+  private readonly faults = new Map<string, SessionFault>();
   private readonly clients = new Map<string, Anthropic>();
   private readonly unsubscribe: () => void;
   private closed = false;
@@ -104,6 +119,7 @@ export class Harness {
     };
     const run = new SessionRun(this, this.store, sessionId, this.options, this.retry, release);
     this.runs.set(sessionId, run);
+    this.faults.delete(sessionId); // this run records how it ends, or reports a new fault
     run.done = run.execute();
     return run.done;
   }
@@ -159,6 +175,17 @@ export class Harness {
 
   isRunning(sessionId: string): boolean {
     return this.runs.has(sessionId);
+  }
+
+  /** Why the session's last turn stopped when its log could not say so; null when its log tells the truth. */
+  fault(sessionId: string): SessionFault | null {
+    return this.faults.get(sessionId) ?? null;
+  }
+
+  /** @internal a run's end its log could not take. */
+  reportFault(sessionId: string, fault: SessionFault): void {
+    this.faults.set(sessionId, fault);
+    this.options.onFault?.(sessionId, fault);
   }
 
   /** Models from the Models API; the built-in list (with the reason) when it cannot be reached. */
@@ -443,16 +470,30 @@ class SessionRun {
     );
   }
 
-  /** An unexpected failure (a bug, a full disk): end the turn with it in the log if the log still takes writes. */
+  /**
+   * An unexpected failure (a bug, a full disk): ends the turn with it in the log if the log still
+   * takes writes; if it does not, the UI is told (`onFault`) and the session stops counting as
+   * running until its next wake.
+   */
   private recordCrash(error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
+    const storage = error instanceof AppError && error.code.startsWith('storage-');
+    const detail = error instanceof Error ? error.message : String(error);
+    const type = storage ? (error as AppError).code.replaceAll('-', '_') : 'internal_error';
+    const message = storage
+      ? `Drover could not save this turn, so it stopped. ${detail} Once there is room, send a message to carry on.`
+      : `Drover hit an internal error and stopped this turn: ${detail}. Send a message to try again.`;
+    this.live({ type: 'response_discarded', reason: message });
     try {
-      this.emit(
-        { type: 'session.error', payload: { error: { type: 'internal_error', message }, retry_status: { type: 'terminal' } } },
-        idle('error', `Drover hit an internal error and stopped this turn: ${message}. Send a message to try again.`),
-      );
+      this.emit({ type: 'session.error', payload: { error: { type, message: detail }, retry_status: { type: 'terminal' } } }, idle('error', message));
     } catch (secondary) {
       this.harness.log(`Session ${this.sessionId}: could not record the failure`, secondary);
+      const unsaved = secondary instanceof Error ? secondary.message : String(secondary);
+      this.harness.reportFault(this.sessionId, {
+        reason: type,
+        message:
+          `This session’s turn stopped, and Drover could not record why in its log: ${storage ? detail : `${message} (${unsaved})`} ` +
+          'Once the disk has room, send a message (or restart Drover) to carry on from where its log ends.',
+      });
     }
   }
 
