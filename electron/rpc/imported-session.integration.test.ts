@@ -240,6 +240,9 @@ describe('an imported session is untrusted input', () => {
     const duplicated = await refused('sessions-import', { jsonl: exportFile('Twins', [{ ...message('one'), id }, { ...message('two'), id }]) });
     expect(duplicated).toMatch(new RegExp(`line 3 repeats the event id ${id} of line 2.*Nothing was imported`));
 
+    const badName = { type: 'hand.attached' as const, payload: { hand_id: 'a__b\u001b', config: HandSpecSchema.parse({ name: 'x', config: { kind: 'docker', image: 'busybox' } }).config } };
+    expect(await refused('sessions-import', { jsonl: exportFile('Names', [badName]) })).toMatch(/line 2 names a hand .* that Drover would not accept.*Nothing was imported/);
+
     for (const title of ['ring\u0007bell', 'escape\u001b[31m', 'evil\u202Etxt.exe']) {
       expect(await refused('sessions-import', { jsonl: exportFile(title, [message('hi')]) })).toMatch(/line 1 .*control characters or text-direction overrides.*Nothing was imported/);
       expect(await refused('sessions-create', { title })).toMatch(/control characters or text-direction overrides/);

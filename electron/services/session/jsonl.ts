@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
 import { describeIssues, issuesText, StoredEventSchema, type StoredEvent } from '#shared/events';
+import { HandNameSchema } from '#shared/hands';
 import { MessageTextSchema } from '#shared/rpc';
 import { SessionTitleSchema } from '#shared/sessions';
 
@@ -90,8 +91,12 @@ export function parseExport(lines: Iterable<string>): { header: ExportHeader; ev
   return { header, events };
 }
 
-/** What live input would refuse in this event (null: nothing): a user message's text over the live limit. */
+/** What live input would refuse in this event (null: nothing): a user message's text over the live limit, a hand name the UI could not give. */
 function liveInputProblem(event: StoredEvent): string | null {
+  if (event.type === 'hand.attached' || event.type === 'hand.detached') {
+    const named = HandNameSchema.safeParse(event.payload.hand_id);
+    return named.success ? null : `names a hand ${JSON.stringify(event.payload.hand_id)} that Drover would not accept (${named.error.issues.map((issue) => issue.message).join('; ')})`;
+  }
   if (event.type !== 'user.message') return null;
   for (const block of event.payload.content) {
     if (block.type !== 'text') continue;
