@@ -220,6 +220,16 @@ describe('an imported session is untrusted input', () => {
     }
   }, 120_000);
 
+  it('never starts an approved hand from a snapshot the file names: the image reviewed is the image run', async () => {
+    const box = attached({ name: 'box', config: { kind: 'docker', image: BUSYBOX_IMAGE } });
+    const snapshot: Draft = { type: 'hand.snapshot', payload: { hand_id: 'box', at_seq: 999_999, image: 'someone/backdoor:1', bytes: 1, duration_ms: 1 } };
+    const imported = await importFile(exportFile('Snap', [box, snapshot]));
+    const [approved] = await call<HandStatus[]>('hands-approve', { sessionId: imported.id, name: 'box', attachedSeq: 1 });
+    expect(await host.hands.restoreSource(imported.id, 'box', approved?.attachedSeq ?? 0)).toBeNull();
+    const fork = SessionSummarySchema.parse(await call('sessions-fork', { sessionId: imported.id, atSeq: imported.lastSeq + 2 }));
+    expect(await host.hands.restoreSource(fork.id, 'box', approved?.attachedSeq ?? 0)).toBeNull();
+  });
+
   it('redacts stored vault secrets in imported events, as it does live input', async () => {
     await call('secrets-create', { name: 'deploy token', kind: 'token', value: CANARY });
     const imported = await importFile(

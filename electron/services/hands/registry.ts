@@ -398,7 +398,10 @@ export class HandRegistry {
     let session = store.getSession(sessionId);
     let limit = Number.POSITIVE_INFINITY;
     for (;;) {
-      const own = store.getEvents(session.id, { types: ['hand.snapshot'], afterSeq: session.forkSeq ?? 0, direction: 'backward', limit: 10_000 });
+      // An imported file's snapshots name images or commits on someone else's machine (or any
+      // image they like): a hand never starts from one.
+      const afterSeq = Math.max(session.forkSeq ?? 0, session.importedSeq ?? 0);
+      const own = store.getEvents(session.id, { types: ['hand.snapshot'], afterSeq, direction: 'backward', limit: 10_000 });
       const best = own
         .filter((event): event is Extract<StoredEvent, { type: 'hand.snapshot' }> => event.type === 'hand.snapshot')
         .filter((event) => event.payload.hand_id === name && event.payload.at_seq <= limit && event.payload.at_seq > attachedSeq)
