@@ -101,6 +101,8 @@ export class PersistentShell {
   private endReason: string | null = null;
   /** Shell's pid on the hand, and `bash` or `sh`: known once it has started. */
   private info = { pid: 0, flavour: 'sh' };
+  /** Told when the shell ends between commands by no doing of ours (its machine or container went away, say). */
+  private endedIdle: ((reason: string) => void) | null = null;
 
   private constructor(
     private readonly channel: ShellChannel,
@@ -173,6 +175,15 @@ export class PersistentShell {
   /** Why the shell ended ("exited", "killed", a stream error), for messages. */
   get ending(): string | null {
     return this.endReason;
+  }
+
+  /**
+   * Sets the one listener for the shell ending between commands by itself — not by `close()`, and
+   * not during `run()` (whose result says so): the hand can find out why at once.
+   */
+  onEndedIdle(listener: (reason: string) => void): void {
+    this.endedIdle = listener;
+    if (this.ended && this.endReason !== 'closed') listener(this.endReason ?? 'exited');
   }
 
   /** The working directory after the last command that finished. */
@@ -263,6 +274,7 @@ export class PersistentShell {
   }
 
   private finished(reason: string): void {
+    const closed = this.endReason === 'closed';
     this.ended = true;
     this.endReason ??= reason;
     const run = this.pending;
@@ -271,6 +283,8 @@ export class PersistentShell {
       const rest = run.scanner.rest();
       if (rest.length > 0) run.onOutput(rest);
       run.settle(null);
+    } else if (!closed) {
+      this.endedIdle?.(this.endReason);
     }
   }
 

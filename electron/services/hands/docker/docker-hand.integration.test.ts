@@ -264,6 +264,23 @@ describe.runIf(ready)('cattle', () => {
     expect(r.containers()).toHaveLength(1);
   });
 
+  it('a container killed between calls is recorded lost at once; the next call says so and runs in a fresh one', async () => {
+    const r = rig();
+    await r.run('bash', { command: 'true' });
+    const first = r.events('hand.ready')[0]?.payload.container ?? '';
+    await execFileAsync('docker', ['kill', first]);
+    const deadline = Date.now() + 10_000;
+    while (r.events('hand.lost').length === 0 && Date.now() < deadline) await settle();
+    expect(r.events('hand.lost').map((event) => event.payload.reason)).toEqual(['the container stopped with exit code 137']);
+    expect(r.registry.statuses(r.sessionId)[0]?.state).toBe('lost');
+
+    const next = await r.run('bash', { command: 'echo fresh' });
+    expect(next.isError).toBe(false);
+    expect(next.text).toContain('Note: the previous container was lost (the container stopped with exit code 137); this ran in a fresh one.');
+    expect(r.events('hand.lost')).toHaveLength(1);
+    expect(r.events('hand.ready')[1]?.payload.container).not.toBe(first);
+  });
+
   it('a shell that exits by itself is not a lost container', async () => {
     const r = rig();
     const result = await r.run('bash', { command: 'echo bye; exit 3' });

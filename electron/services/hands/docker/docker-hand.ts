@@ -29,6 +29,7 @@ import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#servic
 import type { PersistentShell, ShellRunResult } from '#services/hands/shell';
 import type { SecretResolver } from '#services/vault/resolver';
 import { ContainerFiles } from './container-files.ts';
+import { lostContainerReason, reuseKeptContainer } from './container-state.ts';
 import { DockerUnavailableError, isNotFound, LABELS, type DockerEngine } from './engine.ts';
 import { archiveFolder, type ArchiveOwner } from './folder-archive.ts';
 import { openContainerShell } from './shell.ts';
@@ -69,10 +70,6 @@ const IDLE_COMMAND = 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** No pagers (nothing would page them), no prompts from package managers, colours where a tool chooses them. */
 const SHELL_ENV = ['TERM=xterm-256color', 'PAGER=cat', 'GIT_PAGER=cat', 'DEBIAN_FRONTEND=noninteractive'];
-/** How long a probe command may take to say whether the container still runs. */
-const PROBE_TIMEOUT_MS = 10_000;
-/** How long the engine may take to record the death of a container a probe found dead. */
-const DEATH_RECORD_TIMEOUT_MS = 10_000;
 /** Where the proxy listens for the host-side clone. */
 const LOOPBACK = '127.0.0.1';
 
@@ -88,6 +85,8 @@ export class DockerHand implements ManagedHand {
   private container: Docker.Container | null = null;
   private containerId: string | null = null;
   private shell: PersistentShell | null = null;
+  /** Why the last container was found lost between calls; the next call says so. */
+  private lostBetweenCalls: string | null = null;
   /** Where the last command left the shell (a restarted shell starts there). */
   private cwd: string | null = null;
   /** The image the current container started from, and its size (for snapshot bytes). */
@@ -253,20 +252,45 @@ export class DockerHand implements ManagedHand {
     if (this.disposed) throw new Error('This hand was detached from the session.');
     if (this.shell?.alive) return this.shell;
     if (this.container) {
-      const lost = await this.lostReason();
+      const lost = await this.lostAfterFailure();
       if (lost) {
         this.markLost(lost);
-        notes.push(`Note: the previous container was lost (${lost}); this ran in a fresh one.`);
+        this.lostBetweenCalls = lost;
       } else {
-        this.shell = await openContainerShell(this.engine, this.container, this.cwd ?? this.config.working_dir);
-        return this.shell;
+        return this.adopt(await openContainerShell(this.engine, this.container, this.cwd ?? this.config.working_dir));
       }
+    }
+    if (this.lostBetweenCalls !== null) {
+      notes.push(`Note: the previous container was lost (${this.lostBetweenCalls}); this ran in a fresh one.`);
+      this.lostBetweenCalls = null;
     }
     await this.startContainer(signal, notes);
     if (!this.container) throw new Error('the container did not start');
     this.cwd = null;
-    this.shell = await openContainerShell(this.engine, this.container, this.config.working_dir);
-    return this.shell;
+    return this.adopt(await openContainerShell(this.engine, this.container, this.config.working_dir));
+  }
+
+  /** Makes `shell` the hand's shell, watching for it to end between calls. */
+  private adopt(shell: PersistentShell): PersistentShell {
+    this.shell = shell;
+    shell.onEndedIdle(() => this.noticeEnd(shell));
+    return shell;
+  }
+
+  /**
+   * The shell ended between calls by itself: when its container died (killed, removed, out of
+   * memory), the hand records it lost now — not at the next call — and that call starts afresh.
+   */
+  private noticeEnd(shell: PersistentShell): void {
+    this.exclusive(async () => {
+      if (this.shell !== shell || this.disposed) return;
+      this.shell = null;
+      const lost = await this.lostAfterFailure();
+      if (lost) {
+        this.markLost(lost);
+        this.lostBetweenCalls = lost;
+      }
+    }).catch((error: unknown) => this.hooks.log(`Hand ${this.identity.name} of session ${this.identity.sessionId}: checking its container failed`, error));
   }
 
   private async startContainer(signal: AbortSignal, notes: string[]): Promise<void> {
@@ -276,7 +300,7 @@ export class DockerHand implements ManagedHand {
     this.detail = `Starting a container from ${config.image}…`;
     try {
       this.checkRepos();
-      const kept = await this.reuseKept();
+      const kept = await reuseKeptContainer(this.engine, { sessionId, name, configHash: configHash(config) });
       if (kept) {
         const repoNotes = await this.bringRepos(kept.container, 'kept', signal);
         notes.push(...repoNotes);
@@ -368,26 +392,6 @@ export class DockerHand implements ManagedHand {
     this.state = 'ready';
     this.detail = detail;
     this.hooks.record({ type: 'hand.ready', payload: { hand_id: this.identity.name, detail, container: this.containerId ?? undefined, ...extra } });
-  }
-
-  /** A container kept alive by an earlier run of Drover for this hand, still running and still matching its configuration. */
-  private async reuseKept(): Promise<{ container: Docker.Container; id: string; image: string; size: number } | null> {
-    const { sessionId, name } = this.identity;
-    const found = await this.engine.docker.listContainers({
-      all: true,
-      filters: { label: [`${LABELS.instance}=${this.engine.instance}`, `${LABELS.session}=${sessionId}`, `${LABELS.hand}=${name}`] },
-    });
-    let reused: { container: Docker.Container; id: string; image: string; size: number } | null = null;
-    for (const info of found) {
-      const container = this.engine.docker.getContainer(info.Id);
-      if (!reused && info.State === 'running' && info.Labels[LABELS.config] === configHash(this.config)) {
-        const image = await this.engine.docker.getImage(info.ImageID).inspect();
-        reused = { container, id: info.Id.slice(0, 12), image: info.Image, size: image.Size };
-      } else {
-        await container.remove({ force: true }).catch(() => undefined);
-      }
-    }
-    return reused;
   }
 
   // ------------------------------------------------------------------------------- git repositories
@@ -528,39 +532,9 @@ export class DockerHand implements ManagedHand {
     for (const route of this.routes.splice(0)) this.options.gitProxy?.unregister(route);
   }
 
-  /** Why the container is gone, or null while it runs. */
-  private async lostReason(): Promise<string | null> {
-    const container = this.container;
-    if (!container) return null;
-    try {
-      const info = await container.inspect();
-      if (info.State.Running) return null; // paused (a snapshot in progress) counts as running
-      const oom = info.State.OOMKilled ? `; it ran out of memory (limit ${this.config.memory_mb} MiB)` : '';
-      return `the container stopped with exit code ${info.State.ExitCode}${oom}`;
-    } catch (error) {
-      if (isNotFound(error)) return 'the container was removed';
-      return this.engine.explain(error).message;
-    }
-  }
-
-  /**
-   * Why the container is gone, once something in it failed (its shell ended by itself, an edit
-   * failed) — or null while it runs on. The engine's record alone cannot say: a killed container's
-   * exec streams end before the engine records its death, so right then it still reads "running"
-   * (most of the time on a loaded machine). A command that starts in the container settles it — none
-   * can once it died — and then the engine's record of the death, waited for, gives the reason.
-   */
-  private async lostAfterFailure(): Promise<string | null> {
-    const container = this.container;
-    if (!container) return null;
-    try {
-      const probe = await this.engine.exec(container, ['/bin/sh', '-c', 'exit 0'], { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-      if (probe.exitCode === 0) return null;
-    } catch {
-      // Refused: the container is gone or going (the engine's record says which).
-    }
-    await waitUntilStopped(container, DEATH_RECORD_TIMEOUT_MS);
-    return this.lostReason();
+  /** Why the container is gone, once something in it failed; null while it runs on (see container-state.ts). */
+  private lostAfterFailure(): Promise<string | null> {
+    return this.container ? lostContainerReason(this.engine, this.container, this.config.memory_mb) : Promise.resolve(null);
   }
 
   private markLost(reason: string): void {
@@ -608,15 +582,6 @@ function displayUrl(url: string): string {
     return parsed.toString();
   } catch {
     return url;
-  }
-}
-
-/** Resolves once the engine records that `container` no longer runs (or is gone), or after `timeoutMs`. */
-async function waitUntilStopped(container: Docker.Container, timeoutMs: number): Promise<void> {
-  try {
-    await container.wait({ condition: 'not-running', abortSignal: AbortSignal.timeout(timeoutMs) });
-  } catch {
-    // Removed, the engine unreachable, or still running after the time: the caller inspects it.
   }
 }
 
