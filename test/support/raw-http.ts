@@ -124,7 +124,11 @@ export function rawWebSocket(port: number, path: string, headers: Record<string,
   });
 }
 
-/** Resolves when `socket` closes (true), or after `waitMs` (false); collects what arrived. */
+/**
+ * Resolves when `socket` closes (true), or after `waitMs` (false); collects what arrived. Answers
+ * the server's close frame as a client must (RFC 6455 §5.5.1), so a server that closes cleanly and
+ * waits for that answer gets it.
+ */
 export function closedWithin(socket: net.Socket, waitMs = 5_000): Promise<{ closed: boolean; bytes: Buffer }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -133,7 +137,16 @@ export function closedWithin(socket: net.Socket, waitMs = 5_000): Promise<{ clos
       socket.destroy();
       resolve({ closed: false, bytes: Buffer.concat(chunks) });
     }, waitMs);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let answered = false;
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      const close = answered ? null : closeFrameOf(Buffer.concat(chunks));
+      if (close === null || socket.destroyed) return;
+      answered = true;
+      const code = Buffer.alloc(2);
+      code.writeUInt16BE(close.code === 1005 ? 1000 : close.code);
+      socket.end(frame({ opcode: 0x8, payload: code }));
+    });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(timer);
