@@ -11,7 +11,7 @@ import { AttachMachineForm } from './AttachMachineForm.tsx';
 import { AttachMcpForm } from './AttachMcpForm.tsx';
 import { McpHandRow } from './McpHandRow.tsx';
 import { ImportedHandsReview } from './ImportedHandsReview.tsx';
-import { describeHand, formatMegabytesOf } from './format.ts';
+import { describeHand, formatMegabytesOf, plural } from './format.ts';
 import type { HandAsOf } from './hand-history.ts';
 import type { Transport } from './transport.ts';
 import { messageOf, useDockerStatus, useHands } from './useHands.ts';
@@ -50,8 +50,10 @@ function HandsAsOf({ seq, hands, titleOf }: { seq: number; hands: readonly HandA
                 <div className="hand-line">
                   <span className={`hand-state hand-state-${hand.state}`}>{hand.state}</span>
                   <span className="hand-name">{hand.name}</span>
-                  <span className="hand-meta">{describeHand(hand.config)}</span>
-                  {hand.snapshots > 0 && <span className="hand-meta">{hand.snapshots === 1 ? '1 snapshot' : `${hand.snapshots} snapshots`}</span>}
+                  <span className="hand-metas">
+                    <span className="hand-meta">{describeHand(hand.config)}</span>
+                    {hand.snapshots > 0 && <span className="hand-meta">{plural(hand.snapshots, 'snapshot')}</span>}
+                  </span>
                 </div>
                 {hand.detail !== null && (
                   <div className="hand-line hand-line-secondary">
@@ -209,13 +211,16 @@ function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
       <div className="hand-line">
         <span className={`hand-state hand-state-${state}`}>{state}</span>
         <span className="hand-name">{name}</span>
-        <span className="hand-meta">{describeHand(config)}</span>
-        {config.kind === 'docker' && <span className="hand-meta">{config.network === 'none' ? 'no network' : 'network on'}</span>}
-        {mounts.length > 0 && (
-          <span className="hand-meta" title={mounts.join('\n')}>
-            {mounts.length === 1 ? '1 mount' : `${mounts.length} mounts`}
-          </span>
-        )}
+        {/* One group: where it wraps, no separator is left at a line's start. */}
+        <span className="hand-metas">
+          <span className="hand-meta">{describeHand(config)}</span>
+          {config.kind === 'docker' && <span className="hand-meta">{config.network === 'none' ? 'no network' : 'network on'}</span>}
+          {mounts.length > 0 && (
+            <span className="hand-meta" title={mounts.join('\n')}>
+              {plural(mounts.length, 'mount')}
+            </span>
+          )}
+        </span>
         {/* A machine's user@host is already in its description; a container's id is not. */}
         {container !== null && hand.kind === 'docker' && (
           <span className="hand-container" title="Container id">

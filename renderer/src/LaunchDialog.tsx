@@ -13,6 +13,7 @@ import type { ModelList } from '#shared/harness';
 import type { SessionSummary } from '#shared/sessions';
 import type { SecretMeta } from '#shared/vault';
 import { DockerHandFields, FieldError, invalidProps } from './DockerHandFields.tsx';
+import { readableReason } from './format.ts';
 import {
   FIELD,
   LAUNCH_STORAGE_KEY,
@@ -132,6 +133,12 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
     setFocusHand(null);
   }, [focusHand]);
 
+  /** A cancelled launch leaves nothing behind: the next opening starts without the old problems. */
+  function close(): void {
+    setProblems(NO_PROBLEMS);
+    onClose();
+  }
+
   /** Applies a change and drops the problems it may have fixed. */
   function change(update: (current: LaunchForm) => LaunchForm, ...fixedFields: string[]): void {
     setForm(update);
@@ -207,7 +214,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
         if (launching) event.preventDefault();
       }}
       onClose={() => {
-        if (open) onClose();
+        if (open) close();
       }}
     >
       <form className="launch-form" onSubmit={onSubmit} noValidate>
@@ -250,9 +257,9 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
               error={fields[FIELD.model]}
               note={
                 modelsError !== null
-                  ? `Could not load the models: ${modelsError} Drover's default model will be used.`
+                  ? `Could not load the models: ${readableReason(modelsError)} Drover's default model will be used.`
                   : models?.fallbackReason
-                    ? `Showing built-in models: ${models.fallbackReason}`
+                    ? `Showing built-in models: ${readableReason(models.fallbackReason)}`
                     : undefined
               }
             >
@@ -462,7 +469,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
           <span className="launch-shortcut">
             <kbd>{shortcut}</kbd> to launch
           </span>
-          <button type="button" className="button button-quiet" onClick={onClose} disabled={launching}>
+          <button type="button" className="button button-quiet" onClick={close} disabled={launching}>
             Cancel
           </button>
           <button type="submit" className="button button-primary" disabled={launching} aria-keyshortcuts={apple ? 'Meta+Enter' : 'Control+Enter'}>

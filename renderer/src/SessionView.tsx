@@ -7,12 +7,12 @@
  * at the past. Everything shown derives from the log; nothing here holds a secret.
  */
 import { useCallback, useEffect, useId, useMemo, useState, useSyncExternalStore } from 'react';
-import type { SessionSummary, SessionTreeNode } from '#shared/sessions';
+import { describeDescendants, type SessionSummary, type SessionTreeNode } from '#shared/sessions';
 import { useKeyStorable } from './ApiKeyPrompt.tsx';
 import { BranchTree } from './BranchTree.tsx';
 import { Composer } from './Composer.tsx';
 import { EventList } from './EventList.tsx';
-import { formatCost, formatFullTime, statusText } from './format.ts';
+import { formatCost, formatFullTime, plural, statusText } from './format.ts';
 import { handsAsOf } from './hand-history.ts';
 import { HandsPanel } from './HandsPanel.tsx';
 import { OutcomeControl } from './OutcomeDialog.tsx';
@@ -126,10 +126,22 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
 
   const remove = useCallback(async () => {
     const what = session.kind === 'rewind' ? `this branch of “${session.title}”` : `“${session.title}”`;
-    if (!window.confirm(`Delete ${what}? Its events, containers and snapshots are removed for good.`)) return;
+    let descendants: SessionTreeNode[];
+    try {
+      descendants = descendantsOf(await transport.call('sessions-tree', { sessionId }), sessionId);
+    } catch (reason) {
+      onError(reason);
+      return;
+    }
+    // Branches and forks taken from it read its events: they can only go with it, and the question says so.
+    const question =
+      descendants.length === 0
+        ? `Delete ${what}? Its events, containers and snapshots are removed for good.`
+        : `Delete ${what} and the ${describeDescendants(descendants)} taken from it? They continue from its events, so they go too. Their events, containers and snapshots are removed for good.`;
+    if (!window.confirm(question)) return;
     setBusy('delete');
     try {
-      await transport.call('sessions-delete', { sessionId });
+      await transport.call('sessions-delete', { sessionId, withDescendants: descendants.length > 0 });
       // A deleted branch gives way to the one it was taken from.
       if (session.kind === 'rewind' && session.parentId !== null) onOpen(session.parentId);
     } catch (reason) {
@@ -203,7 +215,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
           <p className="session-subtitle">
             <span className={`status-label status-${session.status}`}>{statusText(session.status, session.stopReason)}</span>
             <span aria-hidden="true"> · </span>
-            {lastSeq.toLocaleString()} events
+            {plural(lastSeq, 'event')}
             {session.costUsd > 0 && (
               <>
                 <span aria-hidden="true"> · </span>
@@ -238,7 +250,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
         <div className="session-actions">
           {branchCount > 1 && (
             <button type="button" className="button button-quiet" onClick={() => setTab('branches')} title="Show this conversation's branches">
-              {branchCount} branches
+              {plural(branchCount, 'branch', 'branches')}
             </button>
           )}
           <OutcomeControl key={sessionId} transport={transport} session={session} />
@@ -329,4 +341,17 @@ function downloadText(fileName: string, text: string, type: string): void {
   link.click();
   // The download reads the Blob asynchronously; revoking at once can cut it off.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** The branches and forks taken from a session, and theirs (the tree lists parents before children). */
+export function descendantsOf(tree: readonly SessionTreeNode[], sessionId: string): SessionTreeNode[] {
+  const below = new Set([sessionId]);
+  const found: SessionTreeNode[] = [];
+  for (const node of tree) {
+    if (node.parentId !== null && below.has(node.parentId)) {
+      below.add(node.id);
+      found.push(node);
+    }
+  }
+  return found;
 }

@@ -8,13 +8,13 @@
  * they read further up) and shows earlier history on request.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { AnsiText } from './AnsiText.tsx';
 import { NO_VAULT_ADVICE } from './ApiKeyPrompt.tsx';
-import { formatDuration, outcomeResultLabel, outcomeResultTone } from './format.ts';
+import { formatDuration, outcomeResultLabel, outcomeResultTone, plural } from './format.ts';
 import { Markdown } from './Markdown.tsx';
 import type { SessionLog } from './session-log.ts';
-import { transcriptItems, type OutcomeVerificationView, type ToolResultView, type TranscriptItem } from './transcript-items.ts';
+import { foldedText, transcriptItems, type OutcomeVerificationView, type ToolResultView, type TranscriptItem } from './transcript-items.ts';
 import type { LiveBlock, LiveState } from './useLive.ts';
 import './outcome.css';
 import './mcp.css';
@@ -151,7 +151,7 @@ function estimateHeight(row: Row | undefined): number {
   if (row === undefined) return 40;
   switch (row.kind) {
     case 'agent':
-      return 40 + Math.min(600, row.text.length / 4);
+      return 40 + Math.min(600, row.text.length / 4) + (row.text.length > 3000 ? 36 : 0);
     case 'user':
       return 56 + Math.min(300, row.text.length / 5);
     case 'tool':
@@ -188,7 +188,7 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       return (
         <div className="transcript-earlier">
           <button type="button" className="button button-quiet button-small" onClick={onShowEarlier}>
-            Show earlier ({(row.from - 1).toLocaleString()} events before this)
+            Show earlier ({plural(row.from - 1, 'event')} before this)
           </button>
         </div>
       );
@@ -206,16 +206,22 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
               #{row.seq}
             </button>
           </header>
-          <div className="message-body user-text">{row.text}</div>
+          <Folded text={row.text} expanded={expanded} onToggle={() => onToggle(row.key)}>
+            {(text) => <div className="message-body user-text">{text}</div>}
+          </Folded>
           {row.images > 0 && <p className="message-note">{row.images === 1 ? '1 image' : `${row.images} images`}</p>}
         </article>
       );
     case 'agent':
       return (
         <article className="message message-agent" aria-label="Claude's message" data-seq={row.seq}>
-          <div className="message-body">
-            <Markdown text={row.text} />
-          </div>
+          <Folded text={row.text} expanded={expanded} onToggle={() => onToggle(row.key)}>
+            {(text, folded) => (
+              <div className="message-body">
+                <Markdown text={text} streaming={folded} />
+              </div>
+            )}
+          </Folded>
         </article>
       );
     case 'thinking':
@@ -243,7 +249,7 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       const cached = usage.cache_read_input_tokens > 0 ? ` · ${usage.cache_read_input_tokens.toLocaleString()} cached` : '';
       return (
         <p className="turn-end" title={`Turn ended: ${row.stopReason.replaceAll('_', ' ')}`}>
-          {usage.input_tokens.toLocaleString()} in{cached} · {usage.output_tokens.toLocaleString()} out · {row.requests === 1 ? '1 request' : `${row.requests} requests`} ·{' '}
+          {usage.input_tokens.toLocaleString()} in{cached} · {usage.output_tokens.toLocaleString()} out · {plural(row.requests, 'request')} ·{' '}
           {formatDuration(row.durationMs)}
         </p>
       );
@@ -269,6 +275,22 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       return null;
   }
 });
+
+/** A long message shows its head and a "Show all" until opened (a 200 KB message would be tens of thousands of pixels tall). */
+function Folded({ text, expanded, onToggle, children }: { text: string; expanded: boolean; onToggle: () => void; children: (text: string, folded: boolean) => ReactNode }) {
+  const head = useMemo(() => foldedText(text), [text]);
+  if (head === null) return <>{children(text, false)}</>;
+  return (
+    <>
+      {children(expanded ? text : head, !expanded)}
+      <div className={expanded ? 'message-fold message-fold-open' : 'message-fold'}>
+        <button type="button" className="button button-quiet button-small" aria-expanded={expanded} onClick={onToggle}>
+          {expanded ? 'Show less' : `Show all (${plural(text.length, 'character')}, ${plural(text.split('\n').length, 'line')})`}
+        </button>
+      </div>
+    </>
+  );
+}
 
 /** "Check 2 of 3", or "Check 2" when the outcome's definition is not among the events shown. */
 function checkCount(iteration: number, maxIterations: number | null): string {

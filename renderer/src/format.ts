@@ -325,3 +325,34 @@ export function describeMcpTransport(transport: McpTransport): string {
   const quote = (part: string): string => (part === '' || /[\s"'\\]/.test(part) ? JSON.stringify(part) : part);
   return [transport.command, ...transport.args].map(quote).join(' ');
 }
+
+/** "1 event", "2 events", "1,024 events": a count with its noun in the right number (`many` for irregular plurals). */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
+}
+
+/**
+ * An error text in words: the API's errors arrive as `401 {"type":"error","error":{"type":…,"message":…}}`,
+ * whose JSON is replaced by its message. Text without a JSON body stays as it is.
+ */
+export function readableReason(text: string): string {
+  const start = text.indexOf('{');
+  if (start === -1) return text;
+  let body: unknown;
+  try {
+    body = JSON.parse(text.slice(start));
+  } catch {
+    return text;
+  }
+  const message = messageIn(body);
+  if (message === null) return text;
+  const before = text.slice(0, start).trimEnd();
+  return `${before === '' ? '' : `${before} `}${message.replace(/\.?$/, '.')}`;
+}
+
+function messageIn(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const record = body as Record<string, unknown>;
+  if (typeof record['message'] === 'string') return record['message'];
+  return messageIn(record['error']);
+}

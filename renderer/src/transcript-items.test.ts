@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NewEvent, StoredEvent } from '#shared/events';
 import { handsAsOf } from './hand-history.ts';
-import { inputSummary, transcriptItems } from './transcript-items.ts';
+import { FOLD_CHARS, FOLD_LINES, foldedText, inputSummary, transcriptItems } from './transcript-items.ts';
 
 function stored(events: NewEvent[]): StoredEvent[] {
   return events.map((event, index) => ({ seq: index + 1, id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`, ts: '2026-11-22T10:00:00.000Z', ...event }) as StoredEvent);
@@ -125,6 +125,22 @@ describe('transcript items', () => {
     expect(inputSummary('bash', { restart: true })).toBe('restart the shell');
     expect(inputSummary('editor', { command: 'view', path: '/a.txt' })).toBe('view /a.txt');
     expect(inputSummary('x', { q: 'y'.repeat(400) })).toHaveLength(300);
+  });
+});
+
+describe('long messages fold', () => {
+  it('keeps short messages whole and cuts long ones (by size or by lines) at a line end', () => {
+    expect(foldedText('short\nmessage')).toBeNull();
+    const huge = 'x'.repeat(79) + '\n';
+    const big = huge.repeat(2600); // ~200 KB
+    const head = foldedText(big);
+    expect(head).not.toBeNull();
+    expect(head!.length).toBeLessThanOrEqual(FOLD_CHARS);
+    expect(head!.endsWith('x')).toBe(true);
+    expect(big.startsWith(head!)).toBe(true);
+    const tall = Array.from({ length: FOLD_LINES + 10 }, (_, i) => `line ${i}`).join('\n');
+    expect(foldedText(tall)?.split('\n')).toHaveLength(FOLD_LINES);
+    expect(foldedText('y'.repeat(FOLD_CHARS + 1))).toHaveLength(FOLD_CHARS);
   });
 });
 

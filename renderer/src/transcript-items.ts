@@ -383,3 +383,24 @@ function idleText(type: string, message: string | undefined): string {
   if (type === 'authentication_failed') return message === undefined || message === '' ? `${base} Check ANTHROPIC_API_KEY or the key in Settings.` : message;
   return message === undefined || message === '' ? base : `${base} ${message}`;
 }
+
+/** A message longer than this (characters or lines) is folded in the transcript until "Show all". */
+export const FOLD_CHARS = 3000;
+export const FOLD_LINES = 40;
+
+/** The head of a long message, cut at a line end where one is near; null when it is short enough to show whole. */
+export function foldedText(text: string): string | null {
+  let lines = 0;
+  let at = -1;
+  while (lines < FOLD_LINES) {
+    at = text.indexOf('\n', at + 1);
+    if (at === -1) break;
+    lines++;
+  }
+  const byLines = at === -1 ? text.length : at;
+  if (text.length <= FOLD_CHARS && byLines === text.length) return null;
+  let cut = Math.min(byLines, FOLD_CHARS);
+  const lineEnd = text.lastIndexOf('\n', cut);
+  if (lineEnd > cut * 0.7) cut = lineEnd;
+  return text.slice(0, cut).trimEnd();
+}
