@@ -178,7 +178,7 @@ export class HandRegistry {
     if (spec.pending) throw pendingError(name);
     const hand = this.instance(sessionId, spec);
     if (!(hand instanceof McpHand)) throw new AppError('invalid-argument', `The hand "${name}" is not an MCP server.`);
-    if (!hand.config.enabled) return { ok: true, message: 'Off: turn it on to start it and see its tools.', server: null, tools: [], stderr: hand.stderrTail() };
+    if (!hand.config.enabled) return { ok: true, message: hand.config.transport.type === 'stdio' ? 'Off: turn it on to start it and see its tools.' : 'Off: turn it on to connect to it and see its tools.', server: null, tools: [], stderr: hand.stderrTail() };
     return hand.info(AbortSignal.timeout(60_000));
   }
 
@@ -235,7 +235,7 @@ export class HandRegistry {
       const server = connection.serverInfo();
       return {
         ok: true,
-        message: `${server ? `${server.name} ${server.version}` : 'The server'} started and offers ${tools.length} tool${tools.length === 1 ? '' : 's'}.`,
+        message: `${server ? `${server.name} ${server.version}` : 'The server'} ${config.transport.type === 'stdio' ? 'started' : 'answered'} and offers ${tools.length} tool${tools.length === 1 ? '' : 's'}.`,
         server,
         tools: tools.map((tool) => ({
           name: tool.name,
