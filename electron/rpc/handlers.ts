@@ -19,7 +19,7 @@ import type { Credentials } from '#services/vault/credentials';
 
 /**
  * SSH machines: the connection test and the known hosts (`#services/hands/ssh/connection`,
- * `#services/hands/ssh/known-hosts`), and the user's ~/.ssh/config (`#services/hands/ssh-config`).
+ * `#services/hands/ssh/known-hosts`), and the user's ~/.ssh/config (`#services/hands/ssh/ssh-config`).
  */
 export interface SshServices {
   /** `testConnection(config, { secrets, knownHosts })`: resolves with `ok: false` for a machine it cannot reach. */

@@ -13,7 +13,7 @@ import type { Hand } from '#services/hands/hand';
 import { HandRegistry } from '#services/hands/registry';
 import { environmentKey, Harness, type KeyProvider } from '#services/harness/harness';
 import type { SessionStore } from '#services/session/store';
-import { sshConfigReader } from '#services/hands/ssh-config';
+import { sshConfigReader } from '#services/hands/ssh/ssh-config';
 import { testConnection } from '#services/hands/ssh/connection';
 import { KnownHosts } from '#services/hands/ssh/known-hosts';
 import { Credentials, type VaultLike } from '#services/vault/credentials';

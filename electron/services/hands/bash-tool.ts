@@ -90,14 +90,3 @@ export function routeShellTool(
   if (tool === 'editor') return run.editor();
   return Promise.resolve(errorText(`This hand has no tool "${tool}". Its tools: bash, editor.`));
 }
-
-/** Runs work one at a time, in call order (a hand's shell and files are not shared between calls). */
-export class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(work, work);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
-}

@@ -85,6 +85,16 @@ fi
 [ -n "$all" ] && kill -KILL $all 2>/dev/null
 exit 0`;
 
+/** Single-quotes a value as one word for a POSIX shell (any value: quotes inside are escaped). */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A path as a shell word for people to read: as it is when it needs no quoting, else quoted. */
+export function shellWord(value: string): string {
+  return /^[\w./+-]+$/.test(value) ? value : shellQuote(value);
+}
+
 /** The shell command a hand starts (with `sh -c`): merges stderr, then bash if there is one, else sh. */
 export const SHELL_LAUNCH = 'exec 2>&1; if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc; fi; exec sh';
 

@@ -12,12 +12,9 @@ import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { AppError, type ErrorCode } from '#shared/errors';
 import type { HostKey, SshAuth, SshEndpoint, SshHandConfig, SshTestResult } from '#shared/hands';
-import { KILL_TREE, PersistentShell, SHELL_LAUNCH, type ShellChannel } from '#services/hands/shell';
+import { KILL_TREE, PersistentShell, SHELL_LAUNCH, shellQuote, type ShellChannel } from '#services/hands/shell';
 import type { SecretResolver } from '#services/vault/resolver';
 import { hostKeyOf, type HostKeyTrust, type KnownHosts } from './known-hosts.ts';
-import { shellQuote } from './shadow-git.ts';
-
-export { shellQuote };
 
 const { Client, utils } = ssh2;
 type SshClient = InstanceType<typeof Client>;
