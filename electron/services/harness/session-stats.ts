@@ -9,7 +9,8 @@
 import type { EventOf } from '#shared/events';
 import type { OutcomeSummary, SessionStatus, SessionSummary, StoredSession } from '#shared/sessions';
 import type { SessionStore } from '#services/session/store';
-import { readAll, type SessionFault } from './harness.ts';
+import { readAll } from './fold-log.ts';
+import type { SessionFault } from './harness.ts';
 import { usageTotals } from './models.ts';
 import { foldOutcome } from './state.ts';
 
