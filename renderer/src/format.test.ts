@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
-import { formatMegabytesOf, outcomeResultLabel, outcomeResultTone, outcomeStatusText, plural, readableReason, summarizeEvent, toolOutputText } from './format.ts';
+import { formatMegabytesOf, outcomeResultLabel, outcomeResultTone, outcomeStatusText, plural, readableReason, statusText, summarizeEvent, toolOutputText } from './format.ts';
 
 const noTitle = () => undefined;
 const envelope = { id: '0b7f2a10-1d2e-4f30-8a40-5b6c7d8e9f01', ts: '2026-11-20T09:00:00.000Z' };
@@ -77,5 +77,10 @@ describe('counts and reasons in words', () => {
     expect(readableReason(raw)).toBe('The Models API could not be reached: 401 invalid x-api-key.');
     expect(readableReason('No API key is set yet.')).toBe('No API key is set yet.');
     expect(readableReason('Broken {not json')).toBe('Broken {not json');
+  });
+
+  it('does not call a missing key a failed authentication', () => {
+    expect(statusText('error', 'authentication_failed')).toBe('Stopped: no working API key');
+    expect(statusText('error', 'retries_exhausted')).toBe('Stopped: retries exhausted');
   });
 });

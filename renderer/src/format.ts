@@ -235,7 +235,8 @@ export function formatCost(usd: number): string {
 
 /** What a session is doing, in words: "Running", "Idle (max tokens)", "Stopped: retries exhausted"… */
 export function statusText(status: SessionStatus, stopReason: string | null): string {
-  const reason = stopReason?.replaceAll('_', ' ') ?? null;
+  // Also when no key was set (and none sent): the transcript says which.
+  const reason = stopReason === 'authentication_failed' ? 'no working API key' : (stopReason?.replaceAll('_', ' ') ?? null);
   switch (status) {
     case 'running':
       return 'Running';
