@@ -371,7 +371,7 @@ function OutcomeCheck({ row, expanded, onToggle, onSeek }: { row: Extract<Transc
         </span>
         <span className="outcome-count">
           {checkCount(row.iteration, row.maxIterations)}
-          {row.criteria.length > 0 && ` · ${row.criteria.length - unmet} of ${row.criteria.length} criteria met`}
+          {row.criteria.length > 0 && ` · ${row.criteria.length - unmet} of ${row.criteria.length} ${row.criteria.length === 1 ? 'criterion' : 'criteria'} met`}
         </span>
         <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this verdict">
           #{row.seq}

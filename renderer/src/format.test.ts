@@ -79,6 +79,11 @@ describe('counts and reasons in words', () => {
     expect(readableReason('Broken {not json')).toBe('Broken {not json');
   });
 
+  it('says "at most 1 iteration" in the event list', () => {
+    const event = { ...envelope, seq: 3, type: 'user.define_outcome', payload: { description: 'Tests pass', rubric: '', max_iterations: 1, grader_model: null } } as unknown as StoredEvent;
+    expect(summarizeEvent(event, noTitle)).toBe('Outcome: Tests pass (at most 1 iteration)');
+  });
+
   it('does not call a missing key a failed authentication', () => {
     expect(statusText('error', 'authentication_failed')).toBe('Stopped: no working API key');
     expect(statusText('error', 'retries_exhausted')).toBe('Stopped: retries exhausted');

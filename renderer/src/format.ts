@@ -20,7 +20,7 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
     case 'user.interrupt':
       return event.payload.reason ?? 'Interrupted by the user';
     case 'user.define_outcome':
-      return `Outcome: ${event.payload.description} (at most ${event.payload.max_iterations} iterations)`;
+      return `Outcome: ${event.payload.description} (at most ${plural(event.payload.max_iterations, 'iteration')})`;
     case 'agent.message':
       return blocksText(event.payload.content);
     case 'agent.thinking':
