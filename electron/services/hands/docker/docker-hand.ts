@@ -22,13 +22,12 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
 import { AppError } from '#shared/errors';
-import type { NewEvent } from '#shared/events';
 import type { DockerHandConfig, GitRepo, HandProgress } from '#shared/hands';
 import { cloneThroughProxy, setOriginUrl } from '#services/git/clone';
 import type { GitProxy, GitProxyRoute } from '#services/git/proxy';
 import { errorText } from '#services/hands/bash-tool';
 import type { PersistentShell } from '#services/hands/shell';
-import { ShellHand, type Exclusive, type ShellHandWords, type ShellTransport, type StartedMachine } from '#services/hands/shell-hand';
+import { ShellHand, type Exclusive, type ShellHandHooks, type ShellHandWords, type ShellTransport, type StartedMachine } from '#services/hands/shell-hand';
 import type { SecretResolver } from '#services/vault/resolver';
 import { ContainerFiles } from './container-files.ts';
 import { lostContainerReason, reuseKeptContainer } from './container-state.ts';
@@ -43,14 +42,11 @@ export interface SnapshotSource {
   atSeq: number;
 }
 
-export interface DockerHandHooks {
-  /** Appends an event to the session's log. */
-  record(event: NewEvent): void;
+export interface DockerHandHooks extends ShellHandHooks {
   /** Live provisioning progress (not stored). */
   progress(progress: HandProgress): void;
   /** The snapshot a new container starts from (the latest at or before the session's position), or null. */
   restoreSource(): Promise<SnapshotSource | null>;
-  log(message: string, error?: unknown): void;
 }
 
 /** What a hand with git repositories needs from the main process. */
