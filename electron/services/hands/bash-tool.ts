@@ -1,6 +1,10 @@
 /**
  * The `bash` tool as every hand with a persistent shell offers it (see shell.ts): its input
  * schema, the spec the model sees, and how a run reads as a tool result. Pure: no I/O.
+ *
+ * Malformed input must never reach a shell or throw (it is a tool error the model can read), and a
+ * result must never give an exit code for a command that did not finish (timed out, stopped, or
+ * its shell gone).
  */
 import { z } from 'zod';
 import { describeIssues, issuesText } from '#shared/events';

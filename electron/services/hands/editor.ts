@@ -4,7 +4,8 @@
  * It works over a hand's `FileAccess`, so it behaves the same in a container, over SSH, or here.
  *
  * Every mistake (bad input, missing file, ambiguous match, …) resolves with `isError: true` and a
- * sentence the model can act on; only an aborted signal rejects.
+ * sentence the model can act on; only an aborted signal rejects. It must never change a file
+ * where `old_str` does not match exactly once, nor edit one that is binary or too large to read whole.
  */
 import path from 'node:path';
 import { z } from 'zod';

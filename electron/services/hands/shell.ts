@@ -9,7 +9,11 @@
  * and stderr merged into stdout in order; then the shell prints `\n<nonce>:<exit code>:<cwd>\n`,
  * which ends the call. A command that runs too long, or is interrupted, is killed with its shell
  * (from a second process, through `ShellKiller`) — so nothing after it in the same command line
- * runs; the caller starts a new shell in the last working directory.
+ * runs; the caller starts a new shell in the last working directory. Quoting for the shell
+ * (`shellQuote`) is here too, for every hand that builds a command line.
+ *
+ * A command's text must never be read by the shell as anything but the command (the random
+ * here-document delimiter and marker nonce see to it), and nothing after a killed command may run.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';

@@ -6,7 +6,8 @@
  * The engine's record alone cannot say: a killed container's exec streams end before the engine
  * records its death, so right then it still reads "running" (most of the time on a loaded
  * machine). A command that starts in the container settles it — none can once it died — and then
- * the engine's record of the death, waited for, gives the reason.
+ * the engine's record of the death, waited for, gives the reason. A container killed mid-command
+ * must never be reported running on the engine's record alone (its shell's end is not an `exit`).
  */
 import type Docker from 'dockerode';
 import { isNotFound, LABELS, type DockerEngine } from './engine.ts';

@@ -2,6 +2,8 @@
  * The Docker engine as Drover's hands use it (dockerode): reachability with a message a person
  * can act on, image pulls with per-layer progress, one-shot execs with their output and exit
  * code, and the labels that tie containers and snapshot images to a session and a hand.
+ * A one-shot exec must never buffer output without bound (`maxBytes` per stream rejects), and an
+ * engine failure must never reach the user as dockerode's raw error (`explain` words it).
  */
 import { createHash } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
