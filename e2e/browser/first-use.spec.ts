@@ -67,6 +67,7 @@ test('first run with no key and no keyring: one accurate way forward, and nothin
   await snap(page, testInfo, '60-no-keyring');
 
   // The favicon is linked and loads under the page's CSP.
+  await expect(page.locator('link[rel="icon"]')).toHaveCount(1);
   const icon = await page.locator('link[rel="icon"]').getAttribute('href');
   expect(icon).not.toBeNull();
   const loaded = await page.evaluate(async (href) => {
