@@ -57,7 +57,6 @@ class FolderTransport implements ShellTransport {
 
   openShell(cwd: string | null): Promise<PersistentShell> {
     const child = spawn('/bin/sh', ['-c', SHELL_LAUNCH], { cwd: cwd ?? this.folder, stdio: ['pipe', 'pipe', 'ignore'] });
-    let ended = false;
     return PersistentShell.start(
       {
         write: (text) => void child.stdin.write(text),
@@ -65,15 +64,8 @@ class FolderTransport implements ShellTransport {
           child.stdout.removeAllListeners('data');
           child.stdout.on('data', listener);
         },
-        onEnd: (listener) => {
-          const end = (reason: string): void => {
-            if (ended) return;
-            ended = true;
-            listener(reason);
-          };
-          child.on('close', () => end('exited'));
-          child.on('error', (error) => end(error.message));
-        },
+        // /bin/sh always starts: its end is its 'close'.
+        onEnd: (listener) => void child.once('close', () => listener('exited')),
         destroy: () => {
           child.stdin.destroy();
           child.stdout.destroy();
