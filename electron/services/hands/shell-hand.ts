@@ -54,7 +54,11 @@ export interface ShellHandWords {
   unavailable(error: unknown, notes: string[], what: string): ToolOutcome;
 }
 
-/** How a kind of shell hand reaches its machine. Called only from the hand's queue, except where said. */
+/**
+ * How a kind of shell hand reaches its machine. The base calls `start`, `openShell`, `lost…` and
+ * `discard` only from the hand's queue (one at a time); `turnEnded` is handed the queue to use;
+ * `describe`, `label`, `homeDir` and `called` may be called at any time and must not touch the machine.
+ */
 export interface ShellTransport {
   readonly words: ShellHandWords;
   /** The machine's files, for the editor (valid once started). */
