@@ -106,8 +106,8 @@ export function matchesCommandPrefix(line: string, prefix: string): boolean {
 /** Why a prefix cannot be a rule (it is not the start of one simple command), or null when it can. */
 export function prefixProblem(prefix: string): string | null {
   const read = readCommandLine(prefix.trim(), { globs: true });
-  if (!read.ok) return `it cannot be allowed as a command prefix: ${read.reason}`;
-  if (read.commands.length !== 1) return 'it cannot be allowed as a command prefix: it is more than one command';
+  if (!read.ok) return read.reason;
+  if (read.commands.length !== 1) return 'it is more than one command';
   return null;
 }
 
