@@ -8,6 +8,8 @@
  *   everything saved before exactly as it was.
  *
  * It must never import electron, never hold model or hand state, and never rewrite an event.
+ *
+ * Its in-memory records and lineage are in records.ts; its SQL and the events' stored JSON in statements.ts.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
