@@ -1,7 +1,7 @@
 /**
  * Harness benchmarks: what the brain itself costs per turn, how fast a long session wakes, how it
- * holds up with many sessions at once, and how quickly an interrupt lands — one module per figure
- * under bench/harness/. Every figure has a baseline from the same run — the raw SDK streaming the
+ * holds up with many sessions at once, how quickly an interrupt lands, and how quickly an approved
+ * tool starts — one module per figure under bench/harness/. Every figure has a baseline from the same run — the raw SDK streaming the
  * same requests from the same local model server, a direct hand call, a small session, or a single
  * session — so a slow machine moves both sides alike.
  *
@@ -11,6 +11,7 @@
  */
 import type { Figure } from './session-store.ts';
 import type { Log } from './harness/common.ts';
+import { benchApprovals } from './harness/approvals.ts';
 import { benchConcurrency } from './harness/concurrency.ts';
 import { benchInterrupts } from './harness/interrupts.ts';
 import { benchTurnOverhead } from './harness/turn-overhead.ts';
@@ -18,5 +19,11 @@ import { benchWake } from './harness/wake.ts';
 
 /** Every harness figure, in order. */
 export async function benchHarness(log: Log): Promise<Figure[]> {
-  return [...(await benchTurnOverhead(log)), ...(await benchWake(log)), ...(await benchConcurrency(log)), ...(await benchInterrupts(log))];
+  return [
+    ...(await benchTurnOverhead(log)),
+    ...(await benchWake(log)),
+    ...(await benchConcurrency(log)),
+    ...(await benchInterrupts(log)),
+    ...(await benchApprovals(log)),
+  ];
 }
