@@ -3,7 +3,8 @@
  * Tools: `sleep` (waits `ms`, ending early when cancelled, and records that it was),
  * `crash` (writes to stderr, then exits mid-call), `env` (returns an environment variable and
  * writes it to stderr), `add-tool` (registers `late` after start, which sends
- * notifications/tools/list_changed), `cancelled` (how many sleeps were cancelled).
+ * notifications/tools/list_changed), `cancelled` (how many sleeps were cancelled), `notes.read` (a
+ * name the Messages API refuses, so Drover offers it under another: returns "notes").
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -39,6 +40,8 @@ server.registerTool('env', { description: 'Returns an environment variable.', in
   const value = process.env[name] ?? null;
   return { content: [{ type: 'text', text: JSON.stringify({ value, length: value?.length ?? 0, keys: Object.keys(process.env).sort() }) }] };
 });
+
+server.registerTool('notes.read', { description: 'Returns "notes".' }, () => ({ content: [{ type: 'text', text: 'notes' }] }));
 
 server.registerTool('add-tool', { description: 'Registers the tool "late".' }, () => {
   server.registerTool('late', { description: 'Registered after start.' }, () => ({ content: [{ type: 'text', text: 'late' }] }));
