@@ -182,4 +182,33 @@ describe('forks', () => {
     expect(stop.payload.stop_reason.type).toBe('requires_action');
     expect(r.hand.runs).toEqual([]);
   });
+
+  it('a fork or a rewind at a pending approval waits in the new branch; answered there, the call runs once, in that branch only', async () => {
+    const r = await rig(script(calls(['add', { a: 2, b: 2 }]), text('Four.'), text('Four again.')));
+    r.store.emitEvents(r.sessionId, [attach, askAll]);
+    r.harness.send(r.sessionId, 'add');
+    const stop = await waiting(r);
+    const [use] = ofType(r, 'agent.tool_use');
+    const id = use!.payload.tool_use_id;
+
+    const idleOf = (sessionId: string) =>
+      new Promise<EventOf<'session.status_idle'>>((resolve) => {
+        const off = r.store.subscribe(sessionId, (event) => {
+          if (event.type !== 'session.status_idle') return;
+          off();
+          resolve(event);
+        });
+      });
+    for (const branch of [r.store.fork(r.sessionId, stop.seq, { title: 'fork' }), r.store.rewind(r.sessionId, stop.seq)]) {
+      expect(pendingApprovals(guardrailsOfSession(r.store, branch.id)).map((record) => record.event.payload.tool_use_id)).toEqual([id]);
+      const runs = r.hand.runs.length;
+      const ended = idleOf(branch.id);
+      r.store.emitEvent(branch.id, { type: 'user.tool_confirmation', payload: { tool_use_id: id, result: 'allow' } });
+      expect((await ended).payload.stop_reason.type).toBe('end_turn');
+      expect(r.hand.runs).toHaveLength(runs + 1);
+    }
+    // The original branch still waits: nothing ran there.
+    expect(pendingApprovals(guardrailsOfSession(r.store, r.sessionId)).map((record) => record.event.payload.tool_use_id)).toEqual([id]);
+    expect(ofType(r, 'agent.tool_result')).toEqual([]);
+  });
 });
