@@ -159,6 +159,22 @@ describe('budgets', () => {
   });
 });
 
+describe('budget changes', () => {
+  it('wake only a session its budget stopped: a fork taken mid-turn keeps waiting for the user', async () => {
+    const r = await rig(script(calls(['wait', { ms: 10_000 }])));
+    r.harness.send(r.sessionId, 'wait');
+    const use = await waitFor(r, 'agent.tool_use');
+    const fork = r.store.fork(r.sessionId, use.seq, { title: 'fork' });
+    const before = r.store.getEvents(fork.id).length;
+    r.store.emitEvent(fork.id, { type: 'session.budget_set', payload: { budget: { type: 'limit', max_tokens: 1_000_000 } } });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(r.harness.isRunning(fork.id)).toBe(false);
+    expect(r.store.getEvents(fork.id)).toHaveLength(before + 1);
+    r.harness.interrupt(r.sessionId);
+    await waitFor(r, 'session.status_idle');
+  });
+});
+
 describe('forks', () => {
   it('a fork inherits the policies and the budget, and its tool calls ask', async () => {
     const r = await rig(script(calls(['add', { a: 1, b: 2 }])));

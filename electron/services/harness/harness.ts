@@ -87,6 +87,8 @@ export class Harness {
     // waking subscribes to the store, which must not happen inside the store's own notification.
     this.unsubscribe = this.store.subscribeAll((sessionId, event) => {
       if (!WAKING.has(event.type)) return;
+      // A budget change wakes only a session its budget stopped (a fork that waits for the user stays waiting).
+      if (event.type === 'session.budget_set' && !this.stoppedByBudget(sessionId)) return;
       queueMicrotask(() => {
         this.wake(sessionId).catch((error: unknown) => this.log(`Session ${sessionId} could not run`, error));
       });
@@ -160,6 +162,12 @@ export class Harness {
 
   usage(sessionId: string): SessionUsage {
     return usageTotals(readAll(this.store, sessionId, ['span.model_request_end']));
+  }
+
+  /** Whether the session's last status is idle with `budget_reached`. */
+  private stoppedByBudget(sessionId: string): boolean {
+    const [last] = this.store.getEvents(sessionId, { types: ['session.status_running', 'session.status_idle', 'session.status_terminated'], direction: 'backward', limit: 1 });
+    return last?.type === 'session.status_idle' && last.payload.stop_reason.type === 'budget_reached';
   }
 
   isRunning(sessionId: string): boolean {
