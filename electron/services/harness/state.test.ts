@@ -178,3 +178,34 @@ describe('needsResume (what a start-up wakes, from the log alone)', () => {
     expect(resume(user, running, forked, interrupt)).toBe(true);
   });
 });
+
+describe('guardrails in the fold', () => {
+  const ask: NewEvent = { type: 'agent.tool_use', payload: { tool_use_id: 't1', name: 'add', input: {}, evaluated_permission: 'ask' } };
+  const allow = (id = 't1'): NewEvent => ({ type: 'user.tool_confirmation', payload: { tool_use_id: id, result: 'allow' } });
+  const waiting: NewEvent = { type: 'session.status_idle', payload: { stop_reason: { type: 'requires_action', event_ids: ['e1'] } } };
+  const budgetStop: NewEvent = { type: 'session.status_idle', payload: { stop_reason: { type: 'budget_reached', message: 'cap' } } };
+  const budget: NewEvent = { type: 'session.budget_set', payload: { budget: null } };
+
+  it('a tool use that asked is neither run nor cut until answered: the step ends with requires_action, then nothing', () => {
+    expect(next(user, running, start, ask, end('tool_use'))).toEqual({ kind: 'await-approval' });
+    expect(next(user, running, start, ask, end('tool_use'), waiting)).toEqual({ kind: 'none' });
+    expect(needsResume(stateOf(log(user, running, start, ask, end('tool_use'), waiting)))).toBe(false);
+    expect(next(user, running, start, ask, end('tool_use'), waiting, allow())).toMatchObject({ kind: 'tools', toolUses: [{ payload: { tool_use_id: 't1' } }] });
+    expect(next(user, running, start, ask, end('tool_use'), waiting, user)).toMatchObject({ kind: 'supersede-approvals', toolUses: [{ payload: { tool_use_id: 't1' } }] });
+  });
+
+  it('an allow from an imported file answers nothing', () => {
+    const imported = stateOf(log(user, running, start, ask, end('tool_use'), waiting, allow()), { ...stateOf([]), importedSeq: 7 });
+    expect(nextStep(imported)).toEqual({ kind: 'none' });
+  });
+
+  it('a budget stop keeps what was pending until the budget changes or the user sends a message; a restart does not resume it', () => {
+    const stopped = [user, running, start, use, end('tool_use'), result, budgetStop];
+    expect(next(...stopped)).toEqual({ kind: 'none' });
+    expect(needsResume(stateOf(log(...stopped)))).toBe(false);
+    expect(next(...stopped, budget)).toEqual({ kind: 'request', compact: false });
+    expect(next(...stopped, user)).toEqual({ kind: 'request', compact: false });
+    // Any other idle ends the turn as before: what was pending waits for the next message.
+    expect(next(user, running, start, use, end('tool_use'), result, idle, budget)).toEqual({ kind: 'none' });
+  });
+});
