@@ -10,6 +10,7 @@ import type { EventOf, NewEvent } from '#shared/events';
 import { DockerHandConfigSchema } from '#shared/hands';
 import { guardrailsOfSession } from './fold-log.ts';
 import { pendingApprovals } from './approvals.ts';
+import { VERDICT_TOOL } from './grader.ts';
 import { cleanUpRigs, events, ofType, rig, script, text, waitFor, type Rig } from '#test/support/harness-rig';
 import type { RecordedRequest, ScriptedMessage } from '#test/support/model-server';
 
@@ -156,6 +157,39 @@ describe('budgets', () => {
     const [use] = ofType(r, 'agent.tool_use');
     expect(resultsOf(r.server.requests[1]).get(use!.payload.tool_use_id)?.text).toContain('3');
     expect(ofType(r, 'session.usage')).toHaveLength(2);
+  });
+});
+
+describe('grader calls and budgets', () => {
+  it('a grader call counts (session.usage after it); a turn end its budget stopped before grading is graded once the cap is raised', async () => {
+    const verdict: ScriptedMessage = {
+      content: [{ type: 'tool_use', name: VERDICT_TOOL, input: { criteria: [{ criterion: 'It says 5', met: true, note: 'It does.' }], verdict: 'satisfied', explanation: 'It says 5.' } }],
+      stop_reason: 'tool_use',
+      usage: { input_tokens: 1000, output_tokens: 10 },
+    };
+    const r = await rig((request) => ({
+      kind: 'message',
+      message: request.body.tool_choice?.type === 'tool' ? verdict : { ...text('The sum is 5.'), usage: { input_tokens: 10_000, output_tokens: 10 } },
+    }));
+    r.store.emitEvents(r.sessionId, [
+      { type: 'session.budget_set', payload: { budget: { type: 'limit', max_list_cost: { amount: '1', currency: 'USD' } } } },
+      { type: 'user.define_outcome', payload: { description: 'Report 2 + 3.', rubric: '- It says 5.', max_iterations: 3 } },
+    ]);
+    r.harness.send(r.sessionId, 'what is 2 + 3?');
+    const stop = await waitFor(r, 'session.status_idle');
+    expect(stop.payload.stop_reason.type).toBe('budget_reached');
+    expect(r.server.requests).toHaveLength(1); // the grader's request did not start past the cap
+    await r.harness.wake(r.sessionId);
+    expect(r.server.requests).toHaveLength(1);
+
+    r.store.emitEvent(r.sessionId, { type: 'session.budget_set', payload: { budget: { type: 'limit', max_list_cost: { amount: '100', currency: 'USD' } } } });
+    const ended = await waitFor(r, 'session.status_idle', (e) => e.seq > stop.seq);
+    expect(ended.payload.stop_reason.type).toBe('end_turn');
+    expect(r.server.requests.map((request) => request.body.tool_choice?.type === 'tool')).toEqual([false, true]);
+    expect(ofType(r, 'span.outcome_evaluation_end').map((e) => e.payload.result)).toEqual(['satisfied']);
+    const usage = ofType(r, 'session.usage').map((e) => e.payload.input_tokens);
+    expect(usage).toEqual([10_000, 11_000]);
+    expect(guardrailsOfSession(r.store, r.sessionId).usage.requests).toBe(2);
   });
 });
 

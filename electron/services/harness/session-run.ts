@@ -164,8 +164,13 @@ export class SessionRun implements RunContext {
         return;
       case 'grade': {
         const stop = this.guard.budgetStop(this.settings.model);
-        if (stop) this.emit(...stop);
-        else await this.outcome.grade(step.iteration, step.resume);
+        if (stop) {
+          this.emit(...stop);
+          return;
+        }
+        // Resumed by a budget change after its stop: the session runs again.
+        if (!this.state.running) this.emit({ type: 'session.status_running', payload: {} });
+        await this.outcome.grade(step.iteration, step.resume);
         return;
       }
       case 'request':

@@ -107,6 +107,8 @@ export interface SessionState {
    * pending, and nothing runs until the budget changes or the user sends a message.
    */
   budgetHeld: boolean;
+  /** The budget changed after such a stop: the held work goes on (a turn end still to grade included). */
+  budgetResume: boolean;
   /** The last event of the view that came from an imported file (0: none): its allows count for nothing. */
   importedSeq: number;
 }
@@ -133,6 +135,7 @@ export function emptyState(): SessionState {
     forkWaiting: false,
     awaiting: new Set(),
     budgetHeld: false,
+    budgetResume: false,
     importedSeq: 0,
   };
 }
@@ -155,6 +158,7 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       break;
     case 'session.status_running':
       state.running = true;
+      state.budgetResume = false;
       break;
     case 'session.status_idle':
       state.running = false;
@@ -163,6 +167,7 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       state.retryAttempts = 0;
       // Stopped by its budget: the work it was about to do stays pending, for when the budget changes.
       state.budgetHeld = event.payload.stop_reason.type === 'budget_reached';
+      state.budgetResume = false;
       if (state.budgetHeld) break;
       // The turn is over, also when it failed: what was pending waits for the next message
       // (it stays in the log, so the next request includes it).
@@ -179,6 +184,7 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       state.settings = event.payload;
       break;
     case 'session.budget_set':
+      if (state.budgetHeld) state.budgetResume = true;
       state.budgetHeld = false;
       break;
     case 'user.tool_confirmation':
@@ -319,6 +325,10 @@ export function nextStep(state: SessionState): NextStep {
   if (evaluating !== null && state.running) return { kind: 'grade', iteration: evaluating, resume: true };
   if (state.pendingInput || state.pendingResults || state.revisionDue || (state.running && state.retryDue)) {
     return { kind: 'request', compact: state.compactionDue };
+  }
+  // A turn end its budget stopped before it was graded: graded once the budget lets it.
+  if (!state.running && state.budgetResume && state.lastStop === 'end_turn' && state.ungraded && outcomeActive(state.outcome)) {
+    return { kind: 'grade', iteration: state.outcome.finished + 1, resume: false };
   }
   if (!state.running) return { kind: 'none' };
   switch (state.lastStop) {
