@@ -4,8 +4,8 @@
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App.tsx';
-import { createElectronTransport, createWebSocketTransport, type Transport } from './transport.ts';
+import { App } from './app/App.tsx';
+import { createElectronTransport, createWebSocketTransport, type Transport } from './client/transport.ts';
 
 const container = document.getElementById('root');
 if (container === null) throw new Error('renderer/index.html must contain <div id="root">');

@@ -1,0 +1,156 @@
+// The transcript's folding of events into items, on events shaped exactly as the store writes them.
+import { describe, expect, it } from 'vitest';
+import type { NewEvent, StoredEvent } from '#shared/events';
+import { handsAsOf } from '../hands/hand-history.ts';
+import { inputSummary, transcriptItems } from './transcript-items.ts';
+
+function stored(events: NewEvent[]): StoredEvent[] {
+  return events.map((event, index) => ({ seq: index + 1, id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`, ts: '2026-11-22T10:00:00.000Z', ...event }) as StoredEvent);
+}
+
+const usage = { input_tokens: 100, output_tokens: 20, cache_read_input_tokens: 5, cache_creation_input_tokens: 0 };
+const turn: NewEvent[] = [
+  { type: 'user.message', payload: { content: [{ type: 'text', text: 'Fix it' }] } },
+  { type: 'session.status_running', payload: {} },
+  { type: 'agent.thinking', payload: { thinking: 'Look first.', signature: 's' } },
+  { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Running tests.' }] } },
+  { type: 'agent.tool_use', payload: { tool_use_id: 't1', name: 'box__bash', input: { command: 'npm test' }, hand_id: 'box' } },
+  { type: 'agent.tool_result', payload: { tool_use_id: 't1', content: [{ type: 'text', text: '\u001b[32mok\u001b[0m' }], is_error: false, status: 'completed', duration_ms: 12 } },
+  { type: 'span.model_request_end', payload: { model: 'm', purpose: 'turn', usage, stop_reason: 'tool_use', is_error: false, duration_ms: 30 } },
+  { type: 'span.model_request_end', payload: { model: 'm', purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 40 } },
+  { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
+];
+
+describe('transcript items', () => {
+  it('folds a turn into a message, thinking, a tool call with its result and a usage line', () => {
+    const items = transcriptItems(stored(turn), () => undefined);
+    expect(items.map((item) => item.kind)).toEqual(['user', 'thinking', 'agent', 'tool', 'turn-end']);
+    const tool = items[3];
+    if (tool?.kind !== 'tool') throw new Error('expected a tool call');
+    expect(tool).toMatchObject({ on: 'box', name: 'bash', summary: 'npm test' });
+    expect(tool.result).toMatchObject({ text: '\u001b[32mok\u001b[0m', isError: false, durationMs: 12 });
+    expect(items[4]).toMatchObject({ kind: 'turn-end', requests: 2, durationMs: 70, usage: { input_tokens: 200, output_tokens: 40, cache_read_input_tokens: 10 } });
+  });
+
+  it('shows a tool call as running when the cursor is before its result', () => {
+    const items = transcriptItems(stored(turn.slice(0, 5)), () => undefined);
+    const tool = items.at(-1);
+    expect(tool?.kind === 'tool' ? tool.result : 'not a tool').toBeUndefined();
+  });
+
+  it('says when a turn stopped early, a branch begins, and a hand started from a snapshot', () => {
+    const events = stored([
+      { type: 'session.forked', payload: { parent_session_id: 'p', at_seq: 4 } },
+      { type: 'hand.ready', payload: { hand_id: 'box', restored_from: { session_id: 'p', at_seq: 3 } } },
+      { type: 'session.status_idle', payload: { stop_reason: { type: 'max_tokens' } } },
+      { type: 'session.error', payload: { error: { type: 'overloaded_error', message: 'Overloaded', status: 529 }, retry_status: { type: 'retrying', attempt: 2, delay_ms: 100 } } },
+    ]);
+    const items = transcriptItems(events, (id) => (id === 'p' ? 'Parent' : undefined));
+    expect(items[0]).toMatchObject({ kind: 'branch', atSeq: 4 });
+    expect(items[1]).toMatchObject({ kind: 'notice', text: expect.stringContaining('restored from the snapshot at event #3 of “Parent”') });
+    expect(items[2]).toMatchObject({ kind: 'notice', tone: 'error', text: expect.stringContaining('output limit') });
+    expect(items[3]).toMatchObject({ kind: 'notice', tone: 'warn', text: 'Overloaded (529). Retrying (attempt 2)…' });
+  });
+
+  it('summarizes tool inputs by what matters', () => {
+    expect(inputSummary('bash', { command: 'ls -la' })).toBe('ls -la');
+    expect(inputSummary('bash', { restart: true })).toBe('restart the shell');
+    expect(inputSummary('editor', { command: 'view', path: '/a.txt' })).toBe('view /a.txt');
+    expect(inputSummary('x', { q: 'y'.repeat(400) })).toHaveLength(300);
+  });
+});
+
+describe('hands as of an event', () => {
+  const events = stored([
+    { type: 'hand.attached', payload: { hand_id: 'box', config: { kind: 'docker', image: 'debian:bookworm' } } },
+    { type: 'hand.provisioning', payload: { hand_id: 'box', phase: 'pulling', message: 'Pulling debian' } },
+    { type: 'hand.ready', payload: { hand_id: 'box', container: 'abc123', restored_from: { session_id: 'p', at_seq: 7 } } },
+    { type: 'hand.snapshot', payload: { hand_id: 'box', at_seq: 4, image: 'img', bytes: 1, duration_ms: 1 } },
+    { type: 'hand.lost', payload: { hand_id: 'box', reason: 'container exited (137)' } },
+    { type: 'hand.detached', payload: { hand_id: 'box' } },
+  ]);
+  it('follows each hand through its states, and forgets it once detached', () => {
+    expect(handsAsOf(events, 0)).toEqual([]);
+    expect(handsAsOf(events, 1)).toMatchObject([{ name: 'box', state: 'idle' }]);
+    expect(handsAsOf(events, 2)).toMatchObject([{ state: 'provisioning', detail: 'Pulling debian' }]);
+    expect(handsAsOf(events, 4)).toMatchObject([{ state: 'ready', restoredFrom: { sessionId: 'p', atSeq: 7 }, snapshots: 1 }]);
+    expect(handsAsOf(events, 5)).toMatchObject([{ state: 'lost', detail: 'container exited (137)' }]);
+    expect(handsAsOf(events, 6)).toEqual([]);
+  });
+});
+
+describe('outcomes in the transcript', () => {
+  const define: NewEvent = {
+    type: 'user.define_outcome',
+    payload: { description: 'The tests pass', rubric: '- `npm test` exits 0', max_iterations: 3, verification: { hand_id: 'box', command: 'npm test' } },
+  };
+  const start = (iteration: number): NewEvent => ({ type: 'span.outcome_evaluation_start', payload: { iteration } });
+  const needsRevision: NewEvent = {
+    type: 'span.outcome_evaluation_end',
+    payload: {
+      iteration: 1,
+      result: 'needs_revision',
+      explanation: 'One test **still fails**.',
+      criteria: [
+        { criterion: 'npm test exits 0', met: false, note: '1 failing' },
+        { criterion: 'No skipped tests', met: true, note: '' },
+      ],
+      verification: { hand_id: 'box', command: 'npm test', output: '\u001b[31mFAIL\u001b[0m', is_error: true },
+    },
+  };
+
+  it('shows the definition as a card with its rubric and verification', () => {
+    const [item] = transcriptItems(stored([define]), () => undefined);
+    expect(item).toEqual({
+      kind: 'outcome-defined',
+      key: 'e1',
+      seq: 1,
+      description: 'The tests pass',
+      rubric: '- `npm test` exits 0',
+      maxIterations: 3,
+      verification: { handId: 'box', command: 'npm test' },
+    });
+  });
+
+  it('shows a check under way until its verdict, then the verdict in its place', () => {
+    const running = transcriptItems(stored([define, start(1)]), () => undefined);
+    expect(running[1]).toEqual({ kind: 'outcome-checking', key: 'e2', seq: 2, iteration: 1, maxIterations: 3 });
+
+    const done = transcriptItems(stored([define, start(1), needsRevision]), () => undefined);
+    expect(done.map((item) => item.kind)).toEqual(['outcome-defined', 'outcome-check']);
+    expect(done[1]).toEqual({
+      kind: 'outcome-check',
+      key: 'e2',
+      seq: 3,
+      iteration: 1,
+      maxIterations: 3,
+      result: 'needs_revision',
+      explanation: 'One test **still fails**.',
+      criteria: [
+        { criterion: 'npm test exits 0', met: false, note: '1 failing' },
+        { criterion: 'No skipped tests', met: true, note: '' },
+      ],
+      verification: { handId: 'box', command: 'npm test', output: '\u001b[31mFAIL\u001b[0m', isError: true },
+    });
+  });
+
+  it('shows a verdict whose start and definition are out of view, without a limit or criteria', () => {
+    const [item] = transcriptItems(stored([{ type: 'span.outcome_evaluation_end', payload: { iteration: 2, result: 'satisfied', explanation: 'Done.' } }]), () => undefined);
+    expect(item).toMatchObject({ kind: 'outcome-check', iteration: 2, maxIterations: null, result: 'satisfied', criteria: [], verification: null });
+  });
+
+  it('keeps the turns between checks: a second turn after "needs revision", then satisfied', () => {
+    const events = stored([
+      define,
+      ...turn,
+      start(1),
+      needsRevision,
+      { type: 'user.message', payload: { content: [{ type: 'text', text: 'Revise: one test still fails.' }] } },
+      { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Fixed it.' }] } },
+      start(2),
+      { type: 'span.outcome_evaluation_end', payload: { iteration: 2, result: 'satisfied', explanation: 'All green.' } },
+    ]);
+    const kinds = transcriptItems(events, () => undefined).map((item) => item.kind);
+    expect(kinds).toEqual(['outcome-defined', 'user', 'thinking', 'agent', 'tool', 'turn-end', 'outcome-check', 'user', 'agent', 'outcome-check']);
+  });
+});
