@@ -18,6 +18,7 @@ import { SettingsView } from '../settings/SettingsView.tsx';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { Sidebar, type SidebarHandle } from './Sidebar.tsx';
 import type { Transport } from '../client/transport.ts';
+import { messageOf } from '../ui/errors.ts';
 
 export interface AppProps {
   transport: Transport;
@@ -34,7 +35,7 @@ export function App({ transport }: AppProps) {
   const listRequest = useRef(0);
   const sidebar = useRef<SidebarHandle>(null);
 
-  const reportError = useCallback((reason: unknown) => setError(errorMessage(reason)), []);
+  const reportError = useCallback((reason: unknown) => setError(messageOf(reason)), []);
 
   const refreshSessions = useCallback(async () => {
     const request = ++listRequest.current;
@@ -233,9 +234,4 @@ function withEvent(list: SessionSummary[], sessionId: string, event: StoredEvent
     updated.status = 'terminated';
   }
   return [updated, ...list.slice(0, index), ...list.slice(index + 1)];
-}
-
-function errorMessage(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
-  return `Something went wrong: ${String(reason)}`;
 }

@@ -13,7 +13,8 @@ import { McpHandRow } from './mcp/McpHandRow.tsx';
 import { describeHand, formatMegabytesOf } from '../ui/format.ts';
 import type { HandAsOf } from './hand-history.ts';
 import type { Transport } from '../client/transport.ts';
-import { messageOf, useDockerStatus, useHands } from './useHands.ts';
+import { messageOf } from '../ui/errors.ts';
+import { useDockerStatus, useHands } from './useHands.ts';
 
 export interface HandsPanelProps {
   transport: Transport;

@@ -5,7 +5,8 @@
  */
 import { useEffect, type KeyboardEvent, type RefObject } from 'react';
 import type { HandSpecInput } from '#shared/hands';
-import { FieldError, invalidProps } from './docker/DockerHandFields.tsx';
+import { FieldError, invalidProps } from '../ui/fields.tsx';
+import { isSubmitShortcut } from '../ui/keys.ts';
 import type { Transport } from '../client/transport.ts';
 
 export interface AttachFormProps {
@@ -34,7 +35,7 @@ export function attachFormKeys(formRef: RefObject<HTMLFormElement | null>, onClo
     if (event.key === 'Escape') {
       event.stopPropagation();
       onClose();
-    } else if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+    } else if (isSubmitShortcut(event)) {
       event.preventDefault();
       formRef.current?.requestSubmit();
     }

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { HandProgress, HandSpecInput, HandStatus } from '#shared/hands';
 import type { SecretMeta } from '#shared/vault';
 import type { Transport } from '../client/transport.ts';
+import { messageOf } from '../ui/errors.ts';
 
 export interface SessionHands {
   /** null until the first list arrives. */
@@ -103,11 +104,6 @@ function withoutHand(progress: ReadonlyMap<string, HandProgress>, name: string):
   const next = new Map(progress);
   next.delete(name);
   return next;
-}
-
-/** The RPC error's message: written for the person reading it. */
-export function messageOf(reason: unknown): string {
-  return reason instanceof Error ? reason.message : `Something went wrong: ${String(reason)}`;
 }
 
 export interface DockerStatus {

@@ -12,7 +12,7 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { ModelList } from '#shared/harness';
 import type { SessionSummary } from '#shared/sessions';
 import type { SecretMeta } from '#shared/vault';
-import { DockerHandFields, FieldError, invalidProps } from '../hands/docker/DockerHandFields.tsx';
+import { DockerHandFields } from '../hands/docker/DockerHandFields.tsx';
 import {
   FIELD,
   LAUNCH_STORAGE_KEY,
@@ -39,11 +39,13 @@ import {
   type LaunchProblems,
   type RememberedLaunch,
 } from './launch-form.ts';
-import { dialogSubmitKeys, LaunchField as Field } from '../ui/LaunchField.tsx';
+import { dialogSubmitKeys } from '../ui/keys.ts';
+import { FieldError, invalidProps, LaunchField as Field } from '../ui/fields.tsx';
 import { OutcomeFields } from '../outcome/OutcomeFields.tsx';
 import { SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 import { RpcCallError, type Transport } from '../client/transport.ts';
-import { messageOf, useCredentials, useDockerStatus } from '../hands/useHands.ts';
+import { messageOf } from '../ui/errors.ts';
+import { useCredentials, useDockerStatus } from '../hands/useHands.ts';
 import './launch.css';
 
 export interface LaunchDialogProps {

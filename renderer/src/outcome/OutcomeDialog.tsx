@@ -18,10 +18,10 @@ import {
   type OutcomeDraft,
   type OutcomeHandChoice,
 } from '../launch/launch-form.ts';
-import { dialogSubmitKeys } from '../ui/LaunchField.tsx';
+import { dialogSubmitKeys } from '../ui/keys.ts';
 import { OutcomeFields } from './OutcomeFields.tsx';
 import { RpcCallError, type Transport } from '../client/transport.ts';
-import { messageOf } from '../hands/useHands.ts';
+import { messageOf } from '../ui/errors.ts';
 import '../launch/launch.css';
 import './outcome.css';
 

@@ -5,8 +5,7 @@
  * problems are plain data (launch-form.ts), so nothing typed is lost while a problem is shown.
  */
 import { useId } from 'react';
-import { FieldError } from '../hands/docker/DockerHandFields.tsx';
-import { LaunchField } from '../ui/LaunchField.tsx';
+import { FieldError, LaunchField } from '../ui/fields.tsx';
 import { MAX_OUTCOME_ITERATIONS, OUTCOME_FIELD, outcomeFieldsFixedBy, type OutcomeDraft, type OutcomeHandChoice } from '../launch/launch-form.ts';
 import './outcome.css';
 

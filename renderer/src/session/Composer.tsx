@@ -4,6 +4,7 @@
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Transport } from '../client/transport.ts';
+import { isSubmitShortcut } from '../ui/keys.ts';
 
 /** Drafts not yet sent, per session, for as long as the window is open. */
 const drafts = new Map<string, string>();
@@ -68,7 +69,7 @@ export function Composer({ transport, sessionId, running, onError }: ComposerPro
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>): void {
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) void send();
+    if (isSubmitShortcut(event)) void send();
   }
 
   return (

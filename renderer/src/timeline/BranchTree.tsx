@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { SessionKind, SessionTreeNode } from '#shared/sessions';
 import { formatFullTime, formatRelativeTime } from '../ui/format.ts';
 import type { Transport } from '../client/transport.ts';
-import { messageOf } from '../hands/useHands.ts';
+import { messageOf } from '../ui/errors.ts';
 import './timeline.css';
 
 export interface BranchTreeProps {

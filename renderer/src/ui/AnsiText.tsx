@@ -4,11 +4,12 @@
  * Only SGR codes (colour, bold, dim, italic, underline, …) are drawn, as class names or an
  * inline rgb() colour on React <span>s; every other escape sequence (cursor moves, window
  * titles, links, character sets) is dropped rather than shown as garbage. The text is never
- * set as HTML. Put it inside an element with class `terminal` (see content.css), e.g.
+ * set as HTML. Put it inside an element with class `terminal` (see markdown.css), e.g.
  * `<pre className="terminal"><AnsiText text={output} /></pre>`.
  */
 import { memo, useMemo, type CSSProperties } from 'react';
 import Anser from 'anser';
+import { withoutNonSgrCodes } from './ansi.ts';
 
 /** A run of text with one style. */
 export interface AnsiSegment {
@@ -119,24 +120,8 @@ function paletteRgb(index: number): string {
   return `rgb(${r}, ${g}, ${b})`;
 }
 
-/**
- * Escape sequences and control characters, matched so that SGR codes can be kept: OSC (titles,
- * hyperlinks; an unterminated one up to the end of its line), DCS/SOS/PM/APC strings, CSI
- * (cursor moves, erases, modes), any other ESC sequence, a lone ESC, and C0/C1 controls
- * other than \t, \n and \r.
- */
-const ESCAPES =
-  // eslint-disable-next-line no-control-regex
-  /\u001b\][^\u0007\u001b\n]*(?:\u0007|\u001b\\)?|\u001b[PX^_][^\u001b]*(?:\u001b\\)?|\u001b\[[0-?]*[ -/]*[@-~]|\u001b[ -/]*[0-~]?|[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f-\u009f]/g;
-/** SGR with plain numeric parameters, the only sequence Anser reads (colon forms are dropped). */
-// eslint-disable-next-line no-control-regex
-const SGR = /^\u001b\[[\d;]*m$/;
 // eslint-disable-next-line no-control-regex
 const SGR_ALL = /\u001b\[[\d;]*m/g;
-
-function withoutNonSgrCodes(text: string): string {
-  return text.replace(ESCAPES, (code) => (SGR.test(code) ? code : ''));
-}
 
 /**
  * A progress bar redraws its line after a `\r`: keep only what follows the line's last `\r`

@@ -5,7 +5,7 @@
  */
 import { useId } from 'react';
 import type { SecretMeta } from '#shared/vault';
-import { FieldError } from '../hands/docker/DockerHandFields.tsx';
+import { FieldError } from './fields.tsx';
 
 export interface SecretSelectProps {
   label: string;

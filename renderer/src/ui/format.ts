@@ -5,6 +5,7 @@
 import type { ContentBlock, OutcomeResult, StoredEvent } from '#shared/events';
 import type { HandConfig, McpTransport } from '#shared/hands';
 import type { OutcomeSummary, SessionStatus } from '#shared/sessions';
+import { withoutTerminalCodes } from './ansi.ts';
 
 const MAX_SUMMARY_CHARS = 240;
 
@@ -108,7 +109,7 @@ function blocksText(blocks: readonly ContentBlock[]): string {
 }
 
 function blockText(block: ContentBlock): string {
-  return block.type === 'text' ? withoutAnsi(block.text) : `[image ${block.source.media_type}]`;
+  return block.type === 'text' ? withoutTerminalCodes(block.text) : `[image ${block.source.media_type}]`;
 }
 
 /**
@@ -120,17 +121,6 @@ export function toolOutputText(event: StoredEvent): string | null {
   const { content } = event.payload;
   if (content.length === 0) return '(empty)';
   return content.map(blockText).join('\n\n');
-}
-
-/**
- * Terminal codes (tool output keeps them in the log) are noise in the UI: colours and cursor
- * moves (CSI), window titles and links (OSC), and character-set switches.
- */
-// eslint-disable-next-line no-control-regex
-const TERMINAL_CODES = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[()][0-9A-Za-z]|\u001b[=>]/g;
-
-function withoutAnsi(text: string): string {
-  return text.replace(TERMINAL_CODES, '');
 }
 
 function quoted(title: string | undefined): string {

@@ -18,7 +18,8 @@ import {
   type DockerHandDraft,
 } from '../../launch/launch-form.ts';
 import { RpcCallError } from '../../client/transport.ts';
-import { messageOf, useCredentials } from '../useHands.ts';
+import { messageOf } from '../../ui/errors.ts';
+import { useCredentials } from '../useHands.ts';
 
 export type AttachHandFormProps = AttachFormProps;
 

@@ -8,6 +8,7 @@
  */
 import { useId, useState, type ReactNode, type Ref } from 'react';
 import type { SecretMeta } from '#shared/vault';
+import { FieldError, invalidProps } from '../../ui/fields.tsx';
 import { defaultRepoPath, gitTokenChoices, type DockerFieldProblems, type DockerHandDraft } from '../../launch/launch-form.ts';
 import '../../launch/launch.css';
 
@@ -238,20 +239,5 @@ function RepoFields({ value, set, errors, credentials }: RepoFieldsProps) {
         </div>
       </div>
     </details>
-  );
-}
-
-/** `aria-invalid` and `aria-describedby` for a field with this problem (none without one). */
-export function invalidProps(message: string | undefined, errorId: string): { 'aria-invalid'?: true; 'aria-describedby'?: string } {
-  return message ? { 'aria-invalid': true, 'aria-describedby': errorId } : {};
-}
-
-/** A field's problem, under it; the field points at it with `aria-describedby`. */
-export function FieldError({ id, message }: { id: string; message: string | undefined }) {
-  if (!message) return null;
-  return (
-    <p id={id} className="field-error">
-      {message}
-    </p>
   );
 }

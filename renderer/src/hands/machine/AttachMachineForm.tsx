@@ -11,7 +11,7 @@ import { attachFormKeys, useFocusFirstProblem, HandNameField, type AttachFormPro
 import type { HostKey, SshHandConfig, SshTestResult } from '#shared/hands';
 import type { SshConfigHost, SshConfigListing } from '#shared/ssh';
 import type { SecretMeta } from '#shared/vault';
-import { FieldError, invalidProps } from '../docker/DockerHandFields.tsx';
+import { FieldError, invalidProps } from '../../ui/fields.tsx';
 import {
   attachVerdict,
   configKey,
@@ -30,7 +30,8 @@ import {
 } from './machine-form.ts';
 import { SecretSelect } from '../../ui/SecretSelect.tsx';
 import { RpcCallError, type Transport } from '../../client/transport.ts';
-import { messageOf, useCredentials } from '../useHands.ts';
+import { messageOf } from '../../ui/errors.ts';
+import { useCredentials } from '../useHands.ts';
 import './machine.css';
 
 export type AttachMachineFormProps = AttachFormProps;

@@ -9,7 +9,7 @@ import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent, type For
 import { attachFormKeys, useFocusFirstProblem, HandNameField, type AttachFormProps } from '../attach-form.tsx';
 import type { McpHandConfig, McpImport, McpServerInfo } from '#shared/hands';
 import type { SecretMeta } from '#shared/vault';
-import { FieldError, invalidProps } from '../docker/DockerHandFields.tsx';
+import { FieldError, invalidProps } from '../../ui/fields.tsx';
 import { McpImportReview } from './McpImportReview.tsx';
 import { McpServerLog, McpToolList } from './McpTools.tsx';
 import { SecretSelect } from '../../ui/SecretSelect.tsx';
@@ -31,7 +31,8 @@ import {
 import type { RpcResult } from '#shared/rpc';
 import { describeMcpTransport } from '../../ui/format.ts';
 import { RpcCallError } from '../../client/transport.ts';
-import { messageOf, useCredentials } from '../useHands.ts';
+import { messageOf } from '../../ui/errors.ts';
+import { useCredentials } from '../useHands.ts';
 import '../machine/machine.css';
 import './mcp.css';
 

@@ -11,7 +11,7 @@ import { describeMcpTransport } from '../../ui/format.ts';
 import { McpLogText, McpToolList } from './McpTools.tsx';
 import { withServerEnabled, withToolEnabled } from './mcp-form.ts';
 import type { Transport } from '../../client/transport.ts';
-import { messageOf } from '../useHands.ts';
+import { messageOf } from '../../ui/errors.ts';
 import '../machine/machine.css';
 import './mcp.css';
 

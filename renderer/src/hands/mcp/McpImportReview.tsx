@@ -8,7 +8,7 @@ import { useId, useState } from 'react';
 import type { HandSpecInput, McpImport } from '#shared/hands';
 import { describeMcpTransport } from '../../ui/format.ts';
 import { importNameProblems, importRowsOf, importSpecsOf, type ImportRow } from './mcp-form.ts';
-import { messageOf } from '../useHands.ts';
+import { messageOf } from '../../ui/errors.ts';
 import '../machine/machine.css';
 import './mcp.css';
 

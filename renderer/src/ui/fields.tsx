@@ -4,7 +4,6 @@
  * their keys.
  */
 import type { KeyboardEvent, ReactNode } from 'react';
-import { FieldError } from '../hands/docker/DockerHandFields.tsx';
 
 export interface FieldControlProps {
   id: string;
@@ -30,18 +29,17 @@ export function LaunchField({ id, label, error, note, children }: { id: string; 
   );
 }
 
-/**
- * Ctrl/Cmd+Enter submits from anywhere in the dialog; a plain Enter in a one-line field does
- * nothing (it must not submit a half-filled form: only the button and the shortcut do).
- */
-export function dialogSubmitKeys(submit: () => void): (event: KeyboardEvent<HTMLDialogElement>) => void {
-  return (event) => {
-    if (event.key !== 'Enter' || event.nativeEvent.isComposing) return;
-    if (event.ctrlKey || event.metaKey) {
-      event.preventDefault();
-      submit();
-    } else if (event.target instanceof HTMLInputElement) {
-      event.preventDefault();
-    }
-  };
+/** `aria-invalid` and `aria-describedby` for a field with this problem (none without one). */
+export function invalidProps(message: string | undefined, errorId: string): { 'aria-invalid'?: true; 'aria-describedby'?: string } {
+  return message ? { 'aria-invalid': true, 'aria-describedby': errorId } : {};
+}
+
+/** A field's problem, under it; the field points at it with `aria-describedby`. */
+export function FieldError({ id, message }: { id: string; message: string | undefined }) {
+  if (!message) return null;
+  return (
+    <p id={id} className="field-error">
+      {message}
+    </p>
+  );
 }
