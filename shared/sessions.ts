@@ -7,11 +7,14 @@ import { EventTypeSchema, OutcomeResultSchema } from './events.ts';
 
 export const SessionIdSchema = z.uuid({ message: 'must be a session id (a uuid)' });
 
+/** How long a session's title can be. */
+export const MAX_TITLE_CHARS = 200;
+
 export const SessionTitleSchema = z
   .string()
   .trim()
   .min(1, 'a session needs a title')
-  .max(200, 'a title is at most 200 characters');
+  .max(MAX_TITLE_CHARS, `a title is at most ${MAX_TITLE_CHARS} characters`);
 
 /**
  * How a session came to be: `root` (created or imported), `fork` (a new session from another's

@@ -5,8 +5,8 @@
  */
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { ApiKeyStatus } from '#shared/vault';
-import type { Transport } from '../client/transport.ts';
-import { messageOf } from '../ui/errors.ts';
+import type { Transport } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
 
 export function ApiKeyPrompt({ transport, onOpenSettings }: { transport: Transport; onOpenSettings: () => void }) {
   const [status, setStatus] = useState<ApiKeyStatus | null>(null);

@@ -11,14 +11,14 @@ import type { StoredEvent } from '#shared/events';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
 import { ApiKeyPrompt } from './ApiKeyPrompt.tsx';
-import { LaunchDialog } from '../launch/LaunchDialog.tsx';
+import { LaunchDialog } from '#renderer/launch/index.ts';
 import { formatRoute, parseRoute, type Route } from './route.ts';
-import { SessionView } from '../session/SessionView.tsx';
-import { SettingsView } from '../settings/SettingsView.tsx';
+import { SessionView } from '#renderer/session/index.ts';
+import { SettingsView } from '#renderer/settings/index.ts';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { Sidebar, type SidebarHandle } from './Sidebar.tsx';
-import type { Transport } from '../client/transport.ts';
-import { messageOf } from '../ui/errors.ts';
+import type { Transport } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
 
 export interface AppProps {
   transport: Transport;

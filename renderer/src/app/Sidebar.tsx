@@ -7,9 +7,9 @@
 import { useEffect, useImperativeHandle, useMemo, useRef, useState, type ChangeEvent, type Ref } from 'react';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
-import { formatCost, formatFullTime, formatRelativeTime, outcomeStatusText, statusText } from '../ui/format.ts';
-import type { Transport } from '../client/transport.ts';
-import '../outcome/outcome.css';
+import { formatCost, formatFullTime, formatRelativeTime, outcomeStatusText, statusText } from '#renderer/ui/format.ts';
+import type { Transport } from '#renderer/client/transport.ts';
+import './app.css';
 
 export interface SidebarHandle {
   /** Opens the file picker for an import (the native menu's Import…). */

@@ -10,10 +10,10 @@ import { AttachHandForm } from './docker/AttachHandForm.tsx';
 import { AttachMachineForm } from './machine/AttachMachineForm.tsx';
 import { AttachMcpForm } from './mcp/AttachMcpForm.tsx';
 import { McpHandRow } from './mcp/McpHandRow.tsx';
-import { describeHand, formatMegabytesOf } from '../ui/format.ts';
+import { describeHand, formatMegabytesOf } from '#renderer/ui/format.ts';
 import type { HandAsOf } from './hand-history.ts';
-import type { Transport } from '../client/transport.ts';
-import { messageOf } from '../ui/errors.ts';
+import type { Transport } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
 import { useDockerStatus, useHands } from './useHands.ts';
 
 export interface HandsPanelProps {

@@ -5,9 +5,9 @@
  */
 import { useEffect, type KeyboardEvent, type RefObject } from 'react';
 import type { HandSpecInput } from '#shared/hands';
-import { FieldError, invalidProps } from '../ui/fields.tsx';
-import { isSubmitShortcut } from '../ui/keys.ts';
-import type { Transport } from '../client/transport.ts';
+import { FieldError, invalidProps } from '#renderer/ui/fields.tsx';
+import { isSubmitShortcut } from '#renderer/ui/keys.ts';
+import type { Transport } from '#renderer/client/transport.ts';
 
 export interface AttachFormProps {
   /** Lists the vault's secrets (metadata only) for the form's pickers, and tests. */

@@ -6,8 +6,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { HandProgress, HandSpecInput, HandStatus } from '#shared/hands';
 import type { SecretMeta } from '#shared/vault';
-import type { Transport } from '../client/transport.ts';
-import { messageOf } from '../ui/errors.ts';
+import type { Transport } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
 
 export interface SessionHands {
   /** null until the first list arrives. */

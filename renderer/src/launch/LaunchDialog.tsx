@@ -12,40 +12,20 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { ModelList } from '#shared/harness';
 import type { SessionSummary } from '#shared/sessions';
 import type { SecretMeta } from '#shared/vault';
-import { DockerHandFields } from '../hands/docker/DockerHandFields.tsx';
-import {
-  FIELD,
-  LAUNCH_STORAGE_KEY,
-  MAX_HANDS,
-  addHand,
-  buildLaunchRequest,
-  choosePreset,
-  editSystem,
-  fieldKeysOf,
-  fieldsFixedBy,
-  handField,
-  handNameProblems,
-  handProblems,
-  initialForm,
-  launchShortcutLabel,
-  isApplePlatform,
-  parseRemembered,
-  pickModel,
-  launchHandChoices,
-  placeIssues,
-  rememberedOf,
-  type HandDraft,
-  type LaunchForm,
-  type LaunchProblems,
-  type RememberedLaunch,
-} from './launch-form.ts';
-import { dialogSubmitKeys } from '../ui/keys.ts';
-import { FieldError, invalidProps, LaunchField as Field } from '../ui/fields.tsx';
-import { OutcomeFields } from '../outcome/OutcomeFields.tsx';
+import { DockerHandFields } from '#renderer/hands/index.ts';
+import { FIELD, MAX_HANDS, addHand, buildLaunchRequest, choosePreset, editSystem, fieldKeysOf, handField, handProblems, initialForm, pickModel, launchHandChoices, type HandDraft, type LaunchForm, type LaunchProblems } from './launch-form.ts';
+import { LAUNCH_STORAGE_KEY, parseRemembered, rememberedOf, type RememberedLaunch } from './remembered.ts';
+import { fieldsFixedBy, handNameProblems } from '#renderer/hands/index.ts';
+import { launchShortcutLabel, isApplePlatform } from '#renderer/ui/keys.ts';
+import { placeIssues } from '#renderer/ui/problems.ts';
+import { dialogSubmitKeys } from '#renderer/ui/keys.ts';
+import { FieldError, invalidProps, LaunchField as Field } from '#renderer/ui/fields.tsx';
+import { OutcomeFields } from '#renderer/outcome/index.ts';
 import { SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
-import { RpcCallError, type Transport } from '../client/transport.ts';
-import { messageOf } from '../ui/errors.ts';
-import { useCredentials, useDockerStatus } from '../hands/useHands.ts';
+import { RpcCallError, type Transport } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
+import { useCredentials, useDockerStatus } from '#renderer/hands/index.ts';
+import '#renderer/ui/dialog.css';
 import './launch.css';
 
 export interface LaunchDialogProps {

@@ -1,40 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { rpcMethods } from '#shared/rpc';
-import {
-  FIELD,
-  LAUNCH_STORAGE_KEY,
-  MAX_HANDS,
-  addHand,
-  EMPTY_DOCKER_DRAFT,
-  EMPTY_OUTCOME_DRAFT,
-  OUTCOME_FIELD,
-  buildOutcome,
-  outcomeDraftOf,
-  outcomeFieldsFixedBy,
-  buildLaunchRequest,
-  choosePreset,
-  defaultRepoPath,
-  dockerConfigOf,
-  dockerDraftProblems,
-  editSystem,
-  fieldKeysOf,
-  fieldsFixedBy,
-  gitTokenChoices,
-  handField,
-  handNameProblems,
-  handProblems,
-  initialForm,
-  launchShortcutLabel,
-  nextFreeName,
-  parseRemembered,
-  pickModel,
-  placeAttachIssues,
-  placeIssues,
-  rememberedOf,
-  type DockerHandDraft,
-  type LaunchForm,
-  type LaunchRequest,
-} from './launch-form.ts';
+import { FIELD, MAX_HANDS, addHand, buildLaunchRequest, choosePreset, editSystem, fieldKeysOf, handField, handProblems, initialForm, pickModel, type LaunchForm, type LaunchRequest } from './launch-form.ts';
+import { LAUNCH_STORAGE_KEY, parseRemembered, rememberedOf } from './remembered.ts';
+import { EMPTY_DOCKER_DRAFT, defaultRepoPath, dockerConfigOf, dockerDraftProblems, fieldsFixedBy, gitTokenChoices, handNameProblems, nextFreeName, placeAttachIssues, type DockerHandDraft } from '#renderer/hands/index.ts';
+import { EMPTY_OUTCOME_DRAFT, OUTCOME_FIELD, buildOutcome, outcomeDraftOf, outcomeFieldsFixedBy } from '#renderer/outcome/index.ts';
+import { launchShortcutLabel } from '#renderer/ui/keys.ts';
+import { placeIssues } from '#renderer/ui/problems.ts';
 import { PRESET_IDS, SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 
 const launchArg = rpcMethods['sessions-launch'].arg;

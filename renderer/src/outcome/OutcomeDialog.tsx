@@ -7,22 +7,15 @@
  */
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { SessionSummary } from '#shared/sessions';
-import { outcomeStatusText } from '../ui/format.ts';
-import {
-  EMPTY_OUTCOME_DRAFT,
-  OUTCOME_FIELD_KEYS,
-  buildOutcome,
-  isApplePlatform,
-  outcomeDraftOf,
-  placeIssues,
-  type OutcomeDraft,
-  type OutcomeHandChoice,
-} from '../launch/launch-form.ts';
-import { dialogSubmitKeys } from '../ui/keys.ts';
+import { outcomeStatusText } from '#renderer/ui/format.ts';
+import { EMPTY_OUTCOME_DRAFT, OUTCOME_FIELD_KEYS, buildOutcome, outcomeDraftOf, type OutcomeDraft, type OutcomeHandChoice } from './outcome-draft.ts';
+import { isApplePlatform } from '#renderer/ui/keys.ts';
+import { placeIssues } from '#renderer/ui/problems.ts';
+import { dialogSubmitKeys } from '#renderer/ui/keys.ts';
 import { OutcomeFields } from './OutcomeFields.tsx';
-import { RpcCallError, type Transport } from '../client/transport.ts';
-import { messageOf } from '../ui/errors.ts';
-import '../launch/launch.css';
+import { RpcCallError, type Transport } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
+import '#renderer/ui/dialog.css';
 import './outcome.css';
 
 interface Problems {

@@ -5,8 +5,8 @@
  * problems are plain data (launch-form.ts), so nothing typed is lost while a problem is shown.
  */
 import { useId } from 'react';
-import { FieldError, LaunchField } from '../ui/fields.tsx';
-import { MAX_OUTCOME_ITERATIONS, OUTCOME_FIELD, outcomeFieldsFixedBy, type OutcomeDraft, type OutcomeHandChoice } from '../launch/launch-form.ts';
+import { FieldError, LaunchField } from '#renderer/ui/fields.tsx';
+import { MAX_OUTCOME_ITERATIONS, OUTCOME_FIELD, outcomeFieldsFixedBy, type OutcomeDraft, type OutcomeHandChoice } from './outcome-draft.ts';
 import './outcome.css';
 
 const RUBRIC_PLACEHOLDER = `For example:

@@ -3,8 +3,8 @@
  * turn. The draft survives switching sessions (kept per session for this window).
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { Transport } from '../client/transport.ts';
-import { isSubmitShortcut } from '../ui/keys.ts';
+import type { Transport } from '#renderer/client/transport.ts';
+import { isSubmitShortcut } from '#renderer/ui/keys.ts';
 
 /** Drafts not yet sent, per session, for as long as the window is open. */
 const drafts = new Map<string, string>();

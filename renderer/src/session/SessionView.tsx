@@ -8,18 +8,18 @@
  */
 import { useCallback, useEffect, useId, useMemo, useState, useSyncExternalStore } from 'react';
 import type { SessionSummary, SessionTreeNode } from '#shared/sessions';
-import { BranchTree } from '../timeline/BranchTree.tsx';
+import { BranchTree } from '#renderer/timeline/index.ts';
 import { Composer } from './Composer.tsx';
-import { EventList } from '../timeline/EventList.tsx';
-import { formatCost, formatFullTime, statusText } from '../ui/format.ts';
-import { handsAsOf } from '../hands/hand-history.ts';
-import { HandsPanel } from '../hands/HandsPanel.tsx';
-import { OutcomeControl } from '../outcome/OutcomeDialog.tsx';
-import { SessionLog } from '../client/session-log.ts';
-import { Timeline } from '../timeline/Timeline.tsx';
-import { clampSeq, nextTurn, previousTurn } from '../timeline/timeline-nav.ts';
+import { EventList } from '#renderer/timeline/index.ts';
+import { formatCost, formatFullTime, statusText } from '#renderer/ui/format.ts';
+import { handsAsOf } from '#renderer/hands/index.ts';
+import { HandsPanel } from '#renderer/hands/index.ts';
+import { OutcomeControl } from '#renderer/outcome/index.ts';
+import { SessionLog } from '#renderer/client/session-log.ts';
+import { Timeline } from '#renderer/timeline/index.ts';
+import { clampSeq, nextTurn, previousTurn } from '#renderer/timeline/index.ts';
 import { Transcript } from './Transcript.tsx';
-import type { Transport } from '../client/transport.ts';
+import type { Transport } from '#renderer/client/transport.ts';
 import { useLive } from './useLive.ts';
 
 export type PanelTab = 'hands' | 'events' | 'branches';

@@ -9,14 +9,13 @@
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { AnsiText } from '../ui/AnsiText.tsx';
-import { formatDuration, outcomeResultLabel, outcomeResultTone } from '../ui/format.ts';
-import { Markdown } from '../ui/Markdown.tsx';
-import type { SessionLog } from '../client/session-log.ts';
+import { AnsiText } from '#renderer/ui/AnsiText.tsx';
+import { formatDuration, outcomeResultLabel, outcomeResultTone } from '#renderer/ui/format.ts';
+import { Markdown } from '#renderer/ui/Markdown.tsx';
+import type { SessionLog } from '#renderer/client/session-log.ts';
 import { transcriptItems, type OutcomeVerificationView, type ToolResultView, type TranscriptItem } from './transcript-items.ts';
 import type { LiveBlock, LiveState } from './useLive.ts';
-import '../outcome/outcome.css';
-import '../hands/mcp/mcp.css';
+import './session.css';
 
 /** Events folded into the transcript at first; "Show earlier" adds as many again. */
 const WINDOW_EVENTS = 400;

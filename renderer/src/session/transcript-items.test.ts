@@ -1,7 +1,8 @@
 // The transcript's folding of events into items, on events shaped exactly as the store writes them.
 import { describe, expect, it } from 'vitest';
 import type { NewEvent, StoredEvent } from '#shared/events';
-import { handsAsOf } from '../hands/hand-history.ts';
+import type { McpHandConfig } from '#shared/hands';
+import { handsAsOf } from '#renderer/hands/index.ts';
 import { inputSummary, transcriptItems } from './transcript-items.ts';
 
 function stored(events: NewEvent[]): StoredEvent[] {
@@ -152,5 +153,33 @@ describe('outcomes in the transcript', () => {
     ]);
     const kinds = transcriptItems(events, () => undefined).map((item) => item.kind);
     expect(kinds).toEqual(['outcome-defined', 'user', 'thinking', 'agent', 'tool', 'turn-end', 'outcome-check', 'user', 'agent', 'outcome-check']);
+  });
+});
+
+describe('MCP in the transcript', () => {
+  const config: McpHandConfig = { kind: 'mcp', transport: { type: 'stdio', command: 'npx', args: [], cwd: null, env: { API_TOKEN: { secret_id: 'sec_0123456789abcdef' } } }, enabled: true, disabled_tools: [], timeout_seconds: 120 };
+  const echoOff: McpHandConfig = { ...config, disabled_tools: ['echo'] };
+
+  it('shows the server and its own tool name, with the structured result', () => {
+    const items = transcriptItems(
+      stored([
+        { type: 'agent.mcp_tool_use', payload: { tool_use_id: 't1', server_name: 'memory', name: 'memory__read_graph', input: {} } },
+        { type: 'agent.mcp_tool_result', payload: { tool_use_id: 't1', content: [{ type: 'text', text: 'ok' }], structured_content: { entities: [] }, is_error: false } },
+      ]),
+      () => undefined,
+    );
+    expect(items).toMatchObject([{ kind: 'tool', on: 'memory', name: 'read_graph', result: { text: 'ok', structured: { entities: [] } } }]);
+  });
+
+  it('folds a reconfiguration (detach + attach) into one notice saying what changed', () => {
+    const events = stored([
+      { type: 'hand.attached', payload: { hand_id: 'memory', config } },
+      { type: 'hand.detached', payload: { hand_id: 'memory' } },
+      { type: 'hand.attached', payload: { hand_id: 'memory', config: echoOff } },
+      { type: 'hand.detached', payload: { hand_id: 'memory' } },
+      { type: 'hand.attached', payload: { hand_id: 'memory', config: { ...echoOff, enabled: false } } },
+    ]);
+    const texts = transcriptItems(events, () => undefined).map((item) => (item.kind === 'notice' ? item.text : item.kind));
+    expect(texts).toEqual([expect.stringContaining('Hand memory attached'), 'Tools of memory: echo turned off.', 'MCP server memory turned off: its tools are no longer offered.']);
   });
 });

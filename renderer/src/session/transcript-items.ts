@@ -5,7 +5,7 @@
  */
 import type { ContentBlock, OutcomeResult, StoredEvent, Usage } from '#shared/events';
 import { TOOL_NAME_SEPARATOR, type HandConfig } from '#shared/hands';
-import { describeHand } from '../ui/format.ts';
+import { describeHand } from '#renderer/ui/format.ts';
 
 export interface ToolResultView {
   seq: number;

@@ -8,7 +8,7 @@
  */
 import { useEffect, useState } from 'react';
 import type { LiveUpdate } from '#shared/harness';
-import type { Transport } from '../client/transport.ts';
+import type { Transport } from '#renderer/client/transport.ts';
 
 export interface LiveBlock {
   kind: 'text' | 'thinking' | 'tool';

@@ -7,9 +7,9 @@
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { SECRET_KINDS, type ApiKeyStatus, type SecretKind, type SecretMeta, type VaultStatus } from '#shared/vault';
-import { formatFullTime, formatRelativeTime } from '../ui/format.ts';
-import type { Transport } from '../client/transport.ts';
-import { messageOf } from '../ui/errors.ts';
+import { formatFullTime, formatRelativeTime } from '#renderer/ui/format.ts';
+import type { Transport } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
 
 export const KIND_LABELS: Readonly<Record<SecretKind, string>> = {
   'anthropic-api-key': 'Anthropic API key',

@@ -5,9 +5,9 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { SessionKind, SessionTreeNode } from '#shared/sessions';
-import { formatFullTime, formatRelativeTime } from '../ui/format.ts';
-import type { Transport } from '../client/transport.ts';
-import { messageOf } from '../ui/errors.ts';
+import { formatFullTime, formatRelativeTime } from '#renderer/ui/format.ts';
+import type { Transport } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
 import './timeline.css';
 
 export interface BranchTreeProps {

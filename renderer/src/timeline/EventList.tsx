@@ -32,8 +32,8 @@ import {
   toggleCategory,
   type CategoryMask,
 } from './event-filter.ts';
-import { formatEventTime, formatFullTime, summarizeEvent } from '../ui/format.ts';
-import { CHUNK_SIZE, type SessionLog } from '../client/session-log.ts';
+import { formatEventTime, formatFullTime, summarizeEvent } from '#renderer/ui/format.ts';
+import { CHUNK_SIZE, type SessionLog } from '#renderer/client/session-log.ts';
 import './timeline.css';
 
 export interface EventListProps {

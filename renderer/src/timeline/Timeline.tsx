@@ -9,8 +9,8 @@
  */
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type KeyboardEvent, type PointerEvent, type RefObject } from 'react';
 import { EVENT_CATEGORIES, categoryOf } from './event-categories.ts';
-import { formatFullTime, outcomeResultTone, type OutcomeTone } from '../ui/format.ts';
-import type { SessionLog } from '../client/session-log.ts';
+import { formatFullTime, outcomeResultTone, type OutcomeTone } from '#renderer/ui/format.ts';
+import type { SessionLog } from '#renderer/client/session-log.ts';
 import { binCategories, clampSeq, nextTurn, previousTurn, seqAt } from './timeline-nav.ts';
 
 /** Events shown on the tape at once: enough to see a turn's shape, few enough to tell apart. */

@@ -1,9 +1,11 @@
 /**
- * The launch and outcome dialogs' shared pieces. A labelled field as they lay it out: label, the control (which gets
- * the id and the aria links to its note and its problem), a note, and the problem in words; and
- * their keys.
+ * Form fields every feature uses: a field's problem under it (`FieldError`) and the aria links
+ * that point the field at it (`invalidProps`); and a labelled field as the launch and outcome
+ * dialogs lay it out (`LaunchField`): label, the control (which gets the id and the aria links to
+ * its note and its problem), a note, and the problem in words. Imports no feature.
  */
-import type { KeyboardEvent, ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import './dialog.css';
 
 export interface FieldControlProps {
   id: string;

@@ -25,3 +25,13 @@ export function dialogSubmitKeys(submit: () => void): (event: KeyboardEvent<HTML
     }
   };
 }
+
+/** Whether the platform's shortcuts use ⌘ (navigator.userAgentData.platform or navigator.platform). */
+export function isApplePlatform(platform: string): boolean {
+  return /mac|iphone|ipad|ipod/i.test(platform);
+}
+
+/** How to write "Ctrl/Cmd+Enter" for this platform. */
+export function launchShortcutLabel(platform: string): string {
+  return isApplePlatform(platform) ? '⌘↵' : 'Ctrl+Enter';
+}

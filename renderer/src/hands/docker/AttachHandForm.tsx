@@ -4,22 +4,13 @@
  * and what it refuses is shown here, next to the fields it names, in its own words.
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { useFocusFirstProblem, HandNameField, type AttachFormProps } from '../attach-form.tsx';
+import { useFocusFirstProblem, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
 import type { HandSpecInput } from '#shared/hands';
 import { DockerHandFields } from './DockerHandFields.tsx';
-import {
-  dockerConfigOf,
-  dockerDraftProblems,
-  EMPTY_DOCKER_DRAFT,
-  fieldsFixedBy,
-  nextFreeName,
-  placeAttachIssues,
-  type DockerFieldProblems,
-  type DockerHandDraft,
-} from '../../launch/launch-form.ts';
-import { RpcCallError } from '../../client/transport.ts';
-import { messageOf } from '../../ui/errors.ts';
-import { useCredentials } from '../useHands.ts';
+import { dockerConfigOf, dockerDraftProblems, EMPTY_DOCKER_DRAFT, fieldsFixedBy, nextFreeName, placeAttachIssues, type DockerFieldProblems, type DockerHandDraft } from './docker-draft.ts';
+import { RpcCallError } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
+import { useCredentials } from '#renderer/hands/useHands.ts';
 
 export type AttachHandFormProps = AttachFormProps;
 

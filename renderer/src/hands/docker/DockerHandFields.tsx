@@ -8,9 +8,9 @@
  */
 import { useId, useState, type ReactNode, type Ref } from 'react';
 import type { SecretMeta } from '#shared/vault';
-import { FieldError, invalidProps } from '../../ui/fields.tsx';
-import { defaultRepoPath, gitTokenChoices, type DockerFieldProblems, type DockerHandDraft } from '../../launch/launch-form.ts';
-import '../../launch/launch.css';
+import { FieldError, invalidProps } from '#renderer/ui/fields.tsx';
+import { defaultRepoPath, gitTokenChoices, type DockerFieldProblems, type DockerHandDraft } from './docker-draft.ts';
+import './docker.css';
 
 /** A problem per field, shown under it. */
 export type DockerHandFieldErrors = DockerFieldProblems;

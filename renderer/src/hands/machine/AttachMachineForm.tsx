@@ -7,11 +7,11 @@
  * settings shown. Secrets are chosen by id: no key or password ever reaches this page.
  */
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
-import { attachFormKeys, useFocusFirstProblem, HandNameField, type AttachFormProps } from '../attach-form.tsx';
+import { attachFormKeys, useFocusFirstProblem, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
 import type { HostKey, SshHandConfig, SshTestResult } from '#shared/hands';
 import type { SshConfigHost, SshConfigListing } from '#shared/ssh';
 import type { SecretMeta } from '#shared/vault';
-import { FieldError, invalidProps } from '../../ui/fields.tsx';
+import { FieldError, invalidProps } from '#renderer/ui/fields.tsx';
 import {
   attachVerdict,
   configKey,
@@ -28,10 +28,10 @@ import {
   type MachineDraft,
   type MachineProblems,
 } from './machine-form.ts';
-import { SecretSelect } from '../../ui/SecretSelect.tsx';
-import { RpcCallError, type Transport } from '../../client/transport.ts';
-import { messageOf } from '../../ui/errors.ts';
-import { useCredentials } from '../useHands.ts';
+import { SecretSelect } from '#renderer/ui/SecretSelect.tsx';
+import { RpcCallError, type Transport } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
+import { useCredentials } from '#renderer/hands/useHands.ts';
 import './machine.css';
 
 export type AttachMachineFormProps = AttachFormProps;

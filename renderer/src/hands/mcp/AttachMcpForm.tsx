@@ -6,13 +6,13 @@
  * file can be imported instead (McpImportReview.tsx). No secret's value ever reaches this page.
  */
 import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
-import { attachFormKeys, useFocusFirstProblem, HandNameField, type AttachFormProps } from '../attach-form.tsx';
+import { attachFormKeys, useFocusFirstProblem, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
 import type { McpHandConfig, McpImport, McpServerInfo } from '#shared/hands';
 import type { SecretMeta } from '#shared/vault';
-import { FieldError, invalidProps } from '../../ui/fields.tsx';
+import { FieldError, invalidProps } from '#renderer/ui/fields.tsx';
 import { McpImportReview } from './McpImportReview.tsx';
 import { McpServerLog, McpToolList } from './McpTools.tsx';
-import { SecretSelect } from '../../ui/SecretSelect.tsx';
+import { SecretSelect } from '#renderer/ui/SecretSelect.tsx';
 import {
   draftOfConfig,
   emptyMcpDraft,
@@ -29,11 +29,11 @@ import {
   type ValueRow,
 } from './mcp-form.ts';
 import type { RpcResult } from '#shared/rpc';
-import { describeMcpTransport } from '../../ui/format.ts';
-import { RpcCallError } from '../../client/transport.ts';
-import { messageOf } from '../../ui/errors.ts';
-import { useCredentials } from '../useHands.ts';
-import '../machine/machine.css';
+import { describeMcpTransport } from '#renderer/ui/format.ts';
+import { RpcCallError } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
+import { useCredentials } from '#renderer/hands/useHands.ts';
+import '#renderer/hands/machine/machine.css';
 import './mcp.css';
 
 export type AttachMcpFormProps = AttachFormProps;

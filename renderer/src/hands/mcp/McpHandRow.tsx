@@ -7,12 +7,12 @@
  */
 import { useState, type ReactNode } from 'react';
 import type { HandStatus, McpHandConfig, McpServerInfo } from '#shared/hands';
-import { describeMcpTransport } from '../../ui/format.ts';
+import { describeMcpTransport } from '#renderer/ui/format.ts';
 import { McpLogText, McpToolList } from './McpTools.tsx';
 import { withServerEnabled, withToolEnabled } from './mcp-form.ts';
-import type { Transport } from '../../client/transport.ts';
-import { messageOf } from '../../ui/errors.ts';
-import '../machine/machine.css';
+import type { Transport } from '#renderer/client/transport.ts';
+import { messageOf } from '#renderer/ui/errors.ts';
+import '#renderer/hands/machine/machine.css';
 import './mcp.css';
 
 export interface McpHandRowProps {

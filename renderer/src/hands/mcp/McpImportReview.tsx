@@ -6,10 +6,10 @@
  */
 import { useId, useState } from 'react';
 import type { HandSpecInput, McpImport } from '#shared/hands';
-import { describeMcpTransport } from '../../ui/format.ts';
+import { describeMcpTransport } from '#renderer/ui/format.ts';
 import { importNameProblems, importRowsOf, importSpecsOf, type ImportRow } from './mcp-form.ts';
-import { messageOf } from '../../ui/errors.ts';
-import '../machine/machine.css';
+import { messageOf } from '#renderer/ui/errors.ts';
+import '#renderer/hands/machine/machine.css';
 import './mcp.css';
 
 export interface McpImportReviewProps {

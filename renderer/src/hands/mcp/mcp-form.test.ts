@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NewEvent, StoredEvent } from '#shared/events';
 import type { McpHandConfig, McpImport } from '#shared/hands';
-import { describeMcpTransport } from '../../ui/format.ts';
+import { describeMcpTransport } from '#renderer/ui/format.ts';
 import {
   draftOfConfig,
   argsOf,
@@ -18,7 +17,6 @@ import {
   withToolEnabled,
   type McpDraft,
 } from './mcp-form.ts';
-import { transcriptItems } from '../../session/transcript-items.ts';
 
 const TOKEN = 'sec_0123456789abcdef';
 
@@ -192,36 +190,5 @@ describe('describeMcpTransport', () => {
   it('quotes arguments with spaces, and gives a URL as is', () => {
     expect(describeMcpTransport({ type: 'stdio', command: 'node', args: ['/my dir/server.js', '--x'], cwd: null, env: {} })).toBe('node "/my dir/server.js" --x');
     expect(describeMcpTransport({ type: 'http', url: 'https://example.com/mcp', headers: {}, bearer_secret_id: null })).toBe('https://example.com/mcp');
-  });
-});
-
-function stored(events: NewEvent[]): StoredEvent[] {
-  return events.map((event, index) => ({ seq: index + 1, id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`, ts: '2026-11-22T10:00:00.000Z', ...event }) as StoredEvent);
-}
-
-describe('MCP in the transcript', () => {
-  const config = found.servers[0]!.config;
-
-  it('shows the server and its own tool name, with the structured result', () => {
-    const items = transcriptItems(
-      stored([
-        { type: 'agent.mcp_tool_use', payload: { tool_use_id: 't1', server_name: 'memory', name: 'memory__read_graph', input: {} } },
-        { type: 'agent.mcp_tool_result', payload: { tool_use_id: 't1', content: [{ type: 'text', text: 'ok' }], structured_content: { entities: [] }, is_error: false } },
-      ]),
-      () => undefined,
-    );
-    expect(items).toMatchObject([{ kind: 'tool', on: 'memory', name: 'read_graph', result: { text: 'ok', structured: { entities: [] } } }]);
-  });
-
-  it('folds a reconfiguration (detach + attach) into one notice saying what changed', () => {
-    const events = stored([
-      { type: 'hand.attached', payload: { hand_id: 'memory', config } },
-      { type: 'hand.detached', payload: { hand_id: 'memory' } },
-      { type: 'hand.attached', payload: { hand_id: 'memory', config: withToolEnabled(config, 'echo', false) } },
-      { type: 'hand.detached', payload: { hand_id: 'memory' } },
-      { type: 'hand.attached', payload: { hand_id: 'memory', config: withServerEnabled(withToolEnabled(config, 'echo', false), false) } },
-    ]);
-    const texts = transcriptItems(events, () => undefined).map((item) => (item.kind === 'notice' ? item.text : item.kind));
-    expect(texts).toEqual([expect.stringContaining('Hand memory attached'), 'Tools of memory: echo turned off.', 'MCP server memory turned off: its tools are no longer offered.']);
   });
 });
