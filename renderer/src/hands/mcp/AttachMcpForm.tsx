@@ -5,8 +5,8 @@
  * its tools, or why it failed with the end of what it wrote to stderr. A Claude Desktop config
  * file can be imported instead (McpImportReview.tsx). No secret's value ever reaches this page.
  */
-import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent, type FormEvent } from 'react';
-import { attachFormKeys, useFocusFirstProblem, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
+import { useEffect, useId, useState, type ChangeEvent, type FormEvent } from 'react';
+import { attachFormKeys, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
 import type { McpHandConfig, McpImport, McpServerInfo } from '#shared/hands';
 import type { SecretMeta } from '#shared/vault';
 import { FieldError, invalidProps } from '#renderer/ui/fields.tsx';
@@ -34,37 +34,36 @@ import { RpcCallError } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { useCredentials } from '#renderer/hands/useHands.ts';
 import '#renderer/hands/machine/machine.css';
+import { useTestThenAttach, type TestState } from '#renderer/hands/useTestThenAttach.ts';
 import './mcp.css';
+
+/** The result's place comes into view as soon as a test starts (it shows the progress there). */
+const REVEAL_ON: ReadonlyArray<TestState<unknown>['state']> = ['testing', 'done', 'error'];
 
 export type AttachMcpFormProps = AttachFormProps;
 
 type RecentServer = RpcResult<'mcp-recent-servers'>[number];
 
-type TestState = { state: 'idle' } | { state: 'testing' } | { state: 'done'; info: McpServerInfo; key: string } | { state: 'error'; message: string };
-
 export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: AttachMcpFormProps) {
-  const [draft, setDraft] = useState<McpDraft>(() => emptyMcpDraft(nextFreeMcpName(existingNames)));
+  const { draft, change, current, currentKey, test, setTest, testing, problems, setProblems, showProblems, error, setError, busy, setBusy, formRef, resultRef, runTest: testConfig, attach: attachConfig } = useTestThenAttach<
+    McpDraft,
+    McpHandConfig,
+    McpProblems,
+    McpServerInfo,
+    'importing'
+  >({
+    initialDraft: () => emptyMcpDraft(nextFreeMcpName(existingNames)),
+    check: mcpConfigOf,
+    keyOf: mcpConfigKey,
+    existingNames,
+    onAttach,
+    onClose,
+    revealOn: REVEAL_ON,
+  });
   const credentials = useCredentials(transport);
-  const [problems, setProblems] = useState<McpProblems>({});
-  const [error, setError] = useState<string | null>(null);
-  const [test, setTest] = useState<TestState>({ state: 'idle' });
-  const [busy, setBusy] = useState<'attaching' | 'importing' | null>(null);
   const [imported, setImported] = useState<{ file: string; found: McpImport } | null>(null);
-  const [attempts, setAttempts] = useState(0);
   const [recent, setRecent] = useState<RecentServer[]>([]);
   const id = useId();
-  const formRef = useRef<HTMLFormElement>(null);
-  const resultRef = useRef<HTMLDivElement>(null);
-
-  const current = useMemo(() => mcpConfigOf(draft, existingNames), [draft, existingNames]);
-  const currentKey = current.config === null ? null : mcpConfigKey(current.config);
-  const testing = test.state === 'testing';
-
-  useFocusFirstProblem(formRef, attempts);
-
-  useEffect(() => {
-    if (test.state !== 'idle') resultRef.current?.scrollIntoView({ block: 'nearest' });
-  }, [test.state]);
 
   // Servers attached in other sessions, to add one again without typing it (a failure to list
   // them only hides the picker).
@@ -88,14 +87,6 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
     setTest({ state: 'idle' });
   }
 
-  function change(next: McpDraft): void {
-    setDraft(next);
-    if (Object.keys(problems).length > 0) {
-      const still = mcpConfigOf(next, existingNames).problems ?? {};
-      setProblems((shown) => Object.fromEntries(Object.entries(shown).filter(([field]) => field in still)));
-    }
-  }
-
   function set<K extends keyof McpDraft>(key: K, value: McpDraft[K]): void {
     change({ ...draft, [key]: value });
   }
@@ -110,8 +101,7 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
         setProblems({});
         return config;
       }
-      setProblems(found);
-      setAttempts((count) => count + 1);
+      showProblems(found);
       return null;
     }
     setProblems({});
@@ -121,44 +111,26 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
   function showRefusal(reason: unknown): void {
     if (reason instanceof RpcCallError) {
       const placed = placeMcpIssues(reason, draft);
-      setProblems(placed.fields);
+      if (Object.keys(placed.fields).length > 0) showProblems(placed.fields);
+      else setProblems(placed.fields);
       setError(placed.general.length > 0 ? placed.general.join(' ') : null);
-      if (Object.keys(placed.fields).length > 0) setAttempts((count) => count + 1);
     } else {
       setError(messageOf(reason));
     }
   }
 
   async function runTest(): Promise<void> {
-    const config = checked(true);
-    if (config === null || testing) return;
-    setError(null);
-    setTest({ state: 'testing' });
-    try {
-      const info = await transport.call('mcp-test-server', { config });
-      setTest({ state: 'done', info, key: mcpConfigKey(config) });
-    } catch (reason) {
-      if (reason instanceof RpcCallError && reason.issues !== undefined && reason.issues.length > 0) {
+    await testConfig(checked(true), (config) => transport.call('mcp-test-server', { config }), {
+      placeRefusal: (reason) => {
+        if (!(reason instanceof RpcCallError && reason.issues !== undefined && reason.issues.length > 0)) return false;
         showRefusal(reason);
-        setTest({ state: 'idle' });
-      } else {
-        setTest({ state: 'error', message: messageOf(reason) });
-      }
-    }
+        return true;
+      },
+    });
   }
 
   async function attach(): Promise<void> {
-    const config = checked(false);
-    if (config === null || busy !== null) return;
-    setBusy('attaching');
-    setError(null);
-    try {
-      await onAttach({ name: draft.name.trim(), config });
-      onClose();
-    } catch (reason) {
-      showRefusal(reason);
-      setBusy(null);
-    }
+    await attachConfig(checked(false), showRefusal);
   }
 
   async function importFile(event: ChangeEvent<HTMLInputElement>): Promise<void> {
@@ -397,7 +369,7 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
             The test could not run: {test.message}
           </p>
         )}
-        {test.state === 'done' && <TestResult info={test.info} stale={stale} />}
+        {test.state === 'done' && <TestResult info={test.result} stale={stale} />}
       </div>
 
       {error !== null && (
