@@ -29,6 +29,7 @@ import { messageOf } from '#renderer/ui/errors.ts';
 import { useCredentials } from '#renderer/hands/useHands.ts';
 import { EndpointFields } from './EndpointFields.tsx';
 import { TestResult } from './TestResult.tsx';
+import { AttachError, TestStatus } from '#renderer/hands/TestStatus.tsx';
 import { useTestThenAttach, type TestState } from '#renderer/hands/useTestThenAttach.ts';
 import './machine.css';
 
@@ -263,34 +264,13 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
         </p>
       </div>
 
-      <div ref={resultRef} aria-live="polite">
-        {test.state === 'testing' && (
-          <p className="machine-progress" role="status">
-            <span className="machine-spinner" aria-hidden="true" />
-            {test.message}
-          </p>
+      <TestStatus test={test} resultRef={resultRef}>
+        {(result, key) => (
+          <TestResult result={result} stale={key !== currentKey} busy={busy !== null || testing} onTrust={(hostKey) => void trust(hostKey)} onForget={(hostKey) => void forget(hostKey)} />
         )}
-        {test.state === 'error' && (
-          <p className="hands-error" role="alert">
-            The test could not run: {test.message}
-          </p>
-        )}
-        {test.state === 'done' && (
-          <TestResult
-            result={test.result}
-            stale={test.key !== currentKey}
-            busy={busy !== null || testing}
-            onTrust={(key) => void trust(key)}
-            onForget={(key) => void forget(key)}
-          />
-        )}
-      </div>
+      </TestStatus>
 
-      {error !== null && (
-        <p className="hands-error" role="alert">
-          {error}
-        </p>
-      )}
+      <AttachError message={error} />
       <div className="attach-hand-actions">
         <button type="button" className={verdict.ready ? 'button button-small' : 'button button-primary button-small'} onClick={() => void runTest()} disabled={testing || busy !== null}>
           {testing ? 'Testing…' : 'Test connection'}

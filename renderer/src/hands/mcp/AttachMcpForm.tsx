@@ -34,6 +34,7 @@ import { RpcCallError } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { useCredentials } from '#renderer/hands/useHands.ts';
 import '#renderer/hands/machine/machine.css';
+import { AttachError, TestStatus } from '#renderer/hands/TestStatus.tsx';
 import { useTestThenAttach, type TestState } from '#renderer/hands/useTestThenAttach.ts';
 import './mcp.css';
 
@@ -121,6 +122,7 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
 
   async function runTest(): Promise<void> {
     await testConfig(checked(true), (config) => transport.call('mcp-test-server', { config }), {
+      message: 'Starting the server…',
       placeRefusal: (reason) => {
         if (!(reason instanceof RpcCallError && reason.issues !== undefined && reason.issues.length > 0)) return false;
         showRefusal(reason);
@@ -357,26 +359,11 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
         <FieldError id={`${id}-timeout-error`} message={problems.timeout} />
       </div>
 
-      <div ref={resultRef} aria-live="polite">
-        {test.state === 'testing' && (
-          <p className="machine-progress" role="status">
-            <span className="machine-spinner" aria-hidden="true" />
-            Starting the server…
-          </p>
-        )}
-        {test.state === 'error' && (
-          <p className="hands-error" role="alert">
-            The test could not run: {test.message}
-          </p>
-        )}
-        {test.state === 'done' && <TestResult info={test.result} stale={stale} />}
-      </div>
+      <TestStatus test={test} resultRef={resultRef}>
+        {(info) => <TestResult info={info} stale={stale} />}
+      </TestStatus>
 
-      {error !== null && (
-        <p className="hands-error" role="alert">
-          {error}
-        </p>
-      )}
+      <AttachError message={error} />
       <div className="attach-hand-actions">
         <button type="button" className="button button-small" onClick={() => void runTest()} disabled={testing || busy !== null}>
           {testing ? 'Testing…' : 'Test server'}
