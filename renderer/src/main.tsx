@@ -10,6 +10,7 @@ import { createRoot } from 'react-dom/client';
 // markdown content, settings before the dialog fields.
 import './app/app.css';
 import './session/session.css';
+import './session/transcript.css';
 import './hands/hands.css';
 import './timeline/timeline.css';
 import './settings/settings.css';

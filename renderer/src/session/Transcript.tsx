@@ -15,7 +15,7 @@ import { Markdown } from '#renderer/ui/Markdown.tsx';
 import type { SessionLog } from '#renderer/client/session-log.ts';
 import { transcriptItems, type OutcomeVerificationView, type ToolResultView, type TranscriptItem } from './transcript-items.ts';
 import type { LiveBlock, LiveState } from './useLive.ts';
-import './session.css';
+import './transcript.css';
 
 /** Events folded into the transcript at first; "Show earlier" adds as many again. */
 const WINDOW_EVENTS = 400;
