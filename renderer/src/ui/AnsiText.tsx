@@ -9,7 +9,7 @@
  */
 import { memo, useMemo, type CSSProperties } from 'react';
 import Anser from 'anser';
-import { withoutNonSgrCodes } from './ansi.ts';
+import { SGR_ALL, withoutNonSgrCodes } from './ansi.ts';
 
 /** A run of text with one style. */
 export interface AnsiSegment {
@@ -119,9 +119,6 @@ function paletteRgb(index: number): string {
   const b = CUBE_LEVELS[cube % 6] ?? 0;
   return `rgb(${r}, ${g}, ${b})`;
 }
-
-// eslint-disable-next-line no-control-regex
-const SGR_ALL = /\u001b\[[\d;]*m/g;
 
 /**
  * A progress bar redraws its line after a `\r`: keep only what follows the line's last `\r`

@@ -16,6 +16,9 @@ const ESCAPES =
 /** SGR with plain numeric parameters, the only sequence Anser reads (colon forms are dropped). */
 // eslint-disable-next-line no-control-regex
 const SGR = /^\u001b\[[\d;]*m$/;
+/** Every SGR code in a text (global: for `match`). */
+// eslint-disable-next-line no-control-regex
+export const SGR_ALL = /\u001b\[[\d;]*m/g;
 
 /** The text with every escape code but SGR (colours, bold, …) dropped, for a view that draws colours. */
 export function withoutNonSgrCodes(text: string): string {
