@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Fails a run that leaves Drover containers or snapshot images in the Docker engine.
+    globalSetup: ['test/support/docker-leftovers.ts'],
   },
 });

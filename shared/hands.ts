@@ -214,6 +214,13 @@ export const HandStatusSchema = z.strictObject({
   container: z.string().nullable(),
   /** The tool names the model sees for this hand. */
   tools: z.array(z.string()),
+  /**
+   * `pending`: the hand came from an imported file and stays off (nothing runs, no tools) until
+   * the user has reviewed what it would run and approved it (`hands-approve`). Absent otherwise.
+   */
+  review: z.literal('pending').optional(),
+  /** The event that attached it (what an approval names, so it approves exactly what was shown). */
+  attachedSeq: z.number().int().positive().optional(),
 });
 export type HandStatus = z.infer<typeof HandStatusSchema>;
 

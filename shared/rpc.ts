@@ -46,13 +46,15 @@ export const AppInfoSchema = z.strictObject({
   version: z.string(),
   dataDir: z.string(),
   platform: z.string(),
+  /** Set when the data folder can be read by other users (group/others permissions): what to do about it. */
+  dataDirWarning: z.string().optional(),
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 
 const sessionRef = z.strictObject({ sessionId: SessionIdSchema });
 
-/** What the user types; a message is at most 1 MB of text. */
-const MessageTextSchema = z.string().max(1_000_000, 'a message is at most 1,000,000 characters').refine((text) => text.trim() !== '', 'the message is empty');
+/** What the user types; a message is at most 1 MB of text (imports are held to the same rule). */
+export const MessageTextSchema = z.string().max(1_000_000, 'a message is at most 1,000,000 characters').refine((text) => text.trim() !== '', 'the message is empty');
 
 /** How many hands a session can be launched with. */
 export const MAX_LAUNCH_HANDS = 8;
@@ -110,6 +112,15 @@ export const rpcMethods = {
    * recorded in the log, so forks inherit it; it applies from the next model request.
    */
   'hands-update': { arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandSpecSchema }), result: z.array(HandStatusSchema) },
+  /**
+   * Turns on a hand that came from an imported file, after the user has seen what it runs. Names
+   * the attach event shown (`attachedSeq`), so only that configuration is approved; recorded in
+   * the log (the hand is attached again by the user), so forks inherit it.
+   */
+  'hands-approve': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, name: HandNameSchema, attachedSeq: z.number().int().positive() }),
+    result: z.array(HandStatusSchema),
+  },
   /** An MCP hand's tools (starting its server if needed) and its stderr. */
   'hands-mcp-info': { arg: z.strictObject({ sessionId: SessionIdSchema, name: HandNameSchema }), result: McpServerInfoSchema },
   /** MCP servers attached in any session, latest first, one per command or URL: to add one again in a click. */
@@ -174,7 +185,8 @@ export const rpcMethods = {
   'sessions-tree': { arg: sessionRef, result: z.array(SessionTreeNodeSchema) },
   /** Every event's type in order: what the timeline draws before any payload is loaded. */
   'sessions-timeline': { arg: sessionRef, result: SessionTimelineSchema },
-  'sessions-delete': { arg: sessionRef, result: z.null() },
+  /** `withDescendants`: also the branches and forks taken from it (else a session they read is refused). */
+  'sessions-delete': { arg: z.strictObject({ sessionId: SessionIdSchema, withDescendants: z.boolean().optional() }), result: z.null() },
   'sessions-export': {
     arg: sessionRef,
     result: z.strictObject({ fileName: z.string(), jsonl: z.string() }),
@@ -244,6 +256,11 @@ export const pushEvents = {
   'hand-progress': z.strictObject({ sessionId: SessionIdSchema, progress: HandProgressSchema }),
   /** A native menu item or its shortcut was used (Electron only). */
   'menu-command': z.strictObject({ command: MenuCommandSchema }),
+  /**
+   * A session's turn stopped on a failure its log could not record (e.g. a full disk): what
+   * happened and what to do. Not stored; the session's summary says it stopped until it next runs.
+   */
+  'session-fault': z.strictObject({ sessionId: SessionIdSchema, message: z.string() }),
 } as const;
 
 

@@ -10,11 +10,15 @@ export const SessionIdSchema = z.uuid({ message: 'must be a session id (a uuid)'
 /** How long a session's title can be. */
 export const MAX_TITLE_CHARS = 200;
 
+/** Control characters (BEL, ESC, …) and bidi embeddings/overrides/isolates, which make a title lie about its text. */
+const TITLE_FORBIDDEN = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+
 export const SessionTitleSchema = z
   .string()
   .trim()
   .min(1, 'a session needs a title')
-  .max(MAX_TITLE_CHARS, `a title is at most ${MAX_TITLE_CHARS} characters`);
+  .max(MAX_TITLE_CHARS, `a title is at most ${MAX_TITLE_CHARS} characters`)
+  .refine((title) => !TITLE_FORBIDDEN.test(title), 'a title cannot contain control characters or text-direction overrides');
 
 /**
  * How a session came to be: `root` (created or imported), `fork` (a new session from another's
@@ -48,6 +52,11 @@ const sessionFields = {
   lastSeq: z.number().int().nonnegative(),
   /** Time of the last event in this session's view, or its creation time when it has none. */
   lastActivityAt: z.string(),
+  /**
+   * Set when events of its view came from an imported file: the last such event (1…importedSeq).
+   * Their hands stay off until the user reviews each (see `hands-approve`). Absent otherwise.
+   */
+  importedSeq: z.number().int().positive().optional(),
 };
 
 /** A session as the store keeps it (no derived figures). */
@@ -117,3 +126,14 @@ export const SessionTimelineSchema = z.strictObject({
   codes: z.array(z.number().int().nonnegative()),
 });
 export type SessionTimeline = z.infer<typeof SessionTimelineSchema>;
+
+/**
+ * "2 branches and 1 fork": what continues from a session. A rewind is a branch of the same
+ * conversation, a fork a new session; the words are used this way everywhere.
+ */
+export function describeDescendants(sessions: readonly { kind: SessionKind }[]): string {
+  const branches = sessions.filter((each) => each.kind === 'rewind').length;
+  const forks = sessions.length - branches;
+  const parts = [branches > 0 ? `${branches} ${branches === 1 ? 'branch' : 'branches'}` : null, forks > 0 ? `${forks} ${forks === 1 ? 'fork' : 'forks'}` : null];
+  return parts.filter((part) => part !== null).join(' and ');
+}

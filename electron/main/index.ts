@@ -13,6 +13,7 @@ import { invalidRequest, type Dispatch } from '#rpc/dispatch';
 import { createHost } from '#rpc/host';
 import { ensureDataDir, resolveDataDir } from '#services/data-dir';
 import { selectSqliteBinding } from '#services/native-binding';
+import { installProcessGuard } from '#services/process-guard';
 import { SessionStore } from '#services/session/store';
 import { Vault } from '#services/vault/vault';
 import { isAppError } from '#shared/errors';
@@ -39,6 +40,10 @@ const appUrl = devServerUrl ?? pathToFileURL(rendererFile).href;
 
 // Matches the renderer's background so the window does not flash white before the first paint.
 const BACKGROUND = { light: '#f7f7f8', dark: '#17181c' } as const;
+
+// An error nobody caught is logged with a reference id and the app keeps running while its state
+// is intact; in a fault loop it exits (see process-guard.ts). Replaces Electron's error dialog.
+const guard = installProcessGuard({ log: (line) => console.error(line), exit: (code) => app.exit(code) });
 
 let mainWindow: BrowserWindow | null = null;
 /** `<dataDir>/window-state.json`; set once start() has opened the store, and no window exists before that. */
@@ -81,6 +86,7 @@ function start(): void {
     baseURL: process.env['ANTHROPIC_BASE_URL'],
     log: (message, error) => console.error(message, error),
   });
+  guard.useRedactor((text) => host.redactor.redact(text));
   ipcMain.handle(CALL_CHANNEL, (event, request: unknown) => handleCall(host.dispatch, event, request));
 
   let quitting = false;

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '#test/support/system';
@@ -31,6 +31,16 @@ describe('loadWindowState', () => {
     const saved: WindowState = { x: 100, y: 80, width: 1400, height: 900, maximized: true, fullScreen: false };
     saveWindowState(file, saved);
     expect(loadWindowState(file, [laptop, monitor])).toEqual(saved);
+  });
+
+  it('writes a file only its owner can read, like every data file', () => {
+    const previous = process.umask(0o022);
+    try {
+      saveWindowState(file, { x: 100, y: 80, width: 1400, height: 900, maximized: false, fullScreen: false });
+    } finally {
+      process.umask(previous);
+    }
+    expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
   it('round-trips a window on the second monitor and a full-screen one without a position', () => {

@@ -64,7 +64,7 @@ export function saveWindowState(file: string, state: WindowState): void {
   const valid = WindowStateSchema.parse(state);
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    writeFileSync(temporary, `${JSON.stringify(valid, null, 2)}\n`);
+    writeFileSync(temporary, `${JSON.stringify(valid, null, 2)}\n`, { mode: 0o600 });
     renameSync(temporary, file);
   } catch (error) {
     rmSync(temporary, { force: true });

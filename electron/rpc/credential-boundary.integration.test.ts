@@ -13,10 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionSummarySchema } from '#shared/sessions';
 import type { PushMessage } from '#shared/rpc';
 import { createHost, type Host } from '#rpc/host';
+import { instanceIdOf } from '#services/hands/docker/engine';
 import { SessionStore } from '#services/session/store';
 import { createKeyringKeySource } from '#services/vault/keyring-key-source';
 import { Vault } from '#services/vault/vault';
-import { dockerCli, ensureGitImage, GIT_IMAGE, gitImageUnavailableReason, requireDocker } from '#test/support/docker';
+import { dockerCli, ensureGitImage, GIT_IMAGE, gitImageUnavailableReason, removeInstanceObjects, requireDocker } from '#test/support/docker';
 import { startGitServer, gitServerUnavailableReason, type GitServer } from '#test/support/git-server';
 import { startSecretService, type SecretService } from '#test/support/keyring';
 import { startModelServer, type ModelServer } from '#test/support/model-server';
@@ -94,6 +95,7 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
     await git?.close();
     await secrets?.stop();
     if (containerId !== '') dockerCli('rm', '-f', containerId);
+    if (dir !== undefined) removeInstanceObjects(instanceIdOf(dir)); // the session's snapshot
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 

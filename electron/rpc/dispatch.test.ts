@@ -1,5 +1,6 @@
 // The dispatcher over the real handler table and a real store in a temp dir.
 import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
 import { rpcMethods, type HandlerImpl } from '#shared/rpc';
@@ -25,7 +26,8 @@ beforeEach(() => {
   dir = tempDir('drover-rpc-');
   store = SessionStore.open({ dataDir: dir });
   harness = new Harness({ store, keyProvider: () => null });
-  hands = new HandRegistry({ store, docker: new DockerEngine({ instance: instanceIdOf(dir) }), log: () => undefined });
+  // No engine at this socket: hands are records here (their images are not checked; see hand-images.integration.test.ts).
+  hands = new HandRegistry({ store, docker: new DockerEngine({ instance: instanceIdOf(dir), socketPath: path.join(dir, 'no-docker.sock') }), log: () => undefined });
   logged = [];
   changed = [];
   const handlers = createHandlers({
@@ -166,6 +168,7 @@ describe('hands over RPC', () => {
         detail: 'Starts on the first tool call.',
         container: null,
         tools: ['box__bash', 'box__editor'],
+        attachedSeq: 2,
         config: { kind: 'docker', image: 'debian:bookworm', cpus: 2, memory_mb: 4096, pids_limit: 1024, network: 'bridge', mounts: [], working_dir: '/workspace', env: {}, repos: [] },
       },
     ]);

@@ -13,12 +13,13 @@ import { mergeSettings, type Harness } from '#services/harness/harness';
 import type { HandRegistry } from '#services/hands/registry';
 import { importMcpConfig, ImportError } from '#services/hands/mcp/import-config';
 import { SessionStats } from '#services/harness/session-stats';
+import { dataDirExposure } from '#services/data-dir';
 import type { SessionStore } from '#services/session/store';
 import type { Credentials } from '#services/vault/credentials';
 
 /**
  * SSH machines: the connection test and the known hosts (`#services/hands/ssh/connection`,
- * `#services/hands/ssh/known-hosts`), and the user's ~/.ssh/config (`#services/hands/ssh-config`).
+ * `#services/hands/ssh/known-hosts`), and the user's ~/.ssh/config (`#services/hands/ssh/ssh-config`).
  */
 export interface SshServices {
   /** `testConnection(config, { secrets, knownHosts })`: resolves with `ok: false` for a machine it cannot reach. */
@@ -55,7 +56,7 @@ function checkVerificationHand(outcome: OutcomeDefinition, handNames: readonly s
 }
 
 export function createHandlers({ store, harness, hands, credentials, ssh, info, onSessionsChanged, log }: HandlerServices): HandlerImpl {
-  const stats = new SessionStats(store);
+  const stats = new SessionStats(store, (sessionId) => harness.fault(sessionId));
   const summarize = (session: StoredSession): SessionSummary => stats.summarize(session);
   const sshServices = (): SshServices => {
     if (ssh === undefined) throw new AppError('conflict', 'SSH machines are not available in this Drover: it was started without SSH support.');
@@ -66,13 +67,17 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     return summarize(session);
   };
   return {
-    'app-info': () => info,
+    'app-info': () => {
+      const warning = dataDirExposure(store.dataDir);
+      return warning === null ? info : { ...info, dataDirWarning: warning };
+    },
     'sessions-list': () => store.listSessions().map(summarize),
     'sessions-create': ({ title }) => changed(store.createSession({ title })),
-    'sessions-launch': ({ title, settings, hands: launchHands, outcome, message }) => {
+    'sessions-launch': async ({ title, settings, hands: launchHands, outcome, message }) => {
       // Checked before anything is created, so bad settings leave no half-made session behind.
       const resolved = mergeSettings(DEFAULT_SETTINGS, settings ?? {});
       if (outcome) checkVerificationHand(outcome, (launchHands ?? []).map((hand) => hand.name));
+      await hands.checkImages(launchHands ?? []);
       const summary = store.createSession({ title });
       store.emitEvents(summary.id, [
         { type: 'session.configured', payload: resolved },
@@ -107,9 +112,18 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
       store.getSession(sessionId); // not-found for an unknown session
       return hands.statuses(sessionId);
     },
-    'hands-attach': ({ sessionId, hand }) => hands.attach(sessionId, hand),
+    'hands-attach': async ({ sessionId, hand }) => {
+      store.getSession(sessionId); // not-found for an unknown session, before asking a registry
+      await hands.checkImages([hand]);
+      return hands.attach(sessionId, hand);
+    },
     'hands-detach': ({ sessionId, name }) => hands.detach(sessionId, name),
-    'hands-update': ({ sessionId, hand }) => hands.update(sessionId, hand),
+    'hands-update': async ({ sessionId, hand }) => {
+      // A Docker hand's image is checked; a hand that would change kind is refused by update() as it is.
+      if (hands.specs(sessionId).some((spec) => spec.name === hand.name && spec.config.kind === 'docker')) await hands.checkImages([hand]);
+      return hands.update(sessionId, hand);
+    },
+    'hands-approve': ({ sessionId, name, attachedSeq }) => hands.approve(sessionId, name, attachedSeq),
     'hands-mcp-info': ({ sessionId, name }) => hands.mcpInfo(sessionId, name),
     'mcp-test-server': ({ config }) => hands.testMcpServer(config),
     'mcp-recent-servers': () => hands.recentMcpServers(),
@@ -158,15 +172,21 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     },
     'sessions-tree': ({ sessionId }) => store.getTree(sessionId),
     'sessions-timeline': ({ sessionId }) => store.getTimeline(sessionId),
-    'sessions-delete': ({ sessionId }) => {
-      if (harness.isRunning(sessionId)) {
-        throw new AppError('conflict', `Claude is still working in "${store.getSession(sessionId).title}". Stop it first, then delete the session.`);
+    'sessions-delete': ({ sessionId, withDescendants }) => {
+      // The session and, when asked, everything taken from it (the tree lists parents before children).
+      const doomed = new Set([sessionId]);
+      if (withDescendants === true) for (const node of store.getTree(sessionId)) if (node.parentId !== null && doomed.has(node.parentId)) doomed.add(node.id);
+      for (const id of doomed) {
+        if (harness.isRunning(id)) {
+          throw new AppError('conflict', `Claude is still working in "${store.getSession(id).title}". Stop it first, then delete the session.`);
+        }
       }
-      store.deleteSession(sessionId);
-      stats.forget(sessionId);
-      onSessionsChanged?.(sessionId);
-      // Its containers and snapshots go in the background; a failure is retried at the next start.
-      hands.sessionDeleted(sessionId).catch((error: unknown) => log?.(`Removing the containers of session ${sessionId} failed`, error));
+      for (const id of store.deleteSession(sessionId, { withDescendants: withDescendants === true })) {
+        stats.forget(id);
+        onSessionsChanged?.(id);
+        // Its containers and snapshots go in the background; a failure is retried at the next start.
+        hands.sessionDeleted(id).catch((error: unknown) => log?.(`Removing the containers of session ${id} failed`, error));
+      }
       return null;
     },
     'sessions-export': ({ sessionId }) => {

@@ -6,13 +6,14 @@
  * It must never push or return a secret: pushes carry events and live deltas only.
  */
 import path from 'node:path';
+import { isAppError } from '#shared/errors';
 import type { AppInfo, PushMessage } from '#shared/rpc';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import type { Hand } from '#services/hands/hand';
 import { HandRegistry } from '#services/hands/registry';
 import { environmentKey, Harness, type KeyProvider } from '#services/harness/harness';
 import type { SessionStore } from '#services/session/store';
-import { sshConfigReader } from '#services/hands/ssh-config';
+import { sshConfigReader } from '#services/hands/ssh/ssh-config';
 import { testConnection } from '#services/hands/ssh/connection';
 import { KnownHosts } from '#services/hands/ssh/known-hosts';
 import { Credentials, type VaultLike } from '#services/vault/credentials';
@@ -83,6 +84,7 @@ export function createHost(options: HostOptions): Host {
     baseURL: options.baseURL,
     handsFor: options.handsFor ?? ((sessionId, signal) => hands.handsFor(sessionId, signal)),
     onLive: (sessionId, update) => push({ push: 'session-live', arg: { sessionId, update } }),
+    onFault: (sessionId, fault) => push({ push: 'session-fault', arg: { sessionId, message: fault.message } }),
     log,
   });
   harnessRef.current = harness;
@@ -110,7 +112,7 @@ export function createHost(options: HostOptions): Host {
   credentials
     .start()
     .catch((error: unknown) => log('Loading the vault for redaction failed', error))
-    .finally(() => harness.resumeInterrupted());
+    .finally(() => resumeInterrupted(harness, log));
   return {
     dispatch,
     harness,
@@ -123,6 +125,19 @@ export function createHost(options: HostOptions): Host {
       await hands.close();
     },
   };
+}
+
+/**
+ * Resumes interrupted sessions. Damage found while reading their logs (a page gone bad since the
+ * store opened) is reported, not thrown: the host stays up, and every part not damaged still works.
+ */
+function resumeInterrupted(harness: Harness, log: (message: string, error?: unknown) => void): void {
+  try {
+    harness.resumeInterrupted();
+  } catch (error) {
+    if (isAppError(error)) log(`Drover could not resume interrupted sessions: ${error.message}`);
+    else log('Drover could not resume interrupted sessions', error);
+  }
 }
 
 /**

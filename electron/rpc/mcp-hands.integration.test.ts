@@ -253,6 +253,17 @@ describe('MCP servers as hands', () => {
     expect(ok.tools.map((tool) => tool.name)).toContain('echo');
     expect(ok.message).toMatch(/started and offers \d+ tools/);
 
+    // A URL server is one Drover connects to, never one it starts: the test says so.
+    const everything = await startEverythingHttp();
+    try {
+      const remote = await call<McpServerInfo>('mcp-test-server', { config: { kind: 'mcp', transport: { type: 'http', url: everything.url } } });
+      expect(remote).toMatchObject({ ok: true });
+      expect(remote.message).toMatch(/answered and offers \d+ tools/);
+      expect(remote.message).not.toMatch(/start/);
+    } finally {
+      await everything.stop();
+    }
+
     const broken = await call<McpServerInfo>('mcp-test-server', {
       config: { kind: 'mcp', transport: { type: 'stdio', command: process.execPath, args: ['-e', 'console.error("cannot open the database: /nope"); process.exit(3)'] } },
     });

@@ -8,7 +8,7 @@ import type { HostKey, SshHandConfig } from '#shared/hands';
 import type { SecretKind, SecretMeta } from '#shared/vault';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import { HandRegistry } from '#services/hands/registry';
-import { sshConfigReader } from '#services/hands/ssh-config';
+import { sshConfigReader } from '#services/hands/ssh/ssh-config';
 import { Harness } from '#services/harness/harness';
 import { SessionStore } from '#services/session/store';
 import { Credentials, type VaultLike } from '#services/vault/credentials';

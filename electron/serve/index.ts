@@ -9,18 +9,20 @@ import { parseArgs } from 'node:util';
 import { createHost } from '#rpc/host';
 import { resolveDataDir } from '#services/data-dir';
 import { SessionStore } from '#services/session/store';
+import { installProcessGuard } from '#services/process-guard';
 import { createKeyringKeySource } from '#services/vault/keyring-key-source';
 import { Vault } from '#services/vault/vault';
 import { isAppError } from '#shared/errors';
 import type { PushMessage } from '#shared/rpc';
 import { startServe } from './server.ts';
-import { loadOrCreateToken } from './token.ts';
+import { loadOrCreateToken, TOKEN_RULE, tokenIsValid } from './token.ts';
 
 const USAGE = `Usage: npm run serve -- [--host 127.0.0.1] [--port 8484] [--token TOKEN]
 
   --host   address to listen on (default 127.0.0.1: this machine only)
   --port   port to listen on (default 8484; 0 picks a free one)
-  --token  access token to require (default: a random one, kept in the data folder)
+  --token  access token to require (default: a random one, kept in the data folder);
+           16–256 characters of letters, digits, "-" or "_"
 
 Data folder: DROVER_DATA_DIR, or the OS default.`;
 
@@ -48,6 +50,9 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (values.token !== undefined && !tokenIsValid(values.token)) {
+    fail(`--token was refused: ${TOKEN_RULE} Leave --token out to get a random one.`);
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535 (got ${values.port}).`);
 
@@ -55,6 +60,10 @@ async function main(): Promise<void> {
   if (!existsSync(path.join(staticDir, 'index.html'))) {
     fail(`The UI has not been built (${staticDir} is missing). Run \`npm run serve\`, which builds it first.`);
   }
+
+  // From here on an error nobody caught is logged with a reference and serving goes on (see
+  // process-guard.ts for what stays intact, and when the process exits instead).
+  const guard = installProcessGuard({ log: (line) => console.error(line) });
 
   const dataDir = resolveDataDir();
   let store: SessionStore;
@@ -84,6 +93,7 @@ async function main(): Promise<void> {
     log: (message, error) => console.error(message, error),
   });
   const dispatch = host.dispatch;
+  guard.useRedactor((text) => host.redactor.redact(text));
 
   let server;
   try {
@@ -113,4 +123,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
 }
 
-void main();
+main().catch((error: unknown) => {
+  fail(
+    isAppError(error)
+      ? `Drover cannot start: ${error.message}`
+      : `Drover could not start: ${error instanceof Error ? error.message : String(error)}. Try again; if it keeps happening, report it with this message.`,
+  );
+});

@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '#rpc/host';
 import { SessionStore } from '#services/session/store';
+import { closedWithin, closeFrameOf, frame, rawExchange, rawWebSocket, upgradeRequest } from '#test/support/raw-http';
 import { tempDir } from '#test/support/system';
 import { AppError } from '#shared/errors';
 import { startServe, type RunningServer } from './server.ts';
@@ -121,6 +122,68 @@ describe('serve mode', () => {
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.send('not json');
     expect(await closed).toBe(1007);
+  });
+});
+
+describe('serve mode under malformed input', () => {
+  const port = () => Number(new URL(server.origin).port);
+  const hostHeader = () => `Host: 127.0.0.1:${port()}`;
+
+  /** A valid call still answers: the server is alive and serving. */
+  async function stillServes(): Promise<void> {
+    expect((await fetch(`${server.origin}/`)).status).toBe(200);
+    const ws = await open(wsUrl(token), server.origin);
+    if (typeof ws === 'number') throw new Error(`refused with ${ws}`);
+    ws.send(JSON.stringify({ id: 7, name: 'sessions-list' }));
+    expect((await nextMessage(ws, (m) => m['id'] === 7))['result']).toBeDefined();
+    ws.close();
+  }
+
+  it('answers 400 to paths that do not decode or parse, and keeps serving', async () => {
+    for (const target of ['/%', '/%E0%A4%A', '/%ZZ', '//[', '/assets/%C0%AF']) {
+      const outcome = await rawExchange(port(), `GET ${target} HTTP/1.1\r\n${hostHeader()}\r\n\r\n`);
+      expect(outcome.status, target).toBe(400);
+    }
+    const upgrade = await rawExchange(port(), upgradeRequest(`//[?token=${token}`, { Host: `127.0.0.1:${port()}`, Origin: server.origin }));
+    expect(upgrade.status).toBe(400);
+    expect(refused.join('\n')).not.toContain(token);
+    await stillServes();
+  });
+
+  it('closes one connection on a WebSocket protocol error and keeps serving', async () => {
+    const headers = { Host: `127.0.0.1:${port()}`, Origin: server.origin };
+    const path = `/rpc?token=${token}`;
+    const bad: Array<[string, Buffer, number]> = [
+      ['a frame over the size limit', frame({ opcode: 0x2, claimedLength: 2n ** 40n }), 1009],
+      ['a text frame with invalid UTF-8', frame({ opcode: 0x1, payload: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) }), 1007],
+      ['an unmasked frame', frame({ opcode: 0x1, payload: Buffer.from('{}'), mask: false }), 1002],
+      ['a reserved opcode', frame({ opcode: 0x3, payload: Buffer.from('x') }), 1002],
+      ['RSV1 set', frame({ opcode: 0x1, rsv: 0b100, payload: Buffer.from('{}') }), 1002],
+      ['a fragmented ping', frame({ opcode: 0x9, fin: false }), 1002],
+      ['a close frame with a bad code', frame({ opcode: 0x8, payload: Buffer.from([0x03, 0xe7]) }), 1002],
+    ];
+    for (const [what, bytes, code] of bad) {
+      const socket = await rawWebSocket(port(), path, headers);
+      const ended = closedWithin(socket);
+      socket.write(bytes);
+      const { closed, bytes: answer } = await ended;
+      expect(closed, what).toBe(true);
+      expect(closeFrameOf(answer)?.code, what).toBe(code);
+    }
+    await stillServes();
+  });
+
+  it('cuts a long close reason by UTF-8 bytes, not characters', async () => {
+    const ws = await open(wsUrl(token), server.origin);
+    if (typeof ws === 'number') throw new Error(`refused with ${ws}`);
+    const closed = new Promise<[number, Buffer]>((resolve) => ws.once('close', (code, reason) => resolve([code, reason])));
+    ws.send(JSON.stringify({ id: 1, name: 'sessions-list', ['é'.repeat(80)]: 1 }));
+    const [code, reason] = await closed;
+    expect(code).toBe(1007);
+    expect(reason.length).toBeLessThanOrEqual(123);
+    expect(reason.toString('utf8')).toMatch(/^malformed request.*\.\.\.$/);
+    expect(reason.toString('utf8')).not.toContain('\ufffd');
+    await stillServes();
   });
 });
 

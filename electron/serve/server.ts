@@ -77,14 +77,55 @@ function originAllowed(originHeader: string | undefined, host: string, port: num
   return origin.protocol === 'http:' && hostAllowed(origin.host, host, port);
 }
 
+/** The request's URL, or null when it does not parse (`//[` is an invalid host). */
+function parsedUrl(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? '/', 'http://drover.invalid');
+  } catch {
+    return null;
+  }
+}
+
+/** The request's path, percent-decoded, or null when it is not a valid (UTF-8) URL path. */
+function decodedPath(target: string | undefined): string | null {
+  const url = parsedUrl(target);
+  if (url === null) return null;
+  try {
+    return decodeURIComponent(url.pathname);
+  } catch {
+    return null;
+  }
+}
+
+/** A close frame holds at most 123 bytes of reason (RFC 6455 §5.5): cut there, never inside a character. */
+export function closeReason(text: string, maxBytes = 123): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let cut = '';
+  let bytes = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes - 3) return `${cut}...`;
+    cut += char;
+    bytes += size;
+  }
+  return cut;
+}
+
 export async function startServe(options: ServeOptions): Promise<RunningServer> {
   const staticRoot = path.resolve(options.staticDir);
   const sockets = new Set<WebSocket>();
   let port = options.port;
 
   const server = createServer((request, response) => {
-    void serveStatic(request, response);
+    serveStatic(request, response).catch((error: unknown) => {
+      // A bug, not the client's fault: this one request fails, the server goes on.
+      options.log(`A request for the UI failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' }).end('Drover failed on this request; see its log.\n');
+      else response.destroy();
+    });
   });
+  // Requests that do not parse as HTTP (bad methods, huge headers, garbage) get Node's own
+  // 'clientError' answer (400, 431, 408) and that one connection is closed.
 
   async function serveStatic(request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (!hostAllowed(request.headers.host, options.host, port)) {
@@ -95,7 +136,11 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
       response.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
-    const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://drover.invalid').pathname);
+    const pathname = decodedPath(request.url);
+    if (pathname === null) {
+      response.writeHead(400, { 'Content-Type': 'text/plain' }).end('Bad request: the path is not a valid URL path.\n');
+      return;
+    }
     const file = path.resolve(staticRoot, `.${pathname === '/' ? '/index.html' : pathname}`);
     if (file !== staticRoot && !file.startsWith(staticRoot + path.sep)) {
       response.writeHead(404).end();
@@ -116,11 +161,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
   server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', 'http://drover.invalid');
+    // The HTTP server stops watching a socket it hands over: a reset must not go unheard.
+    socket.on('error', () => socket.destroy());
     const refuse = (status: number, reason: string) => {
       options.log(`Refused a connection: ${reason}.`);
       socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    const url = parsedUrl(request.url);
+    if (url === null) return refuse(400, 'Bad Request');
     if (url.pathname !== '/rpc') return refuse(404, 'Not Found');
     if (!hostAllowed(request.headers.host, options.host, port)) return refuse(421, 'Misdirected Request');
     if (!originAllowed(request.headers.origin, options.host, port)) return refuse(403, 'Forbidden origin');
@@ -131,8 +179,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
   function accept(ws: WebSocket): void {
     sockets.add(ws);
     ws.on('close', () => sockets.delete(ws));
+    // A protocol error (oversize or unmasked frame, bad UTF-8, reserved bits or opcodes): ws has
+    // already sent the close frame and ends this connection; the others are untouched.
+    ws.on('error', (error) => options.log(`Closed a WebSocket after a protocol error: ${error.message}`));
     ws.on('message', (data) => {
-      void answer(ws, data.toString());
+      answer(ws, data.toString()).catch((error: unknown) => {
+        options.log(`A WebSocket message failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+        if (ws.readyState === ws.OPEN) ws.close(1011, 'internal error');
+      });
     });
   }
 
@@ -145,7 +199,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     }
     const request = RpcRequestSchema.safeParse(raw);
     if (!request.success) {
-      return ws.close(1007, `malformed request: ${issuesText(describeIssues(request.error.issues))}`.slice(0, 120));
+      return ws.close(1007, closeReason(`malformed request: ${issuesText(describeIssues(request.error.issues))}`));
     }
     const outcome = await options.dispatch(request.data.name, request.data.arg);
     const reply: RpcReply = outcome.ok ? { id: request.data.id, result: outcome.result } : { id: request.data.id, error: outcome.error };
@@ -154,8 +208,12 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  server.on('error', (error) => options.log(`The server reported an error: ${error.message}`));
   port = (server.address() as AddressInfo).port;
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   const origin = `http://${hostForUrl}:${port}`;

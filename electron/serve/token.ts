@@ -10,6 +10,13 @@ import { AppError } from '#shared/errors';
 
 export const TOKEN_FILE = 'serve-token';
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,256}$/;
+/** The rule for a token given with --token, as --help, the README and the refusal say it. */
+export const TOKEN_RULE = 'A serve token must be 16–256 characters of letters, digits, "-" or "_".';
+
+/** Whether `token` may be used (the rule above). */
+export function tokenIsValid(token: string): boolean {
+  return TOKEN_PATTERN.test(token);
+}
 
 /**
  * The token to require: `explicit` if given (and well-formed), else the stored one, else a new
@@ -18,10 +25,7 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,256}$/;
 export function loadOrCreateToken(dataDir: string, explicit?: string): string {
   const file = path.join(dataDir, TOKEN_FILE);
   if (explicit !== undefined && !TOKEN_PATTERN.test(explicit)) {
-    throw new AppError(
-      'invalid-argument',
-      'A serve token must be 16–256 characters of letters, digits, "-" or "_". Leave --token out to get a random one.',
-    );
+    throw new AppError('invalid-argument', `${TOKEN_RULE} Leave --token out to get a random one.`);
   }
   let token = explicit;
   if (token === undefined) {

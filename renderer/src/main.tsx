@@ -13,6 +13,7 @@ import './session/session.css';
 import './session/transcript.css';
 import './hands/hands.css';
 import './timeline/timeline.css';
+import './timeline/branches.css';
 import './settings/settings.css';
 import { App } from './app/index.ts';
 import { createElectronTransport, createWebSocketTransport, type Transport } from './client/transport.ts';

@@ -9,10 +9,11 @@
  *
  * Where Docker is missing, tests skip with the reason (or fail under CI=true, see system.ts).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import path from 'node:path';
-import { DockerEngine } from '#services/hands/docker/engine';
+import { DockerEngine, LABELS } from '#services/hands/docker/engine';
 import { requirePart, tempDir } from './system.ts';
 
 export const BUSYBOX_IMAGE = 'drover-test/busybox:1';
@@ -98,4 +99,83 @@ function importRootfs(reference: string, binaries: string[], finish?: (root: str
 /** `docker` CLI, output as text; throws with stderr when it fails. */
 export function dockerCli(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+/** Why Debian's docker-registry cannot run here, or null. */
+export function registryUnavailableReason(): string | null {
+  return spawnSync('docker-registry', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'docker-registry is not installed (Debian: apt-get install docker-registry)';
+}
+
+export interface LocalRegistry {
+  /** `127.0.0.1:<port>`: the start of image references in it. */
+  readonly host: string;
+  /** Tags `image` as `<host>/<name>`, pushes it and removes the local tag (so it is only pullable); the reference. */
+  push(image: string, name: string): string;
+  close(): void;
+}
+
+/** Debian's docker-registry on 127.0.0.1 (Docker pulls from 127.0.0.0/8 over plain http); call after requireDocker(). */
+export async function startRegistry(): Promise<LocalRegistry> {
+  const dir = tempDir('drover-registry-');
+  const port = await freePort();
+  writeFileSync(path.join(dir, 'config.yml'), `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const registry = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
+  registry.on('error', () => undefined);
+  const pushed: string[] = [];
+  const close = (): void => {
+    registry.kill();
+    if (pushed.length > 0) spawnSync('docker', ['rmi', '-f', ...pushed], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port);
+  } catch (error) {
+    close();
+    throw error;
+  }
+  const host = `127.0.0.1:${port}`;
+  return {
+    host,
+    push(image, name) {
+      const reference = `${host}/${name}`;
+      pushed.push(reference);
+      dockerCli('tag', image, reference);
+      dockerCli('push', reference);
+      dockerCli('rmi', reference);
+      return reference;
+    },
+    close,
+  };
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on (just now). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+/** Resolves once something accepts connections on 127.0.0.1:`port` (within 20 s). */
+export async function waitForPort(port: number): Promise<void> {
+  for (const deadline = Date.now() + 20_000; ; ) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listened on 127.0.0.1:${port} within 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Removes the containers and snapshot images of one Drover instance (a test's data folder: `instanceIdOf(dir)`). */
+export function removeInstanceObjects(instance: string): void {
+  const label = `label=${LABELS.instance}=${instance}`;
+  const containers = dockerCli('ps', '-aq', '--filter', label).split('\n').filter(Boolean);
+  if (containers.length > 0) dockerCli('rm', '-f', '-v', ...containers);
+  const images = [...new Set(dockerCli('images', '-q', '--filter', label).split('\n').filter(Boolean))];
+  if (images.length > 0) dockerCli('rmi', '-f', ...images);
 }

@@ -74,7 +74,17 @@ export async function startGitServer(options: { token: string; user?: string }):
       record(401);
       return;
     }
-    runBackend(root, request, response, url, options.user ?? 'tester', record);
+    // A path that does not decode is a client error, as on a real forge (not a crash of the test server).
+    let pathInfo: string;
+    try {
+      pathInfo = decodeURIComponent(url.pathname);
+    } catch {
+      request.resume();
+      response.writeHead(400, { 'Content-Type': 'text/plain' }).end('Bad path\n');
+      record(400);
+      return;
+    }
+    runBackend(root, request, response, url, pathInfo, options.user ?? 'tester', record);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -124,7 +134,7 @@ function basicPassword(request: IncomingMessage): string | null {
 }
 
 /** One request through `git http-backend` (CGI): the request's body in, its headers and body out. */
-function runBackend(root: string, request: IncomingMessage, response: ServerResponse, url: URL, user: string, record: (status: number) => void): void {
+function runBackend(root: string, request: IncomingMessage, response: ServerResponse, url: URL, pathInfo: string, user: string, record: (status: number) => void): void {
   const header = (name: string): string => {
     const value = request.headers[name];
     return Array.isArray(value) ? value.join(', ') : (value ?? '');
@@ -135,7 +145,7 @@ function runBackend(root: string, request: IncomingMessage, response: ServerResp
       GIT_PROJECT_ROOT: root,
       GIT_HTTP_EXPORT_ALL: '1',
       REQUEST_METHOD: request.method ?? 'GET',
-      PATH_INFO: decodeURIComponent(url.pathname),
+      PATH_INFO: pathInfo,
       QUERY_STRING: url.search.replace(/^\?/, ''),
       CONTENT_TYPE: header('content-type'),
       ...(request.headers['content-length'] ? { CONTENT_LENGTH: header('content-length') } : {}),

@@ -14,7 +14,8 @@
  * message or just wake is read from the log alone, so a restarted child carries on exactly where
  * the killed one stopped. It touches nothing but its data folder and journal.
  */
-import { Harness, readAll } from '#services/harness/harness';
+import { readAll } from '#services/harness/fold-log';
+import { Harness } from '#services/harness/harness';
 import { SessionStore } from '#services/session/store';
 import { MathHand } from '#test/support/math-hand';
 

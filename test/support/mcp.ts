@@ -48,7 +48,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** server-everything in its Streamable HTTP mode (on a free port by default); resolves once it listens. */
-export async function startEverythingHttp(port?: number): Promise<{ url: string; port: number; child: ChildProcess; stop(): Promise<void> }> {
+export async function startEverythingHttp(port?: number): Promise<{ url: string; port: number; child: ChildProcess; output(): string; stop(): Promise<void> }> {
   port ??= await freePort();
   const child = spawn(process.execPath, [referenceServerEntry('server-everything'), 'streamableHttp'], {
     env: { PATH: process.env['PATH'] ?? '', PORT: String(port) },
@@ -75,6 +75,8 @@ export async function startEverythingHttp(port?: number): Promise<{ url: string;
     url: `http://127.0.0.1:${port}/mcp`,
     port,
     child,
+    /** Everything it wrote (it logs each request it receives). */
+    output: () => output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -4,7 +4,7 @@
  * that skipped the real parts would be a lie.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -50,8 +50,15 @@ export function mountTmpfs(size: string): { dir: string; remount(options: string
   };
 }
 
+/** Where the test run's ledger of temp folders is (set by docker-leftovers.ts, the global set-up). */
+export const LEDGER_ENV = 'DROVER_TEST_TEMP_LEDGER';
+
+/** A fresh folder in the system's temp folder, written to the run's ledger (its Docker objects are checked at the end). */
 export function tempDir(prefix = 'drover-test-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  const ledger = process.env[LEDGER_ENV];
+  if (ledger) appendFileSync(ledger, `${dir}\n`);
+  return dir;
 }
 
 /** Every file's bytes below `folder`, concatenated (to search a data folder for what must not be in it). */

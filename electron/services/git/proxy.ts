@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 
 export interface GitProxyOptions {
   /** One line per request ("git proxy: github.com/team/app.git GET info/refs → 200"); never a token, header or capability. */
@@ -168,10 +169,15 @@ export class GitProxy {
         else response.destroy();
       });
     });
+    // Requests that do not parse as HTTP get Node's own 'clientError' answer (400, 431) and that
+    // one connection is closed. An upgrade or CONNECT is no git request: refused, never forwarded.
+    server.on('upgrade', (_request, socket) => refuseRaw(socket, '400 Bad Request', "Drover's git proxy forwards git's requests only."));
+    server.on('connect', (_request, socket) => refuseRaw(socket, '405 Method Not Allowed', "Drover's git proxy is not a forward proxy."));
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
+        server.on('error', (error) => this.log(`git proxy: the server on ${host} reported an error: ${error.message}`));
         const address = server.address();
         resolve({ server, port: typeof address === 'object' && address ? address.port : port });
       });
@@ -180,7 +186,14 @@ export class GitProxy {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     // Parsing resolves "." and ".." (also percent-encoded): nothing can climb out of a repository.
-    const url = new URL(request.url ?? '/', 'http://git-proxy.invalid');
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://git-proxy.invalid');
+    } catch {
+      answer(response, 400, "Drover's git proxy: the request's path is not a valid URL path.");
+      this.log(`git proxy: unreadable path ${request.method ?? '?'} → 400`);
+      return;
+    }
     const [, capability = '', ...rest] = url.pathname.split('/');
     const route = /^[0-9a-f]{32}$/.test(capability) ? this.routes.get(capability) : undefined;
     if (!route) {
@@ -201,7 +214,13 @@ export class GitProxy {
       this.log(`git proxy: ${route.label} ${method} ${gitPath} → 404 (not a git path)`);
       return;
     }
-    const target = new URL(gitPath + url.search, route.base);
+    let target: URL;
+    try {
+      target = new URL(gitPath + url.search, route.base);
+    } catch {
+      answer(response, 400, `Drover's git proxy: the request's path is not a valid URL path.`);
+      return;
+    }
     if (target.origin !== route.base.origin || !target.pathname.startsWith(route.base.pathname)) {
       answer(response, 404, `Drover's git proxy only forwards requests under ${route.label}.`);
       return;
@@ -249,6 +268,11 @@ export class GitProxy {
       if (!response.writableFinished) upstream.destroy();
     });
     upstream.on('timeout', () => upstream.destroy(new Error('no answer for too long')));
+    // A forge switching protocols is not answering git: refused (without a listener the exchange would hang).
+    upstream.on('upgrade', (_answer, socket) => {
+      socket.destroy();
+      fail(502, `Drover's git proxy: ${target.host} answered with a protocol switch, not a git response.`, 'unexpected protocol switch');
+    });
     upstream.on('error', (error) => {
       fail(502, `Drover's git proxy could not reach ${target.host}: ${describeNetworkError(error)}`, `could not reach ${target.host}: ${codeOf(error) ?? error.message}`);
     });
@@ -295,7 +319,14 @@ export class GitProxy {
         );
         return;
       }
-      response.writeHead(status, forwardable(answerIn.headers, RESPONSE_DROP));
+      try {
+        response.writeHead(status, forwardable(answerIn.headers, RESPONSE_DROP));
+      } catch (error) {
+        // What the forge sent cannot be passed on (e.g. a status below 100): git gets a clear 502.
+        answerIn.resume();
+        fail(502, `Drover's git proxy: ${target.host} sent an answer that is not valid HTTP (${error instanceof Error ? error.message : String(error)}).`, 'invalid answer from upstream');
+        return;
+      }
       answerIn.pipe(response);
       answerIn.on('error', () => response.destroy());
       answerIn.on('end', () => this.log(`git proxy: ${where} → ${status}`));
@@ -323,6 +354,13 @@ function forwardable(headers: IncomingHttpHeaders, drop: ReadonlySet<string>): O
     out[name] = value;
   }
   return out;
+}
+
+/** Refuses a connection the HTTP server handed over raw (upgrade, CONNECT), and closes it. */
+function refuseRaw(socket: Duplex, status: string, message: string): void {
+  socket.on('error', () => socket.destroy());
+  const body = `${message}\n`;
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** A one-line plain-text answer: git shows text/plain bodies to the user as `remote: …`. */

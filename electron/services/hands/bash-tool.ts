@@ -1,6 +1,10 @@
 /**
  * The `bash` tool as every hand with a persistent shell offers it (see shell.ts): its input
  * schema, the spec the model sees, and how a run reads as a tool result. Pure: no I/O.
+ *
+ * Malformed input must never reach a shell or throw (it is a tool error the model can read), and a
+ * result must never give an exit code for a command that did not finish (timed out, stopped, or
+ * its shell gone).
  */
 import { z } from 'zod';
 import { describeIssues, issuesText } from '#shared/events';
@@ -89,15 +93,4 @@ export function routeShellTool(
   }
   if (tool === 'editor') return run.editor();
   return Promise.resolve(errorText(`This hand has no tool "${tool}". Its tools: bash, editor.`));
-}
-
-/** Runs work one at a time, in call order (a hand's shell and files are not shared between calls). */
-export class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(work, work);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
 }

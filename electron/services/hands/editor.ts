@@ -4,13 +4,15 @@
  * It works over a hand's `FileAccess`, so it behaves the same in a container, over SSH, or here.
  *
  * Every mistake (bad input, missing file, ambiguous match, …) resolves with `isError: true` and a
- * sentence the model can act on; only an aborted signal rejects.
+ * sentence the model can act on; only an aborted signal rejects. It must never change a file
+ * where `old_str` does not match exactly once, nor edit one that is binary or too large to read whole.
  */
 import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues, issuesText } from '#shared/events';
 import type { ToolOutcome, ToolSpec } from './hand.ts';
 import type { FileAccess } from './files.ts';
+import { shellWord } from './shell.ts';
 
 /** Files larger than this are neither viewed nor edited (bash tools handle them better). */
 export const MAX_EDIT_BYTES = 1024 * 1024;
@@ -177,7 +179,7 @@ class Editor {
     const from = Math.max(last + 1, start);
     const marker =
       last < start
-        ? `[Output truncated: line ${start} alone is longer than ${MAX_VIEW_CHARS} characters; read it with bash, e.g. \`sed -n '${start}p' ${shellQuote(target)} | cut -c1-2000\`.]`
+        ? `[Output truncated: line ${start} alone is longer than ${MAX_VIEW_CHARS} characters; read it with bash, e.g. \`sed -n '${start}p' ${shellWord(target)} | cut -c1-2000\`.]`
         : `[Output truncated after line ${last} (the view is limited to ${MAX_VIEW_CHARS} characters): use view_range, e.g. [${from}, ${Math.min(end, from + (last - start))}], to see lines ${from}-${end}.]`;
     return `${header}${shown}${marker}`;
   }
@@ -244,7 +246,7 @@ class Editor {
     if (entries.length === 0) return `${header}(empty directory)`;
     const lines = entries.map((entry) => path.posix.join(target, entry));
     const note = truncated
-      ? `\n[Listing cut at ${MAX_LIST_ENTRIES} entries: view a subdirectory, or use bash (e.g. \`find ${shellQuote(target)} -maxdepth 2\`) to see the rest.]`
+      ? `\n[Listing cut at ${MAX_LIST_ENTRIES} entries: view a subdirectory, or use bash (e.g. \`find ${shellWord(target)} -maxdepth 2\`) to see the rest.]`
       : '';
     return `${header}${target}${target.endsWith('/') ? '' : '/'}\n${lines.join('\n')}${note}`;
   }
@@ -262,7 +264,7 @@ class Editor {
   /** Reads a file as UTF-8 text, refusing what is too large (checked before reading) or binary. */
   private async readText(target: string, kind: 'file' | 'other', size: number): Promise<TextFile> {
     if (kind === 'other') throw new EditorError(`${target} is not a regular file (a device, socket or pipe); the editor handles text files only.`);
-    const quoted = shellQuote(target);
+    const quoted = shellWord(target);
     if (size > MAX_EDIT_BYTES) {
       throw new EditorError(
         `${target} is too large for the file editor (${size} bytes; the limit is ${MAX_EDIT_BYTES}). Use bash tools instead: ` +
@@ -368,6 +370,3 @@ function editedReport(target: string, text: string, first: number, last: number)
     'Review the changes and make sure they are as expected (correct indentation, no duplicate lines). Edit the file again if necessary.'
   );
 }
-
-/** The path as a shell word, for the bash commands suggested in messages. */
-const shellQuote = (p: string): string => (/^[\w./+-]+$/.test(p) ? p : `'${p.replace(/'/g, `'\\''`)}'`);

@@ -4,7 +4,8 @@
  * semantics (editor.ts) are the same on all of them.
  *
  * Paths are absolute POSIX paths on the hand. Methods reject with a `FileAccessError` carrying a
- * sentence the model can act on (not found, permission denied, …).
+ * sentence the model can act on (not found, permission denied, …). A method must never change
+ * anything but what it was asked to (`write`: that file and its missing parent folders).
  */
 
 export type FileKind = 'file' | 'directory' | 'other';

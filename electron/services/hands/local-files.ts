@@ -1,6 +1,7 @@
 /**
  * `FileAccess` over this machine's filesystem (node:fs/promises): what the editor tests use, and
- * what a local hand will use. Node's errors become `FileAccessError`s with plain sentences.
+ * what a local hand will use. Node's errors become `FileAccessError`s with plain sentences: a
+ * file's own problem (missing, not permitted, too large) must never reach the model as a raw code.
  */
 import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -2,6 +2,9 @@
  * Command output as a hand keeps it: the head and the tail of what a command printed, whatever
  * it printed (a runaway `yes` costs a few kilobytes, not the machine's memory), with a marker
  * saying how much was cut from the middle. Pure; shared by every hand that runs commands.
+ *
+ * It must never hold more than the head plus twice the tail, whatever a command prints, never
+ * split a multi-byte character, and never pass on a byte of an end-of-command marker as output.
  */
 
 /** Characters of a command's output the model sees at most (head + tail). */

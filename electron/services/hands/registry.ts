@@ -11,7 +11,7 @@
  * deleting a session removes its containers and snapshots; quitting removes containers (or keeps
  * them for `keepAliveMs`); a start removes what a crash left behind.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
@@ -19,6 +19,7 @@ import type { NewEvent, StoredEvent } from '#shared/events';
 import { HandSpecSchema, qualifiedToolName, type HandProgress, type HandSpec, type HandSpecInput, type HandStatus, type McpHandConfig, type McpServerInfo } from '#shared/hands';
 import { GitProxy } from '#services/git/proxy';
 import type { SessionStore } from '#services/session/store';
+import { writePrivateFileAtomic } from '#services/vault/private-file';
 import type { SecretResolver } from '#services/vault/resolver';
 import { McpHand } from './mcp/mcp-hand.ts';
 import { McpServerConnection } from './mcp/mcp-client.ts';
@@ -80,19 +81,28 @@ export class HandRegistry {
     });
   }
 
-  /** The session's hands, in attach order (from its log). */
-  specs(sessionId: string): Array<HandSpec & { attachedSeq: number }> {
-    const specs = new Map<string, HandSpec & { attachedSeq: number }>();
+  /**
+   * The session's hands, in attach order (from its log). A hand attached by an imported event is
+   * `pending` — someone else's file chose what it runs — until the user approves it (which
+   * attaches it again, by the user, after the imported events).
+   */
+  specs(sessionId: string): Array<HandSpec & { attachedSeq: number; pending: boolean }> {
+    const importedSeq = this.options.store.getSession(sessionId).importedSeq ?? 0;
+    const specs = new Map<string, HandSpec & { attachedSeq: number; pending: boolean }>();
     for (const event of this.options.store.getEvents(sessionId, { types: ['hand.attached', 'hand.detached'], limit: 10_000 })) {
-      if (event.type === 'hand.attached') specs.set(event.payload.hand_id, { name: event.payload.hand_id, config: event.payload.config, attachedSeq: event.seq });
-      else if (event.type === 'hand.detached') specs.delete(event.payload.hand_id);
+      if (event.type === 'hand.attached') {
+        specs.set(event.payload.hand_id, { name: event.payload.hand_id, config: event.payload.config, attachedSeq: event.seq, pending: event.seq <= importedSeq });
+      } else if (event.type === 'hand.detached') specs.delete(event.payload.hand_id);
     }
     return [...specs.values()];
   }
 
   /** The hands the harness routes tool uses to (tool names qualified with the hand's name). */
   async handsFor(sessionId: string, signal?: AbortSignal): Promise<Hand[]> {
-    const hands = this.specs(sessionId).map((spec) => ({ spec, hand: this.instance(sessionId, spec) }));
+    // Hands awaiting review are never made: nothing of theirs starts, and the model sees no tools.
+    const hands = this.specs(sessionId)
+      .filter((spec) => !spec.pending)
+      .map((spec) => ({ spec, hand: this.instance(sessionId, spec) }));
     // MCP servers must run to say what tools they have: started now (in parallel), each bounded;
     // an interrupt stops the waiting.
     const bound = AbortSignal.any([AbortSignal.timeout(60_000), ...(signal ? [signal] : [])]);
@@ -104,12 +114,18 @@ export class HandRegistry {
   }
 
   statuses(sessionId: string): HandStatus[] {
+    const verification = this.importedVerification(sessionId);
     return this.specs(sessionId).map((spec) => {
+      if (spec.pending) {
+        const also = verification?.hand_id === spec.name ? ` Once on, the imported outcome also runs \`${verification.command}\` on it before each evaluation.` : '';
+        const detail = `From an imported file: off until you review what it would run and turn it on.${also}`;
+        return { name: spec.name, kind: spec.config.kind, config: spec.config, state: 'idle', detail, container: null, tools: [], review: 'pending', attachedSeq: spec.attachedSeq };
+      }
       const instance = this.instances.get(`${sessionId}/${spec.name}`);
       const hand = instance && instance.attachedSeq === spec.attachedSeq ? instance.hand : this.instance(sessionId, spec);
       const status = hand.status();
       const tools = hand.tools().map((tool) => qualifiedToolName(spec.name, tool.name));
-      return { name: spec.name, kind: spec.config.kind, config: spec.config, ...status, tools };
+      return { name: spec.name, kind: spec.config.kind, config: spec.config, ...status, tools, attachedSeq: spec.attachedSeq };
     });
   }
 
@@ -137,6 +153,7 @@ export class HandRegistry {
     const spec = parsed.data;
     const current = this.specs(sessionId).find((existing) => existing.name === spec.name);
     if (!current) throw new AppError('not-found', `This session has no hand named "${spec.name}". Attach it first.`);
+    if (current.pending) throw pendingError(spec.name);
     if (current.config.kind !== spec.config.kind) {
       throw new AppError('invalid-argument', `The hand "${spec.name}" is a ${current.config.kind} hand and cannot become a ${spec.config.kind} one. Detach it and attach a new hand instead.`);
     }
@@ -158,17 +175,40 @@ export class HandRegistry {
   async mcpInfo(sessionId: string, name: string): Promise<McpServerInfo> {
     const spec = this.specs(sessionId).find((existing) => existing.name === name);
     if (!spec) throw new AppError('not-found', `This session has no hand named "${name}".`);
+    if (spec.pending) throw pendingError(name);
     const hand = this.instance(sessionId, spec);
     if (!(hand instanceof McpHand)) throw new AppError('invalid-argument', `The hand "${name}" is not an MCP server.`);
-    if (!hand.config.enabled) return { ok: true, message: 'Off: turn it on to start it and see its tools.', server: null, tools: [], stderr: hand.stderrTail() };
+    if (!hand.config.enabled) return { ok: true, message: hand.config.transport.type === 'stdio' ? 'Off: turn it on to start it and see its tools.' : 'Off: turn it on to connect to it and see its tools.', server: null, tools: [], stderr: hand.stderrTail() };
     return hand.info(AbortSignal.timeout(60_000));
+  }
+
+  /**
+   * Turns on a hand from an imported file after the user reviewed it: attached again by the user
+   * (detached and attached in one commit), so the log says who approved what and forks inherit it.
+   * `attachedSeq` must name the attach event the user saw, so a different configuration is never
+   * approved by mistake.
+   */
+  approve(sessionId: string, name: string, attachedSeq: number): HandStatus[] {
+    const spec = this.specs(sessionId).find((existing) => existing.name === name);
+    if (!spec) throw new AppError('not-found', `This session has no hand named "${name}".`);
+    if (!spec.pending) throw new AppError('conflict', `The hand "${name}" is not waiting for review: it is already yours to use.`);
+    if (spec.attachedSeq !== attachedSeq) {
+      throw new AppError('conflict', `The hand "${name}" changed since it was shown (it is now event ${spec.attachedSeq}, not ${attachedSeq}). Review it again before turning it on.`);
+    }
+    this.options.store.emitEvents(sessionId, [
+      { type: 'hand.detached', payload: { hand_id: name } },
+      { type: 'hand.attached', payload: { hand_id: name, config: spec.config } },
+    ]);
+    return this.statuses(sessionId);
   }
 
   /** MCP servers attached in any session, latest first, one per command or URL (at most `limit`). */
   recentMcpServers(limit = 30): Array<{ name: string; config: McpHandConfig; sessionTitle: string; attachedAt: string }> {
     const found = new Map<string, { name: string; config: McpHandConfig; sessionTitle: string; attachedAt: string }>();
     for (const session of this.options.store.listSessions()) {
-      for (const event of this.options.store.getEvents(session.id, { types: ['hand.attached'], limit: 1000 })) {
+      // Servers from imported files are offered again only once the user approved them.
+      const importedSeq = session.importedSeq ?? 0;
+      for (const event of this.options.store.getEvents(session.id, { types: ['hand.attached'], afterSeq: importedSeq, limit: 1000 })) {
         if (event.type !== 'hand.attached' || event.payload.config.kind !== 'mcp') continue;
         const key = JSON.stringify(event.payload.config.transport);
         const existing = found.get(key);
@@ -195,7 +235,7 @@ export class HandRegistry {
       const server = connection.serverInfo();
       return {
         ok: true,
-        message: `${server ? `${server.name} ${server.version}` : 'The server'} started and offers ${tools.length} tool${tools.length === 1 ? '' : 's'}.`,
+        message: `${server ? `${server.name} ${server.version}` : 'The server'} ${config.transport.type === 'stdio' ? 'started' : 'answered'} and offers ${tools.length} tool${tools.length === 1 ? '' : 's'}.`,
         server,
         tools: tools.map((tool) => ({
           name: tool.name,
@@ -251,6 +291,17 @@ export class HandRegistry {
       const until = kept[id];
       return !sessions.has(session) || until === undefined || Date.parse(until) <= now;
     });
+  }
+
+  /**
+   * Refuses, before a session or a hand is made, Docker hands whose image is neither on this
+   * machine nor pullable (one inspect per image when it is here). Other hands pass.
+   */
+  async checkImages(hands: ReadonlyArray<{ config: { kind: string; image?: string } }>): Promise<void> {
+    const images = [...new Set(hands.flatMap(({ config }) => (config.kind === 'docker' && config.image !== undefined ? [config.image] : [])))];
+    const reasons = await Promise.all(images.map((image) => this.options.docker.imageUnavailableReason(image)));
+    const refused = reasons.filter((reason) => reason !== null);
+    if (refused.length > 0) throw new AppError('invalid-argument', refused.join('\n'));
   }
 
   dockerUnavailableReason(): Promise<string | null> {
@@ -347,7 +398,10 @@ export class HandRegistry {
     let session = store.getSession(sessionId);
     let limit = Number.POSITIVE_INFINITY;
     for (;;) {
-      const own = store.getEvents(session.id, { types: ['hand.snapshot'], afterSeq: session.forkSeq ?? 0, direction: 'backward', limit: 10_000 });
+      // An imported file's snapshots name images or commits on someone else's machine (or any
+      // image they like): a hand never starts from one.
+      const afterSeq = Math.max(session.forkSeq ?? 0, session.importedSeq ?? 0);
+      const own = store.getEvents(session.id, { types: ['hand.snapshot'], afterSeq, direction: 'backward', limit: 10_000 });
       const best = own
         .filter((event): event is Extract<StoredEvent, { type: 'hand.snapshot' }> => event.type === 'hand.snapshot')
         .filter((event) => event.payload.hand_id === name && event.payload.at_seq <= limit && event.payload.at_seq > attachedSeq)
@@ -358,6 +412,14 @@ export class HandRegistry {
       if (limit <= attachedSeq) return null;
       session = store.getSession(session.parentId);
     }
+  }
+
+  /** The verification command of the outcome in force, when that outcome came from an imported file. */
+  private importedVerification(sessionId: string): { hand_id: string; command: string } | null {
+    const importedSeq = this.options.store.getSession(sessionId).importedSeq ?? 0;
+    const [latest] = this.options.store.getEvents(sessionId, { types: ['user.define_outcome'], direction: 'backward', limit: 1 });
+    if (latest?.type !== 'user.define_outcome' || latest.seq > importedSeq) return null;
+    return latest.payload.verification ?? null;
   }
 
   /** Removes this data folder's containers and snapshot images that `doomed` picks (by labels; `id` is a container's short id, undefined for images). */
@@ -409,7 +471,7 @@ export class HandRegistry {
   private writeKept(kept: Record<string, string>): void {
     if (!this.options.keepFile) return;
     try {
-      writeFileSync(this.options.keepFile, JSON.stringify(kept, null, 2));
+      writePrivateFileAtomic(this.options.keepFile, JSON.stringify(kept, null, 2));
     } catch (error) {
       this.log('Could not record the containers kept alive', error);
     }
@@ -418,6 +480,10 @@ export class HandRegistry {
   private log(message: string, error?: unknown): void {
     (this.options.log ?? ((m: string, e?: unknown) => console.error(m, e)))(message, error);
   }
+}
+
+function pendingError(name: string): AppError {
+  return new AppError('conflict', `The hand "${name}" came from an imported file and is off until you review it. Check what it would run in the hands panel and turn it on there first.`);
 }
 
 /** An MCP server's tool names must fit the API's 128 characters after `<hand>__`: its name must leave room. */

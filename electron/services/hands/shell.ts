@@ -9,7 +9,11 @@
  * and stderr merged into stdout in order; then the shell prints `\n<nonce>:<exit code>:<cwd>\n`,
  * which ends the call. A command that runs too long, or is interrupted, is killed with its shell
  * (from a second process, through `ShellKiller`) — so nothing after it in the same command line
- * runs; the caller starts a new shell in the last working directory.
+ * runs; the caller starts a new shell in the last working directory. Quoting for the shell
+ * (`shellQuote`) is here too, for every hand that builds a command line.
+ *
+ * A command's text must never be read by the shell as anything but the command (the random
+ * here-document delimiter and marker nonce see to it), and nothing after a killed command may run.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -85,6 +89,16 @@ fi
 [ -n "$all" ] && kill -KILL $all 2>/dev/null
 exit 0`;
 
+/** Single-quotes a value as one word for a POSIX shell (any value: quotes inside are escaped). */
+export function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** A path as a shell word for people to read: as it is when it needs no quoting, else quoted. */
+export function shellWord(value: string): string {
+  return /^[\w./+-]+$/.test(value) ? value : shellQuote(value);
+}
+
 /** The shell command a hand starts (with `sh -c`): merges stderr, then bash if there is one, else sh. */
 export const SHELL_LAUNCH = 'exec 2>&1; if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc; fi; exec sh';
 
@@ -101,6 +115,8 @@ export class PersistentShell {
   private endReason: string | null = null;
   /** Shell's pid on the hand, and `bash` or `sh`: known once it has started. */
   private info = { pid: 0, flavour: 'sh' };
+  /** Told when the shell ends between commands by no doing of ours (its machine or container went away, say). */
+  private endedIdle: ((reason: string) => void) | null = null;
 
   private constructor(
     private readonly channel: ShellChannel,
@@ -173,6 +189,15 @@ export class PersistentShell {
   /** Why the shell ended ("exited", "killed", a stream error), for messages. */
   get ending(): string | null {
     return this.endReason;
+  }
+
+  /**
+   * Sets the one listener for the shell ending between commands by itself — not by `close()`, and
+   * not during `run()` (whose result says so): the hand can find out why at once.
+   */
+  onEndedIdle(listener: (reason: string) => void): void {
+    this.endedIdle = listener;
+    if (this.ended && this.endReason !== 'closed') listener(this.endReason ?? 'exited');
   }
 
   /** The working directory after the last command that finished. */
@@ -263,6 +288,7 @@ export class PersistentShell {
   }
 
   private finished(reason: string): void {
+    const closed = this.endReason === 'closed';
     this.ended = true;
     this.endReason ??= reason;
     const run = this.pending;
@@ -271,6 +297,8 @@ export class PersistentShell {
       const rest = run.scanner.rest();
       if (rest.length > 0) run.onOutput(rest);
       run.settle(null);
+    } else if (!closed) {
+      this.endedIdle?.(this.endReason);
     }
   }
 

@@ -1,17 +1,15 @@
 // Sessions with Docker hands end to end: the real harness and SDK against the local Messages API
 // server, the real Docker engine, a real store in a temp dir, and a real local registry (Debian's
 // docker-registry) for pulls with progress.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventOf, EventType } from '#shared/events';
 import type { HandProgress } from '#shared/hands';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import { HandRegistry } from '#services/hands/registry';
 import { SessionStore } from '#services/session/store';
-import { BASH_IMAGE, BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { BASH_IMAGE, BUSYBOX_IMAGE, dockerCli, registryUnavailableReason, requireDocker, startRegistry } from '#test/support/docker';
 import { startModelServer, type ScriptedMessage } from '#test/support/model-server';
 import { requirePart, tempDir } from '#test/support/system';
 import { Harness } from './harness.ts';
@@ -160,35 +158,14 @@ describe.runIf(ready)('files follow forks', () => {
   });
 });
 
-/** Why Debian's docker-registry cannot run here, or null. */
-function registryUnavailableReason(): string | null {
-  return spawnSync('docker-registry', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'docker-registry is not installed (Debian: apt-get install docker-registry)';
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
-
 describe.runIf(ready)('image pulls', () => {
   it('pulls a missing image from a registry, recording the pull and pushing per-layer progress', async () => {
     if (!requirePart('docker-registry', registryUnavailableReason())) return;
-    const dir = tempDir('drover-registry-');
-    const port = await freePort();
-    writeFileSync(
-      path.join(dir, 'config.yml'),
-      `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
-    );
-    const registry: ChildProcess = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
-    const reference = `127.0.0.1:${port}/drover-test/layers:${Date.now()}`;
+    const registry = await startRegistry();
+    const reference = `${registry.host}/drover-test/layers:${Date.now()}`;
     cleanups.push(() => {
-      registry.kill();
+      registry.close();
       spawnSync('docker', ['rmi', '-f', reference], { stdio: 'ignore' });
-      rmSync(dir, { recursive: true, force: true });
     });
     // An image of three layers: the bash image, then two commits of 2 MiB each on top of each other.
     const layer = (from: string, file: string, to: string): void => {
@@ -202,7 +179,6 @@ describe.runIf(ready)('image pulls', () => {
     };
     layer(BASH_IMAGE, 'one', `${reference}-a`);
     layer(`${reference}-a`, 'two', reference);
-    await waitForPort(port);
     dockerCli('push', reference);
     dockerCli('rmi', reference, `${reference}-a`);
 
@@ -221,21 +197,9 @@ describe.runIf(ready)('image pulls', () => {
     expect(last?.message).toMatch(/^Pulling .*: (\d+)\/\1 layers$/);
 
     // A missing image is a clear error the model reads.
-    const missing = await rig(`127.0.0.1:${port}/drover-test/none:1`);
+    const missing = await rig(`${registry.host}/drover-test/none:1`);
     await missing.turn(missing.sessionId, 'go', bash('true'), say('could not'));
     expect(missing.lastResult(missing.sessionId)).toMatch(/The container for this hand could not start: .*not found.*\nThe next call tries again\./s);
     expect(missing.events(missing.sessionId, 'hand.failed')).toHaveLength(1);
   });
 });
-
-async function waitForPort(port: number): Promise<void> {
-  for (const deadline = Date.now() + 20_000; ; ) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`the registry did not listen on ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}

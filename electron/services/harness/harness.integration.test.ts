@@ -11,8 +11,9 @@ import { MathHand } from '#test/support/math-hand';
 import { startModelServer, type ModelServer, type RecordedRequest, type Reply, type ScriptedMessage } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
 import { COMPACTION_INSTRUCTION, CONTINUE_PROMPT, SUMMARY_PREAMBLE } from './context.ts';
-import { Harness, NO_KEY_MESSAGE, type HarnessOptions } from './harness.ts';
+import { Harness, type HarnessOptions } from './harness.ts';
 import { FALLBACK_MODEL } from './models.ts';
+import { NO_KEY_MESSAGE } from './run-context.ts';
 
 const KEY = 'sk-ant-test-key';
 const cleanups: Array<() => Promise<void> | void> = [];

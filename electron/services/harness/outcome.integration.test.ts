@@ -12,7 +12,7 @@ import type { Hand } from '#services/hands/hand';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import { HandRegistry } from '#services/hands/registry';
 import { SessionStore } from '#services/session/store';
-import { BASH_IMAGE, requireDocker } from '#test/support/docker';
+import { BASH_IMAGE, removeInstanceObjects, requireDocker } from '#test/support/docker';
 import { MathHand } from '#test/support/math-hand';
 import { startModelServer, type ModelServer, type RecordedRequest, type Reply, type ScriptedMessage } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
@@ -442,6 +442,7 @@ describe.skipIf(!dockerReady)('outcomes with a verification command on a Docker 
     cleanups.push(async () => {
       await r.harness.close();
       await registry.close();
+      removeInstanceObjects(instanceIdOf(dir)); // the session’s snapshot
     });
     registry.attach(r.sessionId, { name: 'box', config: { kind: 'docker', image: BASH_IMAGE, network: 'none' } });
     const command = 'echo "sum: $((2 + 3))" > /tmp/answer.txt; cat /tmp/answer.txt; cat /etc/hostname';

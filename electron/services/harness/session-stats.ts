@@ -9,7 +9,8 @@
 import type { EventOf } from '#shared/events';
 import type { OutcomeSummary, SessionStatus, SessionSummary, StoredSession } from '#shared/sessions';
 import type { SessionStore } from '#services/session/store';
-import { readAll } from './harness.ts';
+import { readAll } from './fold-log.ts';
+import type { SessionFault } from './harness.ts';
 import { usageTotals } from './models.ts';
 import { foldOutcome } from './state.ts';
 
@@ -19,7 +20,11 @@ const FAILED_STOPS: ReadonlySet<string> = new Set(['error', 'retries_exhausted',
 export class SessionStats {
   private readonly costs = new Map<string, { throughSeq: number; costUsd: number }>();
 
-  constructor(private readonly store: SessionStore) {}
+  /** `faultOf`: why a session's turn stopped when its log could not say so (the harness's `fault`). */
+  constructor(
+    private readonly store: SessionStore,
+    private readonly faultOf: (sessionId: string) => SessionFault | null = () => null,
+  ) {}
 
   /** The stored session with its status, last unusual stop reason and cost. */
   summarize(session: StoredSession): SessionSummary {
@@ -38,6 +43,12 @@ export class SessionStats {
       const stop = (last as EventOf<'session.status_idle'>).payload.stop_reason;
       status = FAILED_STOPS.has(stop.type) ? 'error' : 'idle';
       stopReason = stop.type === 'end_turn' ? null : stop.type;
+    }
+    // The log still says running, but the turn stopped on a failure the log could not take.
+    const fault = status === 'running' ? this.faultOf(session.id) : null;
+    if (fault) {
+      status = 'error';
+      stopReason = fault.reason;
     }
     return { ...session, status, stopReason, costUsd: this.costOf(session), outcome: this.outcomeOf(session.id) };
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { storedEvents } from '#test/support/event-log';
 import type { NewEvent } from '#shared/events';
-import { MAX_CONTINUATIONS, nextStep, stateOf } from './state.ts';
+import { MAX_CONTINUATIONS, needsResume, nextStep, stateOf } from './state.ts';
 
 const log = storedEvents;
 
@@ -149,5 +149,32 @@ describe('outcomes', () => {
     const abandoned = stateOf(log(define(), user, running, ...turn, evalStart(1), idle));
     expect(abandoned.outcome).toMatchObject({ finished: 0, evaluating: null });
     expect(nextStep(abandoned)).toEqual({ kind: 'none' });
+  });
+});
+
+describe('needsResume (what a start-up wakes, from the log alone)', () => {
+  const resume = (...events: NewEvent[]) => needsResume(stateOf(log(...events)));
+  const forked: NewEvent = { type: 'session.forked', payload: { parent_session_id: '00000000-0000-4000-8000-000000000000', at_seq: 1 } };
+  const interrupt: NewEvent = { type: 'user.interrupt', payload: {} };
+  const terminated: NewEvent = { type: 'session.status_terminated', payload: { reason: 'deleted' } };
+
+  it('wakes a turn cut by a crash and a message never answered, also after an earlier turn', () => {
+    expect(resume(user, running, start)).toBe(true);
+    expect(resume(user)).toBe(true);
+    expect(resume(user, running, start, end('end_turn'), idle, user)).toBe(true);
+  });
+
+  it('leaves alone what needs no one: nothing, an idle session, an interrupt after idle, a terminated session', () => {
+    expect(resume()).toBe(false);
+    expect(resume(user, running, start, end('end_turn'), idle)).toBe(false);
+    expect(resume(user, running, start, end('end_turn'), idle, interrupt)).toBe(false);
+    expect(resume(user, running, terminated, user)).toBe(false);
+  });
+
+  it('lets a fork wait for its user until they act on it', () => {
+    expect(resume(user, forked)).toBe(false);
+    expect(resume(user, running, start, forked)).toBe(false);
+    expect(resume(user, forked, user)).toBe(true);
+    expect(resume(user, running, forked, interrupt)).toBe(true);
   });
 });

@@ -95,6 +95,8 @@ export interface SessionState {
   ungraded: boolean;
   /** A grader asked for a revision: its feedback is the agent's next turn (see context.ts). */
   revisionDue: boolean;
+  /** A fork (or rewind) the user has not acted on yet: it waits for them, whatever its parent was doing. */
+  forkWaiting: boolean;
 }
 
 export function emptyState(): SessionState {
@@ -116,6 +118,7 @@ export function emptyState(): SessionState {
     outcome: null,
     ungraded: false,
     revisionDue: false,
+    forkWaiting: false,
   };
 }
 
@@ -124,11 +127,13 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
   state.outcome = foldOutcome(state.outcome, event);
   switch (event.type) {
     case 'user.message':
+      state.forkWaiting = false;
       state.pendingInput = true;
       state.interruptRequested = false;
       state.continuations = 0;
       break;
     case 'user.interrupt':
+      state.forkWaiting = false;
       // Also before the turn has recorded that it runs (its first commit may still be pending).
       if (state.running || state.pendingInput) state.interruptRequested = true;
       break;
@@ -198,6 +203,7 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
     }
     case 'session.forked':
       state.forkedAt = event.seq;
+      state.forkWaiting = true;
       break;
     case 'agent.thread_context_compacted':
       state.compactionDue = false;
@@ -217,6 +223,18 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
 export function stateOf(events: Iterable<StoredEvent>, seed: SessionState = emptyState()): SessionState {
   for (const event of events) applyEvent(seed, event);
   return seed;
+}
+
+/**
+ * Whether Drover, starting, must wake the session — decided from its log alone: a turn was under
+ * way when the last process stopped (the last status says running), or a user message the model
+ * was never sent waits for its answer (stored just before a crash, its RPC perhaps already
+ * answered; an outcome defined with it is checked when that turn ends). A fork waits for the user
+ * until they act on it; a terminated session never runs again.
+ */
+export function needsResume(state: SessionState): boolean {
+  if (state.terminated || state.forkWaiting) return false;
+  return state.running || state.pendingInput;
 }
 
 export type IdleReason = EventOf<'session.status_idle'>['payload']['stop_reason']['type'];

@@ -2,16 +2,23 @@
  * The session export format: JSONL, one header line then one line per event, each event exactly
  * as stored (`seq`, `id`, `ts`, `type`, `payload`). Parsing validates every line before anything
  * is written, and names the line of the first problem.
+ *
+ * A file is untrusted input: it is held to the rules live input is held to (the title rules of
+ * `SessionTitleSchema`, the message size of `MessageTextSchema`), and two events with the same id
+ * are refused (an export never has them; re-assigning ids would hide a tampered file).
  */
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
 import { describeIssues, issuesText, StoredEventSchema, type StoredEvent } from '#shared/events';
+import { HandNameSchema } from '#shared/hands';
+import { MessageTextSchema } from '#shared/rpc';
+import { SessionTitleSchema } from '#shared/sessions';
 
 export const ExportHeaderSchema = z.object({
   drover_session_export: z.literal(1),
   session: z.object({
     id: z.string(),
-    title: z.string().trim().min(1).max(200),
+    title: SessionTitleSchema,
     created_at: z.string(),
     parent_id: z.string().nullable(),
     fork_seq: z.number().int().nonnegative().nullable(),
@@ -43,6 +50,7 @@ function parseLine(text: string, line: number): unknown {
 export function parseExport(lines: Iterable<string>): { header: ExportHeader; events: StoredEvent[] } {
   let header: ExportHeader | undefined;
   const events: StoredEvent[] = [];
+  const lineOfId = new Map<string, number>();
   let lineNumber = 0;
   for (const raw of lines) {
     for (const text of raw.split('\n')) {
@@ -65,6 +73,11 @@ export function parseExport(lines: Iterable<string>): { header: ExportHeader; ev
       if (parsed.data.seq !== expected) {
         throw invalid(lineNumber, `has seq ${parsed.data.seq} where ${expected} was expected (events must be complete and in order)`);
       }
+      const earlier = lineOfId.get(parsed.data.id);
+      if (earlier !== undefined) throw invalid(lineNumber, `repeats the event id ${parsed.data.id} of line ${earlier} (each event has its own id)`);
+      lineOfId.set(parsed.data.id, lineNumber);
+      const live = liveInputProblem(parsed.data);
+      if (live !== null) throw invalid(lineNumber, live);
       events.push(parsed.data);
     }
   }
@@ -76,4 +89,19 @@ export function parseExport(lines: Iterable<string>): { header: ExportHeader; ev
     );
   }
   return { header, events };
+}
+
+/** What live input would refuse in this event (null: nothing): a user message's text over the live limit, a hand name the UI could not give. */
+function liveInputProblem(event: StoredEvent): string | null {
+  if (event.type === 'hand.attached' || event.type === 'hand.detached') {
+    const named = HandNameSchema.safeParse(event.payload.hand_id);
+    return named.success ? null : `names a hand ${JSON.stringify(event.payload.hand_id)} that Drover would not accept (${named.error.issues.map((issue) => issue.message).join('; ')})`;
+  }
+  if (event.type !== 'user.message') return null;
+  for (const block of event.payload.content) {
+    if (block.type !== 'text') continue;
+    const checked = MessageTextSchema.safeParse(block.text);
+    if (!checked.success) return `is a message Drover would not accept from you (${checked.error.issues.map((issue) => issue.message).join('; ')})`;
+  }
+  return null;
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
+import { restrictFiles, withPrivateFiles } from '#services/data-dir';
 import { guardStorage } from './storage-errors.ts';
 
 const OwnerSchema = z.object({ pid: z.number(), host: z.string(), since: z.string() });
@@ -35,9 +36,11 @@ export class DataDirLock {
     const lockFile = path.join(dataDir, LOCK_FILE);
     const ownerFile = path.join(dataDir, OWNER_FILE);
     const db = guardStorage(lockFile, 'open the data folder lock', () =>
-      options.nativeBinding === undefined
-        ? new Database(lockFile, { timeout: 0 })
-        : new Database(lockFile, { timeout: 0, nativeBinding: options.nativeBinding }),
+      withPrivateFiles([lockFile, `${lockFile}-journal`], () =>
+        options.nativeBinding === undefined
+          ? new Database(lockFile, { timeout: 0 })
+          : new Database(lockFile, { timeout: 0, nativeBinding: options.nativeBinding }),
+      ),
     );
     try {
       db.pragma('locking_mode = EXCLUSIVE');
@@ -52,7 +55,10 @@ export class DataDirLock {
     }
     const owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
     try {
-      guardStorage(ownerFile, 'record the lock owner', () => writeFileSync(ownerFile, JSON.stringify(owner)));
+      guardStorage(ownerFile, 'record the lock owner', () => {
+        writeFileSync(ownerFile, JSON.stringify(owner), { mode: 0o600 });
+        restrictFiles([ownerFile]); // one a crash left behind keeps its old mode otherwise
+      });
     } catch (error) {
       db.exec('ROLLBACK');
       db.close();

@@ -112,6 +112,11 @@ const migrations: ReadonlyArray<(db: Database.Database) => void> = [
       END;
     `);
   },
+  // v2 → v3: a session imported from a file records how many of its events came from it (their
+  // hands stay off until the user reviews them).
+  (db) => {
+    db.exec('ALTER TABLE sessions ADD COLUMN imported_seq INTEGER');
+  },
 ];
 
 export const SCHEMA_VERSION = migrations.length;

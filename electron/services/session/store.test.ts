@@ -433,6 +433,37 @@ describe('rewind and branches', () => {
     expect(store.getSession(root.id).currentBranchId).toBe(root.id);
   });
 
+  it('names what a delete would orphan as branches and forks, and deletes a branch with its descendants', () => {
+    const root = store.createSession({ title: 'R' });
+    store.emitEvents(root.id, [text('1'), text('2'), text('3')]);
+    const branch = store.rewind(root.id, 2);
+    store.emitEvent(branch.id, text('b'));
+    const deeper = store.rewind(branch.id, 3);
+    const fork = store.fork(branch.id, 2);
+    store.emitEvent(fork.id, text('f'));
+    const other = store.rewind(root.id, 1);
+    store.switchBranch(deeper.id);
+
+    const error = appError(() => store.deleteSession(branch.id));
+    expect(error.code).toBe('conflict');
+    expect(error.message).toBe('"R" has 1 branch and 1 fork that still read its events. Delete them first, or delete it with them.');
+    expect(appError(() => store.deleteSession(root.id)).message).toContain('has 3 branches and 1 fork');
+
+    const deleted = store.deleteSession(branch.id, { withDescendants: true });
+    expect(deleted).toHaveLength(3);
+    expect(deleted.at(-1)).toBe(branch.id);
+    expect(new Set(deleted)).toEqual(new Set([branch.id, deeper.id, fork.id]));
+    for (const id of deleted) expect(appError(() => store.getSession(id)).code).toBe('not-found');
+    // The conversation showed the deepest branch: it now shows its root; the other branch stays.
+    expect(store.getSession(root.id).currentBranchId).toBe(root.id);
+    expect(store.getTree(root.id).map((node) => node.id)).toEqual([root.id, other.id]);
+    expect(store.getEvents(root.id)).toHaveLength(3);
+    store.close();
+    store = SessionStore.open({ dataDir: dir });
+    expect(store.getSession(root.id).currentBranchId).toBe(root.id);
+    expect(store.listSessions().map((session) => session.id).sort()).toEqual([root.id, other.id].sort());
+  });
+
   it('refuses to change how a session was made, in the database itself', () => {
     const root = store.createSession({ title: 'R' });
     store.emitEvent(root.id, text('1'));
@@ -474,7 +505,8 @@ describe('migration', () => {
     store.close();
     // Take the file back to schema 1 as an older Drover wrote it.
     const db = new Database(path.join(dir, DB_FILE));
-    db.exec(`DROP TRIGGER sessions_kind_fixed; DROP TRIGGER sessions_kind_consistent; DROP INDEX sessions_by_current;
+    db.exec(`ALTER TABLE sessions DROP COLUMN imported_seq;
+             DROP TRIGGER sessions_kind_fixed; DROP TRIGGER sessions_kind_consistent; DROP INDEX sessions_by_current;
              ALTER TABLE sessions DROP COLUMN current_pk; ALTER TABLE sessions DROP COLUMN kind; PRAGMA user_version = 1;`);
     db.close();
     store = SessionStore.open({ dataDir: dir });

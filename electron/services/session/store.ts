@@ -23,8 +23,8 @@ import {
   type NewEvent,
   type StoredEvent,
 } from '#shared/events';
-import type { EventQuery, SessionKind, SessionTimeline, StoredSession, SessionTreeNode } from '#shared/sessions';
-import { ensureDataDir } from '#services/data-dir';
+import { describeDescendants, type EventQuery, type SessionKind, type SessionTimeline, type StoredSession, type SessionTreeNode } from '#shared/sessions';
+import { dataDirExposure, ensureDataDir, withPrivateFiles } from '#services/data-dir';
 import { parseExport, formatExportHeader, type ExportHeader } from './jsonl.ts';
 import { DataDirLock, type NativeBindingOption } from './lock.ts';
 import { applyPragmas, migrate, PER_TURN_EVENT_TYPES } from './schema.ts';
@@ -43,6 +43,8 @@ export interface SessionStoreOptions extends NativeBindingOption {
   appVersion?: string;
   /** Called when a subscriber throws; the append it was told about has already succeeded. */
   onListenerError?: (error: unknown) => void;
+  /** Where a warning about the data folder goes (default: console.warn). */
+  warn?: (message: string) => void;
 }
 
 export type EventListener = (event: StoredEvent) => void;
@@ -70,6 +72,8 @@ interface SessionRecord {
   lastSeq: number;
   lastTs: number;
   lineage: Segment[];
+  /** The last event of its view that came from an imported file (see StoredSession.importedSeq). */
+  importedSeq?: number;
 }
 
 interface SessionRow {
@@ -84,6 +88,7 @@ interface SessionRow {
   fork_seq: number | null;
   last_seq: number | null;
   last_ts: string | null;
+  imported_seq: number | null;
 }
 
 
@@ -119,11 +124,15 @@ export class SessionStore {
   static open(options: SessionStoreOptions): SessionStore {
     const dataDir = path.resolve(options.dataDir);
     ensureDataDir(dataDir);
+    const exposure = dataDirExposure(dataDir);
+    if (exposure !== null) (options.warn ?? console.warn)(exposure);
     const lock = DataDirLock.acquire(dataDir, options);
     const dbPath = path.join(dataDir, DB_FILE);
     let db: Database.Database | undefined;
     try {
-      db = guardStorage(dbPath, 'open the session database', () => {
+      // The database, its -wal and -shm are private to the user (0600), whatever the umask.
+      const files = [dbPath, `${dbPath}-wal`, `${dbPath}-shm`, `${dbPath}-journal`];
+      db = guardStorage(dbPath, 'open the session database', () => withPrivateFiles(files, () => {
         const opened =
           options.nativeBinding === undefined
             ? new Database(dbPath)
@@ -133,7 +142,7 @@ export class SessionStore {
         applyPragmas(opened);
         migrate(opened, dbPath, options.appVersion ?? '0.0.0');
         return opened;
-      });
+      }));
       return new SessionStore(dataDir, db, lock, options);
     } catch (error) {
       db?.close();
@@ -274,39 +283,47 @@ export class SessionStore {
       lastTs: now,
       lineage: lineageOf(pk, { parent: parent.lineage, atSeq }),
     };
+    if (parent.importedSeq !== undefined && Math.min(parent.importedSeq, atSeq) > 0) record.importedSeq = Math.min(parent.importedSeq, atSeq);
     if (head !== null) head.currentId = id;
     return this.remember(record);
   }
 
   /**
-   * Deletes a session and its own events. A session with forks is refused: they read its events.
+   * Deletes a session and its own events; with `withDescendants`, also every branch and fork taken
+   * from it (and theirs), deepest first, in one transaction. Without it, a session that others
+   * continue from is refused: they read its events. Returns the ids deleted, the session's last.
    * This is the only way events leave the log, and the database allows it only mid-purge.
    */
-  deleteSession(sessionId: string): void {
+  deleteSession(sessionId: string, { withDescendants = false }: { withDescendants?: boolean } = {}): string[] {
     const record = this.record(sessionId);
-    const children = Number(this.statements.countChildren.get(record.pk));
-    if (children > 0) {
-      throw new AppError(
-        'conflict',
-        `"${record.title}" has ${children} fork${children === 1 ? '' : 's'} that still read its events. ` +
-          'Delete the forks first.',
-      );
+    const doomed = this.guard('read the session tree', () => this.statements.tree.all(record.pk)).map((row) => this.record(row.id));
+    const descendants = doomed.slice(1);
+    if (descendants.length > 0 && !withDescendants) {
+      throw new AppError('conflict', `"${record.title}" has ${describeDescendants(descendants)} that still read its events. Delete them first, or delete it with them.`);
     }
-    // A conversation showing this branch shows the branch it was taken from instead.
+    doomed.reverse();
+    const after = this.guard('delete the session', () => this.db.transaction(() => doomed.map((each) => this.purge(each)))());
+    after.forEach((apply) => apply());
+    for (const each of doomed) {
+      this.records.delete(each.id);
+      this.listeners.delete(each.id);
+    }
+    return doomed.map((each) => each.id);
+  }
+
+  /** One session's rows, its children already gone; a conversation showing it shows the branch it was taken from. */
+  private purge(record: SessionRecord): () => void {
     const head = record.kind === 'rewind' ? this.record(record.conversationId) : null;
     const parent = record.parentId === null ? null : this.record(record.parentId);
     const fallback = head !== null && parent !== null && parent.pk !== head.pk ? parent : null;
-    this.guard('delete the session', () =>
-      this.db.transaction(() => {
-        this.statements.replaceCurrent.run(fallback?.pk ?? null, record.pk);
-        this.statements.markPurging.run(record.pk);
-        this.statements.deleteEvents.run(record.pk);
-        this.statements.deleteSession.run(record.pk);
-      })(),
-    );
-    if (head !== null && head.currentId === record.id) head.currentId = fallback?.id ?? null;
-    this.records.delete(sessionId);
-    this.listeners.delete(sessionId);
+    this.statements.replaceCurrent.run(fallback?.pk ?? null, record.pk);
+    this.statements.markPurging.run(record.pk);
+    this.statements.deleteEvents.run(record.pk);
+    this.statements.deleteSession.run(record.pk);
+    // The in-memory record follows once the transaction has committed.
+    return () => {
+      if (head !== null && head.currentId === record.id) head.currentId = fallback?.id ?? null;
+    };
   }
 
   // ---------------------------------------------------------------- events
@@ -455,24 +472,25 @@ export class SessionStore {
   }
 
   /**
-   * Imports an exported session as a new root session (new id; events keep seq, id, ts, type and
-   * payload). The whole file is validated first: any bad line is refused, naming the line, and
-   * nothing is written.
+   * Imports an exported session as a new root session (new id; events keep seq, id, ts and type).
+   * The file is untrusted: the whole of it is validated first, held to live input's limits (see
+   * jsonl.ts), and any bad line is refused, naming the line, with nothing written. Payloads go
+   * through the redactor like live ones. The session is marked imported, so its hands stay off
+   * until the user reviews them.
    */
   importSession(lines: Iterable<string>): StoredSession {
     const parsed = parseExport(lines);
     const id = randomUUID();
     const now = Date.now();
     const { title } = parsed.header.session;
-    const rows = parsed.events.map((event) => ({
-      event,
-      code: this.typeCode(event.type),
-      json: JSON.stringify(event),
-      ts: Date.parse(event.ts),
-    }));
+    const rows = parsed.events.map((event) => {
+      const stored = { ...event, payload: this.redacted(event.payload) } as StoredEvent;
+      return { event: stored, code: this.typeCode(event.type), json: serialize(stored), ts: Date.parse(event.ts) };
+    });
+    const importedSeq = rows.length > 0 ? rows.length : null;
     const pk = this.guard('import the session', () =>
       this.db.transaction(() => {
-        const sessionPk = Number(this.statements.insertSession.run(id, title, now, null, null, 'root').lastInsertRowid);
+        const sessionPk = Number(this.statements.insertImported.run(id, title, now, importedSeq).lastInsertRowid);
         for (const row of rows) {
           this.statements.insertEvent.run(sessionPk, row.event.seq, row.code, this.landmarkOf(row.event.type, row.code), row.json);
         }
@@ -480,7 +498,9 @@ export class SessionStore {
       })(),
     );
     const last = rows[rows.length - 1];
-    return this.remember(rootRecord({ pk, id, title, createdAt: now, lastSeq: last?.event.seq ?? 0, lastTs: last?.ts ?? now }));
+    const record = rootRecord({ pk, id, title, createdAt: now, lastSeq: last?.event.seq ?? 0, lastTs: last?.ts ?? now });
+    if (importedSeq !== null) record.importedSeq = importedSeq;
+    return this.remember(record);
   }
 
   // ---------------------------------------------------------------- internals
@@ -561,8 +581,18 @@ export class SessionStore {
       lastTs: row.last_ts === null ? row.created_at : Date.parse(row.last_ts),
       lineage,
     };
+    const importedSeq = this.importedSeqOf(row);
+    if (importedSeq !== undefined) record.importedSeq = importedSeq;
     this.records.set(row.id, record);
     return record;
+  }
+
+  /** An imported root's own count; a fork's is its parent's, cut at the fork point. */
+  private importedSeqOf(row: SessionRow): number | undefined {
+    if (row.parent_id === null || row.fork_seq === null) return row.imported_seq ?? undefined;
+    const inherited = this.record(row.parent_id).importedSeq;
+    const seq = inherited === undefined ? 0 : Math.min(inherited, row.fork_seq);
+    return seq > 0 ? seq : undefined;
   }
 
   private loadEventTypes(): void {
@@ -617,6 +647,9 @@ function prepareStatements(db: Database.Database) {
     insertSession: db.prepare<[string, string, number, number | null, number | null, SessionKind]>(
       'INSERT INTO sessions (id, title, created_at, parent_pk, fork_seq, kind) VALUES (?, ?, ?, ?, ?, ?)',
     ),
+    insertImported: db.prepare<[string, string, number, number | null]>(
+      "INSERT INTO sessions (id, title, created_at, parent_pk, fork_seq, kind, imported_seq) VALUES (?, ?, ?, NULL, NULL, 'root', ?)",
+    ),
     setCurrent: db.prepare<[number | null, number]>('UPDATE sessions SET current_pk = ? WHERE pk = ?'),
     replaceCurrent: db.prepare<[number | null, number]>('UPDATE sessions SET current_pk = ? WHERE current_pk = ?'),
     typesInRange: db
@@ -638,7 +671,6 @@ function prepareStatements(db: Database.Database) {
        FROM tree JOIN sessions s ON s.pk = tree.pk LEFT JOIN sessions p ON p.pk = s.parent_pk
        ORDER BY tree.depth, s.created_at, s.pk`,
     ),
-    countChildren: db.prepare<[number], number>('SELECT count(*) FROM sessions WHERE parent_pk = ?').pluck(),
     markPurging: db.prepare<[number]>('UPDATE sessions SET purging = 1 WHERE pk = ?'),
     deleteEvents: db.prepare<[number]>('DELETE FROM events WHERE session_pk = ?'),
     deleteSession: db.prepare<[number]>('DELETE FROM sessions WHERE pk = ?'),
@@ -646,7 +678,7 @@ function prepareStatements(db: Database.Database) {
 }
 
 const SESSION_SELECT = `
-  SELECT s.pk, s.id, s.title, s.created_at, s.kind, c.id AS current_id, s.parent_pk, p.id AS parent_id, s.fork_seq,
+  SELECT s.pk, s.id, s.title, s.created_at, s.kind, c.id AS current_id, s.parent_pk, p.id AS parent_id, s.fork_seq, s.imported_seq,
     (SELECT e.seq FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_seq,
     (SELECT e.event ->> '$.ts' FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_ts
   FROM sessions s LEFT JOIN sessions p ON p.pk = s.parent_pk LEFT JOIN sessions c ON c.pk = s.current_pk`;
@@ -704,5 +736,6 @@ function summaryOf(record: SessionRecord): StoredSession {
     forkSeq: record.forkSeq,
     lastSeq: record.lastSeq,
     lastActivityAt: new Date(record.lastTs).toISOString(),
+    ...(record.importedSeq === undefined ? {} : { importedSeq: record.importedSeq }),
   };
 }

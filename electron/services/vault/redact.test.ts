@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Redactor } from './redact.ts';
+import { Redactor, secretMarker } from './redact.ts';
 
 const TOKEN = 'ghp_CanaryToken0123456789abcdef';
 
@@ -28,6 +28,14 @@ describe('Redactor', () => {
     const leaked = { a: ['x', { b: `see ${TOKEN}` }], n: 3 };
     expect(redactor.redactDeep(leaked)).toEqual({ a: ['x', { b: 'see [secret “GitHub token” redacted]' }], n: 3 });
     expect(JSON.stringify(redactor.redactDeep({ nested: { deeper: [TOKEN] } }))).not.toContain(TOKEN);
+  });
+
+  it('redacts object keys too, and short values only where asked to (values it handed out itself)', () => {
+    expect(redactor.redactDeep({ [TOKEN]: 'x' })).toEqual({ '[secret “GitHub token” redacted]': 'x' });
+    const own = new Redactor({ minLength: 4 });
+    own.setSecrets([{ name: 'pin', value: '1234' }]);
+    expect(own.redact('pin 1234')).toBe(`pin ${secretMarker('pin')}`);
+    expect(secretMarker('pin')).toBe('[secret “pin” redacted]');
   });
 
   it('scans nothing until secrets are set', () => {

@@ -7,6 +7,10 @@
  * It matches each value as typed and in the forms it commonly travels in (URL-encoded, JSON- or
  * shell-escaped, base64 of the value and of a Basic credential built from it). Values shorter
  * than MIN_SECRET_LENGTH are not scanned: they would match ordinary text.
+ *
+ * This is the one masking implementation and `[secret “name” redacted]` the one form: the host's
+ * redactor knows every stored secret; a part that hands values to something else (an MCP server's
+ * environment or headers) keeps its own, for exactly the values it handed over.
  */
 
 /** Shorter values would match ordinary words; such secrets are still kept, just not scanned. */
@@ -17,16 +21,30 @@ export interface KnownSecret {
   value: string;
 }
 
+/** The one form a masked secret takes, wherever it is shown. */
+export function secretMarker(name: string): string {
+  return `[secret “${name}” redacted]`;
+}
+
 export class Redactor {
   private patterns: Array<{ needle: string; marker: string }> = [];
+  private readonly minLength: number;
+
+  /**
+   * `minLength`: shorter values are not scanned. Lower than MIN_SECRET_LENGTH only where every
+   * value is known to have been handed out (so a match is that value, not a word).
+   */
+  constructor(options: { minLength?: number } = {}) {
+    this.minLength = Math.max(1, options.minLength ?? MIN_SECRET_LENGTH);
+  }
 
   /** Replaces the secrets scanned for (call whenever the vault's contents change). */
   setSecrets(secrets: readonly KnownSecret[]): void {
     const patterns: Array<{ needle: string; marker: string }> = [];
     for (const { name, value } of secrets) {
-      if (value.length < MIN_SECRET_LENGTH) continue;
-      const marker = `[secret “${name}” redacted]`;
-      for (const needle of formsOf(value)) patterns.push({ needle, marker });
+      if (value.length < this.minLength) continue;
+      const marker = secretMarker(name);
+      for (const needle of formsOf(value, this.minLength)) patterns.push({ needle, marker });
     }
     // Longest first, so a form containing another is replaced whole.
     patterns.sort((a, b) => b.needle.length - a.needle.length);
@@ -48,8 +66,8 @@ export class Redactor {
   }
 
   /**
-   * A copy of `value` (any JSON-like data) with every string redacted; `value` itself when
-   * nothing matched, so the common case allocates nothing.
+   * A copy of `value` (any JSON-like data) with every string redacted, object keys included;
+   * `value` itself when nothing matched, so the common case allocates nothing.
    */
   redactDeep<T>(value: T): T {
     if (!this.active) return value;
@@ -57,7 +75,7 @@ export class Redactor {
   }
 }
 
-function formsOf(value: string): string[] {
+function formsOf(value: string, minLength: number): string[] {
   const forms = new Set<string>([value]);
   forms.add(encodeURIComponent(value));
   forms.add(JSON.stringify(value).slice(1, -1));
@@ -72,7 +90,7 @@ function formsOf(value: string): string[] {
     const stable = shifted.slice(shift === 0 ? 0 : 4, shifted.length - 4);
     if (stable.length >= 8) forms.add(stable);
   }
-  return [...forms].filter((form) => form.length >= MIN_SECRET_LENGTH);
+  return [...forms].filter((form) => form.length >= minLength);
 }
 
 function walk(value: unknown, redact: (text: string) => string): unknown {
@@ -91,8 +109,9 @@ function walk(value: unknown, redact: (text: string) => string): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       const next = walk(item, redact);
-      if (next !== item) changed = true;
-      out[key] = next;
+      const nextKey = redact(key);
+      if (next !== item || nextKey !== key) changed = true;
+      out[nextKey] = next;
     }
     return changed ? out : value;
   }

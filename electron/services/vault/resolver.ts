@@ -14,4 +14,10 @@ export interface SecretResolver {
    * exist ('not-found') or the vault cannot be opened (its reason and what to do).
    */
   reveal(id: SecretId, purpose: string): Promise<string>;
+  /**
+   * The stored secrets' names (never values), so a part that masks what it revealed names each in
+   * the one marker form (`[secret “name” redacted]`). The vault has it; a resolver without it
+   * gets a marker named by what the value was for.
+   */
+  list?(): Promise<ReadonlyArray<{ id: string; name: string }>>;
 }

@@ -6,6 +6,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import type { ApiKeyStatus } from '#shared/vault';
 import type { Transport } from '#renderer/client/transport.ts';
+import { NO_VAULT_ADVICE } from '#renderer/ui/api-key.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 
 export function ApiKeyPrompt({ transport, onOpenSettings }: { transport: Transport; onOpenSettings: () => void }) {
@@ -43,19 +44,25 @@ export function ApiKeyPrompt({ transport, onOpenSettings }: { transport: Transpo
 
   return (
     <div className="api-key-prompt" role="region" aria-label="Add your API key" data-testid="api-key-prompt">
-      <div className="api-key-text">
-        <strong>Claude needs an Anthropic API key.</strong> Paste one from console.anthropic.com: Drover keeps it encrypted by your
-        operating system and tests it now. (ANTHROPIC_API_KEY in the environment also works, and wins.)
-      </div>
       {vaultReason !== null ? (
-        <p className="notice notice-warn">
-          Keys cannot be stored here: {vaultReason} Set ANTHROPIC_API_KEY instead, or{' '}
-          <button type="button" className="link" onClick={onOpenSettings}>
-            open Settings
-          </button>
-          .
-        </p>
+        // Nothing to paste into: a key could not be stored (Settings could not store it either).
+        <div className="api-key-text">
+          <strong>Claude needs an Anthropic API key, and Drover cannot store one here.</strong> {vaultReason}
+          <p className="api-key-env">
+            {NO_VAULT_ADVICE} For example: <code>ANTHROPIC_API_KEY=sk-ant-… npm run serve</code>
+          </p>
+        </div>
       ) : (
+        <div className="api-key-text">
+          <strong>Claude needs an Anthropic API key.</strong> Paste one from console.anthropic.com: Drover keeps it encrypted by your
+          operating system and tests it now. (ANTHROPIC_API_KEY in the environment also works, and wins; the key is also in{' '}
+          <button type="button" className="link" onClick={onOpenSettings}>
+            Settings
+          </button>
+          .)
+        </div>
+      )}
+      {vaultReason !== null ? null : (
         <form className="settings-row" onSubmit={(event) => void save(event)}>
           <label htmlFor={inputId} className="visually-hidden">
             Anthropic API key

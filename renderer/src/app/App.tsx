@@ -60,6 +60,11 @@ export function App({ transport }: AppProps) {
         void refreshSessions();
       }
     });
+    // A turn stopped and its log could not say so (a full disk): the banner says why, the list that it stopped.
+    const offFault = transport.on('session-fault', ({ message }) => {
+      setError(message);
+      void refreshSessions();
+    });
     const offMenu = transport.on('menu-command', ({ command }) => {
       if (command === 'new-session') setLaunching(true);
       else if (command === 'import-session') sidebar.current?.importFile();
@@ -68,6 +73,7 @@ export function App({ transport }: AppProps) {
       offChanged();
       offEvent();
       offMenu();
+      offFault();
     };
   }, [transport, refreshSessions, reportError]);
 

@@ -7,7 +7,7 @@
 import { useEffect, useImperativeHandle, useMemo, useRef, useState, type ChangeEvent, type Ref } from 'react';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
-import { formatCost, formatFullTime, formatRelativeTime, outcomeStatusText, statusText } from '#renderer/ui/format.ts';
+import { formatCost, formatFullTime, formatRelativeTime, outcomeStatusText, plural, statusText } from '#renderer/ui/format.ts';
 import type { Transport } from '#renderer/client/transport.ts';
 import './app.css';
 
@@ -124,7 +124,7 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
                     {branches > 1 && (
                       <>
                         <span aria-hidden="true"> · </span>
-                        {branches} branches
+                        {plural(branches, 'branch', 'branches')}
                       </>
                     )}
                     <span className="visually-hidden"> · {statusText(shown.status, shown.stopReason)}</span>

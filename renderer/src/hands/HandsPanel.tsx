@@ -10,7 +10,8 @@ import { AttachHandForm } from './docker/AttachHandForm.tsx';
 import { AttachMachineForm } from './machine/AttachMachineForm.tsx';
 import { AttachMcpForm } from './mcp/AttachMcpForm.tsx';
 import { McpHandRow } from './mcp/McpHandRow.tsx';
-import { describeHand, formatMegabytesOf } from '#renderer/ui/format.ts';
+import { ImportedHandsReview } from './ImportedHandsReview.tsx';
+import { describeHand, formatMegabytesOf, plural } from '#renderer/ui/format.ts';
 import type { HandAsOf } from './hand-history.ts';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
@@ -50,8 +51,10 @@ function HandsAsOf({ seq, hands, titleOf }: { seq: number; hands: readonly HandA
                 <div className="hand-line">
                   <span className={`hand-state hand-state-${hand.state}`}>{hand.state}</span>
                   <span className="hand-name">{hand.name}</span>
-                  <span className="hand-meta">{describeHand(hand.config)}</span>
-                  {hand.snapshots > 0 && <span className="hand-meta">{hand.snapshots === 1 ? '1 snapshot' : `${hand.snapshots} snapshots`}</span>}
+                  <span className="hand-metas">
+                    <span className="hand-meta">{describeHand(hand.config)}</span>
+                    {hand.snapshots > 0 && <span className="hand-meta">{plural(hand.snapshots, 'snapshot')}</span>}
+                  </span>
                 </div>
                 {hand.detail !== null && (
                   <div className="hand-line hand-line-secondary">
@@ -153,9 +156,10 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
           </button>
         </p>
       )}
-      {shown !== null && shown.length > 0 && (
+      {shown !== null && <ImportedHandsReview transport={transport} sessionId={sessionId} hands={shown} onApproved={(list) => setUpdated({ basis: hands, list })} />}
+      {shown !== null && shown.some((hand) => hand.review === undefined) && (
         <ul className="hands-list">
-          {shown.map((hand) =>
+          {shown.filter((hand) => hand.review === undefined).map((hand) =>
             hand.config.kind === 'mcp' ? (
               <McpHandRow
                 key={hand.name}
@@ -208,13 +212,16 @@ function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
       <div className="hand-line">
         <span className={`hand-state hand-state-${state}`}>{state}</span>
         <span className="hand-name">{name}</span>
-        <span className="hand-meta">{describeHand(config)}</span>
-        {config.kind === 'docker' && <span className="hand-meta">{config.network === 'none' ? 'no network' : 'network on'}</span>}
-        {mounts.length > 0 && (
-          <span className="hand-meta" title={mounts.join('\n')}>
-            {mounts.length === 1 ? '1 mount' : `${mounts.length} mounts`}
-          </span>
-        )}
+        {/* One group: where it wraps, no separator is left at a line's start. */}
+        <span className="hand-metas">
+          <span className="hand-meta">{describeHand(config)}</span>
+          {config.kind === 'docker' && <span className="hand-meta">{config.network === 'none' ? 'no network' : 'network on'}</span>}
+          {mounts.length > 0 && (
+            <span className="hand-meta" title={mounts.join('\n')}>
+              {plural(mounts.length, 'mount')}
+            </span>
+          )}
+        </span>
         {/* A machine's user@host is already in its description; a container's id is not. */}
         {container !== null && hand.kind === 'docker' && (
           <span className="hand-container" title="Container id">

@@ -13,6 +13,7 @@ import type { ModelList } from '#shared/harness';
 import type { SessionSummary } from '#shared/sessions';
 import type { SecretMeta } from '#shared/vault';
 import { DockerHandFields } from '#renderer/hands/index.ts';
+import { readableReason } from '#renderer/ui/format.ts';
 import { FIELD, MAX_HANDS, addHand, buildLaunchRequest, choosePreset, editSystem, fieldKeysOf, handField, handProblems, initialForm, pickModel, launchHandChoices, type HandDraft, type LaunchForm, type LaunchProblems } from './launch-form.ts';
 import { LAUNCH_STORAGE_KEY, parseRemembered, rememberedOf, type RememberedLaunch } from './remembered.ts';
 import { fieldsFixedBy, handNameProblems } from '#renderer/hands/index.ts';
@@ -114,6 +115,12 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
     setFocusHand(null);
   }, [focusHand]);
 
+  /** A cancelled launch leaves nothing behind: the next opening starts without the old problems. */
+  function close(): void {
+    setProblems(NO_PROBLEMS);
+    onClose();
+  }
+
   /** Applies a change and drops the problems it may have fixed. */
   function change(update: (current: LaunchForm) => LaunchForm, ...fixedFields: string[]): void {
     setForm(update);
@@ -189,7 +196,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
         if (launching) event.preventDefault();
       }}
       onClose={() => {
-        if (open) onClose();
+        if (open) close();
       }}
     >
       <form className="launch-form" onSubmit={onSubmit} noValidate>
@@ -232,9 +239,9 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
               error={fields[FIELD.model]}
               note={
                 modelsError !== null
-                  ? `Could not load the models: ${modelsError} Drover's default model will be used.`
+                  ? `Could not load the models: ${readableReason(modelsError)} Drover's default model will be used.`
                   : models?.fallbackReason
-                    ? `Showing built-in models: ${models.fallbackReason}`
+                    ? `Showing built-in models: ${readableReason(models.fallbackReason)}`
                     : undefined
               }
             >
@@ -444,7 +451,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
           <span className="launch-shortcut">
             <kbd>{shortcut}</kbd> to launch
           </span>
-          <button type="button" className="button button-quiet" onClick={onClose} disabled={launching}>
+          <button type="button" className="button button-quiet" onClick={close} disabled={launching}>
             Cancel
           </button>
           <button type="submit" className="button button-primary" disabled={launching} aria-keyshortcuts={apple ? 'Meta+Enter' : 'Control+Enter'}>

@@ -7,11 +7,12 @@
  * at the past. Everything shown derives from the log; nothing here holds a secret.
  */
 import { useCallback, useEffect, useId, useMemo, useState, useSyncExternalStore } from 'react';
-import type { SessionSummary, SessionTreeNode } from '#shared/sessions';
+import { describeDescendants, type SessionSummary, type SessionTreeNode } from '#shared/sessions';
 import { BranchTree } from '#renderer/timeline/index.ts';
 import { Composer } from './Composer.tsx';
 import { EventList } from '#renderer/timeline/index.ts';
-import { formatCost, formatFullTime, statusText } from '#renderer/ui/format.ts';
+import { useKeyStorable } from '#renderer/ui/api-key.ts';
+import { formatCost, formatFullTime, plural, statusText } from '#renderer/ui/format.ts';
 import { handsAsOf } from '#renderer/hands/index.ts';
 import { HandsPanel } from '#renderer/hands/index.ts';
 import { OutcomeControl } from '#renderer/outcome/index.ts';
@@ -62,6 +63,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
   const [busy, setBusy] = useState<'fork' | 'rewind' | 'export' | 'delete' | null>(null);
   const [treeVersion, setTreeVersion] = useState(0);
   const liveState = useLive(transport, sessionId);
+  const keyStorable = useKeyStorable(transport);
   const titleId = useId();
 
   const lastSeq = log.lastSeq;
@@ -124,10 +126,22 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
 
   const remove = useCallback(async () => {
     const what = session.kind === 'rewind' ? `this branch of “${session.title}”` : `“${session.title}”`;
-    if (!window.confirm(`Delete ${what}? Its events, containers and snapshots are removed for good.`)) return;
+    let descendants: SessionTreeNode[];
+    try {
+      descendants = descendantsOf(await transport.call('sessions-tree', { sessionId }), sessionId);
+    } catch (reason) {
+      onError(reason);
+      return;
+    }
+    // Branches and forks taken from it read its events: they can only go with it, and the question says so.
+    const question =
+      descendants.length === 0
+        ? `Delete ${what}? Its events, containers and snapshots are removed for good.`
+        : `Delete ${what} and the ${describeDescendants(descendants)} taken from it? They continue from its events, so they go too. Their events, containers and snapshots are removed for good.`;
+    if (!window.confirm(question)) return;
     setBusy('delete');
     try {
-      await transport.call('sessions-delete', { sessionId });
+      await transport.call('sessions-delete', { sessionId, withDescendants: descendants.length > 0 });
       // A deleted branch gives way to the one it was taken from.
       if (session.kind === 'rewind' && session.parentId !== null) onOpen(session.parentId);
     } catch (reason) {
@@ -201,7 +215,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
           <p className="session-subtitle">
             <span className={`status-label status-${session.status}`}>{statusText(session.status, session.stopReason)}</span>
             <span aria-hidden="true"> · </span>
-            {lastSeq.toLocaleString()} events
+            {plural(lastSeq, 'event')}
             {session.costUsd > 0 && (
               <>
                 <span aria-hidden="true"> · </span>
@@ -236,7 +250,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
         <div className="session-actions">
           {branchCount > 1 && (
             <button type="button" className="button button-quiet" onClick={() => setTab('branches')} title="Show this conversation's branches">
-              {branchCount} branches
+              {plural(branchCount, 'branch', 'branches')}
             </button>
           )}
           <OutcomeControl key={sessionId} transport={transport} session={session} />
@@ -261,7 +275,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
               <p className="empty-hint">Loading the session…</p>
             </div>
           ) : (
-            <Transcript log={log} cursor={viewSeq} live={live} running={running} liveState={liveState} evaluating={session.outcome?.state === 'evaluating'} titleOf={titleOf} onSeek={seek} />
+            <Transcript log={log} cursor={viewSeq} live={live} running={running} liveState={liveState} evaluating={session.outcome?.state === 'evaluating'} titleOf={titleOf} onSeek={seek} keyStorable={keyStorable} />
           )}
         </div>
         <aside className="side-panel" aria-label="Session details">
@@ -327,4 +341,17 @@ function downloadText(fileName: string, text: string, type: string): void {
   link.click();
   // The download reads the Blob asynchronously; revoking at once can cut it off.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** The branches and forks taken from a session, and theirs (the tree lists parents before children). */
+export function descendantsOf(tree: readonly SessionTreeNode[], sessionId: string): SessionTreeNode[] {
+  const below = new Set([sessionId]);
+  const found: SessionTreeNode[] = [];
+  for (const node of tree) {
+    if (node.parentId !== null && below.has(node.parentId)) {
+      below.add(node.id);
+      found.push(node);
+    }
+  }
+  return found;
 }

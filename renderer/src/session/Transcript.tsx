@@ -8,12 +8,13 @@
  * they read further up) and shows earlier history on request.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { AnsiText } from '#renderer/ui/AnsiText.tsx';
-import { formatDuration, outcomeResultLabel, outcomeResultTone } from '#renderer/ui/format.ts';
+import { NO_VAULT_ADVICE } from '#renderer/ui/api-key.ts';
+import { formatDuration, outcomeResultLabel, outcomeResultTone, plural } from '#renderer/ui/format.ts';
 import { Markdown } from '#renderer/ui/Markdown.tsx';
 import type { SessionLog } from '#renderer/client/session-log.ts';
-import { transcriptItems, type OutcomeVerificationView, type ToolResultView, type TranscriptItem } from './transcript-items.ts';
+import { foldedText, transcriptItems, type OutcomeVerificationView, type ToolResultView, type TranscriptItem } from './transcript-items.ts';
 import type { LiveBlock, LiveState } from './useLive.ts';
 import './transcript.css';
 
@@ -36,11 +37,13 @@ export interface TranscriptProps {
   titleOf: (sessionId: string) => string | undefined;
   /** Jump the cursor to an event (e.g. a turn's first event). */
   onSeek: (seq: number) => void;
+  /** Whether an API key can be stored here (null: not known yet): how a missing key can be given. */
+  keyStorable?: boolean | null;
 }
 
 type Row = TranscriptItem | { kind: 'earlier'; key: string; from: number } | { kind: 'live'; key: string; blocks: readonly LiveBlock[] };
 
-export function Transcript({ log, cursor, live, running, liveState, evaluating = false, titleOf, onSeek }: TranscriptProps) {
+export function Transcript({ log, cursor, live, running, liveState, evaluating = false, titleOf, onSeek, keyStorable = null }: TranscriptProps) {
   const version = useSyncExternalStore(log.subscribe, log.getVersion);
   // Scrubbing moves the cursor every frame; the transcript follows as fast as it can render
   // without holding up the frames (React renders the deferred value in the background).
@@ -65,8 +68,10 @@ export function Transcript({ log, cursor, live, running, liveState, evaluating =
   const rows = useMemo<Row[]>(() => {
     const list: Row[] = [];
     if (from > 1) list.push({ kind: 'earlier', key: 'earlier', from });
-    for (const item of items) list.push(item);
+    // Messages sent while Claude writes come after the answer in progress: that is when it reads them.
+    for (const item of items) if (item.kind !== 'user' || item.queued !== true) list.push(item);
     if (live && liveState.blocks !== null && liveState.blocks.length > 0) list.push({ kind: 'live', key: 'live', blocks: liveState.blocks });
+    for (const item of items) if (item.kind === 'user' && item.queued === true) list.push(item);
     return list;
   }, [items, from, live, liveState.blocks]);
 
@@ -130,7 +135,7 @@ export function Transcript({ log, cursor, live, running, liveState, evaluating =
           if (row === undefined) return null;
           return (
             <div key={virtual.key} data-index={virtual.index} ref={virtualizer.measureElement} className="transcript-row" style={{ transform: `translateY(${virtual.start}px)` }}>
-              <RowView row={row} pending={!live ? 'past' : running || (evaluating && row.kind === 'outcome-checking') ? 'running' : 'cut'} expanded={expanded.has(row.key)} onToggle={toggle} toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined} titleOf={titleOf} onSeek={onSeek} onShowEarlier={showEarlier} />
+              <RowView row={row} pending={!live ? 'past' : running || (evaluating && row.kind === 'outcome-checking') ? 'running' : 'cut'} expanded={expanded.has(row.key)} onToggle={toggle} toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined} titleOf={titleOf} onSeek={onSeek} onShowEarlier={showEarlier} keyStorable={keyStorable} />
             </div>
           );
         })}
@@ -144,7 +149,7 @@ function estimateHeight(row: Row | undefined): number {
   if (row === undefined) return 40;
   switch (row.kind) {
     case 'agent':
-      return 40 + Math.min(600, row.text.length / 4);
+      return 40 + Math.min(600, row.text.length / 4) + (row.text.length > 3000 ? 36 : 0);
     case 'user':
       return 56 + Math.min(300, row.text.length / 5);
     case 'tool':
@@ -172,37 +177,49 @@ interface RowViewProps {
   titleOf: (sessionId: string) => string | undefined;
   onSeek: (seq: number) => void;
   onShowEarlier: () => void;
+  keyStorable: boolean | null;
 }
 
-const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOutput, titleOf, onSeek, onShowEarlier }: RowViewProps) {
+const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOutput, titleOf, onSeek, onShowEarlier, keyStorable }: RowViewProps) {
   switch (row.kind) {
     case 'earlier':
       return (
         <div className="transcript-earlier">
           <button type="button" className="button button-quiet button-small" onClick={onShowEarlier}>
-            Show earlier ({(row.from - 1).toLocaleString()} events before this)
+            Show earlier ({plural(row.from - 1, 'event')} before this)
           </button>
         </div>
       );
     case 'user':
       return (
-        <article className="message message-user" aria-label="Your message" data-seq={row.seq}>
+        <article className={`message message-user${row.queued === true ? ' message-queued' : ''}`} aria-label={row.queued === true ? 'Your queued message' : 'Your message'} data-seq={row.seq}>
           <header className="message-meta">
             <span className="message-author">You</span>
+            {row.queued === true && (
+              <span className="message-queued-label" title="Sent while Claude was answering: Claude reads it when this answer ends">
+                queued: Claude reads it after this answer
+              </span>
+            )}
             <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this message">
               #{row.seq}
             </button>
           </header>
-          <div className="message-body user-text">{row.text}</div>
+          <Folded text={row.text} expanded={expanded} onToggle={() => onToggle(row.key)}>
+            {(text) => <div className="message-body user-text">{text}</div>}
+          </Folded>
           {row.images > 0 && <p className="message-note">{row.images === 1 ? '1 image' : `${row.images} images`}</p>}
         </article>
       );
     case 'agent':
       return (
         <article className="message message-agent" aria-label="Claude's message" data-seq={row.seq}>
-          <div className="message-body">
-            <Markdown text={row.text} />
-          </div>
+          <Folded text={row.text} expanded={expanded} onToggle={() => onToggle(row.key)}>
+            {(text, folded) => (
+              <div className="message-body">
+                <Markdown text={text} streaming={folded} />
+              </div>
+            )}
+          </Folded>
         </article>
       );
     case 'thinking':
@@ -222,6 +239,7 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       return (
         <p className={`notice notice-${row.tone}`} role={row.tone === 'error' ? 'alert' : undefined}>
           {row.text}
+          {row.help === 'api-key' && ` ${keyStorable === false ? `Drover cannot store a key here (no keyring). ${NO_VAULT_ADVICE}` : 'Add your key in the card above or in Settings → Credentials (or set ANTHROPIC_API_KEY and restart Drover).'} Then send your message again.`}
         </p>
       );
     case 'turn-end': {
@@ -229,7 +247,7 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       const cached = usage.cache_read_input_tokens > 0 ? ` · ${usage.cache_read_input_tokens.toLocaleString()} cached` : '';
       return (
         <p className="turn-end" title={`Turn ended: ${row.stopReason.replaceAll('_', ' ')}`}>
-          {usage.input_tokens.toLocaleString()} in{cached} · {usage.output_tokens.toLocaleString()} out · {row.requests === 1 ? '1 request' : `${row.requests} requests`} ·{' '}
+          {usage.input_tokens.toLocaleString()} in{cached} · {usage.output_tokens.toLocaleString()} out · {plural(row.requests, 'request')} ·{' '}
           {formatDuration(row.durationMs)}
         </p>
       );
@@ -255,6 +273,22 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       return null;
   }
 });
+
+/** A long message shows its head and a "Show all" until opened (a 200 KB message would be tens of thousands of pixels tall). */
+function Folded({ text, expanded, onToggle, children }: { text: string; expanded: boolean; onToggle: () => void; children: (text: string, folded: boolean) => ReactNode }) {
+  const head = useMemo(() => foldedText(text), [text]);
+  if (head === null) return <>{children(text, false)}</>;
+  return (
+    <>
+      {children(expanded ? text : head, !expanded)}
+      <div className={expanded ? 'message-fold message-fold-open' : 'message-fold'}>
+        <button type="button" className="button button-quiet button-small" aria-expanded={expanded} onClick={onToggle}>
+          {expanded ? 'Show less' : `Show all (${plural(text.length, 'character')}, ${plural(text.split('\n').length, 'line')})`}
+        </button>
+      </div>
+    </>
+  );
+}
 
 /** "Check 2 of 3", or "Check 2" when the outcome's definition is not among the events shown. */
 function checkCount(iteration: number, maxIterations: number | null): string {
@@ -335,7 +369,7 @@ function OutcomeCheck({ row, expanded, onToggle, onSeek }: { row: Extract<Transc
         </span>
         <span className="outcome-count">
           {checkCount(row.iteration, row.maxIterations)}
-          {row.criteria.length > 0 && ` · ${row.criteria.length - unmet} of ${row.criteria.length} criteria met`}
+          {row.criteria.length > 0 && ` · ${row.criteria.length - unmet} of ${row.criteria.length} ${row.criteria.length === 1 ? 'criterion' : 'criteria'} met`}
         </span>
         <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this verdict">
           #{row.seq}

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { NewEvent, StoredEvent } from '#shared/events';
 import type { McpHandConfig } from '#shared/hands';
 import { handsAsOf } from '#renderer/hands/index.ts';
-import { inputSummary, transcriptItems } from './transcript-items.ts';
+import { FOLD_CHARS, FOLD_LINES, foldedText, inputSummary, transcriptItems } from './transcript-items.ts';
 
 function stored(events: NewEvent[]): StoredEvent[] {
   return events.map((event, index) => ({ seq: index + 1, id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`, ts: '2026-11-22T10:00:00.000Z', ...event }) as StoredEvent);
@@ -53,11 +53,95 @@ describe('transcript items', () => {
     expect(items[3]).toMatchObject({ kind: 'notice', tone: 'warn', text: 'Overloaded (529). Retrying (attempt 2)…' });
   });
 
+  it('shows a message sent while Claude answered after that answer, as the model read it, and as queued while it is still being written', () => {
+    const start: NewEvent = { type: 'span.model_request_start', payload: { model: 'm', purpose: 'turn' } };
+    const end: NewEvent = { type: 'span.model_request_end', payload: { model: 'm', purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 30 } };
+    const events: NewEvent[] = [
+      { type: 'user.message', payload: { content: [{ type: 'text', text: 'first' }] } },
+      { type: 'session.status_running', payload: {} },
+      start,
+      { type: 'user.message', payload: { content: [{ type: 'text', text: 'second' }] } },
+      { type: 'agent.message', payload: { content: [{ type: 'text', text: 'answer to first' }] } },
+      end,
+    ];
+    const done = transcriptItems(stored(events), () => undefined);
+    expect(done.filter((item) => item.kind === 'user' || item.kind === 'agent').map((item) => ('text' in item ? item.text : ''))).toEqual(['first', 'answer to first', 'second']);
+    expect(done.find((item) => item.kind === 'user' && item.text === 'second')).not.toHaveProperty('queued', true);
+    // The answer is still being written: the second message waits, marked as queued.
+    const writing = transcriptItems(stored(events.slice(0, 4)), () => undefined);
+    expect(writing.at(-1)).toMatchObject({ kind: 'user', text: 'second', queued: true });
+  });
+
+  it('with no key set, says once that nothing was sent (never that the API refused a key)', () => {
+    const noKey = 'No Anthropic API key is set. Add your key in Settings → Credentials (or set ANTHROPIC_API_KEY before starting Drover), then send your message again.';
+    const items = transcriptItems(
+      stored([
+        { type: 'user.message', payload: { content: [{ type: 'text', text: 'hi' }] } },
+        { type: 'session.status_running', payload: {} },
+        { type: 'session.error', payload: { error: { type: 'authentication_error', message: noKey }, retry_status: { type: 'terminal' } } },
+        { type: 'session.status_idle', payload: { stop_reason: { type: 'authentication_failed', message: noKey } } },
+      ]),
+      () => undefined,
+    );
+    const notices = items.filter((item) => item.kind === 'notice');
+    expect(notices).toEqual([expect.objectContaining({ tone: 'error', help: 'api-key', text: 'No Anthropic API key is set, so nothing was sent to Claude.' })]);
+    // A key that was sent and refused: one notice, the harness's own words.
+    const refused = 'The Anthropic API refused the API key (401 authentication_error: invalid x-api-key). Replace the key in Settings → Credentials (or fix ANTHROPIC_API_KEY), then send your message again.';
+    const sent = transcriptItems(
+      stored([
+        { type: 'session.error', payload: { error: { type: 'authentication_error', message: 'invalid x-api-key', status: 401 }, retry_status: { type: 'terminal' } } },
+        { type: 'session.status_idle', payload: { stop_reason: { type: 'authentication_failed', message: refused } } },
+      ]),
+      () => undefined,
+    );
+    expect(sent).toEqual([expect.objectContaining({ kind: 'notice', text: refused })]);
+  });
+
+  it('says once that the user stopped Claude', () => {
+    const items = transcriptItems(
+      stored([
+        { type: 'user.message', payload: { content: [{ type: 'text', text: 'hi' }] } },
+        { type: 'user.interrupt', payload: {} },
+        { type: 'session.status_idle', payload: { stop_reason: { type: 'interrupted' } } },
+      ]),
+      () => undefined,
+    );
+    expect(items.filter((item) => item.kind === 'notice').map((item) => (item.kind === 'notice' ? item.text : ''))).toEqual(['You stopped Claude.']);
+  });
+
+  it('puts the note that a hand started from a snapshot before the tool call that waited for it', () => {
+    const items = transcriptItems(
+      stored([
+        { type: 'agent.tool_use', payload: { tool_use_id: 't1', name: 'box__bash', input: { command: 'cat notes.txt' }, hand_id: 'box' } },
+        { type: 'hand.ready', payload: { hand_id: 'box', container: 'c1', restored_from: { session_id: 'p', at_seq: 3 } } },
+        { type: 'agent.tool_result', payload: { tool_use_id: 't1', content: [{ type: 'text', text: 'kept' }], is_error: false, status: 'completed', duration_ms: 5 } },
+      ]),
+      () => undefined,
+    );
+    expect(items.map((item) => item.kind)).toEqual(['notice', 'tool']);
+  });
+
   it('summarizes tool inputs by what matters', () => {
     expect(inputSummary('bash', { command: 'ls -la' })).toBe('ls -la');
     expect(inputSummary('bash', { restart: true })).toBe('restart the shell');
     expect(inputSummary('editor', { command: 'view', path: '/a.txt' })).toBe('view /a.txt');
     expect(inputSummary('x', { q: 'y'.repeat(400) })).toHaveLength(300);
+  });
+});
+
+describe('long messages fold', () => {
+  it('keeps short messages whole and cuts long ones (by size or by lines) at a line end', () => {
+    expect(foldedText('short\nmessage')).toBeNull();
+    const huge = 'x'.repeat(79) + '\n';
+    const big = huge.repeat(2600); // ~200 KB
+    const head = foldedText(big);
+    expect(head).not.toBeNull();
+    expect(head!.length).toBeLessThanOrEqual(FOLD_CHARS);
+    expect(head!.endsWith('x')).toBe(true);
+    expect(big.startsWith(head!)).toBe(true);
+    const tall = Array.from({ length: FOLD_LINES + 10 }, (_, i) => `line ${i}`).join('\n');
+    expect(foldedText(tall)?.split('\n')).toHaveLength(FOLD_LINES);
+    expect(foldedText('y'.repeat(FOLD_CHARS + 1))).toHaveLength(FOLD_CHARS);
   });
 });
 

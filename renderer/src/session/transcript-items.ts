@@ -19,7 +19,15 @@ export interface ToolResultView {
 }
 
 export type TranscriptItem =
-  | { kind: 'user'; key: string; seq: number; text: string; images: number }
+  | {
+      kind: 'user';
+      key: string;
+      seq: number;
+      text: string;
+      images: number;
+      /** Sent while a response was being written: the model reads it after that response, so it is shown there. */
+      queued?: boolean;
+    }
   | { kind: 'agent'; key: string; seq: number; text: string }
   | { kind: 'thinking'; key: string; seq: number; text: string; redacted: boolean }
   | {
@@ -36,7 +44,15 @@ export type TranscriptItem =
       /** Undefined while it runs (or when the cursor is before its result). */
       result: ToolResultView | undefined;
     }
-  | { kind: 'notice'; key: string; seq: number; tone: 'info' | 'warn' | 'error'; text: string }
+  | {
+      kind: 'notice';
+      key: string;
+      seq: number;
+      tone: 'info' | 'warn' | 'error';
+      text: string;
+      /** 'api-key': no key was set, so nothing was sent; the view adds how to give one here. */
+      help?: 'api-key';
+    }
   | {
       kind: 'turn-end';
       key: string;
@@ -104,17 +120,32 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
   let maxIterations: number | null = null;
   /** Checks started and not ended yet, by iteration: their item is replaced by the verdict. */
   const checking = new Map<number, number>();
+  /** User messages logged while a request was in flight: the model reads them after its response (as `harness/context.ts` does). */
+  let inFlight = false;
+  let deferred: Extract<TranscriptItem, { kind: 'user' }>[] = [];
+  /** The notice of a terminal error just before: the idle that ends the turn says it once, in full. */
+  let terminalError: { index: number; noKey: boolean } | null = null;
+  /** The user pressed Stop: the turn's end needs no second note. */
+  let interrupted = false;
 
   for (const event of events) {
     const key = `e${event.seq}`;
     const seq = event.seq;
     switch (event.type) {
-      case 'user.message':
-        items.push({ kind: 'user', key, seq, text: textOf(event.payload.content), images: imagesIn(event.payload.content) });
+      case 'user.message': {
+        const item = { kind: 'user' as const, key, seq, text: textOf(event.payload.content), images: imagesIn(event.payload.content) };
+        if (inFlight) {
+          deferred.push(item);
+          break;
+        }
+        items.push(item);
         turn = { requests: 0, usage: { ...ZERO_USAGE }, durationMs: 0 };
+        interrupted = false;
         break;
+      }
       case 'user.interrupt':
         items.push({ kind: 'notice', key, seq, tone: 'warn', text: `You stopped Claude${event.payload.reason ? `: ${event.payload.reason}` : '.'}` });
+        interrupted = true;
         break;
       case 'user.define_outcome': {
         const { description, rubric, max_iterations: max, verification, grader_model: graderModel } = event.payload;
@@ -171,8 +202,16 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
       case 'agent.thread_context_compacted':
         items.push({ kind: 'notice', key, seq, tone: 'info', text: `Earlier context was summarised to fit the model's window (through event #${event.payload.through_seq}).` });
         break;
+      case 'span.model_request_start':
+        if (event.payload.purpose === 'turn') inFlight = true;
+        break;
       case 'span.model_request_end':
         if (event.payload.purpose === 'turn') {
+          inFlight = false;
+          if (deferred.length > 0) {
+            items.push(...deferred);
+            deferred = [];
+          }
           turn.requests++;
           turn.durationMs += event.payload.duration_ms;
           for (const field of Object.keys(ZERO_USAGE) as (keyof Usage)[]) turn.usage[field] += event.payload.usage[field];
@@ -180,7 +219,18 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         break;
       case 'session.status_idle': {
         const { type, message } = event.payload.stop_reason;
-        if (type !== 'end_turn') items.push({ kind: 'notice', key: `${key}n`, seq, tone: type === 'interrupted' ? 'warn' : 'error', text: idleText(type, message) });
+        if (type === 'authentication_failed' && terminalError?.noKey === true) {
+          // No key was set, so none was sent, and none was refused.
+          items.splice(terminalError.index, 1, { kind: 'notice', key: `${key}n`, seq, tone: 'error', text: 'No Anthropic API key is set, so nothing was sent to Claude.', help: 'api-key' });
+        } else if (type === 'interrupted' && interrupted) {
+          // “You stopped Claude” already says it.
+        } else if (type !== 'end_turn') {
+          const notice = { kind: 'notice' as const, key: `${key}n`, seq, tone: type === 'interrupted' ? ('warn' as const) : ('error' as const), text: idleText(type, message) };
+          if (terminalError !== null && message !== undefined && message !== '') items.splice(terminalError.index, 1, notice);
+          else items.push(notice);
+        }
+        terminalError = null;
+        interrupted = false;
         if (turn.requests > 0) items.push({ kind: 'turn-end', key, seq, requests: turn.requests, usage: turn.usage, durationMs: turn.durationMs, stopReason: type });
         turn = { requests: 0, usage: { ...ZERO_USAGE }, durationMs: 0 };
         break;
@@ -191,7 +241,8 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
       case 'session.error': {
         const { error, retry_status: retry } = event.payload;
         const next = retry.type === 'retrying' ? ` Retrying (attempt ${retry.attempt})…` : retry.type === 'exhausted' ? ' Gave up after retrying.' : '';
-        items.push({ kind: 'notice', key, seq, tone: retry.type === 'retrying' ? 'warn' : 'error', text: `${error.message}${error.status === undefined ? '' : ` (${error.status})`}.${next}` });
+        if (retry.type === 'terminal') terminalError = { index: items.length, noKey: error.type === 'authentication_error' && error.status === undefined };
+        items.push({ kind: 'notice', key, seq, tone: retry.type === 'retrying' ? 'warn' : 'error', text: `${error.message.replace(/\.$/, '')}${error.status === undefined ? '' : ` (${error.status})`}.${next}` });
         break;
       }
       case 'span.outcome_evaluation_start':
@@ -226,7 +277,14 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         if (event.payload.restored_from !== undefined) {
           const from = event.payload.restored_from;
           const title = titleOf(from.session_id);
-          items.push({ kind: 'notice', key, seq, tone: 'info', text: `${event.payload.hand_id} started with its files restored from the snapshot at event #${from.at_seq}${title === undefined ? '' : ` of “${title}”`}.` });
+          const notice = { kind: 'notice' as const, key, seq, tone: 'info' as const, text: `${event.payload.hand_id} started with its files restored from the snapshot at event #${from.at_seq}${title === undefined ? '' : ` of “${title}”`}.` };
+          // A hand starts for the tool call waiting for it: the note goes before that call, whose output it explains.
+          const waiting = items.findIndex((item) => item.kind === 'tool' && item.on === event.payload.hand_id && item.result === undefined);
+          if (waiting === -1) items.push(notice);
+          else {
+            items.splice(waiting, 0, notice);
+            for (const [iteration, at] of checking) if (at >= waiting) checking.set(iteration, at + 1);
+          }
         }
         break;
       case 'hand.lost':
@@ -256,6 +314,8 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         break;
     }
   }
+  // Still waiting for the response in flight (or the cursor is before its end).
+  for (const item of deferred) items.push({ ...item, queued: true });
   return items;
 }
 
@@ -312,12 +372,35 @@ function idleText(type: string, message: string | undefined): string {
     interrupted: 'Stopped.',
     refusal: 'Claude declined to continue.',
     retries_exhausted: 'The API kept failing; Drover gave up retrying.',
-    authentication_failed: 'The API refused the key. Check ANTHROPIC_API_KEY or the key in Settings.',
+    authentication_failed: 'The API refused the key.',
     model_context_window_exceeded: 'The conversation no longer fits the model’s context window.',
     error: 'The turn failed.',
     pause_turn: 'Claude paused the turn.',
     stop_sequence: 'Claude hit a stop sequence.',
   };
   const base = reasons[type] ?? `Stopped (${type.replaceAll('_', ' ')}).`;
+  // The harness's message says what happened and what to do, in full.
+  if (type === 'authentication_failed') return message === undefined || message === '' ? `${base} Check ANTHROPIC_API_KEY or the key in Settings.` : message;
   return message === undefined || message === '' ? base : `${base} ${message}`;
+}
+
+/** A message longer than this (characters or lines) is folded in the transcript until "Show all". */
+export const FOLD_CHARS = 3000;
+export const FOLD_LINES = 40;
+
+/** The head of a long message, cut at a line end where one is near; null when it is short enough to show whole. */
+export function foldedText(text: string): string | null {
+  let lines = 0;
+  let at = -1;
+  while (lines < FOLD_LINES) {
+    at = text.indexOf('\n', at + 1);
+    if (at === -1) break;
+    lines++;
+  }
+  const byLines = at === -1 ? text.length : at;
+  if (text.length <= FOLD_CHARS && byLines === text.length) return null;
+  let cut = Math.min(byLines, FOLD_CHARS);
+  const lineEnd = text.lastIndexOf('\n', cut);
+  if (lineEnd > cut * 0.7) cut = lineEnd;
+  return text.slice(0, cut).trimEnd();
 }

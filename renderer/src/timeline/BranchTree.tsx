@@ -5,10 +5,10 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import type { SessionKind, SessionTreeNode } from '#shared/sessions';
-import { formatFullTime, formatRelativeTime } from '#renderer/ui/format.ts';
+import { formatFullTime, formatRelativeTime, plural } from '#renderer/ui/format.ts';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
-import './timeline.css';
+import './branches.css';
 
 export interface BranchTreeProps {
   transport: Transport;
@@ -119,7 +119,7 @@ function BranchItem({ branch, currentId, onOpen }: BranchItemProps) {
           {nodeTitle(node)}
         </span>
         <span className="branch-meta" title={`Last activity ${formatFullTime(node.lastActivityAt)}`}>
-          {node.lastSeq.toLocaleString()} {node.lastSeq === 1 ? 'event' : 'events'} · {formatRelativeTime(node.lastActivityAt)}
+          {plural(node.lastSeq, 'event')} · {formatRelativeTime(node.lastActivityAt)}
         </span>
       </span>
       {current && <span className="branch-viewing">viewing</span>}

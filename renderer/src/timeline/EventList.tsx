@@ -183,7 +183,7 @@ export function EventList({ log, cursor, onSelect, titleOf }: EventListProps) {
         <span className="event-row-seq">#</span>
         <span className="event-row-time">Time</span>
         <span>Type</span>
-        <span>Summary</span>
+        <span className="event-row-summary">Summary</span>
       </div>
       <div className="event-list-body">
         <div
@@ -290,6 +290,7 @@ const EventRow = memo(function EventRow({ id, seq, position, setSize, top, type,
       aria-setsize={setSize}
       aria-busy={event === undefined}
       data-seq={seq}
+      title={summary ?? undefined}
       className="event-row"
       style={{ transform: `translateY(${top}px)` }}
     >

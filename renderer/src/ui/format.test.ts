@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
-import { formatMegabytesOf, outcomeResultLabel, outcomeResultTone, outcomeStatusText, summarizeEvent, toolOutputText } from './format.ts';
+import { formatMegabytesOf, outcomeResultLabel, outcomeResultTone, outcomeStatusText, plural, readableReason, statusText, summarizeEvent, toolOutputText } from './format.ts';
 
 const noTitle = () => undefined;
 const envelope = { id: '0b7f2a10-1d2e-4f30-8a40-5b6c7d8e9f01', ts: '2026-11-20T09:00:00.000Z' };
@@ -60,5 +60,32 @@ describe('outcome state in the sidebar', () => {
     expect(outcomeResultTone('max_iterations_reached')).toBe('bad');
     expect(outcomeResultTone('failed')).toBe('bad');
     expect(outcomeResultTone('interrupted')).toBe('muted');
+  });
+});
+
+describe('counts and reasons in words', () => {
+  it('puts a count\'s noun in the right number', () => {
+    expect(plural(1, 'event')).toBe('1 event');
+    expect(plural(0, 'event')).toBe('0 events');
+    expect(plural(2048, 'event')).toBe('2,048 events');
+    expect(plural(1, 'branch', 'branches')).toBe('1 branch');
+    expect(plural(3, 'branch', 'branches')).toBe('3 branches');
+  });
+
+  it('reads an API error body as its message, not as JSON', () => {
+    const raw = 'The Models API could not be reached: 401 {"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_1"}';
+    expect(readableReason(raw)).toBe('The Models API could not be reached: 401 invalid x-api-key.');
+    expect(readableReason('No API key is set yet.')).toBe('No API key is set yet.');
+    expect(readableReason('Broken {not json')).toBe('Broken {not json');
+  });
+
+  it('says "at most 1 iteration" in the event list', () => {
+    const event = { ...envelope, seq: 3, type: 'user.define_outcome', payload: { description: 'Tests pass', rubric: '', max_iterations: 1, grader_model: null } } as unknown as StoredEvent;
+    expect(summarizeEvent(event, noTitle)).toBe('Outcome: Tests pass (at most 1 iteration)');
+  });
+
+  it('does not call a missing key a failed authentication', () => {
+    expect(statusText('error', 'authentication_failed')).toBe('Stopped: no working API key');
+    expect(statusText('error', 'retries_exhausted')).toBe('Stopped: retries exhausted');
   });
 });

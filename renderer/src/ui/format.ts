@@ -21,7 +21,7 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
     case 'user.interrupt':
       return event.payload.reason ?? 'Interrupted by the user';
     case 'user.define_outcome':
-      return `Outcome: ${event.payload.description} (at most ${event.payload.max_iterations} iterations)`;
+      return `Outcome: ${event.payload.description} (at most ${plural(event.payload.max_iterations, 'iteration')})`;
     case 'agent.message':
       return blocksText(event.payload.content);
     case 'agent.thinking':
@@ -225,7 +225,8 @@ export function formatCost(usd: number): string {
 
 /** What a session is doing, in words: "Running", "Idle (max tokens)", "Stopped: retries exhausted"… */
 export function statusText(status: SessionStatus, stopReason: string | null): string {
-  const reason = stopReason?.replaceAll('_', ' ') ?? null;
+  // Also when no key was set (and none sent): the transcript says which.
+  const reason = stopReason === 'authentication_failed' ? 'no working API key' : (stopReason?.replaceAll('_', ' ') ?? null);
   switch (status) {
     case 'running':
       return 'Running';
@@ -314,4 +315,35 @@ export function describeMcpTransport(transport: McpTransport): string {
   if (transport.type === 'http') return transport.url;
   const quote = (part: string): string => (part === '' || /[\s"'\\]/.test(part) ? JSON.stringify(part) : part);
   return [transport.command, ...transport.args].map(quote).join(' ');
+}
+
+/** "1 event", "2 events", "1,024 events": a count with its noun in the right number (`many` for irregular plurals). */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
+}
+
+/**
+ * An error text in words: the API's errors arrive as `401 {"type":"error","error":{"type":…,"message":…}}`,
+ * whose JSON is replaced by its message. Text without a JSON body stays as it is.
+ */
+export function readableReason(text: string): string {
+  const start = text.indexOf('{');
+  if (start === -1) return text;
+  let body: unknown;
+  try {
+    body = JSON.parse(text.slice(start));
+  } catch {
+    return text;
+  }
+  const message = messageIn(body);
+  if (message === null) return text;
+  const before = text.slice(0, start).trimEnd();
+  return `${before === '' ? '' : `${before} `}${message.replace(/\.?$/, '.')}`;
+}
+
+function messageIn(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const record = body as Record<string, unknown>;
+  if (typeof record['message'] === 'string') return record['message'];
+  return messageIn(record['error']);
 }

@@ -1,6 +1,7 @@
 /**
  * A container's filesystem for the file editor: short execs of plain POSIX sh and busybox-level
- * tools (`cat`, `find`, `mkdir`), so it works on any image with a shell.
+ * tools (`cat`, `find`, `mkdir`), so it works on any image with a shell. A path must never be
+ * part of a command's text: it goes as an argument (`"$1"`), so no file name can run anything.
  */
 import type Docker from 'dockerode';
 import { FileAccessError, type FileAccess, type FileInfo } from '#services/hands/files';

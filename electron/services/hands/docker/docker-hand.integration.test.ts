@@ -1,8 +1,10 @@
 // Docker hands against the real Docker engine and images built on this machine (see
 // test/support/docker.ts), through the registry and a real session store in a temp dir.
+import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EventOf, EventType } from '#shared/events';
 import type { HandProgress } from '#shared/hands';
@@ -20,6 +22,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+const execFileAsync = promisify(execFile);
 const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 200));
 
 interface Rig {
@@ -227,6 +230,65 @@ describe.runIf(ready)('cattle', () => {
     expect(readies[1]?.payload.container).not.toBe(first);
     expect(readies[1]?.payload.image).toBe(BASH_IMAGE);
     expect(r.containers()).toHaveLength(1);
+  });
+
+  it('a container killed mid-command is lost every time, said in the result and recorded at once (10 kills)', { timeout: 180_000 }, async () => {
+    // `docker kill` from another process while this one keeps running: the exec's stream ends
+    // before the engine records the death, and the hand must not call that a shell exit.
+    const r = rig();
+    const kills = 10;
+    const misread: string[] = [];
+    for (let i = 0; i < kills; i++) {
+      const hand = await r.hand();
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const onProgress = (output: string): void => {
+        if (output.includes(`run ${i}`)) started();
+      };
+      const pending = hand.execute('box__bash', { command: `echo run ${i}; sleep 30` }, { signal: new AbortController().signal, onProgress });
+      await running;
+      const container = r.events('hand.ready')[i]?.payload.container ?? '';
+      await execFileAsync('docker', ['kill', container]);
+      const result = await pending;
+      const text = result.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n');
+      const lost = r.events('hand.lost'); // read before anything else runs: recorded with the result
+      const state = r.registry.statuses(r.sessionId)[0]?.state;
+      if (!result.isError || !/lost while the tool ran: the container stopped with exit code 137/.test(text) || lost.length !== i + 1 || state !== 'lost') {
+        misread.push(`kill ${i + 1}: is_error=${result.isError}, hand.lost events ${lost.length}, state ${state}: ${JSON.stringify(text.slice(-160))}`);
+      }
+    }
+    expect(misread).toEqual([]);
+    expect(r.events('hand.lost').map((event) => event.payload.reason)).toEqual(Array.from({ length: kills }, () => 'the container stopped with exit code 137'));
+    const next = await r.run('bash', { command: 'echo fresh' });
+    expect(next.isError).toBe(false);
+    expect(r.containers()).toHaveLength(1);
+  });
+
+  it('a container killed between calls is recorded lost at once; the next call says so and runs in a fresh one', async () => {
+    const r = rig();
+    await r.run('bash', { command: 'true' });
+    const first = r.events('hand.ready')[0]?.payload.container ?? '';
+    await execFileAsync('docker', ['kill', first]);
+    const deadline = Date.now() + 10_000;
+    while (r.events('hand.lost').length === 0 && Date.now() < deadline) await settle();
+    expect(r.events('hand.lost').map((event) => event.payload.reason)).toEqual(['the container stopped with exit code 137']);
+    expect(r.registry.statuses(r.sessionId)[0]?.state).toBe('lost');
+
+    const next = await r.run('bash', { command: 'echo fresh' });
+    expect(next.isError).toBe(false);
+    expect(next.text).toContain('Note: the previous container was lost (the container stopped with exit code 137); this ran in a fresh one.');
+    expect(r.events('hand.lost')).toHaveLength(1);
+    expect(r.events('hand.ready')[1]?.payload.container).not.toBe(first);
+  });
+
+  it('a shell that exits by itself is not a lost container', async () => {
+    const r = rig();
+    const result = await r.run('bash', { command: 'echo bye; exit 3' });
+    expect(result.isError).toBe(false);
+    expect(result.text).toContain('the shell exited');
+    expect(r.events('hand.lost')).toHaveLength(0);
+    expect(r.registry.statuses(r.sessionId)[0]?.state).toBe('ready');
+    expect((await r.run('bash', { command: 'echo again' })).text).toMatch(/^again\n/);
   });
 
   it('a container removed between calls is replaced, with a note', async () => {

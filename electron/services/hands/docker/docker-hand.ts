@@ -1,11 +1,14 @@
 /**
  * A Docker container as a hand: `bash` (a persistent shell) and `editor` (the text editor tool)
  * in a container started lazily from the hand's image — or from the session's latest file
- * snapshot, so a fork's files match its conversation.
+ * snapshot, so a fork's files match its conversation. The tools, the queue and the hand's state
+ * are a shell hand's (shell-hand.ts); this file is the container's side: starting it, opening
+ * shells in it, snapshots at turn ends, and telling when it died.
  *
  * Cattle: a container that dies or is removed from outside is a tool error the model can read
  * (`hand.lost` in the log); the next call starts a fresh one. Everything the hand does to the
- * container runs one at a time (commands, edits, snapshots, starts).
+ * container runs one at a time (commands, edits, snapshots, starts). A container killed
+ * mid-command must never read as a shell's `exit` (container-state.ts settles which it was).
  *
  * Git repositories: a fresh container gets each of the hand's repositories, cloned on this
  * computer through Drover's git proxy and copied in; every start (fresh, restored or kept) points
@@ -19,16 +22,15 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
 import { AppError } from '#shared/errors';
-import type { NewEvent } from '#shared/events';
-import type { DockerHandConfig, GitRepo, HandProgress, HandState } from '#shared/hands';
+import type { DockerHandConfig, GitRepo, HandProgress } from '#shared/hands';
 import { cloneThroughProxy, setOriginUrl } from '#services/git/clone';
 import type { GitProxy, GitProxyRoute } from '#services/git/proxy';
-import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
-import { bashTool, DEFAULT_TIMEOUT_SECONDS, errorText, formatRun, routeShellTool, SerialQueue, text, type BashInput } from '#services/hands/bash-tool';
-import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
-import type { PersistentShell, ShellRunResult } from '#services/hands/shell';
+import { errorText } from '#services/hands/bash-tool';
+import type { PersistentShell } from '#services/hands/shell';
+import { ShellHand, type Exclusive, type ShellHandHooks, type ShellHandWords, type ShellTransport, type StartedMachine } from '#services/hands/shell-hand';
 import type { SecretResolver } from '#services/vault/resolver';
 import { ContainerFiles } from './container-files.ts';
+import { lostContainerReason, reuseKeptContainer } from './container-state.ts';
 import { DockerUnavailableError, isNotFound, LABELS, type DockerEngine } from './engine.ts';
 import { archiveFolder, type ArchiveOwner } from './folder-archive.ts';
 import { openContainerShell } from './shell.ts';
@@ -40,14 +42,11 @@ export interface SnapshotSource {
   atSeq: number;
 }
 
-export interface DockerHandHooks {
-  /** Appends an event to the session's log. */
-  record(event: NewEvent): void;
+export interface DockerHandHooks extends ShellHandHooks {
   /** Live provisioning progress (not stored). */
   progress(progress: HandProgress): void;
   /** The snapshot a new container starts from (the latest at or before the session's position), or null. */
   restoreSource(): Promise<SnapshotSource | null>;
-  log(message: string, error?: unknown): void;
 }
 
 /** What a hand with git repositories needs from the main process. */
@@ -77,30 +76,57 @@ export function configHash(config: DockerHandConfig): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
 }
 
-export class DockerHand implements ManagedHand {
-  readonly concurrent = false;
-  private state: HandState = 'idle';
-  private detail = 'Starts on the first tool call.';
+/** A Docker container as a hand: a shell hand (shell-hand.ts) whose machine is a container. */
+export class DockerHand extends ShellHand {
+  constructor(engine: DockerEngine, identity: DockerHandIdentity, hooks: DockerHandHooks, options: DockerHandOptions = {}) {
+    super(identity, hooks, new ContainerTransport(engine, identity, hooks, options));
+  }
+}
+
+/** How a Docker hand reaches its container: starts it, opens shells in it, reads its files, snapshots it, and tells whether it died. */
+class ContainerTransport implements ShellTransport {
+  readonly checksIdleShellEnd = true;
+  readonly reopensAtStart = false;
+  readonly files: ContainerFiles;
   private container: Docker.Container | null = null;
   private containerId: string | null = null;
-  private shell: PersistentShell | null = null;
-  /** Where the last command left the shell (a restarted shell starts there). */
-  private cwd: string | null = null;
   /** The image the current container started from, and its size (for snapshot bytes). */
   private source: { image: string; size: number } | null = null;
   /** Something may have changed the files since the last snapshot. */
   private dirty = false;
-  private readonly queue = new SerialQueue();
   private disposed = false;
-  private readonly files: ContainerFiles;
   /** The repositories' registrations with the git proxy for the current container. */
   private routes: GitProxyRoute[] = [];
+
+  readonly words: ShellHandWords = {
+    idle: 'Starts on the first tool call.',
+    machine: 'container',
+    starting: () => `Starting a container from ${this.config.image}…`,
+    failed: (message) => `Could not start: ${message}`,
+    lostEvent: (reason) => reason,
+    lostDetail: (reason) => `Lost: ${reason}. The next tool call starts a fresh container.`,
+    lostNote: (reason) => `Note: the previous container was lost (${reason}); this ran in a fresh one.`,
+    lostResult: (reason, result, notes) => {
+      const output = result && result.output !== '' ? `\nOutput before it was lost:\n${result.output}` : '';
+      return errorText(
+        [
+          ...notes,
+          `The container running this hand was lost while the tool ran: ${reason}.${output}`,
+          `The next call starts a fresh container with the files of the last turn end (changes since then are gone).`,
+        ].join('\n'),
+      );
+    },
+    unavailable: (error, notes) => {
+      const message = error instanceof Error ? error.message : String(error);
+      return errorText([...notes, `The container for this hand could not start: ${message}`, 'The next call tries again.'].join('\n'));
+    },
+  };
 
   constructor(
     private readonly engine: DockerEngine,
     private readonly identity: DockerHandIdentity,
     private readonly hooks: DockerHandHooks,
-    private readonly options: DockerHandOptions = {},
+    private readonly options: DockerHandOptions,
   ) {
     this.files = new ContainerFiles(engine, async () => {
       if (!this.container) throw new Error('the container is not running');
@@ -112,41 +138,62 @@ export class DockerHand implements ManagedHand {
     return this.identity.config;
   }
 
-  tools(): readonly ToolSpec[] {
+  get started(): boolean {
+    return this.container !== null;
+  }
+
+  get label(): string | null {
+    return this.containerId;
+  }
+
+  describe(): { where: string; files: string; shell: string; notes: string[] } {
     const { image, working_dir: cwd, network } = this.config;
     const where = `a Docker container (image ${image}, network ${network === 'none' ? 'disabled' : 'enabled'}, working directory ${cwd})`;
-    return [
-      bashTool({
-        where,
-        shell: 'bash when the image has it, else sh',
-        notes: this.config.repos.map(
-          (repo) => `${repo.path} is a git clone of ${displayUrl(repo.url)}: \`git fetch\` and \`git push\` to origin need no credentials (Drover adds them outside the container).`,
-        ),
-      }),
-      { name: 'editor', ...EDITOR_TOOL, description: `${EDITOR_TOOL.description}\nFiles are in ${where}.` },
-    ];
+    return {
+      where,
+      files: `in ${where}`,
+      shell: 'bash when the image has it, else sh',
+      notes: this.config.repos.map(
+        (repo) => `${repo.path} is a git clone of ${displayUrl(repo.url)}: \`git fetch\` and \`git push\` to origin need no credentials (Drover adds them outside the container).`,
+      ),
+    };
   }
 
-  status(): { state: HandState; detail: string; container: string | null } {
-    return { state: this.state, detail: this.detail, container: this.containerId };
+  homeDir(): string {
+    return this.config.working_dir;
   }
 
-  async execute(tool: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
-    return routeShellTool(tool, input, {
-      bash: (parsed) => this.exclusive(() => this.bash(parsed, options)),
-      editor: () => this.exclusive(() => this.edit(input, options)),
-    });
+  openShell(cwd: string | null): Promise<PersistentShell> {
+    if (!this.container) return Promise.reject(new Error('the container did not start'));
+    return openContainerShell(this.engine, this.container, cwd ?? this.config.working_dir);
   }
 
-  provision(signal: AbortSignal): Promise<void> {
-    return this.exclusive(async () => {
-      await this.ensureShell(signal);
-    });
+  /** A container with no shell may have died between calls (see container-state.ts); a live shell says it runs. */
+  lostBeforeCall(shellAlive: boolean): Promise<string | null> {
+    return shellAlive ? Promise.resolve(null) : this.lostAfterFailure();
+  }
+
+  /** Why the container is gone, once something in it failed; null while it runs on (see container-state.ts). */
+  lostAfterFailure(): Promise<string | null> {
+    return this.container ? lostContainerReason(this.engine, this.container, this.config.memory_mb) : Promise.resolve(null);
+  }
+
+  discard(): void {
+    const container = this.container;
+    this.container = null;
+    this.containerId = null;
+    this.source = null;
+    // A stopped container is no use to anyone; a removed one is already gone.
+    void container?.remove({ force: true }).catch(() => undefined);
+  }
+
+  changed(): void {
+    this.dirty = true;
   }
 
   /** Commits the container as a snapshot when the turn changed something. */
-  turnEnded(atSeq: number): Promise<void> {
-    return this.exclusive(async () => {
+  turnEnded(atSeq: number, exclusive: Exclusive): Promise<void> {
+    return exclusive(async () => {
       if (!this.dirty || !this.container || !this.source || this.disposed) return;
       const started = performance.now();
       const tag = `${this.identity.sessionId}-${this.identity.name}-${atSeq}`;
@@ -181,8 +228,6 @@ export class DockerHand implements ManagedHand {
   async dispose({ keep }: { keep: boolean }): Promise<void> {
     this.disposed = true;
     const container = this.container;
-    this.shell?.close();
-    this.shell = null;
     this.container = null;
     this.containerId = null;
     this.releaseRoutes();
@@ -194,85 +239,13 @@ export class DockerHand implements ManagedHand {
     }
   }
 
-  // ------------------------------------------------------------------------------- tools
-
-  private async bash(input: BashInput, options: ExecuteOptions): Promise<ToolOutcome> {
-    const notes: string[] = [];
-    let shell: PersistentShell;
-    try {
-      if ('restart' in input) {
-        this.shell?.close();
-        this.shell = null;
-        this.cwd = null;
-        const fresh = await this.ensureShell(options.signal, notes);
-        return text([...notes, `Started a fresh shell (${fresh.flavour}) in ${this.config.working_dir}.`].join('\n'));
-      }
-      shell = await this.ensureShell(options.signal, notes);
-    } catch (error) {
-      return this.unavailable(error, notes);
-    }
-    this.dirty = true;
-    const result = await shell.run(input.command, {
-      timeoutMs: (input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
-      signal: options.signal,
-      ...(options.onProgress ? { onOutput: options.onProgress } : {}),
-    });
-    this.cwd = result.cwd;
-    if (result.shellEnded) this.shell = null;
-    if (result.shellEnded && !result.timedOut && !result.aborted) {
-      const lost = await this.lostReason();
-      if (lost) return this.lost(lost, result, notes);
-    }
-    return formatRun(result, notes, input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS);
-  }
-
-  private async edit(input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
-    const notes: string[] = [];
-    try {
-      await this.ensureShell(options.signal, notes);
-    } catch (error) {
-      return this.unavailable(error, notes);
-    }
-    const outcome = await runEditor(this.files, input, { cwd: this.cwd ?? this.config.working_dir, signal: options.signal });
-    if (input['command'] !== 'view' && !outcome.isError) this.dirty = true;
-    if (outcome.isError) {
-      const lost = await this.lostReason();
-      if (lost) return this.lost(lost, null, notes);
-    }
-    return notes.length === 0 ? outcome : { ...outcome, content: [{ type: 'text', text: notes.join('\n') }, ...outcome.content] };
-  }
-
-  // ------------------------------------------------------------------------------- lifecycle
-
-  /** A ready shell, starting the container first when there is none (lazily, on the first call). */
-  private async ensureShell(signal: AbortSignal, notes: string[] = []): Promise<PersistentShell> {
-    if (this.disposed) throw new Error('This hand was detached from the session.');
-    if (this.shell?.alive) return this.shell;
-    if (this.container) {
-      const lost = await this.lostReason();
-      if (lost) {
-        this.markLost(lost);
-        notes.push(`Note: the previous container was lost (${lost}); this ran in a fresh one.`);
-      } else {
-        this.shell = await openContainerShell(this.engine, this.container, this.cwd ?? this.config.working_dir);
-        return this.shell;
-      }
-    }
-    await this.startContainer(signal, notes);
-    if (!this.container) throw new Error('the container did not start');
-    this.cwd = null;
-    this.shell = await openContainerShell(this.engine, this.container, this.config.working_dir);
-    return this.shell;
-  }
-
-  private async startContainer(signal: AbortSignal, notes: string[]): Promise<void> {
+  /** Starts a container: one kept from before Drover restarted, else a new one from the latest snapshot or the image. */
+  async start(signal: AbortSignal, notes: string[]): Promise<StartedMachine> {
     const { sessionId, name } = this.identity;
     const config = this.config;
-    this.state = 'provisioning';
-    this.detail = `Starting a container from ${config.image}…`;
     try {
       this.checkRepos();
-      const kept = await this.reuseKept();
+      const kept = await reuseKeptContainer(this.engine, { sessionId, name, configHash: configHash(config) });
       if (kept) {
         const repoNotes = await this.bringRepos(kept.container, 'kept', signal);
         notes.push(...repoNotes);
@@ -280,8 +253,7 @@ export class DockerHand implements ManagedHand {
         this.containerId = kept.id;
         this.source = { image: kept.image, size: kept.size };
         this.dirty = true; // unknown: the next turn end snapshots it
-        this.becomeReady([`Running ${kept.id} (kept from before Drover restarted).`, ...repoNotes].join(' '), { image: kept.image });
-        return;
+        return this.ready([`Running ${kept.id} (kept from before Drover restarted).`, ...repoNotes].join(' '), { image: kept.image });
       }
       for (const mount of config.mounts) await checkHostFolder(mount.host_path);
 
@@ -345,45 +317,18 @@ export class DockerHand implements ManagedHand {
       this.source = { image, size: imageInfo.Size };
       this.dirty = false;
       const running = restored ? `Running ${this.containerId}, with the files of event ${restored.atSeq}.` : `Running ${this.containerId} from ${image}.`;
-      this.becomeReady([running, ...repoNotes].join(' '), {
+      return this.ready([running, ...repoNotes].join(' '), {
         image,
         ...(restored ? { restored_from: { session_id: restored.sessionId, at_seq: restored.atSeq } } : {}),
       });
     } catch (error) {
       this.releaseRoutes();
-      const explained = error instanceof DockerUnavailableError || error instanceof AppError || !isEngineError(error) ? error : this.engine.explain(error, 'start the container');
-      const message = explained instanceof Error ? explained.message : String(explained);
-      this.state = 'failed';
-      this.detail = `Could not start: ${message}`;
-      this.hooks.record({ type: 'hand.failed', payload: { hand_id: name, message } });
-      throw explained;
+      throw error instanceof DockerUnavailableError || error instanceof AppError || !isEngineError(error) ? error : this.engine.explain(error, 'start the container');
     }
   }
 
-  private becomeReady(detail: string, extra: { image: string; restored_from?: { session_id: string; at_seq: number } }): void {
-    this.state = 'ready';
-    this.detail = detail;
-    this.hooks.record({ type: 'hand.ready', payload: { hand_id: this.identity.name, detail, container: this.containerId ?? undefined, ...extra } });
-  }
-
-  /** A container kept alive by an earlier run of Drover for this hand, still running and still matching its configuration. */
-  private async reuseKept(): Promise<{ container: Docker.Container; id: string; image: string; size: number } | null> {
-    const { sessionId, name } = this.identity;
-    const found = await this.engine.docker.listContainers({
-      all: true,
-      filters: { label: [`${LABELS.instance}=${this.engine.instance}`, `${LABELS.session}=${sessionId}`, `${LABELS.hand}=${name}`] },
-    });
-    let reused: { container: Docker.Container; id: string; image: string; size: number } | null = null;
-    for (const info of found) {
-      const container = this.engine.docker.getContainer(info.Id);
-      if (!reused && info.State === 'running' && info.Labels[LABELS.config] === configHash(this.config)) {
-        const image = await this.engine.docker.getImage(info.ImageID).inspect();
-        reused = { container, id: info.Id.slice(0, 12), image: info.Image, size: image.Size };
-      } else {
-        await container.remove({ force: true }).catch(() => undefined);
-      }
-    }
-    return reused;
+  private ready(detail: string, extra: { image: string; restored_from?: { session_id: string; at_seq: number } }): StartedMachine {
+    return { detail, ready: { container: this.containerId ?? undefined, ...extra } };
   }
 
   // ------------------------------------------------------------------------------- git repositories
@@ -523,56 +468,6 @@ export class DockerHand implements ManagedHand {
   private releaseRoutes(): void {
     for (const route of this.routes.splice(0)) this.options.gitProxy?.unregister(route);
   }
-
-  /** Why the container is gone, or null while it runs. */
-  private async lostReason(): Promise<string | null> {
-    const container = this.container;
-    if (!container) return null;
-    try {
-      const info = await container.inspect();
-      if (info.State.Running) return null; // paused (a snapshot in progress) counts as running
-      const oom = info.State.OOMKilled ? `; it ran out of memory (limit ${this.config.memory_mb} MiB)` : '';
-      return `the container stopped with exit code ${info.State.ExitCode}${oom}`;
-    } catch (error) {
-      if (isNotFound(error)) return 'the container was removed';
-      return this.engine.explain(error).message;
-    }
-  }
-
-  private markLost(reason: string): void {
-    const container = this.container;
-    this.hooks.record({ type: 'hand.lost', payload: { hand_id: this.identity.name, reason } });
-    this.container = null;
-    this.containerId = null;
-    this.shell = null;
-    this.source = null;
-    this.state = 'lost';
-    this.detail = `Lost: ${reason}. The next tool call starts a fresh container.`;
-    // A stopped container is no use to anyone; a removed one is already gone.
-    void container?.remove({ force: true }).catch(() => undefined);
-  }
-
-  private lost(reason: string, result: ShellRunResult | null, notes: string[]): ToolOutcome {
-    this.markLost(reason);
-    const output = result && result.output !== '' ? `\nOutput before it was lost:\n${result.output}` : '';
-    return errorText(
-      [
-        ...notes,
-        `The container running this hand was lost while the tool ran: ${reason}.${output}`,
-        `The next call starts a fresh container with the files of the last turn end (changes since then are gone).`,
-      ].join('\n'),
-    );
-  }
-
-  private unavailable(error: unknown, notes: string[]): ToolOutcome {
-    const message = error instanceof Error ? error.message : String(error);
-    return errorText([...notes, `The container for this hand could not start: ${message}`, 'The next call tries again.'].join('\n'));
-  }
-
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return this.queue.run(work);
-  }
-
 }
 
 /** A repository's URL as shown to people: without query or fragment. */

@@ -2,8 +2,11 @@
  * The Docker engine as Drover's hands use it (dockerode): reachability with a message a person
  * can act on, image pulls with per-layer progress, one-shot execs with their output and exit
  * code, and the labels that tie containers and snapshot images to a session and a hand.
+ * A one-shot exec must never buffer output without bound (`maxBytes` per stream rejects), and an
+ * engine failure must never reach the user as dockerode's raw error (`explain` words it).
  */
 import { createHash } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import Docker from 'dockerode';
 import { z } from 'zod';
 import type { HandProgress } from '#shared/hands';
@@ -125,6 +128,15 @@ export class DockerEngine {
   /**
    * The default bridge network's gateway: the address containers on it reach this computer at
    * (where Drover's git proxy listens for them). Rejects with what to do when there is none.
+   *
+   * Found, in order: the gateway in the network's IPAM configuration (an engine that has been
+   * restarted, or configured with `--bip`); else the IPv4 address of the bridge's interface on this
+   * computer (`com.docker.network.bridge.name`, e.g. docker0), when it lies in the network's subnet
+   * — a never-restarted engine stores no gateway, but its bridge has the address all the same
+   * (Node lists an interface only while it is up and running: a bridge with a container on it,
+   * as when a hand's container has started).
+   * Docker's `host-gateway` (`host.docker.internal`) is not used: on Linux it names that same
+   * bridge address, and the proxy must listen on an address of this computer anyway.
    */
   async bridgeGateway(): Promise<string> {
     let info: unknown;
@@ -134,12 +146,54 @@ export class DockerEngine {
       throw this.explain(error, "inspect Docker's bridge network");
     }
     const parsed = BridgeNetworkSchema.safeParse(info);
-    const gateways = (parsed.success ? (parsed.data.IPAM?.Config ?? []) : []).map((config) => config.Gateway ?? '').filter((gateway) => gateway !== '');
-    const gateway = gateways.find((address) => /^\d{1,3}(\.\d{1,3}){3}$/.test(address)) ?? gateways[0];
+    const configs = parsed.success ? (parsed.data.IPAM?.Config ?? []) : [];
+    const gateways = configs.map((config) => config.Gateway ?? '').filter((gateway) => gateway !== '');
+    const gateway = gateways.find(isIPv4) ?? gateways[0] ?? this.bridgeInterfaceAddress(parsed.success ? parsed.data : {}, configs);
     if (!gateway) {
-      throw new Error("Docker's bridge network has no gateway address, so containers cannot reach this computer (Drover's git proxy). Check Docker's network settings (`docker network inspect bridge`).");
+      throw new Error(
+        "Docker's bridge network has no gateway address, and its bridge interface has no IPv4 address on this computer, so containers cannot reach this computer (Drover's git proxy). " +
+          'Check `docker network inspect bridge`; restarting Docker (`sudo systemctl restart docker`) records the gateway.',
+      );
     }
     return gateway;
+  }
+
+  /** The bridge interface's IPv4 address on this computer, when it lies in one of the network's subnets (else it is not this engine's bridge). */
+  private bridgeInterfaceAddress(network: z.infer<typeof BridgeNetworkSchema>, configs: ReadonlyArray<{ Subnet?: string | undefined }>): string | undefined {
+    const name = network.Options?.['com.docker.network.bridge.name'] ?? 'docker0';
+    const subnets = configs.map((config) => config.Subnet ?? '').filter((subnet) => subnet !== '');
+    const addresses = (networkInterfaces()[name] ?? []).filter((entry) => entry.family === 'IPv4' && !entry.internal).map((entry) => entry.address);
+    return addresses.find((address) => subnets.length === 0 || subnets.some((subnet) => inSubnet(address, subnet)));
+  }
+
+  /**
+   * Null when a container can be made from the image: it is on this machine (one inspect), or its
+   * registry has it (the engine asks the registry for its manifest; nothing is pulled). Otherwise
+   * what is wrong and what to do. An engine that cannot be reached is not the image's fault: null
+   * (the hand says so when it starts).
+   */
+  async imageUnavailableReason(reference: string, timeoutMs = 15_000): Promise<string | null> {
+    try {
+      await this.docker.getImage(reference).inspect();
+      return null;
+    } catch (error) {
+      if (!isNotFound(error)) return null;
+    }
+    let why: string;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => reject(new RegistryTimeout()), timeoutMs);
+      });
+      await Promise.race([this.docker.getImage(reference).distribution(), timeout]);
+      return null;
+    } catch (error) {
+      if (isConnectionError(error)) return null;
+      why = error instanceof RegistryTimeout ? `${registryOf(reference)} did not answer within ${Math.round(timeoutMs / 1000)} s` : pullRefusal(reference, dockerMessage(error));
+    } finally {
+      clearTimeout(timer);
+    }
+    return `The image ${reference} is not on this machine and cannot be pulled (${why}). Build or load it, or pick another image.`;
   }
 
   async imageExists(reference: string): Promise<boolean> {
@@ -279,8 +333,47 @@ export class DockerEngine {
 }
 
 const BridgeNetworkSchema = z.object({
-  IPAM: z.object({ Config: z.array(z.object({ Gateway: z.string().optional() })).nullable().optional() }).optional(),
+  IPAM: z.object({ Config: z.array(z.object({ Gateway: z.string().optional(), Subnet: z.string().optional() })).nullable().optional() }).optional(),
+  Options: z.record(z.string(), z.string()).nullable().optional(),
 });
+
+class RegistryTimeout extends Error {}
+
+/** The registry an image reference names: its first part when that is a host (has `.` or `:`, or is localhost), else Docker Hub. */
+export function registryOf(reference: string): string {
+  const [first = '', ...rest] = reference.split('/');
+  return rest.length > 0 && (/[.:]/.test(first) || first === 'localhost') ? first : 'Docker Hub (registry-1.docker.io)';
+}
+
+/** Why the registry would not give an image, in a few words, from the engine's message. */
+export function pullRefusal(reference: string, message: string): string {
+  const registry = registryOf(reference);
+  const line = message.split('\n')[0] ?? message;
+  if (/no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client|certificate/i.test(line)) {
+    const detail = /no such host|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client|certificate[^:]*/i.exec(line)?.[0];
+    return `${registry} cannot be reached${detail ? `: ${detail.toLowerCase()}` : ''}`;
+  }
+  if (/manifest unknown|not found|name unknown/i.test(line)) return `${registry} has no such image or tag`;
+  if (/unauthorized|denied|authentication required/i.test(line)) return `${registry} refused it: it does not exist there, or it needs a login`;
+  return line.length > 160 ? `${line.slice(0, 159)}…` : line;
+}
+
+function isIPv4(address: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(address);
+}
+
+function ipv4Number(address: string): number {
+  return address.split('.').reduce((value, part) => value * 256 + Number(part), 0);
+}
+
+/** Whether an IPv4 address lies in a CIDR subnet (`172.17.0.0/16`); false for anything else. */
+export function inSubnet(address: string, subnet: string): boolean {
+  const [base = '', bitsText = ''] = subnet.split('/');
+  const bits = Number(bitsText);
+  if (!isIPv4(address) || !isIPv4(base) || !/^\d{1,2}$/.test(bitsText) || bits > 32) return false;
+  const size = 2 ** (32 - bits);
+  return Math.floor(ipv4Number(address) / size) === Math.floor(ipv4Number(base) / size);
+}
 
 const DOWNLOADED = new Set(['Download complete', 'Verifying Checksum', 'Extracting', 'Pull complete', 'Already exists']);
 

@@ -4,7 +4,8 @@
  * regular files, folders and symbolic links (sockets and the like are left out). Entries belong
  * to the given uid/gid, so files are the container user's own.
  *
- * Streams file contents as it goes: memory stays flat whatever the folder's size.
+ * Streams file contents as it goes: memory stays flat whatever the folder's size. It must never
+ * follow a symbolic link (a link goes in as a link, so nothing outside the folder is copied).
  */
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';

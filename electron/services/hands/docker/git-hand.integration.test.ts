@@ -15,7 +15,7 @@ import type { Hand, ToolOutcome } from '#services/hands/hand';
 import { HandRegistry, type HandRegistryOptions } from '#services/hands/registry';
 import { SessionStore } from '#services/session/store';
 import type { SecretResolver } from '#services/vault/resolver';
-import { BASH_IMAGE, dockerCli, ensureGitImage, GIT_IMAGE, gitImageUnavailableReason, requireDocker } from '#test/support/docker';
+import { BASH_IMAGE, dockerCli, ensureGitImage, GIT_IMAGE, gitImageUnavailableReason, removeInstanceObjects, requireDocker } from '#test/support/docker';
 import { gitServerUnavailableReason, startGitServer, type GitServer } from '#test/support/git-server';
 import { requirePart, tempDir } from '#test/support/system';
 import { DockerEngine, instanceIdOf, LABELS } from './engine.ts';
@@ -114,6 +114,7 @@ function rig(options: { image?: string; network?: 'none' | 'bridge'; token?: str
   cleanups.push(async () => {
     for (const made of registries) await made.close();
     await new HandRegistry({ store, docker: new DockerEngine({ instance }), log: () => undefined }).cleanUp();
+    removeInstanceObjects(instance); // the snapshots of sessions that still exist
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });

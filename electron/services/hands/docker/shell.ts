@@ -1,7 +1,8 @@
 /**
  * A persistent shell inside a container (see #services/hands/shell for the protocol): one
  * long-lived `docker exec` of bash (or sh where the image has no bash) with its stdin attached;
- * commands that run too long are killed from a second exec.
+ * commands that run too long are killed from a second exec. Every end of the stream (end,
+ * close, error) must end the shell, and only once: a killed exec must never leave a call waiting.
  */
 import type Docker from 'dockerode';
 import { KILL_TREE, PersistentShell, SHELL_LAUNCH, type ShellChannel } from '#services/hands/shell';

@@ -4,7 +4,9 @@
  * refreshed when the server says they changed), and tools called with a timeout and
  * cancellation. A server that dies is a tool error, not an exception: the call says it crashed
  * (with what the server last wrote to stderr), the connection is 'lost', and the next call starts
- * it again.
+ * it again. A URL server is never started by Drover, only connected to: one that goes away
+ * mid-call ends the call at once (a ping checks it when its response stream breaks), and one
+ * restarted between calls gets a new MCP session and the call once more.
  *
  * Secrets are resolved here, in the main process, only into the server's own environment or the
  * request headers. They must never reach a command line, a tool result, an event or a log line:
@@ -12,12 +14,13 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, McpError, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { HandState, McpTransport } from '#shared/hands';
 import type { SecretId } from '#shared/vault';
+import { Redactor } from '#services/vault/redact';
 import type { SecretResolver } from '#services/vault/resolver';
 import { mapCallToolResult, type McpToolOutcome } from './map-result.ts';
 
@@ -27,6 +30,8 @@ export const STDERR_TAIL_BYTES = 64 * 1024;
 const CRASH_TAIL_CHARS = 4000;
 /** A server that repeats a cursor forever must not hang a listing. */
 const MAX_TOOL_PAGES = 100;
+/** How long a URL server may take to answer the ping that checks it is still there. */
+const PROBE_TIMEOUT_MS = 3000;
 
 /** A tool as the server describes it (validated). */
 export interface McpTool {
@@ -112,6 +117,12 @@ interface Session {
   transport: Transport;
   /** Set when the transport closed: the server exited, or we closed it. */
   closed: boolean;
+  /** Tool calls under way on this session. */
+  calls: number;
+  /** A ping checking that a URL server is still there, under way. */
+  probing: boolean;
+  /** Why the session was given up (the server went away), for the calls it ends. */
+  lostBecause?: string;
 }
 
 function isAbortError(error: unknown, signal: AbortSignal): boolean {
@@ -119,18 +130,39 @@ function isAbortError(error: unknown, signal: AbortSignal): boolean {
 }
 
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  // fetch says only "fetch failed"; its cause says why (ECONNREFUSED, a reset…).
+  const cause: unknown = error.cause;
+  const why = cause instanceof Error ? ((cause as NodeJS.ErrnoException).code ?? cause.message) : undefined;
+  return why === undefined || error.message.includes(why) ? error.message : `${error.message}: ${why}`;
+}
+
+/** Nothing listens at a URL server's address: the request never reached it. */
+function isRefused(error: unknown): boolean {
+  return error instanceof Error && error.cause instanceof Error && (error.cause as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+}
+
+/**
+ * A URL server that no longer knows our MCP session (it was restarted, or expired it): 404 by the
+ * spec; some servers (server-everything) answer 400 "No valid session ID provided". The request
+ * was refused before it ran, so it is safe to send again on a new session.
+ */
+function isSessionGone(error: unknown): boolean {
+  if (!(error instanceof StreamableHTTPError)) return false;
+  return error.code === 404 || (error.code === 400 && /session/i.test(error.message));
 }
 
 export class McpServerConnection {
   private session: Session | null = null;
   private starting: Promise<Session> | null = null;
   private currentState: HandState = 'idle';
-  private currentDetail = 'Not started: it starts on the first tool call.';
+  private currentDetail: string;
   private tools: readonly McpTool[] | null = null;
   private readonly stderr = new TailBuffer(STDERR_TAIL_BYTES);
-  /** Every secret value handed to the server, masked wherever its output is shown. */
-  private readonly revealed = new Set<string>();
+  /** Every secret value handed to the server (value → the secret's name), masked wherever its output is shown. */
+  private readonly revealed = new Map<string, string>();
+  /** The one masking implementation, for exactly those values (so as short as 4 characters). */
+  private readonly redactor = new Redactor({ minLength: 4 });
   private disposed = false;
   private startCount = 0;
   /** A tools/list the server's list_changed asked for, still under way. */
@@ -138,7 +170,20 @@ export class McpServerConnection {
   /** Aborts a start in progress when the connection is closed. */
   private startAbort = new AbortController();
 
-  constructor(private readonly options: McpServerConnectionOptions) {}
+  constructor(private readonly options: McpServerConnectionOptions) {
+    this.currentDetail = this.remote() ? 'Not connected: Drover connects on the first tool call.' : 'Not started: it starts on the first tool call.';
+  }
+
+  /** A URL server runs elsewhere: Drover only connects to it, never starts or restarts it. */
+  private remote(): boolean {
+    return this.options.transport.type === 'http';
+  }
+
+  /** The server as messages name it: `"name"`, and its URL for a URL server. */
+  private label(): string {
+    const transport = this.options.transport;
+    return transport.type === 'http' ? `"${this.options.name}" at ${transport.url}` : `"${this.options.name}"`;
+  }
 
   state(): { state: HandState; detail: string } {
     return { state: this.currentState, detail: this.currentDetail };
@@ -161,23 +206,12 @@ export class McpServerConnection {
   }
 
   private mask(text: string): string {
-    for (const secret of this.revealed) text = text.split(secret).join('[secret]');
-    return text;
+    return this.redactor.redact(text);
   }
 
   /** A hand must never put a secret in a tool result, even one the server echoes back. */
   private masked(outcome: McpToolOutcome): McpToolOutcome {
-    if (this.revealed.size === 0) return outcome;
-    const maskValue = (value: unknown): unknown => {
-      if (typeof value === 'string') return this.mask(value);
-      if (Array.isArray(value)) return value.map(maskValue);
-      if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, item]) => [this.mask(key), maskValue(item)]));
-      return value;
-    };
-    const content = outcome.content.map((block) => (block.type === 'text' ? { ...block, text: this.mask(block.text) } : block));
-    const masked: McpToolOutcome = { content, isError: outcome.isError };
-    if (outcome.structuredContent !== undefined) masked.structuredContent = Object.fromEntries(Object.entries(outcome.structuredContent).map(([key, item]) => [this.mask(key), maskValue(item)]));
-    return masked;
+    return this.redactor.redactDeep(outcome);
   }
 
   /** Starts the server if it is not running; resolves when it has answered `initialize`. */
@@ -187,11 +221,18 @@ export class McpServerConnection {
 
   /** The server's tools (every page), cached until the server says they changed. */
   async listTools(signal: AbortSignal): Promise<readonly McpTool[]> {
-    const session = await this.ensureSession(signal);
-    if (this.tools !== null) return this.tools;
-    const tools = await this.fetchTools(session, signal);
-    if (this.session === session) this.tools = tools;
-    return tools;
+    for (let attempt = 0; ; attempt++) {
+      const session = await this.ensureSession(signal);
+      if (this.tools !== null) return this.tools;
+      try {
+        const tools = await this.fetchTools(session, signal);
+        if (this.session === session) this.tools = tools;
+        return tools;
+      } catch (error) {
+        if (attempt > 0 || !isSessionGone(error)) throw error;
+        this.markLost(session, error);
+      }
+    }
   }
 
   /**
@@ -201,32 +242,44 @@ export class McpServerConnection {
   async callTool(name: string, args: Record<string, unknown>, options: { signal: AbortSignal; timeoutMs: number }): Promise<McpCallOutcome> {
     const { signal, timeoutMs } = options;
     if (signal.aborted) return this.failure('interrupted', 'The tool call was interrupted before it started.');
-    let session: Session;
-    try {
-      session = await this.ensureSession(signal);
-    } catch (error) {
-      if (signal.aborted) return this.failure('interrupted', 'The tool call was interrupted while the MCP server was starting.');
-      return this.failure('crashed', describe(error));
-    }
-    try {
-      const raw = await session.client.request({ method: 'tools/call', params: { name, arguments: args } }, AnyObjectSchema, { signal, timeout: timeoutMs });
-      // A call that changed the server's tools (list_changed came before its result) returns once
-      // the new list is known, so the very next model request offers it.
-      if (this.refreshing !== null) await Promise.race([this.refreshing, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
-      return { ...this.masked(mapCallToolResult(raw)), status: 'completed' };
-    } catch (error) {
-      if (signal.aborted) return this.failure('interrupted', `The tool call was interrupted; Drover asked the MCP server "${this.options.name}" to cancel it.`);
-      if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-        return this.failure('timed_out', `The tool did not finish within ${Math.round(timeoutMs / 1000)} s and was cancelled. Try a smaller task, or raise the hand's timeout.`);
+    for (let attempt = 0; ; attempt++) {
+      let session: Session;
+      try {
+        session = await this.ensureSession(signal);
+      } catch (error) {
+        if (signal.aborted) return this.failure('interrupted', `The tool call was interrupted while ${this.remote() ? 'connecting to' : 'starting'} the MCP server.`);
+        return this.failure('crashed', describe(error));
       }
-      // Let the transport's close (the process exit) land before deciding what happened.
-      await new Promise((resolve) => setImmediate(resolve));
-      const lostConnection = session.closed || (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) || !(error instanceof McpError);
-      if (lostConnection) {
-        this.markLost(session, error);
-        return this.failure('crashed', this.crashMessage(error));
+      session.calls++;
+      try {
+        const raw = await session.client.request({ method: 'tools/call', params: { name, arguments: args } }, AnyObjectSchema, { signal, timeout: timeoutMs });
+        // A call that changed the server's tools (list_changed came before its result) returns once
+        // the new list is known, so the very next model request offers it.
+        if (this.refreshing !== null) await Promise.race([this.refreshing, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+        return { ...this.masked(mapCallToolResult(raw)), status: 'completed' };
+      } catch (error) {
+        if (signal.aborted) return this.failure('interrupted', `The tool call was interrupted; Drover asked the MCP server "${this.options.name}" to cancel it.`);
+        if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+          return this.failure('timed_out', `The tool did not finish within ${Math.round(timeoutMs / 1000)} s and was cancelled. Try a smaller task, or raise the hand's timeout.`);
+        }
+        // A URL server restarted since the last call refused this one before running it: a new
+        // MCP session (initialize again), and the call once more.
+        if (attempt === 0 && isSessionGone(error)) {
+          this.markLost(session, error);
+          continue;
+        }
+        // Let the transport's close (the process exit) land before deciding what happened.
+        await new Promise((resolve) => setImmediate(resolve));
+        const lostConnection = session.closed || (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) || !(error instanceof McpError);
+        if (lostConnection) {
+          this.markLost(session, error);
+          if (isRefused(error)) return this.failure('crashed', `Drover could not reach the MCP server ${this.label()} (${describe(error)}): the call did not run. Check that the server is running at that URL; Drover connects to it again on the next call.`);
+          return this.failure('crashed', this.crashMessage(session.lostBecause ?? describe(error)));
+        }
+        return this.failure('completed', `The MCP server "${this.options.name}" refused the call: ${error.message}`);
+      } finally {
+        session.calls--;
       }
-      return this.failure('completed', `The MCP server "${this.options.name}" refused the call: ${error.message}`);
     }
   }
 
@@ -240,7 +293,7 @@ export class McpServerConnection {
     this.tools = null;
     if (session !== null) await this.closeSession(session);
     this.currentState = 'idle';
-    this.currentDetail = 'Stopped: it starts again on the next tool call.';
+    this.currentDetail = this.remote() ? 'Disconnected: Drover connects again on the next tool call.' : 'Stopped: it starts again on the next tool call.';
   }
 
   /** Closes for good: later calls fail. */
@@ -253,26 +306,51 @@ export class McpServerConnection {
     return { content: [{ type: 'text', text: message }], isError: true, status };
   }
 
-  private crashMessage(error: unknown): string {
-    const kind = this.options.transport.type === 'stdio' ? 'exited' : 'stopped answering';
+  private crashMessage(reason: string): string {
+    if (this.remote()) {
+      return `The MCP server ${this.label()} went away during the call (${reason}). The call did not complete, and may or may not have taken effect there. Drover connects to it again on the next call; if it is down, it has to be started again where it runs.`;
+    }
     const tail = this.stderrTail().trimEnd();
     const tailText = tail === '' ? '' : `\nIts last output (stderr):\n${tail.slice(-CRASH_TAIL_CHARS)}`;
-    return `The MCP server "${this.options.name}" ${kind} during the call (${describe(error)}). The call did not complete; the next call starts the server again.${tailText}`;
+    return `The MCP server ${this.label()} exited during the call (${reason}). The call did not complete; the next call starts the server again.${tailText}`;
   }
 
+  /** Gives the session up (the server exited or went away); the next call opens a new one. */
   private markLost(session: Session, error: unknown): void {
+    session.lostBecause ??= describe(error);
     if (this.session !== session) return;
     this.session = null;
     this.tools = null;
     this.currentState = 'lost';
-    this.currentDetail = `The MCP server stopped (${describe(error)}); the next tool call starts it again.`;
-    void this.closeSession(session);
+    this.currentDetail = this.remote()
+      ? `The MCP server went away (${session.lostBecause}); Drover connects to it again on the next tool call.`
+      : `The MCP server stopped (${session.lostBecause}); the next tool call starts it again.`;
+    // Closing ends every request still waiting on this session (ConnectionClosed), at once.
+    void this.closeSession(session, { terminate: false });
   }
 
-  private async closeSession(session: Session): Promise<void> {
+  /**
+   * A URL server's response stream broke (or another transport error came) while calls were under
+   * way: the SDK would wait for their results until each call's timeout. A ping says at once
+   * whether the server is still there with our session; if not, the session is given up, and the
+   * calls end now saying the server went away.
+   */
+  private async probe(session: Session): Promise<void> {
+    if (session.probing || session.closed || session.calls === 0) return;
+    session.probing = true;
+    try {
+      await session.client.ping({ timeout: PROBE_TIMEOUT_MS });
+    } catch (error) {
+      if (!session.closed) this.markLost(session, error instanceof McpError && error.code === ErrorCode.RequestTimeout ? new Error(`it did not answer a ping within ${PROBE_TIMEOUT_MS / 1000} s`) : error);
+    } finally {
+      session.probing = false;
+    }
+  }
+
+  private async closeSession(session: Session, options: { terminate: boolean } = { terminate: true }): Promise<void> {
     session.closed = true;
     try {
-      if (session.transport instanceof StreamableHTTPClientTransport && session.transport.sessionId !== undefined) {
+      if (options.terminate && session.transport instanceof StreamableHTTPClientTransport && session.transport.sessionId !== undefined) {
         await session.transport.terminateSession().catch(() => undefined);
       }
       await session.client.close();
@@ -298,16 +376,19 @@ export class McpServerConnection {
     });
   }
 
-  private async reveal(id: SecretId, purpose: string): Promise<string> {
+  /** A secret's value for the server; from now on masked as `[secret “name” redacted]` in all it shows. */
+  private async reveal(id: SecretId, purpose: string, usedAs: string): Promise<string> {
     const value = await this.options.secrets.reveal(id, purpose);
-    if (value.length >= 4) this.revealed.add(value);
+    const listed = await this.options.secrets.list?.().catch(() => undefined);
+    this.revealed.set(value, listed?.find((secret) => secret.id === id)?.name ?? usedAs);
+    this.redactor.setSecrets([...this.revealed].map(([secret, name]) => ({ name, value: secret })));
     return value;
   }
 
   private async resolveValues(values: Record<string, { value: string } | { secret_id: SecretId }>, what: string): Promise<Record<string, string>> {
     const resolved: Record<string, string> = {};
     for (const [key, entry] of Object.entries(values)) {
-      resolved[key] = 'value' in entry ? entry.value : await this.reveal(entry.secret_id, `MCP server "${this.options.name}" ${what} ${key}`);
+      resolved[key] = 'value' in entry ? entry.value : await this.reveal(entry.secret_id, `MCP server "${this.options.name}" ${what} ${key}`, key);
     }
     return resolved;
   }
@@ -334,20 +415,20 @@ export class McpServerConnection {
     const headers = await this.resolveValues(config.headers, 'header');
     if (config.bearer_secret_id !== null) {
       for (const key of Object.keys(headers)) if (key.toLowerCase() === 'authorization') delete headers[key];
-      headers['Authorization'] = `Bearer ${await this.reveal(config.bearer_secret_id, `MCP server "${this.options.name}" bearer token`)}`;
+      headers['Authorization'] = `Bearer ${await this.reveal(config.bearer_secret_id, `MCP server "${this.options.name}" bearer token`, 'bearer token')}`;
     }
     return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers } });
   }
 
   private async open(signal: AbortSignal): Promise<Session> {
     this.currentState = 'provisioning';
-    this.currentDetail = 'Starting the MCP server…';
+    this.currentDetail = this.remote() ? 'Connecting to the MCP server…' : 'Starting the MCP server…';
     if (this.stderr.text() !== '') this.stderr.push(Buffer.from('\n--- restarted ---\n'));
     let session: Session | null = null;
     try {
       const transport = await this.createTransport();
       const client = new Client({ name: `drover-${this.options.name}`, version: '1.0.0' }, { capabilities: {} });
-      const opened: Session = { client, transport, closed: false };
+      const opened: Session = { client, transport, closed: false, calls: 0, probing: false };
       session = opened;
       client.onclose = () => {
         opened.closed = true;
@@ -355,10 +436,13 @@ export class McpServerConnection {
           this.session = null;
           this.tools = null;
           this.currentState = 'lost';
-          this.currentDetail = 'The MCP server exited; the next tool call starts it again.';
+          this.currentDetail = this.remote() ? 'The connection to the MCP server closed; Drover connects again on the next tool call.' : 'The MCP server exited; the next tool call starts it again.';
         }
       };
-      client.onerror = (error) => this.options.log?.(`MCP server "${this.options.name}" transport error`, error);
+      client.onerror = (error) => {
+        this.options.log?.(`MCP server "${this.options.name}" transport error`, error);
+        if (this.remote()) void this.probe(opened);
+      };
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
         const refresh = this.refreshTools(opened);
         this.refreshing = refresh;
@@ -367,7 +451,7 @@ export class McpServerConnection {
         });
       });
       await client.connect(transport, { signal, timeout: this.options.startTimeoutMs ?? 30_000 });
-      if (opened.closed) throw new Error('it exited right after starting');
+      if (opened.closed) throw new Error(this.remote() ? 'the connection closed right after it opened' : 'it exited right after starting');
       this.session = opened;
       this.tools = null;
       this.startCount++;
@@ -378,13 +462,18 @@ export class McpServerConnection {
       if (session !== null) await this.closeSession(session);
       if (isAbortError(error, signal)) {
         this.currentState = 'idle';
-        this.currentDetail = 'Starting was interrupted: it starts on the next tool call.';
+        this.currentDetail = this.remote() ? 'Connecting was interrupted: Drover connects on the next tool call.' : 'Starting was interrupted: it starts on the next tool call.';
         throw error;
       }
       this.currentState = 'failed';
+      if (this.remote()) {
+        const message = `Drover could not connect to the MCP server ${this.label()}: ${describe(error)}.`;
+        this.currentDetail = `${message} Check that it is running at that URL and that its headers or token are right; the next tool call tries again.`;
+        throw new McpStartError(message, { cause: error });
+      }
       const tail = this.stderrTail().trimEnd();
-      const message = `The MCP server "${this.options.name}" could not be started: ${describe(error)}.${tail === '' ? '' : `\nIts last output (stderr):\n${tail.slice(-CRASH_TAIL_CHARS)}`}`;
-      this.currentDetail = `${message.split('\n')[0]} Check its command or URL; the next tool call tries again.`;
+      const message = `The MCP server ${this.label()} could not be started: ${describe(error)}.${tail === '' ? '' : `\nIts last output (stderr):\n${tail.slice(-CRASH_TAIL_CHARS)}`}`;
+      this.currentDetail = `${message.split('\n')[0]} Check its command; the next tool call tries again.`;
       throw new McpStartError(message, { cause: error });
     }
   }

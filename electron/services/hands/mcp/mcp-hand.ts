@@ -109,7 +109,10 @@ export class McpHand implements ManagedHand {
     if (config.disabled_tools.includes(serverName)) return errorOutcome(`The tool "${serverName}" of "${this.identity.name}" is turned off for this session. Use another tool.`);
     const outcome = await this.connection.callTool(serverName, input, { signal: options.signal, timeoutMs: config.timeout_seconds * 1000 });
     if (outcome.status === 'crashed') {
-      this.hooks.record({ type: 'hand.lost', payload: { hand_id: this.identity.name, reason: `the MCP server stopped during a call to ${serverName}; the next call starts it again` } });
+      const reason = this.remote()
+        ? `the MCP server went away during a call to ${serverName}, or could not be reached; Drover connects to it again on the next call`
+        : `the MCP server stopped during a call to ${serverName}; the next call starts it again`;
+      this.hooks.record({ type: 'hand.lost', payload: { hand_id: this.identity.name, reason } });
     } else {
       this.announceReady();
     }
@@ -123,7 +126,9 @@ export class McpHand implements ManagedHand {
   status(): { state: HandState; detail: string; container: string | null } {
     if (!this.identity.config.enabled) return { state: 'idle', detail: 'Off: its tools are not offered to Claude in this session.', container: null };
     const { state, detail } = this.connection.state();
-    if (state === 'idle' && this.listed === null) return { state, detail: 'Not started: it starts when Claude next needs its tools.', container: null };
+    if (state === 'idle' && this.listed === null) {
+      return { state, detail: this.remote() ? 'Not connected: Drover connects when Claude next needs its tools.' : 'Not started: it starts when Claude next needs its tools.', container: null };
+    }
     if (state === 'ready' && this.listed !== null) return { state, detail: `Running${this.serverLabel()}: ${this.toolCount()}.`, container: null };
     return { state, detail, container: null };
   }
@@ -171,13 +176,19 @@ export class McpHand implements ManagedHand {
       this.failedAt = Date.now();
       if (this.recordedFailure !== message) {
         this.recordedFailure = message;
-        this.hooks.record({ type: 'hand.failed', payload: { hand_id: this.identity.name, message: `${message.split('\n')[0]} Its tools are not offered until it starts; see its server log in the Hands panel.` } });
+        const then = this.remote() ? 'Its tools are not offered until Drover can connect to it.' : 'Its tools are not offered until it starts; see its server log in the Hands panel.';
+        this.hooks.record({ type: 'hand.failed', payload: { hand_id: this.identity.name, message: `${message.split('\n')[0]} ${then}` } });
       }
       throw error;
     }
     this.recordedFailure = null;
     this.failedAt = null;
     this.announceReady();
+  }
+
+  /** A URL server: Drover only connects to it, never starts it. */
+  private remote(): boolean {
+    return this.identity.config.transport.type === 'http';
   }
 
   private remember(tools: readonly McpTool[]): void {

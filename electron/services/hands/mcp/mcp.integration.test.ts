@@ -6,13 +6,15 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { McpTransport } from '#shared/hands';
+import type { NewEvent } from '#shared/events';
+import { McpHandConfigSchema, type McpTransport } from '#shared/hands';
 import type { SecretId } from '#shared/vault';
 import { Vault } from '#services/vault/vault';
 import { FileKeySource } from '#test/support/file-key-source';
 import { fixtureServer, referenceServer, startAuthHttpServer, startEverythingHttp } from '#test/support/mcp';
 import { tempDir } from '#test/support/system';
 import { McpServerConnection, McpStartError, type McpServerConnectionOptions } from './mcp-client.ts';
+import { McpHand } from './mcp-hand.ts';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -105,7 +107,7 @@ describe('server-everything over stdio', () => {
     const connection = connect(referenceServer('server-everything', [], { PLAIN_VALUE: { value: 'plain' }, API_TOKEN: { secret_id: secret.id as SecretId } }));
     const env = JSON.parse(textOf(await connection.callTool('get-env', {}, call))) as Record<string, string>;
     // The server got the value; the result it echoed it in shows it masked.
-    expect(env['API_TOKEN']).toBe('[secret]');
+    expect(env['API_TOKEN']).toBe('[secret “everything env” redacted]');
     expect(env['PLAIN_VALUE']).toBe('plain');
     expect(env['VITEST']).toBeUndefined();
     expect(Object.keys(env).every((key) => ['PATH', 'HOME', 'LANG', 'LOGNAME', 'SHELL', 'TERM', 'USER', 'PLAIN_VALUE', 'API_TOKEN'].includes(key))).toBe(true);
@@ -123,7 +125,7 @@ describe('server-everything over Streamable HTTP', () => {
     expect(textOf(await connection.callTool('get-sum', { a: 1, b: 1 }, call))).toContain('2');
   });
 
-  it('says the server stopped answering when it dies, and reconnects on the next call once it is back', async () => {
+  it('says the server cannot be reached when it is down, and reconnects on the next call once it is back', async () => {
     const server = await startEverythingHttp();
     cleanups.push(() => server.stop());
     const connection = connect({ type: 'http', url: server.url, headers: {}, bearer_secret_id: null });
@@ -131,7 +133,8 @@ describe('server-everything over Streamable HTTP', () => {
     await server.stop();
     const lost = await connection.callTool('echo', { message: 'two' }, call);
     expect(lost).toMatchObject({ isError: true, status: 'crashed' });
-    expect(textOf(lost)).toMatch(/stopped answering/);
+    expect(textOf(lost)).toMatch(/could not reach the MCP server "test" at http:\/\/127\.0\.0\.1:\d+\/mcp \(fetch failed: ECONNREFUSED\): the call did not run/);
+    expect(textOf(lost)).not.toMatch(/start(s|ed)? (it|the server)/);
     expect(connection.state().state).toBe('lost');
 
     const back = await startEverythingHttp(server.port);
@@ -140,6 +143,78 @@ describe('server-everything over Streamable HTTP', () => {
     expect(again).toMatchObject({ isError: false, status: 'completed' });
     expect(textOf(again)).toContain('three');
     expect(connection.state().state).toBe('ready');
+  });
+});
+
+describe('server-everything over Streamable HTTP, killed or restarted', () => {
+  it('fails a call promptly when the server is killed mid-call, saying it went away', async () => {
+    const server = await startEverythingHttp();
+    cleanups.push(() => server.stop());
+    const connection = connect({ type: 'http', url: server.url, headers: {}, bearer_secret_id: null });
+    await connection.start(never);
+    const pending = connection.callTool('trigger-long-running-operation', { duration: 30, steps: 30 }, { signal: never, timeoutMs: 60_000 });
+    // The call is under way on the server (its SSE response is open) when the server dies.
+    await expect.poll(() => server.output(), { timeout: 5_000 }).toMatch(/Received MCP POST request[\s\S]*Received MCP POST request[\s\S]*Received MCP POST request/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const killedAt = Date.now();
+    server.child.kill('SIGKILL');
+    const outcome = await pending;
+    const took = Date.now() - killedAt;
+    expect(took).toBeLessThan(5_000);
+    expect(outcome).toMatchObject({ isError: true, status: 'crashed' });
+    expect(textOf(outcome)).toMatch(/went away during the call/);
+    expect(textOf(outcome)).not.toMatch(/start(s|ed)? (it|the server)/);
+    expect(connection.state().state).toBe('lost');
+    expect(connection.state().detail).not.toMatch(/start(s|ed)? (it|the server)/);
+  }, 20_000);
+
+  it('starts a new MCP session and retries once when the server was restarted between calls', async () => {
+    const server = await startEverythingHttp();
+    cleanups.push(() => server.stop());
+    const connection = connect({ type: 'http', url: server.url, headers: {}, bearer_secret_id: null });
+    expect((await connection.callTool('echo', { message: 'before' }, call)).isError).toBe(false);
+    expect(connection.starts()).toBe(1);
+    await server.stop();
+    const back = await startEverythingHttp(server.port);
+    cleanups.push(() => back.stop());
+    const after = await connection.callTool('echo', { message: 'after the restart' }, call);
+    expect(after).toMatchObject({ isError: false, status: 'completed' });
+    expect(textOf(after)).toContain('after the restart');
+    expect(textOf(after)).not.toMatch(/session/i);
+    expect(connection.starts()).toBe(2);
+    expect(connection.state().state).toBe('ready');
+
+    // The same for listing its tools (the listing is not cached yet: only initialize ran).
+    const listing = connect({ type: 'http', url: back.url, headers: {}, bearer_secret_id: null });
+    await listing.start(never);
+    await back.stop();
+    const again = await startEverythingHttp(server.port);
+    cleanups.push(() => again.stop());
+    expect((await listing.listTools(never)).map((tool) => tool.name)).toContain('echo');
+    expect(listing.starts()).toBe(2);
+  });
+});
+
+describe('a URL server as a hand', () => {
+  it('never says Drover starts it: not before, not when it cannot be reached, not when it goes away', async () => {
+    const server = await startEverythingHttp();
+    cleanups.push(() => server.stop());
+    const events: NewEvent[] = [];
+    const config = McpHandConfigSchema.parse({ kind: 'mcp', transport: { type: 'http', url: server.url } });
+    const hand = new McpHand({ sessionId: 's', name: 'remote', config }, { record: (event) => events.push(event), progress: () => undefined, log: () => undefined }, vault);
+    cleanups.push(() => hand.dispose());
+    const said: string[] = [hand.status().detail];
+    await hand.provision(never);
+    expect((await hand.execute('echo', { message: 'hi' }, { signal: never })).isError).toBe(false);
+    server.child.kill('SIGKILL');
+    const lost = await hand.execute('echo', { message: 'gone' }, { signal: never });
+    expect(lost.isError).toBe(true);
+    said.push(hand.status().detail, ...lost.content.map((block) => (block.type === 'text' ? block.text : '')));
+    await expect(hand.provision(never)).rejects.toThrow(/could not connect/);
+    said.push(hand.status().detail, (await hand.info(never)).message);
+    for (const event of events) said.push(JSON.stringify(event.payload));
+    expect(events.map((event) => event.type)).toEqual(['hand.ready', 'hand.lost', 'hand.failed']);
+    for (const text of said) expect(text).not.toMatch(/\bstart(s|ed|ing)?\b(?! again where it runs)|restart/i);
   });
 });
 
@@ -172,9 +247,12 @@ describe('a Streamable HTTP server that requires a bearer token', () => {
     const connection = connect({ type: 'http', url: server.url, headers: {}, bearer_secret_id: null });
     await expect(connection.start(never)).rejects.toBeInstanceOf(McpStartError);
     expect(connection.state().state).toBe('failed');
+    expect(connection.state().detail).toMatch(/Check that it is running at that URL and that its headers or token are right/);
     const outcome = await connection.callTool('whoami', {}, call);
     expect(outcome).toMatchObject({ isError: true });
-    expect(textOf(outcome)).toMatch(/could not be started/);
+    // Drover only connects to a URL server: no message may say it starts one.
+    expect(textOf(outcome)).toMatch(/could not connect to the MCP server "test" at http/);
+    expect(textOf(outcome)).not.toMatch(/start/);
   });
 });
 
@@ -263,9 +341,9 @@ describe('the fixture server', () => {
     const connection = connect(fixtureServer({ FIXTURE_SECRET: { secret_id: secret.id as SecretId } }));
     const outcome = await connection.callTool('env', { name: 'FIXTURE_SECRET' }, call);
     // The server saw the real value (it reports it and its length), the result shows it masked.
-    expect(JSON.parse(textOf(outcome))).toMatchObject({ value: '[secret]', length: 'fixture-secret-456'.length });
+    expect(JSON.parse(textOf(outcome))).toMatchObject({ value: '[secret “fixture env” redacted]', length: 'fixture-secret-456'.length });
     expect(textOf(outcome)).not.toContain('fixture-secret-456');
-    await expect.poll(() => connection.stderrTail(), { timeout: 5_000 }).toContain('FIXTURE_SECRET=[secret]');
+    await expect.poll(() => connection.stderrTail(), { timeout: 5_000 }).toContain('FIXTURE_SECRET=[secret “fixture env” redacted]');
     expect(connection.stderrTail()).not.toContain('fixture-secret-456');
   });
 

@@ -12,12 +12,9 @@ import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { AppError, type ErrorCode } from '#shared/errors';
 import type { HostKey, SshAuth, SshEndpoint, SshHandConfig, SshTestResult } from '#shared/hands';
-import { KILL_TREE, PersistentShell, SHELL_LAUNCH, type ShellChannel } from '#services/hands/shell';
+import { KILL_TREE, PersistentShell, SHELL_LAUNCH, shellQuote, type ShellChannel } from '#services/hands/shell';
 import type { SecretResolver } from '#services/vault/resolver';
 import { hostKeyOf, type HostKeyTrust, type KnownHosts } from './known-hosts.ts';
-import { shellQuote } from './shadow-git.ts';
-
-export { shellQuote };
 
 const { Client, utils } = ssh2;
 type SshClient = InstanceType<typeof Client>;
@@ -296,6 +293,11 @@ async function connectHop(endpoint: SshEndpoint, hop: 'target' | 'jump', deps: S
     client.once('close', () => finish(new SshConnectError('not-found', 'unreachable', `The connection to ${role} closed before it was ready. Check that sshd runs there.`)));
     try {
       client.connect(config);
+      // Nagle's algorithm off on the TCP socket (a no-op for a hop inside a jump host's channel,
+      // which rides on the jump host's socket, set here too). SSH's small packets — a channel
+      // open, a request, a close — otherwise wait behind the peer's delayed ACK (40 ms on
+      // Linux) whenever an earlier packet is still unacknowledged: every `exec` paid it.
+      client.setNoDelay(true);
     } catch (error) {
       finish(explain(error instanceof Error ? error : new Error(String(error)), endpoint, role, verdict));
     }

@@ -5,6 +5,7 @@
  * is not retried (it will not fix itself).
  */
 import type { SshHandConfig } from '#shared/hands';
+import { sleep } from '#services/sleep';
 import { SshConnectError, SshConnection, type ConnectOptions, type SshDeps } from './connection.ts';
 
 /** Waits between reconnection attempts to an unreachable machine (ms). */
@@ -53,16 +54,4 @@ export class SshLink {
       }
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

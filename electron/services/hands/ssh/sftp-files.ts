@@ -1,6 +1,7 @@
 /**
  * A remote machine's filesystem for the file editor, over the hand's SFTP session: no shell
- * commands, so file names need no quoting and any sshd with the sftp subsystem works.
+ * commands, so file names need no quoting and any sshd with the sftp subsystem works. It must
+ * never run a shell command for a file: a file name never reaches a shell on the machine.
  */
 import path from 'node:path';
 import type { FileEntryWithStats, SFTPWrapper, Stats } from 'ssh2';

@@ -5,7 +5,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '#test/support/system';
-import { ShadowSnapshots, shellQuote, type Exec } from './shadow-git.ts';
+import { shellQuote } from '#services/hands/shell';
+import { ShadowSnapshots, type Exec } from './shadow-git.ts';
 
 const exec: Exec = (command) =>
   new Promise((resolve) => {

@@ -9,6 +9,7 @@
  * What it cannot keep: files the folder's .gitignore rules exclude (node_modules, build output)
  * and the contents of repositories nested below the top folder (git records only their commit).
  */
+import { shellQuote } from '#services/hands/shell';
 
 export interface ExecResult {
   code: number | null;
@@ -23,11 +24,6 @@ export interface ShadowOptions {
   workDir: string;
   /** The shadow store's folder (absolute, on the machine; created on first use). */
   storeDir: string;
-}
-
-/** Single-quotes a value for a POSIX shell. */
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
 export class ShadowSnapshots {

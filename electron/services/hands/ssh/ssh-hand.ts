@@ -1,20 +1,22 @@
 /**
  * A personal machine over SSH as a hand: `bash` (a persistent shell) and `editor` (the text
- * editor tool, over SFTP) on the user's own computer, connected lazily on the first call.
+ * editor tool, over SFTP) on the user's own computer, connected lazily on the first call. The
+ * tools, the queue and the hand's state are a shell hand's (shell-hand.ts); this file is the
+ * connection's side: connecting, opening shells, file snapshots in a shadow store, and telling a
+ * dropped connection from a shell's `exit`.
  *
  * The machine is not cattle — its files are the user's — but the connection is: when it drops,
  * the command in flight is a tool error with its output so far (`hand.lost` in the log), and the
  * next call reconnects. Everything the hand does runs one at a time. Secrets stay in the main
- * process (ssh2's authentication); nothing here puts one on the machine or in a result.
+ * process (ssh2's authentication); nothing here puts one on the machine or in a result. A call
+ * refused before it reached the machine (a host key not trusted) must never say it ran.
  */
-import type { NewEvent } from '#shared/events';
-import type { HandProgress, HandState, SshHandConfig } from '#shared/hands';
-import { bashTool, DEFAULT_TIMEOUT_SECONDS, errorText, formatRun, routeShellTool, SerialQueue, text, type BashInput } from '#services/hands/bash-tool';
-import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
-import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
-import type { PersistentShell, ShellRunResult } from '#services/hands/shell';
 import { createHash } from 'node:crypto';
-import { endpointName, type SshConnection, type SshDeps } from './connection.ts';
+import type { HandProgress, SshHandConfig } from '#shared/hands';
+import { errorText } from '#services/hands/bash-tool';
+import type { PersistentShell } from '#services/hands/shell';
+import { ShellHand, type Exclusive, type ShellHandHooks, type ShellHandWords, type ShellTransport, type StartedMachine } from '#services/hands/shell-hand';
+import { endpointName, SshConnectError, type SshConnection, type SshDeps } from './connection.ts';
 import { SshLink } from './link.ts';
 import { SftpFiles } from './sftp-files.ts';
 import { ShadowSnapshots, type Exec } from './shadow-git.ts';
@@ -28,12 +30,9 @@ export interface SshSnapshotSource {
 
 const SNAPSHOT_PREFIX = 'git:';
 
-export interface SshHandHooks {
-  /** Appends an event to the session's log. */
-  record(event: NewEvent): void;
+export interface SshHandHooks extends ShellHandHooks {
   /** Live provisioning progress (not stored). */
   progress(progress: HandProgress): void;
-  log(message: string, error?: unknown): void;
   /** The snapshot this session's files should start from (a fork's parent's), or null. */
   restoreSource?(): Promise<SshSnapshotSource | null>;
 }
@@ -44,19 +43,27 @@ export interface SshHandIdentity {
   config: SshHandConfig;
 }
 
-export class SshHand implements ManagedHand {
-  readonly concurrent = false;
-  private state: HandState = 'idle';
-  private detail = 'Connects on the first tool call.';
+/** A machine over SSH as a hand: a shell hand (shell-hand.ts) whose machine is reached over one SSH connection. */
+export class SshHand extends ShellHand {
+  constructor(
+    identity: SshHandIdentity,
+    hooks: SshHandHooks,
+    deps: SshDeps,
+    /** Reconnection backoff (tests shorten it). */
+    backoffMs?: readonly number[],
+  ) {
+    super(identity, hooks, new SshTransport(identity, hooks, deps, backoffMs));
+  }
+}
+
+/** How an SSH hand reaches its machine: connects, opens shells, reads files over SFTP, keeps snapshots, and tells a dropped connection. */
+class SshTransport implements ShellTransport {
+  readonly checksIdleShellEnd = false;
+  readonly reopensAtStart = true;
+  readonly files: SftpFiles;
   private readonly link: SshLink;
   /** The connection the shell and the ready state belong to. */
   private connection: SshConnection | null = null;
-  private shell: PersistentShell | null = null;
-  /** Where the last command left the shell (a restarted shell starts there). */
-  private cwd: string | null = null;
-  private readonly queue = new SerialQueue();
-  private disposed = false;
-  private readonly files: SftpFiles;
   /** The working folder's shadow store (null: snapshots off, or not set up yet / impossible). */
   private shadow: ShadowSnapshots | null = null;
   /** Why this machine's files are not snapshotted, once known. */
@@ -66,11 +73,43 @@ export class SshHand implements ManagedHand {
   /** A tool ran since the last turn end (only then is a snapshot worth taking). */
   private ranThisTurn = false;
 
+  readonly words: ShellHandWords = {
+    idle: 'Connects on the first tool call.',
+    machine: 'connection',
+    starting: () => `${this.connectingTo()}…`,
+    failed: (message) => `Could not connect: ${message}`,
+    lostEvent: (reason) => `the SSH connection to ${this.machine} dropped: ${reason}`,
+    lostDetail: (reason) => `Lost the connection to ${this.machine} (${reason}). The next tool call reconnects.`,
+    lostNote: (reason, started) =>
+      started ? `Note: the previous SSH connection dropped (${reason}); this ran on a new connection.` : `Note: the previous SSH connection dropped (${reason}), and reconnecting failed.`,
+    lostResult: (reason, result, notes) => {
+      const output = result ? `\nOutput so far:\n${result.output === '' ? '(no output)' : result.output.replace(/\n$/, '')}` : '';
+      return errorText(
+        [
+          ...notes,
+          `${result ? 'The command was interrupted by the dropped connection' : 'The edit failed: the connection dropped'} to ${this.machine} (${reason}); it may or may not have finished on the machine.${output}`,
+          `The next call reconnects, in a new shell (variables set earlier are gone).`,
+        ].join('\n'),
+      );
+    },
+    // Nothing ran: `what` ('The command', 'The edit') was refused before it reached the machine.
+    unavailable: (error, notes, what) => {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof SshConnectError && (error.reason === 'host-changed' || error.reason === 'host-unknown')) {
+        // Not a passing fault: every call fails the same way until the user decides about the key.
+        const why = error.reason === 'host-changed' ? 'changed since you trusted it' : 'not trusted yet';
+        return errorText(
+          [...notes, `${what} did not run: the host key of ${this.machine} ${why}, so Drover did not log in.`, message, 'Calls to this hand fail the same way until the user does that: tell the user.'].join('\n'),
+        );
+      }
+      return errorText([...notes, `Could not connect to ${this.machine} for this hand: ${message}`, `${what} did not run; the next call tries again.`].join('\n'));
+    },
+  };
+
   constructor(
     private readonly identity: SshHandIdentity,
     private readonly hooks: SshHandHooks,
     deps: SshDeps,
-    /** Reconnection backoff (tests shorten it). */
     backoffMs?: readonly number[],
   ) {
     this.link = new SshLink(identity.config, deps, backoffMs);
@@ -89,46 +128,42 @@ export class SshHand implements ManagedHand {
     return endpointName(this.config);
   }
 
-  tools(): readonly ToolSpec[] {
+  get started(): boolean {
+    return this.connection !== null;
+  }
+
+  get label(): string {
+    return this.machine;
+  }
+
+  describe(): { where: string; files: string; shell: string; notes: string[] } {
     const via = this.config.jump ? ` through the jump host ${endpointName(this.config.jump)}` : '';
     const folder = this.config.working_dir ? `working directory ${this.config.working_dir}` : `working directory: ${this.config.user}'s home folder`;
     const where = `the machine ${this.machine} over SSH${via} (logged in as ${this.config.user}, ${folder})`;
-    return [
-      bashTool({
-        where,
-        shell: 'bash when the machine has it, else sh',
-        notes: ['This is a real computer, not a sandbox: what a command changes there stays changed.'],
-      }),
-      { name: 'editor', ...EDITOR_TOOL, description: `${EDITOR_TOOL.description}\nFiles are on ${where}.` },
-    ];
+    return {
+      where,
+      files: `on ${where}`,
+      shell: 'bash when the machine has it, else sh',
+      notes: ['This is a real computer, not a sandbox: what a command changes there stays changed.'],
+    };
   }
 
-  status(): { state: HandState; detail: string; container: string | null } {
-    return { state: this.state, detail: this.detail, container: this.state === 'ready' ? this.machine : null };
+  homeDir(shell: PersistentShell): string {
+    return shell.workingDir;
   }
 
-  async execute(tool: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
+  called(): void {
     this.ranThisTurn = true;
-    return routeShellTool(tool, input, {
-      bash: (parsed) => this.exclusive(() => this.bash(parsed, options)),
-      editor: () => this.exclusive(() => this.edit(input, options)),
-    });
-  }
-
-  provision(signal: AbortSignal): Promise<void> {
-    return this.exclusive(async () => {
-      await this.ensureShell(signal);
-    });
   }
 
   /**
    * At a turn end where a tool ran: records the working folder in the shadow store, so a fork or
    * rewind at this point can put these files back.
    */
-  turnEnded(atSeq: number): Promise<void> {
+  turnEnded(atSeq: number, exclusive: Exclusive): Promise<void> {
     if (!this.config.snapshots || !this.ranThisTurn) return Promise.resolve();
     this.ranThisTurn = false;
-    return this.exclusive(async () => {
+    return exclusive(async () => {
       const shadow = this.shadow;
       if (shadow === null || this.connection === null || this.connection.isClosed) return;
       const started = performance.now();
@@ -142,128 +177,27 @@ export class SshHand implements ManagedHand {
     });
   }
 
-  async dispose(_options: { keep: boolean }): Promise<void> {
-    this.disposed = true;
-    this.shell?.close();
-    this.shell = null;
+  dispose(): Promise<void> {
     this.connection = null;
     this.link.close();
+    return Promise.resolve();
   }
 
-  // ------------------------------------------------------------------------------- tools
-
-  private async bash(input: BashInput, options: ExecuteOptions): Promise<ToolOutcome> {
-    const notes: string[] = [];
-    let shell: PersistentShell;
-    try {
-      if ('restart' in input) {
-        this.shell?.close();
-        this.shell = null;
-        this.cwd = null;
-        const fresh = await this.ensureShell(options.signal, notes);
-        return text([...notes, `Started a fresh shell (${fresh.flavour}) in ${fresh.workingDir}.`].join('\n'));
-      }
-      shell = await this.ensureShell(options.signal, notes);
-    } catch (error) {
-      return this.unavailable(error, notes);
-    }
-    const timeoutSeconds = input.timeout_seconds ?? DEFAULT_TIMEOUT_SECONDS;
-    const result = await shell.run(input.command, {
-      timeoutMs: timeoutSeconds * 1000,
-      signal: options.signal,
-      ...(options.onProgress ? { onOutput: options.onProgress } : {}),
-    });
-    this.cwd = result.cwd;
-    if (result.shellEnded) this.shell = null;
-    if (result.shellEnded && !result.timedOut && !result.aborted) {
-      const dropped = await this.droppedReason();
-      if (dropped) return this.lost(dropped, result, notes);
-    }
-    return formatRun(result, notes, timeoutSeconds);
+  openShell(cwd: string | null): Promise<PersistentShell> {
+    if (!this.connection) return Promise.reject(new Error(`not connected to ${this.machine}`));
+    return this.connection.openShell(cwd ?? this.config.working_dir);
   }
 
-  private async edit(input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
-    const notes: string[] = [];
-    let shell: PersistentShell;
-    try {
-      shell = await this.ensureShell(options.signal, notes);
-    } catch (error) {
-      return this.unavailable(error, notes);
-    }
-    const outcome = await runEditor(this.files, input, { cwd: this.cwd ?? shell.workingDir, signal: options.signal });
-    if (outcome.isError) {
-      const dropped = await this.droppedReason();
-      if (dropped) return this.lost(dropped, null, notes);
-    }
-    return notes.length === 0 ? outcome : { ...outcome, content: [{ type: 'text', text: notes.join('\n') }, ...outcome.content] };
-  }
-
-  // ------------------------------------------------------------------------------- lifecycle
-
-  /** A ready shell, connecting first when there is no connection (lazily, on the first call). */
-  private async ensureShell(signal: AbortSignal, notes: string[] = []): Promise<PersistentShell> {
-    if (this.disposed) throw new Error('This hand was detached from the session.');
-    if (this.connection?.isClosed) {
-      const reason = this.connection.closeReason ?? 'the connection closed';
-      this.markLost(reason);
-      notes.push(`Note: the previous SSH connection dropped (${reason}); this ran on a new connection.`);
-    }
-    if (this.shell?.alive) return this.shell;
-    if (!this.connection) {
-      await this.connect(signal);
-      if (this.shell?.alive) return this.shell;
-    }
-    const connection = this.connection;
-    if (!connection) throw new Error(`not connected to ${this.machine}`);
-    try {
-      this.shell = await connection.openShell(this.cwd ?? this.config.working_dir);
-    } catch (error) {
-      if (this.cwd === null) throw error;
-      // The last directory may be gone: start where a fresh shell starts.
-      this.cwd = null;
-      this.shell = await connection.openShell(this.config.working_dir);
-    }
-    return this.shell;
-  }
-
-  private async connect(signal: AbortSignal): Promise<void> {
-    const { name } = this.identity;
-    const via = this.config.jump ? ` through ${endpointName(this.config.jump)}` : '';
-    const message = `Connecting to ${this.machine}${via}`;
-    this.state = 'provisioning';
-    this.detail = `${message}…`;
-    this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase: 'connecting', message } });
-    this.hooks.progress({ hand_id: name, phase: 'connecting', message });
-    try {
-      this.connection = await this.link.get({ signal });
-      this.cwd = null;
-      const shell = await this.connection.openShell(this.config.working_dir);
-      this.shell = shell;
-      const files = await this.prepareSnapshots(this.connection, shell.workingDir, signal);
-      const detail = `Connected to ${this.machine}${via}; commands run in ${shell.workingDir} (${shell.flavour}).${files.note === null ? '' : ` ${files.note}`}`;
-      this.state = 'ready';
-      this.detail = detail;
-      this.hooks.record({
-        type: 'hand.ready',
-        payload: { hand_id: name, detail, container: this.machine, ...(files.restored === null ? {} : { restored_from: { session_id: files.restored.sessionId, at_seq: files.restored.atSeq } }) },
-      });
-    } catch (error) {
-      this.connection?.close();
-      this.connection = null;
-      this.shell = null;
-      const reason = error instanceof Error ? error.message : String(error);
-      this.state = 'failed';
-      this.detail = `Could not connect: ${reason}`;
-      this.hooks.record({ type: 'hand.failed', payload: { hand_id: name, message: reason } });
-      throw error;
-    }
+  /** A connection that closed since the last call dropped (its close reason says why), whatever the shell's state. */
+  lostBeforeCall(): Promise<string | null> {
+    return Promise.resolve(this.connection?.isClosed ? (this.connection.closeReason ?? 'the connection closed') : null);
   }
 
   /**
    * Why the connection is gone, or null while it works: after a shell ended by itself it is either
    * `exit` (the connection still answers) or a dropped connection.
    */
-  private async droppedReason(): Promise<string | null> {
+  async lostAfterFailure(): Promise<string | null> {
     const connection = this.connection;
     if (!connection) return null;
     const settled = await Promise.race([connection.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 300))]);
@@ -277,30 +211,40 @@ export class SshHand implements ManagedHand {
     }
   }
 
-  private markLost(reason: string): void {
-    this.hooks.record({ type: 'hand.lost', payload: { hand_id: this.identity.name, reason: `the SSH connection to ${this.machine} dropped: ${reason}` } });
+  discard(): void {
     this.connection?.close();
     this.connection = null;
-    this.shell = null;
-    this.state = 'lost';
-    this.detail = `Lost the connection to ${this.machine} (${reason}). The next tool call reconnects.`;
   }
 
-  private lost(reason: string, result: ShellRunResult | null, notes: string[]): ToolOutcome {
-    this.markLost(reason);
-    const output = result ? `\nOutput so far:\n${result.output === '' ? '(no output)' : result.output.replace(/\n$/, '')}` : '';
-    return errorText(
-      [
-        ...notes,
-        `${result ? 'The command was interrupted by the dropped connection' : 'The edit failed: the connection dropped'} to ${this.machine} (${reason}); it may or may not have finished on the machine.${output}`,
-        `The next call reconnects, in a new shell (variables set earlier are gone).`,
-      ].join('\n'),
-    );
+  /** Connects (recording it), opens a shell in the working directory, and prepares file snapshots. */
+  async start(signal: AbortSignal): Promise<StartedMachine> {
+    const { name } = this.identity;
+    const message = this.connectingTo();
+    this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase: 'connecting', message } });
+    this.hooks.progress({ hand_id: name, phase: 'connecting', message });
+    try {
+      this.connection = await this.link.get({ signal });
+      const shell = await this.connection.openShell(this.config.working_dir);
+      const files = await this.prepareSnapshots(this.connection, shell.workingDir, signal);
+      const detail = `Connected to ${this.machine}${this.via()}; commands run in ${shell.workingDir} (${shell.flavour}).${files.note === null ? '' : ` ${files.note}`}`;
+      return {
+        detail,
+        ready: { container: this.machine, ...(files.restored === null ? {} : { restored_from: { session_id: files.restored.sessionId, at_seq: files.restored.atSeq } }) },
+        shell,
+      };
+    } catch (error) {
+      this.connection?.close();
+      this.connection = null;
+      throw error;
+    }
   }
 
-  private unavailable(error: unknown, notes: string[]): ToolOutcome {
-    const message = error instanceof Error ? error.message : String(error);
-    return errorText([...notes, `Could not connect to ${this.machine} for this hand: ${message}`, 'The next call tries again.'].join('\n'));
+  private via(): string {
+    return this.config.jump ? ` through ${endpointName(this.config.jump)}` : '';
+  }
+
+  private connectingTo(): string {
+    return `Connecting to ${this.machine}${this.via()}`;
   }
 
   /**
@@ -338,9 +282,4 @@ ${this.identity.name}`).digest('hex').slice(0, 16);
       return { note: `Its files could not be put back as they were at event ${source.atSeq}: ${error instanceof Error ? error.message : String(error)}`, restored: null };
     }
   }
-
-  private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return this.queue.run(work);
-  }
-
 }

@@ -4,8 +4,9 @@
  * shell, the editor over SFTP, and a machine that drops mid-command.
  */
 import { rmSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { NewEvent } from '#shared/events';
 import { SshHandConfigSchema, type SshHandConfig } from '#shared/hands';
 import type { SecretId } from '#shared/vault';
@@ -135,6 +136,36 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
       }
     });
 
+    it('a host key changed behind a dropped connection: the hand says the command did not run, why, and what to do', async () => {
+      const server = await TestSshd.start();
+      const recorded: NewEvent[] = [];
+      const hand = new SshHand({ sessionId: 'ses_hostkey', name: 'moved', config: config({}, server) }, { record: (event) => recorded.push(event), progress: () => undefined, log: () => undefined }, deps, [100, 200]);
+      const signal = new AbortController().signal;
+      try {
+        server.authorize(plainKey);
+        trustServer(server);
+        const old = server.hostFingerprint();
+        expect(outputOf(await hand.execute('bash', { command: 'echo first' }, { signal }))).toContain('first');
+        await server.changeHostKey();
+        // Let the drop reach the client first, so the next call meets a closed connection and reconnects.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const outcome = await hand.execute('bash', { command: 'echo should-not-run' }, { signal });
+        const said = outputOf(outcome);
+        expect(outcome.isError).toBe(true);
+        expect(said).not.toMatch(/ran on a new connection/);
+        expect(said).not.toContain('should-not-run');
+        expect(said).toMatch(/The command did not run: the host key of .* changed since you trusted it/);
+        expect(said).toContain(old);
+        expect(said).toContain(server.hostFingerprint());
+        expect(said).toMatch(/forget the old key in the hand's settings and confirm the new fingerprint/);
+        expect(said).not.toMatch(/next call tries again/);
+        expect(recorded.map((event) => event.type)).toEqual(['hand.provisioning', 'hand.ready', 'hand.lost', 'hand.provisioning', 'hand.failed']);
+      } finally {
+        await hand.dispose({ keep: false });
+        await server.stop();
+      }
+    });
+
     it('keeps the trusted keys in a 0600 file', () => {
       trustServer(sshd);
       expect(statSync(knownHosts.file).mode & 0o777).toBe(0o600);
@@ -204,6 +235,31 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
       expect(unknownJump).toMatchObject({ ok: false, jumpTrust: 'unknown', hostKey: null });
       expect(unknownJump.message).toContain(jumpSshd.hostFingerprint());
       trustServer(jumpSshd);
+    });
+
+    it("turns Nagle's algorithm off on each hop's TCP socket, so a command's small packets never wait for the peer's delayed ACK", async () => {
+      // Not timed (machines are noisy; `npm run bench` has the figure): the final TCP_NODELAY
+      // setting of the real sockets ssh2 opened, directly and to a jump host.
+      const setNoDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+      const jump = { host: '127.0.0.1', port: jumpSshd.port, user, auth: { method: 'key' as const, key_secret_id: ids.plain, passphrase_secret_id: null } };
+      const opened: SshConnection[] = [];
+      try {
+        opened.push(await SshConnection.open(config(), deps), await SshConnection.open(config({ jump }), deps));
+        for (const connection of opened) expect((await connection.exec('echo ok')).output.toString().trim()).toBe('ok');
+        const noDelayOf = (port: number): boolean[] => {
+          const last = new Map<Socket, boolean>();
+          setNoDelay.mock.calls.forEach(([enable], i) => {
+            const socket: unknown = setNoDelay.mock.contexts[i];
+            if (socket instanceof Socket && socket.remotePort === port) last.set(socket, enable ?? true);
+          });
+          return [...last.values()];
+        };
+        expect(noDelayOf(sshd.port)).toEqual([true]); // the direct connection's socket
+        expect(noDelayOf(jumpSshd.port)).toEqual([true]); // the jump host's, which carries the target's channel
+      } finally {
+        setNoDelay.mockRestore();
+        for (const connection of opened) connection.close();
+      }
     });
   });
 

@@ -1,0 +1,53 @@
+/**
+ * Reads a session's log and folds it (state.ts) — the one way both a wake and Drover's start-up
+ * learn where a session stands. Only the events from the latest compaction on are read; what a
+ * compaction leaves behind that still matters (the settings, the last status, the outcome and its
+ * evaluations) seeds the fold.
+ */
+import type { StoredEvent } from '#shared/events';
+import { MAX_EVENTS_PER_QUERY } from '#shared/sessions';
+import type { SessionStore } from '#services/session/store';
+import { applyEvent, emptyState, foldOutcome, stateOf, type SessionState } from './state.ts';
+
+/** Reads every event of the given types (all events when omitted) in pages. */
+export function readAll(store: SessionStore, sessionId: string, types?: StoredEvent['type'][], afterSeq = 0): StoredEvent[] {
+  const out: StoredEvent[] = [];
+  const limit = 10_000;
+  for (let after = afterSeq; ; ) {
+    const page = store.getEvents(sessionId, { afterSeq: after, limit, ...(types ? { types } : {}) });
+    for (const event of page) out.push(event);
+    if (page.length < limit) return out;
+    after = (page.at(-1) as StoredEvent).seq;
+  }
+}
+
+/** The session's events from its latest compaction on, and its state folded from the log. Synchronous. */
+export function foldLog(store: SessionStore, sessionId: string): { events: StoredEvent[]; state: SessionState } {
+  const [compaction] = store.getEvents(sessionId, { types: ['agent.thread_context_compacted'], direction: 'backward', limit: 1 });
+  const seed = emptyState();
+  let from = 0;
+  if (compaction?.type === 'agent.thread_context_compacted') {
+    from = compaction.payload.through_seq;
+    const before = { beforeSeq: from + 1, direction: 'backward', limit: 1 } as const;
+    const [settings] = store.getEvents(sessionId, { ...before, types: ['session.configured'] });
+    const [status] = store.getEvents(sessionId, {
+      ...before,
+      types: ['session.status_running', 'session.status_idle', 'session.status_terminated'],
+    });
+    if (settings) applyEvent(seed, settings);
+    if (status) applyEvent(seed, status);
+    // The outcome and its evaluations so far stay in force past a compaction.
+    const [definition] = store.getEvents(sessionId, { ...before, types: ['user.define_outcome'] });
+    if (definition) {
+      const outcomeEvents = store.getEvents(sessionId, {
+        afterSeq: definition.seq - 1,
+        beforeSeq: from + 1,
+        types: ['user.define_outcome', 'span.outcome_evaluation_start', 'span.outcome_evaluation_end', 'session.status_idle'],
+        limit: MAX_EVENTS_PER_QUERY,
+      });
+      for (const event of outcomeEvents) seed.outcome = foldOutcome(seed.outcome, event);
+    }
+  }
+  const events = readAll(store, sessionId, undefined, from);
+  return { events, state: stateOf(events, seed) };
+}

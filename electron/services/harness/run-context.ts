@@ -1,0 +1,83 @@
+/**
+ * What the parts of one wake share (session-run.ts drives; tool-run.ts, outcome-run.ts and
+ * retry.ts act through it): the run as they see it (`RunContext`), and the events they all record
+ * — idle, the end of a model request, a tool result, the end of an outcome evaluation.
+ *
+ * The context is the run's own view of the log, kept current by its subscription; a part reads
+ * it afresh each time and keeps no copy. A part must never hold session state of its own between
+ * wakes, and never append except through `emit` / `emitEndingTurn`.
+ */
+import type Anthropic from '@anthropic-ai/sdk';
+import type { LiveUpdate } from '#shared/harness';
+import type { NewEvent, OutcomeResult, SessionSettings, StoredEvent, Usage } from '#shared/events';
+import type { SessionStore } from '#services/session/store';
+import type { ContextView } from './context.ts';
+import type { Criterion, VerificationRun } from './grader.ts';
+import type { HarnessOptions } from './harness.ts';
+import type { RetryPolicy } from './retry.ts';
+import type { IdleReason, SessionState } from './state.ts';
+
+export const NO_KEY_MESSAGE =
+  'No Anthropic API key is set. Add your key in Settings → Credentials (or set ANTHROPIC_API_KEY before starting Drover), then send your message again.';
+
+/** A request whose start span was committed with the tool result it carries (see `ToolRun`). */
+export interface PreparedRequest {
+  /** Seq of its committed start span. */
+  seq: number;
+  model: string;
+  view: ContextView;
+}
+
+/** One wake of one session, as its parts see it. */
+export interface RunContext {
+  readonly sessionId: string;
+  readonly store: SessionStore;
+  readonly options: HarnessOptions;
+  readonly retry: RetryPolicy;
+  /** The log from the latest compaction on, and its fold: both follow every append. */
+  readonly events: readonly StoredEvent[];
+  readonly state: SessionState;
+  readonly settings: SessionSettings;
+  /** The current step's signal: aborts when the user interrupts. */
+  readonly signal: AbortSignal;
+  /** The harness is closing: record nothing more (as a crash would). */
+  readonly stopping: boolean;
+  /** A request started in the same commit as the last tool result. */
+  prepared: PreparedRequest | null;
+  /** The SDK client for `key`. */
+  client(key: string): Anthropic;
+  emit(...events: NewEvent[]): void;
+  /** `emit`, with the idle that ends the turn in the same commit when the turn ends there. */
+  emitEndingTurn(...events: NewEvent[]): void;
+  /** Pushes a live (never stored) update to the UI. */
+  live(update: LiveUpdate): void;
+}
+
+export function idle(reason: IdleReason, message?: string): NewEvent {
+  return { type: 'session.status_idle', payload: { stop_reason: message === undefined ? { type: reason } : { type: reason, message } } };
+}
+
+export function spanEnd(model: string, purpose: 'turn' | 'compaction' | 'grading', usage: Usage, stopReason: string | null, isError: boolean, durationMs: number): NewEvent {
+  return {
+    type: 'span.model_request_end',
+    payload: { model, purpose, usage, stop_reason: stopReason, is_error: isError, duration_ms: Math.max(0, durationMs) },
+  };
+}
+
+export function toolResult(toolUseId: string, text: string, isError: boolean, status: 'completed' | 'interrupted' = 'completed', mcp = false): NewEvent {
+  const payload = { tool_use_id: toolUseId, content: [{ type: 'text' as const, text }], is_error: isError, status };
+  return mcp ? { type: 'agent.mcp_tool_result', payload } : { type: 'agent.tool_result', payload };
+}
+
+export function evaluationEnd(
+  iteration: number,
+  result: OutcomeResult,
+  explanation: string,
+  extra: { criteria?: Criterion[]; verification?: VerificationRun } = {},
+): NewEvent {
+  return { type: 'span.outcome_evaluation_end', payload: { iteration, result, explanation, ...extra } };
+}
+
+export function zeroUsage(): Usage {
+  return { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+}
