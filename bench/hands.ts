@@ -21,7 +21,7 @@ import { SessionStore } from '#services/session/store';
 import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import { startModelServer } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
-import { harnessTurn, KEY, ms, newSession, p50, p95, released, watchTurn, type Log } from './harness.ts';
+import { harnessTurn, KEY, ms, newSession, p50, p95, released, watchTurn, type Log } from './harness/common.ts';
 import type { Figure } from './session-store.ts';
 
 const HAND = { name: 'box', config: { kind: 'docker', image: BASH_IMAGE, network: 'none' } } as const;

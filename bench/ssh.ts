@@ -19,7 +19,7 @@ import { Vault } from '#services/vault/vault';
 import { FileKeySource } from '#test/support/file-key-source';
 import { makeKey, sshdUnavailableReason, TestSshd, testUser } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
-import { ms, p50, p95, type Log } from './harness.ts';
+import { ms, p50, p95, type Log } from './harness/common.ts';
 import type { Figure } from './session-store.ts';
 
 const ROUNDS = 10;

@@ -21,7 +21,7 @@ import type { NewEvent } from '#shared/events';
 import { SessionStore } from '#services/session/store';
 import { chromiumPath } from '../e2e/support/browser.ts';
 import { startServeMode, type ServeHandle } from '../e2e/support/serve.ts';
-import { p50, p95, type Log } from './harness.ts';
+import { p50, p95, type Log } from './harness/common.ts';
 import { rng, type Figure } from './session-store.ts';
 
 const root = path.resolve(import.meta.dirname, '..');

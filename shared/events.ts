@@ -7,6 +7,14 @@
  */
 import { z } from 'zod';
 import { HandConfigSchema } from './hands.ts';
+import {
+  BudgetSchema,
+  EvaluatedPermissionSchema,
+  PolicyEntrySchema,
+  RuleEntrySchema,
+  RuleIdSchema,
+  ToolConfirmationSchema,
+} from './guardrails.ts';
 
 const tokenCount = z.number().int().nonnegative();
 
@@ -50,6 +58,25 @@ export const IdleStopReasonSchema = z.enum([
   'authentication_failed',
   'error',
 ]);
+export type IdleStopReason = z.infer<typeof IdleStopReasonSchema>;
+
+/**
+ * `session.status_idle`'s stop reason. Managed Agents' shapes: a plain reason (every one Drover
+ * recorded before guardrails), `requires_action` naming the tool use events that wait for the
+ * user's `user.tool_confirmation` (the `agent.tool_use` / `agent.mcp_tool_use` event ids), and
+ * `budget_reached`. Every variant may carry a `message`, so readers that show `{type, message}`
+ * read them all alike.
+ */
+export const StopReasonSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: IdleStopReasonSchema, message: z.string().optional() }),
+  z.strictObject({
+    type: z.literal('requires_action'),
+    event_ids: z.array(z.string().min(1).max(256)).min(1).max(512),
+    message: z.string().optional(),
+  }),
+  z.strictObject({ type: z.literal('budget_reached'), message: z.string().optional() }),
+]);
+export type StopReason = z.output<typeof StopReasonSchema>;
 
 export const OutcomeResultSchema = z.enum([
   'needs_revision',
@@ -168,6 +195,8 @@ export const eventPayloadSchemas = {
     name: z.string().min(1).max(128),
     input: jsonObject,
     hand_id: handId.optional(),
+    /** What the session's policies said when the model asked (absent in older logs: `allow`). */
+    evaluated_permission: EvaluatedPermissionSchema.optional(),
   }),
   'agent.tool_result': z.strictObject({
     tool_use_id: toolUseId,
@@ -186,6 +215,8 @@ export const eventPayloadSchemas = {
     server_name: z.string().min(1),
     name: z.string().min(1),
     input: jsonObject,
+    /** As for `agent.tool_use`. */
+    evaluated_permission: EvaluatedPermissionSchema.optional(),
   }),
   'agent.mcp_tool_result': z.strictObject({
     tool_use_id: toolUseId,
@@ -205,10 +236,7 @@ export const eventPayloadSchemas = {
   }),
   'session.status_running': z.strictObject({}),
   'session.status_idle': z.strictObject({
-    stop_reason: z.strictObject({
-      type: IdleStopReasonSchema,
-      message: z.string().optional(),
-    }),
+    stop_reason: StopReasonSchema,
   }),
   'session.status_terminated': z.strictObject({
     reason: z.string(),
@@ -307,6 +335,36 @@ export const eventPayloadSchemas = {
   'session.forked': z.strictObject({
     parent_session_id: z.string().min(1),
     at_seq: z.number().int().nonnegative(),
+  }),
+  /**
+   * The user's answer to a tool use whose `evaluated_permission` was `ask` (Managed Agents' name):
+   * `allow` runs it once; `deny` answers the model with an error result carrying `deny_message`.
+   */
+  'user.tool_confirmation': ToolConfirmationSchema,
+  /**
+   * A confirmed tool is about to start (recorded right before it does): a wake that finds this
+   * without a result knows the tool may have run — it is recorded interrupted, never run again.
+   * Without it, a confirmed tool has not started and runs.
+   */
+  'span.tool_run_start': z.strictObject({ tool_use_id: toolUseId }),
+  /** A permission policy: for one tool of a hand, or (`tool: null`) the hand's default. The latest wins. */
+  'policy.set': PolicyEntrySchema,
+  /** A rule that auto-allows a narrow pattern of one tool's uses that would ask (see PolicyRuleSchema). */
+  'policy.rule_added': RuleEntrySchema,
+  'policy.rule_removed': z.strictObject({ rule_id: RuleIdSchema }),
+  /** The session's budget from now on (null: no cap). The latest wins; forks inherit it. */
+  'session.budget_set': z.strictObject({ budget: BudgetSchema.nullable() }),
+  /**
+   * The session's cumulative usage after a model request (grader calls included), for meters and
+   * the API. The log's `span.model_request_end` events stay the source the budget is checked on.
+   */
+  'session.usage': z.strictObject({
+    input_tokens: tokenCount,
+    output_tokens: tokenCount,
+    cache_read_input_tokens: tokenCount,
+    cache_creation_input_tokens: tokenCount,
+    /** Exact list cost in US cents, fractional (see SpentSchema). */
+    list_cost_cents: z.number().nonnegative(),
   }),
 } as const;
 

@@ -181,6 +181,12 @@ export const McpHandConfigSchema = z.strictObject({
   disabled_tools: z.array(z.string().max(256)).max(512).default([]),
   /** Per-call timeout. */
   timeout_seconds: z.number().int().min(1).max(3600).default(120),
+  /**
+   * Trusted by the user: its tools run without asking (an MCP server's default policy is to ask).
+   * Absent means false — optional rather than defaulted, so configurations stored before it read
+   * back (and compare) exactly as they were.
+   */
+  trusted: z.boolean().optional(),
 });
 export type McpHandConfig = z.output<typeof McpHandConfigSchema>;
 

@@ -23,6 +23,16 @@ import {
   SshTestResultSchema,
 } from './hands.ts';
 import { SshConfigAliasSchema, SshConfigListingSchema } from './ssh.ts';
+import {
+  BudgetSchema,
+  GuardrailsViewSchema,
+  PermissionPolicySchema,
+  PolicyChoiceSchema,
+  PolicyRuleSchema,
+  PolicyToolSchema,
+  RuleIdSchema,
+  ToolConfirmationSchema,
+} from './guardrails.ts';
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import {
   ApiKeyStatusSchema,
@@ -224,6 +234,64 @@ export type Handlers = { [K in RpcMethod]: (arg: RpcArg<K>) => Promise<RpcResult
 /** What the main process implements: arguments arrive already validated. */
 export type HandlerImpl = {
   [K in RpcMethod]: (arg: z.output<(typeof rpcMethods)[K]['arg']>) => Promise<RpcResult<K>> | RpcResult<K>;
+};
+
+/**
+ * Guardrails' methods (issue 18): permission policies, rules, approvals and budgets. Their handlers
+ * come with the harness wiring; until then they stay out of `rpcMethods`, because `HandlerImpl`
+ * requires a handler for every method there (electron/rpc/handlers.ts would stop type-checking, and
+ * the dispatcher would accept calls nothing answers). The wiring merges them in —
+ * `{ ...rpcMethods, ...guardrailsRpcMethods }` — which also gives `sessions-launch` its optional
+ * `budget` and `policies` (recorded right after the hands, before the first message). Every method
+ * answers with the session's guardrails as they stand after it.
+ */
+export const guardrailsRpcMethods = {
+  'sessions-launch': {
+    arg: rpcMethods['sessions-launch'].arg.extend({
+      /** The new session's budget (forks inherit it); absent: Settings' default for new sessions. */
+      budget: BudgetSchema.optional(),
+      /** Policies for the launch hands' tools (or whole hands), over their kinds' defaults. */
+      policies: z.array(PolicyChoiceSchema).max(64, 'at most 64 policies at launch').optional(),
+    }),
+    result: SessionSummarySchema,
+  },
+  /** Answers tool calls that wait for approval, one or several at once: `allow` runs each once; `deny` tells the model why. */
+  'sessions-confirm-tool': {
+    arg: z.strictObject({
+      sessionId: SessionIdSchema,
+      confirmations: z.array(ToolConfirmationSchema).min(1, 'answer at least one tool call').max(64, 'answer at most 64 tool calls at once'),
+    }),
+    result: GuardrailsViewSchema,
+  },
+  /** Sets the policy of one tool of a hand, or (`tool: null`) of the whole hand. */
+  'sessions-set-policy': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandNameSchema, tool: PolicyToolSchema.nullable(), policy: PermissionPolicySchema }),
+    result: GuardrailsViewSchema,
+  },
+  /** Adds a rule that allows a narrow pattern of a hand's commands that would ask ("Allow similar for this session"). */
+  'sessions-add-rule': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandNameSchema, tool: PolicyToolSchema, rule: PolicyRuleSchema }),
+    result: GuardrailsViewSchema,
+  },
+  'sessions-remove-rule': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, ruleId: RuleIdSchema }),
+    result: GuardrailsViewSchema,
+  },
+  /** Sets, raises or (null) removes the session's budget; a cap must be above what is already spent. */
+  'sessions-set-budget': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, budget: BudgetSchema.nullable() }),
+    result: GuardrailsViewSchema,
+  },
+  /** The session's policies, rules, budget, what it has spent and the tool calls waiting for approval. */
+  'sessions-guardrails': { arg: sessionRef, result: GuardrailsViewSchema },
+} as const;
+
+export type GuardrailsRpcMethod = keyof typeof guardrailsRpcMethods;
+/** What the wiring implements for the guardrails' methods (arguments arrive validated). */
+export type GuardrailsHandlerImpl = {
+  [K in GuardrailsRpcMethod]: (
+    arg: z.output<(typeof guardrailsRpcMethods)[K]['arg']>,
+  ) => Promise<z.output<(typeof guardrailsRpcMethods)[K]['result']>> | z.output<(typeof guardrailsRpcMethods)[K]['result']>;
 };
 
 /** What the native menu can ask the window to do; the renderer owns the behaviour. */

@@ -1,100 +1,17 @@
 // The brain against the real SDK and a local Messages API server (real SSE over HTTP), a real
 // SQLite store in a temp dir, and a hand that runs real local functions.
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
-import type { EventOf, EventType, StoredEvent } from '#shared/events';
 import type { LiveUpdate } from '#shared/harness';
-import type { Hand } from '#services/hands/hand';
-import { SessionStore } from '#services/session/store';
 import { MathHand } from '#test/support/math-hand';
-import { startModelServer, type ModelServer, type RecordedRequest, type Reply, type ScriptedMessage } from '#test/support/model-server';
-import { tempDir } from '#test/support/system';
+import type { Reply } from '#test/support/model-server';
+import { cleanUpLater, cleanUpRigs, events, idle, KEY, ofType, rig, script, text, types, waitFor, type Respond } from '#test/support/harness-rig';
 import { COMPACTION_INSTRUCTION, CONTINUE_PROMPT, SUMMARY_PREAMBLE } from './context.ts';
-import { Harness, type HarnessOptions } from './harness.ts';
+import { Harness } from './harness.ts';
 import { FALLBACK_MODEL } from './models.ts';
 import { NO_KEY_MESSAGE } from './run-context.ts';
 
-const KEY = 'sk-ant-test-key';
-const cleanups: Array<() => Promise<void> | void> = [];
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-interface Rig {
-  server: ModelServer;
-  store: SessionStore;
-  harness: Harness;
-  sessionId: string;
-  live: LiveUpdate[];
-  hand: MathHand;
-  dir: string;
-}
-
-type Respond = (request: RecordedRequest) => Reply | Promise<Reply>;
-
-async function rig(respond: Respond, options: Partial<HarnessOptions> & { hands?: Hand[]; hand?: MathHand } = {}): Promise<Rig> {
-  const server = await startModelServer({ respond, apiKey: KEY, models: ['claude-sonnet-4-6', 'claude-opus-4-5', 'claude-haiku-4-5'] });
-  const dir = tempDir('drover-harness-');
-  const store = SessionStore.open({ dataDir: dir });
-  const hand = options.hand ?? new MathHand();
-  const live: LiveUpdate[] = [];
-  const harness = new Harness({
-    store,
-    keyProvider: () => KEY,
-    baseURL: server.url,
-    handsFor: () => options.hands ?? [hand],
-    onLive: (_id, update) => live.push(update),
-    retry: { baseDelayMs: 5, maxDelayMs: 50 },
-    log: () => undefined,
-    ...options,
-  });
-  cleanups.push(async () => {
-    await harness.close();
-    store.close();
-    await server.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const { id } = store.createSession({ title: 'test' });
-  return { server, store, harness, sessionId: id, live, hand, dir };
-}
-
-/** Replies in order; a request beyond the script fails the test loudly. */
-function script(...replies: Array<ScriptedMessage | Reply>): Respond {
-  const queue = [...replies];
-  return () => {
-    const next = queue.shift();
-    if (!next) return { kind: 'http-error', status: 500, type: 'api_error', message: 'the test script has no more replies' };
-    return 'kind' in next ? next : { kind: 'message', message: next };
-  };
-}
-
-const text = (value: string, stop: ScriptedMessage['stop_reason'] = 'end_turn'): ScriptedMessage => ({ content: [{ type: 'text', text: value }], stop_reason: stop });
-
-/** Resolves with the first event (already logged or to come) matching `match`. */
-function waitFor<K extends EventType>(r: Rig, type: K, match: (event: EventOf<K>) => boolean = () => true, timeoutMs = 20_000): Promise<EventOf<K>> {
-  return new Promise((resolve, reject) => {
-    const found = r.store.getEvents(r.sessionId, { types: [type] }).find((event) => match(event as EventOf<K>));
-    if (found) return resolve(found as EventOf<K>);
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`no ${type} within ${timeoutMs} ms; log: ${types(r).join(', ')}`));
-    }, timeoutMs);
-    const stop = r.store.subscribe(r.sessionId, (event) => {
-      if (event.type === type && match(event as EventOf<K>)) {
-        clearTimeout(timer);
-        stop();
-        resolve(event as EventOf<K>);
-      }
-    });
-  });
-}
-
-const idle = (r: Rig) => waitFor(r, 'session.status_idle');
-const events = (r: Rig): StoredEvent[] => r.store.getEvents(r.sessionId);
-const types = (r: Rig): string[] => events(r).map((event) => event.type);
-const ofType = <K extends EventType>(r: Rig, type: K): Array<EventOf<K>> => events(r).filter((e): e is EventOf<K> => e.type === type);
+afterEach(cleanUpRigs);
 
 describe('a turn', () => {
   it('streams text live, stores the completed block, records usage, and goes idle', async () => {
@@ -159,7 +76,7 @@ describe('a turn', () => {
       fallbackReason: null,
     });
     const keyless = new Harness({ store: r.store, keyProvider: () => null, baseURL: r.server.url });
-    cleanups.push(() => keyless.close());
+    cleanUpLater(() => keyless.close());
     const fallback = await keyless.listModels();
     expect(fallback.fallbackReason).toMatch(/No API key/);
     expect(fallback.models.length).toBeGreaterThan(0);
@@ -393,194 +310,6 @@ describe('faults', () => {
     r.harness.send(r.sessionId, 'q');
     const done = await idle(r);
     expect(done.payload.stop_reason).toMatchObject({ type: 'error', message: expect.stringMatching(/invalid_request_error 400: max_tokens: too large/) });
-  });
-});
-
-describe('interrupts', () => {
-  it('stops a stream at once and keeps what the user saw', async () => {
-    const r = await rig(script({ kind: 'message', message: text('word '.repeat(400)), frameDelayMs: 20 }));
-    const firstDelta = new Promise<void>((resolve) => {
-      const original = r.live.push.bind(r.live);
-      r.live.push = (...updates: LiveUpdate[]) => {
-        if (updates.some((u) => u.type === 'delta')) resolve();
-        return original(...updates);
-      };
-    });
-    r.harness.send(r.sessionId, 'Talk a lot');
-    await firstDelta;
-    r.harness.interrupt(r.sessionId, 'enough');
-    const done = await idle(r);
-    expect(done.payload.stop_reason).toEqual({ type: 'interrupted', message: 'Stopped by the user.' });
-    const kept = ofType(r, 'agent.message')[0]?.payload.content[0]?.text ?? '';
-    expect(kept.length).toBeGreaterThan(0);
-    expect(kept.length).toBeLessThan('word '.repeat(400).length);
-    expect(ofType(r, 'span.model_request_end')[0]?.payload).toMatchObject({ is_error: false, stop_reason: null });
-    expect(ofType(r, 'user.interrupt')[0]?.payload).toEqual({ reason: 'enough' });
-  });
-
-  it('stops a running tool, records it as interrupted, and tells the model on the next turn', async () => {
-    let started: () => void = () => undefined;
-    const toolStarted = new Promise<void>((resolve) => (started = resolve));
-    const hand = new MathHand({ onStart: () => started() });
-    const r = await rig(script({ content: [{ type: 'tool_use', id: 'toolu_w', name: 'wait', input: { ms: 60_000 } }], stop_reason: 'tool_use' }, text('Understood.')), { hand });
-    r.harness.send(r.sessionId, 'wait a minute');
-    await toolStarted;
-    r.harness.interrupt(r.sessionId);
-    const done = await idle(r);
-    expect(done.payload.stop_reason.type).toBe('interrupted');
-    const [result] = ofType(r, 'agent.tool_result');
-    expect(result?.payload).toMatchObject({ tool_use_id: 'toolu_w', status: 'interrupted', is_error: true });
-    expect(JSON.stringify(result?.payload.content)).toMatch(/Interrupted by the user after/);
-    expect(hand.runs[0]?.aborted).toBe(true);
-    r.harness.send(r.sessionId, 'never mind, go on');
-    await waitFor(r, 'session.status_idle', (e) => e.payload.stop_reason.type === 'end_turn');
-    expect(r.server.requests[1]?.body.messages[2]).toMatchObject({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_w', is_error: true }, { type: 'text', text: 'never mind, go on' }] });
-  });
-
-  it('does not wait for a hand that ignores the signal', async () => {
-    const stubborn: Hand = {
-      id: 'stubborn',
-      concurrent: true,
-      tools: () => [{ name: 'hang', description: 'Never returns.', input_schema: { type: 'object' } }],
-      execute: () => new Promise(() => undefined),
-    };
-    const r = await rig(script({ content: [{ type: 'tool_use', id: 'toolu_h', name: 'hang', input: {} }], stop_reason: 'tool_use' }), { hands: [stubborn] });
-    r.harness.send(r.sessionId, 'go');
-    await waitFor(r, 'agent.tool_use');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    r.harness.interrupt(r.sessionId);
-    expect((await idle(r)).payload.stop_reason.type).toBe('interrupted');
-    expect(ofType(r, 'agent.tool_result')[0]?.payload.status).toBe('interrupted');
-  });
-});
-
-describe('statelessness', () => {
-  it('a fresh harness closes a request cut by a crash and sends it again', async () => {
-    const r = await rig(script(text('Answered after the restart.')));
-    r.store.emitEvents(r.sessionId, [
-      { type: 'user.message', payload: { content: [{ type: 'text', text: 'q' }] } },
-      { type: 'session.status_running', payload: {} },
-      { type: 'span.model_request_start', payload: { model: 'claude-sonnet-4-5' } },
-    ]);
-    await r.harness.wake(r.sessionId);
-    expect(types(r).slice(3)).toEqual(['span.model_request_end', 'session.error', 'span.model_request_start', 'agent.message', 'span.model_request_end', 'session.status_idle']);
-    expect(ofType(r, 'session.error')[0]?.payload).toMatchObject({ error: { type: 'response_lost' }, retry_status: { type: 'retrying', attempt: 1 } });
-  });
-
-  it('a fresh harness never re-runs a tool a crashed process may have started; it tells the model', async () => {
-    const r = await rig(script(text('I will check whether the sum happened.')));
-    r.store.emitEvents(r.sessionId, [
-      { type: 'user.message', payload: { content: [{ type: 'text', text: 'add' }] } },
-      { type: 'session.status_running', payload: {} },
-      { type: 'span.model_request_start', payload: { model: 'claude-sonnet-4-5' } },
-      { type: 'agent.tool_use', payload: { tool_use_id: 'toolu_1', name: 'add', input: { a: 1, b: 2 }, hand_id: 'math' } },
-      {
-        type: 'span.model_request_end',
-        payload: { model: 'claude-sonnet-4-5', usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, stop_reason: 'tool_use', is_error: false, duration_ms: 5 },
-      },
-    ]);
-    await r.harness.wake(r.sessionId);
-    expect(r.hand.runs).toEqual([]);
-    const [result] = ofType(r, 'agent.tool_result');
-    expect(result?.payload).toMatchObject({ tool_use_id: 'toolu_1', status: 'interrupted', is_error: true });
-    expect(JSON.stringify(r.server.requests[0]?.body.messages)).toContain('It was not run again');
-    expect(ofType(r, 'session.status_idle')[0]?.payload.stop_reason.type).toBe('end_turn');
-  });
-
-  it('wake() with nothing to do records nothing', async () => {
-    const r = await rig(script(text('hi')));
-    r.harness.send(r.sessionId, 'q');
-    await idle(r);
-    const before = events(r).length;
-    await r.harness.wake(r.sessionId);
-    await new Harness({ store: r.store, keyProvider: () => KEY, baseURL: r.server.url }).wake(r.sessionId);
-    expect(events(r)).toHaveLength(before);
-  });
-
-  it('resumes sessions that were running when the app stopped', async () => {
-    const r = await rig(script(text('Resumed.')));
-    r.store.emitEvents(r.sessionId, [
-      { type: 'user.message', payload: { content: [{ type: 'text', text: 'q' }] } },
-      { type: 'session.status_running', payload: {} },
-    ]);
-    expect(r.harness.resumeInterrupted()).toEqual([r.sessionId]);
-    expect((await idle(r)).payload.stop_reason.type).toBe('end_turn');
-  });
-
-  it('a fork taken mid-turn waits for the user, and says the tool did not run in that branch', async () => {
-    let release: () => void = () => undefined;
-    let started: () => void = () => undefined;
-    const running = new Promise<void>((resolve) => (started = resolve));
-    const hand = new MathHand({
-      onStart: () =>
-        new Promise<void>((resolve) => {
-          release = resolve;
-          started();
-        }),
-    });
-    const r = await rig(
-      script({ content: [{ type: 'tool_use', id: 'toolu_f', name: 'add', input: { a: 1, b: 1 } }], stop_reason: 'tool_use' }, text('2.'), text('In the fork now.')),
-      { hand },
-    );
-    r.harness.send(r.sessionId, 'add one and one');
-    const use = await waitFor(r, 'agent.tool_use');
-    await running;
-    const fork = r.store.fork(r.sessionId, use.seq + 1, { title: 'branch' });
-    release();
-    await idle(r);
-    expect(r.harness.resumeInterrupted()).toEqual([]);
-    expect(r.store.getEvents(fork.id).at(-1)?.type).toBe('session.forked');
-
-    r.harness.send(fork.id, 'try something else');
-    const forkIdle = await new Promise<StoredEvent>((resolve) => {
-      const stop = r.store.subscribe(fork.id, (event) => {
-        if (event.type === 'session.status_idle') {
-          stop();
-          resolve(event);
-        }
-      });
-    });
-    expect(forkIdle.type === 'session.status_idle' && forkIdle.payload.stop_reason.type).toBe('end_turn');
-    const result = r.store.getEvents(fork.id, { types: ['agent.tool_result'] })[0];
-    expect(JSON.stringify(result?.payload)).toContain('forked before this tool');
-    expect(hand.runs).toHaveLength(1);
-  });
-
-  it.each([0, 1, 2, 3, 4, 5, 6])('a message sent %i microtasks after a turn ends is answered, not lost', async (hops) => {
-    const r = await rig(script(text('first'), text('second')));
-    const stop = r.store.subscribe(r.sessionId, (event) => {
-      if (event.type !== 'session.status_idle') return;
-      stop();
-      let chain = Promise.resolve();
-      for (let i = 0; i < hops; i++) chain = chain.then(() => undefined);
-      void chain.then(() => r.harness.send(r.sessionId, 'right after'));
-    });
-    r.harness.send(r.sessionId, 'q');
-    await waitFor(r, 'session.status_idle', (e) => e.seq > 7);
-    expect(ofType(r, 'agent.message').map((e) => e.payload.content[0]?.text)).toEqual(['first', 'second']);
-  });
-
-  it('an interrupt sent before the turn recorded anything still stops it', async () => {
-    let unblock: (key: string) => void = () => undefined;
-    const r = await rig(script(text('never sent')), { keyProvider: () => new Promise<string>((resolve) => (unblock = resolve)) });
-    r.harness.send(r.sessionId, 'q');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    r.harness.interrupt(r.sessionId);
-    unblock(KEY);
-    expect((await idle(r)).payload.stop_reason.type).toBe('interrupted');
-    expect(r.server.requests).toHaveLength(0);
-  });
-
-  it('a message sent while a response streams is answered in the next request', async () => {
-    const r = await rig(script({ kind: 'message', message: text('first answer, streaming slowly'), frameDelayMs: 15 }, text('second answer')));
-    r.harness.send(r.sessionId, 'first');
-    await waitFor(r, 'span.model_request_start');
-    r.harness.send(r.sessionId, 'second');
-    await waitFor(r, 'session.status_idle');
-    expect(r.server.requests).toHaveLength(2);
-    expect(r.server.requests[1]?.body.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
-    expect(JSON.stringify(r.server.requests[1]?.body.messages[2])).toContain('second');
-    expect(ofType(r, 'session.status_idle')).toHaveLength(1);
   });
 });
 

@@ -18,7 +18,7 @@ import type { RetryPolicy } from './retry.ts';
 import type { IdleReason, SessionState } from './state.ts';
 
 export const NO_KEY_MESSAGE =
-  'No Anthropic API key is set. Add your key in Settings → Credentials (or set ANTHROPIC_API_KEY before starting Drover), then send your message again.';
+  'No Anthropic API key is set, so nothing was sent to Claude. Add your key in Settings → Credentials (where this machine has a keyring to keep it), or set ANTHROPIC_API_KEY and restart Drover; then send your message again.';
 
 /** A request whose start span was committed with the tool result it carries (see `ToolRun`). */
 export interface PreparedRequest {

@@ -5,7 +5,7 @@
  *
  * Pure: no I/O, no clock.
  */
-import type { EventOf, OutcomeDefinition, OutcomeResult, SessionSettings, StoredEvent } from '#shared/events';
+import type { EventOf, IdleStopReason, OutcomeDefinition, OutcomeResult, SessionSettings, StoredEvent } from '#shared/events';
 
 /** Continuing a response cut by max_tokens / pause_turn more often than this ends the turn. */
 export const MAX_CONTINUATIONS = 4;
@@ -237,7 +237,11 @@ export function needsResume(state: SessionState): boolean {
   return state.running || state.pendingInput;
 }
 
-export type IdleReason = EventOf<'session.status_idle'>['payload']['stop_reason']['type'];
+/**
+ * A reason the brain ends a turn with by itself. `requires_action` and `budget_reached` carry more
+ * than a type (see StopReasonSchema) and are recorded by the guardrails' own steps.
+ */
+export type IdleReason = IdleStopReason;
 
 export type NextStep =
   /** Nothing to do: the session is idle and nobody asked for anything. */

@@ -70,6 +70,17 @@ const everyEvent: NewEvent[] = [
   { type: 'hand.snapshot', payload: { hand_id: 'box', at_seq: 3, image: 'drover-snapshot-x:s-box-3', bytes: 1024, duration_ms: 120 } },
   { type: 'session.configured', payload: { model: 'claude-sonnet-4-5', max_tokens: 8192, system: 'Be brief.', thinking_budget: 2048, context_budget: null } },
   { type: 'session.forked', payload: { parent_session_id: '7f1c2d8e-0000-4000-8000-000000000000', at_seq: 3 } },
+  // Guardrails (issue 18).
+  { type: 'policy.set', payload: { hand: 'box', tool: null, policy: 'always_ask' } },
+  { type: 'policy.rule_added', payload: { rule_id: 'rule_1', hand: 'box', tool: 'bash', rule: { type: 'command_prefix', prefix: 'npm test' } } },
+  { type: 'policy.rule_removed', payload: { rule_id: 'rule_1' } },
+  { type: 'session.budget_set', payload: { budget: { type: 'limit', max_list_cost: { amount: '2500', currency: 'USD' }, max_tokens: 1_000_000 } } },
+  { type: 'agent.tool_use', payload: { tool_use_id: 'toolu_3', name: 'box__bash', input: { command: 'rm -rf build' }, hand_id: 'box', evaluated_permission: 'ask' } },
+  { type: 'session.status_idle', payload: { stop_reason: { type: 'requires_action', event_ids: ['3f1c2d8e-0000-4000-8000-000000000001'] } } },
+  { type: 'user.tool_confirmation', payload: { tool_use_id: 'toolu_3', result: 'deny', deny_message: 'Not on my laptop.' } },
+  { type: 'span.tool_run_start', payload: { tool_use_id: 'toolu_3' } },
+  { type: 'session.usage', payload: { input_tokens: 10, output_tokens: 20, cache_read_input_tokens: 30, cache_creation_input_tokens: 40, list_cost_cents: 0.087 } },
+  { type: 'session.status_idle', payload: { stop_reason: { type: 'budget_reached', message: 'The session reached its budget.' } } },
   { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
   { type: 'session.status_terminated', payload: { reason: 'deleted by user' } },
 ];

@@ -8,6 +8,8 @@
  *   everything saved before exactly as it was.
  *
  * It must never import electron, never hold model or hand state, and never rewrite an event.
+ *
+ * Its in-memory records and lineage are in records.ts; its SQL and the events' stored JSON in statements.ts.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -23,19 +25,19 @@ import {
   type NewEvent,
   type StoredEvent,
 } from '#shared/events';
-import { describeDescendants, type EventQuery, type SessionKind, type SessionTimeline, type StoredSession, type SessionTreeNode } from '#shared/sessions';
+import { describeDescendants, type EventQuery, type SessionTimeline, type StoredSession, type SessionTreeNode } from '#shared/sessions';
 import { dataDirExposure, ensureDataDir, withPrivateFiles } from '#services/data-dir';
 import { parseExport, formatExportHeader, type ExportHeader } from './jsonl.ts';
 import { DataDirLock, type NativeBindingOption } from './lock.ts';
+import { lineageOf, rootRecord, SEQ_MAX, summaryOf, type SessionRecord, type SessionRow } from './records.ts';
 import { applyPragmas, migrate, PER_TURN_EVENT_TYPES } from './schema.ts';
+import { inSeqOrder, prepareStatements, serialize, sliceSql } from './statements.ts';
 import { guardStorage } from './storage-errors.ts';
 
 export const DB_FILE = 'sessions.db';
+export { MAX_EVENT_BYTES } from './statements.ts';
 
-/** Larger payloads belong in a file, not in the log (hands cap tool output well below this). */
-export const MAX_EVENT_BYTES = 8 * 1024 * 1024;
 const DEFAULT_QUERY_LIMIT = 1000;
-const SEQ_MAX = Number.MAX_SAFE_INTEGER;
 
 export interface SessionStoreOptions extends NativeBindingOption {
   dataDir: string;
@@ -49,48 +51,6 @@ export interface SessionStoreOptions extends NativeBindingOption {
 
 export type EventListener = (event: StoredEvent) => void;
 export type AnyEventListener = (sessionId: string, event: StoredEvent) => void;
-
-/** One stretch of a session's view: events of `sessionPk` with from ≤ seq ≤ to. */
-interface Segment {
-  sessionPk: number;
-  from: number;
-  to: number;
-}
-
-interface SessionRecord {
-  pk: number;
-  id: string;
-  title: string;
-  createdAt: number;
-  kind: SessionKind;
-  /** Its conversation: itself, or for a rewind its parent's conversation. */
-  conversationId: string;
-  /** For a conversation: the branch it shows (null: itself). Unused on a rewind. */
-  currentId: string | null;
-  parentId: string | null;
-  forkSeq: number | null;
-  lastSeq: number;
-  lastTs: number;
-  lineage: Segment[];
-  /** The last event of its view that came from an imported file (see StoredSession.importedSeq). */
-  importedSeq?: number;
-}
-
-interface SessionRow {
-  pk: number;
-  id: string;
-  title: string;
-  created_at: number;
-  kind: SessionKind;
-  current_id: string | null;
-  parent_pk: number | null;
-  parent_id: string | null;
-  fork_seq: number | null;
-  last_seq: number | null;
-  last_ts: string | null;
-  imported_seq: number | null;
-}
-
 
 export class SessionStore {
   readonly dataDir: string;
@@ -618,19 +578,7 @@ export class SessionStore {
     const key = `${typeCount}${backward ? 'b' : 'f'}${byLandmark ? 'l' : 't'}`;
     let statement = this.sliceStatements.get(key);
     if (!statement) {
-      const types = Array.from({ length: typeCount }, () => '?').join(', ');
-      // Without a type filter the caller passes an exact seq range (session, low, high); with
-      // one, the subquery walks the range in the requested direction along the primary key
-      // until `limit` events of those types are found (session, low, high, ...types, limit):
-      // through the landmark index when every type is a landmark, else along the primary key
-      // (per-turn types are dense, so the walk is short).
-      const source =
-        typeCount === 0
-          ? 'SELECT event FROM events WHERE session_pk = ? AND seq BETWEEN ? AND ?'
-          : `SELECT seq, event FROM events ${byLandmark ? 'INDEXED BY events_landmarks' : ''}
-             WHERE session_pk = ? AND seq BETWEEN ? AND ? AND ${byLandmark ? 'landmark' : 'type'} IN (${types})
-             ORDER BY seq ${backward ? 'DESC' : 'ASC'} LIMIT ?`;
-      statement = this.db.prepare<unknown[], string | null>(`SELECT '[' || group_concat(event, ',') || ']' FROM (${source})`).pluck();
+      statement = this.db.prepare<unknown[], string | null>(sliceSql(typeCount, backward, byLandmark)).pluck();
       this.sliceStatements.set(key, statement);
     }
     return statement;
@@ -640,102 +588,4 @@ export class SessionStore {
   private guard<T>(action: string, work: () => T): T {
     return guardStorage(this.dbPath, action, work);
   }
-}
-
-function prepareStatements(db: Database.Database) {
-  return {
-    insertSession: db.prepare<[string, string, number, number | null, number | null, SessionKind]>(
-      'INSERT INTO sessions (id, title, created_at, parent_pk, fork_seq, kind) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
-    insertImported: db.prepare<[string, string, number, number | null]>(
-      "INSERT INTO sessions (id, title, created_at, parent_pk, fork_seq, kind, imported_seq) VALUES (?, ?, ?, NULL, NULL, 'root', ?)",
-    ),
-    setCurrent: db.prepare<[number | null, number]>('UPDATE sessions SET current_pk = ? WHERE pk = ?'),
-    replaceCurrent: db.prepare<[number | null, number]>('UPDATE sessions SET current_pk = ? WHERE current_pk = ?'),
-    typesInRange: db
-      .prepare<[number, number, number], number>('SELECT type FROM events WHERE session_pk = ? AND seq BETWEEN ? AND ? ORDER BY seq')
-      .pluck(),
-    insertEvent: db.prepare<[number, number, number, number | null, string]>(
-      'INSERT INTO events (session_pk, seq, type, landmark, event) VALUES (?, ?, ?, ?, ?)',
-    ),
-    insertEventType: db.prepare<[string]>('INSERT OR IGNORE INTO event_types (name) VALUES (?)'),
-    eventTypes: db.prepare<[], { code: number; name: string }>('SELECT code, name FROM event_types'),
-    sessionById: db.prepare<[string], SessionRow>(`${SESSION_SELECT} WHERE s.id = ?`),
-    listSessions: db.prepare<[], SessionRow>(SESSION_SELECT),
-    tree: db.prepare<[number], { id: string; title: string; created_at: number; parent_id: string | null; fork_seq: number | null; depth: number }>(
-      `WITH RECURSIVE tree(pk, depth) AS (
-         SELECT ?, 0
-         UNION ALL SELECT s.pk, tree.depth + 1 FROM sessions s JOIN tree ON s.parent_pk = tree.pk
-       )
-       SELECT s.id, s.title, s.created_at, p.id AS parent_id, s.fork_seq, tree.depth
-       FROM tree JOIN sessions s ON s.pk = tree.pk LEFT JOIN sessions p ON p.pk = s.parent_pk
-       ORDER BY tree.depth, s.created_at, s.pk`,
-    ),
-    markPurging: db.prepare<[number]>('UPDATE sessions SET purging = 1 WHERE pk = ?'),
-    deleteEvents: db.prepare<[number]>('DELETE FROM events WHERE session_pk = ?'),
-    deleteSession: db.prepare<[number]>('DELETE FROM sessions WHERE pk = ?'),
-  };
-}
-
-const SESSION_SELECT = `
-  SELECT s.pk, s.id, s.title, s.created_at, s.kind, c.id AS current_id, s.parent_pk, p.id AS parent_id, s.fork_seq, s.imported_seq,
-    (SELECT e.seq FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_seq,
-    (SELECT e.event ->> '$.ts' FROM events e WHERE e.session_pk = s.pk ORDER BY e.seq DESC LIMIT 1) AS last_ts
-  FROM sessions s LEFT JOIN sessions p ON p.pk = s.parent_pk LEFT JOIN sessions c ON c.pk = s.current_pk`;
-
-/** The canonical JSON of an event (key order seq, id, ts, type, payload), size-checked. */
-function serialize(event: StoredEvent): string {
-  const json = JSON.stringify(event);
-  if (json.length > MAX_EVENT_BYTES / 3 && Buffer.byteLength(json) > MAX_EVENT_BYTES) {
-    throw new AppError(
-      'invalid-argument',
-      `Event ${event.seq} (${event.type}) is ${Buffer.byteLength(json)} bytes; the limit is ${MAX_EVENT_BYTES}. ` +
-        'Large outputs belong in a file on the hand. Nothing was saved.',
-    );
-  }
-  return json;
-}
-
-/**
- * SQLite concatenates in visiting order, which for these range scans is seq order; the order
- * is not a documented guarantee, so it is checked (cheaply) and restored if ever needed.
- */
-function inSeqOrder(events: StoredEvent[]): StoredEvent[] {
-  for (let i = 1; i < events.length; i++) {
-    if ((events[i]?.seq ?? 0) < (events[i - 1]?.seq ?? 0)) return events.sort((a, b) => a.seq - b.seq);
-  }
-  return events;
-}
-
-function rootRecord(fields: Omit<SessionRecord, 'parentId' | 'forkSeq' | 'lineage' | 'kind' | 'conversationId' | 'currentId'>): SessionRecord {
-  return { ...fields, kind: 'root', conversationId: fields.id, currentId: null, parentId: null, forkSeq: null, lineage: lineageOf(fields.pk) };
-}
-
-/**
- * A session's view as segments: a root session is its own events; a fork is its parent's
- * view clipped at the fork point, followed by its own events.
- */
-function lineageOf(sessionPk: number, fork?: { parent: readonly Segment[]; atSeq: number }): Segment[] {
-  const own: Segment = { sessionPk, from: fork === undefined ? 1 : fork.atSeq + 1, to: SEQ_MAX };
-  if (fork === undefined) return [own];
-  const inherited = fork.parent
-    .filter((segment) => segment.from <= fork.atSeq)
-    .map((segment) => ({ ...segment, to: Math.min(segment.to, fork.atSeq) }));
-  return [...inherited, own];
-}
-
-function summaryOf(record: SessionRecord): StoredSession {
-  return {
-    id: record.id,
-    title: record.title,
-    createdAt: new Date(record.createdAt).toISOString(),
-    kind: record.kind,
-    conversationId: record.conversationId,
-    currentBranchId: record.kind === 'rewind' ? null : (record.currentId ?? record.id),
-    parentId: record.parentId,
-    forkSeq: record.forkSeq,
-    lastSeq: record.lastSeq,
-    lastActivityAt: new Date(record.lastTs).toISOString(),
-    ...(record.importedSeq === undefined ? {} : { importedSeq: record.importedSeq }),
-  };
 }

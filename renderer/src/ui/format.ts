@@ -98,6 +98,25 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
       const parent = titleOf(event.payload.parent_session_id);
       return `Forked from ${quoted(parent)} after event #${event.payload.at_seq}`;
     }
+    // Guardrails (issue 18): plain one-liners until the approval card and cost meter show them.
+    case 'user.tool_confirmation': {
+      const { tool_use_id: id, result, deny_message: why } = event.payload;
+      return `${result === 'allow' ? 'Allowed' : 'Denied'} ${id}${why ? `: ${why}` : ''}`;
+    }
+    case 'span.tool_run_start':
+      return `Tool ${event.payload.tool_use_id} started`;
+    case 'policy.set':
+      return `Policy: ${event.payload.tool === null ? `every tool of ${event.payload.hand}` : `${event.payload.hand} ${event.payload.tool}`} ${event.payload.policy.replaceAll('_', ' ')}`;
+    case 'policy.rule_added': {
+      const { hand, tool, rule } = event.payload;
+      return `Rule for ${hand} ${tool}: ${rule.type === 'command_prefix' ? `allow commands starting “${rule.prefix}”` : 'allow read-only commands'}`;
+    }
+    case 'policy.rule_removed':
+      return `Rule ${event.payload.rule_id} removed`;
+    case 'session.budget_set':
+      return event.payload.budget === null ? 'Budget removed' : `Budget: ${JSON.stringify(event.payload.budget)}`;
+    case 'session.usage':
+      return `Usage so far: ${event.payload.input_tokens} in, ${event.payload.output_tokens} out, ${(event.payload.list_cost_cents / 100).toFixed(4)} USD`;
     default:
       return unknownEvent(event);
   }
