@@ -152,6 +152,18 @@ describe('read_only_commands', () => {
     ['(ls)', 'a subshell'],
     ['ls # comment', 'a comment'],
     ['', 'nothing'],
+    ['ls\uff1brm -rf /', 'a full-width semicolon is part of a word, not an operator'],
+    ['cat <<EOF', 'a here-document'],
+    ["echo $'\\x3b' ", 'ANSI-C quoting'],
+    ['echo hi | tee f', 'tee after a pipe'],
+    ['cd / && rm -rf .', 'a write after cd'],
+    ['git status &&', 'a dangling operator'],
+    ['ls\t;\trm x', 'tabs around an operator'],
+    ['ls ${IFS}rm', 'a parameter expansion'],
+    ['command rm x', 'command as a wrapper'],
+    ['exec rm x', 'exec'],
+    ['time rm x', 'time as a wrapper'],
+    ['git show HEAD@{1}', 'braces, even harmless ones'],
   ])('refuses %j (%s)', (line) => {
     expect(isReadOnlyCommandLine(line)).toBe(false);
   });

@@ -11,7 +11,9 @@
  *   simple command: no operator, substitution, redirection or newline can add another.
  *
  * Both rely on the shell's own state coming only from commands the user allowed (a persistent
- * shell could otherwise have redefined `ls`). Pure: no I/O.
+ * shell could otherwise have redefined `ls`), and git on the configuration the user wrote: `git
+ * status` and `git diff` run what `core.fsmonitor` or `diff.external` name, and only a write —
+ * which asks — could change those. Pure: no I/O.
  */
 import type { PolicyRule } from '#shared/guardrails';
 import { readCommandLine, type SimpleCommand } from './command-line.ts';
