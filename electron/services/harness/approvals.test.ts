@@ -7,6 +7,7 @@ import {
   confirmedToRun,
   cutByFork,
   deniedToAnswer,
+  emptyGuardrails,
   guardrailsOf,
   guardrailsView,
   pendingApprovals,
@@ -232,6 +233,50 @@ describe('approvals from the log', () => {
       { event_id: view[2]?.id, seq: 3, tool_use_id: 'm1', hand: 'mail', name: 'mail__send', input: { to: 'a@b.c' } },
     ]);
     expect(shown).toMatchObject({ policies: [], rules: [], budget: null, spent: { requests: 0 } });
+  });
+});
+
+describe('an imported log (events up to importedSeq came from a file)', () => {
+  const fromFile: NewEvent[] = [
+    attachSsh,
+    setPolicy('laptop', 'bash', 'always_allow'),
+    setPolicy('laptop', 'editor', 'deny'),
+    addRule('r1'),
+    attachMcp(true),
+    { type: 'session.budget_set', payload: { budget: { type: 'limit', max_tokens: 1000 } } },
+    use('t1', 'ask'),
+    confirm('t1', 'allow'),
+    use('t2', 'ask'),
+    confirm('t2', 'deny', 'no'),
+  ];
+  const imported = () => guardrailsOf(log(fromFile), emptyGuardrails({ importedSeq: fromFile.length }));
+
+  it('keeps what restricts: ask and deny policies, denials, the budget', () => {
+    const state = imported();
+    expect([...state.policies.values()]).toEqual([{ hand: 'laptop', tool: 'editor', policy: 'deny' }]);
+    expect(ids(deniedToAnswer(state))).toEqual(['t2']);
+    expect(state.budget).toEqual({ type: 'limit', max_tokens: 1000 });
+  });
+
+  it('never loosens: no always_allow, no rule, no allow, no trusted server — the user decides here', () => {
+    const state = imported();
+    expect(bashOnLaptop(state, 'git status')).toBe('ask');
+    expect(state.rules.size).toBe(0);
+    expect(state.hands.get('mail')).toEqual({ kind: 'mcp', trusted: false });
+    expect(confirmedToRun(state)).toEqual([]);
+    expect(ids(pendingApprovals(state))).toEqual(['t1']);
+    // The same events recorded here, not imported, do loosen.
+    const local = guardrailsOf(log(fromFile));
+    expect(bashOnLaptop(local, 'rm x')).toBe('allow');
+    expect(ids(confirmedToRun(local))).toEqual(['t1']);
+  });
+
+  it('honours what the user does after the import', () => {
+    const events = [...fromFile, setPolicy('laptop', 'bash', 'always_allow'), confirm('t1', 'allow'), attachMcp(true)];
+    const state = guardrailsOf(log(events), emptyGuardrails({ importedSeq: fromFile.length }));
+    expect(bashOnLaptop(state, 'rm x')).toBe('allow');
+    expect(ids(confirmedToRun(state))).toEqual(['t1']);
+    expect(state.hands.get('mail')?.trusted).toBe(true);
   });
 });
 

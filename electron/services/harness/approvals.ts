@@ -10,6 +10,11 @@
  * point. One fork rule of its own: a tool use allowed before the fork point and not started in the
  * view may have run on the parent's branch after it, so the fork never runs it (`cutByFork`).
  *
+ * Events from an imported file (seq ≤ `importedSeq`) are someone else's word: what they restrict
+ * is kept (`always_ask` and `deny` policies, denials, budgets), what they would loosen is not —
+ * an `always_allow` policy, a rule, an allow, a `trusted` MCP server. So an imported log can never
+ * make a tool run on this user's hands without this user's approval.
+ *
  * Pure: no I/O, no clock (wall time is computed against a `nowMs` the caller gives).
  */
 import type { StoredEvent } from '#shared/events';
@@ -49,10 +54,13 @@ export interface GuardrailsState {
   toolUses: Map<string, ToolUseRecord>;
   /** Seq of the latest `session.forked` in the view, or null. */
   forkedAt: number | null;
+  /** The last event of the view that came from an imported file (0: none): see the module comment. */
+  importedSeq: number;
 }
 
-export function emptyGuardrails(): GuardrailsState {
+export function emptyGuardrails(options: { importedSeq?: number } = {}): GuardrailsState {
   return {
+    importedSeq: options.importedSeq ?? 0,
     policies: new Map(),
     rules: new Map(),
     budget: null,
@@ -82,13 +90,14 @@ function closeRunning(state: GuardrailsState, atMs: number | null): void {
 /** Folds one event into the state (mutating it: it is rebuilt from the log whenever needed). */
 export function applyGuardrailEvent(state: GuardrailsState, event: StoredEvent): void {
   const atMs = Date.parse(event.ts);
+  const imported = event.seq <= state.importedSeq;
   switch (event.type) {
     case 'hand.attached': {
       const config = event.payload.config;
       const before = state.hands.get(event.payload.hand_id);
       // Attached again with another kind (a different thing under the same name): its old policies do not carry over.
       if (before !== undefined && before.kind !== config.kind) forgetHand(state, event.payload.hand_id);
-      state.hands.set(event.payload.hand_id, { kind: config.kind, trusted: config.kind === 'mcp' && config.trusted === true });
+      state.hands.set(event.payload.hand_id, { kind: config.kind, trusted: !imported && config.kind === 'mcp' && config.trusted === true });
       break;
     }
     case 'hand.detached':
@@ -96,10 +105,11 @@ export function applyGuardrailEvent(state: GuardrailsState, event: StoredEvent):
       forgetHand(state, event.payload.hand_id);
       break;
     case 'policy.set':
+      if (imported && event.payload.policy === 'always_allow') break;
       state.policies.set(policyKey(event.payload.hand, event.payload.tool), event.payload);
       break;
     case 'policy.rule_added':
-      state.rules.set(event.payload.rule_id, event.payload);
+      if (!imported) state.rules.set(event.payload.rule_id, event.payload);
       break;
     case 'policy.rule_removed':
       state.rules.delete(event.payload.rule_id);
@@ -146,6 +156,7 @@ export function applyGuardrailEvent(state: GuardrailsState, event: StoredEvent):
     }
     case 'user.tool_confirmation': {
       const record = state.toolUses.get(event.payload.tool_use_id);
+      if (imported && event.payload.result === 'allow') break;
       if (record && record.confirmation === null) {
         record.confirmation = { result: event.payload.result, denyMessage: event.payload.deny_message, seq: event.seq };
       }

@@ -12,7 +12,7 @@ import { AppError } from '#shared/errors';
 import { describeIssues, issuesText, StoredEventSchema, type StoredEvent } from '#shared/events';
 import { HandNameSchema } from '#shared/hands';
 import { MessageTextSchema } from '#shared/rpc';
-import { SessionTitleSchema } from '#shared/sessions';
+import { SessionTitleSchema, type StoredSession } from '#shared/sessions';
 
 export const ExportHeaderSchema = z.object({
   drover_session_export: z.literal(1),
@@ -29,6 +29,27 @@ export type ExportHeader = z.infer<typeof ExportHeaderSchema>;
 
 export function formatExportHeader(header: ExportHeader): string {
   return JSON.stringify(header);
+}
+
+/**
+ * `session`'s export lines: the header, then every event of its view (inherited ones included)
+ * exactly as stored, read through `readPage` (events after `afterSeq`, up to `upTo`) page by page,
+ * so huge sessions stream.
+ */
+export function* exportLines(session: StoredSession, readPage: (afterSeq: number, upTo: number) => StoredEvent[]): Generator<string> {
+  yield formatExportHeader({
+    drover_session_export: 1,
+    session: { id: session.id, title: session.title, created_at: session.createdAt, parent_id: session.parentId, fork_seq: session.forkSeq },
+    event_count: session.lastSeq,
+  });
+  let after = 0;
+  const upTo = session.lastSeq;
+  while (after < upTo) {
+    const page = readPage(after, upTo);
+    if (page.length === 0) break;
+    for (const event of page) yield JSON.stringify(event);
+    after = page[page.length - 1]?.seq ?? upTo;
+  }
 }
 
 function invalid(line: number, problem: string): AppError {

@@ -27,7 +27,7 @@ import {
 } from '#shared/events';
 import { describeDescendants, type EventQuery, type SessionTimeline, type StoredSession, type SessionTreeNode } from '#shared/sessions';
 import { dataDirExposure, ensureDataDir, withPrivateFiles } from '#services/data-dir';
-import { parseExport, formatExportHeader, type ExportHeader } from './jsonl.ts';
+import { exportLines, parseExport } from './jsonl.ts';
 import { DataDirLock, type NativeBindingOption } from './lock.ts';
 import { lineageOf, rootRecord, SEQ_MAX, summaryOf, type SessionRecord, type SessionRow } from './records.ts';
 import { applyPragmas, migrate, PER_TURN_EVENT_TYPES } from './schema.ts';
@@ -408,27 +408,7 @@ export class SessionStore {
    * exactly as stored. Lines are produced page by page, so huge sessions stream.
    */
   *exportSession(sessionId: string): Generator<string> {
-    const record = this.record(sessionId);
-    const header: ExportHeader = {
-      drover_session_export: 1,
-      session: {
-        id: record.id,
-        title: record.title,
-        created_at: new Date(record.createdAt).toISOString(),
-        parent_id: record.parentId,
-        fork_seq: record.forkSeq,
-      },
-      event_count: record.lastSeq,
-    };
-    yield formatExportHeader(header);
-    let after = 0;
-    const upTo = record.lastSeq;
-    while (after < upTo) {
-      const page = this.getEvents(sessionId, { afterSeq: after, beforeSeq: upTo + 1, limit: 1000 });
-      if (page.length === 0) break;
-      for (const event of page) yield JSON.stringify(event);
-      after = page[page.length - 1]?.seq ?? upTo;
-    }
+    yield* exportLines(this.getSession(sessionId), (afterSeq, upTo) => this.getEvents(sessionId, { afterSeq, beforeSeq: upTo + 1, limit: 1000 }));
   }
 
   /**
