@@ -22,6 +22,7 @@ import type { HandState, McpTransport } from '#shared/hands';
 import type { SecretId } from '#shared/vault';
 import { Redactor } from '#services/vault/redact';
 import type { SecretResolver } from '#services/vault/resolver';
+import { sleep } from '#services/sleep';
 import { mapCallToolResult, type McpToolOutcome } from './map-result.ts';
 
 /** How much of the server's stderr is kept (the tail). */
@@ -30,6 +31,8 @@ export const STDERR_TAIL_BYTES = 64 * 1024;
 const CRASH_TAIL_CHARS = 4000;
 /** A server that repeats a cursor forever must not hang a listing. */
 const MAX_TOOL_PAGES = 100;
+/** How long a call refused by a URL server that is down may take to fail by itself (it takes ms). */
+const REFUSED_GRACE_MS = 500;
 /** How long a URL server may take to answer the ping that checks it is still there. */
 const PROBE_TIMEOUT_MS = 3000;
 
@@ -341,6 +344,10 @@ export class McpServerConnection {
     try {
       await session.client.ping({ timeout: PROBE_TIMEOUT_MS });
     } catch (error) {
+      // Refused: nothing listens there now. A call whose own request was refused fails by itself
+      // in moments, saying it did not run; give it that moment before ending the calls that were
+      // sent (their streams broke) as gone away.
+      if (isRefused(error)) await sleep(REFUSED_GRACE_MS);
       if (!session.closed) this.markLost(session, error instanceof McpError && error.code === ErrorCode.RequestTimeout ? new Error(`it did not answer a ping within ${PROBE_TIMEOUT_MS / 1000} s`) : error);
     } finally {
       session.probing = false;
@@ -441,7 +448,9 @@ export class McpServerConnection {
       };
       client.onerror = (error) => {
         this.options.log?.(`MCP server "${this.options.name}" transport error`, error);
-        if (this.remote()) void this.probe(opened);
+        // A refused connection is a request that never left: that request fails by itself, saying
+        // the call did not run. Probing now would race it and call it "went away during the call".
+        if (this.remote() && !isRefused(error)) void this.probe(opened);
       };
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
         const refresh = this.refreshTools(opened);
