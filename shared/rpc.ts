@@ -93,6 +93,10 @@ export const rpcMethods = {
       /** What "done" means: graded at each turn end (recorded before the first message). */
       outcome: OutcomeDefinitionSchema.optional(),
       message: MessageTextSchema.optional(),
+      /** The new session's budget (forks inherit it); absent: the default budget for new sessions (`budget-default-get`). */
+      budget: BudgetSchema.optional(),
+      /** Policies for the launch hands' tools (or whole hands), over their kinds' defaults; recorded right after the hands. */
+      policies: z.array(PolicyChoiceSchema).max(64, 'at most 64 policies at launch').optional(),
     }),
     result: SessionSummarySchema,
   },
@@ -222,39 +226,8 @@ export const rpcMethods = {
   'api-key-set': { arg: z.strictObject({ value: SecretValueSchema }), result: ApiKeyStatusSchema },
   /** Tests the key in use against the Models API. */
   'api-key-test': { arg: z.undefined(), result: ApiKeyStatusSchema },
-} as const;
-
-export type RpcMethod = keyof typeof rpcMethods;
-export type RpcArg<K extends RpcMethod> = z.input<(typeof rpcMethods)[K]['arg']>;
-export type RpcResult<K extends RpcMethod> = z.output<(typeof rpcMethods)[K]['result']>;
-
-/** What the UI can call. */
-export type Handlers = { [K in RpcMethod]: (arg: RpcArg<K>) => Promise<RpcResult<K>> };
-
-/** What the main process implements: arguments arrive already validated. */
-export type HandlerImpl = {
-  [K in RpcMethod]: (arg: z.output<(typeof rpcMethods)[K]['arg']>) => Promise<RpcResult<K>> | RpcResult<K>;
-};
-
-/**
- * Guardrails' methods (issue 18): permission policies, rules, approvals and budgets. Their handlers
- * come with the harness wiring; until then they stay out of `rpcMethods`, because `HandlerImpl`
- * requires a handler for every method there (electron/rpc/handlers.ts would stop type-checking, and
- * the dispatcher would accept calls nothing answers). The wiring merges them in —
- * `{ ...rpcMethods, ...guardrailsRpcMethods }` — which also gives `sessions-launch` its optional
- * `budget` and `policies` (recorded right after the hands, before the first message). Every method
- * answers with the session's guardrails as they stand after it.
- */
-export const guardrailsRpcMethods = {
-  'sessions-launch': {
-    arg: rpcMethods['sessions-launch'].arg.extend({
-      /** The new session's budget (forks inherit it); absent: Settings' default for new sessions. */
-      budget: BudgetSchema.optional(),
-      /** Policies for the launch hands' tools (or whole hands), over their kinds' defaults. */
-      policies: z.array(PolicyChoiceSchema).max(64, 'at most 64 policies at launch').optional(),
-    }),
-    result: SessionSummarySchema,
-  },
+  // Guardrails (issue 18): permission policies, rules, approvals and budgets. Each answers with the
+  // session's guardrails as they stand after it.
   /** Answers tool calls that wait for approval, one or several at once: `allow` runs each once; `deny` tells the model why. */
   'sessions-confirm-tool': {
     arg: z.strictObject({
@@ -284,14 +257,22 @@ export const guardrailsRpcMethods = {
   },
   /** The session's policies, rules, budget, what it has spent and the tool calls waiting for approval. */
   'sessions-guardrails': { arg: sessionRef, result: GuardrailsViewSchema },
+  /** The budget new sessions get when their launch gives none (null: none); kept in the data folder. */
+  'budget-default-get': { arg: z.undefined(), result: BudgetSchema.nullable() },
+  /** Sets (or, null, removes) the default budget for new sessions; sessions already made keep theirs. */
+  'budget-default-set': { arg: z.strictObject({ budget: BudgetSchema.nullable() }), result: BudgetSchema.nullable() },
 } as const;
 
-export type GuardrailsRpcMethod = keyof typeof guardrailsRpcMethods;
-/** What the wiring implements for the guardrails' methods (arguments arrive validated). */
-export type GuardrailsHandlerImpl = {
-  [K in GuardrailsRpcMethod]: (
-    arg: z.output<(typeof guardrailsRpcMethods)[K]['arg']>,
-  ) => Promise<z.output<(typeof guardrailsRpcMethods)[K]['result']>> | z.output<(typeof guardrailsRpcMethods)[K]['result']>;
+export type RpcMethod = keyof typeof rpcMethods;
+export type RpcArg<K extends RpcMethod> = z.input<(typeof rpcMethods)[K]['arg']>;
+export type RpcResult<K extends RpcMethod> = z.output<(typeof rpcMethods)[K]['result']>;
+
+/** What the UI can call. */
+export type Handlers = { [K in RpcMethod]: (arg: RpcArg<K>) => Promise<RpcResult<K>> };
+
+/** What the main process implements: arguments arrive already validated. */
+export type HandlerImpl = {
+  [K in RpcMethod]: (arg: z.output<(typeof rpcMethods)[K]['arg']>) => Promise<RpcResult<K>> | RpcResult<K>;
 };
 
 /** What the native menu can ask the window to do; the renderer owns the behaviour. */

@@ -16,6 +16,8 @@ import { SessionStats } from '#services/harness/session-stats';
 import { dataDirExposure } from '#services/data-dir';
 import type { SessionStore } from '#services/session/store';
 import type { Credentials } from '#services/vault/credentials';
+import { DefaultBudget } from '#services/guardrails/default-budget';
+import { createGuardrailsHandlers, launchGuardrailEvents } from './guardrails-handlers.ts';
 
 /**
  * SSH machines: the connection test and the known hosts (`#services/hands/ssh/connection`,
@@ -36,6 +38,8 @@ export interface HandlerServices {
   harness: Harness;
   hands: HandRegistry;
   credentials: Credentials;
+  /** The budget new sessions get when their launch names none (default: `default-budget.json` in the data folder). */
+  defaultBudget?: DefaultBudget;
   /** Absent: SSH machines cannot be tested or imported here (the methods say so). */
   ssh?: SshServices;
   log?: (message: string, error?: unknown) => void;
@@ -55,7 +59,8 @@ function checkVerificationHand(outcome: OutcomeDefinition, handNames: readonly s
   );
 }
 
-export function createHandlers({ store, harness, hands, credentials, ssh, info, onSessionsChanged, log }: HandlerServices): HandlerImpl {
+export function createHandlers({ store, harness, hands, credentials, ssh, info, onSessionsChanged, log, ...rest }: HandlerServices): HandlerImpl {
+  const defaultBudget = rest.defaultBudget ?? new DefaultBudget(store.dataDir, log);
   const stats = new SessionStats(store, (sessionId) => harness.fault(sessionId));
   const summarize = (session: StoredSession): SessionSummary => stats.summarize(session);
   const sshServices = (): SshServices => {
@@ -67,21 +72,25 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     return summarize(session);
   };
   return {
+    ...createGuardrailsHandlers({ store, hands, defaultBudget }),
     'app-info': () => {
       const warning = dataDirExposure(store.dataDir);
       return warning === null ? info : { ...info, dataDirWarning: warning };
     },
     'sessions-list': () => store.listSessions().map(summarize),
     'sessions-create': ({ title }) => changed(store.createSession({ title })),
-    'sessions-launch': async ({ title, settings, hands: launchHands, outcome, message }) => {
+    'sessions-launch': async ({ title, settings, hands: launchHands, outcome, message, budget, policies }) => {
       // Checked before anything is created, so bad settings leave no half-made session behind.
       const resolved = mergeSettings(DEFAULT_SETTINGS, settings ?? {});
       if (outcome) checkVerificationHand(outcome, (launchHands ?? []).map((hand) => hand.name));
+      const guardrails = launchGuardrailEvents(launchHands ?? [], policies ?? [], budget ?? defaultBudget.get());
       await hands.checkImages(launchHands ?? []);
       const summary = store.createSession({ title });
       store.emitEvents(summary.id, [
         { type: 'session.configured', payload: resolved },
         ...(launchHands ?? []).map((hand) => ({ type: 'hand.attached' as const, payload: { hand_id: hand.name, config: hand.config } })),
+        // The budget and policies before the first message, so its first request is held to them.
+        ...guardrails,
         // Before the first message, so its first turn end is already checked against it.
         ...(outcome ? [{ type: 'user.define_outcome' as const, payload: outcome }] : []),
       ]);

@@ -17,6 +17,7 @@ import { sshConfigReader } from '#services/hands/ssh/ssh-config';
 import { testConnection } from '#services/hands/ssh/connection';
 import { KnownHosts } from '#services/hands/ssh/known-hosts';
 import { Credentials, type VaultLike } from '#services/vault/credentials';
+import { DefaultBudget } from '#services/guardrails/default-budget';
 import { Redactor } from '#services/vault/redact';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createHandlers } from './handlers.ts';
@@ -93,6 +94,7 @@ export function createHost(options: HostOptions): Host {
     harness,
     hands,
     credentials,
+    defaultBudget: new DefaultBudget(store.dataDir, log),
     ssh: {
       test: (config) => testConnection(config, { secrets: credentials, knownHosts }),
       trust: (key) => knownHosts.trust(key),

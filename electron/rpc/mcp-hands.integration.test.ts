@@ -107,8 +107,9 @@ function lastToolResultText(request: RecordedRequest | undefined): string {
   return JSON.stringify(Array.isArray(last?.content) ? last.content.filter((block) => block.type === 'tool_result') : []);
 }
 
+/** Trusted: these tests are about MCP as hands; approvals of untrusted servers are guardrails-approvals.integration.test.ts's. */
 function mcpHand(name: string, transport: unknown, extra: Record<string, unknown> = {}): HandSpecInput {
-  return { name, config: { kind: 'mcp', transport, ...extra } } as HandSpecInput;
+  return { name, config: { kind: 'mcp', transport, trusted: true, ...extra } } as HandSpecInput;
 }
 
 describe('MCP servers as hands', () => {
@@ -126,8 +127,8 @@ describe('MCP servers as hands', () => {
 
     const uses = events(id, 'agent.mcp_tool_use');
     expect(uses.map((use) => use.payload)).toEqual([
-      { tool_use_id: expect.any(String), server_name: 'everything', name: 'everything__echo', input: { message: 'hello from mcp' } },
-      { tool_use_id: expect.any(String), server_name: 'everything', name: 'everything__get-structured-content', input: { location: 'New York' } },
+      { tool_use_id: expect.any(String), server_name: 'everything', name: 'everything__echo', input: { message: 'hello from mcp' }, evaluated_permission: 'allow' },
+      { tool_use_id: expect.any(String), server_name: 'everything', name: 'everything__get-structured-content', input: { location: 'New York' }, evaluated_permission: 'allow' },
     ]);
     expect(events(id, 'agent.tool_use')).toEqual([]);
     const results = events(id, 'agent.mcp_tool_result');
@@ -307,7 +308,7 @@ describe('MCP servers as hands', () => {
     expect(secrets.map((secret) => secret.name)).toEqual(expect.arrayContaining(['memory-store API_TOKEN', 'remote Authorization']));
 
     // The imported server attaches and runs, its token in its environment only.
-    const id = await launch([{ name: memory!.name, config: memory!.config }]);
+    const id = await launch([{ name: memory!.name, config: { ...memory!.config, trusted: true } }]);
     script = [() => toolUse('memory-store__read_graph', {}), () => done];
     await send(id, 'Read the graph.');
     expect(events(id, 'agent.mcp_tool_result')[0]?.payload.is_error).toBe(false);

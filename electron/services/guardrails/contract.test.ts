@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { eventPayloadSchemas, IdleStopReasonSchema, NewEventSchema } from '#shared/events';
 import { McpHandConfigSchema } from '#shared/hands';
 import { PolicyRuleSchema } from '#shared/guardrails';
-import { guardrailsRpcMethods, rpcMethods } from '#shared/rpc';
+import { rpcMethods } from '#shared/rpc';
 
 const idle = eventPayloadSchemas['session.status_idle'];
 const ok = (schema: { safeParse(value: unknown): { success: boolean } }, value: unknown): boolean => schema.safeParse(value).success;
@@ -100,25 +100,23 @@ describe('policies, rules, budgets and usage', () => {
 describe('RPC arguments', () => {
   const sessionId = '7f1c2d8e-0000-4000-8000-000000000000';
 
-  it('keeps the guardrails’ methods apart from the handler table until they have handlers', () => {
-    for (const name of Object.keys(guardrailsRpcMethods)) {
-      if (name !== 'sessions-launch') expect(Object.keys(rpcMethods)).not.toContain(name);
+  it('are part of the one method table (the dispatcher validates them for every transport)', () => {
+    for (const name of ['sessions-confirm-tool', 'sessions-set-policy', 'sessions-add-rule', 'sessions-remove-rule', 'sessions-set-budget', 'sessions-guardrails', 'budget-default-get', 'budget-default-set']) {
+      expect(Object.keys(rpcMethods)).toContain(name);
     }
   });
 
   it('launch takes an optional budget and policies, and still refuses unknown fields', () => {
-    const launch = guardrailsRpcMethods['sessions-launch'].arg;
+    const launch = rpcMethods['sessions-launch'].arg;
     expect(ok(launch, { title: 't' })).toBe(true);
     expect(ok(launch, { title: 't', budget: { type: 'limit', max_tokens: 10 }, policies: [{ hand: 'laptop', tool: 'bash', policy: 'always_allow' }] })).toBe(true);
     expect(ok(launch, { title: 't', budget: { type: 'limit' } })).toBe(false);
     expect(ok(launch, { title: 't', policies: [{ hand: 'Not A Name', tool: null, policy: 'deny' }] })).toBe(false);
     expect(ok(launch, { title: 't', surprise: 1 })).toBe(false);
-    // The method in the handler table is unchanged until the wiring merges this one in.
-    expect(ok(rpcMethods['sessions-launch'].arg, { title: 't', budget: { type: 'limit', max_tokens: 10 } })).toBe(false);
   });
 
   it('confirm-tool answers 1 to 64 calls', () => {
-    const confirm = guardrailsRpcMethods['sessions-confirm-tool'].arg;
+    const confirm = rpcMethods['sessions-confirm-tool'].arg;
     const answer = { tool_use_id: 't', result: 'allow' };
     expect(ok(confirm, { sessionId, confirmations: [answer] })).toBe(true);
     expect(ok(confirm, { sessionId, confirmations: Array.from({ length: 64 }, (_, i) => ({ ...answer, tool_use_id: `t${i}` })) })).toBe(true);
@@ -128,13 +126,13 @@ describe('RPC arguments', () => {
   });
 
   it('policy, rule and budget methods check their arguments', () => {
-    expect(ok(guardrailsRpcMethods['sessions-set-policy'].arg, { sessionId, hand: 'laptop', tool: null, policy: 'always_ask' })).toBe(true);
-    expect(ok(guardrailsRpcMethods['sessions-set-policy'].arg, { sessionId, hand: 'laptop', policy: 'always_ask' })).toBe(false);
-    expect(ok(guardrailsRpcMethods['sessions-add-rule'].arg, { sessionId, hand: 'laptop', tool: 'bash', rule: { type: 'command_prefix', prefix: 'npm test' } })).toBe(true);
-    expect(ok(guardrailsRpcMethods['sessions-add-rule'].arg, { sessionId, hand: 'laptop', tool: null, rule: { type: 'read_only_commands' } })).toBe(false);
-    expect(ok(guardrailsRpcMethods['sessions-remove-rule'].arg, { sessionId, ruleId: 'r1' })).toBe(true);
-    expect(ok(guardrailsRpcMethods['sessions-set-budget'].arg, { sessionId, budget: null })).toBe(true);
-    expect(ok(guardrailsRpcMethods['sessions-set-budget'].arg, { sessionId, budget: { type: 'limit', max_list_cost: { amount: '0', currency: 'USD' } } })).toBe(false);
-    expect(ok(guardrailsRpcMethods['sessions-guardrails'].arg, { sessionId })).toBe(true);
+    expect(ok(rpcMethods['sessions-set-policy'].arg, { sessionId, hand: 'laptop', tool: null, policy: 'always_ask' })).toBe(true);
+    expect(ok(rpcMethods['sessions-set-policy'].arg, { sessionId, hand: 'laptop', policy: 'always_ask' })).toBe(false);
+    expect(ok(rpcMethods['sessions-add-rule'].arg, { sessionId, hand: 'laptop', tool: 'bash', rule: { type: 'command_prefix', prefix: 'npm test' } })).toBe(true);
+    expect(ok(rpcMethods['sessions-add-rule'].arg, { sessionId, hand: 'laptop', tool: null, rule: { type: 'read_only_commands' } })).toBe(false);
+    expect(ok(rpcMethods['sessions-remove-rule'].arg, { sessionId, ruleId: 'r1' })).toBe(true);
+    expect(ok(rpcMethods['sessions-set-budget'].arg, { sessionId, budget: null })).toBe(true);
+    expect(ok(rpcMethods['sessions-set-budget'].arg, { sessionId, budget: { type: 'limit', max_list_cost: { amount: '0', currency: 'USD' } } })).toBe(false);
+    expect(ok(rpcMethods['sessions-guardrails'].arg, { sessionId })).toBe(true);
   });
 });

@@ -39,6 +39,11 @@ export interface Hand {
   readonly concurrent: boolean;
   tools(): readonly ToolSpec[];
   /**
+   * The hand's own name for a tool the model called (`box__bash` → `bash`; an MCP server's own tool
+   * name, which policies name as `disabled_tools` does). Absent: the name after `<hand>__`.
+   */
+  ownToolName?(name: string): string;
+  /**
    * Runs one tool. Bad input (the model's mistake) resolves with `isError: true` and a message
    * the model can act on; it does not throw.
    */

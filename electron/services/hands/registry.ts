@@ -129,6 +129,28 @@ export class HandRegistry {
     });
   }
 
+  /**
+   * The session's hands as policies name them: kind, and each hand's own tool names (an MCP
+   * server's own names, those turned off included; with `start`, a server not started yet is started
+   * to list them, bounded). A hand from an imported file that waits for review lists no tools (a
+   * policy for the whole hand is fine).
+   */
+  async policyTargets(sessionId: string, options: { start: boolean }): Promise<Map<string, { kind: HandSpec['config']['kind']; tools: string[] }>> {
+    const targets = new Map<string, { kind: HandSpec['config']['kind']; tools: string[] }>();
+    for (const spec of this.specs(sessionId)) {
+      if (spec.pending) {
+        targets.set(spec.name, { kind: spec.config.kind, tools: [] });
+        continue;
+      }
+      const hand = this.instance(sessionId, spec);
+      if (hand instanceof McpHand) {
+        if (options.start) await hand.prepareTools(AbortSignal.timeout(60_000));
+        targets.set(spec.name, { kind: 'mcp', tools: hand.serverToolNames() });
+      } else targets.set(spec.name, { kind: spec.config.kind, tools: hand.tools().map((tool) => tool.name) });
+    }
+    return targets;
+  }
+
   /** Adds a hand to the session (recorded in its log); its tools reach the model from the next request. */
   attach(sessionId: string, input: HandSpecInput): HandStatus[] {
     const parsed = HandSpecSchema.safeParse(input);
@@ -195,9 +217,11 @@ export class HandRegistry {
     if (spec.attachedSeq !== attachedSeq) {
       throw new AppError('conflict', `The hand "${name}" changed since it was shown (it is now event ${spec.attachedSeq}, not ${attachedSeq}). Review it again before turning it on.`);
     }
+    // Approving what an imported server runs is not trusting it: its tools still ask until the user marks it trusted.
+    const config = spec.config.kind === 'mcp' ? (({ trusted: _trusted, ...rest }) => rest)(spec.config) : spec.config;
     this.options.store.emitEvents(sessionId, [
       { type: 'hand.detached', payload: { hand_id: name } },
-      { type: 'hand.attached', payload: { hand_id: name, config: spec.config } },
+      { type: 'hand.attached', payload: { hand_id: name, config } },
     ]);
     return this.statuses(sessionId);
   }
@@ -501,6 +525,10 @@ function qualify(name: string, hand: ManagedHand): Hand {
     ...(hand instanceof McpHand ? { kind: 'mcp' as const } : {}),
     concurrent: hand.concurrent,
     tools: () => hand.tools().map((tool) => ({ ...tool, name: prefix + tool.name })),
+    ownToolName: (tool) => {
+      const own = tool.startsWith(prefix) ? tool.slice(prefix.length) : tool;
+      return hand instanceof McpHand ? (hand.serverToolName(own) ?? own) : own;
+    },
     execute: (tool, input, options) => hand.execute(tool.startsWith(prefix) ? tool.slice(prefix.length) : tool, input, options),
   };
 }

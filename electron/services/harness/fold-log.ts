@@ -7,6 +7,7 @@
 import type { StoredEvent } from '#shared/events';
 import { MAX_EVENTS_PER_QUERY } from '#shared/sessions';
 import type { SessionStore } from '#services/session/store';
+import { emptyGuardrails, guardrailsOf, type GuardrailsState } from './approvals.ts';
 import { applyEvent, emptyState, foldOutcome, stateOf, type SessionState } from './state.ts';
 
 /** Reads every event of the given types (all events when omitted) in pages. */
@@ -21,10 +22,24 @@ export function readAll(store: SessionStore, sessionId: string, types?: StoredEv
   }
 }
 
-/** The session's events from its latest compaction on, and its state folded from the log. Synchronous. */
-export function foldLog(store: SessionStore, sessionId: string): { events: StoredEvent[]; state: SessionState } {
+/** The session's guardrails folded from its whole log (policies set before a compaction still hold). */
+export function guardrailsOfSession(store: SessionStore, sessionId: string, events?: readonly StoredEvent[]): GuardrailsState {
+  const importedSeq = store.getSession(sessionId).importedSeq ?? 0;
+  return guardrailsOf(events ?? readAll(store, sessionId), emptyGuardrails({ importedSeq }));
+}
+
+/**
+ * The session's events from its latest compaction on, and its state folded from the log; with
+ * `guardrails`, also its guardrails (from the whole log). Synchronous.
+ */
+export function foldLog(
+  store: SessionStore,
+  sessionId: string,
+  options: { guardrails?: boolean } = {},
+): { events: StoredEvent[]; state: SessionState; guardrails: GuardrailsState | null } {
   const [compaction] = store.getEvents(sessionId, { types: ['agent.thread_context_compacted'], direction: 'backward', limit: 1 });
   const seed = emptyState();
+  seed.importedSeq = store.getSession(sessionId).importedSeq ?? 0;
   let from = 0;
   if (compaction?.type === 'agent.thread_context_compacted') {
     from = compaction.payload.through_seq;
@@ -49,5 +64,6 @@ export function foldLog(store: SessionStore, sessionId: string): { events: Store
     }
   }
   const events = readAll(store, sessionId, undefined, from);
-  return { events, state: stateOf(events, seed) };
+  const guardrails = options.guardrails === true ? guardrailsOfSession(store, sessionId, from === 0 ? events : undefined) : null;
+  return { events, state: stateOf(events, seed), guardrails };
 }

@@ -32,6 +32,9 @@ import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { SessionRun } from './session-run.ts';
 import { needsResume } from './state.ts';
 
+/** The events that wake their session, whoever appended them. */
+const WAKING: ReadonlySet<StoredEvent['type']> = new Set(['user.message', 'user.tool_confirmation', 'session.budget_set']);
+
 /** Where the API key comes from (the vault, with ANTHROPIC_API_KEY as override). Null: none set. */
 export type KeyProvider = () => Promise<string | null> | string | null;
 
@@ -79,10 +82,11 @@ export class Harness {
     this.store = options.store;
     this.options = options;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    // A user message wakes its session, whoever appended it. Deferred: waking subscribes to the
-    // store, which must not happen inside the store's own notification.
+    // A user message wakes its session, whoever appended it; so do an answer to a tool call that
+    // waits for approval and a budget change (a session its budget stopped continues). Deferred:
+    // waking subscribes to the store, which must not happen inside the store's own notification.
     this.unsubscribe = this.store.subscribeAll((sessionId, event) => {
-      if (event.type !== 'user.message') return;
+      if (!WAKING.has(event.type)) return;
       queueMicrotask(() => {
         this.wake(sessionId).catch((error: unknown) => this.log(`Session ${sessionId} could not run`, error));
       });

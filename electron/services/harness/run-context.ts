@@ -13,6 +13,7 @@ import type { NewEvent, OutcomeResult, SessionSettings, StoredEvent, Usage } fro
 import type { SessionStore } from '#services/session/store';
 import type { ContextView } from './context.ts';
 import type { Criterion, VerificationRun } from './grader.ts';
+import type { GuardrailsRun } from './guardrails-run.ts';
 import type { HarnessOptions } from './harness.ts';
 import type { RetryPolicy } from './retry.ts';
 import type { IdleReason, SessionState } from './state.ts';
@@ -37,6 +38,8 @@ export interface RunContext {
   /** The log from the latest compaction on, and its fold: both follow every append. */
   readonly events: readonly StoredEvent[];
   readonly state: SessionState;
+  /** The session's guardrails (policies, approvals, budget), folded from its whole log and kept current. */
+  readonly guard: GuardrailsRun;
   readonly settings: SessionSettings;
   /** The current step's signal: aborts when the user interrupts. */
   readonly signal: AbortSignal;

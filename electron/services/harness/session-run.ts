@@ -21,6 +21,7 @@ import type { ToolSpec } from '#services/hands/hand';
 import type { SessionStore } from '#services/session/store';
 import { buildContext, compactionCut, compactionRequest, type ContextView } from './context.ts';
 import { foldLog } from './fold-log.ts';
+import { GuardrailsRun, supersededResult } from './guardrails-run.ts';
 import type { Harness, HarnessOptions } from './harness.ts';
 import { ModelCallError, streamMessage, type ModelResponse } from './model-client.ts';
 import { contextBudget, DEFAULT_SETTINGS } from './models.ts';
@@ -43,6 +44,7 @@ export class SessionRun implements RunContext {
   private unsubscribe: () => void = () => undefined;
   /** Tool uses this run stored (so it knows they have not started); others found open may have run. */
   private readonly ownToolUses = new Set<string>();
+  readonly guard = new GuardrailsRun();
   private readonly tools = new ToolRun(this);
   private readonly outcome = new OutcomeRun(this);
 
@@ -100,15 +102,20 @@ export class SessionRun implements RunContext {
 
   /** Loads the view (from the latest compaction on) and follows new events — in one synchronous step, so none is missed. */
   private load(): void {
-    ({ events: this.events, state: this.state } = foldLog(this.store, this.sessionId));
+    const folded = foldLog(this.store, this.sessionId, { guardrails: true });
+    ({ events: this.events, state: this.state } = folded);
+    if (folded.guardrails) this.guard.state = folded.guardrails;
     this.unsubscribe = this.store.subscribe(this.sessionId, (event) => {
       this.events.push(event);
       applyEvent(this.state, event);
+      this.guard.apply(event);
       if (event.type === 'user.interrupt') this.controller.abort();
     });
   }
 
-  emit(...events: NewEvent[]): void {
+  emit(...given: NewEvent[]): void {
+    // Every model request's end is followed, in the same commit, by the session's usage after it.
+    const events = this.guard.withUsage(given);
     if (events.length === 1) this.store.emitEvent(this.sessionId, events[0] as NewEvent);
     else this.store.emitEvents(this.sessionId, events);
   }
@@ -142,19 +149,25 @@ export class SessionRun implements RunContext {
         this.prepared = null;
         return;
       }
-      case 'tools': {
-        const foreign = step.toolUses.filter((use) => !this.ownToolUses.has(use.payload.tool_use_id));
-        if (foreign.length > 0) this.tools.recordLost(foreign);
-        else await this.tools.runAll(step.toolUses);
+      case 'tools':
+        await this.tools.handle(step.toolUses, this.ownToolUses);
         return;
-      }
+      case 'await-approval':
+        this.emit(this.guard.requiresAction());
+        return;
+      case 'supersede-approvals':
+        this.emit(...step.toolUses.map(supersededResult));
+        return;
       case 'finish':
         if (step.closeEvaluation === undefined) this.emit(idle(step.reason, this.finishMessage(step.reason)));
         else this.emit(evaluationEnd(step.closeEvaluation, 'interrupted', 'Stopped by the user before the check finished.'), idle(step.reason, this.finishMessage(step.reason)));
         return;
-      case 'grade':
-        await this.outcome.grade(step.iteration, step.resume);
+      case 'grade': {
+        const stop = this.guard.budgetStop(this.settings.model);
+        if (stop) this.emit(...stop);
+        else await this.outcome.grade(step.iteration, step.resume);
         return;
+      }
       case 'request':
         await this.request(step.compact);
         return;
@@ -218,9 +231,15 @@ export class SessionRun implements RunContext {
 
   private async request(compact: boolean): Promise<void> {
     // Recorded with the first thing the turn writes (one commit, one fsync, fewer per turn).
+    const settings = this.settings;
+    // No request starts past the budget (the one that crossed it has finished and counted).
+    const stop = this.guard.budgetStop(settings.model);
+    if (stop) {
+      this.emit(...stop);
+      return;
+    }
     const starting: NewEvent[] = this.state.running ? [] : [{ type: 'session.status_running', payload: {} }];
     const signal = this.controller.signal;
-    const settings = this.settings;
     const key = await this.options.keyProvider();
     if (this.stopping || signal.aborted) return;
     if (!key) {
@@ -310,15 +329,18 @@ export class SessionRun implements RunContext {
         case 'tool_use': {
           const hand = this.tools.handFor(block.name);
           const mcp = hand?.kind === 'mcp';
+          // What the session's policies say of it, recorded on it: allow runs now, ask waits for the user, deny is answered.
+          const permission = hand && !interrupted && block.inputError === undefined ? this.guard.evaluate(hand, block.name, block.input) : undefined;
+          const evaluated = permission === undefined ? {} : { evaluated_permission: permission };
           blocks.push(
             hand && mcp
-              ? { type: 'agent.mcp_tool_use', payload: { tool_use_id: block.id, server_name: hand.id, name: block.name, input: block.input } }
-              : { type: 'agent.tool_use', payload: { tool_use_id: block.id, name: block.name, input: block.input, ...(hand ? { hand_id: hand.id } : {}) } },
+              ? { type: 'agent.mcp_tool_use', payload: { tool_use_id: block.id, server_name: hand.id, name: block.name, input: block.input, ...evaluated } }
+              : { type: 'agent.tool_use', payload: { tool_use_id: block.id, name: block.name, input: block.input, ...(hand ? { hand_id: hand.id } : {}), ...evaluated } },
           );
           if (interrupted) results.push(toolResult(block.id, 'Not run: the user interrupted the response before this tool started.', true, 'interrupted', mcp));
           else if (block.inputError !== undefined) results.push(toolResult(block.id, `The tool was not run: ${block.inputError}. Send a JSON object that matches the tool's input schema.`, true, 'completed', mcp));
           else if (!hand) results.push(toolResult(block.id, `There is no tool named "${block.name}". Available tools: ${this.tools.names().join(', ') || 'none'}.`, true));
-          else runnable.push(block.id);
+          else if (permission === 'allow') runnable.push(block.id);
           break;
         }
       }

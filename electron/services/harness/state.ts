@@ -97,6 +97,18 @@ export interface SessionState {
   revisionDue: boolean;
   /** A fork (or rewind) the user has not acted on yet: it waits for them, whatever its parent was doing. */
   forkWaiting: boolean;
+  /**
+   * Tool uses whose policy asked (`evaluated_permission: ask`) and that have neither the user's
+   * answer nor a result: they wait for the user and are never run, nor cut, until answered.
+   */
+  awaiting: Set<string>;
+  /**
+   * The last turn stopped with `budget_reached`: what was pending (a message, tool results) stays
+   * pending, and nothing runs until the budget changes or the user sends a message.
+   */
+  budgetHeld: boolean;
+  /** The last event of the view that came from an imported file (0: none): its allows count for nothing. */
+  importedSeq: number;
 }
 
 export function emptyState(): SessionState {
@@ -119,6 +131,9 @@ export function emptyState(): SessionState {
     ungraded: false,
     revisionDue: false,
     forkWaiting: false,
+    awaiting: new Set(),
+    budgetHeld: false,
+    importedSeq: 0,
   };
 }
 
@@ -128,6 +143,7 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
   switch (event.type) {
     case 'user.message':
       state.forkWaiting = false;
+      state.budgetHeld = false;
       state.pendingInput = true;
       state.interruptRequested = false;
       state.continuations = 0;
@@ -135,20 +151,23 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
     case 'user.interrupt':
       state.forkWaiting = false;
       // Also before the turn has recorded that it runs (its first commit may still be pending).
-      if (state.running || state.pendingInput) state.interruptRequested = true;
+      if (!state.budgetHeld && (state.running || state.pendingInput)) state.interruptRequested = true;
       break;
     case 'session.status_running':
       state.running = true;
       break;
     case 'session.status_idle':
-      // The turn is over, also when it failed: what was pending waits for the next message
-      // (it stays in the log, so the next request includes it).
       state.running = false;
-      state.pendingInput = false;
-      state.pendingResults = false;
       state.interruptRequested = false;
       state.retryDue = false;
       state.retryAttempts = 0;
+      // Stopped by its budget: the work it was about to do stays pending, for when the budget changes.
+      state.budgetHeld = event.payload.stop_reason.type === 'budget_reached';
+      if (state.budgetHeld) break;
+      // The turn is over, also when it failed: what was pending waits for the next message
+      // (it stays in the log, so the next request includes it).
+      state.pendingInput = false;
+      state.pendingResults = false;
       state.ungraded = false;
       state.revisionDue = false;
       break;
@@ -158,6 +177,14 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       break;
     case 'session.configured':
       state.settings = event.payload;
+      break;
+    case 'session.budget_set':
+      state.budgetHeld = false;
+      break;
+    case 'user.tool_confirmation':
+      // The first answer counts; an imported allow counts for nothing (see approvals.ts).
+      if (event.seq <= state.importedSeq && event.payload.result === 'allow') break;
+      state.awaiting.delete(event.payload.tool_use_id);
       break;
     case 'span.model_request_start':
       state.openRequest = { seq: event.seq, model: event.payload.model, purpose: event.payload.purpose };
@@ -192,11 +219,13 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
     case 'agent.tool_use':
     case 'agent.mcp_tool_use':
       state.openToolUses.push(event);
+      if (event.payload.evaluated_permission === 'ask') state.awaiting.add(event.payload.tool_use_id);
       break;
     case 'agent.tool_result':
     case 'agent.mcp_tool_result': {
       const id = event.payload.tool_use_id;
       state.openToolUses = state.openToolUses.filter((use) => use.payload.tool_use_id !== id);
+      state.awaiting.delete(id);
       state.pendingResults = true;
       state.continuations = 0;
       break;
@@ -233,7 +262,7 @@ export function stateOf(events: Iterable<StoredEvent>, seed: SessionState = empt
  * until they act on it; a terminated session never runs again.
  */
 export function needsResume(state: SessionState): boolean {
-  if (state.terminated || state.forkWaiting) return false;
+  if (state.terminated || state.forkWaiting || state.budgetHeld) return false;
   return state.running || state.pendingInput;
 }
 
@@ -248,8 +277,12 @@ export type NextStep =
   | { kind: 'none' }
   /** A request's end is missing (crash mid-stream): close it in the log. */
   | { kind: 'close-request' }
-  /** Tool uses await results. */
+  /** Tool uses await results (run, answered as denied, or recorded as cut: see tool-run.ts). */
   | { kind: 'tools'; toolUses: ToolUseEvent[] }
+  /** Every open tool use waits for the user's approval: end the step with `requires_action`. */
+  | { kind: 'await-approval' }
+  /** The user sent a message instead of answering: the waiting tool uses are answered as not run. */
+  | { kind: 'supersede-approvals'; toolUses: ToolUseEvent[] }
   /** Call the model. */
   | { kind: 'request'; compact: boolean }
   /**
@@ -268,8 +301,16 @@ const IDLE_REASONS: ReadonlySet<string> = new Set(['end_turn', 'stop_sequence', 
 /** What the brain does next, given where the session stands. */
 export function nextStep(state: SessionState): NextStep {
   if (state.openRequest) return { kind: 'close-request' };
-  if (state.openToolUses.length > 0) return { kind: 'tools', toolUses: state.openToolUses };
-  if (state.terminated) return { kind: 'none' };
+  if (state.openToolUses.length > 0) {
+    const ready = state.openToolUses.filter((use) => !state.awaiting.has(use.payload.tool_use_id));
+    if (ready.length > 0) return { kind: 'tools', toolUses: ready };
+    // Everything open waits for the user: nothing runs, nothing is cut, until they answer.
+    if (state.terminated) return { kind: 'none' };
+    if (state.pendingInput) return { kind: 'supersede-approvals', toolUses: state.openToolUses };
+    if (state.interruptRequested && state.running) return { kind: 'finish', reason: 'interrupted' };
+    return state.running ? { kind: 'await-approval' } : { kind: 'none' };
+  }
+  if (state.terminated || state.budgetHeld) return { kind: 'none' };
   const evaluating = state.outcome?.evaluating ?? null;
   if (state.interruptRequested && (state.running || state.pendingInput)) {
     return evaluating === null ? { kind: 'finish', reason: 'interrupted' } : { kind: 'finish', reason: 'interrupted', closeEvaluation: evaluating };

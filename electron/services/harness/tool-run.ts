@@ -83,18 +83,51 @@ export class ToolRun {
     );
   }
 
-  /** Runs tool uses: concurrently across hands and within a hand that allows it; each result is stored when it finishes. */
-  async runAll(uses: ToolUseEvent[]): Promise<void> {
-    const signal = this.run.signal;
-    const byHand = new Map<Hand, ToolUseEvent[]>();
+  /**
+   * Takes the open tool uses that do not wait for the user (see `GuardrailsRun.fate`): answers the
+   * denied ones at once, records as interrupted those that may have run, and runs the rest — those
+   * this run stored as allowed, and those the user approved (each after its run-start span).
+   */
+  async handle(uses: readonly ToolUseEvent[], own: ReadonlySet<string>): Promise<void> {
+    const answers: NewEvent[] = [];
+    const lost: ToolUseEvent[] = [];
+    const runs: { use: ToolUseEvent; confirmed: boolean }[] = [];
     for (const use of uses) {
-      const hand = this.route.get(use.payload.name) as Hand;
-      byHand.set(hand, [...(byHand.get(hand) ?? []), use]);
+      const fate = this.run.guard.fate(use, own.has(use.payload.tool_use_id));
+      if (fate.kind === 'answer') answers.push(fate.event);
+      else if (fate.kind === 'lost') lost.push(use);
+      else runs.push({ use, confirmed: fate.confirmed });
+    }
+    if (answers.length > 0) this.run.emit(...answers);
+    if (lost.length > 0) this.recordLost(lost);
+    if (runs.length === 0 || this.run.stopping) return;
+    // A wake for an approval has not loaded the hands yet (no request was made).
+    if (runs.some(({ use }) => !this.route.has(use.payload.name))) {
+      if ((await this.load([])) === null || this.run.stopping) return;
+    }
+    const gone = runs.filter(({ use }) => !this.route.has(use.payload.name));
+    if (gone.length > 0) {
+      this.run.emit(
+        ...gone.map(({ use }) =>
+          toolResult(use.payload.tool_use_id, `Not run: no hand offers "${use.payload.name}" any more (it was detached or changed). Use one of the tools offered now.`, true, 'completed', use.type === 'agent.mcp_tool_use'),
+        ),
+      );
+    }
+    await this.runAll(runs.filter(({ use }) => this.route.has(use.payload.name)));
+  }
+
+  /** Runs tool uses: concurrently across hands and within a hand that allows it; each result is stored when it finishes. */
+  private async runAll(runs: readonly { use: ToolUseEvent; confirmed: boolean }[]): Promise<void> {
+    const signal = this.run.signal;
+    const byHand = new Map<Hand, { use: ToolUseEvent; confirmed: boolean }[]>();
+    for (const run of runs) {
+      const hand = this.route.get(run.use.payload.name) as Hand;
+      byHand.set(hand, [...(byHand.get(hand) ?? []), run]);
     }
     await Promise.all(
       [...byHand].map(async ([hand, group]) => {
-        if (hand.concurrent) await Promise.all(group.map((use) => this.runTool(hand, use, signal)));
-        else for (const use of group) await this.runTool(hand, use, signal);
+        if (hand.concurrent) await Promise.all(group.map(({ use, confirmed }) => this.runTool(hand, use, signal, confirmed)));
+        else for (const { use, confirmed } of group) await this.runTool(hand, use, signal, confirmed);
       }),
     );
   }
@@ -105,13 +138,20 @@ export class ToolRun {
     return now.length === this.tools.length && now.every((name, index) => name === this.tools[index]?.name);
   }
 
-  private async runTool(hand: Hand, use: ToolUseEvent, signal: AbortSignal): Promise<void> {
+  private async runTool(hand: Hand, use: ToolUseEvent, signal: AbortSignal, confirmed: boolean): Promise<void> {
     const id = use.payload.tool_use_id;
     const mcp = use.type === 'agent.mcp_tool_use';
     if (this.run.stopping) return;
     if (signal.aborted) {
       this.run.emit(toolResult(id, 'Not run: the user interrupted before this tool started.', true, 'interrupted', mcp));
       return;
+    }
+    if (confirmed) {
+      // Approved in an earlier step: its start is durable before it runs, so a crash from here on
+      // leaves it recorded as started — interrupted by the next wake, never run twice.
+      const running: NewEvent[] = this.run.state.running ? [] : [{ type: 'session.status_running', payload: {} }];
+      this.run.emit(...running, { type: 'span.tool_run_start', payload: { tool_use_id: id } });
+      if (this.run.stopping) return;
     }
     const started = performance.now();
     let outcome: ToolOutcome;
@@ -155,7 +195,7 @@ export class ToolRun {
     const probe = structuredClone(this.run.state);
     applyEvent(probe, probeEvent);
     const next = nextStep(probe);
-    if (next.kind !== 'request' || next.compact || !probe.running || this.run.signal.aborted || !this.toolsUnchanged()) {
+    if (next.kind !== 'request' || next.compact || !probe.running || this.run.signal.aborted || !this.toolsUnchanged() || this.run.guard.budgetStop(this.run.settings.model) !== null) {
       this.run.emit(result);
       return;
     }

@@ -84,6 +84,16 @@ export class McpHand implements ManagedHand {
       }));
   }
 
+  /** The server's own name of a tool offered under `exposed` (the two differ when the server's is not API-safe). */
+  serverToolName(exposed: string): string | undefined {
+    return this.listed?.names.toServer(exposed);
+  }
+
+  /** Every tool the server listed, by its own name (those turned off included); empty before it has started. */
+  serverToolNames(): string[] {
+    return (this.listed?.tools ?? []).map((tool) => tool.name);
+  }
+
   async prepareTools(signal: AbortSignal): Promise<void> {
     if (!this.identity.config.enabled) return;
     // A server that just failed to start is not retried before every request (a hanging one
