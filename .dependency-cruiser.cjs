@@ -4,8 +4,13 @@
  *   shared → nothing (zod only) · renderer → shared · electron/services → shared, node
  *   electron/rpc → services, shared · electron/main → rpc, services, shared, electron
  *   electron/serve → rpc, services, shared · electron/preload → electron + `import type` from shared
+ * Inside the renderer (renderer/src), by feature:
+ *   ui/ and client/ (shared pieces) → each other, shared/ and libraries, never a feature
+ *   a feature (app, session, timeline, launch, outcome, hands, settings) → its own files, ui/,
+ *   client/, and another feature only through that feature's index.ts (its public surface)
  */
 const ELECTRON_PKG = '(^|/)node_modules/electron/';
+const FEATURES = '(app|session|timeline|launch|outcome|hands|settings)';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -35,6 +40,27 @@ module.exports = {
       severity: 'error',
       from: { path: '^renderer/' },
       to: { path: ELECTRON_PKG },
+    },
+    {
+      name: 'renderer-ui-imports-no-feature',
+      comment: 'renderer/src/ui and renderer/src/client are what every feature shares: they import each other, shared/ and libraries, never a feature or the entry point.',
+      severity: 'error',
+      from: { path: '^renderer/src/(ui|client)/' },
+      to: { pathNot: ['^renderer/src/(ui|client)/', '^shared/', '(^|/)node_modules/'] },
+    },
+    {
+      name: 'renderer-feature-public-surface',
+      comment: "A feature reaches another feature only through its index.ts (what it chose to export), never its internals.",
+      severity: 'error',
+      from: { path: `^renderer/src/${FEATURES}/` },
+      to: { path: `^renderer/src/${FEATURES}/`, pathNot: ['^renderer/src/$1/', `^renderer/src/${FEATURES}/index[.]ts$`] },
+    },
+    {
+      name: 'renderer-features-not-entry',
+      comment: 'Features and shared pieces never import the entry point (main.tsx).',
+      severity: 'error',
+      from: { path: '^renderer/src/[^/]+/' },
+      to: { path: '^renderer/src/[^/]+[.]tsx?$' },
     },
     {
       name: 'services-are-plain-node',

@@ -92,16 +92,30 @@ export const OutcomeResultSchema = z.enum([
  * `max_iterations` evaluations in all. `verification` optionally runs a command on one of the
  * session's hands before each evaluation; its output is part of the evidence.
  */
+/** The outcome schema's limits, exported so that a form can say them before asking. */
+export const OUTCOME_LIMITS = {
+  descriptionChars: 20_000,
+  rubricChars: 100_000,
+  maxIterations: 20,
+  defaultIterations: 3,
+  verifyCommandChars: 4000,
+} as const;
+
 export const OutcomeDefinitionSchema = z.strictObject({
-  description: z.string().trim().min(1, 'describe the outcome').max(20_000),
-  rubric: z.string().max(100_000).default(''),
-  max_iterations: z.number().int().min(1, 'at least 1 iteration').max(20, 'at most 20 iterations').default(3),
+  description: z.string().trim().min(1, 'describe the outcome').max(OUTCOME_LIMITS.descriptionChars),
+  rubric: z.string().max(OUTCOME_LIMITS.rubricChars).default(''),
+  max_iterations: z
+    .number()
+    .int()
+    .min(1, 'at least 1 iteration')
+    .max(OUTCOME_LIMITS.maxIterations, `at most ${OUTCOME_LIMITS.maxIterations} iterations`)
+    .default(OUTCOME_LIMITS.defaultIterations),
   /** The model the grader asks; null: the session's model at the time of each check. */
   grader_model: z.string().trim().min(1, 'choose a model').max(200).nullable().default(null),
   verification: z
     .strictObject({
       hand_id: z.string().min(1).max(128),
-      command: z.string().trim().min(1, 'give the command to run').max(4000),
+      command: z.string().trim().min(1, 'give the command to run').max(OUTCOME_LIMITS.verifyCommandChars),
     })
     .optional(),
 });
@@ -127,12 +141,15 @@ export type ModelRequestPurpose = z.infer<typeof ModelRequestPurposeSchema>;
  * A session's model settings. Recorded in the log as `session.configured` (the latest wins), so
  * forks inherit them and changes are part of the session's history.
  */
+/** The settings schema's limits, exported so that a form can say them before asking. */
+export const SETTINGS_LIMITS = { maxTokens: 128_000, minThinkingBudget: 1024 } as const;
+
 const settingsFields = {
   model: z.string().trim().min(1, 'choose a model').max(200),
-  max_tokens: z.number().int().min(1).max(128_000),
+  max_tokens: z.number().int().min(1).max(SETTINGS_LIMITS.maxTokens),
   system: z.string().max(400_000),
   /** Extended thinking budget in tokens (≥ 1024, below max_tokens), or null for no thinking. */
-  thinking_budget: z.number().int().min(1024, 'a thinking budget is at least 1024 tokens').nullable(),
+  thinking_budget: z.number().int().min(SETTINGS_LIMITS.minThinkingBudget, `a thinking budget is at least ${SETTINGS_LIMITS.minThinkingBudget} tokens`).nullable(),
   /** Input tokens the context builder keeps each request under; null: from the model's window. */
   context_budget: z.number().int().min(1_000).max(2_000_000).nullable(),
 };

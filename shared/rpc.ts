@@ -66,10 +66,13 @@ const sessionRef = z.strictObject({ sessionId: SessionIdSchema });
 /** What the user types; a message is at most 1 MB of text (imports are held to the same rule). */
 export const MessageTextSchema = z.string().max(1_000_000, 'a message is at most 1,000,000 characters').refine((text) => text.trim() !== '', 'the message is empty');
 
+/** How many hands a session can be launched with. */
+export const MAX_LAUNCH_HANDS = 8;
+
 /** Hands to attach at launch: at most 8, each name once. */
 const LaunchHandsSchema = z
   .array(HandSpecSchema)
-  .max(8, 'a session has at most 8 hands')
+  .max(MAX_LAUNCH_HANDS, `a session has at most ${MAX_LAUNCH_HANDS} hands`)
   .refine((hands) => new Set(hands.map((hand) => hand.name)).size === hands.length, 'two hands have the same name: give each its own');
 
 /** Every RPC method: its argument and result schemas. */

@@ -7,6 +7,9 @@ import { EventTypeSchema, OutcomeResultSchema } from './events.ts';
 
 export const SessionIdSchema = z.uuid({ message: 'must be a session id (a uuid)' });
 
+/** How long a session's title can be. */
+export const MAX_TITLE_CHARS = 200;
+
 /** Control characters (BEL, ESC, …) and bidi embeddings/overrides/isolates, which make a title lie about its text. */
 const TITLE_FORBIDDEN = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
 
@@ -14,7 +17,7 @@ export const SessionTitleSchema = z
   .string()
   .trim()
   .min(1, 'a session needs a title')
-  .max(200, 'a title is at most 200 characters')
+  .max(MAX_TITLE_CHARS, `a title is at most ${MAX_TITLE_CHARS} characters`)
   .refine((title) => !TITLE_FORBIDDEN.test(title), 'a title cannot contain control characters or text-direction overrides');
 
 /**

@@ -42,6 +42,14 @@ beforeAll(() => {
   write('electron/serve/index.ts', "import { y } from '#rpc/table';\nexport const s = y;\n");
   write('electron/preload/index.ts', "import { contextBridge } from 'electron';\nimport type { N } from '#shared/contract';\nexport const p: N = String(contextBridge);\n");
   write('renderer/app.ts', "import { Name } from '#shared/contract';\nexport const r = Name;\n");
+  // The renderer by feature: shared pieces (ui/, client/), features with a public index.ts, the entry.
+  write('renderer/src/ui/fields.ts', "import { Name } from '#shared/contract';\nexport const field = Name;\n");
+  write('renderer/src/client/transport.ts', "import { field } from '../ui/fields.ts';\nexport const call = field;\n");
+  write('renderer/src/hands/draft.ts', "import { call } from '../client/transport.ts';\nexport const draft = call;\n");
+  write('renderer/src/hands/index.ts', "export { draft } from './draft.ts';\n");
+  write('renderer/src/launch/dialog.ts', "import { draft } from '../hands/index.ts';\nimport { field } from '../ui/fields.ts';\nexport const dialog = [draft, field];\n");
+  write('renderer/src/launch/index.ts', "export { dialog } from './dialog.ts';\n");
+  write('renderer/src/main.ts', "import { dialog } from './launch/index.ts';\nexport const entry = dialog;\n");
 });
 
 afterAll(() => {
@@ -65,6 +73,10 @@ describe('import rules (dependency-cruiser)', () => {
     ['electron/serve/bad.ts', "import { app } from 'electron';\nexport const b = app;\n", 'serve-is-headless'],
     ['electron/main/bad.ts', "import { s } from '../serve/index.ts';\nexport const b = s;\n", 'main-not-serve-or-ui'],
     ['electron/preload/bad-value.ts', "import { Name } from '#shared/contract';\nexport const b = Name;\n", 'preload-types-only-from-shared'],
+    ['renderer/src/ui/bad-feature.ts', "import { draft } from '../hands/index.ts';\nexport const b = draft;\n", 'renderer-ui-imports-no-feature'],
+    ['renderer/src/client/bad-feature.ts', "import { dialog } from '../launch/dialog.ts';\nexport const b = dialog;\n", 'renderer-ui-imports-no-feature'],
+    ['renderer/src/launch/bad-internal.ts', "import { draft } from '../hands/draft.ts';\nexport const b = draft;\n", 'renderer-feature-public-surface'],
+    ['renderer/src/hands/bad-entry.ts', "import { entry } from '../main.ts';\nexport const b = entry;\n", 'renderer-features-not-entry'],
     ['electron/preload/bad-node.ts', "import { readFileSync } from 'node:fs';\nexport const b = readFileSync;\n", 'preload-is-thin'],
   ])('rejects %s', async (file, source, rule) => {
     write(file, source);

@@ -4,8 +4,19 @@
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App.tsx';
-import { createElectronTransport, createWebSocketTransport, type Transport } from './transport.ts';
+// The stylesheets that were one file, in their old cascade order, before any component's own
+// (each feature also imports its stylesheet; a repeated import changes nothing). Ties between
+// features' rules resolve as they always have: hands before the hand forms, the transcript before
+// markdown content, settings before the dialog fields.
+import './app/app.css';
+import './session/session.css';
+import './session/transcript.css';
+import './hands/hands.css';
+import './timeline/timeline.css';
+import './timeline/branches.css';
+import './settings/settings.css';
+import { App } from './app/index.ts';
+import { createElectronTransport, createWebSocketTransport, type Transport } from './client/transport.ts';
 
 const container = document.getElementById('root');
 if (container === null) throw new Error('renderer/index.html must contain <div id="root">');

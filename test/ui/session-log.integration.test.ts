@@ -8,8 +8,8 @@ import type { PushMessage } from '#shared/rpc';
 import { createHost, type Host } from '#rpc/host';
 import { SessionStore } from '#services/session/store';
 import { tempDir } from '#test/support/system';
-import { CHUNK_SIZE, SessionLog } from '#renderer/session-log';
-import type { Transport } from '#renderer/transport';
+import { CHUNK_SIZE, SessionLog } from '#renderer/client/session-log.ts';
+import type { Transport } from '#renderer/client/transport.ts';
 
 let dir: string;
 let store: SessionStore;

@@ -1,0 +1,233 @@
+/**
+ * The launch dialog's form as plain data: the draft the user types, the `sessions-launch` argument
+ * built from it (with the problems found before asking the main process), where the main
+ * process's refusals land. No DOM and no React, so it is tested in node; LaunchDialog.tsx renders
+ * it. Its parts live with their features: the Docker hand draft in hands/docker/docker-draft.ts,
+ * the outcome draft in outcome/outcome-draft.ts; the remembered defaults in remembered.ts.
+ */
+import { SETTINGS_LIMITS, describeIssues, type OutcomeDefinitionInput } from '#shared/events';
+import type { ModelList } from '#shared/harness';
+import { MAX_LAUNCH_HANDS, rpcMethods, type RpcArg } from '#shared/rpc';
+import { MAX_TITLE_CHARS } from '#shared/sessions';
+import {
+  DOCKER_FIELDS,
+  EMPTY_DOCKER_DRAFT,
+  HAND_FIELD_PATHS,
+  dockerConfigOf,
+  dockerDraftProblems,
+  handNameProblems,
+  nextFreeName,
+  type DockerFieldName,
+  type DockerFieldProblems,
+  type DockerHandDraft,
+  type HandFieldName,
+} from '#renderer/hands/index.ts';
+import { EMPTY_OUTCOME_DRAFT, OUTCOME_FIELD_KEYS, buildOutcome, type OutcomeDraft, type OutcomeHandChoice } from '#renderer/outcome/index.ts';
+import { placeIssues, wholeNumber, type FormProblems } from '#renderer/ui/problems.ts';
+import { presetById, type PresetId } from './presets.ts';
+import type { RememberedLaunch } from './remembered.ts';
+
+/** The argument of `sessions-launch`. */
+export type LaunchRequest = RpcArg<'sessions-launch'>;
+
+/** The launch schema's limits (shared/rpc.ts, shared/events.ts, shared/sessions.ts), said before asking. */
+export const MAX_HANDS = MAX_LAUNCH_HANDS;
+const MAX_TOKENS_LIMIT = SETTINGS_LIMITS.maxTokens;
+const MIN_THINKING_BUDGET = SETTINGS_LIMITS.minThinkingBudget;
+
+// ------------------------------------------------------------------------------ the form
+
+/** A hand row of the dialog; `key` only identifies the row on screen. */
+export interface HandDraft extends DockerHandDraft {
+  key: string;
+  name: string;
+}
+
+export interface LaunchForm {
+  title: string;
+  /** Empty: the main process's default model. */
+  model: string;
+  presetId: PresetId;
+  system: string;
+  /** The last text the user typed as a system prompt, given back when "Custom" is chosen again. */
+  customSystem: string;
+  hands: HandDraft[];
+  /** As typed; empty: the main process's default. */
+  maxTokens: string;
+  thinking: boolean;
+  thinkingBudget: string;
+  /** Off: no outcome is sent (what was typed in it is kept, not checked). */
+  outcomeOn: boolean;
+  outcome: OutcomeDraft;
+  message: string;
+}
+
+let handKeys = 0;
+
+function handDraft(name: string, config: DockerHandDraft): HandDraft {
+  handKeys += 1;
+  return { key: `hand-${handKeys}`, name, ...config };
+}
+
+/** An empty form with the remembered model, preset and hands. */
+export function initialForm(remembered: RememberedLaunch): LaunchForm {
+  const presetId = remembered.presetId ?? 'none';
+  return {
+    title: '',
+    model: remembered.model ?? '',
+    presetId,
+    system: presetById(presetId).prompt,
+    customSystem: '',
+    hands: (remembered.hands ?? []).map(({ name, ...config }) => handDraft(name, config)),
+    maxTokens: '',
+    thinking: false,
+    thinkingBudget: '4096',
+    outcomeOn: false,
+    outcome: { ...EMPTY_OUTCOME_DRAFT },
+    message: '',
+  };
+}
+
+/** The model to preselect: the draft's or remembered one when the list has it, else the list's default. */
+export function pickModel(list: ModelList, preferred: string): string {
+  return list.models.some((model) => model.id === preferred) ? preferred : list.defaultModel;
+}
+
+/** Chooses a preset: its text replaces the prompt; "Custom" gives back what the user last typed. */
+export function choosePreset(form: LaunchForm, presetId: PresetId): LaunchForm {
+  if (presetId === 'custom') return { ...form, presetId, system: form.customSystem !== '' ? form.customSystem : form.system };
+  return { ...form, presetId, system: presetById(presetId).prompt };
+}
+
+/** The user edited the prompt: it is theirs now ("Custom"). */
+export function editSystem(form: LaunchForm, system: string): LaunchForm {
+  return { ...form, presetId: 'custom', system, customSystem: system };
+}
+
+/** Adds a Docker hand with the next free name (none past MAX_HANDS). */
+export function addHand(form: LaunchForm): LaunchForm {
+  if (form.hands.length >= MAX_HANDS) return form;
+  const name = nextFreeName(form.hands.map((hand) => hand.name));
+  return { ...form, hands: [...form.hands, handDraft(name, EMPTY_DOCKER_DRAFT)] };
+}
+
+// ------------------------------------------------------------------------------ fields and problems
+
+/**
+ * Where a problem is shown: the path of the field in the `sessions-launch` argument, the same
+ * path the main process names in its `issues`.
+ */
+export const FIELD = {
+  title: 'title',
+  model: 'settings.model',
+  system: 'settings.system',
+  maxTokens: 'settings.max_tokens',
+  thinkingBudget: 'settings.thinking_budget',
+  message: 'message',
+  hands: 'hands',
+} as const;
+
+/** The field key of one field of the hand at `index` (`row`: the hand as a whole). */
+export function handField(index: number, field: HandFieldName): string {
+  return `hands.${index}${HAND_FIELD_PATHS[field]}`;
+}
+
+/** The problems of the hand at `index` among a form's problems, by field of its Docker draft. */
+export function handProblems(fields: Readonly<Record<string, string>>, index: number): DockerFieldProblems {
+  const problems: DockerFieldProblems = {};
+  for (const field of DOCKER_FIELDS) {
+    const text = fields[handField(index, field)];
+    if (text !== undefined) problems[field] = text;
+  }
+  return problems;
+}
+
+/** Every place in this form a problem can be shown. */
+export function fieldKeysOf(form: LaunchForm): ReadonlySet<string> {
+  const keys = new Set<string>([...Object.values(FIELD), ...OUTCOME_FIELD_KEYS]);
+  form.hands.forEach((_, index) => {
+    for (const field of Object.keys(HAND_FIELD_PATHS) as HandFieldName[]) keys.add(handField(index, field));
+  });
+  return keys;
+}
+
+/** Problems by field key (one each), and those that belong to no field (shown above the form). */
+export type LaunchProblems = FormProblems;
+
+export type LaunchBuild = { ok: true; request: LaunchRequest } | { ok: false; problems: LaunchProblems };
+
+/**
+ * The `sessions-launch` argument for this form, or what must change first. Checks the obvious
+ * things in the user's words, then the real schema for the rest (an image like "Debian
+ * Bookworm", a relative container path…); the main process checks everything again.
+ */
+export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
+  const fields: Record<string, string> = {};
+
+  const title = form.title.trim();
+  if (title === '') fields[FIELD.title] = 'Give the session a name.';
+  else if (title.length > MAX_TITLE_CHARS) fields[FIELD.title] = `A name is at most ${MAX_TITLE_CHARS} characters (this one has ${title.length}).`;
+
+  const settings: NonNullable<LaunchRequest['settings']> = {};
+  if (form.model.trim() !== '') settings.model = form.model.trim();
+  if (form.system.trim() !== '') settings.system = form.system.trim();
+  const maxTokens = wholeNumber(form.maxTokens);
+  if (form.maxTokens.trim() !== '') {
+    if (maxTokens === null || maxTokens < 1 || maxTokens > MAX_TOKENS_LIMIT) {
+      fields[FIELD.maxTokens] = 'Max tokens is a whole number from 1 to 128,000; leave it empty for the default.';
+    } else {
+      settings.max_tokens = maxTokens;
+    }
+  }
+  if (form.thinking) {
+    const budget = wholeNumber(form.thinkingBudget);
+    if (budget === null || budget < MIN_THINKING_BUDGET) {
+      fields[FIELD.thinkingBudget] = 'A thinking budget is a whole number of at least 1,024 tokens.';
+    } else if (settings.max_tokens !== undefined && budget >= settings.max_tokens) {
+      fields[FIELD.thinkingBudget] = `The thinking budget must be below max tokens (${settings.max_tokens.toLocaleString('en-US')}).`;
+    } else {
+      settings.thinking_budget = budget;
+    }
+  }
+
+  if (form.hands.length > MAX_HANDS) fields[FIELD.hands] = `A session has at most ${MAX_HANDS} hands: remove one.`;
+  const nameProblems = handNameProblems(form.hands.map((hand) => hand.name));
+  form.hands.forEach((hand, index) => {
+    const nameProblem = nameProblems[index];
+    if (nameProblem) fields[handField(index, 'name')] = nameProblem;
+    for (const [field, text] of Object.entries(dockerDraftProblems(hand)) as [DockerFieldName, string][]) fields[handField(index, field)] = text;
+  });
+
+  let outcome: OutcomeDefinitionInput | undefined;
+  if (form.outcomeOn) {
+    const built = buildOutcome(form.outcome, launchHandChoices(form));
+    if (built.ok) outcome = built.outcome;
+    else Object.assign(fields, built.fields);
+  }
+
+  const message = form.message.trim();
+  const request: LaunchRequest = {
+    title,
+    ...(Object.keys(settings).length > 0 ? { settings } : {}),
+    ...(form.hands.length > 0 ? { hands: form.hands.map((hand) => ({ name: hand.name.trim(), config: dockerConfigOf(hand) })) } : {}),
+    ...(outcome !== undefined ? { outcome } : {}),
+    ...(message !== '' ? { message } : {}),
+  };
+
+  const parsed = rpcMethods['sessions-launch'].arg.safeParse(request);
+  const fromSchema: LaunchProblems = parsed.success ? { fields: {}, general: [] } : placeIssues(describeIssues(parsed.error.issues), fieldKeysOf(form));
+  // The checks above say it better: drop the schema's word on a field they marked, or on a field
+  // holding one they marked (its "two hands have the same name" when a row says which).
+  const known = Object.keys(fields);
+  for (const [key, text] of Object.entries(fromSchema.fields)) {
+    if (!known.some((field) => field === key || field.startsWith(`${key}.`))) fields[key] = text;
+  }
+  const problems: LaunchProblems = { fields, general: fromSchema.general };
+  if (Object.keys(problems.fields).length > 0 || problems.general.length > 0) return { ok: false, problems };
+  return { ok: true, request };
+}
+
+/** The launch's hands a verification command can run on: its rows, kept by row key. */
+export function launchHandChoices(form: LaunchForm): OutcomeHandChoice[] {
+  return form.hands.map((hand) => ({ id: hand.key, name: hand.name }));
+}

@@ -1,0 +1,499 @@
+/**
+ * The conversation as of the cursor: messages as markdown, thinking, tool calls (collapsible,
+ * terminal output with colours), errors and a usage line per turn, and — when live — the
+ * response streaming now. Virtualized: only what is on screen is rendered, so a 100k-event
+ * session scrubs as smoothly as a short one.
+ *
+ * It follows the bottom while the user is there (new text never pushes the view around while
+ * they read further up) and shows earlier history on request.
+ */
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { AnsiText } from '#renderer/ui/AnsiText.tsx';
+import { NO_VAULT_ADVICE } from '#renderer/ui/api-key.ts';
+import { formatDuration, outcomeResultLabel, outcomeResultTone, plural } from '#renderer/ui/format.ts';
+import { Markdown } from '#renderer/ui/Markdown.tsx';
+import type { SessionLog } from '#renderer/client/session-log.ts';
+import { foldedText, transcriptItems, type OutcomeVerificationView, type ToolResultView, type TranscriptItem } from './transcript-items.ts';
+import type { LiveBlock, LiveState } from './useLive.ts';
+import './transcript.css';
+
+/** Events folded into the transcript at first; "Show earlier" adds as many again. */
+const WINDOW_EVENTS = 400;
+/** How close to the bottom (px) still counts as following. */
+const FOLLOW_SLACK_PX = 64;
+
+export interface TranscriptProps {
+  log: SessionLog;
+  /** Show the conversation as of this event. */
+  cursor: number;
+  /** The cursor is the newest event and follows new ones: show the live response too. */
+  live: boolean;
+  /** A turn is under way: a tool call without a result is still running (when live). */
+  running: boolean;
+  liveState: LiveState;
+  /** The grader is checking the work now (the session's outcome state): a check without its verdict is under way. */
+  evaluating?: boolean;
+  titleOf: (sessionId: string) => string | undefined;
+  /** Jump the cursor to an event (e.g. a turn's first event). */
+  onSeek: (seq: number) => void;
+  /** Whether an API key can be stored here (null: not known yet): how a missing key can be given. */
+  keyStorable?: boolean | null;
+}
+
+type Row = TranscriptItem | { kind: 'earlier'; key: string; from: number } | { kind: 'live'; key: string; blocks: readonly LiveBlock[] };
+
+export function Transcript({ log, cursor, live, running, liveState, evaluating = false, titleOf, onSeek, keyStorable = null }: TranscriptProps) {
+  const version = useSyncExternalStore(log.subscribe, log.getVersion);
+  // Scrubbing moves the cursor every frame; the transcript follows as fast as it can render
+  // without holding up the frames (React renders the deferred value in the background).
+  const shown = useDeferredValue(cursor);
+  const [windowEvents, setWindowEvents] = useState(WINDOW_EVENTS);
+  const from = Math.max(1, shown - windowEvents + 1);
+  const scroller = useRef<HTMLDivElement>(null);
+  const following = useRef(true);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+
+  useEffect(() => {
+    if (shown > 0) log.ensure(from, shown);
+  }, [log, from, shown, version]);
+
+  const items = useMemo(
+    () => transcriptItems(log.eventsIn(from, shown), titleOf),
+    // `version` changes when chunks arrive or events are appended.
+    [log, from, shown, version, titleOf],
+  );
+  const complete = log.hasRange(from, shown);
+
+  const rows = useMemo<Row[]>(() => {
+    const list: Row[] = [];
+    if (from > 1) list.push({ kind: 'earlier', key: 'earlier', from });
+    // Messages sent while Claude writes come after the answer in progress: that is when it reads them.
+    for (const item of items) if (item.kind !== 'user' || item.queued !== true) list.push(item);
+    if (live && liveState.blocks !== null && liveState.blocks.length > 0) list.push({ kind: 'live', key: 'live', blocks: liveState.blocks });
+    for (const item of items) if (item.kind === 'user' && item.queued === true) list.push(item);
+    return list;
+  }, [items, from, live, liveState.blocks]);
+
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: (index) => estimateHeight(rows[index]),
+    getItemKey: (index) => rows[index]?.key ?? index,
+    overscan: 6,
+  });
+
+  // A new cursor position shows that moment at the bottom, as a live session would.
+  useEffect(() => {
+    following.current = true;
+  }, [shown]);
+
+  const totalSize = virtualizer.getTotalSize();
+  useLayoutEffect(() => {
+    const element = scroller.current;
+    if (element === null || !following.current || rows.length === 0) return;
+    element.scrollTop = element.scrollHeight;
+  }, [rows, totalSize]);
+
+  const onScroll = useCallback(() => {
+    const element = scroller.current;
+    if (element === null) return;
+    following.current = element.scrollHeight - element.scrollTop - element.clientHeight <= FOLLOW_SLACK_PX;
+  }, []);
+
+  const toggle = useCallback((key: string) => {
+    setExpanded((current) => {
+      const next = new Set(current);
+      if (next.has(key)) next.delete(key);
+      else next.add(key);
+      return next;
+    });
+  }, []);
+
+  const showEarlier = useCallback(() => {
+    following.current = false;
+    setWindowEvents((current) => current + WINDOW_EVENTS);
+  }, []);
+
+  // Nothing to read yet: a new session has only its settings and hands recorded.
+  if (shown === 0 || (rows.length === 0 && complete)) {
+    return (
+      <div className="transcript transcript-empty" data-testid="transcript">
+        <div className="empty-inline">
+          <h3>Nothing here yet</h3>
+          <p>Write your first message below and press Ctrl+Enter. Claude’s replies, commands and files appear here as they happen.</p>
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <div className="transcript" ref={scroller} onScroll={onScroll} data-testid="transcript" aria-busy={!complete}>
+      <div className="transcript-inner" style={{ height: totalSize }}>
+        {virtualizer.getVirtualItems().map((virtual) => {
+          const row = rows[virtual.index];
+          if (row === undefined) return null;
+          return (
+            <div key={virtual.key} data-index={virtual.index} ref={virtualizer.measureElement} className="transcript-row" style={{ transform: `translateY(${virtual.start}px)` }}>
+              <RowView row={row} pending={!live ? 'past' : running || (evaluating && row.kind === 'outcome-checking') ? 'running' : 'cut'} expanded={expanded.has(row.key)} onToggle={toggle} toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined} titleOf={titleOf} onSeek={onSeek} onShowEarlier={showEarlier} keyStorable={keyStorable} />
+            </div>
+          );
+        })}
+      </div>
+      {!complete && <div className="transcript-loading">Loading events…</div>}
+    </div>
+  );
+}
+
+function estimateHeight(row: Row | undefined): number {
+  if (row === undefined) return 40;
+  switch (row.kind) {
+    case 'agent':
+      return 40 + Math.min(600, row.text.length / 4) + (row.text.length > 3000 ? 36 : 0);
+    case 'user':
+      return 56 + Math.min(300, row.text.length / 5);
+    case 'tool':
+      return 44;
+    case 'live':
+      return 80;
+    case 'outcome-check':
+      return 90 + Math.min(400, row.explanation.length / 4) + row.criteria.length * 24;
+    case 'outcome-defined':
+      return 80;
+    default:
+      return 32;
+  }
+}
+
+/** What a tool call without a result means here: still running, not yet run at the cursor, or cut off. */
+type Pending = 'running' | 'past' | 'cut';
+
+interface RowViewProps {
+  row: Row;
+  pending: Pending;
+  expanded: boolean;
+  onToggle: (key: string) => void;
+  toolOutput: string | undefined;
+  titleOf: (sessionId: string) => string | undefined;
+  onSeek: (seq: number) => void;
+  onShowEarlier: () => void;
+  keyStorable: boolean | null;
+}
+
+const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOutput, titleOf, onSeek, onShowEarlier, keyStorable }: RowViewProps) {
+  switch (row.kind) {
+    case 'earlier':
+      return (
+        <div className="transcript-earlier">
+          <button type="button" className="button button-quiet button-small" onClick={onShowEarlier}>
+            Show earlier ({plural(row.from - 1, 'event')} before this)
+          </button>
+        </div>
+      );
+    case 'user':
+      return (
+        <article className={`message message-user${row.queued === true ? ' message-queued' : ''}`} aria-label={row.queued === true ? 'Your queued message' : 'Your message'} data-seq={row.seq}>
+          <header className="message-meta">
+            <span className="message-author">You</span>
+            {row.queued === true && (
+              <span className="message-queued-label" title="Sent while Claude was answering: Claude reads it when this answer ends">
+                queued: Claude reads it after this answer
+              </span>
+            )}
+            <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this message">
+              #{row.seq}
+            </button>
+          </header>
+          <Folded text={row.text} expanded={expanded} onToggle={() => onToggle(row.key)}>
+            {(text) => <div className="message-body user-text">{text}</div>}
+          </Folded>
+          {row.images > 0 && <p className="message-note">{row.images === 1 ? '1 image' : `${row.images} images`}</p>}
+        </article>
+      );
+    case 'agent':
+      return (
+        <article className="message message-agent" aria-label="Claude's message" data-seq={row.seq}>
+          <Folded text={row.text} expanded={expanded} onToggle={() => onToggle(row.key)}>
+            {(text, folded) => (
+              <div className="message-body">
+                <Markdown text={text} streaming={folded} />
+              </div>
+            )}
+          </Folded>
+        </article>
+      );
+    case 'thinking':
+      return (
+        <div className="thinking">
+          <button type="button" className="disclosure" aria-expanded={expanded} onClick={() => onToggle(row.key)}>
+            <span className="disclosure-arrow" aria-hidden="true" />
+            {row.redacted ? 'Thinking (redacted by the API)' : 'Thinking'}
+            {!expanded && !row.redacted && <span className="thinking-preview">{row.text.slice(0, 140)}</span>}
+          </button>
+          {expanded && !row.redacted && <div className="thinking-text">{row.text}</div>}
+        </div>
+      );
+    case 'tool':
+      return <ToolCall row={row} pending={pending} expanded={expanded} onToggle={onToggle} liveOutput={toolOutput} />;
+    case 'notice':
+      return (
+        <p className={`notice notice-${row.tone}`} role={row.tone === 'error' ? 'alert' : undefined}>
+          {row.text}
+          {row.help === 'api-key' && ` ${keyStorable === false ? `Drover cannot store a key here (no keyring). ${NO_VAULT_ADVICE}` : 'Add your key in the card above or in Settings → Credentials (or set ANTHROPIC_API_KEY and restart Drover).'} Then send your message again.`}
+        </p>
+      );
+    case 'turn-end': {
+      const usage = row.usage;
+      const cached = usage.cache_read_input_tokens > 0 ? ` · ${usage.cache_read_input_tokens.toLocaleString()} cached` : '';
+      return (
+        <p className="turn-end" title={`Turn ended: ${row.stopReason.replaceAll('_', ' ')}`}>
+          {usage.input_tokens.toLocaleString()} in{cached} · {usage.output_tokens.toLocaleString()} out · {plural(row.requests, 'request')} ·{' '}
+          {formatDuration(row.durationMs)}
+        </p>
+      );
+    }
+    case 'branch': {
+      const title = titleOf(row.parentSessionId);
+      return (
+        <p className="branch-marker">
+          <span aria-hidden="true">↳</span> Branch: continues from event #{row.atSeq}
+          {title === undefined ? '' : ` of “${title}”`}. Everything above is shared with it.
+        </p>
+      );
+    }
+    case 'live':
+      return <LiveResponse blocks={row.blocks} />;
+    case 'outcome-defined':
+      return <OutcomeDefined row={row} expanded={expanded} onToggle={onToggle} onSeek={onSeek} />;
+    case 'outcome-checking':
+      return <OutcomeChecking row={row} pending={pending} onSeek={onSeek} />;
+    case 'outcome-check':
+      return <OutcomeCheck row={row} expanded={expanded} onToggle={onToggle} onSeek={onSeek} />;
+    default:
+      return null;
+  }
+});
+
+/** A long message shows its head and a "Show all" until opened (a 200 KB message would be tens of thousands of pixels tall). */
+function Folded({ text, expanded, onToggle, children }: { text: string; expanded: boolean; onToggle: () => void; children: (text: string, folded: boolean) => ReactNode }) {
+  const head = useMemo(() => foldedText(text), [text]);
+  if (head === null) return <>{children(text, false)}</>;
+  return (
+    <>
+      {children(expanded ? text : head, !expanded)}
+      <div className={expanded ? 'message-fold message-fold-open' : 'message-fold'}>
+        <button type="button" className="button button-quiet button-small" aria-expanded={expanded} onClick={onToggle}>
+          {expanded ? 'Show less' : `Show all (${plural(text.length, 'character')}, ${plural(text.split('\n').length, 'line')})`}
+        </button>
+      </div>
+    </>
+  );
+}
+
+/** "Check 2 of 3", or "Check 2" when the outcome's definition is not among the events shown. */
+function checkCount(iteration: number, maxIterations: number | null): string {
+  return maxIterations === null ? `Check ${iteration}` : `Check ${iteration} of ${maxIterations}`;
+}
+
+function OutcomeDefined({ row, expanded, onToggle, onSeek }: { row: Extract<TranscriptItem, { kind: 'outcome-defined' }>; expanded: boolean; onToggle: (key: string) => void; onSeek: (seq: number) => void }) {
+  const rubric = row.rubric.trim();
+  return (
+    <article className="outcome-card" aria-label="Outcome" data-testid="outcome-defined" data-seq={row.seq}>
+      <header className="outcome-card-header">
+        <span className="outcome-card-title">Outcome</span>
+        <span className="outcome-count">
+          checked when Claude ends a turn, at most {row.maxIterations === 1 ? 'once' : `${row.maxIterations} times`}
+          {row.graderModel !== null && `, by ${row.graderModel}`}
+        </span>
+        <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this outcome">
+          #{row.seq}
+        </button>
+      </header>
+      <p className="outcome-description">{row.description}</p>
+      {row.verification !== null && (
+        <p className="outcome-meta">
+          Before each check: <code>{row.verification.command}</code> on {row.verification.handId}
+        </p>
+      )}
+      {rubric !== '' && (
+        <div className="outcome-fold">
+          <button type="button" className="disclosure" aria-expanded={expanded} onClick={() => onToggle(row.key)}>
+            <span className="disclosure-arrow" aria-hidden="true" />
+            Rubric
+          </button>
+          {expanded && (
+            <div className="outcome-fold-body outcome-rubric message-body">
+              <Markdown text={rubric} />
+            </div>
+          )}
+        </div>
+      )}
+    </article>
+  );
+}
+
+const CHECKING_TEXT: Readonly<Record<Pending, string>> = {
+  running: 'Checking the work against the outcome…',
+  past: 'Checking the work against the outcome: its verdict comes later in the session.',
+  cut: 'This check never gave a verdict (it was cut off, or this branch was taken before it finished).',
+};
+
+function OutcomeChecking({ row, pending, onSeek }: { row: Extract<TranscriptItem, { kind: 'outcome-checking' }>; pending: Pending; onSeek: (seq: number) => void }) {
+  return (
+    <article className="outcome-card" aria-label="Outcome check" aria-busy={pending === 'running'} data-testid="outcome-checking" data-seq={row.seq}>
+      <header className="outcome-card-header">
+        <span className="outcome-card-title">Outcome check</span>
+        <span className="outcome-count">{checkCount(row.iteration, row.maxIterations)}</span>
+        <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this check">
+          #{row.seq}
+        </button>
+      </header>
+      <p className="outcome-meta outcome-checking" role={pending === 'running' ? 'status' : undefined}>
+        {pending === 'running' && <span className="outcome-spinner" aria-hidden="true" />}
+        {CHECKING_TEXT[pending]}
+      </p>
+    </article>
+  );
+}
+
+function OutcomeCheck({ row, expanded, onToggle, onSeek }: { row: Extract<TranscriptItem, { kind: 'outcome-check' }>; expanded: boolean; onToggle: (key: string) => void; onSeek: (seq: number) => void }) {
+  const tone = outcomeResultTone(row.result);
+  const unmet = row.criteria.filter((criterion) => !criterion.met).length;
+  return (
+    <article className="outcome-card" data-tone={tone} aria-label={`Outcome check ${row.iteration}: ${outcomeResultLabel(row.result)}`} data-testid="outcome-check" data-result={row.result} data-seq={row.seq}>
+      <header className="outcome-card-header">
+        <span className="outcome-card-title">Outcome check</span>
+        <span className={`verdict verdict-${tone}`}>
+          <span aria-hidden="true">{tone === 'ok' ? '✓' : tone === 'bad' ? '✗' : tone === 'warn' ? '↻' : '■'}</span>
+          {outcomeResultLabel(row.result)}
+        </span>
+        <span className="outcome-count">
+          {checkCount(row.iteration, row.maxIterations)}
+          {row.criteria.length > 0 && ` · ${row.criteria.length - unmet} of ${row.criteria.length} ${row.criteria.length === 1 ? 'criterion' : 'criteria'} met`}
+        </span>
+        <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this verdict">
+          #{row.seq}
+        </button>
+      </header>
+      {row.explanation.trim() !== '' && (
+        <div className="outcome-explanation message-body">
+          <Markdown text={row.explanation} />
+        </div>
+      )}
+      {row.criteria.length > 0 && (
+        <ul className="outcome-criteria" aria-label="Criteria">
+          {row.criteria.map((criterion, index) => (
+            <li key={index} className="outcome-criterion" data-met={criterion.met}>
+              <span className="outcome-criterion-mark" aria-label={criterion.met ? 'met' : 'not met'}>
+                {criterion.met ? '✓' : '✗'}
+              </span>
+              <span>{criterion.criterion}</span>
+              {criterion.note.trim() !== '' && <span className="outcome-criterion-note">{criterion.note}</span>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {row.verification !== null && <OutcomeVerification verification={row.verification} expanded={expanded} onToggle={() => onToggle(row.key)} />}
+    </article>
+  );
+}
+
+function OutcomeVerification({ verification, expanded, onToggle }: { verification: OutcomeVerificationView; expanded: boolean; onToggle: () => void }) {
+  return (
+    <div className="outcome-fold">
+      <button type="button" className="disclosure" aria-expanded={expanded} onClick={onToggle}>
+        <span className="disclosure-arrow" aria-hidden="true" />
+        <span className="outcome-fold-label">
+          Verification: <code>{verification.command}</code> on {verification.handId}
+        </span>
+        <span className={`tool-status tool-${verification.isError ? 'bad' : 'ok'}`}>{verification.isError ? 'failed' : 'ok'}</span>
+      </button>
+      {expanded && (
+        <div className="outcome-fold-body terminal" data-testid="outcome-verification-output">
+          {verification.output === '' ? <span className="terminal-empty">(no output)</span> : <AnsiText text={verification.output} />}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function ToolCall({ row, pending, expanded, onToggle, liveOutput }: { row: Extract<TranscriptItem, { kind: 'tool' }>; pending: Pending; expanded: boolean; onToggle: (key: string) => void; liveOutput: string | undefined }) {
+  const result = row.result;
+  const running = result === undefined;
+  const open = expanded || (running && liveOutput !== undefined);
+  return (
+    <div className={`tool-call${result?.isError ? ' tool-error' : ''}`} data-testid="tool-call" data-seq={row.seq}>
+      <button type="button" className="tool-header" aria-expanded={open} onClick={() => onToggle(row.key)}>
+        <span className="disclosure-arrow" aria-hidden="true" />
+        <span className="tool-name">
+          {row.on === null ? '' : <span className="tool-on">{row.on} · </span>}
+          {row.name}
+        </span>
+        <code className="tool-summary">{row.summary}</code>
+        <ToolStatus result={result} pending={pending} />
+      </button>
+      {open && (
+        <div className="tool-body">
+          {row.name !== 'bash' && <pre className="tool-input">{JSON.stringify(row.input, null, 2)}</pre>}
+          {result !== undefined ? <ToolOutput result={result} /> : liveOutput !== undefined ? <div className="terminal"><AnsiText text={liveOutput} /></div> : <p className="tool-pending">{PENDING_TEXT[pending]}</p>}
+        </div>
+      )}
+    </div>
+  );
+}
+
+const PENDING_LABEL: Readonly<Record<Pending, string>> = { running: 'running…', past: 'not finished yet', cut: 'no result' };
+const PENDING_TEXT: Readonly<Record<Pending, string>> = {
+  running: 'Running…',
+  past: 'Its result comes later in the session: move the timeline forward to see it.',
+  cut: 'This call never returned a result (it was cut off, or this branch was taken before it finished).',
+};
+
+function ToolStatus({ result, pending }: { result: ToolResultView | undefined; pending: Pending }) {
+  if (result === undefined) return <span className={`tool-status ${pending === 'running' ? 'tool-running' : 'tool-pending-status'}`}>{PENDING_LABEL[pending]}</span>;
+  const label = result.status === 'interrupted' ? 'interrupted' : result.status === 'timed_out' ? 'timed out' : result.isError ? 'error' : 'done';
+  return (
+    <span className={`tool-status tool-${result.isError || result.status !== 'completed' ? 'bad' : 'ok'}`}>
+      {label}
+      {result.durationMs === undefined ? '' : ` · ${formatDuration(result.durationMs)}`}
+    </span>
+  );
+}
+
+function ToolOutput({ result }: { result: ToolResultView }) {
+  return (
+    <div className="terminal" data-testid="tool-output">
+      {result.text === '' ? <span className="terminal-empty">(no output)</span> : <AnsiText text={result.text} />}
+      {result.images > 0 && <p className="message-note">{result.images === 1 ? '1 image' : `${result.images} images`}</p>}
+      {result.structured !== undefined && (
+        <details className="tool-structured">
+          <summary>Structured content</summary>
+          <pre className="tool-input">{JSON.stringify(result.structured, null, 2)}</pre>
+        </details>
+      )}
+    </div>
+  );
+}
+
+function LiveResponse({ blocks }: { blocks: readonly LiveBlock[] }) {
+  return (
+    <article className="message message-agent message-live" aria-live="polite" aria-label="Claude is writing" data-testid="live-response">
+      {blocks.map((block, index) =>
+        block.kind === 'text' ? (
+          <div key={index} className="message-body">
+            <Markdown text={block.text} streaming />
+          </div>
+        ) : block.kind === 'thinking' ? (
+          <div key={index} className="thinking thinking-live">
+            <span className="thinking-label">Thinking…</span>
+            <span className="thinking-preview">{block.text.slice(-200)}</span>
+          </div>
+        ) : (
+          <p key={index} className="tool-preparing">
+            Preparing <code>{block.name ?? 'a tool call'}</code>…
+          </p>
+        ),
+      )}
+    </article>
+  );
+}

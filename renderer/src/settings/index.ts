@@ -1,0 +1,5 @@
+/**
+ * The settings feature's public surface: what other features may import from settings/ (the
+ * import rules reject any other path into it). Settings → Credentials.
+ */
+export { SettingsView } from './SettingsView.tsx';
