@@ -1,10 +1,11 @@
 /**
  * Harness benchmark 5: how quickly an approved tool starts — from the `user.tool_confirmation`
  * being stored (its durable commit, seen by a store listener) to the hand's `execute` starting,
- * through the real path: the harness wakes on the answer, folds the log (session state and
- * guardrails), records the tool's durable `span.tool_run_start`, then runs it. Measured in a session
- * whose log grows turn by turn (each sample is a fresh ask in the same session), against the floor
- * any approval must pay: one durable append followed by a direct hand call.
+ * through the real path: the harness wakes on the answer, carries on the fold its last wake of the
+ * session kept (session state and guardrails) with the events since, records the tool's durable
+ * `span.tool_run_start`, then runs it. Measured in a session whose log grows turn by turn (each
+ * sample is a fresh ask in the same session) and in one with 10k events of history, against the
+ * floor any approval must pay: one durable append followed by a direct hand call.
  *
  * It must never reach the real API or the network, never change harness code paths to make a figure
  * look better, and never leave data behind: every store lives in a temp dir removed at the end.
@@ -31,15 +32,22 @@ export async function benchApprovals(log: Log): Promise<Figure[]> {
   const hand = new MathHand({ onStart: () => onToolStart?.() });
   const harness = new Harness({ store, keyProvider: () => KEY, baseURL: server.url, handsFor: () => [hand] });
   try {
-    const sessionId = newSession(store, 'approvals');
-    // The hand is attached in the log as a Docker hand the user set to ask for everything.
-    store.emitEvents(sessionId, [
-      { type: 'hand.attached', payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-bench/none:1' }) } },
-      { type: 'policy.set', payload: { hand: 'math', tool: null, policy: 'always_ask' } },
-    ]);
+    /** A session whose hand is attached in the log as a Docker hand the user set to ask for everything; `history` events of earlier text before it. */
+    const askingSession = (title: string, history: number): string => {
+      const id = newSession(store, title);
+      for (let done = 0; done < history; done += 1000) {
+        const batch = Array.from({ length: Math.min(1000, history - done) }, (_, i) => ({ type: 'agent.message' as const, payload: { content: [{ type: 'text' as const, text: `earlier answer ${done + i}: the sum is ${done + i}.` }] } }));
+        store.emitEvents(id, batch);
+      }
+      store.emitEvents(id, [
+        { type: 'hand.attached', payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-bench/none:1' }) } },
+        { type: 'policy.set', payload: { hand: 'math', tool: null, policy: 'always_ask' } },
+      ]);
+      return id;
+    };
 
-    /** One ask, answered: stored confirmation → tool start (ms). */
-    const approve = async (): Promise<number> => {
+    /** One ask in `sessionId`, answered: stored confirmation → tool start (ms). */
+    const approve = async (sessionId: string): Promise<number> => {
       const asked = watchTurn(store, sessionId);
       harness.send(sessionId, 'Add 2 and 3, please.');
       const stop = await asked;
@@ -83,18 +91,27 @@ export async function benchApprovals(log: Log): Promise<Figure[]> {
 
     const warmup = 3;
     const samples = 40;
+    const sessionId = askingSession('approvals', 0);
     const values: number[] = [];
     const floors: number[] = [];
     for (let i = 0; i < warmup + samples; i++) {
-      const value = await approve();
+      const value = await approve(sessionId);
       const floor = await baseline();
       if (i < warmup) continue;
       values.push(value);
       floors.push(floor);
     }
+    // The same figure in a session with 10k events of history (a wake does not fold it all again).
+    const longSession = askingSession('approvals, long', 10_000);
+    const long: number[] = [];
+    for (let i = 0; i < warmup + 15; i++) {
+      const value = await approve(longSession);
+      if (i >= warmup) long.push(value);
+    }
     const events = store.getEvents(sessionId, { direction: 'backward', limit: 1 })[0]?.seq ?? 0;
     log(`  approvals: ${samples} samples after ${warmup} warm-up, in one session (its log grew to ${events} events); timed from the confirmation's durable commit to the hand's execute`);
     log(`  approval → tool start p50 ${ms(p50(values))} p95 ${ms(p95(values))}; baseline (durable append + direct hand call) p50 ${ms(p50(floors))}`);
+    log(`  in a session with 10k events of history: p50 ${ms(p50(long))} p95 ${ms(p95(long))} (a new process's first wake folds it all: see the wake figure)`);
     return [
       {
         name: 'approval stored → tool starts p50',
@@ -106,6 +123,7 @@ export async function benchApprovals(log: Log): Promise<Figure[]> {
         pass: p50(values) <= 5,
       },
       { name: 'approval stored → tool starts p95', value: p95(values), unit: 'ms', baseline: { name: 'durable append + direct hand call p95', value: p95(floors) }, target: 'reported' },
+      { name: 'approval stored → tool starts p50, 10k-event session', value: p50(long), unit: 'ms', baseline: { name: 'the same in a short session p50', value: p50(values) }, target: 'reported' },
     ];
   } finally {
     await harness.close();

@@ -17,7 +17,8 @@
  *   interrupted and the model is told — it is never silently run again.
  *
  * It must never hold session state between wakes, never store a live delta, and never put a key
- * in an event.
+ * in an event. (The fold a finished wake ended with may be kept for the session's next wake — a
+ * cache equal to a fresh fold of the log, since a session's view only grows; never a decision.)
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { AppError } from '#shared/errors';
@@ -30,7 +31,18 @@ import { DEFAULT_SETTINGS, FALLBACK_MODELS, pickDefaultModel, usageTotals } from
 import { foldLog, readAll } from './fold-log.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { SessionRun } from './session-run.ts';
-import { needsResume } from './state.ts';
+import type { GuardrailsState } from './approvals.ts';
+import { needsResume, type SessionState } from './state.ts';
+
+/** A finished wake's fold of a session's log (its view and both folds), for the session's next wake. */
+export interface KeptFold {
+  events: StoredEvent[];
+  state: SessionState;
+  guardrails: GuardrailsState;
+}
+
+/** Folds kept for the sessions woken last (each may hold a long log's events). */
+const KEPT_FOLDS = 4;
 
 /** The events that wake their session, whoever appended them. */
 const WAKING: ReadonlySet<StoredEvent['type']> = new Set(['user.message', 'user.tool_confirmation', 'session.budget_set']);
@@ -75,6 +87,12 @@ export class Harness {
   /** Turns that stopped without their log saying so (the store refused the record); until the next wake. */
   private readonly faults = new Map<string, SessionFault>();
   private readonly clients = new Map<string, Anthropic>();
+  /**
+   * The fold each of the last few sessions' wakes ended with. Only a cache: a session's view only
+   * grows (a rewind or fork is another session), so folding the events appended since gives what a
+   * fresh fold of the whole log would; a new process has none and folds the log.
+   */
+  private readonly folds = new Map<string, KeptFold>();
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -170,6 +188,23 @@ export class Harness {
     return last?.type === 'session.status_idle' && last.payload.stop_reason.type === 'budget_reached';
   }
 
+  /** @internal the fold a wake of the session starts from, if one was kept (taken: a run owns it). */
+  takeFold(sessionId: string): KeptFold | undefined {
+    const kept = this.folds.get(sessionId);
+    this.folds.delete(sessionId);
+    return kept;
+  }
+
+  /** @internal keeps a finished wake's fold for the session's next wake. */
+  keepFold(sessionId: string, fold: KeptFold): void {
+    if (this.closed) return;
+    this.folds.set(sessionId, fold);
+    for (const oldest of this.folds.keys()) {
+      if (this.folds.size <= KEPT_FOLDS) break;
+      this.folds.delete(oldest);
+    }
+  }
+
   isRunning(sessionId: string): boolean {
     return this.runs.has(sessionId);
   }
@@ -243,6 +278,7 @@ export class Harness {
    */
   async close(): Promise<void> {
     this.closed = true;
+    this.folds.clear();
     this.unsubscribe();
     const runs = [...this.runs.values()];
     for (const run of runs) run.shutdown();

@@ -20,7 +20,7 @@ import type { LiveUpdate } from '#shared/harness';
 import type { ToolSpec } from '#services/hands/hand';
 import type { SessionStore } from '#services/session/store';
 import { buildContext, compactionCut, compactionRequest, type ContextView } from './context.ts';
-import { foldLog } from './fold-log.ts';
+import { foldLog, readAll } from './fold-log.ts';
 import { GuardrailsRun, supersededResult } from './guardrails-run.ts';
 import type { Harness, HarnessOptions } from './harness.ts';
 import { ModelCallError, streamMessage, type ModelResponse } from './model-client.ts';
@@ -44,6 +44,10 @@ export class SessionRun implements RunContext {
   private unsubscribe: () => void = () => undefined;
   /** Tool uses this run stored (so it knows they have not started); others found open may have run. */
   private readonly ownToolUses = new Set<string>();
+  /** The run ended with nothing left to do and its fold follows the log: the next wake may start from it. */
+  private foldReusable = false;
+  /** A compaction was recorded: the next wake folds afresh (its view starts at the compaction). */
+  private compacted = false;
   readonly guard = new GuardrailsRun();
   private readonly tools = new ToolRun(this);
   private readonly outcome = new OutcomeRun(this);
@@ -81,7 +85,10 @@ export class SessionRun implements RunContext {
       for (;;) {
         if (this.stopping) return;
         const step = nextStep(this.state);
-        if (step.kind === 'none') return;
+        if (step.kind === 'none') {
+          this.foldReusable = !this.compacted;
+          return;
+        }
         this.controller = new AbortController();
         const seen = this.events.length;
         await this.perform(step);
@@ -96,21 +103,39 @@ export class SessionRun implements RunContext {
       throw error;
     } finally {
       this.unsubscribe();
+      if (this.foldReusable && !this.stopping) this.harness.keepFold(this.sessionId, { events: this.events, state: this.state, guardrails: this.guard.state });
       this.release();
     }
   }
 
-  /** Loads the view (from the latest compaction on) and follows new events — in one synchronous step, so none is missed. */
+  /**
+   * Loads the view (from the latest compaction on) and follows new events — in one synchronous
+   * step, so none is missed. The fold the session's last wake ended with, when the harness kept
+   * it, is carried on with the events appended since (the same fold, without reading the whole log
+   * again); otherwise the log is folded afresh.
+   */
   private load(): void {
-    const folded = foldLog(this.store, this.sessionId, { guardrails: true });
-    ({ events: this.events, state: this.state } = folded);
-    if (folded.guardrails) this.guard.state = folded.guardrails;
+    const kept = this.harness.takeFold(this.sessionId);
+    if (kept) {
+      ({ events: this.events, state: this.state } = kept);
+      this.guard.state = kept.guardrails;
+      for (const event of readAll(this.store, this.sessionId, undefined, this.events.at(-1)?.seq ?? 0)) this.follow(event);
+    } else {
+      const folded = foldLog(this.store, this.sessionId, { guardrails: true });
+      ({ events: this.events, state: this.state } = folded);
+      if (folded.guardrails) this.guard.state = folded.guardrails;
+    }
     this.unsubscribe = this.store.subscribe(this.sessionId, (event) => {
-      this.events.push(event);
-      applyEvent(this.state, event);
-      this.guard.apply(event);
+      this.follow(event);
       if (event.type === 'user.interrupt') this.controller.abort();
     });
+  }
+
+  private follow(event: StoredEvent): void {
+    this.events.push(event);
+    applyEvent(this.state, event);
+    this.guard.apply(event);
+    if (event.type === 'agent.thread_context_compacted') this.compacted = true;
   }
 
   emit(...given: NewEvent[]): void {
