@@ -108,7 +108,7 @@ describe('crash safety', () => {
     let child: ChildProcessWithoutNullStreams | undefined;
     let killed = false;
     const enough = new Promise<void>((resolve) => {
-      startChild(['append', dir, session.id], (line) => {
+      void startChild(['append', dir, session.id], (line) => {
         const match = /^ack (\d+) (\S+)$/.exec(line);
         if (!match) return;
         acked.set(Number(match[1]), String(match[2]));

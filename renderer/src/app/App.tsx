@@ -49,6 +49,7 @@ export function App({ transport }: AppProps) {
   }, [transport, reportError]);
 
   useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- loads the list from the host: state is set when its answer arrives
     void refreshSessions();
     transport.call('app-info', undefined).then(setInfo, reportError);
     const offChanged = transport.on('sessions-changed', () => void refreshSessions());
@@ -108,6 +109,7 @@ export function App({ transport }: AppProps) {
   // A session that no longer exists (deleted elsewhere, or a stale address) is let go.
   useEffect(() => {
     if (sessions !== null && route.sessionId !== null && !sessions.some((session) => session.id === route.sessionId)) {
+      // eslint-disable-next-line react-hooks/set-state-in-effect -- the address (an external system) follows the list from the host
       navigate({ sessionId: null, cursor: null }, true);
     }
   }, [sessions, route.sessionId, navigate]);

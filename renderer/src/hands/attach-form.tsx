@@ -3,7 +3,7 @@
  * props, focusing the first field with a problem after a refused attempt, and their keys
  * (Escape closes, Ctrl/Cmd+Enter attaches), and the hand's name field.
  */
-import { useEffect, type KeyboardEvent, type RefObject } from 'react';
+import { useCallback, useEffect, type KeyboardEvent, type RefObject } from 'react';
 import type { HandSpecInput } from '#shared/hands';
 import { FieldError, invalidProps } from '#renderer/ui/fields.tsx';
 import { isSubmitShortcut } from '#renderer/ui/keys.ts';
@@ -30,8 +30,8 @@ export function useFocusFirstProblem(formRef: RefObject<HTMLFormElement | null>,
 }
 
 /** Escape closes the form (and only it); Ctrl/Cmd+Enter submits it from any field. */
-export function attachFormKeys(formRef: RefObject<HTMLFormElement | null>, onClose: () => void): (event: KeyboardEvent<HTMLElement>) => void {
-  return (event) => {
+export function useAttachFormKeys(formRef: RefObject<HTMLFormElement | null>, onClose: () => void): (event: KeyboardEvent<HTMLElement>) => void {
+  return useCallback((event: KeyboardEvent<HTMLElement>) => {
     if (event.key === 'Escape') {
       event.stopPropagation();
       onClose();
@@ -39,7 +39,7 @@ export function attachFormKeys(formRef: RefObject<HTMLFormElement | null>, onClo
       event.preventDefault();
       formRef.current?.requestSubmit();
     }
-  };
+  }, [formRef, onClose]);
 }
 
 /** The hand's name: the first field of every attach form, focused when the form opens. */

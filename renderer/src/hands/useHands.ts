@@ -53,6 +53,7 @@ export function useHands(transport: Transport, sessionId: string): SessionHands 
 
   useEffect(() => {
     currentSession.current = sessionId;
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- a new session's subscription starts from nothing; what it shows comes from the host
     setHands(null);
     setProgress(new Map());
     setLoadError(null);

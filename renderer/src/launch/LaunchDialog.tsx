@@ -59,7 +59,8 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   const [attempts, setAttempts] = useState(0);
   const [launching, setLaunching] = useState(false);
   const [advancedOpen, setAdvancedOpen] = useState(false);
-  const [focusHand, setFocusHand] = useState<string | null>(null);
+  /** A hand just added, whose image field takes the focus once it is rendered. */
+  const focusHand = useRef<string | null>(null);
   const dialogRef = useRef<HTMLDialogElement>(null);
   const titleRef = useRef<HTMLInputElement>(null);
   const imageRefs = useRef(new Map<string, HTMLInputElement>());
@@ -110,10 +111,10 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   }, [attempts]);
 
   useEffect(() => {
-    if (focusHand === null) return;
-    imageRefs.current.get(focusHand)?.focus();
-    setFocusHand(null);
-  }, [focusHand]);
+    if (focusHand.current === null) return;
+    imageRefs.current.get(focusHand.current)?.focus();
+    focusHand.current = null;
+  }, [form.hands]);
 
   /** A cancelled launch leaves nothing behind: the next opening starts without the old problems. */
   function close(): void {
@@ -342,7 +343,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
                     const next = addHand(form);
                     const added = next.hands.at(-1);
                     change(() => next, FIELD.hands);
-                    if (added !== undefined && next !== form) setFocusHand(added.key);
+                    if (added !== undefined && next !== form) focusHand.current = added.key;
                   }}
                 >
                   Add Docker hand

@@ -30,9 +30,13 @@ export function Composer({ transport, sessionId, running, onError }: ComposerPro
     setDraftState(text);
   }
 
-  useEffect(() => {
+  // A run that ended is no longer being stopped (state adjusted while rendering, as React
+  // recommends over an effect: https://react.dev/learn/you-might-not-need-an-effect).
+  const [wasRunning, setWasRunning] = useState(running);
+  if (running !== wasRunning) {
+    setWasRunning(running);
     if (!running) setStopping(false);
-  }, [running]);
+  }
 
   // The native menu's "Focus Message Box" (Electron).
   useEffect(

@@ -48,6 +48,7 @@ export function SessionView(props: SessionViewProps) {
   useEffect(() => {
     const created = new SessionLog(transport, session.id);
     created.start();
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- the log is an external store made per session and disposed with it
     setLog(created);
     return () => created.dispose();
   }, [transport, session.id]);
@@ -198,8 +199,12 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
     [transport, log, sessionId, viewSeq, lastSeq, live, setCursor, fork, rewind, exportSession, onError],
   );
 
-  const handEvents = log.handEvents;
-  const pastHands = useMemo(() => (live ? null : { seq: viewSeq, hands: handsAsOf(handEvents, viewSeq) }), [live, viewSeq, handEvents, handEvents.length]);
+  // The log appends to its hand events in place: the count is what changes when one arrives.
+  const handEventCount = log.handEvents.length;
+  const pastHands = useMemo(
+    () => (live ? null : { seq: viewSeq, hands: handsAsOf(log.handEvents.slice(0, handEventCount), viewSeq) }),
+    [live, viewSeq, log, handEventCount],
+  );
 
   const parentId = session.parentId;
   const parentTitle = parentId === null ? undefined : titleOf(parentId);

@@ -59,8 +59,12 @@ export function Transcript({ log, cursor, live, running, liveState, evaluating =
   }, [log, from, shown, version]);
 
   const items = useMemo(
-    () => transcriptItems(log.eventsIn(from, shown), titleOf),
-    // `version` changes when chunks arrive or events are appended.
+    () => {
+      // The log is mutable: `version` changes when chunks arrive or events are appended, and is
+      // what makes this list be read again.
+      void version;
+      return transcriptItems(log.eventsIn(from, shown), titleOf);
+    },
     [log, from, shown, version, titleOf],
   );
   const complete = log.hasRange(from, shown);

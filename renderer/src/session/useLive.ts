@@ -31,6 +31,7 @@ export function useLive(transport: Transport, sessionId: string): LiveState {
   useEffect(() => {
     let pending: LiveUpdate[] = [];
     let frame = 0;
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- a new session's live stream starts empty; updates arrive from the host
     setState(EMPTY);
     const flush = () => {
       frame = 0;

@@ -40,6 +40,7 @@ export function SettingsView({ transport, onError }: { transport: Transport; onE
   }, [transport]);
 
   useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- loads from the host: state is set when its answer arrives
     void refresh();
   }, [refresh]);
 

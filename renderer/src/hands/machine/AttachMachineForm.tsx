@@ -7,7 +7,7 @@
  * settings shown. Secrets are chosen by id: no key or password ever reaches this page.
  */
 import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
-import { attachFormKeys, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
+import { useAttachFormKeys, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
 import type { HostKey, SshHandConfig, SshTestResult } from '#shared/hands';
 import type { SshConfigHost, SshConfigListing } from '#shared/ssh';
 import type { SecretMeta } from '#shared/vault';
@@ -145,7 +145,7 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
     else void runTest();
   }
 
-  const onKeyDown = attachFormKeys(formRef, onClose);
+  const onKeyDown = useAttachFormKeys(formRef, onClose);
 
   const importFile = chosenHost?.identityFiles[0];
   const offerImport = chosenHost !== null && importFile !== undefined && draft.target.auth === 'key' && draft.target.keyId === '';

@@ -6,7 +6,7 @@
  * file can be imported instead (McpImportReview.tsx). No secret's value ever reaches this page.
  */
 import { useEffect, useId, useState, type ChangeEvent, type FormEvent } from 'react';
-import { attachFormKeys, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
+import { useAttachFormKeys, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
 import type { McpHandConfig, McpImport, McpServerInfo } from '#shared/hands';
 import type { SecretMeta } from '#shared/vault';
 import { FieldError, invalidProps } from '#renderer/ui/fields.tsx';
@@ -159,7 +159,7 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
     void attach();
   }
 
-  const onKeyDown = attachFormKeys(formRef, onClose);
+  const onKeyDown = useAttachFormKeys(formRef, onClose);
 
   if (imported !== null) {
     return (
