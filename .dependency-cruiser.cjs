@@ -101,6 +101,14 @@ module.exports = {
       to: { path: '^shared/', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'no-circular',
+      comment:
+        'A cycle of imports that run makes two modules one: neither can be loaded, tested or moved alone, and load order decides what is undefined. Type-only imports vanish when compiled, so a cycle through them is allowed.',
+      severity: 'error',
+      from: {},
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
       name: 'no-unresolvable',
       severity: 'error',
       from: {},

@@ -26,7 +26,7 @@ async function violations(files: string[]): Promise<string[]> {
     return [];
   } catch (error) {
     const output = String((error as { stdout?: string }).stdout ?? '');
-    return [...output.matchAll(/error (\S+): (\S+) → (\S+)/g)].map((m) => `${m[1]} ${m[2]} -> ${m[3]}`);
+    return [...output.matchAll(/error (\S+): (\S+) →\s+(\S+)/g)].map((m) => `${m[1]} ${m[2]} -> ${m[3]}`);
   }
 }
 
@@ -85,6 +85,23 @@ describe('import rules (dependency-cruiser)', () => {
       expect(found.some((v) => v.startsWith(`${rule} ${file}`))).toBe(true);
     } finally {
       rmSync(path.join(project, file));
+    }
+  });
+
+  it('rejects a cycle of imports that run, and lets a type-only one be', async () => {
+    write('electron/services/ring-a.ts', "import { b } from './ring-b.ts';\nexport const a = () => b;\n");
+    write('electron/services/ring-b.ts', "import { a } from './ring-a.ts';\nexport const b = () => a;\n");
+    write('electron/services/types-a.ts', "import type { B } from './types-b.ts';\nexport type A = { b?: B };\n");
+    write('electron/services/types-b.ts', "import type { A } from './types-a.ts';\nexport type B = { a?: A };\n");
+    try {
+      const found = await violations(['electron/services/ring-a.ts', 'electron/services/ring-b.ts']);
+      expect(found).toContain('no-circular electron/services/ring-a.ts -> electron/services/ring-b.ts');
+      expect(await violations(['electron/services/types-a.ts', 'electron/services/types-b.ts'])).toEqual([]);
+    } finally {
+      rmSync(path.join(project, 'electron/services/types-a.ts'));
+      rmSync(path.join(project, 'electron/services/types-b.ts'));
+      rmSync(path.join(project, 'electron/services/ring-a.ts'));
+      rmSync(path.join(project, 'electron/services/ring-b.ts'));
     }
   });
 });
