@@ -16,24 +16,15 @@ import { budgetReachedIdle, policyDenialText, requiresActionIdle, usageEvent, us
 import { evaluate, unqualifiedToolName } from '#services/guardrails/policy';
 import type { Hand } from '#services/hands/hand';
 import { applyGuardrailEvent, emptyGuardrails, pendingApprovals, spentOf, wallMsOf, type GuardrailsState, type ToolUseRecord } from './approvals.ts';
-import { idle, toolResult } from './run-context.ts';
+import { idle, toolResult, type RunGuardrails, type ToolUseFate } from './run-context.ts';
 import type { ToolUseEvent } from './state.ts';
-
-/** What a wake does with an open tool use. */
-export type ToolUseFate =
-  /** Run it: allowed when this run stored it, or approved by the user and never started (`confirmed`: record its run start first). */
-  | { kind: 'run'; confirmed: boolean }
-  /** Answer it with an error result at once, without running it. */
-  | { kind: 'answer'; event: NewEvent }
-  /** It may have run (started, stored by an earlier process, or allowed before a fork point): recorded interrupted, never run again. */
-  | { kind: 'lost' };
 
 /** The hand's own name for a tool the model called: an MCP server's own name, `bash` / `editor` for a shell hand. */
 export function ownToolName(hand: Hand, name: string): string {
   return hand.ownToolName?.(name) ?? unqualifiedToolName(hand.id, name);
 }
 
-export class GuardrailsRun {
+export class GuardrailsRun implements RunGuardrails {
   constructor(public state: GuardrailsState = emptyGuardrails()) {}
 
   apply(event: StoredEvent): void {

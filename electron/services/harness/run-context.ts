@@ -13,10 +13,9 @@ import type { NewEvent, OutcomeResult, SessionSettings, StoredEvent, Usage } fro
 import type { SessionStore } from '#services/session/store';
 import type { ContextView } from './context.ts';
 import type { Criterion, VerificationRun } from './grader.ts';
-import type { GuardrailsRun } from './guardrails-run.ts';
 import type { HarnessOptions } from './harness.ts';
 import type { RetryPolicy } from './retry.ts';
-import type { IdleReason, SessionState } from './state.ts';
+import type { IdleReason, SessionState, ToolUseEvent } from './state.ts';
 
 export const NO_KEY_MESSAGE =
   'No Anthropic API key is set, so nothing was sent to Claude. Add your key in Settings → Credentials (where this machine has a keyring to keep it), or set ANTHROPIC_API_KEY and restart Drover; then send your message again.';
@@ -29,6 +28,23 @@ export interface PreparedRequest {
   view: ContextView;
 }
 
+/** What a wake does with an open tool use (guardrails-run.ts decides). */
+export type ToolUseFate =
+  /** Run it: allowed when this run stored it, or approved by the user and never started (`confirmed`: record its run start first). */
+  | { kind: 'run'; confirmed: boolean }
+  /** Answer it with an error result at once, without running it. */
+  | { kind: 'answer'; event: NewEvent }
+  /** It may have run (started, stored by an earlier process, or allowed before a fork point): recorded interrupted, never run again. */
+  | { kind: 'lost' };
+
+/** The guardrails of a wake as its parts use them (`GuardrailsRun` in guardrails-run.ts). */
+export interface RunGuardrails {
+  /** What to do with an open tool use (`own`: this run stored it, so it has certainly not started). */
+  fate(use: ToolUseEvent, own: boolean): ToolUseFate;
+  /** The events that stop the session before a model request to `model`, or null when it may start. */
+  budgetStop(model: string): NewEvent[] | null;
+}
+
 /** One wake of one session, as its parts see it. */
 export interface RunContext {
   readonly sessionId: string;
@@ -39,7 +55,7 @@ export interface RunContext {
   readonly events: readonly StoredEvent[];
   readonly state: SessionState;
   /** The session's guardrails (policies, approvals, budget), folded from its whole log and kept current. */
-  readonly guard: GuardrailsRun;
+  readonly guard: RunGuardrails;
   readonly settings: SessionSettings;
   /** The current step's signal: aborts when the user interrupts. */
   readonly signal: AbortSignal;
