@@ -261,4 +261,30 @@ describe('forks', () => {
     expect(pendingApprovals(guardrailsOfSession(r.store, r.sessionId)).map((record) => record.event.payload.tool_use_id)).toEqual([id]);
     expect(ofType(r, 'agent.tool_result')).toEqual([]);
   });
+
+  it('a call allowed before a fork point and not started in the fork is never run there: recorded as cut by the fork', async () => {
+    const r = await rig(script(calls(['add', { a: 1, b: 1 }]), text('Two.'), text('Noted.')));
+    r.store.emitEvents(r.sessionId, [attach, askAll]);
+    r.harness.send(r.sessionId, 'add');
+    const stop = await waiting(r);
+    const [use] = ofType(r, 'agent.tool_use');
+    confirm(r, { tool_use_id: use!.payload.tool_use_id, result: 'allow' });
+    await ended(r, stop.seq);
+    expect(r.hand.runs).toHaveLength(1);
+    const [confirmation] = ofType(r, 'user.tool_confirmation');
+    const fork = r.store.fork(r.sessionId, confirmation!.seq, { title: 'fork' });
+    const forkIdle = new Promise<EventOf<'session.status_idle'>>((resolve) => {
+      const off = r.store.subscribe(fork.id, (event) => {
+        if (event.type !== 'session.status_idle') return;
+        off();
+        resolve(event);
+      });
+    });
+    r.harness.send(fork.id, 'and in the fork?');
+    expect((await forkIdle).payload.stop_reason.type).toBe('end_turn');
+    expect(r.hand.runs).toHaveLength(1);
+    const result = r.store.getEvents(fork.id, { types: ['agent.tool_result'] })[0];
+    expect(result?.type === 'agent.tool_result' && result.payload).toMatchObject({ is_error: true, status: 'interrupted' });
+    expect(JSON.stringify(result?.payload)).toMatch(/forked before this tool/);
+  });
 });
