@@ -56,6 +56,8 @@ test('an imported MCP command is shown for review and runs only after “Turn on
   await page.goto(serve.url);
   await page.locator('input[type=file]').setInputFiles({ name: 'someone.drover.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(exportFile()) });
   await expect(page.getByRole('navigation', { name: 'Sessions' })).toContainText('A file from someone');
+  // The sidebar says which sessions came from a file.
+  await expect(page.getByTestId('session-imported')).toContainText(/imported \(#1–#\d+ from a file\)/);
 
   const review = page.getByTestId('imported-hands-review');
   await expect(review).toContainText('Imported from a file.');

@@ -136,6 +136,11 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
                       {head.forkSeq !== null && ` at #${head.forkSeq}`}
                     </span>
                   )}
+                  {shown.importedSeq !== undefined && (
+                    <span className="session-fork" data-testid="session-imported" title="Its first events came from a file: its hands stay off until you review them">
+                      imported (#1–#{shown.importedSeq} from a file)
+                    </span>
+                  )}
                 </button>
               </li>
             ))}
