@@ -19,6 +19,7 @@ import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { Sidebar, type SidebarHandle } from './Sidebar.tsx';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
+import { notify, transitionsOf, waitingCount, windowTitle } from '#renderer/guardrails/index.ts';
 
 export interface AppProps {
   transport: Transport;
@@ -120,6 +121,19 @@ export function App({ transport }: AppProps) {
   const branchCount = selected === null ? 0 : (sessions ?? []).filter((session) => session.conversationId === selected.conversationId).length;
 
   const open = useCallback((sessionId: string) => navigate({ sessionId, cursor: null }), [navigate]);
+
+  // The window title says how many sessions wait for the user ("(2) Drover"); each session that
+  // starts waiting or finishes is notified once (when the user turned notifications on).
+  const waiting = waitingCount(sessions);
+  useEffect(() => {
+    document.title = windowTitle(waiting);
+  }, [waiting]);
+  const notified = useRef<SessionSummary[] | null>(null);
+  useEffect(() => {
+    if (sessions === null) return;
+    for (const attention of transitionsOf(notified.current, sessions)) notify(attention, open);
+    notified.current = sessions;
+  }, [sessions, open]);
 
   /** Shows a session the user just created, forked, rewound or imported, before the list push arrives. */
   const openSession = useCallback(

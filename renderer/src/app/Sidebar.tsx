@@ -9,6 +9,7 @@ import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
 import { formatCost, formatFullTime, formatRelativeTime, outcomeStatusText, plural, statusText } from '#renderer/ui/format.ts';
 import type { Transport } from '#renderer/client/transport.ts';
+import { isWaiting } from '#renderer/guardrails/index.ts';
 import './app.css';
 
 export interface SidebarHandle {
@@ -110,6 +111,11 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
                   <span className="session-title">
                     <span className={`status-dot status-${shown.status}`} title={statusText(shown.status, shown.stopReason)} />
                     {head.title}
+                    {isWaiting(shown) && (
+                      <span className="sidebar-waiting" title="Claude waits for your approval of a tool call" data-testid="session-waiting">
+                        waits for you
+                      </span>
+                    )}
                   </span>
                   <span className="session-meta">
                     <time dateTime={shown.lastActivityAt} title={formatFullTime(shown.lastActivityAt)}>

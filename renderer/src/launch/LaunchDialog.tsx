@@ -14,7 +14,7 @@ import type { SessionSummary } from '#shared/sessions';
 import type { SecretMeta } from '#shared/vault';
 import { DockerHandFields } from '#renderer/hands/index.ts';
 import { readableReason } from '#renderer/ui/format.ts';
-import { FIELD, MAX_HANDS, addHand, buildLaunchRequest, choosePreset, editSystem, fieldKeysOf, handField, handProblems, initialForm, pickModel, launchHandChoices, type HandDraft, type LaunchForm, type LaunchProblems } from './launch-form.ts';
+import { FIELD, MAX_HANDS, addHand, buildLaunchRequest, choosePreset, editSystem, fieldKeysOf, handField, handProblems, initialForm, pickModel, launchHandChoices, withPolicy, type HandDraft, type LaunchForm, type LaunchProblems } from './launch-form.ts';
 import { LAUNCH_STORAGE_KEY, parseRemembered, rememberedOf, type RememberedLaunch } from './remembered.ts';
 import { fieldsFixedBy, handNameProblems } from '#renderer/hands/index.ts';
 import { launchShortcutLabel, isApplePlatform } from '#renderer/ui/keys.ts';
@@ -26,6 +26,7 @@ import { SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 import { RpcCallError, type Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { useCredentials, useDockerStatus } from '#renderer/hands/index.ts';
+import { LaunchGuardrails } from '#renderer/guardrails/index.ts';
 import '#renderer/ui/dialog.css';
 import './launch.css';
 
@@ -351,6 +352,17 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
                 {form.hands.length >= MAX_HANDS && <span className="launch-note">A session has at most {MAX_HANDS} hands.</span>}
               </div>
             </section>
+
+            <LaunchGuardrails
+              transport={transport}
+              id={id}
+              budget={form.budget}
+              budgetError={fields[FIELD.budget]}
+              onBudget={(budget) => change((current) => ({ ...current, budget }), FIELD.budget)}
+              hands={form.hands}
+              policies={form.handPolicies}
+              onPolicy={(key, policy) => change((current) => ({ ...current, handPolicies: withPolicy(current.handPolicies, key, policy) }))}
+            />
 
             <section className="launch-outcome" aria-label="Outcome">
               <label className="checkbox">

@@ -22,6 +22,8 @@ import {
   type DockerHandDraft,
   type HandFieldName,
 } from '#renderer/hands/index.ts';
+import type { PermissionPolicy } from '#shared/guardrails';
+import { parseBudgetDollars } from '#renderer/guardrails/index.ts';
 import { EMPTY_OUTCOME_DRAFT, OUTCOME_FIELD_KEYS, buildOutcome, type OutcomeDraft, type OutcomeHandChoice } from '#renderer/outcome/index.ts';
 import { placeIssues, wholeNumber, type FormProblems } from '#renderer/ui/problems.ts';
 import { presetById, type PresetId } from './presets.ts';
@@ -60,6 +62,10 @@ export interface LaunchForm {
   outcomeOn: boolean;
   outcome: OutcomeDraft;
   message: string;
+  /** The session's budget in US dollars, as typed; empty: the default budget for new sessions. */
+  budget: string;
+  /** A policy per hand row key; absent: the hand's default (containers always allow). */
+  handPolicies: Record<string, PermissionPolicy>;
 }
 
 let handKeys = 0;
@@ -85,6 +91,8 @@ export function initialForm(remembered: RememberedLaunch): LaunchForm {
     outcomeOn: false,
     outcome: { ...EMPTY_OUTCOME_DRAFT },
     message: '',
+    budget: '',
+    handPolicies: {},
   };
 }
 
@@ -125,6 +133,7 @@ export const FIELD = {
   thinkingBudget: 'settings.thinking_budget',
   message: 'message',
   hands: 'hands',
+  budget: 'budget',
 } as const;
 
 /** The field key of one field of the hand at `index` (`row`: the hand as a whole). */
@@ -205,6 +214,13 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
     else Object.assign(fields, built.fields);
   }
 
+  const budget = parseBudgetDollars(form.budget);
+  if (!budget.ok) fields[FIELD.budget] = budget.problem;
+  const policies = form.hands.flatMap((hand) => {
+    const policy = form.handPolicies[hand.key];
+    return policy === undefined ? [] : [{ hand: hand.name.trim(), tool: null, policy }];
+  });
+
   const message = form.message.trim();
   const request: LaunchRequest = {
     title,
@@ -212,6 +228,8 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
     ...(form.hands.length > 0 ? { hands: form.hands.map((hand) => ({ name: hand.name.trim(), config: dockerConfigOf(hand) })) } : {}),
     ...(outcome !== undefined ? { outcome } : {}),
     ...(message !== '' ? { message } : {}),
+    ...(budget.ok && budget.budget !== null ? { budget: budget.budget } : {}),
+    ...(policies.length > 0 ? { policies } : {}),
   };
 
   const parsed = rpcMethods['sessions-launch'].arg.safeParse(request);
@@ -230,4 +248,12 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
 /** The launch's hands a verification command can run on: its rows, kept by row key. */
 export function launchHandChoices(form: LaunchForm): OutcomeHandChoice[] {
   return form.hands.map((hand) => ({ id: hand.key, name: hand.name }));
+}
+
+/** The hand policies with `key`'s set (or, null, back to its default). */
+export function withPolicy(policies: Readonly<Record<string, PermissionPolicy>>, key: string, policy: PermissionPolicy | null): Record<string, PermissionPolicy> {
+  const next = { ...policies };
+  if (policy === null) delete next[key];
+  else next[key] = policy;
+  return next;
 }

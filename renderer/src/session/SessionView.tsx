@@ -16,6 +16,7 @@ import { formatCost, formatFullTime, plural, statusText } from '#renderer/ui/for
 import { handsAsOf } from '#renderer/hands/index.ts';
 import { HandsPanel } from '#renderer/hands/index.ts';
 import { OutcomeControl } from '#renderer/outcome/index.ts';
+import { ApprovalCards, BudgetMeter, BudgetReached, PolicyPanel, useGuardrails } from '#renderer/guardrails/index.ts';
 import { SessionLog } from '#renderer/client/session-log.ts';
 import { Timeline } from '#renderer/timeline/index.ts';
 import { clampSeq, nextTurn, previousTurn } from '#renderer/timeline/index.ts';
@@ -65,6 +66,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
   const [treeVersion, setTreeVersion] = useState(0);
   const liveState = useLive(transport, sessionId);
   const keyStorable = useKeyStorable(transport);
+  const guardrails = useGuardrails(transport, session.id);
   const titleId = useId();
 
   const lastSeq = log.lastSeq;
@@ -253,6 +255,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
           </p>
         </div>
         <div className="session-actions">
+          <BudgetMeter view={guardrails.view} />
           {branchCount > 1 && (
             <button type="button" className="button button-quiet" onClick={() => setTab('branches')} title="Show this conversation's branches">
               {plural(branchCount, 'branch', 'branches')}
@@ -282,6 +285,8 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
           ) : (
             <Transcript log={log} cursor={viewSeq} live={live} running={running} liveState={liveState} evaluating={session.outcome?.state === 'evaluating'} titleOf={titleOf} onSeek={seek} keyStorable={keyStorable} />
           )}
+          {live && <ApprovalCards key={sessionId} transport={transport} sessionId={sessionId} view={guardrails.view} onView={guardrails.apply} />}
+          {live && session.status === 'idle' && session.stopReason === 'budget_reached' && <BudgetReached key={`budget-${sessionId}`} transport={transport} sessionId={sessionId} view={guardrails.view} onView={guardrails.apply} />}
         </div>
         <aside className="side-panel" aria-label="Session details">
           <div className="tabs" role="tablist" aria-label="Panels">
@@ -293,6 +298,7 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
           </div>
           <div className="tab-panel" role="tabpanel">
             {tab === 'hands' && <HandsPanel transport={transport} sessionId={sessionId} asOf={pastHands} titleOf={titleOf} />}
+            {tab === 'hands' && live && <PolicyPanel transport={transport} sessionId={sessionId} view={guardrails.view} onView={guardrails.apply} error={guardrails.error} />}
             {tab === 'events' && <EventList log={log} cursor={viewSeq} onSelect={seek} titleOf={titleOf} />}
             {tab === 'branches' && <BranchTree transport={transport} sessionId={sessionId} refreshKey={`${treeVersion}:${lastSeq}`} onOpen={(node) => void openBranch(node)} onError={() => undefined} />}
           </div>

@@ -10,6 +10,7 @@ import { SECRET_KINDS, type ApiKeyStatus, type SecretKind, type SecretMeta, type
 import { formatFullTime, formatRelativeTime } from '#renderer/ui/format.ts';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
+import { GuardrailsSettings } from '#renderer/guardrails/index.ts';
 
 export const KIND_LABELS: Readonly<Record<SecretKind, string>> = {
   'anthropic-api-key': 'Anthropic API key',
@@ -54,6 +55,7 @@ export function SettingsView({ transport, onError }: { transport: Transport; onE
       </header>
       <div className="settings-body">
         <ApiKeySection transport={transport} vault={vault} onChanged={() => void refresh()} />
+        <GuardrailsSettings transport={transport} />
         <section className="settings-section" aria-labelledby="credentials-title">
           <h3 id="credentials-title">Credentials</h3>
           {vault !== null && !vault.available && (
