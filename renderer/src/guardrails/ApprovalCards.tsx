@@ -19,6 +19,9 @@ export interface ApprovalCardsProps {
   onView: (view: GuardrailsView) => void;
 }
 
+/** Answered cards stay as one line each, the latest few. */
+const ANSWERED_SHOWN = 3;
+
 interface Answered {
   card: ApprovalCardModel;
   decision: string;
@@ -61,7 +64,7 @@ export function ApprovalCards({ transport, sessionId, view, onView }: ApprovalCa
       similar.kind === 'rule'
         ? () => transport.call('sessions-add-rule', { sessionId, hand: similar.hand, tool: similar.tool, rule: similar.rule })
         : () => transport.call('sessions-set-policy', { sessionId, hand: similar.hand, tool: similar.tool, policy: 'always_allow' });
-    return answer([card], [{ tool_use_id: card.toolUseId, result: 'allow' }], () => `Allowed, and similar calls for this session: ${similar.label}`, before);
+    return answer([card], [{ tool_use_id: card.toolUseId, result: 'allow' }], () => `Allowed; “Allow similar” ${similar.label}`, before);
   };
   const deny = (card: ApprovalCardModel, message: string) =>
     answer([card], [{ tool_use_id: card.toolUseId, result: 'deny', ...(message.trim() === '' ? {} : { deny_message: message.trim() }) }], () => (message.trim() === '' ? 'Denied' : `Denied: “${message.trim()}”`));
@@ -70,11 +73,13 @@ export function ApprovalCards({ transport, sessionId, view, onView }: ApprovalCa
   if (cards.length === 0 && answered.length === 0) return null;
   return (
     <section className="approvals" aria-label="Tool calls waiting for your approval" data-testid="approvals">
-      {answered.map(({ card, decision }) => (
-        <article key={`done-${card.toolUseId}`} className="approval-card approval-answered" data-testid="approval-answered">
-          <CardHeading card={card} />
-          <p className="approval-decision">{decision}</p>
-        </article>
+      {answered.slice(-ANSWERED_SHOWN).map(({ card, decision }) => (
+        <p key={`done-${card.toolUseId}`} className="approval-answered" data-testid="approval-answered">
+          <span className="approval-tool">{card.tool}</span> on {card.hand ?? 'no hand'}
+          {card.body.kind === 'command' && <code className="approval-answered-command">{card.body.command}</code>}
+          {card.body.kind === 'edit' && <code className="approval-answered-command">{card.body.path}</code>}
+          <span className="approval-decision">{decision}</span>
+        </p>
       ))}
       {cards.length > 1 && (
         <div className="approvals-bar">

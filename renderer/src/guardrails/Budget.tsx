@@ -11,11 +11,12 @@ import { dollarsOf, meterOf, parseBudgetDollars, withCostCap } from './budget-mo
 import './guardrails.css';
 
 export function BudgetMeter({ view }: { view: GuardrailsView | null }) {
-  if (view === null || (view.budget === null && view.spent.list_cost_cents === 0)) return null;
+  // Without a budget the header's cost says it all.
+  if (view === null || view.budget === null) return null;
   const meter = meterOf(view.spent, view.budget);
   return (
-    <div className={`budget-meter budget-${meter.tone}`} data-testid="budget-meter" title={view.budget === null ? 'No budget: this session may spend without a cap' : 'List cost of this session’s model requests against its budget'}>
-      <span>{view.budget === null ? meter.label : `Budget ${meter.label}`}</span>
+    <div className={`budget-meter budget-${meter.tone}`} data-testid="budget-meter" title="List cost of this session’s model requests against its budget">
+      <span>Budget {meter.label}</span>
       {meter.fraction !== null && (
         <div className="budget-bar" role="meter" aria-label="Budget used" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(meter.fraction * 100)}>
           <div className="budget-fill" style={{ width: `${meter.fraction * 100}%` }} />

@@ -116,9 +116,9 @@ function similarOf(hand: string | null, tool: string, body: ApprovalBody): Simil
   if (body.kind === 'command') {
     const prefix = commandPrefixOf(body.command);
     if (prefix === null) return { kind: 'none', reason: 'the command has no plain first word to allow' };
-    return { kind: 'rule', hand, tool, rule: { type: 'command_prefix', prefix }, label: `Allow \`${prefix} …\` on ${hand} for this session (lines that chain, substitute or redirect still ask)` };
+    return { kind: 'rule', hand, tool, rule: { type: 'command_prefix', prefix }, label: `allows “${prefix} …” on ${hand} for this session (lines that chain, substitute or redirect still ask)` };
   }
-  return { kind: 'policy', hand, tool, label: `Always allow ${tool} on ${hand} in this session` };
+  return { kind: 'policy', hand, tool, label: `always allows ${tool} on ${hand} in this session` };
 }
 
 export function approvalCardOf(pending: PendingApproval): ApprovalCardModel {

@@ -3,6 +3,7 @@
  * `{type: 'limit', max_list_cost: {amount: cents}}` budget, and the meter's numbers.
  */
 import type { Budget, Spent } from '#shared/guardrails';
+import { formatCost } from '#renderer/ui/format.ts';
 
 /** "$0.42" from cents (fractional cents are rounded to the cent shown). */
 export function formatCents(cents: number): string {
@@ -45,7 +46,7 @@ export interface Meter {
 
 export function meterOf(spent: Spent, budget: Budget | null): Meter {
   const capText = budget?.max_list_cost?.amount;
-  const spentText = formatCents(spent.list_cost_cents);
+  const spentText = formatCost(spent.list_cost_cents / 100);
   if (capText === undefined) return { label: `${spentText} spent`, fraction: null, tone: 'ok' };
   const cap = Number(capText);
   const fraction = Math.min(1, spent.list_cost_cents / cap);
