@@ -49,7 +49,7 @@ export function LaunchGuardrails({ transport, id, budget, budgetError, onBudget,
         {(control) => <input {...control} className="input" value={budget} inputMode="decimal" placeholder={defaultText === '' || defaultText === 'no budget' ? 'none' : defaultText.slice(1)} onChange={(event) => onBudget(event.target.value)} />}
       </LaunchField>
       {hands.map((hand) => (
-        <LaunchField key={hand.key} id={`${id}-policy-${hand.key}`} label={`Policy for ${hand.name || 'this hand'}`} note="Default for a container: always allow.">
+        <LaunchField key={hand.key} id={`${id}-policy-${hand.key}`} label={`Policy for ${hand.name || 'this hand'}`} note="Default for a container: always allow. Machines (SSH) and MCP servers, attached in the Hands panel, ask by default (MCP: unless trusted).">
           {(control) => (
             <select
               {...control}
