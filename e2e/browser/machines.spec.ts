@@ -1,7 +1,7 @@
 // A personal machine as a hand, in Chromium against the real serve mode and a real OpenSSH server
 // on 127.0.0.1: store an SSH key in the vault (a real gnome-keyring holds its key), attach the
 // machine — Test connection shows its fingerprint, which must be trusted before attaching — and
-// watch Claude run a command on it.
+// watch Claude run a command on it once it is allowed (a machine asks by default).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -102,10 +102,19 @@ test('attach a machine over SSH: test, trust its host key, attach, and run a com
   const box = page.getByRole('textbox', { name: 'Message' });
   await box.fill('Say hello from my machine');
   await box.press('Control+Enter');
+  // An SSH machine asks before each command by default (guardrails): the approval card shows it;
+  // nothing runs until Allow.
+  const card = page.getByTestId('approval-card');
+  await expect(card).toContainText('on machine', { timeout: 30_000 });
+  await expect(card.getByTestId('approval-command')).toHaveText('echo hello-from-ssh && uname -s');
+  await expect(machine.locator('.hand-state')).toHaveText('idle'); // it connects on the first run
+  await expect(page.getByTestId('policies').getByLabel('Policy for bash')).toHaveValue('always_ask');
+  await snap(page, testInfo, '52-approval-on-machine');
+  await card.getByRole('button', { name: 'Allow', exact: true }).click();
   const transcript = page.getByTestId('transcript');
   await expect(transcript).toContainText('Ran it on your machine.', { timeout: 30_000 });
   await page.getByTestId('tool-call').first().getByRole('button').first().click();
   await expect(page.getByTestId('tool-output')).toContainText(/hello-from-ssh\nLinux/);
   await expect(machine.locator('.hand-state')).toHaveText('ready');
-  await snap(page, testInfo, '52-ran-on-machine');
+  await snap(page, testInfo, '53-ran-on-machine');
 });
