@@ -102,6 +102,13 @@ test('add an MCP server by clicks, call its tool, turn a tool off, and import a 
   const message = page.getByRole('textbox', { name: 'Message' });
   await message.fill('Echo a greeting through the MCP server');
   await message.press('Control+Enter');
+  // A server not marked trusted asks before each call (guardrails): the approval card shows the
+  // server's own tool name and its input; Allow runs it.
+  const card = page.getByTestId('approval-card');
+  await expect(card).toContainText(`on ${HAND}`, { timeout: 30_000 });
+  await expect(card).toContainText('hello from mcp');
+  await snap(card, testInfo, '61-mcp-approval-card');
+  await card.getByRole('button', { name: 'Allow', exact: true }).click();
   const transcript = page.getByTestId('transcript');
   await expect(transcript).toContainText(FINAL, { timeout: 30_000 });
   const call = page.getByTestId('tool-call').first();
