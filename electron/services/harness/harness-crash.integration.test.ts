@@ -197,7 +197,9 @@ describe('harness under SIGKILL', () => {
         killCount += found.length;
         if (!run.lives[0]?.killed) {
           unkilled++;
-          if (slot.tries < 4) slots.push({ ...slot, fraction: slot.fraction * 0.85, tries: slot.tries + 1 });
+          // On a loaded machine a session may run faster than the baselines did: earlier each try,
+          // and from the fourth at once after the start, so every slot is killed in the end.
+          if (slot.tries < 6) slots.push({ ...slot, fraction: slot.tries >= 3 ? 0 : slot.fraction * 0.85, tries: slot.tries + 1 });
         }
         return run;
       };
