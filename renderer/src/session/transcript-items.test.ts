@@ -53,6 +53,16 @@ describe('transcript items', () => {
     expect(items[3]).toMatchObject({ kind: 'notice', tone: 'warn', text: 'Overloaded (529). Retrying (attempt 2)…' });
   });
 
+  it('says a stop for an approval or a budget as waiting for the user (a warning, not a failure)', () => {
+    const events = stored([
+      { type: 'session.status_idle', payload: { stop_reason: { type: 'requires_action', event_ids: ['e1'], message: 'A tool call waits for your approval.' } } },
+      { type: 'session.status_idle', payload: { stop_reason: { type: 'budget_reached', message: 'The session reached its budget.' } } },
+    ]);
+    const items = transcriptItems(events, () => undefined);
+    expect(items[0]).toMatchObject({ kind: 'notice', tone: 'warn', text: 'Waiting for you. A tool call waits for your approval.' });
+    expect(items[1]).toMatchObject({ kind: 'notice', tone: 'warn', text: 'Stopped at the budget. The session reached its budget.' });
+  });
+
   it('shows a message sent while Claude answered after that answer, as the model read it, and as queued while it is still being written', () => {
     const start: NewEvent = { type: 'span.model_request_start', payload: { model: 'm', purpose: 'turn' } };
     const end: NewEvent = { type: 'span.model_request_end', payload: { model: 'm', purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 30 } };

@@ -225,7 +225,7 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         } else if (type === 'interrupted' && interrupted) {
           // “You stopped Claude” already says it.
         } else if (type !== 'end_turn') {
-          const notice = { kind: 'notice' as const, key: `${key}n`, seq, tone: type === 'interrupted' ? ('warn' as const) : ('error' as const), text: idleText(type, message) };
+          const notice = { kind: 'notice' as const, key: `${key}n`, seq, tone: WAITING_STOPS.has(type) ? ('warn' as const) : ('error' as const), text: idleText(type, message) };
           if (terminalError !== null && message !== undefined && message !== '') items.splice(terminalError.index, 1, notice);
           else items.push(notice);
         }
@@ -366,6 +366,9 @@ function firstLine(text: string): string {
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
+/** Stops that wait for the user rather than fail: a stop, an approval, a budget (guardrails). */
+const WAITING_STOPS: ReadonlySet<string> = new Set(['interrupted', 'requires_action', 'budget_reached']);
+
 function idleText(type: string, message: string | undefined): string {
   const reasons: Record<string, string> = {
     max_tokens: 'Claude stopped at the output limit (max tokens). Send “continue” or raise the limit in the session settings.',
@@ -377,6 +380,8 @@ function idleText(type: string, message: string | undefined): string {
     error: 'The turn failed.',
     pause_turn: 'Claude paused the turn.',
     stop_sequence: 'Claude hit a stop sequence.',
+    requires_action: 'Waiting for you.',
+    budget_reached: 'Stopped at the budget.',
   };
   const base = reasons[type] ?? `Stopped (${type.replaceAll('_', ' ')}).`;
   // The harness's message says what happened and what to do, in full.
