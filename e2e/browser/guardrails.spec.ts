@@ -140,8 +140,9 @@ test('approvals: the card, Allow (Enter), Allow similar, Deny with a message; th
   await expect.poll(() => notifications(page)).toContain('Approvals waits for you');
   await snap(page, testInfo, '31-approval-card');
 
-  await card.click({ position: { x: 5, y: 5 } });
-  await card.press('Enter');
+  // The card took the focus from the (empty) message box: Enter allows it.
+  await expect(card).toBeFocused();
+  await page.keyboard.press('Enter');
   const transcript = page.getByTestId('transcript');
   await expect(transcript).toContainText('Finished one.', { timeout: 60_000 });
   await expect(page.getByTestId('approval-answered').first()).toContainText('Allowed');
@@ -168,8 +169,8 @@ test('approvals: the card, Allow (Enter), Allow similar, Deny with a message; th
   await send(page, 'four');
   await expect(card).toHaveCount(1, { timeout: 30_000 });
   await expect(card.getByTestId('approval-command')).toHaveText('rm -rf /important');
-  await card.click({ position: { x: 5, y: 5 } });
-  await card.press('Escape');
+  await expect(card).toBeFocused();
+  await page.keyboard.press('Escape');
   await expect(card.getByLabel('Deny message')).toBeFocused();
   await page.keyboard.type('Not on this box, list it instead');
   await snap(page, testInfo, '33-deny-message');
@@ -190,9 +191,12 @@ test('approvals: the card, Allow (Enter), Allow similar, Deny with a message; th
   await expect(page.getByTestId('approval-answered')).toHaveCount(3);
   await expect(page.getByTestId('approval-answered').last()).toContainText('Allowed (Allow all)');
 
-  // The rule is removable.
+  // The rule is removable; a tool's policy is changed in the panel.
   await policies.getByRole('button', { name: /Remove the rule/ }).click();
   await expect(page.getByTestId('rules')).toHaveCount(0);
+  await policies.getByLabel('Policy for editor').selectOption({ label: 'Deny' });
+  await expect(policies.getByLabel('Policy for editor')).toHaveValue('deny');
+  await expect(policies.getByLabel('Policy for bash')).toHaveValue('always_ask');
   await snap(page, testInfo, '35-answered');
 });
 

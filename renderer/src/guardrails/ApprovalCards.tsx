@@ -35,11 +35,10 @@ export function ApprovalCards({ transport, sessionId, view, onView }: ApprovalCa
   const first = useRef<HTMLElement>(null);
   const firstId = cards[0]?.toolUseId ?? null;
 
-  // A card that starts waiting takes the focus, unless the user is typing elsewhere.
+  // A card that starts waiting takes the focus (Enter allows it), unless the user is typing
+  // something elsewhere (an empty message box, as after sending, is not typing).
   useEffect(() => {
-    const active = document.activeElement;
-    const typing = active instanceof HTMLElement && (active.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(active.tagName));
-    if (firstId !== null && !typing) first.current?.focus();
+    if (firstId !== null && !isTyping(document.activeElement)) first.current?.focus();
   }, [firstId]);
 
   async function answer(list: ApprovalCardModel[], confirmations: ToolConfirmation[], decision: (card: ApprovalCardModel) => string, before?: () => Promise<GuardrailsView>): Promise<void> {
@@ -199,4 +198,11 @@ function Body({ body }: { body: ApprovalBody }) {
       </pre>
     </div>
   );
+}
+
+function isTyping(element: Element | null): boolean {
+  if (!(element instanceof HTMLElement)) return false;
+  if (element.isContentEditable) return true;
+  if (element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement) return element.value !== '';
+  return element instanceof HTMLSelectElement;
 }
