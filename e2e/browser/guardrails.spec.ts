@@ -77,8 +77,10 @@ async function launch(page: Page, title: string, options: { policy?: string; bud
   await page.getByRole('button', { name: 'New session' }).first().click();
   const dialog = page.getByRole('dialog');
   await dialog.getByLabel('Name', { exact: true }).fill(title);
-  await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
-  await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
+  // The dialog remembers the last launch's hands.
+  const box = dialog.getByRole('group', { name: 'Hand box' });
+  if ((await box.count()) === 0) await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
+  await box.getByLabel('Image').fill(BASH_IMAGE);
   if (options.policy !== undefined) await dialog.getByLabel('Policy for box').selectOption({ label: options.policy });
   if (options.budget !== undefined) await dialog.getByLabel('Budget (USD)').fill(options.budget);
   await dialog.getByRole('button', { name: 'Launch' }).click();
@@ -229,4 +231,20 @@ test('budget: the meter, budget reached, a refused cap, and raising it continues
   await snap(page, testInfo, '42-budget-raised');
   const container = (await page.getByTestId('hands-panel').getByRole('listitem', { name: 'Hand box' }).locator('.hand-container').textContent())?.trim() ?? '';
   if (container !== '') instances.add(dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container));
+
+  // The default budget for new sessions (Settings): a bad amount is refused in words; a launch
+  // that gives none gets it, shown in its meter.
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const settings = page.getByTestId('guardrails-settings');
+  const field = settings.getByLabel('Default budget for new sessions (USD)');
+  await expect(field).toBeEnabled();
+  await field.fill('five');
+  await settings.getByRole('button', { name: 'Save' }).click();
+  await expect(settings.getByRole('alert')).toContainText('Give the budget in US dollars');
+  await field.fill('5');
+  await settings.getByRole('button', { name: 'Save' }).click();
+  await expect(settings.getByRole('status')).toHaveText('New sessions get a budget of $5.00.');
+  await snap(settings, testInfo, '43-default-budget');
+  await launch(page, 'Default budget', {});
+  await expect(page.getByTestId('budget-meter')).toContainText('Budget $0 / $5.00');
 });
