@@ -43,14 +43,15 @@ module.exports = {
     },
     {
       name: 'renderer-ui-imports-no-feature',
-      comment: 'renderer/src/ui and renderer/src/client are what every feature shares: they import each other, shared/ and libraries, never a feature or the entry point.',
+      comment:
+        'renderer/src/ui and renderer/src/client are what every feature shares: they import each other, shared/ and libraries, never a feature or the entry point.',
       severity: 'error',
       from: { path: '^renderer/src/(ui|client)/' },
       to: { pathNot: ['^renderer/src/(ui|client)/', '^shared/', '(^|/)node_modules/'] },
     },
     {
       name: 'renderer-feature-public-surface',
-      comment: "A feature reaches another feature only through its index.ts (what it chose to export), never its internals.",
+      comment: 'A feature reaches another feature only through its index.ts (what it chose to export), never its internals.',
       severity: 'error',
       from: { path: `^renderer/src/${FEATURES}/` },
       to: { path: `^renderer/src/${FEATURES}/`, pathNot: ['^renderer/src/$1/', `^renderer/src/${FEATURES}/index[.]ts$`] },

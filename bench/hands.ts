@@ -49,7 +49,8 @@ function rig(label: string, log: Log): Rig {
   const engine = new DockerEngine({ instance: instanceIdOf(dir) });
   const registries: HandRegistry[] = [];
   const deferred: Array<() => Promise<void> | void> = [];
-  const report = (what: string) => (error: unknown) => log(`  clean-up: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+  const report = (what: string) => (error: unknown) =>
+    log(`  clean-up: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
   return {
     dir,
     store,
@@ -60,7 +61,8 @@ function rig(label: string, log: Log): Rig {
         store,
         docker: engine,
         provisioning,
-        log: (message, error) => log(`  [registry] ${message}${error === undefined ? '' : `: ${error instanceof Error ? error.message : String(error)}`}`),
+        log: (message, error) =>
+          log(`  [registry] ${message}${error === undefined ? '' : `: ${error instanceof Error ? error.message : String(error)}`}`),
       });
       registries.push(registry);
       return registry;
@@ -128,7 +130,9 @@ export async function benchRoundTrip(log: Log): Promise<Figure[]> {
     const measured = { hand: 200, cli: 60 };
     for (let i = 0; i < warmup.hand; i++) await viaHand();
     for (let i = 0; i < warmup.cli; i++) viaCli();
-    log(`  bash round trip: container ${container} started by the first call in ${ms(startMs)}; ${measured.hand} hand calls interleaved with ${measured.cli} CLI execs`);
+    log(
+      `  bash round trip: container ${container} started by the first call in ${ms(startMs)}; ${measured.hand} hand calls interleaved with ${measured.cli} CLI execs`,
+    );
     const handTimes: number[] = [];
     const cliTimes: number[] = [];
     for (let i = 0; i < measured.hand; i++) {
@@ -137,7 +141,9 @@ export async function benchRoundTrip(log: Log): Promise<Figure[]> {
       if (Math.floor(((i + 1) * measured.cli) / measured.hand) > Math.floor((i * measured.cli) / measured.hand)) cliTimes.push(viaCli());
       if ((i + 1) % 50 === 0) log(`  bash round trip: ${i + 1}/${measured.hand} hand calls, ${cliTimes.length}/${measured.cli} CLI execs`);
     }
-    log(`  hand (box__bash "true") p50 ${ms(p50(handTimes))} p95 ${ms(p95(handTimes))}; docker exec CLI p50 ${ms(p50(cliTimes))} p95 ${ms(p95(cliTimes))}`);
+    log(
+      `  hand (box__bash "true") p50 ${ms(p50(handTimes))} p95 ${ms(p95(handTimes))}; docker exec CLI p50 ${ms(p50(cliTimes))} p95 ${ms(p95(cliTimes))}`,
+    );
     const ratio = p50(handTimes) / p50(cliTimes);
     return [
       {
@@ -171,7 +177,10 @@ export async function benchFirstToken(log: Log): Promise<Figure[]> {
   const r = rig('ttft', log);
   try {
     const server = await startModelServer({
-      respond: () => ({ kind: 'message', message: { content: [{ type: 'text', text: 'Hello! What shall we work on?' }], stop_reason: 'end_turn' } }),
+      respond: () => ({
+        kind: 'message',
+        message: { content: [{ type: 'text', text: 'Hello! What shall we work on?' }], stop_reason: 'end_turn' },
+      }),
     });
     r.defer(() => server.close());
     const registries: Record<Mode, HandRegistry> = { lazy: r.registry('lazy'), eager: r.registry('eager') };
@@ -217,7 +226,9 @@ export async function benchFirstToken(log: Log): Promise<Figure[]> {
     const warmup = 2;
     const pairs = 12;
     const times: Record<Mode, number[]> = { lazy: [], eager: [] };
-    log(`  time to first token: ${pairs} lazy/eager session pairs after ${warmup} warm-up pairs, interleaved (order alternates); text-only reply, so lazy never starts its container`);
+    log(
+      `  time to first token: ${pairs} lazy/eager session pairs after ${warmup} warm-up pairs, interleaved (order alternates); text-only reply, so lazy never starts its container`,
+    );
     for (let i = 0; i < warmup + pairs; i++) {
       const order: Mode[] = i % 2 === 0 ? ['lazy', 'eager'] : ['eager', 'lazy'];
       for (const mode of order) {
@@ -229,7 +240,9 @@ export async function benchFirstToken(log: Log): Promise<Figure[]> {
     const { lazy, eager } = times;
     const reduction = (a: number, b: number) => `${((1 - a / b) * 100).toFixed(1)} %`;
     log(`  lazy p50 ${ms(p50(lazy))} p95 ${ms(p95(lazy))}; eager p50 ${ms(p50(eager))} p95 ${ms(p95(eager))}`);
-    log(`  lazy vs eager: p50 −${reduction(p50(lazy), p50(eager))}, p95 −${reduction(p95(lazy), p95(eager))} (Anthropic reported −60 % p50, −90 % p95)`);
+    log(
+      `  lazy vs eager: p50 −${reduction(p50(lazy), p50(eager))}, p95 −${reduction(p95(lazy), p95(eager))} (Anthropic reported −60 % p50, −90 % p95)`,
+    );
     const target = 'lazy below eager (Anthropic reported −60 % p50, −90 % p95)';
     return [
       {
@@ -266,7 +279,10 @@ function snapshotTurnReply(body: MessagesRequestBody): Reply {
   const turn = /turn (\d+)/.exec(JSON.stringify(last?.content ?? ''))?.[1] ?? '0';
   return {
     kind: 'message',
-    message: { content: [{ type: 'tool_use', name: 'box__bash', input: { command: `head -c ${MiB} /dev/urandom > /workspace/f${turn}` } }], stop_reason: 'tool_use' },
+    message: {
+      content: [{ type: 'tool_use', name: 'box__bash', input: { command: `head -c ${MiB} /dev/urandom > /workspace/f${turn}` } }],
+      stop_reason: 'tool_use',
+    },
   };
 }
 
@@ -276,18 +292,36 @@ export async function benchSnapshots(log: Log): Promise<Figure[]> {
     const server = await startModelServer({ respond: (request) => snapshotTurnReply(request.body) });
     r.defer(() => server.close());
     const registry = r.registry('lazy');
-    const harness = new Harness({ store: r.store, keyProvider: () => KEY, baseURL: server.url, handsFor: (sessionId) => registry.handsFor(sessionId) });
+    const harness = new Harness({
+      store: r.store,
+      keyProvider: () => KEY,
+      baseURL: server.url,
+      handsFor: (sessionId) => registry.handsFor(sessionId),
+    });
     r.defer(() => harness.close());
     const sessionId = newSession(r.store, 'snapshots');
     registry.attach(sessionId, HAND);
     // The baseline: an idle container of the same image that never changes, committed with the CLI
     // (pausing it, as the hand does) after each turn's snapshot. Labelled so teardown removes it.
-    const idle = dockerCli('run', '-d', '--init', '--network', 'none', '--label', `${LABELS.instance}=${r.engine.instance}`, BASH_IMAGE, 'sleep', '3600');
+    const idle = dockerCli(
+      'run',
+      '-d',
+      '--init',
+      '--network',
+      'none',
+      '--label',
+      `${LABELS.instance}=${r.engine.instance}`,
+      BASH_IMAGE,
+      'sleep',
+      '3600',
+    );
     const baselineTag = (turn: number) => `${r.engine.snapshotRepository}:bench-idle-${turn}`;
 
     const turns = 6;
     const rows: Array<{ turn: number; bytes: number; snapshotMs: number; toolMs: number; commitMs: number }> = [];
-    log(`  snapshots: ${turns} turns in one session, each a box__bash tool use writing 1 MiB of new data, then end_turn; snapshot at each turn end`);
+    log(
+      `  snapshots: ${turns} turns in one session, each a box__bash tool use writing 1 MiB of new data, then end_turn; snapshot at each turn end`,
+    );
     for (let turn = 1; turn <= turns; turn++) {
       const before = r.store.getEvents(sessionId, { types: ['hand.snapshot'] }).length;
       const record = await harnessTurn(harness, r.store, sessionId, `Write 1 MiB of random data, turn ${turn}.`);
@@ -297,7 +331,8 @@ export async function benchSnapshots(log: Log): Promise<Figure[]> {
       if (result.payload.is_error) throw new Error(`turn ${turn}: the tool call failed: ${JSON.stringify(result.payload.content)}`);
       const snapshots = r.store.getEvents(sessionId, { types: ['hand.snapshot'] });
       const snapshot = snapshots.at(-1);
-      if (snapshots.length !== before + 1 || snapshot?.type !== 'hand.snapshot') throw new Error(`turn ${turn}: expected one new hand.snapshot, found ${snapshots.length - before}`);
+      if (snapshots.length !== before + 1 || snapshot?.type !== 'hand.snapshot')
+        throw new Error(`turn ${turn}: expected one new hand.snapshot, found ${snapshots.length - before}`);
       const commitMs = timed(() => dockerCli('commit', idle, baselineTag(turn)));
       dockerCli('rmi', baselineTag(turn));
       rows.push({ turn, bytes: snapshot.payload.bytes, snapshotMs: snapshot.payload.duration_ms, toolMs: record.toolMs, commitMs });
@@ -316,7 +351,9 @@ export async function benchSnapshots(log: Log): Promise<Figure[]> {
       `  snapshot bytes grow with the turn number: each docker commit stores all the container's changes since it started (turn t ≈ t MiB), ` +
         `so ${turns} snapshots hold ${(total / MiB).toFixed(1)} MiB in all for ${turns} MiB written`,
     );
-    log(`  snapshot p50 ${ms(p50(snapshotMs))} (p95 ${ms(p95(snapshotMs))}); idle docker commit CLI p50 ${ms(p50(commitMs))}; tool round trip p50 ${ms(p50(toolMs))}`);
+    log(
+      `  snapshot p50 ${ms(p50(snapshotMs))} (p95 ${ms(p95(snapshotMs))}); idle docker commit CLI p50 ${ms(p50(commitMs))}; tool round trip p50 ${ms(p50(toolMs))}`,
+    );
     return [
       {
         name: `turn-end snapshot duration p50 (hand.snapshot duration_ms, ${turns} turns of +1 MiB each)`,

@@ -70,5 +70,7 @@ if (output) {
 }
 const missed = figures.filter((f) => f.pass === false);
 const judged = figures.filter((f) => f.pass !== undefined);
-console.log(`\n${judged.length - missed.length} of ${judged.length} targets met, ${missed.length} missed (${figures.length - judged.length} figures reported without a target)`);
+console.log(
+  `\n${judged.length - missed.length} of ${judged.length} targets met, ${missed.length} missed (${figures.length - judged.length} figures reported without a target)`,
+);
 process.exitCode = missed.length > 0 ? 1 : 0;

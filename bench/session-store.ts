@@ -33,7 +33,10 @@ export function rng(seed: number): () => number {
   };
 }
 
-const WORDS = 'the agent ran tests in the container and fixed a failing import then checked the output again before it said done with a short summary of changes'.split(' ');
+const WORDS =
+  'the agent ran tests in the container and fixed a failing import then checked the output again before it said done with a short summary of changes'.split(
+    ' ',
+  );
 
 /** A realistic mix of events: messages, tool calls and results, spans; ~400 bytes of JSON on average. */
 export function eventGenerator(seed = 1): () => NewEvent {
@@ -46,17 +49,28 @@ export function eventGenerator(seed = 1): () => NewEvent {
     if (pick < 0.3) return { type: 'agent.message', payload: { content: [{ type: 'text', text: words(10, 110) }] } };
     if (pick < 0.5) {
       tool++;
-      return { type: 'agent.tool_use', payload: { tool_use_id: `toolu_${tool}`, name: 'bash', input: { command: `npm test -- ${words(1, 6)}` } } };
+      return {
+        type: 'agent.tool_use',
+        payload: { tool_use_id: `toolu_${tool}`, name: 'bash', input: { command: `npm test -- ${words(1, 6)}` } },
+      };
     }
     if (pick < 0.7) {
-      return { type: 'agent.tool_result', payload: { tool_use_id: `toolu_${tool}`, content: [{ type: 'text', text: words(5, 150) }], is_error: random() < 0.1 } };
+      return {
+        type: 'agent.tool_result',
+        payload: { tool_use_id: `toolu_${tool}`, content: [{ type: 'text', text: words(5, 150) }], is_error: random() < 0.1 },
+      };
     }
     if (pick < 0.85) {
       return {
         type: 'span.model_request_end',
         payload: {
           model: 'claude-sonnet-4-5',
-          usage: { input_tokens: Math.floor(random() * 9e4), output_tokens: Math.floor(random() * 4e3), cache_read_input_tokens: Math.floor(random() * 8e4), cache_creation_input_tokens: Math.floor(random() * 2e3) },
+          usage: {
+            input_tokens: Math.floor(random() * 9e4),
+            output_tokens: Math.floor(random() * 4e3),
+            cache_read_input_tokens: Math.floor(random() * 8e4),
+            cache_creation_input_tokens: Math.floor(random() * 2e3),
+          },
           stop_reason: 'tool_use',
           is_error: false,
           duration_ms: Math.round(random() * 2e4),
@@ -78,7 +92,11 @@ function median(values: number[]): number {
 }
 
 /** The same table, pragmas and INSERT as the store, minus everything the store adds. */
-function openRawBaseline(dir: string): { insert: (seq: number, json: string) => void; batch: (rows: Array<[number, string]>) => void; close: () => void } {
+function openRawBaseline(dir: string): {
+  insert: (seq: number, json: string) => void;
+  batch: (rows: Array<[number, string]>) => void;
+  close: () => void;
+} {
   const db = new Database(path.join(dir, 'raw.db'));
   for (const pragma of SESSION_DB_PRAGMAS) db.pragma(pragma);
   db.exec(`CREATE TABLE events (session_pk INTEGER NOT NULL, seq INTEGER NOT NULL, type INTEGER NOT NULL, event TEXT NOT NULL,
@@ -205,7 +223,7 @@ function buildStore(label: string, count: number, log: (line: string) => void): 
   const next = eventGenerator(11);
   let jsonBytes = 0;
   const started = performance.now();
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const batch = Array.from({ length: Math.min(5000, count - done) }, next);
     for (const stored of store.emitEvents(session.id, batch)) jsonBytes += Buffer.byteLength(JSON.stringify(stored));
     done += batch.length;

@@ -46,7 +46,10 @@ export async function benchSsh(log: Log): Promise<Figure[]> {
   const knownHosts = new KnownHosts(path.join(dir, 'known-hosts.json'));
   for (const server of [sshd, jumpSshd]) {
     server.authorize(key);
-    appendFileSync(knownHostsFile, `[127.0.0.1]:${server.port} ${readFileSync(`${server.hostKeyFile}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')}\n`);
+    appendFileSync(
+      knownHostsFile,
+      `[127.0.0.1]:${server.port} ${readFileSync(`${server.hostKeyFile}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')}\n`,
+    );
     knownHosts.trust({ host: '127.0.0.1', port: server.port, algorithm: 'ssh-ed25519', fingerprint: server.hostFingerprint() });
   }
   const secret = await vault.create({ name: 'bench key', kind: 'ssh-private-key', value: key.privateKey });
@@ -54,7 +57,20 @@ export async function benchSsh(log: Log): Promise<Figure[]> {
   const config = SshHandConfigSchema.parse({ kind: 'ssh', ...endpoint(sshd.port), snapshots: false });
   const jumpConfig = SshHandConfigSchema.parse({ kind: 'ssh', ...endpoint(sshd.port), jump: endpoint(jumpSshd.port) });
   const deps = { secrets: vault, knownHosts };
-  const options = ['-i', key.file, '-o', `UserKnownHostsFile=${knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-F', '/dev/null'];
+  const options = [
+    '-i',
+    key.file,
+    '-o',
+    `UserKnownHostsFile=${knownHostsFile}`,
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-F',
+    '/dev/null',
+  ];
   const common = [...options, '-p', String(sshd.port)];
   // ProxyJump's own mechanism, spelled out so the jump hop gets the same options (-J would not).
   const viaJump = [...common, '-o', `ProxyCommand=ssh ${options.join(' ')} -p ${jumpSshd.port} -W %h:%p ${user}@127.0.0.1`];
@@ -64,11 +80,18 @@ export async function benchSsh(log: Log): Promise<Figure[]> {
   const masters: ChildProcess[] = [];
   const openMaster = async (args: string[], socket: string): Promise<void> => {
     masters.push(spawn('ssh', [...args, '-M', '-S', socket, '-N', target], { stdio: 'ignore' }));
-    await waitFor(() => run('ssh', [...args, '-S', socket, '-O', 'check', target]).then((code) => code === 0), 'a ControlMaster to come up');
+    await waitFor(
+      () => run('ssh', [...args, '-S', socket, '-O', 'check', target]).then((code) => code === 0),
+      'a ControlMaster to come up',
+    );
   };
   let connection: SshConnection | null = null;
   let jumped: SshConnection | null = null;
-  const hand = new SshHand({ sessionId: 'ses_bench', name: 'bench', config }, { record: () => undefined, progress: () => undefined, log: () => undefined }, deps);
+  const hand = new SshHand(
+    { sessionId: 'ses_bench', name: 'bench', config },
+    { record: () => undefined, progress: () => undefined, log: () => undefined },
+    deps,
+  );
   try {
     connection = await SshConnection.open(config, deps);
     jumped = await SshConnection.open(jumpConfig, deps);
@@ -111,8 +134,12 @@ export async function benchSsh(log: Log): Promise<Figure[]> {
       await time(multiplexedJump, sshOk([...viaJump, '-S', jumpControlPath], 'ssh through the jump host over its ControlMaster'));
       await time(fresh, sshOk([...common, '-o', 'ControlPath=none'], 'a fresh ssh'), 1);
     }
-    log(`  round trip p50/p95: Drover exec ${ms(p50(drover))}/${ms(p95(drover))}, the hand's bash ${ms(p50(bash))}/${ms(p95(bash))}, ssh over ControlMaster ${ms(p50(multiplexed))}/${ms(p95(multiplexed))}, fresh ssh ${ms(p50(fresh))}/${ms(p95(fresh))}`);
-    log(`  through a jump host p50/p95: Drover exec ${ms(p50(droverJump))}/${ms(p95(droverJump))}, ssh over ControlMaster ${ms(p50(multiplexedJump))}/${ms(p95(multiplexedJump))}`);
+    log(
+      `  round trip p50/p95: Drover exec ${ms(p50(drover))}/${ms(p95(drover))}, the hand's bash ${ms(p50(bash))}/${ms(p95(bash))}, ssh over ControlMaster ${ms(p50(multiplexed))}/${ms(p95(multiplexed))}, fresh ssh ${ms(p50(fresh))}/${ms(p95(fresh))}`,
+    );
+    log(
+      `  through a jump host p50/p95: Drover exec ${ms(p50(droverJump))}/${ms(p95(droverJump))}, ssh over ControlMaster ${ms(p50(multiplexedJump))}/${ms(p95(multiplexedJump))}`,
+    );
     const ratio = p50(drover) / p50(multiplexed);
     const bashRatio = p50(bash) / p50(multiplexed);
     return [
@@ -167,7 +194,9 @@ export async function benchSsh(log: Log): Promise<Figure[]> {
 }
 
 function run(command: string, args: string[]): Promise<number> {
-  return new Promise((resolve) => execFile(command, args, { timeout: 30_000 }, (error) => resolve(error === null ? 0 : typeof error.code === 'number' ? error.code : 1)));
+  return new Promise((resolve) =>
+    execFile(command, args, { timeout: 30_000 }, (error) => resolve(error === null ? 0 : typeof error.code === 'number' ? error.code : 1)),
+  );
 }
 
 async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {

@@ -37,11 +37,22 @@ const DRAG_MOVES = 180;
 const KEY_PRESSES = 60;
 const KEY_MS = 2000;
 /** The same flags as the e2e 'browser' project (playwright.config.ts). */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
 
 // ------------------------------------------------------------------------------------ data
 
-const WORDS = 'the agent ran tests in the container and fixed a failing import then checked the output again before it said done with a short summary of changes'.split(' ');
+const WORDS =
+  'the agent ran tests in the container and fixed a failing import then checked the output again before it said done with a short summary of changes'.split(
+    ' ',
+  );
 
 /**
  * One turn as the harness records it (user message, running, model span, thinking, answer with
@@ -56,7 +67,11 @@ function turnEvents(turn: number, random: () => number): NewEvent[] {
   const answer =
     `**Step ${turn}.** ${words(14, 22)}.\n\n- ${words(4, 8)}\n- ${words(4, 8)}\n\n` +
     `\`\`\`ts\nexport function check${turn}(value: number): boolean {\n  return value > ${turn % 97};\n}\n\`\`\`\n\n${words(10, 16)}.`;
-  const outputLines = Array.from({ length: 14 }, (_, line) => `\u001b[32m✓\u001b[0m test/${WORDS[(turn + line) % WORDS.length]}-${line}.test.ts \u001b[2m(${3 + line} tests)\u001b[0m ${Math.floor(random() * 90)}ms`);
+  const outputLines = Array.from(
+    { length: 14 },
+    (_, line) =>
+      `\u001b[32m✓\u001b[0m test/${WORDS[(turn + line) % WORDS.length]}-${line}.test.ts \u001b[2m(${3 + line} tests)\u001b[0m ${Math.floor(random() * 90)}ms`,
+  );
   const output = `${outputLines.join('\n')}\n\n\u001b[1m\u001b[32m Test Files  14 passed\u001b[0m (14)\n\u001b[1m      Tests  ${Math.floor(random() * 300)} passed\u001b[0m`;
   return [
     { type: 'user.message', payload: { content: [{ type: 'text', text: `Please ${words(4, 12)}.` }] } },
@@ -65,12 +80,25 @@ function turnEvents(turn: number, random: () => number): NewEvent[] {
     { type: 'agent.thinking', payload: { thinking: words(20, 40), signature: `sig_${turn.toString(36)}_${'Zm9vYmFy'.repeat(8)}` } },
     { type: 'agent.message', payload: { content: [{ type: 'text', text: answer }] } },
     { type: 'agent.tool_use', payload: { tool_use_id: toolUseId, name: 'box__bash', input: { command: 'npm test' }, hand_id: 'box' } },
-    { type: 'agent.tool_result', payload: { tool_use_id: toolUseId, content: [{ type: 'text', text: output }], is_error: false, duration_ms: Math.round(500 + random() * 4000) } },
+    {
+      type: 'agent.tool_result',
+      payload: {
+        tool_use_id: toolUseId,
+        content: [{ type: 'text', text: output }],
+        is_error: false,
+        duration_ms: Math.round(500 + random() * 4000),
+      },
+    },
     {
       type: 'span.model_request_end',
       payload: {
         model,
-        usage: { input_tokens: Math.floor(random() * 9e4), output_tokens: Math.floor(random() * 4e3), cache_read_input_tokens: Math.floor(random() * 8e4), cache_creation_input_tokens: Math.floor(random() * 2e3) },
+        usage: {
+          input_tokens: Math.floor(random() * 9e4),
+          output_tokens: Math.floor(random() * 4e3),
+          cache_read_input_tokens: Math.floor(random() * 8e4),
+          cache_creation_input_tokens: Math.floor(random() * 2e3),
+        },
         stop_reason: 'end_turn',
         is_error: false,
         duration_ms: Math.round(1000 + random() * 20_000),
@@ -94,7 +122,10 @@ function fillSession(store: SessionStore, title: string, count: number): string 
   const turns = Math.floor((count - setup.length - 1) / turnLength);
   const settingsChanges = count - setup.length - turns * turnLength;
   let batch: NewEvent[] = [
-    ...Array.from({ length: settingsChanges }, (_, index): NewEvent => ({ type: 'session.configured', payload: { model: 'claude-sonnet-4-5', max_tokens: 8192 + 1024 * index } })),
+    ...Array.from({ length: settingsChanges }, (_, index): NewEvent => ({
+      type: 'session.configured',
+      payload: { model: 'claude-sonnet-4-5', max_tokens: 8192 + 1024 * index },
+    })),
     ...setup,
   ];
   // One fsync'd transaction per ~2000 events keeps the fill to seconds, not minutes.
@@ -229,10 +260,15 @@ async function openSession(browser: Browser, serve: ServeHandle, target: Target)
     await page.addInitScript({ content: probeScript(target.events) });
     await page.goto(`${serve.url}#/s/${target.sessionId}`);
     try {
-      await page.waitForFunction(() => (globalThis as unknown as ProbeGlobal).__droverBench.openedAt !== null, undefined, { timeout: 30_000 });
+      await page.waitForFunction(() => (globalThis as unknown as ProbeGlobal).__droverBench.openedAt !== null, undefined, {
+        timeout: 30_000,
+      });
     } catch (error) {
       const state = await page.evaluate(() => (globalThis as unknown as ProbeGlobal).__droverBench.describe()).catch(() => '(page gone)');
-      throw new Error(`the ${target.label} session (${target.events} events) did not show ready within 30 s: ${state}; page errors: ${[...errors, ...consoleErrors].join('; ') || 'none'}`, { cause: error });
+      throw new Error(
+        `the ${target.label} session (${target.events} events) did not show ready within 30 s: ${state}; page errors: ${[...errors, ...consoleErrors].join('; ') || 'none'}`,
+        { cause: error },
+      );
     }
     const openMs = await page.evaluate(() => (globalThis as unknown as ProbeGlobal).__droverBench.openedAt ?? Number.NaN);
     return { context, page, openMs, errors };
@@ -251,7 +287,12 @@ interface Scrub {
 }
 
 /** Records frames while `drive` runs; fails when the cursor or the transcript barely moved. */
-async function recordScrub(page: Page, what: string, drive: () => Promise<void>, expect: { cursors: number; transcriptRows: number }): Promise<Scrub> {
+async function recordScrub(
+  page: Page,
+  what: string,
+  drive: () => Promise<void>,
+  expect: { cursors: number; transcriptRows: number },
+): Promise<Scrub> {
   await page.evaluate(() => (globalThis as unknown as ProbeGlobal).__droverBench.startFrames());
   await drive();
   const frames = await page.evaluate(() => (globalThis as unknown as ProbeGlobal).__droverBench.stopFrames());
@@ -329,7 +370,10 @@ async function holdArrows(page: Page, target: Target, log: Log): Promise<Scrub> 
   );
   const end = Number(await tape.getAttribute('aria-valuenow'));
   // Not fatal (the frames are still real), but a held key that loses steps is a bug worth seeing.
-  if (end !== start) log(`  WARNING: ${KEY_PRESSES} presses of → then ← on the ${target.label} session's tape ended at event ${end}, not back at ${start}: steps were lost`);
+  if (end !== start)
+    log(
+      `  WARNING: ${KEY_PRESSES} presses of → then ← on the ${target.label} session's tape ended at event ${end}, not back at ${start}: steps were lost`,
+    );
   return scrub;
 }
 
@@ -376,7 +420,8 @@ async function rendererRss(browser: Browser): Promise<number | null> {
       .filter((info) => info.type === 'renderer')
       .map((info) => /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${info.id}/status`, 'utf8'))?.[1])
       .map((kib) => (kib === undefined ? Number.NaN : Number(kib) * 1024));
-    if (sizes.length === 0 || sizes.some((size) => Number.isNaN(size))) throw new Error(`no readable renderer among ${processInfo.length} processes`);
+    if (sizes.length === 0 || sizes.some((size) => Number.isNaN(size)))
+      throw new Error(`no readable renderer among ${processInfo.length} processes`);
     return Math.max(...sizes);
   } catch (error) {
     rssUnavailable = `could not read the renderer's RSS: ${error instanceof Error ? error.message : String(error)}`;
@@ -395,9 +440,12 @@ function buildUi(log: Log): void {
     execFileSync('npx', ['electron-vite', 'build'], { cwd: root, stdio: 'pipe', encoding: 'utf8' });
   } catch (error) {
     // electron-vite reports compile errors on either stream.
-    const streams = error instanceof Error && 'stdout' in error && 'stderr' in error ? `${String(error.stdout)}\n${String(error.stderr)}` : String(error);
+    const streams =
+      error instanceof Error && 'stdout' in error && 'stderr' in error ? `${String(error.stdout)}\n${String(error.stderr)}` : String(error);
     const output = streams.trim().split('\n').slice(-20).join('\n');
-    throw new Error(`The UI did not build, so there is nothing to measure. Run \`npm run build\` first to see why:\n${output}`, { cause: error });
+    throw new Error(`The UI did not build, so there is nothing to measure. Run \`npm run build\` first to see why:\n${output}`, {
+      cause: error,
+    });
   }
   if (!existsSync(path.join(root, 'out', 'renderer', 'index.html'))) {
     throw new Error('The UI build left no out/renderer/index.html: run `npm run build` first.');
@@ -407,7 +455,8 @@ function buildUi(log: Log): void {
 
 function eventCountFromEnv(): number {
   const count = Number(process.env['BENCH_UI_EVENTS'] ?? 100_000);
-  if (!Number.isInteger(count) || count < 1000) throw new Error(`BENCH_UI_EVENTS must be an integer ≥ 1000 (got ${process.env['BENCH_UI_EVENTS']}).`);
+  if (!Number.isInteger(count) || count < 1000)
+    throw new Error(`BENCH_UI_EVENTS must be an integer ≥ 1000 (got ${process.env['BENCH_UI_EVENTS']}).`);
   return count;
 }
 
@@ -437,7 +486,10 @@ export async function benchUi(log: Log): Promise<Figure[]> {
     log(`  wrote sessions of ${bigEvents.toLocaleString('en')} and 100 events in ${ms(performance.now() - started)}`);
 
     // No message is sent; should one be, it goes to a closed local port, never to the API.
-    serve = await startServeMode({ ANTHROPIC_API_KEY: 'sk-ant-bench', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' }, { dataDir, keepDataDir: true });
+    serve = await startServeMode(
+      { ANTHROPIC_API_KEY: 'sk-ant-bench', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9' },
+      { dataDir, keepDataDir: true },
+    );
     const executablePath = chromiumPath();
     browser = await chromium.launch({ ...(executablePath === undefined ? {} : { executablePath }), args: CHROMIUM_ARGS });
     log(`  Chromium ${browser.version()} (headless, --disable-gpu), serve mode at ${serve.origin}`);

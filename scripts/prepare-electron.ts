@@ -32,9 +32,7 @@ for (const entry of ['package.json', 'binding.gyp', 'src', 'deps', 'lib']) {
 
 // An npm `nodedir` setting makes node-gyp compile against that Node's headers whatever the
 // --target, which would yield a Node-ABI binary under the Electron name: build without it.
-const buildEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => key.toLowerCase() !== 'npm_config_nodedir'),
-);
+const buildEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => key.toLowerCase() !== 'npm_config_nodedir'));
 
 function run(command: string, args: string[]): boolean {
   const result = spawnSync(command, args, { cwd: buildDir, stdio: 'inherit', env: buildEnv, shell: process.platform === 'win32' });

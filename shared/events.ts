@@ -78,13 +78,7 @@ export const StopReasonSchema = z.discriminatedUnion('type', [
 ]);
 export type StopReason = z.output<typeof StopReasonSchema>;
 
-export const OutcomeResultSchema = z.enum([
-  'needs_revision',
-  'satisfied',
-  'max_iterations_reached',
-  'failed',
-  'interrupted',
-]);
+export const OutcomeResultSchema = z.enum(['needs_revision', 'satisfied', 'max_iterations_reached', 'failed', 'interrupted']);
 
 /**
  * An outcome: what the agent's work must achieve, judged by a separate grader call each time the
@@ -149,7 +143,11 @@ const settingsFields = {
   max_tokens: z.number().int().min(1).max(SETTINGS_LIMITS.maxTokens),
   system: z.string().max(400_000),
   /** Extended thinking budget in tokens (≥ 1024, below max_tokens), or null for no thinking. */
-  thinking_budget: z.number().int().min(SETTINGS_LIMITS.minThinkingBudget, `a thinking budget is at least ${SETTINGS_LIMITS.minThinkingBudget} tokens`).nullable(),
+  thinking_budget: z
+    .number()
+    .int()
+    .min(SETTINGS_LIMITS.minThinkingBudget, `a thinking budget is at least ${SETTINGS_LIMITS.minThinkingBudget} tokens`)
+    .nullable(),
   /** Input tokens the context builder keeps each request under; null: from the model's window. */
   context_budget: z.number().int().min(1_000).max(2_000_000).nullable(),
 };
@@ -288,9 +286,7 @@ export const eventPayloadSchemas = {
     hand_id: handId,
     phase: z.enum(['pulling', 'creating', 'starting', 'connecting', 'restoring', 'cloning']),
     message: z.string().optional(),
-    progress: z
-      .strictObject({ current: z.number().nonnegative(), total: z.number().nonnegative() })
-      .optional(),
+    progress: z.strictObject({ current: z.number().nonnegative(), total: z.number().nonnegative() }).optional(),
   }),
   'hand.ready': z.strictObject({
     hand_id: handId,
@@ -395,12 +391,10 @@ export type StoredEvent = {
 export type EventOf<K extends EventType> = Extract<StoredEvent, { type: K }>;
 
 /** Matches timestamps exactly as `Date.prototype.toISOString()` writes them. */
-const isoTimestamp = z
-  .string()
-  .refine((s) => {
-    const ms = Date.parse(s);
-    return Number.isFinite(ms) && new Date(ms).toISOString() === s;
-  }, 'must be a UTC timestamp like 2026-11-22T13:29:00.000Z');
+const isoTimestamp = z.string().refine((s) => {
+  const ms = Date.parse(s);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === s;
+}, 'must be a UTC timestamp like 2026-11-22T13:29:00.000Z');
 
 const eventEnvelope = {
   seq: z.number().int().positive(),
@@ -409,16 +403,14 @@ const eventEnvelope = {
 };
 
 function variantsOf<Extra extends z.core.$ZodLooseShape>(extra: Extra) {
-  return EVENT_TYPES.map((type) =>
-    z.strictObject({ ...extra, type: z.literal(type), payload: eventPayloadSchemas[type] }),
-  ) as unknown as [z.ZodObject, ...z.ZodObject[]];
+  return EVENT_TYPES.map((type) => z.strictObject({ ...extra, type: z.literal(type), payload: eventPayloadSchemas[type] })) as unknown as [
+    z.ZodObject,
+    ...z.ZodObject[],
+  ];
 }
 
 /** A stored event as exported and sent over RPC; the payload is checked against its type. */
-export const StoredEventSchema = z.discriminatedUnion('type', variantsOf(eventEnvelope)) as unknown as z.ZodType<
-  StoredEvent,
-  unknown
->;
+export const StoredEventSchema = z.discriminatedUnion('type', variantsOf(eventEnvelope)) as unknown as z.ZodType<StoredEvent, unknown>;
 
 /** An event to append: type and payload, checked against its type. */
 export const NewEventSchema = z.discriminatedUnion('type', variantsOf({})) as unknown as z.ZodType<

@@ -75,7 +75,12 @@ export const BudgetSchema = z
     type: z.literal('limit'),
     max_list_cost: z.strictObject({ amount: centsAmount, currency: z.literal('USD') }).optional(),
     max_tokens: z.number().int().min(1, 'a token cap is at least 1 token').max(1e12).optional(),
-    max_wall_seconds: z.number().int().min(1, 'a time cap is at least 1 second').max(10 * 365 * 24 * 3600).optional(),
+    max_wall_seconds: z
+      .number()
+      .int()
+      .min(1, 'a time cap is at least 1 second')
+      .max(10 * 365 * 24 * 3600)
+      .optional(),
   })
   .refine((budget) => budget.max_list_cost !== undefined || budget.max_tokens !== undefined || budget.max_wall_seconds !== undefined, {
     message: 'a budget caps at least one of cost, tokens or time (or remove the budget)',

@@ -33,7 +33,9 @@ export const DockerMountSchema = z.strictObject({
 });
 export type DockerMount = z.output<typeof DockerMountSchema>;
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name is letters, digits and _, not starting with a digit');
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an environment variable name is letters, digits and _, not starting with a digit');
 
 /** An http(s) URL with no user name or password in it (credentials come from the vault). */
 function httpUrlWithoutCredentials(message: string) {
@@ -114,7 +116,11 @@ const sshUser = z
 
 /** How Drover logs in: a private key (and its passphrase) or a password from the vault, or ssh-agent. */
 export const SshAuthSchema = z.discriminatedUnion('method', [
-  z.strictObject({ method: z.literal('key'), key_secret_id: SecretIdSchema, passphrase_secret_id: SecretIdSchema.nullable().default(null) }),
+  z.strictObject({
+    method: z.literal('key'),
+    key_secret_id: SecretIdSchema,
+    passphrase_secret_id: SecretIdSchema.nullable().default(null),
+  }),
   z.strictObject({ method: z.literal('password'), password_secret_id: SecretIdSchema }),
   /** The agent at SSH_AUTH_SOCK of the Drover process. */
   z.strictObject({ method: z.literal('agent') }),

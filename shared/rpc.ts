@@ -64,7 +64,10 @@ export type AppInfo = z.infer<typeof AppInfoSchema>;
 const sessionRef = z.strictObject({ sessionId: SessionIdSchema });
 
 /** What the user types; a message is at most 1 MB of text (imports are held to the same rule). */
-export const MessageTextSchema = z.string().max(1_000_000, 'a message is at most 1,000,000 characters').refine((text) => text.trim() !== '', 'the message is empty');
+export const MessageTextSchema = z
+  .string()
+  .max(1_000_000, 'a message is at most 1,000,000 characters')
+  .refine((text) => text.trim() !== '', 'the message is empty');
 
 /** How many hands a session can be launched with. */
 export const MAX_LAUNCH_HANDS = 8;
@@ -140,7 +143,9 @@ export const rpcMethods = {
   /** MCP servers attached in any session, latest first, one per command or URL: to add one again in a click. */
   'mcp-recent-servers': {
     arg: z.undefined(),
-    result: z.array(z.strictObject({ name: HandNameSchema, config: McpHandConfigSchema, sessionTitle: z.string(), attachedAt: z.string() })),
+    result: z.array(
+      z.strictObject({ name: HandNameSchema, config: McpHandConfigSchema, sessionTitle: z.string(), attachedAt: z.string() }),
+    ),
   },
   /** Starts an MCP server without attaching it: its tools, or why it could not start. */
   'mcp-test-server': { arg: z.strictObject({ config: McpHandConfigSchema }), result: McpServerInfoSchema },
@@ -232,13 +237,21 @@ export const rpcMethods = {
   'sessions-confirm-tool': {
     arg: z.strictObject({
       sessionId: SessionIdSchema,
-      confirmations: z.array(ToolConfirmationSchema).min(1, 'answer at least one tool call').max(64, 'answer at most 64 tool calls at once'),
+      confirmations: z
+        .array(ToolConfirmationSchema)
+        .min(1, 'answer at least one tool call')
+        .max(64, 'answer at most 64 tool calls at once'),
     }),
     result: GuardrailsViewSchema,
   },
   /** Sets the policy of one tool of a hand, or (`tool: null`) of the whole hand. */
   'sessions-set-policy': {
-    arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandNameSchema, tool: PolicyToolSchema.nullable(), policy: PermissionPolicySchema }),
+    arg: z.strictObject({
+      sessionId: SessionIdSchema,
+      hand: HandNameSchema,
+      tool: PolicyToolSchema.nullable(),
+      policy: PermissionPolicySchema,
+    }),
     result: GuardrailsViewSchema,
   },
   /** Adds a rule that allows a narrow pattern of a hand's commands that would ask ("Allow similar for this session"). */
@@ -311,7 +324,6 @@ export const pushEvents = {
    */
   'session-fault': z.strictObject({ sessionId: SessionIdSchema, message: z.string() }),
 } as const;
-
 
 export type PushName = keyof typeof pushEvents;
 export type PushEvents = { [K in PushName]: z.output<(typeof pushEvents)[K]> };

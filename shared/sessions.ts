@@ -134,6 +134,9 @@ export type SessionTimeline = z.infer<typeof SessionTimelineSchema>;
 export function describeDescendants(sessions: readonly { kind: SessionKind }[]): string {
   const branches = sessions.filter((each) => each.kind === 'rewind').length;
   const forks = sessions.length - branches;
-  const parts = [branches > 0 ? `${branches} ${branches === 1 ? 'branch' : 'branches'}` : null, forks > 0 ? `${forks} ${forks === 1 ? 'fork' : 'forks'}` : null];
+  const parts = [
+    branches > 0 ? `${branches} ${branches === 1 ? 'branch' : 'branches'}` : null,
+    forks > 0 ? `${forks} ${forks === 1 ? 'fork' : 'forks'}` : null,
+  ];
   return parts.filter((part) => part !== null).join(' and ');
 }

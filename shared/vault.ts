@@ -5,7 +5,15 @@
  */
 import { z } from 'zod';
 
-export const SECRET_KINDS = ['anthropic-api-key', 'git-token', 'ssh-private-key', 'ssh-passphrase', 'password', 'http-header', 'token'] as const;
+export const SECRET_KINDS = [
+  'anthropic-api-key',
+  'git-token',
+  'ssh-private-key',
+  'ssh-passphrase',
+  'password',
+  'http-header',
+  'token',
+] as const;
 export const SecretKindSchema = z.enum(SECRET_KINDS);
 export type SecretKind = z.infer<typeof SecretKindSchema>;
 

@@ -33,21 +33,41 @@ async function violations(files: string[]): Promise<string[]> {
 beforeAll(() => {
   project = mkdtempSync(path.join(tmpdir(), 'drover-import-rules-'));
   symlinkSync(path.join(root, 'node_modules'), path.join(project, 'node_modules'));
-  write('package.json', JSON.stringify({ type: 'module', imports: { '#shared/*': './shared/*.ts', '#services/*': './electron/services/*.ts', '#rpc/*': './electron/rpc/*.ts' } }));
-  write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'preserve', moduleResolution: 'bundler', allowImportingTsExtensions: true, noEmit: true } }));
+  write(
+    'package.json',
+    JSON.stringify({
+      type: 'module',
+      imports: { '#shared/*': './shared/*.ts', '#services/*': './electron/services/*.ts', '#rpc/*': './electron/rpc/*.ts' },
+    }),
+  );
+  write(
+    'tsconfig.json',
+    JSON.stringify({
+      compilerOptions: { module: 'preserve', moduleResolution: 'bundler', allowImportingTsExtensions: true, noEmit: true },
+    }),
+  );
   write('shared/contract.ts', "import { z } from 'zod';\nexport const Name = z.string();\nexport type N = string;\n");
-  write('electron/services/store.ts', "import { readFileSync } from 'node:fs';\nimport { Name } from '#shared/contract';\nexport const x = [readFileSync, Name];\n");
+  write(
+    'electron/services/store.ts',
+    "import { readFileSync } from 'node:fs';\nimport { Name } from '#shared/contract';\nexport const x = [readFileSync, Name];\n",
+  );
   write('electron/rpc/table.ts', "import { x } from '#services/store';\nexport const y = x;\n");
   write('electron/main/index.ts', "import { app } from 'electron';\nimport { y } from '#rpc/table';\nexport const z = [app, y];\n");
   write('electron/serve/index.ts', "import { y } from '#rpc/table';\nexport const s = y;\n");
-  write('electron/preload/index.ts', "import { contextBridge } from 'electron';\nimport type { N } from '#shared/contract';\nexport const p: N = String(contextBridge);\n");
+  write(
+    'electron/preload/index.ts',
+    "import { contextBridge } from 'electron';\nimport type { N } from '#shared/contract';\nexport const p: N = String(contextBridge);\n",
+  );
   write('renderer/app.ts', "import { Name } from '#shared/contract';\nexport const r = Name;\n");
   // The renderer by feature: shared pieces (ui/, client/), features with a public index.ts, the entry.
   write('renderer/src/ui/fields.ts', "import { Name } from '#shared/contract';\nexport const field = Name;\n");
   write('renderer/src/client/transport.ts', "import { field } from '../ui/fields.ts';\nexport const call = field;\n");
   write('renderer/src/hands/draft.ts', "import { call } from '../client/transport.ts';\nexport const draft = call;\n");
   write('renderer/src/hands/index.ts', "export { draft } from './draft.ts';\n");
-  write('renderer/src/launch/dialog.ts', "import { draft } from '../hands/index.ts';\nimport { field } from '../ui/fields.ts';\nexport const dialog = [draft, field];\n");
+  write(
+    'renderer/src/launch/dialog.ts',
+    "import { draft } from '../hands/index.ts';\nimport { field } from '../ui/fields.ts';\nexport const dialog = [draft, field];\n",
+  );
   write('renderer/src/launch/index.ts', "export { dialog } from './dialog.ts';\n");
   write('renderer/src/main.ts', "import { dialog } from './launch/index.ts';\nexport const entry = dialog;\n");
 });
@@ -72,10 +92,26 @@ describe('import rules (dependency-cruiser)', () => {
     ['electron/rpc/bad.ts', "import { z } from '../main/index.ts';\nexport const b = z;\n", 'rpc-below-hosts'],
     ['electron/serve/bad.ts', "import { app } from 'electron';\nexport const b = app;\n", 'serve-is-headless'],
     ['electron/main/bad.ts', "import { s } from '../serve/index.ts';\nexport const b = s;\n", 'main-not-serve-or-ui'],
-    ['electron/preload/bad-value.ts', "import { Name } from '#shared/contract';\nexport const b = Name;\n", 'preload-types-only-from-shared'],
-    ['renderer/src/ui/bad-feature.ts', "import { draft } from '../hands/index.ts';\nexport const b = draft;\n", 'renderer-ui-imports-no-feature'],
-    ['renderer/src/client/bad-feature.ts', "import { dialog } from '../launch/dialog.ts';\nexport const b = dialog;\n", 'renderer-ui-imports-no-feature'],
-    ['renderer/src/launch/bad-internal.ts', "import { draft } from '../hands/draft.ts';\nexport const b = draft;\n", 'renderer-feature-public-surface'],
+    [
+      'electron/preload/bad-value.ts',
+      "import { Name } from '#shared/contract';\nexport const b = Name;\n",
+      'preload-types-only-from-shared',
+    ],
+    [
+      'renderer/src/ui/bad-feature.ts',
+      "import { draft } from '../hands/index.ts';\nexport const b = draft;\n",
+      'renderer-ui-imports-no-feature',
+    ],
+    [
+      'renderer/src/client/bad-feature.ts',
+      "import { dialog } from '../launch/dialog.ts';\nexport const b = dialog;\n",
+      'renderer-ui-imports-no-feature',
+    ],
+    [
+      'renderer/src/launch/bad-internal.ts',
+      "import { draft } from '../hands/draft.ts';\nexport const b = draft;\n",
+      'renderer-feature-public-surface',
+    ],
     ['renderer/src/hands/bad-entry.ts', "import { entry } from '../main.ts';\nexport const b = entry;\n", 'renderer-features-not-entry'],
     ['electron/preload/bad-node.ts', "import { readFileSync } from 'node:fs';\nexport const b = readFileSync;\n", 'preload-is-thin'],
   ])('rejects %s', async (file, source, rule) => {

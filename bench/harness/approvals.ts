@@ -36,11 +36,17 @@ export async function benchApprovals(log: Log): Promise<Figure[]> {
     const askingSession = (title: string, history: number): string => {
       const id = newSession(store, title);
       for (let done = 0; done < history; done += 1000) {
-        const batch = Array.from({ length: Math.min(1000, history - done) }, (_, i) => ({ type: 'agent.message' as const, payload: { content: [{ type: 'text' as const, text: `earlier answer ${done + i}: the sum is ${done + i}.` }] } }));
+        const batch = Array.from({ length: Math.min(1000, history - done) }, (_, i) => ({
+          type: 'agent.message' as const,
+          payload: { content: [{ type: 'text' as const, text: `earlier answer ${done + i}: the sum is ${done + i}.` }] },
+        }));
         store.emitEvents(id, batch);
       }
       store.emitEvents(id, [
-        { type: 'hand.attached', payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-bench/none:1' }) } },
+        {
+          type: 'hand.attached',
+          payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-bench/none:1' }) },
+        },
         { type: 'policy.set', payload: { hand: 'math', tool: null, policy: 'always_ask' } },
       ]);
       return id;
@@ -67,7 +73,10 @@ export async function benchApprovals(log: Log): Promise<Figure[]> {
         if (event.type === 'user.tool_confirmation' && storedAt === 0) storedAt = performance.now();
       });
       const ended = watchTurn(store, sessionId);
-      store.emitEvent(sessionId, { type: 'user.tool_confirmation', payload: { tool_use_id: waiting.event.payload.tool_use_id, result: 'allow' } });
+      store.emitEvent(sessionId, {
+        type: 'user.tool_confirmation',
+        payload: { tool_use_id: waiting.event.payload.tool_use_id, result: 'allow' },
+      });
       await started;
       stopListening();
       onToolStart = undefined;
@@ -109,9 +118,15 @@ export async function benchApprovals(log: Log): Promise<Figure[]> {
       if (i >= warmup) long.push(value);
     }
     const events = store.getEvents(sessionId, { direction: 'backward', limit: 1 })[0]?.seq ?? 0;
-    log(`  approvals: ${samples} samples after ${warmup} warm-up, in one session (its log grew to ${events} events); timed from the confirmation's durable commit to the hand's execute`);
-    log(`  approval → tool start p50 ${ms(p50(values))} p95 ${ms(p95(values))}; baseline (durable append + direct hand call) p50 ${ms(p50(floors))}`);
-    log(`  in a session with 10k events of history: p50 ${ms(p50(long))} p95 ${ms(p95(long))} (a new process's first wake folds it all: see the wake figure)`);
+    log(
+      `  approvals: ${samples} samples after ${warmup} warm-up, in one session (its log grew to ${events} events); timed from the confirmation's durable commit to the hand's execute`,
+    );
+    log(
+      `  approval → tool start p50 ${ms(p50(values))} p95 ${ms(p95(values))}; baseline (durable append + direct hand call) p50 ${ms(p50(floors))}`,
+    );
+    log(
+      `  in a session with 10k events of history: p50 ${ms(p50(long))} p95 ${ms(p95(long))} (a new process's first wake folds it all: see the wake figure)`,
+    );
     return [
       {
         name: 'approval stored → tool starts p50',
@@ -122,8 +137,20 @@ export async function benchApprovals(log: Log): Promise<Figure[]> {
         target: '≤ 5 ms p50',
         pass: p50(values) <= 5,
       },
-      { name: 'approval stored → tool starts p95', value: p95(values), unit: 'ms', baseline: { name: 'durable append + direct hand call p95', value: p95(floors) }, target: 'reported' },
-      { name: 'approval stored → tool starts p50, 10k-event session', value: p50(long), unit: 'ms', baseline: { name: 'the same in a short session p50', value: p50(values) }, target: 'reported' },
+      {
+        name: 'approval stored → tool starts p95',
+        value: p95(values),
+        unit: 'ms',
+        baseline: { name: 'durable append + direct hand call p95', value: p95(floors) },
+        target: 'reported',
+      },
+      {
+        name: 'approval stored → tool starts p50, 10k-event session',
+        value: p50(long),
+        unit: 'ms',
+        baseline: { name: 'the same in a short session p50', value: p50(values) },
+        target: 'reported',
+      },
     ];
   } finally {
     await harness.close();

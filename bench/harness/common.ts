@@ -164,7 +164,12 @@ export interface RawTurn {
  * With a replay it also writes the harness turn's events, in the same transactions and at the
  * same points of the turn — the least any durable brain must do — timed apart from the rest.
  */
-export async function rawTurn(client: Anthropic, hand: MathHand, bodies: readonly MessagesRequestBody[], replay?: Replay): Promise<RawTurn> {
+export async function rawTurn(
+  client: Anthropic,
+  hand: MathHand,
+  bodies: readonly MessagesRequestBody[],
+  replay?: Replay,
+): Promise<RawTurn> {
   if (bodies.length !== 2) throw new Error(`a turn made ${bodies.length} model requests, expected 2`);
   const queue = [...bodies];
   let modelMs = 0;
@@ -196,4 +201,6 @@ export async function rawTurn(client: Anthropic, hand: MathHand, bodies: readonl
 }
 
 export const WORDS =
-  'the agent ran tests in the container and fixed a failing import then checked the output again before it said done with a short summary of changes'.split(' ');
+  'the agent ran tests in the container and fixed a failing import then checked the output again before it said done with a short summary of changes'.split(
+    ' ',
+  );

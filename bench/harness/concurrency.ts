@@ -56,7 +56,11 @@ export async function benchConcurrency(log: Log): Promise<Figure[]> {
       const started = performance.now();
       const results = await Promise.all(Array.from({ length: count }, (_, i) => runSession(`${label} ${i}`)));
       const elapsed = performance.now() - started;
-      return { turnsPerSecond: (count * turnsEach) / (elapsed / 1000), latencies: results.flatMap((r) => r.latencies), script: results[0]?.script ?? [] };
+      return {
+        turnsPerSecond: (count * turnsEach) / (elapsed / 1000),
+        latencies: results.flatMap((r) => r.latencies),
+        script: results[0]?.script ?? [],
+      };
     };
     /** `count` loops replaying the single session's turns with the raw SDK; with `durable`, its appends too. */
     const rawPhase = async (count: number, script: ScriptedTurn[], durable: boolean) => {
@@ -64,7 +68,8 @@ export async function benchConcurrency(log: Log): Promise<Figure[]> {
       await Promise.all(
         Array.from({ length: count }, async (_, i) => {
           const sessionId = durable ? newSession(replayStore, `replay ${i}`) : '';
-          for (const turn of script) await rawTurn(raw, hand, turn.bodies, durable ? { store: replayStore, sessionId, appends: turn.appends } : undefined);
+          for (const turn of script)
+            await rawTurn(raw, hand, turn.bodies, durable ? { store: replayStore, sessionId, appends: turn.appends } : undefined);
         }),
       );
       return (count * script.length) / ((performance.now() - started) / 1000);
@@ -105,8 +110,12 @@ export async function benchConcurrency(log: Log): Promise<Figure[]> {
       durableRawRate.push(await rawPhase(sessions, script, true));
     }
     const addedP95 = p95(many) - p95(single);
-    log(`  concurrency: ${rounds} rounds of (1 session alone, ${sessions} sessions at once) × ${turnsEach} turns, SSE frames ${frameDelayMs} ms apart, one Harness`);
-    log(`  turn latency alone p50 ${ms(p50(single))} p95 ${ms(p95(single))}; ${sessions} at once p50 ${ms(p50(many))} p95 ${ms(p95(many))}`);
+    log(
+      `  concurrency: ${rounds} rounds of (1 session alone, ${sessions} sessions at once) × ${turnsEach} turns, SSE frames ${frameDelayMs} ms apart, one Harness`,
+    );
+    log(
+      `  turn latency alone p50 ${ms(p50(single))} p95 ${ms(p95(single))}; ${sessions} at once p50 ${ms(p50(many))} p95 ${ms(p95(many))}`,
+    );
     log(
       `  turns/s (median of rounds): alone ${p50(singleRate).toFixed(1)}, ${sessions} harness sessions ${p50(manyRate).toFixed(1)}, ` +
         `${sessions} raw SDK loops ${p50(rawRate).toFixed(1)}, ${sessions} raw SDK loops + the same durable appends ${p50(durableRawRate).toFixed(1)}`,

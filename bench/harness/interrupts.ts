@@ -74,7 +74,8 @@ export async function benchInterrupts(log: Log): Promise<Figure[]> {
       const result = await end;
       liveHandlers.delete(sessionId);
       onToolStart = undefined;
-      if (result.reason !== 'interrupted' || interruptedAt === 0) throw new Error(`an interrupted ${kind} turn ended with "${result.reason}"`);
+      if (result.reason !== 'interrupted' || interruptedAt === 0)
+        throw new Error(`an interrupted ${kind} turn ended with "${result.reason}"`);
       await released(harness, sessionId);
       return result.at - interruptedAt;
     };
@@ -82,7 +83,12 @@ export async function benchInterrupts(log: Log): Promise<Figure[]> {
     /** Baselines: abort the raw SDK stream at its first text delta; abort the hand's wait directly. */
     const rawStreamAbort = async (): Promise<number> => {
       const controller = new AbortController();
-      const body: MessageCreateParamsStreaming = { model: MODEL, max_tokens: 8192, stream: true, messages: [{ role: 'user', content: 'Tell me a long story.' }] };
+      const body: MessageCreateParamsStreaming = {
+        model: MODEL,
+        max_tokens: 8192,
+        stream: true,
+        messages: [{ role: 'user', content: 'Tell me a long story.' }],
+      };
       const stream = await raw.messages.create(body, { signal: controller.signal });
       let abortedAt = 0;
       try {
@@ -131,8 +137,12 @@ export async function benchInterrupts(log: Log): Promise<Figure[]> {
       tool.push(t);
       rawToolTimes.push(rt);
     }
-    log(`  interrupts: ${samples} samples each after ${warmup} warm-up; interrupt() called from a fresh macrotask, timed to the durable session.status_idle (interrupted)`);
-    log(`  mid-stream (20 ms frames) p50 ${ms(p50(stream))} p95 ${ms(p95(stream))}; mid-tool (wait 10 s) p50 ${ms(p50(tool))} p95 ${ms(p95(tool))}`);
+    log(
+      `  interrupts: ${samples} samples each after ${warmup} warm-up; interrupt() called from a fresh macrotask, timed to the durable session.status_idle (interrupted)`,
+    );
+    log(
+      `  mid-stream (20 ms frames) p50 ${ms(p50(stream))} p95 ${ms(p95(stream))}; mid-tool (wait 10 s) p50 ${ms(p50(tool))} p95 ${ms(p95(tool))}`,
+    );
     const figure = (name: string, values: number[], baselineName: string, baseline: number[]): Figure[] => [
       {
         name: `${name} p95`,
@@ -143,7 +153,13 @@ export async function benchInterrupts(log: Log): Promise<Figure[]> {
         target: '≤ 200 ms p95',
         pass: p95(values) <= 200,
       },
-      { name: `${name} p50`, value: p50(values), unit: 'ms', baseline: { name: `${baselineName} p50`, value: p50(baseline) }, target: 'reported' },
+      {
+        name: `${name} p50`,
+        value: p50(values),
+        unit: 'ms',
+        baseline: { name: `${baselineName} p50`, value: p50(baseline) },
+        target: 'reported',
+      },
     ];
     return [
       ...figure('interrupt mid-stream → idle', stream, 'raw SDK stream abort → loop exits', rawStreamTimes),

@@ -14,7 +14,20 @@ import { SessionStore } from '#services/session/store';
 import { MathHand } from '#test/support/math-hand';
 import { startModelServer } from '#test/support/model-server';
 import type { Figure } from '../session-store.ts';
-import { KEY, type Log, p50, p95, ms, tempDir, newSession, turnReply, type TurnRecord, harnessTurn, type RawTurn, rawTurn } from './common.ts';
+import {
+  KEY,
+  type Log,
+  p50,
+  p95,
+  ms,
+  tempDir,
+  newSession,
+  turnReply,
+  type TurnRecord,
+  harnessTurn,
+  type RawTurn,
+  rawTurn,
+} from './common.ts';
 
 // -------------------------------------------------------------- 1. overhead of a plain turn
 
@@ -65,10 +78,16 @@ export async function benchTurnOverhead(log: Log): Promise<Figure[]> {
     const difference = turns.map((turn, i) => turn.wallMs - (rawWall[i] ?? Number.NaN));
     const events = p50(turns.map((turn) => turn.appends.flat().length));
     const transactions = p50(turns.map((turn) => turn.appends.length));
-    log(`  harness turns: ${measured} turns (user → add tool_use → tool → text end_turn → idle) after ${warmup} warm-up, ${TURNS_PER_SESSION} turns per session`);
-    log(`  durable appends are included in the overhead: ${events} events in ${transactions} transactions per turn (SQLite WAL, synchronous=FULL: an fsync each)`);
+    log(
+      `  harness turns: ${measured} turns (user → add tool_use → tool → text end_turn → idle) after ${warmup} warm-up, ${TURNS_PER_SESSION} turns per session`,
+    );
+    log(
+      `  durable appends are included in the overhead: ${events} events in ${transactions} transactions per turn (SQLite WAL, synchronous=FULL: an fsync each)`,
+    );
     log(`  the same appends made directly, within the raw turn: p50 ${ms(p50(appendMs))}, p95 ${ms(p95(appendMs))} per turn`);
-    log(`  overhead p50 ${ms(p50(overhead))}, p95 ${ms(p95(overhead))}; turn wall p50 ${ms(p50(wall))} vs raw SDK + direct tool p50 ${ms(p50(rawWall))}`);
+    log(
+      `  overhead p50 ${ms(p50(overhead))}, p95 ${ms(p95(overhead))}; turn wall p50 ${ms(p50(wall))} vs raw SDK + direct tool p50 ${ms(p50(rawWall))}`,
+    );
 
     const overheadP50 = p50(overhead);
     const appendsName = `the same ${transactions} durable appends made directly`;

@@ -27,14 +27,22 @@ function historyEvents(count: number, seed: number): NewEvent[] {
   const random = rng(seed);
   const words = (min: number, max: number) =>
     Array.from({ length: min + Math.floor(random() * (max - min)) }, () => WORDS[Math.floor(random() * WORDS.length)]).join(' ');
-  const text = (min: number, max: number): NewEvent => ({ type: 'agent.message', payload: { content: [{ type: 'text', text: words(min, max) }] } });
+  const text = (min: number, max: number): NewEvent => ({
+    type: 'agent.message',
+    payload: { content: [{ type: 'text', text: words(min, max) }] },
+  });
   const spanStart: NewEvent = { type: 'span.model_request_start', payload: { model: MODEL, purpose: 'turn' } };
   const spanEnd = (stop: string): NewEvent => ({
     type: 'span.model_request_end',
     payload: {
       model: MODEL,
       purpose: 'turn',
-      usage: { input_tokens: Math.floor(random() * 2000), output_tokens: Math.floor(random() * 800), cache_read_input_tokens: Math.floor(random() * 9e4), cache_creation_input_tokens: Math.floor(random() * 3000) },
+      usage: {
+        input_tokens: Math.floor(random() * 2000),
+        output_tokens: Math.floor(random() * 800),
+        cache_read_input_tokens: Math.floor(random() * 9e4),
+        cache_creation_input_tokens: Math.floor(random() * 3000),
+      },
       stop_reason: stop,
       is_error: false,
       duration_ms: 500 + Math.round(random() * 9000),
@@ -54,9 +62,24 @@ function historyEvents(count: number, seed: number): NewEvent[] {
       const round: NewEvent[] = [spanStart];
       if (random() < 0.5) round.push(text(5, 30));
       round.push(
-        { type: 'agent.tool_use', payload: { tool_use_id: id, name: random() < 0.5 ? 'add' : 'multiply', input: { a: Math.floor(random() * 1e4), b: Math.floor(random() * 1e4) } } },
+        {
+          type: 'agent.tool_use',
+          payload: {
+            tool_use_id: id,
+            name: random() < 0.5 ? 'add' : 'multiply',
+            input: { a: Math.floor(random() * 1e4), b: Math.floor(random() * 1e4) },
+          },
+        },
         spanEnd('tool_use'),
-        { type: 'agent.tool_result', payload: { tool_use_id: id, content: [{ type: 'text', text: words(40, 90) }], is_error: false, duration_ms: Math.round(random() * 3000) } },
+        {
+          type: 'agent.tool_result',
+          payload: {
+            tool_use_id: id,
+            content: [{ type: 'text', text: words(40, 90) }],
+            is_error: false,
+            duration_ms: Math.round(random() * 3000),
+          },
+        },
       );
       if (turn.length + round.length + 4 > room) break;
       turn.push(...round);
@@ -107,7 +130,10 @@ export async function benchWake(log: Log): Promise<Figure[]> {
     const pending = (size: number): string => {
       const base = bases.get(size) as { id: string; lastSeq: number };
       const fork = store.fork(base.id, base.lastSeq);
-      store.emitEvent(fork.id, { type: 'user.message', payload: { content: [{ type: 'text', text: 'Carry on with the next failing test.' }] } });
+      store.emitEvent(fork.id, {
+        type: 'user.message',
+        payload: { content: [{ type: 'text', text: 'Carry on with the next failing test.' }] },
+      });
       return fork.id;
     };
 
@@ -153,11 +179,17 @@ export async function benchWake(log: Log): Promise<Figure[]> {
       }
     }
     const of = (size: number, mode: string) => times.get(`${size}:${mode}`) ?? [];
-    log(`  wake: ${samples} samples per size and mode after ${warmup} warm-up; each a fresh fork of a base log plus a pending user.message`);
+    log(
+      `  wake: ${samples} samples per size and mode after ${warmup} warm-up; each a fresh fork of a base log plus a pending user.message`,
+    );
     log(`  the 10k-event wake sends a ${(bigRequestBytes / 1024).toFixed(0)} KiB request (old tool results cleared to the context budget)`);
-    log(`  warm = store already open, new Harness (so a new SDK client and connection); cold = SessionStore.open + new Harness inside the timing (OS page cache stays warm)`);
+    log(
+      `  warm = store already open, new Harness (so a new SDK client and connection); cold = SessionStore.open + new Harness inside the timing (OS page cache stays warm)`,
+    );
     for (const mode of ['warm', 'cold']) {
-      log(`  ${mode}: 10k p50 ${ms(p50(of(10_000, mode)))} p95 ${ms(p95(of(10_000, mode)))}; 10 events p50 ${ms(p50(of(10, mode)))} p95 ${ms(p95(of(10, mode)))}`);
+      log(
+        `  ${mode}: 10k p50 ${ms(p50(of(10_000, mode)))} p95 ${ms(p95(of(10_000, mode)))}; 10 events p50 ${ms(p50(of(10, mode)))} p95 ${ms(p95(of(10, mode)))}`,
+      );
     }
     const figures: Figure[] = [];
     for (const mode of ['warm', 'cold']) {

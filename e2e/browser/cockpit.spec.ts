@@ -12,7 +12,8 @@ const dockerReady = await requireDocker();
 test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
 
 const INSTANCE_LABEL = 'app.drover.instance';
-const FINAL = 'The build is green. Here is what I ran:\n\n```bash\nmake test\n```\n\n| step | result |\n|---|---|\n| compile | ok |\n| test | ok |\n\nNothing else needed **fixing**.';
+const FINAL =
+  'The build is green. Here is what I ran:\n\n```bash\nmake test\n```\n\n| step | result |\n|---|---|\n| compile | ok |\n| test | ok |\n\nNothing else needed **fixing**.';
 
 let serve: ServeHandle | undefined;
 let model: ModelServer | undefined;
@@ -25,9 +26,15 @@ test.beforeAll(async () => {
       const last = request.body.messages.at(-1);
       const text = JSON.stringify(last);
       const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
-      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: FINAL }], stop_reason: 'end_turn' }, frameDelayMs: 120 };
-      if (text.includes('try again')) return { kind: 'message', message: { content: [{ type: 'text', text: 'Second attempt: a different way.' }], stop_reason: 'end_turn' } };
-      if (text.includes('fork question')) return { kind: 'message', message: { content: [{ type: 'text', text: 'Answer in the fork.' }], stop_reason: 'end_turn' } };
+      if (answersTool)
+        return { kind: 'message', message: { content: [{ type: 'text', text: FINAL }], stop_reason: 'end_turn' }, frameDelayMs: 120 };
+      if (text.includes('try again'))
+        return {
+          kind: 'message',
+          message: { content: [{ type: 'text', text: 'Second attempt: a different way.' }], stop_reason: 'end_turn' },
+        };
+      if (text.includes('fork question'))
+        return { kind: 'message', message: { content: [{ type: 'text', text: 'Answer in the fork.' }], stop_reason: 'end_turn' } };
       return {
         kind: 'message',
         message: {

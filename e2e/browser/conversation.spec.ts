@@ -18,7 +18,12 @@ test.beforeAll(async () => {
     respond: (request) => {
       const last = JSON.stringify(request.body.messages.at(-1));
       // Slow frames so the page can be seen mid-stream.
-      if (last.includes('talk slowly')) return { kind: 'message', message: { content: [{ type: 'text', text: 'word '.repeat(300) }], stop_reason: 'end_turn' }, frameDelayMs: 40 };
+      if (last.includes('talk slowly'))
+        return {
+          kind: 'message',
+          message: { content: [{ type: 'text', text: 'word '.repeat(300) }], stop_reason: 'end_turn' },
+          frameDelayMs: 40,
+        };
       return { kind: 'message', message: { content: [{ type: 'text', text: ANSWER }], stop_reason: 'end_turn' }, frameDelayMs: 150 };
     },
   });
@@ -31,7 +36,10 @@ test.afterAll(async () => {
 });
 
 async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true }), contentType: 'image/png' });
+  await testInfo.attach(name, {
+    body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true }),
+    contentType: 'image/png',
+  });
 }
 
 test('send a message, watch the answer stream, and stop a long one', async ({ page }, testInfo) => {

@@ -23,7 +23,10 @@ test.beforeAll(async () => {
   if (keyring === null) return;
   model = await startModelServer({
     apiKey: API_KEY,
-    respond: () => ({ kind: 'message', message: { content: [{ type: 'text', text: 'Hello from the stored key.' }], stop_reason: 'end_turn' } }),
+    respond: () => ({
+      kind: 'message',
+      message: { content: [{ type: 'text', text: 'Hello from the stored key.' }], stop_reason: 'end_turn' },
+    }),
   });
   // No ANTHROPIC_API_KEY: the key must come from the vault.
   const env: Record<string, string> = { ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: '', ...keyring.env };

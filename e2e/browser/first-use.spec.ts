@@ -21,8 +21,14 @@ test.beforeAll(async () => {
     apiKey: 'sk-ant-e2e',
     respond: (request) => {
       const last = JSON.stringify(request.body.messages.at(-1));
-      if (last.includes('talk slowly')) return { kind: 'message', message: { content: [{ type: 'text', text: 'word '.repeat(120) }], stop_reason: 'end_turn' }, frameDelayMs: 60 };
-      if (last.includes('are you still there')) return { kind: 'message', message: { content: [{ type: 'text', text: 'Still here, after the words.' }], stop_reason: 'end_turn' } };
+      if (last.includes('talk slowly'))
+        return {
+          kind: 'message',
+          message: { content: [{ type: 'text', text: 'word '.repeat(120) }], stop_reason: 'end_turn' },
+          frameDelayMs: 60,
+        };
+      if (last.includes('are you still there'))
+        return { kind: 'message', message: { content: [{ type: 'text', text: 'Still here, after the words.' }], stop_reason: 'end_turn' } };
       return { kind: 'message', message: { content: [{ type: 'text', text: 'Noted.' }], stop_reason: 'end_turn' } };
     },
   });
@@ -100,7 +106,9 @@ test('first run with no key and no keyring: one accurate way forward, and nothin
   expect(consoleErrors).toEqual([]);
 });
 
-test('a message sent while Claude answers waits after that answer; long messages fold; a session with a branch is deleted with it', async ({ page }, testInfo) => {
+test('a message sent while Claude answers waits after that answer; long messages fold; a session with a branch is deleted with it', async ({
+  page,
+}, testInfo) => {
   if (serve === undefined) throw new Error('serve mode did not start');
   await page.goto(serve.url);
   await launch(page, 'Queue and fold');
@@ -161,7 +169,11 @@ test('a message sent while Claude answers waits after that answer; long messages
   const fits = await current.evaluate((element) => {
     const panel = element.closest('.branch-tree-panel');
     // Inside the panel with room to spare (its border is not cut by the panel's edge), and nothing scrolls sideways.
-    return panel !== null && panel.scrollWidth <= panel.clientWidth && element.getBoundingClientRect().right <= panel.getBoundingClientRect().right - 4;
+    return (
+      panel !== null &&
+      panel.scrollWidth <= panel.clientWidth &&
+      element.getBoundingClientRect().right <= panel.getBoundingClientRect().right - 4
+    );
   });
   expect(fits).toBe(true);
   await snap(page, testInfo, '65-branches');
@@ -178,7 +190,7 @@ test('a message sent while Claude answers waits after that answer; long messages
   expect(question).toContain('and the 1 branch taken from it?');
 });
 
-test('a hand\'s details wrap in the narrow panel with no separator left at a line\'s start', async ({ page }, testInfo) => {
+test("a hand's details wrap in the narrow panel with no separator left at a line's start", async ({ page }, testInfo) => {
   test.skip(!dockerReady, 'no Docker engine here (the reason is printed above)');
   if (serve === undefined) throw new Error('serve mode did not start');
   await page.goto(serve.url);
@@ -205,7 +217,12 @@ test('a hand\'s details wrap in the narrow panel with no separator left at a lin
     };
     // Between two items on one line the separator shows.
     const between = items.filter((item, index) => index > 0 && !starts.includes(item));
-    return { wrapped: starts.length, stray: starts.filter(visible).length, separated: between.filter(visible).length, between: between.length };
+    return {
+      wrapped: starts.length,
+      stray: starts.filter(visible).length,
+      separated: between.filter(visible).length,
+      between: between.length,
+    };
   });
   expect(lines.wrapped).toBeGreaterThan(0);
   expect(lines.stray).toBe(0);

@@ -21,7 +21,8 @@ let model: ModelServer | undefined;
 const instances = new Set<string>();
 
 type Message = RecordedRequest['body']['messages'][number];
-const blocksOf = (message: Message | undefined): Array<{ type: string; text?: string }> => (Array.isArray(message?.content) ? (message.content as Array<{ type: string; text?: string }>) : []);
+const blocksOf = (message: Message | undefined): Array<{ type: string; text?: string }> =>
+  Array.isArray(message?.content) ? (message.content as Array<{ type: string; text?: string }>) : [];
 
 /** The user's last typed message in a request (skipping tool results). */
 function lastUserText(request: RecordedRequest): string {
@@ -46,10 +47,15 @@ test.beforeAll(async () => {
     respond: (request) => {
       const said = lastUserText(request);
       const answersTool = blocksOf(request.body.messages.at(-1)).some((block) => block.type === 'tool_result');
-      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: `Finished ${said}.` }], stop_reason: 'end_turn' } };
+      if (answersTool)
+        return { kind: 'message', message: { content: [{ type: 'text', text: `Finished ${said}.` }], stop_reason: 'end_turn' } };
       if (said === 'costly') return bash('echo costly', { input_tokens: 200_000, output_tokens: 10 });
       if (said === 'five') {
-        const calls = ['echo first-of-two', 'echo second-of-two'].map((command) => ({ type: 'tool_use' as const, name: 'box__bash', input: { command } }));
+        const calls = ['echo first-of-two', 'echo second-of-two'].map((command) => ({
+          type: 'tool_use' as const,
+          name: 'box__bash',
+          input: { command },
+        }));
         return { kind: 'message', message: { content: calls, stop_reason: 'tool_use' } };
       }
       return bash(COMMANDS[said] ?? 'echo unknown');
@@ -106,9 +112,13 @@ const NOTIFICATION_SPY = () => {
   }
   Object.defineProperty(window, 'Notification', { value: Spy, configurable: true, writable: true });
 };
-const notifications = (page: Page): Promise<string[]> => page.evaluate(() => [...(window as unknown as { __notifications: string[] }).__notifications]);
+const notifications = (page: Page): Promise<string[]> =>
+  page.evaluate(() => [...(window as unknown as { __notifications: string[] }).__notifications]);
 
-test('approvals: the card, Allow (Enter), Allow similar, Deny with a message; the waiting count and a notification', async ({ page, context }, testInfo) => {
+test('approvals: the card, Allow (Enter), Allow similar, Deny with a message; the waiting count and a notification', async ({
+  page,
+  context,
+}, testInfo) => {
   test.setTimeout(180_000);
   if (serve === undefined || model === undefined) throw new Error('serve mode did not start');
   await context.grantPermissions(['notifications'], { origin: serve.origin });
@@ -229,7 +239,9 @@ test('budget: the meter, budget reached, a refused cap, and raising it continues
   await expect(reached).toHaveCount(0);
   await expect(meter).toContainText('/ $50.00');
   await snap(page, testInfo, '42-budget-raised');
-  const container = (await page.getByTestId('hands-panel').getByRole('listitem', { name: 'Hand box' }).locator('.hand-container').textContent())?.trim() ?? '';
+  const container =
+    (await page.getByTestId('hands-panel').getByRole('listitem', { name: 'Hand box' }).locator('.hand-container').textContent())?.trim() ??
+    '';
   if (container !== '') instances.add(dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container));
 
   // The default budget for new sessions (Settings): a bad amount is refused in words; a launch

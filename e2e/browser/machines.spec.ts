@@ -35,8 +35,15 @@ test.beforeAll(async () => {
     respond: (request) => {
       const last = request.body.messages.at(-1);
       const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
-      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: 'Ran it on your machine.' }], stop_reason: 'end_turn' } };
-      return { kind: 'message', message: { content: [{ type: 'tool_use', name: 'machine__bash', input: { command: 'echo hello-from-ssh && uname -s' } }], stop_reason: 'tool_use' } };
+      if (answersTool)
+        return { kind: 'message', message: { content: [{ type: 'text', text: 'Ran it on your machine.' }], stop_reason: 'end_turn' } };
+      return {
+        kind: 'message',
+        message: {
+          content: [{ type: 'tool_use', name: 'machine__bash', input: { command: 'echo hello-from-ssh && uname -s' } }],
+          stop_reason: 'tool_use',
+        },
+      };
     },
   });
   serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e', ...keyring.env });

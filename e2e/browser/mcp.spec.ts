@@ -29,7 +29,10 @@ test.beforeAll(async () => {
       const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
       if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: FINAL }], stop_reason: 'end_turn' } };
       if (JSON.stringify(last).includes('Echo')) {
-        return { kind: 'message', message: { content: [{ type: 'tool_use', name: ECHO, input: { message: 'hello from mcp' } }], stop_reason: 'tool_use' } };
+        return {
+          kind: 'message',
+          message: { content: [{ type: 'tool_use', name: ECHO, input: { message: 'hello from mcp' } }], stop_reason: 'tool_use' },
+        };
       }
       return { kind: 'message', message: { content: [{ type: 'text', text: 'Noted.' }], stop_reason: 'end_turn' } };
     },
@@ -163,11 +166,17 @@ test('add an MCP server by clicks, call its tool, turn a tool off, and import a 
   await panel.getByRole('button', { name: 'Add MCP server' }).click();
   const config = {
     mcpServers: {
-      memory: { command: process.execPath, args: [referenceServerEntry('server-memory')], env: { API_TOKEN: 'tok-e2e-not-a-real-token-0123456789' } },
+      memory: {
+        command: process.execPath,
+        args: [referenceServerEntry('server-memory')],
+        env: { API_TOKEN: 'tok-e2e-not-a-real-token-0123456789' },
+      },
       broken: { note: 'neither a command nor a url' },
     },
   };
-  await form.getByLabel('Import from Claude Desktop config…').setInputFiles({ name: 'claude_desktop_config.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(config)) });
+  await form
+    .getByLabel('Import from Claude Desktop config…')
+    .setInputFiles({ name: 'claude_desktop_config.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(config)) });
   const review = panel.getByRole('region', { name: 'Import MCP servers' });
   const memory = review.getByRole('listitem', { name: 'Server memory' });
   await expect(memory).toContainText(/API_TOKEN.*vault/);

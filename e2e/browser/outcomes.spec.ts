@@ -26,7 +26,11 @@ function isGrader(request: RecordedRequest): boolean {
 }
 
 function verdict(input: Record<string, unknown>, frameDelayMs = 0): Reply {
-  return { kind: 'message', message: { content: [{ type: 'tool_use', name: 'record_verdict', input }], stop_reason: 'tool_use' }, frameDelayMs };
+  return {
+    kind: 'message',
+    message: { content: [{ type: 'tool_use', name: 'record_verdict', input }], stop_reason: 'tool_use' },
+    frameDelayMs,
+  };
 }
 
 test.beforeAll(async () => {
@@ -36,15 +40,21 @@ test.beforeAll(async () => {
       if (isGrader(request)) {
         graderCalls.push(request);
         if (graderCalls.length === 1) {
-          return verdict({
-            criteria: [
-              { criterion: '`npm test` passes', met: false, note: 'No test run is in the evidence: the agent only says it *should* pass.' },
-              { criterion: 'The summary names the cause', met: true, note: 'It says the timeout was the problem.' },
-            ],
-            verdict: 'needs_revision',
-            explanation: 'The fix is **not shown to work**: run `npm test` and report the result.',
-          }, 400); // slow enough to see the check under way
-
+          return verdict(
+            {
+              criteria: [
+                {
+                  criterion: '`npm test` passes',
+                  met: false,
+                  note: 'No test run is in the evidence: the agent only says it *should* pass.',
+                },
+                { criterion: 'The summary names the cause', met: true, note: 'It says the timeout was the problem.' },
+              ],
+              verdict: 'needs_revision',
+              explanation: 'The fix is **not shown to work**: run `npm test` and report the result.',
+            },
+            400,
+          ); // slow enough to see the check under way
         }
         return verdict({
           criteria: [
@@ -203,7 +213,15 @@ test('launch with an outcome: needs revision, a second turn, then satisfied; rep
 // (coloured) output, a check out of iterations, and a check seen before its verdict.
 const IMPORT_IDS = Array.from({ length: 12 }, (_, index) => `7a000000-0000-4000-8000-${String(index + 1).padStart(12, '0')}`);
 const importedEvents = [
-  { type: 'user.define_outcome', payload: { description: 'The docs build without warnings', rubric: '- `make docs` prints no warning', max_iterations: 2, verification: { hand_id: 'box', command: 'make docs' } } },
+  {
+    type: 'user.define_outcome',
+    payload: {
+      description: 'The docs build without warnings',
+      rubric: '- `make docs` prints no warning',
+      max_iterations: 2,
+      verification: { hand_id: 'box', command: 'make docs' },
+    },
+  },
   { type: 'user.message', payload: { content: [{ type: 'text', text: 'Fix the docs warnings.' }] } },
   { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Fixed the broken links.' }] } },
   { type: 'span.outcome_evaluation_start', payload: { iteration: 1 } },
@@ -214,7 +232,13 @@ const importedEvents = [
       result: 'needs_revision',
       explanation: 'Two warnings are left.',
       criteria: [{ criterion: 'make docs prints no warning', met: false, note: '2 warnings about missing anchors.' }],
-      verification: { hand_id: 'box', command: 'make docs', output: '\u001b[33mWARNING\u001b[0m missing anchor #setup\n\u001b[33mWARNING\u001b[0m missing anchor #faq\nbuild finished with 2 warnings', is_error: true },
+      verification: {
+        hand_id: 'box',
+        command: 'make docs',
+        output:
+          '\u001b[33mWARNING\u001b[0m missing anchor #setup\n\u001b[33mWARNING\u001b[0m missing anchor #faq\nbuild finished with 2 warnings',
+        is_error: true,
+      },
     },
   },
   { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Added the anchors.' }] } },
@@ -226,20 +250,42 @@ const importedEvents = [
       result: 'max_iterations_reached',
       explanation: 'One warning is still there, and no checks are left.',
       criteria: [{ criterion: 'make docs prints no warning', met: false, note: '1 warning about #faq.' }],
-      verification: { hand_id: 'box', command: 'make docs', output: '\u001b[33mWARNING\u001b[0m missing anchor #faq\nbuild finished with 1 warning', is_error: true },
+      verification: {
+        hand_id: 'box',
+        command: 'make docs',
+        output: '\u001b[33mWARNING\u001b[0m missing anchor #faq\nbuild finished with 1 warning',
+        is_error: true,
+      },
     },
   },
   { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
-].map((event, index) => ({ seq: index + 1, id: IMPORT_IDS[index], ts: new Date(Date.UTC(2026, 10, 21, 9, 0, index)).toISOString(), ...event }));
+].map((event, index) => ({
+  seq: index + 1,
+  id: IMPORT_IDS[index],
+  ts: new Date(Date.UTC(2026, 10, 21, 9, 0, index)).toISOString(),
+  ...event,
+}));
 const importedJsonl = [
-  JSON.stringify({ drover_session_export: 1, session: { id: '7b000000-0000-4000-8000-000000000000', title: 'Docs warnings', created_at: '2026-11-21T09:00:00.000Z', parent_id: null, fork_seq: null }, event_count: importedEvents.length }),
+  JSON.stringify({
+    drover_session_export: 1,
+    session: {
+      id: '7b000000-0000-4000-8000-000000000000',
+      title: 'Docs warnings',
+      created_at: '2026-11-21T09:00:00.000Z',
+      parent_id: null,
+      fork_seq: null,
+    },
+    event_count: importedEvents.length,
+  }),
   ...importedEvents.map((event) => JSON.stringify(event)),
 ].join('\n');
 
 test('an imported session: verification output, out of iterations, and a check before its verdict', async ({ page }, testInfo) => {
   if (serve === undefined) throw new Error('serve mode did not start');
   await page.goto(serve.url);
-  await page.locator('input[type=file]').setInputFiles({ name: 'docs.drover.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(importedJsonl) });
+  await page
+    .locator('input[type=file]')
+    .setInputFiles({ name: 'docs.drover.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(importedJsonl) });
   const sidebar = page.getByRole('navigation', { name: 'Sessions' });
   const row = sidebar.getByRole('button').filter({ hasText: 'Docs warnings' });
   await expect(row.getByTestId('session-outcome')).toHaveText('✗ not satisfied after 2 iterations');

@@ -19,22 +19,45 @@ test.afterAll(async () => {
   await serve?.stop();
 });
 
-const ids = ['0b7f2a10-1d2e-4f30-8a40-5b6c7d8e9f01', '1c8e3b21-2e3f-4a41-9b51-6c7d8e9fa012', '2d9f4c32-3f40-4b52-8c62-7d8e9fab1023', '3ea05d43-4051-4c63-9d73-8e9fab0c2134', '4fb16e54-5162-4d74-8e84-9fab0c1d3245', '50c27f65-6273-4e85-9f95-ab0c1d2e4356'];
+const ids = [
+  '0b7f2a10-1d2e-4f30-8a40-5b6c7d8e9f01',
+  '1c8e3b21-2e3f-4a41-9b51-6c7d8e9fa012',
+  '2d9f4c32-3f40-4b52-8c62-7d8e9fab1023',
+  '3ea05d43-4051-4c63-9d73-8e9fab0c2134',
+  '4fb16e54-5162-4d74-8e84-9fab0c1d3245',
+  '50c27f65-6273-4e85-9f95-ab0c1d2e4356',
+];
 const events = [
   { type: 'user.message', payload: { content: [{ type: 'text', text: 'Why does the date test fail on Mondays?' }] } },
   { type: 'agent.thinking', payload: { thinking: 'Probably a week-boundary bug; run the test first.', signature: 'c2ln' } },
   { type: 'agent.tool_use', payload: { tool_use_id: 'toolu_01', name: 'bash', input: { command: 'npm test -- dates' } } },
-  { type: 'agent.tool_result', payload: { tool_use_id: 'toolu_01', content: [{ type: 'text', text: '1 failed, 41 passed' }], is_error: false, status: 'completed' } },
+  {
+    type: 'agent.tool_result',
+    payload: { tool_use_id: 'toolu_01', content: [{ type: 'text', text: '1 failed, 41 passed' }], is_error: false, status: 'completed' },
+  },
   { type: 'agent.message', payload: { content: [{ type: 'text', text: 'The week starts on Sunday in the fixture; fixed it.' }] } },
   { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
 ].map((event, index) => ({ seq: index + 1, id: ids[index], ts: new Date(Date.UTC(2026, 10, 20, 9, 0, index)).toISOString(), ...event }));
 const exported = [
-  JSON.stringify({ drover_session_export: 1, session: { id: '9a000000-0000-4000-8000-000000000000', title: 'Monday bug', created_at: '2026-11-20T09:00:00.000Z', parent_id: null, fork_seq: null }, event_count: events.length }),
+  JSON.stringify({
+    drover_session_export: 1,
+    session: {
+      id: '9a000000-0000-4000-8000-000000000000',
+      title: 'Monday bug',
+      created_at: '2026-11-20T09:00:00.000Z',
+      parent_id: null,
+      fork_seq: null,
+    },
+    event_count: events.length,
+  }),
   ...events.map((event) => JSON.stringify(event)),
 ].join('\n');
 
 async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true }), contentType: 'image/png' });
+  await testInfo.attach(name, {
+    body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`), fullPage: true }),
+    contentType: 'image/png',
+  });
 }
 
 test('create, import, fork and export sessions by clicks; everything survives a reload', async ({ page }, testInfo) => {
@@ -51,7 +74,9 @@ test('create, import, fork and export sessions by clicks; everything survives a 
   await expect(sessions).toContainText('Tidy the release notes');
   await snap(page, testInfo, '02-created');
 
-  await page.locator('input[type=file]').setInputFiles({ name: 'monday.drover.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(exported) });
+  await page
+    .locator('input[type=file]')
+    .setInputFiles({ name: 'monday.drover.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(exported) });
   await expect(sessions).toContainText('Monday bug');
   await page.getByRole('tab', { name: 'Events' }).click();
   const rows = page.getByRole('listbox').getByRole('option');

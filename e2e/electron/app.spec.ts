@@ -112,7 +112,14 @@ test('the window is hardened, exposes only the bridge, and answers an RPC call',
         module: typeof (globalThis as { module?: unknown }).module,
       };
     });
-    expect(page).toEqual({ bridgeKeys: ['call', 'onPush'], callType: 'function', onPushType: 'function', require: 'undefined', process: 'undefined', module: 'undefined' });
+    expect(page).toEqual({
+      bridgeKeys: ['call', 'onPush'],
+      callType: 'function',
+      onPushType: 'function',
+      require: 'undefined',
+      process: 'undefined',
+      module: 'undefined',
+    });
 
     const outcome: DispatchOutcome = await window.evaluate(() =>
       (globalThis as unknown as { drover: DroverBridge }).drover.call('app-info', undefined),

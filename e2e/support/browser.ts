@@ -19,7 +19,7 @@ function missingReason(): string | null {
   const bundled = chromium.executablePath();
   return existsSync(bundled)
     ? null
-    : 'no Chromium: install Debian\'s chromium, set DROVER_CHROMIUM, or run `npx playwright install chromium`';
+    : "no Chromium: install Debian's chromium, set DROVER_CHROMIUM, or run `npx playwright install chromium`";
 }
 
 /** Call at the top of a browser spec file. */

@@ -77,7 +77,11 @@ function start(): void {
 
   const info: AppInfo = { version: app.getVersion(), dataDir: store.dataDir, platform: process.platform };
   // safeStorage is asked only now that the app is ready (before, Linux reports 'unknown').
-  const vault = Vault.open({ dataDir: store.dataDir, keySource: createSafeStorageKeySource(store.dataDir), log: (message, error) => console.error(message, error) });
+  const vault = Vault.open({
+    dataDir: store.dataDir,
+    keySource: createSafeStorageKeySource(store.dataDir),
+    log: (message, error) => console.error(message, error),
+  });
   const host = createHost({
     store,
     vault,
@@ -103,7 +107,9 @@ function start(): void {
   });
 
   Menu.setApplicationMenu(
-    Menu.buildFromTemplate(menuTemplate(process.platform, (command) => push({ push: 'menu-command', arg: { command } }), { isPackaged: app.isPackaged })),
+    Menu.buildFromTemplate(
+      menuTemplate(process.platform, (command) => push({ push: 'menu-command', arg: { command } }), { isPackaged: app.isPackaged }),
+    ),
   );
   windowStateFile = windowStatePath(store.dataDir);
   mainWindow = createMainWindow(windowStateFile);
@@ -217,7 +223,10 @@ function restoredWindowState(stateFile: string): WindowState {
   const primary = screen.getPrimaryDisplay();
   // The primary first: a window without a position opens there, so it is sized to fit it.
   const others = screen.getAllDisplays().filter((display) => display.id !== primary.id);
-  return loadWindowState(stateFile, [primary, ...others].map((display) => display.workArea));
+  return loadWindowState(
+    stateFile,
+    [primary, ...others].map((display) => display.workArea),
+  );
 }
 
 function keepWindowState(window: BrowserWindow, stateFile: string): void {

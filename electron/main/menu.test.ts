@@ -100,7 +100,11 @@ describe.each(platforms)('menuTemplate on %s', (platform) => {
       expect(parts.at(-1), `${label}: ${accelerator}`).not.toMatch(reserved);
       // A letter, digit or punctuation key without Cmd/Ctrl would eat typing.
       const modifiers = parts.slice(0, -1).map((part) => normalize(`${part}+X`, platform).split('+')[0]);
-      if (parts.at(-1)!.length === 1) expect(modifiers.some((m) => m === 'Cmd' || m === 'Ctrl'), `${label}: ${accelerator}`).toBe(true);
+      if (parts.at(-1)!.length === 1)
+        expect(
+          modifiers.some((m) => m === 'Cmd' || m === 'Ctrl'),
+          `${label}: ${accelerator}`,
+        ).toBe(true);
     }
   });
 
@@ -158,7 +162,9 @@ describe('menuTemplate: macOS against Windows and Linux', () => {
   const labels = (platform: Platform) => menuTemplate(platform, () => {}, { isPackaged: true }).map((menu) => menu.label);
   const roles = (platform: Platform) => allItems(menuTemplate(platform, () => {}, { isPackaged: true })).map((item) => item.role);
   const fileRoles = (platform: Platform) =>
-    (menuTemplate(platform, () => {}, { isPackaged: true }).find((menu) => menu.label === 'File')?.submenu as MenuItemConstructorOptions[]).map((item) => item.role);
+    (
+      menuTemplate(platform, () => {}, { isPackaged: true }).find((menu) => menu.label === 'File')?.submenu as MenuItemConstructorOptions[]
+    ).map((item) => item.role);
 
   it('puts an app menu with About, Hide and Quit first on macOS, and no Help menu', () => {
     expect(labels('darwin')).toEqual(['Drover', 'File', 'Edit', 'Session', 'Timeline', 'View', 'Window']);

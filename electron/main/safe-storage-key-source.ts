@@ -66,9 +66,13 @@ export function createSafeStorageKeySource(dataDir: string): KeySource {
       return readFileSync(file);
     } catch (error) {
       if (typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT') return null;
-      throw new AppError('storage-unwritable', `The vault key file ${file} cannot be read (${detailOf(error)}). Check that it belongs to you.`, {
-        cause: error,
-      });
+      throw new AppError(
+        'storage-unwritable',
+        `The vault key file ${file} cannot be read (${detailOf(error)}). Check that it belongs to you.`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 

@@ -32,9 +32,12 @@ const APP_PERMISSIONS: ReadonlySet<string> = new Set(['clipboard-sanitized-write
  * (`appUrl`), every device, and every download that is not a blob: URL.
  */
 export function hardenSession(session: Session, appUrl: string): void {
-  const allowed = (permission: string, url: string | undefined) => APP_PERMISSIONS.has(permission) && url !== undefined && isTrustedSenderUrl(url, appUrl);
+  const allowed = (permission: string, url: string | undefined) =>
+    APP_PERMISSIONS.has(permission) && url !== undefined && isTrustedSenderUrl(url, appUrl);
   session.setPermissionRequestHandler((_contents, permission, callback, details) => callback(allowed(permission, details.requestingUrl)));
-  session.setPermissionCheckHandler((_contents, permission, requestingOrigin, details) => allowed(permission, details.requestingUrl ?? requestingOrigin));
+  session.setPermissionCheckHandler((_contents, permission, requestingOrigin, details) =>
+    allowed(permission, details.requestingUrl ?? requestingOrigin),
+  );
   // USB, HID and serial devices have a grant path of their own (a device picked once stays granted).
   session.setDevicePermissionHandler(() => false);
   // The renderer exports sessions as Blob URLs; nothing else may start a download.

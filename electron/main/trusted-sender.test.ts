@@ -17,16 +17,12 @@ describe('isTrustedSenderUrl with the packaged app page', () => {
   it('rejects other file:// paths', () => {
     expect(isTrustedSenderUrl('file:///opt/Drover/resources/app.asar/out/renderer/other.html', appPage)).toBe(false);
     expect(isTrustedSenderUrl('file:///tmp/index.html', appPage)).toBe(false);
-    expect(isTrustedSenderUrl('file:///opt/Drover/resources/app.asar/out/renderer/index.html.evil', appPage)).toBe(
-      false,
-    );
+    expect(isTrustedSenderUrl('file:///opt/Drover/resources/app.asar/out/renderer/index.html.evil', appPage)).toBe(false);
     expect(isTrustedSenderUrl('file:///opt/Drover/resources/app.asar/out/renderer/', appPage)).toBe(false);
   });
 
   it('rejects a file:// URL on another host', () => {
-    expect(isTrustedSenderUrl('file://fileserver/opt/Drover/resources/app.asar/out/renderer/index.html', appPage)).toBe(
-      false,
-    );
+    expect(isTrustedSenderUrl('file://fileserver/opt/Drover/resources/app.asar/out/renderer/index.html', appPage)).toBe(false);
   });
 
   it('rejects other origins and schemes', () => {

@@ -123,8 +123,18 @@ describe('loadWindowState', () => {
   });
 
   it('fits the default size to a small primary display, but never below the minimum', () => {
-    expect(loadWindowState(file, [{ x: 0, y: 0, width: 1024, height: 768 }])).toEqual({ width: 1024, height: 768, maximized: false, fullScreen: false });
-    expect(loadWindowState(file, [{ x: 0, y: 0, width: 640, height: 400 }])).toEqual({ width: 760, height: 480, maximized: false, fullScreen: false });
+    expect(loadWindowState(file, [{ x: 0, y: 0, width: 1024, height: 768 }])).toEqual({
+      width: 1024,
+      height: 768,
+      maximized: false,
+      fullScreen: false,
+    });
+    expect(loadWindowState(file, [{ x: 0, y: 0, width: 640, height: 400 }])).toEqual({
+      width: 760,
+      height: 480,
+      maximized: false,
+      fullScreen: false,
+    });
   });
 
   it('drops the position when no display is known', () => {

@@ -17,7 +17,14 @@ import { instanceIdOf } from '#services/hands/docker/engine';
 import { SessionStore } from '#services/session/store';
 import { createKeyringKeySource } from '#services/vault/keyring-key-source';
 import { Vault } from '#services/vault/vault';
-import { dockerCli, ensureGitImage, GIT_IMAGE, gitImageUnavailableReason, removeInstanceObjects, requireDocker } from '#test/support/docker';
+import {
+  dockerCli,
+  ensureGitImage,
+  GIT_IMAGE,
+  gitImageUnavailableReason,
+  removeInstanceObjects,
+  requireDocker,
+} from '#test/support/docker';
 import { startGitServer, gitServerUnavailableReason, type GitServer } from '#test/support/git-server';
 import { startSecretService, type SecretService } from '#test/support/keyring';
 import { startModelServer, type ModelServer } from '#test/support/model-server';
@@ -30,7 +37,10 @@ const CANARY_LEAKED = 'leaked-canary-c0ffee-5eed-1234';
 
 const ready =
   (await requireDocker()) &&
-  requirePart('git on this machine (the test repository server and the git test image)', gitServerUnavailableReason() ?? gitImageUnavailableReason());
+  requirePart(
+    'git on this machine (the test repository server and the git test image)',
+    gitServerUnavailableReason() ?? gitImageUnavailableReason(),
+  );
 const keyring = ready ? await startSecretService() : null;
 
 let dir: string;
@@ -62,7 +72,8 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
       respond: (request) => {
         const last = request.body.messages.at(-1);
         const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
-        if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: 'Pushed the change.' }], stop_reason: 'end_turn' } };
+        if (answersTool)
+          return { kind: 'message', message: { content: [{ type: 'text', text: 'Pushed the change.' }], stop_reason: 'end_turn' } };
         const command = [
           'cd /workspace/app',
           'cat config/leak.txt',
@@ -72,7 +83,10 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
           'git remote get-url origin',
           'env | sort',
         ].join(' && ');
-        return { kind: 'message', message: { content: [{ type: 'tool_use', name: 'box__bash', input: { command } }], stop_reason: 'tool_use' } };
+        return {
+          kind: 'message',
+          message: { content: [{ type: 'tool_use', name: 'box__bash', input: { command } }], stop_reason: 'tool_use' },
+        };
       },
     });
     store = SessionStore.open({ dataDir: dir });
@@ -83,7 +97,8 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
       info: { version: 'test', dataDir: dir, platform: process.platform },
       baseURL: model.url,
       push: (message: PushMessage) => wire.push(JSON.stringify(message)),
-      log: (message, error) => logs.push(`${message} ${error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : JSON.stringify(error) ?? ''}`),
+      log: (message, error) =>
+        logs.push(`${message} ${error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : (JSON.stringify(error) ?? '')}`),
     });
   }, 120_000);
 
@@ -118,7 +133,16 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
     const session = SessionSummarySchema.parse(
       await call('sessions-launch', {
         title: 'Canary',
-        hands: [{ name: 'box', config: { kind: 'docker', image: GIT_IMAGE, repos: [{ url: git.url('app.git'), token_secret_id: token.id, path: '/workspace/app' }] } }],
+        hands: [
+          {
+            name: 'box',
+            config: {
+              kind: 'docker',
+              image: GIT_IMAGE,
+              repos: [{ url: git.url('app.git'), token_secret_id: token.id, path: '/workspace/app' }],
+            },
+          },
+        ],
         message: 'Add a line to notes.txt and push it.',
       }),
     );
@@ -185,7 +209,12 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
       }
     }
     // The leaked one is in the user's own repository files, and nowhere Drover writes.
-    for (const where of ['the data folder (SQLite, WAL, vault file)', 'log lines', 'RPC replies and pushes to the UI', "the model's requests"]) {
+    for (const where of [
+      'the data folder (SQLite, WAL, vault file)',
+      'log lines',
+      'RPC replies and pushes to the UI',
+      "the model's requests",
+    ]) {
       expect(occurrences(places[where] ?? '', CANARY_LEAKED), `${CANARY_LEAKED} in ${where}`).toBe(0);
     }
     // The samplers did see the work (a check that cannot pass on empty samples).
@@ -227,7 +256,11 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
 async function waitForIdle(sessionId: string): Promise<void> {
   const deadline = Date.now() + 150_000;
   while (Date.now() < deadline) {
-    const [last] = store.getEvents(sessionId, { types: ['session.status_idle', 'session.status_terminated'], direction: 'backward', limit: 1 });
+    const [last] = store.getEvents(sessionId, {
+      types: ['session.status_idle', 'session.status_terminated'],
+      direction: 'backward',
+      limit: 1,
+    });
     if (last !== undefined) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -236,7 +269,9 @@ async function waitForIdle(sessionId: string): Promise<void> {
 
 /** `docker …` without blocking; '' when it fails (the container may be starting or gone). */
 function dockerAsync(...args: string[]): Promise<string> {
-  return new Promise((resolve) => execFile('docker', args, { encoding: 'utf8' }, (error, stdout) => resolve(error === null ? stdout.trim() : '')));
+  return new Promise((resolve) =>
+    execFile('docker', args, { encoding: 'utf8' }, (error, stdout) => resolve(error === null ? stdout.trim() : '')),
+  );
 }
 
 function sampleHostCommandLines(): void {

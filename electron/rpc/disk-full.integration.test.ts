@@ -41,7 +41,16 @@ function respond(request: RecordedRequest): Reply {
   const last = request.body.messages.at(-1);
   const answered = Array.isArray(last?.content) && last.content.some((block) => (block as { type: string }).type === 'tool_result');
   if (answered) return { kind: 'message', message: { content: [{ type: 'text', text: 'The sum is 5.' }], stop_reason: 'end_turn' } };
-  return { kind: 'message', message: { content: [{ type: 'text', text: 'Adding.' }, { type: 'tool_use', name: 'add', input: { a: 2, b: 3 } }], stop_reason: 'tool_use' } };
+  return {
+    kind: 'message',
+    message: {
+      content: [
+        { type: 'text', text: 'Adding.' },
+        { type: 'tool_use', name: 'add', input: { a: 2, b: 3 } },
+      ],
+      stop_reason: 'tool_use',
+    },
+  };
 }
 
 describe.skipIf(!hasTmpfs)('a disk that fills mid-turn (real tmpfs)', () => {
@@ -97,7 +106,9 @@ describe.skipIf(!hasTmpfs)('a disk that fills mid-turn (real tmpfs)', () => {
     console.log(`disk full mid-turn: the failure was ${recorded ? 'recorded in the log' : 'pushed to the UI (the log took nothing more)'}`);
     expect(host.harness.isRunning(id)).toBe(false);
     expect(await call('sessions-get', { sessionId: id })).toMatchObject({ status: 'error', stopReason: 'storage_full' });
-    expect(pushes.some((push) => push.push === 'session-live' && push.arg.sessionId === id && push.arg.update.type === 'response_discarded')).toBe(true);
+    expect(
+      pushes.some((push) => push.push === 'session-live' && push.arg.sessionId === id && push.arg.update.type === 'response_discarded'),
+    ).toBe(true);
 
     // Room again: the next message carries on from the log (the cut tool is recorded as lost, not re-run).
     rmSync(filler);

@@ -27,7 +27,11 @@ beforeEach(() => {
   store = SessionStore.open({ dataDir: dir });
   harness = new Harness({ store, keyProvider: () => null });
   // No engine at this socket: hands are records here (their images are not checked; see hand-images.integration.test.ts).
-  hands = new HandRegistry({ store, docker: new DockerEngine({ instance: instanceIdOf(dir), socketPath: path.join(dir, 'no-docker.sock') }), log: () => undefined });
+  hands = new HandRegistry({
+    store,
+    docker: new DockerEngine({ instance: instanceIdOf(dir), socketPath: path.join(dir, 'no-docker.sock') }),
+    log: () => undefined,
+  });
   logged = [];
   changed = [];
   const handlers = createHandlers({
@@ -50,7 +54,13 @@ afterEach(async () => {
 
 /** Credentials without a vault: these tests are about dispatch (the vault has its own tests). */
 function noVault(): Credentials {
-  return new Credentials({ vault: null, unavailable: 'no vault in this test', redactor: new Redactor(), environmentKey: () => null, testKey: async () => ({ ok: false, message: 'not tested' }) });
+  return new Credentials({
+    vault: null,
+    unavailable: 'no vault in this test',
+    redactor: new Redactor(),
+    environmentKey: () => null,
+    testKey: async () => ({ ok: false, message: 'not tested' }),
+  });
 }
 
 async function ok(name: string, arg?: unknown): Promise<unknown> {
@@ -84,13 +94,19 @@ describe('dispatch', () => {
     store.emitEvents(session.id, [
       { type: 'user.message', payload: { content: [{ type: 'text', text: 'hi' }] } },
       { type: 'session.status_running', payload: {} },
-      { type: 'span.model_request_end', payload: { model: 'claude-sonnet-4-5', usage, stop_reason: 'max_tokens', is_error: false, duration_ms: 5 } },
+      {
+        type: 'span.model_request_end',
+        payload: { model: 'claude-sonnet-4-5', usage, stop_reason: 'max_tokens', is_error: false, duration_ms: 5 },
+      },
     ]);
     const running = rpcMethods['sessions-get'].result.parse(await ok('sessions-get', { sessionId: session.id }));
     expect(running.status).toBe('running');
     expect(running.costUsd).toBeCloseTo(3 + 1.5, 6);
     store.emitEvents(session.id, [
-      { type: 'span.model_request_end', payload: { model: 'claude-sonnet-4-5', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 5 } },
+      {
+        type: 'span.model_request_end',
+        payload: { model: 'claude-sonnet-4-5', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 5 },
+      },
       { type: 'session.status_idle', payload: { stop_reason: { type: 'max_tokens' } } },
     ]);
     const [listed] = rpcMethods['sessions-list'].result.parse(await ok('sessions-list'));
@@ -103,9 +119,13 @@ describe('dispatch', () => {
     const branch = rpcMethods['sessions-rewind'].result.parse(await ok('sessions-rewind', { sessionId: session.id, atSeq: 1 }));
     expect(branch).toMatchObject({ kind: 'rewind', conversationId: session.id, status: 'new', costUsd: 0 });
     expect(changed).toContain(session.id);
-    expect((await ok('sessions-get', { sessionId: session.id })) as { currentBranchId: string }).toMatchObject({ currentBranchId: branch.id });
+    expect((await ok('sessions-get', { sessionId: session.id })) as { currentBranchId: string }).toMatchObject({
+      currentBranchId: branch.id,
+    });
     await ok('sessions-switch-branch', { sessionId: session.id });
-    expect((await ok('sessions-get', { sessionId: session.id })) as { currentBranchId: string }).toMatchObject({ currentBranchId: session.id });
+    expect((await ok('sessions-get', { sessionId: session.id })) as { currentBranchId: string }).toMatchObject({
+      currentBranchId: session.id,
+    });
     const refused = await dispatch('sessions-rewind', { sessionId: session.id, atSeq: 99 });
     expect(refused.ok ? null : refused.error.message).toMatch(/events 1 to \d+/);
   });
@@ -169,15 +189,32 @@ describe('hands over RPC', () => {
         container: null,
         tools: ['box__bash', 'box__editor'],
         attachedSeq: 2,
-        config: { kind: 'docker', image: 'debian:bookworm', cpus: 2, memory_mb: 4096, pids_limit: 1024, network: 'bridge', mounts: [], working_dir: '/workspace', env: {}, repos: [] },
+        config: {
+          kind: 'docker',
+          image: 'debian:bookworm',
+          cpus: 2,
+          memory_mb: 4096,
+          pids_limit: 1024,
+          network: 'bridge',
+          mounts: [],
+          working_dir: '/workspace',
+          env: {},
+          repos: [],
+        },
       },
     ]);
     const fork = rpcMethods['sessions-fork'].result.parse(await ok('sessions-fork', { sessionId: launched.id, atSeq: launched.lastSeq }));
-    expect((rpcMethods['hands-list'].result.parse(await ok('hands-list', { sessionId: fork.id })))[0]?.name).toBe('box');
+    expect(rpcMethods['hands-list'].result.parse(await ok('hands-list', { sessionId: fork.id }))[0]?.name).toBe('box');
     const attached = rpcMethods['hands-attach'].result.parse(
-      await ok('hands-attach', { sessionId: fork.id, hand: { name: 'web', config: { kind: 'docker', image: 'node:22', network: 'none' } } }),
+      await ok('hands-attach', {
+        sessionId: fork.id,
+        hand: { name: 'web', config: { kind: 'docker', image: 'node:22', network: 'none' } },
+      }),
     );
-    expect(attached.map((hand) => hand.tools)).toEqual([['box__bash', 'box__editor'], ['web__bash', 'web__editor']]);
+    expect(attached.map((hand) => hand.tools)).toEqual([
+      ['box__bash', 'box__editor'],
+      ['web__bash', 'web__editor'],
+    ]);
     expect(rpcMethods['hands-list'].result.parse(await ok('hands-list', { sessionId: launched.id }))).toHaveLength(1);
     const detached = rpcMethods['hands-detach'].result.parse(await ok('hands-detach', { sessionId: fork.id, name: 'box' }));
     expect(detached.map((hand) => hand.name)).toEqual(['web']);
@@ -189,18 +226,30 @@ describe('hands over RPC', () => {
       if (outcome.ok) throw new Error('accepted');
       return outcome.error;
     };
-    expect((await bad({ title: 't', hands: [{ name: 'Box_1', config: box.config }] })).message).toContain('lowercase letters, digits or dashes');
-    expect((await bad({ title: 't', hands: [box, box] })).message).toContain('two hands have the same name');
-    expect((await bad({ title: 't', hands: [{ name: 'box', config: { kind: 'docker', image: 'debian', network: 'host' } }] })).message).toContain('network');
-    expect((await bad({ title: 't', hands: [{ name: 'box', config: { kind: 'docker', image: 'x', mounts: [{ host_path: '/h', container_path: 'relative' }] } }] })).message).toContain(
-      'absolute path',
+    expect((await bad({ title: 't', hands: [{ name: 'Box_1', config: box.config }] })).message).toContain(
+      'lowercase letters, digits or dashes',
     );
+    expect((await bad({ title: 't', hands: [box, box] })).message).toContain('two hands have the same name');
+    expect(
+      (await bad({ title: 't', hands: [{ name: 'box', config: { kind: 'docker', image: 'debian', network: 'host' } }] })).message,
+    ).toContain('network');
+    expect(
+      (
+        await bad({
+          title: 't',
+          hands: [{ name: 'box', config: { kind: 'docker', image: 'x', mounts: [{ host_path: '/h', container_path: 'relative' }] } }],
+        })
+      ).message,
+    ).toContain('absolute path');
     expect(store.listSessions()).toEqual([]);
 
     const { id } = store.createSession({ title: 't' });
     await ok('hands-attach', { sessionId: id, hand: box });
     const twice = await dispatch('hands-attach', { sessionId: id, hand: box });
-    expect(twice).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringContaining('already has a hand named "box"') } });
+    expect(twice).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringContaining('already has a hand named "box"') },
+    });
     expect(await dispatch('hands-detach', { sessionId: id, name: 'nope' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
   });
 });
@@ -213,9 +262,15 @@ describe('outcomes over RPC', () => {
     const launched = rpcMethods['sessions-launch'].result.parse(await ok('sessions-launch', { title: 'Checked', hands: [box], outcome }));
     expect(launched.outcome).toEqual({ description: 'The tests pass.', maxIterations: 3, iterations: 0, state: null });
     expect(store.getEvents(launched.id).map((e) => e.type)).toEqual(['session.configured', 'hand.attached', 'user.define_outcome']);
-    expect(store.getEvents(launched.id, { types: ['user.define_outcome'] })[0]?.payload).toEqual({ ...outcome, max_iterations: 3, grader_model: null });
+    expect(store.getEvents(launched.id, { types: ['user.define_outcome'] })[0]?.payload).toEqual({
+      ...outcome,
+      max_iterations: 3,
+      grader_model: null,
+    });
 
-    const redefined = rpcMethods['sessions-define-outcome'].result.parse(await ok('sessions-define-outcome', { sessionId: launched.id, outcome: { description: 'Docs too.', max_iterations: 5 } }));
+    const redefined = rpcMethods['sessions-define-outcome'].result.parse(
+      await ok('sessions-define-outcome', { sessionId: launched.id, outcome: { description: 'Docs too.', max_iterations: 5 } }),
+    );
     expect(redefined.outcome).toEqual({ description: 'Docs too.', maxIterations: 5, iterations: 0, state: null });
     expect(changed).toContain(launched.id);
     // An idle session waits for its next message: defining an outcome runs nothing.
@@ -230,17 +285,30 @@ describe('outcomes over RPC', () => {
       return result.error;
     };
     const launchError = await bad('sessions-launch', { title: 't', hands: [{ ...box, name: 'web' }], outcome });
-    expect(launchError).toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('no hand by that name. Its hands are: web.') });
+    expect(launchError).toMatchObject({
+      code: 'invalid-argument',
+      message: expect.stringContaining('no hand by that name. Its hands are: web.'),
+    });
     expect(store.listSessions()).toEqual([]);
 
     const { id } = store.createSession({ title: 't' });
     const defineError = await bad('sessions-define-outcome', { sessionId: id, outcome });
-    expect(defineError).toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('the hand "box", but this session has no hand by that name. It has no hands yet.') });
+    expect(defineError).toMatchObject({
+      code: 'invalid-argument',
+      message: expect.stringContaining('the hand "box", but this session has no hand by that name. It has no hands yet.'),
+    });
     expect(store.getEvents(id)).toEqual([]);
 
     // The contract's own limits are checked by the dispatcher, with the field named.
-    expect(await bad('sessions-define-outcome', { sessionId: id, outcome: { description: '  ' } })).toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('describe the outcome') });
-    expect(await bad('sessions-define-outcome', { sessionId: id, outcome: { description: 'x', max_iterations: 21 } })).toMatchObject({ message: expect.stringContaining('at most 20 iterations') });
-    expect(await bad('sessions-define-outcome', { sessionId: '00000000-0000-4000-8000-000000000000', outcome: { description: 'x' } })).toMatchObject({ code: 'not-found' });
+    expect(await bad('sessions-define-outcome', { sessionId: id, outcome: { description: '  ' } })).toMatchObject({
+      code: 'invalid-argument',
+      message: expect.stringContaining('describe the outcome'),
+    });
+    expect(await bad('sessions-define-outcome', { sessionId: id, outcome: { description: 'x', max_iterations: 21 } })).toMatchObject({
+      message: expect.stringContaining('at most 20 iterations'),
+    });
+    expect(
+      await bad('sessions-define-outcome', { sessionId: '00000000-0000-4000-8000-000000000000', outcome: { description: 'x' } }),
+    ).toMatchObject({ code: 'not-found' });
   });
 });

@@ -27,7 +27,10 @@ let host: Host;
 let model: ModelServer;
 let script: Array<(request: RecordedRequest) => Reply> = [];
 
-const bash = (command: string): Reply => ({ kind: 'message', message: { content: [{ type: 'tool_use', name: 'box__bash', input: { command } }], stop_reason: 'tool_use' } });
+const bash = (command: string): Reply => ({
+  kind: 'message',
+  message: { content: [{ type: 'tool_use', name: 'box__bash', input: { command } }], stop_reason: 'tool_use' },
+});
 const done: Reply = { kind: 'message', message: { content: [{ type: 'text', text: 'Done.' }], stop_reason: 'end_turn' } };
 
 beforeAll(async () => {
@@ -36,7 +39,14 @@ beforeAll(async () => {
   shared = tempDir('drover-guardrails-shared-');
   model = await startModelServer({ apiKey: API_KEY, respond: (request) => (script.shift() ?? (() => done))(request) });
   store = SessionStore.open({ dataDir: dir });
-  host = createHost({ store, info: { version: 'test', dataDir: dir, platform: process.platform }, baseURL: model.url, keyProvider: () => API_KEY, push: () => undefined, log: () => undefined });
+  host = createHost({
+    store,
+    info: { version: 'test', dataDir: dir, platform: process.platform },
+    baseURL: model.url,
+    keyProvider: () => API_KEY,
+    push: () => undefined,
+    log: () => undefined,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -71,19 +81,33 @@ async function nextIdle(sessionId: string): Promise<Extract<StoredEvent, { type:
   for (;;) {
     const idles = store.getEvents(sessionId, { types: ['session.status_idle'] });
     if (idles.length > before) return idles.at(-1) as Extract<StoredEvent, { type: 'session.status_idle' }>;
-    if (Date.now() > deadline) throw new Error(`no idle: ${JSON.stringify(store.getEvents(sessionId, { direction: 'backward', limit: 6 }))}`);
+    if (Date.now() > deadline)
+      throw new Error(`no idle: ${JSON.stringify(store.getEvents(sessionId, { direction: 'backward', limit: 6 }))}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
-const box = (): HandSpecInput => ({ name: 'box', config: { kind: 'docker', image: BUSYBOX_IMAGE, network: 'none', mounts: [{ host_path: shared, container_path: '/shared', read_only: false }] } });
+const box = (): HandSpecInput => ({
+  name: 'box',
+  config: {
+    kind: 'docker',
+    image: BUSYBOX_IMAGE,
+    network: 'none',
+    mounts: [{ host_path: shared, container_path: '/shared', read_only: false }],
+  },
+});
 
 describe.runIf(ready)('guardrails through the RPC', () => {
   it('a command that asks does not run until allowed, then runs exactly once; allow similar lets the next one run', async () => {
     const marker = path.join(shared, 'marker');
     script = [() => bash('echo made >> /shared/marker')];
     const launched = SessionSummarySchema.parse(
-      await call('sessions-launch', { title: 'ask', hands: [box()], policies: [{ hand: 'box', tool: 'bash', policy: 'always_ask' }], message: 'make the marker' }),
+      await call('sessions-launch', {
+        title: 'ask',
+        hands: [box()],
+        policies: [{ hand: 'box', tool: 'bash', policy: 'always_ask' }],
+        message: 'make the marker',
+      }),
     );
     const id = launched.id;
     const stop = await nextIdle(id);
@@ -91,7 +115,9 @@ describe.runIf(ready)('guardrails through the RPC', () => {
     expect(existsSync(marker)).toBe(false);
 
     const view = await call<GuardrailsView>('sessions-guardrails', { sessionId: id });
-    expect(view.pending).toEqual([expect.objectContaining({ hand: 'box', name: 'box__bash', input: { command: 'echo made >> /shared/marker' } })]);
+    expect(view.pending).toEqual([
+      expect.objectContaining({ hand: 'box', name: 'box__bash', input: { command: 'echo made >> /shared/marker' } }),
+    ]);
     expect(view.policies).toEqual(
       expect.arrayContaining([
         { hand: 'box', tool: null, policy: 'always_allow' },
@@ -102,21 +128,41 @@ describe.runIf(ready)('guardrails through the RPC', () => {
     const pending = view.pending[0]!;
 
     // Answered twice at once, or before it is asked about: refused, nothing recorded.
-    expect(await refused(id, 'sessions-confirm-tool', { sessionId: id, confirmations: [{ tool_use_id: 'toolu_nope', result: 'allow' }] })).toMatch(/no tool call "toolu_nope"/);
-    const twice = { sessionId: id, confirmations: [{ tool_use_id: pending.tool_use_id, result: 'allow' }, { tool_use_id: pending.tool_use_id, result: 'deny' }] };
+    expect(
+      await refused(id, 'sessions-confirm-tool', { sessionId: id, confirmations: [{ tool_use_id: 'toolu_nope', result: 'allow' }] }),
+    ).toMatch(/no tool call "toolu_nope"/);
+    const twice = {
+      sessionId: id,
+      confirmations: [
+        { tool_use_id: pending.tool_use_id, result: 'allow' },
+        { tool_use_id: pending.tool_use_id, result: 'deny' },
+      ],
+    };
     expect(await refused(id, 'sessions-confirm-tool', twice)).toMatch(/answered twice/);
 
     // "Allow similar for this session": a prefix rule, then allow. (A prefix rule never matches a
     // line that redirects, like this one: it allows the next plain `mkdir`.)
-    const withRule = await call<GuardrailsView>('sessions-add-rule', { sessionId: id, hand: 'box', tool: 'bash', rule: { type: 'command_prefix', prefix: 'mkdir' } });
-    expect(withRule.rules).toEqual([expect.objectContaining({ hand: 'box', tool: 'bash', rule: { type: 'command_prefix', prefix: 'mkdir' } })]);
+    const withRule = await call<GuardrailsView>('sessions-add-rule', {
+      sessionId: id,
+      hand: 'box',
+      tool: 'bash',
+      rule: { type: 'command_prefix', prefix: 'mkdir' },
+    });
+    expect(withRule.rules).toEqual([
+      expect.objectContaining({ hand: 'box', tool: 'bash', rule: { type: 'command_prefix', prefix: 'mkdir' } }),
+    ]);
     const idle = nextIdle(id);
     // By its event id, as Managed Agents clients name it.
-    const after = await call<GuardrailsView>('sessions-confirm-tool', { sessionId: id, confirmations: [{ tool_use_id: pending.event_id, result: 'allow' }] });
+    const after = await call<GuardrailsView>('sessions-confirm-tool', {
+      sessionId: id,
+      confirmations: [{ tool_use_id: pending.event_id, result: 'allow' }],
+    });
     expect(after.pending).toEqual([]);
     expect((await idle).payload.stop_reason.type).toBe('end_turn');
     expect(readFileSync(marker, 'utf8')).toBe('made\n');
-    expect(await refused(id, 'sessions-confirm-tool', { sessionId: id, confirmations: [{ tool_use_id: pending.tool_use_id, result: 'allow' }] })).toMatch(/already allowed/);
+    expect(
+      await refused(id, 'sessions-confirm-tool', { sessionId: id, confirmations: [{ tool_use_id: pending.tool_use_id, result: 'allow' }] }),
+    ).toMatch(/already allowed/);
 
     // The next mkdir matches the rule: it runs at once; another command still asks.
     script = [() => bash('mkdir /shared/similar'), () => bash('rm /shared/marker')];
@@ -132,7 +178,10 @@ describe.runIf(ready)('guardrails through the RPC', () => {
     const rm = uses[2]!;
     const denied = nextIdle(id);
     const before = model.requests.length;
-    await call('sessions-confirm-tool', { sessionId: id, confirmations: [{ tool_use_id: rm.payload.tool_use_id, result: 'deny', deny_message: 'Keep the marker.' }] });
+    await call('sessions-confirm-tool', {
+      sessionId: id,
+      confirmations: [{ tool_use_id: rm.payload.tool_use_id, result: 'deny', deny_message: 'Keep the marker.' }],
+    });
     expect((await denied).payload.stop_reason.type).toBe('end_turn');
     expect(existsSync(marker)).toBe(true);
     expect(JSON.stringify(model.requests[before]?.body.messages.at(-1))).toContain('Keep the marker.');
@@ -146,17 +195,43 @@ describe.runIf(ready)('guardrails through the RPC', () => {
   it('refuses policies for hands or tools the session does not have, bad rules and budgets below what is spent, recording nothing', async () => {
     const id = SessionSummarySchema.parse(await call('sessions-launch', { title: 'bad input', hands: [box()], message: 'hello' })).id;
     await nextIdle(id);
-    expect(await refused(id, 'sessions-set-policy', { sessionId: id, hand: 'laptop', tool: null, policy: 'deny' })).toMatch(/no hand named "laptop"/);
-    expect(await refused(id, 'sessions-set-policy', { sessionId: id, hand: 'box', tool: 'browser', policy: 'deny' })).toMatch(/no tool named "browser"/);
-    expect(await refused(id, 'sessions-add-rule', { sessionId: id, hand: 'box', tool: 'editor', rule: { type: 'read_only_commands' } })).toMatch(/takes no command line/);
-    expect(await refused(id, 'sessions-add-rule', { sessionId: id, hand: 'box', tool: 'bash', rule: { type: 'command_prefix', prefix: 'echo a; rm' } })).toMatch(/cannot be allowed/);
-    expect(await refused(id, 'sessions-set-budget', { sessionId: id, budget: { type: 'limit', max_tokens: 1 } })).toMatch(/not above what this session has already spent/);
-    expect(await refused(id, 'sessions-set-policy', { sessionId: id, hand: 'box', tool: 'bash', policy: 'sometimes' })).toMatch(/Invalid request/);
-    expect(await refused(null, 'sessions-launch', { title: 'x', hands: [box()], policies: [{ hand: 'laptop', tool: null, policy: 'deny' }] })).toMatch(/no hand named "laptop"/);
-    expect(await refused(null, 'sessions-launch', { title: 'x', hands: [box()], policies: [{ hand: 'box', tool: 'browser', policy: 'deny' }] })).toMatch(/no tool named "browser"/);
+    expect(await refused(id, 'sessions-set-policy', { sessionId: id, hand: 'laptop', tool: null, policy: 'deny' })).toMatch(
+      /no hand named "laptop"/,
+    );
+    expect(await refused(id, 'sessions-set-policy', { sessionId: id, hand: 'box', tool: 'browser', policy: 'deny' })).toMatch(
+      /no tool named "browser"/,
+    );
+    expect(
+      await refused(id, 'sessions-add-rule', { sessionId: id, hand: 'box', tool: 'editor', rule: { type: 'read_only_commands' } }),
+    ).toMatch(/takes no command line/);
+    expect(
+      await refused(id, 'sessions-add-rule', {
+        sessionId: id,
+        hand: 'box',
+        tool: 'bash',
+        rule: { type: 'command_prefix', prefix: 'echo a; rm' },
+      }),
+    ).toMatch(/cannot be allowed/);
+    expect(await refused(id, 'sessions-set-budget', { sessionId: id, budget: { type: 'limit', max_tokens: 1 } })).toMatch(
+      /not above what this session has already spent/,
+    );
+    expect(await refused(id, 'sessions-set-policy', { sessionId: id, hand: 'box', tool: 'bash', policy: 'sometimes' })).toMatch(
+      /Invalid request/,
+    );
+    expect(
+      await refused(null, 'sessions-launch', { title: 'x', hands: [box()], policies: [{ hand: 'laptop', tool: null, policy: 'deny' }] }),
+    ).toMatch(/no hand named "laptop"/);
+    expect(
+      await refused(null, 'sessions-launch', { title: 'x', hands: [box()], policies: [{ hand: 'box', tool: 'browser', policy: 'deny' }] }),
+    ).toMatch(/no tool named "browser"/);
 
     const set = await call<GuardrailsView>('sessions-set-policy', { sessionId: id, hand: 'box', tool: null, policy: 'deny' });
-    expect(set.policies).toEqual(expect.arrayContaining([{ hand: 'box', tool: null, policy: 'deny' }, { hand: 'box', tool: 'bash', policy: 'deny' }]));
+    expect(set.policies).toEqual(
+      expect.arrayContaining([
+        { hand: 'box', tool: null, policy: 'deny' },
+        { hand: 'box', tool: 'bash', policy: 'deny' },
+      ]),
+    );
   }, 120_000);
 
   it('new sessions get the default budget (kept 0600 in the data folder); a launch’s own budget wins', async () => {

@@ -70,7 +70,9 @@ function effectivePolicies(state: GuardrailsState, targets: HandTools): PolicyEn
  * per-tool policies are taken as given) and returns the events that record them and the budget.
  */
 export function launchGuardrailEvents(hands: readonly HandSpec[], policies: readonly PolicyChoice[], budget: Budget | null): NewEvent[] {
-  const targets: HandTools = new Map(hands.map((hand) => [hand.name, { kind: hand.config.kind, tools: hand.config.kind === 'mcp' ? [] : SHELL_TOOLS }]));
+  const targets: HandTools = new Map(
+    hands.map((hand) => [hand.name, { kind: hand.config.kind, tools: hand.config.kind === 'mcp' ? [] : SHELL_TOOLS }]),
+  );
   for (const choice of policies) {
     const mcp = targets.get(choice.hand)?.kind === 'mcp';
     const problem = checkPolicyTarget(targets, choice.hand, mcp ? null : choice.tool);
@@ -78,7 +80,10 @@ export function launchGuardrailEvents(hands: readonly HandSpec[], policies: read
   }
   return [
     ...(budget === null ? [] : [{ type: 'session.budget_set' as const, payload: { budget } }]),
-    ...policies.map((choice) => ({ type: 'policy.set' as const, payload: { hand: choice.hand, tool: choice.tool, policy: choice.policy } })),
+    ...policies.map((choice) => ({
+      type: 'policy.set' as const,
+      payload: { hand: choice.hand, tool: choice.tool, policy: choice.policy },
+    })),
   ];
 }
 
@@ -104,7 +109,10 @@ export function createGuardrailsHandlers({ store, hands, defaultBudget }: Guardr
       const checked = checkConfirmations(stateOf(sessionId), confirmations);
       if (!checked.ok) throw checked.error;
       // One commit: answered together, they wake the session once and run together.
-      record(sessionId, checked.confirmations.map((payload) => ({ type: 'user.tool_confirmation' as const, payload })));
+      record(
+        sessionId,
+        checked.confirmations.map((payload) => ({ type: 'user.tool_confirmation' as const, payload })),
+      );
       return view(sessionId);
     },
     'sessions-set-policy': async ({ sessionId, hand, tool, policy }) => {
@@ -140,4 +148,3 @@ export function createGuardrailsHandlers({ store, hands, defaultBudget }: Guardr
     'budget-default-set': ({ budget }) => defaultBudget.set(budget),
   };
 }
-

@@ -37,11 +37,21 @@ beforeAll(async () => {
   model = await startModelServer({ apiKey: API_KEY, respond: () => script.shift() ?? done });
   store = SessionStore.open({ dataDir: dir });
   vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')) });
-  host = createHost({ store, vault, info: { version: 'test', dataDir: dir, platform: process.platform }, baseURL: model.url, keyProvider: () => API_KEY, push: () => undefined, log: () => undefined });
+  host = createHost({
+    store,
+    vault,
+    info: { version: 'test', dataDir: dir, platform: process.platform },
+    baseURL: model.url,
+    keyProvider: () => API_KEY,
+    push: () => undefined,
+    log: () => undefined,
+  });
   await host.credentials.start();
   const secret = await host.credentials.create({ name: 'laptop key', kind: 'ssh-private-key', value: key.privateKey });
   keyId = secret.id;
-  await host.dispatch('ssh-trust-host', { hostKey: { host: '127.0.0.1', port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: sshd.hostFingerprint() } });
+  await host.dispatch('ssh-trust-host', {
+    hostKey: { host: '127.0.0.1', port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: sshd.hostFingerprint() },
+  });
 }, 60_000);
 
 let keyId = '';
@@ -68,7 +78,8 @@ async function nextIdle(sessionId: string): Promise<Extract<StoredEvent, { type:
   for (;;) {
     const idles = store.getEvents(sessionId, { types: ['session.status_idle'] });
     if (idles.length > before) return idles.at(-1) as Extract<StoredEvent, { type: 'session.status_idle' }>;
-    if (Date.now() > deadline) throw new Error(`no idle: ${JSON.stringify(store.getEvents(sessionId, { direction: 'backward', limit: 6 }))}`);
+    if (Date.now() > deadline)
+      throw new Error(`no idle: ${JSON.stringify(store.getEvents(sessionId, { direction: 'backward', limit: 6 }))}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -78,18 +89,38 @@ describe.runIf(ready)('an SSH machine with the default policies', () => {
     const { user, home } = testUser();
     const made = path.join(home, `drover-guardrails-${process.pid}-${Date.now()}`);
     try {
-      script = [{ kind: 'message', message: { content: [{ type: 'tool_use', name: 'laptop__bash', input: { command: `mkdir ${made}` } }], stop_reason: 'tool_use' } }];
-      const hand = { name: 'laptop', config: { kind: 'ssh', host: '127.0.0.1', port: sshd.port, user, auth: { method: 'key', key_secret_id: keyId }, snapshots: false } };
-      const id = SessionSummarySchema.parse(await call('sessions-launch', { title: 'laptop', hands: [hand], message: 'make the folder' })).id;
+      script = [
+        {
+          kind: 'message',
+          message: { content: [{ type: 'tool_use', name: 'laptop__bash', input: { command: `mkdir ${made}` } }], stop_reason: 'tool_use' },
+        },
+      ];
+      const hand = {
+        name: 'laptop',
+        config: { kind: 'ssh', host: '127.0.0.1', port: sshd.port, user, auth: { method: 'key', key_secret_id: keyId }, snapshots: false },
+      };
+      const id = SessionSummarySchema.parse(
+        await call('sessions-launch', { title: 'laptop', hands: [hand], message: 'make the folder' }),
+      ).id;
       const stop = await nextIdle(id);
       expect(stop.payload.stop_reason.type).toBe('requires_action');
       expect(existsSync(made)).toBe(false);
       const view = await call<GuardrailsView>('sessions-guardrails', { sessionId: id });
-      expect(view.policies).toEqual(expect.arrayContaining([{ hand: 'laptop', tool: null, policy: 'always_ask' }, { hand: 'laptop', tool: 'bash', policy: 'always_ask' }]));
-      expect(view.pending).toEqual([expect.objectContaining({ hand: 'laptop', name: 'laptop__bash', input: { command: `mkdir ${made}` } })]);
+      expect(view.policies).toEqual(
+        expect.arrayContaining([
+          { hand: 'laptop', tool: null, policy: 'always_ask' },
+          { hand: 'laptop', tool: 'bash', policy: 'always_ask' },
+        ]),
+      );
+      expect(view.pending).toEqual([
+        expect.objectContaining({ hand: 'laptop', name: 'laptop__bash', input: { command: `mkdir ${made}` } }),
+      ]);
 
       const idle = nextIdle(id);
-      await call('sessions-confirm-tool', { sessionId: id, confirmations: [{ tool_use_id: view.pending[0]!.tool_use_id, result: 'allow' }] });
+      await call('sessions-confirm-tool', {
+        sessionId: id,
+        confirmations: [{ tool_use_id: view.pending[0]!.tool_use_id, result: 'allow' }],
+      });
       expect((await idle).payload.stop_reason.type).toBe('end_turn');
       expect(existsSync(made)).toBe(true);
       const results = store.getEvents(id, { types: ['agent.tool_result'] });

@@ -10,7 +10,15 @@ import type { PushMessage } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
 import { createHost, type Host } from '#rpc/host';
 import { SessionStore } from '#services/session/store';
-import { BUSYBOX_IMAGE, dockerCli, freePort, registryUnavailableReason, requireDocker, startRegistry, type LocalRegistry } from '#test/support/docker';
+import {
+  BUSYBOX_IMAGE,
+  dockerCli,
+  freePort,
+  registryUnavailableReason,
+  requireDocker,
+  startRegistry,
+  type LocalRegistry,
+} from '#test/support/docker';
 import { requirePart, tempDir } from '#test/support/system';
 
 const ready = (await requireDocker()) && requirePart('docker-registry', registryUnavailableReason());
@@ -25,7 +33,12 @@ beforeAll(async () => {
   if (!ready) return;
   dir = tempDir('drover-hand-images-');
   store = SessionStore.open({ dataDir: dir });
-  host = createHost({ store, info: { version: 'test', dataDir: dir, platform: process.platform }, push: (_message: PushMessage) => undefined, log: () => undefined });
+  host = createHost({
+    store,
+    info: { version: 'test', dataDir: dir, platform: process.platform },
+    push: (_message: PushMessage) => undefined,
+    log: () => undefined,
+  });
   registry = await startRegistry();
 }, 60_000);
 
@@ -61,7 +74,9 @@ describe.runIf(ready)('a Docker hand whose image is missing', () => {
     expect(outcome).toMatchObject({ ok: false, code: 'invalid-argument' });
     const message = outcome.ok ? '' : outcome.message;
     // Docker Hub cannot be reached from here; elsewhere it answers that there is no such repository.
-    expect(message).toMatch(/^The image nosuch\/image:1 is not on this machine and cannot be pulled \(Docker Hub \(registry-1\.docker\.io\) (cannot be reached(: [a-z ]+)?|refused it: it does not exist there, or it needs a login)\)\. Build or load it, or pick another image\.$/);
+    expect(message).toMatch(
+      /^The image nosuch\/image:1 is not on this machine and cannot be pulled \(Docker Hub \(registry-1\.docker\.io\) (cannot be reached(: [a-z ]+)?|refused it: it does not exist there, or it needs a login)\)\. Build or load it, or pick another image\.$/,
+    );
     expect(message).not.toMatch(/https?:|dial tcp|lookup /);
     expect(store.listSessions()).toHaveLength(before);
   });
@@ -81,7 +96,10 @@ describe.runIf(ready)('a Docker hand whose image is missing', () => {
     });
     const closed = `127.0.0.1:${await freePort()}/drover-test/none:1`;
     const updated = await dispatch('hands-update', { sessionId, hand: { name: 'box', config: { kind: 'docker', image: closed } } });
-    expect(updated).toMatchObject({ ok: false, message: `The image ${closed} is not on this machine and cannot be pulled (${closed.split('/')[0]} cannot be reached: connection refused). Build or load it, or pick another image.` });
+    expect(updated).toMatchObject({
+      ok: false,
+      message: `The image ${closed} is not on this machine and cannot be pulled (${closed.split('/')[0]} cannot be reached: connection refused). Build or load it, or pick another image.`,
+    });
     expect(store.getEvents(sessionId)).toHaveLength(events);
   });
 

@@ -59,12 +59,23 @@ function checkVerificationHand(outcome: OutcomeDefinition, handNames: readonly s
   );
 }
 
-export function createHandlers({ store, harness, hands, credentials, ssh, info, onSessionsChanged, log, ...rest }: HandlerServices): HandlerImpl {
+export function createHandlers({
+  store,
+  harness,
+  hands,
+  credentials,
+  ssh,
+  info,
+  onSessionsChanged,
+  log,
+  ...rest
+}: HandlerServices): HandlerImpl {
   const defaultBudget = rest.defaultBudget ?? new DefaultBudget(store.dataDir, log);
   const stats = new SessionStats(store, (sessionId) => harness.fault(sessionId));
   const summarize = (session: StoredSession): SessionSummary => stats.summarize(session);
   const sshServices = (): SshServices => {
-    if (ssh === undefined) throw new AppError('conflict', 'SSH machines are not available in this Drover: it was started without SSH support.');
+    if (ssh === undefined)
+      throw new AppError('conflict', 'SSH machines are not available in this Drover: it was started without SSH support.');
     return ssh;
   };
   const changed = (session: StoredSession): SessionSummary => {
@@ -82,7 +93,11 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     'sessions-launch': async ({ title, settings, hands: launchHands, outcome, message, budget, policies }) => {
       // Checked before anything is created, so bad settings leave no half-made session behind.
       const resolved = mergeSettings(DEFAULT_SETTINGS, settings ?? {});
-      if (outcome) checkVerificationHand(outcome, (launchHands ?? []).map((hand) => hand.name));
+      if (outcome)
+        checkVerificationHand(
+          outcome,
+          (launchHands ?? []).map((hand) => hand.name),
+        );
       const guardrails = launchGuardrailEvents(launchHands ?? [], policies ?? [], budget ?? defaultBudget.get());
       await hands.checkImages(launchHands ?? []);
       const summary = store.createSession({ title });
@@ -99,7 +114,10 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     },
     'sessions-define-outcome': ({ sessionId, outcome }) => {
       store.getSession(sessionId); // not-found for an unknown session
-      checkVerificationHand(outcome, hands.specs(sessionId).map((spec) => spec.name));
+      checkVerificationHand(
+        outcome,
+        hands.specs(sessionId).map((spec) => spec.name),
+      );
       // Recorded only: a running turn is checked when it ends; an idle session waits for its next message.
       harness.defineOutcome(sessionId, outcome);
       return changed(store.getSession(sessionId));
@@ -169,7 +187,8 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     'sessions-rewind': ({ sessionId, atSeq }) => {
       // Rewinding means the agent went the wrong way: stop it there rather than let it go on
       // spending on a branch the user has just left.
-      if (harness.isRunning(sessionId)) harness.interrupt(sessionId, `Rewound to event ${atSeq}: the conversation continues on a new branch.`);
+      if (harness.isRunning(sessionId))
+        harness.interrupt(sessionId, `Rewound to event ${atSeq}: the conversation continues on a new branch.`);
       const branch = store.rewind(sessionId, atSeq);
       onSessionsChanged?.(branch.conversationId);
       return changed(branch);
@@ -184,10 +203,14 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     'sessions-delete': ({ sessionId, withDescendants }) => {
       // The session and, when asked, everything taken from it (the tree lists parents before children).
       const doomed = new Set([sessionId]);
-      if (withDescendants === true) for (const node of store.getTree(sessionId)) if (node.parentId !== null && doomed.has(node.parentId)) doomed.add(node.id);
+      if (withDescendants === true)
+        for (const node of store.getTree(sessionId)) if (node.parentId !== null && doomed.has(node.parentId)) doomed.add(node.id);
       for (const id of doomed) {
         if (harness.isRunning(id)) {
-          throw new AppError('conflict', `Claude is still working in "${store.getSession(id).title}". Stop it first, then delete the session.`);
+          throw new AppError(
+            'conflict',
+            `Claude is still working in "${store.getSession(id).title}". Stop it first, then delete the session.`,
+          );
         }
       }
       for (const id of store.deleteSession(sessionId, { withDescendants: withDescendants === true })) {
@@ -200,7 +223,11 @@ export function createHandlers({ store, harness, hands, credentials, ssh, info, 
     },
     'sessions-export': ({ sessionId }) => {
       const { title } = store.getSession(sessionId);
-      const slug = title.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '').slice(0, 60) || 'session';
+      const slug =
+        title
+          .replace(/[^\p{L}\p{N}]+/gu, '-')
+          .replace(/^-|-$/g, '')
+          .slice(0, 60) || 'session';
       return { fileName: `${slug}.drover.jsonl`, jsonl: `${[...store.exportSession(sessionId)].join('\n')}\n` };
     },
     'sessions-import': ({ jsonl }) => changed(store.importSession([jsonl])),

@@ -57,7 +57,8 @@ export function createHost(options: HostOptions): Host {
   const redactor = new Redactor();
   store.useRedactor((payload) => redactor.redactDeep(payload));
   const push = (message: PushMessage) => options.push(redactor.redactDeep(message));
-  const log = (message: string, error?: unknown) => options.log(redactor.redact(message), error instanceof Error ? redactError(redactor, error) : redactor.redactDeep(error));
+  const log = (message: string, error?: unknown) =>
+    options.log(redactor.redact(message), error instanceof Error ? redactError(redactor, error) : redactor.redactDeep(error));
   const harnessRef: { current: Harness | null } = { current: null };
   const credentials = new Credentials({
     vault: options.vault ?? null,
@@ -159,7 +160,10 @@ export function keepContainersFromEnvironment(env: Record<string, string | undef
 
 /** An error for the log with its message and stack redacted (its class and cause kept). */
 function redactError(redactor: Redactor, error: Error): Error {
-  const copy = new Error(redactor.redact(error.message), error.cause === undefined ? undefined : { cause: redactor.redactDeep(error.cause) });
+  const copy = new Error(
+    redactor.redact(error.message),
+    error.cause === undefined ? undefined : { cause: redactor.redactDeep(error.cause) },
+  );
   copy.name = error.name;
   if (error.stack !== undefined) copy.stack = redactor.redact(error.stack);
   return copy;

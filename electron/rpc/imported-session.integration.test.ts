@@ -94,8 +94,20 @@ type Draft = { type: StoredEvent['type']; payload: unknown; id?: string };
 
 /** An export file as anyone could write it: header, then the events (ids fresh unless given). */
 function exportFile(title: string, events: readonly Draft[]): string {
-  const header = { drover_session_export: 1, session: { id: randomUUID(), title, created_at: new Date().toISOString(), parent_id: null, fork_seq: null }, event_count: events.length };
-  const lines = events.map((event, index) => JSON.stringify({ seq: index + 1, id: event.id ?? randomUUID(), ts: new Date().toISOString(), type: event.type, payload: event.payload }));
+  const header = {
+    drover_session_export: 1,
+    session: { id: randomUUID(), title, created_at: new Date().toISOString(), parent_id: null, fork_seq: null },
+    event_count: events.length,
+  };
+  const lines = events.map((event, index) =>
+    JSON.stringify({
+      seq: index + 1,
+      id: event.id ?? randomUUID(),
+      ts: new Date().toISOString(),
+      type: event.type,
+      payload: event.payload,
+    }),
+  );
   return `${[JSON.stringify(header), ...lines].join('\n')}\n`;
 }
 
@@ -124,9 +136,20 @@ async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
 describe('an imported session is untrusted input', () => {
   it('runs an imported MCP command only after the user reviewed and approved it; the approval is in the log and forks inherit it', async () => {
     const marker = path.join(outside, 'MARKER');
-    const evil: HandSpecInput = { name: 'evil', config: { kind: 'mcp', transport: { type: 'stdio', command: '/bin/sh', args: ['-c', `touch ${marker}`] } } };
-    const outcome = { description: 'it works', rubric: '', max_iterations: 1, grader_model: null, verification: { hand_id: 'evil', command: 'make check' } };
-    const imported = await importFile(exportFile('Trial', [attached(evil), { type: 'user.define_outcome', payload: outcome }, message('hello')]));
+    const evil: HandSpecInput = {
+      name: 'evil',
+      config: { kind: 'mcp', transport: { type: 'stdio', command: '/bin/sh', args: ['-c', `touch ${marker}`] } },
+    };
+    const outcome = {
+      description: 'it works',
+      rubric: '',
+      max_iterations: 1,
+      grader_model: null,
+      verification: { hand_id: 'evil', command: 'make check' },
+    };
+    const imported = await importFile(
+      exportFile('Trial', [attached(evil), { type: 'user.define_outcome', payload: outcome }, message('hello')]),
+    );
 
     script = [() => toolUse('evil__run', {}), () => done];
     const before = model.requests.length;
@@ -157,7 +180,10 @@ describe('an imported session is untrusted input', () => {
     expect(approved[0]?.review).toBeUndefined();
     expect(approved[0]?.attachedSeq).toBeGreaterThan(imported.lastSeq);
     const log = store.getEvents(imported.id, { types: ['hand.detached', 'hand.attached'] }).map((event) => `${event.seq} ${event.type}`);
-    expect(log.slice(-2)).toEqual([`${(approved[0]?.attachedSeq ?? 0) - 1} hand.detached`, `${approved[0]?.attachedSeq ?? 0} hand.attached`]);
+    expect(log.slice(-2)).toEqual([
+      `${(approved[0]?.attachedSeq ?? 0) - 1} hand.detached`,
+      `${approved[0]?.attachedSeq ?? 0} hand.attached`,
+    ]);
 
     script = [() => toolUse('evil__run', {}), () => done];
     await send(imported.id, 'Now use it.');
@@ -190,8 +216,18 @@ describe('an imported session is untrusted input', () => {
     try {
       const imported = await importFile(
         exportFile('Sweep', [
-          attached({ name: 'box', config: { kind: 'docker', image: BUSYBOX_IMAGE, mounts: [{ host_path: hostFolder, container_path: '/host', read_only: false }] } }),
-          attached({ name: 'mac', config: { kind: 'ssh', host: '127.0.0.1', port: port(sshServer), user: 'ada', auth: { method: 'agent' } } }),
+          attached({
+            name: 'box',
+            config: {
+              kind: 'docker',
+              image: BUSYBOX_IMAGE,
+              mounts: [{ host_path: hostFolder, container_path: '/host', read_only: false }],
+            },
+          }),
+          attached({
+            name: 'mac',
+            config: { kind: 'ssh', host: '127.0.0.1', port: port(sshServer), user: 'ada', auth: { method: 'agent' } },
+          }),
           attached({ name: 'web', config: { kind: 'mcp', transport: { type: 'http', url: `http://127.0.0.1:${port(httpServer)}/mcp` } } }),
         ]),
       );
@@ -222,7 +258,10 @@ describe('an imported session is untrusted input', () => {
 
   it('never starts an approved hand from a snapshot the file names: the image reviewed is the image run', async () => {
     const box = attached({ name: 'box', config: { kind: 'docker', image: BUSYBOX_IMAGE } });
-    const snapshot: Draft = { type: 'hand.snapshot', payload: { hand_id: 'box', at_seq: 999_999, image: 'someone/backdoor:1', bytes: 1, duration_ms: 1 } };
+    const snapshot: Draft = {
+      type: 'hand.snapshot',
+      payload: { hand_id: 'box', at_seq: 999_999, image: 'someone/backdoor:1', bytes: 1, duration_ms: 1 },
+    };
     const imported = await importFile(exportFile('Snap', [box, snapshot]));
     const [approved] = await call<HandStatus[]>('hands-approve', { sessionId: imported.id, name: 'box', attachedSeq: 1 });
     expect(await host.hands.restoreSource(imported.id, 'box', approved?.attachedSeq ?? 0)).toBeNull();
@@ -233,7 +272,10 @@ describe('an imported session is untrusted input', () => {
   it('redacts stored vault secrets in imported events, as it does live input', async () => {
     await call('secrets-create', { name: 'deploy token', kind: 'token', value: CANARY });
     const imported = await importFile(
-      exportFile('Leaky', [message(`deploy with ${CANARY} please`), { type: 'agent.message', payload: { content: [{ type: 'text', text: `ok: ${encodeURIComponent(CANARY)}` }] } }]),
+      exportFile('Leaky', [
+        message(`deploy with ${CANARY} please`),
+        { type: 'agent.message', payload: { content: [{ type: 'text', text: `ok: ${encodeURIComponent(CANARY)}` }] } },
+      ]),
     );
     const text = JSON.stringify(store.getEvents(imported.id, {}));
     expect(text).not.toContain(CANARY);
@@ -247,14 +289,26 @@ describe('an imported session is untrusted input', () => {
     expect(huge).toMatch(/line 2 .*at most 1,000,000 characters.*Nothing was imported/);
 
     const id = randomUUID();
-    const duplicated = await refused('sessions-import', { jsonl: exportFile('Twins', [{ ...message('one'), id }, { ...message('two'), id }]) });
+    const duplicated = await refused('sessions-import', {
+      jsonl: exportFile('Twins', [
+        { ...message('one'), id },
+        { ...message('two'), id },
+      ]),
+    });
     expect(duplicated).toMatch(new RegExp(`line 3 repeats the event id ${id} of line 2.*Nothing was imported`));
 
-    const badName = { type: 'hand.attached' as const, payload: { hand_id: 'a__b\u001b', config: HandSpecSchema.parse({ name: 'x', config: { kind: 'docker', image: 'busybox' } }).config } };
-    expect(await refused('sessions-import', { jsonl: exportFile('Names', [badName]) })).toMatch(/line 2 names a hand .* that Drover would not accept.*Nothing was imported/);
+    const badName = {
+      type: 'hand.attached' as const,
+      payload: { hand_id: 'a__b\u001b', config: HandSpecSchema.parse({ name: 'x', config: { kind: 'docker', image: 'busybox' } }).config },
+    };
+    expect(await refused('sessions-import', { jsonl: exportFile('Names', [badName]) })).toMatch(
+      /line 2 names a hand .* that Drover would not accept.*Nothing was imported/,
+    );
 
     for (const title of ['ring\u0007bell', 'escape\u001b[31m', 'evil\u202Etxt.exe']) {
-      expect(await refused('sessions-import', { jsonl: exportFile(title, [message('hi')]) })).toMatch(/line 1 .*control characters or text-direction overrides.*Nothing was imported/);
+      expect(await refused('sessions-import', { jsonl: exportFile(title, [message('hi')]) })).toMatch(
+        /line 1 .*control characters or text-direction overrides.*Nothing was imported/,
+      );
       expect(await refused('sessions-create', { title })).toMatch(/control characters or text-direction overrides/);
     }
     expect((await call<SessionSummary[]>('sessions-list')).length).toBe(sessionsBefore);

@@ -51,7 +51,8 @@ beforeAll(async () => {
     baseURL: model.url,
     keyProvider: () => API_KEY,
     push: (message: PushMessage) => wire.push(JSON.stringify(message)),
-    log: (message, error) => logs.push(`${message} ${error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : (JSON.stringify(error) ?? '')}`),
+    log: (message, error) =>
+      logs.push(`${message} ${error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : (JSON.stringify(error) ?? '')}`),
   });
 }, 60_000);
 
@@ -89,7 +90,8 @@ async function send(sessionId: string, text: string): Promise<void> {
   await call('sessions-send', { sessionId, text });
   const deadline = Date.now() + 60_000;
   while (store.getEvents(sessionId, { types: ['session.status_idle'] }).length === before) {
-    if (Date.now() > deadline) throw new Error(`the turn did not end: ${JSON.stringify(store.getEvents(sessionId, { direction: 'backward', limit: 6 }))}`);
+    if (Date.now() > deadline)
+      throw new Error(`the turn did not end: ${JSON.stringify(store.getEvents(sessionId, { direction: 'backward', limit: 6 }))}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -116,7 +118,11 @@ describe('MCP servers as hands', () => {
   it('offers server-everything’s tools under its name, records a call as MCP events and carries the result to the model', async () => {
     const id = await launch([mcpHand('everything', referenceServer('server-everything'))]);
     const before = model.requests.length;
-    script = [() => toolUse('everything__echo', { message: 'hello from mcp' }), () => toolUse('everything__get-structured-content', { location: 'New York' }), () => done];
+    script = [
+      () => toolUse('everything__echo', { message: 'hello from mcp' }),
+      () => toolUse('everything__get-structured-content', { location: 'New York' }),
+      () => done,
+    ];
     await send(id, 'Echo something.');
 
     const first = model.requests[before];
@@ -127,12 +133,28 @@ describe('MCP servers as hands', () => {
 
     const uses = events(id, 'agent.mcp_tool_use');
     expect(uses.map((use) => use.payload)).toEqual([
-      { tool_use_id: expect.any(String), server_name: 'everything', name: 'everything__echo', input: { message: 'hello from mcp' }, evaluated_permission: 'allow' },
-      { tool_use_id: expect.any(String), server_name: 'everything', name: 'everything__get-structured-content', input: { location: 'New York' }, evaluated_permission: 'allow' },
+      {
+        tool_use_id: expect.any(String),
+        server_name: 'everything',
+        name: 'everything__echo',
+        input: { message: 'hello from mcp' },
+        evaluated_permission: 'allow',
+      },
+      {
+        tool_use_id: expect.any(String),
+        server_name: 'everything',
+        name: 'everything__get-structured-content',
+        input: { location: 'New York' },
+        evaluated_permission: 'allow',
+      },
     ]);
     expect(events(id, 'agent.tool_use')).toEqual([]);
     const results = events(id, 'agent.mcp_tool_result');
-    expect(results[0]?.payload).toMatchObject({ is_error: false, status: 'completed', content: [{ type: 'text', text: expect.stringContaining('hello from mcp') }] });
+    expect(results[0]?.payload).toMatchObject({
+      is_error: false,
+      status: 'completed',
+      content: [{ type: 'text', text: expect.stringContaining('hello from mcp') }],
+    });
     expect(results[1]?.payload.structured_content).toMatchObject({ temperature: expect.any(Number) });
     expect(lastToolResultText(model.requests[before + 1])).toContain('hello from mcp');
     // The hand's life is in the log: started when its tools were first needed.
@@ -146,7 +168,10 @@ describe('MCP servers as hands', () => {
     const allowed = path.join(dir, 'allowed');
     mkdirSync(allowed, { recursive: true });
     writeFileSync(path.join(allowed, 'notes.txt'), 'the answer is 42\n');
-    const id = await launch([mcpHand('files', referenceServer('server-filesystem', [allowed])), mcpHand('memory', referenceServer('server-memory', [], { MEMORY_FILE_PATH: { value: path.join(dir, 'memory.jsonl') } }))]);
+    const id = await launch([
+      mcpHand('files', referenceServer('server-filesystem', [allowed])),
+      mcpHand('memory', referenceServer('server-memory', [], { MEMORY_FILE_PATH: { value: path.join(dir, 'memory.jsonl') } })),
+    ]);
     const before = model.requests.length;
     script = [
       () => toolUse('files__read_text_file', { path: path.join(allowed, 'notes.txt') }),
@@ -182,7 +207,10 @@ describe('MCP servers as hands', () => {
     await send(id, 'Add a tool and use it.');
     expect(toolNames(model.requests[before])).not.toContain('fx__late');
     expect(toolNames(model.requests[before + 1])).toContain('fx__late');
-    expect(events(id, 'agent.mcp_tool_result').at(-1)?.payload).toMatchObject({ is_error: false, content: [{ type: 'text', text: 'late' }] });
+    expect(events(id, 'agent.mcp_tool_result').at(-1)?.payload).toMatchObject({
+      is_error: false,
+      content: [{ type: 'text', text: 'late' }],
+    });
   }, 60_000);
 
   it('a call over its timeout is cancelled and recorded as timed out; an interrupt stops a call within moments', async () => {
@@ -217,7 +245,10 @@ describe('MCP servers as hands', () => {
     expect(toolNames(model.requests[before])).toContain('everything__echo');
     const readyBefore = events(id, 'hand.ready').length;
 
-    const statuses = await call<HandStatus[]>('hands-update', { sessionId: id, hand: mcpHand('everything', referenceServer('server-everything'), { disabled_tools: ['echo'] }) });
+    const statuses = await call<HandStatus[]>('hands-update', {
+      sessionId: id,
+      hand: mcpHand('everything', referenceServer('server-everything'), { disabled_tools: ['echo'] }),
+    });
     expect(statuses[0]?.tools).not.toContain('everything__echo');
     expect(statuses[0]?.tools).toContain('everything__get-sum');
     const info = await call<McpServerInfo>('hands-mcp-info', { sessionId: id, name: 'everything' });
@@ -244,8 +275,15 @@ describe('MCP servers as hands', () => {
     expect(recent.filter((server) => server.name === 'everything')).toHaveLength(1);
     expect(recent.find((server) => server.name === 'everything')?.config.enabled).toBe(false);
 
-    expect(await refused('hands-update', { sessionId: id, hand: { name: 'nope', config: { kind: 'mcp', transport: referenceServer('server-everything') } } })).toMatch(/no hand named "nope"/);
-    expect(await refused('hands-update', { sessionId: id, hand: { name: 'everything', config: { kind: 'docker', image: 'alpine' } } })).toMatch(/cannot become a docker one/);
+    expect(
+      await refused('hands-update', {
+        sessionId: id,
+        hand: { name: 'nope', config: { kind: 'mcp', transport: referenceServer('server-everything') } },
+      }),
+    ).toMatch(/no hand named "nope"/);
+    expect(
+      await refused('hands-update', { sessionId: id, hand: { name: 'everything', config: { kind: 'docker', image: 'alpine' } } }),
+    ).toMatch(/cannot become a docker one/);
   }, 60_000);
 
   it('tests a server before attaching it, and says why one cannot start with what it wrote to stderr', async () => {
@@ -257,7 +295,9 @@ describe('MCP servers as hands', () => {
     // A URL server is one Drover connects to, never one it starts: the test says so.
     const everything = await startEverythingHttp();
     try {
-      const remote = await call<McpServerInfo>('mcp-test-server', { config: { kind: 'mcp', transport: { type: 'http', url: everything.url } } });
+      const remote = await call<McpServerInfo>('mcp-test-server', {
+        config: { kind: 'mcp', transport: { type: 'http', url: everything.url } },
+      });
       expect(remote).toMatchObject({ ok: true });
       expect(remote.message).toMatch(/answered and offers \d+ tools/);
       expect(remote.message).not.toMatch(/start/);
@@ -266,28 +306,47 @@ describe('MCP servers as hands', () => {
     }
 
     const broken = await call<McpServerInfo>('mcp-test-server', {
-      config: { kind: 'mcp', transport: { type: 'stdio', command: process.execPath, args: ['-e', 'console.error("cannot open the database: /nope"); process.exit(3)'] } },
+      config: {
+        kind: 'mcp',
+        transport: {
+          type: 'stdio',
+          command: process.execPath,
+          args: ['-e', 'console.error("cannot open the database: /nope"); process.exit(3)'],
+        },
+      },
     });
     expect(broken).toMatchObject({ ok: false, tools: [] });
     expect(broken.message).toMatch(/could not be started/);
     expect(broken.stderr).toContain('cannot open the database');
 
-    const missing = await call<McpServerInfo>('mcp-test-server', { config: { kind: 'mcp', transport: { type: 'stdio', command: '/no/such/server' } } });
+    const missing = await call<McpServerInfo>('mcp-test-server', {
+      config: { kind: 'mcp', transport: { type: 'stdio', command: '/no/such/server' } },
+    });
     expect(missing.ok).toBe(false);
     expect(missing.message).toMatch(/could not be started/);
 
     // An attached server that cannot start: the turn goes on without its tools, and the log says why.
-    const id = await launch([mcpHand('broken', { type: 'stdio', command: process.execPath, args: ['-e', 'console.error("no config file"); process.exit(1)'] })]);
+    const id = await launch([
+      mcpHand('broken', { type: 'stdio', command: process.execPath, args: ['-e', 'console.error("no config file"); process.exit(1)'] }),
+    ]);
     await send(id, 'Hello.');
-    expect(events(id, 'hand.failed').map((event) => event.payload.message)).toEqual([expect.stringMatching(/could not be started[\s\S]*not offered until it starts/)]);
+    expect(events(id, 'hand.failed').map((event) => event.payload.message)).toEqual([
+      expect.stringMatching(/could not be started[\s\S]*not offered until it starts/),
+    ]);
     expect(events(id, 'session.status_idle').at(-1)?.payload.stop_reason.type).toBe('end_turn');
-    expect(await refused('hands-attach', { sessionId: id, hand: mcpHand('url', { type: 'http', url: 'https://user:pw@example.com/mcp' }) })).toMatch(/no credentials in it/);
+    expect(
+      await refused('hands-attach', { sessionId: id, hand: mcpHand('url', { type: 'http', url: 'https://user:pw@example.com/mcp' }) }),
+    ).toMatch(/no credentials in it/);
   }, 60_000);
 
   it('imports a Claude Desktop config: servers become hands, credential-looking values go to the vault', async () => {
     const file = {
       mcpServers: {
-        Memory_Store: { command: process.execPath, args: [referenceServerEntry('server-memory')], env: { MEMORY_FILE_PATH: path.join(dir, 'imported.jsonl'), API_TOKEN: 'import-canary-token-1234' } },
+        Memory_Store: {
+          command: process.execPath,
+          args: [referenceServerEntry('server-memory')],
+          env: { MEMORY_FILE_PATH: path.join(dir, 'imported.jsonl'), API_TOKEN: 'import-canary-token-1234' },
+        },
         remote: { url: 'https://mcp.example.com/mcp', headers: { Authorization: 'Bearer import-canary-bearer-5678', 'X-Team': 'blue' } },
         legacy: { type: 'sse', url: 'https://old.example.com/sse' },
         empty: { note: 'nothing here' },
@@ -300,9 +359,16 @@ describe('MCP servers as hands', () => {
     ]);
     const [memory, remote] = imported.servers;
     expect(memory?.name).toBe('memory-store');
-    expect(memory?.config.transport).toMatchObject({ type: 'stdio', env: { MEMORY_FILE_PATH: { value: path.join(dir, 'imported.jsonl') }, API_TOKEN: { secret_id: expect.stringMatching(/^sec_/) } } });
+    expect(memory?.config.transport).toMatchObject({
+      type: 'stdio',
+      env: { MEMORY_FILE_PATH: { value: path.join(dir, 'imported.jsonl') }, API_TOKEN: { secret_id: expect.stringMatching(/^sec_/) } },
+    });
     expect(memory?.notes.join(' ')).toMatch(/API_TOKEN was stored in the vault as “memory-store API_TOKEN”/);
-    expect(remote?.config.transport).toMatchObject({ type: 'http', headers: { 'X-Team': { value: 'blue' } }, bearer_secret_id: expect.stringMatching(/^sec_/) });
+    expect(remote?.config.transport).toMatchObject({
+      type: 'http',
+      headers: { 'X-Team': { value: 'blue' } },
+      bearer_secret_id: expect.stringMatching(/^sec_/),
+    });
     expect(JSON.stringify(imported)).not.toContain('import-canary');
     const secrets = await call<Array<{ name: string }>>('secrets-list');
     expect(secrets.map((secret) => secret.name)).toEqual(expect.arrayContaining(['memory-store API_TOKEN', 'remote Authorization']));
@@ -336,7 +402,9 @@ describe('MCP servers as hands', () => {
         [false, expect.stringContaining('over http')],
       ]);
       // It reached the server…
-      expect(auth.received.some((headers) => headers.authorization === `Bearer ${BEARER_CANARY}` && headers['x-api-key'] === HEADER_CANARY)).toBe(true);
+      expect(
+        auth.received.some((headers) => headers.authorization === `Bearer ${BEARER_CANARY}` && headers['x-api-key'] === HEADER_CANARY),
+      ).toBe(true);
       await call('hands-list', { sessionId: id });
       await call('hands-mcp-info', { sessionId: id, name: 'remote' });
       await call('sessions-events', { sessionId: id });
@@ -351,7 +419,9 @@ describe('MCP servers as hands', () => {
         for (const canary of [HEADER_CANARY, BEARER_CANARY]) {
           expect(content.includes(canary), `${canary} in ${place}`).toBe(false);
         }
-        expect(content.includes('MCP header” redacted') || content.includes('MCP bearer” redacted'), `a redaction marker in ${place}`).toBe(false);
+        expect(content.includes('MCP header” redacted') || content.includes('MCP bearer” redacted'), `a redaction marker in ${place}`).toBe(
+          false,
+        );
       }
     } finally {
       await auth.close();
@@ -365,7 +435,17 @@ describe('MCP servers as hands', () => {
       { type: 'user.message', payload: { content: [{ type: 'text', text: 'go' }] } },
       { type: 'session.status_running', payload: {} },
       { type: 'span.model_request_start', payload: { model: 'claude-sonnet-4-5', purpose: 'turn' } },
-      { type: 'span.model_request_end', payload: { model: 'claude-sonnet-4-5', purpose: 'turn', usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, stop_reason: 'tool_use', is_error: false, duration_ms: 1 } },
+      {
+        type: 'span.model_request_end',
+        payload: {
+          model: 'claude-sonnet-4-5',
+          purpose: 'turn',
+          usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+          stop_reason: 'tool_use',
+          is_error: false,
+          duration_ms: 1,
+        },
+      },
       { type: 'agent.mcp_tool_use', payload: { tool_use_id: 'toolu_lost', server_name: 'fx', name: 'fx__crash', input: {} } },
     ]);
     script = [() => done];

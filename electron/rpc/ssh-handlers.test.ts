@@ -25,7 +25,15 @@ function memoryVault(): VaultLike & { stored: Array<{ name: string; kind: Secret
   const metaOf = (index: number): SecretMeta => {
     const secret = stored[index];
     if (secret === undefined) throw new Error('no such secret');
-    return { id: `sec_${String(index).padStart(16, '0')}`, name: secret.name, kind: secret.kind, createdAt: 'now', updatedAt: 'now', lastUsedAt: null, lastUsedFor: null };
+    return {
+      id: `sec_${String(index).padStart(16, '0')}`,
+      name: secret.name,
+      kind: secret.kind,
+      createdAt: 'now',
+      updatedAt: 'now',
+      lastUsedAt: null,
+      lastUsedFor: null,
+    };
   };
   return {
     stored,
@@ -70,8 +78,16 @@ beforeEach(() => {
     forget: (host: string, port: number) => calls.push(`forget ${host}:${port}`),
     ...sshConfigReader(home),
   };
-  const credentials = new Credentials({ vault, redactor: new Redactor(), environmentKey: () => null, testKey: async () => ({ ok: false, message: 'not tested' }) });
-  dispatch = createDispatcher(createHandlers({ store, harness, hands, credentials, ssh, info: { version: '1', dataDir: dir, platform: 'linux' } }), { error: () => undefined });
+  const credentials = new Credentials({
+    vault,
+    redactor: new Redactor(),
+    environmentKey: () => null,
+    testKey: async () => ({ ok: false, message: 'not tested' }),
+  });
+  dispatch = createDispatcher(
+    createHandlers({ store, harness, hands, credentials, ssh, info: { version: '1', dataDir: dir, platform: 'linux' } }),
+    { error: () => undefined },
+  );
 });
 
 afterEach(async () => {
@@ -104,7 +120,10 @@ describe('ssh-import-key', () => {
 
   it('refuses an alias that is not in ~/.ssh/config', async () => {
     config('Host box\n  IdentityFile ~/.ssh/id_box\n');
-    expect(await refused('ssh-import-key', { alias: 'nowhere', name: 'k' })).toMatchObject({ code: 'not-found', message: expect.stringMatching(/no "Host nowhere"/) });
+    expect(await refused('ssh-import-key', { alias: 'nowhere', name: 'k' })).toMatchObject({
+      code: 'not-found',
+      message: expect.stringMatching(/no "Host nowhere"/),
+    });
     expect(vault.stored).toEqual([]);
   });
 
@@ -135,8 +154,13 @@ describe('the other SSH methods', () => {
   it('lists ~/.ssh/config hosts, tests, trusts and forgets through the ssh service', async () => {
     config('Host box\n  HostName box.lan\n  User ada\n');
     const listing = await dispatch('ssh-config-hosts', undefined);
-    expect(listing).toEqual({ ok: true, result: { hosts: [{ alias: 'box', hostName: 'box.lan', port: null, user: 'ada', identityFiles: [], proxyJump: null }], notes: [] } });
-    const tested = await dispatch('ssh-test-connection', { config: { kind: 'ssh', host: 'box.lan', user: 'ada', auth: { method: 'agent' } } });
+    expect(listing).toEqual({
+      ok: true,
+      result: { hosts: [{ alias: 'box', hostName: 'box.lan', port: null, user: 'ada', identityFiles: [], proxyJump: null }], notes: [] },
+    });
+    const tested = await dispatch('ssh-test-connection', {
+      config: { kind: 'ssh', host: 'box.lan', user: 'ada', auth: { method: 'agent' } },
+    });
     expect(tested.ok).toBe(true);
     const hostKey = { host: 'box.lan', port: 22, algorithm: 'ssh-ed25519', fingerprint: 'SHA256:abc' };
     expect(await dispatch('ssh-trust-host', { hostKey })).toEqual({ ok: true, result: null });
@@ -145,9 +169,21 @@ describe('the other SSH methods', () => {
   });
 
   it('says so when SSH is not wired in', async () => {
-    const credentials = new Credentials({ vault: null, unavailable: 'none', redactor: new Redactor(), environmentKey: () => null, testKey: async () => ({ ok: false, message: '' }) });
-    const bare = createDispatcher(createHandlers({ store, harness, hands, credentials, info: { version: '1', dataDir: dir, platform: 'linux' } }), { error: () => undefined });
+    const credentials = new Credentials({
+      vault: null,
+      unavailable: 'none',
+      redactor: new Redactor(),
+      environmentKey: () => null,
+      testKey: async () => ({ ok: false, message: '' }),
+    });
+    const bare = createDispatcher(
+      createHandlers({ store, harness, hands, credentials, info: { version: '1', dataDir: dir, platform: 'linux' } }),
+      { error: () => undefined },
+    );
     const outcome = await bare('ssh-config-hosts', undefined);
-    expect(outcome).toMatchObject({ ok: false, error: { code: 'conflict', message: expect.stringMatching(/SSH machines are not available/) } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringMatching(/SSH machines are not available/) },
+    });
   });
 });

@@ -41,10 +41,19 @@ describe('serve mode with a page damaged after start-up', () => {
     // among many others, so listing sessions still works and only resuming meets the damage.
     const setup = SessionStore.open({ dataDir });
     const victim = setup.createSession({ title: 'Interrupted' });
-    const filler = (i: number) => ({ type: 'agent.message' as const, payload: { content: [{ type: 'text' as const, text: `before ${i} `.repeat(60) }] } });
-    setup.emitEvents(victim.id, Array.from({ length: 60 }, (_, i) => filler(i)));
+    const filler = (i: number) => ({
+      type: 'agent.message' as const,
+      payload: { content: [{ type: 'text' as const, text: `before ${i} `.repeat(60) }] },
+    });
+    setup.emitEvents(
+      victim.id,
+      Array.from({ length: 60 }, (_, i) => filler(i)),
+    );
     const running = setup.emitEvent(victim.id, { type: 'session.status_running', payload: {} });
-    setup.emitEvents(victim.id, Array.from({ length: 60 }, (_, i) => filler(i)));
+    setup.emitEvents(
+      victim.id,
+      Array.from({ length: 60 }, (_, i) => filler(i)),
+    );
     setup.createSession({ title: 'Untouched' });
     setup.close();
     damagePageHolding(path.join(dataDir, DB_FILE), running.id);
@@ -65,11 +74,19 @@ describe('serve mode with a page damaged after start-up', () => {
       log: (message, error) => logged.push(`${message}${error === undefined ? '' : ` ${String(error)}`}`),
     });
     cleanups.push(() => host.close());
-    const server = await startServe({ host: '127.0.0.1', port: 0, token: 'a-token-for-the-test-only', staticDir, dispatch: host.dispatch, log: (line) => logged.push(line) });
+    const server = await startServe({
+      host: '127.0.0.1',
+      port: 0,
+      token: 'a-token-for-the-test-only',
+      staticDir,
+      dispatch: host.dispatch,
+      log: (line) => logged.push(line),
+    });
 
     live.server = server;
     cleanups.push(() => server.close());
-    for (let waited = 0; !logged.some((line) => line.includes('damaged')) && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let waited = 0; !logged.some((line) => line.includes('damaged')) && waited < 10_000; waited += 50)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(unhandled).toEqual([]);
     const report = logged.find((line) => line.includes('damaged')) ?? '';
     expect(report).toContain('could not resume');
@@ -83,6 +100,9 @@ describe('serve mode with a page damaged after start-up', () => {
     const listed = await host.dispatch('sessions-list', undefined);
     expect(listed).toMatchObject({ ok: false, error: { code: 'storage-corrupt' } });
     expect(listed.ok ? '' : listed.error.message).toContain(path.join(dataDir, DB_FILE));
-    expect(await host.dispatch('sessions-create', { title: 'After the damage' })).toMatchObject({ ok: true, result: { title: 'After the damage' } });
+    expect(await host.dispatch('sessions-create', { title: 'After the damage' })).toMatchObject({
+      ok: true,
+      result: { title: 'After the damage' },
+    });
   });
 });

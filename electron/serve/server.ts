@@ -120,7 +120,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     serveStatic(request, response).catch((error: unknown) => {
       // A bug, not the client's fault: this one request fails, the server goes on.
       options.log(`A request for the UI failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
-      if (!response.headersSent) response.writeHead(500, { 'Content-Type': 'text/plain' }).end('Drover failed on this request; see its log.\n');
+      if (!response.headersSent)
+        response.writeHead(500, { 'Content-Type': 'text/plain' }).end('Drover failed on this request; see its log.\n');
       else response.destroy();
     });
   });

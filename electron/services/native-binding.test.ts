@@ -14,11 +14,11 @@ const base: BindingContext = {
 };
 
 describe('selectSqliteBinding', () => {
-  it('uses the module\'s own (Node) build under plain Node', () => {
+  it("uses the module's own (Node) build under plain Node", () => {
     expect(selectSqliteBinding({ ...base, runningUnderElectron: false, exists: () => false })).toBeUndefined();
   });
 
-  it('uses the module\'s own build in a packaged app (rebuilt for Electron when packaged)', () => {
+  it("uses the module's own build in a packaged app (rebuilt for Electron when packaged)", () => {
     expect(selectSqliteBinding({ ...base, packaged: true, exists: () => false })).toBeUndefined();
   });
 

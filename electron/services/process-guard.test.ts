@@ -20,7 +20,9 @@ interface Child {
 }
 
 async function startChild(maxErrors: number): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/support/guard-child.ts'), String(maxErrors)], { cwd: root });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/support/guard-child.ts'), String(maxErrors)], {
+    cwd: root,
+  });
   children.push(child);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

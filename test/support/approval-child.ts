@@ -40,12 +40,19 @@ async function main(session: string, data: string, url: string, journalFile: str
     baseURL: url,
     handsFor: () => [hand],
     retry: { baseDelayMs: 5, maxDelayMs: 50 },
-    log: (message, error) => process.stderr.write(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+    log: (message, error) =>
+      process.stderr.write(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
   });
   if (what === 'ask' && !readAll(store, session, ['user.message']).length) harness.send(session, 'please do it');
   if (what === 'allow') {
     const waiting = pendingApprovals(guardrailsOfSession(store, session));
-    store.emitEvents(session, waiting.map((record) => ({ type: 'user.tool_confirmation' as const, payload: { tool_use_id: record.event.payload.tool_use_id, result: 'allow' as const } })));
+    store.emitEvents(
+      session,
+      waiting.map((record) => ({
+        type: 'user.tool_confirmation' as const,
+        payload: { tool_use_id: record.event.payload.tool_use_id, result: 'allow' as const },
+      })),
+    );
   }
   if (what === 'wake') say(`resumed ${harness.resumeInterrupted().length}`);
   // The harness wakes on the message or the answer by itself; this joins that run.

@@ -20,7 +20,9 @@ export default function setup(): () => Promise<void> {
       const leftovers = await findLeftovers(readFileSync(ledger, 'utf8').split('\n').filter(Boolean));
       if (leftovers.length > 0) {
         process.exitCode = 1; // an error in a teardown alone does not fail the run
-        throw new Error(`The tests left ${leftovers.length} Drover object(s) in the Docker engine (now removed); tests must remove what they create:\n${leftovers.join('\n')}`);
+        throw new Error(
+          `The tests left ${leftovers.length} Drover object(s) in the Docker engine (now removed); tests must remove what they create:\n${leftovers.join('\n')}`,
+        );
       }
     } finally {
       delete process.env[LEDGER_ENV];
@@ -40,13 +42,20 @@ async function findLeftovers(dirs: string[]): Promise<string[]> {
     const dir = instances.get(info.Labels[LABELS.instance] ?? '');
     if (dir === undefined) continue;
     found.push(`container ${info.Names.join(', ')} (${info.Image}; session ${info.Labels[LABELS.session] ?? '?'}, data folder ${dir})`);
-    await engine.docker.getContainer(info.Id).remove({ force: true, v: true }).catch(() => undefined);
+    await engine.docker
+      .getContainer(info.Id)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
   }
   for (const info of await engine.docker.listImages({ filters })) {
     const dir = instances.get(info.Labels?.[LABELS.instance] ?? '');
     if (dir === undefined) continue;
     found.push(`image ${(info.RepoTags ?? [info.Id]).join(', ')} (session ${info.Labels?.[LABELS.session] ?? '?'}, data folder ${dir})`);
-    for (const tag of info.RepoTags ?? []) await engine.docker.getImage(tag).remove().catch(() => undefined);
+    for (const tag of info.RepoTags ?? [])
+      await engine.docker
+        .getImage(tag)
+        .remove()
+        .catch(() => undefined);
   }
   return found;
 }

@@ -27,7 +27,8 @@ const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sb
 export async function dockerUnavailableReason(): Promise<string | null> {
   const reason = await new DockerEngine({ instance: 'probe' }).unavailableReason();
   if (reason) return reason;
-  if (spawnSync('docker', ['version'], { stdio: 'ignore' }).status !== 0) return 'the docker CLI is not installed (Debian: apt-get install docker.io)';
+  if (spawnSync('docker', ['version'], { stdio: 'ignore' }).status !== 0)
+    return 'the docker CLI is not installed (Debian: apt-get install docker.io)';
   if (!existsSync('/bin/busybox')) return 'busybox is not installed (Debian: apt-get install busybox-static)';
   return null;
 }
@@ -51,8 +52,10 @@ export function ensureTestImages(): void {
 
 /** Why the git test image cannot be built here (this machine's git is its source), or null. */
 export function gitImageUnavailableReason(): string | null {
-  if (spawnSync('git', ['--version'], { stdio: 'ignore' }).status !== 0) return 'git is not installed on this machine (Debian: apt-get install git)';
-  if (!existsSync('/usr/bin/git') || !existsSync(GIT_REMOTE_HTTP)) return `git's http transport is not at ${GIT_REMOTE_HTTP} (Debian: apt-get install git)`;
+  if (spawnSync('git', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return 'git is not installed on this machine (Debian: apt-get install git)';
+  if (!existsSync('/usr/bin/git') || !existsSync(GIT_REMOTE_HTTP))
+    return `git's http transport is not at ${GIT_REMOTE_HTTP} (Debian: apt-get install git)`;
   return null;
 }
 
@@ -73,7 +76,9 @@ function importRootfs(reference: string, binaries: string[], finish?: (root: str
   try {
     for (const dir of ['bin', 'tmp', 'etc', 'root', 'usr/bin', 'proc', 'sys', 'dev']) mkdirSync(path.join(root, dir), { recursive: true });
     copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
-    const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter((name) => /^[\w.[-]+$/.test(name) && name !== 'busybox');
+    const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((name) => /^[\w.[-]+$/.test(name) && name !== 'busybox');
     for (const applet of applets) symlinkSync('busybox', path.join(root, 'bin', applet));
     writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
     writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\n');
@@ -90,7 +95,9 @@ function importRootfs(reference: string, binaries: string[], finish?: (root: str
       }
     }
     finish?.(root);
-    execFileSync('sh', ['-c', `tar -C "$1" -c . | docker import -c 'ENV ${DEFAULT_PATH}' - "$2"`, 'sh', root, reference], { stdio: 'pipe' });
+    execFileSync('sh', ['-c', `tar -C "$1" -c . | docker import -c 'ENV ${DEFAULT_PATH}' - "$2"`, 'sh', root, reference], {
+      stdio: 'pipe',
+    });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -103,7 +110,9 @@ export function dockerCli(...args: string[]): string {
 
 /** Why Debian's docker-registry cannot run here, or null. */
 export function registryUnavailableReason(): string | null {
-  return spawnSync('docker-registry', ['--version'], { stdio: 'ignore' }).status === 0 ? null : 'docker-registry is not installed (Debian: apt-get install docker-registry)';
+  return spawnSync('docker-registry', ['--version'], { stdio: 'ignore' }).status === 0
+    ? null
+    : 'docker-registry is not installed (Debian: apt-get install docker-registry)';
 }
 
 export interface LocalRegistry {
@@ -118,7 +127,10 @@ export interface LocalRegistry {
 export async function startRegistry(): Promise<LocalRegistry> {
   const dir = tempDir('drover-registry-');
   const port = await freePort();
-  writeFileSync(path.join(dir, 'config.yml'), `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  writeFileSync(
+    path.join(dir, 'config.yml'),
+    `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+  );
   const registry = spawn('docker-registry', ['serve', path.join(dir, 'config.yml')], { stdio: 'ignore' });
   registry.on('error', () => undefined);
   const pushed: string[] = [];
@@ -160,7 +172,7 @@ export async function freePort(): Promise<number> {
 
 /** Resolves once something accepts connections on 127.0.0.1:`port` (within 20 s). */
 export async function waitForPort(port: number): Promise<void> {
-  for (const deadline = Date.now() + 20_000; ; ) {
+  for (const deadline = Date.now() + 20_000; ;) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
       socket.on('error', () => resolve(false));

@@ -53,7 +53,10 @@ try {
   if (!hand) throw new Error('the hand is missing');
   const outcome = await hand.execute(
     'box__bash',
-    { command: `cat ${REPO_PATH}/README.md; git -C ${REPO_PATH} remote get-url origin; git -C ${REPO_PATH} fetch -q origin && echo fetched`, timeout_seconds: 60 },
+    {
+      command: `cat ${REPO_PATH}/README.md; git -C ${REPO_PATH} remote get-url origin; git -C ${REPO_PATH} fetch -q origin && echo fetched`,
+      timeout_seconds: 60,
+    },
     { signal: AbortSignal.timeout(120_000) },
   );
   result.isError = outcome.isError;

@@ -41,8 +41,10 @@ export interface GitServer {
 
 /** Why this server cannot run here (it needs this machine's git), or null. */
 export function gitServerUnavailableReason(): string | null {
-  if (spawnSync('git', ['--version'], { stdio: 'ignore' }).status !== 0) return 'git is not installed on this machine (Debian: apt-get install git)';
-  if (spawnSync('git', ['http-backend'], { stdio: 'ignore', env: { ...process.env, REQUEST_METHOD: 'GET', PATH_INFO: '/' } }).error) return 'git http-backend is missing';
+  if (spawnSync('git', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return 'git is not installed on this machine (Debian: apt-get install git)';
+  if (spawnSync('git', ['http-backend'], { stdio: 'ignore', env: { ...process.env, REQUEST_METHOD: 'GET', PATH_INFO: '/' } }).error)
+    return 'git http-backend is missing';
   return null;
 }
 
@@ -56,7 +58,13 @@ export async function startGitServer(options: { token: string; user?: string }):
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://server.invalid');
     const record = (status: number): void => {
-      requests.push({ method: request.method ?? '', path: url.pathname, query: url.search, status, auth: request.headers.authorization !== undefined });
+      requests.push({
+        method: request.method ?? '',
+        path: url.pathname,
+        query: url.search,
+        status,
+        auth: request.headers.authorization !== undefined,
+      });
     };
     const [, repo = '', ...rest] = url.pathname.split('/');
     const target = moved.get(repo);
@@ -90,7 +98,8 @@ export async function startGitServer(options: { token: string; user?: string }):
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const origin = `http://127.0.0.1:${port}`;
-  const git = (name: string, ...args: string[]): string => execFileSync('git', ['--git-dir', path.join(root, name), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const git = (name: string, ...args: string[]): string =>
+    execFileSync('git', ['--git-dir', path.join(root, name), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   return {
     origin,
     root,
@@ -134,7 +143,15 @@ function basicPassword(request: IncomingMessage): string | null {
 }
 
 /** One request through `git http-backend` (CGI): the request's body in, its headers and body out. */
-function runBackend(root: string, request: IncomingMessage, response: ServerResponse, url: URL, pathInfo: string, user: string, record: (status: number) => void): void {
+function runBackend(
+  root: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  pathInfo: string,
+  user: string,
+  record: (status: number) => void,
+): void {
   const header = (name: string): string => {
     const value = request.headers[name];
     return Array.isArray(value) ? value.join(', ') : (value ?? '');

@@ -43,7 +43,8 @@ async function main(session: string, data: string, url: string, journalFile: str
     handsFor: () => [hand],
     // No retry should be needed; if one is, it must not stretch the test.
     retry: { baseDelayMs: 5, maxDelayMs: 50 },
-    log: (message, error) => process.stderr.write(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+    log: (message, error) =>
+      process.stderr.write(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
   });
   const [latest] = store.getEvents(session, { direction: 'backward', limit: 1 });
   say(`ready ${latest?.seq ?? 0}`);

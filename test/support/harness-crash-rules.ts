@@ -68,7 +68,12 @@ export function scripted(request: RecordedRequest): Reply {
   const id = (k: number): string => `toolu_t${turn}_${k}`;
   const waitMs = 30 + (Number.parseInt(session.slice(0, 8), 16) % 51);
   const text: ScriptedBlock = { type: 'text', text: PROSE[turn] as string };
-  const tool = (k: number, name: string, input: Record<string, unknown>): ScriptedBlock => ({ type: 'tool_use', id: id(k), name, input: { ...input, marker: id(k) } });
+  const tool = (k: number, name: string, input: Record<string, unknown>): ScriptedBlock => ({
+    type: 'tool_use',
+    id: id(k),
+    name,
+    input: { ...input, marker: id(k) },
+  });
   const steps: Array<{ content: ScriptedBlock[]; stop: 'tool_use' | 'end_turn' }> = [
     { content: [text, tool(0, 'add', { a: 2, b: 3 }), tool(1, 'wait', { ms: waitMs })], stop: 'tool_use' },
     { content: [text, tool(0, 'multiply', { a: 5, b: 7 })], stop: 'tool_use' },
@@ -188,11 +193,17 @@ export function violations(run: Run): string[] {
   }
 
   // 1. No acknowledged event lost (or changed): the test's own setup events and every child ack.
-  const acks: Ack[] = [...run.setup.map((event) => ({ seq: event.seq, id: event.id, type: event.type, life: -1 })), ...run.lives.flatMap((life) => life.acks)];
+  const acks: Ack[] = [
+    ...run.setup.map((event) => ({ seq: event.seq, id: event.id, type: event.type, life: -1 })),
+    ...run.lives.flatMap((life) => life.acks),
+  ];
   for (const ack of acks) {
     const event = events[ack.seq - 1];
     if (event?.id !== ack.id || event.type !== ack.type) {
-      report(`acknowledged event #${ack.seq} ${ack.type} ${ack.id} (life ${ack.life}) is ${event ? `now ${event.type} ${event.id}` : 'missing'}`, ack.seq);
+      report(
+        `acknowledged event #${ack.seq} ${ack.type} ${ack.id} (life ${ack.life}) is ${event ? `now ${event.type} ${event.id}` : 'missing'}`,
+        ack.seq,
+      );
     }
   }
   run.lives.forEach((life, i) => {
@@ -206,7 +217,9 @@ export function violations(run: Run): string[] {
   // would show here even without tool uses).
   const said = events.flatMap((event) => (event.type === 'agent.message' ? event.payload.content.map((block) => block.text) : []));
   if (JSON.stringify(said) !== JSON.stringify(PROSE)) {
-    report(`the stored responses are not the script's ${PROSE.length}, once each and in order: ${JSON.stringify(said.map((text) => text.slice(0, 24)))}`);
+    report(
+      `the stored responses are not the script's ${PROSE.length}, once each and in order: ${JSON.stringify(said.map((text) => text.slice(0, 24)))}`,
+    );
   }
 
   // 3. Each tool use once, with exactly one result after it.
@@ -235,7 +248,8 @@ export function violations(run: Run): string[] {
     if (!uses.has(marker)) report(`tool ${marker} ran, but its tool_use is not in the log`);
   }
   for (const [marker, count] of journal.ends) {
-    if (count > (journal.starts.get(marker) ?? 0)) report(`tool ${marker} ended ${count} times but started ${journal.starts.get(marker) ?? 0} times`);
+    if (count > (journal.starts.get(marker) ?? 0))
+      report(`tool ${marker} ended ${count} times but started ${journal.starts.get(marker) ?? 0} times`);
   }
   for (const [id, found] of results) {
     const result = found[0];
@@ -243,33 +257,40 @@ export function violations(run: Run): string[] {
     const started = journal.starts.get(id) ?? 0;
     const ended = journal.ends.get(id) ?? 0;
     if (result.payload.status === 'completed') {
-      if (started !== 1 || ended !== 1) report(`tool ${id} is recorded completed, but the journal has ${started} start(s) and ${ended} end(s)`, result.seq);
+      if (started !== 1 || ended !== 1)
+        report(`tool ${id} is recorded completed, but the journal has ${started} start(s) and ${ended} end(s)`, result.seq);
       if (result.payload.is_error) report(`tool ${id} completed with an error`, result.seq);
     } else if (result.payload.status === 'interrupted') {
       if (!result.payload.is_error) report(`interrupted tool ${id} is not marked is_error`, result.seq);
-      if (!/not run again/i.test(resultText(result))) report(`interrupted tool ${id} does not tell the model it was not run again`, result.seq);
+      if (!/not run again/i.test(resultText(result)))
+        report(`interrupted tool ${id} does not tell the model it was not run again`, result.seq);
     } else {
       report(`tool ${id} has status ${result.payload.status}`, result.seq);
     }
-    if (started > ended && result.payload.status !== 'interrupted') report(`tool ${id} was cut mid-run (start without end) but is recorded ${result.payload.status}`, result.seq);
+    if (started > ended && result.payload.status !== 'interrupted')
+      report(`tool ${id} was cut mid-run (start without end) but is recorded ${result.payload.status}`, result.seq);
   }
 
   // 5. Both turns ended normally, and the last request was a valid conversation answered normally.
   const last = events.at(-1);
-  if (last?.type !== 'session.status_idle' || last.payload.stop_reason.type !== 'end_turn') report('the session does not end idle with end_turn', last?.seq);
+  if (last?.type !== 'session.status_idle' || last.payload.stop_reason.type !== 'end_turn')
+    report('the session does not end idle with end_turn', last?.seq);
   const idles = events.filter((event) => event.type === 'session.status_idle');
   const asked = events.filter((event) => event.type === 'user.message');
   if (asked.length !== 2) report(`${asked.length} user messages (expected 2)`, asked[2]?.seq);
   for (const idle of idles) {
-    if (idle.type === 'session.status_idle' && idle.payload.stop_reason.type !== 'end_turn') report(`a turn ended with ${idle.payload.stop_reason.type}`, idle.seq);
+    if (idle.type === 'session.status_idle' && idle.payload.stop_reason.type !== 'end_turn')
+      report(`a turn ended with ${idle.payload.stop_reason.type}`, idle.seq);
   }
   if (idles.length !== 2) report(`${idles.length} idle events (expected 2)`, idles[2]?.seq);
-  for (const refusal of refusals.filter((r) => r.session === run.sessionId)) report(`the model server refused request ${refusal.index}: ${refusal.reason}`);
+  for (const refusal of refusals.filter((r) => r.session === run.sessionId))
+    report(`the model server refused request ${refusal.index}: ${refusal.reason}`);
   const final = run.requests.at(-1);
   if (!final) report('the model server saw no request');
   else out.push(...conversationProblems(final.body, events).map((problem) => `${run.label} (${run.dir}): final request: ${problem}`));
   const turnStarts = events.filter((event) => event.type === 'span.model_request_start' && event.payload.purpose === 'turn').length;
-  if (run.requests.length > turnStarts) report(`the model server saw ${run.requests.length} requests, but the log has ${turnStarts} request spans`);
+  if (run.requests.length > turnStarts)
+    report(`the model server saw ${run.requests.length} requests, but the log has ${turnStarts} request spans`);
 
   // 6. Request spans pair up; a span closed by recovery is followed by a response_lost error.
   let open: StoredEvent | null = null;
@@ -281,7 +302,10 @@ export function violations(run: Run): string[] {
       if (!open) report('a request span ends without a start', event.seq);
       open = null;
       const next = events[i + 1];
-      if (event.payload.is_error && (next?.type !== 'session.error' || next.payload.error.type !== 'response_lost' || next.payload.retry_status.type !== 'retrying')) {
+      if (
+        event.payload.is_error &&
+        (next?.type !== 'session.error' || next.payload.error.type !== 'response_lost' || next.payload.retry_status.type !== 'retrying')
+      ) {
         report('a failed request span is not followed by a retrying response_lost error', event.seq);
       }
     } else if (event.type === 'session.error' && event.payload.error.type !== 'response_lost') {
@@ -307,14 +331,20 @@ function conversationProblems(body: MessagesRequestBody, events: readonly Stored
   });
   if (turns.at(-1)?.role !== 'user') problems.push('it does not end with a user turn');
   if (turns.filter((turn) => turn.role === 'assistant').length !== 4) problems.push('it is not the script’s last step');
-  const sent = new Map(turns.flatMap((turn) => turn.blocks.filter((block) => block.type === 'tool_result').map((block) => [String(block.tool_use_id), block] as const)));
+  const sent = new Map(
+    turns.flatMap((turn) =>
+      turn.blocks.filter((block) => block.type === 'tool_result').map((block) => [String(block.tool_use_id), block] as const),
+    ),
+  );
   for (const event of events) {
     if (event.type !== 'agent.tool_result') continue;
     const block = sent.get(event.payload.tool_use_id);
     const text = (Array.isArray(block?.content) ? (block.content as Block[]) : []).map((part) => String(part.text ?? '')).join('');
     if (!block) problems.push(`the result of ${event.payload.tool_use_id} was never sent to the model`);
     else if (text !== resultText(event) || (block.is_error === true) !== event.payload.is_error) {
-      problems.push(`the model was sent ${JSON.stringify(text)} (is_error ${String(block.is_error)}) for ${event.payload.tool_use_id}, the log has ${JSON.stringify(resultText(event))}`);
+      problems.push(
+        `the model was sent ${JSON.stringify(text)} (is_error ${String(block.is_error)}) for ${event.payload.tool_use_id}, the log has ${JSON.stringify(resultText(event))}`,
+      );
     }
   }
   return problems;
@@ -371,19 +401,29 @@ export function killProblems(run: Run, found: Kill[]): string[] {
       // The end that pairs with the open start: the first end after it.
       const end = run.events.find((event) => event.seq > (kill.openSpan as number) && event.type === 'span.model_request_end');
       const next = end ? at(end.seq + 1) : undefined;
-      if (end?.type !== 'span.model_request_end' || !end.payload.is_error || next?.type !== 'session.error' || next.payload.error.type !== 'response_lost') {
-        problems.push(`${run.label} (${run.dir}): request #${kill.openSpan} was cut by a kill but is not closed as failed + response_lost\n${around(run.events, kill.openSpan, 6)}`);
+      if (
+        end?.type !== 'span.model_request_end' ||
+        !end.payload.is_error ||
+        next?.type !== 'session.error' ||
+        next.payload.error.type !== 'response_lost'
+      ) {
+        problems.push(
+          `${run.label} (${run.dir}): request #${kill.openSpan} was cut by a kill but is not closed as failed + response_lost\n${around(run.events, kill.openSpan, 6)}`,
+        );
       }
     }
     for (const marker of kill.running) {
       const result = run.events.find((event) => event.type === 'agent.tool_result' && event.payload.tool_use_id === marker);
       if (result?.type !== 'agent.tool_result' || result.payload.status !== 'interrupted') {
-        problems.push(`${run.label} (${run.dir}): tool ${marker} was cut by a kill but is not recorded interrupted${result ? `\n${around(run.events, result.seq)}` : ''}`);
+        problems.push(
+          `${run.label} (${run.dir}): tool ${marker} was cut by a kill but is not recorded interrupted${result ? `\n${around(run.events, result.seq)}` : ''}`,
+        );
       }
     }
   }
   const cutSpans = new Set(found.flatMap((kill) => (kill.openSpan === null ? [] : [kill.openSpan])));
   const lost = run.events.filter((event) => event.type === 'session.error' && event.payload.error.type === 'response_lost').length;
-  if (lost !== cutSpans.size) problems.push(`${run.label} (${run.dir}): ${cutSpans.size} requests were cut by kills, but the log has ${lost} response_lost errors`);
+  if (lost !== cutSpans.size)
+    problems.push(`${run.label} (${run.dir}): ${cutSpans.size} requests were cut by kills, but the log has ${lost} response_lost errors`);
   return problems;
 }

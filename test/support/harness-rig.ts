@@ -77,10 +77,18 @@ export function script(...replies: Array<ScriptedMessage | Reply>): Respond {
   };
 }
 
-export const text = (value: string, stop: ScriptedMessage['stop_reason'] = 'end_turn'): ScriptedMessage => ({ content: [{ type: 'text', text: value }], stop_reason: stop });
+export const text = (value: string, stop: ScriptedMessage['stop_reason'] = 'end_turn'): ScriptedMessage => ({
+  content: [{ type: 'text', text: value }],
+  stop_reason: stop,
+});
 
 /** Resolves with the first event (already logged or to come) matching `match`. */
-export function waitFor<K extends EventType>(r: Rig, type: K, match: (event: EventOf<K>) => boolean = () => true, timeoutMs = 20_000): Promise<EventOf<K>> {
+export function waitFor<K extends EventType>(
+  r: Rig,
+  type: K,
+  match: (event: EventOf<K>) => boolean = () => true,
+  timeoutMs = 20_000,
+): Promise<EventOf<K>> {
   return new Promise((resolve, reject) => {
     const found = r.store.getEvents(r.sessionId, { types: [type] }).find((event) => match(event as EventOf<K>));
     if (found) return resolve(found as EventOf<K>);
@@ -101,4 +109,5 @@ export function waitFor<K extends EventType>(r: Rig, type: K, match: (event: Eve
 export const idle = (r: Rig) => waitFor(r, 'session.status_idle');
 export const events = (r: Rig): StoredEvent[] => r.store.getEvents(r.sessionId);
 export const types = (r: Rig): string[] => events(r).map((event) => event.type);
-export const ofType = <K extends EventType>(r: Rig, type: K): Array<EventOf<K>> => events(r).filter((e): e is EventOf<K> => e.type === type);
+export const ofType = <K extends EventType>(r: Rig, type: K): Array<EventOf<K>> =>
+  events(r).filter((e): e is EventOf<K> => e.type === type);

@@ -80,7 +80,10 @@ export async function startSessionBus(): Promise<SessionBus> {
   daemon.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   try {
     const address = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`dbus-daemon printed no address within ${START_TIMEOUT_MS} ms: ${stderr}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`dbus-daemon printed no address within ${START_TIMEOUT_MS} ms: ${stderr}`)),
+        START_TIMEOUT_MS,
+      );
       daemon.once('error', reject);
       daemon.once('exit', (code) => reject(new Error(`dbus-daemon exited with ${code}: ${stderr}`)));
       if (!daemon.stdout) return reject(new Error('dbus-daemon has no stdout'));
@@ -164,7 +167,12 @@ async function waitForLoginKeyring(address: string, daemon: ChildProcess, stderr
     try {
       const alias = await dbusSend(address, ['/org/freedesktop/secrets', 'org.freedesktop.Secret.Service.ReadAlias', 'string:default']);
       if (alias.includes(LOGIN_COLLECTION)) {
-        const locked = await dbusSend(address, [LOGIN_COLLECTION, 'org.freedesktop.DBus.Properties.Get', 'string:org.freedesktop.Secret.Collection', 'string:Locked']);
+        const locked = await dbusSend(address, [
+          LOGIN_COLLECTION,
+          'org.freedesktop.DBus.Properties.Get',
+          'string:org.freedesktop.Secret.Collection',
+          'string:Locked',
+        ]);
         if (/boolean false/.test(locked)) return;
         last = 'the login keyring is locked';
       } else {
@@ -180,9 +188,13 @@ async function waitForLoginKeyring(address: string, daemon: ChildProcess, stderr
 
 async function dbusSend(address: string, [objectPath, method, ...args]: string[]): Promise<string> {
   if (objectPath === undefined || method === undefined) throw new Error('dbusSend needs an object path and a method');
-  const { stdout } = await execFileAsync('dbus-send', [`--bus=${address}`, '--print-reply', '--dest=org.freedesktop.secrets', objectPath, method, ...args], {
-    timeout: 5_000,
-  });
+  const { stdout } = await execFileAsync(
+    'dbus-send',
+    [`--bus=${address}`, '--print-reply', '--dest=org.freedesktop.secrets', objectPath, method, ...args],
+    {
+      timeout: 5_000,
+    },
+  );
   return stdout;
 }
 

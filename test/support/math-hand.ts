@@ -14,9 +14,21 @@ const Pair = z.strictObject({ a: z.number(), b: z.number() });
 const Wait = z.strictObject({ ms: z.number().int().nonnegative().max(600_000) });
 
 const TOOLS: ToolSpec[] = [
-  { name: 'add', description: 'Adds two numbers.', input_schema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] } },
-  { name: 'multiply', description: 'Multiplies two numbers.', input_schema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] } },
-  { name: 'wait', description: 'Waits for ms milliseconds.', input_schema: { type: 'object', properties: { ms: { type: 'integer' } }, required: ['ms'] } },
+  {
+    name: 'add',
+    description: 'Adds two numbers.',
+    input_schema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] },
+  },
+  {
+    name: 'multiply',
+    description: 'Multiplies two numbers.',
+    input_schema: { type: 'object', properties: { a: { type: 'number' }, b: { type: 'number' } }, required: ['a', 'b'] },
+  },
+  {
+    name: 'wait',
+    description: 'Waits for ms milliseconds.',
+    input_schema: { type: 'object', properties: { ms: { type: 'integer' } }, required: ['ms'] },
+  },
 ];
 
 export interface MathHandOptions {
@@ -105,5 +117,10 @@ function text(value: string): ToolOutcome {
 }
 
 function invalid(error: z.ZodError): ToolOutcome {
-  return { isError: true, content: [{ type: 'text', text: `Invalid input: ${error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}` }] };
+  return {
+    isError: true,
+    content: [
+      { type: 'text', text: `Invalid input: ${error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}` },
+    ],
+  };
 }

@@ -38,7 +38,9 @@ server.registerTool('crash', { description: 'Exits mid-call.' }, async () => {
 server.registerTool('env', { description: 'Returns an environment variable.', inputSchema: { name: z.string() } }, ({ name }) => {
   process.stderr.write(`fixture: ${name}=${process.env[name] ?? ''}\n`);
   const value = process.env[name] ?? null;
-  return { content: [{ type: 'text', text: JSON.stringify({ value, length: value?.length ?? 0, keys: Object.keys(process.env).sort() }) }] };
+  return {
+    content: [{ type: 'text', text: JSON.stringify({ value, length: value?.length ?? 0, keys: Object.keys(process.env).sort() }) }],
+  };
 });
 
 server.registerTool('notes.read', { description: 'Returns "notes".' }, () => ({ content: [{ type: 'text', text: 'notes' }] }));

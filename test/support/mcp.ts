@@ -19,20 +19,32 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 /** The bin entry of a reference server package, e.g. 'server-everything'. */
 export function referenceServerEntry(pkg: 'server-everything' | 'server-filesystem' | 'server-memory'): string {
   const dir = path.join(root, 'node_modules/@modelcontextprotocol', pkg);
-  const manifest = z.looseObject({ bin: z.record(z.string(), z.string()) }).parse(JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')));
+  const manifest = z
+    .looseObject({ bin: z.record(z.string(), z.string()) })
+    .parse(JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')));
   const bin = Object.values(manifest.bin)[0];
   if (bin === undefined) throw new Error(`${pkg} has no bin`);
   return path.join(dir, bin);
 }
 
 /** A stdio transport config that runs a reference server with this Node. */
-export function referenceServer(pkg: 'server-everything' | 'server-filesystem' | 'server-memory', args: string[] = [], env: Extract<McpTransport, { type: 'stdio' }>['env'] = {}): McpTransport {
+export function referenceServer(
+  pkg: 'server-everything' | 'server-filesystem' | 'server-memory',
+  args: string[] = [],
+  env: Extract<McpTransport, { type: 'stdio' }>['env'] = {},
+): McpTransport {
   return { type: 'stdio', command: process.execPath, args: [referenceServerEntry(pkg), ...args], cwd: null, env };
 }
 
 /** A stdio transport config for the fixture server (mcp-child.ts). */
 export function fixtureServer(env: Extract<McpTransport, { type: 'stdio' }>['env'] = {}): McpTransport {
-  return { type: 'stdio', command: process.execPath, args: ['--import', 'tsx', path.join(root, 'test/support/mcp-child.ts')], cwd: root, env };
+  return {
+    type: 'stdio',
+    command: process.execPath,
+    args: ['--import', 'tsx', path.join(root, 'test/support/mcp-child.ts')],
+    cwd: root,
+    env,
+  };
 }
 
 export async function freePort(): Promise<number> {
@@ -48,7 +60,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** server-everything in its Streamable HTTP mode (on a free port by default); resolves once it listens. */
-export async function startEverythingHttp(port?: number): Promise<{ url: string; port: number; child: ChildProcess; output(): string; stop(): Promise<void> }> {
+export async function startEverythingHttp(
+  port?: number,
+): Promise<{ url: string; port: number; child: ChildProcess; output(): string; stop(): Promise<void> }> {
   port ??= await freePort();
   const child = spawn(process.execPath, [referenceServerEntry('server-everything'), 'streamableHttp'], {
     env: { PATH: process.env['PATH'] ?? '', PORT: String(port) },
@@ -90,7 +104,9 @@ export async function startEverythingHttp(port?: number): Promise<{ url: string;
  * A Streamable HTTP MCP server (stateless) that answers 401 unless `Authorization: Bearer
  * <token>`, and records the headers of every request. Tool: `whoami` (returns 'ok').
  */
-export async function startAuthHttpServer(token: string): Promise<{ url: string; received: IncomingHttpHeaders[]; close(): Promise<void> }> {
+export async function startAuthHttpServer(
+  token: string,
+): Promise<{ url: string; received: IncomingHttpHeaders[]; close(): Promise<void> }> {
   const received: IncomingHttpHeaders[] = [];
   const http: Server = createHttpServer((req, res) => {
     received.push(req.headers);

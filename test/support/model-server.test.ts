@@ -13,7 +13,13 @@ afterEach(closeServers);
 
 describe('errors', () => {
   it('turns an http-error with retry-after into a RateLimitError whose headers carry it', async () => {
-    const { server, client } = await serve({ kind: 'http-error', status: 429, type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit', retryAfterSeconds: 7 });
+    const { server, client } = await serve({
+      kind: 'http-error',
+      status: 429,
+      type: 'rate_limit_error',
+      message: 'Number of request tokens has exceeded your per-minute rate limit',
+      retryAfterSeconds: 7,
+    });
     const error = await rejection(client.messages.create(ask()));
     expect(error).toBeInstanceOf(Anthropic.RateLimitError);
     const rateLimit = error as InstanceType<typeof Anthropic.RateLimitError>;
@@ -55,11 +61,13 @@ describe('errors', () => {
 
     // The raw stream iterator throws the same.
     const raw = await client.messages.create({ ...ask(), stream: true });
-    const rawError = await rejection((async () => {
-      for await (const _event of raw) {
-        // drain
-      }
-    })());
+    const rawError = await rejection(
+      (async () => {
+        for await (const _event of raw) {
+          // drain
+        }
+      })(),
+    );
     expect(rawError).toBeInstanceOf(Anthropic.APIError);
     expect((rawError as InstanceType<typeof Anthropic.APIError>).type).toBe('overloaded_error');
 
@@ -85,11 +93,13 @@ describe('errors', () => {
 
     // The raw stream iterator lets undici's TypeError through unwrapped.
     const raw = await client.messages.create({ ...ask(), stream: true });
-    const rawError = await rejection((async () => {
-      for await (const _event of raw) {
-        // drain
-      }
-    })());
+    const rawError = await rejection(
+      (async () => {
+        for await (const _event of raw) {
+          // drain
+        }
+      })(),
+    );
     expect(rawError).toBeInstanceOf(TypeError);
     expect(rawError).not.toBeInstanceOf(Anthropic.AnthropicError);
     expect((rawError as Error).message).toBe('terminated');
@@ -132,10 +142,18 @@ describe('errors', () => {
 
   it('answers 404 not_found_error for unknown routes', async () => {
     const { server, client } = await serve(say([{ type: 'text', text: 'hi' }]));
-    for (const [method, path] of [['GET', '/v1/nope'], ['GET', '/v1/messages'], ['POST', '/v1/complete']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v1/nope'],
+      ['GET', '/v1/messages'],
+      ['POST', '/v1/complete'],
+    ] as const) {
       const response = await fetchRaw(`${server.url}${path}`, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
       expect(response.status).toBe(404);
-      expect(JSON.parse(response.text)).toMatchObject({ type: 'error', error: { type: 'not_found_error', message: 'Not Found' }, request_id: expect.stringMatching(/^req_/) });
+      expect(JSON.parse(response.text)).toMatchObject({
+        type: 'error',
+        error: { type: 'not_found_error', message: 'Not Found' },
+        request_id: expect.stringMatching(/^req_/),
+      });
     }
     expect(await rejection(client.get('/v1/nope'))).toBeInstanceOf(Anthropic.NotFoundError);
   });
@@ -155,7 +173,11 @@ describe('lifecycle', () => {
     let turn = 0;
     const { server, client } = await serve(() =>
       turn++ === 0
-        ? { kind: 'message', message: { content: [{ type: 'text', text: `${SENTENCE} ${SENTENCE}` }], stop_reason: 'end_turn' }, frameDelayMs: 25 }
+        ? {
+            kind: 'message',
+            message: { content: [{ type: 'text', text: `${SENTENCE} ${SENTENCE}` }], stop_reason: 'end_turn' },
+            frameDelayMs: 25,
+          }
         : say([{ type: 'text', text: 'still here' }]),
     );
     const controller = new AbortController();
@@ -211,7 +233,11 @@ describe('models', () => {
     for await (const model of client.models.list()) models.push(model);
     expect(models.length).toBeGreaterThanOrEqual(3);
     for (const model of models) {
-      expect(model).toMatchObject({ type: 'model', id: expect.stringMatching(/^claude-/), display_name: expect.stringMatching(/^Claude /) });
+      expect(model).toMatchObject({
+        type: 'model',
+        id: expect.stringMatching(/^claude-/),
+        display_name: expect.stringMatching(/^Claude /),
+      });
       expect(Number.isNaN(Date.parse(model.created_at))).toBe(false);
     }
     const created = models.map((m) => Date.parse(m.created_at));

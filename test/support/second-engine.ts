@@ -44,7 +44,8 @@ export function secondEngineUnavailableReason(): string | null {
     ['nsenter', 'apt-get install util-linux'],
     ['ip', 'apt-get install iproute2'],
   ] as const) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) return `${tool} is not installed (Debian: ${hint})`;
+    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0)
+      return `${tool} is not installed (Debian: ${hint})`;
   }
   return null;
 }
@@ -58,7 +59,8 @@ export async function startSecondEngine(): Promise<SecondEngine> {
   const pidFile = path.join(dir, 'pid');
   const logFile = path.join(dir, 'dockerd.log');
   for (const sub of ['data', 'exec']) mkdirSync(path.join(dir, sub));
-  const docker = (...args: string[]): string => execFileSync('docker', ['-H', `unix://${socket}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const docker = (...args: string[]): string =>
+    execFileSync('docker', ['-H', `unix://${socket}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(no log)');
 
   let pid: number | undefined;
@@ -124,7 +126,10 @@ export async function startSecondEngine(): Promise<SecondEngine> {
     subnet: SUBNET,
     docker,
     loadImages(...references) {
-      execFileSync('sh', ['-c', 'docker save "$@" | docker -H "unix://$SOCK" load -q', 'sh', ...references], { stdio: 'pipe', env: { ...process.env, SOCK: socket } });
+      execFileSync('sh', ['-c', 'docker save "$@" | docker -H "unix://$SOCK" load -q', 'sh', ...references], {
+        stdio: 'pipe',
+        env: { ...process.env, SOCK: socket },
+      });
     },
     log,
     close,

@@ -20,7 +20,13 @@ store.subscribe(sessionId, (event) => {
   process.stdout.write(`ack ${event.seq} ${event.type}\n`);
   if (event.type === 'user.message') process.kill(process.pid, 'SIGKILL');
 });
-const harness = new Harness({ store, keyProvider: () => 'test-key', baseURL: 'http://127.0.0.1:9', handsFor: () => [], log: () => undefined });
+const harness = new Harness({
+  store,
+  keyProvider: () => 'test-key',
+  baseURL: 'http://127.0.0.1:9',
+  handsFor: () => [],
+  log: () => undefined,
+});
 harness.send(sessionId, text);
 // Not reached: the listener above killed the process inside the send.
 process.stdout.write('survived\n');

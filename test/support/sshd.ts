@@ -23,7 +23,8 @@ export function sshdUnavailableReason(): string | null {
   if (process.platform !== 'linux') return 'the test sshd runs on Linux only';
   if (!existsSync(SSHD)) return `${SSHD} is missing (Debian: apt-get install openssh-server)`;
   for (const tool of ['ssh-keygen', 'ssh-agent', 'ssh-add']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0) return `${tool} is missing (Debian: apt-get install openssh-client)`;
+    if (spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0)
+      return `${tool} is missing (Debian: apt-get install openssh-client)`;
   }
   if (process.getuid?.() !== 0) return 'the test sshd logs in as a dedicated user, which needs root to create and to switch to';
   return null;
@@ -46,7 +47,9 @@ export function testUser(): { user: string; password: string; home: string } {
     execFileSync('chpasswd', [], { input: `${TEST_USER}:${password}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
     userPassword = password;
   }
-  const home = execFileSync('sh', ['-c', `getent passwd ${TEST_USER} | cut -d: -f6`]).toString('utf8').trim();
+  const home = execFileSync('sh', ['-c', `getent passwd ${TEST_USER} | cut -d: -f6`])
+    .toString('utf8')
+    .trim();
   return { user: TEST_USER, password: userPassword, home };
 }
 

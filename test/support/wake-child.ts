@@ -27,7 +27,8 @@ async function main(data: string, url: string, session: string): Promise<void> {
     baseURL: url,
     handsFor: () => [],
     retry: { baseDelayMs: 5, maxDelayMs: 50 },
-    log: (message, error) => process.stderr.write(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+    log: (message, error) =>
+      process.stderr.write(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
   });
   say('ready');
   await harness.wake(session);

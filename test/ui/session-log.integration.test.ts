@@ -20,7 +20,13 @@ beforeEach(() => {
   dir = tempDir('drover-ui-log-');
   store = SessionStore.open({ dataDir: dir });
   const listeners = new Set<(message: PushMessage) => void>();
-  host = createHost({ store, info: { version: 't', dataDir: dir, platform: 'linux' }, push: (message) => listeners.forEach((listener) => listener(message)), keyProvider: () => null, log: () => undefined });
+  host = createHost({
+    store,
+    info: { version: 't', dataDir: dir, platform: 'linux' },
+    push: (message) => listeners.forEach((listener) => listener(message)),
+    keyProvider: () => null,
+    log: () => undefined,
+  });
   transport = {
     async call(name, arg) {
       const outcome = await host.dispatch(name, arg);
@@ -62,7 +68,8 @@ async function until(check: () => boolean, what: string): Promise<void> {
 describe('SessionLog', () => {
   it('loads the timeline, then payloads chunk by chunk where asked, and follows appends', async () => {
     const session = store.createSession({ title: 'Long' });
-    for (let batch = 0; batch < 10; batch++) store.emitEvents(session.id, Array.from({ length: 40 }, (_, index) => turn(batch * 40 + index)).flat());
+    for (let batch = 0; batch < 10; batch++)
+      store.emitEvents(session.id, Array.from({ length: 40 }, (_, index) => turn(batch * 40 + index)).flat());
     const log = new SessionLog(transport, session.id);
     log.start();
     await until(() => log.ready, 'the timeline is in');

@@ -45,7 +45,16 @@ const SAFE_CONFIG = ['-c', 'credential.helper=', '-c', 'core.askPass=', '-c', 'c
 /** Clones `proxyUrl` into `dest`. Rejects with an AppError saying what went wrong and what to do. */
 export async function cloneThroughProxy(options: CloneOptions): Promise<void> {
   const repo = options.repo ?? options.proxyUrl;
-  const args = [...SAFE_CONFIG, 'clone', '--progress', '--no-recurse-submodules', ...(options.branch ? ['--branch', options.branch] : []), '--', options.proxyUrl, options.dest];
+  const args = [
+    ...SAFE_CONFIG,
+    'clone',
+    '--progress',
+    '--no-recurse-submodules',
+    ...(options.branch ? ['--branch', options.branch] : []),
+    '--',
+    options.proxyUrl,
+    options.dest,
+  ];
   let lastReport = 0;
   const result = await runGit(options.git ?? 'git', args, {
     signal: options.signal,
@@ -66,12 +75,13 @@ export async function cloneThroughProxy(options: CloneOptions): Promise<void> {
 
 /** Sets `remote.origin.url` in a git config file (a clone's `.git/config`) with this computer's git. */
 export async function setOriginUrl(configFile: string, url: string, options: { git?: string; signal?: AbortSignal } = {}): Promise<void> {
-  const result = await runGit(options.git ?? 'git', ['config', '--file', configFile, 'remote.origin.url', url], { signal: options.signal ?? new AbortController().signal }).catch(
-    (error: unknown) => {
-      throw spawnFailure(error, options.signal);
-    },
-  );
-  if (result.code !== 0) throw new Error(`git could not set the remote in ${configFile}: ${result.stderr.trim() || `exit code ${result.code}`}`);
+  const result = await runGit(options.git ?? 'git', ['config', '--file', configFile, 'remote.origin.url', url], {
+    signal: options.signal ?? new AbortController().signal,
+  }).catch((error: unknown) => {
+    throw spawnFailure(error, options.signal);
+  });
+  if (result.code !== 0)
+    throw new Error(`git could not set the remote in ${configFile}: ${result.stderr.trim() || `exit code ${result.code}`}`);
 }
 
 /** A line of `git clone --progress` as progress, or null. */
@@ -97,9 +107,27 @@ function runGit(git: string, args: string[], options: { signal: AbortSignal; onS
       reject(new Error('aborted'));
       return;
     }
-    const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', LANGUAGE: 'C', NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      GIT_TERMINAL_PROMPT: '0',
+      LC_ALL: 'C',
+      LANGUAGE: 'C',
+      NO_PROXY: '127.0.0.1,localhost',
+      no_proxy: '127.0.0.1,localhost',
+    };
     // Nothing may ask for a password, nor route 127.0.0.1 through another proxy.
-    for (const name of ['GIT_ASKPASS', 'SSH_ASKPASS', 'GIT_CONFIG_PARAMETERS', 'GIT_DIR', 'GIT_WORK_TREE', 'http_proxy', 'HTTP_PROXY', 'all_proxy', 'ALL_PROXY']) delete env[name];
+    for (const name of [
+      'GIT_ASKPASS',
+      'SSH_ASKPASS',
+      'GIT_CONFIG_PARAMETERS',
+      'GIT_DIR',
+      'GIT_WORK_TREE',
+      'http_proxy',
+      'HTTP_PROXY',
+      'all_proxy',
+      'ALL_PROXY',
+    ])
+      delete env[name];
     const child = spawn(git, args, { env, stdio: ['ignore', 'ignore', 'pipe'], signal: options.signal, windowsHide: true });
     let stderr = '';
     let partial = '';
@@ -143,22 +171,40 @@ function cloneFailure(stderr: string, context: { repo: string; branch: string | 
   // The proxy's own messages (git prints a text/plain body as "remote: …").
   const said = lines.find((line) => line.includes("Drover's git proxy"))?.replace(/^remote:\s*/, '');
   if (said?.includes('could not get the token')) {
-    return new AppError('not-found', `${said.replace(/^Drover's git proxy c/, 'Drover c')} Check the repository's token secret in the vault, then start the hand again.`);
+    return new AppError(
+      'not-found',
+      `${said.replace(/^Drover's git proxy c/, 'Drover c')} Check the repository's token secret in the vault, then start the hand again.`,
+    );
   }
-  if (/refused the token|asks for credentials|returned error: 40[13]\b|Authentication failed|could not read (Username|Password)/.test(stderr)) {
+  if (
+    /refused the token|asks for credentials|returned error: 40[13]\b|Authentication failed|could not read (Username|Password)/.test(stderr)
+  ) {
     if (context.tokenName === null) {
-      return new AppError('invalid-argument', `The git server wants credentials for ${repo}: it is private, or only its owner may read it. Give the repository a token secret (a git token with read access), then start the hand again.`);
+      return new AppError(
+        'invalid-argument',
+        `The git server wants credentials for ${repo}: it is private, or only its owner may read it. Give the repository a token secret (a git token with read access), then start the hand again.`,
+      );
     }
     return new AppError(
       'invalid-argument',
       `The git server refused the token in ${context.tokenName}: check it has read access to ${repo} (and write access, to push) and has not expired, or replace it in the vault, then start the hand again.`,
     );
   }
-  if (/could not reach|Could not resolve host|Failed to connect|Connection refused|Connection timed out|returned error: 50[234]\b/.test(stderr)) {
-    return new AppError('not-found', `Drover could not reach the git server of ${repo}: ${said ?? detail}. Check the URL and this computer's network, then start the hand again.`);
+  if (
+    /could not reach|Could not resolve host|Failed to connect|Connection refused|Connection timed out|returned error: 50[234]\b/.test(
+      stderr,
+    )
+  ) {
+    return new AppError(
+      'not-found',
+      `Drover could not reach the git server of ${repo}: ${said ?? detail}. Check the URL and this computer's network, then start the hand again.`,
+    );
   }
   if (context.branch !== null && /Remote branch .* not found|couldn't find remote ref/i.test(stderr)) {
-    return new AppError('not-found', `${repo} has no branch "${context.branch}". Check the branch name in the hand's repository settings (or leave it empty for the default branch).`);
+    return new AppError(
+      'not-found',
+      `${repo} has no branch "${context.branch}". Check the branch name in the hand's repository settings (or leave it empty for the default branch).`,
+    );
   }
   if (/returned error: 404\b|not found|does not appear to be a git repository/i.test(stderr)) {
     return new AppError(

@@ -40,8 +40,11 @@ function portOf(route: GitProxyRoute): number {
 /** `git ls-remote` through the proxy: the refs, or git's complaint. */
 function lsRemote(url: string): Promise<{ ok: boolean; output: string }> {
   return new Promise((resolve) => {
-    execFile('git', ['-c', 'credential.helper=', ...GIT_IDENTITY, 'ls-remote', url], { encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (error, stdout, stderr) =>
-      resolve({ ok: error === null, output: `${stdout}${stderr}` }),
+    execFile(
+      'git',
+      ['-c', 'credential.helper=', ...GIT_IDENTITY, 'ls-remote', url],
+      { encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
+      (error, stdout, stderr) => resolve({ ok: error === null, output: `${stdout}${stderr}` }),
     );
   });
 }
@@ -106,10 +109,27 @@ describe.skipIf(!ready)('git proxy under fuzzing', () => {
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
     const int = (n: number) => Math.floor(random() * n);
-    const pick = <T,>(items: readonly T[]): T => items[int(items.length)] as T;
+    const pick = <T>(items: readonly T[]): T => items[int(items.length)] as T;
     const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
     const host = `Host: 127.0.0.1:${port}`;
-    const pieces = ['%', '%ZZ', '%E0%A4%A', '%2e%2e', '..', '//', '[', '\\', 'info/refs', 'git-upload-pack', 'git-receive-pack', 'objects/', 'HEAD', '?service=git-upload-pack', '#', 'é'];
+    const pieces = [
+      '%',
+      '%ZZ',
+      '%E0%A4%A',
+      '%2e%2e',
+      '..',
+      '//',
+      '[',
+      '\\',
+      'info/refs',
+      'git-upload-pack',
+      'git-receive-pack',
+      'objects/',
+      'HEAD',
+      '?service=git-upload-pack',
+      '#',
+      'é',
+    ];
     const target = () =>
       pick([
         '//[',
@@ -117,10 +137,13 @@ describe.skipIf(!ready)('git proxy under fuzzing', () => {
         `${base}${Array.from({ length: 1 + int(5) }, () => pick(pieces)).join('')}`,
         `/${randomBytes(16).toString('hex')}/info/refs`,
         `${base.slice(0, -1)}${pick(pieces)}`,
-        `/${bytes(1 + int(30)).toString('latin1').replace(/[\r\n ]/g, '%')}`,
+        `/${bytes(1 + int(30))
+          .toString('latin1')
+          .replace(/[\r\n ]/g, '%')}`,
         `${base}info/refs?${'x'.repeat(int(5000))}`,
       ]);
-    const request = (method: string, path: string, headers: string[], body = '') => `${method} ${path} HTTP/1.1\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n${body}`;
+    const request = (method: string, path: string, headers: string[], body = '') =>
+      `${method} ${path} HTTP/1.1\r\n${headers.map((h) => `${h}\r\n`).join('')}\r\n${body}`;
     const oneCase = (): string | Buffer => {
       switch (int(8)) {
         case 0:
@@ -131,13 +154,22 @@ describe.skipIf(!ready)('git proxy under fuzzing', () => {
         case 3:
           return bytes(1 + int(2048));
         case 4: {
-          const whole = request('POST', `${base}git-upload-pack`, [host, 'Content-Type: application/x-git-upload-pack-request', 'Content-Length: 200'], '0032want ');
+          const whole = request(
+            'POST',
+            `${base}git-upload-pack`,
+            [host, 'Content-Type: application/x-git-upload-pack-request', 'Content-Length: 200'],
+            '0032want ',
+          );
           return whole.slice(0, int(whole.length));
         }
         case 5:
           return request('GET', target(), [host, 'Connection: Upgrade', `Upgrade: ${pick(['websocket', 'h2c'])}`]);
         case 6:
-          return pick([`CONNECT github.com:443 HTTP/1.1\r\n${host}\r\n\r\n`, request('POST', `${base}git-upload-pack`, [host, 'Transfer-Encoding: chunked'], 'zz\r\nxx\r\n'), request('POST', `${base}git-upload-pack`, [host, 'Content-Length: 3', 'Content-Length: 4'], 'abcd')]);
+          return pick([
+            `CONNECT github.com:443 HTTP/1.1\r\n${host}\r\n\r\n`,
+            request('POST', `${base}git-upload-pack`, [host, 'Transfer-Encoding: chunked'], 'zz\r\nxx\r\n'),
+            request('POST', `${base}git-upload-pack`, [host, 'Content-Length: 3', 'Content-Length: 4'], 'abcd'),
+          ]);
         default:
           return `GET ${target()} ${pick(['HTTP/9.9', 'HTTP/1', ''])}\r\n${host}\r\n\r\n`;
       }
@@ -149,7 +181,10 @@ describe.skipIf(!ready)('git proxy under fuzzing', () => {
         const index = next++;
         const bytesOut = oneCase();
         const outcome = await rawExchange(port, bytesOut, 10_000);
-        if (!outcome.closed) throw new Error(`case ${index} (seed ${SEED}) was neither answered nor closed within 10 s: ${JSON.stringify(bytesOut.toString().slice(0, 200))}`);
+        if (!outcome.closed)
+          throw new Error(
+            `case ${index} (seed ${SEED}) was neither answered nor closed within 10 s: ${JSON.stringify(bytesOut.toString().slice(0, 200))}`,
+          );
         if (index % 500 === 499) expect((await fetch(`${route.urlFor('127.0.0.1')}info/refs?service=git-upload-pack`)).status).toBe(200);
       }
     };

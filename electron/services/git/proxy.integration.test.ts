@@ -53,7 +53,10 @@ function dest(): string {
   return path.join(dir, 'repo');
 }
 
-function clone(url: string, options: { branch?: string | null; tokenName?: string | null; onProgress?: (progress: CloneProgress) => void; git?: string } = {}): Promise<string> {
+function clone(
+  url: string,
+  options: { branch?: string | null; tokenName?: string | null; onProgress?: (progress: CloneProgress) => void; git?: string } = {},
+): Promise<string> {
   const into = dest();
   return cloneThroughProxy({
     proxyUrl: url,
@@ -70,8 +73,11 @@ function clone(url: string, options: { branch?: string | null; tokenName?: strin
 /** `git` on this machine as a user would run it, with no way to prompt (async: the server runs in this process). */
 function git(cwd: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('git', ['-c', 'credential.helper=', ...GIT_IDENTITY, ...args], { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } }, (error, stdout, stderr) =>
-      resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    execFile(
+      'git',
+      ['-c', 'credential.helper=', ...GIT_IDENTITY, ...args],
+      { cwd, encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
+      (error, stdout, stderr) => resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -164,7 +170,9 @@ describe.runIf(ready)('the git proxy', () => {
     );
     await refused.catch((error: unknown) => expect(String(error)).not.toMatch(/[0-9a-f]{32}/)); // no capability in the message
     // The vault cannot give the token (deleted, locked): its reason reaches the user.
-    const missing = route('app.git', () => Promise.reject(new AppError('not-found', 'There is no secret sec_0123456789abcdef in the vault.')));
+    const missing = route('app.git', () =>
+      Promise.reject(new AppError('not-found', 'There is no secret sec_0123456789abcdef in the vault.')),
+    );
     await expect(clone(missing.urlFor('127.0.0.1'))).rejects.toThrow(
       /^Drover could not get the token for 127\.0\.0\.1:\d+\/app\.git: There is no secret sec_0123456789abcdef in the vault\. Check the repository's token secret/,
     );
@@ -184,7 +192,9 @@ describe.runIf(ready)('the git proxy', () => {
     expect(push.stderr).toContain('[new branch]');
     expect(push.status).toBe(0);
     expect(server.git('app.git', 'log', '--format=%s', 'pushed')).toBe('Through the proxy\nInitial commit');
-    expect(server.requests.slice(before)).toContainEqual(expect.objectContaining({ method: 'POST', path: '/app.git/git-receive-pack', status: 200, auth: true }));
+    expect(server.requests.slice(before)).toContainEqual(
+      expect.objectContaining({ method: 'POST', path: '/app.git/git-receive-pack', status: 200, auth: true }),
+    );
     expect(filesUnder(into).filter((file) => holdsToken(readFileSync(file)))).toEqual([]);
   });
 
@@ -242,7 +252,9 @@ describe.runIf(ready)('the git proxy', () => {
     const before = server.requests.length;
     const response = await fetch(`${redirecting.urlFor('127.0.0.1')}info/refs?service=git-upload-pack`);
     expect(response.status).toBe(502);
-    expect(await response.text()).toContain(`redirected 127.0.0.1:${port}/app.git to 127.0.0.1:${server.origin.split(':').pop() ?? ''}; Drover does not send the token to another host`);
+    expect(await response.text()).toContain(
+      `redirected 127.0.0.1:${port}/app.git to 127.0.0.1:${server.origin.split(':').pop() ?? ''}; Drover does not send the token to another host`,
+    );
     expect(hits).toBe(1);
     expect(server.requests.length).toBe(before);
   });
@@ -257,7 +269,9 @@ describe.runIf(ready)('the git proxy', () => {
     cleanups.push(() => proxy.unregister(unreachable));
     const response = await fetch(`${unreachable.urlFor('127.0.0.1')}info/refs?service=git-upload-pack`);
     expect(response.status).toBe(502);
-    expect(await response.text()).toBe(`Drover's git proxy could not reach 127.0.0.1:${port}: the connection was refused (is the server running?)\n`);
+    expect(await response.text()).toBe(
+      `Drover's git proxy could not reach 127.0.0.1:${port}: the connection was refused (is the server running?)\n`,
+    );
     await expect(clone(unreachable.urlFor('127.0.0.1'))).rejects.toThrow(
       `Drover could not reach the git server of http://git.example/team/app.git: Drover's git proxy could not reach 127.0.0.1:${port}`,
     );
@@ -265,8 +279,12 @@ describe.runIf(ready)('the git proxy', () => {
 
   it('says so when a branch does not exist, or when git is missing on this computer', async () => {
     const app = route('app.git');
-    await expect(clone(app.urlFor('127.0.0.1'), { branch: 'nope' })).rejects.toThrow('http://git.example/team/app.git has no branch "nope"');
-    await expect(clone(app.urlFor('127.0.0.1'), { git: '/nonexistent/git' })).rejects.toThrow(/^Drover clones repositories with git on this computer, and git is not installed here/);
+    await expect(clone(app.urlFor('127.0.0.1'), { branch: 'nope' })).rejects.toThrow(
+      'http://git.example/team/app.git has no branch "nope"',
+    );
+    await expect(clone(app.urlFor('127.0.0.1'), { git: '/nonexistent/git' })).rejects.toThrow(
+      /^Drover clones repositories with git on this computer, and git is not installed here/,
+    );
     const main = await clone(app.urlFor('127.0.0.1'), { branch: 'main' });
     expect(execFileSync('git', ['-C', main, 'branch', '--show-current'], { encoding: 'utf8' }).trim()).toBe('main');
   });
@@ -281,6 +299,8 @@ describe.runIf(ready)('the git proxy', () => {
     expect(new URL(app.urlFor('127.0.0.2')).port).toBe(new URL(app.urlFor('127.0.0.1')).port);
     expect((await fetch(`${app.urlFor('127.0.0.2')}info/refs?service=git-upload-pack`)).status).toBe(200);
     expect(() => app.urlFor('10.9.8.7')).toThrow("Drover's git proxy does not listen on 10.9.8.7.");
-    await expect(more.start({ hosts: ['192.0.2.1'] })).rejects.toThrow("Drover's git proxy could not listen on 192.0.2.1 (this computer has no such address): EADDRNOTAVAIL.");
+    await expect(more.start({ hosts: ['192.0.2.1'] })).rejects.toThrow(
+      "Drover's git proxy could not listen on 192.0.2.1 (this computer has no such address): EADDRNOTAVAIL.",
+    );
   });
 });

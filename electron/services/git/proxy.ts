@@ -56,9 +56,28 @@ interface Route extends GitProxyRoute {
 }
 
 /** Headers that belong to one connection, never forwarded (RFC 9110 §7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 /** Client headers never forwarded: its own credentials, and what this proxy answers for itself. */
-const REQUEST_DROP = new Set(['authorization', 'cookie', 'host', 'expect', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto']);
+const REQUEST_DROP = new Set([
+  'authorization',
+  'cookie',
+  'host',
+  'expect',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+]);
 /** Upstream headers never passed back: cookies, and challenges that would make git prompt for a password. */
 const RESPONSE_DROP = new Set(['set-cookie', 'www-authenticate']);
 /** git's smart-HTTP endpoints, plus the dumb protocol's and git-lfs's paths: all a capability grants. */
@@ -197,7 +216,11 @@ export class GitProxy {
     const [, capability = '', ...rest] = url.pathname.split('/');
     const route = /^[0-9a-f]{32}$/.test(capability) ? this.routes.get(capability) : undefined;
     if (!route) {
-      answer(response, 404, "Drover's git proxy: this repository link is unknown or expired (Drover restarted, or the hand's container was replaced). Drover sets the current link as the remote when the hand starts.");
+      answer(
+        response,
+        404,
+        "Drover's git proxy: this repository link is unknown or expired (Drover restarted, or the hand's container was replaced). Drover sets the current link as the remote when the hand starts.",
+      );
       this.log(`git proxy: unknown repository link ${request.method ?? '?'} → 404`);
       return;
     }
@@ -274,7 +297,11 @@ export class GitProxy {
       fail(502, `Drover's git proxy: ${target.host} answered with a protocol switch, not a git response.`, 'unexpected protocol switch');
     });
     upstream.on('error', (error) => {
-      fail(502, `Drover's git proxy could not reach ${target.host}: ${describeNetworkError(error)}`, `could not reach ${target.host}: ${codeOf(error) ?? error.message}`);
+      fail(
+        502,
+        `Drover's git proxy could not reach ${target.host}: ${describeNetworkError(error)}`,
+        `could not reach ${target.host}: ${codeOf(error) ?? error.message}`,
+      );
     });
     upstream.on('response', (answerIn) => {
       const status = answerIn.statusCode ?? 502;
@@ -297,7 +324,11 @@ export class GitProxy {
           return;
         }
         if (method !== 'GET' || call.redirects >= MAX_REDIRECTS) {
-          fail(502, `Drover's git proxy: ${target.host} redirected ${route.label} again and again (or redirected a push). Update the repository's URL if it moved.`, `redirect not followed`);
+          fail(
+            502,
+            `Drover's git proxy: ${target.host} redirected ${route.label} again and again (or redirected a push). Update the repository's URL if it moved.`,
+            `redirect not followed`,
+          );
           return;
         }
         // A moved repository (renamed, transferred): later requests go to its new place, as git itself does.
@@ -324,7 +355,11 @@ export class GitProxy {
       } catch (error) {
         // What the forge sent cannot be passed on (e.g. a status below 100): git gets a clear 502.
         answerIn.resume();
-        fail(502, `Drover's git proxy: ${target.host} sent an answer that is not valid HTTP (${error instanceof Error ? error.message : String(error)}).`, 'invalid answer from upstream');
+        fail(
+          502,
+          `Drover's git proxy: ${target.host} sent an answer that is not valid HTTP (${error instanceof Error ? error.message : String(error)}).`,
+          'invalid answer from upstream',
+        );
         return;
       }
       answerIn.pipe(response);
@@ -360,13 +395,19 @@ function forwardable(headers: IncomingHttpHeaders, drop: ReadonlySet<string>): O
 function refuseRaw(socket: Duplex, status: string, message: string): void {
   socket.on('error', () => socket.destroy());
   const body = `${message}\n`;
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** A one-line plain-text answer: git shows text/plain bodies to the user as `remote: …`. */
 function answer(response: ServerResponse, status: number, message: string): void {
   const body = `${message}\n`;
-  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  response.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+  });
   response.end(body);
 }
 

@@ -3,15 +3,41 @@ import type { EventOf } from '#shared/events';
 import { BudgetSchema, type Budget } from '#shared/guardrails';
 import { usageTotals } from '#services/harness/models';
 import { storedEvents } from '#test/support/event-log';
-import { budgetReached, checkBudgetChange, costCapProblem, formatCents, hasListPrice, requestCostCents, totalTokens, type BudgetTotals } from './budget.ts';
+import {
+  budgetReached,
+  checkBudgetChange,
+  costCapProblem,
+  formatCents,
+  hasListPrice,
+  requestCostCents,
+  totalTokens,
+  type BudgetTotals,
+} from './budget.ts';
 
-const end = (model: string, usage: Partial<Record<'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens', number>>, purpose: 'turn' | 'grading' = 'turn') =>
+const end = (
+  model: string,
+  usage: Partial<Record<'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens', number>>,
+  purpose: 'turn' | 'grading' = 'turn',
+) =>
   storedEvents({
     type: 'span.model_request_end',
-    payload: { model, purpose, usage: { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, ...usage }, stop_reason: 'end_turn', is_error: false, duration_ms: 1 },
+    payload: {
+      model,
+      purpose,
+      usage: { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, ...usage },
+      stop_reason: 'end_turn',
+      is_error: false,
+      duration_ms: 1,
+    },
   })[0] as EventOf<'span.model_request_end'>;
 
-const zero: BudgetTotals = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, list_cost_cents: 0 };
+const zero: BudgetTotals = {
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_input_tokens: 0,
+  cache_creation_input_tokens: 0,
+  list_cost_cents: 0,
+};
 const cents = (amount: string): Budget => BudgetSchema.parse({ type: 'limit', max_list_cost: { amount, currency: 'USD' } });
 
 describe('requestCostCents', () => {
@@ -19,7 +45,12 @@ describe('requestCostCents', () => {
     // claude-sonnet-5-5: $2 / $10 per million input / output tokens.
     expect(requestCostCents(end('claude-sonnet-5-5', { output_tokens: 1000 })).cents).toBeCloseTo(1, 10);
     expect(requestCostCents(end('claude-sonnet-5-5', { input_tokens: 1_000_000 })).cents).toBeCloseTo(200, 10);
-    const mixed = end('claude-haiku-4-5-20251001', { input_tokens: 1234, output_tokens: 567, cache_read_input_tokens: 8900, cache_creation_input_tokens: 4321 });
+    const mixed = end('claude-haiku-4-5-20251001', {
+      input_tokens: 1234,
+      output_tokens: 567,
+      cache_read_input_tokens: 8900,
+      cache_creation_input_tokens: 4321,
+    });
     expect(requestCostCents(mixed)).toEqual({ cents: usageTotals([mixed]).cost_usd * 100, priced: true });
   });
 
@@ -39,14 +70,31 @@ describe('budgetReached', () => {
     expect(budgetReached(cents('1'), { ...zero, list_cost_cents: 0.999 }, 0)).toBeNull();
     expect(budgetReached(cents('1'), { ...zero, list_cost_cents: 1 }, 0)).toMatchObject({ cap: 'list_cost' });
     const over = budgetReached(cents('2500'), { ...zero, list_cost_cents: 2612.5 }, 0);
-    expect(over).toEqual({ cap: 'list_cost', message: 'The session reached its budget: it has used $26.13 of its $25.00 cost cap. Raise or remove the budget to let it continue.' });
+    expect(over).toEqual({
+      cap: 'list_cost',
+      message: 'The session reached its budget: it has used $26.13 of its $25.00 cost cap. Raise or remove the budget to let it continue.',
+    });
   });
 
   it('counts all four kinds of tokens against a token cap', () => {
     const budget = BudgetSchema.parse({ type: 'limit', max_tokens: 100 });
-    expect(budgetReached(budget, { ...zero, input_tokens: 40, output_tokens: 30, cache_read_input_tokens: 20, cache_creation_input_tokens: 9 }, 0)).toBeNull();
-    expect(budgetReached(budget, { ...zero, input_tokens: 40, output_tokens: 30, cache_read_input_tokens: 20, cache_creation_input_tokens: 10 }, 0)).toMatchObject({ cap: 'tokens' });
-    expect(totalTokens({ ...zero, input_tokens: 1, output_tokens: 2, cache_read_input_tokens: 3, cache_creation_input_tokens: 4 })).toBe(10);
+    expect(
+      budgetReached(
+        budget,
+        { ...zero, input_tokens: 40, output_tokens: 30, cache_read_input_tokens: 20, cache_creation_input_tokens: 9 },
+        0,
+      ),
+    ).toBeNull();
+    expect(
+      budgetReached(
+        budget,
+        { ...zero, input_tokens: 40, output_tokens: 30, cache_read_input_tokens: 20, cache_creation_input_tokens: 10 },
+        0,
+      ),
+    ).toMatchObject({ cap: 'tokens' });
+    expect(totalTokens({ ...zero, input_tokens: 1, output_tokens: 2, cache_read_input_tokens: 3, cache_creation_input_tokens: 4 })).toBe(
+      10,
+    );
   });
 
   it('stops when the running time reaches the time cap', () => {
@@ -56,7 +104,12 @@ describe('budgetReached', () => {
   });
 
   it('names the first cap reached when several are', () => {
-    const budget = BudgetSchema.parse({ type: 'limit', max_list_cost: { amount: '100', currency: 'USD' }, max_tokens: 10, max_wall_seconds: 1 });
+    const budget = BudgetSchema.parse({
+      type: 'limit',
+      max_list_cost: { amount: '100', currency: 'USD' },
+      max_tokens: 10,
+      max_wall_seconds: 1,
+    });
     expect(budgetReached(budget, { ...zero, input_tokens: 10 }, 5000)).toMatchObject({ cap: 'tokens' });
     expect(budgetReached(budget, { ...zero, input_tokens: 1 }, 0)).toBeNull();
   });
@@ -74,8 +127,13 @@ describe('checkBudgetChange', () => {
     expect(error?.message).toBe(
       'That budget is not above what this session has already spent: it has used $0.5050 against the new $0.5000 cost cap. Set each cap above what is spent, or remove the cap.',
     );
-    expect(checkBudgetChange(BudgetSchema.parse({ type: 'limit', max_tokens: 100 }), { ...zero, output_tokens: 100 }, 0)?.message).toContain('100 against the new 100 token cap');
-    expect(checkBudgetChange(BudgetSchema.parse({ type: 'limit', max_wall_seconds: 30, max_tokens: 5 }), { ...zero, output_tokens: 6 }, 45_000)?.message).toContain(', and 45 s against the new 30 s time cap');
+    expect(
+      checkBudgetChange(BudgetSchema.parse({ type: 'limit', max_tokens: 100 }), { ...zero, output_tokens: 100 }, 0)?.message,
+    ).toContain('100 against the new 100 token cap');
+    expect(
+      checkBudgetChange(BudgetSchema.parse({ type: 'limit', max_wall_seconds: 30, max_tokens: 5 }), { ...zero, output_tokens: 6 }, 45_000)
+        ?.message,
+    ).toContain(', and 45 s against the new 30 s time cap');
   });
 });
 

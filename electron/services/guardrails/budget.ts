@@ -14,7 +14,10 @@ import type { Budget, Spent } from '#shared/guardrails';
 import { usageTotals } from '#services/harness/models';
 
 /** The figures a budget is checked against. */
-export type BudgetTotals = Pick<Spent, 'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens' | 'list_cost_cents'>;
+export type BudgetTotals = Pick<
+  Spent,
+  'input_tokens' | 'output_tokens' | 'cache_read_input_tokens' | 'cache_creation_input_tokens' | 'list_cost_cents'
+>;
 
 export type BudgetCap = 'list_cost' | 'tokens' | 'wall_time';
 
@@ -76,15 +79,30 @@ function measures(budget: Budget, totals: BudgetTotals, wallMs: number): { cap: 
   const list: { cap: BudgetCap; spent: number; limit: number; words: string }[] = [];
   const cents = costCapCents(budget);
   if (cents !== null) {
-    list.push({ cap: 'list_cost', spent: totals.list_cost_cents, limit: cents, words: `${formatCents(totals.list_cost_cents)} of its ${formatCents(cents)} cost cap` });
+    list.push({
+      cap: 'list_cost',
+      spent: totals.list_cost_cents,
+      limit: cents,
+      words: `${formatCents(totals.list_cost_cents)} of its ${formatCents(cents)} cost cap`,
+    });
   }
   if (budget.max_tokens !== undefined) {
     const tokens = totalTokens(totals);
-    list.push({ cap: 'tokens', spent: tokens, limit: budget.max_tokens, words: `${tokenFormat.format(tokens)} of its ${tokenFormat.format(budget.max_tokens)} token cap` });
+    list.push({
+      cap: 'tokens',
+      spent: tokens,
+      limit: budget.max_tokens,
+      words: `${tokenFormat.format(tokens)} of its ${tokenFormat.format(budget.max_tokens)} token cap`,
+    });
   }
   if (budget.max_wall_seconds !== undefined) {
     const seconds = wallMs / 1000;
-    list.push({ cap: 'wall_time', spent: seconds, limit: budget.max_wall_seconds, words: `${formatSeconds(seconds)} of its ${formatSeconds(budget.max_wall_seconds)} time cap` });
+    list.push({
+      cap: 'wall_time',
+      spent: seconds,
+      limit: budget.max_wall_seconds,
+      words: `${formatSeconds(seconds)} of its ${formatSeconds(budget.max_wall_seconds)} time cap`,
+    });
   }
   return list;
 }
@@ -94,7 +112,10 @@ export function budgetReached(budget: Budget | null, totals: BudgetTotals, wallM
   if (budget === null) return null;
   const reached = measures(budget, totals, wallMs).find((measure) => measure.spent >= measure.limit);
   if (reached === undefined) return null;
-  return { cap: reached.cap, message: `The session reached its budget: it has used ${reached.words}. Raise or remove the budget to let it continue.` };
+  return {
+    cap: reached.cap,
+    message: `The session reached its budget: it has used ${reached.words}. Raise or remove the budget to let it continue.`,
+  };
 }
 
 /**
@@ -107,7 +128,8 @@ export function checkBudgetChange(budget: Budget | null, totals: BudgetTotals, w
   if (under.length === 0) return null;
   return new AppError(
     'invalid-argument',
-    `That budget is not above what this session has already spent: it has used ${under.map((measure) => measure.words.replace(' of its ', ' against the new '))
+    `That budget is not above what this session has already spent: it has used ${under
+      .map((measure) => measure.words.replace(' of its ', ' against the new '))
       .join(', and ')}. Set each cap above what is spent, or remove the cap.`,
   );
 }

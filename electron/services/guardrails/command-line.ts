@@ -18,9 +18,7 @@ export interface SimpleCommand {
   words: string[];
 }
 
-export type CommandLine =
-  | { ok: true; commands: SimpleCommand[]; operators: Operator[] }
-  | { ok: false; reason: string };
+export type CommandLine = { ok: true; commands: SimpleCommand[]; operators: Operator[] } | { ok: false; reason: string };
 
 export interface ReadOptions {
   /** Accept unquoted `*`, `?`, `[` as plain characters (they still expand in the shell). */
@@ -82,7 +80,7 @@ export function readCommandLine(line: string, options: ReadOptions): CommandLine
     }
     if (char === "'") {
       const close = line.indexOf("'", i + 1);
-      if (close < 0) return refuse('a quote (\') is not closed');
+      if (close < 0) return refuse("a quote (') is not closed");
       word += line.slice(i + 1, close);
       inWord = true;
       i = close + 1;

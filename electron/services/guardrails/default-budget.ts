@@ -18,7 +18,10 @@ const FileSchema = z.strictObject({ version: z.literal(1), budget: BudgetSchema.
 export class DefaultBudget {
   private readonly file: string;
 
-  constructor(dataDir: string, private readonly log: (message: string, error?: unknown) => void = () => undefined) {
+  constructor(
+    dataDir: string,
+    private readonly log: (message: string, error?: unknown) => void = () => undefined,
+  ) {
     this.file = path.join(dataDir, 'default-budget.json');
   }
 
@@ -28,13 +31,16 @@ export class DefaultBudget {
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log(`The default budget (${this.file}) could not be read; new sessions get none`, error);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log(`The default budget (${this.file}) could not be read; new sessions get none`, error);
       return null;
     }
     try {
       const parsed = FileSchema.safeParse(JSON.parse(text));
       if (parsed.success) return parsed.data.budget;
-      this.log(`The default budget file (${this.file}) is not valid (${parsed.error.issues[0]?.message ?? 'unknown problem'}); new sessions get none until it is set again`);
+      this.log(
+        `The default budget file (${this.file}) is not valid (${parsed.error.issues[0]?.message ?? 'unknown problem'}); new sessions get none until it is set again`,
+      );
     } catch (error) {
       this.log(`The default budget file (${this.file}) is not JSON; new sessions get none until it is set again`, error);
     }
@@ -46,7 +52,10 @@ export class DefaultBudget {
     try {
       writePrivateFileAtomic(this.file, `${JSON.stringify({ version: 1, budget })}\n`);
     } catch (error) {
-      throw new AppError('storage-unwritable', `The default budget could not be saved in ${path.dirname(this.file)}: ${error instanceof Error ? error.message : String(error)}. Check that the data folder is writable and has room, then try again.`);
+      throw new AppError(
+        'storage-unwritable',
+        `The default budget could not be saved in ${path.dirname(this.file)}: ${error instanceof Error ? error.message : String(error)}. Check that the data folder is writable and has room, then try again.`,
+      );
     }
     return budget;
   }

@@ -5,7 +5,8 @@ import { evaluate, matchingRule, policyFor, unqualifiedToolName, type EvaluateIn
 
 describe('defaultPolicy', () => {
   it('allows everything in a Docker container', () => {
-    for (const tool of ['bash', 'editor', 'anything']) expect(defaultPolicy({ kind: 'docker', tool, trusted: false, input: { command: 'rm -rf /' } })).toBe('always_allow');
+    for (const tool of ['bash', 'editor', 'anything'])
+      expect(defaultPolicy({ kind: 'docker', tool, trusted: false, input: { command: 'rm -rf /' } })).toBe('always_allow');
   });
 
   it('asks for commands and file writes on an SSH machine, and lets the editor view files', () => {
@@ -14,7 +15,9 @@ describe('defaultPolicy', () => {
     for (const command of ['create', 'str_replace', 'insert', 'undo_edit', undefined]) {
       expect(defaultPolicy({ kind: 'ssh', tool: 'editor', trusted: false, input: { command, path: '/etc/hosts' } })).toBe('always_ask');
     }
-    expect(defaultPolicy({ kind: 'ssh', tool: 'editor', trusted: false, input: { command: 'view', path: '/etc/hosts' } })).toBe('always_allow');
+    expect(defaultPolicy({ kind: 'ssh', tool: 'editor', trusted: false, input: { command: 'view', path: '/etc/hosts' } })).toBe(
+      'always_allow',
+    );
     // The tool as a whole (the Hands panel): writes ask.
     expect(defaultPolicy({ kind: 'ssh', tool: 'editor', trusted: false })).toBe('always_ask');
     // `view` is read-only for the editor only.
@@ -27,9 +30,22 @@ describe('defaultPolicy', () => {
   });
 });
 
-const base: EvaluateInput = { policies: [], rules: [], handKind: 'ssh', handName: 'laptop', tool: 'bash', input: { command: 'rm -rf build' }, trusted: false };
+const base: EvaluateInput = {
+  policies: [],
+  rules: [],
+  handKind: 'ssh',
+  handName: 'laptop',
+  tool: 'bash',
+  input: { command: 'rm -rf build' },
+  trusted: false,
+};
 const policy = (hand: string, tool: string | null, value: PolicyEntry['policy']): PolicyEntry => ({ hand, tool, policy: value });
-const readOnly = (hand = 'laptop', tool = 'bash', id = 'r1'): RuleEntry => ({ rule_id: id, hand, tool, rule: { type: 'read_only_commands' } });
+const readOnly = (hand = 'laptop', tool = 'bash', id = 'r1'): RuleEntry => ({
+  rule_id: id,
+  hand,
+  tool,
+  rule: { type: 'read_only_commands' },
+});
 
 describe('evaluate', () => {
   it('falls back to the kind’s default', () => {
@@ -46,9 +62,13 @@ describe('evaluate', () => {
     expect(evaluate({ ...base, policies: [policy('laptop', 'bash', 'deny'), policy('laptop', null, 'always_allow')] })).toBe('deny');
     expect(evaluate({ ...base, handKind: 'docker', policies: [policy('laptop', 'bash', 'always_ask')] })).toBe('ask');
     // A hand policy of always_ask also covers the editor's view, which the SSH default allows.
-    expect(evaluate({ ...base, tool: 'editor', input: { command: 'view', path: '/x' }, policies: [policy('laptop', null, 'always_ask')] })).toBe('ask');
+    expect(
+      evaluate({ ...base, tool: 'editor', input: { command: 'view', path: '/x' }, policies: [policy('laptop', null, 'always_ask')] }),
+    ).toBe('ask');
     // A trusted MCP server can still be asked or denied.
-    expect(evaluate({ ...base, handKind: 'mcp', tool: 'send', input: {}, trusted: true, policies: [policy('laptop', 'send', 'deny')] })).toBe('deny');
+    expect(
+      evaluate({ ...base, handKind: 'mcp', tool: 'send', input: {}, trusted: true, policies: [policy('laptop', 'send', 'deny')] }),
+    ).toBe('deny');
   });
 
   it('ignores other hands’ and other tools’ policies', () => {
@@ -62,7 +82,13 @@ describe('evaluate', () => {
   it('turns an ask into allow when a rule of the hand’s tool matches', () => {
     expect(evaluate({ ...base, input: { command: 'ls -la' }, rules: [readOnly()] })).toBe('allow');
     expect(evaluate({ ...base, input: { command: 'ls; rm -rf /' }, rules: [readOnly()] })).toBe('ask');
-    expect(evaluate({ ...base, input: { command: 'npm test -w' }, rules: [{ rule_id: 'p', hand: 'laptop', tool: 'bash', rule: { type: 'command_prefix', prefix: 'npm test' } }] })).toBe('allow');
+    expect(
+      evaluate({
+        ...base,
+        input: { command: 'npm test -w' },
+        rules: [{ rule_id: 'p', hand: 'laptop', tool: 'bash', rule: { type: 'command_prefix', prefix: 'npm test' } }],
+      }),
+    ).toBe('allow');
     // Another hand's rule, or a rule for another tool, does not apply.
     expect(evaluate({ ...base, input: { command: 'ls' }, rules: [readOnly('box')] })).toBe('ask');
     expect(evaluate({ ...base, input: { command: 'ls' }, rules: [readOnly('laptop', 'editor')] })).toBe('ask');
@@ -79,7 +105,10 @@ describe('policyFor', () => {
     const target = { handKind: 'ssh' as const, handName: 'laptop', tool: 'bash', trusted: false };
     expect(policyFor([], target)).toEqual({ policy: 'always_ask', source: 'default' });
     expect(policyFor([policy('laptop', null, 'deny')], target)).toEqual({ policy: 'deny', source: 'hand' });
-    expect(policyFor([policy('laptop', null, 'deny'), policy('laptop', 'bash', 'always_allow')], target)).toEqual({ policy: 'always_allow', source: 'tool' });
+    expect(policyFor([policy('laptop', null, 'deny'), policy('laptop', 'bash', 'always_allow')], target)).toEqual({
+      policy: 'always_allow',
+      source: 'tool',
+    });
   });
 
   it('finds the rule that allowed a use', () => {

@@ -44,12 +44,22 @@ export function policyFor(
   }
   if (toolOwn !== undefined) return { policy: toolOwn, source: 'tool' };
   if (handWide !== undefined) return { policy: handWide, source: 'hand' };
-  const policy = defaultPolicy({ kind: target.handKind, tool: target.tool, trusted: target.trusted, ...(target.input ? { input: target.input } : {}) });
+  const policy = defaultPolicy({
+    kind: target.handKind,
+    tool: target.tool,
+    trusted: target.trusted,
+    ...(target.input ? { input: target.input } : {}),
+  });
   return { policy, source: 'default' };
 }
 
 /** The rule that turns this use's `ask` into `allow`, or undefined when none does. */
-export function matchingRule(rules: readonly RuleEntry[], handName: string, tool: string, input: Readonly<Record<string, unknown>>): RuleEntry | undefined {
+export function matchingRule(
+  rules: readonly RuleEntry[],
+  handName: string,
+  tool: string,
+  input: Readonly<Record<string, unknown>>,
+): RuleEntry | undefined {
   return rules.find((entry) => entry.hand === handName && entry.tool === tool && ruleMatches(entry.rule, input));
 }
 

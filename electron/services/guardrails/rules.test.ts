@@ -4,8 +4,16 @@ import { isReadOnlyCommandLine, matchesCommandPrefix, prefixProblem, READ_ONLY_C
 
 describe('readCommandLine', () => {
   it('splits words, removing quotes and backslashes as the shell does', () => {
-    expect(readCommandLine(`grep -n 'a b' "c d" e\\ f ''`, { globs: false })).toEqual({ ok: true, commands: [{ words: ['grep', '-n', 'a b', 'c d', 'e f', ''] }], operators: [] });
-    expect(readCommandLine(`echo "a\\"b\\\\c\\d"`, { globs: false })).toEqual({ ok: true, commands: [{ words: ['echo', 'a"b\\c\\d'] }], operators: [] });
+    expect(readCommandLine(`grep -n 'a b' "c d" e\\ f ''`, { globs: false })).toEqual({
+      ok: true,
+      commands: [{ words: ['grep', '-n', 'a b', 'c d', 'e f', ''] }],
+      operators: [],
+    });
+    expect(readCommandLine(`echo "a\\"b\\\\c\\d"`, { globs: false })).toEqual({
+      ok: true,
+      commands: [{ words: ['echo', 'a"b\\c\\d'] }],
+      operators: [],
+    });
   });
 
   it('splits commands at ; && || |, with or without blanks', () => {
@@ -64,7 +72,11 @@ describe('readCommandLine', () => {
   });
 
   it('takes globs as text only when asked to', () => {
-    expect(readCommandLine('ls *.ts src/?', { globs: true })).toEqual({ ok: true, commands: [{ words: ['ls', '*.ts', 'src/?'] }], operators: [] });
+    expect(readCommandLine('ls *.ts src/?', { globs: true })).toEqual({
+      ok: true,
+      commands: [{ words: ['ls', '*.ts', 'src/?'] }],
+      operators: [],
+    });
     expect(readCommandLine("ls '*.ts'", { globs: false })).toEqual({ ok: true, commands: [{ words: ['ls', '*.ts'] }], operators: [] });
   });
 });

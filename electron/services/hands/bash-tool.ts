@@ -40,7 +40,12 @@ export function bashTool({ where, shell, notes = [] }: { where: string; shell: s
       type: 'object',
       properties: {
         command: { type: 'string', description: 'The command line to run.' },
-        timeout_seconds: { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_SECONDS, description: `Seconds before the command is killed (default ${DEFAULT_TIMEOUT_SECONDS}).` },
+        timeout_seconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: MAX_TIMEOUT_SECONDS,
+          description: `Seconds before the command is killed (default ${DEFAULT_TIMEOUT_SECONDS}).`,
+        },
         restart: { type: 'boolean', description: 'true: restart the shell instead of running a command.' },
       },
     },
@@ -87,7 +92,11 @@ export function routeShellTool(
   if (tool === 'bash') {
     const parsed = BashInputSchema.safeParse(input);
     if (!parsed.success) {
-      return Promise.resolve(errorText(`The bash tool was not run: ${issuesText(describeIssues(parsed.error.issues))}. Send {"command": "..."} or {"restart": true}.`));
+      return Promise.resolve(
+        errorText(
+          `The bash tool was not run: ${issuesText(describeIssues(parsed.error.issues))}. Send {"command": "..."} or {"restart": true}.`,
+        ),
+      );
     }
     return run.bash(parsed.data);
   }

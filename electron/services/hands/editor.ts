@@ -174,7 +174,9 @@ class Editor {
       shown += line;
       last = n;
     }
-    const header = range ? `Here's the result of running \`cat -n\` on ${target} (lines ${start}-${end} of ${lines.length}):\n` : `Here's the result of running \`cat -n\` on ${target}:\n`;
+    const header = range
+      ? `Here's the result of running \`cat -n\` on ${target} (lines ${start}-${end} of ${lines.length}):\n`
+      : `Here's the result of running \`cat -n\` on ${target}:\n`;
     if (last >= end) return header + shown;
     const from = Math.max(last + 1, start);
     const marker =
@@ -189,7 +191,9 @@ class Editor {
     if (info?.kind === 'directory') throw new EditorError(`Cannot create ${target}: a directory exists at that path.`);
     if (info?.kind === 'other') throw new EditorError(`Cannot create ${target}: something other than a regular file exists at that path.`);
     await this.files.write(target, Buffer.from(fileText, 'utf8'), this.signal);
-    return info === null ? `File created successfully at: ${target}` : `File overwritten successfully at: ${target} (its previous content was replaced).`;
+    return info === null
+      ? `File created successfully at: ${target}`
+      : `File overwritten successfully at: ${target} (its previous content was replaced).`;
   }
 
   async replace(target: string, oldStr: string, newStr: string): Promise<string> {
@@ -255,7 +259,9 @@ class Editor {
   private async readExisting(target: string): Promise<TextFile> {
     const info = await this.files.stat(target, this.signal);
     if (info === null) {
-      throw new EditorError(`No such file: ${target}. Check the path (view its folder to see what is there), or use create to make a new file.`);
+      throw new EditorError(
+        `No such file: ${target}. Check the path (view its folder to see what is there), or use create to make a new file.`,
+      );
     }
     if (info.kind === 'directory') throw new EditorError(`${target} is a directory, not a file; only files can be edited.`);
     return this.readText(target, info.kind, info.size);
@@ -263,7 +269,8 @@ class Editor {
 
   /** Reads a file as UTF-8 text, refusing what is too large (checked before reading) or binary. */
   private async readText(target: string, kind: 'file' | 'other', size: number): Promise<TextFile> {
-    if (kind === 'other') throw new EditorError(`${target} is not a regular file (a device, socket or pipe); the editor handles text files only.`);
+    if (kind === 'other')
+      throw new EditorError(`${target} is not a regular file (a device, socket or pipe); the editor handles text files only.`);
     const quoted = shellWord(target);
     if (size > MAX_EDIT_BYTES) {
       throw new EditorError(
@@ -364,7 +371,10 @@ function editedReport(target: string, text: string, first: number, last: number)
   const lines = splitLines(text);
   const from = Math.max(1, first - SNIPPET_LINES);
   const to = Math.min(lines.length, last + SNIPPET_LINES);
-  const snippet = lines.slice(from - 1, to).map((line, i) => numbered(from + i, line)).join('');
+  const snippet = lines
+    .slice(from - 1, to)
+    .map((line, i) => numbered(from + i, line))
+    .join('');
   return (
     `The file ${target} has been edited. Here's the result of running \`cat -n\` on a snippet of ${target}:\n${snippet}` +
     'Review the changes and make sure they are as expected (correct indentation, no duplicate lines). Edit the file again if necessary.'

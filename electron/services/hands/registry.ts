@@ -16,7 +16,16 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
 import type { NewEvent, StoredEvent } from '#shared/events';
-import { HandSpecSchema, qualifiedToolName, type HandProgress, type HandSpec, type HandSpecInput, type HandStatus, type McpHandConfig, type McpServerInfo } from '#shared/hands';
+import {
+  HandSpecSchema,
+  qualifiedToolName,
+  type HandProgress,
+  type HandSpec,
+  type HandSpecInput,
+  type HandStatus,
+  type McpHandConfig,
+  type McpServerInfo,
+} from '#shared/hands';
 import { GitProxy } from '#services/git/proxy';
 import type { SessionStore } from '#services/session/store';
 import { writePrivateFileAtomic } from '#services/vault/private-file';
@@ -91,7 +100,12 @@ export class HandRegistry {
     const specs = new Map<string, HandSpec & { attachedSeq: number; pending: boolean }>();
     for (const event of this.options.store.getEvents(sessionId, { types: ['hand.attached', 'hand.detached'], limit: 10_000 })) {
       if (event.type === 'hand.attached') {
-        specs.set(event.payload.hand_id, { name: event.payload.hand_id, config: event.payload.config, attachedSeq: event.seq, pending: event.seq <= importedSeq });
+        specs.set(event.payload.hand_id, {
+          name: event.payload.hand_id,
+          config: event.payload.config,
+          attachedSeq: event.seq,
+          pending: event.seq <= importedSeq,
+        });
       } else if (event.type === 'hand.detached') specs.delete(event.payload.hand_id);
     }
     return [...specs.values()];
@@ -117,9 +131,22 @@ export class HandRegistry {
     const verification = this.importedVerification(sessionId);
     return this.specs(sessionId).map((spec) => {
       if (spec.pending) {
-        const also = verification?.hand_id === spec.name ? ` Once on, the imported outcome also runs \`${verification.command}\` on it before each evaluation.` : '';
+        const also =
+          verification?.hand_id === spec.name
+            ? ` Once on, the imported outcome also runs \`${verification.command}\` on it before each evaluation.`
+            : '';
         const detail = `From an imported file: off until you review what it would run and turn it on.${also}`;
-        return { name: spec.name, kind: spec.config.kind, config: spec.config, state: 'idle', detail, container: null, tools: [], review: 'pending', attachedSeq: spec.attachedSeq };
+        return {
+          name: spec.name,
+          kind: spec.config.kind,
+          config: spec.config,
+          state: 'idle',
+          detail,
+          container: null,
+          tools: [],
+          review: 'pending',
+          attachedSeq: spec.attachedSeq,
+        };
       }
       const instance = this.instances.get(`${sessionId}/${spec.name}`);
       const hand = instance && instance.attachedSeq === spec.attachedSeq ? instance.hand : this.instance(sessionId, spec);
@@ -135,7 +162,10 @@ export class HandRegistry {
    * to list them, bounded). A hand from an imported file that waits for review lists no tools (a
    * policy for the whole hand is fine).
    */
-  async policyTargets(sessionId: string, options: { start: boolean }): Promise<Map<string, { kind: HandSpec['config']['kind']; tools: string[] }>> {
+  async policyTargets(
+    sessionId: string,
+    options: { start: boolean },
+  ): Promise<Map<string, { kind: HandSpec['config']['kind']; tools: string[] }>> {
     const targets = new Map<string, { kind: HandSpec['config']['kind']; tools: string[] }>();
     for (const spec of this.specs(sessionId)) {
       if (spec.pending) {
@@ -154,7 +184,11 @@ export class HandRegistry {
   /** Adds a hand to the session (recorded in its log); its tools reach the model from the next request. */
   attach(sessionId: string, input: HandSpecInput): HandStatus[] {
     const parsed = HandSpecSchema.safeParse(input);
-    if (!parsed.success) throw new AppError('invalid-argument', `This hand is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'hand'}: ${issue.message}`).join('; ')}.`);
+    if (!parsed.success)
+      throw new AppError(
+        'invalid-argument',
+        `This hand is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'hand'}: ${issue.message}`).join('; ')}.`,
+      );
     const spec = parsed.data;
     checkMcpName(spec);
     if (this.specs(sessionId).some((existing) => existing.name === spec.name)) {
@@ -171,13 +205,20 @@ export class HandRegistry {
    */
   update(sessionId: string, input: HandSpecInput): HandStatus[] {
     const parsed = HandSpecSchema.safeParse(input);
-    if (!parsed.success) throw new AppError('invalid-argument', `This hand is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'hand'}: ${issue.message}`).join('; ')}.`);
+    if (!parsed.success)
+      throw new AppError(
+        'invalid-argument',
+        `This hand is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'hand'}: ${issue.message}`).join('; ')}.`,
+      );
     const spec = parsed.data;
     const current = this.specs(sessionId).find((existing) => existing.name === spec.name);
     if (!current) throw new AppError('not-found', `This session has no hand named "${spec.name}". Attach it first.`);
     if (current.pending) throw pendingError(spec.name);
     if (current.config.kind !== spec.config.kind) {
-      throw new AppError('invalid-argument', `The hand "${spec.name}" is a ${current.config.kind} hand and cannot become a ${spec.config.kind} one. Detach it and attach a new hand instead.`);
+      throw new AppError(
+        'invalid-argument',
+        `The hand "${spec.name}" is a ${current.config.kind} hand and cannot become a ${spec.config.kind} one. Detach it and attach a new hand instead.`,
+      );
     }
     checkMcpName(spec);
     const events = this.options.store.emitEvents(sessionId, [
@@ -200,7 +241,17 @@ export class HandRegistry {
     if (spec.pending) throw pendingError(name);
     const hand = this.instance(sessionId, spec);
     if (!(hand instanceof McpHand)) throw new AppError('invalid-argument', `The hand "${name}" is not an MCP server.`);
-    if (!hand.config.enabled) return { ok: true, message: hand.config.transport.type === 'stdio' ? 'Off: turn it on to start it and see its tools.' : 'Off: turn it on to connect to it and see its tools.', server: null, tools: [], stderr: hand.stderrTail() };
+    if (!hand.config.enabled)
+      return {
+        ok: true,
+        message:
+          hand.config.transport.type === 'stdio'
+            ? 'Off: turn it on to start it and see its tools.'
+            : 'Off: turn it on to connect to it and see its tools.',
+        server: null,
+        tools: [],
+        stderr: hand.stderrTail(),
+      };
     return hand.info(AbortSignal.timeout(60_000));
   }
 
@@ -215,7 +266,10 @@ export class HandRegistry {
     if (!spec) throw new AppError('not-found', `This session has no hand named "${name}".`);
     if (!spec.pending) throw new AppError('conflict', `The hand "${name}" is not waiting for review: it is already yours to use.`);
     if (spec.attachedSeq !== attachedSeq) {
-      throw new AppError('conflict', `The hand "${name}" changed since it was shown (it is now event ${spec.attachedSeq}, not ${attachedSeq}). Review it again before turning it on.`);
+      throw new AppError(
+        'conflict',
+        `The hand "${name}" changed since it was shown (it is now event ${spec.attachedSeq}, not ${attachedSeq}). Review it again before turning it on.`,
+      );
     }
     // Approving what an imported server runs is not trusting it: its tools still ask until the user marks it trusted.
     const config = spec.config.kind === 'mcp' ? (({ trusted: _trusted, ...rest }) => rest)(spec.config) : spec.config;
@@ -254,7 +308,10 @@ export class HandRegistry {
     });
     try {
       const tools = await connection.listTools(AbortSignal.timeout(45_000));
-      const names = mapToolNames(tools.map((tool) => tool.name), toolNameRoom(name));
+      const names = mapToolNames(
+        tools.map((tool) => tool.name),
+        toolNameRoom(name),
+      );
       const disabled = new Set(config.disabled_tools);
       const server = connection.serverInfo();
       return {
@@ -322,7 +379,9 @@ export class HandRegistry {
    * machine nor pullable (one inspect per image when it is here). Other hands pass.
    */
   async checkImages(hands: ReadonlyArray<{ config: { kind: string; image?: string } }>): Promise<void> {
-    const images = [...new Set(hands.flatMap(({ config }) => (config.kind === 'docker' && config.image !== undefined ? [config.image] : [])))];
+    const images = [
+      ...new Set(hands.flatMap(({ config }) => (config.kind === 'docker' && config.image !== undefined ? [config.image] : []))),
+    ];
     const reasons = await Promise.all(images.map((image) => this.options.docker.imageUnavailableReason(image)));
     const refused = reasons.filter((reason) => reason !== null);
     if (refused.length > 0) throw new AppError('invalid-argument', refused.join('\n'));
@@ -364,7 +423,8 @@ export class HandRegistry {
     const key = `${sessionId}/${spec.name}`;
     const existing = this.instances.get(key);
     if (existing && existing.attachedSeq === spec.attachedSeq) return existing.hand;
-    if (existing) void existing.hand.dispose({ keep: false }).catch((error: unknown) => this.log(`Removing the container of ${key} failed`, error));
+    if (existing)
+      void existing.hand.dispose({ keep: false }).catch((error: unknown) => this.log(`Removing the container of ${key} failed`, error));
     const config = spec.config;
     const record = (event: NewEvent): void => {
       try {
@@ -390,7 +450,11 @@ export class HandRegistry {
     if (config.kind === 'mcp') {
       const hand = new McpHand(
         { sessionId, name: spec.name, config },
-        { record, progress: (progress) => this.options.onProgress?.(sessionId, progress), log: (message, error) => this.log(message, error) },
+        {
+          record,
+          progress: (progress) => this.options.onProgress?.(sessionId, progress),
+          log: (message, error) => this.log(message, error),
+        },
         this.secretResolver(),
       );
       this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
@@ -429,7 +493,10 @@ export class HandRegistry {
       const best = own
         .filter((event): event is Extract<StoredEvent, { type: 'hand.snapshot' }> => event.type === 'hand.snapshot')
         .filter((event) => event.payload.hand_id === name && event.payload.at_seq <= limit && event.payload.at_seq > attachedSeq)
-        .reduce<Extract<StoredEvent, { type: 'hand.snapshot' }> | null>((latest, event) => (latest && latest.payload.at_seq >= event.payload.at_seq ? latest : event), null);
+        .reduce<Extract<StoredEvent, { type: 'hand.snapshot' }> | null>(
+          (latest, event) => (latest && latest.payload.at_seq >= event.payload.at_seq ? latest : event),
+          null,
+        );
       if (best) return { image: best.payload.image, sessionId: session.id, atSeq: best.payload.at_seq };
       if (session.parentId === null || session.forkSeq === null) return null;
       limit = Math.min(limit, session.forkSeq);
@@ -447,7 +514,9 @@ export class HandRegistry {
   }
 
   /** Removes this data folder's containers and snapshot images that `doomed` picks (by labels; `id` is a container's short id, undefined for images). */
-  private async removeLeftovers(doomed: (labels: Record<string, string>, id?: string) => boolean): Promise<{ containers: number; images: number }> {
+  private async removeLeftovers(
+    doomed: (labels: Record<string, string>, id?: string) => boolean,
+  ): Promise<{ containers: number; images: number }> {
     const docker = this.options.docker;
     if ((await docker.unavailableReason()) !== null) return { containers: 0, images: 0 };
     const filters = { label: [`${LABELS.instance}=${docker.instance}`] };
@@ -477,7 +546,10 @@ export class HandRegistry {
   private secretResolver(): SecretResolver {
     return (
       this.options.secrets ?? {
-        reveal: () => Promise.reject(new AppError('vault-unavailable', 'This Drover has no vault, so the secrets this MCP server needs cannot be read.')),
+        reveal: () =>
+          Promise.reject(
+            new AppError('vault-unavailable', 'This Drover has no vault, so the secrets this MCP server needs cannot be read.'),
+          ),
       }
     );
   }
@@ -507,7 +579,10 @@ export class HandRegistry {
 }
 
 function pendingError(name: string): AppError {
-  return new AppError('conflict', `The hand "${name}" came from an imported file and is off until you review it. Check what it would run in the hands panel and turn it on there first.`);
+  return new AppError(
+    'conflict',
+    `The hand "${name}" came from an imported file and is off until you review it. Check what it would run in the hands panel and turn it on there first.`,
+  );
 }
 
 /** An MCP server's tool names must fit the API's 128 characters after `<hand>__`: its name must leave room. */

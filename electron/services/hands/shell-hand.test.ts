@@ -26,9 +26,12 @@ class FolderTransport implements ShellTransport {
     failed: (message: string) => `Could not start: ${message}`,
     lostEvent: (reason: string) => reason,
     lostDetail: (reason: string) => `Lost: ${reason}.`,
-    lostNote: (reason: string, started: boolean) => `Note: the previous folder was lost (${reason}); ${started ? 'this ran in a fresh one' : 'making another failed'}.`,
-    lostResult: (reason: string, _result: unknown, notes: string[]): ToolOutcome => errorText([...notes, `Lost while the tool ran: ${reason}.`].join('\n')),
-    unavailable: (error: unknown, notes: string[], what: string): ToolOutcome => errorText([...notes, `${what} did not run: ${error instanceof Error ? error.message : String(error)}`].join('\n')),
+    lostNote: (reason: string, started: boolean) =>
+      `Note: the previous folder was lost (${reason}); ${started ? 'this ran in a fresh one' : 'making another failed'}.`,
+    lostResult: (reason: string, _result: unknown, notes: string[]): ToolOutcome =>
+      errorText([...notes, `Lost while the tool ran: ${reason}.`].join('\n')),
+    unavailable: (error: unknown, notes: string[], what: string): ToolOutcome =>
+      errorText([...notes, `${what} did not run: ${error instanceof Error ? error.message : String(error)}`].join('\n')),
   };
 
   constructor(
@@ -113,7 +116,11 @@ describe('a shell hand that provides only its transport', () => {
 
   function makeHand(checksIdleShellEnd = false): void {
     transport = new FolderTransport(path.join(root, 'machine'), checksIdleShellEnd);
-    hand = new ShellHand({ sessionId: 'ses_base', name: 'box' }, { record: (event) => events.push(event), log: () => undefined }, transport);
+    hand = new ShellHand(
+      { sessionId: 'ses_base', name: 'box' },
+      { record: (event) => events.push(event), log: () => undefined },
+      transport,
+    );
   }
 
   beforeEach(() => {
@@ -139,13 +146,17 @@ describe('a shell hand that provides only its transport', () => {
     expect(textOf(await next)).toMatch(/^first\n/);
     expect(readFileSync(path.join(transport.folder, 'order'), 'utf8')).toBe('first\nsecond\n');
     expect(transport.starts).toBe(1);
-    expect(events).toEqual([{ type: 'hand.ready', payload: { hand_id: 'box', detail: `Running in ${transport.folder}.`, container: transport.folder } }]);
+    expect(events).toEqual([
+      { type: 'hand.ready', payload: { hand_id: 'box', detail: `Running in ${transport.folder}.`, container: transport.folder } },
+    ]);
     expect(hand.status()).toEqual({ state: 'ready', detail: `Running in ${transport.folder}.`, container: transport.folder });
 
     const edited = await hand.execute('editor', { command: 'create', path: 'notes.txt', file_text: 'hi\n' }, { signal });
     expect(edited.isError).toBe(false);
     expect(readFileSync(path.join(transport.folder, 'notes.txt'), 'utf8')).toBe('hi\n');
-    expect(textOf(await hand.execute('bash', { restart: true }, { signal }))).toMatch(new RegExp(`^Started a fresh shell \\((bash|sh)\\) in ${transport.folder}\\.$`));
+    expect(textOf(await hand.execute('bash', { restart: true }, { signal }))).toMatch(
+      new RegExp(`^Started a fresh shell \\((bash|sh)\\) in ${transport.folder}\\.$`),
+    );
     expect(textOf(await hand.execute('grep', {}, { signal }))).toContain('This hand has no tool "grep"');
   });
 
@@ -155,7 +166,9 @@ describe('a shell hand that provides only its transport', () => {
     expect(events.map((event) => event.type)).toEqual(['hand.ready', 'hand.lost']);
     expect(hand.status()).toEqual({ state: 'lost', detail: 'Lost: the folder was removed.', container: null });
 
-    expect(textOf(await hand.execute('bash', { command: 'pwd' }, { signal }))).toMatch(new RegExp(`^${transport.folder}\\n\\[exit code 0 `));
+    expect(textOf(await hand.execute('bash', { command: 'pwd' }, { signal }))).toMatch(
+      new RegExp(`^${transport.folder}\\n\\[exit code 0 `),
+    );
     expect(events.map((event) => event.type)).toEqual(['hand.ready', 'hand.lost', 'hand.ready']);
   });
 
@@ -188,7 +201,11 @@ describe('a shell hand that provides only its transport', () => {
   it('a start that fails is recorded and said, nothing ran; the next call tries again', async () => {
     writeFileSync(path.join(root, 'blocker'), 'a file where the parent folder should be');
     transport = new FolderTransport(path.join(root, 'blocker', 'machine'), false);
-    hand = new ShellHand({ sessionId: 'ses_base', name: 'box' }, { record: (event) => events.push(event), log: () => undefined }, transport);
+    hand = new ShellHand(
+      { sessionId: 'ses_base', name: 'box' },
+      { record: (event) => events.push(event), log: () => undefined },
+      transport,
+    );
     const failed = await hand.execute('editor', { command: 'view', path: '/' }, { signal });
     expect(failed.isError).toBe(true);
     expect(textOf(failed)).toMatch(/^The edit did not run: ENOTDIR/);

@@ -140,7 +140,10 @@ export class ShellHand implements ManagedHand {
 
   tools(): readonly ToolSpec[] {
     const { where, files, shell, notes } = this.transport.describe();
-    return [bashTool({ where, shell, notes }), { name: 'editor', ...EDITOR_TOOL, description: `${EDITOR_TOOL.description}\nFiles are ${files}.` }];
+    return [
+      bashTool({ where, shell, notes }),
+      { name: 'editor', ...EDITOR_TOOL, description: `${EDITOR_TOOL.description}\nFiles are ${files}.` },
+    ];
   }
 
   status(): { state: HandState; detail: string; container: string | null } {
@@ -213,7 +216,10 @@ export class ShellHand implements ManagedHand {
     } catch (error) {
       return this.transport.words.unavailable(error, notes, 'The edit');
     }
-    const outcome = await runEditor(this.transport.files, input, { cwd: this.cwd ?? this.transport.homeDir(shell), signal: options.signal });
+    const outcome = await runEditor(this.transport.files, input, {
+      cwd: this.cwd ?? this.transport.homeDir(shell),
+      signal: options.signal,
+    });
     if (input['command'] !== 'view' && !outcome.isError) this.transport.changed?.();
     if (outcome.isError) {
       const lost = await this.transport.lostAfterFailure();
@@ -304,7 +310,12 @@ export class ShellHand implements ManagedHand {
         this.markLost(lost);
         this.lostBetweenCalls = lost;
       }
-    }).catch((error: unknown) => this.hooks.log(`Hand ${this.identity.name} of session ${this.identity.sessionId}: checking its ${this.transport.words.machine} failed`, error));
+    }).catch((error: unknown) =>
+      this.hooks.log(
+        `Hand ${this.identity.name} of session ${this.identity.sessionId}: checking its ${this.transport.words.machine} failed`,
+        error,
+      ),
+    );
   }
 
   private markLost(reason: string): void {

@@ -228,7 +228,8 @@ export class PersistentShell {
         scanner: new MarkerScanner(nonce),
         onOutput: (chunk) => {
           capture.push(chunk);
-          if (options.onOutput && reportTimer === undefined) reportTimer = setTimeout(report, Math.max(0, 150 - (performance.now() - lastReport)));
+          if (options.onOutput && reportTimer === undefined)
+            reportTimer = setTimeout(report, Math.max(0, 150 - (performance.now() - lastReport)));
         },
         settle: resolve,
       };
@@ -244,7 +245,9 @@ export class PersistentShell {
     if (options.signal.aborted) onAbort();
     else options.signal.addEventListener('abort', onAbort, { once: true });
 
-    this.channel.write(`command eval "$(cat <<'${delimiter}'\n${command}\n${delimiter}\n)" </dev/null 2>&1; printf '\\n%s:%s:%s\\n' '${nonce}' "$?" "$PWD"\n`);
+    this.channel.write(
+      `command eval "$(cat <<'${delimiter}'\n${command}\n${delimiter}\n)" </dev/null 2>&1; printf '\\n%s:%s:%s\\n' '${nonce}' "$?" "$PWD"\n`,
+    );
     const marker = await outcome;
     clearTimeout(timer);
     clearTimeout(reportTimer);

@@ -26,17 +26,38 @@ function log(events: NewEvent[], ms?: number[]): StoredEvent[] {
   return storedEvents(...events).map((event, i) => ({ ...event, ts: new Date(T0 + (ms?.[i] ?? i)).toISOString() }));
 }
 
-const attachSsh: NewEvent = { type: 'hand.attached', payload: { hand_id: 'laptop', config: { kind: 'ssh', host: 'h', user: 'u', auth: { method: 'agent' } } } };
-const attachDocker = (name = 'laptop'): NewEvent => ({ type: 'hand.attached', payload: { hand_id: name, config: { kind: 'docker', image: 'debian:bookworm' } } });
+const attachSsh: NewEvent = {
+  type: 'hand.attached',
+  payload: { hand_id: 'laptop', config: { kind: 'ssh', host: 'h', user: 'u', auth: { method: 'agent' } } },
+};
+const attachDocker = (name = 'laptop'): NewEvent => ({
+  type: 'hand.attached',
+  payload: { hand_id: name, config: { kind: 'docker', image: 'debian:bookworm' } },
+});
 const attachMcp = (trusted?: boolean): NewEvent => ({
   type: 'hand.attached',
-  payload: { hand_id: 'mail', config: { kind: 'mcp', transport: { type: 'stdio', command: 'mail-server' }, ...(trusted === undefined ? {} : { trusted }) } },
+  payload: {
+    hand_id: 'mail',
+    config: { kind: 'mcp', transport: { type: 'stdio', command: 'mail-server' }, ...(trusted === undefined ? {} : { trusted }) },
+  },
 });
-const setPolicy = (hand: string, tool: string | null, policy: 'always_allow' | 'always_ask' | 'deny'): NewEvent => ({ type: 'policy.set', payload: { hand, tool, policy } });
-const addRule = (id: string, hand = 'laptop'): NewEvent => ({ type: 'policy.rule_added', payload: { rule_id: id, hand, tool: 'bash', rule: { type: 'read_only_commands' } } });
+const setPolicy = (hand: string, tool: string | null, policy: 'always_allow' | 'always_ask' | 'deny'): NewEvent => ({
+  type: 'policy.set',
+  payload: { hand, tool, policy },
+});
+const addRule = (id: string, hand = 'laptop'): NewEvent => ({
+  type: 'policy.rule_added',
+  payload: { rule_id: id, hand, tool: 'bash', rule: { type: 'read_only_commands' } },
+});
 const use = (id: string, permission?: EvaluatedPermission, command = 'rm -rf build'): NewEvent => ({
   type: 'agent.tool_use',
-  payload: { tool_use_id: id, name: 'laptop__bash', input: { command }, hand_id: 'laptop', ...(permission ? { evaluated_permission: permission } : {}) },
+  payload: {
+    tool_use_id: id,
+    name: 'laptop__bash',
+    input: { command },
+    hand_id: 'laptop',
+    ...(permission ? { evaluated_permission: permission } : {}),
+  },
 });
 const mcpUse = (id: string, permission: EvaluatedPermission): NewEvent => ({
   type: 'agent.mcp_tool_use',
@@ -54,10 +75,18 @@ const idle: NewEvent = { type: 'session.status_idle', payload: { stop_reason: { 
 const user: NewEvent = { type: 'user.message', payload: { content: [{ type: 'text', text: 'go' }] } };
 const end = (model: string, purpose: 'turn' | 'grading' | 'compaction', output: number, input = 0): NewEvent => ({
   type: 'span.model_request_end',
-  payload: { model, purpose, usage: { input_tokens: input, output_tokens: output, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, stop_reason: 'end_turn', is_error: false, duration_ms: 1 },
+  payload: {
+    model,
+    purpose,
+    usage: { input_tokens: input, output_tokens: output, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+    stop_reason: 'end_turn',
+    is_error: false,
+    duration_ms: 1,
+  },
 });
 
-const ids = (records: { event: { payload: { tool_use_id: string } } }[]): string[] => records.map((record) => record.event.payload.tool_use_id);
+const ids = (records: { event: { payload: { tool_use_id: string } } }[]): string[] =>
+  records.map((record) => record.event.payload.tool_use_id);
 
 /** What the fold's policies and rules say of a bash command on the SSH hand "laptop". */
 function bashOnLaptop(state: GuardrailsState, command: string): EvaluatedPermission {
@@ -75,7 +104,14 @@ function bashOnLaptop(state: GuardrailsState, command: string): EvaluatedPermiss
 
 describe('policies and rules from the log', () => {
   it('keeps the latest policy per hand and tool, and the hand’s own default apart', () => {
-    const state = guardrailsOf(log([attachSsh, setPolicy('laptop', 'bash', 'deny'), setPolicy('laptop', null, 'always_allow'), setPolicy('laptop', 'bash', 'always_ask')]));
+    const state = guardrailsOf(
+      log([
+        attachSsh,
+        setPolicy('laptop', 'bash', 'deny'),
+        setPolicy('laptop', null, 'always_allow'),
+        setPolicy('laptop', 'bash', 'always_ask'),
+      ]),
+    );
     expect([...state.policies.values()]).toEqual([
       { hand: 'laptop', tool: 'bash', policy: 'always_ask' },
       { hand: 'laptop', tool: null, policy: 'always_allow' },
@@ -91,7 +127,15 @@ describe('policies and rules from the log', () => {
   });
 
   it('drops a hand’s policies and rules when it is detached, so a later hand of that name starts from its defaults', () => {
-    const state = guardrailsOf(log([attachSsh, setPolicy('laptop', null, 'always_allow'), addRule('a'), { type: 'hand.detached', payload: { hand_id: 'laptop' } }, attachSsh]));
+    const state = guardrailsOf(
+      log([
+        attachSsh,
+        setPolicy('laptop', null, 'always_allow'),
+        addRule('a'),
+        { type: 'hand.detached', payload: { hand_id: 'laptop' } },
+        attachSsh,
+      ]),
+    );
     expect(state.policies.size).toBe(0);
     expect(state.rules.size).toBe(0);
     expect(bashOnLaptop(state, 'rm x')).toBe('ask');
@@ -114,14 +158,27 @@ describe('policies and rules from the log', () => {
   it('keeps the latest budget; null removes it', () => {
     const budget = { type: 'limit' as const, max_list_cost: { amount: '100', currency: 'USD' as const } };
     expect(guardrailsOf(log([{ type: 'session.budget_set', payload: { budget } }])).budget).toEqual(budget);
-    expect(guardrailsOf(log([{ type: 'session.budget_set', payload: { budget } }, { type: 'session.budget_set', payload: { budget: null } }])).budget).toBeNull();
+    expect(
+      guardrailsOf(
+        log([
+          { type: 'session.budget_set', payload: { budget } },
+          { type: 'session.budget_set', payload: { budget: null } },
+        ]),
+      ).budget,
+    ).toBeNull();
   });
 });
 
 describe('spending from the log', () => {
   it('sums every model request, grader and compaction calls included, priced from the price table', () => {
     // claude-sonnet-5-5: $10 per million output tokens, so 1,000 output tokens are 1 cent.
-    const state = guardrailsOf(log([end('claude-sonnet-5-5', 'turn', 1000), end('claude-sonnet-5-5', 'grading', 1000, 500), end('claude-sonnet-5-5', 'compaction', 500)]));
+    const state = guardrailsOf(
+      log([
+        end('claude-sonnet-5-5', 'turn', 1000),
+        end('claude-sonnet-5-5', 'grading', 1000, 500),
+        end('claude-sonnet-5-5', 'compaction', 500),
+      ]),
+    );
     expect(spentOf(state, T0)).toEqual({
       requests: 3,
       input_tokens: 500,
@@ -153,7 +210,10 @@ describe('spending from the log', () => {
   });
 
   it('counts a run open at a fork point only up to the parent’s last event in the view', () => {
-    const view = log([user, running, end('claude-sonnet-5-5', 'turn', 10), { type: 'session.forked', payload: { parent_session_id: 'p', at_seq: 3 } }], [0, 1000, 6000, 86_400_000]);
+    const view = log(
+      [user, running, end('claude-sonnet-5-5', 'turn', 10), { type: 'session.forked', payload: { parent_session_id: 'p', at_seq: 3 } }],
+      [0, 1000, 6000, 86_400_000],
+    );
     const state = guardrailsOf(view);
     expect(wallMsOf(state, T0 + 90_000_000)).toBe(5000);
   });
@@ -181,7 +241,9 @@ describe('approvals from the log', () => {
 
   it('a denied tool is to be answered with the user’s message until its result is in', () => {
     let state = guardrailsOf(log([attachSsh, use('t1', 'ask'), confirm('t1', 'deny', 'Not on my laptop.')]));
-    expect(deniedToAnswer(state).map((record) => record.confirmation)).toEqual([{ result: 'deny', denyMessage: 'Not on my laptop.', seq: 3 }]);
+    expect(deniedToAnswer(state).map((record) => record.confirmation)).toEqual([
+      { result: 'deny', denyMessage: 'Not on my laptop.', seq: 3 },
+    ]);
     expect(confirmedToRun(state)).toEqual([]);
     state = guardrailsOf(log([attachSsh, use('t1', 'ask'), confirm('t1', 'deny'), result('t1')]));
     expect(deniedToAnswer(state)).toEqual([]);
@@ -203,11 +265,15 @@ describe('approvals from the log', () => {
   it('reads a tool use without evaluated_permission (an older log) as allowed: nothing waits', () => {
     const state = guardrailsOf(log([attachSsh, use('t1')]));
     expect(state.toolUses.get('t1')?.permission).toBe('allow');
-    expect([pendingApprovals(state), confirmedToRun(state), deniedToAnswer(state), policyDenied(state), startedAndCut(state)].flat()).toEqual([]);
+    expect(
+      [pendingApprovals(state), confirmedToRun(state), deniedToAnswer(state), policyDenied(state), startedAndCut(state)].flat(),
+    ).toEqual([]);
   });
 
   it('follows MCP tool uses by their server', () => {
-    const state = guardrailsOf(log([attachMcp(), mcpUse('m1', 'ask'), mcpUse('m2', 'ask'), confirm('m2', 'allow'), runStart('m2'), mcpResult('m2')]));
+    const state = guardrailsOf(
+      log([attachMcp(), mcpUse('m1', 'ask'), mcpUse('m2', 'ask'), confirm('m2', 'allow'), runStart('m2'), mcpResult('m2')]),
+    );
     expect(pendingApprovals(state).map((record) => record.hand)).toEqual(['mail']);
     expect(ids(pendingApprovals(state))).toEqual(['m1']);
   });

@@ -18,7 +18,16 @@
  * Pure: no I/O, no clock (wall time is computed against a `nowMs` the caller gives).
  */
 import type { StoredEvent } from '#shared/events';
-import type { Budget, ConfirmationResult, EvaluatedPermission, GuardrailsView, PendingApproval, PolicyEntry, RuleEntry, Spent } from '#shared/guardrails';
+import type {
+  Budget,
+  ConfirmationResult,
+  EvaluatedPermission,
+  GuardrailsView,
+  PendingApproval,
+  PolicyEntry,
+  RuleEntry,
+  Spent,
+} from '#shared/guardrails';
 import type { HandConfig } from '#shared/hands';
 import { requestCostCents } from '#services/guardrails/budget';
 import type { ToolUseEvent } from './state.ts';
@@ -65,7 +74,15 @@ export function emptyGuardrails(options: { importedSeq?: number } = {}): Guardra
     rules: new Map(),
     budget: null,
     hands: new Map(),
-    usage: { requests: 0, input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, list_cost_cents: 0, unpricedModels: new Set() },
+    usage: {
+      requests: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cache_read_input_tokens: 0,
+      cache_creation_input_tokens: 0,
+      list_cost_cents: 0,
+      unpricedModels: new Set(),
+    },
     running: { closedMs: 0, sinceMs: null },
     lastMs: null,
     toolUses: new Map(),
@@ -236,12 +253,24 @@ const roundCents = (cents: number): number => Math.round(cents * 1e9) / 1e9;
 
 export function spentOf(state: GuardrailsState, nowMs: number): Spent {
   const { unpricedModels, ...usage } = state.usage;
-  return { ...usage, list_cost_cents: roundCents(usage.list_cost_cents), unpriced_models: [...unpricedModels].sort(), wall_seconds: wallMsOf(state, nowMs) / 1000 };
+  return {
+    ...usage,
+    list_cost_cents: roundCents(usage.list_cost_cents),
+    unpriced_models: [...unpricedModels].sort(),
+    wall_seconds: wallMsOf(state, nowMs) / 1000,
+  };
 }
 
 function pendingOf(record: ToolUseRecord): PendingApproval {
   const { event } = record;
-  return { event_id: event.id, seq: event.seq, tool_use_id: event.payload.tool_use_id, hand: record.hand, name: event.payload.name, input: event.payload.input };
+  return {
+    event_id: event.id,
+    seq: event.seq,
+    tool_use_id: event.payload.tool_use_id,
+    hand: record.hand,
+    name: event.payload.name,
+    input: event.payload.input,
+  };
 }
 
 /** The session's guardrails as `sessions-guardrails` answers. */

@@ -3,7 +3,15 @@ import { storedEvents } from '#test/support/event-log';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { type NewEvent, type SessionSettings, type StoredEvent } from '#shared/events';
 import type { ToolSpec } from '#services/hands/hand';
-import { buildContext, clearedResultText, compactionCut, compactionRequest, CONTINUE_PROMPT, SUMMARY_PREAMBLE, COMPACTION_INSTRUCTION } from './context.ts';
+import {
+  buildContext,
+  clearedResultText,
+  compactionCut,
+  compactionRequest,
+  CONTINUE_PROMPT,
+  SUMMARY_PREAMBLE,
+  COMPACTION_INSTRUCTION,
+} from './context.ts';
 import { DEFAULT_SETTINGS } from './models.ts';
 
 /** Events as the store would hand them back: dense seqs, payload defaults applied. */
@@ -14,12 +22,26 @@ const say = (text: string): NewEvent => ({ type: 'agent.message', payload: { con
 const start = (): NewEvent => ({ type: 'span.model_request_start', payload: { model: 'm' } });
 const end = (stop = 'end_turn'): NewEvent => ({
   type: 'span.model_request_end',
-  payload: { model: 'm', usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, stop_reason: stop, is_error: false, duration_ms: 1 },
+  payload: {
+    model: 'm',
+    usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+    stop_reason: stop,
+    is_error: false,
+    duration_ms: 1,
+  },
 });
-const use = (id: string, input: Record<string, unknown> = {}): NewEvent => ({ type: 'agent.tool_use', payload: { tool_use_id: id, name: 'add', input } });
-const result = (id: string, text: string): NewEvent => ({ type: 'agent.tool_result', payload: { tool_use_id: id, content: [{ type: 'text', text }], is_error: false } });
+const use = (id: string, input: Record<string, unknown> = {}): NewEvent => ({
+  type: 'agent.tool_use',
+  payload: { tool_use_id: id, name: 'add', input },
+});
+const result = (id: string, text: string): NewEvent => ({
+  type: 'agent.tool_result',
+  payload: { tool_use_id: id, content: [{ type: 'text', text }], is_error: false },
+});
 
-const tools: ToolSpec[] = [{ name: 'add', description: 'Adds numbers.', input_schema: { type: 'object', properties: { a: { type: 'number' } } } }];
+const tools: ToolSpec[] = [
+  { name: 'add', description: 'Adds numbers.', input_schema: { type: 'object', properties: { a: { type: 'number' } } } },
+];
 const settings: SessionSettings = { ...DEFAULT_SETTINGS, system: 'You are careful.' };
 const build = (events: StoredEvent[], budget = 100_000, overrides: Partial<SessionSettings> = {}) =>
   buildContext({ events, settings: { ...settings, ...overrides }, tools, budget });
@@ -59,7 +81,19 @@ describe('buildContext', () => {
   });
 
   it('returns tool results in the order of the tool uses, before any user text', () => {
-    const view = build(log(user('go'), start(), say('Two sums.'), use('t1'), use('t2'), end('tool_use'), result('t2', 'B'), user('also this'), result('t1', 'A')));
+    const view = build(
+      log(
+        user('go'),
+        start(),
+        say('Two sums.'),
+        use('t1'),
+        use('t2'),
+        end('tool_use'),
+        result('t2', 'B'),
+        user('also this'),
+        result('t1', 'A'),
+      ),
+    );
     const messages = view.params.messages;
     expectValidConversation(messages);
     expect(messages[2]).toMatchObject({
@@ -73,9 +107,17 @@ describe('buildContext', () => {
   });
 
   it('gives the model tool output without ANSI colours (the log keeps them)', () => {
-    const events = log(user('go'), start(), use('t1'), end('tool_use'), result('t1', '\u001b[1;31merror\u001b[0m: \u001b[32mok\u001b[0m\ttab'));
+    const events = log(
+      user('go'),
+      start(),
+      use('t1'),
+      end('tool_use'),
+      result('t1', '\u001b[1;31merror\u001b[0m: \u001b[32mok\u001b[0m\ttab'),
+    );
     const view = build(events);
-    expect(view.params.messages[2]).toMatchObject({ content: [{ type: 'tool_result', content: [{ type: 'text', text: 'error: ok\ttab' }] }] });
+    expect(view.params.messages[2]).toMatchObject({
+      content: [{ type: 'tool_result', content: [{ type: 'text', text: 'error: ok\ttab' }] }],
+    });
     expect(JSON.stringify(events.at(-1)?.payload)).toContain('\\u001b[1;31m');
   });
 
@@ -120,7 +162,9 @@ describe('buildContext', () => {
   });
 
   it('merges a continued response into one assistant message', () => {
-    const messages = build(log(user('q'), start(), say('part one'), end('max_tokens'), start(), say('part two'), end()), 100_000, { model: 'claude-haiku-4-5' }).params.messages;
+    const messages = build(log(user('q'), start(), say('part one'), end('max_tokens'), start(), say('part two'), end()), 100_000, {
+      model: 'claude-haiku-4-5',
+    }).params.messages;
     expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
     expect(messages[1]?.content).toHaveLength(2);
   });
@@ -144,7 +188,9 @@ describe('buildContext', () => {
     expect(view.clearedToolResults).toBeGreaterThan(0);
     expect(view.overBudget).toBe(false);
     expect(view.estimatedTokens).toBeLessThanOrEqual(8000);
-    const results = view.params.messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).filter((b) => b.type === 'tool_result');
+    const results = view.params.messages
+      .flatMap((m) => (Array.isArray(m.content) ? m.content : []))
+      .filter((b) => b.type === 'tool_result');
     const texts = results.map((b) => JSON.stringify(b.content));
     expect(texts[0]).toContain(clearedResultText(stored[4]?.seq ?? 0));
     expect(texts.at(-1)).toContain('11:xxx');
@@ -256,7 +302,12 @@ describe('outcome feedback', () => {
   const define: NewEvent = { type: 'user.define_outcome', payload: { description: 'sum', max_iterations: 3 } };
   const evalEnd = (result: 'needs_revision' | 'satisfied'): NewEvent => ({
     type: 'span.outcome_evaluation_end',
-    payload: { iteration: 1, result, explanation: 'The sum is wrong.', criteria: [{ criterion: 'Sum is 5', met: false, note: 'It says 6.' }] },
+    payload: {
+      iteration: 1,
+      result,
+      explanation: 'The sum is wrong.',
+      criteria: [{ criterion: 'Sum is 5', met: false, note: 'It says 6.' }],
+    },
   });
 
   it('renders a needs_revision evaluation as the user turn the agent answers next', () => {
@@ -264,7 +315,9 @@ describe('outcome feedback', () => {
     expectValidConversation(params.messages);
     expect(params.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user']);
     const feedback = params.messages[2]?.content as Array<{ type: string; text: string }>;
-    expect(feedback[0]?.text).toContain('An independent check of your work against the outcome found it not done yet (check 1 of 3): The sum is wrong.');
+    expect(feedback[0]?.text).toContain(
+      'An independent check of your work against the outcome found it not done yet (check 1 of 3): The sum is wrong.',
+    );
     expect(feedback[0]?.text).toContain('- Sum is 5: It says 6.');
   });
 

@@ -45,8 +45,7 @@ export function clearedResultText(seq: number): string {
   return `[Output cleared to save context. It is kept in the session log as event #${seq}.]`;
 }
 
-export const SUMMARY_PREAMBLE =
-  'This session was compacted to fit the context window. Summary of the conversation before this point:\n\n';
+export const SUMMARY_PREAMBLE = 'This session was compacted to fit the context window. Summary of the conversation before this point:\n\n';
 
 /** Appended (in the view only) when a response must be continued and prefill is not possible. */
 export const CONTINUE_PROMPT = 'Your previous response was cut off. Continue exactly where you stopped.';
@@ -100,7 +99,9 @@ export function buildContext(input: ContextInput): ContextView {
   if (system.length > 0) params.system = system;
   if (tools.length > 0) params.tools = tools;
   if (settings.thinking_budget !== null) {
-    params.thinking = usesBudgetedThinking(settings.model) ? { type: 'enabled', budget_tokens: settings.thinking_budget } : { type: 'adaptive' };
+    params.thinking = usesBudgetedThinking(settings.model)
+      ? { type: 'enabled', budget_tokens: settings.thinking_budget }
+      : { type: 'adaptive' };
   }
   return { params, estimatedTokens: estimated, clearedToolResults: cleared, overBudget: estimated > budget };
 }
@@ -281,8 +282,9 @@ function conversationOf(events: readonly StoredEvent[]): { turns: Turn[]; result
           event.type === 'agent.mcp_tool_result' && event.payload.content.length === 0 && event.payload.structured_content !== undefined
             ? [{ type: 'text' as const, text: JSON.stringify(event.payload.structured_content, null, 2) }]
             : event.payload.content;
-        const content = blocks.map((block) => contentParam(block.type === 'text' ? { type: 'text', text: stripVTControlCharacters(block.text) } : block)) as ToolResultBlockParam['content'] &
-          unknown[];
+        const content = blocks.map((block) =>
+          contentParam(block.type === 'text' ? { type: 'text', text: stripVTControlCharacters(block.text) } : block),
+        ) as ToolResultBlockParam['content'] & unknown[];
         const block: ToolResultBlockParam = { type: 'tool_result', tool_use_id: event.payload.tool_use_id, content };
         if (event.payload.is_error) block.is_error = true;
         pendingResults.set(event.payload.tool_use_id, block);

@@ -22,7 +22,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const bash = (command: string): ScriptedMessage => ({ content: [{ type: 'tool_use', name: 'box__bash', input: { command } }], stop_reason: 'tool_use' });
+const bash = (command: string): ScriptedMessage => ({
+  content: [{ type: 'tool_use', name: 'box__bash', input: { command } }],
+  stop_reason: 'tool_use',
+});
 const say = (text: string): ScriptedMessage => ({ content: [{ type: 'text', text }], stop_reason: 'end_turn' });
 
 async function rig(image = BASH_IMAGE) {
@@ -31,7 +34,9 @@ async function rig(image = BASH_IMAGE) {
     apiKey: KEY,
     respond: () => {
       const next = replies.shift();
-      return next ? { kind: 'message', message: next } : { kind: 'http-error', status: 500, type: 'api_error', message: 'the test script has no more replies' };
+      return next
+        ? { kind: 'message', message: next }
+        : { kind: 'http-error', status: 500, type: 'api_error', message: 'the test script has no more replies' };
     },
   });
   const dir = tempDir('drover-docker-hands-');
@@ -39,7 +44,13 @@ async function rig(image = BASH_IMAGE) {
   const engine = new DockerEngine({ instance: instanceIdOf(dir) });
   const progress: HandProgress[] = [];
   const hands = new HandRegistry({ store, docker: engine, onProgress: (_id, p) => progress.push(p), log: () => undefined });
-  const harness = new Harness({ store, keyProvider: () => KEY, baseURL: server.url, handsFor: (id) => hands.handsFor(id), log: () => undefined });
+  const harness = new Harness({
+    store,
+    keyProvider: () => KEY,
+    baseURL: server.url,
+    handsFor: (id) => hands.handsFor(id),
+    log: () => undefined,
+  });
   cleanups.push(async () => {
     await harness.close();
     await hands.close();
@@ -101,7 +112,10 @@ describe.runIf(ready)('files follow forks', () => {
     await r.turn(atTurn1.id, 'what is there?', bash('ls /workspace; cat /workspace/a.txt'), say('one file'));
     expect(r.lastResult(atTurn1.id)).toMatch(/^a\.txt\none\n\[exit code 0/);
     expect(r.events(atTurn1.id, 'hand.ready').at(-1)?.payload.restored_from).toEqual({ session_id: r.sessionId, at_seq: idle1.seq });
-    expect(r.events(atTurn1.id, 'hand.provisioning').at(-1)?.payload).toMatchObject({ phase: 'restoring', message: `Creating a container with the files of event ${idle1.seq}` });
+    expect(r.events(atTurn1.id, 'hand.provisioning').at(-1)?.payload).toMatchObject({
+      phase: 'restoring',
+      message: `Creating a container with the files of event ${idle1.seq}`,
+    });
 
     const atTurn2 = r.store.fork(r.sessionId, idle2.seq);
     await r.turn(atTurn2.id, 'and here?', bash('ls /workspace'), say('two files'));
@@ -139,7 +153,8 @@ describe.runIf(ready)('files follow forks', () => {
     const fork = r.store.fork(r.sessionId, idle.seq);
     await r.turn(fork.id, 'write more', bash('echo y > /tmp/y'), say('ok'));
     const images = () => dockerCli('images', '-q', '--filter', `reference=${r.engine.snapshotRepository}`).split('\n').filter(Boolean);
-    const containers = () => dockerCli('ps', '-aq', '--filter', `label=app.drover.instance=${r.engine.instance}`).split('\n').filter(Boolean);
+    const containers = () =>
+      dockerCli('ps', '-aq', '--filter', `label=app.drover.instance=${r.engine.instance}`).split('\n').filter(Boolean);
     expect(images()).toHaveLength(2);
     expect(containers()).toHaveLength(2);
 
@@ -171,7 +186,12 @@ describe.runIf(ready)('image pulls', () => {
     const layer = (from: string, file: string, to: string): void => {
       const builder = dockerCli('run', '-d', '--entrypoint', 'sh', from, '-c', `head -c 2097152 /dev/urandom > /${file}; sleep 600`);
       try {
-        for (let i = 0; i < 200 && dockerCli('exec', builder, 'sh', '-c', `wc -c < /${file} 2>/dev/null || echo 0`).trim() !== '2097152'; i++) spawnSync('sleep', ['0.05']);
+        for (
+          let i = 0;
+          i < 200 && dockerCli('exec', builder, 'sh', '-c', `wc -c < /${file} 2>/dev/null || echo 0`).trim() !== '2097152';
+          i++
+        )
+          spawnSync('sleep', ['0.05']);
         dockerCli('commit', builder, to);
       } finally {
         dockerCli('rm', '-f', builder);
@@ -199,7 +219,9 @@ describe.runIf(ready)('image pulls', () => {
     // A missing image is a clear error the model reads.
     const missing = await rig(`${registry.host}/drover-test/none:1`);
     await missing.turn(missing.sessionId, 'go', bash('true'), say('could not'));
-    expect(missing.lastResult(missing.sessionId)).toMatch(/The container for this hand could not start: .*not found.*\nThe next call tries again\./s);
+    expect(missing.lastResult(missing.sessionId)).toMatch(
+      /The container for this hand could not start: .*not found.*\nThe next call tries again\./s,
+    );
     expect(missing.events(missing.sessionId, 'hand.failed')).toHaveLength(1);
   });
 });

@@ -14,7 +14,7 @@ import { applyEvent, emptyState, foldOutcome, stateOf, type SessionState } from 
 export function readAll(store: SessionStore, sessionId: string, types?: StoredEvent['type'][], afterSeq = 0): StoredEvent[] {
   const out: StoredEvent[] = [];
   const limit = 10_000;
-  for (let after = afterSeq; ; ) {
+  for (let after = afterSeq; ;) {
     const page = store.getEvents(sessionId, { afterSeq: after, limit, ...(types ? { types } : {}) });
     for (const event of page) out.push(event);
     if (page.length < limit) return out;

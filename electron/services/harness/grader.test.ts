@@ -18,12 +18,24 @@ import { DEFAULT_SETTINGS } from './models.ts';
 
 const user = (text: string): NewEvent => ({ type: 'user.message', payload: { content: [{ type: 'text', text }] } });
 const say = (text: string): NewEvent => ({ type: 'agent.message', payload: { content: [{ type: 'text', text }] } });
-const use = (id: string, input: Record<string, unknown> = {}): NewEvent => ({ type: 'agent.tool_use', payload: { tool_use_id: id, name: 'add', input } });
-const result = (id: string, text: string, isError = false): NewEvent => ({ type: 'agent.tool_result', payload: { tool_use_id: id, content: [{ type: 'text', text }], is_error: isError } });
+const use = (id: string, input: Record<string, unknown> = {}): NewEvent => ({
+  type: 'agent.tool_use',
+  payload: { tool_use_id: id, name: 'add', input },
+});
+const result = (id: string, text: string, isError = false): NewEvent => ({
+  type: 'agent.tool_result',
+  payload: { tool_use_id: id, content: [{ type: 'text', text }], is_error: isError },
+});
 const outcome = OutcomeDefinitionSchema.parse({ description: 'Add 2 and 3 and report it.', rubric: '- The sum is 5' });
 const settings = { ...DEFAULT_SETTINGS, system: 'The agent’s own system prompt.', thinking_budget: 2048 };
 
-const call = (input: Record<string, unknown>, extra: Partial<Extract<CompletedBlock, { type: 'tool_use' }>> = {}): CompletedBlock => ({ type: 'tool_use', id: 't', name: VERDICT_TOOL, input, ...extra });
+const call = (input: Record<string, unknown>, extra: Partial<Extract<CompletedBlock, { type: 'tool_use' }>> = {}): CompletedBlock => ({
+  type: 'tool_use',
+  id: 't',
+  name: VERDICT_TOOL,
+  input,
+  ...extra,
+});
 
 describe('graderRequest', () => {
   it('has its own system prompt, one forced verdict tool, thinking off, and a bounded output', () => {
@@ -41,14 +53,30 @@ describe('graderRequest', () => {
 
 describe('graderModel', () => {
   it('is the outcome’s own choice when it has one, else the session’s model', () => {
-    expect(graderRequest({ events: storedEvents(user('hi')), outcome: { ...outcome, grader_model: 'claude-haiku-4-5' }, settings, verification: null }).model).toBe('claude-haiku-4-5');
+    expect(
+      graderRequest({
+        events: storedEvents(user('hi')),
+        outcome: { ...outcome, grader_model: 'claude-haiku-4-5' },
+        settings,
+        verification: null,
+      }).model,
+    ).toBe('claude-haiku-4-5');
     expect(graderRequest({ events: storedEvents(user('hi')), outcome, settings, verification: null }).model).toBe(settings.model);
   });
 });
 
 describe('graderPrompt', () => {
   it('gives the task, the user’s messages, the rubric and the evidence since the last user message', () => {
-    const events = storedEvents(user('first ask'), use('old', { a: 1 }), result('old', 'OLD RESULT'), say('first answer'), user('now add 2 and 3'), use('t1', { a: 2, b: 3 }), result('t1', '5'), say('The sum is 5.'));
+    const events = storedEvents(
+      user('first ask'),
+      use('old', { a: 1 }),
+      result('old', 'OLD RESULT'),
+      say('first answer'),
+      user('now add 2 and 3'),
+      use('t1', { a: 2, b: 3 }),
+      result('t1', '5'),
+      say('The sum is 5.'),
+    );
     const prompt = graderPrompt({ events, outcome, settings, verification: null });
     expect(prompt).toContain('<task>\nAdd 2 and 3 and report it.\n</task>');
     expect(prompt).toContain('- first ask\n- now add 2 and 3');
@@ -60,7 +88,12 @@ describe('graderPrompt', () => {
   });
 
   it('reads terminal output as plain text (the log keeps the colours for the UI)', () => {
-    const events = storedEvents(user('run the tests'), use('t1'), result('t1', '\u001b[31mFAIL\u001b[0m checkout.test.ts'), say('One test fails.'));
+    const events = storedEvents(
+      user('run the tests'),
+      use('t1'),
+      result('t1', '\u001b[31mFAIL\u001b[0m checkout.test.ts'),
+      say('One test fails.'),
+    );
     const verification = { hand_id: 'box', command: 'npm test', output: '\u001b[32mPASS\u001b[0m 41 tests', is_error: false };
     const prompt = graderPrompt({ events, outcome, settings, verification });
     expect(prompt).toContain('FAIL checkout.test.ts');
@@ -87,7 +120,12 @@ describe('graderPrompt', () => {
   });
 
   it('includes the verification run, marked when it failed', () => {
-    const prompt = graderPrompt({ events: storedEvents(user('hi')), outcome, settings, verification: { hand_id: 'box', command: 'npm test', output: '1 failing', is_error: true } });
+    const prompt = graderPrompt({
+      events: storedEvents(user('hi')),
+      outcome,
+      settings,
+      verification: { hand_id: 'box', command: 'npm test', output: '1 failing', is_error: true },
+    });
     expect(prompt).toContain('<verification hand="box" command="npm test" failed="true">\n1 failing\n</verification>');
   });
 });
@@ -96,24 +134,41 @@ describe('parseVerdict', () => {
   const criteria = [{ criterion: 'The sum is 5', met: true, note: 'add returned 5' }];
 
   it('reads a well-formed verdict', () => {
-    expect(parseVerdict([call({ criteria, verdict: 'satisfied', explanation: 'All good.' })], 'tool_use')).toEqual({ ok: true, verdict: 'satisfied', explanation: 'All good.', criteria });
+    expect(parseVerdict([call({ criteria, verdict: 'satisfied', explanation: 'All good.' })], 'tool_use')).toEqual({
+      ok: true,
+      verdict: 'satisfied',
+      explanation: 'All good.',
+      criteria,
+    });
   });
 
   it('counts "satisfied" with an unmet criterion as needing revision', () => {
-    const parsed = parseVerdict([call({ criteria: [{ ...criteria[0], met: false }], verdict: 'satisfied', explanation: 'Fine.' })], 'tool_use');
+    const parsed = parseVerdict(
+      [call({ criteria: [{ ...criteria[0], met: false }], verdict: 'satisfied', explanation: 'Fine.' })],
+      'tool_use',
+    );
     expect(parsed).toMatchObject({ ok: true, verdict: 'needs_revision' });
   });
 
   it('refuses an answer without the tool, with bad JSON, or with the wrong shape, saying why', () => {
-    expect(parseVerdict([{ type: 'text', text: 'Looks fine to me.' }], 'end_turn')).toEqual({ ok: false, explanation: expect.stringMatching(/did not record a verdict \(stop reason end_turn\); it said: Looks fine to me\./) });
-    expect(parseVerdict([call({}, { inputError: 'the input was not valid JSON' })], 'max_tokens')).toEqual({ ok: false, explanation: expect.stringMatching(/cut off by the output limit.*not valid JSON/) });
+    expect(parseVerdict([{ type: 'text', text: 'Looks fine to me.' }], 'end_turn')).toEqual({
+      ok: false,
+      explanation: expect.stringMatching(/did not record a verdict \(stop reason end_turn\); it said: Looks fine to me\./),
+    });
+    expect(parseVerdict([call({}, { inputError: 'the input was not valid JSON' })], 'max_tokens')).toEqual({
+      ok: false,
+      explanation: expect.stringMatching(/cut off by the output limit.*not valid JSON/),
+    });
     const wrong = parseVerdict([call({ criteria: 'all', verdict: 'maybe', explanation: '' })], 'tool_use');
     expect(wrong.ok).toBe(false);
     expect(!wrong.ok && wrong.explanation).toMatch(/criteria: .*verdict: .*explanation: the explanation is empty/);
   });
 
   it('clips over-long criteria to what the log keeps', () => {
-    const parsed = parseVerdict([call({ criteria: [{ criterion: 'c'.repeat(3000), met: true, note: 'n'.repeat(20_000) }], verdict: 'satisfied', explanation: 'ok' })], 'tool_use');
+    const parsed = parseVerdict(
+      [call({ criteria: [{ criterion: 'c'.repeat(3000), met: true, note: 'n'.repeat(20_000) }], verdict: 'satisfied', explanation: 'ok' })],
+      'tool_use',
+    );
     expect(parsed.ok && parsed.criteria[0]?.criterion.length).toBe(2000);
     expect(parsed.ok && parsed.criteria[0]?.note.length).toBe(10_000);
   });
@@ -128,7 +183,16 @@ describe('results and feedback', () => {
 
   it('tells the agent which check failed, why, and what to do', () => {
     const text = revisionFeedback(
-      { iteration: 2, result: 'needs_revision', explanation: 'Tests fail.', criteria: [{ criterion: 'Tests pass', met: false, note: '1 failing' }, { criterion: 'Lint', met: true, note: 'ok' }], verification: { hand_id: 'box', command: 'npm test', output: '', is_error: true } },
+      {
+        iteration: 2,
+        result: 'needs_revision',
+        explanation: 'Tests fail.',
+        criteria: [
+          { criterion: 'Tests pass', met: false, note: '1 failing' },
+          { criterion: 'Lint', met: true, note: 'ok' },
+        ],
+        verification: { hand_id: 'box', command: 'npm test', output: '', is_error: true },
+      },
       3,
     );
     expect(text).toContain('(check 2 of 3): Tests fail.');

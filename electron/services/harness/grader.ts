@@ -136,14 +136,18 @@ export function graderPrompt({ events, outcome, verification }: GraderInput): st
 }
 
 export type Verdict =
-  | { ok: true; verdict: 'satisfied' | 'needs_revision'; explanation: string; criteria: Criterion[] }
-  | { ok: false; explanation: string };
+  { ok: true; verdict: 'satisfied' | 'needs_revision'; explanation: string; criteria: Criterion[] } | { ok: false; explanation: string };
 
 /** Reads the grader's answer; an unusable one is `ok: false` with what was wrong, in words for the log. */
 export function parseVerdict(blocks: readonly CompletedBlock[], stopReason: string | null): Verdict {
-  const call = blocks.find((block): block is Extract<CompletedBlock, { type: 'tool_use' }> => block.type === 'tool_use' && block.name === VERDICT_TOOL);
+  const call = blocks.find(
+    (block): block is Extract<CompletedBlock, { type: 'tool_use' }> => block.type === 'tool_use' && block.name === VERDICT_TOOL,
+  );
   if (!call) {
-    const said = blocks.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join(' ').trim();
+    const said = blocks
+      .flatMap((block) => (block.type === 'text' ? [block.text] : []))
+      .join(' ')
+      .trim();
     return {
       ok: false,
       explanation: `The grader did not record a verdict (stop reason ${stopReason ?? 'none'})${said ? `; it said: ${clip(said, 500)}` : ''}. The outcome stays open and is checked again at the next turn end.`,
@@ -151,14 +155,22 @@ export function parseVerdict(blocks: readonly CompletedBlock[], stopReason: stri
   }
   if (call.inputError !== undefined) {
     const cut = stopReason === 'max_tokens' ? ' (its answer was cut off by the output limit)' : '';
-    return { ok: false, explanation: `The grader’s verdict could not be read${cut}: ${call.inputError}. The outcome stays open and is checked again at the next turn end.` };
+    return {
+      ok: false,
+      explanation: `The grader’s verdict could not be read${cut}: ${call.inputError}. The outcome stays open and is checked again at the next turn end.`,
+    };
   }
   const parsed = VerdictSchema.safeParse(call.input);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('; ');
-    return { ok: false, explanation: `The grader’s verdict was not usable (${issues}). The outcome stays open and is checked again at the next turn end.` };
+    return {
+      ok: false,
+      explanation: `The grader’s verdict was not usable (${issues}). The outcome stays open and is checked again at the next turn end.`,
+    };
   }
-  const criteria = parsed.data.criteria.slice(0, 100).map((c) => ({ criterion: clip(c.criterion, 2000), met: c.met, note: clip(c.note, 10_000) }));
+  const criteria = parsed.data.criteria
+    .slice(0, 100)
+    .map((c) => ({ criterion: clip(c.criterion, 2000), met: c.met, note: clip(c.note, 10_000) }));
   let { verdict, explanation } = parsed.data;
   // "Satisfied" with a criterion marked unmet contradicts itself: the criteria are the finer judgement.
   if (verdict === 'satisfied' && criteria.some((c) => !c.met)) {
@@ -184,7 +196,11 @@ export function revisionFeedback(end: EventOf<'span.outcome_evaluation_end'>['pa
   const unmet = (end.criteria ?? []).filter((c) => !c.met);
   const lines = [`An independent check of your work against the outcome found it not done yet (${check}): ${end.explanation}`];
   if (unmet.length > 0) lines.push('', 'Criteria not met:', ...unmet.map((c) => `- ${c.criterion}: ${c.note}`));
-  if (end.verification) lines.push('', `The check ran \`${end.verification.command}\` on ${end.verification.hand_id}${end.verification.is_error ? ' (it failed)' : ''}.`);
+  if (end.verification)
+    lines.push(
+      '',
+      `The check ran \`${end.verification.command}\` on ${end.verification.hand_id}${end.verification.is_error ? ' (it failed)' : ''}.`,
+    );
   lines.push('', 'Revise your work, then finish your turn.');
   return lines.join('\n');
 }
@@ -226,7 +242,13 @@ function finalMessage(events: readonly StoredEvent[]): string {
   for (let i = events.length - 1; i >= 0; i--) {
     const event = events[i] as StoredEvent;
     if (event.type === 'agent.message') texts.unshift(textOf(event.payload.content));
-    else if (event.type === 'user.message' || event.type === 'agent.tool_result' || event.type === 'agent.mcp_tool_result' || event.type === 'span.outcome_evaluation_end') break;
+    else if (
+      event.type === 'user.message' ||
+      event.type === 'agent.tool_result' ||
+      event.type === 'agent.mcp_tool_result' ||
+      event.type === 'span.outcome_evaluation_end'
+    )
+      break;
   }
   return texts.join('\n').trim();
 }
@@ -237,7 +259,8 @@ function toolEvidence(events: readonly StoredEvent[]): string {
   const uses = new Map<string, { name: string; input: unknown }>();
   const entries: string[] = [];
   for (const event of events.slice(from)) {
-    if (event.type === 'agent.tool_use' || event.type === 'agent.mcp_tool_use') uses.set(event.payload.tool_use_id, { name: event.payload.name, input: event.payload.input });
+    if (event.type === 'agent.tool_use' || event.type === 'agent.mcp_tool_use')
+      uses.set(event.payload.tool_use_id, { name: event.payload.name, input: event.payload.input });
     if (event.type === 'agent.tool_result' || event.type === 'agent.mcp_tool_result') {
       const use = uses.get(event.payload.tool_use_id);
       const head = `### ${use?.name ?? 'tool'} ${clip(JSON.stringify(use?.input ?? {}), 1000)}${event.payload.is_error ? ' (error)' : ''}`;

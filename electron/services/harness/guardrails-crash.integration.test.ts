@@ -57,7 +57,10 @@ function setup(): Setup {
   const store = SessionStore.open({ dataDir });
   const { id } = store.createSession({ title: 'crash' });
   store.emitEvents(id, [
-    { type: 'hand.attached', payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) } },
+    {
+      type: 'hand.attached',
+      payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) },
+    },
     { type: 'policy.set', payload: { hand: 'math', tool: null, policy: 'always_ask' } },
   ]);
   store.close();
@@ -73,7 +76,10 @@ interface Life {
 }
 
 function life(s: Setup, step: 'ask' | 'allow' | 'wake'): Life {
-  const child = spawn(process.execPath, [...PRELOAD, '--import', 'tsx', childScript, s.dataDir, server.url, s.sessionId, s.journal, step], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...PRELOAD, '--import', 'tsx', childScript, s.dataDir, server.url, s.sessionId, s.journal, step], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.add(child);
   const lines: string[] = [];
   const waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
@@ -95,9 +101,14 @@ function life(s: Setup, step: 'ask' | 'allow' | 'wake'): Life {
       new Promise((resolve, reject) => {
         const found = lines.find(match);
         if (found !== undefined) return resolve(found);
-        const timer = setTimeout(() => reject(new Error(`the ${step} child never said it; stdout: ${lines.join(' | ')}; stderr: ${stderr}`)), 30_000);
+        const timer = setTimeout(
+          () => reject(new Error(`the ${step} child never said it; stdout: ${lines.join(' | ')}; stderr: ${stderr}`)),
+          30_000,
+        );
         waiters.push({ match, resolve: (line) => (clearTimeout(timer), resolve(line)) });
-        void exited.then(() => setTimeout(() => reject(new Error(`the ${step} child exited; stdout: ${lines.join(' | ')}; stderr: ${stderr}`)), 100));
+        void exited.then(() =>
+          setTimeout(() => reject(new Error(`the ${step} child exited; stdout: ${lines.join(' | ')}; stderr: ${stderr}`)), 100),
+        );
       }),
     kill: async () => {
       child.kill('SIGKILL');
@@ -126,7 +137,10 @@ function logOf(s: Setup): StoredEvent[] {
 
 describe('approvals across SIGKILL', () => {
   it('killed while a call waits for approval: a fresh process neither runs nor cuts it; allowed, it runs once', async () => {
-    firstReply = { kind: 'message', message: { content: [{ type: 'tool_use', name: 'add', input: { a: 1, b: 2, marker: 'sum' } }], stop_reason: 'tool_use' } };
+    firstReply = {
+      kind: 'message',
+      message: { content: [{ type: 'tool_use', name: 'add', input: { a: 1, b: 2, marker: 'sum' } }], stop_reason: 'tool_use' },
+    };
     const s = setup();
     const asking = life(s, 'ask');
     await asking.until((line) => line === 'idle requires_action');
@@ -153,7 +167,10 @@ describe('approvals across SIGKILL', () => {
   }, 90_000);
 
   it('killed while an approved tool runs: a fresh process records it interrupted and never runs it again', async () => {
-    firstReply = { kind: 'message', message: { content: [{ type: 'tool_use', name: 'wait', input: { ms: 60_000, marker: 'slow' } }], stop_reason: 'tool_use' } };
+    firstReply = {
+      kind: 'message',
+      message: { content: [{ type: 'tool_use', name: 'wait', input: { ms: 60_000, marker: 'slow' } }], stop_reason: 'tool_use' },
+    };
     const s = setup();
     const asking = life(s, 'ask');
     await asking.until((line) => line === 'idle requires_action');

@@ -15,7 +15,15 @@ import { budgetReached, costCapProblem, type BudgetStop } from '#services/guardr
 import { budgetReachedIdle, policyDenialText, requiresActionIdle, usageEvent, userDenialText } from '#services/guardrails/guardrail-events';
 import { evaluate, unqualifiedToolName } from '#services/guardrails/policy';
 import type { Hand } from '#services/hands/hand';
-import { applyGuardrailEvent, emptyGuardrails, pendingApprovals, spentOf, wallMsOf, type GuardrailsState, type ToolUseRecord } from './approvals.ts';
+import {
+  applyGuardrailEvent,
+  emptyGuardrails,
+  pendingApprovals,
+  spentOf,
+  wallMsOf,
+  type GuardrailsState,
+  type ToolUseRecord,
+} from './approvals.ts';
 import { idle, toolResult, type RunGuardrails, type ToolUseFate } from './run-context.ts';
 import type { ToolUseEvent } from './state.ts';
 
@@ -55,7 +63,8 @@ export class GuardrailsRun implements RunGuardrails {
     const mcp = use.type === 'agent.mcp_tool_use';
     const record = this.state.toolUses.get(id);
     if (record?.permission === 'deny') return { kind: 'answer', event: toolResult(id, policyDenialText(record), true, 'completed', mcp) };
-    if (record?.confirmation?.result === 'deny') return { kind: 'answer', event: toolResult(id, userDenialText(record), true, 'completed', mcp) };
+    if (record?.confirmation?.result === 'deny')
+      return { kind: 'answer', event: toolResult(id, userDenialText(record), true, 'completed', mcp) };
     if (record?.confirmation?.result === 'allow') {
       const beforeFork = this.state.forkedAt !== null && record.confirmation.seq < this.state.forkedAt;
       return record.started || beforeFork ? { kind: 'lost' } : { kind: 'run', confirmed: true };
@@ -82,7 +91,13 @@ export class GuardrailsRun implements RunGuardrails {
     if (reached !== null) return [budgetReachedIdle(reached)];
     const blind = costCapProblem(budget, model);
     if (blind !== null) {
-      return [{ type: 'session.error', payload: { error: { type: 'budget_unpriced_model', message: blind }, retry_status: { type: 'terminal' } } }, idle('error', blind)];
+      return [
+        {
+          type: 'session.error',
+          payload: { error: { type: 'budget_unpriced_model', message: blind }, retry_status: { type: 'terminal' } },
+        },
+        idle('error', blind),
+      ];
     }
     return null;
   }

@@ -16,18 +16,25 @@ import type { RecordedRequest, ScriptedMessage } from '#test/support/model-serve
 
 afterEach(cleanUpRigs);
 
-const attach: NewEvent = { type: 'hand.attached', payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) } };
+const attach: NewEvent = {
+  type: 'hand.attached',
+  payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) },
+};
 const askAll: NewEvent = { type: 'policy.set', payload: { hand: 'math', tool: null, policy: 'always_ask' } };
 
 function calls(...uses: Array<[string, Record<string, unknown>]>): ScriptedMessage {
   return { content: uses.map(([name, input]) => ({ type: 'tool_use' as const, name, input })), stop_reason: 'tool_use' };
 }
 
-const waiting = (r: Rig, after = 0) => waitFor(r, 'session.status_idle', (e) => e.seq > after && e.payload.stop_reason.type === 'requires_action');
+const waiting = (r: Rig, after = 0) =>
+  waitFor(r, 'session.status_idle', (e) => e.seq > after && e.payload.stop_reason.type === 'requires_action');
 const ended = (r: Rig, after = 0) => waitFor(r, 'session.status_idle', (e) => e.seq > after && e.payload.stop_reason.type === 'end_turn');
 
 function confirm(r: Rig, ...answers: Array<{ tool_use_id: string; result: 'allow' | 'deny'; deny_message?: string }>): void {
-  r.store.emitEvents(r.sessionId, answers.map((payload) => ({ type: 'user.tool_confirmation' as const, payload })));
+  r.store.emitEvents(
+    r.sessionId,
+    answers.map((payload) => ({ type: 'user.tool_confirmation' as const, payload })),
+  );
 }
 
 /** The tool_result blocks of a request's last message, by tool_use_id. */
@@ -111,7 +118,10 @@ describe('approvals', () => {
     expect(r.hand.runs.map((run) => run.name)).toEqual(['add']);
     const denied = ofType(r, 'agent.tool_result').find((e) => e.payload.tool_use_id === wait?.payload.tool_use_id);
     expect(denied?.payload.is_error).toBe(true);
-    expect(denied?.payload.content[0]).toMatchObject({ type: 'text', text: expect.stringMatching(/policy does not allow "wait" on "math"/) });
+    expect(denied?.payload.content[0]).toMatchObject({
+      type: 'text',
+      text: expect.stringMatching(/policy does not allow "wait" on "math"/),
+    });
 
     confirm(r, { tool_use_id: multiply!.payload.tool_use_id, result: 'allow' });
     await ended(r);
@@ -136,7 +146,10 @@ describe('budgets', () => {
   it('a 1-cent cap stops with budget_reached before the next request; raising it continues', async () => {
     const costly = { ...calls(['add', { a: 1, b: 2 }]), usage: { input_tokens: 10_000, output_tokens: 10 } };
     const r = await rig(script(costly, text('Three.')));
-    r.store.emitEvent(r.sessionId, { type: 'session.budget_set', payload: { budget: { type: 'limit', max_list_cost: { amount: '1', currency: 'USD' } } } });
+    r.store.emitEvent(r.sessionId, {
+      type: 'session.budget_set',
+      payload: { budget: { type: 'limit', max_list_cost: { amount: '1', currency: 'USD' } } },
+    });
     r.harness.send(r.sessionId, 'add');
     const stop = await waitFor(r, 'session.status_idle');
     expect(stop.payload.stop_reason.type).toBe('budget_reached');
@@ -150,7 +163,10 @@ describe('budgets', () => {
     await r.harness.wake(r.sessionId);
     expect(r.server.requests).toHaveLength(1);
 
-    r.store.emitEvent(r.sessionId, { type: 'session.budget_set', payload: { budget: { type: 'limit', max_list_cost: { amount: '50', currency: 'USD' } } } });
+    r.store.emitEvent(r.sessionId, {
+      type: 'session.budget_set',
+      payload: { budget: { type: 'limit', max_list_cost: { amount: '50', currency: 'USD' } } },
+    });
     await ended(r, stop.seq);
     expect(r.server.requests).toHaveLength(2);
     // The tool result held back by the stop goes to the model when it continues.
@@ -163,13 +179,22 @@ describe('budgets', () => {
 describe('grader calls and budgets', () => {
   it('a grader call counts (session.usage after it); a turn end its budget stopped before grading is graded once the cap is raised', async () => {
     const verdict: ScriptedMessage = {
-      content: [{ type: 'tool_use', name: VERDICT_TOOL, input: { criteria: [{ criterion: 'It says 5', met: true, note: 'It does.' }], verdict: 'satisfied', explanation: 'It says 5.' } }],
+      content: [
+        {
+          type: 'tool_use',
+          name: VERDICT_TOOL,
+          input: { criteria: [{ criterion: 'It says 5', met: true, note: 'It does.' }], verdict: 'satisfied', explanation: 'It says 5.' },
+        },
+      ],
       stop_reason: 'tool_use',
       usage: { input_tokens: 1000, output_tokens: 10 },
     };
     const r = await rig((request) => ({
       kind: 'message',
-      message: request.body.tool_choice?.type === 'tool' ? verdict : { ...text('The sum is 5.'), usage: { input_tokens: 10_000, output_tokens: 10 } },
+      message:
+        request.body.tool_choice?.type === 'tool'
+          ? verdict
+          : { ...text('The sum is 5.'), usage: { input_tokens: 10_000, output_tokens: 10 } },
     }));
     r.store.emitEvents(r.sessionId, [
       { type: 'session.budget_set', payload: { budget: { type: 'limit', max_list_cost: { amount: '1', currency: 'USD' } } } },
@@ -182,7 +207,10 @@ describe('grader calls and budgets', () => {
     await r.harness.wake(r.sessionId);
     expect(r.server.requests).toHaveLength(1);
 
-    r.store.emitEvent(r.sessionId, { type: 'session.budget_set', payload: { budget: { type: 'limit', max_list_cost: { amount: '100', currency: 'USD' } } } });
+    r.store.emitEvent(r.sessionId, {
+      type: 'session.budget_set',
+      payload: { budget: { type: 'limit', max_list_cost: { amount: '100', currency: 'USD' } } },
+    });
     const ended = await waitFor(r, 'session.status_idle', (e) => e.seq > stop.seq);
     expect(ended.payload.stop_reason.type).toBe('end_turn');
     expect(r.server.requests.map((request) => request.body.tool_choice?.type === 'tool')).toEqual([false, true]);

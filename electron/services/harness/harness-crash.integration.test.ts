@@ -15,7 +15,17 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionStore } from '#services/session/store';
-import { killProblems, kills, readJournal, scripted, sessionOf, violations, type Life, type Run, type Site } from '#test/support/harness-crash-rules';
+import {
+  killProblems,
+  kills,
+  readJournal,
+  scripted,
+  sessionOf,
+  violations,
+  type Life,
+  type Run,
+  type Site,
+} from '#test/support/harness-crash-rules';
 import { startModelServer, type ModelServer } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
 import { DEFAULT_SETTINGS } from './models.ts';
@@ -125,7 +135,17 @@ async function driveRun(label: string, kills: Array<number | null>): Promise<Run
   const session = store.createSession({ title: label });
   const setup = [store.emitEvent(session.id, { type: 'session.configured', payload: { ...DEFAULT_SETTINGS, model: MODEL } })];
   store.close();
-  const run: Run = { label, dir, dataDir, journal: path.join(dir, 'journal.txt'), sessionId: session.id, setup, lives: [], events: [], requests: [] };
+  const run: Run = {
+    label,
+    dir,
+    dataDir,
+    journal: path.join(dir, 'journal.txt'),
+    sessionId: session.id,
+    setup,
+    lives: [],
+    events: [],
+    requests: [],
+  };
   for (let i = 0; ; i++) {
     if (i >= MAX_LIVES) throw new Error(`${label}: not done after ${MAX_LIVES} lives (data kept in ${dir})`);
     const life = await runLife(run, i, kills[i] ?? null);

@@ -37,7 +37,13 @@ describe('interrupts', () => {
     let started: () => void = () => undefined;
     const toolStarted = new Promise<void>((resolve) => (started = resolve));
     const hand = new MathHand({ onStart: () => started() });
-    const r = await rig(script({ content: [{ type: 'tool_use', id: 'toolu_w', name: 'wait', input: { ms: 60_000 } }], stop_reason: 'tool_use' }, text('Understood.')), { hand });
+    const r = await rig(
+      script(
+        { content: [{ type: 'tool_use', id: 'toolu_w', name: 'wait', input: { ms: 60_000 } }], stop_reason: 'tool_use' },
+        text('Understood.'),
+      ),
+      { hand },
+    );
     r.harness.send(r.sessionId, 'wait a minute');
     await toolStarted;
     r.harness.interrupt(r.sessionId);
@@ -49,7 +55,13 @@ describe('interrupts', () => {
     expect(hand.runs[0]?.aborted).toBe(true);
     r.harness.send(r.sessionId, 'never mind, go on');
     await waitFor(r, 'session.status_idle', (e) => e.payload.stop_reason.type === 'end_turn');
-    expect(r.server.requests[1]?.body.messages[2]).toMatchObject({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_w', is_error: true }, { type: 'text', text: 'never mind, go on' }] });
+    expect(r.server.requests[1]?.body.messages[2]).toMatchObject({
+      role: 'user',
+      content: [
+        { type: 'tool_result', tool_use_id: 'toolu_w', is_error: true },
+        { type: 'text', text: 'never mind, go on' },
+      ],
+    });
   });
 
   it('does not wait for a hand that ignores the signal', async () => {
@@ -59,7 +71,9 @@ describe('interrupts', () => {
       tools: () => [{ name: 'hang', description: 'Never returns.', input_schema: { type: 'object' } }],
       execute: () => new Promise(() => undefined),
     };
-    const r = await rig(script({ content: [{ type: 'tool_use', id: 'toolu_h', name: 'hang', input: {} }], stop_reason: 'tool_use' }), { hands: [stubborn] });
+    const r = await rig(script({ content: [{ type: 'tool_use', id: 'toolu_h', name: 'hang', input: {} }], stop_reason: 'tool_use' }), {
+      hands: [stubborn],
+    });
     r.harness.send(r.sessionId, 'go');
     await waitFor(r, 'agent.tool_use');
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -78,8 +92,18 @@ describe('statelessness', () => {
       { type: 'span.model_request_start', payload: { model: 'claude-sonnet-4-5' } },
     ]);
     await r.harness.wake(r.sessionId);
-    expect(types(r).slice(3)).toEqual(['span.model_request_end', 'session.error', 'span.model_request_start', 'agent.message', 'span.model_request_end', 'session.status_idle']);
-    expect(ofType(r, 'session.error')[0]?.payload).toMatchObject({ error: { type: 'response_lost' }, retry_status: { type: 'retrying', attempt: 1 } });
+    expect(types(r).slice(3)).toEqual([
+      'span.model_request_end',
+      'session.error',
+      'span.model_request_start',
+      'agent.message',
+      'span.model_request_end',
+      'session.status_idle',
+    ]);
+    expect(ofType(r, 'session.error')[0]?.payload).toMatchObject({
+      error: { type: 'response_lost' },
+      retry_status: { type: 'retrying', attempt: 1 },
+    });
   });
 
   it('a fresh harness never re-runs a tool a crashed process may have started; it tells the model', async () => {
@@ -91,7 +115,13 @@ describe('statelessness', () => {
       { type: 'agent.tool_use', payload: { tool_use_id: 'toolu_1', name: 'add', input: { a: 1, b: 2 }, hand_id: 'math' } },
       {
         type: 'span.model_request_end',
-        payload: { model: 'claude-sonnet-4-5', usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, stop_reason: 'tool_use', is_error: false, duration_ms: 5 },
+        payload: {
+          model: 'claude-sonnet-4-5',
+          usage: { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+          stop_reason: 'tool_use',
+          is_error: false,
+          duration_ms: 5,
+        },
       },
     ]);
     await r.harness.wake(r.sessionId);
@@ -134,7 +164,11 @@ describe('statelessness', () => {
         }),
     });
     const r = await rig(
-      script({ content: [{ type: 'tool_use', id: 'toolu_f', name: 'add', input: { a: 1, b: 1 } }], stop_reason: 'tool_use' }, text('2.'), text('In the fork now.')),
+      script(
+        { content: [{ type: 'tool_use', id: 'toolu_f', name: 'add', input: { a: 1, b: 1 } }], stop_reason: 'tool_use' },
+        text('2.'),
+        text('In the fork now.'),
+      ),
       { hand },
     );
     r.harness.send(r.sessionId, 'add one and one');
@@ -187,7 +221,9 @@ describe('statelessness', () => {
   });
 
   it('a message sent while a response streams is answered in the next request', async () => {
-    const r = await rig(script({ kind: 'message', message: text('first answer, streaming slowly'), frameDelayMs: 15 }, text('second answer')));
+    const r = await rig(
+      script({ kind: 'message', message: text('first answer, streaming slowly'), frameDelayMs: 15 }, text('second answer')),
+    );
     r.harness.send(r.sessionId, 'first');
     await waitFor(r, 'span.model_request_start');
     r.harness.send(r.sessionId, 'second');

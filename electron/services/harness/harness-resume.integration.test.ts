@@ -32,17 +32,26 @@ function script(turns: string[]): (request: RecordedRequest) => Reply {
   const queue = [...turns];
   return (request) => {
     if (request.body.tool_choice?.type === 'tool') {
-      const input = { criteria: [{ criterion: 'It greets', met: true, note: 'It does.' }], verdict: 'satisfied', explanation: 'It greets.' };
+      const input = {
+        criteria: [{ criterion: 'It greets', met: true, note: 'It does.' }],
+        verdict: 'satisfied',
+        explanation: 'It greets.',
+      };
       return { kind: 'message', message: { content: [{ type: 'tool_use', name: VERDICT_TOOL, input }], stop_reason: 'tool_use' } };
     }
     const next = queue.shift();
-    return next === undefined ? { kind: 'http-error', status: 500, type: 'api_error', message: 'the test script has no more turns' } : { kind: 'message', message: text(next) };
+    return next === undefined
+      ? { kind: 'http-error', status: 500, type: 'api_error', message: 'the test script has no more turns' }
+      : { kind: 'message', message: text(next) };
   };
 }
 
 /** Sends `message` from a child that SIGKILLs itself once the message is durable; the acks it printed. */
 function sendThenDie(dataDir: string, sessionId: string, message: string): Promise<string[]> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/support/send-child.ts'), dataDir, sessionId, message], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/support/send-child.ts'), dataDir, sessionId, message], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const acks: string[] = [];
   let stderr = '';
   createInterface({ input: child.stdout }).on('line', (line) => acks.push(line));
@@ -55,13 +64,25 @@ function sendThenDie(dataDir: string, sessionId: string, message: string): Promi
   });
 }
 
-function waitForIdle(store: SessionStore, sessionId: string, afterSeq: number, timeoutMs = 20_000): Promise<EventOf<'session.status_idle'>> {
+function waitForIdle(
+  store: SessionStore,
+  sessionId: string,
+  afterSeq: number,
+  timeoutMs = 20_000,
+): Promise<EventOf<'session.status_idle'>> {
   return new Promise((resolve, reject) => {
     const found = store.getEvents(sessionId, { types: ['session.status_idle'], afterSeq });
     if (found[0]?.type === 'session.status_idle') return resolve(found[0]);
     const timer = setTimeout(() => {
       stop();
-      reject(new Error(`no idle after #${afterSeq} within ${timeoutMs} ms; log: ${store.getEvents(sessionId).map((e) => e.type).join(', ')}`));
+      reject(
+        new Error(
+          `no idle after #${afterSeq} within ${timeoutMs} ms; log: ${store
+            .getEvents(sessionId)
+            .map((e) => e.type)
+            .join(', ')}`,
+        ),
+      );
     }, timeoutMs);
     const stop = store.subscribe(sessionId, (event) => {
       if (event.type !== 'session.status_idle' || event.seq <= afterSeq) return;
@@ -86,7 +107,14 @@ function rig(): Rig {
     async start(turns) {
       const server = await startModelServer({ respond: script(turns), apiKey: KEY });
       const store = SessionStore.open({ dataDir });
-      const harness = new Harness({ store, keyProvider: () => KEY, baseURL: server.url, handsFor: () => [], retry: { baseDelayMs: 5, maxDelayMs: 50 }, log: () => undefined });
+      const harness = new Harness({
+        store,
+        keyProvider: () => KEY,
+        baseURL: server.url,
+        handsFor: () => [],
+        retry: { baseDelayMs: 5, maxDelayMs: 50 },
+        log: () => undefined,
+      });
       cleanups.push(async () => {
         await harness.close();
         store.close();
@@ -102,7 +130,9 @@ function prepare(dataDir: string, extra: Array<{ type: EventType; payload: unkno
   const store = SessionStore.open({ dataDir });
   try {
     const { id } = store.createSession({ title: 'resume' });
-    store.emitEvents(id, [{ type: 'session.configured', payload: DEFAULT_SETTINGS }, ...extra] as Parameters<SessionStore['emitEvents']>[1]);
+    store.emitEvents(id, [{ type: 'session.configured', payload: DEFAULT_SETTINGS }, ...extra] as Parameters<
+      SessionStore['emitEvents']
+    >[1]);
     return id;
   } finally {
     store.close();
@@ -123,8 +153,18 @@ describe('start-up after a SIGKILL right after a user message was saved', () => 
     const idle = await waitForIdle(store, id, 2);
     expect(idle.payload.stop_reason.type).toBe('end_turn');
     const events = store.getEvents(id);
-    expect(types(events)).toEqual(['session.configured', 'user.message', 'session.status_running', 'span.model_request_start', 'agent.message', 'span.model_request_end', 'session.status_idle']);
-    expect(events.find((event) => event.type === 'agent.message')?.payload).toEqual({ content: [{ type: 'text', text: 'Hello! I am here.' }] });
+    expect(types(events)).toEqual([
+      'session.configured',
+      'user.message',
+      'session.status_running',
+      'span.model_request_start',
+      'agent.message',
+      'span.model_request_end',
+      'session.status_idle',
+    ]);
+    expect(events.find((event) => event.type === 'agent.message')?.payload).toEqual({
+      content: [{ type: 'text', text: 'Hello! I am here.' }],
+    });
     expect(requests).toHaveLength(1);
     expect(JSON.stringify(requests[0]?.body.messages)).toContain('hello after a crash');
   });
@@ -143,7 +183,9 @@ describe('start-up after a SIGKILL right after a user message was saved', () => 
     expect(resumed).toEqual([id]);
     const before = store.getEvents(id, { types: ['user.message'] }).at(-1)?.seq ?? 0;
     expect((await waitForIdle(store, id, before)).payload.stop_reason.type).toBe('end_turn');
-    const said = store.getEvents(id, { types: ['agent.message'] }).map((event) => (event.type === 'agent.message' ? event.payload.content[0]?.text : ''));
+    const said = store
+      .getEvents(id, { types: ['agent.message'] })
+      .map((event) => (event.type === 'agent.message' ? event.payload.content[0]?.text : ''));
     expect(said).toEqual(['First answer.', 'Second answer.']);
     expect(JSON.stringify(requests.at(-1)?.body.messages)).toContain('second question');
   });

@@ -5,7 +5,20 @@ import { AppError } from '#shared/errors';
 import type { LiveUpdate } from '#shared/harness';
 import { MathHand } from '#test/support/math-hand';
 import type { Reply } from '#test/support/model-server';
-import { cleanUpLater, cleanUpRigs, events, idle, KEY, ofType, rig, script, text, types, waitFor, type Respond } from '#test/support/harness-rig';
+import {
+  cleanUpLater,
+  cleanUpRigs,
+  events,
+  idle,
+  KEY,
+  ofType,
+  rig,
+  script,
+  text,
+  types,
+  waitFor,
+  type Respond,
+} from '#test/support/harness-rig';
 import { COMPACTION_INSTRUCTION, CONTINUE_PROMPT, SUMMARY_PREAMBLE } from './context.ts';
 import { Harness } from './harness.ts';
 import { FALLBACK_MODEL } from './models.ts';
@@ -15,14 +28,32 @@ afterEach(cleanUpRigs);
 
 describe('a turn', () => {
   it('streams text live, stores the completed block, records usage, and goes idle', async () => {
-    const r = await rig(script({ content: [{ type: 'text', text: 'Hello there, this is a streamed answer.' }], stop_reason: 'end_turn', usage: { input_tokens: 1200, output_tokens: 80, cache_read_input_tokens: 1000, cache_creation_input_tokens: 100 } }));
+    const r = await rig(
+      script({
+        content: [{ type: 'text', text: 'Hello there, this is a streamed answer.' }],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: 1200, output_tokens: 80, cache_read_input_tokens: 1000, cache_creation_input_tokens: 100 },
+      }),
+    );
     r.harness.send(r.sessionId, 'Hi');
     const done = await idle(r);
     expect(done.payload.stop_reason).toEqual({ type: 'end_turn' });
-    expect(types(r)).toEqual(['user.message', 'session.status_running', 'span.model_request_start', 'agent.message', 'span.model_request_end', 'session.status_idle']);
+    expect(types(r)).toEqual([
+      'user.message',
+      'session.status_running',
+      'span.model_request_start',
+      'agent.message',
+      'span.model_request_end',
+      'session.status_idle',
+    ]);
     expect(ofType(r, 'agent.message')[0]?.payload.content).toEqual([{ type: 'text', text: 'Hello there, this is a streamed answer.' }]);
     const end = ofType(r, 'span.model_request_end')[0]?.payload;
-    expect(end).toMatchObject({ purpose: 'turn', stop_reason: 'end_turn', is_error: false, usage: { input_tokens: 1200, output_tokens: 80, cache_read_input_tokens: 1000, cache_creation_input_tokens: 100 } });
+    expect(end).toMatchObject({
+      purpose: 'turn',
+      stop_reason: 'end_turn',
+      is_error: false,
+      usage: { input_tokens: 1200, output_tokens: 80, cache_read_input_tokens: 1000, cache_creation_input_tokens: 100 },
+    });
 
     const deltas = r.live.filter((u): u is Extract<LiveUpdate, { type: 'delta' }> => u.type === 'delta');
     expect(deltas.length).toBeGreaterThan(2);
@@ -30,7 +61,13 @@ describe('a turn', () => {
     expect(r.live.at(-1)).toEqual({ type: 'response_end' });
 
     const usage = r.harness.usage(r.sessionId);
-    expect(usage).toMatchObject({ requests: 1, input_tokens: 1200, output_tokens: 80, cache_read_input_tokens: 1000, cache_creation_input_tokens: 100 });
+    expect(usage).toMatchObject({
+      requests: 1,
+      input_tokens: 1200,
+      output_tokens: 80,
+      cache_read_input_tokens: 1000,
+      cache_creation_input_tokens: 100,
+    });
     // claude-sonnet-5-5 (the default): $2 in, $10 out, cache write 1.25×, cache read 0.1× per million.
     expect(usage.cost_usd).toBeCloseTo((1200 * 2 + 100 * 2.5 + 1000 * 0.2 + 80 * 10) / 1e6, 10);
     expect(usage.unpriced_models).toEqual([]);
@@ -56,7 +93,9 @@ describe('a turn', () => {
 
   it('refuses bad settings with the field named, and records nothing', async () => {
     const r = await rig(script());
-    expect(() => r.harness.configure(r.sessionId, { max_tokens: 2000, thinking_budget: 4000 })).toThrow(/thinking_budget: the thinking budget must be below max_tokens/);
+    expect(() => r.harness.configure(r.sessionId, { max_tokens: 2000, thinking_budget: 4000 })).toThrow(
+      /thinking_budget: the thinking budget must be below max_tokens/,
+    );
     expect(() => r.harness.configure(r.sessionId, { model: '  ' })).toThrow(AppError);
     expect(() => r.harness.send(r.sessionId, '   ')).toThrow(/empty/);
     expect(types(r)).toEqual([]);
@@ -92,7 +131,10 @@ describe('tools', () => {
     const hand = new MathHand({
       onStart: async () => {
         if (++started === 2) release();
-        await Promise.race([bothStarted, new Promise((_, reject) => setTimeout(() => reject(new Error('tools did not run concurrently')), 5000))]);
+        await Promise.race([
+          bothStarted,
+          new Promise((_, reject) => setTimeout(() => reject(new Error('tools did not run concurrently')), 5000)),
+        ]);
       },
     });
     const r = await rig(
@@ -125,9 +167,20 @@ describe('tools', () => {
     const second = r.server.requests[1]?.body.messages;
     expect(second?.[1]).toMatchObject({
       role: 'assistant',
-      content: [{ type: 'thinking', thinking: 'Two independent sums.', signature: 'sig-abc' }, { type: 'text' }, { type: 'tool_use', id: 'toolu_a' }, { type: 'tool_use', id: 'toolu_b' }],
+      content: [
+        { type: 'thinking', thinking: 'Two independent sums.', signature: 'sig-abc' },
+        { type: 'text' },
+        { type: 'tool_use', id: 'toolu_a' },
+        { type: 'tool_use', id: 'toolu_b' },
+      ],
     });
-    expect(second?.[2]).toMatchObject({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_a' }, { type: 'tool_result', tool_use_id: 'toolu_b' }] });
+    expect(second?.[2]).toMatchObject({
+      role: 'user',
+      content: [
+        { type: 'tool_result', tool_use_id: 'toolu_a' },
+        { type: 'tool_result', tool_use_id: 'toolu_b' },
+      ],
+    });
     // Tool-input deltas streamed live too.
     expect(r.live.some((u) => u.type === 'delta' && u.kind === 'input_json')).toBe(true);
   });
@@ -145,7 +198,10 @@ describe('tools', () => {
     });
     const r = await rig(
       script(
-        { content: [1, 2, 3].map((n) => ({ type: 'tool_use' as const, id: `toolu_${n}`, name: 'add', input: { a: n, b: n } })), stop_reason: 'tool_use' },
+        {
+          content: [1, 2, 3].map((n) => ({ type: 'tool_use' as const, id: `toolu_${n}`, name: 'add', input: { a: n, b: n } })),
+          stop_reason: 'tool_use',
+        },
         text('done'),
       ),
       { hand },
@@ -183,7 +239,10 @@ describe('tools', () => {
     const r = await rig(script(text('unused')), { hands: [new MathHand({ id: 'left' }), new MathHand({ id: 'right' })] });
     r.harness.send(r.sessionId, 'go');
     const done = await idle(r);
-    expect(done.payload.stop_reason).toMatchObject({ type: 'error', message: expect.stringMatching(/Two hands offer a tool named "add" \(left and right\)/) });
+    expect(done.payload.stop_reason).toMatchObject({
+      type: 'error',
+      message: expect.stringMatching(/Two hands offer a tool named "add" \(left and right\)/),
+    });
     expect(r.server.requests).toHaveLength(0);
   });
 });
@@ -194,7 +253,10 @@ describe('stop reasons', () => {
     r.harness.configure(r.sessionId, { model: 'claude-haiku-4-5' });
     r.harness.send(r.sessionId, 'Write it');
     expect((await idle(r)).payload.stop_reason.type).toBe('end_turn');
-    expect(r.server.requests[1]?.body.messages.at(-1)).toMatchObject({ role: 'assistant', content: [{ type: 'text', text: 'The first half,' }] });
+    expect(r.server.requests[1]?.body.messages.at(-1)).toMatchObject({
+      role: 'assistant',
+      content: [{ type: 'text', text: 'The first half,' }],
+    });
     expect(ofType(r, 'agent.message')).toHaveLength(2);
   });
 
@@ -233,7 +295,12 @@ describe('stop reasons', () => {
 
   it('compacts and carries on after model_context_window_exceeded', async () => {
     const r = await rig(
-      script(text('first answer'), text('second answer, cut', 'model_context_window_exceeded'), text('Summary: the user asked twice.'), text('Carrying on.')),
+      script(
+        text('first answer'),
+        text('second answer, cut', 'model_context_window_exceeded'),
+        text('Summary: the user asked twice.'),
+        text('Carrying on.'),
+      ),
     );
     r.harness.send(r.sessionId, 'first question');
     await idle(r);
@@ -250,7 +317,16 @@ describe('stop reasons', () => {
 
 describe('faults', () => {
   it('retries an overloaded error mid-stream, recording the retry, and discards the partial text', async () => {
-    const r = await rig(script({ kind: 'message', message: text('This will be cut off in the middle'), errorAfterFrames: { frames: 5, type: 'overloaded_error', message: 'Overloaded' } }, text('Second try worked.')));
+    const r = await rig(
+      script(
+        {
+          kind: 'message',
+          message: text('This will be cut off in the middle'),
+          errorAfterFrames: { frames: 5, type: 'overloaded_error', message: 'Overloaded' },
+        },
+        text('Second try worked.'),
+      ),
+    );
     r.harness.send(r.sessionId, 'q');
     expect((await idle(r)).payload.stop_reason.type).toBe('end_turn');
     const [error] = ofType(r, 'session.error');
@@ -261,10 +337,18 @@ describe('faults', () => {
   });
 
   it.each([
-    ['429 with retry-after', { kind: 'http-error', status: 429, type: 'rate_limit_error', message: 'Slow down', retryAfterSeconds: 1 } as Reply, 'rate_limit_error'],
+    [
+      '429 with retry-after',
+      { kind: 'http-error', status: 429, type: 'rate_limit_error', message: 'Slow down', retryAfterSeconds: 1 } as Reply,
+      'rate_limit_error',
+    ],
     ['500', { kind: 'http-error', status: 500, type: 'api_error', message: 'Internal error' } as Reply, 'api_error'],
     ['529 overloaded', { kind: 'http-error', status: 529, type: 'overloaded_error', message: 'Overloaded' } as Reply, 'overloaded_error'],
-    ['a dropped connection', { kind: 'message', message: text('cut off by a dropped connection here'), dropAfterFrames: 4 } as Reply, 'connection_error'],
+    [
+      'a dropped connection',
+      { kind: 'message', message: text('cut off by a dropped connection here'), dropAfterFrames: 4 } as Reply,
+      'connection_error',
+    ],
   ])('retries %s with backoff', async (_label, fault, type) => {
     const r = await rig(script(fault, text('Recovered.')));
     r.harness.send(r.sessionId, 'q');
@@ -276,10 +360,15 @@ describe('faults', () => {
   });
 
   it('stops retrying after the configured attempts', async () => {
-    const r = await rig(() => ({ kind: 'http-error', status: 529, type: 'overloaded_error', message: 'Overloaded' }), { retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 } });
+    const r = await rig(() => ({ kind: 'http-error', status: 529, type: 'overloaded_error', message: 'Overloaded' }), {
+      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+    });
     r.harness.send(r.sessionId, 'q');
     const done = await idle(r);
-    expect(done.payload.stop_reason).toMatchObject({ type: 'retries_exhausted', message: expect.stringMatching(/kept failing \(overloaded_error 529/) });
+    expect(done.payload.stop_reason).toMatchObject({
+      type: 'retries_exhausted',
+      message: expect.stringMatching(/kept failing \(overloaded_error 529/),
+    });
     expect(ofType(r, 'session.error').map((e) => e.payload.retry_status.type)).toEqual(['retrying', 'retrying', 'exhausted']);
     expect(r.server.requests).toHaveLength(3);
   });
@@ -288,8 +377,14 @@ describe('faults', () => {
     const r = await rig(script(text('unused')), { keyProvider: () => 'sk-ant-wrong' });
     r.harness.send(r.sessionId, 'q');
     const done = await idle(r);
-    expect(done.payload.stop_reason).toMatchObject({ type: 'authentication_failed', message: expect.stringMatching(/refused the API key.*Settings → Credentials/) });
-    expect(ofType(r, 'session.error')[0]?.payload).toMatchObject({ error: { type: 'authentication_error', status: 401 }, retry_status: { type: 'terminal' } });
+    expect(done.payload.stop_reason).toMatchObject({
+      type: 'authentication_failed',
+      message: expect.stringMatching(/refused the API key.*Settings → Credentials/),
+    });
+    expect(ofType(r, 'session.error')[0]?.payload).toMatchObject({
+      error: { type: 'authentication_error', status: 401 },
+      retry_status: { type: 'terminal' },
+    });
     expect(JSON.stringify(events(r))).not.toContain('sk-ant-wrong');
   });
 
@@ -309,7 +404,10 @@ describe('faults', () => {
     const r = await rig(script({ kind: 'http-error', status: 400, type: 'invalid_request_error', message: 'max_tokens: too large' }));
     r.harness.send(r.sessionId, 'q');
     const done = await idle(r);
-    expect(done.payload.stop_reason).toMatchObject({ type: 'error', message: expect.stringMatching(/invalid_request_error 400: max_tokens: too large/) });
+    expect(done.payload.stop_reason).toMatchObject({
+      type: 'error',
+      message: expect.stringMatching(/invalid_request_error 400: max_tokens: too large/),
+    });
   });
 });
 
@@ -318,14 +416,19 @@ describe('context', () => {
     const respond: Respond = (request) => {
       const messages = request.body.messages;
       const lastText = JSON.stringify(messages.at(-1));
-      if (lastText.includes(COMPACTION_INSTRUCTION.slice(0, 30))) return { kind: 'message', message: text('SUMMARY: the user asked many long questions.') };
+      if (lastText.includes(COMPACTION_INSTRUCTION.slice(0, 30)))
+        return { kind: 'message', message: text('SUMMARY: the user asked many long questions.') };
       return { kind: 'message', message: text(`answer ${'z'.repeat(3000)}`) };
     };
     const r = await rig(respond);
     r.harness.configure(r.sessionId, { context_budget: 6000 });
     for (let i = 0; i < 8; i++) {
       r.harness.send(r.sessionId, `question ${i} ${'q'.repeat(3000)}`);
-      await waitFor(r, 'session.status_idle', (e) => ofType(r, 'user.message').length === i + 1 && e.seq > (ofType(r, 'user.message').at(-1)?.seq ?? 0));
+      await waitFor(
+        r,
+        'session.status_idle',
+        (e) => ofType(r, 'user.message').length === i + 1 && e.seq > (ofType(r, 'user.message').at(-1)?.seq ?? 0),
+      );
     }
     const compactions = ofType(r, 'agent.thread_context_compacted');
     expect(compactions.length).toBeGreaterThan(0);

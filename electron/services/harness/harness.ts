@@ -146,7 +146,8 @@ export class Harness {
   interrupt(sessionId: string, reason?: string): StoredEvent {
     const event = this.store.emitEvent(sessionId, { type: 'user.interrupt', payload: reason === undefined ? {} : { reason } });
     // Not running here: the log may still say running (a crash); a wake records the stop.
-    if (!this.runs.has(sessionId)) void this.wake(sessionId).catch((error: unknown) => this.log(`Session ${sessionId} could not stop`, error));
+    if (!this.runs.has(sessionId))
+      void this.wake(sessionId).catch((error: unknown) => this.log(`Session ${sessionId} could not stop`, error));
     return event;
   }
 
@@ -184,7 +185,11 @@ export class Harness {
 
   /** Whether the session's last status is idle with `budget_reached`. */
   private stoppedByBudget(sessionId: string): boolean {
-    const [last] = this.store.getEvents(sessionId, { types: ['session.status_running', 'session.status_idle', 'session.status_terminated'], direction: 'backward', limit: 1 });
+    const [last] = this.store.getEvents(sessionId, {
+      types: ['session.status_running', 'session.status_idle', 'session.status_terminated'],
+      direction: 'backward',
+      limit: 1,
+    });
     return last?.type === 'session.status_idle' && last.payload.stop_reason.type === 'budget_reached';
   }
 
@@ -222,7 +227,11 @@ export class Harness {
 
   /** Models from the Models API; the built-in list (with the reason) when it cannot be reached. */
   async listModels(): Promise<ModelList> {
-    const fallback = (reason: string): ModelList => ({ models: [...FALLBACK_MODELS], defaultModel: pickDefaultModel(FALLBACK_MODELS), fallbackReason: reason });
+    const fallback = (reason: string): ModelList => ({
+      models: [...FALLBACK_MODELS],
+      defaultModel: pickDefaultModel(FALLBACK_MODELS),
+      fallbackReason: reason,
+    });
     const key = await this.options.keyProvider();
     if (!key) return fallback('No API key is set yet.');
     try {

@@ -25,8 +25,17 @@ async function endpoint(frames: Array<[string, unknown]>): Promise<Anthropic> {
   return new Anthropic({ apiKey: 'k', baseURL: `http://127.0.0.1:${port}`, maxRetries: 0 });
 }
 
-const start: [string, unknown] = ['message_start', { type: 'message_start', message: { id: 'm', type: 'message', role: 'assistant', content: [], model: 'x', usage: { input_tokens: 5, output_tokens: 1 } } }];
-const textStart: [string, unknown] = ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }];
+const start: [string, unknown] = [
+  'message_start',
+  {
+    type: 'message_start',
+    message: { id: 'm', type: 'message', role: 'assistant', content: [], model: 'x', usage: { input_tokens: 5, output_tokens: 1 } },
+  },
+];
+const textStart: [string, unknown] = [
+  'content_block_start',
+  { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+];
 const params = { model: 'x', max_tokens: 10, messages: [{ role: 'user' as const, content: 'hi' }], stream: true as const };
 
 async function failure(client: Anthropic): Promise<ModelCallError> {
@@ -41,7 +50,11 @@ async function failure(client: Anthropic): Promise<ModelCallError> {
 
 describe('streamMessage', () => {
   it('refuses a malformed delta instead of storing it', async () => {
-    const client = await endpoint([start, textStart, ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 42 } }]]);
+    const client = await endpoint([
+      start,
+      textStart,
+      ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 42 } }],
+    ]);
     expect(await failure(client)).toMatchObject({ kind: 'fatal', errorType: 'invalid_response' });
   });
 
@@ -51,7 +64,11 @@ describe('streamMessage', () => {
   });
 
   it('treats a stream that ends without message_stop as incomplete (retryable)', async () => {
-    const client = await endpoint([start, textStart, ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial' } }]]);
+    const client = await endpoint([
+      start,
+      textStart,
+      ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'partial' } }],
+    ]);
     const error = await failure(client);
     expect(error).toMatchObject({ kind: 'retryable', errorType: 'incomplete_response' });
     expect(error.partial.blocks).toEqual([{ type: 'text', text: 'partial' }]);
@@ -61,7 +78,10 @@ describe('streamMessage', () => {
     const client = await endpoint([
       start,
       ['some_future_frame', { type: 'some_future_frame', detail: 1 }],
-      ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'add', input: {} } }],
+      [
+        'content_block_start',
+        { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'add', input: {} } },
+      ],
       ['content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"a": 1,' } }],
       ['content_block_stop', { type: 'content_block_stop', index: 0 }],
       ['message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 7 } }],
@@ -70,6 +90,8 @@ describe('streamMessage', () => {
     const response = await streamMessage(client, params, { signal: new AbortController().signal });
     expect(response.stopReason).toBe('tool_use');
     expect(response.usage).toMatchObject({ input_tokens: 5, output_tokens: 7 });
-    expect(response.blocks).toEqual([{ type: 'tool_use', id: 'toolu_1', name: 'add', input: {}, inputError: expect.stringMatching(/not valid JSON/) }]);
+    expect(response.blocks).toEqual([
+      { type: 'tool_use', id: 'toolu_1', name: 'add', input: {}, inputError: expect.stringMatching(/not valid JSON/) },
+    ]);
   });
 });

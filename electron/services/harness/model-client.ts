@@ -94,13 +94,21 @@ export interface StreamOptions {
 }
 
 /** Streams one response to completion, or throws a ModelCallError. */
-export async function streamMessage(client: Anthropic, params: MessageCreateParamsStreaming, options: StreamOptions): Promise<ModelResponse> {
+export async function streamMessage(
+  client: Anthropic,
+  params: MessageCreateParamsStreaming,
+  options: StreamOptions,
+): Promise<ModelResponse> {
   const live = options.onLive ?? (() => undefined);
   const blocks = new Map<number, OpenBlock>();
   const usage: Usage = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
   let stopReason: string | null = null;
   let stopped = false;
-  const snapshot = (final: boolean): ModelResponse => ({ blocks: completedBlocks(blocks, final, stopReason), stopReason, usage: { ...usage } });
+  const snapshot = (final: boolean): ModelResponse => ({
+    blocks: completedBlocks(blocks, final, stopReason),
+    stopReason,
+    usage: { ...usage },
+  });
 
   try {
     const stream = await client.messages.create(params, { signal: options.signal });
@@ -117,7 +125,12 @@ export async function streamMessage(client: Anthropic, params: MessageCreatePara
       if (!parsed.success) {
         const type = (raw as { type?: unknown }).type;
         if (typeof type === 'string' && !StreamFrame.options.some((option) => option.shape.type.value === type)) continue; // a frame type this build does not use
-        throw new ModelCallError('fatal', 'invalid_response', `The model endpoint sent a malformed ${String(type)} frame.`, snapshot(false));
+        throw new ModelCallError(
+          'fatal',
+          'invalid_response',
+          `The model endpoint sent a malformed ${String(type)} frame.`,
+          snapshot(false),
+        );
       }
       const frame = parsed.data;
       switch (frame.type) {
@@ -126,7 +139,15 @@ export async function streamMessage(client: Anthropic, params: MessageCreatePara
           break;
         case 'content_block_start': {
           const start = frame.content_block;
-          blocks.set(frame.index, { type: start.type, text: start.data ?? '', signature: '', json: '', id: start.id ?? '', name: start.name ?? '', done: false });
+          blocks.set(frame.index, {
+            type: start.type,
+            text: start.data ?? '',
+            signature: '',
+            json: '',
+            id: start.id ?? '',
+            name: start.name ?? '',
+            done: false,
+          });
           if (start.type === 'text' || start.type === 'thinking' || start.type === 'redacted_thinking' || start.type === 'tool_use') {
             live({ type: 'block_start', index: frame.index, block: start.type, ...(start.name ? { name: start.name } : {}) });
           }
@@ -159,7 +180,12 @@ export async function streamMessage(client: Anthropic, params: MessageCreatePara
   // The SDK ends the iteration quietly when its signal aborts; that is the user's interrupt.
   if (!stopped && options.signal.aborted) throw new ModelCallError('aborted', 'aborted', 'The request was stopped.', snapshot(false));
   if (!stopped) {
-    throw new ModelCallError('retryable', 'incomplete_response', 'The connection closed before the response was complete.', snapshot(false));
+    throw new ModelCallError(
+      'retryable',
+      'incomplete_response',
+      'The connection closed before the response was complete.',
+      snapshot(false),
+    );
   }
   return snapshot(true);
 }
@@ -284,14 +310,25 @@ function classify(error: unknown, partial: ModelResponse, signal: AbortSignal): 
     if (status === 401 || status === 403 || type === 'authentication_error' || type === 'permission_error') {
       return new ModelCallError('authentication', type, message, partial, status);
     }
-    if (status === 408 || status === 409 || status === 429 || (status !== undefined && status >= 500) || (status === undefined && RETRYABLE_TYPES.has(type))) {
+    if (
+      status === 408 ||
+      status === 409 ||
+      status === 429 ||
+      (status !== undefined && status >= 500) ||
+      (status === undefined && RETRYABLE_TYPES.has(type))
+    ) {
       return new ModelCallError('retryable', type, message, partial, status, retryAfter);
     }
     return new ModelCallError('fatal', type, message, partial, status);
   }
   // Anything else is a network-level failure surfaced outside the SDK's classes (e.g. a socket
   // reset while the body streams); the request can be sent again.
-  return new ModelCallError('retryable', 'connection_error', `The connection failed: ${error instanceof Error ? error.message : String(error)}`, partial);
+  return new ModelCallError(
+    'retryable',
+    'connection_error',
+    `The connection failed: ${error instanceof Error ? error.message : String(error)}`,
+    partial,
+  );
 }
 
 function retryAfterMs(headers: Headers | undefined): number | undefined {

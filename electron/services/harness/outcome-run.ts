@@ -75,7 +75,12 @@ export class OutcomeRun {
 
   /** Runs the outcome's verification command with the hand's bash tool; what went wrong is the output when it cannot run. */
   private async verify(check: { hand_id: string; command: string }, signal: AbortSignal): Promise<VerificationRun> {
-    const run = (output: string, isError: boolean): VerificationRun => ({ hand_id: check.hand_id, command: check.command, output: capVerificationOutput(output), is_error: isError });
+    const run = (output: string, isError: boolean): VerificationRun => ({
+      hand_id: check.hand_id,
+      command: check.command,
+      output: capVerificationOutput(output),
+      is_error: isError,
+    });
     const hands = (await this.run.options.handsFor?.(this.run.sessionId, signal)) ?? [];
     const hand = hands.find((candidate) => candidate.id === check.hand_id);
     if (!hand) {
@@ -96,7 +101,13 @@ export class OutcomeRun {
   }
 
   /** A failed grader request: interrupted, retried like a turn's (bounded), or recorded as a failed evaluation. */
-  private async gradingFailure(error: unknown, model: string, iteration: number, started: number, verification: VerificationRun | null): Promise<void> {
+  private async gradingFailure(
+    error: unknown,
+    model: string,
+    iteration: number,
+    started: number,
+    verification: VerificationRun | null,
+  ): Promise<void> {
     if (!(error instanceof ModelCallError)) throw error;
     const duration = performance.now() - started;
     const evidence = verification ? { verification } : {};
@@ -116,7 +127,12 @@ export class OutcomeRun {
       this.run.emitEndingTurn(
         end,
         { type: 'session.error', payload: { error: detail, retry_status: { type: 'exhausted' } } },
-        evaluationEnd(iteration, 'failed', `The grader’s model endpoint kept failing (${what}) after ${this.run.retry.maxAttempts} retries. ${open}`, evidence),
+        evaluationEnd(
+          iteration,
+          'failed',
+          `The grader’s model endpoint kept failing (${what}) after ${this.run.retry.maxAttempts} retries. ${open}`,
+          evidence,
+        ),
       );
       return;
     }
@@ -124,6 +140,10 @@ export class OutcomeRun {
       error.kind === 'authentication'
         ? `The Anthropic API refused the API key (${what}), so the work could not be checked. Replace the key in Settings → Credentials (or fix ANTHROPIC_API_KEY). ${open}`
         : `The grader request failed (${what}). ${open}`;
-    this.run.emitEndingTurn(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } }, evaluationEnd(iteration, 'failed', message, evidence));
+    this.run.emitEndingTurn(
+      end,
+      { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } },
+      evaluationEnd(iteration, 'failed', message, evidence),
+    );
   }
 }

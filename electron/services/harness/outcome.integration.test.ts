@@ -50,7 +50,13 @@ function scripts(turns: Array<ScriptedMessage | Reply>, grades: Array<ScriptedMe
   const queues = { turns: [...turns], grades: [...grades] };
   return (request) => {
     const next = (isGrading(request) ? queues.grades : queues.turns).shift();
-    if (!next) return { kind: 'http-error', status: 500, type: 'api_error', message: `the test script has no more ${isGrading(request) ? 'grader' : 'turn'} replies` };
+    if (!next)
+      return {
+        kind: 'http-error',
+        status: 500,
+        type: 'api_error',
+        message: `the test script has no more ${isGrading(request) ? 'grader' : 'turn'} replies`,
+      };
     return 'kind' in next ? next : { kind: 'message', message: next };
   };
 }
@@ -60,7 +66,15 @@ async function rig(respond: Respond, options: Partial<HarnessOptions> & { hands?
   const dir = options.dir ?? tempDir('drover-outcome-');
   const store = options.store ?? SessionStore.open({ dataDir: dir });
   const hands = options.hands ?? [new MathHand()];
-  const harness = new Harness({ store, keyProvider: () => KEY, baseURL: server.url, handsFor: () => hands, retry: { baseDelayMs: 5, maxDelayMs: 50 }, log: () => undefined, ...options });
+  const harness = new Harness({
+    store,
+    keyProvider: () => KEY,
+    baseURL: server.url,
+    handsFor: () => hands,
+    retry: { baseDelayMs: 5, maxDelayMs: 50 },
+    log: () => undefined,
+    ...options,
+  });
   cleanups.push(async () => {
     await harness.close();
     store.close();
@@ -71,10 +85,17 @@ async function rig(respond: Respond, options: Partial<HarnessOptions> & { hands?
   return { server, store, harness, sessionId: id, dir };
 }
 
-const text = (value: string, stop: ScriptedMessage['stop_reason'] = 'end_turn'): ScriptedMessage => ({ content: [{ type: 'text', text: value }], stop_reason: stop });
+const text = (value: string, stop: ScriptedMessage['stop_reason'] = 'end_turn'): ScriptedMessage => ({
+  content: [{ type: 'text', text: value }],
+  stop_reason: stop,
+});
 
 /** The grader's answer: a forced call of the verdict tool. */
-function verdict(value: 'satisfied' | 'needs_revision', explanation: string, criteria: Array<{ criterion: string; met: boolean; note: string }>): ScriptedMessage {
+function verdict(
+  value: 'satisfied' | 'needs_revision',
+  explanation: string,
+  criteria: Array<{ criterion: string; met: boolean; note: string }>,
+): ScriptedMessage {
   return { content: [{ type: 'tool_use', name: VERDICT_TOOL, input: { criteria, verdict: value, explanation } }], stop_reason: 'tool_use' };
 }
 
@@ -84,13 +105,26 @@ const OUTCOME: OutcomeDefinitionInput = {
   max_iterations: 3,
 };
 
-function waitFor<K extends EventType>(store: SessionStore, sessionId: string, type: K, match: (event: EventOf<K>) => boolean = () => true, timeoutMs = 20_000): Promise<EventOf<K>> {
+function waitFor<K extends EventType>(
+  store: SessionStore,
+  sessionId: string,
+  type: K,
+  match: (event: EventOf<K>) => boolean = () => true,
+  timeoutMs = 20_000,
+): Promise<EventOf<K>> {
   return new Promise((resolve, reject) => {
     const found = store.getEvents(sessionId, { types: [type] }).find((event) => match(event as EventOf<K>));
     if (found) return resolve(found as EventOf<K>);
     const timer = setTimeout(() => {
       stop();
-      reject(new Error(`no ${type} within ${timeoutMs} ms; log: ${store.getEvents(sessionId).map((e) => e.type).join(', ')}`));
+      reject(
+        new Error(
+          `no ${type} within ${timeoutMs} ms; log: ${store
+            .getEvents(sessionId)
+            .map((e) => e.type)
+            .join(', ')}`,
+        ),
+      );
     }, timeoutMs);
     const stop = store.subscribe(sessionId, (event) => {
       if (event.type === type && match(event as EventOf<K>)) {
@@ -111,7 +145,9 @@ const summary = (store: SessionStore, sessionId: string) => new SessionStats(sto
 function lastUserText(request: RecordedRequest | undefined): string {
   const last = request?.body.messages.at(-1);
   if (!last || last.role !== 'user') return '';
-  return typeof last.content === 'string' ? last.content : last.content.map((block) => (block.type === 'text' ? String(block.text) : '')).join('\n');
+  return typeof last.content === 'string'
+    ? last.content
+    : last.content.map((block) => (block.type === 'text' ? String(block.text) : '')).join('\n');
 }
 
 describe('outcomes', () => {
@@ -137,12 +173,19 @@ describe('outcomes', () => {
       ),
     );
     r.harness.defineOutcome(r.sessionId, OUTCOME);
-    expect(summary(r.store, r.sessionId).outcome).toEqual({ description: OUTCOME.description, maxIterations: 3, iterations: 0, state: null });
+    expect(summary(r.store, r.sessionId).outcome).toEqual({
+      description: OUTCOME.description,
+      maxIterations: 3,
+      iterations: 0,
+      state: null,
+    });
     r.harness.send(r.sessionId, 'What is 2 + 3?');
     const done = await idleAfter(r, 0);
     expect(done.payload.stop_reason).toEqual({ type: 'end_turn' });
 
-    const sequence = events(r).map((e) => (e.type === 'span.model_request_start' || e.type === 'span.model_request_end' ? `${e.type}:${e.payload.purpose}` : e.type));
+    const sequence = events(r).map((e) =>
+      e.type === 'span.model_request_start' || e.type === 'span.model_request_end' ? `${e.type}:${e.payload.purpose}` : e.type,
+    );
     expect(sequence).toEqual([
       'user.define_outcome',
       'user.message',
@@ -199,11 +242,18 @@ describe('outcomes', () => {
     // The agent's turns keep its tools; its second turn starts from the grader's feedback.
     expect((turn1?.body.tools ?? []).map((tool) => tool.name)).toEqual(['add', 'multiply', 'wait']);
     const feedback = lastUserText(turn2);
-    expect(feedback).toContain('An independent check of your work against the outcome found it not done yet (check 1 of 3): The reported sum is wrong and no tool was used.');
+    expect(feedback).toContain(
+      'An independent check of your work against the outcome found it not done yet (check 1 of 3): The reported sum is wrong and no tool was used.',
+    );
     expect(feedback).toContain('- The reported sum is 5: The agent said 6.');
     expect(feedback).toContain('Revise your work, then finish your turn.');
 
-    expect(summary(r.store, r.sessionId).outcome).toEqual({ description: OUTCOME.description, maxIterations: 3, iterations: 2, state: 'satisfied' });
+    expect(summary(r.store, r.sessionId).outcome).toEqual({
+      description: OUTCOME.description,
+      maxIterations: 3,
+      iterations: 2,
+      state: 'satisfied',
+    });
     // Grading costs count: 3 turn requests + 2 grader requests.
     expect(r.harness.usage(r.sessionId).requests).toBe(5);
 
@@ -256,7 +306,9 @@ describe('outcomes', () => {
     expect(done.payload.stop_reason).toEqual({ type: 'interrupted', message: 'Stopped by the user.' });
     const grading = ofType(r, 'span.model_request_end').filter((e) => e.payload.purpose === 'grading');
     expect(grading.map((e) => e.payload.is_error)).toEqual([false]);
-    expect(ofType(r, 'span.outcome_evaluation_end').map((e) => [e.payload.iteration, e.payload.result, e.payload.explanation])).toEqual([[1, 'interrupted', 'Stopped by the user before the check finished.']]);
+    expect(ofType(r, 'span.outcome_evaluation_end').map((e) => [e.payload.iteration, e.payload.result, e.payload.explanation])).toEqual([
+      [1, 'interrupted', 'Stopped by the user before the check finished.'],
+    ]);
     expect(summary(r.store, r.sessionId).outcome).toMatchObject({ iterations: 1, state: 'interrupted' });
 
     // Interrupted leaves the outcome open: the next turn end is checked (as iteration 2).
@@ -270,19 +322,30 @@ describe('outcomes', () => {
   });
 
   it('still grades after the outcome’s definition was compacted out of the view, with the outcome’s own grader model', async () => {
-    const r = await rig(scripts([text('Five.')], [verdict('satisfied', 'The sum is 5.', [{ criterion: 'The reported sum is 5', met: true, note: 'It says five.' }])]));
+    const r = await rig(
+      scripts(
+        [text('Five.')],
+        [verdict('satisfied', 'The sum is 5.', [{ criterion: 'The reported sum is 5', met: true, note: 'It says five.' }])],
+      ),
+    );
     const usage = { input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
     r.store.emitEvents(r.sessionId, [
       { type: 'user.message', payload: { content: [{ type: 'text', text: 'hello' }] } },
       { type: 'session.status_running', payload: {} },
       { type: 'span.model_request_start', payload: { model: DEFAULT_MODEL, purpose: 'turn' } },
       { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Hi.' }] } },
-      { type: 'span.model_request_end', payload: { model: DEFAULT_MODEL, purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 1 } },
+      {
+        type: 'span.model_request_end',
+        payload: { model: DEFAULT_MODEL, purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 1 },
+      },
       { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
       { type: 'user.define_outcome', payload: { ...OUTCOME, grader_model: 'claude-haiku-4-5' } },
     ]);
     const defined = r.store.getSession(r.sessionId).lastSeq;
-    r.store.emitEvent(r.sessionId, { type: 'agent.thread_context_compacted', payload: { summary: 'The user said hello; an outcome was set: add 2 and 3.', through_seq: defined } });
+    r.store.emitEvent(r.sessionId, {
+      type: 'agent.thread_context_compacted',
+      payload: { summary: 'The user said hello; an outcome was set: add 2 and 3.', through_seq: defined },
+    });
     const before = r.store.getSession(r.sessionId).lastSeq;
     r.harness.send(r.sessionId, 'What is 2 + 3?');
     await idleAfter(r, before);
@@ -292,7 +355,11 @@ describe('outcomes', () => {
       [false, DEFAULT_MODEL],
       [true, 'claude-haiku-4-5'],
     ]);
-    expect(ofType(r, 'span.model_request_end').filter((e) => e.payload.purpose === 'grading').map((e) => e.payload.model)).toEqual(['claude-haiku-4-5']);
+    expect(
+      ofType(r, 'span.model_request_end')
+        .filter((e) => e.payload.purpose === 'grading')
+        .map((e) => e.payload.model),
+    ).toEqual(['claude-haiku-4-5']);
   });
 
   it('says so in the evidence when the verification hand is gone', async () => {
@@ -376,7 +443,10 @@ describe('outcomes across a crash', () => {
     ]);
     setup.close();
 
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/support/wake-child.ts'), dir, server.url, id], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/support/wake-child.ts'), dir, server.url, id], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const acks: string[] = [];
@@ -387,7 +457,14 @@ describe('outcomes across a crash', () => {
     expect(await exited).toBe('SIGKILL');
 
     const store = SessionStore.open({ dataDir: dir });
-    const harness = new Harness({ store, keyProvider: () => KEY, baseURL: server.url, handsFor: () => [], retry: { baseDelayMs: 5, maxDelayMs: 50 }, log: () => undefined });
+    const harness = new Harness({
+      store,
+      keyProvider: () => KEY,
+      baseURL: server.url,
+      handsFor: () => [],
+      retry: { baseDelayMs: 5, maxDelayMs: 50 },
+      log: () => undefined,
+    });
     cleanups.push(async () => {
       await harness.close();
       store.close();
@@ -437,7 +514,10 @@ describe.skipIf(!dockerReady)('outcomes with a verification command on a Docker 
     const dir = tempDir('drover-outcome-docker-');
     const store = SessionStore.open({ dataDir: dir });
     const registry = new HandRegistry({ store, docker: new DockerEngine({ instance: instanceIdOf(dir) }), log: () => undefined });
-    const respond = scripts([text('I wrote the answer to answer.txt.')], [verdict('satisfied', 'answer.txt holds 5.', [{ criterion: 'The reported sum is 5', met: true, note: 'cat shows 5.' }])]);
+    const respond = scripts(
+      [text('I wrote the answer to answer.txt.')],
+      [verdict('satisfied', 'answer.txt holds 5.', [{ criterion: 'The reported sum is 5', met: true, note: 'cat shows 5.' }])],
+    );
     const r = await rig(respond, { store, dir, handsFor: async (id) => [new MathHand(), ...(await registry.handsFor(id))] });
     cleanups.push(async () => {
       await r.harness.close();

@@ -42,7 +42,10 @@ export async function retryLater(run: RunContext, end: NewEvent, error: ModelCal
   const attempt = run.state.retryAttempts + 1;
   if (attempt > run.retry.maxAttempts) return false;
   const delay = backoff(attempt, run.retry, error.retryAfterMs);
-  run.emit(end, { type: 'session.error', payload: { error: errorDetail(error), retry_status: { type: 'retrying', attempt, delay_ms: delay } } });
+  run.emit(end, {
+    type: 'session.error',
+    payload: { error: errorDetail(error), retry_status: { type: 'retrying', attempt, delay_ms: delay } },
+  });
   await sleep(delay, run.signal);
   return true;
 }

@@ -76,14 +76,27 @@ export function idle(reason: IdleReason, message?: string): NewEvent {
   return { type: 'session.status_idle', payload: { stop_reason: message === undefined ? { type: reason } : { type: reason, message } } };
 }
 
-export function spanEnd(model: string, purpose: 'turn' | 'compaction' | 'grading', usage: Usage, stopReason: string | null, isError: boolean, durationMs: number): NewEvent {
+export function spanEnd(
+  model: string,
+  purpose: 'turn' | 'compaction' | 'grading',
+  usage: Usage,
+  stopReason: string | null,
+  isError: boolean,
+  durationMs: number,
+): NewEvent {
   return {
     type: 'span.model_request_end',
     payload: { model, purpose, usage, stop_reason: stopReason, is_error: isError, duration_ms: Math.max(0, durationMs) },
   };
 }
 
-export function toolResult(toolUseId: string, text: string, isError: boolean, status: 'completed' | 'interrupted' = 'completed', mcp = false): NewEvent {
+export function toolResult(
+  toolUseId: string,
+  text: string,
+  isError: boolean,
+  status: 'completed' | 'interrupted' = 'completed',
+  mcp = false,
+): NewEvent {
   const payload = { tool_use_id: toolUseId, content: [{ type: 'text' as const, text }], is_error: isError, status };
   return mcp ? { type: 'agent.mcp_tool_result', payload } : { type: 'agent.tool_result', payload };
 }

@@ -27,7 +27,16 @@ import { ModelCallError, streamMessage, type ModelResponse } from './model-clien
 import { contextBudget, DEFAULT_SETTINGS } from './models.ts';
 import { OutcomeRun } from './outcome-run.ts';
 import { errorDetail, retryLater, type RetryPolicy } from './retry.ts';
-import { evaluationEnd, idle, NO_KEY_MESSAGE, spanEnd, toolResult, zeroUsage, type PreparedRequest, type RunContext } from './run-context.ts';
+import {
+  evaluationEnd,
+  idle,
+  NO_KEY_MESSAGE,
+  spanEnd,
+  toolResult,
+  zeroUsage,
+  type PreparedRequest,
+  type RunContext,
+} from './run-context.ts';
 import { applyEvent, emptyState, MAX_CONTINUATIONS, nextStep, type IdleReason, type NextStep, type SessionState } from './state.ts';
 import { ToolRun } from './tool-run.ts';
 
@@ -103,7 +112,8 @@ export class SessionRun implements RunContext {
       throw error;
     } finally {
       this.unsubscribe();
-      if (this.foldReusable && !this.stopping) this.harness.keepFold(this.sessionId, { events: this.events, state: this.state, guardrails: this.guard.state });
+      if (this.foldReusable && !this.stopping)
+        this.harness.keepFold(this.sessionId, { events: this.events, state: this.state, guardrails: this.guard.state });
       this.release();
     }
   }
@@ -185,7 +195,11 @@ export class SessionRun implements RunContext {
         return;
       case 'finish':
         if (step.closeEvaluation === undefined) this.emit(idle(step.reason, this.finishMessage(step.reason)));
-        else this.emit(evaluationEnd(step.closeEvaluation, 'interrupted', 'Stopped by the user before the check finished.'), idle(step.reason, this.finishMessage(step.reason)));
+        else
+          this.emit(
+            evaluationEnd(step.closeEvaluation, 'interrupted', 'Stopped by the user before the check finished.'),
+            idle(step.reason, this.finishMessage(step.reason)),
+          );
         return;
       case 'grade': {
         const stop = this.guard.budgetStop(this.settings.model);
@@ -244,7 +258,10 @@ export class SessionRun implements RunContext {
       : `Drover hit an internal error and stopped this turn: ${detail}. Send a message to try again.`;
     this.live({ type: 'response_discarded', reason: message });
     try {
-      this.emit({ type: 'session.error', payload: { error: { type, message: detail }, retry_status: { type: 'terminal' } } }, idle('error', message));
+      this.emit(
+        { type: 'session.error', payload: { error: { type, message: detail }, retry_status: { type: 'terminal' } } },
+        idle('error', message),
+      );
     } catch (secondary) {
       this.harness.log(`Session ${this.sessionId}: could not record the failure`, secondary);
       const unsaved = secondary instanceof Error ? secondary.message : String(secondary);
@@ -275,7 +292,10 @@ export class SessionRun implements RunContext {
     if (!key) {
       this.emit(
         ...starting,
-        { type: 'session.error', payload: { error: { type: 'authentication_error', message: NO_KEY_MESSAGE }, retry_status: { type: 'terminal' } } },
+        {
+          type: 'session.error',
+          payload: { error: { type: 'authentication_error', message: NO_KEY_MESSAGE }, retry_status: { type: 'terminal' } },
+        },
         idle('authentication_failed', NO_KEY_MESSAGE),
       );
       return;
@@ -319,7 +339,10 @@ export class SessionRun implements RunContext {
     if (!key) {
       this.emit(
         spanEnd(prepared.model, 'turn', zeroUsage(), null, true, 0),
-        { type: 'session.error', payload: { error: { type: 'authentication_error', message: NO_KEY_MESSAGE }, retry_status: { type: 'terminal' } } },
+        {
+          type: 'session.error',
+          payload: { error: { type: 'authentication_error', message: NO_KEY_MESSAGE }, retry_status: { type: 'terminal' } },
+        },
         idle('authentication_failed', NO_KEY_MESSAGE),
       );
       return;
@@ -360,16 +383,48 @@ export class SessionRun implements RunContext {
           const hand = this.tools.handFor(block.name);
           const mcp = hand?.kind === 'mcp';
           // What the session's policies say of it, recorded on it: allow runs now, ask waits for the user, deny is answered.
-          const permission = hand && !interrupted && block.inputError === undefined ? this.guard.evaluate(hand, block.name, block.input) : undefined;
+          const permission =
+            hand && !interrupted && block.inputError === undefined ? this.guard.evaluate(hand, block.name, block.input) : undefined;
           const evaluated = permission === undefined ? {} : { evaluated_permission: permission };
           blocks.push(
             hand && mcp
-              ? { type: 'agent.mcp_tool_use', payload: { tool_use_id: block.id, server_name: hand.id, name: block.name, input: block.input, ...evaluated } }
-              : { type: 'agent.tool_use', payload: { tool_use_id: block.id, name: block.name, input: block.input, ...(hand ? { hand_id: hand.id } : {}), ...evaluated } },
+              ? {
+                  type: 'agent.mcp_tool_use',
+                  payload: { tool_use_id: block.id, server_name: hand.id, name: block.name, input: block.input, ...evaluated },
+                }
+              : {
+                  type: 'agent.tool_use',
+                  payload: {
+                    tool_use_id: block.id,
+                    name: block.name,
+                    input: block.input,
+                    ...(hand ? { hand_id: hand.id } : {}),
+                    ...evaluated,
+                  },
+                },
           );
-          if (interrupted) results.push(toolResult(block.id, 'Not run: the user interrupted the response before this tool started.', true, 'interrupted', mcp));
-          else if (block.inputError !== undefined) results.push(toolResult(block.id, `The tool was not run: ${block.inputError}. Send a JSON object that matches the tool's input schema.`, true, 'completed', mcp));
-          else if (!hand) results.push(toolResult(block.id, `There is no tool named "${block.name}". Available tools: ${this.tools.names().join(', ') || 'none'}.`, true));
+          if (interrupted)
+            results.push(
+              toolResult(block.id, 'Not run: the user interrupted the response before this tool started.', true, 'interrupted', mcp),
+            );
+          else if (block.inputError !== undefined)
+            results.push(
+              toolResult(
+                block.id,
+                `The tool was not run: ${block.inputError}. Send a JSON object that matches the tool's input schema.`,
+                true,
+                'completed',
+                mcp,
+              ),
+            );
+          else if (!hand)
+            results.push(
+              toolResult(
+                block.id,
+                `There is no tool named "${block.name}". Available tools: ${this.tools.names().join(', ') || 'none'}.`,
+                true,
+              ),
+            );
           else if (permission === 'allow') runnable.push(block.id);
           break;
         }
@@ -396,14 +451,22 @@ export class SessionRun implements RunContext {
     if (error.kind === 'retryable') {
       if (await retryLater(this, end, error)) return;
       const message = `The model endpoint kept failing (${error.errorType}${error.status ? ` ${error.status}` : ''}: ${error.message}) after ${this.retry.maxAttempts} retries. Send a message to try again later.`;
-      this.emit(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'exhausted' } } }, idle('retries_exhausted', message));
+      this.emit(
+        end,
+        { type: 'session.error', payload: { error: detail, retry_status: { type: 'exhausted' } } },
+        idle('retries_exhausted', message),
+      );
       return;
     }
     if (error.kind === 'authentication') {
       const message =
         `The Anthropic API refused the API key (${error.status ?? ''} ${error.errorType}: ${error.message}). ` +
         'Replace the key in Settings → Credentials (or fix ANTHROPIC_API_KEY), then send your message again.';
-      this.emit(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } }, idle('authentication_failed', message));
+      this.emit(
+        end,
+        { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } },
+        idle('authentication_failed', message),
+      );
       return;
     }
     const message = `The model request failed (${error.errorType}${error.status ? ` ${error.status}` : ''}: ${error.message}). Check the session settings, then send a message to try again.`;
@@ -432,16 +495,34 @@ export class SessionRun implements RunContext {
       return false;
     }
     if (this.stopping) return false;
-    const summary = response.blocks.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('\n').trim();
+    const summary = response.blocks
+      .flatMap((block) => (block.type === 'text' ? [block.text] : []))
+      .join('\n')
+      .trim();
     const end = spanEnd(settings.model, 'compaction', response.usage, response.stopReason, false, performance.now() - started);
     if (summary === '') {
-      this.emit(end, idle('error', 'Compacting the conversation failed: the model returned an empty summary. Send a message to try again.'));
+      this.emit(
+        end,
+        idle('error', 'Compacting the conversation failed: the model returned an empty summary. Send a message to try again.'),
+      );
       return false;
     }
     const last = this.events.at(-1) as StoredEvent;
-    const probe = [...this.events, { seq: last.seq + 2, id: last.id, ts: last.ts, type: 'agent.thread_context_compacted', payload: { summary, through_seq: cut } } as StoredEvent];
+    const probe = [
+      ...this.events,
+      {
+        seq: last.seq + 2,
+        id: last.id,
+        ts: last.ts,
+        type: 'agent.thread_context_compacted',
+        payload: { summary, through_seq: cut },
+      } as StoredEvent,
+    ];
     const after = buildContext({ events: probe, settings, tools, budget }).estimatedTokens;
-    this.emit(end, { type: 'agent.thread_context_compacted', payload: { summary, through_seq: cut, tokens_before: before.estimatedTokens, tokens_after: after } });
+    this.emit(end, {
+      type: 'agent.thread_context_compacted',
+      payload: { summary, through_seq: cut, tokens_before: before.estimatedTokens, tokens_after: after },
+    });
     return true;
   }
 

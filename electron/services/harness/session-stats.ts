@@ -58,7 +58,12 @@ export class SessionStats {
     const [definition] = this.store.getEvents(sessionId, { types: ['user.define_outcome'], direction: 'backward', limit: 1 });
     if (!definition) return null;
     let outcome = foldOutcome(null, definition);
-    for (const event of readAll(this.store, sessionId, ['span.outcome_evaluation_start', 'span.outcome_evaluation_end', 'session.status_idle'], definition.seq)) {
+    for (const event of readAll(
+      this.store,
+      sessionId,
+      ['span.outcome_evaluation_start', 'span.outcome_evaluation_end', 'session.status_idle'],
+      definition.seq,
+    )) {
       outcome = foldOutcome(outcome, event);
     }
     if (!outcome) return null;

@@ -10,12 +10,21 @@ const running: NewEvent = { type: 'session.status_running', payload: {} };
 const start: NewEvent = { type: 'span.model_request_start', payload: { model: 'm' } };
 const end = (stop: string | null, isError = false): NewEvent => ({
   type: 'span.model_request_end',
-  payload: { model: 'm', usage: { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 }, stop_reason: stop, is_error: isError, duration_ms: 0 },
+  payload: {
+    model: 'm',
+    usage: { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 },
+    stop_reason: stop,
+    is_error: isError,
+    duration_ms: 0,
+  },
 });
 const use: NewEvent = { type: 'agent.tool_use', payload: { tool_use_id: 't1', name: 'add', input: {} } };
 const result: NewEvent = { type: 'agent.tool_result', payload: { tool_use_id: 't1', content: [], is_error: false } };
 const idle: NewEvent = { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } };
-const retrying: NewEvent = { type: 'session.error', payload: { error: { type: 'overloaded_error', message: '' }, retry_status: { type: 'retrying', attempt: 2, delay_ms: 10 } } };
+const retrying: NewEvent = {
+  type: 'session.error',
+  payload: { error: { type: 'overloaded_error', message: '' }, retry_status: { type: 'retrying', attempt: 2, delay_ms: 10 } },
+};
 
 const next = (...events: NewEvent[]) => nextStep(stateOf(log(...events)));
 
@@ -32,7 +41,10 @@ describe('nextStep', () => {
   });
 
   it('runs open tool uses, then asks the model again', () => {
-    expect(next(user, running, start, use, end('tool_use'))).toMatchObject({ kind: 'tools', toolUses: [{ payload: { tool_use_id: 't1' } }] });
+    expect(next(user, running, start, use, end('tool_use'))).toMatchObject({
+      kind: 'tools',
+      toolUses: [{ payload: { tool_use_id: 't1' } }],
+    });
     expect(next(user, running, start, use, end('tool_use'), result)).toEqual({ kind: 'request', compact: false });
   });
 
@@ -72,7 +84,10 @@ describe('nextStep', () => {
 
   it('ignores compaction and grading requests when reading the conversation', () => {
     const compactionStart: NewEvent = { type: 'span.model_request_start', payload: { model: 'm', purpose: 'compaction' } };
-    const compactionEnd: NewEvent = { type: 'span.model_request_end', payload: { ...(end('end_turn').payload as object), purpose: 'compaction' } as never };
+    const compactionEnd: NewEvent = {
+      type: 'span.model_request_end',
+      payload: { ...(end('end_turn').payload as object), purpose: 'compaction' } as never,
+    };
     expect(next(user, running, compactionStart, compactionEnd)).toEqual({ kind: 'request', compact: false });
   });
 });
@@ -80,12 +95,18 @@ describe('nextStep', () => {
 describe('outcomes', () => {
   const define = (max = 3): NewEvent => ({ type: 'user.define_outcome', payload: { description: 'sum', max_iterations: max } });
   const evalStart = (iteration: number): NewEvent => ({ type: 'span.outcome_evaluation_start', payload: { iteration } });
-  const evalEnd = (iteration: number, result: 'needs_revision' | 'satisfied' | 'max_iterations_reached' | 'failed' | 'interrupted'): NewEvent => ({
+  const evalEnd = (
+    iteration: number,
+    result: 'needs_revision' | 'satisfied' | 'max_iterations_reached' | 'failed' | 'interrupted',
+  ): NewEvent => ({
     type: 'span.outcome_evaluation_end',
     payload: { iteration, result, explanation: 'why' },
   });
   const gradeStart: NewEvent = { type: 'span.model_request_start', payload: { model: 'm', purpose: 'grading' } };
-  const gradeEnd: NewEvent = { type: 'span.model_request_end', payload: { ...(end('tool_use').payload as object), purpose: 'grading' } as never };
+  const gradeEnd: NewEvent = {
+    type: 'span.model_request_end',
+    payload: { ...(end('tool_use').payload as object), purpose: 'grading' } as never,
+  };
   const turn: NewEvent[] = [start, end('end_turn')];
   const interrupt: NewEvent = { type: 'user.interrupt', payload: {} };
 
@@ -132,19 +153,43 @@ describe('outcomes', () => {
     const state = stateOf(log(define(), user, running, ...turn, evalStart(1), gradeStart, end(null, true), retrying));
     expect(nextStep(state)).toEqual({ kind: 'grade', iteration: 1, resume: true });
     // The retry bookkeeping ends with the evaluation: no turn request is due afterwards.
-    const after = stateOf(log(define(), user, running, ...turn, evalStart(1), gradeStart, gradeEnd, retrying, evalStart(1), gradeStart, gradeEnd, evalEnd(1, 'satisfied')));
+    const after = stateOf(
+      log(
+        define(),
+        user,
+        running,
+        ...turn,
+        evalStart(1),
+        gradeStart,
+        gradeEnd,
+        retrying,
+        evalStart(1),
+        gradeStart,
+        gradeEnd,
+        evalEnd(1, 'satisfied'),
+      ),
+    );
     expect(after.retryDue).toBe(false);
     expect(nextStep(after)).toEqual({ kind: 'finish', reason: 'end_turn' });
   });
 
   it('closes an evaluation the user interrupted (also across a crash) when it stops the turn', () => {
     expect(next(define(), user, running, ...turn, evalStart(1), gradeStart, interrupt)).toEqual({ kind: 'close-request' });
-    expect(next(define(), user, running, ...turn, evalStart(2), interrupt)).toEqual({ kind: 'finish', reason: 'interrupted', closeEvaluation: 2 });
-    expect(next(define(), user, running, ...turn, evalStart(1), gradeStart, gradeEnd, evalEnd(1, 'interrupted'), interrupt)).toEqual({ kind: 'finish', reason: 'interrupted' });
+    expect(next(define(), user, running, ...turn, evalStart(2), interrupt)).toEqual({
+      kind: 'finish',
+      reason: 'interrupted',
+      closeEvaluation: 2,
+    });
+    expect(next(define(), user, running, ...turn, evalStart(1), gradeStart, gradeEnd, evalEnd(1, 'interrupted'), interrupt)).toEqual({
+      kind: 'finish',
+      reason: 'interrupted',
+    });
   });
 
   it('counts evaluations per definition: a redefinition resets them and an idle abandons an open one', () => {
-    const state = stateOf(log(define(), user, running, ...turn, evalStart(1), evalEnd(1, 'needs_revision'), ...turn, evalStart(2), define(5)));
+    const state = stateOf(
+      log(define(), user, running, ...turn, evalStart(1), evalEnd(1, 'needs_revision'), ...turn, evalStart(2), define(5)),
+    );
     expect(state.outcome).toMatchObject({ finished: 0, evaluating: null, last: null, definition: { max_iterations: 5 } });
     const abandoned = stateOf(log(define(), user, running, ...turn, evalStart(1), idle));
     expect(abandoned.outcome).toMatchObject({ finished: 0, evaluating: null });
@@ -190,8 +235,14 @@ describe('guardrails in the fold', () => {
     expect(next(user, running, start, ask, end('tool_use'))).toEqual({ kind: 'await-approval' });
     expect(next(user, running, start, ask, end('tool_use'), waiting)).toEqual({ kind: 'none' });
     expect(needsResume(stateOf(log(user, running, start, ask, end('tool_use'), waiting)))).toBe(false);
-    expect(next(user, running, start, ask, end('tool_use'), waiting, allow())).toMatchObject({ kind: 'tools', toolUses: [{ payload: { tool_use_id: 't1' } }] });
-    expect(next(user, running, start, ask, end('tool_use'), waiting, user)).toMatchObject({ kind: 'supersede-approvals', toolUses: [{ payload: { tool_use_id: 't1' } }] });
+    expect(next(user, running, start, ask, end('tool_use'), waiting, allow())).toMatchObject({
+      kind: 'tools',
+      toolUses: [{ payload: { tool_use_id: 't1' } }],
+    });
+    expect(next(user, running, start, ask, end('tool_use'), waiting, user)).toMatchObject({
+      kind: 'supersede-approvals',
+      toolUses: [{ payload: { tool_use_id: 't1' } }],
+    });
   });
 
   it('an allow from an imported file answers nothing', () => {

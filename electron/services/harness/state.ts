@@ -302,7 +302,14 @@ export type NextStep =
    */
   | { kind: 'finish'; reason: IdleReason; closeEvaluation?: number };
 
-const IDLE_REASONS: ReadonlySet<string> = new Set(['end_turn', 'stop_sequence', 'refusal', 'max_tokens', 'pause_turn', 'model_context_window_exceeded']);
+const IDLE_REASONS: ReadonlySet<string> = new Set([
+  'end_turn',
+  'stop_sequence',
+  'refusal',
+  'max_tokens',
+  'pause_turn',
+  'model_context_window_exceeded',
+]);
 
 /** What the brain does next, given where the session stands. */
 export function nextStep(state: SessionState): NextStep {
@@ -319,7 +326,9 @@ export function nextStep(state: SessionState): NextStep {
   if (state.terminated || state.budgetHeld) return { kind: 'none' };
   const evaluating = state.outcome?.evaluating ?? null;
   if (state.interruptRequested && (state.running || state.pendingInput)) {
-    return evaluating === null ? { kind: 'finish', reason: 'interrupted' } : { kind: 'finish', reason: 'interrupted', closeEvaluation: evaluating };
+    return evaluating === null
+      ? { kind: 'finish', reason: 'interrupted' }
+      : { kind: 'finish', reason: 'interrupted', closeEvaluation: evaluating };
   }
   // An evaluation under way (being retried, or cut by a crash) is finished before anything else.
   if (evaluating !== null && state.running) return { kind: 'grade', iteration: evaluating, resume: true };

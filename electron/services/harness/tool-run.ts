@@ -49,7 +49,11 @@ export class ToolRun {
         const other = route.get(tool.name);
         if (other) {
           const message = `Two hands offer a tool named "${tool.name}" (${other.id} and ${hand.id}). Detach one of them, then send a message again.`;
-          this.run.emit(...starting, { type: 'session.error', payload: { error: { type: 'tool_conflict', message }, retry_status: { type: 'terminal' } } }, idle('error', message));
+          this.run.emit(
+            ...starting,
+            { type: 'session.error', payload: { error: { type: 'tool_conflict', message }, retry_status: { type: 'terminal' } } },
+            idle('error', message),
+          );
           return null;
         }
         route.set(tool.name, hand);
@@ -66,19 +70,18 @@ export class ToolRun {
   recordLost(uses: ToolUseEvent[]): void {
     const forkedAt = this.run.state.forkedAt;
     this.run.emit(
-      ...uses.map(
-        (use): NewEvent =>
-          toolResult(
-            use.payload.tool_use_id,
-            forkedAt !== null && forkedAt > use.seq
-              ? 'This session was forked before this tool’s result was recorded. The tool was not run in this branch; ' +
-                  'if the original session ran it, its effects on shared machines may be there. Run it again if you need its result.'
-              : 'Drover stopped while this tool was running or about to run, so its outcome is unknown. ' +
-                  'It was not run again. Check its effects before running it again.',
-            true,
-            'interrupted',
-            use.type === 'agent.mcp_tool_use',
-          ),
+      ...uses.map((use): NewEvent =>
+        toolResult(
+          use.payload.tool_use_id,
+          forkedAt !== null && forkedAt > use.seq
+            ? 'This session was forked before this tool’s result was recorded. The tool was not run in this branch; ' +
+                'if the original session ran it, its effects on shared machines may be there. Run it again if you need its result.'
+            : 'Drover stopped while this tool was running or about to run, so its outcome is unknown. ' +
+                'It was not run again. Check its effects before running it again.',
+          true,
+          'interrupted',
+          use.type === 'agent.mcp_tool_use',
+        ),
       ),
     );
   }
@@ -109,7 +112,13 @@ export class ToolRun {
     if (gone.length > 0) {
       this.run.emit(
         ...gone.map(({ use }) =>
-          toolResult(use.payload.tool_use_id, `Not run: no hand offers "${use.payload.name}" any more (it was detached or changed). Use one of the tools offered now.`, true, 'completed', use.type === 'agent.mcp_tool_use'),
+          toolResult(
+            use.payload.tool_use_id,
+            `Not run: no hand offers "${use.payload.name}" any more (it was detached or changed). Use one of the tools offered now.`,
+            true,
+            'completed',
+            use.type === 'agent.mcp_tool_use',
+          ),
         ),
       );
     }
@@ -158,7 +167,10 @@ export class ToolRun {
     let status: 'completed' | 'interrupted' | 'timed_out' = 'completed';
     try {
       outcome = await untilAborted(
-        hand.execute(use.payload.name, use.payload.input, { signal, onProgress: (text) => this.run.live({ type: 'tool_progress', tool_use_id: id, text }) }),
+        hand.execute(use.payload.name, use.payload.input, {
+          signal,
+          onProgress: (text) => this.run.live({ type: 'tool_progress', tool_use_id: id, text }),
+        }),
         signal,
       );
     } catch (error) {
@@ -166,16 +178,39 @@ export class ToolRun {
       if (signal.aborted) {
         status = 'interrupted';
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
-        outcome = { isError: true, content: [{ type: 'text', text: `Interrupted by the user after ${seconds} s; the tool was told to stop. Whatever it did before that stays done.` }] };
+        outcome = {
+          isError: true,
+          content: [
+            {
+              type: 'text',
+              text: `Interrupted by the user after ${seconds} s; the tool was told to stop. Whatever it did before that stays done.`,
+            },
+          ],
+        };
       } else {
-        outcome = { isError: true, content: [{ type: 'text', text: `The tool failed: ${error instanceof Error ? error.message : String(error)}` }] };
+        outcome = {
+          isError: true,
+          content: [{ type: 'text', text: `The tool failed: ${error instanceof Error ? error.message : String(error)}` }],
+        };
       }
     }
     if (this.run.stopping) return;
-    const payload = { tool_use_id: id, content: capContent(outcome.content), is_error: outcome.isError, status: outcome.status ?? status, duration_ms: performance.now() - started };
+    const payload = {
+      tool_use_id: id,
+      content: capContent(outcome.content),
+      is_error: outcome.isError,
+      status: outcome.status ?? status,
+      duration_ms: performance.now() - started,
+    };
     this.emitToolResult(
       mcp
-        ? { type: 'agent.mcp_tool_result', payload: { ...payload, ...(outcome.structuredContent === undefined ? {} : { structured_content: capStructured(outcome.structuredContent) }) } }
+        ? {
+            type: 'agent.mcp_tool_result',
+            payload: {
+              ...payload,
+              ...(outcome.structuredContent === undefined ? {} : { structured_content: capStructured(outcome.structuredContent) }),
+            },
+          }
         : { type: 'agent.tool_result', payload },
     );
   }
@@ -195,7 +230,14 @@ export class ToolRun {
     const probe = structuredClone(this.run.state);
     applyEvent(probe, probeEvent);
     const next = nextStep(probe);
-    if (next.kind !== 'request' || next.compact || !probe.running || this.run.signal.aborted || !this.toolsUnchanged() || this.run.guard.budgetStop(this.run.settings.model) !== null) {
+    if (
+      next.kind !== 'request' ||
+      next.compact ||
+      !probe.running ||
+      this.run.signal.aborted ||
+      !this.toolsUnchanged() ||
+      this.run.guard.budgetStop(this.run.settings.model) !== null
+    ) {
       this.run.emit(result);
       return;
     }

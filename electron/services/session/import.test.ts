@@ -12,8 +12,18 @@ afterEach(() => {
 });
 
 function file(count: number): string {
-  const header = { drover_session_export: 1, session: { id: randomUUID(), title: 'From a file', created_at: new Date().toISOString(), parent_id: null, fork_seq: null }, event_count: count };
-  const events = Array.from({ length: count }, (_, index) => ({ seq: index + 1, id: randomUUID(), ts: new Date().toISOString(), type: 'user.message', payload: { content: [{ type: 'text', text: `m${index + 1}` }] } }));
+  const header = {
+    drover_session_export: 1,
+    session: { id: randomUUID(), title: 'From a file', created_at: new Date().toISOString(), parent_id: null, fork_seq: null },
+    event_count: count,
+  };
+  const events = Array.from({ length: count }, (_, index) => ({
+    seq: index + 1,
+    id: randomUUID(),
+    ts: new Date().toISOString(),
+    type: 'user.message',
+    payload: { content: [{ type: 'text', text: `m${index + 1}` }] },
+  }));
   return [header, ...events].map((line) => JSON.stringify(line)).join('\n');
 }
 

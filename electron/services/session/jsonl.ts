@@ -39,7 +39,13 @@ export function formatExportHeader(header: ExportHeader): string {
 export function* exportLines(session: StoredSession, readPage: (afterSeq: number, upTo: number) => StoredEvent[]): Generator<string> {
   yield formatExportHeader({
     drover_session_export: 1,
-    session: { id: session.id, title: session.title, created_at: session.createdAt, parent_id: session.parentId, fork_seq: session.forkSeq },
+    session: {
+      id: session.id,
+      title: session.title,
+      created_at: session.createdAt,
+      parent_id: session.parentId,
+      fork_seq: session.forkSeq,
+    },
     event_count: session.lastSeq,
   });
   let after = 0;
@@ -53,10 +59,7 @@ export function* exportLines(session: StoredSession, readPage: (afterSeq: number
 }
 
 function invalid(line: number, problem: string): AppError {
-  return new AppError(
-    'invalid-argument',
-    `This is not a valid Drover session export: line ${line} ${problem}. Nothing was imported.`,
-  );
+  return new AppError('invalid-argument', `This is not a valid Drover session export: line ${line} ${problem}. Nothing was imported.`);
 }
 
 function parseLine(text: string, line: number): unknown {
@@ -95,7 +98,8 @@ export function parseExport(lines: Iterable<string>): { header: ExportHeader; ev
         throw invalid(lineNumber, `has seq ${parsed.data.seq} where ${expected} was expected (events must be complete and in order)`);
       }
       const earlier = lineOfId.get(parsed.data.id);
-      if (earlier !== undefined) throw invalid(lineNumber, `repeats the event id ${parsed.data.id} of line ${earlier} (each event has its own id)`);
+      if (earlier !== undefined)
+        throw invalid(lineNumber, `repeats the event id ${parsed.data.id} of line ${earlier} (each event has its own id)`);
       lineOfId.set(parsed.data.id, lineNumber);
       const live = liveInputProblem(parsed.data);
       if (live !== null) throw invalid(lineNumber, live);
@@ -104,10 +108,7 @@ export function parseExport(lines: Iterable<string>): { header: ExportHeader; ev
   }
   if (header === undefined) throw invalid(1, 'is missing: the file is empty');
   if (events.length !== header.event_count) {
-    throw invalid(
-      lineNumber,
-      `ends after ${events.length} events, but the header promises ${header.event_count} (the file is truncated)`,
-    );
+    throw invalid(lineNumber, `ends after ${events.length} events, but the header promises ${header.event_count} (the file is truncated)`);
   }
   return { header, events };
 }
@@ -116,13 +117,16 @@ export function parseExport(lines: Iterable<string>): { header: ExportHeader; ev
 function liveInputProblem(event: StoredEvent): string | null {
   if (event.type === 'hand.attached' || event.type === 'hand.detached') {
     const named = HandNameSchema.safeParse(event.payload.hand_id);
-    return named.success ? null : `names a hand ${JSON.stringify(event.payload.hand_id)} that Drover would not accept (${named.error.issues.map((issue) => issue.message).join('; ')})`;
+    return named.success
+      ? null
+      : `names a hand ${JSON.stringify(event.payload.hand_id)} that Drover would not accept (${named.error.issues.map((issue) => issue.message).join('; ')})`;
   }
   if (event.type !== 'user.message') return null;
   for (const block of event.payload.content) {
     if (block.type !== 'text') continue;
     const checked = MessageTextSchema.safeParse(block.text);
-    if (!checked.success) return `is a message Drover would not accept from you (${checked.error.issues.map((issue) => issue.message).join('; ')})`;
+    if (!checked.success)
+      return `is a message Drover would not accept from you (${checked.error.issues.map((issue) => issue.message).join('; ')})`;
   }
   return null;
 }

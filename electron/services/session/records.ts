@@ -51,8 +51,18 @@ export interface SessionRow {
   imported_seq: number | null;
 }
 
-export function rootRecord(fields: Omit<SessionRecord, 'parentId' | 'forkSeq' | 'lineage' | 'kind' | 'conversationId' | 'currentId'>): SessionRecord {
-  return { ...fields, kind: 'root', conversationId: fields.id, currentId: null, parentId: null, forkSeq: null, lineage: lineageOf(fields.pk) };
+export function rootRecord(
+  fields: Omit<SessionRecord, 'parentId' | 'forkSeq' | 'lineage' | 'kind' | 'conversationId' | 'currentId'>,
+): SessionRecord {
+  return {
+    ...fields,
+    kind: 'root',
+    conversationId: fields.id,
+    currentId: null,
+    parentId: null,
+    forkSeq: null,
+    lineage: lineageOf(fields.pk),
+  };
 }
 
 /**

@@ -34,7 +34,10 @@ export function prepareStatements(db: Database.Database) {
     eventTypes: db.prepare<[], { code: number; name: string }>('SELECT code, name FROM event_types'),
     sessionById: db.prepare<[string], SessionRow>(`${SESSION_SELECT} WHERE s.id = ?`),
     listSessions: db.prepare<[], SessionRow>(SESSION_SELECT),
-    tree: db.prepare<[number], { id: string; title: string; created_at: number; parent_id: string | null; fork_seq: number | null; depth: number }>(
+    tree: db.prepare<
+      [number],
+      { id: string; title: string; created_at: number; parent_id: string | null; fork_seq: number | null; depth: number }
+    >(
       `WITH RECURSIVE tree(pk, depth) AS (
          SELECT ?, 0
          UNION ALL SELECT s.pk, tree.depth + 1 FROM sessions s JOIN tree ON s.parent_pk = tree.pk

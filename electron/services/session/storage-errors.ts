@@ -27,8 +27,7 @@ export function storageError(error: unknown, file: string, action: string): AppE
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
     return new AppError(
       'storage-full',
-      `Could not ${action}: the disk holding ${file} is full. Nothing saved before was lost. ` +
-        'Free some disk space, then try again.',
+      `Could not ${action}: the disk holding ${file} is full. Nothing saved before was lost. ` + 'Free some disk space, then try again.',
       { cause: error },
     );
   }

@@ -152,7 +152,10 @@ describe('damaged database files', () => {
     const dir = scratch();
     const store = SessionStore.open({ dataDir: dir });
     const victim = store.createSession({ title: 'Victim' });
-    store.emitEvents(victim.id, Array.from({ length: 400 }, (_, i) => text(`victim ${i} `.repeat(40))));
+    store.emitEvents(
+      victim.id,
+      Array.from({ length: 400 }, (_, i) => text(`victim ${i} `.repeat(40))),
+    );
     store.close();
 
     const file = path.join(dir, DB_FILE);

@@ -40,14 +40,22 @@ const everyEvent: NewEvent[] = [
   { type: 'agent.tool_use', payload: { tool_use_id: 'toolu_1', name: 'bash', input: { command: 'npm test' }, hand_id: 'box' } },
   {
     type: 'agent.tool_result',
-    payload: { tool_use_id: 'toolu_1', content: [{ type: 'text', text: '\u001b[32m1 passed\u001b[0m' }], is_error: false, duration_ms: 812 },
+    payload: {
+      tool_use_id: 'toolu_1',
+      content: [{ type: 'text', text: '\u001b[32m1 passed\u001b[0m' }],
+      is_error: false,
+      duration_ms: 812,
+    },
   },
   { type: 'agent.mcp_tool_use', payload: { tool_use_id: 'toolu_2', server_name: 'memory', name: 'read_graph', input: {} } },
   {
     type: 'agent.mcp_tool_result',
     payload: { tool_use_id: 'toolu_2', content: [{ type: 'text', text: '{}' }], structured_content: { entities: [] }, is_error: false },
   },
-  { type: 'agent.thread_context_compacted', payload: { summary: 'Earlier: ran tests.', through_seq: 8, tokens_before: 9000, tokens_after: 1200 } },
+  {
+    type: 'agent.thread_context_compacted',
+    payload: { summary: 'Earlier: ran tests.', through_seq: 8, tokens_before: 9000, tokens_after: 1200 },
+  },
   {
     type: 'span.model_request_end',
     payload: {
@@ -58,7 +66,13 @@ const everyEvent: NewEvent[] = [
       duration_ms: 1234.5,
     },
   },
-  { type: 'session.error', payload: { error: { type: 'overloaded_error', message: 'Overloaded', status: 529 }, retry_status: { type: 'retrying', attempt: 1, delay_ms: 500 } } },
+  {
+    type: 'session.error',
+    payload: {
+      error: { type: 'overloaded_error', message: 'Overloaded', status: 529 },
+      retry_status: { type: 'retrying', attempt: 1, delay_ms: 500 },
+    },
+  },
   { type: 'span.outcome_evaluation_start', payload: { iteration: 1 } },
   { type: 'span.outcome_evaluation_end', payload: { iteration: 1, result: 'satisfied', explanation: 'All criteria met.' } },
   { type: 'hand.provisioning', payload: { hand_id: 'box', phase: 'pulling', progress: { current: 10, total: 100 } } },
@@ -68,18 +82,36 @@ const everyEvent: NewEvent[] = [
   { type: 'hand.attached', payload: { hand_id: 'box', config: { kind: 'docker', image: 'debian:bookworm' } } },
   { type: 'hand.detached', payload: { hand_id: 'box' } },
   { type: 'hand.snapshot', payload: { hand_id: 'box', at_seq: 3, image: 'drover-snapshot-x:s-box-3', bytes: 1024, duration_ms: 120 } },
-  { type: 'session.configured', payload: { model: 'claude-sonnet-4-5', max_tokens: 8192, system: 'Be brief.', thinking_budget: 2048, context_budget: null } },
+  {
+    type: 'session.configured',
+    payload: { model: 'claude-sonnet-4-5', max_tokens: 8192, system: 'Be brief.', thinking_budget: 2048, context_budget: null },
+  },
   { type: 'session.forked', payload: { parent_session_id: '7f1c2d8e-0000-4000-8000-000000000000', at_seq: 3 } },
   // Guardrails (issue 18).
   { type: 'policy.set', payload: { hand: 'box', tool: null, policy: 'always_ask' } },
-  { type: 'policy.rule_added', payload: { rule_id: 'rule_1', hand: 'box', tool: 'bash', rule: { type: 'command_prefix', prefix: 'npm test' } } },
+  {
+    type: 'policy.rule_added',
+    payload: { rule_id: 'rule_1', hand: 'box', tool: 'bash', rule: { type: 'command_prefix', prefix: 'npm test' } },
+  },
   { type: 'policy.rule_removed', payload: { rule_id: 'rule_1' } },
-  { type: 'session.budget_set', payload: { budget: { type: 'limit', max_list_cost: { amount: '2500', currency: 'USD' }, max_tokens: 1_000_000 } } },
-  { type: 'agent.tool_use', payload: { tool_use_id: 'toolu_3', name: 'box__bash', input: { command: 'rm -rf build' }, hand_id: 'box', evaluated_permission: 'ask' } },
-  { type: 'session.status_idle', payload: { stop_reason: { type: 'requires_action', event_ids: ['3f1c2d8e-0000-4000-8000-000000000001'] } } },
+  {
+    type: 'session.budget_set',
+    payload: { budget: { type: 'limit', max_list_cost: { amount: '2500', currency: 'USD' }, max_tokens: 1_000_000 } },
+  },
+  {
+    type: 'agent.tool_use',
+    payload: { tool_use_id: 'toolu_3', name: 'box__bash', input: { command: 'rm -rf build' }, hand_id: 'box', evaluated_permission: 'ask' },
+  },
+  {
+    type: 'session.status_idle',
+    payload: { stop_reason: { type: 'requires_action', event_ids: ['3f1c2d8e-0000-4000-8000-000000000001'] } },
+  },
   { type: 'user.tool_confirmation', payload: { tool_use_id: 'toolu_3', result: 'deny', deny_message: 'Not on my laptop.' } },
   { type: 'span.tool_run_start', payload: { tool_use_id: 'toolu_3' } },
-  { type: 'session.usage', payload: { input_tokens: 10, output_tokens: 20, cache_read_input_tokens: 30, cache_creation_input_tokens: 40, list_cost_cents: 0.087 } },
+  {
+    type: 'session.usage',
+    payload: { input_tokens: 10, output_tokens: 20, cache_read_input_tokens: 30, cache_creation_input_tokens: 40, list_cost_cents: 0.087 },
+  },
   { type: 'session.status_idle', payload: { stop_reason: { type: 'budget_reached', message: 'The session reached its budget.' } } },
   { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
   { type: 'session.status_terminated', payload: { reason: 'deleted by user' } },
@@ -182,7 +214,10 @@ describe('bad input is refused and writes nothing', () => {
     const session = store.createSession({ title: 'Strict' });
     store.emitEvent(session.id, text('kept'));
     const error = appError(() =>
-      store.emitEvent(session.id, { type: 'agent.tool_use', payload: { tool_use_id: '', name: 'bash', input: 'ls' } } as unknown as NewEvent),
+      store.emitEvent(session.id, {
+        type: 'agent.tool_use',
+        payload: { tool_use_id: '', name: 'bash', input: 'ls' },
+      } as unknown as NewEvent),
     );
     expect(error.code).toBe('invalid-argument');
     expect(error.issues?.map((i) => i.path).sort()).toEqual(['payload.input', 'payload.tool_use_id']);
@@ -260,9 +295,11 @@ describe('the database itself enforces the log', () => {
         (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((row) => row.detail).join(' | ');
       // The store pins landmark filters to the partial index; SQLite refuses INDEXED BY outright
       // ("no query solution") if the index could not serve the query.
-      expect(plan('SELECT event FROM events INDEXED BY events_landmarks WHERE session_pk = 1 AND seq BETWEEN 1 AND 9 AND landmark IN (1, 2) ORDER BY seq LIMIT 5')).toMatch(
-        /USING (COVERING )?INDEX events_landmarks/,
-      );
+      expect(
+        plan(
+          'SELECT event FROM events INDEXED BY events_landmarks WHERE session_pk = 1 AND seq BETWEEN 1 AND 9 AND landmark IN (1, 2) ORDER BY seq LIMIT 5',
+        ),
+      ).toMatch(/USING (COVERING )?INDEX events_landmarks/);
       const rows = db.prepare('SELECT landmark IS NULL AS perTurn FROM events ORDER BY seq').pluck().all();
       expect(rows).toEqual([0, 1]);
     } finally {
@@ -310,7 +347,10 @@ describe('forks', () => {
 
   it('supports forks of forks, at points inside inherited history, and slices across segments', () => {
     const a = store.createSession({ title: 'A' });
-    store.emitEvents(a.id, Array.from({ length: 10 }, (_, i) => text(`a${i + 1}`)));
+    store.emitEvents(
+      a.id,
+      Array.from({ length: 10 }, (_, i) => text(`a${i + 1}`)),
+    );
     const b = store.fork(a.id, 6);
     store.emitEvents(b.id, [text('b8'), text('b9')]);
     const c = store.fork(b.id, 8);
@@ -341,13 +381,18 @@ describe('forks', () => {
 
   it('is copy-free: a fork adds one session row and one event, whatever the history', () => {
     const parent = store.createSession({ title: 'Long' });
-    store.emitEvents(parent.id, Array.from({ length: 500 }, (_, i) => text(`event ${i}`)));
+    store.emitEvents(
+      parent.id,
+      Array.from({ length: 500 }, (_, i) => text(`event ${i}`)),
+    );
     const child = store.fork(parent.id, 400);
     store.close();
     const db = new Database(path.join(dir, DB_FILE), { readonly: true });
     try {
       expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(501);
-      expect(db.prepare('SELECT count(*) FROM events WHERE session_pk = (SELECT pk FROM sessions WHERE id = ?)').pluck().get(child.id)).toBe(1);
+      expect(
+        db.prepare('SELECT count(*) FROM events WHERE session_pk = (SELECT pk FROM sessions WHERE id = ?)').pluck().get(child.id),
+      ).toBe(1);
     } finally {
       db.close();
       store = SessionStore.open({ dataDir: dir });
@@ -398,7 +443,14 @@ describe('rewind and branches', () => {
     expect(store.getSession(root.id)).toMatchObject({ conversationId: root.id, currentBranchId: root.id });
 
     const branch = store.rewind(root.id, 2);
-    expect(branch).toMatchObject({ kind: 'rewind', parentId: root.id, forkSeq: 2, conversationId: root.id, currentBranchId: null, title: 'Fix the build' });
+    expect(branch).toMatchObject({
+      kind: 'rewind',
+      parentId: root.id,
+      forkSeq: 2,
+      conversationId: root.id,
+      currentBranchId: null,
+      title: 'Fix the build',
+    });
     expect(store.getSession(root.id).currentBranchId).toBe(branch.id);
     expect(store.getEvents(branch.id).map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(store.getEvents(root.id)).toHaveLength(4);
@@ -472,7 +524,12 @@ describe('rewind and branches', () => {
     store.close();
     store = SessionStore.open({ dataDir: dir });
     expect(store.getSession(root.id).currentBranchId).toBe(root.id);
-    expect(store.listSessions().map((session) => session.id).sort()).toEqual([root.id, other.id].sort());
+    expect(
+      store
+        .listSessions()
+        .map((session) => session.id)
+        .sort(),
+    ).toEqual([root.id, other.id].sort());
   });
 
   it('refuses to change how a session was made, in the database itself', () => {
@@ -482,7 +539,9 @@ describe('rewind and branches', () => {
     const db = new Database(path.join(dir, DB_FILE));
     try {
       expect(() => db.prepare("UPDATE sessions SET kind = 'fork'").run()).toThrow(/cannot be changed/);
-      expect(() => db.prepare("INSERT INTO sessions (id, title, created_at, kind) VALUES ('x', 't', 0, 'rewind')").run()).toThrow(/root session has no parent/);
+      expect(() => db.prepare("INSERT INTO sessions (id, title, created_at, kind) VALUES ('x', 't', 0, 'rewind')").run()).toThrow(
+        /root session has no parent/,
+      );
     } finally {
       db.close();
     }
@@ -555,8 +614,14 @@ describe('export and import', () => {
       [['not json', ...lines.slice(1)], /line 1 is not JSON/],
       [[lines[0] ?? '', lines[1] ?? '', lines[3] ?? ''], /line 3 has seq 3 where 2 was expected/],
       [lines.slice(0, 3), /truncated/],
-      [[lines[0] ?? '', (lines[1] ?? '').replace('"user.message"', '"user.shout"'), ...lines.slice(2)], /line 2 is not a valid event \(type:/],
-      [[lines[0] ?? '', (lines[1] ?? '').replace(/"ts":"[^"]+"/, '"ts":"yesterday"'), ...lines.slice(2)], /line 2 .*ts: must be a UTC timestamp/],
+      [
+        [lines[0] ?? '', (lines[1] ?? '').replace('"user.message"', '"user.shout"'), ...lines.slice(2)],
+        /line 2 is not a valid event \(type:/,
+      ],
+      [
+        [lines[0] ?? '', (lines[1] ?? '').replace(/"ts":"[^"]+"/, '"ts":"yesterday"'), ...lines.slice(2)],
+        /line 2 .*ts: must be a UTC timestamp/,
+      ],
     ];
     for (const [input, message] of cases) {
       const error = appError(() => store.importSession(input));
@@ -575,7 +640,9 @@ describe('redaction', () => {
     const stored = store.emitEvent(session.id, text('the password is hunter22-secret'));
     expect(JSON.stringify(stored)).not.toContain('hunter22-secret');
     expect(JSON.stringify(store.getEvents(session.id))).toContain('the password is [redacted]');
-    expect(() => store.emitEvent(session.id, { type: 'agent.message', payload: { content: 'hunter22-secret' } } as never)).toThrow(/invalid/);
+    expect(() => store.emitEvent(session.id, { type: 'agent.message', payload: { content: 'hunter22-secret' } } as never)).toThrow(
+      /invalid/,
+    );
     store.useRedactor(null);
     expect(JSON.stringify(store.emitEvent(session.id, text('plain')))).toContain('plain');
   });

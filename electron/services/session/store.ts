@@ -92,17 +92,17 @@ export class SessionStore {
     try {
       // The database, its -wal and -shm are private to the user (0600), whatever the umask.
       const files = [dbPath, `${dbPath}-wal`, `${dbPath}-shm`, `${dbPath}-journal`];
-      db = guardStorage(dbPath, 'open the session database', () => withPrivateFiles(files, () => {
-        const opened =
-          options.nativeBinding === undefined
-            ? new Database(dbPath)
-            : new Database(dbPath, { nativeBinding: options.nativeBinding });
-        // Read the header before any pragma writes, so a damaged file is refused untouched.
-        opened.pragma('schema_version');
-        applyPragmas(opened);
-        migrate(opened, dbPath, options.appVersion ?? '0.0.0');
-        return opened;
-      }));
+      db = guardStorage(dbPath, 'open the session database', () =>
+        withPrivateFiles(files, () => {
+          const opened =
+            options.nativeBinding === undefined ? new Database(dbPath) : new Database(dbPath, { nativeBinding: options.nativeBinding });
+          // Read the header before any pragma writes, so a damaged file is refused untouched.
+          opened.pragma('schema_version');
+          applyPragmas(opened);
+          migrate(opened, dbPath, options.appVersion ?? '0.0.0');
+          return opened;
+        }),
+      );
       return new SessionStore(dataDir, db, lock, options);
     } catch (error) {
       db?.close();
@@ -243,7 +243,8 @@ export class SessionStore {
       lastTs: now,
       lineage: lineageOf(pk, { parent: parent.lineage, atSeq }),
     };
-    if (parent.importedSeq !== undefined && Math.min(parent.importedSeq, atSeq) > 0) record.importedSeq = Math.min(parent.importedSeq, atSeq);
+    if (parent.importedSeq !== undefined && Math.min(parent.importedSeq, atSeq) > 0)
+      record.importedSeq = Math.min(parent.importedSeq, atSeq);
     if (head !== null) head.currentId = id;
     return this.remember(record);
   }
@@ -259,7 +260,10 @@ export class SessionStore {
     const doomed = this.guard('read the session tree', () => this.statements.tree.all(record.pk)).map((row) => this.record(row.id));
     const descendants = doomed.slice(1);
     if (descendants.length > 0 && !withDescendants) {
-      throw new AppError('conflict', `"${record.title}" has ${describeDescendants(descendants)} that still read its events. Delete them first, or delete it with them.`);
+      throw new AppError(
+        'conflict',
+        `"${record.title}" has ${describeDescendants(descendants)} that still read its events. Delete them first, or delete it with them.`,
+      );
     }
     doomed.reverse();
     const after = this.guard('delete the session', () => this.db.transaction(() => doomed.map((each) => this.purge(each)))());
@@ -408,7 +412,9 @@ export class SessionStore {
    * exactly as stored. Lines are produced page by page, so huge sessions stream.
    */
   *exportSession(sessionId: string): Generator<string> {
-    yield* exportLines(this.getSession(sessionId), (afterSeq, upTo) => this.getEvents(sessionId, { afterSeq, beforeSeq: upTo + 1, limit: 1000 }));
+    yield* exportLines(this.getSession(sessionId), (afterSeq, upTo) =>
+      this.getEvents(sessionId, { afterSeq, beforeSeq: upTo + 1, limit: 1000 }),
+    );
   }
 
   /**
@@ -456,11 +462,7 @@ export class SessionStore {
     const result = eventPayloadSchemas[type].safeParse(event.payload);
     if (!result.success) {
       const issues = describeIssues(result.error.issues, ['payload']);
-      throw new AppError(
-        'invalid-argument',
-        `${where} (${type}) is invalid: ${issuesText(issues)}. Nothing was saved.`,
-        { issues },
-      );
+      throw new AppError('invalid-argument', `${where} (${type}) is invalid: ${issuesText(issues)}. Nothing was saved.`, { issues });
     }
     // Validated first, so a redaction marker can never make a payload invalid or valid.
     const payload = this.redactPayload === null ? result.data : this.redactPayload(result.data);
@@ -491,10 +493,7 @@ export class SessionStore {
     if (cached) return cached;
     const row = this.guard('read the session', () => this.statements.sessionById.get(sessionId));
     if (!row) {
-      throw new AppError(
-        'not-found',
-        `There is no session ${sessionId}. It may have been deleted; pick one from the sessions list.`,
-      );
+      throw new AppError('not-found', `There is no session ${sessionId}. It may have been deleted; pick one from the sessions list.`);
     }
     return this.recordFromRow(row);
   }

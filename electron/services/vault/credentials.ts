@@ -43,7 +43,8 @@ export class Credentials implements SecretResolver {
   }
 
   async status(): Promise<VaultStatus> {
-    if (this.options.vault === null) return { available: false, backend: 'none', reason: this.options.unavailable ?? 'No vault is set up.' };
+    if (this.options.vault === null)
+      return { available: false, backend: 'none', reason: this.options.unavailable ?? 'No vault is set up.' };
     return this.options.vault.status();
   }
 
@@ -104,7 +105,8 @@ export class Credentials implements SecretResolver {
   /** Tests the key in use; says so when there is none. */
   async testApiKey(): Promise<ApiKeyStatus> {
     const key = await this.apiKey();
-    const result = key === null ? { ok: false, message: 'No API key is set: paste one from console.anthropic.com.' } : await this.options.testKey(key);
+    const result =
+      key === null ? { ok: false, message: 'No API key is set: paste one from console.anthropic.com.' } : await this.options.testKey(key);
     this.lastTest = { ...result, at: new Date().toISOString() };
     return this.apiKeyStatus();
   }
@@ -124,7 +126,8 @@ export class Credentials implements SecretResolver {
 
   private async vault(): Promise<VaultLike> {
     const vault = this.options.vault;
-    if (vault === null) throw new AppError('conflict', `Secrets cannot be stored here: ${this.options.unavailable ?? 'no vault is set up.'}`);
+    if (vault === null)
+      throw new AppError('conflict', `Secrets cannot be stored here: ${this.options.unavailable ?? 'no vault is set up.'}`);
     const status = await vault.status();
     if (!status.available) throw new AppError('conflict', `Secrets cannot be stored here: ${status.reason ?? 'the vault is unavailable.'}`);
     return vault;

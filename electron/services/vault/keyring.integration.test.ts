@@ -63,7 +63,12 @@ async function ok<T>(bus: SessionBus | null, args: string[], stdin?: string): Pr
 
 /** A key source that has exactly `key`: opens the file in this process without any keyring. */
 function fixedKey(key: Buffer): KeySource {
-  return { name: 'key read from the test keyring', unavailableReason: async () => null, loadKey: async () => key, createKey: async () => key };
+  return {
+    name: 'key read from the test keyring',
+    unavailableReason: async () => null,
+    loadKey: async () => key,
+    createKey: async () => key,
+  };
 }
 
 /** Every byte under `dir`, file by file. */
@@ -85,7 +90,11 @@ describe.skipIf(keyring === null)('Vault with the key in a real Secret Service (
     cleanups.push(() => first.stop());
     const dataDir = scratch('drover-vault-keyring-');
 
-    expect(await ok<VaultStatus>(first, ['status', dataDir])).toEqual({ available: true, backend: 'OS keyring (Secret Service)', reason: null });
+    expect(await ok<VaultStatus>(first, ['status', dataDir])).toEqual({
+      available: true,
+      backend: 'OS keyring (Secret Service)',
+      reason: null,
+    });
     // Asking for the status makes no key and no file.
     expect((await ok<{ key: string | null }>(first, ['keyring-entry', dataDir])).key).toBeNull();
     expect(readdirSync(dataDir)).toEqual([]);
@@ -152,7 +161,11 @@ describe.skipIf(keyring === null)('Vault with the key in a real Secret Service (
     const status = await ok<VaultStatus>(service, ['status', dataDir]);
     expect(status.available).toBe(false);
     expect(status.reason).toContain('the keyring is locked');
-    expect(await child(service, ['reveal', dataDir, created.id, 'git fetch'])).toEqual({ ok: false, code: 'vault-unavailable', message: status.reason });
+    expect(await child(service, ['reveal', dataDir, created.id, 'git fetch'])).toEqual({
+      ok: false,
+      code: 'vault-unavailable',
+      message: status.reason,
+    });
     expect(filesUnder(dataDir)).toEqual(before);
   });
 

@@ -13,7 +13,9 @@ describe('Redactor', () => {
   it('replaces a secret in the forms it travels in, naming it', () => {
     const marker = '[secret “GitHub token” redacted]';
     expect(redactor.redact(`token=${TOKEN}\n`)).toBe(`token=${marker}\n`);
-    expect(redactor.redact(`Authorization: Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`)).toBe(`Authorization: Basic ${marker}`);
+    expect(redactor.redact(`Authorization: Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`)).toBe(
+      `Authorization: Basic ${marker}`,
+    );
     expect(redactor.redact(Buffer.from(TOKEN).toString('base64'))).toBe(marker);
     for (const prefix of ['a', 'ab', 'abc']) {
       const encoded = Buffer.from(`${prefix}${TOKEN}trailing`).toString('base64');

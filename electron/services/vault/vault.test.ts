@@ -57,7 +57,12 @@ function setup(dataDir = scratch()): Setup {
     file: path.join(dataDir, VAULT_FILE),
     logged,
     open(keySource = new FileKeySource(keyFile), now) {
-      return Vault.open({ dataDir, keySource, now, log: (message, error) => logged.push(`${message} ${error instanceof Error ? error.message : ''}`) });
+      return Vault.open({
+        dataDir,
+        keySource,
+        now,
+        log: (message, error) => logged.push(`${message} ${error instanceof Error ? error.message : ''}`),
+      });
     },
   };
 }
@@ -75,14 +80,27 @@ async function rejection(work: Promise<unknown>): Promise<AppError> {
 interface StoredFile {
   version: number;
   key_check: { iv: string; tag: string; data: string };
-  secrets: Array<{ id: string; name: string; kind: string; last_used_at: string | null; last_used_for: string | null; iv: string; tag: string; data: string }>;
+  secrets: Array<{
+    id: string;
+    name: string;
+    kind: string;
+    last_used_at: string | null;
+    last_used_for: string | null;
+    iv: string;
+    tag: string;
+    data: string;
+  }>;
 }
 
 function storedFile(file: string): StoredFile {
   return JSON.parse(readFileSync(file, 'utf8')) as StoredFile;
 }
 
-const token: { name: string; kind: SecretKind; value: string } = { name: 'GitHub token', kind: 'git-token', value: 'ghp_example0000000000000000000000000000' };
+const token: { name: string; kind: SecretKind; value: string } = {
+  name: 'GitHub token',
+  kind: 'git-token',
+  value: 'ghp_example0000000000000000000000000000',
+};
 
 describe('Vault', () => {
   it('creates, lists, reveals, replaces and removes secrets', async () => {
@@ -188,7 +206,11 @@ describe('Vault', () => {
 
   it('never writes a value in the clear: not in the file, not in any temp file, not in the log', async () => {
     const { open, dataDir, logged } = setup();
-    const values = ['plaintext-canary-3f9a1c', 'second canary value ✓ with unicode', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n'];
+    const values = [
+      'plaintext-canary-3f9a1c',
+      'second canary value ✓ with unicode',
+      '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n',
+    ];
     const vault = open();
     const first = await vault.create({ name: 'one', kind: 'token', value: values[0] ?? '' });
     const second = await vault.create({ name: 'two', kind: 'password', value: values[1] ?? '' });
@@ -201,7 +223,10 @@ describe('Vault', () => {
 
     const vaultWrites = renamed.filter((write) => write.to.startsWith(dataDir));
     expect(vaultWrites.length).toBeGreaterThanOrEqual(4);
-    const everyFile = [...vaultWrites.map((write) => write.bytes), ...readdirSync(dataDir).map((name) => readFileSync(path.join(dataDir, name)))];
+    const everyFile = [
+      ...vaultWrites.map((write) => write.bytes),
+      ...readdirSync(dataDir).map((name) => readFileSync(path.join(dataDir, name))),
+    ];
     for (const bytes of everyFile) {
       for (const value of values) {
         expect(bytes.includes(Buffer.from(value, 'utf8'))).toBe(false);
@@ -209,7 +234,9 @@ describe('Vault', () => {
       }
     }
     // Temp files are created 0600 in the data folder and none is left behind.
-    expect(vaultWrites.every((write) => path.dirname(write.from) === dataDir && path.basename(write.from).startsWith('.vault.json.'))).toBe(true);
+    expect(vaultWrites.every((write) => path.dirname(write.from) === dataDir && path.basename(write.from).startsWith('.vault.json.'))).toBe(
+      true,
+    );
     expect(readdirSync(dataDir)).toEqual([VAULT_FILE]);
     for (const line of logged) for (const value of values) expect(line).not.toContain(value);
   });
@@ -232,7 +259,12 @@ describe('Vault', () => {
       expect(status.reason).toContain('Nothing was changed');
       // The names are not secret: the list still works.
       expect((await vault.list()).map((secret) => secret.id)).toEqual([id]);
-      for (const work of [vault.create({ ...token, name: 'new' }), vault.replace(id, 'v'), vault.remove(id), vault.reveal(id, 'git fetch')]) {
+      for (const work of [
+        vault.create({ ...token, name: 'new' }),
+        vault.replace(id, 'v'),
+        vault.remove(id),
+        vault.reveal(id, 'git fetch'),
+      ]) {
         const error = await rejection(work);
         expect(error.code).toBe('vault-unavailable');
         expect(error.message).toBe(status.reason);
@@ -283,7 +315,14 @@ describe('Vault', () => {
     const [sa, sb, sc] = stored.secrets;
     if (!sa || !sb || !sc) throw new Error('three secrets expected');
     const sealedOf = ({ iv, tag, data }: typeof sa) => ({ iv, tag, data });
-    const swapped = { ...stored, secrets: [{ ...sa, ...sealedOf(sb) }, { ...sb, ...sealedOf(sa) }, { ...sc, kind: 'password' }] };
+    const swapped = {
+      ...stored,
+      secrets: [
+        { ...sa, ...sealedOf(sb) },
+        { ...sb, ...sealedOf(sa) },
+        { ...sc, kind: 'password' },
+      ],
+    };
     writeFileSync(file, JSON.stringify(swapped));
 
     const reopened = open();
@@ -333,7 +372,11 @@ describe('Vault', () => {
       },
     };
     const vault = open(away);
-    expect(await vault.status()).toEqual({ available: false, backend: 'test keyring that is away', reason: 'The keyring is away. Bring it back, then try again.' });
+    expect(await vault.status()).toEqual({
+      available: false,
+      backend: 'test keyring that is away',
+      reason: 'The keyring is away. Bring it back, then try again.',
+    });
     expect(await vault.list()).toEqual([]);
     const error = await rejection(vault.create(token));
     expect(error.code).toBe('vault-unavailable');

@@ -70,8 +70,10 @@ const VaultFileSchema = z
     const ids = new Set<string>();
     const names = new Set<string>();
     file.secrets.forEach((secret, index) => {
-      if (ids.has(secret.id)) context.addIssue({ code: 'custom', path: ['secrets', index, 'id'], message: `the id ${secret.id} is used twice` });
-      if (names.has(nameKey(secret.name))) context.addIssue({ code: 'custom', path: ['secrets', index, 'name'], message: 'the name is used twice' });
+      if (ids.has(secret.id))
+        context.addIssue({ code: 'custom', path: ['secrets', index, 'id'], message: `the id ${secret.id} is used twice` });
+      if (names.has(nameKey(secret.name)))
+        context.addIssue({ code: 'custom', path: ['secrets', index, 'name'], message: 'the name is used twice' });
       ids.add(secret.id);
       names.add(nameKey(secret.name));
     });
@@ -163,7 +165,10 @@ export class Vault implements SecretResolver {
     return this.exclusive(async () => {
       const existing = this.load();
       if (existing?.secrets.some((secret) => nameKey(secret.name) === nameKey(name))) {
-        throw new AppError('conflict', `A secret named "${name}" already exists. Choose another name, or replace that secret's value instead.`);
+        throw new AppError(
+          'conflict',
+          `A secret named "${name}" already exists. Choose another name, or replace that secret's value instead.`,
+        );
       }
       const key = await this.requireKey();
       const base = this.load() ?? newDocument(key);
@@ -198,7 +203,10 @@ export class Vault implements SecretResolver {
         updated_at: this.now().toISOString(),
         ...seal(key, newValue, secretAad(found.id, found.kind)),
       };
-      this.save({ ...document, secrets: document.secrets.map((secret) => (secret.id === secretId ? updated : secret)) }, 'save the new value');
+      this.save(
+        { ...document, secrets: document.secrets.map((secret) => (secret.id === secretId ? updated : secret)) },
+        'save the new value',
+      );
       this.valueCache?.set(secretId, { id: secretId, name: found.name, value: newValue });
       return toMeta(updated);
     });
@@ -374,7 +382,11 @@ export class Vault implements SecretResolver {
 
   private find(id: SecretId): StoredSecret {
     const found = this.load()?.secrets.find((secret) => secret.id === id);
-    if (!found) throw new AppError('not-found', `There is no secret ${id} in the vault (it may have been removed). Refresh the list and choose another.`);
+    if (!found)
+      throw new AppError(
+        'not-found',
+        `There is no secret ${id} in the vault (it may have been removed). Refresh the list and choose another.`,
+      );
     return found;
   }
 
@@ -395,7 +407,9 @@ export class Vault implements SecretResolver {
     const now = this.now();
     this.document = {
       ...document,
-      secrets: document.secrets.map((secret) => (secret.id === id ? { ...secret, last_used_at: now.toISOString(), last_used_for: usedFor } : secret)),
+      secrets: document.secrets.map((secret) =>
+        secret.id === id ? { ...secret, last_used_at: now.toISOString(), last_used_for: usedFor } : secret,
+      ),
     };
     const writtenAt = this.useWrittenAt.get(id);
     if (writtenAt !== undefined && now.getTime() - writtenAt < USE_RECORD_INTERVAL_MS) {

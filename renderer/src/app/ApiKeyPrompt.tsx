@@ -19,7 +19,10 @@ export function ApiKeyPrompt({ transport, onOpenSettings }: { transport: Transpo
 
   useEffect(() => {
     transport.call('api-key-status', undefined).then(setStatus, () => undefined);
-    transport.call('vault-status', undefined).then((vault) => setVaultReason(vault.available ? null : vault.reason), () => undefined);
+    transport.call('vault-status', undefined).then(
+      (vault) => setVaultReason(vault.available ? null : vault.reason),
+      () => undefined,
+    );
   }, [transport]);
 
   // Shown while there is no key, and after a stored key failed its test (so it can be fixed here).
@@ -67,7 +70,17 @@ export function ApiKeyPrompt({ transport, onOpenSettings }: { transport: Transpo
           <label htmlFor={inputId} className="visually-hidden">
             Anthropic API key
           </label>
-          <input id={inputId} className="input" type="password" autoComplete="off" spellCheck={false} placeholder="sk-ant-…" value={value} onChange={(event) => setValue(event.target.value)} disabled={busy} />
+          <input
+            id={inputId}
+            className="input"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder="sk-ant-…"
+            value={value}
+            onChange={(event) => setValue(event.target.value)}
+            disabled={busy}
+          />
           <button type="submit" className="button button-primary" disabled={busy || value.trim() === ''}>
             {busy ? 'Saving and testing…' : 'Save and test'}
           </button>

@@ -58,7 +58,12 @@ export function App({ transport }: AppProps) {
       setSessions((list) => (list === null ? list : withEvent(list, sessionId, event)));
       // Costs and the outcome's state are counted in the main process: fetch them when a turn
       // ends and when the outcome is defined or checked (the sidebar says "checking… (2/3)").
-      if (event.type === 'session.status_idle' || event.type === 'user.define_outcome' || event.type === 'span.outcome_evaluation_start' || event.type === 'span.outcome_evaluation_end') {
+      if (
+        event.type === 'session.status_idle' ||
+        event.type === 'user.define_outcome' ||
+        event.type === 'span.outcome_evaluation_start' ||
+        event.type === 'span.outcome_evaluation_end'
+      ) {
         void refreshSessions();
       }
     });
@@ -91,7 +96,8 @@ export function App({ transport }: AppProps) {
   useEffect(() => {
     function onKeyDown(event: KeyboardEvent): void {
       const target = event.target;
-      const typing = target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+      const typing =
+        target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
       if (event.key === '?' && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
         event.preventDefault();
         setShowShortcuts(true);
@@ -118,7 +124,8 @@ export function App({ transport }: AppProps) {
   const titles = useMemo(() => new Map((sessions ?? []).map((session) => [session.id, session.title])), [sessions]);
   const titleOf = useCallback((sessionId: string) => titles.get(sessionId), [titles]);
   const selected = sessions?.find((session) => session.id === route.sessionId) ?? null;
-  const branchCount = selected === null ? 0 : (sessions ?? []).filter((session) => session.conversationId === selected.conversationId).length;
+  const branchCount =
+    selected === null ? 0 : (sessions ?? []).filter((session) => session.conversationId === selected.conversationId).length;
 
   const open = useCallback((sessionId: string) => navigate({ sessionId, cursor: null }), [navigate]);
 
@@ -199,10 +206,16 @@ export function App({ transport }: AppProps) {
         )}
       </main>
       <ShortcutsDialog open={showShortcuts} onClose={() => setShowShortcuts(false)} />
-      <LaunchDialog transport={transport} open={launching} onClose={() => setLaunching(false)} onLaunched={(session) => {
-        setLaunching(false);
-        openSession(session);
-      }} onError={reportError} />
+      <LaunchDialog
+        transport={transport}
+        open={launching}
+        onClose={() => setLaunching(false)}
+        onLaunched={(session) => {
+          setLaunching(false);
+          openSession(session);
+        }}
+        onError={reportError}
+      />
     </div>
   );
 }
@@ -220,8 +233,8 @@ function EmptyState({ sessions, onNew }: { sessions: SessionSummary[] | null; on
       <div className="empty">
         <h2>Start your first session</h2>
         <p className="empty-hint">
-          A session is Claude working on a task, with a Docker container as its hands. Everything it does is recorded, so you can
-          scrub back through it, rewind when it goes wrong, or fork it to try another way.
+          A session is Claude working on a task, with a Docker container as its hands. Everything it does is recorded, so you can scrub back
+          through it, rewind when it goes wrong, or fork it to try another way.
         </p>
         <button type="button" className="button button-primary button-large" onClick={onNew}>
           New session

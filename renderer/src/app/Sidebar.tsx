@@ -41,7 +41,20 @@ interface Conversation {
   branches: number;
 }
 
-export function Sidebar({ ref, transport, sessions, selected, info, onSelect, onNew, onShortcuts, onSettings, settingsOpen, onOpened, onError }: SidebarProps) {
+export function Sidebar({
+  ref,
+  transport,
+  sessions,
+  selected,
+  info,
+  onSelect,
+  onNew,
+  onShortcuts,
+  onSettings,
+  settingsOpen,
+  onOpened,
+  onError,
+}: SidebarProps) {
   const [importing, setImporting] = useState(false);
   const [filter, setFilter] = useState('');
   const fileInput = useRef<HTMLInputElement>(null);
@@ -79,7 +92,13 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
           <button type="button" className="button button-primary" onClick={onNew} title="Launch a new session (Ctrl+N in the app menu)">
             New session
           </button>
-          <button type="button" className="button" onClick={() => fileInput.current?.click()} disabled={importing} title="Import a session exported from Drover (.jsonl)">
+          <button
+            type="button"
+            className="button"
+            onClick={() => fileInput.current?.click()}
+            disabled={importing}
+            title="Import a session exported from Drover (.jsonl)"
+          >
             {importing ? 'Importing…' : 'Import'}
           </button>
           <input
@@ -93,7 +112,14 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
           />
         </div>
         {conversations.length > 6 && (
-          <input className="input sidebar-filter" type="search" value={filter} onChange={(event) => setFilter(event.target.value)} placeholder="Filter sessions" aria-label="Filter sessions by title" />
+          <input
+            className="input sidebar-filter"
+            type="search"
+            value={filter}
+            onChange={(event) => setFilter(event.target.value)}
+            placeholder="Filter sessions"
+            aria-label="Filter sessions by title"
+          />
         )}
       </header>
 
@@ -143,7 +169,11 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
                     </span>
                   )}
                   {shown.importedSeq !== undefined && (
-                    <span className="session-fork" data-testid="session-imported" title="Its first events came from a file: its hands stay off until you review them">
+                    <span
+                      className="session-fork"
+                      data-testid="session-imported"
+                      title="Its first events came from a file: its hands stay off until you review them"
+                    >
                       imported (#1–#{shown.importedSeq} from a file)
                     </span>
                   )}
@@ -152,7 +182,9 @@ export function Sidebar({ ref, transport, sessions, selected, info, onSelect, on
             ))}
           </ul>
         )}
-        {sessions !== null && conversations.length > 0 && visible.length === 0 && <p className="session-list-empty">No session titles match “{filter}”.</p>}
+        {sessions !== null && conversations.length > 0 && visible.length === 0 && (
+          <p className="session-list-empty">No session titles match “{filter}”.</p>
+        )}
         {sessions !== null && conversations.length === 0 && <p className="session-list-empty">No sessions yet.</p>}
       </nav>
 
@@ -180,7 +212,11 @@ function OutcomeLine({ session }: { session: SessionSummary }) {
   const status = outcomeStatusText(session.outcome);
   if (status === null || session.outcome === null) return null;
   return (
-    <span className={`session-outcome outcome-tone-${status.tone}`} title={`Outcome: ${session.outcome.description}`} data-testid="session-outcome">
+    <span
+      className={`session-outcome outcome-tone-${status.tone}`}
+      title={`Outcome: ${session.outcome.description}`}
+      data-testid="session-outcome"
+    >
       {status.text}
     </span>
   );

@@ -8,7 +8,11 @@ describe('routes', () => {
     expect(parseRoute(formatRoute({ sessionId: id, cursor: 42 }))).toEqual({ sessionId: id, cursor: 42 });
     expect(parseRoute(formatRoute({ sessionId: id, cursor: null }))).toEqual({ sessionId: id, cursor: null });
     expect(formatRoute({ sessionId: null, cursor: null })).toBe('#/');
-    expect(parseRoute(formatRoute({ sessionId: null, cursor: null, settings: true }))).toEqual({ sessionId: null, cursor: null, settings: true });
+    expect(parseRoute(formatRoute({ sessionId: null, cursor: null, settings: true }))).toEqual({
+      sessionId: null,
+      cursor: null,
+      settings: true,
+    });
   });
   it('ignores anything malformed', () => {
     for (const hash of ['', '#', '#/s/nope', `#/s/${id}/x`, `#/s/${id}/0`, `#/x/${id}`, `#/s/${id}/1/2`]) {

@@ -103,7 +103,8 @@ export function createWebSocketTransport(url: string, onStatus: (connected: bool
     socket.addEventListener('close', (event) => {
       onStatus(false);
       // A browser cannot see why a WebSocket handshake failed (401, 403 or a dead server).
-      const reason = event.code === 1006 ? 'the connection was refused or dropped' : `the connection closed (${event.code} ${event.reason})`;
+      const reason =
+        event.code === 1006 ? 'the connection was refused or dropped' : `the connection closed (${event.code} ${event.reason})`;
       for (const [id, call] of pending) {
         pending.delete(id);
         call.reject(

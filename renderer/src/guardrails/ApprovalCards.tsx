@@ -41,7 +41,12 @@ export function ApprovalCards({ transport, sessionId, view, onView }: ApprovalCa
     if (firstId !== null && !isTyping(document.activeElement)) first.current?.focus();
   }, [firstId]);
 
-  async function answer(list: ApprovalCardModel[], confirmations: ToolConfirmation[], decision: (card: ApprovalCardModel) => string, before?: () => Promise<GuardrailsView>): Promise<void> {
+  async function answer(
+    list: ApprovalCardModel[],
+    confirmations: ToolConfirmation[],
+    decision: (card: ApprovalCardModel) => string,
+    before?: () => Promise<GuardrailsView>,
+  ): Promise<void> {
     setBusy(true);
     setError(null);
     try {
@@ -66,8 +71,17 @@ export function ApprovalCards({ transport, sessionId, view, onView }: ApprovalCa
     return answer([card], [{ tool_use_id: card.toolUseId, result: 'allow' }], () => `Allowed; “Allow similar” ${similar.label}`, before);
   };
   const deny = (card: ApprovalCardModel, message: string) =>
-    answer([card], [{ tool_use_id: card.toolUseId, result: 'deny', ...(message.trim() === '' ? {} : { deny_message: message.trim() }) }], () => (message.trim() === '' ? 'Denied' : `Denied: “${message.trim()}”`));
-  const allowAll = () => answer(cards, cards.map((card) => ({ tool_use_id: card.toolUseId, result: 'allow' })), () => 'Allowed (Allow all)');
+    answer(
+      [card],
+      [{ tool_use_id: card.toolUseId, result: 'deny', ...(message.trim() === '' ? {} : { deny_message: message.trim() }) }],
+      () => (message.trim() === '' ? 'Denied' : `Denied: “${message.trim()}”`),
+    );
+  const allowAll = () =>
+    answer(
+      cards,
+      cards.map((card) => ({ tool_use_id: card.toolUseId, result: 'allow' })),
+      () => 'Allowed (Allow all)',
+    );
 
   if (cards.length === 0 && answered.length === 0) return null;
   return (
@@ -140,7 +154,14 @@ function Card({ ref, card, busy, onAllow, onAllowSimilar, onDeny }: CardProps) {
     }
   }
   return (
-    <article ref={ref} className="approval-card" tabIndex={0} aria-label={`${card.tool} on ${card.hand ?? 'no hand'} waits for approval`} onKeyDown={onKeyDown} data-testid="approval-card">
+    <article
+      ref={ref}
+      className="approval-card"
+      tabIndex={0}
+      aria-label={`${card.tool} on ${card.hand ?? 'no hand'} waits for approval`}
+      onKeyDown={onKeyDown}
+      data-testid="approval-card"
+    >
       <CardHeading card={card} />
       <Body body={card.body} />
       <div className="approval-actions">
@@ -179,7 +200,12 @@ function Card({ ref, card, busy, onAllow, onAllowSimilar, onDeny }: CardProps) {
 }
 
 function Body({ body }: { body: ApprovalBody }) {
-  if (body.kind === 'command') return <pre className="approval-command" data-testid="approval-command">{body.command}</pre>;
+  if (body.kind === 'command')
+    return (
+      <pre className="approval-command" data-testid="approval-command">
+        {body.command}
+      </pre>
+    );
   if (body.kind === 'input') return <pre className="approval-input">{body.json}</pre>;
   return (
     <div className="approval-edit">

@@ -15,10 +15,21 @@ export function BudgetMeter({ view }: { view: GuardrailsView | null }) {
   if (view === null || view.budget === null) return null;
   const meter = meterOf(view.spent, view.budget);
   return (
-    <div className={`budget-meter budget-${meter.tone}`} data-testid="budget-meter" title="List cost of this session’s model requests against its budget">
+    <div
+      className={`budget-meter budget-${meter.tone}`}
+      data-testid="budget-meter"
+      title="List cost of this session’s model requests against its budget"
+    >
       <span>Budget {meter.label}</span>
       {meter.fraction !== null && (
-        <div className="budget-bar" role="meter" aria-label="Budget used" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(meter.fraction * 100)}>
+        <div
+          className="budget-bar"
+          role="meter"
+          aria-label="Budget used"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={Math.round(meter.fraction * 100)}
+        >
           <div className="budget-fill" style={{ width: `${meter.fraction * 100}%` }} />
         </div>
       )}
@@ -52,7 +63,12 @@ export function BudgetReached({ transport, sessionId, view, onView }: BudgetReac
     setBusy(true);
     setError(null);
     try {
-      onView(await transport.call('sessions-set-budget', { sessionId, budget: budgetText === null ? null : withCostCap(current, parsed.budget) }));
+      onView(
+        await transport.call('sessions-set-budget', {
+          sessionId,
+          budget: budgetText === null ? null : withCostCap(current, parsed.budget),
+        }),
+      );
     } catch (reason) {
       setError(`${messageOf(reason)} Give a higher cap, or remove it.`);
     } finally {
@@ -72,9 +88,20 @@ export function BudgetReached({ transport, sessionId, view, onView }: BudgetReac
       }}
     >
       <strong>Budget reached.</strong>
-      <span>{view === null ? 'Claude stopped before its next request.' : `Claude stopped before its next request: ${meterOf(view.spent, view.budget).label}.`}</span>
+      <span>
+        {view === null
+          ? 'Claude stopped before its next request.'
+          : `Claude stopped before its next request: ${meterOf(view.spent, view.budget).label}.`}
+      </span>
       <label>
-        New cap $ <input className="input" value={text} onChange={(event) => setText(event.target.value)} aria-label="New budget in US dollars" inputMode="decimal" />
+        New cap ${' '}
+        <input
+          className="input"
+          value={text}
+          onChange={(event) => setText(event.target.value)}
+          aria-label="New budget in US dollars"
+          inputMode="decimal"
+        />
       </label>
       <button type="submit" className="button button-primary" disabled={busy}>
         Raise cap and continue

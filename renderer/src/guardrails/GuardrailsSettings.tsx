@@ -49,7 +49,10 @@ export function GuardrailsSettings({ transport }: { transport: Transport }) {
       const saved = await transport.call('budget-default-set', { budget: withCostCap(current ?? null, parsed.budget) });
       setCurrent(saved);
       setText(dollarsOf(saved));
-      setMessage({ tone: 'ok', text: saved === null ? 'New sessions get no budget.' : `New sessions get a budget of $${dollarsOf(saved) || '—'}.` });
+      setMessage({
+        tone: 'ok',
+        text: saved === null ? 'New sessions get no budget.' : `New sessions get a budget of $${dollarsOf(saved) || '—'}.`,
+      });
     } catch (reason) {
       setMessage({ tone: 'error', text: `Could not save the default budget: ${messageOf(reason)}` });
     } finally {
@@ -69,7 +72,10 @@ export function GuardrailsSettings({ transport }: { transport: Transport }) {
     }
     const permission = Notification.permission === 'granted' ? 'granted' : await Notification.requestPermission();
     if (permission !== 'granted') {
-      setMessage({ tone: 'error', text: 'Notifications are blocked for Drover: allow them in your browser’s or system’s settings, then turn this on again.' });
+      setMessage({
+        tone: 'error',
+        text: 'Notifications are blocked for Drover: allow them in your browser’s or system’s settings, then turn this on again.',
+      });
       return;
     }
     localStorage.setItem(NOTIFY_STORAGE_KEY, 'on');
@@ -81,14 +87,23 @@ export function GuardrailsSettings({ transport }: { transport: Transport }) {
       <h3 id={`${id}-title`}>Guardrails</h3>
       <form className="settings-row" onSubmit={(event) => void save(event)}>
         <label htmlFor={`${id}-budget`}>Default budget for new sessions (USD)</label>
-        <input id={`${id}-budget`} className="input" value={text} onChange={(event) => setText(event.target.value)} inputMode="decimal" placeholder="none" disabled={current === undefined} />
+        <input
+          id={`${id}-budget`}
+          className="input"
+          value={text}
+          onChange={(event) => setText(event.target.value)}
+          inputMode="decimal"
+          placeholder="none"
+          disabled={current === undefined}
+        />
         <button type="submit" className="button" disabled={busy || current === undefined}>
           Save
         </button>
       </form>
       <p className="launch-note">A launch that gives no budget gets this one; sessions already made keep theirs. Empty: no budget.</p>
       <label className="checkbox">
-        <input type="checkbox" checked={notifyOn} onChange={(event) => void toggleNotify(event.target.checked)} /> Desktop notifications when a session waits for you or finishes
+        <input type="checkbox" checked={notifyOn} onChange={(event) => void toggleNotify(event.target.checked)} /> Desktop notifications
+        when a session waits for you or finishes
       </label>
       {message !== null && (
         <p className={message.tone === 'ok' ? 'notice' : 'notice notice-error'} role={message.tone === 'ok' ? 'status' : 'alert'}>

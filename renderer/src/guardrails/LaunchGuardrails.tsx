@@ -42,14 +42,34 @@ export function LaunchGuardrails({ transport, id, budget, budgetError, onBudget,
       live = false;
     };
   }, [transport]);
-  const defaultText = fallback === undefined ? '' : fallback === null || fallback.max_list_cost === undefined ? 'no budget' : `$${dollarsOf(fallback)}`;
+  const defaultText =
+    fallback === undefined ? '' : fallback === null || fallback.max_list_cost === undefined ? 'no budget' : `$${dollarsOf(fallback)}`;
   return (
     <section className="launch-guardrails" aria-label="Guardrails">
-      <LaunchField id={`${id}-budget`} label="Budget (USD)" error={budgetError} note={`Claude stops before a request past it. Empty: the default for new sessions${defaultText === '' ? '' : ` (${defaultText})`}, set in Settings.`}>
-        {(control) => <input {...control} className="input" value={budget} inputMode="decimal" placeholder={defaultText === '' || defaultText === 'no budget' ? 'none' : defaultText.slice(1)} onChange={(event) => onBudget(event.target.value)} />}
+      <LaunchField
+        id={`${id}-budget`}
+        label="Budget (USD)"
+        error={budgetError}
+        note={`Claude stops before a request past it. Empty: the default for new sessions${defaultText === '' ? '' : ` (${defaultText})`}, set in Settings.`}
+      >
+        {(control) => (
+          <input
+            {...control}
+            className="input"
+            value={budget}
+            inputMode="decimal"
+            placeholder={defaultText === '' || defaultText === 'no budget' ? 'none' : defaultText.slice(1)}
+            onChange={(event) => onBudget(event.target.value)}
+          />
+        )}
       </LaunchField>
       {hands.map((hand) => (
-        <LaunchField key={hand.key} id={`${id}-policy-${hand.key}`} label={`Policy for ${hand.name || 'this hand'}`} note="Default for a container: always allow. Machines (SSH) and MCP servers, attached in the Hands panel, ask by default (MCP: unless trusted).">
+        <LaunchField
+          key={hand.key}
+          id={`${id}-policy-${hand.key}`}
+          label={`Policy for ${hand.name || 'this hand'}`}
+          note="Default for a container: always allow. Machines (SSH) and MCP servers, attached in the Hands panel, ask by default (MCP: unless trusted)."
+        >
           {(control) => (
             <select
               {...control}

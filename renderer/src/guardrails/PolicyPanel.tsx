@@ -48,9 +48,22 @@ export function PolicyPanel({ transport, sessionId, view, onView, error }: Polic
       {hands.length === 0 && <p className="empty-hint">No hands yet: policies appear with them.</p>}
       {hands.map(({ hand, wide, tools }) => (
         <div key={hand} className="policy-hand">
-          <PolicyRow label={`${hand}: all tools`} className="policy-row policy-hand-wide" policy={wide} busy={busy} onChange={(policy) => void change(() => transport.call('sessions-set-policy', { sessionId, hand, tool: null, policy }))} />
+          <PolicyRow
+            label={`${hand}: all tools`}
+            className="policy-row policy-hand-wide"
+            policy={wide}
+            busy={busy}
+            onChange={(policy) => void change(() => transport.call('sessions-set-policy', { sessionId, hand, tool: null, policy }))}
+          />
           {tools.map((entry) => (
-            <PolicyRow key={entry.tool} label={entry.tool ?? ''} className="policy-row" policy={entry.policy} busy={busy} onChange={(policy) => void change(() => transport.call('sessions-set-policy', { sessionId, hand, tool: entry.tool, policy }))} />
+            <PolicyRow
+              key={entry.tool}
+              label={entry.tool ?? ''}
+              className="policy-row"
+              policy={entry.policy}
+              busy={busy}
+              onChange={(policy) => void change(() => transport.call('sessions-set-policy', { sessionId, hand, tool: entry.tool, policy }))}
+            />
           ))}
         </div>
       ))}
@@ -64,7 +77,13 @@ export function PolicyPanel({ transport, sessionId, view, onView, error }: Polic
               <span>
                 {entry.hand} · {entry.tool}: allow {ruleText(entry.rule)}
               </span>
-              <button type="button" className="button button-quiet button-danger-quiet" disabled={busy} onClick={() => void change(() => transport.call('sessions-remove-rule', { sessionId, ruleId: entry.rule_id }))} aria-label={`Remove the rule: ${entry.hand} · ${entry.tool}: allow ${ruleText(entry.rule)}`}>
+              <button
+                type="button"
+                className="button button-quiet button-danger-quiet"
+                disabled={busy}
+                onClick={() => void change(() => transport.call('sessions-remove-rule', { sessionId, ruleId: entry.rule_id }))}
+                aria-label={`Remove the rule: ${entry.hand} · ${entry.tool}: allow ${ruleText(entry.rule)}`}
+              >
                 Remove
               </button>
             </li>
@@ -80,14 +99,32 @@ export function PolicyPanel({ transport, sessionId, view, onView, error }: Polic
   );
 }
 
-function PolicyRow({ label, className, policy, busy, onChange }: { label: string; className: string; policy: PermissionPolicy; busy: boolean; onChange: (policy: PermissionPolicy) => void }) {
+function PolicyRow({
+  label,
+  className,
+  policy,
+  busy,
+  onChange,
+}: {
+  label: string;
+  className: string;
+  policy: PermissionPolicy;
+  busy: boolean;
+  onChange: (policy: PermissionPolicy) => void;
+}) {
   return (
     <label className={className}>
       <span className="policy-tool">{label}</span>
-      <select className="input" value={policy} disabled={busy} onChange={(event) => {
-        const parsed = PermissionPolicySchema.safeParse(event.target.value);
-        if (parsed.success) onChange(parsed.data);
-      }} aria-label={`Policy for ${label}`}>
+      <select
+        className="input"
+        value={policy}
+        disabled={busy}
+        onChange={(event) => {
+          const parsed = PermissionPolicySchema.safeParse(event.target.value);
+          if (parsed.success) onChange(parsed.data);
+        }}
+        aria-label={`Policy for ${label}`}
+      >
         {PermissionPolicySchema.options.map((value) => (
           <option key={value} value={value}>
             {POLICY_LABELS[value]}

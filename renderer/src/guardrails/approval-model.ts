@@ -52,7 +52,11 @@ export function splitLines(value: string): string[] {
 export function lineDiff(before: readonly string[], after: readonly string[]): DiffLine[] {
   const n = before.length;
   const m = after.length;
-  if (n * m > 4_000_000) return [...before.map((line) => ({ kind: 'removed' as const, text: line })), ...after.map((line) => ({ kind: 'added' as const, text: line }))];
+  if (n * m > 4_000_000)
+    return [
+      ...before.map((line) => ({ kind: 'removed' as const, text: line })),
+      ...after.map((line) => ({ kind: 'added' as const, text: line })),
+    ];
   // lcs[i][j]: the common length of before[i..] and after[j..].
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
   for (let i = n - 1; i >= 0; i--) {
@@ -82,15 +86,33 @@ function bodyOf(tool: string, input: Record<string, unknown>): ApprovalBody {
   const path = text(input['path']);
   if (tool === 'editor' && path !== null) {
     if (command === 'create') {
-      return { kind: 'edit', command, path, lines: splitLines(text(input['file_text']) ?? '').map((line) => ({ kind: 'added', text: line })), note: 'creates the file (or overwrites it whole)' };
+      return {
+        kind: 'edit',
+        command,
+        path,
+        lines: splitLines(text(input['file_text']) ?? '').map((line) => ({ kind: 'added', text: line })),
+        note: 'creates the file (or overwrites it whole)',
+      };
     }
     if (command === 'str_replace') {
-      return { kind: 'edit', command, path, lines: lineDiff(splitLines(text(input['old_str']) ?? ''), splitLines(text(input['new_str']) ?? '')), note: null };
+      return {
+        kind: 'edit',
+        command,
+        path,
+        lines: lineDiff(splitLines(text(input['old_str']) ?? ''), splitLines(text(input['new_str']) ?? '')),
+        note: null,
+      };
     }
     if (command === 'insert') {
       const line = input['insert_line'];
       const where = typeof line === 'number' ? (line === 0 ? 'at the top of the file' : `after line ${line}`) : 'at a line';
-      return { kind: 'edit', command, path, lines: splitLines(text(input['insert_text']) ?? text(input['new_str']) ?? '').map((added) => ({ kind: 'added', text: added })), note: `inserts ${where}` };
+      return {
+        kind: 'edit',
+        command,
+        path,
+        lines: splitLines(text(input['insert_text']) ?? text(input['new_str']) ?? '').map((added) => ({ kind: 'added', text: added })),
+        note: `inserts ${where}`,
+      };
     }
   }
   return { kind: 'input', json: JSON.stringify(input, null, 2) };
@@ -105,18 +127,40 @@ export function commandPrefixOf(command: string): string | null {
   const first = words[0] ?? '';
   if (!/^[\w./@+-]+$/.test(first)) return null;
   const second = words[1];
-  if (SUBCOMMANDED.has(first.split('/').at(-1) ?? first) && second !== undefined && /^[a-z][\w-]*$/.test(second)) return `${first} ${second}`;
+  if (SUBCOMMANDED.has(first.split('/').at(-1) ?? first) && second !== undefined && /^[a-z][\w-]*$/.test(second))
+    return `${first} ${second}`;
   return first;
 }
 
-const SUBCOMMANDED = new Set(['git', 'npm', 'npx', 'pnpm', 'yarn', 'docker', 'kubectl', 'cargo', 'go', 'pip', 'apt', 'apt-get', 'systemctl', 'make']);
+const SUBCOMMANDED = new Set([
+  'git',
+  'npm',
+  'npx',
+  'pnpm',
+  'yarn',
+  'docker',
+  'kubectl',
+  'cargo',
+  'go',
+  'pip',
+  'apt',
+  'apt-get',
+  'systemctl',
+  'make',
+]);
 
 function similarOf(hand: string | null, tool: string, body: ApprovalBody): SimilarAllow {
   if (hand === null) return { kind: 'none', reason: 'no hand claimed this tool' };
   if (body.kind === 'command') {
     const prefix = commandPrefixOf(body.command);
     if (prefix === null) return { kind: 'none', reason: 'the command has no plain first word to allow' };
-    return { kind: 'rule', hand, tool, rule: { type: 'command_prefix', prefix }, label: `allows “${prefix} …” on ${hand} for this session (lines that chain, substitute or redirect still ask)` };
+    return {
+      kind: 'rule',
+      hand,
+      tool,
+      rule: { type: 'command_prefix', prefix },
+      label: `allows “${prefix} …” on ${hand} for this session (lines that chain, substitute or redirect still ask)`,
+    };
   }
   return { kind: 'policy', hand, tool, label: `always allows ${tool} on ${hand} in this session` };
 }

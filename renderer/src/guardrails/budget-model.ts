@@ -22,7 +22,8 @@ export type BudgetParse = { ok: true; budget: Budget | null } | { ok: false; pro
 export function parseBudgetDollars(text: string): BudgetParse {
   const trimmed = text.trim().replace(/^\$/, '').replaceAll(',', '');
   if (trimmed === '') return { ok: true, budget: null };
-  if (!/^\d{1,10}(\.\d{0,2})?$/.test(trimmed)) return { ok: false, problem: 'Give the budget in US dollars, like 25 or 0.50 (at most two decimals), or leave it empty for none.' };
+  if (!/^\d{1,10}(\.\d{0,2})?$/.test(trimmed))
+    return { ok: false, problem: 'Give the budget in US dollars, like 25 or 0.50 (at most two decimals), or leave it empty for none.' };
   const cents = Math.round(Number(trimmed) * 100);
   if (cents < 1) return { ok: false, problem: 'A budget is at least $0.01; leave it empty for none.' };
   return { ok: true, budget: { type: 'limit', max_list_cost: { amount: String(cents), currency: 'USD' } } };
@@ -30,7 +31,13 @@ export function parseBudgetDollars(text: string): BudgetParse {
 
 /** A budget with its cost cap replaced (token and time caps kept); null when nothing is left. */
 export function withCostCap(budget: Budget | null, cap: Budget | null): Budget | null {
-  const rest = budget === null ? {} : { ...(budget.max_tokens !== undefined ? { max_tokens: budget.max_tokens } : {}), ...(budget.max_wall_seconds !== undefined ? { max_wall_seconds: budget.max_wall_seconds } : {}) };
+  const rest =
+    budget === null
+      ? {}
+      : {
+          ...(budget.max_tokens !== undefined ? { max_tokens: budget.max_tokens } : {}),
+          ...(budget.max_wall_seconds !== undefined ? { max_wall_seconds: budget.max_wall_seconds } : {}),
+        };
   const cost = cap?.max_list_cost;
   if (cost === undefined && Object.keys(rest).length === 0) return null;
   return { type: 'limit', ...rest, ...(cost !== undefined ? { max_list_cost: cost } : {}) };
@@ -50,5 +57,9 @@ export function meterOf(spent: Spent, budget: Budget | null): Meter {
   if (capText === undefined) return { label: `${spentText} spent`, fraction: null, tone: 'ok' };
   const cap = Number(capText);
   const fraction = Math.min(1, spent.list_cost_cents / cap);
-  return { label: `${spentText} / ${formatCents(cap)}`, fraction, tone: spent.list_cost_cents >= cap ? 'reached' : fraction >= 0.8 ? 'near' : 'ok' };
+  return {
+    label: `${spentText} / ${formatCents(cap)}`,
+    fraction,
+    tone: spent.list_cost_cents >= cap ? 'reached' : fraction >= 0.8 ? 'near' : 'ok',
+  };
 }

@@ -4,7 +4,14 @@ import { approvalCardOf, commandPrefixOf, lineDiff, waitingCount, windowTitle } 
 import { notificationText, transitionsOf } from './attention.ts';
 import { meterOf, parseBudgetDollars, withCostCap } from './budget-model.ts';
 
-const pending = (name: string, input: Record<string, unknown>, hand: string | null = 'box'): PendingApproval => ({ event_id: 'e1', seq: 4, tool_use_id: 'toolu_1', hand, name, input });
+const pending = (name: string, input: Record<string, unknown>, hand: string | null = 'box'): PendingApproval => ({
+  event_id: 'e1',
+  seq: 4,
+  tool_use_id: 'toolu_1',
+  hand,
+  name,
+  input,
+});
 
 describe('approval cards', () => {
   it('shows the full command of a bash call and proposes its program (and subcommand) as a prefix rule', () => {
@@ -17,7 +24,14 @@ describe('approval cards', () => {
   });
 
   it('diffs a str_replace line by line, keeping the lines both sides share', () => {
-    const card = approvalCardOf(pending('box__editor', { command: 'str_replace', path: '/src/a.ts', old_str: 'const a = 1;\nconst b = 2;\nconst c = 3;\n', new_str: 'const a = 1;\nconst b = 20;\nconst c = 3;\nconst d = 4;' }));
+    const card = approvalCardOf(
+      pending('box__editor', {
+        command: 'str_replace',
+        path: '/src/a.ts',
+        old_str: 'const a = 1;\nconst b = 2;\nconst c = 3;\n',
+        new_str: 'const a = 1;\nconst b = 20;\nconst c = 3;\nconst d = 4;',
+      }),
+    );
     expect(card.body).toEqual({
       kind: 'edit',
       command: 'str_replace',
@@ -35,8 +49,16 @@ describe('approval cards', () => {
   });
 
   it('shows a created file and an insert as added lines, saying where', () => {
-    expect(approvalCardOf(pending('box__editor', { command: 'create', path: '/n.txt', file_text: 'one\ntwo\n' })).body).toMatchObject({ kind: 'edit', lines: [{ kind: 'added', text: 'one' }, { kind: 'added', text: 'two' }] });
-    expect(approvalCardOf(pending('box__editor', { command: 'insert', path: '/n.txt', insert_line: 3, insert_text: 'x' })).body).toMatchObject({ kind: 'edit', note: 'inserts after line 3', lines: [{ kind: 'added', text: 'x' }] });
+    expect(approvalCardOf(pending('box__editor', { command: 'create', path: '/n.txt', file_text: 'one\ntwo\n' })).body).toMatchObject({
+      kind: 'edit',
+      lines: [
+        { kind: 'added', text: 'one' },
+        { kind: 'added', text: 'two' },
+      ],
+    });
+    expect(
+      approvalCardOf(pending('box__editor', { command: 'insert', path: '/n.txt', insert_line: 3, insert_text: 'x' })).body,
+    ).toMatchObject({ kind: 'edit', note: 'inserts after line 3', lines: [{ kind: 'added', text: 'x' }] });
   });
 
   it('shows an MCP tool by its own name with its input, and allows it per tool', () => {
@@ -54,11 +76,21 @@ describe('approval cards', () => {
   });
 });
 
-const summary = (id: string, status: 'running' | 'idle' | 'new', stopReason: string | null) => ({ id, title: `S ${id}`, status, stopReason });
+const summary = (id: string, status: 'running' | 'idle' | 'new', stopReason: string | null) => ({
+  id,
+  title: `S ${id}`,
+  status,
+  stopReason,
+});
 
 describe('sessions that need the user', () => {
   it('counts the sessions waiting for an approval, for the window title', () => {
-    const list = [summary('a', 'idle', 'requires_action'), summary('b', 'idle', null), summary('c', 'idle', 'requires_action'), summary('d', 'running', null)];
+    const list = [
+      summary('a', 'idle', 'requires_action'),
+      summary('b', 'idle', null),
+      summary('c', 'idle', 'requires_action'),
+      summary('d', 'running', null),
+    ];
     expect(waitingCount(list)).toBe(2);
     expect(windowTitle(waitingCount(list))).toBe('(2) Drover');
     expect(windowTitle(0)).toBe('Drover');
@@ -68,7 +100,12 @@ describe('sessions that need the user', () => {
   it('notifies each transition once: starts waiting, finishes, reaches its budget — not the first list, not an unchanged one', () => {
     const first = [summary('a', 'idle', 'requires_action'), summary('b', 'running', null), summary('c', 'running', null)];
     expect(transitionsOf(null, first)).toEqual([]);
-    const next = [summary('a', 'idle', 'requires_action'), summary('b', 'idle', 'requires_action'), summary('c', 'idle', null), summary('n', 'new', null)];
+    const next = [
+      summary('a', 'idle', 'requires_action'),
+      summary('b', 'idle', 'requires_action'),
+      summary('c', 'idle', null),
+      summary('n', 'new', null),
+    ];
     expect(transitionsOf(first, next).map((a) => `${a.sessionId}:${a.kind}`)).toEqual(['b:waiting', 'c:finished']);
     expect(transitionsOf(next, next)).toEqual([]);
     expect(transitionsOf([summary('a', 'running', null)], [summary('a', 'idle', 'budget_reached')]).map((a) => a.kind)).toEqual(['budget']);
@@ -76,7 +113,16 @@ describe('sessions that need the user', () => {
   });
 });
 
-const spent = (cents: number): Spent => ({ requests: 1, input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, list_cost_cents: cents, unpriced_models: [], wall_seconds: 0 });
+const spent = (cents: number): Spent => ({
+  requests: 1,
+  input_tokens: 0,
+  output_tokens: 0,
+  cache_read_input_tokens: 0,
+  cache_creation_input_tokens: 0,
+  list_cost_cents: cents,
+  unpriced_models: [],
+  wall_seconds: 0,
+});
 
 describe('budgets', () => {
   it('reads dollars as a cost cap in cents, empty as none, and refuses what is not an amount', () => {
@@ -90,7 +136,9 @@ describe('budgets', () => {
 
   it('keeps token and time caps when the cost cap changes', () => {
     const cap = parseBudgetDollars('5');
-    expect(cap.ok && withCostCap({ type: 'limit', max_tokens: 1000, max_list_cost: { amount: '100', currency: 'USD' } }, cap.budget)).toEqual({ type: 'limit', max_tokens: 1000, max_list_cost: { amount: '500', currency: 'USD' } });
+    expect(
+      cap.ok && withCostCap({ type: 'limit', max_tokens: 1000, max_list_cost: { amount: '100', currency: 'USD' } }, cap.budget),
+    ).toEqual({ type: 'limit', max_tokens: 1000, max_list_cost: { amount: '500', currency: 'USD' } });
     expect(withCostCap({ type: 'limit', max_list_cost: { amount: '100', currency: 'USD' } }, null)).toBeNull();
   });
 

@@ -25,14 +25,21 @@ export interface HandsPanelProps {
   titleOf?: (sessionId: string) => string | undefined;
 }
 
-
 export function HandsPanel({ transport, sessionId, asOf = null, titleOf = () => undefined }: HandsPanelProps) {
   if (asOf !== null) return <HandsAsOf seq={asOf.seq} hands={asOf.hands} titleOf={titleOf} />;
   return <LiveHands transport={transport} sessionId={sessionId} />;
 }
 
 /** The hands at a past event, folded from the log: what was attached and what state each was in. */
-function HandsAsOf({ seq, hands, titleOf }: { seq: number; hands: readonly HandAsOf[]; titleOf: (sessionId: string) => string | undefined }) {
+function HandsAsOf({
+  seq,
+  hands,
+  titleOf,
+}: {
+  seq: number;
+  hands: readonly HandAsOf[];
+  titleOf: (sessionId: string) => string | undefined;
+}) {
   return (
     <section className="hands hands-past" data-testid="hands-panel" aria-label={`Hands as of event ${seq}`}>
       <div className="hands-header">
@@ -90,8 +97,8 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
   const [actionError, setActionError] = useState<string | null>(null);
   const headingId = useId();
   // Machines over SSH and MCP servers need no Docker: its absence matters only where Docker hands are (or may be) used.
-  const onlyMachines = adding === 'machine' || adding === 'mcp' || (hands !== null && hands.length > 0 && hands.every((hand) => hand.kind !== 'docker'));
-
+  const onlyMachines =
+    adding === 'machine' || adding === 'mcp' || (hands !== null && hands.length > 0 && hands.every((hand) => hand.kind !== 'docker'));
 
   async function confirmDetach(name: string, kind: HandStatus['kind']): Promise<void> {
     const consequence =
@@ -139,8 +146,7 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
       </div>
       {docker !== null && !docker.available && !onlyMachines && (
         <p className="hands-warning" role="note">
-          <strong>Docker is not available.</strong> {docker.reason ?? 'The Docker engine did not answer.'} Hands cannot start
-          until it does.
+          <strong>Docker is not available.</strong> {docker.reason ?? 'The Docker engine did not answer.'} Hands cannot start until it does.
         </p>
       )}
       {loadError !== null && (
@@ -156,41 +162,65 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
           </button>
         </p>
       )}
-      {shown !== null && <ImportedHandsReview transport={transport} sessionId={sessionId} hands={shown} onApproved={(list) => setUpdated({ basis: hands, list })} />}
+      {shown !== null && (
+        <ImportedHandsReview
+          transport={transport}
+          sessionId={sessionId}
+          hands={shown}
+          onApproved={(list) => setUpdated({ basis: hands, list })}
+        />
+      )}
       {shown !== null && shown.some((hand) => hand.review === undefined) && (
         <ul className="hands-list">
-          {shown.filter((hand) => hand.review === undefined).map((hand) =>
-            hand.config.kind === 'mcp' ? (
-              <McpHandRow
-                key={hand.name}
-                transport={transport}
-                sessionId={sessionId}
-                hand={{ ...hand, config: hand.config }}
-                progressBar={<StartingBar name={hand.name} state={hand.state} progress={progress.get(hand.name)} />}
-                detaching={detaching === hand.name}
-                onDetach={() => void confirmDetach(hand.name, hand.kind)}
-                onUpdated={(list) => setUpdated({ basis: hands, list })}
-              />
-            ) : (
-              <HandRow
-                key={hand.name}
-                hand={hand}
-                progress={progress.get(hand.name)}
-                detaching={detaching === hand.name}
-                onDetach={() => void confirmDetach(hand.name, hand.kind)}
-              />
-            ),
-          )}
+          {shown
+            .filter((hand) => hand.review === undefined)
+            .map((hand) =>
+              hand.config.kind === 'mcp' ? (
+                <McpHandRow
+                  key={hand.name}
+                  transport={transport}
+                  sessionId={sessionId}
+                  hand={{ ...hand, config: hand.config }}
+                  progressBar={<StartingBar name={hand.name} state={hand.state} progress={progress.get(hand.name)} />}
+                  detaching={detaching === hand.name}
+                  onDetach={() => void confirmDetach(hand.name, hand.kind)}
+                  onUpdated={(list) => setUpdated({ basis: hands, list })}
+                />
+              ) : (
+                <HandRow
+                  key={hand.name}
+                  hand={hand}
+                  progress={progress.get(hand.name)}
+                  detaching={detaching === hand.name}
+                  onDetach={() => void confirmDetach(hand.name, hand.kind)}
+                />
+              ),
+            )}
         </ul>
       )}
       {adding === 'docker' && (
-        <AttachHandForm transport={transport} existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(null)} />
+        <AttachHandForm
+          transport={transport}
+          existingNames={(hands ?? []).map((hand) => hand.name)}
+          onAttach={attach}
+          onClose={() => setAdding(null)}
+        />
       )}
       {adding === 'machine' && (
-        <AttachMachineForm transport={transport} existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(null)} />
+        <AttachMachineForm
+          transport={transport}
+          existingNames={(hands ?? []).map((hand) => hand.name)}
+          onAttach={attach}
+          onClose={() => setAdding(null)}
+        />
       )}
       {adding === 'mcp' && (
-        <AttachMcpForm transport={transport} existingNames={(hands ?? []).map((hand) => hand.name)} onAttach={attach} onClose={() => setAdding(null)} />
+        <AttachMcpForm
+          transport={transport}
+          existingNames={(hands ?? []).map((hand) => hand.name)}
+          onAttach={attach}
+          onClose={() => setAdding(null)}
+        />
       )}
     </section>
   );
@@ -206,7 +236,10 @@ interface HandRowProps {
 function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
   const { name, config, state, detail, container, tools } = hand;
   const starting = progress !== undefined && state !== 'ready' && state !== 'failed';
-  const mounts = config.kind === 'docker' ? config.mounts.map((mount) => `${mount.host_path} → ${mount.container_path}${mount.read_only ? ' (read-only)' : ''}`) : [];
+  const mounts =
+    config.kind === 'docker'
+      ? config.mounts.map((mount) => `${mount.host_path} → ${mount.container_path}${mount.read_only ? ' (read-only)' : ''}`)
+      : [];
   return (
     <li className="hand" aria-label={`Hand ${name}`}>
       <div className="hand-line">
@@ -234,7 +267,11 @@ function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
           onClick={onDetach}
           disabled={detaching}
           aria-label={`Detach ${name}`}
-          title={config.kind === 'ssh' ? 'Remove this machine from the session (nothing on it is deleted)' : 'Remove this hand and its container from the session'}
+          title={
+            config.kind === 'ssh'
+              ? 'Remove this machine from the session (nothing on it is deleted)'
+              : 'Remove this hand and its container from the session'
+          }
         >
           {detaching ? 'Detaching…' : 'Detach'}
         </button>

@@ -39,16 +39,29 @@ export function reviewLinesOf(config: HandConfig): ReviewLine[] {
     ];
   }
   if (config.kind === 'docker') {
-    const mounts = config.mounts.map((mount) => `${mount.host_path} → ${mount.container_path} (${mount.read_only ? 'read-only' : 'READ-WRITE'})`);
+    const mounts = config.mounts.map(
+      (mount) => `${mount.host_path} → ${mount.container_path} (${mount.read_only ? 'read-only' : 'READ-WRITE'})`,
+    );
     return [
       { label: 'Image', value: config.image },
       { label: 'Host folders', value: mounts.join('; ') || 'none' },
       { label: 'Network', value: config.network === 'none' ? 'none' : 'on (internet through this computer)' },
       { label: 'Environment', value: names(config.env) },
-      { label: 'Repositories', value: config.repos.map((repo) => `${repo.url}${repo.token_secret_id === null ? '' : ` with vault secret ${repo.token_secret_id}`}`).join('; ') || 'none' },
+      {
+        label: 'Repositories',
+        value:
+          config.repos
+            .map((repo) => `${repo.url}${repo.token_secret_id === null ? '' : ` with vault secret ${repo.token_secret_id}`}`)
+            .join('; ') || 'none',
+      },
     ];
   }
-  const login = config.auth.method === 'agent' ? 'your ssh-agent' : config.auth.method === 'key' ? `vault key ${config.auth.key_secret_id}` : `vault password ${config.auth.password_secret_id}`;
+  const login =
+    config.auth.method === 'agent'
+      ? 'your ssh-agent'
+      : config.auth.method === 'key'
+        ? `vault key ${config.auth.key_secret_id}`
+        : `vault password ${config.auth.password_secret_id}`;
   return [
     { label: 'Machine', value: `${config.user}@${config.host}:${config.port}` },
     { label: 'Through', value: config.jump === null ? 'direct' : `${config.jump.user}@${config.jump.host}:${config.jump.port}` },
@@ -90,8 +103,8 @@ export function ImportedHandsReview({ transport, sessionId, hands, onApproved }:
   return (
     <div className="hands-review" role="region" aria-label="Imported hands to review" data-testid="imported-hands-review">
       <p className="hands-warning" role="note">
-        <strong>Imported from a file.</strong> These hands were chosen by whoever made the file and are off: nothing of
-        theirs runs and Claude cannot use them until you turn each on. Turn one on only if you trust everything it would do.
+        <strong>Imported from a file.</strong> These hands were chosen by whoever made the file and are off: nothing of theirs runs and
+        Claude cannot use them until you turn each on. Turn one on only if you trust everything it would do.
       </p>
       {error !== null && (
         <p className="hands-error" role="alert">
@@ -113,7 +126,10 @@ export function ImportedHandsReview({ transport, sessionId, hands, onApproved }:
             <dl className="hand-review-lines">
               {reviewLinesOf(hand.config).map((line) => (
                 <div key={line.label} className="hand-line hand-line-secondary">
-                  <dt>{line.label}:</dt> <dd><code>{line.value}</code></dd>
+                  <dt>{line.label}:</dt>{' '}
+                  <dd>
+                    <code>{line.value}</code>
+                  </dd>
                 </div>
               ))}
             </dl>

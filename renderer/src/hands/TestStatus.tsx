@@ -6,7 +6,15 @@
 import type { ReactNode, Ref } from 'react';
 import type { TestState } from './useTestThenAttach.ts';
 
-export function TestStatus<Result>({ test, resultRef, children }: { test: TestState<Result>; resultRef: Ref<HTMLDivElement>; children: (result: Result, key: string) => ReactNode }) {
+export function TestStatus<Result>({
+  test,
+  resultRef,
+  children,
+}: {
+  test: TestState<Result>;
+  resultRef: Ref<HTMLDivElement>;
+  children: (result: Result, key: string) => ReactNode;
+}) {
   return (
     <div ref={resultRef} aria-live="polite">
       {test.state === 'testing' && (

@@ -30,20 +30,38 @@ export function useFocusFirstProblem(formRef: RefObject<HTMLFormElement | null>,
 }
 
 /** Escape closes the form (and only it); Ctrl/Cmd+Enter submits it from any field. */
-export function useAttachFormKeys(formRef: RefObject<HTMLFormElement | null>, onClose: () => void): (event: KeyboardEvent<HTMLElement>) => void {
-  return useCallback((event: KeyboardEvent<HTMLElement>) => {
-    if (event.key === 'Escape') {
-      event.stopPropagation();
-      onClose();
-    } else if (isSubmitShortcut(event)) {
-      event.preventDefault();
-      formRef.current?.requestSubmit();
-    }
-  }, [formRef, onClose]);
+export function useAttachFormKeys(
+  formRef: RefObject<HTMLFormElement | null>,
+  onClose: () => void,
+): (event: KeyboardEvent<HTMLElement>) => void {
+  return useCallback(
+    (event: KeyboardEvent<HTMLElement>) => {
+      if (event.key === 'Escape') {
+        event.stopPropagation();
+        onClose();
+      } else if (isSubmitShortcut(event)) {
+        event.preventDefault();
+        formRef.current?.requestSubmit();
+      }
+    },
+    [formRef, onClose],
+  );
 }
 
 /** The hand's name: the first field of every attach form, focused when the form opens. */
-export function HandNameField({ id, value, onChange, problem, wide = false }: { id: string; value: string; onChange: (name: string) => void; problem: string | undefined; wide?: boolean }) {
+export function HandNameField({
+  id,
+  value,
+  onChange,
+  problem,
+  wide = false,
+}: {
+  id: string;
+  value: string;
+  onChange: (name: string) => void;
+  problem: string | undefined;
+  wide?: boolean;
+}) {
   return (
     <div className={wide ? 'field field-wide' : 'field'}>
       <label className="field-label" htmlFor={`${id}-name`}>

@@ -38,15 +38,13 @@ export interface TestThenAttachOptions<Draft extends { name: string }, Config ex
   revealOn: ReadonlyArray<TestState<unknown>['state']>;
 }
 
-export function useTestThenAttach<Draft extends { name: string }, Config extends HandSpecInput['config'], Problems extends object, Result, Busy extends string = never>({
-  initialDraft,
-  check,
-  keyOf,
-  existingNames,
-  onAttach,
-  onClose,
-  revealOn,
-}: TestThenAttachOptions<Draft, Config, Problems>) {
+export function useTestThenAttach<
+  Draft extends { name: string },
+  Config extends HandSpecInput['config'],
+  Problems extends object,
+  Result,
+  Busy extends string = never,
+>({ initialDraft, check, keyOf, existingNames, onAttach, onClose, revealOn }: TestThenAttachOptions<Draft, Config, Problems>) {
   const [draft, setDraft] = useState<Draft>(initialDraft);
   const [test, setTest] = useState<TestState<Result>>({ state: 'idle' });
   const [problems, setProblems] = useState<Problems>({} as Problems);
@@ -83,7 +81,11 @@ export function useTestThenAttach<Draft extends { name: string }, Config extends
   }
 
   /** Tests `config` (null: nothing to test, its problems are shown); a refusal the form places itself is not an error. */
-  async function runTest(config: Config | null, call: (config: Config) => Promise<Result>, { message = '', placeRefusal }: { message?: string; placeRefusal?: (reason: unknown) => boolean } = {}): Promise<void> {
+  async function runTest(
+    config: Config | null,
+    call: (config: Config) => Promise<Result>,
+    { message = '', placeRefusal }: { message?: string; placeRefusal?: (reason: unknown) => boolean } = {},
+  ): Promise<void> {
     if (config === null || testing) return;
     setError(null);
     setTest({ state: 'testing', message });
@@ -114,5 +116,24 @@ export function useTestThenAttach<Draft extends { name: string }, Config extends
     }
   }
 
-  return { draft, change, current, currentKey, test, setTest, testing, problems, setProblems, showProblems, error, setError, busy, setBusy, formRef, resultRef, runTest, attach };
+  return {
+    draft,
+    change,
+    current,
+    currentKey,
+    test,
+    setTest,
+    testing,
+    problems,
+    setProblems,
+    showProblems,
+    error,
+    setError,
+    busy,
+    setBusy,
+    formRef,
+    resultRef,
+    runTest,
+    attach,
+  };
 }

@@ -14,7 +14,24 @@ import type { SessionSummary } from '#shared/sessions';
 import type { SecretMeta } from '#shared/vault';
 import { DockerHandFields } from '#renderer/hands/index.ts';
 import { readableReason } from '#renderer/ui/format.ts';
-import { FIELD, MAX_HANDS, addHand, buildLaunchRequest, choosePreset, editSystem, fieldKeysOf, handField, handProblems, initialForm, pickModel, launchHandChoices, withPolicy, type HandDraft, type LaunchForm, type LaunchProblems } from './launch-form.ts';
+import {
+  FIELD,
+  MAX_HANDS,
+  addHand,
+  buildLaunchRequest,
+  choosePreset,
+  editSystem,
+  fieldKeysOf,
+  handField,
+  handProblems,
+  initialForm,
+  pickModel,
+  launchHandChoices,
+  withPolicy,
+  type HandDraft,
+  type LaunchForm,
+  type LaunchProblems,
+} from './launch-form.ts';
 import { LAUNCH_STORAGE_KEY, parseRemembered, rememberedOf, type RememberedLaunch } from './remembered.ts';
 import { fieldsFixedBy, handNameProblems } from '#renderer/hands/index.ts';
 import { launchShortcutLabel, isApplePlatform } from '#renderer/ui/keys.ts';
@@ -43,7 +60,6 @@ export interface LaunchDialogProps {
    */
   onError: (reason: unknown) => void;
 }
-
 
 const NO_PROBLEMS: LaunchProblems = { fields: {}, general: [] };
 
@@ -136,13 +152,19 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   }
 
   function updateHand(key: string, patch: Partial<HandDraft>, ...fixedFields: string[]): void {
-    change((current) => ({ ...current, hands: current.hands.map((hand) => (hand.key === key ? { ...hand, ...patch } : hand)) }), ...fixedFields);
+    change(
+      (current) => ({ ...current, hands: current.hands.map((hand) => (hand.key === key ? { ...hand, ...patch } : hand)) }),
+      ...fixedFields,
+    );
   }
 
   function removeHand(key: string): void {
     setForm((current) => ({ ...current, hands: current.hands.filter((hand) => hand.key !== key) }));
     // Rows after it move up: their problems would point at the wrong row.
-    setProblems((current) => ({ ...current, fields: Object.fromEntries(Object.entries(current.fields).filter(([field]) => !field.startsWith('hands'))) }));
+    setProblems((current) => ({
+      ...current,
+      fields: Object.fromEntries(Object.entries(current.fields).filter(([field]) => !field.startsWith('hands'))),
+    }));
   }
 
   function showProblems(found: LaunchProblems): void {
@@ -310,8 +332,8 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
               </div>
               {docker !== null && !docker.available && (
                 <p className="hands-warning" role="note">
-                  <strong>Docker is not available.</strong> {docker.reason ?? 'The Docker engine did not answer.'} You can still add
-                  hands: they start on their first tool call, once Docker answers.
+                  <strong>Docker is not available.</strong> {docker.reason ?? 'The Docker engine did not answer.'} You can still add hands:
+                  they start on their first tool call, once Docker answers.
                 </p>
               )}
               {form.hands.length > 0 && (
@@ -394,7 +416,12 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
             <details className="launch-advanced" open={advancedOpen} onToggle={(event) => setAdvancedOpen(event.currentTarget.open)}>
               <summary>Advanced</summary>
               <div className="launch-advanced-body">
-                <Field id={`${id}-max-tokens`} label="Max tokens" error={fields[FIELD.maxTokens]} note="Per response; empty: Drover's default.">
+                <Field
+                  id={`${id}-max-tokens`}
+                  label="Max tokens"
+                  error={fields[FIELD.maxTokens]}
+                  note="Per response; empty: Drover's default."
+                >
                   {(props) => (
                     <input
                       {...props}
@@ -405,7 +432,9 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
                       max={128_000}
                       step={1}
                       value={form.maxTokens}
-                      onChange={(event) => change((current) => ({ ...current, maxTokens: event.target.value }), FIELD.maxTokens, FIELD.thinkingBudget)}
+                      onChange={(event) =>
+                        change((current) => ({ ...current, maxTokens: event.target.value }), FIELD.maxTokens, FIELD.thinkingBudget)
+                      }
                       placeholder="Default"
                     />
                   )}
@@ -467,7 +496,12 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
           <button type="button" className="button button-quiet" onClick={close} disabled={launching}>
             Cancel
           </button>
-          <button type="submit" className="button button-primary" disabled={launching} aria-keyshortcuts={apple ? 'Meta+Enter' : 'Control+Enter'}>
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={launching}
+            aria-keyshortcuts={apple ? 'Meta+Enter' : 'Control+Enter'}
+          >
             {launching ? 'Launching…' : 'Launch'}
           </button>
         </footer>
@@ -496,7 +530,12 @@ function HandRow({ hand, index, nameProblem, problems, credentials, imageRef, on
       <div role="group" aria-label={label}>
         <div className="launch-hand-header">
           <span className="launch-hand-kind">Docker hand</span>
-          <button type="button" className="button button-quiet button-small" onClick={onRemove} aria-label={`Remove ${label.toLowerCase()}`}>
+          <button
+            type="button"
+            className="button button-quiet button-small"
+            onClick={onRemove}
+            aria-label={`Remove ${label.toLowerCase()}`}
+          >
             Remove
           </button>
         </div>

@@ -24,7 +24,13 @@ import {
 } from '#renderer/hands/index.ts';
 import type { PermissionPolicy } from '#shared/guardrails';
 import { parseBudgetDollars } from '#renderer/guardrails/index.ts';
-import { EMPTY_OUTCOME_DRAFT, OUTCOME_FIELD_KEYS, buildOutcome, type OutcomeDraft, type OutcomeHandChoice } from '#renderer/outcome/index.ts';
+import {
+  EMPTY_OUTCOME_DRAFT,
+  OUTCOME_FIELD_KEYS,
+  buildOutcome,
+  type OutcomeDraft,
+  type OutcomeHandChoice,
+} from '#renderer/outcome/index.ts';
 import { placeIssues, wholeNumber, type FormProblems } from '#renderer/ui/problems.ts';
 import { presetById, type PresetId } from './presets.ts';
 import type { RememberedLaunch } from './remembered.ts';
@@ -175,7 +181,8 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
 
   const title = form.title.trim();
   if (title === '') fields[FIELD.title] = 'Give the session a name.';
-  else if (title.length > MAX_TITLE_CHARS) fields[FIELD.title] = `A name is at most ${MAX_TITLE_CHARS} characters (this one has ${title.length}).`;
+  else if (title.length > MAX_TITLE_CHARS)
+    fields[FIELD.title] = `A name is at most ${MAX_TITLE_CHARS} characters (this one has ${title.length}).`;
 
   const settings: NonNullable<LaunchRequest['settings']> = {};
   if (form.model.trim() !== '') settings.model = form.model.trim();
@@ -204,7 +211,8 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
   form.hands.forEach((hand, index) => {
     const nameProblem = nameProblems[index];
     if (nameProblem) fields[handField(index, 'name')] = nameProblem;
-    for (const [field, text] of Object.entries(dockerDraftProblems(hand)) as [DockerFieldName, string][]) fields[handField(index, field)] = text;
+    for (const [field, text] of Object.entries(dockerDraftProblems(hand)) as [DockerFieldName, string][])
+      fields[handField(index, field)] = text;
   });
 
   let outcome: OutcomeDefinitionInput | undefined;
@@ -233,7 +241,9 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
   };
 
   const parsed = rpcMethods['sessions-launch'].arg.safeParse(request);
-  const fromSchema: LaunchProblems = parsed.success ? { fields: {}, general: [] } : placeIssues(describeIssues(parsed.error.issues), fieldKeysOf(form));
+  const fromSchema: LaunchProblems = parsed.success
+    ? { fields: {}, general: [] }
+    : placeIssues(describeIssues(parsed.error.issues), fieldKeysOf(form));
   // The checks above say it better: drop the schema's word on a field they marked, or on a field
   // holding one they marked (its "two hands have the same name" when a row says which).
   const known = Object.keys(fields);
@@ -251,7 +261,11 @@ export function launchHandChoices(form: LaunchForm): OutcomeHandChoice[] {
 }
 
 /** The hand policies with `key`'s set (or, null, back to its default). */
-export function withPolicy(policies: Readonly<Record<string, PermissionPolicy>>, key: string, policy: PermissionPolicy | null): Record<string, PermissionPolicy> {
+export function withPolicy(
+  policies: Readonly<Record<string, PermissionPolicy>>,
+  key: string,
+  policy: PermissionPolicy | null,
+): Record<string, PermissionPolicy> {
   const next = { ...policies };
   if (policy === null) delete next[key];
   else next[key] = policy;

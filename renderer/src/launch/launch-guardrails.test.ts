@@ -20,7 +20,11 @@ describe('the launch budget and hand policies', () => {
   it('sends a chosen policy per hand by its name; a hand left on its default sends none', () => {
     let draft = addHand(addHand(form()));
     const [first, second] = draft.hands;
-    draft = { ...draft, hands: draft.hands.map((hand) => ({ ...hand, image: 'debian:bookworm' })), handPolicies: withPolicy(draft.handPolicies, first!.key, 'always_ask') };
+    draft = {
+      ...draft,
+      hands: draft.hands.map((hand) => ({ ...hand, image: 'debian:bookworm' })),
+      handPolicies: withPolicy(draft.handPolicies, first!.key, 'always_ask'),
+    };
     const built = buildLaunchRequest(draft);
     expect(built.ok && built.request.policies).toEqual([{ hand: first!.name, tool: null, policy: 'always_ask' }]);
     expect(withPolicy(draft.handPolicies, first!.key, null)).toEqual({});

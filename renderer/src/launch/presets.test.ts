@@ -1,6 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { rpcMethods } from '#shared/rpc';
-import { FIELD, MAX_HANDS, addHand, buildLaunchRequest, choosePreset, editSystem, fieldKeysOf, handField, handProblems, initialForm, pickModel, type LaunchForm, type LaunchRequest } from './launch-form.ts';
+import {
+  FIELD,
+  MAX_HANDS,
+  addHand,
+  buildLaunchRequest,
+  choosePreset,
+  editSystem,
+  fieldKeysOf,
+  handField,
+  handProblems,
+  initialForm,
+  pickModel,
+  type LaunchForm,
+  type LaunchRequest,
+} from './launch-form.ts';
 import { LAUNCH_STORAGE_KEY, parseRemembered, rememberedOf } from './remembered.ts';
 import { handNameProblems, nextFreeName, placeAttachIssues } from '#renderer/hands/index.ts';
 import { EMPTY_OUTCOME_DRAFT, OUTCOME_FIELD, buildOutcome, outcomeDraftOf, outcomeFieldsFixedBy } from '#renderer/outcome/index.ts';
@@ -119,7 +133,10 @@ describe('buildLaunchRequest', () => {
   });
 
   it('builds a full request the real schema accepts', () => {
-    let draft = choosePreset(form({ model: 'claude-sonnet-5-5', maxTokens: '8000', thinking: true, thinkingBudget: '2048', message: '  Run the tests.  ' }), 'coding');
+    let draft = choosePreset(
+      form({ model: 'claude-sonnet-5-5', maxTokens: '8000', thinking: true, thinkingBudget: '2048', message: '  Run the tests.  ' }),
+      'coding',
+    );
     draft = withHand(draft, { hostPath: '/home/me/project', containerPath: '/workspace/project', readOnly: false });
     draft = withHand(draft, { image: 'python:3.13-slim', network: 'none' });
     const request = requestOf(draft);
@@ -198,7 +215,9 @@ describe('buildLaunchRequest', () => {
       },
     ]);
     expect(launchArg.safeParse(request).success).toBe(true);
-    expect(launchArg.safeParse(requestOf(withHand(form(), { repoUrl: 'https://github.com/team/site', repoPath: '/srv/site' }))).success).toBe(true);
+    expect(
+      launchArg.safeParse(requestOf(withHand(form(), { repoUrl: 'https://github.com/team/site', repoPath: '/srv/site' }))).success,
+    ).toBe(true);
   });
 
   it("names the repository's problems on its fields", () => {
@@ -213,7 +232,9 @@ describe('buildLaunchRequest', () => {
   });
 
   it("leaves the repository's path, branch and token id to the schema, on their fields", () => {
-    const fields = problemsOf(withHand(form(), { repoUrl: 'https://github.com/team/api.git', repoPath: 'src', repoBranch: 'my branch', repoTokenId: 'ghp_x' })).fields;
+    const fields = problemsOf(
+      withHand(form(), { repoUrl: 'https://github.com/team/api.git', repoPath: 'src', repoBranch: 'my branch', repoTokenId: 'ghp_x' }),
+    ).fields;
     expect(fields).toEqual({
       [handField(0, 'repoPath')]: 'Must be an absolute path (starting with /).',
       [handField(0, 'repoBranch')]: 'A branch name is letters, digits, ".", "_", "/" and "-".',
@@ -319,7 +340,17 @@ describe('remembered defaults', () => {
     expect(remembered).toEqual({
       model: 'claude-opus-4-5',
       presetId: 'reviewer',
-      hands: [{ name: 'web', image: 'debian:bookworm', network: 'bridge', hostPath: '/home/me/p', containerPath: '/workspace/p', readOnly: true, ...NO_REPO }],
+      hands: [
+        {
+          name: 'web',
+          image: 'debian:bookworm',
+          network: 'bridge',
+          hostPath: '/home/me/p',
+          containerPath: '/workspace/p',
+          readOnly: true,
+          ...NO_REPO,
+        },
+      ],
     });
     const stored = JSON.stringify(remembered);
     expect(stored).not.toContain('secret project');
@@ -330,7 +361,13 @@ describe('remembered defaults', () => {
 
     // Read back: a form with the same defaults and fresh rows.
     const restored = initialForm(parseRemembered(stored));
-    expect(restored).toMatchObject({ title: '', model: 'claude-opus-4-5', presetId: 'reviewer', system: presetById('reviewer').prompt, message: '' });
+    expect(restored).toMatchObject({
+      title: '',
+      model: 'claude-opus-4-5',
+      presetId: 'reviewer',
+      system: presetById('reviewer').prompt,
+      message: '',
+    });
     expect(restored.hands).toEqual([expect.objectContaining({ name: 'web', image: 'debian:bookworm', hostPath: '/home/me/p' })]);
   });
 
@@ -349,12 +386,21 @@ describe('remembered defaults', () => {
       ),
     ).toEqual({ model: 'claude-sonnet-5-5' });
     expect(parseRemembered(JSON.stringify({ model: 7, presetId: 'coding', hands: 'box' }))).toEqual({ presetId: 'coding' });
-    expect(parseRemembered(JSON.stringify({ hands: Array.from({ length: 9 }, (_, n) => ({ name: `h${n}`, image: 'x', network: 'none' })) }))).toEqual({});
+    expect(
+      parseRemembered(JSON.stringify({ hands: Array.from({ length: 9 }, (_, n) => ({ name: `h${n}`, image: 'x', network: 'none' })) })),
+    ).toEqual({});
   });
 
   it('drops a repeated hand name and fills in missing mount fields', () => {
-    const raw = JSON.stringify({ hands: [{ name: 'box', image: 'a', network: 'none' }, { name: 'box', image: 'b', network: 'bridge' }] });
-    expect(parseRemembered(raw)).toEqual({ hands: [{ name: 'box', image: 'a', network: 'none', hostPath: '', containerPath: '', readOnly: true, ...NO_REPO }] });
+    const raw = JSON.stringify({
+      hands: [
+        { name: 'box', image: 'a', network: 'none' },
+        { name: 'box', image: 'b', network: 'bridge' },
+      ],
+    });
+    expect(parseRemembered(raw)).toEqual({
+      hands: [{ name: 'box', image: 'a', network: 'none', hostPath: '', containerPath: '', readOnly: true, ...NO_REPO }],
+    });
   });
 
   it("remembers a hand's repository and its token's id, and reads them back", () => {
@@ -370,10 +416,18 @@ describe('remembered defaults', () => {
     ]);
   });
 
-  it("drops a bad remembered repository part, keeping the hand", () => {
+  it('drops a bad remembered repository part, keeping the hand', () => {
     const raw = JSON.stringify({
       hands: [
-        { name: 'a', image: 'x', network: 'bridge', repoUrl: 'https://me:tok@github.com/r.git', repoTokenId: 'ghp_secret', repoPath: 7, repoBranch: 'main' },
+        {
+          name: 'a',
+          image: 'x',
+          network: 'bridge',
+          repoUrl: 'https://me:tok@github.com/r.git',
+          repoTokenId: 'ghp_secret',
+          repoPath: 7,
+          repoBranch: 'main',
+        },
         { name: 'b', image: 'x', network: 'bridge', repoUrl: 'ssh://git@github.com/r.git', repoTokenId: TOKEN_ID },
       ],
     });
@@ -385,7 +439,14 @@ describe('remembered defaults', () => {
   });
 
   it('preselects the remembered model only when the list has it', () => {
-    const list = { models: [{ id: 'a', displayName: 'A' }, { id: 'b', displayName: 'B' }], defaultModel: 'b', fallbackReason: null };
+    const list = {
+      models: [
+        { id: 'a', displayName: 'A' },
+        { id: 'b', displayName: 'B' },
+      ],
+      defaultModel: 'b',
+      fallbackReason: null,
+    };
     expect(pickModel(list, 'a')).toBe('a');
     expect(pickModel(list, 'gone')).toBe('b');
     expect(pickModel(list, '')).toBe('b');
@@ -417,14 +478,24 @@ describe('outcomes', () => {
     const web = draft.hands[1]?.key ?? '';
     draft = { ...draft, outcome: { ...outcome, verify: true, verifyHand: web, verifyCommand: ' npm test ' } };
     const request = requestOf(draft);
-    expect(request.outcome).toEqual({ description: 'The tests pass', rubric: '- `npm test` exits 0', max_iterations: 5, grader_model: null, verification: { hand_id: 'web', command: 'npm test' } });
+    expect(request.outcome).toEqual({
+      description: 'The tests pass',
+      rubric: '- `npm test` exits 0',
+      max_iterations: 5,
+      grader_model: null,
+      verification: { hand_id: 'web', command: 'npm test' },
+    });
     expect(launchArg.safeParse(request).success).toBe(true);
   });
 
   it('follows a renamed hand: the draft keeps the row, not its old name', () => {
     let draft = withHand(form({ outcomeOn: true }), { name: 'box' });
     const key = draft.hands[0]?.key ?? '';
-    draft = { ...draft, hands: draft.hands.map((hand) => ({ ...hand, name: 'builder' })), outcome: { ...outcome, verify: true, verifyHand: key, verifyCommand: 'make' } };
+    draft = {
+      ...draft,
+      hands: draft.hands.map((hand) => ({ ...hand, name: 'builder' })),
+      outcome: { ...outcome, verify: true, verifyHand: key, verifyCommand: 'make' },
+    };
     expect(requestOf(draft).outcome?.verification).toEqual({ hand_id: 'builder', command: 'make' });
   });
 
@@ -453,21 +524,46 @@ describe('outcomes', () => {
   });
 
   it('places the main process refusal of an outcome on its field', () => {
-    const placed = placeIssues([{ path: 'outcome.verification.command', message: 'give the command to run' }, { path: 'outcome.max_iterations', message: 'at most 20 iterations' }], fieldKeysOf(form()));
-    expect(placed).toEqual({ fields: { [OUTCOME_FIELD.verifyCommand]: 'Give the command to run.', [OUTCOME_FIELD.maxIterations]: 'At most 20 iterations.' }, general: [] });
+    const placed = placeIssues(
+      [
+        { path: 'outcome.verification.command', message: 'give the command to run' },
+        { path: 'outcome.max_iterations', message: 'at most 20 iterations' },
+      ],
+      fieldKeysOf(form()),
+    );
+    expect(placed).toEqual({
+      fields: { [OUTCOME_FIELD.verifyCommand]: 'Give the command to run.', [OUTCOME_FIELD.maxIterations]: 'At most 20 iterations.' },
+      general: [],
+    });
   });
 
   it('reads an existing definition back into a draft, and builds it again unchanged', () => {
-    const definition = { description: 'Ship it', rubric: '- [ ] docs', max_iterations: 4, grader_model: 'claude-haiku-4-5', verification: { hand_id: 'box', command: 'make check' } };
+    const definition = {
+      description: 'Ship it',
+      rubric: '- [ ] docs',
+      max_iterations: 4,
+      grader_model: 'claude-haiku-4-5',
+      verification: { hand_id: 'box', command: 'make check' },
+    };
     const draft = outcomeDraftOf(definition);
-    expect(draft).toEqual({ description: 'Ship it', rubric: '- [ ] docs', maxIterations: '4', verify: true, verifyHand: 'box', verifyCommand: 'make check', graderModel: 'claude-haiku-4-5' });
+    expect(draft).toEqual({
+      description: 'Ship it',
+      rubric: '- [ ] docs',
+      maxIterations: '4',
+      verify: true,
+      verifyHand: 'box',
+      verifyCommand: 'make check',
+      graderModel: 'claude-haiku-4-5',
+    });
     const built = buildOutcome(draft, [{ id: 'box', name: 'box' }]);
     expect(built.ok ? built.outcome : null).toEqual(definition);
     expect(outcomeDraftOf({ description: 'x' })).toMatchObject({ rubric: '', maxIterations: '3', verify: false, graderModel: '' });
   });
 
   it('clears the problems a change may have fixed: the verification fields together', () => {
-    expect(outcomeFieldsFixedBy(outcome, { ...outcome, verify: true })).toEqual(expect.arrayContaining([OUTCOME_FIELD.verifyHand, OUTCOME_FIELD.verifyCommand]));
+    expect(outcomeFieldsFixedBy(outcome, { ...outcome, verify: true })).toEqual(
+      expect.arrayContaining([OUTCOME_FIELD.verifyHand, OUTCOME_FIELD.verifyCommand]),
+    );
     expect(outcomeFieldsFixedBy(outcome, { ...outcome, description: 'x' })).toEqual([OUTCOME_FIELD.section, OUTCOME_FIELD.description]);
   });
 

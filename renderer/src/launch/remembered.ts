@@ -37,7 +37,10 @@ const RememberedHandSchema = z.object({
   readOnly: z.boolean().default(true),
   // A bad repository part is dropped on its own: the hand is kept.
   repoUrl: RememberedRepoUrlSchema,
-  repoTokenId: z.union([z.literal(''), SecretIdSchema]).default('').catch(''),
+  repoTokenId: z
+    .union([z.literal(''), SecretIdSchema])
+    .default('')
+    .catch(''),
   repoPath: z.string().max(4096).default('').catch(''),
   repoBranch: z.string().max(255).default('').catch(''),
 });

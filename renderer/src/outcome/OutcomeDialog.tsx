@@ -8,7 +8,14 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { SessionSummary } from '#shared/sessions';
 import { outcomeStatusText } from '#renderer/ui/format.ts';
-import { EMPTY_OUTCOME_DRAFT, OUTCOME_FIELD_KEYS, buildOutcome, outcomeDraftOf, type OutcomeDraft, type OutcomeHandChoice } from './outcome-draft.ts';
+import {
+  EMPTY_OUTCOME_DRAFT,
+  OUTCOME_FIELD_KEYS,
+  buildOutcome,
+  outcomeDraftOf,
+  type OutcomeDraft,
+  type OutcomeHandChoice,
+} from './outcome-draft.ts';
 import { isApplePlatform } from '#renderer/ui/keys.ts';
 import { placeIssues } from '#renderer/ui/problems.ts';
 import { dialogSubmitKeys } from '#renderer/ui/keys.ts';
@@ -36,7 +43,10 @@ export interface OutcomeControlProps {
 export function OutcomeControl({ transport, session, onDefined }: OutcomeControlProps) {
   const [open, setOpen] = useState(false);
   const status = outcomeStatusText(session.outcome);
-  const title = session.outcome === null ? 'Set an outcome: Claude’s work is checked against it before it says done' : `Outcome: ${session.outcome.description} — ${status?.text ?? ''}`;
+  const title =
+    session.outcome === null
+      ? 'Set an outcome: Claude’s work is checked against it before it says done'
+      : `Outcome: ${session.outcome.description} — ${status?.text ?? ''}`;
   return (
     <>
       <button type="button" className="button" onClick={() => setOpen(true)} title={title} aria-haspopup="dialog">
@@ -188,12 +198,18 @@ function OutcomeDialog({ transport, session, open, onClose, onDefined }: Outcome
           <h2 id={`${id}-title`} className="launch-title">
             {current === null ? 'Set an outcome' : 'Replace the outcome'}
           </h2>
-          <p className="launch-note">Each time Claude ends a turn, a grader checks the work against it; “needs revision” sends its feedback back as the next turn.</p>
+          <p className="launch-note">
+            Each time Claude ends a turn, a grader checks the work against it; “needs revision” sends its feedback back as the next turn.
+          </p>
         </header>
         <div className="launch-body">
           {hasProblems && (
             <div className="launch-alert" role="alert">
-              {problems.general.length > 0 ? problems.general.map((text, index) => <p key={index}>{text}</p>) : <p>Some fields need a change before saving: see the messages under them.</p>}
+              {problems.general.length > 0 ? (
+                problems.general.map((text, index) => <p key={index}>{text}</p>)
+              ) : (
+                <p>Some fields need a change before saving: see the messages under them.</p>
+              )}
             </div>
           )}
           {current !== null && (
@@ -236,7 +252,12 @@ function OutcomeDialog({ transport, session, open, onClose, onDefined }: Outcome
           <button type="button" className="button button-quiet" onClick={onClose} disabled={saving}>
             Cancel
           </button>
-          <button type="submit" className="button button-primary" disabled={saving || draft === null} aria-keyshortcuts={apple ? 'Meta+Enter' : 'Control+Enter'}>
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={saving || draft === null}
+            aria-keyshortcuts={apple ? 'Meta+Enter' : 'Control+Enter'}
+          >
             {saving ? 'Saving…' : current === null ? 'Set outcome' : 'Replace outcome'}
           </button>
         </footer>
@@ -247,7 +268,8 @@ function OutcomeDialog({ transport, session, open, onClose, onDefined }: Outcome
 
 /** Where the main process's refusal goes: its issues on the outcome's fields, its message on top otherwise. */
 function problemsOf(reason: unknown): Problems {
-  if (!(reason instanceof RpcCallError) || reason.issues === undefined || reason.issues.length === 0) return { fields: {}, general: [messageOf(reason)] };
+  if (!(reason instanceof RpcCallError) || reason.issues === undefined || reason.issues.length === 0)
+    return { fields: {}, general: [messageOf(reason)] };
   const placed = placeIssues(reason.issues, OUTCOME_FIELD_KEYS);
   return placed.general.length > 0 ? { fields: placed.fields, general: [reason.message] } : placed;
 }

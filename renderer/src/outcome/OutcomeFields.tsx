@@ -96,7 +96,9 @@ export function OutcomeFields({ draft, onChange, problems, hands, noHandsNote, m
         {(props) => (
           <select {...props} className="input" value={draft.graderModel} onChange={(event) => update({ graderModel: event.target.value })}>
             <option value="">Same as the session</option>
-            {draft.graderModel !== '' && !(models ?? []).some((model) => model.id === draft.graderModel) && <option value={draft.graderModel}>{draft.graderModel}</option>}
+            {draft.graderModel !== '' && !(models ?? []).some((model) => model.id === draft.graderModel) && (
+              <option value={draft.graderModel}>{draft.graderModel}</option>
+            )}
             {(models ?? []).map((model) => (
               <option key={model.id} value={model.id}>
                 {model.displayName}
@@ -111,9 +113,19 @@ export function OutcomeFields({ draft, onChange, problems, hands, noHandsNote, m
       </label>
       {draft.verify && (
         <div className="outcome-verify">
-          <LaunchField id={`${id}-hand`} label="On hand" error={problems[OUTCOME_FIELD.verifyHand]} note={hands !== null && hands.length === 0 && problems[OUTCOME_FIELD.verifyHand] === undefined ? noHandsNote : undefined}>
+          <LaunchField
+            id={`${id}-hand`}
+            label="On hand"
+            error={problems[OUTCOME_FIELD.verifyHand]}
+            note={hands !== null && hands.length === 0 && problems[OUTCOME_FIELD.verifyHand] === undefined ? noHandsNote : undefined}
+          >
             {(props) => (
-              <select {...props} className="input" value={chosen || hands === null ? draft.verifyHand : ''} onChange={(event) => update({ verifyHand: event.target.value })}>
+              <select
+                {...props}
+                className="input"
+                value={chosen || hands === null ? draft.verifyHand : ''}
+                onChange={(event) => update({ verifyHand: event.target.value })}
+              >
                 {hands === null ? (
                   <option value={draft.verifyHand}>Loading hands…</option>
                 ) : (

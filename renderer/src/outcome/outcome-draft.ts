@@ -84,11 +84,13 @@ export function buildOutcome(draft: OutcomeDraft, hands: readonly OutcomeHandCho
   const description = draft.description.trim();
   if (description === '') fields[OUTCOME_FIELD.description] = 'Describe the outcome: what must be true when Claude is done.';
   else if (description.length > MAX_OUTCOME_DESCRIPTION_CHARS) {
-    fields[OUTCOME_FIELD.description] = `A description is at most ${MAX_OUTCOME_DESCRIPTION_CHARS.toLocaleString('en-US')} characters (this one has ${description.length.toLocaleString('en-US')}).`;
+    fields[OUTCOME_FIELD.description] =
+      `A description is at most ${MAX_OUTCOME_DESCRIPTION_CHARS.toLocaleString('en-US')} characters (this one has ${description.length.toLocaleString('en-US')}).`;
   }
   const rubric = draft.rubric.trim();
   if (rubric.length > MAX_OUTCOME_RUBRIC_CHARS) {
-    fields[OUTCOME_FIELD.rubric] = `A rubric is at most ${MAX_OUTCOME_RUBRIC_CHARS.toLocaleString('en-US')} characters (this one has ${rubric.length.toLocaleString('en-US')}).`;
+    fields[OUTCOME_FIELD.rubric] =
+      `A rubric is at most ${MAX_OUTCOME_RUBRIC_CHARS.toLocaleString('en-US')} characters (this one has ${rubric.length.toLocaleString('en-US')}).`;
   }
   const maxIterations = wholeNumber(draft.maxIterations);
   if (maxIterations === null || maxIterations < 1 || maxIterations > MAX_OUTCOME_ITERATIONS) {
@@ -98,12 +100,14 @@ export function buildOutcome(draft: OutcomeDraft, hands: readonly OutcomeHandCho
   let verification: OutcomeDefinitionInput['verification'];
   if (draft.verify) {
     const hand = hands.find((choice) => choice.id === draft.verifyHand);
-    if (hands.length === 0) fields[OUTCOME_FIELD.verifyHand] = 'A verification command runs on one of the session’s hands: add a hand, or turn verification off.';
+    if (hands.length === 0)
+      fields[OUTCOME_FIELD.verifyHand] = 'A verification command runs on one of the session’s hands: add a hand, or turn verification off.';
     else if (draft.verifyHand === '') fields[OUTCOME_FIELD.verifyHand] = 'Choose the hand to run the command on.';
     else if (hand === undefined) fields[OUTCOME_FIELD.verifyHand] = 'That hand is gone: choose another one.';
     const command = draft.verifyCommand.trim();
     if (command === '') fields[OUTCOME_FIELD.verifyCommand] = 'Give the command to run before each check, e.g. npm test.';
-    else if (command.length > MAX_VERIFY_COMMAND_CHARS) fields[OUTCOME_FIELD.verifyCommand] = `A command is at most ${MAX_VERIFY_COMMAND_CHARS.toLocaleString('en-US')} characters.`;
+    else if (command.length > MAX_VERIFY_COMMAND_CHARS)
+      fields[OUTCOME_FIELD.verifyCommand] = `A command is at most ${MAX_VERIFY_COMMAND_CHARS.toLocaleString('en-US')} characters.`;
     if (hand !== undefined && command !== '') verification = { hand_id: hand.name.trim(), command };
   }
 

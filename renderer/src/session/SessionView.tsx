@@ -57,7 +57,18 @@ export function SessionView(props: SessionViewProps) {
   return <SessionCockpit {...props} log={log} />;
 }
 
-function SessionCockpit({ transport, session, branchCount, titleOf, initialCursor, onCursorChange, onOpen, onOpened, onError, log }: SessionViewProps & { log: SessionLog }) {
+function SessionCockpit({
+  transport,
+  session,
+  branchCount,
+  titleOf,
+  initialCursor,
+  onCursorChange,
+  onOpen,
+  onOpened,
+  onError,
+  log,
+}: SessionViewProps & { log: SessionLog }) {
   useSyncExternalStore(log.subscribe, log.getVersion);
   const sessionId = session.id;
   const [cursor, setCursorState] = useState<number | null>(initialCursor);
@@ -257,15 +268,32 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
         <div className="session-actions">
           <BudgetMeter view={guardrails.view} />
           {branchCount > 1 && (
-            <button type="button" className="button button-quiet" onClick={() => setTab('branches')} title="Show this conversation's branches">
+            <button
+              type="button"
+              className="button button-quiet"
+              onClick={() => setTab('branches')}
+              title="Show this conversation's branches"
+            >
               {plural(branchCount, 'branch', 'branches')}
             </button>
           )}
           <OutcomeControl key={sessionId} transport={transport} session={session} />
-          <button type="button" className="button" onClick={() => void exportSession()} disabled={busy !== null} title="Save this session's events as a .jsonl file">
+          <button
+            type="button"
+            className="button"
+            onClick={() => void exportSession()}
+            disabled={busy !== null}
+            title="Save this session's events as a .jsonl file"
+          >
             {busy === 'export' ? 'Exporting…' : 'Export'}
           </button>
-          <button type="button" className="button button-quiet button-danger-quiet" onClick={() => void remove()} disabled={busy !== null || running} title={running ? 'Stop Claude before deleting' : 'Delete this session (or branch) and its containers'}>
+          <button
+            type="button"
+            className="button button-quiet button-danger-quiet"
+            onClick={() => void remove()}
+            disabled={busy !== null || running}
+            title={running ? 'Stop Claude before deleting' : 'Delete this session (or branch) and its containers'}
+          >
             {busy === 'delete' ? 'Deleting…' : 'Delete'}
           </button>
         </div>
@@ -283,10 +311,30 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
               <p className="empty-hint">Loading the session…</p>
             </div>
           ) : (
-            <Transcript log={log} cursor={viewSeq} live={live} running={running} liveState={liveState} evaluating={session.outcome?.state === 'evaluating'} titleOf={titleOf} onSeek={seek} keyStorable={keyStorable} />
+            <Transcript
+              log={log}
+              cursor={viewSeq}
+              live={live}
+              running={running}
+              liveState={liveState}
+              evaluating={session.outcome?.state === 'evaluating'}
+              titleOf={titleOf}
+              onSeek={seek}
+              keyStorable={keyStorable}
+            />
           )}
-          {live && <ApprovalCards key={sessionId} transport={transport} sessionId={sessionId} view={guardrails.view} onView={guardrails.apply} />}
-          {live && session.status === 'idle' && session.stopReason === 'budget_reached' && <BudgetReached key={`budget-${sessionId}`} transport={transport} sessionId={sessionId} view={guardrails.view} onView={guardrails.apply} />}
+          {live && (
+            <ApprovalCards key={sessionId} transport={transport} sessionId={sessionId} view={guardrails.view} onView={guardrails.apply} />
+          )}
+          {live && session.status === 'idle' && session.stopReason === 'budget_reached' && (
+            <BudgetReached
+              key={`budget-${sessionId}`}
+              transport={transport}
+              sessionId={sessionId}
+              view={guardrails.view}
+              onView={guardrails.apply}
+            />
+          )}
         </div>
         <aside className="side-panel" aria-label="Session details">
           <div className="tabs" role="tablist" aria-label="Panels">
@@ -298,9 +346,25 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
           </div>
           <div className="tab-panel" role="tabpanel">
             {tab === 'hands' && <HandsPanel transport={transport} sessionId={sessionId} asOf={pastHands} titleOf={titleOf} />}
-            {tab === 'hands' && live && <PolicyPanel transport={transport} sessionId={sessionId} view={guardrails.view} onView={guardrails.apply} error={guardrails.error} />}
+            {tab === 'hands' && live && (
+              <PolicyPanel
+                transport={transport}
+                sessionId={sessionId}
+                view={guardrails.view}
+                onView={guardrails.apply}
+                error={guardrails.error}
+              />
+            )}
             {tab === 'events' && <EventList log={log} cursor={viewSeq} onSelect={seek} titleOf={titleOf} />}
-            {tab === 'branches' && <BranchTree transport={transport} sessionId={sessionId} refreshKey={`${treeVersion}:${lastSeq}`} onOpen={(node) => void openBranch(node)} onError={() => undefined} />}
+            {tab === 'branches' && (
+              <BranchTree
+                transport={transport}
+                sessionId={sessionId}
+                refreshKey={`${treeVersion}:${lastSeq}`}
+                onOpen={(node) => void openBranch(node)}
+                onError={() => undefined}
+              />
+            )}
           </div>
         </aside>
       </div>
@@ -315,10 +379,22 @@ function SessionCockpit({ transport, session, branchCount, titleOf, initialCurso
             Viewing event <strong>#{viewSeq.toLocaleString()}</strong> of {lastSeq.toLocaleString()} — the session as it was then.
           </p>
           <div className="past-actions">
-            <button type="button" className="button button-primary" onClick={() => void rewind()} disabled={busy !== null} title="Continue this conversation from here; the later events stay on a branch you can return to">
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => void rewind()}
+              disabled={busy !== null}
+              title="Continue this conversation from here; the later events stay on a branch you can return to"
+            >
               {busy === 'rewind' ? 'Rewinding…' : 'Rewind to here'}
             </button>
-            <button type="button" className="button" onClick={() => void fork()} disabled={busy !== null} title="Start a new session from this point; this one stays as it is">
+            <button
+              type="button"
+              className="button"
+              onClick={() => void fork()}
+              disabled={busy !== null}
+              title="Start a new session from this point; this one stays as it is"
+            >
               {busy === 'fork' ? 'Forking…' : 'Fork from here'}
             </button>
             <button type="button" className="button button-quiet" onClick={goLive}>
@@ -340,7 +416,13 @@ function isEditable(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
   if (target.isContentEditable) return true;
   const tag = target.tagName;
-  return tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || target.getAttribute('role') === 'slider' || target.getAttribute('role') === 'listbox';
+  return (
+    tag === 'INPUT' ||
+    tag === 'TEXTAREA' ||
+    tag === 'SELECT' ||
+    target.getAttribute('role') === 'slider' ||
+    target.getAttribute('role') === 'listbox'
+  );
 }
 
 /** Saves text as a file through the browser's download flow (Electron shows a save dialog). */

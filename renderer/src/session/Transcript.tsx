@@ -8,7 +8,18 @@
  * they read further up) and shows earlier history on request.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
+import {
+  memo,
+  useCallback,
+  useDeferredValue,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react';
 import { AnsiText } from '#renderer/ui/AnsiText.tsx';
 import { NO_VAULT_ADVICE } from '#renderer/ui/api-key.ts';
 import { formatDuration, outcomeResultLabel, outcomeResultTone, plural } from '#renderer/ui/format.ts';
@@ -43,7 +54,17 @@ export interface TranscriptProps {
 
 type Row = TranscriptItem | { kind: 'earlier'; key: string; from: number } | { kind: 'live'; key: string; blocks: readonly LiveBlock[] };
 
-export function Transcript({ log, cursor, live, running, liveState, evaluating = false, titleOf, onSeek, keyStorable = null }: TranscriptProps) {
+export function Transcript({
+  log,
+  cursor,
+  live,
+  running,
+  liveState,
+  evaluating = false,
+  titleOf,
+  onSeek,
+  keyStorable = null,
+}: TranscriptProps) {
   const version = useSyncExternalStore(log.subscribe, log.getVersion);
   // Scrubbing moves the cursor every frame; the transcript follows as fast as it can render
   // without holding up the frames (React renders the deferred value in the background).
@@ -58,15 +79,12 @@ export function Transcript({ log, cursor, live, running, liveState, evaluating =
     if (shown > 0) log.ensure(from, shown);
   }, [log, from, shown, version]);
 
-  const items = useMemo(
-    () => {
-      // The log is mutable: `version` changes when chunks arrive or events are appended, and is
-      // what makes this list be read again.
-      void version;
-      return transcriptItems(log.eventsIn(from, shown), titleOf);
-    },
-    [log, from, shown, version, titleOf],
-  );
+  const items = useMemo(() => {
+    // The log is mutable: `version` changes when chunks arrive or events are appended, and is
+    // what makes this list be read again.
+    void version;
+    return transcriptItems(log.eventsIn(from, shown), titleOf);
+  }, [log, from, shown, version, titleOf]);
   const complete = log.hasRange(from, shown);
 
   const rows = useMemo<Row[]>(() => {
@@ -74,7 +92,8 @@ export function Transcript({ log, cursor, live, running, liveState, evaluating =
     if (from > 1) list.push({ kind: 'earlier', key: 'earlier', from });
     // Messages sent while Claude writes come after the answer in progress: that is when it reads them.
     for (const item of items) if (item.kind !== 'user' || item.queued !== true) list.push(item);
-    if (live && liveState.blocks !== null && liveState.blocks.length > 0) list.push({ kind: 'live', key: 'live', blocks: liveState.blocks });
+    if (live && liveState.blocks !== null && liveState.blocks.length > 0)
+      list.push({ kind: 'live', key: 'live', blocks: liveState.blocks });
     for (const item of items) if (item.kind === 'user' && item.queued === true) list.push(item);
     return list;
   }, [items, from, live, liveState.blocks]);
@@ -138,8 +157,24 @@ export function Transcript({ log, cursor, live, running, liveState, evaluating =
           const row = rows[virtual.index];
           if (row === undefined) return null;
           return (
-            <div key={virtual.key} data-index={virtual.index} ref={virtualizer.measureElement} className="transcript-row" style={{ transform: `translateY(${virtual.start}px)` }}>
-              <RowView row={row} pending={!live ? 'past' : running || (evaluating && row.kind === 'outcome-checking') ? 'running' : 'cut'} expanded={expanded.has(row.key)} onToggle={toggle} toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined} titleOf={titleOf} onSeek={onSeek} onShowEarlier={showEarlier} keyStorable={keyStorable} />
+            <div
+              key={virtual.key}
+              data-index={virtual.index}
+              ref={virtualizer.measureElement}
+              className="transcript-row"
+              style={{ transform: `translateY(${virtual.start}px)` }}
+            >
+              <RowView
+                row={row}
+                pending={!live ? 'past' : running || (evaluating && row.kind === 'outcome-checking') ? 'running' : 'cut'}
+                expanded={expanded.has(row.key)}
+                onToggle={toggle}
+                toolOutput={row.kind === 'tool' ? liveState.toolOutput.get(row.toolUseId) : undefined}
+                titleOf={titleOf}
+                onSeek={onSeek}
+                onShowEarlier={showEarlier}
+                keyStorable={keyStorable}
+              />
             </div>
           );
         })}
@@ -184,7 +219,17 @@ interface RowViewProps {
   keyStorable: boolean | null;
 }
 
-const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOutput, titleOf, onSeek, onShowEarlier, keyStorable }: RowViewProps) {
+const RowView = memo(function RowView({
+  row,
+  pending,
+  expanded,
+  onToggle,
+  toolOutput,
+  titleOf,
+  onSeek,
+  onShowEarlier,
+  keyStorable,
+}: RowViewProps) {
   switch (row.kind) {
     case 'earlier':
       return (
@@ -196,7 +241,11 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       );
     case 'user':
       return (
-        <article className={`message message-user${row.queued === true ? ' message-queued' : ''}`} aria-label={row.queued === true ? 'Your queued message' : 'Your message'} data-seq={row.seq}>
+        <article
+          className={`message message-user${row.queued === true ? ' message-queued' : ''}`}
+          aria-label={row.queued === true ? 'Your queued message' : 'Your message'}
+          data-seq={row.seq}
+        >
           <header className="message-meta">
             <span className="message-author">You</span>
             {row.queued === true && (
@@ -243,7 +292,8 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       return (
         <p className={`notice notice-${row.tone}`} role={row.tone === 'error' ? 'alert' : undefined}>
           {row.text}
-          {row.help === 'api-key' && ` ${keyStorable === false ? `Drover cannot store a key here (no keyring). ${NO_VAULT_ADVICE}` : 'Add your key in the card above or in Settings → Credentials (or set ANTHROPIC_API_KEY and restart Drover).'} Then send your message again.`}
+          {row.help === 'api-key' &&
+            ` ${keyStorable === false ? `Drover cannot store a key here (no keyring). ${NO_VAULT_ADVICE}` : 'Add your key in the card above or in Settings → Credentials (or set ANTHROPIC_API_KEY and restart Drover).'} Then send your message again.`}
         </p>
       );
     case 'turn-end': {
@@ -251,8 +301,8 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
       const cached = usage.cache_read_input_tokens > 0 ? ` · ${usage.cache_read_input_tokens.toLocaleString()} cached` : '';
       return (
         <p className="turn-end" title={`Turn ended: ${row.stopReason.replaceAll('_', ' ')}`}>
-          {usage.input_tokens.toLocaleString()} in{cached} · {usage.output_tokens.toLocaleString()} out · {plural(row.requests, 'request')} ·{' '}
-          {formatDuration(row.durationMs)}
+          {usage.input_tokens.toLocaleString()} in{cached} · {usage.output_tokens.toLocaleString()} out · {plural(row.requests, 'request')}{' '}
+          · {formatDuration(row.durationMs)}
         </p>
       );
     }
@@ -279,7 +329,17 @@ const RowView = memo(function RowView({ row, pending, expanded, onToggle, toolOu
 });
 
 /** A long message shows its head and a "Show all" until opened (a 200 KB message would be tens of thousands of pixels tall). */
-function Folded({ text, expanded, onToggle, children }: { text: string; expanded: boolean; onToggle: () => void; children: (text: string, folded: boolean) => ReactNode }) {
+function Folded({
+  text,
+  expanded,
+  onToggle,
+  children,
+}: {
+  text: string;
+  expanded: boolean;
+  onToggle: () => void;
+  children: (text: string, folded: boolean) => ReactNode;
+}) {
   const head = useMemo(() => foldedText(text), [text]);
   if (head === null) return <>{children(text, false)}</>;
   return (
@@ -299,7 +359,17 @@ function checkCount(iteration: number, maxIterations: number | null): string {
   return maxIterations === null ? `Check ${iteration}` : `Check ${iteration} of ${maxIterations}`;
 }
 
-function OutcomeDefined({ row, expanded, onToggle, onSeek }: { row: Extract<TranscriptItem, { kind: 'outcome-defined' }>; expanded: boolean; onToggle: (key: string) => void; onSeek: (seq: number) => void }) {
+function OutcomeDefined({
+  row,
+  expanded,
+  onToggle,
+  onSeek,
+}: {
+  row: Extract<TranscriptItem, { kind: 'outcome-defined' }>;
+  expanded: boolean;
+  onToggle: (key: string) => void;
+  onSeek: (seq: number) => void;
+}) {
   const rubric = row.rubric.trim();
   return (
     <article className="outcome-card" aria-label="Outcome" data-testid="outcome-defined" data-seq={row.seq}>
@@ -342,9 +412,23 @@ const CHECKING_TEXT: Readonly<Record<Pending, string>> = {
   cut: 'This check never gave a verdict (it was cut off, or this branch was taken before it finished).',
 };
 
-function OutcomeChecking({ row, pending, onSeek }: { row: Extract<TranscriptItem, { kind: 'outcome-checking' }>; pending: Pending; onSeek: (seq: number) => void }) {
+function OutcomeChecking({
+  row,
+  pending,
+  onSeek,
+}: {
+  row: Extract<TranscriptItem, { kind: 'outcome-checking' }>;
+  pending: Pending;
+  onSeek: (seq: number) => void;
+}) {
   return (
-    <article className="outcome-card" aria-label="Outcome check" aria-busy={pending === 'running'} data-testid="outcome-checking" data-seq={row.seq}>
+    <article
+      className="outcome-card"
+      aria-label="Outcome check"
+      aria-busy={pending === 'running'}
+      data-testid="outcome-checking"
+      data-seq={row.seq}
+    >
       <header className="outcome-card-header">
         <span className="outcome-card-title">Outcome check</span>
         <span className="outcome-count">{checkCount(row.iteration, row.maxIterations)}</span>
@@ -360,11 +444,28 @@ function OutcomeChecking({ row, pending, onSeek }: { row: Extract<TranscriptItem
   );
 }
 
-function OutcomeCheck({ row, expanded, onToggle, onSeek }: { row: Extract<TranscriptItem, { kind: 'outcome-check' }>; expanded: boolean; onToggle: (key: string) => void; onSeek: (seq: number) => void }) {
+function OutcomeCheck({
+  row,
+  expanded,
+  onToggle,
+  onSeek,
+}: {
+  row: Extract<TranscriptItem, { kind: 'outcome-check' }>;
+  expanded: boolean;
+  onToggle: (key: string) => void;
+  onSeek: (seq: number) => void;
+}) {
   const tone = outcomeResultTone(row.result);
   const unmet = row.criteria.filter((criterion) => !criterion.met).length;
   return (
-    <article className="outcome-card" data-tone={tone} aria-label={`Outcome check ${row.iteration}: ${outcomeResultLabel(row.result)}`} data-testid="outcome-check" data-result={row.result} data-seq={row.seq}>
+    <article
+      className="outcome-card"
+      data-tone={tone}
+      aria-label={`Outcome check ${row.iteration}: ${outcomeResultLabel(row.result)}`}
+      data-testid="outcome-check"
+      data-result={row.result}
+      data-seq={row.seq}
+    >
       <header className="outcome-card-header">
         <span className="outcome-card-title">Outcome check</span>
         <span className={`verdict verdict-${tone}`}>
@@ -373,7 +474,8 @@ function OutcomeCheck({ row, expanded, onToggle, onSeek }: { row: Extract<Transc
         </span>
         <span className="outcome-count">
           {checkCount(row.iteration, row.maxIterations)}
-          {row.criteria.length > 0 && ` · ${row.criteria.length - unmet} of ${row.criteria.length} ${row.criteria.length === 1 ? 'criterion' : 'criteria'} met`}
+          {row.criteria.length > 0 &&
+            ` · ${row.criteria.length - unmet} of ${row.criteria.length} ${row.criteria.length === 1 ? 'criterion' : 'criteria'} met`}
         </span>
         <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this verdict">
           #{row.seq}
@@ -397,12 +499,22 @@ function OutcomeCheck({ row, expanded, onToggle, onSeek }: { row: Extract<Transc
           ))}
         </ul>
       )}
-      {row.verification !== null && <OutcomeVerification verification={row.verification} expanded={expanded} onToggle={() => onToggle(row.key)} />}
+      {row.verification !== null && (
+        <OutcomeVerification verification={row.verification} expanded={expanded} onToggle={() => onToggle(row.key)} />
+      )}
     </article>
   );
 }
 
-function OutcomeVerification({ verification, expanded, onToggle }: { verification: OutcomeVerificationView; expanded: boolean; onToggle: () => void }) {
+function OutcomeVerification({
+  verification,
+  expanded,
+  onToggle,
+}: {
+  verification: OutcomeVerificationView;
+  expanded: boolean;
+  onToggle: () => void;
+}) {
   return (
     <div className="outcome-fold">
       <button type="button" className="disclosure" aria-expanded={expanded} onClick={onToggle}>
@@ -421,7 +533,19 @@ function OutcomeVerification({ verification, expanded, onToggle }: { verificatio
   );
 }
 
-function ToolCall({ row, pending, expanded, onToggle, liveOutput }: { row: Extract<TranscriptItem, { kind: 'tool' }>; pending: Pending; expanded: boolean; onToggle: (key: string) => void; liveOutput: string | undefined }) {
+function ToolCall({
+  row,
+  pending,
+  expanded,
+  onToggle,
+  liveOutput,
+}: {
+  row: Extract<TranscriptItem, { kind: 'tool' }>;
+  pending: Pending;
+  expanded: boolean;
+  onToggle: (key: string) => void;
+  liveOutput: string | undefined;
+}) {
   const result = row.result;
   const running = result === undefined;
   const open = expanded || (running && liveOutput !== undefined);
@@ -439,7 +563,15 @@ function ToolCall({ row, pending, expanded, onToggle, liveOutput }: { row: Extra
       {open && (
         <div className="tool-body">
           {row.name !== 'bash' && <pre className="tool-input">{JSON.stringify(row.input, null, 2)}</pre>}
-          {result !== undefined ? <ToolOutput result={result} /> : liveOutput !== undefined ? <div className="terminal"><AnsiText text={liveOutput} /></div> : <p className="tool-pending">{PENDING_TEXT[pending]}</p>}
+          {result !== undefined ? (
+            <ToolOutput result={result} />
+          ) : liveOutput !== undefined ? (
+            <div className="terminal">
+              <AnsiText text={liveOutput} />
+            </div>
+          ) : (
+            <p className="tool-pending">{PENDING_TEXT[pending]}</p>
+          )}
         </div>
       )}
     </div>
@@ -454,8 +586,12 @@ const PENDING_TEXT: Readonly<Record<Pending, string>> = {
 };
 
 function ToolStatus({ result, pending }: { result: ToolResultView | undefined; pending: Pending }) {
-  if (result === undefined) return <span className={`tool-status ${pending === 'running' ? 'tool-running' : 'tool-pending-status'}`}>{PENDING_LABEL[pending]}</span>;
-  const label = result.status === 'interrupted' ? 'interrupted' : result.status === 'timed_out' ? 'timed out' : result.isError ? 'error' : 'done';
+  if (result === undefined)
+    return (
+      <span className={`tool-status ${pending === 'running' ? 'tool-running' : 'tool-pending-status'}`}>{PENDING_LABEL[pending]}</span>
+    );
+  const label =
+    result.status === 'interrupted' ? 'interrupted' : result.status === 'timed_out' ? 'timed out' : result.isError ? 'error' : 'done';
   return (
     <span className={`tool-status tool-${result.isError || result.status !== 'completed' ? 'bad' : 'ok'}`}>
       {label}

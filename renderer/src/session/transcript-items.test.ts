@@ -6,7 +6,15 @@ import { handsAsOf } from '#renderer/hands/index.ts';
 import { FOLD_CHARS, FOLD_LINES, foldedText, inputSummary, transcriptItems } from './transcript-items.ts';
 
 function stored(events: NewEvent[]): StoredEvent[] {
-  return events.map((event, index) => ({ seq: index + 1, id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`, ts: '2026-11-22T10:00:00.000Z', ...event }) as StoredEvent);
+  return events.map(
+    (event, index) =>
+      ({
+        seq: index + 1,
+        id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+        ts: '2026-11-22T10:00:00.000Z',
+        ...event,
+      }) as StoredEvent,
+  );
 }
 
 const usage = { input_tokens: 100, output_tokens: 20, cache_read_input_tokens: 5, cache_creation_input_tokens: 0 };
@@ -16,9 +24,24 @@ const turn: NewEvent[] = [
   { type: 'agent.thinking', payload: { thinking: 'Look first.', signature: 's' } },
   { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Running tests.' }] } },
   { type: 'agent.tool_use', payload: { tool_use_id: 't1', name: 'box__bash', input: { command: 'npm test' }, hand_id: 'box' } },
-  { type: 'agent.tool_result', payload: { tool_use_id: 't1', content: [{ type: 'text', text: '\u001b[32mok\u001b[0m' }], is_error: false, status: 'completed', duration_ms: 12 } },
-  { type: 'span.model_request_end', payload: { model: 'm', purpose: 'turn', usage, stop_reason: 'tool_use', is_error: false, duration_ms: 30 } },
-  { type: 'span.model_request_end', payload: { model: 'm', purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 40 } },
+  {
+    type: 'agent.tool_result',
+    payload: {
+      tool_use_id: 't1',
+      content: [{ type: 'text', text: '\u001b[32mok\u001b[0m' }],
+      is_error: false,
+      status: 'completed',
+      duration_ms: 12,
+    },
+  },
+  {
+    type: 'span.model_request_end',
+    payload: { model: 'm', purpose: 'turn', usage, stop_reason: 'tool_use', is_error: false, duration_ms: 30 },
+  },
+  {
+    type: 'span.model_request_end',
+    payload: { model: 'm', purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 40 },
+  },
   { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
 ];
 
@@ -30,7 +53,12 @@ describe('transcript items', () => {
     if (tool?.kind !== 'tool') throw new Error('expected a tool call');
     expect(tool).toMatchObject({ on: 'box', name: 'bash', summary: 'npm test' });
     expect(tool.result).toMatchObject({ text: '\u001b[32mok\u001b[0m', isError: false, durationMs: 12 });
-    expect(items[4]).toMatchObject({ kind: 'turn-end', requests: 2, durationMs: 70, usage: { input_tokens: 200, output_tokens: 40, cache_read_input_tokens: 10 } });
+    expect(items[4]).toMatchObject({
+      kind: 'turn-end',
+      requests: 2,
+      durationMs: 70,
+      usage: { input_tokens: 200, output_tokens: 40, cache_read_input_tokens: 10 },
+    });
   });
 
   it('shows a tool call as running when the cursor is before its result', () => {
@@ -44,7 +72,13 @@ describe('transcript items', () => {
       { type: 'session.forked', payload: { parent_session_id: 'p', at_seq: 4 } },
       { type: 'hand.ready', payload: { hand_id: 'box', restored_from: { session_id: 'p', at_seq: 3 } } },
       { type: 'session.status_idle', payload: { stop_reason: { type: 'max_tokens' } } },
-      { type: 'session.error', payload: { error: { type: 'overloaded_error', message: 'Overloaded', status: 529 }, retry_status: { type: 'retrying', attempt: 2, delay_ms: 100 } } },
+      {
+        type: 'session.error',
+        payload: {
+          error: { type: 'overloaded_error', message: 'Overloaded', status: 529 },
+          retry_status: { type: 'retrying', attempt: 2, delay_ms: 100 },
+        },
+      },
     ]);
     const items = transcriptItems(events, (id) => (id === 'p' ? 'Parent' : undefined));
     expect(items[0]).toMatchObject({ kind: 'branch', atSeq: 4 });
@@ -55,7 +89,10 @@ describe('transcript items', () => {
 
   it('says a stop for an approval or a budget as waiting for the user (a warning, not a failure)', () => {
     const events = stored([
-      { type: 'session.status_idle', payload: { stop_reason: { type: 'requires_action', event_ids: ['e1'], message: 'A tool call waits for your approval.' } } },
+      {
+        type: 'session.status_idle',
+        payload: { stop_reason: { type: 'requires_action', event_ids: ['e1'], message: 'A tool call waits for your approval.' } },
+      },
       { type: 'session.status_idle', payload: { stop_reason: { type: 'budget_reached', message: 'The session reached its budget.' } } },
     ]);
     const items = transcriptItems(events, () => undefined);
@@ -65,7 +102,10 @@ describe('transcript items', () => {
 
   it('shows a message sent while Claude answered after that answer, as the model read it, and as queued while it is still being written', () => {
     const start: NewEvent = { type: 'span.model_request_start', payload: { model: 'm', purpose: 'turn' } };
-    const end: NewEvent = { type: 'span.model_request_end', payload: { model: 'm', purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 30 } };
+    const end: NewEvent = {
+      type: 'span.model_request_end',
+      payload: { model: 'm', purpose: 'turn', usage, stop_reason: 'end_turn', is_error: false, duration_ms: 30 },
+    };
     const events: NewEvent[] = [
       { type: 'user.message', payload: { content: [{ type: 'text', text: 'first' }] } },
       { type: 'session.status_running', payload: {} },
@@ -75,7 +115,11 @@ describe('transcript items', () => {
       end,
     ];
     const done = transcriptItems(stored(events), () => undefined);
-    expect(done.filter((item) => item.kind === 'user' || item.kind === 'agent').map((item) => ('text' in item ? item.text : ''))).toEqual(['first', 'answer to first', 'second']);
+    expect(done.filter((item) => item.kind === 'user' || item.kind === 'agent').map((item) => ('text' in item ? item.text : ''))).toEqual([
+      'first',
+      'answer to first',
+      'second',
+    ]);
     expect(done.find((item) => item.kind === 'user' && item.text === 'second')).not.toHaveProperty('queued', true);
     // The answer is still being written: the second message waits, marked as queued.
     const writing = transcriptItems(stored(events.slice(0, 4)), () => undefined);
@@ -83,7 +127,8 @@ describe('transcript items', () => {
   });
 
   it('with no key set, says once that nothing was sent (never that the API refused a key)', () => {
-    const noKey = 'No Anthropic API key is set. Add your key in Settings → Credentials (or set ANTHROPIC_API_KEY before starting Drover), then send your message again.';
+    const noKey =
+      'No Anthropic API key is set. Add your key in Settings → Credentials (or set ANTHROPIC_API_KEY before starting Drover), then send your message again.';
     const items = transcriptItems(
       stored([
         { type: 'user.message', payload: { content: [{ type: 'text', text: 'hi' }] } },
@@ -94,12 +139,21 @@ describe('transcript items', () => {
       () => undefined,
     );
     const notices = items.filter((item) => item.kind === 'notice');
-    expect(notices).toEqual([expect.objectContaining({ tone: 'error', help: 'api-key', text: 'No Anthropic API key is set, so nothing was sent to Claude.' })]);
+    expect(notices).toEqual([
+      expect.objectContaining({ tone: 'error', help: 'api-key', text: 'No Anthropic API key is set, so nothing was sent to Claude.' }),
+    ]);
     // A key that was sent and refused: one notice, the harness's own words.
-    const refused = 'The Anthropic API refused the API key (401 authentication_error: invalid x-api-key). Replace the key in Settings → Credentials (or fix ANTHROPIC_API_KEY), then send your message again.';
+    const refused =
+      'The Anthropic API refused the API key (401 authentication_error: invalid x-api-key). Replace the key in Settings → Credentials (or fix ANTHROPIC_API_KEY), then send your message again.';
     const sent = transcriptItems(
       stored([
-        { type: 'session.error', payload: { error: { type: 'authentication_error', message: 'invalid x-api-key', status: 401 }, retry_status: { type: 'terminal' } } },
+        {
+          type: 'session.error',
+          payload: {
+            error: { type: 'authentication_error', message: 'invalid x-api-key', status: 401 },
+            retry_status: { type: 'terminal' },
+          },
+        },
         { type: 'session.status_idle', payload: { stop_reason: { type: 'authentication_failed', message: refused } } },
       ]),
       () => undefined,
@@ -116,7 +170,9 @@ describe('transcript items', () => {
       ]),
       () => undefined,
     );
-    expect(items.filter((item) => item.kind === 'notice').map((item) => (item.kind === 'notice' ? item.text : ''))).toEqual(['You stopped Claude.']);
+    expect(items.filter((item) => item.kind === 'notice').map((item) => (item.kind === 'notice' ? item.text : ''))).toEqual([
+      'You stopped Claude.',
+    ]);
   });
 
   it('puts the note that a hand started from a snapshot before the tool call that waited for it', () => {
@@ -124,7 +180,10 @@ describe('transcript items', () => {
       stored([
         { type: 'agent.tool_use', payload: { tool_use_id: 't1', name: 'box__bash', input: { command: 'cat notes.txt' }, hand_id: 'box' } },
         { type: 'hand.ready', payload: { hand_id: 'box', container: 'c1', restored_from: { session_id: 'p', at_seq: 3 } } },
-        { type: 'agent.tool_result', payload: { tool_use_id: 't1', content: [{ type: 'text', text: 'kept' }], is_error: false, status: 'completed', duration_ms: 5 } },
+        {
+          type: 'agent.tool_result',
+          payload: { tool_use_id: 't1', content: [{ type: 'text', text: 'kept' }], is_error: false, status: 'completed', duration_ms: 5 },
+        },
       ]),
       () => undefined,
     );
@@ -177,7 +236,12 @@ describe('hands as of an event', () => {
 describe('outcomes in the transcript', () => {
   const define: NewEvent = {
     type: 'user.define_outcome',
-    payload: { description: 'The tests pass', rubric: '- `npm test` exits 0', max_iterations: 3, verification: { hand_id: 'box', command: 'npm test' } },
+    payload: {
+      description: 'The tests pass',
+      rubric: '- `npm test` exits 0',
+      max_iterations: 3,
+      verification: { hand_id: 'box', command: 'npm test' },
+    },
   };
   const start = (iteration: number): NewEvent => ({ type: 'span.outcome_evaluation_start', payload: { iteration } });
   const needsRevision: NewEvent = {
@@ -230,8 +294,18 @@ describe('outcomes in the transcript', () => {
   });
 
   it('shows a verdict whose start and definition are out of view, without a limit or criteria', () => {
-    const [item] = transcriptItems(stored([{ type: 'span.outcome_evaluation_end', payload: { iteration: 2, result: 'satisfied', explanation: 'Done.' } }]), () => undefined);
-    expect(item).toMatchObject({ kind: 'outcome-check', iteration: 2, maxIterations: null, result: 'satisfied', criteria: [], verification: null });
+    const [item] = transcriptItems(
+      stored([{ type: 'span.outcome_evaluation_end', payload: { iteration: 2, result: 'satisfied', explanation: 'Done.' } }]),
+      () => undefined,
+    );
+    expect(item).toMatchObject({
+      kind: 'outcome-check',
+      iteration: 2,
+      maxIterations: null,
+      result: 'satisfied',
+      criteria: [],
+      verification: null,
+    });
   });
 
   it('keeps the turns between checks: a second turn after "needs revision", then satisfied', () => {
@@ -246,19 +320,39 @@ describe('outcomes in the transcript', () => {
       { type: 'span.outcome_evaluation_end', payload: { iteration: 2, result: 'satisfied', explanation: 'All green.' } },
     ]);
     const kinds = transcriptItems(events, () => undefined).map((item) => item.kind);
-    expect(kinds).toEqual(['outcome-defined', 'user', 'thinking', 'agent', 'tool', 'turn-end', 'outcome-check', 'user', 'agent', 'outcome-check']);
+    expect(kinds).toEqual([
+      'outcome-defined',
+      'user',
+      'thinking',
+      'agent',
+      'tool',
+      'turn-end',
+      'outcome-check',
+      'user',
+      'agent',
+      'outcome-check',
+    ]);
   });
 });
 
 describe('MCP in the transcript', () => {
-  const config: McpHandConfig = { kind: 'mcp', transport: { type: 'stdio', command: 'npx', args: [], cwd: null, env: { API_TOKEN: { secret_id: 'sec_0123456789abcdef' } } }, enabled: true, disabled_tools: [], timeout_seconds: 120 };
+  const config: McpHandConfig = {
+    kind: 'mcp',
+    transport: { type: 'stdio', command: 'npx', args: [], cwd: null, env: { API_TOKEN: { secret_id: 'sec_0123456789abcdef' } } },
+    enabled: true,
+    disabled_tools: [],
+    timeout_seconds: 120,
+  };
   const echoOff: McpHandConfig = { ...config, disabled_tools: ['echo'] };
 
   it('shows the server and its own tool name, with the structured result', () => {
     const items = transcriptItems(
       stored([
         { type: 'agent.mcp_tool_use', payload: { tool_use_id: 't1', server_name: 'memory', name: 'memory__read_graph', input: {} } },
-        { type: 'agent.mcp_tool_result', payload: { tool_use_id: 't1', content: [{ type: 'text', text: 'ok' }], structured_content: { entities: [] }, is_error: false } },
+        {
+          type: 'agent.mcp_tool_result',
+          payload: { tool_use_id: 't1', content: [{ type: 'text', text: 'ok' }], structured_content: { entities: [] }, is_error: false },
+        },
       ]),
       () => undefined,
     );
@@ -274,6 +368,10 @@ describe('MCP in the transcript', () => {
       { type: 'hand.attached', payload: { hand_id: 'memory', config: { ...echoOff, enabled: false } } },
     ]);
     const texts = transcriptItems(events, () => undefined).map((item) => (item.kind === 'notice' ? item.text : item.kind));
-    expect(texts).toEqual([expect.stringContaining('Hand memory attached'), 'Tools of memory: echo turned off.', 'MCP server memory turned off: its tools are no longer offered.']);
+    expect(texts).toEqual([
+      expect.stringContaining('Hand memory attached'),
+      'Tools of memory: echo turned off.',
+      'MCP server memory turned off: its tools are no longer offered.',
+    ]);
   });
 });

@@ -144,14 +144,29 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         break;
       }
       case 'user.interrupt':
-        items.push({ kind: 'notice', key, seq, tone: 'warn', text: `You stopped Claude${event.payload.reason ? `: ${event.payload.reason}` : '.'}` });
+        items.push({
+          kind: 'notice',
+          key,
+          seq,
+          tone: 'warn',
+          text: `You stopped Claude${event.payload.reason ? `: ${event.payload.reason}` : '.'}`,
+        });
         interrupted = true;
         break;
       case 'user.define_outcome': {
         const { description, rubric, max_iterations: max, verification, grader_model: graderModel } = event.payload;
         maxIterations = max;
         checking.clear();
-        items.push({ kind: 'outcome-defined', key, seq, description, rubric, maxIterations: max, verification: verification === undefined ? null : { handId: verification.hand_id, command: verification.command }, graderModel });
+        items.push({
+          kind: 'outcome-defined',
+          key,
+          seq,
+          description,
+          rubric,
+          maxIterations: max,
+          verification: verification === undefined ? null : { handId: verification.hand_id, command: verification.command },
+          graderModel,
+        });
         break;
       }
       case 'agent.message': {
@@ -168,7 +183,17 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         break;
       case 'agent.tool_use': {
         const { name, hand } = splitToolName(event.payload.name, event.payload.hand_id);
-        const item = { kind: 'tool' as const, key, seq, toolUseId: event.payload.tool_use_id, on: hand, name, summary: inputSummary(name, event.payload.input), input: event.payload.input, result: undefined };
+        const item = {
+          kind: 'tool' as const,
+          key,
+          seq,
+          toolUseId: event.payload.tool_use_id,
+          on: hand,
+          name,
+          summary: inputSummary(name, event.payload.input),
+          input: event.payload.input,
+          result: undefined,
+        };
         tools.set(item.toolUseId, item);
         items.push(item);
         break;
@@ -177,7 +202,17 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         // The log may hold the name the model saw (`server__tool`): the server's name is already shown.
         const prefix = `${event.payload.server_name}${TOOL_NAME_SEPARATOR}`;
         const name = event.payload.name.startsWith(prefix) ? event.payload.name.slice(prefix.length) : event.payload.name;
-        const item = { kind: 'tool' as const, key, seq, toolUseId: event.payload.tool_use_id, on: event.payload.server_name, name, summary: inputSummary(name, event.payload.input), input: event.payload.input, result: undefined };
+        const item = {
+          kind: 'tool' as const,
+          key,
+          seq,
+          toolUseId: event.payload.tool_use_id,
+          on: event.payload.server_name,
+          name,
+          summary: inputSummary(name, event.payload.input),
+          input: event.payload.input,
+          result: undefined,
+        };
         tools.set(item.toolUseId, item);
         items.push(item);
         break;
@@ -196,11 +231,24 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         };
         const use = tools.get(payload.tool_use_id);
         if (use !== undefined) use.result = result;
-        else items.push({ kind: 'notice', key, seq, tone: result.isError ? 'error' : 'info', text: `Result of an earlier tool call: ${firstLine(result.text)}` });
+        else
+          items.push({
+            kind: 'notice',
+            key,
+            seq,
+            tone: result.isError ? 'error' : 'info',
+            text: `Result of an earlier tool call: ${firstLine(result.text)}`,
+          });
         break;
       }
       case 'agent.thread_context_compacted':
-        items.push({ kind: 'notice', key, seq, tone: 'info', text: `Earlier context was summarised to fit the model's window (through event #${event.payload.through_seq}).` });
+        items.push({
+          kind: 'notice',
+          key,
+          seq,
+          tone: 'info',
+          text: `Earlier context was summarised to fit the model's window (through event #${event.payload.through_seq}).`,
+        });
         break;
       case 'span.model_request_start':
         if (event.payload.purpose === 'turn') inFlight = true;
@@ -221,17 +269,39 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         const { type, message } = event.payload.stop_reason;
         if (type === 'authentication_failed' && terminalError?.noKey === true) {
           // No key was set, so none was sent, and none was refused.
-          items.splice(terminalError.index, 1, { kind: 'notice', key: `${key}n`, seq, tone: 'error', text: 'No Anthropic API key is set, so nothing was sent to Claude.', help: 'api-key' });
+          items.splice(terminalError.index, 1, {
+            kind: 'notice',
+            key: `${key}n`,
+            seq,
+            tone: 'error',
+            text: 'No Anthropic API key is set, so nothing was sent to Claude.',
+            help: 'api-key',
+          });
         } else if (type === 'interrupted' && interrupted) {
           // “You stopped Claude” already says it.
         } else if (type !== 'end_turn') {
-          const notice = { kind: 'notice' as const, key: `${key}n`, seq, tone: WAITING_STOPS.has(type) ? ('warn' as const) : ('error' as const), text: idleText(type, message) };
+          const notice = {
+            kind: 'notice' as const,
+            key: `${key}n`,
+            seq,
+            tone: WAITING_STOPS.has(type) ? ('warn' as const) : ('error' as const),
+            text: idleText(type, message),
+          };
           if (terminalError !== null && message !== undefined && message !== '') items.splice(terminalError.index, 1, notice);
           else items.push(notice);
         }
         terminalError = null;
         interrupted = false;
-        if (turn.requests > 0) items.push({ kind: 'turn-end', key, seq, requests: turn.requests, usage: turn.usage, durationMs: turn.durationMs, stopReason: type });
+        if (turn.requests > 0)
+          items.push({
+            kind: 'turn-end',
+            key,
+            seq,
+            requests: turn.requests,
+            usage: turn.usage,
+            durationMs: turn.durationMs,
+            stopReason: type,
+          });
         turn = { requests: 0, usage: { ...ZERO_USAGE }, durationMs: 0 };
         break;
       }
@@ -240,9 +310,21 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         break;
       case 'session.error': {
         const { error, retry_status: retry } = event.payload;
-        const next = retry.type === 'retrying' ? ` Retrying (attempt ${retry.attempt})…` : retry.type === 'exhausted' ? ' Gave up after retrying.' : '';
-        if (retry.type === 'terminal') terminalError = { index: items.length, noKey: error.type === 'authentication_error' && error.status === undefined };
-        items.push({ kind: 'notice', key, seq, tone: retry.type === 'retrying' ? 'warn' : 'error', text: `${error.message.replace(/\.$/, '')}${error.status === undefined ? '' : ` (${error.status})`}.${next}` });
+        const next =
+          retry.type === 'retrying'
+            ? ` Retrying (attempt ${retry.attempt})…`
+            : retry.type === 'exhausted'
+              ? ' Gave up after retrying.'
+              : '';
+        if (retry.type === 'terminal')
+          terminalError = { index: items.length, noKey: error.type === 'authentication_error' && error.status === undefined };
+        items.push({
+          kind: 'notice',
+          key,
+          seq,
+          tone: retry.type === 'retrying' ? 'warn' : 'error',
+          text: `${error.message.replace(/\.$/, '')}${error.status === undefined ? '' : ` (${error.status})`}.${next}`,
+        });
         break;
       }
       case 'span.outcome_evaluation_start':
@@ -264,7 +346,15 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
           result,
           explanation,
           criteria: criteria ?? [],
-          verification: verification === undefined ? null : { handId: verification.hand_id, command: verification.command, output: verification.output, isError: verification.is_error },
+          verification:
+            verification === undefined
+              ? null
+              : {
+                  handId: verification.hand_id,
+                  command: verification.command,
+                  output: verification.output,
+                  isError: verification.is_error,
+                },
         };
         if (at !== undefined && started?.kind === 'outcome-checking') items[at] = item;
         else items.push(item);
@@ -277,7 +367,13 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         if (event.payload.restored_from !== undefined) {
           const from = event.payload.restored_from;
           const title = titleOf(from.session_id);
-          const notice = { kind: 'notice' as const, key, seq, tone: 'info' as const, text: `${event.payload.hand_id} started with its files restored from the snapshot at event #${from.at_seq}${title === undefined ? '' : ` of “${title}”`}.` };
+          const notice = {
+            kind: 'notice' as const,
+            key,
+            seq,
+            tone: 'info' as const,
+            text: `${event.payload.hand_id} started with its files restored from the snapshot at event #${from.at_seq}${title === undefined ? '' : ` of “${title}”`}.`,
+          };
           // A hand starts for the tool call waiting for it: the note goes before that call, whose output it explains.
           const waiting = items.findIndex((item) => item.kind === 'tool' && item.on === event.payload.hand_id && item.result === undefined);
           if (waiting === -1) items.push(notice);
@@ -288,7 +384,13 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         }
         break;
       case 'hand.lost':
-        items.push({ kind: 'notice', key, seq, tone: 'warn', text: `${event.payload.hand_id} was lost: ${event.payload.reason}. The next command starts a fresh one.` });
+        items.push({
+          kind: 'notice',
+          key,
+          seq,
+          tone: 'warn',
+          text: `${event.payload.hand_id} was lost: ${event.payload.reason}. The next command starts a fresh one.`,
+        });
         break;
       case 'hand.failed':
         items.push({ kind: 'notice', key, seq, tone: 'error', text: `${event.payload.hand_id} could not start: ${event.payload.message}` });
@@ -322,10 +424,15 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
 /** What changed when a hand was reconfigured: an MCP server or some of its tools turned on or off. */
 export function handChangeText(hand: string, before: HandConfig, after: HandConfig): string {
   if (before.kind === 'mcp' && after.kind === 'mcp') {
-    if (before.enabled !== after.enabled) return after.enabled ? `MCP server ${hand} turned on: its tools are offered again.` : `MCP server ${hand} turned off: its tools are no longer offered.`;
+    if (before.enabled !== after.enabled)
+      return after.enabled
+        ? `MCP server ${hand} turned on: its tools are offered again.`
+        : `MCP server ${hand} turned off: its tools are no longer offered.`;
     const off = after.disabled_tools.filter((tool) => !before.disabled_tools.includes(tool));
     const on = before.disabled_tools.filter((tool) => !after.disabled_tools.includes(tool));
-    const parts = [off.length > 0 ? `${off.join(', ')} turned off` : null, on.length > 0 ? `${on.join(', ')} turned back on` : null].filter((part) => part !== null);
+    const parts = [off.length > 0 ? `${off.join(', ')} turned off` : null, on.length > 0 ? `${on.join(', ')} turned back on` : null].filter(
+      (part) => part !== null,
+    );
     if (parts.length > 0) return `Tools of ${hand}: ${parts.join('; ')}.`;
   }
   return `Hand ${hand} changed (${describeHand(after)}).`;
@@ -385,7 +492,8 @@ function idleText(type: string, message: string | undefined): string {
   };
   const base = reasons[type] ?? `Stopped (${type.replaceAll('_', ' ')}).`;
   // The harness's message says what happened and what to do, in full.
-  if (type === 'authentication_failed') return message === undefined || message === '' ? `${base} Check ANTHROPIC_API_KEY or the key in Settings.` : message;
+  if (type === 'authentication_failed')
+    return message === undefined || message === '' ? `${base} Check ANTHROPIC_API_KEY or the key in Settings.` : message;
   return message === undefined || message === '' ? base : `${base} ${message}`;
 }
 

@@ -50,7 +50,9 @@ export function SettingsView({ transport, onError }: { transport: Transport; onE
       <header className="session-header">
         <div className="session-heading">
           <h2 id="settings-title">Settings</h2>
-          <p className="session-subtitle">Secrets are encrypted by your operating system and never shown again, sent to a hand, or written to a session.</p>
+          <p className="session-subtitle">
+            Secrets are encrypted by your operating system and never shown again, sent to a hand, or written to a session.
+          </p>
         </div>
       </header>
       <div className="settings-body">
@@ -69,7 +71,9 @@ export function SettingsView({ transport, onError }: { transport: Transport; onE
               {listError}
             </p>
           )}
-          {secrets !== null && <CredentialTable transport={transport} secrets={secrets} onChanged={() => void refresh()} onError={onError} />}
+          {secrets !== null && (
+            <CredentialTable transport={transport} secrets={secrets} onChanged={() => void refresh()} onError={onError} />
+          )}
           {vault?.available === true && <AddCredential transport={transport} onAdded={() => void refresh()} />}
         </section>
       </div>
@@ -167,9 +171,22 @@ function ApiKeySection({ transport, vault, onChanged }: { transport: Transport; 
   );
 }
 
-function CredentialTable({ transport, secrets, onChanged, onError }: { transport: Transport; secrets: SecretMeta[]; onChanged: () => void; onError: (reason: unknown) => void }) {
+function CredentialTable({
+  transport,
+  secrets,
+  onChanged,
+  onError,
+}: {
+  transport: Transport;
+  secrets: SecretMeta[];
+  onChanged: () => void;
+  onError: (reason: unknown) => void;
+}) {
   const [replacing, setReplacing] = useState<string | null>(null);
-  if (secrets.length === 0) return <p className="settings-hint">No credentials yet. Add a git token to let hands clone and push, or an SSH key for your machines.</p>;
+  if (secrets.length === 0)
+    return (
+      <p className="settings-hint">No credentials yet. Add a git token to let hands clone and push, or an SSH key for your machines.</p>
+    );
 
   async function remove(secret: SecretMeta): Promise<void> {
     if (!window.confirm(`Delete “${secret.name}”? Hands and servers that use it will fail until you add it again.`)) return;
@@ -204,17 +221,32 @@ function CredentialTable({ transport, secrets, onChanged, onError }: { transport
             </td>
             <td>{KIND_LABELS[secret.kind]}</td>
             <td title={secret.lastUsedAt === null ? undefined : formatFullTime(secret.lastUsedAt)}>
-              {secret.lastUsedAt === null ? 'never' : `${formatRelativeTime(secret.lastUsedAt)}${secret.lastUsedFor === null ? '' : ` — ${secret.lastUsedFor}`}`}
+              {secret.lastUsedAt === null
+                ? 'never'
+                : `${formatRelativeTime(secret.lastUsedAt)}${secret.lastUsedFor === null ? '' : ` — ${secret.lastUsedFor}`}`}
             </td>
             <td className="credential-actions">
               {replacing === secret.id ? (
-                <ReplaceForm transport={transport} secret={secret} onDone={() => { setReplacing(null); onChanged(); }} onCancel={() => setReplacing(null)} />
+                <ReplaceForm
+                  transport={transport}
+                  secret={secret}
+                  onDone={() => {
+                    setReplacing(null);
+                    onChanged();
+                  }}
+                  onCancel={() => setReplacing(null)}
+                />
               ) : (
                 <>
                   <button type="button" className="button button-small" onClick={() => setReplacing(secret.id)}>
                     Replace
                   </button>
-                  <button type="button" className="button button-small button-quiet button-danger-quiet" onClick={() => void remove(secret)} aria-label={`Delete ${secret.name}`}>
+                  <button
+                    type="button"
+                    className="button button-small button-quiet button-danger-quiet"
+                    onClick={() => void remove(secret)}
+                    aria-label={`Delete ${secret.name}`}
+                  >
                     Delete
                   </button>
                 </>
@@ -227,7 +259,17 @@ function CredentialTable({ transport, secrets, onChanged, onError }: { transport
   );
 }
 
-function ReplaceForm({ transport, secret, onDone, onCancel }: { transport: Transport; secret: SecretMeta; onDone: () => void; onCancel: () => void }) {
+function ReplaceForm({
+  transport,
+  secret,
+  onDone,
+  onCancel,
+}: {
+  transport: Transport;
+  secret: SecretMeta;
+  onDone: () => void;
+  onCancel: () => void;
+}) {
   const [value, setValue] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -244,7 +286,16 @@ function ReplaceForm({ transport, secret, onDone, onCancel }: { transport: Trans
   }
   return (
     <form className="settings-row" onSubmit={(event) => void submit(event)} aria-label={`Replace ${secret.name}`}>
-      <input className="input" type="password" autoComplete="off" aria-label={`New value for ${secret.name}`} value={value} onChange={(event) => setValue(event.target.value)} autoFocus disabled={busy} />
+      <input
+        className="input"
+        type="password"
+        autoComplete="off"
+        aria-label={`New value for ${secret.name}`}
+        value={value}
+        onChange={(event) => setValue(event.target.value)}
+        autoFocus
+        disabled={busy}
+      />
       <button type="submit" className="button button-small button-primary" disabled={busy || value === ''}>
         Save
       </button>
@@ -292,13 +343,27 @@ function AddCredential({ transport, onAdded }: { transport: Transport; onAdded: 
           <label className="field-label" htmlFor={`${id}-name`}>
             Name
           </label>
-          <input id={`${id}-name`} className="input" value={name} onChange={(event) => setName(event.target.value)} placeholder="GitHub token (work)" maxLength={100} disabled={busy} />
+          <input
+            id={`${id}-name`}
+            className="input"
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            placeholder="GitHub token (work)"
+            maxLength={100}
+            disabled={busy}
+          />
         </div>
         <div className="field">
           <label className="field-label" htmlFor={`${id}-kind`}>
             Kind
           </label>
-          <select id={`${id}-kind`} className="input" value={kind} onChange={(event) => setKind(event.target.value as SecretKind)} disabled={busy}>
+          <select
+            id={`${id}-kind`}
+            className="input"
+            value={kind}
+            onChange={(event) => setKind(event.target.value as SecretKind)}
+            disabled={busy}
+          >
             {SECRET_KINDS.map((option) => (
               <option key={option} value={option}>
                 {KIND_LABELS[option]}
@@ -311,9 +376,26 @@ function AddCredential({ transport, onAdded }: { transport: Transport; onAdded: 
             Value
           </label>
           {kind === 'ssh-private-key' ? (
-            <textarea id={`${id}-value`} className="input" rows={4} value={value} onChange={(event) => setValue(event.target.value)} spellCheck={false} disabled={busy} />
+            <textarea
+              id={`${id}-value`}
+              className="input"
+              rows={4}
+              value={value}
+              onChange={(event) => setValue(event.target.value)}
+              spellCheck={false}
+              disabled={busy}
+            />
           ) : (
-            <input id={`${id}-value`} className="input" type="password" autoComplete="off" value={value} onChange={(event) => setValue(event.target.value)} spellCheck={false} disabled={busy} />
+            <input
+              id={`${id}-value`}
+              className="input"
+              type="password"
+              autoComplete="off"
+              value={value}
+              onChange={(event) => setValue(event.target.value)}
+              spellCheck={false}
+              disabled={busy}
+            />
           )}
         </div>
       </div>

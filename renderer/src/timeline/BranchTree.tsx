@@ -90,9 +90,7 @@ export function BranchTree({ transport, sessionId, refreshKey, onOpen, onError }
               <BranchItem key={branch.node.id} branch={branch} currentId={sessionId} onOpen={onOpen} />
             ))}
           </ul>
-          {shown.length === 1 && (
-            <p className="branch-tree-status">No branches yet: rewind or fork from any event to start one.</p>
-          )}
+          {shown.length === 1 && <p className="branch-tree-status">No branches yet: rewind or fork from any event to start one.</p>}
         </>
       )}
     </div>

@@ -67,7 +67,13 @@ describe('filtering events by category', () => {
   });
 
   it('filters the outcome and its checks on their own', () => {
-    const types: EventType[] = ['user.define_outcome', 'user.message', 'span.outcome_evaluation_start', 'span.model_request_end', 'span.outcome_evaluation_end'];
+    const types: EventType[] = [
+      'user.define_outcome',
+      'user.message',
+      'span.outcome_evaluation_start',
+      'span.model_request_end',
+      'span.outcome_evaluation_end',
+    ];
     expect(Array.from(filterSeqs(timeline(types), types.length, maskOf(['outcome'])))).toEqual([1, 3, 5]);
     expect(countCategories(timeline(types), types.length)).toMatchObject({ outcome: 3, user: 1, span: 1 });
     expect(parseEventFilter(serializeEventFilter(maskOf(['outcome', 'error'])))).toBe(maskOf(['outcome', 'error']));

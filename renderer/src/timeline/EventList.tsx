@@ -6,17 +6,7 @@
  * It never changes the cursor itself: it asks with `onSelect`, and follows the `cursor` it is given.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import {
-  memo,
-  useEffect,
-  useId,
-  useMemo,
-  useRef,
-  useState,
-  useSyncExternalStore,
-  type KeyboardEvent,
-  type MouseEvent,
-} from 'react';
+import { memo, useEffect, useId, useMemo, useRef, useState, useSyncExternalStore, type KeyboardEvent, type MouseEvent } from 'react';
 import type { EventType, StoredEvent } from '#shared/events';
 import { CATEGORY_LABELS, EVENT_CATEGORIES, categoryOf, type EventCategory } from './event-categories.ts';
 import {
@@ -167,12 +157,7 @@ export function EventList({ log, cursor, onSelect, titleOf }: EventListProps) {
   return (
     <div className="event-list" data-testid="event-list">
       <div className="event-list-filters" role="group" aria-label="Show events of kind">
-        <button
-          type="button"
-          className="event-filter"
-          aria-pressed={mask === ALL_CATEGORIES}
-          onClick={() => changeMask(ALL_CATEGORIES)}
-        >
+        <button type="button" className="event-filter" aria-pressed={mask === ALL_CATEGORIES} onClick={() => changeMask(ALL_CATEGORIES)}>
           All <span className="event-filter-count">{lastSeq.toLocaleString()}</span>
         </button>
         {EVENT_CATEGORIES.map((category) => (
@@ -376,7 +361,10 @@ function EventDetail({ seq, lastSeq, type, event }: EventDetailProps) {
           </>
         )}
         <span className="event-detail-actions">
-          <span className={copied?.ok === false ? 'event-detail-feedback event-detail-feedback-error' : 'event-detail-feedback'} role="status">
+          <span
+            className={copied?.ok === false ? 'event-detail-feedback event-detail-feedback-error' : 'event-detail-feedback'}
+            role="status"
+          >
             {feedback}
           </span>
           <button type="button" className="button button-small" disabled={event === undefined} onClick={() => void copyJson()}>

@@ -7,7 +7,18 @@
  * Drawing is on canvases and the cursor marks are moved with transforms, so a frame costs the
  * same at 100 or 100,000 events. Keys: ←/→ one event, Shift+←/→ one turn, Home/End, PageUp/Down.
  */
-import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, useSyncExternalStore, type KeyboardEvent, type PointerEvent, type RefObject } from 'react';
+import {
+  memo,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+  type KeyboardEvent,
+  type PointerEvent,
+  type RefObject,
+} from 'react';
 import { EVENT_CATEGORIES, categoryOf } from './event-categories.ts';
 import { formatFullTime, outcomeResultTone, type OutcomeTone } from '#renderer/ui/format.ts';
 import type { SessionLog } from '#renderer/client/session-log.ts';
@@ -63,16 +74,44 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
     <div className="timeline" data-testid="timeline">
       <div className="timeline-controls">
         <div className="timeline-buttons" role="group" aria-label="Step through events">
-          <button type="button" className="icon-button" onClick={() => step(previousTurn(turns, cursor))} disabled={empty || cursor <= 1} title="Previous turn (Shift+←)" aria-label="Previous turn">
+          <button
+            type="button"
+            className="icon-button"
+            onClick={() => step(previousTurn(turns, cursor))}
+            disabled={empty || cursor <= 1}
+            title="Previous turn (Shift+←)"
+            aria-label="Previous turn"
+          >
             «
           </button>
-          <button type="button" className="icon-button" onClick={() => step(cursor - 1)} disabled={empty || cursor <= 1} title="Previous event (←)" aria-label="Previous event">
+          <button
+            type="button"
+            className="icon-button"
+            onClick={() => step(cursor - 1)}
+            disabled={empty || cursor <= 1}
+            title="Previous event (←)"
+            aria-label="Previous event"
+          >
             ‹
           </button>
-          <button type="button" className="icon-button" onClick={() => step(cursor + 1)} disabled={empty || cursor >= lastSeq} title="Next event (→)" aria-label="Next event">
+          <button
+            type="button"
+            className="icon-button"
+            onClick={() => step(cursor + 1)}
+            disabled={empty || cursor >= lastSeq}
+            title="Next event (→)"
+            aria-label="Next event"
+          >
             ›
           </button>
-          <button type="button" className="icon-button" onClick={() => step(nextTurn(turns, cursor, lastSeq))} disabled={empty || cursor >= lastSeq} title="Next turn (Shift+→)" aria-label="Next turn">
+          <button
+            type="button"
+            className="icon-button"
+            onClick={() => step(nextTurn(turns, cursor, lastSeq))}
+            disabled={empty || cursor >= lastSeq}
+            title="Next turn (Shift+→)"
+            aria-label="Next turn"
+          >
             »
           </button>
         </div>
@@ -84,9 +123,7 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
               <span className="timeline-seq">
                 Event {cursor.toLocaleString()} of {lastSeq.toLocaleString()}
               </span>
-              {type !== undefined && (
-                <span className={`timeline-type cat-${categoryOf(type)}`}>{type}</span>
-              )}
+              {type !== undefined && <span className={`timeline-type cat-${categoryOf(type)}`}>{type}</span>}
               {event !== undefined && <time dateTime={event.ts}>{formatFullTime(event.ts)}</time>}
             </>
           )}
@@ -124,7 +161,15 @@ interface BarProps {
  * turn's start and the outcome's events are full-height ticks; a verdict is drawn in its verdict's
  * colour once its payload is loaded (the outcome's colour until then).
  */
-function Tape({ log, cursor, lastSeq, colors, verdicts, onSeek, onKeyDown }: BarProps & { verdicts: VerdictColors; onKeyDown: (event: KeyboardEvent<HTMLDivElement>) => void }) {
+function Tape({
+  log,
+  cursor,
+  lastSeq,
+  colors,
+  verdicts,
+  onSeek,
+  onKeyDown,
+}: BarProps & { verdicts: VerdictColors; onKeyDown: (event: KeyboardEvent<HTMLDivElement>) => void }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const width = useWidth(canvas);
   const drag = useRef<{ x: number; seq: number } | null>(null);
@@ -145,11 +190,16 @@ function Tape({ log, cursor, lastSeq, colors, verdicts, onSeek, onKeyDown }: Bar
       const category = categoryOf(type);
       const verdict = type === 'span.outcome_evaluation_end' ? log.event(seq) : undefined;
       context.fillStyle =
-        (verdict?.type === 'span.outcome_evaluation_end' ? verdicts[outcomeResultTone(verdict.payload.result)] : undefined) ?? colors[EVENT_CATEGORIES.indexOf(category)] ?? '#888';
+        (verdict?.type === 'span.outcome_evaluation_end' ? verdicts[outcomeResultTone(verdict.payload.result)] : undefined) ??
+        colors[EVENT_CATEGORIES.indexOf(category)] ??
+        '#888';
       const x = (seq - first) * tick;
       const tall = type === 'user.message' || category === 'outcome';
       // Outcome events are a little wider too: a check is rare and worth finding at a glance.
-      const barWidth = Math.max(category === 'outcome' ? 2 : 1, Math.min(tick * (category === 'outcome' ? 0.9 : 0.7), category === 'outcome' ? 8 : 6));
+      const barWidth = Math.max(
+        category === 'outcome' ? 2 : 1,
+        Math.min(tick * (category === 'outcome' ? 0.9 : 0.7), category === 'outcome' ? 8 : 6),
+      );
       context.fillRect(x + (tick - barWidth) / 2, tall ? 0 : height * 0.25, barWidth, tall ? height : height * 0.5);
     }
   });
@@ -287,7 +337,11 @@ function useWidth(ref: RefObject<HTMLElement | null>): number {
 /** The category colours from the theme's CSS variables, re-read when the OS theme changes. */
 function useCategoryColors(): Colors {
   return useThemeColors(
-    useCallback((style: CSSStyleDeclaration): Colors => EVENT_CATEGORIES.map((category) => style.getPropertyValue(`--cat-${category}`).trim() || '#888'), []),
+    useCallback(
+      (style: CSSStyleDeclaration): Colors =>
+        EVENT_CATEGORIES.map((category) => style.getPropertyValue(`--cat-${category}`).trim() || '#888'),
+      [],
+    ),
   );
 }
 

@@ -35,7 +35,8 @@ describe('minimap bins', () => {
     expect(EVENT_CATEGORIES[(crowded[10] ?? 0) - 1]).toBe('span');
   });
   it('shows an outcome check in a crowded pixel over requests, tools and hands, never over an error', () => {
-    const check = (seq: number): EventType => (seq === 500 ? 'span.outcome_evaluation_end' : seq % 2 === 0 ? 'agent.tool_use' : 'hand.ready');
+    const check = (seq: number): EventType =>
+      seq === 500 ? 'span.outcome_evaluation_end' : seq % 2 === 0 ? 'agent.tool_use' : 'hand.ready';
     const bins = binCategories(1, 1000, 10, check);
     expect(EVENT_CATEGORIES[(bins[4] ?? 0) - 1]).toBe('outcome');
     expect(EVENT_CATEGORIES[(bins[3] ?? 0) - 1]).toBe('hand');

@@ -107,8 +107,6 @@ describe('AnsiText', () => {
   it('escapes HTML in the text', () => {
     const html = render(`<img src=x onerror=alert(1)> ${ESC}[31m<script>alert(1)</script>&amp;`);
     expect(html).not.toMatch(/<img|<script/);
-    expect(html).toBe(
-      '&lt;img src=x onerror=alert(1)&gt; <span class="ansi-red-fg">&lt;script&gt;alert(1)&lt;/script&gt;&amp;amp;</span>',
-    );
+    expect(html).toBe('&lt;img src=x onerror=alert(1)&gt; <span class="ansi-red-fg">&lt;script&gt;alert(1)&lt;/script&gt;&amp;amp;</span>');
   });
 });

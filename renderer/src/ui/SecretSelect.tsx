@@ -22,7 +22,9 @@ export interface SecretSelectProps {
 export function SecretSelect({ label, jump = false, value, onChange, choices, none, problem, note }: SecretSelectProps) {
   const id = useId();
   const known = value === '' || choices.some((secret) => secret.id === value);
-  const describedBy = [problem ? `${id}-error` : null, note !== undefined || !known ? `${id}-note` : null].filter((part) => part !== null).join(' ');
+  const describedBy = [problem ? `${id}-error` : null, note !== undefined || !known ? `${id}-note` : null]
+    .filter((part) => part !== null)
+    .join(' ');
   return (
     <div className="field field-wide">
       <label className="field-label" htmlFor={id}>

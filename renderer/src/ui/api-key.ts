@@ -12,7 +12,10 @@ export const NO_VAULT_ADVICE = 'Set ANTHROPIC_API_KEY in the environment Drover 
 export function useKeyStorable(transport: Transport): boolean | null {
   const [storable, setStorable] = useState<boolean | null>(null);
   useEffect(() => {
-    transport.call('vault-status', undefined).then((vault) => setStorable(vault.available), () => undefined);
+    transport.call('vault-status', undefined).then(
+      (vault) => setStorable(vault.available),
+      () => undefined,
+    );
   }, [transport]);
   return storable;
 }

@@ -13,7 +13,19 @@ export interface FieldControlProps {
   'aria-describedby'?: string;
 }
 
-export function LaunchField({ id, label, error, note, children }: { id: string; label: string; error?: string | undefined; note?: string | undefined; children: (props: FieldControlProps) => ReactNode }) {
+export function LaunchField({
+  id,
+  label,
+  error,
+  note,
+  children,
+}: {
+  id: string;
+  label: string;
+  error?: string | undefined;
+  note?: string | undefined;
+  children: (props: FieldControlProps) => ReactNode;
+}) {
   const describedBy = [error ? `${id}-error` : null, note ? `${id}-note` : null].filter((part) => part !== null).join(' ');
   return (
     <div className="launch-field">

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
-import { formatMegabytesOf, outcomeResultLabel, outcomeResultTone, outcomeStatusText, plural, readableReason, statusText, summarizeEvent, toolOutputText } from './format.ts';
+import {
+  formatMegabytesOf,
+  outcomeResultLabel,
+  outcomeResultTone,
+  outcomeStatusText,
+  plural,
+  readableReason,
+  statusText,
+  summarizeEvent,
+  toolOutputText,
+} from './format.ts';
 
 const noTitle = () => undefined;
 const envelope = { id: '0b7f2a10-1d2e-4f30-8a40-5b6c7d8e9f01', ts: '2026-11-20T09:00:00.000Z' };
@@ -41,12 +51,24 @@ describe('outcome state in the sidebar', () => {
   it('says where the outcome stands, with the iterations', () => {
     expect(outcomeStatusText(outcome)).toEqual({ text: 'outcome not checked yet', tone: 'muted' });
     expect(outcomeStatusText({ ...outcome, iterations: 1, state: 'evaluating' })).toEqual({ text: 'checking… (2/3)', tone: 'pending' });
-    expect(outcomeStatusText({ ...outcome, iterations: 1, state: 'needs_revision' })).toEqual({ text: 'needs revision (1/3)', tone: 'warn' });
-    expect(outcomeStatusText({ ...outcome, iterations: 2, state: 'satisfied' })).toEqual({ text: '✓ satisfied after 2 iterations', tone: 'ok' });
+    expect(outcomeStatusText({ ...outcome, iterations: 1, state: 'needs_revision' })).toEqual({
+      text: 'needs revision (1/3)',
+      tone: 'warn',
+    });
+    expect(outcomeStatusText({ ...outcome, iterations: 2, state: 'satisfied' })).toEqual({
+      text: '✓ satisfied after 2 iterations',
+      tone: 'ok',
+    });
     expect(outcomeStatusText({ ...outcome, iterations: 1, state: 'satisfied' })?.text).toBe('✓ satisfied after 1 iteration');
-    expect(outcomeStatusText({ ...outcome, iterations: 3, state: 'max_iterations_reached' })).toEqual({ text: '✗ not satisfied after 3 iterations', tone: 'bad' });
+    expect(outcomeStatusText({ ...outcome, iterations: 3, state: 'max_iterations_reached' })).toEqual({
+      text: '✗ not satisfied after 3 iterations',
+      tone: 'bad',
+    });
     expect(outcomeStatusText({ ...outcome, iterations: 1, state: 'failed' })).toEqual({ text: '✗ check failed (1/3)', tone: 'bad' });
-    expect(outcomeStatusText({ ...outcome, iterations: 2, state: 'interrupted' })).toEqual({ text: 'check interrupted (2/3)', tone: 'muted' });
+    expect(outcomeStatusText({ ...outcome, iterations: 2, state: 'interrupted' })).toEqual({
+      text: 'check interrupted (2/3)',
+      tone: 'muted',
+    });
   });
 
   it('never counts past the limit while checking', () => {
@@ -64,7 +86,7 @@ describe('outcome state in the sidebar', () => {
 });
 
 describe('counts and reasons in words', () => {
-  it('puts a count\'s noun in the right number', () => {
+  it("puts a count's noun in the right number", () => {
     expect(plural(1, 'event')).toBe('1 event');
     expect(plural(0, 'event')).toBe('0 events');
     expect(plural(2048, 'event')).toBe('2,048 events');
@@ -73,14 +95,20 @@ describe('counts and reasons in words', () => {
   });
 
   it('reads an API error body as its message, not as JSON', () => {
-    const raw = 'The Models API could not be reached: 401 {"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_1"}';
+    const raw =
+      'The Models API could not be reached: 401 {"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"req_1"}';
     expect(readableReason(raw)).toBe('The Models API could not be reached: 401 invalid x-api-key.');
     expect(readableReason('No API key is set yet.')).toBe('No API key is set yet.');
     expect(readableReason('Broken {not json')).toBe('Broken {not json');
   });
 
   it('says "at most 1 iteration" in the event list', () => {
-    const event = { ...envelope, seq: 3, type: 'user.define_outcome', payload: { description: 'Tests pass', rubric: '', max_iterations: 1, grader_model: null } } as unknown as StoredEvent;
+    const event = {
+      ...envelope,
+      seq: 3,
+      type: 'user.define_outcome',
+      payload: { description: 'Tests pass', rubric: '', max_iterations: 1, grader_model: null },
+    } as unknown as StoredEvent;
     expect(summarizeEvent(event, noTitle)).toBe('Outcome: Tests pass (at most 1 iteration)');
   });
 

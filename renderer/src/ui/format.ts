@@ -263,7 +263,10 @@ export function statusText(status: SessionStatus, stopReason: string | null): st
 /** A hand in a few words: "Docker debian:bookworm", "SSH ada@build.local:2222 via bastion", "MCP server at …". */
 export function describeHand(config: HandConfig): string {
   if (config.kind === 'docker') return `Docker ${config.image}`;
-  if (config.kind === 'mcp') return config.transport.type === 'stdio' ? `MCP server: ${describeMcpTransport(config.transport)}` : `MCP server at ${config.transport.url}`;
+  if (config.kind === 'mcp')
+    return config.transport.type === 'stdio'
+      ? `MCP server: ${describeMcpTransport(config.transport)}`
+      : `MCP server at ${config.transport.url}`;
   const port = config.port === 22 ? '' : `:${config.port}`;
   return `SSH ${config.user}@${config.host}${port}${config.jump === null ? '' : ` via ${config.jump.host}`}`;
 }

@@ -23,10 +23,45 @@ describe('validation', () => {
     ['messages empty', { ...ask(), messages: [] }, /^messages: at least one message is required$/],
     ['messages not an array', { ...ask(), messages: 'hi' }, /^messages: /],
     ['a role that does not exist', { ...ask(), messages: [{ role: 'system', content: 'hi' }] }, /^messages\.0\.role: /],
-    ['a text block without text', { ...ask(), messages: [{ role: 'user', content: [{ type: 'text' }] }] }, /^messages\.0\.content\.0\.text: Field required$/],
-    ['first message from the assistant', { ...ask(), messages: [{ role: 'assistant', content: 'hi' }, { role: 'user', content: 'hi' }] }, /^messages: first message must use the "user" role$/],
-    ['two user turns in a row', { ...ask(), messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b' }] }, /roles must alternate between "user" and "assistant", but found multiple "user" roles in a row/],
-    ['two assistant turns in a row', { ...ask(), messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }, { role: 'assistant', content: 'c' }] }, /found multiple "assistant" roles/],
+    [
+      'a text block without text',
+      { ...ask(), messages: [{ role: 'user', content: [{ type: 'text' }] }] },
+      /^messages\.0\.content\.0\.text: Field required$/,
+    ],
+    [
+      'first message from the assistant',
+      {
+        ...ask(),
+        messages: [
+          { role: 'assistant', content: 'hi' },
+          { role: 'user', content: 'hi' },
+        ],
+      },
+      /^messages: first message must use the "user" role$/,
+    ],
+    [
+      'two user turns in a row',
+      {
+        ...ask(),
+        messages: [
+          { role: 'user', content: 'a' },
+          { role: 'user', content: 'b' },
+        ],
+      },
+      /roles must alternate between "user" and "assistant", but found multiple "user" roles in a row/,
+    ],
+    [
+      'two assistant turns in a row',
+      {
+        ...ask(),
+        messages: [
+          { role: 'user', content: 'a' },
+          { role: 'assistant', content: 'b' },
+          { role: 'assistant', content: 'c' },
+        ],
+      },
+      /found multiple "assistant" roles/,
+    ],
     [
       'a tool_use left unanswered',
       { ...ask(), messages: [{ role: 'user', content: 'a' }, toolTurn('toolu_1'), { role: 'user', content: 'b' }] },
@@ -51,13 +86,27 @@ describe('validation', () => {
     ],
     [
       'a tool_result for another id',
-      { ...ask(), messages: [{ role: 'user', content: 'a' }, toolTurn('toolu_1'), { role: 'user', content: [result('toolu_1'), result('toolu_9')] }] },
+      {
+        ...ask(),
+        messages: [{ role: 'user', content: 'a' }, toolTurn('toolu_1'), { role: 'user', content: [result('toolu_1'), result('toolu_9')] }],
+      },
       /^messages\.2\.content\.1: unexpected `tool_use_id` found in `tool_result` blocks: toolu_9\./,
     ],
-    ['a tool_result with no tool_use before it', { ...ask(), messages: [{ role: 'user', content: [result('toolu_1')] }] }, /^messages\.0\.content\.0: unexpected `tool_use_id`/],
+    [
+      'a tool_result with no tool_use before it',
+      { ...ask(), messages: [{ role: 'user', content: [result('toolu_1')] }] },
+      /^messages\.0\.content\.0: unexpected `tool_use_id`/,
+    ],
     [
       'a tool_result after other content',
-      { ...ask(), messages: [{ role: 'user', content: 'a' }, toolTurn('toolu_1'), { role: 'user', content: [{ type: 'text', text: 'here:' }, result('toolu_1')] }] },
+      {
+        ...ask(),
+        messages: [
+          { role: 'user', content: 'a' },
+          toolTurn('toolu_1'),
+          { role: 'user', content: [{ type: 'text', text: 'here:' }, result('toolu_1')] },
+        ],
+      },
       /^messages\.2\.content\.1: `tool_result` blocks must come first/,
     ],
     [
@@ -88,8 +137,16 @@ describe('validation', () => {
       },
       /^messages\.3\.content\.0: `tool_use` ids must be unique$/,
     ],
-    ['a thinking budget under 1024', { ...ask(), thinking: { type: 'enabled', budget_tokens: 1000 } }, /^thinking\.budget_tokens: Input should be greater than or equal to 1024$/],
-    ['a thinking budget not under max_tokens', { ...ask({ max_tokens: 2048 }), thinking: { type: 'enabled', budget_tokens: 2048 } }, /^`max_tokens` must be greater than `thinking\.budget_tokens`$/],
+    [
+      'a thinking budget under 1024',
+      { ...ask(), thinking: { type: 'enabled', budget_tokens: 1000 } },
+      /^thinking\.budget_tokens: Input should be greater than or equal to 1024$/,
+    ],
+    [
+      'a thinking budget not under max_tokens',
+      { ...ask({ max_tokens: 2048 }), thinking: { type: 'enabled', budget_tokens: 2048 } },
+      /^`max_tokens` must be greater than `thinking\.budget_tokens`$/,
+    ],
     ['a thinking type that does not exist', { ...ask(), thinking: { type: 'sometimes' } }, /^thinking/],
     [
       'five cache_control blocks across tools, system and messages',
@@ -105,7 +162,11 @@ describe('validation', () => {
       },
       /^A maximum of 4 blocks with cache_control may be provided\. Found 5\.$/,
     ],
-    ['a tool_choice without tools', { ...ask(), tool_choice: { type: 'any' } }, /^tool_choice may only be specified while providing tools\.$/],
+    [
+      'a tool_choice without tools',
+      { ...ask(), tool_choice: { type: 'any' } },
+      /^tool_choice may only be specified while providing tools\.$/,
+    ],
     [
       'a forced tool that is not among the tools',
       { ...ask(), tools: [{ name: 'a', input_schema: { type: 'object' } }], tool_choice: { type: 'tool', name: 'b' } },
@@ -113,7 +174,12 @@ describe('validation', () => {
     ],
     [
       'a forced tool while thinking is on',
-      { ...ask({ max_tokens: 4096 }), thinking: { type: 'enabled', budget_tokens: 1024 }, tools: [{ name: 'a', input_schema: { type: 'object' } }], tool_choice: { type: 'tool', name: 'a' } },
+      {
+        ...ask({ max_tokens: 4096 }),
+        thinking: { type: 'enabled', budget_tokens: 1024 },
+        tools: [{ name: 'a', input_schema: { type: 'object' } }],
+        tool_choice: { type: 'tool', name: 'a' },
+      },
       /^Thinking may not be enabled when tool_choice forces tool use\.$/,
     ],
     [
@@ -137,7 +203,10 @@ describe('validation', () => {
     const { server } = await serve(say([{ type: 'text', text: 'hi' }]));
     const notJson = await fetchRaw(`${server.url}/v1/messages`, { body: '{"model": ' });
     expect(notJson.status).toBe(400);
-    expect(JSON.parse(notJson.text)).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringMatching(/^There was an issue with your request body/) } });
+    expect(JSON.parse(notJson.text)).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error', message: expect.stringMatching(/^There was an issue with your request body/) },
+    });
 
     const noVersion = await fetchRaw(`${server.url}/v1/messages`, {
       headers: { 'content-type': 'application/json', 'x-api-key': 'k' },
@@ -153,12 +222,25 @@ describe('validation', () => {
     const body = {
       ...ask({ max_tokens: 2048 }),
       system: [cached('sys')],
-      tools: [{ name: 'get_weather', description: 'weather', input_schema: { type: 'object' as const }, cache_control: { type: 'ephemeral' as const } }],
+      tools: [
+        {
+          name: 'get_weather',
+          description: 'weather',
+          input_schema: { type: 'object' as const },
+          cache_control: { type: 'ephemeral' as const },
+        },
+      ],
       thinking: { type: 'enabled' as const, budget_tokens: 1024 },
       metadata: { user_id: 'u-1' },
       service_tier: 'auto' as const,
       messages: [
-        { role: 'user' as const, content: [{ type: 'image' as const, source: { type: 'url' as const, url: 'https://example.com/a.png' } }, cached('what is this?')] },
+        {
+          role: 'user' as const,
+          content: [
+            { type: 'image' as const, source: { type: 'url' as const, url: 'https://example.com/a.png' } },
+            cached('what is this?'),
+          ],
+        },
         {
           role: 'assistant' as const,
           content: [

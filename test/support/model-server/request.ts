@@ -90,7 +90,8 @@ function formatIssue(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[] 
   if (issue.code === 'invalid_union') {
     // A union fails in every branch; the one worth reporting is the branch of the right kind
     // (an array, not a string) and the right block `type`.
-    const wrongKind = (e: z.core.$ZodIssue) => (e.path.length === 0 && e.code === 'invalid_type') || (e.path.length === 1 && e.path[0] === 'type');
+    const wrongKind = (e: z.core.$ZodIssue) =>
+      (e.path.length === 0 && e.code === 'invalid_type') || (e.path.length === 1 && e.path[0] === 'type');
     const branch = issue.errors.find((errors) => errors.length > 0 && !errors.some(wrongKind));
     if (branch) return formatIssue(branch, path);
   }
@@ -117,12 +118,14 @@ function crossFieldProblem(body: MessagesRequestBody): string | null {
 function toolChoiceProblem(body: MessagesRequestBody): string | null {
   const choice = body.tool_choice;
   if (!choice) return null;
-  if (!['auto', 'any', 'tool', 'none'].includes(choice.type)) return `tool_choice.type: Input tag '${choice.type}' found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'`;
+  if (!['auto', 'any', 'tool', 'none'].includes(choice.type))
+    return `tool_choice.type: Input tag '${choice.type}' found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'`;
   if (choice.type !== 'none' && (body.tools ?? []).length === 0) return 'tool_choice may only be specified while providing tools.';
   if (choice.type === 'tool') {
     const name = (choice as { name?: unknown }).name;
     if (typeof name !== 'string') return 'tool_choice.tool.name: Field required';
-    if (!(body.tools ?? []).some((tool) => tool.name === name)) return `tool_choice.tool.name: Tool '${name}' not found in the provided tools`;
+    if (!(body.tools ?? []).some((tool) => tool.name === name))
+      return `tool_choice.tool.name: Tool '${name}' not found in the provided tools`;
   }
   const thinking = body.thinking?.type === 'enabled' || body.thinking?.type === 'adaptive';
   if (thinking && (choice.type === 'any' || choice.type === 'tool')) return 'Thinking may not be enabled when tool_choice forces tool use.';
@@ -185,7 +188,10 @@ function toolPairingProblem(turns: ContentBlockParam[][]): string | null {
     }
 
     const answered = new Set((turns[i + 1] ?? []).filter(isToolResult).map((b) => b.tool_use_id));
-    const unanswered = blocks.filter(isToolUse).map((b) => b.id).filter((id) => !answered.has(id));
+    const unanswered = blocks
+      .filter(isToolUse)
+      .map((b) => b.id)
+      .filter((id) => !answered.has(id));
     if (unanswered.length > 0) {
       return `messages.${i + 1}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${unanswered.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`;
     }

@@ -16,14 +16,7 @@ export type ScriptedBlock =
 
 export interface ScriptedMessage {
   content: ScriptedBlock[];
-  stop_reason:
-    | 'end_turn'
-    | 'max_tokens'
-    | 'stop_sequence'
-    | 'tool_use'
-    | 'pause_turn'
-    | 'refusal'
-    | 'model_context_window_exceeded';
+  stop_reason: 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded';
   stop_sequence?: string;
   usage?: Partial<{
     input_tokens: number;

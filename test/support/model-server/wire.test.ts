@@ -86,12 +86,19 @@ describe('streaming', () => {
     expect(json.length).toBeGreaterThan(2);
     expect(JSON.parse(json.join(''))).toEqual({ city: 'Paris', units: 'celsius' });
 
-    expect(frames.at(-2)?.data).toMatchObject({ delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: expect.any(Number) } });
+    expect(frames.at(-2)?.data).toMatchObject({
+      delta: { stop_reason: 'tool_use', stop_sequence: null },
+      usage: { output_tokens: expect.any(Number) },
+    });
   });
 
   it('streams thinking as thinking deltas then one signature, and passes redacted thinking whole', async () => {
     const script: ScriptedBlock[] = [
-      { type: 'thinking', thinking: 'The user greets me, so a short friendly answer fits best here.', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3h' },
+      {
+        type: 'thinking',
+        thinking: 'The user greets me, so a short friendly answer fits best here.',
+        signature: 'EqQBCgIYAhIM1gbcDa9GJwZA2b3h',
+      },
       { type: 'redacted_thinking', data: 'EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP' },
       { type: 'text', text: 'Hello to you too!' },
     ];
@@ -142,7 +149,10 @@ describe('streaming', () => {
           { role: 'assistant', content: final.content },
           {
             role: 'user',
-            content: [...ids.map((id) => ({ type: 'tool_result' as const, tool_use_id: id, content: 'ok' })), { type: 'text', text: 'Thanks' }],
+            content: [
+              ...ids.map((id) => ({ type: 'tool_result' as const, tool_use_id: id, content: 'ok' })),
+              { type: 'text', text: 'Thanks' },
+            ],
           },
         ],
       }),
@@ -183,7 +193,10 @@ describe('streaming', () => {
 
   it('reports scripted usage, and estimates what the script leaves out', async () => {
     let usage: ScriptedMessage['usage'];
-    const { server, client } = await serve(() => ({ kind: 'message', message: { content: [{ type: 'text', text: SENTENCE }], stop_reason: 'end_turn', usage } }));
+    const { server, client } = await serve(() => ({
+      kind: 'message',
+      message: { content: [{ type: 'text', text: SENTENCE }], stop_reason: 'end_turn', usage },
+    }));
 
     usage = { input_tokens: 1234, output_tokens: 56, cache_read_input_tokens: 700, cache_creation_input_tokens: 300 };
     const stream = client.messages.stream(ask());
@@ -193,7 +206,12 @@ describe('streaming', () => {
       if (event.type === 'message_start') startUsage.push({ ...event.message.usage });
     });
     const scripted = await stream.finalMessage();
-    expect(startUsage[0]).toMatchObject({ input_tokens: 1234, output_tokens: 1, cache_read_input_tokens: 700, cache_creation_input_tokens: 300 });
+    expect(startUsage[0]).toMatchObject({
+      input_tokens: 1234,
+      output_tokens: 1,
+      cache_read_input_tokens: 700,
+      cache_creation_input_tokens: 300,
+    });
     expect(scripted.usage).toMatchObject(usage);
     expect((await client.messages.create(ask())).usage).toMatchObject(usage);
 

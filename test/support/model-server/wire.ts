@@ -128,7 +128,12 @@ function wholeMessage(frames: Frame[]): Record<string, unknown> {
   return message;
 }
 
-export async function streamFrames(res: ServerResponse, frames: Frame[], reply: Extract<Reply, { kind: 'message' }>, gone: AbortSignal): Promise<void> {
+export async function streamFrames(
+  res: ServerResponse,
+  frames: Frame[],
+  reply: Extract<Reply, { kind: 'message' }>,
+  gone: AbortSignal,
+): Promise<void> {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -164,7 +169,12 @@ export async function streamFrames(res: ServerResponse, frames: Frame[], reply: 
   }
 }
 
-export async function sendWhole(res: ServerResponse, frames: Frame[], reply: Extract<Reply, { kind: 'message' }>, gone: AbortSignal): Promise<void> {
+export async function sendWhole(
+  res: ServerResponse,
+  frames: Frame[],
+  reply: Extract<Reply, { kind: 'message' }>,
+  gone: AbortSignal,
+): Promise<void> {
   const faultAt = Math.min(reply.dropAfterFrames ?? reply.errorAfterFrames?.frames ?? frames.length, frames.length);
   try {
     if (reply.frameDelayMs) await sleep(reply.frameDelayMs * faultAt, undefined, { signal: gone });
@@ -200,7 +210,10 @@ export function sendModels(res: ServerResponse, ids: string[], query: URLSearchP
   let page: typeof all;
   let hasMore: boolean;
   if (beforeId !== null) {
-    const end = Math.max(0, all.findIndex((m) => m.id === beforeId));
+    const end = Math.max(
+      0,
+      all.findIndex((m) => m.id === beforeId),
+    );
     page = all.slice(Math.max(0, end - limit), end);
     hasMore = end - limit > 0;
   } else {

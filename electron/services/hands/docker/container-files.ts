@@ -39,8 +39,14 @@ export class ContainerFiles implements FileAccess {
     const [dirs = '', files = ''] = out.split('::files::\n');
     const clean = (line: string): string => line.replace(/^\.\//, '');
     const entries = [
-      ...dirs.split('\n').filter((line) => line.startsWith('./')).map((line) => `${clean(line)}/`),
-      ...files.split('\n').filter((line) => line.startsWith('./')).map(clean),
+      ...dirs
+        .split('\n')
+        .filter((line) => line.startsWith('./'))
+        .map((line) => `${clean(line)}/`),
+      ...files
+        .split('\n')
+        .filter((line) => line.startsWith('./'))
+        .map(clean),
     ].sort();
     return { entries: entries.slice(0, limit), truncated: entries.length > limit };
   }
@@ -59,7 +65,10 @@ export class ContainerFiles implements FileAccess {
       throw new FileAccessError(error instanceof Error ? error.message : String(error));
     }
     if (result.exitCode !== 0) {
-      const reason = result.stderr.toString('utf8').trim().replace(/^(sh|cat|mkdir|find): (line \d+: )?/, '');
+      const reason = result.stderr
+        .toString('utf8')
+        .trim()
+        .replace(/^(sh|cat|mkdir|find): (line \d+: )?/, '');
       throw new FileAccessError(reason || `the command failed (exit code ${result.exitCode ?? 'unknown'})`);
     }
     return result;

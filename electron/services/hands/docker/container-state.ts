@@ -18,7 +18,11 @@ const PROBE_TIMEOUT_MS = 10_000;
 const DEATH_RECORD_TIMEOUT_MS = 10_000;
 
 /** Why `container` is gone, or null while it runs on. `memoryMb`: its limit, for an out-of-memory death. */
-export async function lostContainerReason(engine: DockerEngine, container: Docker.Container, memoryMb: number | null): Promise<string | null> {
+export async function lostContainerReason(
+  engine: DockerEngine,
+  container: Docker.Container,
+  memoryMb: number | null,
+): Promise<string | null> {
   try {
     const probe = await engine.exec(container, ['/bin/sh', '-c', 'exit 0'], { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
     if (probe.exitCode === 0) return null;
@@ -52,7 +56,10 @@ export interface KeptContainer {
  * A container kept alive by an earlier run of Drover for this hand, still running and still made
  * from `configHash`; every other container of the hand is removed.
  */
-export async function reuseKeptContainer(engine: DockerEngine, hand: { sessionId: string; name: string; configHash: string }): Promise<KeptContainer | null> {
+export async function reuseKeptContainer(
+  engine: DockerEngine,
+  hand: { sessionId: string; name: string; configHash: string },
+): Promise<KeptContainer | null> {
   const found = await engine.docker.listContainers({
     all: true,
     filters: { label: [`${LABELS.instance}=${engine.instance}`, `${LABELS.session}=${hand.sessionId}`, `${LABELS.hand}=${hand.name}`] },

@@ -33,7 +33,11 @@ interface Rig {
   progress: HandProgress[];
   dir: string;
   hand(name?: string): Promise<Hand>;
-  run(tool: string, input: Record<string, unknown>, options?: { signal?: AbortSignal; hand?: string }): Promise<ToolOutcome & { text: string }>;
+  run(
+    tool: string,
+    input: Record<string, unknown>,
+    options?: { signal?: AbortSignal; hand?: string },
+  ): Promise<ToolOutcome & { text: string }>;
   events<K extends EventType>(type: K): Array<EventOf<K>>;
   containers(): string[];
 }
@@ -46,7 +50,10 @@ function rig(options: { image?: string; config?: Record<string, unknown>; socket
   const progress: HandProgress[] = [];
   const registry = new HandRegistry({ store, docker: engine, onProgress: (_id, p) => progress.push(p), log: () => undefined });
   const { id: sessionId } = store.createSession({ title: 'hands' });
-  registry.attach(sessionId, { name: 'box', config: { kind: 'docker', image: options.image ?? BASH_IMAGE, network: 'none', ...options.config } });
+  registry.attach(sessionId, {
+    name: 'box',
+    config: { kind: 'docker', image: options.image ?? BASH_IMAGE, network: 'none', ...options.config },
+  });
   const r: Rig = {
     store,
     registry,
@@ -94,7 +101,10 @@ describe.runIf(ready)('a Docker hand', () => {
     const ready = r.events('hand.ready')[0]?.payload;
     expect(ready).toMatchObject({ hand_id: 'box', image: BASH_IMAGE });
     expect(r.registry.statuses(r.sessionId)[0]).toMatchObject({ state: 'ready', container: ready?.container });
-    const labels = JSON.parse(dockerCli('inspect', '--format', '{{json .Config.Labels}}', ready?.container ?? '')) as Record<string, string>;
+    const labels = JSON.parse(dockerCli('inspect', '--format', '{{json .Config.Labels}}', ready?.container ?? '')) as Record<
+      string,
+      string
+    >;
     expect(labels).toMatchObject({ [LABELS.session]: r.sessionId, [LABELS.hand]: 'box' });
   });
 
@@ -189,13 +199,20 @@ describe.runIf(ready)('a Docker hand', () => {
         ],
       },
     });
-    const result = await r.run('bash', { command: 'cat /mnt/host/notes.txt; echo $PROJECT; touch /mnt/host/x 2>&1; echo written > /mnt/out/result.txt; ls /sys/class/net' });
+    const result = await r.run('bash', {
+      command: 'cat /mnt/host/notes.txt; echo $PROJECT; touch /mnt/host/x 2>&1; echo written > /mnt/out/result.txt; ls /sys/class/net',
+    });
     expect(result.text).toContain('from the host\ndrover\n');
     expect(result.text).toContain('Read-only file system');
     expect(result.text).toMatch(/\nlo\n\[exit code 0/);
     expect(readFileSync(path.join(host, 'out', 'result.txt'), 'utf8')).toBe('written\n');
     const container = r.events('hand.ready')[0]?.payload.container ?? '';
-    const limits = dockerCli('inspect', '--format', '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}} {{.HostConfig.NetworkMode}}', container);
+    const limits = dockerCli(
+      'inspect',
+      '--format',
+      '{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}} {{.HostConfig.NetworkMode}}',
+      container,
+    );
     expect(limits).toBe(`${64 * 1024 * 1024} 64 500000000 none`);
   });
 
@@ -232,37 +249,54 @@ describe.runIf(ready)('cattle', () => {
     expect(r.containers()).toHaveLength(1);
   });
 
-  it('a container killed mid-command is lost every time, said in the result and recorded at once (10 kills)', { timeout: 180_000 }, async () => {
-    // `docker kill` from another process while this one keeps running: the exec's stream ends
-    // before the engine records the death, and the hand must not call that a shell exit.
-    const r = rig();
-    const kills = 10;
-    const misread: string[] = [];
-    for (let i = 0; i < kills; i++) {
-      const hand = await r.hand();
-      let started!: () => void;
-      const running = new Promise<void>((resolve) => (started = resolve));
-      const onProgress = (output: string): void => {
-        if (output.includes(`run ${i}`)) started();
-      };
-      const pending = hand.execute('box__bash', { command: `echo run ${i}; sleep 30` }, { signal: new AbortController().signal, onProgress });
-      await running;
-      const container = r.events('hand.ready')[i]?.payload.container ?? '';
-      await execFileAsync('docker', ['kill', container]);
-      const result = await pending;
-      const text = result.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n');
-      const lost = r.events('hand.lost'); // read before anything else runs: recorded with the result
-      const state = r.registry.statuses(r.sessionId)[0]?.state;
-      if (!result.isError || !/lost while the tool ran: the container stopped with exit code 137/.test(text) || lost.length !== i + 1 || state !== 'lost') {
-        misread.push(`kill ${i + 1}: is_error=${result.isError}, hand.lost events ${lost.length}, state ${state}: ${JSON.stringify(text.slice(-160))}`);
+  it(
+    'a container killed mid-command is lost every time, said in the result and recorded at once (10 kills)',
+    { timeout: 180_000 },
+    async () => {
+      // `docker kill` from another process while this one keeps running: the exec's stream ends
+      // before the engine records the death, and the hand must not call that a shell exit.
+      const r = rig();
+      const kills = 10;
+      const misread: string[] = [];
+      for (let i = 0; i < kills; i++) {
+        const hand = await r.hand();
+        let started!: () => void;
+        const running = new Promise<void>((resolve) => (started = resolve));
+        const onProgress = (output: string): void => {
+          if (output.includes(`run ${i}`)) started();
+        };
+        const pending = hand.execute(
+          'box__bash',
+          { command: `echo run ${i}; sleep 30` },
+          { signal: new AbortController().signal, onProgress },
+        );
+        await running;
+        const container = r.events('hand.ready')[i]?.payload.container ?? '';
+        await execFileAsync('docker', ['kill', container]);
+        const result = await pending;
+        const text = result.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n');
+        const lost = r.events('hand.lost'); // read before anything else runs: recorded with the result
+        const state = r.registry.statuses(r.sessionId)[0]?.state;
+        if (
+          !result.isError ||
+          !/lost while the tool ran: the container stopped with exit code 137/.test(text) ||
+          lost.length !== i + 1 ||
+          state !== 'lost'
+        ) {
+          misread.push(
+            `kill ${i + 1}: is_error=${result.isError}, hand.lost events ${lost.length}, state ${state}: ${JSON.stringify(text.slice(-160))}`,
+          );
+        }
       }
-    }
-    expect(misread).toEqual([]);
-    expect(r.events('hand.lost').map((event) => event.payload.reason)).toEqual(Array.from({ length: kills }, () => 'the container stopped with exit code 137'));
-    const next = await r.run('bash', { command: 'echo fresh' });
-    expect(next.isError).toBe(false);
-    expect(r.containers()).toHaveLength(1);
-  });
+      expect(misread).toEqual([]);
+      expect(r.events('hand.lost').map((event) => event.payload.reason)).toEqual(
+        Array.from({ length: kills }, () => 'the container stopped with exit code 137'),
+      );
+      const next = await r.run('bash', { command: 'echo fresh' });
+      expect(next.isError).toBe(false);
+      expect(r.containers()).toHaveLength(1);
+    },
+  );
 
   it('a container killed between calls is recorded lost at once; the next call says so and runs in a fresh one', async () => {
     const r = rig();
@@ -276,7 +310,9 @@ describe.runIf(ready)('cattle', () => {
 
     const next = await r.run('bash', { command: 'echo fresh' });
     expect(next.isError).toBe(false);
-    expect(next.text).toContain('Note: the previous container was lost (the container stopped with exit code 137); this ran in a fresh one.');
+    expect(next.text).toContain(
+      'Note: the previous container was lost (the container stopped with exit code 137); this ran in a fresh one.',
+    );
     expect(r.events('hand.lost')).toHaveLength(1);
     expect(r.events('hand.ready')[1]?.payload.container).not.toBe(first);
   });
@@ -335,7 +371,9 @@ describe.runIf(ready)('cattle', () => {
       const r = rig({ socketPath: path.join(dir, 'nothing-listens-here.sock') });
       const down = await r.run('bash', { command: 'true' });
       expect(down.isError).toBe(true);
-      expect(down.text).toMatch(/The Docker engine is not reachable at .*nothing-listens-here\.sock \(ENOENT\): it is not running or not installed\. Start Docker/);
+      expect(down.text).toMatch(
+        /The Docker engine is not reachable at .*nothing-listens-here\.sock \(ENOENT\): it is not running or not installed\. Start Docker/,
+      );
       expect(r.events('hand.failed')).toHaveLength(1);
       expect(r.registry.statuses(r.sessionId)[0]?.state).toBe('failed');
 
@@ -399,4 +437,3 @@ describe.runIf(ready)('clean-up', () => {
     await expired.close();
   });
 });
-

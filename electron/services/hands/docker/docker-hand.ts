@@ -27,7 +27,14 @@ import { cloneThroughProxy, setOriginUrl } from '#services/git/clone';
 import type { GitProxy, GitProxyRoute } from '#services/git/proxy';
 import { errorText } from '#services/hands/bash-tool';
 import type { PersistentShell } from '#services/hands/shell';
-import { ShellHand, type Exclusive, type ShellHandHooks, type ShellHandWords, type ShellTransport, type StartedMachine } from '#services/hands/shell-hand';
+import {
+  ShellHand,
+  type Exclusive,
+  type ShellHandHooks,
+  type ShellHandWords,
+  type ShellTransport,
+  type StartedMachine,
+} from '#services/hands/shell-hand';
 import type { SecretResolver } from '#services/vault/resolver';
 import { ContainerFiles } from './container-files.ts';
 import { lostContainerReason, reuseKeptContainer } from './container-state.ts';
@@ -154,7 +161,8 @@ class ContainerTransport implements ShellTransport {
       files: `in ${where}`,
       shell: 'bash when the image has it, else sh',
       notes: this.config.repos.map(
-        (repo) => `${repo.path} is a git clone of ${displayUrl(repo.url)}: \`git fetch\` and \`git push\` to origin need no credentials (Drover adds them outside the container).`,
+        (repo) =>
+          `${repo.path} is a git clone of ${displayUrl(repo.url)}: \`git fetch\` and \`git push\` to origin need no credentials (Drover adds them outside the container).`,
       ),
     };
   }
@@ -259,7 +267,9 @@ class ContainerTransport implements ShellTransport {
 
       let restored = await this.hooks.restoreSource();
       if (restored && !(await this.engine.imageExists(restored.image))) {
-        notes.push(`Note: the file snapshot ${restored.image} is missing from Docker, so this container starts from ${config.image} without the earlier files.`);
+        notes.push(
+          `Note: the file snapshot ${restored.image} is missing from Docker, so this container starts from ${config.image} without the earlier files.`,
+        );
         restored = null;
       }
       const image = restored?.image ?? config.image;
@@ -298,7 +308,12 @@ class ContainerTransport implements ShellTransport {
           ...(config.cpus === null ? {} : { NanoCpus: Math.round(config.cpus * 1e9) }),
           ...(config.memory_mb === null ? {} : { Memory: config.memory_mb * 1024 * 1024, MemorySwap: config.memory_mb * 1024 * 1024 }),
           ...(config.pids_limit === null ? {} : { PidsLimit: config.pids_limit }),
-          Mounts: config.mounts.map((mount) => ({ Type: 'bind' as const, Source: mount.host_path, Target: mount.container_path, ReadOnly: mount.read_only })),
+          Mounts: config.mounts.map((mount) => ({
+            Type: 'bind' as const,
+            Source: mount.host_path,
+            Target: mount.container_path,
+            ReadOnly: mount.read_only,
+          })),
         },
       });
       this.hooks.progress({ hand_id: name, phase: 'starting', message: 'Starting the container' });
@@ -316,14 +331,18 @@ class ContainerTransport implements ShellTransport {
       this.containerId = container.id.slice(0, 12);
       this.source = { image, size: imageInfo.Size };
       this.dirty = false;
-      const running = restored ? `Running ${this.containerId}, with the files of event ${restored.atSeq}.` : `Running ${this.containerId} from ${image}.`;
+      const running = restored
+        ? `Running ${this.containerId}, with the files of event ${restored.atSeq}.`
+        : `Running ${this.containerId} from ${image}.`;
       return this.ready([running, ...repoNotes].join(' '), {
         image,
         ...(restored ? { restored_from: { session_id: restored.sessionId, at_seq: restored.atSeq } } : {}),
       });
     } catch (error) {
       this.releaseRoutes();
-      throw error instanceof DockerUnavailableError || error instanceof AppError || !isEngineError(error) ? error : this.engine.explain(error, 'start the container');
+      throw error instanceof DockerUnavailableError || error instanceof AppError || !isEngineError(error)
+        ? error
+        : this.engine.explain(error, 'start the container');
     }
   }
 
@@ -343,7 +362,8 @@ class ContainerTransport implements ShellTransport {
         `This hand brings ${which} but has network "none": a repository needs network "bridge", so git in the container can reach Drover's git proxy to fetch and push. Set the hand's network to bridge.`,
       );
     }
-    if (!this.options.gitProxy) throw new Error(`This hand brings ${which}, but this Drover runs without its git proxy, so it cannot clone them.`);
+    if (!this.options.gitProxy)
+      throw new Error(`This hand brings ${which}, but this Drover runs without its git proxy, so it cannot clone them.`);
     if (!this.options.secrets && repos.some((repo) => repo.token_secret_id !== null)) {
       throw new Error(`This hand's repositories have tokens, but this Drover has no vault to read them from, so it cannot clone them.`);
     }
@@ -376,13 +396,21 @@ class ContainerTransport implements ShellTransport {
     const git = await this.engine.exec(container, ['/bin/sh', '-c', 'command -v git'], { signal });
     if (git.exitCode !== 0) {
       const paths = repos.map((repo) => repo.path).join(', ');
-      notes.push(`Note: git is not installed in the container (image ${this.config.image}): the files of ${paths} are there, but fetch and push need git in the image.`);
+      notes.push(
+        `Note: git is not installed in the container (image ${this.config.image}): the files of ${paths} are there, but fetch and push need git in the image.`,
+      );
     }
     return notes;
   }
 
   /** Clones on this computer through the proxy, points `origin` at the container's proxy URL, and copies the result in. */
-  private async cloneInto(container: Docker.Container, repo: GitRepo, proxyUrl: string, remote: string, signal: AbortSignal): Promise<void> {
+  private async cloneInto(
+    container: Docker.Container,
+    repo: GitRepo,
+    proxyUrl: string,
+    remote: string,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { name } = this.identity;
     const shown = displayUrl(repo.url);
     this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase: 'cloning', message: `Cloning ${shown}` } });
@@ -419,8 +447,15 @@ class ContainerTransport implements ShellTransport {
 
   /** Creates the folder a repository goes to; the container user's ids (its files will be theirs). */
   private async prepareFolder(container: Docker.Container, folder: string, signal: AbortSignal): Promise<ArchiveOwner> {
-    const result = await this.engine.exec(container, ['/bin/sh', '-c', 'mkdir -p "$1" || exit 1; id -u 2>/dev/null || echo 0; id -g 2>/dev/null || echo 0', 'sh', folder], { signal });
-    if (result.exitCode !== 0) throw new Error(`Could not create ${folder} in the container for the repository: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode ?? 'unknown'}`}.`);
+    const result = await this.engine.exec(
+      container,
+      ['/bin/sh', '-c', 'mkdir -p "$1" || exit 1; id -u 2>/dev/null || echo 0; id -g 2>/dev/null || echo 0', 'sh', folder],
+      { signal },
+    );
+    if (result.exitCode !== 0)
+      throw new Error(
+        `Could not create ${folder} in the container for the repository: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode ?? 'unknown'}`}.`,
+      );
     const [uid = 0, gid = 0] = result.stdout
       .toString('utf8')
       .trim()
@@ -447,7 +482,10 @@ class ContainerTransport implements ShellTransport {
       const updated = await readFile(file);
       if (updated.equals(read.stdout)) return null;
       const write = await this.engine.exec(container, ['/bin/sh', '-c', 'cat > "$1"', 'sh', configPath], { stdin: updated, signal });
-      if (write.exitCode !== 0) throw new Error(`Could not update ${configPath} in the container: ${write.stderr.toString('utf8').trim() || `exit code ${write.exitCode ?? 'unknown'}`}.`);
+      if (write.exitCode !== 0)
+        throw new Error(
+          `Could not update ${configPath} in the container: ${write.stderr.toString('utf8').trim() || `exit code ${write.exitCode ?? 'unknown'}`}.`,
+        );
       return null;
     } finally {
       await rm(temp, { recursive: true, force: true });

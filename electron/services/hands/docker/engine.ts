@@ -82,7 +82,10 @@ export class DockerEngine {
   constructor(options: DockerEngineOptions) {
     this.docker = options.socketPath ? new Docker({ socketPath: options.socketPath }) : new Docker();
     this.instance = options.instance;
-    this.where = options.socketPath ?? process.env['DOCKER_HOST'] ?? (process.platform === 'win32' ? '//./pipe/docker_engine' : '/var/run/docker.sock');
+    this.where =
+      options.socketPath ??
+      process.env['DOCKER_HOST'] ??
+      (process.platform === 'win32' ? '//./pipe/docker_engine' : '/var/run/docker.sock');
   }
 
   /** The repository Drover's snapshot images of this data folder go to. */
@@ -159,10 +162,15 @@ export class DockerEngine {
   }
 
   /** The bridge interface's IPv4 address on this computer, when it lies in one of the network's subnets (else it is not this engine's bridge). */
-  private bridgeInterfaceAddress(network: z.infer<typeof BridgeNetworkSchema>, configs: ReadonlyArray<{ Subnet?: string | undefined }>): string | undefined {
+  private bridgeInterfaceAddress(
+    network: z.infer<typeof BridgeNetworkSchema>,
+    configs: ReadonlyArray<{ Subnet?: string | undefined }>,
+  ): string | undefined {
     const name = network.Options?.['com.docker.network.bridge.name'] ?? 'docker0';
     const subnets = configs.map((config) => config.Subnet ?? '').filter((subnet) => subnet !== '');
-    const addresses = (networkInterfaces()[name] ?? []).filter((entry) => entry.family === 'IPv4' && !entry.internal).map((entry) => entry.address);
+    const addresses = (networkInterfaces()[name] ?? [])
+      .filter((entry) => entry.family === 'IPv4' && !entry.internal)
+      .map((entry) => entry.address);
     return addresses.find((address) => subnets.length === 0 || subnets.some((subnet) => inSubnet(address, subnet)));
   }
 
@@ -189,7 +197,10 @@ export class DockerEngine {
       return null;
     } catch (error) {
       if (isConnectionError(error)) return null;
-      why = error instanceof RegistryTimeout ? `${registryOf(reference)} did not answer within ${Math.round(timeoutMs / 1000)} s` : pullRefusal(reference, dockerMessage(error));
+      why =
+        error instanceof RegistryTimeout
+          ? `${registryOf(reference)} did not answer within ${Math.round(timeoutMs / 1000)} s`
+          : pullRefusal(reference, dockerMessage(error));
     } finally {
       clearTimeout(timer);
     }
@@ -210,16 +221,22 @@ export class DockerEngine {
    * Pulls an image, reporting per-layer progress (throttled to ~10 updates a second). Rejects with
    * the registry's message when the image cannot be pulled, or when `signal` aborts.
    */
-  async pull(reference: string, options: { signal: AbortSignal; onProgress: (progress: Omit<HandProgress, 'hand_id'>) => void }): Promise<void> {
+  async pull(
+    reference: string,
+    options: { signal: AbortSignal; onProgress: (progress: Omit<HandProgress, 'hand_id'>) => void },
+  ): Promise<void> {
     let stream: NodeJS.ReadableStream;
     try {
       stream = await this.docker.pull(reference, { abortSignal: options.signal });
     } catch (error) {
       if (options.signal.aborted) throw new Error('The image pull was stopped.', { cause: error });
       if (isNotFound(error)) {
-        throw new Error(`The image ${reference} was not found (${dockerMessage(error)}). Check its name and tag, or build it on this machine (\`docker build\` / \`docker import\`).`, {
-          cause: error,
-        });
+        throw new Error(
+          `The image ${reference} was not found (${dockerMessage(error)}). Check its name and tag, or build it on this machine (\`docker build\` / \`docker import\`).`,
+          {
+            cause: error,
+          },
+        );
       }
       throw this.explain(error, `pull ${reference}`);
     }
@@ -333,7 +350,14 @@ export class DockerEngine {
 }
 
 const BridgeNetworkSchema = z.object({
-  IPAM: z.object({ Config: z.array(z.object({ Gateway: z.string().optional(), Subnet: z.string().optional() })).nullable().optional() }).optional(),
+  IPAM: z
+    .object({
+      Config: z
+        .array(z.object({ Gateway: z.string().optional(), Subnet: z.string().optional() }))
+        .nullable()
+        .optional(),
+    })
+    .optional(),
   Options: z.record(z.string(), z.string()).nullable().optional(),
 });
 
@@ -349,12 +373,20 @@ export function registryOf(reference: string): string {
 export function pullRefusal(reference: string, message: string): string {
   const registry = registryOf(reference);
   const line = message.split('\n')[0] ?? message;
-  if (/no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client|certificate/i.test(line)) {
-    const detail = /no such host|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client|certificate[^:]*/i.exec(line)?.[0];
+  if (
+    /no such host|dial tcp|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client|certificate/i.test(
+      line,
+    )
+  ) {
+    const detail =
+      /no such host|connection refused|i\/o timeout|network is unreachable|TLS handshake timeout|server gave HTTP response to HTTPS client|certificate[^:]*/i.exec(
+        line,
+      )?.[0];
     return `${registry} cannot be reached${detail ? `: ${detail.toLowerCase()}` : ''}`;
   }
   if (/manifest unknown|not found|name unknown/i.test(line)) return `${registry} has no such image or tag`;
-  if (/unauthorized|denied|authentication required/i.test(line)) return `${registry} refused it: it does not exist there, or it needs a login`;
+  if (/unauthorized|denied|authentication required/i.test(line))
+    return `${registry} refused it: it does not exist there, or it needs a login`;
   return line.length > 160 ? `${line.slice(0, 159)}…` : line;
 }
 

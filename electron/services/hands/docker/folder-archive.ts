@@ -118,5 +118,12 @@ function block(fields: Omit<HeaderFields, 'type'> & { type: string }): Buffer {
 }
 
 function octal(buffer: Buffer, value: number, offset: number, width: number): void {
-  buffer.write(`${Math.floor(value).toString(8).padStart(width - 1, '0')}\u0000`, offset, width, 'ascii');
+  buffer.write(
+    `${Math.floor(value)
+      .toString(8)
+      .padStart(width - 1, '0')}\u0000`,
+    offset,
+    width,
+    'ascii',
+  );
 }

@@ -45,10 +45,23 @@ afterAll(async () => {
 /** Runs test/support/fresh-engine-child.ts in the engine's network namespace; its JSON line. */
 function runChild(second: SecondEngine): Promise<z.infer<typeof ChildResultSchema>> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', [`--net=${second.netns}`, process.execPath, ...PRELOAD, '--import', 'tsx', 'test/support/fresh-engine-child.ts', second.socket, GIT_IMAGE], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'nsenter',
+      [
+        `--net=${second.netns}`,
+        process.execPath,
+        ...PRELOAD,
+        '--import',
+        'tsx',
+        'test/support/fresh-engine-child.ts',
+        second.socket,
+        GIT_IMAGE,
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -69,7 +82,9 @@ describe.runIf(ready)('a never-started Docker engine', () => {
   it('stores no gateway for its bridge, yet Drover finds the bridge address and a git repository reaches a container there', async () => {
     const second = engine as SecondEngine;
     // The state a new machine's engine is in (else this test would prove nothing).
-    const ipam = z.array(z.object({ Subnet: z.string(), Gateway: z.string().optional() })).parse(JSON.parse(second.docker('network', 'inspect', 'bridge', '--format', '{{json .IPAM.Config}}')));
+    const ipam = z
+      .array(z.object({ Subnet: z.string(), Gateway: z.string().optional() }))
+      .parse(JSON.parse(second.docker('network', 'inspect', 'bridge', '--format', '{{json .IPAM.Config}}')));
     expect(ipam).toEqual([{ Subnet: second.subnet }]);
 
     const result = await runChild(second);

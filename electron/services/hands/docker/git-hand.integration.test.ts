@@ -15,12 +15,21 @@ import type { Hand, ToolOutcome } from '#services/hands/hand';
 import { HandRegistry, type HandRegistryOptions } from '#services/hands/registry';
 import { SessionStore } from '#services/session/store';
 import type { SecretResolver } from '#services/vault/resolver';
-import { BASH_IMAGE, dockerCli, ensureGitImage, GIT_IMAGE, gitImageUnavailableReason, removeInstanceObjects, requireDocker } from '#test/support/docker';
+import {
+  BASH_IMAGE,
+  dockerCli,
+  ensureGitImage,
+  GIT_IMAGE,
+  gitImageUnavailableReason,
+  removeInstanceObjects,
+  requireDocker,
+} from '#test/support/docker';
 import { gitServerUnavailableReason, startGitServer, type GitServer } from '#test/support/git-server';
 import { requirePart, tempDir } from '#test/support/system';
 import { DockerEngine, instanceIdOf, LABELS } from './engine.ts';
 
-const ready = (await requireDocker()) && requirePart('git (client and http-backend)', gitServerUnavailableReason() ?? gitImageUnavailableReason());
+const ready =
+  (await requireDocker()) && requirePart('git (client and http-backend)', gitServerUnavailableReason() ?? gitImageUnavailableReason());
 if (ready) ensureGitImage();
 
 const TOKEN = `glpat-${randomBytes(18).toString('hex')}`;
@@ -35,7 +44,9 @@ class MapSecrets implements SecretResolver {
   reveal(id: SecretId, purpose: string): Promise<string> {
     this.uses.push({ id, purpose });
     const value = this.values.get(id);
-    return value === undefined ? Promise.reject(new AppError('not-found', `There is no secret ${id} in the vault.`)) : Promise.resolve(value);
+    return value === undefined
+      ? Promise.reject(new AppError('not-found', `There is no secret ${id} in the vault.`))
+      : Promise.resolve(value);
   }
 }
 
@@ -143,14 +154,22 @@ const COMMIT = '-c user.name=Model -c user.email=model@drover.invalid commit -q'
 describe.runIf(ready)('a Docker hand with a git repository', () => {
   it('clones it into a fresh container; the container commits and pushes through the proxy; the token is nowhere in the hand', async () => {
     const r = rig();
-    const first = await r.run({ command: `cat ${REPO_PATH}/README.md; git -C ${REPO_PATH} log --format=%s; git -C ${REPO_PATH} remote get-url origin; env` });
+    const first = await r.run({
+      command: `cat ${REPO_PATH}/README.md; git -C ${REPO_PATH} log --format=%s; git -C ${REPO_PATH} remote get-url origin; env`,
+    });
     expect(first.isError).toBe(false);
     expect(first.text).toMatch(/^# app\nInitial commit\nhttp:\/\/\d+\.\d+\.\d+\.\d+:\d+\/[0-9a-f]{32}\/\n/);
-    expect(r.events('hand.provisioning').map((event) => event.payload)).toContainEqual({ hand_id: 'box', phase: 'cloning', message: `Cloning ${server.url('app.git')}` });
+    expect(r.events('hand.provisioning').map((event) => event.payload)).toContainEqual({
+      hand_id: 'box',
+      phase: 'cloning',
+      message: `Cloning ${server.url('app.git')}`,
+    });
     expect(r.secrets.uses).toContainEqual({ id: SECRET, purpose: `git clone/fetch/push for ${server.url('app.git')}` });
 
     const pushed = await r.run({
-      command: whileWatchingProcesses(`cd ${REPO_PATH} && echo change > change.txt && git add -A && git ${COMMIT} -m 'From the container' && git push origin HEAD:refs/heads/from-container`),
+      command: whileWatchingProcesses(
+        `cd ${REPO_PATH} && echo change > change.txt && git add -A && git ${COMMIT} -m 'From the container' && git push origin HEAD:refs/heads/from-container`,
+      ),
       timeout_seconds: 60,
     });
     expect(pushed.text).toContain('[new branch]');
@@ -183,7 +202,10 @@ describe.runIf(ready)('a Docker hand with a git repository', () => {
 
     const fork = r.store.fork(r.sessionId, idle.seq);
     const pushed = await r.run(
-      { command: `cd ${REPO_PATH} && git log --format=%s -1 && git remote get-url origin && git push -q origin HEAD:refs/heads/from-fork && echo pushed`, timeout_seconds: 60 },
+      {
+        command: `cd ${REPO_PATH} && git log --format=%s -1 && git remote get-url origin && git push -q origin HEAD:refs/heads/from-fork && echo pushed`,
+        timeout_seconds: 60,
+      },
       { sessionId: fork.id },
     );
     expect(pushed.isError).toBe(false);
@@ -195,7 +217,9 @@ describe.runIf(ready)('a Docker hand with a git repository', () => {
     expect(server.git('app.git', 'log', '--format=%s', 'from-fork')).toBe('Before the fork\nInitial commit');
     // Restored, not cloned again.
     const forkEvents = r.store.getEvents(fork.id).filter((event) => event.seq > idle.seq);
-    expect(forkEvents.find((event) => event.type === 'hand.ready')).toMatchObject({ payload: { restored_from: { session_id: r.sessionId, at_seq: idle.seq } } });
+    expect(forkEvents.find((event) => event.type === 'hand.ready')).toMatchObject({
+      payload: { restored_from: { session_id: r.sessionId, at_seq: idle.seq } },
+    });
     expect(forkEvents.filter((event) => event.type === 'hand.provisioning' && event.payload.phase === 'cloning')).toEqual([]);
   });
 
@@ -212,7 +236,12 @@ describe.runIf(ready)('a Docker hand with a git repository', () => {
     const restarted = new GitProxy();
     cleanups.push(() => restarted.close());
     const again = r.restart({ ...keep, gitProxy: restarted });
-    const result = await r.run({ command: `cat ${REPO_PATH}/kept.txt && git -C ${REPO_PATH} remote get-url origin && git -C ${REPO_PATH} fetch -q origin && echo fetched` }, { registry: again });
+    const result = await r.run(
+      {
+        command: `cat ${REPO_PATH}/kept.txt && git -C ${REPO_PATH} remote get-url origin && git -C ${REPO_PATH} fetch -q origin && echo fetched`,
+      },
+      { registry: again },
+    );
     expect(result.isError).toBe(false);
     const [kept, after] = result.text.split('\n');
     expect(kept).toBe('kept');
@@ -235,7 +264,9 @@ describe.runIf(ready)('a Docker hand with a git repository', () => {
     const r = rig({ token: 'not-the-token' });
     const result = await r.run({ command: 'true' });
     expect(result.isError).toBe(true);
-    expect(result.text).toContain(`The git server refused the token in the vault secret ${SECRET}: check it has read access to ${server.url('app.git')}`);
+    expect(result.text).toContain(
+      `The git server refused the token in the vault secret ${SECRET}: check it has read access to ${server.url('app.git')}`,
+    );
     expect(r.events('hand.failed')[0]?.payload.message).toContain('refused the token');
     expect(r.containers()).toEqual([]);
   });
@@ -244,7 +275,9 @@ describe.runIf(ready)('a Docker hand with a git repository', () => {
     const r = rig({ image: BASH_IMAGE });
     const result = await r.run({ command: `cat ${REPO_PATH}/README.md; ls -a ${REPO_PATH}` });
     expect(result.isError).toBe(false);
-    expect(result.text).toContain('Note: git is not installed in the container (image drover-test/bash:1): the files of /workspace/app are there, but fetch and push need git in the image.');
+    expect(result.text).toContain(
+      'Note: git is not installed in the container (image drover-test/bash:1): the files of /workspace/app are there, but fetch and push need git in the image.',
+    );
     expect(result.text).toContain('# app\n');
     expect(result.text).toContain('.git\n');
     expect(r.registry.statuses(r.sessionId)[0]?.detail).toContain('fetch and push need git in the image');

@@ -9,7 +9,15 @@ function recorder(): { stored: SecretToStore[]; storeSecret: (secret: SecretToSt
     storeSecret: (secret) => {
       stored.push(secret);
       const now = new Date(0).toISOString();
-      return Promise.resolve({ id: `sec_${String(stored.length).padStart(16, '0')}`, name: secret.name, kind: secret.kind, createdAt: now, updatedAt: now, lastUsedAt: null, lastUsedFor: null });
+      return Promise.resolve({
+        id: `sec_${String(stored.length).padStart(16, '0')}`,
+        name: secret.name,
+        kind: secret.kind,
+        createdAt: now,
+        updatedAt: now,
+        lastUsedAt: null,
+        lastUsedFor: null,
+      });
     },
   };
 }
@@ -29,8 +37,15 @@ describe('importing a Claude Desktop MCP config', () => {
     const result = await importMcpConfig(
       JSON.stringify({
         mcpServers: {
-          github: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'], env: { GITHUB_PERSONAL_ACCESS_TOKEN: 'ghp_x1', LOG_LEVEL: 'debug', PORT: 8080 } },
-          api: { url: 'https://api.example.com/mcp', headers: { Authorization: 'Bearer tok123', 'X-Api-Key': 'k-999', Accept: 'application/json' } },
+          github: {
+            command: 'npx',
+            args: ['-y', '@modelcontextprotocol/server-github'],
+            env: { GITHUB_PERSONAL_ACCESS_TOKEN: 'ghp_x1', LOG_LEVEL: 'debug', PORT: 8080 },
+          },
+          api: {
+            url: 'https://api.example.com/mcp',
+            headers: { Authorization: 'Bearer tok123', 'X-Api-Key': 'k-999', Accept: 'application/json' },
+          },
           templated: { command: 'srv', env: { API_KEY: '${API_KEY}' } },
           off: { command: 'srv', disabled: true },
         },
@@ -45,7 +60,15 @@ describe('importing a Claude Desktop MCP config', () => {
     const [github, api, templated, off] = result.servers;
     expect(github?.config).toMatchObject({
       enabled: true,
-      transport: { type: 'stdio', command: 'npx', env: { GITHUB_PERSONAL_ACCESS_TOKEN: { secret_id: 'sec_0000000000000001' }, LOG_LEVEL: { value: 'debug' }, PORT: { value: '8080' } } },
+      transport: {
+        type: 'stdio',
+        command: 'npx',
+        env: {
+          GITHUB_PERSONAL_ACCESS_TOKEN: { secret_id: 'sec_0000000000000001' },
+          LOG_LEVEL: { value: 'debug' },
+          PORT: { value: '8080' },
+        },
+      },
     });
     expect(api?.config.transport).toEqual({
       type: 'http',
@@ -61,7 +84,9 @@ describe('importing a Claude Desktop MCP config', () => {
   it('skips entries it cannot use, with the reason, and refuses files that are not MCP configs', async () => {
     const { storeSecret } = recorder();
     const result = await importMcpConfig(
-      JSON.stringify({ servers: { ok: { command: 'srv' }, bad: { command: '' }, creds: { url: 'https://u:p@example.com/mcp' }, odd: 'x' } }),
+      JSON.stringify({
+        servers: { ok: { command: 'srv' }, bad: { command: '' }, creds: { url: 'https://u:p@example.com/mcp' }, odd: 'x' },
+      }),
       { storeSecret, takenSecretNames: [] },
     );
     expect(result.servers.map((server) => server.name)).toEqual(['ok']);

@@ -13,7 +13,8 @@ import { HandNameSchema, McpHandConfigSchema, type McpHandConfig, type McpImport
 import type { SecretKind, SecretMeta } from '#shared/vault';
 
 /** Names of variables and headers whose values are credentials. */
-const SECRET_NAME = /(token|secret|passw(or)?d|passwd|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth|cookie|_key$|^key$|_pat$|^pat$)/i;
+const SECRET_NAME =
+  /(token|secret|passw(or)?d|passwd|api[-_]?key|access[-_]?key|private[-_]?key|credential|auth|cookie|_key$|^key$|_pat$|^pat$)/i;
 
 const StdioEntry = z.looseObject({
   type: z.literal('stdio').optional(),
@@ -58,11 +59,17 @@ export async function importMcpConfig(
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ImportError(`The file is not JSON (${error instanceof Error ? error.message : String(error)}). Choose a claude_desktop_config.json or another file with an "mcpServers" object.`);
+    throw new ImportError(
+      `The file is not JSON (${error instanceof Error ? error.message : String(error)}). Choose a claude_desktop_config.json or another file with an "mcpServers" object.`,
+    );
   }
   const file = FileSchema.safeParse(json);
-  if (!file.success) throw new ImportError('The file has no "mcpServers" object. Choose a claude_desktop_config.json or another file shaped like {"mcpServers": {"name": {"command": …}}}.');
-  const entries: Record<string, unknown> = 'mcpServers' in file.data ? (file.data.mcpServers as Record<string, unknown>) : (file.data.servers as Record<string, unknown>);
+  if (!file.success)
+    throw new ImportError(
+      'The file has no "mcpServers" object. Choose a claude_desktop_config.json or another file shaped like {"mcpServers": {"name": {"command": …}}}.',
+    );
+  const entries: Record<string, unknown> =
+    'mcpServers' in file.data ? (file.data.mcpServers as Record<string, unknown>) : (file.data.servers as Record<string, unknown>);
   const handNames = new Set(options.takenHandNames ?? []);
   const secretNames = new Set(options.takenSecretNames.map((name) => name.toLowerCase()));
   const result: McpImport = { servers: [], skipped: [] };
@@ -84,7 +91,9 @@ export async function importMcpConfig(
     const valueFor = async (what: 'environment variable' | 'header', key: string, value: string, kind: SecretKind): Promise<Value> => {
       if (!SECRET_NAME.test(key) || value.trim() === '') return { value };
       if (/^\$\{[^}]+\}$/.test(value.trim())) {
-        notes.push(`${key} refers to ${value.trim()}, which Drover does not expand: replace it with the real value (stored in the vault) before the server needs it.`);
+        notes.push(
+          `${key} refers to ${value.trim()}, which Drover does not expand: replace it with the real value (stored in the vault) before the server needs it.`,
+        );
         return { value };
       }
       const stored = await options.storeSecret({ name: secretName(key), kind, value });
@@ -123,15 +132,28 @@ async function configFor(
   if (!enabled) notes.push('It was disabled in the file, so it is imported turned off.');
   if ('command' in raw) {
     const entry = StdioEntry.safeParse(raw);
-    if (!entry.success) throw new Error(`its command is not valid (${entry.error.issues.map((issue) => `${issue.path.join('.') || 'entry'}: ${issue.message}`).join('; ')})`);
+    if (!entry.success)
+      throw new Error(
+        `its command is not valid (${entry.error.issues.map((issue) => `${issue.path.join('.') || 'entry'}: ${issue.message}`).join('; ')})`,
+      );
     const env: Record<string, Value> = {};
     for (const [key, value] of Object.entries(entry.data.env)) env[key] = await valueFor('environment variable', key, value, 'token');
-    return validated({ kind: 'mcp', enabled, transport: { type: 'stdio', command: entry.data.command, args: entry.data.args, cwd: entry.data.cwd ?? null, env } });
+    return validated({
+      kind: 'mcp',
+      enabled,
+      transport: { type: 'stdio', command: entry.data.command, args: entry.data.args, cwd: entry.data.cwd ?? null, env },
+    });
   }
   if ('url' in raw) {
     const entry = HttpEntry.safeParse(raw);
-    if (!entry.success) throw new Error(`its URL entry is not valid (${entry.error.issues.map((issue) => `${issue.path.join('.') || 'entry'}: ${issue.message}`).join('; ')})`);
-    if (entry.data.type === 'sse') throw new Error('it uses the old SSE transport; Drover speaks Streamable HTTP (most servers offer it at /mcp): add it by hand with that URL');
+    if (!entry.success)
+      throw new Error(
+        `its URL entry is not valid (${entry.error.issues.map((issue) => `${issue.path.join('.') || 'entry'}: ${issue.message}`).join('; ')})`,
+      );
+    if (entry.data.type === 'sse')
+      throw new Error(
+        'it uses the old SSE transport; Drover speaks Streamable HTTP (most servers offer it at /mcp): add it by hand with that URL',
+      );
     const headers: Record<string, Value> = {};
     let bearer: string | null = null;
     for (const [key, value] of Object.entries(entry.data.headers)) {
@@ -152,7 +174,8 @@ async function configFor(
 
 function validated(config: unknown): McpHandConfig {
   const parsed = McpHandConfigSchema.safeParse(config);
-  if (!parsed.success) throw new Error(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'entry'}: ${issue.message}`).join('; '));
+  if (!parsed.success)
+    throw new Error(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'entry'}: ${issue.message}`).join('; '));
   return parsed.data;
 }
 

@@ -43,15 +43,27 @@ describe('mapCallToolResult', () => {
   it('notes images it cannot pass on: bad base64, too large', () => {
     const bad = mapCallToolResult({ content: [{ type: 'image', data: 'not base64!', mimeType: 'image/png' }] });
     expect(bad.content).toEqual([{ type: 'text', text: '[image (image/png): its data is not valid base64]' }]);
-    const big = mapCallToolResult({ content: [{ type: 'image', data: 'A'.repeat(4 * Math.ceil(MAX_IMAGE_BYTES / 3) + 8), mimeType: 'image/jpeg' }] });
+    const big = mapCallToolResult({
+      content: [{ type: 'image', data: 'A'.repeat(4 * Math.ceil(MAX_IMAGE_BYTES / 3) + 8), mimeType: 'image/jpeg' }],
+    });
     expect(big.content[0]).toMatchObject({ type: 'text', text: expect.stringMatching(/larger than the model accepts/) });
   });
 
   it('turns an invalid result into an error outcome', () => {
-    for (const raw of [null, 'text', { content: 'not an array' }, { content: [{ type: 'text' }] }, { content: [], structuredContent: [1] }, { content: [], isError: 'yes' }]) {
+    for (const raw of [
+      null,
+      'text',
+      { content: 'not an array' },
+      { content: [{ type: 'text' }] },
+      { content: [], structuredContent: [1] },
+      { content: [], isError: 'yes' },
+    ]) {
       const outcome = mapCallToolResult(raw);
       expect(outcome.isError).toBe(true);
-      expect(outcome.content[0]).toMatchObject({ type: 'text', text: expect.stringMatching(/^The MCP server answered something that is not a valid tool result/) });
+      expect(outcome.content[0]).toMatchObject({
+        type: 'text',
+        text: expect.stringMatching(/^The MCP server answered something that is not a valid tool result/),
+      });
     }
   });
 

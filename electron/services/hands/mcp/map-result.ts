@@ -41,7 +41,9 @@ const EmbeddedResource = z.looseObject({
 const ContentSchema = z.discriminatedUnion('type', [TextContent, ImageContent, AudioContent, ResourceLink, EmbeddedResource]);
 /** A content item of a type this version does not know (MCP may add types): noted, not dropped silently. */
 const KNOWN_TYPES: ReadonlySet<string> = new Set(['text', 'image', 'audio', 'resource_link', 'resource']);
-const UnknownContent = z.looseObject({ type: z.string().refine((type) => !KNOWN_TYPES.has(type), 'a known content type with invalid fields') });
+const UnknownContent = z.looseObject({
+  type: z.string().refine((type) => !KNOWN_TYPES.has(type), 'a known content type with invalid fields'),
+});
 
 /** A CallToolResult as the MCP spec defines it; unknown fields are ignored. */
 export const CallToolResultSchema = z.looseObject({
@@ -76,8 +78,10 @@ function mapContent(item: z.infer<typeof ContentSchema> | z.infer<typeof Unknown
       const data = content.data.replace(/\s+/g, '');
       const size = decodedSize(data);
       if (!isImageMediaType(content.mimeType)) return text(`[image (${content.mimeType}, ${size} bytes): not a type the model can view]`);
-      if (data.length === 0 || data.length % 4 !== 0 || !BASE64.test(data)) return text(`[image (${content.mimeType}): its data is not valid base64]`);
-      if (size > MAX_IMAGE_BYTES) return text(`[image (${content.mimeType}, ${size} bytes): larger than the model accepts (${MAX_IMAGE_BYTES} bytes)]`);
+      if (data.length === 0 || data.length % 4 !== 0 || !BASE64.test(data))
+        return text(`[image (${content.mimeType}): its data is not valid base64]`);
+      if (size > MAX_IMAGE_BYTES)
+        return text(`[image (${content.mimeType}, ${size} bytes): larger than the model accepts (${MAX_IMAGE_BYTES} bytes)]`);
       return { type: 'image', source: { type: 'base64', media_type: content.mimeType, data } };
     }
     case 'audio':
@@ -94,7 +98,9 @@ function mapContent(item: z.infer<typeof ContentSchema> | z.infer<typeof Unknown
       if ('text' in resource) {
         return text(`[resource ${resource.uri}${resource.mimeType === undefined ? '' : ` (${resource.mimeType})`}]\n${resource.text}`);
       }
-      return text(`[binary resource ${resource.uri} (${resource.mimeType ?? 'unknown type'}, ${decodedSize(resource.blob.replace(/\s+/g, ''))} bytes): not shown]`);
+      return text(
+        `[binary resource ${resource.uri} (${resource.mimeType ?? 'unknown type'}, ${decodedSize(resource.blob.replace(/\s+/g, ''))} bytes): not shown]`,
+      );
     }
   }
 }

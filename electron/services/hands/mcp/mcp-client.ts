@@ -174,7 +174,9 @@ export class McpServerConnection {
   private startAbort = new AbortController();
 
   constructor(private readonly options: McpServerConnectionOptions) {
-    this.currentDetail = this.remote() ? 'Not connected: Drover connects on the first tool call.' : 'Not started: it starts on the first tool call.';
+    this.currentDetail = this.remote()
+      ? 'Not connected: Drover connects on the first tool call.'
+      : 'Not started: it starts on the first tool call.';
   }
 
   /** A URL server runs elsewhere: Drover only connects to it, never starts or restarts it. */
@@ -242,7 +244,11 @@ export class McpServerConnection {
    * Calls a tool. Never throws: a tool error, a bad answer, a timeout, an interrupt or a crash
    * all resolve as an error outcome the model can read.
    */
-  async callTool(name: string, args: Record<string, unknown>, options: { signal: AbortSignal; timeoutMs: number }): Promise<McpCallOutcome> {
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    options: { signal: AbortSignal; timeoutMs: number },
+  ): Promise<McpCallOutcome> {
     const { signal, timeoutMs } = options;
     if (signal.aborted) return this.failure('interrupted', 'The tool call was interrupted before it started.');
     for (let attempt = 0; ; attempt++) {
@@ -250,20 +256,34 @@ export class McpServerConnection {
       try {
         session = await this.ensureSession(signal);
       } catch (error) {
-        if (signal.aborted) return this.failure('interrupted', `The tool call was interrupted while ${this.remote() ? 'connecting to' : 'starting'} the MCP server.`);
+        if (signal.aborted)
+          return this.failure(
+            'interrupted',
+            `The tool call was interrupted while ${this.remote() ? 'connecting to' : 'starting'} the MCP server.`,
+          );
         return this.failure('crashed', describe(error));
       }
       session.calls++;
       try {
-        const raw = await session.client.request({ method: 'tools/call', params: { name, arguments: args } }, AnyObjectSchema, { signal, timeout: timeoutMs });
+        const raw = await session.client.request({ method: 'tools/call', params: { name, arguments: args } }, AnyObjectSchema, {
+          signal,
+          timeout: timeoutMs,
+        });
         // A call that changed the server's tools (list_changed came before its result) returns once
         // the new list is known, so the very next model request offers it.
         if (this.refreshing !== null) await Promise.race([this.refreshing, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
         return { ...this.masked(mapCallToolResult(raw)), status: 'completed' };
       } catch (error) {
-        if (signal.aborted) return this.failure('interrupted', `The tool call was interrupted; Drover asked the MCP server "${this.options.name}" to cancel it.`);
+        if (signal.aborted)
+          return this.failure(
+            'interrupted',
+            `The tool call was interrupted; Drover asked the MCP server "${this.options.name}" to cancel it.`,
+          );
         if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
-          return this.failure('timed_out', `The tool did not finish within ${Math.round(timeoutMs / 1000)} s and was cancelled. Try a smaller task, or raise the hand's timeout.`);
+          return this.failure(
+            'timed_out',
+            `The tool did not finish within ${Math.round(timeoutMs / 1000)} s and was cancelled. Try a smaller task, or raise the hand's timeout.`,
+          );
         }
         // A URL server restarted since the last call refused this one before running it: a new
         // MCP session (initialize again), and the call once more.
@@ -273,10 +293,15 @@ export class McpServerConnection {
         }
         // Let the transport's close (the process exit) land before deciding what happened.
         await new Promise((resolve) => setImmediate(resolve));
-        const lostConnection = session.closed || (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) || !(error instanceof McpError);
+        const lostConnection =
+          session.closed || (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) || !(error instanceof McpError);
         if (lostConnection) {
           this.markLost(session, error);
-          if (isRefused(error)) return this.failure('crashed', `Drover could not reach the MCP server ${this.label()} (${describe(error)}): the call did not run. Check that the server is running at that URL; Drover connects to it again on the next call.`);
+          if (isRefused(error))
+            return this.failure(
+              'crashed',
+              `Drover could not reach the MCP server ${this.label()} (${describe(error)}): the call did not run. Check that the server is running at that URL; Drover connects to it again on the next call.`,
+            );
           return this.failure('crashed', this.crashMessage(session.lostBecause ?? describe(error)));
         }
         return this.failure('completed', `The MCP server "${this.options.name}" refused the call: ${error.message}`);
@@ -296,7 +321,9 @@ export class McpServerConnection {
     this.tools = null;
     if (session !== null) await this.closeSession(session);
     this.currentState = 'idle';
-    this.currentDetail = this.remote() ? 'Disconnected: Drover connects again on the next tool call.' : 'Stopped: it starts again on the next tool call.';
+    this.currentDetail = this.remote()
+      ? 'Disconnected: Drover connects again on the next tool call.'
+      : 'Stopped: it starts again on the next tool call.';
   }
 
   /** Closes for good: later calls fail. */
@@ -348,7 +375,13 @@ export class McpServerConnection {
       // in moments, saying it did not run; give it that moment before ending the calls that were
       // sent (their streams broke) as gone away.
       if (isRefused(error)) await sleep(REFUSED_GRACE_MS);
-      if (!session.closed) this.markLost(session, error instanceof McpError && error.code === ErrorCode.RequestTimeout ? new Error(`it did not answer a ping within ${PROBE_TIMEOUT_MS / 1000} s`) : error);
+      if (!session.closed)
+        this.markLost(
+          session,
+          error instanceof McpError && error.code === ErrorCode.RequestTimeout
+            ? new Error(`it did not answer a ping within ${PROBE_TIMEOUT_MS / 1000} s`)
+            : error,
+        );
     } finally {
       session.probing = false;
     }
@@ -392,10 +425,14 @@ export class McpServerConnection {
     return value;
   }
 
-  private async resolveValues(values: Record<string, { value: string } | { secret_id: SecretId }>, what: string): Promise<Record<string, string>> {
+  private async resolveValues(
+    values: Record<string, { value: string } | { secret_id: SecretId }>,
+    what: string,
+  ): Promise<Record<string, string>> {
     const resolved: Record<string, string> = {};
     for (const [key, entry] of Object.entries(values)) {
-      resolved[key] = 'value' in entry ? entry.value : await this.reveal(entry.secret_id, `MCP server "${this.options.name}" ${what} ${key}`, key);
+      resolved[key] =
+        'value' in entry ? entry.value : await this.reveal(entry.secret_id, `MCP server "${this.options.name}" ${what} ${key}`, key);
     }
     return resolved;
   }
@@ -422,7 +459,8 @@ export class McpServerConnection {
     const headers = await this.resolveValues(config.headers, 'header');
     if (config.bearer_secret_id !== null) {
       for (const key of Object.keys(headers)) if (key.toLowerCase() === 'authorization') delete headers[key];
-      headers['Authorization'] = `Bearer ${await this.reveal(config.bearer_secret_id, `MCP server "${this.options.name}" bearer token`, 'bearer token')}`;
+      headers['Authorization'] =
+        `Bearer ${await this.reveal(config.bearer_secret_id, `MCP server "${this.options.name}" bearer token`, 'bearer token')}`;
     }
     return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers } });
   }
@@ -443,7 +481,9 @@ export class McpServerConnection {
           this.session = null;
           this.tools = null;
           this.currentState = 'lost';
-          this.currentDetail = this.remote() ? 'The connection to the MCP server closed; Drover connects again on the next tool call.' : 'The MCP server exited; the next tool call starts it again.';
+          this.currentDetail = this.remote()
+            ? 'The connection to the MCP server closed; Drover connects again on the next tool call.'
+            : 'The MCP server exited; the next tool call starts it again.';
         }
       };
       client.onerror = (error) => {
@@ -471,7 +511,9 @@ export class McpServerConnection {
       if (session !== null) await this.closeSession(session);
       if (isAbortError(error, signal)) {
         this.currentState = 'idle';
-        this.currentDetail = this.remote() ? 'Connecting was interrupted: Drover connects on the next tool call.' : 'Starting was interrupted: it starts on the next tool call.';
+        this.currentDetail = this.remote()
+          ? 'Connecting was interrupted: Drover connects on the next tool call.'
+          : 'Starting was interrupted: it starts on the next tool call.';
         throw error;
       }
       this.currentState = 'failed';
@@ -503,9 +545,14 @@ export class McpServerConnection {
     const seen = new Set<string>();
     let cursor: string | undefined;
     for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-      const raw = await session.client.request({ method: 'tools/list', params: cursor === undefined ? {} : { cursor } }, AnyObjectSchema, { signal });
+      const raw = await session.client.request({ method: 'tools/list', params: cursor === undefined ? {} : { cursor } }, AnyObjectSchema, {
+        signal,
+      });
       const parsed = ListToolsPageSchema.safeParse(raw);
-      if (!parsed.success) throw new Error(`The MCP server "${this.options.name}" answered tools/list with something invalid: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+      if (!parsed.success)
+        throw new Error(
+          `The MCP server "${this.options.name}" answered tools/list with something invalid: ${parsed.error.issues[0]?.message ?? 'unknown'}`,
+        );
       for (const item of parsed.data.tools) {
         const tool = ToolSchema.safeParse(item);
         if (!tool.success) {

@@ -115,8 +115,12 @@ export class McpHand implements ManagedHand {
     const config = this.identity.config;
     if (!config.enabled) return errorOutcome(`The MCP server "${this.identity.name}" is turned off for this session. Use another tool.`);
     const serverName = this.listed?.names.toServer(tool);
-    if (serverName === undefined) return errorOutcome(`The MCP server "${this.identity.name}" has no tool named "${tool}" (its tools may have changed). Use one of the tools offered now.`);
-    if (config.disabled_tools.includes(serverName)) return errorOutcome(`The tool "${serverName}" of "${this.identity.name}" is turned off for this session. Use another tool.`);
+    if (serverName === undefined)
+      return errorOutcome(
+        `The MCP server "${this.identity.name}" has no tool named "${tool}" (its tools may have changed). Use one of the tools offered now.`,
+      );
+    if (config.disabled_tools.includes(serverName))
+      return errorOutcome(`The tool "${serverName}" of "${this.identity.name}" is turned off for this session. Use another tool.`);
     const outcome = await this.connection.callTool(serverName, input, { signal: options.signal, timeoutMs: config.timeout_seconds * 1000 });
     if (outcome.status === 'crashed') {
       const reason = this.remote()
@@ -134,12 +138,20 @@ export class McpHand implements ManagedHand {
   }
 
   status(): { state: HandState; detail: string; container: string | null } {
-    if (!this.identity.config.enabled) return { state: 'idle', detail: 'Off: its tools are not offered to Claude in this session.', container: null };
+    if (!this.identity.config.enabled)
+      return { state: 'idle', detail: 'Off: its tools are not offered to Claude in this session.', container: null };
     const { state, detail } = this.connection.state();
     if (state === 'idle' && this.listed === null) {
-      return { state, detail: this.remote() ? 'Not connected: Drover connects when Claude next needs its tools.' : 'Not started: it starts when Claude next needs its tools.', container: null };
+      return {
+        state,
+        detail: this.remote()
+          ? 'Not connected: Drover connects when Claude next needs its tools.'
+          : 'Not started: it starts when Claude next needs its tools.',
+        container: null,
+      };
     }
-    if (state === 'ready' && this.listed !== null) return { state, detail: `Running${this.serverLabel()}: ${this.toolCount()}.`, container: null };
+    if (state === 'ready' && this.listed !== null)
+      return { state, detail: `Running${this.serverLabel()}: ${this.toolCount()}.`, container: null };
     return { state, detail, container: null };
   }
 
@@ -148,7 +160,13 @@ export class McpHand implements ManagedHand {
     try {
       await this.listTools(signal);
     } catch (error) {
-      return { ok: false, message: error instanceof Error ? error.message : String(error), server: null, tools: [], stderr: this.connection.stderrTail() };
+      return {
+        ok: false,
+        message: error instanceof Error ? error.message : String(error),
+        server: null,
+        tools: [],
+        stderr: this.connection.stderrTail(),
+      };
     }
     const listed = this.listed;
     const disabled = new Set(this.identity.config.disabled_tools);
@@ -159,7 +177,13 @@ export class McpHand implements ManagedHand {
       description: tool.description,
       enabled: !disabled.has(tool.name),
     }));
-    return { ok: true, message: `Running${this.serverLabel()}: ${this.toolCount()}.`, server: this.connection.serverInfo(), tools, stderr: this.connection.stderrTail() };
+    return {
+      ok: true,
+      message: `Running${this.serverLabel()}: ${this.toolCount()}.`,
+      server: this.connection.serverInfo(),
+      tools,
+      stderr: this.connection.stderrTail(),
+    };
   }
 
   stderrTail(): string {
@@ -175,7 +199,10 @@ export class McpHand implements ManagedHand {
   private async listTools(signal: AbortSignal): Promise<void> {
     const wasRunning = this.connection.state().state === 'ready';
     if (!wasRunning) {
-      const message = this.identity.config.transport.type === 'stdio' ? `Starting ${this.identity.config.transport.command}…` : `Connecting to ${this.identity.config.transport.url}…`;
+      const message =
+        this.identity.config.transport.type === 'stdio'
+          ? `Starting ${this.identity.config.transport.command}…`
+          : `Connecting to ${this.identity.config.transport.url}…`;
       this.hooks.progress({ hand_id: this.identity.name, phase: 'connecting', message });
     }
     try {
@@ -186,7 +213,9 @@ export class McpHand implements ManagedHand {
       this.failedAt = Date.now();
       if (this.recordedFailure !== message) {
         this.recordedFailure = message;
-        const then = this.remote() ? 'Its tools are not offered until Drover can connect to it.' : 'Its tools are not offered until it starts; see its server log in the Hands panel.';
+        const then = this.remote()
+          ? 'Its tools are not offered until Drover can connect to it.'
+          : 'Its tools are not offered until it starts; see its server log in the Hands panel.';
         this.hooks.record({ type: 'hand.failed', payload: { hand_id: this.identity.name, message: `${message.split('\n')[0]} ${then}` } });
       }
       throw error;
@@ -202,7 +231,13 @@ export class McpHand implements ManagedHand {
   }
 
   private remember(tools: readonly McpTool[]): void {
-    this.listed = { tools, names: mapToolNames(tools.map((tool) => tool.name), toolNameRoom(this.identity.name)) };
+    this.listed = {
+      tools,
+      names: mapToolNames(
+        tools.map((tool) => tool.name),
+        toolNameRoom(this.identity.name),
+      ),
+    };
   }
 
   /** Records `hand.ready` once per start of the server. */
@@ -210,7 +245,10 @@ export class McpHand implements ManagedHand {
     const starts = this.connection.starts();
     if (starts === this.announcedStart || this.connection.state().state !== 'ready') return;
     this.announcedStart = starts;
-    this.hooks.record({ type: 'hand.ready', payload: { hand_id: this.identity.name, detail: `MCP server${this.serverLabel()}: ${this.toolCount()}` } });
+    this.hooks.record({
+      type: 'hand.ready',
+      payload: { hand_id: this.identity.name, detail: `MCP server${this.serverLabel()}: ${this.toolCount()}` },
+    });
   }
 
   private serverLabel(): string {

@@ -75,7 +75,16 @@ describe('server-everything over stdio', () => {
   it('echoes, adds, returns an image, structured content, resource links and embedded resources', async () => {
     const connection = connect(referenceServer('server-everything'));
     const names = (await connection.listTools(never)).map((tool) => tool.name);
-    expect(names).toEqual(expect.arrayContaining(['echo', 'get-sum', 'get-tiny-image', 'get-structured-content', 'get-resource-reference', 'get-resource-links']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'echo',
+        'get-sum',
+        'get-tiny-image',
+        'get-structured-content',
+        'get-resource-reference',
+        'get-resource-links',
+      ]),
+    );
 
     expect(textOf(await connection.callTool('echo', { message: 'hi there' }, call))).toContain('hi there');
     expect(textOf(await connection.callTool('get-sum', { a: 2, b: 40 }, call))).toContain('42');
@@ -87,7 +96,11 @@ describe('server-everything over stdio', () => {
 
     const structured = await connection.callTool('get-structured-content', { location: 'Chicago' }, call);
     expect(structured.isError).toBe(false);
-    expect(structured.structuredContent).toMatchObject({ temperature: expect.any(Number), conditions: expect.any(String), humidity: expect.any(Number) });
+    expect(structured.structuredContent).toMatchObject({
+      temperature: expect.any(Number),
+      conditions: expect.any(String),
+      humidity: expect.any(Number),
+    });
 
     const textResource = await connection.callTool('get-resource-reference', { resourceType: 'Text', resourceId: 2 }, call);
     expect(textOf(textResource)).toMatch(/\[resource demo:\/\/resource\/dynamic\/text\/2/);
@@ -104,13 +117,19 @@ describe('server-everything over stdio', () => {
 
   it('gives the server only a minimal environment plus the configured values, secrets resolved from the vault', async () => {
     const secret = await vault.create({ name: 'everything env', kind: 'token', value: 'env-secret-value-123' });
-    const connection = connect(referenceServer('server-everything', [], { PLAIN_VALUE: { value: 'plain' }, API_TOKEN: { secret_id: secret.id as SecretId } }));
+    const connection = connect(
+      referenceServer('server-everything', [], { PLAIN_VALUE: { value: 'plain' }, API_TOKEN: { secret_id: secret.id as SecretId } }),
+    );
     const env = JSON.parse(textOf(await connection.callTool('get-env', {}, call))) as Record<string, string>;
     // The server got the value; the result it echoed it in shows it masked.
     expect(env['API_TOKEN']).toBe('[secret “everything env” redacted]');
     expect(env['PLAIN_VALUE']).toBe('plain');
     expect(env['VITEST']).toBeUndefined();
-    expect(Object.keys(env).every((key) => ['PATH', 'HOME', 'LANG', 'LOGNAME', 'SHELL', 'TERM', 'USER', 'PLAIN_VALUE', 'API_TOKEN'].includes(key))).toBe(true);
+    expect(
+      Object.keys(env).every((key) =>
+        ['PATH', 'HOME', 'LANG', 'LOGNAME', 'SHELL', 'TERM', 'USER', 'PLAIN_VALUE', 'API_TOKEN'].includes(key),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -133,7 +152,9 @@ describe('server-everything over Streamable HTTP', () => {
     await server.stop();
     const lost = await connection.callTool('echo', { message: 'two' }, call);
     expect(lost).toMatchObject({ isError: true, status: 'crashed' });
-    expect(textOf(lost)).toMatch(/could not reach the MCP server "test" at http:\/\/127\.0\.0\.1:\d+\/mcp \(fetch failed: ECONNREFUSED\): the call did not run/);
+    expect(textOf(lost)).toMatch(
+      /could not reach the MCP server "test" at http:\/\/127\.0\.0\.1:\d+\/mcp \(fetch failed: ECONNREFUSED\): the call did not run/,
+    );
     expect(textOf(lost)).not.toMatch(/start(s|ed)? (it|the server)/);
     expect(connection.state().state).toBe('lost');
 
@@ -152,9 +173,15 @@ describe('server-everything over Streamable HTTP, killed or restarted', () => {
     cleanups.push(() => server.stop());
     const connection = connect({ type: 'http', url: server.url, headers: {}, bearer_secret_id: null });
     await connection.start(never);
-    const pending = connection.callTool('trigger-long-running-operation', { duration: 30, steps: 30 }, { signal: never, timeoutMs: 60_000 });
+    const pending = connection.callTool(
+      'trigger-long-running-operation',
+      { duration: 30, steps: 30 },
+      { signal: never, timeoutMs: 60_000 },
+    );
     // The call is under way on the server (its SSE response is open) when the server dies.
-    await expect.poll(() => server.output(), { timeout: 5_000 }).toMatch(/Received MCP POST request[\s\S]*Received MCP POST request[\s\S]*Received MCP POST request/);
+    await expect
+      .poll(() => server.output(), { timeout: 5_000 })
+      .toMatch(/Received MCP POST request[\s\S]*Received MCP POST request[\s\S]*Received MCP POST request/);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const killedAt = Date.now();
     server.child.kill('SIGKILL');
@@ -201,7 +228,11 @@ describe('a URL server as a hand', () => {
     cleanups.push(() => server.stop());
     const events: NewEvent[] = [];
     const config = McpHandConfigSchema.parse({ kind: 'mcp', transport: { type: 'http', url: server.url } });
-    const hand = new McpHand({ sessionId: 's', name: 'remote', config }, { record: (event) => events.push(event), progress: () => undefined, log: () => undefined }, vault);
+    const hand = new McpHand(
+      { sessionId: 's', name: 'remote', config },
+      { record: (event) => events.push(event), progress: () => undefined, log: () => undefined },
+      vault,
+    );
     cleanups.push(() => hand.dispose());
     const said: string[] = [hand.status().detail];
     await hand.provision(never);
@@ -262,7 +293,12 @@ describe('server-memory over stdio', () => {
     const connection = connect(referenceServer('server-memory', [], { MEMORY_FILE_PATH: { value: memoryFile } }));
     const created = await connection.callTool(
       'create_entities',
-      { entities: [{ name: 'Drover', entityType: 'app', observations: ['runs agents on hands'] }, { name: 'Vault', entityType: 'component', observations: [] }] },
+      {
+        entities: [
+          { name: 'Drover', entityType: 'app', observations: ['runs agents on hands'] },
+          { name: 'Vault', entityType: 'component', observations: [] },
+        ],
+      },
       call,
     );
     expect(created.isError).toBe(false);

@@ -70,7 +70,6 @@ export function endpointName(endpoint: Pick<SshEndpoint, 'user' | 'host' | 'port
   return `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
 }
 
-
 export class SshConnection {
   private ended: string | null = null;
   private sftpSession: Promise<SFTPWrapper> | null = null;
@@ -169,7 +168,8 @@ export class SshConnection {
         stream.on('close', () => {
           options.signal?.removeEventListener('abort', onAbort);
           if (options.signal?.aborted) reject(options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted'));
-          else if (exitCode === null && this.ended !== null) reject(new Error(`the SSH connection to ${this.name} dropped (${this.ended})`));
+          else if (exitCode === null && this.ended !== null)
+            reject(new Error(`the SSH connection to ${this.name} dropped (${this.ended})`));
           else resolve({ exitCode, output: Buffer.concat(chunks) });
         });
         stream.end();
@@ -231,7 +231,12 @@ export class SshConnection {
   sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
       this.client.sftp((error, sftp) => {
-        if (error) reject(new Error(`could not start SFTP on ${this.name}: ${error.message}. The machine's sshd needs the sftp subsystem for the editor.`));
+        if (error)
+          reject(
+            new Error(
+              `could not start SFTP on ${this.name}: ${error.message}. The machine's sshd needs the sftp subsystem for the editor.`,
+            ),
+          );
         else resolve(sftp);
       });
     });
@@ -250,7 +255,13 @@ export class SshConnection {
 }
 
 /** Opens one hop: TCP (or `sock`), handshake, host key check, authentication. */
-async function connectHop(endpoint: SshEndpoint, hop: 'target' | 'jump', deps: SshDeps, options: ConnectOptions, sock: ClientChannel | undefined): Promise<SshClient> {
+async function connectHop(
+  endpoint: SshEndpoint,
+  hop: 'target' | 'jump',
+  deps: SshDeps,
+  options: ConnectOptions,
+  sock: ClientChannel | undefined,
+): Promise<SshClient> {
   const name = endpointName(endpoint);
   const role = hop === 'jump' ? `the jump host ${name}` : name;
   options.signal?.throwIfAborted();
@@ -290,7 +301,15 @@ async function connectHop(endpoint: SshEndpoint, hop: 'target' | 'jump', deps: S
     options.signal?.addEventListener('abort', onAbort, { once: true });
     client.once('ready', () => finish(null));
     client.on('error', (error: Error & { level?: string; code?: string }) => finish(explain(error, endpoint, role, verdict)));
-    client.once('close', () => finish(new SshConnectError('not-found', 'unreachable', `The connection to ${role} closed before it was ready. Check that sshd runs there.`)));
+    client.once('close', () =>
+      finish(
+        new SshConnectError(
+          'not-found',
+          'unreachable',
+          `The connection to ${role} closed before it was ready. Check that sshd runs there.`,
+        ),
+      ),
+    );
     try {
       client.connect(config);
       // Nagle's algorithm off on the TCP socket (a no-op for a hop inside a jump host's channel,
@@ -318,20 +337,38 @@ async function authConfig(auth: SshAuth, role: string, deps: SshDeps): Promise<P
     return { agent: socket };
   }
   const secrets = deps.secrets;
-  if (!secrets) throw new SshConnectError('invalid-argument', 'secret', `Logging in to ${role} needs a secret from the vault, but this Drover has no vault.`);
+  if (!secrets)
+    throw new SshConnectError(
+      'invalid-argument',
+      'secret',
+      `Logging in to ${role} needs a secret from the vault, but this Drover has no vault.`,
+    );
   if (auth.method === 'password') return { password: await secrets.reveal(auth.password_secret_id, `SSH login to ${role}`) };
   const privateKey = await secrets.reveal(auth.key_secret_id, `SSH login to ${role}`);
-  const passphrase = auth.passphrase_secret_id === null ? undefined : await secrets.reveal(auth.passphrase_secret_id, `SSH key passphrase for ${role}`);
+  const passphrase =
+    auth.passphrase_secret_id === null ? undefined : await secrets.reveal(auth.passphrase_secret_id, `SSH key passphrase for ${role}`);
   const parsed = utils.parseKey(privateKey, passphrase);
   if (parsed instanceof Error) {
     const encrypted = /passphrase|encrypted|decrypt|integrity/i.test(parsed.message);
     if (encrypted && passphrase === undefined) {
-      throw new SshConnectError('invalid-argument', 'passphrase', `The private key for ${role} is protected by a passphrase, and the hand has none. Add the key's passphrase (from the vault) to the hand.`);
+      throw new SshConnectError(
+        'invalid-argument',
+        'passphrase',
+        `The private key for ${role} is protected by a passphrase, and the hand has none. Add the key's passphrase (from the vault) to the hand.`,
+      );
     }
     if (encrypted) {
-      throw new SshConnectError('invalid-argument', 'passphrase', `The passphrase for the private key of ${role} is wrong: it does not unlock the key. Replace the passphrase secret in the vault.`);
+      throw new SshConnectError(
+        'invalid-argument',
+        'passphrase',
+        `The passphrase for the private key of ${role} is wrong: it does not unlock the key. Replace the passphrase secret in the vault.`,
+      );
     }
-    throw new SshConnectError('invalid-argument', 'secret', `The key secret for ${role} is not a private key Drover can read (${parsed.message}). Store the private key file's whole text (OpenSSH or PEM) in the vault.`);
+    throw new SshConnectError(
+      'invalid-argument',
+      'secret',
+      `The key secret for ${role} is not a private key Drover can read (${parsed.message}). Store the private key file's whole text (OpenSSH or PEM) in the vault.`,
+    );
   }
   return passphrase === undefined ? { privateKey } : { privateKey, passphrase };
 }
@@ -343,12 +380,27 @@ interface Verdict {
   previous: HostKey | null;
 }
 
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EPIPE']);
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNRESET',
+  'EPIPE',
+]);
 
-function explain(error: Error & { level?: string; code?: string }, endpoint: SshEndpoint, role: string, verdict: Verdict | null): SshConnectError {
+function explain(
+  error: Error & { level?: string; code?: string },
+  endpoint: SshEndpoint,
+  role: string,
+  verdict: Verdict | null,
+): SshConnectError {
   if (verdict && verdict.trust !== 'trusted') return hostKeyError(verdict, role);
   if (error.level === 'client-authentication') {
-    const method = endpoint.auth.method === 'key' ? 'the private key' : endpoint.auth.method === 'password' ? 'the password' : "the ssh-agent's keys";
+    const method =
+      endpoint.auth.method === 'key' ? 'the private key' : endpoint.auth.method === 'password' ? 'the password' : "the ssh-agent's keys";
     return new SshConnectError(
       'invalid-argument',
       'auth',
@@ -358,11 +410,28 @@ function explain(error: Error & { level?: string; code?: string }, endpoint: Ssh
     );
   }
   if (error.level === 'client-timeout') {
-    return new SshConnectError('not-found', 'unreachable', `${role} did not answer within the time allowed (no SSH handshake). Check that the machine is on and that ${endpoint.host}:${endpoint.port} is reachable.`, null, { cause: error });
+    return new SshConnectError(
+      'not-found',
+      'unreachable',
+      `${role} did not answer within the time allowed (no SSH handshake). Check that the machine is on and that ${endpoint.host}:${endpoint.port} is reachable.`,
+      null,
+      { cause: error },
+    );
   }
   if (error.code !== undefined && UNREACHABLE_CODES.has(error.code)) {
-    const why = error.code === 'ECONNREFUSED' ? 'the connection was refused: no sshd listens there' : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN' ? 'the host name is unknown' : error.message;
-    return new SshConnectError('not-found', 'unreachable', `Could not reach ${role} at ${endpoint.host}:${endpoint.port}: ${why}. Check the host and port, and that the machine is on.`, null, { cause: error });
+    const why =
+      error.code === 'ECONNREFUSED'
+        ? 'the connection was refused: no sshd listens there'
+        : error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
+          ? 'the host name is unknown'
+          : error.message;
+    return new SshConnectError(
+      'not-found',
+      'unreachable',
+      `Could not reach ${role} at ${endpoint.host}:${endpoint.port}: ${why}. Check the host and port, and that the machine is on.`,
+      null,
+      { cause: error },
+    );
   }
   return new SshConnectError('not-found', 'other', `Could not connect to ${role}: ${error.message}.`, null, { cause: error });
 }
@@ -418,9 +487,17 @@ export async function testConnection(config: SshHandConfig, deps: SshDeps, signa
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
     const uname = await connection.exec('uname -srm', { signal: AbortSignal.timeout(15_000) }).catch(() => null);
     const os = uname && uname.exitCode === 0 ? uname.output.toString('utf8').trim() || null : null;
-    return result(true, `Connected to ${connection.name}${config.jump ? ` through ${endpointName(config.jump)}` : ''}${os ? `: ${os}` : ''}.`, latencyMs, os);
+    return result(
+      true,
+      `Connected to ${connection.name}${config.jump ? ` through ${endpointName(config.jump)}` : ''}${os ? `: ${os}` : ''}.`,
+      latencyMs,
+      os,
+    );
   } catch (error) {
-    return result(false, `Logged in to ${connection.name}, but could not run a command there: ${error instanceof Error ? error.message : String(error)}.`);
+    return result(
+      false,
+      `Logged in to ${connection.name}, but could not run a command there: ${error instanceof Error ? error.message : String(error)}.`,
+    );
   } finally {
     connection.close();
   }

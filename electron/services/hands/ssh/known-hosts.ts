@@ -88,7 +88,10 @@ export class KnownHosts {
     }
     const parsed = KnownHostsFileSchema.safeParse(json);
     // A damaged file is an error, not an empty list: quietly starting afresh would lose the user's decisions.
-    if (!parsed.success) throw new Error(`The list of trusted SSH host keys (${this.file}) is damaged. Delete it, then confirm each machine's fingerprint again.`);
+    if (!parsed.success)
+      throw new Error(
+        `The list of trusted SSH host keys (${this.file}) is damaged. Delete it, then confirm each machine's fingerprint again.`,
+      );
     return parsed.data;
   }
 

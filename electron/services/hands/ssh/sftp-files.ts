@@ -82,7 +82,11 @@ export class SftpFiles implements FileAccess {
 }
 
 /** Runs one SFTP request; its failure as a FileAccessError (or null for "no such file" when `missingIsNull`). */
-function call<T>(file: string, request: (done: (error: (Error & { code?: unknown }) | null | undefined, value: T) => void) => void, missingIsNull = false): Promise<T> {
+function call<T>(
+  file: string,
+  request: (done: (error: (Error & { code?: unknown }) | null | undefined, value: T) => void) => void,
+  missingIsNull = false,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     request((error, value) => {
       if (!error) resolve(value);

@@ -36,7 +36,9 @@ describe('shadow snapshots', () => {
   it('keeps the folder per turn and puts it back, without touching the user’s own repository', async () => {
     expect(await shadow.unavailableReason()).toBeNull();
     mkdirSync(work, { recursive: true });
-    await exec(`git init -q ${shellQuote(work)} && git -C ${shellQuote(work)} -c user.name=U -c user.email=u@x commit -q --allow-empty -m mine`);
+    await exec(
+      `git init -q ${shellQuote(work)} && git -C ${shellQuote(work)} -c user.name=U -c user.email=u@x commit -q --allow-empty -m mine`,
+    );
     const userHead = await git('rev-parse', 'HEAD');
     writeFileSync(path.join(work, '.gitignore'), 'node_modules/\n');
     mkdirSync(path.join(work, 'node_modules'));

@@ -41,7 +41,8 @@ export class ShadowSnapshots {
   /** Why snapshots cannot be kept on this machine (no git), or null. */
   async unavailableReason(signal?: AbortSignal): Promise<string | null> {
     const probe = await this.exec('command -v git >/dev/null 2>&1 && git --version', signal);
-    if (probe.code !== 0) return 'git is not installed on this machine, so its files cannot be snapshotted for forks (install git to have them follow).';
+    if (probe.code !== 0)
+      return 'git is not installed on this machine, so its files cannot be snapshotted for forks (install git to have them follow).';
     return null;
   }
 
@@ -56,7 +57,10 @@ export class ShadowSnapshots {
     const staged = await this.exec(`${this.git} diff --cached --quiet --exit-code 2>/dev/null; echo $?`, signal);
     const hasHead = (await this.exec(`${this.git} rev-parse -q --verify HEAD >/dev/null 2>&1; echo $?`, signal)).stdout.trim() === '0';
     if (hasHead && staged.stdout.trim() === '0') return null;
-    const commit = await this.exec(`${this.git} commit -q --no-verify --allow-empty -m ${shellQuote(label)} 2>&1 && ${this.git} rev-parse HEAD`, signal);
+    const commit = await this.exec(
+      `${this.git} commit -q --no-verify --allow-empty -m ${shellQuote(label)} 2>&1 && ${this.git} rev-parse HEAD`,
+      signal,
+    );
     if (commit.code !== 0) throw new Error(`Snapshotting ${this.options.workDir} failed: ${commit.stdout.trim() || commit.stderr.trim()}`);
     return commit.stdout.trim().split('\n').at(-1) ?? null;
   }
@@ -72,7 +76,8 @@ export class ShadowSnapshots {
       `${this.git} read-tree -u --reset ${commit} 2>&1 && ${this.git} clean -fdq -- . 2>&1 && ${this.git} reset -q ${commit} 2>&1`,
       signal,
     );
-    if (result.code !== 0) throw new Error(`Restoring ${this.options.workDir} to its snapshot failed: ${result.stdout.trim() || result.stderr.trim()}`);
+    if (result.code !== 0)
+      throw new Error(`Restoring ${this.options.workDir} to its snapshot failed: ${result.stdout.trim() || result.stderr.trim()}`);
   }
 
   /** Bytes the shadow store takes on the machine. */
@@ -89,7 +94,8 @@ export class ShadowSnapshots {
       `mkdir -p ${shellQuote(this.options.workDir)} && { [ -f ${store}/HEAD ] || git init -q --bare ${store} 2>&1; }`,
       signal,
     );
-    if (result.code !== 0) throw new Error(`Could not create the snapshot store ${this.options.storeDir}: ${result.stdout.trim() || result.stderr.trim()}`);
+    if (result.code !== 0)
+      throw new Error(`Could not create the snapshot store ${this.options.storeDir}: ${result.stdout.trim() || result.stderr.trim()}`);
     this.ready = true;
   }
 }

@@ -15,7 +15,9 @@ function hostsOf(text: string) {
 
 describe('parseSshConfig', () => {
   it('lists each alias of a Host line with its values', () => {
-    const hosts = hostsOf(['Host build builder', '  HostName build.example.com', '  Port 2222', '  User ada', '  IdentityFile ~/.ssh/id_ed25519'].join('\n'));
+    const hosts = hostsOf(
+      ['Host build builder', '  HostName build.example.com', '  Port 2222', '  User ada', '  IdentityFile ~/.ssh/id_ed25519'].join('\n'),
+    );
     expect(hosts.map((host) => host.alias)).toEqual(['build', 'builder']);
     expect(hosts[0]).toEqual({
       alias: 'build',
@@ -29,14 +31,27 @@ describe('parseSshConfig', () => {
   });
 
   it('skips patterns with wildcards or negation, but applies their values to the aliases they match', () => {
-    const hosts = hostsOf(['Host *.lan !printer.lan', '  User pi', 'Host nas.lan printer.lan', '  Port 2200', 'Host *', '  User root'].join('\n'));
+    const hosts = hostsOf(
+      ['Host *.lan !printer.lan', '  User pi', 'Host nas.lan printer.lan', '  Port 2200', 'Host *', '  User root'].join('\n'),
+    );
     expect(hosts.map((host) => host.alias)).toEqual(['nas.lan', 'printer.lan']);
     expect(hosts[0]?.user).toBe('pi');
     expect(hosts[1]?.user).toBe('root');
   });
 
   it('keeps the first value of a keyword, as OpenSSH does, and accumulates IdentityFile', () => {
-    const hosts = hostsOf(['Host box', '  User first', '  User second', '  IdentityFile ~/.ssh/a', 'Host *', '  User third', '  Port 22', '  IdentityFile ~/.ssh/b'].join('\n'));
+    const hosts = hostsOf(
+      [
+        'Host box',
+        '  User first',
+        '  User second',
+        '  IdentityFile ~/.ssh/a',
+        'Host *',
+        '  User third',
+        '  Port 22',
+        '  IdentityFile ~/.ssh/b',
+      ].join('\n'),
+    );
     expect(hosts[0]?.user).toBe('first');
     expect(hosts[0]?.port).toBe(22);
     expect(hosts[0]?.identityFiles).toEqual(['/home/ada/.ssh/a', '/home/ada/.ssh/b']);
@@ -48,7 +63,10 @@ describe('parseSshConfig', () => {
   });
 
   it('skips Match blocks and says so', () => {
-    const parsed = parseSshConfig(['Host box', '  HostName box.example.com', 'Match host box', '  User matched', '  Port 9', 'Host other', '  User o'].join('\n'), HOME);
+    const parsed = parseSshConfig(
+      ['Host box', '  HostName box.example.com', 'Match host box', '  User matched', '  Port 9', 'Host other', '  User o'].join('\n'),
+      HOME,
+    );
     expect(parsed.hosts[0]).toMatchObject({ alias: 'box', user: null, port: null });
     expect(parsed.hosts[1]?.user).toBe('o');
     expect(parsed.notes.join(' ')).toMatch(/Match blocks are skipped/);
@@ -62,13 +80,33 @@ describe('parseSshConfig', () => {
 
   it('reads Key=Value, Key = Value, any case, quotes and comments', () => {
     const hosts = hostsOf(
-      ['# my machines', 'host=box', '  hostname = box.example.com # the NAS', '\tPORT=2022', '  user\tada', '  IdentityFile "~/.ssh/my key"', '', '  # IdentityFile ~/.ssh/old'].join('\n'),
+      [
+        '# my machines',
+        'host=box',
+        '  hostname = box.example.com # the NAS',
+        '\tPORT=2022',
+        '  user\tada',
+        '  IdentityFile "~/.ssh/my key"',
+        '',
+        '  # IdentityFile ~/.ssh/old',
+      ].join('\n'),
     );
-    expect(hosts).toEqual([{ alias: 'box', hostName: 'box.example.com', port: 2022, user: 'ada', identityFiles: ['/home/ada/.ssh/my key'], proxyJump: null }]);
+    expect(hosts).toEqual([
+      { alias: 'box', hostName: 'box.example.com', port: 2022, user: 'ada', identityFiles: ['/home/ada/.ssh/my key'], proxyJump: null },
+    ]);
   });
 
   it('expands ~, %d and %h, and takes a relative IdentityFile from the home folder', () => {
-    const hosts = hostsOf(['Host box', '  HostName %h.example.com', '  IdentityFile %d/.ssh/%h_key', '  IdentityFile keys/id', '  IdentityFile /etc/ssh/id', '  IdentityFile none'].join('\n'));
+    const hosts = hostsOf(
+      [
+        'Host box',
+        '  HostName %h.example.com',
+        '  IdentityFile %d/.ssh/%h_key',
+        '  IdentityFile keys/id',
+        '  IdentityFile /etc/ssh/id',
+        '  IdentityFile none',
+      ].join('\n'),
+    );
     expect(hosts[0]?.hostName).toBe('box.example.com');
     expect(hosts[0]?.identityFiles).toEqual(['/home/ada/.ssh/box_key', '/home/ada/keys/id', '/etc/ssh/id']);
   });

@@ -78,7 +78,9 @@ export function parseSshConfig(text: string, home: string): ParsedSshConfig {
       hostName: hostName === undefined ? null : expandTokens(hostName, { home, host: alias }),
       port,
       user: values.single.get('user') ?? null,
-      identityFiles: values.identityFiles.filter((file) => file.toLowerCase() !== 'none').map((file) => expandPath(file, { home, host: alias })),
+      identityFiles: values.identityFiles
+        .filter((file) => file.toLowerCase() !== 'none')
+        .map((file) => expandPath(file, { home, host: alias })),
       proxyJump: jumpOf(values.single.get('proxyjump'), effective, alias, notes),
     };
   });
@@ -101,10 +103,14 @@ export async function readSshConfigHosts(home: string = os.homedir()): Promise<S
 export async function readIdentityKey(alias: string, home: string = os.homedir()): Promise<{ fileName: string; text: string }> {
   const { hosts } = await readParsedConfig(home);
   const host = hosts.find((candidate) => candidate.alias === alias);
-  if (host === undefined) throw new AppError('not-found', `There is no "Host ${alias}" in ~/.ssh/config. Choose a host from the list again.`);
+  if (host === undefined)
+    throw new AppError('not-found', `There is no "Host ${alias}" in ~/.ssh/config. Choose a host from the list again.`);
   const file = host.identityFiles[0];
   if (file === undefined) {
-    throw new AppError('not-found', `"Host ${alias}" in ~/.ssh/config names no IdentityFile, so there is no key to import. Add the key in Settings → Credentials instead.`);
+    throw new AppError(
+      'not-found',
+      `"Host ${alias}" in ~/.ssh/config names no IdentityFile, so there is no key to import. Add the key in Settings → Credentials instead.`,
+    );
   }
   const shown = tildePath(file, home);
   let size: number;
@@ -120,7 +126,10 @@ export async function readIdentityKey(alias: string, home: string = os.homedir()
     throw new AppError('invalid-argument', `${shown} could not be read: ${errorText(error)}.`, { cause: error });
   }
   if (size > MAX_KEY_BYTES) {
-    throw new AppError('invalid-argument', `${shown} is ${Math.ceil(size / 1024)} KiB: a private key is a few KiB at most, so this is not one. Check the IdentityFile of "Host ${alias}".`);
+    throw new AppError(
+      'invalid-argument',
+      `${shown} is ${Math.ceil(size / 1024)} KiB: a private key is a few KiB at most, so this is not one. Check the IdentityFile of "Host ${alias}".`,
+    );
   }
   let text: string;
   try {
@@ -227,7 +236,10 @@ export function matchesHost(patterns: readonly string[], name: string): boolean 
 }
 
 function globMatches(pattern: string, name: string): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, 'i').test(name);
 }
 

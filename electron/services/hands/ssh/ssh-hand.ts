@@ -15,7 +15,14 @@ import { createHash } from 'node:crypto';
 import type { HandProgress, SshHandConfig } from '#shared/hands';
 import { errorText } from '#services/hands/bash-tool';
 import type { PersistentShell } from '#services/hands/shell';
-import { ShellHand, type Exclusive, type ShellHandHooks, type ShellHandWords, type ShellTransport, type StartedMachine } from '#services/hands/shell-hand';
+import {
+  ShellHand,
+  type Exclusive,
+  type ShellHandHooks,
+  type ShellHandWords,
+  type ShellTransport,
+  type StartedMachine,
+} from '#services/hands/shell-hand';
 import { endpointName, SshConnectError, type SshConnection, type SshDeps } from './connection.ts';
 import { SshLink } from './link.ts';
 import { SftpFiles } from './sftp-files.ts';
@@ -81,7 +88,9 @@ class SshTransport implements ShellTransport {
     lostEvent: (reason) => `the SSH connection to ${this.machine} dropped: ${reason}`,
     lostDetail: (reason) => `Lost the connection to ${this.machine} (${reason}). The next tool call reconnects.`,
     lostNote: (reason, started) =>
-      started ? `Note: the previous SSH connection dropped (${reason}); this ran on a new connection.` : `Note: the previous SSH connection dropped (${reason}), and reconnecting failed.`,
+      started
+        ? `Note: the previous SSH connection dropped (${reason}); this ran on a new connection.`
+        : `Note: the previous SSH connection dropped (${reason}), and reconnecting failed.`,
     lostResult: (reason, result, notes) => {
       const output = result ? `\nOutput so far:\n${result.output === '' ? '(no output)' : result.output.replace(/\n$/, '')}` : '';
       return errorText(
@@ -99,10 +108,21 @@ class SshTransport implements ShellTransport {
         // Not a passing fault: every call fails the same way until the user decides about the key.
         const why = error.reason === 'host-changed' ? 'changed since you trusted it' : 'not trusted yet';
         return errorText(
-          [...notes, `${what} did not run: the host key of ${this.machine} ${why}, so Drover did not log in.`, message, 'Calls to this hand fail the same way until the user does that: tell the user.'].join('\n'),
+          [
+            ...notes,
+            `${what} did not run: the host key of ${this.machine} ${why}, so Drover did not log in.`,
+            message,
+            'Calls to this hand fail the same way until the user does that: tell the user.',
+          ].join('\n'),
         );
       }
-      return errorText([...notes, `Could not connect to ${this.machine} for this hand: ${message}`, `${what} did not run; the next call tries again.`].join('\n'));
+      return errorText(
+        [
+          ...notes,
+          `Could not connect to ${this.machine} for this hand: ${message}`,
+          `${what} did not run; the next call tries again.`,
+        ].join('\n'),
+      );
     },
   };
 
@@ -138,7 +158,9 @@ class SshTransport implements ShellTransport {
 
   describe(): { where: string; files: string; shell: string; notes: string[] } {
     const via = this.config.jump ? ` through the jump host ${endpointName(this.config.jump)}` : '';
-    const folder = this.config.working_dir ? `working directory ${this.config.working_dir}` : `working directory: ${this.config.user}'s home folder`;
+    const folder = this.config.working_dir
+      ? `working directory ${this.config.working_dir}`
+      : `working directory: ${this.config.user}'s home folder`;
     const where = `the machine ${this.machine} over SSH${via} (logged in as ${this.config.user}, ${folder})`;
     return {
       where,
@@ -167,12 +189,21 @@ class SshTransport implements ShellTransport {
       const shadow = this.shadow;
       if (shadow === null || this.connection === null || this.connection.isClosed) return;
       const started = performance.now();
-      const commit = await shadow.snapshot(`Drover session ${this.identity.sessionId}, turn ending at event ${atSeq}`, AbortSignal.timeout(120_000));
+      const commit = await shadow.snapshot(
+        `Drover session ${this.identity.sessionId}, turn ending at event ${atSeq}`,
+        AbortSignal.timeout(120_000),
+      );
       if (commit === null) return; // nothing changed: the last snapshot still stands for this point
       const bytes = await shadow.storeBytes();
       this.hooks.record({
         type: 'hand.snapshot',
-        payload: { hand_id: this.identity.name, at_seq: atSeq, image: `${SNAPSHOT_PREFIX}${commit}`, bytes, duration_ms: performance.now() - started },
+        payload: {
+          hand_id: this.identity.name,
+          at_seq: atSeq,
+          image: `${SNAPSHOT_PREFIX}${commit}`,
+          bytes,
+          duration_ms: performance.now() - started,
+        },
       });
     });
   }
@@ -229,7 +260,10 @@ class SshTransport implements ShellTransport {
       const detail = `Connected to ${this.machine}${this.via()}; commands run in ${shell.workingDir} (${shell.flavour}).${files.note === null ? '' : ` ${files.note}`}`;
       return {
         detail,
-        ready: { container: this.machine, ...(files.restored === null ? {} : { restored_from: { session_id: files.restored.sessionId, at_seq: files.restored.atSeq } }) },
+        ready: {
+          container: this.machine,
+          ...(files.restored === null ? {} : { restored_from: { session_id: files.restored.sessionId, at_seq: files.restored.atSeq } }),
+        },
         shell,
       };
     } catch (error) {
@@ -252,7 +286,11 @@ class SshTransport implements ShellTransport {
    * snapshots, puts the files back as they were at the fork point — once, the first time this
    * hand connects. Says plainly when the files cannot follow.
    */
-  private async prepareSnapshots(connection: SshConnection, workDir: string, signal: AbortSignal): Promise<{ note: string | null; restored: SshSnapshotSource | null }> {
+  private async prepareSnapshots(
+    connection: SshConnection,
+    workDir: string,
+    signal: AbortSignal,
+  ): Promise<{ note: string | null; restored: SshSnapshotSource | null }> {
     if (!this.config.snapshots) {
       return { note: 'File snapshots are off: forks and rewinds see this machine’s files as they are now.', restored: null };
     }
@@ -262,24 +300,40 @@ class SshTransport implements ShellTransport {
     };
     if (this.shadow === null && this.noSnapshots === null) {
       const home = (await exec('printf %s "$HOME"')).stdout.trim() || '/tmp';
-      const key = createHash('sha256').update(`${this.machine}
+      const key = createHash('sha256')
+        .update(
+          `${this.machine}
 ${workDir}
-${this.identity.name}`).digest('hex').slice(0, 16);
+${this.identity.name}`,
+        )
+        .digest('hex')
+        .slice(0, 16);
       const shadow = new ShadowSnapshots(exec, { workDir, storeDir: `${home}/.cache/drover/shadow/${key}.git` });
       this.noSnapshots = await shadow.unavailableReason(signal);
       if (this.noSnapshots === null) this.shadow = shadow;
     }
-    if (this.shadow === null) return { note: `${this.noSnapshots ?? 'Snapshots are unavailable.'} Forks and rewinds see the files as they are now.`, restored: null };
+    if (this.shadow === null)
+      return {
+        note: `${this.noSnapshots ?? 'Snapshots are unavailable.'} Forks and rewinds see the files as they are now.`,
+        restored: null,
+      };
     if (this.restoreChecked) return { note: null, restored: null };
     this.restoreChecked = true;
     const source = (await this.hooks.restoreSource?.()) ?? null;
     // Only a parent's snapshot is put back: this session's own files are already where it left them.
-    if (source === null || source.sessionId === this.identity.sessionId || !source.image.startsWith(SNAPSHOT_PREFIX)) return { note: null, restored: null };
+    if (source === null || source.sessionId === this.identity.sessionId || !source.image.startsWith(SNAPSHOT_PREFIX))
+      return { note: null, restored: null };
     try {
       await this.shadow.restore(source.image.slice(SNAPSHOT_PREFIX.length), signal);
-      return { note: `Its files were put back as they were at event ${source.atSeq} (this machine’s folder is shared, so the session it was forked from now sees them too).`, restored: source };
+      return {
+        note: `Its files were put back as they were at event ${source.atSeq} (this machine’s folder is shared, so the session it was forked from now sees them too).`,
+        restored: source,
+      };
     } catch (error) {
-      return { note: `Its files could not be put back as they were at event ${source.atSeq}: ${error instanceof Error ? error.message : String(error)}`, restored: null };
+      return {
+        note: `Its files could not be put back as they were at event ${source.atSeq}: ${error instanceof Error ? error.message : String(error)}`,
+        restored: null,
+      };
     }
   }
 }

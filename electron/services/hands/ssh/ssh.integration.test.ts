@@ -98,7 +98,11 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
       expect((refused as SshConnectError).message).toMatch(/confirm this fingerprint/);
 
       const tested = await testConnection(config(), deps);
-      expect(tested).toMatchObject({ ok: false, trust: 'unknown', hostKey: { host: '127.0.0.1', port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: expected } });
+      expect(tested).toMatchObject({
+        ok: false,
+        trust: 'unknown',
+        hostKey: { host: '127.0.0.1', port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: expected },
+      });
       expect(knownHosts.check(tested.hostKey!)).toBe('unknown'); // testing never trusts
 
       knownHosts.trust(tested.hostKey!);
@@ -139,7 +143,12 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
     it('a host key changed behind a dropped connection: the hand says the command did not run, why, and what to do', async () => {
       const server = await TestSshd.start();
       const recorded: NewEvent[] = [];
-      const hand = new SshHand({ sessionId: 'ses_hostkey', name: 'moved', config: config({}, server) }, { record: (event) => recorded.push(event), progress: () => undefined, log: () => undefined }, deps, [100, 200]);
+      const hand = new SshHand(
+        { sessionId: 'ses_hostkey', name: 'moved', config: config({}, server) },
+        { record: (event) => recorded.push(event), progress: () => undefined, log: () => undefined },
+        deps,
+        [100, 200],
+      );
       const signal = new AbortController().signal;
       try {
         server.authorize(plainKey);
@@ -159,7 +168,13 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
         expect(said).toContain(server.hostFingerprint());
         expect(said).toMatch(/forget the old key in the hand's settings and confirm the new fingerprint/);
         expect(said).not.toMatch(/next call tries again/);
-        expect(recorded.map((event) => event.type)).toEqual(['hand.provisioning', 'hand.ready', 'hand.lost', 'hand.provisioning', 'hand.failed']);
+        expect(recorded.map((event) => event.type)).toEqual([
+          'hand.provisioning',
+          'hand.ready',
+          'hand.lost',
+          'hand.provisioning',
+          'hand.failed',
+        ]);
       } finally {
         await hand.dispose({ keep: false });
         await server.stop();
@@ -183,20 +198,31 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
     });
 
     it('with a key and its passphrase', async () => {
-      const result = await testConnection(config({ auth: { method: 'key', key_secret_id: ids.locked, passphrase_secret_id: ids.passphrase } }), deps);
+      const result = await testConnection(
+        config({ auth: { method: 'key', key_secret_id: ids.locked, passphrase_secret_id: ids.passphrase } }),
+        deps,
+      );
       expect(result).toMatchObject({ ok: true });
     });
 
     it('says when the passphrase is wrong or missing', async () => {
-      const wrong = await testConnection(config({ auth: { method: 'key', key_secret_id: ids.locked, passphrase_secret_id: ids.wrongPassphrase } }), deps);
+      const wrong = await testConnection(
+        config({ auth: { method: 'key', key_secret_id: ids.locked, passphrase_secret_id: ids.wrongPassphrase } }),
+        deps,
+      );
       expect(wrong.ok).toBe(false);
       expect(wrong.message).toMatch(/passphrase .* is wrong/);
-      const missing = await testConnection(config({ auth: { method: 'key', key_secret_id: ids.locked, passphrase_secret_id: null } }), deps);
+      const missing = await testConnection(
+        config({ auth: { method: 'key', key_secret_id: ids.locked, passphrase_secret_id: null } }),
+        deps,
+      );
       expect(missing.message).toMatch(/protected by a passphrase/);
     });
 
     it('with a password, and says which method was refused', async () => {
-      expect(await testConnection(config({ auth: { method: 'password', password_secret_id: ids.password } }), deps)).toMatchObject({ ok: true });
+      expect(await testConnection(config({ auth: { method: 'password', password_secret_id: ids.password } }), deps)).toMatchObject({
+        ok: true,
+      });
       const refused = await testConnection(config({ auth: { method: 'password', password_secret_id: ids.wrongPassphrase } }), deps);
       expect(refused.ok).toBe(false);
       expect(refused.message).toMatch(/refused the login as drover-ssh-test with the password/);
@@ -205,7 +231,9 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
     it('with ssh-agent, and says when there is no agent', async () => {
       const agent = await startAgent([plainKey]);
       try {
-        expect(await testConnection(config({ auth: { method: 'agent' } }), { ...deps, agentSocket: agent.socket })).toMatchObject({ ok: true });
+        expect(await testConnection(config({ auth: { method: 'agent' } }), { ...deps, agentSocket: agent.socket })).toMatchObject({
+          ok: true,
+        });
       } finally {
         agent.stop();
       }
@@ -226,9 +254,19 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
     });
 
     it('through a jump host (ProxyJump), checking both host keys', async () => {
-      const jump = { host: '127.0.0.1', port: jumpSshd.port, user, auth: { method: 'password' as const, password_secret_id: ids.password } };
+      const jump = {
+        host: '127.0.0.1',
+        port: jumpSshd.port,
+        user,
+        auth: { method: 'password' as const, password_secret_id: ids.password },
+      };
       const result = await testConnection(config({ jump }), deps);
-      expect(result).toMatchObject({ ok: true, trust: 'trusted', jumpTrust: 'trusted', jumpHostKey: { fingerprint: jumpSshd.hostFingerprint() } });
+      expect(result).toMatchObject({
+        ok: true,
+        trust: 'trusted',
+        jumpTrust: 'trusted',
+        jumpHostKey: { fingerprint: jumpSshd.hostFingerprint() },
+      });
 
       knownHosts.forget('127.0.0.1', jumpSshd.port);
       const unknownJump = await testConnection(config({ jump }), deps);
@@ -241,7 +279,12 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
       // Not timed (machines are noisy; `npm run bench` has the figure): the final TCP_NODELAY
       // setting of the real sockets ssh2 opened, directly and to a jump host.
       const setNoDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
-      const jump = { host: '127.0.0.1', port: jumpSshd.port, user, auth: { method: 'key' as const, key_secret_id: ids.plain, passphrase_secret_id: null } };
+      const jump = {
+        host: '127.0.0.1',
+        port: jumpSshd.port,
+        user,
+        auth: { method: 'key' as const, key_secret_id: ids.plain, passphrase_secret_id: null },
+      };
       const opened: SshConnection[] = [];
       try {
         opened.push(await SshConnection.open(config(), deps), await SshConnection.open(config({ jump }), deps));
@@ -287,7 +330,11 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
 
     it('connects lazily, in its working folder (created), and keeps the shell between calls', async () => {
       expect(hand.status().state).toBe('idle');
-      const first = await hand.execute('bash', { command: 'pwd; whoami; cd sub 2>/dev/null || mkdir sub && cd sub; export GREETING=hello' }, { signal });
+      const first = await hand.execute(
+        'bash',
+        { command: 'pwd; whoami; cd sub 2>/dev/null || mkdir sub && cd sub; export GREETING=hello' },
+        { signal },
+      );
       expect(first.isError).toBe(false);
       expect(outputOf(first)).toContain(workDir);
       expect(outputOf(first)).toContain(user);
@@ -315,7 +362,11 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
     it('stops a command when the user interrupts, and carries on in a new shell', async () => {
       const controller = new AbortController();
       let seen = '';
-      const running = hand.execute('bash', { command: 'echo begun; sleep 30' }, { signal: controller.signal, onProgress: (text) => (seen = text) });
+      const running = hand.execute(
+        'bash',
+        { command: 'echo begun; sleep 30' },
+        { signal: controller.signal, onProgress: (text) => (seen = text) },
+      );
       for (let i = 0; i < 100 && !seen.includes('begun'); i++) await new Promise((resolve) => setTimeout(resolve, 50));
       controller.abort();
       const stopped = await running;
@@ -334,11 +385,19 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
     });
 
     it('edits files over SFTP: create, view, str_replace', async () => {
-      const created = await hand.execute('editor', { command: 'create', path: 'notes/todo.txt', file_text: 'one\ntwo\nthree\n' }, { signal });
+      const created = await hand.execute(
+        'editor',
+        { command: 'create', path: 'notes/todo.txt', file_text: 'one\ntwo\nthree\n' },
+        { signal },
+      );
       expect(created.isError).toBe(false);
       const viewed = await hand.execute('editor', { command: 'view', path: `${workDir}/sub/notes/todo.txt` }, { signal });
       expect(outputOf(viewed)).toMatch(/two/);
-      const replaced = await hand.execute('editor', { command: 'str_replace', path: 'notes/todo.txt', old_str: 'two', new_str: 'TWO' }, { signal });
+      const replaced = await hand.execute(
+        'editor',
+        { command: 'str_replace', path: 'notes/todo.txt', old_str: 'two', new_str: 'TWO' },
+        { signal },
+      );
       expect(replaced.isError).toBe(false);
       const cat = await hand.execute('bash', { command: 'cat notes/todo.txt; stat -c %U notes/todo.txt' }, { signal });
       expect(outputOf(cat)).toContain('one\nTWO\nthree\ndrover-ssh-test');
@@ -399,10 +458,17 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
     trustServer(sshd);
     const dataDir = tempDir('drover-ssh-forks-');
     const store = SessionStore.open({ dataDir });
-    const registry = new HandRegistry({ store, docker: new DockerEngine({ instance: 'ssh-forks' }), secrets: vault, knownHosts, log: () => undefined });
+    const registry = new HandRegistry({
+      store,
+      docker: new DockerEngine({ instance: 'ssh-forks' }),
+      secrets: vault,
+      knownHosts,
+      log: () => undefined,
+    });
     const signal = new AbortController().signal;
     const folder = `${testUser().home}/forks-${Date.now()}`;
-    const idle = (sessionId: string) => store.emitEvent(sessionId, { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } }).seq;
+    const idle = (sessionId: string) =>
+      store.emitEvent(sessionId, { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } }).seq;
     try {
       const { id: sessionId } = store.createSession({ title: 'machine' });
       registry.attach(sessionId, { name: 'laptop', config: config({ working_dir: folder }) });
@@ -442,7 +508,13 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
     trustServer(sshd);
     const dataDir = tempDir('drover-ssh-registry-');
     const store = SessionStore.open({ dataDir });
-    const registry = new HandRegistry({ store, docker: new DockerEngine({ instance: 'ssh-test' }), secrets: vault, knownHosts, log: () => undefined });
+    const registry = new HandRegistry({
+      store,
+      docker: new DockerEngine({ instance: 'ssh-test' }),
+      secrets: vault,
+      knownHosts,
+      log: () => undefined,
+    });
     try {
       const { id: sessionId } = store.createSession({ title: 'ssh' });
       const [status] = registry.attach(sessionId, { name: 'laptop', config: config() });

@@ -7,7 +7,16 @@ import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent 
 import { useFocusFirstProblem, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
 import type { HandSpecInput } from '#shared/hands';
 import { DockerHandFields } from './DockerHandFields.tsx';
-import { dockerConfigOf, dockerDraftProblems, EMPTY_DOCKER_DRAFT, fieldsFixedBy, nextFreeName, placeAttachIssues, type DockerFieldProblems, type DockerHandDraft } from './docker-draft.ts';
+import {
+  dockerConfigOf,
+  dockerDraftProblems,
+  EMPTY_DOCKER_DRAFT,
+  fieldsFixedBy,
+  nextFreeName,
+  placeAttachIssues,
+  type DockerFieldProblems,
+  type DockerHandDraft,
+} from './docker-draft.ts';
 import { RpcCallError } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { useCredentials } from '#renderer/hands/useHands.ts';
@@ -83,7 +92,13 @@ export function AttachHandForm({ transport, existingNames, onAttach, onClose }: 
   const { name: nameProblem, ...fieldProblems } = problems;
 
   return (
-    <form ref={formRef} className="attach-hand" onSubmit={(event) => void submit(event)} onKeyDown={onKeyDown} aria-labelledby={`${id}-title`}>
+    <form
+      ref={formRef}
+      className="attach-hand"
+      onSubmit={(event) => void submit(event)}
+      onKeyDown={onKeyDown}
+      aria-labelledby={`${id}-title`}
+    >
       <h4 id={`${id}-title`} className="attach-hand-title">
         Add a Docker hand
       </h4>

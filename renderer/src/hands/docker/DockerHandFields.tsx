@@ -125,7 +125,9 @@ interface RepoFieldsProps {
 /** "Git repository (optional)": closed until used; opened by a repository to show or a problem in it. */
 function RepoFields({ value, set, errors, credentials }: RepoFieldsProps) {
   const id = useId();
-  const hasProblem = [errors.repoUrl, errors.repoTokenId, errors.repoPath, errors.repoBranch].some((text) => text !== undefined && text !== '');
+  const hasProblem = [errors.repoUrl, errors.repoTokenId, errors.repoPath, errors.repoBranch].some(
+    (text) => text !== undefined && text !== '',
+  );
   const [open, setOpen] = useState(() => value.repoUrl.trim() !== '' || hasProblem);
   // A problem opens the group in the same render, so the dialog can move focus to the field at once.
   const [shownProblem, setShownProblem] = useState(hasProblem);
@@ -146,7 +148,9 @@ function RepoFields({ value, set, errors, credentials }: RepoFieldsProps) {
         : credentials !== undefined && tokens.length === 0
           ? 'No git token stored yet: for a private repository, add one in Settings → Credentials.'
           : undefined;
-  const tokenDescribedBy = [errors.repoTokenId ? `${id}-token-error` : null, note !== undefined ? `${id}-token-note` : null].filter((part) => part !== null).join(' ');
+  const tokenDescribedBy = [errors.repoTokenId ? `${id}-token-error` : null, note !== undefined ? `${id}-token-note` : null]
+    .filter((part) => part !== null)
+    .join(' ');
 
   return (
     <details className="hand-repo" open={open} onToggle={(event) => setOpen(event.currentTarget.open)}>

@@ -1,7 +1,15 @@
 // The Docker hand draft as the hands panel and the launch dialog type it: its configuration, its
 // repository's default path, its problems and its token choices.
 import { describe, expect, it } from 'vitest';
-import { EMPTY_DOCKER_DRAFT, defaultRepoPath, dockerConfigOf, dockerDraftProblems, fieldsFixedBy, gitTokenChoices, type DockerHandDraft } from './docker-draft.ts';
+import {
+  EMPTY_DOCKER_DRAFT,
+  defaultRepoPath,
+  dockerConfigOf,
+  dockerDraftProblems,
+  fieldsFixedBy,
+  gitTokenChoices,
+  type DockerHandDraft,
+} from './docker-draft.ts';
 
 const TOKEN_ID = 'sec_0123456789abcdef';
 const NO_REPO = { repoUrl: '', repoTokenId: '', repoPath: '', repoBranch: '' };
@@ -12,12 +20,23 @@ function docker(patch: Partial<DockerHandDraft> = {}): DockerHandDraft {
 
 describe('dockerConfigOf', () => {
   it('trims, and adds a mount only when a folder is given', () => {
-    expect(dockerConfigOf({ ...NO_REPO, image: ' debian:bookworm ', network: 'none', hostPath: ' ', containerPath: '', readOnly: true })).toEqual({
+    expect(
+      dockerConfigOf({ ...NO_REPO, image: ' debian:bookworm ', network: 'none', hostPath: ' ', containerPath: '', readOnly: true }),
+    ).toEqual({
       kind: 'docker',
       image: 'debian:bookworm',
       network: 'none',
     });
-    expect(dockerConfigOf({ ...NO_REPO, image: 'node:22', network: 'bridge', hostPath: '/home/me/app', containerPath: '/workspace/app', readOnly: false })).toEqual({
+    expect(
+      dockerConfigOf({
+        ...NO_REPO,
+        image: 'node:22',
+        network: 'bridge',
+        hostPath: '/home/me/app',
+        containerPath: '/workspace/app',
+        readOnly: false,
+      }),
+    ).toEqual({
       kind: 'docker',
       image: 'node:22',
       network: 'bridge',
@@ -35,7 +54,14 @@ describe('dockerConfigOf', () => {
 
   it('adds the repository with its token, path and branch, trimmed', () => {
     expect(
-      dockerConfigOf(docker({ repoUrl: ' https://github.com/team/api.git ', repoTokenId: TOKEN_ID, repoPath: ' /src/api ', repoBranch: ' release/2.x ' })),
+      dockerConfigOf(
+        docker({
+          repoUrl: ' https://github.com/team/api.git ',
+          repoTokenId: TOKEN_ID,
+          repoPath: ' /src/api ',
+          repoBranch: ' release/2.x ',
+        }),
+      ),
     ).toEqual({
       kind: 'docker',
       image: 'debian:bookworm',
@@ -100,13 +126,25 @@ describe('dockerDraftProblems', () => {
   });
 
   it('names a URL that is not http(s)', () => {
-    for (const repoUrl of ['github.com/team/repo', 'git@github.com:team/repo.git', 'ssh://git@github.com/team/repo.git', 'file:///home/me/repo', 'not a url']) {
-      expect(dockerDraftProblems(docker({ repoUrl })).repoUrl).toBe("Use the repository's https:// address, e.g. https://github.com/team/repo.git.");
+    for (const repoUrl of [
+      'github.com/team/repo',
+      'git@github.com:team/repo.git',
+      'ssh://git@github.com/team/repo.git',
+      'file:///home/me/repo',
+      'not a url',
+    ]) {
+      expect(dockerDraftProblems(docker({ repoUrl })).repoUrl).toBe(
+        "Use the repository's https:// address, e.g. https://github.com/team/repo.git.",
+      );
     }
   });
 
   it('refuses credentials in the URL and says where the token goes', () => {
-    for (const repoUrl of ['https://me:ghp_abc@github.com/team/repo.git', 'https://ghp_abc@github.com/team/repo.git', 'https://:x@github.com/r']) {
+    for (const repoUrl of [
+      'https://me:ghp_abc@github.com/team/repo.git',
+      'https://ghp_abc@github.com/team/repo.git',
+      'https://:x@github.com/r',
+    ]) {
       expect(dockerDraftProblems(docker({ repoUrl })).repoUrl).toBe(
         'Take the user name and token out of the URL: put the token in Settings → Credentials, not in the URL.',
       );

@@ -67,7 +67,11 @@ export function defaultRepoPath(url: string): string {
   } catch {
     path = path.replace(/[?#].*$/s, ''); // not a URL (yet): read it as a path
   }
-  let name = path.split(/[/\\:]/).filter((part) => part !== '').at(-1) ?? '';
+  let name =
+    path
+      .split(/[/\\:]/)
+      .filter((part) => part !== '')
+      .at(-1) ?? '';
   try {
     name = decodeURIComponent(name);
   } catch {
@@ -122,7 +126,8 @@ export function dockerDraftProblems(draft: DockerHandDraft): DockerFieldProblems
   if (draft.image.trim() === '') problems.image = 'Choose an image, e.g. debian:bookworm.';
   const hostPath = draft.hostPath.trim();
   const containerPath = draft.containerPath.trim();
-  if (hostPath !== '' && containerPath === '') problems.containerPath = 'Say where the folder appears in the container, e.g. /workspace/project.';
+  if (hostPath !== '' && containerPath === '')
+    problems.containerPath = 'Say where the folder appears in the container, e.g. /workspace/project.';
   if (hostPath === '' && containerPath !== '') problems.hostPath = 'Choose the folder on this computer to show there.';
 
   const repoUrl = draft.repoUrl.trim();
@@ -190,7 +195,8 @@ export function handNameProblems(names: readonly string[]): (string | null)[] {
     if (name === '') return 'Give the hand a name, e.g. box.';
     const parsed = HandNameSchema.safeParse(name);
     if (!parsed.success) return sentence(parsed.error.issues[0]?.message ?? 'this is not a valid hand name');
-    if (names.slice(0, index).some((other) => other.trim() === name)) return `Another hand is already called ${name}: give each hand its own name.`;
+    if (names.slice(0, index).some((other) => other.trim() === name))
+      return `Another hand is already called ${name}: give each hand its own name.`;
     return null;
   });
 }
@@ -215,8 +221,14 @@ export const HAND_FIELD_PATHS: Record<HandFieldName, string> = {
  * The `hands-attach` refusal's issues on the attach form's fields (`hand.config.repos.0.url` →
  * `repoUrl`, `hand.name` → `name`); the others (the hand as a whole, or none) in `general`.
  */
-export function placeAttachIssues(issues: NonNullable<RpcError['issues']>): { fields: DockerFieldProblems & { name?: string }; general: string[] } {
-  const byKey = new Map<string, 'name' | DockerFieldName>([['hand.name', 'name'], ...DOCKER_FIELDS.map((field) => [`hand${HAND_FIELD_PATHS[field]}`, field] as const)]);
+export function placeAttachIssues(issues: NonNullable<RpcError['issues']>): {
+  fields: DockerFieldProblems & { name?: string };
+  general: string[];
+} {
+  const byKey = new Map<string, 'name' | DockerFieldName>([
+    ['hand.name', 'name'],
+    ...DOCKER_FIELDS.map((field) => [`hand${HAND_FIELD_PATHS[field]}`, field] as const),
+  ]);
   const placed = placeIssues(issues, new Set([...byKey.keys(), 'hand']));
   const fields: DockerFieldProblems & { name?: string } = {};
   const general = [...placed.general];

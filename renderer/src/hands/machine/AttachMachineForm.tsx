@@ -39,13 +39,25 @@ const REVEAL_ON: ReadonlyArray<TestState<unknown>['state']> = ['done', 'error'];
 export type AttachMachineFormProps = AttachFormProps;
 
 export function AttachMachineForm({ transport, existingNames, onAttach, onClose }: AttachMachineFormProps) {
-  const { draft, change, current, currentKey, test, testing, problems, setProblems, showProblems, error, setError, busy, setBusy, formRef, resultRef, runTest: testConfig, attach: attachConfig } = useTestThenAttach<
-    MachineDraft,
-    SshHandConfig,
-    MachineProblems,
-    SshTestResult,
-    'importing' | 'trusting'
-  >({
+  const {
+    draft,
+    change,
+    current,
+    currentKey,
+    test,
+    testing,
+    problems,
+    setProblems,
+    showProblems,
+    error,
+    setError,
+    busy,
+    setBusy,
+    formRef,
+    resultRef,
+    runTest: testConfig,
+    attach: attachConfig,
+  } = useTestThenAttach<MachineDraft, SshHandConfig, MachineProblems, SshTestResult, 'importing' | 'trusting'>({
     initialDraft: () => emptyMachineDraft(nextFreeMachineName(existingNames)),
     check: machineConfigOf,
     keyOf: configKey,
@@ -56,7 +68,13 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
   });
   const listed = useCredentials(transport);
   const [imported, setImported] = useState<readonly SecretMeta[]>([]);
-  const credentials = useMemo(() => (listed === null && imported.length === 0 ? null : [...(listed ?? []).filter((secret) => !imported.some((mine) => mine.id === secret.id)), ...imported]), [listed, imported]);
+  const credentials = useMemo(
+    () =>
+      listed === null && imported.length === 0
+        ? null
+        : [...(listed ?? []).filter((secret) => !imported.some((mine) => mine.id === secret.id)), ...imported],
+    [listed, imported],
+  );
   const configHosts = useSshConfigHosts(transport);
   const [chosenHost, setChosenHost] = useState<SshConfigHost | null>(null);
   const id = useId();
@@ -95,7 +113,12 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
   }
 
   async function forget(hostKey: HostKey): Promise<void> {
-    if (!window.confirm(`Forget the trusted key of ${hostKey.host}? Only do this if you know why its key changed. The next test shows the new key to check.`)) return;
+    if (
+      !window.confirm(
+        `Forget the trusted key of ${hostKey.host}? Only do this if you know why its key changed. The next test shows the new key to check.`,
+      )
+    )
+      return;
     setBusy('trusting');
     setError(null);
     try {
@@ -131,7 +154,11 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
     try {
       const meta = await transport.call('ssh-import-key', { alias: host.alias, name: `${fileName} (${host.alias})` });
       setImported((list) => [...list, meta]);
-      change({ ...draft, target: { ...draft.target, auth: 'key', keyId: meta.id }, jump: draft.useJump && draft.jump.keyId === '' ? { ...draft.jump, keyId: meta.id } : draft.jump });
+      change({
+        ...draft,
+        target: { ...draft.target, auth: 'key', keyId: meta.id },
+        jump: draft.useJump && draft.jump.keyId === '' ? { ...draft.jump, keyId: meta.id } : draft.jump,
+      });
     } catch (reason) {
       setError(`Could not import ${fileName}: ${messageOf(reason)}`);
     } finally {
@@ -151,7 +178,14 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
   const offerImport = chosenHost !== null && importFile !== undefined && draft.target.auth === 'key' && draft.target.keyId === '';
 
   return (
-    <form ref={formRef} className="attach-hand machine-form" onSubmit={submit} onKeyDown={onKeyDown} aria-labelledby={`${id}-title`} noValidate>
+    <form
+      ref={formRef}
+      className="attach-hand machine-form"
+      onSubmit={submit}
+      onKeyDown={onKeyDown}
+      aria-labelledby={`${id}-title`}
+      noValidate
+    >
       <h4 id={`${id}-title`} className="attach-hand-title">
         Attach a machine
       </h4>
@@ -184,7 +218,12 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
             </div>
           )}
           {offerImport && (
-            <button type="button" className="button button-small" onClick={() => void importKey(chosenHost, importFile)} disabled={busy !== null}>
+            <button
+              type="button"
+              className="button button-small"
+              onClick={() => void importKey(chosenHost, importFile)}
+              disabled={busy !== null}
+            >
               {busy === 'importing' ? 'Importing…' : `Import key ${importFile} into the vault`}
             </button>
           )}
@@ -205,7 +244,14 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
         value={draft.target}
         onChange={(target) => change({ ...draft, target })}
         credentials={credentials}
-        problems={{ host: problems.host, port: problems.port, user: problems.user, keyId: problems.keyId, passphraseId: problems.passphraseId, passwordId: problems.passwordId }}
+        problems={{
+          host: problems.host,
+          port: problems.port,
+          user: problems.user,
+          keyId: problems.keyId,
+          passphraseId: problems.passphraseId,
+          passwordId: problems.passwordId,
+        }}
         jump={false}
       />
 
@@ -213,7 +259,13 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
         <input
           type="checkbox"
           checked={draft.useJump}
-          onChange={(event) => change({ ...draft, useJump: event.target.checked, jump: event.target.checked && draft.jump.host === '' ? sameAuthAs(draft.target) : draft.jump })}
+          onChange={(event) =>
+            change({
+              ...draft,
+              useJump: event.target.checked,
+              jump: event.target.checked && draft.jump.host === '' ? sameAuthAs(draft.target) : draft.jump,
+            })
+          }
         />
         Through a jump host (ProxyJump)
       </label>
@@ -256,23 +308,40 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
       </div>
       <div className="machine-snapshots">
         <label className="checkbox">
-          <input type="checkbox" checked={draft.snapshots} onChange={(event) => change({ ...draft, snapshots: event.target.checked })} aria-describedby={`${id}-snapshots-note`} />
+          <input
+            type="checkbox"
+            checked={draft.snapshots}
+            onChange={(event) => change({ ...draft, snapshots: event.target.checked })}
+            aria-describedby={`${id}-snapshots-note`}
+          />
           Keep file snapshots for forks
         </label>
         <p id={`${id}-snapshots-note`} className="machine-note">
-          At each turn&apos;s end the working folder&apos;s files are kept in a shadow git store outside your own .git, so a fork or a rewind can bring them back. Your repository is never touched.
+          At each turn&apos;s end the working folder&apos;s files are kept in a shadow git store outside your own .git, so a fork or a
+          rewind can bring them back. Your repository is never touched.
         </p>
       </div>
 
       <TestStatus test={test} resultRef={resultRef}>
         {(result, key) => (
-          <TestResult result={result} stale={key !== currentKey} busy={busy !== null || testing} onTrust={(hostKey) => void trust(hostKey)} onForget={(hostKey) => void forget(hostKey)} />
+          <TestResult
+            result={result}
+            stale={key !== currentKey}
+            busy={busy !== null || testing}
+            onTrust={(hostKey) => void trust(hostKey)}
+            onForget={(hostKey) => void forget(hostKey)}
+          />
         )}
       </TestStatus>
 
       <AttachError message={error} />
       <div className="attach-hand-actions">
-        <button type="button" className={verdict.ready ? 'button button-small' : 'button button-primary button-small'} onClick={() => void runTest()} disabled={testing || busy !== null}>
+        <button
+          type="button"
+          className={verdict.ready ? 'button button-small' : 'button button-primary button-small'}
+          onClick={() => void runTest()}
+          disabled={testing || busy !== null}
+        >
           {testing ? 'Testing…' : 'Test connection'}
         </button>
         <button

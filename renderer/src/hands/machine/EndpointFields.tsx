@@ -114,7 +114,12 @@ export function EndpointFields({ value, onChange, credentials, problems, jump }:
             choices={keys}
             none="Choose a key…"
             problem={problems.keyId}
-            note={noVault ?? (credentials !== null && keys.length === 0 ? 'No SSH key stored yet: import one from ~/.ssh/config above, or add it in Settings → Credentials.' : undefined)}
+            note={
+              noVault ??
+              (credentials !== null && keys.length === 0
+                ? 'No SSH key stored yet: import one from ~/.ssh/config above, or add it in Settings → Credentials.'
+                : undefined)
+            }
           />
           <SecretSelect
             label="Passphrase"
@@ -137,11 +142,18 @@ export function EndpointFields({ value, onChange, credentials, problems, jump }:
             choices={passwords}
             none="Choose a password…"
             problem={problems.passwordId}
-            note={noVault ?? (credentials !== null && passwords.length === 0 ? 'No password stored yet: add one in Settings → Credentials (kind: password).' : undefined)}
+            note={
+              noVault ??
+              (credentials !== null && passwords.length === 0
+                ? 'No password stored yet: add one in Settings → Credentials (kind: password).'
+                : undefined)
+            }
           />
         </div>
       )}
-      {value.auth === 'agent' && <p className="machine-note">Uses the keys loaded in the ssh-agent that Drover was started with (SSH_AUTH_SOCK).</p>}
+      {value.auth === 'agent' && (
+        <p className="machine-note">Uses the keys loaded in the ssh-agent that Drover was started with (SSH_AUTH_SOCK).</p>
+      )}
     </>
   );
 }

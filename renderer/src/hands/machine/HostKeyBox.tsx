@@ -25,8 +25,11 @@ export function HostKeyBox({ hostKey, trust, jump, busy, onTrust, onForget }: Ho
     return (
       <div className="machine-trust" role="group" aria-label={`${jump ? 'Jump host' : 'Host'} key of ${where}`}>
         <p>
-          <strong>First connection to {where}{jump ? ' (the jump host)' : ''}:</strong> check that this fingerprint matches the machine (run{' '}
-          <code>ssh-keygen -lf {keyFile}</code> on it).
+          <strong>
+            First connection to {where}
+            {jump ? ' (the jump host)' : ''}:
+          </strong>{' '}
+          check that this fingerprint matches the machine (run <code>ssh-keygen -lf {keyFile}</code> on it).
         </p>
         {fingerprint}
         <button type="button" className="button button-small button-primary" onClick={() => onTrust(hostKey)} disabled={busy}>
@@ -39,8 +42,11 @@ export function HostKeyBox({ hostKey, trust, jump, busy, onTrust, onForget }: Ho
     return (
       <div className="machine-danger" role="alert">
         <p>
-          <strong>The host key of {where}{jump ? ' (the jump host)' : ''} has changed.</strong> Someone may be intercepting the connection (a man-in-the-middle),
-          so Drover refused it.
+          <strong>
+            The host key of {where}
+            {jump ? ' (the jump host)' : ''} has changed.
+          </strong>{' '}
+          Someone may be intercepting the connection (a man-in-the-middle), so Drover refused it.
         </p>
         {fingerprint}
         <p>

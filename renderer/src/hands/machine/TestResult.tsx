@@ -32,7 +32,9 @@ export function TestResult({ result, stale, busy, onTrust, onForget }: TestResul
       {result.jumpHostKey !== null && (
         <HostKeyBox hostKey={result.jumpHostKey} trust={result.jumpTrust} jump busy={busy || stale} onTrust={onTrust} onForget={onForget} />
       )}
-      {result.hostKey !== null && <HostKeyBox hostKey={result.hostKey} trust={result.trust} jump={false} busy={busy || stale} onTrust={onTrust} onForget={onForget} />}
+      {result.hostKey !== null && (
+        <HostKeyBox hostKey={result.hostKey} trust={result.trust} jump={false} busy={busy || stale} onTrust={onTrust} onForget={onForget} />
+      )}
     </div>
   );
 }

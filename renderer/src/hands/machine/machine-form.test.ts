@@ -77,7 +77,10 @@ describe('machineConfigOf', () => {
   it('uses agent and password authentication', () => {
     const base = draft();
     expect(machineConfigOf({ ...base, target: { ...base.target, auth: 'agent' } }, []).config?.auth).toEqual({ method: 'agent' });
-    expect(machineConfigOf({ ...base, target: { ...base.target, auth: 'password', passwordId: PASS } }, []).config?.auth).toEqual({ method: 'password', password_secret_id: PASS });
+    expect(machineConfigOf({ ...base, target: { ...base.target, auth: 'password', passwordId: PASS } }, []).config?.auth).toEqual({
+      method: 'password',
+      password_secret_id: PASS,
+    });
   });
 });
 
@@ -97,7 +100,9 @@ describe('draftFromConfigHost', () => {
   });
 
   it('takes the alias as the host when there is no HostName', () => {
-    expect(draftFromConfigHost(draft(), { alias: 'box', hostName: null, port: null, user: 'me', identityFiles: [], proxyJump: null }).target).toMatchObject({ host: 'box', port: '22', user: 'me' });
+    expect(
+      draftFromConfigHost(draft(), { alias: 'box', hostName: null, port: null, user: 'me', identityFiles: [], proxyJump: null }).target,
+    ).toMatchObject({ host: 'box', port: '22', user: 'me' });
   });
 });
 
@@ -119,8 +124,20 @@ describe('attachVerdict', () => {
 
 describe('secretChoices and placeMachineIssues', () => {
   it('offers each select its kinds only', () => {
-    const meta = (id: string, name: string, kind: SecretMeta['kind']): SecretMeta => ({ id, name, kind, createdAt: '', updatedAt: '', lastUsedAt: null, lastUsedFor: null });
-    const secrets = [meta(KEY, 'laptop key', 'ssh-private-key'), meta(PASS, 'pw', 'password'), meta('sec_aaaaaaaaaaaaaaaa', 'gh', 'git-token')];
+    const meta = (id: string, name: string, kind: SecretMeta['kind']): SecretMeta => ({
+      id,
+      name,
+      kind,
+      createdAt: '',
+      updatedAt: '',
+      lastUsedAt: null,
+      lastUsedFor: null,
+    });
+    const secrets = [
+      meta(KEY, 'laptop key', 'ssh-private-key'),
+      meta(PASS, 'pw', 'password'),
+      meta('sec_aaaaaaaaaaaaaaaa', 'gh', 'git-token'),
+    ];
     expect(secretChoices(secrets, SECRET_KINDS_FOR.key).map((secret) => secret.name)).toEqual(['laptop key']);
     expect(secretChoices(secrets, SECRET_KINDS_FOR.passphrase).map((secret) => secret.name)).toEqual(['pw']);
     expect(secretChoices(null, SECRET_KINDS_FOR.password)).toEqual([]);

@@ -53,7 +53,9 @@ export const SECRET_KINDS_FOR = {
 } as const satisfies Record<string, readonly SecretKind[]>;
 
 export function secretChoices(credentials: readonly SecretMeta[] | null | undefined, kinds: readonly SecretKind[]): SecretMeta[] {
-  return (credentials ?? []).filter((secret) => kinds.includes(secret.kind)).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  return (credentials ?? [])
+    .filter((secret) => kinds.includes(secret.kind))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
 /** Every place the form shows a problem. */
@@ -86,7 +88,9 @@ const ENDPOINT_FIELDS = {
 /** A zod path of the configuration (`jump.auth.key_secret_id`) → its field (`jumpKeyId`). */
 const FIELD_OF_PATH = new Map<string, MachineField>([
   ...Object.entries(ENDPOINT_FIELDS).map(([path, field]) => [path, field] as const),
-  ...Object.entries(ENDPOINT_FIELDS).map(([path, field]) => [`jump.${path}`, `jump${field[0]?.toUpperCase() ?? ''}${field.slice(1)}` as MachineField] as const),
+  ...Object.entries(ENDPOINT_FIELDS).map(
+    ([path, field]) => [`jump.${path}`, `jump${field[0]?.toUpperCase() ?? ''}${field.slice(1)}` as MachineField] as const,
+  ),
   ['working_dir', 'workingDir'],
 ]);
 
@@ -94,7 +98,10 @@ const FIELD_OF_PATH = new Map<string, MachineField>([
  * The configuration the draft describes, or what is wrong with it per field. The obvious
  * mistakes get their own words here; the rest come from the contract's schema.
  */
-export function machineConfigOf(draft: MachineDraft, takenNames: readonly string[]): { config: SshHandConfig; problems: null } | { config: null; problems: MachineProblems } {
+export function machineConfigOf(
+  draft: MachineDraft,
+  takenNames: readonly string[],
+): { config: SshHandConfig; problems: null } | { config: null; problems: MachineProblems } {
   const problems: MachineProblems = {};
   const name = draft.name.trim();
   const nameCheck = HandNameSchema.safeParse(name);
@@ -105,7 +112,13 @@ export function machineConfigOf(draft: MachineDraft, takenNames: readonly string
   const target = endpointOf(draft.target, '', problems);
   const jump = draft.useJump ? endpointOf(draft.jump, 'jump', problems) : null;
   const workingDir = draft.workingDir.trim();
-  const parsed = SshHandConfigSchema.safeParse({ kind: 'ssh', ...target, jump, working_dir: workingDir === '' ? null : workingDir, snapshots: draft.snapshots });
+  const parsed = SshHandConfigSchema.safeParse({
+    kind: 'ssh',
+    ...target,
+    jump,
+    working_dir: workingDir === '' ? null : workingDir,
+    snapshots: draft.snapshots,
+  });
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = FIELD_OF_PATH.get(issue.path.join('.'));
@@ -113,13 +126,17 @@ export function machineConfigOf(draft: MachineDraft, takenNames: readonly string
     }
   }
   if (Object.keys(problems).length > 0 || !parsed.success) {
-    return { config: null, problems: Object.keys(problems).length > 0 ? problems : { host: parsed.error?.issues[0]?.message ?? 'check the fields' } };
+    return {
+      config: null,
+      problems: Object.keys(problems).length > 0 ? problems : { host: parsed.error?.issues[0]?.message ?? 'check the fields' },
+    };
   }
   return { config: parsed.data, problems: null };
 }
 
 function endpointOf(draft: EndpointDraft, prefix: '' | 'jump', problems: MachineProblems): Record<string, unknown> {
-  const field = (name: 'port' | 'keyId' | 'passwordId'): MachineField => (prefix === '' ? name : (`jump${name[0]?.toUpperCase() ?? ''}${name.slice(1)}` as MachineField));
+  const field = (name: 'port' | 'keyId' | 'passwordId'): MachineField =>
+    prefix === '' ? name : (`jump${name[0]?.toUpperCase() ?? ''}${name.slice(1)}` as MachineField);
   const portText = draft.port.trim();
   const port = portText === '' ? 22 : /^\d{1,5}$/.test(portText) ? Number(portText) : Number.NaN;
   if (!Number.isInteger(port) || port < 1 || port > 65_535) problems[field('port')] = 'a port is a number from 1 to 65535 (SSH uses 22)';
@@ -166,13 +183,24 @@ export function draftFromConfigHost(draft: MachineDraft, host: SshConfigHost): M
     ...draft,
     target,
     useJump: true,
-    jump: { ...sameAuthAs(target), host: host.proxyJump.host, port: String(host.proxyJump.port ?? 22), user: host.proxyJump.user ?? target.user },
+    jump: {
+      ...sameAuthAs(target),
+      host: host.proxyJump.host,
+      port: String(host.proxyJump.port ?? 22),
+      user: host.proxyJump.user ?? target.user,
+    },
   };
 }
 
 /** A new jump host logs in as the target does (the usual case: one key for both). */
 export function sameAuthAs(endpoint: EndpointDraft): EndpointDraft {
-  return { ...EMPTY_ENDPOINT, auth: endpoint.auth, keyId: endpoint.keyId, passphraseId: endpoint.passphraseId, passwordId: endpoint.passwordId };
+  return {
+    ...EMPTY_ENDPOINT,
+    auth: endpoint.auth,
+    keyId: endpoint.keyId,
+    passphraseId: endpoint.passphraseId,
+    passwordId: endpoint.passwordId,
+  };
 }
 
 /** Identifies a configuration: a test holds only for the settings it was run with. */
@@ -181,11 +209,18 @@ export function configKey(config: SshHandConfig): string {
 }
 
 /** Whether a test lets the machine be attached, and if not, what is missing (in words). */
-export function attachVerdict(result: SshTestResult | null, testedKey: string | null, currentKey: string | null): { ready: boolean; reason: string } {
-  if (result === null || testedKey === null) return { ready: false, reason: 'Test the connection first: the machine is attached once its host key is trusted.' };
+export function attachVerdict(
+  result: SshTestResult | null,
+  testedKey: string | null,
+  currentKey: string | null,
+): { ready: boolean; reason: string } {
+  if (result === null || testedKey === null)
+    return { ready: false, reason: 'Test the connection first: the machine is attached once its host key is trusted.' };
   if (currentKey !== testedKey) return { ready: false, reason: 'The settings changed since the last test: test the connection again.' };
-  if (result.trust === 'changed' || result.jumpTrust === 'changed') return { ready: false, reason: 'A host key changed: see the warning above before going on.' };
-  if (result.trust === 'unknown' || result.jumpTrust === 'unknown') return { ready: false, reason: 'Check and trust the host key above first.' };
+  if (result.trust === 'changed' || result.jumpTrust === 'changed')
+    return { ready: false, reason: 'A host key changed: see the warning above before going on.' };
+  if (result.trust === 'unknown' || result.jumpTrust === 'unknown')
+    return { ready: false, reason: 'Check and trust the host key above first.' };
   if (!result.ok) return { ready: false, reason: 'The test failed: fix what it says, then test again.' };
   if (result.trust !== 'trusted') return { ready: false, reason: "The machine's host key was not checked: test again." };
   return { ready: true, reason: '' };

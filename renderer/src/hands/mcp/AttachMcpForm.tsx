@@ -46,13 +46,26 @@ export type AttachMcpFormProps = AttachFormProps;
 type RecentServer = RpcResult<'mcp-recent-servers'>[number];
 
 export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: AttachMcpFormProps) {
-  const { draft, change, current, currentKey, test, setTest, testing, problems, setProblems, showProblems, error, setError, busy, setBusy, formRef, resultRef, runTest: testConfig, attach: attachConfig } = useTestThenAttach<
-    McpDraft,
-    McpHandConfig,
-    McpProblems,
-    McpServerInfo,
-    'importing'
-  >({
+  const {
+    draft,
+    change,
+    current,
+    currentKey,
+    test,
+    setTest,
+    testing,
+    problems,
+    setProblems,
+    showProblems,
+    error,
+    setError,
+    busy,
+    setBusy,
+    formRef,
+    resultRef,
+    runTest: testConfig,
+    attach: attachConfig,
+  } = useTestThenAttach<McpDraft, McpHandConfig, McpProblems, McpServerInfo, 'importing'>({
     initialDraft: () => emptyMcpDraft(nextFreeMcpName(existingNames)),
     check: mcpConfigOf,
     keyOf: mcpConfigKey,
@@ -177,18 +190,32 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
   const stale = test.state === 'done' && test.key !== currentKey;
 
   return (
-    <form ref={formRef} className="attach-hand machine-form mcp-form" onSubmit={submit} onKeyDown={onKeyDown} aria-labelledby={`${id}-title`} noValidate>
+    <form
+      ref={formRef}
+      className="attach-hand machine-form mcp-form"
+      onSubmit={submit}
+      onKeyDown={onKeyDown}
+      aria-labelledby={`${id}-title`}
+      noValidate
+    >
       <div className="mcp-form-head">
         <h4 id={`${id}-title`} className="attach-hand-title">
           Add an MCP server
         </h4>
         <label className={`button button-small mcp-import-button${busy === 'importing' ? ' is-busy' : ''}`}>
-          <input type="file" accept=".json,application/json" className="visually-hidden" onChange={(event) => void importFile(event)} disabled={busy !== null} />
+          <input
+            type="file"
+            accept=".json,application/json"
+            className="visually-hidden"
+            onChange={(event) => void importFile(event)}
+            disabled={busy !== null}
+          />
           {busy === 'importing' ? 'Reading the file…' : 'Import from Claude Desktop config…'}
         </label>
       </div>
       <p className="machine-hint">
-        A Model Context Protocol server: Claude sees its tools as <code>{draft.name.trim() || 'name'}__tool</code>. It starts on the first request that offers them.
+        A Model Context Protocol server: Claude sees its tools as <code>{draft.name.trim() || 'name'}__tool</code>. It starts on the first
+        request that offers them.
       </p>
 
       {recent.length > 0 && (
@@ -222,7 +249,13 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
           ] as const satisfies ReadonlyArray<readonly [McpTransportType, string]>
         ).map(([type, label]) => (
           <label key={type} className="checkbox">
-            <input type="radio" name={`${id}-transport`} value={type} checked={draft.transport === type} onChange={() => set('transport', type)} />
+            <input
+              type="radio"
+              name={`${id}-transport`}
+              value={type}
+              checked={draft.transport === type}
+              onChange={() => set('transport', type)}
+            />
             {label}
           </label>
         ))}
@@ -325,7 +358,13 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
               choices={secretChoices(credentials)}
               none="None"
               problem={problems.bearerId}
-              note={credentials === null ? 'The vault cannot be read right now: Settings → Credentials says why and what to do.' : secretChoices(credentials).length === 0 ? 'Store a token in Settings → Credentials to send one.' : undefined}
+              note={
+                credentials === null
+                  ? 'The vault cannot be read right now: Settings → Credentials says why and what to do.'
+                  : secretChoices(credentials).length === 0
+                    ? 'Store a token in Settings → Credentials to send one.'
+                    : undefined
+              }
             />
           </div>
           <ValueRows
@@ -455,9 +494,16 @@ function ValueRows({ title, what, prefix, keyPlaceholder, rows, onChange, creden
                   autoComplete="off"
                 />
               ) : (
-                <select className="input mcp-value-input" value={row.secretId} onChange={(event) => update(index, { ...row, secretId: event.target.value })} aria-label="Secret">
+                <select
+                  className="input mcp-value-input"
+                  value={row.secretId}
+                  onChange={(event) => update(index, { ...row, secretId: event.target.value })}
+                  aria-label="Secret"
+                >
                   <option value="">{secrets.length === 0 ? 'No credentials stored' : 'Choose a secret…'}</option>
-                  {row.secretId !== '' && !secrets.some((secret) => secret.id === row.secretId) && <option value={row.secretId}>(no longer stored)</option>}
+                  {row.secretId !== '' && !secrets.some((secret) => secret.id === row.secretId) && (
+                    <option value={row.secretId}>(no longer stored)</option>
+                  )}
                   {secrets.map((secret) => (
                     <option key={secret.id} value={secret.id}>
                       {secret.name}
@@ -483,7 +529,9 @@ function ValueRows({ title, what, prefix, keyPlaceholder, rows, onChange, creden
         <p className="machine-note">Credentials cannot be read right now: choose a secret later, or give a plain value.</p>
       )}
       {rows.some((row) => row.source === 'value' && row.value !== '' && /token|secret|key|password|auth/i.test(row.key)) && (
-        <p className="machine-note mcp-warn-note">A plain value is kept in the session log: store tokens in Settings → Credentials and choose them as a Secret.</p>
+        <p className="machine-note mcp-warn-note">
+          A plain value is kept in the session log: store tokens in Settings → Credentials and choose them as a Secret.
+        </p>
       )}
       <button type="button" className="button button-small button-quiet mcp-value-add" onClick={() => onChange([...rows, newValueRow()])}>
         + Add {what}

@@ -117,13 +117,25 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
       <div className="mcp-disclosures">
         {config.enabled && (
           <>
-            <button type="button" className="mcp-disclosure" aria-expanded={open === 'tools'} aria-controls={open === 'tools' ? panelId : undefined} onClick={() => toggle('tools')}>
+            <button
+              type="button"
+              className="mcp-disclosure"
+              aria-expanded={open === 'tools'}
+              aria-controls={open === 'tools' ? panelId : undefined}
+              onClick={() => toggle('tools')}
+            >
               <span className="disclosure-arrow" aria-hidden="true" />
               Tools
               {offered > 0 && <span className="mcp-count">{offered} offered</span>}
               {config.disabled_tools.length > 0 && <span className="mcp-count">{config.disabled_tools.length} off</span>}
             </button>
-            <button type="button" className="mcp-disclosure" aria-expanded={open === 'log'} aria-controls={open === 'log' ? panelId : undefined} onClick={() => toggle('log')}>
+            <button
+              type="button"
+              className="mcp-disclosure"
+              aria-expanded={open === 'log'}
+              aria-controls={open === 'log' ? panelId : undefined}
+              onClick={() => toggle('log')}
+            >
               <span className="disclosure-arrow" aria-hidden="true" />
               Server log
             </button>
@@ -136,7 +148,11 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
             className="mcp-switch"
             aria-checked={config.enabled}
             aria-label={`${name} on`}
-            title={config.enabled ? 'Turn the server off: its tools are no longer offered to Claude' : 'Turn the server on: its tools are offered to Claude again'}
+            title={
+              config.enabled
+                ? 'Turn the server off: its tools are no longer offered to Claude'
+                : 'Turn the server on: its tools are offered to Claude again'
+            }
             onClick={() => void setEnabled(!config.enabled)}
             disabled={switching}
           >

@@ -54,12 +54,21 @@ export function McpImportReview({ fileName, found, existingNames, onAttach, onBa
   }
 
   return (
-    <section className="attach-hand machine-form mcp-form" aria-labelledby={`${id}-title`} onKeyDown={(event) => event.key === 'Escape' && onClose()}>
+    <section
+      className="attach-hand machine-form mcp-form"
+      aria-labelledby={`${id}-title`}
+      onKeyDown={(event) => event.key === 'Escape' && onClose()}
+    >
       <h4 id={`${id}-title`} className="attach-hand-title">
         Import MCP servers
       </h4>
       <p className="machine-hint">
-        From <code>{fileName}</code>: {found.servers.length === 0 ? 'no server could be imported.' : found.servers.length === 1 ? '1 server.' : `${found.servers.length} servers.`}{' '}
+        From <code>{fileName}</code>:{' '}
+        {found.servers.length === 0
+          ? 'no server could be imported.'
+          : found.servers.length === 1
+            ? '1 server.'
+            : `${found.servers.length} servers.`}{' '}
         Choose which to attach; each can be renamed.
       </p>
       {found.servers.length > 0 && (
@@ -124,7 +133,12 @@ export function McpImportReview({ fileName, found, existingNames, onAttach, onBa
         </div>
       )}
       <div className="attach-hand-actions">
-        <button type="button" className="button button-primary button-small" onClick={() => void attachSelected()} disabled={busy || specs.length === 0 || Object.keys(problems).length > 0}>
+        <button
+          type="button"
+          className="button button-primary button-small"
+          onClick={() => void attachSelected()}
+          disabled={busy || specs.length === 0 || Object.keys(problems).length > 0}
+        >
           {busy ? 'Attaching…' : specs.length > 1 ? `Attach ${specs.length} selected` : 'Attach selected'}
         </button>
         <button type="button" className="button button-small" onClick={onBack} disabled={busy}>

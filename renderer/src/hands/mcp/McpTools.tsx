@@ -63,5 +63,11 @@ export function McpServerLog({ text, open = false }: { text: string; open?: bool
 }
 
 export function McpLogText({ text }: { text: string }) {
-  return text.trim() === '' ? <p className="machine-note">The server wrote nothing to stderr.</p> : <pre className="mcp-log-text" tabIndex={0} aria-label="Server log">{text}</pre>;
+  return text.trim() === '' ? (
+    <p className="machine-note">The server wrote nothing to stderr.</p>
+  ) : (
+    <pre className="mcp-log-text" tabIndex={0} aria-label="Server log">
+      {text}
+    </pre>
+  );
 }

@@ -34,7 +34,11 @@ describe('nextFreeMcpName', () => {
 
 describe('argsOf', () => {
   it('takes one argument per line, keeping spaces inside a line and dropping blank lines', () => {
-    expect(argsOf('-y\r\n\n/path/with a space/server.js  \n  --flag=a b\n')).toEqual(['-y', '/path/with a space/server.js', '  --flag=a b']);
+    expect(argsOf('-y\r\n\n/path/with a space/server.js  \n  --flag=a b\n')).toEqual([
+      '-y',
+      '/path/with a space/server.js',
+      '  --flag=a b',
+    ]);
     expect(argsOf('')).toEqual([]);
   });
 });
@@ -61,7 +65,14 @@ describe('mcpConfigOf', () => {
 
   it('turns an http draft into the configuration with headers and a bearer token', () => {
     const header = { ...newValueRow(), key: 'X-Team', value: 'core' };
-    const draft: McpDraft = { ...emptyMcpDraft('docs'), transport: 'http', url: ' https://example.com/mcp ', headers: [header], bearerId: TOKEN, timeout: '' };
+    const draft: McpDraft = {
+      ...emptyMcpDraft('docs'),
+      transport: 'http',
+      url: ' https://example.com/mcp ',
+      headers: [header],
+      bearerId: TOKEN,
+      timeout: '',
+    };
     expect(mcpConfigOf(draft, []).config).toEqual({
       kind: 'mcp',
       transport: { type: 'http', url: 'https://example.com/mcp', headers: { 'X-Team': { value: 'core' } }, bearer_secret_id: TOKEN },
@@ -75,7 +86,10 @@ describe('mcpConfigOf', () => {
     const noName = { ...newValueRow(), value: 'x' };
     const badName = { ...newValueRow(), key: '1BAD', value: 'x' };
     const noSecret = { ...newValueRow(), key: 'TOKEN', source: 'secret' as const };
-    const { problems } = mcpConfigOf(stdioDraft({ name: 'My_Server', command: ' ', cwd: 'relative/dir', timeout: '0', env: [noName, badName, noSecret] }), []);
+    const { problems } = mcpConfigOf(
+      stdioDraft({ name: 'My_Server', command: ' ', cwd: 'relative/dir', timeout: '0', env: [noName, badName, noSecret] }),
+      [],
+    );
     expect(problems).toEqual({
       name: expect.stringContaining('lowercase letters, digits or dashes'),
       command: expect.stringContaining('give the command'),
@@ -90,7 +104,12 @@ describe('mcpConfigOf', () => {
   it('refuses a taken name, a duplicate header and a URL with credentials', () => {
     const first = { ...newValueRow(), key: 'X-A', value: '1' };
     const twice = { ...newValueRow(), key: 'X-A', value: '2' };
-    const draft: McpDraft = { ...emptyMcpDraft('docs'), transport: 'http', url: 'https://user:pw@example.com/mcp', headers: [first, twice] };
+    const draft: McpDraft = {
+      ...emptyMcpDraft('docs'),
+      transport: 'http',
+      url: 'https://user:pw@example.com/mcp',
+      headers: [first, twice],
+    };
     const { problems } = mcpConfigOf(draft, ['docs']);
     expect(problems?.name).toBe('this session already has a hand called docs');
     expect(problems?.[`header:${twice.id}`]).toBe('X-A is given twice');
@@ -100,7 +119,9 @@ describe('mcpConfigOf', () => {
   it('keys a test by the transport only', () => {
     const config = mcpConfigOf(stdioDraft(), []).config as McpHandConfig;
     expect(mcpConfigKey({ ...config, timeout_seconds: 5 })).toBe(mcpConfigKey(config));
-    expect(mcpConfigKey({ ...config, transport: { ...config.transport, command: 'node' } as McpHandConfig['transport'] })).not.toBe(mcpConfigKey(config));
+    expect(mcpConfigKey({ ...config, transport: { ...config.transport, command: 'node' } as McpHandConfig['transport'] })).not.toBe(
+      mcpConfigKey(config),
+    );
   });
 });
 
@@ -111,13 +132,30 @@ describe('draftOfConfig', () => {
       enabled: false,
       disabled_tools: ['echo'],
       timeout_seconds: 30,
-      transport: { type: 'stdio', command: 'npx', args: ['-y', 'a b'], cwd: '/srv', env: { LOG: { value: 'debug' }, TOKEN: { secret_id: 'sec_0123456789abcdef' } } },
+      transport: {
+        type: 'stdio',
+        command: 'npx',
+        args: ['-y', 'a b'],
+        cwd: '/srv',
+        env: { LOG: { value: 'debug' }, TOKEN: { secret_id: 'sec_0123456789abcdef' } },
+      },
     };
     const draft = draftOfConfig(stdio, 'again');
     expect(draft).toMatchObject({ name: 'again', transport: 'stdio', command: 'npx', args: '-y\na b', cwd: '/srv', timeout: '30' });
     expect(mcpConfigOf(draft, []).config).toEqual({ ...stdio, enabled: true, disabled_tools: [] });
 
-    const http: McpHandConfig = { kind: 'mcp', enabled: true, disabled_tools: [], timeout_seconds: 120, transport: { type: 'http', url: 'https://x.example/mcp', headers: { 'X-Team': { value: 'blue' } }, bearer_secret_id: 'sec_0123456789abcdef' } };
+    const http: McpHandConfig = {
+      kind: 'mcp',
+      enabled: true,
+      disabled_tools: [],
+      timeout_seconds: 120,
+      transport: {
+        type: 'http',
+        url: 'https://x.example/mcp',
+        headers: { 'X-Team': { value: 'blue' } },
+        bearer_secret_id: 'sec_0123456789abcdef',
+      },
+    };
     expect(mcpConfigOf(draftOfConfig(http, 'web'), []).config).toEqual(http);
   });
 });
@@ -139,20 +177,45 @@ describe('placeMcpIssues', () => {
       },
       draft,
     );
-    expect(placed).toEqual({ fields: { name: 'bad name', command: 'not found', [`env:${row.id}`]: 'no such secret' }, general: ['something else'] });
+    expect(placed).toEqual({
+      fields: { name: 'bad name', command: 'not found', [`env:${row.id}`]: 'no such secret' },
+      general: ['something else'],
+    });
   });
 
   it('puts a name clash on the name, anything else in general', () => {
     const draft = stdioDraft();
-    expect(placeMcpIssues({ code: 'conflict', message: 'This session already has a hand named "mcp". Pick another name.' }, draft).fields.name).toContain('already has a hand named');
+    expect(
+      placeMcpIssues({ code: 'conflict', message: 'This session already has a hand named "mcp". Pick another name.' }, draft).fields.name,
+    ).toContain('already has a hand named');
     expect(placeMcpIssues({ code: 'internal', message: 'Something broke.' }, draft)).toEqual({ fields: {}, general: ['Something broke.'] });
   });
 });
 
 const found: McpImport = {
   servers: [
-    { name: 'memory', config: { kind: 'mcp', transport: { type: 'stdio', command: 'npx', args: [], cwd: null, env: { API_TOKEN: { secret_id: TOKEN } } }, enabled: true, disabled_tools: [], timeout_seconds: 120 }, notes: ['API_TOKEN stored in the vault'] },
-    { name: 'docs', config: { kind: 'mcp', transport: { type: 'http', url: 'https://example.com/mcp', headers: {}, bearer_secret_id: null }, enabled: true, disabled_tools: [], timeout_seconds: 120 }, notes: [] },
+    {
+      name: 'memory',
+      config: {
+        kind: 'mcp',
+        transport: { type: 'stdio', command: 'npx', args: [], cwd: null, env: { API_TOKEN: { secret_id: TOKEN } } },
+        enabled: true,
+        disabled_tools: [],
+        timeout_seconds: 120,
+      },
+      notes: ['API_TOKEN stored in the vault'],
+    },
+    {
+      name: 'docs',
+      config: {
+        kind: 'mcp',
+        transport: { type: 'http', url: 'https://example.com/mcp', headers: {}, bearer_secret_id: null },
+        enabled: true,
+        disabled_tools: [],
+        timeout_seconds: 120,
+      },
+      notes: [],
+    },
   ],
   skipped: [],
 };
@@ -167,7 +230,9 @@ describe('import', () => {
     expect(importNameProblems(rows, ['memory'])).toEqual({ memory: 'this session already has a hand called memory' });
     const renamed = rows.map((row) => (row.key === 'docs' ? { ...row, name: 'memory-2' } : { ...row, name: 'memory-2' }));
     expect(importNameProblems(renamed, [])).toEqual({ docs: 'memory-2 is chosen twice: rename one' });
-    const done = rows.map((row) => (row.key === 'memory' ? { ...row, outcome: { attached: true as const } } : { ...row, name: ' docs-web ' }));
+    const done = rows.map((row) =>
+      row.key === 'memory' ? { ...row, outcome: { attached: true as const } } : { ...row, name: ' docs-web ' },
+    );
     expect(importSpecsOf(done)).toEqual([{ key: 'docs', hand: { name: 'docs-web', config: found.servers[1]?.config } }]);
     expect(importSpecsOf(rows.map((row) => ({ ...row, selected: false })))).toEqual([]);
   });
@@ -188,7 +253,11 @@ describe('server and tool switches', () => {
 
 describe('describeMcpTransport', () => {
   it('quotes arguments with spaces, and gives a URL as is', () => {
-    expect(describeMcpTransport({ type: 'stdio', command: 'node', args: ['/my dir/server.js', '--x'], cwd: null, env: {} })).toBe('node "/my dir/server.js" --x');
-    expect(describeMcpTransport({ type: 'http', url: 'https://example.com/mcp', headers: {}, bearer_secret_id: null })).toBe('https://example.com/mcp');
+    expect(describeMcpTransport({ type: 'stdio', command: 'node', args: ['/my dir/server.js', '--x'], cwd: null, env: {} })).toBe(
+      'node "/my dir/server.js" --x',
+    );
+    expect(describeMcpTransport({ type: 'http', url: 'https://example.com/mcp', headers: {}, bearer_secret_id: null })).toBe(
+      'https://example.com/mcp',
+    );
   });
 });

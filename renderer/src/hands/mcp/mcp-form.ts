@@ -42,7 +42,18 @@ export interface McpDraft {
 export const DEFAULT_TIMEOUT_SECONDS = 120;
 
 export function emptyMcpDraft(name: string): McpDraft {
-  return { name, transport: 'stdio', command: '', args: '', cwd: '', env: [], url: '', headers: [], bearerId: '', timeout: String(DEFAULT_TIMEOUT_SECONDS) };
+  return {
+    name,
+    transport: 'stdio',
+    command: '',
+    args: '',
+    cwd: '',
+    env: [],
+    url: '',
+    headers: [],
+    bearerId: '',
+    timeout: String(DEFAULT_TIMEOUT_SECONDS),
+  };
 }
 
 /**
@@ -51,10 +62,22 @@ export function emptyMcpDraft(name: string): McpDraft {
  */
 export function draftOfConfig(config: McpHandConfig, name: string): McpDraft {
   const rows = (values: Record<string, { value: string } | { secret_id: string }>): ValueRow[] =>
-    Object.entries(values).map(([key, entry]) => ({ ...newValueRow(), key, ...('value' in entry ? { source: 'value' as const, value: entry.value } : { source: 'secret' as const, secretId: entry.secret_id }) }));
+    Object.entries(values).map(([key, entry]) => ({
+      ...newValueRow(),
+      key,
+      ...('value' in entry ? { source: 'value' as const, value: entry.value } : { source: 'secret' as const, secretId: entry.secret_id }),
+    }));
   const draft = { ...emptyMcpDraft(name), timeout: String(config.timeout_seconds) };
   const transport = config.transport;
-  if (transport.type === 'stdio') return { ...draft, transport: 'stdio', command: transport.command, args: transport.args.join('\n'), cwd: transport.cwd ?? '', env: rows(transport.env) };
+  if (transport.type === 'stdio')
+    return {
+      ...draft,
+      transport: 'stdio',
+      command: transport.command,
+      args: transport.args.join('\n'),
+      cwd: transport.cwd ?? '',
+      env: rows(transport.env),
+    };
   return { ...draft, transport: 'http', url: transport.url, headers: rows(transport.headers), bearerId: transport.bearer_secret_id ?? '' };
 }
 
@@ -97,7 +120,10 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
  * The configuration the draft describes (a new server: on, every tool offered), or what is wrong
  * with it per field. The obvious mistakes get their own words here; the rest come from the schema.
  */
-export function mcpConfigOf(draft: McpDraft, takenNames: readonly string[]): { config: McpHandConfig; problems: null } | { config: null; problems: McpProblems } {
+export function mcpConfigOf(
+  draft: McpDraft,
+  takenNames: readonly string[],
+): { config: McpHandConfig; problems: null } | { config: null; problems: McpProblems } {
   const problems: McpProblems = {};
   const name = draft.name.trim();
   const nameCheck = HandNameSchema.safeParse(name);
@@ -107,17 +133,30 @@ export function mcpConfigOf(draft: McpDraft, takenNames: readonly string[]): { c
 
   const timeoutText = draft.timeout.trim();
   const timeout = timeoutText === '' ? DEFAULT_TIMEOUT_SECONDS : /^\d{1,5}$/.test(timeoutText) ? Number(timeoutText) : Number.NaN;
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600) problems.timeout = 'a timeout is a whole number of seconds from 1 to 3600';
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 3600)
+    problems.timeout = 'a timeout is a whole number of seconds from 1 to 3600';
 
   let transport: Record<string, unknown>;
   if (draft.transport === 'stdio') {
     if (draft.command.trim() === '') problems.command = 'give the command that starts the server, e.g. npx or /usr/local/bin/server';
     const cwd = draft.cwd.trim();
-    if (cwd !== '' && !cwd.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(cwd)) problems.cwd = 'give the full path of the folder (starting with /), or leave it empty';
-    transport = { type: 'stdio', command: draft.command.trim(), args: argsOf(draft.args), cwd: cwd === '' ? null : cwd, env: valuesOf(draft.env, 'env', ENV_NAME, problems) };
+    if (cwd !== '' && !cwd.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(cwd))
+      problems.cwd = 'give the full path of the folder (starting with /), or leave it empty';
+    transport = {
+      type: 'stdio',
+      command: draft.command.trim(),
+      args: argsOf(draft.args),
+      cwd: cwd === '' ? null : cwd,
+      env: valuesOf(draft.env, 'env', ENV_NAME, problems),
+    };
   } else {
     if (draft.url.trim() === '') problems.url = 'give the server’s URL, e.g. https://example.com/mcp';
-    transport = { type: 'http', url: draft.url.trim(), headers: valuesOf(draft.headers, 'header', HEADER_NAME, problems), bearer_secret_id: draft.bearerId === '' ? null : draft.bearerId };
+    transport = {
+      type: 'http',
+      url: draft.url.trim(),
+      headers: valuesOf(draft.headers, 'header', HEADER_NAME, problems),
+      bearer_secret_id: draft.bearerId === '' ? null : draft.bearerId,
+    };
   }
 
   const parsed = McpHandConfigSchema.safeParse({ kind: 'mcp', transport, enabled: true, disabled_tools: [], timeout_seconds: timeout });
@@ -141,7 +180,9 @@ function valuesOf(rows: readonly ValueRow[], prefix: 'env' | 'header', pattern: 
     // A row left completely empty is ignored, as if removed.
     if (key === '' && row.value === '' && row.secretId === '') continue;
     if (key === '') problems[at] = `give the ${what}’s name`;
-    else if (!pattern.test(key)) problems[at] = prefix === 'env' ? 'a variable name is letters, digits and _, not starting with a digit' : 'a header name is letters, digits and -';
+    else if (!pattern.test(key))
+      problems[at] =
+        prefix === 'env' ? 'a variable name is letters, digits and _, not starting with a digit' : 'a header name is letters, digits and -';
     else if (key in values) problems[at] = `${key} is given twice`;
     else if (row.source === 'secret' && row.secretId === '') problems[at] = `choose the secret for ${key}, or give a plain value`;
     values[key] = row.source === 'secret' ? { secret_id: row.secretId } : { value: row.value };
@@ -183,7 +224,10 @@ function fieldOfConfigPath(path: readonly string[], draft: McpDraft): McpField |
  * (`hand.config.transport.url`) or of `mcp-test-server` (`config.transport.url`); a name clash
  * (`conflict`, no path) goes on the name. The rest is `general`.
  */
-export function placeMcpIssues(error: Pick<RpcError, 'code' | 'message' | 'issues'>, draft: McpDraft): { fields: McpProblems; general: string[] } {
+export function placeMcpIssues(
+  error: Pick<RpcError, 'code' | 'message' | 'issues'>,
+  draft: McpDraft,
+): { fields: McpProblems; general: string[] } {
   const fields: McpProblems = {};
   const general: string[] = [];
   if (error.issues === undefined || error.issues.length === 0) {
@@ -221,7 +265,14 @@ export interface ImportRow {
 }
 
 export function importRowsOf(found: McpImport): ImportRow[] {
-  return found.servers.map((server) => ({ key: server.name, name: server.name, selected: true, config: server.config, notes: server.notes, outcome: null }));
+  return found.servers.map((server) => ({
+    key: server.name,
+    name: server.name,
+    selected: true,
+    config: server.config,
+    notes: server.notes,
+    outcome: null,
+  }));
 }
 
 /** What is wrong with each selected row's name (by key): invalid, taken in the session, or chosen twice. */
@@ -243,7 +294,9 @@ export function importNameProblems(rows: readonly ImportRow[], takenNames: reado
 
 /** The hands to attach: the selected rows not attached yet. */
 export function importSpecsOf(rows: readonly ImportRow[]): Array<{ key: string; hand: HandSpecInput }> {
-  return rows.filter((row) => row.selected && row.outcome?.attached !== true).map((row) => ({ key: row.key, hand: { name: row.name.trim(), config: row.config } }));
+  return rows
+    .filter((row) => row.selected && row.outcome?.attached !== true)
+    .map((row) => ({ key: row.key, hand: { name: row.name.trim(), config: row.config } }));
 }
 
 // ------------------------------------------------------------------------------ an attached server
