@@ -10,6 +10,8 @@
  * port) and leaves nothing behind: browser, server and the temp data dir go at the end, failure
  * or not. A scrub that moves neither the cursor nor the transcript fails the run instead of
  * reporting the frame rate of an idle page.
+ *
+ * The sessions it writes are built in ui/data.ts; the figures it reports, in ui/figures.ts.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,20 +19,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import type { NewEvent } from '#shared/events';
 import { SessionStore } from '#services/session/store';
 import { chromiumPath } from '../e2e/support/browser.ts';
 import { startServeMode, type ServeHandle } from '../e2e/support/serve.ts';
-import { p50, p95, type Log } from './harness/common.ts';
-import { rng, type Figure } from './session-store.ts';
+import type { Log } from './harness/common.ts';
+import type { Figure } from './session-store.ts';
+import { fillSession } from './ui/data.ts';
+import { figures, mb, OPEN_REPEATS, SCRUB_ROUNDS, type FrameRecord, type Memory, type Scrub, type TargetLabel } from './ui/figures.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-/** Decimal megabytes: the stricter reading of the 300 MB target. */
-const MB = 1_000_000;
-/** Opens per session, after one discarded warm-up each (first process, cold caches). */
-const OPEN_REPEATS = 5;
-/** Scrub rounds per session, each in a fresh page whose memory is read afterwards. */
-const SCRUB_ROUNDS = 3;
 const DRAG_MS = 3000;
 const DRAG_MOVES = 180;
 /** Key presses each way; the keyboard pass goes right then left so a 100-event session never hits its end. */
@@ -47,111 +44,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-// ------------------------------------------------------------------------------------ data
-
-const WORDS =
-  'the agent ran tests in the container and fixed a failing import then checked the output again before it said done with a short summary of changes'.split(
-    ' ',
-  );
-
-/**
- * One turn as the harness records it (user message, running, model span, thinking, answer with
- * a code block, a bash call and its coloured output, idle): deterministic, so every run and
- * both sessions hold the same mix.
- */
-function turnEvents(turn: number, random: () => number): NewEvent[] {
-  const words = (min: number, max: number) =>
-    Array.from({ length: min + Math.floor(random() * (max - min)) }, () => WORDS[Math.floor(random() * WORDS.length)]).join(' ');
-  const toolUseId = `toolu_bench_${turn}`;
-  const model = 'claude-sonnet-4-5';
-  const answer =
-    `**Step ${turn}.** ${words(14, 22)}.\n\n- ${words(4, 8)}\n- ${words(4, 8)}\n\n` +
-    `\`\`\`ts\nexport function check${turn}(value: number): boolean {\n  return value > ${turn % 97};\n}\n\`\`\`\n\n${words(10, 16)}.`;
-  const outputLines = Array.from(
-    { length: 14 },
-    (_, line) =>
-      `\u001b[32m✓\u001b[0m test/${WORDS[(turn + line) % WORDS.length]}-${line}.test.ts \u001b[2m(${3 + line} tests)\u001b[0m ${Math.floor(random() * 90)}ms`,
-  );
-  const output = `${outputLines.join('\n')}\n\n\u001b[1m\u001b[32m Test Files  14 passed\u001b[0m (14)\n\u001b[1m      Tests  ${Math.floor(random() * 300)} passed\u001b[0m`;
-  return [
-    { type: 'user.message', payload: { content: [{ type: 'text', text: `Please ${words(4, 12)}.` }] } },
-    { type: 'session.status_running', payload: {} },
-    { type: 'span.model_request_start', payload: { model } },
-    { type: 'agent.thinking', payload: { thinking: words(20, 40), signature: `sig_${turn.toString(36)}_${'Zm9vYmFy'.repeat(8)}` } },
-    { type: 'agent.message', payload: { content: [{ type: 'text', text: answer }] } },
-    { type: 'agent.tool_use', payload: { tool_use_id: toolUseId, name: 'box__bash', input: { command: 'npm test' }, hand_id: 'box' } },
-    {
-      type: 'agent.tool_result',
-      payload: {
-        tool_use_id: toolUseId,
-        content: [{ type: 'text', text: output }],
-        is_error: false,
-        duration_ms: Math.round(500 + random() * 4000),
-      },
-    },
-    {
-      type: 'span.model_request_end',
-      payload: {
-        model,
-        usage: {
-          input_tokens: Math.floor(random() * 9e4),
-          output_tokens: Math.floor(random() * 4e3),
-          cache_read_input_tokens: Math.floor(random() * 8e4),
-          cache_creation_input_tokens: Math.floor(random() * 2e3),
-        },
-        stop_reason: 'end_turn',
-        is_error: false,
-        duration_ms: Math.round(1000 + random() * 20_000),
-      },
-    },
-    { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
-  ];
-}
-
-/**
- * Creates a session of exactly `count` events: configuration, a Docker hand, then whole turns.
- * It must end idle: serve mode resumes a session whose last turn is unfinished (crash recovery)
- * and would append events while it is measured. So the count is made up with a few settings
- * changes before the first turn, not with a cut-off last turn.
- */
-function fillSession(store: SessionStore, title: string, count: number): string {
-  const { id } = store.createSession({ title });
-  const random = rng(42);
-  const turnLength = turnEvents(0, rng(0)).length;
-  const setup: NewEvent[] = [{ type: 'hand.attached', payload: { hand_id: 'box', config: { kind: 'docker', image: 'debian:bookworm' } } }];
-  const turns = Math.floor((count - setup.length - 1) / turnLength);
-  const settingsChanges = count - setup.length - turns * turnLength;
-  let batch: NewEvent[] = [
-    ...Array.from({ length: settingsChanges }, (_, index): NewEvent => ({
-      type: 'session.configured',
-      payload: { model: 'claude-sonnet-4-5', max_tokens: 8192 + 1024 * index },
-    })),
-    ...setup,
-  ];
-  // One fsync'd transaction per ~2000 events keeps the fill to seconds, not minutes.
-  for (let turn = 1; turn <= turns; turn++) {
-    batch.push(...turnEvents(turn, random));
-    if (batch.length >= 2000 || turn === turns) {
-      store.emitEvents(id, batch);
-      batch = [];
-    }
-  }
-  const written = store.getSession(id).lastSeq;
-  if (written !== count) throw new Error(`the ${title} session has ${written} events, not ${count}`);
-  return id;
-}
-
 // ------------------------------------------------------------------------------------ in-page probe
-
-/** What the probe in the page returns for one recorded stretch of frames. */
-interface FrameRecord {
-  /** rAF timestamps (ms since navigation start). */
-  times: number[];
-  /** Distinct aria-valuenow values of the tape seen at frames. */
-  cursors: number[];
-  /** Distinct data-seq values of the transcript's last rendered row seen at frames. */
-  transcriptSeqs: number[];
-}
 
 /**
  * The probe as the page's global holds it. The calls into it are one-expression arrow functions:
@@ -228,7 +121,7 @@ function probeScript(eventCount: number): string {
 // ------------------------------------------------------------------------------------ browser
 
 interface Target {
-  label: 'Big' | 'Small';
+  label: TargetLabel;
   sessionId: string;
   events: number;
 }
@@ -279,12 +172,6 @@ async function openSession(browser: Browser, serve: ServeHandle, target: Target)
 }
 
 const sleepUntil = (deadline: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - performance.now())));
-
-interface Scrub {
-  fps: number;
-  intervals: number[];
-  frames: FrameRecord;
-}
 
 /** Records frames while `drive` runs; fails when the cursor or the transcript barely moved. */
 async function recordScrub(
@@ -377,12 +264,6 @@ async function holdArrows(page: Page, target: Target, log: Log): Promise<Scrub> 
   return scrub;
 }
 
-interface Memory {
-  /** Largest renderer process RSS in bytes, or null where it cannot be read. */
-  rss: number | null;
-  heap: number;
-}
-
 /**
  * Memory after a forced GC: the page's JS heap, and the resident size of the renderer processes
  * (read from /proc; Linux only). Only one page is open when this runs, so the largest renderer
@@ -461,8 +342,6 @@ function eventCountFromEnv(): number {
 }
 
 const ms = (value: number) => `${value.toFixed(0)} ms`;
-const mb = (bytes: number) => bytes / MB;
-const measured = (values: ReadonlyArray<number | null>): number[] => values.filter((value): value is number => value !== null);
 
 export async function benchUi(log: Log): Promise<Figure[]> {
   const bigEvents = eventCountFromEnv();
@@ -535,92 +414,10 @@ export async function benchUi(log: Log): Promise<Figure[]> {
     }
     if (rssUnavailable !== null) log(`  renderer RSS not measured: ${rssUnavailable}`);
 
-    return figures(bigEvents, opens, scrubs);
+    return figures(bigEvents, opens, scrubs, rssUnavailable);
   } finally {
     await browser?.close().catch((error: unknown) => log(`  clean-up: closing Chromium failed: ${String(error)}`));
     await serve?.stop().catch((error: unknown) => log(`  clean-up: stopping serve mode failed: ${String(error)}`));
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-function figures(
-  bigEvents: number,
-  opens: Record<Target['label'], number[]>,
-  scrubs: Record<Target['label'], { drag: Scrub[]; keys: Scrub[]; memory: Memory[] }>,
-): Figure[] {
-  const size = `${bigEvents.toLocaleString('en')}-event session`;
-  const list: Figure[] = [];
-  const openBig = p50(opens.Big);
-  const openSmall = p50(opens.Small);
-  list.push({
-    name: `UI: open a ${size} p50 (navigation start → timeline and transcript shown, ${OPEN_REPEATS} fresh pages)`,
-    value: openBig,
-    unit: 'ms',
-    baseline: { name: 'a 100-event session', value: openSmall },
-    ratio: openBig / openSmall,
-    target: '≤ 1000 ms',
-    pass: openBig <= 1000,
-  });
-
-  for (const [pass, title] of [
-    ['drag', 'dragging the minimap end to end and back'],
-    ['keys', 'holding → then ← on the tape'],
-  ] as const) {
-    // The slowest round: a frame rate is only as good as its worst stretch.
-    const fpsBig = Math.min(...scrubs.Big[pass].map((scrub) => scrub.fps));
-    const fpsSmall = Math.min(...scrubs.Small[pass].map((scrub) => scrub.fps));
-    list.push({
-      name: `UI: frame rate ${title}, ${size} (slowest of ${SCRUB_ROUNDS} rounds)`,
-      value: fpsBig,
-      unit: 'fps',
-      baseline: { name: 'a 100-event session', value: fpsSmall },
-      ratio: fpsBig / fpsSmall,
-      target: '≥ 50 fps',
-      pass: fpsBig >= 50,
-    });
-    const p95Big = p95(scrubs.Big[pass].flatMap((scrub) => scrub.intervals));
-    const p95Small = p95(scrubs.Small[pass].flatMap((scrub) => scrub.intervals));
-    list.push({
-      name: `UI: frame interval p95 ${title}, ${size}`,
-      value: p95Big,
-      unit: 'ms',
-      baseline: { name: 'a 100-event session', value: p95Small },
-      ratio: p95Big / p95Small,
-      target: 'reported (50 fps is 20 ms a frame)',
-    });
-  }
-
-  const rssBig = measured(scrubs.Big.memory.map((memory) => memory.rss));
-  const rssSmall = measured(scrubs.Small.memory.map((memory) => memory.rss));
-  if (rssUnavailable === null && rssBig.length === SCRUB_ROUNDS && rssSmall.length === SCRUB_ROUNDS) {
-    const big = mb(Math.max(...rssBig));
-    const small = mb(Math.max(...rssSmall));
-    list.push({
-      name: `UI: renderer memory (RSS after the scrubs and a forced GC, largest of ${SCRUB_ROUNDS}), ${size}`,
-      value: big,
-      unit: 'MB',
-      baseline: { name: 'a 100-event session', value: small },
-      ratio: big / small,
-      target: '≤ 300 MB',
-      pass: big <= 300,
-    });
-  } else {
-    list.push({
-      name: `UI: renderer memory (RSS), ${size}`,
-      value: Number.NaN,
-      unit: 'MB',
-      target: `≤ 300 MB — NOT MEASURED: ${rssUnavailable ?? 'unknown reason'}`,
-    });
-  }
-  const heapBig = mb(Math.max(...scrubs.Big.memory.map((memory) => memory.heap)));
-  const heapSmall = mb(Math.max(...scrubs.Small.memory.map((memory) => memory.heap)));
-  list.push({
-    name: `UI: JS heap used (after the scrubs and a forced GC, largest of ${SCRUB_ROUNDS}), ${size}`,
-    value: heapBig,
-    unit: 'MB',
-    baseline: { name: 'a 100-event session', value: heapSmall },
-    ratio: heapBig / heapSmall,
-    target: 'reported (part of the 300 MB renderer)',
-  });
-  return list;
 }

@@ -11,6 +11,7 @@ import { createRoot } from 'react-dom/client';
 import './app/app.css';
 import './session/session.css';
 import './session/transcript.css';
+import './session/transcript-cards.css';
 import './hands/hands.css';
 import './timeline/timeline.css';
 import './timeline/branches.css';

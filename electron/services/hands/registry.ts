@@ -10,6 +10,8 @@
  * The registry also keeps containers and snapshots tidy: each turn end snapshots what changed;
  * deleting a session removes its containers and snapshots; quitting removes containers (or keeps
  * them for `keepAliveMs`); a start removes what a crash left behind.
+ *
+ * What only MCP servers need (the attach form's test, recent servers, name room) is in registry-mcp.ts.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,11 +33,10 @@ import type { SessionStore } from '#services/session/store';
 import { writePrivateFileAtomic } from '#services/vault/private-file';
 import type { SecretResolver } from '#services/vault/resolver';
 import { McpHand } from './mcp/mcp-hand.ts';
-import { McpServerConnection } from './mcp/mcp-client.ts';
-import { mapToolNames, toolNameRoom } from './mcp/tool-names.ts';
 import { DockerHand, type SnapshotSource } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
 import type { Hand, ManagedHand } from './hand.ts';
+import { checkMcpName, offInfo, recentMcpServers, testMcpServer, type RecentMcpServer } from './registry-mcp.ts';
 import { KnownHosts } from './ssh/known-hosts.ts';
 import { SshHand } from './ssh/ssh-hand.ts';
 
@@ -241,17 +242,7 @@ export class HandRegistry {
     if (spec.pending) throw pendingError(name);
     const hand = this.instance(sessionId, spec);
     if (!(hand instanceof McpHand)) throw new AppError('invalid-argument', `The hand "${name}" is not an MCP server.`);
-    if (!hand.config.enabled)
-      return {
-        ok: true,
-        message:
-          hand.config.transport.type === 'stdio'
-            ? 'Off: turn it on to start it and see its tools.'
-            : 'Off: turn it on to connect to it and see its tools.',
-        server: null,
-        tools: [],
-        stderr: hand.stderrTail(),
-      };
+    if (!hand.config.enabled) return offInfo(hand);
     return hand.info(AbortSignal.timeout(60_000));
   }
 
@@ -281,58 +272,13 @@ export class HandRegistry {
   }
 
   /** MCP servers attached in any session, latest first, one per command or URL (at most `limit`). */
-  recentMcpServers(limit = 30): Array<{ name: string; config: McpHandConfig; sessionTitle: string; attachedAt: string }> {
-    const found = new Map<string, { name: string; config: McpHandConfig; sessionTitle: string; attachedAt: string }>();
-    for (const session of this.options.store.listSessions()) {
-      // Servers from imported files are offered again only once the user approved them.
-      const importedSeq = session.importedSeq ?? 0;
-      for (const event of this.options.store.getEvents(session.id, { types: ['hand.attached'], afterSeq: importedSeq, limit: 1000 })) {
-        if (event.type !== 'hand.attached' || event.payload.config.kind !== 'mcp') continue;
-        const key = JSON.stringify(event.payload.config.transport);
-        const existing = found.get(key);
-        if (existing && existing.attachedAt >= event.ts) continue;
-        found.set(key, { name: event.payload.hand_id, config: event.payload.config, sessionTitle: session.title, attachedAt: event.ts });
-      }
-    }
-    return [...found.values()].sort((a, b) => b.attachedAt.localeCompare(a.attachedAt)).slice(0, limit);
+  recentMcpServers(limit = 30): RecentMcpServer[] {
+    return recentMcpServers(this.options.store, limit);
   }
 
   /** Starts an MCP server that is not attached (the "Test" of the attach form), lists its tools and stops it. */
-  async testMcpServer(config: McpHandConfig, name = 'test'): Promise<McpServerInfo> {
-    const connection = new McpServerConnection({
-      name,
-      transport: config.transport,
-      secrets: this.secretResolver(),
-      startTimeoutMs: 30_000,
-      log: (message, error) => this.log(message, error),
-    });
-    try {
-      const tools = await connection.listTools(AbortSignal.timeout(45_000));
-      const names = mapToolNames(
-        tools.map((tool) => tool.name),
-        toolNameRoom(name),
-      );
-      const disabled = new Set(config.disabled_tools);
-      const server = connection.serverInfo();
-      return {
-        ok: true,
-        message: `${server ? `${server.name} ${server.version}` : 'The server'} ${config.transport.type === 'stdio' ? 'started' : 'answered'} and offers ${tools.length} tool${tools.length === 1 ? '' : 's'}.`,
-        server,
-        tools: tools.map((tool) => ({
-          name: tool.name,
-          exposedName: qualifiedToolName(name, names.toExposed(tool.name) ?? tool.name),
-          title: tool.title ?? null,
-          description: tool.description,
-          enabled: !disabled.has(tool.name),
-        })),
-        stderr: connection.stderrTail(),
-      };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return { ok: false, message: message.split('\n')[0] ?? message, server: null, tools: [], stderr: connection.stderrTail() };
-    } finally {
-      await connection.dispose();
-    }
+  testMcpServer(config: McpHandConfig, name = 'test'): Promise<McpServerInfo> {
+    return testMcpServer(config, name, this.secretResolver(), (message, error) => this.log(message, error));
   }
 
   /** Removes a hand from the session; its container is removed (its snapshots stay for forks). */
@@ -583,13 +529,6 @@ function pendingError(name: string): AppError {
     'conflict',
     `The hand "${name}" came from an imported file and is off until you review it. Check what it would run in the hands panel and turn it on there first.`,
   );
-}
-
-/** An MCP server's tool names must fit the API's 128 characters after `<hand>__`: its name must leave room. */
-function checkMcpName(spec: HandSpec): void {
-  if (spec.config.kind === 'mcp' && toolNameRoom(spec.name) < 20) {
-    throw new AppError('invalid-argument', `The name "${spec.name}" is too long for an MCP server's tools to fit. Pick a shorter name.`);
-  }
 }
 
 /** The hand as the model sees it: each tool named `<hand>__<tool>`. */

@@ -7,23 +7,20 @@
  * by a launch that succeeds; keep the component mounted for that. Refusals are shown next to the
  * fields they name. The last model, preset and hands are remembered in localStorage — never a
  * title, a prompt's text, an outcome or a message.
+ *
+ * The hands section (its rows and "Add Docker hand") is LaunchHands.tsx.
  */
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { ModelList } from '#shared/harness';
 import type { SessionSummary } from '#shared/sessions';
-import type { SecretMeta } from '#shared/vault';
-import { DockerHandFields } from '#renderer/hands/index.ts';
 import { readableReason } from '#renderer/ui/format.ts';
 import {
   FIELD,
-  MAX_HANDS,
   addHand,
   buildLaunchRequest,
   choosePreset,
   editSystem,
   fieldKeysOf,
-  handField,
-  handProblems,
   initialForm,
   pickModel,
   launchHandChoices,
@@ -32,12 +29,12 @@ import {
   type LaunchForm,
   type LaunchProblems,
 } from './launch-form.ts';
+import { LaunchHands } from './LaunchHands.tsx';
 import { LAUNCH_STORAGE_KEY, parseRemembered, rememberedOf, type RememberedLaunch } from './remembered.ts';
-import { fieldsFixedBy, handNameProblems } from '#renderer/hands/index.ts';
 import { launchShortcutLabel, isApplePlatform } from '#renderer/ui/keys.ts';
 import { placeIssues } from '#renderer/ui/problems.ts';
 import { dialogSubmitKeys } from '#renderer/ui/keys.ts';
-import { FieldError, invalidProps, LaunchField as Field } from '#renderer/ui/fields.tsx';
+import { LaunchField as Field } from '#renderer/ui/fields.tsx';
 import { OutcomeFields } from '#renderer/outcome/index.ts';
 import { SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 import { RpcCallError, type Transport } from '#renderer/client/transport.ts';
@@ -205,7 +202,6 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   const onKeyDown = dialogSubmitKeys(() => void launch());
 
   const fields = problems.fields;
-  const liveNameProblems = handNameProblems(form.hands.map((hand) => hand.name));
   const preset = presetById(form.presetId);
   const shortcut = launchShortcutLabel(platform);
 
@@ -323,57 +319,25 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
               </Field>
             </div>
 
-            <section className="launch-hands" aria-labelledby={`${id}-hands`}>
-              <div className="launch-hands-header">
-                <h3 id={`${id}-hands`} className="launch-label">
-                  Hands
-                </h3>
-                <p className="launch-note">Computers Claude works on; each starts on its first tool call.</p>
-              </div>
-              {docker !== null && !docker.available && (
-                <p className="hands-warning" role="note">
-                  <strong>Docker is not available.</strong> {docker.reason ?? 'The Docker engine did not answer.'} You can still add hands:
-                  they start on their first tool call, once Docker answers.
-                </p>
-              )}
-              {form.hands.length > 0 && (
-                <ul className="launch-hand-list">
-                  {form.hands.map((hand, index) => (
-                    <HandRow
-                      key={hand.key}
-                      hand={hand}
-                      index={index}
-                      nameProblem={fields[handField(index, 'name')] ?? liveNameProblems[index] ?? undefined}
-                      problems={fields}
-                      credentials={credentials}
-                      imageRef={(element) => {
-                        if (element === null) imageRefs.current.delete(hand.key);
-                        else imageRefs.current.set(hand.key, element);
-                      }}
-                      onChange={(patch, ...fixed) => updateHand(hand.key, patch, ...fixed)}
-                      onRemove={() => removeHand(hand.key)}
-                    />
-                  ))}
-                </ul>
-              )}
-              <FieldError id={`${id}-hands-error`} message={fields[FIELD.hands]} />
-              <div className="launch-hands-actions">
-                <button
-                  type="button"
-                  className="button button-small"
-                  disabled={form.hands.length >= MAX_HANDS}
-                  onClick={() => {
-                    const next = addHand(form);
-                    const added = next.hands.at(-1);
-                    change(() => next, FIELD.hands);
-                    if (added !== undefined && next !== form) focusHand.current = added.key;
-                  }}
-                >
-                  Add Docker hand
-                </button>
-                {form.hands.length >= MAX_HANDS && <span className="launch-note">A session has at most {MAX_HANDS} hands.</span>}
-              </div>
-            </section>
+            <LaunchHands
+              id={id}
+              hands={form.hands}
+              docker={docker}
+              problems={fields}
+              credentials={credentials}
+              imageRef={(key, element) => {
+                if (element === null) imageRefs.current.delete(key);
+                else imageRefs.current.set(key, element);
+              }}
+              onChange={updateHand}
+              onRemove={removeHand}
+              onAdd={() => {
+                const next = addHand(form);
+                const added = next.hands.at(-1);
+                change(() => next, FIELD.hands);
+                if (added !== undefined && next !== form) focusHand.current = added.key;
+              }}
+            />
 
             <LaunchGuardrails
               transport={transport}
@@ -507,68 +471,6 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
         </footer>
       </form>
     </dialog>
-  );
-}
-
-interface HandRowProps {
-  hand: HandDraft;
-  index: number;
-  nameProblem: string | undefined;
-  problems: Record<string, string>;
-  credentials: readonly SecretMeta[] | null | undefined;
-  imageRef: (element: HTMLInputElement | null) => void;
-  onChange: (patch: Partial<HandDraft>, ...fixedFields: string[]) => void;
-  onRemove: () => void;
-}
-
-function HandRow({ hand, index, nameProblem, problems, credentials, imageRef, onChange, onRemove }: HandRowProps) {
-  const id = useId();
-  const label = `Hand ${hand.name.trim() || index + 1}`;
-  const rowProblem = problems[handField(index, 'row')];
-  return (
-    <li className="launch-hand">
-      <div role="group" aria-label={label}>
-        <div className="launch-hand-header">
-          <span className="launch-hand-kind">Docker hand</span>
-          <button
-            type="button"
-            className="button button-quiet button-small"
-            onClick={onRemove}
-            aria-label={`Remove ${label.toLowerCase()}`}
-          >
-            Remove
-          </button>
-        </div>
-        <DockerHandFields
-          value={hand}
-          onChange={(next) => {
-            onChange(next, handField(index, 'row'), ...fieldsFixedBy(hand, next).map((field) => handField(index, field)));
-          }}
-          errors={handProblems(problems, index)}
-          credentials={credentials}
-          imageRef={imageRef}
-          leading={
-            <div className="field">
-              <label className="field-label" htmlFor={`${id}-name`}>
-                Hand name
-              </label>
-              <input
-                id={`${id}-name`}
-                className="input"
-                value={hand.name}
-                onChange={(event) => onChange({ name: event.target.value }, handField(index, 'name'), handField(index, 'row'))}
-                maxLength={32}
-                spellCheck={false}
-                autoCapitalize="off"
-                {...invalidProps(nameProblem, `${id}-name-error`)}
-              />
-              <FieldError id={`${id}-name-error`} message={nameProblem} />
-            </div>
-          }
-        />
-        <FieldError id={`${id}-row-error`} message={rowProblem} />
-      </div>
-    </li>
   );
 }
 

@@ -6,6 +6,8 @@
  *
  * It follows the bottom while the user is there (new text never pushes the view around while
  * they read further up) and shows earlier history on request.
+ *
+ * A tool call's row is in ToolCall.tsx, the outcome cards in OutcomeCards.tsx.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import {
@@ -20,14 +22,16 @@ import {
   useSyncExternalStore,
   type ReactNode,
 } from 'react';
-import { AnsiText } from '#renderer/ui/AnsiText.tsx';
 import { NO_VAULT_ADVICE } from '#renderer/ui/api-key.ts';
-import { formatDuration, outcomeResultLabel, outcomeResultTone, plural } from '#renderer/ui/format.ts';
+import { formatDuration, plural } from '#renderer/ui/format.ts';
 import { Markdown } from '#renderer/ui/Markdown.tsx';
 import type { SessionLog } from '#renderer/client/session-log.ts';
-import { foldedText, transcriptItems, type OutcomeVerificationView, type ToolResultView, type TranscriptItem } from './transcript-items.ts';
+import { OutcomeCheck, OutcomeChecking, OutcomeDefined } from './OutcomeCards.tsx';
+import { ToolCall, type Pending } from './ToolCall.tsx';
+import { foldedText, transcriptItems, type TranscriptItem } from './transcript-items.ts';
 import type { LiveBlock, LiveState } from './useLive.ts';
 import './transcript.css';
+import './transcript-cards.css';
 
 /** Events folded into the transcript at first; "Show earlier" adds as many again. */
 const WINDOW_EVENTS = 400;
@@ -204,9 +208,6 @@ function estimateHeight(row: Row | undefined): number {
   }
 }
 
-/** What a tool call without a result means here: still running, not yet run at the cursor, or cut off. */
-type Pending = 'running' | 'past' | 'cut';
-
 interface RowViewProps {
   row: Row;
   pending: Pending;
@@ -351,267 +352,6 @@ function Folded({
         </button>
       </div>
     </>
-  );
-}
-
-/** "Check 2 of 3", or "Check 2" when the outcome's definition is not among the events shown. */
-function checkCount(iteration: number, maxIterations: number | null): string {
-  return maxIterations === null ? `Check ${iteration}` : `Check ${iteration} of ${maxIterations}`;
-}
-
-function OutcomeDefined({
-  row,
-  expanded,
-  onToggle,
-  onSeek,
-}: {
-  row: Extract<TranscriptItem, { kind: 'outcome-defined' }>;
-  expanded: boolean;
-  onToggle: (key: string) => void;
-  onSeek: (seq: number) => void;
-}) {
-  const rubric = row.rubric.trim();
-  return (
-    <article className="outcome-card" aria-label="Outcome" data-testid="outcome-defined" data-seq={row.seq}>
-      <header className="outcome-card-header">
-        <span className="outcome-card-title">Outcome</span>
-        <span className="outcome-count">
-          checked when Claude ends a turn, at most {row.maxIterations === 1 ? 'once' : `${row.maxIterations} times`}
-          {row.graderModel !== null && `, by ${row.graderModel}`}
-        </span>
-        <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this outcome">
-          #{row.seq}
-        </button>
-      </header>
-      <p className="outcome-description">{row.description}</p>
-      {row.verification !== null && (
-        <p className="outcome-meta">
-          Before each check: <code>{row.verification.command}</code> on {row.verification.handId}
-        </p>
-      )}
-      {rubric !== '' && (
-        <div className="outcome-fold">
-          <button type="button" className="disclosure" aria-expanded={expanded} onClick={() => onToggle(row.key)}>
-            <span className="disclosure-arrow" aria-hidden="true" />
-            Rubric
-          </button>
-          {expanded && (
-            <div className="outcome-fold-body outcome-rubric message-body">
-              <Markdown text={rubric} />
-            </div>
-          )}
-        </div>
-      )}
-    </article>
-  );
-}
-
-const CHECKING_TEXT: Readonly<Record<Pending, string>> = {
-  running: 'Checking the work against the outcome…',
-  past: 'Checking the work against the outcome: its verdict comes later in the session.',
-  cut: 'This check never gave a verdict (it was cut off, or this branch was taken before it finished).',
-};
-
-function OutcomeChecking({
-  row,
-  pending,
-  onSeek,
-}: {
-  row: Extract<TranscriptItem, { kind: 'outcome-checking' }>;
-  pending: Pending;
-  onSeek: (seq: number) => void;
-}) {
-  return (
-    <article
-      className="outcome-card"
-      aria-label="Outcome check"
-      aria-busy={pending === 'running'}
-      data-testid="outcome-checking"
-      data-seq={row.seq}
-    >
-      <header className="outcome-card-header">
-        <span className="outcome-card-title">Outcome check</span>
-        <span className="outcome-count">{checkCount(row.iteration, row.maxIterations)}</span>
-        <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this check">
-          #{row.seq}
-        </button>
-      </header>
-      <p className="outcome-meta outcome-checking" role={pending === 'running' ? 'status' : undefined}>
-        {pending === 'running' && <span className="outcome-spinner" aria-hidden="true" />}
-        {CHECKING_TEXT[pending]}
-      </p>
-    </article>
-  );
-}
-
-function OutcomeCheck({
-  row,
-  expanded,
-  onToggle,
-  onSeek,
-}: {
-  row: Extract<TranscriptItem, { kind: 'outcome-check' }>;
-  expanded: boolean;
-  onToggle: (key: string) => void;
-  onSeek: (seq: number) => void;
-}) {
-  const tone = outcomeResultTone(row.result);
-  const unmet = row.criteria.filter((criterion) => !criterion.met).length;
-  return (
-    <article
-      className="outcome-card"
-      data-tone={tone}
-      aria-label={`Outcome check ${row.iteration}: ${outcomeResultLabel(row.result)}`}
-      data-testid="outcome-check"
-      data-result={row.result}
-      data-seq={row.seq}
-    >
-      <header className="outcome-card-header">
-        <span className="outcome-card-title">Outcome check</span>
-        <span className={`verdict verdict-${tone}`}>
-          <span aria-hidden="true">{tone === 'ok' ? '✓' : tone === 'bad' ? '✗' : tone === 'warn' ? '↻' : '■'}</span>
-          {outcomeResultLabel(row.result)}
-        </span>
-        <span className="outcome-count">
-          {checkCount(row.iteration, row.maxIterations)}
-          {row.criteria.length > 0 &&
-            ` · ${row.criteria.length - unmet} of ${row.criteria.length} ${row.criteria.length === 1 ? 'criterion' : 'criteria'} met`}
-        </span>
-        <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this verdict">
-          #{row.seq}
-        </button>
-      </header>
-      {row.explanation.trim() !== '' && (
-        <div className="outcome-explanation message-body">
-          <Markdown text={row.explanation} />
-        </div>
-      )}
-      {row.criteria.length > 0 && (
-        <ul className="outcome-criteria" aria-label="Criteria">
-          {row.criteria.map((criterion, index) => (
-            <li key={index} className="outcome-criterion" data-met={criterion.met}>
-              <span className="outcome-criterion-mark" aria-label={criterion.met ? 'met' : 'not met'}>
-                {criterion.met ? '✓' : '✗'}
-              </span>
-              <span>{criterion.criterion}</span>
-              {criterion.note.trim() !== '' && <span className="outcome-criterion-note">{criterion.note}</span>}
-            </li>
-          ))}
-        </ul>
-      )}
-      {row.verification !== null && (
-        <OutcomeVerification verification={row.verification} expanded={expanded} onToggle={() => onToggle(row.key)} />
-      )}
-    </article>
-  );
-}
-
-function OutcomeVerification({
-  verification,
-  expanded,
-  onToggle,
-}: {
-  verification: OutcomeVerificationView;
-  expanded: boolean;
-  onToggle: () => void;
-}) {
-  return (
-    <div className="outcome-fold">
-      <button type="button" className="disclosure" aria-expanded={expanded} onClick={onToggle}>
-        <span className="disclosure-arrow" aria-hidden="true" />
-        <span className="outcome-fold-label">
-          Verification: <code>{verification.command}</code> on {verification.handId}
-        </span>
-        <span className={`tool-status tool-${verification.isError ? 'bad' : 'ok'}`}>{verification.isError ? 'failed' : 'ok'}</span>
-      </button>
-      {expanded && (
-        <div className="outcome-fold-body terminal" data-testid="outcome-verification-output">
-          {verification.output === '' ? <span className="terminal-empty">(no output)</span> : <AnsiText text={verification.output} />}
-        </div>
-      )}
-    </div>
-  );
-}
-
-function ToolCall({
-  row,
-  pending,
-  expanded,
-  onToggle,
-  liveOutput,
-}: {
-  row: Extract<TranscriptItem, { kind: 'tool' }>;
-  pending: Pending;
-  expanded: boolean;
-  onToggle: (key: string) => void;
-  liveOutput: string | undefined;
-}) {
-  const result = row.result;
-  const running = result === undefined;
-  const open = expanded || (running && liveOutput !== undefined);
-  return (
-    <div className={`tool-call${result?.isError ? ' tool-error' : ''}`} data-testid="tool-call" data-seq={row.seq}>
-      <button type="button" className="tool-header" aria-expanded={open} onClick={() => onToggle(row.key)}>
-        <span className="disclosure-arrow" aria-hidden="true" />
-        <span className="tool-name">
-          {row.on === null ? '' : <span className="tool-on">{row.on} · </span>}
-          {row.name}
-        </span>
-        <code className="tool-summary">{row.summary}</code>
-        <ToolStatus result={result} pending={pending} />
-      </button>
-      {open && (
-        <div className="tool-body">
-          {row.name !== 'bash' && <pre className="tool-input">{JSON.stringify(row.input, null, 2)}</pre>}
-          {result !== undefined ? (
-            <ToolOutput result={result} />
-          ) : liveOutput !== undefined ? (
-            <div className="terminal">
-              <AnsiText text={liveOutput} />
-            </div>
-          ) : (
-            <p className="tool-pending">{PENDING_TEXT[pending]}</p>
-          )}
-        </div>
-      )}
-    </div>
-  );
-}
-
-const PENDING_LABEL: Readonly<Record<Pending, string>> = { running: 'running…', past: 'not finished yet', cut: 'no result' };
-const PENDING_TEXT: Readonly<Record<Pending, string>> = {
-  running: 'Running…',
-  past: 'Its result comes later in the session: move the timeline forward to see it.',
-  cut: 'This call never returned a result (it was cut off, or this branch was taken before it finished).',
-};
-
-function ToolStatus({ result, pending }: { result: ToolResultView | undefined; pending: Pending }) {
-  if (result === undefined)
-    return (
-      <span className={`tool-status ${pending === 'running' ? 'tool-running' : 'tool-pending-status'}`}>{PENDING_LABEL[pending]}</span>
-    );
-  const label =
-    result.status === 'interrupted' ? 'interrupted' : result.status === 'timed_out' ? 'timed out' : result.isError ? 'error' : 'done';
-  return (
-    <span className={`tool-status tool-${result.isError || result.status !== 'completed' ? 'bad' : 'ok'}`}>
-      {label}
-      {result.durationMs === undefined ? '' : ` · ${formatDuration(result.durationMs)}`}
-    </span>
-  );
-}
-
-function ToolOutput({ result }: { result: ToolResultView }) {
-  return (
-    <div className="terminal" data-testid="tool-output">
-      {result.text === '' ? <span className="terminal-empty">(no output)</span> : <AnsiText text={result.text} />}
-      {result.images > 0 && <p className="message-note">{result.images === 1 ? '1 image' : `${result.images} images`}</p>}
-      {result.structured !== undefined && (
-        <details className="tool-structured">
-          <summary>Structured content</summary>
-          <pre className="tool-input">{JSON.stringify(result.structured, null, 2)}</pre>
-        </details>
-      )}
-    </div>
   );
 }
 

@@ -1,0 +1,103 @@
+/**
+ * What the hand registry (registry.ts) does for MCP servers only: the attach form's "Test" of a
+ * server that is not attached, the servers attached before (to offer again), the room a hand's
+ * name must leave for its tools' names, and what an MCP hand that is off reports.
+ *
+ * Never offers again a server from an imported file the user has not approved, and never leaves a
+ * tested server running: it is stopped whether the test passed or not.
+ */
+import { AppError } from '#shared/errors';
+import { qualifiedToolName, type HandSpec, type McpHandConfig, type McpServerInfo } from '#shared/hands';
+import type { SessionStore } from '#services/session/store';
+import type { SecretResolver } from '#services/vault/resolver';
+import { McpServerConnection } from './mcp/mcp-client.ts';
+import type { McpHand } from './mcp/mcp-hand.ts';
+import { mapToolNames, toolNameRoom } from './mcp/tool-names.ts';
+
+export interface RecentMcpServer {
+  name: string;
+  config: McpHandConfig;
+  sessionTitle: string;
+  attachedAt: string;
+}
+
+/** MCP servers attached in any session, latest first, one per command or URL (at most `limit`). */
+export function recentMcpServers(store: SessionStore, limit: number): RecentMcpServer[] {
+  const found = new Map<string, RecentMcpServer>();
+  for (const session of store.listSessions()) {
+    // Servers from imported files are offered again only once the user approved them.
+    const importedSeq = session.importedSeq ?? 0;
+    for (const event of store.getEvents(session.id, { types: ['hand.attached'], afterSeq: importedSeq, limit: 1000 })) {
+      if (event.type !== 'hand.attached' || event.payload.config.kind !== 'mcp') continue;
+      const key = JSON.stringify(event.payload.config.transport);
+      const existing = found.get(key);
+      if (existing && existing.attachedAt >= event.ts) continue;
+      found.set(key, { name: event.payload.hand_id, config: event.payload.config, sessionTitle: session.title, attachedAt: event.ts });
+    }
+  }
+  return [...found.values()].sort((a, b) => b.attachedAt.localeCompare(a.attachedAt)).slice(0, limit);
+}
+
+/** Starts an MCP server that is not attached (the "Test" of the attach form), lists its tools and stops it. */
+export async function testMcpServer(
+  config: McpHandConfig,
+  name: string,
+  secrets: SecretResolver,
+  log: (message: string, error?: unknown) => void,
+): Promise<McpServerInfo> {
+  const connection = new McpServerConnection({
+    name,
+    transport: config.transport,
+    secrets,
+    startTimeoutMs: 30_000,
+    log,
+  });
+  try {
+    const tools = await connection.listTools(AbortSignal.timeout(45_000));
+    const names = mapToolNames(
+      tools.map((tool) => tool.name),
+      toolNameRoom(name),
+    );
+    const disabled = new Set(config.disabled_tools);
+    const server = connection.serverInfo();
+    return {
+      ok: true,
+      message: `${server ? `${server.name} ${server.version}` : 'The server'} ${config.transport.type === 'stdio' ? 'started' : 'answered'} and offers ${tools.length} tool${tools.length === 1 ? '' : 's'}.`,
+      server,
+      tools: tools.map((tool) => ({
+        name: tool.name,
+        exposedName: qualifiedToolName(name, names.toExposed(tool.name) ?? tool.name),
+        title: tool.title ?? null,
+        description: tool.description,
+        enabled: !disabled.has(tool.name),
+      })),
+      stderr: connection.stderrTail(),
+    };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, message: message.split('\n')[0] ?? message, server: null, tools: [], stderr: connection.stderrTail() };
+  } finally {
+    await connection.dispose();
+  }
+}
+
+/** What an MCP hand that is turned off reports instead of its tools (its server is not started for it). */
+export function offInfo(hand: McpHand): McpServerInfo {
+  return {
+    ok: true,
+    message:
+      hand.config.transport.type === 'stdio'
+        ? 'Off: turn it on to start it and see its tools.'
+        : 'Off: turn it on to connect to it and see its tools.',
+    server: null,
+    tools: [],
+    stderr: hand.stderrTail(),
+  };
+}
+
+/** An MCP server's tool names must fit the API's 128 characters after `<hand>__`: its name must leave room. */
+export function checkMcpName(spec: HandSpec): void {
+  if (spec.config.kind === 'mcp' && toolNameRoom(spec.name) < 20) {
+    throw new AppError('invalid-argument', `The name "${spec.name}" is too long for an MCP server's tools to fit. Pick a shorter name.`);
+  }
+}

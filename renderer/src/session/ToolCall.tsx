@@ -1,0 +1,96 @@
+/**
+ * A tool call in the transcript (Transcript.tsx): its header with a status, its input, and its
+ * output as a terminal with colours — or, while it has no result, its live output or what the
+ * missing result means. Split from Transcript.tsx.
+ *
+ * A call without a result must never read as done: it is running, not yet run at the cursor, or
+ * cut off.
+ */
+import { AnsiText } from '#renderer/ui/AnsiText.tsx';
+import { formatDuration } from '#renderer/ui/format.ts';
+import type { ToolResultView, TranscriptItem } from './transcript-items.ts';
+
+/** What a tool call without a result means here: still running, not yet run at the cursor, or cut off. */
+export type Pending = 'running' | 'past' | 'cut';
+
+export function ToolCall({
+  row,
+  pending,
+  expanded,
+  onToggle,
+  liveOutput,
+}: {
+  row: Extract<TranscriptItem, { kind: 'tool' }>;
+  pending: Pending;
+  expanded: boolean;
+  onToggle: (key: string) => void;
+  liveOutput: string | undefined;
+}) {
+  const result = row.result;
+  const running = result === undefined;
+  const open = expanded || (running && liveOutput !== undefined);
+  return (
+    <div className={`tool-call${result?.isError ? ' tool-error' : ''}`} data-testid="tool-call" data-seq={row.seq}>
+      <button type="button" className="tool-header" aria-expanded={open} onClick={() => onToggle(row.key)}>
+        <span className="disclosure-arrow" aria-hidden="true" />
+        <span className="tool-name">
+          {row.on === null ? '' : <span className="tool-on">{row.on} · </span>}
+          {row.name}
+        </span>
+        <code className="tool-summary">{row.summary}</code>
+        <ToolStatus result={result} pending={pending} />
+      </button>
+      {open && (
+        <div className="tool-body">
+          {row.name !== 'bash' && <pre className="tool-input">{JSON.stringify(row.input, null, 2)}</pre>}
+          {result !== undefined ? (
+            <ToolOutput result={result} />
+          ) : liveOutput !== undefined ? (
+            <div className="terminal">
+              <AnsiText text={liveOutput} />
+            </div>
+          ) : (
+            <p className="tool-pending">{PENDING_TEXT[pending]}</p>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+const PENDING_LABEL: Readonly<Record<Pending, string>> = { running: 'running…', past: 'not finished yet', cut: 'no result' };
+const PENDING_TEXT: Readonly<Record<Pending, string>> = {
+  running: 'Running…',
+  past: 'Its result comes later in the session: move the timeline forward to see it.',
+  cut: 'This call never returned a result (it was cut off, or this branch was taken before it finished).',
+};
+
+function ToolStatus({ result, pending }: { result: ToolResultView | undefined; pending: Pending }) {
+  if (result === undefined)
+    return (
+      <span className={`tool-status ${pending === 'running' ? 'tool-running' : 'tool-pending-status'}`}>{PENDING_LABEL[pending]}</span>
+    );
+  const label =
+    result.status === 'interrupted' ? 'interrupted' : result.status === 'timed_out' ? 'timed out' : result.isError ? 'error' : 'done';
+  return (
+    <span className={`tool-status tool-${result.isError || result.status !== 'completed' ? 'bad' : 'ok'}`}>
+      {label}
+      {result.durationMs === undefined ? '' : ` · ${formatDuration(result.durationMs)}`}
+    </span>
+  );
+}
+
+function ToolOutput({ result }: { result: ToolResultView }) {
+  return (
+    <div className="terminal" data-testid="tool-output">
+      {result.text === '' ? <span className="terminal-empty">(no output)</span> : <AnsiText text={result.text} />}
+      {result.images > 0 && <p className="message-note">{result.images === 1 ? '1 image' : `${result.images} images`}</p>}
+      {result.structured !== undefined && (
+        <details className="tool-structured">
+          <summary>Structured content</summary>
+          <pre className="tool-input">{JSON.stringify(result.structured, null, 2)}</pre>
+        </details>
+      )}
+    </div>
+  );
+}
