@@ -146,6 +146,8 @@ test('approvals: the card, Allow (Enter), Allow similar, Deny with a message; th
   await expect(card).toContainText('bash');
   await expect(card).toContainText('on box');
   await expect(card.getByTestId('approval-command')).toHaveText('echo ran-one');
+  // The call in the transcript says it waits for the user, not that it has no result.
+  await expect(page.getByTestId('tool-call').last().locator('.tool-status')).toHaveText('waits for your approval');
   await expect(hand.locator('.hand-state')).toHaveText('idle');
   await expect(page).toHaveTitle('(1) Drover');
   await expect(page.getByTestId('session-waiting')).toHaveText('waits for you');

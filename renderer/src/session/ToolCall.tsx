@@ -12,6 +12,8 @@ import type { ToolResultView, TranscriptItem } from './transcript-items.ts';
 
 /** What a tool call without a result means here: still running, not yet run at the cursor, or cut off. */
 export type Pending = 'running' | 'past' | 'cut';
+/** A tool call's own states: also one the policy asked about, waiting for the user. */
+type ToolPending = Pending | 'waiting';
 
 export function ToolCall({
   row,
@@ -27,6 +29,8 @@ export function ToolCall({
   liveOutput: string | undefined;
 }) {
   const result = row.result;
+  // A call the policy asked about, live and without a result, waits for the user: not cut off.
+  const state: ToolPending = result === undefined && pending === 'cut' && row.asked ? 'waiting' : pending;
   const running = result === undefined;
   const open = expanded || (running && liveOutput !== undefined);
   return (
@@ -38,7 +42,7 @@ export function ToolCall({
           {row.name}
         </span>
         <code className="tool-summary">{row.summary}</code>
-        <ToolStatus result={result} pending={pending} />
+        <ToolStatus result={result} pending={state} />
       </button>
       {open && (
         <div className="tool-body">
@@ -50,7 +54,7 @@ export function ToolCall({
               <AnsiText text={liveOutput} />
             </div>
           ) : (
-            <p className="tool-pending">{PENDING_TEXT[pending]}</p>
+            <p className="tool-pending">{PENDING_TEXT[state]}</p>
           )}
         </div>
       )}
@@ -58,14 +62,20 @@ export function ToolCall({
   );
 }
 
-const PENDING_LABEL: Readonly<Record<Pending, string>> = { running: 'running…', past: 'not finished yet', cut: 'no result' };
-const PENDING_TEXT: Readonly<Record<Pending, string>> = {
+const PENDING_LABEL: Readonly<Record<ToolPending, string>> = {
+  running: 'running…',
+  past: 'not finished yet',
+  cut: 'no result',
+  waiting: 'waits for your approval',
+};
+const PENDING_TEXT: Readonly<Record<ToolPending, string>> = {
   running: 'Running…',
   past: 'Its result comes later in the session: move the timeline forward to see it.',
   cut: 'This call never returned a result (it was cut off, or this branch was taken before it finished).',
+  waiting: 'Not run: it waits for your approval (the card below the transcript).',
 };
 
-function ToolStatus({ result, pending }: { result: ToolResultView | undefined; pending: Pending }) {
+function ToolStatus({ result, pending }: { result: ToolResultView | undefined; pending: ToolPending }) {
   if (result === undefined)
     return (
       <span className={`tool-status ${pending === 'running' ? 'tool-running' : 'tool-pending-status'}`}>{PENDING_LABEL[pending]}</span>

@@ -190,6 +190,24 @@ describe('transcript items', () => {
     expect(items.map((item) => item.kind)).toEqual(['notice', 'tool']);
   });
 
+  it('marks a tool call the policy asked about, and only that one', () => {
+    const items = transcriptItems(
+      stored([
+        {
+          type: 'agent.tool_use',
+          payload: { tool_use_id: 't1', name: 'box__bash', input: { command: 'ls' }, hand_id: 'box', evaluated_permission: 'ask' },
+        },
+        {
+          type: 'agent.tool_use',
+          payload: { tool_use_id: 't2', name: 'box__bash', input: { command: 'pwd' }, hand_id: 'box', evaluated_permission: 'allow' },
+        },
+        { type: 'agent.tool_use', payload: { tool_use_id: 't3', name: 'box__bash', input: { command: 'id' }, hand_id: 'box' } },
+      ]),
+      () => undefined,
+    );
+    expect(items.map((item) => (item.kind === 'tool' ? item.asked : null))).toEqual([true, false, false]);
+  });
+
   it('summarizes tool inputs by what matters', () => {
     expect(inputSummary('bash', { command: 'ls -la' })).toBe('ls -la');
     expect(inputSummary('bash', { restart: true })).toBe('restart the shell');

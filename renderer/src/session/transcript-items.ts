@@ -43,6 +43,8 @@ export type TranscriptItem =
       input: Record<string, unknown>;
       /** Undefined while it runs (or when the cursor is before its result). */
       result: ToolResultView | undefined;
+      /** The session's policy asked the user before running it (it waits for an answer while it has no result). */
+      asked: boolean;
     }
   | {
       kind: 'notice';
@@ -193,6 +195,7 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
           summary: inputSummary(name, event.payload.input),
           input: event.payload.input,
           result: undefined,
+          asked: event.payload.evaluated_permission === 'ask',
         };
         tools.set(item.toolUseId, item);
         items.push(item);
@@ -212,6 +215,7 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
           summary: inputSummary(name, event.payload.input),
           input: event.payload.input,
           result: undefined,
+          asked: event.payload.evaluated_permission === 'ask',
         };
         tools.set(item.toolUseId, item);
         items.push(item);
