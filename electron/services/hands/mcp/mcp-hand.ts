@@ -34,8 +34,11 @@ export class McpHand implements ManagedHand {
   readonly concurrent = true;
   private readonly connection: McpServerConnection;
   private listed: { tools: readonly McpTool[]; names: ToolNameMap } | null = null;
-  /** The failure already recorded, so a server that keeps failing is logged once per cause. */
-  private recordedFailure: string | null = null;
+  /**
+   * Whether this outage's failure is already recorded: a server that keeps failing is logged once until it
+   * is ready again, however its error words it (a refused connection, then a reset, then a timeout).
+   */
+  private failureRecorded = false;
   /** When the last start failed (ms since the epoch), or null. */
   private failedAt: number | null = null;
   /** The server start whose `hand.ready` is recorded. */
@@ -211,8 +214,8 @@ export class McpHand implements ManagedHand {
       if (signal.aborted) throw error;
       const message = error instanceof Error ? error.message : String(error);
       this.failedAt = Date.now();
-      if (this.recordedFailure !== message) {
-        this.recordedFailure = message;
+      if (!this.failureRecorded) {
+        this.failureRecorded = true;
         const then = this.remote()
           ? 'Its tools are not offered until Drover can connect to it.'
           : 'Its tools are not offered until it starts; see its server log in the Hands panel.';
@@ -220,7 +223,7 @@ export class McpHand implements ManagedHand {
       }
       throw error;
     }
-    this.recordedFailure = null;
+    this.failureRecorded = false;
     this.failedAt = null;
     this.announceReady();
   }

@@ -4,6 +4,7 @@
 // mid-call, slow tools (timeout, cancellation), tools added at run time (list_changed), secrets
 // from a real vault in the environment and in headers.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '#shared/events';
@@ -246,6 +247,40 @@ describe('a URL server as a hand', () => {
     for (const event of events) said.push(JSON.stringify(event.payload));
     expect(events.map((event) => event.type)).toEqual(['hand.ready', 'hand.lost', 'hand.failed']);
     for (const text of said) expect(text).not.toMatch(/\bstart(s|ed|ing)?\b(?! again where it runs)|restart/i);
+  });
+});
+
+describe('a URL server that keeps failing, worded differently each time', () => {
+  it('records one hand.failed for the outage, and a new one only after it was ready again', async () => {
+    // First it accepts and drops every connection (a reset), then nothing listens (refused): one outage.
+    const dropper = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    const port = (dropper.address() as AddressInfo).port;
+    const events: NewEvent[] = [];
+    const config = McpHandConfigSchema.parse({ kind: 'mcp', transport: { type: 'http', url: `http://127.0.0.1:${port}/mcp` } });
+    const hand = new McpHand(
+      { sessionId: 's', name: 'flaky', config },
+      { record: (event) => events.push(event), progress: () => undefined, log: () => undefined },
+      vault,
+    );
+    cleanups.push(() => hand.dispose());
+    const reset = await hand.info(never);
+    await new Promise<void>((resolve) => dropper.close(() => resolve()));
+    const refused = await hand.info(never);
+    expect(reset.ok || refused.ok).toBe(false);
+    expect(reset.message).not.toBe(refused.message);
+    expect(events.map((event) => event.type)).toEqual(['hand.failed']);
+
+    // Ready again, then gone again: a second outage is recorded.
+    const server = await startEverythingHttp(port);
+    cleanups.push(() => server.stop());
+    expect((await hand.info(never)).ok).toBe(true);
+    await server.stop();
+    expect((await hand.info(never)).ok).toBe(true); // its tools are listed already; a call finds it gone
+    const lost = await hand.execute('echo', { message: 'gone' }, { signal: never });
+    expect(lost.isError).toBe(true);
+    await expect(hand.provision(never)).rejects.toThrow(/could not connect/);
+    expect(events.map((event) => event.type)).toEqual(['hand.failed', 'hand.ready', 'hand.lost', 'hand.failed']);
   });
 });
 
