@@ -68,12 +68,19 @@ module.exports = {
       comment: 'electron/services holds all product logic and must run under plain Node: no electron, no upper layers.',
       severity: 'error',
       from: { path: '^electron/services/' },
-      to: { path: ['^electron/(rpc|main|preload|serve)/', '^renderer/', ELECTRON_PKG] },
+      to: { path: ['^electron/(rpc|api|main|preload|serve)/', '^renderer/', ELECTRON_PKG] },
     },
     {
       name: 'rpc-below-hosts',
       severity: 'error',
       from: { path: '^electron/rpc/' },
+      to: { path: ['^electron/(api|main|preload|serve)/', '^renderer/', ELECTRON_PKG] },
+    },
+    {
+      name: 'api-is-a-transport',
+      comment: 'The Managed Agents API is a transport over the host (rpc) and services, like serve mode: no electron, no hosts above it.',
+      severity: 'error',
+      from: { path: '^electron/api/' },
       to: { path: ['^electron/(main|preload|serve)/', '^renderer/', ELECTRON_PKG] },
     },
     {

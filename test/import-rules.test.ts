@@ -37,7 +37,12 @@ beforeAll(() => {
     'package.json',
     JSON.stringify({
       type: 'module',
-      imports: { '#shared/*': './shared/*.ts', '#services/*': './electron/services/*.ts', '#rpc/*': './electron/rpc/*.ts' },
+      imports: {
+        '#shared/*': './shared/*.ts',
+        '#services/*': './electron/services/*.ts',
+        '#rpc/*': './electron/rpc/*.ts',
+        '#api/*': './electron/api/*.ts',
+      },
     }),
   );
   write(
@@ -53,7 +58,8 @@ beforeAll(() => {
   );
   write('electron/rpc/table.ts', "import { x } from '#services/store';\nexport const y = x;\n");
   write('electron/main/index.ts', "import { app } from 'electron';\nimport { y } from '#rpc/table';\nexport const z = [app, y];\n");
-  write('electron/serve/index.ts', "import { y } from '#rpc/table';\nexport const s = y;\n");
+  write('electron/api/routes.ts', "import { y } from '#rpc/table';\nexport const a = y;\n");
+  write('electron/serve/index.ts', "import { y } from '#rpc/table';\nimport { a } from '#api/routes';\nexport const s = [y, a];\n");
   write(
     'electron/preload/index.ts',
     "import { contextBridge } from 'electron';\nimport type { N } from '#shared/contract';\nexport const p: N = String(contextBridge);\n",
@@ -90,6 +96,8 @@ describe('import rules (dependency-cruiser)', () => {
     ['electron/services/bad.ts', "import { app } from 'electron';\nexport const b = app;\n", 'services-are-plain-node'],
     ['electron/services/bad-up.ts', "import { y } from '../rpc/table.ts';\nexport const b = y;\n", 'services-are-plain-node'],
     ['electron/rpc/bad.ts', "import { z } from '../main/index.ts';\nexport const b = z;\n", 'rpc-below-hosts'],
+    ['electron/rpc/bad-api.ts', "import { a } from '#api/routes';\nexport const b = a;\n", 'rpc-below-hosts'],
+    ['electron/api/bad.ts', "import { s } from '../serve/index.ts';\nexport const b = s;\n", 'api-is-a-transport'],
     ['electron/serve/bad.ts', "import { app } from 'electron';\nexport const b = app;\n", 'serve-is-headless'],
     ['electron/main/bad.ts', "import { s } from '../serve/index.ts';\nexport const b = s;\n", 'main-not-serve-or-ui'],
     [

@@ -14,15 +14,22 @@ import { createKeyringKeySource } from '#services/vault/keyring-key-source';
 import { Vault } from '#services/vault/vault';
 import { isAppError } from '#shared/errors';
 import type { PushMessage } from '#shared/rpc';
+import { API_TOKEN_FILE, startApi } from '#api/start';
+import type { RunningApi } from '#api/server';
+import { ManagedDb } from '#services/managed/db';
 import { startServe } from './server.ts';
 import { loadOrCreateToken, TOKEN_RULE, tokenIsValid } from './token.ts';
 
-const USAGE = `Usage: npm run serve -- [--host 127.0.0.1] [--port 8484] [--token TOKEN]
+const USAGE = `Usage: npm run serve -- [--host 127.0.0.1] [--port 8484] [--token TOKEN] [--api-port N] [--api-token TOKEN]
 
   --host   address to listen on (default 127.0.0.1: this machine only)
   --port   port to listen on (default 8484; 0 picks a free one)
   --token  access token to require (default: a random one, kept in the data folder);
            16–256 characters of letters, digits, "-" or "_"
+  --api-port   also serve the Managed Agents API (/v1/…) on this port, for programs
+               using the official SDK (0 picks a free one; off when not given)
+  --api-token  the API's token (default: a random one, kept in the data folder as
+               api-token); the same rule as --token
 
 Data folder: DROVER_DATA_DIR, or the OS default.`;
 
@@ -39,6 +46,8 @@ async function main(): Promise<void> {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '8484' },
         token: { type: 'string' },
+        'api-port': { type: 'string' },
+        'api-token': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -53,8 +62,15 @@ async function main(): Promise<void> {
   if (values.token !== undefined && !tokenIsValid(values.token)) {
     fail(`--token was refused: ${TOKEN_RULE} Leave --token out to get a random one.`);
   }
+  if (values['api-token'] !== undefined && !tokenIsValid(values['api-token'])) {
+    fail(`--api-token was refused: ${TOKEN_RULE} Leave --api-token out to get a random one.`);
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535 (got ${values.port}).`);
+  const apiPort = values['api-port'] === undefined ? null : Number(values['api-port']);
+  if (apiPort !== null && (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535)) {
+    fail(`--api-port must be a number from 0 to 65535 (got ${values['api-port']}).`);
+  }
 
   const staticDir = path.resolve(import.meta.dirname, '..', '..', 'out', 'renderer');
   if (!existsSync(path.join(staticDir, 'index.html'))) {
@@ -110,11 +126,37 @@ async function main(): Promise<void> {
   const running = server;
   push = running.push;
 
+  let api: RunningApi | null = null;
+  let managed: ManagedDb | null = null;
+  if (apiPort !== null) {
+    const apiToken = loadOrCreateToken(dataDir, values['api-token'], API_TOKEN_FILE);
+    try {
+      managed = ManagedDb.open(dataDir);
+      const context = { host, store, managed, vault, log: (line: string, error?: unknown) => console.error(line, error ?? '') };
+      api = await startApi({ context, host: values.host, port: apiPort, token: () => apiToken });
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      await Promise.allSettled([host.close(), running.close(), vault.close()]);
+      managed?.close();
+      store.close();
+      fail(
+        code === 'EADDRINUSE'
+          ? `Port ${apiPort} on ${values.host} is already in use for the API. Pick another with --api-port, or --api-port 0 for any free port.`
+          : `Could not serve the API on ${values.host}:${apiPort}: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    console.log(`The Managed Agents API is at ${api.baseURL} (official SDK: new Anthropic({ baseURL, apiKey })).`);
+    console.log(`Its token is in ${path.join(dataDir, API_TOKEN_FILE)} (keep it private).\n`);
+  }
+  const runningApi = api;
+  const managedDb = managed;
+
   console.log(`Drover is serving ${dataDir}`);
   console.log(`Open this URL in your browser (it contains the access token — keep it private):\n\n    ${running.url}\n`);
 
   const shutdown = () => {
-    void Promise.allSettled([host.close(), running.close(), vault.close()]).finally(() => {
+    void Promise.allSettled([host.close(), running.close(), vault.close(), runningApi?.close()]).finally(() => {
+      managedDb?.close();
       store.close();
       process.exit(0);
     });

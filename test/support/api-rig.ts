@@ -1,0 +1,89 @@
+/**
+ * The Managed Agents API tests' rig: a real host (dispatcher, harness, hand registry, vault) over
+ * a real store in a temp dir, the API served on a free port, and the official SDK pointed at it —
+ * the client every API test uses. The local Messages API server stands in for the model (the one
+ * sanctioned stand-in). `close()` removes everything it made.
+ */
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import { createHost, type Host } from '#rpc/host';
+import { ManagedDb } from '#services/managed/db';
+import { SessionStore } from '#services/session/store';
+import { Vault } from '#services/vault/vault';
+import { startApi } from '#api/start';
+import type { RunningApi } from '#api/server';
+import type { ApiContext } from '#api/context';
+import { FileKeySource } from '#test/support/file-key-source';
+import { startModelServer, type ModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
+import { tempDir } from '#test/support/system';
+
+export const MODEL_KEY = 'sk-ant-test-api-rig';
+export const API_TOKEN = 'drover-api-test-token-0123456789';
+
+export interface ApiRig {
+  /** The official SDK, pointed at Drover's API with its token. */
+  client: Anthropic;
+  api: RunningApi;
+  host: Host;
+  store: SessionStore;
+  managed: ManagedDb;
+  vault: Vault;
+  model: ModelServer;
+  dir: string;
+  /** Replies the model server gives, in order (then `fallback`). */
+  script: Array<(request: RecordedRequest) => Reply>;
+  close(): Promise<void>;
+}
+
+export const endTurn = (text: string): Reply => ({
+  kind: 'message',
+  message: { content: [{ type: 'text', text }], stop_reason: 'end_turn' },
+});
+
+export async function apiRig(options: { fallback?: (request: RecordedRequest) => Reply; models?: string[] } = {}): Promise<ApiRig> {
+  const dir = tempDir('drover-api-');
+  const script: Array<(request: RecordedRequest) => Reply> = [];
+  const fallback = options.fallback ?? (() => endTurn('Done.'));
+  const model = await startModelServer({
+    apiKey: MODEL_KEY,
+    models: options.models ?? ['claude-sonnet-4-6', 'claude-opus-4-5', 'claude-haiku-4-5'],
+    respond: (request) => (script.shift() ?? fallback)(request),
+  });
+  const store = SessionStore.open({ dataDir: dir });
+  const vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')), log: () => undefined });
+  const host = createHost({
+    store,
+    vault,
+    info: { version: 'test', dataDir: dir, platform: process.platform },
+    baseURL: model.url,
+    keyProvider: () => MODEL_KEY,
+    push: () => undefined,
+    log: () => undefined,
+  });
+  const managed = ManagedDb.open(dir);
+  const context: ApiContext = { host, store, managed, vault, log: () => undefined };
+  const api = await startApi({ context, host: '127.0.0.1', port: 0, token: () => API_TOKEN });
+  const client = new Anthropic({ baseURL: api.baseURL, apiKey: API_TOKEN, maxRetries: 0 });
+  return {
+    client,
+    api,
+    host,
+    store,
+    managed,
+    vault,
+    model,
+    dir,
+    script,
+    async close() {
+      await api.close();
+      for (const session of store.listSessions()) await host.hands.sessionDeleted(session.id);
+      await host.close();
+      managed.close();
+      await vault.close();
+      store.close();
+      await model.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
