@@ -81,6 +81,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   async function handle(request: IncomingMessage, response: ServerResponse, requestId: string): Promise<void> {
     response.on('error', () => undefined);
     request.on('error', () => undefined);
+    // Until the body is read, an error answer closes the connection (its body is never read).
+    response.setHeader('Connection', 'close');
     if (!LOOPBACK.has(request.socket.remoteAddress ?? '') && !loopbackListener(options.host)) {
       throw new ApiError('permission_error', 'The Drover API answers this machine only.');
     }
@@ -104,7 +106,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       );
     }
     if (!authorized(request, options.token())) {
-      await drain(request);
       throw new ApiError(
         'authentication_error',
         'Missing or wrong API token: send the Drover API token as "Authorization: Bearer <token>" or "x-api-key" (Settings → Local API shows it).',
@@ -112,11 +113,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     }
     const match = router.match(request.method ?? 'GET', pathname);
     if (match === null) {
-      await drain(request);
       throw new ApiError('not_found_error', `Drover's API has nothing at ${pathname.slice(0, 200)}.`);
     }
     if ('allowed' in match) {
-      await drain(request);
       throw new ApiError(
         'invalid_request_error',
         `${request.method ?? ''} is not allowed on ${pathname.slice(0, 200)} (use ${match.allowed.join(' or ')}).`,
@@ -124,6 +123,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       );
     }
     const body = await readJson(request);
+    response.removeHeader('Connection');
     const abort = new AbortController();
     response.on('close', () => abort.abort());
     const reply = await match.route.handler({
@@ -189,23 +189,10 @@ function send(response: ServerResponse, requestId: string, status: number, body:
   response.end(text);
 }
 
-/** Reads and discards a body (so the connection can carry the next request). */
-async function drain(request: IncomingMessage): Promise<void> {
-  let bytes = 0;
-  for await (const chunk of request) {
-    bytes += (chunk as Buffer).length;
-    if (bytes > MAX_BODY_BYTES) {
-      request.destroy();
-      return;
-    }
-  }
-}
-
 /** The JSON body, or undefined when there is none; 413 past the limit, 400 when it is not JSON. */
 async function readJson(request: IncomingMessage): Promise<unknown> {
   const declared = Number(request.headers['content-length'] ?? '0');
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
-    request.resume();
     throw new ApiError('request_too_large', `The request body is over ${MAX_BODY_BYTES / 1024 / 1024} MiB. Send less at once.`);
   }
   const chunks: Buffer[] = [];
@@ -214,7 +201,6 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
     const buffer = chunk as Buffer;
     bytes += buffer.length;
     if (bytes > MAX_BODY_BYTES) {
-      request.resume();
       throw new ApiError('request_too_large', `The request body is over ${MAX_BODY_BYTES / 1024 / 1024} MiB. Send less at once.`);
     }
     chunks.push(buffer);

@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedWithin, frame, rawExchange, rawWebSocket, type FrameOptions } from '#test/support/raw-http';
+import { prng } from '#test/support/prng';
 import { tempDir } from '#test/support/system';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -95,18 +96,6 @@ async function stillServes(): Promise<void> {
   ws.close();
   expect(reply['id']).toBe(1);
   expect(Array.isArray(reply['result'])).toBe(true);
-}
-
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function generators(random: () => number) {
