@@ -34,6 +34,7 @@ import {
   ToolConfirmationSchema,
 } from './guardrails.ts';
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
+import { LocalApiNewTokenSchema, LocalApiSettingsSchema, LocalApiStatusSchema } from './local-api.ts';
 import {
   ApiKeyStatusSchema,
   SecretIdSchema,
@@ -274,6 +275,16 @@ export const rpcMethods = {
   'budget-default-get': { arg: z.undefined(), result: BudgetSchema.nullable() },
   /** Sets (or, null, removes) the default budget for new sessions; sessions already made keep theirs. */
   'budget-default-set': { arg: z.strictObject({ budget: BudgetSchema.nullable() }), result: BudgetSchema.nullable() },
+  // Settings → Local API: the Managed Agents API for programs on this machine (electron/api).
+  /** Whether it is on, where, whether it runs (or why not), and the token's last 4 characters — never the token. */
+  'local-api-status': { arg: z.undefined(), result: LocalApiStatusSchema },
+  /** Turns it on or off, or moves it; a port it cannot listen on is refused in words and nothing is saved. */
+  'local-api-configure': { arg: LocalApiSettingsSchema, result: LocalApiStatusSchema },
+  /**
+   * Makes a new token (the old one stops working at once, open connections included) and returns
+   * it: the only answer that ever carries a token to a UI, shown once like a token page on GitHub.
+   */
+  'local-api-rotate-token': { arg: z.undefined(), result: LocalApiNewTokenSchema },
 } as const;
 
 export type RpcMethod = keyof typeof rpcMethods;

@@ -9,10 +9,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, screen, session, type IpcMainInvokeEvent } from 'electron';
+import { LocalApi } from '#api/local-api';
 import { invalidRequest, type Dispatch } from '#rpc/dispatch';
 import { createHost } from '#rpc/host';
 import { ensureDataDir, resolveDataDir } from '#services/data-dir';
 import { selectSqliteBinding } from '#services/native-binding';
+import { ManagedDb } from '#services/managed/db';
 import { installProcessGuard } from '#services/process-guard';
 import { SessionStore } from '#services/session/store';
 import { Vault } from '#services/vault/vault';
@@ -82,16 +84,27 @@ function start(): void {
     keySource: createSafeStorageKeySource(store.dataDir),
     log: (message, error) => console.error(message, error),
   });
+  // Settings → Local API (off by default): the Managed Agents API for programs on this machine.
+  let managed: ManagedDb | null = null;
+  const log = (message: string, error?: unknown) => console.error(message, error ?? '');
+  const localApi = new LocalApi({
+    dataDir: store.dataDir,
+    context: () => ({ host, store, managed: (managed ??= ManagedDb.open(store.dataDir)), vault, log }),
+    log,
+  });
   const host = createHost({
     store,
     vault,
     info,
     push,
     baseURL: process.env['ANTHROPIC_BASE_URL'],
+    localApi,
     log: (message, error) => console.error(message, error),
   });
   guard.useRedactor((text) => host.redactor.redact(text));
   ipcMain.handle(CALL_CHANNEL, (event, request: unknown) => handleCall(host.dispatch, event, request));
+  // As saved; a port it cannot have is reported in Settings → Local API, not here.
+  localApi.start().catch((error: unknown) => log('The Local API did not start', error));
 
   let quitting = false;
   app.on('will-quit', (event) => {
@@ -100,7 +113,8 @@ function start(): void {
     event.preventDefault();
     quitting = true;
     ipcMain.removeHandler(CALL_CHANNEL);
-    void Promise.allSettled([host.close(), vault.close()]).finally(() => {
+    void Promise.allSettled([localApi.close(), host.close(), vault.close()]).finally(() => {
+      managed?.close();
       store.close();
       app.quit();
     });

@@ -18,6 +18,7 @@ import type { SessionStore } from '#services/session/store';
 import type { Credentials } from '#services/vault/credentials';
 import { DefaultBudget } from '#services/guardrails/default-budget';
 import { createGuardrailsHandlers, launchGuardrailEvents } from './guardrails-handlers.ts';
+import { createLocalApiHandlers, type LocalApiControl } from './local-api-handlers.ts';
 
 /**
  * SSH machines: the connection test and the known hosts (`#services/hands/ssh/connection`,
@@ -46,6 +47,8 @@ export interface HandlerServices {
   info: AppInfo;
   /** Called after sessions are created, forked, imported or deleted (pushes `sessions-changed`). */
   onSessionsChanged?: (sessionId: string) => void;
+  /** Settings → Local API (absent: its methods say this Drover has none). */
+  localApi?: LocalApiControl;
 }
 
 /** A verification command runs on one of the session's hands: refuse a name that is not one of them. */
@@ -68,6 +71,7 @@ export function createHandlers({
   info,
   onSessionsChanged,
   log,
+  localApi,
   ...rest
 }: HandlerServices): HandlerImpl {
   const defaultBudget = rest.defaultBudget ?? new DefaultBudget(store.dataDir, log);
@@ -84,6 +88,7 @@ export function createHandlers({
   };
   return {
     ...createGuardrailsHandlers({ store, hands, defaultBudget }),
+    ...createLocalApiHandlers(localApi),
     'app-info': () => {
       const warning = dataDirExposure(store.dataDir);
       return warning === null ? info : { ...info, dataDirWarning: warning };

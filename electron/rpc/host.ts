@@ -21,6 +21,7 @@ import { DefaultBudget } from '#services/guardrails/default-budget';
 import { Redactor } from '#services/vault/redact';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createHandlers } from './handlers.ts';
+import type { LocalApiControl } from './local-api-handlers.ts';
 
 export interface HostOptions {
   store: SessionStore;
@@ -37,6 +38,8 @@ export interface HostOptions {
   handsFor?: (sessionId: string, signal?: AbortSignal) => readonly Hand[] | Promise<readonly Hand[]>;
   /** Containers outlive a quit this long, to be reused by the next start (default: DROVER_KEEP_CONTAINERS_MINUTES, else 0: removed at quit). */
   keepContainersMs?: number;
+  /** Settings → Local API: the Managed Agents API server's control (electron/api/local-api.ts); absent: none here. */
+  localApi?: LocalApiControl;
   log: (message: string, error?: unknown) => void;
 }
 
@@ -105,6 +108,7 @@ export function createHost(options: HostOptions): Host {
     log,
     info: options.info,
     onSessionsChanged: (sessionId) => push({ push: 'sessions-changed', arg: { sessionId } }),
+    ...(options.localApi === undefined ? {} : { localApi: options.localApi }),
   });
   const dispatcher = createDispatcher(handlers, { error: log });
   const dispatch: Dispatch = async (name, arg) => redactor.redactDeep(await dispatcher(name, arg));

@@ -14,8 +14,8 @@ import { createKeyringKeySource } from '#services/vault/keyring-key-source';
 import { Vault } from '#services/vault/vault';
 import { isAppError } from '#shared/errors';
 import type { PushMessage } from '#shared/rpc';
-import { API_TOKEN_FILE, startApi } from '#api/start';
-import type { RunningApi } from '#api/server';
+import { API_TOKEN_FILE } from '#api/start';
+import { LocalApi } from '#api/local-api';
 import { ManagedDb } from '#services/managed/db';
 import { startServe } from './server.ts';
 import { loadOrCreateToken, TOKEN_RULE, tokenIsValid } from './token.ts';
@@ -27,7 +27,8 @@ const USAGE = `Usage: npm run serve -- [--host 127.0.0.1] [--port 8484] [--token
   --token  access token to require (default: a random one, kept in the data folder);
            16–256 characters of letters, digits, "-" or "_"
   --api-port   also serve the Managed Agents API (/v1/…) on this port, for programs
-               using the official SDK (0 picks a free one; off when not given)
+               using the official SDK (0 picks a free one); without it, as set in
+               Settings → Local API (off by default)
   --api-token  the API's token (default: a random one, kept in the data folder as
                api-token); the same rule as --token
 
@@ -65,6 +66,9 @@ async function main(): Promise<void> {
   if (values['api-token'] !== undefined && !tokenIsValid(values['api-token'])) {
     fail(`--api-token was refused: ${TOKEN_RULE} Leave --api-token out to get a random one.`);
   }
+  if (values['api-token'] !== undefined && values['api-port'] === undefined) {
+    fail('--api-token goes with --api-port (the API it is for). Without --api-port, Settings → Local API makes and shows the token.');
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535 (got ${values.port}).`);
   const apiPort = values['api-port'] === undefined ? null : Number(values['api-port']);
@@ -100,12 +104,23 @@ async function main(): Promise<void> {
   });
 
   let push: (message: PushMessage) => void = () => undefined;
+  // The Managed Agents API (Settings → Local API): its database opens with its first start.
+  let managed: ManagedDb | null = null;
+  const closeManaged = () => managed?.close();
+  const apiLog = (line: string, error?: unknown) => console.error(line, error ?? '');
+  const localApi = new LocalApi({
+    dataDir,
+    listenHost: values.host,
+    context: () => ({ host, store, managed: (managed ??= ManagedDb.open(dataDir)), vault, log: apiLog }),
+    log: apiLog,
+  });
   const host = createHost({
     store,
     vault,
     info: { version: process.env['npm_package_version'] ?? '0.0.0', dataDir, platform: process.platform },
     push: (message) => push(message),
     baseURL: process.env['ANTHROPIC_BASE_URL'],
+    localApi,
     log: (message, error) => console.error(message, error),
   });
   const dispatch = host.dispatch;
@@ -126,37 +141,31 @@ async function main(): Promise<void> {
   const running = server;
   push = running.push;
 
-  let api: RunningApi | null = null;
-  let managed: ManagedDb | null = null;
-  if (apiPort !== null) {
-    const apiToken = loadOrCreateToken(dataDir, values['api-token'], API_TOKEN_FILE);
-    try {
-      managed = ManagedDb.open(dataDir);
-      const context = { host, store, managed, vault, log: (line: string, error?: unknown) => console.error(line, error ?? '') };
-      api = await startApi({ context, host: values.host, port: apiPort, token: () => apiToken });
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      await Promise.allSettled([host.close(), running.close(), vault.close()]);
-      managed?.close();
-      store.close();
-      fail(
-        code === 'EADDRINUSE'
-          ? `Port ${apiPort} on ${values.host} is already in use for the API. Pick another with --api-port, or --api-port 0 for any free port.`
-          : `Could not serve the API on ${values.host}:${apiPort}: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
+  // --api-port: on, on that port, for this run; otherwise as saved in Settings → Local API.
+  const api = await localApi.start(
+    apiPort === null ? undefined : { port: apiPort, ...(values['api-token'] === undefined ? {} : { token: values['api-token'] }) },
+  );
+  if (apiPort !== null && !api.running) {
+    await Promise.allSettled([host.close(), running.close(), vault.close(), localApi.close()]);
+    closeManaged();
+    store.close();
+    fail(
+      `The Managed Agents API could not start: ${api.error ?? 'unknown reason'} Use --api-port with another port, or --api-port 0 for any free one.`,
+    );
+  }
+  if (api.running) {
     console.log(`The Managed Agents API is at ${api.baseURL} (official SDK: new Anthropic({ baseURL, apiKey })).`);
     console.log(`Its token is in ${path.join(dataDir, API_TOKEN_FILE)} (keep it private).\n`);
+  } else if (api.error !== null) {
+    console.warn(`The Managed Agents API (Settings → Local API) is not running: ${api.error}`);
   }
-  const runningApi = api;
-  const managedDb = managed;
 
   console.log(`Drover is serving ${dataDir}`);
   console.log(`Open this URL in your browser (it contains the access token — keep it private):\n\n    ${running.url}\n`);
 
   const shutdown = () => {
-    void Promise.allSettled([host.close(), running.close(), vault.close(), runningApi?.close()]).finally(() => {
-      managedDb?.close();
+    void Promise.allSettled([localApi.close(), host.close(), running.close(), vault.close()]).finally(() => {
+      closeManaged();
       store.close();
       process.exit(0);
     });

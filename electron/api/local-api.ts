@@ -1,0 +1,258 @@
+/**
+ * Settings → Local API: runs the Managed Agents API server (startApi) as the user set it up. Its
+ * settings (`local-api.json`: enabled, port; off by default) and its token (`api-token`) live in
+ * the data folder, both readable by the user alone (mode 0600). Turning it on, moving it or
+ * turning it off applies at once; a port it cannot listen on is refused in words and nothing is
+ * saved. A new token is in force at once: the old one is refused from the next request, and the
+ * server restarts on the same port so that no connection opened with it (a stream) stays open.
+ *
+ * Implements the rpc layer's `LocalApiControl`; the hosts (electron/main, electron/serve) make one
+ * and hand it to `createHost`. Every change is serialized, so two quick clicks cannot race.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { AppError } from '#shared/errors';
+import {
+  DEFAULT_LOCAL_API_PORT,
+  LocalApiPortSchema,
+  type LocalApiNewToken,
+  type LocalApiSettings,
+  type LocalApiStatus,
+} from '#shared/local-api';
+import type { LocalApiControl } from '#rpc/local-api-handlers';
+import { newToken, readToken, tokenIsValid, writeToken } from '#services/access-token';
+import { writePrivateFileAtomic } from '#services/vault/private-file';
+import type { ApiContext } from './context.ts';
+import type { RunningApi } from './server.ts';
+import { API_TOKEN_FILE, startApi } from './start.ts';
+
+export const LOCAL_API_SETTINGS_FILE = 'local-api.json';
+
+const SettingsFileSchema = z.strictObject({ version: z.literal(1), enabled: z.boolean(), port: LocalApiPortSchema });
+
+export interface LocalApiOptions {
+  dataDir: string;
+  /** The API's context, asked for at each start (by then the host exists). */
+  context: () => ApiContext;
+  /** Where to listen (default 127.0.0.1; the API answers this machine only whatever it is). */
+  listenHost?: string;
+  log: (line: string, error?: unknown) => void;
+}
+
+/** For serve's `--api-port N [--api-token T]`: on, on that port, for this run (not saved). */
+export interface LocalApiOverride {
+  port: number;
+  /** A token to use (and keep as `api-token`); absent: the stored one, else a new one. */
+  token?: string;
+}
+
+export class LocalApi implements LocalApiControl {
+  private settings: LocalApiSettings;
+  private token: string | null;
+  private running: RunningApi | null = null;
+  private error: string | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private readonly settingsFile: string;
+  private readonly listenHost: string;
+
+  constructor(private readonly options: LocalApiOptions) {
+    this.settingsFile = path.join(options.dataDir, LOCAL_API_SETTINGS_FILE);
+    this.listenHost = options.listenHost ?? '127.0.0.1';
+    this.settings = this.readSettings();
+    this.token = readToken(options.dataDir, API_TOKEN_FILE);
+  }
+
+  /**
+   * Starts the API as saved (or, with `override`, on that port for this run). Never throws for a
+   * port it cannot have: the status's `error` says why it is not running.
+   */
+  start(override?: LocalApiOverride): Promise<LocalApiStatus> {
+    return this.serialized(async () => {
+      if (override !== undefined) {
+        if (override.token !== undefined) {
+          if (!tokenIsValid(override.token)) {
+            throw new AppError('invalid-argument', 'An API token must be 16–256 characters of letters, digits, "-" or "_".');
+          }
+          this.keepToken(override.token);
+        }
+        this.settings = { enabled: true, port: override.port };
+      }
+      if (!this.settings.enabled) return this.status();
+      try {
+        this.running = await this.listen(this.settings.port);
+        this.error = null;
+      } catch (error) {
+        this.error = error instanceof AppError ? error.message : String(error);
+        this.options.log(`The Local API did not start: ${this.error}`);
+      }
+      return this.status();
+    });
+  }
+
+  status(): LocalApiStatus {
+    const running = this.running;
+    return {
+      enabled: this.settings.enabled,
+      port: running?.port ?? this.settings.port,
+      baseURL: running?.baseURL ?? null,
+      running: running !== null,
+      error: this.settings.enabled && running === null ? this.error : null,
+      tokenHint: this.token === null ? null : this.token.slice(-4),
+    };
+  }
+
+  configure(settings: LocalApiSettings): Promise<LocalApiStatus> {
+    return this.serialized(async () => {
+      const { enabled, port } = checkedSettings(settings);
+      if (!enabled) {
+        this.save({ enabled: false, port });
+        const running = this.running;
+        this.running = null;
+        this.error = null;
+        await running?.close();
+        return this.status();
+      }
+      const current = this.running;
+      if (current === null || current.port !== port) {
+        // The new port first: if it cannot be had, whatever ran goes on running and nothing is saved.
+        const next = await this.listen(port);
+        this.running = next;
+        this.error = null;
+        await current?.close();
+      }
+      this.save({ enabled: true, port });
+      return this.status();
+    });
+  }
+
+  rotateToken(): Promise<LocalApiNewToken> {
+    return this.serialized(async () => {
+      const token = newToken();
+      this.keepToken(token);
+      this.options.log('A new Local API token was made; the old one no longer works.');
+      const running = this.running;
+      if (running !== null) {
+        // Refused from the next request already; a restart also ends connections opened with the old one.
+        this.running = null;
+        await running.close();
+        try {
+          this.running = await this.listen(running.port);
+          this.error = null;
+        } catch (error) {
+          this.error = error instanceof AppError ? error.message : String(error);
+          this.options.log(`The Local API did not restart after the new token: ${this.error}`);
+        }
+      }
+      return { token, status: this.status() };
+    });
+  }
+
+  /** Stops the server (at quit); later changes are refused. Closing twice is harmless. */
+  close(): Promise<void> {
+    return this.serialized(async () => {
+      this.closed = true;
+      const running = this.running;
+      this.running = null;
+      await running?.close();
+    }, true);
+  }
+
+  private serialized<T>(work: () => Promise<T>, evenClosed = false): Promise<T> {
+    const next = this.queue.then(() => {
+      if (this.closed && !evenClosed) throw new AppError('conflict', 'Drover is quitting: the Local API can no longer be changed.');
+      return work();
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async listen(port: number): Promise<RunningApi> {
+    if (this.token === null) this.keepToken(newToken());
+    const context = this.options.context();
+    try {
+      const running = await startApi({
+        context,
+        host: this.listenHost,
+        port,
+        // Never empty: with no token (impossible here) a fresh unknown one refuses everyone.
+        token: () => this.token ?? newToken(),
+      });
+      this.options.log(`The Local API listens at ${running.baseURL}.`);
+      return running;
+    } catch (error) {
+      throw listenError(error, port);
+    }
+  }
+
+  private keepToken(token: string): void {
+    try {
+      writeToken(this.options.dataDir, API_TOKEN_FILE, token);
+    } catch (error) {
+      throw new AppError(
+        'storage-unwritable',
+        `The Local API's token could not be saved in ${this.options.dataDir}: ${error instanceof Error ? error.message : String(error)}. Check that the data folder is writable and has room, then try again.`,
+      );
+    }
+    this.token = token;
+  }
+
+  private readSettings(): LocalApiSettings {
+    const off: LocalApiSettings = { enabled: false, port: DEFAULT_LOCAL_API_PORT };
+    let text: string;
+    try {
+      text = readFileSync(this.settingsFile, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.options.log(`${this.settingsFile} could not be read; the Local API is off`, error);
+      return off;
+    }
+    try {
+      const parsed = SettingsFileSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return { enabled: parsed.data.enabled, port: parsed.data.port };
+      this.options.log(
+        `${this.settingsFile} is not valid (${parsed.error.issues[0]?.message ?? 'unknown problem'}); the Local API is off until it is set again`,
+      );
+    } catch (error) {
+      this.options.log(`${this.settingsFile} is not JSON; the Local API is off until it is set again`, error);
+    }
+    return off;
+  }
+
+  private save(settings: LocalApiSettings): void {
+    try {
+      writePrivateFileAtomic(this.settingsFile, `${JSON.stringify({ version: 1, ...settings })}\n`);
+    } catch (error) {
+      throw new AppError(
+        'storage-unwritable',
+        `The Local API's settings could not be saved in ${this.options.dataDir}: ${error instanceof Error ? error.message : String(error)}. Check that the data folder is writable and has room, then try again.`,
+      );
+    }
+    this.settings = settings;
+  }
+}
+
+/** Checked again here: a host may call `configure` without the RPC layer's validation. */
+function checkedSettings(settings: LocalApiSettings): LocalApiSettings {
+  const port = LocalApiPortSchema.safeParse(settings.port);
+  if (!port.success)
+    throw new AppError('invalid-argument', `The Local API's port must be a number from 1 to 65535 (got ${String(settings.port)}).`);
+  return { enabled: settings.enabled, port: port.data };
+}
+
+/** Why the server could not listen on `port`, in words the user can act on. */
+function listenError(error: unknown, port: number): AppError {
+  const code = (error as { code?: string } | null)?.code;
+  if (code === 'EADDRINUSE') {
+    return new AppError('conflict', `Port ${port} is in use: pick another (another program, or another Drover, listens there).`);
+  }
+  if (code === 'EACCES') {
+    return new AppError('conflict', `Port ${port} needs administrator rights on this system: pick one from 1024 to 65535.`);
+  }
+  return new AppError(
+    'conflict',
+    `The Local API could not listen on port ${port}: ${error instanceof Error ? error.message : String(error)}. Pick another port, or try again.`,
+    { cause: error },
+  );
+}

@@ -1,0 +1,37 @@
+/**
+ * Settings → Local API's RPC methods over a `LocalApiControl`: the API server's switch, port and
+ * token. The control is implemented by `electron/api/local-api.ts` (`LocalApi`) and handed in by
+ * the hosts (electron/main, electron/serve), since the rpc layer never imports electron/api.
+ *
+ * `local-api-rotate-token` is the one method whose answer carries a token to a UI — deliberately,
+ * as a token page on GitHub shows a new token once: it is how the user learns it. `local-api-status`
+ * only ever shows its last 4 characters.
+ */
+import { AppError } from '#shared/errors';
+import type { LocalApiNewToken, LocalApiSettings, LocalApiStatus } from '#shared/local-api';
+import type { HandlerImpl } from '#shared/rpc';
+
+export type LocalApiMethod = 'local-api-status' | 'local-api-configure' | 'local-api-rotate-token';
+
+/** What the hosts give the handlers to run the Local API (implemented by `LocalApi`). */
+export interface LocalApiControl {
+  status(): LocalApiStatus;
+  /** Saves and applies; a port it cannot listen on throws an AppError in words, nothing saved. */
+  configure(settings: LocalApiSettings): Promise<LocalApiStatus>;
+  /** A new token, in force at once (the old one refused, open connections closed). */
+  rotateToken(): Promise<LocalApiNewToken>;
+}
+
+export function createLocalApiHandlers(control: LocalApiControl | undefined): Pick<HandlerImpl, LocalApiMethod> {
+  const local = (): LocalApiControl => {
+    if (control === undefined) {
+      throw new AppError('conflict', 'This Drover was started without the Local API, so it cannot be turned on here.');
+    }
+    return control;
+  };
+  return {
+    'local-api-status': () => local().status(),
+    'local-api-configure': (settings) => local().configure(settings),
+    'local-api-rotate-token': () => local().rotateToken(),
+  };
+}
