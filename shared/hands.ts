@@ -74,6 +74,45 @@ export const GitRepoSchema = z.strictObject({
 });
 export type GitRepo = z.output<typeof GitRepoSchema>;
 
+/**
+ * The tools of Claude Managed Agents' `agent_toolset_20260401` that Drover offers on a Docker hand,
+ * under these very names (not `<hand>__<tool>`): at most one such hand per session.
+ */
+export const AGENT_TOOLSET_TYPE = 'agent_toolset_20260401';
+export const AGENT_TOOLSET_TOOLS = ['bash', 'read', 'write', 'edit', 'glob', 'grep'] as const;
+export const AgentToolNameSchema = z.enum(AGENT_TOOLSET_TOOLS);
+export type AgentToolName = z.infer<typeof AgentToolNameSchema>;
+
+export const DockerToolsetSchema = z.strictObject({
+  type: z.literal(AGENT_TOOLSET_TYPE),
+  /** The toolset's tools that are on (the others are not offered). */
+  tools: z
+    .array(AgentToolNameSchema)
+    .min(1, 'turn on at least one tool of the toolset, or leave the toolset out')
+    .refine((tools) => new Set(tools).size === tools.length, 'a tool is listed twice')
+    .default([...AGENT_TOOLSET_TOOLS]),
+});
+export type DockerToolset = z.output<typeof DockerToolsetSchema>;
+
+/** A package to install: a name with an optional version (`ripgrep`, `numpy==2.1.0`, `typescript@5`), nothing a shell would read. */
+const packageSpec = z
+  .string()
+  .trim()
+  .min(1)
+  .max(256)
+  .regex(
+    /^[A-Za-z0-9@][A-Za-z0-9._+\-=<>!~@/:^*]*$/,
+    'a package is a name with an optional version, like "ripgrep", "numpy==2.1.0" or "typescript@5"',
+  );
+
+/** Packages built into a derived image (once, cached by content) before the hand's container starts. */
+export const DockerPackagesSchema = z.strictObject({
+  apt: z.array(packageSpec).max(256).default([]),
+  pip: z.array(packageSpec).max(256).default([]),
+  npm: z.array(packageSpec).max(256).default([]),
+});
+export type DockerPackages = z.output<typeof DockerPackagesSchema>;
+
 export const DockerHandConfigSchema = z.strictObject({
   kind: z.literal('docker'),
   /** An image reference, e.g. `debian:bookworm` or `registry.example.com/team/tools:1.2`. */
@@ -98,6 +137,14 @@ export const DockerHandConfigSchema = z.strictObject({
   env: z.record(envName, z.string().max(32_768)).default({}),
   /** Git repositories cloned into the container when it first starts (not when restored from a snapshot). */
   repos: z.array(GitRepoSchema).max(8).default([]),
+  /**
+   * Offer Managed Agents' toolset (`bash`, `read`, `write`, `edit`, `glob`, `grep`, unprefixed)
+   * instead of `<hand>__bash` and `<hand>__editor`. Optional rather than defaulted, so
+   * configurations stored before it read back (and hash) exactly as they were.
+   */
+  toolset: DockerToolsetSchema.optional(),
+  /** Packages installed into a derived image built from `image` (see derived-image.ts); optional like `toolset`. */
+  packages: DockerPackagesSchema.optional(),
 });
 export type DockerHandConfig = z.output<typeof DockerHandConfigSchema>;
 
@@ -270,7 +317,7 @@ export type SshTestResult = z.infer<typeof SshTestResultSchema>;
 /** Live provisioning progress (pushed, not stored): per-layer bytes while an image is pulled. */
 export const HandProgressSchema = z.strictObject({
   hand_id: HandNameSchema,
-  phase: z.enum(['pulling', 'creating', 'starting', 'connecting', 'restoring', 'cloning']),
+  phase: z.enum(['pulling', 'building', 'creating', 'starting', 'connecting', 'restoring', 'cloning']),
   message: z.string(),
   /** Bytes done and total over the layers whose size is known; absent when unknown. */
   current: z.number().nonnegative().optional(),
