@@ -284,7 +284,7 @@ export const eventPayloadSchemas = {
   }),
   'hand.provisioning': z.strictObject({
     hand_id: handId,
-    phase: z.enum(['pulling', 'creating', 'starting', 'connecting', 'restoring', 'cloning']),
+    phase: z.enum(['pulling', 'building', 'creating', 'starting', 'connecting', 'restoring', 'cloning']),
     message: z.string().optional(),
     progress: z.strictObject({ current: z.number().nonnegative(), total: z.number().nonnegative() }).optional(),
   }),
