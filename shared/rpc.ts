@@ -9,7 +9,13 @@
  */
 import { z } from 'zod';
 import { RpcErrorSchema } from './errors.ts';
-import { OutcomeDefinitionSchema, SessionSettingsChangesSchema, SessionSettingsSchema, StoredEventSchema } from './events.ts';
+import {
+  ContentBlockSchema,
+  OutcomeDefinitionSchema,
+  SessionSettingsChangesSchema,
+  SessionSettingsSchema,
+  StoredEventSchema,
+} from './events.ts';
 import {
   HandNameSchema,
   HandProgressSchema,
@@ -110,8 +116,17 @@ export const rpcMethods = {
     result: SessionSummarySchema,
   },
   'sessions-get': { arg: sessionRef, result: SessionSummarySchema },
-  /** Appends a user message; the session wakes to answer it. */
-  'sessions-send': { arg: z.strictObject({ sessionId: SessionIdSchema, text: MessageTextSchema }), result: z.null() },
+  /** Appends a user message (its text, or its content blocks: text and images); the session wakes to answer it. */
+  'sessions-send': {
+    arg: z.union([
+      z.strictObject({ sessionId: SessionIdSchema, text: MessageTextSchema }),
+      z.strictObject({
+        sessionId: SessionIdSchema,
+        content: z.array(ContentBlockSchema).min(1).max(100, 'a message has at most 100 blocks'),
+      }),
+    ]),
+    result: z.null(),
+  },
   /** Stops the running response or tool; the log records what was cut. */
   'sessions-interrupt': { arg: z.strictObject({ sessionId: SessionIdSchema, reason: z.string().max(1000).optional() }), result: z.null() },
   'sessions-settings': { arg: sessionRef, result: SessionSettingsSchema },

@@ -128,8 +128,8 @@ export function createHandlers({
       return changed(store.getSession(sessionId));
     },
     'sessions-get': ({ sessionId }) => summarize(store.getSession(sessionId)),
-    'sessions-send': ({ sessionId, text }) => {
-      harness.send(sessionId, text);
+    'sessions-send': (arg) => {
+      harness.send(arg.sessionId, 'text' in arg ? arg.text : arg.content);
       return null;
     },
     'sessions-interrupt': ({ sessionId, reason }) => {

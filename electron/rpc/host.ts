@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { isAppError } from '#shared/errors';
+import type { LiveUpdate } from '#shared/harness';
 import type { AppInfo, PushMessage } from '#shared/rpc';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import type { Hand } from '#services/hands/hand';
@@ -49,12 +50,18 @@ export interface Host {
   hands: HandRegistry;
   credentials: Credentials;
   redactor: Redactor;
+  /** Listens to the harness's live (never stored) updates of every session, as the UI's `session-live` push has them; returns an unsubscribe. */
+  onLive(listener: LiveListener): () => void;
   /** Stops the brain (runs resume at the next start) and the pushes; the store stays open. */
   close(): Promise<void>;
 }
 
+/** A listener of live updates (already redacted). */
+export type LiveListener = (sessionId: string, update: LiveUpdate) => void;
+
 export function createHost(options: HostOptions): Host {
   const { store } = options;
+  const liveListeners = new Set<LiveListener>();
   // Every way out of the main process — the log, pushes, RPC replies, log lines — passes the
   // redactor, which knows every stored secret's value (and ANTHROPIC_API_KEY).
   const redactor = new Redactor();
@@ -88,7 +95,18 @@ export function createHost(options: HostOptions): Host {
     keyProvider: options.keyProvider ?? (() => credentials.apiKey()),
     baseURL: options.baseURL,
     handsFor: options.handsFor ?? ((sessionId, signal) => hands.handsFor(sessionId, signal)),
-    onLive: (sessionId, update) => push({ push: 'session-live', arg: { sessionId, update } }),
+    onLive: (sessionId, update) => {
+      push({ push: 'session-live', arg: { sessionId, update } });
+      if (liveListeners.size === 0) return;
+      const redacted = redactor.redactDeep(update);
+      for (const listener of liveListeners) {
+        try {
+          listener(sessionId, redacted);
+        } catch (error) {
+          log('A live update listener failed', error);
+        }
+      }
+    },
     onFault: (sessionId, fault) => push({ push: 'session-fault', arg: { sessionId, message: fault.message } }),
     log,
   });
@@ -126,6 +144,12 @@ export function createHost(options: HostOptions): Host {
     hands,
     credentials,
     redactor,
+    onLive(listener) {
+      liveListeners.add(listener);
+      return () => {
+        liveListeners.delete(listener);
+      };
+    },
     async close() {
       unsubscribe();
       await harness.close();
