@@ -1,11 +1,22 @@
 /**
  * Every route of the Managed Agents API, by resource. Each resource's module owns its paths.
  */
+import { agentRoutes } from './agents.ts';
 import type { ApiContext } from './context.ts';
+import { environmentRoutes } from './environments.ts';
 import { eventRoutes } from './events.ts';
 import type { Route } from './router.ts';
+import { sessionRoutes } from './sessions.ts';
 import { streamRoutes } from './stream.ts';
+import { vaultRoutes } from './vaults.ts';
 
 export function apiRoutes(context: ApiContext): Route[] {
-  return [...eventRoutes(context), ...streamRoutes(context)];
+  return [
+    ...agentRoutes(context),
+    ...environmentRoutes(context),
+    ...vaultRoutes(context),
+    ...sessionRoutes(context),
+    ...eventRoutes(context),
+    ...streamRoutes(context),
+  ];
 }

@@ -1,0 +1,176 @@
+// What an API session's agent becomes in Drover, through the official SDK: an MCP server over HTTP
+// whose bearer comes from a vault credential (checked by the server, never returned), the agent
+// toolset on the environment's Docker hand with its tools' policies, custom tools, and the hands the
+// service has no words for in `metadata["drover.hands"]`.
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '#shared/events';
+import type { GuardrailsView } from '#shared/guardrails';
+import type { HandStatus } from '#shared/hands';
+import { internalId } from '#api/ids';
+import { apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
+import { BUSYBOX_IMAGE, ensureTestImages, requireDocker } from '#test/support/docker';
+import { fixtureServer, startAuthHttpServer } from '#test/support/mcp';
+
+const TOKEN = 'mcp-bearer-never-returned-5b7c1e';
+
+let rig: ApiRig;
+let docker = false;
+
+beforeAll(async () => {
+  docker = await requireDocker();
+  if (docker) ensureTestImages();
+}, 120_000);
+
+beforeEach(async () => {
+  rig = await apiRig();
+});
+
+afterEach(async () => {
+  await rig.close();
+});
+
+afterAll(() => undefined);
+
+function uuidOf(session: { id: string }): string {
+  const uuid = internalId('session', session.id);
+  if (uuid === null) throw new Error(`not a session id: ${session.id}`);
+  return uuid;
+}
+
+async function rpc<T>(name: string, arg: unknown): Promise<T> {
+  const outcome = await rig.host.dispatch(name, arg);
+  if (!outcome.ok) throw new Error(`${name}: ${outcome.error.message}`);
+  return outcome.result as T;
+}
+
+async function idle(sessionId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (rig.store.getEvents(sessionId, { types: ['session.status_idle'] }).length === 0) {
+    if (Date.now() > deadline)
+      throw new Error(`no idle: ${JSON.stringify(rig.store.getEvents(sessionId, { direction: 'backward', limit: 5 }))}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function environment(metadata: Record<string, string> = {}) {
+  return rig.client.beta.environments.create({ name: 'box', config: { type: 'cloud', networking: { type: 'unrestricted' } }, metadata });
+}
+
+describe('an API session’s hands', () => {
+  it('gives an MCP server over HTTP its bearer from a vault credential matched by URL, and never returns it', async () => {
+    const server = await startAuthHttpServer(TOKEN);
+    try {
+      const env = await environment();
+      const vault = await rig.client.beta.vaults.create({ display_name: 'mcp' });
+      const credential = await rig.client.beta.vaults.credentials.create(vault.id, {
+        auth: { type: 'static_bearer', token: TOKEN, mcp_server_url: server.url },
+      });
+      const agent = await rig.client.beta.agents.create({
+        name: 'asker',
+        model: 'claude-sonnet-4-6',
+        mcp_servers: [{ type: 'url', name: 'Auth Fixture', url: server.url }],
+        tools: [{ type: 'mcp_toolset', mcp_server_name: 'Auth Fixture', default_config: { permission_policy: { type: 'always_allow' } } }],
+      });
+      rig.script.push((request) => {
+        const name = (request.body.tools ?? []).map((tool) => tool.name).find((each) => each.endsWith('whoami'));
+        if (name === undefined) return endTurn(`no whoami tool in ${JSON.stringify(request.body.tools)}`);
+        return { kind: 'message', message: { content: [{ type: 'tool_use', name, input: {} }], stop_reason: 'tool_use' } };
+      });
+      rig.script.push(() => endTurn('You are ok.'));
+      const session = await rig.client.beta.sessions.create({
+        agent: agent.id,
+        environment_id: env.id,
+        vault_ids: [vault.id],
+        initial_events: [{ type: 'user.message', content: [{ type: 'text', text: 'Who am I?' }] }],
+      });
+      const id = uuidOf(session);
+      const deadline = Date.now() + 30_000;
+      let results: StoredEvent[] = [];
+      while ((results = rig.store.getEvents(id, { types: ['agent.mcp_tool_result'] })).length === 0) {
+        if (Date.now() > deadline)
+          throw new Error(`no MCP result: ${JSON.stringify(rig.store.getEvents(id, { direction: 'backward', limit: 6 }))}`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(results[0]?.payload).toMatchObject({ is_error: false, content: [{ type: 'text', text: 'ok' }] });
+      expect(server.received.some((headers) => headers.authorization === `Bearer ${TOKEN}`)).toBe(true);
+
+      const hands = await rpc<HandStatus[]>('hands-list', { sessionId: id });
+      expect(hands).toHaveLength(1);
+      expect(hands[0]).toMatchObject({ name: 'auth-fixture', kind: 'mcp' });
+      const policies = await rpc<GuardrailsView>('sessions-guardrails', { sessionId: id });
+      expect(policies.policies).toContainEqual({ hand: 'auth-fixture', tool: null, policy: 'always_allow' });
+
+      // The value is in no answer and in no event; only the vault holds it.
+      const answers = [
+        session,
+        await rig.client.beta.sessions.retrieve(session.id),
+        await rig.client.beta.sessions.list(),
+        await rig.client.beta.vaults.credentials.retrieve(credential.id, { vault_id: vault.id }),
+      ];
+      for (const answer of answers) expect(JSON.stringify(answer)).not.toContain(TOKEN);
+      expect(JSON.stringify(rig.store.getEvents(id))).not.toContain(TOKEN);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('puts the agent toolset on the environment’s Docker hand with its tools’ policies; a tool turned off is not offered', async () => {
+    if (!docker) return;
+    const env = await environment({ 'drover.image': BUSYBOX_IMAGE });
+    const agent = await rig.client.beta.agents.create({
+      name: 'builder',
+      model: 'claude-sonnet-4-6',
+      tools: [
+        {
+          type: 'agent_toolset_20260401',
+          configs: [
+            { name: 'bash', permission_policy: { type: 'always_ask' } },
+            { name: 'grep', enabled: false },
+          ],
+        },
+      ],
+    });
+    const session = await rig.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+    const id = uuidOf(session);
+    const hands = await rpc<HandStatus[]>('hands-list', { sessionId: id });
+    expect(hands).toHaveLength(1);
+    const hand = hands[0];
+    expect(hand?.config).toMatchObject({ kind: 'docker', image: BUSYBOX_IMAGE });
+    expect(hand?.tools).toEqual(expect.arrayContaining(['bash', 'read', 'write', 'edit', 'glob']));
+    expect(hand?.tools).not.toContain('grep');
+    const guardrails = await rpc<GuardrailsView>('sessions-guardrails', { sessionId: id });
+    expect(guardrails.policies).toContainEqual({ hand: hand?.name, tool: 'bash', policy: 'always_ask' });
+    expect(guardrails.policies).toContainEqual({ hand: hand?.name, tool: null, policy: 'always_allow' });
+  });
+
+  it('offers the agent’s custom tools, and attaches the hands named in metadata["drover.hands"]', async () => {
+    const env = await environment();
+    const agent = await rig.client.beta.agents.create({
+      name: 'caller',
+      model: 'claude-sonnet-4-6',
+      tools: [
+        {
+          type: 'custom',
+          name: 'lookup_order',
+          description: 'Looks an order up.',
+          input_schema: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] },
+        },
+      ],
+    });
+    const hands = [{ name: 'notes', config: { kind: 'mcp', transport: fixtureServer() } }];
+    rig.script.push(() => endTurn('Noted.'));
+    const session = await rig.client.beta.sessions.create({
+      agent: agent.id,
+      environment_id: env.id,
+      metadata: { 'drover.hands': JSON.stringify(hands) },
+      initial_events: [{ type: 'user.message', content: [{ type: 'text', text: 'Look up order 7' }] }],
+    });
+    const id = uuidOf(session);
+    await idle(id);
+    const tools = (rig.model.requests[0]?.body.tools ?? []).map((tool) => tool.name);
+    expect(tools).toContain('lookup_order');
+    const attached = await rpc<HandStatus[]>('hands-list', { sessionId: id });
+    expect(attached.map((each) => [each.name, each.kind])).toEqual([['notes', 'mcp']]);
+    expect(session.metadata['drover.hands']).toBe(JSON.stringify(hands));
+  });
+});
