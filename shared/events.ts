@@ -171,6 +171,51 @@ const toolUseId = z.string().min(1).max(256);
 const handId = z.string().min(1).max(128);
 const jsonObject = z.record(z.string(), z.unknown());
 
+/** The custom tools' limits, exported so that a form (or the API) can say them before asking. */
+export const CUSTOM_TOOL_LIMITS = { tools: 64, descriptionChars: 10_000, schemaChars: 100_000, resultBlocks: 100 } as const;
+
+/**
+ * A custom tool's name, as Managed Agents and the Messages API take it: 1-128 letters, digits,
+ * underscores and hyphens. Never `__`, which a hand's tools use between the hand and the tool, so a
+ * custom tool can never take a hand tool's name.
+ */
+export const CustomToolNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,128}$/, 'a custom tool name is 1-128 letters, digits, underscores and hyphens')
+  .refine((name) => !name.includes('__'), 'a custom tool name may not contain "__" (hand tools use it: `<hand>__<tool>`)');
+
+/**
+ * A custom tool (Managed Agents' `{type: 'custom', name, description, input_schema}` without its
+ * `type`): offered to the model like a hand's tool, but run by the program that drives the session,
+ * which answers each call with a `user.custom_tool_result`.
+ */
+export const CustomToolSchema = z.strictObject({
+  name: CustomToolNameSchema,
+  description: z
+    .string()
+    .max(CUSTOM_TOOL_LIMITS.descriptionChars, `a description is at most ${CUSTOM_TOOL_LIMITS.descriptionChars} characters`),
+  input_schema: z
+    .looseObject({
+      type: z.literal('object', 'a tool\'s input_schema is a JSON schema of an object: {"type": "object", ...}'),
+      properties: z.record(z.string(), z.unknown()).nullable().optional(),
+      required: z.array(z.string()).nullable().optional(),
+    })
+    .refine(
+      (schema) => JSON.stringify(schema).length <= CUSTOM_TOOL_LIMITS.schemaChars,
+      `an input_schema is at most ${CUSTOM_TOOL_LIMITS.schemaChars} characters of JSON`,
+    ),
+});
+export type CustomTool = z.output<typeof CustomToolSchema>;
+
+/** A session's custom tools: at most 64, each name once. */
+export const CustomToolsSchema = z
+  .array(CustomToolSchema)
+  .max(CUSTOM_TOOL_LIMITS.tools, `a session has at most ${CUSTOM_TOOL_LIMITS.tools} custom tools`)
+  .refine(
+    (tools) => new Set(tools.map((tool) => tool.name)).size === tools.length,
+    'two custom tools have the same name: give each its own',
+  );
+
 /** Payload schema of every event type. The keys are the event type names. */
 export const eventPayloadSchemas = {
   'user.message': z.strictObject({
@@ -328,6 +373,28 @@ export const eventPayloadSchemas = {
     duration_ms: z.number().nonnegative(),
   }),
   'session.configured': SessionSettingsSchema,
+  /** The session's custom tools from now on (replacing any earlier set; empty: none). The latest wins; forks inherit it. */
+  'session.custom_tools_set': z.strictObject({ tools: CustomToolsSchema }),
+  /**
+   * The model called a custom tool: nothing runs here. The step ends idle with `requires_action`
+   * naming this event until a `user.custom_tool_result` answers it.
+   */
+  'agent.custom_tool_use': z.strictObject({
+    tool_use_id: toolUseId,
+    name: z.string().min(1).max(128),
+    input: jsonObject,
+  }),
+  /** The program's answer to an `agent.custom_tool_use` (its event id): the tool result the model receives. */
+  'user.custom_tool_result': z.strictObject({
+    custom_tool_use_id: z.string().min(1).max(256),
+    content: z.array(ContentBlockSchema).max(CUSTOM_TOOL_LIMITS.resultBlocks),
+    is_error: z.boolean().default(false),
+  }),
+  /**
+   * Privileged context from the program (Managed Agents' `system.message`), for the next request
+   * and every later one: the context builder appends it to the request's system prompt.
+   */
+  'system.message': z.strictObject({ content: z.array(TextBlockSchema).min(1).max(100) }),
   'session.forked': z.strictObject({
     parent_session_id: z.string().min(1),
     at_seq: z.number().int().nonnegative(),

@@ -133,6 +133,17 @@ export const PendingApprovalSchema = z.strictObject({
 });
 export type PendingApproval = z.infer<typeof PendingApprovalSchema>;
 
+/** A custom tool call waiting for the result of the program that drives the session (`agent.custom_tool_use`). */
+export const PendingCustomCallSchema = z.strictObject({
+  /** The `agent.custom_tool_use` event (its id is in `requires_action.event_ids`; answers name it). */
+  event_id: z.string(),
+  seq: z.number().int().positive(),
+  tool_use_id: z.string(),
+  name: z.string(),
+  input: z.record(z.string(), z.unknown()),
+});
+export type PendingCustomCall = z.infer<typeof PendingCustomCallSchema>;
+
 /** A session's guardrails as `sessions-guardrails` answers: what is in force, what was spent, what waits. */
 export const GuardrailsViewSchema = z.strictObject({
   policies: z.array(PolicyEntrySchema),
@@ -140,6 +151,8 @@ export const GuardrailsViewSchema = z.strictObject({
   budget: BudgetSchema.nullable(),
   spent: SpentSchema,
   pending: z.array(PendingApprovalSchema),
+  /** Custom tool calls waiting for the program's result (answered with `sessions-custom-tool-result`). */
+  custom_pending: z.array(PendingCustomCallSchema),
 });
 export type GuardrailsView = z.output<typeof GuardrailsViewSchema>;
 

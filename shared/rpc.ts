@@ -11,6 +11,9 @@ import { z } from 'zod';
 import { RpcErrorSchema } from './errors.ts';
 import {
   ContentBlockSchema,
+  CUSTOM_TOOL_LIMITS,
+  CustomToolSchema,
+  CustomToolsSchema,
   OutcomeDefinitionSchema,
   SessionSettingsChangesSchema,
   SessionSettingsSchema,
@@ -76,6 +79,17 @@ export const MessageTextSchema = z
   .max(1_000_000, 'a message is at most 1,000,000 characters')
   .refine((text) => text.trim() !== '', 'the message is empty');
 
+/** One answer to a custom tool call: its content (text and images) and whether it is an error. */
+export const CustomToolResultSchema = z.strictObject({
+  custom_tool_use_id: z.string().min(1).max(256),
+  content: z
+    .array(ContentBlockSchema)
+    .max(CUSTOM_TOOL_LIMITS.resultBlocks, `a result has at most ${CUSTOM_TOOL_LIMITS.resultBlocks} blocks`)
+    .default([]),
+  is_error: z.boolean().default(false),
+});
+export type CustomToolResult = z.output<typeof CustomToolResultSchema>;
+
 /** How many hands a session can be launched with. */
 export const MAX_LAUNCH_HANDS = 8;
 
@@ -107,6 +121,8 @@ export const rpcMethods = {
       budget: BudgetSchema.optional(),
       /** Policies for the launch hands' tools (or whole hands), over their kinds' defaults; recorded right after the hands. */
       policies: z.array(PolicyChoiceSchema).max(64, 'at most 64 policies at launch').optional(),
+      /** Tools the program driving the session runs itself (see `sessions-custom-tool-result`); recorded before the first message. */
+      custom_tools: CustomToolsSchema.optional(),
     }),
     result: SessionSummarySchema,
   },
@@ -129,6 +145,36 @@ export const rpcMethods = {
   },
   /** Stops the running response or tool; the log records what was cut. */
   'sessions-interrupt': { arg: z.strictObject({ sessionId: SessionIdSchema, reason: z.string().max(1000).optional() }), result: z.null() },
+  /** Replaces the session's custom tools (empty: none); recorded in the log, so forks inherit them; the model sees them from its next request. */
+  'sessions-set-custom-tools': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, tools: CustomToolsSchema }),
+    result: z.array(CustomToolSchema),
+  },
+  /**
+   * Answers custom tool calls (`agent.custom_tool_use`, named by event id or by `tool_use_id`) with
+   * their results, one or several at once; when every call of the turn is answered, the session
+   * wakes and the model receives them. Unknown or already answered calls are refused, nothing recorded.
+   * Returns the recorded `user.custom_tool_result` events.
+   */
+  'sessions-custom-tool-result': {
+    arg: z.strictObject({
+      sessionId: SessionIdSchema,
+      results: z
+        .array(CustomToolResultSchema)
+        .min(1, 'answer at least one custom tool call')
+        .max(64, 'answer at most 64 custom tool calls at once'),
+    }),
+    result: z.array(StoredEventSchema),
+  },
+  /**
+   * Records a `system.message` (Managed Agents' privileged mid-session context): from the model's
+   * next request on, it is appended to the system prompt. It does not wake the session; send it
+   * with (before) the message or result it accompanies. Returns the recorded event.
+   */
+  'sessions-system-message': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, text: MessageTextSchema }),
+    result: StoredEventSchema,
+  },
   'sessions-settings': { arg: sessionRef, result: SessionSettingsSchema },
   'sessions-configure': {
     arg: z.strictObject({ sessionId: SessionIdSchema, settings: SessionSettingsChangesSchema }),

@@ -17,6 +17,7 @@ import { dataDirExposure } from '#services/data-dir';
 import type { SessionStore } from '#services/session/store';
 import type { Credentials } from '#services/vault/credentials';
 import { DefaultBudget } from '#services/guardrails/default-budget';
+import { createCustomToolsHandlers } from './custom-tools-handlers.ts';
 import { createGuardrailsHandlers, launchGuardrailEvents } from './guardrails-handlers.ts';
 import { createLocalApiHandlers, type LocalApiControl } from './local-api-handlers.ts';
 
@@ -88,6 +89,7 @@ export function createHandlers({
   };
   return {
     ...createGuardrailsHandlers({ store, hands, defaultBudget }),
+    ...createCustomToolsHandlers({ store }),
     ...createLocalApiHandlers(localApi),
     'app-info': () => {
       const warning = dataDirExposure(store.dataDir);
@@ -95,7 +97,7 @@ export function createHandlers({
     },
     'sessions-list': () => store.listSessions().map(summarize),
     'sessions-create': ({ title }) => changed(store.createSession({ title })),
-    'sessions-launch': async ({ title, settings, hands: launchHands, outcome, message, budget, policies }) => {
+    'sessions-launch': async ({ title, settings, hands: launchHands, outcome, message, budget, policies, custom_tools: customTools }) => {
       // Checked before anything is created, so bad settings leave no half-made session behind.
       const resolved = mergeSettings(DEFAULT_SETTINGS, settings ?? {});
       if (outcome)
@@ -113,6 +115,7 @@ export function createHandlers({
         ...guardrails,
         // Before the first message, so its first turn end is already checked against it.
         ...(outcome ? [{ type: 'user.define_outcome' as const, payload: outcome }] : []),
+        ...(customTools && customTools.length > 0 ? [{ type: 'session.custom_tools_set' as const, payload: { tools: customTools } }] : []),
       ]);
       if (message !== undefined) harness.send(summary.id, message);
       return changed(store.getSession(summary.id));

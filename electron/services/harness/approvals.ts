@@ -30,6 +30,7 @@ import type {
 } from '#shared/guardrails';
 import type { HandConfig } from '#shared/hands';
 import { requestCostCents } from '#services/guardrails/budget';
+import { applyCustomCallEvent, waitingCustomCalls, type CustomCall } from './custom-tools.ts';
 import type { ToolUseEvent } from './state.ts';
 
 /** One tool use and what the log says happened to it since. */
@@ -65,6 +66,8 @@ export interface GuardrailsState {
   forkedAt: number | null;
   /** The last event of the view that came from an imported file (0: none): see the module comment. */
   importedSeq: number;
+  /** Custom tool calls and whether each has the program's result, by event id (custom-tools.ts). */
+  customCalls: Map<string, CustomCall>;
 }
 
 export function emptyGuardrails(options: { importedSeq?: number } = {}): GuardrailsState {
@@ -87,6 +90,7 @@ export function emptyGuardrails(options: { importedSeq?: number } = {}): Guardra
     lastMs: null,
     toolUses: new Map(),
     forkedAt: null,
+    customCalls: new Map(),
   };
 }
 
@@ -190,6 +194,10 @@ export function applyGuardrailEvent(state: GuardrailsState, event: StoredEvent):
       if (record) record.resulted = true;
       break;
     }
+    case 'agent.custom_tool_use':
+    case 'user.custom_tool_result':
+      applyCustomCallEvent(state.customCalls, event);
+      break;
     default:
       break;
   }
@@ -281,6 +289,13 @@ export function guardrailsView(state: GuardrailsState, nowMs: number): Guardrail
     budget: state.budget,
     spent: spentOf(state, nowMs),
     pending: pendingApprovals(state).map(pendingOf),
+    custom_pending: waitingCustomCalls(state.customCalls).map(({ event }) => ({
+      event_id: event.id,
+      seq: event.seq,
+      tool_use_id: event.payload.tool_use_id,
+      name: event.payload.name,
+      input: event.payload.input,
+    })),
   };
 }
 

@@ -18,6 +18,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import type { ContentBlock, EventOf, SessionSettings, StoredEvent } from '#shared/events';
 import type { ToolSpec } from '#services/hands/hand';
+import { systemMessageTexts } from './custom-tools.ts';
 import { revisionFeedback } from './grader.ts';
 import { usesBudgetedThinking } from './models.ts';
 
@@ -63,6 +64,8 @@ export function buildContext(input: ContextInput): ContextView {
   endWithUser(turns, settings.thinking_budget !== null || !usesBudgetedThinking(settings.model));
 
   const system: TextBlockParam[] = settings.system.trim() === '' ? [] : [{ type: 'text', text: settings.system }];
+  // `system.message`s: privileged context for this request and every later one, after the session's own prompt.
+  for (const text of systemMessageTexts(input.events)) system.push({ type: 'text', text });
   const tools: Tool[] = input.tools.map((tool) => ({
     name: tool.name,
     description: tool.description,
@@ -197,6 +200,8 @@ function conversationOf(events: readonly StoredEvent[]): { turns: Turn[]; result
   let deferred: ContentBlockParam[] = [];
   let inFlight = false;
   let maxIterations: number | null = null;
+  /** Custom tool calls by event id: their answers name the event, the model's blocks the tool_use_id. */
+  const customIds = new Map<string, string>();
 
   const flushUser = (): void => {
     const content: ContentBlockParam[] = [];
@@ -270,9 +275,22 @@ function conversationOf(events: readonly StoredEvent[]): { turns: Turn[]; result
         break;
       case 'agent.tool_use':
       case 'agent.mcp_tool_use':
+      case 'agent.custom_tool_use':
         addAssistant({ type: 'tool_use', id: event.payload.tool_use_id, name: event.payload.name, input: event.payload.input });
         toolOrder.push(event.payload.tool_use_id);
+        if (event.type === 'agent.custom_tool_use') customIds.set(event.id, event.payload.tool_use_id);
         break;
+      case 'user.custom_tool_result': {
+        const id = customIds.get(event.payload.custom_tool_use_id);
+        if (id === undefined) break;
+        const content = event.payload.content.map(contentParam) as ToolResultBlockParam['content'] & unknown[];
+        const block: ToolResultBlockParam = { type: 'tool_result', tool_use_id: id, content };
+        if (event.payload.is_error) block.is_error = true;
+        pendingResults.set(id, block);
+        results.push({ block, seq: event.seq, tokens: blocksTokens(content) });
+        assistant = undefined;
+        break;
+      }
       case 'agent.tool_result':
       case 'agent.mcp_tool_result': {
         // Tool output keeps its ANSI colours in the log (the UI shows them); the model reads it plain.
@@ -384,12 +402,15 @@ function eventTokens(event: StoredEvent): number {
     case 'user.message':
     case 'agent.tool_result':
     case 'agent.mcp_tool_result':
+    case 'user.custom_tool_result':
     case 'agent.message':
+    case 'system.message':
       return blocksTokens(event.payload.content);
     case 'agent.thinking':
       return 'redacted' in event.payload ? textTokens(event.payload.data) : textTokens(event.payload.thinking);
     case 'agent.tool_use':
     case 'agent.mcp_tool_use':
+    case 'agent.custom_tool_use':
       return 8 + estimateTokens(event.payload.input);
     case 'span.outcome_evaluation_end':
       return event.payload.result === 'needs_revision' ? textTokens(revisionFeedback(event.payload, null)) : 0;

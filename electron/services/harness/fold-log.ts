@@ -2,7 +2,7 @@
  * Reads a session's log and folds it (state.ts) — the one way both a wake and Drover's start-up
  * learn where a session stands. Only the events from the latest compaction on are read; what a
  * compaction leaves behind that still matters (the settings, the last status, the outcome and its
- * evaluations) seeds the fold.
+ * evaluations, the custom tools) seeds the fold; its system messages lead the view.
  */
 import type { StoredEvent } from '#shared/events';
 import { MAX_EVENTS_PER_QUERY } from '#shared/sessions';
@@ -51,6 +51,9 @@ export function foldLog(
     });
     if (settings) applyEvent(seed, settings);
     if (status) applyEvent(seed, status);
+    // The custom tools stay offered past a compaction.
+    const [customTools] = store.getEvents(sessionId, { ...before, types: ['session.custom_tools_set'] });
+    if (customTools) applyEvent(seed, customTools);
     // The outcome and its evaluations so far stay in force past a compaction.
     const [definition] = store.getEvents(sessionId, { ...before, types: ['user.define_outcome'] });
     if (definition) {
@@ -63,7 +66,9 @@ export function foldLog(
       for (const event of outcomeEvents) seed.outcome = foldOutcome(seed.outcome, event);
     }
   }
-  const events = readAll(store, sessionId, undefined, from);
+  // System messages stay in force past a compaction: they lead the view (the context builder puts them in the system prompt).
+  const kept = from === 0 ? [] : readAll(store, sessionId, ['system.message']).filter((event) => event.seq <= from);
+  const events = [...kept, ...readAll(store, sessionId, undefined, from)];
   const guardrails = options.guardrails === true ? guardrailsOfSession(store, sessionId, from === 0 ? events : undefined) : null;
   return { events, state: stateOf(events, seed), guardrails };
 }

@@ -12,7 +12,7 @@
 import type { NewEvent, StoredEvent } from '#shared/events';
 import type { EvaluatedPermission } from '#shared/guardrails';
 import { budgetReached, costCapProblem, type BudgetStop } from '#services/guardrails/budget';
-import { budgetReachedIdle, policyDenialText, requiresActionIdle, usageEvent, userDenialText } from '#services/guardrails/guardrail-events';
+import { budgetReachedIdle, policyDenialText, usageEvent, userDenialText } from '#services/guardrails/guardrail-events';
 import { evaluate, unqualifiedToolName } from '#services/guardrails/policy';
 import type { Hand } from '#services/hands/hand';
 import {
@@ -24,6 +24,7 @@ import {
   type GuardrailsState,
   type ToolUseRecord,
 } from './approvals.ts';
+import { requiresActionIdle, type CustomToolUseEvent } from './custom-tools.ts';
 import { idle, toolResult, type RunGuardrails, type ToolUseFate } from './run-context.ts';
 import type { ToolUseEvent } from './state.ts';
 
@@ -72,10 +73,14 @@ export class GuardrailsRun implements RunGuardrails {
     return own && !(record?.started ?? false) ? { kind: 'run', confirmed: false } : { kind: 'lost' };
   }
 
-  /** The idle that ends a step whose open tool uses all wait for the user. */
-  requiresAction(): NewEvent {
+  /** The idle that ends a step whose open calls all wait: for the user's approval, or (`custom`) for the program's results. */
+  requiresAction(custom: readonly CustomToolUseEvent[] = []): NewEvent {
     const waiting: ToolUseRecord[] = pendingApprovals(this.state);
-    if (waiting.length > 0) return requiresActionIdle(waiting);
+    const event = requiresActionIdle(
+      waiting.map((record) => record.event),
+      custom,
+    );
+    if (event !== null) return event;
     // The session's fold and this one disagree (never expected): stop rather than spin.
     return idle('error', 'Tool calls wait for an answer that Drover cannot find in the log. Send a message to continue.');
   }

@@ -45,7 +45,12 @@ export interface KeptFold {
 const KEPT_FOLDS = 4;
 
 /** The events that wake their session, whoever appended them. */
-const WAKING: ReadonlySet<StoredEvent['type']> = new Set(['user.message', 'user.tool_confirmation', 'session.budget_set']);
+const WAKING: ReadonlySet<StoredEvent['type']> = new Set([
+  'user.message',
+  'user.tool_confirmation',
+  'user.custom_tool_result',
+  'session.budget_set',
+]);
 
 /** Where the API key comes from (the vault, with ANTHROPIC_API_KEY as override). Null: none set. */
 export type KeyProvider = () => Promise<string | null> | string | null;

@@ -21,6 +21,7 @@ import type { ToolSpec } from '#services/hands/hand';
 import type { SessionStore } from '#services/session/store';
 import { buildContext, compactionCut, compactionRequest, type ContextView } from './context.ts';
 import { foldLog, readAll } from './fold-log.ts';
+import { cancelledCustomResult } from './custom-tools.ts';
 import { GuardrailsRun, supersededResult } from './guardrails-run.ts';
 import type { Harness, HarnessOptions } from './harness.ts';
 import { ModelCallError, streamMessage, type ModelResponse } from './model-client.ts';
@@ -39,6 +40,13 @@ import {
 } from './run-context.ts';
 import { applyEvent, emptyState, MAX_CONTINUATIONS, nextStep, type IdleReason, type NextStep, type SessionState } from './state.ts';
 import { ToolRun } from './tool-run.ts';
+
+/** A custom tool call in a response being stored that Drover answers itself (it never reaches the program), and why. */
+interface UnanswerableCall {
+  toolUseId: string;
+  why: 'response-interrupted' | 'bad-input';
+  detail?: string;
+}
 
 /** One wake of one session. Lives only while the session has work; holds nothing afterwards. */
 export class SessionRun implements RunContext {
@@ -188,10 +196,16 @@ export class SessionRun implements RunContext {
         await this.tools.handle(step.toolUses, this.ownToolUses);
         return;
       case 'await-approval':
-        this.emit(this.guard.requiresAction());
+        this.emit(this.guard.requiresAction([...this.state.customWaiting.values()]));
         return;
       case 'supersede-approvals':
-        this.emit(...step.toolUses.map(supersededResult));
+        this.emit(...step.toolUses.map(supersededResult), ...step.customUses.map((use) => cancelledCustomResult(use.id, 'superseded')));
+        return;
+      case 'cancel-custom':
+        this.emit(
+          ...step.customUses.map((use) => cancelledCustomResult(use.id, 'interrupted')),
+          idle('interrupted', 'Stopped by the user; the custom tool calls that waited for results were cancelled.'),
+        );
         return;
       case 'finish':
         if (step.closeEvaluation === undefined) this.emit(idle(step.reason, this.finishMessage(step.reason)));
@@ -368,6 +382,7 @@ export class SessionRun implements RunContext {
     const blocks: NewEvent[] = [];
     const results: NewEvent[] = [];
     const runnable: string[] = [];
+    const unanswerable: UnanswerableCall[] = [];
     for (const block of response.blocks) {
       switch (block.type) {
         case 'text':
@@ -380,6 +395,13 @@ export class SessionRun implements RunContext {
           blocks.push({ type: 'agent.thinking', payload: { redacted: true, data: block.data } });
           break;
         case 'tool_use': {
+          if (this.tools.isCustom(block.name)) {
+            // Nothing runs here: the program answers it (custom-tools.ts). Drover answers it only if it never reaches the program.
+            blocks.push({ type: 'agent.custom_tool_use', payload: { tool_use_id: block.id, name: block.name, input: block.input } });
+            if (interrupted) unanswerable.push({ toolUseId: block.id, why: 'response-interrupted' });
+            else if (block.inputError !== undefined) unanswerable.push({ toolUseId: block.id, why: 'bad-input', detail: block.inputError });
+            break;
+          }
           const hand = this.tools.handFor(block.name);
           const mcp = hand?.kind === 'mcp';
           // What the session's policies say of it, recorded on it: allow runs now, ask waits for the user, deny is answered.
@@ -431,8 +453,21 @@ export class SessionRun implements RunContext {
       }
     }
     const end = spanEnd(model, 'turn', response.usage, interrupted ? null : response.stopReason, false, durationMs);
-    this.emitEndingTurn(...blocks, end, ...results);
+    if (unanswerable.length === 0) this.emitEndingTurn(...blocks, end, ...results);
+    else this.storeWithCancelledCalls([...blocks, end], results, unanswerable);
     for (const id of runnable) this.ownToolUses.add(id);
+  }
+
+  /**
+   * Stores a response with custom tool calls the program will never get (an interrupted response,
+   * bad input): Drover's error answer names the call's event id, so the response is stored first
+   * and those answers (with the other results) right after.
+   */
+  private storeWithCancelledCalls(response: NewEvent[], results: NewEvent[], calls: UnanswerableCall[]): void {
+    const stored = this.store.emitEvents(this.sessionId, this.guard.withUsage(response));
+    const idOf = (toolUseId: string): string =>
+      stored.find((event) => event.type === 'agent.custom_tool_use' && event.payload.tool_use_id === toolUseId)?.id ?? '';
+    this.emitEndingTurn(...results, ...calls.map((call) => cancelledCustomResult(idOf(call.toolUseId), call.why, call.detail)));
   }
 
   private async handleFailure(error: unknown, model: string, purpose: 'turn' | 'compaction', started: number): Promise<void> {

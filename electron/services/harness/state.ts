@@ -5,7 +5,8 @@
  *
  * Pure: no I/O, no clock.
  */
-import type { EventOf, IdleStopReason, OutcomeDefinition, OutcomeResult, SessionSettings, StoredEvent } from '#shared/events';
+import type { CustomTool, EventOf, IdleStopReason, OutcomeDefinition, OutcomeResult, SessionSettings, StoredEvent } from '#shared/events';
+import type { CustomToolUseEvent } from './custom-tools.ts';
 
 /** Continuing a response cut by max_tokens / pause_turn more often than this ends the turn. */
 export const MAX_CONTINUATIONS = 4;
@@ -111,6 +112,14 @@ export interface SessionState {
   budgetResume: boolean;
   /** The last event of the view that came from an imported file (0: none): its allows count for nothing. */
   importedSeq: number;
+  /** The session's custom tools (the latest `session.custom_tools_set`). */
+  customTools: CustomTool[];
+  /** Custom tool calls waiting for the program's result, by event id, in log order (see custom-tools.ts). */
+  customWaiting: Map<string, CustomToolUseEvent>;
+  /** A custom call was answered since the last status: if others still wait, the idle is recorded again with them. */
+  customAnswered: boolean;
+  /** The user interrupted while custom calls waited: they are answered as cancelled. */
+  customCancel: boolean;
 }
 
 export function emptyState(): SessionState {
@@ -137,6 +146,10 @@ export function emptyState(): SessionState {
     budgetHeld: false,
     budgetResume: false,
     importedSeq: 0,
+    customTools: [],
+    customWaiting: new Map(),
+    customAnswered: false,
+    customCancel: false,
   };
 }
 
@@ -153,15 +166,19 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       break;
     case 'user.interrupt':
       state.forkWaiting = false;
+      if (state.customWaiting.size > 0) state.customCancel = true;
       // Also before the turn has recorded that it runs (its first commit may still be pending).
       if (!state.budgetHeld && (state.running || state.pendingInput)) state.interruptRequested = true;
       break;
     case 'session.status_running':
       state.running = true;
       state.budgetResume = false;
+      state.customAnswered = false;
       break;
     case 'session.status_idle':
       state.running = false;
+      state.customAnswered = false;
+      state.customCancel = false;
       state.interruptRequested = false;
       state.retryDue = false;
       state.retryAttempts = 0;
@@ -236,6 +253,18 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       state.continuations = 0;
       break;
     }
+    case 'session.custom_tools_set':
+      state.customTools = event.payload.tools;
+      break;
+    case 'agent.custom_tool_use':
+      state.customWaiting.set(event.id, event);
+      break;
+    case 'user.custom_tool_result':
+      if (!state.customWaiting.delete(event.payload.custom_tool_use_id)) break;
+      state.customAnswered = true;
+      state.pendingResults = true;
+      state.continuations = 0;
+      break;
     case 'session.forked':
       state.forkedAt = event.seq;
       state.forkWaiting = true;
@@ -269,7 +298,8 @@ export function stateOf(events: Iterable<StoredEvent>, seed: SessionState = empt
  */
 export function needsResume(state: SessionState): boolean {
   if (state.terminated || state.forkWaiting || state.budgetHeld) return false;
-  return state.running || state.pendingInput;
+  // Results (custom tool results) stored after the turn's idle and never sent: the turn goes on.
+  return state.running || state.pendingInput || state.pendingResults;
 }
 
 /**
@@ -285,10 +315,12 @@ export type NextStep =
   | { kind: 'close-request' }
   /** Tool uses await results (run, answered as denied, or recorded as cut: see tool-run.ts). */
   | { kind: 'tools'; toolUses: ToolUseEvent[] }
-  /** Every open tool use waits for the user's approval: end the step with `requires_action`. */
+  /** Every open call waits for the user's approval or the program's result: end the step with `requires_action`. */
   | { kind: 'await-approval' }
-  /** The user sent a message instead of answering: the waiting tool uses are answered as not run. */
-  | { kind: 'supersede-approvals'; toolUses: ToolUseEvent[] }
+  /** The user sent a message instead of answering: the waiting tool uses and custom calls are answered as not run. */
+  | { kind: 'supersede-approvals'; toolUses: ToolUseEvent[]; customUses: CustomToolUseEvent[] }
+  /** The user interrupted while custom calls waited for their results: they are answered as cancelled, the turn ends. */
+  | { kind: 'cancel-custom'; customUses: CustomToolUseEvent[] }
   /** Call the model. */
   | { kind: 'request'; compact: boolean }
   /**
@@ -314,14 +346,17 @@ const IDLE_REASONS: ReadonlySet<string> = new Set([
 /** What the brain does next, given where the session stands. */
 export function nextStep(state: SessionState): NextStep {
   if (state.openRequest) return { kind: 'close-request' };
-  if (state.openToolUses.length > 0) {
+  if (state.openToolUses.length > 0 || state.customWaiting.size > 0) {
     const ready = state.openToolUses.filter((use) => !state.awaiting.has(use.payload.tool_use_id));
     if (ready.length > 0) return { kind: 'tools', toolUses: ready };
-    // Everything open waits for the user: nothing runs, nothing is cut, until they answer.
+    // Everything open waits for the user or the program: nothing runs, nothing is cut, until they answer.
     if (state.terminated) return { kind: 'none' };
-    if (state.pendingInput) return { kind: 'supersede-approvals', toolUses: state.openToolUses };
+    const customUses = [...state.customWaiting.values()];
+    if (state.pendingInput) return { kind: 'supersede-approvals', toolUses: state.openToolUses, customUses };
+    if (state.customCancel && customUses.length > 0) return { kind: 'cancel-custom', customUses };
     if (state.interruptRequested && state.running) return { kind: 'finish', reason: 'interrupted' };
-    return state.running ? { kind: 'await-approval' } : { kind: 'none' };
+    // Some custom calls were answered and others still wait: the idle is recorded again, naming the rest.
+    return state.running || state.customAnswered ? { kind: 'await-approval' } : { kind: 'none' };
   }
   if (state.terminated || state.budgetHeld) return { kind: 'none' };
   const evaluating = state.outcome?.evaluating ?? null;

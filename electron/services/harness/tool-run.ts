@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { ContentBlock, NewEvent, StoredEvent } from '#shared/events';
 import type { Hand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import { buildContext } from './context.ts';
+import { customToolSpec } from './custom-tools.ts';
 import { contextBudget } from './models.ts';
 import { idle, toolResult, type RunContext } from './run-context.ts';
 import { applyEvent, nextStep, type ToolUseEvent } from './state.ts';
@@ -26,6 +27,8 @@ export class ToolRun {
   private tools: ToolSpec[] = [];
   /** The hands the tools came from (an MCP server's tools may change while a turn runs). */
   private hands: readonly Hand[] = [];
+  /** The custom tools the last request offered (the program runs them: custom-tools.ts). */
+  private custom = new Set<string>();
 
   constructor(private readonly run: RunContext) {}
 
@@ -34,9 +37,14 @@ export class ToolRun {
     return this.route.get(name);
   }
 
+  /** Whether `name` is one of the custom tools the last request offered. */
+  isCustom(name: string): boolean {
+    return this.custom.has(name);
+  }
+
   /** The names of the tools the last request offered. */
   names(): string[] {
-    return [...this.route.keys()];
+    return [...this.route.keys(), ...this.custom];
   }
 
   /** The session's tools, and which hand runs each; null (turn ended) when two hands clash. */
@@ -60,9 +68,25 @@ export class ToolRun {
         tools.push(tool);
       }
     }
+    const custom = new Set<string>();
+    for (const tool of this.run.state.customTools) {
+      const hand = route.get(tool.name);
+      if (hand) {
+        const message = `The custom tool "${tool.name}" has the name of a tool of the hand ${hand.id}. Rename the custom tool (or detach the hand), then send a message again.`;
+        this.run.emit(
+          ...starting,
+          { type: 'session.error', payload: { error: { type: 'tool_conflict', message }, retry_status: { type: 'terminal' } } },
+          idle('error', message),
+        );
+        return null;
+      }
+      custom.add(tool.name);
+      tools.push(customToolSpec(tool));
+    }
     this.route = route;
     this.tools = tools;
     this.hands = hands;
+    this.custom = custom;
     return tools;
   }
 
@@ -141,9 +165,12 @@ export class ToolRun {
     );
   }
 
-  /** Whether the hands still offer exactly the tools the last request offered. */
+  /** Whether the hands (and the custom tools) still offer exactly the tools the last request offered. */
   private toolsUnchanged(): boolean {
-    const now = this.hands.flatMap((hand) => hand.tools().map((tool) => tool.name));
+    const now = [
+      ...this.hands.flatMap((hand) => hand.tools().map((tool) => tool.name)),
+      ...this.run.state.customTools.map((tool) => tool.name),
+    ];
     return now.length === this.tools.length && now.every((name, index) => name === this.tools[index]?.name);
   }
 

@@ -12,8 +12,8 @@ import type { ToolResultView, TranscriptItem } from './transcript-items.ts';
 
 /** What a tool call without a result means here: still running, not yet run at the cursor, or cut off. */
 export type Pending = 'running' | 'past' | 'cut';
-/** A tool call's own states: also one the policy asked about, waiting for the user. */
-type ToolPending = Pending | 'waiting';
+/** A tool call's own states: also one the policy asked about, waiting for the user, and a custom tool's, waiting for the program. */
+type ToolPending = Pending | 'waiting' | 'program';
 
 export function ToolCall({
   row,
@@ -30,7 +30,13 @@ export function ToolCall({
 }) {
   const result = row.result;
   // A call the policy asked about, live and without a result, waits for the user: not cut off.
-  const state: ToolPending = result === undefined && pending === 'cut' && row.asked ? 'waiting' : pending;
+  // A custom tool's call, live and without a result, waits for the program that drives the session.
+  const state: ToolPending =
+    result === undefined && pending !== 'past' && row.custom === true
+      ? 'program'
+      : result === undefined && pending === 'cut' && row.asked
+        ? 'waiting'
+        : pending;
   const running = result === undefined;
   const open = expanded || (running && liveOutput !== undefined);
   return (
@@ -38,7 +44,15 @@ export function ToolCall({
       <button type="button" className="tool-header" aria-expanded={open} onClick={() => onToggle(row.key)}>
         <span className="disclosure-arrow" aria-hidden="true" />
         <span className="tool-name">
-          {row.on === null ? '' : <span className="tool-on">{row.on} · </span>}
+          {row.on === null ? (
+            row.custom === true ? (
+              <span className="tool-on">custom · </span>
+            ) : (
+              ''
+            )
+          ) : (
+            <span className="tool-on">{row.on} · </span>
+          )}
           {row.name}
         </span>
         <code className="tool-summary">{row.summary}</code>
@@ -67,12 +81,15 @@ const PENDING_LABEL: Readonly<Record<ToolPending, string>> = {
   past: 'not finished yet',
   cut: 'no result',
   waiting: 'waits for your approval',
+  program: "waits for your program's result",
 };
 const PENDING_TEXT: Readonly<Record<ToolPending, string>> = {
   running: 'Running…',
   past: 'Its result comes later in the session: move the timeline forward to see it.',
   cut: 'This call never returned a result (it was cut off, or this branch was taken before it finished).',
   waiting: 'Not run: it waits for your approval (the card below the transcript).',
+  program:
+    "A custom tool: Drover does not run it. It waits for your program's result (sessions-custom-tool-result, or user.custom_tool_result through the API); the session continues once every waiting call is answered.",
 };
 
 function ToolStatus({ result, pending }: { result: ToolResultView | undefined; pending: ToolPending }) {

@@ -45,6 +45,8 @@ export type TranscriptItem =
       result: ToolResultView | undefined;
       /** The session's policy asked the user before running it (it waits for an answer while it has no result). */
       asked: boolean;
+      /** A custom tool: the program driving the session runs it (it waits for that program's result while it has none). */
+      custom?: boolean;
     }
   | {
       kind: 'notice';
@@ -221,6 +223,41 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         items.push(item);
         break;
       }
+      case 'agent.custom_tool_use': {
+        const item = {
+          kind: 'tool' as const,
+          key,
+          seq,
+          toolUseId: event.payload.tool_use_id,
+          on: null,
+          name: event.payload.name,
+          summary: inputSummary(event.payload.name, event.payload.input),
+          input: event.payload.input,
+          result: undefined,
+          asked: false,
+          custom: true,
+        };
+        // Its answer names the event, not the tool use.
+        tools.set(event.id, item);
+        items.push(item);
+        break;
+      }
+      case 'user.custom_tool_result': {
+        const use = tools.get(event.payload.custom_tool_use_id);
+        if (use !== undefined)
+          use.result = {
+            seq,
+            text: textOf(event.payload.content, '\n\n'),
+            images: imagesIn(event.payload.content),
+            isError: event.payload.is_error,
+            status: 'completed',
+            durationMs: undefined,
+          };
+        break;
+      }
+      case 'system.message':
+        items.push({ kind: 'notice', key, seq, tone: 'info', text: `System message for Claude: ${textOf(event.payload.content)}` });
+        break;
       case 'agent.tool_result':
       case 'agent.mcp_tool_result': {
         const payload = event.payload;

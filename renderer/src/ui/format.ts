@@ -117,6 +117,17 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
       return event.payload.budget === null ? 'Budget removed' : `Budget: ${JSON.stringify(event.payload.budget)}`;
     case 'session.usage':
       return `Usage so far: ${event.payload.input_tokens} in, ${event.payload.output_tokens} out, ${(event.payload.list_cost_cents / 100).toFixed(4)} USD`;
+    // Custom tools and system messages (issue 19).
+    case 'session.custom_tools_set':
+      return event.payload.tools.length === 0
+        ? 'Custom tools removed'
+        : `Custom tools: ${event.payload.tools.map((tool) => tool.name).join(', ')}`;
+    case 'agent.custom_tool_use':
+      return `${event.payload.name} ${JSON.stringify(event.payload.input)} (custom tool: waits for your program's result)`;
+    case 'user.custom_tool_result':
+      return `${event.payload.is_error ? 'Error' : 'OK'} from your program: ${blocksText(event.payload.content)}`;
+    case 'system.message':
+      return `System message: ${event.payload.content.map((block) => block.text).join('\n')}`;
     default:
       return unknownEvent(event);
   }
