@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: prints every figure with its same-run baseline and target, and writes them
  * as JSON to the file named by BENCH_JSON, if set. BENCH_EVENTS overrides the big session size
- * (default 1,000,000); BENCH_ONLY=store|harness|hands|ssh|ui runs one part (default all; hands needs a
+ * (default 1,000,000); BENCH_ONLY=store|harness|hands|ssh|ui|api runs one part (default all; hands needs a
  * Docker engine and is skipped without one, except under CI=true; ui builds the renderer and drives
  * it in Chromium, BENCH_UI_EVENTS sizing its big session, default 100,000). Exits non-zero if a
  * target is missed, so a regression is loud.
  */
 import { writeFileSync } from 'node:fs';
+import { benchApiStream } from './api-stream.ts';
 import { benchHands } from './hands.ts';
 import { benchHarness } from './harness.ts';
 import { benchAppends, benchScale, type Figure } from './session-store.ts';
@@ -25,8 +26,8 @@ if (!Number.isInteger(bigCount) || bigCount < 10_000) {
   process.exit(2);
 }
 const only = process.env['BENCH_ONLY'];
-if (only !== undefined && only !== 'store' && only !== 'harness' && only !== 'hands' && only !== 'ssh' && only !== 'ui') {
-  console.error(`BENCH_ONLY must be "store", "harness", "hands", "ssh" or "ui" (got ${only}).`);
+if (only !== undefined && only !== 'store' && only !== 'harness' && only !== 'hands' && only !== 'ssh' && only !== 'ui' && only !== 'api') {
+  console.error(`BENCH_ONLY must be "store", "harness", "hands", "ssh", "ui" or "api" (got ${only}).`);
   process.exit(2);
 }
 
@@ -46,6 +47,10 @@ if (only === undefined || only === 'hands') {
 if (only === undefined || only === 'ssh') {
   console.log('Drover benchmarks — SSH hands (OpenSSH server)');
   figures.push(...(await benchSsh(log)));
+}
+if (only === undefined || only === 'api') {
+  console.log('Drover benchmarks — Managed Agents API stream (SDK clients)');
+  figures.push(...(await benchApiStream(log)));
 }
 if (only === undefined || only === 'ui') {
   console.log('Drover benchmarks — cockpit UI (Chromium)');
