@@ -1,9 +1,11 @@
 /**
  * Settings: the Anthropic API key (set, replace, test — it shows where the key comes from, never
- * the key) and the Credentials the vault holds (names, kinds, last use; add, replace, delete).
+ * the key), the Credentials the vault holds (names, kinds, last use; add, replace, delete), and
+ * the Local API for programs on this computer (LocalApiSettings.tsx).
  *
  * Values go one way only: typed here, sent once with create or replace, then cleared from the
- * page. Nothing the main process sends back contains a value.
+ * page. Nothing the main process sends back contains a value — but a new Local API token, shown
+ * once on purpose (LocalApiSettings.tsx).
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { SECRET_KINDS, type ApiKeyStatus, type SecretKind, type SecretMeta, type VaultStatus } from '#shared/vault';
@@ -11,6 +13,7 @@ import { formatFullTime, formatRelativeTime } from '#renderer/ui/format.ts';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { GuardrailsSettings } from '#renderer/guardrails/index.ts';
+import { LocalApiSettings } from './LocalApiSettings.tsx';
 
 export const KIND_LABELS: Readonly<Record<SecretKind, string>> = {
   'anthropic-api-key': 'Anthropic API key',
@@ -58,6 +61,7 @@ export function SettingsView({ transport, onError }: { transport: Transport; onE
       <div className="settings-body">
         <ApiKeySection transport={transport} vault={vault} onChanged={() => void refresh()} />
         <GuardrailsSettings transport={transport} />
+        <LocalApiSettings transport={transport} />
         <section className="settings-section" aria-labelledby="credentials-title">
           <h3 id="credentials-title">Credentials</h3>
           {vault !== null && !vault.available && (

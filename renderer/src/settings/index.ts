@@ -1,5 +1,5 @@
 /**
  * The settings feature's public surface: what other features may import from settings/ (the
- * import rules reject any other path into it). Settings → Credentials.
+ * import rules reject any other path into it). Settings → Credentials, Guardrails, Local API.
  */
 export { SettingsView } from './SettingsView.tsx';

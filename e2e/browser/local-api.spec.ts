@@ -1,0 +1,141 @@
+// Settings → Local API in Chromium against the real serve mode: off by default; turned on at a
+// port, a token created, copied from the page and used by the official SDK in this process; a
+// taken port refused in words while the API goes on; a new token refuses the old one; turned off,
+// the port refuses connections. The token crosses the WebSocket once: in the answer that made it.
+import { statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import path from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { freePort } from '#test/support/mcp';
+import { requireChromium } from '../support/browser.ts';
+import { startServeMode, type ServeHandle } from '../support/serve.ts';
+
+requireChromium();
+
+let serve: ServeHandle | undefined;
+let blocker: Server | undefined;
+
+test.beforeAll(async () => {
+  // A key in the environment, so no first-run prompt stands in front of Settings.
+  serve = await startServeMode({ ANTHROPIC_API_KEY: 'sk-ant-e2e-unused' });
+});
+
+test.afterAll(async () => {
+  await serve?.stop();
+  await new Promise((resolve) => (blocker === undefined ? resolve(undefined) : blocker.close(resolve)));
+});
+
+async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`) }), contentType: 'image/png' });
+}
+
+/** What the SDK gets from the agents list: 'listed', or its error (NotFoundError until the agents routes exist). */
+async function listAgents(baseURL: string, apiKey: string): Promise<unknown> {
+  return new Anthropic({ baseURL, apiKey, maxRetries: 0 }).beta.agents.list().then(
+    () => 'listed',
+    (error: unknown) => error,
+  );
+}
+
+function expectReached(outcome: unknown): void {
+  if (outcome !== 'listed') expect(outcome).toBeInstanceOf(Anthropic.NotFoundError);
+}
+
+test('Settings → Local API: on, a token copied and used by the SDK, a taken port refused, a new token, off', async ({
+  page,
+  context,
+}, testInfo) => {
+  if (serve === undefined) throw new Error('serve mode did not start');
+  const frames: string[] = [];
+  page.on('websocket', (socket) => socket.on('framereceived', (frame) => frames.push(String(frame.payload))));
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: serve.origin });
+
+  await page.goto(serve.url);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const section = page.getByTestId('local-api-settings');
+  const toggle = section.getByRole('switch', { name: /Local API/ });
+  await expect(toggle).toHaveAttribute('aria-checked', 'false');
+  await expect(section.getByTestId('local-api-state')).toHaveText('Off: nothing listens.');
+  await expect(section.getByTestId('local-api-token-hint')).toContainText('No token yet');
+
+  // A port that is not a port is refused on the page, with the focus on the field.
+  const portField = section.getByLabel('Port', { exact: true });
+  await portField.fill('80a');
+  await toggle.click();
+  await expect(section.getByRole('alert')).toContainText('is not a port');
+  await expect(portField).toBeFocused();
+  await expect(toggle).toHaveAttribute('aria-checked', 'false');
+
+  // On, at a free port.
+  const port = await freePort();
+  const baseURL = `http://127.0.0.1:${port}`;
+  await portField.fill(String(port));
+  await expect(section.getByTestId('local-api-base-url')).toHaveText(baseURL);
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-checked', 'true');
+  await expect(section.getByTestId('local-api-state')).toHaveText(`Listening at ${baseURL}`);
+  await expect(section.getByRole('status').first()).toContainText(`reach Drover at ${baseURL}`);
+  await expect(section.getByTestId('local-api-snippet')).toContainText(`new Anthropic({ baseURL: '${baseURL}'`);
+  expect(statSync(path.join(serve.dataDir, 'local-api.json')).mode & 0o777).toBe(0o600);
+
+  // A token, shown once and copied.
+  await section.getByRole('button', { name: 'Create new token' }).click();
+  const tokenField = section.getByRole('textbox', { name: 'New token' });
+  await expect(tokenField).toBeFocused();
+  await expect(section).toContainText('it will not be shown again');
+  await section.getByRole('button', { name: 'Copy' }).click();
+  await expect(section.getByRole('button', { name: 'Copied' })).toBeVisible();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  expect(await tokenField.inputValue()).toBe(copied);
+  await snap(page, testInfo, '50-local-api-token');
+
+  // The SDK in this process reaches the API with it; a wrong token is refused.
+  expectReached(await listAgents(baseURL, copied));
+  expect(await listAgents(baseURL, 'not-the-token-0123456789abcdef')).toBeInstanceOf(Anthropic.AuthenticationError);
+
+  // Done: the token leaves the page; only its last 4 characters are shown.
+  await section.getByRole('button', { name: 'Done' }).click();
+  await expect(tokenField).toHaveCount(0);
+  await expect(section.getByRole('button', { name: 'Create new token' })).toBeFocused();
+  await expect(section.getByTestId('local-api-token-hint')).toContainText(`ends in …${copied.slice(-4)}`);
+  await expect(page.locator('body')).not.toContainText(copied);
+
+  // A port in use is refused in words; the API goes on where it was.
+  blocker = createServer();
+  const taken = await freePort();
+  await new Promise<void>((resolve) => blocker?.listen(taken, '127.0.0.1', resolve));
+  await portField.fill(String(taken));
+  await section.getByRole('button', { name: 'Move to this port' }).click();
+  await expect(section.getByRole('alert')).toHaveText(
+    `Port ${taken} is in use: pick another (another program, or another Drover, listens there).`,
+  );
+  await expect(section.getByTestId('local-api-state')).toHaveText(`Listening at ${baseURL}`);
+  expectReached(await listAgents(baseURL, copied));
+  await snap(page, testInfo, '51-local-api-port-in-use');
+
+  // A new token: the old one is refused at once, the new one works.
+  await section.getByRole('button', { name: 'Create new token' }).click();
+  const second = await section.getByRole('textbox', { name: 'New token' }).inputValue();
+  expect(second).not.toBe(copied);
+  expect(await listAgents(baseURL, copied)).toBeInstanceOf(Anthropic.AuthenticationError);
+  expectReached(await listAgents(baseURL, second));
+  await section.getByRole('button', { name: 'Done' }).click();
+
+  // Off: the port refuses connections.
+  await portField.fill(String(port));
+  await toggle.click();
+  await expect(toggle).toHaveAttribute('aria-checked', 'false');
+  await expect(section.getByTestId('local-api-state')).toHaveText('Off: nothing listens.');
+  const refused = await fetch(`${baseURL}/v1/agents`).then(
+    () => null,
+    (error: unknown) => (error as { cause?: { code?: string } }).cause?.code,
+  );
+  expect(refused).toBe('ECONNREFUSED');
+  await snap(page, testInfo, '52-local-api-off');
+
+  // Each token crossed the WebSocket once: in the answer that made it.
+  expect(frames.filter((frame) => frame.includes(copied))).toHaveLength(1);
+  expect(frames.filter((frame) => frame.includes(second))).toHaveLength(1);
+});
