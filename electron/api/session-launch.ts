@@ -142,6 +142,8 @@ function planTools(context: ApiContext, agent: BetaManagedAgentsSessionAgent, bo
       const image = body.metadata?.['drover.image'];
       // A tool turned off is not on the hand at all; the others keep their permission policies.
       const enabled = tool.configs.filter((config) => config.enabled && isToolsetTool(config.name)).map((config) => config.name);
+      // Every tool turned off: no hand at all (a Docker hand without the toolset would offer its own shell).
+      if (enabled.length === 0) continue;
       const spec = environmentHandSpec(
         image === undefined ? environment : { ...environment, metadata: { ...environment.metadata, 'drover.image': image } },
         { defaultImage: DEFAULT_ENVIRONMENT_IMAGE, toolset: enabled.filter(isToolsetTool) },

@@ -23,11 +23,12 @@ import type {
 import { z } from 'zod';
 import type { StoredEvent } from '#shared/events';
 import type { Budget, GuardrailsView } from '#shared/guardrails';
-import type { SessionStatus, SessionSummary } from '#shared/sessions';
+import type { SessionSummary } from '#shared/sessions';
 import { readAll } from '#services/harness/fold-log';
 import { foldOutcome, outcomeActive, type OutcomeState } from '#services/harness/state';
 import type { ResourceRow } from '#services/managed/db';
 import { call, type ApiContext } from './context.ts';
+import { outcomeId } from './event-map.ts';
 import { externalId } from './ids.ts';
 
 /** The agent id and environment id a cockpit session shows (it was made without either). */
@@ -82,11 +83,19 @@ export function writeRecord(
   else context.managed.replace(row);
 }
 
-/** Drover's status in the service's words: a session that never ran, or whose turn failed, is idle. */
-export function apiStatus(status: SessionStatus): BetaManagedAgentsSession['status'] {
-  if (status === 'running') return 'running';
-  if (status === 'terminated') return 'terminated';
-  return 'idle';
+/**
+ * Drover's status in the service's words: a session that never ran, or whose turn failed, is idle;
+ * a running one whose last model request failed and is being retried is rescheduling.
+ */
+export function apiStatus(context: ApiContext, summary: SessionSummary): BetaManagedAgentsSession['status'] {
+  if (summary.status === 'terminated') return 'terminated';
+  if (summary.status !== 'running') return 'idle';
+  const [last] = context.store.getEvents(summary.id, {
+    types: ['session.error', 'session.status_running', 'session.status_idle', 'session.status_terminated'],
+    direction: 'backward',
+    limit: 1,
+  });
+  return last?.type === 'session.error' && last.payload.retry_status.type === 'retrying' ? 'rescheduling' : 'running';
 }
 
 /** The budget in force, when it caps cost (the service's budget is a cost cap; Drover's token and time caps ride along). */
@@ -159,7 +168,7 @@ export function outcomeEvaluations(context: ApiContext, sessionId: string): Beta
       current = {
         resource: {
           type: 'outcome_evaluation',
-          outcome_id: `outc_${event.id.replaceAll('-', '')}`,
+          outcome_id: outcomeId(event.id),
           description: event.payload.description,
           iteration: 0,
           result: 'pending',
@@ -233,7 +242,7 @@ export async function sessionOf(context: ApiContext, summary: SessionSummary): P
     outcome_evaluations: outcomeEvaluations(context, summary.id),
     resources: [],
     stats: { active_seconds: guardrails.spent.wall_seconds, duration_seconds: Math.max(0, (endMs - createdMs) / 1000) },
-    status: apiStatus(summary.status),
+    status: apiStatus(context, summary),
     title: record?.title === undefined ? summary.title : record.title,
     usage: apiUsage(guardrails.spent),
     vault_ids: record?.vault_ids ?? [],

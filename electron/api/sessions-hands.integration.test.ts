@@ -125,6 +125,7 @@ describe('an API session’s hands', () => {
           type: 'agent_toolset_20260401',
           configs: [
             { name: 'bash', permission_policy: { type: 'always_ask' } },
+            { name: 'write', permission_policy: { type: 'always_ask' } },
             { name: 'grep', enabled: false },
           ],
         },
@@ -140,6 +141,7 @@ describe('an API session’s hands', () => {
     expect(hand?.tools).not.toContain('grep');
     const guardrails = await rpc<GuardrailsView>('sessions-guardrails', { sessionId: id });
     expect(guardrails.policies).toContainEqual({ hand: hand?.name, tool: 'bash', policy: 'always_ask' });
+    expect(guardrails.policies).toContainEqual({ hand: hand?.name, tool: 'write', policy: 'always_ask' });
     expect(guardrails.policies).toContainEqual({ hand: hand?.name, tool: null, policy: 'always_allow' });
   });
 

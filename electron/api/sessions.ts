@@ -18,7 +18,7 @@ import { externalId, internalId } from './ids.ts';
 import { arrayParam, booleanParam, cursorParam, encodeCursor, inRange, limitParam, orderParam, rangeParam } from './query.ts';
 import type { ApiRequest, Route } from './router.ts';
 import { createSession } from './session-launch.ts';
-import { COCKPIT_AGENT_ID, readRecord, retrieveSession, sessionOf, writeRecord, type SessionRecord } from './session-view.ts';
+import { apiStatus, COCKPIT_AGENT_ID, readRecord, retrieveSession, sessionOf, writeRecord, type SessionRecord } from './session-view.ts';
 import { BranchBodySchema, CreateSessionBodySchema, MetadataSchema, UpdateSessionBodySchema } from './sessions-body.ts';
 
 const LIST_PARAMS = new Set([
@@ -100,10 +100,7 @@ async function listSessions(context: ApiContext, query: URLSearchParams): Promis
     if (deploymentId !== null || memoryStoreId !== null) continue;
     const stored = readRecord(context, summary.id);
     if (!includeArchived && stored !== null && stored.row.archived_at !== null) continue;
-    if (statuses.length > 0) {
-      const status = summary.status === 'running' ? 'running' : summary.status === 'terminated' ? 'terminated' : 'idle';
-      if (!statuses.includes(status)) continue;
-    }
+    if (statuses.length > 0 && !statuses.includes(apiStatus(context, summary))) continue;
     if (!inRange(Date.parse(summary.createdAt), created)) continue;
     const agent = stored?.record.agent ?? null;
     if (agentId !== null && (agent?.id ?? COCKPIT_AGENT_ID) !== agentId) continue;

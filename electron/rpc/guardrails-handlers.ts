@@ -71,7 +71,12 @@ function effectivePolicies(state: GuardrailsState, targets: HandTools): PolicyEn
  */
 export function launchGuardrailEvents(hands: readonly HandSpec[], policies: readonly PolicyChoice[], budget: Budget | null): NewEvent[] {
   const targets: HandTools = new Map(
-    hands.map((hand) => [hand.name, { kind: hand.config.kind, tools: hand.config.kind === 'mcp' ? [] : SHELL_TOOLS }]),
+    hands.map((hand) => {
+      // A Docker hand with Managed Agents' toolset offers the toolset's tools that are on, under their own names.
+      const tools =
+        hand.config.kind === 'mcp' ? [] : hand.config.kind === 'docker' && hand.config.toolset ? hand.config.toolset.tools : SHELL_TOOLS;
+      return [hand.name, { kind: hand.config.kind, tools }];
+    }),
   );
   for (const choice of policies) {
     const mcp = targets.get(choice.hand)?.kind === 'mcp';
