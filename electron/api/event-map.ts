@@ -5,8 +5,8 @@
  * `tool_use_id`, a confirmation's `tool_use_id` and `requires_action.event_ids` all name the
  * `agent.tool_use` / `agent.mcp_tool_use` event.
  *
- * Drover's own events — `hand.*`, `policy.*`, `session.configured`, `session.forked`,
- * `session.budget_set`, `span.tool_run_start` — have no place in the service's union: the API
+ * Drover's own events — `hand.*`, `policy.*`, `session.configured`, `session.custom_tools_set`,
+ * `session.forked`, `session.budget_set`, `span.tool_run_start` — have no place in the service's union: the API
  * omits them from lists and streams (the cockpit shows them). Thinking is a progress signal only,
  * as in the service: its text never leaves through the API.
  */
@@ -44,6 +44,9 @@ export const API_VISIBLE_TYPES = [
   'span.outcome_evaluation_start',
   'span.outcome_evaluation_end',
   'session.usage',
+  'agent.custom_tool_use',
+  'user.custom_tool_result',
+  'system.message',
 ] as const satisfies readonly (EventType & BetaManagedAgentsSessionEventType)[];
 export type ApiVisibleType = (typeof API_VISIBLE_TYPES)[number];
 const VISIBLE = new Set<string>(API_VISIBLE_TYPES);
@@ -308,6 +311,27 @@ export function apiEventOf(event: StoredEvent, index: EventIndex): BetaManagedAg
     }
     case 'session.usage':
       return usageEventOf(event, index);
+    case 'agent.custom_tool_use':
+      return { id, type: 'agent.custom_tool_use', name: event.payload.name, input: event.payload.input, processed_at };
+    case 'user.custom_tool_result': {
+      // Stored naming the call's event (its uuid): the service names it by the event's id too.
+      const call = event.payload.custom_tool_use_id;
+      return {
+        id,
+        type: 'user.custom_tool_result',
+        custom_tool_use_id: call.startsWith('sevt_') ? call : eventId(call),
+        content: contentOf(event.payload.content),
+        is_error: event.payload.is_error,
+        processed_at,
+      };
+    }
+    case 'system.message':
+      return {
+        id,
+        type: 'system.message',
+        content: event.payload.content.map((block) => ({ type: 'text', text: block.text })),
+        processed_at,
+      };
     default:
       return null;
   }

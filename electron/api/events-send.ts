@@ -8,7 +8,7 @@ import type { BetaManagedAgentsSendSessionEvents } from '@anthropic-ai/sdk/resou
 import { z } from 'zod';
 import { OutcomeDefinitionSchema, describeIssues, issuesText, type ContentBlock, type StoredEvent } from '#shared/events';
 import { call, type ApiContext } from './context.ts';
-import { fromAppError, invalid, invalidInput } from './errors.ts';
+import { invalid, invalidInput } from './errors.ts';
 import { eventIndex } from './event-index.ts';
 import { apiEventOf } from './event-map.ts';
 import { internalId } from './ids.ts';
@@ -189,8 +189,21 @@ function merged(steps: Step[]): Step[] {
 /** Checks what only the session can tell (which tool uses wait for an answer) before anything is recorded. */
 async function checkAgainstSession(context: ApiContext, sessionId: string, steps: readonly Step[]): Promise<void> {
   const confirmations = steps.flatMap((step) => (step.kind === 'confirm' ? step.confirmations : []));
-  if (confirmations.length === 0) return;
+  const results = steps.flatMap((step) => (step.kind === 'custom' ? step.results : []));
+  if (confirmations.length === 0 && results.length === 0) return;
   const view = await call(context, 'sessions-guardrails', { sessionId });
+  const calls = new Set(view.custom_pending.flatMap((pending) => [pending.event_id, pending.tool_use_id]));
+  const answered = new Set<string>();
+  for (const result of results) {
+    const id = result.custom_tool_use_id;
+    const shown = id.includes('-') ? `sevt_${id.replaceAll('-', '')}` : id;
+    if (answered.has(id)) throw invalid(`The custom tool use ${shown} is answered twice in this batch: answer it once.`);
+    answered.add(id);
+    if (!calls.has(id))
+      throw invalid(
+        `The custom tool use ${shown} is not waiting for a result in this session (unknown, or already answered). Answer the agent.custom_tool_use events named by the last session.status_idle's stop_reason.event_ids.`,
+      );
+  }
   const waiting = new Set(view.pending.map((pending) => pending.event_id));
   const seen = new Set<string>();
   for (const confirmation of confirmations) {
@@ -204,21 +217,13 @@ async function checkAgainstSession(context: ApiContext, sessionId: string, steps
   }
 }
 
-/** Calls an RPC method that may not exist in this Drover yet; its absence is a clear 400. */
-async function callOptional(context: ApiContext, name: string, arg: unknown, what: string): Promise<unknown> {
-  const outcome = await context.host.dispatch(name, arg);
-  if (outcome.ok) return outcome.result;
-  if (outcome.error.code === 'unknown-method') throw invalid(`Drover does not support ${what} yet.`);
-  throw fromAppError(outcome.error.code, outcome.error.message);
-}
-
 const RECORDED: Record<Step['kind'], readonly StoredEvent['type'][]> = {
   message: ['user.message'],
   interrupt: ['user.interrupt'],
   outcome: ['user.define_outcome'],
   confirm: ['user.tool_confirmation'],
-  custom: ['user.custom_tool_result' as StoredEvent['type']],
-  system: ['system.message' as StoredEvent['type']],
+  custom: ['user.custom_tool_result'],
+  system: ['system.message'],
 };
 
 async function record(context: ApiContext, sessionId: string, step: Step): Promise<void> {
@@ -236,10 +241,10 @@ async function record(context: ApiContext, sessionId: string, step: Step): Promi
       await call(context, 'sessions-confirm-tool', { sessionId, confirmations: step.confirmations });
       return;
     case 'custom':
-      await callOptional(context, 'sessions-custom-tool-result', { sessionId, results: step.results }, 'user.custom_tool_result');
+      await call(context, 'sessions-custom-tool-result', { sessionId, results: step.results });
       return;
     case 'system':
-      await callOptional(context, 'sessions-system-message', { sessionId, text: step.text }, 'system.message');
+      await call(context, 'sessions-system-message', { sessionId, text: step.text });
       return;
   }
 }
@@ -253,7 +258,25 @@ export async function sendEvents(context: ApiContext, sessionId: string, body: u
     if (unknownType !== undefined) throw invalid(`${unknownType.path.join('.')}: not an event Drover takes. Send ${SENDABLE}.`);
     throw invalidInput('These events are not valid', parsed.error);
   }
-  const steps = merged(parsed.data.events.map((event, position) => stepOf(event, where(position))));
+  const events = parsed.data.events;
+  const ordered = events.map((event, position) => stepOf(event, where(position)));
+  const system = events.findIndex((event) => event.type === 'system.message');
+  if (system >= 0) {
+    // The service's rule: one system.message, last, right after the message or result it accompanies.
+    const accompanied = events[system - 1]?.type;
+    if (
+      events.filter((event) => event.type === 'system.message').length > 1 ||
+      system !== events.length - 1 ||
+      (accompanied !== 'user.message' && accompanied !== 'user.custom_tool_result')
+    )
+      throw invalid(
+        `${where(system)}: a system.message goes last in its request, right after the user.message or user.custom_tool_result it accompanies (at most one per request).`,
+      );
+    // Recorded before what it accompanies, so the turn that message starts already has it.
+    const [context] = ordered.splice(system, 1);
+    if (context !== undefined) ordered.splice(system - 1, 0, context);
+  }
+  const steps = merged(ordered);
   await checkAgainstSession(context, sessionId, steps);
 
   // What the calls record, in order (the harness's own events, appended meanwhile, are not ours).

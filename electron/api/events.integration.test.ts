@@ -196,6 +196,68 @@ describe('events through the API', () => {
     });
   });
 
+  it('a custom tool call is answered with user.custom_tool_result; a system.message reaches the model', async () => {
+    const { id, sesn } = await launch({
+      custom_tools: [
+        {
+          name: 'lookup_order',
+          description: 'Looks an order up.',
+          input_schema: { type: 'object', properties: { order: { type: 'string' } } },
+        },
+      ],
+    });
+    rig.script.push(
+      () => ({
+        kind: 'message',
+        message: { content: [{ type: 'tool_use', name: 'lookup_order', input: { order: '1234' } }], stop_reason: 'tool_use' },
+      }),
+      () => endTurn('Your order ships today.'),
+    );
+    await rig.client.beta.sessions.events.send(sesn, {
+      events: [
+        { type: 'user.message', content: [{ type: 'text', text: 'Where is my order #1234?' }] },
+        { type: 'system.message', content: [{ type: 'text', text: 'The customer is a VIP.' }] },
+      ],
+    });
+    const waiting = await idleAfter(id, 0);
+    expect(waiting.payload.stop_reason.type).toBe('requires_action');
+    expect(JSON.stringify(rig.model.requests[0]?.body.system)).toContain('The customer is a VIP.');
+    const [use] = await all(rig.client, sesn, { types: ['agent.custom_tool_use'] });
+    expect(use).toMatchObject({ type: 'agent.custom_tool_use', name: 'lookup_order', input: { order: '1234' } });
+    const [idle] = await all(rig.client, sesn, { types: ['session.status_idle'] });
+    expect(idle).toMatchObject({ stop_reason: { type: 'requires_action', event_ids: [use?.id] } });
+
+    const answered = await rig.client.beta.sessions.events.send(sesn, {
+      events: [{ type: 'user.custom_tool_result', custom_tool_use_id: use!.id, content: [{ type: 'text', text: 'Ships today.' }] }],
+    });
+    expect(answered.data).toEqual([
+      {
+        id: expect.stringMatching(/^sevt_/),
+        type: 'user.custom_tool_result',
+        custom_tool_use_id: use!.id,
+        content: [{ type: 'text', text: 'Ships today.' }],
+        is_error: false,
+        processed_at: expect.any(String),
+      },
+    ]);
+    await idleAfter(id, 1);
+    expect(JSON.stringify(rig.model.requests[1]?.body.messages.at(-1))).toContain('Ships today.');
+    const types = (await all(rig.client, sesn)).map((event) => event.type);
+    expect(types).toContain('system.message');
+    expect(types.at(-1)).toBe('session.status_idle');
+    // Answering it again is refused, and nothing is recorded.
+    const count = rig.store.getEvents(id).length;
+    await expect(
+      rig.client.beta.sessions.events.send(sesn, {
+        events: [
+          { type: 'user.message', content: [{ type: 'text', text: 'and?' }] },
+          { type: 'user.custom_tool_result', custom_tool_use_id: use!.id },
+        ],
+      }),
+    ).rejects.toThrow(/not waiting for a result/);
+    expect(rig.store.getEvents(id)).toHaveLength(count);
+  });
+
   it('refuses bad input in the service shape and records nothing', async () => {
     const { id, sesn } = await launch();
     const count = () => rig.store.getEvents(id).length;
@@ -238,6 +300,10 @@ describe('events through the API', () => {
       }),
     );
     expect(urlImage.body.error?.message).toMatch(/base64 data only/);
+    const misplaced = await post(
+      JSON.stringify({ events: [{ type: 'system.message', content: [{ type: 'text', text: 'first' }] }, { type: 'user.interrupt' }] }),
+    );
+    expect(misplaced.body.error?.message).toMatch(/a system.message goes last in its request/);
     const toolResult = await post(JSON.stringify({ events: [{ type: 'user.tool_result', tool_use_id: 'sevt_x' }] }));
     expect(toolResult.body.error?.message).toMatch(/self-hosted/);
     expect((await raw(`/v1/sessions/${sesn}/events?types[]=nope`)).body.error?.message).toMatch(/"nope", which is not an event type/);

@@ -31,6 +31,17 @@ export function sessionUuid(context: ApiContext, id: string): string {
   return uuid;
 }
 
+/** Stored events of one session in the service's shape, Drover's own left out (for other resources, e.g. initial events). */
+export function apiEventsOf(context: ApiContext, sessionId: string, events: readonly StoredEvent[]): BetaManagedAgentsSessionEvent[] {
+  const index = eventIndex(context.store, sessionId);
+  const last = Math.max(0, ...events.map((event) => event.seq));
+  index.ensure(last);
+  return events.flatMap((event) => {
+    const mapped = isApiVisible(event.type) ? apiEventOf(event, index) : null;
+    return mapped === null ? [] : [mapped];
+  });
+}
+
 /** The query keys a list takes (anything else is refused by name). */
 const LIST_KEYS = new Set([
   'types[]',
