@@ -29,6 +29,35 @@ export interface FileAccess {
    * At most `limit` entries; `truncated` says when there were more.
    */
   list(path: string, depth: number, limit: number, signal: AbortSignal): Promise<{ entries: string[]; truncated: boolean }>;
+  /**
+   * Files (not folders) under the folder `root`, folders named `.git` skipped: paths relative to
+   * `root` (no `./`), each with its modification time in seconds. At most `limit`. For the toolset's
+   * glob and grep (hands that offer the toolset provide it).
+   */
+  findFiles?(root: string, limit: number, signal: AbortSignal): Promise<{ files: FoundFile[]; truncated: boolean }>;
+  /**
+   * The lines of `files` (relative to `root`) that match the extended regular expression `pattern`
+   * (POSIX ERE), in file order; at most `limit`. Rejects with a FileAccessError naming a bad pattern.
+   */
+  grep?(
+    root: string,
+    files: readonly string[],
+    pattern: string,
+    options: { ignoreCase: boolean; limit: number },
+    signal: AbortSignal,
+  ): Promise<{ matches: GrepMatch[]; truncated: boolean }>;
+}
+
+export interface FoundFile {
+  path: string;
+  /** Seconds since the epoch. */
+  mtime: number;
+}
+
+export interface GrepMatch {
+  file: string;
+  line: number;
+  text: string;
 }
 
 export class FileAccessError extends Error {

@@ -125,7 +125,7 @@ export class HandRegistry {
     if (this.options.provisioning === 'eager') {
       await Promise.all(hands.map(({ hand }) => hand.provision(AbortSignal.timeout(10 * 60_000)).catch(() => undefined)));
     }
-    return hands.map(({ spec, hand }) => qualify(spec.name, hand));
+    return hands.map(({ spec, hand }) => qualify(spec.name, hand, hasToolset(spec)));
   }
 
   statuses(sessionId: string): HandStatus[] {
@@ -152,7 +152,7 @@ export class HandRegistry {
       const instance = this.instances.get(`${sessionId}/${spec.name}`);
       const hand = instance && instance.attachedSeq === spec.attachedSeq ? instance.hand : this.instance(sessionId, spec);
       const status = hand.status();
-      const tools = hand.tools().map((tool) => qualifiedToolName(spec.name, tool.name));
+      const tools = hand.tools().map((tool) => (hasToolset(spec) ? tool.name : qualifiedToolName(spec.name, tool.name)));
       return { name: spec.name, kind: spec.config.kind, config: spec.config, ...status, tools, attachedSeq: spec.attachedSeq };
     });
   }
@@ -192,6 +192,7 @@ export class HandRegistry {
       );
     const spec = parsed.data;
     checkMcpName(spec);
+    this.checkToolset(sessionId, spec);
     if (this.specs(sessionId).some((existing) => existing.name === spec.name)) {
       throw new AppError('conflict', `This session already has a hand named "${spec.name}". Pick another name, or detach that hand first.`);
     }
@@ -222,6 +223,7 @@ export class HandRegistry {
       );
     }
     checkMcpName(spec);
+    this.checkToolset(sessionId, spec);
     const events = this.options.store.emitEvents(sessionId, [
       { type: 'hand.detached', payload: { hand_id: spec.name } },
       { type: 'hand.attached', payload: { hand_id: spec.name, config: spec.config } },
@@ -364,6 +366,18 @@ export class HandRegistry {
   }
 
   // ------------------------------------------------------------------------------- internals
+
+  /** At most one hand of a session offers Managed Agents' toolset: its tools have no hand name to tell two apart. */
+  private checkToolset(sessionId: string, spec: HandSpec): void {
+    if (!hasToolset(spec)) return;
+    const other = this.specs(sessionId).find((existing) => existing.name !== spec.name && hasToolset(existing));
+    if (other) {
+      throw new AppError(
+        'conflict',
+        `The hand "${other.name}" already offers the agent toolset (bash, read, write, edit, glob, grep) in this session, and its tools go by those names alone, so a second hand cannot offer them too. Attach "${spec.name}" without the toolset (its tools are then ${spec.name}__bash and ${spec.name}__editor), or detach "${other.name}" first.`,
+      );
+    }
+  }
 
   private instance(sessionId: string, spec: HandSpec & { attachedSeq: number }): ManagedHand {
     const key = `${sessionId}/${spec.name}`;
@@ -531,9 +545,14 @@ function pendingError(name: string): AppError {
   );
 }
 
-/** The hand as the model sees it: each tool named `<hand>__<tool>`. */
-function qualify(name: string, hand: ManagedHand): Hand {
-  const prefix = qualifiedToolName(name, '');
+/** Whether the hand offers Managed Agents' toolset, whose tools the model sees unprefixed (`bash`, `read`, …). */
+function hasToolset(spec: HandSpec): boolean {
+  return spec.config.kind === 'docker' && spec.config.toolset !== undefined;
+}
+
+/** The hand as the model sees it: each tool named `<hand>__<tool>` (`unprefixed`: the toolset's tools, as they are). */
+function qualify(name: string, hand: ManagedHand, unprefixed = false): Hand {
+  const prefix = unprefixed ? '' : qualifiedToolName(name, '');
   return {
     id: name,
     ...(hand instanceof McpHand ? { kind: 'mcp' as const } : {}),

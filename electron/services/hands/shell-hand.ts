@@ -12,12 +12,15 @@
  * cannot run is a tool error the model can read), and never say a call ran when it did not.
  */
 import type { NewEvent } from '#shared/events';
-import type { HandState } from '#shared/hands';
-import { bashTool, DEFAULT_TIMEOUT_SECONDS, formatRun, routeShellTool, text, type BashInput } from '#services/hands/bash-tool';
+import type { AgentToolName, HandState } from '#shared/hands';
+import { bashTool, DEFAULT_TIMEOUT_SECONDS, errorText, formatRun, routeShellTool, text, type BashInput } from '#services/hands/bash-tool';
 import { EDITOR_TOOL, runEditor } from '#services/hands/editor';
 import type { FileAccess } from '#services/hands/files';
 import type { ExecuteOptions, ManagedHand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { PersistentShell, ShellRunResult } from '#services/hands/shell';
+import { runFileTool } from '#services/hands/toolset/run';
+import { toolsetSpecs, ToolsetInputSchemas } from '#services/hands/toolset/tools';
+import { describeIssues, issuesText } from '#shared/events';
 
 /** Runs `work` after everything queued before it on the hand, alone. */
 export type Exclusive = <T>(work: () => Promise<T>) => Promise<T>;
@@ -134,12 +137,15 @@ export class ShellHand implements ManagedHand {
     private readonly identity: { sessionId: string; name: string },
     private readonly hooks: ShellHandHooks,
     private readonly transport: ShellTransport,
+    /** Managed Agents' toolset (its tools that are on) instead of bash and editor; `cwd`: where relative paths start. */
+    private readonly toolset: { tools: readonly AgentToolName[]; cwd: string } | null = null,
   ) {
     this.detail = transport.words.idle;
   }
 
   tools(): readonly ToolSpec[] {
     const { where, files, shell, notes } = this.transport.describe();
+    if (this.toolset) return toolsetSpecs(this.toolset.tools, { where: `${where}; ${shell}`, cwd: this.toolset.cwd, notes });
     return [
       bashTool({ where, shell, notes }),
       { name: 'editor', ...EDITOR_TOOL, description: `${EDITOR_TOOL.description}\nFiles are ${files}.` },
@@ -152,6 +158,7 @@ export class ShellHand implements ManagedHand {
 
   async execute(tool: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
     this.transport.called?.();
+    if (this.toolset) return this.executeToolset(tool, input, options);
     return routeShellTool(tool, input, {
       bash: (parsed) => this.exclusive(() => this.bash(parsed, options)),
       editor: () => this.exclusive(() => this.edit(input, options)),
@@ -221,6 +228,52 @@ export class ShellHand implements ManagedHand {
       signal: options.signal,
     });
     if (input['command'] !== 'view' && !outcome.isError) this.transport.changed?.();
+    if (outcome.isError) {
+      const lost = await this.transport.lostAfterFailure();
+      if (lost) return this.lost(lost, null, notes);
+    }
+    return notes.length === 0 ? outcome : { ...outcome, content: [{ type: 'text', text: notes.join('\n') }, ...outcome.content] };
+  }
+
+  /** A call to one of Managed Agents' toolset tools (see toolset/). */
+  private executeToolset(tool: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {
+    const tools = this.toolset?.tools ?? [];
+    const name = tools.find((candidate) => candidate === tool);
+    if (name === undefined) return Promise.resolve(errorText(`There is no tool "${tool}" here. The tools: ${tools.join(', ')}.`));
+    if (name !== 'bash') return this.exclusive(() => this.fileTool(name, input, options));
+    const parsed = ToolsetInputSchemas.bash.safeParse(input);
+    if (!parsed.success) {
+      return Promise.resolve(
+        errorText(
+          `The bash tool was not run: ${issuesText(describeIssues(parsed.error.issues))}. Send {"command": "..."} or {"restart": true}.`,
+        ),
+      );
+    }
+    const call = parsed.data;
+    const bash: BashInput =
+      call.restart === true
+        ? { restart: true }
+        : { command: call.command, ...(call.timeout_ms ? { timeout_seconds: Math.max(1, Math.ceil(call.timeout_ms / 1000)) } : {}) };
+    return this.exclusive(() => this.bash(bash, options));
+  }
+
+  private async fileTool(
+    tool: Exclude<AgentToolName, 'bash'>,
+    input: Record<string, unknown>,
+    options: ExecuteOptions,
+  ): Promise<ToolOutcome> {
+    const notes: string[] = [];
+    let shell: PersistentShell;
+    try {
+      shell = await this.ensureShell(options.signal, notes);
+    } catch (error) {
+      return this.transport.words.unavailable(error, notes, `The ${tool}`);
+    }
+    const outcome = await runFileTool(tool, input, this.transport.files, {
+      cwd: this.cwd ?? this.transport.homeDir(shell),
+      signal: options.signal,
+    });
+    if ((tool === 'write' || tool === 'edit') && !outcome.isError) this.transport.changed?.();
     if (outcome.isError) {
       const lost = await this.transport.lostAfterFailure();
       if (lost) return this.lost(lost, null, notes);

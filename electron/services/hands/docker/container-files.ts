@@ -4,12 +4,16 @@
  * part of a command's text: it goes as an argument (`"$1"`), so no file name can run anything.
  */
 import type Docker from 'dockerode';
-import { FileAccessError, type FileAccess, type FileInfo } from '#services/hands/files';
+import { FileAccessError, type FileAccess, type FileInfo, type FoundFile, type GrepMatch } from '#services/hands/files';
 import type { DockerEngine } from './engine.ts';
 
 const STAT = `if [ -d "$1" ]; then echo directory; elif [ -f "$1" ]; then echo file; stat -c %s "$1" 2>/dev/null || wc -c < "$1"; elif [ -e "$1" ] || [ -L "$1" ]; then echo other; else echo missing; fi`;
 const WRITE = `mkdir -p "$(dirname "$1")" && cat > "$1"`;
 const LIST = `cd "$1" && find . -mindepth 1 -maxdepth "$2" ! -path '*/.*' -type d | sort | head -n "$3"; echo ::files::; find . -mindepth 1 -maxdepth "$2" ! -path '*/.*' ! -type d | sort | head -n "$3"`;
+
+const FIND = `cd "$1" && find . -name .git -prune -o -type f -exec stat -c '%Y %n' {} + | head -n "$2"`;
+/** File names come NUL-separated on stdin; a bad pattern is grep's complaint on stderr. */
+const GREP = `cd "$1" && xargs -0 grep -nHs $4 -E -e "$2" -- | head -n "$3"`;
 
 export class ContainerFiles implements FileAccess {
   constructor(
@@ -51,7 +55,52 @@ export class ContainerFiles implements FileAccess {
     return { entries: entries.slice(0, limit), truncated: entries.length > limit };
   }
 
-  private async sh(script: string, args: string[], signal: AbortSignal, stdin?: Buffer, maxBytes?: number): Promise<{ stdout: Buffer }> {
+  async findFiles(root: string, limit: number, signal: AbortSignal): Promise<{ files: FoundFile[]; truncated: boolean }> {
+    const out = (await this.sh(FIND, [root, String(limit + 1)], signal)).stdout.toString('utf8');
+    const files: FoundFile[] = [];
+    for (const line of out.split('\n')) {
+      const match = /^(\d+) \.\/(.+)$/.exec(line);
+      if (match) files.push({ mtime: Number(match[1]), path: match[2] ?? '' });
+    }
+    return { files: files.slice(0, limit), truncated: files.length > limit };
+  }
+
+  async grep(
+    root: string,
+    files: readonly string[],
+    pattern: string,
+    options: { ignoreCase: boolean; limit: number },
+    signal: AbortSignal,
+  ): Promise<{ matches: GrepMatch[]; truncated: boolean }> {
+    if (files.length === 0) return { matches: [], truncated: false };
+    const stdin = Buffer.from(files.map((file) => `${file}\0`).join(''));
+    const args = [root, pattern, String(options.limit + 1), options.ignoreCase ? '-i' : ''];
+    const { stdout, stderr } = await this.sh(GREP, args, signal, stdin);
+    const complaint = stderr.toString('utf8').trim();
+    if (complaint !== '') throw new FileAccessError(complaint.replace(/^grep: /, ''));
+    const known = new Set(files);
+    const matches: GrepMatch[] = [];
+    for (const line of stdout.toString('utf8').split('\n')) {
+      // `file:line:text`, where the file name may itself hold colons: the known name that fits.
+      for (let at = line.indexOf(':'); at !== -1; at = line.indexOf(':', at + 1)) {
+        const file = line.slice(0, at);
+        const rest = /^(\d+):/.exec(line.slice(at + 1));
+        if (known.has(file) && rest) {
+          matches.push({ file, line: Number(rest[1]), text: line.slice(at + 1 + (rest[0]?.length ?? 0)) });
+          break;
+        }
+      }
+    }
+    return { matches: matches.slice(0, options.limit), truncated: matches.length > options.limit };
+  }
+
+  private async sh(
+    script: string,
+    args: string[],
+    signal: AbortSignal,
+    stdin?: Buffer,
+    maxBytes?: number,
+  ): Promise<{ stdout: Buffer; stderr: Buffer }> {
     const container = await this.container();
     let result;
     try {

@@ -38,6 +38,7 @@ import {
 import type { SecretResolver } from '#services/vault/resolver';
 import { ContainerFiles } from './container-files.ts';
 import { lostContainerReason, reuseKeptContainer } from './container-state.ts';
+import { ensureDerivedImage, hasPackages } from './derived-image.ts';
 import { DockerUnavailableError, isNotFound, LABELS, type DockerEngine } from './engine.ts';
 import { archiveFolder, type ArchiveOwner } from './folder-archive.ts';
 import { openContainerShell } from './shell.ts';
@@ -86,7 +87,13 @@ export function configHash(config: DockerHandConfig): string {
 /** A Docker container as a hand: a shell hand (shell-hand.ts) whose machine is a container. */
 export class DockerHand extends ShellHand {
   constructor(engine: DockerEngine, identity: DockerHandIdentity, hooks: DockerHandHooks, options: DockerHandOptions = {}) {
-    super(identity, hooks, new ContainerTransport(engine, identity, hooks, options));
+    const toolset = identity.config.toolset;
+    super(
+      identity,
+      hooks,
+      new ContainerTransport(engine, identity, hooks, options),
+      toolset ? { tools: toolset.tools, cwd: identity.config.working_dir } : null,
+    );
   }
 }
 
@@ -272,10 +279,21 @@ class ContainerTransport implements ShellTransport {
         );
         restored = null;
       }
-      const image = restored?.image ?? config.image;
+      let image = restored?.image ?? config.image;
       if (!(await this.engine.imageExists(image))) {
         this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase: 'pulling', message: `Pulling ${image}` } });
         await this.engine.pull(image, { signal, onProgress: (progress) => this.hooks.progress({ hand_id: name, ...progress }) });
+      }
+      // A snapshot already has the packages (it was taken from a container of the derived image).
+      if (!restored && hasPackages(config.packages)) {
+        image = await ensureDerivedImage(this.engine, image, config.packages, {
+          signal,
+          onBuildStart: (message) => {
+            this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase: 'building', message } });
+            this.hooks.progress({ hand_id: name, phase: 'building', message });
+          },
+          onLine: (line) => this.hooks.progress({ hand_id: name, phase: 'building', message: line }),
+        });
       }
       const phase = restored ? 'restoring' : 'creating';
       const message = restored ? `Creating a container with the files of event ${restored.atSeq}` : `Creating a container from ${image}`;
