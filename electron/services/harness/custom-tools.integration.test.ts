@@ -188,7 +188,10 @@ describe('custom tools in the harness', () => {
     const { events: view, state } = foldLog(r.store, r.sessionId);
     expect(state.customTools).toEqual([LOOKUP]);
     const context = buildContext({ events: view, settings: { ...DEFAULT_SETTINGS, system: 'Be brief.' }, tools: [], budget: 100_000 });
-    expect(context.params.system?.map((block) => block.text)).toEqual(['Be brief.', 'Answer in French.']);
+    expect((context.params.system as Array<{ text: string }> | undefined)?.map((block) => block.text)).toEqual([
+      'Be brief.',
+      'Answer in French.',
+    ]);
     expect(JSON.stringify(context.params.messages)).toContain('They said hello.');
     expect(JSON.stringify(context.params.messages)).not.toContain('Answer in French.');
   });
