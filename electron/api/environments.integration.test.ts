@@ -20,7 +20,7 @@ function messageOf(error: unknown): string {
   return body?.error?.message ?? '';
 }
 
-async function refused(promise: Promise<unknown>, kind: typeof Anthropic.APIError = Anthropic.BadRequestError): Promise<string> {
+async function refused(promise: Promise<unknown>, kind: new (...args: never[]) => Error = Anthropic.BadRequestError): Promise<string> {
   const error = await promise.then(
     () => null,
     (caught: unknown) => caught,

@@ -107,15 +107,23 @@ const McpServerSchema = z.strictObject({
 const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const;
 const ModelSchema = z.preprocess(
   (value) => (typeof value === 'string' ? { id: value } : value),
-  z.strictObject({
-    id: z.string().min(1, 'the model id is empty').max(256),
-    effort: z
-      .union([z.enum(EFFORTS), z.strictObject({ type: z.enum(EFFORTS) })])
-      .nullish()
-      .transform((effort) => (effort === null || effort === undefined ? effort : typeof effort === 'string' ? { type: effort } : effort)),
-    inference_geo: z.string().max(64).nullish(),
-    speed: z.enum(['standard', 'fast']).nullish(),
-  }),
+  z.strictObject(
+    {
+      id: z.string().min(1, 'the model id is empty').max(256),
+      effort: z
+        .union([z.enum(EFFORTS), z.strictObject({ type: z.enum(EFFORTS) })])
+        .nullish()
+        .transform((effort) => (effort === null || effort === undefined ? effort : typeof effort === 'string' ? { type: effort } : effort)),
+      inference_geo: z.string().max(64).nullish(),
+      speed: z.enum(['standard', 'fast']).nullish(),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'invalid_type'
+          ? 'give the model as an id like "claude-sonnet-4-6" or as {"id": "claude-sonnet-4-6", "effort": "high"}'
+          : undefined,
+    },
+  ),
 );
 
 const ExecutionIdentitySchema = z.discriminatedUnion('type', [

@@ -38,7 +38,10 @@ export function nowIso(): string {
 export function parseInput<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value === undefined ? {} : value);
   if (result.success) return result.data;
-  throw new AppError('invalid-argument', `${what}: ${issuesText(describeIssues(result.error.issues))}.`);
+  const text = issuesText(describeIssues(result.error.issues))
+    .replaceAll('(root): ', '')
+    .replace(/Invalid input: expected (\w+), received undefined/g, 'missing (give it as $1)');
+  throw new AppError('invalid-argument', `${what}: ${text}.`);
 }
 
 export function invalidArgument(message: string): AppError {

@@ -64,7 +64,7 @@ function immutable(field: string, what: string) {
 }
 
 const unsupportedAuth = (type: unknown): string =>
-  `auth.type ${JSON.stringify(type)} is not supported here; Drover supports ${SUPPORTED_AUTH_TYPES.map((t) => `"${t}"`).join(' and ')}`;
+  `${JSON.stringify(type)} is not supported here; Drover supports ${SUPPORTED_AUTH_TYPES.map((t) => `"${t}"`).join(' and ')}`;
 
 const StaticBearerCreateSchema = z.strictObject({
   type: z.literal('static_bearer'),
