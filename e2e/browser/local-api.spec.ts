@@ -1,9 +1,11 @@
 // Settings → Local API in Chromium against the real serve mode: off by default; turned on at a
-// port, a token created, copied from the page and used by the official SDK in this process; a
-// taken port refused in words while the API goes on; a new token refuses the old one; turned off,
-// the port refuses connections. The token crosses the WebSocket once: in the answer that made it.
-import { statSync } from 'node:fs';
+// port, its first token shown, copied from the page and used by the official SDK in this process;
+// a taken port refused in words while the API goes on; a new token refuses the old one; serve mode
+// restarted applies the saved settings; turned off, the port refuses connections. A token crosses
+// the WebSocket once: in the answer that made it.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
@@ -13,17 +15,21 @@ import { startServeMode, type ServeHandle } from '../support/serve.ts';
 
 requireChromium();
 
+// A key in the environment, so no first-run prompt stands in front of Settings.
+const ENV = { ANTHROPIC_API_KEY: 'sk-ant-e2e-unused' };
+// Kept across a restart of serve mode (the saved settings must apply); removed at the end.
+const dataDir = mkdtempSync(path.join(tmpdir(), 'drover-e2e-local-api-'));
 let serve: ServeHandle | undefined;
 let blocker: Server | undefined;
 
 test.beforeAll(async () => {
-  // A key in the environment, so no first-run prompt stands in front of Settings.
-  serve = await startServeMode({ ANTHROPIC_API_KEY: 'sk-ant-e2e-unused' });
+  serve = await startServeMode(ENV, { dataDir });
 });
 
 test.afterAll(async () => {
   await serve?.stop();
   await new Promise((resolve) => (blocker === undefined ? resolve(undefined) : blocker.close(resolve)));
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
@@ -77,10 +83,9 @@ test('Settings → Local API: on, a token copied and used by the SDK, a taken po
   await expect(section.getByTestId('local-api-state')).toHaveText(`Listening at ${baseURL}`);
   await expect(section.getByRole('status').first()).toContainText(`reach Drover at ${baseURL}`);
   await expect(section.getByTestId('local-api-snippet')).toContainText(`new Anthropic({ baseURL: '${baseURL}'`);
-  expect(statSync(path.join(serve.dataDir, 'local-api.json')).mode & 0o777).toBe(0o600);
+  expect(statSync(path.join(dataDir, 'local-api.json')).mode & 0o777).toBe(0o600);
 
-  // A token, shown once and copied.
-  await section.getByRole('button', { name: 'Create new token' }).click();
+  // Turned on for the first time, it shows the token it made: once, with Copy.
   const tokenField = section.getByRole('textbox', { name: 'New token' });
   await expect(tokenField).toBeFocused();
   await expect(section).toContainText('it will not be shown again');
@@ -123,6 +128,16 @@ test('Settings → Local API: on, a token copied and used by the SDK, a taken po
   expectReached(await listAgents(baseURL, second));
   await section.getByRole('button', { name: 'Done' }).click();
 
+  // Serve mode started again without --api-port: the saved settings apply, the token still works.
+  await serve.stop();
+  serve = await startServeMode(ENV, { dataDir });
+  expectReached(await listAgents(baseURL, second));
+  await page.goto(serve.url);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await expect(toggle).toHaveAttribute('aria-checked', 'true');
+  await expect(section.getByTestId('local-api-state')).toHaveText(`Listening at ${baseURL}`);
+  await expect(section.getByTestId('local-api-token-hint')).toContainText(`ends in …${second.slice(-4)}`);
+
   // Off: the port refuses connections.
   await portField.fill(String(port));
   await toggle.click();
@@ -135,7 +150,8 @@ test('Settings → Local API: on, a token copied and used by the SDK, a taken po
   expect(refused).toBe('ECONNREFUSED');
   await snap(page, testInfo, '52-local-api-off');
 
-  // Each token crossed the WebSocket once: in the answer that made it.
+  // Each token crossed the WebSocket once: in the answer that made it (none after the restart).
   expect(frames.filter((frame) => frame.includes(copied))).toHaveLength(1);
   expect(frames.filter((frame) => frame.includes(second))).toHaveLength(1);
+  expect(statSync(path.join(dataDir, 'api-token')).mode & 0o777).toBe(0o600);
 });

@@ -50,8 +50,10 @@ export function LocalApiSettings({ transport }: { transport: Transport }) {
   const focusCreate = useRef(false);
   useEffect(() => {
     // The new token takes the focus, selected: ready for Copy or the keyboard; "Done" gives it back to the button.
-    if (newToken !== null) tokenRef.current?.select();
-    else if (focusCreate.current) {
+    if (newToken !== null) {
+      tokenRef.current?.focus();
+      tokenRef.current?.select();
+    } else if (focusCreate.current) {
       focusCreate.current = false;
       createRef.current?.focus();
     }
@@ -64,6 +66,8 @@ export function LocalApiSettings({ transport }: { transport: Transport }) {
       portRef.current?.focus();
       return;
     }
+    // Turned on for the first time: the token it gets is shown at once, so the user has one.
+    const firstToken = enabled && status?.tokenHint == null;
     setBusy(true);
     try {
       const next = await transport.call('local-api-configure', { enabled, port: port.port });
@@ -75,9 +79,11 @@ export function LocalApiSettings({ transport }: { transport: Transport }) {
     } catch (reason) {
       setMessage({ tone: 'error', text: messageOf(reason) });
       portRef.current?.focus();
+      return;
     } finally {
       setBusy(false);
     }
+    if (firstToken) await createToken(false);
   }
 
   function savePort(event: FormEvent<HTMLFormElement>): void {
@@ -85,14 +91,14 @@ export function LocalApiSettings({ transport }: { transport: Transport }) {
     void apply(status?.enabled ?? false);
   }
 
-  async function createToken(): Promise<void> {
+  async function createToken(clearMessage = true): Promise<void> {
     setBusy(true);
     setCopied(null);
     try {
       const made = await transport.call('local-api-rotate-token', undefined);
       setStatus(made.status);
       setNewToken(made.token);
-      setMessage(null);
+      if (clearMessage) setMessage(null);
     } catch (reason) {
       setMessage({ tone: 'error', text: `No new token was made: ${messageOf(reason)}` });
     } finally {
