@@ -12,7 +12,7 @@ import { API_TOKEN, apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
 import { BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
 import type { Reply } from '#test/support/model-server';
 import { externalId } from './ids.ts';
-import { openStreamCount, streamSettings } from './stream.ts';
+import { endSessionStreams, openStreamCount, streamSettings } from './stream.ts';
 
 const docker = await requireDocker();
 let rig: ApiRig;
@@ -216,6 +216,29 @@ describe('the event stream', () => {
     const second = await stream.until(idle);
     stream.close();
     expect(second.at(-1)).toMatchObject({ type: 'session.status_idle', stop_reason: { type: 'budget_reached' } });
+  });
+
+  it("a deleted session's stream ends with session.deleted (the cockpit's delete at the next ping, the API's at once)", async () => {
+    const saved = { ...streamSettings };
+    streamSettings.pingMs = 20;
+    try {
+      const first = await launch();
+      const stream = await openStream(first.sesn);
+      const outcome = await rig.host.dispatch('sessions-delete', { sessionId: first.id });
+      expect(outcome.ok).toBe(true);
+      const frames = await stream.until((frame) => frame.type === 'session.deleted', 5_000);
+      expect(frames).toEqual([{ id: expect.stringMatching(/^sevt_/), type: 'session.deleted', processed_at: expect.any(String) }]);
+      await expect(stream.until(() => true, 5_000)).rejects.toThrow(/the stream ended/);
+
+      streamSettings.pingMs = 60_000;
+      const second = await launch();
+      const other = await openStream(second.sesn);
+      endSessionStreams(second.id);
+      expect((await other.until(() => true, 5_000)).map((frame) => frame.type)).toEqual(['session.deleted']);
+      expect(openStreamCount()).toBe(0);
+    } finally {
+      Object.assign(streamSettings, saved);
+    }
   });
 
   it('drops a client that does not read once its unsent frames pass the bound, with an error frame at the end', async () => {

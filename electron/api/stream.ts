@@ -16,10 +16,14 @@
  *
  * A client that reads slower than the session writes is dropped once its unsent frames pass a
  * bound (an `error` frame saying so, then the end): the server never holds more than that for it.
+ * A deleted session's streams end with a `session.deleted` frame: at once when the API deletes it
+ * (`endSessionStreams`), at the next ping when the cockpit does.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { BetaManagedAgentsSessionDeletedEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
 import type { BetaManagedAgentsDeltaEvent, BetaManagedAgentsStartEvent } from '@anthropic-ai/sdk/resources/beta/sessions/sessions';
+import { isAppError } from '#shared/errors';
 import type { LiveUpdate } from '#shared/harness';
 import type { StoredEvent } from '#shared/events';
 import type { ApiContext } from './context.ts';
@@ -41,6 +45,14 @@ const STREAM_KEYS = new Set(['event_deltas[]', 'event_deltas']);
 let openStreams = 0;
 export function openStreamCount(): number {
   return openStreams;
+}
+
+/** Each open stream's "the session is gone" ending, by session uuid. */
+const endings = new Map<string, Set<() => void>>();
+
+/** Ends every stream of a deleted session with a `session.deleted` frame. */
+export function endSessionStreams(sessionId: string): void {
+  for (const end of [...(endings.get(sessionId) ?? [])]) end();
 }
 
 function frame(event: string, data: unknown, id?: string): string {
@@ -105,6 +117,27 @@ function tail(context: ApiContext, sessionId: string, deltas: ReadonlySet<string
         resolve();
       };
       openStreams++;
+      const deleted = (): void => {
+        if (closed) return;
+        const event: BetaManagedAgentsSessionDeletedEvent = {
+          id: externalId('event', randomUUID()),
+          type: 'session.deleted',
+          processed_at: new Date().toISOString(),
+        };
+        response.end(frame(event.type, event, event.id));
+        close();
+      };
+      let ending = endings.get(sessionId);
+      if (ending === undefined) {
+        ending = new Set();
+        endings.set(sessionId, ending);
+      }
+      ending.add(deleted);
+      cleanups.push(() => {
+        const set = endings.get(sessionId);
+        set?.delete(deleted);
+        if (set?.size === 0) endings.delete(sessionId);
+      });
       const write = (text: string): void => {
         if (closed) return;
         response.write(text);
@@ -146,7 +179,10 @@ function tail(context: ApiContext, sessionId: string, deltas: ReadonlySet<string
           }),
         );
       }
-      const ping = setInterval(() => write(': ping\n\n'), streamSettings.pingMs);
+      const ping = setInterval(() => {
+        if (!exists(context, sessionId)) deleted();
+        else write(': ping\n\n');
+      }, streamSettings.pingMs);
       ping.unref();
       cleanups.push(() => clearInterval(ping));
       signal.addEventListener('abort', close, { once: true });
@@ -162,6 +198,16 @@ function tail(context: ApiContext, sessionId: string, deltas: ReadonlySet<string
       response.write(': connected\n\n');
       if (signal.aborted) close();
     });
+}
+
+function exists(context: ApiContext, sessionId: string): boolean {
+  try {
+    context.store.getSession(sessionId);
+    return true;
+  } catch (error) {
+    if (isAppError(error) && error.code === 'not-found') return false;
+    return true;
+  }
 }
 
 export function streamRoutes(context: ApiContext): Route[] {
