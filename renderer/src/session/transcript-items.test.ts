@@ -393,3 +393,29 @@ describe('MCP in the transcript', () => {
     ]);
   });
 });
+
+describe('custom tools', () => {
+  it('a custom call is a tool item that waits for the program until a result names its event; a system message is a notice', () => {
+    const events = stored([
+      { type: 'system.message', payload: { content: [{ type: 'text', text: 'Use metric units.' }] } },
+      { type: 'agent.custom_tool_use', payload: { tool_use_id: 't1', name: 'get_weather', input: { city: 'Oslo' } } },
+      { type: 'agent.custom_tool_use', payload: { tool_use_id: 't2', name: 'get_weather', input: { city: 'Bergen' } } },
+    ]);
+    const answer = stored([
+      ...events.map(({ type, payload }) => ({ type, payload }) as NewEvent),
+      {
+        type: 'user.custom_tool_result',
+        payload: { custom_tool_use_id: events[2]!.id, content: [{ type: 'text', text: 'Rain' }], is_error: true },
+      },
+    ]);
+    const before = transcriptItems(events, () => undefined);
+    expect(before[0]).toMatchObject({ kind: 'notice', tone: 'info', text: 'System message for Claude: Use metric units.' });
+    expect(before.slice(1)).toEqual([
+      expect.objectContaining({ kind: 'tool', custom: true, on: null, name: 'get_weather', toolUseId: 't1', result: undefined }),
+      expect.objectContaining({ kind: 'tool', custom: true, toolUseId: 't2', result: undefined }),
+    ]);
+    const after = transcriptItems(answer, () => undefined);
+    expect(after[1]).toMatchObject({ toolUseId: 't1', result: undefined });
+    expect(after[2]).toMatchObject({ toolUseId: 't2', result: { text: 'Rain', isError: true, status: 'completed' } });
+  });
+});
