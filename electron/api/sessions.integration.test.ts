@@ -248,7 +248,10 @@ describe('sessions through the SDK', () => {
     const session = await rig.client.beta.sessions.create({ agent: fixer.id, environment_id: env.id, initial_events: [say('one')] });
     await idles(session);
     const [message] = rig.store.getEvents(uuidOf(session), { types: ['user.message'] });
-    const atEventId = `sevt_${message?.id.replaceAll('-', '')}`;
+    // The event's id as the events list gives it.
+    const listed = await rig.client.beta.sessions.events.list(session.id, { types: ['user.message'] });
+    const atEventId = listed.data[0]?.id ?? '';
+    expect(atEventId).toBe(`sevt_${message?.id.replaceAll('-', '')}`);
     const fork = await rig.client.post<BetaManagedAgentsSession>(`/v1/sessions/${session.id}/fork`, {
       body: { at_event_id: atEventId, title: 'A fork' },
     });
@@ -262,6 +265,56 @@ describe('sessions through the SDK', () => {
     });
     expect(rig.store.getSession(uuidOf(rewind))).toMatchObject({ kind: 'rewind', forkSeq: message?.seq });
     expect(rewind.agent.id).toBe(fixer.id);
+  });
+});
+
+describe('sessions through the SDK, further', () => {
+  it('sends the initial events after the first in order, images included; a replaced outcome reads interrupted', async () => {
+    const env = await environment();
+    const fixer = await agent();
+    // The first turn streams slowly, so every initial event is in before it ends (and before any grading).
+    rig.script.push(() => ({
+      kind: 'message',
+      message: { content: [{ type: 'text', text: 'Working.' }], stop_reason: 'end_turn' },
+      frameDelayMs: 60,
+    }));
+    const pixel = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    const session = await rig.client.beta.sessions.create({
+      agent: fixer.id,
+      environment_id: env.id,
+      initial_events: [
+        { type: 'user.define_outcome', description: 'First aim', rubric: { type: 'text', content: 'Anything.' } },
+        say('one'),
+        { type: 'user.message', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: pixel } }] },
+        { type: 'user.define_outcome', description: 'Second aim', rubric: { type: 'text', content: 'It greets.' } },
+      ],
+    });
+    const id = uuidOf(session);
+    const messages = rig.store.getEvents(id, { types: ['user.message', 'user.define_outcome'] });
+    expect(messages.map((event) => event.type)).toEqual(['user.define_outcome', 'user.message', 'user.message', 'user.define_outcome']);
+    expect(messages[2]?.payload).toMatchObject({ content: [{ type: 'image' }] });
+    const done = await waitFor(session, (each) => each.outcome_evaluations[1]?.result === 'satisfied');
+    expect(done.outcome_evaluations.map((each) => [each.description, each.result])).toEqual([
+      ['First aim', 'interrupted'],
+      ['Second aim', 'satisfied'],
+    ]);
+    expect(done.outcome_evaluations[0]?.completed_at).not.toBeNull();
+  });
+
+  it('updates and archives a cockpit session, which keeps its synthesized agent', async () => {
+    const launched = await rig.host.dispatch('sessions-launch', { title: 'Cockpit', settings: { model: 'claude-opus-4-5' } });
+    if (!launched.ok) throw new Error(launched.error.message);
+    const id = `sesn_${(launched.result as SessionSummary).id.replaceAll('-', '')}`;
+    const updated = await rig.client.beta.sessions.update(id, { metadata: { owner: 'ci' } });
+    expect(updated).toMatchObject({
+      metadata: { owner: 'ci' },
+      title: 'Cockpit',
+      agent: { id: 'drover_cockpit', model: { id: 'claude-opus-4-5' } },
+    });
+    const archived = await rig.client.beta.sessions.archive(id);
+    expect(archived.archived_at).not.toBeNull();
+    expect(archived.metadata).toEqual({ owner: 'ci' });
+    expect((await rig.client.beta.sessions.list()).data).toEqual([]);
   });
 });
 
