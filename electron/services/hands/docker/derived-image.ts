@@ -16,6 +16,8 @@ import type { DockerEngine } from './engine.ts';
 
 /** Where derived images are tagged (shared by every session and data folder of this machine's Docker). */
 export const DERIVED_REPOSITORY = 'drover-packages';
+/** The builder's own lines (steps, layer ids, intermediate containers): not shown in a failure. */
+const BOOKKEEPING = /^(Step \d+\/\d+ : |\s*---> |Removing intermediate container |Successfully (built|tagged) )/;
 /** Lines of build output kept for a failure's message. */
 const TAIL_LINES = 15;
 
@@ -107,6 +109,18 @@ async function buildImage(
   hooks.onBuildStart(`Building an image from ${base} with ${describePackages(packages)} (once: later starts reuse it)`);
   const dir = await mkdtemp(path.join(tmpdir(), 'drover-build-'));
   const tail: string[] = [];
+  let partial = '';
+  /** One line of output: to the progress, and to the tail unless it is the builder's own bookkeeping. */
+  const take = (raw: string): void => {
+    const line = raw
+      .replace(/\x1b\[[0-9;]*m/g, '')
+      .replace(/\r/g, '')
+      .trimEnd();
+    if (line === '' || BOOKKEEPING.test(line)) return;
+    tail.push(line);
+    if (tail.length > TAIL_LINES) tail.shift();
+    hooks.onLine(line);
+  };
   try {
     await writeFile(path.join(dir, 'Dockerfile'), dockerfile);
     let stream: NodeJS.ReadableStream;
@@ -131,20 +145,22 @@ async function buildImage(
           resolve(failed?.error ?? null);
         },
         (event: { stream?: string; error?: string }) => {
-          for (const line of (event.stream ?? event.error ?? '').split('\n')) {
-            const clean = line.replace(/\r/g, '').trimEnd();
-            if (clean === '') continue;
-            tail.push(clean);
-            if (tail.length > TAIL_LINES) tail.shift();
-            hooks.onLine(clean);
-          }
+          if (event.error !== undefined) return; // the failure itself, said once at the end
+          // Output comes in pieces that need not end at line ends.
+          const lines = (partial + (event.stream ?? '')).split('\n');
+          partial = lines.pop() ?? '';
+          for (const line of lines) take(line);
         },
       );
     });
+    take(partial);
     if (failure !== null) {
+      // The builder repeats the whole RUN line: its exit code is what matters.
+      const code = /returned a non-zero code: (\d+)/.exec(failure)?.[1];
+      const reason = code === undefined ? failure.trim() : `an install step exited with code ${code}`;
       throw new Error(
         [
-          `Building the image with ${describePackages(packages)} on ${base} failed: ${failure.trim()}`,
+          `Building the image with ${describePackages(packages)} on ${base} failed: ${reason}.`,
           'Last lines of the build:',
           ...tail,
           'Check the package names and versions (and that the image can reach its package registry), then start the hand again.',

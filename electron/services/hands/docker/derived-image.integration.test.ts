@@ -1,0 +1,226 @@
+// Derived images for an environment's packages, for real: the Docker engine builds them with npm
+// from a package registry served by this test on Docker's bridge (this machine has no internet, so
+// the base image is this machine's node and npm, with npm pointed at that registry). Built once and
+// cached by content (a second session starts without building), progress while building, a failed
+// build a clear hand.failed, and an image without the package manager refused in words.
+// apt and pip builds use the same path but need their registries on the internet: not run here.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EventOf, EventType } from '#shared/events';
+import type { DockerPackages, HandProgress } from '#shared/hands';
+import type { ToolOutcome } from '#services/hands/hand';
+import { HandRegistry } from '#services/hands/registry';
+import { SessionStore } from '#services/session/store';
+import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { tempDir } from '#test/support/system';
+import { derivedTag } from './derived-image.ts';
+import { DockerEngine, instanceIdOf } from './engine.ts';
+
+const ready = await requireDocker();
+const NODE_IMAGE = 'drover-test/node:1';
+const NPM_CLI = '/usr/lib/node_modules/npm';
+const nodeReady = ready && existsSync('/usr/bin/node') && existsSync(NPM_CLI);
+if (ready && !nodeReady) console.warn(`Skipping npm builds: this machine has no /usr/bin/node and ${NPM_CLI} to make the base image from.`);
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** This machine's node and npm on busybox, as an image (like test/support/docker.ts's images). */
+function ensureNodeImage(): void {
+  if (execFileSync('docker', ['images', '-q', NODE_IMAGE], { encoding: 'utf8' }).trim() !== '') return;
+  const root = tempDir('drover-rootfs-node-');
+  try {
+    for (const dir of ['bin', 'etc', 'root', 'usr/bin', 'usr/lib/node_modules', 'proc', 'sys', 'dev'])
+      mkdirSync(path.join(root, dir), { recursive: true });
+    mkdirSync(path.join(root, 'tmp'), { mode: 0o1777 });
+    chmodSync(path.join(root, 'tmp'), 0o1777);
+    copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
+    for (const applet of execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n')) {
+      if (/^[\w.[-]+$/.test(applet) && applet !== 'busybox') symlinkSync('busybox', path.join(root, 'bin', applet));
+    }
+    writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\n');
+    copyFileSync('/usr/bin/node', path.join(root, 'usr/bin/node'));
+    for (const line of execFileSync('ldd', ['/usr/bin/node'], { encoding: 'utf8' }).split('\n')) {
+      const library = /(\/\S+)\s+\(0x/.exec(line)?.[1];
+      if (!library || existsSync(path.join(root, library))) continue;
+      mkdirSync(path.join(root, path.dirname(library)), { recursive: true });
+      copyFileSync(library, path.join(root, library));
+    }
+    cpSync(NPM_CLI, path.join(root, 'usr/lib/node_modules/npm'), { recursive: true, dereference: true });
+    symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', path.join(root, 'usr/bin/npm'));
+    symlinkSync('/bin/busybox', path.join(root, 'usr/bin/env')); // npm's #!/usr/bin/env node
+    execFileSync(
+      'sh',
+      [
+        '-c',
+        `tar -C "$1" -c . | docker import -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' -c 'ENV HOME=/root' - "$2"`,
+        'sh',
+        root,
+        NODE_IMAGE,
+      ],
+      { stdio: 'pipe' },
+    );
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** A package registry with one package, `drover-hello` (a `drover-hello` command printing a greeting); any other name is a 404. */
+async function startNpmRegistry(host: string): Promise<{ url: string; requests: string[]; server: Server }> {
+  const dir = tempDir('drover-npm-');
+  const pkg = path.join(dir, 'package');
+  mkdirSync(pkg);
+  writeFileSync(
+    path.join(pkg, 'package.json'),
+    JSON.stringify({ name: 'drover-hello', version: '1.0.0', bin: { 'drover-hello': 'hello.js' } }),
+  );
+  writeFileSync(path.join(pkg, 'hello.js'), '#!/usr/bin/env node\nconsole.log("hello from a derived image");\n');
+  execFileSync('tar', ['-czf', path.join(dir, 'hello.tgz'), '-C', dir, 'package']);
+  const tarball = readFileSync(path.join(dir, 'hello.tgz'));
+  rmSync(dir, { recursive: true, force: true });
+  const integrity = `sha512-${createHash('sha512').update(tarball).digest('base64')}`;
+  const requests: string[] = [];
+  let url = '';
+  const server = createServer((request, response) => {
+    requests.push(request.url ?? '');
+    if (request.url === '/drover-hello') {
+      response.setHeader('content-type', 'application/json');
+      response.end(
+        JSON.stringify({
+          name: 'drover-hello',
+          'dist-tags': { latest: '1.0.0' },
+          versions: {
+            '1.0.0': {
+              name: 'drover-hello',
+              version: '1.0.0',
+              bin: { 'drover-hello': 'hello.js' },
+              dist: { tarball: `${url}drover-hello/-/drover-hello-1.0.0.tgz`, integrity },
+            },
+          },
+        }),
+      );
+    } else if (request.url === '/drover-hello/-/drover-hello-1.0.0.tgz') {
+      response.end(tarball);
+    } else {
+      response.statusCode = 404;
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ error: 'Not found' }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('no address');
+  url = `http://${host}:${address.port}/`;
+  return { url, requests, server };
+}
+
+function session(dir: string, engine: DockerEngine, image: string, packages: Partial<DockerPackages>) {
+  const store = SessionStore.open({ dataDir: dir });
+  const progress: HandProgress[] = [];
+  const registry = new HandRegistry({ store, docker: engine, onProgress: (_id, p) => progress.push(p), log: () => undefined });
+  const { id } = store.createSession({ title: 'packages' });
+  registry.attach(id, {
+    name: 'env',
+    config: { kind: 'docker', image, network: 'none', packages: { apt: [], pip: [], npm: [], ...packages } },
+  });
+  cleanups.push(async () => {
+    await registry.close();
+    await registry.sessionDeleted(id);
+  });
+  return {
+    store,
+    progress,
+    async bash(command: string): Promise<ToolOutcome & { text: string }> {
+      const [hand] = await registry.handsFor(id);
+      if (!hand) throw new Error('no hand');
+      const outcome = await hand.execute('env__bash', { command }, { signal: new AbortController().signal });
+      return { ...outcome, text: outcome.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n') };
+    },
+    events: <K extends EventType>(type: K) => store.getEvents(id, { types: [type] }) as Array<EventOf<K>>,
+  };
+}
+
+describe.runIf(nodeReady)('an environment’s npm packages', () => {
+  let registry: { url: string; requests: string[]; server: Server };
+  let base: string;
+  let dir: string;
+  let engine: DockerEngine;
+  const built: string[] = [];
+
+  beforeAll(async () => {
+    ensureNodeImage();
+    dir = tempDir('drover-derived-');
+    engine = new DockerEngine({ instance: instanceIdOf(dir) });
+    registry = await startNpmRegistry(await engine.bridgeGateway());
+    // The base image: node and npm, with npm pointed at this test's registry (as an organisation's mirror would be).
+    base = `drover-test/node-registry:${createHash('sha256').update(registry.url).digest('hex').slice(0, 12)}`;
+    const container = dockerCli('create', NODE_IMAGE, 'true');
+    dockerCli('commit', '--change', `ENV npm_config_registry=${registry.url}`, container, base);
+    dockerCli('rm', container);
+  }, 120_000);
+
+  afterAll(async () => {
+    await new Promise((resolve) => registry?.server.close(resolve));
+    for (const image of [...built, base]) if (image) execFileSync('docker', ['rmi', '-f', image], { stdio: 'ignore' });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('builds a derived image once, with progress, and starts from it; a second session reuses it without building', async () => {
+    const tag = derivedTag(dockerCli('image', 'inspect', '--format', '{{.Id}}', base), { apt: [], pip: [], npm: ['drover-hello'] });
+    built.push(tag);
+    const first = session(path.join(dir, 'one'), engine, base, { npm: ['drover-hello'] });
+    const result = await first.bash('drover-hello; command -v drover-hello');
+    expect(result.text).toMatch(/^hello from a derived image\n\/usr\/bin\/drover-hello\n\[exit code 0/);
+    const building = first.events('hand.provisioning').filter((event) => event.payload.phase === 'building');
+    expect(building).toHaveLength(1);
+    expect(building[0]?.payload.message).toBe(`Building an image from ${base} with npm: drover-hello (once: later starts reuse it)`);
+    expect(first.progress.filter((p) => p.phase === 'building').length).toBeGreaterThanOrEqual(2);
+    expect(first.progress.some((p) => p.phase === 'building' && /added 1 package/.test(p.message))).toBe(true);
+    expect(first.events('hand.ready')[0]?.payload.image).toBe(tag);
+    const fetched = registry.requests.filter((request) => request.endsWith('.tgz')).length;
+    expect(fetched).toBe(1);
+
+    const second = session(path.join(dir, 'two'), engine, base, { npm: ['drover-hello'] });
+    expect((await second.bash('drover-hello')).text).toMatch(/^hello from a derived image\n/);
+    expect(second.events('hand.provisioning').map((event) => event.payload.phase)).toEqual(['creating']);
+    expect(second.progress.some((p) => p.phase === 'building')).toBe(false);
+    expect(second.events('hand.ready')[0]?.payload.image).toBe(tag);
+    expect(registry.requests.filter((request) => request.endsWith('.tgz')).length).toBe(fetched);
+  }, 180_000);
+
+  it('a package the registry does not have fails the build: hand.failed with its last lines and what to do, and nothing tagged', async () => {
+    const tag = derivedTag(dockerCli('image', 'inspect', '--format', '{{.Id}}', base), { apt: [], pip: [], npm: ['drover-missing'] });
+    built.push(tag);
+    const r = session(path.join(dir, 'three'), engine, base, { npm: ['drover-missing'] });
+    const result = await r.bash('true');
+    expect(result.isError).toBe(true);
+    const [failed] = r.events('hand.failed');
+    expect(failed?.payload.message).toMatch(/^Building the image with npm: drover-missing on drover-test\/node-registry:\w+ failed: /);
+    expect(failed?.payload.message).toContain('Last lines of the build:');
+    expect(failed?.payload.message).toMatch(/404/);
+    expect(failed?.payload.message).toContain('Check the package names and versions');
+    expect(result.text).toContain('could not start: Building the image with npm: drover-missing');
+    expect(execFileSync('docker', ['images', '-q', tag], { encoding: 'utf8' }).trim()).toBe('');
+  }, 180_000);
+});
+
+describe.runIf(ready)('an environment’s packages on an image without the package manager', () => {
+  it('apt packages on a busybox image: hand.failed says the image has no apt-get and what to do', async () => {
+    const dir = tempDir('drover-derived-apt-');
+    const engine = new DockerEngine({ instance: instanceIdOf(dir) });
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const r = session(dir, engine, BUSYBOX_IMAGE, { apt: ['ripgrep'] });
+    const result = await r.bash('true');
+    expect(result.isError).toBe(true);
+    const message = r.events('hand.failed')[0]?.payload.message ?? '';
+    expect(message).toContain('apt packages need apt-get, and the image drover-test/busybox:1 has none');
+    expect(message).toContain('Use an image that has them');
+  }, 120_000);
+});
