@@ -124,6 +124,21 @@ describe('vaults', () => {
       injection_location: { body: true, header: true },
     });
 
+    // What sessions get to give their hands the values: ids and where each goes, never a value.
+    expect(new VaultStore(rig.managed, null).credentialsFor([vault.id])).toEqual([
+      {
+        id: mcp.id,
+        vault_id: vault.id,
+        auth: { type: 'static_bearer', mcp_server_url: 'https://docs.example.test/mcp' },
+        secret_id: expect.stringMatching(/^sec_/),
+      },
+      {
+        id: env.id,
+        vault_id: vault.id,
+        auth: { type: 'environment_variable', name: 'GITHUB_TOKEN' },
+        secret_id: expect.stringMatching(/^sec_/),
+      },
+    ]);
     // The values are in Drover's vault under the ids the managed DB keeps, and the redactor knows them.
     const bearerId = SecretIdSchema.parse(secretIdOf(mcp.id, vault.id));
     expect(await rig.vault.reveal(bearerId, 'test')).toBe(bearer);
@@ -250,10 +265,28 @@ describe('vaults', () => {
       ),
     ).toContain('archived');
     expect((await rig.vault.list()).length).toBe(secretsBefore);
+    expect(() => new VaultStore(rig.managed, null).credentialsFor([vault.id])).toThrow(/archived/);
+    expect(() => new VaultStore(rig.managed, null).credentialsFor(['vlt_unknown'])).toThrow(/No vault/);
     // A credential is reached only through its own vault.
     const other = await client.beta.vaults.create({ display_name: 'other' });
     await expect(client.beta.vaults.credentials.retrieve(credential.id, { vault_id: other.id })).rejects.toBeInstanceOf(
       Anthropic.NotFoundError,
     );
+  });
+
+  it('two creates racing for one MCP server: one wins, the other gets a 409 and leaves no value behind', async () => {
+    const vault = await client.beta.vaults.create({ display_name: 'race' });
+    const secretsBefore = (await rig.vault.list()).length;
+    const attempts = await Promise.allSettled(
+      ['race-one-0123456', 'race-two-0123456', 'race-three-0123456'].map((token) =>
+        client.beta.vaults.credentials.create(vault.id, {
+          auth: { type: 'static_bearer', token, mcp_server_url: 'https://race.example.test/mcp' },
+        }),
+      ),
+    );
+    expect(attempts.filter((attempt) => attempt.status === 'fulfilled')).toHaveLength(1);
+    for (const attempt of attempts) if (attempt.status === 'rejected') expect(attempt.reason).toBeInstanceOf(Anthropic.ConflictError);
+    expect((await rig.vault.list()).length).toBe(secretsBefore + 1);
+    expect(rig.managed.list('credential', vault.id)).toHaveLength(1);
   });
 });
