@@ -5,6 +5,7 @@
 // client that does not read dropped with a clear close.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { BetaManagedAgentsStreamSessionEvents } from '@anthropic-ai/sdk/resources/beta/sessions/events';
+import { accumulateManagedAgentsEvent, type AccumulatedEvent } from '@anthropic-ai/sdk/lib/sessions/accumulate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
 import { SessionSummarySchema } from '#shared/sessions';
@@ -132,6 +133,12 @@ describe('the event stream', () => {
     for (const delta of deltas)
       expect(delta.type === 'event_delta' && preview?.type === 'event_start' && delta.event_id === preview.event.id).toBe(true);
     expect(deltas.map((delta) => (delta.type === 'event_delta' ? delta.delta.content.text : '')).join('')).toBe(text);
+    // The SDK's own accumulator: the preview builds the text, the durable message then replaces it.
+    let accumulated: AccumulatedEvent | undefined;
+    for (const frame of frames.slice(0, durable)) accumulated = accumulateManagedAgentsEvent(accumulated, frame);
+    expect(accumulated?.content).toEqual([{ type: 'text', text }]);
+    accumulated = accumulateManagedAgentsEvent(accumulated, frames[durable]!);
+    expect(accumulated).toEqual(frames[durable]);
     // Without event_deltas a connection gets none.
     const plain = await openStream(sesn);
     rig.script.push(() => endTurn('again'));
