@@ -60,7 +60,7 @@ test('Settings → Local API: on, a token copied and used by the SDK, a taken po
   await page.goto(serve.url);
   await page.getByRole('button', { name: 'Settings' }).click();
   const section = page.getByTestId('local-api-settings');
-  const toggle = section.getByRole('switch', { name: /Local API/ });
+  const toggle = section.getByRole('switch', { name: 'Local API', exact: true });
   await expect(toggle).toHaveAttribute('aria-checked', 'false');
   await expect(section.getByTestId('local-api-state')).toHaveText('Off: nothing listens.');
   await expect(section.getByTestId('local-api-token-hint')).toContainText('No token yet');

@@ -142,6 +142,7 @@ export function LocalApiSettings({ transport }: { transport: Transport }) {
           role="switch"
           className="local-api-switch"
           aria-checked={enabled}
+          aria-label="Local API"
           aria-describedby={`${id}-state`}
           onClick={() => void apply(!enabled)}
           disabled={busy || status === null}
