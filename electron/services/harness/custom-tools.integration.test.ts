@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CustomTool, EventOf, NewEvent } from '#shared/events';
 import { DockerHandConfigSchema } from '#shared/hands';
+import type { LiveUpdate } from '#shared/harness';
 import { createCustomToolsHandlers } from '#rpc/custom-tools-handlers';
 import { buildContext } from './context.ts';
 import { foldLog } from './fold-log.ts';
@@ -134,6 +135,47 @@ describe('custom tools in the harness', () => {
     const last = r.server.requests[1]?.body.messages.at(-1);
     expect(JSON.stringify(last?.content)).toContain('Forget it, no lookup.');
     expect(resultsOf(r.server.requests[1])).toEqual([[use?.payload.tool_use_id, expect.stringContaining('new message'), true]]);
+  });
+
+  it('a response cut by an interrupt after a custom call: Drover answers the call itself, so the model later reads a whole conversation', async () => {
+    const r = await rig(
+      script(
+        {
+          kind: 'message',
+          message: {
+            content: [
+              { type: 'tool_use', name: 'lookup', input: { q: 'x' } },
+              { type: 'text', text: 'and then '.repeat(300) },
+            ],
+            stop_reason: 'tool_use',
+          },
+          frameDelayMs: 10,
+        },
+        text('Stopped, as you asked.'),
+      ),
+    );
+    defineTools(r);
+    const textStarted = new Promise<void>((resolve) => {
+      const original = r.live.push.bind(r.live);
+      r.live.push = (...updates: LiveUpdate[]) => {
+        if (updates.some((update) => update.type === 'block_start' && update.block === 'text')) resolve();
+        return original(...updates);
+      };
+    });
+    r.harness.send(r.sessionId, 'look it up');
+    await textStarted;
+    r.harness.interrupt(r.sessionId);
+    const stop = await waitFor(r, 'session.status_idle');
+    expect(stop.payload.stop_reason.type).toBe('interrupted');
+    const [use] = ofType(r, 'agent.custom_tool_use');
+    const [cancel] = ofType(r, 'user.custom_tool_result');
+    expect(cancel?.payload).toMatchObject({ custom_tool_use_id: use?.id, is_error: true });
+    expect(JSON.stringify(cancel?.payload.content)).toContain('interrupted the response');
+    expect(cancel!.seq).toBeLessThan(stop.seq);
+
+    r.harness.send(r.sessionId, 'ok, go on');
+    await ended(r, stop.seq);
+    expect(resultsOf(r.server.requests[1])).toEqual([[use?.payload.tool_use_id, expect.stringContaining('interrupted'), true]]);
   });
 
   it('a custom tool with a hand tool’s name stops the turn in words before any request', async () => {
