@@ -204,6 +204,8 @@ describe.runIf(nodeReady)('an environment’s npm packages', () => {
     const [failed] = r.events('hand.failed');
     expect(failed?.payload.message).toMatch(/^Building the image with npm: drover-missing on drover-test\/node-registry:\w+ failed: /);
     expect(failed?.payload.message).toContain('Last lines of the build:');
+    expect(failed?.payload.message).not.toContain(String.fromCharCode(27)); // no terminal colours
+    expect(failed?.payload.message).not.toMatch(/^Step \d/m); // nor the builder's bookkeeping
     expect(failed?.payload.message).toMatch(/404/);
     expect(failed?.payload.message).toContain('Check the package names and versions');
     expect(result.text).toContain('could not start: Building the image with npm: drover-missing');

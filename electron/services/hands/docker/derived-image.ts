@@ -18,6 +18,8 @@ import type { DockerEngine } from './engine.ts';
 export const DERIVED_REPOSITORY = 'drover-packages';
 /** The builder's own lines (steps, layer ids, intermediate containers): not shown in a failure. */
 const BOOKKEEPING = /^(Step \d+\/\d+ : |\s*---> |Removing intermediate container |Successfully (built|tagged) )/;
+/** Terminal colour codes (the builder colours a step's stderr). */
+const COLOURS = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 /** Lines of build output kept for a failure's message. */
 const TAIL_LINES = 15;
 
@@ -112,10 +114,7 @@ async function buildImage(
   let partial = '';
   /** One line of output: to the progress, and to the tail unless it is the builder's own bookkeeping. */
   const take = (raw: string): void => {
-    const line = raw
-      .replace(/\x1b\[[0-9;]*m/g, '')
-      .replace(/\r/g, '')
-      .trimEnd();
+    const line = raw.replace(COLOURS, '').replace(/\r/g, '').trimEnd();
     if (line === '' || BOOKKEEPING.test(line)) return;
     tail.push(line);
     if (tail.length > TAIL_LINES) tail.shift();
