@@ -129,27 +129,14 @@ describe('environments', () => {
     await expect(rig.client.beta.environments.delete(environment.id)).rejects.toBeInstanceOf(Anthropic.NotFoundError);
 
     const used = await rig.client.beta.environments.create({ name: 'in use' });
-    // An API session's record, as the sessions resource keeps it: keyed by the Drover uuid, its environment as parent.
-    const uuid = '0f1e2d3c-4b5a-4697-8877-665544332211';
-    const now = new Date().toISOString();
-    rig.managed.insert({
-      kind: 'session',
-      id: uuid,
-      version: 1,
-      body: {},
-      parent: used.id,
-      created_at: now,
-      updated_at: now,
-      archived_at: null,
-    });
-    try {
-      const message = await refused(rig.client.beta.environments.delete(used.id), Anthropic.ConflictError);
-      expect(message).toContain('sesn_0f1e2d3c4b5a46978877665544332211');
-      expect(message).toContain('archive the environment instead');
-      expect((await rig.client.beta.environments.retrieve(used.id)).id).toBe(used.id);
-    } finally {
-      rig.managed.remove('session', uuid);
-    }
+    // A session made through the API names its environment (its record's parent) until it is deleted.
+    const agent = await rig.client.beta.agents.create({ name: 'user', model: 'claude-sonnet-4-6' });
+    const session = await rig.client.beta.sessions.create({ agent: agent.id, environment_id: used.id });
+    const message = await refused(rig.client.beta.environments.delete(used.id), Anthropic.ConflictError);
+    expect(message).toContain(session.id);
+    expect(message).toContain('archive the environment instead');
+    expect((await rig.client.beta.environments.retrieve(used.id)).id).toBe(used.id);
+    await rig.client.beta.sessions.delete(session.id);
     expect(await rig.client.beta.environments.delete(used.id)).toEqual({ id: used.id, type: 'environment_deleted' });
   });
 

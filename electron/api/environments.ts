@@ -9,6 +9,7 @@ import { EnvironmentStore } from '#services/managed/environments';
 import type { ApiContext } from './context.ts';
 import { checkNoBody, checkQuery, listQuery, timePage, type Page } from './resource-pages.ts';
 import type { Route } from './router.ts';
+import { pruneSessionRecords } from './session-view.ts';
 
 export function environmentRoutes(context: ApiContext): Route[] {
   const environments = new EnvironmentStore(context.managed);
@@ -60,6 +61,7 @@ export function environmentRoutes(context: ApiContext): Route[] {
       handler: (request) => {
         checkQuery(request.query, []);
         checkNoBody(request.body);
+        pruneSessionRecords(context); // sessions deleted in the cockpit no longer hold the environment
         const body: BetaEnvironmentDeleteResponse = environments.delete(param(request.params));
         return { body };
       },

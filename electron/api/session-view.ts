@@ -84,6 +84,15 @@ export function writeRecord(
 }
 
 /**
+ * Drops the records of sessions the store no longer has (deleted in the cockpit, which knows
+ * nothing of the API's records), so they name no environment in use. Cheap: one read of each table.
+ */
+export function pruneSessionRecords(context: ApiContext): void {
+  const live = new Set(context.store.listSessions().map((session) => session.id));
+  for (const row of context.managed.list('session')) if (!live.has(row.id)) context.managed.remove('session', row.id);
+}
+
+/**
  * Drover's status in the service's words: a session that never ran, or whose turn failed, is idle;
  * a running one whose last model request failed and is being retried is rescheduling.
  */

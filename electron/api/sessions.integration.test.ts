@@ -301,6 +301,18 @@ describe('sessions through the SDK, further', () => {
     expect(done.outcome_evaluations[0]?.completed_at).not.toBeNull();
   });
 
+  it('an environment is held by its sessions until they are deleted, in the API or in the cockpit', async () => {
+    const env = await environment();
+    const fixer = await agent();
+    const viaApi = await rig.client.beta.sessions.create({ agent: fixer.id, environment_id: env.id });
+    const viaCockpit = await rig.client.beta.sessions.create({ agent: fixer.id, environment_id: env.id });
+    await expect(rig.client.beta.environments.delete(env.id)).rejects.toMatchObject({ status: 409 });
+    await rig.client.beta.sessions.delete(viaApi.id);
+    const deleted = await rig.host.dispatch('sessions-delete', { sessionId: uuidOf(viaCockpit) });
+    expect(deleted.ok).toBe(true);
+    expect(await rig.client.beta.environments.delete(env.id)).toEqual({ id: env.id, type: 'environment_deleted' });
+  });
+
   it('updates and archives a cockpit session, which keeps its synthesized agent', async () => {
     const launched = await rig.host.dispatch('sessions-launch', { title: 'Cockpit', settings: { model: 'claude-opus-4-5' } });
     if (!launched.ok) throw new Error(launched.error.message);

@@ -18,7 +18,16 @@ import { externalId, internalId } from './ids.ts';
 import { arrayParam, booleanParam, cursorParam, encodeCursor, inRange, limitParam, orderParam, rangeParam } from './query.ts';
 import type { ApiRequest, Route } from './router.ts';
 import { createSession } from './session-launch.ts';
-import { apiStatus, COCKPIT_AGENT_ID, readRecord, retrieveSession, sessionOf, writeRecord, type SessionRecord } from './session-view.ts';
+import {
+  apiStatus,
+  COCKPIT_AGENT_ID,
+  pruneSessionRecords,
+  readRecord,
+  retrieveSession,
+  sessionOf,
+  writeRecord,
+  type SessionRecord,
+} from './session-view.ts';
 import { BranchBodySchema, CreateSessionBodySchema, MetadataSchema, UpdateSessionBodySchema } from './sessions-body.ts';
 
 const LIST_PARAMS = new Set([
@@ -93,6 +102,7 @@ async function listSessions(context: ApiContext, query: URLSearchParams): Promis
   const memoryStoreId = query.get('memory_store_id');
   const cursor: ListCursor | null = cursorParam(query, ListCursorSchema);
 
+  pruneSessionRecords(context);
   const summaries = await call(context, 'sessions-list', undefined);
   const matching: SessionSummary[] = [];
   for (const summary of summaries) {
