@@ -5,6 +5,7 @@
 // client that does not read dropped with a clear close.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { BetaManagedAgentsStreamSessionEvents } from '@anthropic-ai/sdk/resources/beta/sessions/events';
+import { betaTool } from '@anthropic-ai/sdk/helpers/beta/json-schema';
 import { accumulateManagedAgentsEvent, type AccumulatedEvent } from '@anthropic-ai/sdk/lib/sessions/accumulate';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
@@ -193,6 +194,49 @@ describe('the event stream', () => {
     expect(everything).toHaveLength(60);
     expect([...seen.keys()].sort()).toEqual([...everything].sort());
     expect([...seen.values()].every((count) => count === 1)).toBe(true);
+  });
+
+  it("the SDK's own session tool runner answers custom tool calls over the stream, the list and send", async () => {
+    const { id, sesn } = await launch({
+      custom_tools: [
+        {
+          name: 'lookup_order',
+          description: 'Looks an order up.',
+          input_schema: { type: 'object', properties: { order: { type: 'string' } } },
+        },
+      ],
+    });
+    const lookups: string[] = [];
+    const lookup = betaTool({
+      name: 'lookup_order',
+      description: 'Looks an order up.',
+      inputSchema: { type: 'object', properties: { order: { type: 'string' } }, required: ['order'] },
+      run: ({ order }) => {
+        lookups.push(order);
+        return `Order ${order} ships today.`;
+      },
+    });
+    rig.script.push(
+      () => ({
+        kind: 'message',
+        message: { content: [{ type: 'tool_use', name: 'lookup_order', input: { order: '1234' } }], stop_reason: 'tool_use' },
+      }),
+      () => endTurn('It ships today.'),
+    );
+    // A call made before the runner attaches is found in the history it reads.
+    await rig.client.beta.sessions.events.send(sesn, { events: [message('Where is order 1234?')] });
+    const runner = rig.client.beta.sessions.events.toolRunner(sesn, {
+      tools: [lookup],
+      maxIdleMs: 300,
+      signal: AbortSignal.timeout(20_000),
+    });
+    const calls = [];
+    for await (const call of runner) calls.push(call);
+    expect(calls).toEqual([expect.objectContaining({ name: 'lookup_order', posted: true, isError: false })]);
+    expect(lookups).toEqual(['1234']);
+    const last = rig.store.getEvents(id, { direction: 'backward', limit: 1 })[0];
+    expect(last?.type === 'session.status_idle' && last.payload.stop_reason.type).toBe('end_turn');
+    expect(JSON.stringify(rig.model.requests[1]?.body.messages.at(-1))).toContain('Order 1234 ships today.');
   });
 
   it('reaches a budget: session.status_idle with budget_reached, and session.usage with the cost cap', async () => {
