@@ -101,6 +101,21 @@ describe('graderPrompt', () => {
     expect(prompt).not.toContain('\u001b');
   });
 
+  it('counts a custom tool’s answer from the program as evidence', () => {
+    const events = storedEvents(user('what is the rate?'), {
+      type: 'agent.custom_tool_use',
+      payload: { tool_use_id: 'c1', name: 'get_rate', input: { pair: 'EURUSD' } },
+    });
+    events.push(
+      ...storedEvents({
+        type: 'user.custom_tool_result',
+        payload: { custom_tool_use_id: events[1]!.id, content: [{ type: 'text', text: '1.0842' }], is_error: false },
+      }).map((event) => ({ ...event, seq: 3 })),
+    );
+    const prompt = graderPrompt({ events, outcome, settings });
+    expect(prompt).toContain('### get_rate {"pair":"EURUSD"}\n1.0842');
+  });
+
   it('says when there is no rubric, no final message, or no tool results', () => {
     const prompt = graderPrompt({ events: storedEvents(user('hi')), outcome: { ...outcome, rubric: '  ' }, settings, verification: null });
     expect(prompt).toContain('No rubric was given');

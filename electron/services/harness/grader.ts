@@ -246,6 +246,7 @@ function finalMessage(events: readonly StoredEvent[]): string {
       event.type === 'user.message' ||
       event.type === 'agent.tool_result' ||
       event.type === 'agent.mcp_tool_result' ||
+      event.type === 'user.custom_tool_result' ||
       event.type === 'span.outcome_evaluation_end'
     )
       break;
@@ -261,8 +262,10 @@ function toolEvidence(events: readonly StoredEvent[]): string {
   for (const event of events.slice(from)) {
     if (event.type === 'agent.tool_use' || event.type === 'agent.mcp_tool_use')
       uses.set(event.payload.tool_use_id, { name: event.payload.name, input: event.payload.input });
-    if (event.type === 'agent.tool_result' || event.type === 'agent.mcp_tool_result') {
-      const use = uses.get(event.payload.tool_use_id);
+    // A custom tool's answer names its call's event (the program ran it: its result is evidence too).
+    if (event.type === 'agent.custom_tool_use') uses.set(event.id, { name: event.payload.name, input: event.payload.input });
+    if (event.type === 'agent.tool_result' || event.type === 'agent.mcp_tool_result' || event.type === 'user.custom_tool_result') {
+      const use = uses.get(event.type === 'user.custom_tool_result' ? event.payload.custom_tool_use_id : event.payload.tool_use_id);
       const head = `### ${use?.name ?? 'tool'} ${clip(JSON.stringify(use?.input ?? {}), 1000)}${event.payload.is_error ? ' (error)' : ''}`;
       // Terminal colours stay in the log for the UI; the grader reads plain text.
       entries.push(`${head}\n${middleCut(stripVTControlCharacters(textOf(event.payload.content)), MAX_RESULT_EVIDENCE_CHARS)}`);
