@@ -112,7 +112,7 @@ describe('graderPrompt', () => {
         payload: { custom_tool_use_id: events[1]!.id, content: [{ type: 'text', text: '1.0842' }], is_error: false },
       }).map((event) => ({ ...event, seq: 3 })),
     );
-    const prompt = graderPrompt({ events, outcome, settings });
+    const prompt = graderPrompt({ events, outcome, settings, verification: null });
     expect(prompt).toContain('### get_rate {"pair":"EURUSD"}\n1.0842');
   });
 
