@@ -309,6 +309,11 @@ describe('events through the API', () => {
     expect((await raw(`/v1/sessions/${sesn}/events?types[]=nope`)).body.error?.message).toMatch(/"nope", which is not an event type/);
     expect((await raw(`/v1/sessions/${sesn}/events?colour=red`)).body.error?.message).toMatch(/no "colour" parameter/);
     expect((await raw(`/v1/sessions/${sesn}/events?page=garbage`)).status).toBe(400);
+    const queried = await raw(`/v1/sessions/${sesn}/events?dry_run=1`, {
+      method: 'POST',
+      body: JSON.stringify({ events: [{ type: 'user.interrupt' }] }),
+    });
+    expect(queried.body.error?.message).toMatch(/takes no query parameters \(got "dry_run"\)/);
     expect((await raw(`/v1/sessions/${sesn}/events?limit=5000`)).status).toBe(400);
     expect((await raw(`/v1/sessions/${sesn}/events/stream?event_deltas[]=agent.tool_use`)).status).toBe(400);
     await expect(

@@ -63,10 +63,13 @@ export const MAX_PAGE = 1000;
 
 export function checkQueryKeys(query: URLSearchParams, allowed: ReadonlySet<string>, what: string): void {
   const unknown = [...new Set(query.keys())].filter((key) => !allowed.has(key));
-  if (unknown.length > 0)
-    throw invalid(
-      `${what} takes no ${unknown.map((key) => JSON.stringify(key.slice(0, 64))).join(', ')} parameter${unknown.length > 1 ? 's' : ''}. It takes ${[...allowed].join(', ')}.`,
-    );
+  if (unknown.length === 0) return;
+  const named = unknown.map((key) => JSON.stringify(key.slice(0, 64))).join(', ');
+  throw invalid(
+    allowed.size === 0
+      ? `${what} takes no query parameters (got ${named}).`
+      : `${what} takes no ${named} parameter${unknown.length > 1 ? 's' : ''}. It takes ${[...allowed].join(', ')}.`,
+  );
 }
 
 export interface EventPage {
