@@ -249,12 +249,16 @@ export class ShellHand implements ManagedHand {
         ),
       );
     }
-    const call = parsed.data;
-    const bash: BashInput =
-      call.restart === true
-        ? { restart: true }
-        : { command: call.command, ...(call.timeout_ms ? { timeout_seconds: Math.max(1, Math.ceil(call.timeout_ms / 1000)) } : {}) };
-    return this.exclusive(() => this.bash(bash, options));
+    const { command, restart, timeout_ms: ms } = parsed.data;
+    const run: BashInput | null =
+      command === undefined ? null : { command, ...(ms ? { timeout_seconds: Math.max(1, Math.ceil(ms / 1000)) } : {}) };
+    return this.exclusive(async () => {
+      if (restart !== true && run) return this.bash(run, options);
+      const restarted = await this.bash({ restart: true }, options);
+      if (!run || restarted.isError) return restarted;
+      const ran = await this.bash(run, options);
+      return { ...ran, content: [...restarted.content, ...ran.content] };
+    });
   }
 
   private async fileTool(

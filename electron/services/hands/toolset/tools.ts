@@ -20,19 +20,20 @@ export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const filePath = z.string().min(1, 'must not be empty').max(4096);
 
 export const ToolsetInputSchemas = {
-  bash: z.union([
-    z.strictObject({
-      command: z.string().min(1, 'must not be empty').max(1_000_000),
+  bash: z
+    .strictObject({
+      command: z.string().min(1, 'must not be empty').max(1_000_000).optional(),
+      /** Restarts the shell first (then runs `command`, if given). */
+      restart: z.boolean().optional(),
+      /** 0 or absent: the default timeout. */
       timeout_ms: z
         .number()
         .int()
         .min(0)
         .max(MAX_TIMEOUT_SECONDS * 1000)
         .optional(),
-      restart: z.literal(false).optional(),
-    }),
-    z.strictObject({ restart: z.literal(true), command: z.undefined().optional(), timeout_ms: z.number().optional() }),
-  ]),
+    })
+    .refine((input) => input.command !== undefined || input.restart === true, 'give a command (or restart: true)'),
   read: z.strictObject({
     file_path: filePath,
     view_range: z.tuple([z.number().int().min(1), z.number().int()]).optional(),
@@ -76,14 +77,14 @@ export function toolsetSpecs(tools: readonly AgentToolName[], place: ToolsetPlac
         '* stdin is /dev/null: interactive programs cannot prompt (use flags like -y).',
         `* A command is killed after timeout_ms (default ${DEFAULT_TIMEOUT_SECONDS * 1000}, at most ${MAX_TIMEOUT_SECONDS * 1000}); the shell then restarts in the same directory. Start servers in the background (\`cmd > log 2>&1 &\`).`,
         '* Long output is cut in the middle: redirect it to a file and read parts of it.',
-        '* `{"restart": true}` starts a fresh shell.',
+        '* `{"restart": true}` starts a fresh shell (then runs `command`, when given).',
         ...place.notes.map((note) => `* ${note}`),
       ].join('\n'),
       input_schema: {
         type: 'object',
         properties: {
           command: { type: 'string', description: 'The command line to run. Omit only when restart is true.' },
-          restart: { type: 'boolean', description: 'true: restart the shell instead of running a command.' },
+          restart: { type: 'boolean', description: 'true: restart the shell before running (or instead of) a command.' },
           timeout_ms: {
             type: 'integer',
             minimum: 0,

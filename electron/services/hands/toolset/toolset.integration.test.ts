@@ -109,6 +109,21 @@ describe.runIf(ready)('the agent toolset on a Docker hand', () => {
     expect((await r.run('read', { file_path: 'util.py' })).text).toBe('     1\tHELLO = "hello"');
   });
 
+  it('bash: restart then run in one call, timeout_ms, restart alone', async () => {
+    const r = rig();
+    await r.run('bash', { command: 'cd /tmp && export X=1' });
+    const both = await r.run('bash', { restart: true, command: 'pwd; echo "[$X]"' });
+    expect(both.isError).toBe(false);
+    expect(both.text).toMatch(/^Started a fresh shell \(sh\) in \/workspace\.\n\/workspace\n\[\]\n\[exit code 0/);
+    const slow = await r.run('bash', { command: 'sleep 20', timeout_ms: 1000 });
+    expect(slow.isError).toBe(true);
+    expect(slow.text).toContain('[timed out after 1 s');
+    expect((await r.run('bash', { restart: true })).text).toBe('Started a fresh shell (sh) in /workspace.');
+    const empty = await r.run('bash', {});
+    expect(empty).toMatchObject({ isError: true });
+    expect(empty.text).toContain('give a command (or restart: true)');
+  });
+
   it('says what went wrong, and what to do, as tool errors', async () => {
     const r = rig();
     await r.run('write', { file_path: 'a.txt', content: 'x = 1\nx = 1\n' });
