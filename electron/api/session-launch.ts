@@ -74,18 +74,31 @@ export function resolveAgent(context: ApiContext, ref: AgentRef): BetaManagedAge
     throw invalid('agent.skills: Drover does not load skills yet. Leave skills out (or send an empty list).');
   if (overrides.model !== undefined) agent = { ...agent, model: resolveModel(overrides.model, agent.model) };
   if (overrides.system !== undefined) agent = { ...agent, system: overrides.system ?? null };
-  if (overrides.tools !== undefined || overrides.mcp_servers !== undefined) {
-    // Tools and servers are checked together: a replaced server list must still serve the tools.
-    const tools = overrides.tools ?? null;
-    const servers = overrides.mcp_servers ?? null;
-    const resolved = resolveTools(
-      tools ?? (agent.tools as Parameters<typeof resolveTools>[0]),
-      servers ?? agent.mcp_servers.map((server) => ({ type: 'url' as const, name: server.name, url: server.url })),
-    );
-    agent = { ...agent, tools: resolved.tools, mcp_servers: resolved.mcp_servers };
-  }
+  if (overrides.tools !== undefined || overrides.mcp_servers !== undefined)
+    agent = withTools(agent, { tools: overrides.tools ?? undefined, mcp_servers: overrides.mcp_servers ?? undefined });
   return agent;
 }
+
+/**
+ * The agent with its tools and/or MCP servers replaced (each a full replacement, as the service
+ * does), resolved as the agents resource resolves them: checked together, since a replaced server
+ * list must still serve the tools.
+ */
+export function withTools(
+  agent: BetaManagedAgentsSessionAgent,
+  change: { tools?: readonly ToolInput[] | undefined; mcp_servers?: readonly McpServerInput[] | undefined },
+): BetaManagedAgentsSessionAgent {
+  const resolved = resolveTools(
+    change.tools ?? (agent.tools as readonly ToolInput[]),
+    change.mcp_servers ?? agent.mcp_servers.map((server) => ({ type: 'url' as const, name: server.name, url: server.url })),
+  );
+  return { ...agent, tools: resolved.tools, mcp_servers: resolved.mcp_servers };
+}
+
+/** An agent update's `tools` and `mcp_servers`, checked as the agents resource checks them. */
+export const ToolsChangeSchema = AgentUpdateSchema.pick({ tools: true, mcp_servers: true });
+type ToolInput = Parameters<typeof resolveTools>[0][number];
+type McpServerInput = Parameters<typeof resolveTools>[1][number];
 
 /** Managed Agents' permission policy in Drover's words (`auto` is refused when the agent is stored). */
 function policyOf(policy: { type: string }, enabled: boolean): PermissionPolicy {
@@ -119,14 +132,21 @@ function sameUrl(a: string, b: string): boolean {
   }
 }
 
-interface Plan {
+/** Where a session's tools run and what they may use: its environment, its vaults, its `drover.*` metadata. */
+export interface PlanContext {
+  environment_id: string;
+  vault_ids?: readonly string[] | undefined;
+  metadata?: Readonly<Record<string, string>> | undefined;
+}
+
+export interface Plan {
   hands: HandSpecInput[];
   policies: PolicyChoice[];
   customTools: CustomTool[];
 }
 
-/** The hands, policies and custom tools the agent's tools become. */
-function planTools(context: ApiContext, agent: BetaManagedAgentsSessionAgent, body: CreateSessionBody): Plan {
+/** The hands, policies and custom tools the agent's tools become (checked whole: it throws before anything is done). */
+export function planTools(context: ApiContext, agent: BetaManagedAgentsSessionAgent, body: PlanContext): Plan {
   const hands: HandSpecInput[] = [];
   const policies: PolicyChoice[] = [];
   const customTools: CustomTool[] = [];

@@ -145,6 +145,38 @@ describe('an API session’s hands', () => {
     expect(guardrails.policies).toContainEqual({ hand: hand?.name, tool: null, policy: 'always_allow' });
   });
 
+  it('changes an idle session’s tools and MCP servers through an update, leaving the agent as it was', async () => {
+    const env = await environment();
+    const agent = await rig.client.beta.agents.create({ name: 'plain', model: 'claude-sonnet-4-6' });
+    const session = await rig.client.beta.sessions.create({ agent: agent.id, environment_id: env.id });
+    const id = uuidOf(session);
+    const updated = await rig.client.beta.sessions.update(session.id, {
+      agent: {
+        mcp_servers: [{ type: 'url', name: 'docs', url: 'http://127.0.0.1:9/mcp' }],
+        tools: [
+          { type: 'mcp_toolset', mcp_server_name: 'docs', default_config: { permission_policy: { type: 'always_allow' } } },
+          { type: 'custom', name: 'lookup', description: 'Looks up.', input_schema: { type: 'object' } },
+        ],
+      },
+    });
+    expect(updated.agent.tools.map((tool) => tool.type)).toEqual(['mcp_toolset', 'custom']);
+    expect(updated.agent.mcp_servers).toEqual([{ type: 'url', name: 'docs', url: 'http://127.0.0.1:9/mcp' }]);
+    expect((await rpc<HandStatus[]>('hands-list', { sessionId: id })).map((hand) => [hand.name, hand.kind])).toEqual([['docs', 'mcp']]);
+    expect((await rpc<GuardrailsView>('sessions-guardrails', { sessionId: id })).policies).toContainEqual({
+      hand: 'docs',
+      tool: null,
+      policy: 'always_allow',
+    });
+    const [custom] = rig.store.getEvents(id, { types: ['session.custom_tools_set'], direction: 'backward', limit: 1 });
+    expect(custom?.payload).toMatchObject({ tools: [{ name: 'lookup' }] });
+
+    const cleared = await rig.client.beta.sessions.update(session.id, { agent: { tools: [], mcp_servers: [] } });
+    expect(cleared.agent).toMatchObject({ tools: [], mcp_servers: [] });
+    expect(await rpc<HandStatus[]>('hands-list', { sessionId: id })).toEqual([]);
+    expect((await rig.client.beta.agents.retrieve(agent.id)).tools).toEqual([]);
+    expect((await rig.client.beta.sessions.retrieve(session.id)).agent.tools).toEqual([]);
+  });
+
   it('offers the agent’s custom tools, and attaches the hands named in metadata["drover.hands"]', async () => {
     const env = await environment();
     const agent = await rig.client.beta.agents.create({

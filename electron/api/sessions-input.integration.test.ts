@@ -152,7 +152,13 @@ describe('bad input to /v1/sessions', () => {
     await refused(raw('GET', '/v1/sessions?limit=0'), 400, 'invalid_request_error', /limit/);
     await refused(raw('POST', `/v1/sessions/${sessionId}`, { colour: 'red' }), 400, 'invalid_request_error', /colour/);
     await refused(raw('POST', `/v1/sessions/${sessionId}`, { vault_ids: [] }), 400, 'invalid_request_error', /vault_ids/);
-    await refused(raw('POST', `/v1/sessions/${sessionId}`, { agent: { tools: [] } }), 400, 'invalid_request_error', /agent/);
+    await refused(
+      raw('POST', `/v1/sessions/${sessionId}`, { agent: { tools: [{ type: 'mcp_toolset', mcp_server_name: 'nowhere' }] } }),
+      400,
+      'invalid_request_error',
+      /nowhere/,
+    );
+    await refused(raw('POST', `/v1/sessions/${sessionId}`, { agent: { colour: [] } }), 400, 'invalid_request_error', /colour/);
     await refused(raw('POST', `/v1/sessions/${sessionId}/fork`, {}), 400, 'invalid_request_error', /at_event_id/);
     await refused(
       raw('POST', `/v1/sessions/${sessionId}/fork`, { at_event_id: `sevt_${'4'.repeat(32)}` }),

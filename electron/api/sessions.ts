@@ -18,6 +18,7 @@ import { externalId, internalId } from './ids.ts';
 import { arrayParam, booleanParam, cursorParam, encodeCursor, inRange, limitParam, orderParam, rangeParam } from './query.ts';
 import type { ApiRequest, Route } from './router.ts';
 import { createSession } from './session-launch.ts';
+import { prepareAgentTools } from './sessions-agent-update.ts';
 import {
   apiStatus,
   COCKPIT_AGENT_ID,
@@ -146,10 +147,6 @@ async function listSessions(context: ApiContext, query: URLSearchParams): Promis
 
 async function updateSession(context: ApiContext, sessionId: string, body: unknown): Promise<BetaManagedAgentsSession> {
   const update = parse(UpdateSessionBodySchema, body, 'The session update');
-  if (update.agent !== undefined)
-    throw invalid(
-      "agent: Drover does not change a session's tools or MCP servers mid-session yet. Fork the session, or start a new one from an updated agent.",
-    );
   if (update.vault_ids !== undefined) throw invalid('vault_ids: vaults are given when a session is created; they cannot be changed after.');
   const summary = await call(context, 'sessions-get', { sessionId });
   const record = recordOf(context, sessionId);
@@ -163,9 +160,16 @@ async function updateSession(context: ApiContext, sessionId: string, body: unkno
     const checked = MetadataSchema.safeParse(metadata);
     if (!checked.success) throw invalidInput('metadata (after the update)', checked.error);
   } else if (update.metadata === null) metadata = {};
-  // The budget first: it is the one change the host may refuse (a cap at or below what is spent).
+  // Every check before the first change: the agent's tools whole, then the budget (a cap at or below what is spent is refused).
+  const tools = update.agent === undefined ? null : await prepareAgentTools(context, summary, record, update.agent);
   if (update.budget !== undefined) await call(context, 'sessions-set-budget', { sessionId, budget: update.budget });
-  const next: SessionRecord = { ...record, metadata, ...(update.title === undefined ? {} : { title: update.title }) };
+  await tools?.apply();
+  const next: SessionRecord = {
+    ...record,
+    metadata,
+    ...(tools === null ? {} : { agent: tools.agent }),
+    ...(update.title === undefined ? {} : { title: update.title }),
+  };
   writeRecord(context, sessionId, next, { createdAt: summary.createdAt });
   return retrieveSession(context, sessionId);
 }
