@@ -260,3 +260,43 @@ describe('guardrails in the fold', () => {
     expect(next(user, running, start, use, end('tool_use'), result, idle, budget)).toEqual({ kind: 'none' });
   });
 });
+
+describe('custom tool calls', () => {
+  const custom = (id: string): NewEvent => ({ type: 'agent.custom_tool_use', payload: { tool_use_id: id, name: 'lookup', input: {} } });
+  const waitingIdle: NewEvent = { type: 'session.status_idle', payload: { stop_reason: { type: 'requires_action', event_ids: ['x'] } } };
+  /** The log with answers naming the calls' event ids (which only exist once stored). */
+  function withAnswers(events: NewEvent[], answered: number[], after: NewEvent[] = []) {
+    const stored = log(...events);
+    const answers = log(
+      ...answered.map((index): NewEvent => ({
+        type: 'user.custom_tool_result',
+        payload: { custom_tool_use_id: stored[index]!.id, content: [], is_error: false },
+      })),
+      ...after,
+    ).map((event, i) => ({ ...event, seq: stored.length + i + 1 }));
+    return stateOf([...stored, ...answers]);
+  }
+  const turn = [user, running, start, custom('c1'), custom('c2'), end('tool_use')];
+
+  it('waits for every call: requires_action while running, nothing once idle; an answer that leaves one re-idles; the last asks the model', () => {
+    expect(next(...turn)).toEqual({ kind: 'await-approval' });
+    expect(next(...turn, waitingIdle)).toEqual({ kind: 'none' });
+    expect(nextStep(withAnswers([...turn, waitingIdle], [4]))).toEqual({ kind: 'await-approval' });
+    expect(nextStep(withAnswers([...turn, waitingIdle], [4], [waitingIdle]))).toEqual({ kind: 'none' });
+    const both = withAnswers([...turn, waitingIdle], [4, 3]);
+    expect(nextStep(both)).toEqual({ kind: 'request', compact: false });
+    expect(needsResume(both)).toBe(true); // answered, never sent: the next start sends it
+    expect(needsResume(stateOf(log(...turn, waitingIdle)))).toBe(false);
+  });
+
+  it('an interrupt cancels the waiting calls; a message instead supersedes them', () => {
+    const interrupt: NewEvent = { type: 'user.interrupt', payload: {} };
+    const cancelled = nextStep(stateOf(log(...turn, waitingIdle, interrupt)));
+    expect(cancelled.kind).toBe('cancel-custom');
+    expect(cancelled.kind === 'cancel-custom' && cancelled.customUses.map((use) => use.payload.tool_use_id)).toEqual(['c1', 'c2']);
+    const superseded = nextStep(stateOf(log(...turn, waitingIdle, user)));
+    expect(superseded.kind === 'supersede-approvals' && superseded.customUses.map((use) => use.payload.tool_use_id)).toEqual(['c1', 'c2']);
+    // A hand tool of the same response runs first, whatever waits.
+    expect(next(user, running, start, custom('c1'), use, end('tool_use')).kind).toBe('tools');
+  });
+});
