@@ -149,6 +149,36 @@ describe('the event stream', () => {
     expect(plainFrames.some((frame) => frame.type === 'event_start' || frame.type === 'event_delta')).toBe(false);
   });
 
+  it('previews thinking start-only when asked for agent.thinking, and never its text', async () => {
+    const { sesn } = await launch({ settings: { model: 'claude-sonnet-4-6', max_tokens: 4096, thinking_budget: 1024 } });
+    const stream = await openStream(sesn, { event_deltas: ['agent.thinking'] });
+    rig.script.push(() => ({
+      kind: 'message',
+      message: {
+        content: [
+          { type: 'thinking', thinking: 'private reasoning here', signature: 'sig-1' },
+          { type: 'text', text: 'The answer.' },
+        ],
+        stop_reason: 'end_turn',
+      },
+    }));
+    await rig.client.beta.sessions.events.send(sesn, { events: [message('think')] });
+    const frames = await stream.until(idle);
+    stream.close();
+    const types = frames.map((frame) => frame.type);
+    expect(types.filter((type) => type === 'event_start')).toHaveLength(1);
+    expect(types).not.toContain('event_delta');
+    const start = frames[types.indexOf('event_start')];
+    expect(start?.type === 'event_start' && start.event.type).toBe('agent.thinking');
+    expect(types.indexOf('event_start')).toBeLessThan(types.indexOf('agent.thinking'));
+    expect(frames.find((frame) => frame.type === 'agent.thinking')).toEqual({
+      id: expect.stringMatching(/^sevt_/),
+      type: 'agent.thinking',
+      processed_at: expect.any(String),
+    });
+    expect(JSON.stringify(frames)).not.toContain('private reasoning');
+  });
+
   it('a client that reconnects and lists (the SDK runner pattern) sees every event exactly once', async () => {
     const { id, sesn } = await launch();
     // The session keeps working while the client comes and goes: ten turns sent one after another.
