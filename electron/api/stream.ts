@@ -105,7 +105,7 @@ class Previews {
 /** Streams the session's events into `response` until the client goes or the server closes. */
 function tail(context: ApiContext, sessionId: string, deltas: ReadonlySet<string>, requestId: string) {
   return (response: ServerResponse, signal: AbortSignal): Promise<void> =>
-    new Promise<void>((resolve) => {
+    new Promise<void>((resolve, reject) => {
       const index = eventIndex(context.store, sessionId);
       let closed = false;
       const cleanups: Array<() => void> = [];
@@ -117,86 +117,92 @@ function tail(context: ApiContext, sessionId: string, deltas: ReadonlySet<string
         resolve();
       };
       openStreams++;
-      const deleted = (): void => {
-        if (closed) return;
-        const event: BetaManagedAgentsSessionDeletedEvent = {
-          id: externalId('event', randomUUID()),
-          type: 'session.deleted',
-          processed_at: new Date().toISOString(),
-        };
-        response.end(frame(event.type, event, event.id));
-        close();
-      };
-      let ending = endings.get(sessionId);
-      if (ending === undefined) {
-        ending = new Set();
-        endings.set(sessionId, ending);
-      }
-      ending.add(deleted);
-      cleanups.push(() => {
-        const set = endings.get(sessionId);
-        set?.delete(deleted);
-        if (set?.size === 0) endings.delete(sessionId);
-      });
-      const write = (text: string): void => {
-        if (closed) return;
-        response.write(text);
-        if (response.writableLength > streamSettings.maxBufferedBytes) {
-          // Past the bound: say why (after what is queued) and let go; nothing more is held for it.
-          response.end(
-            frame('error', {
-              type: 'error',
-              error: {
-                type: 'overloaded_error',
-                message:
-                  'This stream was closed because the client read it more slowly than the session wrote it. Reconnect, then list the events after the last one you received.',
-              },
-            }),
-          );
-          const timer = setTimeout(() => response.destroy(), streamSettings.closeGraceMs);
-          timer.unref();
+      try {
+        const deleted = (): void => {
+          if (closed) return;
+          const event: BetaManagedAgentsSessionDeletedEvent = {
+            id: externalId('event', randomUUID()),
+            type: 'session.deleted',
+            processed_at: new Date().toISOString(),
+          };
+          response.end(frame(event.type, event, event.id));
           close();
+        };
+        let ending = endings.get(sessionId);
+        if (ending === undefined) {
+          ending = new Set();
+          endings.set(sessionId, ending);
         }
-      };
-      // Attached before the headers go out: whatever is durable from now on reaches this client.
-      cleanups.push(
-        context.store.subscribe(sessionId, (event: StoredEvent) => {
-          try {
-            index.feed(event);
-            if (!isApiVisible(event.type)) return;
-            const mapped = apiEventOf(event, index);
-            if (mapped !== null) write(frame(mapped.type, mapped, mapped.id));
-          } catch (error) {
-            context.log('An event could not be written to an API stream', error);
+        ending.add(deleted);
+        cleanups.push(() => {
+          const set = endings.get(sessionId);
+          set?.delete(deleted);
+          if (set?.size === 0) endings.delete(sessionId);
+        });
+        const write = (text: string): void => {
+          if (closed) return;
+          response.write(text);
+          if (response.writableLength > streamSettings.maxBufferedBytes) {
+            // Past the bound: say why (after what is queued) and let go; nothing more is held for it.
+            response.end(
+              frame('error', {
+                type: 'error',
+                error: {
+                  type: 'overloaded_error',
+                  message:
+                    'This stream was closed because the client read it more slowly than the session wrote it. Reconnect, then list the events after the last one you received.',
+                },
+              }),
+            );
+            const timer = setTimeout(() => response.destroy(), streamSettings.closeGraceMs);
+            timer.unref();
+            close();
           }
-        }),
-      );
-      if (deltas.size > 0) {
-        const previews = new Previews(deltas, write);
+        };
+        // Attached before the headers go out: whatever is durable from now on reaches this client.
         cleanups.push(
-          context.host.onLive((session, update) => {
-            if (session === sessionId) previews.take(update);
+          context.store.subscribe(sessionId, (event: StoredEvent) => {
+            try {
+              index.feed(event);
+              if (!isApiVisible(event.type)) return;
+              const mapped = apiEventOf(event, index);
+              if (mapped !== null) write(frame(mapped.type, mapped, mapped.id));
+            } catch (error) {
+              context.log('An event could not be written to an API stream', error);
+            }
           }),
         );
+        if (deltas.size > 0) {
+          const previews = new Previews(deltas, write);
+          cleanups.push(
+            context.host.onLive((session, update) => {
+              if (session === sessionId) previews.take(update);
+            }),
+          );
+        }
+        const ping = setInterval(() => {
+          if (!exists(context, sessionId)) deleted();
+          else write(': ping\n\n');
+        }, streamSettings.pingMs);
+        ping.unref();
+        cleanups.push(() => clearInterval(ping));
+        signal.addEventListener('abort', close, { once: true });
+        response.on('close', close);
+        response.writeHead(200, {
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-store',
+          Connection: 'keep-alive',
+          'X-Accel-Buffering': 'no',
+          'request-id': requestId,
+        });
+        // A first byte, so the client's request resolves at once (the SDK waits for the headers).
+        response.write(': connected\n\n');
+        if (signal.aborted) close();
+      } catch (error) {
+        // Before the headers (the session deleted meanwhile): answered as any failed request.
+        reject(error instanceof Error ? error : new Error(String(error)));
+        close();
       }
-      const ping = setInterval(() => {
-        if (!exists(context, sessionId)) deleted();
-        else write(': ping\n\n');
-      }, streamSettings.pingMs);
-      ping.unref();
-      cleanups.push(() => clearInterval(ping));
-      signal.addEventListener('abort', close, { once: true });
-      response.on('close', close);
-      response.writeHead(200, {
-        'Content-Type': 'text/event-stream; charset=utf-8',
-        'Cache-Control': 'no-store',
-        Connection: 'keep-alive',
-        'X-Accel-Buffering': 'no',
-        'request-id': requestId,
-      });
-      // A first byte, so the client's request resolves at once (the SDK waits for the headers).
-      response.write(': connected\n\n');
-      if (signal.aborted) close();
     });
 }
 
