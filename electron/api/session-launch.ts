@@ -28,6 +28,7 @@ import type { OutcomeDefinitionInput } from '#shared/events';
 import type { PermissionPolicy, PolicyChoice } from '#shared/guardrails';
 import { AGENT_TOOLSET_TOOLS, HandSpecSchema, type AgentToolName, type HandSpecInput } from '#shared/hands';
 import type { CustomTool } from '#shared/events';
+import { rpcMethods } from '#shared/rpc';
 import { AgentStore } from '#services/managed/agents';
 import { AgentUpdateSchema, resolveModel, resolveTools } from '#services/managed/agent-schema';
 import { EnvironmentStore } from '#services/managed/environments';
@@ -241,6 +242,23 @@ function mcpHand(
   };
 }
 
+/** A well-formed uuid standing for the session not yet made, to check arguments against the RPC's schemas. */
+const PLACEHOLDER_ID = '00000000-0000-4000-8000-000000000000';
+
+/** `sessions-send`'s variant with content blocks (its union's errors would only say "invalid input"). */
+const SEND_CONTENT = rpcMethods['sessions-send'].arg.options.find((option) => 'content' in option.shape) ?? rpcMethods['sessions-send'].arg;
+
+/** The log's title for a session given none: the agent's name, without what a title may not hold. */
+function titleFrom(name: string): string {
+  return (
+    name
+      .replace(/[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu, ' ')
+      .trim()
+      .slice(0, 200)
+      .trim() || 'API session'
+  );
+}
+
 /** A define_outcome event in Drover's words. */
 function outcomeOf(event: Extract<InitialEvent, { type: 'user.define_outcome' }>): OutcomeDefinitionInput {
   if (event.rubric.type === 'file')
@@ -274,9 +292,17 @@ function launchArgOf(context: ApiContext, agent: BetaManagedAgentsSessionAgent, 
     }
   }
   const rest = events.slice(next);
-  for (const event of rest) if (event.type === 'user.define_outcome') outcomeOf(event); // a file rubric is refused before the launch
+  // What is sent after the launch is checked now against the very methods that will take it, so a
+  // refused event leaves no session behind.
+  for (const [index, event] of rest.entries()) {
+    const checked =
+      event.type === 'user.define_outcome'
+        ? rpcMethods['sessions-define-outcome'].arg.safeParse({ sessionId: PLACEHOLDER_ID, outcome: outcomeOf(event) })
+        : SEND_CONTENT.safeParse({ sessionId: PLACEHOLDER_ID, content: event.content });
+    if (!checked.success) throw invalidInput(`initial_events.${events.length - rest.length + index}`, checked.error);
+  }
   const arg = {
-    title: body.title ?? (agent.name.slice(0, 200).trim() || 'API session'),
+    title: body.title ?? titleFrom(agent.name),
     settings: { model: agent.model.id, system: agent.system ?? '' },
     ...(plan.hands.length > 0 ? { hands: plan.hands } : {}),
     ...(plan.policies.length > 0 ? { policies: plan.policies } : {}),

@@ -143,6 +143,20 @@ describe('bad input to /v1/sessions', () => {
       'invalid_request_error',
       /JSON/,
     );
+    // A later initial event the host would refuse is refused before the session is made.
+    const many = Array.from({ length: 101 }, (_, index) => ({ type: 'text', text: `part ${index}` }));
+    await refused(
+      raw('POST', '/v1/sessions', {
+        ...base(),
+        initial_events: [
+          { type: 'user.message', content: [{ type: 'text', text: 'first' }] },
+          { type: 'user.message', content: many },
+        ],
+      }),
+      400,
+      'invalid_request_error',
+      /initial_events\.1.*100 blocks/,
+    );
   });
 
   it('list, update and branch refuse bad queries and bodies', async () => {
