@@ -7,6 +7,7 @@
 import type { BetaManagedAgentsSendSessionEvents } from '@anthropic-ai/sdk/resources/beta/sessions/events';
 import { z } from 'zod';
 import { OutcomeDefinitionSchema, describeIssues, issuesText, type ContentBlock, type StoredEvent } from '#shared/events';
+import { MAX_EVENT_BYTES } from '#services/session/store';
 import { call, type ApiContext } from './context.ts';
 import { invalid, invalidInput } from './errors.ts';
 import { eventIndex } from './event-index.ts';
@@ -113,6 +114,18 @@ function messageContent(content: z.output<typeof MessageBlock>[] | z.output<type
   });
 }
 
+/** Room kept in an event for what the store adds around the content (ids, timestamps, keys). */
+const EVENT_OVERHEAD_BYTES = 4096;
+
+/** Content the log could not take in one event is refused up front, so nothing of the batch is recorded. */
+function checkSize(content: readonly ContentBlock[], at: string): void {
+  const bytes = Buffer.byteLength(JSON.stringify(content));
+  if (bytes > MAX_EVENT_BYTES - EVENT_OVERHEAD_BYTES)
+    throw invalid(
+      `${at}: its content is ${(bytes / 1024 / 1024).toFixed(1)} MiB; one event holds at most ${MAX_EVENT_BYTES / 1024 / 1024} MiB. Send smaller images, or fewer at once.`,
+    );
+}
+
 /** Checks one event on its own (the batch's cross-checks come after). */
 function stepOf(event: SendEvent, at: string): Step {
   switch (event.type) {
@@ -120,6 +133,7 @@ function stepOf(event: SendEvent, at: string): Step {
       const content = messageContent(event.content, at);
       if (content.every((block) => block.type === 'text' && block.text.trim() === ''))
         throw invalid(`${at}: the message is empty. Send some text or an image.`);
+      checkSize(content, at);
       return { kind: 'message', content };
     }
     case 'user.interrupt':
@@ -151,17 +165,20 @@ function stepOf(event: SendEvent, at: string): Step {
         ],
       };
     }
-    case 'user.custom_tool_result':
+    case 'user.custom_tool_result': {
+      const content = messageContent(event.content ?? [], at);
+      checkSize(content, at);
       return {
         kind: 'custom',
         results: [
           {
             custom_tool_use_id: internalId('event', event.custom_tool_use_id) ?? event.custom_tool_use_id,
-            content: messageContent(event.content ?? [], at),
+            content,
             is_error: event.is_error ?? false,
           },
         ],
       };
+    }
     case 'user.tool_result':
       throw invalid(
         `${at}: user.tool_result is for self-hosted environments, whose tools the client runs; Drover runs this session's tools on its own hands. Answer a custom tool with user.custom_tool_result.`,

@@ -294,6 +294,18 @@ describe('events through the API', () => {
     );
     expect(half.status).toBe(400);
     expect(half.body.error?.message).toMatch(/not waiting for a confirmation/);
+    // Each fits the body, the second not an event: neither is recorded.
+    const image = (bytes: number) => ({ type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'A'.repeat(bytes) } });
+    const tooBig = await post(
+      JSON.stringify({
+        events: [
+          { type: 'user.message', content: [image(1024)] },
+          { type: 'user.message', content: [image(9 * 1024 * 1024)] },
+        ],
+      }),
+    );
+    expect(tooBig.status).toBe(400);
+    expect(tooBig.body.error?.message).toMatch(/events\[1\]: its content is 9\.0 MiB; one event holds at most 8 MiB/);
     const urlImage = await post(
       JSON.stringify({
         events: [{ type: 'user.message', content: [{ type: 'image', source: { type: 'url', url: 'https://example.com/a.png' } }] }],
