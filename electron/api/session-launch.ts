@@ -6,17 +6,18 @@
  * The mapping, from the agent snapshot to Drover:
  * - `model`, `system` → the session's settings;
  * - `agent_toolset_20260401` on a `cloud` environment → a Docker hand (`environmentHandSpec`), its
- *   tools' permission policies → the launch's policies for that hand (`enabled: false` → `deny`);
+ *   tools' permission policies → the launch's policies for that hand (a tool turned off is not on it);
  * - each `mcp_toolset` → an MCP hand over HTTP for its server in `mcp_servers` (hand name: the server's
  *   name lowercased, other characters as `-`, at most 32), its bearer from the session's vaults'
  *   `static_bearer` credential whose `mcp_server_url` is the server's URL (the value stays in the
- *   vault); its policies as above, a tool turned off → `disabled_tools`;
+ *   vault); its policies as above, a tool turned off → `disabled_tools` (all off by default → `deny`);
  * - `custom` tools → the launch's `custom_tools`;
  * - `budget` → the session's budget (omitted: Drover's default budget for new sessions, as in the cockpit);
  * - `initial_events` → an outcome and a first message in the launch itself, the rest sent in order.
  * - `metadata["drover.hands"]` → more hands the service has no words for (SSH machines, MCP servers
  *   started by a command, another Docker image): a JSON array of Drover hand specs `{name, config}`
- *   exactly as the cockpit records them (`shared/hands.ts`; secrets by vault secret id);
+ *   exactly as the cockpit records them (`shared/hands.ts`; a secret named by the id of a credential
+ *   of the session's vaults, `vcrd_…`);
  *   `metadata["drover.image"]` → the image of the environment's Docker hand (over the environment's).
  *
  * Everything is checked before the launch, so a refused request records nothing.
@@ -196,7 +197,7 @@ export function planTools(context: ApiContext, agent: BetaManagedAgentsSessionAg
         'metadata["drover.hands"] is not JSON: give a JSON array of hand specs like [{"name": "box", "config": {"kind": "ssh", …}}].',
       );
     }
-    const parsed = DroverHandsSchema.safeParse(json);
+    const parsed = DroverHandsSchema.safeParse(withCredentialSecrets(json, credentials));
     if (!parsed.success) throw invalidInput('metadata["drover.hands"]', parsed.error);
     for (const hand of parsed.data) {
       if (taken.has(hand.name))
@@ -206,6 +207,29 @@ export function planTools(context: ApiContext, agent: BetaManagedAgentsSessionAg
     }
   }
   return { hands, policies, customTools };
+}
+
+/**
+ * A `drover.hands` spec names secrets by the id of a credential of the session's vaults (`vcrd_…`),
+ * replaced here by the id of the secret holding its value: a program driving the API can use the
+ * secrets it gave the API, never another of the user's vault (a raw `sec_…` id is refused).
+ */
+export function withCredentialSecrets(json: unknown, credentials: ReturnType<VaultStore['credentialsFor']>, at = ''): unknown {
+  if (Array.isArray(json)) return json.map((item, index) => withCredentialSecrets(item, credentials, `${at}${at ? '.' : ''}${index}`));
+  if (typeof json !== 'object' || json === null) return json;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json)) {
+    const where = `${at}${at ? '.' : ''}${key}`;
+    if ((key === 'secret_id' || key.endsWith('_secret_id')) && typeof value === 'string') {
+      const credential = credentials.find((each) => each.id === value);
+      if (credential === undefined)
+        throw invalid(
+          `metadata["drover.hands"] ${where}: name a credential of the session's vaults by its id (vcrd_…), not ${JSON.stringify(value.slice(0, 40))}. Add the secret to a vault with client.beta.vaults.credentials.create and list the vault in vault_ids.`,
+        );
+      out[key] = credential.secret_id;
+    } else out[key] = withCredentialSecrets(value, credentials, where);
+  }
+  return out;
 }
 
 function mcpHand(

@@ -145,6 +145,49 @@ describe('an API session’s hands', () => {
     expect(guardrails.policies).toContainEqual({ hand: hand?.name, tool: null, policy: 'always_allow' });
   });
 
+  it('lets a drover.hands spec use a vault credential of the session by its id, never its value', async () => {
+    const value = 'docs-token-value-9f3a7c21';
+    const env = await environment();
+    const vault = await rig.client.beta.vaults.create({ display_name: 'local' });
+    const credential = await rig.client.beta.vaults.credentials.create(vault.id, {
+      auth: { type: 'environment_variable', secret_name: 'DOCS_TOKEN', secret_value: value, networking: { type: 'unrestricted' } },
+    });
+    const agent = await rig.client.beta.agents.create({ name: 'local', model: 'claude-sonnet-4-6' });
+    const hands = [
+      {
+        name: 'fx',
+        config: { kind: 'mcp', transport: { ...fixtureServer(), env: { DOCS_TOKEN: { secret_id: credential.id } } }, trusted: true },
+      },
+    ];
+    rig.script.push((request) => {
+      const name = (request.body.tools ?? []).map((tool) => tool.name).find((each) => each.endsWith('__env'));
+      if (name === undefined) return endTurn(`no env tool in ${JSON.stringify(request.body.tools)}`);
+      return {
+        kind: 'message',
+        message: { content: [{ type: 'tool_use', name, input: { name: 'DOCS_TOKEN' } }], stop_reason: 'tool_use' },
+      };
+    });
+    rig.script.push(() => endTurn('Read it.'));
+    const session = await rig.client.beta.sessions.create({
+      agent: agent.id,
+      environment_id: env.id,
+      vault_ids: [vault.id],
+      metadata: { 'drover.hands': JSON.stringify(hands) },
+      initial_events: [{ type: 'user.message', content: [{ type: 'text', text: 'Read DOCS_TOKEN' }] }],
+    });
+    const id = uuidOf(session);
+    await idle(id);
+    const [result] = rig.store.getEvents(id, { types: ['agent.mcp_tool_result'] });
+    const text =
+      result?.type === 'agent.mcp_tool_result' && result.payload.content[0]?.type === 'text' ? result.payload.content[0].text : '';
+    // The server had the value (its length); the log has it redacted.
+    expect(JSON.parse(text)).toMatchObject({ length: value.length });
+    expect(JSON.stringify(rig.store.getEvents(id))).not.toContain(value);
+    const [attached] = rig.store.getEvents(id, { types: ['hand.attached'] });
+    expect(JSON.stringify(attached?.payload)).toMatch(/"secret_id":"sec_[a-z0-9]{16}"/);
+    expect(JSON.stringify(await rig.client.beta.sessions.retrieve(session.id))).not.toContain(value);
+  });
+
   it('changes an idle session’s tools and MCP servers through an update, leaving the agent as it was', async () => {
     const env = await environment();
     const agent = await rig.client.beta.agents.create({ name: 'plain', model: 'claude-sonnet-4-6' });

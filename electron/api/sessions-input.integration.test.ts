@@ -143,6 +143,14 @@ describe('bad input to /v1/sessions', () => {
       'invalid_request_error',
       /JSON/,
     );
+    // A drover.hands spec names a credential of the session's vaults, never a vault secret by its own id.
+    const ssh = { kind: 'ssh', host: '127.0.0.1', user: 'me', auth: { method: 'key', key_secret_id: 'sec_0123456789abcdef' } };
+    await refused(
+      raw('POST', '/v1/sessions', { ...base(), metadata: { 'drover.hands': JSON.stringify([{ name: 'box', config: ssh }]) } }),
+      400,
+      'invalid_request_error',
+      /key_secret_id.*vcrd_/,
+    );
     // A later initial event the host would refuse is refused before the session is made.
     const many = Array.from({ length: 101 }, (_, index) => ({ type: 'text', text: `part ${index}` }));
     await refused(
