@@ -228,6 +228,8 @@ describe('sessions through the SDK', () => {
     const second = await first.getNextPage();
     expect(second.data.map((each) => each.id)).toEqual(made.slice(2, 4));
     expect(second.prev_page).not.toBeNull();
+    const back = await rig.client.beta.sessions.list({ limit: 2, order: 'asc', page: second.prev_page ?? '' });
+    expect(back.data.map((each) => each.id)).toEqual(made.slice(0, 2));
 
     expect((await rig.client.beta.sessions.list({ statuses: ['running'] })).data).toEqual([]);
     expect((await rig.client.beta.sessions.list({ statuses: ['idle', 'running'], limit: 100 })).data).toHaveLength(6);
@@ -311,6 +313,19 @@ describe('sessions through the SDK, further', () => {
     const deleted = await rig.host.dispatch('sessions-delete', { sessionId: uuidOf(viaCockpit) });
     expect(deleted.ok).toBe(true);
     expect(await rig.client.beta.environments.delete(env.id)).toEqual({ id: env.id, type: 'environment_deleted' });
+  });
+
+  it('reads rescheduling while a failed model request waits to be retried, then idle', async () => {
+    const env = await environment();
+    const fixer = await agent();
+    rig.script.push(() => ({ kind: 'http-error', status: 529, type: 'overloaded_error', message: 'Overloaded', retryAfterSeconds: 2 }));
+    rig.script.push(() => endTurn('Back.'));
+    const session = await rig.client.beta.sessions.create({ agent: fixer.id, environment_id: env.id, initial_events: [say('hi')] });
+    const rescheduling = await waitFor(session, (each) => each.status === 'rescheduling');
+    expect((await rig.client.beta.sessions.list({ statuses: ['rescheduling'] })).data.map((each) => each.id)).toEqual([session.id]);
+    expect(rescheduling.status).toBe('rescheduling');
+    await idles(session);
+    expect((await rig.client.beta.sessions.retrieve(session.id)).status).toBe('idle');
   });
 
   it('updates and archives a cockpit session, which keeps its synthesized agent', async () => {
