@@ -5,6 +5,7 @@
  * Must never import node, electron or DOM code.
  */
 import { z } from 'zod';
+import { DockerHandConfigSchema } from './hands.ts';
 
 /** The port a Local API turned on for the first time offers (8484 is serve mode's own). */
 export const DEFAULT_LOCAL_API_PORT = 8485;
@@ -15,9 +16,17 @@ export const LocalApiPortSchema = z
   .min(1, 'the port is a number from 1 to 65535')
   .max(65_535, 'the port is a number from 1 to 65535');
 
+/** The image a Docker hand may run, checked as a Docker hand's image is (shared/hands.ts). */
+export const EnvironmentImageSchema = DockerHandConfigSchema.shape.image;
+
 export const LocalApiSettingsSchema = z.strictObject({
   enabled: z.boolean(),
   port: LocalApiPortSchema,
+  /**
+   * The image `cloud` environments run when their metadata names none (`drover.image`); absent:
+   * unchanged. Applies to sessions created after.
+   */
+  environment_image: EnvironmentImageSchema.optional(),
 });
 export type LocalApiSettings = z.infer<typeof LocalApiSettingsSchema>;
 
@@ -32,6 +41,8 @@ export const LocalApiStatusSchema = z.strictObject({
   error: z.string().nullable(),
   /** The token's last 4 characters, to tell tokens apart (null: none made yet). Never the token. */
   tokenHint: z.string().max(4).nullable(),
+  /** The image `cloud` environments run when their metadata names none (`drover.image`). */
+  environment_image: z.string(),
 });
 export type LocalApiStatus = z.infer<typeof LocalApiStatusSchema>;
 

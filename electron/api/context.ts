@@ -16,6 +16,11 @@ export interface ApiContext {
   managed: ManagedDb;
   /** Drover's vault, where credentials' values go (null: none here; creating one says why). */
   vault: VaultLike | null;
+  /**
+   * The image a `cloud` environment's Docker hand runs when neither the session's nor the
+   * environment's metadata names one (`drover.image`): Settings → Local API's, asked at each session.
+   */
+  defaultImage: () => string;
   log: (line: string, error?: unknown) => void;
 }
 

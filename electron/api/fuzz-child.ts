@@ -8,6 +8,7 @@ import { createHost } from '#rpc/host';
 import { ManagedDb } from '#services/managed/db';
 import { SessionStore } from '#services/session/store';
 import { newToken } from '#services/access-token';
+import { DEFAULT_ENVIRONMENT_IMAGE } from '#services/managed/environment-hand';
 import type { ApiContext } from './context.ts';
 import { apiRoutes } from './routes.ts';
 import { startApiServer } from './server.ts';
@@ -23,7 +24,14 @@ const host = createHost({
   log: () => undefined,
 });
 const managed = ManagedDb.open(dataDir);
-const context: ApiContext = { host, store, managed, vault: null, log: () => undefined };
+const context: ApiContext = {
+  host,
+  store,
+  managed,
+  vault: null,
+  defaultImage: () => DEFAULT_ENVIRONMENT_IMAGE,
+  log: () => undefined,
+};
 const routes = apiRoutes(context);
 const api = await startApiServer({ host: '127.0.0.1', port: 0, token: () => token, routes, log: () => undefined });
 

@@ -1,10 +1,12 @@
 /**
  * Settings → Local API: runs the Managed Agents API server (startApi) as the user set it up. Its
- * settings (`local-api.json`: enabled, port; off by default) and its token (`api-token`) live in
+ * settings (`local-api.json`: enabled, port, the image `cloud` environments run when their
+ * metadata names none; off by default) and its token (`api-token`) live in
  * the data folder, both readable by the user alone (mode 0600). Turning it on, moving it or
  * turning it off applies at once; a port it cannot listen on is refused in words and nothing is
  * saved. A new token is in force at once: the old one is refused from the next request, and the
  * server restarts on the same port so that no connection opened with it (a stream) stays open.
+ * A new image applies to sessions created after (the API's context reads it at each session).
  *
  * Implements the rpc layer's `LocalApiControl`; the hosts (electron/main, electron/serve) make one
  * and hand it to `createHost`. Every change is serialized, so two quick clicks cannot race.
@@ -15,6 +17,7 @@ import { z } from 'zod';
 import { AppError } from '#shared/errors';
 import {
   DEFAULT_LOCAL_API_PORT,
+  EnvironmentImageSchema,
   LocalApiPortSchema,
   type LocalApiNewToken,
   type LocalApiSettings,
@@ -22,6 +25,7 @@ import {
 } from '#shared/local-api';
 import type { LocalApiControl } from '#rpc/local-api-handlers';
 import { newToken, readToken, tokenIsValid, writeToken } from '#services/access-token';
+import { DEFAULT_ENVIRONMENT_IMAGE } from '#services/managed/environment-hand';
 import { writePrivateFileAtomic } from '#services/vault/private-file';
 import type { ApiContext } from './context.ts';
 import type { RunningApi } from './server.ts';
@@ -29,26 +33,35 @@ import { API_TOKEN_FILE, startApi } from './start.ts';
 
 export const LOCAL_API_SETTINGS_FILE = 'local-api.json';
 
-const SettingsFileSchema = z.strictObject({ version: z.literal(1), enabled: z.boolean(), port: LocalApiPortSchema });
+/** Version 1 had no image (its files load with the default); version 2 names it. */
+const SettingsFileSchema = z.discriminatedUnion('version', [
+  z.strictObject({ version: z.literal(1), enabled: z.boolean(), port: LocalApiPortSchema }),
+  z.strictObject({ version: z.literal(2), enabled: z.boolean(), port: LocalApiPortSchema, environment_image: EnvironmentImageSchema }),
+]);
+
+/** The settings in force: every field present. */
+type Settings = Required<LocalApiSettings>;
 
 export interface LocalApiOptions {
   dataDir: string;
-  /** The API's context, asked for at each start (by then the host exists). */
-  context: () => ApiContext;
+  /** The API's context, asked for at each start (by then the host exists); its default image is this LocalApi's. */
+  context: () => Omit<ApiContext, 'defaultImage'>;
   /** Where to listen (default 127.0.0.1; the API answers this machine only whatever it is). */
   listenHost?: string;
   log: (line: string, error?: unknown) => void;
 }
 
-/** For serve's `--api-port N [--api-token T]`: on, on that port, for this run (not saved). */
+/** For serve's `--api-port N [--api-token T] [--api-image I]`: on, on that port, for this run (not saved). */
 export interface LocalApiOverride {
   port: number;
   /** A token to use (and keep as `api-token`); absent: the stored one, else a new one. */
   token?: string;
+  /** The image `cloud` environments run for this run; absent: the saved one. */
+  image?: string;
 }
 
 export class LocalApi implements LocalApiControl {
-  private settings: LocalApiSettings;
+  private settings: Settings;
   private token: string | null;
   private running: RunningApi | null = null;
   private error: string | null = null;
@@ -77,7 +90,8 @@ export class LocalApi implements LocalApiControl {
           }
           this.keepToken(override.token);
         }
-        this.settings = { enabled: true, port: override.port };
+        const image = override.image === undefined ? this.settings.environment_image : checkedImage(override.image);
+        this.settings = { enabled: true, port: override.port, environment_image: image };
       }
       if (!this.settings.enabled) return this.status();
       try {
@@ -100,14 +114,20 @@ export class LocalApi implements LocalApiControl {
       running: running !== null,
       error: this.settings.enabled && running === null ? this.error : null,
       tokenHint: this.token === null ? null : this.token.slice(-4),
+      environment_image: this.settings.environment_image,
     };
+  }
+
+  /** The image `cloud` environments run when their metadata names none: what the sessions created now get. */
+  defaultImage(): string {
+    return this.settings.environment_image;
   }
 
   configure(settings: LocalApiSettings): Promise<LocalApiStatus> {
     return this.serialized(async () => {
-      const { enabled, port } = checkedSettings(settings);
+      const { enabled, port, environment_image } = checkedSettings(settings, this.settings.environment_image);
       if (!enabled) {
-        this.save({ enabled: false, port });
+        this.save({ enabled: false, port, environment_image });
         const running = this.running;
         this.running = null;
         this.error = null;
@@ -122,7 +142,7 @@ export class LocalApi implements LocalApiControl {
         this.error = null;
         await current?.close();
       }
-      this.save({ enabled: true, port });
+      this.save({ enabled: true, port, environment_image });
       return this.status();
     });
   }
@@ -170,7 +190,7 @@ export class LocalApi implements LocalApiControl {
 
   private async listen(port: number): Promise<RunningApi> {
     if (this.token === null) this.keepToken(newToken());
-    const context = this.options.context();
+    const context: ApiContext = { ...this.options.context(), defaultImage: () => this.defaultImage() };
     try {
       const running = await startApi({
         context,
@@ -198,8 +218,8 @@ export class LocalApi implements LocalApiControl {
     this.token = token;
   }
 
-  private readSettings(): LocalApiSettings {
-    const off: LocalApiSettings = { enabled: false, port: DEFAULT_LOCAL_API_PORT };
+  private readSettings(): Settings {
+    const off: Settings = { enabled: false, port: DEFAULT_LOCAL_API_PORT, environment_image: DEFAULT_ENVIRONMENT_IMAGE };
     let text: string;
     try {
       text = readFileSync(this.settingsFile, 'utf8');
@@ -210,7 +230,10 @@ export class LocalApi implements LocalApiControl {
     }
     try {
       const parsed = SettingsFileSchema.safeParse(JSON.parse(text));
-      if (parsed.success) return { enabled: parsed.data.enabled, port: parsed.data.port };
+      if (parsed.success) {
+        const { enabled, port } = parsed.data;
+        return { enabled, port, environment_image: parsed.data.version === 1 ? DEFAULT_ENVIRONMENT_IMAGE : parsed.data.environment_image };
+      }
       this.options.log(
         `${this.settingsFile} is not valid (${parsed.error.issues[0]?.message ?? 'unknown problem'}); the Local API is off until it is set again`,
       );
@@ -220,9 +243,9 @@ export class LocalApi implements LocalApiControl {
     return off;
   }
 
-  private save(settings: LocalApiSettings): void {
+  private save(settings: Settings): void {
     try {
-      writePrivateFileAtomic(this.settingsFile, `${JSON.stringify({ version: 1, ...settings })}\n`);
+      writePrivateFileAtomic(this.settingsFile, `${JSON.stringify({ version: 2, ...settings })}\n`);
     } catch (error) {
       throw new AppError(
         'storage-unwritable',
@@ -234,11 +257,22 @@ export class LocalApi implements LocalApiControl {
 }
 
 /** Checked again here: a host may call `configure` without the RPC layer's validation. */
-function checkedSettings(settings: LocalApiSettings): LocalApiSettings {
+function checkedSettings(settings: LocalApiSettings, currentImage: string): Settings {
   const port = LocalApiPortSchema.safeParse(settings.port);
   if (!port.success)
     throw new AppError('invalid-argument', `The Local API's port must be a number from 1 to 65535 (got ${String(settings.port)}).`);
-  return { enabled: settings.enabled, port: port.data };
+  const image = settings.environment_image === undefined ? currentImage : checkedImage(settings.environment_image);
+  return { enabled: settings.enabled, port: port.data, environment_image: image };
+}
+
+/** An image reference as a Docker hand takes it (trimmed), or an AppError saying what one looks like. */
+function checkedImage(image: string): string {
+  const parsed = EnvironmentImageSchema.safeParse(image);
+  if (parsed.success) return parsed.data;
+  throw new AppError(
+    'invalid-argument',
+    `${JSON.stringify(String(image).slice(0, 80))} is not an image for cloud environments: ${parsed.error.issues[0]?.message ?? 'not an image reference'}.`,
+  );
 }
 
 /** Why the server could not listen on `port`, in words the user can act on. */

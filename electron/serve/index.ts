@@ -13,6 +13,7 @@ import { installProcessGuard } from '#services/process-guard';
 import { createKeyringKeySource } from '#services/vault/keyring-key-source';
 import { Vault } from '#services/vault/vault';
 import { isAppError } from '#shared/errors';
+import { EnvironmentImageSchema } from '#shared/local-api';
 import type { PushMessage } from '#shared/rpc';
 import { API_TOKEN_FILE } from '#api/start';
 import { LocalApi } from '#api/local-api';
@@ -21,6 +22,7 @@ import { startServe } from './server.ts';
 import { loadOrCreateToken, TOKEN_RULE, tokenIsValid } from './token.ts';
 
 const USAGE = `Usage: npm run serve -- [--host 127.0.0.1] [--port 8484] [--token TOKEN] [--api-port N] [--api-token TOKEN]
+                         [--api-image IMAGE]
 
   --host   address to listen on (default 127.0.0.1: this machine only)
   --port   port to listen on (default 8484; 0 picks a free one)
@@ -31,6 +33,9 @@ const USAGE = `Usage: npm run serve -- [--host 127.0.0.1] [--port 8484] [--token
                Settings → Local API (off by default)
   --api-token  the API's token (default: a random one, kept in the data folder as
                api-token); the same rule as --token
+  --api-image  with --api-port: the image cloud environments run when their metadata
+               names none ("drover.image"), for this run (default: as set in
+               Settings → Local API, else debian:bookworm-slim)
 
 Data folder: DROVER_DATA_DIR, or the OS default.`;
 
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
         token: { type: 'string' },
         'api-port': { type: 'string' },
         'api-token': { type: 'string' },
+        'api-image': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -68,6 +74,16 @@ async function main(): Promise<void> {
   }
   if (values['api-token'] !== undefined && values['api-port'] === undefined) {
     fail('--api-token goes with --api-port (the API it is for). Without --api-port, Settings → Local API makes and shows the token.');
+  }
+  const apiImage = values['api-image'];
+  if (apiImage !== undefined) {
+    if (values['api-port'] === undefined) {
+      fail('--api-image goes with --api-port (the API it is for). Without --api-port, set the image in Settings → Local API.');
+    }
+    const checked = EnvironmentImageSchema.safeParse(apiImage);
+    if (!checked.success) {
+      fail(`--api-image was refused: ${checked.error.issues[0]?.message ?? 'not an image reference'} (got ${JSON.stringify(apiImage)}).`);
+    }
   }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a number from 0 to 65535 (got ${values.port}).`);
@@ -143,7 +159,13 @@ async function main(): Promise<void> {
 
   // --api-port: on, on that port, for this run; otherwise as saved in Settings → Local API.
   const api = await localApi.start(
-    apiPort === null ? undefined : { port: apiPort, ...(values['api-token'] === undefined ? {} : { token: values['api-token'] }) },
+    apiPort === null
+      ? undefined
+      : {
+          port: apiPort,
+          ...(values['api-token'] === undefined ? {} : { token: values['api-token'] }),
+          ...(apiImage === undefined ? {} : { image: apiImage }),
+        },
   );
   if (apiPort !== null && !api.running) {
     await Promise.allSettled([host.close(), running.close(), vault.close(), localApi.close()]);
@@ -155,6 +177,7 @@ async function main(): Promise<void> {
   }
   if (api.running) {
     console.log(`The Managed Agents API is at ${api.baseURL} (official SDK: new Anthropic({ baseURL, apiKey })).`);
+    console.log(`Cloud environments run ${api.environment_image} unless their metadata names another image ("drover.image").`);
     console.log(`Its token is in ${path.join(dataDir, API_TOKEN_FILE)} (keep it private).\n`);
   } else if (api.error !== null) {
     console.warn(`The Managed Agents API (Settings → Local API) is not running: ${api.error}`);

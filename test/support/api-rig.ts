@@ -12,6 +12,7 @@ import { ManagedDb } from '#services/managed/db';
 import { SessionStore } from '#services/session/store';
 import { Vault } from '#services/vault/vault';
 import { startApi } from '#api/start';
+import { DEFAULT_ENVIRONMENT_IMAGE } from '#services/managed/environment-hand';
 import type { RunningApi } from '#api/server';
 import type { ApiContext } from '#api/context';
 import { FileKeySource } from '#test/support/file-key-source';
@@ -41,7 +42,14 @@ export const endTurn = (text: string): Reply => ({
   message: { content: [{ type: 'text', text }], stop_reason: 'end_turn' },
 });
 
-export async function apiRig(options: { fallback?: (request: RecordedRequest) => Reply; models?: string[] } = {}): Promise<ApiRig> {
+export interface ApiRigOptions {
+  fallback?: (request: RecordedRequest) => Reply;
+  models?: string[];
+  /** The image `cloud` environments run when their metadata names none (Settings → Local API's); default DEFAULT_ENVIRONMENT_IMAGE. */
+  defaultImage?: string;
+}
+
+export async function apiRig(options: ApiRigOptions = {}): Promise<ApiRig> {
   const dir = tempDir('drover-api-');
   const script: Array<(request: RecordedRequest) => Reply> = [];
   const fallback = options.fallback ?? (() => endTurn('Done.'));
@@ -62,7 +70,8 @@ export async function apiRig(options: { fallback?: (request: RecordedRequest) =>
     log: () => undefined,
   });
   const managed = ManagedDb.open(dir);
-  const context: ApiContext = { host, store, managed, vault, log: () => undefined };
+  const defaultImage = options.defaultImage ?? DEFAULT_ENVIRONMENT_IMAGE;
+  const context: ApiContext = { host, store, managed, vault, defaultImage: () => defaultImage, log: () => undefined };
   const api = await startApi({ context, host: '127.0.0.1', port: 0, token: () => API_TOKEN });
   const client = new Anthropic({ baseURL: api.baseURL, apiKey: API_TOKEN, maxRetries: 0 });
   return {

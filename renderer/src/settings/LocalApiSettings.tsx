@@ -1,7 +1,8 @@
 /**
  * Settings → Local API: the Managed Agents API served on this computer, for programs using the
- * official Anthropic SDK. Off by default; a switch, the port, the base URL, the token's last
- * characters, "Create new token" and the SDK snippet.
+ * official Anthropic SDK. Off by default; a switch, the port, the base URL, the image cloud
+ * environments run when their metadata names none, the token's last characters, "Create new
+ * token" and the SDK snippet.
  *
  * A new token is the one secret this page ever receives (`local-api-rotate-token`): it is shown
  * once, with Copy, and dropped from the page on "Done" or when Settings closes. The status only
@@ -11,7 +12,7 @@ import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 
 import type { LocalApiStatus } from '#shared/local-api';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
-import { baseUrlOf, parsePort, sdkSnippet } from './local-api-model.ts';
+import { baseUrlOf, parseImage, parsePort, sdkSnippet } from './local-api-model.ts';
 
 type Message = { tone: 'ok' | 'error'; text: string };
 
@@ -19,17 +20,20 @@ export function LocalApiSettings({ transport }: { transport: Transport }) {
   const id = useId();
   const [status, setStatus] = useState<LocalApiStatus | null>(null);
   const [portText, setPortText] = useState('');
+  const [imageText, setImageText] = useState('');
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<Message | null>(null);
   const [newToken, setNewToken] = useState<string | null>(null);
   const [copied, setCopied] = useState<'copied' | 'failed' | null>(null);
   const portRef = useRef<HTMLInputElement>(null);
+  const imageRef = useRef<HTMLInputElement>(null);
   const tokenRef = useRef<HTMLInputElement>(null);
   const createRef = useRef<HTMLButtonElement>(null);
 
   const show = useCallback((next: LocalApiStatus) => {
     setStatus(next);
     setPortText(String(next.port));
+    setImageText(next.environment_image);
   }, []);
 
   useEffect(() => {
@@ -91,6 +95,33 @@ export function LocalApiSettings({ transport }: { transport: Transport }) {
     void apply(status?.enabled ?? false);
   }
 
+  async function saveImage(event: FormEvent<HTMLFormElement>): Promise<void> {
+    event.preventDefault();
+    if (status === null) return;
+    const image = parseImage(imageText);
+    if (!image.ok) {
+      setMessage({ tone: 'error', text: image.problem });
+      imageRef.current?.focus();
+      return;
+    }
+    setBusy(true);
+    try {
+      // The switch and the port as they are in force: only the image changes.
+      const next = await transport.call('local-api-configure', {
+        enabled: status.enabled,
+        port: status.port,
+        environment_image: image.image,
+      });
+      show(next);
+      setMessage({ tone: 'ok', text: `Saved: sessions created from now on run ${next.environment_image} in cloud environments.` });
+    } catch (reason) {
+      setMessage({ tone: 'error', text: `The image was not saved: ${messageOf(reason)}` });
+      imageRef.current?.focus();
+    } finally {
+      setBusy(false);
+    }
+  }
+
   async function createToken(clearMessage = true): Promise<void> {
     setBusy(true);
     setCopied(null);
@@ -127,6 +158,7 @@ export function LocalApiSettings({ transport }: { transport: Transport }) {
 
   const enabled = status?.enabled ?? false;
   const parsed = parsePort(portText);
+  const parsedImage = parseImage(imageText);
   const baseURL = baseUrlOf(status, parsed.ok ? parsed.port : (status?.port ?? 0));
 
   return (
@@ -186,6 +218,29 @@ export function LocalApiSettings({ transport }: { transport: Transport }) {
         </button>
         <span id={`${id}-url`} className="settings-hint">
           Base URL: <code data-testid="local-api-base-url">{baseURL}</code>
+        </span>
+      </form>
+      <form className="settings-row local-api-image" onSubmit={(event) => void saveImage(event)}>
+        <label htmlFor={`${id}-image`}>Image for cloud environments</label>
+        <input
+          id={`${id}-image`}
+          ref={imageRef}
+          className="input local-api-image-input"
+          value={imageText}
+          onChange={(event) => setImageText(event.target.value)}
+          spellCheck={false}
+          autoComplete="off"
+          aria-invalid={!parsedImage.ok}
+          aria-describedby={`${id}-image-hint`}
+          disabled={status === null}
+        />
+        <button type="submit" className="button" disabled={busy || status === null}>
+          Save image
+        </button>
+        <span id={`${id}-image-hint`} className="settings-hint" data-testid="local-api-image">
+          {status === null
+            ? ''
+            : `Sessions run ${status.environment_image} in a cloud environment whose metadata names no image ("drover.image"). It must be on this computer or pullable.`}
         </span>
       </form>
       {message !== null && (

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LOCAL_API_PORT } from '#shared/local-api';
-import { baseUrlOf, parsePort, sdkSnippet } from './local-api-model.ts';
+import { baseUrlOf, parseImage, parsePort, sdkSnippet } from './local-api-model.ts';
 
 describe('Settings → Local API', () => {
   it('takes a port from 1 to 65535, empty as the default, and says what is wrong with anything else', () => {
@@ -15,8 +15,29 @@ describe('Settings → Local API', () => {
     expect(parsePort('84.5')).toMatchObject({ ok: false });
   });
 
+  it('takes an image reference for cloud environments (trimmed) and says what is wrong with anything else', () => {
+    expect(parseImage(' debian:bookworm-slim ')).toEqual({ ok: true, image: 'debian:bookworm-slim' });
+    expect(parseImage('registry.example.com:5000/team/tools:1.2')).toEqual({ ok: true, image: 'registry.example.com:5000/team/tools:1.2' });
+    expect(parseImage('busybox@sha256:0123abcd')).toEqual({ ok: true, image: 'busybox@sha256:0123abcd' });
+    expect(parseImage('  ')).toEqual({ ok: false, problem: 'Type an image for cloud environments, like "debian:bookworm-slim".' });
+    expect(parseImage('Bad Image!')).toEqual({
+      ok: false,
+      problem: '“Bad Image!” is not an image reference: an image reference is like "debian:bookworm" or "host:5000/team/image:tag".',
+    });
+    expect(parseImage('-v /:/host')).toMatchObject({ ok: false, problem: expect.stringContaining('is not an image reference') });
+    expect(parseImage(`a${'b'.repeat(600)}`)).toEqual({ ok: false, problem: 'An image reference is at most 512 characters.' });
+  });
+
   it('shows the running base URL, else the one the port would give', () => {
-    const running = { enabled: true, port: 9000, baseURL: 'http://127.0.0.1:9000', running: true, error: null, tokenHint: 'abcd' };
+    const running = {
+      enabled: true,
+      port: 9000,
+      baseURL: 'http://127.0.0.1:9000',
+      running: true,
+      error: null,
+      tokenHint: 'abcd',
+      environment_image: 'debian:bookworm-slim',
+    };
     expect(baseUrlOf(running, 1234)).toBe('http://127.0.0.1:9000');
     expect(baseUrlOf({ ...running, baseURL: null, running: false }, 1234)).toBe('http://127.0.0.1:1234');
     expect(baseUrlOf(null, 8485)).toBe('http://127.0.0.1:8485');
