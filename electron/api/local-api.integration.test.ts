@@ -1,18 +1,23 @@
 // Settings → Local API over a real host, store and vault: the API server as the settings say, the
 // official SDK as the client, tokens and settings in 0600 files, a taken port refused in words with
-// nothing saved, and the RPC methods the UI calls (no token crosses them but the new one, once).
+// nothing saved, the image cloud environments run (applied to the next session's Docker hand), and
+// the RPC methods the UI calls (no token crosses them but the new one, once).
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHost, type Host } from '#rpc/host';
 import { createLocalApiHandlers } from '#rpc/local-api-handlers';
 import { ManagedDb } from '#services/managed/db';
+import { DEFAULT_ENVIRONMENT_IMAGE } from '#services/managed/environment-hand';
 import { SessionStore } from '#services/session/store';
 import { Vault } from '#services/vault/vault';
 import { DEFAULT_LOCAL_API_PORT, type LocalApiStatus } from '#shared/local-api';
 import { isAppError } from '#shared/errors';
+import { internalId } from '#api/ids';
+import { BASH_IMAGE, BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
+import { apiRig } from '#test/support/api-rig';
 import { FileKeySource } from '#test/support/file-key-source';
 import { freePort } from '#test/support/mcp';
 import { tempDir } from '#test/support/system';
@@ -86,6 +91,7 @@ afterEach(async () => {
   for (const again of extra.splice(0)) await again.close();
   for (const blocker of blockers.splice(0)) await new Promise((resolve) => blocker.close(resolve));
   await fixture.localApi.close();
+  for (const session of fixture.store.listSessions()) await fixture.host.hands.sessionDeleted(session.id);
   await fixture.host.close();
   fixture.managed.close();
   await fixture.vault.close();
@@ -97,19 +103,19 @@ const mode = (file: string) => statSync(path.join(fixture.dir, file)).mode & 0o7
 const client = (status: LocalApiStatus, token: string) =>
   new Anthropic({ baseURL: status.baseURL ?? 'http://invalid', apiKey: token, maxRetries: 0 });
 
-/** What an SDK call gets: 'listed' when the agents routes answer, else the SDK's error. */
+/** What an SDK call gets: the agents page's items when the API answers, else the SDK's error. */
 async function listAgents(status: LocalApiStatus, token: string): Promise<unknown> {
   return client(status, token)
     .beta.agents.list()
     .then(
-      () => 'listed',
+      (page) => page.data,
       (error: unknown) => error,
     );
 }
 
-/** Reached with the right token: the agents list, or (before its routes exist) the SDK's NotFoundError — never an auth error. */
+/** Reached with the right token: a real page of agents, empty (no test here makes one). */
 function expectReached(outcome: unknown): void {
-  if (outcome !== 'listed') expect(outcome).toBeInstanceOf(Anthropic.NotFoundError);
+  expect(outcome).toEqual([]);
 }
 
 async function occupy(port: number): Promise<void> {
@@ -141,6 +147,7 @@ describe('the Local API', () => {
       running: false,
       error: null,
       tokenHint: null,
+      environment_image: DEFAULT_ENVIRONMENT_IMAGE,
     });
     expect(existsSync(path.join(fixture.dir, LOCAL_API_SETTINGS_FILE))).toBe(false);
     expect(existsSync(path.join(fixture.dir, API_TOKEN_FILE))).toBe(false);
@@ -157,10 +164,16 @@ describe('the Local API', () => {
       running: true,
       error: null,
       tokenHint: token.slice(-4),
+      environment_image: DEFAULT_ENVIRONMENT_IMAGE,
     });
     expect(mode(LOCAL_API_SETTINGS_FILE)).toBe(0o600);
     expect(mode(API_TOKEN_FILE)).toBe(0o600);
-    expect(JSON.parse(readFileSync(path.join(fixture.dir, LOCAL_API_SETTINGS_FILE), 'utf8'))).toEqual({ version: 1, enabled: true, port });
+    expect(JSON.parse(readFileSync(path.join(fixture.dir, LOCAL_API_SETTINGS_FILE), 'utf8'))).toEqual({
+      version: 2,
+      enabled: true,
+      port,
+      environment_image: DEFAULT_ENVIRONMENT_IMAGE,
+    });
     expect(readFileSync(path.join(fixture.dir, API_TOKEN_FILE), 'utf8').trim()).toBe(token);
 
     expectReached(await listAgents(status, token));
@@ -170,9 +183,10 @@ describe('the Local API', () => {
     expect(off).toMatchObject({ enabled: false, running: false, baseURL: null, error: null });
     expect(await refused(port)).toBe(true);
     expect(JSON.parse(readFileSync(path.join(fixture.dir, LOCAL_API_SETTINGS_FILE), 'utf8'))).toEqual({
-      version: 1,
+      version: 2,
       enabled: false,
       port,
+      environment_image: DEFAULT_ENVIRONMENT_IMAGE,
     });
   });
 
@@ -274,6 +288,122 @@ describe('the Local API', () => {
   });
 });
 
+/** The image of the Docker hand an API session got, as its `hand.attached` event records it. */
+function imageOf(store: SessionStore, session: { id: string }): string | null {
+  const uuid = internalId('session', session.id);
+  if (uuid === null) throw new Error(`not a session id: ${session.id}`);
+  for (const event of store.getEvents(uuid, { types: ['hand.attached'] })) {
+    if (event.type === 'hand.attached' && event.payload.config.kind === 'docker') return event.payload.config.image;
+  }
+  return null;
+}
+
+const settingsText = () => readFileSync(path.join(fixture.dir, LOCAL_API_SETTINGS_FILE), 'utf8');
+const CLOUD = { type: 'cloud', networking: { type: 'unrestricted' } } as const;
+
+describe('the image cloud environments run', () => {
+  let docker = false;
+  beforeAll(async () => {
+    docker = await requireDocker();
+  }, 120_000);
+
+  it('is saved (0600) and applies to the next session: an environment without metadata runs it, a session made before keeps its own', async () => {
+    if (!docker) return;
+    const port = await freePort();
+    const { token } = await fixture.localApi.rotateToken();
+    const status = await fixture.localApi.configure({ enabled: true, port, environment_image: BUSYBOX_IMAGE });
+    expect(status).toMatchObject({ running: true, port, environment_image: BUSYBOX_IMAGE });
+    expect(mode(LOCAL_API_SETTINGS_FILE)).toBe(0o600);
+    expect(JSON.parse(settingsText())).toEqual({ version: 2, enabled: true, port, environment_image: BUSYBOX_IMAGE });
+
+    // The README's example: an environment with no metadata, an agent with the toolset, a session.
+    const sdk = client(status, token);
+    const environment = await sdk.beta.environments.create({ name: 'box', config: CLOUD });
+    expect(environment.metadata).toEqual({});
+    const agent = await sdk.beta.agents.create({
+      name: 'builder',
+      model: 'claude-sonnet-4-6',
+      tools: [{ type: 'agent_toolset_20260401' }],
+    });
+    const first = await sdk.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+    expect(imageOf(fixture.store, first)).toBe(BUSYBOX_IMAGE);
+
+    // Changed while it runs (same port, no restart): the next session runs the new image.
+    const changed = await fixture.localApi.configure({ enabled: true, port, environment_image: BASH_IMAGE });
+    expect(changed).toMatchObject({ running: true, port, environment_image: BASH_IMAGE });
+    const second = await sdk.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+    expect(imageOf(fixture.store, second)).toBe(BASH_IMAGE);
+    expect(imageOf(fixture.store, first)).toBe(BUSYBOX_IMAGE);
+
+    // A change that names no image keeps it; a restart reads it back.
+    expect(await fixture.localApi.configure({ enabled: true, port })).toMatchObject({ environment_image: BASH_IMAGE });
+    expect(JSON.parse(settingsText())).toMatchObject({ version: 2, environment_image: BASH_IMAGE });
+    await fixture.localApi.close();
+    expect(fixture.reopen().status()).toMatchObject({ enabled: true, port, environment_image: BASH_IMAGE });
+  });
+
+  it('a bad image is refused in words with nothing saved; the one in force stays', async () => {
+    const port = await freePort();
+    await fixture.localApi.configure({ enabled: true, port, environment_image: BUSYBOX_IMAGE });
+    const saved = settingsText();
+    const refusal = (image: string, enabled = true) =>
+      fixture.localApi.configure({ enabled, port, environment_image: image }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+    const bad = await refusal('Bad Image!');
+    expect(isAppError(bad) && bad.code).toBe('invalid-argument');
+    expect((bad as Error).message).toBe(
+      '"Bad Image!" is not an image for cloud environments: an image reference is like "debian:bookworm" or "host:5000/team/image:tag".',
+    );
+    expect((await refusal('   ')) as Error).toMatchObject({ message: '"   " is not an image for cloud environments: choose an image.' });
+    for (const image of ['-v /:/host', 'debian;rm -rf', `a${'b'.repeat(600)}`]) {
+      expect(((await refusal(image)) as Error | null)?.message).toContain('is not an image for cloud environments');
+    }
+    // Turning it off with a bad image is refused too: it goes on running.
+    expect(isAppError(await refusal('Bad Image!', false))).toBe(true);
+    expect(settingsText()).toBe(saved);
+    expect(fixture.localApi.status()).toMatchObject({ running: true, environment_image: BUSYBOX_IMAGE });
+    await expect(fixture.reopen().start({ port: 0, image: 'Bad Image!' })).rejects.toThrow('is not an image for cloud environments');
+    expect(settingsText()).toBe(saved);
+  });
+
+  it("serve's --api-image runs that image for the run without saving it", async () => {
+    const status = await fixture.localApi.start({ port: 0, image: BUSYBOX_IMAGE });
+    expect(status).toMatchObject({ running: true, environment_image: BUSYBOX_IMAGE });
+    expect(fixture.localApi.defaultImage()).toBe(BUSYBOX_IMAGE);
+    expect(existsSync(path.join(fixture.dir, LOCAL_API_SETTINGS_FILE))).toBe(false);
+    expect(fixture.reopen().status().environment_image).toBe(DEFAULT_ENVIRONMENT_IMAGE);
+  });
+
+  it('an old settings file (version 1, no image) loads with the default image', () => {
+    writeFileSync(path.join(fixture.dir, LOCAL_API_SETTINGS_FILE), '{"version":1,"enabled":false,"port":9123}\n');
+    expect(fixture.reopen().status()).toMatchObject({ enabled: false, port: 9123, environment_image: DEFAULT_ENVIRONMENT_IMAGE });
+    writeFileSync(path.join(fixture.dir, LOCAL_API_SETTINGS_FILE), '{"version":2,"enabled":false,"port":9123,"environment_image":"x y"}\n');
+    expect(fixture.reopen().status()).toMatchObject({ port: DEFAULT_LOCAL_API_PORT, environment_image: DEFAULT_ENVIRONMENT_IMAGE });
+    expect(fixture.logged.some((line) => line.includes('not valid'))).toBe(true);
+  });
+});
+
+describe('the test rig’s default image', () => {
+  it('is the image an API session’s environment without metadata runs', async () => {
+    if (!(await requireDocker())) return;
+    const rig = await apiRig({ defaultImage: BUSYBOX_IMAGE });
+    try {
+      const environment = await rig.client.beta.environments.create({ name: 'box', config: CLOUD });
+      const agent = await rig.client.beta.agents.create({
+        name: 'a',
+        model: 'claude-sonnet-4-6',
+        tools: [{ type: 'agent_toolset_20260401' }],
+      });
+      const session = await rig.client.beta.sessions.create({ agent: agent.id, environment_id: environment.id });
+      expect(imageOf(rig.store, session)).toBe(BUSYBOX_IMAGE);
+    } finally {
+      await rig.close();
+    }
+  }, 120_000);
+});
+
 describe('the Local API over RPC', () => {
   it('status never carries the token; rotate returns the new one once; configure checks the port', async () => {
     const { dispatch } = fixture.host;
@@ -294,6 +424,20 @@ describe('the Local API over RPC', () => {
     expect(JSON.stringify(bad)).toContain('from 1 to 65535');
     const extraKey = await dispatch('local-api-configure', { enabled: true, port, token: 'x' });
     expect(extraKey).toMatchObject({ ok: false, error: { code: 'invalid-argument' } });
+    const badImage = await dispatch('local-api-configure', { enabled: true, port, environment_image: 'Bad Image!' });
+    expect(badImage).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-argument', message: expect.stringContaining('an image reference is like') },
+    });
+    const image = await dispatch('local-api-configure', {
+      enabled: true,
+      port,
+      environment_image: 'registry.example.com:5000/team/tools:1.2',
+    });
+    expect(image).toMatchObject({
+      ok: true,
+      result: { running: true, port, environment_image: 'registry.example.com:5000/team/tools:1.2' },
+    });
 
     const taken = await freePort();
     await occupy(taken);

@@ -33,7 +33,7 @@ import { rpcMethods } from '#shared/rpc';
 import { AgentStore } from '#services/managed/agents';
 import { AgentUpdateSchema, resolveModel, resolveTools } from '#services/managed/agent-schema';
 import { EnvironmentStore } from '#services/managed/environments';
-import { environmentHandSpec, DEFAULT_ENVIRONMENT_IMAGE } from '#services/managed/environment-hand';
+import { environmentHandSpec } from '#services/managed/environment-hand';
 import { VaultStore } from '#services/managed/vaults';
 import { call, type ApiContext } from './context.ts';
 import { invalid, invalidInput } from './errors.ts';
@@ -168,7 +168,7 @@ export function planTools(context: ApiContext, agent: BetaManagedAgentsSessionAg
       if (enabled.length === 0) continue;
       const spec = environmentHandSpec(
         image === undefined ? environment : { ...environment, metadata: { ...environment.metadata, 'drover.image': image } },
-        { defaultImage: DEFAULT_ENVIRONMENT_IMAGE, toolset: enabled.filter(isToolsetTool) },
+        { defaultImage: context.defaultImage(), toolset: enabled.filter(isToolsetTool) },
       );
       hands.push(spec);
       taken.add(spec.name);
