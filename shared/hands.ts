@@ -105,6 +105,17 @@ const packageSpec = z
     'a package is a name with an optional version, like "ripgrep", "numpy==2.1.0" or "typescript@5"',
   );
 
+/** A host a limited network lets through: a domain name or address, or `*.` and a domain for its subdomains; `:port`: that port only. */
+const allowedHost = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(
+    /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$/,
+    'an allowed host is a domain name like "api.example.com" (or "*.example.com" for its subdomains), with an optional ":port", without scheme or path',
+  );
+
 /** Packages built into a derived image (once, cached by content) before the hand's container starts. */
 export const DockerPackagesSchema = z.strictObject({
   apt: z.array(packageSpec).max(256).default([]),
@@ -145,6 +156,12 @@ export const DockerHandConfigSchema = z.strictObject({
   toolset: DockerToolsetSchema.optional(),
   /** Packages installed into a derived image built from `image` (see derived-image.ts); optional like `toolset`. */
   packages: DockerPackagesSchema.optional(),
+  /**
+   * Limits network `bridge` to these hosts (`*.example.com`: its subdomains): the container joins an
+   * internal Docker network with no route out and reaches only these, through Drover's egress proxy
+   * (HTTP_PROXY / HTTPS_PROXY). Optional like `toolset`; absent: the bridge, unlimited.
+   */
+  allowed_hosts: z.array(allowedHost).max(256).optional(),
 });
 export type DockerHandConfig = z.output<typeof DockerHandConfigSchema>;
 

@@ -72,25 +72,45 @@ describe('environmentHandSpec', () => {
     expect(plain.config).toEqual({ kind: 'docker', image: 'debian:bookworm', network: 'bridge' });
   });
 
-  it('limited networking with nothing allowed is no network; with allowed hosts it is refused, never unrestricted', () => {
+  it('limited networking: nothing allowed is no network; allowed hosts (and package registries) are the hand’s allowed_hosts', () => {
     const closed = environment({
-      config: { networking: { type: 'limited', allowed_hosts: [], allow_mcp_servers: false, allow_package_managers: false } },
+      config: { networking: { type: 'limited', allowed_hosts: [], allow_mcp_servers: true, allow_package_managers: false } },
     });
     expect(environmentHandSpec(closed, { defaultImage: 'debian:bookworm', toolset: true }).config).toMatchObject({ network: 'none' });
     const hosts = environment({
       config: {
-        networking: { type: 'limited', allowed_hosts: ['api.example.com'], allow_mcp_servers: false, allow_package_managers: false },
+        networking: {
+          type: 'limited',
+          allowed_hosts: ['api.example.com', '*.Example.org'],
+          allow_mcp_servers: false,
+          allow_package_managers: false,
+        },
       },
     });
-    const message = refusal(() => environmentHandSpec(hosts, { defaultImage: 'debian:bookworm', toolset: true }));
-    expect(message).toContain('api.example.com');
-    expect(message).toContain('cannot enforce');
-    expect(message).toContain('"unrestricted"');
+    const limited = HandSpecSchema.parse(environmentHandSpec(hosts, { defaultImage: 'debian:bookworm', toolset: true }));
+    expect(limited.config).toMatchObject({ network: 'bridge', allowed_hosts: ['api.example.com', '*.example.org'] });
     const managers = environment({
-      config: { networking: { type: 'limited', allowed_hosts: [], allow_mcp_servers: false, allow_package_managers: true } },
+      config: {
+        networking: { type: 'limited', allowed_hosts: ['api.example.com'], allow_mcp_servers: false, allow_package_managers: true },
+        packages: { apt: [], cargo: [], gem: [], go: [], npm: ['typescript'], pip: [] },
+      },
     });
-    expect(refusal(() => environmentHandSpec(managers, { defaultImage: 'debian:bookworm', toolset: true }))).toContain(
-      'allow_package_managers',
+    const withRegistries = HandSpecSchema.parse(environmentHandSpec(managers, { defaultImage: 'debian:bookworm', toolset: true }));
+    expect(withRegistries.config.kind === 'docker' && withRegistries.config.allowed_hosts).toEqual(
+      expect.arrayContaining(['api.example.com', 'registry.npmjs.org', 'pypi.org', 'deb.debian.org']),
+    );
+    const bad = environment({
+      config: {
+        networking: {
+          type: 'limited',
+          allowed_hosts: ['https://api.example.com/v1'],
+          allow_mcp_servers: false,
+          allow_package_managers: false,
+        },
+      },
+    });
+    expect(refusal(() => environmentHandSpec(bad, { defaultImage: 'debian:bookworm', toolset: true }))).toMatch(
+      /config\.allowed_hosts\.0: an allowed host is a domain name/,
     );
   });
 

@@ -7,14 +7,17 @@
  *   derived image from the base once, cached by content (hands/docker/derived-image.ts). cargo, gem
  *   and go packages are refused with a sentence saying what to do.
  * - `networking: unrestricted`: Docker's default bridge. `limited` with no allowed host and no
- *   package managers: no network at all (`none`, enforced by Docker). `limited` with allowed hosts is
- *   refused: Drover cannot enforce a host list yet, and never runs it silently unrestricted.
+ *   package managers: no network at all (`none`). `limited` with `allowed_hosts` (and, with
+ *   `allow_package_managers`, the public package registries): `allowed_hosts` on the hand, enforced
+ *   by an internal Docker network and Drover's egress proxy (hands/docker/egress-proxy.ts).
+ *   `allow_mcp_servers` changes nothing: MCP servers are reached by Drover itself, not the container.
  * - `toolset`: the agent's `agent_toolset_20260401` tools on this hand, unprefixed (`bash`, `read`, …).
  *
- * Pure: no I/O. Throws an `invalid-argument` AppError (which the API shows as a 400) for what it refuses.
+ * No I/O. Throws an `invalid-argument` AppError (which the API shows as a 400) for what it refuses.
  */
 import type { BetaEnvironment } from '@anthropic-ai/sdk/resources/beta/environments/environments';
 import { AppError } from '#shared/errors';
+import { PACKAGE_MANAGER_HOSTS } from '#services/hands/docker/egress-proxy';
 import {
   AGENT_TOOLSET_TOOLS,
   AGENT_TOOLSET_TYPE,
@@ -60,16 +63,11 @@ export function environmentHandSpec(environment: BetaEnvironment, options: Envir
   }
   const networking = config.networking;
   let network: DockerHandConfig['network'] = 'bridge';
+  let allowedHosts: string[] | undefined;
   if (networking.type === 'limited') {
-    if (networking.allowed_hosts.length > 0 || networking.allow_package_managers) {
-      const what =
-        networking.allowed_hosts.length > 0 ? `allowed_hosts (${networking.allowed_hosts.join(', ')})` : 'allow_package_managers';
-      throw new AppError(
-        'invalid-argument',
-        `${where} has limited networking with ${what}, and Drover cannot enforce a list of hosts yet: its containers have the network or none. Use networking {"type": "unrestricted"}, or {"type": "limited"} with no allowed_hosts and allow_package_managers false for no network at all.`,
-      );
-    }
-    network = 'none';
+    const hosts = [...networking.allowed_hosts, ...(networking.allow_package_managers ? PACKAGE_MANAGER_HOSTS : [])];
+    if (hosts.length === 0) network = 'none';
+    else allowedHosts = [...new Set(hosts.map((host) => host.trim().toLowerCase()))];
   }
   const image = environment.metadata[IMAGE_METADATA_KEY] ?? options.defaultImage;
   const tools = options.toolset === true ? [...AGENT_TOOLSET_TOOLS] : options.toolset === false ? [] : [...options.toolset];
@@ -81,6 +79,7 @@ export function environmentHandSpec(environment: BetaEnvironment, options: Envir
       kind: 'docker',
       image,
       network,
+      ...(allowedHosts ? { allowed_hosts: allowedHosts } : {}),
       ...(tools.length > 0 ? { toolset: { type: AGENT_TOOLSET_TYPE, tools } } : {}),
       ...(hasPackages ? { packages: wanted } : {}),
     },

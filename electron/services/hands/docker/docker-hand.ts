@@ -39,6 +39,7 @@ import type { SecretResolver } from '#services/vault/resolver';
 import { ContainerFiles } from './container-files.ts';
 import { lostContainerReason, reuseKeptContainer } from './container-state.ts';
 import { ensureDerivedImage, hasPackages } from './derived-image.ts';
+import { limitedEgress, type EgressProxy } from './egress-proxy.ts';
 import { DockerUnavailableError, isNotFound, LABELS, type DockerEngine } from './engine.ts';
 import { archiveFolder, type ArchiveOwner } from './folder-archive.ts';
 import { openContainerShell } from './shell.ts';
@@ -111,6 +112,8 @@ class ContainerTransport implements ShellTransport {
   private disposed = false;
   /** The repositories' registrations with the git proxy for the current container. */
   private routes: GitProxyRoute[] = [];
+  /** The egress proxy of a container whose network is limited to its allowed hosts. */
+  private egress: EgressProxy | null = null;
 
   readonly words: ShellHandWords = {
     idle: 'Starts on the first tool call.',
@@ -161,8 +164,14 @@ class ContainerTransport implements ShellTransport {
   }
 
   describe(): { where: string; files: string; shell: string; notes: string[] } {
-    const { image, working_dir: cwd, network } = this.config;
-    const where = `a Docker container (image ${image}, network ${network === 'none' ? 'disabled' : 'enabled'}, working directory ${cwd})`;
+    const { image, working_dir: cwd, network, allowed_hosts: allowed } = this.config;
+    const reach =
+      network === 'none'
+        ? 'network disabled'
+        : allowed === undefined
+          ? 'network enabled'
+          : `network limited to ${allowed.length === 0 ? 'no host' : allowed.join(', ')} through an HTTP(S) proxy (HTTPS_PROXY is set; other connections fail)`;
+    const where = `a Docker container (image ${image}, ${reach}, working directory ${cwd})`;
     return {
       where,
       files: `in ${where}`,
@@ -198,6 +207,7 @@ class ContainerTransport implements ShellTransport {
     this.container = null;
     this.containerId = null;
     this.source = null;
+    this.closeEgress();
     // A stopped container is no use to anyone; a removed one is already gone.
     void container?.remove({ force: true }).catch(() => undefined);
   }
@@ -246,6 +256,7 @@ class ContainerTransport implements ShellTransport {
     this.container = null;
     this.containerId = null;
     this.releaseRoutes();
+    this.closeEgress();
     if (!container || keep) return;
     try {
       await container.remove({ force: true, v: true });
@@ -302,9 +313,18 @@ class ContainerTransport implements ShellTransport {
 
       const imageInfo = await this.engine.docker.getImage(image).inspect();
       const imageEnv = imageInfo.Config?.Env ?? [];
+      const limited =
+        config.network === 'bridge' && config.allowed_hosts !== undefined
+          ? await limitedEgress(this.engine, config.allowed_hosts, (line) =>
+              this.hooks.log(`Hand ${name} of session ${sessionId}: ${line}`),
+            )
+          : null;
+      this.closeEgress();
+      this.egress = limited?.proxy ?? null;
       const env = [
         ...(imageEnv.some((entry) => entry.startsWith('PATH=')) ? [] : [DEFAULT_PATH]),
         ...SHELL_ENV,
+        ...(limited?.env ?? []),
         ...Object.entries(config.env).map(([key, value]) => `${key}=${value}`),
       ];
       const container = await this.engine.docker.createContainer({
@@ -322,7 +342,7 @@ class ContainerTransport implements ShellTransport {
         },
         HostConfig: {
           Init: true,
-          NetworkMode: config.network,
+          NetworkMode: limited?.network ?? config.network,
           ...(config.cpus === null ? {} : { NanoCpus: Math.round(config.cpus * 1e9) }),
           ...(config.memory_mb === null ? {} : { Memory: config.memory_mb * 1024 * 1024, MemorySwap: config.memory_mb * 1024 * 1024 }),
           ...(config.pids_limit === null ? {} : { PidsLimit: config.pids_limit }),
@@ -358,6 +378,7 @@ class ContainerTransport implements ShellTransport {
       });
     } catch (error) {
       this.releaseRoutes();
+      this.closeEgress();
       throw error instanceof DockerUnavailableError || error instanceof AppError || !isEngineError(error)
         ? error
         : this.engine.explain(error, 'start the container');
@@ -519,6 +540,11 @@ class ContainerTransport implements ShellTransport {
       if (!secrets) throw new Error('this Drover has no vault');
       return secrets.reveal(id, `git clone/fetch/push for ${shown}`);
     };
+  }
+
+  private closeEgress(): void {
+    void this.egress?.close();
+    this.egress = null;
   }
 
   private releaseRoutes(): void {
