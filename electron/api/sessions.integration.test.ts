@@ -230,6 +230,10 @@ describe('sessions through the SDK', () => {
     expect(second.prev_page).not.toBeNull();
     const back = await rig.client.beta.sessions.list({ limit: 2, order: 'asc', page: second.prev_page ?? '' });
     expect(back.data.map((each) => each.id)).toEqual(made.slice(0, 2));
+    // A cursor belongs to its order.
+    await expect(rig.client.beta.sessions.list({ limit: 2, order: 'desc', page: first.next_page ?? '' })).rejects.toMatchObject({
+      status: 400,
+    });
 
     expect((await rig.client.beta.sessions.list({ statuses: ['running'] })).data).toEqual([]);
     expect((await rig.client.beta.sessions.list({ statuses: ['idle', 'running'], limit: 100 })).data).toHaveLength(6);

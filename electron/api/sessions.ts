@@ -9,6 +9,7 @@
  * sessions are listed and retrievable here.
  */
 import type { BetaManagedAgentsDeletedSession, BetaManagedAgentsSession } from '@anthropic-ai/sdk/resources/beta/sessions/sessions';
+import type { BidirectionalPageCursorResponse } from '@anthropic-ai/sdk/core/pagination';
 import { z } from 'zod';
 import { SessionIdSchema, type SessionSummary } from '#shared/sessions';
 import { readAll } from '#services/harness/fold-log';
@@ -52,6 +53,7 @@ const STATUSES = ['rescheduling', 'running', 'idle', 'terminated'] as const;
 /** Where a page starts: strictly after (or, for `prev_page`, strictly before) a session's `[created_at, uuid]`. */
 const ListCursorSchema = z.strictObject({
   side: z.enum(['after', 'before']),
+  order: z.enum(['asc', 'desc']),
   key: z.tuple([z.string(), z.string()]),
 });
 type ListCursor = z.output<typeof ListCursorSchema>;
@@ -82,7 +84,10 @@ function compareKeys(a: readonly [string, string], b: readonly [string, string])
   return 0;
 }
 
-async function listSessions(context: ApiContext, query: URLSearchParams): Promise<unknown> {
+async function listSessions(
+  context: ApiContext,
+  query: URLSearchParams,
+): Promise<BidirectionalPageCursorResponse<BetaManagedAgentsSession>> {
   for (const key of new Set(query.keys()))
     if (!LIST_PARAMS.has(key))
       throw invalid(`Unknown query parameter ${JSON.stringify(key.slice(0, 64))}: sessions.list takes ${[...LIST_PARAMS].join(', ')}.`);
@@ -102,6 +107,10 @@ async function listSessions(context: ApiContext, query: URLSearchParams): Promis
   const deploymentId = query.get('deployment_id');
   const memoryStoreId = query.get('memory_store_id');
   const cursor: ListCursor | null = cursorParam(query, ListCursorSchema);
+  if (cursor !== null && cursor.order !== order)
+    throw invalid(
+      `page is a cursor for order=${cursor.order}: pass the same order as the page it came from (or start again without page).`,
+    );
 
   pruneSessionRecords(context);
   const summaries = await call(context, 'sessions-list', undefined);
@@ -140,8 +149,8 @@ async function listSessions(context: ApiContext, query: URLSearchParams): Promis
   const last = page.at(-1);
   return {
     data,
-    next_page: last !== undefined && end < matching.length ? encodeCursor({ side: 'after', key: keyOf(last) }) : null,
-    prev_page: first !== undefined && start > 0 ? encodeCursor({ side: 'before', key: keyOf(first) }) : null,
+    next_page: last !== undefined && end < matching.length ? encodeCursor({ side: 'after', order, key: keyOf(last) }) : null,
+    prev_page: first !== undefined && start > 0 ? encodeCursor({ side: 'before', order, key: keyOf(first) }) : null,
   };
 }
 
