@@ -1,9 +1,10 @@
 // Settings → Local API in Chromium against the real serve mode: off by default; turned on at a
 // port, its first token shown, copied from the page and used by the official SDK in this process;
-// a taken port refused in words while the API goes on; a new token refuses the old one; serve mode
-// restarted applies the saved settings; turned off, the port refuses connections. A token crosses
-// the WebSocket once: in the answer that made it.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+// the image for cloud environments set (a bad one refused in words); a taken port refused in words
+// while the API goes on; a new token refuses the old one; serve mode restarted applies the saved
+// settings; turned off, the port refuses connections. A token crosses the WebSocket once: in the
+// answer that made it.
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,17 +37,21 @@ async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void>
   await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`) }), contentType: 'image/png' });
 }
 
-/** What the SDK gets from the agents list: 'listed', or its error (NotFoundError until the agents routes exist). */
+/** What the SDK gets from the agents list: the page's items, or its error. */
 async function listAgents(baseURL: string, apiKey: string): Promise<unknown> {
   return new Anthropic({ baseURL, apiKey, maxRetries: 0 }).beta.agents.list().then(
-    () => 'listed',
+    (page) => page.data,
     (error: unknown) => error,
   );
 }
 
+/** Reached with the right token: a real page of agents, empty (this test makes none). */
 function expectReached(outcome: unknown): void {
-  if (outcome !== 'listed') expect(outcome).toBeInstanceOf(Anthropic.NotFoundError);
+  expect(outcome).toEqual([]);
 }
+
+const settingsFile = () => JSON.parse(readFileSync(path.join(dataDir, 'local-api.json'), 'utf8')) as Record<string, unknown>;
+const IMAGE = 'drover-test/busybox:1';
 
 test('Settings → Local API: on, a token copied and used by the SDK, a taken port refused, a new token, off', async ({
   page,
@@ -107,6 +112,31 @@ test('Settings → Local API: on, a token copied and used by the SDK, a taken po
   await expect(section.getByTestId('local-api-token-hint')).toContainText(`ends in …${copied.slice(-4)}`);
   await expect(page.locator('body')).not.toContainText(copied);
 
+  // The image cloud environments run when their metadata names none: the default, a bad one
+  // refused in words (focus on the field, nothing saved), then one saved and shown in the status.
+  const imageField = section.getByLabel('Image for cloud environments', { exact: true });
+  const imageHint = section.getByTestId('local-api-image');
+  await expect(imageField).toHaveValue('debian:bookworm-slim');
+  await expect(imageHint).toContainText('Sessions run debian:bookworm-slim in a cloud environment whose metadata names no image');
+  await imageField.fill('Bad Image!');
+  await section.getByRole('button', { name: 'Save image' }).click();
+  await expect(section.getByRole('alert')).toHaveText(
+    '“Bad Image!” is not an image reference: an image reference is like "debian:bookworm" or "host:5000/team/image:tag".',
+  );
+  await expect(imageField).toBeFocused();
+  await expect(imageField).toHaveAttribute('aria-invalid', 'true');
+  expect(settingsFile()).toMatchObject({ environment_image: 'debian:bookworm-slim' });
+  await imageField.fill(` ${IMAGE} `);
+  await section.getByRole('button', { name: 'Save image' }).click();
+  await expect(section.getByRole('status').first()).toHaveText(`Saved: sessions created from now on run ${IMAGE} in cloud environments.`);
+  await expect(imageHint).toContainText(`Sessions run ${IMAGE} in a cloud environment`);
+  await expect(imageField).toHaveValue(IMAGE);
+  await expect(section.getByTestId('local-api-state')).toHaveText(`Listening at ${baseURL}`);
+  expect(settingsFile()).toEqual({ version: 2, enabled: true, port, environment_image: IMAGE });
+  expect(statSync(path.join(dataDir, 'local-api.json')).mode & 0o777).toBe(0o600);
+  expectReached(await listAgents(baseURL, copied));
+  await snap(page, testInfo, '50b-local-api-image');
+
   // A port in use is refused in words; the API goes on where it was.
   blocker = createServer();
   const taken = await freePort();
@@ -137,6 +167,8 @@ test('Settings → Local API: on, a token copied and used by the SDK, a taken po
   await expect(toggle).toHaveAttribute('aria-checked', 'true');
   await expect(section.getByTestId('local-api-state')).toHaveText(`Listening at ${baseURL}`);
   await expect(section.getByTestId('local-api-token-hint')).toContainText(`ends in …${second.slice(-4)}`);
+  await expect(section.getByLabel('Image for cloud environments', { exact: true })).toHaveValue(IMAGE);
+  await expect(section.getByTestId('local-api-image')).toContainText(`Sessions run ${IMAGE} in a cloud environment`);
 
   // Off: the port refuses connections.
   await portField.fill(String(port));
