@@ -47,6 +47,8 @@ export function resolveAgent(context: ApiContext, ref: AgentRef): BetaManagedAge
   const agents = new AgentStore(context.managed);
   const stored: BetaManagedAgentsAgent =
     typeof ref === 'string' ? agents.get(ref) : ref.version === undefined ? agents.get(ref.id) : agents.get(ref.id, ref.version);
+  if (stored.archived_at !== null)
+    throw invalid(`The agent ${stored.id} is archived: no new session can start from it. Create a new agent, or use another.`);
   let agent: BetaManagedAgentsSessionAgent = {
     id: stored.id,
     type: 'agent',
@@ -341,6 +343,9 @@ function launchArgOf(context: ApiContext, agent: BetaManagedAgentsSessionAgent, 
 /** Creates the session: checks everything, launches it through the host, keeps its record, answers it. */
 export async function createSession(context: ApiContext, body: CreateSessionBody): Promise<BetaManagedAgentsSession> {
   const agent = resolveAgent(context, body.agent);
+  const environment = new EnvironmentStore(context.managed).get(body.environment_id);
+  if (environment.archived_at !== null)
+    throw invalid(`The environment ${environment.id} is archived: no new session can use it. Create a new environment, or use another.`);
   const { arg, rest } = launchArgOf(context, agent, body);
   const summary = await call(context, 'sessions-launch', arg);
   writeRecord(

@@ -106,6 +106,18 @@ describe('bad input to /v1/sessions', () => {
     );
   });
 
+  it('archived agents and environments start no new session', async () => {
+    const archivedAgent = await rig.client.beta.agents.create({ name: 'old', model: 'claude-sonnet-4-6' });
+    await rig.client.beta.agents.archive(archivedAgent.id);
+    await refused(raw('POST', '/v1/sessions', { ...base(), agent: archivedAgent.id }), 400, 'invalid_request_error', /archived/);
+    const archivedEnv = await rig.client.beta.environments.create({
+      name: 'old',
+      config: { type: 'cloud', networking: { type: 'unrestricted' } },
+    });
+    await rig.client.beta.environments.archive(archivedEnv.id);
+    await refused(raw('POST', '/v1/sessions', { ...base(), environment_id: archivedEnv.id }), 400, 'invalid_request_error', /archived/);
+  });
+
   it('what Drover cannot do is refused in words before anything runs', async () => {
     await refused(
       raw('POST', '/v1/sessions', { ...base(), resources: [{ type: 'file', file_id: 'file_1' }] }),
