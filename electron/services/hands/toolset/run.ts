@@ -116,7 +116,8 @@ class FileTools {
     if (info?.kind === 'directory') throw new ToolError(`${target} is a folder: give the path of a file in it.`);
     const data = Buffer.from(content, 'utf8');
     await this.files.write(target, data, this.signal);
-    return `${info === null ? 'Created' : 'Replaced'} ${target} (${data.length} bytes, ${splitLines(content).length} lines).`;
+    const lines = splitLines(content).length;
+    return `${info === null ? 'Created' : 'Replaced'} ${target} (${data.length} bytes, ${lines} line${lines === 1 ? '' : 's'}).`;
   }
 
   async edit({ file_path, old_string, new_string, replace_all }: ToolsetInput<'edit'>): Promise<string> {
