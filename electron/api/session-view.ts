@@ -197,7 +197,9 @@ export function outcomeEvaluations(context: ApiContext, sessionId: string): Beta
     if (event.type === 'span.outcome_evaluation_end' && wasEvaluating !== null) {
       current.resource.explanation = event.payload.explanation;
       const settled = current.state !== null && !outcomeActive(current.state);
-      if (settled || event.payload.result === 'failed' || event.payload.result === 'interrupted') current.resource.completed_at = event.ts;
+      // A verdict completes it; a later evaluation (Drover grades a failed outcome again at the next turn end) reopens it.
+      const verdict = settled || event.payload.result === 'failed' || event.payload.result === 'interrupted';
+      current.resource.completed_at = verdict ? event.ts : null;
     }
   }
   if (current !== null) settle(current);
