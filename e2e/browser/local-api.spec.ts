@@ -4,17 +4,19 @@
 // while the API goes on; a new token refuses the old one; serve mode restarted applies the saved
 // settings; turned off, the port refuses connections. A token crosses the WebSocket once: in the
 // answer that made it.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
 import { freePort } from '#test/support/mcp';
 import { requireChromium } from '../support/browser.ts';
 import { startServeMode, type ServeHandle } from '../support/serve.ts';
 
 requireChromium();
+const dockerReady = await requireDocker();
 
 // A key in the environment, so no first-run prompt stands in front of Settings.
 const ENV = { ANTHROPIC_API_KEY: 'sk-ant-e2e-unused' };
@@ -186,4 +188,39 @@ test('Settings → Local API: on, a token copied and used by the SDK, a taken po
   expect(frames.filter((frame) => frame.includes(copied))).toHaveLength(1);
   expect(frames.filter((frame) => frame.includes(second))).toHaveLength(1);
   expect(statSync(path.join(dataDir, 'api-token')).mode & 0o777).toBe(0o600);
+});
+
+test("serve's --api-image: an environment without metadata runs that image, for the run only", async ({ page }) => {
+  test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+  const token = 'e2e-api-image-token-0123456789';
+  const run = await startServeMode(ENV, { args: ['--api-port', '0', '--api-token', token, '--api-image', BUSYBOX_IMAGE] });
+  const sdk = new Anthropic({ baseURL: run.apiBaseURL ?? 'http://invalid', apiKey: token, maxRetries: 0 });
+  let sessionId: string | null = null;
+  try {
+    // The README's example: no "drover.image" anywhere, so the session's Docker hand runs the run's image.
+    const environment = await sdk.beta.environments.create({
+      name: 'box',
+      config: { type: 'cloud', networking: { type: 'unrestricted' } },
+    });
+    const agent = await sdk.beta.agents.create({ name: 'imaged', model: 'claude-sonnet-4-6', tools: [{ type: 'agent_toolset_20260401' }] });
+    sessionId = (await sdk.beta.sessions.create({ agent: agent.id, environment_id: environment.id })).id;
+
+    await page.goto(run.url);
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const section = page.getByTestId('local-api-settings');
+    await expect(section.getByTestId('local-api-state')).toHaveText(`Listening at ${run.apiBaseURL ?? ''}`);
+    await expect(section.getByLabel('Image for cloud environments', { exact: true })).toHaveValue(BUSYBOX_IMAGE);
+    await expect(section.getByTestId('local-api-image')).toContainText(`Sessions run ${BUSYBOX_IMAGE} in a cloud environment`);
+    expect(existsSync(path.join(run.dataDir, 'local-api.json'))).toBe(false);
+
+    // The cockpit shows the session's hand with that image.
+    await page
+      .getByRole('navigation', { name: 'Sessions' })
+      .getByRole('button', { name: /imaged/ })
+      .click();
+    await expect(page.getByTestId('hands-panel').getByRole('listitem', { name: 'Hand env' })).toContainText(`Docker ${BUSYBOX_IMAGE}`);
+  } finally {
+    if (sessionId !== null) await sdk.beta.sessions.delete(sessionId);
+    await run.stop();
+  }
 });
