@@ -150,6 +150,19 @@ describe.runIf(ready)('the agent toolset on a Docker hand', () => {
     expect(badBash.text).toContain('The bash tool was not run');
   });
 
+  it('a fork inherits the toolset hand: the same unprefixed tools, and the files of its fork point', async () => {
+    const r = rig({ toolset: { type: 'agent_toolset_20260401', tools: ['read', 'write', 'grep'] } });
+    await r.run('write', { file_path: 'kept.txt', content: 'from the parent\n' });
+    const idle = r.store.emitEvent(r.sessionId, { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } });
+    await r.registry.settled();
+    const fork = r.store.fork(r.sessionId, idle.seq);
+    cleanups.push(() => r.registry.sessionDeleted(fork.id));
+    const [hand] = await r.registry.handsFor(fork.id);
+    expect(hand?.tools().map((tool) => tool.name)).toEqual(['read', 'write', 'grep']);
+    const read = await hand?.execute('read', { file_path: 'kept.txt' }, { signal: new AbortController().signal });
+    expect(read?.content).toEqual([{ type: 'text', text: '     1\tfrom the parent' }]);
+  });
+
   it('offers only the tools that are on; a call to one turned off is refused', async () => {
     const r = rig({ toolset: { type: 'agent_toolset_20260401', tools: ['read', 'glob'] } });
     const [hand] = await r.registry.handsFor(r.sessionId);
