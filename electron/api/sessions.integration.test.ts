@@ -319,6 +319,36 @@ describe('sessions through the SDK, further', () => {
     expect(await rig.client.beta.environments.delete(env.id)).toEqual({ id: env.id, type: 'environment_deleted' });
   });
 
+  it('counts an outcome’s revision cycles: after a needs_revision, the verdict comes on iteration 1', async () => {
+    const env = await environment();
+    const fixer = await agent();
+    const revise = {
+      criteria: [{ criterion: 'It greets', met: false, note: 'Not yet.' }],
+      verdict: 'needs_revision',
+      explanation: 'Say hello.',
+    };
+    rig.script.push(() => endTurn('Hm.'));
+    rig.script.push(() => ({
+      kind: 'message',
+      message: { content: [{ type: 'tool_use', name: VERDICT_TOOL, input: revise }], stop_reason: 'tool_use' },
+    }));
+    const session = await rig.client.beta.sessions.create({
+      agent: fixer.id,
+      environment_id: env.id,
+      initial_events: [
+        { type: 'user.define_outcome', description: 'A greeting', rubric: { type: 'text', content: 'It greets.' } },
+        say('Go'),
+      ],
+    });
+    const done = await waitFor(session, (each) => each.outcome_evaluations[0]?.result === 'satisfied');
+    expect(done.outcome_evaluations[0]).toMatchObject({ iteration: 1, explanation: 'It greets.' });
+    const ends = rig.store.getEvents(uuidOf(session), { types: ['span.outcome_evaluation_end'] });
+    expect(ends.map((event) => (event.type === 'span.outcome_evaluation_end' ? event.payload.result : null))).toEqual([
+      'needs_revision',
+      'satisfied',
+    ]);
+  });
+
   it('reads rescheduling while a failed model request waits to be retried, then idle', async () => {
     const env = await environment();
     const fixer = await agent();
