@@ -220,6 +220,43 @@ describe('an API session’s hands', () => {
     expect((await rig.client.beta.sessions.retrieve(session.id)).agent.tools).toEqual([]);
   });
 
+  it('runs the toolset’s bash on the environment’s container under its own name', async () => {
+    if (!docker) return;
+    const env = await environment({ 'drover.image': BUSYBOX_IMAGE });
+    const agent = await rig.client.beta.agents.create({
+      name: 'runner',
+      model: 'claude-sonnet-4-6',
+      tools: [{ type: 'agent_toolset_20260401' }],
+    });
+    rig.script.push((request) => {
+      const names = (request.body.tools ?? []).map((tool) => tool.name);
+      if (!names.includes('bash')) return endTurn(`no bash tool in ${JSON.stringify(names)}`);
+      return {
+        kind: 'message',
+        message: { content: [{ type: 'tool_use', name: 'bash', input: { command: 'echo hi-from-$((40+2))' } }], stop_reason: 'tool_use' },
+      };
+    });
+    rig.script.push(() => endTurn('It said hi.'));
+    const session = await rig.client.beta.sessions.create({
+      agent: agent.id,
+      environment_id: env.id,
+      initial_events: [{ type: 'user.message', content: [{ type: 'text', text: 'Say hi in the shell' }] }],
+    });
+    const id = uuidOf(session);
+    const deadline = Date.now() + 90_000;
+    let results: StoredEvent[] = rig.store.getEvents(id, { types: ['agent.tool_result'] });
+    while (results.length === 0) {
+      if (Date.now() > deadline)
+        throw new Error(`no tool result: ${JSON.stringify(rig.store.getEvents(id, { direction: 'backward', limit: 6 }))}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      results = rig.store.getEvents(id, { types: ['agent.tool_result'] });
+    }
+    const [use] = rig.store.getEvents(id, { types: ['agent.tool_use'] });
+    expect(use?.payload).toMatchObject({ name: 'bash', hand_id: 'env', evaluated_permission: 'allow' });
+    expect(JSON.stringify(results[0]?.payload)).toContain('hi-from-42');
+    await idle(id);
+  }, 120_000);
+
   it('offers the agent’s custom tools, and attaches the hands named in metadata["drover.hands"]', async () => {
     const env = await environment();
     const agent = await rig.client.beta.agents.create({
