@@ -1,0 +1,294 @@
+/**
+ * A checkpoint of a Docker container's files, costing what changed since the last one.
+ *
+ * 1. `docker diff` (the engine's list of paths that differ from the image: it reads the
+ *    container's writable layer, not the image) names the candidates — added, changed, deleted.
+ * 2. One exec (busybox-level `sh`, `stat`, `awk`, `tar`; the paths go on stdin, never in a
+ *    command's text) stats every candidate and streams back, as a tar, only the files and links
+ *    whose ctime is at or after the previous capture's second — ctime moves on every write,
+ *    chmod, chown and rename and cannot be set back (unlike mtime), so nothing changed is missed,
+ *    a write within the capture's own second included — plus those the previous manifest did not
+ *    have. The others keep their previous entries without being read.
+ * 3. What comes back is hashed and stored as blobs (deduplicated; files over 1 MiB in 1 MiB
+ *    chunks, so a one-byte change to a 50 MB file stores one chunk; the file is still read whole,
+ *    as docker diff names paths, not bytes).
+ * 4. The new manifest (the image plus these entries) is stored; its id is the checkpoint.
+ *
+ * A name with a newline, or a path whose metadata moved without its ctime (a clock set back), is
+ * read alone through the archive API instead. Paths outside the scope (container-io.ts: /proc,
+ * /sys, /dev, Docker's own files, mounted host folders) are never read. The container is not
+ * paused: a process still writing while the capture runs may be caught mid-write — the next
+ * capture takes the rest. Hard links are stored as separate files (restored unlinked).
+ */
+import { performance } from 'node:perf_hooks';
+import type Docker from 'dockerode';
+import type { DockerEngine } from '#services/hands/docker/engine';
+import { type BlobStore } from './blob-store.ts';
+import { FileWriter, inParallel, inScope, readPath, scopeOf, type ContainerScope } from './container-io.ts';
+import { execStreamed } from './exec-stream.ts';
+import { readTar } from './tar.ts';
+import { comparePaths, entryMap, loadManifest, storeManifest, type Checkpoint, type Manifest, type ManifestEntry } from './manifest.ts';
+
+/** Archive reads in flight at once. */
+const READ_WIDTH = 4;
+
+export interface CaptureStats {
+  /** Paths `docker diff` named in scope. */
+  examined: number;
+  /** Files and links whose content was read (the rest kept their previous entry). */
+  read: number;
+  /** Content bytes read from the container. */
+  bytes_read: number;
+  /** Bytes added to the blob store (new file data and the manifest). */
+  bytes_stored: number;
+  /** Added, changed or deleted paths against the previous manifest. */
+  changed_paths: number;
+  duration_ms: number;
+  /** Time in `docker diff`, the stat exec and the reads. */
+  diff_ms: number;
+  stat_ms: number;
+  read_ms: number;
+}
+
+export interface Capture {
+  checkpoint: Checkpoint;
+  manifest: Manifest;
+  stats: CaptureStats;
+}
+
+export interface CaptureOptions {
+  engine: DockerEngine;
+  blobs: BlobStore;
+  container: Docker.Container;
+  /**
+   * The previous checkpoint of this container, or null. After a restore: the restored checkpoint
+   * (its files are then read once more — their ctime is the restore's — and stored as nothing new).
+   */
+  previous: Checkpoint | null;
+  /** The container's scope, when known (saves an inspect per capture). */
+  scope?: ContainerScope;
+  signal?: AbortSignal;
+}
+
+interface DiffItem {
+  Path: string;
+  Kind: number;
+}
+
+interface Stat {
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtime: number;
+}
+
+/**
+ * $1: the previous capture's second (0: none). stdin: the candidates, NUL-separated; a path the
+ * previous manifest lacks comes as `/./path` (read whatever its ctime). stdout: the clock, one stat
+ * line per candidate, `::tar::`, then a tar of the files and links to read.
+ */
+const CAPTURE_SCRIPT = `date +%s
+s=$(xargs -0 -r stat -c '%f %u %g %s %Y %Z %n' -- 2>/dev/null)
+printf '%s\\n::tar::\\n' "$s"
+printf '%s\\n' "$s" | awk -v t="$1" '{ k = substr($1, 1, 1); n = $0; for (i = 0; i < 6; i++) sub(/^[^ ]+ /, "", n);
+  if ((k == "8" || k == "a") && ($6 >= t || substr(n, 1, 3) == "/./")) print n }' | tr '\\n' '\\0' | xargs -0 -r tar -cf - --no-recursion -- 2>/dev/null
+exit 0`;
+const MARKER = Buffer.from('\n::tar::\n');
+
+export async function captureContainer(options: CaptureOptions): Promise<Capture> {
+  const { engine, blobs, container } = options;
+  const started = performance.now();
+  const scope = options.scope ?? (await scopeOf(engine, container));
+  const previous = options.previous === null ? null : await loadManifest(blobs, options.previous.manifest);
+  const comparable = previous !== null && previous.base === scope.image;
+  const known = comparable ? entryMap(previous) : new Map<string, ManifestEntry>();
+  const since = comparable ? (options.previous?.captured_at ?? 0) : 0;
+
+  let changes: DiffItem[];
+  try {
+    changes = ((await container.changes()) as DiffItem[] | null) ?? [];
+  } catch (error) {
+    throw engine.explain(error, 'list the changed files of the container (docker diff)');
+  }
+  const diffDone = performance.now();
+  const items = changes.filter((item) => inScope(item.Path, scope)).sort((a, b) => comparePaths(a.Path, b.Path));
+  const kinds = new Map(items.map((item) => [item.Path, item.Kind]));
+  const present = items.filter((item) => item.Kind !== 2).map((item) => item.Path);
+  const byName = present.filter((path) => !path.includes('\n'));
+  const stdin = Buffer.from(byName.map((path) => `${known.has(path) ? '' : '/.'}${path}\0`).join(''));
+
+  const hold = blobs.hold();
+  try {
+    const run = await execStreamed(engine, container, ['/bin/sh', '-c', CAPTURE_SCRIPT, 'sh', String(since)], stdin, options.signal);
+    let now = Number.NaN;
+    const stats = new Map<string, Stat>();
+    let statDone = 0;
+    const read = new Map<string, ManifestEntry>();
+    let bytesRead = 0;
+    let bytesStored = 0;
+    await readTar(
+      afterMarker(run.stdout, (text) => {
+        statDone = performance.now();
+        const lines = text.split('\n');
+        now = Number.parseInt(lines[0] ?? '', 10);
+        for (const line of lines.slice(1)) {
+          const parsed = parseStat(line);
+          if (parsed) stats.set(parsed.path, parsed.stat);
+        }
+      }),
+      (header) => {
+        const path = `/${header.name.replace(/^(\.\/)+/, '').replace(/^\/+/, '')}`;
+        const base = {
+          path,
+          mode: header.mode,
+          uid: header.uid,
+          gid: header.gid,
+          ...(kinds.get(path) === 1 ? { added: true as const } : {}),
+        };
+        if (header.type === 'symlink') read.set(path, { ...base, type: 'symlink', size: 0, target: header.linkname, mtime: header.mtime });
+        if (header.type === 'hardlink') {
+          const linked = read.get(`/${header.linkname.replace(/^(\.\/)+/, '').replace(/^\/+/, '')}`);
+          if (linked?.type === 'file') {
+            const { added: _added, ...content } = linked;
+            read.set(path, { ...content, ...base, mtime: header.mtime });
+          }
+        }
+        if (header.type !== 'file') return null;
+        const writer = new FileWriter(blobs, hold);
+        return {
+          push: (piece: Buffer) => writer.push(piece),
+          end: async () => {
+            const content = await writer.end();
+            read.set(path, { ...base, type: 'file', size: writer.size, ...content, mtime: header.mtime });
+            bytesRead += writer.size;
+            bytesStored += writer.stored;
+          },
+        };
+      },
+    );
+    const { stderr, exitCode } = await run.done;
+    if (!Number.isFinite(now) || exitCode !== 0) {
+      throw new Error(
+        `Could not read the container's files for a checkpoint: the image needs busybox-level \`sh\`, \`stat\`, \`awk\` and \`tar\` (${stderr || `exit code ${exitCode ?? 'unknown'}`}).`,
+      );
+    }
+    const readDone = performance.now();
+
+    const entries: ManifestEntry[] = [];
+    const alone: string[] = [];
+    for (const item of items) {
+      const added = item.Kind === 1 ? { added: true as const } : {};
+      if (item.Kind === 2) {
+        entries.push({ path: item.Path, type: 'deleted', mode: 0, uid: 0, gid: 0, size: 0 });
+        continue;
+      }
+      const stat = stats.get(item.Path);
+      const before = known.get(item.Path);
+      const fresh = read.get(item.Path);
+      if (fresh) entries.push(fresh);
+      else if (stat?.type === 'other')
+        continue; // sockets, fifos, devices: not files to keep
+      else if (stat?.type === 'dir')
+        entries.push({ path: item.Path, type: 'dir', mode: stat.mode, uid: stat.uid, gid: stat.gid, size: 0, ...added });
+      else if (stat && before && sameStat(stat, before)) entries.push(before);
+      else alone.push(item.Path); // a name with a newline, gone since, or metadata moved without its ctime
+    }
+    const single = await inParallel(alone, READ_WIDTH, (path) => readPath(engine, container, path, blobs, hold));
+    for (const [index, result] of single.entries()) {
+      const path = alone[index] ?? '';
+      if (result) {
+        entries.push({ ...result.entry, ...(kinds.get(path) === 1 ? { added: true as const } : {}) });
+        bytesRead += result.read;
+        bytesStored += result.stored;
+      } else if (kinds.get(path) === 0) {
+        entries.push({ path, type: 'deleted', mode: 0, uid: 0, gid: 0, size: 0 }); // a path of the image, gone since docker diff
+      }
+    }
+    entries.sort((a, b) => comparePaths(a.path, b.path));
+    const manifest: Manifest = { version: 1, base: scope.image, entries };
+    const stored = await storeManifest(blobs, manifest, hold);
+    bytesStored += stored.stored;
+    return {
+      checkpoint: { manifest: stored.id, parent: options.previous?.manifest ?? null, captured_at: now },
+      manifest,
+      stats: {
+        examined: items.length,
+        read: read.size + alone.length,
+        bytes_read: bytesRead,
+        bytes_stored: bytesStored,
+        changed_paths: countChanged(comparable ? previous : null, manifest),
+        duration_ms: performance.now() - started,
+        diff_ms: diffDone - started,
+        stat_ms: (statDone || readDone) - diffDone,
+        read_ms: readDone - (statDone || readDone),
+      },
+    };
+  } finally {
+    hold.release();
+  }
+}
+
+/** What a stat line says (`%f %u %g %s %Y %Z %n`), or null. */
+function parseStat(line: string): { path: string; stat: Stat } | null {
+  const match = /^([0-9a-f]+) (\d+) (\d+) (\d+) (\d+) (\d+) (.*)$/.exec(line);
+  if (!match) return null;
+  const raw = Number.parseInt(match[1] ?? '0', 16);
+  const format = raw & 0o170000;
+  const path = (match[7] ?? '').replace(/^\/\.\//, '/');
+  return {
+    path,
+    stat: {
+      type: format === 0o100000 ? 'file' : format === 0o040000 ? 'dir' : format === 0o120000 ? 'symlink' : 'other',
+      mode: raw & 0o7777,
+      uid: Number(match[2]),
+      gid: Number(match[3]),
+      size: Number(match[4]),
+      mtime: Number(match[5]),
+    },
+  };
+}
+
+/** The stat agrees with the previous entry (its ctime said unchanged; this guards against a clock set back). */
+function sameStat(stat: Stat, before: ManifestEntry): boolean {
+  return (
+    stat.type === before.type &&
+    stat.mode === before.mode &&
+    stat.uid === before.uid &&
+    stat.gid === before.gid &&
+    (stat.type !== 'file' || stat.size === before.size) &&
+    stat.mtime === before.mtime
+  );
+}
+
+function countChanged(previous: Manifest | null, next: Manifest): number {
+  const before = previous ? entryMap(previous) : new Map<string, ManifestEntry>();
+  let count = 0;
+  for (const entry of next.entries) {
+    const old = before.get(entry.path);
+    before.delete(entry.path);
+    if (!old || JSON.stringify(old) !== JSON.stringify(entry)) count += 1;
+  }
+  return count + before.size;
+}
+
+/** The bytes after the first MARKER of `source`; the text before it goes to `onText` first. */
+async function* afterMarker(source: AsyncIterable<Buffer>, onText: (text: string) => void): AsyncGenerator<Buffer> {
+  let head: Buffer = Buffer.alloc(0);
+  let found = false;
+  for await (const chunk of source) {
+    if (found) {
+      yield chunk;
+      continue;
+    }
+    head = Buffer.concat([head, chunk]);
+    const at = head.indexOf(MARKER);
+    if (at === -1) continue;
+    found = true;
+    onText(head.subarray(0, at).toString('utf8'));
+    const rest = head.subarray(at + MARKER.length);
+    if (rest.length > 0) yield rest;
+  }
+  if (!found) onText(head.toString('utf8'));
+}
