@@ -6,7 +6,7 @@
 // apt and pip builds use the same path but need their registries on the internet: not run here.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import type { ToolOutcome } from '#services/hands/hand';
 import { HandRegistry } from '#services/hands/registry';
 import { SessionStore } from '#services/session/store';
 import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { ensureRootfsImage } from '#test/support/rootfs-image';
 import { tempDir } from '#test/support/system';
 import { derivedTag } from './derived-image.ts';
 import { DockerEngine, instanceIdOf } from './engine.ts';
@@ -31,45 +32,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** This machine's node and npm on busybox, as an image (like test/support/docker.ts's images). */
+/** This machine's node and npm on busybox, as an image. */
 function ensureNodeImage(): void {
-  if (execFileSync('docker', ['images', '-q', NODE_IMAGE], { encoding: 'utf8' }).trim() !== '') return;
-  const root = tempDir('drover-rootfs-node-');
-  try {
-    for (const dir of ['bin', 'etc', 'root', 'usr/bin', 'usr/lib/node_modules', 'proc', 'sys', 'dev'])
-      mkdirSync(path.join(root, dir), { recursive: true });
-    mkdirSync(path.join(root, 'tmp'), { mode: 0o1777 });
-    chmodSync(path.join(root, 'tmp'), 0o1777);
-    copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
-    for (const applet of execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n')) {
-      if (/^[\w.[-]+$/.test(applet) && applet !== 'busybox') symlinkSync('busybox', path.join(root, 'bin', applet));
-    }
-    writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-    writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\n');
-    copyFileSync('/usr/bin/node', path.join(root, 'usr/bin/node'));
-    for (const line of execFileSync('ldd', ['/usr/bin/node'], { encoding: 'utf8' }).split('\n')) {
-      const library = /(\/\S+)\s+\(0x/.exec(line)?.[1];
-      if (!library || existsSync(path.join(root, library))) continue;
-      mkdirSync(path.join(root, path.dirname(library)), { recursive: true });
-      copyFileSync(library, path.join(root, library));
-    }
-    cpSync(NPM_CLI, path.join(root, 'usr/lib/node_modules/npm'), { recursive: true, dereference: true });
-    symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', path.join(root, 'usr/bin/npm'));
-    symlinkSync('/bin/busybox', path.join(root, 'usr/bin/env')); // npm's #!/usr/bin/env node
-    execFileSync(
-      'sh',
-      [
-        '-c',
-        `tar -C "$1" -c . | docker import -c 'ENV PATH=/usr/local/bin:/usr/bin:/bin' -c 'ENV HOME=/root' - "$2"`,
-        'sh',
-        root,
-        NODE_IMAGE,
-      ],
-      { stdio: 'pipe' },
-    );
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  ensureRootfsImage(NODE_IMAGE, {
+    binaries: ['/usr/bin/node'],
+    folders: [NPM_CLI],
+    symlinks: [['/usr/bin/npm', '../lib/node_modules/npm/bin/npm-cli.js']],
+  });
 }
 
 /** A package registry with one package, `drover-hello` (a `drover-hello` command printing a greeting); any other name is a 404. */
