@@ -441,7 +441,12 @@ export function isEventType(name: string): name is EventType {
 
 /** What a caller hands to the store: a type and its payload (defaults not yet applied). */
 export type NewEvent = {
-  [K in EventType]: { type: K; payload: z.input<(typeof eventPayloadSchemas)[K]> };
+  [K in EventType]: {
+    type: K;
+    payload: z.input<(typeof eventPayloadSchemas)[K]>;
+    /** The event's id, when it was promised before it was stored (a streamed block's preview); else a new uuid. */
+    id?: string;
+  };
 }[EventType];
 
 /** A stored event: dense per-session `seq`, uuid `id`, ISO-8601 UTC `ts`, type and payload. */

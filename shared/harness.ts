@@ -15,6 +15,8 @@ export const LiveUpdateSchema = z.discriminatedUnion('type', [
     index: z.number().int().nonnegative(),
     block: z.enum(['text', 'thinking', 'redacted_thinking', 'tool_use']),
     name: z.string().optional(),
+    /** For text and thinking blocks: the id the stored event (`agent.message` / `agent.thinking`) will have. */
+    event_id: z.uuid().optional(),
   }),
   z.strictObject({
     type: z.literal('delta'),

@@ -134,6 +134,10 @@ describe('the event stream', () => {
     for (const delta of deltas)
       expect(delta.type === 'event_delta' && preview?.type === 'event_start' && delta.event_id === preview.event.id).toBe(true);
     expect(deltas.map((delta) => (delta.type === 'event_delta' ? delta.delta.content.text : '')).join('')).toBe(text);
+    // The preview and the stored message are one event: the id event_start promised is the stored one.
+    expect(preview?.type === 'event_start' && preview.event.id).toBe(frames[durable]?.type === 'agent.message' && frames[durable].id);
+    const listed = await rig.client.beta.sessions.events.list(sesn, { types: ['agent.message'] });
+    expect(listed.data.map((event) => event.id)).toContain(preview?.type === 'event_start' ? preview.event.id : '');
     // The SDK's own accumulator: the preview builds the text, the durable message then replaces it.
     let accumulated: AccumulatedEvent | undefined;
     for (const frame of frames.slice(0, durable)) accumulated = accumulateManagedAgentsEvent(accumulated, frame);
@@ -171,6 +175,7 @@ describe('the event stream', () => {
     const start = frames[types.indexOf('event_start')];
     expect(start?.type === 'event_start' && start.event.type).toBe('agent.thinking');
     expect(types.indexOf('event_start')).toBeLessThan(types.indexOf('agent.thinking'));
+    expect(start?.type === 'event_start' && start.event.id).toBe(frames.find((frame) => frame.type === 'agent.thinking')?.id);
     expect(frames.find((frame) => frame.type === 'agent.thinking')).toEqual({
       id: expect.stringMatching(/^sevt_/),
       type: 'agent.thinking',

@@ -78,7 +78,8 @@ class Previews {
       case 'block_start': {
         const type = update.block === 'text' ? 'agent.message' : update.block === 'tool_use' ? null : 'agent.thinking';
         if (type === null || !this.wanted.has(type)) return;
-        const id = externalId('event', randomUUID());
+        // The stored event will carry the id the harness promised here: a client joins preview and event by it.
+        const id = externalId('event', update.event_id ?? randomUUID());
         if (type === 'agent.message') this.ids.set(update.index, id);
         const start: BetaManagedAgentsStartEvent = { type: 'event_start', event: { type, id } };
         this.write(frame('event_start', start));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * One streamed model call through `@anthropic-ai/sdk`: turns the SSE frames into completed blocks,
  * reports live deltas, and classifies failures (retry, fix the key, give up, user abort) so the
@@ -21,6 +22,11 @@ export type CompletedBlock =
 
 export interface ModelResponse {
   blocks: CompletedBlock[];
+  /**
+   * Beside each block, the id its stored event will have (text and thinking: the id the live
+   * `block_start` promised, so an API client's preview and the stored event are one event).
+   */
+  eventIds?: Array<string | undefined>;
   stopReason: string | null;
   usage: Usage;
 }
@@ -86,6 +92,8 @@ interface OpenBlock {
   id: string;
   name: string;
   done: boolean;
+  /** Text and thinking blocks: the id promised in the live `block_start`. */
+  eventId: string | undefined;
 }
 
 export interface StreamOptions {
@@ -105,7 +113,7 @@ export async function streamMessage(
   let stopReason: string | null = null;
   let stopped = false;
   const snapshot = (final: boolean): ModelResponse => ({
-    blocks: completedBlocks(blocks, final, stopReason),
+    ...completedBlocks(blocks, final, stopReason),
     stopReason,
     usage: { ...usage },
   });
@@ -139,6 +147,8 @@ export async function streamMessage(
           break;
         case 'content_block_start': {
           const start = frame.content_block;
+          const eventId =
+            start.type === 'text' || start.type === 'thinking' || start.type === 'redacted_thinking' ? randomUUID() : undefined;
           blocks.set(frame.index, {
             type: start.type,
             text: start.data ?? '',
@@ -147,9 +157,16 @@ export async function streamMessage(
             id: start.id ?? '',
             name: start.name ?? '',
             done: false,
+            eventId,
           });
           if (start.type === 'text' || start.type === 'thinking' || start.type === 'redacted_thinking' || start.type === 'tool_use') {
-            live({ type: 'block_start', index: frame.index, block: start.type, ...(start.name ? { name: start.name } : {}) });
+            live({
+              type: 'block_start',
+              index: frame.index,
+              block: start.type,
+              ...(start.name ? { name: start.name } : {}),
+              ...(eventId === undefined ? {} : { event_id: eventId }),
+            });
           }
           break;
         }
@@ -256,29 +273,39 @@ function addUsage(usage: Usage, frame: z.infer<typeof UsageFrame>): void {
  * max_tokens (its input is incomplete). An aborted one keeps finished blocks and the text so far;
  * unfinished thinking (no signature) and tool uses are dropped — they cannot be sent back.
  */
-function completedBlocks(blocks: Map<number, OpenBlock>, final: boolean, stopReason: string | null): CompletedBlock[] {
+function completedBlocks(
+  blocks: Map<number, OpenBlock>,
+  final: boolean,
+  stopReason: string | null,
+): { blocks: CompletedBlock[]; eventIds: Array<string | undefined> } {
   const out: CompletedBlock[] = [];
+  const eventIds: Array<string | undefined> = [];
+  const keep = (block: CompletedBlock, eventId: string | undefined) => {
+    out.push(block);
+    eventIds.push(eventId);
+  };
   const indexes = [...blocks.keys()].sort((a, b) => a - b);
   for (const index of indexes) {
     const block = blocks.get(index) as OpenBlock;
     if (block.type === 'text') {
-      if (block.text !== '') out.push({ type: 'text', text: block.text });
+      if (block.text !== '') keep({ type: 'text', text: block.text }, block.eventId);
     } else if (block.type === 'thinking') {
-      if (block.done && block.signature !== '') out.push({ type: 'thinking', thinking: block.text, signature: block.signature });
+      if (block.done && block.signature !== '') keep({ type: 'thinking', thinking: block.text, signature: block.signature }, block.eventId);
     } else if (block.type === 'redacted_thinking') {
-      if (block.text !== '') out.push({ type: 'redacted_thinking', data: block.text });
+      if (block.text !== '') keep({ type: 'redacted_thinking', data: block.text }, block.eventId);
     } else if (block.type === 'tool_use' && block.done) {
       const isLast = index === indexes.at(-1);
       const parsed = parseToolInput(block.json);
       if ('error' in parsed && final && stopReason === 'max_tokens' && isLast) continue;
-      out.push(
+      keep(
         'error' in parsed
           ? { type: 'tool_use', id: block.id, name: block.name, input: {}, inputError: parsed.error }
           : { type: 'tool_use', id: block.id, name: block.name, input: parsed.input },
+        undefined,
       );
     }
   }
-  return out;
+  return { blocks: out, eventIds };
 }
 
 function parseToolInput(json: string): { input: Record<string, unknown> } | { error: string } {

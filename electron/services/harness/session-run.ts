@@ -383,16 +383,19 @@ export class SessionRun implements RunContext {
     const results: NewEvent[] = [];
     const runnable: string[] = [];
     const unanswerable: UnanswerableCall[] = [];
-    for (const block of response.blocks) {
+    for (const [index, block] of response.blocks.entries()) {
+      // The id the live preview of this block promised (API clients join the two by it).
+      const promised = response.eventIds?.[index];
+      const id = promised === undefined ? {} : { id: promised };
       switch (block.type) {
         case 'text':
-          blocks.push({ type: 'agent.message', payload: { content: [{ type: 'text', text: block.text }] } });
+          blocks.push({ type: 'agent.message', payload: { content: [{ type: 'text', text: block.text }] }, ...id });
           break;
         case 'thinking':
-          blocks.push({ type: 'agent.thinking', payload: { thinking: block.thinking, signature: block.signature } });
+          blocks.push({ type: 'agent.thinking', payload: { thinking: block.thinking, signature: block.signature }, ...id });
           break;
         case 'redacted_thinking':
-          blocks.push({ type: 'agent.thinking', payload: { redacted: true, data: block.data } });
+          blocks.push({ type: 'agent.thinking', payload: { redacted: true, data: block.data }, ...id });
           break;
         case 'tool_use': {
           if (this.tools.isCustom(block.name)) {

@@ -114,6 +114,16 @@ const everyEvent: NewEvent[] = [
   },
   { type: 'session.status_idle', payload: { stop_reason: { type: 'budget_reached', message: 'The session reached its budget.' } } },
   { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } },
+  {
+    type: 'session.custom_tools_set',
+    payload: { tools: [{ name: 'lookup', description: 'Looks a ticket up.', input_schema: { type: 'object', properties: {} } }] },
+  },
+  { type: 'system.message', payload: { content: [{ type: 'text', text: 'The CI run is red.' }] } },
+  { type: 'agent.custom_tool_use', payload: { tool_use_id: 'toolu_4', name: 'lookup', input: { id: 7 } } },
+  {
+    type: 'user.custom_tool_result',
+    payload: { custom_tool_use_id: '3f1c2d8e-0000-4000-8000-000000000002', content: [], is_error: false },
+  },
   { type: 'session.status_terminated', payload: { reason: 'deleted by user' } },
 ];
 
@@ -142,6 +152,16 @@ describe('sessions and the append-only log', () => {
     for (const event of stored) expect(StoredEventSchema.parse(event)).toEqual(event);
     expect(store.getEvents(session.id)).toEqual(stored);
     expect(store.getSession(session.id)).toMatchObject({ id: session.id, title: 'First', lastSeq: everyEvent.length, parentId: null });
+  });
+
+  it('keeps an id the caller promised (a streamed preview), and refuses one that is not a uuid', () => {
+    const session = store.createSession({ title: 'Promised ids' });
+    const id = '0f0e0d0c-0b0a-4908-8706-050403020100';
+    const [message] = store.emitEvents(session.id, [{ type: 'agent.message', payload: { content: [{ type: 'text', text: 'hi' }] }, id }]);
+    expect(message?.id).toBe(id);
+    expect(store.emitEvent(session.id, { type: 'user.interrupt', payload: {} }).id).not.toBe(id);
+    expect(() => store.emitEvent(session.id, { type: 'user.interrupt', payload: {}, id: 'not-a-uuid' })).toThrow(/id that is not a uuid/);
+    expect(store.getEvents(session.id)).toHaveLength(2);
   });
 
   it('applies payload defaults when storing', () => {

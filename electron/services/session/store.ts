@@ -38,6 +38,8 @@ export const DB_FILE = 'sessions.db';
 export { MAX_EVENT_BYTES } from './statements.ts';
 
 const DEFAULT_QUERY_LIMIT = 1000;
+/** An event id a caller may choose (see NewEvent.id): a uuid, as every stored event id is. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface SessionStoreOptions extends NativeBindingOption {
   dataDir: string;
@@ -310,9 +312,9 @@ export class SessionStore {
     // The hot path of every session: kept free of batch bookkeeping (it runs right after an
     // fsync wake-up, when every microsecond of CPU costs several).
     const record = this.record(sessionId);
-    const { type, payload, code } = this.prepareEvent(event, undefined);
+    const { type, payload, code, id } = this.prepareEvent(event, undefined);
     const ts = Date.now();
-    const stored = { seq: record.lastSeq + 1, id: randomUUID(), ts: new Date(ts).toISOString(), type, payload } as StoredEvent;
+    const stored = { seq: record.lastSeq + 1, id, ts: new Date(ts).toISOString(), type, payload } as StoredEvent;
     const json = serialize(stored);
     this.guard('save the event', () => this.statements.insertEvent.run(record.pk, stored.seq, code, this.landmarkOf(type, code), json));
     record.lastSeq = stored.seq;
@@ -327,9 +329,9 @@ export class SessionStore {
     const prepared = events.map((event, index) => this.prepareEvent(event, events.length > 1 ? index : undefined));
     const ts = Date.now();
     let seq = record.lastSeq;
-    const stored: StoredEvent[] = prepared.map(({ type, payload }) => ({
+    const stored: StoredEvent[] = prepared.map(({ type, payload, id }) => ({
       seq: ++seq,
-      id: randomUUID(),
+      id,
       ts: new Date(ts).toISOString(),
       type,
       payload,
@@ -451,8 +453,14 @@ export class SessionStore {
 
   // ---------------------------------------------------------------- internals
 
-  private prepareEvent(event: NewEvent, index: number | undefined): { type: EventType; payload: never; code: number } {
+  private prepareEvent(event: NewEvent, index: number | undefined): { type: EventType; payload: never; code: number; id: string } {
     const where = index === undefined ? 'The event' : `Event ${index + 1} of the batch`;
+    const id = (event as { id?: unknown } | null)?.id ?? randomUUID();
+    if (typeof id !== 'string' || !UUID.test(id)) {
+      throw new AppError('invalid-argument', `${where} has an id that is not a uuid; nothing was saved.`, {
+        issues: [{ path: 'id', message: 'must be a uuid' }],
+      });
+    }
     const type: unknown = (event as { type?: unknown } | null)?.type;
     if (typeof type !== 'string' || !isEventType(type)) {
       throw new AppError('invalid-argument', `${where} has an unknown type ${JSON.stringify(type)}; nothing was saved.`, {
@@ -466,7 +474,7 @@ export class SessionStore {
     }
     // Validated first, so a redaction marker can never make a payload invalid or valid.
     const payload = this.redactPayload === null ? result.data : this.redactPayload(result.data);
-    return { type, payload: payload as never, code: this.typeCode(type) };
+    return { type, payload: payload as never, code: this.typeCode(type), id };
   }
 
   private notify(sessionId: string, event: StoredEvent): void {
