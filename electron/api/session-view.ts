@@ -49,7 +49,8 @@ export type SessionRecord = z.output<typeof SessionRecordSchema>;
 
 export interface StoredRecord {
   record: SessionRecord;
-  row: ResourceRow;
+  /** The stored row; null for a record inherited from an ancestor (see `effectiveRecord`). */
+  row: ResourceRow | null;
 }
 
 export function readRecord(context: ApiContext, sessionId: string): StoredRecord | null {
@@ -58,6 +59,26 @@ export function readRecord(context: ApiContext, sessionId: string): StoredRecord
   const parsed = SessionRecordSchema.safeParse(row.body);
   // A record this version cannot read is treated as none: the session is still the log's.
   return parsed.success ? { record: parsed.data, row } : null;
+}
+
+/**
+ * The session's record or, for a fork or branch made in the cockpit from an API session (which
+ * has none of its own), its nearest ancestor's: the agent snapshot, environment, metadata and vaults
+ * it runs with — not that ancestor's API title nor its archive time.
+ */
+export function effectiveRecord(context: ApiContext, sessionId: string): StoredRecord | null {
+  const own = readRecord(context, sessionId);
+  if (own !== null) return own;
+  let parent = context.store.getSession(sessionId).parentId;
+  for (let depth = 0; parent !== null && depth < 256; depth++) {
+    const inherited = readRecord(context, parent);
+    if (inherited !== null) {
+      const { title: _title, ...record } = inherited.record;
+      return { record, row: null };
+    }
+    parent = context.store.getSession(parent).parentId;
+  }
+  return null;
 }
 
 /** Writes (or replaces) a session's record. */
@@ -232,19 +253,19 @@ async function cockpitAgent(context: ApiContext, sessionId: string): Promise<Bet
 
 /** The session as the API shows it, from its summary (`sessions-get` or `sessions-list`). */
 export async function sessionOf(context: ApiContext, summary: SessionSummary): Promise<BetaManagedAgentsSession> {
-  const stored = readRecord(context, summary.id);
+  const stored = effectiveRecord(context, summary.id);
   const guardrails = await call(context, 'sessions-guardrails', { sessionId: summary.id });
   const record = stored?.record;
   const agent = record?.agent ?? (await cockpitAgent(context, summary.id));
   const nowMs = Date.now();
   const createdMs = Date.parse(summary.createdAt);
   const endMs = summary.status === 'terminated' ? Date.parse(summary.lastActivityAt) : nowMs;
-  const updatedAt = [summary.lastActivityAt, stored?.row.updated_at ?? summary.createdAt].sort().at(-1) ?? summary.createdAt;
+  const updatedAt = [summary.lastActivityAt, stored?.row?.updated_at ?? summary.createdAt].sort().at(-1) ?? summary.createdAt;
   return {
     id: externalId('session', summary.id),
     type: 'session',
     agent,
-    archived_at: stored?.row.archived_at ?? null,
+    archived_at: stored?.row?.archived_at ?? null,
     budget: apiBudget(guardrails.budget),
     created_at: summary.createdAt,
     updated_at: updatedAt,

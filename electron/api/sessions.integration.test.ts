@@ -271,6 +271,13 @@ describe('sessions through the SDK', () => {
     });
     expect(rig.store.getSession(uuidOf(rewind))).toMatchObject({ kind: 'rewind', forkSeq: message?.seq });
     expect(rewind.agent.id).toBe(fixer.id);
+
+    // A fork made in the cockpit runs with the same agent, environment and metadata.
+    const cockpitFork = await rig.host.dispatch('sessions-fork', { sessionId: uuidOf(session), atSeq: message?.seq ?? 1 });
+    if (!cockpitFork.ok) throw new Error(cockpitFork.error.message);
+    const seen = await rig.client.beta.sessions.retrieve(`sesn_${(cockpitFork.result as SessionSummary).id.replaceAll('-', '')}`);
+    expect(seen).toMatchObject({ agent: { id: fixer.id, version: 1 }, environment_id: env.id, archived_at: null });
+    expect((await rig.client.beta.sessions.list({ agent_id: fixer.id, limit: 100 })).data).toHaveLength(4);
   });
 });
 

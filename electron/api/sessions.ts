@@ -24,6 +24,7 @@ import {
   apiStatus,
   COCKPIT_AGENT_ID,
   pruneSessionRecords,
+  effectiveRecord,
   readRecord,
   retrieveSession,
   sessionOf,
@@ -75,7 +76,7 @@ function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
 
 /** A record for a session that has none yet (a cockpit session updated or archived through the API). */
 function recordOf(context: ApiContext, sessionId: string): SessionRecord {
-  return readRecord(context, sessionId)?.record ?? { agent: null, environment_id: null, metadata: {}, vault_ids: [] };
+  return effectiveRecord(context, sessionId)?.record ?? { agent: null, environment_id: null, metadata: {}, vault_ids: [] };
 }
 
 function compareKeys(a: readonly [string, string], b: readonly [string, string]): number {
@@ -118,8 +119,8 @@ async function listSessions(
   for (const summary of summaries) {
     // Drover has no deployments or memory stores: no session was made from one.
     if (deploymentId !== null || memoryStoreId !== null) continue;
-    const stored = readRecord(context, summary.id);
-    if (!includeArchived && stored !== null && stored.row.archived_at !== null) continue;
+    const stored = effectiveRecord(context, summary.id);
+    if (!includeArchived && (stored?.row?.archived_at ?? null) !== null) continue;
     if (statuses.length > 0 && !statuses.includes(apiStatus(context, summary))) continue;
     if (!inRange(Date.parse(summary.createdAt), created)) continue;
     const agent = stored?.record.agent ?? null;
@@ -188,7 +189,7 @@ async function archiveSession(context: ApiContext, sessionId: string): Promise<B
   const existing = readRecord(context, sessionId);
   writeRecord(context, sessionId, recordOf(context, sessionId), {
     createdAt: summary.createdAt,
-    archivedAt: existing?.row.archived_at ?? new Date().toISOString(),
+    archivedAt: existing?.row?.archived_at ?? new Date().toISOString(),
   });
   return retrieveSession(context, sessionId);
 }
@@ -224,7 +225,7 @@ async function branchSession(
     kind === 'fork'
       ? await call(context, 'sessions-fork', { sessionId, atSeq, ...(branch.title === undefined ? {} : { title: branch.title }) })
       : await call(context, 'sessions-rewind', { sessionId, atSeq });
-  const stored = readRecord(context, sessionId);
+  const stored = effectiveRecord(context, sessionId);
   if (stored !== null) {
     // A fork has its own title (given, or Drover's "… (fork)"); a rewind's branch keeps the conversation's.
     const { title, ...rest } = stored.record;
