@@ -3,7 +3,8 @@
 // the base image is this machine's node and npm, with npm pointed at that registry). Built once and
 // cached by content (a second session starts without building), progress while building, a failed
 // build a clear hand.failed, and an image without the package manager refused in words.
-// apt and pip builds use the same path but need their registries on the internet: not run here.
+// pip: derived-image-pip.integration.test.ts. apt uses the same path but needs a Debian image with apt-get and
+// a package archive (none offline here): only its refusal on an image without apt-get is tested.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
