@@ -33,9 +33,12 @@ const HASH = /^[0-9a-f]{64}$/;
 
 export class BlobMissingError extends Error {
   override readonly name = 'BlobMissingError';
-  constructor(readonly hash: string) {
+  constructor(
+    readonly hash: string,
+    path?: string,
+  ) {
     super(
-      `The checkpoint data ${hash.slice(0, 12)}… is missing from the data folder (reclaimed or deleted), so these files cannot be restored.`,
+      `The checkpoint data ${hash.slice(0, 12)}…${path ? ` (of ${path})` : ''} is missing from the data folder (reclaimed or deleted), so these files cannot be restored. Pick a later checkpoint, or start from the image.`,
     );
   }
 }

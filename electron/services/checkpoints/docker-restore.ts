@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { LABELS, type DockerEngine } from '#services/hands/docker/engine';
-import { type BlobStore } from './blob-store.ts';
+import { BlobMissingError, type BlobStore } from './blob-store.ts';
 import { fileContent, inScope, readPath, scopeOf, type ContainerScope } from './container-io.ts';
 import { comparePaths, entryMap, loadManifest, sameContent, sameMode, type Manifest, type ManifestEntry } from './manifest.ts';
 import { padding, TAR_END, tarHeader } from './tar.ts';
@@ -110,6 +110,13 @@ async function apply(
   target: Manifest,
   steps: Step[],
 ): Promise<Omit<RestoreStats, 'duration_ms'>> {
+  // Every blob first: a checkpoint whose data was reclaimed fails before anything in the container changes.
+  for (const step of steps) {
+    if (step.kind !== 'write' || step.entry.type !== 'file') continue;
+    for (const hash of step.entry.chunks ?? [step.entry.hash ?? '']) {
+      if (!(await blobs.has(hash))) throw new BlobMissingError(hash, step.entry.path);
+    }
+  }
   const deletes = steps.flatMap((step) => (step.kind === 'delete' ? [step.path] : []));
   const fromImage = steps.flatMap((step) => (step.kind === 'image' ? [step.path] : []));
   const writes = steps.flatMap((step) => (step.kind === 'write' ? [step.entry] : []));
