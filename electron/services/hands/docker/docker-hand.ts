@@ -39,7 +39,7 @@ import type { SecretResolver } from '#services/vault/resolver';
 import { ContainerFiles } from './container-files.ts';
 import { lostContainerReason, reuseKeptContainer } from './container-state.ts';
 import { ensureDerivedImage, hasPackages } from './derived-image.ts';
-import { limitedEgress, type EgressProxy } from './egress-proxy.ts';
+import { limitedEgress, reviveEgress, type EgressProxy } from './egress-proxy.ts';
 import { DockerUnavailableError, isNotFound, LABELS, type DockerEngine } from './engine.ts';
 import { archiveFolder, type ArchiveOwner } from './folder-archive.ts';
 import { openContainerShell } from './shell.ts';
@@ -271,7 +271,17 @@ class ContainerTransport implements ShellTransport {
     const config = this.config;
     try {
       this.checkRepos();
-      const kept = await reuseKeptContainer(this.engine, { sessionId, name, configHash: configHash(config) });
+      const log = (line: string): void => this.hooks.log(`Hand ${name} of session ${sessionId}: ${line}`);
+      let kept = await reuseKeptContainer(this.engine, { sessionId, name, configHash: configHash(config) });
+      if (kept && config.network === 'bridge' && config.allowed_hosts !== undefined) {
+        // Its way out is its proxy: started again where its environment points, else a fresh container.
+        this.closeEgress();
+        this.egress = await reviveEgress(kept.container, config.allowed_hosts, log);
+        if (!this.egress) {
+          await kept.container.remove({ force: true }).catch(() => undefined);
+          kept = null;
+        }
+      }
       if (kept) {
         const repoNotes = await this.bringRepos(kept.container, 'kept', signal);
         notes.push(...repoNotes);
@@ -315,9 +325,7 @@ class ContainerTransport implements ShellTransport {
       const imageEnv = imageInfo.Config?.Env ?? [];
       const limited =
         config.network === 'bridge' && config.allowed_hosts !== undefined
-          ? await limitedEgress(this.engine, config.allowed_hosts, (line) =>
-              this.hooks.log(`Hand ${name} of session ${sessionId}: ${line}`),
-            )
+          ? await limitedEgress(this.engine, config.allowed_hosts, log)
           : null;
       this.closeEgress();
       this.egress = limited?.proxy ?? null;

@@ -81,6 +81,8 @@ export interface EgressProxy {
 export async function startEgressProxy(options: {
   host: string;
   allowed: readonly string[];
+  /** The port to listen on (a kept container's proxy, restarted where its environment points); default: any free one. */
+  port?: number;
   log?: (line: string) => void;
 }): Promise<EgressProxy> {
   const refused: string[] = [];
@@ -154,7 +156,7 @@ export async function startEgressProxy(options: {
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, options.host, () => {
+    server.listen(options.port ?? 0, options.host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -188,4 +190,25 @@ export async function limitedEgress(
     .map((name) => `${name}=${proxy.url}`)
     .concat([`NO_PROXY=${direct}`, `no_proxy=${direct}`]);
   return { network, proxy, env };
+}
+
+/**
+ * The proxy of a container kept alive across a restart, started again where the container's
+ * HTTP_PROXY points; null when it cannot be (the port is taken, or the container has none): the
+ * caller then replaces the container.
+ */
+export async function reviveEgress(
+  container: Docker.Container,
+  allowed: readonly string[],
+  log?: (line: string) => void,
+): Promise<EgressProxy | null> {
+  const info = await container.inspect();
+  const entry = (info.Config.Env ?? []).find((line) => line.startsWith('HTTP_PROXY='));
+  const match = /^HTTP_PROXY=http:\/\/([\d.]+):(\d+)$/.exec(entry ?? '');
+  if (!match?.[1] || !match[2]) return null;
+  try {
+    return await startEgressProxy({ host: match[1], port: Number(match[2]), allowed, ...(log ? { log } : {}) });
+  } catch {
+    return null;
+  }
 }

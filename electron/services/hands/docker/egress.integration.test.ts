@@ -4,6 +4,7 @@
 // container the default bridge reaches goes nowhere.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { createServer, type Server } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HandRegistry } from '#services/hands/registry';
@@ -113,5 +114,40 @@ describe.runIf(ready)('a Docker hand with allowed_hosts', () => {
     const direct = await r.bash('limited', `nc -w 3 ${targetIp} 8080 </dev/null; echo "exit $?"`);
     expect(direct).not.toContain('pong');
     expect(direct).toMatch(/exit 1/);
+  }, 120_000);
+
+  it('a container kept alive across a restart gets its proxy back where its environment points', async () => {
+    const dir = tempDir('drover-egress-keep-');
+    const store = SessionStore.open({ dataDir: dir });
+    const engine = new DockerEngine({ instance: instanceIdOf(dir) });
+    const keepFile = path.join(dir, 'kept.json');
+    const { id } = store.createSession({ title: 'kept' });
+    cleanups.push(async () => {
+      await new HandRegistry({ store, docker: engine, log: () => undefined }).sessionDeleted(id);
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const request = viaProxy(`GET http://localhost:${port}/again HTTP/1.0\\r\\n\\r\\n`);
+    const run = async (registry: HandRegistry): Promise<string> => {
+      const [hand] = await registry.handsFor(id);
+      const outcome = await hand?.execute('limited__bash', { command: request }, { signal: new AbortController().signal });
+      return (outcome?.content ?? []).map((block) => (block.type === 'text' ? block.text : '')).join('\n');
+    };
+    const first = new HandRegistry({ store, docker: engine, keepAliveMs: 60_000, keepFile, log: () => undefined });
+    first.attach(id, {
+      name: 'limited',
+      config: { kind: 'docker', image: BUSYBOX_IMAGE, network: 'bridge', allowed_hosts: ['localhost'] },
+    });
+    expect(await run(first)).toContain('hello from the allowed host: /again');
+    const container = first.statuses(id)[0]?.container;
+    await first.close(); // the container stays; its proxy stops with Drover
+
+    const again = new HandRegistry({ store, docker: engine, keepAliveMs: 60_000, keepFile, log: () => undefined });
+    expect(await run(again)).toContain('hello from the allowed host: /again');
+    expect(again.statuses(id)[0]?.container).toBe(container);
+    await again.close();
+    const last = new HandRegistry({ store, docker: engine, log: () => undefined });
+    await last.sessionDeleted(id);
+    await last.close();
   }, 120_000);
 });
