@@ -114,6 +114,25 @@ describe('the event stream', () => {
     expect(rig.store.getEvents(id, { types: ['span.outcome_evaluation_end'] })).toHaveLength(1);
   });
 
+  it('opens with the latest turn: a program that sends, then streams (the SDK example), sees its turn and its end', async () => {
+    const { id, sesn } = await launch();
+    rig.script.push(() => endTurn('first answer'));
+    await rig.client.beta.sessions.events.send(sesn, { events: [message('first')] });
+    rig.script.push(() => endTurn('second answer'));
+    await rig.client.beta.sessions.events.send(sesn, { events: [message('second')] });
+    // Both turns end before any stream opens.
+    while (rig.store.getEvents(id, { types: ['session.status_idle'] }).length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    const stream = await openStream(sesn);
+    const frames = await stream.until(idle, 5_000);
+    stream.close();
+    const listed = await rig.client.beta.sessions.events.list(sesn, { limit: 100 });
+    const secondTurn = listed.data.slice(listed.data.findLastIndex((event) => event.type === 'user.message'));
+    expect(frames.map((frame) => frame.type)).toEqual(secondTurn.map((event) => event.type));
+    expect(frames.map((frame) => ('id' in frame ? frame.id : ''))).toEqual(secondTurn.map((event) => event.id));
+    expect(JSON.stringify(frames)).toContain('second answer');
+    expect(JSON.stringify(frames)).not.toContain('first answer');
+  });
+
   it('sends event_start and event_delta previews before the durable agent.message', async () => {
     const { sesn } = await launch();
     const stream = await openStream(sesn, { event_deltas: ['agent.message'] });
@@ -144,11 +163,12 @@ describe('the event stream', () => {
     expect(accumulated?.content).toEqual([{ type: 'text', text }]);
     accumulated = accumulateManagedAgentsEvent(accumulated, frames[durable]!);
     expect(accumulated).toEqual(frames[durable]);
-    // Without event_deltas a connection gets none.
+    // Without event_deltas a connection gets none (it opens with the last turn replayed: wait for the next one's end).
     const plain = await openStream(sesn);
     rig.script.push(() => endTurn('again'));
     await rig.client.beta.sessions.events.send(sesn, { events: [message('again')] });
-    const plainFrames = await plain.until(idle);
+    let idles = 0;
+    const plainFrames = await plain.until((frame) => idle(frame) && ++idles === 2);
     plain.close();
     expect(plainFrames.some((frame) => frame.type === 'event_start' || frame.type === 'event_delta')).toBe(false);
   });

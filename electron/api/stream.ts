@@ -7,12 +7,14 @@
  * connection is attached — before the response's headers go out, so a client that opens the
  * stream and then lists the events (the SDK's own session runner does) misses nothing: what was
  * durable before is in the list, what came after is on the stream, and ids tell the overlap.
+ * A new connection first gets the latest turn so far (from the last user input on, at most 1000
+ * events), so a program that sends and only then opens the stream — the SDK's own example — sees
+ * its whole turn and its end even when the turn ended first; repeats of listed events share ids.
  *
  * With `event_deltas[]` (`agent.message`, `agent.thinking`) the connection also gets the harness's
  * live (never stored) previews: an `event_start` when a text or thinking block starts, then
- * `event_delta` fragments of a text block's text. A preview's id is its own: Drover names the
- * stored `agent.message` when it is stored, so the buffered event that concludes a preview comes
- * with another id (it is the next `agent.message` of the same response).
+ * `event_delta` fragments of a text block's text. A preview's id is the id its stored event will
+ * have (the harness promises it in the live `block_start`), so preview and event are one event.
  *
  * A client that reads slower than the session writes is dropped once its unsent frames pass a
  * bound (an `error` frame saying so, then the end): the server never holds more than that for it.
@@ -25,7 +27,7 @@ import type { BetaManagedAgentsSessionDeletedEvent } from '@anthropic-ai/sdk/res
 import type { BetaManagedAgentsDeltaEvent, BetaManagedAgentsStartEvent } from '@anthropic-ai/sdk/resources/beta/sessions/sessions';
 import { isAppError } from '#shared/errors';
 import type { LiveUpdate } from '#shared/harness';
-import type { StoredEvent } from '#shared/events';
+import type { EventType, StoredEvent } from '#shared/events';
 import type { ApiContext } from './context.ts';
 import { invalid } from './errors.ts';
 import { eventIndex } from './event-index.ts';
@@ -198,6 +200,15 @@ function tail(context: ApiContext, sessionId: string, deltas: ReadonlySet<string
         });
         // A first byte, so the client's request resolves at once (the SDK waits for the headers).
         response.write(': connected\n\n');
+        // Then the latest turn so far — synchronously after subscribing, so nothing falls between
+        // the two and nothing comes twice on this connection. A program that sends and then opens
+        // the stream (the SDK's own example) misses none of its turn, and finds its end even when
+        // the turn ended first; a client that also lists drops repeats by id, as the SDK's runner does.
+        for (const event of latestTurn(context, sessionId)) {
+          if (!isApiVisible(event.type)) continue;
+          const mapped = apiEventOf(event, index);
+          if (mapped !== null) write(frame(mapped.type, mapped, mapped.id));
+        }
         if (signal.aborted) close();
       } catch (error) {
         // Before the headers (the session deleted meanwhile): answered as any failed request.
@@ -205,6 +216,26 @@ function tail(context: ApiContext, sessionId: string, deltas: ReadonlySet<string
         close();
       }
     });
+}
+
+/** What a user (or program) sends that starts or steers a turn: where "the latest turn" begins. */
+const TURN_INPUTS: EventType[] = [
+  'user.message',
+  'user.tool_confirmation',
+  'user.custom_tool_result',
+  'user.interrupt',
+  'user.define_outcome',
+];
+/** At most this many events are replayed when a stream opens. */
+const REPLAY_LIMIT = 1000;
+
+/** The session's events from its latest turn input on (at most the last REPLAY_LIMIT). */
+function latestTurn(context: ApiContext, sessionId: string): StoredEvent[] {
+  const [input] = context.store.getEvents(sessionId, { types: TURN_INPUTS, direction: 'backward', limit: 1 });
+  if (input === undefined) return [];
+  const lastSeq = context.store.getSession(sessionId).lastSeq;
+  const from = Math.max(input.seq, lastSeq - REPLAY_LIMIT + 1);
+  return context.store.getEvents(sessionId, { afterSeq: from - 1, limit: REPLAY_LIMIT });
 }
 
 function exists(context: ApiContext, sessionId: string): boolean {
