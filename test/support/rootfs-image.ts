@@ -18,6 +18,8 @@ export interface RootfsImage {
   librariesOf?: string[];
   /** Symlinks to make: [path in the image, its target]. */
   symlinks?: Array<[string, string]>;
+  /** Files to write: [path in the image, content]; an empty content with a path ending in `/`: a folder. */
+  files?: Array<[string, string]>;
   /** `ENV` lines of the image (PATH and HOME are set). */
   env?: string[];
 }
@@ -59,6 +61,7 @@ export function ensureRootfsImage(reference: string, spec: RootfsImage): void {
     writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\n');
     for (const binary of spec.binaries ?? []) {
       mkdirSync(path.join(root, path.dirname(binary)), { recursive: true });
+      rmSync(path.join(root, binary), { force: true }); // a busybox applet of the same name (never written through)
       copyFileSync(binary, path.join(root, binary));
       copyLibraries(binary);
     }
@@ -71,6 +74,14 @@ export function ensureRootfsImage(reference: string, spec: RootfsImage): void {
       mkdirSync(path.join(root, path.dirname(link)), { recursive: true });
       rmSync(path.join(root, link), { force: true });
       symlinkSync(target, path.join(root, link));
+    }
+    for (const [file, content] of spec.files ?? []) {
+      const at = path.join(root, file);
+      if (file.endsWith('/')) mkdirSync(at, { recursive: true });
+      else {
+        mkdirSync(path.dirname(at), { recursive: true });
+        writeFileSync(at, content);
+      }
     }
     const env = ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/root', ...(spec.env ?? [])];
     const changes = env.flatMap((line) => ['-c', `ENV ${line}`]);

@@ -1,0 +1,179 @@
+// Derived images with apt packages, for real: this machine's apt-get and dpkg on busybox as the base
+// image, its sources pointing at a package archive this test serves on Docker's bridge (a .deb made
+// here with dpkg-deb, as an organisation's mirror would serve it); the build installs it, and a
+// package the archive lacks fails in apt's words.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EventOf, EventType } from '#shared/events';
+import { HandRegistry } from '#services/hands/registry';
+import { SessionStore } from '#services/session/store';
+import { dockerCli, requireDocker } from '#test/support/docker';
+import { ensureRootfsImage } from '#test/support/rootfs-image';
+import { tempDir } from '#test/support/system';
+import { derivedTag } from './derived-image.ts';
+import { DockerEngine, instanceIdOf } from './engine.ts';
+
+const APT_IMAGE = 'drover-test/apt:1';
+const TOOLS = [
+  '/usr/bin/apt-get',
+  '/usr/bin/tar', // GNU tar: dpkg unpacks with its options
+  '/usr/bin/dpkg',
+  '/usr/bin/dpkg-deb',
+  '/usr/bin/dpkg-query',
+  '/usr/bin/dpkg-split',
+  '/usr/lib/apt/methods/http',
+];
+const docker = await requireDocker();
+const ready = docker && TOOLS.every((tool) => existsSync(tool));
+if (docker && !ready) console.warn('Skipping apt builds: this machine has no apt-get and dpkg to make the base image from.');
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A flat archive (`deb http://host/ ./`) with one package, drover-hello: its files by URL path. */
+function makeArchive(dir: string): Map<string, Buffer> {
+  const pkg = path.join(dir, 'pkg');
+  mkdirSync(path.join(pkg, 'DEBIAN'), { recursive: true });
+  mkdirSync(path.join(pkg, 'usr/bin'), { recursive: true });
+  writeFileSync(
+    path.join(pkg, 'DEBIAN/control'),
+    'Package: drover-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: Drover tests <tests@drover.invalid>\nDescription: prints a greeting\n',
+  );
+  writeFileSync(path.join(pkg, 'usr/bin/drover-hello'), '#!/bin/sh\necho "hello from an apt package"\n', { mode: 0o755 });
+  const deb = path.join(dir, 'drover-hello_1.0_all.deb');
+  execFileSync('dpkg-deb', ['--root-owner-group', '--build', pkg, deb], { stdio: 'ignore' });
+  const bytes = readFileSync(deb);
+  const sha = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+  const packages = [
+    'Package: drover-hello',
+    'Version: 1.0',
+    'Architecture: all',
+    'Maintainer: Drover tests <tests@drover.invalid>',
+    'Filename: ./drover-hello_1.0_all.deb',
+    `Size: ${bytes.length}`,
+    `SHA256: ${sha(bytes)}`,
+    'Description: prints a greeting',
+    '',
+  ].join('\n');
+  const release = `Date: ${new Date().toUTCString()}\nSHA256:\n ${sha(packages)} ${Buffer.byteLength(packages)} Packages\n`;
+  return new Map([
+    ['/Release', Buffer.from(release)],
+    ['/Packages', Buffer.from(packages)],
+    ['/drover-hello_1.0_all.deb', bytes],
+  ]);
+}
+
+describe.runIf(ready)('an environment’s apt packages', () => {
+  let server: Server;
+  let base = '';
+  let dir = '';
+  let engine: DockerEngine;
+  const built: string[] = [];
+
+  beforeAll(async () => {
+    ensureRootfsImage(APT_IMAGE, {
+      binaries: TOOLS,
+      folders: ['/usr/lib/apt/methods', '/usr/share/dpkg'],
+      librariesOf: ['/usr/lib/apt/methods'],
+      files: [
+        ['/sbin/ldconfig', '#!/bin/sh\nexit 0\n'],
+        ['/sbin/start-stop-daemon', '#!/bin/sh\nexec /bin/busybox start-stop-daemon "$@"\n'],
+        ['/var/lib/dpkg/status', ''],
+        ['/var/lib/dpkg/available', ''],
+        ['/var/lib/dpkg/info/', ''],
+        ['/var/lib/dpkg/updates/', ''],
+        ['/var/lib/dpkg/triggers/', ''],
+        ['/var/lib/apt/lists/partial/', ''],
+        ['/var/cache/apt/archives/partial/', ''],
+        ['/var/log/apt/', ''],
+        ['/etc/apt/apt.conf.d/', ''],
+        ['/etc/apt/preferences.d/', ''],
+        ['/etc/apt/sources.list.d/', ''],
+        ['/etc/apt/trusted.gpg.d/', ''],
+        ['/etc/dpkg/dpkg.cfg.d/', ''],
+        ['/usr/share/doc/', ''],
+      ],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    });
+    dir = tempDir('drover-derived-apt-');
+    engine = new DockerEngine({ instance: instanceIdOf(dir) });
+    const archive = makeArchive(dir);
+    server = createServer((request, response) => {
+      const file = archive.get(path.posix.normalize(request.url ?? '')); // apt asks for /./Packages
+      if (!file) {
+        response.statusCode = 404;
+        response.end('not found');
+        return;
+      }
+      response.end(file);
+    });
+    const gateway = await engine.bridgeGateway();
+    await new Promise<void>((resolve) => server.listen(0, gateway, resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    base = `drover-test/apt-archive:${port}`;
+    // The sources list names this test's archive: written into a container, committed as the base image.
+    const container = dockerCli(
+      'create',
+      APT_IMAGE,
+      'sh',
+      '-c',
+      `chmod 755 /sbin/ldconfig /sbin/start-stop-daemon; echo "deb [trusted=yes] http://${gateway}:${port}/ ./" > /etc/apt/sources.list`,
+    );
+    dockerCli('start', '-a', container);
+    dockerCli('commit', container, base);
+    dockerCli('rm', container);
+  }, 180_000);
+
+  afterAll(async () => {
+    await new Promise((resolve) => server?.close(resolve));
+    for (const image of [...built, base]) if (image) execFileSync('docker', ['rmi', '-f', image], { stdio: 'ignore' });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function session(name: string, apt: string[]) {
+    const store = SessionStore.open({ dataDir: path.join(dir, name) });
+    const registry = new HandRegistry({ store, docker: engine, log: () => undefined });
+    const { id } = store.createSession({ title: 'apt' });
+    registry.attach(id, { name: 'env', config: { kind: 'docker', image: base, network: 'none', packages: { apt, pip: [], npm: [] } } });
+    cleanups.push(async () => {
+      await registry.close();
+      await registry.sessionDeleted(id);
+      store.close();
+    });
+    return {
+      async bash(command: string): Promise<{ isError: boolean; text: string }> {
+        const [hand] = await registry.handsFor(id);
+        if (!hand) throw new Error('no hand');
+        const outcome = await hand.execute('env__bash', { command }, { signal: new AbortController().signal });
+        return { isError: outcome.isError, text: outcome.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n') };
+      },
+      events: <K extends EventType>(type: K) => store.getEvents(id, { types: [type] }) as Array<EventOf<K>>,
+    };
+  }
+
+  it('installs an apt package into the derived image', async () => {
+    built.push(derivedTag(dockerCli('image', 'inspect', '--format', '{{.Id}}', base), { apt: ['drover-hello'], pip: [], npm: [] }));
+    const r = session('one', ['drover-hello']);
+    const result = await r.bash('drover-hello; dpkg-query -W drover-hello');
+    expect(r.events('hand.failed')).toEqual([]);
+    expect(result.text).toMatch(/^hello from an apt package\ndrover-hello\t1\.0\n\[exit code 0/);
+    expect(r.events('hand.provisioning').map((event) => event.payload.phase)).toEqual(['building', 'creating']);
+  }, 180_000);
+
+  it('a package the archive does not have: hand.failed in apt’s words, and what to do', async () => {
+    built.push(derivedTag(dockerCli('image', 'inspect', '--format', '{{.Id}}', base), { apt: ['drover-missing'], pip: [], npm: [] }));
+    const r = session('two', ['drover-missing']);
+    expect((await r.bash('true')).isError).toBe(true);
+    const message = r.events('hand.failed')[0]?.payload.message ?? '';
+    expect(message).toMatch(
+      /^Building the image with apt: drover-missing on drover-test\/apt-archive:\d+ failed: an install step exited with code 100\./,
+    );
+    expect(message).toContain('Unable to locate package drover-missing');
+  }, 180_000);
+});
