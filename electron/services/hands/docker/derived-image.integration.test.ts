@@ -3,8 +3,8 @@
 // the base image is this machine's node and npm, with npm pointed at that registry). Built once and
 // cached by content (a second session starts without building), progress while building, a failed
 // build a clear hand.failed, and an image without the package manager refused in words.
-// pip: derived-image-pip.integration.test.ts. apt uses the same path but needs a Debian image with apt-get and
-// a package archive (none offline here): only its refusal on an image without apt-get is tested.
+// pip and apt: derived-image-pip / derived-image-apt.integration.test.ts (the same way, with this machine's
+// python3/pip and apt-get/dpkg); here also apt's refusal on an image without apt-get.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
