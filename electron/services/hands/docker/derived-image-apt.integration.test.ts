@@ -13,7 +13,7 @@ import { HandRegistry } from '#services/hands/registry';
 import { SessionStore } from '#services/session/store';
 import { dockerCli, requireDocker } from '#test/support/docker';
 import { ensureRootfsImage } from '#test/support/rootfs-image';
-import { tempDir } from '#test/support/system';
+import { requirePart, tempDir } from '#test/support/system';
 import { derivedTag } from './derived-image.ts';
 import { DockerEngine, instanceIdOf } from './engine.ts';
 
@@ -28,8 +28,12 @@ const TOOLS = [
   '/usr/lib/apt/methods/http',
 ];
 const docker = await requireDocker();
-const ready = docker && TOOLS.every((tool) => existsSync(tool));
-if (docker && !ready) console.warn('Skipping apt builds: this machine has no apt-get and dpkg to make the base image from.');
+const ready =
+  docker &&
+  requirePart(
+    'apt-get, dpkg and GNU tar for the apt build test',
+    TOOLS.every((tool) => existsSync(tool)) ? null : `this machine lacks one of ${TOOLS.join(', ')} (a Debian machine has them)`,
+  );
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -4,7 +4,7 @@
 // system installs unless told: the build tells it), and a missing package fails in pip's words.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,17 +13,24 @@ import { HandRegistry } from '#services/hands/registry';
 import { SessionStore } from '#services/session/store';
 import { dockerCli, requireDocker } from '#test/support/docker';
 import { ensureRootfsImage } from '#test/support/rootfs-image';
-import { tempDir } from '#test/support/system';
+import { requirePart, tempDir } from '#test/support/system';
 import { derivedTag } from './derived-image.ts';
 import { DockerEngine, instanceIdOf } from './engine.ts';
 
 const PYTHON_IMAGE = 'drover-test/python:1';
-const PYTHON = '/usr/bin/python3.11';
+/** This machine's python3 (Debian's, e.g. /usr/bin/python3.11), its standard library, and Debian's pip. */
+const PYTHON = existsSync('/usr/bin/python3') ? realpathSync('/usr/bin/python3') : '/usr/bin/python3';
+const PYTHON_LIB = `/usr/lib/${path.basename(PYTHON)}`;
 const PIP = '/usr/lib/python3/dist-packages/pip';
 const docker = await requireDocker();
-const ready = docker && existsSync(PYTHON) && existsSync(PIP) && existsSync('/usr/lib/python3.11');
-if (docker && !ready)
-  console.warn(`Skipping pip builds: this machine has no ${PYTHON} with Debian's pip (${PIP}) to make the base image from.`);
+const ready =
+  docker &&
+  requirePart(
+    "python3 and Debian's pip for the pip build test",
+    existsSync(PYTHON) && existsSync(PYTHON_LIB) && existsSync(PIP)
+      ? null
+      : `this machine has no ${PYTHON} with ${PYTHON_LIB} and ${PIP} (Debian: apt-get install python3-pip)`,
+  );
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -64,9 +71,9 @@ describe.runIf(ready)('an environment’s pip packages', () => {
   beforeAll(async () => {
     ensureRootfsImage(PYTHON_IMAGE, {
       binaries: [PYTHON],
-      folders: ['/usr/lib/python3.11', PIP],
-      librariesOf: ['/usr/lib/python3.11/lib-dynload'],
-      symlinks: [['/usr/bin/python3', 'python3.11']],
+      folders: [PYTHON_LIB, PIP],
+      librariesOf: [`${PYTHON_LIB}/lib-dynload`],
+      symlinks: [['/usr/bin/python3', path.basename(PYTHON)]],
     });
     dir = tempDir('drover-derived-pip-');
     engine = new DockerEngine({ instance: instanceIdOf(dir) });
@@ -135,7 +142,7 @@ describe.runIf(ready)('an environment’s pip packages', () => {
     const r = session('one', ['drover-hello']);
     const result = await r.bash('drover-hello; python3 -c "import drover_hello; print(drover_hello.__file__)"');
     expect(result.text).toMatch(
-      /^hello from a pip package\n\/usr\/local\/lib\/python3\.11\/dist-packages\/drover_hello\/__init__\.py\n\[exit code 0/,
+      /^hello from a pip package\n\/usr\/local\/lib\/python3\.\d+\/dist-packages\/drover_hello\/__init__\.py\n\[exit code 0/,
     );
     expect(r.events('hand.provisioning').map((event) => event.payload.phase)).toEqual(['building', 'creating']);
   }, 180_000);

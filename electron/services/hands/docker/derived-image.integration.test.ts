@@ -7,7 +7,7 @@
 // python3/pip and apt-get/dpkg); here also apt's refusal on an image without apt-get.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,15 +18,28 @@ import { HandRegistry } from '#services/hands/registry';
 import { SessionStore } from '#services/session/store';
 import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import { ensureRootfsImage } from '#test/support/rootfs-image';
-import { tempDir } from '#test/support/system';
+import { requirePart, tempDir } from '#test/support/system';
 import { derivedTag } from './derived-image.ts';
 import { DockerEngine, instanceIdOf } from './engine.ts';
 
 const ready = await requireDocker();
 const NODE_IMAGE = 'drover-test/node:1';
-const NPM_CLI = '/usr/lib/node_modules/npm';
-const nodeReady = ready && existsSync('/usr/bin/node') && existsSync(NPM_CLI);
-if (ready && !nodeReady) console.warn(`Skipping npm builds: this machine has no /usr/bin/node and ${NPM_CLI} to make the base image from.`);
+/** This machine's npm package folder (where `npm` resolves to), placed at the same path in the image. */
+const NPM_DIR = (() => {
+  try {
+    return path.dirname(path.dirname(realpathSync(execFileSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim())));
+  } catch {
+    return null;
+  }
+})();
+const nodeReady =
+  ready &&
+  requirePart(
+    'node and npm for the npm build test',
+    existsSync('/usr/bin/node') && NPM_DIR !== null
+      ? null
+      : 'this machine has no /usr/bin/node and npm (Debian: apt-get install nodejs npm)',
+  );
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -37,8 +50,8 @@ afterEach(async () => {
 function ensureNodeImage(): void {
   ensureRootfsImage(NODE_IMAGE, {
     binaries: ['/usr/bin/node'],
-    folders: [NPM_CLI],
-    symlinks: [['/usr/bin/npm', '../lib/node_modules/npm/bin/npm-cli.js']],
+    folders: [NPM_DIR ?? ''],
+    symlinks: [['/usr/bin/npm', path.join(NPM_DIR ?? '', 'bin/npm-cli.js')]],
   });
 }
 
