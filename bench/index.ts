@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: prints every figure with its same-run baseline and target, and writes them
  * as JSON to the file named by BENCH_JSON, if set. BENCH_EVENTS overrides the big session size
- * (default 1,000,000); BENCH_ONLY=store|harness|hands|ssh|ui|api runs one part (default all; hands needs a
+ * (default 1,000,000); BENCH_ONLY=store|harness|hands|checkpoints|ssh|ui|api runs one part (default all; hands needs a
  * Docker engine and is skipped without one, except under CI=true; ui builds the renderer and drives
  * it in Chromium, BENCH_UI_EVENTS sizing its big session, default 100,000). Exits non-zero if a
  * target is missed, so a regression is loud.
  */
 import { writeFileSync } from 'node:fs';
 import { benchApiStream } from './api-stream.ts';
+import { benchCheckpoints } from './checkpoints.ts';
 import { benchHands } from './hands.ts';
 import { benchHarness } from './harness.ts';
 import { benchAppends, benchScale, type Figure } from './session-store.ts';
@@ -26,8 +27,8 @@ if (!Number.isInteger(bigCount) || bigCount < 10_000) {
   process.exit(2);
 }
 const only = process.env['BENCH_ONLY'];
-if (only !== undefined && only !== 'store' && only !== 'harness' && only !== 'hands' && only !== 'ssh' && only !== 'ui' && only !== 'api') {
-  console.error(`BENCH_ONLY must be "store", "harness", "hands", "ssh", "ui" or "api" (got ${only}).`);
+if (only !== undefined && !['store', 'harness', 'hands', 'checkpoints', 'ssh', 'ui', 'api'].includes(only)) {
+  console.error(`BENCH_ONLY must be "store", "harness", "hands", "checkpoints", "ssh", "ui" or "api" (got ${only}).`);
   process.exit(2);
 }
 
@@ -43,6 +44,10 @@ if (only === undefined || only === 'harness') {
 if (only === undefined || only === 'hands') {
   console.log('Drover benchmarks — hands (Docker)');
   figures.push(...(await benchHands(log)));
+}
+if (only === undefined || only === 'checkpoints') {
+  console.log('Drover benchmarks — checkpoints (Docker)');
+  figures.push(...(await benchCheckpoints(log)));
 }
 if (only === undefined || only === 'ssh') {
   console.log('Drover benchmarks — SSH hands (OpenSSH server)');

@@ -210,7 +210,9 @@ describe.runIf(ready)('checkpoints of a Docker container', () => {
     expect(big.stats.bytes_stored).toBeLessThanOrEqual(1.2 * 50 * MiB + 64 * 1024);
     expect(big.stats.bytes_stored).toBeGreaterThanOrEqual(50 * MiB);
     const oneByte = captures[4] as Capture;
-    expect(oneByte.stats.bytes_read).toBe(50 * MiB); // the file is read again (docker diff names the path, not the bytes)
+    // The file is read again (docker diff names the path, not the bytes), with any small file written in the previous capture's second.
+    expect(oneByte.stats.bytes_read).toBeGreaterThanOrEqual(50 * MiB);
+    expect(oneByte.stats.bytes_read).toBeLessThan(50 * MiB + 64 * 1024);
     expect(oneByte.stats.bytes_stored).toBeLessThanOrEqual(CHUNK_BYTES + 64 * 1024);
     const entry = oneByte.manifest.entries.find((candidate) => candidate.path === '/work/big.bin');
     expect(entry?.chunks).toHaveLength(50);

@@ -3,8 +3,8 @@
  *
  * 1. `docker diff` (the engine's list of paths that differ from the image: it reads the
  *    container's writable layer, not the image) names the candidates — added, changed, deleted.
- * 2. One exec (busybox-level `sh`, `stat`, `awk`, `tar`; the paths go on stdin, never in a
- *    command's text) stats every candidate and streams back, as a tar, only the files and links
+ * 2. One request to a shell kept open in the container (capture-shell.ts; busybox-level `sh`,
+ *    `stat`, `awk`, `tar`; the paths are data, never in a command's text) stats every candidate and streams back, as a tar, only the files and links
  *    whose ctime is at or after the previous capture's second — ctime moves on every write,
  *    chmod, chown and rename and cannot be set back (unlike mtime), so nothing changed is missed,
  *    a write within the capture's own second included — plus those the previous manifest did not
@@ -25,7 +25,7 @@ import type Docker from 'dockerode';
 import type { DockerEngine } from '#services/hands/docker/engine';
 import { type BlobStore } from './blob-store.ts';
 import { FileWriter, inParallel, inScope, readPath, scopeOf, type ContainerScope } from './container-io.ts';
-import { execStreamed } from './exec-stream.ts';
+import { runCapture } from './capture-shell.ts';
 import { readTar } from './tar.ts';
 import { comparePaths, entryMap, loadManifest, storeManifest, type Checkpoint, type Manifest, type ManifestEntry } from './manifest.ts';
 
@@ -84,17 +84,6 @@ interface Stat {
   mtime: number;
 }
 
-/**
- * $1: the previous capture's second (0: none). stdin: the candidates, NUL-separated; a path the
- * previous manifest lacks comes as `/./path` (read whatever its ctime). stdout: the clock, one stat
- * line per candidate, `::tar::`, then a tar of the files and links to read.
- */
-const CAPTURE_SCRIPT = `date +%s
-s=$(xargs -0 -r stat -c '%f %u %g %s %Y %Z %n' -- 2>/dev/null)
-printf '%s\\n::tar::\\n' "$s"
-printf '%s\\n' "$s" | awk -v t="$1" '{ k = substr($1, 1, 1); n = $0; for (i = 0; i < 6; i++) sub(/^[^ ]+ /, "", n);
-  if ((k == "8" || k == "a") && ($6 >= t || substr(n, 1, 3) == "/./")) print n }' | tr '\\n' '\\0' | xargs -0 -r tar -cf - --no-recursion -- 2>/dev/null
-exit 0`;
 const MARKER = Buffer.from('\n::tar::\n');
 
 export async function captureContainer(options: CaptureOptions): Promise<Capture> {
@@ -117,61 +106,67 @@ export async function captureContainer(options: CaptureOptions): Promise<Capture
   const kinds = new Map(items.map((item) => [item.Path, item.Kind]));
   const present = items.filter((item) => item.Kind !== 2).map((item) => item.Path);
   const byName = present.filter((path) => !path.includes('\n'));
-  const stdin = Buffer.from(byName.map((path) => `${known.has(path) ? '' : '/.'}${path}\0`).join(''));
+  const list = byName.map((path) => `${known.has(path) ? '' : '/.'}${path}`);
 
   const hold = blobs.hold();
   try {
-    const run = await execStreamed(engine, container, ['/bin/sh', '-c', CAPTURE_SCRIPT, 'sh', String(since)], stdin, options.signal);
+    const run = await runCapture(engine, container, since, list, options.signal);
     let now = Number.NaN;
     const stats = new Map<string, Stat>();
     let statDone = 0;
     const read = new Map<string, ManifestEntry>();
     let bytesRead = 0;
     let bytesStored = 0;
-    await readTar(
-      afterMarker(run.stdout, (text) => {
-        statDone = performance.now();
-        const lines = text.split('\n');
-        now = Number.parseInt(lines[0] ?? '', 10);
-        for (const line of lines.slice(1)) {
-          const parsed = parseStat(line);
-          if (parsed) stats.set(parsed.path, parsed.stat);
-        }
-      }),
-      (header) => {
-        const path = `/${header.name.replace(/^(\.\/)+/, '').replace(/^\/+/, '')}`;
-        const base = {
-          path,
-          mode: header.mode,
-          uid: header.uid,
-          gid: header.gid,
-          ...(kinds.get(path) === 1 ? { added: true as const } : {}),
-        };
-        if (header.type === 'symlink') read.set(path, { ...base, type: 'symlink', size: 0, target: header.linkname, mtime: header.mtime });
-        if (header.type === 'hardlink') {
-          const linked = read.get(`/${header.linkname.replace(/^(\.\/)+/, '').replace(/^\/+/, '')}`);
-          if (linked?.type === 'file') {
-            const { added: _added, ...content } = linked;
-            read.set(path, { ...content, ...base, mtime: header.mtime });
+    let ending: 'end' | 'sentinel' = 'end';
+    try {
+      ending = await readTar(
+        afterMarker(run.stdout, (text) => {
+          statDone = performance.now();
+          const lines = text.split('\n');
+          now = Number.parseInt(lines[0] ?? '', 10);
+          for (const line of lines.slice(1)) {
+            const parsed = parseStat(line);
+            if (parsed) stats.set(parsed.path, parsed.stat);
           }
-        }
-        if (header.type !== 'file') return null;
-        const writer = new FileWriter(blobs, hold);
-        return {
-          push: (piece: Buffer) => writer.push(piece),
-          end: async () => {
-            const content = await writer.end();
-            read.set(path, { ...base, type: 'file', size: writer.size, ...content, mtime: header.mtime });
-            bytesRead += writer.size;
-            bytesStored += writer.stored;
-          },
-        };
-      },
-    );
-    const { stderr, exitCode } = await run.done;
-    if (!Number.isFinite(now) || exitCode !== 0) {
+        }),
+        (header) => {
+          const path = `/${header.name.replace(/^(\.\/)+/, '').replace(/^\/+/, '')}`;
+          const base = {
+            path,
+            mode: header.mode,
+            uid: header.uid,
+            gid: header.gid,
+            ...(kinds.get(path) === 1 ? { added: true as const } : {}),
+          };
+          if (header.type === 'symlink')
+            read.set(path, { ...base, type: 'symlink', size: 0, target: header.linkname, mtime: header.mtime });
+          if (header.type === 'hardlink') {
+            const linked = read.get(`/${header.linkname.replace(/^(\.\/)+/, '').replace(/^\/+/, '')}`);
+            if (linked?.type === 'file') {
+              const { added: _added, ...content } = linked;
+              read.set(path, { ...content, ...base, mtime: header.mtime });
+            }
+          }
+          if (header.type !== 'file') return null;
+          const writer = new FileWriter(blobs, hold);
+          return {
+            push: (piece: Buffer) => writer.push(piece),
+            end: async () => {
+              const content = await writer.end();
+              read.set(path, { ...base, type: 'file', size: writer.size, ...content, mtime: header.mtime });
+              bytesRead += writer.size;
+              bytesStored += writer.stored;
+            },
+          };
+        },
+      );
+    } finally {
+      run.finish(ending === 'sentinel');
+    }
+    const failure = await run.failure();
+    if (!Number.isFinite(now) || ending !== 'sentinel' || failure !== null) {
       throw new Error(
-        `Could not read the container's files for a checkpoint: the image needs busybox-level \`sh\`, \`stat\`, \`awk\` and \`tar\` (${stderr || `exit code ${exitCode ?? 'unknown'}`}).`,
+        `Could not read the container's files for a checkpoint: the image needs busybox-level \`sh\`, \`stat\`, \`awk\`, \`tar\` and \`head\` (${failure ?? 'the reply ended early'}).`,
       );
     }
     const readDone = performance.now();

@@ -32,14 +32,19 @@ export async function execStreamed(
   }
   const stdout = new PassThrough();
   let stderr = '';
+  let paused = false;
   const demux = new Demuxer((kind, payload) => {
     if (kind === 'stderr') {
       if (stderr.length < MAX_STDERR) stderr += payload.toString('utf8');
       return;
     }
-    if (!stdout.write(payload)) {
+    if (!stdout.write(payload) && !paused) {
+      paused = true;
       stream.pause();
-      stdout.once('drain', () => stream.resume());
+      stdout.once('drain', () => {
+        paused = false;
+        stream.resume();
+      });
     }
   });
   const ended = new Promise<void>((resolve, reject) => {

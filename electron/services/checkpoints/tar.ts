@@ -75,19 +75,21 @@ class ByteQueue {
 
 /**
  * Reads a tar stream; `onEntry` gets each entry's header and returns a sink for its body (or null
- * to skip it).
+ * to skip it). Stops at the stream's end ('end') or at a block of 0xFF bytes where a header would
+ * be ('sentinel': the end of a reply on a stream that stays open, see capture-shell.ts).
  */
 export async function readTar(
   stream: AsyncIterable<Buffer | string | Uint8Array>,
   onEntry: (header: TarHeader) => Promise<TarSink | null> | TarSink | null,
-): Promise<void> {
+): Promise<'end' | 'sentinel'> {
   const queue = new ByteQueue(stream[Symbol.asyncIterator]());
   let pax: Record<string, string> = {};
   let longName: string | null = null;
   let longLink: string | null = null;
   for (;;) {
-    if ((await queue.fill(BLOCK)) < BLOCK) return;
+    if ((await queue.fill(BLOCK)) < BLOCK) return 'end';
     const block = queue.take(BLOCK);
+    if (block.every((byte) => byte === 0xff)) return 'sentinel';
     // End blocks: skipped, not the end, so archives one after the other read as one (xargs may run tar twice).
     if (block.every((byte) => byte === 0)) continue;
     const flag = String.fromCharCode(block[156] ?? 0);
