@@ -7,6 +7,7 @@ import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import { BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
 import { tempDir } from '#test/support/system';
 import { BlobMissingError, BlobStore, sha256 } from './blob-store.ts';
+import { closeCaptureHelper } from './capture-shell.ts';
 import { captureContainer } from './docker-capture.ts';
 import { restoreContainer } from './docker-restore.ts';
 import { walkContainer } from './full-walk.ts';
@@ -47,6 +48,27 @@ describe.runIf(ready)('checkpoint storage', () => {
     const big = second.manifest.entries.find((entry) => entry.path === '/work/same.bin');
     expect(big?.hash).toBe(sha256(content));
     expect(big?.chunks).toHaveLength(3);
+  }, 120_000);
+
+  it('captures alike on the shell kept open, on a one-shot exec while it is busy, and after it was closed', async () => {
+    const blobs = new BlobStore(dataDir);
+    const container = await containers.start();
+    await containers.sh(container, 'mkdir -p /work && echo one > /work/a.txt && head -c 300000 /dev/urandom > /work/b.bin');
+    const first = await captureContainer({ engine, blobs, container, previous: null });
+    // Two at once: one on the open shell, the other as a one-shot exec.
+    const [left, right] = await Promise.all([
+      captureContainer({ engine, blobs, container, previous: first.checkpoint }),
+      captureContainer({ engine, blobs, container, previous: first.checkpoint }),
+    ]);
+    expect(left.checkpoint.manifest).toBe(first.checkpoint.manifest);
+    expect(right.checkpoint.manifest).toBe(first.checkpoint.manifest);
+    closeCaptureHelper(container.id);
+    await containers.sh(container, 'echo two >> /work/a.txt');
+    const after = await captureContainer({ engine, blobs, container, previous: left.checkpoint });
+    expect(after.manifest.entries.find((entry) => entry.path === '/work/a.txt')?.hash).toBe(sha256(Buffer.from('one\ntwo\n')));
+    expect((await walkContainer(engine, container)).entries.find((entry) => entry.path === '/work/a.txt')?.hash).toBe(
+      sha256(Buffer.from('one\ntwo\n')),
+    );
   }, 120_000);
 
   it('reclaims what only a dropped branch reached; what is live still restores exactly', async () => {

@@ -18,7 +18,7 @@ import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { LABELS, type DockerEngine } from '#services/hands/docker/engine';
 import { BlobMissingError, type BlobStore } from './blob-store.ts';
-import { fileContent, inScope, readPath, scopeOf, type ContainerScope } from './container-io.ts';
+import { inScope, readPath, scopeOf, type ContainerScope } from './container-io.ts';
 import { comparePaths, entryMap, loadManifest, sameContent, sameMode, type Manifest, type ManifestEntry } from './manifest.ts';
 import { padding, TAR_END, tarHeader } from './tar.ts';
 
@@ -151,8 +151,22 @@ async function removePaths(engine: DockerEngine, container: Docker.Container, pa
   }
 }
 
+/** Blob reads kept in flight ahead of the tar (reading and checking a blob overlaps Docker unpacking the one before). */
+const READ_AHEAD = 4;
+
 /** The tar of `entries` (names relative to /), file contents streamed from the blob store. */
 async function* archiveOf(blobs: BlobStore, entries: ManifestEntry[]): AsyncGenerator<Buffer> {
+  const hashes = entries.flatMap((entry) => (entry.type === 'file' ? (entry.chunks ?? [entry.hash ?? '']) : []));
+  const ahead: Array<Promise<Buffer>> = [];
+  let queued = 0;
+  const nextBlob = (): Promise<Buffer> => {
+    while (ahead.length < READ_AHEAD && queued < hashes.length) {
+      const read = blobs.get(hashes[queued++] ?? '');
+      read.catch(() => undefined); // awaited below, in order
+      ahead.push(read);
+    }
+    return ahead.shift() ?? Promise.reject(new Error('The checkpoint data ran out before its files did.'));
+  };
   for (const entry of entries) {
     if (entry.type === 'deleted') continue;
     const name = entry.path.replace(/^\/+/, '');
@@ -169,7 +183,8 @@ async function* archiveOf(blobs: BlobStore, entries: ManifestEntry[]): AsyncGene
     });
     if (type !== 'file') continue;
     let written = 0;
-    for await (const piece of fileContent(blobs, entry)) {
+    for (let chunk = 0; chunk < (entry.chunks?.length ?? 1); chunk++) {
+      const piece = await nextBlob();
       written += piece.length;
       yield piece;
     }
