@@ -89,5 +89,6 @@ describe.runIf(ready)('a cloud environment’s Docker hand through the SDK', () 
     // One interface besides lo: the internal network, whose only way out is the egress proxy.
     expect(ran).toMatch(/\neth0\nlo\n\[exit code 0/);
     expect(done.some((event) => event.type === 'agent.message')).toBe(true);
+    await rig.host.hands.settled(); // the turn end's snapshot, before the rig removes the session's images
   }, 120_000);
 });
