@@ -4,15 +4,15 @@
 // the model is asked nothing until the last); a message sent instead of answering; a custom tool
 // that takes a hand tool's name; a log cut between the response and its idle (a crash there) that a
 // fresh wake ends with requires_action without asking the model again; and definitions and system
-// messages that outlive a compaction. The answers go through the RPC's own checks
-// (createCustomToolsHandlers over the rig's store).
+// messages that outlive a compaction. The answers go through the checks the RPC uses
+// (customResultEvents against the log's waiting calls, recorded in one commit).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CustomTool, EventOf, NewEvent } from '#shared/events';
 import { DockerHandConfigSchema } from '#shared/hands';
 import type { LiveUpdate } from '#shared/harness';
-import { createCustomToolsHandlers } from '#rpc/custom-tools-handlers';
 import { buildContext } from './context.ts';
-import { foldLog } from './fold-log.ts';
+import { customResultEvents } from './custom-tools.ts';
+import { foldLog, guardrailsOfSession } from './fold-log.ts';
 import { DEFAULT_SETTINGS } from './models.ts';
 import { cleanUpRigs, events, ofType, rig, script, text, waitFor, type Rig } from '#test/support/harness-rig';
 import type { RecordedRequest, ScriptedMessage } from '#test/support/model-server';
@@ -35,11 +35,14 @@ const waiting = (r: Rig, after = 0) =>
   waitFor(r, 'session.status_idle', (e) => e.seq > after && e.payload.stop_reason.type === 'requires_action');
 const ended = (r: Rig, after = 0) => waitFor(r, 'session.status_idle', (e) => e.seq > after && e.payload.stop_reason.type === 'end_turn');
 
-async function answer(r: Rig, ...results: Array<[EventOf<'agent.custom_tool_use'>, string]>) {
-  return await createCustomToolsHandlers({ store: r.store })['sessions-custom-tool-result']({
-    sessionId: r.sessionId,
-    results: results.map(([use, value]) => ({ custom_tool_use_id: use.id, content: [{ type: 'text', text: value }], is_error: false })),
-  });
+/** Answers calls as the RPC does (checked against the waiting calls, one commit): the harness wakes on them. */
+function answer(r: Rig, ...results: Array<[EventOf<'agent.custom_tool_use'>, string]>) {
+  const answers = results.map(([use, value]) => ({
+    custom_tool_use_id: use.id,
+    content: [{ type: 'text' as const, text: value }],
+    is_error: false,
+  }));
+  return r.store.emitEvents(r.sessionId, customResultEvents(guardrailsOfSession(r.store, r.sessionId).customCalls, answers));
 }
 
 /** The tool_result blocks of a request's last message, in order: [tool_use_id, text, is_error]. */
