@@ -47,7 +47,12 @@ export async function benchCheckpoints(log: Log): Promise<Figure[]> {
     baseSize: (await engine.docker.getImage(BUSYBOX_IMAGE).inspect()).Size,
   };
   try {
-    return [...(await perToolCall(rig, log)), ...(await smallChangeTime(rig, log)), ...(await hundredTurns(rig, log))];
+    return [
+      ...(await perToolCall(rig, log)),
+      ...(await smallChangeTime(rig, log)),
+      ...(await manyFiles(rig, log)),
+      ...(await hundredTurns(rig, log)),
+    ];
   } finally {
     await rig.containers.removeAll();
     const filters = { label: [`${LABELS.instance}=${engine.instance}`] };
@@ -161,6 +166,53 @@ async function smallChangeTime(rig: Rig, log: Log): Promise<Figure[]> {
       ratio,
       target: '≤ 0.5× docker commit',
       pass: ratio <= 0.5,
+    },
+  ];
+}
+
+// ------------------------------------------- 2b. a small change in a container with 10,000 changed files
+
+/** A container whose changes already hold 10,000 files (an `npm install`): what one small change then costs. */
+async function manyFiles(rig: Rig, log: Log): Promise<Figure[]> {
+  const files = 10_000;
+  const container = await rig.containers.start();
+  await rig.containers.sh(
+    container,
+    `mkdir -p /work/node_modules && cd /work/node_modules && i=0; while [ $i -lt ${files} ]; do echo "module $i" > m$i.js; i=$((i+1)); done`,
+  );
+  const started = performance.now();
+  let previous = (await capture(rig, container, null)).checkpoint;
+  const firstMs = performance.now() - started;
+  const times: number[] = [];
+  const stored: number[] = [];
+  const commits: number[] = [];
+  for (let round = 0; round < 7; round++) {
+    await rig.containers.sh(container, `echo "edit ${round}" >> /work/node_modules/m${round}.js`);
+    const result = await capture(rig, container, previous);
+    previous = result.checkpoint;
+    times.push(result.stats.duration_ms);
+    stored.push(result.stats.bytes_stored);
+    const commitStarted = performance.now();
+    await container.commit({ repo: `drover-bench-checkpoints-${rig.engine.instance}`, tag: `many-${round}`, pause: true });
+    commits.push(performance.now() - commitStarted);
+    await rig.engine.docker.getImage(`drover-bench-checkpoints-${rig.engine.instance}:many-${round}`).remove({ force: true });
+  }
+  log(
+    `  ${files.toLocaleString('en')} files in the container's changes: first capture ${ms(firstMs)}; then a one-line edit: capture p50 ${ms(p50(times))}, ` +
+      `${(p50(stored) / KiB).toFixed(1)} KiB stored per capture (the whole manifest: it lists every changed path); docker commit p50 ${ms(p50(commits))}`,
+  );
+  return [
+    {
+      name: `capture time p50 for a one-line edit with ${files.toLocaleString('en')} files already in the container's changes`,
+      value: p50(times),
+      unit: 'ms',
+      baseline: { name: '`docker commit` (API, paused) of the same container, p50', value: p50(commits) },
+      ratio: p50(times) / p50(commits),
+    },
+    {
+      name: `stored bytes per capture for that one-line edit (the manifest of ${files.toLocaleString('en')} paths, gzip)`,
+      value: p50(stored) / KiB,
+      unit: 'KiB',
     },
   ];
 }

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { isNotFound, type DockerEngine } from '#services/hands/docker/engine';
-import { type BlobHold, type BlobStore } from './blob-store.ts';
+import { BlobQueue, type BlobHold, type BlobStore } from './blob-store.ts';
 import { CHUNK_BYTES, type ManifestEntry } from './manifest.ts';
 import { readTar, type TarHeader } from './tar.ts';
 
@@ -42,19 +42,15 @@ export function inScope(path: string, scope: ContainerScope): boolean {
   return !scope.excluded.some((root) => path === root || path.startsWith(`${root}/`));
 }
 
-/** Hashes a file's content as it streams, storing it as one blob (≤ CHUNK_BYTES) or as chunks. */
+/** Hashes a file's content as it streams, storing it (through a BlobQueue) as one blob (≤ CHUNK_BYTES) or as chunks. */
 export class FileWriter {
   private readonly whole = createHash('sha256');
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly chunks: string[] = [];
   size = 0;
-  stored = 0;
 
-  constructor(
-    private readonly blobs: BlobStore,
-    private readonly hold: BlobHold,
-  ) {}
+  constructor(private readonly queue: BlobQueue) {}
 
   async push(piece: Buffer): Promise<void> {
     this.whole.update(piece);
@@ -64,7 +60,7 @@ export class FileWriter {
     // Cut only past a whole chunk, so a file of exactly CHUNK_BYTES stays one blob.
     while (this.pendingBytes > CHUNK_BYTES) {
       const all = Buffer.concat(this.pending);
-      await this.store(all.subarray(0, CHUNK_BYTES));
+      this.chunks.push(await this.queue.add(all.subarray(0, CHUNK_BYTES)));
       this.pending = [all.subarray(CHUNK_BYTES)];
       this.pendingBytes = all.length - CHUNK_BYTES;
     }
@@ -75,18 +71,11 @@ export class FileWriter {
     const rest = Buffer.concat(this.pending);
     const hash = this.whole.digest('hex');
     if (this.chunks.length === 0) {
-      const { stored } = await this.blobs.put(rest, this.hold);
-      this.stored += stored;
+      await this.queue.add(rest);
       return { hash };
     }
-    await this.store(rest);
+    this.chunks.push(await this.queue.add(rest));
     return { hash, chunks: this.chunks };
-  }
-
-  private async store(data: Buffer): Promise<void> {
-    const { hash, stored } = await this.blobs.put(data, this.hold);
-    this.chunks.push(hash);
-    this.stored += stored;
   }
 }
 
@@ -118,13 +107,14 @@ export async function readPath(
     if (isNotFound(error)) return null;
     throw engine.explain(error, `read ${path} from the container`);
   }
+  const queue = new BlobQueue(blobs, hold);
   const seen: { header: TarHeader | null; writer: FileWriter | null } = { header: null, writer: null };
   try {
     await readTar(stream as AsyncIterable<Buffer>, (found) => {
       if (seen.header) throw new StopReading(); // a folder's children: not wanted
       seen.header = found;
       if (found.type !== 'file') return null;
-      const writer = new FileWriter(blobs, hold);
+      const writer = new FileWriter(queue);
       seen.writer = writer;
       return { push: (piece) => writer.push(piece) };
     });
@@ -142,7 +132,8 @@ export async function readPath(
   }
   if (header.type !== 'file' || !writer) return null;
   const content = await writer.end();
-  return { entry: { ...base, type: 'file', size: writer.size, ...content, mtime: header.mtime }, read: writer.size, stored: writer.stored };
+  const stored = await queue.drain();
+  return { entry: { ...base, type: 'file', size: writer.size, ...content, mtime: header.mtime }, read: writer.size, stored };
 }
 
 class StopReading extends Error {}

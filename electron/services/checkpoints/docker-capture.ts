@@ -23,7 +23,7 @@
 import { performance } from 'node:perf_hooks';
 import type Docker from 'dockerode';
 import type { DockerEngine } from '#services/hands/docker/engine';
-import { type BlobStore } from './blob-store.ts';
+import { BlobQueue, type BlobStore } from './blob-store.ts';
 import { FileWriter, inParallel, inScope, readPath, scopeOf, type ContainerScope } from './container-io.ts';
 import { runCapture } from './capture-shell.ts';
 import { readTar } from './tar.ts';
@@ -110,6 +110,7 @@ export async function captureContainer(options: CaptureOptions): Promise<Capture
 
   const hold = blobs.hold();
   try {
+    const queue = new BlobQueue(blobs, hold);
     const run = await runCapture(engine, container, since, list, options.signal);
     let now = Number.NaN;
     const stats = new Map<string, Stat>();
@@ -148,14 +149,13 @@ export async function captureContainer(options: CaptureOptions): Promise<Capture
             }
           }
           if (header.type !== 'file') return null;
-          const writer = new FileWriter(blobs, hold);
+          const writer = new FileWriter(queue);
           return {
             push: (piece: Buffer) => writer.push(piece),
             end: async () => {
               const content = await writer.end();
               read.set(path, { ...base, type: 'file', size: writer.size, ...content, mtime: header.mtime });
               bytesRead += writer.size;
-              bytesStored += writer.stored;
             },
           };
         },
@@ -169,6 +169,7 @@ export async function captureContainer(options: CaptureOptions): Promise<Capture
         `Could not read the container's files for a checkpoint: the image needs busybox-level \`sh\`, \`stat\`, \`awk\`, \`tar\` and \`head\` (${failure ?? 'the reply ended early'}).`,
       );
     }
+    bytesStored += await queue.drain();
     const readDone = performance.now();
 
     const entries: ManifestEntry[] = [];
