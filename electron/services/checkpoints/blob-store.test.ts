@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '#test/support/system';
 import { BlobMissingError, BlobStore, sha256 } from './blob-store.ts';
-import { blobsOf, diffManifests, loadManifest, storeManifest, type Manifest, type ManifestEntry } from './manifest.ts';
+import { blobsOf, clearManifestCache, diffManifests, loadManifest, storeManifest, type Manifest, type ManifestEntry } from './manifest.ts';
 import { readTar, TAR_END, tarHeader, padding, type TarHeader } from './tar.ts';
 
 function file(p: string, content: string, extra: Partial<ManifestEntry> = {}): ManifestEntry {
@@ -79,19 +79,48 @@ describe('the blob store', () => {
     const hold = blobs.hold();
     const inProgress = await blobs.put(Buffer.from('written by a capture not finished yet'), hold);
     const before = await blobs.stats();
+    const live = new Set(await blobsOf(blobs, nextId));
+    const onlyOldBlobs = (await blobsOf(blobs, oldId)).filter((hash) => !live.has(hash));
+    expect(onlyOldBlobs).toContain(sha256(onlyOld));
     const freed = await blobs.reclaim([nextId], (id) => blobsOf(blobs, id));
-    expect(freed.blobs).toBe(2); // the old manifest and the content only it named
+    expect(freed.blobs).toBe(onlyOldBlobs.length); // the old manifest's root and page, and the content only it named
     expect(freed.bytes).toBe(before.bytes - (await blobs.stats()).bytes);
     expect(await blobs.has(sha256(onlyOld))).toBe(false);
     expect(await blobs.has(oldId)).toBe(false);
-    for (const hash of [sha256(shared), sha256(onlyNew), nextId, inProgress.hash]) expect(await blobs.has(hash)).toBe(true);
+    for (const hash of [...live, inProgress.hash]) expect(await blobs.has(hash)).toBe(true);
     expect(await loadManifest(blobs, nextId)).toEqual(next);
     hold.release();
     expect((await blobs.reclaim([nextId], (id) => blobsOf(blobs, id))).blobs).toBe(1);
     expect(await blobs.has(inProgress.hash)).toBe(false);
-    expect((await blobs.reclaim([], (id) => blobsOf(blobs, id))).blobs).toBe(3);
+    expect((await blobs.reclaim([], (id) => blobsOf(blobs, id))).blobs).toBe(live.size);
     expect(await blobs.stats()).toEqual({ blobs: 0, bytes: 0 });
     expect(existsSync(blobs.root)).toBe(true);
+  });
+});
+
+describe('manifest pages', () => {
+  it('stores a one-path change to a 20,000-entry manifest as a few small pages, and reads it back whole', async () => {
+    const blobs = new BlobStore(tempDir('drover-blobs-'));
+    const entries = Array.from({ length: 20_000 }, (_, index) =>
+      file(`/work/node_modules/pkg${index % 400}/file${index}.js`, `module ${index}`),
+    );
+    const first: Manifest = { version: 1, base: 'sha256:image', entries };
+    const stored = await storeManifest(blobs, first);
+    const edited: Manifest = { ...first, entries: entries.map((entry, index) => (index === 12_345 ? file(entry.path, 'edited') : entry)) };
+    const second = await storeManifest(blobs, edited);
+    const inserted: Manifest = { ...first, entries: [...edited.entries, file('/work/node_modules/pkg7/new.js', 'new')] };
+    const third = await storeManifest(blobs, inserted);
+    const same = await storeManifest(blobs, { ...inserted, entries: [...inserted.entries].reverse() });
+    console.log(`  manifest of 20,000 entries: ${stored.stored} B; one path edited: ${second.stored} B; one inserted: ${third.stored} B`);
+    expect(second.stored).toBeLessThan(stored.stored / 50);
+    expect(third.stored).toBeLessThan(stored.stored / 50);
+    expect(same).toEqual({ id: third.id, stored: 0 });
+    const sorted = (manifest: Manifest): ManifestEntry[] =>
+      [...manifest.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    clearManifestCache(); // read back from the blobs, not from memory
+    expect((await loadManifest(blobs, second.id)).entries).toEqual(sorted(edited));
+    expect((await loadManifest(blobs, third.id)).entries).toEqual(sorted(inserted));
+    expect(await blobsOf(blobs, third.id)).toContain(third.id);
   });
 });
 

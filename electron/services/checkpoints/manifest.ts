@@ -1,7 +1,8 @@
 /**
  * A manifest: a file tree as entries (path, type, mode, owner, size, content hash or link target,
- * mtime), stored content-addressed like the files (a manifest is a blob; its id is its hash), so
- * two identical trees are one manifest.
+ * mtime), stored content-addressed like the files (as pages of entries, each a blob, under a root
+ * blob whose hash is the manifest's id — see "storage" below), so two identical trees are one
+ * manifest and a checkpoint that changes one path stores about one page.
  *
  * A Docker hand's manifest is relative to an image (`base`, the image id): it holds every path of
  * the container that differs from the image — added or changed files, folders and links as they
@@ -66,12 +67,6 @@ export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The manifest's canonical bytes: entries sorted, keys in one order (same tree → same id). */
-export function serializeManifest(manifest: Manifest): Buffer {
-  const entries = [...manifest.entries].sort((a, b) => comparePaths(a.path, b.path)).map(canonicalEntry);
-  return Buffer.from(JSON.stringify({ version: 1, base: manifest.base, entries }));
-}
-
 function canonicalEntry(entry: ManifestEntry): ManifestEntry {
   return {
     path: entry.path,
@@ -88,41 +83,153 @@ function canonicalEntry(entry: ManifestEntry): ManifestEntry {
   };
 }
 
+// ------------------------------------------------------------------------------------ storage
+//
+// A manifest is stored as pages, so a capture that changes one path stores about one page, not
+// the whole list (a container with 10,000 changed files would otherwise store its whole listing
+// at every checkpoint). The sorted entries are cut into leaf pages after every entry whose path
+// hashes to 0 mod LEAF_SPREAD (about 64 entries a page): a cut depends on that path alone, so an
+// insert or an edit changes the one page it falls in. Above LEAF_ROOT_MAX pages, the page ids are
+// cut the same way (by their own hash) into index pages, level by level; the root names the top
+// level, the base image and the depth. Every page is a blob: identical pages — and so identical
+// trees — are stored once, and the root's id is the manifest's.
+
+const LEAF_SPREAD = 64;
+const LEAF_MAX = 1024;
+const INDEX_SPREAD = 32;
+const INDEX_MAX = 512;
+/** At most this many page ids in the root (else another index level). */
+const ROOT_MAX = 64;
+
+interface StoredRoot {
+  version: 2;
+  base: string | null;
+  /** Index levels between the root and the leaves (0: the root names leaves). */
+  levels: number;
+  pages: string[];
+}
+
+/** FNV-1a: a fast, stable hash of a path for page cuts. */
+function cutHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
+}
+
+function cut<T>(items: readonly T[], boundary: (item: T) => boolean, max: number): T[][] {
+  const pages: T[][] = [];
+  let page: T[] = [];
+  for (const item of items) {
+    page.push(item);
+    if (boundary(item) || page.length >= max) {
+      pages.push(page);
+      page = [];
+    }
+  }
+  if (page.length > 0 || pages.length === 0) pages.push(page);
+  return pages;
+}
+
 /** Manifests are immutable: loaded ones are kept (bounded) so consecutive captures do not re-read them. */
 const cache = new Map<string, Manifest>();
 const CACHE_SIZE = 64;
+/** Leaf pages by id, shared between manifests (consecutive checkpoints share most of their pages). */
+const leafCache = new Map<string, ManifestEntry[]>();
+const LEAF_CACHE_SIZE = 4096;
 
+/** Stores `manifest` (the pages it does not share with a stored one); its id and the bytes added. */
 export async function storeManifest(blobs: BlobStore, manifest: Manifest, hold?: BlobHold): Promise<{ id: string; stored: number }> {
-  const { hash, stored } = await blobs.put(serializeManifest(manifest), hold);
-  remember(hash, manifest);
-  return { id: hash, stored };
+  const entries = [...manifest.entries].sort((a, b) => comparePaths(a.path, b.path)).map(canonicalEntry);
+  let stored = 0;
+  const put = async (value: unknown): Promise<string> => {
+    const result = await blobs.put(Buffer.from(JSON.stringify(value)), hold);
+    stored += result.stored;
+    return result.hash;
+  };
+  let pages: string[] = [];
+  for (const leaf of cut(entries, (entry) => cutHash(entry.path) % LEAF_SPREAD === 0, LEAF_MAX)) {
+    const id = await put({ entries: leaf });
+    remember(leafCache, id, leaf, LEAF_CACHE_SIZE);
+    pages.push(id);
+  }
+  let levels = 0;
+  while (pages.length > ROOT_MAX) {
+    const next: string[] = [];
+    for (const group of cut(pages, (id) => Number.parseInt(id.slice(0, 8), 16) % INDEX_SPREAD === 0, INDEX_MAX))
+      next.push(await put({ pages: group }));
+    pages = next;
+    levels += 1;
+  }
+  const root: StoredRoot = { version: 2, base: manifest.base, levels, pages };
+  const id = await put(root);
+  remember(cache, id, { version: 1, base: manifest.base, entries }, CACHE_SIZE);
+  return { id, stored };
 }
 
 export async function loadManifest(blobs: BlobStore, id: string): Promise<Manifest> {
   const known = cache.get(id);
   if (known) return known;
+  const root = await readRoot(blobs, id);
+  const entries: ManifestEntry[] = [];
+  for (const leaf of await leavesOf(blobs, root)) {
+    let page = leafCache.get(leaf);
+    if (!page) {
+      const parsed = JSON.parse((await blobs.get(leaf)).toString('utf8')) as { entries?: unknown };
+      if (!Array.isArray(parsed.entries)) throw new Error(`The checkpoint ${id.slice(0, 12)}… has a damaged page.`);
+      page = parsed.entries as ManifestEntry[];
+      remember(leafCache, leaf, page, LEAF_CACHE_SIZE);
+    }
+    entries.push(...page);
+  }
+  const manifest: Manifest = { version: 1, base: root.base, entries };
+  remember(cache, id, manifest, CACHE_SIZE);
+  return manifest;
+}
+
+async function readRoot(blobs: BlobStore, id: string): Promise<StoredRoot> {
   const parsed: unknown = JSON.parse((await blobs.get(id)).toString('utf8'));
-  if (!isManifest(parsed)) throw new Error(`The checkpoint ${id.slice(0, 12)}… is not a manifest Drover can read.`);
-  remember(id, parsed);
-  return parsed;
+  const record = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  if (record['version'] !== 2 || !Array.isArray(record['pages']) || typeof record['levels'] !== 'number') {
+    throw new Error(`The checkpoint ${id.slice(0, 12)}… is not a manifest Drover can read.`);
+  }
+  return parsed as StoredRoot;
 }
 
-function remember(id: string, manifest: Manifest): void {
-  cache.delete(id);
-  cache.set(id, manifest);
-  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value ?? '');
+/** The leaf page ids of a root, in order; `indexPages` collects the index pages on the way. */
+async function leavesOf(blobs: BlobStore, root: StoredRoot, indexPages: string[] = []): Promise<string[]> {
+  let pages = root.pages;
+  for (let level = 0; level < root.levels; level++) {
+    const below: string[] = [];
+    for (const page of pages) {
+      indexPages.push(page);
+      const parsed = JSON.parse((await blobs.get(page)).toString('utf8')) as { pages?: unknown };
+      if (!Array.isArray(parsed.pages)) throw new Error('A checkpoint has a damaged index page.');
+      below.push(...(parsed.pages as string[]));
+    }
+    pages = below;
+  }
+  return pages;
 }
 
-function isManifest(value: unknown): value is Manifest {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return record['version'] === 1 && Array.isArray(record['entries']) && (record['base'] === null || typeof record['base'] === 'string');
+/** Forgets the manifests and pages kept in memory (a test reads them back from the blobs). */
+export function clearManifestCache(): void {
+  cache.clear();
+  leafCache.clear();
 }
 
-/** The blobs a manifest reaches: its own and its files' (for reclaiming). */
+function remember<T>(map: Map<string, T>, id: string, value: T, size: number): void {
+  map.delete(id);
+  map.set(id, value);
+  if (map.size > size) map.delete(map.keys().next().value ?? '');
+}
+
+/** The blobs a manifest reaches: its root, its pages and its files' (for reclaiming). */
 export async function blobsOf(blobs: BlobStore, id: string): Promise<string[]> {
+  const root = await readRoot(blobs, id);
+  const indexPages: string[] = [];
+  const leaves = await leavesOf(blobs, root, indexPages);
   const manifest = await loadManifest(blobs, id);
-  const reached = [id];
+  const reached = [id, ...indexPages, ...leaves];
   for (const entry of manifest.entries) {
     if (entry.type !== 'file') continue;
     if (entry.chunks) reached.push(...entry.chunks);
