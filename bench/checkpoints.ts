@@ -199,7 +199,7 @@ async function manyFiles(rig: Rig, log: Log): Promise<Figure[]> {
   }
   log(
     `  ${files.toLocaleString('en')} files in the container's changes: first capture ${ms(firstMs)}; then a one-line edit: capture p50 ${ms(p50(times))}, ` +
-      `${(p50(stored) / KiB).toFixed(1)} KiB stored per capture (the whole manifest: it lists every changed path); docker commit p50 ${ms(p50(commits))}`,
+      `${(p50(stored) / KiB).toFixed(1)} KiB stored per capture (the edited file, the manifest page it falls in, the root); docker commit p50 ${ms(p50(commits))}`,
   );
   return [
     {
@@ -210,7 +210,7 @@ async function manyFiles(rig: Rig, log: Log): Promise<Figure[]> {
       ratio: p50(times) / p50(commits),
     },
     {
-      name: `stored bytes per capture for that one-line edit (the manifest of ${files.toLocaleString('en')} paths, gzip)`,
+      name: `stored bytes per capture for that one-line edit (the file, one manifest page of ${files.toLocaleString('en')} paths, the root)`,
       value: p50(stored) / KiB,
       unit: 'KiB',
     },
