@@ -2,6 +2,8 @@
 // once; reclaiming after a branch is gone frees exactly the blobs only it reached, and every
 // checkpoint still live restores exactly afterwards.
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import { BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
@@ -69,6 +71,27 @@ describe.runIf(ready)('checkpoint storage', () => {
     expect((await walkContainer(engine, container)).entries.find((entry) => entry.path === '/work/a.txt')?.hash).toBe(
       sha256(Buffer.from('one\ntwo\n')),
     );
+  }, 120_000);
+
+  it('never deletes a folder that holds a mounted host folder, even restoring a checkpoint without it', async () => {
+    const blobs = new BlobStore(dataDir);
+    const host = tempDir('drover-checkpoints-mount-');
+    writeFileSync(path.join(host, 'precious.txt'), 'the user’s\n');
+    const unmounted = await containers.start();
+    await containers.sh(unmounted, 'mkdir -p /work && echo a > /work/a.txt');
+    const without = await captureContainer({ engine, blobs, container: unmounted, previous: null });
+    const mounted = await containers.start([{ host, target: '/srv/host' }]);
+    await containers.sh(mounted, 'mkdir -p /srv/other && echo x > /srv/file.txt');
+    const withMount = await captureContainer({ engine, blobs, container: mounted, previous: null });
+    expect(withMount.manifest.entries.map((entry) => entry.path).filter((p) => p.startsWith('/srv'))).toEqual([
+      '/srv',
+      '/srv/file.txt',
+      '/srv/other',
+    ]);
+    // The target has no /srv at all (and /srv was added): restoring deletes /srv/file.txt and /srv/other, not /srv.
+    await restoreContainer({ engine, blobs, container: mounted, target: without.checkpoint.manifest, current: withMount.manifest });
+    expect(readFileSync(path.join(host, 'precious.txt'), 'utf8')).toBe('the user’s\n');
+    expect(await containers.sh(mounted, 'ls -A /srv; cat /work/a.txt')).toBe('host\na\n');
   }, 120_000);
 
   it('reclaims what only a dropped branch reached; what is live still restores exactly', async () => {

@@ -10,7 +10,8 @@
  * checkpoint leaves as in the image but the container changed is copied back from the image (a
  * created, never started container of it, removed afterwards).
  *
- * Mounted host folders and the kernel's paths (see container-io.ts) are never written or deleted.
+ * Mounted host folders and the kernel's paths (see container-io.ts) are never written or deleted,
+ * nor is a folder that holds one (it stays a folder, even where the checkpoint has none).
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -64,7 +65,7 @@ export async function restoreContainer(options: RestoreOptions): Promise<Restore
     const step = stepFor(path, wanted.get(path) ?? null, now.get(path) ?? null);
     if (step) steps.push(step);
   }
-  return { ...(await apply(engine, blobs, container, target, steps)), duration_ms: performance.now() - started };
+  return { ...(await apply(engine, blobs, container, scope, target, steps)), duration_ms: performance.now() - started };
 }
 
 /** Restores one path (file, link, folder's mode, or its absence) as the checkpoint has it, whatever it is now. */
@@ -82,7 +83,7 @@ export async function restoreFile(options: Omit<RestoreOptions, 'current'> & { p
   const steps: Step[] = [
     entry === null ? { kind: 'image', path } : entry.type === 'deleted' ? { kind: 'delete', path } : { kind: 'write', entry },
   ];
-  return { ...(await apply(engine, blobs, container, target, steps)), duration_ms: performance.now() - started };
+  return { ...(await apply(engine, blobs, container, scope, target, steps)), duration_ms: performance.now() - started };
 }
 
 async function checkedScope(engine: DockerEngine, container: Docker.Container, target: Manifest): Promise<ContainerScope> {
@@ -107,6 +108,7 @@ async function apply(
   engine: DockerEngine,
   blobs: BlobStore,
   container: Docker.Container,
+  scope: ContainerScope,
   target: Manifest,
   steps: Step[],
 ): Promise<Omit<RestoreStats, 'duration_ms'>> {
@@ -117,16 +119,21 @@ async function apply(
       if (!(await blobs.has(hash))) throw new BlobMissingError(hash, step.entry.path);
     }
   }
-  const deletes = steps.flatMap((step) => (step.kind === 'delete' ? [step.path] : []));
+  // A folder holding a mounted host folder (or /proc…) is never deleted nor replaced by a file or a
+  // link: `rm -rf`, or Docker unpacking over it, would go into the mount and delete the user's files.
+  const holdsExcluded = (path: string): boolean => scope.excluded.some((root) => root.startsWith(`${path}/`));
+  const deletes = steps.flatMap((step) => (step.kind === 'delete' && !holdsExcluded(step.path) ? [step.path] : []));
   const fromImage = steps.flatMap((step) => (step.kind === 'image' ? [step.path] : []));
-  const writes = steps.flatMap((step) => (step.kind === 'write' ? [step.entry] : []));
+  const writes = steps.flatMap((step) =>
+    step.kind === 'write' && (step.entry.type === 'dir' || !holdsExcluded(step.entry.path)) ? [step.entry] : [],
+  );
   if (deletes.length > 0) await removePaths(engine, container, deletes);
   if (fromImage.length > 0) {
     if (target.base === null) throw new Error('A whole-tree checkpoint names every path: nothing can come from an image.');
     const imageEntries = await readFromImage(engine, blobs, target.base, fromImage);
-    const gone = fromImage.filter((path) => !imageEntries.has(path));
+    const gone = fromImage.filter((path) => !imageEntries.has(path) && !holdsExcluded(path));
     if (gone.length > 0) await removePaths(engine, container, gone);
-    writes.push(...imageEntries.values());
+    writes.push(...[...imageEntries.values()].filter((entry) => entry.type === 'dir' || !holdsExcluded(entry.path)));
   }
   writes.sort((a, b) => comparePaths(a.path, b.path));
   let bytes = 0;
