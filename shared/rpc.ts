@@ -263,6 +263,8 @@ export const rpcMethods = {
   },
   /** Makes this branch the one its conversation shows (one click in the branch tree). */
   'sessions-switch-branch': { arg: sessionRef, result: SessionSummarySchema },
+  /** Renames a session's conversation (its branches share the title; forks keep theirs). */
+  'sessions-rename': { arg: z.strictObject({ sessionId: SessionIdSchema, title: SessionTitleSchema }), result: SessionSummarySchema },
   'sessions-tree': { arg: sessionRef, result: z.array(SessionTreeNodeSchema) },
   /** Every event's type in order: what the timeline draws before any payload is loaded. */
   'sessions-timeline': { arg: sessionRef, result: SessionTimelineSchema },

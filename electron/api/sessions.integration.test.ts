@@ -190,6 +190,10 @@ describe('sessions through the SDK', () => {
       budget: { type: 'limit', max_list_cost: { amount: '900', currency: 'USD' } },
     });
     expect(updated).toMatchObject({ title: 'Renamed', metadata: { keep: '1', add: '3' } });
+    // The cockpit shows the new title too; a null title (the service's "none") leaves it as it is.
+    expect(rig.store.getSession(uuidOf(session)).title).toBe('Renamed');
+    expect((await rig.client.beta.sessions.update(session.id, { title: null })).title).toBeNull();
+    expect(rig.store.getSession(uuidOf(session)).title).toBe('Renamed');
     expect(updated.metadata).not.toHaveProperty('drop');
     expect(updated.budget?.max_list_cost.amount).toBe('900');
     const guardrails = await rig.host.dispatch('sessions-guardrails', { sessionId: uuidOf(session) });
@@ -200,7 +204,15 @@ describe('sessions through the SDK', () => {
     expect((await rig.client.beta.sessions.list()).data.map((each) => each.id)).not.toContain(session.id);
     expect((await rig.client.beta.sessions.list({ include_archived: true })).data.map((each) => each.id)).toContain(session.id);
 
+    // Deleting through the API ends its open streams at once, with session.deleted.
+    const open = await rig.client.beta.sessions.events.stream(session.id);
+    const ended = (async () => {
+      const types: string[] = [];
+      for await (const event of open) types.push(event.type);
+      return types;
+    })();
     const deleted = await rig.client.beta.sessions.delete(session.id);
+    expect((await ended).at(-1)).toBe('session.deleted');
     expect(deleted).toEqual({ id: session.id, type: 'session_deleted' });
     expect(rig.store.listSessions().map((each) => each.id)).not.toContain(uuidOf(session));
     expect(rig.managed.get('session', uuidOf(session))).toBeNull();

@@ -16,6 +16,7 @@ import { readAll } from '#services/harness/fold-log';
 import { call, type ApiContext } from './context.ts';
 import { invalid, invalidInput, notFound } from './errors.ts';
 import { externalId, internalId } from './ids.ts';
+import { endSessionStreams } from './stream.ts';
 import { arrayParam, booleanParam, cursorParam, encodeCursor, inRange, limitParam, orderParam, rangeParam } from './query.ts';
 import type { ApiRequest, Route } from './router.ts';
 import { createSession } from './session-launch.ts';
@@ -174,6 +175,8 @@ async function updateSession(context: ApiContext, sessionId: string, body: unkno
   const tools = update.agent === undefined ? null : await prepareAgentTools(context, summary, record, update.agent);
   if (update.budget !== undefined) await call(context, 'sessions-set-budget', { sessionId, budget: update.budget });
   await tools?.apply();
+  // A title is the session's in the cockpit too; null (the service's "no title") leaves the log's title as it is.
+  if (typeof update.title === 'string') await call(context, 'sessions-rename', { sessionId, title: update.title });
   const next: SessionRecord = {
     ...record,
     metadata,
@@ -197,6 +200,7 @@ async function archiveSession(context: ApiContext, sessionId: string): Promise<B
 async function deleteSession(context: ApiContext, sessionId: string): Promise<BetaManagedAgentsDeletedSession> {
   await call(context, 'sessions-delete', { sessionId });
   context.managed.remove('session', sessionId);
+  endSessionStreams(sessionId);
   return { id: externalId('session', sessionId), type: 'session_deleted' };
 }
 

@@ -206,6 +206,11 @@ export function createHandlers({
       onSessionsChanged?.(branch.conversationId);
       return summarize(branch);
     },
+    'sessions-rename': ({ sessionId, title }) => {
+      const renamed = store.renameSession(sessionId, title);
+      onSessionsChanged?.(renamed.conversationId);
+      return summarize(renamed);
+    },
     'sessions-tree': ({ sessionId }) => store.getTree(sessionId),
     'sessions-timeline': ({ sessionId }) => store.getTimeline(sessionId),
     'sessions-delete': ({ sessionId, withDescendants }) => {

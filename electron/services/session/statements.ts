@@ -23,6 +23,7 @@ export function prepareStatements(db: Database.Database) {
       "INSERT INTO sessions (id, title, created_at, parent_pk, fork_seq, kind, imported_seq) VALUES (?, ?, ?, NULL, NULL, 'root', ?)",
     ),
     setCurrent: db.prepare<[number | null, number]>('UPDATE sessions SET current_pk = ? WHERE pk = ?'),
+    setTitle: db.prepare<[string, number]>('UPDATE sessions SET title = ? WHERE pk = ?'),
     replaceCurrent: db.prepare<[number | null, number]>('UPDATE sessions SET current_pk = ? WHERE current_pk = ?'),
     typesInRange: db
       .prepare<[number, number, number], number>('SELECT type FROM events WHERE session_pk = ? AND seq BETWEEN ? AND ? ORDER BY seq')

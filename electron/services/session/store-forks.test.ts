@@ -258,4 +258,19 @@ describe('rewind and branches', () => {
       db.close();
     }
   });
+
+  it('renames a conversation, its rewinds with it; a fork keeps its own title; the name survives a reopen', () => {
+    const root = store.createSession({ title: 'Before' });
+    store.emitEvent(root.id, { type: 'user.message', payload: { content: [{ type: 'text', text: 'hi' }] } });
+    const branch = store.rewind(root.id, 1);
+    const fork = store.fork(root.id, 1, { title: 'A fork' });
+    expect(store.renameSession(branch.id, 'After').title).toBe('After');
+    expect(store.getSession(root.id).title).toBe('After');
+    expect(store.getSession(fork.id).title).toBe('A fork');
+    store.close();
+    store = SessionStore.open({ dataDir: dir });
+    expect(store.getSession(root.id).title).toBe('After');
+    expect(store.getSession(branch.id).title).toBe('After');
+    expect(() => store.renameSession('00000000-0000-4000-8000-000000000000', 'x')).toThrow(/not|no session/i);
+  });
 });

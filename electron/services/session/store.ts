@@ -177,6 +177,23 @@ export class SessionStore {
     return this.fork(sessionId, atSeq, { title: source.title, kind: 'rewind' });
   }
 
+  /**
+   * Renames a session's conversation: its first branch and every rewind of it (they are one
+   * conversation, shown under one title). Forks are conversations of their own and keep theirs.
+   */
+  renameSession(sessionId: string, title: string): StoredSession {
+    const conversationId = this.record(sessionId).conversationId;
+    this.listSessions();
+    const members = [...this.records.values()].filter((record) => record.conversationId === conversationId);
+    this.guard('rename the session', () =>
+      this.db.transaction(() => {
+        for (const member of members) this.statements.setTitle.run(title, member.pk);
+      })(),
+    );
+    for (const member of members) member.title = title;
+    return summaryOf(this.record(sessionId));
+  }
+
   /** Makes `sessionId` the branch its conversation shows. */
   switchBranch(sessionId: string): StoredSession {
     const branch = this.record(sessionId);
