@@ -1,9 +1,10 @@
 /**
- * What capture and restore share about a container: which of its paths checkpoints cover (its
+ * What capture and restore share about a container: which of its paths checkpoints cover — its
  * whole filesystem but the kernel's (/proc, /sys, /dev), the files Docker manages (/etc/hosts,
- * /etc/hostname, /etc/resolv.conf, /etc/mtab, /.dockerenv) and every mounted host folder — the user's own,
- * never read or written by checkpoints), reading one path through Docker's archive API into the
- * blob store, and a file's content back out of it.
+ * /etc/hostname, /etc/resolv.conf, /etc/mtab, /.dockerenv), every volume and tmpfs (not the
+ * container's layer) and every mounted host folder (the user's own: never read or written by
+ * checkpoints) — reading one path through Docker's archive API into the blob store, and a file's
+ * content back out of it.
  */
 import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
@@ -28,7 +29,7 @@ export async function scopeOf(engine: DockerEngine, container: Docker.Container)
   } catch (error) {
     throw engine.explain(error, 'inspect the container for a checkpoint');
   }
-  const mounts = (info.Mounts ?? []).map((mount) => normalise(mount.Destination));
+  const mounts = [...(info.Mounts ?? []).map((mount) => mount.Destination), ...Object.keys(info.HostConfig?.Tmpfs ?? {})].map(normalise);
   return { image: info.Image, excluded: [...ALWAYS_EXCLUDED, ...mounts] };
 }
 
