@@ -372,6 +372,27 @@ export const eventPayloadSchemas = {
     bytes: z.number().int().nonnegative(),
     duration_ms: z.number().nonnegative(),
   }),
+  /**
+   * The hand's files after the tool call answered by event `at_seq` (issue 20): a content-addressed
+   * manifest of the container's differences from its image (`base`), storing only what changed
+   * since `parent`. A fork or rewind at event N restores the last checkpoint at or before N.
+   */
+  'hand.checkpoint': z.strictObject({
+    hand_id: handId,
+    at_seq: z.number().int().positive(),
+    manifest: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 manifest id'),
+    parent: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .nullable(),
+    /** The image the container started from: a checkpoint is laid over it. */
+    base: z.string().min(1),
+    /** The container's clock (seconds) at capture: the next capture reads what changed at or after it. */
+    captured_at: z.number().nonnegative(),
+    changed_paths: z.number().int().nonnegative(),
+    bytes_stored: z.number().int().nonnegative(),
+    duration_ms: z.number().nonnegative(),
+  }),
   'session.configured': SessionSettingsSchema,
   /** The session's custom tools from now on (replacing any earlier set; empty: none). The latest wins; forks inherit it. */
   'session.custom_tools_set': z.strictObject({ tools: CustomToolsSchema }),

@@ -124,6 +124,20 @@ const everyEvent: NewEvent[] = [
     type: 'user.custom_tool_result',
     payload: { custom_tool_use_id: '3f1c2d8e-0000-4000-8000-000000000002', content: [], is_error: false },
   },
+  {
+    type: 'hand.checkpoint',
+    payload: {
+      hand_id: 'box',
+      at_seq: 3,
+      manifest: 'a'.repeat(64),
+      parent: null,
+      base: 'busybox:latest',
+      captured_at: 1764750000,
+      changed_paths: 2,
+      bytes_stored: 512,
+      duration_ms: 17,
+    },
+  },
   { type: 'session.status_terminated', payload: { reason: 'deleted by user' } },
 ];
 

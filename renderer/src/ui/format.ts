@@ -86,6 +86,10 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
     }
     case 'hand.detached':
       return `Hand ${event.payload.hand_id} detached`;
+    case 'hand.checkpoint': {
+      const { hand_id: hand, at_seq: at, changed_paths: paths, bytes_stored: bytes } = event.payload;
+      return `${hand}: files after event #${at} (${paths} ${paths === 1 ? 'path' : 'paths'} changed, ${formatBytes(bytes)} stored)`;
+    }
     case 'hand.snapshot': {
       const { hand_id: hand, at_seq: at, bytes, duration_ms: ms } = event.payload;
       return `${hand}: files kept at event #${at} (${formatBytes(bytes)} in ${formatDuration(ms)})`;
