@@ -42,6 +42,7 @@ import {
   RuleIdSchema,
   ToolConfirmationSchema,
 } from './guardrails.ts';
+import { ChangesSchema, FileDiffSchema, RestoredFileSchema } from './changes.ts';
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import { LocalApiNewTokenSchema, LocalApiSettingsSchema, LocalApiStatusSchema } from './local-api.ts';
 import {
@@ -72,6 +73,15 @@ export const AppInfoSchema = z.strictObject({
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 
 const sessionRef = z.strictObject({ sessionId: SessionIdSchema });
+/** An event's position in a session's view (0: before the first event). */
+const eventSeq = z.number().int('an event number is a whole number').nonnegative('an event number is 0 or more');
+/** An absolute path in a hand's files. */
+const containerPath = z
+  .string()
+  .min(2, 'give an absolute path such as /work/a.txt')
+  .max(4096, 'a path is at most 4096 characters')
+  .regex(/^\/[^\0]*$/, 'give an absolute path such as /work/a.txt (starting with /, no NUL)')
+  .refine((path) => !path.split('/').includes('..'), 'a path may not contain ".." (give it as the hand sees it, e.g. /work/a.txt)');
 
 /** What the user types; a message is at most 1 MB of text (imports are held to the same rule). */
 export const MessageTextSchema = z
@@ -348,6 +358,22 @@ export const rpcMethods = {
    * it: the only answer that ever carries a token to a UI, shown once like a token page on GitHub.
    */
   'local-api-rotate-token': { arg: z.undefined(), result: LocalApiNewTokenSchema },
+  // The changes view (issue 20): a hand's files between two events (its checkpoints then), one file's diff, one-file restore.
+  /** Files added, changed, deleted, renamed and mode-changed between events `fromSeq` and `toSeq`, per hand (or `hand` only). */
+  'sessions-changes': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, fromSeq: eventSeq, toSeq: eventSeq, hand: HandNameSchema.optional() }),
+    result: ChangesSchema,
+  },
+  /** One path's unified diff between two events (binary files and files over 1 MiB summarised). */
+  'sessions-file-diff': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandNameSchema, path: containerPath, fromSeq: eventSeq, toSeq: eventSeq }),
+    result: FileDiffSchema,
+  },
+  /** Puts one path of a hand's running container back as it was at event `atSeq`, then records a `hand.checkpoint`. */
+  'hands-restore-file': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandNameSchema, path: containerPath, atSeq: eventSeq }),
+    result: RestoredFileSchema,
+  },
 } as const;
 
 export type RpcMethod = keyof typeof rpcMethods;

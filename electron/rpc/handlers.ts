@@ -17,6 +17,7 @@ import { dataDirExposure } from '#services/data-dir';
 import type { SessionStore } from '#services/session/store';
 import type { Credentials } from '#services/vault/credentials';
 import { DefaultBudget } from '#services/guardrails/default-budget';
+import { createChangesHandlers } from './changes-handlers.ts';
 import { createCustomToolsHandlers } from './custom-tools-handlers.ts';
 import { createGuardrailsHandlers, launchGuardrailEvents } from './guardrails-handlers.ts';
 import { createLocalApiHandlers, type LocalApiControl } from './local-api-handlers.ts';
@@ -90,6 +91,7 @@ export function createHandlers({
   return {
     ...createGuardrailsHandlers({ store, hands, defaultBudget }),
     ...createCustomToolsHandlers({ store }),
+    ...createChangesHandlers({ store, hands }),
     ...createLocalApiHandlers(localApi),
     'app-info': () => {
       const warning = dataDirExposure(store.dataDir);
