@@ -73,6 +73,8 @@ export interface ManagedHand {
   prepareTools?(signal: AbortSignal): Promise<void>;
   /** Called at each turn end (`atSeq`: the idle event): keeps what the turn changed, if the hand can. */
   turnEnded?(atSeq: number): Promise<void>;
+  /** Called when a tool call of this hand was answered (`atSeq`: the result event): keeps what it changed, if the hand can. */
+  toolAnswered?(atSeq: number): Promise<void>;
   /** Stops the hand: `keep` leaves its machine running for a later start to reuse. */
   dispose(options: { keep: boolean }): Promise<void>;
 }

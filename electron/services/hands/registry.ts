@@ -7,7 +7,9 @@
  * The model addresses a tool as `<hand>__<tool>` (e.g. `box__bash`): hand names are unique in a
  * session and have no `_`, so two hands can never offer the same tool name.
  *
- * The registry also keeps containers and snapshots tidy: each turn end snapshots what changed;
+ * Docker hands' files are checkpointed after each tool call that can change them (the registry
+ * tells the hand which result event answered its call: checkpoints/hand-checkpoints.ts).
+ * The registry also keeps containers and snapshots tidy: a turn end snapshots what no checkpoint holds;
  * deleting a session removes its containers and snapshots; quitting removes containers (or keeps
  * them for `keepAliveMs`); a start removes what a crash left behind.
  *
@@ -17,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
-import type { NewEvent, StoredEvent } from '#shared/events';
+import type { NewEvent } from '#shared/events';
 import {
   HandSpecSchema,
   qualifiedToolName,
@@ -33,7 +35,9 @@ import type { SessionStore } from '#services/session/store';
 import { writePrivateFileAtomic } from '#services/vault/private-file';
 import type { SecretResolver } from '#services/vault/resolver';
 import { McpHand } from './mcp/mcp-hand.ts';
-import { DockerHand, type SnapshotSource } from './docker/docker-hand.ts';
+import { BlobStore } from '#services/checkpoints/blob-store';
+import { findRestoreSource, keptCheckpoint, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
+import { DockerHand } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
 import type { Hand, ManagedHand } from './hand.ts';
 import { checkMcpName, offInfo, recentMcpServers, testMcpServer, type RecentMcpServer } from './registry-mcp.ts';
@@ -55,6 +59,8 @@ export interface HandRegistryOptions {
   secrets?: SecretResolver;
   /** The SSH host keys the user trusted; default: `known-hosts.json` in the store's data folder. */
   knownHosts?: KnownHosts;
+  /** False: Docker hands take no checkpoints, only turn-end snapshots (as before issue 20; tests of that path). Default true. */
+  checkpoints?: boolean;
   /** The git proxy hands' repositories go through; without one the registry makes (and closes) its own. */
   gitProxy?: GitProxy;
   log?: (message: string, error?: unknown) => void;
@@ -74,19 +80,31 @@ export class HandRegistry {
   private readonly unsubscribe: () => void;
   private closed = false;
   private readonly gitProxy: GitProxy;
+  /** Where Docker hands' checkpoints keep their files (`checkpoints/blobs` in the data folder). */
+  private readonly blobs: BlobStore;
+  /** Tool uses addressed to a hand of a session, by tool use id, until their result (`<session>/<hand>`). */
+  private readonly toolUses = new Map<string, string>();
   /** The SSH host keys the user trusted (what "trust this host key" writes to). */
   readonly knownHosts: KnownHosts;
 
   constructor(private readonly options: HandRegistryOptions) {
     this.knownHosts = options.knownHosts ?? new KnownHosts(path.join(options.store.dataDir, 'known-hosts.json'));
     this.gitProxy = options.gitProxy ?? new GitProxy({ log: (line) => this.log(line) });
+    this.blobs = new BlobStore(options.store.dataDir);
     this.unsubscribe = options.store.subscribeAll((sessionId, event) => {
-      if (event.type !== 'session.status_idle') return;
-      for (const [key, instance] of this.instances) {
-        if (!key.startsWith(`${sessionId}/`) || !instance.hand.turnEnded) continue;
-        const done = instance.hand.turnEnded(event.seq).catch((error: unknown) => this.log(`Snapshot of ${key} failed`, error));
-        this.turnEnds.add(done);
-        void done.finally(() => this.turnEnds.delete(done));
+      if (event.type === 'agent.tool_use' && event.payload.hand_id !== undefined) {
+        this.toolUses.set(event.payload.tool_use_id, `${sessionId}/${event.payload.hand_id}`);
+      } else if (event.type === 'agent.tool_result') {
+        // Synchronous: the checkpoint is queued on the hand before its next call can be.
+        const key = this.toolUses.get(event.payload.tool_use_id) ?? this.handOfToolUse(sessionId, event.payload.tool_use_id);
+        this.toolUses.delete(event.payload.tool_use_id);
+        const hand = key === null ? undefined : this.instances.get(key)?.hand;
+        if (hand?.toolAnswered) this.track(hand.toolAnswered(event.seq), `Checkpoint of ${key ?? ''}`);
+      } else if (event.type === 'session.status_idle') {
+        for (const [key, instance] of this.instances) {
+          if (key.startsWith(`${sessionId}/`) && instance.hand.turnEnded)
+            this.track(instance.hand.turnEnded(event.seq), `Snapshot of ${key}`);
+        }
       }
     });
   }
@@ -339,7 +357,7 @@ export class HandRegistry {
     return this.options.docker.unavailableReason();
   }
 
-  /** Waits for the snapshots of turns that have ended (tests, shutdown). */
+  /** Waits for the checkpoints of answered tool calls and the snapshots of turns that have ended (tests, shutdown). */
   async settled(): Promise<void> {
     while (this.turnEnds.size > 0) await Promise.allSettled([...this.turnEnds]);
   }
@@ -400,7 +418,11 @@ export class HandRegistry {
           record,
           progress: (progress) => this.options.onProgress?.(sessionId, progress),
           log: (message, error) => this.log(message, error),
-          restoreSource: () => this.restoreSource(sessionId, spec.name, spec.attachedSeq),
+          // SSH hands have snapshots (commits) only.
+          restoreSource: async () => {
+            const source = await this.restoreSource(sessionId, spec.name, spec.attachedSeq);
+            return source?.kind === 'checkpoint' ? null : source;
+          },
         },
         { knownHosts: this.knownHosts, ...(this.options.secrets ? { secrets: this.options.secrets } : {}) },
       );
@@ -427,42 +449,42 @@ export class HandRegistry {
         record,
         progress: (progress) => this.options.onProgress?.(sessionId, progress),
         restoreSource: () => this.restoreSource(sessionId, spec.name, spec.attachedSeq),
+        keptCheckpoint: (container, image) => keptCheckpoint(this.options.store, sessionId, spec.name, container, image),
         log: (message, error) => this.log(message, error),
       },
-      { gitProxy: this.gitProxy, ...(this.options.secrets ? { secrets: this.options.secrets } : {}) },
+      {
+        gitProxy: this.gitProxy,
+        ...(this.options.checkpoints === false ? {} : { blobs: this.blobs }),
+        ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
+      },
     );
     this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
     return hand;
   }
 
   /**
-   * The snapshot a new container of this hand starts from: the session's own latest, else the
-   * latest its parent took at or before the fork point (and so on up), never one older than the
-   * hand's attachment.
+   * The checkpoint or snapshot a new container of this hand starts from: the session's own latest,
+   * else the latest its parent recorded at or before the fork point (and so on up), never one older
+   * than the hand's attachment (see checkpoints/hand-checkpoints.ts).
    */
-  async restoreSource(sessionId: string, name: string, attachedSeq: number): Promise<SnapshotSource | null> {
-    await this.settled(); // a parent's snapshot may still be in progress
-    const store = this.options.store;
-    let session = store.getSession(sessionId);
-    let limit = Number.POSITIVE_INFINITY;
-    for (;;) {
-      // An imported file's snapshots name images or commits on someone else's machine (or any
-      // image they like): a hand never starts from one.
-      const afterSeq = Math.max(session.forkSeq ?? 0, session.importedSeq ?? 0);
-      const own = store.getEvents(session.id, { types: ['hand.snapshot'], afterSeq, direction: 'backward', limit: 10_000 });
-      const best = own
-        .filter((event): event is Extract<StoredEvent, { type: 'hand.snapshot' }> => event.type === 'hand.snapshot')
-        .filter((event) => event.payload.hand_id === name && event.payload.at_seq <= limit && event.payload.at_seq > attachedSeq)
-        .reduce<Extract<StoredEvent, { type: 'hand.snapshot' }> | null>(
-          (latest, event) => (latest && latest.payload.at_seq >= event.payload.at_seq ? latest : event),
-          null,
-        );
-      if (best) return { image: best.payload.image, sessionId: session.id, atSeq: best.payload.at_seq };
-      if (session.parentId === null || session.forkSeq === null) return null;
-      limit = Math.min(limit, session.forkSeq);
-      if (limit <= attachedSeq) return null;
-      session = store.getSession(session.parentId);
-    }
+  async restoreSource(sessionId: string, name: string, attachedSeq: number): Promise<RestoreSource | null> {
+    await this.settled(); // a parent's checkpoint or snapshot may still be in progress
+    return findRestoreSource(this.options.store, sessionId, name, attachedSeq);
+  }
+
+  /** The hand a tool use of an earlier process (approved since, say) was addressed to, from the log; null: none. */
+  private handOfToolUse(sessionId: string, toolUseId: string): string | null {
+    const uses = this.options.store.getEvents(sessionId, { types: ['agent.tool_use'], direction: 'backward', limit: 1000 });
+    const use = uses.find((event) => event.type === 'agent.tool_use' && event.payload.tool_use_id === toolUseId);
+    const hand = use?.type === 'agent.tool_use' ? use.payload.hand_id : undefined;
+    return hand === undefined ? null : `${sessionId}/${hand}`;
+  }
+
+  /** Keeps track of a hand's background work (checkpoint, snapshot) until it settles; `settled()` waits for it. */
+  private track(work: Promise<void>, what: string): void {
+    const done = work.catch((error: unknown) => this.log(`${what} failed`, error));
+    this.turnEnds.add(done);
+    void done.finally(() => this.turnEnds.delete(done));
   }
 
   /** The verification command of the outcome in force, when that outcome came from an imported file. */

@@ -98,6 +98,8 @@ export interface ShellTransport {
   dispose(options: { keep: boolean }): Promise<void>;
   /** At a turn end: keeps what the turn changed, if the machine can (`exclusive`: the hand's queue). */
   turnEnded?(atSeq: number, exclusive: Exclusive): Promise<void>;
+  /** After a tool call of this hand was answered by event `atSeq`: checkpoints what it changed, if the machine can. */
+  toolAnswered?(atSeq: number, exclusive: Exclusive): Promise<void>;
   /** Told of each tool call as it arrives, before it waits its turn. */
   called?(): void;
   /** Told when files may have changed: a command is about to run, an edit succeeded. */
@@ -173,6 +175,11 @@ export class ShellHand implements ManagedHand {
 
   turnEnded(atSeq: number): Promise<void> {
     return this.transport.turnEnded?.(atSeq, (work) => this.exclusive(work)) ?? Promise.resolve();
+  }
+
+  /** Queued at once (before any later call to this hand), so the checkpoint holds exactly what the calls up to `atSeq` did. */
+  toolAnswered(atSeq: number): Promise<void> {
+    return this.transport.toolAnswered?.(atSeq, (work) => this.exclusive(work)) ?? Promise.resolve();
   }
 
   async dispose(options: { keep: boolean }): Promise<void> {

@@ -28,7 +28,8 @@ const bash = (command: string): ScriptedMessage => ({
 });
 const say = (text: string): ScriptedMessage => ({ content: [{ type: 'text', text }], stop_reason: 'end_turn' });
 
-async function rig(image = BASH_IMAGE) {
+/** `checkpoints: false`: the turn-end snapshot path (logs from before checkpoints). */
+async function rig(image = BASH_IMAGE, { checkpoints = true }: { checkpoints?: boolean } = {}) {
   const replies: ScriptedMessage[] = [];
   const server = await startModelServer({
     apiKey: KEY,
@@ -43,7 +44,7 @@ async function rig(image = BASH_IMAGE) {
   const store = SessionStore.open({ dataDir: dir });
   const engine = new DockerEngine({ instance: instanceIdOf(dir) });
   const progress: HandProgress[] = [];
-  const hands = new HandRegistry({ store, docker: engine, onProgress: (_id, p) => progress.push(p), log: () => undefined });
+  const hands = new HandRegistry({ store, docker: engine, checkpoints, onProgress: (_id, p) => progress.push(p), log: () => undefined });
   const harness = new Harness({
     store,
     keyProvider: () => KEY,
@@ -95,14 +96,26 @@ async function rig(image = BASH_IMAGE) {
 }
 
 describe.runIf(ready)('files follow forks', () => {
-  it('a fork at turn 1 has the files of turn 1; a fork at turn 2 those of turn 2', async () => {
-    const r = await rig();
+  it.each([
+    ['checkpoints', true],
+    ['turn-end snapshots', false],
+  ])('with %s: a fork at turn 1 has the files of turn 1; a fork at turn 2 those of turn 2', async (_mode, checkpoints) => {
+    const r = await rig(BASH_IMAGE, { checkpoints });
     const idle1 = await r.turn(r.sessionId, 'write a', bash('echo one > /workspace/a.txt'), say('wrote a'));
     const idle2 = await r.turn(r.sessionId, 'write b', bash('echo two > /workspace/b.txt && ls /workspace'), say('wrote b'));
     expect(r.lastResult(r.sessionId)).toMatch(/^a\.txt\nb\.txt\n/);
 
     const snapshots = r.events(r.sessionId, 'hand.snapshot');
-    expect(snapshots.map((s) => s.payload.at_seq)).toEqual([idle1.seq, idle2.seq]);
+    const results = r.events(r.sessionId, 'agent.tool_result').map((event) => event.seq);
+    // Where each turn's files are kept: the checkpoint at its tool's result, or the snapshot at its end.
+    const [at1, at2] = checkpoints ? results : [idle1.seq, idle2.seq];
+    if (checkpoints) {
+      expect(snapshots).toEqual([]);
+      expect(r.events(r.sessionId, 'hand.checkpoint').map((c) => c.payload.at_seq)).toEqual(results);
+    } else {
+      expect(snapshots.map((s) => s.payload.at_seq)).toEqual([idle1.seq, idle2.seq]);
+      expect(r.events(r.sessionId, 'hand.checkpoint')).toEqual([]);
+    }
     for (const snapshot of snapshots) {
       expect(snapshot.payload.bytes).toBeGreaterThan(0);
       expect(snapshot.payload.image).toBe(`${r.engine.snapshotRepository}:${r.sessionId}-box-${snapshot.payload.at_seq}`);
@@ -111,16 +124,16 @@ describe.runIf(ready)('files follow forks', () => {
     const atTurn1 = r.store.fork(r.sessionId, idle1.seq);
     await r.turn(atTurn1.id, 'what is there?', bash('ls /workspace; cat /workspace/a.txt'), say('one file'));
     expect(r.lastResult(atTurn1.id)).toMatch(/^a\.txt\none\n\[exit code 0/);
-    expect(r.events(atTurn1.id, 'hand.ready').at(-1)?.payload.restored_from).toEqual({ session_id: r.sessionId, at_seq: idle1.seq });
+    expect(r.events(atTurn1.id, 'hand.ready').at(-1)?.payload.restored_from).toEqual({ session_id: r.sessionId, at_seq: at1 });
     expect(r.events(atTurn1.id, 'hand.provisioning').at(-1)?.payload).toMatchObject({
       phase: 'restoring',
-      message: `Creating a container with the files of event ${idle1.seq}`,
+      message: `Creating a container with the files of event ${at1}`,
     });
 
     const atTurn2 = r.store.fork(r.sessionId, idle2.seq);
     await r.turn(atTurn2.id, 'and here?', bash('ls /workspace'), say('two files'));
     expect(r.lastResult(atTurn2.id)).toMatch(/^a\.txt\nb\.txt\n\[exit code 0/);
-    expect(r.events(atTurn2.id, 'hand.ready').at(-1)?.payload.restored_from).toEqual({ session_id: r.sessionId, at_seq: idle2.seq });
+    expect(r.events(atTurn2.id, 'hand.ready').at(-1)?.payload.restored_from).toEqual({ session_id: r.sessionId, at_seq: at2 });
 
     // Before turn 1's snapshot: the image as it was.
     const atStart = r.store.fork(r.sessionId, 1);
@@ -140,7 +153,7 @@ describe.runIf(ready)('files follow forks', () => {
   });
 
   it('takes no snapshot for a turn that ran nothing in the hand', async () => {
-    const r = await rig(BUSYBOX_IMAGE);
+    const r = await rig(BUSYBOX_IMAGE, { checkpoints: false });
     await r.turn(r.sessionId, 'hello', say('hi'));
     await r.turn(r.sessionId, 'write', bash('echo x > /tmp/x'), say('ok'));
     await r.turn(r.sessionId, 'chat', say('just talking'));
@@ -148,7 +161,7 @@ describe.runIf(ready)('files follow forks', () => {
   });
 
   it('deleting sessions removes their containers and snapshots', async () => {
-    const r = await rig(BUSYBOX_IMAGE);
+    const r = await rig(BUSYBOX_IMAGE, { checkpoints: false });
     const idle = await r.turn(r.sessionId, 'write', bash('echo x > /tmp/x'), say('ok'));
     const fork = r.store.fork(r.sessionId, idle.seq);
     await r.turn(fork.id, 'write more', bash('echo y > /tmp/y'), say('ok'));

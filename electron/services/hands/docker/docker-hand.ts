@@ -15,8 +15,8 @@
  * their `origin` at the proxy's current URL for this container. The token stays in the main
  * process: never in the container's environment, a command line, a file in it, or an event.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -36,26 +36,39 @@ import {
   type StartedMachine,
 } from '#services/hands/shell-hand';
 import type { SecretResolver } from '#services/vault/resolver';
+import type { BlobStore } from '#services/checkpoints/blob-store';
+import { HandCheckpoints, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
+import type { Checkpoint } from '#services/checkpoints/manifest';
 import { ContainerFiles } from './container-files.ts';
 import { lostContainerReason, reuseKeptContainer } from './container-state.ts';
 import { ensureDerivedImage, hasPackages } from './derived-image.ts';
 import { limitedEgress, reviveEgress, type EgressProxy } from './egress-proxy.ts';
 import { DockerUnavailableError, isNotFound, LABELS, type DockerEngine } from './engine.ts';
-import { archiveFolder, type ArchiveOwner } from './folder-archive.ts';
-import { openContainerShell } from './shell.ts';
+import { archiveFolder } from './folder-archive.ts';
+import {
+  checkHostFolder,
+  pointOrigin,
+  prepareFolder,
+  configHash,
+  DEFAULT_PATH,
+  displayUrl,
+  IDLE_COMMAND,
+  isEngineError,
+  LOOPBACK,
+  RestoreFailedError,
+  SHELL_ENV,
+} from './hand-support.ts';
 
-/** The latest snapshot a new container should start from. */
-export interface SnapshotSource {
-  image: string;
-  sessionId: string;
-  atSeq: number;
-}
+export { configHash };
+import { openContainerShell } from './shell.ts';
 
 export interface DockerHandHooks extends ShellHandHooks {
   /** Live provisioning progress (not stored). */
   progress(progress: HandProgress): void;
-  /** The snapshot a new container starts from (the latest at or before the session's position), or null. */
-  restoreSource(): Promise<SnapshotSource | null>;
+  /** The checkpoint or snapshot a new container starts from (the latest at or before the session's position), or null. */
+  restoreSource(): Promise<RestoreSource | null>;
+  /** The last checkpoint of a kept container (`container`: its short id, `image`: its image id), from the log. */
+  keptCheckpoint?(container: string, image: string): Checkpoint | null;
 }
 
 /** What a hand with git repositories needs from the main process. */
@@ -64,25 +77,14 @@ export interface DockerHandOptions {
   secrets?: SecretResolver;
   /** Drover's git proxy, when the hand has repositories: the clone and the container's fetch and push go through it. */
   gitProxy?: GitProxy;
+  /** Where checkpoints' blobs go; with it, the files are checkpointed after each tool call that can change them (not at turn ends). */
+  blobs?: BlobStore;
 }
 
 export interface DockerHandIdentity {
   sessionId: string;
   name: string;
   config: DockerHandConfig;
-}
-
-/** Keeps the container alive doing nothing; `docker stop` ends it at once. */
-const IDLE_COMMAND = 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done';
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-/** No pagers (nothing would page them), no prompts from package managers, colours where a tool chooses them. */
-const SHELL_ENV = ['TERM=xterm-256color', 'PAGER=cat', 'GIT_PAGER=cat', 'DEBIAN_FRONTEND=noninteractive'];
-/** Where the proxy listens for the host-side clone. */
-const LOOPBACK = '127.0.0.1';
-
-/** A hash of what a container is made from: a kept container is reused only when it matches. */
-export function configHash(config: DockerHandConfig): string {
-  return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
 }
 
 /** A Docker container as a hand: a shell hand (shell-hand.ts) whose machine is a container. */
@@ -114,6 +116,7 @@ class ContainerTransport implements ShellTransport {
   private routes: GitProxyRoute[] = [];
   /** The egress proxy of a container whose network is limited to its allowed hosts. */
   private egress: EgressProxy | null = null;
+  private readonly checkpoints: HandCheckpoints | null;
 
   readonly words: ShellHandWords = {
     idle: 'Starts on the first tool call.',
@@ -129,7 +132,9 @@ class ContainerTransport implements ShellTransport {
         [
           ...notes,
           `The container running this hand was lost while the tool ran: ${reason}.${output}`,
-          `The next call starts a fresh container with the files of the last turn end (changes since then are gone).`,
+          this.checkpoints
+            ? `The next call starts a fresh container with the files of the last checkpoint (after the last tool call that changed them).`
+            : `The next call starts a fresh container with the files of the last turn end (changes since then are gone).`,
         ].join('\n'),
       );
     },
@@ -145,6 +150,7 @@ class ContainerTransport implements ShellTransport {
     private readonly hooks: DockerHandHooks,
     private readonly options: DockerHandOptions,
   ) {
+    this.checkpoints = options.blobs ? new HandCheckpoints(engine, options.blobs, identity, hooks) : null;
     this.files = new ContainerFiles(engine, async () => {
       if (!this.container) throw new Error('the container is not running');
       return this.container;
@@ -207,6 +213,7 @@ class ContainerTransport implements ShellTransport {
     this.container = null;
     this.containerId = null;
     this.source = null;
+    this.checkpoints?.stopped();
     this.closeEgress();
     // A stopped container is no use to anyone; a removed one is already gone.
     void container?.remove({ force: true }).catch(() => undefined);
@@ -214,9 +221,19 @@ class ContainerTransport implements ShellTransport {
 
   changed(): void {
     this.dirty = true;
+    this.checkpoints?.changed();
   }
 
-  /** Commits the container as a snapshot when the turn changed something. */
+  /** Checkpoints the files after the tool call answered by event `atSeq`; once checkpointed, the turn end takes no snapshot. */
+  toolAnswered(atSeq: number, exclusive: Exclusive): Promise<void> {
+    return exclusive(async () => {
+      const container = this.container;
+      if (!container || !this.checkpoints || this.disposed) return;
+      if (await this.checkpoints.capture(container, atSeq)) this.dirty = false;
+    });
+  }
+
+  /** Commits the container as a snapshot when the turn changed something no checkpoint holds (no blob store, or a capture failed). */
   turnEnded(atSeq: number, exclusive: Exclusive): Promise<void> {
     return exclusive(async () => {
       if (!this.dirty || !this.container || !this.source || this.disposed) return;
@@ -255,6 +272,7 @@ class ContainerTransport implements ShellTransport {
     const container = this.container;
     this.container = null;
     this.containerId = null;
+    this.checkpoints?.stopped();
     this.releaseRoutes();
     this.closeEgress();
     if (!container || keep) return;
@@ -265,8 +283,20 @@ class ContainerTransport implements ShellTransport {
     }
   }
 
-  /** Starts a container: one kept from before Drover restarted, else a new one from the latest snapshot or the image. */
+  /** Starts a container; when a checkpoint's files cannot be restored into it, one from the image without them (with a note). */
   async start(signal: AbortSignal, notes: string[]): Promise<StartedMachine> {
+    try {
+      return await this.startOnce(signal, notes, true);
+    } catch (error) {
+      if (!(error instanceof RestoreFailedError)) throw error;
+      this.hooks.log(`Hand ${this.identity.name} of session ${this.identity.sessionId}: ${error.message}`, error.cause);
+      notes.push(error.message);
+      return this.startOnce(signal, notes, false);
+    }
+  }
+
+  /** Starts a container: one kept from before Drover restarted, else a new one from the latest checkpoint or snapshot, or the image. */
+  private async startOnce(signal: AbortSignal, notes: string[], restore: boolean): Promise<StartedMachine> {
     const { sessionId, name } = this.identity;
     const config = this.config;
     try {
@@ -288,16 +318,23 @@ class ContainerTransport implements ShellTransport {
         this.container = kept.container;
         this.containerId = kept.id;
         this.source = { image: kept.image, size: kept.size };
-        this.dirty = true; // unknown: the next turn end snapshots it
+        this.dirty = true; // unknown: the next checkpoint or turn end keeps it
+        if (this.checkpoints) {
+          const imageId = (await kept.container.inspect()).Image;
+          this.checkpoints.started(kept.container, this.hooks.keptCheckpoint?.(kept.id, imageId) ?? null, true);
+        }
         return this.ready([`Running ${kept.id} (kept from before Drover restarted).`, ...repoNotes].join(' '), { image: kept.image });
       }
       for (const mount of config.mounts) await checkHostFolder(mount.host_path);
 
-      let restored = await this.hooks.restoreSource();
+      let restored = restore ? await this.hooks.restoreSource() : null;
+      if (restored?.kind === 'checkpoint' && !this.checkpoints) restored = null;
       if (restored && !(await this.engine.imageExists(restored.image))) {
-        notes.push(
-          `Note: the file snapshot ${restored.image} is missing from Docker, so this container starts from ${config.image} without the earlier files.`,
-        );
+        const what =
+          restored.kind === 'checkpoint'
+            ? `the image ${restored.image.slice(7, 19)} the files of event ${restored.atSeq} were checkpointed over`
+            : `the file snapshot ${restored.image}`;
+        notes.push(`Note: ${what} is missing from Docker, so this container starts from ${config.image} without the earlier files.`);
         restored = null;
       }
       let image = restored?.image ?? config.image;
@@ -366,6 +403,16 @@ class ContainerTransport implements ShellTransport {
       let repoNotes: string[];
       try {
         await container.start();
+        if (restored?.kind === 'checkpoint') {
+          const at = restored.atSeq;
+          await this.checkpoints?.restore(container, restored, signal).catch((error: unknown) => {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new RestoreFailedError(
+              `Note: the files of event ${at} could not be restored (${reason}), so this container starts from ${config.image} without them.`,
+              { cause: error },
+            );
+          });
+        }
         // A snapshot already has the repositories' files (and the work on them): only a fresh container gets clones.
         repoNotes = await this.bringRepos(container, restored ? 'restored' : 'fresh', signal);
       } catch (error) {
@@ -377,6 +424,7 @@ class ContainerTransport implements ShellTransport {
       this.containerId = container.id.slice(0, 12);
       this.source = { image, size: imageInfo.Size };
       this.dirty = false;
+      this.checkpoints?.started(container, restored?.kind === 'checkpoint' ? restored.checkpoint : null, false);
       const running = restored
         ? `Running ${this.containerId}, with the files of event ${restored.atSeq}.`
         : `Running ${this.containerId} from ${image}.`;
@@ -436,7 +484,7 @@ class ContainerTransport implements ShellTransport {
       const remote = route.urlFor(gateway);
       if (mode === 'fresh') await this.cloneInto(container, repo, route.urlFor(LOOPBACK), remote, signal);
       else {
-        const note = await this.pointOrigin(container, repo, remote, signal);
+        const note = await pointOrigin(this.engine, container, repo, remote, signal);
         if (note) notes.push(note);
       }
     }
@@ -481,59 +529,12 @@ class ContainerTransport implements ShellTransport {
           }),
       });
       await setOriginUrl(path.join(dest, '.git', 'config'), remote, { signal });
-      const owner = await this.prepareFolder(container, repo.path, signal);
+      const owner = await prepareFolder(this.engine, container, repo.path, signal);
       try {
         await container.putArchive(archiveFolder(dest, owner), { path: repo.path });
       } catch (error) {
         throw this.engine.explain(error, `copy ${shown} into the container at ${repo.path}`);
       }
-    } finally {
-      await rm(temp, { recursive: true, force: true });
-    }
-  }
-
-  /** Creates the folder a repository goes to; the container user's ids (its files will be theirs). */
-  private async prepareFolder(container: Docker.Container, folder: string, signal: AbortSignal): Promise<ArchiveOwner> {
-    const result = await this.engine.exec(
-      container,
-      ['/bin/sh', '-c', 'mkdir -p "$1" || exit 1; id -u 2>/dev/null || echo 0; id -g 2>/dev/null || echo 0', 'sh', folder],
-      { signal },
-    );
-    if (result.exitCode !== 0)
-      throw new Error(
-        `Could not create ${folder} in the container for the repository: ${result.stderr.toString('utf8').trim() || `exit code ${result.exitCode ?? 'unknown'}`}.`,
-      );
-    const [uid = 0, gid = 0] = result.stdout
-      .toString('utf8')
-      .trim()
-      .split('\n')
-      .map((line) => Number.parseInt(line, 10) || 0);
-    return { uid, gid };
-  }
-
-  /**
-   * Points a repository's `origin` (in the container) at the proxy's current URL: rewritten with
-   * this computer's git, so it works in images without git. A note when the repository is gone.
-   */
-  private async pointOrigin(container: Docker.Container, repo: GitRepo, remote: string, signal: AbortSignal): Promise<string | null> {
-    const configPath = `${repo.path.replace(/\/$/, '')}/.git/config`;
-    const read = await this.engine.exec(container, ['cat', configPath], { signal });
-    if (read.exitCode !== 0) {
-      return `Note: ${repo.path} is no longer a git repository in the container (${read.stderr.toString('utf8').trim() || 'no .git/config'}), so its origin could not be pointed at ${displayUrl(repo.url)}.`;
-    }
-    const temp = await mkdtemp(path.join(tmpdir(), 'drover-git-config-'));
-    try {
-      const file = path.join(temp, 'config');
-      await writeFile(file, read.stdout);
-      await setOriginUrl(file, remote, { signal });
-      const updated = await readFile(file);
-      if (updated.equals(read.stdout)) return null;
-      const write = await this.engine.exec(container, ['/bin/sh', '-c', 'cat > "$1"', 'sh', configPath], { stdin: updated, signal });
-      if (write.exitCode !== 0)
-        throw new Error(
-          `Could not update ${configPath} in the container: ${write.stderr.toString('utf8').trim() || `exit code ${write.exitCode ?? 'unknown'}`}.`,
-        );
-      return null;
     } finally {
       await rm(temp, { recursive: true, force: true });
     }
@@ -557,30 +558,5 @@ class ContainerTransport implements ShellTransport {
 
   private releaseRoutes(): void {
     for (const route of this.routes.splice(0)) this.options.gitProxy?.unregister(route);
-  }
-}
-
-/** A repository's URL as shown to people: without query or fragment. */
-function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.search = '';
-    parsed.hash = '';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
-function isEngineError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && ('statusCode' in error || 'code' in error);
-}
-
-async function checkHostFolder(hostPath: string): Promise<void> {
-  if (!path.isAbsolute(hostPath)) throw new Error(`The mount source ${hostPath} is not an absolute path. Edit the hand's mounts.`);
-  try {
-    await stat(hostPath);
-  } catch {
-    throw new Error(`The folder ${hostPath} to mount does not exist on this computer. Create it or edit the hand's mounts.`);
   }
 }
