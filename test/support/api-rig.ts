@@ -86,6 +86,8 @@ export async function apiRig(options: ApiRigOptions = {}): Promise<ApiRig> {
     script,
     async close() {
       await api.close();
+      // No turn may end (and snapshot) after its session's images are removed: stop the brain first.
+      await host.harness.close();
       for (const session of store.listSessions()) await host.hands.sessionDeleted(session.id);
       await host.close();
       managed.close();

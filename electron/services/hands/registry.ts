@@ -316,6 +316,8 @@ export class HandRegistry {
 
   /** After a session is deleted: its containers and snapshot images go (no fork can need them: forks block deletion). */
   async sessionDeleted(sessionId: string): Promise<void> {
+    // A snapshot still being taken would land after the images were removed, and stay: let it finish first.
+    await this.settled();
     for (const [key, instance] of [...this.instances]) {
       if (!key.startsWith(`${sessionId}/`)) continue;
       this.instances.delete(key);
