@@ -4,45 +4,34 @@
 // process. Each case must be answered (with the service's error shape when it is an HTTP answer)
 // or closed; the process must be alive after each, and the official SDK must still work every 250
 // cases and at the end. Seeded: DROVER_FUZZ_SEED=<n> replays a run.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawExchange } from '#test/support/raw-http';
 import { prng } from '#test/support/prng';
+import { runCases, ServerChild } from '#test/support/server-child';
 import { tempDir } from '#test/support/system';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const SEED = Number(process.env['DROVER_FUZZ_SEED'] ?? Date.now() % 1_000_000);
 const CASES = 10_000;
 const PARALLEL = 16;
 const RSS_GROWTH_LIMIT = 64 * 1024 * 1024;
 
 let dir: string;
-let child: ChildProcessWithoutNullStreams;
+let child: ServerChild;
 let port: number;
 let token: string;
 let routes: Array<{ method: string; path: string }>;
-let stderr = '';
-const lines: string[] = [];
-const waiting: Array<(line: string) => void> = [];
 
 beforeAll(async () => {
   dir = tempDir('drover-api-fuzz-');
-  child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(import.meta.dirname, 'fuzz-child.ts'), dir], { cwd: root });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const next = waiting.shift();
-    if (next) next(line);
-    else lines.push(line);
-  });
-  const [, portText = '', tokenText = ''] = (await nextLine()).split(' ');
+  child = new ServerChild(path.join(import.meta.dirname, 'fuzz-child.ts'), [dir], 'the API process');
+  const [, portText = '', tokenText = ''] = (await child.nextLine()).split(' ');
   port = Number(portText);
   token = tokenText;
   // The server's own routes, and every path the SDK calls (the ones not served must answer too).
-  const served = JSON.parse(await nextLine()) as Array<{ method: string; path: string }>;
+  const served = JSON.parse(await child.nextLine()) as Array<{ method: string; path: string }>;
   const sdkPaths = [
     '/v1/agents',
     '/v1/agents/:id',
@@ -68,34 +57,11 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.stdin.write('quit\n');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    child.kill('SIGKILL');
-  }
+  await child.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function nextLine(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (lines.length > 0) return resolve(lines.shift() ?? '');
-    if (child.exitCode !== null || child.signalCode !== null)
-      return reject(new Error(`the API process exited (${child.exitCode ?? child.signalCode}):\n${stderr}`));
-    waiting.push(resolve);
-    child.once('exit', (code, signal) => reject(new Error(`the API process exited (${code ?? signal}):\n${stderr}`)));
-  });
-}
-
-async function rss(): Promise<number> {
-  child.stdin.write('rss\n');
-  return Number((await nextLine()).split(' ')[1]);
-}
-
-function alive(): void {
-  if (child.exitCode !== null || child.signalCode !== null)
-    throw new Error(`the API process died (${child.exitCode ?? child.signalCode}), seed ${SEED}:\n${stderr}`);
-}
+const alive = () => child.alive(SEED);
 
 /** The official SDK still gets answers: a list, and a typed error for an unknown id. */
 async function stillServes(): Promise<void> {
@@ -230,56 +196,49 @@ function generators(random: () => number) {
   };
 }
 
-async function runAll(count: number, one: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      await one(index);
-      if (index % 250 === 249) await stillServes();
-    }
-  };
-  await Promise.all(Array.from({ length: PARALLEL }, worker));
-}
-
 describe('the Managed Agents API under fuzzing', () => {
   it(`answers or closes each of ${CASES} malformed requests, stays up, and keeps its memory`, { timeout: 240_000 }, async () => {
     const started = Date.now();
     const nextCase = generators(prng(SEED));
     await stillServes();
-    const before = await rss();
+    const before = await child.rss();
     const statuses = new Map<number, number>();
-    await runAll(CASES, async (index) => {
-      const bytes = nextCase();
-      const outcome = await rawExchange(port, bytes, 10_000);
-      if (!outcome.closed)
-        throw new Error(
-          `case ${index} (seed ${SEED}) was neither answered nor closed within 10 s: ${JSON.stringify(bytes.toString().slice(0, 300))}`,
-        );
-      if (outcome.status !== null) {
-        statuses.set(outcome.status, (statuses.get(outcome.status) ?? 0) + 1);
-        if (outcome.status >= 500)
-          throw new Error(`case ${index} (seed ${SEED}) got ${outcome.status}: ${outcome.bytes.toString().slice(0, 600)}`);
-        // The first response's body (another may follow: pipelined garbage gets Node's own 400).
-        const text = outcome.bytes.toString('utf8');
-        const bodyStart = text.indexOf('\r\n\r\n');
-        const length = Number(/\r\ncontent-length: (\d+)/i.exec(text.slice(0, bodyStart))?.[1] ?? '0');
-        const json =
-          bodyStart < 0
-            ? ''
-            : outcome.bytes
-                .subarray(Buffer.byteLength(text.slice(0, bodyStart + 4)), Buffer.byteLength(text.slice(0, bodyStart + 4)) + length)
-                .toString('utf8');
-        if (outcome.status >= 400 && json.startsWith('{')) {
-          const parsed = JSON.parse(json) as { type?: unknown; error?: { type?: unknown; message?: unknown } };
-          expect(parsed.type).toBe('error');
-          expect(typeof parsed.error?.message).toBe('string');
+    await runCases(
+      CASES,
+      PARALLEL,
+      async (index) => {
+        const bytes = nextCase();
+        const outcome = await rawExchange(port, bytes, 10_000);
+        if (!outcome.closed)
+          throw new Error(
+            `case ${index} (seed ${SEED}) was neither answered nor closed within 10 s: ${JSON.stringify(bytes.toString().slice(0, 300))}`,
+          );
+        if (outcome.status !== null) {
+          statuses.set(outcome.status, (statuses.get(outcome.status) ?? 0) + 1);
+          if (outcome.status >= 500)
+            throw new Error(`case ${index} (seed ${SEED}) got ${outcome.status}: ${outcome.bytes.toString().slice(0, 600)}`);
+          // The first response's body (another may follow: pipelined garbage gets Node's own 400).
+          const text = outcome.bytes.toString('utf8');
+          const bodyStart = text.indexOf('\r\n\r\n');
+          const length = Number(/\r\ncontent-length: (\d+)/i.exec(text.slice(0, bodyStart))?.[1] ?? '0');
+          const json =
+            bodyStart < 0
+              ? ''
+              : outcome.bytes
+                  .subarray(Buffer.byteLength(text.slice(0, bodyStart + 4)), Buffer.byteLength(text.slice(0, bodyStart + 4)) + length)
+                  .toString('utf8');
+          if (outcome.status >= 400 && json.startsWith('{')) {
+            const parsed = JSON.parse(json) as { type?: unknown; error?: { type?: unknown; message?: unknown } };
+            expect(parsed.type).toBe('error');
+            expect(typeof parsed.error?.message).toBe('string');
+          }
         }
-      }
-      alive();
-    });
+        alive();
+      },
+      stillServes,
+    );
     await stillServes();
-    const after = await rss();
+    const after = await child.rss();
     const seconds = (Date.now() - started) / 1000;
     const byStatus = [...statuses.entries()]
       .sort(([a], [b]) => a - b)

@@ -3,17 +3,15 @@
 // process guard (fuzz-child.ts), so an error escaping it ends that process: "alive"
 // means the process did not exit, and a valid request still succeeds, every 250 cases and at the end.
 // Seeded: DROVER_FUZZ_SEED=<n> replays a run; the seed is printed when a case fails.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedWithin, frame, rawExchange, rawWebSocket, type FrameOptions } from '#test/support/raw-http';
 import { prng } from '#test/support/prng';
+import { runCases, ServerChild } from '#test/support/server-child';
 import { tempDir } from '#test/support/system';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const SEED = Number(process.env['DROVER_FUZZ_SEED'] ?? Date.now() % 1_000_000);
 const HTTP_CASES = 10_000;
 const WS_CASES = 1_000;
@@ -22,12 +20,9 @@ const PARALLEL = 16;
 const RSS_GROWTH_LIMIT = 64 * 1024 * 1024;
 
 let dir: string;
-let child: ChildProcessWithoutNullStreams;
+let child: ServerChild;
 let port: number;
 let token: string;
-let stderr = '';
-const lines: string[] = [];
-const waiting: Array<(line: string) => void> = [];
 
 beforeAll(async () => {
   dir = tempDir('drover-serve-fuzz-');
@@ -35,51 +30,18 @@ beforeAll(async () => {
   mkdirSync(path.join(staticDir, 'assets'), { recursive: true });
   writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Drover</title>');
   writeFileSync(path.join(staticDir, 'assets', 'app.js'), 'console.log(1)');
-  child = spawn(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', path.join(import.meta.dirname, 'fuzz-child.ts'), path.join(dir, 'data'), staticDir],
-    { cwd: root },
-  );
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const next = waiting.shift();
-    if (next) next(line);
-    else lines.push(line);
-  });
-  const [, portText = '', tokenText = ''] = (await nextLine()).split(' ');
+  child = new ServerChild(path.join(import.meta.dirname, 'fuzz-child.ts'), [path.join(dir, 'data'), staticDir], 'the serve process');
+  const [, portText = '', tokenText = ''] = (await child.nextLine()).split(' ');
   port = Number(portText);
   token = tokenText;
 });
 
 afterAll(async () => {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.stdin.write('quit\n');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    child.kill('SIGKILL');
-  }
+  await child.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function nextLine(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (lines.length > 0) return resolve(lines.shift() ?? '');
-    if (child.exitCode !== null || child.signalCode !== null)
-      return reject(new Error(`the serve process exited (${child.exitCode ?? child.signalCode}):\n${stderr}`));
-    waiting.push(resolve);
-    child.once('exit', (code, signal) => reject(new Error(`the serve process exited (${code ?? signal}):\n${stderr}`)));
-  });
-}
-
-async function rss(): Promise<number> {
-  child.stdin.write('rss\n');
-  return Number((await nextLine()).split(' ')[1]);
-}
-
-function alive(): void {
-  if (child.exitCode !== null || child.signalCode !== null)
-    throw new Error(`the serve process died (${child.exitCode ?? child.signalCode}), seed ${SEED}:\n${stderr}`);
-}
+const alive = () => child.alive(SEED);
 
 /** A valid page request and a valid RPC call both succeed. */
 async function stillServes(): Promise<void> {
@@ -309,19 +271,6 @@ function generators(random: () => number) {
   return { httpCase, wsCase };
 }
 
-/** Runs `count` cases `PARALLEL` at a time, checking the server between batches. */
-async function runAll(count: number, one: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      await one(index);
-      if (index % 250 === 249) await stillServes();
-    }
-  };
-  await Promise.all(Array.from({ length: PARALLEL }, worker));
-}
-
 describe('serve mode under fuzzing', () => {
   it(
     `answers or closes each of ${HTTP_CASES} malformed requests and ${WS_CASES} bad frames, stays up, and keeps its memory`,
@@ -330,32 +279,42 @@ describe('serve mode under fuzzing', () => {
       const started = Date.now();
       const { httpCase, wsCase } = generators(prng(SEED));
       await stillServes();
-      const before = await rss();
+      const before = await child.rss();
       let unanswered = 0;
-      await runAll(HTTP_CASES, async (index) => {
-        const bytes = httpCase();
-        const outcome = await rawExchange(port, bytes, 10_000);
-        if (!outcome.closed) {
-          unanswered++;
-          throw new Error(
-            `case ${index} (seed ${SEED}) was neither answered nor closed within 10 s: ${JSON.stringify(bytes.toString().slice(0, 200))}`,
-          );
-        }
-        alive();
-      });
+      await runCases(
+        HTTP_CASES,
+        PARALLEL,
+        async (index) => {
+          const bytes = httpCase();
+          const outcome = await rawExchange(port, bytes, 10_000);
+          if (!outcome.closed) {
+            unanswered++;
+            throw new Error(
+              `case ${index} (seed ${SEED}) was neither answered nor closed within 10 s: ${JSON.stringify(bytes.toString().slice(0, 200))}`,
+            );
+          }
+          alive();
+        },
+        stillServes,
+      );
       const upgrade = { Host: `127.0.0.1:${port}`, Origin: `http://127.0.0.1:${port}` };
-      await runAll(WS_CASES, async (index) => {
-        const test = wsCase();
-        const socket = await rawWebSocket(port, `/rpc?token=${token}`, upgrade, 10_000);
-        const ended = closedWithin(socket, 10_000);
-        socket.write(Buffer.isBuffer(test.frame) ? test.frame : frame(test.frame));
-        if (test.finish) socket.end();
-        const { closed } = await ended;
-        if (!closed) throw new Error(`frame case ${index} (${test.what}, seed ${SEED}) did not close the connection within 10 s`);
-        alive();
-      });
+      await runCases(
+        WS_CASES,
+        PARALLEL,
+        async (index) => {
+          const test = wsCase();
+          const socket = await rawWebSocket(port, `/rpc?token=${token}`, upgrade, 10_000);
+          const ended = closedWithin(socket, 10_000);
+          socket.write(Buffer.isBuffer(test.frame) ? test.frame : frame(test.frame));
+          if (test.finish) socket.end();
+          const { closed } = await ended;
+          if (!closed) throw new Error(`frame case ${index} (${test.what}, seed ${SEED}) did not close the connection within 10 s`);
+          alive();
+        },
+        stillServes,
+      );
       await stillServes();
-      const after = await rss();
+      const after = await child.rss();
       const seconds = (Date.now() - started) / 1000;
       console.log(
         `serve fuzz (seed ${SEED}): ${HTTP_CASES} requests + ${WS_CASES} frames in ${seconds.toFixed(1)} s; RSS ${(before / 2 ** 20).toFixed(1)} → ${(after / 2 ** 20).toFixed(1)} MiB`,
