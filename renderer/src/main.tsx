@@ -16,6 +16,7 @@ import './hands/hands.css';
 import './timeline/timeline.css';
 import './timeline/branches.css';
 import './settings/settings.css';
+import './changes/changes.css';
 import { App } from './app/index.ts';
 import { createElectronTransport, createWebSocketTransport, type Transport } from './client/transport.ts';
 

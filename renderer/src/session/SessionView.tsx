@@ -16,6 +16,7 @@ import { formatCost, formatFullTime, plural, statusText } from '#renderer/ui/for
 import { handsAsOf } from '#renderer/hands/index.ts';
 import { HandsPanel } from '#renderer/hands/index.ts';
 import { OutcomeControl } from '#renderer/outcome/index.ts';
+import { ChangesPanel, turnRange, type ChangesRange } from '#renderer/changes/index.ts';
 import { ApprovalCards, BudgetMeter, BudgetReached, PolicyPanel, useGuardrails } from '#renderer/guardrails/index.ts';
 import { SessionLog } from '#renderer/client/session-log.ts';
 import { Timeline } from '#renderer/timeline/index.ts';
@@ -24,7 +25,7 @@ import { Transcript } from './Transcript.tsx';
 import type { Transport } from '#renderer/client/transport.ts';
 import { useLive } from './useLive.ts';
 
-export type PanelTab = 'hands' | 'events' | 'branches';
+export type PanelTab = 'hands' | 'events' | 'branches' | 'changes';
 const PANEL_KEY = 'drover.panel';
 
 export interface SessionViewProps {
@@ -93,6 +94,12 @@ function SessionCockpit({
     [log, onCursorChange],
   );
   const seek = useCallback((seq: number) => setCursor(seq), [setCursor]);
+  /** What the Changes tab shows first: a tool call's range when one asked, else the cursor's turn. `n` remakes the panel on each ask. */
+  const [changesAsk, setChangesAsk] = useState<{ range: ChangesRange; n: number } | null>(null);
+  const showChanges = useCallback((range: ChangesRange) => {
+    setChangesAsk((previous) => ({ range, n: (previous?.n ?? 0) + 1 }));
+    setTab('changes');
+  }, []);
   const goLive = useCallback(() => setCursor(null), [setCursor]);
 
   useEffect(() => {
@@ -321,6 +328,7 @@ function SessionCockpit({
               titleOf={titleOf}
               onSeek={seek}
               keyStorable={keyStorable}
+              onShowChanges={showChanges}
             />
           )}
           {live && (
@@ -338,9 +346,9 @@ function SessionCockpit({
         </div>
         <aside className="side-panel" aria-label="Session details">
           <div className="tabs" role="tablist" aria-label="Panels">
-            {(['hands', 'events', 'branches'] as const).map((name) => (
+            {(['hands', 'events', 'branches', 'changes'] as const).map((name) => (
               <button key={name} type="button" role="tab" className="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
-                {name === 'hands' ? 'Hands' : name === 'events' ? 'Events' : 'Branches'}
+                {name === 'hands' ? 'Hands' : name === 'events' ? 'Events' : name === 'branches' ? 'Branches' : 'Changes'}
               </button>
             ))}
           </div>
@@ -356,6 +364,18 @@ function SessionCockpit({
               />
             )}
             {tab === 'events' && <EventList log={log} cursor={viewSeq} onSelect={seek} titleOf={titleOf} />}
+            {tab === 'changes' && (
+              <ChangesPanel
+                key={`${sessionId}:${changesAsk?.n ?? 0}`}
+                transport={transport}
+                sessionId={sessionId}
+                range={changesAsk?.range ?? turnRange(log.turnStarts, viewSeq)}
+                cursor={viewSeq}
+                turnStarts={log.turnStarts}
+                lastSeq={lastSeq}
+                live={live}
+              />
+            )}
             {tab === 'branches' && (
               <BranchTree
                 transport={transport}
@@ -409,7 +429,7 @@ function SessionCockpit({
 
 function readPanel(): PanelTab {
   const saved = localStorage.getItem(PANEL_KEY);
-  return saved === 'events' || saved === 'branches' ? saved : 'hands';
+  return saved === 'events' || saved === 'branches' || saved === 'changes' ? saved : 'hands';
 }
 
 function isEditable(target: EventTarget | null): boolean {

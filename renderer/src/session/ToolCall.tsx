@@ -6,6 +6,7 @@
  * A call without a result must never read as done: it is running, not yet run at the cursor, or
  * cut off.
  */
+import { filesChangedLabel } from '#renderer/changes/index.ts';
 import { AnsiText } from '#renderer/ui/AnsiText.tsx';
 import { formatDuration } from '#renderer/ui/format.ts';
 import type { ToolResultView, TranscriptItem } from './transcript-items.ts';
@@ -21,12 +22,15 @@ export function ToolCall({
   expanded,
   onToggle,
   liveOutput,
+  onShowChanges,
 }: {
   row: Extract<TranscriptItem, { kind: 'tool' }>;
   pending: Pending;
   expanded: boolean;
   onToggle: (key: string) => void;
   liveOutput: string | undefined;
+  /** Opens the Changes tab on what this call changed (from its call to its result, on its hand). */
+  onShowChanges?: ((range: { fromSeq: number; toSeq: number; hand: string }) => void) | undefined;
 }) {
   const result = row.result;
   // A call the policy asked about, live and without a result, waits for the user: not cut off.
@@ -58,6 +62,17 @@ export function ToolCall({
         <code className="tool-summary">{row.summary}</code>
         <ToolStatus result={result} pending={state} />
       </button>
+      {result?.files !== undefined && result.files.changed > 0 && onShowChanges !== undefined && (
+        <button
+          type="button"
+          className="tool-changes"
+          data-testid="tool-changes"
+          onClick={() => result.files && onShowChanges({ fromSeq: row.seq, toSeq: result.seq, hand: result.files.hand })}
+          title="Show the files this call changed, and their diffs, in the Changes tab"
+        >
+          {filesChangedLabel(result.files.changed)}
+        </button>
+      )}
       {open && (
         <div className="tool-body">
           {row.name !== 'bash' && <pre className="tool-input">{JSON.stringify(row.input, null, 2)}</pre>}

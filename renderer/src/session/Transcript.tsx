@@ -54,6 +54,8 @@ export interface TranscriptProps {
   onSeek: (seq: number) => void;
   /** Whether an API key can be stored here (null: not known yet): how a missing key can be given. */
   keyStorable?: boolean | null;
+  /** A tool call's "3 files changed": open the Changes tab on it. */
+  onShowChanges?: (range: { fromSeq: number; toSeq: number; hand: string }) => void;
 }
 
 type Row = TranscriptItem | { kind: 'earlier'; key: string; from: number } | { kind: 'live'; key: string; blocks: readonly LiveBlock[] };
@@ -68,6 +70,7 @@ export function Transcript({
   titleOf,
   onSeek,
   keyStorable = null,
+  onShowChanges,
 }: TranscriptProps) {
   const version = useSyncExternalStore(log.subscribe, log.getVersion);
   // Scrubbing moves the cursor every frame; the transcript follows as fast as it can render
@@ -178,6 +181,7 @@ export function Transcript({
                 onSeek={onSeek}
                 onShowEarlier={showEarlier}
                 keyStorable={keyStorable}
+                onShowChanges={onShowChanges}
               />
             </div>
           );
@@ -218,6 +222,7 @@ interface RowViewProps {
   onSeek: (seq: number) => void;
   onShowEarlier: () => void;
   keyStorable: boolean | null;
+  onShowChanges?: ((range: { fromSeq: number; toSeq: number; hand: string }) => void) | undefined;
 }
 
 const RowView = memo(function RowView({
@@ -230,6 +235,7 @@ const RowView = memo(function RowView({
   onSeek,
   onShowEarlier,
   keyStorable,
+  onShowChanges,
 }: RowViewProps) {
   switch (row.kind) {
     case 'earlier':
@@ -288,7 +294,16 @@ const RowView = memo(function RowView({
         </div>
       );
     case 'tool':
-      return <ToolCall row={row} pending={pending} expanded={expanded} onToggle={onToggle} liveOutput={toolOutput} />;
+      return (
+        <ToolCall
+          row={row}
+          pending={pending}
+          expanded={expanded}
+          onToggle={onToggle}
+          liveOutput={toolOutput}
+          onShowChanges={onShowChanges}
+        />
+      );
     case 'notice':
       return (
         <p className={`notice notice-${row.tone}`} role={row.tone === 'error' ? 'alert' : undefined}>

@@ -16,6 +16,8 @@ export interface ToolResultView {
   durationMs: number | undefined;
   /** An MCP tool's structured result (`structured_content`), when it gave one. */
   structured?: Record<string, unknown> | undefined;
+  /** The hand's checkpoint after this call (issue 20): how many paths it changed (the Changes tab lists them). */
+  files?: { hand: string; changed: number };
 }
 
 export type TranscriptItem =
@@ -117,6 +119,8 @@ const ZERO_USAGE: Usage = { input_tokens: 0, output_tokens: 0, cache_read_input_
 export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessionId: string) => string | undefined): TranscriptItem[] {
   const items: TranscriptItem[] = [];
   const tools = new Map<string, Extract<TranscriptItem, { kind: 'tool' }>>();
+  /** Tool results by their event, for the checkpoint that follows each (`hand.checkpoint` names it by `at_seq`). */
+  const results = new Map<number, ToolResultView>();
   /** Each hand's configuration as last attached, and the detach just before (a change is recorded as detach + attach). */
   const handConfigs = new Map<string, HandConfig>();
   let justDetached: { hand: string; seq: number; index: number } | null = null;
@@ -271,6 +275,7 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
           structured: 'structured_content' in payload ? payload.structured_content : undefined,
         };
         const use = tools.get(payload.tool_use_id);
+        results.set(seq, result);
         if (use !== undefined) use.result = result;
         else
           items.push({
@@ -280,6 +285,11 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
             tone: result.isError ? 'error' : 'info',
             text: `Result of an earlier tool call: ${firstLine(result.text)}`,
           });
+        break;
+      }
+      case 'hand.checkpoint': {
+        const result = results.get(event.payload.at_seq);
+        if (result !== undefined) result.files = { hand: event.payload.hand_id, changed: event.payload.changed_paths };
         break;
       }
       case 'agent.thread_context_compacted':
