@@ -13,20 +13,16 @@ import type { ManagedDb, ResourceRow } from './db.ts';
 import { AgentCreateSchema, AgentUpdateSchema, refuseUnsupported, resolveModel, resolveTools } from './agent-schema.ts';
 import {
   invalidArgument,
-  newestFirst,
   newResourceId,
   notFoundError,
   nowIso,
   parseInput,
   patchMetadata,
-  withinRange,
-  type TimeRange,
+  listLatest,
+  type ListFilter,
 } from './resource-common.ts';
 
-export interface AgentListFilter {
-  includeArchived?: boolean;
-  createdAt?: TimeRange;
-}
+export type AgentListFilter = ListFilter;
 
 export class AgentStore {
   constructor(private readonly db: ManagedDb) {}
@@ -112,14 +108,7 @@ export class AgentStore {
 
   /** The latest version of every agent, newest first (archived ones only when asked). */
   list(filter: AgentListFilter = {}): BetaManagedAgentsAgent[] {
-    return newestFirst(
-      this.db
-        .list('agent')
-        .map(agentOf)
-        .filter(
-          (agent) => (filter.includeArchived === true || agent.archived_at === null) && withinRange(agent.created_at, filter.createdAt),
-        ),
-    );
+    return listLatest(this.db, 'agent', agentOf, filter);
   }
 
   /** Every version of an agent, newest first. */

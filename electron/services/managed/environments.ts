@@ -19,14 +19,13 @@ import {
   invalidArgument,
   MetadataPatchSchema,
   MetadataSchema,
-  newestFirst,
   newResourceId,
   notFoundError,
   nowIso,
   parseInput,
   patchMetadata,
-  withinRange,
-  type TimeRange,
+  listLatest,
+  type ListFilter,
 } from './resource-common.ts';
 
 export const PACKAGE_MANAGERS = ['apt', 'cargo', 'gem', 'go', 'npm', 'pip'] as const;
@@ -94,10 +93,7 @@ const EnvironmentUpdateSchema = z.strictObject({
 
 type ConfigInput = z.output<typeof ConfigSchema>;
 
-export interface EnvironmentListFilter {
-  includeArchived?: boolean;
-  createdAt?: TimeRange;
-}
+export type EnvironmentListFilter = ListFilter;
 
 export class EnvironmentStore {
   constructor(private readonly db: ManagedDb) {}
@@ -157,15 +153,7 @@ export class EnvironmentStore {
 
   /** The environments, newest first (archived ones only when asked). */
   list(filter: EnvironmentListFilter = {}): BetaEnvironment[] {
-    return newestFirst(
-      this.db
-        .list('environment')
-        .map(environmentOf)
-        .filter(
-          (environment) =>
-            (filter.includeArchived === true || environment.archived_at === null) && withinRange(environment.created_at, filter.createdAt),
-        ),
-    );
+    return listLatest(this.db, 'environment', environmentOf, filter);
   }
 
   /** Archives it: no new sessions may use it; the ones that do keep running. Idempotent. */

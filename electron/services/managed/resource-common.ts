@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
 import { describeIssues, issuesText } from '#shared/events';
+import type { ManagedDb, ResourceKind, ResourceRow } from './db.ts';
 
 /** The service's id prefixes for the resources only the API has (the same as electron/api/ids.ts). */
 export const RESOURCE_PREFIX = {
@@ -108,4 +109,26 @@ export function withinRange(iso: string, range: TimeRange | undefined): boolean 
 /** Newest first, ties by id (the order every list answers in, and its cursors rely on). */
 export function newestFirst<T extends { created_at: string; id: string }>(items: T[]): T[] {
   return items.sort((a, b) => (a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1));
+}
+
+/** What a list of resources can be narrowed by. */
+export interface ListFilter {
+  includeArchived?: boolean;
+  createdAt?: TimeRange;
+}
+
+/** The latest version of each resource of `kind` (under `parent`, when given), newest first, narrowed by `filter`. */
+export function listLatest<T extends { id: string; created_at: string; archived_at: string | null }>(
+  db: ManagedDb,
+  kind: ResourceKind,
+  of: (row: ResourceRow) => T,
+  filter: ListFilter = {},
+  parent?: string,
+): T[] {
+  return newestFirst(
+    db
+      .list(kind, parent)
+      .map(of)
+      .filter((item) => (filter.includeArchived === true || item.archived_at === null) && withinRange(item.created_at, filter.createdAt)),
+  );
 }

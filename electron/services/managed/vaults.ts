@@ -22,14 +22,13 @@ import type { ManagedDb, ResourceRow } from './db.ts';
 import { CredentialCreateSchema, CredentialUpdateSchema, VaultCreateSchema, VaultUpdateSchema } from './vault-schema.ts';
 import {
   invalidArgument,
-  newestFirst,
   newResourceId,
   notFoundError,
   nowIso,
   parseInput,
   patchMetadata,
-  withinRange,
-  type TimeRange,
+  listLatest,
+  type ListFilter,
 } from './resource-common.ts';
 
 /** What the store needs of Drover's vault: `Credentials` (keeps the redactor current) or a VaultLike. */
@@ -47,10 +46,7 @@ export interface ResolvedCredential {
   secret_id: string;
 }
 
-export interface ListFilter {
-  includeArchived?: boolean;
-  createdAt?: TimeRange;
-}
+export type { ListFilter };
 
 /** A credential as stored: what the API shows, and where its value is (null once purged). */
 interface StoredCredential {
@@ -108,14 +104,7 @@ export class VaultStore {
   }
 
   listVaults(filter: ListFilter = {}): BetaManagedAgentsVault[] {
-    return newestFirst(
-      this.db
-        .list('vault')
-        .map((row) => ({ ...(row.body as BetaManagedAgentsVault), archived_at: row.archived_at }))
-        .filter(
-          (vault) => (filter.includeArchived === true || vault.archived_at === null) && withinRange(vault.created_at, filter.createdAt),
-        ),
-    );
+    return listLatest(this.db, 'vault', (row) => ({ ...(row.body as BetaManagedAgentsVault), archived_at: row.archived_at }), filter);
   }
 
   /** Archives the vault and its credentials (their values are purged). Idempotent. */
@@ -235,15 +224,7 @@ export class VaultStore {
 
   listCredentials(vaultId: string, filter: ListFilter = {}): BetaManagedAgentsCredential[] {
     this.get(vaultId);
-    return newestFirst(
-      this.db
-        .list('credential', vaultId)
-        .map((row) => storedOf(row).credential)
-        .filter(
-          (credential) =>
-            (filter.includeArchived === true || credential.archived_at === null) && withinRange(credential.created_at, filter.createdAt),
-        ),
-    );
+    return listLatest(this.db, 'credential', (row) => storedOf(row).credential, filter, vaultId);
   }
 
   /** Archives the credential and purges its value from the vault. Idempotent. */
