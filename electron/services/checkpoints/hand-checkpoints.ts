@@ -98,7 +98,9 @@ export function findRestoreSource(store: SessionStore, sessionId: string, name: 
  * capture reads every changed file once).
  */
 export function keptCheckpoint(store: SessionStore, sessionId: string, name: string, container: string, image: string): Checkpoint | null {
-  const events = store.getEvents(sessionId, { types: ['hand.ready', 'hand.checkpoint'], direction: 'backward', limit: 10_000 });
+  // Never an imported event: its manifest and clock are someone else's.
+  const afterSeq = store.getSession(sessionId).importedSeq ?? 0;
+  const events = store.getEvents(sessionId, { types: ['hand.ready', 'hand.checkpoint'], afterSeq, direction: 'backward', limit: 10_000 });
   for (const event of events) {
     if (event.type === 'hand.ready' && event.payload.hand_id === name) {
       if (event.payload.container !== container) return null;

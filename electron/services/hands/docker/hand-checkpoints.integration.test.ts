@@ -28,7 +28,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function rig(options: Partial<HandRegistryOptions> = {}) {
+function rig(options: Partial<HandRegistryOptions> = {}, config: Record<string, unknown> = {}) {
   const dir = tempDir('drover-hand-checkpoints-');
   const store = SessionStore.open({ dataDir: dir });
   const engine = new DockerEngine({ instance: instanceIdOf(dir) });
@@ -43,27 +43,25 @@ function rig(options: Partial<HandRegistryOptions> = {}) {
   const { id: sessionId } = store.createSession({ title: 'checkpoints' });
   store.emitEvent(sessionId, {
     type: 'hand.attached',
-    payload: { hand_id: 'box', config: { kind: 'docker', image: BUSYBOX_IMAGE, network: 'none' } },
+    payload: { hand_id: 'box', config: { kind: 'docker', image: BUSYBOX_IMAGE, network: 'none', ...config } },
   });
   const events = <K extends EventType>(type: K, id = sessionId) => store.getEvents(id, { types: [type] }) as Array<EventOf<K>>;
   const containers = () => dockerCli('ps', '-aq', '--filter', `label=${LABELS.instance}=${engine.instance}`).split('\n').filter(Boolean);
 
-  /** A bash call as the harness records it; `answer: false` stops before the result (the caller records it). */
-  async function call(hands: HandRegistry, command: string, id = sessionId): Promise<{ answer: () => number }> {
+  /** A tool call as the harness records it; the caller records the result with `answer` (a crash may come first). */
+  async function use(hands: HandRegistry, name: string, input: Record<string, unknown>, id = sessionId): Promise<{ answer: () => number }> {
     const toolUseId = `toolu_${randomBytes(6).toString('hex')}`;
-    store.emitEvent(id, {
-      type: 'agent.tool_use',
-      payload: { tool_use_id: toolUseId, name: 'box__bash', input: { command }, hand_id: 'box' },
-    });
+    store.emitEvent(id, { type: 'agent.tool_use', payload: { tool_use_id: toolUseId, name, input, hand_id: 'box' } });
     const [hand] = await hands.handsFor(id);
-    const outcome = await hand?.execute('box__bash', { command }, { signal: new AbortController().signal });
-    if (!outcome || outcome.isError) throw new Error(`"${command}" failed: ${JSON.stringify(outcome?.content)}`);
+    const outcome = await hand?.execute(name, input, { signal: new AbortController().signal });
+    if (!outcome || outcome.isError) throw new Error(`${name} ${JSON.stringify(input)} failed: ${JSON.stringify(outcome?.content)}`);
     return {
       answer: () =>
         store.emitEvent(id, { type: 'agent.tool_result', payload: { tool_use_id: toolUseId, content: outcome.content, is_error: false } })
           .seq,
     };
   }
+  const call = (hands: HandRegistry, command: string, id = sessionId) => use(hands, 'box__bash', { command }, id);
   async function run(hands: HandRegistry, command: string, id = sessionId): Promise<number> {
     const seq = (await call(hands, command, id)).answer();
     await hands.settled();
@@ -80,7 +78,7 @@ function rig(options: Partial<HandRegistryOptions> = {}) {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { dir, store, engine, sessionId, logged, registry, events, containers, call, run, containerOf };
+  return { dir, store, engine, sessionId, logged, registry, events, containers, use, call, run, containerOf };
 }
 
 describe.runIf(ready)('Docker hand checkpoints when things go wrong', () => {
@@ -184,5 +182,33 @@ describe.runIf(ready)('Docker hand checkpoints when things go wrong', () => {
     await r.run(hands, 'true', grandchild.id);
     expect(r.events('hand.ready', grandchild.id).at(-1)?.payload.restored_from).toEqual({ session_id: fork.id, at_seq: next });
     expect((await walkContainer(r.engine, r.containerOf(hands, grandchild.id))).entries).toEqual(live.entries);
+  });
+
+  it("the toolset's bash, write and edit are checkpointed; read, glob and grep are not", async () => {
+    const r = rig({}, { toolset: { type: 'agent_toolset_20260401', tools: ['bash', 'read', 'write', 'edit', 'glob', 'grep'] } });
+    const hands = r.registry();
+    const step = async (name: string, input: Record<string, unknown>) => {
+      const seq = (await r.use(hands, name, input)).answer();
+      await hands.settled();
+      return seq;
+    };
+    const write = await step('write', { file_path: '/workspace/a.txt', content: 'one\n' });
+    await step('read', { file_path: '/workspace/a.txt' });
+    await step('glob', { pattern: '*.txt' });
+    await step('grep', { pattern: 'one' });
+    const edit = await step('edit', { file_path: '/workspace/a.txt', old_string: 'one', new_string: 'two' });
+    const bash = await step('bash', { command: 'mkdir /workspace/d && ln -s ../a.txt /workspace/d/link' });
+    const checkpoints = r.events('hand.checkpoint');
+    expect(checkpoints.map((event) => event.payload.at_seq)).toEqual([write, edit, bash]);
+    const [first, second, third] = checkpoints.map((event) => event.payload.changed_paths);
+    expect(first).toBeGreaterThanOrEqual(1);
+    expect(second).toBe(1); // a.txt
+    expect(third).toBeGreaterThanOrEqual(2); // d and d/link (and /workspace, whose folder changed)
+    const live = await walkContainer(r.engine, r.containerOf(hands));
+    const fork = r.store.fork(r.sessionId, bash);
+    const [hand] = await hands.handsFor(fork.id);
+    const read = await hand?.execute('read', { file_path: '/workspace/a.txt' }, { signal: new AbortController().signal });
+    expect(JSON.stringify(read?.content)).toContain('two');
+    expect((await walkContainer(r.engine, r.containerOf(hands, fork.id))).entries).toEqual(live.entries);
   });
 });
