@@ -19,7 +19,7 @@ import { restoreFileAt } from './changes-restore.ts';
 import { captureContainer } from './docker-capture.ts';
 import { restoreContainer } from './docker-restore.ts';
 import { walkContainer } from './full-walk.ts';
-import { diffManifests, type Checkpoint, type Manifest, type ManifestDiff } from './manifest.ts';
+import { diffManifests, storeManifest, type Checkpoint, type Manifest, type ManifestDiff } from './manifest.ts';
 import { TestContainers } from './test-containers.ts';
 
 const ready = await requireDocker();
@@ -269,4 +269,39 @@ describe.runIf(ready)('the changes view between checkpoints', () => {
     expect(again.checkpointSeq).toBeNull();
     expect(store.getSession(sessionId).lastSeq).toBe(last);
   }, 120_000);
+
+  it('an image that cannot be read (removed since) leaves its side unknown, said so', async () => {
+    const other = store.createSession({ title: 'image gone' }).id;
+    const base = `sha256:${'0'.repeat(64)}`;
+    const content = await blobs.put(Buffer.from('hi\n'));
+    const entry = { path: '/etc/motd', type: 'file' as const, mode: 0o644, uid: 0, gid: 0, size: 3, hash: content.hash, mtime: 1 };
+    const manifest = await storeManifest(blobs, { version: 1, base, entries: [entry] });
+    const tool = store.emitEvent(other, { type: 'system.message', payload: { content: [{ type: 'text', text: 'edit' }] } });
+    store.emitEvent(other, {
+      type: 'hand.checkpoint',
+      payload: {
+        hand_id: HAND,
+        at_seq: tool.seq,
+        manifest: manifest.id,
+        parent: null,
+        base,
+        captured_at: 1,
+        changed_paths: 1,
+        bytes_stored: 3,
+        duration_ms: 1,
+      },
+    });
+    const [changes] = await changesBetween(store, blobs, engine, other, null, 0, tool.seq);
+    expect(changes?.files).toEqual([
+      {
+        path: '/etc/motd',
+        kind: 'changed',
+        fromPath: null,
+        before: expect.objectContaining({ type: 'unknown' }),
+        after: expect.objectContaining({ size: 3, mode: '644' }),
+      },
+    ]);
+    expect(changes?.note).toMatch(/which could not be read/);
+    expect(await fileDiff(store, blobs, engine, other, HAND, '/etc/motd', 0, tool.seq)).toMatchObject({ kind: 'unknown', patch: null });
+  });
 });

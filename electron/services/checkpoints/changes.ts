@@ -183,9 +183,12 @@ export async function changesBetween(
     const base = pair.after.base;
     const needed = imagePathsFor(pair.before, pair.after);
     if (needed.length > 0 && base !== null) {
-      if (engine) image = await imageEntries(engine, blobs, base, needed);
-      else
-        note = `${note ? `${note} ` : ''}${needed.length} path(s) are as in the image on one side, which was not read: shown as unknown.`;
+      const read = engine ? await imageEntries(engine, blobs, base, needed).catch((error: unknown) => errorOf(error)) : null;
+      if (read instanceof Map) image = read;
+      else {
+        const why = read === null ? 'which was not read' : `which could not be read (${read.message})`;
+        note = `${note ? `${note} ` : ''}${needed.length} path(s) are as in the image on one side, ${why}: shown as unknown.`;
+      }
     }
     const diff = diffManifests(pair.before, pair.after, image);
     const files: FileChange[] = [
@@ -204,6 +207,10 @@ export async function changesBetween(
     out.push({ hand: name, from: strip(from), to: strip(to), files, note });
   }
   return out;
+}
+
+function errorOf(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function strip(found: FoundCheckpoint | null): CheckpointRef | null {
@@ -230,7 +237,10 @@ async function entriesOf(
   if (!(needBefore || needAfter)) return { before: present(before), after: present(after), unknownBefore: false, unknownAfter: false };
   if (!engine || base === null)
     return { before: present(before), after: present(after), unknownBefore: needBefore, unknownAfter: needAfter };
-  const image = (await imageEntries(engine, blobs, base, [path])).get(path) ?? null;
+  // An image removed since (or an engine not running): said unknown, not guessed.
+  const read = await imageEntries(engine, blobs, base, [path]).catch(() => null);
+  if (read === null) return { before: present(before), after: present(after), unknownBefore: needBefore, unknownAfter: needAfter };
+  const image = read.get(path) ?? null;
   return {
     before: present(needBefore ? image : before),
     after: present(needAfter ? image : after),
