@@ -7,12 +7,13 @@
 // command lines, and every request body the model received. The canaries must appear nowhere —
 // and a third secret that the repository itself leaks reaches the log only as a redaction marker.
 import { execFile, execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionSummarySchema } from '#shared/sessions';
 import type { PushMessage } from '#shared/rpc';
 import { createHost, type Host } from '#rpc/host';
+import { BlobStore } from '#services/checkpoints/blob-store';
 import { instanceIdOf } from '#services/hands/docker/engine';
 import { SessionStore } from '#services/session/store';
 import { createKeyringKeySource } from '#services/vault/keyring-key-source';
@@ -170,7 +171,7 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
       await sampler;
     }
 
-    // The turn-end snapshot pauses the container while it commits: let it finish.
+    // The checkpoints after the tool call (or a turn-end snapshot) read the container: let them finish.
     await host.hands.settled();
 
     // The work happened: the commit is upstream, pushed through the proxy with the token.
@@ -190,8 +191,23 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
     const files = exportContainer(containerId);
     expect(gitConfig).toContain('[remote "origin"]');
 
+    // Checkpoints keep the container's files (the user's) in the data folder, some compressed: read back decoded.
+    const blobRoot = path.join(dir, 'checkpoints', 'blobs');
+    const blobStore = new BlobStore(dir);
+    const blobNames = existsSync(blobRoot) ? (readdirSync(blobRoot, { recursive: true }) as string[]) : [];
+    const blobHashes = blobNames.filter((name) => statSync(path.join(blobRoot, name)).isFile()).map((name) => name.replace(/[\\/]/, ''));
+    const checkpointed = Buffer.concat(
+      await Promise.all(blobHashes.filter((hash) => /^[0-9a-f]{64}$/.test(hash)).map((hash) => blobStore.get(hash))),
+    );
     const places: Record<string, string | Buffer> = {
       'the data folder (SQLite, WAL, vault file)': folderBytes(dir),
+      "the checkpoints' blobs, decoded": checkpointed,
+      'the data folder but the checkpoints': Buffer.concat(
+        readdirSync(dir)
+          .filter((name) => name !== 'checkpoints')
+          .map((name) => path.join(dir, name))
+          .map((entry) => (statSync(entry).isDirectory() ? folderBytes(entry) : readFileSync(entry))),
+      ),
       'log lines': logs.join('\n'),
       'RPC replies and pushes to the UI': wire.join('\n'),
       'docker inspect': inspect,
@@ -208,13 +224,9 @@ describe.skipIf(!ready || keyring === null)('the credential boundary', () => {
         }
       }
     }
-    // The leaked one is in the user's own repository files, and nowhere Drover writes.
-    for (const where of [
-      'the data folder (SQLite, WAL, vault file)',
-      'log lines',
-      'RPC replies and pushes to the UI',
-      "the model's requests",
-    ]) {
+    // The leaked one is in the user's own repository files (which checkpoints keep), and nowhere else Drover writes.
+    expect(occurrences(checkpointed, CANARY_LEAKED), "the user's file in a checkpoint").toBeGreaterThan(0);
+    for (const where of ['the data folder but the checkpoints', 'log lines', 'RPC replies and pushes to the UI', "the model's requests"]) {
       expect(occurrences(places[where] ?? '', CANARY_LEAKED), `${CANARY_LEAKED} in ${where}`).toBe(0);
     }
     // The samplers did see the work (a check that cannot pass on empty samples).

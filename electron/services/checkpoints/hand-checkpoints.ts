@@ -20,7 +20,7 @@ import type { DockerEngine } from '#services/hands/docker/engine';
 import type { SessionStore } from '#services/session/store';
 import type { BlobStore } from './blob-store.ts';
 import { closeCaptureHelper } from './capture-shell.ts';
-import { scopeOf } from './container-io.ts';
+import { scopeOf, type ContainerScope } from './container-io.ts';
 import { captureContainer } from './docker-capture.ts';
 import { restoreContainer } from './docker-restore.ts';
 import type { Checkpoint } from './manifest.ts';
@@ -125,6 +125,8 @@ export class HandCheckpoints {
   /** A tool that can change files ran since the last capture. */
   private uncaptured = false;
   private containerId: string | null = null;
+  /** The current container's image and excluded paths (they never change while it runs). */
+  private scope: ContainerScope | null = null;
 
   constructor(
     private readonly engine: DockerEngine,
@@ -137,6 +139,7 @@ export class HandCheckpoints {
   started(container: Docker.Container, previous: Checkpoint | null, changed: boolean): void {
     if (this.containerId !== null && this.containerId !== container.id) closeCaptureHelper(this.containerId);
     this.containerId = container.id;
+    this.scope = null;
     this.previous = previous;
     this.uncaptured = changed;
   }
@@ -150,6 +153,7 @@ export class HandCheckpoints {
   stopped(): void {
     if (this.containerId !== null) closeCaptureHelper(this.containerId);
     this.containerId = null;
+    this.scope = null;
     this.previous = null;
     this.uncaptured = false;
   }
@@ -176,7 +180,7 @@ export class HandCheckpoints {
     if (!this.uncaptured) return true;
     const { sessionId, name } = this.hand;
     try {
-      const scope = await scopeOf(this.engine, container);
+      const scope = (this.scope ??= await scopeOf(this.engine, container));
       const { checkpoint, manifest, stats } = await captureContainer({
         engine: this.engine,
         blobs: this.blobs,

@@ -7,6 +7,7 @@
 // result: each forked hand's tree equals the walk after the last tool call at or before the event,
 // and `hand.ready.restored_from` names the checkpoint. No snapshot image is taken; containers go.
 import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventOf, EventType } from '#shared/events';
 import { walkContainer } from '#services/checkpoints/full-walk';
@@ -70,6 +71,8 @@ describe.runIf(ready)('checkpoints after every tool call, restored at any event'
   let harness: Harness;
   let sessionId: string;
   const replies: ScriptedMessage[] = [];
+  /** How long a branch's first call took (container started, checkpoint restored, `true` run), ms. */
+  const startTimes: number[] = [];
   /** The container's tree after each tool call, by the seq of the call's result. */
   const walks = new Map<number, Manifest>();
 
@@ -162,7 +165,9 @@ describe.runIf(ready)('checkpoints after every tool call, restored at any event'
   /** Starts the branch's hand (a `true` through it, outside the harness), checks where it came from, and walks it. */
   async function branchTree(id: string, atSeq: number): Promise<ManifestEntry[]> {
     const [hand] = await hands.handsFor(id);
+    const started = performance.now();
     const ran = await hand?.execute('box__bash', { command: 'true' }, { signal: new AbortController().signal });
+    startTimes.push(performance.now() - started);
     expect(ran?.isError, `branch at ${atSeq}`).toBe(false);
     const checkpoint = events(sessionId, 'hand.checkpoint')
       .filter((event) => event.payload.at_seq <= atSeq)
@@ -209,6 +214,11 @@ describe.runIf(ready)('checkpoints after every tool call, restored at any event'
     const last = store.getSession(sessionId).lastSeq;
     const seqs = Array.from({ length: last }, (_, index) => index + 1);
     await checkBranches(seqs, (seq) => store.fork(sessionId, seq).id);
+    const sorted = [...startTimes].sort((a, b) => a - b);
+    const p50 = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    console.log(
+      `${seqs.length} forks, 6 at a time: fork → first call done (container, restore, a command) p50 ${p50.toFixed(0)} ms, max ${(sorted.at(-1) ?? 0).toFixed(0)} ms`,
+    );
   }, 600_000);
 
   it('a rewind at every event around a tool result has the files of the last tool call at or before it', async () => {
