@@ -1,0 +1,106 @@
+// The Changes view end to end (issue 20), in Chromium against the real serve mode, the real Docker
+// engine and the local Messages API server: a turn whose two tool calls write and then edit a file
+// (each checkpointed by the hand), the second call's "1 file changed" opens the Changes tab on it,
+// the file's diff shows the edit, "Restore this file to event N" (confirmed) puts it back, and the
+// view since the start then shows the file as the first call wrote it.
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { startModelServer, type ModelServer } from '#test/support/model-server';
+import { requireChromium } from '../support/browser.ts';
+import { startServeMode, type ServeHandle } from '../support/serve.ts';
+
+requireChromium();
+const dockerReady = await requireDocker();
+test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+
+const INSTANCE_LABEL = 'app.drover.instance';
+const WRITE = "mkdir -p /work && printf 'alpha\\nbeta\\n' > /work/notes.txt";
+const EDIT = "printf 'alpha\\nBETA\\ngamma\\n' > /work/notes.txt";
+
+let serve: ServeHandle | undefined;
+let model: ModelServer | undefined;
+let instance: string | undefined;
+
+test.beforeAll(async () => {
+  model = await startModelServer({
+    apiKey: 'sk-ant-e2e',
+    respond: (request) => {
+      const results = request.body.messages.filter(
+        (message) => Array.isArray(message.content) && message.content.some((block) => block.type === 'tool_result'),
+      ).length;
+      const call = (command: string) => ({
+        kind: 'message' as const,
+        message: { content: [{ type: 'tool_use' as const, name: 'box__bash', input: { command } }], stop_reason: 'tool_use' as const },
+      });
+      if (results === 0) return call(WRITE);
+      if (results === 1) return call(EDIT);
+      return { kind: 'message', message: { content: [{ type: 'text', text: 'Notes written and edited.' }], stop_reason: 'end_turn' } };
+    },
+  });
+  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+});
+
+test.afterAll(async () => {
+  await serve?.stop();
+  await model?.close();
+  if (instance === undefined) return;
+  const images = dockerCli('image', 'ls', '-q', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
+  if (images.length > 0) dockerCli('image', 'rm', '-f', ...new Set(images));
+});
+
+async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`) }), contentType: 'image/png' });
+}
+
+test("a tool call's changed files, their diff, and one file restored", async ({ page }, testInfo) => {
+  test.setTimeout(150_000);
+  if (serve === undefined) throw new Error('serve mode did not start');
+  await page.goto(serve.url);
+  await page.getByRole('button', { name: 'New session' }).first().click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill('Notes');
+  await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
+  await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
+  await dialog.getByLabel('First message').fill('Write the notes, then edit them');
+  await dialog.getByLabel('First message').press('Control+Enter');
+  await expect(dialog).toBeHidden();
+
+  const transcript = page.getByTestId('transcript');
+  await expect(transcript).toContainText('Notes written and edited.', { timeout: 90_000 });
+  const container = dockerCli('ps', '-q', '--filter', 'label=app.drover.hand=box').split('\n')[0];
+  if (container) instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container).trim();
+
+  // The edit's card: "1 file changed" (the checkpoint after its result) opens the Changes tab on it.
+  const edit = page.getByTestId('tool-call').nth(1);
+  const changed = edit.getByTestId('tool-changes');
+  await expect(changed).toHaveText('1 file changed', { timeout: 30_000 });
+  await expect(page.getByTestId('tool-call').first().getByTestId('tool-changes')).toHaveText(/\d+ files? changed/);
+  await changed.click();
+  await expect(page.getByRole('tab', { name: 'Changes' })).toHaveAttribute('aria-selected', 'true');
+  const panel = page.getByRole('region', { name: 'Changed files' });
+  await expect(panel.getByText('Only box.')).toBeVisible();
+  const file = panel.getByRole('button', { name: 'changed: /work/notes.txt' });
+  await expect(file).toBeVisible();
+  await file.press('Enter');
+  await expect(file).toHaveAttribute('aria-pressed', 'true');
+  const diff = panel.getByRole('region', { name: 'Unified diff of /work/notes.txt' });
+  await expect(diff.locator('tr.diff-del td.diff-text')).toHaveText(['removed: -beta']);
+  await expect(diff.locator('tr.diff-add td.diff-text')).toHaveText(['added: +BETA', 'added: +gamma']);
+  await snap(page, testInfo, '60-changes-diff');
+
+  // Restore it to the range's start (before the edit), confirmed.
+  const restore = panel.getByRole('button', { name: /^Restore this file to event \d+$/ });
+  await restore.click();
+  const confirm = panel.getByRole('group', { name: 'Confirm the restore' });
+  await expect(confirm).toContainText('back as it was at event');
+  await confirm.getByRole('button', { name: 'Restore', exact: true }).click();
+  await expect(panel.getByRole('status')).toContainText('/work/notes.txt is back as it was at event', { timeout: 30_000 });
+  await snap(page, testInfo, '61-restored');
+
+  // Since the start: the file as the first call wrote it.
+  await panel.getByRole('button', { name: 'Since the start' }).click();
+  const added = panel.getByRole('button', { name: 'added: /work/notes.txt' });
+  await added.click();
+  const whole = panel.getByRole('region', { name: 'Unified diff of /work/notes.txt' });
+  await expect(whole.locator('tr.diff-add td.diff-text')).toHaveText(['added: +alpha', 'added: +beta']);
+});
