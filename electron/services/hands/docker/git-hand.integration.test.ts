@@ -223,6 +223,40 @@ describe.runIf(ready)('a Docker hand with a git repository', () => {
     expect(forkEvents.filter((event) => event.type === 'hand.provisioning' && event.payload.phase === 'cloning')).toEqual([]);
   });
 
+  it('a fork restored from a checkpoint has the files and can still push (origin re-pointed, not cloned again)', async () => {
+    const r = rig();
+    // A tool call as the harness records it: its result is what the checkpoint is taken at.
+    const command = `cd ${REPO_PATH} && echo forked > forked.txt && git add -A && git ${COMMIT} -m 'Before the fork'`;
+    r.store.emitEvent(r.sessionId, {
+      type: 'agent.tool_use',
+      payload: { tool_use_id: 'toolu_git1', name: 'box__bash', input: { command }, hand_id: 'box' },
+    });
+    const ran = await r.run({ command });
+    const result = r.store.emitEvent(r.sessionId, {
+      type: 'agent.tool_result',
+      payload: { tool_use_id: 'toolu_git1', content: ran.content, is_error: ran.isError },
+    });
+    await r.registry.settled();
+    expect(r.events('hand.checkpoint').map((event) => event.payload.at_seq)).toEqual([result.seq]);
+
+    const fork = r.store.fork(r.sessionId, result.seq);
+    const pushed = await r.run(
+      {
+        command: `cd ${REPO_PATH} && git log --format=%s -1 && git status --porcelain && git push -q origin HEAD:refs/heads/from-checkpoint && echo pushed`,
+        timeout_seconds: 60,
+      },
+      { sessionId: fork.id },
+    );
+    expect(pushed.isError).toBe(false);
+    expect(pushed.text).toMatch(/^Before the fork\npushed\n/);
+    expect(server.git('app.git', 'log', '--format=%s', 'from-checkpoint')).toBe('Before the fork\nInitial commit');
+    const forkEvents = r.store.getEvents(fork.id).filter((event) => event.seq > result.seq);
+    expect(forkEvents.find((event) => event.type === 'hand.ready')).toMatchObject({
+      payload: { restored_from: { session_id: r.sessionId, at_seq: result.seq } },
+    });
+    expect(forkEvents.filter((event) => event.type === 'hand.provisioning' && event.payload.phase === 'cloning')).toEqual([]);
+  });
+
   it('a kept container reused after a restart fetches through the new proxy', async () => {
     const dir = tempDir('drover-git-keep-');
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
