@@ -277,8 +277,10 @@ function FileDiffView({ transport, sessionId, hand, path, fromSeq, toSeq, live, 
           ) : (
             <div role="group" aria-label="Confirm the restore" className="changes-confirm">
               <p>
-                Put {path} in {hand}&apos;s container back as it was at event {fromSeq}? What it holds now is replaced (a checkpoint records
-                it, so it can be found again in this view).
+                {diff?.before === null
+                  ? `${path} did not exist at event ${fromSeq}: remove it from ${hand}'s container?`
+                  : `Put ${path} in ${hand}'s container back as it was at event ${fromSeq}? What it holds now is replaced.`}{' '}
+                A checkpoint records the result, so this view can still show what it was.
               </p>
               <button type="button" className="button button-primary" onClick={() => void restore()} disabled={restoring} autoFocus>
                 {restoring ? 'Restoring…' : 'Restore'}
