@@ -211,4 +211,25 @@ describe.runIf(ready)('Docker hand checkpoints when things go wrong', () => {
     expect(JSON.stringify(read?.content)).toContain('two');
     expect((await walkContainer(r.engine, r.containerOf(hands, fork.id))).entries).toEqual(live.entries);
   });
+
+  it("a checkpoint whose files cannot be restored: the fork's container starts from the image, and the call says so", async () => {
+    const r = rig();
+    const hands = r.registry();
+    const a = await r.run(hands, 'echo a > /workspace/a');
+    expect(r.events('hand.checkpoint').map((event) => event.payload.at_seq)).toEqual([a]);
+    rmSync(path.join(r.dir, 'checkpoints', 'blobs'), { recursive: true, force: true });
+    const fork = r.store.fork(r.sessionId, a);
+    const [hand] = await hands.handsFor(fork.id);
+    const listed = await hand?.execute('box__bash', { command: 'ls /workspace | wc -l' }, { signal: new AbortController().signal });
+    const text = listed?.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n') ?? '';
+    expect(listed?.isError).toBe(false);
+    expect(text).toMatch(
+      new RegExp(
+        `^Note: the files of event ${a} could not be restored \\(.+\\), so this container starts from ${BUSYBOX_IMAGE} without them\\.\\n0\\n`,
+      ),
+    );
+    expect(r.events('hand.ready', fork.id).at(-1)?.payload.restored_from).toBeUndefined();
+    expect(r.events('hand.failed', fork.id).filter((event) => event.seq > a)).toEqual([]);
+    expect(r.containers()).toHaveLength(2); // the parent's and the fork's: the failed one was removed
+  });
 });
