@@ -2,7 +2,8 @@
 // engine and the local Messages API server: a turn whose two tool calls write and then edit a file
 // (each checkpointed by the hand), the second call's "1 file changed" opens the Changes tab on it,
 // the file's diff shows the edit, "Restore this file to event N" (confirmed) puts it back, and the
-// view since the start then shows the file as the first call wrote it.
+// view since the start then shows the file as the first call wrote it; scrubbed back to before the
+// restore, the past bar's "Files changed" shows the turn's changes up to there.
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import { startModelServer, type ModelServer } from '#test/support/model-server';
@@ -103,4 +104,13 @@ test("a tool call's changed files, their diff, and one file restored", async ({ 
   await added.click();
   const whole = panel.getByRole('region', { name: 'Unified diff of /work/notes.txt' });
   await expect(whole.locator('tr.diff-add td.diff-text')).toHaveText(['added: +alpha', 'added: +beta']);
+
+  // From the timeline: one event back (before the restore), "Files changed" shows the turn up to there.
+  const tape = page.getByTestId('timeline-tape');
+  await tape.focus();
+  await tape.press('ArrowLeft');
+  await page.getByTestId('past-bar').getByRole('button', { name: 'Files changed' }).click();
+  await expect(panel).toContainText(/files? changed from event \d+ to event \d+/);
+  await panel.getByRole('button', { name: 'added: /work/notes.txt' }).click();
+  await expect(whole.locator('tr.diff-add td.diff-text')).toHaveText(['added: +alpha', 'added: +BETA', 'added: +gamma']);
 });

@@ -417,6 +417,14 @@ function SessionCockpit({
             >
               {busy === 'fork' ? 'Forking…' : 'Fork from here'}
             </button>
+            <button
+              type="button"
+              className="button button-quiet"
+              onClick={() => showChanges(turnRange(log.turnStarts, viewSeq))}
+              title="The files this turn changed up to here, in the Changes tab"
+            >
+              Files changed
+            </button>
             <button type="button" className="button button-quiet" onClick={goLive}>
               Back to live
             </button>
