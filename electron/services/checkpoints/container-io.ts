@@ -13,6 +13,8 @@ import { BlobQueue, type BlobHold, type BlobStore } from './blob-store.ts';
 import { CHUNK_BYTES, type ManifestEntry } from './manifest.ts';
 import { readTar, type TarHeader } from './tar.ts';
 
+/** Where the engine puts its init program in a container started with `Init: true`. */
+export const DOCKER_INIT = '/sbin/docker-init';
 export const ALWAYS_EXCLUDED = ['/proc', '/sys', '/dev', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/etc/mtab', '/.dockerenv'];
 
 export interface ContainerScope {
@@ -30,7 +32,9 @@ export async function scopeOf(engine: DockerEngine, container: Docker.Container)
     throw engine.explain(error, 'inspect the container for a checkpoint');
   }
   const mounts = [...(info.Mounts ?? []).map((mount) => mount.Destination), ...Object.keys(info.HostConfig?.Tmpfs ?? {})].map(normalise);
-  return { image: info.Image, excluded: [...ALWAYS_EXCLUDED, ...mounts] };
+  // With `Init: true` the engine binds its init program at /sbin/docker-init: the engine's, not the hand's files.
+  const init = (info.HostConfig as { Init?: boolean | null } | undefined)?.Init === true ? [DOCKER_INIT] : [];
+  return { image: info.Image, excluded: [...ALWAYS_EXCLUDED, ...init, ...mounts] };
 }
 
 export function normalise(path: string): string {

@@ -107,6 +107,8 @@ describe.runIf(ready)('Docker hand checkpoints when things go wrong', () => {
       ['/workspace/b', 'file'],
       ['/workspace/c', 'file'],
     ]);
+    // The engine's init program (the hand runs with Init: true) is the engine's, never the hand's files.
+    expect(manifest.entries.map((entry) => entry.path)).not.toContain('/sbin/docker-init');
     const live = await walkContainer(r.engine, r.containerOf(second));
 
     // A fork at the crashed call's result has the files of the checkpoint before it (the log says so); one at c's, all of them.
