@@ -392,6 +392,15 @@ export const eventPayloadSchemas = {
     changed_paths: z.number().int().nonnegative(),
     bytes_stored: z.number().int().nonnegative(),
     duration_ms: z.number().nonnegative(),
+    /**
+     * Recorded by a rewind that kept one side (`sessions-rewind` with `keep`): 'conversation' — this
+     * new branch's files are the ones the branch it left had (`session_id`'s latest checkpoint, of its
+     * tool call `at_seq`); 'files' — the conversation stayed and the files went back to event
+     * `at_seq` of this session's view. Forks and wakes restore it like any checkpoint.
+     */
+    rewind: z
+      .strictObject({ keep: z.enum(['conversation', 'files']), session_id: z.string().min(1), at_seq: z.number().int().nonnegative() })
+      .optional(),
   }),
   'session.configured': SessionSettingsSchema,
   /** The session's custom tools from now on (replacing any earlier set; empty: none). The latest wins; forks inherit it. */

@@ -266,9 +266,17 @@ export const rpcMethods = {
   /**
    * Continues the conversation from event `atSeq` on a new branch that becomes the one it shows;
    * the later events stay on the old branch. A turn running on the old branch is stopped.
+   * `keep` (issue 20): 'both' (default) — conversation and Docker hands' files go back to `atSeq`;
+   * 'conversation' — the new branch keeps the files as they are now (recorded as a `hand.checkpoint`
+   * with `rewind`); 'files' — no new branch: the running containers' files go back to `atSeq`
+   * (refused while a turn runs). The result is the branch the conversation shows.
    */
   'sessions-rewind': {
-    arg: z.strictObject({ sessionId: SessionIdSchema, atSeq: z.number().int().nonnegative() }),
+    arg: z.strictObject({
+      sessionId: SessionIdSchema,
+      atSeq: z.number().int().nonnegative(),
+      keep: z.enum(['both', 'conversation', 'files']).optional(),
+    }),
     result: SessionSummarySchema,
   },
   /** Makes this branch the one its conversation shows (one click in the branch tree). */

@@ -21,6 +21,7 @@ import { createChangesHandlers } from './changes-handlers.ts';
 import { createCustomToolsHandlers } from './custom-tools-handlers.ts';
 import { createGuardrailsHandlers, launchGuardrailEvents } from './guardrails-handlers.ts';
 import { createLocalApiHandlers, type LocalApiControl } from './local-api-handlers.ts';
+import { createRewindHandler } from './rewind-handler.ts';
 
 /**
  * SSH machines: the connection test and the known hosts (`#services/hands/ssh/connection`,
@@ -92,6 +93,7 @@ export function createHandlers({
     ...createGuardrailsHandlers({ store, hands, defaultBudget }),
     ...createCustomToolsHandlers({ store }),
     ...createChangesHandlers({ store, hands }),
+    ...createRewindHandler({ store, harness, hands, summarize, onSessionsChanged, log }),
     ...createLocalApiHandlers(localApi),
     'app-info': () => {
       const warning = dataDirExposure(store.dataDir);
@@ -194,15 +196,6 @@ export function createHandlers({
     },
     'sessions-events': ({ sessionId, query }) => store.getEvents(sessionId, query),
     'sessions-fork': ({ sessionId, atSeq, title }) => changed(store.fork(sessionId, atSeq, { title })),
-    'sessions-rewind': ({ sessionId, atSeq }) => {
-      // Rewinding means the agent went the wrong way: stop it there rather than let it go on
-      // spending on a branch the user has just left.
-      if (harness.isRunning(sessionId))
-        harness.interrupt(sessionId, `Rewound to event ${atSeq}: the conversation continues on a new branch.`);
-      const branch = store.rewind(sessionId, atSeq);
-      onSessionsChanged?.(branch.conversationId);
-      return changed(branch);
-    },
     'sessions-switch-branch': ({ sessionId }) => {
       const branch = store.switchBranch(sessionId);
       onSessionsChanged?.(branch.conversationId);
