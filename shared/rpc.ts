@@ -45,6 +45,7 @@ import {
 import { ChangesSchema, FileDiffSchema, RestoredFileSchema } from './changes.ts';
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import { LocalApiNewTokenSchema, LocalApiSettingsSchema, LocalApiStatusSchema } from './local-api.ts';
+import { StorageReclaimSchema, StorageThresholdSchema, StorageUsageSchema } from './storage.ts';
 import {
   ApiKeyStatusSchema,
   SecretIdSchema,
@@ -382,6 +383,13 @@ export const rpcMethods = {
     arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandNameSchema, path: containerPath, atSeq: eventSeq }),
     result: RestoredFileSchema,
   },
+  // Settings → Storage (issue 20 item 5).
+  /** Bytes per session and per hand (checkpoints, snapshot images, containers), totals, free disk, whether checkpoints are paused. */
+  'storage-usage': { arg: z.undefined(), result: StorageUsageSchema },
+  /** Removes checkpoint blobs no session's checkpoints reach, and images and containers of deleted sessions; what was freed. */
+  'storage-reclaim': { arg: z.undefined(), result: StorageReclaimSchema },
+  /** Sets the free-disk threshold under which checkpoints pause; the usage with it in force. */
+  'storage-set-threshold': { arg: StorageThresholdSchema, result: StorageUsageSchema },
 } as const;
 
 export type RpcMethod = keyof typeof rpcMethods;

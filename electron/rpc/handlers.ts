@@ -21,6 +21,7 @@ import { createChangesHandlers } from './changes-handlers.ts';
 import { createCustomToolsHandlers } from './custom-tools-handlers.ts';
 import { createGuardrailsHandlers, launchGuardrailEvents } from './guardrails-handlers.ts';
 import { createLocalApiHandlers, type LocalApiControl } from './local-api-handlers.ts';
+import { createStorageHandlers } from './storage-handlers.ts';
 import { createRewindHandler } from './rewind-handler.ts';
 
 /**
@@ -95,6 +96,7 @@ export function createHandlers({
     ...createChangesHandlers({ store, hands }),
     ...createRewindHandler({ store, harness, hands, summarize, onSessionsChanged, log }),
     ...createLocalApiHandlers(localApi),
+    ...createStorageHandlers({ store, hands, ...(log ? { log } : {}) }),
     'app-info': () => {
       const warning = dataDirExposure(store.dataDir);
       return warning === null ? info : { ...info, dataDirWarning: warning };

@@ -14,6 +14,7 @@
  * Logs from before checkpoints (or imported ones) have only `hand.snapshot` images: the source a
  * container starts from is the latest of either kind on the fork path.
  */
+import path from 'node:path';
 import type Docker from 'dockerode';
 import type { StoredEvent } from '#shared/events';
 import type { DockerEngine } from '#services/hands/docker/engine';
@@ -24,6 +25,7 @@ import { scopeOf, type ContainerScope } from './container-io.ts';
 import { captureContainer } from './docker-capture.ts';
 import { restoreContainer } from './docker-restore.ts';
 import type { Checkpoint } from './manifest.ts';
+import { checkpointsPaused } from './storage-disk.ts';
 
 /** A snapshot image (the turn-end `docker commit` of older logs) a new container starts from. */
 export interface SnapshotSource {
@@ -178,6 +180,8 @@ export class HandCheckpoints {
    */
   async capture(container: Docker.Container, atSeq: number): Promise<boolean> {
     if (!this.uncaptured) return true;
+    // Low disk (storage-disk.ts): nothing is captured or recorded, no snapshot either; the change stays for the next capture.
+    if ((await checkpointsPaused(path.dirname(path.dirname(this.blobs.root)))) !== null) return true;
     const { sessionId, name } = this.hand;
     try {
       const scope = (this.scope ??= await scopeOf(this.engine, container));

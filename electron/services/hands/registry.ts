@@ -36,6 +36,7 @@ import { writePrivateFileAtomic } from '#services/vault/private-file';
 import type { SecretResolver } from '#services/vault/resolver';
 import { McpHand } from './mcp/mcp-hand.ts';
 import { BlobStore } from '#services/checkpoints/blob-store';
+import { reclaimBlobs } from '#services/checkpoints/storage';
 import { findRestoreSource, keptCheckpoint, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
 import { DockerHand } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
@@ -81,7 +82,7 @@ export class HandRegistry {
   private closed = false;
   private readonly gitProxy: GitProxy;
   /** Where Docker hands' checkpoints keep their files (`checkpoints/blobs` in the data folder). */
-  private readonly blobs: BlobStore;
+  readonly blobs: BlobStore;
   /** Tool uses addressed to a hand of a session, by tool use id, until their result (`<session>/<hand>`). */
   private readonly toolUses = new Map<string, string>();
   /** The SSH host keys the user trusted (what "trust this host key" writes to). */
@@ -314,7 +315,7 @@ export class HandRegistry {
     return this.statuses(sessionId);
   }
 
-  /** After a session is deleted: its containers and snapshot images go (no fork can need them: forks block deletion). */
+  /** After a session is deleted: its containers, snapshot images and the checkpoint blobs only it used go (no fork can need them: forks block deletion). */
   async sessionDeleted(sessionId: string): Promise<void> {
     // A snapshot still being taken would land after the images were removed, and stay: let it finish first.
     await this.settled();
@@ -324,6 +325,7 @@ export class HandRegistry {
       await instance.hand.dispose({ keep: false }).catch((error: unknown) => this.log(`Removing the container of ${key} failed`, error));
     }
     await this.removeLeftovers((labels) => labels[LABELS.session] === sessionId);
+    await reclaimBlobs(this.options.store, this.blobs, (message, error) => this.log(message, error)); // the blobs only it used
   }
 
   /**

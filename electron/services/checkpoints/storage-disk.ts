@@ -1,0 +1,73 @@
+/**
+ * Free disk under the data folder, and the low-disk rule (issue 20 item 5): when the free space of
+ * the data folder's filesystem falls below a threshold — `minFreeBytes` (default 2 GiB) or
+ * `minFreePercent` of the disk (default 5%), whichever is larger — checkpoints pause: a hand
+ * records nothing (hand-checkpoints.ts asks `checkpointsPaused` before each capture) and Settings
+ * → Storage says so, instead of filling the disk. The threshold lives in `storage.json` in the data
+ * folder (0600), set from Settings → Storage (`storage-set-threshold`).
+ */
+import { readFileSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { StorageThresholdSchema, type StorageThreshold } from '#shared/storage';
+import { writePrivateFileAtomic } from '#services/vault/private-file';
+
+export const DEFAULT_THRESHOLD: StorageThreshold = { minFreeBytes: 2 * 1024 ** 3, minFreePercent: 5 };
+
+export interface DiskSpace {
+  freeBytes: number;
+  totalBytes: number;
+}
+
+function thresholdFile(dataDir: string): string {
+  return path.join(dataDir, 'storage.json');
+}
+
+/** The threshold in force: the data folder's `storage.json`, else the default (an unreadable file counts as absent). */
+export function readThreshold(dataDir: string): StorageThreshold {
+  try {
+    const parsed = StorageThresholdSchema.safeParse(JSON.parse(readFileSync(thresholdFile(dataDir), 'utf8')));
+    return parsed.success ? parsed.data : DEFAULT_THRESHOLD;
+  } catch {
+    return DEFAULT_THRESHOLD;
+  }
+}
+
+export function writeThreshold(dataDir: string, threshold: StorageThreshold): StorageThreshold {
+  const checked = StorageThresholdSchema.parse(threshold);
+  writePrivateFileAtomic(thresholdFile(dataDir), JSON.stringify(checked, null, 2));
+  return checked;
+}
+
+/** Free (for this user) and total bytes of the filesystem the data folder is on. */
+export async function diskOf(dataDir: string): Promise<DiskSpace> {
+  const info = await statfs(dataDir);
+  return { freeBytes: info.bavail * info.bsize, totalBytes: info.blocks * info.bsize };
+}
+
+export function formatBytes(value: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let amount = value;
+  let unit = 0;
+  while (amount >= 1024 && unit < units.length - 1) {
+    amount /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} bytes` : `${amount.toFixed(1)} ${units[unit] ?? ''}`;
+}
+
+/** Why checkpoints are paused now (free space under the threshold), or null when they run. */
+export function pausedReason(disk: DiskSpace, threshold: StorageThreshold): string | null {
+  const floor = Math.max(threshold.minFreeBytes, (disk.totalBytes * threshold.minFreePercent) / 100);
+  if (disk.freeBytes >= floor) return null;
+  return `Checkpoints are paused: the data folder's disk has ${formatBytes(disk.freeBytes)} free, under the ${formatBytes(Math.ceil(floor))} Drover keeps free. Hands keep working but their files are not checkpointed, so a fork or rewind restores the last checkpoint before the pause. Free disk space (Settings → Storage → Reclaim unused storage, or delete sessions you no longer need) or lower the threshold; checkpoints resume by themselves and the next one takes every change since.`;
+}
+
+/** The pause reason for the data folder now (a real statfs); null when checkpoints run or the disk cannot be read. */
+export async function checkpointsPaused(dataDir: string): Promise<string | null> {
+  try {
+    return pausedReason(await diskOf(dataDir), readThreshold(dataDir));
+  } catch {
+    return null; // a disk that cannot be asked never stops checkpoints (the capture itself reports a full disk)
+  }
+}
