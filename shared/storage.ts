@@ -73,3 +73,15 @@ export const StorageReclaimSchema = z.strictObject({
   containers: z.number().int().nonnegative(),
 });
 export type StorageReclaim = z.infer<typeof StorageReclaimSchema>;
+
+/** Bytes for people: "512 bytes", "1.5 MiB", "20.0 GiB". */
+export function formatBytes(value: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let amount = value;
+  let unit = 0;
+  while (amount >= 1024 && unit < units.length - 1) {
+    amount /= 1024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} bytes` : `${amount.toFixed(1)} ${units[unit] ?? ''}`;
+}

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { StorageThresholdSchema, type StorageThreshold } from '#shared/storage';
+import { formatBytes, StorageThresholdSchema, type StorageThreshold } from '#shared/storage';
 import { writePrivateFileAtomic } from '#services/vault/private-file';
 
 export const DEFAULT_THRESHOLD: StorageThreshold = { minFreeBytes: 2 * 1024 ** 3, minFreePercent: 5 };
@@ -43,17 +43,6 @@ export function writeThreshold(dataDir: string, threshold: StorageThreshold): St
 export async function diskOf(dataDir: string): Promise<DiskSpace> {
   const info = await statfs(dataDir);
   return { freeBytes: info.bavail * info.bsize, totalBytes: info.blocks * info.bsize };
-}
-
-export function formatBytes(value: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let amount = value;
-  let unit = 0;
-  while (amount >= 1024 && unit < units.length - 1) {
-    amount /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} bytes` : `${amount.toFixed(1)} ${units[unit] ?? ''}`;
 }
 
 /** Why checkpoints are paused now (free space under the threshold), or null when they run. */

@@ -14,6 +14,7 @@ import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { GuardrailsSettings } from '#renderer/guardrails/index.ts';
 import { LocalApiSettings } from './LocalApiSettings.tsx';
+import { StorageSettings } from './StorageSettings.tsx';
 
 export const KIND_LABELS: Readonly<Record<SecretKind, string>> = {
   'anthropic-api-key': 'Anthropic API key',
@@ -62,6 +63,7 @@ export function SettingsView({ transport, onError }: { transport: Transport; onE
         <ApiKeySection transport={transport} vault={vault} onChanged={() => void refresh()} />
         <GuardrailsSettings transport={transport} />
         <LocalApiSettings transport={transport} />
+        <StorageSettings transport={transport} />
         <section className="settings-section" aria-labelledby="credentials-title">
           <h3 id="credentials-title">Credentials</h3>
           {vault !== null && !vault.available && (
