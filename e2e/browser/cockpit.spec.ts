@@ -133,6 +133,7 @@ test('launch by clicks, stream, run a tool, scrub, rewind, fork, switch branches
   await tape.press('Shift+ArrowLeft');
   await expect(tape).toHaveAttribute('aria-valuenow', String(userSeq));
   await page.getByRole('button', { name: 'Rewind to here' }).click();
+  await page.getByRole('menuitem', { name: /^Conversation and files/ }).click();
   await expect(page.getByTestId('past-bar')).toHaveCount(0);
   await expect(page.getByTestId('session-view')).toContainText('branch from event');
   await expect(transcript).not.toContainText('Nothing else needed');

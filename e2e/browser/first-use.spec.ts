@@ -163,6 +163,7 @@ test('a message sent while Claude answers waits after that answer; long messages
   // Rewind to an earlier event: the conversation now has a branch.
   await transcript.getByRole('article', { name: 'Your message' }).first().locator('.seq-link').click();
   await page.getByRole('button', { name: 'Rewind to here' }).click();
+  await page.getByRole('menuitem', { name: /^Conversation and files/ }).click();
   await page.getByRole('tab', { name: 'Branches' }).click();
   const current = page.locator('.branch-node-current');
   await expect(current).toBeVisible();

@@ -19,7 +19,7 @@ import { OutcomeControl } from '#renderer/outcome/index.ts';
 import { ChangesPanel, turnRange, type ChangesRange } from '#renderer/changes/index.ts';
 import { ApprovalCards, BudgetMeter, BudgetReached, PolicyPanel, useGuardrails } from '#renderer/guardrails/index.ts';
 import { SessionLog } from '#renderer/client/session-log.ts';
-import { Timeline } from '#renderer/timeline/index.ts';
+import { RewindMenu, Timeline, type RewindKeep } from '#renderer/timeline/index.ts';
 import { clampSeq, nextTurn, previousTurn } from '#renderer/timeline/index.ts';
 import { Transcript } from './Transcript.tsx';
 import type { Transport } from '#renderer/client/transport.ts';
@@ -122,16 +122,19 @@ function SessionCockpit({
     }
   }, [transport, sessionId, viewSeq, onOpened, onError]);
 
-  const rewind = useCallback(async () => {
-    setBusy('rewind');
-    try {
-      onOpened(await transport.call('sessions-rewind', { sessionId, atSeq: viewSeq }));
-    } catch (reason) {
-      onError(reason);
-    } finally {
-      setBusy(null);
-    }
-  }, [transport, sessionId, viewSeq, onOpened, onError]);
+  const rewind = useCallback(
+    async (keep: RewindKeep = 'both') => {
+      setBusy('rewind');
+      try {
+        onOpened(await transport.call('sessions-rewind', { sessionId, atSeq: viewSeq, keep }));
+      } catch (reason) {
+        onError(reason);
+      } finally {
+        setBusy(null);
+      }
+    },
+    [transport, sessionId, viewSeq, onOpened, onError],
+  );
 
   const exportSession = useCallback(async () => {
     setBusy('export');
@@ -399,15 +402,7 @@ function SessionCockpit({
             Viewing event <strong>#{viewSeq.toLocaleString()}</strong> of {lastSeq.toLocaleString()} — the session as it was then.
           </p>
           <div className="past-actions">
-            <button
-              type="button"
-              className="button button-primary"
-              onClick={() => void rewind()}
-              disabled={busy !== null}
-              title="Continue this conversation from here; the later events stay on a branch you can return to"
-            >
-              {busy === 'rewind' ? 'Rewinding…' : 'Rewind to here'}
-            </button>
+            <RewindMenu onRewind={(keep) => void rewind(keep)} busy={busy === 'rewind'} disabled={busy !== null} />
             <button
               type="button"
               className="button"

@@ -7,3 +7,4 @@ export { Timeline, type TimelineProps } from './Timeline.tsx';
 export { EventList, type EventListProps } from './EventList.tsx';
 export { BranchTree, type BranchTreeProps } from './BranchTree.tsx';
 export { clampSeq, nextTurn, previousTurn } from './timeline-nav.ts';
+export { RewindMenu, REWIND_CHOICES, type RewindKeep, type RewindMenuProps } from './RewindMenu.tsx';
