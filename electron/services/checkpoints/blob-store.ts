@@ -68,6 +68,9 @@ export function sha256(data: Buffer): string {
 export class BlobStore {
   readonly root: string;
   private readonly holds = new Set<Set<string>>();
+  /** Reclaims running, and the blobs of holds released meanwhile (kept by them: their manifests may not be recorded yet). */
+  private sweeps = 0;
+  private readonly released = new Set<string>();
 
   /** `dataDir`: Drover's data folder; blobs go to `checkpoints/blobs` in it. */
   constructor(dataDir: string) {
@@ -135,7 +138,10 @@ export class BlobStore {
     this.holds.add(hashes);
     return {
       add: (hash) => void hashes.add(hash),
-      release: () => void this.holds.delete(hashes),
+      release: () => {
+        if (this.sweeps > 0) for (const hash of hashes) this.released.add(hash);
+        this.holds.delete(hashes);
+      },
     };
   }
 
@@ -148,20 +154,26 @@ export class BlobStore {
     live: Iterable<string>,
     reachable: (manifestId: string) => Promise<Iterable<string>>,
   ): Promise<{ bytes: number; blobs: number }> {
-    const keep = new Set<string>();
-    for (const id of live) for (const hash of await reachable(id)) keep.add(hash);
-    for (const held of this.holds) for (const hash of held) keep.add(hash);
-    let bytes = 0;
-    let blobs = 0;
-    for (const { hash, file, size } of await this.list()) {
-      if (keep.has(hash)) continue;
-      // Held since the listing began (a capture that started meanwhile)?
-      if ([...this.holds].some((held) => held.has(hash))) continue;
-      await rm(file, { force: true });
-      bytes += size;
-      blobs += 1;
+    this.sweeps += 1;
+    try {
+      const keep = new Set<string>();
+      for (const id of live) for (const hash of await reachable(id)) keep.add(hash);
+      for (const held of this.holds) for (const hash of held) keep.add(hash);
+      let bytes = 0;
+      let blobs = 0;
+      for (const { hash, file, size } of await this.list()) {
+        if (keep.has(hash)) continue;
+        // Held since the listing began (a capture that started meanwhile, finished or not)?
+        if (this.released.has(hash) || [...this.holds].some((held) => held.has(hash))) continue;
+        await rm(file, { force: true });
+        bytes += size;
+        blobs += 1;
+      }
+      return { bytes, blobs };
+    } finally {
+      this.sweeps -= 1;
+      if (this.sweeps === 0) this.released.clear();
     }
-    return { bytes, blobs };
   }
 
   async stats(): Promise<BlobStats> {

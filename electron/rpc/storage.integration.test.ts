@@ -11,14 +11,14 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventOf, EventType } from '#shared/events';
-import { createStorageHandlers } from '#rpc/storage-handlers';
+import { createStorageHandlers } from './storage-handlers.ts';
 import { DockerEngine, instanceIdOf, LABELS } from '#services/hands/docker/engine';
 import { HandRegistry } from '#services/hands/registry';
 import { SessionStore } from '#services/session/store';
 import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import { tempDir } from '#test/support/system';
-import { blobsOf, loadManifest } from './manifest.ts';
-import { diskOf } from './storage-disk.ts';
+import { blobsOf, loadManifest } from '#services/checkpoints/manifest';
+import { diskOf } from '#services/checkpoints/storage-disk';
 
 const ready = await requireDocker();
 const cleanups: Array<() => Promise<void> | void> = [];
