@@ -62,7 +62,7 @@ export function createRewindHandler(services: RewindServices): Pick<HandlerImpl,
         // Checked before the turn is stopped: a refused rewind changes nothing.
         throw new AppError(
           'invalid-argument',
-          `This session's last event is ${source.lastSeq}, so there is no event ${atSeq} to rewind to.`,
+          `Cannot rewind "${source.title}" to event ${atSeq}: it has events 1 to ${source.lastSeq}. Pick an event in that range.`,
         );
       }
       // Rewinding means the agent went the wrong way: stop it there rather than let it go on
