@@ -93,8 +93,8 @@ export function createHandlers({
   return {
     ...createGuardrailsHandlers({ store, hands, defaultBudget }),
     ...createCustomToolsHandlers({ store }),
-    ...createChangesHandlers({ store, hands }),
-    ...createRewindHandler({ store, harness, hands, summarize, onSessionsChanged, log }),
+    ...createChangesHandlers({ store, hands, blobs: hands.blobs }),
+    ...createRewindHandler({ store, harness, hands, summarize, onSessionsChanged, log, blobs: hands.blobs }),
     ...createLocalApiHandlers(localApi),
     ...createStorageHandlers({ store, hands, ...(log ? { log } : {}) }),
     'app-info': () => {
