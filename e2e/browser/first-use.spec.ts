@@ -109,6 +109,8 @@ test('first run with no key and no keyring: one accurate way forward, and nothin
 test('a message sent while Claude answers waits after that answer; long messages fold; a session with a branch is deleted with it', async ({
   page,
 }, testInfo) => {
+  // A slow answer (300 words, 40 ms apart) and a 200 KB message typed into the box: about 40 s on a quiet machine.
+  test.setTimeout(150_000);
   if (serve === undefined) throw new Error('serve mode did not start');
   await page.goto(serve.url);
   await launch(page, 'Queue and fold');
