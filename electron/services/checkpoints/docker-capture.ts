@@ -75,7 +75,7 @@ interface DiffItem {
   Kind: number;
 }
 
-interface Stat {
+export interface Stat {
   type: 'file' | 'dir' | 'symlink' | 'other';
   mode: number;
   uid: number;
@@ -227,7 +227,7 @@ export async function captureContainer(options: CaptureOptions): Promise<Capture
 }
 
 /** What a stat line says (`%f %u %g %s %Y %Z %n`), or null. */
-function parseStat(line: string): { path: string; stat: Stat } | null {
+export function parseStat(line: string): { path: string; stat: Stat } | null {
   const match = /^([0-9a-f]+) (\d+) (\d+) (\d+) (\d+) (\d+) (.*)$/.exec(line);
   if (!match) return null;
   const raw = Number.parseInt(match[1] ?? '0', 16);
@@ -247,7 +247,7 @@ function parseStat(line: string): { path: string; stat: Stat } | null {
 }
 
 /** The stat agrees with the previous entry (its ctime said unchanged; this guards against a clock set back). */
-function sameStat(stat: Stat, before: ManifestEntry): boolean {
+export function sameStat(stat: Stat, before: ManifestEntry): boolean {
   return (
     stat.type === before.type &&
     stat.mode === before.mode &&
@@ -258,7 +258,7 @@ function sameStat(stat: Stat, before: ManifestEntry): boolean {
   );
 }
 
-function countChanged(previous: Manifest | null, next: Manifest): number {
+export function countChanged(previous: Manifest | null, next: Manifest): number {
   const before = previous ? entryMap(previous) : new Map<string, ManifestEntry>();
   let count = 0;
   for (const entry of next.entries) {
@@ -270,7 +270,7 @@ function countChanged(previous: Manifest | null, next: Manifest): number {
 }
 
 /** The bytes after the first MARKER of `source`; the text before it goes to `onText` first. */
-async function* afterMarker(source: AsyncIterable<Buffer>, onText: (text: string) => void): AsyncGenerator<Buffer> {
+export async function* afterMarker(source: AsyncIterable<Buffer>, onText: (text: string) => void): AsyncGenerator<Buffer> {
   let head: Buffer = Buffer.alloc(0);
   let found = false;
   for await (const chunk of source) {

@@ -162,7 +162,7 @@ async function removePaths(engine: DockerEngine, container: Docker.Container, pa
 const READ_AHEAD = 4;
 
 /** The tar of `entries` (names relative to /), file contents streamed from the blob store. */
-async function* archiveOf(blobs: BlobStore, entries: ManifestEntry[]): AsyncGenerator<Buffer> {
+export async function* archiveOf(blobs: BlobStore, entries: ManifestEntry[]): AsyncGenerator<Buffer> {
   const hashes = entries.flatMap((entry) => (entry.type === 'file' ? (entry.chunks ?? [entry.hash ?? '']) : []));
   const ahead: Array<Promise<Buffer>> = [];
   let queued = 0;
