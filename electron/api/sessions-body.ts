@@ -112,3 +112,15 @@ export const BranchBodySchema = z.strictObject({
   at_event_id: idText,
   title: SessionTitleSchema.optional(),
 });
+
+/**
+ * `POST /v1/sessions/{id}/rewind`: a branch's body plus what to rewind (the `sessions-rewind` RPC's
+ * `keep`, as the cockpit's "Rewind to here" menu offers it): `both` (default) the conversation and
+ * the files, `conversation` a new branch that keeps the files as they are, `files` no branch — the
+ * running containers' files put back as at the event.
+ */
+export const RewindBodySchema = z.strictObject({
+  at_event_id: idText,
+  title: SessionTitleSchema.optional(),
+  keep: z.enum(['both', 'conversation', 'files']).optional(),
+});

@@ -2,7 +2,8 @@
  * The sessions resource (`/v1/sessions…`) as the official SDK calls it: create, retrieve, list
  * (`BidirectionalPageCursor`), update, archive, delete — and Drover's two extensions, which the
  * service lacks: `POST /v1/sessions/{id}/fork` and `POST /v1/sessions/{id}/rewind` with
- * `{at_event_id}`, answering the new session.
+ * `{at_event_id}` (a rewind also takes `keep`: `both`, `conversation` or `files`), answering the
+ * new session (the same one for `files`).
  *
  * Every route works through the host's RPC (`sessions-launch`, `-get`, `-list`, `-set-budget`,
  * `-delete`, `-fork`, `-rewind`), so a session made here is the cockpit's, and the cockpit's
@@ -32,7 +33,7 @@ import {
   writeRecord,
   type SessionRecord,
 } from './session-view.ts';
-import { BranchBodySchema, CreateSessionBodySchema, MetadataSchema, UpdateSessionBodySchema } from './sessions-body.ts';
+import { BranchBodySchema, CreateSessionBodySchema, MetadataSchema, RewindBodySchema, UpdateSessionBodySchema } from './sessions-body.ts';
 
 const LIST_PARAMS = new Set([
   'limit',
@@ -213,22 +214,29 @@ function seqOf(context: ApiContext, sessionId: string, eventId: string): number 
   return event.seq;
 }
 
-/** Fork or rewind at an event; the new session keeps the API record (agent snapshot, environment, metadata, vaults). */
+/**
+ * Fork or rewind at an event; the new session keeps the API record (agent snapshot, environment,
+ * metadata, vaults). A rewind's `keep` is the `sessions-rewind` RPC's: `files` makes no branch
+ * (the running containers' files go back as at the event) and answers the same session.
+ */
 async function branchSession(
   context: ApiContext,
   sessionId: string,
   body: unknown,
   kind: 'fork' | 'rewind',
 ): Promise<BetaManagedAgentsSession> {
-  const branch = parse(BranchBodySchema, body, kind === 'fork' ? 'The fork' : 'The rewind');
-  if (kind === 'rewind' && branch.title !== undefined)
-    throw invalid('title: a rewind continues the same conversation and keeps its title.');
+  const rewind = kind === 'rewind' ? parse(RewindBodySchema, body, 'The rewind') : null;
+  const branch = rewind ?? parse(BranchBodySchema, body, 'The fork');
+  if (rewind !== null && rewind.title !== undefined) throw invalid('title: a rewind continues the same conversation and keeps its title.');
+  const keep = rewind?.keep;
   await call(context, 'sessions-get', { sessionId }); // not-found for an unknown session, before its events are read
   const atSeq = seqOf(context, sessionId, branch.at_event_id);
   const made =
     kind === 'fork'
       ? await call(context, 'sessions-fork', { sessionId, atSeq, ...(branch.title === undefined ? {} : { title: branch.title }) })
-      : await call(context, 'sessions-rewind', { sessionId, atSeq });
+      : await call(context, 'sessions-rewind', { sessionId, atSeq, ...(keep === undefined ? {} : { keep }) });
+  // Files only: the same session, whose record stays as it is.
+  if (made.id === sessionId) return retrieveSession(context, made.id);
   const stored = effectiveRecord(context, sessionId);
   if (stored !== null) {
     // A fork has its own title (given, or Drover's "… (fork)"); a rewind's branch keeps the conversation's.
