@@ -257,6 +257,12 @@ export const McpHandConfigSchema = z.strictObject({
    * back (and compare) exactly as they were.
    */
   trusted: z.boolean().optional(),
+  /**
+   * Tools of the server (its own names) the user marked as changing files: after a call to one is
+   * answered, Drover checkpoints the files of the session's Docker and SSH hands. Names the server
+   * does not list are kept (shown as not offered). Absent means none — optional, as `trusted`.
+   */
+  writing_tools: z.array(z.string().min(1).max(256)).max(512).optional(),
 });
 export type McpHandConfig = z.output<typeof McpHandConfigSchema>;
 

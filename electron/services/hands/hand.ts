@@ -73,8 +73,13 @@ export interface ManagedHand {
   prepareTools?(signal: AbortSignal): Promise<void>;
   /** Called at each turn end (`atSeq`: the idle event): keeps what the turn changed, if the hand can. */
   turnEnded?(atSeq: number): Promise<void>;
-  /** Called when a tool call of this hand was answered (`atSeq`: the result event): keeps what it changed, if the hand can. */
+  /**
+   * Called when a tool call of this hand was answered (`atSeq`: the result event), or a call to an MCP tool
+   * the user marked as changing files (after `changed`): keeps what it changed, if the hand can.
+   */
   toolAnswered?(atSeq: number): Promise<void>;
+  /** Told that something outside the hand may have changed its files (an MCP tool marked as changing files). */
+  changed?(): void;
   /** Stops the hand: `keep` leaves its machine running for a later start to reuse. */
   dispose(options: { keep: boolean }): Promise<void>;
 }

@@ -5,13 +5,18 @@
  *
  * Never offers again a server from an imported file the user has not approved, and never leaves a
  * tested server running: it is stopped whether the test passed or not.
+ *
+ * Also what follows a call to an MCP tool the user marked as changing files (`writing_tools`): the
+ * session's file hands (Docker, SSH) are told `changed()` then `toolAnswered(seq)` of its result.
  */
 import { AppError } from '#shared/errors';
+import type { StoredEvent } from '#shared/events';
 import { qualifiedToolName, type HandSpec, type McpHandConfig, type McpServerInfo } from '#shared/hands';
 import type { SessionStore } from '#services/session/store';
 import type { SecretResolver } from '#services/vault/resolver';
+import type { ManagedHand } from './hand.ts';
 import { McpServerConnection } from './mcp/mcp-client.ts';
-import type { McpHand } from './mcp/mcp-hand.ts';
+import { McpHand } from './mcp/mcp-hand.ts';
 import { mapToolNames, toolNameRoom } from './mcp/tool-names.ts';
 
 export interface RecentMcpServer {
@@ -99,5 +104,67 @@ export function offInfo(hand: McpHand): McpServerInfo {
 export function checkMcpName(spec: HandSpec): void {
   if (spec.config.kind === 'mcp' && toolNameRoom(spec.name) < 20) {
     throw new AppError('invalid-argument', `The name "${spec.name}" is too long for an MCP server's tools to fit. Pick a shorter name.`);
+  }
+}
+
+type McpCallEvent = Extract<StoredEvent, { type: 'agent.mcp_tool_use' | 'agent.mcp_tool_result' }>;
+
+/**
+ * Calls to MCP tools the user marked as changing files (`writing_tools` of the hand's configuration in
+ * force when the call was made), from their use until their result. When one is answered, every live hand
+ * of the session that checkpoints its files (Docker; SSH when it does) is told `changed()` then
+ * `toolAnswered(seq)` — queued at once, as for its own calls, so the checkpoint comes before the hand's
+ * next call — and the session's MCP servers hold their next calls until those captures settle, so the
+ * checkpoint holds what the marked call did and nothing later. A hand whose files did not change
+ * records nothing (the manifest equals its parent's). Unmarked tools trigger nothing.
+ */
+export class WritingMcpCalls {
+  /** `agent.mcp_tool_use` ids of this process until their result: whether the tool was marked. */
+  private readonly uses = new Map<string, boolean>();
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly instances: ReadonlyMap<string, { hand: ManagedHand }>,
+    private readonly track: (work: Promise<void>, what: string) => void,
+  ) {}
+
+  /** Called synchronously for each MCP tool event the store records. */
+  seen(sessionId: string, event: McpCallEvent): void {
+    if (event.type === 'agent.mcp_tool_use') {
+      this.uses.set(event.payload.tool_use_id, this.marked(sessionId, event.payload.server_name, event.payload.name));
+      return;
+    }
+    const id = event.payload.tool_use_id;
+    const marked = this.uses.get(id) ?? this.markedFromLog(sessionId, id);
+    this.uses.delete(id);
+    if (!marked) return;
+    const session = [...this.instances].filter(([key]) => key.startsWith(`${sessionId}/`));
+    const captures: Array<Promise<void>> = [];
+    for (const [key, { hand }] of session) {
+      if (!hand.toolAnswered) continue;
+      hand.changed?.();
+      const capture = hand.toolAnswered(event.seq);
+      captures.push(capture);
+      this.track(capture, `Checkpoint of ${key} after an MCP tool marked as changing files`);
+    }
+    // The session's MCP servers' next calls wait for these captures, so they hold what the marked call did, not more.
+    const all = Promise.allSettled(captures);
+    for (const [, { hand }] of session) if (hand instanceof McpHand) hand.holdCallsUntil(all);
+  }
+
+  /** Whether `called` (`<server>__<tool>`, as the model called it) is a tool of the server the user marked as changing files. */
+  private marked(sessionId: string, server: string, called: string): boolean {
+    const hand = this.instances.get(`${sessionId}/${server}`)?.hand;
+    if (!(hand instanceof McpHand) || !hand.config.writing_tools?.length) return false;
+    const prefix = qualifiedToolName(server, '');
+    const exposed = called.startsWith(prefix) ? called.slice(prefix.length) : called;
+    return hand.config.writing_tools.includes(hand.serverToolName(exposed) ?? exposed);
+  }
+
+  /** A call made by an earlier process (approved since, say): its use from the log, judged by the configuration now. */
+  private markedFromLog(sessionId: string, toolUseId: string): boolean {
+    const uses = this.store.getEvents(sessionId, { types: ['agent.mcp_tool_use'], direction: 'backward', limit: 1000 });
+    const use = uses.find((event) => event.type === 'agent.mcp_tool_use' && event.payload.tool_use_id === toolUseId);
+    return use?.type === 'agent.mcp_tool_use' && this.marked(sessionId, use.payload.server_name, use.payload.name);
   }
 }

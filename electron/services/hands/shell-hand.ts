@@ -182,6 +182,11 @@ export class ShellHand implements ManagedHand {
     return this.transport.toolAnswered?.(atSeq, (work) => this.exclusive(work)) ?? Promise.resolve();
   }
 
+  /** Files may have changed from outside (an MCP tool marked as changing files): the next `toolAnswered` captures. */
+  changed(): void {
+    this.transport.changed?.();
+  }
+
   async dispose(options: { keep: boolean }): Promise<void> {
     this.disposed = true;
     this.shell?.close();

@@ -43,6 +43,8 @@ export class McpHand implements ManagedHand {
   private failedAt: number | null = null;
   /** The server start whose `hand.ready` is recorded. */
   private announcedStart = 0;
+  /** What calls wait for before they reach the server: checkpoints after a call marked as changing files. */
+  private held: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly identity: { sessionId: string; name: string; config: McpHandConfig },
@@ -124,6 +126,8 @@ export class McpHand implements ManagedHand {
       );
     if (config.disabled_tools.includes(serverName))
       return errorOutcome(`The tool "${serverName}" of "${this.identity.name}" is turned off for this session. Use another tool.`);
+    // The checkpoints after a call marked as changing files hold what it did, not what this call does next.
+    await this.held;
     const outcome = await this.connection.callTool(serverName, input, { signal: options.signal, timeoutMs: config.timeout_seconds * 1000 });
     if (outcome.status === 'crashed') {
       const reason = this.remote()
@@ -138,6 +142,15 @@ export class McpHand implements ManagedHand {
     if (outcome.status === 'crashed' || outcome.status === 'interrupted') result.status = 'interrupted';
     else if (outcome.status === 'timed_out') result.status = 'timed_out';
     return result;
+  }
+
+  /** Later calls wait for `work` (the checkpoints that follow a call to a tool marked as changing files) before they start. */
+  holdCallsUntil(work: Promise<unknown>): void {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.held = Promise.all([this.held, settled]).then(() => undefined);
   }
 
   status(): { state: HandState; detail: string; container: string | null } {

@@ -1,0 +1,204 @@
+// MCP tools the user marks as changing files (issue 20 item 1), end to end through the RPC a UI uses:
+// the real harness against the local Messages API server, a real Docker hand (busybox) and the real
+// server-filesystem from node_modules. So that what the MCP tool writes is the container's own files
+// (not a mounted host folder, which checkpoints never touch), server-filesystem is pointed at the
+// container's root as the engine keeps it on this machine (overlay2's merged folder): a file it
+// writes there is in the container's writable layer, as if a command in it had written it.
+// - A call to a marked tool is followed by a `hand.checkpoint` of the Docker hand at its result's seq,
+//   holding the file it wrote; a marked tool that changed nothing records none (cheap); an unmarked
+//   tool that changes files records none (the next marked call's checkpoint takes its change).
+// - The marks are the hand's configuration: recorded by hands-update, inherited by a fork, unknown
+//   tool names kept; bad marks refused in words, recording nothing.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { StoredEvent } from '#shared/events';
+import type { HandSpecInput, HandStatus } from '#shared/hands';
+import type { PushMessage } from '#shared/rpc';
+import { SessionSummarySchema } from '#shared/sessions';
+import { createHost, type Host } from '#rpc/host';
+import { BlobStore } from '#services/checkpoints/blob-store';
+import { loadManifest } from '#services/checkpoints/manifest';
+import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
+import { SessionStore } from '#services/session/store';
+import { BUSYBOX_IMAGE, removeInstanceObjects, requireDocker } from '#test/support/docker';
+import { referenceServer } from '#test/support/mcp';
+import { startModelServer, type ModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
+import { tempDir } from '#test/support/system';
+
+const API_KEY = 'sk-ant-test-mcp-writing';
+const ready = await requireDocker();
+
+let dir: string;
+let store: SessionStore;
+let host: Host;
+let model: ModelServer;
+let engine: DockerEngine;
+const logs: string[] = [];
+
+/** What the model answers, in order; each gets the request. Empty: a plain "Done." */
+let script: Array<(request: RecordedRequest) => Reply> = [];
+const toolUse = (name: string, input: Record<string, unknown>): Reply => ({
+  kind: 'message',
+  message: { content: [{ type: 'tool_use', name, input }], stop_reason: 'tool_use' },
+});
+const done: Reply = { kind: 'message', message: { content: [{ type: 'text', text: 'Done.' }], stop_reason: 'end_turn' } };
+
+beforeAll(async () => {
+  if (!ready) return;
+  dir = tempDir('drover-mcp-writing-');
+  model = await startModelServer({ apiKey: API_KEY, respond: (request) => (script.shift() ?? (() => done))(request) });
+  store = SessionStore.open({ dataDir: dir });
+  host = createHost({
+    store,
+    info: { version: 'test', dataDir: dir, platform: process.platform },
+    baseURL: model.url,
+    keyProvider: () => API_KEY,
+    push: (_message: PushMessage) => undefined,
+    log: (message, error) => logs.push(`${message} ${error instanceof Error ? error.message : ''}`),
+  });
+  engine = new DockerEngine({ instance: instanceIdOf(dir) });
+}, 60_000);
+
+afterAll(async () => {
+  if (!ready) return;
+  await host?.hands.settled();
+  for (const session of store?.listSessions() ?? []) await host.hands.sessionDeleted(session.id);
+  await host?.close();
+  await host?.hands.close();
+  removeInstanceObjects(engine.instance);
+  store?.close();
+  await model?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function call<T = unknown>(name: string, arg?: unknown): Promise<T> {
+  const outcome = await host.dispatch(name, arg);
+  if (!outcome.ok) throw new Error(`${name}: ${outcome.error.message}`);
+  return outcome.result as T;
+}
+
+async function refused(name: string, arg?: unknown): Promise<string> {
+  const outcome = await host.dispatch(name, arg);
+  if (outcome.ok) throw new Error(`${name} was expected to be refused`);
+  return outcome.error.message;
+}
+
+async function send(sessionId: string, text: string): Promise<void> {
+  const before = store.getEvents(sessionId, { types: ['session.status_idle'] }).length;
+  await call('sessions-send', { sessionId, text });
+  const deadline = Date.now() + 90_000;
+  while (store.getEvents(sessionId, { types: ['session.status_idle'] }).length === before) {
+    if (Date.now() > deadline)
+      throw new Error(`the turn did not end: ${JSON.stringify(store.getEvents(sessionId, { direction: 'backward', limit: 6 }))}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await host.hands.settled();
+}
+
+function events<K extends StoredEvent['type']>(sessionId: string, type: K): Array<Extract<StoredEvent, { type: K }>> {
+  return store.getEvents(sessionId, { types: [type] }) as Array<Extract<StoredEvent, { type: K }>>;
+}
+
+/** The `/workspace` paths a checkpoint's manifest holds. */
+async function workspacePaths(manifestId: string | undefined): Promise<string[]> {
+  const manifest = await loadManifest(new BlobStore(dir), manifestId ?? '');
+  return manifest.entries.map((entry) => entry.path).filter((entry) => entry.startsWith('/workspace/'));
+}
+
+const box: HandSpecInput = { name: 'box', config: { kind: 'docker', image: BUSYBOX_IMAGE, network: 'none' } };
+const fsHand = (root: string, writing?: string[]): HandSpecInput =>
+  ({
+    name: 'fs',
+    config: {
+      kind: 'mcp',
+      transport: referenceServer('server-filesystem', [root]),
+      trusted: true,
+      ...(writing ? { writing_tools: writing } : {}),
+    },
+  }) as HandSpecInput;
+
+describe.runIf(ready)('MCP tools marked as changing files', () => {
+  it('a call to a marked tool checkpoints the Docker hand’s files; unmarked ones and unchanged files record nothing', async () => {
+    const session = SessionSummarySchema.parse(await call('sessions-launch', { title: 'MCP writes', hands: [box] }));
+    const id = session.id;
+    script = [() => toolUse('box__bash', { command: 'mkdir -p /workspace && echo a > /workspace/a' }), () => done];
+    await send(id, 'Start the box.');
+    expect(events(id, 'hand.checkpoint')).toHaveLength(1);
+
+    // server-filesystem, allowed only the container's /workspace as the engine keeps it on this machine.
+    const container = (await call<HandStatus[]>('hands-list', { sessionId: id })).find((hand) => hand.name === 'box')?.container;
+    const inspected = await engine.docker.getContainer(container ?? 'none').inspect();
+    const data = z.looseObject({ MergedDir: z.string().optional() }).parse(inspected.GraphDriver.Data ?? {});
+    const merged = data.MergedDir;
+    if (merged === undefined) throw new Error(`the engine keeps no merged folder for the container (storage driver ${inspected.Driver})`);
+    const root = path.join(merged, 'workspace');
+    await call('hands-attach', { sessionId: id, hand: fsHand(root, ['write_file', 'read_text_file', 'no_such_tool']) });
+    expect(events(id, 'hand.attached').at(-1)?.payload.config).toMatchObject({
+      writing_tools: ['write_file', 'read_text_file', 'no_such_tool'],
+    });
+
+    script = [
+      () => toolUse('fs__write_file', { path: path.join(root, 'from-mcp.txt'), content: 'written by an MCP tool\n' }),
+      () => toolUse('fs__read_text_file', { path: path.join(root, 'from-mcp.txt') }),
+      () => toolUse('fs__create_directory', { path: path.join(root, 'unmarked-dir') }),
+      () => done,
+    ];
+    await send(id, 'Write through the MCP server.');
+    const results = events(id, 'agent.mcp_tool_result');
+    expect(results.map((result) => result.payload.is_error)).toEqual([false, false, false]);
+    const [written, read, created] = results.map((result) => result.seq);
+    const checkpoints = events(id, 'hand.checkpoint');
+    // Only the marked write that changed files is followed by one: not the marked read (nothing changed), not the unmarked create_directory.
+    expect(checkpoints.map((checkpoint) => [checkpoint.payload.hand_id, checkpoint.payload.at_seq])).toEqual([
+      ['box', expect.any(Number)],
+      ['box', written],
+    ]);
+    expect(checkpoints.map((checkpoint) => checkpoint.payload.at_seq)).not.toContain(created);
+    expect(checkpoints.map((checkpoint) => checkpoint.payload.at_seq)).not.toContain(read);
+    expect(await workspacePaths(checkpoints[1]?.payload.manifest)).toEqual(['/workspace/a', '/workspace/from-mcp.txt']);
+    // The files were checkpointed, so the turn end did not commit a snapshot either.
+    expect(events(id, 'hand.snapshot')).toEqual([]);
+
+    // The unmarked tool's change was not lost: the next marked call's checkpoint takes it too.
+    script = [() => toolUse('fs__write_file', { path: path.join(root, 'second.txt'), content: 'again\n' }), () => done];
+    await send(id, 'Write again.');
+    const last = events(id, 'hand.checkpoint').at(-1);
+    expect(last?.payload.at_seq).toBe(events(id, 'agent.mcp_tool_result').at(-1)?.seq);
+    expect(last?.payload.parent).toBe(checkpoints[1]?.payload.manifest);
+    expect(await workspacePaths(last?.payload.manifest)).toEqual([
+      '/workspace/a',
+      '/workspace/from-mcp.txt',
+      '/workspace/second.txt',
+      '/workspace/unmarked-dir',
+    ]);
+
+    // A fork at the marked write's result starts its container with the files as the MCP tool left them.
+    const fork = SessionSummarySchema.parse(await call('sessions-fork', { sessionId: id, atSeq: written }));
+    script = [() => toolUse('box__bash', { command: 'ls /workspace && cat /workspace/from-mcp.txt' }), () => done];
+    await send(fork.id, 'Look.');
+    expect(events(fork.id, 'hand.ready').at(-1)?.payload.restored_from).toEqual({ session_id: id, at_seq: written });
+    expect(JSON.stringify(events(fork.id, 'agent.tool_result').at(-1)?.payload.content)).toContain(
+      'a\\nfrom-mcp.txt\\nwritten by an MCP tool',
+    );
+    // The fork inherits the marks with the hand's configuration.
+    const forkHands = await call<HandStatus[]>('hands-list', { sessionId: fork.id });
+    expect(forkHands.find((hand) => hand.name === 'fs')?.config).toMatchObject({
+      writing_tools: ['write_file', 'read_text_file', 'no_such_tool'],
+    });
+    expect(logs.filter((line) => /checkpoint/i.test(line))).toEqual([]);
+  }, 180_000);
+
+  it('marks are changed with hands-update (recorded); bad marks are refused in words and record nothing', async () => {
+    const session = SessionSummarySchema.parse(await call('sessions-launch', { title: 'MCP marks', hands: [fsHand(dir)] }));
+    const id = session.id;
+    await call('hands-update', { sessionId: id, hand: fsHand(dir, ['move_file']) });
+    expect(events(id, 'hand.attached').at(-1)?.payload.config).toMatchObject({ writing_tools: ['move_file'] });
+    const before = store.getEvents(id).length;
+    const message = await refused('hands-update', { sessionId: id, hand: fsHand(dir, ['']) });
+    expect(message).toMatch(/writing_tools/);
+    expect(await refused('hands-update', { sessionId: id, hand: fsHand(dir, ['x'.repeat(257)]) })).toMatch(/writing_tools/);
+    expect(store.getEvents(id)).toHaveLength(before);
+  }, 60_000);
+});
