@@ -26,7 +26,6 @@ import {
   type HandProgress,
   type HandSpec,
   type HandSpecInput,
-  type DockerHandConfig,
   type HandStatus,
   type McpHandConfig,
   type McpServerInfo,
@@ -37,13 +36,10 @@ import { writePrivateFileAtomic } from '#services/vault/private-file';
 import type { SecretResolver } from '#services/vault/resolver';
 import { McpHand } from './mcp/mcp-hand.ts';
 import { BlobStore } from '#services/checkpoints/blob-store';
-import { afterCheckpoint } from '#services/checkpoints/retention';
 import { reclaimBlobs } from '#services/checkpoints/storage';
 import { findRestoreSource, keptCheckpoint, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
 import { DockerHand } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
-import { RoutedEngine, routesEngine } from './docker/engine-routing.ts';
-import type { EnginePool } from '#services/engines/engine-pool';
 import type { Hand, ManagedHand } from './hand.ts';
 import { checkMcpName, offInfo, recentMcpServers, testMcpServer, WritingMcpCalls, type RecentMcpServer } from './registry-mcp.ts';
 import { KnownHosts } from './ssh/known-hosts.ts';
@@ -52,8 +48,6 @@ import { SshHand } from './ssh/ssh-hand.ts';
 export interface HandRegistryOptions {
   store: SessionStore;
   docker: DockerEngine;
-  /** The engines of Settings → Engines: Docker hands that name one or state requirements run there (issue 22). */
-  engines?: EnginePool;
   /** Live provisioning progress for the UI. */
   onProgress?: (sessionId: string, progress: HandProgress) => void;
   /** `eager` starts every hand before the session's first model request (the old way; for comparison). */
@@ -112,10 +106,6 @@ export class HandRegistry {
         if (hand?.toolAnswered) this.track(hand.toolAnswered(event.seq), `Checkpoint of ${key ?? ''}`);
       } else if (event.type === 'agent.mcp_tool_use' || event.type === 'agent.mcp_tool_result') {
         this.mcpWrites.seen(sessionId, event);
-      } else if (event.type === 'hand.checkpoint') {
-        // Storage caps (checkpoints/retention.ts): over a cap, the session's old checkpoints are thinned, or its captures pause.
-        const services = { store: options.store, blobs: this.blobs, log: (message: string, error?: unknown) => this.log(message, error) };
-        this.track(afterCheckpoint(services, sessionId).then(() => undefined), `Storage caps of session ${sessionId}`);
       } else if (event.type === 'session.status_idle') {
         for (const [key, instance] of this.instances) {
           if (key.startsWith(`${sessionId}/`) && instance.hand.turnEnded)
@@ -364,15 +354,8 @@ export class HandRegistry {
    * machine nor pullable (one inspect per image when it is here). Other hands pass.
    */
   async checkImages(hands: ReadonlyArray<{ config: { kind: string; image?: string } }>): Promise<void> {
-    // A hand on another engine has its image checked there, when it starts.
     const images = [
-      ...new Set(
-        hands.flatMap(({ config }) =>
-          config.kind === 'docker' && config.image !== undefined && !routesEngine(config as Pick<DockerHandConfig, 'engine' | 'requirements'>)
-            ? [config.image]
-            : [],
-        ),
-      ),
+      ...new Set(hands.flatMap(({ config }) => (config.kind === 'docker' && config.image !== undefined ? [config.image] : []))),
     ];
     const reasons = await Promise.all(images.map((image) => this.options.docker.imageUnavailableReason(image)));
     const refused = reasons.filter((reason) => reason !== null);
@@ -444,13 +427,13 @@ export class HandRegistry {
           record,
           progress: (progress) => this.options.onProgress?.(sessionId, progress),
           log: (message, error) => this.log(message, error),
-          // Checkpoints of its working folder (ssh-checkpoints.ts), or turn-end snapshots of older logs.
-          restoreSource: () => this.restoreSource(sessionId, spec.name, spec.attachedSeq),
-          lastSeq: () => this.options.store.getSession(sessionId).lastSeq,
+          // SSH hands have snapshots (commits) only.
+          restoreSource: async () => {
+            const source = await this.restoreSource(sessionId, spec.name, spec.attachedSeq);
+            return source?.kind === 'checkpoint' ? null : source;
+          },
         },
         { knownHosts: this.knownHosts, ...(this.options.secrets ? { secrets: this.options.secrets } : {}) },
-        undefined,
-        this.options.checkpoints === false ? undefined : this.blobs,
       );
       this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
       return hand;
@@ -469,7 +452,7 @@ export class HandRegistry {
       return hand;
     }
     const hand = new DockerHand(
-      this.engineFor(sessionId, spec.name, config, record),
+      this.options.docker,
       { sessionId, name: spec.name, config },
       {
         record,
@@ -488,23 +471,6 @@ export class HandRegistry {
     return hand;
   }
 
-  /** The engine a Docker hand runs on: this computer's, or (named, or picked by requirements when it starts) one of Settings → Engines. */
-  private engineFor(sessionId: string, name: string, config: DockerHandConfig, record: (event: NewEvent) => void): DockerEngine {
-    const pool = this.options.engines;
-    if (!routesEngine(config)) return this.options.docker;
-    if (!pool) {
-      throw new AppError('invalid-argument', `The hand "${name}" asks for another Docker engine, but this Drover has no engines besides this computer's.`);
-    }
-    return new RoutedEngine(this.options.docker, {
-      pool,
-      config,
-      note: (message) => {
-        record({ type: 'hand.provisioning', payload: { hand_id: name, phase: 'connecting', message } });
-        this.options.onProgress?.(sessionId, { hand_id: name, phase: 'connecting', message });
-      },
-    });
-  }
-
   /**
    * The checkpoint or snapshot a new container of this hand starts from: the session's own latest,
    * else the latest its parent recorded at or before the fork point (and so on up), never one older
@@ -513,12 +479,6 @@ export class HandRegistry {
   async restoreSource(sessionId: string, name: string, attachedSeq: number): Promise<RestoreSource | null> {
     await this.settled(); // a parent's checkpoint or snapshot may still be in progress
     return findRestoreSource(this.options.store, sessionId, name, attachedSeq);
-  }
-
-  /** The live SSH hand of a session by name (one-file restore and files-only rewinds reach its folder through it), or null. */
-  sshHand(sessionId: string, name: string): SshHand | null {
-    const hand = this.instances.get(`${sessionId}/${name}`)?.hand;
-    return hand instanceof SshHand ? hand : null;
   }
 
   /** The hand a tool use of an earlier process (approved since, say) was addressed to, from the log; null: none. */
@@ -548,20 +508,7 @@ export class HandRegistry {
   private async removeLeftovers(
     doomed: (labels: Record<string, string>, id?: string) => boolean,
   ): Promise<{ containers: number; images: number }> {
-    const total = { containers: 0, images: 0 };
-    // This computer's engine and every engine of Settings → Engines that answers (labels tell what is this data folder's).
-    for (const docker of [this.options.docker, ...(this.options.engines?.remotes() ?? [])]) {
-      const removed = await this.removeLeftoversOn(docker, doomed);
-      total.containers += removed.containers;
-      total.images += removed.images;
-    }
-    return total;
-  }
-
-  private async removeLeftoversOn(
-    docker: DockerEngine,
-    doomed: (labels: Record<string, string>, id?: string) => boolean,
-  ): Promise<{ containers: number; images: number }> {
+    const docker = this.options.docker;
     if ((await docker.unavailableReason()) !== null) return { containers: 0, images: 0 };
     const filters = { label: [`${LABELS.instance}=${docker.instance}`] };
     let containers = 0;
