@@ -402,6 +402,18 @@ export const eventPayloadSchemas = {
       .strictObject({ keep: z.enum(['conversation', 'files']), session_id: z.string().min(1), at_seq: z.number().int().nonnegative() })
       .optional(),
   }),
+  /**
+   * Storage retention (issue 20 item 5) thinned some of this session's own checkpoints of a hand:
+   * the `hand.checkpoint` events at these `at_seqs` (their `manifests`, same order) no longer count
+   * — a fork or rewind at their events restores the nearest kept earlier checkpoint — and the blobs
+   * only they reached are reclaimed. `reason` says why (a cap, or "Thin old checkpoints").
+   */
+  'hand.checkpoints_pruned': z.strictObject({
+    hand_id: handId,
+    at_seqs: z.array(z.number().int().positive()).min(1),
+    manifests: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 manifest id')).min(1),
+    reason: z.string().min(1).max(2000),
+  }),
   'session.configured': SessionSettingsSchema,
   /** The session's custom tools from now on (replacing any earlier set; empty: none). The latest wins; forks inherit it. */
   'session.custom_tools_set': z.strictObject({ tools: CustomToolsSchema }),

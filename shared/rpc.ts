@@ -45,7 +45,7 @@ import {
 import { ChangesSchema, FileDiffSchema, RestoredFileSchema } from './changes.ts';
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import { LocalApiNewTokenSchema, LocalApiSettingsSchema, LocalApiStatusSchema } from './local-api.ts';
-import { StorageReclaimSchema, StorageThresholdSchema, StorageUsageSchema } from './storage.ts';
+import { StorageLimitsSchema, StorageReclaimSchema, StorageThinSchema, StorageThresholdSchema, StorageUsageSchema } from './storage.ts';
 import {
   ApiKeyStatusSchema,
   SecretIdSchema,
@@ -390,6 +390,10 @@ export const rpcMethods = {
   'storage-reclaim': { arg: z.undefined(), result: StorageReclaimSchema },
   /** Sets the free-disk threshold under which checkpoints pause; the usage with it in force. */
   'storage-set-threshold': { arg: StorageThresholdSchema, result: StorageUsageSchema },
+  /** Sets the caps on checkpoint data and the retention rule's N; sessions over a cap are thinned (or paused); the usage after. */
+  'storage-set-limits': { arg: StorageLimitsSchema, result: StorageUsageSchema },
+  /** Thins old checkpoints of every session by the retention rule ("Thin old checkpoints"); what was thinned and freed. */
+  'storage-thin': { arg: z.undefined(), result: StorageThinSchema },
 } as const;
 
 export type RpcMethod = keyof typeof rpcMethods;

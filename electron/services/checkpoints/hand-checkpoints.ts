@@ -25,6 +25,7 @@ import { scopeOf, type ContainerScope } from './container-io.ts';
 import { captureContainer } from './docker-capture.ts';
 import { restoreContainer } from './docker-restore.ts';
 import type { Checkpoint } from './manifest.ts';
+import { prunedIn, prunedKey } from './retention-log.ts';
 import { checkpointsPaused } from './storage-disk.ts';
 
 /** A snapshot image (the turn-end `docker commit` of older logs) a new container starts from. */
@@ -62,16 +63,18 @@ export function findRestoreSource(store: SessionStore, sessionId: string, name: 
   for (;;) {
     const afterSeq = Math.max(session.forkSeq ?? 0, session.importedSeq ?? 0);
     const own = store.getEvents(session.id, {
-      types: ['hand.snapshot', 'hand.checkpoint'],
+      types: ['hand.snapshot', 'hand.checkpoint', 'hand.checkpoints_pruned'],
       afterSeq,
       direction: 'backward',
       limit: 10_000,
     });
+    const pruned = prunedIn(own); // thinned by storage retention: the nearest kept earlier one restores instead
     let best: SnapshotEvent | CheckpointEvent | null = null;
     for (const event of own) {
       if (event.type !== 'hand.snapshot' && event.type !== 'hand.checkpoint') continue;
       const at = event.payload.at_seq;
       if (event.payload.hand_id !== name || at > limit || at <= attachedSeq) continue;
+      if (event.type === 'hand.checkpoint' && pruned.has(prunedKey(name, at))) continue;
       // The later position wins; at the same position a checkpoint (exact) over a snapshot.
       if (!best || at > best.payload.at_seq || (at === best.payload.at_seq && event.type === 'hand.checkpoint')) best = event;
     }
@@ -180,8 +183,8 @@ export class HandCheckpoints {
    */
   async capture(container: Docker.Container, atSeq: number): Promise<boolean> {
     if (!this.uncaptured) return true;
-    // Low disk (storage-disk.ts): nothing is captured or recorded, no snapshot either; the change stays for the next capture.
-    if ((await checkpointsPaused(path.dirname(path.dirname(this.blobs.root)))) !== null) return true;
+    // Low disk, or the session at its storage cap (storage-disk.ts): nothing is captured or recorded, no snapshot either; the change stays for the next capture.
+    if ((await checkpointsPaused(path.dirname(path.dirname(this.blobs.root)), this.hand.sessionId)) !== null) return true;
     const { sessionId, name } = this.hand;
     try {
       const scope = (this.scope ??= await scopeOf(this.engine, container));

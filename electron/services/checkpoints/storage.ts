@@ -7,8 +7,8 @@
  * are read from their own events only (a fork's view of its parent is its parent's), so a blob a
  * fork inherits is its parent's. Snapshot images and containers are Docker's figures by Drover's
  * labels (`docker system df`: an image's own bytes, a container's writable layer); package images
- * (`drover-packages:*`) are a cache every data folder of this machine shares, so they are shown as
- * a total and never reclaimed here.
+ * (`drover-packages:*`) are listed one by one (storage-packages.ts), and reclaimed when no
+ * existing session's hand config nor saved environment needs them and no container uses them.
  *
  * Reclaiming is mark-and-sweep over every existing session's log (forks' parents exist while their
  * forks do: deleting a parent takes its forks or is refused), after the hands' checkpoints in
@@ -22,7 +22,10 @@ import { LABELS, type DockerEngine } from '#services/hands/docker/engine';
 import type { SessionStore } from '#services/session/store';
 import type { BlobStore } from './blob-store.ts';
 import { blobsOf } from './manifest.ts';
-import { diskOf, pausedReason, readThreshold } from './storage-disk.ts';
+import { keptCheckpoints } from './retention-log.ts';
+import { capPaused, diskOf, pausedReason, readThreshold } from './storage-disk.ts';
+import { readLimits } from './storage-limits.ts';
+import { listPackageImages, reclaimPackageImages, type PackageImageOptions, type PackageImageRow } from './storage-packages.ts';
 
 export interface StorageServices {
   store: SessionStore;
@@ -31,26 +34,20 @@ export interface StorageServices {
   engine: DockerEngine;
   /** Waits for the hands' checkpoints and snapshots in progress (HandRegistry.settled). */
   settled?: () => Promise<void>;
+  /** How package images are reclaimed (grace period; tests: only their own). */
+  packageImages?: PackageImageOptions;
   log?: (message: string, error?: unknown) => void;
 }
 
-/** Manifest ids per session, per hand: from each existing session's own `hand.checkpoint` events. */
+/** Manifest ids per session, per hand: from each existing session's own `hand.checkpoint` events that still count (not thinned). */
 export function checkpointManifests(store: SessionStore): Map<string, Map<string, Set<string>>> {
   const result = new Map<string, Map<string, Set<string>>>();
   for (const session of store.listSessions()) {
     const hands = new Map<string, Set<string>>();
-    let afterSeq = session.forkSeq ?? 0;
-    for (;;) {
-      const page = store.getEvents(session.id, { types: ['hand.checkpoint'], afterSeq, limit: 1000 });
-      for (const event of page) {
-        if (event.type !== 'hand.checkpoint') continue;
-        const set = hands.get(event.payload.hand_id) ?? new Set<string>();
-        set.add(event.payload.manifest);
-        hands.set(event.payload.hand_id, set);
-      }
-      const last = page.at(-1);
-      if (page.length < 1000 || last === undefined) break;
-      afterSeq = last.seq;
+    for (const event of keptCheckpoints(store, session.id)) {
+      const set = hands.get(event.payload.hand_id) ?? new Set<string>();
+      set.add(event.payload.manifest);
+      hands.set(event.payload.hand_id, set);
     }
     result.set(session.id, hands);
   }
@@ -104,6 +101,8 @@ interface DockerFigures {
   packageImageBytes: number;
   /** A snapshot image's own bytes (what removing it frees), by image id. */
   imageBytes: Map<string, number>;
+  /** Every image the engine reported. */
+  all: DfImage[];
 }
 
 interface DfImage {
@@ -112,6 +111,7 @@ interface DfImage {
   Labels?: Record<string, string> | null;
   Size: number;
   SharedSize: number;
+  Created: number;
 }
 interface DfContainer {
   Id: string;
@@ -127,8 +127,10 @@ async function dockerFigures(engine: DockerEngine): Promise<DockerFigures> {
     packageImages: 0,
     packageImageBytes: 0,
     imageBytes: new Map(),
+    all: [],
   };
   const df = (await engine.docker.df()) as { Images?: DfImage[] | null; Containers?: DfContainer[] | null };
+  figures.all = df.Images ?? [];
   const slot = (labels: Record<string, string>): { images: number; containers: number } => {
     const session = labels[LABELS.session] ?? '';
     const hand = labels[LABELS.hand] ?? '';
@@ -203,10 +205,13 @@ export async function storageUsage({ store, blobs, engine, log }: StorageService
     packageImages: 0,
     packageImageBytes: 0,
     imageBytes: new Map(),
+    all: [],
   };
+  let packageImages: PackageImageRow[] = [];
   if (dockerUnavailable === null) {
     try {
       docker = await dockerFigures(engine);
+      packageImages = await listPackageImages(engine, store, docker.all, log);
     } catch (error) {
       dockerUnavailable = `Docker did not answer how much it stores (${error instanceof Error ? error.message : String(error)}); try again.`;
     }
@@ -248,6 +253,7 @@ export async function storageUsage({ store, blobs, engine, log }: StorageService
       imageBytes,
       containerBytes,
       totalBytes,
+      capPaused: capPaused(store.dataDir, sessionId),
       hands: hands.sort(
         (a, b) => b.checkpointBytes + b.imageBytes + b.containerBytes - (a.checkpointBytes + a.imageBytes + a.containerBytes),
       ),
@@ -270,6 +276,8 @@ export async function storageUsage({ store, blobs, engine, log }: StorageService
       packageImageBytes: docker.packageImageBytes,
       packageImages: docker.packageImages,
     },
+    packageImages: packageImages.map(({ tag, bytes, inUse, needed }) => ({ tag, bytes, inUse, needed })),
+    limits: readLimits(store.dataDir),
     disk,
     threshold,
     checkpointsPaused: pausedReason(disk, threshold),
@@ -278,12 +286,13 @@ export async function storageUsage({ store, blobs, engine, log }: StorageService
 }
 
 /** Removes unreachable blobs, and snapshot images and containers of sessions that no longer exist; what was freed. */
-export async function reclaimStorage({ store, blobs, engine, settled, log }: StorageServices): Promise<StorageReclaim> {
+export async function reclaimStorage({ store, blobs, engine, settled, packageImages, log }: StorageServices): Promise<StorageReclaim> {
   await settled?.();
   const swept = await reclaimBlobs(store, blobs, log);
   let freedBytes = swept.bytes;
   let images = 0;
   let containers = 0;
+  let packaged = 0;
   if ((await engine.unavailableReason()) === null) {
     const sessions = new Set(store.listSessions().map((session) => session.id));
     const docker = await dockerFigures(engine);
@@ -310,8 +319,13 @@ export async function reclaimStorage({ store, blobs, engine, settled, log }: Sto
         freedBytes += own;
       }
     }
+    // After the containers of deleted sessions: a package image only they used is free now.
+    const unused = await reclaimPackageImages(engine, store, { ...packageImages, ...(log ? { log } : {}) });
+    packaged = unused.images;
+    images += unused.images;
+    freedBytes += unused.bytes;
   }
-  return { freedBytes, blobs: swept.blobs, images, containers };
+  return { freedBytes, blobs: swept.blobs, images, containers, packageImages: packaged };
 }
 
 async function removed(work: Promise<unknown>, log: StorageServices['log'], what: string): Promise<boolean> {

@@ -36,6 +36,7 @@ import { writePrivateFileAtomic } from '#services/vault/private-file';
 import type { SecretResolver } from '#services/vault/resolver';
 import { McpHand } from './mcp/mcp-hand.ts';
 import { BlobStore } from '#services/checkpoints/blob-store';
+import { afterCheckpoint } from '#services/checkpoints/retention';
 import { reclaimBlobs } from '#services/checkpoints/storage';
 import { findRestoreSource, keptCheckpoint, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
 import { DockerHand } from './docker/docker-hand.ts';
@@ -106,6 +107,10 @@ export class HandRegistry {
         if (hand?.toolAnswered) this.track(hand.toolAnswered(event.seq), `Checkpoint of ${key ?? ''}`);
       } else if (event.type === 'agent.mcp_tool_use' || event.type === 'agent.mcp_tool_result') {
         this.mcpWrites.seen(sessionId, event);
+      } else if (event.type === 'hand.checkpoint') {
+        // Storage caps (checkpoints/retention.ts): over a cap, the session's old checkpoints are thinned, or its captures pause.
+        const services = { store: options.store, blobs: this.blobs, log: (message: string, error?: unknown) => this.log(message, error) };
+        this.track(afterCheckpoint(services, sessionId).then(() => undefined), `Storage caps of session ${sessionId}`);
       } else if (event.type === 'session.status_idle') {
         for (const [key, instance] of this.instances) {
           if (key.startsWith(`${sessionId}/`) && instance.hand.turnEnded)

@@ -138,6 +138,10 @@ const everyEvent: NewEvent[] = [
       duration_ms: 17,
     },
   },
+  {
+    type: 'hand.checkpoints_pruned',
+    payload: { hand_id: 'box', at_seqs: [3], manifests: ['a'.repeat(64)], reason: 'Thin old checkpoints' },
+  },
   { type: 'session.status_terminated', payload: { reason: 'deleted by user' } },
 ];
 

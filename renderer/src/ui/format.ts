@@ -90,6 +90,10 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
       const { hand_id: hand, at_seq: at, changed_paths: paths, bytes_stored: bytes } = event.payload;
       return `${hand}: files after event #${at} (${paths} ${paths === 1 ? 'path' : 'paths'} changed, ${formatBytes(bytes)} stored)`;
     }
+    case 'hand.checkpoints_pruned': {
+      const { hand_id: hand, at_seqs: seqs, reason } = event.payload;
+      return `${hand}: ${seqs.length} older ${seqs.length === 1 ? 'checkpoint' : 'checkpoints'} thinned (${reason}); a fork there restores the nearest kept one`;
+    }
     case 'hand.snapshot': {
       const { hand_id: hand, at_seq: at, bytes, duration_ms: ms } = event.payload;
       return `${hand}: files kept at event #${at} (${formatBytes(bytes)} in ${formatDuration(ms)})`;
