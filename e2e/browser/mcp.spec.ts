@@ -1,7 +1,7 @@
 // MCP servers as hands, in Chromium against the real serve mode and the real reference servers
 // from node_modules (run with this Node, no network): add server-everything by clicks, test it,
 // attach it, watch Claude call its echo tool, turn a tool off and see it leave the next request,
-// turn the server off, and import a Claude Desktop config whose token goes into the vault (a real
+// mark a tool as changing files (and unmark it), turn the server off, and import a Claude Desktop config whose token goes into the vault (a real
 // gnome-keyring holds the vault's key).
 import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
 import { startSecretService, type SecretService } from '#test/support/keyring';
@@ -139,6 +139,20 @@ test('add an MCP server by clicks, call its tool, turn a tool off, and import a 
   expect(model.requests.length).toBeGreaterThan(before);
   expect(lastOfferedTools()).not.toContain(ECHO);
   expect(lastOfferedTools().some((name) => name.startsWith(`${HAND}__`))).toBe(true);
+
+  // Mark a tool as changing files: the row says what that means, counts it, and the transcript records the change.
+  const writes = row.getByRole('checkbox', { name: 'get-sum changes files', exact: true });
+  await expect(writes).not.toBeChecked();
+  await expect(row.getByText(/after this tool runs, Drover checkpoints the files of this session’s hands/)).toBeVisible();
+  await writes.check();
+  await expect(writes).toBeChecked();
+  await expect(writes).toBeEnabled();
+  await expect(row).toContainText('1 changes files');
+  await expect(transcript).toContainText('get-sum marked as changing files');
+  await snap(row, testInfo, '62b-mcp-tool-changes-files');
+  await writes.uncheck();
+  await expect(row.getByRole('button', { name: /^Tools/ })).not.toContainText('changes files');
+  await expect(transcript).toContainText('get-sum no longer marked as changing files');
 
   await row.getByRole('button', { name: 'Server log' }).click();
   await expect(row.locator('.mcp-panel')).toBeVisible();

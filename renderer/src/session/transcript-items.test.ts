@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { NewEvent, StoredEvent } from '#shared/events';
 import type { McpHandConfig } from '#shared/hands';
 import { handsAsOf } from '#renderer/hands/index.ts';
-import { FOLD_CHARS, FOLD_LINES, foldedText, inputSummary, transcriptItems } from './transcript-items.ts';
+import { FOLD_CHARS, FOLD_LINES, foldedText, handChangeText, inputSummary, transcriptItems } from './transcript-items.ts';
 
 function stored(events: NewEvent[]): StoredEvent[] {
   return events.map(
@@ -391,6 +391,16 @@ describe('MCP in the transcript', () => {
       'Tools of memory: echo turned off.',
       'MCP server memory turned off: its tools are no longer offered.',
     ]);
+  });
+
+  it('says which tools were marked as changing files, or no longer', () => {
+    const marked: McpHandConfig = { ...config, writing_tools: ['create_entities', 'delete_entities'] };
+    expect(handChangeText('memory', config, marked)).toBe(
+      "Tools of memory: create_entities, delete_entities marked as changing files (Drover checkpoints the session's files after each call).",
+    );
+    expect(handChangeText('memory', marked, { ...config, writing_tools: ['delete_entities'] })).toBe(
+      'Tools of memory: create_entities no longer marked as changing files.',
+    );
   });
 });
 

@@ -481,9 +481,14 @@ export function handChangeText(hand: string, before: HandConfig, after: HandConf
         : `MCP server ${hand} turned off: its tools are no longer offered.`;
     const off = after.disabled_tools.filter((tool) => !before.disabled_tools.includes(tool));
     const on = before.disabled_tools.filter((tool) => !after.disabled_tools.includes(tool));
-    const parts = [off.length > 0 ? `${off.join(', ')} turned off` : null, on.length > 0 ? `${on.join(', ')} turned back on` : null].filter(
-      (part) => part !== null,
-    );
+    const marked = (after.writing_tools ?? []).filter((tool) => !(before.writing_tools ?? []).includes(tool));
+    const unmarked = (before.writing_tools ?? []).filter((tool) => !(after.writing_tools ?? []).includes(tool));
+    const parts = [
+      off.length > 0 ? `${off.join(', ')} turned off` : null,
+      on.length > 0 ? `${on.join(', ')} turned back on` : null,
+      marked.length > 0 ? `${marked.join(', ')} marked as changing files (Drover checkpoints the session's files after each call)` : null,
+      unmarked.length > 0 ? `${unmarked.join(', ')} no longer marked as changing files` : null,
+    ].filter((part) => part !== null);
     if (parts.length > 0) return `Tools of ${hand}: ${parts.join('; ')}.`;
   }
   return `Hand ${hand} changed (${describeHand(after)}).`;

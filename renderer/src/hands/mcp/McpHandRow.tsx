@@ -1,15 +1,16 @@
 /**
  * An MCP server's row in the hands panel: its state, name, command or URL, an on/off switch, and
  * two disclosures — "Tools" (asks the main process for the server's tools, starting it if needed,
- * with a checkbox each to offer it or not) and "Server log" (the end of its stderr). Switches
+ * with a checkbox each to offer it or not, and one to mark it as changing files: after such a tool
+ * runs, Drover checkpoints the session's Docker/SSH hands) and "Server log" (the end of its stderr). Switches
  * change the hand's configuration with 'hands-update', which the session log records: forks
  * inherit it, and it applies from the next model request.
  */
 import { useState, type ReactNode } from 'react';
 import type { HandStatus, McpHandConfig, McpServerInfo } from '#shared/hands';
 import { describeMcpTransport } from '#renderer/ui/format.ts';
-import { McpLogText, McpToolList } from './McpTools.tsx';
-import { withServerEnabled, withToolEnabled } from './mcp-form.ts';
+import { McpLogText, McpToolList, WRITES_NOTE } from './McpTools.tsx';
+import { markedButNotOffered, withServerEnabled, withToolEnabled, withToolWriting } from './mcp-form.ts';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import '#renderer/hands/machine/machine.css';
@@ -35,6 +36,8 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
   const [info, setInfo] = useState<Info>({ state: 'idle' });
   /** Tools switched but not yet confirmed by 'hands-update': shown as switched meanwhile. */
   const [pending, setPending] = useState<ReadonlyMap<string, boolean>>(new Map());
+  /** Tools marked or unmarked as changing files, not yet confirmed by 'hands-update'. */
+  const [pendingWrites, setPendingWrites] = useState<ReadonlyMap<string, boolean>>(new Map());
   const [switching, setSwitching] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const target = describeMcpTransport(config.transport);
@@ -91,6 +94,24 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
     }
   }
 
+  async function setWrites(tool: string, writes: boolean): Promise<void> {
+    const base = [...pendingWrites].reduce((current, [name, on]) => withToolWriting(current, name, on), config);
+    setPendingWrites((current) => new Map(current).set(tool, writes));
+    try {
+      await update(withToolWriting(base, tool, writes));
+    } catch (reason) {
+      setError(`Could not ${writes ? 'mark' : 'unmark'} ${tool} as changing files: ${messageOf(reason)}`);
+    } finally {
+      setPendingWrites((current) => {
+        const next = new Map(current);
+        next.delete(tool);
+        return next;
+      });
+    }
+  }
+
+  const writes = (tool: string): boolean => pendingWrites.get(tool) ?? (config.writing_tools ?? []).includes(tool);
+  const marked = config.writing_tools?.length ?? 0;
   const panelId = `mcp-${name}-${open ?? 'none'}`;
 
   return (
@@ -128,6 +149,7 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
               Tools
               {offered > 0 && <span className="mcp-count">{offered} offered</span>}
               {config.disabled_tools.length > 0 && <span className="mcp-count">{config.disabled_tools.length} off</span>}
+              {marked > 0 && <span className="mcp-count">{marked === 1 ? '1 changes files' : `${marked} change files`}</span>}
             </button>
             <button
               type="button"
@@ -194,11 +216,17 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
                 </p>
               )}
               {info.info.ok && (
-                <McpToolList
-                  tools={info.info.tools}
-                  offered={(tool) => pending.get(tool) ?? !config.disabled_tools.includes(tool)}
-                  onToggle={(tool, on) => void setTool(tool, on)}
-                />
+                <>
+                  <McpToolList
+                    tools={info.info.tools}
+                    offered={(tool) => pending.get(tool) ?? !config.disabled_tools.includes(tool)}
+                    onToggle={(tool, on) => void setTool(tool, on)}
+                    writes={writes}
+                    onWrites={(tool, on) => void setWrites(tool, on)}
+                  />
+                  <p className="mcp-writes-note">{WRITES_NOTE}</p>
+                  <MarkedNotOffered names={markedButNotOffered(config, info.info.tools)} onUnmark={(tool) => void setWrites(tool, false)} />
+                </>
               )}
               {!info.info.ok && <McpLogText text={info.info.stderr} />}
             </>
@@ -221,5 +249,24 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
       )}
       {progressBar}
     </li>
+  );
+}
+
+/** Tools marked as changing files that the server does not list now: kept in the configuration, shown as not offered. */
+function MarkedNotOffered({ names, onUnmark }: { names: readonly string[]; onUnmark: (tool: string) => void }) {
+  if (names.length === 0) return null;
+  return (
+    <ul className="mcp-writes-missing" aria-label="Marked as changing files, not offered by the server">
+      {names.map((tool) => (
+        <li key={tool}>
+          <span>
+            <code>{tool}</code> is marked as changing files but the server does not offer it now (nothing to checkpoint until it does).
+          </span>
+          <button type="button" className="button button-small button-quiet" onClick={() => onUnmark(tool)} aria-label={`Unmark ${tool}`}>
+            Unmark
+          </button>
+        </li>
+      ))}
+    </ul>
   );
 }

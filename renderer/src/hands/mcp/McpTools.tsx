@@ -11,10 +11,17 @@ export interface McpToolListProps {
   /** With a checkbox per tool: whether each is offered (by the server's own tool name). */
   offered?: (tool: string) => boolean;
   onToggle?: (tool: string, offered: boolean) => void;
+  /** With a "Changes files" checkbox per tool: whether the user marked it as changing files (`writing_tools`). */
+  writes?: (tool: string) => boolean;
+  onWrites?: (tool: string, writes: boolean) => void;
   disabled?: boolean;
 }
 
-export function McpToolList({ tools, offered, onToggle, disabled = false }: McpToolListProps) {
+/** What marking a tool as changing files means, where the marks are made. */
+export const WRITES_NOTE =
+  'Changes files: after this tool runs, Drover checkpoints the files of this session’s hands (Docker containers and SSH machines), so the Changes tab shows what it did and a fork or rewind can go back to before it. Unmarked tools trigger no checkpoint.';
+
+export function McpToolList({ tools, offered, onToggle, writes, onWrites, disabled = false }: McpToolListProps) {
   if (tools.length === 0) return <p className="machine-note">The server offers no tools.</p>;
   return (
     <ul className="mcp-tools" aria-label="Tools">
@@ -43,6 +50,18 @@ export function McpToolList({ tools, offered, onToggle, disabled = false }: McpT
                   aria-label={tool.name}
                 />
                 <span className="mcp-tool-text">{body}</span>
+              </label>
+            )}
+            {writes !== undefined && onWrites !== undefined && (
+              <label className="mcp-tool-writes" title={WRITES_NOTE}>
+                <input
+                  type="checkbox"
+                  checked={writes(tool.name)}
+                  onChange={(event) => onWrites(tool.name, event.target.checked)}
+                  disabled={disabled}
+                  aria-label={`${tool.name} changes files`}
+                />
+                Changes files
               </label>
             )}
           </li>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { McpHandConfig, McpImport } from '#shared/hands';
+import { McpHandConfigSchema, type McpHandConfig, type McpImport } from '#shared/hands';
 import { describeMcpTransport } from '#renderer/ui/format.ts';
 import {
   draftOfConfig,
@@ -15,6 +15,8 @@ import {
   placeMcpIssues,
   withServerEnabled,
   withToolEnabled,
+  withToolWriting,
+  markedButNotOffered,
   type McpDraft,
 } from './mcp-form.ts';
 
@@ -248,6 +250,19 @@ describe('server and tool switches', () => {
     const off = withToolEnabled(withToolEnabled(config, 'echo', false), 'echo', false);
     expect(off.disabled_tools).toEqual(['echo']);
     expect(withToolEnabled(off, 'echo', true).disabled_tools).toEqual([]);
+  });
+  it('marks a tool as changing files once, and unmarking the last leaves the config as it was (no empty list)', () => {
+    const marked = withToolWriting(withToolWriting(config, 'write_file', true), 'write_file', true);
+    expect(marked.writing_tools).toEqual(['write_file']);
+    const both = withToolWriting(marked, 'move_file', true);
+    expect(both.writing_tools).toEqual(['write_file', 'move_file']);
+    expect(withToolWriting(both, 'write_file', false).writing_tools).toEqual(['move_file']);
+    expect(withToolWriting(withToolWriting(both, 'write_file', false), 'move_file', false)).toEqual(config);
+    // The schema keeps names the server does not list; the row shows them as not offered.
+    const parsed = McpHandConfigSchema.parse(withToolWriting(config, 'no_such_tool', true));
+    expect(parsed.writing_tools).toEqual(['no_such_tool']);
+    expect(markedButNotOffered(both, [{ name: 'write_file' }, { name: 'read_file' }])).toEqual(['move_file']);
+    expect(markedButNotOffered(config, [])).toEqual([]);
   });
 });
 

@@ -311,3 +311,17 @@ export function withToolEnabled(config: McpHandConfig, tool: string, enabled: bo
   const others = config.disabled_tools.filter((name) => name !== tool);
   return { ...config, disabled_tools: enabled ? others : [...others, tool] };
 }
+
+/** The configuration with one of the server's tools (its own name) marked as changing files or not (`writing_tools`). */
+export function withToolWriting(config: McpHandConfig, tool: string, writes: boolean): McpHandConfig {
+  const others = (config.writing_tools ?? []).filter((name) => name !== tool);
+  const next = writes ? [...others, tool] : others;
+  const { writing_tools: _previous, ...rest } = config;
+  return next.length > 0 ? { ...rest, writing_tools: next } : rest;
+}
+
+/** Tools marked as changing files that the server does not list (kept, shown as not offered). */
+export function markedButNotOffered(config: McpHandConfig, listed: ReadonlyArray<{ name: string }>): string[] {
+  const names = new Set(listed.map((tool) => tool.name));
+  return (config.writing_tools ?? []).filter((name) => !names.has(name));
+}
