@@ -4,6 +4,7 @@
  * import node, electron or DOM code.
  */
 import { z } from 'zod';
+import { EngineIdSchema, EngineRequirementsSchema } from './engine-requirements.ts';
 import { SecretIdSchema } from './vault.ts';
 
 /**
@@ -162,6 +163,10 @@ export const DockerHandConfigSchema = z.strictObject({
    * (HTTP_PROXY / HTTPS_PROXY). Optional like `toolset`; absent: the bridge, unlimited.
    */
   allowed_hosts: z.array(allowedHost).max(256).optional(),
+  /** The Docker engine it runs on (Settings → Engines); absent: this computer's, unless `requirements` pick one. Optional like `toolset`. */
+  engine: EngineIdSchema.optional(),
+  /** What the engine must have (architecture, CPUs, memory, a GPU, labels): Drover picks an engine that has it. */
+  requirements: EngineRequirementsSchema.optional(),
 });
 export type DockerHandConfig = z.output<typeof DockerHandConfigSchema>;
 

@@ -13,6 +13,8 @@ export const SECRET_KINDS = [
   'password',
   'http-header',
   'token',
+  /** A TLS certificate (a CA's or Drover's client certificate) or private key, PEM: a tcp:// Docker engine's (issue 22). */
+  'tls-pem',
 ] as const;
 export const SecretKindSchema = z.enum(SECRET_KINDS);
 export type SecretKind = z.infer<typeof SecretKindSchema>;

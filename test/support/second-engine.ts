@@ -23,6 +23,8 @@ export interface SecondEngine {
   readonly netns: string;
   /** The subnet its default bridge takes (distinct from the shared engine's). */
   readonly subnet: string;
+  /** With `link`: the namespace's address on a veth pair, reachable from this computer (sshd, a TCP engine listen there). */
+  readonly address: string | null;
   /** `docker -H unix://<socket> <args>`; its output. */
   docker(...args: string[]): string;
   /** Copies images from the shared engine (`docker save | docker load`). */
@@ -50,8 +52,15 @@ export function secondEngineUnavailableReason(): string | null {
   return null;
 }
 
+export interface SecondEngineOptions {
+  /** A veth pair between this computer and the namespace (a /30 in 10.214.0.0/16), so the engine's "machine" is reachable. */
+  link?: boolean;
+  /** More dockerd arguments (e.g. `--tlsverify … -H tcp://<address>:2376`), given the namespace's address. */
+  dockerdArgs?: (address: string | null) => string[];
+}
+
 /** Starts the engine (a few seconds); throws with dockerd's log when it does not answer in 30 s. */
-export async function startSecondEngine(): Promise<SecondEngine> {
+export async function startSecondEngine(options: SecondEngineOptions = {}): Promise<SecondEngine> {
   const dir = tempDir('drover-eng-');
   const name = `drover-eng-${randomBytes(4).toString('hex')}`;
   const netns = `/var/run/netns/${name}`;
@@ -59,6 +68,9 @@ export async function startSecondEngine(): Promise<SecondEngine> {
   const pidFile = path.join(dir, 'pid');
   const logFile = path.join(dir, 'dockerd.log');
   for (const sub of ['data', 'exec']) mkdirSync(path.join(dir, sub));
+  const slot = randomBytes(2).readUInt16BE(0) % 16_384; // a /30 of 10.214.0.0/16
+  const hostVeth = `dv${randomBytes(3).toString('hex')}`;
+  const address = options.link ? `10.214.${slot >> 6}.${((slot & 63) << 2) + 2}` : null;
   const docker = (...args: string[]): string =>
     execFileSync('docker', ['-H', `unix://${socket}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '(no log)');
@@ -84,11 +96,23 @@ export async function startSecondEngine(): Promise<SecondEngine> {
     for (const target of mounts) spawnSync('umount', ['-l', target], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
     spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
+    if (options.link) spawnSync('ip', ['link', 'delete', hostVeth], { stdio: 'ignore' });
   };
 
   try {
     execFileSync('ip', ['netns', 'add', name], { stdio: 'pipe' });
     execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up'], { stdio: 'pipe' });
+    if (address !== null) {
+      const hostAddress = `10.214.${slot >> 6}.${((slot & 63) << 2) + 1}`;
+      for (const args of [
+        ['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', name],
+        ['addr', 'add', `${hostAddress}/30`, 'dev', hostVeth],
+        ['link', 'set', hostVeth, 'up'],
+        ['-n', name, 'addr', 'add', `${address}/30`, 'dev', 'eth0'],
+        ['-n', name, 'link', 'set', 'eth0', 'up'],
+      ])
+        execFileSync('ip', args, { stdio: 'pipe' });
+    }
     const out = openSync(logFile, 'a');
     const child = spawn(
       'nsenter',
@@ -105,6 +129,7 @@ export async function startSecondEngine(): Promise<SecondEngine> {
         `unix://${socket}`,
         '--default-address-pool',
         `base=${SUBNET_BASE},size=24`,
+        ...(options.dockerdArgs?.(address) ?? []),
       ],
       { stdio: ['ignore', out, out], detached: false },
     );
@@ -124,6 +149,7 @@ export async function startSecondEngine(): Promise<SecondEngine> {
     socket,
     netns,
     subnet: SUBNET,
+    address,
     docker,
     loadImages(...references) {
       execFileSync('sh', ['-c', 'docker save "$@" | docker -H "unix://$SOCK" load -q', 'sh', ...references], {

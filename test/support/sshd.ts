@@ -94,22 +94,26 @@ export class TestSshd {
   private constructor(
     readonly dir: string,
     readonly port: number,
+    /** The address it listens on (127.0.0.1, or an address in `netns`). */
+    readonly address = '127.0.0.1',
+    /** A network namespace it runs in (`/var/run/netns/<name>`), or null. */
+    readonly netns: string | null = null,
   ) {}
 
-  /** Starts a server (and the test user, when missing). */
-  static async start(): Promise<TestSshd> {
+  /** Starts a server (and the test user, when missing); `netns`/`address`: inside a network namespace, on one of its addresses. */
+  static async start(options: { netns?: string; address?: string } = {}): Promise<TestSshd> {
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     testUser();
     const dir = tempDir('drover-sshd-');
     // The user reads authorized_keys itself: the folder must let it in.
     chmodSync(dir, 0o755);
     writeFileSync(path.join(dir, 'authorized_keys'), '', { mode: 0o644 });
-    const sshd = new TestSshd(dir, await freePort());
+    const sshd = new TestSshd(dir, await freePort(), options.address ?? '127.0.0.1', options.netns ?? null);
     sshd.makeHostKey();
     writeFileSync(
       path.join(dir, 'sshd_config'),
       [
-        'ListenAddress 127.0.0.1',
+        `ListenAddress ${sshd.address}`,
         `Port ${sshd.port}`,
         `HostKey ${sshd.hostKeyFile}`,
         `PidFile ${path.join(dir, 'sshd.pid')}`,
@@ -189,13 +193,18 @@ export class TestSshd {
   }
 
   private async launch(): Promise<void> {
-    const child = spawn(SSHD, ['-D', '-e', '-f', path.join(this.dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = ['-D', '-e', '-f', path.join(this.dir, 'sshd_config')];
+    // nsenter execs sshd: the child's pid is sshd's.
+    const child =
+      this.netns === null
+        ? spawn(SSHD, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn('nsenter', [`--net=${this.netns}`, SSHD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.process = child;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`sshd did not start within 10 s:\n${this.log}`)), 10_000);
       child.stderr?.on('data', (chunk: Buffer) => {
         this.log += chunk.toString('utf8');
-        if (this.log.includes(`Server listening on 127.0.0.1 port ${this.port}`)) {
+        if (this.log.includes(`Server listening on ${this.address} port ${this.port}`)) {
           clearTimeout(timer);
           resolve();
         }

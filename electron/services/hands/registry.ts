@@ -41,6 +41,8 @@ import { reclaimBlobs } from '#services/checkpoints/storage';
 import { findRestoreSource, keptCheckpoint, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
 import { DockerHand } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
+import { engineForHand, routesEngine } from './docker/engine-routing.ts';
+import type { EnginePool } from '#services/engines/engine-pool';
 import type { Hand, ManagedHand } from './hand.ts';
 import { checkMcpName, offInfo, recentMcpServers, testMcpServer, WritingMcpCalls, type RecentMcpServer } from './registry-mcp.ts';
 import { KnownHosts } from './ssh/known-hosts.ts';
@@ -49,6 +51,8 @@ import { SshHand } from './ssh/ssh-hand.ts';
 export interface HandRegistryOptions {
   store: SessionStore;
   docker: DockerEngine;
+  /** The engines of Settings → Engines: Docker hands that name one or state requirements run there (issue 22). */
+  engines?: EnginePool;
   /** Live provisioning progress for the UI. */
   onProgress?: (sessionId: string, progress: HandProgress) => void;
   /** `eager` starts every hand before the session's first model request (the old way; for comparison). */
@@ -358,9 +362,16 @@ export class HandRegistry {
    * Refuses, before a session or a hand is made, Docker hands whose image is neither on this
    * machine nor pullable (one inspect per image when it is here). Other hands pass.
    */
-  async checkImages(hands: ReadonlyArray<{ config: { kind: string; image?: string } }>): Promise<void> {
+  async checkImages(
+    hands: ReadonlyArray<{ config: { kind: string; image?: string; engine?: string; requirements?: object } }>,
+  ): Promise<void> {
+    // A hand on another engine (issue 22) has its image checked there, when it starts.
     const images = [
-      ...new Set(hands.flatMap(({ config }) => (config.kind === 'docker' && config.image !== undefined ? [config.image] : []))),
+      ...new Set(
+        hands.flatMap(({ config }) =>
+          config.kind === 'docker' && config.image !== undefined && !routesEngine(config) ? [config.image] : [],
+        ),
+      ),
     ];
     const reasons = await Promise.all(images.map((image) => this.options.docker.imageUnavailableReason(image)));
     const refused = reasons.filter((reason) => reason !== null);
@@ -457,7 +468,10 @@ export class HandRegistry {
       return hand;
     }
     const hand = new DockerHand(
-      this.options.docker,
+      engineForHand(this.options, spec.name, config, (message) => {
+        record({ type: 'hand.provisioning', payload: { hand_id: spec.name, phase: 'connecting', message } });
+        this.options.onProgress?.(sessionId, { hand_id: spec.name, phase: 'connecting', message });
+      }),
       { sessionId, name: spec.name, config },
       {
         record,
@@ -513,7 +527,17 @@ export class HandRegistry {
   private async removeLeftovers(
     doomed: (labels: Record<string, string>, id?: string) => boolean,
   ): Promise<{ containers: number; images: number }> {
-    const docker = this.options.docker;
+    // This computer's engine and each of Settings → Engines (issue 22).
+    const counts = await Promise.all(
+      [this.options.docker, ...(this.options.engines?.remotes() ?? [])].map((docker) => this.removeOn(docker, doomed)),
+    );
+    return counts.reduce((sum, count) => ({ containers: sum.containers + count.containers, images: sum.images + count.images }));
+  }
+
+  private async removeOn(
+    docker: DockerEngine,
+    doomed: (labels: Record<string, string>, id?: string) => boolean,
+  ): Promise<{ containers: number; images: number }> {
     if ((await docker.unavailableReason()) !== null) return { containers: 0, images: 0 };
     const filters = { label: [`${LABELS.instance}=${docker.instance}`] };
     let containers = 0;

@@ -23,6 +23,7 @@ export const KIND_LABELS: Readonly<Record<SecretKind, string>> = {
   'ssh-passphrase': 'SSH key passphrase',
   password: 'Password',
   'http-header': 'HTTP header value',
+  'tls-pem': 'TLS certificate or key (PEM)',
   token: 'Token',
 };
 

@@ -300,6 +300,7 @@ class ContainerTransport implements ShellTransport {
     const { sessionId, name } = this.identity;
     const config = this.config;
     try {
+      await this.engine.ready(signal); // a hand routed by its requirements picks its engine here (engine-routing.ts)
       this.checkRepos();
       const log = (line: string): void => this.hooks.log(`Hand ${name} of session ${sessionId}: ${line}`);
       let kept = await reuseKeptContainer(this.engine, { sessionId, name, configHash: configHash(config) });

@@ -56,8 +56,14 @@ export function dockerMessage(error: unknown): string {
   return String(error);
 }
 
+/** A remote engine's connection could not be made (SSH login, host key, TLS): its message says why in words. */
+export class RemoteConnectError extends Error {
+  override readonly name = 'RemoteConnectError';
+}
+
 /** Whether the error means "cannot talk to the engine at all" (not running, no permission). */
 export function isConnectionError(error: unknown): boolean {
+  if (error instanceof RemoteConnectError) return true;
   return ['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(codeOf(error) ?? '');
 }
 
@@ -66,6 +72,17 @@ export interface DockerEngineOptions {
   socketPath?: string;
   /** instanceIdOf(the data folder). */
   instance: string;
+  /** A client made elsewhere (a remote engine's, over SSH or TLS: engine-remote.ts); `where` names it in messages. */
+  client?: { docker: Docker; where: string; remote: RemoteEngine };
+}
+
+/** An engine on another machine (Settings → Engines), as messages and refusals name it. */
+export interface RemoteEngine {
+  id: string;
+  name: string;
+  url: string;
+  /** Closes its connection (an SSH link), if any; the next call opens it again. */
+  close(): void;
 }
 
 export interface ExecResult {
@@ -75,17 +92,51 @@ export interface ExecResult {
 }
 
 export class DockerEngine {
-  readonly docker: Docker;
   readonly instance: string;
-  private readonly where: string;
+  private client: Docker;
+  private where: string;
+  /** Null: this computer's engine. */
+  private remoteEngine: RemoteEngine | null;
 
   constructor(options: DockerEngineOptions) {
-    this.docker = options.socketPath ? new Docker({ socketPath: options.socketPath }) : new Docker();
     this.instance = options.instance;
+    if (options.client) {
+      this.client = options.client.docker;
+      this.where = options.client.where;
+      this.remoteEngine = options.client.remote;
+      return;
+    }
+    this.client = options.socketPath ? new Docker({ socketPath: options.socketPath }) : new Docker();
+    this.remoteEngine = null;
     this.where =
       options.socketPath ??
       process.env['DOCKER_HOST'] ??
       (process.platform === 'win32' ? '//./pipe/docker_engine' : '/var/run/docker.sock');
+  }
+
+  /** The engine's API (dockerode). */
+  get docker(): Docker {
+    return this.client;
+  }
+
+  /** The engine on another machine this is, or null for this computer's. */
+  get remote(): RemoteEngine | null {
+    return this.remoteEngine;
+  }
+
+  /**
+   * Called before a hand starts anything on the engine: an engine picked by a hand's requirements
+   * (engine-routing.ts) picks here. A fixed engine has nothing to do.
+   */
+  ready(_signal: AbortSignal): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Makes this object talk to `engine` from now on (an engine picked for a hand). */
+  protected become(engine: DockerEngine): void {
+    this.client = engine.client;
+    this.where = engine.where;
+    this.remoteEngine = engine.remoteEngine;
   }
 
   /** The repository Drover's snapshot images of this data folder go to. */
@@ -113,6 +164,16 @@ export class DockerEngine {
    */
   explain(error: unknown, doing?: string): Error {
     const code = codeOf(error);
+    if (
+      this.remoteEngine &&
+      (isConnectionError(error) || error instanceof RemoteConnectError || /socket hang up|connect E/i.test(String(error)))
+    ) {
+      const { name, url } = this.remoteEngine;
+      const why = error instanceof Error ? error.message.replace(/\.$/, '') : String(error);
+      return new DockerUnavailableError(
+        `The Docker engine "${name}" (${url}) cannot be reached: ${why}. Check the machine and its engine (Settings → Engines → Test), then try again.`,
+      );
+    }
     if (code === 'EACCES' || code === 'EPERM') {
       return new DockerUnavailableError(
         `Drover may not use the Docker engine at ${this.where} (permission denied). Add your user to the "docker" group (then log in again), or start Drover as a user who can run \`docker ps\`.`,
@@ -142,6 +203,13 @@ export class DockerEngine {
    * bridge address, and the proxy must listen on an address of this computer anyway.
    */
   async bridgeGateway(): Promise<string> {
+    if (this.remoteEngine) {
+      const { name, url } = this.remoteEngine;
+      throw new Error(
+        `This hand runs on the Docker engine "${name}" (${url}), on another machine, and its containers cannot reach this computer: Drover's git proxy (for the hand's repositories; Drover never sends their tokens to other machines) and its egress proxy (for allowed_hosts) run here. ` +
+          "Run hands with git repositories or a limited network on this computer's engine, or remove them from the hand.",
+      );
+    }
     let info: unknown;
     try {
       info = await this.docker.getNetwork('bridge').inspect();

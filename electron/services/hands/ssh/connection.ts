@@ -227,6 +227,23 @@ export class SshConnection {
     });
   }
 
+  /**
+   * A channel to a Unix socket on the machine (OpenSSH's stream-local forwarding), e.g. a Docker
+   * engine's socket. Rejects when the connection is closed or the machine refuses.
+   */
+  openSocket(socketPath: string): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      if (this.ended !== null) {
+        reject(new Error(`the SSH connection to ${this.name} is closed (${this.ended})`));
+        return;
+      }
+      this.client.openssh_forwardOutStreamLocal(socketPath, (error, channel) => {
+        if (error) reject(new Error(`${this.name} would not open ${socketPath} (${error.message})`));
+        else resolve(channel);
+      });
+    });
+  }
+
   /** The connection's SFTP session (one, opened on first use). */
   sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
