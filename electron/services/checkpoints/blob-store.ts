@@ -12,8 +12,10 @@
  * wrong files).
  *
  * Reclaiming is mark-and-sweep: every blob no live manifest reaches goes, except the blobs of
- * captures still in progress in this process (see `hold`), so reclaiming while a capture runs
- * cannot take the blobs its manifest is about to name.
+ * captures still in progress in this process (see `hold`: the ones they write, find there already,
+ * or keep from their previous manifest), so reclaiming while a capture runs cannot take the blobs
+ * its manifest is about to name; a put of a blob a reclaim is removing at that moment waits for the
+ * removal and writes it again (it is never "found" and then gone).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
@@ -55,7 +57,11 @@ export interface BlobStats {
   bytes: number;
 }
 
-/** A set of blobs kept live while a capture that wrote them has not yet named them in a stored manifest. */
+/**
+ * A set of blobs kept live while a capture that wrote or reused them has not yet named them in a
+ * stored manifest: every blob it puts (written, or found there already) and every blob of the
+ * previous manifest's entries it keeps without reading them again (docker-capture.ts).
+ */
 export interface BlobHold {
   add(hash: string): void;
   release(): void;
@@ -71,6 +77,8 @@ export class BlobStore {
   /** Reclaims running, and the blobs of holds released meanwhile (kept by them: their manifests may not be recorded yet). */
   private sweeps = 0;
   private readonly released = new Set<string>();
+  /** Blobs a reclaim decided to remove and is removing: a put of one waits for it, then writes it anew. */
+  private readonly removing = new Map<string, Promise<void>>();
 
   /** `dataDir`: Drover's data folder; blobs go to `checkpoints/blobs` in it. */
   constructor(dataDir: string) {
@@ -95,6 +103,8 @@ export class BlobStore {
   async put(data: Buffer, hold?: BlobHold, hash: string = sha256(data)): Promise<PutResult> {
     hold?.add(hash);
     const file = this.pathOf(hash);
+    // Held from here on, so no reclaim decides to remove it now; one that decided before is waited for (else it would be found, then gone).
+    await this.removing.get(hash);
     if (await this.has(hash)) return { hash, stored: 0 };
     const body = await encode(data);
     const folder = path.dirname(file);
@@ -165,7 +175,13 @@ export class BlobStore {
         if (keep.has(hash)) continue;
         // Held since the listing began (a capture that started meanwhile, finished or not)?
         if (this.released.has(hash) || [...this.holds].some((held) => held.has(hash))) continue;
-        await rm(file, { force: true });
+        const removal = rm(file, { force: true });
+        this.removing.set(hash, removal);
+        try {
+          await removal;
+        } finally {
+          this.removing.delete(hash);
+        }
         bytes += size;
         blobs += 1;
       }

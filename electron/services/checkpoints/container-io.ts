@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import { isNotFound, type DockerEngine } from '#services/hands/docker/engine';
 import { BlobQueue, type BlobHold, type BlobStore } from './blob-store.ts';
+import { engineMadeFolders } from './engine-paths.ts';
 import { CHUNK_BYTES, type ManifestEntry } from './manifest.ts';
 import { readTar, type TarHeader } from './tar.ts';
 
@@ -22,6 +23,14 @@ export interface ContainerScope {
   image: string;
   /** Paths not covered, with everything below them. */
   excluded: string[];
+  /**
+   * Folders the engine itself makes when it starts the container, before any tool runs: the
+   * working directory and its parents, and the parents of every mount point (host folders,
+   * volumes, tmpfs, the init program's /sbin/docker-init) — sorted. Where the engine left them as
+   * it makes them (see engine-paths.ts), they are not the hand's changes: captures leave them out
+   * and restores make them again.
+   */
+  made: string[];
 }
 
 export async function scopeOf(engine: DockerEngine, container: Docker.Container): Promise<ContainerScope> {
@@ -34,7 +43,9 @@ export async function scopeOf(engine: DockerEngine, container: Docker.Container)
   const mounts = [...(info.Mounts ?? []).map((mount) => mount.Destination), ...Object.keys(info.HostConfig?.Tmpfs ?? {})].map(normalise);
   // With `Init: true` the engine binds its init program at /sbin/docker-init: the engine's, not the hand's files.
   const init = (info.HostConfig as { Init?: boolean | null } | undefined)?.Init === true ? [DOCKER_INIT] : [];
-  return { image: info.Image, excluded: [...ALWAYS_EXCLUDED, ...init, ...mounts] };
+  const excluded = [...ALWAYS_EXCLUDED, ...init, ...mounts];
+  const workingDir = info.Config?.WorkingDir ? normalise(info.Config.WorkingDir) : '';
+  return { image: info.Image, excluded, made: engineMadeFolders(workingDir, [...init, ...mounts], excluded) };
 }
 
 export function normalise(path: string): string {

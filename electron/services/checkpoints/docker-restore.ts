@@ -11,7 +11,10 @@
  * created, never started container of it, removed afterwards).
  *
  * Mounted host folders and the kernel's paths (see container-io.ts) are never written or deleted,
- * nor is a folder that holds one (it stays a folder, even where the checkpoint has none).
+ * nor is a folder that holds one (it stays a folder, even where the checkpoint has none). The
+ * folders the engine makes as it starts a container (engine-paths.ts: the working directory,
+ * mount points' parents) are never deleted either: where the checkpoint leaves one out it is made
+ * again as the engine (or the image) has it.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -20,6 +23,7 @@ import type Docker from 'dockerode';
 import { LABELS, type DockerEngine } from '#services/hands/docker/engine';
 import { BlobMissingError, type BlobStore } from './blob-store.ts';
 import { inScope, readPath, scopeOf, type ContainerScope } from './container-io.ts';
+import { engineFolder } from './engine-paths.ts';
 import { comparePaths, entryMap, loadManifest, sameContent, sameMode, type Manifest, type ManifestEntry } from './manifest.ts';
 import { padding, TAR_END, tarHeader } from './tar.ts';
 
@@ -60,9 +64,11 @@ export async function restoreContainer(options: RestoreOptions): Promise<Restore
   const wanted = entryMap(target);
   const now = current ? entryMap(current) : new Map<string, ManifestEntry>();
   const steps: Step[] = [];
-  for (const path of [...new Set([...wanted.keys(), ...now.keys()])].sort(comparePaths)) {
+  // In place, the engine's folders neither names are made again as the engine (or the image) has them: a tool may have removed one.
+  const made = current ? scope.made.filter((path) => !wanted.has(path) && !now.has(path)) : [];
+  for (const path of [...new Set([...wanted.keys(), ...now.keys(), ...made])].sort(comparePaths)) {
     if (!inScope(path, scope)) continue;
-    const step = stepFor(path, wanted.get(path) ?? null, now.get(path) ?? null);
+    const step = stepFor(path, wanted.get(path) ?? null, now.get(path) ?? null, scope.made.includes(path));
     if (step) steps.push(step);
   }
   return { ...(await apply(engine, blobs, container, scope, target, steps)), duration_ms: performance.now() - started };
@@ -96,9 +102,15 @@ async function checkedScope(engine: DockerEngine, container: Docker.Container, t
   return scope;
 }
 
-/** What makes `path` go from `now` (null: as in the image) to `wanted` (null: as in the image). */
-function stepFor(path: string, wanted: ManifestEntry | null, now: ManifestEntry | null): Step | null {
-  if (wanted === null) return now === null ? null : now.added ? { kind: 'delete', path } : { kind: 'image', path };
+/**
+ * What makes `path` go from `now` (null: as in the image) to `wanted` (null: as in the image). A
+ * folder the engine makes (`made`) left out of `wanted` is as the engine made it: never deleted.
+ */
+function stepFor(path: string, wanted: ManifestEntry | null, now: ManifestEntry | null, made: boolean): Step | null {
+  if (wanted === null) {
+    if (made) return { kind: 'image', path };
+    return now === null ? null : now.added ? { kind: 'delete', path } : { kind: 'image', path };
+  }
   if (wanted.type === 'deleted') return now?.type === 'deleted' ? null : { kind: 'delete', path };
   if (now && now.type === wanted.type && sameContent(now, wanted) && sameMode(now, wanted) && now.mtime === wanted.mtime) return null;
   return { kind: 'write', entry: wanted };
@@ -131,9 +143,11 @@ async function apply(
   if (fromImage.length > 0) {
     if (target.base === null) throw new Error('A whole-tree checkpoint names every path: nothing can come from an image.');
     const imageEntries = await readFromImage(engine, blobs, target.base, fromImage);
-    const gone = fromImage.filter((path) => !imageEntries.has(path) && !holdsExcluded(path));
+    // Not in the image: gone, but for the folders the engine makes (engine-paths.ts), made as it makes them.
+    const gone = fromImage.filter((path) => !imageEntries.has(path) && !holdsExcluded(path) && !scope.made.includes(path));
     if (gone.length > 0) await removePaths(engine, container, gone);
     writes.push(...[...imageEntries.values()].filter((entry) => entry.type === 'dir' || !holdsExcluded(entry.path)));
+    writes.push(...fromImage.filter((path) => !imageEntries.has(path) && scope.made.includes(path)).map((path) => engineFolder(path)));
   }
   writes.sort((a, b) => comparePaths(a.path, b.path));
   let bytes = 0;

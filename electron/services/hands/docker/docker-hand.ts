@@ -41,7 +41,7 @@ import { HandCheckpoints, type RestoreSource } from '#services/checkpoints/hand-
 import type { Checkpoint } from '#services/checkpoints/manifest';
 import { ContainerFiles } from './container-files.ts';
 import { lostContainerReason, reuseKeptContainer } from './container-state.ts';
-import { ensureDerivedImage, hasPackages } from './derived-image.ts';
+import { derivedTag, ensureDerivedImage, hasPackages } from './derived-image.ts';
 import { limitedEgress, reviveEgress, type EgressProxy } from './egress-proxy.ts';
 import { DockerUnavailableError, isNotFound, LABELS, type DockerEngine } from './engine.ts';
 import { archiveFolder } from './folder-archive.ts';
@@ -430,7 +430,8 @@ class ContainerTransport implements ShellTransport {
         ? `Running ${this.containerId}, with the files of event ${restored.atSeq}.`
         : `Running ${this.containerId} from ${image}.`;
       return this.ready([running, ...repoNotes].join(' '), {
-        image,
+        // A checkpoint's base is an image id: the user sees the image they configured (or its packages image).
+        image: restored?.kind === 'checkpoint' ? await this.imageName(imageInfo) : image,
         ...(restored ? { restored_from: { session_id: restored.sessionId, at_seq: restored.atSeq } } : {}),
       });
     } catch (error) {
@@ -440,6 +441,24 @@ class ContainerTransport implements ShellTransport {
         ? error
         : this.engine.explain(error, 'start the container');
     }
+  }
+
+  /**
+   * The name of an image a checkpoint was laid over (known by its id): the configured image, or
+   * its packages image, when the id is theirs; else a tag of it; else the id.
+   */
+  private async imageName(info: Docker.ImageInspectInfo): Promise<string> {
+    const { image, packages } = this.config;
+    const configured = await this.engine.docker
+      .getImage(image)
+      .inspect()
+      .catch(() => null);
+    if (configured?.Id === info.Id) return image;
+    if (configured && hasPackages(packages)) {
+      const tag = derivedTag(configured.Id, packages);
+      if ((info.RepoTags ?? []).includes(tag)) return tag;
+    }
+    return info.RepoTags?.[0] ?? info.Id;
   }
 
   private ready(detail: string, extra: { image: string; restored_from?: { session_id: string; at_seq: number } }): StartedMachine {
