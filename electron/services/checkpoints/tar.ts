@@ -2,7 +2,8 @@
  * Tar streams as Docker's archive API speaks them: a reader for what `GET …/archive` returns
  * (ustar, pax extended headers, GNU long names; one entry's body streamed to its sink piece by
  * piece, so a 50 MB file never sits in memory whole) and a writer for what `PUT …/archive` takes
- * (ustar with pax headers for long or non-ASCII names, ids and big sizes).
+ * (ustar with pax headers for long or non-ASCII names, ids and big sizes) — the one tar writer:
+ * checkpoint restores and hands/docker/folder-archive.ts (a host folder into a container) use it.
  */
 
 export const BLOCK = 512;
@@ -223,16 +224,7 @@ function paxRecord(key: string, value: string): Buffer {
   return Buffer.from(`${restLength + digits}${rest}`);
 }
 
-function block(fields: {
-  name: string;
-  flag: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  linkname?: string;
-}): Buffer {
+function block(fields: Omit<TarWriteEntry, 'type'> & { flag: string }): Buffer {
   const buffer = Buffer.alloc(BLOCK);
   const ascii = (value: string): string => value.replace(/[^\x20-\x7e]/g, '_');
   buffer.write(ascii(fields.name).slice(0, 100), 0, 100, 'utf8');
