@@ -4,24 +4,18 @@
 // nothing; answered later, the model gets the result once; (2) after the answer is stored, before
 // any harness sent it — a fresh start resumes the session and sends it; (3) while the request that
 // carries the answer streams — a fresh process sends it again, and the call is never asked again.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
 import { SessionStore } from '#services/session/store';
+import { ChildLives, sessionLog, type ChildLife } from '#test/support/child-life';
 import { startModelServer, type ModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
-
-const root = path.resolve(import.meta.dirname, '../../..');
-const childScript = path.join(root, 'test/support/custom-tool-child.ts');
-const PRELOAD = ['--import', '@anthropic-ai/sdk', '--import', 'zod', '--import', 'better-sqlite3'];
 
 let server: ModelServer;
 /** Frame delay of the reply to a request that carries the tool result (slow: to kill the process mid-stream). */
 let answeredDelayMs = 0;
-const children = new Set<ChildProcess>();
+const lives = new ChildLives();
 const dirs: string[] = [];
 
 const carriesResult = (request: RecordedRequest): boolean => {
@@ -47,8 +41,7 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  for (const child of children) child.kill('SIGKILL');
-  children.clear();
+  lives.killAll();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   answeredDelayMs = 0;
 });
@@ -71,64 +64,11 @@ function setup(): Setup {
   return { dataDir, sessionId: id };
 }
 
-interface Life {
-  until(match: (line: string) => boolean): Promise<string>;
-  lines: string[];
-  kill(): Promise<void>;
-  exited: Promise<number | null>;
+function life(s: Setup, step: 'ask' | 'answer' | 'record' | 'wake'): ChildLife {
+  return lives.start('test/support/custom-tool-child.ts', [s.dataDir, server.url, s.sessionId, step], step);
 }
 
-function life(s: Setup, step: 'ask' | 'answer' | 'record' | 'wake'): Life {
-  const child = spawn(process.execPath, [...PRELOAD, '--import', 'tsx', childScript, s.dataDir, server.url, s.sessionId, step], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const lines: string[] = [];
-  const waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    lines.push(line);
-    for (const waiter of [...waiters]) {
-      if (!waiter.match(line)) continue;
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve(line);
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    lines,
-    exited,
-    until: (match) =>
-      new Promise((resolve, reject) => {
-        const found = lines.find(match);
-        if (found !== undefined) return resolve(found);
-        const timer = setTimeout(
-          () => reject(new Error(`the ${step} child never said it; stdout: ${lines.join(' | ')}; stderr: ${stderr}`)),
-          30_000,
-        );
-        waiters.push({ match, resolve: (line) => (clearTimeout(timer), resolve(line)) });
-        void exited.then(() =>
-          setTimeout(() => reject(new Error(`the ${step} child exited; stdout: ${lines.join(' | ')}; stderr: ${stderr}`)), 100),
-        );
-      }),
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-      children.delete(child);
-    },
-  };
-}
-
-function logOf(s: Setup): StoredEvent[] {
-  const store = SessionStore.open({ dataDir: s.dataDir });
-  try {
-    return store.getEvents(s.sessionId);
-  } finally {
-    store.close();
-  }
-}
+const logOf = (s: Setup): StoredEvent[] => sessionLog(s.dataDir, s.sessionId);
 
 const count = (log: StoredEvent[], type: StoredEvent['type']): number => log.filter((event) => event.type === type).length;
 /** Requests this session's processes sent, split by whether they carry the tool result. */

@@ -3,25 +3,20 @@
 // for approval — a fresh process neither runs it nor cuts it, and runs it once when allowed — and
 // (2) while an approved tool runs — a fresh process records it interrupted (its run-start span is in
 // the log) and never runs it again. The tool's durable journal says what really ran.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
 import { DockerHandConfigSchema } from '#shared/hands';
 import { SessionStore } from '#services/session/store';
+import { ChildLives, sessionLog, type ChildLife } from '#test/support/child-life';
 import { startModelServer, type ModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
-
-const root = path.resolve(import.meta.dirname, '../../..');
-const childScript = path.join(root, 'test/support/approval-child.ts');
-const PRELOAD = ['--import', '@anthropic-ai/sdk', '--import', 'zod', '--import', 'better-sqlite3'];
 
 let server: ModelServer;
 /** What the model answers to a request that carries no tool result yet; a request with one gets "Done.". */
 let firstReply: Reply;
-const children = new Set<ChildProcess>();
+const lives = new ChildLives();
 const dirs: string[] = [];
 
 function respond(request: RecordedRequest): Reply {
@@ -35,8 +30,7 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  for (const child of children) child.kill('SIGKILL');
-  children.clear();
+  lives.killAll();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -67,55 +61,8 @@ function setup(): Setup {
   return { dataDir, sessionId: id, journal: path.join(dataDir, 'journal') };
 }
 
-interface Life {
-  /** Resolves with the child's first stdout line that `match`es. */
-  until(match: (line: string) => boolean): Promise<string>;
-  lines: string[];
-  kill(): Promise<void>;
-  exited: Promise<number | null>;
-}
-
-function life(s: Setup, step: 'ask' | 'allow' | 'wake'): Life {
-  const child = spawn(process.execPath, [...PRELOAD, '--import', 'tsx', childScript, s.dataDir, server.url, s.sessionId, s.journal, step], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const lines: string[] = [];
-  const waiters: Array<{ match: (line: string) => boolean; resolve: (line: string) => void }> = [];
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    lines.push(line);
-    for (const waiter of [...waiters]) {
-      if (!waiter.match(line)) continue;
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve(line);
-    }
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return {
-    lines,
-    exited,
-    until: (match) =>
-      new Promise((resolve, reject) => {
-        const found = lines.find(match);
-        if (found !== undefined) return resolve(found);
-        const timer = setTimeout(
-          () => reject(new Error(`the ${step} child never said it; stdout: ${lines.join(' | ')}; stderr: ${stderr}`)),
-          30_000,
-        );
-        waiters.push({ match, resolve: (line) => (clearTimeout(timer), resolve(line)) });
-        void exited.then(() =>
-          setTimeout(() => reject(new Error(`the ${step} child exited; stdout: ${lines.join(' | ')}; stderr: ${stderr}`)), 100),
-        );
-      }),
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-      children.delete(child);
-    },
-  };
+function life(s: Setup, step: 'ask' | 'allow' | 'wake'): ChildLife {
+  return lives.start('test/support/approval-child.ts', [s.dataDir, server.url, s.sessionId, s.journal, step], step);
 }
 
 const journalOf = (s: Setup): string[] => {
@@ -126,14 +73,7 @@ const journalOf = (s: Setup): string[] => {
   }
 };
 
-function logOf(s: Setup): StoredEvent[] {
-  const store = SessionStore.open({ dataDir: s.dataDir });
-  try {
-    return store.getEvents(s.sessionId);
-  } finally {
-    store.close();
-  }
-}
+const logOf = (s: Setup): StoredEvent[] => sessionLog(s.dataDir, s.sessionId);
 
 describe('approvals across SIGKILL', () => {
   it('killed while a call waits for approval: a fresh process neither runs nor cuts it; allowed, it runs once', async () => {
