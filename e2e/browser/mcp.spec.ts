@@ -147,11 +147,11 @@ test('add an MCP server by clicks, call its tool, turn a tool off, and import a 
   await writes.check();
   await expect(writes).toBeChecked();
   await expect(writes).toBeEnabled();
-  await expect(row).toContainText('1 changes files');
+  await expect(row.getByRole('button', { name: /^Tools/ })).toContainText('1 file-changing');
   await expect(transcript).toContainText('get-sum marked as changing files');
   await snap(row, testInfo, '62b-mcp-tool-changes-files');
   await writes.uncheck();
-  await expect(row.getByRole('button', { name: /^Tools/ })).not.toContainText('changes files');
+  await expect(row.getByRole('button', { name: /^Tools/ })).not.toContainText('file-changing');
   await expect(transcript).toContainText('get-sum no longer marked as changing files');
 
   await row.getByRole('button', { name: 'Server log' }).click();

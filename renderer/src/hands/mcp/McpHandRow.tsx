@@ -149,7 +149,14 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
               Tools
               {offered > 0 && <span className="mcp-count">{offered} offered</span>}
               {config.disabled_tools.length > 0 && <span className="mcp-count">{config.disabled_tools.length} off</span>}
-              {marked > 0 && <span className="mcp-count">{marked === 1 ? '1 changes files' : `${marked} change files`}</span>}
+              {marked > 0 && (
+                <span
+                  className="mcp-count"
+                  title="Tools marked as changing files: after each runs, Drover checkpoints the files of this session’s hands"
+                >
+                  {marked} file-changing
+                </span>
+              )}
             </button>
             <button
               type="button"
