@@ -8,10 +8,12 @@
  */
 import type Docker from 'dockerode';
 import { AppError } from '#shared/errors';
+import type { HandStatus } from '#shared/hands';
 import type { HandlerImpl } from '#shared/rpc';
 import { BlobStore } from '#services/checkpoints/blob-store';
 import { changesBetween, fileDiff } from '#services/checkpoints/changes';
 import { restoreFileAt } from '#services/checkpoints/changes-restore';
+import { restoreSshFileAt } from '#services/checkpoints/ssh-rewind';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import type { HandRegistry } from '#services/hands/registry';
 import type { SessionStore } from '#services/session/store';
@@ -42,7 +44,7 @@ export function createChangesHandlers(services: ChangesServices): Pick<HandlerIm
   const blobs = services.blobs ?? new BlobStore(store.dataDir);
   const engine = services.engine ?? new DockerEngine({ instance: instanceIdOf(store.dataDir) });
 
-  const containerOf = (sessionId: string, hand: string): Docker.Container => {
+  const statusOf = (sessionId: string, hand: string): HandStatus => {
     const status = hands.statuses(sessionId).find((candidate) => candidate.name === hand);
     if (!status) {
       const names = hands.statuses(sessionId).map((candidate) => candidate.name);
@@ -51,11 +53,13 @@ export function createChangesHandlers(services: ChangesServices): Pick<HandlerIm
         `This session has no hand named "${hand}"${names.length > 0 ? ` (its hands: ${names.join(', ')})` : ''}; pick one of its hands.`,
       );
     }
+    return status;
+  };
+
+  const containerOf = (sessionId: string, hand: string): Docker.Container => {
+    const status = statusOf(sessionId, hand);
     if (status.kind !== 'docker') {
-      throw new AppError(
-        'conflict',
-        `${hand} is ${status.kind === 'ssh' ? 'an SSH machine' : 'an MCP server'}: one-file restore works on Docker hands.`,
-      );
+      throw new AppError('conflict', `${hand} is an MCP server: one-file restore works on Docker and SSH hands.`);
     }
     if (status.container === null) {
       throw new AppError(
@@ -78,6 +82,10 @@ export function createChangesHandlers(services: ChangesServices): Pick<HandlerIm
       store.getSession(sessionId); // not-found for an unknown session
       if (running(store, sessionId)) {
         throw new AppError('conflict', 'A turn is running: wait until it ends (or interrupt it), then restore the file.');
+      }
+      if (statusOf(sessionId, hand).kind === 'ssh') {
+        await hands.settled(); // a capture of the last tool call may still run
+        return restoreSshFileAt({ store, access: hands.sshHand(sessionId, hand), sessionId, hand, path, atSeq });
       }
       return restoreFileAt({ store, blobs, engine, container: containerOf(sessionId, hand), sessionId, hand, path, atSeq });
     },

@@ -18,7 +18,7 @@ import type { SessionStore } from '#services/session/store';
 export interface RewindServices {
   store: SessionStore;
   harness: Pick<Harness, 'isRunning' | 'interrupt'>;
-  hands: Pick<HandRegistry, 'statuses' | 'settled'>;
+  hands: Pick<HandRegistry, 'statuses' | 'settled'> & Partial<Pick<HandRegistry, 'sshHand'>>;
   summarize(session: StoredSession): SessionSummary;
   onSessionsChanged?: ((sessionId: string) => void) | undefined;
   log?: ((message: string, error?: unknown) => void) | undefined;
@@ -42,6 +42,7 @@ export function createRewindHandler(services: RewindServices): Pick<HandlerImpl,
     engine: services.engine ?? new DockerEngine({ instance: instanceIdOf(store.dataDir) }),
     statuses: (sessionId) => hands.statuses(sessionId),
     settled: () => hands.settled(),
+    sshHand: (sessionId, name) => hands.sshHand?.(sessionId, name) ?? null,
   };
   return {
     'sessions-rewind': async ({ sessionId, atSeq, keep = 'both' }) => {

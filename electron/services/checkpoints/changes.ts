@@ -137,16 +137,17 @@ interface Pair {
 /** The two manifests of a hand at two events, or a note saying why they cannot be compared. */
 async function pairOf(blobs: BlobStore, from: FoundCheckpoint | null, to: FoundCheckpoint | null): Promise<Pair | string> {
   const base = to?.base ?? from?.base ?? null;
+  if (from && to && from.base !== to.base && from.base.startsWith('ssh:')) {
+    return `The hand's machine or working folder changed between these events (${from.base.slice(4)} → ${to.base.slice(4)}), so its files cannot be compared path by path.`;
+  }
   if (from && to && from.base !== to.base) {
     return `The hand's container was made from another image between these events (${from.base.slice(7, 19)} → ${to.base.slice(7, 19)}), so its files cannot be compared path by path.`;
   }
-  const empty: Manifest = { version: 1, base, entries: [] };
-  return {
-    from,
-    to,
-    before: from ? await loadManifest(blobs, from.manifest) : empty,
-    after: to ? await loadManifest(blobs, to.manifest) : empty,
-  };
+  const before = from ? await loadManifest(blobs, from.manifest) : null;
+  const after = to ? await loadManifest(blobs, to.manifest) : null;
+  // No checkpoint on one side: the image's files (Docker), or an empty tree for a whole-tree manifest (an SSH hand's folder).
+  const empty: Manifest = { version: 1, base: (after ?? before)?.base === null ? null : base, entries: [] };
+  return { from, to, before: before ?? empty, after: after ?? empty };
 }
 
 /**

@@ -11,8 +11,9 @@
  *   capture recorded. Nothing is written until every such hand has been checked (a running
  *   container, the same image as at N); a refusal changes nothing.
  *
- * SSH machines and MCP servers keep their files whatever the choice: their files are not rewound
- * (SSH hands restore only turn-end snapshots on a fork's new container).
+ * SSH hands with checkpoints are treated alike: their working folder is kept ('conversation') or
+ * restored in place ('files', ssh-rewind.ts); SSH hands with turn-end snapshots only and MCP
+ * servers keep their files whatever the choice.
  */
 import type Docker from 'dockerode';
 import { AppError } from '#shared/errors';
@@ -26,6 +27,8 @@ import { scopeOf, type ContainerScope } from './container-io.ts';
 import { captureContainer } from './docker-capture.ts';
 import { restoreContainer } from './docker-restore.ts';
 import type { Checkpoint, Manifest } from './manifest.ts';
+import type { SshFolderAccess } from './ssh-restore.ts';
+import { planSshRewind, type SshRewindPlan } from './ssh-rewind.ts';
 
 export type RewindKeep = 'both' | 'conversation' | 'files';
 
@@ -37,6 +40,8 @@ export interface RewindFilesServices {
   statuses(sessionId: string): HandStatus[];
   /** Waits for checkpoints in progress (HandRegistry.settled). */
   settled(): Promise<void>;
+  /** A live SSH hand's folder (HandRegistry.sshHand); absent: SSH hands' files are not rewound in place. */
+  sshHand?(sessionId: string, name: string): SshFolderAccess | null;
 }
 
 type CheckpointEvent = Extract<StoredEvent, { type: 'hand.checkpoint' }>;
@@ -70,7 +75,7 @@ export async function keepFilesInBranch(services: RewindFilesServices, fromId: s
   let next = store.getSession(branchId).lastSeq + 1;
   for (const hand of services.statuses(branchId)) {
     const before = left.get(hand.name);
-    if (hand.kind !== 'docker' || before?.attachedSeq !== hand.attachedSeq) continue;
+    if ((hand.kind !== 'docker' && hand.kind !== 'ssh') || before?.attachedSeq !== hand.attachedSeq) continue;
     const latest = checkpointAt(store, fromId, hand.name, LATEST);
     if (latest === null || latest.atSeq <= (hand.attachedSeq ?? 0)) continue;
     const atPoint = checkpointAt(store, branchId, hand.name, LATEST);
@@ -123,8 +128,15 @@ export async function rewindFilesInPlace(services: RewindFilesServices, sessionI
   await services.settled();
   const notes: string[] = [];
   const plans: FilesPlan[] = [];
+  const sshPlans: SshRewindPlan[] = [];
   // Check every hand first: a refusal leaves every container and the log as they were.
   for (const hand of services.statuses(sessionId)) {
+    if (hand.kind === 'ssh' && services.sshHand) {
+      const plan = planSshRewind(store, sessionId, hand.name, atSeq, services.sshHand(sessionId, hand.name));
+      if (typeof plan === 'string') notes.push(plan);
+      else sshPlans.push(plan);
+      continue;
+    }
     if (hand.kind !== 'docker') {
       notes.push(`${hand.name} is ${hand.kind === 'ssh' ? 'an SSH machine' : 'an MCP server'}: its files are not rewound.`);
       continue;
@@ -152,6 +164,7 @@ export async function rewindFilesInPlace(services: RewindFilesServices, sessionI
     plans.push({ name: hand.name, container, scope, target, latest });
   }
   for (const plan of plans) notes.push(await restoreHand(services, sessionId, atSeq, plan));
+  for (const plan of sshPlans) notes.push(await plan.run());
   return notes;
 }
 

@@ -65,7 +65,7 @@ export interface HandRegistryOptions {
   secrets?: SecretResolver;
   /** The SSH host keys the user trusted; default: `known-hosts.json` in the store's data folder. */
   knownHosts?: KnownHosts;
-  /** False: Docker hands take no checkpoints, only turn-end snapshots (as before issue 20; tests of that path). Default true. */
+  /** False: Docker and SSH hands take no checkpoints, only turn-end snapshots (as before issue 20; tests of that path). Default true. */
   checkpoints?: boolean;
   /** The git proxy hands' repositories go through; without one the registry makes (and closes) its own. */
   gitProxy?: GitProxy;
@@ -443,13 +443,13 @@ export class HandRegistry {
           record,
           progress: (progress) => this.options.onProgress?.(sessionId, progress),
           log: (message, error) => this.log(message, error),
-          // SSH hands have snapshots (commits) only.
-          restoreSource: async () => {
-            const source = await this.restoreSource(sessionId, spec.name, spec.attachedSeq);
-            return source?.kind === 'checkpoint' ? null : source;
-          },
+          // Checkpoints of its working folder (ssh-checkpoints.ts), or turn-end snapshots of older logs.
+          restoreSource: () => this.restoreSource(sessionId, spec.name, spec.attachedSeq),
+          lastSeq: () => this.options.store.getSession(sessionId).lastSeq,
         },
         { knownHosts: this.knownHosts, ...(this.options.secrets ? { secrets: this.options.secrets } : {}) },
+        undefined,
+        this.options.checkpoints === false ? undefined : this.blobs,
       );
       this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
       return hand;
@@ -498,6 +498,12 @@ export class HandRegistry {
   async restoreSource(sessionId: string, name: string, attachedSeq: number): Promise<RestoreSource | null> {
     await this.settled(); // a parent's checkpoint or snapshot may still be in progress
     return findRestoreSource(this.options.store, sessionId, name, attachedSeq);
+  }
+
+  /** The live SSH hand of a session by name (one-file restore and files-only rewinds reach its folder through it), or null. */
+  sshHand(sessionId: string, name: string): SshHand | null {
+    const hand = this.instances.get(`${sessionId}/${name}`)?.hand;
+    return hand instanceof SshHand ? hand : null;
   }
 
   /** The hand a tool use of an earlier process (approved since, say) was addressed to, from the log; null: none. */

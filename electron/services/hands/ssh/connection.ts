@@ -178,6 +178,58 @@ export class SshConnection {
   }
 
   /**
+   * Runs `command` with `stdin` written to it (then closed) and its stdout as a stream with
+   * back-pressure (a tar of changed files can be larger than memory should hold); stderr is
+   * collected (bounded). `done` settles once the channel closed (read stdout to its end first).
+   */
+  async execStream(
+    command: string,
+    stdin: Buffer | AsyncIterable<Buffer>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ stdout: AsyncIterable<Buffer>; done: Promise<{ exitCode: number | null; stderr: string }> }> {
+    if (this.ended !== null) throw new Error(`the SSH connection to ${this.name} is closed (${this.ended})`);
+    const stream = await new Promise<ClientChannel>((resolve, reject) => {
+      this.client.exec(command, (error, channel) => {
+        if (error) reject(new Error(`could not run a command on ${this.name}: ${error.message}`));
+        else resolve(channel);
+      });
+    });
+    let stderr = '';
+    let exitCode: number | null = null;
+    let writeError: Error | null = null;
+    stream.stderr.on('data', (chunk: Buffer) => {
+      if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8');
+    });
+    stream.on('exit', (code: number | null) => {
+      exitCode = typeof code === 'number' ? code : null;
+    });
+    const onAbort = (): void => void stream.close();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = new Promise<{ exitCode: number | null; stderr: string }>((resolve, reject) => {
+      stream.on('close', () => {
+        options.signal?.removeEventListener('abort', onAbort);
+        if (options.signal?.aborted) reject(new Error('stopped'));
+        else if (writeError !== null) reject(writeError);
+        else if (exitCode === null && this.ended !== null) reject(new Error(`the SSH connection to ${this.name} dropped (${this.ended})`));
+        else resolve({ exitCode, stderr: stderr.trim() });
+      });
+    });
+    done.catch(() => undefined); // the consumer sees a failure through stdout or awaits done
+    if (Buffer.isBuffer(stdin)) stream.end(stdin);
+    else
+      void (async () => {
+        try {
+          for await (const piece of stdin) if (!stream.write(piece)) await new Promise((resolve) => stream.once('drain', resolve));
+          stream.end();
+        } catch (error) {
+          writeError = error instanceof Error ? error : new Error(String(error));
+          stream.close();
+        }
+      })();
+    return { stdout: stream as AsyncIterable<Buffer>, done };
+  }
+
+  /**
    * Starts a persistent shell (bash --noprofile --norc, else sh) in `workingDir` (created if
    * missing; null: the user's home folder).
    */

@@ -12,9 +12,13 @@
  * refused before it reached the machine (a host key not trusted) must never say it ran.
  */
 import { createHash } from 'node:crypto';
+import { AppError } from '#shared/errors';
 import type { HandProgress, SshHandConfig } from '#shared/hands';
 import { errorText } from '#services/hands/bash-tool';
 import type { PersistentShell } from '#services/hands/shell';
+import type { BlobStore } from '#services/checkpoints/blob-store';
+import type { RestoreSource } from '#services/checkpoints/hand-checkpoints';
+import type { RemoteExec } from '#services/checkpoints/ssh-capture';
 import {
   ShellHand,
   type Exclusive,
@@ -27,21 +31,20 @@ import { endpointName, SshConnectError, type SshConnection, type SshDeps } from 
 import { SshLink } from './link.ts';
 import { SftpFiles } from './sftp-files.ts';
 import { ShadowSnapshots, type Exec } from './shadow-git.ts';
+import { SshCheckpoints, type SshFilesRestore } from './ssh-checkpoints.ts';
 
-/** A snapshot to start from (a fork's or rewind's hand): the registry finds it up the fork tree. */
-export interface SshSnapshotSource {
-  image: string;
-  sessionId: string;
-  atSeq: number;
-}
+/** Where a fork's or rewind's files start from: the registry finds it up the fork tree. */
+export type SshSnapshotSource = RestoreSource;
 
 const SNAPSHOT_PREFIX = 'git:';
 
 export interface SshHandHooks extends ShellHandHooks {
   /** Live provisioning progress (not stored). */
   progress(progress: HandProgress): void;
-  /** The snapshot this session's files should start from (a fork's parent's), or null. */
+  /** The checkpoint or snapshot this session's files should start from (a fork's parent's), or null. */
   restoreSource?(): Promise<SshSnapshotSource | null>;
+  /** The session's last seq now (checkpoints recorded outside a tool call get the next). */
+  lastSeq?(): number;
 }
 
 export interface SshHandIdentity {
@@ -58,8 +61,33 @@ export class SshHand extends ShellHand {
     deps: SshDeps,
     /** Reconnection backoff (tests shorten it). */
     backoffMs?: readonly number[],
+    /** Where checkpoints keep their files; without it only turn-end shadow-git snapshots are kept. */
+    blobs?: BlobStore,
   ) {
-    super(identity, hooks, new SshTransport(identity, hooks, deps, backoffMs));
+    const transport = new SshTransport(identity, hooks, deps, backoffMs, blobs);
+    super(identity, hooks, transport);
+    this.sshTransport = transport;
+  }
+
+  private readonly sshTransport: SshTransport;
+
+  /** The `base` of this hand's checkpoints (`ssh:user@host:port:/folder`), or null while none are taken. */
+  get checkpointBase(): string | null {
+    return this.sshTransport.checkpoints?.base ?? null;
+  }
+
+  /** Puts the working folder (or one path in it) back as a checkpoint has it, and records the result (one-file restore, files-only rewind). */
+  restoreFiles(request: SshFilesRestore): Promise<{ changed: boolean }> {
+    const checkpoints = this.sshTransport.checkpoints;
+    if (!checkpoints?.active) {
+      return Promise.reject(
+        new AppError(
+          'conflict',
+          'This SSH hand takes no checkpoints now (not connected yet, file snapshots off, or the machine lacks the tools): send a message so it connects, then try again.',
+        ),
+      );
+    }
+    return checkpoints.restore(request);
   }
 }
 
@@ -73,8 +101,12 @@ class SshTransport implements ShellTransport {
   private connection: SshConnection | null = null;
   /** The working folder's shadow store (null: snapshots off, or not set up yet / impossible). */
   private shadow: ShadowSnapshots | null = null;
+  /** Why this machine takes no per-call checkpoints (a tool missing), once known. */
+  private noCheckpoints: string | null = null;
   /** Why this machine's files are not snapshotted, once known. */
   private noSnapshots: string | null = null;
+  /** Per-call checkpoints of the working folder (null: no blob store given); `active` once the machine takes them. */
+  readonly checkpoints: SshCheckpoints | null;
   /** Whether a fork's files were put back already (once per hand). */
   private restoreChecked = false;
   /** A tool ran since the last turn end (only then is a snapshot worth taking). */
@@ -131,8 +163,22 @@ class SshTransport implements ShellTransport {
     private readonly hooks: SshHandHooks,
     deps: SshDeps,
     backoffMs?: readonly number[],
+    blobs?: BlobStore,
   ) {
     this.link = new SshLink(identity.config, deps, backoffMs);
+    this.checkpoints =
+      blobs && identity.config.snapshots
+        ? new SshCheckpoints(
+            blobs,
+            { sessionId: identity.sessionId, name: identity.name, machine: endpointName(identity.config) },
+            {
+              record: (event) => hooks.record(event),
+              log: (message, error) => hooks.log(message, error),
+              lastSeq: () => hooks.lastSeq?.() ?? 0,
+              restoreSource: async () => (await hooks.restoreSource?.()) ?? null,
+            },
+          )
+        : null;
     this.files = new SftpFiles(async () => {
       if (!this.connection || this.connection.isClosed) throw new Error(`the SSH connection to ${this.machine} is closed`);
       return this.connection.sftp();
@@ -178,12 +224,27 @@ class SshTransport implements ShellTransport {
     this.ranThisTurn = true;
   }
 
+  changed(): void {
+    this.checkpoints?.changed();
+  }
+
+  /** After a tool call answered by event `atSeq`: checkpoints the working folder when the call could have changed it. */
+  toolAnswered(atSeq: number, exclusive: Exclusive): Promise<void> {
+    const checkpoints = this.checkpoints;
+    if (!checkpoints?.active) return Promise.resolve();
+    return exclusive(async () => {
+      const connection = this.connection;
+      if (connection === null || connection.isClosed) return; // the next capture, on the next connection, takes it
+      await checkpoints.capture(remoteExec(connection), atSeq);
+    });
+  }
+
   /**
-   * At a turn end where a tool ran: records the working folder in the shadow store, so a fork or
-   * rewind at this point can put these files back.
+   * At a turn end where a tool ran and no per-call checkpoints are taken: records the working folder
+   * in the shadow store, so a fork or rewind at this point can put these files back.
    */
   turnEnded(atSeq: number, exclusive: Exclusive): Promise<void> {
-    if (!this.config.snapshots || !this.ranThisTurn) return Promise.resolve();
+    if (!this.config.snapshots || !this.ranThisTurn || this.checkpoints?.active) return Promise.resolve();
     this.ranThisTurn = false;
     return exclusive(async () => {
       const shadow = this.shadow;
@@ -282,18 +343,49 @@ class SshTransport implements ShellTransport {
   }
 
   /**
-   * Sets up the shadow store for the working folder and, for a fork or rewind whose parent kept
-   * snapshots, puts the files back as they were at the fork point — once, the first time this
-   * hand connects. Says plainly when the files cannot follow.
+   * Prepares what keeps the folder's files for forks and rewinds: per-call checkpoints when there is
+   * a blob store and the machine has the tools (ssh-checkpoints.ts), else turn-end snapshots in a
+   * shadow git store. A fork's or rewind's hand whose parent kept turn-end snapshots (older logs)
+   * gets those files back first; checkpoints then start from them.
    */
   private async prepareSnapshots(
     connection: SshConnection,
     workDir: string,
     signal: AbortSignal,
-  ): Promise<{ note: string | null; restored: SshSnapshotSource | null }> {
+  ): Promise<{ note: string | null; restored: { sessionId: string; atSeq: number } | null }> {
     if (!this.config.snapshots) {
       return { note: 'File snapshots are off: forks and rewinds see this machine’s files as they are now.', restored: null };
     }
+    const checkpoints = this.checkpoints;
+    if (checkpoints !== null && this.noCheckpoints === null && !checkpoints.active) {
+      this.noCheckpoints = await checkpoints.unavailable(remoteExec(connection), signal);
+    }
+    if (checkpoints !== null && this.noCheckpoints === null) {
+      const source = checkpoints.active ? null : ((await this.hooks.restoreSource?.()) ?? null);
+      const old = source?.kind !== 'checkpoint' && source?.image.startsWith(SNAPSHOT_PREFIX) ? source : null;
+      const fromGit = old === null ? null : await this.restoreShadow(connection, workDir, old, signal);
+      const prepared = await checkpoints.prepare(remoteExec(connection), workDir, signal);
+      const note = [fromGit?.note ?? null, prepared.note].filter((part): part is string => part !== null).join(' ');
+      return { note: note === '' ? null : note, restored: prepared.restored ?? fromGit?.restored ?? null };
+    }
+    const note = await this.openShadow(connection, workDir, signal);
+    if (note !== null) return { note, restored: null };
+    if (this.restoreChecked) return { note: null, restored: null };
+    this.restoreChecked = true;
+    const source = (await this.hooks.restoreSource?.()) ?? null;
+    // Only a parent's snapshot is put back: this session's own files are already where it left them.
+    if (
+      source === null ||
+      source.kind === 'checkpoint' ||
+      source.sessionId === this.identity.sessionId ||
+      !source.image.startsWith(SNAPSHOT_PREFIX)
+    )
+      return { note: this.noCheckpoints, restored: null };
+    return this.restoreShadow(connection, workDir, source, signal);
+  }
+
+  /** Sets up the shadow store (once); a note when it cannot be. */
+  private async openShadow(connection: SshConnection, workDir: string, signal: AbortSignal): Promise<string | null> {
     const exec: Exec = async (command, execSignal) => {
       const result = await connection.exec(command, { signal: execSignal ?? signal });
       return { code: result.exitCode, stdout: result.output.toString('utf8'), stderr: '' };
@@ -312,22 +404,26 @@ ${this.identity.name}`,
       this.noSnapshots = await shadow.unavailableReason(signal);
       if (this.noSnapshots === null) this.shadow = shadow;
     }
-    if (this.shadow === null)
-      return {
-        note: `${this.noSnapshots ?? 'Snapshots are unavailable.'} Forks and rewinds see the files as they are now.`,
-        restored: null,
-      };
-    if (this.restoreChecked) return { note: null, restored: null };
+    if (this.shadow === null) return `${this.noSnapshots ?? 'Snapshots are unavailable.'} Forks and rewinds see the files as they are now.`;
+    return null;
+  }
+
+  /** Puts a parent's turn-end snapshot (shadow git) back in the folder, once per hand. */
+  private async restoreShadow(
+    connection: SshConnection,
+    workDir: string,
+    source: SshSnapshotSource,
+    signal: AbortSignal,
+  ): Promise<{ note: string | null; restored: { sessionId: string; atSeq: number } | null }> {
     this.restoreChecked = true;
-    const source = (await this.hooks.restoreSource?.()) ?? null;
-    // Only a parent's snapshot is put back: this session's own files are already where it left them.
-    if (source === null || source.sessionId === this.identity.sessionId || !source.image.startsWith(SNAPSHOT_PREFIX))
-      return { note: null, restored: null };
+    if (source.sessionId === this.identity.sessionId) return { note: null, restored: null };
+    const unavailable = await this.openShadow(connection, workDir, signal);
+    if (unavailable !== null || this.shadow === null) return { note: unavailable, restored: null };
     try {
       await this.shadow.restore(source.image.slice(SNAPSHOT_PREFIX.length), signal);
       return {
         note: `Its files were put back as they were at event ${source.atSeq} (this machine’s folder is shared, so the session it was forked from now sees them too).`,
-        restored: source,
+        restored: { sessionId: source.sessionId, atSeq: source.atSeq },
       };
     } catch (error) {
       return {
@@ -336,4 +432,9 @@ ${this.identity.name}`,
       };
     }
   }
+}
+
+/** The connection's streamed exec, as checkpoints use it. */
+function remoteExec(connection: SshConnection): RemoteExec {
+  return (command, stdin, signal) => connection.execStream(command, stdin, signal ? { signal } : {});
 }

@@ -454,15 +454,17 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
     }, 30_000);
   });
 
-  it('files follow forks: each turn end is kept in a shadow store, and a fork starts from its fork point', async () => {
+  it('files follow forks: without per-call checkpoints each turn end is kept in a shadow store, and a fork starts from its fork point', async () => {
     trustServer(sshd);
     const dataDir = tempDir('drover-ssh-forks-');
     const store = SessionStore.open({ dataDir });
+    // Turn-end shadow-git snapshots, as before per-call checkpoints (and as older logs have them).
     const registry = new HandRegistry({
       store,
       docker: new DockerEngine({ instance: 'ssh-forks' }),
       secrets: vault,
       knownHosts,
+      checkpoints: false,
       log: () => undefined,
     });
     const signal = new AbortController().signal;
@@ -498,9 +500,38 @@ describe.runIf(ready)('SSH hands on a real sshd', () => {
       // The user's own repository in the folder never saw Drover's commits.
       expect(await run(forked, 'git log --oneline 2>&1 | head -1; test -d .git && echo has-own-git')).toContain('has-own-git');
       expect(await run(forked, 'git rev-list --all --count 2>/dev/null || echo 0')).toMatch(/^0/);
+
+      // A log with snapshots only, forked where checkpoints are on: the snapshot is put back, then a
+      // baseline checkpoint is taken, and turn ends take no more snapshots.
+      const withCheckpoints = new HandRegistry({
+        store,
+        docker: new DockerEngine({ instance: 'ssh-forks' }),
+        secrets: vault,
+        knownHosts,
+        log: () => undefined,
+      });
+      try {
+        const later = store.fork(sessionId, turn2);
+        const [hand] = await withCheckpoints.handsFor(later.id);
+        expect(await run(hand, 'cat a.txt b.txt')).toMatch(/^two\nnew\n/);
+        const laterReady = store.getEvents(later.id, { types: ['hand.ready'] }).at(-1);
+        expect(laterReady?.type === 'hand.ready' ? laterReady.payload.restored_from : null).toEqual({
+          session_id: sessionId,
+          at_seq: turn2,
+        });
+        const baseline = store.getEvents(later.id, { types: ['hand.checkpoint'] });
+        expect(baseline).toHaveLength(1);
+        await run(hand, 'echo three > c.txt');
+        idle(later.id);
+        await withCheckpoints.settled();
+        expect(store.getEvents(later.id, { types: ['hand.snapshot'] })).toEqual([]);
+      } finally {
+        await withCheckpoints.close();
+      }
     } finally {
       await registry.close();
       store.close();
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 

@@ -1,0 +1,374 @@
+// Checkpoints after every tool call on an SSH hand, end to end (issue 20): the real harness and
+// registry against the local Messages API server, a real OpenSSH server (test/support/sshd.ts) with
+// real ssh2, the real blob store in a temp data folder. A scripted session of three turns with several
+// tool calls each (creates, edits through bash and the editor, deletes, renames, chmod, symbolic links,
+// an empty folder, a call that changes nothing, an editor view); the working folder is walked from
+// this process (node:fs — the sshd is on this machine; independent of captures) after every tool call.
+// Then: a fork at EVERY event restores exactly the tree of the last tool call at or before it (or,
+// before the hand's first connection, has no checkpoint to restore and says so); the changes view
+// between consecutive tool calls equals the walks' difference; a "files only" rewind; a one-file
+// restore; and the crash window (a tool that changed files with no checkpoint after it: the next
+// capture takes the change). The remote folder is removed at the end.
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EventOf, EventType } from '#shared/events';
+import { SshHandConfigSchema } from '#shared/hands';
+import { createChangesHandlers } from '#rpc/changes-handlers';
+import { rewindFilesInPlace } from '#services/checkpoints/rewind-files';
+import { DockerEngine } from '#services/hands/docker/engine';
+import { HandRegistry } from '#services/hands/registry';
+import { Harness } from '#services/harness/harness';
+import { SessionStore } from '#services/session/store';
+import { Vault } from '#services/vault/vault';
+import { FileKeySource } from '#test/support/file-key-source';
+import { startModelServer, type ModelServer, type ScriptedMessage } from '#test/support/model-server';
+import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
+import { tempDir } from '#test/support/system';
+import { KnownHosts } from './known-hosts.ts';
+
+const KEY = 'sk-ant-test-key';
+const ready = requireSshd();
+
+const bash = (command: string): ScriptedMessage => ({
+  content: [{ type: 'tool_use', name: 'box__bash', input: { command } }],
+  stop_reason: 'tool_use',
+});
+const editor = (input: Record<string, unknown>): ScriptedMessage => ({
+  content: [{ type: 'tool_use', name: 'box__editor', input }],
+  stop_reason: 'tool_use',
+});
+const say = (text: string): ScriptedMessage => ({ content: [{ type: 'text', text }], stop_reason: 'end_turn' });
+
+/** The turns (every kind of change a checkpoint must restore), in folder `f`. */
+function turns(f: string): ScriptedMessage[][] {
+  return [
+    [
+      bash('mkdir -p src empty && echo one > a.txt && echo b > src/b.txt'),
+      editor({ command: 'create', path: `${f}/notes.md`, file_text: 'first line\nsecond line\n' }),
+      bash('ln -s a.txt link && printf "#!/bin/sh\\necho run\\n" > run.sh && chmod 755 run.sh && echo "name with space" > "sp ace.txt"'),
+      say('turn one done'),
+    ],
+    [
+      bash('echo two >> a.txt && mv src/b.txt src/c.txt'),
+      bash('ls -la > /dev/null'), // changes nothing: no checkpoint
+      editor({ command: 'view', path: `${f}/notes.md` }), // reads only
+      editor({ command: 'str_replace', path: `${f}/notes.md`, old_str: 'second line', new_str: 'second line, edited' }),
+      bash('rmdir empty && chmod 600 a.txt && ln -sfn run.sh link && head -c 3000000 /dev/urandom > big.bin'),
+      say('turn two done'),
+    ],
+    [
+      bash('mkdir -p src/deep/er && echo deep > src/deep/er/d.txt && rm src/c.txt && printf x >> big.bin'),
+      bash('mv src lib && chmod 700 lib/deep && mkdir -p another/empty'),
+      editor({ command: 'insert', path: `${f}/notes.md`, insert_line: 0, insert_text: 'a title' }),
+      bash(`echo replaced > run.sh && rm link "sp ace.txt" && ln -s ${f}/lib/deep deeplink`),
+      say('turn three done'),
+    ],
+  ];
+}
+
+interface Walked {
+  path: string;
+  type: 'file' | 'dir' | 'symlink';
+  mode: string;
+  size?: number;
+  hash?: string;
+  target?: string;
+  mtime?: number;
+}
+
+/** The folder's tree, read here with node:fs: paths, types, modes, hashes, link targets, file mtimes. */
+function walk(root: string): Walked[] {
+  const out: Walked[] = [];
+  const visit = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = path.join(dir, name);
+      const stat = lstatSync(full);
+      const mode = (stat.mode & 0o7777).toString(8);
+      if (stat.isSymbolicLink()) out.push({ path: full, type: 'symlink', mode, target: readlinkSync(full) });
+      else if (stat.isDirectory()) {
+        out.push({ path: full, type: 'dir', mode });
+        visit(full);
+      } else if (stat.isFile()) {
+        const hash = createHash('sha256').update(readFileSync(full)).digest('hex');
+        out.push({ path: full, type: 'file', mode, size: stat.size, hash, mtime: Math.floor(stat.mtimeMs / 1000) });
+      }
+    }
+  };
+  visit(root);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The paths whose entries differ between two walks. */
+function differing(a: Walked[], b: Walked[]): string[] {
+  const before = new Map(a.map((entry) => [entry.path, entry]));
+  const after = new Map(b.map((entry) => [entry.path, entry]));
+  const paths = new Set([...before.keys(), ...after.keys()]);
+  const same = (x?: Walked, y?: Walked): boolean =>
+    x !== undefined && y !== undefined && x.type === y.type && x.mode === y.mode && x.hash === y.hash && x.target === y.target;
+  return [...paths].filter((p) => !same(before.get(p), after.get(p))).sort();
+}
+
+describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at any event', () => {
+  let sshd: TestSshd;
+  let server: ModelServer;
+  let vault: Vault;
+  let knownHosts: KnownHosts;
+  let dir: string;
+  let store: SessionStore;
+  let hands: HandRegistry;
+  let harness: Harness;
+  let sessionId: string;
+  let folder: string;
+  let keySecret: string;
+  const replies: ScriptedMessage[] = [];
+  /** The folder's tree after each tool call, by the seq of the call's result. */
+  const walks = new Map<number, Walked[]>();
+  const captureTimes: number[] = [];
+
+  const events = <K extends EventType>(id: string, type: K) => store.getEvents(id, { types: [type], limit: 10_000 }) as Array<EventOf<K>>;
+
+  const newRegistry = (): HandRegistry =>
+    new HandRegistry({
+      store,
+      docker: new DockerEngine({ instance: 'ssh-checkpoints' }),
+      secrets: vault,
+      knownHosts,
+      log: () => undefined,
+    });
+
+  const newHarness = (): Harness =>
+    new Harness({ store, keyProvider: () => KEY, baseURL: server.url, handsFor: (id) => hands.handsFor(id), log: () => undefined });
+
+  async function turn(id: string, text: string, script: ScriptedMessage[]): Promise<void> {
+    replies.push(...script);
+    const before = events(id, 'session.status_idle').length;
+    const idle = new Promise<void>((resolve) => {
+      const stop = store.subscribe(id, (event) => {
+        if (event.type !== 'session.status_idle' || events(id, 'session.status_idle').length <= before) return;
+        stop();
+        resolve();
+      });
+    });
+    harness.send(id, text);
+    await idle;
+    await hands.settled();
+  }
+
+  beforeAll(async () => {
+    const user = testUser();
+    sshd = await TestSshd.start();
+    const keys = tempDir('drover-ssh-ckpt-keys-');
+    const key = makeKey(keys);
+    sshd.authorize(key);
+    dir = tempDir('drover-ssh-checkpoints-');
+    vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(tempDir('drover-ssh-ckpt-vault-'), 'vault.key')) });
+    keySecret = (await vault.create({ name: 'key', kind: 'ssh-private-key', value: key.privateKey })).id;
+    knownHosts = new KnownHosts(path.join(dir, 'known-hosts.json'));
+    knownHosts.trust({ host: '127.0.0.1', port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: sshd.hostFingerprint() });
+    folder = `${user.home}/ckpt-${process.pid}-${Date.now()}`;
+    server = await startModelServer({
+      apiKey: KEY,
+      respond: () => {
+        // The request after a tool result: the tree the calls so far left (the hand is between calls).
+        const result = sessionId ? events(sessionId, 'agent.tool_result').at(-1) : undefined;
+        if (result && !walks.has(result.seq)) walks.set(result.seq, walk(folder));
+        const next = replies.shift();
+        return Promise.resolve(
+          next
+            ? { kind: 'message' as const, message: next }
+            : { kind: 'http-error' as const, status: 500, type: 'api_error', message: 'the test script has no more replies' },
+        );
+      },
+    });
+    store = SessionStore.open({ dataDir: dir });
+    hands = newRegistry();
+    harness = newHarness();
+    sessionId = store.createSession({ title: 'ssh checkpoints' }).id;
+    const config = SshHandConfigSchema.parse({
+      kind: 'ssh',
+      host: '127.0.0.1',
+      port: sshd.port,
+      user: user.user,
+      auth: { method: 'key', key_secret_id: keySecret },
+      working_dir: folder,
+    });
+    hands.attach(sessionId, { name: 'box', config });
+    // The user lets this machine's tools run without asking (SSH hands ask by default).
+    store.emitEvent(sessionId, { type: 'policy.set', payload: { hand: 'box', tool: null, policy: 'always_allow' } });
+    for (const [index, script] of turns(folder).entries()) await turn(sessionId, `turn ${index + 1}`, script);
+  }, 120_000);
+
+  afterAll(async () => {
+    await harness?.close();
+    await hands?.close();
+    store?.close();
+    await server?.close();
+    await vault?.close();
+    await sshd?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records a baseline at connection, then a checkpoint after each tool call that changed files, and no shadow-git snapshot', () => {
+    const results = events(sessionId, 'agent.tool_result');
+    const calls = turns(folder).flat().length - 3;
+    expect(results).toHaveLength(calls);
+    expect(results.every((result) => !result.payload.is_error)).toBe(true);
+    const checkpoints = events(sessionId, 'hand.checkpoint');
+    const [baseline, ...rest] = checkpoints;
+    expect(baseline?.payload.at_seq).toBe(baseline?.seq); // at its own seq, before the first result
+    expect(baseline?.payload.parent).toBeNull();
+    const changing = results.filter((_, index) => index !== 4 && index !== 5).map((result) => result.seq);
+    expect(rest.map((event) => event.payload.at_seq)).toEqual(changing);
+    for (const [index, checkpoint] of checkpoints.entries()) {
+      expect(checkpoint.payload.base).toBe(`ssh:${testUser().user}@127.0.0.1:${sshd.port}:${folder}`);
+      if (index > 0) {
+        expect(checkpoint.payload.parent).toBe(checkpoints[index - 1]?.payload.manifest);
+        expect(checkpoint.payload.changed_paths).toBeGreaterThan(0);
+        captureTimes.push(checkpoint.payload.duration_ms);
+      }
+    }
+    expect(events(sessionId, 'hand.snapshot')).toEqual([]);
+    expect([...walks.keys()]).toEqual(results.map((result) => result.seq));
+    // Storage grows with change: the one-byte append to a 3 MB file stores about one 1 MiB chunk, not the file.
+    const append = rest.find((event) => event.payload.at_seq === changing[6]);
+    expect(append?.payload.bytes_stored).toBeLessThan(1.3 * 1024 * 1024);
+    const sorted = [...captureTimes].sort((a, b) => a - b);
+    console.log(
+      `SSH captures after ${captureTimes.length} tool calls: p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`,
+    );
+  });
+
+  it("the changes view between consecutive tool calls lists exactly the paths the walks differ in, with a file's diff", async () => {
+    const handlers = createChangesHandlers({ store, hands, blobs: hands.blobs });
+    const seqs = [...walks.keys()];
+    for (let i = 1; i < seqs.length; i++) {
+      const from = seqs[i - 1] as number;
+      const to = seqs[i] as number;
+      const { hands: changes } = await handlers['sessions-changes']({ sessionId, fromSeq: from, toSeq: to, hand: 'box' });
+      const files = changes[0]?.files ?? [];
+      const listed = [...new Set(files.flatMap((file) => (file.fromPath ? [file.path, file.fromPath] : [file.path])))].sort();
+      expect(listed, `changes ${from} → ${to}`).toEqual(differing(walks.get(from) ?? [], walks.get(to) ?? []));
+    }
+    const diff = await handlers['sessions-file-diff']({
+      sessionId,
+      hand: 'box',
+      path: `${folder}/notes.md`,
+      fromSeq: seqs[1] as number,
+      toSeq: seqs.at(-1) as number,
+    });
+    expect(diff.kind).toBe('text');
+    expect(diff.patch).toContain('-second line');
+    expect(diff.patch).toContain('+second line, edited');
+    expect(diff.patch).toContain('+a title');
+  });
+
+  /** The tree after the last tool call at or before `atSeq` (null: before the first one). */
+  function expectedAt(atSeq: number): Walked[] | null {
+    const at = [...walks.keys()].filter((seq) => seq <= atSeq).at(-1);
+    return at === undefined ? null : (walks.get(at) ?? null);
+  }
+
+  it('a fork at every event has exactly the files of the last tool call at or before it', async () => {
+    const baseline = events(sessionId, 'hand.checkpoint')[0];
+    const last = store.getSession(sessionId).lastSeq;
+    const starts: number[] = [];
+    for (let seq = 1; seq <= last; seq++) {
+      const fork = store.fork(sessionId, seq);
+      const [hand] = await hands.handsFor(fork.id);
+      const started = performance.now();
+      const ran = await hand?.execute('box__bash', { command: 'true' }, { signal: new AbortController().signal });
+      starts.push(performance.now() - started);
+      expect(ran?.isError, `fork at ${seq}`).toBe(false);
+      const readyEvent = events(fork.id, 'hand.ready').at(-1);
+      const source = events(sessionId, 'hand.checkpoint')
+        .filter((event) => event.payload.at_seq <= seq)
+        .at(-1);
+      expect(readyEvent?.payload.restored_from, `fork at ${seq}`).toEqual(
+        source ? { session_id: sessionId, at_seq: source.payload.at_seq } : undefined,
+      );
+      const expected = expectedAt(seq);
+      if (expected) expect(walk(folder), `fork at event ${seq}`).toEqual(expected);
+      else if (baseline && seq >= baseline.seq) expect(walk(folder), `fork at event ${seq} (the baseline: an empty folder)`).toEqual([]);
+      await hands.close();
+      hands = newRegistry();
+    }
+    const sorted = [...starts].sort((a, b) => a - b);
+    console.log(
+      `${last} SSH forks: connect + restore + a command, p50 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(0)} ms, max ${sorted.at(-1)?.toFixed(0)} ms`,
+    );
+    await harness.close();
+    harness = newHarness();
+  }, 300_000);
+
+  it('"files only" rewinds the live folder in place, recorded with rewind; one file is restored from another event', async () => {
+    const results = events(sessionId, 'agent.tool_result').map((event) => event.seq);
+    const [hand] = await hands.handsFor(sessionId);
+    await hand?.execute('box__bash', { command: 'true' }, { signal: new AbortController().signal }); // connects
+    const atSeq = results[3] as number; // after turn two's first call
+    const services = {
+      store,
+      blobs: hands.blobs,
+      engine: new DockerEngine({ instance: 'ssh-checkpoints' }),
+      statuses: (id: string) => hands.statuses(id),
+      settled: () => hands.settled(),
+      sshHand: (id: string, name: string) => hands.sshHand(id, name),
+    };
+    const notes = await rewindFilesInPlace(services, sessionId, atSeq);
+    expect(notes.join('\n')).toMatch(/working folder is back as at event/);
+    expect(walk(folder)).toEqual(expectedAt(atSeq));
+    const rewound = events(sessionId, 'hand.checkpoint').at(-1);
+    expect(rewound?.payload.rewind).toEqual({ keep: 'files', session_id: sessionId, at_seq: atSeq });
+
+    // One file: notes.md as at the end of turn three; everything else stays as rewound.
+    const handlers = createChangesHandlers({ store, hands, blobs: hands.blobs });
+    const lastSeq = results.at(-1) as number;
+    const restored = await handlers['hands-restore-file']({ sessionId, hand: 'box', path: `${folder}/notes.md`, atSeq: lastSeq });
+    expect(restored.checkpointSeq).not.toBeNull();
+    const now = walk(folder);
+    const want = expectedAt(lastSeq)?.find((entry) => entry.path === `${folder}/notes.md`);
+    expect(now.find((entry) => entry.path === `${folder}/notes.md`)).toEqual(want);
+    expect(now.filter((entry) => entry.path !== `${folder}/notes.md`)).toEqual(
+      expectedAt(atSeq)?.filter((entry) => entry.path !== `${folder}/notes.md`),
+    );
+    // A path absent at that event is removed.
+    const gone = await handlers['hands-restore-file']({ sessionId, hand: 'box', path: `${folder}/src`, atSeq: lastSeq });
+    expect(gone.summary).toMatch(/is back/);
+    expect(walk(folder).some((entry) => entry.path.startsWith(`${folder}/src`))).toBe(false);
+    // Outside the folder: refused, nothing written.
+    await expect(handlers['hands-restore-file']({ sessionId, hand: 'box', path: '/etc/passwd', atSeq: lastSeq })).rejects.toThrow(
+      /outside the hand's working folder/,
+    );
+  }, 120_000);
+
+  it('a tool that changed files with no checkpoint after it (a crash): the next capture takes the change', async () => {
+    const [hand] = await hands.handsFor(sessionId);
+    // Runs outside the harness: no tool result, so no checkpoint — then the process "crashes".
+    const ran = await hand?.execute(
+      'box__bash',
+      { command: 'echo crashed > crash.txt && chmod 640 crash.txt' },
+      { signal: new AbortController().signal },
+    );
+    expect(ran?.isError).toBe(false);
+    await harness.close();
+    await hands.close();
+    hands = newRegistry();
+    harness = newHarness();
+    const before = events(sessionId, 'hand.checkpoint').length;
+    await turn(sessionId, 'after the crash', [bash('echo after > after.txt'), say('done')]);
+    const recorded = events(sessionId, 'hand.checkpoint').slice(before);
+    expect(recorded).toHaveLength(1);
+    const result = events(sessionId, 'agent.tool_result').at(-1);
+    expect(recorded[0]?.payload.at_seq).toBe(result?.seq);
+    const afterCrash = walk(folder);
+    // A fork at that result has both files.
+    const fork = store.fork(sessionId, result?.seq ?? 0);
+    rmSync(`${folder}/crash.txt`);
+    const [forked] = await hands.handsFor(fork.id);
+    await forked?.execute('box__bash', { command: 'true' }, { signal: new AbortController().signal });
+    expect(walk(folder)).toEqual(afterCrash);
+    expect(afterCrash.find((entry) => entry.path === `${folder}/crash.txt`)?.mode).toBe('640');
+  }, 120_000);
+});
