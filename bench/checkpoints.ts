@@ -21,6 +21,7 @@ import { TestContainers } from '#services/checkpoints/test-containers';
 import { DockerEngine, instanceIdOf, LABELS } from '#services/hands/docker/engine';
 import { BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
 import { tempDir } from '#test/support/system';
+import { benchCheckpointSession } from './checkpoints-session.ts';
 import { ms, p50, type Log } from './harness/common.ts';
 import type { Figure } from './session-store.ts';
 
@@ -52,6 +53,8 @@ export async function benchCheckpoints(log: Log): Promise<Figure[]> {
       ...(await smallChangeTime(rig, log)),
       ...(await manyFiles(rig, log)),
       ...(await hundredTurns(rig, log)),
+      // The same session through the real harness and host: storage vs docker commit, fork → hand ready.
+      ...(await benchCheckpointSession(log)),
     ];
   } finally {
     await rig.containers.removeAll();
