@@ -11,6 +11,7 @@ import { benchApiStream } from './api-stream.ts';
 import { benchCheckpoints } from './checkpoints.ts';
 import { benchHands } from './hands.ts';
 import { benchHarness } from './harness.ts';
+import { benchRemoteEngine } from './remote-engine.ts';
 import { benchAppends, benchScale, type Figure } from './session-store.ts';
 import { benchSsh } from './ssh.ts';
 import { benchUi } from './ui.ts';
@@ -44,6 +45,7 @@ if (only === undefined || only === 'harness') {
 if (only === undefined || only === 'hands') {
   console.log('Drover benchmarks — hands (Docker)');
   figures.push(...(await benchHands(log)));
+  figures.push(...(await benchRemoteEngine(log)));
 }
 if (only === undefined || only === 'checkpoints') {
   console.log('Drover benchmarks — checkpoints (Docker)');

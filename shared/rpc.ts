@@ -46,6 +46,7 @@ import { ChangesSchema, FileDiffSchema, RestoredFileSchema } from './changes.ts'
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import { LocalApiNewTokenSchema, LocalApiSettingsSchema, LocalApiStatusSchema } from './local-api.ts';
 import { StorageLimitsSchema, StorageReclaimSchema, StorageThinSchema, StorageThresholdSchema, StorageUsageSchema } from './storage.ts';
+import { EngineConfigSchema, EngineIdSchema, EngineTestResultSchema } from './engines.ts';
 import {
   ApiKeyStatusSchema,
   SecretIdSchema,
@@ -394,6 +395,14 @@ export const rpcMethods = {
   'storage-set-limits': { arg: StorageLimitsSchema, result: StorageUsageSchema },
   /** Thins old checkpoints of every session by the retention rule ("Thin old checkpoints"); what was thinned and freed. */
   'storage-thin': { arg: z.undefined(), result: StorageThinSchema },
+  // Settings → Engines (issue 22): Docker engines hands can run on (vault secret ids only, never values).
+  /** Every engine, this computer's first. */
+  'engines-list': { arg: z.undefined(), result: z.array(EngineConfigSchema) },
+  /** Adds an engine or replaces the one with its id; the list after. */
+  'engines-put': { arg: z.strictObject({ engine: EngineConfigSchema }), result: z.array(EngineConfigSchema) },
+  'engines-remove': { arg: z.strictObject({ id: EngineIdSchema }), result: z.array(EngineConfigSchema) },
+  /** Connects and reports version, OS/arch, CPUs, memory and images, or why not (an ssh:// engine's host key and trust too). */
+  'engines-test': { arg: z.strictObject({ engine: EngineConfigSchema }), result: EngineTestResultSchema },
 } as const;
 
 export type RpcMethod = keyof typeof rpcMethods;

@@ -22,6 +22,7 @@ import { createCustomToolsHandlers } from './custom-tools-handlers.ts';
 import { createGuardrailsHandlers, launchGuardrailEvents } from './guardrails-handlers.ts';
 import { createLocalApiHandlers, type LocalApiControl } from './local-api-handlers.ts';
 import { createStorageHandlers } from './storage-handlers.ts';
+import { createEnginesHandlers } from './engines-handlers.ts';
 import { createRewindHandler } from './rewind-handler.ts';
 
 /**
@@ -97,6 +98,7 @@ export function createHandlers({
     ...createRewindHandler({ store, harness, hands, summarize, onSessionsChanged, log, blobs: hands.blobs }),
     ...createLocalApiHandlers(localApi),
     ...createStorageHandlers({ store, hands, ...(log ? { log } : {}) }),
+    ...createEnginesHandlers(hands.engines),
     'app-info': () => {
       const warning = dataDirExposure(store.dataDir);
       return warning === null ? info : { ...info, dataDirWarning: warning };

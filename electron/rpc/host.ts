@@ -9,6 +9,8 @@ import path from 'node:path';
 import { isAppError } from '#shared/errors';
 import type { LiveUpdate } from '#shared/harness';
 import type { AppInfo, PushMessage } from '#shared/rpc';
+import { EnginePool } from '#services/engines/engine-pool';
+import { EngineStore } from '#services/engines/engine-store';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import type { Hand } from '#services/hands/hand';
 import { HandRegistry } from '#services/hands/registry';
@@ -50,11 +52,16 @@ export interface Host {
   hands: HandRegistry;
   credentials: Credentials;
   redactor: Redactor;
+  /** Adds hands to sessions beyond their attached ones (the API's self-hosted workers); returns a removal. */
+  addHandSource(source: HandSource): () => void;
   /** Listens to the harness's live (never stored) updates of every session, as the UI's `session-live` push has them; returns an unsubscribe. */
   onLive(listener: LiveListener): () => void;
   /** Stops the brain (runs resume at the next start) and the pushes; the store stays open. */
   close(): Promise<void>;
 }
+
+/** More hands for a session (none: an empty list). */
+export type HandSource = (sessionId: string) => readonly Hand[];
 
 /** A listener of live updates (already redacted). */
 export type LiveListener = (sessionId: string, update: LiveUpdate) => void;
@@ -70,6 +77,7 @@ export function createHost(options: HostOptions): Host {
   const log = (message: string, error?: unknown) =>
     options.log(redactor.redact(message), error instanceof Error ? redactError(redactor, error) : redactor.redactDeep(error));
   const harnessRef: { current: Harness | null } = { current: null };
+  const handSources = new Set<HandSource>();
   const credentials = new Credentials({
     vault: options.vault ?? null,
     ...(options.vaultUnavailable === undefined ? {} : { unavailable: options.vaultUnavailable }),
@@ -80,9 +88,18 @@ export function createHost(options: HostOptions): Host {
   });
   // One record of trusted host keys for the hands and for "Test connection" in the UI.
   const knownHosts = new KnownHosts(path.join(store.dataDir, 'known-hosts.json'));
+  const docker = new DockerEngine({ instance: instanceIdOf(store.dataDir) });
+  // Settings → Engines (issue 22): Docker hands may run on engines of other machines.
+  const engines = new EnginePool({
+    store: new EngineStore(path.join(store.dataDir, 'engines.json')),
+    local: docker,
+    knownHosts,
+    secrets: credentials,
+  });
   const hands = new HandRegistry({
     store,
-    docker: new DockerEngine({ instance: instanceIdOf(store.dataDir) }),
+    docker,
+    engines,
     onProgress: (sessionId, progress) => push({ push: 'hand-progress', arg: { sessionId, progress } }),
     keepAliveMs: options.keepContainersMs ?? keepContainersFromEnvironment(process.env, log),
     keepFile: path.join(store.dataDir, 'kept-containers.json'),
@@ -94,7 +111,12 @@ export function createHost(options: HostOptions): Host {
     store,
     keyProvider: options.keyProvider ?? (() => credentials.apiKey()),
     baseURL: options.baseURL,
-    handsFor: options.handsFor ?? ((sessionId, signal) => hands.handsFor(sessionId, signal)),
+    handsFor:
+      options.handsFor ??
+      (async (sessionId, signal) => [
+        ...(await hands.handsFor(sessionId, signal)),
+        ...[...handSources].flatMap((source) => source(sessionId)),
+      ]),
     onLive: (sessionId, update) => {
       push({ push: 'session-live', arg: { sessionId, update } });
       if (liveListeners.size === 0) return;
@@ -144,6 +166,12 @@ export function createHost(options: HostOptions): Host {
     hands,
     credentials,
     redactor,
+    addHandSource(source) {
+      handSources.add(source);
+      return () => {
+        handSources.delete(source);
+      };
+    },
     onLive(listener) {
       liveListeners.add(listener);
       return () => {

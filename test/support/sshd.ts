@@ -101,7 +101,7 @@ export class TestSshd {
   ) {}
 
   /** Starts a server (and the test user, when missing); `netns`/`address`: inside a network namespace, on one of its addresses. */
-  static async start(options: { netns?: string; address?: string } = {}): Promise<TestSshd> {
+  static async start(options: { netns?: string; address?: string; extraConfig?: string[] } = {}): Promise<TestSshd> {
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     testUser();
     const dir = tempDir('drover-sshd-');
@@ -128,6 +128,7 @@ export class TestSshd {
         'AllowTcpForwarding yes',
         'Subsystem sftp internal-sftp',
         'LogLevel VERBOSE',
+        ...(options.extraConfig ?? []),
         '',
       ].join('\n'),
     );

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { AppError } from '#shared/errors';
 import {
   type EngineConfig,
+  type EngineConfigInput,
   type EngineRequirements,
   type EngineTestResult,
   type SshEngineConfig,
@@ -133,6 +134,18 @@ export class EnginePool {
 
   list(): EngineConfig[] {
     return this.options.store.list();
+  }
+
+  /** Adds or replaces an engine (Settings → Engines); the list after. Its live engine is remade on next use. */
+  put(config: EngineConfigInput): EngineConfig[] {
+    return this.options.store.put(config);
+  }
+
+  remove(id: string): EngineConfig[] {
+    const list = this.options.store.remove(id);
+    this.engines.get(id)?.engine.remote?.close();
+    this.engines.delete(id);
+    return list;
   }
 
   /** The live engine with this id; a not-found AppError when there is none. */

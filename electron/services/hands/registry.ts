@@ -114,7 +114,10 @@ export class HandRegistry {
       } else if (event.type === 'hand.checkpoint') {
         // Storage caps (checkpoints/retention.ts): over a cap, the session's old checkpoints are thinned, or its captures pause.
         const services = { store: options.store, blobs: this.blobs, log: (message: string, error?: unknown) => this.log(message, error) };
-        this.track(afterCheckpoint(services, sessionId).then(() => undefined), `Storage caps of session ${sessionId}`);
+        this.track(
+          afterCheckpoint(services, sessionId).then(() => undefined),
+          `Storage caps of session ${sessionId}`,
+        );
       } else if (event.type === 'session.status_idle') {
         for (const [key, instance] of this.instances) {
           if (key.startsWith(`${sessionId}/`) && instance.hand.turnEnded)
@@ -143,6 +146,11 @@ export class HandRegistry {
       } else if (event.type === 'hand.detached') specs.delete(event.payload.hand_id);
     }
     return [...specs.values()];
+  }
+
+  /** Settings → Engines (issue 22), when this Drover has them. */
+  get engines(): EnginePool | undefined {
+    return this.options.engines;
   }
 
   /** The hands the harness routes tool uses to (tool names qualified with the hand's name). */
@@ -406,6 +414,7 @@ export class HandRegistry {
     this.instances.clear();
     if (keep) this.writeKept(keptIds);
     if (!this.options.gitProxy) await this.gitProxy.close();
+    this.options.engines?.close();
   }
 
   // ------------------------------------------------------------------------------- internals

@@ -15,6 +15,7 @@ import { messageOf } from '#renderer/ui/errors.ts';
 import { GuardrailsSettings } from '#renderer/guardrails/index.ts';
 import { LocalApiSettings } from './LocalApiSettings.tsx';
 import { StorageSettings } from './StorageSettings.tsx';
+import { EnginesSettings } from './EnginesSettings.tsx';
 
 export const KIND_LABELS: Readonly<Record<SecretKind, string>> = {
   'anthropic-api-key': 'Anthropic API key',
@@ -65,6 +66,7 @@ export function SettingsView({ transport, onError }: { transport: Transport; onE
         <GuardrailsSettings transport={transport} />
         <LocalApiSettings transport={transport} />
         <StorageSettings transport={transport} />
+        <EnginesSettings transport={transport} secrets={secrets} />
         <section className="settings-section" aria-labelledby="credentials-title">
           <h3 id="credentials-title">Credentials</h3>
           {vault !== null && !vault.available && (
@@ -382,7 +384,7 @@ function AddCredential({ transport, onAdded }: { transport: Transport; onAdded: 
           <label className="field-label" htmlFor={`${id}-value`}>
             Value
           </label>
-          {kind === 'ssh-private-key' ? (
+          {kind === 'ssh-private-key' || kind === 'tls-pem' ? (
             <textarea
               id={`${id}-value`}
               className="input"
