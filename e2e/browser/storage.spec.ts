@@ -2,12 +2,19 @@
 // data no session reaches (a real blob written into the data folder's store) is shown as such,
 // "Reclaim unused storage" removes it and says how much it freed; a pause threshold above the
 // disk's real free space shows the low-disk warning; a bad threshold is refused in words.
+// Caps and retention: a session written into the data folder before the server starts (12 turns of
+// two checkpoints, each with 600 KB of its own, real blobs): "Thin old checkpoints" thins it by the
+// rule (N = 10: the first checkpoint of turns 1 and 2) and says what it freed; nonsense caps are
+// refused in words (in the page, and by the host); a cap it cannot get under shows the warning for
+// that session; the caps persist across a reload; no caps, no warning.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { BlobStore } from '#services/checkpoints/blob-store';
+import { storeManifest } from '#services/checkpoints/manifest';
+import { SessionStore } from '#services/session/store';
 import { requireChromium } from '../support/browser.ts';
 import { startServeMode, type ServeHandle } from '../support/serve.ts';
 
@@ -17,7 +24,45 @@ const ENV = { ANTHROPIC_API_KEY: 'sk-ant-e2e-unused' };
 const dataDir = mkdtempSync(path.join(tmpdir(), 'drover-e2e-storage-'));
 let serve: ServeHandle | undefined;
 
+/** A session with 12 turns of two checkpoints each (real manifests, 600 KB of its own per checkpoint). */
+async function seedSession(): Promise<void> {
+  const store = SessionStore.open({ dataDir });
+  const blobs = new BlobStore(dataDir);
+  const { id } = store.createSession({ title: 'Seeded long session' });
+  for (let turn = 1; turn <= 12; turn += 1) {
+    store.emitEvent(id, { type: 'user.message', payload: { content: [{ type: 'text', text: `turn ${turn}` }] } });
+    for (let call = 1; call <= 2; call += 1) {
+      const content = randomBytes(600 * 1024);
+      const file = await blobs.put(content);
+      const { id: manifest } = await storeManifest(blobs, {
+        version: 1,
+        base: null,
+        entries: [
+          { path: '/workspace/data.bin', type: 'file', mode: 0o644, uid: 0, gid: 0, size: content.length, hash: file.hash, mtime: 1 },
+        ],
+      });
+      const at = store.emitEvent(id, { type: 'agent.message', payload: { content: [{ type: 'text', text: `call ${call}` }] } }).seq;
+      store.emitEvent(id, {
+        type: 'hand.checkpoint',
+        payload: {
+          hand_id: 'box',
+          at_seq: at,
+          manifest,
+          parent: null,
+          base: 'sha256:seeded',
+          captured_at: turn * 10 + call,
+          changed_paths: 1,
+          bytes_stored: content.length,
+          duration_ms: 1,
+        },
+      });
+    }
+  }
+  store.close();
+}
+
 test.beforeAll(async () => {
+  await seedSession();
   serve = await startServeMode(ENV, { dataDir });
 });
 
@@ -55,4 +100,56 @@ test('Settings → Storage: unused checkpoint data reclaimed with the bytes free
   await section.getByLabel('or % of the disk').fill('0');
   await section.getByRole('button', { name: 'Save threshold' }).click();
   await expect(section.getByTestId('storage-paused')).toHaveCount(0);
+});
+
+test('Settings → Storage: caps and retention — thin old checkpoints, nonsense refused in words, the warning at a cap', async ({ page }) => {
+  test.setTimeout(120_000); // each step measures the storage again (Docker's df included): ~40 s on a quiet machine
+  if (serve === undefined) throw new Error('serve mode did not start');
+  await page.goto(serve.url);
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const section = page.getByTestId('storage-settings');
+  const limits = section.getByRole('group', { name: 'Caps and retention' });
+  await expect(limits.getByLabel('Keep every checkpoint of the last')).toHaveValue('10');
+  await expect(limits.getByLabel('Cap per session')).toHaveValue('');
+
+  // The rule with N = 10: the first checkpoint of turns 1 and 2 go (each turn keeps its last).
+  await limits.getByRole('button', { name: 'Thin old checkpoints' }).click();
+  await expect(section.getByRole('status')).toHaveText(/^Thinned 2 checkpoints in 1 session, freed 1\.\d MiB\.$/);
+  await limits.getByRole('button', { name: 'Thin old checkpoints' }).click();
+  await expect(section.getByRole('status')).toHaveText(/^Nothing to thin/);
+
+  // Nonsense, refused in words: in the page, and by the host.
+  await limits.getByLabel('Cap per session').fill('lots');
+  await limits.getByRole('button', { name: 'Save caps' }).click();
+  await expect(section.getByRole('alert').last()).toContainText('Give each cap as a size');
+  await limits.getByLabel('Cap per session').fill('100 KiB');
+  await limits.getByRole('button', { name: 'Save caps' }).click();
+  await expect(section.getByRole('alert').last()).toContainText('give at least 1 MiB, or no cap');
+  await limits.getByLabel('Cap per session').fill('10 GiB');
+  await limits.getByLabel('Overall cap').fill('5 GiB');
+  await limits.getByRole('button', { name: 'Save caps' }).click();
+  await expect(section.getByRole('alert').last()).toContainText('the cap per session is larger than the overall cap');
+
+  // A cap the session cannot get under (22 checkpoints of 600 KB each, all kept by the rule): its checkpoints pause, and the page says so.
+  await limits.getByLabel('Cap per session').fill('2 MiB');
+  await limits.getByLabel('Overall cap').fill('');
+  await limits.getByLabel('Keep every checkpoint of the last').fill('10');
+  await limits.getByRole('button', { name: 'Save caps' }).click();
+  await expect(section.getByRole('status')).toContainText('1 session is still over a cap after thinning');
+  const warning = section.getByTestId('storage-cap-paused');
+  await expect(warning).toContainText('Seeded long session');
+  await expect(warning).toContainText('Checkpoints of this session are paused');
+  await expect(section.getByTestId('storage-sessions')).toContainText('at its cap: checkpoints paused');
+
+  // The caps persist.
+  await page.reload();
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await expect(limits.getByLabel('Cap per session')).toHaveValue('2.0 MiB');
+  await expect(section.getByTestId('storage-cap-paused')).toHaveCount(1);
+
+  // No caps: no warning.
+  await limits.getByLabel('Cap per session').fill('');
+  await limits.getByRole('button', { name: 'Save caps' }).click();
+  await expect(section.getByRole('status')).toHaveText('Saved. Sessions over a cap have had their old checkpoints thinned.');
+  await expect(section.getByTestId('storage-cap-paused')).toHaveCount(0);
 });

@@ -2,15 +2,17 @@
  * Settings → Storage (issue 20 item 5): what Drover keeps on disk — checkpoints, snapshot images
  * and containers — in total and per session (largest first, each hand on a line of its own), the
  * free space of the data folder's disk, the low-disk warning when checkpoints are paused, the
- * threshold, and "Reclaim unused storage" with the bytes it freed.
+ * threshold, and "Reclaim unused storage" with the bytes it freed; the package images one by one;
+ * the caps and retention (StorageLimits.tsx) and a warning for each session paused at its cap.
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { formatBytes, type StorageUsage } from '#shared/storage';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
+import { StorageLimits, type StorageMessage } from './StorageLimits.tsx';
 import { parseSize } from './storage-model.ts';
 
-type Message = { tone: 'ok' | 'error'; text: string };
+type Message = StorageMessage;
 
 export function StorageSettings({ transport }: { transport: Transport }) {
   const id = useId();
@@ -49,7 +51,7 @@ export function StorageSettings({ transport }: { transport: Transport }) {
         text:
           freed.freedBytes === 0
             ? 'Nothing to reclaim: every checkpoint, image and container is still needed by a session.'
-            : `Freed ${formatBytes(freed.freedBytes)} (${freed.blobs} checkpoint blobs, ${freed.images} images, ${freed.containers} containers).`,
+            : `Freed ${formatBytes(freed.freedBytes)} (${freed.blobs} checkpoint blobs, ${freed.images} images${freed.packageImages > 0 ? ` of which ${freed.packageImages} package images` : ''}, ${freed.containers} containers).`,
       });
       await refresh();
     } catch (reason) {
@@ -83,6 +85,7 @@ export function StorageSettings({ transport }: { transport: Transport }) {
   }
 
   const totals = usage?.totals;
+  const capped = usage?.sessions.filter((session) => session.capPaused !== null) ?? [];
   return (
     <section className="settings-section" aria-labelledby={`${id}-title`} data-testid="storage-settings">
       <h3 id={`${id}-title`}>Storage</h3>
@@ -95,6 +98,11 @@ export function StorageSettings({ transport }: { transport: Transport }) {
           {usage.checkpointsPaused}
         </p>
       )}
+      {capped.map((session) => (
+        <p key={session.sessionId} className="notice notice-warn" role="alert" data-testid="storage-cap-paused">
+          <strong>{session.title ?? session.sessionId}</strong>: {session.capPaused}
+        </p>
+      ))}
       {usage?.dockerUnavailable != null && (
         <p className="notice notice-warn" role="note">
           Image and container sizes are missing: {usage.dockerUnavailable}
@@ -154,7 +162,10 @@ export function StorageSettings({ transport }: { transport: Transport }) {
           <tbody>
             {usage.sessions.flatMap((session) => [
               <tr key={session.sessionId}>
-                <th scope="row">{session.title ?? `Deleted session ${session.sessionId.slice(0, 8)}`}</th>
+                <th scope="row">
+                  {session.title ?? `Deleted session ${session.sessionId.slice(0, 8)}`}
+                  {session.capPaused !== null && <span className="storage-at-cap"> (at its cap: checkpoints paused)</span>}
+                </th>
                 <td>{formatBytes(session.checkpointBytes)}</td>
                 <td>{formatBytes(session.sharedBytes)}</td>
                 <td>{formatBytes(session.imageBytes)}</td>
@@ -178,6 +189,32 @@ export function StorageSettings({ transport }: { transport: Transport }) {
           </tbody>
         </table>
       )}
+      {usage !== null && usage.packageImages.length > 0 && (
+        <table className="credentials storage-packages" data-testid="storage-package-images">
+          <caption className="settings-hint">
+            Package images (hands with packages), largest first. "Reclaim" removes the ones no session or saved environment needs and no
+            container uses; a hand that needs one again builds it again.
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Image</th>
+              <th scope="col">Size</th>
+              <th scope="col">Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {usage.packageImages.map((image) => (
+              <tr key={image.tag}>
+                <th scope="row">{image.tag}</th>
+                <td>{formatBytes(image.bytes)}</td>
+                <td>
+                  {image.inUse ? 'In use by a container' : image.needed ? 'Needed by a session or environment' : 'Unused: reclaimable'}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       <form className="settings-row" onSubmit={(event) => void saveThreshold(event)}>
         <label htmlFor={`${id}-min-free`}>Pause checkpoints under</label>
         <input id={`${id}-min-free`} className="input" value={minFree} onChange={(event) => setMinFree(event.target.value)} />
@@ -193,6 +230,7 @@ export function StorageSettings({ transport }: { transport: Transport }) {
           Save threshold
         </button>
       </form>
+      <StorageLimits transport={transport} usage={usage} busy={busy} setBusy={setBusy} show={show} say={setMessage} refresh={refresh} />
     </section>
   );
 }
