@@ -2,7 +2,8 @@
  * `/v1/environments…` as the official SDK calls it: create, retrieve, update (POST
  * /v1/environments/:id), list (PageCursor, `include_archived`), delete (DELETE; refused while
  * sessions name the environment) and archive (POST …/archive). EnvironmentStore validates and
- * stores; this is the HTTP shape only.
+ * stores; this is the HTTP shape only. Creating a `self_hosted` one answers its environment key
+ * once (`environment_key`, beside the SDK's fields; work.ts).
  */
 import type { BetaEnvironment, BetaEnvironmentDeleteResponse } from '@anthropic-ai/sdk/resources/beta/environments/environments';
 import { EnvironmentStore } from '#services/managed/environments';
@@ -10,6 +11,7 @@ import type { ApiContext } from './context.ts';
 import { checkNoBody, checkQuery, listQuery, timePage, type Page } from './resource-pages.ts';
 import type { Route } from './router.ts';
 import { pruneSessionRecords } from './session-view.ts';
+import { workQueueFor } from './work.ts';
 
 export function environmentRoutes(context: ApiContext): Route[] {
   const environments = new EnvironmentStore(context.managed);
@@ -20,7 +22,12 @@ export function environmentRoutes(context: ApiContext): Route[] {
       path: '/v1/environments',
       handler: (request) => {
         checkQuery(request.query, []);
-        const body: BetaEnvironment = environments.create(request.body);
+        const environment: BetaEnvironment = environments.create(request.body);
+        // A self-hosted environment's workers need its key: shown here once (work.ts keeps its hash).
+        const body: BetaEnvironment & { environment_key?: string } =
+          environment.config.type === 'self_hosted'
+            ? { ...environment, environment_key: workQueueFor(context).mintKey(environment.id) }
+            : environment;
         return { body };
       },
     },

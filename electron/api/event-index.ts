@@ -11,6 +11,7 @@
 import type { Budget } from '#shared/guardrails';
 import type { EventType, StoredEvent, Usage } from '#shared/events';
 import type { SessionStore } from '#services/session/store';
+import { WORKER_HAND_ID } from '#services/managed/work-queue';
 
 /** The event types the index folds (everything else is read in place). */
 export const INDEXED_TYPES: readonly EventType[] = [
@@ -41,6 +42,8 @@ export class EventIndex {
   private readonly useEvent = new Map<string, string>();
   /** A tool use event's uuid → the model's tool_use_id. */
   private readonly useId = new Map<string, string>();
+  /** The model's tool_use_ids of calls a self-hosted worker answers (their results are `user.tool_result`s). */
+  private readonly workerUses = new Set<string>();
   private readonly requestStarts: Mark<string>[] = [];
   private readonly evaluationStarts: Mark<string>[] = [];
   private readonly outcomes: Mark<string>[] = [];
@@ -81,6 +84,11 @@ export class EventIndex {
     return this.useEvent.get(toolUseId) ?? null;
   }
 
+  /** Whether a self-hosted worker answers the call `toolUseId` (the hand `worker`: work-queue.ts). */
+  answeredByWorker(toolUseId: string): boolean {
+    return this.workerUses.has(toolUseId);
+  }
+
   /** The model's tool_use_id of a tool use event (by its uuid); null when it is not one. */
   toolUseIdOf(eventUuid: string): string | null {
     return this.useId.get(eventUuid) ?? null;
@@ -116,6 +124,7 @@ export class EventIndex {
       case 'agent.mcp_tool_use':
         this.useEvent.set(event.payload.tool_use_id, event.id);
         this.useId.set(event.id, event.payload.tool_use_id);
+        if (event.type === 'agent.tool_use' && event.payload.hand_id === WORKER_HAND_ID) this.workerUses.add(event.payload.tool_use_id);
         break;
       case 'span.model_request_start':
         this.requestStarts.push(mark(event.id));

@@ -218,6 +218,16 @@ export function apiEventOf(event: StoredEvent, index: EventIndex): BetaManagedAg
       };
     }
     case 'agent.tool_result':
+      // A self-hosted worker's answer: the service shows the client's `user.tool_result` (the SDK's runner reads it as answered).
+      if (index.answeredByWorker(event.payload.tool_use_id))
+        return {
+          id,
+          type: 'user.tool_result',
+          tool_use_id: useEventOf(event.payload.tool_use_id),
+          content: contentOf(event.payload.content),
+          is_error: event.payload.is_error,
+          processed_at,
+        };
       return {
         id,
         type: 'agent.tool_result',

@@ -13,6 +13,7 @@ import { invalid, invalidInput } from './errors.ts';
 import { eventIndex } from './event-index.ts';
 import { apiEventOf } from './event-map.ts';
 import { internalId } from './ids.ts';
+import { checkWorkerResults, deliverWorkerResults, type WorkerResult } from './work-results.ts';
 
 const MAX_TEXT = 1_000_000;
 
@@ -72,8 +73,8 @@ const SendEventSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('user.tool_result'),
-    tool_use_id: z.string(),
-    content: z.array(z.unknown()).optional(),
+    tool_use_id: z.string().min(1).max(256),
+    content: z.array(ResultBlock).max(100).optional(),
     is_error: z.boolean().nullable().optional(),
   }),
   z.strictObject({ type: z.literal('system.message'), content: z.array(TextBlock).min(1).max(100) }),
@@ -84,7 +85,8 @@ const SendBodySchema = z.strictObject({
   events: z.array(SendEventSchema).min(1, 'send at least one event').max(64, 'send at most 64 events at once'),
 });
 
-const SENDABLE = 'user.message, user.interrupt, user.define_outcome, user.tool_confirmation, user.custom_tool_result or system.message';
+const SENDABLE =
+  'user.message, user.interrupt, user.define_outcome, user.tool_confirmation, user.custom_tool_result, system.message or (a self-hosted worker) user.tool_result';
 
 /** A checked event, ready to record: what to call, and which types it records. */
 type Step =
@@ -93,6 +95,7 @@ type Step =
   | { kind: 'outcome'; outcome: z.output<typeof OutcomeDefinitionSchema> }
   | { kind: 'confirm'; confirmations: Array<{ tool_use_id: string; result: 'allow' | 'deny'; deny_message?: string }> }
   | { kind: 'custom'; results: Array<{ custom_tool_use_id: string; content: ContentBlock[]; is_error: boolean }> }
+  | { kind: 'tool_result'; results: WorkerResult[] }
   | { kind: 'system'; text: string };
 
 function where(position: number): string {
@@ -179,10 +182,17 @@ function stepOf(event: SendEvent, at: string): Step {
         ],
       };
     }
-    case 'user.tool_result':
-      throw invalid(
-        `${at}: user.tool_result is for self-hosted environments, whose tools the client runs; Drover runs this session's tools on its own hands. Answer a custom tool with user.custom_tool_result.`,
-      );
+    case 'user.tool_result': {
+      // A self-hosted worker's answer (work.ts checks that the call waits for it).
+      const content = messageContent(event.content ?? [], at);
+      checkSize(content, at);
+      const uuid = internalId('event', event.tool_use_id);
+      if (uuid === null)
+        throw invalid(
+          `${at}.tool_use_id: ${JSON.stringify(event.tool_use_id.slice(0, 64))} is not an event id: name the agent.tool_use event (sevt_…).`,
+        );
+      return { kind: 'tool_result', results: [{ eventUuid: uuid, content, isError: event.is_error ?? false }] };
+    }
     case 'system.message': {
       const text = event.content.map((block) => block.text).join('\n\n');
       if (text.trim() === '') throw invalid(`${at}: the system message is empty.`);
@@ -198,6 +208,7 @@ function merged(steps: Step[]): Step[] {
     const previous = out.at(-1);
     if (step.kind === 'confirm' && previous?.kind === 'confirm') previous.confirmations.push(...step.confirmations);
     else if (step.kind === 'custom' && previous?.kind === 'custom') previous.results.push(...step.results);
+    else if (step.kind === 'tool_result' && previous?.kind === 'tool_result') previous.results.push(...step.results);
     else out.push(step.kind === 'confirm' ? { kind: 'confirm', confirmations: [...step.confirmations] } : step);
   }
   return out;
@@ -207,6 +218,11 @@ function merged(steps: Step[]): Step[] {
 async function checkAgainstSession(context: ApiContext, sessionId: string, steps: readonly Step[]): Promise<void> {
   const confirmations = steps.flatMap((step) => (step.kind === 'confirm' ? step.confirmations : []));
   const results = steps.flatMap((step) => (step.kind === 'custom' ? step.results : []));
+  checkWorkerResults(
+    context,
+    sessionId,
+    steps.flatMap((step) => (step.kind === 'tool_result' ? step.results : [])),
+  );
   if (confirmations.length === 0 && results.length === 0) return;
   const view = await call(context, 'sessions-guardrails', { sessionId });
   const calls = new Set(view.custom_pending.flatMap((pending) => [pending.event_id, pending.tool_use_id]));
@@ -240,6 +256,7 @@ const RECORDED: Record<Step['kind'], readonly StoredEvent['type'][]> = {
   outcome: ['user.define_outcome'],
   confirm: ['user.tool_confirmation'],
   custom: ['user.custom_tool_result'],
+  tool_result: ['agent.tool_result'],
   system: ['system.message'],
 };
 
@@ -262,6 +279,9 @@ async function record(context: ApiContext, sessionId: string, step: Step): Promi
       return;
     case 'system':
       await call(context, 'sessions-system-message', { sessionId, text: step.text });
+      return;
+    case 'tool_result':
+      await deliverWorkerResults(context, sessionId, step.results);
       return;
   }
 }

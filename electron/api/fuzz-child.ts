@@ -32,7 +32,7 @@ const context: ApiContext = {
   defaultImage: () => DEFAULT_ENVIRONMENT_IMAGE,
   log: () => undefined,
 };
-const routes = apiRoutes(context);
+const routes = apiRoutes(context, () => token);
 const api = await startApiServer({ host: '127.0.0.1', port: 0, token: () => token, routes, log: () => undefined });
 
 createInterface({ input: process.stdin }).on('line', (line) => {

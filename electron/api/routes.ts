@@ -9,10 +9,13 @@ import type { Route } from './router.ts';
 import { sessionRoutes } from './sessions.ts';
 import { streamRoutes } from './stream.ts';
 import { vaultRoutes } from './vaults.ts';
+import { workRoutes } from './work.ts';
 
-export function apiRoutes(context: ApiContext): Route[] {
+export function apiRoutes(context: ApiContext, apiToken: () => string): Route[] {
   return [
     ...agentRoutes(context),
+    // Before the environments' own routes: /work/poll is not a work item's id.
+    ...workRoutes(context, apiToken),
     ...environmentRoutes(context),
     ...vaultRoutes(context),
     ...sessionRoutes(context),

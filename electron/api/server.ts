@@ -23,6 +23,8 @@ export interface ApiServerOptions {
   /** The token to require, read at each request (so a rotated one applies at once). */
   token: () => string;
   routes: readonly Route[];
+  /** Whether a credential other than the token may reach `pathname` (self-hosted workers' keys: work.ts); the route checks the rest. */
+  scopedAccess?: (credential: string | null, method: string, pathname: string) => boolean;
   log: (line: string, error?: unknown) => void;
 }
 
@@ -105,7 +107,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         'The Drover API does not answer web pages (a request with an Origin header). Call it from a program.',
       );
     }
-    if (!authorized(request, options.token())) {
+    if (!authorized(request, options.token()) && !options.scopedAccess?.(credentialOf(request), request.method ?? 'GET', pathname)) {
       throw new ApiError(
         'authentication_error',
         'Missing or wrong API token: send the Drover API token as "Authorization: Bearer <token>" or "x-api-key" (Settings → Local API shows it).',
@@ -171,6 +173,14 @@ function authorized(request: IncomingMessage, token: string): boolean {
   const bearer = typeof header === 'string' && /^Bearer\s+/i.test(header) ? header.replace(/^Bearer\s+/i, '').trim() : null;
   const key = request.headers['x-api-key'];
   return tokenMatches(bearer, token) || tokenMatches(typeof key === 'string' ? key.trim() : null, token);
+}
+
+/** The credential a request presents: the Bearer token, else `x-api-key`. */
+function credentialOf(request: IncomingMessage): string | null {
+  const header = request.headers.authorization;
+  if (typeof header === 'string' && /^Bearer\s+/i.test(header)) return header.replace(/^Bearer\s+/i, '').trim();
+  const key = request.headers['x-api-key'];
+  return typeof key === 'string' ? key.trim() : null;
 }
 
 function send(response: ServerResponse, requestId: string, status: number, body: unknown): void {

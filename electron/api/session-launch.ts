@@ -34,6 +34,7 @@ import { AgentStore } from '#services/managed/agents';
 import { AgentUpdateSchema, resolveModel, resolveTools } from '#services/managed/agent-schema';
 import { EnvironmentStore } from '#services/managed/environments';
 import { environmentHandSpec } from '#services/managed/environment-hand';
+import { workQueueFor } from './work.ts';
 import { VaultStore } from '#services/managed/vaults';
 import { call, type ApiContext } from './context.ts';
 import { invalid, invalidInput } from './errors.ts';
@@ -159,10 +160,8 @@ export function planTools(context: ApiContext, agent: BetaManagedAgentsSessionAg
   const credentials = new VaultStore(context.managed, null).credentialsFor(body.vault_ids ?? []);
   for (const tool of agent.tools) {
     if (tool.type === 'agent_toolset_20260401') {
-      if (environment.config.type !== 'cloud')
-        throw invalid(
-          `environment_id: the agent's tools run in a "cloud" environment here (a Docker container); ${JSON.stringify(body.environment_id)} is "${environment.config.type}".`,
-        );
+      // A self-hosted environment's toolset is its worker's hand (work.ts), not a Docker hand.
+      if (environment.config.type === 'self_hosted') continue;
       const image = body.metadata?.['drover.image'];
       // A tool turned off is not on the hand at all; the others keep their permission policies.
       const enabled = tool.configs.filter((config) => config.enabled && isToolsetTool(config.name)).map((config) => config.name);
@@ -346,8 +345,13 @@ export async function createSession(context: ApiContext, body: CreateSessionBody
   const environment = new EnvironmentStore(context.managed).get(body.environment_id);
   if (environment.archived_at !== null)
     throw invalid(`The environment ${environment.id} is archived: no new session can use it. Create a new environment, or use another.`);
-  const { arg, rest } = launchArgOf(context, agent, body);
-  const summary = await call(context, 'sessions-launch', arg);
+  const { arg: launch, rest } = launchArgOf(context, agent, body);
+  // A self-hosted session's hand is found through its record: its first message waits for the record.
+  const selfHosted = environment.config.type === 'self_hosted';
+  const { message, ...withoutMessage } = launch;
+  const summary = await call(context, 'sessions-launch', selfHosted ? withoutMessage : launch);
+  // Its worker's work is queued at once, so a worker can attach before the first tool call.
+  if (selfHosted) workQueueFor(context).ensureWork(environment.id, summary.id);
   writeRecord(
     context,
     summary.id,
@@ -360,6 +364,8 @@ export async function createSession(context: ApiContext, body: CreateSessionBody
     },
     { createdAt: summary.createdAt },
   );
+  if (selfHosted && message !== undefined)
+    await call(context, 'sessions-send', { sessionId: summary.id, content: [{ type: 'text', text: message }] });
   for (const event of rest) {
     if (event.type === 'user.define_outcome')
       await call(context, 'sessions-define-outcome', { sessionId: summary.id, outcome: outcomeOf(event) });

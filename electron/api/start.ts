@@ -4,6 +4,7 @@
 import type { ApiContext } from './context.ts';
 import { apiRoutes } from './routes.ts';
 import { startApiServer, type RunningApi } from './server.ts';
+import { scopedAccess } from './work.ts';
 
 export const API_TOKEN_FILE = 'api-token';
 
@@ -20,7 +21,8 @@ export function startApi(options: StartApiOptions): Promise<RunningApi> {
     host: options.host,
     port: options.port,
     token: options.token,
-    routes: apiRoutes(options.context),
+    routes: apiRoutes(options.context, options.token),
+    scopedAccess: (credential, method, pathname) => scopedAccess(options.context, credential, method, pathname),
     log: options.context.log,
   });
 }

@@ -1,8 +1,8 @@
 /**
  * Environments as the Managed Agents API keeps them (`BetaEnvironment`), in `managed.sqlite`.
  *
- * Drover runs a `cloud` environment as a Docker hand (see environment-hand.ts); `self_hosted`
- * (the service's worker-polling mode) is refused. A config left out is `cloud` with no packages and
+ * Drover runs a `cloud` environment as a Docker hand (see environment-hand.ts); a `self_hosted`
+ * one's sessions run their tools on the SDK workers that poll its work queue (work-queue.ts). A config left out is `cloud` with no packages and
  * unrestricted networking. Updates merge as the service documents: omitted fields keep their
  * value, the config's type cannot change, an archived environment cannot change. Package names
  * are checked to be plain package specs (no spaces, quotes or shell characters, no leading "-"),
@@ -190,11 +190,9 @@ function sessionExternalId(uuid: string): string {
   return uuid.startsWith('sesn_') ? uuid : `sesn_${uuid.replaceAll('-', '').toLowerCase()}`;
 }
 
-function resolveConfig(config: ConfigInput, previous: BetaCloudConfig | null): BetaCloudConfig {
-  if (config.type === 'self_hosted')
-    throw invalidArgument(
-      'self_hosted environments are not available in Drover: Drover runs environments itself, on Docker. Use {"type": "cloud"}.',
-    );
+function resolveConfig(config: ConfigInput, previous: BetaCloudConfig | null): BetaEnvironment['config'] {
+  // A self-hosted environment's sessions run their tools on the workers that poll it (work-queue.ts).
+  if (config.type === 'self_hosted') return { type: 'self_hosted' };
   const networkingInput = config.networking;
   let networking: BetaCloudConfig['networking'];
   if (networkingInput === undefined || networkingInput === null) networking = previous?.networking ?? { type: 'unrestricted' };
