@@ -103,9 +103,12 @@ export class BlobStore {
   async put(data: Buffer, hold?: BlobHold, hash: string = sha256(data)): Promise<PutResult> {
     hold?.add(hash);
     const file = this.pathOf(hash);
-    // Held from here on, so no reclaim decides to remove it now; one that decided before is waited for (else it would be found, then gone).
-    await this.removing.get(hash);
-    if (await this.has(hash)) return { hash, stored: 0 };
+    // Held from here on, so no reclaim decides to remove it now. One that decided before may be
+    // removing it this moment: found there or not, it is waited for and written again (never found, then gone).
+    const removing = this.removing.get(hash);
+    const present = await this.has(hash);
+    if (removing) await removing.catch(() => undefined);
+    else if (present) return { hash, stored: 0 };
     const body = await encode(data);
     const folder = path.dirname(file);
     await mkdir(folder, { recursive: true, mode: 0o700 });
@@ -175,7 +178,7 @@ export class BlobStore {
         if (keep.has(hash)) continue;
         // Held since the listing began (a capture that started meanwhile, finished or not)?
         if (this.released.has(hash) || [...this.holds].some((held) => held.has(hash))) continue;
-        const removal = rm(file, { force: true });
+        const removal = this.removeBlob(file);
         this.removing.set(hash, removal);
         try {
           await removal;
@@ -190,6 +193,11 @@ export class BlobStore {
       this.sweeps -= 1;
       if (this.sweeps === 0) this.released.clear();
     }
+  }
+
+  /** Removes one blob file (a method of its own, so a test can hold a removal in flight). */
+  protected async removeBlob(file: string): Promise<void> {
+    await rm(file, { force: true });
   }
 
   async stats(): Promise<BlobStats> {

@@ -2,9 +2,10 @@
 // names blobs it wrote and blobs it reused — a file unchanged since its previous checkpoint keeps
 // its entry unread, its blob already in the store — and a reclaim in the middle must take none of
 // them, even when nothing recorded names the previous checkpoint (a capture that was never
-// recorded, or one storage retention thinned). Real engine (BUSYBOX_IMAGE), real blob store; the
-// interleaving is made exact with a promise: the capture is held inside its first write while
-// the reclaim runs to its end.
+// recorded, or one storage retention thinned) — and a blob a capture finds there while a reclaim
+// is removing it must be written again, not counted as there. Real engine (BUSYBOX_IMAGE), real
+// blob store; the interleavings are made exact with promises (GatedBlobs holds one blob's put, its
+// removal, or a put's presence check), no sleeps.
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
@@ -23,28 +24,76 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** The real store, whose put of one blob waits at a gate until the test opens it. */
-class GatedBlobs extends BlobStore {
-  private gate: { hash: string; reached: () => void; opened: Promise<void> } | null = null;
+interface Gate {
+  /** Resolves when the gated call arrives. */
+  reached: Promise<void>;
+  /** Lets it go on. */
+  open: () => void;
+}
 
-  /** Arms the gate for `hash`: resolves `reached` when a put of it arrives; that put goes on once `open` is called. */
-  arm(hash: string): { reached: Promise<void>; open: () => void } {
-    let reached = (): void => undefined;
-    let open = (): void => undefined;
-    const arrived = new Promise<void>((resolve) => (reached = resolve));
-    const opened = new Promise<void>((resolve) => (open = resolve));
-    this.gate = { hash, reached, opened };
-    return { reached: arrived, open };
+function gate(): Gate & { arrive: () => void; opened: Promise<void> } {
+  let arrive = (): void => undefined;
+  let open = (): void => undefined;
+  const reached = new Promise<void>((resolve) => (arrive = resolve));
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { reached, open, arrive, opened };
+}
+
+/**
+ * The real store, with three places a test can hold one blob's work: a put of it (before it
+ * starts), a reclaim's removal of its file (decided, not yet done), and what a put's presence
+ * check answers (after the check, before the put goes on).
+ */
+class GatedBlobs extends BlobStore {
+  private putGate: { hash: string; gate: ReturnType<typeof gate> } | null = null;
+  private removeGate: { hash: string; gate: ReturnType<typeof gate> } | null = null;
+  private hasHook: { hash: string; after: () => Promise<void> } | null = null;
+
+  gatePut(hash: string): Gate {
+    const made = gate();
+    this.putGate = { hash, gate: made };
+    return made;
+  }
+
+  gateRemoval(hash: string): Gate {
+    const made = gate();
+    this.removeGate = { hash, gate: made };
+    return made;
+  }
+
+  /** Runs `after` once a presence check of `hash` has its answer, before the caller sees it. */
+  afterHas(hash: string, after: () => Promise<void>): void {
+    this.hasHook = { hash, after };
   }
 
   override async put(data: Buffer, hold?: BlobHold, hash: string = sha256(data)): Promise<PutResult> {
-    const gate = this.gate;
-    if (gate !== null && gate.hash === hash) {
-      this.gate = null;
-      gate.reached();
-      await gate.opened;
+    const held = this.putGate;
+    if (held !== null && held.hash === hash) {
+      this.putGate = null;
+      held.gate.arrive();
+      await held.gate.opened;
     }
     return super.put(data, hold, hash);
+  }
+
+  override async has(hash: string): Promise<boolean> {
+    const answer = await super.has(hash);
+    const hook = this.hasHook;
+    if (hook !== null && hook.hash === hash) {
+      this.hasHook = null;
+      await hook.after();
+    }
+    return answer;
+  }
+
+  protected override async removeBlob(file: string): Promise<void> {
+    const held = this.removeGate;
+    if (held !== null && file === this.pathOf(held.hash)) {
+      this.removeGate = null;
+      held.gate.arrive();
+      await held.gate.opened;
+    }
+    await super.removeBlob(file);
   }
 }
 
@@ -68,12 +117,12 @@ describe.runIf(ready)('a reclaim while a capture runs', () => {
     const changed = sha256(Buffer.from('changed\n'));
 
     // The second capture runs until it writes changed.txt's blob; there it waits while a reclaim runs to its end.
-    const gate = blobs.arm(changed);
+    const writing = blobs.gatePut(changed);
     const capturing = captureContainer({ engine, blobs, container, previous: first.checkpoint });
-    await gate.reached;
+    await writing.reached;
     // Nothing recorded names the first checkpoint: every blob only it reaches may go — but not one the capture in progress names.
     await blobs.reclaim([], () => Promise.resolve([]));
-    gate.open();
+    writing.open();
     const second = await capturing;
     expect(second.stats.read).toBe(1); // changed.txt only: kept.txt's entry (and blob) came from the first checkpoint
     expect(entryMap(second.manifest).get('/work/kept.txt')?.hash).toBe(kept);
@@ -89,5 +138,41 @@ describe.runIf(ready)('a reclaim while a capture runs', () => {
     const fresh = await containers.start();
     await restoreContainer({ engine, blobs, container: fresh, target: second.checkpoint.manifest, current: null });
     expect(await containers.sh(fresh, 'cat /work/kept.txt /work/changed.txt')).toBe('kept\nchanged\n');
+  });
+
+  it('a blob a capture finds while a reclaim is removing it is written again, not found and then gone', async () => {
+    const dir = tempDir('drover-reclaim-race-');
+    const engine = new DockerEngine({ instance: instanceIdOf(dir) });
+    const containers = new TestContainers(engine, BUSYBOX_IMAGE);
+    cleanups.push(async () => {
+      await containers.removeAll();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const blobs = new GatedBlobs(dir);
+    // A capture nothing records stores the content once.
+    const one = await containers.start();
+    await containers.sh(one, 'echo same > /work/same.txt');
+    await captureContainer({ engine, blobs, container: one, previous: null });
+    const same = sha256(Buffer.from('same\n'));
+    expect(await blobs.has(same)).toBe(true);
+
+    // A reclaim decides the blob goes (nothing live names it, no capture holds it) and is held before the file is removed.
+    const removal = blobs.gateRemoval(same);
+    const reclaiming = blobs.reclaim([], () => Promise.resolve([]));
+    await removal.reached;
+    // A capture of another container with the same content: its put finds the blob still there; then the removal ends.
+    blobs.afterHas(same, async () => {
+      removal.open();
+      await reclaiming;
+    });
+    const two = await containers.start();
+    await containers.sh(two, 'echo same > /work/same.txt');
+    const capture = await captureContainer({ engine, blobs, container: two, previous: null });
+    await reclaiming;
+    expect(entryMap(capture.manifest).get('/work/same.txt')?.hash).toBe(same);
+    expect(await blobs.has(same)).toBe(true);
+    const fresh = await containers.start();
+    await restoreContainer({ engine, blobs, container: fresh, target: capture.checkpoint.manifest, current: null });
+    expect(await containers.sh(fresh, 'cat /work/same.txt')).toBe('same\n');
   });
 });
