@@ -14,17 +14,17 @@ export const REWIND_CHOICES: ReadonlyArray<{ keep: RewindKeep; label: string; hi
   {
     keep: 'both',
     label: 'Conversation and files',
-    hint: 'Continue from here on a new branch; Docker hands get their files as they were here.',
+    hint: 'Continue from here on a new branch; Docker hands, and SSH machines’ working folders (nothing outside them), get their files as they were here.',
   },
   {
     keep: 'conversation',
     label: 'Conversation only — keep the files as they are',
-    hint: 'Continue from here on a new branch; Docker hands keep the files they have now.',
+    hint: 'Continue from here on a new branch; Docker hands and SSH machines’ working folders keep the files they have now.',
   },
   {
     keep: 'files',
     label: 'Files only — keep the conversation',
-    hint: 'No new branch: the running Docker hands’ files go back to how they were here. Not while Claude is working.',
+    hint: 'No new branch: the running Docker hands’ files, and connected SSH machines’ working folders (nothing outside them), go back to how they were here. Not while Claude is working.',
   },
 ];
 

@@ -317,8 +317,9 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
           Keep file snapshots for forks
         </label>
         <p id={`${id}-snapshots-note`} className="machine-note">
-          At each turn&apos;s end the working folder&apos;s files are kept in a shadow git store outside your own .git, so a fork or a
-          rewind can bring them back. Your repository is never touched.
+          After every tool call that can change files, the working folder&apos;s files are checkpointed into Drover&apos;s data folder, so a
+          fork or a rewind can put the folder back exactly as it was at any event — its .git included — and nothing outside it is read or
+          written. A machine without the tools checkpoints need (find, stat, tar…) keeps turn-end snapshots in a shadow git store instead.
         </p>
       </div>
 
