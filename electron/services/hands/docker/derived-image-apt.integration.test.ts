@@ -5,16 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EventOf, EventType } from '#shared/events';
-import { HandRegistry } from '#services/hands/registry';
-import { SessionStore } from '#services/session/store';
 import { dockerCli, requireDocker } from '#test/support/docker';
+import { derivedTagOf, packageSession, removeImages, serveOnBridge, type BridgeServer } from '#test/support/package-images';
 import { ensureRootfsImage } from '#test/support/rootfs-image';
 import { requirePart, tempDir } from '#test/support/system';
-import { derivedTag } from './derived-image.ts';
 import { DockerEngine, instanceIdOf } from './engine.ts';
 
 const APT_IMAGE = 'drover-test/apt:1';
@@ -73,7 +69,7 @@ function makeArchive(dir: string): Map<string, Buffer> {
 }
 
 describe.runIf(ready)('an environment’s apt packages', () => {
-  let server: Server;
+  let server: BridgeServer | undefined;
   let base = '';
   let dir = '';
   let engine: DockerEngine;
@@ -107,7 +103,7 @@ describe.runIf(ready)('an environment’s apt packages', () => {
     dir = tempDir('drover-derived-apt-');
     engine = new DockerEngine({ instance: instanceIdOf(dir) });
     const archive = makeArchive(dir);
-    server = createServer((request, response) => {
+    server = await serveOnBridge(engine, (request, response) => {
       const file = archive.get(path.posix.normalize(request.url ?? '')); // apt asks for /./Packages
       if (!file) {
         response.statusCode = 404;
@@ -116,10 +112,7 @@ describe.runIf(ready)('an environment’s apt packages', () => {
       }
       response.end(file);
     });
-    const gateway = await engine.bridgeGateway();
-    await new Promise<void>((resolve) => server.listen(0, gateway, resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
+    const { host: gateway, port } = server;
     base = `drover-test/apt-archive:${port}`;
     // The sources list names this test's archive: written into a container, committed as the base image.
     const container = dockerCli(
@@ -135,34 +128,15 @@ describe.runIf(ready)('an environment’s apt packages', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
-    for (const image of [...built, base]) if (image) execFileSync('docker', ['rmi', '-f', image], { stdio: 'ignore' });
+    await server?.close();
+    removeImages([...built, base]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function session(name: string, apt: string[]) {
-    const store = SessionStore.open({ dataDir: path.join(dir, name) });
-    const registry = new HandRegistry({ store, docker: engine, log: () => undefined });
-    const { id } = store.createSession({ title: 'apt' });
-    registry.attach(id, { name: 'env', config: { kind: 'docker', image: base, network: 'none', packages: { apt, pip: [], npm: [] } } });
-    cleanups.push(async () => {
-      await registry.close();
-      await registry.sessionDeleted(id);
-      store.close();
-    });
-    return {
-      async bash(command: string): Promise<{ isError: boolean; text: string }> {
-        const [hand] = await registry.handsFor(id);
-        if (!hand) throw new Error('no hand');
-        const outcome = await hand.execute('env__bash', { command }, { signal: new AbortController().signal });
-        return { isError: outcome.isError, text: outcome.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n') };
-      },
-      events: <K extends EventType>(type: K) => store.getEvents(id, { types: [type] }) as Array<EventOf<K>>,
-    };
-  }
+  const session = (name: string, apt: string[]) => packageSession(path.join(dir, name), engine, base, { apt }, cleanups);
 
   it('installs an apt package into the derived image', async () => {
-    built.push(derivedTag(dockerCli('image', 'inspect', '--format', '{{.Id}}', base), { apt: ['drover-hello'], pip: [], npm: [] }));
+    built.push(derivedTagOf(base, { apt: ['drover-hello'] }));
     const r = session('one', ['drover-hello']);
     const result = await r.bash('drover-hello; dpkg-query -W drover-hello');
     expect(r.events('hand.failed')).toEqual([]);
@@ -171,7 +145,7 @@ describe.runIf(ready)('an environment’s apt packages', () => {
   }, 180_000);
 
   it('a package the archive does not have: hand.failed in apt’s words, and what to do', async () => {
-    built.push(derivedTag(dockerCli('image', 'inspect', '--format', '{{.Id}}', base), { apt: ['drover-missing'], pip: [], npm: [] }));
+    built.push(derivedTagOf(base, { apt: ['drover-missing'] }));
     const r = session('two', ['drover-missing']);
     expect((await r.bash('true')).isError).toBe(true);
     const message = r.events('hand.failed')[0]?.payload.message ?? '';

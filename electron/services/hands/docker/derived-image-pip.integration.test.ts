@@ -5,16 +5,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EventOf, EventType } from '#shared/events';
-import { HandRegistry } from '#services/hands/registry';
-import { SessionStore } from '#services/session/store';
 import { dockerCli, requireDocker } from '#test/support/docker';
+import { derivedTagOf, packageSession, removeImages, serveOnBridge, type BridgeServer } from '#test/support/package-images';
 import { ensureRootfsImage } from '#test/support/rootfs-image';
 import { requirePart, tempDir } from '#test/support/system';
-import { derivedTag } from './derived-image.ts';
 import { DockerEngine, instanceIdOf } from './engine.ts';
 
 const PYTHON_IMAGE = 'drover-test/python:1';
@@ -62,7 +58,7 @@ with zipfile.ZipFile(sys.argv[1], 'w') as wheel:
 }
 
 describe.runIf(ready)('an environment’s pip packages', () => {
-  let server: Server;
+  let server: BridgeServer | undefined;
   let base = '';
   let dir = '';
   let engine: DockerEngine;
@@ -81,7 +77,7 @@ describe.runIf(ready)('an environment’s pip packages', () => {
     const bytes = readFileSync(wheel);
     const name = path.basename(wheel);
     const sha = createHash('sha256').update(bytes).digest('hex');
-    server = createServer((request, response) => {
+    server = await serveOnBridge(engine, (request, response) => {
       if (request.url === '/simple/drover-hello/') {
         response.setHeader('content-type', 'text/html');
         response.end(`<!DOCTYPE html><html><body><a href="/files/${name}#sha256=${sha}">${name}</a></body></html>`);
@@ -92,10 +88,7 @@ describe.runIf(ready)('an environment’s pip packages', () => {
         response.end('not found');
       }
     });
-    const gateway = await engine.bridgeGateway();
-    await new Promise<void>((resolve) => server.listen(0, gateway, resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
+    const { host: gateway, port } = server;
     base = `drover-test/python-index:${port}`;
     const container = dockerCli('create', PYTHON_IMAGE, 'true');
     dockerCli(
@@ -111,34 +104,15 @@ describe.runIf(ready)('an environment’s pip packages', () => {
   }, 180_000);
 
   afterAll(async () => {
-    await new Promise((resolve) => server?.close(resolve));
-    for (const image of [...built, base]) if (image) execFileSync('docker', ['rmi', '-f', image], { stdio: 'ignore' });
+    await server?.close();
+    removeImages([...built, base]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  function session(name: string, pip: string[]) {
-    const store = SessionStore.open({ dataDir: path.join(dir, name) });
-    const registry = new HandRegistry({ store, docker: engine, log: () => undefined });
-    const { id } = store.createSession({ title: 'pip' });
-    registry.attach(id, { name: 'env', config: { kind: 'docker', image: base, network: 'none', packages: { apt: [], pip, npm: [] } } });
-    cleanups.push(async () => {
-      await registry.close();
-      await registry.sessionDeleted(id);
-      store.close();
-    });
-    return {
-      async bash(command: string): Promise<{ isError: boolean; text: string }> {
-        const [hand] = await registry.handsFor(id);
-        if (!hand) throw new Error('no hand');
-        const outcome = await hand.execute('env__bash', { command }, { signal: new AbortController().signal });
-        return { isError: outcome.isError, text: outcome.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n') };
-      },
-      events: <K extends EventType>(type: K) => store.getEvents(id, { types: [type] }) as Array<EventOf<K>>,
-    };
-  }
+  const session = (name: string, pip: string[]) => packageSession(path.join(dir, name), engine, base, { pip }, cleanups);
 
   it('installs a pip package into the derived image, even though Debian marks its python externally managed', async () => {
-    built.push(derivedTag(dockerCli('image', 'inspect', '--format', '{{.Id}}', base), { apt: [], pip: ['drover-hello'], npm: [] }));
+    built.push(derivedTagOf(base, { pip: ['drover-hello'] }));
     const r = session('one', ['drover-hello']);
     const result = await r.bash('drover-hello; python3 -c "import drover_hello; print(drover_hello.__file__)"');
     expect(result.text).toMatch(
@@ -148,7 +122,7 @@ describe.runIf(ready)('an environment’s pip packages', () => {
   }, 180_000);
 
   it('a package the index does not have: hand.failed in pip’s words, and what to do', async () => {
-    built.push(derivedTag(dockerCli('image', 'inspect', '--format', '{{.Id}}', base), { apt: [], pip: ['drover-missing'], npm: [] }));
+    built.push(derivedTagOf(base, { pip: ['drover-missing'] }));
     const r = session('two', ['drover-missing']);
     expect((await r.bash('true')).isError).toBe(true);
     const message = r.events('hand.failed')[0]?.payload.message ?? '';

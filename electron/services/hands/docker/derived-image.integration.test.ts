@@ -8,18 +8,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EventOf, EventType } from '#shared/events';
-import type { DockerPackages, HandProgress } from '#shared/hands';
-import type { ToolOutcome } from '#services/hands/hand';
-import { HandRegistry } from '#services/hands/registry';
-import { SessionStore } from '#services/session/store';
+import type { DockerPackages } from '#shared/hands';
 import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { derivedTagOf, packageSession, removeImages, serveOnBridge, type BridgeServer } from '#test/support/package-images';
 import { ensureRootfsImage } from '#test/support/rootfs-image';
 import { requirePart, tempDir } from '#test/support/system';
-import { derivedTag } from './derived-image.ts';
 import { DockerEngine, instanceIdOf } from './engine.ts';
 
 const ready = await requireDocker();
@@ -55,7 +50,7 @@ function ensureNodeImage(): void {
 }
 
 /** A package registry with one package, `drover-hello` (a `drover-hello` command printing a greeting); any other name is a 404. */
-async function startNpmRegistry(host: string): Promise<{ url: string; requests: string[]; server: Server }> {
+async function startNpmRegistry(engine: DockerEngine): Promise<{ url: string; requests: string[]; server: BridgeServer }> {
   const dir = tempDir('drover-npm-');
   const pkg = path.join(dir, 'package');
   mkdirSync(pkg);
@@ -70,7 +65,7 @@ async function startNpmRegistry(host: string): Promise<{ url: string; requests: 
   const integrity = `sha512-${createHash('sha512').update(tarball).digest('base64')}`;
   const requests: string[] = [];
   let url = '';
-  const server = createServer((request, response) => {
+  const server = await serveOnBridge(engine, (request, response) => {
     requests.push(request.url ?? '');
     if (request.url === '/drover-hello') {
       response.setHeader('content-type', 'application/json');
@@ -96,41 +91,15 @@ async function startNpmRegistry(host: string): Promise<{ url: string; requests: 
       response.end(JSON.stringify({ error: 'Not found' }));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const address = server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  url = `http://${host}:${address.port}/`;
+  url = server.url;
   return { url, requests, server };
 }
 
-function session(dir: string, engine: DockerEngine, image: string, packages: Partial<DockerPackages>) {
-  const store = SessionStore.open({ dataDir: dir });
-  const progress: HandProgress[] = [];
-  const registry = new HandRegistry({ store, docker: engine, onProgress: (_id, p) => progress.push(p), log: () => undefined });
-  const { id } = store.createSession({ title: 'packages' });
-  registry.attach(id, {
-    name: 'env',
-    config: { kind: 'docker', image, network: 'none', packages: { apt: [], pip: [], npm: [], ...packages } },
-  });
-  cleanups.push(async () => {
-    await registry.close();
-    await registry.sessionDeleted(id);
-  });
-  return {
-    store,
-    progress,
-    async bash(command: string): Promise<ToolOutcome & { text: string }> {
-      const [hand] = await registry.handsFor(id);
-      if (!hand) throw new Error('no hand');
-      const outcome = await hand.execute('env__bash', { command }, { signal: new AbortController().signal });
-      return { ...outcome, text: outcome.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n') };
-    },
-    events: <K extends EventType>(type: K) => store.getEvents(id, { types: [type] }) as Array<EventOf<K>>,
-  };
-}
+const session = (dir: string, engine: DockerEngine, image: string, packages: Partial<DockerPackages>) =>
+  packageSession(dir, engine, image, packages, cleanups);
 
 describe.runIf(nodeReady)('an environment’s npm packages', () => {
-  let registry: { url: string; requests: string[]; server: Server };
+  let registry: { url: string; requests: string[]; server: BridgeServer };
   let base: string;
   let dir: string;
   let engine: DockerEngine;
@@ -140,7 +109,7 @@ describe.runIf(nodeReady)('an environment’s npm packages', () => {
     ensureNodeImage();
     dir = tempDir('drover-derived-');
     engine = new DockerEngine({ instance: instanceIdOf(dir) });
-    registry = await startNpmRegistry(await engine.bridgeGateway());
+    registry = await startNpmRegistry(engine);
     // The base image: node and npm, with npm pointed at this test's registry (as an organisation's mirror would be).
     base = `drover-test/node-registry:${createHash('sha256').update(registry.url).digest('hex').slice(0, 12)}`;
     const container = dockerCli('create', NODE_IMAGE, 'true');
@@ -149,13 +118,13 @@ describe.runIf(nodeReady)('an environment’s npm packages', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await new Promise((resolve) => registry?.server.close(resolve));
-    for (const image of [...built, base]) if (image) execFileSync('docker', ['rmi', '-f', image], { stdio: 'ignore' });
+    await registry?.server.close();
+    removeImages([...built, base]);
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('builds a derived image once, with progress, and starts from it; a second session reuses it without building', async () => {
-    const tag = derivedTag(dockerCli('image', 'inspect', '--format', '{{.Id}}', base), { apt: [], pip: [], npm: ['drover-hello'] });
+    const tag = derivedTagOf(base, { npm: ['drover-hello'] });
     built.push(tag);
     const first = session(path.join(dir, 'one'), engine, base, { npm: ['drover-hello'] });
     const result = await first.bash('drover-hello; command -v drover-hello');
@@ -178,7 +147,7 @@ describe.runIf(nodeReady)('an environment’s npm packages', () => {
   }, 180_000);
 
   it('a package the registry does not have fails the build: hand.failed with its last lines and what to do, and nothing tagged', async () => {
-    const tag = derivedTag(dockerCli('image', 'inspect', '--format', '{{.Id}}', base), { apt: [], pip: [], npm: ['drover-missing'] });
+    const tag = derivedTagOf(base, { npm: ['drover-missing'] });
     built.push(tag);
     const r = session(path.join(dir, 'three'), engine, base, { npm: ['drover-missing'] });
     const result = await r.bash('true');
