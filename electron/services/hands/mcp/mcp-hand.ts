@@ -126,8 +126,9 @@ export class McpHand implements ManagedHand {
       );
     if (config.disabled_tools.includes(serverName))
       return errorOutcome(`The tool "${serverName}" of "${this.identity.name}" is turned off for this session. Use another tool.`);
-    // The checkpoints after a call marked as changing files hold what it did, not what this call does next.
-    await this.held;
+    // The checkpoints after a call marked as changing files hold what it did, not what this call does next
+    // (an interrupt stops the waiting: the call then ends as interrupted).
+    await this.heldUnless(options.signal);
     const outcome = await this.connection.callTool(serverName, input, { signal: options.signal, timeoutMs: config.timeout_seconds * 1000 });
     if (outcome.status === 'crashed') {
       const reason = this.remote()
@@ -151,6 +152,16 @@ export class McpHand implements ManagedHand {
       () => undefined,
     );
     this.held = Promise.all([this.held, settled]).then(() => undefined);
+  }
+
+  private heldUnless(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    let stop = (): void => undefined;
+    const aborted = new Promise<void>((resolve) => {
+      stop = resolve;
+      signal.addEventListener('abort', stop, { once: true });
+    });
+    return Promise.race([this.held, aborted]).finally(() => signal.removeEventListener('abort', stop));
   }
 
   status(): { state: HandState; detail: string; container: string | null } {
