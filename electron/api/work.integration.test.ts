@@ -173,7 +173,7 @@ describe('self-hosted environments: the SDK’s reference worker as a hand', () 
     rig.script.push(() => bash('echo run >> runs.log; touch started; sleep 60; echo never >> runs.log'));
     rig.script.push((request) => {
       const seen = toolResultsIn(request);
-      return seen.includes('Interrupted') ? bash('echo second > second.txt; cat runs.log') : endTurn(`not interrupted: ${seen}`);
+      return seen.includes('Interrupted') ? bash('echo second | tee second.txt; cat runs.log') : endTurn(`not interrupted: ${seen}`);
     });
     rig.script.push(() => endTurn('Carried on.'));
     const first = startWorker(env.id, key, workdir, 'worker-a');
