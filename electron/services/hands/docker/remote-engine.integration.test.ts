@@ -225,6 +225,38 @@ describe.runIf(ready)('Docker hands on remote engines (ssh:// and tcp:// with TL
     expect(where(s.id).remote).toHaveLength(0);
   }, 120_000);
 
+  it('checkpoints are captured from the container on the remote engine, and a fresh container there is restored from them', async () => {
+    trustSshd();
+    const s = session({ far: { engine: 'far' } });
+    const hand = (await registry.handsFor(s.id)).find((candidate) => candidate.id === 'far')!;
+    // A tool call as the harness records it: the result event makes the registry checkpoint the hand's files.
+    const input = { command: 'mkdir -p /workspace/src && echo remote-checkpoint > /workspace/src/kept.txt' };
+    store.emitEvent(s.id, { type: 'agent.tool_use', payload: { tool_use_id: 'toolu_remote1', name: 'far__bash', input, hand_id: 'far' } });
+    const outcome = await hand.execute('far__bash', input, { signal: AbortSignal.timeout(60_000) });
+    expect(outcome.isError).toBe(false);
+    store.emitEvent(s.id, {
+      type: 'agent.tool_result',
+      payload: { tool_use_id: 'toolu_remote1', content: outcome.content, is_error: false },
+    });
+    await registry.settled();
+    const checkpoints = store.getEvents(s.id, { types: ['hand.checkpoint'], limit: 10 });
+    expect(checkpoints).toHaveLength(1);
+    // The container is removed on the remote engine behind Drover's back: the next call starts a fresh one there, with the files.
+    const [first] = where(s.id).remote;
+    second.docker('rm', '-f', first!);
+    const lost = await s.run('far', 'true');
+    if (lost.isError) expect(lost.text).toMatch(/lost/); // the call that finds it gone says so; the next starts afresh
+    const back = await s.run('far', 'cat /workspace/src/kept.txt');
+    expect(back.text).toContain('remote-checkpoint');
+    const now = where(s.id);
+    expect(now.remote).toHaveLength(1);
+    expect(now.remote[0]).not.toBe(first);
+    expect(now.local).toHaveLength(0);
+    const ready = store.getEvents(s.id, { types: ['hand.ready'], limit: 10 }).at(-1);
+    expect(ready?.type === 'hand.ready' && ready.payload.restored_from).toMatchObject({ session_id: s.id });
+    await registry.sessionDeleted(s.id);
+  }, 120_000);
+
   it('a dropped link mid-command gives hand.lost; once the machine is back, the hand works again', async () => {
     trustSshd();
     const s = session({ far: { engine: 'far' } });
@@ -262,8 +294,12 @@ describe.runIf(ready)('Docker hands on remote engines (ssh:// and tcp:// with TL
     expect(hands(found.remote[0]!)[LABELS.hand]).toBe('away');
     const notes = connectingNotes(s.id);
     expect(notes).toHaveLength(2);
-    expect(notes.find((note) => note.startsWith('Runs on the Docker engine "This computer"'))).toMatch(/picked by the hand's requirements: it has architecture/);
-    expect(notes.find((note) => note.startsWith('Runs on the Docker engine "Far box"'))).toMatch(/Not picked: "This computer": it has no label "far"/);
+    expect(notes.find((note) => note.startsWith('Runs on the Docker engine "This computer"'))).toMatch(
+      /picked by the hand's requirements: it has architecture/,
+    );
+    expect(notes.find((note) => note.startsWith('Runs on the Docker engine "Far box"'))).toMatch(
+      /Not picked: "This computer": it has no label "far"/,
+    );
     // Requirements no engine meets: refused, naming each engine and what it lacks.
     const none = session({ gpu: { requirements: { gpu: true } } });
     const refused = await none.run('gpu', 'true');
