@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventOf, EventType } from '#shared/events';
 import { SshHandConfigSchema } from '#shared/hands';
 import { createChangesHandlers } from '#rpc/changes-handlers';
-import { rewindFilesInPlace } from '#services/checkpoints/rewind-files';
+import { keepFilesInBranch, rewindFilesInPlace } from '#services/checkpoints/rewind-files';
 import { DockerEngine } from '#services/hands/docker/engine';
 import { HandRegistry } from '#services/hands/registry';
 import { Harness } from '#services/harness/harness';
@@ -341,6 +341,30 @@ describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at
     await expect(handlers['hands-restore-file']({ sessionId, hand: 'box', path: '/etc/passwd', atSeq: lastSeq })).rejects.toThrow(
       /outside the hand's working folder/,
     );
+  }, 120_000);
+
+  it('"conversation only" keeps the folder as it is in the new branch: its hand connects without restoring', async () => {
+    await hands.settled();
+    const before = walk(folder);
+    const first = events(sessionId, 'agent.tool_result')[0]?.seq ?? 0;
+    const latest = events(sessionId, 'hand.checkpoint').at(-1);
+    const branch = store.rewind(sessionId, first);
+    const services = {
+      store,
+      blobs: hands.blobs,
+      engine: new DockerEngine({ instance: 'ssh-checkpoints' }),
+      statuses: (id: string) => hands.statuses(id),
+      settled: () => hands.settled(),
+      sshHand: (id: string, name: string) => hands.sshHand(id, name),
+    };
+    expect(await keepFilesInBranch(services, sessionId, branch.id)).toEqual(['box']);
+    const kept = events(branch.id, 'hand.checkpoint').at(-1);
+    expect(kept?.payload.manifest).toBe(latest?.payload.manifest);
+    expect(kept?.payload.rewind).toEqual({ keep: 'conversation', session_id: sessionId, at_seq: latest?.payload.at_seq });
+    const [hand] = await hands.handsFor(branch.id);
+    await hand?.execute('box__bash', { command: 'true' }, { signal: new AbortController().signal });
+    expect(events(branch.id, 'hand.ready').at(-1)?.payload.restored_from).toBeUndefined();
+    expect(walk(folder)).toEqual(before);
   }, 120_000);
 
   it('a tool that changed files with no checkpoint after it (a crash): the next capture takes the change', async () => {
