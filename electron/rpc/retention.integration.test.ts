@@ -4,6 +4,7 @@
 //   turns, then each turn's last, never a fork's restore checkpoint nor one a rewind names); the
 //   pruned checkpoints' own blobs are gone, the kept ones load; a fork at a pruned event restores the
 //   nearest kept earlier one (`restored_from` says which), a fork at a protected one restores it;
+//   the changes view reads the files at a pruned event from that same kept checkpoint;
 // - after a capture over the cap the session is thinned at once; when thinning cannot get under,
 //   captures pause with a reason the usage shows, and resume when the cap is raised;
 // - limits out of range are refused in words; "Thin old checkpoints" thins by the rule.
@@ -21,6 +22,7 @@ import { tempDir } from '#test/support/system';
 import { blobsOf, loadManifest } from '#services/checkpoints/manifest';
 import { keptCheckpoints } from '#services/checkpoints/retention-log';
 import { findRestoreSource } from '#services/checkpoints/hand-checkpoints';
+import { checkpointAt as filesAt } from '#services/checkpoints/changes';
 
 const ready = await requireDocker();
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -149,6 +151,10 @@ describe.runIf(ready)('Storage caps and retention', () => {
     // A fork at a pruned event restores the nearest kept earlier checkpoint, and says so.
     const atPruned = r.store.fork(r.sessionId, at.T3c2 ?? 0, { title: 'fork at T3c2' });
     expect(findRestoreSource(r.store, atPruned.id, 'box', 0)).toMatchObject({ kind: 'checkpoint', atSeq: at.T2c3 });
+    // The changes view (and one-file restore, files-only rewinds) read the files at a pruned event from the same one.
+    expect(filesAt(r.store, r.sessionId, 'box', at.T3c2 ?? 0)).toMatchObject({ sessionId: r.sessionId, atSeq: at.T2c3 });
+    expect(filesAt(r.store, atPruned.id, 'box', at.T3c2 ?? 0)).toMatchObject({ atSeq: at.T2c3 });
+    expect(filesAt(r.store, r.sessionId, 'box', at.T3c3 ?? 0)).toMatchObject({ atSeq: at.T3c3 });
     expect(await markerIn(r, atPruned.id)).toBe('T2c3');
     const ready = r.events('hand.ready', atPruned.id).at(-1);
     expect(ready?.payload.restored_from).toEqual({ session_id: r.sessionId, at_seq: at.T2c3 });

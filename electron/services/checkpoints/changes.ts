@@ -26,6 +26,7 @@ import type { SessionStore } from '#services/session/store';
 import type { BlobStore } from './blob-store.ts';
 import { fileContent } from './container-io.ts';
 import { imageEntries } from './docker-restore.ts';
+import { prunedCheckpointIds } from './retention-log.ts';
 import { diffManifests, entryMap, imagePathsFor, loadManifest, type Manifest, type ManifestEntry, type PathChange } from './manifest.ts';
 
 type CheckpointEvent = Extract<StoredEvent, { type: 'hand.checkpoint' }>;
@@ -51,9 +52,10 @@ function candidates(store: SessionStore, sessionId: string): Array<{ event: Chec
   let session = store.getSession(sessionId);
   let limit = Number.POSITIVE_INFINITY;
   const seen = new Set<string>();
+  const pruned = prunedCheckpointIds(store, sessionId); // thinned by storage retention: the nearest kept earlier one stands
   for (;;) {
     for (const event of checkpointEvents(store, session.id)) {
-      if (event.payload.at_seq > limit) continue;
+      if (event.payload.at_seq > limit || pruned.has(event.id)) continue;
       const key = `${event.id}`;
       if (seen.has(key)) continue;
       seen.add(key);

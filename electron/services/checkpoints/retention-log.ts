@@ -71,3 +71,17 @@ export function checkpointAt(
     session = store.getSession(session.parentId);
   }
 }
+
+/** Ids of the thinned `hand.checkpoint` events a session's view can see (its own and its ancestors'). */
+export function prunedCheckpointIds(store: SessionStore, sessionId: string): Set<string> {
+  const ids = new Set<string>();
+  let session = store.getSession(sessionId);
+  for (;;) {
+    const events = ownEvents(store, session.id, ['hand.checkpoint', 'hand.checkpoints_pruned']);
+    const pruned = prunedIn(events);
+    for (const event of events)
+      if (event.type === 'hand.checkpoint' && pruned.has(prunedKey(event.payload.hand_id, event.payload.at_seq))) ids.add(event.id);
+    if (session.parentId === null) return ids;
+    session = store.getSession(session.parentId);
+  }
+}
