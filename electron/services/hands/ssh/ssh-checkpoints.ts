@@ -132,8 +132,8 @@ export class SshCheckpoints {
     const folder = this.folder;
     const exec = this.exec;
     if (folder === null || exec === null) return false;
-    // Low disk (storage-disk.ts): nothing is captured or recorded; the change stays for the next capture.
-    if ((await checkpointsPaused(path.dirname(path.dirname(this.blobs.root)))) !== null) return true;
+    // Low disk, or the session at its storage cap (storage-disk.ts): nothing is captured or recorded; the change stays for the next capture.
+    if ((await checkpointsPaused(path.dirname(path.dirname(this.blobs.root)), sessionId)) !== null) return true;
     let capture: SshCapture;
     try {
       capture = await captureFolder({ exec, blobs: this.blobs, folder, previous: this.previous });
