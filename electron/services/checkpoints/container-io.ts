@@ -14,7 +14,11 @@ import { engineMadeFolders } from './engine-paths.ts';
 import { CHUNK_BYTES, type ManifestEntry } from './manifest.ts';
 import { readTar, type TarHeader } from './tar.ts';
 
-/** Where the engine puts its init program in a container started with `Init: true`. */
+/**
+ * Where the engine puts its init program in a container started with `Init: true`: /sbin/docker-init,
+ * which in an image with a merged /usr (/sbin a link to usr/sbin: Debian 12, Ubuntu 24.04…) is
+ * /usr/sbin/docker-init — the engine follows the link (see `initPath`).
+ */
 export const DOCKER_INIT = '/sbin/docker-init';
 export const ALWAYS_EXCLUDED = ['/proc', '/sys', '/dev', '/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/etc/mtab', '/.dockerenv'];
 
@@ -42,10 +46,30 @@ export async function scopeOf(engine: DockerEngine, container: Docker.Container)
   }
   const mounts = [...(info.Mounts ?? []).map((mount) => mount.Destination), ...Object.keys(info.HostConfig?.Tmpfs ?? {})].map(normalise);
   // With `Init: true` the engine binds its init program at /sbin/docker-init: the engine's, not the hand's files.
-  const init = (info.HostConfig as { Init?: boolean | null } | undefined)?.Init === true ? [DOCKER_INIT] : [];
+  const init = (info.HostConfig as { Init?: boolean | null } | undefined)?.Init === true ? [await initPath(container)] : [];
   const excluded = [...ALWAYS_EXCLUDED, ...init, ...mounts];
   const workingDir = info.Config?.WorkingDir ? normalise(info.Config.WorkingDir) : '';
   return { image: info.Image, excluded, made: engineMadeFolders(workingDir, [...init, ...mounts], excluded) };
+}
+
+/** Where the init program is bound in the container: /sbin/docker-init, or below where /sbin links to. */
+async function initPath(container: Docker.Container): Promise<string> {
+  try {
+    // The archive API's stat of /sbin (a HEAD request): its link target, resolved in the container, when it is a link.
+    const reply = (await container.infoArchive({ path: '/sbin' })) as {
+      headers?: Record<string, string | string[] | undefined>;
+      destroy?: () => void;
+    };
+    reply.destroy?.();
+    const header = reply.headers?.['x-docker-container-path-stat'];
+    if (typeof header === 'string') {
+      const stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { linkTarget?: unknown };
+      if (typeof stat.linkTarget === 'string' && stat.linkTarget !== '') return `${normalise(stat.linkTarget)}/docker-init`;
+    }
+  } catch {
+    // No /sbin in the image (the engine makes it), or a stat the engine would not give: the usual place.
+  }
+  return DOCKER_INIT;
 }
 
 export function normalise(path: string): string {

@@ -7,7 +7,8 @@
 // keeps (or makes again) the engine's folders, exactly as a fork restores them; a fork's
 // `hand.ready.image` names the configured image, not the checkpoint base's sha256 id.
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Changes } from '#shared/changes';
@@ -18,7 +19,7 @@ import { BlobStore } from '#services/checkpoints/blob-store';
 import { walkContainer } from '#services/checkpoints/full-walk';
 import { loadManifest } from '#services/checkpoints/manifest';
 import { SessionStore } from '#services/session/store';
-import { BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
+import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import { tempDir } from '#test/support/system';
 import { DockerEngine, instanceIdOf } from './engine.ts';
 
@@ -155,5 +156,44 @@ describe.runIf(ready)("the engine's own folders in a Docker hand's checkpoints",
       '755 /workspace\n755 /mnt/host\n755 /sbin\n',
     );
     expect(events(sessionId, 'hand.checkpoint').at(-1)?.payload.changed_paths).toBe(1);
+  });
+});
+
+describe.runIf(ready)("the engine's init program in an image with a merged /usr", () => {
+  // /sbin is a link to usr/sbin (Debian 12, Ubuntu 24.04…): the engine binds docker-init at /usr/sbin/docker-init.
+  const image = `drover-test/merged-usr:${randomBytes(4).toString('hex')}`;
+  let context: string;
+
+  beforeAll(() => {
+    context = tempDir('drover-merged-usr-');
+    writeFileSync(path.join(context, 'Dockerfile'), `FROM ${BUSYBOX_IMAGE}\nRUN mkdir -p /usr/sbin && ln -s usr/sbin /sbin\n`);
+    dockerCli('build', '-q', '-t', image, context);
+  }, 120_000);
+
+  afterAll(() => {
+    if (context !== undefined) rmSync(context, { recursive: true, force: true });
+    dockerCli('rmi', '-f', image);
+  });
+
+  it('is never a file of the hand: one file written is one change, and a fork restores exactly', async () => {
+    const launched = await rpc<SessionSummary>('sessions-launch', {
+      title: 'merged usr',
+      hands: [{ name: 'box', config: { kind: 'docker', image, network: 'none' } }],
+    });
+    const id = launched.id;
+    const attachedSeq = events(id, 'hand.attached')[0]?.seq ?? 0;
+    const written = await run(id, 'echo hi > /workspace/a.txt');
+    expect(await sh(id, 'ls /usr/sbin')).toBe('docker-init\n');
+    const [checkpoint] = events(id, 'hand.checkpoint');
+    expect(checkpoint?.payload).toMatchObject({ at_seq: written, changed_paths: 1 });
+    const manifest = await loadManifest(new BlobStore(dir), checkpoint?.payload.manifest ?? '');
+    expect(manifest.entries.map((entry) => entry.path)).toEqual(['/workspace/a.txt']);
+    const changes = await rpc<Changes>('sessions-changes', { sessionId: id, fromSeq: attachedSeq, toSeq: written });
+    expect(changes.hands[0]?.files.map((file) => [file.kind, file.path])).toEqual([['added', '/workspace/a.txt']]);
+    const walk = await walkContainer(engine, containerOf(id));
+    const fork = await rpc<SessionSummary>('sessions-fork', { sessionId: id, atSeq: written });
+    await run(fork.id, 'true');
+    expect((await walkContainer(engine, containerOf(fork.id))).entries).toEqual(walk.entries);
+    expect(events(fork.id, 'hand.ready').at(-1)?.payload.image).toBe(image);
   });
 });
