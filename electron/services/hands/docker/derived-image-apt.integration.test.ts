@@ -4,14 +4,13 @@
 // package the archive lacks fails in apt's words.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dockerCli, requireDocker } from '#test/support/docker';
-import { derivedTagOf, packageSession, removeImages, serveOnBridge, type BridgeServer } from '#test/support/package-images';
+import { requireDocker } from '#test/support/docker';
+import { PackageFixture } from '#test/support/package-images';
 import { ensureRootfsImage } from '#test/support/rootfs-image';
-import { requirePart, tempDir } from '#test/support/system';
-import { DockerEngine, instanceIdOf } from './engine.ts';
+import { requirePart } from '#test/support/system';
 
 const APT_IMAGE = 'drover-test/apt:1';
 const TOOLS = [
@@ -30,13 +29,9 @@ const ready =
     'apt-get, dpkg and GNU tar for the apt build test',
     TOOLS.every((tool) => existsSync(tool)) ? null : `this machine lacks one of ${TOOLS.join(', ')} (a Debian machine has them)`,
   );
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 /** A flat archive (`deb http://host/ ./`) with one package, drover-hello: its files by URL path. */
-function makeArchive(dir: string): Map<string, Buffer> {
+function makeArchive(dir: string): Map<string, { body: Buffer }> {
   const pkg = path.join(dir, 'pkg');
   mkdirSync(path.join(pkg, 'DEBIAN'), { recursive: true });
   mkdirSync(path.join(pkg, 'usr/bin'), { recursive: true });
@@ -62,18 +57,14 @@ function makeArchive(dir: string): Map<string, Buffer> {
   ].join('\n');
   const release = `Date: ${new Date().toUTCString()}\nSHA256:\n ${sha(packages)} ${Buffer.byteLength(packages)} Packages\n`;
   return new Map([
-    ['/Release', Buffer.from(release)],
-    ['/Packages', Buffer.from(packages)],
-    ['/drover-hello_1.0_all.deb', bytes],
+    ['/Release', { body: Buffer.from(release) }],
+    ['/Packages', { body: Buffer.from(packages) }],
+    ['/drover-hello_1.0_all.deb', { body: bytes }],
   ]);
 }
 
 describe.runIf(ready)('an environment’s apt packages', () => {
-  let server: BridgeServer | undefined;
-  let base = '';
-  let dir = '';
-  let engine: DockerEngine;
-  const built: string[] = [];
+  let fixture: PackageFixture | undefined;
 
   beforeAll(async () => {
     ensureRootfsImage(APT_IMAGE, {
@@ -100,43 +91,23 @@ describe.runIf(ready)('an environment’s apt packages', () => {
       ],
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
     });
-    dir = tempDir('drover-derived-apt-');
-    engine = new DockerEngine({ instance: instanceIdOf(dir) });
-    const archive = makeArchive(dir);
-    server = await serveOnBridge(engine, (request, response) => {
-      const file = archive.get(path.posix.normalize(request.url ?? '')); // apt asks for /./Packages
-      if (!file) {
-        response.statusCode = 404;
-        response.end('not found');
-        return;
-      }
-      response.end(file);
-    });
-    const { host: gateway, port } = server;
-    base = `drover-test/apt-archive:${port}`;
+    fixture = new PackageFixture('drover-derived-apt-');
+    const { host, port } = await fixture.serveFiles(makeArchive(fixture.dir));
     // The sources list names this test's archive: written into a container, committed as the base image.
-    const container = dockerCli(
-      'create',
-      APT_IMAGE,
-      'sh',
-      '-c',
-      `chmod 755 /sbin/ldconfig /sbin/start-stop-daemon; echo "deb [trusted=yes] http://${gateway}:${port}/ ./" > /etc/apt/sources.list`,
-    );
-    dockerCli('start', '-a', container);
-    dockerCli('commit', container, base);
-    dockerCli('rm', container);
+    fixture.commitBase(APT_IMAGE, `drover-test/apt-archive:${port}`, {
+      command: `chmod 755 /sbin/ldconfig /sbin/start-stop-daemon; echo "deb [trusted=yes] http://${host}:${port}/ ./" > /etc/apt/sources.list`,
+    });
   }, 180_000);
 
-  afterAll(async () => {
-    await server?.close();
-    removeImages([...built, base]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => fixture?.endSessions());
+  afterAll(() => fixture?.close());
 
-  const session = (name: string, apt: string[]) => packageSession(path.join(dir, name), engine, base, { apt }, cleanups);
+  const session = (name: string, apt: string[]) => {
+    if (!fixture) throw new Error('the set-up did not finish');
+    return fixture.session(name, { apt });
+  };
 
   it('installs an apt package into the derived image', async () => {
-    built.push(derivedTagOf(base, { apt: ['drover-hello'] }));
     const r = session('one', ['drover-hello']);
     const result = await r.bash('drover-hello; dpkg-query -W drover-hello');
     expect(r.events('hand.failed')).toEqual([]);
@@ -145,7 +116,6 @@ describe.runIf(ready)('an environment’s apt packages', () => {
   }, 180_000);
 
   it('a package the archive does not have: hand.failed in apt’s words, and what to do', async () => {
-    built.push(derivedTagOf(base, { apt: ['drover-missing'] }));
     const r = session('two', ['drover-missing']);
     expect((await r.bash('true')).isError).toBe(true);
     const message = r.events('hand.failed')[0]?.payload.message ?? '';

@@ -4,14 +4,13 @@
 // system installs unless told: the build tells it), and a missing package fails in pip's words.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { dockerCli, requireDocker } from '#test/support/docker';
-import { derivedTagOf, packageSession, removeImages, serveOnBridge, type BridgeServer } from '#test/support/package-images';
+import { requireDocker } from '#test/support/docker';
+import { PackageFixture } from '#test/support/package-images';
 import { ensureRootfsImage } from '#test/support/rootfs-image';
-import { requirePart, tempDir } from '#test/support/system';
-import { DockerEngine, instanceIdOf } from './engine.ts';
+import { requirePart } from '#test/support/system';
 
 const PYTHON_IMAGE = 'drover-test/python:1';
 /** This machine's python3 (Debian's, e.g. /usr/bin/python3.11), its standard library, and Debian's pip. */
@@ -27,10 +26,6 @@ const ready =
       ? null
       : `this machine has no ${PYTHON} with ${PYTHON_LIB} and ${PIP} (Debian: apt-get install python3-pip)`,
   );
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 /** A wheel of `drover_hello` with a `drover-hello` console script, made with this machine's python3. */
 function makeWheel(dir: string): string {
@@ -58,11 +53,7 @@ with zipfile.ZipFile(sys.argv[1], 'w') as wheel:
 }
 
 describe.runIf(ready)('an environment’s pip packages', () => {
-  let server: BridgeServer | undefined;
-  let base = '';
-  let dir = '';
-  let engine: DockerEngine;
-  const built: string[] = [];
+  let fixture: PackageFixture | undefined;
 
   beforeAll(async () => {
     ensureRootfsImage(PYTHON_IMAGE, {
@@ -71,48 +62,32 @@ describe.runIf(ready)('an environment’s pip packages', () => {
       librariesOf: [`${PYTHON_LIB}/lib-dynload`],
       symlinks: [['/usr/bin/python3', path.basename(PYTHON)]],
     });
-    dir = tempDir('drover-derived-pip-');
-    engine = new DockerEngine({ instance: instanceIdOf(dir) });
-    const wheel = makeWheel(dir);
+    fixture = new PackageFixture('drover-derived-pip-');
+    const wheel = makeWheel(fixture.dir);
     const bytes = readFileSync(wheel);
     const name = path.basename(wheel);
     const sha = createHash('sha256').update(bytes).digest('hex');
-    server = await serveOnBridge(engine, (request, response) => {
-      if (request.url === '/simple/drover-hello/') {
-        response.setHeader('content-type', 'text/html');
-        response.end(`<!DOCTYPE html><html><body><a href="/files/${name}#sha256=${sha}">${name}</a></body></html>`);
-      } else if (request.url === `/files/${name}`) {
-        response.end(bytes);
-      } else {
-        response.statusCode = 404;
-        response.end('not found');
-      }
-    });
-    const { host: gateway, port } = server;
-    base = `drover-test/python-index:${port}`;
-    const container = dockerCli('create', PYTHON_IMAGE, 'true');
-    dockerCli(
-      'commit',
-      '--change',
-      `ENV PIP_INDEX_URL=http://${gateway}:${port}/simple/`,
-      '--change',
-      `ENV PIP_TRUSTED_HOST=${gateway}`,
-      container,
-      base,
+    const index = `<!DOCTYPE html><html><body><a href="/files/${name}#sha256=${sha}">${name}</a></body></html>`;
+    const { host, port } = await fixture.serveFiles(
+      new Map([
+        ['/simple/drover-hello/', { body: index, type: 'text/html' }],
+        [`/files/${name}`, { body: bytes }],
+      ]),
     );
-    dockerCli('rm', container);
+    fixture.commitBase(PYTHON_IMAGE, `drover-test/python-index:${port}`, {
+      changes: [`ENV PIP_INDEX_URL=http://${host}:${port}/simple/`, `ENV PIP_TRUSTED_HOST=${host}`],
+    });
   }, 180_000);
 
-  afterAll(async () => {
-    await server?.close();
-    removeImages([...built, base]);
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => fixture?.endSessions());
+  afterAll(() => fixture?.close());
 
-  const session = (name: string, pip: string[]) => packageSession(path.join(dir, name), engine, base, { pip }, cleanups);
+  const session = (name: string, pip: string[]) => {
+    if (!fixture) throw new Error('the set-up did not finish');
+    return fixture.session(name, { pip });
+  };
 
   it('installs a pip package into the derived image, even though Debian marks its python externally managed', async () => {
-    built.push(derivedTagOf(base, { pip: ['drover-hello'] }));
     const r = session('one', ['drover-hello']);
     const result = await r.bash('drover-hello; python3 -c "import drover_hello; print(drover_hello.__file__)"');
     expect(result.text).toMatch(
@@ -122,7 +97,6 @@ describe.runIf(ready)('an environment’s pip packages', () => {
   }, 180_000);
 
   it('a package the index does not have: hand.failed in pip’s words, and what to do', async () => {
-    built.push(derivedTagOf(base, { pip: ['drover-missing'] }));
     const r = session('two', ['drover-missing']);
     expect((await r.bash('true')).isError).toBe(true);
     const message = r.events('hand.failed')[0]?.payload.message ?? '';
