@@ -173,19 +173,45 @@ export function thinCheckpoints(services: RetentionServices, sessionIds?: string
   });
 }
 
+/**
+ * What a session's kept checkpoints reach, kept between checks (by blob folder and session): a check
+ * after one more checkpoint reads only that checkpoint's manifest; after thinning (a manifest
+ * gone) it is read again whole. Blobs never change once written, so a size once read stands.
+ */
+const reachCache = new Map<string, { manifests: Set<string>; sizes: Map<string, number> }>();
+
 /** Bytes of the blob files a session's kept own checkpoints reach (shared blobs included). */
 export async function sessionCheckpointBytes(store: SessionStore, blobs: BlobStore, sessionId: string): Promise<number> {
-  const reached = new Set<string>();
-  for (const event of keptCheckpoints(store, sessionId)) {
+  const manifests = new Set(keptCheckpoints(store, sessionId).map((event) => event.payload.manifest));
+  const key = `${blobs.root}\n${sessionId}`;
+  let cached = reachCache.get(key);
+  if (cached === undefined || [...cached.manifests].some((manifest) => !manifests.has(manifest))) {
+    cached = { manifests: new Set(), sizes: new Map() };
+    reachCache.set(key, cached);
+  }
+  for (const manifest of manifests) {
+    if (cached.manifests.has(manifest)) continue;
+    let reached: string[] = [];
     try {
-      for (const hash of await blobsOf(blobs, event.payload.manifest)) reached.add(hash);
+      reached = await blobsOf(blobs, manifest);
     } catch {
       // A manifest whose blobs are gone counts for nothing.
     }
+    for (const hash of reached) {
+      if (cached.sizes.has(hash)) continue;
+      const size = (await stat(blobs.pathOf(hash)).catch(() => null))?.size;
+      if (size !== undefined) cached.sizes.set(hash, size);
+    }
+    cached.manifests.add(manifest);
   }
   let bytes = 0;
-  for (const hash of reached) bytes += (await stat(blobs.pathOf(hash)).catch(() => null))?.size ?? 0;
+  for (const size of cached.sizes.values()) bytes += size;
   return bytes;
+}
+
+/** Forgets a session's cached reach (deleted, or measured from scratch next time). */
+export function forgetSession(blobs: BlobStore, sessionId: string): void {
+  reachCache.delete(`${blobs.root}\n${sessionId}`);
 }
 
 /** Why this session is over a cap now (null: under both, or no caps). */
@@ -213,6 +239,7 @@ async function enforceUnlocked(services: RetentionServices, sessionId: string): 
   const { store } = services;
   const limits = readLimits(store.dataDir);
   if (!exists(store, sessionId) || (limits.sessionCapBytes === null && limits.totalCapBytes === null)) {
+    forgetSession(services.blobs, sessionId);
     setCapPause(store.dataDir, sessionId, null);
     return null;
   }
