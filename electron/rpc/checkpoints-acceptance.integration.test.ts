@@ -261,6 +261,7 @@ describe.runIf(ready)('files at any event: the acceptance test', () => {
     );
     const oneByteCall = calls.indexOf(TURNS[ONE_BYTE.turn]?.[ONE_BYTE.call] as ScriptedMessage);
     const oneByte = checkpoints.find((event) => event.payload.at_seq === results[oneByteCall]?.seq);
+    expect(oneByte?.payload.changed_paths).toBe(1);
     const limit = 1.2 * CHUNK_BYTES + 16 * 1024;
     timings.push(`one byte of 50 MiB: ${oneByte?.payload.bytes_stored} B stored (limit ${limit})`);
     expect(oneByte?.payload.bytes_stored).toBeLessThanOrEqual(limit);
