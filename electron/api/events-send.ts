@@ -189,7 +189,7 @@ function stepOf(event: SendEvent, at: string): Step {
       const uuid = internalId('event', event.tool_use_id);
       if (uuid === null)
         throw invalid(
-          `${at}.tool_use_id: ${JSON.stringify(event.tool_use_id.slice(0, 64))} is not an event id: name the agent.tool_use event (sevt_…).`,
+          `${at}.tool_use_id: ${JSON.stringify(event.tool_use_id.slice(0, 64))} is not an event id: a self-hosted worker names the agent.tool_use event (sevt_…) it answers.`,
         );
       return { kind: 'tool_result', results: [{ eventUuid: uuid, content, isError: event.is_error ?? false }] };
     }

@@ -8,6 +8,7 @@ import type { ContentBlock } from '#shared/events';
 import type { ApiContext } from './context.ts';
 import { ApiError, invalid } from './errors.ts';
 import { externalId } from './ids.ts';
+import { WORKER_HAND_ID } from '#services/managed/work-queue';
 import { workQueueFor } from './work.ts';
 
 export interface WorkerResult {
@@ -29,11 +30,23 @@ export function checkWorkerResults(context: ApiContext, sessionId: string, resul
     const id = externalId('event', result.eventUuid);
     if (seen.has(result.eventUuid)) throw invalid(`The tool use ${id} is answered twice in this batch: answer it once.`);
     seen.add(result.eventUuid);
-    if (!queue.waiting(sessionId, result.eventUuid))
+    if (!queue.waiting(sessionId, result.eventUuid) && !openWorkerCall(context, sessionId, result.eventUuid))
       throw invalid(
         `The tool use ${id} does not wait for a self-hosted worker's result in this session (unknown, already answered or interrupted, or its session is not in a self_hosted environment). user.tool_result answers the agent.tool_use events of a session in a self_hosted environment.`,
       );
   }
+}
+
+/** Whether `eventUuid` is a recorded tool call of the session's worker that has no result yet (its hand may not wait yet). */
+function openWorkerCall(context: ApiContext, sessionId: string, eventUuid: string): boolean {
+  const events = context.store.getEvents(sessionId, { types: ['agent.tool_use', 'agent.tool_result'], direction: 'backward', limit: 1000 });
+  const answered = new Set<string>();
+  for (const event of events) {
+    if (event.type === 'agent.tool_result') answered.add(event.payload.tool_use_id);
+    else if (event.type === 'agent.tool_use' && event.id === eventUuid)
+      return event.payload.hand_id === WORKER_HAND_ID && !answered.has(event.payload.tool_use_id);
+  }
+  return false;
 }
 
 /** Hands each result to its waiting call and resolves when the harness has recorded them all. */
@@ -66,7 +79,7 @@ export async function deliverWorkerResults(context: ApiContext, sessionId: strin
   });
   try {
     for (const result of results) {
-      if (!queue.deliver(sessionId, result.eventUuid, result.content, result.isError))
+      if (!queue.deliver(sessionId, result.eventUuid, result.content, result.isError, openWorkerCall(context, sessionId, result.eventUuid)))
         throw new ApiError(
           'conflict_error',
           `The tool use ${externalId('event', result.eventUuid)} stopped waiting (interrupted) before its result arrived.`,

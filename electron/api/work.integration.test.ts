@@ -208,6 +208,47 @@ describe('self-hosted environments: the SDK’s reference worker as a hand', () 
     expect(ready.some((text) => text.includes('worker-b'))).toBe(true);
   }, 120_000);
 
+  it('asks the user before the worker sees a call its policy marks always_ask, and runs it once allowed', async () => {
+    const { env, key } = await selfHosted();
+    const agent = await rig.client.beta.agents.create({
+      name: 'careful',
+      model: 'claude-sonnet-4-6',
+      tools: [{ type: 'agent_toolset_20260401', default_config: { permission_policy: { type: 'always_ask' } } }],
+    });
+    const workdir = tempDir('drover-worker-');
+    dirs.push(workdir);
+    rig.script.push(() => bash('echo allowed | tee asked.txt'));
+    rig.script.push(() => endTurn('Ran it after you allowed it.'));
+    const worker = startWorker(env.id, key, workdir, 'worker-ask');
+    const session = await rig.client.beta.sessions.create({
+      agent: agent.id,
+      environment_id: env.id,
+      initial_events: [{ type: 'user.message', content: [{ type: 'text', text: 'Write it, if I allow' }] }],
+    });
+    const id = uuidOf(session.id);
+    const waiting = await until(
+      'the call to wait for approval',
+      () =>
+        rig.store
+          .getEvents(id, { types: ['session.status_idle'] })
+          .find((event) => event.type === 'session.status_idle' && event.payload.stop_reason.type === 'requires_action'),
+      60_000,
+      worker.stderr,
+    );
+    expect(waiting).toBeDefined();
+    const [use] = rig.store.getEvents(id, { types: ['agent.tool_use'] });
+    expect(use?.payload).toMatchObject({ name: 'bash', hand_id: 'worker', evaluated_permission: 'ask' });
+    // The worker holds the call: nothing runs before the user's answer.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(existsSync(path.join(workdir, 'asked.txt'))).toBe(false);
+    await rig.client.beta.sessions.events.send(session.id, {
+      events: [{ type: 'user.tool_confirmation', tool_use_id: `sevt_${(use?.id ?? '').replaceAll('-', '')}`, result: 'allow' }],
+    });
+    await until('the turn to end', () => endedTurn(rig.store.getEvents(id, { limit: 1000 })), 60_000, worker.stderr);
+    expect(readFileSync(path.join(workdir, 'asked.txt'), 'utf8')).toBe('allowed\n');
+    expect(toolResultsIn(rig.model.requests[1])).toContain('allowed');
+  }, 90_000);
+
   it('refuses a wrong or revoked environment key, and a work item’s token reaches its own session only', async () => {
     const { env, key } = await selfHosted();
     const agent = await agentWithToolset();

@@ -61,12 +61,18 @@ export function selfHostedSession(context: ApiContext, sessionId: string): SelfH
   const row = context.managed.get('environment', environmentId);
   if (row === null || (row.body as BetaEnvironment).config.type !== 'self_hosted') return null;
   const tools: AgentToolName[] = [];
+  const policies: Partial<Record<AgentToolName, 'allow' | 'ask'>> = {};
   for (const tool of stored.record.agent?.tools ?? []) {
     if (tool.type !== 'agent_toolset_20260401') continue;
-    for (const config of tool.configs)
-      if (config.enabled && (AGENT_TOOLSET_TOOLS as readonly string[]).includes(config.name)) tools.push(config.name as AgentToolName);
+    for (const config of tool.configs) {
+      if (!config.enabled || !(AGENT_TOOLSET_TOOLS as readonly string[]).includes(config.name)) continue;
+      const name = config.name as AgentToolName;
+      tools.push(name);
+      const policy = config.permission_policy ?? tool.default_config.permission_policy;
+      policies[name] = policy?.type === 'always_ask' ? 'ask' : 'allow';
+    }
   }
-  return tools.length === 0 ? null : { environmentId, tools };
+  return tools.length === 0 ? null : { environmentId, tools, policies };
 }
 
 /** The credential a request presents (Bearer or x-api-key). */

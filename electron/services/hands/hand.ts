@@ -48,6 +48,11 @@ export interface Hand {
    * the model can act on; it does not throw.
    */
   execute(name: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome>;
+  /**
+   * For a hand the log never attached (the API's self-hosted worker): what its own policies say of
+   * a call (`tool`: the hand's own name). Absent: the call runs.
+   */
+  permission?(tool: string, input: Record<string, unknown>): 'allow' | 'ask' | 'deny';
 }
 
 /** Tool names the Messages API accepts. */

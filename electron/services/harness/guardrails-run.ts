@@ -42,11 +42,12 @@ export class GuardrailsRun implements RunGuardrails {
 
   /**
    * What the session's policies say of a tool use on `hand`. A hand the log never attached (one a
-   * test or embedder gives the harness directly) has no kind to default from: it runs, as before.
+   * test or embedder gives the harness directly) has no kind to default from: its own `permission`
+   * decides (the self-hosted worker: the agent's toolset policies), else it runs, as before.
    */
   evaluate(hand: Hand, name: string, input: Record<string, unknown>): EvaluatedPermission {
     const attached = this.state.hands.get(hand.id);
-    if (attached === undefined) return 'allow';
+    if (attached === undefined) return hand.permission?.(ownToolName(hand, name), input) ?? 'allow';
     return evaluate({
       policies: [...this.state.policies.values()],
       rules: [...this.state.rules.values()],

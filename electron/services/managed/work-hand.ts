@@ -16,6 +16,8 @@ import { WORKER_HAND_ID, type WorkQueue } from './work-queue.ts';
 export interface SelfHostedSession {
   environmentId: string;
   tools: readonly AgentToolName[];
+  /** The agent's permission policy per tool (`ask`: the user confirms before the worker sees the call). */
+  policies: Readonly<Partial<Record<AgentToolName, 'allow' | 'ask'>>>;
 }
 
 export class WorkerHand implements Hand {
@@ -44,6 +46,11 @@ export class WorkerHand implements Hand {
 
   ownToolName(name: string): string {
     return name;
+  }
+
+  permission(tool: string): 'allow' | 'ask' | 'deny' {
+    const policy = this.session.policies[tool as AgentToolName];
+    return policy ?? 'deny';
   }
 
   async execute(name: string, input: Record<string, unknown>, options: ExecuteOptions): Promise<ToolOutcome> {

@@ -89,6 +89,8 @@ export class WorkQueue {
   private readonly polled = new Map<string, Map<string, number>>();
   /** Tool calls waiting for a worker's result, by their tool use event's uuid. */
   private readonly waiters = new Map<string, Waiter>();
+  /** Results that arrived before their call started waiting (a fast worker), by tool use event uuid. */
+  private readonly early = new Map<string, { sessionId: string; content: ContentBlock[]; isError: boolean }>();
   private timer: NodeJS.Timeout | null = null;
   readonly leaseTtlSeconds: number;
 
@@ -343,12 +345,18 @@ export class WorkQueue {
     eventUuid: string,
   ): Promise<{ content: ContentBlock[]; isError: boolean; status: 'completed' | 'interrupted' }> {
     this.ensureTimer();
+    const early = this.early.get(eventUuid);
+    if (early !== undefined && early.sessionId === sessionId) {
+      this.early.delete(eventUuid);
+      return Promise.resolve({ content: early.content, isError: early.isError, status: 'completed' });
+    }
     this.ensureWork(environmentId, sessionId);
     return new Promise((resolve) => this.waiters.set(eventUuid, { sessionId, resolve }));
   }
 
   forget(eventUuid: string): void {
     this.waiters.delete(eventUuid);
+    this.early.delete(eventUuid);
   }
 
   /** Whether a tool call of the session waits for its result. */
@@ -356,10 +364,17 @@ export class WorkQueue {
     return this.waiters.get(eventUuid)?.sessionId === sessionId;
   }
 
-  /** Hands a worker's result to the waiting tool call (see `waiting`); false when none waits. */
-  deliver(sessionId: string, eventUuid: string, content: ContentBlock[], isError: boolean): boolean {
+  /**
+   * Hands a worker's result to the waiting tool call (see `waiting`); with `early`, a result for a
+   * call that is recorded but not waiting yet is kept for it. False when it was neither.
+   */
+  deliver(sessionId: string, eventUuid: string, content: ContentBlock[], isError: boolean, early = false): boolean {
     const waiter = this.waiters.get(eventUuid);
-    if (waiter === undefined || waiter.sessionId !== sessionId) return false;
+    if (waiter === undefined || waiter.sessionId !== sessionId) {
+      if (!early) return false;
+      this.early.set(eventUuid, { sessionId, content, isError });
+      return true;
+    }
     this.waiters.delete(eventUuid);
     waiter.resolve({ content, isError, status: 'completed' });
     return true;
