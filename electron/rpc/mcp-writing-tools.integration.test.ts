@@ -1,5 +1,5 @@
 // MCP tools the user marks as changing files (issue 20 item 1), end to end through the RPC a UI uses:
-// the real harness against the local Messages API server, a real Docker hand (busybox) and the real
+// the real harness against the local Messages API server (test/support/api-rig.ts's host), a real Docker hand (busybox) and the real
 // server-filesystem from node_modules. So that what the MCP tool writes is the container's own files
 // (not a mounted host folder, which checkpoints never touch), server-filesystem is pointed at the
 // container's root as the engine keeps it on this machine (overlay2's merged folder): a file it
@@ -9,68 +9,47 @@
 //   tool that changes files records none (the next marked call's checkpoint takes its change).
 // - The marks are the hand's configuration: recorded by hands-update, inherited by a fork, unknown
 //   tool names kept; bad marks refused in words, recording nothing.
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { StoredEvent } from '#shared/events';
 import type { HandSpecInput, HandStatus } from '#shared/hands';
-import type { PushMessage } from '#shared/rpc';
 import { SessionSummarySchema } from '#shared/sessions';
-import { createHost, type Host } from '#rpc/host';
+import type { Host } from '#rpc/host';
 import { BlobStore } from '#services/checkpoints/blob-store';
 import { loadManifest } from '#services/checkpoints/manifest';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
-import { SessionStore } from '#services/session/store';
+import type { SessionStore } from '#services/session/store';
+import { apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
 import { BUSYBOX_IMAGE, removeInstanceObjects, requireDocker } from '#test/support/docker';
 import { referenceServer } from '#test/support/mcp';
-import { startModelServer, type ModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
-import { tempDir } from '#test/support/system';
+import type { Reply } from '#test/support/model-server';
 
-const API_KEY = 'sk-ant-test-mcp-writing';
 const ready = await requireDocker();
 
-let dir: string;
+let rig: ApiRig;
 let store: SessionStore;
 let host: Host;
-let model: ModelServer;
 let engine: DockerEngine;
-const logs: string[] = [];
 
-/** What the model answers, in order; each gets the request. Empty: a plain "Done." */
-let script: Array<(request: RecordedRequest) => Reply> = [];
 const toolUse = (name: string, input: Record<string, unknown>): Reply => ({
   kind: 'message',
   message: { content: [{ type: 'tool_use', name, input }], stop_reason: 'tool_use' },
 });
-const done: Reply = { kind: 'message', message: { content: [{ type: 'text', text: 'Done.' }], stop_reason: 'end_turn' } };
+/** What the model answers, in order (then "Done."). */
+const script = (...replies: Reply[]): void => void rig.script.splice(0, rig.script.length, ...replies.map((reply) => () => reply));
 
 beforeAll(async () => {
   if (!ready) return;
-  dir = tempDir('drover-mcp-writing-');
-  model = await startModelServer({ apiKey: API_KEY, respond: (request) => (script.shift() ?? (() => done))(request) });
-  store = SessionStore.open({ dataDir: dir });
-  host = createHost({
-    store,
-    info: { version: 'test', dataDir: dir, platform: process.platform },
-    baseURL: model.url,
-    keyProvider: () => API_KEY,
-    push: (_message: PushMessage) => undefined,
-    log: (message, error) => logs.push(`${message} ${error instanceof Error ? error.message : ''}`),
-  });
-  engine = new DockerEngine({ instance: instanceIdOf(dir) });
+  rig = await apiRig();
+  ({ store, host } = rig);
+  engine = new DockerEngine({ instance: instanceIdOf(rig.dir) });
 }, 60_000);
 
 afterAll(async () => {
   if (!ready) return;
-  await host?.hands.settled();
-  for (const session of store?.listSessions() ?? []) await host.hands.sessionDeleted(session.id);
-  await host?.close();
-  await host?.hands.close();
+  await rig?.close();
   removeInstanceObjects(engine.instance);
-  store?.close();
-  await model?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function call<T = unknown>(name: string, arg?: unknown): Promise<T> {
@@ -103,7 +82,7 @@ function events<K extends StoredEvent['type']>(sessionId: string, type: K): Arra
 
 /** The `/workspace` paths a checkpoint's manifest holds. */
 async function workspacePaths(manifestId: string | undefined): Promise<string[]> {
-  const manifest = await loadManifest(new BlobStore(dir), manifestId ?? '');
+  const manifest = await loadManifest(new BlobStore(rig.dir), manifestId ?? '');
   return manifest.entries.map((entry) => entry.path).filter((entry) => entry.startsWith('/workspace/'));
 }
 
@@ -123,7 +102,7 @@ describe.runIf(ready)('MCP tools marked as changing files', () => {
   it('a call to a marked tool checkpoints the Docker hand’s files; unmarked ones and unchanged files record nothing', async () => {
     const session = SessionSummarySchema.parse(await call('sessions-launch', { title: 'MCP writes', hands: [box] }));
     const id = session.id;
-    script = [() => toolUse('box__bash', { command: 'mkdir -p /workspace && echo a > /workspace/a' }), () => done];
+    script(toolUse('box__bash', { command: 'mkdir -p /workspace && echo a > /workspace/a' }), endTurn('Done.'));
     await send(id, 'Start the box.');
     expect(events(id, 'hand.checkpoint')).toHaveLength(1);
 
@@ -139,12 +118,12 @@ describe.runIf(ready)('MCP tools marked as changing files', () => {
       writing_tools: ['write_file', 'read_text_file', 'no_such_tool'],
     });
 
-    script = [
-      () => toolUse('fs__write_file', { path: path.join(root, 'from-mcp.txt'), content: 'written by an MCP tool\n' }),
-      () => toolUse('fs__read_text_file', { path: path.join(root, 'from-mcp.txt') }),
-      () => toolUse('fs__create_directory', { path: path.join(root, 'unmarked-dir') }),
-      () => done,
-    ];
+    script(
+      toolUse('fs__write_file', { path: path.join(root, 'from-mcp.txt'), content: 'written by an MCP tool\n' }),
+      toolUse('fs__read_text_file', { path: path.join(root, 'from-mcp.txt') }),
+      toolUse('fs__create_directory', { path: path.join(root, 'unmarked-dir') }),
+      endTurn('Done.'),
+    );
     await send(id, 'Write through the MCP server.');
     const results = events(id, 'agent.mcp_tool_result');
     expect(results.map((result) => result.payload.is_error)).toEqual([false, false, false]);
@@ -162,7 +141,7 @@ describe.runIf(ready)('MCP tools marked as changing files', () => {
     expect(events(id, 'hand.snapshot')).toEqual([]);
 
     // The unmarked tool's change was not lost: the next marked call's checkpoint takes it too.
-    script = [() => toolUse('fs__write_file', { path: path.join(root, 'second.txt'), content: 'again\n' }), () => done];
+    script(toolUse('fs__write_file', { path: path.join(root, 'second.txt'), content: 'again\n' }), endTurn('Done.'));
     await send(id, 'Write again.');
     const last = events(id, 'hand.checkpoint').at(-1);
     expect(last?.payload.at_seq).toBe(events(id, 'agent.mcp_tool_result').at(-1)?.seq);
@@ -176,7 +155,7 @@ describe.runIf(ready)('MCP tools marked as changing files', () => {
 
     // A fork at the marked write's result starts its container with the files as the MCP tool left them.
     const fork = SessionSummarySchema.parse(await call('sessions-fork', { sessionId: id, atSeq: written }));
-    script = [() => toolUse('box__bash', { command: 'ls /workspace && cat /workspace/from-mcp.txt' }), () => done];
+    script(toolUse('box__bash', { command: 'ls /workspace && cat /workspace/from-mcp.txt' }), endTurn('Done.'));
     await send(fork.id, 'Look.');
     expect(events(fork.id, 'hand.ready').at(-1)?.payload.restored_from).toEqual({ session_id: id, at_seq: written });
     expect(JSON.stringify(events(fork.id, 'agent.tool_result').at(-1)?.payload.content)).toContain(
@@ -187,18 +166,17 @@ describe.runIf(ready)('MCP tools marked as changing files', () => {
     expect(forkHands.find((hand) => hand.name === 'fs')?.config).toMatchObject({
       writing_tools: ['write_file', 'read_text_file', 'no_such_tool'],
     });
-    expect(logs.filter((line) => /checkpoint/i.test(line))).toEqual([]);
   }, 180_000);
 
   it('marks are changed with hands-update (recorded); bad marks are refused in words and record nothing', async () => {
-    const session = SessionSummarySchema.parse(await call('sessions-launch', { title: 'MCP marks', hands: [fsHand(dir)] }));
+    const session = SessionSummarySchema.parse(await call('sessions-launch', { title: 'MCP marks', hands: [fsHand(rig.dir)] }));
     const id = session.id;
-    await call('hands-update', { sessionId: id, hand: fsHand(dir, ['move_file']) });
+    await call('hands-update', { sessionId: id, hand: fsHand(rig.dir, ['move_file']) });
     expect(events(id, 'hand.attached').at(-1)?.payload.config).toMatchObject({ writing_tools: ['move_file'] });
     const before = store.getEvents(id).length;
-    const message = await refused('hands-update', { sessionId: id, hand: fsHand(dir, ['']) });
+    const message = await refused('hands-update', { sessionId: id, hand: fsHand(rig.dir, ['']) });
     expect(message).toMatch(/writing_tools/);
-    expect(await refused('hands-update', { sessionId: id, hand: fsHand(dir, ['x'.repeat(257)]) })).toMatch(/writing_tools/);
+    expect(await refused('hands-update', { sessionId: id, hand: fsHand(rig.dir, ['x'.repeat(257)]) })).toMatch(/writing_tools/);
     expect(store.getEvents(id)).toHaveLength(before);
   }, 60_000);
 });
