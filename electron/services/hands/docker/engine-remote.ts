@@ -135,13 +135,20 @@ async function openTls(config: TcpEngineConfig, deps: RemoteEngineDeps): Promise
     secrets.reveal(config.cert_secret_id, purpose),
     secrets.reveal(config.key_secret_id, purpose),
   ]);
+  let context: tls.SecureContext;
+  try {
+    context = tls.createSecureContext({ ca, cert, key });
+  } catch (error) {
+    throw new RemoteConnectError(
+      `its TLS certificates from the vault cannot be used (${error instanceof Error ? error.message : String(error)}): store the CA certificate, the client certificate and its private key, each as PEM text`,
+      { cause: error },
+    );
+  }
   return new Promise<Duplex>((resolve, reject) => {
     const socket = tls.connect({
       host: target.host,
       port: target.port,
-      ca,
-      cert,
-      key,
+      secureContext: context,
       ...(/^[\d.]+$|:/.test(target.host) ? {} : { servername: target.host }),
     });
     const timer = setTimeout(
