@@ -11,6 +11,7 @@
  * differs, not the tree. Then one exec removes (a NUL list on stdin: `rm -rf`) and one unpacks a tar
  * streamed from the blob store into `tar -x` on the machine.
  */
+import { posix } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BlobMissingError, type BlobStore } from './blob-store.ts';
 import { sameStat } from './docker-capture.ts';
@@ -83,23 +84,44 @@ export async function restoreFolder(options: SshRestoreOptions): Promise<SshRest
   return { ...(await apply(options, removals, writes)), clock: walk.clock, duration_ms: performance.now() - started };
 }
 
+/** `path` without a trailing slash, refused unless it is a plain absolute path below `folder`. */
+export function checkedPath(folder: string, path: string): string {
+  const plain = path.replace(/\/+$/, '');
+  if (!plain.startsWith(`${folder === '/' ? '' : folder}/`) || posix.normalize(plain) !== plain) {
+    throw new Error(
+      `${plain} is outside the hand's working folder ${folder} (or not a plain absolute path in it): checkpoints keep only that folder, so it cannot be restored.`,
+    );
+  }
+  return plain;
+}
+
 /** Restores one path as `target` has it (absent there: removed), whatever it is now. */
 export async function restorePath(options: Omit<SshRestoreOptions, 'known'> & { path: string }): Promise<SshRestoreStats> {
   const started = performance.now();
-  const path = options.path.replace(/\/+$/, '');
-  if (!path.startsWith(`${options.folder === '/' ? '' : options.folder}/`)) {
-    throw new Error(
-      `${path} is outside the hand's working folder ${options.folder}: checkpoints keep only that folder, so it cannot be restored.`,
-    );
-  }
-  const entry = entryMap(options.target).get(path) ?? null;
+  const path = checkedPath(options.folder, options.path);
+  const root = options.folder === '/' ? '' : options.folder;
+  const wanted = entryMap(options.target);
+  const entry = wanted.get(path) ?? null;
   const present = entry !== null && entry.type !== 'deleted';
-  // A folder keeps its contents (its mode is restored); anything else is replaced.
   const walk = await walkFolder(options.exec, options.folder, options.signal);
+  // Never through a link: every folder above the path must be a folder now (or missing: made as the checkpoint has it).
+  const writes: ManifestEntry[] = [];
+  for (let above = posix.dirname(path); above.length > root.length; above = posix.dirname(above)) {
+    const now = walk.paths.get(above);
+    if (now && now.stat.type !== 'dir') {
+      throw new Error(
+        `${above} is now a ${now.stat.type === 'symlink' ? 'link' : 'file'}, not a folder, so ${path} cannot be restored inside it alone; rewind the files to put the folder back whole.`,
+      );
+    }
+    const folder = wanted.get(above);
+    if (!now && present && folder?.type === 'dir') writes.push(folder);
+  }
+  // A folder keeps its contents (its mode is restored); anything else is replaced.
   const now = walk.paths.get(path);
   const removals = now && !(present && entry.type === 'dir' && now.stat.type === 'dir') ? [path] : [];
+  if (present) writes.push(entry);
   return {
-    ...(await apply(options, removals, present ? [entry] : [])),
+    ...(await apply(options, removals, writes)),
     clock: walk.clock,
     duration_ms: performance.now() - started,
   };

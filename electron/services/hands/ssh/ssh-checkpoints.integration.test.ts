@@ -17,6 +17,7 @@ import type { EventOf, EventType } from '#shared/events';
 import { SshHandConfigSchema } from '#shared/hands';
 import { createChangesHandlers } from '#rpc/changes-handlers';
 import { keepFilesInBranch, rewindFilesInPlace } from '#services/checkpoints/rewind-files';
+import { sshCheckpointsUnavailable, type RemoteExec } from '#services/checkpoints/ssh-capture';
 import { DockerEngine } from '#services/hands/docker/engine';
 import { HandRegistry } from '#services/hands/registry';
 import { Harness } from '#services/harness/harness';
@@ -26,6 +27,7 @@ import { FileKeySource } from '#test/support/file-key-source';
 import { startModelServer, type ModelServer, type ScriptedMessage } from '#test/support/model-server';
 import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
+import { SshConnection } from './connection.ts';
 import { KnownHosts } from './known-hosts.ts';
 
 const KEY = 'sk-ant-test-key';
@@ -341,6 +343,18 @@ describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at
     await expect(handlers['hands-restore-file']({ sessionId, hand: 'box', path: '/etc/passwd', atSeq: lastSeq })).rejects.toThrow(
       /outside the hand's working folder/,
     );
+    await expect(
+      handlers['hands-restore-file']({ sessionId, hand: 'box', path: `${folder}/../${path.basename(folder)}-x/a`, atSeq: lastSeq }),
+    ).rejects.toThrow(/outside the hand's working folder/);
+    // Never through a link: a folder above the path that is a link now (to outside the folder) is refused.
+    const outside = `${folder}-outside`;
+    await hand?.execute('box__bash', { command: `mkdir -p ${outside} && ln -s ${outside} lib` }, { signal: new AbortController().signal });
+    await expect(
+      handlers['hands-restore-file']({ sessionId, hand: 'box', path: `${folder}/lib/deep/er/d.txt`, atSeq: lastSeq }),
+    ).rejects.toThrow(/is now a link, not a folder/);
+    expect(readdirSync(outside)).toEqual([]);
+    rmSync(outside, { recursive: true, force: true });
+    await hand?.execute('box__bash', { command: 'rm lib' }, { signal: new AbortController().signal });
   }, 120_000);
 
   it('"conversation only" keeps the folder as it is in the new branch: its hand connects without restoring', async () => {
@@ -366,6 +380,28 @@ describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at
     expect(events(branch.id, 'hand.ready').at(-1)?.payload.restored_from).toBeUndefined();
     expect(walk(folder)).toEqual(before);
   }, 120_000);
+
+  it('a machine without the tools checkpoints need gets a reason naming them', async () => {
+    const config = SshHandConfigSchema.parse({
+      kind: 'ssh',
+      host: '127.0.0.1',
+      port: sshd.port,
+      user: testUser().user,
+      auth: { method: 'key', key_secret_id: keySecret },
+    });
+    const connection = await SshConnection.open(config, { secrets: vault, knownHosts });
+    try {
+      const exec: RemoteExec = (command, stdin) => connection.execStream(command, stdin);
+      expect(await sshCheckpointsUnavailable(exec)).toBeNull();
+      // The same machine with an empty PATH: no find, stat, tar…
+      const bare: RemoteExec = (command, stdin) => connection.execStream(`PATH=/nonexistent; export PATH; ${command}`, stdin);
+      expect(await sshCheckpointsUnavailable(bare)).toMatch(
+        /^This machine lacks find, stat, xargs, awk, tar, mktemp, dd, date, tr, rm.*so its files are not checkpointed\.$/,
+      );
+    } finally {
+      connection.close();
+    }
+  });
 
   it('a tool that changed files with no checkpoint after it (a crash): the next capture takes the change', async () => {
     const [hand] = await hands.handsFor(sessionId);

@@ -24,7 +24,7 @@ import type { BlobStore } from '#services/checkpoints/blob-store';
 import type { RestoreSource } from '#services/checkpoints/hand-checkpoints';
 import { loadManifest, type Checkpoint, type Manifest } from '#services/checkpoints/manifest';
 import { captureFolder, sshBase, sshCheckpointsUnavailable, type RemoteExec, type SshCapture } from '#services/checkpoints/ssh-capture';
-import { restoreFolder, restorePath, type SshFilesRestore } from '#services/checkpoints/ssh-restore';
+import { checkedPath, restoreFolder, restorePath, type SshFilesRestore } from '#services/checkpoints/ssh-restore';
 import { checkpointsPaused } from '#services/checkpoints/storage-disk';
 import { SerialQueue } from '#services/hands/shell-hand';
 
@@ -181,6 +181,7 @@ export class SshCheckpoints {
           `${this.hand.name} is not connected with checkpoints on now; send a message so it connects, then restore again.`,
         );
       }
+      if (request.path !== undefined) checkedPath(folder, request.path); // refused before anything is captured or written
       const target: Manifest =
         request.target === null ? { version: 1, base: null, entries: [] } : await loadManifest(this.blobs, request.target);
       // What the folder holds now, exactly (a change no capture took yet included): the restore writes only what differs from it.
