@@ -182,7 +182,12 @@ export async function changesBetween(
       continue;
     }
     let image: Map<string, ManifestEntry | null> | undefined;
-    let note: string | null = from === null ? `Before event ${fromSeq} the hand had no checkpoint: compared with its image.` : null;
+    let note: string | null =
+      from === null
+        ? pair.after.base === null
+          ? `Before event ${fromSeq} the hand had no checkpoint (its files then were never read): compared with an empty folder.`
+          : `Before event ${fromSeq} the hand had no checkpoint: compared with its image.`
+        : null;
     const base = pair.after.base;
     const needed = imagePathsFor(pair.before, pair.after);
     if (needed.length > 0 && base !== null) {
