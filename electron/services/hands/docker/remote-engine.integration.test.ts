@@ -6,10 +6,12 @@
  * vault; host keys are trusted in Drover's known-hosts list. Where a container runs is asked of
  * each engine with the docker CLI (`docker -H unix://<second engine> ps`, and the local one).
  */
-import { chmodSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfigInput } from '#shared/engines';
+import type { HandProgress } from '#shared/hands';
 import type { SecretId } from '#shared/vault';
 import { EnginePool } from '#services/engines/engine-pool';
 import { EngineStore } from '#services/engines/engine-store';
@@ -17,7 +19,7 @@ import { HandRegistry } from '#services/hands/registry';
 import { KnownHosts } from '#services/hands/ssh/known-hosts';
 import { SessionStore } from '#services/session/store';
 import { Vault } from '#services/vault/vault';
-import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { BUSYBOX_IMAGE, dockerCli, registryUnavailableReason, requireDocker } from '#test/support/docker';
 import { FileKeySource } from '#test/support/file-key-source';
 import { secondEngineUnavailableReason, startSecondEngine, type SecondEngine } from '#test/support/second-engine';
 import { makeKey, sshdUnavailableReason, TestSshd, testUser } from '#test/support/sshd';
@@ -29,7 +31,8 @@ const ready =
   (await requireDocker()) &&
   requirePart('a second Docker engine', secondEngineUnavailableReason()) &&
   requirePart('OpenSSH server', sshdUnavailableReason()) &&
-  requirePart('openssl', opensslUnavailableReason());
+  requirePart('openssl', opensslUnavailableReason()) &&
+  requirePart('docker-registry', registryUnavailableReason());
 
 const TLS_PORT = 2376;
 
@@ -48,6 +51,7 @@ describe.runIf(ready)('Docker hands on remote engines (ssh:// and tcp:// with TL
   let secrets: { key: SecretId; ca: SecretId; cert: SecretId; clientKey: SecretId; otherCa: SecretId };
   const dir = tempDir('drover-remote-engine-');
   const sessions: string[] = [];
+  const live: Array<{ sessionId: string; progress: HandProgress }> = [];
 
   beforeAll(async () => {
     second = await startSecondEngine({
@@ -79,7 +83,15 @@ describe.runIf(ready)('Docker hands on remote engines (ssh:// and tcp:// with TL
     local = new DockerEngine({ instance: instanceIdOf(dir) });
     engines = new EngineStore(path.join(dir, 'engines.json'));
     pool = new EnginePool({ store: engines, local, knownHosts, secrets: vault });
-    registry = new HandRegistry({ store, docker: local, engines: pool, secrets: vault, knownHosts, log: () => undefined });
+    registry = new HandRegistry({
+      store,
+      docker: local,
+      engines: pool,
+      secrets: vault,
+      knownHosts,
+      onProgress: (sessionId, progress) => live.push({ sessionId, progress }),
+      log: () => undefined,
+    });
     engines.put({ id: 'local', kind: 'local', name: 'This computer', labels: ['near'] });
     engines.put(sshEngine());
     engines.put(tlsEngine());
@@ -255,6 +267,58 @@ describe.runIf(ready)('Docker hands on remote engines (ssh:// and tcp:// with TL
     const ready = store.getEvents(s.id, { types: ['hand.ready'], limit: 10 }).at(-1);
     expect(ready?.type === 'hand.ready' && ready.payload.restored_from).toMatchObject({ session_id: s.id });
     await registry.sessionDeleted(s.id);
+  }, 120_000);
+
+  it('an image missing on the remote engine is pulled there, with progress, and the log says so', async () => {
+    trustSshd();
+    // A registry inside the engine's namespace (its 127.0.0.1): the engine pushes the image there and forgets it.
+    const registryDir = tempDir('drover-remote-registry-');
+    writeFileSync(
+      path.join(registryDir, 'config.yml'),
+      `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${registryDir}/data\nhttp:\n  addr: 127.0.0.1:5000\n`,
+    );
+    const registryProcess = spawn('nsenter', [`--net=${second.netns}`, 'docker-registry', 'serve', path.join(registryDir, 'config.yml')], {
+      stdio: 'ignore',
+    });
+    try {
+      const reference = '127.0.0.1:5000/drover-remote/pulled:1';
+      // An image with a layer of its own (the base layer is on the engine already).
+      const maker = `drover-remote-layer-${Date.now()}`;
+      second.docker('run', '--name', maker, BUSYBOX_IMAGE, 'sh', '-c', 'echo layer > /layer.txt');
+      second.docker('commit', maker, reference);
+      second.docker('rm', maker);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          second.docker('push', reference);
+          break;
+        } catch (error) {
+          if (attempt > 40) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      }
+      second.docker('rmi', reference);
+      const s = session({ far: { engine: 'far', image: reference } });
+      const out = await s.run('far', 'echo pulled');
+      expect(out).toMatchObject({ isError: false });
+      // Live progress per layer, as the engine reported it over SSH.
+      const pulled = live.filter((entry) => entry.sessionId === s.id && entry.progress.phase === 'pulling').map((entry) => entry.progress);
+      expect(pulled.at(-1)).toMatchObject({
+        message: expect.stringMatching(/^Pulling .+: 2\/2 layers$/),
+        layers: expect.arrayContaining([expect.objectContaining({ status: 'Pull complete' })]),
+      });
+      const pulling = store
+        .getEvents(s.id, { types: ['hand.provisioning'], limit: 100 })
+        .filter((event) => event.type === 'hand.provisioning' && event.payload.phase === 'pulling');
+      expect(pulling).toHaveLength(1);
+      expect(pulling[0]?.type === 'hand.provisioning' && pulling[0].payload.message).toBe(`Pulling ${reference}`);
+      expect(second.docker('images', '-q', reference)).not.toBe('');
+      expect(() => dockerCli('image', 'inspect', reference)).toThrow(); // pulled there, not here
+      await registry.sessionDeleted(s.id);
+      second.docker('rmi', '-f', reference);
+    } finally {
+      registryProcess.kill();
+      rmSync(registryDir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('a dropped link mid-command gives hand.lost; once the machine is back, the hand works again', async () => {
