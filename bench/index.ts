@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { benchApiStream } from './api-stream.ts';
+import { benchApiWorker } from './api-worker.ts';
 import { benchCheckpoints } from './checkpoints.ts';
 import { benchHands } from './hands.ts';
 import { benchHarness } from './harness.ts';
@@ -58,6 +59,8 @@ if (only === undefined || only === 'ssh') {
 if (only === undefined || only === 'api') {
   console.log('Drover benchmarks — Managed Agents API stream (SDK clients)');
   figures.push(...(await benchApiStream(log)));
+  console.log('Drover benchmarks — self-hosted worker (the SDK EnvironmentWorker)');
+  figures.push(...(await benchApiWorker(log)));
 }
 if (only === undefined || only === 'ui') {
   console.log('Drover benchmarks — cockpit UI (Chromium)');
