@@ -31,6 +31,8 @@ export const SessionStorageSchema = z.strictObject({
   hands: z.array(HandStorageSchema),
   /** Set when this session's captures are paused at its cap (or the overall cap): what happened and what to do. */
   capPaused: z.string().nullable(),
+  /** How many of its checkpoints retention thinned so far (a cap, or "Thin old checkpoints"). */
+  thinned: z.strictObject({ checkpoints: z.number().int().nonnegative() }),
 });
 
 export const StorageThresholdSchema = z.strictObject({

@@ -115,6 +115,7 @@ test('Settings → Storage: caps and retention — thin old checkpoints, nonsens
   // The rule with N = 10: the first checkpoint of turns 1 and 2 go (each turn keeps its last).
   await limits.getByRole('button', { name: 'Thin old checkpoints' }).click();
   await expect(section.getByRole('status')).toHaveText(/^Thinned 2 checkpoints in 1 session, freed 1\.\d MiB\.$/);
+  await expect(section.getByTestId('storage-sessions')).toContainText('2 old checkpoints thinned');
   await limits.getByRole('button', { name: 'Thin old checkpoints' }).click();
   await expect(section.getByRole('status')).toHaveText(/^Nothing to thin/);
 

@@ -141,6 +141,7 @@ describe.runIf(ready)('Storage caps and retention', () => {
     const after = usage.sessions.find((session) => session.sessionId === r.sessionId);
     expect(after?.checkpointBytes).toBeLessThanOrEqual(2.5 * MiB);
     expect(after?.capPaused).toBeNull();
+    expect(after?.thinned).toEqual({ checkpoints: 4 });
     expect(usage.limits).toEqual({ sessionCapBytes: 2.5 * MiB, totalCapBytes: null, keepTurns: 2 });
     expect(
       (before.sessions.find((session) => session.sessionId === r.sessionId)?.checkpointBytes ?? 0) - (after?.checkpointBytes ?? 0),

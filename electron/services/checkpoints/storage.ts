@@ -22,7 +22,7 @@ import { LABELS, type DockerEngine } from '#services/hands/docker/engine';
 import type { SessionStore } from '#services/session/store';
 import type { BlobStore } from './blob-store.ts';
 import { blobsOf } from './manifest.ts';
-import { keptCheckpoints } from './retention-log.ts';
+import { keptCheckpoints, ownEvents } from './retention-log.ts';
 import { capPaused, diskOf, pausedReason, readThreshold } from './storage-disk.ts';
 import { readLimits } from './storage-limits.ts';
 import { listPackageImages, reclaimPackageImages, type PackageImageOptions, type PackageImageRow } from './storage-packages.ts';
@@ -164,6 +164,15 @@ async function dockerFigures(engine: DockerEngine): Promise<DockerFigures> {
   return figures;
 }
 
+/** How many of a session's own checkpoints retention thinned (0 for a session that is gone). */
+function thinnedCount(store: SessionStore, sessionId: string, exists: boolean): number {
+  if (!exists) return 0;
+  return ownEvents(store, sessionId, ['hand.checkpoints_pruned']).reduce(
+    (sum, event) => sum + (event.type === 'hand.checkpoints_pruned' ? event.payload.at_seqs.length : 0),
+    0,
+  );
+}
+
 async function sizeOf(blobs: BlobStore, hash: string): Promise<number | null> {
   const info = await stat(blobs.pathOf(hash)).catch(() => null);
   return info?.size ?? null;
@@ -254,6 +263,7 @@ export async function storageUsage({ store, blobs, engine, log }: StorageService
       containerBytes,
       totalBytes,
       capPaused: capPaused(store.dataDir, sessionId),
+      thinned: { checkpoints: thinnedCount(store, sessionId, titles.has(sessionId)) },
       hands: hands.sort(
         (a, b) => b.checkpointBytes + b.imageBytes + b.containerBytes - (a.checkpointBytes + a.imageBytes + a.containerBytes),
       ),

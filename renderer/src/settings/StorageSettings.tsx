@@ -164,6 +164,12 @@ export function StorageSettings({ transport }: { transport: Transport }) {
               <tr key={session.sessionId}>
                 <th scope="row">
                   {session.title ?? `Deleted session ${session.sessionId.slice(0, 8)}`}
+                  {session.thinned.checkpoints > 0 && (
+                    <span className="settings-hint">
+                      {' '}
+                      ({session.thinned.checkpoints} old {session.thinned.checkpoints === 1 ? 'checkpoint' : 'checkpoints'} thinned)
+                    </span>
+                  )}
                   {session.capPaused !== null && <span className="storage-at-cap"> (at its cap: checkpoints paused)</span>}
                 </th>
                 <td>{formatBytes(session.checkpointBytes)}</td>
