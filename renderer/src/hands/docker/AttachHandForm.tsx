@@ -5,6 +5,7 @@
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useFocusFirstProblem, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
+import type { EngineConfig } from '#shared/engines';
 import type { HandSpecInput } from '#shared/hands';
 import { DockerHandFields } from './DockerHandFields.tsx';
 import {
@@ -29,6 +30,11 @@ export function AttachHandForm({ transport, existingNames, onAttach, onClose }: 
   const [name, setName] = useState(() => nextFreeName(existingNames));
   const [config, setConfig] = useState<DockerHandDraft>(EMPTY_DOCKER_DRAFT);
   const credentials = useCredentials(transport);
+  // Settings → Engines (issue 22): with engines besides this computer's, the hand can run on one.
+  const [engines, setEngines] = useState<EngineConfig[] | null>(null);
+  useEffect(() => {
+    transport.call('engines-list', undefined).then(setEngines, () => setEngines(null));
+  }, [transport]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [problems, setProblems] = useState<FormProblems>({});
@@ -107,6 +113,7 @@ export function AttachHandForm({ transport, existingNames, onAttach, onClose }: 
         onChange={changeConfig}
         errors={fieldProblems}
         credentials={credentials}
+        engines={engines}
         leading={
           <HandNameField
             id={id}

@@ -9,7 +9,8 @@
 import { useId, useState, type ReactNode, type Ref } from 'react';
 import type { SecretMeta } from '#shared/vault';
 import { FieldError, invalidProps } from '#renderer/ui/fields.tsx';
-import { defaultRepoPath, gitTokenChoices, type DockerFieldProblems, type DockerHandDraft } from './docker-draft.ts';
+import type { EngineConfig } from '#shared/engines';
+import { defaultRepoPath, gitTokenChoices, PICK_BY_REQUIREMENTS, type DockerFieldProblems, type DockerHandDraft } from './docker-draft.ts';
 import './docker.css';
 
 /** A problem per field, shown under it. */
@@ -27,9 +28,11 @@ export interface DockerHandFieldsProps {
    * known yet; `null`: the vault could not be read, so only public repositories can be chosen.
    */
   credentials?: readonly SecretMeta[] | null;
+  /** Settings → Engines: with more than this computer's, the hand can name one or state requirements. */
+  engines?: readonly EngineConfig[] | null;
 }
 
-export function DockerHandFields({ value, onChange, leading, errors = {}, imageRef, credentials }: DockerHandFieldsProps) {
+export function DockerHandFields({ value, onChange, leading, errors = {}, imageRef, credentials, engines }: DockerHandFieldsProps) {
   const id = useId();
 
   function set<K extends keyof DockerHandDraft>(key: K, next: DockerHandDraft[K]): void {
@@ -73,6 +76,47 @@ export function DockerHandFields({ value, onChange, leading, errors = {}, imageR
           <FieldError id={`${id}-network-error`} message={errors.network} />
         </div>
       </div>
+      {engines && engines.length > 1 && (
+        <div className="attach-hand-fields">
+          <div className="field">
+            <label className="field-label" htmlFor={`${id}-engine`}>
+              Engine
+            </label>
+            <select
+              id={`${id}-engine`}
+              className="input"
+              value={value.engine ?? ''}
+              onChange={(event) => set('engine', event.target.value)}
+              {...invalidProps(errors.engine, `${id}-engine-error`)}
+            >
+              {engines.map((engine) => (
+                <option key={engine.id} value={engine.kind === 'local' ? '' : engine.id}>
+                  {engine.name}
+                </option>
+              ))}
+              <option value={PICK_BY_REQUIREMENTS}>Pick by requirements…</option>
+            </select>
+            <FieldError id={`${id}-engine-error`} message={errors.engine} />
+          </div>
+          {value.engine === PICK_BY_REQUIREMENTS && (
+            <div className="field field-wide">
+              <label className="field-label" htmlFor={`${id}-requirements`}>
+                Requirements
+              </label>
+              <input
+                id={`${id}-requirements`}
+                className="input"
+                value={value.requirements ?? ''}
+                onChange={(event) => set('requirements', event.target.value)}
+                placeholder="arch=arm64 cpus=4 memory=8g gpu label=lab"
+                spellCheck={false}
+                {...invalidProps(errors.requirements, `${id}-requirements-error`)}
+              />
+              <FieldError id={`${id}-requirements-error`} message={errors.requirements} />
+            </div>
+          )}
+        </div>
+      )}
       <fieldset className="attach-hand-mount">
         <legend className="visually-hidden">A folder from this computer, shown in the container</legend>
         <div className="field field-wide">

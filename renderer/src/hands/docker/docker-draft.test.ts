@@ -9,6 +9,8 @@ import {
   fieldsFixedBy,
   gitTokenChoices,
   type DockerHandDraft,
+  PICK_BY_REQUIREMENTS,
+  parseRequirements,
 } from './docker-draft.ts';
 
 const TOKEN_ID = 'sec_0123456789abcdef';
@@ -193,5 +195,28 @@ describe('git token choices', () => {
     expect(gitTokenChoices(secrets).map((secret) => secret.name)).toEqual(['CI', 'work']);
     expect(gitTokenChoices(null)).toEqual([]);
     expect(gitTokenChoices(undefined)).toEqual([]);
+  });
+});
+
+describe('engines and requirements (issue 22)', () => {
+  it('names an engine, or states requirements parsed from words; this computer adds neither', () => {
+    expect(dockerConfigOf(docker({ engine: '' }))).not.toHaveProperty('engine');
+    expect(dockerConfigOf(docker({ engine: 'lab' }))).toMatchObject({ engine: 'lab' });
+    expect(
+      dockerConfigOf(docker({ engine: PICK_BY_REQUIREMENTS, requirements: 'arch=arm64, cpus=4 memory=8g gpu label=lab label=eu' })),
+    ).toMatchObject({
+      requirements: { arch: 'arm64', min_cpus: 4, min_memory_mb: 8192, gpu: true, labels: ['lab', 'eu'] },
+    });
+    expect(parseRequirements('memory=512m')).toEqual({ requirements: { min_memory_mb: 512 } });
+  });
+
+  it('says which word it does not know, or that nothing was asked', () => {
+    expect(dockerDraftProblems(docker({ engine: PICK_BY_REQUIREMENTS, requirements: 'arch=sparc' }))).toEqual({
+      requirements: '"arch=sparc" is not a requirement Drover knows: use arch=amd64|arm64, cpus=N, memory=8g (or 512m), gpu, label=NAME.',
+    });
+    expect(dockerDraftProblems(docker({ engine: PICK_BY_REQUIREMENTS, requirements: ' ' }))).toEqual({
+      requirements: 'Say what the engine must have, e.g. arch=arm64 cpus=4 memory=8g gpu label=lab.',
+    });
+    expect(dockerDraftProblems(docker({ engine: 'lab', requirements: 'nonsense' }))).toEqual({});
   });
 });

@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import { HandNameSchema, type DockerHandConfigSchema } from '#shared/hands';
+import { ArchSchema, type EngineRequirements } from '#shared/engine-requirements';
 import type { SecretMeta } from '#shared/vault';
 import type { RpcError } from '#shared/errors';
 import { placeIssues, sentence } from '#renderer/ui/problems.ts';
@@ -33,6 +34,10 @@ export interface DockerHandDraft {
   repoPath: string;
   /** Empty: the repository's default branch. */
   repoBranch: string;
+  /** The Docker engine it runs on (Settings → Engines): empty, this computer's; `*`, picked by `requirements`. */
+  engine?: string;
+  /** With engine `*`: what the engine must have, e.g. `arch=arm64 cpus=4 memory=8g gpu label=lab`. */
+  requirements?: string;
 }
 
 export const EMPTY_DOCKER_DRAFT: Readonly<DockerHandDraft> = {
@@ -45,10 +50,53 @@ export const EMPTY_DOCKER_DRAFT: Readonly<DockerHandDraft> = {
   repoTokenId: '',
   repoPath: '',
   repoBranch: '',
+  engine: '',
+  requirements: '',
 };
 
+/** The engine choice that means "pick one by the requirements". */
+export const PICK_BY_REQUIREMENTS = '*';
+
+/**
+ * Requirements as typed (space- or comma-separated): `arch=arm64`, `cpus=4`, `memory=8g` (or
+ * `512m`), `gpu`, `label=lab` (any number of labels) → the configuration's `requirements`, or what
+ * is wrong with a word.
+ */
+export function parseRequirements(text: string): { requirements: EngineRequirements } | { error: string } {
+  const requirements: EngineRequirements = {};
+  const labels: string[] = [];
+  for (const word of text.split(/[\s,]+/).filter((part) => part !== '')) {
+    const [key = '', value = ''] = word.split('=', 2);
+    if (key === 'gpu' && value === '') requirements.gpu = true;
+    else if (key === 'arch' && ArchSchema.safeParse(value).success) requirements.arch = ArchSchema.parse(value);
+    else if (key === 'cpus' && /^\d+$/.test(value) && Number(value) >= 1) requirements.min_cpus = Number(value);
+    else if (key === 'memory' && /^\d+[mg]$/i.test(value))
+      requirements.min_memory_mb = Number(value.slice(0, -1)) * (/g$/i.test(value) ? 1024 : 1);
+    else if (key === 'label' && value !== '') labels.push(value);
+    else
+      return {
+        error: `"${word}" is not a requirement Drover knows: use arch=amd64|arm64, cpus=N, memory=8g (or 512m), gpu, label=NAME.`,
+      };
+  }
+  if (labels.length > 0) requirements.labels = labels;
+  if (Object.keys(requirements).length === 0)
+    return { error: 'Say what the engine must have, e.g. arch=arm64 cpus=4 memory=8g gpu label=lab.' };
+  return { requirements };
+}
+
 /** The fields of a Docker hand draft a problem can be shown under. */
-export const DOCKER_FIELDS = ['image', 'network', 'hostPath', 'containerPath', 'repoUrl', 'repoTokenId', 'repoPath', 'repoBranch'] as const;
+export const DOCKER_FIELDS = [
+  'image',
+  'network',
+  'hostPath',
+  'containerPath',
+  'repoUrl',
+  'repoTokenId',
+  'repoPath',
+  'repoBranch',
+  'engine',
+  'requirements',
+] as const;
 export type DockerFieldName = (typeof DOCKER_FIELDS)[number];
 /** A problem per field of a Docker hand draft. */
 export type DockerFieldProblems = Partial<Record<DockerFieldName, string>>;
@@ -99,6 +147,8 @@ export function dockerConfigOf(draft: DockerHandDraft): DockerHandConfigInput {
     kind: 'docker',
     image: draft.image.trim(),
     network: draft.network,
+    ...(draft.engine !== undefined && draft.engine !== '' && draft.engine !== PICK_BY_REQUIREMENTS ? { engine: draft.engine } : {}),
+    ...(draft.engine === PICK_BY_REQUIREMENTS ? requirementsOf(draft.requirements ?? '') : {}),
     ...(withMount ? { mounts: [{ host_path: hostPath, container_path: containerPath, read_only: draft.readOnly }] } : {}),
     ...(repoUrl !== ''
       ? {
@@ -115,6 +165,11 @@ export function dockerConfigOf(draft: DockerHandDraft): DockerHandConfigInput {
   };
 }
 
+function requirementsOf(text: string): { requirements?: EngineRequirements } {
+  const parsed = parseRequirements(text);
+  return 'requirements' in parsed ? { requirements: parsed.requirements } : {};
+}
+
 /**
  * What is wrong with a Docker hand draft, in the user's words, before asking the main process:
  * no image, half a folder, a repository URL that is not http(s) or holds credentials, a token
@@ -129,6 +184,10 @@ export function dockerDraftProblems(draft: DockerHandDraft): DockerFieldProblems
   if (hostPath !== '' && containerPath === '')
     problems.containerPath = 'Say where the folder appears in the container, e.g. /workspace/project.';
   if (hostPath === '' && containerPath !== '') problems.hostPath = 'Choose the folder on this computer to show there.';
+  if (draft.engine === PICK_BY_REQUIREMENTS) {
+    const parsed = parseRequirements(draft.requirements ?? '');
+    if ('error' in parsed) problems.requirements = parsed.error;
+  }
 
   const repoUrl = draft.repoUrl.trim();
   if (repoUrl === '') {
@@ -215,6 +274,8 @@ export const HAND_FIELD_PATHS: Record<HandFieldName, string> = {
   repoTokenId: '.config.repos.0.token_secret_id',
   repoPath: '.config.repos.0.path',
   repoBranch: '.config.repos.0.branch',
+  engine: '.config.engine',
+  requirements: '.config.requirements',
 };
 
 /**
