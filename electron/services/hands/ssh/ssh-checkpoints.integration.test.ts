@@ -17,6 +17,8 @@ import type { EventOf, EventType } from '#shared/events';
 import { SshHandConfigSchema } from '#shared/hands';
 import { createChangesHandlers } from '#rpc/changes-handlers';
 import { keepFilesInBranch, rewindFilesInPlace } from '#services/checkpoints/rewind-files';
+import { clearManifestCache } from '#services/checkpoints/manifest';
+import { checkpointManifests, reclaimBlobs } from '#services/checkpoints/storage';
 import { sshCheckpointsUnavailable, type RemoteExec } from '#services/checkpoints/ssh-capture';
 import { DockerEngine } from '#services/hands/docker/engine';
 import { HandRegistry } from '#services/hands/registry';
@@ -28,6 +30,7 @@ import { startModelServer, type ModelServer, type ScriptedMessage } from '#test/
 import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
 import { SshConnection } from './connection.ts';
+import { SshCheckpoints } from './ssh-checkpoints.ts';
 import { KnownHosts } from './known-hosts.ts';
 
 const KEY = 'sk-ant-test-key';
@@ -393,6 +396,20 @@ describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at
     try {
       const exec: RemoteExec = (command, stdin) => connection.execStream(command, stdin);
       expect(await sshCheckpointsUnavailable(exec)).toBeNull();
+      // A folder too large to read whole at the first capture is declined, in words, and nothing is recorded.
+      const recorded: unknown[] = [];
+      const small = new SshCheckpoints(
+        hands.blobs,
+        { sessionId, name: 'big', machine: 'm' },
+        { record: (event) => recorded.push(event), log: () => undefined, lastSeq: () => 1, restoreSource: () => Promise.resolve(null) },
+        { maxPaths: 3, maxBytes: 2 ** 30 },
+      );
+      const prepared = await small.prepare(exec, folder, new AbortController().signal);
+      expect(prepared.declined).toMatch(
+        /^The working folder .* holds \d+ paths and .* more than Drover checkpoints after every tool call \(3 paths/,
+      );
+      expect(small.active).toBe(false);
+      expect(recorded).toEqual([]);
       // The same machine with an empty PATH: no find, stat, tar…
       const bare: RemoteExec = (command, stdin) => connection.execStream(`PATH=/nonexistent; export PATH; ${command}`, stdin);
       expect(await sshCheckpointsUnavailable(bare)).toMatch(
@@ -430,5 +447,20 @@ describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at
     await forked?.execute('box__bash', { command: 'true' }, { signal: new AbortController().signal });
     expect(walk(folder)).toEqual(afterCrash);
     expect(afterCrash.find((entry) => entry.path === `${folder}/crash.txt`)?.mode).toBe('640');
+  }, 120_000);
+
+  it("storage counts the SSH hand's checkpoints, and a reclaim keeps every blob a checkpoint reaches", async () => {
+    await hands.settled();
+    const manifests = checkpointManifests(store).get(sessionId)?.get('box');
+    expect(manifests?.size).toBeGreaterThan(5);
+    await reclaimBlobs(store, hands.blobs);
+    clearManifestCache(); // read back from the blobs, not from memory
+    // Every checkpoint still restores: a fork at the first tool call's result, after the reclaim.
+    const first = events(sessionId, 'agent.tool_result')[0]?.seq ?? 0;
+    const fork = store.fork(sessionId, first);
+    const [hand] = await hands.handsFor(fork.id);
+    const ran = await hand?.execute('box__bash', { command: 'true' }, { signal: new AbortController().signal });
+    expect(ran?.isError).toBe(false);
+    expect(walk(folder)).toEqual(walks.get(first));
   }, 120_000);
 });

@@ -23,7 +23,14 @@ import type { NewEvent, StoredEvent } from '#shared/events';
 import type { BlobStore } from '#services/checkpoints/blob-store';
 import type { RestoreSource } from '#services/checkpoints/hand-checkpoints';
 import { loadManifest, type Checkpoint, type Manifest } from '#services/checkpoints/manifest';
-import { captureFolder, sshBase, sshCheckpointsUnavailable, type RemoteExec, type SshCapture } from '#services/checkpoints/ssh-capture';
+import {
+  captureFolder,
+  sshBase,
+  sshCheckpointsUnavailable,
+  walkFolder,
+  type RemoteExec,
+  type SshCapture,
+} from '#services/checkpoints/ssh-capture';
 import { checkedPath, restoreFolder, restorePath, type SshFilesRestore } from '#services/checkpoints/ssh-restore';
 import { checkpointsPaused } from '#services/checkpoints/storage-disk';
 import { SerialQueue } from '#services/hands/shell-hand';
@@ -40,6 +47,13 @@ export interface SshCheckpointHooks {
   restoreSource(): Promise<RestoreSource | null>;
 }
 
+/**
+ * The largest working folder checkpointed: a first capture reads it whole (about a millisecond a file
+ * here, mostly the blob store's writes). Larger ones (a home folder, say) keep turn-end shadow-git
+ * snapshots, which skip what .gitignore excludes.
+ */
+export const SSH_CHECKPOINT_LIMITS = { maxPaths: 20_000, maxBytes: 2 ** 30 };
+
 export class SshCheckpoints {
   private folder: string | null = null;
   /** The current connection's exec (each connection has its own). */
@@ -52,6 +66,8 @@ export class SshCheckpoints {
     private readonly blobs: BlobStore,
     private readonly hand: { sessionId: string; name: string; machine: string },
     private readonly hooks: SshCheckpointHooks,
+    /** The largest folder a first capture reads whole (tests lower it). */
+    private readonly limits: { maxPaths: number; maxBytes: number } = SSH_CHECKPOINT_LIMITS,
   ) {}
 
   /** What the `hand.checkpoint` events of this folder are laid over. */
@@ -76,7 +92,7 @@ export class SshCheckpoints {
     exec: RemoteExec,
     folder: string,
     signal: AbortSignal,
-  ): Promise<{ note: string | null; restored: { sessionId: string; atSeq: number } | null }> {
+  ): Promise<{ note: string | null; restored: { sessionId: string; atSeq: number } | null; declined?: string }> {
     return this.queue.run(async () => {
       this.exec = exec;
       if (this.folder !== null) return { note: null, restored: null };
@@ -108,6 +124,15 @@ export class SshCheckpoints {
         }
       } else if (source?.kind === 'checkpoint') {
         note = `The files of event ${source.atSeq} were checkpointed in another folder or machine (${source.image.slice(4)}), so ${folder} keeps the files it has now.`;
+      }
+      // A first capture reads the whole folder: a folder too large for that (a home folder, say) is not checkpointed.
+      const walk = await walkFolder(exec, folder, signal);
+      let bytes = 0;
+      for (const { stat } of walk.paths.values()) bytes += stat.type === 'file' ? stat.size : 0;
+      if (walk.paths.size > this.limits.maxPaths || bytes > this.limits.maxBytes) {
+        this.folder = null;
+        const declined = `The working folder ${folder} holds ${walk.paths.size} paths and ${(bytes / 2 ** 30).toFixed(1)} GiB, more than Drover checkpoints after every tool call (${this.limits.maxPaths} paths, ${(this.limits.maxBytes / 2 ** 30).toFixed(1)} GiB); set a smaller working folder for this machine to have its files checkpointed.`;
+        return { note, restored: null, declined };
       }
       await this.captureNow(this.hooks.lastSeq() + 1, true);
       return { note, restored: null };

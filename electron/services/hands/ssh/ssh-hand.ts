@@ -365,8 +365,11 @@ class SshTransport implements ShellTransport {
       const old = source?.kind !== 'checkpoint' && source?.image.startsWith(SNAPSHOT_PREFIX) ? source : null;
       const fromGit = old === null ? null : await this.restoreShadow(connection, workDir, old, signal);
       const prepared = await checkpoints.prepare(remoteExec(connection), workDir, signal);
-      const note = [fromGit?.note ?? null, prepared.note].filter((part): part is string => part !== null).join(' ');
-      return { note: note === '' ? null : note, restored: prepared.restored ?? fromGit?.restored ?? null };
+      if (prepared.declined === undefined) {
+        const note = [fromGit?.note ?? null, prepared.note].filter((part): part is string => part !== null).join(' ');
+        return { note: note === '' ? null : note, restored: prepared.restored ?? fromGit?.restored ?? null };
+      }
+      this.noCheckpoints = prepared.declined; // too large: turn-end shadow-git snapshots instead (they skip what .gitignore excludes)
     }
     const note = await this.openShadow(connection, workDir, signal);
     if (note !== null) return { note, restored: null };
