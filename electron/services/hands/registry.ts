@@ -41,7 +41,8 @@ import { reclaimBlobs } from '#services/checkpoints/storage';
 import { findRestoreSource, keptCheckpoint, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
 import { DockerHand } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
-import { engineForHand, routesEngine } from './docker/engine-routing.ts';
+import { engineForHand, imagesCheckedHere, type HandImage } from './docker/engine-routing.ts';
+import { removeLeftovers, type Doomed } from './docker/leftovers.ts';
 import type { EnginePool } from '#services/engines/engine-pool';
 import type { Hand, ManagedHand } from './hand.ts';
 import { checkMcpName, offInfo, recentMcpServers, testMcpServer, WritingMcpCalls, type RecentMcpServer } from './registry-mcp.ts';
@@ -370,17 +371,8 @@ export class HandRegistry {
    * Refuses, before a session or a hand is made, Docker hands whose image is neither on this
    * machine nor pullable (one inspect per image when it is here). Other hands pass.
    */
-  async checkImages(
-    hands: ReadonlyArray<{ config: { kind: string; image?: string; engine?: string; requirements?: object } }>,
-  ): Promise<void> {
-    // A hand on another engine (issue 22) has its image checked there, when it starts.
-    const images = [
-      ...new Set(
-        hands.flatMap(({ config }) =>
-          config.kind === 'docker' && config.image !== undefined && !routesEngine(config) ? [config.image] : [],
-        ),
-      ),
-    ];
+  async checkImages(hands: ReadonlyArray<{ config: HandImage }>): Promise<void> {
+    const images = imagesCheckedHere(hands); // a hand on another engine has its image checked there, when it starts
     const reasons = await Promise.all(images.map((image) => this.options.docker.imageUnavailableReason(image)));
     const refused = reasons.filter((reason) => reason !== null);
     if (refused.length > 0) throw new AppError('invalid-argument', refused.join('\n'));
@@ -538,44 +530,10 @@ export class HandRegistry {
     return latest.payload.verification ?? null;
   }
 
-  /** Removes this data folder's containers and snapshot images that `doomed` picks (by labels; `id` is a container's short id, undefined for images). */
-  private async removeLeftovers(
-    doomed: (labels: Record<string, string>, id?: string) => boolean,
-  ): Promise<{ containers: number; images: number }> {
-    // This computer's engine and each of Settings → Engines (issue 22).
-    const counts = await Promise.all(
-      [this.options.docker, ...(this.options.engines?.remotes() ?? [])].map((docker) => this.removeOn(docker, doomed)),
-    );
-    return counts.reduce((sum, count) => ({ containers: sum.containers + count.containers, images: sum.images + count.images }));
-  }
-
-  private async removeOn(
-    docker: DockerEngine,
-    doomed: (labels: Record<string, string>, id?: string) => boolean,
-  ): Promise<{ containers: number; images: number }> {
-    if ((await docker.unavailableReason()) !== null) return { containers: 0, images: 0 };
-    const filters = { label: [`${LABELS.instance}=${docker.instance}`] };
-    let containers = 0;
-    let images = 0;
-    for (const info of await docker.docker.listContainers({ all: true, filters })) {
-      if (!doomed(info.Labels, info.Id.slice(0, 12))) continue;
-      await docker.docker
-        .getContainer(info.Id)
-        .remove({ force: true, v: true })
-        .then(() => containers++)
-        .catch((error: unknown) => this.log(`Could not remove container ${info.Id.slice(0, 12)}`, error));
-    }
-    for (const info of await docker.docker.listImages({ filters: { ...filters, reference: [`${docker.snapshotRepository}`] } })) {
-      if (!doomed(info.Labels ?? {})) continue;
-      for (const tag of info.RepoTags ?? []) {
-        await docker.docker
-          .getImage(tag)
-          .remove()
-          .then(() => images++)
-          .catch((error: unknown) => this.log(`Could not remove snapshot ${tag}`, error));
-      }
-    }
-    return { containers, images };
+  /** Removes this data folder's containers and snapshot images that `doomed` picks, on this computer's engine and each of Settings → Engines (docker/leftovers.ts). */
+  private removeLeftovers(doomed: Doomed): Promise<{ containers: number; images: number }> {
+    const engines = [this.options.docker, ...(this.options.engines?.remotes() ?? [])];
+    return removeLeftovers(engines, doomed, (message, error) => this.log(message, error));
   }
 
   private secretResolver(): SecretResolver {

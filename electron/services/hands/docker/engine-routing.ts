@@ -87,3 +87,19 @@ export function engineForHand(
   }
   return new RoutedEngine(registry.docker, { pool, config, note });
 }
+
+/** A hand's configuration as far as its image and engine go (any kind of hand). */
+export interface HandImage {
+  kind: string;
+  image?: string;
+  engine?: string;
+  requirements?: object;
+}
+
+/** The images of Docker hands that run on this computer's engine, once each (checked here before a session starts). */
+export function imagesCheckedHere(hands: ReadonlyArray<{ config: HandImage }>): string[] {
+  const images = hands.flatMap(({ config }) =>
+    config.kind === 'docker' && config.image !== undefined && !routesEngine(config) ? [config.image] : [],
+  );
+  return [...new Set(images)];
+}
