@@ -79,6 +79,11 @@ export interface CaptureOptions {
   previous: Checkpoint | null;
   /** The container's scope, when known (saves an inspect per capture). */
   scope?: ContainerScope;
+  /**
+   * A hold the blobs this capture names go to as well, kept after it returns (the caller releases
+   * it): a manifest nothing records yet, such as a fresh container's files before its first tool.
+   */
+  hold?: BlobHold;
   signal?: AbortSignal;
 }
 
@@ -100,11 +105,21 @@ const MARKER = Buffer.from('\n::tar::\n');
 
 export async function captureContainer(options: CaptureOptions): Promise<Capture> {
   // Held from the start: what this capture writes, finds there already, or keeps from the previous manifest (BlobStore.reclaim).
-  const hold = options.blobs.hold();
+  const own = options.blobs.hold();
+  const outer = options.hold;
+  const hold: BlobHold = outer
+    ? {
+        add: (hash) => {
+          own.add(hash);
+          outer.add(hash);
+        },
+        release: () => own.release(),
+      }
+    : own;
   try {
     return await capture(options, hold);
   } finally {
-    hold.release();
+    own.release();
   }
 }
 

@@ -19,7 +19,7 @@ import type Docker from 'dockerode';
 import type { StoredEvent } from '#shared/events';
 import type { DockerEngine } from '#services/hands/docker/engine';
 import type { SessionStore } from '#services/session/store';
-import type { BlobStore } from './blob-store.ts';
+import type { BlobHold, BlobStore } from './blob-store.ts';
 import { closeCaptureHelper } from './capture-shell.ts';
 import { scopeOf, type ContainerScope } from './container-io.ts';
 import { captureContainer } from './docker-capture.ts';
@@ -132,6 +132,12 @@ export class HandCheckpoints {
   private containerId: string | null = null;
   /** The current container's image and excluded paths (they never change while it runs). */
   private scope: ContainerScope | null = null;
+  /**
+   * A fresh container's files before its first tool, when Drover put some there (the repositories
+   * it cloned in): the hand's `previous`, unrecorded — so the first tool's checkpoint counts only
+   * what the tool changed — its blobs held until a recorded checkpoint names them.
+   */
+  private startFiles: BlobHold | null = null;
 
   constructor(
     private readonly engine: DockerEngine,
@@ -147,6 +153,35 @@ export class HandCheckpoints {
     this.scope = null;
     this.previous = previous;
     this.uncaptured = changed;
+    this.dropStartFiles();
+  }
+
+  /**
+   * Takes a fresh container's files before its first tool as the hand's previous checkpoint (not
+   * recorded): for one Drover put files in (cloned repositories), so they are not counted as the
+   * first tool's changes. A failure is logged: the first capture then counts from the image.
+   */
+  async baseline(container: Docker.Container): Promise<void> {
+    if (this.containerId !== container.id || this.previous !== null) return;
+    const hold = this.blobs.hold();
+    try {
+      const scope = (this.scope ??= await scopeOf(this.engine, container));
+      const taken = await captureContainer({ engine: this.engine, blobs: this.blobs, container, previous: null, scope, hold });
+      if (taken.manifest.entries.length === 0 || this.containerId !== container.id) {
+        hold.release();
+        return;
+      }
+      this.previous = taken.checkpoint;
+      this.startFiles = hold;
+    } catch (error) {
+      hold.release();
+      this.hooks.log(`Hand ${this.hand.name} of session ${this.hand.sessionId}: reading the new container's files failed`, error);
+    }
+  }
+
+  private dropStartFiles(): void {
+    this.startFiles?.release();
+    this.startFiles = null;
   }
 
   /** A tool that can change files is running or ran. */
@@ -156,6 +191,7 @@ export class HandCheckpoints {
 
   /** The container is gone or let go: its helper shell is closed. */
   stopped(): void {
+    this.dropStartFiles();
     if (this.containerId !== null) closeCaptureHelper(this.containerId);
     this.containerId = null;
     this.scope = null;
@@ -200,6 +236,9 @@ export class HandCheckpoints {
       this.previous = checkpoint;
       // Nothing changed since the last checkpoint (or, in a fresh container, since the image): nothing to record.
       if (parent === null ? manifest.entries.length === 0 : parent.manifest === checkpoint.manifest) return true;
+      // Recorded below: it names every blob the start's files had (the hold ends once the event is in).
+      const startFiles = this.startFiles;
+      this.startFiles = null;
       this.hooks.record({
         type: 'hand.checkpoint',
         payload: {
@@ -214,6 +253,7 @@ export class HandCheckpoints {
           duration_ms: stats.duration_ms,
         },
       });
+      startFiles?.release();
       return true;
     } catch (error) {
       // The tool's result stands; the next capture diffs against the last recorded checkpoint and takes this change too.

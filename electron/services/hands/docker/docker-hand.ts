@@ -426,6 +426,8 @@ class ContainerTransport implements ShellTransport {
       this.source = { image, size: imageInfo.Size };
       this.dirty = false;
       this.checkpoints?.started(container, restored?.kind === 'checkpoint' ? restored.checkpoint : null, false);
+      // The clones are Drover's, not the first tool's changes: the files as they are now are the hand's start.
+      if (!restored && config.repos.length > 0) await this.checkpoints?.baseline(container);
       const running = restored
         ? `Running ${this.containerId}, with the files of event ${restored.atSeq}.`
         : `Running ${this.containerId} from ${image}.`;
