@@ -85,6 +85,8 @@ export interface ManagedHand {
   toolAnswered?(atSeq: number): Promise<void>;
   /** Told that something outside the hand may have changed its files (an MCP tool marked as changing files). */
   changed?(): void;
+  /** Resolves once the work queued on the hand so far (a call running, checkpoints) is done. */
+  drained?(): Promise<void>;
   /** Stops the hand: `keep` leaves its machine running for a later start to reuse. */
   dispose(options: { keep: boolean }): Promise<void>;
 }

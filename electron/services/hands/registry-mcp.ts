@@ -115,7 +115,8 @@ type McpCallEvent = Extract<StoredEvent, { type: 'agent.mcp_tool_use' | 'agent.m
  * of the session that checkpoints its files (Docker; SSH when it does) is told `changed()` then
  * `toolAnswered(seq)` — queued at once, as for its own calls, so the checkpoint comes before the hand's
  * next call — and the session's MCP servers hold their next calls until those captures settle, so the
- * checkpoint holds what the marked call did and nothing later. A hand whose files did not change
+ * checkpoint holds what the marked call did and nothing later. A marked call itself first waits for
+ * the work queued on the file hands (their checkpoints after earlier calls), which so hold none of it. A hand whose files did not change
  * records nothing (the manifest equals its parent's). Unmarked tools trigger nothing.
  */
 export class WritingMcpCalls {
@@ -131,7 +132,15 @@ export class WritingMcpCalls {
   /** Called synchronously for each MCP tool event the store records. */
   seen(sessionId: string, event: McpCallEvent): void {
     if (event.type === 'agent.mcp_tool_use') {
-      this.uses.set(event.payload.tool_use_id, this.marked(sessionId, event.payload.server_name, event.payload.name));
+      const marked = this.marked(sessionId, event.payload.server_name, event.payload.name);
+      this.uses.set(event.payload.tool_use_id, marked);
+      // A marked call waits for the file hands' work queued before it (their checkpoints after earlier calls),
+      // so those checkpoints do not take what it changes, and its own holds exactly that.
+      const server = this.instances.get(`${sessionId}/${event.payload.server_name}`)?.hand;
+      if (marked && server instanceof McpHand) {
+        const fileHands = [...this.instances].filter(([key, { hand }]) => key.startsWith(`${sessionId}/`) && hand.toolAnswered);
+        server.holdCallsUntil(Promise.allSettled(fileHands.map(([, { hand }]) => hand.drained?.())));
+      }
       return;
     }
     const id = event.payload.tool_use_id;

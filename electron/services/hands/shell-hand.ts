@@ -182,9 +182,17 @@ export class ShellHand implements ManagedHand {
     return this.transport.toolAnswered?.(atSeq, (work) => this.exclusive(work)) ?? Promise.resolve();
   }
 
-  /** Files may have changed from outside (an MCP tool marked as changing files): the next `toolAnswered` captures. */
+  /**
+   * Files may have changed from outside (an MCP tool marked as changing files): the next `toolAnswered`
+   * captures. Queued like a call, so a capture in progress (which clears the mark when it ends) cannot swallow it.
+   */
   changed(): void {
-    this.transport.changed?.();
+    void this.exclusive(() => Promise.resolve(this.transport.changed?.()));
+  }
+
+  /** Resolves once what is queued on the hand so far (a call running, the checkpoints after calls) is done. */
+  drained(): Promise<void> {
+    return this.exclusive(() => Promise.resolve());
   }
 
   async dispose(options: { keep: boolean }): Promise<void> {
