@@ -72,7 +72,7 @@ export function withFolder(folder: string, rest: Buffer = Buffer.alloc(0)): Buff
 /** Why checkpoints cannot be taken on this machine (a tool missing), or null. */
 export async function sshCheckpointsUnavailable(exec: RemoteExec, signal?: AbortSignal): Promise<string | null> {
   const probe = `for c in ${TOOLS.join(' ')}; do command -v "$c" >/dev/null 2>&1 || printf '%s ' "$c"; done; find . -maxdepth 0 -print0 >/dev/null 2>&1 || printf 'find-print0 '; stat -c %f . >/dev/null 2>&1 || printf 'stat-c '`;
-  const run = await exec(probe, Buffer.alloc(0), signal);
+  const run = await exec(scriptCommand(probe), Buffer.alloc(0), signal); // sh whatever the login shell
   const output = (await collect(run.stdout)).toString('utf8').trim();
   await run.done;
   if (output === '') return null;
