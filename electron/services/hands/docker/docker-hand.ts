@@ -464,7 +464,9 @@ class ContainerTransport implements ShellTransport {
   }
 
   private ready(detail: string, extra: { image: string; restored_from?: { session_id: string; at_seq: number } }): StartedMachine {
-    return { detail, ready: { container: this.containerId ?? undefined, ...extra } };
+    const remote = this.engine.remote; // a hand on another machine's engine says which (Settings → Engines)
+    const where = remote ? `${detail} On the Docker engine "${remote.name}" (${remote.url}).` : detail;
+    return { detail: where, ready: { container: this.containerId ?? undefined, ...extra } };
   }
 
   // ------------------------------------------------------------------------------- git repositories

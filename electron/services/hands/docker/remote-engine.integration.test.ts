@@ -223,6 +223,8 @@ describe.runIf(ready)('Docker hands on remote engines (ssh:// and tcp:// with TL
     expect(found.remote).toHaveLength(1);
     expect(found.local).toHaveLength(0);
     expect(connectingNotes(s.id)[0]).toMatch(/Runs on the Docker engine "Far box" \(ssh:\/\/.+\), named by the hand/);
+    const ready = store.getEvents(s.id, { types: ['hand.ready'], limit: 10 })[0];
+    expect(ready?.type === 'hand.ready' && ready.payload.detail).toMatch(/On the Docker engine "Far box" \(ssh:\/\/.+\)\.$/);
     // The hand's editor (file archive API) works there too.
     const hand = (await registry.handsFor(s.id)).find((candidate) => candidate.id === 'far')!;
     const created = await hand.execute(
