@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventOf, EventType } from '#shared/events';
 import { SshHandConfigSchema } from '#shared/hands';
 import { createChangesHandlers } from '#rpc/changes-handlers';
-import { keepFilesInBranch, rewindFilesInPlace } from '#services/checkpoints/rewind-files';
+import { keepFilesInBranch, rewindFilesInPlace, type RewindFilesServices } from '#services/checkpoints/rewind-files';
 import { clearManifestCache } from '#services/checkpoints/manifest';
 import { checkpointManifests, reclaimBlobs } from '#services/checkpoints/storage';
 import { sshCheckpointsUnavailable, type RemoteExec } from '#services/checkpoints/ssh-capture';
@@ -270,6 +270,16 @@ describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at
     expect(diff.patch).toContain('+a title');
   });
 
+  /** What rewinds reach the hands through (as the rewind handler makes it from the registry). */
+  const rewindServices = (): RewindFilesServices => ({
+    store,
+    blobs: hands.blobs,
+    engine: new DockerEngine({ instance: 'ssh-checkpoints' }),
+    statuses: (id) => hands.statuses(id),
+    settled: () => hands.settled(),
+    sshHand: (id, name) => hands.sshHand(id, name),
+  });
+
   /** The tree after the last tool call at or before `atSeq` (null: before the first one). */
   function expectedAt(atSeq: number): Walked[] | null {
     const at = [...walks.keys()].filter((seq) => seq <= atSeq).at(-1);
@@ -313,15 +323,7 @@ describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at
     const [hand] = await hands.handsFor(sessionId);
     await hand?.execute('box__bash', { command: 'true' }, { signal: new AbortController().signal }); // connects
     const atSeq = results[3] as number; // after turn two's first call
-    const services = {
-      store,
-      blobs: hands.blobs,
-      engine: new DockerEngine({ instance: 'ssh-checkpoints' }),
-      statuses: (id: string) => hands.statuses(id),
-      settled: () => hands.settled(),
-      sshHand: (id: string, name: string) => hands.sshHand(id, name),
-    };
-    const notes = await rewindFilesInPlace(services, sessionId, atSeq);
+    const notes = await rewindFilesInPlace(rewindServices(), sessionId, atSeq);
     expect(notes.join('\n')).toMatch(/working folder is back as at event/);
     expect(walk(folder)).toEqual(expectedAt(atSeq));
     const rewound = events(sessionId, 'hand.checkpoint').at(-1);
@@ -366,15 +368,7 @@ describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at
     const first = events(sessionId, 'agent.tool_result')[0]?.seq ?? 0;
     const latest = events(sessionId, 'hand.checkpoint').at(-1);
     const branch = store.rewind(sessionId, first);
-    const services = {
-      store,
-      blobs: hands.blobs,
-      engine: new DockerEngine({ instance: 'ssh-checkpoints' }),
-      statuses: (id: string) => hands.statuses(id),
-      settled: () => hands.settled(),
-      sshHand: (id: string, name: string) => hands.sshHand(id, name),
-    };
-    expect(await keepFilesInBranch(services, sessionId, branch.id)).toEqual(['box']);
+    expect(await keepFilesInBranch(rewindServices(), sessionId, branch.id)).toEqual(['box']);
     const kept = events(branch.id, 'hand.checkpoint').at(-1);
     expect(kept?.payload.manifest).toBe(latest?.payload.manifest);
     expect(kept?.payload.rewind).toEqual({ keep: 'conversation', session_id: sessionId, at_seq: latest?.payload.at_seq });
