@@ -14,7 +14,7 @@ import { BlobStore } from '#services/checkpoints/blob-store';
 import { loadManifest } from '#services/checkpoints/manifest';
 import { apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
 import { referenceServer } from '#test/support/mcp';
-import type { Reply } from '#test/support/model-server';
+import { rpcCalls, toolUseReply } from '#test/support/rpc-calls';
 import { makeKey, requireSshd, TestSshd, testUser, type KeyPair } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
 
@@ -26,10 +26,7 @@ let keys: string;
 let key: KeyPair;
 let folder: string;
 
-const toolUse = (name: string, input: Record<string, unknown>): Reply => ({
-  kind: 'message',
-  message: { content: [{ type: 'tool_use', name, input }], stop_reason: 'tool_use' },
-});
+const toolUse = toolUseReply;
 
 beforeAll(async () => {
   if (!ready) return;
@@ -54,11 +51,7 @@ afterAll(async () => {
   for (const dir of [folder, keys]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function call<T = unknown>(name: string, arg?: unknown): Promise<T> {
-  const outcome = await rig.host.dispatch(name, arg);
-  if (!outcome.ok) throw new Error(`${name}: ${outcome.error.message}`);
-  return outcome.result as T;
-}
+const call = <T = unknown>(name: string, arg?: unknown): Promise<T> => rpcCalls(rig.host, rig.store).call<T>(name, arg);
 
 function events<K extends StoredEvent['type']>(sessionId: string, type: K): Array<Extract<StoredEvent, { type: K }>> {
   return rig.store.getEvents(sessionId, { types: [type] }) as Array<Extract<StoredEvent, { type: K }>>;
@@ -92,15 +85,7 @@ describe.runIf(ready)('MCP tools marked as changing files, with an SSH hand', ()
       () => toolUse('fs__create_directory', { path: path.join(folder, 'unmarked-dir') }),
       () => endTurn('Done.'),
     );
-    const idle = events(id, 'session.status_idle').length;
-    await call('sessions-send', { sessionId: id, text: 'Write on the machine and through the MCP server.' });
-    const deadline = Date.now() + 90_000;
-    while (events(id, 'session.status_idle').length === idle) {
-      if (Date.now() > deadline)
-        throw new Error(`the turn did not end: ${JSON.stringify(rig.store.getEvents(id, { direction: 'backward', limit: 6 }))}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await rig.host.hands.settled();
+    await rpcCalls(rig.host, rig.store).send(id, 'Write on the machine and through the MCP server.');
 
     const [bashResult] = events(id, 'agent.tool_result');
     const [written, created] = events(id, 'agent.mcp_tool_result');

@@ -24,6 +24,7 @@ import { apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
 import { BUSYBOX_IMAGE, removeInstanceObjects, requireDocker } from '#test/support/docker';
 import { referenceServer } from '#test/support/mcp';
 import type { Reply } from '#test/support/model-server';
+import { rpcCalls, toolUseReply } from '#test/support/rpc-calls';
 
 const ready = await requireDocker();
 
@@ -32,10 +33,7 @@ let store: SessionStore;
 let host: Host;
 let engine: DockerEngine;
 
-const toolUse = (name: string, input: Record<string, unknown>): Reply => ({
-  kind: 'message',
-  message: { content: [{ type: 'tool_use', name, input }], stop_reason: 'tool_use' },
-});
+const toolUse = toolUseReply;
 /** What the model answers, in order (then "Done."). */
 const script = (...replies: Reply[]): void => void rig.script.splice(0, rig.script.length, ...replies.map((reply) => () => reply));
 
@@ -52,29 +50,9 @@ afterAll(async () => {
   removeInstanceObjects(engine.instance);
 });
 
-async function call<T = unknown>(name: string, arg?: unknown): Promise<T> {
-  const outcome = await host.dispatch(name, arg);
-  if (!outcome.ok) throw new Error(`${name}: ${outcome.error.message}`);
-  return outcome.result as T;
-}
-
-async function refused(name: string, arg?: unknown): Promise<string> {
-  const outcome = await host.dispatch(name, arg);
-  if (outcome.ok) throw new Error(`${name} was expected to be refused`);
-  return outcome.error.message;
-}
-
-async function send(sessionId: string, text: string): Promise<void> {
-  const before = store.getEvents(sessionId, { types: ['session.status_idle'] }).length;
-  await call('sessions-send', { sessionId, text });
-  const deadline = Date.now() + 90_000;
-  while (store.getEvents(sessionId, { types: ['session.status_idle'] }).length === before) {
-    if (Date.now() > deadline)
-      throw new Error(`the turn did not end: ${JSON.stringify(store.getEvents(sessionId, { direction: 'backward', limit: 6 }))}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  await host.hands.settled();
-}
+const call = <T = unknown>(name: string, arg?: unknown): Promise<T> => rpcCalls(host, store).call<T>(name, arg);
+const refused = (name: string, arg?: unknown): Promise<string> => rpcCalls(host, store).refused(name, arg);
+const send = (sessionId: string, text: string): Promise<void> => rpcCalls(host, store).send(sessionId, text);
 
 function events<K extends StoredEvent['type']>(sessionId: string, type: K): Array<Extract<StoredEvent, { type: K }>> {
   return store.getEvents(sessionId, { types: [type] }) as Array<Extract<StoredEvent, { type: K }>>;
