@@ -85,9 +85,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     request.on('error', () => undefined);
     // Until the body is read, an error answer closes the connection (its body is never read).
     response.setHeader('Connection', 'close');
-    if (!LOOPBACK.has(request.socket.remoteAddress ?? '') && !loopbackListener(options.host)) {
-      throw new ApiError('permission_error', 'The Drover API answers this machine only.');
-    }
+    // Served on another address (serve mode's --host), other machines reach self-hosted workers' routes only.
+    const fromElsewhere = !LOOPBACK.has(request.socket.remoteAddress ?? '') && !loopbackListener(options.host);
     let url: URL;
     try {
       url = new URL(request.url ?? '/', 'http://drover.invalid');
@@ -99,6 +98,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       pathname = decodeURIComponent(url.pathname);
     } catch {
       throw new ApiError('invalid_request_error', 'The request path is not valid percent-encoded UTF-8.');
+    }
+    if (fromElsewhere && !options.scopedAccess?.(credentialOf(request), request.method ?? 'GET', pathname)) {
+      throw new ApiError(
+        'permission_error',
+        'The Drover API answers this machine only; other machines may only run self-hosted workers, with an environment key.',
+      );
     }
     if (request.headers.origin !== undefined) {
       // Browsers send Origin on cross-site requests: a web page must never drive the API.
