@@ -20,6 +20,7 @@ import { FileKeySource } from '#test/support/file-key-source';
 import { makeKey, sshdUnavailableReason, TestSshd, testUser } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
 import { ms, p50, p95, type Log } from './harness/common.ts';
+import { benchSshCheckpoints } from './ssh-checkpoints.ts';
 import type { Figure } from './session-store.ts';
 
 const ROUNDS = 10;
@@ -39,7 +40,7 @@ export async function benchSsh(log: Log): Promise<Figure[]> {
   }
   const dir = tempDir('drover-bench-ssh-');
   const [sshd, jumpSshd] = await Promise.all([TestSshd.start(), TestSshd.start()]);
-  const { user } = testUser();
+  const { user, home } = testUser();
   const key = makeKey(dir);
   const knownHostsFile = path.join(dir, 'known_hosts');
   const vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')) });
@@ -93,7 +94,8 @@ export async function benchSsh(log: Log): Promise<Figure[]> {
     deps,
   );
   try {
-    connection = await SshConnection.open(config, deps);
+    const warm = await SshConnection.open(config, deps);
+    connection = warm;
     jumped = await SshConnection.open(jumpConfig, deps);
     await openMaster(common, controlPath);
     await openMaster(viaJump, jumpControlPath);
@@ -179,6 +181,7 @@ export async function benchSsh(log: Log): Promise<Figure[]> {
         // small write to its client until the first is acknowledged (Nagle on its side, not ours).
         target: 'reported',
       },
+      ...(await benchSshCheckpoints(warm, home, log)),
     ];
   } finally {
     await hand.dispose({ keep: false });
