@@ -14,6 +14,8 @@ export interface ApiRequest {
   body: unknown;
   headers: Readonly<Record<string, string | string[] | undefined>>;
   requestId: string;
+  /** The client's address as this server saw it (a self-hosted worker's machine, when it is another). */
+  remoteAddress?: string;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
 }

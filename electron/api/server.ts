@@ -139,6 +139,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       body,
       headers: request.headers,
       requestId,
+      ...(request.socket.remoteAddress === undefined ? {} : { remoteAddress: request.socket.remoteAddress }),
       signal: abort.signal,
     });
     if ('stream' in reply) {

@@ -159,7 +159,9 @@ describe('a self-hosted worker Drover cannot reach', () => {
     // Drover's side cannot open a connection to the worker's machine (its firewall drops it).
     expect(await reachable(workerAddress, 22, 1500)).toBe(false);
     // …while the worker reached the API on this side (its hand.ready names it).
-    expect(JSON.stringify(rig.store.getEvents(id, { types: ['hand.ready'] }))).toContain('worker-far');
+    const ready = rig.store.getEvents(id, { types: ['hand.ready'] })[0];
+    expect(ready?.payload).toMatchObject({ hand_id: 'worker', container: workerAddress });
+    expect(JSON.stringify(ready?.payload)).toContain('worker-far');
     // From over there, the API token reaches nothing: another machine may only be a worker.
     // (Asynchronously: the API answering it runs in this process.)
     const { stdout: fromThere } = await promisify(execFile)(

@@ -204,7 +204,7 @@ export function workRoutes(context: ApiContext, apiToken: () => string): Route[]
           blockMs: query.data.block_ms ?? 0,
           reclaimOlderThanMs: query.data.reclaim_older_than_ms ?? null,
           workerId: typeof worker === 'string' ? worker.slice(0, 256) : null,
-          remote: null,
+          remote: request.remoteAddress ?? null,
           signal: request.signal,
         });
         if (claimed === null) return { body: null };

@@ -297,13 +297,14 @@ export class WorkQueue {
     if (first) {
       item.state = 'active';
       item.started_at ??= now;
-      const where = item.remote === null ? '' : ` on ${item.remote}`;
+      const local = item.remote === null || ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(item.remote);
+      const where = local ? ' on this computer' : ` on ${item.remote ?? ''}`;
       this.record(item.session_id, {
         type: 'hand.ready',
         payload: {
           hand_id: WORKER_HAND_ID,
           detail: `Self-hosted worker ${item.workerId ?? '(no worker id)'}${where} holds work ${item.id} (lease ${item.ttlSeconds} s, first heartbeat ${now}).`,
-          ...(item.remote === null ? {} : { container: item.remote }),
+          ...(local || item.remote === null ? {} : { container: item.remote }),
         },
       });
     }
