@@ -21,7 +21,7 @@ import { loadManifest } from '#services/checkpoints/manifest';
 import { SessionStore } from '#services/session/store';
 import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import { tempDir } from '#test/support/system';
-import { DockerEngine, instanceIdOf } from './engine.ts';
+import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 
 const ready = await requireDocker();
 
