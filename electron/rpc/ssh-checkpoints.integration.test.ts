@@ -29,9 +29,9 @@ import { FileKeySource } from '#test/support/file-key-source';
 import { startModelServer, type ModelServer, type ScriptedMessage } from '#test/support/model-server';
 import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
-import { SshConnection } from './connection.ts';
-import { SshCheckpoints } from './ssh-checkpoints.ts';
-import { KnownHosts } from './known-hosts.ts';
+import { SshConnection } from '#services/hands/ssh/connection';
+import { SshCheckpoints } from '#services/hands/ssh/ssh-checkpoints';
+import { KnownHosts } from '#services/hands/ssh/known-hosts';
 
 const KEY = 'sk-ant-test-key';
 const ready = requireSshd();
