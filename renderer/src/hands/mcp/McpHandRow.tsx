@@ -9,7 +9,7 @@
 import { useState, type ReactNode } from 'react';
 import type { HandStatus, McpHandConfig, McpServerInfo } from '#shared/hands';
 import { describeMcpTransport } from '#renderer/ui/format.ts';
-import { McpLogText, McpToolList, WRITES_NOTE } from './McpTools.tsx';
+import { MarkedNotOffered, McpLogText, McpToolList, WRITES_NOTE } from './McpTools.tsx';
 import { markedButNotOffered, withServerEnabled, withToolEnabled, withToolWriting } from './mcp-form.ts';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
@@ -256,24 +256,5 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
       )}
       {progressBar}
     </li>
-  );
-}
-
-/** Tools marked as changing files that the server does not list now: kept in the configuration, shown as not offered. */
-function MarkedNotOffered({ names, onUnmark }: { names: readonly string[]; onUnmark: (tool: string) => void }) {
-  if (names.length === 0) return null;
-  return (
-    <ul className="mcp-writes-missing" aria-label="Marked as changing files, not offered by the server">
-      {names.map((tool) => (
-        <li key={tool}>
-          <span>
-            <code>{tool}</code> is marked as changing files but the server does not offer it now (nothing to checkpoint until it does).
-          </span>
-          <button type="button" className="button button-small button-quiet" onClick={() => onUnmark(tool)} aria-label={`Unmark ${tool}`}>
-            Unmark
-          </button>
-        </li>
-      ))}
-    </ul>
   );
 }

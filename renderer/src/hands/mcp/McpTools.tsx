@@ -90,3 +90,22 @@ export function McpLogText({ text }: { text: string }) {
     </pre>
   );
 }
+
+/** Tools marked as changing files that the server does not list now: kept in the configuration, shown as not offered. */
+export function MarkedNotOffered({ names, onUnmark }: { names: readonly string[]; onUnmark: (tool: string) => void }) {
+  if (names.length === 0) return null;
+  return (
+    <ul className="mcp-writes-missing" aria-label="Marked as changing files, not offered by the server">
+      {names.map((tool) => (
+        <li key={tool}>
+          <span>
+            <code>{tool}</code> is marked as changing files but the server does not offer it now (nothing to checkpoint until it does).
+          </span>
+          <button type="button" className="button button-small button-quiet" onClick={() => onUnmark(tool)} aria-label={`Unmark ${tool}`}>
+            Unmark
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
