@@ -17,6 +17,7 @@ import { internalId } from './ids.ts';
 import { cursorParam, encodeCursor, inRange, limitParam, orderParam, rangeParam, arrayParam } from './query.ts';
 import type { Route } from './router.ts';
 import { sendEvents } from './events-send.ts';
+import { checkWorkerSend } from './work.ts';
 
 /** The session's uuid behind `sesn_…`, after checking it exists (404 otherwise). */
 export function sessionUuid(context: ApiContext, id: string): string {
@@ -152,6 +153,7 @@ export function eventRoutes(context: ApiContext): Route[] {
       handler: async (request) => {
         const sessionId = sessionUuid(context, request.params['session_id'] ?? '');
         checkQueryKeys(request.query, new Set(), 'Sending events');
+        checkWorkerSend(context, request);
         const sent: BetaManagedAgentsSendSessionEvents = await sendEvents(context, sessionId, request.body);
         return { body: sent };
       },

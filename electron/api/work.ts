@@ -124,6 +124,30 @@ export function scopedAccess(context: ApiContext, credential: string | null, met
 
 type Caller = 'api' | 'environment' | 'session';
 
+/** The event types a worker's SessionToolRunner posts: a sessions token may post these and nothing else. */
+export const WORKER_SENDABLE: ReadonlySet<string> = new Set(['user.tool_result', 'user.custom_tool_result']);
+
+/**
+ * Refuses (403, before the body is read further, so nothing is recorded) events a sessions token
+ * may not post: it answers its session's tool calls (`WORKER_SENDABLE`), it does not speak for the
+ * user (no user.message, user.interrupt, confirmations, outcomes or system messages). The API
+ * token may post anything; the results themselves are checked against the session's waiting calls.
+ */
+export function checkWorkerSend(context: ApiContext, request: ApiRequest): void {
+  const queue = queues.get(context.managed);
+  if (queue === undefined || queue.grantOf(presented(request.headers)) === null) return;
+  const events = (request.body as { events?: unknown } | null | undefined)?.events;
+  if (!Array.isArray(events)) return;
+  events.forEach((event: unknown, position) => {
+    const type = (event as { type?: unknown } | null)?.type;
+    if (typeof type === 'string' && WORKER_SENDABLE.has(type)) return;
+    throw new ApiError(
+      'permission_error',
+      `events[${position}]: a self-hosted worker's sessions token may post only user.tool_result and user.custom_tool_result (answers to its session's tool calls), not ${typeof type === 'string' ? type.slice(0, 64) : 'an event without a type'}. Send the user's events with the Drover API token.`,
+    );
+  });
+}
+
 const PollQuerySchema = z.strictObject({
   block_ms: z.coerce.number().int().min(1, 'block_ms is 1 to 999').max(999, 'block_ms is 1 to 999').optional(),
   reclaim_older_than_ms: z.coerce.number().int().min(0).max(86_400_000).optional(),
