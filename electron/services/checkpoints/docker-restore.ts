@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { LABELS, type DockerEngine } from '#services/hands/docker/engine';
+import type { BlobSource } from './blob-prefetch.ts';
 import { BlobMissingError, type BlobStore } from './blob-store.ts';
 import { inScope, readPath, scopeOf, type ContainerScope } from './container-io.ts';
 import { engineFolder } from './engine-paths.ts';
@@ -48,6 +49,10 @@ export interface RestoreOptions {
   /** The manifest the container's files match now, or null for a container fresh from the image. */
   current: string | Manifest | null;
   signal?: AbortSignal;
+  /** The container's scope, when known (saves an inspect). */
+  scope?: ContainerScope;
+  /** The target's blobs, read ahead (blob-prefetch.ts): the archive takes them from it. */
+  source?: BlobSource;
 }
 
 /** An operation on one path. */
@@ -59,7 +64,7 @@ export async function restoreContainer(options: RestoreOptions): Promise<Restore
   const target = typeof options.target === 'string' ? await loadManifest(blobs, options.target) : options.target;
   const current =
     options.current === null ? null : typeof options.current === 'string' ? await loadManifest(blobs, options.current) : options.current;
-  const scope = await checkedScope(engine, container, target);
+  const scope = checked(options.scope ?? (await scopeOf(engine, container)), target);
   if (current && current.base !== target.base) throw new Error('The current files and the checkpoint are of different images.');
   const wanted = entryMap(target);
   const now = current ? entryMap(current) : new Map<string, ManifestEntry>();
@@ -71,7 +76,8 @@ export async function restoreContainer(options: RestoreOptions): Promise<Restore
     const step = stepFor(path, wanted.get(path) ?? null, now.get(path) ?? null, scope.made.includes(path));
     if (step) steps.push(step);
   }
-  return { ...(await apply(engine, blobs, container, scope, target, steps)), duration_ms: performance.now() - started };
+  const applied = await apply(engine, blobs, container, scope, target, steps, options.source);
+  return { ...applied, duration_ms: performance.now() - started };
 }
 
 /** Restores one path (file, link, folder's mode, or its absence) as the checkpoint has it, whatever it is now. */
@@ -79,7 +85,7 @@ export async function restoreFile(options: Omit<RestoreOptions, 'current'> & { p
   const started = performance.now();
   const { engine, blobs, container } = options;
   const target = typeof options.target === 'string' ? await loadManifest(blobs, options.target) : options.target;
-  const scope = await checkedScope(engine, container, target);
+  const scope = checked(options.scope ?? (await scopeOf(engine, container)), target);
   const path = options.path.replace(/\/+$/, '');
   if (!inScope(path, scope)) {
     throw new Error(`${path} is not kept by checkpoints (a mounted host folder, or the system's own), so it cannot be restored.`);
@@ -92,8 +98,7 @@ export async function restoreFile(options: Omit<RestoreOptions, 'current'> & { p
   return { ...(await apply(engine, blobs, container, scope, target, steps)), duration_ms: performance.now() - started };
 }
 
-async function checkedScope(engine: DockerEngine, container: Docker.Container, target: Manifest): Promise<ContainerScope> {
-  const scope = await scopeOf(engine, container);
+function checked(scope: ContainerScope, target: Manifest): ContainerScope {
   if (target.base !== null && target.base !== scope.image) {
     throw new Error(
       `This checkpoint was taken in a container of image ${target.base.slice(7, 19)}, but this container runs image ${scope.image.slice(7, 19)}; start a container of the checkpoint's image to restore it.`,
@@ -123,13 +128,20 @@ async function apply(
   scope: ContainerScope,
   target: Manifest,
   steps: Step[],
+  source: BlobSource = { read: (hash) => blobs.get(hash) },
 ): Promise<Omit<RestoreStats, 'duration_ms'>> {
   // Every blob first: a checkpoint whose data was reclaimed fails before anything in the container changes.
+  const needed = new Map<string, string>();
   for (const step of steps) {
     if (step.kind !== 'write' || step.entry.type !== 'file') continue;
-    for (const hash of step.entry.chunks ?? [step.entry.hash ?? '']) {
-      if (!(await blobs.has(hash))) throw new BlobMissingError(hash, step.entry.path);
-    }
+    for (const hash of step.entry.chunks ?? [step.entry.hash ?? '']) if (!needed.has(hash)) needed.set(hash, step.entry.path);
+  }
+  const checks = [...needed];
+  for (let at = 0; at < checks.length; at += HAS_WIDTH) {
+    const batch = checks.slice(at, at + HAS_WIDTH);
+    const present = await Promise.all(batch.map(([hash]) => blobs.has(hash)));
+    const missing = batch.find((_, index) => !present[index]);
+    if (missing) throw new BlobMissingError(missing[0], missing[1]);
   }
   // A folder holding a mounted host folder (or /proc…) is never deleted nor replaced by a file or a
   // link: `rm -rf`, or Docker unpacking over it, would go into the mount and delete the user's files.
@@ -153,7 +165,7 @@ async function apply(
   let bytes = 0;
   if (writes.length > 0) {
     try {
-      await container.putArchive(Readable.from(archiveOf(blobs, writes)), { path: '/' });
+      await container.putArchive(Readable.from(archiveOf(source, writes)), { path: '/' });
     } catch (error) {
       throw engine.explain(error, 'write the checkpoint files into the container');
     }
@@ -173,16 +185,19 @@ async function removePaths(engine: DockerEngine, container: Docker.Container, pa
 }
 
 /** Blob reads kept in flight ahead of the tar (reading and checking a blob overlaps Docker unpacking the one before). */
-const READ_AHEAD = 4;
+const READ_AHEAD = 8;
+/** Blob presence checks in flight at once, before anything is written. */
+const HAS_WIDTH = 64;
 
-/** The tar of `entries` (names relative to /), file contents streamed from the blob store. */
-export async function* archiveOf(blobs: BlobStore, entries: ManifestEntry[]): AsyncGenerator<Buffer> {
+/** The tar of `entries` (names relative to /), file contents streamed from the blob store (or what was read ahead of it). */
+export async function* archiveOf(blobs: BlobStore | BlobSource, entries: ManifestEntry[]): AsyncGenerator<Buffer> {
+  const source: BlobSource = 'read' in blobs ? blobs : { read: (hash) => blobs.get(hash) };
   const hashes = entries.flatMap((entry) => (entry.type === 'file' ? (entry.chunks ?? [entry.hash ?? '']) : []));
   const ahead: Array<Promise<Buffer>> = [];
   let queued = 0;
   const nextBlob = (): Promise<Buffer> => {
     while (ahead.length < READ_AHEAD && queued < hashes.length) {
-      const read = blobs.get(hashes[queued++] ?? '');
+      const read = source.read(hashes[queued++] ?? '');
       read.catch(() => undefined); // awaited below, in order
       ahead.push(read);
     }

@@ -19,6 +19,7 @@ import type Docker from 'dockerode';
 import type { StoredEvent } from '#shared/events';
 import type { DockerEngine } from '#services/hands/docker/engine';
 import type { SessionStore } from '#services/session/store';
+import { BlobPrefetch } from './blob-prefetch.ts';
 import type { BlobHold, BlobStore } from './blob-store.ts';
 import { closeCaptureHelper } from './capture-shell.ts';
 import { scopeOf, type ContainerScope } from './container-io.ts';
@@ -138,6 +139,8 @@ export class HandCheckpoints {
    * what the tool changed — its blobs held until a recorded checkpoint names them.
    */
   private startFiles: BlobHold | null = null;
+  /** The scope a restore read of the container it restored into (kept for that container's captures). */
+  private restoredScope: { container: string; scope: ContainerScope } | null = null;
 
   constructor(
     private readonly engine: DockerEngine,
@@ -150,7 +153,8 @@ export class HandCheckpoints {
   started(container: Docker.Container, previous: Checkpoint | null, changed: boolean): void {
     if (this.containerId !== null && this.containerId !== container.id) closeCaptureHelper(this.containerId);
     this.containerId = container.id;
-    this.scope = null;
+    this.scope = this.restoredScope?.container === container.id ? this.restoredScope.scope : null;
+    this.restoredScope = null;
     this.previous = previous;
     this.uncaptured = changed;
     this.dropStartFiles();
@@ -199,16 +203,42 @@ export class HandCheckpoints {
     this.uncaptured = false;
   }
 
-  /** Restores a checkpoint into a container fresh from its image. */
-  async restore(container: Docker.Container, source: CheckpointSource, signal?: AbortSignal): Promise<void> {
-    await restoreContainer({
-      engine: this.engine,
-      blobs: this.blobs,
-      container,
-      target: source.checkpoint.manifest,
-      current: null,
-      ...(signal ? { signal } : {}),
-    });
+  /** Begins reading a checkpoint's blobs before its container exists (blob-prefetch.ts); `restore` takes them. */
+  prefetch(source: CheckpointSource): BlobPrefetch {
+    return new BlobPrefetch(this.blobs, source.checkpoint.manifest);
+  }
+
+  /** The container's scope, read while it is created but not yet started (its mounts and image are set at creation). */
+  scopeOf(container: Docker.Container): Promise<ContainerScope> {
+    return scopeOf(this.engine, container);
+  }
+
+  /**
+   * Restores a checkpoint into a container fresh from its image; `prefetch`: its blobs read ahead
+   * (closed here), `scope`: the container's, read already (kept for its captures).
+   */
+  async restore(
+    container: Docker.Container,
+    source: CheckpointSource,
+    signal?: AbortSignal,
+    ahead: { prefetch?: BlobPrefetch; scope?: Promise<ContainerScope> } = {},
+  ): Promise<void> {
+    try {
+      const scope = await (ahead.scope ?? scopeOf(this.engine, container));
+      this.restoredScope = { container: container.id, scope };
+      await restoreContainer({
+        engine: this.engine,
+        blobs: this.blobs,
+        container,
+        target: source.checkpoint.manifest,
+        current: null,
+        scope,
+        ...(ahead.prefetch ? { source: ahead.prefetch } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    } finally {
+      ahead.prefetch?.close();
+    }
   }
 
   /**

@@ -339,7 +339,8 @@ class ContainerTransport implements ShellTransport {
         restored = null;
       }
       let image = restored?.image ?? config.image;
-      if (!(await this.engine.imageExists(image))) {
+      // A restore's image was just found there.
+      if (!restored && !(await this.engine.imageExists(image))) {
         this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase: 'pulling', message: `Pulling ${image}` } });
         await this.engine.pull(image, { signal, onProgress: (progress) => this.hooks.progress({ hand_id: name, ...progress }) });
       }
@@ -359,8 +360,13 @@ class ContainerTransport implements ShellTransport {
       this.hooks.record({ type: 'hand.provisioning', payload: { hand_id: name, phase, message } });
       this.hooks.progress({ hand_id: name, phase, message });
 
+      // A checkpoint's blobs are read (and checked) while the engine creates and starts the container.
+      const prefetch = restored?.kind === 'checkpoint' ? this.checkpoints?.prefetch(restored) : undefined;
       const imageInfo = await this.engine.docker.getImage(image).inspect();
       const imageEnv = imageInfo.Config?.Env ?? [];
+      // A checkpoint's base is an image id: the user sees the image they configured (or its packages image), looked up meanwhile.
+      const shownImage = restored?.kind === 'checkpoint' ? this.imageName(imageInfo) : Promise.resolve(image);
+      shownImage.catch(() => undefined); // awaited once the container is ready
       const limited =
         config.network === 'bridge' && config.allowed_hosts !== undefined
           ? await limitedEgress(this.engine, config.allowed_hosts, log)
@@ -403,10 +409,13 @@ class ContainerTransport implements ShellTransport {
       this.hooks.progress({ hand_id: name, phase: 'starting', message: 'Starting the container' });
       let repoNotes: string[];
       try {
+        const scope = restored?.kind === 'checkpoint' ? this.checkpoints?.scopeOf(container) : undefined;
+        scope?.catch(() => undefined); // awaited by the restore
         await container.start();
         if (restored?.kind === 'checkpoint') {
           const at = restored.atSeq;
-          await this.checkpoints?.restore(container, restored, signal).catch((error: unknown) => {
+          const ahead = { ...(prefetch ? { prefetch } : {}), ...(scope ? { scope } : {}) };
+          await this.checkpoints?.restore(container, restored, signal, ahead).catch((error: unknown) => {
             const reason = error instanceof Error ? error.message : String(error);
             throw new RestoreFailedError(
               `Note: the files of event ${at} could not be restored (${reason}), so this container starts from ${config.image} without them.`,
@@ -417,6 +426,7 @@ class ContainerTransport implements ShellTransport {
         // A snapshot already has the repositories' files (and the work on them): only a fresh container gets clones.
         repoNotes = await this.bringRepos(container, restored ? 'restored' : 'fresh', signal);
       } catch (error) {
+        prefetch?.close();
         await container.remove({ force: true }).catch(() => undefined);
         throw error;
       }
@@ -432,8 +442,7 @@ class ContainerTransport implements ShellTransport {
         ? `Running ${this.containerId}, with the files of event ${restored.atSeq}.`
         : `Running ${this.containerId} from ${image}.`;
       return this.ready([running, ...repoNotes].join(' '), {
-        // A checkpoint's base is an image id: the user sees the image they configured (or its packages image).
-        image: restored?.kind === 'checkpoint' ? await this.imageName(imageInfo) : image,
+        image: await shownImage,
         ...(restored ? { restored_from: { session_id: restored.sessionId, at_seq: restored.atSeq } } : {}),
       });
     } catch (error) {
