@@ -14,7 +14,7 @@ import { BlobStore } from '#services/checkpoints/blob-store';
 import { changesBetween, fileDiff } from '#services/checkpoints/changes';
 import { restoreFileAt } from '#services/checkpoints/changes-restore';
 import { restoreSshFileAt } from '#services/checkpoints/ssh-rewind';
-import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
+import type { DockerEngine } from '#services/hands/docker/engine';
 import type { HandRegistry } from '#services/hands/registry';
 import type { SessionStore } from '#services/session/store';
 
@@ -25,7 +25,7 @@ export interface ChangesServices {
   hands: HandRegistry;
   /** Default: the data folder's checkpoint blobs. */
   blobs?: BlobStore;
-  /** Default: this Drover's engine (images are read from it for exact diffs). */
+  /** Default: each hand's own engine (HandRegistry.handEngine: this computer's, or another machine's, issue 22). */
   engine?: DockerEngine;
 }
 
@@ -42,7 +42,7 @@ function running(store: SessionStore, sessionId: string): boolean {
 export function createChangesHandlers(services: ChangesServices): Pick<HandlerImpl, ChangesMethod> {
   const { store, hands } = services;
   const blobs = services.blobs ?? new BlobStore(store.dataDir);
-  const engine = services.engine ?? new DockerEngine({ instance: instanceIdOf(store.dataDir) });
+  const engineOf = (sessionId: string, hand: string): DockerEngine => services.engine ?? hands.handEngine(sessionId, hand);
 
   const statusOf = (sessionId: string, hand: string): HandStatus => {
     const status = hands.statuses(sessionId).find((candidate) => candidate.name === hand);
@@ -67,17 +67,17 @@ export function createChangesHandlers(services: ChangesServices): Pick<HandlerIm
         `${hand} has no running container now (it starts on its next tool call); restore the file once it runs, or fork or rewind at that event to get its files back.`,
       );
     }
-    return engine.docker.getContainer(status.container);
+    return engineOf(sessionId, hand).docker.getContainer(status.container);
   };
 
   return {
     'sessions-changes': async ({ sessionId, fromSeq, toSeq, hand }) => ({
       fromSeq,
       toSeq,
-      hands: await changesBetween(store, blobs, engine, sessionId, hand ?? null, fromSeq, toSeq),
+      hands: await changesBetween(store, blobs, (name) => engineOf(sessionId, name), sessionId, hand ?? null, fromSeq, toSeq),
     }),
     'sessions-file-diff': ({ sessionId, hand, path, fromSeq, toSeq }) =>
-      fileDiff(store, blobs, engine, sessionId, hand, path, fromSeq, toSeq),
+      fileDiff(store, blobs, engineOf(sessionId, hand), sessionId, hand, path, fromSeq, toSeq),
     'hands-restore-file': async ({ sessionId, hand, path, atSeq }) => {
       store.getSession(sessionId); // not-found for an unknown session
       if (running(store, sessionId)) {
@@ -87,7 +87,8 @@ export function createChangesHandlers(services: ChangesServices): Pick<HandlerIm
         await hands.settled(); // a capture of the last tool call may still run
         return restoreSshFileAt({ store, access: hands.sshHand(sessionId, hand), sessionId, hand, path, atSeq });
       }
-      return restoreFileAt({ store, blobs, engine, container: containerOf(sessionId, hand), sessionId, hand, path, atSeq });
+      const container = containerOf(sessionId, hand);
+      return restoreFileAt({ store, blobs, engine: engineOf(sessionId, hand), container, sessionId, hand, path, atSeq });
     },
   };
 }

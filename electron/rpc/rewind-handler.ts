@@ -18,7 +18,7 @@ import type { SessionStore } from '#services/session/store';
 export interface RewindServices {
   store: SessionStore;
   harness: Pick<Harness, 'isRunning' | 'interrupt'>;
-  hands: Pick<HandRegistry, 'statuses' | 'settled'> & Partial<Pick<HandRegistry, 'sshHand'>>;
+  hands: Pick<HandRegistry, 'statuses' | 'settled'> & Partial<Pick<HandRegistry, 'sshHand' | 'handEngine'>>;
   summarize(session: StoredSession): SessionSummary;
   onSessionsChanged?: ((sessionId: string) => void) | undefined;
   log?: ((message: string, error?: unknown) => void) | undefined;
@@ -40,6 +40,8 @@ export function createRewindHandler(services: RewindServices): Pick<HandlerImpl,
     store,
     blobs: services.blobs ?? new BlobStore(store.dataDir),
     engine: services.engine ?? new DockerEngine({ instance: instanceIdOf(store.dataDir) }),
+    // Each Docker hand's own engine (another machine's, issue 22), unless one is given (tests).
+    ...(services.engine === undefined && hands.handEngine ? { engineOf: hands.handEngine.bind(hands) } : {}),
     statuses: (sessionId) => hands.statuses(sessionId),
     settled: () => hands.settled(),
     sshHand: (sessionId, name) => hands.sshHand?.(sessionId, name) ?? null,

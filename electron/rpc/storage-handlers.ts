@@ -38,6 +38,7 @@ export function createStorageHandlers({
     store,
     blobs: hands.blobs,
     engine: engine ?? new DockerEngine({ instance: instanceIdOf(store.dataDir) }),
+    remotes: () => hands.remoteHandEngines(),
     settled: () => hands.settled(),
     ...(packageImages ? { packageImages } : {}),
     ...(log ? { log } : {}),

@@ -159,7 +159,8 @@ async function pairOf(blobs: BlobStore, from: FoundCheckpoint | null, to: FoundC
 export async function changesBetween(
   store: SessionStore,
   blobs: BlobStore,
-  engine: DockerEngine | undefined,
+  /** Where images are read (or each hand's engine: issue 22, hands on other machines' engines). */
+  engines: DockerEngine | undefined | ((hand: string) => DockerEngine | undefined),
   sessionId: string,
   hand: string | null,
   fromSeq: number,
@@ -170,6 +171,7 @@ export async function changesBetween(
   const names = hand === null ? [...new Set(all.map((found) => found.event.payload.hand_id))].sort() : [hand];
   const out: HandChanges[] = [];
   for (const name of names) {
+    const engine = typeof engines === 'function' ? engines(name) : engines;
     const from = pick(all, name, fromSeq);
     const to = pick(all, name, toSeq);
     if (from === null && to === null) {

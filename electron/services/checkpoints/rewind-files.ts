@@ -36,6 +36,8 @@ export interface RewindFilesServices {
   store: SessionStore;
   blobs: BlobStore;
   engine: DockerEngine;
+  /** A Docker hand's own engine when it may be another machine's (HandRegistry.handEngine, issue 22); default `engine`. */
+  engineOf?(sessionId: string, hand: string): DockerEngine;
   /** The session's hands and their running containers (HandRegistry.statuses). */
   statuses(sessionId: string): HandStatus[];
   /** Waits for checkpoints in progress (HandRegistry.settled). */
@@ -105,6 +107,7 @@ export async function keepFilesInBranch(services: RewindFilesServices, fromId: s
 
 interface FilesPlan {
   name: string;
+  engine: DockerEngine;
   container: Docker.Container;
   scope: ContainerScope;
   target: FoundCheckpoint | null;
@@ -117,7 +120,7 @@ interface FilesPlan {
  * Returns a sentence on what happened to each hand.
  */
 export async function rewindFilesInPlace(services: RewindFilesServices, sessionId: string, atSeq: number): Promise<string[]> {
-  const { store, engine } = services;
+  const { store } = services;
   const session = store.getSession(sessionId);
   if (atSeq > session.lastSeq) {
     throw new AppError(
@@ -153,6 +156,7 @@ export async function rewindFilesInPlace(services: RewindFilesServices, sessionI
         `${hand.name} has no running container now, so its files cannot be put back in place; send a message so it starts, then rewind the files again — or rewind "Conversation and files" to event ${atSeq}.`,
       );
     }
+    const engine = services.engineOf?.(sessionId, hand.name) ?? services.engine;
     const container = engine.docker.getContainer(hand.container);
     const scope = await scopeOf(engine, container);
     if (target && target.base !== scope.image) {
@@ -161,7 +165,7 @@ export async function rewindFilesInPlace(services: RewindFilesServices, sessionI
         `At event ${atSeq} ${hand.name} ran another image (${target.base.slice(7, 19)}) than its container now (${scope.image.slice(7, 19)}), so its files cannot be put back in place; rewind "Conversation and files" to event ${atSeq} instead.`,
       );
     }
-    plans.push({ name: hand.name, container, scope, target, latest });
+    plans.push({ name: hand.name, engine, container, scope, target, latest });
   }
   for (const plan of plans) notes.push(await restoreHand(services, sessionId, atSeq, plan));
   for (const plan of sshPlans) notes.push(await plan.run());
@@ -169,8 +173,8 @@ export async function rewindFilesInPlace(services: RewindFilesServices, sessionI
 }
 
 async function restoreHand(services: RewindFilesServices, sessionId: string, atSeq: number, plan: FilesPlan): Promise<string> {
-  const { store, blobs, engine } = services;
-  const { container, scope, target, latest } = plan;
+  const { store, blobs } = services;
+  const { engine, container, scope, target, latest } = plan;
   const recorded = latest !== null && latest.base === scope.image ? payloadOf(store, latest) : null;
   const previous: Checkpoint | null = recorded
     ? { manifest: recorded.manifest, parent: recorded.parent, captured_at: recorded.captured_at }

@@ -32,6 +32,8 @@ export interface StorageServices {
   /** The registry's blob store (its holds protect captures in progress). */
   blobs: BlobStore;
   engine: DockerEngine;
+  /** Engines of other machines live Docker hands run on (issue 22): their containers and snapshots are measured too. */
+  remotes?: () => DockerEngine[];
   /** Waits for the hands' checkpoints and snapshots in progress (HandRegistry.settled). */
   settled?: () => Promise<void>;
   /** How package images are reclaimed (grace period; tests: only their own). */
@@ -164,6 +166,21 @@ async function dockerFigures(engine: DockerEngine): Promise<DockerFigures> {
   return figures;
 }
 
+/** Adds another engine's containers and snapshot images to `to`, per session and hand (its package images are not listed). */
+function addFigures(to: DockerFigures, from: DockerFigures): void {
+  for (const [session, hands] of from.bySession) {
+    const mine = to.bySession.get(session) ?? new Map<string, { images: number; containers: number }>();
+    to.bySession.set(session, mine);
+    for (const [hand, figures] of hands) {
+      const entry = mine.get(hand) ?? { images: 0, containers: 0 };
+      mine.set(hand, { images: entry.images + figures.images, containers: entry.containers + figures.containers });
+    }
+  }
+  to.images += from.images;
+  to.containers += from.containers;
+  for (const [id, bytes] of from.imageBytes) to.imageBytes.set(id, bytes);
+}
+
 /** How many of a session's own checkpoints retention thinned (0 for a session that is gone). */
 function thinnedCount(store: SessionStore, sessionId: string, exists: boolean): number {
   if (!exists) return 0;
@@ -179,7 +196,7 @@ async function sizeOf(blobs: BlobStore, hash: string): Promise<number | null> {
 }
 
 /** Per session and per hand, totals, free disk and whether checkpoints are paused. */
-export async function storageUsage({ store, blobs, engine, log }: StorageServices): Promise<StorageUsage> {
+export async function storageUsage({ store, blobs, engine, remotes, log }: StorageServices): Promise<StorageUsage> {
   const manifests = checkpointManifests(store);
   const reach = reacher(blobs, log);
   const sizes = new Map<string, number | null>();
@@ -224,6 +241,12 @@ export async function storageUsage({ store, blobs, engine, log }: StorageService
     } catch (error) {
       dockerUnavailable = `Docker did not answer how much it stores (${error instanceof Error ? error.message : String(error)}); try again.`;
     }
+  }
+  for (const remote of remotes?.() ?? []) {
+    await dockerFigures(remote).then(
+      (far) => addFigures(docker, far),
+      (error: unknown) => log?.('A Docker engine of another machine did not answer how much it stores', error),
+    );
   }
   const titles = new Map(store.listSessions().map((session) => [session.id, session.title]));
   const sessions: SessionStorage[] = [];

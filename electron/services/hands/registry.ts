@@ -15,9 +15,7 @@
  *
  * What only MCP servers need (the attach form's test, recent servers, name room) is in registry-mcp.ts.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { AppError } from '#shared/errors';
 import type { NewEvent } from '#shared/events';
 import {
@@ -32,7 +30,6 @@ import {
 } from '#shared/hands';
 import { GitProxy } from '#services/git/proxy';
 import type { SessionStore } from '#services/session/store';
-import { writePrivateFileAtomic } from '#services/vault/private-file';
 import type { SecretResolver } from '#services/vault/resolver';
 import { McpHand } from './mcp/mcp-hand.ts';
 import { BlobStore } from '#services/checkpoints/blob-store';
@@ -41,11 +38,12 @@ import { reclaimBlobs } from '#services/checkpoints/storage';
 import { findRestoreSource, keptCheckpoint, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
 import { DockerHand } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
-import { engineForHand, imagesCheckedHere, type HandImage } from './docker/engine-routing.ts';
+import { engineForHand, engineNow, imagesCheckedHere, type HandImage } from './docker/engine-routing.ts';
 import { removeLeftovers, type Doomed } from './docker/leftovers.ts';
 import type { EnginePool } from '#services/engines/engine-pool';
 import type { Hand, ManagedHand } from './hand.ts';
 import { checkMcpName, offInfo, recentMcpServers, testMcpServer, WritingMcpCalls, type RecentMcpServer } from './registry-mcp.ts';
+import { readKept, writeKept } from './registry-kept.ts';
 import { KnownHosts } from './ssh/known-hosts.ts';
 import { SshHand } from './ssh/ssh-hand.ts';
 
@@ -77,9 +75,9 @@ interface Instance {
   hand: ManagedHand;
   /** The attach event it was made for: a re-attach makes a new one. */
   attachedSeq: number;
+  /** A Docker hand's engine (this computer's, or the one it names or its requirements pick: issue 22). */
+  engine?: DockerEngine;
 }
-
-const KeepFileSchema = z.record(z.string(), z.string());
 
 export class HandRegistry {
   private readonly instances = new Map<string, Instance>();
@@ -356,7 +354,7 @@ export class HandRegistry {
    * sessions that no longer exist. Containers kept alive and not yet expired stay, to be reused.
    */
   async cleanUp(): Promise<{ containers: number; images: number }> {
-    const kept = this.readKept();
+    const kept = readKept(this.options.keepFile);
     const now = Date.now();
     const sessions = new Set(this.options.store.listSessions().map((session) => session.id));
     return this.removeLeftovers((labels, id) => {
@@ -404,7 +402,7 @@ export class HandRegistry {
       }),
     );
     this.instances.clear();
-    if (keep) this.writeKept(keptIds);
+    if (keep) writeKept(this.options.keepFile, keptIds, (message, error) => this.log(message, error));
     if (!this.options.gitProxy) await this.gitProxy.close();
     this.options.engines?.close();
   }
@@ -468,11 +466,12 @@ export class HandRegistry {
       this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
       return hand;
     }
+    const engine = engineForHand(this.options, spec.name, config, (message) => {
+      record({ type: 'hand.provisioning', payload: { hand_id: spec.name, phase: 'connecting', message } });
+      this.options.onProgress?.(sessionId, { hand_id: spec.name, phase: 'connecting', message });
+    });
     const hand = new DockerHand(
-      engineForHand(this.options, spec.name, config, (message) => {
-        record({ type: 'hand.provisioning', payload: { hand_id: spec.name, phase: 'connecting', message } });
-        this.options.onProgress?.(sessionId, { hand_id: spec.name, phase: 'connecting', message });
-      }),
+      engine,
       { sessionId, name: spec.name, config },
       {
         record,
@@ -487,8 +486,25 @@ export class HandRegistry {
         ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
       },
     );
-    this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
+    this.instances.set(key, { hand, attachedSeq: spec.attachedSeq, engine });
     return hand;
+  }
+
+  /**
+   * The engine a session's Docker hand's container and images are on (issue 22): the one it runs
+   * on; before a routed hand has picked, the engine it names, else this computer's (engine-routing.ts).
+   * The changes view, one-file restore, files-only rewinds and Settings → Storage reach the hand there.
+   */
+  handEngine(sessionId: string, name: string): DockerEngine {
+    if (!this.instances.has(`${sessionId}/${name}`)) this.statuses(sessionId);
+    return engineNow(this.instances.get(`${sessionId}/${name}`)?.engine, this.options);
+  }
+
+  /** The engines on other machines live Docker hands run on, once each (Settings → Storage measures them too). */
+  remoteHandEngines(): DockerEngine[] {
+    const engines = new Map<unknown, DockerEngine>();
+    for (const { engine } of this.instances.values()) if (engine?.remote) engines.set(engine.remote, engine);
+    return [...engines.values()];
   }
 
   /**
@@ -545,25 +561,6 @@ export class HandRegistry {
           ),
       }
     );
-  }
-
-  private readKept(): Record<string, string> {
-    if (!this.options.keepFile) return {};
-    try {
-      const parsed = KeepFileSchema.safeParse(JSON.parse(readFileSync(this.options.keepFile, 'utf8')));
-      return parsed.success ? parsed.data : {};
-    } catch {
-      return {};
-    }
-  }
-
-  private writeKept(kept: Record<string, string>): void {
-    if (!this.options.keepFile) return;
-    try {
-      writePrivateFileAtomic(this.options.keepFile, JSON.stringify(kept, null, 2));
-    } catch (error) {
-      this.log('Could not record the containers kept alive', error);
-    }
   }
 
   private log(message: string, error?: unknown): void {

@@ -43,6 +43,11 @@ export class RoutedEngine extends DockerEngine {
   /** The engine's id once picked, else null. */
   pickedId: string | null = null;
 
+  /** The engine the hand names (its configuration), if any. */
+  get named(): string | undefined {
+    return this.options.config.engine;
+  }
+
   override ready(signal: AbortSignal): Promise<void> {
     if (this.picked) return Promise.resolve();
     this.picking ??= this.pick(signal).finally(() => {
@@ -86,6 +91,22 @@ export function engineForHand(
     );
   }
   return new RoutedEngine(registry.docker, { pool, config, note });
+}
+
+/**
+ * The engine a Docker hand's container and images are on now (`engine`: the one it was made with):
+ * the engine it picked; before a routed hand picks (nothing of it started yet), the engine it
+ * names, else this computer's — images are read by content id there, so one missing reads as unknown.
+ */
+export function engineNow(engine: DockerEngine | undefined, registry: { docker: DockerEngine; engines?: EnginePool }): DockerEngine {
+  if (!(engine instanceof RoutedEngine) || engine.pickedId !== null) return engine ?? registry.docker;
+  const named = engine.named;
+  if (named === undefined || named === LOCAL_ENGINE_ID || !registry.engines) return registry.docker;
+  try {
+    return registry.engines.engine(named);
+  } catch {
+    return registry.docker; // the engine was removed from Settings since
+  }
 }
 
 /** A hand's configuration as far as its image and engine go (any kind of hand). */
