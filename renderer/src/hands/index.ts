@@ -8,6 +8,7 @@ export { HandsPanel, type HandsPanelProps } from './HandsPanel.tsx';
 export { handsAsOf, type HandAsOf } from './hand-history.ts';
 export { useCredentials, useDockerStatus } from './useHands.ts';
 export { DockerHandFields } from './docker/DockerHandFields.tsx';
+export { useEngines } from './docker/use-engines.ts';
 export {
   DOCKER_FIELDS,
   EMPTY_DOCKER_DRAFT,

@@ -39,7 +39,7 @@ import { OutcomeFields } from '#renderer/outcome/index.ts';
 import { SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 import { RpcCallError, type Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
-import { useCredentials, useDockerStatus } from '#renderer/hands/index.ts';
+import { useCredentials, useDockerStatus, useEngines } from '#renderer/hands/index.ts';
 import { LaunchGuardrails } from '#renderer/guardrails/index.ts';
 import '#renderer/ui/dialog.css';
 import './launch.css';
@@ -68,6 +68,8 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   const credentials = useCredentials(transport, open);
   // Asked on every opening: Docker may have started since.
   const docker = useDockerStatus(transport, open);
+  // Settings → Engines (issue 22): with engines besides this computer's, each Docker hand can run on one.
+  const engines = useEngines(transport, open);
   const [problems, setProblems] = useState<LaunchProblems>(NO_PROBLEMS);
   /** Counts failed attempts: each one moves focus to the first field with a problem. */
   const [attempts, setAttempts] = useState(0);
@@ -325,6 +327,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
               docker={docker}
               problems={fields}
               credentials={credentials}
+              engines={engines}
               imageRef={(key, element) => {
                 if (element === null) imageRefs.current.delete(key);
                 else imageRefs.current.set(key, element);

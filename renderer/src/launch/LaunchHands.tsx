@@ -7,6 +7,7 @@
  * must never outlive the row it was found on (the dialog drops them when a row is removed).
  */
 import { useId } from 'react';
+import type { EngineConfig } from '#shared/engines';
 import type { SecretMeta } from '#shared/vault';
 import { DockerHandFields, fieldsFixedBy, handNameProblems, type useDockerStatus } from '#renderer/hands/index.ts';
 import { FieldError, invalidProps } from '#renderer/ui/fields.tsx';
@@ -20,13 +21,15 @@ export interface LaunchHandsProps {
   /** The form's problems by field key. */
   problems: Record<string, string>;
   credentials: readonly SecretMeta[] | null | undefined;
+  /** Settings → Engines: with more than this computer's, each hand can name one or state requirements. */
+  engines?: readonly EngineConfig[] | null | undefined;
   imageRef: (key: string, element: HTMLInputElement | null) => void;
   onChange: (key: string, patch: Partial<HandDraft>, ...fixedFields: string[]) => void;
   onRemove: (key: string) => void;
   onAdd: () => void;
 }
 
-export function LaunchHands({ id, hands, docker, problems, credentials, imageRef, onChange, onRemove, onAdd }: LaunchHandsProps) {
+export function LaunchHands({ id, hands, docker, problems, credentials, engines, imageRef, onChange, onRemove, onAdd }: LaunchHandsProps) {
   const liveNameProblems = handNameProblems(hands.map((hand) => hand.name));
   return (
     <section className="launch-hands" aria-labelledby={`${id}-hands`}>
@@ -52,6 +55,7 @@ export function LaunchHands({ id, hands, docker, problems, credentials, imageRef
               nameProblem={problems[handField(index, 'name')] ?? liveNameProblems[index] ?? undefined}
               problems={problems}
               credentials={credentials}
+              engines={engines}
               imageRef={(element) => imageRef(hand.key, element)}
               onChange={(patch, ...fixed) => onChange(hand.key, patch, ...fixed)}
               onRemove={() => onRemove(hand.key)}
@@ -76,12 +80,14 @@ interface HandRowProps {
   nameProblem: string | undefined;
   problems: Record<string, string>;
   credentials: readonly SecretMeta[] | null | undefined;
+  /** Settings → Engines: with more than this computer's, each hand can name one or state requirements. */
+  engines?: readonly EngineConfig[] | null | undefined;
   imageRef: (element: HTMLInputElement | null) => void;
   onChange: (patch: Partial<HandDraft>, ...fixedFields: string[]) => void;
   onRemove: () => void;
 }
 
-function HandRow({ hand, index, nameProblem, problems, credentials, imageRef, onChange, onRemove }: HandRowProps) {
+function HandRow({ hand, index, nameProblem, problems, credentials, engines, imageRef, onChange, onRemove }: HandRowProps) {
   const id = useId();
   const label = `Hand ${hand.name.trim() || index + 1}`;
   const rowProblem = problems[handField(index, 'row')];
@@ -106,6 +112,7 @@ function HandRow({ hand, index, nameProblem, problems, credentials, imageRef, on
           }}
           errors={handProblems(problems, index)}
           credentials={credentials}
+          engines={engines}
           imageRef={imageRef}
           leading={
             <div className="field">

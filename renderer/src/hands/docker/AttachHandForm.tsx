@@ -5,9 +5,9 @@
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useFocusFirstProblem, HandNameField, type AttachFormProps } from '#renderer/hands/attach-form.tsx';
-import type { EngineConfig } from '#shared/engines';
 import type { HandSpecInput } from '#shared/hands';
 import { DockerHandFields } from './DockerHandFields.tsx';
+import { useEngines } from './use-engines.ts';
 import {
   dockerConfigOf,
   dockerDraftProblems,
@@ -31,10 +31,7 @@ export function AttachHandForm({ transport, existingNames, onAttach, onClose }: 
   const [config, setConfig] = useState<DockerHandDraft>(EMPTY_DOCKER_DRAFT);
   const credentials = useCredentials(transport);
   // Settings → Engines (issue 22): with engines besides this computer's, the hand can run on one.
-  const [engines, setEngines] = useState<EngineConfig[] | null>(null);
-  useEffect(() => {
-    transport.call('engines-list', undefined).then(setEngines, () => setEngines(null));
-  }, [transport]);
+  const engines = useEngines(transport);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [problems, setProblems] = useState<FormProblems>({});
