@@ -45,6 +45,7 @@ import {
 import { ChangesSchema, FileDiffSchema, RestoredFileSchema } from './changes.ts';
 import { LiveUpdateSchema, ModelListSchema, SessionUsageSchema } from './harness.ts';
 import { LocalApiNewTokenSchema, LocalApiSettingsSchema, LocalApiStatusSchema } from './local-api.ts';
+import { EnvironmentIdSchema, EnvironmentKeyInfoSchema, NewEnvironmentKeySchema, WorkerStatusSchema } from './workers.ts';
 import { StorageLimitsSchema, StorageReclaimSchema, StorageThinSchema, StorageThresholdSchema, StorageUsageSchema } from './storage.ts';
 import { EngineConfigSchema, EngineIdSchema, EngineTestResultSchema } from './engines.ts';
 import {
@@ -368,6 +369,15 @@ export const rpcMethods = {
    * it: the only answer that ever carries a token to a UI, shown once like a token page on GitHub.
    */
   'local-api-rotate-token': { arg: z.undefined(), result: LocalApiNewTokenSchema },
+  // Self-hosted workers (issue 22): a session's worker for the Hands panel; the environments' keys.
+  /** The session's self-hosted worker: who holds its work, where, its last heartbeat (none: not self-hosted, or the API is off). */
+  'workers-list': { arg: sessionRef, result: z.array(WorkerStatusSchema) },
+  /** The self_hosted environments with their key's last 4 characters — never a key. */
+  'environment-keys-list': { arg: z.undefined(), result: z.array(EnvironmentKeyInfoSchema) },
+  /** Makes the environment's key (its old one stops working at once) and returns it: shown once, never again. */
+  'environment-key-make': { arg: z.strictObject({ environmentId: EnvironmentIdSchema }), result: NewEnvironmentKeySchema },
+  /** Revokes the environment's key: its workers are refused from their next request. */
+  'environment-key-revoke': { arg: z.strictObject({ environmentId: EnvironmentIdSchema }), result: EnvironmentKeyInfoSchema },
   // The changes view (issue 20): a hand's files between two events (its checkpoints then), one file's diff, one-file restore.
   /** Files added, changed, deleted, renamed and mode-changed between events `fromSeq` and `toSeq`, per hand (or `hand` only). */
   'sessions-changes': {

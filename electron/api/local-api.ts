@@ -12,6 +12,7 @@
  * and hand it to `createHost`. Every change is serialized, so two quick clicks cannot race.
  */
 import { readFileSync } from 'node:fs';
+import type { BetaEnvironment } from '@anthropic-ai/sdk/resources/beta/environments/environments';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '#shared/errors';
@@ -27,9 +28,18 @@ import type { LocalApiControl } from '#rpc/local-api-handlers';
 import { newToken, readToken, tokenIsValid, writeToken } from '#services/access-token';
 import { DEFAULT_ENVIRONMENT_IMAGE } from '#services/managed/environment-hand';
 import { writePrivateFileAtomic } from '#services/vault/private-file';
+import type { EnvironmentKeyInfo, NewEnvironmentKey, WorkerStatus } from '#shared/workers';
+import { EnvironmentStore } from '#services/managed/environments';
+import type { WorkQueue } from '#services/managed/work-queue';
 import type { ApiContext } from './context.ts';
 import type { RunningApi } from './server.ts';
 import { API_TOKEN_FILE, startApi } from './start.ts';
+import { existingWorkQueue, workQueueFor } from './work.ts';
+
+function keyInfoOf(queue: WorkQueue, environment: BetaEnvironment): EnvironmentKeyInfo {
+  const key = queue.keyInfo(environment.id);
+  return { environment_id: environment.id, name: environment.name, hint: key?.hint ?? null, created_at: key?.created_at ?? null };
+}
 
 export const LOCAL_API_SETTINGS_FILE = 'local-api.json';
 
@@ -167,6 +177,49 @@ export class LocalApi implements LocalApiControl {
       }
       return { token, status: this.status() };
     });
+  }
+
+  /** The session's self-hosted worker: none until the API made its work queue in this run (it lives in memory). */
+  workers(sessionId: string): WorkerStatus[] {
+    return existingWorkQueue(this.options.context().managed)?.workersOf(sessionId) ?? [];
+  }
+
+  environmentKeys(): EnvironmentKeyInfo[] {
+    const queue = this.workQueue();
+    const environments = new EnvironmentStore(this.options.context().managed).list();
+    return environments
+      .filter((environment) => environment.config.type === 'self_hosted')
+      .map((environment) => keyInfoOf(queue, environment));
+  }
+
+  makeEnvironmentKey(environmentId: string): NewEnvironmentKey {
+    const environment = this.selfHosted(environmentId);
+    const queue = this.workQueue();
+    const key = queue.mintKey(environment.id);
+    this.options.log(`A new environment key was made for ${environment.id}; its old one no longer works.`);
+    return { key, info: keyInfoOf(queue, environment) };
+  }
+
+  revokeEnvironmentKey(environmentId: string): EnvironmentKeyInfo {
+    const environment = this.selfHosted(environmentId);
+    const queue = this.workQueue();
+    queue.revokeKey(environment.id);
+    this.options.log(`The environment key of ${environment.id} was revoked.`);
+    return keyInfoOf(queue, environment);
+  }
+
+  private selfHosted(environmentId: string): BetaEnvironment {
+    const environment = new EnvironmentStore(this.options.context().managed).get(environmentId);
+    if (environment.config.type !== 'self_hosted')
+      throw new AppError(
+        'invalid-argument',
+        `The environment ${environment.id} is "${environment.config.type}": only a self_hosted environment has a key for workers.`,
+      );
+    return environment;
+  }
+
+  private workQueue(): WorkQueue {
+    return workQueueFor({ ...this.options.context(), defaultImage: () => this.defaultImage() });
   }
 
   /** Stops the server (at quit); later changes are refused. Closing twice is harmless. */

@@ -48,6 +48,11 @@ export function workQueueFor(context: ApiContext): WorkQueue {
   return queue;
 }
 
+/** The work queue of `managed`'s environments if the API made one in this run (it lives in memory). */
+export function existingWorkQueue(managed: ManagedDb): WorkQueue | undefined {
+  return queues.get(managed);
+}
+
 /** The self-hosted environment and toolset tools of an API session (null: not in a self-hosted environment). */
 export function selfHostedSession(context: ApiContext, sessionId: string): SelfHostedSession | null {
   let stored;

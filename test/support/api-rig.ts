@@ -12,6 +12,7 @@ import { ManagedDb } from '#services/managed/db';
 import { SessionStore } from '#services/session/store';
 import { Vault } from '#services/vault/vault';
 import { startApi } from '#api/start';
+import { LocalApi } from '#api/local-api';
 import { DEFAULT_ENVIRONMENT_IMAGE } from '#services/managed/environment-hand';
 import type { RunningApi } from '#api/server';
 import type { ApiContext } from '#api/context';
@@ -47,6 +48,8 @@ export interface ApiRigOptions {
   models?: string[];
   /** The image `cloud` environments run when their metadata names none (Settings → Local API's); default DEFAULT_ENVIRONMENT_IMAGE. */
   defaultImage?: string;
+  /** Give the host a Settings → Local API control (never started) over this rig's API context, for the RPC methods it serves. */
+  localApi?: boolean;
 }
 
 export async function apiRig(options: ApiRigOptions = {}): Promise<ApiRig> {
@@ -60,9 +63,21 @@ export async function apiRig(options: ApiRigOptions = {}): Promise<ApiRig> {
   });
   const store = SessionStore.open({ dataDir: dir });
   const vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')), log: () => undefined });
+  let apiContext: ApiContext | null = null;
+  const localApi = options.localApi
+    ? new LocalApi({
+        dataDir: dir,
+        context: () => {
+          if (apiContext === null) throw new Error('the rig is still starting');
+          return apiContext;
+        },
+        log: () => undefined,
+      })
+    : undefined;
   const host = createHost({
     store,
     vault,
+    ...(localApi === undefined ? {} : { localApi }),
     info: { version: 'test', dataDir: dir, platform: process.platform },
     baseURL: model.url,
     keyProvider: () => MODEL_KEY,
@@ -72,6 +87,7 @@ export async function apiRig(options: ApiRigOptions = {}): Promise<ApiRig> {
   const managed = ManagedDb.open(dir);
   const defaultImage = options.defaultImage ?? DEFAULT_ENVIRONMENT_IMAGE;
   const context: ApiContext = { host, store, managed, vault, defaultImage: () => defaultImage, log: () => undefined };
+  apiContext = context;
   const api = await startApi({ context, host: '127.0.0.1', port: 0, token: () => API_TOKEN });
   const client = new Anthropic({ baseURL: api.baseURL, apiKey: API_TOKEN, maxRetries: 0 });
   return {
@@ -85,6 +101,7 @@ export async function apiRig(options: ApiRigOptions = {}): Promise<ApiRig> {
     dir,
     script,
     async close() {
+      await localApi?.close();
       await api.close();
       // No turn may end (and snapshot) after its session's images are removed: stop the brain first.
       await host.harness.close();

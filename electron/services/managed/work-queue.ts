@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { BetaSelfHostedWork, BetaSelfHostedWorkQueueStats } from '@anthropic-ai/sdk/resources/beta/environments/work';
 import type { ContentBlock, NewEvent } from '#shared/events';
+import type { WorkerState, WorkerStatus } from '#shared/workers';
 import { AppError } from '#shared/errors';
 import type { SessionStore } from '#services/session/store';
 import type { ManagedDb } from './db.ts';
@@ -56,6 +57,8 @@ export interface WorkItem {
   workerId: string | null;
   /** The worker's address as Drover saw it (its host, when it is another machine). */
   remote: string | null;
+  /** The worker whose lease expired last (its work queued again), until another worker acknowledges it. */
+  lostWorkerId: string | null;
 }
 
 /** What a sessions token may do: act on one work item's session. */
@@ -169,6 +172,7 @@ export class WorkQueue {
       ttlSeconds: this.leaseTtlSeconds,
       workerId: null,
       remote: null,
+      lostWorkerId: null,
     };
     this.items.set(item.id, item);
     this.wakePollers(environmentId);
@@ -235,6 +239,20 @@ export class WorkQueue {
     return item;
   }
 
+  /** The session's latest work item as the Hands panel shows it (none: it never queued work). */
+  workersOf(sessionId: string): WorkerStatus[] {
+    const item = [...this.items.values()].filter((each) => each.session_id === sessionId).at(-1);
+    return item === undefined ? [] : [workerStatusOf(item)];
+  }
+
+  /** The environment's key, without it: its last 4 characters and when it was made. */
+  keyInfo(environmentId: string): { hint: string; created_at: string } | null {
+    const body = this.options.managed.get('environment_key', environmentId)?.body as { last4?: unknown; created_at?: unknown } | undefined;
+    return typeof body?.last4 === 'string' && typeof body.created_at === 'string'
+      ? { hint: body.last4, created_at: body.created_at }
+      : null;
+  }
+
   /** The environment's items, newest first. */
   list(environmentId: string): WorkItem[] {
     return [...this.items.values()].filter((item) => item.environment_id === environmentId).reverse();
@@ -262,6 +280,7 @@ export class WorkQueue {
         `The work item ${workId} is ${item.state}${item.state === 'queued' ? ' and not polled' : ''}: only a polled, queued item can be acknowledged. Poll again.`,
       );
     item.state = 'starting';
+    item.lostWorkerId = null;
     item.acknowledged_at = nowIso();
     item.leaseUntilMs = Date.now() + item.ttlSeconds * 1000;
     return item;
@@ -297,7 +316,7 @@ export class WorkQueue {
     if (first) {
       item.state = 'active';
       item.started_at ??= now;
-      const local = item.remote === null || ['127.0.0.1', '::1', '::ffff:127.0.0.1'].includes(item.remote);
+      const local = item.remote === null || LOCAL_ADDRESSES.includes(item.remote);
       const where = local ? ' on this computer' : ` on ${item.remote ?? ''}`;
       this.record(item.session_id, {
         type: 'hand.ready',
@@ -407,6 +426,7 @@ export class WorkQueue {
         item.stopped_at = nowIso();
       } else {
         item.state = 'queued';
+        item.lostWorkerId = worker;
         item.claimedAtMs = null;
         item.acknowledged_at = null;
         item.latest_heartbeat_at = null;
@@ -452,6 +472,62 @@ export class WorkQueue {
       this.options.log(`Recording ${event.type} for session ${sessionId} failed`, error);
     }
   }
+}
+
+const LOCAL_ADDRESSES = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
+
+/** The worker's machine in words: 'this computer' for loopback, else its address. */
+function hostOf(remote: string | null): string | null {
+  if (remote === null) return null;
+  return LOCAL_ADDRESSES.includes(remote) ? 'this computer' : remote;
+}
+
+function workerStatusOf(item: WorkItem): WorkerStatus {
+  const worker = item.workerId ?? '(no worker id)';
+  const where = hostOf(item.remote);
+  const on = where === null ? '' : ` on ${where}`;
+  let state: WorkerState;
+  let detail: string;
+  switch (item.state) {
+    case 'queued':
+      if (item.claimedAtMs !== null) {
+        state = 'claimed';
+        detail = `Worker ${worker}${on} took the work; waiting for it to acknowledge.`;
+      } else if (item.lostWorkerId !== null) {
+        state = 'lost';
+        detail = `Worker ${item.lostWorkerId} stopped heartbeating (its lease expired); its tool calls were answered as interrupted. The work waits for the next worker that polls: start one with the environment's key.`;
+      } else {
+        state = 'waiting';
+        detail = `Waiting for a self-hosted worker to poll environment ${item.environment_id}: start one with the environment's key (Settings → Local API).`;
+      }
+      break;
+    case 'starting':
+      state = 'starting';
+      detail = `Worker ${worker}${on} acknowledged the work; waiting for its first heartbeat.`;
+      break;
+    case 'active':
+      state = 'ready';
+      detail = `Worker ${worker}${on} runs this session's tools (lease ${item.ttlSeconds} s, renewed by each heartbeat).`;
+      break;
+    case 'stopping':
+      state = 'stopping';
+      detail = `Stopping: worker ${worker} is told at its next heartbeat.`;
+      break;
+    default:
+      state = 'stopped';
+      detail = `The work item was stopped${item.stopped_at === null ? '' : ` at ${item.stopped_at}`}; the session's next tool call queues new work.`;
+  }
+  return {
+    work_id: item.id,
+    environment_id: item.environment_id,
+    worker_id: item.workerId,
+    host: where,
+    state,
+    detail,
+    last_heartbeat: item.latest_heartbeat_at,
+    lease_expires_at: item.leaseUntilMs === null ? null : new Date(item.leaseUntilMs).toISOString(),
+    ttl_seconds: item.ttlSeconds,
+  };
 }
 
 /** A heartbeat refused: another claim holds the item, or the heartbeat echoed is not the stored one. */
