@@ -16,6 +16,7 @@ import type { HandAsOf } from './hand-history.ts';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { useDockerStatus, useHands } from './useHands.ts';
+import { WorkerRows } from './WorkerRows.tsx';
 
 export interface HandsPanelProps {
   transport: Transport;
@@ -198,6 +199,7 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
             )}
         </ul>
       )}
+      <WorkerRows transport={transport} sessionId={sessionId} />
       {adding === 'docker' && (
         <AttachHandForm
           transport={transport}
