@@ -51,8 +51,20 @@ describe.runIf(ready)("a hand on another machine's engine: changes, restore, rew
     return outcome.result as T;
   }
 
-  /** A bash call as the harness records it (tool use with the hand, the run, the result); the result's seq once its checkpoint settled. */
-  async function run(command: string): Promise<number> {
+  /** The host as the app makes it, keeping containers across a quit (to be reused by the next start). */
+  function makeHost(): Host {
+    return createHost({
+      store,
+      vault,
+      info: { version: 'test', dataDir: dir, platform: process.platform },
+      push: () => undefined,
+      keepContainersMs: 10 * 60_000,
+      log: () => undefined,
+    });
+  }
+
+  /** A bash call as the harness records it (tool use with the hand, the run, the result), once its checkpoint settled: the result's seq and output. */
+  async function call(command: string): Promise<{ seq: number; text: string }> {
     const toolUseId = `toolu_${randomBytes(6).toString('hex')}`;
     const input = { command };
     store.emitEvent(sessionId, { type: 'agent.tool_use', payload: { tool_use_id: toolUseId, name: 'box__bash', input, hand_id: 'box' } });
@@ -64,8 +76,10 @@ describe.runIf(ready)("a hand on another machine's engine: changes, restore, rew
       payload: { tool_use_id: toolUseId, content: outcome.content, is_error: false },
     });
     await host.hands.settled();
-    return result.seq;
+    return { seq: result.seq, text: outcome.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n') };
   }
+
+  const run = async (command: string): Promise<number> => (await call(command)).seq;
 
   /** The session's containers on the second engine and on this computer's (docker CLI). */
   function where(): { remote: string[]; local: string[] } {
@@ -96,13 +110,7 @@ describe.runIf(ready)("a hand on another machine's engine: changes, restore, rew
     vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(keyDir, 'vault.key')) });
     const keySecret = (await vault.create({ name: 'engine key', kind: 'ssh-private-key', value: key.privateKey })).id;
     store = SessionStore.open({ dataDir: dir });
-    host = createHost({
-      store,
-      vault,
-      info: { version: 'test', dataDir: dir, platform: process.platform },
-      push: () => undefined,
-      log: () => undefined,
-    });
+    host = makeHost();
     host.hands.knownHosts.trust({ host: address, port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: sshd.hostFingerprint() });
     await rpc('engines-put', {
       engine: {
@@ -193,5 +201,22 @@ describe.runIf(ready)("a hand on another machine's engine: changes, restore, rew
     const box = mine?.hands.find((hand) => hand.hand === 'box');
     expect(box?.containerBytes ?? 0).toBeGreaterThan(0); // the container's writable layer, measured on the second engine
     expect(usage.totals.containerBytes).toBeGreaterThanOrEqual(box?.containerBytes ?? 1);
+  });
+
+  it('a container kept across a restart is reused on the second engine, with its files', async () => {
+    await run('echo kept > /work/kept.txt');
+    const before = where().remote;
+    expect(before).toHaveLength(1);
+    await host.close(); // a quit: the container is kept running, listed in kept-containers.json
+    expect(where().remote).toEqual(before);
+
+    host = makeHost(); // the next start
+    await host.hands.cleanUp(); // what a crash left goes; a kept container stays until its time
+    expect(where().remote).toEqual(before);
+    const { text } = await call('cat /work/kept.txt');
+    expect(text).toContain('kept');
+    expect(where()).toEqual({ remote: before, local: [] });
+    const [ready] = store.getEvents(sessionId, { types: ['hand.ready'], direction: 'backward', limit: 1 });
+    expect(ready?.type === 'hand.ready' && ready.payload.detail).toMatch(/kept from before Drover restarted/);
   });
 });
