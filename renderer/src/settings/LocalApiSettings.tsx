@@ -13,6 +13,7 @@ import type { LocalApiStatus } from '#shared/local-api';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { baseUrlOf, parseImage, parsePort, sdkSnippet } from './local-api-model.ts';
+import { EnvironmentKeys } from './EnvironmentKeys.tsx';
 
 type Message = { tone: 'ok' | 'error'; text: string };
 
@@ -285,6 +286,7 @@ export function LocalApiSettings({ transport }: { transport: Transport }) {
           </p>
         </div>
       )}
+      <EnvironmentKeys transport={transport} baseURL={baseURL} />
       <h4>Use it from a program</h4>
       <pre className="local-api-snippet" aria-label="SDK example" data-testid="local-api-snippet">
         <code>{sdkSnippet(baseURL)}</code>
