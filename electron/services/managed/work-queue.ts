@@ -14,17 +14,19 @@
  *   its TTL expires: the item is queued again for another worker, and the tools that worker was
  *   running get an interrupted result (never a silent re-run).
  *
- * The items live in memory: a restart of Drover forgets them (a session's next tool call queues a
- * new one), and the workers' tokens with them (their calls are refused; they poll again).
+ * Items and sessions tokens (by SHA-256 only) are kept in `managed.sqlite` (kinds `work_item`,
+ * `work_token`) as they change, so a worker that holds a lease when Drover restarts carries on:
+ * its token and heartbeats are still good. Tool calls waiting for a result live in memory.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { BetaSelfHostedWork, BetaSelfHostedWorkQueueStats } from '@anthropic-ai/sdk/resources/beta/environments/work';
 import type { ContentBlock, NewEvent } from '#shared/events';
-import type { WorkerState, WorkerStatus } from '#shared/workers';
+import type { WorkerStatus } from '#shared/workers';
 import { AppError } from '#shared/errors';
 import type { SessionStore } from '#services/session/store';
 import type { ManagedDb } from './db.ts';
 import { nowIso } from './resource-common.ts';
+import { LOCAL_ADDRESSES, workerStatusOf } from './work-status.ts';
 
 export type WorkState = BetaSelfHostedWork['state'];
 
@@ -100,6 +102,43 @@ export class WorkQueue {
   constructor(private readonly options: WorkQueueOptions) {
     const fromEnv = Number(process.env['DROVER_WORK_LEASE_SECONDS']);
     this.leaseTtlSeconds = options.leaseTtlSeconds ?? (Number.isFinite(fromEnv) && fromEnv >= 1 ? fromEnv : DEFAULT_LEASE_TTL_SECONDS);
+    this.load();
+  }
+
+  /** The items and tokens kept before a restart; leases held then run on (and expire) as before. */
+  private load(): void {
+    for (const row of this.options.managed.list('work_item')) {
+      const item = row.body as WorkItem;
+      this.items.set(item.id, { ...item, lostWorkerId: item.lostWorkerId ?? null });
+    }
+    for (const row of this.options.managed.list('work_token')) {
+      const grant = row.body as SessionGrant;
+      if (this.items.has(grant.workId)) this.tokens.set(row.id, grant);
+    }
+    if ([...this.items.values()].some((item) => item.leaseUntilMs !== null)) this.ensureTimer();
+  }
+
+  /** Writes the item as it is now (an upsert; nothing is logged). */
+  private save(item: WorkItem): void {
+    const now = nowIso();
+    const row = {
+      kind: 'work_item' as const,
+      id: item.id,
+      version: 1,
+      body: item,
+      parent: item.environment_id,
+      created_at: item.created_at,
+      updated_at: now,
+      archived_at: null,
+    };
+    try {
+      this.options.managed.transaction(() => {
+        if (this.options.managed.get('work_item', item.id) === null) this.options.managed.insert(row);
+        else this.options.managed.replace(row);
+      });
+    } catch (error) {
+      this.options.log(`Keeping work item ${item.id} failed (it is lost at a restart)`, error);
+    }
   }
 
   // ---- environment keys ----
@@ -175,6 +214,7 @@ export class WorkQueue {
       lostWorkerId: null,
     };
     this.items.set(item.id, item);
+    this.save(item);
     this.wakePollers(environmentId);
     return item;
   }
@@ -206,12 +246,25 @@ export class WorkQueue {
       item.remote = options.remote;
       this.retireTokens(item.id);
       const token = `drover-ses-${randomBytes(32).toString('base64url')}`;
-      this.tokens.set(sha256(token), {
-        workId: item.id,
-        environmentId,
-        sessionId: item.session_id,
-        generation: item.generation,
-      });
+      const grant: SessionGrant = { workId: item.id, environmentId, sessionId: item.session_id, generation: item.generation };
+      const hash = sha256(token);
+      this.tokens.set(hash, grant);
+      const at = nowIso();
+      try {
+        this.options.managed.insert({
+          kind: 'work_token',
+          id: hash,
+          version: 1,
+          body: grant,
+          parent: item.id,
+          created_at: at,
+          updated_at: at,
+          archived_at: null,
+        });
+      } catch (error) {
+        this.options.log(`Keeping the token of work item ${item.id} failed (it is refused after a restart)`, error);
+      }
+      this.save(item);
       return { item, token };
     };
     const now = claim();
@@ -283,6 +336,7 @@ export class WorkQueue {
     item.lostWorkerId = null;
     item.acknowledged_at = nowIso();
     item.leaseUntilMs = Date.now() + item.ttlSeconds * 1000;
+    this.save(item);
     return item;
   }
 
@@ -327,6 +381,7 @@ export class WorkQueue {
         },
       });
     }
+    this.save(item);
     return { last_heartbeat: now, lease_extended: true, state: item.state, ttl_seconds: item.ttlSeconds };
   }
 
@@ -345,6 +400,7 @@ export class WorkQueue {
         `Not finished: the self-hosted worker ${item.workerId ?? ''} stopped its work item before answering this tool call, so its outcome is unknown. It was not run again. Check its effects before running it again.`,
       );
     } else item.state = 'stopping';
+    this.save(item);
     return item;
   }
 
@@ -353,6 +409,7 @@ export class WorkQueue {
       if (value === null || value === '') delete item.metadata[key];
       else item.metadata[key] = value;
     }
+    this.save(item);
     return item;
   }
 
@@ -433,6 +490,7 @@ export class WorkQueue {
       }
       item.leaseUntilMs = null;
       this.retireTokens(item.id);
+      this.save(item);
       this.record(item.session_id, {
         type: 'hand.lost',
         payload: {
@@ -458,7 +516,15 @@ export class WorkQueue {
   }
 
   private retireTokens(workId: string): void {
-    for (const [hash, grant] of [...this.tokens]) if (grant.workId === workId) this.tokens.delete(hash);
+    for (const [hash, grant] of [...this.tokens]) {
+      if (grant.workId !== workId) continue;
+      this.tokens.delete(hash);
+      try {
+        this.options.managed.remove('work_token', hash);
+      } catch (error) {
+        this.options.log(`Forgetting a token of work item ${workId} failed`, error);
+      }
+    }
   }
 
   private wakePollers(environmentId: string): void {
@@ -472,62 +538,6 @@ export class WorkQueue {
       this.options.log(`Recording ${event.type} for session ${sessionId} failed`, error);
     }
   }
-}
-
-const LOCAL_ADDRESSES = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
-
-/** The worker's machine in words: 'this computer' for loopback, else its address. */
-function hostOf(remote: string | null): string | null {
-  if (remote === null) return null;
-  return LOCAL_ADDRESSES.includes(remote) ? 'this computer' : remote;
-}
-
-function workerStatusOf(item: WorkItem): WorkerStatus {
-  const worker = item.workerId ?? '(no worker id)';
-  const where = hostOf(item.remote);
-  const on = where === null ? '' : ` on ${where}`;
-  let state: WorkerState;
-  let detail: string;
-  switch (item.state) {
-    case 'queued':
-      if (item.claimedAtMs !== null) {
-        state = 'claimed';
-        detail = `Worker ${worker}${on} took the work; waiting for it to acknowledge.`;
-      } else if (item.lostWorkerId !== null) {
-        state = 'lost';
-        detail = `Worker ${item.lostWorkerId} stopped heartbeating (its lease expired); its tool calls were answered as interrupted. The work waits for the next worker that polls: start one with the environment's key.`;
-      } else {
-        state = 'waiting';
-        detail = `Waiting for a self-hosted worker to poll environment ${item.environment_id}: start one with the environment's key (Settings → Local API).`;
-      }
-      break;
-    case 'starting':
-      state = 'starting';
-      detail = `Worker ${worker}${on} acknowledged the work; waiting for its first heartbeat.`;
-      break;
-    case 'active':
-      state = 'ready';
-      detail = `Worker ${worker}${on} runs this session's tools (lease ${item.ttlSeconds} s, renewed by each heartbeat).`;
-      break;
-    case 'stopping':
-      state = 'stopping';
-      detail = `Stopping: worker ${worker} is told at its next heartbeat.`;
-      break;
-    default:
-      state = 'stopped';
-      detail = `The work item was stopped${item.stopped_at === null ? '' : ` at ${item.stopped_at}`}; the session's next tool call queues new work.`;
-  }
-  return {
-    work_id: item.id,
-    environment_id: item.environment_id,
-    worker_id: item.workerId,
-    host: where,
-    state,
-    detail,
-    last_heartbeat: item.latest_heartbeat_at,
-    lease_expires_at: item.leaseUntilMs === null ? null : new Date(item.leaseUntilMs).toISOString(),
-    ttl_seconds: item.ttlSeconds,
-  };
 }
 
 /** A heartbeat refused: another claim holds the item, or the heartbeat echoed is not the stored one. */
