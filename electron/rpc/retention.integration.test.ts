@@ -8,17 +8,12 @@
 // - after a capture over the cap the session is thinned at once; when thinning cannot get under,
 //   captures pause with a reason the usage shows, and resume when the cap is raised;
 // - limits out of range are refused in words; "Thin old checkpoints" thins by the rule.
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventOf, EventType } from '#shared/events';
 import { rpcMethods } from '#shared/rpc';
 import { createStorageHandlers } from './storage-handlers.ts';
-import { DockerEngine, instanceIdOf, LABELS } from '#services/hands/docker/engine';
-import { HandRegistry } from '#services/hands/registry';
-import { SessionStore } from '#services/session/store';
-import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
-import { tempDir } from '#test/support/system';
+import { BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
+import { storageRig } from '#test/support/storage-rig';
 import { blobsOf, loadManifest } from '#services/checkpoints/manifest';
 import { keptCheckpoints } from '#services/checkpoints/retention-log';
 import { findRestoreSource } from '#services/checkpoints/hand-checkpoints';
@@ -34,47 +29,16 @@ afterEach(async () => {
 const MiB = 1024 ** 2;
 
 function rig() {
-  const dir = tempDir('drover-retention-');
-  const store = SessionStore.open({ dataDir: dir });
-  const engine = new DockerEngine({ instance: instanceIdOf(dir) });
-  const hands = new HandRegistry({ store, docker: engine, log: () => undefined });
+  const { dir, store, engine, hands, sessionId, exec: run } = storageRig({ prefix: 'drover-retention-', title: 'retention', cleanups });
   const rpc = createStorageHandlers({ store, hands, engine });
-  const { id: sessionId } = store.createSession({ title: 'retention' });
-  store.emitEvent(sessionId, {
-    type: 'hand.attached',
-    payload: { hand_id: 'box', config: { kind: 'docker', image: BUSYBOX_IMAGE, network: 'none' } },
-  });
   const events = <K extends EventType>(type: K, id = sessionId) =>
     store.getEvents(id, { types: [type], limit: 10_000 }) as Array<EventOf<K>>;
   function turn(id = sessionId): number {
     return store.emitEvent(id, { type: 'user.message', payload: { content: [{ type: 'text', text: 'go on' }] } }).seq;
   }
-  async function run(command: string, id = sessionId): Promise<{ seq: number; output: string }> {
-    const toolUseId = `toolu_${randomBytes(6).toString('hex')}`;
-    const input = { command };
-    store.emitEvent(id, { type: 'agent.tool_use', payload: { tool_use_id: toolUseId, name: 'box__bash', input, hand_id: 'box' } });
-    const [hand] = await hands.handsFor(id);
-    const outcome = await hand?.execute('box__bash', input, { signal: new AbortController().signal });
-    if (!outcome || outcome.isError) throw new Error(`${command} failed: ${JSON.stringify(outcome?.content)}`);
-    const seq = store.emitEvent(id, {
-      type: 'agent.tool_result',
-      payload: { tool_use_id: toolUseId, content: outcome.content, is_error: false },
-    }).seq;
-    await hands.settled();
-    const output = outcome.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
-    return { seq, output };
-  }
   /** A tool call that writes `bytes` of fresh random data over /workspace/scratch and its name into /workspace/marker. */
   const write = (name: string, bytes: number, id = sessionId) =>
     run(`head -c ${bytes} /dev/urandom > /workspace/scratch && echo ${name} > /workspace/marker`, id).then((result) => result.seq);
-  cleanups.push(async () => {
-    await hands.close();
-    for (const session of store.listSessions()) await hands.sessionDeleted(session.id);
-    for (const container of dockerCli('ps', '-aq', '--filter', `label=${LABELS.instance}=${engine.instance}`).split('\n').filter(Boolean))
-      dockerCli('rm', '-f', container);
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
   return { dir, store, engine, hands, rpc, sessionId, events, turn, run, write };
 }
 

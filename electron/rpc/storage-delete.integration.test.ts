@@ -3,16 +3,11 @@
 // bytes freed are exactly its own, as Settings → Storage showed them), its containers and its
 // snapshot images; its parent's blobs, container and snapshot images stay, and the parent still
 // restores.
-import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStorageHandlers } from './storage-handlers.ts';
-import { DockerEngine, instanceIdOf, LABELS } from '#services/hands/docker/engine';
-import { HandRegistry } from '#services/hands/registry';
-import { SessionStore } from '#services/session/store';
-import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
-import { tempDir } from '#test/support/system';
+import { LABELS } from '#services/hands/docker/engine';
+import { dockerCli, requireDocker } from '#test/support/docker';
+import { blobFiles, storageRig } from '#test/support/storage-rig';
 import { blobsOf } from '#services/checkpoints/manifest';
 
 const ready = await requireDocker();
@@ -22,40 +17,15 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function blobFiles(dir: string): Map<string, number> {
-  const root = path.join(dir, 'checkpoints', 'blobs');
-  const found = new Map<string, number>();
-  for (const folder of readdirSync(root))
-    for (const name of readdirSync(path.join(root, folder)))
-      if (!name.startsWith('.tmp-')) found.set(folder + name, statSync(path.join(root, folder, name)).size);
-  return found;
-}
-
 function rig(checkpoints: boolean) {
-  const dir = tempDir('drover-storage-delete-');
-  const store = SessionStore.open({ dataDir: dir });
-  const engine = new DockerEngine({ instance: instanceIdOf(dir) });
-  const hands = new HandRegistry({ store, docker: engine, checkpoints, log: () => undefined });
-  const rpc = createStorageHandlers({ store, hands, engine });
-  const { id: sessionId } = store.createSession({ title: 'parent' });
-  store.emitEvent(sessionId, {
-    type: 'hand.attached',
-    payload: { hand_id: 'box', config: { kind: 'docker', image: BUSYBOX_IMAGE, network: 'none' } },
+  const { dir, store, engine, hands, sessionId, exec } = storageRig({
+    prefix: 'drover-storage-delete-',
+    title: 'parent',
+    checkpoints,
+    cleanups,
   });
-  async function run(command: string, id: string): Promise<number> {
-    const toolUseId = `toolu_${randomBytes(6).toString('hex')}`;
-    const input = { command };
-    store.emitEvent(id, { type: 'agent.tool_use', payload: { tool_use_id: toolUseId, name: 'box__bash', input, hand_id: 'box' } });
-    const [hand] = await hands.handsFor(id);
-    const outcome = await hand?.execute('box__bash', input, { signal: new AbortController().signal });
-    if (!outcome || outcome.isError) throw new Error(`${command} failed: ${JSON.stringify(outcome?.content)}`);
-    const seq = store.emitEvent(id, {
-      type: 'agent.tool_result',
-      payload: { tool_use_id: toolUseId, content: outcome.content, is_error: false },
-    }).seq;
-    await hands.settled();
-    return seq;
-  }
+  const rpc = createStorageHandlers({ store, hands, engine });
+  const run = (command: string, id: string): Promise<number> => exec(command, id).then((result) => result.seq);
   async function turnEnd(id: string): Promise<number> {
     const seq = store.emitEvent(id, { type: 'session.status_idle', payload: { stop_reason: { type: 'end_turn' } } }).seq;
     await hands.settled();
@@ -65,14 +35,6 @@ function rig(checkpoints: boolean) {
     dockerCli(...(kind === 'ps' ? ['ps', '-aq'] : ['images', '-q']), '--filter', `label=${LABELS.session}=${id}`)
       .split('\n')
       .filter(Boolean);
-  cleanups.push(async () => {
-    await hands.close();
-    for (const session of store.listSessions()) await hands.sessionDeleted(session.id);
-    for (const container of dockerCli('ps', '-aq', '--filter', `label=${LABELS.instance}=${engine.instance}`).split('\n').filter(Boolean))
-      dockerCli('rm', '-f', container);
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
   return { dir, store, hands, rpc, sessionId, run, turnEnd, labelled };
 }
 

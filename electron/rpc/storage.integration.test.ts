@@ -7,16 +7,11 @@
 // - low disk (a threshold set above the disk's real free space): captures pause, nothing is recorded,
 //   the usage says so; back under it, the next checkpoint takes every change since.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventOf, EventType } from '#shared/events';
 import { createStorageHandlers } from './storage-handlers.ts';
-import { DockerEngine, instanceIdOf, LABELS } from '#services/hands/docker/engine';
-import { HandRegistry } from '#services/hands/registry';
-import { SessionStore } from '#services/session/store';
-import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
-import { tempDir } from '#test/support/system';
+import { dockerCli, requireDocker } from '#test/support/docker';
+import { blobFiles, storageRig } from '#test/support/storage-rig';
 import { blobsOf, loadManifest } from '#services/checkpoints/manifest';
 import { diskOf } from '#services/checkpoints/storage-disk';
 
@@ -27,42 +22,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** Every blob file on disk under the data folder: hash → bytes. */
-function blobFiles(dir: string): Map<string, number> {
-  const root = path.join(dir, 'checkpoints', 'blobs');
-  const found = new Map<string, number>();
-  for (const folder of readdirSync(root))
-    for (const name of readdirSync(path.join(root, folder)))
-      if (!name.startsWith('.tmp-')) found.set(folder + name, statSync(path.join(root, folder, name)).size);
-  return found;
-}
-
 function rig() {
-  const dir = tempDir('drover-storage-');
-  const store = SessionStore.open({ dataDir: dir });
-  const engine = new DockerEngine({ instance: instanceIdOf(dir) });
-  const hands = new HandRegistry({ store, docker: engine, log: () => undefined });
+  const { dir, store, engine, hands, sessionId, exec } = storageRig({ prefix: 'drover-storage-', title: 'storage', cleanups });
   const rpc = createStorageHandlers({ store, hands, engine });
-  const { id: sessionId } = store.createSession({ title: 'storage' });
-  store.emitEvent(sessionId, {
-    type: 'hand.attached',
-    payload: { hand_id: 'box', config: { kind: 'docker', image: BUSYBOX_IMAGE, network: 'none' } },
-  });
   const events = <K extends EventType>(type: K, id = sessionId) => store.getEvents(id, { types: [type] }) as Array<EventOf<K>>;
-  async function run(command: string, id = sessionId): Promise<number> {
-    const toolUseId = `toolu_${randomBytes(6).toString('hex')}`;
-    const input = { command };
-    store.emitEvent(id, { type: 'agent.tool_use', payload: { tool_use_id: toolUseId, name: 'box__bash', input, hand_id: 'box' } });
-    const [hand] = await hands.handsFor(id);
-    const outcome = await hand?.execute('box__bash', input, { signal: new AbortController().signal });
-    if (!outcome || outcome.isError) throw new Error(`${command} failed: ${JSON.stringify(outcome?.content)}`);
-    const seq = store.emitEvent(id, {
-      type: 'agent.tool_result',
-      payload: { tool_use_id: toolUseId, content: outcome.content, is_error: false },
-    }).seq;
-    await hands.settled();
-    return seq;
-  }
+  const run = (command: string, id = sessionId): Promise<number> => exec(command, id).then((result) => result.seq);
   const blobsOfSession = async (id: string): Promise<Set<string>> => {
     const all = new Set<string>();
     const own = store.getEvents(id, { types: ['hand.checkpoint'], afterSeq: store.getSession(id).forkSeq ?? 0 });
@@ -70,14 +34,6 @@ function rig() {
       if (event.type === 'hand.checkpoint') for (const hash of await blobsOf(hands.blobs, event.payload.manifest)) all.add(hash);
     return all;
   };
-  cleanups.push(async () => {
-    await hands.close();
-    for (const session of store.listSessions()) await hands.sessionDeleted(session.id);
-    for (const container of dockerCli('ps', '-aq', '--filter', `label=${LABELS.instance}=${engine.instance}`).split('\n').filter(Boolean))
-      dockerCli('rm', '-f', container);
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
   return { dir, store, engine, hands, rpc, sessionId, events, run, blobsOfSession };
 }
 
