@@ -107,7 +107,8 @@ async function needs(engine: DockerEngine, store: SessionStore, log?: PackageIma
   return found;
 }
 
-interface DfImage {
+/** An image as the engine's `df` reports it (storage.ts reads the same list). */
+export interface DfImage {
   Id: string;
   RepoTags?: string[] | null;
   Labels?: Record<string, string> | null;

@@ -25,7 +25,13 @@ import { blobsOf } from './manifest.ts';
 import { keptCheckpoints, ownEvents } from './retention-log.ts';
 import { capPaused, diskOf, pausedReason, readThreshold } from './storage-disk.ts';
 import { readLimits } from './storage-limits.ts';
-import { listPackageImages, reclaimPackageImages, type PackageImageOptions, type PackageImageRow } from './storage-packages.ts';
+import {
+  listPackageImages,
+  reclaimPackageImages,
+  type DfImage,
+  type PackageImageOptions,
+  type PackageImageRow,
+} from './storage-packages.ts';
 
 export interface StorageServices {
   store: SessionStore;
@@ -107,14 +113,6 @@ interface DockerFigures {
   all: DfImage[];
 }
 
-interface DfImage {
-  Id: string;
-  RepoTags?: string[] | null;
-  Labels?: Record<string, string> | null;
-  Size: number;
-  SharedSize: number;
-  Created: number;
-}
 interface DfContainer {
   Id: string;
   Labels?: Record<string, string> | null;
