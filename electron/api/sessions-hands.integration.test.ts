@@ -6,8 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { StoredEvent } from '#shared/events';
 import type { GuardrailsView } from '#shared/guardrails';
 import type { HandStatus } from '#shared/hands';
-import { internalId } from '#api/ids';
-import { apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
+import { apiRig, endTurn, uuidOf, type ApiRig } from '#test/support/api-rig';
 import { BUSYBOX_IMAGE, ensureTestImages, requireDocker } from '#test/support/docker';
 import { fixtureServer, startAuthHttpServer } from '#test/support/mcp';
 
@@ -30,12 +29,6 @@ afterEach(async () => {
 });
 
 afterAll(() => undefined);
-
-function uuidOf(session: { id: string }): string {
-  const uuid = internalId('session', session.id);
-  if (uuid === null) throw new Error(`not a session id: ${session.id}`);
-  return uuid;
-}
 
 async function rpc<T>(name: string, arg: unknown): Promise<T> {
   const outcome = await rig.host.dispatch(name, arg);

@@ -10,8 +10,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BetaManagedAgentsSession } from '@anthropic-ai/sdk/resources/beta/sessions/sessions';
 import type { EventOf, EventType } from '#shared/events';
-import { internalId } from '#api/ids';
-import { apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
+import { apiRig, endTurn, uuidOf, type ApiRig } from '#test/support/api-rig';
 import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import type { RecordedRequest, Reply } from '#test/support/model-server';
 
@@ -29,12 +28,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rig.close();
 });
-
-function uuidOf(session: { id: string }): string {
-  const uuid = internalId('session', session.id);
-  if (uuid === null) throw new Error(`not a session id: ${session.id}`);
-  return uuid;
-}
 
 const events = <K extends EventType>(sessionId: string, type: K) => rig.store.getEvents(sessionId, { types: [type] }) as Array<EventOf<K>>;
 

@@ -8,8 +8,7 @@ import type { BetaManagedAgentsSession } from '@anthropic-ai/sdk/resources/beta/
 import type { StoredEvent } from '#shared/events';
 import type { SessionSummary } from '#shared/sessions';
 import { VERDICT_TOOL } from '#services/harness/grader';
-import { internalId } from '#api/ids';
-import { apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
+import { apiRig, endTurn, uuidOf, type ApiRig } from '#test/support/api-rig';
 import type { RecordedRequest, Reply } from '#test/support/model-server';
 
 let rig: ApiRig;
@@ -30,12 +29,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rig.close();
 });
-
-function uuidOf(session: { id: string }): string {
-  const uuid = internalId('session', session.id);
-  if (uuid === null) throw new Error(`not a session id: ${session.id}`);
-  return uuid;
-}
 
 /** Waits until the session has recorded `count` idle events (its turns ended). */
 async function idles(session: { id: string }, count = 1): Promise<StoredEvent[]> {

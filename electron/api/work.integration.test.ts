@@ -13,6 +13,7 @@ import type { StoredEvent } from '#shared/events';
 import { apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
 import type { RecordedRequest, Reply } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
+import { until, uuidOf } from '#test/support/workers';
 
 // Short leases, so a killed worker's lease expires within the test (read when the queue is made).
 process.env['DROVER_WORK_LEASE_SECONDS'] = '3';
@@ -78,26 +79,6 @@ const bash = (command: string): Reply => ({
   kind: 'message',
   message: { content: [{ type: 'tool_use', name: 'bash', input: { command } }], stop_reason: 'tool_use' },
 });
-
-const uuidOf = (id: string): string => {
-  const hex = id.replace(/^sesn_/, '');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-};
-
-async function until<T>(
-  what: string,
-  probe: () => T | null | undefined | false,
-  timeoutMs = 60_000,
-  detail = (): string => '',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== null && value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}. ${detail()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The text of the tool_result blocks the model received in a request. */
 function toolResultsIn(request: RecordedRequest | undefined): string {

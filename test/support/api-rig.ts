@@ -12,6 +12,7 @@ import { ManagedDb } from '#services/managed/db';
 import { SessionStore } from '#services/session/store';
 import { Vault } from '#services/vault/vault';
 import { startApi } from '#api/start';
+import { internalId } from '#api/ids';
 import { LocalApi } from '#api/local-api';
 import { DEFAULT_ENVIRONMENT_IMAGE } from '#services/managed/environment-hand';
 import type { RunningApi } from '#api/server';
@@ -42,6 +43,13 @@ export const endTurn = (text: string): Reply => ({
   kind: 'message',
   message: { content: [{ type: 'text', text }], stop_reason: 'end_turn' },
 });
+
+/** The store's uuid behind an SDK session (`sesn_…`); throws when the id is not a session's. */
+export function uuidOf(session: { id: string }): string {
+  const uuid = internalId('session', session.id);
+  if (uuid === null) throw new Error(`not a session id: ${session.id}`);
+  return uuid;
+}
 
 export interface ApiRigOptions {
   fallback?: (request: RecordedRequest) => Reply;
