@@ -195,15 +195,26 @@ export function workRoutes(context: ApiContext, apiToken: () => string): Route[]
     throw new ApiError('authentication_error', `This call needs ${needs}.`);
   };
   const item = (request: ApiRequest, environmentId: string): WorkItem => queue.get(environmentId, request.params['work_id'] ?? '');
+  /**
+   * Every work route's entry, in this order: no query (unless the route reads its own), no body
+   * (when it takes none), the self-hosted environment, then the caller's right to it.
+   */
+  const enter = (
+    request: ApiRequest,
+    allowed: readonly Caller[],
+    checks: { ownQuery?: boolean; noBody?: boolean } = {},
+  ): { environmentId: string; caller: Caller } => {
+    if (checks.ownQuery !== true) checkQuery(request.query, []);
+    if (checks.noBody === true) checkNoBody(request.body);
+    const environmentId = selfHosted(request);
+    return { environmentId, caller: require(request, environmentId, allowed) };
+  };
   return [
     {
       method: 'POST',
       path: '/v1/environments/:environment_id/environment_key',
       handler: (request) => {
-        checkQuery(request.query, []);
-        checkNoBody(request.body);
-        const environmentId = selfHosted(request);
-        require(request, environmentId, ['api']);
+        const { environmentId } = enter(request, ['api'], { noBody: true });
         const key = queue.mintKey(environmentId);
         return { body: { type: 'environment_key', environment_id: environmentId, key } };
       },
@@ -212,10 +223,7 @@ export function workRoutes(context: ApiContext, apiToken: () => string): Route[]
       method: 'DELETE',
       path: '/v1/environments/:environment_id/environment_key',
       handler: (request) => {
-        checkQuery(request.query, []);
-        checkNoBody(request.body);
-        const environmentId = selfHosted(request);
-        require(request, environmentId, ['api']);
+        const { environmentId } = enter(request, ['api'], { noBody: true });
         queue.revokeKey(environmentId);
         return { body: { type: 'environment_key_revoked', environment_id: environmentId } };
       },
@@ -224,8 +232,7 @@ export function workRoutes(context: ApiContext, apiToken: () => string): Route[]
       method: 'GET',
       path: '/v1/environments/:environment_id/work/poll',
       handler: async (request) => {
-        const environmentId = selfHosted(request);
-        require(request, environmentId, ['environment']);
+        const { environmentId } = enter(request, ['environment'], { ownQuery: true });
         const query = PollQuerySchema.safeParse(Object.fromEntries(request.query));
         if (!query.success) throw invalidInput('The poll query is not valid', query.error);
         const worker = request.headers['anthropic-worker-id'];
@@ -249,11 +256,8 @@ export function workRoutes(context: ApiContext, apiToken: () => string): Route[]
       method: 'GET',
       path: '/v1/environments/:environment_id/work/stats',
       handler: (request) => {
-        checkQuery(request.query, []);
-        const environmentId = selfHosted(request);
-        require(request, environmentId, ['api', 'environment']);
-        const body: BetaSelfHostedWorkQueueStats = queue.stats(environmentId);
-        return { body };
+        const { environmentId } = enter(request, ['api', 'environment']);
+        return { body: queue.stats(environmentId) satisfies BetaSelfHostedWorkQueueStats };
       },
     },
     {
@@ -261,8 +265,7 @@ export function workRoutes(context: ApiContext, apiToken: () => string): Route[]
       path: '/v1/environments/:environment_id/work',
       handler: (request) => {
         const limit = limitOnly(request.query);
-        const environmentId = selfHosted(request);
-        require(request, environmentId, ['api', 'environment']);
+        const { environmentId } = enter(request, ['api', 'environment'], { ownQuery: true });
         const body: Page<BetaSelfHostedWork> = timePage(request.query, queue.list(environmentId).map(workOf), limit);
         return { body };
       },
@@ -271,45 +274,33 @@ export function workRoutes(context: ApiContext, apiToken: () => string): Route[]
       method: 'GET',
       path: '/v1/environments/:environment_id/work/:work_id',
       handler: (request) => {
-        checkQuery(request.query, []);
-        const environmentId = selfHosted(request);
-        require(request, environmentId, ['api', 'environment']);
-        const body: BetaSelfHostedWork = workOf(item(request, environmentId));
-        return { body };
+        const { environmentId } = enter(request, ['api', 'environment']);
+        return { body: workOf(item(request, environmentId)) };
       },
     },
     {
       method: 'POST',
       path: '/v1/environments/:environment_id/work/:work_id',
       handler: (request) => {
-        checkQuery(request.query, []);
-        const environmentId = selfHosted(request);
-        require(request, environmentId, ['api']);
+        const { environmentId } = enter(request, ['api']);
         const parsed = UpdateBodySchema.safeParse(request.body);
         if (!parsed.success) throw invalidInput('The work update is not valid', parsed.error);
-        const body: BetaSelfHostedWork = workOf(queue.updateMetadata(item(request, environmentId), parsed.data.metadata));
-        return { body };
+        return { body: workOf(queue.updateMetadata(item(request, environmentId), parsed.data.metadata)) };
       },
     },
     {
       method: 'POST',
       path: '/v1/environments/:environment_id/work/:work_id/ack',
       handler: (request) => {
-        checkQuery(request.query, []);
-        checkNoBody(request.body);
-        const environmentId = selfHosted(request);
-        require(request, environmentId, ['environment']);
-        const body: BetaSelfHostedWork = workOf(queue.ack(environmentId, request.params['work_id'] ?? ''));
-        return { body };
+        const { environmentId } = enter(request, ['environment'], { noBody: true });
+        return { body: workOf(queue.ack(environmentId, request.params['work_id'] ?? '')) };
       },
     },
     {
       method: 'POST',
       path: '/v1/environments/:environment_id/work/:work_id/heartbeat',
       handler: (request) => {
-        checkNoBody(request.body);
-        const environmentId = selfHosted(request);
-        const caller = require(request, environmentId, ['environment', 'session']);
+        const { environmentId, caller } = enter(request, ['environment', 'session'], { ownQuery: true, noBody: true });
         const query = HeartbeatQuerySchema.safeParse(Object.fromEntries(request.query));
         if (!query.success) throw invalidInput('The heartbeat query is not valid', query.error);
         const work = item(request, environmentId);
@@ -344,13 +335,10 @@ export function workRoutes(context: ApiContext, apiToken: () => string): Route[]
       method: 'POST',
       path: '/v1/environments/:environment_id/work/:work_id/stop',
       handler: (request) => {
-        checkQuery(request.query, []);
-        const environmentId = selfHosted(request);
-        require(request, environmentId, ['api', 'environment', 'session']);
+        const { environmentId } = enter(request, ['api', 'environment', 'session']);
         const parsed = StopBodySchema.safeParse(request.body ?? undefined);
         if (!parsed.success) throw invalidInput('The stop request is not valid', parsed.error);
-        const body: BetaSelfHostedWork = workOf(queue.stop(item(request, environmentId), parsed.data?.force ?? false));
-        return { body };
+        return { body: workOf(queue.stop(item(request, environmentId), parsed.data?.force ?? false)) };
       },
     },
   ];
