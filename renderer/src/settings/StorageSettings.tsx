@@ -149,16 +149,7 @@ export function StorageSettings({ transport }: { transport: Transport }) {
           <caption className="settings-hint">
             By session, largest first. Shared: checkpoint bytes other sessions use too (counted once in the totals).
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Session / hand</th>
-              <th scope="col">Checkpoints</th>
-              <th scope="col">Shared</th>
-              <th scope="col">Images</th>
-              <th scope="col">Containers</th>
-              <th scope="col">Total</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Session / hand', 'Checkpoints', 'Shared', 'Images', 'Containers', 'Total']} />
           <tbody>
             {usage.sessions.flatMap((session) => [
               <tr key={session.sessionId}>
@@ -201,13 +192,7 @@ export function StorageSettings({ transport }: { transport: Transport }) {
             Package images (hands with packages), largest first. "Reclaim" removes the ones no session or saved environment needs and no
             container uses; a hand that needs one again builds it again.
           </caption>
-          <thead>
-            <tr>
-              <th scope="col">Image</th>
-              <th scope="col">Size</th>
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Image', 'Size', 'Status']} />
           <tbody>
             {usage.packageImages.map((image) => (
               <tr key={image.tag}>
@@ -238,5 +223,20 @@ export function StorageSettings({ transport }: { transport: Transport }) {
       </form>
       <StorageLimits transport={transport} usage={usage} busy={busy} setBusy={setBusy} show={show} say={setMessage} refresh={refresh} />
     </section>
+  );
+}
+
+/** A table's header row: one column heading a name. */
+function ColumnHeads({ names }: { names: readonly string[] }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th key={name} scope="col">
+            {name}
+          </th>
+        ))}
+      </tr>
+    </thead>
   );
 }
