@@ -97,16 +97,22 @@ class GatedBlobs extends BlobStore {
   }
 }
 
+/** A temp data folder's gated blob store and the real Docker engine's test containers, removed after the test. */
+function raceRig(): { engine: DockerEngine; containers: TestContainers; blobs: GatedBlobs } {
+  const dir = tempDir('drover-reclaim-race-');
+  const engine = new DockerEngine({ instance: instanceIdOf(dir) });
+  const containers = new TestContainers(engine, BUSYBOX_IMAGE);
+  cleanups.push(async () => {
+    await containers.removeAll();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const blobs = new GatedBlobs(dir);
+  return { engine, containers, blobs };
+}
+
 describe.runIf(ready)('a reclaim while a capture runs', () => {
   it('keeps the blobs the capture reuses from its previous checkpoint, not only the ones it writes', async () => {
-    const dir = tempDir('drover-reclaim-race-');
-    const engine = new DockerEngine({ instance: instanceIdOf(dir) });
-    const containers = new TestContainers(engine, BUSYBOX_IMAGE);
-    cleanups.push(async () => {
-      await containers.removeAll();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const blobs = new GatedBlobs(dir);
+    const { engine, containers, blobs } = raceRig();
     const container = await containers.start();
     // kept.txt is written a whole second (the ctime's unit) before the first capture, so the second one keeps its entry unread.
     await containers.sh(container, 'echo kept > /work/kept.txt; t=$(date +%s); while [ "$(date +%s)" -le "$t" ]; do :; done');
@@ -141,14 +147,7 @@ describe.runIf(ready)('a reclaim while a capture runs', () => {
   });
 
   it('a blob a capture finds while a reclaim is removing it is written again, not found and then gone', async () => {
-    const dir = tempDir('drover-reclaim-race-');
-    const engine = new DockerEngine({ instance: instanceIdOf(dir) });
-    const containers = new TestContainers(engine, BUSYBOX_IMAGE);
-    cleanups.push(async () => {
-      await containers.removeAll();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const blobs = new GatedBlobs(dir);
+    const { engine, containers, blobs } = raceRig();
     // A capture nothing records stores the content once.
     const one = await containers.start();
     await containers.sh(one, 'echo same > /work/same.txt');
