@@ -12,6 +12,7 @@ import { SessionStore } from '#services/session/store';
 import { BASH_IMAGE, BUSYBOX_IMAGE, dockerCli, registryUnavailableReason, requireDocker, startRegistry } from '#test/support/docker';
 import { startModelServer, type ScriptedMessage } from '#test/support/model-server';
 import { requirePart, tempDir } from '#test/support/system';
+import { bash, say } from '#test/support/tool-script';
 import { Harness } from './harness.ts';
 
 const KEY = 'sk-ant-test-key';
@@ -21,12 +22,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-const bash = (command: string): ScriptedMessage => ({
-  content: [{ type: 'tool_use', name: 'box__bash', input: { command } }],
-  stop_reason: 'tool_use',
-});
-const say = (text: string): ScriptedMessage => ({ content: [{ type: 'text', text }], stop_reason: 'end_turn' });
 
 /** `checkpoints: false`: the turn-end snapshot path (logs from before checkpoints). */
 async function rig(image = BASH_IMAGE, { checkpoints = true }: { checkpoints?: boolean } = {}) {
