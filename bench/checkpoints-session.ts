@@ -25,6 +25,7 @@ import { SessionStore } from '#services/session/store';
 import { BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
 import { startModelServer, type ScriptedMessage } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
+import { bash, say, turnRunner } from '#test/support/tool-script';
 import { KEY, ms, p50, type Log } from './harness/common.ts';
 import type { Figure } from './session-store.ts';
 
@@ -96,25 +97,12 @@ async function run(parts: Parts, log: Log): Promise<Figure[]> {
     if (!outcome.ok) throw new Error(`${name}: ${outcome.error.message}`);
     return outcome.result as T;
   };
-  const turn = async (id: string, text: string, script: ScriptedMessage[]): Promise<void> => {
-    replies.push(...script);
-    const before = events(id, 'session.status_idle').length;
-    const idle = new Promise<void>((resolve) => {
-      const stop = store.subscribe(id, (event) => {
-        if (event.type !== 'session.status_idle' || events(id, 'session.status_idle').length <= before) return;
-        stop();
-        resolve();
-      });
-    });
-    await dispatch('sessions-send', { sessionId: id, text });
-    await idle;
-    await host.hands.settled();
-  };
-  const bash = (command: string): ScriptedMessage => ({
-    content: [{ type: 'tool_use', name: 'box__bash', input: { command } }],
-    stop_reason: 'tool_use',
+  const turn = turnRunner({
+    store: () => store,
+    replies,
+    send: (id, text) => dispatch('sessions-send', { sessionId: id, text }),
+    settled: () => host.hands.settled(),
   });
-  const say = (text: string): ScriptedMessage => ({ content: [{ type: 'text', text }], stop_reason: 'end_turn' });
 
   // ------------------------------------------------------------------ the 100-turn session
   const session = await dispatch<SessionSummary>('sessions-launch', { title: 'bench: 100 turns', hands: [HAND] });

@@ -20,16 +20,11 @@ import { SessionStore } from '#services/session/store';
 import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import { startModelServer, type ModelServer, type ScriptedMessage } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
+import { bash, say, turnRunner } from '#test/support/tool-script';
 import { createRewindHandler } from './rewind-handler.ts';
 
 const KEY = 'sk-ant-test-key';
 const ready = await requireDocker();
-
-const bash = (command: string): ScriptedMessage => ({
-  content: [{ type: 'tool_use', name: 'box__bash', input: { command } }],
-  stop_reason: 'tool_use',
-});
-const say = (text: string): ScriptedMessage => ({ content: [{ type: 'text', text }], stop_reason: 'end_turn' });
 
 const TURN_ONE = [bash('echo one > /workspace/a.txt && mkdir /workspace/dir && echo keep > /workspace/dir/k.txt'), say('turn one done')];
 const TURN_TWO = [bash('echo two > /workspace/a.txt && rm -r /workspace/dir && echo new > /workspace/b.txt'), say('turn two done')];
@@ -56,20 +51,12 @@ describe.runIf(ready)('rewind the conversation, the files, or both', () => {
   };
   const files = (tree: ManifestEntry[]) => tree.filter((entry) => entry.path.startsWith('/workspace/')).map((entry) => entry.path);
 
-  async function turn(id: string, text: string, script: ScriptedMessage[]): Promise<void> {
-    replies.push(...script);
-    const before = events(id, 'session.status_idle').length;
-    const idle = new Promise<void>((resolve) => {
-      const stop = store.subscribe(id, (event) => {
-        if (event.type !== 'session.status_idle' || events(id, 'session.status_idle').length <= before) return;
-        stop();
-        resolve();
-      });
-    });
-    harness.send(id, text);
-    await idle;
-    await hands.settled();
-  }
+  const turn = turnRunner({
+    store: () => store,
+    replies,
+    send: (id, text) => harness.send(id, text),
+    settled: () => hands.settled(),
+  });
 
   /** A session with the two turns: the tree after each, and the idle event of turn one (the rewind point). */
   async function twoTurns(title: string): Promise<{ id: string; one: ManifestEntry[]; two: ManifestEntry[]; point: number }> {

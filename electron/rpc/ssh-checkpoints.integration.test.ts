@@ -29,22 +29,13 @@ import { FileKeySource } from '#test/support/file-key-source';
 import { startModelServer, type ModelServer, type ScriptedMessage } from '#test/support/model-server';
 import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
+import { bash, editor, say, turnRunner } from '#test/support/tool-script';
 import { SshConnection } from '#services/hands/ssh/connection';
 import { SshCheckpoints } from '#services/hands/ssh/ssh-checkpoints';
 import { KnownHosts } from '#services/hands/ssh/known-hosts';
 
 const KEY = 'sk-ant-test-key';
 const ready = requireSshd();
-
-const bash = (command: string): ScriptedMessage => ({
-  content: [{ type: 'tool_use', name: 'box__bash', input: { command } }],
-  stop_reason: 'tool_use',
-});
-const editor = (input: Record<string, unknown>): ScriptedMessage => ({
-  content: [{ type: 'tool_use', name: 'box__editor', input }],
-  stop_reason: 'tool_use',
-});
-const say = (text: string): ScriptedMessage => ({ content: [{ type: 'text', text }], stop_reason: 'end_turn' });
 
 /** The turns (every kind of change a checkpoint must restore), in folder `f`. */
 function turns(f: string): ScriptedMessage[][] {
@@ -146,20 +137,12 @@ describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at
   const newHarness = (): Harness =>
     new Harness({ store, keyProvider: () => KEY, baseURL: server.url, handsFor: (id) => hands.handsFor(id), log: () => undefined });
 
-  async function turn(id: string, text: string, script: ScriptedMessage[]): Promise<void> {
-    replies.push(...script);
-    const before = events(id, 'session.status_idle').length;
-    const idle = new Promise<void>((resolve) => {
-      const stop = store.subscribe(id, (event) => {
-        if (event.type !== 'session.status_idle' || events(id, 'session.status_idle').length <= before) return;
-        stop();
-        resolve();
-      });
-    });
-    harness.send(id, text);
-    await idle;
-    await hands.settled();
-  }
+  const turn = turnRunner({
+    store: () => store,
+    replies,
+    send: (id, text) => harness.send(id, text),
+    settled: () => hands.settled(),
+  });
 
   beforeAll(async () => {
     const user = testUser();

@@ -18,20 +18,11 @@ import { SessionStore } from '#services/session/store';
 import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import { startModelServer, type ModelServer, type ScriptedMessage } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
+import { bash, editor, say, turnRunner } from '#test/support/tool-script';
 import { Harness } from './harness.ts';
 
 const KEY = 'sk-ant-test-key';
 const ready = await requireDocker();
-
-const bash = (command: string): ScriptedMessage => ({
-  content: [{ type: 'tool_use', name: 'box__bash', input: { command } }],
-  stop_reason: 'tool_use',
-});
-const editor = (input: Record<string, unknown>): ScriptedMessage => ({
-  content: [{ type: 'tool_use', name: 'box__editor', input }],
-  stop_reason: 'tool_use',
-});
-const say = (text: string): ScriptedMessage => ({ content: [{ type: 'text', text }], stop_reason: 'end_turn' });
 
 /** The turns: several tool calls each; every kind of change a checkpoint must restore. */
 const TURNS: ScriptedMessage[][] = [
@@ -83,20 +74,12 @@ describe.runIf(ready)('checkpoints after every tool call, restored at any event'
     return engine.docker.getContainer(container);
   };
 
-  async function turn(id: string, text: string, script: ScriptedMessage[]): Promise<void> {
-    replies.push(...script);
-    const before = events(id, 'session.status_idle').length;
-    const idle = new Promise<void>((resolve) => {
-      const stop = store.subscribe(id, (event) => {
-        if (event.type !== 'session.status_idle' || events(id, 'session.status_idle').length <= before) return;
-        stop();
-        resolve();
-      });
-    });
-    harness.send(id, text);
-    await idle;
-    await hands.settled();
-  }
+  const turn = turnRunner({
+    store: () => store,
+    replies,
+    send: (id, text) => harness.send(id, text),
+    settled: () => hands.settled(),
+  });
 
   beforeAll(async () => {
     server = await startModelServer({
