@@ -2,11 +2,13 @@
  * The SDK's reference worker on "another machine": a network namespace joined to this computer by a
  * veth pair, whose firewall drops every connection that it did not open itself — the worker reaches
  * Drover's API (served on this side's veth address), Drover cannot reach the worker. A session's
- * command runs in there and its result reaches the model.
+ * command runs in there and its result reaches the model; a worker SIGKILLed in there mid-command
+ * gives the tool an interrupted result and a second worker in there reclaims the work; a wrong or
+ * revoked environment key from there is refused and claims nothing.
  */
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -16,7 +18,12 @@ import { startApi } from '#api/start';
 import type { RunningApi } from '#api/server';
 import { DEFAULT_ENVIRONMENT_IMAGE } from '#services/managed/environment-hand';
 import { API_TOKEN, apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
+import type { RecordedRequest, Reply } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
+import { until, uuidOf } from '#test/support/workers';
+
+// Short leases, so a killed worker's lease expires within the test (read when the queue is made).
+process.env['DROVER_WORK_LEASE_SECONDS'] = '3';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const slot = randomBytes(2).readUInt16BE(0) % 16_384; // a /30 of 10.215.0.0/16
@@ -27,7 +34,7 @@ const hostVeth = `dw${randomBytes(3).toString('hex')}`;
 
 let rig: ApiRig;
 let outer: RunningApi;
-let worker: ChildProcess | null = null;
+let workers: ChildProcess[] = [];
 let workdir = '';
 
 beforeEach(async () => {
@@ -67,20 +74,108 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  if (worker?.pid !== undefined && worker.exitCode === null) {
+  for (const worker of workers) killGroup(worker);
+  workers = [];
+  // The SDK's bash session runs in a process group of its own, so a killed worker's command outlives
+  // it: end whatever still runs in the namespace before deleting it.
+  const left = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout ?? '';
+  for (const pid of left.split('\n').filter((line) => /^\d+$/.test(line.trim()))) {
     try {
-      process.kill(-worker.pid, 'SIGKILL');
+      process.kill(Number(pid), 'SIGKILL');
     } catch {
-      // gone
+      // already gone
     }
   }
-  worker = null;
   await outer.close();
   await rig.close();
   spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore' });
   spawnSync('ip', ['link', 'delete', hostVeth], { stdio: 'ignore' });
   rmSync(workdir, { recursive: true, force: true });
 });
+
+/** SIGKILLs a worker's process group: nsenter's node and the commands it runs (harmless when gone). */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** The API's address as seen from inside the namespace. */
+const baseURL = (): string => `http://${hostAddress}:${outer.port}`;
+
+/** Starts the SDK's reference worker (test/support/worker-child.ts) inside the namespace, in a process group of its own. */
+function startNetnsWorker(environmentId: string, key: string, workerId: string): { child: ChildProcess; stderr: () => string } {
+  const child = spawn(
+    'nsenter',
+    [
+      `--net=/var/run/netns/${name}`,
+      process.execPath,
+      '--import',
+      'tsx',
+      'test/support/worker-child.ts',
+      baseURL(),
+      environmentId,
+      key,
+      workdir,
+      workerId,
+    ],
+    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  workers.push(child);
+  return { child, stderr: () => stderr };
+}
+
+/** A request made from inside the namespace (asynchronously: the API answering it runs in this process). */
+async function fetchFromNetns(pathname: string, credential: string): Promise<{ status: number; body: string }> {
+  const { stdout } = await promisify(execFile)(
+    'nsenter',
+    [
+      `--net=/var/run/netns/${name}`,
+      process.execPath,
+      '-e',
+      `fetch(${JSON.stringify(`${baseURL()}${pathname}`)}, { headers: { authorization: ${JSON.stringify(`Bearer ${credential}`)} } })` +
+        '.then(async (r) => console.log(JSON.stringify({ status: r.status, body: await r.text() })))',
+    ],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  return JSON.parse(stdout) as { status: number; body: string };
+}
+
+async function selfHosted(): Promise<{ env: BetaEnvironment; key: string }> {
+  const env = (await rig.client.beta.environments.create({ name: 'behind-nat', config: { type: 'self_hosted' } })) as BetaEnvironment & {
+    environment_key?: string;
+  };
+  expect(env.environment_key).toMatch(/^drover-env-/);
+  return { env, key: env.environment_key ?? '' };
+}
+
+async function agentWithToolset(): Promise<string> {
+  const agent = await rig.client.beta.agents.create({
+    name: 'far',
+    model: 'claude-sonnet-4-6',
+    tools: [{ type: 'agent_toolset_20260401' }],
+  });
+  return agent.id;
+}
+
+const bash = (command: string): Reply => ({
+  kind: 'message',
+  message: { content: [{ type: 'tool_use', name: 'bash', input: { command } }], stop_reason: 'tool_use' },
+});
+
+/** The text of the tool_result blocks the model received in a request. */
+function toolResultsIn(request: RecordedRequest | undefined): string {
+  return JSON.stringify(
+    (request?.body.messages ?? [])
+      .flatMap((message) => (Array.isArray(message.content) ? message.content : []))
+      .filter((block) => block.type === 'tool_result'),
+  );
+}
 
 /** Whether a TCP connection from here to `host:port` opens within `ms`. */
 function reachable(host: string, port: number, ms: number): Promise<boolean> {
@@ -104,56 +199,24 @@ function reachable(host: string, port: number, ms: number): Promise<boolean> {
 
 describe('a self-hosted worker Drover cannot reach', () => {
   it('runs a session’s command inside a network namespace that only connects out', async () => {
-    const env = (await rig.client.beta.environments.create({ name: 'behind-nat', config: { type: 'self_hosted' } })) as BetaEnvironment & {
-      environment_key?: string;
-    };
-    const agent = await rig.client.beta.agents.create({
-      name: 'far',
-      model: 'claude-sonnet-4-6',
-      tools: [{ type: 'agent_toolset_20260401' }],
-    });
-    rig.script.push(() => ({
-      kind: 'message',
-      message: {
-        content: [{ type: 'tool_use', name: 'bash', input: { command: 'ip -4 -o addr show dev eth0; echo from-the-namespace' } }],
-        stop_reason: 'tool_use',
-      },
-    }));
+    const { env, key } = await selfHosted();
+    const agent = await agentWithToolset();
+    rig.script.push(() => bash('ip -4 -o addr show dev eth0; echo from-the-namespace'));
     rig.script.push(() => endTurn('It ran over there.'));
-    const baseURL = `http://${hostAddress}:${outer.port}`;
-    let stderr = '';
-    worker = spawn(
-      'nsenter',
-      [
-        `--net=/var/run/netns/${name}`,
-        process.execPath,
-        '--import',
-        'tsx',
-        'test/support/worker-child.ts',
-        baseURL,
-        env.id,
-        env.environment_key ?? '',
-        workdir,
-        'worker-far',
-      ],
-      { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    worker.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const worker = startNetnsWorker(env.id, key, 'worker-far');
     const session = await rig.client.beta.sessions.create({
-      agent: agent.id,
+      agent,
       environment_id: env.id,
       initial_events: [{ type: 'user.message', content: [{ type: 'text', text: 'Where are you?' }] }],
     });
-    const hex = session.id.replace(/^sesn_/, '');
-    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-    const deadline = Date.now() + 60_000;
-    while (
-      !rig.store.getEvents(id, { types: ['session.status_idle'] }).some((event) => JSON.stringify(event.payload).includes('end_turn'))
-    ) {
-      if (Date.now() > deadline) throw new Error(`the turn did not end: ${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const results = JSON.stringify(rig.model.requests[1]?.body.messages ?? []);
+    const id = uuidOf(session.id);
+    await until(
+      'the turn to end',
+      () => rig.store.getEvents(id, { types: ['session.status_idle'] }).some((event) => JSON.stringify(event.payload).includes('end_turn')),
+      60_000,
+      worker.stderr,
+    );
+    const results = toolResultsIn(rig.model.requests[1]);
     expect(results).toContain('from-the-namespace');
     expect(results).toContain(workerAddress);
     // Drover's side cannot open a connection to the worker's machine (its firewall drops it).
@@ -163,17 +226,115 @@ describe('a self-hosted worker Drover cannot reach', () => {
     expect(ready?.payload).toMatchObject({ hand_id: 'worker', container: workerAddress });
     expect(JSON.stringify(ready?.payload)).toContain('worker-far');
     // From over there, the API token reaches nothing: another machine may only be a worker.
-    // (Asynchronously: the API answering it runs in this process.)
-    const { stdout: fromThere } = await promisify(execFile)(
-      'nsenter',
-      [
-        `--net=/var/run/netns/${name}`,
-        process.execPath,
-        '-e',
-        `fetch(${JSON.stringify(`${baseURL}/v1/sessions`)}, { headers: { authorization: 'Bearer ${API_TOKEN}' } }).then(async (r) => console.log(r.status, await r.text()))`,
-      ],
-      { encoding: 'utf8', timeout: 20_000 },
+    const fromThere = await fetchFromNetns('/v1/sessions', API_TOKEN);
+    expect(fromThere.status).toBe(403);
+    expect(fromThere.body).toContain('other machines may only run self-hosted workers');
+  }, 90_000);
+
+  it('answers a command whose worker in the namespace was SIGKILLed as interrupted, runs it once, and a second worker there reclaims the work', async () => {
+    const { env, key } = await selfHosted();
+    const agent = await agentWithToolset();
+    rig.script.push(() => bash('echo run >> runs.log; touch started; sleep 60; echo never >> runs.log'));
+    rig.script.push((request) => {
+      const seen = toolResultsIn(request);
+      return seen.includes('Interrupted')
+        ? bash('ip -4 -o addr show dev eth0; echo second | tee second.txt; cat runs.log')
+        : endTurn(`not interrupted: ${seen}`);
+    });
+    rig.script.push(() => endTurn('Carried on.'));
+    const first = startNetnsWorker(env.id, key, 'worker-a');
+    const session = await rig.client.beta.sessions.create({
+      agent,
+      environment_id: env.id,
+      initial_events: [{ type: 'user.message', content: [{ type: 'text', text: 'Run the long job' }] }],
+    });
+    const id = uuidOf(session.id);
+    await until('the command to start on the first worker', () => existsSync(path.join(workdir, 'started')), 60_000, first.stderr);
+    killGroup(first.child);
+
+    // The lease (3 s) expires: hand.lost and an interrupted result naming the lost worker; the work is queued again.
+    const interrupted = await until(
+      'the interrupted result',
+      () =>
+        rig.store
+          .getEvents(id, { types: ['agent.tool_result'] })
+          .find((event) => JSON.stringify(event.payload).includes('"status":"interrupted"')),
+      60_000,
+      first.stderr,
     );
-    expect(fromThere).toMatch(/^403 .*other machines may only run self-hosted workers/);
+    expect(interrupted.payload).toMatchObject({ is_error: true, status: 'interrupted' });
+    expect(JSON.stringify(interrupted.payload)).toContain('worker-a');
+    expect(JSON.stringify(rig.store.getEvents(id, { types: ['hand.lost'] })[0]?.payload)).toContain('worker-a');
+    // What the model was told about the killed command.
+    const told = toolResultsIn(await until('the model’s next request', () => rig.model.requests[1], 30_000));
+    const text =
+      'Interrupted: the self-hosted worker worker-a running this tool stopped answering (its 3 s lease expired), ' +
+      "so the tool's outcome is unknown. It was not run again. Check its effects before running it again.";
+    expect(interrupted.payload).toMatchObject({ content: [{ type: 'text', text }] });
+    expect(told).toContain(JSON.stringify(text));
+
+    const second = startNetnsWorker(env.id, key, 'worker-b');
+    await until(
+      'the turn to end',
+      () =>
+        rig.store
+          .getEvents(id, { limit: 1000 })
+          .some((event) => event.type === 'session.status_idle' && event.payload.stop_reason.type === 'end_turn'),
+      60_000,
+      second.stderr,
+    );
+    expect(rig.model.requests).toHaveLength(3);
+    expect(readFileSync(path.join(workdir, 'second.txt'), 'utf8')).toBe('second\n');
+    // The killed command ran once (its marker line is written once) and the second worker did not re-run it.
+    expect(readFileSync(path.join(workdir, 'runs.log'), 'utf8')).toBe('run\n');
+    const carried = toolResultsIn(rig.model.requests[2]);
+    expect(carried).toContain('second');
+    expect(carried).toContain(workerAddress); // the next command ran in the namespace too
+    const ready = rig.store.getEvents(id, { types: ['hand.ready'] }).map((event) => JSON.stringify(event.payload));
+    expect(ready.some((text) => text.includes('worker-a') && text.includes(workerAddress))).toBe(true);
+    expect(ready.some((text) => text.includes('worker-b') && text.includes(workerAddress))).toBe(true);
+  }, 120_000);
+
+  it('refuses a wrong or revoked environment key from the namespace and claims nothing', async () => {
+    const { env, key } = await selfHosted();
+    const agent = await agentWithToolset();
+    const session = await rig.client.beta.sessions.create({ agent, environment_id: env.id });
+    const poll = `/v1/environments/${env.id}/work/poll`;
+    const untouched = async (): Promise<void> =>
+      expect(await rig.client.beta.environments.work.stats(env.id)).toMatchObject({ depth: 1, pending: 0 });
+    await untouched();
+    // From another machine a credential that is not a live environment key meets the off-machine gate
+    // (server.ts): 403 permission_error saying only workers with an environment key get in.
+    const refusedThere = (answer: { status: number; body: string }): void => {
+      expect(answer.status).toBe(403);
+      expect(JSON.parse(answer.body)).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
+      expect(answer.body).toContain('other machines may only run self-hosted workers, with an environment key');
+    };
+
+    // A wrong key.
+    const wrong = await fetchFromNetns(poll, 'drover-env-not-the-key');
+    refusedThere(wrong);
+    await untouched();
+
+    // A key revoked by minting a new one, then the new one revoked outright.
+    const minted = (await rig.client.post(`/v1/environments/${env.id}/environment_key`)) as { key: string };
+    expect(minted.key).not.toBe(key);
+    const replaced = await fetchFromNetns(poll, key);
+    refusedThere(replaced);
+    await untouched();
+    await rig.client.delete(`/v1/environments/${env.id}/environment_key`);
+    const revoked = await fetchFromNetns(poll, minted.key);
+    refusedThere(revoked);
+    await untouched();
+
+    // The SDK's worker itself, run in there with the revoked key, claims nothing either.
+    // It stops for good (a refusal is not retried) with the API's message.
+    const refused = startNetnsWorker(env.id, minted.key, 'worker-revoked');
+    const code = await until('the refused worker to stop', () => refused.child.exitCode ?? false, 30_000, refused.stderr);
+    expect(code).toBe(1);
+    expect(refused.stderr()).toContain('worker stopped: PermissionDeniedError: 403');
+    expect(refused.stderr()).toContain('only run self-hosted workers, with an environment key');
+    await untouched();
+    expect(rig.store.getEvents(uuidOf(session.id), { types: ['hand.ready'] })).toEqual([]);
   }, 90_000);
 });
