@@ -3,20 +3,18 @@
 // call, real captures recorded as `hand.checkpoint` events. sessions-changes and sessions-file-diff
 // answer from those events; hands-restore-file puts one file back in the running container and
 // records a checkpoint; bad input is refused in words and records nothing.
-import { rmSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Changes, FileDiff, RestoredFile } from '#shared/changes';
-import type { PushMessage } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
-import { createHost, type Host } from '#rpc/host';
+import type { Host } from '#rpc/host';
 import { BlobStore } from '#services/checkpoints/blob-store';
 import { captureContainer } from '#services/checkpoints/docker-capture';
 import type { Checkpoint } from '#services/checkpoints/manifest';
-import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
-import { SessionStore } from '#services/session/store';
+import type { DockerEngine } from '#services/hands/docker/engine';
+import type { SessionStore } from '#services/session/store';
 import { BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
-import { tempDir } from '#test/support/system';
+import { closeHostRig, hostRig, type HostRig } from '#test/support/host-rig';
 
 const ready = await requireDocker();
 
@@ -26,29 +24,17 @@ let host: Host;
 let engine: DockerEngine;
 let blobs: BlobStore;
 
+let rig: HostRig | undefined;
+
 beforeAll(() => {
   if (!ready) return;
-  dir = tempDir('drover-changes-rpc-');
-  store = SessionStore.open({ dataDir: dir });
-  host = createHost({
-    store,
-    info: { version: 'test', dataDir: dir, platform: process.platform },
-    push: (_message: PushMessage) => undefined,
-    log: () => undefined,
-  });
-  engine = new DockerEngine({ instance: instanceIdOf(dir) });
+  rig = hostRig('drover-changes-rpc-');
+  ({ dir, store, host, engine } = rig);
   blobs = new BlobStore(dir);
 });
 
-afterAll(async () => {
-  // A turn end snapshots the hand (docker commit): removing each session's hands removes those images too.
-  await host?.hands.settled();
-  for (const session of store?.listSessions() ?? []) await host.hands.sessionDeleted(session.id);
-  await host?.close();
-  await host?.hands.close();
-  store?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
-});
+// A turn end snapshots the hand (docker commit): removing each session's hands removes those images too.
+afterAll(() => closeHostRig(rig));
 
 type Outcome = { ok: true; result: unknown } | { ok: false; message: string; code: string };
 

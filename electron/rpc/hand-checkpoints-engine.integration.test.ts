@@ -14,17 +14,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Changes } from '#shared/changes';
 import type { EventOf, EventType } from '#shared/events';
 import type { SessionSummary } from '#shared/sessions';
-import { createHost, type Host } from '#rpc/host';
+import type { Host } from '#rpc/host';
 import { BlobStore } from '#services/checkpoints/blob-store';
 import { walkContainer } from '#services/checkpoints/full-walk';
 import { loadManifest } from '#services/checkpoints/manifest';
-import { SessionStore } from '#services/session/store';
+import type { SessionStore } from '#services/session/store';
 import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { closeHostRig, hostRig, type HostRig } from '#test/support/host-rig';
 import { tempDir } from '#test/support/system';
-import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
+import type { DockerEngine } from '#services/hands/docker/engine';
 
 const ready = await requireDocker();
 
+let rig: HostRig | undefined;
 let dir: string;
 let shared: string;
 let store: SessionStore;
@@ -33,25 +35,13 @@ let engine: DockerEngine;
 
 beforeAll(() => {
   if (!ready) return;
-  dir = tempDir('drover-engine-paths-');
+  rig = hostRig('drover-engine-paths-');
+  ({ dir, store, host, engine } = rig);
   shared = tempDir('drover-engine-paths-host-');
-  store = SessionStore.open({ dataDir: dir });
-  host = createHost({
-    store,
-    info: { version: 'test', dataDir: dir, platform: process.platform },
-    push: () => undefined,
-    log: () => undefined,
-  });
-  engine = new DockerEngine({ instance: instanceIdOf(dir) });
 });
 
 afterAll(async () => {
-  await host?.hands.settled();
-  for (const session of store?.listSessions() ?? []) await host.hands.sessionDeleted(session.id);
-  await host?.close();
-  await host?.hands.close();
-  store?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  await closeHostRig(rig);
   if (shared !== undefined) rmSync(shared, { recursive: true, force: true });
 });
 
