@@ -32,22 +32,13 @@ import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import { startModelServer, type ModelServer, type ScriptedMessage } from '#test/support/model-server';
 import { prng } from '#test/support/prng';
 import { tempDir } from '#test/support/system';
+import { bash, editor, say, turnRunner } from '#test/support/tool-script';
 import { diffTrees, type TreeDiff } from '#test/support/tree-diff';
 import { createHost, type Host } from './host.ts';
 
 const KEY = 'sk-ant-test-key';
 const ready = await requireDocker();
 const run = promisify(execFile);
-
-const bash = (command: string): ScriptedMessage => ({
-  content: [{ type: 'tool_use', name: 'box__bash', input: { command } }],
-  stop_reason: 'tool_use',
-});
-const editor = (input: Record<string, unknown>): ScriptedMessage => ({
-  content: [{ type: 'tool_use', name: 'box__editor', input }],
-  stop_reason: 'tool_use',
-});
-const say = (text: string): ScriptedMessage => ({ content: [{ type: 'text', text }], stop_reason: 'end_turn' });
 
 const W = '/workspace';
 const BIG = 50 * 1024 * 1024;
@@ -160,20 +151,12 @@ describe.runIf(ready)('files at any event: the acceptance test', () => {
     return outcome.result as T;
   }
 
-  async function turn(id: string, text: string, script: ScriptedMessage[]): Promise<void> {
-    replies.push(...script);
-    const before = events(id, 'session.status_idle').length;
-    const idle = new Promise<void>((resolve) => {
-      const stop = store.subscribe(id, (event) => {
-        if (event.type !== 'session.status_idle' || events(id, 'session.status_idle').length <= before) return;
-        stop();
-        resolve();
-      });
-    });
-    await dispatch('sessions-send', { sessionId: id, text });
-    await idle;
-    await host.hands.settled();
-  }
+  const turn = turnRunner({
+    store: () => store,
+    replies,
+    send: (id, text) => dispatch('sessions-send', { sessionId: id, text }),
+    settled: () => host.hands.settled(),
+  });
 
   /** After a tool result of the main session: its tree and a copy of /workspace, once per result. */
   async function record(): Promise<void> {
