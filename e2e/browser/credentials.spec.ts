@@ -74,7 +74,7 @@ test('first run asks for the key; Settings manages credentials; no value ever co
   await page.getByRole('button', { name: 'Settings' }).click();
   const settings = page.getByTestId('settings');
   await expect(settings.getByTestId('api-key-source')).toContainText('the key stored in the vault');
-  await settings.getByRole('button', { name: 'Test', exact: true }).click();
+  await settings.getByTestId('api-key-settings').getByRole('button', { name: 'Test', exact: true }).click();
   await expect(settings.getByTestId('api-key-test')).toContainText('accepted the key');
   await expect(settings).toContainText('OS keyring (Secret Service)');
 
