@@ -48,6 +48,8 @@ import { LocalApiNewTokenSchema, LocalApiSettingsSchema, LocalApiStatusSchema } 
 import { EnvironmentIdSchema, EnvironmentKeyInfoSchema, NewEnvironmentKeySchema, WorkerStatusSchema } from './workers.ts';
 import { StorageLimitsSchema, StorageReclaimSchema, StorageThinSchema, StorageThresholdSchema, StorageUsageSchema } from './storage.ts';
 import { EngineConfigSchema, EngineIdSchema, EngineTestResultSchema } from './engines.ts';
+import { SessionThreadsSchema } from './thread-view.ts';
+import { HandLibraryIdSchema, HandLibraryLabelSchema, HandLibraryListingSchema } from './hand-library.ts';
 import {
   ApiKeyStatusSchema,
   SecretIdSchema,
@@ -289,6 +291,11 @@ export const rpcMethods = {
   'sessions-tree': { arg: sessionRef, result: z.array(SessionTreeNodeSchema) },
   /** Every event's type in order: what the timeline draws before any payload is loaded. */
   'sessions-timeline': { arg: sessionRef, result: SessionTimelineSchema },
+  /** The session's threads (issue 21: agent, status, tokens, cost) and the thread of every event after `afterSeq` (the timeline's lanes). */
+  'sessions-threads': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, afterSeq: z.number().int().nonnegative().optional() }),
+    result: SessionThreadsSchema,
+  },
   /** `withDescendants`: also the branches and forks taken from it (else a session they read is refused). */
   'sessions-delete': { arg: z.strictObject({ sessionId: SessionIdSchema, withDescendants: z.boolean().optional() }), result: z.null() },
   'sessions-export': {
@@ -413,6 +420,16 @@ export const rpcMethods = {
   'engines-remove': { arg: z.strictObject({ id: EngineIdSchema }), result: z.array(EngineConfigSchema) },
   /** Connects and reports version, OS/arch, CPUs, memory and images, or why not (an ssh:// engine's host key and trust too). */
   'engines-test': { arg: z.strictObject({ engine: EngineConfigSchema }), result: EngineTestResultSchema },
+  // Settings → Hands library (issue 23): saved hand configurations to attach in any session (secrets by vault id and name only).
+  /** The saved hands (with the names of the secrets they use), or why the library file cannot be read. */
+  'hand-library-list': { arg: z.undefined(), result: HandLibraryListingSchema },
+  /** Saves a hand configuration under a label (unique); the library after. */
+  'hand-library-save': { arg: z.strictObject({ label: HandLibraryLabelSchema, hand: HandSpecSchema }), result: HandLibraryListingSchema },
+  'hand-library-rename': {
+    arg: z.strictObject({ id: HandLibraryIdSchema, label: HandLibraryLabelSchema }),
+    result: HandLibraryListingSchema,
+  },
+  'hand-library-delete': { arg: z.strictObject({ id: HandLibraryIdSchema }), result: HandLibraryListingSchema },
 } as const;
 
 export type RpcMethod = keyof typeof rpcMethods;

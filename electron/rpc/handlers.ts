@@ -23,7 +23,10 @@ import { createGuardrailsHandlers, launchGuardrailEvents } from './guardrails-ha
 import { createLocalApiHandlers, type LocalApiControl } from './local-api-handlers.ts';
 import { createStorageHandlers } from './storage-handlers.ts';
 import { createEnginesHandlers } from './engines-handlers.ts';
+import { createHandLibraryHandlers } from './hand-library-handlers.ts';
 import { createRewindHandler } from './rewind-handler.ts';
+import { createThreadsHandlers } from './threads-handlers.ts';
+import { ThreadViews } from '#services/harness/thread-views';
 
 /**
  * SSH machines: the connection test and the known hosts (`#services/hands/ssh/connection`,
@@ -99,6 +102,8 @@ export function createHandlers({
     ...createLocalApiHandlers(localApi),
     ...createStorageHandlers({ store, hands, ...(log ? { log } : {}) }),
     ...createEnginesHandlers(hands.engines),
+    ...createThreadsHandlers({ views: new ThreadViews(store) }),
+    ...createHandLibraryHandlers({ dataDir: store.dataDir, listSecrets: () => credentials.list() }),
     'app-info': () => {
       const warning = dataDirExposure(store.dataDir);
       return warning === null ? info : { ...info, dataDirWarning: warning };
