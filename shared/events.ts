@@ -15,6 +15,9 @@ import {
   RuleIdSchema,
   ToolConfirmationSchema,
 } from './guardrails.ts';
+import { SessionThreadIdSchema, threadEventPayloadSchemas, threadScoped } from './threads.ts';
+
+export { SessionThreadIdSchema, threadScoped } from './threads.ts';
 
 const tokenCount = z.number().int().nonnegative();
 
@@ -218,22 +221,22 @@ export const CustomToolsSchema = z
 
 /** Payload schema of every event type. The keys are the event type names. */
 export const eventPayloadSchemas = {
-  'user.message': z.strictObject({
+  'user.message': threadScoped({
     content: z.array(ContentBlockSchema).min(1),
   }),
-  'user.interrupt': z.strictObject({
+  'user.interrupt': threadScoped({
     reason: z.string().optional(),
   }),
   /** What "done" means for the session's next turns; a later one replaces it (see OutcomeDefinitionSchema). */
   'user.define_outcome': OutcomeDefinitionSchema,
-  'agent.message': z.strictObject({
+  'agent.message': threadScoped({
     content: z.array(TextBlockSchema),
   }),
   'agent.thinking': z.union([
-    z.strictObject({ thinking: z.string(), signature: z.string() }),
-    z.strictObject({ redacted: z.literal(true), data: z.string() }),
+    threadScoped({ thinking: z.string(), signature: z.string() }),
+    threadScoped({ redacted: z.literal(true), data: z.string() }),
   ]),
-  'agent.tool_use': z.strictObject({
+  'agent.tool_use': threadScoped({
     tool_use_id: toolUseId,
     name: z.string().min(1).max(128),
     input: jsonObject,
@@ -241,7 +244,7 @@ export const eventPayloadSchemas = {
     /** What the session's policies said when the model asked (absent in older logs: `allow`). */
     evaluated_permission: EvaluatedPermissionSchema.optional(),
   }),
-  'agent.tool_result': z.strictObject({
+  'agent.tool_result': threadScoped({
     tool_use_id: toolUseId,
     content: z.array(ContentBlockSchema),
     is_error: z.boolean(),
@@ -253,7 +256,7 @@ export const eventPayloadSchemas = {
    * A tool use addressed to an MCP server hand. `name` is the name the model called (`<hand>__…`,
    * API-safe); `server_name` is the hand's name.
    */
-  'agent.mcp_tool_use': z.strictObject({
+  'agent.mcp_tool_use': threadScoped({
     tool_use_id: toolUseId,
     server_name: z.string().min(1),
     name: z.string().min(1),
@@ -261,7 +264,7 @@ export const eventPayloadSchemas = {
     /** As for `agent.tool_use`. */
     evaluated_permission: EvaluatedPermissionSchema.optional(),
   }),
-  'agent.mcp_tool_result': z.strictObject({
+  'agent.mcp_tool_result': threadScoped({
     tool_use_id: toolUseId,
     content: z.array(ContentBlockSchema),
     structured_content: jsonObject.optional(),
@@ -270,7 +273,7 @@ export const eventPayloadSchemas = {
     status: z.enum(['completed', 'interrupted', 'timed_out']).default('completed'),
     duration_ms: z.number().nonnegative().optional(),
   }),
-  'agent.thread_context_compacted': z.strictObject({
+  'agent.thread_context_compacted': threadScoped({
     summary: z.string(),
     /** The last event seq the summary stands for. */
     through_seq: z.number().int().nonnegative(),
@@ -284,7 +287,7 @@ export const eventPayloadSchemas = {
   'session.status_terminated': z.strictObject({
     reason: z.string(),
   }),
-  'session.error': z.strictObject({
+  'session.error': threadScoped({
     error: z.strictObject({
       type: z.string().min(1),
       message: z.string(),
@@ -300,11 +303,11 @@ export const eventPayloadSchemas = {
       z.strictObject({ type: z.literal('terminal') }),
     ]),
   }),
-  'span.model_request_start': z.strictObject({
+  'span.model_request_start': threadScoped({
     model: z.string().min(1),
     purpose: ModelRequestPurposeSchema.default('turn'),
   }),
-  'span.model_request_end': z.strictObject({
+  'span.model_request_end': threadScoped({
     model: z.string().min(1),
     purpose: ModelRequestPurposeSchema.default('turn'),
     usage: UsageSchema,
@@ -377,7 +380,7 @@ export const eventPayloadSchemas = {
    * manifest of the container's differences from its image (`base`), storing only what changed
    * since `parent`. A fork or rewind at event N restores the last checkpoint at or before N.
    */
-  'hand.checkpoint': z.strictObject({
+  'hand.checkpoint': threadScoped({
     hand_id: handId,
     at_seq: z.number().int().positive(),
     manifest: z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 manifest id'),
@@ -421,13 +424,13 @@ export const eventPayloadSchemas = {
    * The model called a custom tool: nothing runs here. The step ends idle with `requires_action`
    * naming this event until a `user.custom_tool_result` answers it.
    */
-  'agent.custom_tool_use': z.strictObject({
+  'agent.custom_tool_use': threadScoped({
     tool_use_id: toolUseId,
     name: z.string().min(1).max(128),
     input: jsonObject,
   }),
   /** The program's answer to an `agent.custom_tool_use` (its event id): the tool result the model receives. */
-  'user.custom_tool_result': z.strictObject({
+  'user.custom_tool_result': threadScoped({
     custom_tool_use_id: z.string().min(1).max(256),
     content: z.array(ContentBlockSchema).max(CUSTOM_TOOL_LIMITS.resultBlocks),
     is_error: z.boolean().default(false),
@@ -445,13 +448,13 @@ export const eventPayloadSchemas = {
    * The user's answer to a tool use whose `evaluated_permission` was `ask` (Managed Agents' name):
    * `allow` runs it once; `deny` answers the model with an error result carrying `deny_message`.
    */
-  'user.tool_confirmation': ToolConfirmationSchema,
+  'user.tool_confirmation': ToolConfirmationSchema.safeExtend({ session_thread_id: SessionThreadIdSchema.optional() }),
   /**
    * A confirmed tool is about to start (recorded right before it does): a wake that finds this
    * without a result knows the tool may have run — it is recorded interrupted, never run again.
    * Without it, a confirmed tool has not started and runs.
    */
-  'span.tool_run_start': z.strictObject({ tool_use_id: toolUseId }),
+  'span.tool_run_start': threadScoped({ tool_use_id: toolUseId }),
   /** A permission policy: for one tool of a hand, or (`tool: null`) the hand's default. The latest wins. */
   'policy.set': PolicyEntrySchema,
   /** A rule that auto-allows a narrow pattern of one tool's uses that would ask (see PolicyRuleSchema). */
@@ -463,7 +466,7 @@ export const eventPayloadSchemas = {
    * The session's cumulative usage after a model request (grader calls included), for meters and
    * the API. The log's `span.model_request_end` events stay the source the budget is checked on.
    */
-  'session.usage': z.strictObject({
+  'session.usage': threadScoped({
     input_tokens: tokenCount,
     output_tokens: tokenCount,
     cache_read_input_tokens: tokenCount,
@@ -471,6 +474,9 @@ export const eventPayloadSchemas = {
     /** Exact list cost in US cents, fractional (see SpentSchema). */
     list_cost_cents: z.number().nonnegative(),
   }),
+  ...threadEventPayloadSchemas,
+  /** A thread's step ended; the session goes idle only when every thread is idle or terminated. */
+  'session.thread_status_idle': z.strictObject({ session_thread_id: SessionThreadIdSchema, stop_reason: StopReasonSchema }),
 } as const;
 
 export type EventType = keyof typeof eventPayloadSchemas;

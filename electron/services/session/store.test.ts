@@ -142,6 +142,33 @@ const everyEvent: NewEvent[] = [
     type: 'hand.checkpoints_pruned',
     payload: { hand_id: 'box', at_seqs: [3], manifests: ['a'.repeat(64)], reason: 'Thin old checkpoints' },
   },
+  // Threads (issue 21).
+  {
+    type: 'session.roster_set',
+    payload: { agents: [{ name: 'reviewer', model: 'claude-haiku-4-5', tools: ['box__bash'] }], self_copies: true },
+  },
+  {
+    type: 'session.thread_created',
+    payload: {
+      session_thread_id: 'sthr_0123456789ab',
+      agent_name: 'reviewer',
+      task: 'Review it',
+      hands: [{ hand: 'box', mode: 'shared' }],
+    },
+  },
+  { type: 'hand.thread_access', payload: { hand: 'box', session_thread_id: 'sthr_0123456789ab', mode: 'shared', action: 'granted' } },
+  { type: 'session.thread_status_running', payload: { session_thread_id: 'sthr_0123456789ab' } },
+  { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Looks fine.' }], session_thread_id: 'sthr_0123456789ab' } },
+  {
+    type: 'agent.thread_message_sent',
+    payload: { session_thread_id: 'sthr_0123456789ab', content: [{ type: 'text', text: 'Looks fine.' }] },
+  },
+  {
+    type: 'agent.thread_message_received',
+    payload: { from_thread_id: 'sthr_0123456789ab', content: [{ type: 'text', text: 'Looks fine.' }] },
+  },
+  { type: 'session.thread_status_idle', payload: { session_thread_id: 'sthr_0123456789ab', stop_reason: { type: 'end_turn' } } },
+  { type: 'session.thread_status_terminated', payload: { session_thread_id: 'sthr_0123456789ab', reason: 'ended by the coordinator' } },
   { type: 'session.status_terminated', payload: { reason: 'deleted by user' } },
 ];
 

@@ -136,6 +136,25 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
       return `${event.payload.is_error ? 'Error' : 'OK'} from your program: ${blocksText(event.payload.content)}`;
     case 'system.message':
       return `System message: ${event.payload.content.map((block) => block.text).join('\n')}`;
+    // Threads (issue 21): plain one-liners until the cockpit's lanes show them.
+    case 'session.thread_created':
+      return `Thread ${event.payload.session_thread_id} (${event.payload.agent_name}) started: ${event.payload.task}`;
+    case 'session.thread_status_running':
+      return `Thread ${event.payload.session_thread_id} running`;
+    case 'session.thread_status_idle':
+      return `Thread ${event.payload.session_thread_id} idle (${event.payload.stop_reason.type.replaceAll('_', ' ')})`;
+    case 'session.thread_status_terminated':
+      return `Thread ${event.payload.session_thread_id} ended${event.payload.reason ? `: ${event.payload.reason}` : ''}`;
+    case 'agent.thread_message_sent':
+      return `To ${event.payload.to_thread_id ?? 'the coordinator'}: ${blocksText(event.payload.content)}`;
+    case 'agent.thread_message_received':
+      return `From ${event.payload.from_thread_id ?? 'the coordinator'}: ${blocksText(event.payload.content)}`;
+    case 'session.roster_set':
+      return `Roster: ${[...event.payload.agents.map((agent) => agent.name), ...(event.payload.self_copies ? ['copies of itself'] : [])].join(', ') || 'none'}`;
+    case 'hand.thread_access': {
+      const { hand, session_thread_id: thread, mode, action, fresh_hand: fresh } = event.payload;
+      return `${hand} ${action === 'granted' ? 'given to' : 'returned by'} ${thread} (${mode.replace('_', '-')}${fresh ? `: ${fresh}` : ''})`;
+    }
     default:
       return unknownEvent(event);
   }
