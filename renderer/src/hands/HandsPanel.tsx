@@ -17,6 +17,7 @@ import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { useDockerStatus, useHands } from './useHands.ts';
 import { WorkerRows } from './WorkerRows.tsx';
+import { SaveToLibrary } from './library/SaveToLibrary.tsx';
 
 export interface HandsPanelProps {
   transport: Transport;
@@ -190,6 +191,7 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
               ) : (
                 <HandRow
                   key={hand.name}
+                  transport={transport}
                   hand={hand}
                   progress={progress.get(hand.name)}
                   detaching={detaching === hand.name}
@@ -229,13 +231,14 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
 }
 
 interface HandRowProps {
+  transport: Transport;
   hand: HandStatus;
   progress: HandProgress | undefined;
   detaching: boolean;
   onDetach: () => void;
 }
 
-function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
+function HandRow({ transport, hand, progress, detaching, onDetach }: HandRowProps) {
   const { name, config, state, detail, container, tools } = hand;
   const starting = progress !== undefined && state !== 'ready' && state !== 'failed';
   const mounts =
@@ -292,6 +295,7 @@ function HandRow({ hand, progress, detaching, onDetach }: HandRowProps) {
           ))}
         </span>
       </div>
+      <SaveToLibrary transport={transport} name={name} config={config} />
       {starting && <HandProgressBar name={name} progress={progress} />}
     </li>
   );

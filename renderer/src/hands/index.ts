@@ -29,3 +29,4 @@ export {
   type HandFieldName,
   type Network,
 } from './docker/docker-draft.ts';
+export { useHandLibrary, type HandLibraryState } from './library/use-hand-library.ts';

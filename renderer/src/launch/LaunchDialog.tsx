@@ -17,10 +17,12 @@ import { readableReason } from '#renderer/ui/format.ts';
 import {
   FIELD,
   addHand,
+  addSavedHand,
   buildLaunchRequest,
   choosePreset,
   editSystem,
   fieldKeysOf,
+  handRows,
   initialForm,
   pickModel,
   launchHandChoices,
@@ -39,7 +41,7 @@ import { OutcomeFields } from '#renderer/outcome/index.ts';
 import { SYSTEM_PROMPT_PRESETS, isPresetId, presetById } from './presets.ts';
 import { RpcCallError, type Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
-import { useCredentials, useDockerStatus, useEngines } from '#renderer/hands/index.ts';
+import { useCredentials, useDockerStatus, useEngines, useHandLibrary } from '#renderer/hands/index.ts';
 import { LaunchGuardrails } from '#renderer/guardrails/index.ts';
 import '#renderer/ui/dialog.css';
 import './launch.css';
@@ -70,6 +72,8 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   const docker = useDockerStatus(transport, open);
   // Settings → Engines (issue 22): with engines besides this computer's, each Docker hand can run on one.
   const engines = useEngines(transport, open);
+  // Settings → Hands library: saved Docker presets, machines and MCP servers to add (asked on every opening).
+  const library = useHandLibrary(transport, open);
   const [problems, setProblems] = useState<LaunchProblems>(NO_PROBLEMS);
   /** Counts failed attempts: each one moves focus to the first field with a problem. */
   const [attempts, setAttempts] = useState(0);
@@ -158,7 +162,11 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
   }
 
   function removeHand(key: string): void {
-    setForm((current) => ({ ...current, hands: current.hands.filter((hand) => hand.key !== key) }));
+    setForm((current) => ({
+      ...current,
+      hands: current.hands.filter((hand) => hand.key !== key),
+      saved: current.saved.filter((hand) => hand.key !== key),
+    }));
     // Rows after it move up: their problems would point at the wrong row.
     setProblems((current) => ({
       ...current,
@@ -324,6 +332,9 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
             <LaunchHands
               id={id}
               hands={form.hands}
+              saved={form.saved}
+              library={library.listing?.entries ?? null}
+              libraryError={library.loadError ?? library.listing?.error ?? null}
               docker={docker}
               problems={fields}
               credentials={credentials}
@@ -334,6 +345,15 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
               }}
               onChange={updateHand}
               onRemove={removeHand}
+              onAddSaved={(item) => change((current) => addSavedHand(current, item), FIELD.hands)}
+              onRenameSaved={(key, name) => {
+                const index = form.hands.length + form.saved.findIndex((hand) => hand.key === key);
+                change(
+                  (current) => ({ ...current, saved: current.saved.map((hand) => (hand.key === key ? { ...hand, name } : hand)) }),
+                  `hands.${index}.name`,
+                  `hands.${index}`,
+                );
+              }}
               onAdd={() => {
                 const next = addHand(form);
                 const added = next.hands.at(-1);
@@ -348,7 +368,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
               budget={form.budget}
               budgetError={fields[FIELD.budget]}
               onBudget={(budget) => change((current) => ({ ...current, budget }), FIELD.budget)}
-              hands={form.hands}
+              hands={handRows(form)}
               policies={form.handPolicies}
               onPolicy={(key, policy) => change((current) => ({ ...current, handPolicies: withPolicy(current.handPolicies, key, policy) }))}
             />

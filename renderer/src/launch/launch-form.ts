@@ -23,6 +23,8 @@ import {
   type HandFieldName,
 } from '#renderer/hands/index.ts';
 import type { PermissionPolicy } from '#shared/guardrails';
+import type { HandConfig } from '#shared/hands';
+import type { HandLibraryItem } from '#shared/hand-library';
 import { parseBudgetDollars } from '#renderer/guardrails/index.ts';
 import {
   EMPTY_OUTCOME_DRAFT,
@@ -51,6 +53,19 @@ export interface HandDraft extends DockerHandDraft {
   name: string;
 }
 
+/**
+ * A hand from the hand library (Settings → Hands library): a Docker preset, a machine or an MCP
+ * server, attached at launch exactly as saved; only its name in the session can change.
+ */
+export interface SavedHandDraft {
+  key: string;
+  name: string;
+  /** The library entry's label and id, shown on the row. */
+  label: string;
+  libraryId: string;
+  config: HandConfig;
+}
+
 export interface LaunchForm {
   title: string;
   /** Empty: the main process's default model. */
@@ -60,6 +75,8 @@ export interface LaunchForm {
   /** The last text the user typed as a system prompt, given back when "Custom" is chosen again. */
   customSystem: string;
   hands: HandDraft[];
+  /** Hands from the library, after the Docker rows (their indexes in the request follow theirs). */
+  saved: SavedHandDraft[];
   /** As typed; empty: the main process's default. */
   maxTokens: string;
   thinking: boolean;
@@ -91,6 +108,7 @@ export function initialForm(remembered: RememberedLaunch): LaunchForm {
     system: presetById(presetId).prompt,
     customSystem: '',
     hands: (remembered.hands ?? []).map(({ name, ...config }) => handDraft(name, config)),
+    saved: [],
     maxTokens: '',
     thinking: false,
     thinkingBudget: '4096',
@@ -118,11 +136,27 @@ export function editSystem(form: LaunchForm, system: string): LaunchForm {
   return { ...form, presetId: 'custom', system, customSystem: system };
 }
 
+/** Every hand row of the form, Docker rows first then the library's: the order of the request's `hands`. */
+export function handRows(form: LaunchForm): ReadonlyArray<{ key: string; name: string }> {
+  return [...form.hands, ...form.saved];
+}
+
 /** Adds a Docker hand with the next free name (none past MAX_HANDS). */
 export function addHand(form: LaunchForm): LaunchForm {
-  if (form.hands.length >= MAX_HANDS) return form;
-  const name = nextFreeName(form.hands.map((hand) => hand.name));
+  if (handRows(form).length >= MAX_HANDS) return form;
+  const name = nextFreeName(handRows(form).map((hand) => hand.name));
   return { ...form, hands: [...form.hands, handDraft(name, EMPTY_DOCKER_DRAFT)] };
+}
+
+/** Adds a hand from the library under its saved name, or that name and "-2", "-3"… when the name is taken (none past MAX_HANDS). */
+export function addSavedHand(form: LaunchForm, item: HandLibraryItem): LaunchForm {
+  if (handRows(form).length >= MAX_HANDS) return form;
+  const taken = new Set(handRows(form).map((hand) => hand.name.trim()));
+  let name = item.hand.name;
+  for (let n = 2; taken.has(name); n++) name = `${item.hand.name.slice(0, 29)}-${n}`;
+  handKeys += 1;
+  const row: SavedHandDraft = { key: `hand-${handKeys}`, name, label: item.label, libraryId: item.id, config: item.hand.config };
+  return { ...form, saved: [...form.saved, row] };
 }
 
 // ------------------------------------------------------------------------------ fields and problems
@@ -162,6 +196,10 @@ export function fieldKeysOf(form: LaunchForm): ReadonlySet<string> {
   const keys = new Set<string>([...Object.values(FIELD), ...OUTCOME_FIELD_KEYS]);
   form.hands.forEach((_, index) => {
     for (const field of Object.keys(HAND_FIELD_PATHS) as HandFieldName[]) keys.add(handField(index, field));
+  });
+  form.saved.forEach((_, index) => {
+    keys.add(handField(form.hands.length + index, 'row'));
+    keys.add(handField(form.hands.length + index, 'name'));
   });
   return keys;
 }
@@ -206,13 +244,18 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
     }
   }
 
-  if (form.hands.length > MAX_HANDS) fields[FIELD.hands] = `A session has at most ${MAX_HANDS} hands: remove one.`;
-  const nameProblems = handNameProblems(form.hands.map((hand) => hand.name));
+  const rows = handRows(form);
+  if (rows.length > MAX_HANDS) fields[FIELD.hands] = `A session has at most ${MAX_HANDS} hands: remove one.`;
+  const nameProblems = handNameProblems(rows.map((hand) => hand.name));
   form.hands.forEach((hand, index) => {
     const nameProblem = nameProblems[index];
     if (nameProblem) fields[handField(index, 'name')] = nameProblem;
     for (const [field, text] of Object.entries(dockerDraftProblems(hand)) as [DockerFieldName, string][])
       fields[handField(index, field)] = text;
+  });
+  form.saved.forEach((_, offset) => {
+    const nameProblem = nameProblems[form.hands.length + offset];
+    if (nameProblem) fields[handField(form.hands.length + offset, 'name')] = nameProblem;
   });
 
   let outcome: OutcomeDefinitionInput | undefined;
@@ -224,7 +267,7 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
 
   const budget = parseBudgetDollars(form.budget);
   if (!budget.ok) fields[FIELD.budget] = budget.problem;
-  const policies = form.hands.flatMap((hand) => {
+  const policies = rows.flatMap((hand) => {
     const policy = form.handPolicies[hand.key];
     return policy === undefined ? [] : [{ hand: hand.name.trim(), tool: null, policy }];
   });
@@ -233,7 +276,14 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
   const request: LaunchRequest = {
     title,
     ...(Object.keys(settings).length > 0 ? { settings } : {}),
-    ...(form.hands.length > 0 ? { hands: form.hands.map((hand) => ({ name: hand.name.trim(), config: dockerConfigOf(hand) })) } : {}),
+    ...(rows.length > 0
+      ? {
+          hands: [
+            ...form.hands.map((hand) => ({ name: hand.name.trim(), config: dockerConfigOf(hand) })),
+            ...form.saved.map((hand) => ({ name: hand.name.trim(), config: hand.config })),
+          ],
+        }
+      : {}),
     ...(outcome !== undefined ? { outcome } : {}),
     ...(message !== '' ? { message } : {}),
     ...(budget.ok && budget.budget !== null ? { budget: budget.budget } : {}),
@@ -257,7 +307,7 @@ export function buildLaunchRequest(form: LaunchForm): LaunchBuild {
 
 /** The launch's hands a verification command can run on: its rows, kept by row key. */
 export function launchHandChoices(form: LaunchForm): OutcomeHandChoice[] {
-  return form.hands.map((hand) => ({ id: hand.key, name: hand.name }));
+  return handRows(form).map((hand) => ({ id: hand.key, name: hand.name }));
 }
 
 /** The hand policies with `key`'s set (or, null, back to its default). */

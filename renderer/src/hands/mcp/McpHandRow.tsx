@@ -6,6 +6,7 @@
  * change the hand's configuration with 'hands-update', which the session log records: forks
  * inherit it, and it applies from the next model request.
  */
+import { SaveToLibrary } from '#renderer/hands/library/SaveToLibrary.tsx';
 import { useState, type ReactNode } from 'react';
 import type { HandStatus, McpHandConfig, McpServerInfo } from '#shared/hands';
 import { describeMcpTransport } from '#renderer/ui/format.ts';
@@ -254,6 +255,7 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
           </button>
         </p>
       )}
+      <SaveToLibrary transport={transport} name={name} config={config} />
       {progressBar}
     </li>
   );
