@@ -16,6 +16,7 @@ import { GuardrailsSettings } from '#renderer/guardrails/index.ts';
 import { LocalApiSettings } from './LocalApiSettings.tsx';
 import { StorageSettings } from './StorageSettings.tsx';
 import { EnginesSettings } from './EnginesSettings.tsx';
+import { HandLibrarySettings } from './HandLibrarySettings.tsx';
 
 export const KIND_LABELS: Readonly<Record<SecretKind, string>> = {
   'anthropic-api-key': 'Anthropic API key',
@@ -66,6 +67,7 @@ export function SettingsView({ transport, onError }: { transport: Transport; onE
         <GuardrailsSettings transport={transport} />
         <LocalApiSettings transport={transport} />
         <StorageSettings transport={transport} />
+        <HandLibrarySettings transport={transport} />
         <EnginesSettings transport={transport} secrets={secrets} />
         <section className="settings-section" aria-labelledby="credentials-title">
           <h3 id="credentials-title">Credentials</h3>
