@@ -48,6 +48,7 @@ import { LocalApiNewTokenSchema, LocalApiSettingsSchema, LocalApiStatusSchema } 
 import { EnvironmentIdSchema, EnvironmentKeyInfoSchema, NewEnvironmentKeySchema, WorkerStatusSchema } from './workers.ts';
 import { StorageLimitsSchema, StorageReclaimSchema, StorageThinSchema, StorageThresholdSchema, StorageUsageSchema } from './storage.ts';
 import { EngineConfigSchema, EngineIdSchema, EngineTestResultSchema } from './engines.ts';
+import { SearchArgSchema, SearchResultSchema, SearchStatusSchema } from './search.ts';
 import { SessionThreadsSchema } from './thread-view.ts';
 import { HandLibraryIdSchema, HandLibraryLabelSchema, HandLibraryListingSchema } from './hand-library.ts';
 import {
@@ -420,6 +421,10 @@ export const rpcMethods = {
   'engines-remove': { arg: z.strictObject({ id: EngineIdSchema }), result: z.array(EngineConfigSchema) },
   /** Connects and reports version, OS/arch, CPUs, memory and images, or why not (an ssh:// engine's host key and trust too). */
   'engines-test': { arg: z.strictObject({ engine: EngineConfigSchema }), result: EngineTestResultSchema },
+  /** Full-text search over every session's messages, tool inputs and outputs (see shared/search.ts). */
+  search: { arg: SearchArgSchema, result: SearchResultSchema },
+  /** How far the search index is behind the log (the search view's "indexing…"). */
+  'search-status': { arg: z.undefined(), result: SearchStatusSchema },
   // Settings → Hands library (issue 23): saved hand configurations to attach in any session (secrets by vault id and name only).
   /** The saved hands (with the names of the secrets they use), or why the library file cannot be read. */
   'hand-library-list': { arg: z.undefined(), result: HandLibraryListingSchema },

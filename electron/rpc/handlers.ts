@@ -25,6 +25,8 @@ import { createStorageHandlers } from './storage-handlers.ts';
 import { createEnginesHandlers } from './engines-handlers.ts';
 import { createHandLibraryHandlers } from './hand-library-handlers.ts';
 import { createRewindHandler } from './rewind-handler.ts';
+import { createSearchHandlers } from './search-handlers.ts';
+import type { SearchIndex } from '#services/search/search-index';
 import { createThreadsHandlers } from './threads-handlers.ts';
 import { ThreadViews } from '#services/harness/thread-views';
 
@@ -57,6 +59,8 @@ export interface HandlerServices {
   onSessionsChanged?: (sessionId: string) => void;
   /** Settings → Local API (absent: its methods say this Drover has none). */
   localApi?: LocalApiControl;
+  /** The search index (absent: `search` says this Drover has none). */
+  search?: SearchIndex;
 }
 
 /** A verification command runs on one of the session's hands: refuse a name that is not one of them. */
@@ -80,6 +84,7 @@ export function createHandlers({
   onSessionsChanged,
   log,
   localApi,
+  search,
   ...rest
 }: HandlerServices): HandlerImpl {
   const defaultBudget = rest.defaultBudget ?? new DefaultBudget(store.dataDir, log);
@@ -102,6 +107,7 @@ export function createHandlers({
     ...createLocalApiHandlers(localApi),
     ...createStorageHandlers({ store, hands, ...(log ? { log } : {}) }),
     ...createEnginesHandlers(hands.engines),
+    ...createSearchHandlers(search),
     ...createThreadsHandlers({ views: new ThreadViews(store) }),
     ...createHandLibraryHandlers({ dataDir: store.dataDir, listSecrets: () => credentials.list() }),
     'app-info': () => {

@@ -22,6 +22,7 @@ import { KnownHosts } from '#services/hands/ssh/known-hosts';
 import { Credentials, type VaultLike } from '#services/vault/credentials';
 import { DefaultBudget } from '#services/guardrails/default-budget';
 import { Redactor } from '#services/vault/redact';
+import { SearchIndex } from '#services/search/search-index';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createHandlers } from './handlers.ts';
 import type { LocalApiControl } from './local-api-handlers.ts';
@@ -133,6 +134,9 @@ export function createHost(options: HostOptions): Host {
     log,
   });
   harnessRef.current = harness;
+  // Search across sessions follows the log on its own connection; without it (an index that cannot
+  // be opened) everything else still works and `search` says why not.
+  const search = openSearch(store, log);
   const handlers = createHandlers({
     store,
     harness,
@@ -149,6 +153,7 @@ export function createHost(options: HostOptions): Host {
     info: options.info,
     onSessionsChanged: (sessionId) => push({ push: 'sessions-changed', arg: { sessionId } }),
     ...(options.localApi === undefined ? {} : { localApi: options.localApi }),
+    ...(search === null ? {} : { search }),
   });
   const dispatcher = createDispatcher(handlers, { error: log });
   const dispatch: Dispatch = async (name, arg) => redactor.redactDeep(await dispatcher(name, arg));
@@ -180,6 +185,7 @@ export function createHost(options: HostOptions): Host {
     },
     async close() {
       unsubscribe();
+      search?.close();
       await harness.close();
       await hands.close();
     },
@@ -196,6 +202,15 @@ function resumeInterrupted(harness: Harness, log: (message: string, error?: unkn
   } catch (error) {
     if (isAppError(error)) log(`Drover could not resume interrupted sessions: ${error.message}`);
     else log('Drover could not resume interrupted sessions', error);
+  }
+}
+
+function openSearch(store: SessionStore, log: (message: string, error?: unknown) => void): SearchIndex | null {
+  try {
+    return SearchIndex.open({ store, log });
+  } catch (error) {
+    log('The search index could not be opened; search is off until Drover restarts', error);
+    return null;
   }
 }
 

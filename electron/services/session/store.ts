@@ -57,6 +57,8 @@ export type AnyEventListener = (sessionId: string, event: StoredEvent) => void;
 export class SessionStore {
   readonly dataDir: string;
   readonly dbPath: string;
+  /** The better-sqlite3 binary it loaded (undefined: the module's own), for other connections to its database. */
+  readonly nativeBinding: string | undefined;
   private readonly db: Database.Database;
   private readonly lock: DataDirLock;
   private readonly onListenerError: (error: unknown) => void;
@@ -71,6 +73,7 @@ export class SessionStore {
   private constructor(dataDir: string, db: Database.Database, lock: DataDirLock, options: SessionStoreOptions) {
     this.dataDir = dataDir;
     this.dbPath = path.join(dataDir, DB_FILE);
+    this.nativeBinding = options.nativeBinding;
     this.db = db;
     this.lock = lock;
     this.onListenerError = options.onListenerError ?? ((error) => console.error('Session event listener failed:', error));
