@@ -24,6 +24,8 @@ import { clampSeq, nextTurn, previousTurn } from '#renderer/timeline/index.ts';
 import { Transcript } from './Transcript.tsx';
 import type { Transport } from '#renderer/client/transport.ts';
 import { useLive } from './useLive.ts';
+import { useThreadView } from './useThreadView.ts';
+import { ThreadSwitch, ThreadTree } from '#renderer/threads/index.ts';
 
 export type PanelTab = 'hands' | 'events' | 'branches' | 'changes';
 const PANEL_KEY = 'drover.panel';
@@ -79,6 +81,7 @@ function SessionCockpit({
   const liveState = useLive(transport, sessionId);
   const keyStorable = useKeyStorable(transport);
   const guardrails = useGuardrails(transport, session.id);
+  const threads = useThreadView(transport, log);
   const titleId = useId();
 
   const lastSeq = log.lastSeq;
@@ -321,18 +324,22 @@ function SessionCockpit({
               <p className="empty-hint">Loading the session…</p>
             </div>
           ) : (
-            <Transcript
-              log={log}
-              cursor={viewSeq}
-              live={live}
-              running={running}
-              liveState={liveState}
-              evaluating={session.outcome?.state === 'evaluating'}
-              titleOf={titleOf}
-              onSeek={seek}
-              keyStorable={keyStorable}
-              onShowChanges={showChanges}
-            />
+            <>
+              <ThreadSwitch threads={threads.lanes.threads} shown={threads.shown} onShow={threads.show} />
+              <Transcript
+                log={log}
+                cursor={viewSeq}
+                live={live}
+                running={running}
+                liveState={liveState}
+                evaluating={session.outcome?.state === 'evaluating'}
+                titleOf={titleOf}
+                onSeek={seek}
+                keyStorable={keyStorable}
+                onShowChanges={showChanges}
+                threads={threads.transcript}
+              />
+            </>
           )}
           {live && (
             <ApprovalCards key={sessionId} transport={transport} sessionId={sessionId} view={guardrails.view} onView={guardrails.apply} />
@@ -380,6 +387,9 @@ function SessionCockpit({
               />
             )}
             {tab === 'branches' && (
+              <ThreadTree threads={threads.lanes.threads} shown={threads.shown} onShow={threads.show} error={threads.error} />
+            )}
+            {tab === 'branches' && (
               <BranchTree
                 transport={transport}
                 sessionId={sessionId}
@@ -392,7 +402,7 @@ function SessionCockpit({
         </aside>
       </div>
 
-      <Timeline log={log} cursor={viewSeq} live={live} onSeek={seek} onLive={goLive} />
+      <Timeline log={log} cursor={viewSeq} live={live} onSeek={seek} onLive={goLive} lanes={threads.lanesView} />
 
       {live ? (
         <Composer transport={transport} sessionId={sessionId} running={running} onError={onError} />

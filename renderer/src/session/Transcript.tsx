@@ -26,10 +26,13 @@ import { NO_VAULT_ADVICE } from '#renderer/ui/api-key.ts';
 import { formatDuration, plural } from '#renderer/ui/format.ts';
 import { Markdown } from '#renderer/ui/Markdown.tsx';
 import type { SessionLog } from '#renderer/client/session-log.ts';
+import type { StoredEvent } from '#shared/events';
 import { OutcomeCheck, OutcomeChecking, OutcomeDefined } from './OutcomeCards.tsx';
 import { ToolCall, type Pending } from './ToolCall.tsx';
-import { foldedText, transcriptItems, type TranscriptItem } from './transcript-items.ts';
+import { transcriptItems, type TranscriptItem } from './transcript-items.ts';
+import { Folded } from './Folded.tsx';
 import type { LiveBlock, LiveState } from './useLive.ts';
+import './thread-items.css';
 import './transcript.css';
 import './transcript-cards.css';
 
@@ -56,6 +59,19 @@ export interface TranscriptProps {
   keyStorable?: boolean | null;
   /** A tool call's "3 files changed": open the Changes tab on it. */
   onShowChanges?: (range: { fromSeq: number; toSeq: number; hand: string }) => void;
+  /** A session with threads (issue 21): what it shows of them. */
+  threads?: TranscriptThreads | undefined;
+}
+
+export interface TranscriptThreads {
+  /** The events shown (one thread's, or all). */
+  pick: (events: readonly StoredEvent[]) => StoredEvent[];
+  /** The item of a thread event (started, message, ended). */
+  item: (event: StoredEvent) => TranscriptItem | null;
+  /** The label of the thread an item's event belongs to, when items are labelled (every thread shown). */
+  labelOf?: ((seq: number) => { name: string; color: string } | undefined) | undefined;
+  /** Changes when any of the above answers differently. */
+  version: unknown;
 }
 
 type Row = TranscriptItem | { kind: 'earlier'; key: string; from: number } | { kind: 'live'; key: string; blocks: readonly LiveBlock[] };
@@ -71,6 +87,7 @@ export function Transcript({
   onSeek,
   keyStorable = null,
   onShowChanges,
+  threads,
 }: TranscriptProps) {
   const version = useSyncExternalStore(log.subscribe, log.getVersion);
   // Scrubbing moves the cursor every frame; the transcript follows as fast as it can render
@@ -90,8 +107,9 @@ export function Transcript({
     // The log is mutable: `version` changes when chunks arrive or events are appended, and is
     // what makes this list be read again.
     void version;
-    return transcriptItems(log.eventsIn(from, shown), titleOf);
-  }, [log, from, shown, version, titleOf]);
+    const events = log.eventsIn(from, shown);
+    return threads === undefined ? transcriptItems(events, titleOf) : transcriptItems(threads.pick(events), titleOf, threads.item);
+  }, [log, from, shown, version, titleOf, threads]);
   const complete = log.hasRange(from, shown);
 
   const rows = useMemo<Row[]>(() => {
@@ -163,6 +181,7 @@ export function Transcript({
         {virtualizer.getVirtualItems().map((virtual) => {
           const row = rows[virtual.index];
           if (row === undefined) return null;
+          const thread = row.kind === 'earlier' || row.kind === 'live' ? undefined : threads?.labelOf?.(row.seq);
           return (
             <div
               key={virtual.key}
@@ -171,6 +190,12 @@ export function Transcript({
               className="transcript-row"
               style={{ transform: `translateY(${virtual.start}px)` }}
             >
+              {thread !== undefined && (
+                <span className="transcript-thread" data-testid="transcript-thread-label">
+                  <span className="transcript-thread-swatch" style={{ background: thread.color }} aria-hidden="true" />
+                  {thread.name}
+                </span>
+              )}
               <RowView
                 row={row}
                 pending={!live ? 'past' : running || (evaluating && row.kind === 'outcome-checking') ? 'running' : 'cut'}
@@ -207,6 +232,8 @@ function estimateHeight(row: Row | undefined): number {
       return 90 + Math.min(400, row.explanation.length / 4) + row.criteria.length * 24;
     case 'outcome-defined':
       return 80;
+    case 'thread':
+      return 60 + Math.min(300, row.text.length / 5);
     default:
       return 32;
   }
@@ -333,6 +360,26 @@ const RowView = memo(function RowView({
     }
     case 'live':
       return <LiveResponse blocks={row.blocks} />;
+    case 'thread':
+      return (
+        <article className={`thread-card thread-card-${row.tone}`} aria-label={row.title} data-seq={row.seq} data-testid="thread-card">
+          <header className="message-meta">
+            <span className="message-author">{row.title}</span>
+            <button type="button" className="seq-link" onClick={() => onSeek(row.seq)} title="Move the timeline to this event">
+              #{row.seq}
+            </button>
+          </header>
+          {row.text !== '' && (
+            <Folded text={row.text} expanded={expanded} onToggle={() => onToggle(row.key)}>
+              {(text, folded) => (
+                <div className="message-body">
+                  <Markdown text={text} streaming={folded} />
+                </div>
+              )}
+            </Folded>
+          )}
+        </article>
+      );
     case 'outcome-defined':
       return <OutcomeDefined row={row} expanded={expanded} onToggle={onToggle} onSeek={onSeek} />;
     case 'outcome-checking':
@@ -343,32 +390,6 @@ const RowView = memo(function RowView({
       return null;
   }
 });
-
-/** A long message shows its head and a "Show all" until opened (a 200 KB message would be tens of thousands of pixels tall). */
-function Folded({
-  text,
-  expanded,
-  onToggle,
-  children,
-}: {
-  text: string;
-  expanded: boolean;
-  onToggle: () => void;
-  children: (text: string, folded: boolean) => ReactNode;
-}) {
-  const head = useMemo(() => foldedText(text), [text]);
-  if (head === null) return <>{children(text, false)}</>;
-  return (
-    <>
-      {children(expanded ? text : head, !expanded)}
-      <div className={expanded ? 'message-fold message-fold-open' : 'message-fold'}>
-        <button type="button" className="button button-quiet button-small" aria-expanded={expanded} onClick={onToggle}>
-          {expanded ? 'Show less' : `Show all (${plural(text.length, 'character')}, ${plural(text.split('\n').length, 'line')})`}
-        </button>
-      </div>
-    </>
-  );
-}
 
 function LiveResponse({ blocks }: { blocks: readonly LiveBlock[] }) {
   return (

@@ -6,6 +6,7 @@
 import type { ContentBlock, OutcomeResult, StoredEvent, Usage } from '#shared/events';
 import { TOOL_NAME_SEPARATOR, type HandConfig } from '#shared/hands';
 import { describeHand } from '#renderer/ui/format.ts';
+import type { ThreadItem } from './thread-items.ts';
 
 export interface ToolResultView {
   seq: number;
@@ -21,6 +22,7 @@ export interface ToolResultView {
 }
 
 export type TranscriptItem =
+  | ThreadItem
   | {
       kind: 'user';
       key: string;
@@ -115,8 +117,12 @@ export type ItemKind = TranscriptItem['kind'];
 
 const ZERO_USAGE: Usage = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
 
-/** Items for `events` (ascending, up to the cursor); results later than the cursor are not there. */
-export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessionId: string) => string | undefined): TranscriptItem[] {
+/** Items for `events` (ascending, up to the cursor); results later than the cursor are not there. `other`: an item for an event this has none for (threads). */
+export function transcriptItems(
+  events: readonly StoredEvent[],
+  titleOf: (sessionId: string) => string | undefined,
+  other?: (event: StoredEvent) => TranscriptItem | null,
+): TranscriptItem[] {
   const items: TranscriptItem[] = [];
   const tools = new Map<string, Extract<TranscriptItem, { kind: 'tool' }>>();
   /** Tool results by their event, for the checkpoint that follows each (`hand.checkpoint` names it by `at_seq`). */
@@ -463,8 +469,11 @@ export function transcriptItems(events: readonly StoredEvent[], titleOf: (sessio
         justDetached = { hand: event.payload.hand_id, seq, index: items.length };
         items.push({ kind: 'notice', key, seq, tone: 'info', text: `Hand ${event.payload.hand_id} detached.` });
         break;
-      default:
+      default: {
+        const item = other?.(event) ?? null;
+        if (item !== null) items.push(item);
         break;
+      }
     }
   }
   // Still waiting for the response in flight (or the cursor is before its end).

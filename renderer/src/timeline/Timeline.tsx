@@ -23,9 +23,8 @@ import { EVENT_CATEGORIES, categoryOf } from './event-categories.ts';
 import { formatFullTime, outcomeResultTone, type OutcomeTone } from '#renderer/ui/format.ts';
 import type { SessionLog } from '#renderer/client/session-log.ts';
 import { binCategories, clampSeq, nextTurn, previousTurn, seqAt } from './timeline-nav.ts';
-
-/** Events shown on the tape at once: enough to see a turn's shape, few enough to tell apart. */
-const TAPE_EVENTS = 240;
+import { TAPE_EVENTS, binLanes, tapeWindow, type TimelineLanes } from './lane-model.ts';
+import { Lanes } from './TimelineLanes.tsx';
 
 export interface TimelineProps {
   log: SessionLog;
@@ -35,9 +34,12 @@ export interface TimelineProps {
   live: boolean;
   onSeek: (seq: number) => void;
   onLive: () => void;
+  /** The session's threads (issue 21): a lane each under the tape, and each event's thread marked on the tape and minimap. */
+  lanes?: TimelineLanes | undefined;
 }
 
-export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLive }: TimelineProps) {
+export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLive, lanes: given }: TimelineProps) {
+  const lanes = given !== undefined && given.names.length > 1 ? given : undefined;
   useSyncExternalStore(log.subscribe, log.getVersion);
   const lastSeq = log.lastSeq;
   const turns = log.turnStarts;
@@ -140,8 +142,20 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
           {live ? 'Live' : 'Back to live'}
         </button>
       </div>
-      <Tape log={log} cursor={cursor} lastSeq={lastSeq} colors={colors} verdicts={verdicts} onSeek={step} onKeyDown={onKeyDown} />
-      <Minimap log={log} cursor={cursor} lastSeq={lastSeq} colors={colors} onSeek={step} />
+      <Tape
+        log={log}
+        cursor={cursor}
+        lastSeq={lastSeq}
+        colors={colors}
+        verdicts={verdicts}
+        onSeek={step}
+        onKeyDown={onKeyDown}
+        lanes={lanes}
+      />
+      {lanes !== undefined && (
+        <Lanes log={log} lanes={lanes} cursor={cursor} lastSeq={lastSeq} colors={colors} onSeek={step} prepare={prepare} />
+      )}
+      <Minimap log={log} cursor={cursor} lastSeq={lastSeq} colors={colors} onSeek={step} lanes={lanes} />
     </div>
   );
 });
@@ -154,6 +168,7 @@ interface BarProps {
   lastSeq: number;
   colors: Colors;
   onSeek: (seq: number) => void;
+  lanes: TimelineLanes | undefined;
 }
 
 /**
@@ -169,13 +184,12 @@ function Tape({
   verdicts,
   onSeek,
   onKeyDown,
+  lanes,
 }: BarProps & { verdicts: VerdictColors; onKeyDown: (event: KeyboardEvent<HTMLDivElement>) => void }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const width = useWidth(canvas);
   const drag = useRef<{ x: number; seq: number } | null>(null);
-  const span = Math.min(lastSeq, TAPE_EVENTS);
-  const first = lastSeq <= TAPE_EVENTS ? 1 : Math.min(lastSeq - TAPE_EVENTS + 1, Math.max(1, cursor - Math.floor(TAPE_EVENTS / 2)));
-  const last = first + span - 1;
+  const { first, last, span } = tapeWindow(cursor, lastSeq);
 
   useLayoutEffect(() => {
     const element = canvas.current;
@@ -201,6 +215,11 @@ function Tape({
         Math.min(tick * (category === 'outcome' ? 0.9 : 0.7), category === 'outcome' ? 8 : 6),
       );
       context.fillRect(x + (tick - barWidth) / 2, tall ? 0 : height * 0.25, barWidth, tall ? height : height * 0.5);
+      // Its thread, under the tick (only when the session has threads).
+      if (lanes !== undefined) {
+        context.fillStyle = lanes.colors[lanes.laneAt(seq)] ?? '#888';
+        context.fillRect(x, height - 3, Math.max(1, tick), 3);
+      }
     }
   });
 
@@ -247,7 +266,7 @@ function Tape({
 }
 
 /** The whole session, one colour per pixel; click or drag to jump. */
-function Minimap({ log, cursor, lastSeq, colors, onSeek }: BarProps) {
+function Minimap({ log, cursor, lastSeq, colors, onSeek, lanes }: BarProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const width = useWidth(canvas);
   const dragging = useRef(false);
@@ -268,7 +287,17 @@ function Minimap({ log, cursor, lastSeq, colors, onSeek }: BarProps) {
       context.fillStyle = colors[code - 1] ?? '#888';
       context.fillRect(index * binWidth, 0, Math.max(1, binWidth), height);
     }
-  }, [log, lastSeq, width, colors]);
+    if (lanes === undefined) return;
+    // A strip along the bottom: whose event each pixel holds (a thread's over the primary's).
+    const threads = binLanes(1, lastSeq, Math.min(pixels, Math.max(lastSeq, 1)), lanes.laneAt);
+    const threadWidth = pixels / Math.max(1, threads.length);
+    for (let index = 0; index < threads.length; index++) {
+      const lane = threads[index] ?? 0;
+      if (lane === 0) continue;
+      context.fillStyle = lanes.colors[lane - 1] ?? '#888';
+      context.fillRect(index * threadWidth, height - 3, Math.max(1, threadWidth), 3);
+    }
+  }, [log, lastSeq, width, colors, lanes]);
 
   const fraction = lastSeq <= 1 ? 1 : (cursor - 1) / (lastSeq - 1);
   const windowFraction = lastSeq === 0 ? 1 : Math.min(1, TAPE_EVENTS / lastSeq);

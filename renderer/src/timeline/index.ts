@@ -8,3 +8,4 @@ export { EventList, type EventListProps } from './EventList.tsx';
 export { BranchTree, type BranchTreeProps } from './BranchTree.tsx';
 export { clampSeq, nextTurn, previousTurn } from './timeline-nav.ts';
 export { RewindMenu, REWIND_CHOICES, type RewindKeep, type RewindMenuProps } from './RewindMenu.tsx';
+export { type TimelineLanes } from './lane-model.ts';
