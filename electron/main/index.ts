@@ -150,6 +150,7 @@ function openStore(): SessionStore | null {
       arch: process.arch,
       runningUnderElectron: true,
       packaged: app.isPackaged,
+      resourcesPath: process.resourcesPath,
       exists: existsSync,
     });
     return SessionStore.open({ dataDir: resolveDataDir(), appVersion: app.getVersion(), nativeBinding });

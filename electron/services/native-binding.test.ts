@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
-import { electronSqliteBinding, selectSqliteBinding, type BindingContext } from './native-binding.ts';
+import { electronSqliteBinding, packagedSqliteBinding, selectSqliteBinding, type BindingContext } from './native-binding.ts';
 
 const base: BindingContext = {
   projectRoot: '/src/drover',
@@ -10,6 +10,7 @@ const base: BindingContext = {
   arch: 'x64',
   runningUnderElectron: true,
   packaged: false,
+  resourcesPath: '/opt/Drover/resources',
   exists: () => true,
 };
 
@@ -18,8 +19,19 @@ describe('selectSqliteBinding', () => {
     expect(selectSqliteBinding({ ...base, runningUnderElectron: false, exists: () => false })).toBeUndefined();
   });
 
-  it("uses the module's own build in a packaged app (rebuilt for Electron when packaged)", () => {
-    expect(selectSqliteBinding({ ...base, packaged: true, exists: () => false })).toBeUndefined();
+  it("uses the Electron build outside the asar archive in a packaged app, never the checkout's", () => {
+    const looked: string[] = [];
+    const exists = (file: string) => (looked.push(file), true);
+    expect(selectSqliteBinding({ ...base, packaged: true, exists })).toBe(
+      path.join('/opt/Drover/resources/app.asar.unpacked/node_modules/better-sqlite3/build/Release/better_sqlite3.node'),
+    );
+    expect(looked).toEqual([packagedSqliteBinding('/opt/Drover/resources')]);
+  });
+
+  it('tells the user to reinstall when a packaged app lacks its database module', () => {
+    expect(() => selectSqliteBinding({ ...base, packaged: true, exists: () => false })).toThrow(
+      /installation of Drover is incomplete.*app\.asar\.unpacked.*Reinstall Drover/,
+    );
   });
 
   it('uses the per-version Electron build beside node_modules in a checkout', () => {

@@ -2,8 +2,10 @@
  * Which better-sqlite3 native binary a process loads. Node (tests, serve mode) and Electron need
  * different builds of the same module (different ABIs), and one `npm install` must serve both:
  * node_modules keeps the Node build, and `npm start` adds an Electron build beside it (see
- * scripts/prepare-electron.ts). A packaged app needs neither: electron-builder rebuilds
- * node_modules for Electron when it packages.
+ * scripts/prepare-electron.ts). A packaged app carries only the Electron build, outside the asar
+ * archive (native code cannot load from inside one): the packaging step puts it at
+ * `<resources>/app.asar.unpacked/node_modules/better-sqlite3/build/Release/` (see
+ * electron/services/packaging/package-app.ts).
  */
 import path from 'node:path';
 import { AppError } from '#shared/errors';
@@ -24,21 +26,38 @@ export function electronSqliteBinding(target: BindingTarget): string {
   return path.join(electronSqliteBuildDir(target), 'build', 'Release', 'better_sqlite3.node');
 }
 
+/** Where a packaged app's Electron build of better-sqlite3 lives, under Electron's `process.resourcesPath`. */
+export function packagedSqliteBinding(resourcesPath: string): string {
+  return path.join(resourcesPath, 'app.asar.unpacked', 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+}
+
 export interface BindingContext extends BindingTarget {
   /** `process.versions.electron` when running under Electron. */
   runningUnderElectron: boolean;
   /** Electron's `app.isPackaged`. */
   packaged: boolean;
+  /** Electron's `process.resourcesPath` (where app.asar and app.asar.unpacked are in a packaged app). */
+  resourcesPath: string;
   exists: (file: string) => boolean;
 }
 
 /**
  * The `nativeBinding` to pass to better-sqlite3, or undefined to load the module's own build
- * (plain Node, or a packaged app). Throws a user-facing error when a checkout runs Electron
- * without the Electron build, instead of better-sqlite3's opaque NODE_MODULE_VERSION error.
+ * (plain Node). Throws a user-facing error when the Electron build is missing (a checkout that
+ * has not built it, an installation missing a file), instead of better-sqlite3's opaque
+ * NODE_MODULE_VERSION or "could not locate the bindings file" error.
  */
 export function selectSqliteBinding(context: BindingContext): string | undefined {
-  if (!context.runningUnderElectron || context.packaged) return undefined;
+  if (!context.runningUnderElectron) return undefined;
+  if (context.packaged) {
+    const packaged = packagedSqliteBinding(context.resourcesPath);
+    if (context.exists(packaged)) return packaged;
+    throw new AppError(
+      'internal',
+      `This installation of Drover is incomplete: its database module is missing (looked for ${packaged}). ` +
+        'Reinstall Drover from a downloaded installer.',
+    );
+  }
   const binding = electronSqliteBinding(context);
   if (context.exists(binding)) return binding;
   throw new AppError(
