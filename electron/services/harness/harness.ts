@@ -31,6 +31,7 @@ import { DEFAULT_SETTINGS, FALLBACK_MODELS, pickDefaultModel, usageTotals } from
 import { foldLog, readAll } from './fold-log.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { SessionRun } from './session-run.ts';
+import { isThreaded, ThreadsRun } from './threads-run.ts';
 import type { GuardrailsState } from './approvals.ts';
 import { needsResume, type SessionState } from './state.ts';
 
@@ -88,7 +89,7 @@ export class Harness {
   private readonly store: SessionStore;
   private readonly options: HarnessOptions;
   private readonly retry: RetryPolicy;
-  private readonly runs = new Map<string, SessionRun>();
+  private readonly runs = new Map<string, SessionRun | ThreadsRun>();
   /** Turns that stopped without their log saying so (the store refused the record); until the next wake. */
   private readonly faults = new Map<string, SessionFault>();
   private readonly clients = new Map<string, Anthropic>();
@@ -131,7 +132,10 @@ export class Harness {
     const release = (): void => {
       if (this.runs.get(sessionId) === run) this.runs.delete(sessionId);
     };
-    const run = new SessionRun(this, this.store, sessionId, this.options, this.retry, release);
+    // A session with a roster or threads runs each thread with work at once (threads-run.ts).
+    const run = isThreaded(this.store, sessionId)
+      ? new ThreadsRun(this, this.store, sessionId, this.options, this.retry, release)
+      : new SessionRun(this, this.store, sessionId, this.options, this.retry, release);
     this.runs.set(sessionId, run);
     this.faults.delete(sessionId); // this run records how it ends, or reports a new fault
     run.done = run.execute();
@@ -147,9 +151,10 @@ export class Harness {
     return this.store.emitEvent(sessionId, { type: 'user.message', payload: { content: blocks } });
   }
 
-  /** Records a user interrupt; a running stream or tool stops within milliseconds. */
-  interrupt(sessionId: string, reason?: string): StoredEvent {
-    const event = this.store.emitEvent(sessionId, { type: 'user.interrupt', payload: reason === undefined ? {} : { reason } });
+  /** Records a user interrupt; a running stream or tool stops within milliseconds. `threadId`: that thread only (absent: all). */
+  interrupt(sessionId: string, reason?: string, threadId?: string): StoredEvent {
+    const payload = { ...(reason === undefined ? {} : { reason }), ...(threadId === undefined ? {} : { session_thread_id: threadId }) };
+    const event = this.store.emitEvent(sessionId, { type: 'user.interrupt', payload });
     // Not running here: the log may still say running (a crash); a wake records the stop.
     if (!this.runs.has(sessionId))
       void this.wake(sessionId).catch((error: unknown) => this.log(`Session ${sessionId} could not stop`, error));

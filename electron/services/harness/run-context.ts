@@ -15,7 +15,7 @@ import type { ContextView } from './context.ts';
 import type { Criterion, VerificationRun } from './grader.ts';
 import type { HarnessOptions } from './harness.ts';
 import type { RetryPolicy } from './retry.ts';
-import type { IdleReason, SessionState, ToolUseEvent } from './state.ts';
+import { MAX_CONTINUATIONS, type IdleReason, type SessionState, type ToolUseEvent } from './state.ts';
 
 export const NO_KEY_MESSAGE =
   'No Anthropic API key is set, so nothing was sent to Claude. Add your key in Settings → Credentials (where this machine has a keyring to keep it), or set ANTHROPIC_API_KEY and restart Drover; then send your message again.';
@@ -112,4 +112,22 @@ export function evaluationEnd(
 
 export function zeroUsage(): Usage {
   return { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+}
+
+/** What the idle that ends a turn with `reason` tells the user (undefined: nothing to add). */
+export function finishMessage(reason: IdleReason, settings: SessionSettings): string | undefined {
+  switch (reason) {
+    case 'interrupted':
+      return 'Stopped by the user.';
+    case 'max_tokens':
+      return `Claude hit the output limit (${settings.max_tokens} tokens) ${MAX_CONTINUATIONS} times in a row. Raise max tokens in the session settings, or ask for a shorter answer.`;
+    case 'pause_turn':
+      return `Claude paused its turn ${MAX_CONTINUATIONS} times in a row. Send a message to let it continue.`;
+    case 'refusal':
+      return 'Claude declined to continue with this request.';
+    case 'model_context_window_exceeded':
+      return 'The conversation no longer fits the model’s context window, even after compaction. Fork from an earlier event, or start a new session with a summary.';
+    default:
+      return undefined;
+  }
 }

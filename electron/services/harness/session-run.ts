@@ -20,7 +20,7 @@ import type { LiveUpdate } from '#shared/harness';
 import type { ToolSpec } from '#services/hands/hand';
 import type { SessionStore } from '#services/session/store';
 import { buildContext, compactionCut, compactionRequest, type ContextView } from './context.ts';
-import { foldLog, readAll } from './fold-log.ts';
+import { foldLog, guardrailsOfSession, readAll } from './fold-log.ts';
 import { cancelledCustomResult } from './custom-tools.ts';
 import { GuardrailsRun, supersededResult } from './guardrails-run.ts';
 import type { Harness, HarnessOptions } from './harness.ts';
@@ -30,6 +30,7 @@ import { OutcomeRun } from './outcome-run.ts';
 import { errorDetail, retryLater, type RetryPolicy } from './retry.ts';
 import {
   evaluationEnd,
+  finishMessage,
   idle,
   NO_KEY_MESSAGE,
   spanEnd,
@@ -38,7 +39,8 @@ import {
   type PreparedRequest,
   type RunContext,
 } from './run-context.ts';
-import { applyEvent, emptyState, MAX_CONTINUATIONS, nextStep, type IdleReason, type NextStep, type SessionState } from './state.ts';
+import { applyEvent, emptyState, nextStep, stateOf, type IdleReason, type NextStep, type SessionState } from './state.ts';
+import type { ThreadScope } from './threads-run.ts';
 import { ToolRun } from './tool-run.ts';
 
 /** A custom tool call in a response being stored that Drover answers itself (it never reaches the program), and why. */
@@ -76,6 +78,8 @@ export class SessionRun implements RunContext {
     readonly options: HarnessOptions,
     readonly retry: RetryPolicy,
     private readonly release: () => void,
+    /** One thread of a threaded session (threads-run.ts): its view, what it records, its settings. */
+    private readonly scope?: ThreadScope,
   ) {}
 
   get signal(): AbortSignal {
@@ -83,7 +87,8 @@ export class SessionRun implements RunContext {
   }
 
   get settings(): SessionSettings {
-    return this.state.settings ?? DEFAULT_SETTINGS;
+    const settings = this.state.settings ?? DEFAULT_SETTINGS;
+    return this.scope ? this.scope.settings(settings) : settings;
   }
 
   client(key: string): Anthropic {
@@ -102,8 +107,9 @@ export class SessionRun implements RunContext {
       for (;;) {
         if (this.stopping) return;
         const step = nextStep(this.state);
-        if (step.kind === 'none') {
-          this.foldReusable = !this.compacted;
+        // A threaded session's primary ends its turn only once every other thread is idle (the run wakes it then).
+        if (step.kind === 'none' || (step.kind === 'finish' && this.scope?.holdsFinish())) {
+          this.foldReusable = !this.compacted && !this.scope;
           return;
         }
         this.controller = new AbortController();
@@ -133,8 +139,14 @@ export class SessionRun implements RunContext {
    * again); otherwise the log is folded afresh.
    */
   private load(): void {
-    const kept = this.harness.takeFold(this.sessionId);
-    if (kept) {
+    const kept = this.scope ? undefined : this.harness.takeFold(this.sessionId);
+    if (this.scope) {
+      const scope = this.scope;
+      const all = readAll(this.store, this.sessionId);
+      this.events = all.flatMap((event) => scope.project(event) ?? []);
+      this.state = stateOf(this.events);
+      this.guard.state = guardrailsOfSession(this.store, this.sessionId, all);
+    } else if (kept) {
       ({ events: this.events, state: this.state } = kept);
       this.guard.state = kept.guardrails;
       for (const event of readAll(this.store, this.sessionId, undefined, this.events.at(-1)?.seq ?? 0)) this.follow(event);
@@ -144,23 +156,32 @@ export class SessionRun implements RunContext {
       if (folded.guardrails) this.guard.state = folded.guardrails;
     }
     this.unsubscribe = this.store.subscribe(this.sessionId, (event) => {
-      this.follow(event);
-      if (event.type === 'user.interrupt') this.controller.abort();
+      const own = this.follow(event);
+      if (own?.type === 'user.interrupt') this.controller.abort();
     });
   }
 
-  private follow(event: StoredEvent): void {
-    this.events.push(event);
-    applyEvent(this.state, event);
+  /** Follows one event of the log; returns it as this run's view holds it (null: not part of the view). */
+  private follow(event: StoredEvent): StoredEvent | null {
     this.guard.apply(event);
-    if (event.type === 'agent.thread_context_compacted') this.compacted = true;
+    const own = this.scope ? this.scope.project(event) : event;
+    if (own === null) return null;
+    this.events.push(own);
+    applyEvent(this.state, own);
+    if (own.type === 'agent.thread_context_compacted') this.compacted = true;
+    return own;
+  }
+
+  /** Appends events as the log takes them (a thread's scoped: threads-run.ts). */
+  private write(events: NewEvent[]): StoredEvent[] {
+    const scoped = this.scope ? this.scope.scope(events, this.events) : events;
+    if (scoped.length === 1) return [this.store.emitEvent(this.sessionId, scoped[0] as NewEvent)];
+    return this.store.emitEvents(this.sessionId, scoped);
   }
 
   emit(...given: NewEvent[]): void {
     // Every model request's end is followed, in the same commit, by the session's usage after it.
-    const events = this.guard.withUsage(given);
-    if (events.length === 1) this.store.emitEvent(this.sessionId, events[0] as NewEvent);
-    else this.store.emitEvents(this.sessionId, events);
+    this.write(this.guard.withUsage(given));
   }
 
   /**
@@ -173,7 +194,7 @@ export class SessionRun implements RunContext {
     let seq = this.events.at(-1)?.seq ?? 0;
     for (const event of events) applyEvent(probe, { ...event, seq: ++seq, id: '', ts: '' } as StoredEvent);
     const next = nextStep(probe);
-    if (next.kind === 'finish') events.push(idle(next.reason, this.finishMessage(next.reason)));
+    if (next.kind === 'finish' && !this.scope?.holdsFinish()) events.push(idle(next.reason, this.finishMessage(next.reason)));
     this.emit(...events);
   }
 
@@ -467,7 +488,7 @@ export class SessionRun implements RunContext {
    * and those answers (with the other results) right after.
    */
   private storeWithCancelledCalls(response: NewEvent[], results: NewEvent[], calls: UnanswerableCall[]): void {
-    const stored = this.store.emitEvents(this.sessionId, this.guard.withUsage(response));
+    const stored = this.write(this.guard.withUsage(response));
     const idOf = (toolUseId: string): string =>
       stored.find((event) => event.type === 'agent.custom_tool_use' && event.payload.tool_use_id === toolUseId)?.id ?? '';
     this.emitEndingTurn(...results, ...calls.map((call) => cancelledCustomResult(idOf(call.toolUseId), call.why, call.detail)));
@@ -565,19 +586,6 @@ export class SessionRun implements RunContext {
   }
 
   private finishMessage(reason: IdleReason): string | undefined {
-    switch (reason) {
-      case 'interrupted':
-        return 'Stopped by the user.';
-      case 'max_tokens':
-        return `Claude hit the output limit (${this.settings.max_tokens} tokens) ${MAX_CONTINUATIONS} times in a row. Raise max tokens in the session settings, or ask for a shorter answer.`;
-      case 'pause_turn':
-        return `Claude paused its turn ${MAX_CONTINUATIONS} times in a row. Send a message to let it continue.`;
-      case 'refusal':
-        return 'Claude declined to continue with this request.';
-      case 'model_context_window_exceeded':
-        return 'The conversation no longer fits the model’s context window, even after compaction. Fork from an earlier event, or start a new session with a summary.';
-      default:
-        return undefined;
-    }
+    return finishMessage(reason, this.settings);
   }
 }

@@ -275,7 +275,8 @@ export class ToolRun {
       return;
     }
     this.run.emit(result, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
-    this.run.prepared = { seq: last + 2, model: settings.model, view };
+    // The log's seq (a thread's view skips other threads' events, so it is not always `last + 2`).
+    this.run.prepared = { seq: this.run.state.openRequest?.seq ?? last + 2, model: settings.model, view };
   }
 }
 

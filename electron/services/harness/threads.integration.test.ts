@@ -1,0 +1,193 @@
+// Threads (issue 21) against the real SDK and the local Messages API server, a real SQLite store
+// and a MathHand: a coordinator starts two roster agents in parallel, waits for their replies and
+// summarises; each thread's request holds only its own context; an interrupt stops one thread.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '#shared/events';
+import type { RecordedRequest, Reply } from '#test/support/model-server';
+import { cleanUpRigs, events, rig, waitFor, type Rig } from '#test/support/harness-rig';
+
+afterEach(cleanUpRigs);
+
+const COORDINATOR = 'You coordinate.';
+const roster = {
+  agents: [
+    { name: 'adder', system: 'You add.', tools: ['add'] },
+    { name: 'waiter', system: 'You wait.', model: 'claude-haiku-4-5' },
+  ],
+  self_copies: false,
+};
+
+const systemOf = (request: RecordedRequest): string => JSON.stringify(request.body.system ?? '');
+const bodyText = (request: RecordedRequest): string => JSON.stringify(request.body.messages);
+const hasResult = (request: RecordedRequest): boolean => bodyText(request).includes('"tool_result"');
+const toolUse = (id: string, name: string, input: Record<string, unknown>) => ({ type: 'tool_use' as const, id, name, input });
+const say = (text: string): Reply => ({ kind: 'message', message: { content: [{ type: 'text', text }], stop_reason: 'end_turn' } });
+const use = (...blocks: ReturnType<typeof toolUse>[]): Reply => ({
+  kind: 'message',
+  message: { content: blocks, stop_reason: 'tool_use' },
+});
+
+/** The coordinator: starts both, waits until both replied, summarises. Each thread: one tool call, then its answer. */
+function respond(waitMs: number) {
+  return (request: RecordedRequest): Reply => {
+    const system = systemOf(request);
+    const body = bodyText(request);
+    if (system.includes('You add.')) return hasResult(request) ? say('The sum is 5.') : use(toolUse('toolu_add', 'add', { a: 2, b: 3 }));
+    if (system.includes('You wait.')) return hasResult(request) ? say('Done waiting.') : use(toolUse('toolu_wait', 'wait', { ms: waitMs }));
+    if (!hasResult(request)) {
+      return use(
+        toolUse('toolu_s1', 'thread_start', { agent: 'adder', task: 'Add 2 and 3.' }),
+        toolUse('toolu_s2', 'thread_start', { agent: 'waiter', task: `Wait ${waitMs} ms.` }),
+      );
+    }
+    const replies = body.match(/Message from thread/g)?.length ?? 0;
+    if (replies >= 2 || body.includes('every thread is idle or ended')) return say('Summary: the sum is 5 and the wait is done.');
+    return use(toolUse(`toolu_w${replies}_${request.body.messages.length}`, 'thread_wait', {}));
+  };
+}
+
+async function threaded(respondWith: (request: RecordedRequest) => Reply): Promise<Rig> {
+  const r = await rig(respondWith);
+  r.store.emitEvent(r.sessionId, {
+    type: 'session.configured',
+    payload: { model: 'claude-sonnet-4-6', max_tokens: 1024, system: COORDINATOR, thinking_budget: null, context_budget: null },
+  });
+  r.store.emitEvent(r.sessionId, { type: 'session.roster_set', payload: roster });
+  return r;
+}
+
+const threadOf = (event: StoredEvent): string => (event.payload as { session_thread_id?: string }).session_thread_id ?? 'primary';
+
+describe('threads', () => {
+  it('runs a coordinator and two threads in parallel: events, own contexts, replies, summary', async () => {
+    const r = await threaded(respond(150));
+    r.harness.send(r.sessionId, 'Do the work.');
+    const done = await waitFor(r, 'session.status_idle');
+    expect(done.payload.stop_reason.type).toBe('end_turn');
+    const log = events(r);
+
+    // Two threads, by the roster's agents, each started by the coordinator with its task.
+    const created = log.filter((event) => event.type === 'session.thread_created');
+    expect(created.map((event) => event.payload)).toEqual([
+      expect.objectContaining({ agent_name: 'adder', task: 'Add 2 and 3.', hands: [] }),
+      expect.objectContaining({ agent_name: 'waiter', task: 'Wait 150 ms.', hands: [] }),
+    ]);
+    const [adder, waiter] = created.map((event) => (event.type === 'session.thread_created' ? event.payload.session_thread_id : ''));
+
+    // Each thread: running, its tool call and result marked with its id, idle (end_turn), then its reply to the coordinator.
+    for (const [id, tool] of [
+      [adder, 'add'],
+      [waiter, 'wait'],
+    ] as const) {
+      // (session.usage, when prices are known, follows each request's end: not part of this sequence.)
+      const own = log.filter((event) => threadOf(event) === id && event.type !== 'session.usage').map((event) => event.type);
+      expect(own).toEqual([
+        'session.thread_created',
+        'session.thread_status_running',
+        'span.model_request_start',
+        'agent.tool_use',
+        'span.model_request_end',
+        'agent.tool_result',
+        'span.model_request_start',
+        'agent.message',
+        'span.model_request_end',
+        'session.thread_status_idle',
+        'agent.thread_message_sent',
+      ]);
+      const call = log.find((event) => event.type === 'agent.tool_use' && event.payload.session_thread_id === id);
+      expect(call?.type === 'agent.tool_use' && call.payload.name).toBe(tool);
+      const received = log.filter((event) => event.type === 'agent.thread_message_received' && event.payload.from_thread_id === id);
+      expect(received).toHaveLength(1);
+      expect(received[0]?.payload).not.toHaveProperty('session_thread_id'); // to the primary
+      // Sent and received in one commit: consecutive seqs.
+      const sent = log.find((event) => event.type === 'agent.thread_message_sent' && event.payload.session_thread_id === id);
+      expect((received[0]?.seq ?? 0) - (sent?.seq ?? 0)).toBe(1);
+    }
+
+    // The session went idle once, at the very end, after both threads were idle.
+    const idles = log.filter((event) => event.type === 'session.status_idle');
+    expect(idles).toHaveLength(1);
+    const lastThreadIdle = Math.max(...log.filter((event) => event.type === 'session.thread_status_idle').map((event) => event.seq));
+    expect(idles[0]?.seq).toBeGreaterThan(lastThreadIdle);
+    expect(log.filter((event) => event.type === 'session.status_running')).toHaveLength(1);
+
+    // Each thread's requests hold only its own context: its task, its own tool call; its agent's system prompt, model and tools.
+    const requests = r.server.requests;
+    const adderRequests = requests.filter((request) => systemOf(request).includes('You add.'));
+    const waiterRequests = requests.filter((request) => systemOf(request).includes('You wait.'));
+    expect(adderRequests).toHaveLength(2);
+    expect(waiterRequests).toHaveLength(2);
+    for (const request of adderRequests) {
+      expect(bodyText(request)).toContain('Add 2 and 3.');
+      expect(bodyText(request)).not.toMatch(/Do the work|Wait 150|toolu_wait|toolu_s1/);
+      expect(request.body.tools?.map((tool) => tool.name)).toEqual(['add', 'thread_return_hand']);
+      expect(request.body.model).toBe('claude-sonnet-4-6');
+    }
+    for (const request of waiterRequests) {
+      expect(bodyText(request)).toContain('Wait 150 ms.');
+      expect(bodyText(request)).not.toMatch(/Do the work|Add 2 and 3|toolu_add/);
+      expect(request.body.model).toBe('claude-haiku-4-5');
+    }
+    // The coordinator: its own events plus the replies, with the coordinator tools; never a thread's tool call.
+    const coordinator = requests.filter((request) => systemOf(request).includes(COORDINATOR));
+    for (const request of coordinator) {
+      expect(bodyText(request)).not.toMatch(/toolu_add|toolu_wait|Add 2 and 3\.","type/);
+      expect(request.body.tools?.map((tool) => tool.name)).toEqual(
+        expect.arrayContaining(['add', 'thread_start', 'thread_message', 'thread_wait', 'thread_end']),
+      );
+    }
+    const last = coordinator.at(-1) as RecordedRequest;
+    expect(bodyText(last)).toContain('The sum is 5.');
+    expect(bodyText(last)).toContain('Done waiting.');
+    const summary = log.filter((event) => event.type === 'agent.message' && threadOf(event) === 'primary').at(-1);
+    expect(JSON.stringify(summary?.payload)).toContain('Summary: the sum is 5');
+
+    // The two threads ran at once: the waiter's wait overlapped the adder's turn.
+    const waiterStart = log.find((event) => event.type === 'session.thread_status_running' && threadOf(event) === waiter);
+    const adderIdle = log.find((event) => event.type === 'session.thread_status_idle' && threadOf(event) === adder);
+    const waiterIdle = log.find((event) => event.type === 'session.thread_status_idle' && threadOf(event) === waiter);
+    expect(waiterStart?.seq).toBeLessThan(adderIdle?.seq ?? 0);
+    expect(adderIdle?.seq).toBeLessThan(waiterIdle?.seq ?? 0);
+  });
+
+  it('refuses bad coordinator tool input with an error the model can read, recording nothing else', async () => {
+    let call = 0;
+    const r = await threaded((request) => {
+      call++;
+      if (call === 1)
+        return use(
+          toolUse('toolu_bad', 'thread_start', { agent: 'nobody', task: 'x' }),
+          toolUse('toolu_bad2', 'thread_wait', { timeout_seconds: -1 }),
+        );
+      return say(`saw: ${bodyText(request).includes('no agent \\"nobody\\"') ? 'agent refusal' : '?'}`);
+    });
+    r.harness.send(r.sessionId, 'Try.');
+    await waitFor(r, 'session.status_idle');
+    const log = events(r);
+    expect(log.some((event) => event.type === 'session.thread_created')).toBe(false);
+    const results = log.filter((event) => event.type === 'agent.tool_result');
+    expect(results.map((event) => event.type === 'agent.tool_result' && event.payload.is_error)).toEqual([true, true]);
+    expect(JSON.stringify(results[0]?.payload)).toContain('there is no agent \\"nobody\\" in the roster. Start one of: adder, waiter');
+    expect(JSON.stringify(results[1]?.payload)).toContain('timeout_seconds');
+    expect(JSON.stringify(log.filter((event) => event.type === 'agent.message').at(-1)?.payload)).toContain('agent refusal');
+  });
+
+  it('interrupts one thread: it stops, the other finishes, the coordinator summarises', async () => {
+    const r = await threaded(respond(60_000));
+    r.harness.send(r.sessionId, 'Do the work.');
+    const waiting = await waitFor(r, 'agent.tool_use', (event) => event.payload.name === 'wait');
+    const waiter = waiting.payload.session_thread_id as string;
+    await waitFor(r, 'session.thread_status_idle', (event) => event.payload.session_thread_id !== waiter);
+    r.harness.interrupt(r.sessionId, 'too slow', waiter);
+    const stopped = await waitFor(r, 'session.thread_status_idle', (event) => event.payload.session_thread_id === waiter);
+    expect(stopped.payload.stop_reason.type).toBe('interrupted');
+    const result = events(r).find((event) => event.type === 'agent.tool_result' && event.payload.tool_use_id === 'toolu_wait');
+    expect(result?.payload).toMatchObject({ status: 'interrupted', is_error: true, session_thread_id: waiter });
+    // The coordinator was not interrupted: it is still waiting (one reply), so the session is not idle yet.
+    expect(events(r).some((event) => event.type === 'session.status_idle')).toBe(false);
+    expect(events(r).some((event) => event.type === 'user.interrupt' && event.payload.session_thread_id === waiter)).toBe(true);
+    // The wait returns when every thread is idle; the coordinator then ends its turn.
+    const done = await waitFor(r, 'session.status_idle');
+    expect(done.payload.stop_reason.type).toBe('end_turn');
+  });
+});
