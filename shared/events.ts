@@ -16,6 +16,7 @@ import {
   ToolConfirmationSchema,
 } from './guardrails.ts';
 import { SessionThreadIdSchema, threadEventPayloadSchemas, threadScoped } from './threads.ts';
+import { TerminalEndSchema, TerminalIdSchema } from './terminals.ts';
 
 export { SessionThreadIdSchema, threadScoped } from './threads.ts';
 
@@ -417,6 +418,13 @@ export const eventPayloadSchemas = {
     manifests: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'must be a sha256 manifest id')).min(1),
     reason: z.string().min(1).max(2000),
   }),
+  /**
+   * A person opened a terminal on the hand (issue 23): what they do there is outside this log, until
+   * `hand.terminal_closed` — after which a `hand.checkpoint` holds the files as they left them.
+   */
+  'hand.terminal_opened': z.strictObject({ hand_id: handId, terminal_id: TerminalIdSchema }),
+  /** The terminal opened by `hand.terminal_opened` with this `terminal_id` ended (`ended`: how). */
+  'hand.terminal_closed': z.strictObject({ hand_id: handId, terminal_id: TerminalIdSchema, ended: TerminalEndSchema }),
   'session.configured': SessionSettingsSchema,
   /** The session's custom tools from now on (replacing any earlier set; empty: none). The latest wins; forks inherit it. */
   'session.custom_tools_set': z.strictObject({ tools: CustomToolsSchema }),

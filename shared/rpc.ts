@@ -33,6 +33,14 @@ import {
 } from './hands.ts';
 import { SshConfigAliasSchema, SshConfigListingSchema } from './ssh.ts';
 import {
+  TerminalColsSchema,
+  TerminalExitSchema,
+  TerminalIdSchema,
+  TerminalInputSchema,
+  TerminalOutputSchema,
+  TerminalRowsSchema,
+} from './terminals.ts';
+import {
   BudgetSchema,
   GuardrailsViewSchema,
   PermissionPolicySchema,
@@ -425,6 +433,26 @@ export const rpcMethods = {
   search: { arg: SearchArgSchema, result: SearchResultSchema },
   /** How far the search index is behind the log (the search view's "indexing…"). */
   'search-status': { arg: z.undefined(), result: SearchStatusSchema },
+  // A terminal on a hand (issue 23, shared/terminals.ts): its output goes only to the connection that opened it
+  // (`terminal-output` / `terminal-exit` pushes), and that connection closing closes it.
+  /** Opens a terminal on a session's Docker hand or SSH machine (starting it if need be); records `hand.terminal_opened`. */
+  'terminal-open': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, hand: HandNameSchema, cols: TerminalColsSchema, rows: TerminalRowsSchema }),
+    result: z.strictObject({ terminalId: TerminalIdSchema }),
+  },
+  /** Keys typed or text pasted (at most 64 KiB a message). */
+  'terminal-input': { arg: z.strictObject({ terminalId: TerminalIdSchema, data: TerminalInputSchema }), result: z.null() },
+  'terminal-resize': {
+    arg: z.strictObject({ terminalId: TerminalIdSchema, cols: TerminalColsSchema, rows: TerminalRowsSchema }),
+    result: z.null(),
+  },
+  /** The UI drew this many more characters of output: a terminal paused for its UI to catch up goes on. */
+  'terminal-ack': {
+    arg: z.strictObject({ terminalId: TerminalIdSchema, chars: z.number().int().positive().max(1_000_000_000) }),
+    result: z.null(),
+  },
+  /** Closes the terminal (hangs its shell up), records `hand.terminal_closed`, then a checkpoint of the hand's files. */
+  'terminal-close': { arg: z.strictObject({ terminalId: TerminalIdSchema }), result: z.null() },
   // Settings → Hands library (issue 23): saved hand configurations to attach in any session (secrets by vault id and name only).
   /** The saved hands (with the names of the secrets they use), or why the library file cannot be read. */
   'hand-library-list': { arg: z.undefined(), result: HandLibraryListingSchema },
@@ -444,9 +472,20 @@ export type RpcResult<K extends RpcMethod> = z.output<(typeof rpcMethods)[K]['re
 /** What the UI can call. */
 export type Handlers = { [K in RpcMethod]: (arg: RpcArg<K>) => Promise<RpcResult<K>> };
 
-/** What the main process implements: arguments arrive already validated. */
+/**
+ * The connection a call came on (one window's page, one WebSocket): pushes for it alone (a terminal's
+ * output), and its end (its terminals close). Absent for calls from inside the main process.
+ */
+export interface RpcCaller {
+  readonly id: string;
+  push(message: PushMessage): void;
+  /** Calls `listener` once when the connection ends (at once if it has); returns a removal. */
+  onClose(listener: () => void): () => void;
+}
+
+/** What the main process implements: arguments arrive already validated; `caller`: the connection the call came on. */
 export type HandlerImpl = {
-  [K in RpcMethod]: (arg: z.output<(typeof rpcMethods)[K]['arg']>) => Promise<RpcResult<K>> | RpcResult<K>;
+  [K in RpcMethod]: (arg: z.output<(typeof rpcMethods)[K]['arg']>, caller?: RpcCaller) => Promise<RpcResult<K>> | RpcResult<K>;
 };
 
 /** What the native menu can ask the window to do; the renderer owns the behaviour. */
@@ -484,6 +523,10 @@ export const pushEvents = {
    * happened and what to do. Not stored; the session's summary says it stopped until it next runs.
    */
   'session-fault': z.strictObject({ sessionId: SessionIdSchema, message: z.string() }),
+  /** A terminal's output, to the connection that opened it only (never stored). */
+  'terminal-output': TerminalOutputSchema,
+  /** A terminal ended (closed, its shell exited, its machine was lost): to the connection that opened it only. */
+  'terminal-exit': TerminalExitSchema,
 } as const;
 
 export type PushName = keyof typeof pushEvents;

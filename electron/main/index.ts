@@ -24,6 +24,7 @@ import { menuTemplate } from './menu.ts';
 import { createSafeStorageKeySource } from './safe-storage-key-source.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { isTrustedSenderUrl } from './trusted-sender.ts';
+import { IpcCallers } from './ipc-callers.ts';
 import { loadWindowState, MIN_SIZE, saveWindowState, windowStatePath, type WindowState } from './window-state.ts';
 
 const CALL_CHANNEL = 'drover:call';
@@ -48,6 +49,10 @@ const BACKGROUND = { light: '#f7f7f8', dark: '#17181c' } as const;
 const guard = installProcessGuard({ log: (line) => console.error(line), exit: (code) => app.exit(code) });
 
 let mainWindow: BrowserWindow | null = null;
+/** Each page load's connection: its own pushes (a terminal's output) and its end (its terminals close). */
+const callers = new IpcCallers((contents, message) => {
+  if (!contents.isDestroyed() && isTrustedSenderUrl(contents.mainFrame.url, appUrl)) contents.send(PUSH_CHANNEL, message);
+});
 /** `<dataDir>/window-state.json`; set once start() has opened the store, and no window exists before that. */
 let windowStateFile: string | null = null;
 
@@ -183,7 +188,7 @@ async function handleCall(dispatch: Dispatch, event: IpcMainInvokeEvent, request
   }
   const parsed = IpcCallSchema.safeParse(request);
   if (!parsed.success) return invalidRequest("Drover's window sent a malformed request (restart Drover)", parsed.error);
-  return dispatch(parsed.data.name, parsed.data.arg);
+  return dispatch(parsed.data.name, parsed.data.arg, callers.of(event.sender));
 }
 
 /** Sends a push to the window, only while it shows the app's own page. */

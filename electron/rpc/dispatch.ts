@@ -9,16 +9,17 @@ import { randomBytes } from 'node:crypto';
 import { isAppError } from '#shared/errors';
 import type { z } from 'zod';
 import { describeIssues, issuesText } from '#shared/events';
-import { isRpcMethod, rpcMethods, type DispatchOutcome, type HandlerImpl } from '#shared/rpc';
+import { isRpcMethod, rpcMethods, type DispatchOutcome, type HandlerImpl, type RpcCaller } from '#shared/rpc';
 
 export interface DispatchLog {
   error(message: string, error: unknown): void;
 }
 
-export type Dispatch = (name: string, arg: unknown) => Promise<DispatchOutcome>;
+/** `caller`: the connection the call came on (a terminal's output goes to it alone); absent for calls from inside the main process. */
+export type Dispatch = (name: string, arg: unknown, caller?: RpcCaller) => Promise<DispatchOutcome>;
 
 export function createDispatcher(handlers: HandlerImpl, log: DispatchLog): Dispatch {
-  return async function dispatch(name, arg) {
+  return async function dispatch(name, arg, caller) {
     if (!isRpcMethod(name)) {
       return {
         ok: false,
@@ -31,8 +32,8 @@ export function createDispatcher(handlers: HandlerImpl, log: DispatchLog): Dispa
     const parsed = rpcMethods[name].arg.safeParse(arg);
     if (!parsed.success) return invalidRequest(`Invalid request to ${name}`, parsed.error);
     try {
-      const handler = handlers[name] as (value: unknown) => unknown;
-      return { ok: true, result: await handler(parsed.data) };
+      const handler = handlers[name] as (value: unknown, caller?: RpcCaller) => unknown;
+      return { ok: true, result: await handler(parsed.data, caller) };
     } catch (error) {
       if (isAppError(error)) return { ok: false, error: error.toRpcError() };
       const reference = randomBytes(4).toString('hex');

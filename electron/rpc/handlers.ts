@@ -25,6 +25,8 @@ import { createStorageHandlers } from './storage-handlers.ts';
 import { createEnginesHandlers } from './engines-handlers.ts';
 import { createHandLibraryHandlers } from './hand-library-handlers.ts';
 import { createRewindHandler } from './rewind-handler.ts';
+import { createTerminalHandlers } from './terminals-handlers.ts';
+import type { TerminalService } from '#services/terminals/terminal-service';
 import { createSearchHandlers } from './search-handlers.ts';
 import type { SearchIndex } from '#services/search/search-index';
 import { createThreadsHandlers } from './threads-handlers.ts';
@@ -59,6 +61,8 @@ export interface HandlerServices {
   onSessionsChanged?: (sessionId: string) => void;
   /** Settings → Local API (absent: its methods say this Drover has none). */
   localApi?: LocalApiControl;
+  /** Terminals on hands (absent: the terminal methods say this Drover has none). */
+  terminals?: TerminalService;
   /** The search index (absent: `search` says this Drover has none). */
   search?: SearchIndex;
 }
@@ -84,6 +88,7 @@ export function createHandlers({
   onSessionsChanged,
   log,
   localApi,
+  terminals,
   search,
   ...rest
 }: HandlerServices): HandlerImpl {
@@ -107,6 +112,7 @@ export function createHandlers({
     ...createLocalApiHandlers(localApi),
     ...createStorageHandlers({ store, hands, ...(log ? { log } : {}) }),
     ...createEnginesHandlers(hands.engines),
+    ...createTerminalHandlers(terminals),
     ...createSearchHandlers(search),
     ...createThreadsHandlers({ views: new ThreadViews(store) }),
     ...createHandLibraryHandlers({ dataDir: store.dataDir, listSecrets: () => credentials.list() }),

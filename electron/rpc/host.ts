@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { isAppError } from '#shared/errors';
 import type { LiveUpdate } from '#shared/harness';
-import type { AppInfo, PushMessage } from '#shared/rpc';
+import type { AppInfo, PushMessage, RpcCaller } from '#shared/rpc';
 import { EnginePool } from '#services/engines/engine-pool';
 import { EngineStore } from '#services/engines/engine-store';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
@@ -22,6 +22,7 @@ import { KnownHosts } from '#services/hands/ssh/known-hosts';
 import { Credentials, type VaultLike } from '#services/vault/credentials';
 import { DefaultBudget } from '#services/guardrails/default-budget';
 import { Redactor } from '#services/vault/redact';
+import { TerminalService } from '#services/terminals/terminal-service';
 import { SearchIndex } from '#services/search/search-index';
 import { createDispatcher, type Dispatch } from './dispatch.ts';
 import { createHandlers } from './handlers.ts';
@@ -53,6 +54,8 @@ export interface Host {
   hands: HandRegistry;
   credentials: Credentials;
   redactor: Redactor;
+  /** Terminals on hands (issue 23), each owned by the connection that opened it. */
+  terminals: TerminalService;
   /** Adds hands to sessions beyond their attached ones (the API's self-hosted workers); returns a removal. */
   addHandSource(source: HandSource): () => void;
   /** Listens to the harness's live (never stored) updates of every session, as the UI's `session-live` push has them; returns an unsubscribe. */
@@ -137,8 +140,10 @@ export function createHost(options: HostOptions): Host {
   // Search across sessions follows the log on its own connection; without it (an index that cannot
   // be opened) everything else still works and `search` says why not.
   const search = openSearch(store, log);
+  const terminals = new TerminalService({ store, hands, log });
   const handlers = createHandlers({
     store,
+    terminals,
     harness,
     hands,
     credentials,
@@ -156,7 +161,22 @@ export function createHost(options: HostOptions): Host {
     ...(search === null ? {} : { search }),
   });
   const dispatcher = createDispatcher(handlers, { error: log });
-  const dispatch: Dispatch = async (name, arg) => redactor.redactDeep(await dispatcher(name, arg));
+  // A connection's own pushes (a terminal's output) pass the redactor too.
+  const callers = new WeakMap<RpcCaller, RpcCaller>();
+  const redacting = (caller: RpcCaller): RpcCaller => {
+    let wrapped = callers.get(caller);
+    if (wrapped === undefined) {
+      wrapped = {
+        id: caller.id,
+        push: (message) => caller.push(redactor.redactDeep(message)),
+        onClose: (listener) => caller.onClose(listener),
+      };
+      callers.set(caller, wrapped);
+    }
+    return wrapped;
+  };
+  const dispatch: Dispatch = async (name, arg, caller) =>
+    redactor.redactDeep(await dispatcher(name, arg, caller === undefined ? undefined : redacting(caller)));
   const unsubscribe = store.subscribeAll((sessionId, event) => push({ push: 'session-event', arg: { sessionId, event } }));
   // Containers a crash left behind go; then sessions that were mid-turn carry on from their logs —
   // once the redactor knows the stored secrets, so nothing they record can carry one.
@@ -171,6 +191,7 @@ export function createHost(options: HostOptions): Host {
     hands,
     credentials,
     redactor,
+    terminals,
     addHandSource(source) {
       handSources.add(source);
       return () => {
@@ -185,6 +206,7 @@ export function createHost(options: HostOptions): Host {
     },
     async close() {
       unsubscribe();
+      await terminals.closeAll();
       search?.close();
       await harness.close();
       await hands.close();

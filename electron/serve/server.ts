@@ -13,7 +13,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Dispatch } from '#rpc/dispatch';
 import { describeIssues, issuesText } from '#shared/events';
-import { RpcRequestSchema, type PushMessage, type RpcReply } from '#shared/rpc';
+import { RpcRequestSchema, type PushMessage, type RpcCaller, type RpcReply } from '#shared/rpc';
 import { tokenMatches } from './token.ts';
 
 export interface ServeOptions {
@@ -177,21 +177,41 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     wss.handleUpgrade(request, socket, head, (ws) => accept(ws));
   });
 
+  let connections = 0;
   function accept(ws: WebSocket): void {
     sockets.add(ws);
-    ws.on('close', () => sockets.delete(ws));
+    // The connection's own pushes (a terminal's output) and its end (its terminals close).
+    const closeListeners = new Set<() => void>();
+    let closed = false;
+    const caller: RpcCaller = {
+      id: `ws-${++connections}`,
+      push: (message) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+      },
+      onClose: (listener) => {
+        if (closed) listener();
+        else closeListeners.add(listener);
+        return () => closeListeners.delete(listener);
+      },
+    };
+    ws.on('close', () => {
+      sockets.delete(ws);
+      closed = true;
+      for (const listener of closeListeners) listener();
+      closeListeners.clear();
+    });
     // A protocol error (oversize or unmasked frame, bad UTF-8, reserved bits or opcodes): ws has
     // already sent the close frame and ends this connection; the others are untouched.
     ws.on('error', (error) => options.log(`Closed a WebSocket after a protocol error: ${error.message}`));
     ws.on('message', (data) => {
-      answer(ws, data.toString()).catch((error: unknown) => {
+      answer(ws, caller, data.toString()).catch((error: unknown) => {
         options.log(`A WebSocket message failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
         if (ws.readyState === ws.OPEN) ws.close(1011, 'internal error');
       });
     });
   }
 
-  async function answer(ws: WebSocket, text: string): Promise<void> {
+  async function answer(ws: WebSocket, caller: RpcCaller, text: string): Promise<void> {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -202,7 +222,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     if (!request.success) {
       return ws.close(1007, closeReason(`malformed request: ${issuesText(describeIssues(request.error.issues))}`));
     }
-    const outcome = await options.dispatch(request.data.name, request.data.arg);
+    const outcome = await options.dispatch(request.data.name, request.data.arg, caller);
     const reply: RpcReply = outcome.ok ? { id: request.data.id, result: outcome.result } : { id: request.data.id, error: outcome.error };
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
   }

@@ -11,9 +11,8 @@
  * tells the hand which result event answered its call: checkpoints/hand-checkpoints.ts).
  * The registry also keeps containers and snapshots tidy: a turn end snapshots what no checkpoint holds;
  * deleting a session removes its containers and snapshots; quitting removes containers (or keeps
- * them for `keepAliveMs`); a start removes what a crash left behind.
- *
- * What only MCP servers need (the attach form's test, recent servers, name room) is in registry-mcp.ts.
+ * them for `keepAliveMs`); a start removes what a crash left behind. What only MCP servers need
+ * (the attach form's test, recent servers, name room) is in registry-mcp.ts.
  */
 import path from 'node:path';
 import { AppError } from '#shared/errors';
@@ -189,8 +188,7 @@ export class HandRegistry {
           attachedSeq: spec.attachedSeq,
         };
       }
-      const instance = this.instances.get(`${sessionId}/${spec.name}`);
-      const hand = instance && instance.attachedSeq === spec.attachedSeq ? instance.hand : this.instance(sessionId, spec);
+      const hand = this.instance(sessionId, spec); // the live one, unless re-attached since
       const status = hand.status();
       const tools = hand.tools().map((tool) => (hasToolset(spec) ? tool.name : qualifiedToolName(spec.name, tool.name)));
       return { name: spec.name, kind: spec.config.kind, config: spec.config, ...status, tools, attachedSeq: spec.attachedSeq };
@@ -517,6 +515,11 @@ export class HandRegistry {
     return findRestoreSource(this.options.store, sessionId, name, attachedSeq);
   }
 
+  /** The session's hand by name, made if need be (a terminal opens on it); null: none by that name, or one awaiting review. */
+  liveHand(sessionId: string, name: string): ManagedHand | null {
+    const spec = this.specs(sessionId).find((candidate) => candidate.name === name && !candidate.pending);
+    return spec ? this.instance(sessionId, spec) : null;
+  }
   /** The live SSH hand of a session by name (one-file restore and files-only rewinds reach its folder through it), or null. */
   sshHand(sessionId: string, name: string): SshHand | null {
     const hand = this.instances.get(`${sessionId}/${name}`)?.hand;

@@ -296,6 +296,27 @@ export class SshConnection {
     });
   }
 
+  /**
+   * A person's terminal (issue 23): a login shell on a pseudo-terminal (`xterm-256color`, `cols` × `rows`),
+   * in `workingDir` when given (else the user's home). Resized with the channel's `setWindow`; closing
+   * the channel hangs the shell up. Rejects when the connection is closed or the machine refuses a PTY.
+   */
+  openPty(size: { cols: number; rows: number }, workingDir: string | null): Promise<ClientChannel> {
+    const pty = { term: 'xterm-256color', cols: size.cols, rows: size.rows, width: 0, height: 0 };
+    return new Promise((resolve, reject) => {
+      if (this.ended !== null) {
+        reject(new Error(`the SSH connection to ${this.name} is closed (${this.ended})`));
+        return;
+      }
+      const opened = (error: Error | undefined, channel: ClientChannel): void => {
+        if (error) reject(new Error(`${this.name} would not open a terminal (${error.message})`));
+        else resolve(channel);
+      };
+      if (workingDir === null) this.client.shell(pty, opened);
+      else this.client.exec(`cd ${shellQuote(workingDir)} && exec "\${SHELL:-/bin/sh}" -l`, { pty }, opened);
+    });
+  }
+
   /** The connection's SFTP session (one, opened on first use). */
   sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {

@@ -12,6 +12,7 @@
  * refused before it reached the machine (a host key not trusted) must never say it ran.
  */
 import { createHash } from 'node:crypto';
+import type { ClientChannel } from 'ssh2';
 import { AppError } from '#shared/errors';
 import type { HandProgress, SshHandConfig } from '#shared/hands';
 import { errorText } from '#services/hands/bash-tool';
@@ -74,6 +75,12 @@ export class SshHand extends ShellHand {
   /** The `base` of this hand's checkpoints (`ssh:user@host:port:/folder`), or null while none are taken. */
   get checkpointBase(): string | null {
     return this.sshTransport.checkpoints?.base ?? null;
+  }
+
+  /** A person's terminal on the machine (issue 23): connects first if need be (one connection, shared with the tools). */
+  async openTerminal(size: { cols: number; rows: number }, signal: AbortSignal): Promise<ClientChannel> {
+    await this.provision(signal);
+    return this.sshTransport.openPty(size);
   }
 
   /** Puts the working folder (or one path in it) back as a checkpoint has it, and records the result (one-file restore, files-only rewind). */
@@ -273,6 +280,11 @@ class SshTransport implements ShellTransport {
     this.connection = null;
     this.link.close();
     return Promise.resolve();
+  }
+
+  openPty(size: { cols: number; rows: number }): Promise<ClientChannel> {
+    if (!this.connection || this.connection.isClosed) return Promise.reject(new Error(`not connected to ${this.machine}`));
+    return this.connection.openPty(size, this.config.working_dir ?? null);
   }
 
   openShell(cwd: string | null): Promise<PersistentShell> {
