@@ -374,6 +374,7 @@ describe.runIf(ready)('cattle', () => {
       expect(down.text).toMatch(
         /The Docker engine is not reachable at .*nothing-listens-here\.sock \(ENOENT\): it is not running or not installed\. Start Docker/,
       );
+      expect(down.text).toContain('to install it, see https://docs.docker.com/get-started/get-docker/');
       expect(r.events('hand.failed')).toHaveLength(1);
       expect(r.registry.statuses(r.sessionId)[0]?.state).toBe('failed');
 

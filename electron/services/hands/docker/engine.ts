@@ -182,7 +182,8 @@ export class DockerEngine {
     if (isConnectionError(error) || (error instanceof Error && /socket hang up|connect E/i.test(error.message))) {
       return new DockerUnavailableError(
         `The Docker engine is not reachable at ${this.where} (${code ?? dockerMessage(error)}): it is not running or not installed. ` +
-          'Start Docker (Docker Desktop, or `sudo systemctl start docker`), then try again.',
+          'Start Docker (Docker Desktop, or `sudo systemctl start docker`), then try again; ' +
+          'to install it, see https://docs.docker.com/get-started/get-docker/.',
       );
     }
     const message = dockerMessage(error);
