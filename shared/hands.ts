@@ -290,6 +290,17 @@ export type HandSpecInput = z.input<typeof HandSpecSchema>;
 export const HandStateSchema = z.enum(['idle', 'provisioning', 'ready', 'lost', 'failed']);
 export type HandState = z.infer<typeof HandStateSchema>;
 
+/** A thread holding a hand (shared/hand-holders.ts folds them from the log), as the hands panel shows it. */
+export const HandHolderSchema = z.strictObject({
+  session_thread_id: z.string(),
+  agent_name: z.string().nullable(),
+  /** The same hand, the same one with writes refused, or a copy of its own (see shared/threads.ts). */
+  mode: z.enum(['shared', 'read_only', 'fresh']),
+  /** The thread's own copy (a fresh one, or a Docker read-only container); null: it holds the hand itself. */
+  copy: z.strictObject({ name: z.string(), state: HandStateSchema, detail: z.string(), container: z.string().nullable() }).nullable(),
+});
+export type HandHolder = z.infer<typeof HandHolderSchema>;
+
 export const HandStatusSchema = z.strictObject({
   name: HandNameSchema,
   kind: z.enum(['docker', 'ssh', 'mcp']),
@@ -308,6 +319,8 @@ export const HandStatusSchema = z.strictObject({
   review: z.literal('pending').optional(),
   /** The event that attached it (what an approval names, so it approves exactly what was shown). */
   attachedSeq: z.number().int().positive().optional(),
+  /** Threads holding it (issue 21): how, and a thread's own copy (`box~a1b2`) with its state; absent: none. */
+  threads: z.array(HandHolderSchema).optional(),
 });
 export type HandStatus = z.infer<typeof HandStatusSchema>;
 

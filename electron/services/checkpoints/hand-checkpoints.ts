@@ -56,11 +56,18 @@ type CheckpointEvent = Extract<StoredEvent, { type: 'hand.checkpoint' }>;
  * Where a new container of a hand starts: the latest `hand.checkpoint` or `hand.snapshot` of the
  * session itself, else the latest its parent recorded at or before the fork point (and so on up),
  * never one older than the hand's attachment. Imported events are never a source (their images and
- * manifests are someone else's).
+ * manifests are someone else's). `upTo`: none recorded at a later event (a thread's copy starts from
+ * the original as it was when the copy was granted).
  */
-export function findRestoreSource(store: SessionStore, sessionId: string, name: string, attachedSeq: number): RestoreSource | null {
+export function findRestoreSource(
+  store: SessionStore,
+  sessionId: string,
+  name: string,
+  attachedSeq: number,
+  upTo = Number.POSITIVE_INFINITY,
+): RestoreSource | null {
   let session = store.getSession(sessionId);
-  let limit = Number.POSITIVE_INFINITY;
+  let limit = upTo;
   for (;;) {
     const afterSeq = Math.max(session.forkSeq ?? 0, session.importedSeq ?? 0);
     const own = store.getEvents(session.id, {

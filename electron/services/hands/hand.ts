@@ -7,6 +7,8 @@
  */
 import type { ContentBlock } from '#shared/events';
 import type { HandState } from '#shared/hands';
+import type { HandHolding } from '#shared/hand-holders';
+import type { HandAccessMode } from '#shared/threads';
 
 /** A tool as the Messages API sees it. `name` must match ^[a-zA-Z0-9_-]{1,128}$. */
 export interface ToolSpec {
@@ -53,6 +55,18 @@ export interface Hand {
    * a call (`tool`: the hand's own name). Absent: the call runs.
    */
   permission?(tool: string, input: Record<string, unknown>): 'allow' | 'ask' | 'deny';
+  /** How threads hold this hand (issue 21), for a hand the registry made; absent: every thread shares it. */
+  readonly threads?: ThreadHandAccess;
+}
+
+/** A session's hand as threads hold it (thread-access.ts): who holds it, and the hand each holder's calls run on. */
+export interface ThreadHandAccess {
+  /** Who holds which of the session's hands, from the log (`hand.thread_access`). */
+  holdings(): HandHolding[];
+  /** Why this hand cannot be passed to a thread in `mode` by `grantor` (null: the primary), in words for the model; null: it can. */
+  refusal(mode: HandAccessMode, grantor: string | null): string | null;
+  /** The hand thread `threadId`'s calls run on (the same, read-only, or its copy); null: the thread does not hold it. */
+  forThread(threadId: string): Hand | null;
 }
 
 /** Tool names the Messages API accepts. */

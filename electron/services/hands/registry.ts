@@ -11,12 +11,12 @@
  * tells the hand which result event answered its call: checkpoints/hand-checkpoints.ts).
  * The registry also keeps containers and snapshots tidy: a turn end snapshots what no checkpoint holds;
  * deleting a session removes its containers and snapshots; quitting removes containers (or keeps
- * them for `keepAliveMs`); a start removes what a crash left behind. What only MCP servers need
- * (the attach form's test, recent servers, name room) is in registry-mcp.ts.
+ * them for `keepAliveMs`); a start removes what a crash left behind.
+ *
+ * What only MCP servers need (the attach form's test, recent servers, name room) is in registry-mcp.ts.
  */
 import path from 'node:path';
 import { AppError } from '#shared/errors';
-import type { NewEvent } from '#shared/events';
 import {
   HandSpecSchema,
   qualifiedToolName,
@@ -34,15 +34,17 @@ import { McpHand } from './mcp/mcp-hand.ts';
 import { BlobStore } from '#services/checkpoints/blob-store';
 import { afterCheckpoint } from '#services/checkpoints/retention';
 import { reclaimBlobs } from '#services/checkpoints/storage';
-import { findRestoreSource, keptCheckpoint, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
+import { findRestoreSource, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
 import { DockerHand } from './docker/docker-hand.ts';
 import { LABELS, type DockerEngine } from './docker/engine.ts';
-import { engineForHand, engineNow, imagesCheckedHere, type HandImage } from './docker/engine-routing.ts';
+import { engineNow, imagesCheckedHere, type HandImage } from './docker/engine-routing.ts';
 import { removeLeftovers, type Doomed } from './docker/leftovers.ts';
 import type { EnginePool } from '#services/engines/engine-pool';
 import type { Hand, ManagedHand } from './hand.ts';
 import { checkMcpName, offInfo, recentMcpServers, testMcpServer, WritingMcpCalls, type RecentMcpServer } from './registry-mcp.ts';
 import { readKept, writeKept } from './registry-kept.ts';
+import { hasToolset, makeHand, qualify, type HandMaking } from './registry-make.ts';
+import { ThreadAccess } from './thread-access.ts';
 import { KnownHosts } from './ssh/known-hosts.ts';
 import { SshHand } from './ssh/ssh-hand.ts';
 
@@ -92,15 +94,28 @@ export class HandRegistry {
   private readonly mcpWrites: WritingMcpCalls;
   /** The SSH host keys the user trusted (what "trust this host key" writes to). */
   readonly knownHosts: KnownHosts;
+  /** Which threads hold which hands, and threads' copies of hands (issue 21). */
+  readonly threads: ThreadAccess;
 
   constructor(private readonly options: HandRegistryOptions) {
     this.knownHosts = options.knownHosts ?? new KnownHosts(path.join(options.store.dataDir, 'known-hosts.json'));
     this.gitProxy = options.gitProxy ?? new GitProxy({ log: (line) => this.log(line) });
     this.blobs = new BlobStore(options.store.dataDir);
     this.mcpWrites = new WritingMcpCalls(options.store, this.instances, (work, what) => this.track(work, what));
+    this.threads = new ThreadAccess({
+      store: options.store,
+      instances: this.instances,
+      specs: (sessionId) => this.specs(sessionId),
+      instance: (sessionId, spec) => this.instance(sessionId, spec),
+      making: () => this.making(),
+      settled: () => this.settled(),
+      log: (message, error) => this.log(message, error),
+    });
     this.unsubscribe = options.store.subscribeAll((sessionId, event) => {
       if (event.type === 'agent.tool_use' && event.payload.hand_id !== undefined) {
-        this.toolUses.set(event.payload.tool_use_id, `${sessionId}/${event.payload.hand_id}`);
+        // A thread's call on its copy of a hand checkpoints the copy (thread-access.ts).
+        const runsOn = this.threads.runsOn(sessionId, event.payload.session_thread_id, event.payload.hand_id);
+        this.toolUses.set(event.payload.tool_use_id, `${sessionId}/${runsOn}`);
       } else if (event.type === 'agent.tool_result') {
         // Synchronous: the checkpoint is queued on the hand before its next call can be.
         const key = this.toolUses.get(event.payload.tool_use_id) ?? this.handOfToolUse(sessionId, event.payload.tool_use_id);
@@ -164,7 +179,10 @@ export class HandRegistry {
     if (this.options.provisioning === 'eager') {
       await Promise.all(hands.map(({ hand }) => hand.provision(AbortSignal.timeout(10 * 60_000)).catch(() => undefined)));
     }
-    return hands.map(({ spec, hand }) => qualify(spec.name, hand, hasToolset(spec)));
+    return hands.map(({ spec, hand }) => ({
+      ...qualify(spec.name, hand, hasToolset(spec)),
+      threads: this.threads.access(sessionId, spec),
+    }));
   }
 
   statuses(sessionId: string): HandStatus[] {
@@ -188,10 +206,20 @@ export class HandRegistry {
           attachedSeq: spec.attachedSeq,
         };
       }
-      const hand = this.instance(sessionId, spec); // the live one, unless re-attached since
+      const instance = this.instances.get(`${sessionId}/${spec.name}`);
+      const hand = instance && instance.attachedSeq === spec.attachedSeq ? instance.hand : this.instance(sessionId, spec);
       const status = hand.status();
       const tools = hand.tools().map((tool) => (hasToolset(spec) ? tool.name : qualifiedToolName(spec.name, tool.name)));
-      return { name: spec.name, kind: spec.config.kind, config: spec.config, ...status, tools, attachedSeq: spec.attachedSeq };
+      const threads = this.threads.holders(sessionId, spec.name);
+      return {
+        name: spec.name,
+        kind: spec.config.kind,
+        config: spec.config,
+        ...status,
+        tools,
+        attachedSeq: spec.attachedSeq,
+        ...(threads.length > 0 ? { threads } : {}),
+      };
     });
   }
 
@@ -388,6 +416,7 @@ export class HandRegistry {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    this.threads.close();
     await this.settled();
     const keep = (this.options.keepAliveMs ?? 0) > 0;
     const keptIds: Record<string, string> = {};
@@ -425,67 +454,27 @@ export class HandRegistry {
     if (existing && existing.attachedSeq === spec.attachedSeq) return existing.hand;
     if (existing)
       void existing.hand.dispose({ keep: false }).catch((error: unknown) => this.log(`Removing the container of ${key} failed`, error));
-    const config = spec.config;
-    const record = (event: NewEvent): void => {
-      try {
-        this.options.store.emitEvent(sessionId, event);
-      } catch (error) {
-        this.log(`Session ${sessionId}: could not record ${event.type}`, error);
-      }
+    const made = makeHand(this.making(), sessionId, spec);
+    this.instances.set(key, { ...made, attachedSeq: spec.attachedSeq });
+    return made.hand;
+  }
+
+  /** What making a hand (or a thread's copy of one: thread-access.ts) needs from the registry. */
+  private making(): HandMaking {
+    const { store, docker, engines, onProgress } = this.options;
+    return {
+      store,
+      docker,
+      ...(engines ? { engines } : {}),
+      ...(onProgress ? { onProgress } : {}),
+      blobs: this.options.checkpoints === false ? null : this.blobs,
+      gitProxy: this.gitProxy,
+      knownHosts: this.knownHosts,
+      secrets: this.secretResolver(),
+      vault: this.options.secrets !== undefined,
+      restoreSource: (sessionId, name, attachedSeq) => this.restoreSource(sessionId, name, attachedSeq),
+      log: (message, error) => this.log(message, error),
     };
-    if (config.kind === 'ssh') {
-      const hand = new SshHand(
-        { sessionId, name: spec.name, config },
-        {
-          record,
-          progress: (progress) => this.options.onProgress?.(sessionId, progress),
-          log: (message, error) => this.log(message, error),
-          // Checkpoints of its working folder (ssh-checkpoints.ts), or turn-end snapshots of older logs.
-          restoreSource: () => this.restoreSource(sessionId, spec.name, spec.attachedSeq),
-          lastSeq: () => this.options.store.getSession(sessionId).lastSeq,
-        },
-        { knownHosts: this.knownHosts, ...(this.options.secrets ? { secrets: this.options.secrets } : {}) },
-        undefined,
-        this.options.checkpoints === false ? undefined : this.blobs,
-      );
-      this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
-      return hand;
-    }
-    if (config.kind === 'mcp') {
-      const hand = new McpHand(
-        { sessionId, name: spec.name, config },
-        {
-          record,
-          progress: (progress) => this.options.onProgress?.(sessionId, progress),
-          log: (message, error) => this.log(message, error),
-        },
-        this.secretResolver(),
-      );
-      this.instances.set(key, { hand, attachedSeq: spec.attachedSeq });
-      return hand;
-    }
-    const engine = engineForHand(this.options, spec.name, config, (message) => {
-      record({ type: 'hand.provisioning', payload: { hand_id: spec.name, phase: 'connecting', message } });
-      this.options.onProgress?.(sessionId, { hand_id: spec.name, phase: 'connecting', message });
-    });
-    const hand = new DockerHand(
-      engine,
-      { sessionId, name: spec.name, config },
-      {
-        record,
-        progress: (progress) => this.options.onProgress?.(sessionId, progress),
-        restoreSource: () => this.restoreSource(sessionId, spec.name, spec.attachedSeq),
-        keptCheckpoint: (container, image) => keptCheckpoint(this.options.store, sessionId, spec.name, container, image),
-        log: (message, error) => this.log(message, error),
-      },
-      {
-        gitProxy: this.gitProxy,
-        ...(this.options.checkpoints === false ? {} : { blobs: this.blobs }),
-        ...(this.options.secrets ? { secrets: this.options.secrets } : {}),
-      },
-    );
-    this.instances.set(key, { hand, attachedSeq: spec.attachedSeq, engine });
-    return hand;
   }
 
   /**
@@ -520,6 +509,7 @@ export class HandRegistry {
     const spec = this.specs(sessionId).find((candidate) => candidate.name === name && !candidate.pending);
     return spec ? this.instance(sessionId, spec) : null;
   }
+
   /** The live SSH hand of a session by name (one-file restore and files-only rewinds reach its folder through it), or null. */
   sshHand(sessionId: string, name: string): SshHand | null {
     const hand = this.instances.get(`${sessionId}/${name}`)?.hand;
@@ -530,8 +520,8 @@ export class HandRegistry {
   private handOfToolUse(sessionId: string, toolUseId: string): string | null {
     const uses = this.options.store.getEvents(sessionId, { types: ['agent.tool_use'], direction: 'backward', limit: 1000 });
     const use = uses.find((event) => event.type === 'agent.tool_use' && event.payload.tool_use_id === toolUseId);
-    const hand = use?.type === 'agent.tool_use' ? use.payload.hand_id : undefined;
-    return hand === undefined ? null : `${sessionId}/${hand}`;
+    if (use?.type !== 'agent.tool_use' || use.payload.hand_id === undefined) return null;
+    return `${sessionId}/${this.threads.runsOn(sessionId, use.payload.session_thread_id, use.payload.hand_id)}`;
   }
 
   /** Keeps track of a hand's background work (checkpoint, snapshot) until it settles; `settled()` waits for it. */
@@ -576,25 +566,4 @@ function pendingError(name: string): AppError {
     'conflict',
     `The hand "${name}" came from an imported file and is off until you review it. Check what it would run in the hands panel and turn it on there first.`,
   );
-}
-
-/** Whether the hand offers Managed Agents' toolset, whose tools the model sees unprefixed (`bash`, `read`, …). */
-function hasToolset(spec: HandSpec): boolean {
-  return spec.config.kind === 'docker' && spec.config.toolset !== undefined;
-}
-
-/** The hand as the model sees it: each tool named `<hand>__<tool>` (`unprefixed`: the toolset's tools, as they are). */
-function qualify(name: string, hand: ManagedHand, unprefixed = false): Hand {
-  const prefix = unprefixed ? '' : qualifiedToolName(name, '');
-  return {
-    id: name,
-    ...(hand instanceof McpHand ? { kind: 'mcp' as const } : {}),
-    concurrent: hand.concurrent,
-    tools: () => hand.tools().map((tool) => ({ ...tool, name: prefix + tool.name })),
-    ownToolName: (tool) => {
-      const own = tool.startsWith(prefix) ? tool.slice(prefix.length) : tool;
-      return hand instanceof McpHand ? (hand.serverToolName(own) ?? own) : own;
-    },
-    execute: (tool, input, options) => hand.execute(tool.startsWith(prefix) ? tool.slice(prefix.length) : tool, input, options),
-  };
 }

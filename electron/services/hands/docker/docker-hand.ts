@@ -51,6 +51,9 @@ import {
   prepareFolder,
   configHash,
   DEFAULT_PATH,
+  dockerSafe,
+  repoToken,
+  READ_ONLY_ROOT,
   displayUrl,
   IDLE_COMMAND,
   isEngineError,
@@ -79,6 +82,8 @@ export interface DockerHandOptions {
   gitProxy?: GitProxy;
   /** Where checkpoints' blobs go; with it, the files are checkpointed after each tool call that can change them (not at turn ends). */
   blobs?: BlobStore;
+  /** A thread's read-only copy (issue 21): read-only root filesystem (tmpfs /tmp), no snapshots. */
+  readOnly?: boolean;
 }
 
 export interface DockerHandIdentity {
@@ -236,9 +241,9 @@ class ContainerTransport implements ShellTransport {
   /** Commits the container as a snapshot when the turn changed something no checkpoint holds (no blob store, or a capture failed). */
   turnEnded(atSeq: number, exclusive: Exclusive): Promise<void> {
     return exclusive(async () => {
-      if (!this.dirty || !this.container || !this.source || this.disposed) return;
+      if (!this.dirty || !this.container || !this.source || this.disposed || this.options.readOnly) return;
       const started = performance.now();
-      const tag = `${this.identity.sessionId}-${this.identity.name}-${atSeq}`;
+      const tag = `${this.identity.sessionId}-${dockerSafe(this.identity.name)}-${atSeq}`;
       const repository = this.engine.snapshotRepository;
       try {
         await this.container.commit({
@@ -380,7 +385,7 @@ class ContainerTransport implements ShellTransport {
         ...Object.entries(config.env).map(([key, value]) => `${key}=${value}`),
       ];
       const container = await this.engine.docker.createContainer({
-        name: `drover-${sessionId.slice(0, 8)}-${name}-${randomBytes(3).toString('hex')}`,
+        name: `drover-${sessionId.slice(0, 8)}-${dockerSafe(name)}-${randomBytes(3).toString('hex')}`,
         Image: image,
         Entrypoint: ['/bin/sh', '-c'],
         Cmd: [IDLE_COMMAND],
@@ -398,6 +403,7 @@ class ContainerTransport implements ShellTransport {
           ...(config.cpus === null ? {} : { NanoCpus: Math.round(config.cpus * 1e9) }),
           ...(config.memory_mb === null ? {} : { Memory: config.memory_mb * 1024 * 1024, MemorySwap: config.memory_mb * 1024 * 1024 }),
           ...(config.pids_limit === null ? {} : { PidsLimit: config.pids_limit }),
+          ...(this.options.readOnly ? READ_ONLY_ROOT : {}),
           Mounts: config.mounts.map((mount) => ({
             Type: 'bind' as const,
             Source: mount.host_path,
@@ -512,7 +518,7 @@ class ContainerTransport implements ShellTransport {
     const notes: string[] = [];
     for (const repo of repos) {
       const shown = displayUrl(repo.url);
-      const route = proxy.register({ upstream: repo.url, label: shown, token: this.tokenFor(repo, shown) });
+      const route = proxy.register({ upstream: repo.url, label: shown, token: repoToken(repo, shown, this.options.secrets) });
       this.routes.push(route);
       const remote = route.urlFor(gateway);
       if (mode === 'fresh') await this.cloneInto(container, repo, route.urlFor(LOOPBACK), remote, signal);
@@ -571,17 +577,6 @@ class ContainerTransport implements ShellTransport {
     } finally {
       await rm(temp, { recursive: true, force: true });
     }
-  }
-
-  /** The repository's token, read from the vault on each request the proxy forwards (a replaced secret takes effect at once). */
-  private tokenFor(repo: GitRepo, shown: string): () => Promise<string | null> {
-    const id = repo.token_secret_id;
-    const secrets = this.options.secrets;
-    if (id === null) return () => Promise.resolve(null);
-    return async () => {
-      if (!secrets) throw new Error('this Drover has no vault');
-      return secrets.reveal(id, `git clone/fetch/push for ${shown}`);
-    };
   }
 
   private closeEgress(): void {

@@ -6,11 +6,18 @@ import path from 'node:path';
 import type Docker from 'dockerode';
 import type { DockerHandConfig, GitRepo } from '#shared/hands';
 import { setOriginUrl } from '#services/git/clone';
+import type { SecretResolver } from '#services/vault/resolver';
 import type { DockerEngine } from './engine.ts';
 import type { ArchiveOwner } from './folder-archive.ts';
 
 /** Keeps the container alive doing nothing; `docker stop` ends it at once. */
 export const IDLE_COMMAND = 'trap "exit 0" TERM; while :; do sleep 3600 & wait $!; done';
+/** A thread's read-only copy of a hand (issue 21): writes fail with EROFS, except in a small /tmp. */
+export const READ_ONLY_ROOT = { ReadonlyRootfs: true, Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m' } } as const;
+/** A hand's name where Docker allows fewer characters (container names, image tags): a copy's `box~a1b2` as `box.a1b2`. */
+export function dockerSafe(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_.-]/g, '.');
+}
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** No pagers (nothing would page them), no prompts from package managers, colours where a tool chooses them. */
 export const SHELL_ENV = ['TERM=xterm-256color', 'PAGER=cat', 'GIT_PAGER=cat', 'DEBIAN_FRONTEND=noninteractive'];
@@ -106,4 +113,14 @@ export async function pointOrigin(
   } finally {
     await rm(temp, { recursive: true, force: true });
   }
+}
+
+/** A repository's token, read from the vault on each request the git proxy forwards (a replaced secret takes effect at once). */
+export function repoToken(repo: GitRepo, shown: string, secrets: SecretResolver | undefined): () => Promise<string | null> {
+  const id = repo.token_secret_id;
+  if (id === null) return () => Promise.resolve(null);
+  return async () => {
+    if (!secrets) throw new Error('this Drover has no vault');
+    return secrets.reveal(id, `git clone/fetch/push for ${shown}`);
+  };
 }
