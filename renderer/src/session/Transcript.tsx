@@ -10,18 +10,7 @@
  * A tool call's row is in ToolCall.tsx, the outcome cards in OutcomeCards.tsx.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import {
-  memo,
-  useCallback,
-  useDeferredValue,
-  useEffect,
-  useLayoutEffect,
-  useMemo,
-  useRef,
-  useState,
-  useSyncExternalStore,
-  type ReactNode,
-} from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { NO_VAULT_ADVICE } from '#renderer/ui/api-key.ts';
 import { formatDuration, plural } from '#renderer/ui/format.ts';
 import { Markdown } from '#renderer/ui/Markdown.tsx';
