@@ -72,7 +72,9 @@ export function threadOfEvent(event: StoredEvent): ThreadKey | 'all' | 'none' {
   }
   const id = (event.payload as { session_thread_id?: string }).session_thread_id;
   if (id !== undefined) return id;
-  if (event.type === 'user.interrupt') return 'all';
+  // An interrupt without a thread stops them all; an answer without one (the guardrails RPC's, the API's) goes to
+  // every thread: only the one whose tool use it names has anything waiting for it.
+  if (event.type === 'user.interrupt' || event.type === 'user.tool_confirmation' || event.type === 'user.custom_tool_result') return 'all';
   if (SCOPED.has(event.type) || PRIMARY_ONLY.has(event.type)) return PRIMARY;
   return 'all';
 }

@@ -129,7 +129,7 @@ export class ThreadsRun {
     const scope: ThreadScope = {
       thread: key,
       project: (event) => projectEvent(event, key),
-      scope: (events, view) => scopeEvents(events, key, parent, view),
+      scope: (events, view) => (key === PRIMARY ? this.primaryEvents(events) : scopeEvents(events, key, parent, view)),
       settings: (base) => this.settingsOf(key, base),
       holdsFinish: () => key === PRIMARY && this.othersActive(),
     };
@@ -146,6 +146,25 @@ export class ThreadsRun {
         this.runs.delete(key);
         this.check();
       });
+  }
+
+  /**
+   * The primary's events: its idle is the session's, so when threads wait for the user's approval
+   * (or a program's custom tool result) the session's idle says so (`requires_action` naming them).
+   */
+  private primaryEvents(events: NewEvent[]): NewEvent[] {
+    return events.map((event) => {
+      if (event.type !== 'session.status_idle' || event.payload.stop_reason.type !== 'end_turn') return event;
+      const waiting: string[] = [];
+      for (const info of this.fold.threads.values()) {
+        if (info.state.terminated) continue;
+        for (const use of info.state.openToolUses) if (info.state.awaiting.has(use.payload.tool_use_id)) waiting.push(use.id);
+        waiting.push(...info.state.customWaiting.keys());
+      }
+      if (waiting.length === 0) return event;
+      const message = 'Tool calls of threads wait for your approval (or your program’s result); the threads go on once answered.';
+      return { type: 'session.status_idle', payload: { stop_reason: { type: 'requires_action', event_ids: waiting, message } } };
+    });
   }
 
   private settingsOf(key: ThreadKey, base: SessionSettings): SessionSettings {

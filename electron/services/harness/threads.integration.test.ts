@@ -3,6 +3,7 @@
 // summarises; each thread's request holds only its own context; an interrupt stops one thread.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
+import { DockerHandConfigSchema } from '#shared/hands';
 import type { RecordedRequest, Reply } from '#test/support/model-server';
 import { cleanUpRigs, events, rig, waitFor, type Rig } from '#test/support/harness-rig';
 
@@ -189,5 +190,34 @@ describe('threads', () => {
     // The wait returns when every thread is idle; the coordinator then ends its turn.
     const done = await waitFor(r, 'session.status_idle');
     expect(done.payload.stop_reason.type).toBe('end_turn');
+  });
+
+  it('an approval inside a thread: its call waits, the user allows it (by the guardrails RPC’s answer), the thread goes on', async () => {
+    const r = await threaded(respond(10));
+    r.store.emitEvents(r.sessionId, [
+      {
+        type: 'hand.attached',
+        payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) },
+      },
+      { type: 'policy.set', payload: { hand: 'math', tool: 'add', policy: 'always_ask' } },
+    ]);
+    r.harness.send(r.sessionId, 'Do the work.');
+    const asked = await waitFor(r, 'session.thread_status_idle', (event) => event.payload.stop_reason.type === 'requires_action');
+    const use = events(r).find((event) => event.type === 'agent.tool_use' && event.payload.name === 'add');
+    expect(use?.payload).toMatchObject({ evaluated_permission: 'ask', session_thread_id: asked.payload.session_thread_id });
+    expect(asked.payload.stop_reason).toMatchObject({ event_ids: [use?.id] });
+    expect(r.hand.runs.filter((run) => run.name === 'add')).toHaveLength(0);
+    // The coordinator's wait ends (every thread idle) and it ends its turn: the session's idle names the thread's waiting call.
+    const held = await waitFor(r, 'session.status_idle');
+    expect(held.payload.stop_reason).toMatchObject({ type: 'requires_action', event_ids: [use?.id] });
+    // The answer as the guardrails RPC records it (no thread id): it reaches the thread whose call it names.
+    r.store.emitEvent(r.sessionId, { type: 'user.tool_confirmation', payload: { tool_use_id: 'toolu_add', result: 'allow' } });
+    const done = await waitFor(r, 'session.status_idle', (event) => event.seq > held.seq);
+    expect(done.payload.stop_reason.type).toBe('end_turn');
+    expect(r.hand.runs.filter((run) => run.name === 'add')).toHaveLength(1);
+    const log = events(r);
+    const start = log.find((event) => event.type === 'span.tool_run_start');
+    expect(start?.payload).toEqual({ tool_use_id: 'toolu_add', session_thread_id: asked.payload.session_thread_id });
+    expect(JSON.stringify(log.filter((event) => event.type === 'agent.message').at(-1)?.payload)).toContain('Summary');
   });
 });
