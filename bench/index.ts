@@ -1,10 +1,10 @@
 /**
  * `npm run bench`: prints every figure with its same-run baseline and target, and writes them
  * as JSON to the file named by BENCH_JSON, if set. BENCH_EVENTS overrides the big session size
- * (default 1,000,000); BENCH_ONLY=store|harness|hands|checkpoints|ssh|ui|api runs one part (default all; hands needs a
+ * (default 1,000,000); BENCH_ONLY=store|harness|hands|checkpoints|ssh|ui|api|search runs one part (default all; hands needs a
  * Docker engine and is skipped without one, except under CI=true; ui builds the renderer and drives
  * it in Chromium, BENCH_UI_EVENTS sizing its big session, default 100,000). Exits non-zero if a
- * target is missed, so a regression is loud.
+ * target is missed, so a regression is loud. BENCH_SEARCH_EVENTS sizes search's corpus (default BENCH_EVENTS).
  */
 import { writeFileSync } from 'node:fs';
 import { benchApiStream } from './api-stream.ts';
@@ -14,6 +14,7 @@ import { benchHands } from './hands.ts';
 import { benchHarness } from './harness.ts';
 import { benchRemoteEngine } from './remote-engine.ts';
 import { benchAppends, benchScale, type Figure } from './session-store.ts';
+import { benchSearchAppends, benchSearchScale } from './search.ts';
 import { benchSsh } from './ssh.ts';
 import { benchUi } from './ui.ts';
 
@@ -29,8 +30,8 @@ if (!Number.isInteger(bigCount) || bigCount < 10_000) {
   process.exit(2);
 }
 const only = process.env['BENCH_ONLY'];
-if (only !== undefined && !['store', 'harness', 'hands', 'checkpoints', 'ssh', 'ui', 'api'].includes(only)) {
-  console.error(`BENCH_ONLY must be "store", "harness", "hands", "checkpoints", "ssh", "ui" or "api" (got ${only}).`);
+if (only !== undefined && !['store', 'harness', 'hands', 'checkpoints', 'ssh', 'ui', 'api', 'search'].includes(only)) {
+  console.error(`BENCH_ONLY must be "store", "harness", "hands", "checkpoints", "ssh", "ui", "api" or "search" (got ${only}).`);
   process.exit(2);
 }
 
@@ -38,6 +39,13 @@ const figures: Figure[] = [];
 if (only === undefined || only === 'store') {
   console.log('Drover benchmarks — session store');
   figures.push(...benchAppends(log), ...benchScale(log, bigCount));
+}
+if (only === undefined || only === 'search') {
+  console.log('Drover benchmarks — search across sessions (SQLite FTS5)');
+  figures.push(
+    ...(await benchSearchAppends(log)),
+    ...(await benchSearchScale(log, Number(process.env['BENCH_SEARCH_EVENTS'] ?? bigCount))),
+  );
 }
 if (only === undefined || only === 'harness') {
   console.log('Drover benchmarks — harness');

@@ -2,10 +2,11 @@
  * The search index (issue 23 item 2): an FTS5 table in the session database that follows the log a
  * moment behind it, on its own connection.
  *
- * Why asynchronously: indexing inside the append transaction measured ~0.89× raw durable appends
- * on its own (bench/search.ts has the figures), which with the store's own cost leaves the store
- * under its ≥ 0.8× raw target, and a 1 MB tool output would hold its append for the time it takes
- * to tokenise it. So appends stay as they were, and this indexer reads what they committed:
+ * Why asynchronously: an FTS5 trigger inside the append transaction measured 0.84–0.96× raw
+ * durable appends in different runs (bench/search.ts reports it), which with the store's own cost
+ * leaves too little margin over its ≥ 0.8× raw target, and a 1 MB tool output would hold its append
+ * for as long as it takes to tokenise. Following the log measured 0.98–0.99× the store without
+ * search. So appends stay as they were, and this indexer reads what they committed:
  *
  * - Per session a high-water mark (`search_marks`) says up to which seq its own events are indexed;
  *   rows and mark are written in one transaction, so a crash at any point leaves them consistent

@@ -16,6 +16,7 @@ import { formatRoute, parseRoute, type Route } from './route.ts';
 import { SessionView } from '#renderer/session/index.ts';
 import { SettingsView } from '#renderer/settings/index.ts';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
+import { SearchDialog } from '#renderer/search/SearchDialog.tsx';
 import { Sidebar, type SidebarHandle } from './Sidebar.tsx';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
@@ -33,6 +34,9 @@ export function App({ transport }: AppProps) {
   const [info, setInfo] = useState<AppInfo | null>(null);
   const [launching, setLaunching] = useState(false);
   const [showShortcuts, setShowShortcuts] = useState(false);
+  const [searching, setSearching] = useState(false);
+  /** Bumped when a search hit opens a session, so an open session re-opens at the hit's event. */
+  const [jump, setJump] = useState(0);
   const listRequest = useRef(0);
   const sidebar = useRef<SidebarHandle>(null);
 
@@ -95,6 +99,12 @@ export function App({ transport }: AppProps) {
   // "?" shows the shortcuts, unless the user is typing.
   useEffect(() => {
     function onKeyDown(event: KeyboardEvent): void {
+      // Ctrl/Cmd+Shift+F: search across sessions, from anywhere but another dialog.
+      if (event.key.toLowerCase() === 'f' && (event.ctrlKey || event.metaKey) && event.shiftKey && !event.altKey) {
+        event.preventDefault();
+        if (document.querySelector('dialog[open]') === null) setSearching(true);
+        return;
+      }
       const target = event.target;
       const typing =
         target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
@@ -164,6 +174,7 @@ export function App({ transport }: AppProps) {
     <div className="app">
       <Sidebar
         ref={sidebar}
+        onSearch={() => setSearching(true)}
         transport={transport}
         sessions={sessions}
         selected={selected}
@@ -190,7 +201,7 @@ export function App({ transport }: AppProps) {
           <SettingsView transport={transport} onError={reportError} />
         ) : selected !== null ? (
           <SessionView
-            key={selected.id}
+            key={`${selected.id}:${jump}`}
             transport={transport}
             session={selected}
             branchCount={branchCount}
@@ -206,6 +217,18 @@ export function App({ transport }: AppProps) {
         )}
       </main>
       <ShortcutsDialog open={showShortcuts} onClose={() => setShowShortcuts(false)} />
+      {searching && (
+        <SearchDialog
+          transport={transport}
+          sessions={sessions ?? []}
+          onOpenHit={(sessionId, seq) => {
+            setSearching(false);
+            setJump((count) => count + 1);
+            navigate({ sessionId, cursor: seq });
+          }}
+          onClose={() => setSearching(false)}
+        />
+      )}
       <LaunchDialog
         transport={transport}
         open={launching}

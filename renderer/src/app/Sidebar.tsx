@@ -27,6 +27,8 @@ export interface SidebarProps {
   onSelect: (sessionId: string) => void;
   onNew: () => void;
   onShortcuts: () => void;
+  /** Opens search across sessions (Ctrl/Cmd+Shift+F). */
+  onSearch: () => void;
   onSettings: () => void;
   settingsOpen: boolean;
   /** A session was imported. */
@@ -50,6 +52,7 @@ export function Sidebar({
   onSelect,
   onNew,
   onShortcuts,
+  onSearch,
   onSettings,
   settingsOpen,
   onOpened,
@@ -100,6 +103,9 @@ export function Sidebar({
             title="Import a session exported from Drover (.jsonl)"
           >
             {importing ? 'Importing…' : 'Import'}
+          </button>
+          <button type="button" className="button" onClick={onSearch} title="Search every session's messages, commands and output (Ctrl+Shift+F, ⇧⌘F on a Mac)">
+            Search
           </button>
           <input
             ref={fileInput}
