@@ -104,7 +104,12 @@ export function Sidebar({
           >
             {importing ? 'Importing…' : 'Import'}
           </button>
-          <button type="button" className="button" onClick={onSearch} title="Search every session's messages, commands and output (Ctrl+Shift+F, ⇧⌘F on a Mac)">
+          <button
+            type="button"
+            className="button"
+            onClick={onSearch}
+            title="Search every session's messages, commands and output (Ctrl+Shift+F, ⇧⌘F on a Mac)"
+          >
             Search
           </button>
           <input
