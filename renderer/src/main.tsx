@@ -19,6 +19,10 @@ import './settings/settings.css';
 import './changes/changes.css';
 import { App } from './app/index.ts';
 import { createElectronTransport, createWebSocketTransport, type Transport } from './client/transport.ts';
+import { applyTheme } from './ui/theme.ts';
+
+// The remembered theme (or the system's) before the first render, so nothing is drawn in the other one.
+applyTheme();
 
 const container = document.getElementById('root');
 if (container === null) throw new Error('renderer/index.html must contain <div id="root">');

@@ -6,7 +6,7 @@
  * It holds only what the main process sends (summaries, events) and reaches it only through the
  * Transport. No secrets, no direct IPC.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
 import type { StoredEvent } from '#shared/events';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
@@ -21,12 +21,27 @@ import { Sidebar, type SidebarHandle } from './Sidebar.tsx';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { notify, transitionsOf, waitingCount, windowTitle } from '#renderer/guardrails/index.ts';
+import { CommandRegistry } from '#renderer/ui/commands.ts';
+import { CommandsProvider } from '#renderer/ui/commands-context.tsx';
+import { SIDEBAR_WIDTH } from '#renderer/ui/preferences.ts';
+import { Splitter, useStoredSize } from '#renderer/ui/Splitter.tsx';
+import { CommandPalette } from './CommandPalette.tsx';
+import { useAppCommands } from './app-commands.ts';
 
 export interface AppProps {
   transport: Transport;
 }
 
 export function App({ transport }: AppProps) {
+  const [registry] = useState(() => new CommandRegistry());
+  return (
+    <CommandsProvider registry={registry}>
+      <Shell transport={transport} registry={registry} />
+    </CommandsProvider>
+  );
+}
+
+function Shell({ transport, registry }: AppProps & { registry: CommandRegistry }) {
   /** null while the first list is loading. */
   const [sessions, setSessions] = useState<SessionSummary[] | null>(null);
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
@@ -37,6 +52,8 @@ export function App({ transport }: AppProps) {
   const [searching, setSearching] = useState(false);
   /** Bumped when a search hit opens a session, so an open session re-opens at the hit's event. */
   const [jump, setJump] = useState(0);
+  const [showPalette, setShowPalette] = useState(false);
+  const [sidebarWidth, setSidebarWidth] = useStoredSize(SIDEBAR_WIDTH);
   const listRequest = useRef(0);
   const sidebar = useRef<SidebarHandle>(null);
 
@@ -96,13 +113,18 @@ export function App({ transport }: AppProps) {
     else window.history.pushState(null, '', hash);
   }, []);
 
-  // "?" shows the shortcuts, unless the user is typing.
+  // "?" shows the shortcuts, unless the user is typing; Ctrl/Cmd+K the command palette, from anywhere but another dialog.
   useEffect(() => {
     function onKeyDown(event: KeyboardEvent): void {
       // Ctrl/Cmd+Shift+F: search across sessions, from anywhere but another dialog.
       if (event.key.toLowerCase() === 'f' && (event.ctrlKey || event.metaKey) && event.shiftKey && !event.altKey) {
         event.preventDefault();
         if (document.querySelector('dialog[open]') === null) setSearching(true);
+        return;
+      }
+      if (event.key.toLowerCase() === 'k' && (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey) {
+        event.preventDefault();
+        if (document.querySelector('dialog[open]') === null) setShowPalette(true);
         return;
       }
       const target = event.target;
@@ -163,6 +185,12 @@ export function App({ transport }: AppProps) {
     [navigate, refreshSessions],
   );
 
+  const newSession = useCallback(() => setLaunching(true), []);
+  const importSession = useCallback(() => sidebar.current?.importFile(), []);
+  const openSettings = useCallback(() => navigate({ sessionId: null, cursor: null, settings: true }), [navigate]);
+  const shortcuts = useCallback(() => setShowShortcuts(true), []);
+  useAppCommands(sessions, { newSession, importSession, openSettings, showShortcuts: shortcuts, openSession: open });
+
   const onCursorChange = useCallback(
     (cursor: number | null) => {
       if (route.sessionId !== null) navigate({ sessionId: route.sessionId, cursor }, true);
@@ -171,7 +199,7 @@ export function App({ transport }: AppProps) {
   );
 
   return (
-    <div className="app">
+    <div className="app" style={{ '--sidebar-width': `${sidebarWidth}px` } as CSSProperties}>
       <Sidebar
         ref={sidebar}
         onSearch={() => setSearching(true)}
@@ -180,12 +208,25 @@ export function App({ transport }: AppProps) {
         selected={selected}
         info={info}
         onSelect={open}
-        onNew={() => setLaunching(true)}
-        onShortcuts={() => setShowShortcuts(true)}
-        onSettings={() => navigate({ sessionId: null, cursor: null, settings: true })}
+        onNew={newSession}
+        onShortcuts={shortcuts}
+        onPalette={() => setShowPalette(true)}
+        onSettings={openSettings}
         settingsOpen={route.settings === true}
         onOpened={openSession}
         onError={reportError}
+        resizer={
+          <Splitter
+            label="Resize the sessions sidebar"
+            spec={SIDEBAR_WIDTH}
+            size={sidebarWidth}
+            onResize={setSidebarWidth}
+            orientation="vertical"
+            grows="ArrowRight"
+            className="sidebar-splitter"
+            testId="sidebar-splitter"
+          />
+        }
       />
       <main className="main">
         {error !== null && (
@@ -229,6 +270,7 @@ export function App({ transport }: AppProps) {
           onClose={() => setSearching(false)}
         />
       )}
+      {showPalette && <CommandPalette registry={registry} onClose={() => setShowPalette(false)} />}
       <LaunchDialog
         transport={transport}
         open={launching}

@@ -7,12 +7,14 @@ import { useEffect, useRef } from 'react';
 const MOD = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl';
 
 const SHORTCUTS: ReadonlyArray<readonly [keys: string, what: string]> = [
+  [`${MOD}+K`, 'Command palette: every action, and every session by title'],
   [`${MOD}+Enter`, 'Send the message, or launch from the New session dialog'],
   ['← / →', 'Previous / next event on the timeline'],
   ['Shift+← / Shift+→', 'Previous / next turn'],
   ['Home / End', 'First event / back to live (on the timeline)'],
   ['PageUp / PageDown', 'Jump 5% of the session (on the timeline)'],
   ['↑ / ↓', 'Move through the Events list'],
+  ['← / → on a panel’s edge', 'Resize the sidebar or side panel (↑ / ↓ for the timeline; Tab to the edge first)'],
   ['Esc', 'Close a dialog'],
   ['?', 'Show these shortcuts'],
 ];

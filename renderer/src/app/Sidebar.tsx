@@ -4,7 +4,7 @@
  * dialog) and "Import".
  * Clicking a conversation opens the branch it currently shows.
  */
-import { useEffect, useImperativeHandle, useMemo, useRef, useState, type ChangeEvent, type Ref } from 'react';
+import { useEffect, useImperativeHandle, useMemo, useRef, useState, type ChangeEvent, type ReactNode, type Ref } from 'react';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
 import { formatCost, formatFullTime, formatRelativeTime, outcomeStatusText, plural, statusText } from '#renderer/ui/format.ts';
@@ -29,11 +29,15 @@ export interface SidebarProps {
   onShortcuts: () => void;
   /** Opens search across sessions (Ctrl/Cmd+Shift+F). */
   onSearch: () => void;
+  /** Opens the command palette (Ctrl/Cmd+K). */
+  onPalette: () => void;
   onSettings: () => void;
   settingsOpen: boolean;
   /** A session was imported. */
   onOpened: (session: SessionSummary) => void;
   onError: (reason: unknown) => void;
+  /** The handle that resizes the sidebar (on its right edge). */
+  resizer?: ReactNode;
 }
 
 interface Conversation {
@@ -53,10 +57,12 @@ export function Sidebar({
   onNew,
   onShortcuts,
   onSearch,
+  onPalette,
   onSettings,
   settingsOpen,
   onOpened,
   onError,
+  resizer,
 }: SidebarProps) {
   const [importing, setImporting] = useState(false);
   const [filter, setFilter] = useState('');
@@ -207,6 +213,14 @@ export function Sidebar({
           <button type="button" className="link sidebar-shortcuts" onClick={onShortcuts} title="Keyboard shortcuts (?)">
             Keyboard shortcuts
           </button>
+          <button
+            type="button"
+            className="link sidebar-shortcuts"
+            onClick={onPalette}
+            title="Every command and session (Ctrl+K, ⌘K on a Mac)"
+          >
+            Commands
+          </button>
         </div>
         {info !== null && (
           <span title={`Data folder: ${info.dataDir}`}>
@@ -214,6 +228,7 @@ export function Sidebar({
           </span>
         )}
       </footer>
+      {resizer}
     </aside>
   );
 }

@@ -6,7 +6,7 @@
  * The cursor is null while live (following new events) and an event seq while the user looks
  * at the past. Everything shown derives from the log; nothing here holds a secret.
  */
-import { useCallback, useEffect, useId, useMemo, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useId, useMemo, useState, useSyncExternalStore, type CSSProperties } from 'react';
 import { describeDescendants, type SessionSummary, type SessionTreeNode } from '#shared/sessions';
 import { BranchTree } from '#renderer/timeline/index.ts';
 import { Composer } from './Composer.tsx';
@@ -26,6 +26,9 @@ import type { Transport } from '#renderer/client/transport.ts';
 import { useLive } from './useLive.ts';
 import { useThreadView } from './useThreadView.ts';
 import { ThreadSwitch, ThreadTree } from '#renderer/threads/index.ts';
+import { useSessionCommands } from './session-commands.ts';
+import { SIDE_PANEL_WIDTH, TIMELINE_HEIGHT } from '#renderer/ui/preferences.ts';
+import { Splitter, useStoredSize } from '#renderer/ui/Splitter.tsx';
 
 export type PanelTab = 'hands' | 'events' | 'branches' | 'changes';
 const PANEL_KEY = 'drover.panel';
@@ -83,6 +86,8 @@ function SessionCockpit({
   const guardrails = useGuardrails(transport, session.id);
   const threads = useThreadView(transport, log);
   const titleId = useId();
+  const [panelWidth, setPanelWidth] = useStoredSize(SIDE_PANEL_WIDTH);
+  const [tapeHeight, setTapeHeight] = useStoredSize(TIMELINE_HEIGHT);
 
   const lastSeq = log.lastSeq;
   const live = cursor === null || cursor >= lastSeq;
@@ -225,6 +230,10 @@ function SessionCockpit({
     [transport, log, sessionId, viewSeq, lastSeq, live, setCursor, fork, rewind, exportSession, onError],
   );
 
+  // The palette's session commands (Ctrl/Cmd+K), at the event selected on the timeline.
+  const interrupt = useCallback(() => transport.call('sessions-interrupt', { sessionId }).catch(onError), [transport, sessionId, onError]);
+  useSessionCommands({ viewSeq, live, running, busy: busy !== null, fork, rewind, goLive, interrupt, exportSession, showTab: setTab });
+
   // The log appends to its hand events in place: the count is what changes when one arrives.
   const handEventCount = log.handEvents.length;
   const pastHands = useMemo(
@@ -236,7 +245,12 @@ function SessionCockpit({
   const parentTitle = parentId === null ? undefined : titleOf(parentId);
 
   return (
-    <section className="session" aria-labelledby={titleId} data-testid="session-view">
+    <section
+      className="session"
+      aria-labelledby={titleId}
+      data-testid="session-view"
+      style={{ '--side-panel-width': `${panelWidth}px`, '--tape-height': `${tapeHeight}px` } as CSSProperties}
+    >
       <header className="session-header">
         <div className="session-heading">
           <h2 id={titleId}>
@@ -354,7 +368,18 @@ function SessionCockpit({
             />
           )}
         </div>
-        <aside className="side-panel" aria-label="Session details">
+        <aside className="side-panel" id={`${titleId}-panel`} aria-label="Session details">
+          <Splitter
+            label="Resize the side panel"
+            spec={SIDE_PANEL_WIDTH}
+            size={panelWidth}
+            onResize={setPanelWidth}
+            orientation="vertical"
+            grows="ArrowLeft"
+            controls={`${titleId}-panel`}
+            className="side-panel-splitter"
+            testId="side-panel-splitter"
+          />
           <div className="tabs" role="tablist" aria-label="Panels">
             {(['hands', 'events', 'branches', 'changes'] as const).map((name) => (
               <button key={name} type="button" role="tab" className="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
@@ -402,6 +427,18 @@ function SessionCockpit({
         </aside>
       </div>
 
+      <div className="timeline-resize">
+        <Splitter
+          label="Resize the timeline"
+          spec={TIMELINE_HEIGHT}
+          size={tapeHeight}
+          onResize={setTapeHeight}
+          orientation="horizontal"
+          grows="ArrowUp"
+          className="timeline-splitter"
+          testId="timeline-splitter"
+        />
+      </div>
       <Timeline log={log} cursor={viewSeq} live={live} onSeek={seek} onLive={goLive} lanes={threads.lanesView} />
 
       {live ? (

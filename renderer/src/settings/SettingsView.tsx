@@ -16,6 +16,7 @@ import { GuardrailsSettings } from '#renderer/guardrails/index.ts';
 import { LocalApiSettings } from './LocalApiSettings.tsx';
 import { StorageSettings } from './StorageSettings.tsx';
 import { EnginesSettings } from './EnginesSettings.tsx';
+import { AppearanceSettings } from './AppearanceSettings.tsx';
 import { HandLibrarySettings } from './HandLibrarySettings.tsx';
 
 export const KIND_LABELS: Readonly<Record<SecretKind, string>> = {
@@ -63,6 +64,7 @@ export function SettingsView({ transport, onError }: { transport: Transport; onE
         </div>
       </header>
       <div className="settings-body">
+        <AppearanceSettings />
         <ApiKeySection transport={transport} vault={vault} onChanged={() => void refresh()} />
         <GuardrailsSettings transport={transport} />
         <LocalApiSettings transport={transport} />

@@ -3,3 +3,4 @@
  * import rules reject any other path into it). Settings → Credentials, Guardrails, Local API.
  */
 export { SettingsView } from './SettingsView.tsx';
+export { SETTINGS_SECTIONS, revealSettingsSection } from './sections.ts';

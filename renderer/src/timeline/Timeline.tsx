@@ -23,6 +23,7 @@ import { EVENT_CATEGORIES, categoryOf } from './event-categories.ts';
 import { formatFullTime, outcomeResultTone, type OutcomeTone } from '#renderer/ui/format.ts';
 import type { SessionLog } from '#renderer/client/session-log.ts';
 import { binCategories, clampSeq, nextTurn, previousTurn, seqAt } from './timeline-nav.ts';
+import { THEME_CHANGE_EVENT } from '#renderer/ui/theme.ts';
 import { TAPE_EVENTS, binLanes, tapeWindow, type TimelineLanes } from './lane-model.ts';
 import { Lanes } from './TimelineLanes.tsx';
 
@@ -349,18 +350,24 @@ function prepare(element: HTMLCanvasElement, width: number): CanvasRenderingCont
   return context;
 }
 
-/** The element's width in CSS pixels, kept current by a ResizeObserver. */
+/** The element's width in CSS pixels, kept current by a ResizeObserver (a new height re-renders too: the tape is resizable). */
 function useWidth(ref: RefObject<HTMLElement | null>): number {
-  const [width, setWidth] = useState(0);
+  const [size, setSize] = useState({ width: 0, height: 0 });
   useEffect(() => {
     const element = ref.current;
     if (element === null) return;
-    setWidth(element.clientWidth);
-    const observer = new ResizeObserver(() => setWidth(element.clientWidth));
+    const measure = () =>
+      setSize((last) =>
+        last.width === element.clientWidth && last.height === element.clientHeight
+          ? last
+          : { width: element.clientWidth, height: element.clientHeight },
+      );
+    measure();
+    const observer = new ResizeObserver(measure);
     observer.observe(element);
     return () => observer.disconnect();
   }, [ref]);
-  return width;
+  return size.width;
 }
 
 /** The category colours from the theme's CSS variables, re-read when the OS theme changes. */
@@ -386,15 +393,14 @@ function useVerdictColors(): VerdictColors {
   );
 }
 
-/** Values read from the theme's CSS variables, re-read when the OS theme changes. */
+/** Values read from the theme's CSS variables, re-read when the theme shown changes (ui/theme.ts). */
 function useThemeColors<T>(readFrom: (style: CSSStyleDeclaration) => T): T {
   const read = useCallback(() => readFrom(getComputedStyle(document.documentElement)), [readFrom]);
   const [colors, setColors] = useState<T>(read);
   useEffect(() => {
-    const query = window.matchMedia('(prefers-color-scheme: dark)');
     const update = () => setColors(read());
-    query.addEventListener('change', update);
-    return () => query.removeEventListener('change', update);
+    window.addEventListener(THEME_CHANGE_EVENT, update);
+    return () => window.removeEventListener(THEME_CHANGE_EVENT, update);
   }, [read]);
   return colors;
 }
