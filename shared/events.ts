@@ -423,8 +423,13 @@ export const eventPayloadSchemas = {
    * `hand.terminal_closed` — after which a `hand.checkpoint` holds the files as they left them.
    */
   'hand.terminal_opened': z.strictObject({ hand_id: handId, terminal_id: TerminalIdSchema }),
-  /** The terminal opened by `hand.terminal_opened` with this `terminal_id` ended (`ended`: how). */
-  'hand.terminal_closed': z.strictObject({ hand_id: handId, terminal_id: TerminalIdSchema, ended: TerminalEndSchema }),
+  /** The terminal opened by `hand.terminal_opened` (event `opened_seq`) with this `terminal_id` ended (`ended`: how). */
+  'hand.terminal_closed': z.strictObject({
+    hand_id: handId,
+    terminal_id: TerminalIdSchema,
+    opened_seq: z.number().int().positive(),
+    ended: TerminalEndSchema,
+  }),
   'session.configured': SessionSettingsSchema,
   /** The session's custom tools from now on (replacing any earlier set; empty: none). The latest wins; forks inherit it. */
   'session.custom_tools_set': z.strictObject({ tools: CustomToolsSchema }),

@@ -119,7 +119,7 @@ describe.runIf(dockerReady)('a terminal on a Docker hand', () => {
     const opened = events.find((event) => event.type === 'hand.terminal_opened');
     const closed = events.find((event) => event.type === 'hand.terminal_closed');
     expect(opened?.payload).toEqual({ hand_id: 'box', terminal_id: id });
-    expect(closed?.payload).toEqual({ hand_id: 'box', terminal_id: id, ended: 'closed' });
+    expect(closed?.payload).toEqual({ hand_id: 'box', terminal_id: id, opened_seq: opened?.seq, ended: 'closed' });
     const checkpoint = events.find((event) => event.type === 'hand.checkpoint' && event.payload.at_seq === closed?.seq);
     expect(checkpoint?.payload.hand_id).toBe('box');
     expect(await ui.refused('terminal-input', { terminalId: id, data: 'ls\n' })).toMatch(/no open terminal/);
@@ -143,7 +143,9 @@ describe.runIf(dockerReady)('a terminal on a Docker hand', () => {
     ui.close();
     await host.terminals.settled();
     const forkClosed = terminalEvents(forked).filter((event) => event.type === 'hand.terminal_closed' && event.seq > (closed?.seq ?? 0));
-    expect(forkClosed.map((event) => event.payload)).toEqual([{ hand_id: 'box', terminal_id: inFork, ended: 'disconnected' }]);
+    expect(forkClosed.map((event) => event.payload)).toEqual([
+      { hand_id: 'box', terminal_id: inFork, opened_seq: expect.any(Number) as number, ended: 'disconnected' },
+    ]);
     expect(host.terminals.openCount).toBe(0);
   }, 240_000);
 
@@ -188,7 +190,7 @@ describe.runIf(dockerReady)('a terminal on a Docker hand', () => {
     await host.terminals.settled();
     const closed = terminalEvents(sessionId).filter((event) => event.type === 'hand.terminal_closed');
     expect(closed).toHaveLength(TERMINAL_LIMITS.perHand);
-    expect(closed.at(-1)?.payload).toEqual({ hand_id: 'box', terminal_id: id, ended: 'exited' });
+    expect(closed.at(-1)?.payload).toMatchObject({ hand_id: 'box', terminal_id: id, ended: 'exited' });
     ui.close();
   }, 240_000);
 
@@ -269,7 +271,7 @@ describe.runIf(sshdReady)('a terminal on an SSH machine', () => {
     await ui.call('terminal-close', { terminalId: id });
     const events = terminalEvents(sessionId);
     const closed = events.find((event) => event.type === 'hand.terminal_closed');
-    expect(closed?.payload).toEqual({ hand_id: 'laptop', terminal_id: id, ended: 'closed' });
+    expect(closed?.payload).toMatchObject({ hand_id: 'laptop', terminal_id: id, ended: 'closed' });
     expect(events.some((event) => event.type === 'hand.checkpoint' && event.payload.at_seq === closed?.seq)).toBe(true);
 
     // The machine's folder changes on; a fork after the close puts the person's file back when it connects.

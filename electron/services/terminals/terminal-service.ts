@@ -45,6 +45,8 @@ interface Terminal {
   hand: string;
   managed: ManagedHand;
   channel: TerminalChannel;
+  /** The seq of its `hand.terminal_opened`. */
+  openedSeq: number;
   batch: OutputBatch;
   unacked: number;
   paused: boolean;
@@ -99,6 +101,7 @@ export class TerminalService {
       hand,
       managed,
       channel,
+      openedSeq: 0,
       batch: new OutputBatch((data) => this.deliver(terminal, data)),
       unacked: 0,
       paused: false,
@@ -107,7 +110,10 @@ export class TerminalService {
     };
     this.terminals.set(terminalId, terminal);
     try {
-      this.services.store.emitEvent(sessionId, { type: 'hand.terminal_opened', payload: { hand_id: hand, terminal_id: terminalId } });
+      terminal.openedSeq = this.services.store.emitEvent(sessionId, {
+        type: 'hand.terminal_opened',
+        payload: { hand_id: hand, terminal_id: terminalId },
+      }).seq;
     } catch (error) {
       // Not recorded, not opened: a terminal the log cannot account for would make forks inexact.
       this.terminals.delete(terminalId);
@@ -248,7 +254,7 @@ export class TerminalService {
       try {
         seq = this.services.store.emitEvent(sessionId, {
           type: 'hand.terminal_closed',
-          payload: { hand_id: hand, terminal_id: terminal.id, ended },
+          payload: { hand_id: hand, terminal_id: terminal.id, opened_seq: terminal.openedSeq, ended },
         }).seq;
       } catch (error) {
         this.services.log(`Session ${sessionId}: could not record the close of terminal ${terminal.id} on ${hand}`, error);

@@ -98,6 +98,20 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
       const { hand_id: hand, at_seq: at, bytes, duration_ms: ms } = event.payload;
       return `${hand}: files kept at event #${at} (${formatBytes(bytes)} in ${formatDuration(ms)})`;
     }
+    case 'hand.terminal_opened':
+      return `${event.payload.hand_id}: a terminal opened — what is typed there is not in this log; its close records the files`;
+    case 'hand.terminal_closed': {
+      const { hand_id: hand, opened_seq: opened, ended } = event.payload;
+      const how =
+        ended === 'exited'
+          ? 'its shell exited'
+          : ended === 'lost'
+            ? 'its machine went'
+            : ended === 'disconnected'
+              ? 'its window went'
+              : 'closed';
+      return `${hand}: the terminal open since event #${opened} ended (${how}); the files as it left them are checkpointed`;
+    }
     case 'session.configured': {
       const { model, max_tokens: maxTokens, thinking_budget: thinking } = event.payload;
       return `Settings: ${model}, up to ${maxTokens} output tokens${thinking === null ? '' : `, thinking ${thinking}`}`;
