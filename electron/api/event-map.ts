@@ -124,7 +124,7 @@ function contentOf(content: readonly ContentBlock[]): ContentBlock[] {
 }
 
 /** Drover's stop reasons in the service's closed set: what a client must do next is the same. */
-function stopReasonOf(
+export function stopReasonOf(
   stop: Extract<StoredEvent, { type: 'session.status_idle' }>['payload']['stop_reason'],
 ): Pick<BetaManagedAgentsSessionStatusIdleEvent, 'stop_reason' | 'stop_details'> {
   switch (stop.type) {

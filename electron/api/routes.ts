@@ -8,6 +8,7 @@ import { eventRoutes } from './events.ts';
 import type { Route } from './router.ts';
 import { sessionRoutes } from './sessions.ts';
 import { streamRoutes } from './stream.ts';
+import { threadRoutes } from './threads.ts';
 import { vaultRoutes } from './vaults.ts';
 import { workRoutes } from './work.ts';
 
@@ -21,5 +22,6 @@ export function apiRoutes(context: ApiContext, apiToken: () => string): Route[] 
     ...sessionRoutes(context),
     ...eventRoutes(context),
     ...streamRoutes(context),
+    ...threadRoutes(context),
   ];
 }

@@ -23,14 +23,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { BetaManagedAgentsSessionDeletedEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
+import type { BetaManagedAgentsSessionDeletedEvent, BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
 import type { BetaManagedAgentsDeltaEvent, BetaManagedAgentsStartEvent } from '@anthropic-ai/sdk/resources/beta/sessions/sessions';
 import { isAppError } from '#shared/errors';
 import type { LiveUpdate } from '#shared/harness';
 import type { EventType, StoredEvent } from '#shared/events';
 import type { ApiContext } from './context.ts';
 import { invalid } from './errors.ts';
-import { eventIndex } from './event-index.ts';
+import { eventIndex, type EventIndex } from './event-index.ts';
 import { apiEventOf, isApiVisible } from './event-map.ts';
 import { checkQueryKeys, sessionUuid } from './events.ts';
 import { externalId } from './ids.ts';
@@ -105,8 +105,19 @@ class Previews {
   }
 }
 
-/** Streams the session's events into `response` until the client goes or the server closes. */
-function tail(context: ApiContext, sessionId: string, deltas: ReadonlySet<string>, requestId: string) {
+/** A stream's frame for an event, or null to leave it out: the session's API events by default, one thread's on a thread's stream. */
+export type StreamView = (event: StoredEvent, index: EventIndex) => BetaManagedAgentsSessionEvent | null;
+
+const sessionView: StreamView = (event, index) => (isApiVisible(event.type) ? apiEventOf(event, index) : null);
+
+/** Streams the session's events (those `view` shows) into `response` until the client goes or the server closes. */
+export function tail(
+  context: ApiContext,
+  sessionId: string,
+  deltas: ReadonlySet<string>,
+  requestId: string,
+  view: StreamView = sessionView,
+) {
   return (response: ServerResponse, signal: AbortSignal): Promise<void> =>
     new Promise<void>((resolve, reject) => {
       const index = eventIndex(context.store, sessionId);
@@ -167,8 +178,7 @@ function tail(context: ApiContext, sessionId: string, deltas: ReadonlySet<string
           context.store.subscribe(sessionId, (event: StoredEvent) => {
             try {
               index.feed(event);
-              if (!isApiVisible(event.type)) return;
-              const mapped = apiEventOf(event, index);
+              const mapped = view(event, index);
               if (mapped !== null) write(frame(mapped.type, mapped, mapped.id));
             } catch (error) {
               context.log('An event could not be written to an API stream', error);
@@ -205,8 +215,7 @@ function tail(context: ApiContext, sessionId: string, deltas: ReadonlySet<string
         // the stream (the SDK's own example) misses none of its turn, and finds its end even when
         // the turn ended first; a client that also lists drops repeats by id, as the SDK's runner does.
         for (const event of latestTurn(context, sessionId)) {
-          if (!isApiVisible(event.type)) continue;
-          const mapped = apiEventOf(event, index);
+          const mapped = view(event, index);
           if (mapped !== null) write(frame(mapped.type, mapped, mapped.id));
         }
         if (signal.aborted) close();

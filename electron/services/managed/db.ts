@@ -14,7 +14,8 @@ import { guardStorage } from '#services/session/storage-errors';
 
 export const MANAGED_DB_FILE = 'managed.sqlite';
 
-export type ResourceKind = 'agent' | 'environment' | 'vault' | 'credential' | 'session' | 'environment_key' | 'work_item' | 'work_token';
+export type ResourceKind =
+  'agent' | 'environment' | 'vault' | 'credential' | 'session' | 'environment_key' | 'work_item' | 'work_token' | 'thread';
 
 export interface ResourceRow {
   kind: ResourceKind;
