@@ -58,6 +58,7 @@ import { StorageLimitsSchema, StorageReclaimSchema, StorageThinSchema, StorageTh
 import { EngineConfigSchema, EngineIdSchema, EngineTestResultSchema } from './engines.ts';
 import { SearchArgSchema, SearchResultSchema, SearchStatusSchema } from './search.ts';
 import { SessionThreadsSchema } from './thread-view.ts';
+import { RosterSchema, SessionThreadIdSchema } from './threads.ts';
 import { HandLibraryIdSchema, HandLibraryLabelSchema, HandLibraryListingSchema } from './hand-library.ts';
 import {
   ApiKeyStatusSchema,
@@ -168,7 +169,17 @@ export const rpcMethods = {
     result: z.null(),
   },
   /** Stops the running response or tool; the log records what was cut. */
-  'sessions-interrupt': { arg: z.strictObject({ sessionId: SessionIdSchema, reason: z.string().max(1000).optional() }), result: z.null() },
+  'sessions-interrupt': {
+    /** `sessionThreadId`: stop that thread only (issue 21); absent: every thread. */
+    arg: z.strictObject({
+      sessionId: SessionIdSchema,
+      reason: z.string().max(1000).optional(),
+      sessionThreadId: SessionThreadIdSchema.optional(),
+    }),
+    result: z.null(),
+  },
+  /** Sets the agents the session's coordinator may start as threads (issue 21); recorded as `session.roster_set`. */
+  'sessions-set-roster': { arg: z.strictObject({ sessionId: SessionIdSchema, roster: RosterSchema }), result: RosterSchema },
   /** Replaces the session's custom tools (empty: none); recorded in the log, so forks inherit them; the model sees them from its next request. */
   'sessions-set-custom-tools': {
     arg: z.strictObject({ sessionId: SessionIdSchema, tools: CustomToolsSchema }),

@@ -30,6 +30,7 @@ import type { TerminalService } from '#services/terminals/terminal-service';
 import { createSearchHandlers } from './search-handlers.ts';
 import type { SearchIndex } from '#services/search/search-index';
 import { createThreadsHandlers } from './threads-handlers.ts';
+import { createRosterHandlers } from './roster-handlers.ts';
 import { ThreadViews } from '#services/harness/thread-views';
 
 /**
@@ -115,6 +116,7 @@ export function createHandlers({
     ...createTerminalHandlers(terminals),
     ...createSearchHandlers(search),
     ...createThreadsHandlers({ views: new ThreadViews(store) }),
+    ...createRosterHandlers({ store }),
     ...createHandLibraryHandlers({ dataDir: store.dataDir, listSecrets: () => credentials.list() }),
     'app-info': () => {
       const warning = dataDirExposure(store.dataDir);
@@ -160,8 +162,8 @@ export function createHandlers({
       harness.send(arg.sessionId, 'text' in arg ? arg.text : arg.content);
       return null;
     },
-    'sessions-interrupt': ({ sessionId, reason }) => {
-      harness.interrupt(sessionId, reason);
+    'sessions-interrupt': ({ sessionId, reason, sessionThreadId }) => {
+      harness.interrupt(sessionId, reason, sessionThreadId);
       return null;
     },
     'sessions-settings': ({ sessionId }) => harness.settings(sessionId),
