@@ -6,6 +6,7 @@
  * A call without a result must never read as done: it is running, not yet run at the cursor, or
  * cut off.
  */
+import { eventName, toolCallName } from '#renderer/timeline/index.ts';
 import { filesChangedLabel } from '#renderer/changes/index.ts';
 import { AnsiText } from '#renderer/ui/AnsiText.tsx';
 import { formatDuration } from '#renderer/ui/format.ts';
@@ -47,7 +48,10 @@ export function ToolCall({
     <div className={`tool-call${result?.isError ? ' tool-error' : ''}`} data-testid="tool-call" data-seq={row.seq}>
       <button type="button" className="tool-header" aria-expanded={open} onClick={() => onToggle(row.key)}>
         <span className="disclosure-arrow" aria-hidden="true" />
-        <span className="tool-name">
+        <span
+          className="tool-name"
+          title={`${row.custom === true ? eventName('agent.custom_tool_use') : toolCallName(row.name, row.on ?? undefined)} (${row.custom === true ? 'agent.custom_tool_use' : 'agent.tool_use'})`}
+        >
           {row.on === null ? (
             row.custom === true ? (
               <span className="tool-on">custom · </span>

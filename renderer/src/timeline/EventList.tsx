@@ -24,7 +24,9 @@ import {
 } from './event-filter.ts';
 import { formatEventTime, formatFullTime, summarizeEvent } from '#renderer/ui/format.ts';
 import { CHUNK_SIZE, type SessionLog } from '#renderer/client/session-log.ts';
+import { eventName } from './event-names.ts';
 import './timeline.css';
+import './event-names.css';
 
 export interface EventListProps {
   log: SessionLog;
@@ -167,7 +169,7 @@ export function EventList({ log, cursor, onSelect, titleOf }: EventListProps) {
       <div className="event-list-columns" aria-hidden="true">
         <span className="event-row-seq">#</span>
         <span className="event-row-time">Time</span>
-        <span>Type</span>
+        <span>Event</span>
         <span className="event-row-summary">Summary</span>
       </div>
       <div className="event-list-body">
@@ -284,7 +286,7 @@ const EventRow = memo(function EventRow({ id, seq, position, setSize, top, type,
         {event === undefined ? '' : formatEventTime(event.ts)}
       </span>
       <span className="event-row-type">
-        <TypeBadge type={type} />
+        <NameBadge type={type} event={event} />
       </span>
       {summary === null ? (
         <span className="event-row-summary">
@@ -300,6 +302,17 @@ const EventRow = memo(function EventRow({ id, seq, position, setSize, top, type,
     </div>
   );
 });
+
+/** The event in words ("Claude ran a command on box"), its raw type in the title (and for screen readers and search, hidden). */
+function NameBadge({ type, event }: { type: EventType | undefined; event: StoredEvent | undefined }) {
+  if (type === undefined) return <TypeBadge type={type} />;
+  return (
+    <span className="event-badge event-badge-name" data-category={categoryOf(type)} title={type}>
+      {eventName(type, event)}
+      <span className="visually-hidden"> ({type})</span>
+    </span>
+  );
+}
 
 function TypeBadge({ type }: { type: EventType | undefined }) {
   return (
@@ -349,6 +362,7 @@ function EventDetail({ seq, lastSeq, type, event }: EventDetailProps) {
     <section className="event-detail" aria-label={`Event #${seq}`} data-testid="event-detail">
       <div className="event-detail-header">
         <TypeBadge type={type} />
+        {type !== undefined && <span className="event-detail-name">{eventName(type, event)}</span>}
         <span className="event-detail-seq">#{seq}</span>
         {event !== undefined && (
           <>

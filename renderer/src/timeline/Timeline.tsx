@@ -23,6 +23,11 @@ import { EVENT_CATEGORIES, categoryOf } from './event-categories.ts';
 import { formatFullTime, outcomeResultTone, type OutcomeTone } from '#renderer/ui/format.ts';
 import type { SessionLog } from '#renderer/client/session-log.ts';
 import { binCategories, clampSeq, nextTurn, previousTurn, seqAt } from './timeline-nav.ts';
+import { eventName } from './event-names.ts';
+import { turnNumberAt, zoomed } from './time-scale.ts';
+import { ScaleControls, TimeTape, TurnMarks, useTimeScale } from './TimeScale.tsx';
+import { TimelineLegend } from './TimelineLegend.tsx';
+import './timeline-scale.css';
 import { THEME_CHANGE_EVENT } from '#renderer/ui/theme.ts';
 import { TAPE_EVENTS, binLanes, tapeWindow, type TimelineLanes } from './lane-model.ts';
 import { Lanes } from './TimelineLanes.tsx';
@@ -46,6 +51,9 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
   const turns = log.turnStarts;
   const colors = useCategoryColors();
   const verdicts = useVerdictColors();
+  // Issue 23: one tick per event, or events by their time with zoom (remembered).
+  const [scale, setScale] = useTimeScale();
+  const turn = turnNumberAt(turns, cursor);
 
   const step = useCallback(
     (to: number) => {
@@ -74,7 +82,7 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
   const empty = lastSeq === 0;
 
   return (
-    <div className="timeline" data-testid="timeline">
+    <div className="timeline" data-testid="timeline" data-scale={scale.mode}>
       <div className="timeline-controls">
         <div className="timeline-buttons" role="group" aria-label="Step through events">
           <button
@@ -126,11 +134,22 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
               <span className="timeline-seq">
                 Event {cursor.toLocaleString()} of {lastSeq.toLocaleString()}
               </span>
-              {type !== undefined && <span className={`timeline-type cat-${categoryOf(type)}`}>{type}</span>}
+              {turn > 0 && (
+                <span className="timeline-turn-of" data-testid="timeline-turn">
+                  Turn {turn} of {turns.length}
+                </span>
+              )}
+              {type !== undefined && (
+                <span className={`timeline-type cat-${categoryOf(type)}`} title={type} data-testid="timeline-event-name">
+                  {eventName(type, event)}
+                </span>
+              )}
               {event !== undefined && <time dateTime={event.ts}>{formatFullTime(event.ts)}</time>}
             </>
           )}
         </p>
+        <ScaleControls prefs={scale} onChange={setScale} />
+        <TimelineLegend />
         <button
           type="button"
           className={live ? 'live-badge live-on' : 'live-badge'}
@@ -143,6 +162,20 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
           {live ? 'Live' : 'Back to live'}
         </button>
       </div>
+      {scale.mode === 'time' ? (
+        <TimeTape
+          log={log}
+          cursor={cursor}
+          lastSeq={lastSeq}
+          colors={colors}
+          zoom={scale.zoom}
+          onZoom={(direction) => setScale({ ...scale, zoom: zoomed(scale.zoom, direction) })}
+          onSeek={step}
+          onKeyDown={onKeyDown}
+        />
+      ) : (
+        <TurnMarks log={log} cursor={cursor} lastSeq={lastSeq} size={TAPE_EVENTS} />
+      )}
       <Tape
         log={log}
         cursor={cursor}

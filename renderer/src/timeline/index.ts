@@ -9,3 +9,4 @@ export { BranchTree, type BranchTreeProps } from './BranchTree.tsx';
 export { clampSeq, nextTurn, previousTurn } from './timeline-nav.ts';
 export { RewindMenu, REWIND_CHOICES, type RewindKeep, type RewindMenuProps } from './RewindMenu.tsx';
 export { type TimelineLanes } from './lane-model.ts';
+export { eventName, toolCallName } from './event-names.ts';
