@@ -30,10 +30,13 @@ export function SearchDialog({ transport, sessions, onOpenHit, onClose }: Search
   const [searched, setSearched] = useState(false);
   const [busy, setBusy] = useState(false);
   const request = useRef(0);
+  const queryBox = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     const element = dialog.current;
     if (element !== null && !element.open) element.showModal();
+    // showModal focuses the first control (Close): the query box is where the user types.
+    queryBox.current?.focus();
   }, []);
 
   const run = useCallback(
@@ -115,8 +118,8 @@ export function SearchDialog({ transport, sessions, onOpenHit, onClose }: Search
       >
         <input
           className="input search-query"
+          ref={queryBox}
           type="search"
-          autoFocus
           value={filters.query}
           onChange={(event) => update({ query: event.target.value })}
           placeholder='Words, "a phrase" or a prefix*'

@@ -1,0 +1,137 @@
+// Search across sessions in Chromium against the real serve mode and the real Docker engine: a command
+// Claude ran on a Docker hand in one session is found from another session (Ctrl+Shift+F), with its
+// output, filtered by kind; odd input gets a message; the hit opens that session at that event.
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { startModelServer, type ModelServer } from '#test/support/model-server';
+import { requireChromium } from '../support/browser.ts';
+import { startServeMode, type ServeHandle } from '../support/serve.ts';
+
+requireChromium();
+const dockerReady = await requireDocker();
+test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+
+const INSTANCE_LABEL = 'app.drover.instance';
+/** A word only the probe command and its output contain. */
+const WORD = 'zebrafinch42';
+
+let serve: ServeHandle | undefined;
+let model: ModelServer | undefined;
+let instance: string | undefined;
+
+test.beforeAll(async () => {
+  model = await startModelServer({
+    apiKey: 'sk-ant-e2e',
+    respond: (request) => {
+      const messages = request.body.messages;
+      const last = messages.at(-1);
+      const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
+      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: 'Probe done.' }], stop_reason: 'end_turn' } };
+      const asked = JSON.stringify(messages[0]?.content ?? '');
+      if (asked.includes('Run the probe')) {
+        return {
+          kind: 'message',
+          message: {
+            content: [{ type: 'tool_use', name: 'box__bash', input: { command: `echo ${WORD}-found` } }],
+            stop_reason: 'tool_use',
+          },
+        };
+      }
+      return { kind: 'message', message: { content: [{ type: 'text', text: 'Hi there.' }], stop_reason: 'end_turn' } };
+    },
+  });
+  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+});
+
+test.afterAll(async () => {
+  await serve?.stop();
+  await model?.close();
+  if (instance === undefined) return;
+  const images = dockerCli('image', 'ls', '-q', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
+  if (images.length > 0) dockerCli('image', 'rm', '-f', ...new Set(images));
+});
+
+async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`) }), contentType: 'image/png' });
+}
+
+async function launch(page: Page, title: string, message: string, withHand: boolean): Promise<void> {
+  await page.getByRole('button', { name: 'New session' }).first().click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill(title);
+  if (withHand) {
+    await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
+    await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
+  }
+  await dialog.getByLabel('First message').fill(message);
+  await dialog.getByLabel('First message').press('Control+Enter');
+  await expect(dialog).toBeHidden();
+}
+
+test('search finds a command run in another session and opens that session at that event', async ({ page }, testInfo) => {
+  test.setTimeout(150_000);
+  if (serve === undefined) throw new Error('serve mode did not start');
+  await page.goto(serve.url);
+
+  // Session one: Claude runs the probe command on a Docker hand.
+  await launch(page, 'Probe run', 'Run the probe', true);
+  const transcript = page.getByTestId('transcript');
+  await expect(transcript).toContainText('Probe done.', { timeout: 90_000 });
+  const container = dockerCli('ps', '-q', '--filter', 'label=app.drover.hand=box').split('\n')[0];
+  if (container) instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container).trim();
+  const probeUrl = page.url();
+  const probeId = /#\/s\/([0-9a-f-]{36})/.exec(probeUrl)?.[1];
+  expect(probeId).toBeDefined();
+
+  // Session two: unrelated; the search starts from here.
+  await launch(page, 'Other work', 'Hello', false);
+  await expect(transcript).toContainText('Hi there.');
+  expect(page.url()).not.toContain(probeId ?? '');
+
+  await page.keyboard.press('Control+Shift+F');
+  const search = page.getByRole('dialog', { name: 'Search sessions' });
+  await expect(search).toBeVisible();
+  const box = search.getByRole('searchbox', { name: 'Search for' });
+  await expect(box).toBeFocused();
+
+  // Odd input: said, not obeyed (and nothing crashes).
+  await box.fill('"');
+  await expect(search.getByRole('alert')).toContainText('has none');
+  await box.fill('NEAR(');
+  await expect(search.getByRole('status')).toContainText('0 hits');
+
+  await box.fill(WORD);
+  const group = search.getByRole('region', { name: 'Hits in Probe run' });
+  await expect(group.getByTestId('search-hit')).toHaveCount(2);
+  await expect(group.getByTestId('search-hit').first()).toContainText('Tool output on box');
+  await expect(group.getByTestId('search-hit').nth(1)).toContainText('Tool call on box');
+  await expect(group.locator('mark').first()).toHaveText(WORD);
+  await expect(search.getByRole('region', { name: 'Hits in Other work' })).toHaveCount(0);
+  await snap(page, testInfo, '40-search-hits');
+
+  // Filters: the kind of event, then the other session only.
+  await search.getByLabel('Kind').selectOption({ label: 'Tool calls' });
+  await expect(group.getByTestId('search-hit')).toHaveCount(1);
+  await expect(group.getByTestId('search-hit')).toContainText('Tool call on box');
+  await search.getByLabel('Session').selectOption({ label: 'Other work' });
+  await expect(search.getByRole('status')).toContainText('0 hits');
+  await search.getByLabel('Session').selectOption({ label: 'All sessions' });
+
+  // The hit opens the probe session at the tool call, on the timeline.
+  const hit = group.getByTestId('search-hit');
+  const seq = Number(/#(\d+)/.exec((await hit.textContent()) ?? '')?.[1]);
+  expect(seq).toBeGreaterThan(0);
+  await hit.click();
+  await expect(search).toBeHidden();
+  await expect(page).toHaveURL(new RegExp(`#/s/${probeId}/${seq}$`));
+  await expect(page.getByTestId('timeline-tape')).toHaveAttribute('aria-valuenow', String(seq));
+  await expect(page.getByTestId('past-bar')).toBeVisible();
+  await expect(page.getByTestId('timeline-event-name')).toHaveAttribute('title', 'agent.tool_use');
+  await snap(page, testInfo, '41-opened-at-hit');
+
+  // The sidebar's Search button opens it too.
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await expect(page.getByRole('dialog', { name: 'Search sessions' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('dialog', { name: 'Search sessions' })).toBeHidden();
+});
