@@ -7,6 +7,7 @@
  * inherit it, and it applies from the next model request.
  */
 import { SaveToLibrary } from '#renderer/hands/library/SaveToLibrary.tsx';
+import { HandHolders } from '#renderer/hands/HandHolders.tsx';
 import { useState, type ReactNode } from 'react';
 import type { HandStatus, McpHandConfig, McpServerInfo } from '#shared/hands';
 import { describeMcpTransport } from '#renderer/ui/format.ts';
@@ -255,6 +256,7 @@ export function McpHandRow({ transport, sessionId, hand, progressBar, detaching,
           </button>
         </p>
       )}
+      <HandHolders hand={name} holders={hand.threads} />
       <SaveToLibrary transport={transport} name={name} config={config} />
       {progressBar}
     </li>
