@@ -142,6 +142,7 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
               {type !== undefined && (
                 <span className={`timeline-type cat-${categoryOf(type)}`} title={type} data-testid="timeline-event-name">
                   {eventName(type, event)}
+                  <span className="visually-hidden"> ({type})</span>
                 </span>
               )}
               {event !== undefined && <time dateTime={event.ts}>{formatFullTime(event.ts)}</time>}
