@@ -55,7 +55,8 @@ export const SearchHitSchema = z.strictObject({
 export type SearchHit = z.infer<typeof SearchHitSchema>;
 
 /**
- * The index follows the log a moment behind it. `pending` events are not searchable yet; `state`
+ * The index follows the log a moment behind it. `indexed`: events of the log it has read (the searchable
+ * ones among them are in the index); `pending` events are not searchable yet; `state`
  * is `indexing` while it catches up (after a start, a crash or a rebuild) and `idle` otherwise.
  */
 export const SearchStatusSchema = z.strictObject({
