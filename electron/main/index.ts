@@ -23,6 +23,7 @@ import { RpcRequestSchema, type AppInfo, type DispatchOutcome, type PushMessage 
 import { menuTemplate } from './menu.ts';
 import { createSafeStorageKeySource } from './safe-storage-key-source.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
+import { createSupport, startSupportLogging } from './support.ts';
 import { isTrustedSenderUrl } from './trusted-sender.ts';
 import { IpcCallers } from './ipc-callers.ts';
 import { loadWindowState, MIN_SIZE, saveWindowState, windowStatePath, type WindowState } from './window-state.ts';
@@ -43,6 +44,9 @@ const appUrl = devServerUrl ?? pathToFileURL(rendererFile).href;
 
 // Matches the renderer's background so the window does not flash white before the first paint.
 const BACKGROUND = { light: '#f7f7f8', dark: '#17181c' } as const;
+
+// Before anything logs: console.* also goes to the OS's log folder (rotated); crash dumps stay local.
+startSupportLogging();
 
 // An error nobody caught is logged with a reference id and the app keeps running while its state
 // is intact; in a fault loop it exits (see process-guard.ts). Replaces Electron's error dialog.
@@ -107,6 +111,15 @@ function start(): void {
     log: (message, error) => console.error(message, error),
   });
   guard.useRedactor((text) => host.redactor.redact(text));
+  // Help → Check for Updates…, Open Logs Folder, Copy Diagnostics (electron/main/support.ts).
+  const support = createSupport({
+    dataDir: store.dataDir,
+    dockerStatus: async () => {
+      const reason = await host.hands.dockerUnavailableReason();
+      return { available: reason === null, reason };
+    },
+    redact: (text) => host.redactor.redact(text),
+  });
   ipcMain.handle(CALL_CHANNEL, (event, request: unknown) => handleCall(host.dispatch, event, request));
   // As saved; a port it cannot have is reported in Settings → Local API, not here.
   localApi.start().catch((error: unknown) => log('The Local API did not start', error));
@@ -127,11 +140,15 @@ function start(): void {
 
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
-      menuTemplate(process.platform, (command) => push({ push: 'menu-command', arg: { command } }), { isPackaged: app.isPackaged }),
+      menuTemplate(process.platform, (command) => push({ push: 'menu-command', arg: { command } }), {
+        isPackaged: app.isPackaged,
+        support: support.actions,
+      }),
     ),
   );
   windowStateFile = windowStatePath(store.dataDir);
   mainWindow = createMainWindow(windowStateFile);
+  support.start();
 }
 
 /** Puts Electron's profile (web storage, caches, the single-instance lock) inside `dataDir`. */

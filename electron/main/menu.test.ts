@@ -110,7 +110,10 @@ describe.each(platforms)('menuTemplate on %s', (platform) => {
 
   it('reaches every MenuCommand from exactly one item, and clicking it sends that command', () => {
     const send = vi.fn<(command: MenuCommand) => void>();
-    const items = allItems(menuTemplate(platform, send, { isPackaged: true })).filter((item) => item.click !== undefined);
+    const support = { checkForUpdates: () => {}, openLogsFolder: () => {}, copyDiagnostics: () => {} };
+    const items = allItems(menuTemplate(platform, send, { isPackaged: true, support })).filter(
+      (item) => item.click !== undefined && !item.id?.startsWith('support:'),
+    );
     const commands = items.map((item) => item.id);
     expect([...commands].sort()).toEqual([...MenuCommandSchema.options].sort());
     for (const item of items) {
@@ -181,5 +184,37 @@ describe('menuTemplate: macOS against Windows and Linux', () => {
     expect(roles(platform)).not.toContain('hide');
     expect(roles(platform)).not.toContain('services');
     expect(roles(platform)).toEqual(expect.arrayContaining(['about', 'close', 'minimize']));
+  });
+});
+
+describe.each(platforms)('menuTemplate on %s: Help’s support items', (platform) => {
+  const support = { checkForUpdates: vi.fn(), openLogsFolder: vi.fn(), copyDiagnostics: vi.fn() };
+  const help = () => menuTemplate(platform, () => {}, { isPackaged: true, support }).find((menu) => menu.label === 'Help');
+
+  it('has Check for Updates…, Open Logs Folder and Copy Diagnostics in Help, each doing its own action', () => {
+    const items = (help()?.submenu as MenuItemConstructorOptions[]).filter((item) => item.click !== undefined);
+    expect(items.map((item) => item.label)).toEqual(['Check for Updates…', 'Open Logs Folder', 'Copy Diagnostics']);
+    const actions = {
+      'Check for Updates…': support.checkForUpdates,
+      'Open Logs Folder': support.openLogsFolder,
+      'Copy Diagnostics': support.copyDiagnostics,
+    };
+    for (const item of items) {
+      for (const action of Object.values(support)) action.mockClear();
+      (item.click as () => void)();
+      for (const [label, action] of Object.entries(actions))
+        expect(action, `${item.label} → ${label}`).toHaveBeenCalledTimes(label === item.label ? 1 : 0);
+    }
+  });
+
+  it('takes no shortcut and sends no window command with them', () => {
+    const send = vi.fn<(command: MenuCommand) => void>();
+    const items = allItems(menuTemplate(platform, send, { isPackaged: true, support })).filter((item) => item.id?.startsWith('support:'));
+    expect(items).toHaveLength(3);
+    for (const item of items) {
+      expect(item.accelerator).toBeUndefined();
+      (item.click as () => void)();
+    }
+    expect(send).not.toHaveBeenCalled();
   });
 });

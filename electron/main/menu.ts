@@ -10,16 +10,25 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import type { MenuCommand } from '#shared/rpc';
 
+/** Help's support items, done by the main process itself (not commands for the window). */
+export interface SupportActions {
+  checkForUpdates: () => void;
+  openLogsFolder: () => void;
+  copyDiagnostics: () => void;
+}
+
 interface MenuOptions {
   /** A packaged build has no Reload or developer tools: they are for working on Drover, not with it. */
   isPackaged: boolean;
+  /** Help → Check for Updates…, Open Logs Folder, Copy Diagnostics (a Help menu on macOS too). */
+  support?: SupportActions;
 }
 
 /** The menu bar for `platform`; each Drover item calls `send` with its command. */
 export function menuTemplate(
   platform: NodeJS.Platform,
   send: (command: MenuCommand) => void,
-  { isPackaged }: MenuOptions,
+  { isPackaged, support }: MenuOptions,
 ): MenuItemConstructorOptions[] {
   const mac = platform === 'darwin';
   const command = (label: string, id: MenuCommand, accelerator?: string): MenuItemConstructorOptions => ({
@@ -118,8 +127,23 @@ export function menuTemplate(
     ? { label: 'Window', role: 'window', submenu: [{ role: 'minimize' }, { role: 'zoom' }, separator, { role: 'front' }] }
     : { label: 'Window', submenu: [{ role: 'minimize' }, { role: 'close' }] };
 
-  if (mac) return [appMenu, fileMenu, editMenu, sessionMenu, timelineMenu, viewMenu, windowMenu];
+  const supportItems: MenuItemConstructorOptions[] =
+    support === undefined
+      ? []
+      : [
+          { id: 'support:check-for-updates', label: 'Check for Updates…', click: () => support.checkForUpdates() },
+          separator,
+          { id: 'support:open-logs-folder', label: 'Open Logs Folder', click: () => support.openLogsFolder() },
+          { id: 'support:copy-diagnostics', label: 'Copy Diagnostics', click: () => support.copyDiagnostics() },
+        ];
+  if (mac) {
+    const macHelp: MenuItemConstructorOptions[] = supportItems.length === 0 ? [] : [{ label: 'Help', role: 'help', submenu: supportItems }];
+    return [appMenu, fileMenu, editMenu, sessionMenu, timelineMenu, viewMenu, windowMenu, ...macHelp];
+  }
   // On macOS About is in the app menu. No links out: nothing leaves the app unasked.
-  const helpMenu: MenuItemConstructorOptions = { label: 'Help', submenu: [{ role: 'about', label: 'About Drover' }] };
+  const helpMenu: MenuItemConstructorOptions = {
+    label: 'Help',
+    submenu: [...supportItems, ...(supportItems.length === 0 ? [] : [separator]), { role: 'about', label: 'About Drover' }],
+  };
   return [fileMenu, editMenu, sessionMenu, timelineMenu, viewMenu, windowMenu, helpMenu];
 }
