@@ -386,7 +386,13 @@ function EventDetail({ seq, lastSeq, type, event }: EventDetailProps) {
           </button>
         </span>
       </div>
-      {event === undefined ? <p className="event-detail-loading">Loading…</p> : <pre className="event-detail-json">{json}</pre>}
+      {event === undefined ? (
+        <p className="event-detail-loading">Loading…</p>
+      ) : (
+        <pre className="event-detail-json" tabIndex={0} aria-label="The event as stored (JSON)">
+          {json}
+        </pre>
+      )}
     </section>
   );
 }

@@ -1,0 +1,165 @@
+// Accessibility in Chromium against the real serve mode: axe-core (@axe-core/playwright) finds no serious or
+// critical violation on each main view — first use, the launch dialog, a session with its transcript (a tool
+// call run on a real Docker hand), timeline and every side panel, the past (scrubbed back), Settings, the
+// command palette and the shortcuts — in the light AND the dark theme. The Messages API is a local server.
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { startModelServer, type ModelServer } from '#test/support/model-server';
+import { requireChromium } from '../support/browser.ts';
+import { startServeMode, type ServeHandle } from '../support/serve.ts';
+
+requireChromium();
+const dockerReady = await requireDocker();
+test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+
+const INSTANCE_LABEL = 'app.drover.instance';
+const ANSWER =
+  'All green. What I ran:\n\n```bash\nmake test\n```\n\n| step | result |\n|---|---|\n| compile | ok |\n| test | ok |\n\nSee [the docs](https://example.com/docs) and `make help`.';
+
+let serve: ServeHandle | undefined;
+let model: ModelServer | undefined;
+let instance: string | undefined;
+
+test.beforeAll(async () => {
+  model = await startModelServer({
+    apiKey: 'sk-ant-e2e',
+    respond: (request) => {
+      const last = request.body.messages.at(-1);
+      const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
+      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: ANSWER }], stop_reason: 'end_turn' } };
+      return {
+        kind: 'message',
+        message: {
+          content: [
+            { type: 'text', text: 'Let me run the tests and write a note.' },
+            {
+              type: 'tool_use',
+              name: 'box__bash',
+              input: { command: "echo note > /tmp/note.txt && echo make-test-ok && printf '\\033[32mPASS\\033[0m 12 tests\\n'" },
+            },
+          ],
+          stop_reason: 'tool_use',
+        },
+      };
+    },
+  });
+  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+});
+
+test.afterAll(async () => {
+  await serve?.stop();
+  await model?.close();
+  if (instance === undefined) return;
+  const containers = dockerCli('ps', '-aq', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
+  if (containers.length > 0) dockerCli('rm', '-f', ...containers);
+  const images = dockerCli('image', 'ls', '-q', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
+  if (images.length > 0) dockerCli('image', 'rm', '-f', ...new Set(images));
+});
+
+interface Found {
+  view: string;
+  theme: string;
+  rule: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/** Runs axe on the page as it is now, in the light and then the dark theme (the OS's, followed by "system"). */
+async function check(page: Page, testInfo: TestInfo, view: string, found: Found[]): Promise<void> {
+  for (const theme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: theme });
+    await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+    // Transitions settle before colours are judged.
+    await page.waitForTimeout(250);
+    const name = `a11y-${view.replaceAll(/\W+/g, '-')}-${theme}`;
+    await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`) }), contentType: 'image/png' });
+    const results = await new AxeBuilder({ page }).analyze();
+    for (const violation of results.violations) {
+      if (violation.impact !== 'serious' && violation.impact !== 'critical') continue;
+      found.push({
+        view,
+        theme,
+        rule: violation.id,
+        impact: violation.impact,
+        help: violation.help,
+        targets: violation.nodes.map(
+          (node) => `${node.target.join(' ')}${node.failureSummary ? ` — ${node.failureSummary.replaceAll('\n', ' ')}` : ''}`,
+        ),
+      });
+    }
+  }
+}
+
+test('axe: no serious or critical violations on each main view, in the light and the dark theme', async ({ page }, testInfo) => {
+  test.setTimeout(240_000);
+  if (serve === undefined) throw new Error('serve mode did not start');
+  const found: Found[] = [];
+  await page.goto(serve.url);
+
+  // First use: no sessions yet.
+  await expect(page.getByRole('heading', { name: 'Start your first session' })).toBeVisible();
+  await check(page, testInfo, 'first use', found);
+
+  // The launch dialog, with a Docker hand and a first message.
+  await page.getByRole('button', { name: 'New session' }).first().click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Name', { exact: true }).fill('Check the build');
+  await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
+  await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
+  await dialog.getByLabel('First message').fill('Make the build green');
+  await check(page, testInfo, 'launch dialog', found);
+  await dialog.getByLabel('First message').press('Control+Enter');
+  await expect(dialog).toBeHidden();
+
+  // A session: the transcript with a tool call (opened), the timeline, each side panel.
+  const transcript = page.getByTestId('transcript');
+  await expect(transcript).toContainText('See the docs', { timeout: 90_000 });
+  const container = dockerCli('ps', '-q', '--filter', 'label=app.drover.hand=box').split('\n')[0];
+  if (container) instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container).trim();
+  const tool = page.getByTestId('tool-call').first();
+  await expect(tool).toContainText('done');
+  await tool.getByRole('button').first().click();
+  await expect(page.getByTestId('tool-output')).toContainText('make-test-ok');
+  await check(page, testInfo, 'session hands', found);
+  for (const tab of ['Events', 'Branches', 'Changes'] as const) {
+    await page.getByRole('tab', { name: tab }).click();
+    await expect(page.getByRole('tab', { name: tab })).toHaveAttribute('aria-selected', 'true');
+    await page.waitForTimeout(500);
+    await check(page, testInfo, `session ${tab.toLowerCase()}`, found);
+  }
+
+  // The past: scrubbed back one turn, with Rewind / Fork.
+  await page.getByRole('tab', { name: 'Hands' }).click();
+  const tape = page.getByTestId('timeline-tape');
+  await tape.focus();
+  await tape.press('Shift+ArrowLeft');
+  await expect(page.getByTestId('past-bar')).toBeVisible();
+  await check(page, testInfo, 'session past', found);
+  await page.getByRole('button', { name: 'Back to live' }).first().click();
+
+  // The command palette over the session.
+  await page.keyboard.press('Control+k');
+  await expect(page.getByRole('dialog', { name: 'Command palette' })).toBeVisible();
+  await page.keyboard.type('fork');
+  await check(page, testInfo, 'command palette', found);
+  await page.keyboard.press('Escape');
+
+  // The keyboard shortcuts.
+  await page.getByRole('button', { name: 'Keyboard shortcuts' }).click();
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
+  await check(page, testInfo, 'shortcuts', found);
+  await page.keyboard.press('Escape');
+
+  // Settings.
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await expect(page.getByTestId('settings')).toBeVisible();
+  await page.waitForTimeout(1000);
+  await check(page, testInfo, 'settings', found);
+
+  const report = found.map((f) => `${f.view} (${f.theme}): ${f.impact} ${f.rule} — ${f.help}\n    ${f.targets.join('\n    ')}`).join('\n');
+  // The whole list (an assertion's message is cut short): every view and theme at once, to fix in one go.
+  if (found.length > 0) process.stdout.write(`\naxe found ${found.length} serious or critical violations:\n${report}\n`);
+  expect(found, `axe found serious or critical violations:\n${report}`).toEqual([]);
+});
