@@ -42,7 +42,9 @@ async function launch(page: Page, name: string, firstMessage: string): Promise<v
   await expect(page.getByTestId('transcript')).toContainText('Noted.');
 }
 
-test('the command palette opens with Ctrl+K, filters as you type and runs actions and sessions with the keyboard alone', async ({ page }) => {
+test('the command palette opens with Ctrl+K, filters as you type and runs actions and sessions with the keyboard alone', async ({
+  page,
+}) => {
   await page.goto(url());
   await launch(page, 'Palette target', 'Hello');
   await page.getByRole('button', { name: 'New session' }).first().focus();
