@@ -17,6 +17,7 @@ import { SessionView } from '#renderer/session/index.ts';
 import { SettingsView } from '#renderer/settings/index.ts';
 import { ShortcutsDialog } from './ShortcutsDialog.tsx';
 import { SearchDialog } from '#renderer/search/SearchDialog.tsx';
+import { useSearchCommand } from '#renderer/search/search-commands.ts';
 import { Sidebar, type SidebarHandle } from './Sidebar.tsx';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
@@ -190,6 +191,8 @@ function Shell({ transport, registry }: AppProps & { registry: CommandRegistry }
   const openSettings = useCallback(() => navigate({ sessionId: null, cursor: null, settings: true }), [navigate]);
   const shortcuts = useCallback(() => setShowShortcuts(true), []);
   useAppCommands(sessions, { newSession, importSession, openSettings, showShortcuts: shortcuts, openSession: open });
+  const openSearch = useCallback(() => setSearching(true), []);
+  useSearchCommand(openSearch);
 
   const onCursorChange = useCallback(
     (cursor: number | null) => {

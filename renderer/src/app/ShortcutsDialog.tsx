@@ -8,6 +8,7 @@ const MOD = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator
 
 const SHORTCUTS: ReadonlyArray<readonly [keys: string, what: string]> = [
   [`${MOD}+K`, 'Command palette: every action, and every session by title'],
+  [`${MOD}+Shift+F`, 'Search every session: messages, commands and output'],
   [`${MOD}+Enter`, 'Send the message, or launch from the New session dialog'],
   ['← / →', 'Previous / next event on the timeline'],
   ['Shift+← / Shift+→', 'Previous / next turn'],
@@ -28,7 +29,7 @@ export function ShortcutsDialog({ open, onClose }: { open: boolean; onClose: () 
     if (!open && element.open) element.close();
   }, [open]);
   return (
-    <dialog ref={dialog} className="shortcuts-dialog" aria-labelledby="shortcuts-title" onClose={onClose}>
+    <dialog ref={dialog} className="shortcuts-dialog" aria-labelledby="shortcuts-title" aria-modal="true" onClose={onClose}>
       <h2 id="shortcuts-title">Keyboard shortcuts</h2>
       <p className="empty-note">Timeline keys work anywhere but in a text field. The app menu (Electron) lists more.</p>
       <dl className="shortcuts">
