@@ -8,7 +8,7 @@
  * ELECTRON_BUILDER_ELECTRON_DIST / --electron-dist names a local one) and the tools its targets
  * use, and the database module's Electron build is downloaded or compiled.
  *
- * Usage: tsx scripts/dist.ts [--dir] [--electron-dist <path>]
+ * Usage: tsx scripts/dist.ts [--dir] [--electron-dist <path>] [--output <folder>]
  */
 import path from 'node:path';
 import { packageApp } from '#services/packaging/package-app';
@@ -18,12 +18,15 @@ const projectRoot = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const distFlag = args.indexOf('--electron-dist');
 const electronDist = distFlag === -1 ? process.env['ELECTRON_BUILDER_ELECTRON_DIST'] : args[distFlag + 1];
+const outputFlag = args.indexOf('--output');
+const outputDir = outputFlag === -1 ? undefined : args[outputFlag + 1];
 
 try {
   const artifacts = await packageApp({
     projectDir: projectRoot,
     dir: args.includes('--dir'),
     ...(electronDist ? { electronDist: path.resolve(electronDist) } : {}),
+    ...(outputDir ? { outputDir: path.resolve(outputDir) } : {}),
     sqliteBinding: ({ platform, arch, electronVersion }) =>
       ensureElectronSqlite({ projectRoot, electronVersion, platform: platform as NodeJS.Platform, arch }),
   });
