@@ -196,10 +196,8 @@ describe('agents', () => {
       await badRequest(rig.client.beta.agents.create({ name: 's', model, skills: [{ type: 'anthropic', skill_id: 'xlsx' }] })),
     ).toContain('skills are not available');
     expect(
-      await badRequest(
-        rig.client.beta.agents.create({ name: 'm', model, multiagent: { type: 'coordinator', agents: [{ type: 'self' }] } }),
-      ),
-    ).toContain('multiagent');
+      await badRequest(rig.client.beta.agents.create({ name: 'm', model, multiagent: { type: 'coordinator', agents: ['agent_missing'] } })),
+    ).toContain('multiagent.agents[0]: No agent');
     expect(
       await badRequest(
         rig.client.beta.agents.create({ name: 'w', model, tools: [{ type: 'agent_toolset_20260401', configs: [{ name: 'web_fetch' }] }] }),

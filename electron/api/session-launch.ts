@@ -32,6 +32,7 @@ import type { CustomTool } from '#shared/events';
 import { rpcMethods } from '#shared/rpc';
 import { AgentStore } from '#services/managed/agents';
 import { AgentUpdateSchema, resolveModel, resolveTools } from '#services/managed/agent-schema';
+import { rosterMembers, rosterOf } from '#services/managed/agent-roster';
 import { EnvironmentStore } from '#services/managed/environments';
 import { environmentHandSpec } from '#services/managed/environment-hand';
 import { workQueueFor } from './work.ts';
@@ -62,7 +63,11 @@ export function resolveAgent(context: ApiContext, ref: AgentRef): BetaManagedAge
     tools: stored.tools,
     mcp_servers: stored.mcp_servers,
     skills: stored.skills,
-    multiagent: null, // Drover refuses multiagent agents when they are stored
+    // The coordinator's roster with each member's full definition, as the service shows it (agent-roster.ts).
+    multiagent:
+      stored.multiagent?.type === 'coordinator'
+        ? { type: 'coordinator', agents: rosterMembers(stored.multiagent, (id, version) => agents.get(id, version)) }
+        : null,
   };
   if (typeof ref === 'string' || ref.type === 'agent') return agent;
   // Overrides are checked as the agents resource checks an update, then resolved the same way.
@@ -348,8 +353,18 @@ export async function createSession(context: ApiContext, body: CreateSessionBody
   const { arg: launch, rest } = launchArgOf(context, agent, body);
   // A self-hosted session's hand is found through its record: its first message waits for the record.
   const selfHosted = environment.config.type === 'self_hosted';
+  // A coordinator's roster is the session's before its first message (issue 21: session.roster_set).
+  const roster =
+    agent.multiagent?.type === 'coordinator'
+      ? rosterOf(
+          agent.id,
+          agent.multiagent.agents.filter((member) => member.type === 'agent'),
+        )
+      : null;
+  const deferred = selfHosted || roster !== null;
   const { message, ...withoutMessage } = launch;
-  const summary = await call(context, 'sessions-launch', selfHosted ? withoutMessage : launch);
+  const summary = await call(context, 'sessions-launch', deferred ? withoutMessage : launch);
+  if (roster !== null) await call(context, 'sessions-set-roster', { sessionId: summary.id, roster });
   // Its worker's work is queued at once, so a worker can attach before the first tool call.
   if (selfHosted) workQueueFor(context).ensureWork(environment.id, summary.id);
   writeRecord(
@@ -364,7 +379,7 @@ export async function createSession(context: ApiContext, body: CreateSessionBody
     },
     { createdAt: summary.createdAt },
   );
-  if (selfHosted && message !== undefined)
+  if (deferred && message !== undefined)
     await call(context, 'sessions-send', { sessionId: summary.id, content: [{ type: 'text', text: message }] });
   for (const event of rest) {
     if (event.type === 'user.define_outcome')

@@ -5,7 +5,7 @@
  * Accepted as the service accepts them: a model as a string or `{id, effort?, speed?}`; tools
  * (`agent_toolset_20260401` with per-tool configs, `mcp_toolset`, `custom`); `mcp_servers`;
  * `system`, `description`, `metadata`. Refused in words, because Drover cannot do them (never
- * silently dropped): `skills`, `multiagent`, an `aws_role` execution identity, the `auto`
+ * silently dropped): `skills`, a `multiagent` other than the coordinator topology (agent-roster.ts), an `aws_role` execution identity, the `auto`
  * permission policy (no server-side risk judge), enabled `web_fetch` / `web_search`, `fast` speed
  * and `inference_geo`.
  */
@@ -20,6 +20,7 @@ import type {
   BetaManagedAgentsModelConfig,
 } from '@anthropic-ai/sdk/resources/beta/agents/agents';
 import { invalidArgument, MetadataPatchSchema, MetadataSchema } from './resource-common.ts';
+import { MultiagentSchema } from './agent-roster.ts';
 
 type Policy = { type: 'always_allow' } | { type: 'always_ask' } | { type: 'auto' };
 type Tool = BetaManagedAgentsAgent['tools'][number];
@@ -150,7 +151,7 @@ export const AgentCreateSchema = z.strictObject({
   tools: z.array(ToolSchema).max(256).optional(),
   mcp_servers: z.array(McpServerSchema).max(20, 'an agent has at most 20 MCP servers').optional(),
   skills: z.array(SkillSchema).optional(),
-  multiagent: z.unknown().optional(),
+  multiagent: MultiagentSchema.nullish(),
   execution_identity: ExecutionIdentitySchema.nullish(),
 });
 export type AgentCreateInput = z.output<typeof AgentCreateSchema>;
@@ -165,7 +166,7 @@ export const AgentUpdateSchema = z.strictObject({
   tools: z.array(ToolSchema).max(256).nullish(),
   mcp_servers: z.array(McpServerSchema).max(20, 'an agent has at most 20 MCP servers').nullish(),
   skills: z.array(SkillSchema).nullish(),
-  multiagent: z.unknown().optional(),
+  multiagent: MultiagentSchema.nullish(),
   execution_identity: ExecutionIdentitySchema.nullish(),
 });
 export type AgentUpdateInput = z.output<typeof AgentUpdateSchema>;
@@ -314,16 +315,10 @@ export function resolveTools(
   return { tools: resolved, mcp_servers: servers.map((server) => ({ type: 'url', name: server.name, url: server.url })) };
 }
 
-/** Refuses what Drover cannot run: skills, multiagent, an AWS role. */
-export function refuseUnsupported(input: {
-  skills?: unknown[] | null;
-  multiagent?: unknown;
-  execution_identity?: { type: string } | null;
-}): void {
+/** Refuses what Drover cannot run: skills, an AWS role. */
+export function refuseUnsupported(input: { skills?: unknown[] | null; execution_identity?: { type: string } | null }): void {
   if (input.skills !== undefined && input.skills !== null && input.skills.length > 0)
     throw invalidArgument('skills are not available in Drover yet: send an empty list or leave skills out.');
-  if (input.multiagent !== undefined && input.multiagent !== null)
-    throw invalidArgument('multiagent orchestration is not available in Drover: agents run single-threaded. Send null or leave it out.');
   if (input.execution_identity?.type === 'aws_role')
     throw invalidArgument(
       'execution_identity "aws_role" is not available in Drover: runs happen on your own machine. Send {"type": "service_account"} or leave it out.',

@@ -10,7 +10,15 @@
 import type { BetaManagedAgentsAgent } from '@anthropic-ai/sdk/resources/beta/agents/agents';
 import { AppError } from '#shared/errors';
 import type { ManagedDb, ResourceRow } from './db.ts';
-import { AgentCreateSchema, AgentUpdateSchema, refuseUnsupported, resolveModel, resolveTools } from './agent-schema.ts';
+import {
+  AgentCreateSchema,
+  AgentUpdateSchema,
+  refuseUnsupported,
+  type AgentUpdateInput,
+  resolveModel,
+  resolveTools,
+} from './agent-schema.ts';
+import { resolveMultiagent } from './agent-roster.ts';
 import {
   invalidArgument,
   newResourceId,
@@ -33,9 +41,11 @@ export class AgentStore {
     refuseUnsupported(input);
     const { tools, mcp_servers } = resolveTools(input.tools ?? [], input.mcp_servers ?? []);
     const now = nowIso();
+    const id = newResourceId('agent');
+    const lookup = (ref: string, version?: number) => this.get(ref, version);
     const agent: BetaManagedAgentsAgent = {
       type: 'agent',
-      id: newResourceId('agent'),
+      id,
       version: 1,
       name: input.name,
       description: emptyToNull(input.description),
@@ -44,7 +54,10 @@ export class AgentStore {
       tools,
       mcp_servers,
       skills: [],
-      multiagent: null,
+      multiagent:
+        input.multiagent === undefined || input.multiagent === null
+          ? null
+          : resolveMultiagent(input.multiagent, { id, version: 1 }, lookup),
       execution_identity: { type: 'service_account' },
       metadata: input.metadata ?? {},
       created_at: now,
@@ -98,12 +111,36 @@ export class AgentStore {
         tools,
         mcp_servers: mcpServers,
         metadata: patchMetadata(current.metadata, input.metadata),
+        multiagent: this.multiagentOf(input.multiagent, current, current.version),
       };
       if (sameContent(next, current)) return current;
-      const updated: BetaManagedAgentsAgent = { ...next, version: current.version + 1, updated_at: laterThan(current.updated_at) };
+      const version = current.version + 1;
+      // A roster naming the agent itself names the version it is stored as.
+      const updated: BetaManagedAgentsAgent = {
+        ...next,
+        multiagent: this.multiagentOf(input.multiagent, current, version),
+        version,
+        updated_at: laterThan(current.updated_at),
+      };
       this.db.insert(rowOf(updated));
       return updated;
     });
+  }
+
+  /** An update's `multiagent` resolved (absent: the current one, with `self` pinned to `version`). */
+  private multiagentOf(
+    input: AgentUpdateInput['multiagent'],
+    current: BetaManagedAgentsAgent,
+    version: number,
+  ): BetaManagedAgentsAgent['multiagent'] {
+    const lookup = (ref: string, at?: number) => this.get(ref, at);
+    if (input === null) return null;
+    if (input !== undefined) return resolveMultiagent(input, { id: current.id, version }, lookup);
+    if (current.multiagent === null || current.multiagent.type !== 'coordinator') return current.multiagent;
+    return {
+      ...current.multiagent,
+      agents: current.multiagent.agents.map((entry) => ('id' in entry && entry.id === current.id ? { ...entry, version } : entry)),
+    };
   }
 
   /** The latest version of every agent, newest first (archived ones only when asked). */
