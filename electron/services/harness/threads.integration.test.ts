@@ -5,47 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
 import { DockerHandConfigSchema } from '#shared/hands';
 import type { RecordedRequest, Reply } from '#test/support/model-server';
+import { bodyText, COORDINATOR, coordinatorScript, ROSTER, say, systemOf, toolUse, use } from '#test/support/thread-script';
 import { cleanUpRigs, events, rig, waitFor, type Rig } from '#test/support/harness-rig';
 
 afterEach(cleanUpRigs);
-
-const COORDINATOR = 'You coordinate.';
-const roster = {
-  agents: [
-    { name: 'adder', system: 'You add.', tools: ['add'] },
-    { name: 'waiter', system: 'You wait.', model: 'claude-haiku-4-5' },
-  ],
-  self_copies: false,
-};
-
-const systemOf = (request: RecordedRequest): string => JSON.stringify(request.body.system ?? '');
-const bodyText = (request: RecordedRequest): string => JSON.stringify(request.body.messages);
-const hasResult = (request: RecordedRequest): boolean => bodyText(request).includes('"tool_result"');
-const toolUse = (id: string, name: string, input: Record<string, unknown>) => ({ type: 'tool_use' as const, id, name, input });
-const say = (text: string): Reply => ({ kind: 'message', message: { content: [{ type: 'text', text }], stop_reason: 'end_turn' } });
-const use = (...blocks: ReturnType<typeof toolUse>[]): Reply => ({
-  kind: 'message',
-  message: { content: blocks, stop_reason: 'tool_use' },
-});
-
-/** The coordinator: starts both, waits until both replied, summarises. Each thread: one tool call, then its answer. */
-function respond(waitMs: number) {
-  return (request: RecordedRequest): Reply => {
-    const system = systemOf(request);
-    const body = bodyText(request);
-    if (system.includes('You add.')) return hasResult(request) ? say('The sum is 5.') : use(toolUse('toolu_add', 'add', { a: 2, b: 3 }));
-    if (system.includes('You wait.')) return hasResult(request) ? say('Done waiting.') : use(toolUse('toolu_wait', 'wait', { ms: waitMs }));
-    if (!hasResult(request)) {
-      return use(
-        toolUse('toolu_s1', 'thread_start', { agent: 'adder', task: 'Add 2 and 3.' }),
-        toolUse('toolu_s2', 'thread_start', { agent: 'waiter', task: `Wait ${waitMs} ms.` }),
-      );
-    }
-    const replies = body.match(/Message from thread/g)?.length ?? 0;
-    if (replies >= 2 || body.includes('every thread is idle or ended')) return say('Summary: the sum is 5 and the wait is done.');
-    return use(toolUse(`toolu_w${replies}_${request.body.messages.length}`, 'thread_wait', {}));
-  };
-}
 
 async function threaded(respondWith: (request: RecordedRequest) => Reply): Promise<Rig> {
   const r = await rig(respondWith);
@@ -53,7 +16,7 @@ async function threaded(respondWith: (request: RecordedRequest) => Reply): Promi
     type: 'session.configured',
     payload: { model: 'claude-sonnet-4-6', max_tokens: 1024, system: COORDINATOR, thinking_budget: null, context_budget: null },
   });
-  r.store.emitEvent(r.sessionId, { type: 'session.roster_set', payload: roster });
+  r.store.emitEvent(r.sessionId, { type: 'session.roster_set', payload: ROSTER });
   return r;
 }
 
@@ -61,7 +24,7 @@ const threadOf = (event: StoredEvent): string => (event.payload as { session_thr
 
 describe('threads', () => {
   it('runs a coordinator and two threads in parallel: events, own contexts, replies, summary', async () => {
-    const r = await threaded(respond(150));
+    const r = await threaded(coordinatorScript(150));
     r.harness.send(r.sessionId, 'Do the work.');
     const done = await waitFor(r, 'session.status_idle');
     expect(done.payload.stop_reason.type).toBe('end_turn');
@@ -174,7 +137,7 @@ describe('threads', () => {
   });
 
   it('interrupts one thread: it stops, the other finishes, the coordinator summarises', async () => {
-    const r = await threaded(respond(60_000));
+    const r = await threaded(coordinatorScript(60_000));
     r.harness.send(r.sessionId, 'Do the work.');
     const waiting = await waitFor(r, 'agent.tool_use', (event) => event.payload.name === 'wait');
     const waiter = waiting.payload.session_thread_id as string;
@@ -193,7 +156,7 @@ describe('threads', () => {
   });
 
   it('an approval inside a thread: its call waits, the user allows it (by the guardrails RPC’s answer), the thread goes on', async () => {
-    const r = await threaded(respond(10));
+    const r = await threaded(coordinatorScript(10));
     r.store.emitEvents(r.sessionId, [
       {
         type: 'hand.attached',
