@@ -55,6 +55,8 @@ export interface Hand {
    * a call (`tool`: the hand's own name). Absent: the call runs.
    */
   permission?(tool: string, input: Record<string, unknown>): 'allow' | 'ask' | 'deny';
+  /** The live hand its calls run on when that is not `id`'s own: a thread's copy (`box~a1b2`, issue 21), with its own queue. */
+  readonly runsOn?: string;
   /** How threads hold this hand (issue 21), for a hand the registry made; absent: every thread shares it. */
   readonly threads?: ThreadHandAccess;
 }

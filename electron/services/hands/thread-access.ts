@@ -157,7 +157,8 @@ export class ThreadAccess {
     const live = this.live(sessionId, spec, holding.runsOn);
     if (!live) return null;
     const readOnlyMcp = holding.mode === 'read_only' && live instanceof McpHand;
-    return qualify(name, live, hasToolset(spec), readOnlyMcp ? (tool) => !writes(live, tool) : undefined);
+    const hand = qualify(name, live, hasToolset(spec), readOnlyMcp ? (tool) => !writes(live, tool) : undefined);
+    return isCopyName(holding.runsOn) ? { ...hand, runsOn: holding.runsOn } : hand;
   }
 
   /** The live hand named `runsOn`: the session's own, or a thread's copy of it (made on first use). */
@@ -254,8 +255,9 @@ export class ThreadAccess {
       this.host.instances.delete(key);
       const image = this.images.get(key);
       this.images.delete(key);
-      void instance.hand
-        .dispose({ keep: false })
+      // Its last call's checkpoint is taken first: a fork at an event while the thread held it restores the copy from it.
+      void Promise.resolve(instance.hand.drained?.())
+        .then(() => instance.hand.dispose({ keep: false }))
         .then(() => image?.engine.docker.getImage(image.image).remove({ force: true }))
         .catch((error: unknown) => this.host.log(`Removing the thread's copy ${key} failed`, error));
     }

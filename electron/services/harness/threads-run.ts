@@ -190,8 +190,9 @@ export class ThreadsRun {
 
   /** The hand with only the allowed tools, its calls serialised across threads when it is not concurrent. */
   private wrap(hand: Hand, allowed: readonly string[] | undefined): Hand {
-    let lock = this.locks.get(hand.id);
-    if (!lock) this.locks.set(hand.id, (lock = new Lock()));
+    const live = hand.runsOn ?? hand.id; // a thread's own copy of a hand has its own lock (thread-hands.ts)
+    let lock = this.locks.get(live);
+    if (!lock) this.locks.set(live, (lock = new Lock()));
     const serial = lock;
     const wrapped: Hand = {
       id: hand.id,
