@@ -24,12 +24,14 @@ export function logsFolder(): string {
 }
 
 /**
- * Sends console.* to `<logs>/main.log` as well as the terminal (every existing log line, the
+ * Sends console.* to `<logs>/main.log` (0600) as well as the terminal (every existing log line, the
  * references of unexpected errors included), rotated at 5 MiB keeping 5 old files, and keeps crash
  * dumps on this computer. Call before anything logs.
  */
 export function startSupportLogging(): void {
   log.transports.file.resolvePathFn = () => path.join(logsFolder(), 'main.log');
+  // Readable by the user alone, like the data folder's files: paths and session names appear in it.
+  log.transports.file.writeOptions = { flag: 'a', mode: 0o600, encoding: 'utf8' };
   log.transports.file.maxSize = LOG_MAX_BYTES;
   log.transports.file.archiveLogFn = (file) => rotateLogFiles(file.path, LOG_FILES_KEPT, (message) => process.stderr.write(`${message}\n`));
   Object.assign(console, log.functions);
