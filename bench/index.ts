@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints every figure with its same-run baseline and target, and writes them
  * as JSON to the file named by BENCH_JSON, if set. BENCH_EVENTS overrides the big session size
- * (default 1,000,000); BENCH_ONLY=store|harness|hands|checkpoints|ssh|ui|api|search runs one part (default all; hands needs a
+ * (default 1,000,000); BENCH_ONLY=store|harness|threads|hands|checkpoints|ssh|ui|api|search runs one part (default all; hands needs a
  * Docker engine and is skipped without one, except under CI=true; ui builds the renderer and drives
  * it in Chromium, BENCH_UI_EVENTS sizing its big session, default 100,000). Exits non-zero if a
  * target is missed, so a regression is loud. BENCH_SEARCH_EVENTS sizes search's corpus (default BENCH_EVENTS).
@@ -16,6 +16,7 @@ import { benchRemoteEngine } from './remote-engine.ts';
 import { benchAppends, benchScale, type Figure } from './session-store.ts';
 import { benchSearchAppends, benchSearchScale } from './search.ts';
 import { benchSsh } from './ssh.ts';
+import { benchThreads } from './threads.ts';
 import { benchUi } from './ui.ts';
 
 function format(value: number, unit: string): string {
@@ -30,8 +31,8 @@ if (!Number.isInteger(bigCount) || bigCount < 10_000) {
   process.exit(2);
 }
 const only = process.env['BENCH_ONLY'];
-if (only !== undefined && !['store', 'harness', 'hands', 'checkpoints', 'ssh', 'ui', 'api', 'search'].includes(only)) {
-  console.error(`BENCH_ONLY must be "store", "harness", "hands", "checkpoints", "ssh", "ui", "api" or "search" (got ${only}).`);
+if (only !== undefined && !['store', 'harness', 'threads', 'hands', 'checkpoints', 'ssh', 'ui', 'api', 'search'].includes(only)) {
+  console.error(`BENCH_ONLY must be "store", "harness", "threads", "hands", "checkpoints", "ssh", "ui", "api" or "search" (got ${only}).`);
   process.exit(2);
 }
 
@@ -50,6 +51,10 @@ if (only === undefined || only === 'search') {
 if (only === undefined || only === 'harness') {
   console.log('Drover benchmarks — harness');
   figures.push(...(await benchHarness(log)));
+}
+if (only === undefined || only === 'threads') {
+  console.log('Drover benchmarks — threads (issue 21)');
+  figures.push(...(await benchThreads(log)));
 }
 if (only === undefined || only === 'hands') {
   console.log('Drover benchmarks — hands (Docker)');
