@@ -130,14 +130,54 @@ test('axe: no serious or critical violations on each main view, in the light and
     await check(page, testInfo, `session ${tab.toLowerCase()}`, found);
   }
 
-  // The past: scrubbed back one turn, with Rewind / Fork.
-  await page.getByRole('tab', { name: 'Hands' }).click();
+  // The side panel's tabs by keyboard: ← / → move between them (one Tab stop), and the panel is labelled by its tab.
+  const changesTab = page.getByRole('tab', { name: 'Changes' });
+  await changesTab.focus();
+  await page.keyboard.press('ArrowRight');
+  const handsTab = page.getByRole('tab', { name: 'Hands' });
+  await expect(handsTab).toBeFocused();
+  await expect(handsTab).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('tabpanel', { name: 'Hands' })).toBeVisible();
+  await expect(page.getByRole('tab', { name: 'Events' })).toHaveAttribute('tabindex', '-1');
+
+  // Focus is visible on everything Tab reaches in the session, in both themes: a 2px outline in the focus colour.
+  for (const theme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: theme });
+    await page.getByRole('button', { name: 'New session' }).first().focus();
+    const unseen: string[] = [];
+    for (let step = 0; step < 40; step++) {
+      await page.keyboard.press('Tab');
+      const focus = await page.evaluate(() => {
+        const element = document.activeElement;
+        if (!(element instanceof HTMLElement) || element === document.body) return null;
+        const style = getComputedStyle(element);
+        const name = `${element.tagName.toLowerCase()}${element.className ? `.${String(element.className).split(' ')[0]}` : ''} “${(element.getAttribute('aria-label') ?? element.textContent ?? '').trim().slice(0, 30)}”`;
+        return { name, style: style.outlineStyle, width: parseFloat(style.outlineWidth), color: style.outlineColor };
+      });
+      if (focus === null) continue;
+      if (focus.style === 'none' || focus.width < 2) unseen.push(`${focus.name}: outline ${focus.style} ${focus.width}px`);
+    }
+    expect(unseen, `focus not visible (${theme})`).toEqual([]);
+  }
+
+  // The past: scrubbed back one turn, with Rewind / Fork, and the rewind menu open.
   const tape = page.getByTestId('timeline-tape');
   await tape.focus();
   await tape.press('Shift+ArrowLeft');
   await expect(page.getByTestId('past-bar')).toBeVisible();
   await check(page, testInfo, 'session past', found);
+  await page.getByRole('button', { name: 'Rewind to here' }).click();
+  await expect(page.getByRole('menu')).toBeVisible();
+  await check(page, testInfo, 'rewind menu', found);
+  await page.keyboard.press('Escape');
   await page.getByRole('button', { name: 'Back to live' }).first().click();
+
+  // The outcome dialog.
+  await page.getByRole('button', { name: /^Outcome/ }).click();
+  await expect(page.getByTestId('outcome-dialog')).toBeVisible();
+  await check(page, testInfo, 'outcome dialog', found);
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('outcome-dialog')).toBeHidden();
 
   // The command palette over the session.
   await page.keyboard.press('Control+k');

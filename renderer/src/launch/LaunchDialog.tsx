@@ -220,6 +220,7 @@ export function LaunchDialog({ transport, open, onClose, onLaunched, onError }: 
       ref={dialogRef}
       className="launch"
       aria-labelledby={`${id}-title`}
+      aria-modal="true"
       onKeyDown={onKeyDown}
       onCancel={(event) => {
         // The launch is on its way; closing now would hide its outcome.

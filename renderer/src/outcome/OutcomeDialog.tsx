@@ -184,6 +184,7 @@ function OutcomeDialog({ transport, session, open, onClose, onDefined }: Outcome
       ref={dialogRef}
       className="launch outcome-dialog"
       aria-labelledby={`${id}-title`}
+      aria-modal="true"
       onKeyDown={onKeyDown}
       onCancel={(event) => {
         if (saving) event.preventDefault();

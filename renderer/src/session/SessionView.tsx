@@ -29,9 +29,16 @@ import { ThreadSwitch, ThreadTree } from '#renderer/threads/index.ts';
 import { useSessionCommands } from './session-commands.ts';
 import { SIDE_PANEL_WIDTH, TIMELINE_HEIGHT } from '#renderer/ui/preferences.ts';
 import { Splitter, useStoredSize } from '#renderer/ui/Splitter.tsx';
+import { Tabs, panelId, tabId } from '#renderer/ui/Tabs.tsx';
 
 export type PanelTab = 'hands' | 'events' | 'branches' | 'changes';
 const PANEL_KEY = 'drover.panel';
+const PANEL_TABS: ReadonlyArray<{ id: PanelTab; label: string }> = [
+  { id: 'hands', label: 'Hands' },
+  { id: 'events', label: 'Events' },
+  { id: 'branches', label: 'Branches' },
+  { id: 'changes', label: 'Changes' },
+];
 
 export interface SessionViewProps {
   transport: Transport;
@@ -368,7 +375,7 @@ function SessionCockpit({
             />
           )}
         </div>
-        <aside className="side-panel" id={`${titleId}-panel`} aria-label="Session details">
+        <aside className="side-panel" id={`${titleId}-side`} aria-label="Session details">
           <Splitter
             label="Resize the side panel"
             spec={SIDE_PANEL_WIDTH}
@@ -376,18 +383,12 @@ function SessionCockpit({
             onResize={setPanelWidth}
             orientation="vertical"
             grows="ArrowLeft"
-            controls={`${titleId}-panel`}
+            controls={`${titleId}-side`}
             className="side-panel-splitter"
             testId="side-panel-splitter"
           />
-          <div className="tabs" role="tablist" aria-label="Panels">
-            {(['hands', 'events', 'branches', 'changes'] as const).map((name) => (
-              <button key={name} type="button" role="tab" className="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
-                {name === 'hands' ? 'Hands' : name === 'events' ? 'Events' : name === 'branches' ? 'Branches' : 'Changes'}
-              </button>
-            ))}
-          </div>
-          <div className="tab-panel" role="tabpanel">
+          <Tabs tabs={PANEL_TABS} selected={tab} onSelect={setTab} label="Panels" idPrefix={titleId} />
+          <div className="tab-panel" role="tabpanel" id={panelId(titleId)} aria-labelledby={tabId(titleId, tab)}>
             {tab === 'hands' && <HandsPanel transport={transport} sessionId={sessionId} asOf={pastHands} titleOf={titleOf} />}
             {tab === 'hands' && live && (
               <PolicyPanel
