@@ -1,7 +1,11 @@
 // Search across sessions in Chromium against the real serve mode and the real Docker engine: a command
 // Claude ran on a Docker hand in one session is found from another session (Ctrl+Shift+F), with its
 // output, filtered by kind; odd input gets a message; the hit opens that session at that event.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { SessionStore } from '#services/session/store';
 import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
 import { startModelServer, type ModelServer } from '#test/support/model-server';
 import { requireChromium } from '../support/browser.ts';
@@ -134,4 +138,40 @@ test('search finds a command run in another session and opens that session at th
   await expect(page.getByRole('dialog', { name: 'Search sessions' })).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(page.getByRole('dialog', { name: 'Search sessions' })).toBeHidden();
+});
+
+test('a big log written before the start is searchable once indexed, and the dialog says it is indexing until then', async ({
+  page,
+}, testInfo) => {
+  test.setTimeout(150_000);
+  // 200,000 events written by the store itself before serve mode starts: the index catches up after the start.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'drover-e2e-search-'));
+  const store = SessionStore.open({ dataDir });
+  const session = store.createSession({ title: 'Long build log' });
+  for (let batch = 0; batch < 40; batch++) {
+    store.emitEvents(
+      session.id,
+      Array.from({ length: 5000 }, (_, i) => ({
+        type: 'agent.message' as const,
+        payload: { content: [{ type: 'text' as const, text: `build step ${batch * 5000 + i} compiled module${batch * 5000 + i}` }] },
+      })),
+    );
+  }
+  store.close();
+  const big = await startServeMode({ ANTHROPIC_API_KEY: 'sk-ant-e2e' }, { dataDir, keepDataDir: false });
+  try {
+    await page.goto(big.url);
+    await page.keyboard.press('Control+Shift+F');
+    const search = page.getByRole('dialog', { name: 'Search sessions' });
+    await expect(search.getByRole('status')).toContainText(/Indexing… [\d,]+ events to go/);
+    await snap(page, testInfo, '42-indexing');
+    await search.getByRole('searchbox', { name: 'Search for' }).fill('module199999');
+    await expect(search.getByRole('status')).toContainText('1 hit in 1 session', { timeout: 120_000 });
+    const hit = search.getByTestId('search-hit');
+    await expect(hit).toContainText('#200000');
+    await expect(hit.locator('mark')).toHaveText('module199999');
+  } finally {
+    await big.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
