@@ -18,12 +18,13 @@ import { ManagedDb } from '#services/managed/db';
 import { installProcessGuard } from '#services/process-guard';
 import { SessionStore } from '#services/session/store';
 import { Vault } from '#services/vault/vault';
+import { startFailure } from '#services/support/start-failure';
 import { isAppError } from '#shared/errors';
 import { RpcRequestSchema, type AppInfo, type DispatchOutcome, type PushMessage } from '#shared/rpc';
 import { menuTemplate } from './menu.ts';
 import { createSafeStorageKeySource } from './safe-storage-key-source.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
-import { createSupport, startSupportLogging } from './support.ts';
+import { createSupport, logsFolder, startSupportLogging } from './support.ts';
 import { isTrustedSenderUrl } from './trusted-sender.ts';
 import { IpcCallers } from './ipc-callers.ts';
 import { loadWindowState, MIN_SIZE, saveWindowState, windowStatePath, type WindowState } from './window-state.ts';
@@ -186,12 +187,9 @@ function failToStart(error: unknown): void {
   if (isAppError(error)) {
     dialog.showErrorBox('Drover cannot start', error.message);
   } else {
-    console.error('Drover failed to start:', error);
-    dialog.showErrorBox(
-      'Drover cannot start',
-      `Something unexpected went wrong while starting: ${error instanceof Error ? error.message : String(error)}. ` +
-        'Try again; if it keeps happening, report it with this message.',
-    );
+    const failure = startFailure(error, logsFolder());
+    console.error(failure.logLine, error);
+    dialog.showErrorBox('Drover cannot start', failure.message);
   }
   app.quit();
 }
