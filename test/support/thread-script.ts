@@ -40,8 +40,8 @@ export function coordinatorScript(waitMs: number): (request: RecordedRequest) =>
       return hasResult(request) ? say('Done waiting.') : use(toolUse('toolu_wait', 'wait', { ms: waitMs, marker: 'toolu_wait' }));
     if (!hasResult(request)) {
       return use(
-        toolUse('toolu_s1', 'thread_start', { agent: 'adder', task: 'Add 2 and 3.' }),
-        toolUse('toolu_s2', 'thread_start', { agent: 'waiter', task: `Wait ${waitMs} ms.` }),
+        toolUse('toolu_s1', 'thread_start', { agent: 'adder', task: 'Add 2 and 3.', hands: [{ hand: 'math', mode: 'shared' }] }),
+        toolUse('toolu_s2', 'thread_start', { agent: 'waiter', task: `Wait ${waitMs} ms.`, hands: [{ hand: 'math', mode: 'shared' }] }),
       );
     }
     const replies = body.match(/Message from thread/g)?.length ?? 0;

@@ -33,8 +33,8 @@ describe('threads', () => {
     // Two threads, by the roster's agents, each started by the coordinator with its task.
     const created = log.filter((event) => event.type === 'session.thread_created');
     expect(created.map((event) => event.payload)).toEqual([
-      expect.objectContaining({ agent_name: 'adder', task: 'Add 2 and 3.', hands: [] }),
-      expect.objectContaining({ agent_name: 'waiter', task: 'Wait 150 ms.', hands: [] }),
+      expect.objectContaining({ agent_name: 'adder', task: 'Add 2 and 3.', hands: [{ hand: 'math', mode: 'shared' }] }),
+      expect.objectContaining({ agent_name: 'waiter', task: 'Wait 150 ms.', hands: [{ hand: 'math', mode: 'shared' }] }),
     ]);
     const [adder, waiter] = created.map((event) => (event.type === 'session.thread_created' ? event.payload.session_thread_id : ''));
 
@@ -43,8 +43,10 @@ describe('threads', () => {
       [adder, 'add'],
       [waiter, 'wait'],
     ] as const) {
-      // (session.usage, when prices are known, follows each request's end: not part of this sequence.)
-      const own = log.filter((event) => threadOf(event) === id && event.type !== 'session.usage').map((event) => event.type);
+      // (session.usage, when prices are known, follows each request's end, and the hand grants (thread-hands.ts) are not part of this sequence.)
+      const own = log
+        .filter((event) => threadOf(event) === id && event.type !== 'session.usage' && event.type !== 'hand.thread_access')
+        .map((event) => event.type);
       expect(own).toEqual([
         'session.thread_created',
         'session.thread_status_running',
