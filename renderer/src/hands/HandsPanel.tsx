@@ -17,7 +17,9 @@ import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { useDockerStatus, useHands } from './useHands.ts';
 import { WorkerRows } from './WorkerRows.tsx';
+import { HandHolders } from './HandHolders.tsx';
 import { SaveToLibrary } from './library/SaveToLibrary.tsx';
+import { TerminalPane, terminalStore } from '#renderer/terminal/index.ts';
 
 export interface HandsPanelProps {
   transport: Transport;
@@ -28,8 +30,23 @@ export interface HandsPanelProps {
 }
 
 export function HandsPanel({ transport, sessionId, asOf = null, titleOf = () => undefined }: HandsPanelProps) {
-  if (asOf !== null) return <HandsAsOf seq={asOf.seq} hands={asOf.hands} titleOf={titleOf} />;
-  return <LiveHands transport={transport} sessionId={sessionId} />;
+  // Terminals (issue 23) outlive a scrub back in time and a switch of tab: they live in the window's store.
+  const terminals = terminalStore(transport);
+  const [activeTerminal, setActiveTerminal] = useState<string | null>(null);
+  return (
+    <>
+      {asOf !== null ? (
+        <HandsAsOf seq={asOf.seq} hands={asOf.hands} titleOf={titleOf} />
+      ) : (
+        <LiveHands
+          transport={transport}
+          sessionId={sessionId}
+          onOpenTerminal={(hand) => setActiveTerminal(terminals.open(sessionId, hand))}
+        />
+      )}
+      <TerminalPane store={terminals} sessionId={sessionId} active={activeTerminal} onActivate={setActiveTerminal} />
+    </>
+  );
 }
 
 /** The hands at a past event, folded from the log: what was attached and what state each was in. */
@@ -85,7 +102,15 @@ function HandsAsOf({
   );
 }
 
-function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: string }) {
+function LiveHands({
+  transport,
+  sessionId,
+  onOpenTerminal,
+}: {
+  transport: Transport;
+  sessionId: string;
+  onOpenTerminal: (hand: string) => void;
+}) {
   const { hands, progress, loadError, attach, detach } = useHands(transport, sessionId);
   const docker = useDockerStatus(transport);
   const [adding, setAdding] = useState<'docker' | 'machine' | 'mcp' | null>(null);
@@ -196,6 +221,7 @@ function LiveHands({ transport, sessionId }: { transport: Transport; sessionId: 
                   progress={progress.get(hand.name)}
                   detaching={detaching === hand.name}
                   onDetach={() => void confirmDetach(hand.name, hand.kind)}
+                  onOpenTerminal={() => onOpenTerminal(hand.name)}
                 />
               ),
             )}
@@ -236,9 +262,10 @@ interface HandRowProps {
   progress: HandProgress | undefined;
   detaching: boolean;
   onDetach: () => void;
+  onOpenTerminal: () => void;
 }
 
-function HandRow({ transport, hand, progress, detaching, onDetach }: HandRowProps) {
+function HandRow({ transport, hand, progress, detaching, onDetach, onOpenTerminal }: HandRowProps) {
   const { name, config, state, detail, container, tools } = hand;
   const starting = progress !== undefined && state !== 'ready' && state !== 'failed';
   const mounts =
@@ -266,6 +293,19 @@ function HandRow({ transport, hand, progress, detaching, onDetach }: HandRowProp
             {container.slice(0, 12)}
           </span>
         )}
+        <button
+          type="button"
+          className="button button-small button-quiet hand-terminal"
+          onClick={onOpenTerminal}
+          aria-label={`Open a terminal on ${name}`}
+          title={
+            config.kind === 'ssh'
+              ? 'A shell on this machine for you (what you do there is not in the log; closing it checkpoints the files)'
+              : 'A shell in this container for you (what you do there is not in the log; closing it checkpoints the files)'
+          }
+        >
+          Open terminal
+        </button>
         <button
           type="button"
           className="button button-small button-quiet hand-detach"
@@ -296,6 +336,7 @@ function HandRow({ transport, hand, progress, detaching, onDetach }: HandRowProp
         </span>
       </div>
       <SaveToLibrary transport={transport} name={name} config={config} />
+      <HandHolders hand={name} holders={hand.threads} />
       {starting && <HandProgressBar name={name} progress={progress} />}
     </li>
   );

@@ -86,6 +86,7 @@ export function WorkerList({ workers, error, now }: { workers: readonly WorkerSt
                   {row.detail}
                 </span>
               </div>
+              <p className="hand-terminal-note">A worker runs tools only; open a terminal on the machine it runs on.</p>
             </li>
           );
         })}
