@@ -80,14 +80,18 @@ export function secretIdsOf(config: HandConfig): SecretId[] {
 
 /** What a saved hand is, in a few words: "Docker · debian:bookworm", "Machine · me@build:2222", "MCP server · npx …". */
 export function describeLibraryHand(config: HandConfig): string {
+  const kind = config.kind === 'docker' ? 'Docker' : config.kind === 'ssh' ? 'Machine' : 'MCP server';
+  return `${kind} · ${describeLibraryTarget(config)}`;
+}
+
+/** Where a saved hand runs, without its kind: "debian:bookworm", "me@build:2222", "npx docs-server". */
+export function describeLibraryTarget(config: HandConfig): string {
   switch (config.kind) {
     case 'docker':
-      return `Docker · ${config.image}${config.engine === undefined ? '' : ` on ${config.engine}`}`;
+      return `${config.image}${config.engine === undefined ? '' : ` on ${config.engine}`}`;
     case 'ssh':
-      return `Machine · ${config.user}@${config.host}${config.port === 22 ? '' : `:${config.port}`}${config.jump === null ? '' : ` via ${config.jump.host}`}`;
+      return `${config.user}@${config.host}${config.port === 22 ? '' : `:${config.port}`}${config.jump === null ? '' : ` via ${config.jump.host}`}`;
     case 'mcp':
-      return config.transport.type === 'stdio'
-        ? `MCP server · ${[config.transport.command, ...config.transport.args].join(' ')}`
-        : `MCP server · ${config.transport.url}`;
+      return config.transport.type === 'stdio' ? [config.transport.command, ...config.transport.args].join(' ') : config.transport.url;
   }
 }

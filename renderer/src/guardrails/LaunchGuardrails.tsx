@@ -17,7 +17,8 @@ export interface LaunchGuardrailsProps {
   budget: string;
   budgetError: string | undefined;
   onBudget: (text: string) => void;
-  hands: ReadonlyArray<{ key: string; name: string }>;
+  /** `defaultPolicy`: the hand kind's default when it is not a container's (a machine or MCP server from the hand library). */
+  hands: ReadonlyArray<{ key: string; name: string; defaultPolicy?: PermissionPolicy | undefined }>;
   /** By hand row key; absent: the hand's default. */
   policies: Readonly<Record<string, PermissionPolicy>>;
   onPolicy: (key: string, policy: PermissionPolicy | null) => void;
@@ -80,7 +81,7 @@ export function LaunchGuardrails({ transport, id, budget, budgetError, onBudget,
                 onPolicy(hand.key, parsed.success ? parsed.data : null);
               }}
             >
-              <option value="">Default ({POLICY_LABELS[CONTAINER_DEFAULT].toLowerCase()})</option>
+              <option value="">Default ({POLICY_LABELS[hand.defaultPolicy ?? CONTAINER_DEFAULT].toLowerCase()})</option>
               {PermissionPolicySchema.options.map((value) => (
                 <option key={value} value={value}>
                   {POLICY_LABELS[value]}

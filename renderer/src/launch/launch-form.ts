@@ -137,8 +137,13 @@ export function editSystem(form: LaunchForm, system: string): LaunchForm {
 }
 
 /** Every hand row of the form, Docker rows first then the library's: the order of the request's `hands`. */
-export function handRows(form: LaunchForm): ReadonlyArray<{ key: string; name: string }> {
-  return [...form.hands, ...form.saved];
+export function handRows(form: LaunchForm): ReadonlyArray<{ key: string; name: string; defaultPolicy?: PermissionPolicy }> {
+  return [...form.hands, ...form.saved.map((hand) => ({ key: hand.key, name: hand.name, defaultPolicy: defaultPolicyOf(hand.config) }))];
+}
+
+/** Issue 18's defaults: containers always allow; machines ask; MCP servers ask unless trusted. */
+function defaultPolicyOf(config: HandConfig): PermissionPolicy {
+  return config.kind === 'docker' || (config.kind === 'mcp' && config.trusted === true) ? 'always_allow' : 'always_ask';
 }
 
 /** Adds a Docker hand with the next free name (none past MAX_HANDS). */

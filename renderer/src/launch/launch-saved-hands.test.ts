@@ -92,3 +92,16 @@ describe('hands from the library at launch', () => {
     expect(addHand(form)).toBe(form);
   });
 });
+
+describe('the saved hands’ default policies at launch', () => {
+  it('machines and untrusted MCP servers ask; Docker presets and trusted servers allow', () => {
+    let form = { ...initialForm({}), title: 'Policies' };
+    form = addHand(form);
+    form = addSavedHand(form, item('Machine', 'lab'));
+    form = addSavedHand(form, item('Docs', 'docs', 'mcp'));
+    const trusted = item('Trusted docs', 'tdocs', 'mcp');
+    if (trusted.hand.config.kind === 'mcp') trusted.hand.config = { ...trusted.hand.config, trusted: true };
+    form = addSavedHand(form, trusted);
+    expect(handRows(form).map((row) => row.defaultPolicy)).toEqual([undefined, 'always_ask', 'always_ask', 'always_allow']);
+  });
+});

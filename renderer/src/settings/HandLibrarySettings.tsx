@@ -6,7 +6,7 @@
  * can run on, are listed for reference (they are kept in Engines below).
  */
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import { describeLibraryHand, type HandLibraryItem } from '#shared/hand-library';
+import { describeLibraryTarget, type HandLibraryItem } from '#shared/hand-library';
 import type { EngineConfig } from '#shared/engines';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
@@ -121,7 +121,7 @@ export function HandLibrarySettings({ transport }: { transport: Transport }) {
                 </th>
                 <td>{KIND_NAMES[entry.hand.config.kind]}</td>
                 <td>
-                  <code>{entry.hand.name}</code> · {describeLibraryHand(entry.hand.config)}
+                  <code>{entry.hand.name}</code> · {describeLibraryTarget(entry.hand.config)}
                 </td>
                 <td>
                   {entry.secrets.length === 0
