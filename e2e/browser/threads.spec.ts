@@ -1,17 +1,22 @@
-// Threads in the cockpit (issue 21), in Chromium against the real serve mode: a session whose
-// coordinator started two threads (tester, builder) — its log written beforehand with real store
-// appends (test/support/thread-log.ts, the event sequence the harness writes) — shows a lane per
-// thread on the timeline, switches the transcript to one thread, and shows each thread's cost.
-// A fork taken at an event inside a thread has every thread as it was then.
-import { mkdtempSync, rmSync } from 'node:fs';
+// Threads in the cockpit (issue 21), in Chromium against the real serve mode. Live: a coordinator
+// agent (multiagent, through the Managed Agents API) whose scripted model starts two threads, waits
+// for their replies and summarises — the harness runs them; the cockpit shows a lane per thread,
+// the transcript switched to one thread, and each thread's tokens and cost as the API reports them.
+// Recorded: a session whose log was written beforehand with real store appends
+// (test/support/thread-log.ts) for exact figures, lanes that collapse, and a fork taken at an event
+// inside a thread, which has every thread as it was then.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
 import { expect, test, type Page } from '@playwright/test';
 import { SessionStore } from '#services/session/store';
 import { ThreadViews } from '#services/harness/thread-views';
 import { formatCost } from '#renderer/ui/format.ts';
 import { threadOf } from '#shared/thread-view';
 import { TESTER, threadSessionEvents } from '#test/support/thread-log';
+import { startModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
+import { compact } from '#renderer/threads/thread-model.ts';
 import { requireChromium } from '../support/browser.ts';
 import { startServeMode, type ServeHandle } from '../support/serve.ts';
 
@@ -40,12 +45,114 @@ test.afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function openSession(page: Page): Promise<void> {
-  if (serve === undefined) throw new Error('serve mode did not start');
-  await page.goto(serve.url);
-  await page.getByRole('navigation', { name: 'Sessions' }).getByText(TITLE).click();
+async function openSession(page: Page, on: ServeHandle | undefined = serve, title = TITLE): Promise<void> {
+  if (on === undefined) throw new Error('serve mode did not start');
+  await page.goto(on.url);
+  await page.getByRole('navigation', { name: 'Sessions' }).getByText(title, { exact: true }).click();
   await expect(page.getByTestId('session-view')).toBeVisible();
 }
+
+const body = (request: RecordedRequest): string => JSON.stringify(request.body.messages);
+const say = (text: string, input: number): Reply => ({
+  kind: 'message',
+  message: { content: [{ type: 'text', text }], stop_reason: 'end_turn', usage: { input_tokens: input, output_tokens: 40 } },
+});
+
+/** The coordinator starts a tester and a builder, waits for both replies, summarises; each thread answers from its own context. */
+function liveModel(request: RecordedRequest): Reply {
+  const system = JSON.stringify(request.body.system ?? '');
+  if (system.includes('You test.')) return say('Tests pass: 12 of 12.', 2100);
+  if (system.includes('You build.')) return say('The build is green.', 700);
+  const text = body(request);
+  if (!text.includes('"tool_result"'))
+    return {
+      kind: 'message',
+      message: {
+        content: [
+          { type: 'tool_use', id: 'toolu_start_tester', name: 'thread_start', input: { agent: 'tester', task: 'Run the tests.' } },
+          { type: 'tool_use', id: 'toolu_start_builder', name: 'thread_start', input: { agent: 'builder', task: 'Build it.' } },
+        ],
+        stop_reason: 'tool_use',
+        usage: { input_tokens: 1500, output_tokens: 60 },
+      },
+    };
+  const replies = text.match(/Message from thread/g)?.length ?? 0;
+  if (replies >= 2 || text.includes('every thread is idle or ended')) return say('Summary: tests pass and the build is green.', 3000);
+  return {
+    kind: 'message',
+    message: {
+      content: [{ type: 'tool_use', id: `toolu_wait_${request.body.messages.length}`, name: 'thread_wait', input: {} }],
+      stop_reason: 'tool_use',
+      usage: { input_tokens: 1800, output_tokens: 20 },
+    },
+  };
+}
+
+test('live: a coordinator starts two threads; lanes, one thread in the transcript, each thread’s tokens and cost', async ({ page }) => {
+  test.setTimeout(120_000);
+  const model = await startModelServer({ apiKey: 'sk-ant-e2e', respond: liveModel });
+  const live = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' }, { args: ['--api-port', '0'] });
+  try {
+    if (live.apiBaseURL === null) throw new Error('serve mode did not start the API');
+    const token = readFileSync(path.join(live.dataDir, 'api-token'), 'utf8').trim();
+    const client = new Anthropic({ baseURL: live.apiBaseURL, apiKey: token, maxRetries: 0 });
+    const tester = await client.beta.agents.create({ name: 'tester', model: 'claude-sonnet-4-6', system: 'You test.' });
+    const builder = await client.beta.agents.create({ name: 'builder', model: 'claude-haiku-4-5', system: 'You build.' });
+    const lead = await client.beta.agents.create({
+      name: 'lead',
+      model: 'claude-sonnet-4-6',
+      system: 'You coordinate.',
+      multiagent: { type: 'coordinator', agents: [tester.id, builder.id] },
+    });
+    const env = await client.beta.environments.create({ name: 'box', config: { type: 'cloud', networking: { type: 'unrestricted' } } });
+    const session = await client.beta.sessions.create({
+      agent: lead.id,
+      environment_id: env.id,
+      title: 'Live threads',
+      initial_events: [{ type: 'user.message', content: [{ type: 'text', text: 'Test and build, in parallel.' }] }],
+    } as never);
+    for await (const event of await client.beta.sessions.events.stream(session.id)) if (event.type === 'session.status_idle') break;
+    const threads: Anthropic.Beta.Sessions.Threads.BetaManagedAgentsSessionThread[] = [];
+    for await (const thread of client.beta.sessions.threads.list(session.id)) threads.push(thread);
+    expect(threads.map((thread) => (thread.agent.type === 'inline' ? thread.agent.name : 'primary'))).toEqual([
+      'primary',
+      'tester',
+      'builder',
+    ]);
+
+    await openSession(page, live, 'Live threads');
+    const lanes = page.getByTestId('timeline-lane');
+    await expect(lanes).toHaveCount(3);
+    await expect(lanes.nth(1)).toContainText('tester');
+    await expect(lanes.nth(2)).toContainText('builder');
+    const transcript = page.getByTestId('transcript');
+    await expect(transcript).toContainText('Summary: tests pass and the build is green.');
+    await expect(transcript.getByTestId('thread-card').filter({ hasText: 'tester → coordinator' })).toContainText('Tests pass: 12 of 12.');
+    const threadSwitch = page.getByRole('radiogroup', { name: 'Threads shown in the transcript' });
+    await threadSwitch.getByRole('radio', { name: 'builder' }).click();
+    await expect(transcript).toContainText('The build is green.');
+    await expect(transcript).not.toContainText('Tests pass: 12 of 12.');
+    await expect(transcript).not.toContainText('Summary:');
+
+    await page.getByRole('tab', { name: 'Branches' }).click();
+    const nodes = page.getByTestId('thread-tree').getByTestId('thread-node');
+    await expect(nodes).toHaveCount(3);
+    // Each thread's tokens as the API counts them (the same fold), and a cost.
+    for (const [index, thread] of threads.entries()) {
+      const usage = thread.usage;
+      if (usage === null) throw new Error(`thread ${thread.id} has no usage`);
+      await expect(nodes.nth(index).getByTestId('thread-cost')).toContainText(
+        `${compact(usage.input_tokens ?? 0)} in · ${compact(usage.output_tokens ?? 0)} out`,
+      );
+      await expect(nodes.nth(index).getByTestId('thread-cost')).toContainText('$');
+    }
+    await expect(nodes.nth(1).getByTestId('thread-cost')).toContainText('2.1k in · 40 out · 1 request');
+    await expect(nodes.nth(2).getByTestId('thread-cost')).toContainText('700 in · 40 out · 1 request');
+  } finally {
+    await live.stop();
+    await model.close();
+  }
+});
 
 test('a lane per thread on the timeline, the transcript switched to one thread, each thread’s cost', async ({ page }) => {
   await openSession(page);
