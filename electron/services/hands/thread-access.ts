@@ -19,8 +19,8 @@
  * carries the session's labels, so a start after a crash removes a leftover, and the next call
  * re-makes it from the recorded checkpoints (its own after the grant, else the original's at it).
  */
-import type { NewEvent, StoredEvent } from '#shared/events';
-import { copyName, handHolders, isCopyName, type HandHolding } from '#shared/hand-holders';
+import type { StoredEvent } from '#shared/events';
+import { handHolders, isCopyName, type HandHolding } from '#shared/hand-holders';
 import type { HandHolder, HandSpec } from '#shared/hands';
 import type { HandAccessMode } from '#shared/threads';
 import { findRestoreSource, type RestoreSource } from '#services/checkpoints/hand-checkpoints';
@@ -65,10 +65,6 @@ export class ThreadAccess {
     this.unsubscribe = host.store.subscribeAll((sessionId, event) => {
       if (!FOLDED.has(event.type)) return;
       this.folds.delete(sessionId);
-      if (event.type === 'session.thread_created' && event.payload.hands.length > 0) {
-        const created = event;
-        queueMicrotask(() => this.grantIfUnrecorded(sessionId, created));
-      }
       // A thread that returns a hand, or ends, or a hand detached: the copies no one holds any more go.
       if (event.type === 'hand.thread_access' ? event.payload.action === 'returned' : event.type !== 'session.thread_created') {
         this.removeUnheld(sessionId);
@@ -215,35 +211,6 @@ export class ThreadAccess {
     const made = await readOnlyImage(engine, blobs, { sessionId, name: copy }, source, (message, error) => this.host.log(message, error));
     this.images.set(`${sessionId}/${copy}`, { engine, image: made.image });
     return made;
-  }
-
-  /**
-   * A thread created with hands whose grants were not recorded with it (a `thread_start` that did not
-   * record `grantThreadHands`'s events): granted now, each hand that can be passed in its mode.
-   */
-  private grantIfUnrecorded(sessionId: string, created: Extract<StoredEvent, { type: 'session.thread_created' }>): void {
-    const thread = created.payload.session_thread_id;
-    const recorded = this.host.store
-      .getEvents(sessionId, { types: ['hand.thread_access'], afterSeq: created.seq - 1, limit: 1000 })
-      .some((event) => event.type === 'hand.thread_access' && event.payload.session_thread_id === thread);
-    if (recorded) return;
-    const specs = this.host.specs(sessionId);
-    const grantor = created.payload.parent_thread_id ?? null;
-    const grants: NewEvent[] = [];
-    for (const { hand, mode } of created.payload.hands) {
-      const spec = specs.find((candidate) => candidate.name === hand);
-      if (!spec || this.refusal(sessionId, spec, mode, grantor) !== null) continue;
-      const copy = mode === 'fresh' || (mode === 'read_only' && spec.config.kind !== 'mcp');
-      grants.push({
-        type: 'hand.thread_access',
-        payload: { hand, session_thread_id: thread, mode, action: 'granted', ...(copy ? { fresh_hand: copyName(hand, thread) } : {}) },
-      });
-    }
-    try {
-      if (grants.length > 0) this.host.store.emitEvents(sessionId, grants);
-    } catch (error) {
-      this.host.log(`Session ${sessionId}: could not record the hands of thread ${thread}`, error);
-    }
   }
 
   /** Removes the session's copies no thread holds any more (returned, its thread ended, or the hand detached). */

@@ -14,7 +14,7 @@ import { HandAccessModeSchema, SELF_AGENT, SessionThreadIdSchema, THREAD_LIMITS 
 import type { ExecuteOptions, Hand, ToolOutcome, ToolSpec } from '#services/hands/hand';
 import type { SessionStore } from '#services/session/store';
 import { readAll } from './fold-log.ts';
-import { returnThreadHand, type ThreadHandContext } from './thread-hands.ts';
+import { grantThreadHands, returnThreadHand, type ThreadHandContext } from './thread-hands.ts';
 import { PRIMARY, type ThreadKey, type ThreadsFold } from './thread-view.ts';
 
 /** The coordinator tools' hand id (their tool names carry no prefix). */
@@ -194,16 +194,17 @@ function start(context: CoordinatorContext, input: Record<string, unknown>): Too
     );
   }
   const id = `sthr_${randomBytes(12).toString('hex')}`;
-  context.store.emitEvent(context.sessionId, {
-    type: 'session.thread_created',
-    payload: {
-      session_thread_id: id,
-      agent_name: agent,
-      ...(context.caller === PRIMARY ? {} : { parent_thread_id: context.caller }),
-      task,
-      hands,
+  // The hands it gets, as `hand.thread_access` grants recorded with it; a hand that cannot go in its mode refuses the start (thread-hands.ts).
+  const grantor = context.caller === PRIMARY ? null : context.caller;
+  const granted = grantThreadHands(id, grantor, hands, { sessionId: context.sessionId, hands: context.hands, events: [] });
+  if ('refused' in granted) return answer(granted.refused, true);
+  context.store.emitEvents(context.sessionId, [
+    {
+      type: 'session.thread_created',
+      payload: { session_thread_id: id, agent_name: agent, ...(grantor === null ? {} : { parent_thread_id: grantor }), task, hands },
     },
-  });
+    ...granted.events,
+  ]);
   return answer(JSON.stringify({ session_thread_id: id }));
 }
 

@@ -46,8 +46,8 @@ export function grantThreadHands(
   const seen = new Set<string>();
   for (const { hand: name, mode } of hands) {
     const hand = context.hands.find((candidate) => candidate.id === name);
-    if (!hand?.threads) {
-      reasons.push(hand ? `${name} cannot be passed to a thread.` : `there is no hand named "${name}" in this session.`);
+    if (!hand) {
+      reasons.push(`there is no hand named "${name}" in this session.`);
       continue;
     }
     if (seen.has(name)) {
@@ -55,7 +55,12 @@ export function grantThreadHands(
       continue;
     }
     seen.add(name);
-    const refusal = hand.threads.refusal(mode, grantor);
+    // A hand the registry did not make is shared by every thread: it can be passed shared only.
+    const refusal = hand.threads
+      ? hand.threads.refusal(mode, grantor)
+      : mode === 'shared'
+        ? null
+        : `${name} is shared by every thread; pass it shared.`;
     if (refusal !== null) {
       reasons.push(refusal);
       continue;
