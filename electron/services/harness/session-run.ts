@@ -146,6 +146,7 @@ export class SessionRun implements RunContext {
       this.events = all.flatMap((event) => scope.project(event) ?? []);
       this.state = stateOf(this.events);
       this.guard.state = guardrailsOfSession(this.store, this.sessionId, all);
+      scope.adjustGuardrails(this.guard.state);
     } else if (kept) {
       ({ events: this.events, state: this.state } = kept);
       this.guard.state = kept.guardrails;

@@ -13,6 +13,7 @@ import type { NewEvent, SessionSettings, StoredEvent } from '#shared/events';
 import type { Hand } from '#services/hands/hand';
 import { unqualifiedToolName } from '#services/guardrails/policy';
 import type { SessionStore } from '#services/session/store';
+import { applyGuardrailEvent, type GuardrailsState } from './approvals.ts';
 import { coordinatorHand } from './coordinator-tools.ts';
 import { readAll } from './fold-log.ts';
 import type { Harness, HarnessOptions } from './harness.ts';
@@ -33,6 +34,8 @@ export interface ThreadScope {
   settings(base: SessionSettings): SessionSettings;
   /** The primary's turn end waits: another thread is still running or has work. */
   holdsFinish(): boolean;
+  /** Lays the thread's roster agent's policies over the session's (later `policy.set` events still win). */
+  adjustGuardrails(state: GuardrailsState): void;
 }
 
 /** Whether the session's log has threads or a roster (its wakes are threaded). */
@@ -132,6 +135,12 @@ export class ThreadsRun {
       scope: (events, view) => (key === PRIMARY ? this.primaryEvents(events) : scopeEvents(events, key, parent, view)),
       settings: (base) => this.settingsOf(key, base),
       holdsFinish: () => key === PRIMARY && this.othersActive(),
+      adjustGuardrails: (state) => {
+        for (const policy of this.fold.agentOf(key)?.policies ?? []) {
+          // After every event of the log (never counted as imported); a later policy.set of the session replaces it.
+          applyGuardrailEvent(state, { seq: Number.MAX_SAFE_INTEGER, id: '', ts: '', type: 'policy.set', payload: policy });
+        }
+      },
     };
     const options: HarnessOptions = { ...this.options, handsFor: (sessionId, signal) => this.handsOf(key, sessionId, signal) };
     const run = new SessionRun(this.harness, this.store, this.sessionId, options, this.retry, () => undefined, scope);

@@ -185,4 +185,36 @@ describe('threads', () => {
     expect(start?.payload).toEqual({ tool_use_id: 'toolu_add', session_thread_id: asked.payload.session_thread_id });
     expect(JSON.stringify(log.filter((event) => event.type === 'agent.message').at(-1)?.payload)).toContain('Summary');
   });
+
+  it("a roster agent's policies apply to its thread only: the adder's add is denied, the session's own policy is untouched", async () => {
+    const r = await rig(coordinatorScript(10));
+    r.store.emitEvents(r.sessionId, [
+      { type: 'session.configured', payload: { model: 'claude-sonnet-4-6', max_tokens: 1024, system: COORDINATOR } },
+      {
+        type: 'hand.attached',
+        payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) },
+      },
+      {
+        type: 'session.roster_set',
+        payload: {
+          ...ROSTER,
+          agents: ROSTER.agents.map((agent) =>
+            agent.name === 'adder' ? { ...agent, policies: [{ hand: 'math', tool: 'add', policy: 'deny' as const }] } : agent,
+          ),
+        },
+      },
+    ]);
+    r.harness.send(r.sessionId, 'Do the work.');
+    const done = await waitFor(r, 'session.status_idle');
+    expect(done.payload.stop_reason.type).toBe('end_turn');
+    const log = events(r);
+    const use = log.find((event) => event.type === 'agent.tool_use' && event.payload.name === 'add');
+    expect(use?.payload).toMatchObject({ evaluated_permission: 'deny' });
+    const result = log.find((event) => event.type === 'agent.tool_result' && event.payload.tool_use_id === 'toolu_add');
+    expect(result?.payload).toMatchObject({ is_error: true });
+    expect(r.hand.runs.filter((run) => run.name === 'add')).toHaveLength(0);
+    // The waiter (no policies of its own) ran its call on the same hand.
+    expect(r.hand.runs.filter((run) => run.name === 'wait')).toHaveLength(1);
+    expect(log.some((event) => event.type === 'policy.set')).toBe(false);
+  });
 });
