@@ -24,6 +24,7 @@ import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/confi
 import type { Configuration } from 'electron-builder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packagedSqliteBinding, selectSqliteBinding } from '#services/native-binding';
+import { updateConfigFile, updatesConfigured } from '#services/support/updates';
 import { packageApp } from './package-app.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..', '..', '..');
@@ -63,6 +64,8 @@ describe('electron-builder.yml', () => {
 
 describe('the packed app (electron-builder dir target, a stand-in Electron)', () => {
   let work: string;
+  let project: string;
+  let electronDist: string;
   let appOutDir: string;
   let asarFiles: string[];
   const resourcesDir = () =>
@@ -73,7 +76,7 @@ describe('the packed app (electron-builder dir target, a stand-in Electron)', ()
     work = mkdtempSync(path.join(tmpdir(), 'drover-dist-'));
     // A project laid out like the checkout: the real package.json, configuration, build resources
     // and node_modules, stand-in bundles in out/, and the sources and tests that must stay out.
-    const project = path.join(work, 'project');
+    project = path.join(work, 'project');
     mkdirSync(project);
     for (const entry of ['package.json', 'electron-builder.yml', 'build'])
       cpSync(path.join(projectRoot, entry), path.join(project, entry), { recursive: true });
@@ -105,7 +108,7 @@ describe('the packed app (electron-builder dir target, a stand-in Electron)', ()
     mkdirSync(path.dirname(electronAbiBuild()), { recursive: true });
     cpSync(nodeSqliteBuild, electronAbiBuild());
     // A stand-in unpacked Electron: what electron-builder copies and renames, without the browser.
-    const electronDist = path.join(work, 'electron-dist');
+    electronDist = path.join(work, 'electron-dist');
     mkdirSync(path.join(electronDist, 'resources'), { recursive: true });
     writeFileSync(path.join(electronDist, 'electron'), '#!/bin/sh\n');
     chmodSync(path.join(electronDist, 'electron'), 0o755);
@@ -183,4 +186,26 @@ describe('the packed app (electron-builder dir target, a stand-in Electron)', ()
       db.close();
     }
   });
+
+  it('looks for no updates: electron-builder.yml names no provider, so no app-update.yml is packed', () => {
+    expect(existsSync(updateConfigFile(resourcesDir()))).toBe(false);
+    expect(updatesConfigured({ packaged: true, resourcesPath: resourcesDir(), exists: existsSync })).toBe(false);
+  });
+
+  it("turns the update check on for a release build that names a provider (electron-builder's app-update.yml)", async () => {
+    const output = path.join(work, 'dist-release');
+    await packageApp({
+      projectDir: project,
+      dir: true,
+      outputDir: output,
+      electronDist,
+      sqliteBinding: () => electronAbiBuild(),
+      overrides: { publish: { provider: 'generic', url: 'https://updates.example.invalid/drover' } },
+    });
+    const made = readdirSync(output).find((name) => name.endsWith('-unpacked') || name.startsWith('mac')) ?? '';
+    const resources =
+      process.platform === 'darwin' ? path.join(output, made, 'Drover.app', 'Contents', 'Resources') : path.join(output, made, 'resources');
+    expect(readFileSync(updateConfigFile(resources), 'utf8')).toContain('provider: generic');
+    expect(updatesConfigured({ packaged: true, resourcesPath: resources, exists: existsSync })).toBe(true);
+  }, 240_000);
 });

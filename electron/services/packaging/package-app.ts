@@ -37,12 +37,15 @@ export interface PackageOptions {
   electronDist?: string;
   /** The Electron-ABI build of better-sqlite3 for one platform and architecture (built if need be). */
   sqliteBinding: (target: { platform: string; arch: string; electronVersion: string }) => string;
+  /** Settings over electron-builder.yml's (e.g. a release build's `publish` provider). */
+  overrides?: Configuration;
 }
 
 /** Packages for the current OS; returns the artifacts electron-builder made (none for `dir`). */
 export async function packageApp(options: PackageOptions): Promise<string[]> {
   const platform = Platform.current();
   const config: Configuration = {
+    ...options.overrides,
     ...(options.outputDir === undefined ? {} : { directories: { output: options.outputDir } }),
     ...(options.electronDist === undefined ? {} : { electronDist: options.electronDist }),
     afterPack: (context: AfterPackContext) => {
