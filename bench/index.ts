@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints every figure with its same-run baseline and target, and writes them
  * as JSON to the file named by BENCH_JSON, if set. BENCH_EVENTS overrides the big session size
- * (default 1,000,000); BENCH_ONLY=store|harness|threads|hands|checkpoints|ssh|ui|api|search runs one part (default all; hands needs a
+ * (default 1,000,000); BENCH_ONLY=store|harness|threads|hands|checkpoints|ssh|terminal|ui|api|search runs one part (default all; hands needs a
  * Docker engine and is skipped without one, except under CI=true; ui builds the renderer and drives
  * it in Chromium, BENCH_UI_EVENTS sizing its big session, default 100,000). Exits non-zero if a
  * target is missed, so a regression is loud. BENCH_SEARCH_EVENTS sizes search's corpus (default BENCH_EVENTS).
@@ -16,6 +16,7 @@ import { benchRemoteEngine } from './remote-engine.ts';
 import { benchAppends, benchScale, type Figure } from './session-store.ts';
 import { benchSearchAppends, benchSearchScale } from './search.ts';
 import { benchSsh } from './ssh.ts';
+import { benchTerminal } from './terminal.ts';
 import { benchThreads } from './threads.ts';
 import { benchUi } from './ui.ts';
 
@@ -31,8 +32,13 @@ if (!Number.isInteger(bigCount) || bigCount < 10_000) {
   process.exit(2);
 }
 const only = process.env['BENCH_ONLY'];
-if (only !== undefined && !['store', 'harness', 'threads', 'hands', 'checkpoints', 'ssh', 'ui', 'api', 'search'].includes(only)) {
-  console.error(`BENCH_ONLY must be "store", "harness", "threads", "hands", "checkpoints", "ssh", "ui", "api" or "search" (got ${only}).`);
+if (
+  only !== undefined &&
+  !['store', 'harness', 'threads', 'hands', 'checkpoints', 'ssh', 'terminal', 'ui', 'api', 'search'].includes(only)
+) {
+  console.error(
+    `BENCH_ONLY must be "store", "harness", "threads", "hands", "checkpoints", "ssh", "terminal", "ui", "api" or "search" (got ${only}).`,
+  );
   process.exit(2);
 }
 
@@ -68,6 +74,10 @@ if (only === undefined || only === 'checkpoints') {
 if (only === undefined || only === 'ssh') {
   console.log('Drover benchmarks — SSH hands (OpenSSH server)');
   figures.push(...(await benchSsh(log)));
+}
+if (only === undefined || only === 'terminal') {
+  console.log('Drover benchmarks — a terminal on a Docker hand (issue 23)');
+  figures.push(...(await benchTerminal(log)));
 }
 if (only === undefined || only === 'api') {
   console.log('Drover benchmarks — Managed Agents API stream (SDK clients)');

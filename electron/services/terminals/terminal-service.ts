@@ -276,6 +276,11 @@ export class TerminalService {
   }
 }
 
+/** Pushes a terminal makes at once in one 16 ms window before the rest of its output waits for the window's end. */
+const PUSHES_PER_WINDOW = 4;
+/** Output this small (a key's echo, a prompt) is never held for the window: it is what a person waits for. */
+const SMALL_OUTPUT = 512;
+
 function exitMessage(ended: TerminalEnd, reason: string): string {
   switch (ended) {
     case 'closed':
@@ -290,14 +295,17 @@ function exitMessage(ended: TerminalEnd, reason: string): string {
 }
 
 /**
- * Output coalesced into pushes: a chunk after a quiet spell goes on the next tick (a keystroke's
- * echo is not held back); chunks within 16 ms of a push wait for the window's end; 64 KiB goes at once.
+ * Output coalesced into pushes: what arrives in one tick goes as one push on the next (a keystroke's
+ * echo is never held back); past a few pushes in 16 ms (a flood), the rest waits for the window's
+ * end, so a flood is at most a handful of pushes per 16 ms; 64 KiB goes at once.
  */
 class OutputBatch {
   private pending = '';
   /** Cancels the scheduled push, if one is. */
   private cancel: (() => void) | null = null;
-  private last = -Infinity;
+  /** When the current 16 ms window started, and the pushes made in it. */
+  private windowStart = -Infinity;
+  private pushes = 0;
   private stopped = false;
 
   constructor(private readonly send: (data: string) => void) {}
@@ -307,12 +315,16 @@ class OutputBatch {
     this.pending += text;
     if (this.pending.length >= 64 * 1024) return this.flush();
     if (this.cancel !== null) return;
-    const wait = this.last + TERMINAL_LIMITS.batchMs - performance.now();
-    if (wait <= 0) {
+    const now = performance.now();
+    if (now - this.windowStart >= TERMINAL_LIMITS.batchMs) {
+      this.windowStart = now;
+      this.pushes = 0;
+    }
+    if (this.pushes < PUSHES_PER_WINDOW || this.pending.length < SMALL_OUTPUT) {
       const immediate = setImmediate(() => this.flush());
       this.cancel = () => clearImmediate(immediate);
     } else {
-      const timer = setTimeout(() => this.flush(), wait);
+      const timer = setTimeout(() => this.flush(), this.windowStart + TERMINAL_LIMITS.batchMs - now);
       this.cancel = () => clearTimeout(timer);
     }
   }
@@ -323,7 +335,7 @@ class OutputBatch {
     if (this.pending === '') return;
     const data = this.pending;
     this.pending = '';
-    this.last = performance.now();
+    this.pushes += 1;
     this.send(data);
   }
 
