@@ -239,7 +239,7 @@ function SavedRow({ hand, nameProblem, rowProblem, onName, onRemove }: SavedRowP
             Remove
           </button>
         </div>
-        <div className="field">
+        <div className="field launch-saved-name">
           <label className="field-label" htmlFor={`${id}-name`}>
             Hand name
           </label>
