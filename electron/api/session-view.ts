@@ -106,11 +106,14 @@ export function writeRecord(
 
 /**
  * Drops the records of sessions the store no longer has (deleted in the cockpit, which knows
- * nothing of the API's records), so they name no environment in use. Cheap: one read of each table.
+ * nothing of the API's records), so they name no environment in use, and their threads' archive marks. Cheap: one read of each table.
  */
 export function pruneSessionRecords(context: ApiContext): void {
   const live = new Set(context.store.listSessions().map((session) => session.id));
   for (const row of context.managed.list('session')) if (!live.has(row.id)) context.managed.remove('session', row.id);
+  // Threads the API archived (threads.ts) go with their session.
+  for (const row of context.managed.list('thread'))
+    if (row.parent === null || !live.has(row.parent)) context.managed.remove('thread', row.id);
 }
 
 /**

@@ -214,6 +214,12 @@ describe('threads through the API', () => {
     expect(main.body.error?.message).toContain('Archive the session instead');
     expect(rig.managed.list('thread')).toHaveLength(rows);
     expect(rig.store.getSession(id).lastSeq).toBe(lastSeq);
+
+    // The archive mark goes with its session (deleted in the cockpit; the API's next list tidies up).
+    const deleted = await rig.host.dispatch('sessions-delete', { sessionId: id });
+    expect(deleted.ok).toBe(true);
+    await rig.client.beta.sessions.list();
+    expect(rig.managed.list('thread')).toEqual([]);
   });
 
   it('unknown sessions and threads are 404; bad bodies and queries are 400 in the service’s shape, recording nothing', async () => {
