@@ -22,7 +22,8 @@ import { startServeMode, type ServeHandle } from '../support/serve.ts';
 
 requireChromium();
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'drover-e2e-threads-'));
+/** Made in beforeAll: Playwright also loads this file to list its tests, and that must leave nothing behind. */
+let dataDir = '';
 const TITLE = 'Coordinator with two threads';
 let serve: ServeHandle | undefined;
 /** Each thread's cost as the fold prices it (the primary first): what the thread tree must show. */
@@ -31,6 +32,7 @@ let costs: string[] = [];
 let forkAt = 0;
 
 test.beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'drover-e2e-threads-'));
   const store = SessionStore.open({ dataDir });
   const { id } = store.createSession({ title: TITLE });
   const stored = store.emitEvents(id, threadSessionEvents());
@@ -42,7 +44,7 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   await serve?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir !== '') rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function openSession(page: Page, on: ServeHandle | undefined = serve, title = TITLE): Promise<void> {
