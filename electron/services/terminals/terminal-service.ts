@@ -21,6 +21,7 @@ import type { HandRegistry } from '#services/hands/registry';
 import type { SessionStore } from '#services/session/store';
 import type { TerminalChannel, TerminalSize } from './channel.ts';
 import { openDockerTerminal } from './docker-terminal.ts';
+import { OutputBatch } from './output-batch.ts';
 import { sshTerminal } from './ssh-terminal.ts';
 
 /** Who a terminal's output goes to: one UI connection. */
@@ -276,11 +277,6 @@ export class TerminalService {
   }
 }
 
-/** Pushes a terminal makes at once in one 16 ms window before the rest of its output waits for the window's end. */
-const PUSHES_PER_WINDOW = 4;
-/** Output this small (a key's echo, a prompt) is never held for the window: it is what a person waits for. */
-const SMALL_OUTPUT = 512;
-
 function exitMessage(ended: TerminalEnd, reason: string): string {
   switch (ended) {
     case 'closed':
@@ -291,57 +287,5 @@ function exitMessage(ended: TerminalEnd, reason: string): string {
       return `The shell exited (${reason}). Open a new terminal to go on.`;
     case 'lost':
       return `The terminal ended: ${reason}. If the hand's machine was lost, its next tool call or terminal starts it again.`;
-  }
-}
-
-/**
- * Output coalesced into pushes: what arrives in one tick goes as one push on the next (a keystroke's
- * echo is never held back); past a few pushes in 16 ms (a flood), the rest waits for the window's
- * end, so a flood is at most a handful of pushes per 16 ms; 64 KiB goes at once.
- */
-class OutputBatch {
-  private pending = '';
-  /** Cancels the scheduled push, if one is. */
-  private cancel: (() => void) | null = null;
-  /** When the current 16 ms window started, and the pushes made in it. */
-  private windowStart = -Infinity;
-  private pushes = 0;
-  private stopped = false;
-
-  constructor(private readonly send: (data: string) => void) {}
-
-  push(text: string): void {
-    if (text === '' || this.stopped) return;
-    this.pending += text;
-    if (this.pending.length >= 64 * 1024) return this.flush();
-    if (this.cancel !== null) return;
-    const now = performance.now();
-    if (now - this.windowStart >= TERMINAL_LIMITS.batchMs) {
-      this.windowStart = now;
-      this.pushes = 0;
-    }
-    if (this.pushes < PUSHES_PER_WINDOW || this.pending.length < SMALL_OUTPUT) {
-      const immediate = setImmediate(() => this.flush());
-      this.cancel = () => clearImmediate(immediate);
-    } else {
-      const timer = setTimeout(() => this.flush(), this.windowStart + TERMINAL_LIMITS.batchMs - now);
-      this.cancel = () => clearTimeout(timer);
-    }
-  }
-
-  flush(): void {
-    this.cancel?.();
-    this.cancel = null;
-    if (this.pending === '') return;
-    const data = this.pending;
-    this.pending = '';
-    this.pushes += 1;
-    this.send(data);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.cancel?.();
-    this.cancel = null;
   }
 }
