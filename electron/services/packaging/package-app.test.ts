@@ -2,20 +2,9 @@
 // the real packager (electron-builder's 'dir' target, with a stand-in Electron distribution since
 // none can be downloaded here) packs the app's bundles and better-sqlite3's JavaScript into
 // app.asar, its Electron build outside it where native-binding.ts finds it, and nothing else.
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { listPackage } from '@electron/asar';
 import Database from 'better-sqlite3';
@@ -73,14 +62,25 @@ describe('the packed app (electron-builder dir target, a stand-in Electron)', ()
   const electronAbiBuild = () => path.join(work, 'electron-abi', 'better_sqlite3.node');
 
   beforeAll(async () => {
-    work = mkdtempSync(path.join(tmpdir(), 'drover-dist-'));
+    // Inside the checkout (test-results/ is git-ignored), on node_modules' file system: see below.
+    mkdirSync(path.join(projectRoot, 'test-results'), { recursive: true });
+    work = mkdtempSync(path.join(projectRoot, 'test-results', 'drover-dist-'));
     // A project laid out like the checkout: the real package.json, configuration, build resources
     // and node_modules, stand-in bundles in out/, and the sources and tests that must stay out.
     project = path.join(work, 'project');
     mkdirSync(project);
     for (const entry of ['package.json', 'electron-builder.yml', 'build'])
       cpSync(path.join(projectRoot, entry), path.join(project, entry), { recursive: true });
-    symlinkSync(path.join(projectRoot, 'node_modules'), path.join(project, 'node_modules'), 'dir');
+    // A real node_modules tree, as npm installed it: electron-builder asks `npm list` which packages
+    // to pack, and npm cannot resolve dependencies through a symlinked node_modules (realpaths
+    // outside the project). Hard links make it in a second; elsewhere it is copied.
+    const modules = path.join(project, 'node_modules');
+    try {
+      execFileSync('cp', ['-al', path.join(projectRoot, 'node_modules'), modules]);
+    } catch {
+      rmSync(modules, { recursive: true, force: true });
+      cpSync(path.join(projectRoot, 'node_modules'), modules, { recursive: true, verbatimSymlinks: true });
+    }
     const files: Record<string, string> = {
       'out/main/index.js': '// main bundle',
       'out/main/index.js.map': '{}',
