@@ -184,6 +184,28 @@ describe.runIf(ready)('passing hands between threads (real Docker)', () => {
     ]);
   });
 
+  it('a fork while a thread holds a fresh copy restores the copy as it was at the fork point', async () => {
+    const builder = await threadHand(BUILDER);
+    const [firstWrite] = store
+      .getEvents(sessionId, { types: ['agent.tool_result'], limit: 10_000 })
+      .filter((event) => event.type === 'agent.tool_result' && event.payload.session_thread_id === BUILDER);
+    expect((await run(builder, BUILDER, 'echo later > /workspace/later.txt')).isError).toBe(false);
+    await hands.settled();
+    const fork = store.fork(sessionId, firstWrite?.seq ?? 0, { title: 'at the builder’s first write' });
+    try {
+      const forked = resolveThreadHand(BUILDER, 'box', { sessionId: fork.id, hands: await hands.handsFor(fork.id), events: [] });
+      if (!forked) throw new Error('the fork lost the builder’s hand');
+      const listed = await forked.execute('box__bash', { command: 'ls /workspace' }, { signal: AbortSignal.timeout(120_000) });
+      const text = listed.content.map((block) => (block.type === 'text' ? block.text : '')).join('');
+      expect(text).toContain('builder.txt');
+      expect(text).not.toContain('later.txt');
+      expect(text).not.toContain('tester.txt');
+    } finally {
+      store.deleteSession(fork.id);
+      await hands.sessionDeleted(fork.id);
+    }
+  });
+
   it('a new process re-derives the holders from the log and re-makes the fresh copy from its own checkpoint', async () => {
     await hands.close(); // its containers go, as after a SIGKILL and the next start's clean-up
     const builderCopy = `box~${BUILDER.slice(5, 13)}`;
