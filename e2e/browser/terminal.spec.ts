@@ -178,6 +178,10 @@ test('a terminal on a Docker hand and on an SSH machine: type, see, resize, clos
   await typeLine(page, screen, 'cat /workspace/person.txt');
   await expect(screen.locator('.xterm-rows')).toContainText(/typed-in-the-browser/, { timeout: 60_000 });
   await snap(page, testInfo, '74-fork-has-the-file');
-  await pane.getByRole('button', { name: 'Close terminal box' }).click();
-  await expect(pane).toBeHidden();
+
+  // The page going away (its WebSocket closes) closes its terminal: recorded as such, and checkpointed.
+  await page.reload();
+  await page.getByRole('tab', { name: 'Events' }).click();
+  await expect(page.getByRole('listbox').getByRole('option').filter({ hasText: 'its window went' })).toHaveCount(1, { timeout: 30_000 });
+  await expect(page.getByTestId('terminal-pane')).toBeHidden();
 });
