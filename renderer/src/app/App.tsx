@@ -6,7 +6,7 @@
  * It holds only what the main process sends (summaries, events) and reaches it only through the
  * Transport. No secrets, no direct IPC.
  */
-import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { StoredEvent } from '#shared/events';
 import type { AppInfo } from '#shared/rpc';
 import type { SessionSummary } from '#shared/sessions';
@@ -25,7 +25,7 @@ import { notify, transitionsOf, waitingCount, windowTitle } from '#renderer/guar
 import { CommandRegistry } from '#renderer/ui/commands.ts';
 import { CommandsProvider } from '#renderer/ui/commands-context.tsx';
 import { SIDEBAR_WIDTH } from '#renderer/ui/preferences.ts';
-import { Splitter, useStoredSize } from '#renderer/ui/Splitter.tsx';
+import { Splitter, sizeStyle, useStoredSize } from '#renderer/ui/Splitter.tsx';
 import { CommandPalette } from './CommandPalette.tsx';
 import { useAppCommands } from './app-commands.ts';
 
@@ -202,7 +202,7 @@ function Shell({ transport, registry }: AppProps & { registry: CommandRegistry }
   );
 
   return (
-    <div className="app" style={{ '--sidebar-width': `${sidebarWidth}px` } as CSSProperties}>
+    <div className="app" style={sizeStyle({ '--sidebar-width': sidebarWidth })}>
       <Sidebar
         ref={sidebar}
         onSearch={() => setSearching(true)}

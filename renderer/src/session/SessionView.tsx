@@ -6,7 +6,7 @@
  * The cursor is null while live (following new events) and an event seq while the user looks
  * at the past. Everything shown derives from the log; nothing here holds a secret.
  */
-import { useCallback, useEffect, useId, useMemo, useState, useSyncExternalStore, type CSSProperties } from 'react';
+import { useCallback, useEffect, useId, useMemo, useState, useSyncExternalStore } from 'react';
 import { describeDescendants, type SessionSummary, type SessionTreeNode } from '#shared/sessions';
 import { BranchTree } from '#renderer/timeline/index.ts';
 import { Composer } from './Composer.tsx';
@@ -28,7 +28,7 @@ import { useThreadView } from './useThreadView.ts';
 import { ThreadSwitch, ThreadTree } from '#renderer/threads/index.ts';
 import { useSessionCommands } from './session-commands.ts';
 import { SIDE_PANEL_WIDTH, TIMELINE_HEIGHT } from '#renderer/ui/preferences.ts';
-import { Splitter, useStoredSize } from '#renderer/ui/Splitter.tsx';
+import { Splitter, sizeStyle, useStoredSize } from '#renderer/ui/Splitter.tsx';
 import { Tabs, panelId, tabId } from '#renderer/ui/Tabs.tsx';
 
 export type PanelTab = 'hands' | 'events' | 'branches' | 'changes';
@@ -256,7 +256,7 @@ function SessionCockpit({
       className="session"
       aria-labelledby={titleId}
       data-testid="session-view"
-      style={{ '--side-panel-width': `${panelWidth}px`, '--tape-height': `${tapeHeight}px` } as CSSProperties}
+      style={sizeStyle({ '--side-panel-width': panelWidth, '--tape-height': tapeHeight })}
     >
       <header className="session-header">
         <div className="session-heading">

@@ -1,6 +1,7 @@
 // The window's remembered preferences (ui/preferences.ts): theme and panel sizes, and what a bad stored value reads as.
 import { describe, expect, it } from 'vitest';
 import {
+  SIDEBAR_WIDTH,
   SIDE_PANEL_WIDTH,
   TIMELINE_HEIGHT,
   readSize,
@@ -14,7 +15,12 @@ import {
 
 function memory(entries: Record<string, string> = {}): PreferenceStorage & { map: Map<string, string> } {
   const map = new Map(Object.entries(entries));
-  return { map, getItem: (key) => map.get(key) ?? null, setItem: (key, value) => void map.set(key, value) };
+  return {
+    map,
+    getItem: (key) => map.get(key) ?? null,
+    setItem: (key, value) => void map.set(key, value),
+    removeItem: (key) => void map.delete(key),
+  };
 }
 
 describe('theme preference', () => {
@@ -44,6 +50,9 @@ describe('theme preference', () => {
       setItem: () => {
         throw new Error('quota');
       },
+      removeItem: () => {
+        throw new Error('denied');
+      },
     };
     expect(readTheme(broken)).toBe('system');
     expect(() => writeTheme(broken, 'light')).not.toThrow();
@@ -51,18 +60,28 @@ describe('theme preference', () => {
 });
 
 describe('panel sizes', () => {
-  it('start at the first size and are remembered within bounds', () => {
+  it('start at the first size (the side panel: the layout’s own) and are remembered within bounds', () => {
     const storage = memory();
-    expect(readSize(storage, SIDE_PANEL_WIDTH)).toBe(SIDE_PANEL_WIDTH.initial);
+    expect(readSize(storage, SIDE_PANEL_WIDTH)).toBeNull();
+    expect(readSize(storage, SIDEBAR_WIDTH)).toBe(SIDEBAR_WIDTH.initial);
     expect(writeSize(storage, SIDE_PANEL_WIDTH, 512.4)).toBe(512);
     expect(readSize(storage, SIDE_PANEL_WIDTH)).toBe(512);
     expect(writeSize(storage, SIDE_PANEL_WIDTH, 99_999)).toBe(SIDE_PANEL_WIDTH.max);
     expect(writeSize(storage, SIDE_PANEL_WIDTH, 1)).toBe(SIDE_PANEL_WIDTH.min);
   });
 
+  it('forget a size written as null: the first size again', () => {
+    const storage = memory();
+    writeSize(storage, SIDE_PANEL_WIDTH, 500);
+    expect(writeSize(storage, SIDE_PANEL_WIDTH, null)).toBeNull();
+    expect(storage.map.has(SIDE_PANEL_WIDTH.key)).toBe(false);
+    expect(readSize(storage, SIDE_PANEL_WIDTH)).toBeNull();
+  });
+
   it('read a malformed or out-of-range stored value as the first size or the nearest bound', () => {
-    expect(readSize(memory({ [SIDE_PANEL_WIDTH.key]: 'wide' }), SIDE_PANEL_WIDTH)).toBe(SIDE_PANEL_WIDTH.initial);
-    expect(readSize(memory({ [SIDE_PANEL_WIDTH.key]: '-40' }), SIDE_PANEL_WIDTH)).toBe(SIDE_PANEL_WIDTH.initial);
+    expect(readSize(memory({ [SIDEBAR_WIDTH.key]: 'wide' }), SIDEBAR_WIDTH)).toBe(SIDEBAR_WIDTH.initial);
+    expect(readSize(memory({ [SIDEBAR_WIDTH.key]: '-40' }), SIDEBAR_WIDTH)).toBe(SIDEBAR_WIDTH.initial);
+    expect(readSize(memory({ [SIDE_PANEL_WIDTH.key]: 'wide' }), SIDE_PANEL_WIDTH)).toBeNull();
     expect(readSize(memory({ [SIDE_PANEL_WIDTH.key]: '5' }), SIDE_PANEL_WIDTH)).toBe(SIDE_PANEL_WIDTH.min);
   });
 

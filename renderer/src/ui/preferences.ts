@@ -21,6 +21,7 @@ export const THEME_KEY = 'drover.theme';
 export interface PreferenceStorage {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
+  removeItem(key: string): void;
 }
 
 export function readTheme(storage: PreferenceStorage): ThemePreference {
@@ -43,30 +44,41 @@ export interface SizeSpec {
   key: string;
   min: number;
   max: number;
-  initial: number;
+  /** Its size until the user resizes it; null: the layout's own (CSS), e.g. a share of the window. */
+  initial: number | null;
   /** One arrow-key press on its separator; Shift+arrow moves four times as far. */
   step: number;
 }
 
 /** The session's side panel (Hands, Events, Branches, Changes): its width. */
-export const SIDE_PANEL_WIDTH: SizeSpec = { key: 'drover.layout.side-panel', min: 280, max: 760, initial: 380, step: 16 };
+export const SIDE_PANEL_WIDTH: SizeSpec = { key: 'drover.layout.side-panel', min: 280, max: 760, initial: null, step: 16 };
 /** The conversations sidebar: its width. */
 export const SIDEBAR_WIDTH: SizeSpec = { key: 'drover.layout.sidebar', min: 200, max: 480, initial: 300, step: 16 };
 /** The timeline's tape (its ticks): its height. */
 export const TIMELINE_HEIGHT: SizeSpec = { key: 'drover.layout.timeline', min: 18, max: 160, initial: 26, step: 8 };
 
 export function clampSize(spec: SizeSpec, value: number): number {
-  if (!Number.isFinite(value)) return spec.initial;
+  if (!Number.isFinite(value)) return spec.min;
   return Math.min(spec.max, Math.max(spec.min, Math.round(value)));
 }
 
-export function readSize(storage: PreferenceStorage, spec: SizeSpec): number {
+/** The remembered size, or the first one (null: the layout's own) when none is or it is malformed. */
+export function readSize(storage: PreferenceStorage, spec: SizeSpec): number | null {
   const saved = safeGet(storage, spec.key);
   if (saved === null || !/^\d{1,5}$/.test(saved)) return spec.initial;
   return clampSize(spec, Number(saved));
 }
 
-export function writeSize(storage: PreferenceStorage, spec: SizeSpec, value: number): number {
+/** Remembers a size (within bounds); null forgets it (back to the first size). */
+export function writeSize(storage: PreferenceStorage, spec: SizeSpec, value: number | null): number | null {
+  if (value === null) {
+    try {
+      storage.removeItem(spec.key);
+    } catch {
+      // Not forgotten; the first size still applies to this window.
+    }
+    return spec.initial;
+  }
   const size = clampSize(spec, value);
   safeSet(storage, spec.key, String(size));
   return size;
