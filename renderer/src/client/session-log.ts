@@ -7,7 +7,7 @@
  * kept, the least recently used go first. It holds nothing the main process did not send, and
  * never a secret.
  */
-import type { EventType, StoredEvent } from '#shared/events';
+import { EVENT_TYPES, type EventType, type StoredEvent } from '#shared/events';
 import type { Transport } from './transport.ts';
 
 /** Events per loaded chunk: chunk c holds seq c·CHUNK_SIZE+1 … (c+1)·CHUNK_SIZE. */
@@ -123,7 +123,7 @@ export class SessionLog {
     }
   }
 
-  /** Every `hand.*` event of the session, ascending (they are few: the hands panel folds them). */
+  /** The session's hand events (HAND_TYPES), ascending (they are few: the hands panel and the terminal spans fold them). */
   get handEvents(): readonly StoredEvent[] {
     return this.hands;
   }
@@ -134,7 +134,7 @@ export class SessionLog {
         this.transport.call('sessions-timeline', { sessionId: this.sessionId }),
         this.transport.call('sessions-events', {
           sessionId: this.sessionId,
-          query: { types: HAND_TYPES, limit: 10_000 },
+          query: { types: [...HAND_TYPES], limit: 10_000 },
         }),
       ]);
       if (this.disposed) return;
@@ -203,7 +203,7 @@ export class SessionLog {
     this.codes[this.count] = code;
     this.count++;
     if (event.type === 'user.message') this.turnSeqs.push(event.seq);
-    if (event.type.startsWith('hand.')) this.hands.push(event);
+    if (isHandEventType(event.type)) this.hands.push(event);
     this.placeLoaded(event);
     this.changed();
   }
@@ -239,15 +239,22 @@ export class SessionLog {
   }
 }
 
-const HAND_TYPES: EventType[] = [
-  'hand.provisioning',
-  'hand.ready',
-  'hand.lost',
-  'hand.failed',
-  'hand.attached',
-  'hand.detached',
-  'hand.snapshot',
+/**
+ * The events the log holds whole from the start (few per session): what the Hands panel folds for
+ * a past event (hands, and which threads held them: hand-history.ts) and the timeline's terminal
+ * spans (terminal-spans.ts). Every `hand.*` type, and the thread events the holders' fold reads.
+ */
+export const HAND_TYPES: readonly EventType[] = [
+  ...EVENT_TYPES.filter((type) => type.startsWith('hand.')),
+  'session.thread_created',
+  'session.thread_status_terminated',
 ];
+const HAND_TYPE_SET: ReadonlySet<EventType> = new Set(HAND_TYPES);
+
+/** Whether the log keeps this type among its hand events (loaded at the start, appended as pushed). */
+export function isHandEventType(type: EventType): boolean {
+  return HAND_TYPE_SET.has(type);
+}
 
 function chunkOf(seq: number): number {
   return Math.floor((seq - 1) / CHUNK_SIZE);

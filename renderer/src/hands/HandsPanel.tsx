@@ -18,6 +18,7 @@ import { messageOf } from '#renderer/ui/errors.ts';
 import { useDockerStatus, useHands } from './useHands.ts';
 import { WorkerRows } from './WorkerRows.tsx';
 import { HandHolders } from './HandHolders.tsx';
+import { describeHolding } from '#shared/hand-holders';
 import { SaveToLibrary } from './library/SaveToLibrary.tsx';
 import { TerminalPane, terminalStore } from '#renderer/terminal/index.ts';
 
@@ -92,6 +93,15 @@ function HandsAsOf({
                     Files restored from the snapshot at event #{restored.atSeq}
                     {source === undefined ? '' : ` of “${source}”`}.
                   </p>
+                )}
+                {hand.holders.length > 0 && (
+                  <ul className="hand-holders" aria-label={`Threads holding ${hand.name}`}>
+                    {hand.holders.map((holding) => (
+                      <li key={`${holding.session_thread_id}/${holding.copy ?? hand.name}`} className="hand-holder">
+                        <span className="hand-name">{holding.copy ?? hand.name}</span> — {describeHolding(holding)}
+                      </li>
+                    ))}
+                  </ul>
                 )}
               </li>
             );

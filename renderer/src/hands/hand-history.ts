@@ -5,6 +5,7 @@
  */
 import type { StoredEvent } from '#shared/events';
 import type { HandConfig, HandState } from '#shared/hands';
+import { handHolders, type HandHolding } from '#shared/hand-holders';
 
 export interface HandAsOf {
   name: string;
@@ -16,6 +17,8 @@ export interface HandAsOf {
   restoredFrom: { sessionId: string; atSeq: number } | null;
   /** Snapshots of its files taken up to this point. */
   snapshots: number;
+  /** The threads holding it at that event (issue 21), in grant order: folded from `hand.thread_access` and `session.thread_created`. */
+  holders: HandHolding[];
 }
 
 /** The hands attached at event `atSeq`, in the order they were attached. */
@@ -31,6 +34,7 @@ export function handsAsOf(events: readonly StoredEvent[], atSeq: number): HandAs
         detail: null,
         restoredFrom: null,
         snapshots: 0,
+        holders: [],
       });
       continue;
     }
@@ -68,6 +72,7 @@ export function handsAsOf(events: readonly StoredEvent[], atSeq: number): HandAs
         break;
     }
   }
+  for (const holding of handHolders(events, atSeq)) hands.get(holding.hand)?.holders.push(holding);
   return [...hands.values()];
 }
 
