@@ -31,6 +31,7 @@ import './timeline-scale.css';
 import { THEME_CHANGE_EVENT } from '#renderer/ui/theme.ts';
 import { TAPE_EVENTS, binLanes, tapeWindow, type TimelineLanes } from './lane-model.ts';
 import { Lanes } from './TimelineLanes.tsx';
+import { TerminalBands } from './TerminalBands.tsx';
 
 export interface TimelineProps {
   log: SessionLog;
@@ -177,6 +178,7 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
       ) : (
         <TurnMarks log={log} cursor={cursor} lastSeq={lastSeq} size={TAPE_EVENTS} />
       )}
+      <TerminalBands log={log} cursor={cursor} lastSeq={lastSeq} />
       <Tape
         log={log}
         cursor={cursor}

@@ -49,6 +49,16 @@ export function TimelineLegend() {
               </span>
             </li>
           ))}
+          <li className="timeline-legend-item" data-testid="timeline-legend-terminal">
+            <span className="timeline-legend-swatch timeline-legend-terminal" aria-hidden="true" />
+            <span className="timeline-legend-label">Terminal</span>
+            <span className="timeline-legend-examples">
+              A band &ldquo;terminal on &lt;hand&gt;&rdquo; over the tape: a person had a terminal open on that hand from{' '}
+              <span title="hand.terminal_opened">{eventName('hand.terminal_opened')}</span> to{' '}
+              <span title="hand.terminal_closed">{eventName('hand.terminal_closed')}</span>. What was done there is not in the log; a
+              checkpoint at the close holds the files.
+            </span>
+          </li>
           <li className="timeline-legend-item">
             <span className="timeline-legend-swatch timeline-legend-verdicts" aria-hidden="true" />
             <span className="timeline-legend-label">Verdicts</span>

@@ -135,6 +135,10 @@ function specificName(event: StoredEvent): string | null {
       return `${event.payload.hand_id} failed to start`;
     case 'hand.checkpoint':
       return `Checkpoint of ${event.payload.hand_id}`;
+    case 'hand.terminal_opened':
+      return `Terminal opened on ${event.payload.hand_id}`;
+    case 'hand.terminal_closed':
+      return `Terminal on ${event.payload.hand_id} closed (opened at #${event.payload.opened_seq})`;
     case 'session.error':
       return event.payload.retry_status.type === 'retrying' ? 'Error (retrying)' : 'Error';
     case 'session.status_idle':
