@@ -31,7 +31,7 @@ import { DEFAULT_SETTINGS, FALLBACK_MODELS, pickDefaultModel, usageTotals } from
 import { foldLog, readAll } from './fold-log.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import { SessionRun } from './session-run.ts';
-import { isThreaded, ThreadsRun } from './threads-run.ts';
+import { isThreaded, ThreadsRun, threadsNeedResume } from './threads-run.ts';
 import type { GuardrailsState } from './approvals.ts';
 import { needsResume, type SessionState } from './state.ts';
 
@@ -281,10 +281,13 @@ export class Harness {
   resumeInterrupted(): string[] {
     const resumed: string[] = [];
     for (const session of this.store.listSessions()) {
-      // Cheap first: a log that ends idle or terminated has nothing pending (most sessions).
+      // Cheap first: a log that ends idle or terminated has nothing pending (most sessions). A threaded
+      // log's idle is only its primary's: its threads are judged one by one (threads-run.ts).
       const [last] = this.store.getEvents(session.id, { direction: 'backward', limit: 1 });
-      if (!last || last.type === 'session.status_idle' || last.type === 'session.status_terminated') continue;
-      if (!needsResume(foldLog(this.store, session.id).state)) continue;
+      if (!last || last.type === 'session.status_terminated') continue;
+      const threaded = isThreaded(this.store, session.id);
+      if (!threaded && last.type === 'session.status_idle') continue;
+      if (!(threaded ? threadsNeedResume(this.store, session.id) : needsResume(foldLog(this.store, session.id).state))) continue;
       resumed.push(session.id);
       this.wake(session.id).catch((error: unknown) => this.log(`Session ${session.id} could not resume`, error));
     }

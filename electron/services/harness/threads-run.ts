@@ -19,7 +19,7 @@ import { readAll } from './fold-log.ts';
 import type { Harness, HarnessOptions } from './harness.ts';
 import type { RetryPolicy } from './retry.ts';
 import { SessionRun } from './session-run.ts';
-import { nextStep } from './state.ts';
+import { needsResume, nextStep } from './state.ts';
 import { resolveThreadHand } from './thread-hands.ts';
 import { PRIMARY, projectEvent, scopeEvents, ThreadsFold, type ThreadKey } from './thread-view.ts';
 
@@ -41,6 +41,20 @@ export interface ThreadScope {
 /** Whether the session's log has threads or a roster (its wakes are threaded). */
 export function isThreaded(store: SessionStore, sessionId: string): boolean {
   return store.getEvents(sessionId, { types: ['session.roster_set', 'session.thread_created'], limit: 1 }).length > 0;
+}
+
+/**
+ * Whether Drover, starting, must wake a threaded session: its log folded thread by thread (each
+ * thread as its own session, as a wake sees it), and any thread — the primary or another — has a
+ * turn cut by the last stop or input it was never sent. The session's own status is only the
+ * primary's: a thread goes on after the session's idle (an approval answered for a thread's call),
+ * so the whole log folded as one thread can miss a thread cut mid-turn.
+ */
+export function threadsNeedResume(store: SessionStore, sessionId: string): boolean {
+  const fold = new ThreadsFold();
+  for (const event of readAll(store, sessionId)) fold.apply(event);
+  if (needsResume(fold.primary)) return true;
+  return fold.alive().some((info) => needsResume(info.state));
 }
 
 /** A promise-chain lock: one holder at a time, in order. */
