@@ -12,6 +12,7 @@ import type { Budget } from '#shared/guardrails';
 import type { EventType, StoredEvent, Usage } from '#shared/events';
 import type { SessionStore } from '#services/session/store';
 import { WORKER_HAND_ID } from '#services/managed/work-queue';
+import { PRIMARY_AGENT } from '#shared/thread-view';
 
 /** The event types the index folds (everything else is read in place). */
 export const INDEXED_TYPES: readonly EventType[] = [
@@ -23,6 +24,7 @@ export const INDEXED_TYPES: readonly EventType[] = [
   'span.outcome_evaluation_end',
   'user.define_outcome',
   'session.budget_set',
+  'session.thread_created',
 ];
 const INDEXED = new Set<EventType>(INDEXED_TYPES);
 
@@ -51,6 +53,8 @@ export class EventIndex {
   /** The grader's usage summed per evaluation, by the evaluation end's seq. */
   private readonly evaluationUsage = new Map<number, Usage>();
   private openEvaluation: Usage | null = null;
+  /** A started thread's id → its agent's name (issue 21: thread events name the agents on both ends). */
+  private readonly threadNames = new Map<string, string>();
 
   constructor(
     private readonly store: SessionStore,
@@ -94,6 +98,12 @@ export class EventIndex {
     return this.useId.get(eventUuid) ?? null;
   }
 
+  /** The agent name of a thread (null: the primary, `coordinator` as the cockpit names it; unknown: its id). */
+  threadName(thread: string | null): string {
+    if (thread === null) return PRIMARY_AGENT;
+    return this.threadNames.get(thread) ?? thread;
+  }
+
   /** The `span.model_request_start` that the end at `seq` closes. */
   requestStartBefore(seq: number): string | null {
     return before(this.requestStarts, seq)?.value ?? null;
@@ -125,6 +135,9 @@ export class EventIndex {
         this.useEvent.set(event.payload.tool_use_id, event.id);
         this.useId.set(event.id, event.payload.tool_use_id);
         if (event.type === 'agent.tool_use' && event.payload.hand_id === WORKER_HAND_ID) this.workerUses.add(event.payload.tool_use_id);
+        break;
+      case 'session.thread_created':
+        this.threadNames.set(event.payload.session_thread_id, event.payload.agent_name);
         break;
       case 'span.model_request_start':
         this.requestStarts.push(mark(event.id));

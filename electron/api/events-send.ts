@@ -11,7 +11,7 @@ import { MAX_EVENT_BYTES } from '#services/session/store';
 import { call, type ApiContext } from './context.ts';
 import { invalid, invalidInput } from './errors.ts';
 import { eventIndex } from './event-index.ts';
-import { apiEventOf } from './event-map.ts';
+import { sessionApiEventOf } from './session-event-map.ts';
 import { internalId } from './ids.ts';
 import { checkWorkerResults, deliverWorkerResults, type WorkerResult } from './work-results.ts';
 
@@ -331,7 +331,7 @@ export async function sendEvents(context: ApiContext, sessionId: string, body: u
   const last = recorded.at(-1);
   if (last !== undefined) index.ensure(last.seq);
   const data = recorded.flatMap((event) => {
-    const mapped = apiEventOf(event, index);
+    const mapped = sessionApiEventOf(sessionId, event, index);
     return mapped === null ? [] : [mapped];
   });
   return { data: data as NonNullable<BetaManagedAgentsSendSessionEvents['data']> };

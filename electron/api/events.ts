@@ -12,7 +12,8 @@ import type { EventType, StoredEvent } from '#shared/events';
 import type { ApiContext } from './context.ts';
 import { invalid, notFound } from './errors.ts';
 import { eventIndex } from './event-index.ts';
-import { API_VISIBLE_TYPES, SERVICE_EVENT_TYPES, apiEventOf, isApiVisible } from './event-map.ts';
+import { SERVICE_EVENT_TYPES } from './event-map.ts';
+import { SESSION_VISIBLE_TYPES, sessionApiEventOf } from './session-event-map.ts';
 import { internalId } from './ids.ts';
 import { cursorParam, encodeCursor, inRange, limitParam, orderParam, rangeParam, arrayParam } from './query.ts';
 import type { Route } from './router.ts';
@@ -38,7 +39,7 @@ export function apiEventsOf(context: ApiContext, sessionId: string, events: read
   const last = Math.max(0, ...events.map((event) => event.seq));
   index.ensure(last);
   return events.flatMap((event) => {
-    const mapped = isApiVisible(event.type) ? apiEventOf(event, index) : null;
+    const mapped = sessionApiEventOf(sessionId, event, index);
     return mapped === null ? [] : [mapped];
   });
 }
@@ -94,7 +95,8 @@ export function listEvents(context: ApiContext, sessionId: string, query: URLSea
   const cursor = cursorParam(query, EventCursorSchema);
   if (cursor !== null && cursor.order !== order)
     throw invalid(`page is a cursor of a list in ${cursor.order} order: ask for the next page with order=${cursor.order}.`);
-  const types: EventType[] = requested.length === 0 ? [...API_VISIBLE_TYPES] : API_VISIBLE_TYPES.filter((type) => requested.includes(type));
+  const types: EventType[] =
+    requested.length === 0 ? [...SESSION_VISIBLE_TYPES] : SESSION_VISIBLE_TYPES.filter((type) => requested.includes(type));
   if (types.length === 0) return { data: [], next_page: null };
 
   const index = eventIndex(context.store, sessionId);
@@ -131,7 +133,7 @@ export function listEvents(context: ApiContext, sessionId: string, query: URLSea
   if (last !== undefined) index.ensure(Math.max(last.seq, page[0]?.seq ?? 0));
   const data: BetaManagedAgentsSessionEvent[] = [];
   for (const event of page) {
-    const mapped = isApiVisible(event.type) ? apiEventOf(event, index) : null;
+    const mapped = sessionApiEventOf(sessionId, event, index);
     if (mapped !== null) data.push(mapped);
   }
   return {

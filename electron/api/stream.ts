@@ -30,8 +30,8 @@ import type { LiveUpdate } from '#shared/harness';
 import type { EventType, StoredEvent } from '#shared/events';
 import type { ApiContext } from './context.ts';
 import { invalid } from './errors.ts';
+import { sessionApiEventOf } from './session-event-map.ts';
 import { eventIndex, type EventIndex } from './event-index.ts';
-import { apiEventOf, isApiVisible } from './event-map.ts';
 import { checkQueryKeys, sessionUuid } from './events.ts';
 import { externalId } from './ids.ts';
 import { arrayParam } from './query.ts';
@@ -108,7 +108,11 @@ class Previews {
 /** A stream's frame for an event, or null to leave it out: the session's API events by default, one thread's on a thread's stream. */
 export type StreamView = (event: StoredEvent, index: EventIndex) => BetaManagedAgentsSessionEvent | null;
 
-const sessionView: StreamView = (event, index) => (isApiVisible(event.type) ? apiEventOf(event, index) : null);
+/** The session-level view: every thread's API events (a thread's with its `session_thread_id`) and the thread lifecycle. */
+const sessionView =
+  (sessionId: string): StreamView =>
+  (event, index) =>
+    sessionApiEventOf(sessionId, event, index);
 
 /** Streams the session's events (those `view` shows) into `response` until the client goes or the server closes. */
 export function tail(
@@ -116,7 +120,7 @@ export function tail(
   sessionId: string,
   deltas: ReadonlySet<string>,
   requestId: string,
-  view: StreamView = sessionView,
+  view: StreamView = sessionView(sessionId),
 ) {
   return (response: ServerResponse, signal: AbortSignal): Promise<void> =>
     new Promise<void>((resolve, reject) => {

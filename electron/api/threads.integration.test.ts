@@ -1,6 +1,7 @@
 // A session's threads through the Managed Agents API with the official SDK as the client: list
 // (statuses[], pages), retrieve (agent from the roster, usage and cost per thread), a thread's
-// events (its own, in the service's shapes), its live stream (only its frames), archive; and bad
+// events (its own, in the service's shapes), its live stream (only its frames), the session's own
+// list and stream (every thread's events marked with its session_thread_id, the lifecycle), archive; and bad
 // input by raw HTTP — unknown sessions and threads 404, bad bodies and queries 400 — recording
 // nothing. The session's log is the one the harness writes for a coordinator and two threads
 // (test/support/thread-log.ts), appended to a real store; its opening user.message is left out so
@@ -188,6 +189,79 @@ describe('threads through the API', () => {
       ['session.thread_status_terminated', ''],
     ]);
     expect(seen[1]).toMatchObject({ session_thread_id: BUILDER, agent_name: 'builder' });
+  });
+
+  it("the session's list and stream show every thread's events with its session_thread_id, and the thread lifecycle", async () => {
+    const log = rig.store.getEvents(id);
+    const all: BetaManagedAgentsSessionEvent[] = [];
+    for await (const event of rig.client.beta.sessions.events.list(sesn, { limit: 7 })) all.push(event);
+    const threadOfApi = (event: BetaManagedAgentsSessionEvent): string | null =>
+      'session_thread_id' in event && typeof event.session_thread_id === 'string' ? event.session_thread_id : null;
+    // Every API event of the log, in its order: the thread lifecycle included, Drover's own types left out.
+    const lifecycle = [
+      'session.thread_created',
+      'session.thread_status_running',
+      'session.thread_status_idle',
+      'session.thread_status_terminated',
+      'agent.thread_message_sent',
+      'agent.thread_message_received',
+    ];
+    const stored = log.filter((event) => event.type !== 'session.roster_set' && event.type !== 'session.configured');
+    expect(all.map((event) => event.id)).toEqual(stored.map((event) => externalId('event', event.id)));
+    for (const type of lifecycle) expect(all.map((event) => event.type)).toContain(type);
+    // A thread's events carry its id; the primary's carry none (a session without threads reads as before).
+    expect(all.map(threadOfApi)).toEqual(stored.map((event) => threadOf(event)));
+    const byThread = (thread: string | null) => all.filter((event) => threadOfApi(event) === thread).map((event) => event.type);
+    expect(byThread(TESTER)).toContain('agent.tool_use');
+    expect(byThread(BUILDER)).toContain('agent.message');
+    expect(byThread(null)).toContain('session.status_idle');
+    expect(byThread(null)).not.toContain('agent.thread_message_sent');
+    const created = all.filter((event) => event.type === 'session.thread_created');
+    expect(created).toEqual([
+      expect.objectContaining({ session_thread_id: TESTER, agent_name: 'tester', workflow_run_id: null }),
+      expect.objectContaining({ session_thread_id: BUILDER, agent_name: 'builder' }),
+    ]);
+    expect(all.filter((event) => event.type === 'agent.thread_message_sent')).toEqual([
+      expect.objectContaining({ session_thread_id: TESTER, to_session_thread_id: primary, to_agent_name: 'coordinator' }),
+      expect.objectContaining({ session_thread_id: BUILDER, to_session_thread_id: primary, to_agent_name: 'coordinator' }),
+    ]);
+    expect(all.find((event) => event.type === 'session.thread_status_idle')).toMatchObject({
+      session_thread_id: TESTER,
+      agent_name: 'tester',
+      stop_reason: { type: 'end_turn' },
+    });
+    // types[] takes the thread types (the service's names).
+    const picked: BetaManagedAgentsSessionEvent[] = [];
+    for await (const event of rig.client.beta.sessions.events.list(sesn, { types: ['session.thread_created', 'agent.tool_use'] }))
+      picked.push(event);
+    expect(picked.map((event) => [event.type, threadOfApi(event)])).toEqual(
+      stored
+        .filter((event) => event.type === 'session.thread_created' || event.type === 'agent.tool_use')
+        .map((event) => [event.type, threadOf(event)]),
+    );
+
+    // The session's stream: a thread's new events with its id, the primary's without, a thread's end.
+    const stream = await rig.client.beta.sessions.events.stream(sesn);
+    const seen: BetaManagedAgentsSessionEvent[] = [];
+    const reading = (async () => {
+      for await (const event of stream) {
+        seen.push(event as BetaManagedAgentsSessionEvent);
+        if (event.type === 'session.thread_status_terminated') break;
+      }
+    })();
+    rig.store.emitEvents(id, [
+      { type: 'agent.message', payload: { content: [{ type: 'text', text: 'builder again' }], session_thread_id: BUILDER } },
+      { type: 'agent.message', payload: { content: [{ type: 'text', text: 'the coordinator' }] } },
+      { type: 'session.thread_status_terminated', payload: { session_thread_id: BUILDER, reason: 'done' } },
+    ]);
+    await reading;
+    expect(seen.map((event) => [event.type, event.type === 'agent.message' ? textOf(event.content) : '', threadOfApi(event)])).toEqual([
+      ['agent.message', 'builder again', BUILDER],
+      ['agent.message', 'the coordinator', null],
+      ['session.thread_status_terminated', '', BUILDER],
+    ]);
+    expect(seen[0]).not.toHaveProperty('agent_name');
+    expect(seen[2]).toMatchObject({ agent_name: 'builder' });
   });
 
   it('archives an ended or idle thread once; refuses the primary and a running thread, recording nothing', async () => {
