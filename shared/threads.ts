@@ -43,7 +43,7 @@ export const RosterAgentSchema = z.strictObject({
   name: RosterAgentNameSchema,
   model: z.string().trim().min(1, 'choose a model').max(200).optional(),
   system: z.string().max(400_000).optional(),
-  /** The tool names (as the model sees them: `<hand>__<tool>`, or a custom tool's) it may use; absent: all. */
+  /** The tool names (as the model sees them: `<hand>__<tool>`, or a custom tool's; `<hand>__*`: all of that hand's) it may use; absent: all. */
   tools: z.array(z.string().min(1).max(256)).max(512).optional(),
   /** Permission policies for its tool uses, over the session's (the latest entry for a hand/tool wins). */
   policies: z.array(PolicyEntrySchema).max(512).optional(),

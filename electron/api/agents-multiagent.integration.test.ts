@@ -114,8 +114,9 @@ describe('multiagent on agents', () => {
     const [roster] = rig.store.getEvents(id, { types: ['session.roster_set'] }) as Extract<StoredEvent, { type: 'session.roster_set' }>[];
     expect(roster?.payload).toEqual({
       agents: [
-        { name: 'Tester', model: 'claude-haiku-4-5', system: 'You run the tests.' },
-        { name: 'Builder-bot', model },
+        // Members defined without tools may use none of the session's hands (roster-access.ts).
+        { name: 'Tester', model: 'claude-haiku-4-5', system: 'You run the tests.', tools: [] },
+        { name: 'Builder-bot', model, tools: [] },
       ],
       self_copies: true,
     });

@@ -33,6 +33,7 @@ import { rpcMethods } from '#shared/rpc';
 import { AgentStore } from '#services/managed/agents';
 import { AgentUpdateSchema, resolveModel, resolveTools } from '#services/managed/agent-schema';
 import { rosterMembers, rosterOf } from '#services/managed/agent-roster';
+import { coordinatorHands, memberAccess } from './roster-access.ts';
 import { EnvironmentStore } from '#services/managed/environments';
 import { environmentHandSpec } from '#services/managed/environment-hand';
 import { workQueueFor } from './work.ts';
@@ -341,7 +342,7 @@ function launchArgOf(context: ApiContext, agent: BetaManagedAgentsSessionAgent, 
     ...(outcome === undefined ? {} : { outcome }),
     ...(message === undefined ? {} : { message }),
   };
-  return { arg, rest };
+  return { arg, rest, plan };
 }
 
 /** Creates the session: checks everything, launches it through the host, keeps its record, answers it. */
@@ -350,7 +351,7 @@ export async function createSession(context: ApiContext, body: CreateSessionBody
   const environment = new EnvironmentStore(context.managed).get(body.environment_id);
   if (environment.archived_at !== null)
     throw invalid(`The environment ${environment.id} is archived: no new session can use it. Create a new environment, or use another.`);
-  const { arg: launch, rest } = launchArgOf(context, agent, body);
+  const { arg: launch, rest, plan } = launchArgOf(context, agent, body);
   // A self-hosted session's hand is found through its record: its first message waits for the record.
   const selfHosted = environment.config.type === 'self_hosted';
   // A coordinator's roster is the session's before its first message (issue 21: session.roster_set).
@@ -359,6 +360,8 @@ export async function createSession(context: ApiContext, body: CreateSessionBody
       ? rosterOf(
           agent.id,
           agent.multiagent.agents.filter((member) => member.type === 'agent'),
+          // Each member's tools and policies, on the coordinator's hands (roster-access.ts).
+          (member) => memberAccess(member, coordinatorHands(plan.hands, agent, environment.config.type === 'self_hosted')),
         )
       : null;
   const deferred = selfHosted || roster !== null;

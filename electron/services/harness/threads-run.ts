@@ -220,7 +220,7 @@ export class ThreadsRun {
     const wrapped: Hand = {
       id: hand.id,
       concurrent: hand.concurrent,
-      tools: () => (allowed === undefined ? hand.tools() : hand.tools().filter((tool) => allowed.includes(tool.name))),
+      tools: () => (allowed === undefined ? hand.tools() : hand.tools().filter((tool) => toolAllowed(allowed, tool.name))),
       ownToolName: (name) => hand.ownToolName?.(name) ?? unqualifiedToolName(hand.id, name),
       execute: (name, input, options) =>
         hand.concurrent ? hand.execute(name, input, options) : serial.run(() => hand.execute(name, input, options)),
@@ -229,4 +229,9 @@ export class ThreadsRun {
     if (hand.permission) Object.assign(wrapped, { permission: hand.permission.bind(hand) });
     return wrapped;
   }
+}
+
+/** Whether a roster agent's `tools` allow `name`: named exactly, or `<hand>__*` (every tool of that hand). */
+export function toolAllowed(allowed: readonly string[], name: string): boolean {
+  return allowed.some((entry) => entry === name || (entry.endsWith('__*') && name.startsWith(entry.slice(0, -1))));
 }

@@ -4,7 +4,8 @@
  * the service does (each entry pinned to a version; `self` to the agent's own id and version), and
  * turned into a session's roster (shared/threads.ts) when a session starts from the agent: each
  * referenced agent's model and system prompt under a name the coordinator's tools accept, and
- * `self` as `self_copies`.
+ * `self` as `self_copies`; with each member's tools and permission policies when the session's hands
+ * are known (electron/api/roster-access.ts).
  *
  * Checked as the service checks it: 1–20 entries, distinct agents, at most one `self`, each
  * referenced agent existing, not archived and without a `multiagent` of its own (depth 1).
@@ -74,10 +75,14 @@ export function resolveMultiagent(
   return { type: 'coordinator', agents };
 }
 
-/** The roster a session starts with from its agent's coordinator members (their full definitions; `ownId` is the agent itself: a copy). */
-export function rosterOf(
+/**
+ * The roster a session starts with from its agent's coordinator members (their full definitions; `ownId` is the agent itself: a copy).
+ * `access`: what each member may use (its `tools` and `policies`, in the session's hands' words); absent: model and system prompt only.
+ */
+export function rosterOf<Member extends { id: string; name: string; model: { id: string }; system: string | null }>(
   ownId: string,
-  members: readonly { id: string; name: string; model: { id: string }; system: string | null }[],
+  members: readonly Member[],
+  access?: (member: Member) => Pick<RosterAgent, 'tools' | 'policies'>,
 ): Roster {
   const taken = new Set<string>(['self']);
   const agents: RosterAgent[] = [];
@@ -89,7 +94,7 @@ export function rosterOf(
     }
     const name = rosterName(member.name, taken);
     taken.add(name);
-    agents.push({ name, model: member.model.id, ...(member.system === null ? {} : { system: member.system }) });
+    agents.push({ name, model: member.model.id, ...(member.system === null ? {} : { system: member.system }), ...access?.(member) });
   }
   return { agents, self_copies: selfCopies };
 }
