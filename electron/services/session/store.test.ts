@@ -156,6 +156,8 @@ const everyEvent: NewEvent[] = [
       hands: [{ hand: 'box', mode: 'shared' }],
     },
   },
+  { type: 'hand.terminal_opened', payload: { hand_id: 'box', terminal_id: 'term_0123456789abcdef' } },
+  { type: 'hand.terminal_closed', payload: { hand_id: 'box', terminal_id: 'term_0123456789abcdef', opened_seq: 3, ended: 'closed' } },
   { type: 'hand.thread_access', payload: { hand: 'box', session_thread_id: 'sthr_0123456789ab', mode: 'shared', action: 'granted' } },
   { type: 'session.thread_status_running', payload: { session_thread_id: 'sthr_0123456789ab' } },
   { type: 'agent.message', payload: { content: [{ type: 'text', text: 'Looks fine.' }], session_thread_id: 'sthr_0123456789ab' } },
