@@ -99,7 +99,7 @@ export function SearchDialog({ transport, sessions, onOpenHit, onClose }: Search
   const update = (change: Partial<SearchFilters>) => setFilters((current) => ({ ...current, ...change }));
 
   return (
-    <dialog ref={dialog} className="search-dialog" aria-labelledby="search-title" onClose={onClose}>
+    <dialog ref={dialog} className="search-dialog" aria-labelledby="search-title" aria-modal="true" onClose={onClose}>
       <header className="search-header">
         <h2 id="search-title">Search sessions</h2>
         <form method="dialog">
