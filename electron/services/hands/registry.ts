@@ -109,6 +109,7 @@ export class HandRegistry {
       instance: (sessionId, spec) => this.instance(sessionId, spec),
       making: () => this.making(),
       settled: () => this.settled(),
+      track: (work, what) => this.track(work, what),
       log: (message, error) => this.log(message, error),
     });
     this.unsubscribe = options.store.subscribeAll((sessionId, event) => {

@@ -51,6 +51,8 @@ export interface ThreadAccessHost {
   instance(sessionId: string, spec: Spec): ManagedHand;
   making(): HandMaking;
   settled(): Promise<void>;
+  /** Background work (a copy's removal) that `settled()` — and so the quit — waits for. */
+  track?(work: Promise<void>, what: string): void;
   log(message: string, error?: unknown): void;
 }
 
@@ -223,10 +225,14 @@ export class ThreadAccess {
       const image = this.images.get(key);
       this.images.delete(key);
       // Its last call's checkpoint is taken first: a fork at an event while the thread held it restores the copy from it.
-      void Promise.resolve(instance.hand.drained?.())
+      // Tracked, so a quit right after the thread's end waits for it (else the copy's container outlives the process).
+      const removal = Promise.resolve(instance.hand.drained?.())
         .then(() => instance.hand.dispose({ keep: false }))
-        .then(() => image?.engine.docker.getImage(image.image).remove({ force: true }))
-        .catch((error: unknown) => this.host.log(`Removing the thread's copy ${key} failed`, error));
+        .then(async () => {
+          await image?.engine.docker.getImage(image.image).remove({ force: true });
+        });
+      if (this.host.track) this.host.track(removal, `Removing the thread's copy ${key}`);
+      else void removal.catch((error: unknown) => this.host.log(`Removing the thread's copy ${key} failed`, error));
     }
   }
 
