@@ -2,7 +2,7 @@
 // and a real OpenSSH server on 127.0.0.1. The session (a Docker hand and an SSH machine, its key in
 // the vault of a real Secret Service) is set up over the RPC; the browser does the rest: "Open
 // terminal" on each hand, type a command and see its output (colours included), resize the window
-// and see the TTY follow, close the tab; the events list shows the terminal's span; a fork from
+// and see the TTY follow, close the tab; the events list and the timeline's bands show the terminal's span; a fork from
 // the close, opened in the browser, has the file the person made.
 import { mkdirSync, mkdtempSync, chownSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -167,6 +167,18 @@ test('a terminal on a Docker hand and on an SSH machine: type, see, resize, clos
   await expect(list.getByRole('option').filter({ hasText: 'hand.terminal_opened' })).toHaveCount(2);
   await expect(closes.last()).toContainText(/box: the terminal open since event #\d+ ended \(closed\)/);
   await expect(list.getByRole('option').filter({ hasText: 'hand.checkpoint' }).filter({ hasText: 'box' }).last()).toBeVisible();
+  // The timeline draws each span as a band over the tape, from its open to its close, named in the legend.
+  const bands = page.getByTestId('terminal-bands').getByTestId('terminal-band');
+  await expect(bands).toHaveCount(2);
+  await expect(bands.filter({ hasText: 'terminal on box' })).toHaveCount(1);
+  await expect(bands.filter({ hasText: 'terminal on laptop' })).toHaveCount(1);
+  for (const band of await bands.all()) {
+    const from = Number(await band.getAttribute('data-from'));
+    expect(Number(await band.getAttribute('data-to'))).toBeGreaterThan(from);
+  }
+  await page.getByTestId('timeline-legend').getByText('Legend').click();
+  await expect(page.getByTestId('timeline-legend-terminal')).toContainText('terminal on <hand>');
+  await page.getByTestId('timeline-legend').getByText('Legend').click();
   await snap(page, testInfo, '73-terminal-span');
 
   // A fork from the close: its own container starts from that checkpoint, with the person's file.
