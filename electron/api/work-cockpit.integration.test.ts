@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EnvironmentKeyInfo, NewEnvironmentKey, WorkerStatus } from '#shared/workers';
 import { apiRig, API_TOKEN, endTurn, type ApiRig } from '#test/support/api-rig';
 import { tempDir } from '#test/support/system';
-import { startWorker, uuidOf, type StartedWorker } from '#test/support/workers';
+import { selfHostedEnvironment, startWorker, uuidOf, type StartedWorker } from '#test/support/workers';
 
 // Short leases, so a killed worker is lost within the test (read when the queue is made).
 process.env['DROVER_WORK_LEASE_SECONDS'] = '3';
@@ -63,12 +63,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | false | unde
 const poll = (environmentId: string, key: string) =>
   fetch(`${rig.api.baseURL}/v1/environments/${environmentId}/work/poll`, { headers: { authorization: `Bearer ${key}` } });
 
-async function selfHosted(name: string): Promise<{ env: BetaEnvironment; key: string }> {
-  const env = (await rig.client.beta.environments.create({ name, config: { type: 'self_hosted' } })) as BetaEnvironment & {
-    environment_key?: string;
-  };
-  return { env, key: env.environment_key ?? '' };
-}
+const selfHosted = (name: string): Promise<{ env: BetaEnvironment; key: string }> => selfHostedEnvironment(rig.client, name);
 
 describe('self-hosted workers in the cockpit', () => {
   it('lists a session’s worker with its machine, work item and a live last heartbeat, and shows it lost when it dies', async () => {

@@ -6,7 +6,7 @@
  * gives the tool an interrupted result and a second worker in there reclaims the work; a wrong or
  * revoked environment key from there is refused and claims nothing.
  */
-import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -18,14 +18,24 @@ import { startApi } from '#api/start';
 import type { RunningApi } from '#api/server';
 import { DEFAULT_ENVIRONMENT_IMAGE } from '#services/managed/environment-hand';
 import { API_TOKEN, apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
-import type { RecordedRequest, Reply } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
-import { until, uuidOf } from '#test/support/workers';
+import {
+  agentWithToolset,
+  bash,
+  commandsIn,
+  endProcessesIn,
+  processesIn,
+  selfHostedEnvironment,
+  startWorker,
+  toolResultsIn,
+  until,
+  uuidOf,
+  type StartedWorker,
+} from '#test/support/workers';
 
 // Short leases, so a killed worker's lease expires within the test (read when the queue is made).
 process.env['DROVER_WORK_LEASE_SECONDS'] = '3';
 
-const root = path.resolve(import.meta.dirname, '../..');
 const slot = randomBytes(2).readUInt16BE(0) % 16_384; // a /30 of 10.215.0.0/16
 const hostAddress = `10.215.${slot >> 6}.${((slot & 63) << 2) + 1}`;
 const workerAddress = `10.215.${slot >> 6}.${((slot & 63) << 2) + 2}`;
@@ -34,7 +44,7 @@ const hostVeth = `dw${randomBytes(3).toString('hex')}`;
 
 let rig: ApiRig;
 let outer: RunningApi;
-let workers: ChildProcess[] = [];
+let workers: StartedWorker[] = [];
 let workdir = '';
 
 beforeEach(async () => {
@@ -74,7 +84,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const worker of workers) killGroup(worker);
+  for (const worker of workers) worker.kill();
   workers = [];
   // The SDK's bash session runs in a process group of its own, so a killed worker's command outlives
   // it: end whatever still runs in the namespace before deleting it.
@@ -93,41 +103,14 @@ afterEach(async () => {
   rmSync(workdir, { recursive: true, force: true });
 });
 
-/** SIGKILLs a worker's process group: nsenter's node and the commands it runs (harmless when gone). */
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
 /** The API's address as seen from inside the namespace. */
 const baseURL = (): string => `http://${hostAddress}:${outer.port}`;
 
 /** Starts the SDK's reference worker (test/support/worker-child.ts) inside the namespace, in a process group of its own. */
-function startNetnsWorker(environmentId: string, key: string, workerId: string): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(
-    'nsenter',
-    [
-      `--net=/var/run/netns/${name}`,
-      process.execPath,
-      '--import',
-      'tsx',
-      'test/support/worker-child.ts',
-      baseURL(),
-      environmentId,
-      key,
-      workdir,
-      workerId,
-    ],
-    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  workers.push(child);
-  return { child, stderr: () => stderr };
+function startNetnsWorker(environmentId: string, key: string, workerId: string): StartedWorker {
+  const worker = startWorker(baseURL(), environmentId, key, workdir, workerId, ['nsenter', `--net=/var/run/netns/${name}`]);
+  workers.push(worker);
+  return worker;
 }
 
 /** A request made from inside the namespace (asynchronously: the API answering it runs in this process). */
@@ -147,34 +130,9 @@ async function fetchFromNetns(pathname: string, credential: string): Promise<{ s
 }
 
 async function selfHosted(): Promise<{ env: BetaEnvironment; key: string }> {
-  const env = (await rig.client.beta.environments.create({ name: 'behind-nat', config: { type: 'self_hosted' } })) as BetaEnvironment & {
-    environment_key?: string;
-  };
-  expect(env.environment_key).toMatch(/^drover-env-/);
-  return { env, key: env.environment_key ?? '' };
-}
-
-async function agentWithToolset(): Promise<string> {
-  const agent = await rig.client.beta.agents.create({
-    name: 'far',
-    model: 'claude-sonnet-4-6',
-    tools: [{ type: 'agent_toolset_20260401' }],
-  });
-  return agent.id;
-}
-
-const bash = (command: string): Reply => ({
-  kind: 'message',
-  message: { content: [{ type: 'tool_use', name: 'bash', input: { command } }], stop_reason: 'tool_use' },
-});
-
-/** The text of the tool_result blocks the model received in a request. */
-function toolResultsIn(request: RecordedRequest | undefined): string {
-  return JSON.stringify(
-    (request?.body.messages ?? [])
-      .flatMap((message) => (Array.isArray(message.content) ? message.content : []))
-      .filter((block) => block.type === 'tool_result'),
-  );
+  const made = await selfHostedEnvironment(rig.client, 'behind-nat');
+  expect(made.key).toMatch(/^drover-env-/);
+  return made;
 }
 
 /** Whether a TCP connection from here to `host:port` opens within `ms`. */
@@ -200,7 +158,7 @@ function reachable(host: string, port: number, ms: number): Promise<boolean> {
 describe('a self-hosted worker Drover cannot reach', () => {
   it('runs a session’s command inside a network namespace that only connects out', async () => {
     const { env, key } = await selfHosted();
-    const agent = await agentWithToolset();
+    const agent = await agentWithToolset(rig.client, 'far');
     rig.script.push(() => bash('ip -4 -o addr show dev eth0; echo from-the-namespace'));
     rig.script.push(() => endTurn('It ran over there.'));
     const worker = startNetnsWorker(env.id, key, 'worker-far');
@@ -233,7 +191,7 @@ describe('a self-hosted worker Drover cannot reach', () => {
 
   it('answers a command whose worker in the namespace was SIGKILLed as interrupted, runs it once, and a second worker there reclaims the work', async () => {
     const { env, key } = await selfHosted();
-    const agent = await agentWithToolset();
+    const agent = await agentWithToolset(rig.client, 'far');
     rig.script.push(() => bash('echo run >> runs.log; touch started; sleep 60; echo never >> runs.log'));
     rig.script.push((request) => {
       const seen = toolResultsIn(request);
@@ -250,7 +208,7 @@ describe('a self-hosted worker Drover cannot reach', () => {
     });
     const id = uuidOf(session.id);
     await until('the command to start on the first worker', () => existsSync(path.join(workdir, 'started')), 60_000, first.stderr);
-    killGroup(first.child);
+    first.kill();
 
     // The lease (3 s) expires: hand.lost and an interrupted result naming the lost worker; the work is queued again.
     const interrupted = await until(
@@ -293,11 +251,18 @@ describe('a self-hosted worker Drover cannot reach', () => {
     const ready = rig.store.getEvents(id, { types: ['hand.ready'] }).map((event) => JSON.stringify(event.payload));
     expect(ready.some((text) => text.includes('worker-a') && text.includes(workerAddress))).toBe(true);
     expect(ready.some((text) => text.includes('worker-b') && text.includes(workerAddress))).toBe(true);
+
+    // The killed command's `sleep 60` outlived its worker (the SDK's bash tool runs it in a group of its
+    // own): the test ends it and leaves nothing running in the workdir.
+    second.kill();
+    expect(commandsIn(workdir)).toContain('sleep 60');
+    expect(await endProcessesIn(workdir)).toBeGreaterThan(0);
+    expect(processesIn(workdir)).toEqual([]);
   }, 120_000);
 
   it('refuses a wrong or revoked environment key from the namespace and claims nothing', async () => {
     const { env, key } = await selfHosted();
-    const agent = await agentWithToolset();
+    const agent = await agentWithToolset(rig.client, 'far');
     const session = await rig.client.beta.sessions.create({ agent, environment_id: env.id });
     const poll = `/v1/environments/${env.id}/work/poll`;
     const untouched = async (): Promise<void> =>

@@ -4,89 +4,60 @@
  * results; a worker killed mid-command gives the tool an interrupted result and another worker
  * reclaims the work; wrong, revoked and scoped credentials are refused.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { BetaEnvironment } from '@anthropic-ai/sdk/resources/beta/environments/environments';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
 import { apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
-import type { RecordedRequest, Reply } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
-import { until, uuidOf } from '#test/support/workers';
+import {
+  agentWithToolset,
+  bash,
+  commandsIn,
+  endProcessesIn,
+  processesIn,
+  selfHostedEnvironment,
+  startWorker as startWorkerAt,
+  toolResultsIn,
+  until,
+  uuidOf,
+  type StartedWorker,
+} from '#test/support/workers';
 
 // Short leases, so a killed worker's lease expires within the test (read when the queue is made).
 process.env['DROVER_WORK_LEASE_SECONDS'] = '3';
 
-const root = path.resolve(import.meta.dirname, '../..');
 let rig: ApiRig;
 let dirs: string[] = [];
-let workers: ChildProcess[] = [];
+let workers: StartedWorker[] = [];
 
 beforeEach(async () => {
   rig = await apiRig();
 });
 
 afterEach(async () => {
-  for (const worker of workers) killGroup(worker);
+  for (const worker of workers) worker.kill();
   workers = [];
   await rig.close();
+  // What the workers' commands left running in their workdirs (a killed worker's command outlives it).
+  for (const dir of dirs) await endProcessesIn(dir);
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   dirs = [];
 });
 
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
 /** Starts the SDK's worker in a process group of its own (so a kill takes the commands it runs too). */
-function startWorker(environmentId: string, key: string, workdir: string, workerId: string): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/support/worker-child.ts', rig.api.baseURL, environmentId, key, workdir, workerId],
-    { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  workers.push(child);
-  return { child, stderr: () => stderr };
+function startWorker(environmentId: string, key: string, workdir: string, workerId: string): StartedWorker {
+  const worker = startWorkerAt(rig.api.baseURL, environmentId, key, workdir, workerId);
+  workers.push(worker);
+  return worker;
 }
 
 async function selfHosted(): Promise<{ env: BetaEnvironment; key: string }> {
-  const env = (await rig.client.beta.environments.create({ name: 'laptop', config: { type: 'self_hosted' } })) as BetaEnvironment & {
-    environment_key?: string;
-  };
-  expect(env.config).toEqual({ type: 'self_hosted' });
-  expect(env.environment_key).toMatch(/^drover-env-/);
-  return { env, key: env.environment_key ?? '' };
-}
-
-async function agentWithToolset(): Promise<string> {
-  const agent = await rig.client.beta.agents.create({
-    name: 'remote',
-    model: 'claude-sonnet-4-6',
-    tools: [{ type: 'agent_toolset_20260401' }],
-  });
-  return agent.id;
-}
-
-const bash = (command: string): Reply => ({
-  kind: 'message',
-  message: { content: [{ type: 'tool_use', name: 'bash', input: { command } }], stop_reason: 'tool_use' },
-});
-
-/** The text of the tool_result blocks the model received in a request. */
-function toolResultsIn(request: RecordedRequest | undefined): string {
-  return JSON.stringify(
-    (request?.body.messages ?? [])
-      .flatMap((message) => (Array.isArray(message.content) ? message.content : []))
-      .filter((block) => block.type === 'tool_result'),
-  );
+  const made = await selfHostedEnvironment(rig.client, 'laptop');
+  expect(made.env.config).toEqual({ type: 'self_hosted' });
+  expect(made.key).toMatch(/^drover-env-/);
+  return made;
 }
 
 const endedTurn = (events: StoredEvent[]): boolean =>
@@ -95,7 +66,7 @@ const endedTurn = (events: StoredEvent[]): boolean =>
 describe('self-hosted environments: the SDK’s reference worker as a hand', () => {
   it('runs a session’s bash commands in the worker’s workdir and gives the results to the model', async () => {
     const { env, key } = await selfHosted();
-    const agent = await agentWithToolset();
+    const agent = await agentWithToolset(rig.client, 'remote');
     const workdir = tempDir('drover-worker-');
     dirs.push(workdir);
     rig.script.push((request) => {
@@ -148,7 +119,7 @@ describe('self-hosted environments: the SDK’s reference worker as a hand', () 
 
   it('answers a command whose worker was SIGKILLed as interrupted, never re-runs it, and a second worker reclaims the work', async () => {
     const { env, key } = await selfHosted();
-    const agent = await agentWithToolset();
+    const agent = await agentWithToolset(rig.client, 'remote');
     const workdir = tempDir('drover-worker-');
     dirs.push(workdir);
     rig.script.push(() => bash('echo run >> runs.log; touch started; sleep 60; echo never >> runs.log'));
@@ -165,7 +136,7 @@ describe('self-hosted environments: the SDK’s reference worker as a hand', () 
     });
     const id = uuidOf(session.id);
     await until('the command to start on the first worker', () => existsSync(path.join(workdir, 'started')), 60_000, first.stderr);
-    killGroup(first.child);
+    first.kill();
 
     // The lease (3 s) expires: hand.lost, an interrupted result; the work is queued again.
     const interrupted = await until('the interrupted result', () =>
@@ -187,6 +158,13 @@ describe('self-hosted environments: the SDK’s reference worker as a hand', () 
     const ready = rig.store.getEvents(id, { types: ['hand.ready'] }).map((event) => JSON.stringify(event.payload));
     expect(ready.some((text) => text.includes('worker-a'))).toBe(true);
     expect(ready.some((text) => text.includes('worker-b'))).toBe(true);
+
+    // The SDK's bash tool ran the killed command in a process group of its own: its `sleep 60` outlived
+    // the worker. The test ends it (found by its working directory) and leaves nothing running.
+    second.kill();
+    expect(commandsIn(workdir)).toContain('sleep 60');
+    expect(await endProcessesIn(workdir)).toBeGreaterThan(0);
+    expect(processesIn(workdir)).toEqual([]);
   }, 120_000);
 
   it('asks the user before the worker sees a call its policy marks always_ask, and runs it once allowed', async () => {
@@ -232,7 +210,7 @@ describe('self-hosted environments: the SDK’s reference worker as a hand', () 
 
   it('refuses a wrong or revoked environment key, and a work item’s token reaches its own session only', async () => {
     const { env, key } = await selfHosted();
-    const agent = await agentWithToolset();
+    const agent = await agentWithToolset(rig.client, 'remote');
     const other = await rig.client.beta.sessions.create({ agent, environment_id: env.id });
     const raw = (pathname: string, credential: string, init: RequestInit = {}) =>
       fetch(`${rig.api.baseURL}${pathname}`, { ...init, headers: { authorization: `Bearer ${credential}`, ...(init.headers ?? {}) } });
@@ -323,7 +301,7 @@ describe('self-hosted environments: the SDK’s reference worker as a hand', () 
 
   it('answers a heartbeat whose expected_last_heartbeat is stale with the SDK’s 412', async () => {
     const { env, key } = await selfHosted();
-    const agent = await agentWithToolset();
+    const agent = await agentWithToolset(rig.client, 'remote');
     await rig.client.beta.sessions.create({ agent, environment_id: env.id });
     const worker = rig.client.withOptions({ apiKey: null, authToken: key });
     const work = await worker.beta.environments.work.poll(env.id, { block_ms: 100 });
