@@ -16,41 +16,28 @@
 // - `hands-restore-file` puts exactly one path back (the rest of the tree unchanged);
 // - "conversation only" and "files only" rewinds.
 // The remote folder, the copies and the temp dirs are removed at the end.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventOf, EventType } from '#shared/events';
-import { SshHandConfigSchema } from '#shared/hands';
 import { createChangesHandlers } from '#rpc/changes-handlers';
 import { CHUNK_BYTES } from '#services/checkpoints/manifest';
 import { keepFilesInBranch, rewindFilesInPlace, type RewindFilesServices } from '#services/checkpoints/rewind-files';
 import { DockerEngine } from '#services/hands/docker/engine';
-import { HandRegistry } from '#services/hands/registry';
-import { KnownHosts } from '#services/hands/ssh/known-hosts';
-import { Harness } from '#services/harness/harness';
-import { SessionStore } from '#services/session/store';
-import { Vault } from '#services/vault/vault';
-import { FileKeySource } from '#test/support/file-key-source';
-import { startModelServer, type ModelServer, type ScriptedMessage } from '#test/support/model-server';
+import type { HandRegistry } from '#services/hands/registry';
+import type { Harness } from '#services/harness/harness';
+import type { SessionStore } from '#services/session/store';
+import type { ScriptedMessage } from '#test/support/model-server';
 import { prng } from '#test/support/prng';
-import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
+import { requireSshd } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
+import { attachBox, sshHandRig, walk, type SshHandRig, type Walked } from '#test/support/ssh-hand-rig';
+import { bash, editor, say, turnRunner } from '#test/support/tool-script';
+import { diffTrees, type TreeDiff } from '#test/support/tree-diff';
 
-const KEY = 'sk-ant-test-key';
 const ready = requireSshd();
-
-const bash = (command: string): ScriptedMessage => ({
-  content: [{ type: 'tool_use', name: 'box__bash', input: { command } }],
-  stop_reason: 'tool_use',
-});
-const editor = (input: Record<string, unknown>): ScriptedMessage => ({
-  content: [{ type: 'tool_use', name: 'box__editor', input }],
-  stop_reason: 'tool_use',
-});
-const say = (text: string): ScriptedMessage => ({ content: [{ type: 'text', text }], stop_reason: 'end_turn' });
 
 const BIG = 50 * 1024 * 1024;
 /** The tool call that changes one byte of the 50 MiB file: turn 5, first call. */
@@ -114,99 +101,6 @@ function turns(f: string): ScriptedMessage[][] {
 
 const turnText = (index: number) => `[turn ${String(index + 1).padStart(2, '0')} of 10]`;
 
-interface Walked {
-  path: string;
-  type: 'file' | 'dir' | 'symlink';
-  mode: string;
-  size?: number;
-  hash?: string;
-  target?: string;
-  mtime?: number;
-}
-
-/** The folder's tree, read here with node:fs: paths, types, modes, hashes, link targets, file mtimes. */
-function walk(root: string): Walked[] {
-  const out: Walked[] = [];
-  const visit = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const full = path.join(dir, name);
-      const stat = lstatSync(full);
-      const mode = (stat.mode & 0o7777).toString(8);
-      if (stat.isSymbolicLink()) out.push({ path: full, type: 'symlink', mode, target: readlinkSync(full) });
-      else if (stat.isDirectory()) {
-        out.push({ path: full, type: 'dir', mode });
-        visit(full);
-      } else if (stat.isFile()) {
-        const hash = createHash('sha256').update(readFileSync(full)).digest('hex');
-        out.push({ path: full, type: 'file', mode, size: stat.size, hash, mtime: Math.floor(stat.mtimeMs / 1000) });
-      }
-    }
-  };
-  visit(root);
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
-interface TreeDiff {
-  added: string[];
-  changed: string[];
-  deleted: string[];
-}
-
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** Every path under `dir` (relative, with a leading '/'), folders included. */
-function below(dir: string, relative: string): string[] {
-  const found: string[] = [];
-  for (const name of readdirSync(path.join(dir, relative))) {
-    const child = `${relative}/${name}`;
-    found.push(child);
-    if (lstatSync(path.join(dir, child)).isDirectory()) found.push(...below(dir, child));
-  }
-  return found;
-}
-
-/** `diff -rq --no-dereference before after` (GNU diffutils), parsed into paths prefixed with `prefix` (a copy of test/support/tree-diff.ts). */
-function diffTrees(before: string, after: string, prefix: string): TreeDiff {
-  const run = spawnSync('diff', ['-rq', '--no-dereference', before, after], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (run.status !== 0 && run.status !== 1) throw new Error(`diff -r failed (${run.status}): ${run.stderr}`);
-  const a = escape(before);
-  const b = escape(after);
-  const only = new RegExp(`^Only in (${a}|${b})(/.*)?: (.+)$`);
-  const differ = new RegExp(`^(?:Files|Symbolic links) ${a}(/.*) and ${b}\\1 differ$`);
-  const kinds = new RegExp(`^File ${a}(/.*) is an? (.+) while file ${b}\\1 is an? (.+)$`);
-  const added = new Set<string>();
-  const changed = new Set<string>();
-  const deleted = new Set<string>();
-  for (const line of run.stdout.split('\n')) {
-    if (line === '') continue;
-    const one = only.exec(line);
-    if (one) {
-      const side = one[1] === before ? before : after;
-      const relative = `${one[2] ?? ''}/${one[3] ?? ''}`;
-      const into = side === before ? deleted : added;
-      into.add(relative);
-      if (lstatSync(path.join(side, relative)).isDirectory()) for (const child of below(side, relative)) into.add(child);
-      continue;
-    }
-    const content = differ.exec(line);
-    if (content) {
-      changed.add(content[1] ?? '');
-      continue;
-    }
-    const type = kinds.exec(line);
-    if (type) {
-      const relative = type[1] ?? '';
-      changed.add(relative);
-      if (type[2] === 'directory') for (const child of below(before, relative)) deleted.add(child);
-      if (type[3] === 'directory') for (const child of below(after, relative)) added.add(child);
-      continue;
-    }
-    throw new Error(`diff -r printed a line this parser does not know: ${line}`);
-  }
-  const out = (set: Set<string>) => [...set].map((relative) => `${prefix}${relative}`).sort();
-  return { added: out(added), changed: out(changed), deleted: out(deleted) };
-}
-
 interface State {
   /** The tool result after which the tree is so (0: before the first tool call, an empty folder). */
   atSeq: number;
@@ -216,14 +110,8 @@ interface State {
 }
 
 describe.runIf(ready)('files at any event on an SSH hand: the acceptance test', () => {
-  let sshd: TestSshd;
-  let server: ModelServer;
-  let vault: Vault;
-  let knownHosts: KnownHosts;
-  let dir: string;
+  let rig: SshHandRig;
   let copies: string;
-  /** The client key's and the vault key's temp folders. */
-  const keyDirs: string[] = [];
   let store: SessionStore;
   let hands: HandRegistry;
   let harness: Harness;
@@ -231,7 +119,6 @@ describe.runIf(ready)('files at any event on an SSH hand: the acceptance test', 
   let folder = '';
   let lastSeq = 0;
   let recording = true;
-  const replies: ScriptedMessage[] = [];
   const requests: string[] = [];
   const states: State[] = [];
   const timings: string[] = [];
@@ -239,31 +126,14 @@ describe.runIf(ready)('files at any event on an SSH hand: the acceptance test', 
   const events = <K extends EventType>(id: string, type: K) => store.getEvents(id, { types: [type], limit: 10_000 }) as Array<EventOf<K>>;
   const signal = () => new AbortController().signal;
 
-  const newRegistry = (): HandRegistry =>
-    new HandRegistry({
-      store,
-      docker: new DockerEngine({ instance: 'ssh-checkpoints-acceptance' }),
-      secrets: vault,
-      knownHosts,
-      log: () => undefined,
-    });
-  const newHarness = (): Harness =>
-    new Harness({ store, keyProvider: () => KEY, baseURL: server.url, handsFor: (id) => hands.handsFor(id), log: () => undefined });
-
-  async function turn(id: string, text: string, script: ScriptedMessage[]): Promise<void> {
-    replies.push(...script);
-    const before = events(id, 'session.status_idle').length;
-    const idle = new Promise<void>((resolve) => {
-      const stop = store.subscribe(id, (event) => {
-        if (event.type !== 'session.status_idle' || events(id, 'session.status_idle').length <= before) return;
-        stop();
-        resolve();
-      });
-    });
-    harness.send(id, text);
-    await idle;
-    await hands.settled();
-  }
+  const newRegistry = (): HandRegistry => rig.newRegistry();
+  const newHarness = (): Harness => rig.newHarness((id) => hands.handsFor(id));
+  const turn = (id: string, text: string, script: ScriptedMessage[]): Promise<void> =>
+    turnRunner({ store: () => store, replies: rig.replies, send: (to, what) => harness.send(to, what), settled: () => hands.settled() })(
+      id,
+      text,
+      script,
+    );
 
   /** After a tool result of the main session (the hand is between calls): its tree and a copy, once per result. */
   function record(): void {
@@ -288,51 +158,23 @@ describe.runIf(ready)('files at any event on an SSH hand: the acceptance test', 
   });
 
   beforeAll(async () => {
-    const user = testUser();
-    sshd = await TestSshd.start();
-    const keys = tempDir('drover-ssh-acc-keys-');
-    keyDirs.push(keys);
-    const key = makeKey(keys);
-    sshd.authorize(key);
-    dir = tempDir('drover-ssh-acceptance-');
     copies = tempDir('drover-ssh-acceptance-copies-');
     const empty = path.join(copies, '0');
     mkdirSync(empty);
     states.push({ atSeq: 0, tree: [], copy: empty });
-    const vaultKeys = tempDir('drover-ssh-acc-vault-');
-    keyDirs.push(vaultKeys);
-    vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(vaultKeys, 'vault.key')) });
-    const keySecret = (await vault.create({ name: 'key', kind: 'ssh-private-key', value: key.privateKey })).id;
-    knownHosts = new KnownHosts(path.join(dir, 'known-hosts.json'));
-    knownHosts.trust({ host: '127.0.0.1', port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: sshd.hostFingerprint() });
-    folder = `${user.home}/acc-${process.pid}-${Date.now()}`;
-    server = await startModelServer({
-      apiKey: KEY,
-      respond: (request) => {
+    rig = await sshHandRig({
+      instance: 'ssh-checkpoints-acceptance',
+      name: 'acc',
+      title: 'ssh acceptance',
+      beforeReply: (request) => {
         requests.push(JSON.stringify(request.body.messages));
         record();
-        const next = replies.shift();
-        return Promise.resolve(
-          next
-            ? { kind: 'message' as const, message: next }
-            : { kind: 'http-error' as const, status: 500, type: 'api_error', message: 'the test script has no more replies' },
-        );
       },
     });
-    store = SessionStore.open({ dataDir: dir });
+    ({ store, sessionId, folder } = rig);
     hands = newRegistry();
     harness = newHarness();
-    sessionId = store.createSession({ title: 'ssh acceptance' }).id;
-    const config = SshHandConfigSchema.parse({
-      kind: 'ssh',
-      host: '127.0.0.1',
-      port: sshd.port,
-      user: user.user,
-      auth: { method: 'key', key_secret_id: keySecret },
-      working_dir: folder,
-    });
-    hands.attach(sessionId, { name: 'box', config });
-    store.emitEvent(sessionId, { type: 'policy.set', payload: { hand: 'box', tool: null, policy: 'always_allow' } });
+    attachBox(rig, hands);
     const started = performance.now();
     for (const [index, script] of turns(folder).entries()) await turn(sessionId, turnText(index), script);
     timings.push(`10 turns: ${((performance.now() - started) / 1000).toFixed(1)} s`);
@@ -344,14 +186,8 @@ describe.runIf(ready)('files at any event on an SSH hand: the acceptance test', 
     console.log(`SSH checkpoints acceptance: ${timings.join('; ')}`);
     await harness?.close();
     await hands?.close();
-    store?.close();
-    await server?.close();
-    await vault?.close();
-    await sshd?.stop();
-    if (folder) rmSync(folder, { recursive: true, force: true });
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
     if (copies) rmSync(copies, { recursive: true, force: true });
-    for (const keys of keyDirs) rmSync(keys, { recursive: true, force: true });
   }, 120_000);
 
   it('records a checkpoint after each tool call that changed files; one byte of 50 MiB stores about one chunk', () => {

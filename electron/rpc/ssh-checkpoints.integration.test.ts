@@ -9,8 +9,7 @@
 // between consecutive tool calls equals the walks' difference; a "files only" rewind; a one-file
 // restore; and the crash window (a tool that changed files with no checkpoint after it: the next
 // capture takes the change). The remote folder is removed at the end.
-import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventOf, EventType } from '#shared/events';
@@ -21,20 +20,18 @@ import { clearManifestCache } from '#services/checkpoints/manifest';
 import { checkpointManifests, reclaimBlobs } from '#services/checkpoints/storage';
 import { sshCheckpointsUnavailable, type RemoteExec } from '#services/checkpoints/ssh-capture';
 import { DockerEngine } from '#services/hands/docker/engine';
-import { HandRegistry } from '#services/hands/registry';
-import { Harness } from '#services/harness/harness';
-import { SessionStore } from '#services/session/store';
-import { Vault } from '#services/vault/vault';
-import { FileKeySource } from '#test/support/file-key-source';
-import { startModelServer, type ModelServer, type ScriptedMessage } from '#test/support/model-server';
-import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
-import { tempDir } from '#test/support/system';
+import type { HandRegistry } from '#services/hands/registry';
+import type { Harness } from '#services/harness/harness';
+import type { SessionStore } from '#services/session/store';
+import type { Vault } from '#services/vault/vault';
+import type { ScriptedMessage } from '#test/support/model-server';
+import { requireSshd, testUser, type TestSshd } from '#test/support/sshd';
+import { attachBox, sshHandRig, walk, type SshHandRig, type Walked } from '#test/support/ssh-hand-rig';
 import { bash, editor, say, turnRunner } from '#test/support/tool-script';
 import { SshConnection } from '#services/hands/ssh/connection';
 import { SshCheckpoints } from '#services/hands/ssh/ssh-checkpoints';
-import { KnownHosts } from '#services/hands/ssh/known-hosts';
+import type { KnownHosts } from '#services/hands/ssh/known-hosts';
 
-const KEY = 'sk-ant-test-key';
 const ready = requireSshd();
 
 /** The turns (every kind of change a checkpoint must restore), in folder `f`. */
@@ -64,38 +61,6 @@ function turns(f: string): ScriptedMessage[][] {
   ];
 }
 
-interface Walked {
-  path: string;
-  type: 'file' | 'dir' | 'symlink';
-  mode: string;
-  size?: number;
-  hash?: string;
-  target?: string;
-  mtime?: number;
-}
-
-/** The folder's tree, read here with node:fs: paths, types, modes, hashes, link targets, file mtimes. */
-function walk(root: string): Walked[] {
-  const out: Walked[] = [];
-  const visit = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const full = path.join(dir, name);
-      const stat = lstatSync(full);
-      const mode = (stat.mode & 0o7777).toString(8);
-      if (stat.isSymbolicLink()) out.push({ path: full, type: 'symlink', mode, target: readlinkSync(full) });
-      else if (stat.isDirectory()) {
-        out.push({ path: full, type: 'dir', mode });
-        visit(full);
-      } else if (stat.isFile()) {
-        const hash = createHash('sha256').update(readFileSync(full)).digest('hex');
-        out.push({ path: full, type: 'file', mode, size: stat.size, hash, mtime: Math.floor(stat.mtimeMs / 1000) });
-      }
-    }
-  };
-  visit(root);
-  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
 /** The paths whose entries differ between two walks. */
 function differing(a: Walked[], b: Walked[]): string[] {
   const before = new Map(a.map((entry) => [entry.path, entry]));
@@ -107,96 +72,54 @@ function differing(a: Walked[], b: Walked[]): string[] {
 }
 
 describe.runIf(ready)('SSH hands: checkpoints after every tool call, restored at any event', () => {
+  let rig: SshHandRig;
   let sshd: TestSshd;
-  let server: ModelServer;
   let vault: Vault;
   let knownHosts: KnownHosts;
-  let dir: string;
   let store: SessionStore;
   let hands: HandRegistry;
   let harness: Harness;
   let sessionId: string;
   let folder: string;
   let keySecret: string;
-  const replies: ScriptedMessage[] = [];
   /** The folder's tree after each tool call, by the seq of the call's result. */
   const walks = new Map<number, Walked[]>();
   const captureTimes: number[] = [];
 
   const events = <K extends EventType>(id: string, type: K) => store.getEvents(id, { types: [type], limit: 10_000 }) as Array<EventOf<K>>;
 
-  const newRegistry = (): HandRegistry =>
-    new HandRegistry({
-      store,
-      docker: new DockerEngine({ instance: 'ssh-checkpoints' }),
-      secrets: vault,
-      knownHosts,
-      log: () => undefined,
-    });
+  const newRegistry = (): HandRegistry => rig.newRegistry();
+  const newHarness = (): Harness => rig.newHarness((id) => hands.handsFor(id));
 
-  const newHarness = (): Harness =>
-    new Harness({ store, keyProvider: () => KEY, baseURL: server.url, handsFor: (id) => hands.handsFor(id), log: () => undefined });
-
-  const turn = turnRunner({
-    store: () => store,
-    replies,
-    send: (id, text) => harness.send(id, text),
-    settled: () => hands.settled(),
-  });
+  const turn = (id: string, text: string, script: ScriptedMessage[]): Promise<void> =>
+    turnRunner({ store: () => store, replies: rig.replies, send: (to, what) => harness.send(to, what), settled: () => hands.settled() })(
+      id,
+      text,
+      script,
+    );
 
   beforeAll(async () => {
-    const user = testUser();
-    sshd = await TestSshd.start();
-    const keys = tempDir('drover-ssh-ckpt-keys-');
-    const key = makeKey(keys);
-    sshd.authorize(key);
-    dir = tempDir('drover-ssh-checkpoints-');
-    vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(tempDir('drover-ssh-ckpt-vault-'), 'vault.key')) });
-    keySecret = (await vault.create({ name: 'key', kind: 'ssh-private-key', value: key.privateKey })).id;
-    knownHosts = new KnownHosts(path.join(dir, 'known-hosts.json'));
-    knownHosts.trust({ host: '127.0.0.1', port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: sshd.hostFingerprint() });
-    folder = `${user.home}/ckpt-${process.pid}-${Date.now()}`;
-    server = await startModelServer({
-      apiKey: KEY,
-      respond: () => {
-        // The request after a tool result: the tree the calls so far left (the hand is between calls).
+    rig = await sshHandRig({
+      instance: 'ssh-checkpoints',
+      name: 'ckpt',
+      title: 'ssh checkpoints',
+      // The request after a tool result: the tree the calls so far left (the hand is between calls).
+      beforeReply: () => {
         const result = sessionId ? events(sessionId, 'agent.tool_result').at(-1) : undefined;
         if (result && !walks.has(result.seq)) walks.set(result.seq, walk(folder));
-        const next = replies.shift();
-        return Promise.resolve(
-          next
-            ? { kind: 'message' as const, message: next }
-            : { kind: 'http-error' as const, status: 500, type: 'api_error', message: 'the test script has no more replies' },
-        );
       },
     });
-    store = SessionStore.open({ dataDir: dir });
+    ({ sshd, vault, knownHosts, store, sessionId, folder, keySecret } = rig);
     hands = newRegistry();
     harness = newHarness();
-    sessionId = store.createSession({ title: 'ssh checkpoints' }).id;
-    const config = SshHandConfigSchema.parse({
-      kind: 'ssh',
-      host: '127.0.0.1',
-      port: sshd.port,
-      user: user.user,
-      auth: { method: 'key', key_secret_id: keySecret },
-      working_dir: folder,
-    });
-    hands.attach(sessionId, { name: 'box', config });
-    // The user lets this machine's tools run without asking (SSH hands ask by default).
-    store.emitEvent(sessionId, { type: 'policy.set', payload: { hand: 'box', tool: null, policy: 'always_allow' } });
+    attachBox(rig, hands);
     for (const [index, script] of turns(folder).entries()) await turn(sessionId, `turn ${index + 1}`, script);
   }, 120_000);
 
   afterAll(async () => {
     await harness?.close();
     await hands?.close();
-    store?.close();
-    await server?.close();
-    await vault?.close();
-    await sshd?.stop();
-    if (folder) rmSync(folder, { recursive: true, force: true });
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   it('records a baseline at connection, then a checkpoint after each tool call that changed files, and no shadow-git snapshot', () => {
