@@ -1,7 +1,9 @@
 // Accessibility in Chromium against the real serve mode: axe-core (@axe-core/playwright) finds no serious or
 // critical violation on each main view — first use, the launch dialog, a session with its transcript (a tool
-// call run on a real Docker hand), timeline and every side panel, the past (scrubbed back), Settings, the
-// command palette and the shortcuts — in the light AND the dark theme. The Messages API is a local server.
+// call run on a real Docker hand), timeline and every side panel, the forms that attach a Docker hand, a machine
+// and an MCP server, the terminal pane and its tabs, the past (scrubbed back), the search dialog, Settings (and its
+// Hands library), the command palette and the shortcuts — in the light AND the dark theme. The Messages API is a
+// local server.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
@@ -93,7 +95,7 @@ async function check(page: Page, testInfo: TestInfo, view: string, found: Found[
 }
 
 test('axe: no serious or critical violations on each main view, in the light and the dark theme', async ({ page }, testInfo) => {
-  test.setTimeout(240_000);
+  test.setTimeout(420_000);
   if (serve === undefined) throw new Error('serve mode did not start');
   const found: Found[] = [];
   await page.goto(serve.url);
@@ -160,6 +162,41 @@ test('axe: no serious or critical violations on each main view, in the light and
     expect(unseen, `focus not visible (${theme})`).toEqual([]);
   }
 
+  // The forms that attach a hand: a Docker hand, a machine over SSH, an MCP server (each opened, checked, cancelled).
+  const hands = page.getByTestId('hands-panel');
+  for (const [button, view] of [
+    ['Add a Docker hand', 'attach docker form'],
+    ['Attach a machine', 'attach machine form'],
+    ['Add MCP server', 'attach mcp form'],
+  ] as const) {
+    await hands.getByRole('button', { name: button, exact: true }).click();
+    const cancel = hands.getByRole('button', { name: 'Cancel', exact: true });
+    await expect(cancel).toBeVisible();
+    await page.waitForTimeout(500);
+    await check(page, testInfo, view, found);
+    await cancel.click();
+    await expect(cancel).toBeHidden();
+  }
+
+  // The terminal pane with two tabs on the Docker hand, its shell's prompt drawn; then both closed (the log's spans).
+  await hands.getByRole('button', { name: 'Open a terminal on box' }).click();
+  const terminals = page.getByTestId('terminal-pane');
+  await expect(terminals.getByRole('tab', { name: 'box', exact: true })).toBeVisible();
+  await hands.getByRole('button', { name: 'Open a terminal on box' }).click();
+  await expect(terminals.getByRole('tab', { name: 'box 2' })).toHaveAttribute('aria-selected', 'true');
+  await expect(terminals.getByTestId('terminal-screen').locator('.xterm-rows')).toContainText('#', { timeout: 60_000 });
+  await check(page, testInfo, 'terminal pane', found);
+  await terminals.getByRole('button', { name: 'Close terminal box 2' }).click();
+  await terminals.getByRole('button', { name: 'Close terminal box', exact: true }).click();
+  await expect(terminals).toBeHidden();
+  await expect(page.getByTestId('terminal-band')).toHaveCount(2, { timeout: 30_000 });
+
+  // Saved to the hand library (its form checked), for Settings' Hands library below.
+  await hands.getByRole('button', { name: 'Save box to the hand library' }).click();
+  await check(page, testInfo, 'save to library form', found);
+  await hands.getByRole('form', { name: 'Save box to the hand library' }).getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(hands.locator('.hand-save-note')).toBeVisible();
+
   // The past: scrubbed back one turn, with Rewind / Fork, and the rewind menu open.
   const tape = page.getByTestId('timeline-tape');
   await tape.focus();
@@ -186,6 +223,17 @@ test('axe: no serious or critical violations on each main view, in the light and
   await check(page, testInfo, 'command palette', found);
   await page.keyboard.press('Escape');
 
+  // Search across sessions (Ctrl+Shift+F), with hits for a command Claude ran; a modal dialog.
+  await page.keyboard.press('Control+Shift+F');
+  const search = page.getByRole('dialog', { name: 'Search sessions' });
+  await expect(search).toBeVisible();
+  await expect(search).toHaveAttribute('aria-modal', 'true');
+  await page.keyboard.type('make');
+  await expect(search.getByTestId('search-hit').first()).toBeVisible({ timeout: 30_000 });
+  await check(page, testInfo, 'search dialog', found);
+  await search.getByRole('button', { name: 'Close search' }).click();
+  await expect(search).toBeHidden();
+
   // The keyboard shortcuts.
   await page.getByRole('button', { name: 'Keyboard shortcuts' }).click();
   await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toBeVisible();
@@ -197,6 +245,11 @@ test('axe: no serious or critical violations on each main view, in the light and
   await expect(page.getByTestId('settings')).toBeVisible();
   await page.waitForTimeout(1000);
   await check(page, testInfo, 'settings', found);
+  // Its Hands library section, with the hand saved above.
+  const library = page.getByTestId('hand-library');
+  await library.scrollIntoViewIfNeeded();
+  await expect(library.getByRole('table', { name: 'Saved hands' })).toContainText('box');
+  await check(page, testInfo, 'settings hands library', found);
 
   const report = found.map((f) => `${f.view} (${f.theme}): ${f.impact} ${f.rule} — ${f.help}\n    ${f.targets.join('\n    ')}`).join('\n');
   // The whole list (an assertion's message is cut short): every view and theme at once, to fix in one go.

@@ -36,37 +36,45 @@ export function TerminalPane({ store, sessionId, active, onActivate }: TerminalP
   if (shown === null) return null;
   return (
     <section className="terminals" aria-label="Terminals" data-testid="terminal-pane">
-      <div className="terminal-tabs" role="tablist" aria-label="Open terminals">
-        {terminals.map((terminal) => (
-          <span key={terminal.key} className={`terminal-tab${terminal === shown ? ' terminal-tab-active' : ''}`}>
+      <div className="terminal-tabs-bar">
+        {/* Only tabs in the tab list (ARIA); Delete on a tab or a middle click closes it, the button beside closes the one shown. */}
+        <div className="terminal-tabs" role="tablist" aria-label="Open terminals">
+          {terminals.map((terminal) => (
             <button
+              key={terminal.key}
               type="button"
               role="tab"
               aria-selected={terminal === shown}
               aria-controls="terminal-screen"
-              className="terminal-tab-button"
-              title={terminal.message ?? `Terminal on ${terminal.hand}`}
+              className={`terminal-tab terminal-tab-button${terminal === shown ? ' terminal-tab-active' : ''}`}
+              title={`${terminal.message ?? `Terminal on ${terminal.hand}`} (Delete or a middle click closes it)`}
               data-terminal-id={terminal.terminalId ?? ''}
               onClick={() => {
                 onActivate(terminal.key);
                 store.focus(terminal.key);
+              }}
+              onAuxClick={(event) => {
+                if (event.button === 1) void store.close(terminal.key);
+              }}
+              onKeyDown={(event) => {
+                if (event.key === 'Delete') void store.close(terminal.key);
               }}
             >
               <span className={`terminal-dot terminal-dot-${terminal.state}`} aria-hidden="true" />
               {terminal.title}
               {terminal.state === 'ended' && <span className="visually-hidden"> (ended)</span>}
             </button>
-            <button
-              type="button"
-              className="terminal-tab-close"
-              aria-label={`Close terminal ${terminal.title}`}
-              title="Close this terminal (the hand's files are checkpointed)"
-              onClick={() => void store.close(terminal.key)}
-            >
-              ×
-            </button>
-          </span>
-        ))}
+          ))}
+        </div>
+        <button
+          type="button"
+          className="terminal-tab-close"
+          aria-label={`Close terminal ${shown.title}`}
+          title="Close this terminal (the hand's files are checkpointed)"
+          onClick={() => void store.close(shown.key)}
+        >
+          ×
+        </button>
       </div>
       <div
         id="terminal-screen"
