@@ -45,8 +45,8 @@ async function script(request: RecordedRequest): Promise<Reply> {
     return say('built');
   }
   if (n === 0) return use(bash('toolu_before', 'echo before > /workspace/before.txt'));
-  if (n === 1)
-    return use(toolUse('toolu_start', 'thread_start', { agent: 'builder', task: 'Build.', hands: [{ hand: 'box', mode: 'fresh' }] }));
+  const mode = body.includes('Only read it.') ? 'read_only' : 'fresh';
+  if (n === 1) return use(toolUse('toolu_start', 'thread_start', { agent: 'builder', task: 'Build.', hands: [{ hand: 'box', mode }] }));
   if (body.includes('Ended sthr')) return say('Summary: built.');
   const threads = [...new Set(body.match(/sthr_[A-Za-z0-9]{8,40}/g) ?? [])];
   if (body.includes('Message from thread'))
@@ -107,11 +107,18 @@ function life(
   });
 }
 
+function copyImagesOf(instance: string, sessionId: string): string[] {
+  const format = `{{.ID}} {{.Label "${LABELS.hand}"}}`;
+  const filters = ['--filter', `label=${LABELS.instance}=${instance}`, '--filter', `label=${LABELS.session}=${sessionId}`];
+  return dockerCli('images', ...filters, '--format', format)
+    .split('\n')
+    .filter((line) => line.includes('box~'));
+}
+
 const textOf = (event: StoredEvent | undefined): string => JSON.stringify(event?.payload ?? null);
 
-it.runIf(ready)(
-  "a thread's fresh Docker copy under SIGKILL — between calls and mid-call: re-made from its checkpoint, no container leaked, the thread goes on",
-  async () => {
+async function crashRun(mode: 'fresh' | 'read_only'): Promise<void> {
+  {
     const server = await startModelServer({ respond: script, models: ['claude-sonnet-4-6'] });
     const dir = tempDir('drover-copy-crash-');
     const instance = instanceIdOf(dir);
@@ -125,17 +132,23 @@ it.runIf(ready)(
           payload: { hand_id: 'box', config: DockerHandConfigSchema.parse({ kind: 'docker', image: BASH_IMAGE, network: 'none' }) },
         },
         { type: 'session.roster_set', payload: { agents: [{ name: 'builder', system: 'You build.' }], self_copies: false } },
-        { type: 'user.message', payload: { content: [{ type: 'text', text: 'Build it.' }] } },
+        { type: 'user.message', payload: { content: [{ type: 'text', text: mode === 'fresh' ? 'Build it.' : 'Only read it.' }] } },
       ]);
       store.close();
 
       // Life 1: killed between the builder's calls, once the copy's checkpoint of call 1 is durable.
       const first = await life(dir, server.url, sessionId, (event) =>
-        event.type === 'hand.checkpoint' && String(event.payload['hand_id']).startsWith('box~') ? 0 : null,
+        (
+          mode === 'fresh'
+            ? event.type === 'hand.checkpoint' && String(event.payload['hand_id']).startsWith('box~')
+            : event.type === 'agent.tool_result' && event.payload['tool_use_id'] === 'toolu_b1'
+        ) // a read-only copy has no checkpoints
+          ? 0
+          : null,
       );
       expect(first.killed, first.stderr).toBe(true);
       const copyName = String(
-        first.events.find((event) => event.type === 'hand.checkpoint' && String(event.payload['hand_id']).startsWith('box~'))?.payload[
+        first.events.find((event) => event.type === 'hand.ready' && String(event.payload['hand_id']).startsWith('box~'))?.payload[
           'hand_id'
         ],
       );
@@ -156,6 +169,8 @@ it.runIf(ready)(
       expect(third.containersAtReady).toBe(0);
       // Nothing outlives the last process (it removes its hands at quit, the copy at the thread's end).
       expect(containersOf(instance, sessionId)).toEqual([]);
+      // Nor does a copy's image (a read-only copy's files are committed as one).
+      expect(copyImagesOf(instance, sessionId)).toEqual([]);
 
       const check = SessionStore.open({ dataDir: dir });
       const log = check.getEvents(sessionId);
@@ -183,7 +198,9 @@ it.runIf(ready)(
       // The re-made copy has what the log says: the original's file from before the grant and call 1's file.
       const listing = textOf(resultOf('toolu_b3'));
       expect(listing).toContain('before.txt');
-      expect(listing).toContain('one.txt');
+      // (call 1's write fails on a read-only copy: only the fresh copy has one.txt)
+      if (mode === 'fresh') expect(listing).toContain('one.txt');
+      else expect(listing).not.toContain('one.txt');
       expect(listing).not.toContain('two.txt');
       // Every tool use answered once; the builder ended its turn and was ended; the session ended its turn.
       const uses = log.filter((event) => event.type === 'agent.tool_use').map((event) => event.payload.tool_use_id);
@@ -198,6 +215,17 @@ it.runIf(ready)(
       await server.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  },
+  }
+}
+
+it.runIf(ready)(
+  "a thread's fresh Docker copy under SIGKILL — between calls and mid-call: re-made from its checkpoint, no container leaked, the thread goes on",
+  () => crashRun('fresh'),
+  420_000,
+);
+
+it.runIf(ready)(
+  "a thread's read-only Docker copy under SIGKILL — between calls and mid-call: re-made from the hand's files at the grant, nothing leaked",
+  () => crashRun('read_only'),
   420_000,
 );
