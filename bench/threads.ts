@@ -61,35 +61,14 @@ function script(turnsPerWorker: number) {
 }
 
 /** Runs one session to its idle; returns the wall time and the log. */
-async function runSession(threaded: boolean): Promise<{
-  wallMs: number;
-  events: StoredEvent[];
-  starts: Map<number, number>;
-  waits: Map<number, number>;
-  commitMs: number;
-  readMs: number;
-  commits: number;
-  deferred: number;
-  syncs: number;
-}> {
+async function runSession(
+  threaded: boolean,
+): Promise<{ wallMs: number; events: StoredEvent[]; starts: Map<number, number>; commitMs: number; readMs: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'drover-bench-threads-'));
   const server = await startModelServer({ respond: script(threaded ? TURNS : THREADS * TURNS) });
   const store = SessionStore.open({ dataDir: dir });
   // Time inside the store (durable commits, reads), measured around its public methods.
-  const timing = { commitMs: 0, readMs: 0, commits: 0, deferred: 0 };
-  // Group-committed appends (the runs' own): not blocking, but each waits for its fsync; the wait is kept by the first seq it wrote.
-  const waits = new Map<number, number>();
-  const appendDurable = store.appendDurable;
-  store.appendDurable = function (this: SessionStore, ...args: Parameters<SessionStore['appendDurable']>) {
-    const started = performance.now();
-    timing.deferred++;
-    const pending = appendDurable.apply(this, args);
-    void pending.then((stored) => {
-      const first = stored[0];
-      if (first !== undefined) waits.set(first.seq, performance.now() - started);
-    });
-    return pending;
-  };
+  const timing = { commitMs: 0, readMs: 0 };
   const timed = <A extends unknown[], R>(method: (...args: A) => R, key: 'commitMs' | 'readMs') =>
     function (this: SessionStore, ...args: A): R {
       const started = performance.now();
@@ -97,7 +76,6 @@ async function runSession(threaded: boolean): Promise<{
         return method.apply(this, args);
       } finally {
         timing[key] += performance.now() - started;
-        if (key === 'commitMs') timing.commits++;
       }
     };
   store.emitEvent = timed(store.emitEvent, 'commitMs');
@@ -134,7 +112,7 @@ async function runSession(threaded: boolean): Promise<{
     await idle;
     const wallMs = performance.now() - started;
     stop();
-    return { wallMs, events: store.getEvents(id, { limit: 100_000 }), starts, waits, syncs: store.groupSyncs, ...timing };
+    return { wallMs, events: store.getEvents(id, { limit: 100_000 }), starts, ...timing };
   } finally {
     await harness.close();
     store.close();
@@ -143,45 +121,30 @@ async function runSession(threaded: boolean): Promise<{
   }
 }
 
-/**
- * Per thread turn: the wall time from one request start of a thread to its next (each as its
- * listener heard of it, i.e. once durable), less the model's and the tool's recorded durations —
- * `overhead` — and how much of that was waiting for the group commit's fsyncs of the thread's
- * appends in between (`fsync`), reported next to it, never hidden.
- */
-function overheads(
-  events: readonly StoredEvent[],
-  starts: Map<number, number>,
-  waits: Map<number, number>,
-): Array<{ overhead: number; fsync: number }> {
+/** Per thread turn: the wall time from one request start of a thread to its next, less the model's and the tool's durations. */
+function overheads(events: readonly StoredEvent[], starts: Map<number, number>): number[] {
   const byThread = new Map<string, StoredEvent[]>();
   for (const event of events) {
     const thread = (event.payload as { session_thread_id?: string }).session_thread_id;
     if (thread === undefined) continue;
     byThread.set(thread, [...(byThread.get(thread) ?? []), event]);
   }
-  const out: Array<{ overhead: number; fsync: number }> = [];
+  const out: number[] = [];
   for (const own of byThread.values()) {
     let from: number | null = null;
     let inside = 0;
-    let fsync = 0;
     for (const event of own) {
-      // The wait of the append that wrote this event (kept by its first event's seq).
-      fsync += from === null ? 0 : (waits.get(event.seq) ?? 0);
       if (event.type === 'span.model_request_start') {
         const at = starts.get(event.seq);
-        if (at !== undefined && from !== null) out.push({ overhead: at - from - inside, fsync });
+        if (at !== undefined && from !== null) out.push(at - from - inside);
         from = at ?? null;
         inside = 0;
-        fsync = 0;
       } else if (event.type === 'span.model_request_end') inside += event.payload.duration_ms;
       else if (event.type === 'agent.tool_result') inside += event.payload.duration_ms ?? 0;
     }
   }
   return out;
 }
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 export async function benchThreads(log: Log): Promise<Figure[]> {
   // A warm-up of each (module loading, SQLite, the SDK's first connection).
@@ -190,25 +153,18 @@ export async function benchThreads(log: Log): Promise<Figure[]> {
   const parallel = await runSession(true);
   const serial = await runSession(false);
   const ratio = serial.wallMs / parallel.wallMs;
-  const turns = overheads(parallel.events, parallel.starts, parallel.waits);
-  const p50 = median(turns.map((turn) => turn.overhead));
-  const fsyncP50 = median(turns.map((turn) => turn.fsync));
-  const cpuP50 = median(turns.map((turn) => turn.overhead - turn.fsync));
+  const turns = overheads(parallel.events, parallel.starts).sort((a, b) => a - b);
+  const p50 = turns[Math.floor(turns.length / 2)] ?? Number.NaN;
   const threadTurns = parallel.events.filter((event) => event.type === 'agent.tool_result' && 'session_thread_id' in event.payload).length;
   log(
     `  ${THREADS} threads × ${TURNS} tool turns: ${parallel.wallMs.toFixed(0)} ms; 1 thread × ${THREADS * TURNS}: ${serial.wallMs.toFixed(0)} ms ` +
       `(${ratio.toFixed(1)}× faster; model ${MODEL_DELAY_MS} ms a reply; ${threadTurns} thread tool results)`,
   );
+  log(`  harness overhead per thread turn: p50 ${p50.toFixed(2)} ms over ${turns.length} turns`);
+  const commits = parallel.events.length;
   log(
-    `  harness overhead per thread turn: p50 ${p50.toFixed(2)} ms over ${turns.length} turns, of which waiting for the fsyncs of its appends ` +
-      `p50 ${fsyncP50.toFixed(2)} ms (off the event loop: other threads run meanwhile); less that wait, p50 ${cpuP50.toFixed(2)} ms`,
-  );
-  log(
-    `  in the store: ${parallel.commitMs.toFixed(0)} ms appending (${parallel.commits} durable commits of ${parallel.events.length} events, ` +
-      `${(parallel.commitMs / parallel.commits).toFixed(2)} ms each, on the event loop), ${parallel.deferred} group-committed appends ` +
-      `sharing ${parallel.syncs} fsyncs, ${parallel.readMs.toFixed(0)} ms reading; ` +
-      `serial run: ${serial.commitMs.toFixed(0)} ms appending (${serial.commits} durable commits, ${serial.deferred} group-committed ` +
-      `appends sharing ${serial.syncs} fsyncs), ${serial.readMs.toFixed(0)} ms reading`,
+    `  in the store: ${parallel.commitMs.toFixed(0)} ms appending (durable commits, ${commits} events), ${parallel.readMs.toFixed(0)} ms reading; ` +
+      `serial run: ${serial.commitMs.toFixed(0)} ms appending, ${serial.readMs.toFixed(0)} ms reading`,
   );
   return [
     {
@@ -221,14 +177,11 @@ export async function benchThreads(log: Log): Promise<Figure[]> {
       pass: ratio >= 5 && threadTurns === THREADS * TURNS,
     },
     {
-      name: 'threads: harness overhead per thread turn, less its fsync wait (p50)',
-      value: cpuP50,
+      name: 'threads: harness overhead per thread turn (p50)',
+      value: p50,
       unit: 'ms',
       target: '≤ 2 ms',
-      pass: cpuP50 <= 2,
+      pass: p50 <= 2,
     },
-    // Reported next to it, never hidden: the wait for the disk (off the event loop) and the whole gap.
-    { name: 'threads: waiting for the fsyncs of a thread turn’s appends (p50)', value: fsyncP50, unit: 'ms' },
-    { name: 'threads: harness overhead per thread turn, fsync wait included (p50)', value: p50, unit: 'ms' },
   ];
 }

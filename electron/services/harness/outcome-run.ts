@@ -38,19 +38,19 @@ export class OutcomeRun {
     // Interrupted: the next step records the stop (and closes an evaluation already started).
     if (this.run.stopping || signal.aborted) return;
     if (!key) {
-      await this.run.emitEndingTurn(...starting, evaluationEnd(iteration, 'failed', `The work could not be checked. ${NO_KEY_MESSAGE}`));
+      this.run.emitEndingTurn(...starting, evaluationEnd(iteration, 'failed', `The work could not be checked. ${NO_KEY_MESSAGE}`));
       return;
     }
     let verification: VerificationRun | null = null;
     if (definition.verification) {
       // Recorded first, so the log shows the check under way while the command runs.
-      if (starting.length > 0) await this.run.emit(...starting.splice(0));
+      if (starting.length > 0) this.run.emit(...starting.splice(0));
       verification = await this.verify(definition.verification, signal);
       if (this.run.stopping || signal.aborted) return;
     }
     const params = graderRequest({ events: this.run.events, outcome: definition, settings, verification });
     const model = graderModel(definition, settings);
-    await this.run.emit(...starting, { type: 'span.model_request_start', payload: { model, purpose: 'grading' } });
+    this.run.emit(...starting, { type: 'span.model_request_start', payload: { model, purpose: 'grading' } });
     const started = performance.now();
     let response: ModelResponse;
     try {
@@ -66,11 +66,11 @@ export class OutcomeRun {
     const evidence = verification ? { verification } : {};
     const verdict = parseVerdict(response.blocks, response.stopReason);
     if (!verdict.ok) {
-      await this.run.emitEndingTurn(end, evaluationEnd(iteration, 'failed', verdict.explanation, evidence));
+      this.run.emitEndingTurn(end, evaluationEnd(iteration, 'failed', verdict.explanation, evidence));
       return;
     }
     const result = resultOf(verdict.verdict, iteration, definition.max_iterations);
-    await this.run.emitEndingTurn(end, evaluationEnd(iteration, result, verdict.explanation, { criteria: verdict.criteria, ...evidence }));
+    this.run.emitEndingTurn(end, evaluationEnd(iteration, result, verdict.explanation, { criteria: verdict.criteria, ...evidence }));
   }
 
   /** Runs the outcome's verification command with the hand's bash tool; what went wrong is the output when it cannot run. */
@@ -112,7 +112,7 @@ export class OutcomeRun {
     const duration = performance.now() - started;
     const evidence = verification ? { verification } : {};
     if (error.kind === 'aborted') {
-      await this.run.emitEndingTurn(
+      this.run.emitEndingTurn(
         spanEnd(model, 'grading', error.partial.usage, null, false, duration),
         evaluationEnd(iteration, 'interrupted', 'Stopped by the user before the check finished.', evidence),
       );
@@ -124,7 +124,7 @@ export class OutcomeRun {
     const open = 'The outcome stays open: it is checked again when Claude next ends a turn.';
     if (error.kind === 'retryable') {
       if (await retryLater(this.run, end, error)) return;
-      await this.run.emitEndingTurn(
+      this.run.emitEndingTurn(
         end,
         { type: 'session.error', payload: { error: detail, retry_status: { type: 'exhausted' } } },
         evaluationEnd(
@@ -140,7 +140,7 @@ export class OutcomeRun {
       error.kind === 'authentication'
         ? `The Anthropic API refused the API key (${what}), so the work could not be checked. Replace the key in Settings → Credentials (or fix ANTHROPIC_API_KEY). ${open}`
         : `The grader request failed (${what}). ${open}`;
-    await this.run.emitEndingTurn(
+    this.run.emitEndingTurn(
       end,
       { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } },
       evaluationEnd(iteration, 'failed', message, evidence),

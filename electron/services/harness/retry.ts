@@ -42,7 +42,7 @@ export async function retryLater(run: RunContext, end: NewEvent, error: ModelCal
   const attempt = run.state.retryAttempts + 1;
   if (attempt > run.retry.maxAttempts) return false;
   const delay = backoff(attempt, run.retry, error.retryAfterMs);
-  await run.emit(end, {
+  run.emit(end, {
     type: 'session.error',
     payload: { error: errorDetail(error), retry_status: { type: 'retrying', attempt, delay_ms: delay } },
   });

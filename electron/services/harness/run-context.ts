@@ -65,19 +65,11 @@ export interface RunContext {
   prepared: PreparedRequest | null;
   /** The SDK client for `key`. */
   client(key: string): Anthropic;
-  /** Appends events in one commit; resolves once they are durable and in `events` (group-committed: store/append.ts). */
-  emit(...events: NewEvent[]): Promise<void>;
+  emit(...events: NewEvent[]): void;
   /** `emit`, with the idle that ends the turn in the same commit when the turn ends there. */
-  emitEndingTurn(...events: NewEvent[]): Promise<void>;
+  emitEndingTurn(...events: NewEvent[]): void;
   /** Pushes a live (never stored) update to the UI. */
   live(update: LiveUpdate): void;
-}
-
-/** A custom tool call in a response being stored that Drover answers itself (it never reaches the program), and why. */
-export interface UnanswerableCall {
-  toolUseId: string;
-  why: 'response-interrupted' | 'bad-input';
-  detail?: string;
 }
 
 export function idle(reason: IdleReason, message?: string): NewEvent {

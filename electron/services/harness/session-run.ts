@@ -38,11 +38,17 @@ import {
   zeroUsage,
   type PreparedRequest,
   type RunContext,
-  type UnanswerableCall,
 } from './run-context.ts';
 import { applyEvent, emptyState, nextStep, stateOf, type IdleReason, type NextStep, type SessionState } from './state.ts';
 import type { ThreadScope } from './threads-run.ts';
 import { ToolRun } from './tool-run.ts';
+
+/** A custom tool call in a response being stored that Drover answers itself (it never reaches the program), and why. */
+interface UnanswerableCall {
+  toolUseId: string;
+  why: 'response-interrupted' | 'bad-input';
+  detail?: string;
+}
 
 /** One wake of one session. Lives only while the session has work; holds nothing afterwards. */
 export class SessionRun implements RunContext {
@@ -53,8 +59,6 @@ export class SessionRun implements RunContext {
   stopping = false;
   /** A request started in the same commit as the last tool result (see `ToolRun`). */
   prepared: PreparedRequest | null = null;
-  /** A response is being stored: its live preview ends when it is durable and told (`endLive`). */
-  private liveEnds = false;
   private controller = new AbortController();
   private unsubscribe: () => void = () => undefined;
   /** Tool uses this run stored (so it knows they have not started); others found open may have run. */
@@ -118,7 +122,7 @@ export class SessionRun implements RunContext {
       }
     } catch (error) {
       if (this.stopping) return;
-      await this.recordCrash(error);
+      this.recordCrash(error);
       throw error;
     } finally {
       this.unsubscribe();
@@ -170,21 +174,15 @@ export class SessionRun implements RunContext {
   }
 
   /** Appends events as the log takes them (a thread's scoped: threads-run.ts). */
-  private write(events: NewEvent[]): Promise<StoredEvent[]> {
+  private write(events: NewEvent[]): StoredEvent[] {
     const scoped = this.scope ? this.scope.scope(events, this.events) : events;
-    // Group-committed: durable and in this run's view when it resolves; other threads run during the fsync.
-    return this.store.appendDurable(this.sessionId, scoped, () => this.endLive());
+    if (scoped.length === 1) return [this.store.emitEvent(this.sessionId, scoped[0] as NewEvent)];
+    return this.store.emitEvents(this.sessionId, scoped);
   }
 
-  /** The live preview ends as the response it previewed is told to listeners. */
-  private endLive(): void {
-    if (this.liveEnds) this.live({ type: 'response_end' });
-    this.liveEnds = false;
-  }
-
-  async emit(...given: NewEvent[]): Promise<void> {
+  emit(...given: NewEvent[]): void {
     // Every model request's end is followed, in the same commit, by the session's usage after it.
-    await this.write(this.guard.withUsage(given));
+    this.write(this.guard.withUsage(given));
   }
 
   /**
@@ -192,13 +190,13 @@ export class SessionRun implements RunContext {
    * (decided by folding the events into a copy of the state): a turn's last response and its end
    * cost one fsync, not two.
    */
-  async emitEndingTurn(...events: NewEvent[]): Promise<void> {
+  emitEndingTurn(...events: NewEvent[]): void {
     const probe = structuredClone(this.state);
     let seq = this.events.at(-1)?.seq ?? 0;
     for (const event of events) applyEvent(probe, { ...event, seq: ++seq, id: '', ts: '' } as StoredEvent);
     const next = nextStep(probe);
     if (next.kind === 'finish' && !this.scope?.holdsFinish()) events.push(idle(next.reason, this.finishMessage(next.reason)));
-    await this.emit(...events);
+    this.emit(...events);
   }
 
   live(update: LiveUpdate): void {
@@ -212,7 +210,7 @@ export class SessionRun implements RunContext {
         // interrupted in between; anything else is a request a crash cut off.
         const prepared = this.prepared;
         if (prepared && this.state.openRequest?.seq === prepared.seq && !this.state.interruptRequested) await this.sendPrepared(prepared);
-        else await this.closeOpenRequest();
+        else this.closeOpenRequest();
         this.prepared = null;
         return;
       }
@@ -220,24 +218,21 @@ export class SessionRun implements RunContext {
         await this.tools.handle(step.toolUses, this.ownToolUses);
         return;
       case 'await-approval':
-        await this.emit(this.guard.requiresAction([...this.state.customWaiting.values()]));
+        this.emit(this.guard.requiresAction([...this.state.customWaiting.values()]));
         return;
       case 'supersede-approvals':
-        await this.emit(
-          ...step.toolUses.map(supersededResult),
-          ...step.customUses.map((use) => cancelledCustomResult(use.id, 'superseded')),
-        );
+        this.emit(...step.toolUses.map(supersededResult), ...step.customUses.map((use) => cancelledCustomResult(use.id, 'superseded')));
         return;
       case 'cancel-custom':
-        await this.emit(
+        this.emit(
           ...step.customUses.map((use) => cancelledCustomResult(use.id, 'interrupted')),
           idle('interrupted', 'Stopped by the user; the custom tool calls that waited for results were cancelled.'),
         );
         return;
       case 'finish':
-        if (step.closeEvaluation === undefined) await this.emit(idle(step.reason, this.finishMessage(step.reason)));
+        if (step.closeEvaluation === undefined) this.emit(idle(step.reason, this.finishMessage(step.reason)));
         else
-          await this.emit(
+          this.emit(
             evaluationEnd(step.closeEvaluation, 'interrupted', 'Stopped by the user before the check finished.'),
             idle(step.reason, this.finishMessage(step.reason)),
           );
@@ -245,11 +240,11 @@ export class SessionRun implements RunContext {
       case 'grade': {
         const stop = this.guard.budgetStop(this.settings.model);
         if (stop) {
-          await this.emit(...stop);
+          this.emit(...stop);
           return;
         }
         // Resumed by a budget change after its stop: the session runs again.
-        if (!this.state.running) await this.emit({ type: 'session.status_running', payload: {} });
+        if (!this.state.running) this.emit({ type: 'session.status_running', payload: {} });
         await this.outcome.grade(step.iteration, step.resume);
         return;
       }
@@ -262,16 +257,16 @@ export class SessionRun implements RunContext {
   // ------------------------------------------------------------------------------- recovery
 
   /** A request whose end is missing: the process died while it streamed. Nothing of it was stored. */
-  private async closeOpenRequest(): Promise<void> {
+  private closeOpenRequest(): void {
     const open = this.state.openRequest;
     if (!open) return;
     const end = spanEnd(open.model, open.purpose, zeroUsage(), null, true, 0);
     if (open.purpose !== 'turn' || this.state.interruptRequested) {
-      await this.emit(end);
+      this.emit(end);
       return;
     }
     const forked = this.state.forkedAt !== null && this.state.forkedAt > open.seq;
-    await this.emit(end, {
+    this.emit(end, {
       type: 'session.error',
       payload: {
         error: {
@@ -290,7 +285,7 @@ export class SessionRun implements RunContext {
    * takes writes; if it does not, the UI is told (`onFault`) and the session stops counting as
    * running until its next wake.
    */
-  private async recordCrash(error: unknown): Promise<void> {
+  private recordCrash(error: unknown): void {
     const storage = error instanceof AppError && error.code.startsWith('storage-');
     const detail = error instanceof Error ? error.message : String(error);
     const type = storage ? (error as AppError).code.replaceAll('-', '_') : 'internal_error';
@@ -299,7 +294,7 @@ export class SessionRun implements RunContext {
       : `Drover hit an internal error and stopped this turn: ${detail}. Send a message to try again.`;
     this.live({ type: 'response_discarded', reason: message });
     try {
-      await this.emit(
+      this.emit(
         { type: 'session.error', payload: { error: { type, message: detail }, retry_status: { type: 'terminal' } } },
         idle('error', message),
       );
@@ -323,7 +318,7 @@ export class SessionRun implements RunContext {
     // No request starts past the budget (the one that crossed it has finished and counted).
     const stop = this.guard.budgetStop(settings.model);
     if (stop) {
-      await this.emit(...stop);
+      this.emit(...stop);
       return;
     }
     const starting: NewEvent[] = this.state.running ? [] : [{ type: 'session.status_running', payload: {} }];
@@ -331,7 +326,7 @@ export class SessionRun implements RunContext {
     const key = await this.options.keyProvider();
     if (this.stopping || signal.aborted) return;
     if (!key) {
-      await this.emit(
+      this.emit(
         ...starting,
         {
           type: 'session.error',
@@ -351,7 +346,7 @@ export class SessionRun implements RunContext {
     if (view.overBudget || compact) {
       const cut = compactionCut(this.events, budget);
       if (cut === null && compact) {
-        await this.emit(...starting.splice(0), idle('model_context_window_exceeded', this.finishMessage('model_context_window_exceeded')));
+        this.emit(...starting.splice(0), idle('model_context_window_exceeded', this.finishMessage('model_context_window_exceeded')));
         return;
       }
       if (cut !== null) {
@@ -361,7 +356,7 @@ export class SessionRun implements RunContext {
       }
     }
 
-    await this.emit(...starting, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
+    this.emit(...starting, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
     await this.stream(client, settings.model, view);
   }
 
@@ -374,11 +369,11 @@ export class SessionRun implements RunContext {
     const key = await this.options.keyProvider();
     if (this.stopping) return;
     if (this.controller.signal.aborted) {
-      await this.closeOpenRequest();
+      this.closeOpenRequest();
       return;
     }
     if (!key) {
-      await this.emit(
+      this.emit(
         spanEnd(prepared.model, 'turn', zeroUsage(), null, true, 0),
         {
           type: 'session.error',
@@ -396,9 +391,8 @@ export class SessionRun implements RunContext {
     try {
       const response = await streamMessage(client, view.params, { signal: this.controller.signal, onLive: (update) => this.live(update) });
       if (this.stopping) return;
-      this.liveEnds = true;
-      await this.storeResponse(response, model, performance.now() - started, false);
-      this.endLive();
+      this.storeResponse(response, model, performance.now() - started, false);
+      this.live({ type: 'response_end' });
     } catch (error) {
       if (this.stopping) return;
       await this.handleFailure(error, model, 'turn', started);
@@ -406,7 +400,7 @@ export class SessionRun implements RunContext {
   }
 
   /** Stores a response's blocks and its end span in one transaction; tool uses that cannot run get their error result with them. */
-  private async storeResponse(response: ModelResponse, model: string, durationMs: number, interrupted: boolean): Promise<void> {
+  private storeResponse(response: ModelResponse, model: string, durationMs: number, interrupted: boolean): void {
     const blocks: NewEvent[] = [];
     const results: NewEvent[] = [];
     const runnable: string[] = [];
@@ -484,8 +478,8 @@ export class SessionRun implements RunContext {
       }
     }
     const end = spanEnd(model, 'turn', response.usage, interrupted ? null : response.stopReason, false, durationMs);
-    if (unanswerable.length === 0) await this.emitEndingTurn(...blocks, end, ...results);
-    else await this.storeWithCancelledCalls([...blocks, end], results, unanswerable);
+    if (unanswerable.length === 0) this.emitEndingTurn(...blocks, end, ...results);
+    else this.storeWithCancelledCalls([...blocks, end], results, unanswerable);
     for (const id of runnable) this.ownToolUses.add(id);
   }
 
@@ -494,11 +488,11 @@ export class SessionRun implements RunContext {
    * bad input): Drover's error answer names the call's event id, so the response is stored first
    * and those answers (with the other results) right after.
    */
-  private async storeWithCancelledCalls(response: NewEvent[], results: NewEvent[], calls: UnanswerableCall[]): Promise<void> {
-    const stored = await this.write(this.guard.withUsage(response));
+  private storeWithCancelledCalls(response: NewEvent[], results: NewEvent[], calls: UnanswerableCall[]): void {
+    const stored = this.write(this.guard.withUsage(response));
     const idOf = (toolUseId: string): string =>
       stored.find((event) => event.type === 'agent.custom_tool_use' && event.payload.tool_use_id === toolUseId)?.id ?? '';
-    await this.emitEndingTurn(...results, ...calls.map((call) => cancelledCustomResult(idOf(call.toolUseId), call.why, call.detail)));
+    this.emitEndingTurn(...results, ...calls.map((call) => cancelledCustomResult(idOf(call.toolUseId), call.why, call.detail)));
   }
 
   private async handleFailure(error: unknown, model: string, purpose: 'turn' | 'compaction', started: number): Promise<void> {
@@ -506,10 +500,9 @@ export class SessionRun implements RunContext {
     const duration = performance.now() - started;
     if (error.kind === 'aborted') {
       // The user interrupted: keep what they saw (finished blocks and the text so far).
-      this.liveEnds = true;
-      if (purpose === 'turn') await this.storeResponse(error.partial, model, duration, true);
-      else await this.emit(spanEnd(model, purpose, error.partial.usage, null, false, duration));
-      this.endLive();
+      if (purpose === 'turn') this.storeResponse(error.partial, model, duration, true);
+      else this.emit(spanEnd(model, purpose, error.partial.usage, null, false, duration));
+      this.live({ type: 'response_end' });
       return;
     }
     this.live({ type: 'response_discarded', reason: error.message });
@@ -518,7 +511,7 @@ export class SessionRun implements RunContext {
     if (error.kind === 'retryable') {
       if (await retryLater(this, end, error)) return;
       const message = `The model endpoint kept failing (${error.errorType}${error.status ? ` ${error.status}` : ''}: ${error.message}) after ${this.retry.maxAttempts} retries. Send a message to try again later.`;
-      await this.emit(
+      this.emit(
         end,
         { type: 'session.error', payload: { error: detail, retry_status: { type: 'exhausted' } } },
         idle('retries_exhausted', message),
@@ -529,7 +522,7 @@ export class SessionRun implements RunContext {
       const message =
         `The Anthropic API refused the API key (${error.status ?? ''} ${error.errorType}: ${error.message}). ` +
         'Replace the key in Settings → Credentials (or fix ANTHROPIC_API_KEY), then send your message again.';
-      await this.emit(
+      this.emit(
         end,
         { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } },
         idle('authentication_failed', message),
@@ -537,7 +530,7 @@ export class SessionRun implements RunContext {
       return;
     }
     const message = `The model request failed (${error.errorType}${error.status ? ` ${error.status}` : ''}: ${error.message}). Check the session settings, then send a message to try again.`;
-    await this.emit(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } }, idle('error', message));
+    this.emit(end, { type: 'session.error', payload: { error: detail, retry_status: { type: 'terminal' } } }, idle('error', message));
   }
 
   /** Summarises events through `cut` and records it; false when the turn stopped instead. */
@@ -551,7 +544,7 @@ export class SessionRun implements RunContext {
     starting: NewEvent[],
   ): Promise<boolean> {
     const params = compactionRequest({ events: this.events, settings, tools, budget }, cut);
-    await this.emit(...starting, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'compaction' } });
+    this.emit(...starting, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'compaction' } });
     const started = performance.now();
     let response: ModelResponse;
     try {
@@ -568,7 +561,7 @@ export class SessionRun implements RunContext {
       .trim();
     const end = spanEnd(settings.model, 'compaction', response.usage, response.stopReason, false, performance.now() - started);
     if (summary === '') {
-      await this.emit(
+      this.emit(
         end,
         idle('error', 'Compacting the conversation failed: the model returned an empty summary. Send a message to try again.'),
       );
@@ -586,7 +579,7 @@ export class SessionRun implements RunContext {
       } as StoredEvent,
     ];
     const after = buildContext({ events: probe, settings, tools, budget }).estimatedTokens;
-    await this.emit(end, {
+    this.emit(end, {
       type: 'agent.thread_context_compacted',
       payload: { summary, through_seq: cut, tokens_before: before.estimatedTokens, tokens_after: after },
     });

@@ -57,7 +57,7 @@ export class ToolRun {
         const other = route.get(tool.name);
         if (other) {
           const message = `Two hands offer a tool named "${tool.name}" (${other.id} and ${hand.id}). Detach one of them, then send a message again.`;
-          await this.run.emit(
+          this.run.emit(
             ...starting,
             { type: 'session.error', payload: { error: { type: 'tool_conflict', message }, retry_status: { type: 'terminal' } } },
             idle('error', message),
@@ -73,7 +73,7 @@ export class ToolRun {
       const hand = route.get(tool.name);
       if (hand) {
         const message = `The custom tool "${tool.name}" has the name of a tool of the hand ${hand.id}. Rename the custom tool (or detach the hand), then send a message again.`;
-        await this.run.emit(
+        this.run.emit(
           ...starting,
           { type: 'session.error', payload: { error: { type: 'tool_conflict', message }, retry_status: { type: 'terminal' } } },
           idle('error', message),
@@ -91,9 +91,9 @@ export class ToolRun {
   }
 
   /** Tool uses a previous process stored and may have started: recorded as interrupted, never re-run. */
-  async recordLost(uses: ToolUseEvent[]): Promise<void> {
+  recordLost(uses: ToolUseEvent[]): void {
     const forkedAt = this.run.state.forkedAt;
-    await this.run.emit(
+    this.run.emit(
       ...uses.map((use): NewEvent =>
         toolResult(
           use.payload.tool_use_id,
@@ -125,8 +125,8 @@ export class ToolRun {
       else if (fate.kind === 'lost') lost.push(use);
       else runs.push({ use, confirmed: fate.confirmed });
     }
-    if (answers.length > 0) await this.run.emit(...answers);
-    if (lost.length > 0) await this.recordLost(lost);
+    if (answers.length > 0) this.run.emit(...answers);
+    if (lost.length > 0) this.recordLost(lost);
     if (runs.length === 0 || this.run.stopping) return;
     // A wake for an approval has not loaded the hands yet (no request was made).
     if (runs.some(({ use }) => !this.route.has(use.payload.name))) {
@@ -134,7 +134,7 @@ export class ToolRun {
     }
     const gone = runs.filter(({ use }) => !this.route.has(use.payload.name));
     if (gone.length > 0) {
-      await this.run.emit(
+      this.run.emit(
         ...gone.map(({ use }) =>
           toolResult(
             use.payload.tool_use_id,
@@ -179,14 +179,14 @@ export class ToolRun {
     const mcp = use.type === 'agent.mcp_tool_use';
     if (this.run.stopping) return;
     if (signal.aborted) {
-      await this.run.emit(toolResult(id, 'Not run: the user interrupted before this tool started.', true, 'interrupted', mcp));
+      this.run.emit(toolResult(id, 'Not run: the user interrupted before this tool started.', true, 'interrupted', mcp));
       return;
     }
     if (confirmed) {
       // Approved in an earlier step: its start is durable before it runs, so a crash from here on
       // leaves it recorded as started — interrupted by the next wake, never run twice.
       const running: NewEvent[] = this.run.state.running ? [] : [{ type: 'session.status_running', payload: {} }];
-      await this.run.emit(...running, { type: 'span.tool_run_start', payload: { tool_use_id: id } });
+      this.run.emit(...running, { type: 'span.tool_run_start', payload: { tool_use_id: id } });
       if (this.run.stopping) return;
     }
     const started = performance.now();
@@ -229,7 +229,7 @@ export class ToolRun {
       status: outcome.status ?? status,
       duration_ms: performance.now() - started,
     };
-    await this.emitToolResult(
+    this.emitToolResult(
       mcp
         ? {
             type: 'agent.mcp_tool_result',
@@ -248,7 +248,7 @@ export class ToolRun {
    * compaction needed): one fsync instead of two per tool round. Its view is built now, from the
    * log as it will be after this commit.
    */
-  private async emitToolResult(raw: NewEvent): Promise<void> {
+  private emitToolResult(raw: NewEvent): void {
     // The view below is built before the result is stored: build it from what will be stored
     // (secrets in the output already replaced), never from the raw output.
     const result = { ...raw, payload: this.run.store.redacted(raw.payload) } as NewEvent;
@@ -265,16 +265,16 @@ export class ToolRun {
       !this.toolsUnchanged() ||
       this.run.guard.budgetStop(this.run.settings.model) !== null
     ) {
-      await this.run.emit(result);
+      this.run.emit(result);
       return;
     }
     const settings = this.run.settings;
     const view = buildContext({ events: [...this.run.events, probeEvent], settings, tools: this.tools, budget: contextBudget(settings) });
     if (view.overBudget) {
-      await this.run.emit(result);
+      this.run.emit(result);
       return;
     }
-    await this.run.emit(result, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
+    this.run.emit(result, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
     // The log's seq (a thread's view skips other threads' events, so it is not always `last + 2`).
     this.run.prepared = { seq: this.run.state.openRequest?.seq ?? last + 2, model: settings.model, view };
   }

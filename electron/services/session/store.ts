@@ -15,11 +15,18 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '#shared/errors';
-import { EVENT_TYPES, type EventType, type NewEvent, type StoredEvent } from '#shared/events';
+import {
+  describeIssues,
+  eventPayloadSchemas,
+  issuesText,
+  EVENT_TYPES,
+  isEventType,
+  type EventType,
+  type NewEvent,
+  type StoredEvent,
+} from '#shared/events';
 import { describeDescendants, type EventQuery, type SessionTimeline, type StoredSession, type SessionTreeNode } from '#shared/sessions';
 import { dataDirExposure, ensureDataDir, withPrivateFiles } from '#services/data-dir';
-import { prepareEvent, type PreparedEvent } from './event-input.ts';
-import { Appender } from './append.ts';
 import { exportLines, parseExport } from './jsonl.ts';
 import { DataDirLock, type NativeBindingOption } from './lock.ts';
 import { lineageOf, rootRecord, SEQ_MAX, summaryOf, type SessionRecord, type SessionRow } from './records.ts';
@@ -31,6 +38,8 @@ export const DB_FILE = 'sessions.db';
 export { MAX_EVENT_BYTES } from './statements.ts';
 
 const DEFAULT_QUERY_LIMIT = 1000;
+/** An event id a caller may choose (see NewEvent.id): a uuid, as every stored event id is. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface SessionStoreOptions extends NativeBindingOption {
   dataDir: string;
@@ -60,8 +69,6 @@ export class SessionStore {
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly sliceStatements = new Map<string, Database.Statement<unknown[], string | null>>();
   private redactPayload: ((payload: unknown) => unknown) | null = null;
-  /** Every append goes through it: durable ones, and group-committed ones waiting for their fsync (append.ts). */
-  private readonly appender: Appender;
 
   private constructor(dataDir: string, db: Database.Database, lock: DataDirLock, options: SessionStoreOptions) {
     this.dataDir = dataDir;
@@ -71,14 +78,6 @@ export class SessionStore {
     this.lock = lock;
     this.onListenerError = options.onListenerError ?? ((error) => console.error('Session event listener failed:', error));
     this.statements = prepareStatements(db);
-    this.appender = new Appender({
-      db,
-      dbPath: this.dbPath,
-      insert: (record, seq, code, type, json) => this.statements.insertEvent.run(record.pk, seq, code, this.landmarkOf(type, code), json),
-      prepare: (event, index) => this.prepareEvent(event, index),
-      notify: (sessionId, event) => this.notify(sessionId, event),
-      live: (record) => this.records.get(record.id) === record,
-    });
     this.loadEventTypes();
   }
 
@@ -119,7 +118,6 @@ export class SessionStore {
 
   close(): void {
     if (!this.db.open) return;
-    this.appender.flushSync();
     this.listeners.clear();
     this.anyListeners.clear();
     this.db.close();
@@ -291,11 +289,9 @@ export class SessionStore {
     }
     doomed.reverse();
     const after = this.guard('delete the session', () => this.db.transaction(() => doomed.map((each) => this.purge(each)))());
-    this.appender.durableNow();
     after.forEach((apply) => apply());
     for (const each of doomed) {
       this.records.delete(each.id);
-      this.appender.forget(each.id);
       this.listeners.delete(each.id);
     }
     return doomed.map((each) => each.id);
@@ -333,28 +329,42 @@ export class SessionStore {
 
   /** Validates and appends one event; durable when it returns. Invalid input writes nothing. */
   emitEvent(sessionId: string, event: NewEvent): StoredEvent {
-    return this.appender.emitOne(this.record(sessionId), event);
+    // The hot path of every session: kept free of batch bookkeeping (it runs right after an
+    // fsync wake-up, when every microsecond of CPU costs several).
+    const record = this.record(sessionId);
+    const { type, payload, code, id } = this.prepareEvent(event, undefined);
+    const ts = Date.now();
+    const stored = { seq: record.lastSeq + 1, id, ts: new Date(ts).toISOString(), type, payload } as StoredEvent;
+    const json = serialize(stored);
+    this.guard('save the event', () => this.statements.insertEvent.run(record.pk, stored.seq, code, this.landmarkOf(type, code), json));
+    record.lastSeq = stored.seq;
+    record.lastTs = ts;
+    this.notify(sessionId, stored);
+    return stored;
   }
 
-  /** Appends several events in one transaction: all of them or, on any failure, none. Durable when it returns. */
+  /** Appends several events in one transaction: all of them or, on any failure, none. */
   emitEvents(sessionId: string, events: readonly NewEvent[]): StoredEvent[] {
-    return this.appender.emitMany(this.record(sessionId), events);
-  }
-
-  /**
-   * Appends several events in one transaction, like `emitEvents`, without waiting for the disk on
-   * the event loop: the promise resolves once they are durable, and only then do listeners and
-   * readers see them; appends made while an fsync is in flight share the next one (append.ts).
-   * `onDurable` runs right after the listeners are told, before the promise resolves.
-   * Invalid input or a failed write throws at once, writing nothing.
-   */
-  appendDurable(sessionId: string, events: readonly NewEvent[], onDurable?: (stored: StoredEvent[]) => void): Promise<StoredEvent[]> {
-    return this.appender.appendDurable(this.record(sessionId), events, onDurable);
-  }
-
-  /** fsyncs the group commit has made (for the benchmarks' figures). */
-  get groupSyncs(): number {
-    return this.appender.groupSyncs;
+    const record = this.record(sessionId);
+    const prepared = events.map((event, index) => this.prepareEvent(event, events.length > 1 ? index : undefined));
+    const ts = Date.now();
+    let seq = record.lastSeq;
+    const stored: StoredEvent[] = prepared.map(({ type, payload, id }) => ({
+      seq: ++seq,
+      id,
+      ts: new Date(ts).toISOString(),
+      type,
+      payload,
+    })) as StoredEvent[];
+    const rows = stored.map((event, index) => {
+      const code = prepared[index]?.code ?? -1;
+      return [record.pk, event.seq, code, this.landmarkOf(event.type, code), serialize(event)] as const;
+    });
+    this.guard('save the events', () => this.db.transaction(() => rows.forEach((row) => this.statements.insertEvent.run(...row)))());
+    record.lastSeq = seq;
+    record.lastTs = ts;
+    for (const event of stored) this.notify(sessionId, event);
+    return stored;
   }
 
   /** A positional slice of the session's view (inherited events included); see EventQuery. */
@@ -463,8 +473,28 @@ export class SessionStore {
 
   // ---------------------------------------------------------------- internals
 
-  private prepareEvent(event: NewEvent, index: number | undefined): PreparedEvent {
-    return prepareEvent(event, index, (type) => this.typeCode(type), this.redactPayload);
+  private prepareEvent(event: NewEvent, index: number | undefined): { type: EventType; payload: never; code: number; id: string } {
+    const where = index === undefined ? 'The event' : `Event ${index + 1} of the batch`;
+    const id = (event as { id?: unknown } | null)?.id ?? randomUUID();
+    if (typeof id !== 'string' || !UUID.test(id)) {
+      throw new AppError('invalid-argument', `${where} has an id that is not a uuid; nothing was saved.`, {
+        issues: [{ path: 'id', message: 'must be a uuid' }],
+      });
+    }
+    const type: unknown = (event as { type?: unknown } | null)?.type;
+    if (typeof type !== 'string' || !isEventType(type)) {
+      throw new AppError('invalid-argument', `${where} has an unknown type ${JSON.stringify(type)}; nothing was saved.`, {
+        issues: [{ path: 'type', message: `must be one of: ${EVENT_TYPES.join(', ')}` }],
+      });
+    }
+    const result = eventPayloadSchemas[type].safeParse(event.payload);
+    if (!result.success) {
+      const issues = describeIssues(result.error.issues, ['payload']);
+      throw new AppError('invalid-argument', `${where} (${type}) is invalid: ${issuesText(issues)}. Nothing was saved.`, { issues });
+    }
+    // Validated first, so a redaction marker can never make a payload invalid or valid.
+    const payload = this.redactPayload === null ? result.data : this.redactPayload(result.data);
+    return { type, payload: payload as never, code: this.typeCode(type), id };
   }
 
   private notify(sessionId: string, event: StoredEvent): void {
