@@ -142,8 +142,9 @@ async function crashRun(mode: 'fresh' | 'read_only'): Promise<void> {
           mode === 'fresh'
             ? event.type === 'hand.checkpoint' && String(event.payload['hand_id']).startsWith('box~')
             : event.type === 'agent.tool_result' && event.payload['tool_use_id'] === 'toolu_b1'
-        ) // a read-only copy has no checkpoints
-          ? 0
+        )
+          ? // a read-only copy has no checkpoints
+            0
           : null,
       );
       expect(first.killed, first.stderr).toBe(true);
