@@ -140,7 +140,7 @@ export function createHost(options: HostOptions): Host {
   // Search across sessions follows the log on its own connection; without it (an index that cannot
   // be opened) everything else still works and `search` says why not.
   const search = openSearch(store, log);
-  const terminals = new TerminalService({ store, hands, log });
+  const terminals = new TerminalService({ store, hands, redactor, log });
   const handlers = createHandlers({
     store,
     terminals,

@@ -6,7 +6,9 @@
  *   records `hand.terminal_opened` when it opens and `hand.terminal_closed` when it ends, then the
  *   hand's files are checkpointed exactly as after a tool call (`changed` + `toolAnswered` at the
  *   closing event), so a fork or rewind after it has what the person did.
- * - It never receives a secret: nothing from the vault is put in its environment.
+ * - It never receives a secret: nothing from the vault is put in its environment, and its output
+ *   passes a streaming redactor (vault/stream-redact.ts), one per terminal, so a secret a program
+ *   prints is masked even when its bytes arrive split across chunks.
  * - Limits (shared/terminals.ts): 8 open per hand, 64 KiB per input, output batched (a first chunk
  *   after a quiet spell goes at once, then at most one push per 16 ms) and back-pressured (the
  *   program is paused while more than 512 KiB is pushed but not acknowledged by the owner).
@@ -19,6 +21,8 @@ import { TERMINAL_LIMITS, type TerminalEnd, type TerminalExit, type TerminalOutp
 import type { ManagedHand } from '#services/hands/hand';
 import type { HandRegistry } from '#services/hands/registry';
 import type { SessionStore } from '#services/session/store';
+import type { Redactor } from '#services/vault/redact';
+import { StreamRedactor } from '#services/vault/stream-redact';
 import type { TerminalChannel, TerminalSize } from './channel.ts';
 import { openDockerTerminal } from './docker-terminal.ts';
 import { OutputBatch } from './output-batch.ts';
@@ -36,6 +40,8 @@ export interface TerminalOwner {
 export interface TerminalServices {
   store: SessionStore;
   hands: HandRegistry;
+  /** The host's redactor (it knows every stored secret): each terminal's output is redacted as a stream with it. */
+  redactor: Redactor;
   log: (message: string, error?: unknown) => void;
 }
 
@@ -48,6 +54,8 @@ interface Terminal {
   channel: TerminalChannel;
   /** The seq of its `hand.terminal_opened`. */
   openedSeq: number;
+  /** Its output, decoded, goes through this (it holds back a tail that may start a secret), then to `batch`. */
+  redact: StreamRedactor;
   batch: OutputBatch;
   unacked: number;
   paused: boolean;
@@ -103,6 +111,7 @@ export class TerminalService {
       managed,
       channel,
       openedSeq: 0,
+      redact: new StreamRedactor(this.services.redactor, (text) => terminal.batch.push(text)),
       batch: new OutputBatch((data) => this.deliver(terminal, data)),
       unacked: 0,
       paused: false,
@@ -123,9 +132,10 @@ export class TerminalService {
       throw error;
     }
     const decoder = new StringDecoder('utf8');
-    channel.onData((chunk) => terminal.batch.push(decoder.write(chunk)));
+    channel.onData((chunk) => terminal.redact.write(decoder.write(chunk)));
     channel.onEnd(({ code, reason }) => {
-      terminal.batch.push(decoder.end());
+      terminal.redact.write(decoder.end());
+      terminal.redact.end();
       void this.finish(terminal, code === null ? 'lost' : 'exited', code, reason);
     });
     terminal.forgetOwner = owner.onClose(() => void this.finish(terminal, 'disconnected', null, 'the window that opened it closed'));
@@ -246,6 +256,7 @@ export class TerminalService {
     terminal.forgetOwner();
     const work = (async () => {
       if (ended === 'closed' || ended === 'disconnected') await terminal.channel.close();
+      terminal.redact.end();
       terminal.batch.flush();
       terminal.batch.stop();
       this.release(`${terminal.sessionId}/${terminal.hand}`);

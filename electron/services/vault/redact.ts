@@ -26,8 +26,27 @@ export function secretMarker(name: string): string {
   return `[secret “${name}” redacted]`;
 }
 
+/** A form of a secret to find in text, and the marker that replaces it. */
+export interface SecretPattern {
+  needle: string;
+  marker: string;
+}
+
+/** What a streaming redactor (stream-redact.ts) scans for. */
+export interface StreamPatterns {
+  /** Every form of every secret, longest first. */
+  readonly needles: readonly SecretPattern[];
+  /**
+   * The forms whose start is held back at a chunk's end: each secret's forms that do not end with
+   * another form of it (that one, held, already catches a split: the Basic credential is a public
+   * `x-access-token:` part before the value's base64, and must not hold back every `e` typed).
+   */
+  readonly holdable: readonly SecretPattern[];
+}
+
 export class Redactor {
-  private patterns: Array<{ needle: string; marker: string }> = [];
+  private patterns: SecretPattern[] = [];
+  private stream: StreamPatterns = { needles: [], holdable: [] };
   private readonly minLength: number;
 
   /**
@@ -40,15 +59,27 @@ export class Redactor {
 
   /** Replaces the secrets scanned for (call whenever the vault's contents change). */
   setSecrets(secrets: readonly KnownSecret[]): void {
-    const patterns: Array<{ needle: string; marker: string }> = [];
+    const patterns: SecretPattern[] = [];
+    const holdable: SecretPattern[] = [];
     for (const { name, value } of secrets) {
       if (value.length < this.minLength) continue;
       const marker = secretMarker(name);
-      for (const needle of formsOf(value, this.minLength)) patterns.push({ needle, marker });
+      const forms = formsOf(value, this.minLength);
+      for (const needle of forms) {
+        patterns.push({ needle, marker });
+        if (!forms.some((other) => other !== needle && needle.endsWith(other))) holdable.push({ needle, marker });
+      }
     }
     // Longest first, so a form containing another is replaced whole.
     patterns.sort((a, b) => b.needle.length - a.needle.length);
+    holdable.sort((a, b) => b.needle.length - a.needle.length);
     this.patterns = patterns;
+    this.stream = { needles: patterns, holdable };
+  }
+
+  /** The forms to scan a stream for (the current ones: they change with the vault). */
+  streamPatterns(): StreamPatterns {
+    return this.stream;
   }
 
   /** Whether any secret is scanned for at all. */
