@@ -1,20 +1,19 @@
 // The search index on real SQLite files in temp dirs: it follows the log asynchronously, catches up after a
 // restart, a SIGKILL mid-indexing and a damaged index (exactly: the same rows as a rebuild from the log),
 // reads a fork's view through its parent, forgets deleted sessions, and takes any text as a query.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppError } from '#shared/errors';
 import type { NewEvent } from '#shared/events';
 import type { SearchArg, SearchResult } from '#shared/search';
+import { appError } from '#test/support/app-error';
+import { startReadyChild } from '#test/support/ready-child';
 import { tempDir } from '#test/support/system';
 import { SessionStore } from '#services/session/store';
 import { SearchIndex } from './search-index.ts';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   while (cleanups.length > 0) cleanups.pop()?.();
@@ -51,16 +50,6 @@ const output = (id: string, text: string): NewEvent => ({
 
 function find(index: SearchIndex, query: string, more: Omit<SearchArg, 'query' | 'limit'> & { limit?: number } = {}): SearchResult {
   return index.search({ query, limit: 50, ...more });
-}
-
-function appError(work: () => unknown): AppError {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected an AppError, but nothing was thrown');
 }
 
 /** Every row of the index, for comparing an index with a rebuild of it. */
@@ -321,20 +310,5 @@ db.commit()`,
 });
 
 function startChild(args: string[], onLine: (line: string) => void): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/support/search-child.ts'), ...args], { cwd: root });
-  cleanups.push(() => child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    let ready = false;
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!ready && line === 'ready') {
-        ready = true;
-        resolve(child);
-      } else onLine(line);
-    });
-    child.on('exit', (code, signal) => {
-      if (!ready) reject(new Error(`search child exited (${code ?? signal}) before it was ready:\n${stderr}`));
-    });
-  });
+  return startReadyChild('test/support/search-child.ts', args, { label: 'search', cleanups, onLine });
 }

@@ -1,13 +1,13 @@
 // SessionStore under real faults: a second process, SIGKILL mid-append, damaged files, a
 // read-only folder and a full disk (size-limited tmpfs). Each must leave earlier events intact.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors';
 import type { NewEvent } from '#shared/events';
+import { startReadyChild } from '#test/support/ready-child';
 import { mountTmpfs, requirePart, tempDir, tmpfsUnavailableReason } from '#test/support/system';
 import { DB_FILE, SessionStore } from './store.ts';
 
@@ -48,22 +48,7 @@ function scratch(): string {
 
 /** Starts the helper process and resolves once it printed "ready"; lines after that go to `onLine`. */
 function startChild(args: string[], onLine: (line: string) => void = () => undefined): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(process.execPath, ['--import', 'tsx', childScript, ...args], { cwd: root });
-  cleanups.push(() => child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    let ready = false;
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!ready && line === 'ready') {
-        ready = true;
-        resolve(child);
-      } else onLine(line);
-    });
-    child.on('exit', (code, signal) => {
-      if (!ready) reject(new Error(`store child exited (${code ?? signal}) before it was ready:\n${stderr}`));
-    });
-  });
+  return startReadyChild('test/support/store-child.ts', args, { label: 'store', cleanups, onLine });
 }
 
 function exited(child: ChildProcessWithoutNullStreams): Promise<void> {

@@ -4,8 +4,8 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AppError } from '#shared/errors';
 import type { NewEvent, StoredEvent } from '#shared/events';
+import { appError } from '#test/support/app-error';
 import { tempDir } from '#test/support/system';
 import { DB_FILE, SessionStore } from './store.ts';
 
@@ -15,17 +15,6 @@ function text(value: string): NewEvent {
 
 function userText(value: string): NewEvent {
   return { type: 'user.message', payload: { content: [{ type: 'text', text: value }] } };
-}
-
-/** Catches an AppError thrown by `work` and returns it (failing if none or another is thrown). */
-function appError(work: () => unknown): AppError {
-  try {
-    work();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  }
-  throw new Error('expected an AppError, but nothing was thrown');
 }
 
 let dir: string;
