@@ -1,5 +1,5 @@
-// A terminal's output batching (output-batch.ts), on the real clock: an echo goes on the next tick;
-// a flood of larger chunks is held to a handful of pushes per 16 ms window, losing nothing.
+// A terminal's output batching (output-batch.ts), on the real clock: an echo goes at once, in the tick it
+// arrived; a flood of larger chunks is held to a handful of pushes per 16 ms window, losing nothing.
 import { describe, expect, it } from 'vitest';
 import { TERMINAL_LIMITS } from '#shared/terminals';
 import { OutputBatch, PUSHES_PER_WINDOW, SMALL_OUTPUT } from './output-batch.ts';
@@ -8,20 +8,24 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('OutputBatch', () => {
-  it('pushes a small chunk on the next tick, coalescing what arrived in the same tick', async () => {
+  it('pushes a small chunk at once, coalescing what follows in the same tick into one push on the next', async () => {
     const pushes: string[] = [];
     const batch = new OutputBatch((data) => pushes.push(data));
     batch.push('a');
+    expect(pushes).toEqual(['a']);
     batch.push('b');
-    expect(pushes).toEqual([]);
+    batch.push('c');
+    expect(pushes).toEqual(['a']);
     await tick();
-    expect(pushes).toEqual(['ab']);
-    // Echoes in quick succession are never held for the window.
+    expect(pushes).toEqual(['a', 'bc']);
+    await tick();
+    // Echoes in quick succession are never held for the window: each goes the moment it arrives.
     for (let index = 0; index < 3 * PUSHES_PER_WINDOW; index += 1) {
       batch.push('x');
+      expect(pushes.at(-1)).toBe('x');
       await tick();
     }
-    expect(pushes).toHaveLength(1 + 3 * PUSHES_PER_WINDOW);
+    expect(pushes).toHaveLength(2 + 3 * PUSHES_PER_WINDOW);
     batch.stop();
   });
 
