@@ -16,73 +16,59 @@ import type { StoredEvent } from '#shared/events';
 import { Harness } from '#services/harness/harness';
 import { SessionStore } from '#services/session/store';
 import { MathHand } from '#test/support/math-hand';
-import { startModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
+import { ChildLives } from '#test/support/child-life';
 import type { Figure } from './session-store.ts';
+import { MODEL_DELAY_MS } from './threads/model.ts';
 
 type Log = (line: string) => void;
 
 const KEY = 'sk-ant-bench-local';
 const MODEL = 'claude-sonnet-4-6';
-const MODEL_DELAY_MS = 50;
 const THREADS = 10;
 const TURNS = 10;
 
-const toolResults = (request: RecordedRequest): number => JSON.stringify(request.body.messages).split('"tool_result"').length - 1;
-const reply = (content: Extract<Reply, { kind: 'message' }>['message']['content'], stop: 'tool_use' | 'end_turn'): Reply => ({
-  kind: 'message',
-  message: { content, stop_reason: stop },
-});
-
-/** The coordinator starts THREADS workers and waits; each worker (and the single agent) makes `turns` add calls, then answers. */
-function script(turnsPerWorker: number) {
-  let ids = 0;
-  return async (request: RecordedRequest): Promise<Reply> => {
-    await new Promise((resolve) => setTimeout(resolve, MODEL_DELAY_MS));
-    const system = JSON.stringify(request.body.system ?? '');
-    const done = toolResults(request);
-    if (system.includes('You work.') || system.includes('You work alone.')) {
-      if (done < turnsPerWorker)
-        return reply([{ type: 'tool_use', id: `toolu_b${ids++}`, name: 'add', input: { a: done, b: 1 } }], 'tool_use');
-      return reply([{ type: 'text', text: 'Done.' }], 'end_turn');
-    }
-    if (done === 0) {
-      const starts = Array.from({ length: THREADS }, (_, i) => ({
-        type: 'tool_use' as const,
-        id: `toolu_start${i}`,
-        name: 'thread_start',
-        input: { agent: 'worker', task: `Part ${i}: add ${turnsPerWorker} times.` },
-      }));
-      return reply(starts, 'tool_use');
-    }
-    if (JSON.stringify(request.body.messages).includes('every thread is idle or ended'))
-      return reply([{ type: 'text', text: 'All done.' }], 'end_turn');
-    return reply([{ type: 'tool_use', id: `toolu_wait${ids++}`, name: 'thread_wait', input: {} }], 'tool_use');
-  };
+interface Run {
+  wallMs: number;
+  events: StoredEvent[];
+  starts: Map<number, number>;
+  commitMs: number;
+  readMs: number;
+  commits: number;
+  reads: number;
+  commitBySeq: Map<number, number>;
 }
 
 /** Runs one session to its idle; returns the wall time and the log. */
-async function runSession(
-  threaded: boolean,
-): Promise<{ wallMs: number; events: StoredEvent[]; starts: Map<number, number>; commitMs: number; readMs: number }> {
+async function runSession(threaded: boolean): Promise<Run> {
   const dir = mkdtempSync(path.join(tmpdir(), 'drover-bench-threads-'));
-  const server = await startModelServer({ respond: script(threaded ? TURNS : THREADS * TURNS) });
+  // The model answers from a child process: the real API's work never runs on the harness's event loop.
+  const lives = new ChildLives();
+  const model = lives.start('bench/threads/model.ts', [String(THREADS), String(threaded ? TURNS : THREADS * TURNS)], 'model server');
+  const url = (await model.until((line) => line.startsWith('listening '))).slice('listening '.length);
   const store = SessionStore.open({ dataDir: dir });
-  // Time inside the store (durable commits, reads), measured around its public methods.
-  const timing = { commitMs: 0, readMs: 0 };
+  // Time inside the store (durable commits, reads), measured around its public methods; each
+  // commit's duration also by the seq of its first event, to tell a thread turn's own commits.
+  const timing = { commitMs: 0, readMs: 0, commits: 0, reads: 0, commitBySeq: new Map<number, number>() };
   const timed = <A extends unknown[], R>(method: (...args: A) => R, key: 'commitMs' | 'readMs') =>
     function (this: SessionStore, ...args: A): R {
+      timing[key === 'commitMs' ? 'commits' : 'reads'] += 1;
       const started = performance.now();
+      let result: R | undefined;
       try {
-        return method.apply(this, args);
+        result = method.apply(this, args);
+        return result;
       } finally {
-        timing[key] += performance.now() - started;
+        const took = performance.now() - started;
+        timing[key] += took;
+        const first = Array.isArray(result) ? (result[0] as StoredEvent | undefined) : (result as StoredEvent | undefined);
+        if (key === 'commitMs' && first !== undefined) timing.commitBySeq.set(first.seq, took);
       }
     };
   store.emitEvent = timed(store.emitEvent, 'commitMs');
   store.emitEvents = timed(store.emitEvents, 'commitMs');
   store.getEvents = timed(store.getEvents, 'readMs');
   const hand = new MathHand();
-  const harness = new Harness({ store, keyProvider: () => KEY, baseURL: server.url, handsFor: () => [hand], log: () => undefined });
+  const harness = new Harness({ store, keyProvider: () => KEY, baseURL: url, handsFor: () => [hand], log: () => undefined });
   try {
     const { id } = store.createSession({ title: threaded ? 'threads' : 'one thread' });
     store.emitEvent(id, {
@@ -116,35 +102,47 @@ async function runSession(
   } finally {
     await harness.close();
     store.close();
-    await server.close();
+    await model.kill();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Per thread turn: the wall time from one request start of a thread to its next, less the model's and the tool's durations. */
-function overheads(events: readonly StoredEvent[], starts: Map<number, number>): number[] {
+/**
+ * Per thread turn: the wall time from one request start of a thread to its next, less the model's and the tool's durations;
+ * and of that, the time in the durable commits that hold the thread's own events.
+ */
+function overheads({ events, starts, commitBySeq }: Run): { overhead: number; commits: number }[] {
   const byThread = new Map<string, StoredEvent[]>();
   for (const event of events) {
     const thread = (event.payload as { session_thread_id?: string }).session_thread_id;
     if (thread === undefined) continue;
     byThread.set(thread, [...(byThread.get(thread) ?? []), event]);
   }
-  const out: number[] = [];
+  const out: { overhead: number; commits: number }[] = [];
   for (const own of byThread.values()) {
     let from: number | null = null;
     let inside = 0;
+    let commits = 0;
     for (const event of own) {
       if (event.type === 'span.model_request_start') {
         const at = starts.get(event.seq);
-        if (at !== undefined && from !== null) out.push(at - from - inside);
+        if (at !== undefined && from !== null) out.push({ overhead: at - from - inside, commits });
         from = at ?? null;
         inside = 0;
-      } else if (event.type === 'span.model_request_end') inside += event.payload.duration_ms;
+        commits = 0;
+        continue;
+      }
+      commits += commitBySeq.get(event.seq) ?? 0;
+      if (event.type === 'span.model_request_end') inside += event.payload.duration_ms;
       else if (event.type === 'agent.tool_result') inside += event.payload.duration_ms ?? 0;
     }
   }
   return out;
 }
+
+/** The serial run's events as one thread's (its primary thread's events carry no session_thread_id). */
+const asThread = (event: StoredEvent): StoredEvent =>
+  ({ ...event, payload: { ...event.payload, session_thread_id: 'primary' } }) as StoredEvent;
 
 export async function benchThreads(log: Log): Promise<Figure[]> {
   // A warm-up of each (module loading, SQLite, the SDK's first connection).
@@ -153,18 +151,24 @@ export async function benchThreads(log: Log): Promise<Figure[]> {
   const parallel = await runSession(true);
   const serial = await runSession(false);
   const ratio = serial.wallMs / parallel.wallMs;
-  const turns = overheads(parallel.events, parallel.starts).sort((a, b) => a - b);
-  const p50 = turns[Math.floor(turns.length / 2)] ?? Number.NaN;
+  const turns = overheads(parallel);
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+  const p50 = median(turns.map((turn) => turn.overhead));
+  const ownCommits = median(turns.map((turn) => turn.commits));
+  const alone = median(overheads({ ...serial, events: serial.events.map(asThread) }).map((turn) => turn.overhead));
   const threadTurns = parallel.events.filter((event) => event.type === 'agent.tool_result' && 'session_thread_id' in event.payload).length;
   log(
     `  ${THREADS} threads × ${TURNS} tool turns: ${parallel.wallMs.toFixed(0)} ms; 1 thread × ${THREADS * TURNS}: ${serial.wallMs.toFixed(0)} ms ` +
       `(${ratio.toFixed(1)}× faster; model ${MODEL_DELAY_MS} ms a reply; ${threadTurns} thread tool results)`,
   );
-  log(`  harness overhead per thread turn: p50 ${p50.toFixed(2)} ms over ${turns.length} turns`);
-  const commits = parallel.events.length;
   log(
-    `  in the store: ${parallel.commitMs.toFixed(0)} ms appending (durable commits, ${commits} events), ${parallel.readMs.toFixed(0)} ms reading; ` +
-      `serial run: ${serial.commitMs.toFixed(0)} ms appending, ${serial.readMs.toFixed(0)} ms reading`,
+    `  harness overhead per thread turn: p50 ${p50.toFixed(2)} ms over ${turns.length} turns, of which its own durable commits ` +
+      `p50 ${ownCommits.toFixed(2)} ms (two a tool turn); one thread alone (the serial run): p50 ${alone.toFixed(2)} ms`,
+  );
+  log(
+    `  in the store: ${parallel.commitMs.toFixed(0)} ms appending (${parallel.commits} durable commits, ${parallel.events.length} events), ` +
+      `${parallel.readMs.toFixed(0)} ms reading (${parallel.reads} reads); ` +
+      `serial run: ${serial.commitMs.toFixed(0)} ms appending (${serial.commits} commits), ${serial.readMs.toFixed(0)} ms reading (${serial.reads} reads)`,
   );
   return [
     {
