@@ -4,54 +4,36 @@
 // ids, never values; Test reports the local engine's facts, and an unreachable engine says why.
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineConfig, EngineTestResult } from '#shared/engines';
-import { SessionStore } from '#services/session/store';
-import { Vault } from '#services/vault/vault';
+import type { Vault } from '#services/vault/vault';
 import { dockerCli, requireDocker } from '#test/support/docker';
-import { FileKeySource } from '#test/support/file-key-source';
+import { dispatch, vaultHostRig, type Outcome, type VaultHostRig } from '#test/support/host-rig';
 import { makeKey, type KeyPair } from '#test/support/sshd';
-import { tempDir } from '#test/support/system';
 import { makeTlsMaterial } from '#test/support/tls-certs';
-import { createHost, type Host } from './host.ts';
 
 const ready = await requireDocker();
 
 describe.runIf(ready)('Settings → Engines over RPC', () => {
-  let host: Host;
-  let store: SessionStore;
+  let rig: VaultHostRig | undefined;
   let vault: Vault;
   let keyId: string;
   let key: KeyPair;
-  const dir = tempDir('drover-engines-rpc-');
 
   beforeAll(async () => {
-    store = SessionStore.open({ dataDir: dir });
-    key = makeKey(dir);
-    vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(tempDir('drover-engines-key-'), 'vault.key')) });
+    rig = vaultHostRig('drover-engines-rpc-');
+    vault = rig.vault;
+    key = makeKey(rig.dir);
     keyId = (await vault.create({ name: 'engine key', kind: 'ssh-private-key', value: key.privateKey })).id;
-    host = createHost({
-      store,
-      vault,
-      info: { version: 't', dataDir: dir, platform: 'linux' },
-      push: () => undefined,
-      keyProvider: () => null,
-      log: () => undefined,
-    });
   });
 
   afterAll(async () => {
-    await host?.close();
-    await vault?.close();
-    store?.close();
+    await rig?.close();
   });
 
-  async function call<T>(
-    name: string,
-    arg: unknown,
-  ): Promise<{ ok: true; result: T } | { ok: false; error: { code: string; message: string } }> {
-    return (await host.dispatch(name, arg)) as { ok: true; result: T } | { ok: false; error: { code: string; message: string } };
+  async function call<T>(name: string, arg: unknown): Promise<Outcome<T>> {
+    if (rig === undefined) throw new Error('the set-up did not finish');
+    return dispatch<T>(rig.host, name, arg);
   }
 
   it('lists this computer first; refuses bad engines in words, storing nothing; keeps secret ids, never values', async () => {

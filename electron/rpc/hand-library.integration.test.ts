@@ -2,56 +2,35 @@
 // real vault in a temp folder: saved hands carry secret ids and come back with the secrets' names,
 // never their values; the file is 0600; bad input is refused in words and stores nothing; a damaged
 // file is reported, left byte for byte as it was, and every change is refused until it is fixed.
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HandLibraryListing } from '#shared/hand-library';
-import { SessionStore } from '#services/session/store';
-import { Vault } from '#services/vault/vault';
 import { HAND_LIBRARY_FILE } from '#services/hands/hand-library';
-import { FileKeySource } from '#test/support/file-key-source';
-import { tempDir } from '#test/support/system';
-import { createHost, type Host } from './host.ts';
-
-type Outcome<T> = { ok: true; result: T } | { ok: false; error: { code: string; message: string; issues?: unknown } };
+import { dispatch, vaultHostRig, type Outcome, type VaultHostRig } from '#test/support/host-rig';
 
 describe('Settings → Hands library over RPC', () => {
-  let host: Host;
-  let store: SessionStore;
-  let vault: Vault;
-  const dir = tempDir('drover-hand-library-');
-  const keyDir = tempDir('drover-hand-library-key-');
-  const file = path.join(dir, HAND_LIBRARY_FILE);
+  let rig: VaultHostRig | undefined;
+  let file: string;
   const KEY_VALUE = 'PRIVATE-KEY-VALUE-never-leaves-the-vault-0123456789';
   const TOKEN_VALUE = 'mcp-bearer-token-value-9876543210';
   let keyId: string;
   let tokenId: string;
 
   beforeAll(async () => {
-    store = SessionStore.open({ dataDir: dir });
-    vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(keyDir, 'vault.key')) });
-    keyId = (await vault.create({ name: 'build box key', kind: 'ssh-private-key', value: KEY_VALUE })).id;
-    tokenId = (await vault.create({ name: 'docs token', kind: 'token', value: TOKEN_VALUE })).id;
-    host = createHost({
-      store,
-      vault,
-      info: { version: 't', dataDir: dir, platform: 'linux' },
-      push: () => undefined,
-      keyProvider: () => null,
-      log: () => undefined,
-    });
+    rig = vaultHostRig('drover-hand-library-');
+    file = path.join(rig.dir, HAND_LIBRARY_FILE);
+    keyId = (await rig.vault.create({ name: 'build box key', kind: 'ssh-private-key', value: KEY_VALUE })).id;
+    tokenId = (await rig.vault.create({ name: 'docs token', kind: 'token', value: TOKEN_VALUE })).id;
   });
 
   afterAll(async () => {
-    await host?.close();
-    await vault?.close();
-    store?.close();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(keyDir, { recursive: true, force: true });
+    await rig?.close();
   });
 
   async function call<T>(name: string, arg: unknown): Promise<Outcome<T>> {
-    return (await host.dispatch(name, arg)) as Outcome<T>;
+    if (rig === undefined) throw new Error('the set-up did not finish');
+    return dispatch<T>(rig.host, name, arg);
   }
   async function listing(name: string, arg: unknown): Promise<HandLibraryListing> {
     const outcome = await call<HandLibraryListing>(name, arg);
