@@ -6,7 +6,7 @@
  * It holds no state of its own: the dialog owns the form and its problems, so a hand's problem
  * must never outlive the row it was found on (the dialog drops them when a row is removed).
  */
-import { useId, useState } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import type { EngineConfig } from '#shared/engines';
 import { describeLibraryHand, type HandLibraryItem } from '#shared/hand-library';
 import type { SecretMeta } from '#shared/vault';
@@ -158,6 +158,18 @@ interface HandRowProps {
   onRemove: () => void;
 }
 
+/** A hand row's kind and its Remove button. */
+function RowHeader({ label, onRemove, children }: { label: string; onRemove: () => void; children: ReactNode }) {
+  return (
+    <div className="launch-hand-header">
+      <span className="launch-hand-kind">{children}</span>
+      <button type="button" className="button button-quiet button-small" onClick={onRemove} aria-label={`Remove ${label.toLowerCase()}`}>
+        Remove
+      </button>
+    </div>
+  );
+}
+
 function HandRow({ hand, index, nameProblem, problems, credentials, engines, imageRef, onChange, onRemove }: HandRowProps) {
   const id = useId();
   const label = `Hand ${hand.name.trim() || index + 1}`;
@@ -165,17 +177,9 @@ function HandRow({ hand, index, nameProblem, problems, credentials, engines, ima
   return (
     <li className="launch-hand">
       <div role="group" aria-label={label}>
-        <div className="launch-hand-header">
-          <span className="launch-hand-kind">Docker hand</span>
-          <button
-            type="button"
-            className="button button-quiet button-small"
-            onClick={onRemove}
-            aria-label={`Remove ${label.toLowerCase()}`}
-          >
-            Remove
-          </button>
-        </div>
+        <RowHeader label={label} onRemove={onRemove}>
+          Docker hand
+        </RowHeader>
         <DockerHandFields
           value={hand}
           onChange={(next) => {
@@ -226,19 +230,9 @@ function SavedRow({ hand, nameProblem, rowProblem, onName, onRemove }: SavedRowP
   return (
     <li className="launch-hand">
       <div role="group" aria-label={label}>
-        <div className="launch-hand-header">
-          <span className="launch-hand-kind">
-            {kind} from the library: {hand.label}
-          </span>
-          <button
-            type="button"
-            className="button button-quiet button-small"
-            onClick={onRemove}
-            aria-label={`Remove ${label.toLowerCase()}`}
-          >
-            Remove
-          </button>
-        </div>
+        <RowHeader label={label} onRemove={onRemove}>
+          {kind} from the library: {hand.label}
+        </RowHeader>
         <div className="field launch-saved-name">
           <label className="field-label" htmlFor={`${id}-name`}>
             Hand name
