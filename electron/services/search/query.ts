@@ -8,14 +8,14 @@ import { AppError } from '#shared/errors';
 import type { EventType } from '#shared/events';
 import type { SearchArg, SearchHit, SnippetPart } from '#shared/search';
 import { MATCH_END, MATCH_START } from './extract.ts';
+import { indexable, SEARCHABLE, SYMBOL_GAP } from './schema.ts';
 
 type Query = Omit<SearchArg, 'limit'> & { limit: number };
 
-const WORDY = /[\p{L}\p{N}]/u;
-
 /**
  * The user's text as an FTS5 expression in which every part is a quoted string: words (all must
- * occur), "phrases" and word* prefixes. Nothing the user types is read as FTS5 syntax, so `NEAR(`,
+ * occur), "phrases" and word* prefixes; emoji and other symbols are words of their own, as indexed
+ * (schema.ts). Nothing the user types is read as FTS5 syntax, so `NEAR(`,
  * `AND`, `"` or `*` alone are searched for (or dropped when they hold no word), never obeyed.
  */
 export function toMatchExpression(text: string): string {
@@ -24,25 +24,25 @@ export function toMatchExpression(text: string): string {
     const phrase = match[1];
     let word = match[2];
     if (phrase !== undefined) {
-      if (WORDY.test(phrase)) parts.push(quote(phrase));
+      if (SEARCHABLE.test(phrase)) parts.push(quote(phrase));
       continue;
     }
     if (word === undefined) continue;
-    const prefix = /[\p{L}\p{N}]\*+$/u.test(word);
+    const prefix = /[\p{L}\p{N}\p{So}]\*+$/u.test(word);
     word = word.replace(/\*+$/, '');
-    if (WORDY.test(word)) parts.push(`${quote(word)}${prefix ? '*' : ''}`);
+    if (SEARCHABLE.test(word)) parts.push(`${quote(word)}${prefix ? '*' : ''}`);
   }
   if (parts.length === 0) {
     throw new AppError(
       'invalid-argument',
-      `Search looks for words (letters and digits), and ${JSON.stringify(text)} has none: punctuation, symbols and emoji are not indexed. Type a word from what you are looking for.`,
+      `Search looks for words, numbers, emoji and symbols, and ${JSON.stringify(text)} has none: punctuation and box drawing are not indexed. Type a word from what you are looking for.`,
     );
   }
   return parts.join(' ');
 }
 
 function quote(text: string): string {
-  return `"${text.replaceAll('"', '""')}"`;
+  return `"${indexable(text).replaceAll('"', '""')}"`;
 }
 
 interface Range {
@@ -168,7 +168,7 @@ function sessionsOf(db: Database.Database, pks: number[]): Map<number, { id: str
 /** The snippet's text split at the match markers. */
 export function snippetParts(snip: string): SnippetPart[] {
   const parts: SnippetPart[] = [];
-  let rest = snip;
+  let rest = snip.replaceAll(SYMBOL_GAP, '');
   while (rest.length > 0) {
     const start = rest.indexOf(MATCH_START);
     if (start < 0) {

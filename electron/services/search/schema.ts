@@ -11,13 +11,47 @@
  */
 import type Database from 'better-sqlite3';
 
+/**
+ * Box drawing, block elements and braille (a tool's tables, bars and spinners) and the emoji
+ * variation selectors: symbols, but never worth a token — they stay separators.
+ */
+const SEPARATORS = Array.from({ length: 0x259f - 0x2500 + 1 }, (_, i) => String.fromCharCode(0x2500 + i))
+  .concat(
+    Array.from({ length: 0x28ff - 0x2800 + 1 }, (_, i) => String.fromCharCode(0x2800 + i)),
+    ['\ufe0e', '\ufe0f'],
+  )
+  .join('');
+
+/**
+ * How text becomes tokens (the SQL of the table carries it: an index made with another is rebuilt).
+ * unicode61's default keeps only letters, digits and private-use characters (L* N* Co), so most
+ * emoji were separators (and the few its tables did not know joined the word beside them), and
+ * the combining marks of Devanagari, Thai and other scripts cut their words apart. Here marks
+ * (Mc Mn) are part of words and symbols (So: emoji, flags' regional indicators, ©, °) are tokens;
+ * `indexable()` sets each symbol apart, so `done✅` is `done` and `✅`.
+ */
+export const SEARCH_TOKENIZE = `unicode61 remove_diacritics 2 categories 'L* N* Co Mc Mn So' separators '${SEPARATORS}'`;
+
+/** Set around each symbol in indexed text and queries: a separator (Cf) no one sees; snippets drop it. */
+export const SYMBOL_GAP = '\u200b';
+const SYMBOL = /(?![\u2500-\u259F\u2800-\u28FF])[\p{So}\p{Emoji_Modifier}]/gu;
+/** A character search looks for: a letter, digit or symbol (not a separator). */
+export const SEARCHABLE = /(?![\u2500-\u259F\u2800-\u28FF])[\p{L}\p{N}\p{So}]/u;
+
+/** `text` as it is indexed (and a query's words as they are matched): each symbol its own token. */
+export function indexable(text: string): string {
+  // Every symbol is outside ASCII, and most text is ASCII: its UTF-8 length (native, fast) settles it.
+  if (Buffer.byteLength(text, 'utf8') === text.length) return text;
+  return text.replace(SYMBOL, `${SYMBOL_GAP}$&${SYMBOL_GAP}`);
+}
+
 export const SEARCH_DDL = `
   CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(
     body,
     type UNINDEXED,
     hand UNINDEXED,
     ts UNINDEXED,
-    tokenize = 'unicode61 remove_diacritics 2'
+    tokenize = "${SEARCH_TOKENIZE}"
   );
   CREATE TABLE IF NOT EXISTS search_marks (session_pk INTEGER PRIMARY KEY, seq INTEGER NOT NULL) STRICT;
   CREATE TABLE IF NOT EXISTS search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
@@ -33,6 +67,16 @@ export const SEARCH_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'bu
 
 export function ensureSearchSchema(db: Database.Database): void {
   db.exec(SEARCH_DDL);
+}
+
+/**
+ * Whether the index's table is missing or was made with another tokenizer (an older Drover's): then
+ * its rows and marks must go, and the follower indexes every session again from its log.
+ */
+export function searchTableOutdated(db: Database.Database): false | 'missing' | 'other-tokenizer' {
+  const sql = db.prepare<[], string>("SELECT sql FROM sqlite_master WHERE name = 'search_fts'").pluck().get();
+  if (sql === undefined) return 'missing';
+  return sql.includes(SEARCH_TOKENIZE) ? false : 'other-tokenizer';
 }
 
 /** Drops every indexed row and mark (a damaged index is rebuilt from the log). */

@@ -209,7 +209,7 @@ describe('odd input', () => {
       say('café crème'),
     ]);
     await index.whenIdle();
-    for (const query of ['"', '*', '""', '🚀', '(', ')', '-', ':', '^', '""""']) {
+    for (const query of ['"', '*', '""', '(', ')', '-', ':', '^', '""""', '─│┐', '⠋']) {
       const error = appError(() => find(index, query));
       expect(error.code).toBe('invalid-argument');
       expect(error.message).toMatch(/has none/);
@@ -219,6 +219,7 @@ describe('odd input', () => {
     expect(find(index, 'AND OR NOT').hits.map((hit) => hit.seq)).toEqual([1]);
     expect(find(index, 'body:x').hits.map((hit) => hit.seq)).toEqual([1]);
     expect(find(index, '🚀 rocket').hits.map((hit) => hit.seq)).toEqual([2]);
+    expect(find(index, '🚀').hits.map((hit) => hit.seq)).toEqual([2]);
     expect(find(index, '"hello').hits.map((hit) => hit.seq)).toEqual([3]);
     expect(find(index, '5*3').hits.map((hit) => hit.seq)).toEqual([3]);
     expect(find(index, 'cafe creme').hits.map((hit) => hit.seq)).toEqual([4]);

@@ -26,7 +26,15 @@ import type { SearchArg, SearchResult, SearchStatus } from '#shared/search';
 import type { SessionStore } from '#services/session/store';
 import { extract, TOOL_RESULT_TYPES, TOOL_USE_TYPES } from './extract.ts';
 import { runSearch } from './query.ts';
-import { dropSearchTables, ensureSearchSchema, MAX_INDEXED_SEQ, rowidOf, SEARCH_PRAGMAS } from './schema.ts';
+import {
+  dropSearchTables,
+  ensureSearchSchema,
+  indexable,
+  MAX_INDEXED_SEQ,
+  rowidOf,
+  SEARCH_PRAGMAS,
+  searchTableOutdated,
+} from './schema.ts';
 
 export interface SearchIndexOptions {
   store: Pick<SessionStore, 'dbPath' | 'nativeBinding' | 'subscribeAll'>;
@@ -91,8 +99,14 @@ export class SearchIndex {
     const db = nativeBinding === undefined ? new Database(dbPath) : new Database(dbPath, { nativeBinding });
     try {
       for (const pragma of SEARCH_PRAGMAS) db.pragma(pragma);
-      // Marks without their index (a table dropped by hand) would claim events as searchable: start over.
-      if (db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'search_fts'").get() === undefined) dropSearchTables(db);
+      // Marks without their index (a table dropped by hand) would claim events as searchable, and an
+      // index tokenized another way (an older Drover's) would miss what this one finds: start over.
+      const outdated = searchTableOutdated(db);
+      if (outdated !== false) {
+        dropSearchTables(db);
+        if (outdated === 'other-tokenizer')
+          options.log?.('The search index was made by an older Drover: rebuilding it from the sessions’ logs');
+      }
       ensureSearchSchema(db);
     } catch (error) {
       db.close();
@@ -269,7 +283,7 @@ export class SearchIndex {
         hand = uses.has(found.toolUseId) ? (uses.get(found.toolUseId) ?? null) : this.lookUpHand(pk, seq, found.toolUseId);
       }
     }
-    this.statements.insert.run(rowidOf(pk, seq), found.body, event.type, hand, Date.parse(event.ts));
+    this.statements.insert.run(rowidOf(pk, seq), indexable(found.body), event.type, hand, Date.parse(event.ts));
   }
 
   /** The hand of the tool use `toolUseId` answered, read back from the log (a result indexed after a restart). */

@@ -1,0 +1,132 @@
+// Emoji, symbols and mixed scripts in search, on real SQLite files in temp dirs: each emoji is a
+// token of its own (found alone, in a phrase with its neighbours, with or without its skin tone or
+// variation selector), the words beside it are found as before, snippets show the text as written,
+// and an index an older Drover made with the old tokenizer is rebuilt from the log when it opens.
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { NewEvent } from '#shared/events';
+import type { SearchResult } from '#shared/search';
+import { appError } from '#test/support/app-error';
+import { tempDir } from '#test/support/system';
+import { SessionStore } from '#services/session/store';
+import { SEARCH_DDL, SEARCH_TOKENIZE } from './schema.ts';
+import { SearchIndex } from './search-index.ts';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  while (cleanups.length > 0) cleanups.pop()?.();
+});
+
+function scratch(): string {
+  const dir = tempDir('drover-search-emoji-');
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function openStore(dir: string): SessionStore {
+  const store = SessionStore.open({ dataDir: dir, appVersion: '1.0.0-test' });
+  cleanups.push(() => store.close());
+  return store;
+}
+
+function openIndex(store: SessionStore, log: (message: string) => void = () => undefined): SearchIndex {
+  const index = SearchIndex.open({ store, log, pollMs: 0 });
+  cleanups.push(() => index.close());
+  return index;
+}
+
+const say = (text: string): NewEvent => ({ type: 'agent.message', payload: { content: [{ type: 'text', text }] } });
+
+const seqs = (result: SearchResult): number[] => result.hits.map((hit) => hit.seq);
+
+const MIXED = [
+  'Привет 🙂 мир! The build is done✅ and déjà vu 🇫🇷',
+  'हिन्दी भाषा 👍🏽 日本語 30°C',
+  'family 👨‍👩‍👧 photo, check ✔️ then 🥰',
+  'plain ascii text without any symbol',
+  '┌──┐ │ok│ └──┘ ⠋ loading',
+];
+
+describe('emoji and mixed scripts', () => {
+  it('finds a message by an emoji in it and by the words next to it, and snippets it as written', async () => {
+    const store = openStore(scratch());
+    const index = openIndex(store);
+    const session = store.createSession({ title: 'emoji' });
+    store.emitEvents(session.id, MIXED.map(say));
+    await index.whenIdle();
+    const find = (query: string): number[] => seqs(index.search({ query, limit: 50 }));
+
+    expect(find('🙂')).toEqual([1]);
+    expect(find('✅')).toEqual([1]);
+    expect(find('done')).toEqual([1]);
+    expect(find('done✅')).toEqual([1]);
+    expect(find('привет мир')).toEqual([1]);
+    expect(find('"Привет 🙂 мир"')).toEqual([1]);
+    expect(find('deja vu')).toEqual([1]);
+    expect(find('🇫🇷')).toEqual([1]);
+    // Devanagari's combining marks stay inside their words.
+    expect(find('हिन्दी')).toEqual([2]);
+    expect(find('भाषा 👍')).toEqual([2]);
+    expect(find('👍🏽')).toEqual([2]);
+    expect(find('👍')).toEqual([2]);
+    expect(find('日本語')).toEqual([2]);
+    expect(find('30°C')).toEqual([2]);
+    expect(find('30')).toEqual([2]);
+    expect(find('👨‍👩‍👧')).toEqual([3]);
+    expect(find('👩')).toEqual([3]);
+    // A variation selector does not matter either way.
+    expect(find('✔')).toEqual([3]);
+    expect(find('✔️')).toEqual([3]);
+    expect(find('🥰 family')).toEqual([3]);
+    expect(find('🚀')).toEqual([]);
+    expect(find('🙂 photo')).toEqual([]);
+    expect(find('ok loading')).toEqual([5]);
+    // Box drawing and braille are never tokens; a query of only those (or punctuation) says so.
+    for (const query of ['│', '┌──┐', '⠋', '!', '🏽']) {
+      expect(appError(() => index.search({ query, limit: 5 })).message).toMatch(/has none: punctuation and box drawing are not indexed/);
+    }
+
+    const [hit] = index.search({ query: '🙂', limit: 5 }).hits;
+    expect(hit?.snippet.map((part) => part.text).join('')).toBe(MIXED[0]);
+    expect(hit?.snippet.filter((part) => part.match).map((part) => part.text)).toEqual(['🙂']);
+    const [done] = index.search({ query: 'done', limit: 5 }).hits;
+    expect(done?.snippet.filter((part) => part.match).map((part) => part.text)).toEqual(['done']);
+    expect(done?.snippet.map((part) => part.text).join('')).not.toContain('\u200b');
+  });
+
+  it('rebuilds an index an older Drover made with the old tokenizer, from the log, when it opens', async () => {
+    const dir = scratch();
+    const store = openStore(dir);
+    const session = store.createSession({ title: 'before the upgrade' });
+    store.emitEvents(session.id, MIXED.map(say));
+    // The index as the previous Drover left it: the old tokenizer, every event indexed, a clean stop.
+    const db = new Database(path.join(dir, 'sessions.db'));
+    db.exec(SEARCH_DDL.replace(`"${SEARCH_TOKENIZE}"`, "'unicode61 remove_diacritics 2'"));
+    const insert = db.prepare('INSERT INTO search_fts (rowid, body, type, hand, ts) VALUES (?, ?, ?, NULL, 0)');
+    const pk = db.prepare<[string], number>('SELECT pk FROM sessions WHERE id = ?').pluck().get(session.id) ?? 0;
+    MIXED.forEach((text, i) => insert.run((BigInt(pk) << 32n) | BigInt(i + 1), text, 'agent.message'));
+    db.prepare('INSERT INTO search_marks (session_pk, seq) VALUES (?, ?)').run(pk, MIXED.length);
+    db.prepare("INSERT INTO search_meta (key, value) VALUES ('clean', '1')").run();
+    // Under the old tokenizer an emoji is not found (the reason for the change).
+    expect(db.prepare('SELECT count(*) FROM search_fts WHERE search_fts MATCH \'"👍"\'').pluck().get()).toBe(0);
+    db.close();
+
+    const logged: string[] = [];
+    const index = openIndex(store, (message) => logged.push(message));
+    expect(logged).toEqual(['The search index was made by an older Drover: rebuilding it from the sessions’ logs']);
+    expect(index.status()).toEqual({ state: 'indexing', indexed: 0, pending: MIXED.length });
+    await index.whenIdle();
+    expect(seqs(index.search({ query: '👍', limit: 5 }))).toEqual([2]);
+    expect(seqs(index.search({ query: 'done', limit: 5 }))).toEqual([1]);
+    index.close();
+
+    // Opened again, the new index is kept as it is.
+    const again: string[] = [];
+    const reopened = openIndex(store, (message) => again.push(message));
+    expect(again).toEqual([]);
+    expect(reopened.status()).toEqual({ state: 'idle', indexed: MIXED.length, pending: 0 });
+    expect(seqs(reopened.search({ query: '🇫🇷', limit: 5 }))).toEqual([1]);
+  });
+});
