@@ -7,6 +7,7 @@
  * Static files are served only from the built renderer folder.
  */
 import { readFile } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Dispatch } from '#rpc/dispatch';
 import { describeIssues, issuesText } from '#shared/events';
 import { RpcRequestSchema, type PushMessage, type RpcCaller, type RpcReply } from '#shared/rpc';
+import { HeldAnswers } from './held-answers.ts';
 import { tokenMatches } from './token.ts';
 
 export interface ServeOptions {
@@ -174,19 +176,22 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     if (!hostAllowed(request.headers.host, options.host, port)) return refuse(421, 'Misdirected Request');
     if (!originAllowed(request.headers.origin, options.host, port)) return refuse(403, 'Forbidden origin');
     if (!tokenMatches(url.searchParams.get('token'), options.token)) return refuse(401, 'Unauthorized');
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws));
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, socket));
   });
 
   let connections = 0;
-  function accept(ws: WebSocket): void {
+  function accept(ws: WebSocket, socket: Duplex): void {
     sockets.add(ws);
+    const held = new HeldAnswers(socket, (text) => {
+      if (ws.readyState === ws.OPEN) ws.send(text);
+    });
     // The connection's own pushes (a terminal's output) and its end (its terminals close).
     const closeListeners = new Set<() => void>();
     let closed = false;
     const caller: RpcCaller = {
       id: `ws-${++connections}`,
       push: (message) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+        held.push(JSON.stringify(message));
       },
       onClose: (listener) => {
         if (closed) listener();
@@ -196,6 +201,7 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     };
     ws.on('close', () => {
       sockets.delete(ws);
+      held.stop();
       closed = true;
       for (const listener of closeListeners) listener();
       closeListeners.clear();
@@ -204,14 +210,14 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     // already sent the close frame and ends this connection; the others are untouched.
     ws.on('error', (error) => options.log(`Closed a WebSocket after a protocol error: ${error.message}`));
     ws.on('message', (data) => {
-      answer(ws, caller, data.toString()).catch((error: unknown) => {
+      answer(ws, caller, held, data.toString()).catch((error: unknown) => {
         options.log(`A WebSocket message failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
         if (ws.readyState === ws.OPEN) ws.close(1011, 'internal error');
       });
     });
   }
 
-  async function answer(ws: WebSocket, caller: RpcCaller, text: string): Promise<void> {
+  async function answer(ws: WebSocket, caller: RpcCaller, held: HeldAnswers, text: string): Promise<void> {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -224,6 +230,8 @@ export async function startServe(options: ServeOptions): Promise<RunningServer> 
     }
     const outcome = await options.dispatch(request.data.name, request.data.arg, caller);
     const reply: RpcReply = outcome.ok ? { id: request.data.id, result: outcome.result } : { id: request.data.id, error: outcome.error };
+    // A key's answer (null) rides with its echo's push: see held-answers.ts.
+    if (request.data.name === 'terminal-input' && outcome.ok) return held.hold(JSON.stringify(reply));
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(reply));
   }
 
