@@ -60,6 +60,7 @@ import { SearchArgSchema, SearchResultSchema, SearchStatusSchema } from './searc
 import { SessionThreadsSchema } from './thread-view.ts';
 import { RosterSchema, SessionThreadIdSchema } from './threads.ts';
 import { HandLibraryIdSchema, HandLibraryLabelSchema, HandLibraryListingSchema } from './hand-library.ts';
+import { TimeDensityQuerySchema, TimeDensitySchema } from './time-density.ts';
 import {
   ApiKeyStatusSchema,
   SecretIdSchema,
@@ -311,6 +312,8 @@ export const rpcMethods = {
   'sessions-tree': { arg: sessionRef, result: z.array(SessionTreeNodeSchema) },
   /** Every event's type in order: what the timeline draws before any payload is loaded. */
   'sessions-timeline': { arg: sessionRef, result: SessionTimelineSchema },
+  /** Events per slice of time over the whole session (or `from`…`to`) and the turns starting in each: the time scale zoomed out. */
+  'sessions-time-density': { arg: TimeDensityQuerySchema, result: TimeDensitySchema },
   /** The session's threads (issue 21: agent, status, tokens, cost) and the thread of every event after `afterSeq` (the timeline's lanes). */
   'sessions-threads': {
     arg: z.strictObject({ sessionId: SessionIdSchema, afterSeq: z.number().int().nonnegative().optional() }),

@@ -29,6 +29,7 @@ import { createTerminalHandlers } from './terminals-handlers.ts';
 import type { TerminalService } from '#services/terminals/terminal-service';
 import { createSearchHandlers } from './search-handlers.ts';
 import type { SearchIndex } from '#services/search/search-index';
+import { createTimeDensityHandlers } from './time-density-handlers.ts';
 import { createThreadsHandlers } from './threads-handlers.ts';
 import { createRosterHandlers } from './roster-handlers.ts';
 import { ThreadViews } from '#services/harness/thread-views';
@@ -117,6 +118,7 @@ export function createHandlers({
     ...createSearchHandlers(search),
     ...createThreadsHandlers({ views: new ThreadViews(store) }),
     ...createRosterHandlers({ store }),
+    ...createTimeDensityHandlers({ store }),
     ...createHandLibraryHandlers({ dataDir: store.dataDir, listSecrets: () => credentials.list() }),
     'app-info': () => {
       const warning = dataDirExposure(store.dataDir);
