@@ -247,15 +247,37 @@ function end(context: CoordinatorContext, input: Record<string, unknown>): ToolO
   return answer(`Ended ${id}.`);
 }
 
-/** Replies addressed to the caller after its previous `thread_wait` call. */
-function repliesSince(context: CoordinatorContext): StoredEvent[] {
-  const events = readAll(context.store, context.sessionId, ['agent.tool_use', 'agent.thread_message_received']);
-  const mine = (event: StoredEvent): boolean =>
-    ((event.payload as { session_thread_id?: string }).session_thread_id ?? PRIMARY) === context.caller;
-  const waits = events.filter((event) => event.type === 'agent.tool_use' && event.payload.name === 'thread_wait' && mine(event));
-  // The last wait is this call; replies count from the one before it.
-  const since = waits.length >= 2 ? (waits.at(-2) as StoredEvent).seq : 0;
-  return events.filter((event) => event.type === 'agent.thread_message_received' && event.seq > since && mine(event));
+/**
+ * Replies addressed to the caller after its previous `thread_wait` call: read from the log once, when the wait
+ * starts, then followed from the events the store hands the wait's subscription (never read again per event).
+ */
+class Replies {
+  /** The senders of the replies so far, in log order (undefined: the coordinator). */
+  readonly from: Array<string | undefined> = [];
+  private readonly since: number;
+  /** The last seq taken: an event the subscription hands again (or one the first read covered) is skipped. */
+  private seen = 0;
+
+  constructor(private readonly context: CoordinatorContext) {
+    const events = readAll(context.store, context.sessionId, ['agent.tool_use', 'agent.thread_message_received']);
+    const waits = events.filter((event) => event.type === 'agent.tool_use' && event.payload.name === 'thread_wait' && this.mine(event));
+    // The last wait is this call; replies count from the one before it.
+    this.since = waits.length >= 2 ? (waits.at(-2) as StoredEvent).seq : 0;
+    for (const event of events) this.follow(event);
+    this.seen = Math.max(this.seen, context.store.getSession(context.sessionId).lastSeq);
+  }
+
+  /** Takes one event of the log (any type, in order). */
+  follow(event: StoredEvent): void {
+    if (event.seq <= this.seen) return;
+    this.seen = event.seq;
+    if (event.type !== 'agent.thread_message_received' || event.seq <= this.since || !this.mine(event)) return;
+    this.from.push(event.payload.from_thread_id);
+  }
+
+  private mine(event: StoredEvent): boolean {
+    return ((event.payload as { session_thread_id?: string }).session_thread_id ?? PRIMARY) === this.context.caller;
+  }
 }
 
 async function wait(context: CoordinatorContext, input: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutcome> {
@@ -266,19 +288,18 @@ async function wait(context: CoordinatorContext, input: Record<string, unknown>,
   const strangers = listed.filter((id) => !children.includes(id));
   if (strangers.length > 0) return answer(`thread_wait was not run: you have no thread ${strangers.join(', ')}.`, true);
   const timeoutMs = (parsed.data.timeout_seconds ?? WAIT_DEFAULT_SECONDS) * 1000;
+  const replies = new Replies(context);
   const report = (why: string): ToolOutcome => {
-    const replies = repliesSince(context).map((event) =>
-      event.type === 'agent.thread_message_received' ? (event.payload.from_thread_id ?? 'the coordinator') : '',
-    );
+    const from = replies.from.map((sender) => sender ?? 'the coordinator');
     const status = listed.map((id) => {
       const info = context.fold.threads.get(id);
       const state = info?.state.terminated ? 'ended' : context.fold.busy(id) ? 'running' : 'idle';
       return { session_thread_id: id, agent: info?.agent ?? '', status: state };
     });
-    return answer(JSON.stringify({ why, replies_from: replies, threads: status }));
+    return answer(JSON.stringify({ why, replies_from: from, threads: status }));
   };
   const ready = (): string | null => {
-    if (repliesSince(context).length > 0) return 'replies arrived (they follow as messages)';
+    if (replies.from.length > 0) return 'replies arrived (they follow as messages)';
     if (listed.every((id) => !context.fold.busy(id))) return 'every thread is idle or ended';
     return null;
   };
@@ -303,7 +324,8 @@ async function wait(context: CoordinatorContext, input: Record<string, unknown>,
     };
     const timer = setTimeout(() => finish('the timeout passed'), timeoutMs);
     // Deferred: the run's fold follows the same notification (subscribed earlier, so it has already applied it).
-    const unsubscribe = context.store.subscribe(context.sessionId, () => {
+    const unsubscribe = context.store.subscribe(context.sessionId, (event) => {
+      replies.follow(event);
       queueMicrotask(() => {
         const why = ready();
         if (why !== null) finish(why);

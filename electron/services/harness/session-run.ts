@@ -113,6 +113,8 @@ export class SessionRun implements RunContext {
           return;
         }
         this.controller = new AbortController();
+        // Tool uses an interrupt came before (between the response that asked for them and their run) are not run.
+        if (step.kind === 'tools' && this.state.interruptRequested) this.controller.abort();
         const seen = this.events.length;
         await this.perform(step);
         // Every step records something. One that does not, twice running, is a bug that would

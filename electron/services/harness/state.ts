@@ -72,8 +72,16 @@ export interface SessionState {
   openRequest: { seq: number; model: string; purpose: 'turn' | 'compaction' | 'grading' } | null;
   /** Tool uses without a result, in order. */
   openToolUses: ToolUseEvent[];
-  /** A user message the model has not been sent yet. */
+  /** A message (the user's, or a thread's) the model has not been sent yet. */
   pendingInput: boolean;
+  /** A user message the model has not been sent yet: it clears an interrupt and answers waiting calls as not run. */
+  userInput: boolean;
+  /**
+   * A thread's message (marked `queued`, see `QueuedEvent`) the model has not been sent yet: it joins the running
+   * turn's next request, or waits for the next turn — it neither undoes an interrupt nor answers a waiting call,
+   * and the turn's end does not drop it.
+   */
+  queuedInput: boolean;
   /** Tool results the model has not been sent yet. */
   pendingResults: boolean;
   /** The user interrupted the running turn. */
@@ -129,6 +137,8 @@ export function emptyState(): SessionState {
     openRequest: null,
     openToolUses: [],
     pendingInput: false,
+    userInput: false,
+    queuedInput: false,
     pendingResults: false,
     interruptRequested: false,
     lastStop: null,
@@ -153,6 +163,17 @@ export function emptyState(): SessionState {
   };
 }
 
+/**
+ * An event of a view marked as queued: a `user.message` that is another thread's message (thread-view.ts projects
+ * `agent.thread_message_received` so). It is mail for the thread's next turn, not the user taking over.
+ */
+export type QueuedEvent = StoredEvent & { readonly queued?: true };
+
+/** Whether an event of a view is a queued message (see `QueuedEvent`). */
+export function isQueued(event: StoredEvent): boolean {
+  return (event as QueuedEvent).queued === true;
+}
+
 /** Folds one event into the state (mutating it: the state is rebuilt on every wake anyway). */
 export function applyEvent(state: SessionState, event: StoredEvent): void {
   state.outcome = foldOutcome(state.outcome, event);
@@ -161,14 +182,20 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       state.forkWaiting = false;
       state.budgetHeld = false;
       state.pendingInput = true;
-      state.interruptRequested = false;
       state.continuations = 0;
+      if (isQueued(event)) {
+        state.queuedInput = true;
+        break;
+      }
+      state.userInput = true;
+      state.interruptRequested = false;
       break;
     case 'user.interrupt':
       state.forkWaiting = false;
       if (state.customWaiting.size > 0) state.customCancel = true;
-      // Also before the turn has recorded that it runs (its first commit may still be pending).
-      if (!state.budgetHeld && (state.running || state.pendingInput)) state.interruptRequested = true;
+      // Also before the turn has recorded that it runs (its first commit may still be pending); a queued thread
+      // message is for the next turn whatever happens, so it is no turn to stop.
+      if (!state.budgetHeld && (state.running || state.userInput)) state.interruptRequested = true;
       break;
     case 'session.status_running':
       state.running = true;
@@ -187,8 +214,9 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       state.budgetResume = false;
       if (state.budgetHeld) break;
       // The turn is over, also when it failed: what was pending waits for the next message
-      // (it stays in the log, so the next request includes it).
-      state.pendingInput = false;
+      // (it stays in the log, so the next request includes it). A thread's message not sent yet starts the next turn.
+      state.pendingInput = state.queuedInput;
+      state.userInput = false;
       state.pendingResults = false;
       state.ungraded = false;
       state.revisionDue = false;
@@ -213,6 +241,8 @@ export function applyEvent(state: SessionState, event: StoredEvent): void {
       state.openRequest = { seq: event.seq, model: event.payload.model, purpose: event.payload.purpose };
       if (event.payload.purpose === 'turn') {
         state.pendingInput = false;
+        state.userInput = false;
+        state.queuedInput = false;
         state.pendingResults = false;
         state.retryDue = false;
         state.ungraded = false;
@@ -352,7 +382,8 @@ export function nextStep(state: SessionState): NextStep {
     // Everything open waits for the user or the program: nothing runs, nothing is cut, until they answer.
     if (state.terminated) return { kind: 'none' };
     const customUses = [...state.customWaiting.values()];
-    if (state.pendingInput) return { kind: 'supersede-approvals', toolUses: state.openToolUses, customUses };
+    // Only the user's message answers them; a thread's message waits with them (it joins the request after the answers).
+    if (state.userInput) return { kind: 'supersede-approvals', toolUses: state.openToolUses, customUses };
     if (state.customCancel && customUses.length > 0) return { kind: 'cancel-custom', customUses };
     if (state.interruptRequested && state.running) return { kind: 'finish', reason: 'interrupted' };
     // Some custom calls were answered and others still wait: the idle is recorded again, naming the rest.

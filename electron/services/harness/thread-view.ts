@@ -2,7 +2,7 @@
  * Threads as the brain sees them (issue 21): one log, many threads. Pure functions from the log
  * to each thread's own view and back:
  * - `projectEvent` gives a thread its events as if it were a session of its own — its task and the
- *   messages it received as user messages, its `session.thread_status_*` as the session's status,
+ *   messages it received as user messages (the messages marked queued: they wait for its next request), its `session.thread_status_*` as the session's status,
  *   the session-wide settings, policies and hands — so the whole single-thread brain (state.ts,
  *   context.ts, tool-run.ts) runs each thread unchanged. An event without `session_thread_id` is
  *   the primary thread's, so a log written before threads projects onto itself.
@@ -14,7 +14,7 @@
  */
 import type { ContentBlock, NewEvent, StoredEvent } from '#shared/events';
 import { SELF_AGENT, type Roster, type RosterAgent } from '#shared/threads';
-import { applyEvent, emptyState, nextStep, type SessionState } from './state.ts';
+import { applyEvent, emptyState, nextStep, type QueuedEvent, type SessionState } from './state.ts';
 
 /** The primary thread's key (it has no `session_thread_id`). */
 export const PRIMARY = null;
@@ -100,7 +100,11 @@ export function projectEvent(event: StoredEvent, thread: ThreadKey): StoredEvent
     case 'agent.thread_message_received': {
       const from = event.payload.from_thread_id;
       const header = from === undefined ? 'Message from the coordinator:' : `Message from thread ${from}:`;
-      return as('user.message', { content: [text(header), ...event.payload.content] });
+      // Queued: mail for the thread's next request — it does not undo an interrupt nor answer a waiting call (state.ts).
+      const queued: QueuedEvent = Object.assign(as('user.message', { content: [text(header), ...event.payload.content] }), {
+        queued: true as const,
+      });
+      return queued;
     }
     default:
       break;
