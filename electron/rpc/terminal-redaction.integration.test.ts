@@ -2,7 +2,8 @@
 // pieces: real parts only — the host over a real store and vault (a real secret in it), a real
 // Docker hand's terminal opened over the host's RPC as a UI connection (test/support/terminal-caller.ts).
 // The secret is never typed whole: the shell glues it from two variables, so only the output can carry it.
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chownSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionSummary } from '#shared/sessions';
@@ -14,10 +15,12 @@ import { SETTLE_MS } from '#services/vault/stream-redact';
 import { Vault } from '#services/vault/vault';
 import { BASH_IMAGE, removeInstanceObjects, requireDocker } from '#test/support/docker';
 import { FileKeySource } from '#test/support/file-key-source';
+import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
 import { terminalCaller, type TerminalCaller } from '#test/support/terminal-caller';
 
 const dockerReady = await requireDocker();
+const sshdReady = requireSshd();
 const S1 = 'sk-termi';
 const S2 = 'nal-secret-7f3a9c21e5';
 const SECRET = `${S1}${S2}`;
@@ -66,6 +69,15 @@ afterAll(async () => {
   if (dockerReady && dir) removeInstanceObjects(instanceIdOf(dir));
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 120_000);
+
+/** A file of `lines` lines, each: i % 5 dots (so the secret sits at every offset mod 5), the secret, a space, the near miss. */
+function floodCommand(file: string, lines: number): string {
+  return `awk -v a="$S1" -v b="$S2" 'BEGIN { for (i = 0; i < ${lines}; i++) printf "%s%s%s %s%sX\\n", substr(".....", 1, i % 5), a, b, a, substr(b, 1, length(b) - 1) }' > ${file}; wc -c < ${file}`;
+}
+
+function floodExpected(lines: number): string {
+  return Array.from({ length: lines }, (_, i) => `${'.'.repeat(i % 5)}${MARKER} ${NEAR_MISS}\r\n`).join('');
+}
 
 /** A UI connection that acknowledges what it draws (as the terminal pane does), so output is never paused. */
 function acking(id: string): TerminalCaller {
@@ -127,20 +139,72 @@ describe.runIf(dockerReady)('a Docker hand terminal never shows a vault secret, 
     const id = await ui.open(sessionId, 'box');
     await ui.type(id, HALVES + '\n');
     const lines = 17_000;
-    // Line i: i % 5 dots (so the secret sits at every offset mod 5), the secret, a space, the near miss.
-    const make = `awk -v a="$S1" -v b="$S2" 'BEGIN { for (i = 0; i < ${lines}; i++) printf "%s%s%s %s%sX\\n", substr(".....", 1, i % 5), a, b, a, substr(b, 1, length(b) - 1) }' > /tmp/flood; wc -c < /tmp/flood`;
-    const size = Number((await printed(ui, id, make)).trim());
+    const size = Number((await printed(ui, id, floodCommand('/tmp/flood', lines))).trim());
     expect(size).toBeGreaterThan(1024 * 1024);
     const started = performance.now();
     const out = await printed(ui, id, 'cat /tmp/flood', 120_000);
     const ms = performance.now() - started;
-    const expected = Array.from({ length: lines }, (_, i) => `${'.'.repeat(i % 5)}${MARKER} ${NEAR_MISS}\r\n`).join('');
+    const expected = floodExpected(lines);
     expect(out.length).toBe(expected.length);
     expect(out === expected).toBe(true);
     expect(ui.output(id)).not.toContain(SECRET);
     console.log(
       `terminal redaction: ${(size / 1024 / 1024).toFixed(2)} MiB with ${lines} secrets through the terminal in ${ms.toFixed(0)} ms`,
     );
+    await ui.call('terminal-close', { terminalId: id });
+  }, 180_000);
+});
+
+describe.runIf(sshdReady)('an SSH machine terminal never shows a vault secret either', () => {
+  let sshd: TestSshd;
+  let folder: string;
+  let keyId = '';
+
+  beforeAll(async () => {
+    sshd = await TestSshd.start();
+    const key = makeKey(tempDir('drover-terminal-redaction-keys-'));
+    sshd.authorize(key);
+    keyId = (await host.credentials.create({ name: 'laptop key', kind: 'ssh-private-key', value: key.privateKey })).id;
+    await host.dispatch('ssh-trust-host', {
+      hostKey: { host: '127.0.0.1', port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: sshd.hostFingerprint() },
+    });
+    const { user, home } = testUser();
+    folder = path.join(home, `drover-terminal-redaction-${process.pid}-${Date.now()}`);
+    mkdirSync(folder);
+    chownSync(
+      folder,
+      Number(execFileSync('id', ['-u', user]).toString().trim()),
+      Number(execFileSync('id', ['-g', user]).toString().trim()),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await sshd?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('two pieces with a pause, and 1 MiB with the secret and a near miss on every line, over SSH', async () => {
+    const config = {
+      kind: 'ssh',
+      host: '127.0.0.1',
+      port: sshd.port,
+      user: testUser().user,
+      auth: { method: 'key', key_secret_id: keyId },
+      working_dir: folder,
+    };
+    const outcome = await host.dispatch('sessions-launch', { title: 'ssh terminal redaction', hands: [{ name: 'laptop', config }] });
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    const ui = acking('window-ssh');
+    const id = await ui.open((outcome.result as SessionSummary).id, 'laptop');
+    await ui.type(id, HALVES + '\n');
+    expect(await printed(ui, id, `printf %s "$S1"; sleep 0.5; printf '%s\\n' "$S2"`)).toBe(`${MARKER}\r\n`);
+    const lines = 17_000;
+    expect(Number((await printed(ui, id, floodCommand('flood.txt', lines))).trim())).toBeGreaterThan(1024 * 1024);
+    const out = await printed(ui, id, 'cat flood.txt', 120_000);
+    const expected = floodExpected(lines);
+    expect(out.length).toBe(expected.length);
+    expect(out === expected).toBe(true);
+    expect(ui.output(id)).not.toContain(SECRET);
     await ui.call('terminal-close', { terminalId: id });
   }, 180_000);
 });
