@@ -15,6 +15,7 @@ import { SessionStore } from '#services/session/store';
 import { MathHand } from '#test/support/math-hand';
 import { startModelServer, type ModelServer, type RecordedRequest, type Reply, type ScriptedMessage } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
+import { waitForEvent } from '#test/support/wait-for-event';
 
 export const KEY = 'sk-ant-test-key';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -89,21 +90,7 @@ export function waitFor<K extends EventType>(
   match: (event: EventOf<K>) => boolean = () => true,
   timeoutMs = 20_000,
 ): Promise<EventOf<K>> {
-  return new Promise((resolve, reject) => {
-    const found = r.store.getEvents(r.sessionId, { types: [type] }).find((event) => match(event as EventOf<K>));
-    if (found) return resolve(found as EventOf<K>);
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`no ${type} within ${timeoutMs} ms; log: ${types(r).join(', ')}`));
-    }, timeoutMs);
-    const stop = r.store.subscribe(r.sessionId, (event) => {
-      if (event.type === type && match(event as EventOf<K>)) {
-        clearTimeout(timer);
-        stop();
-        resolve(event as EventOf<K>);
-      }
-    });
-  });
+  return waitForEvent(r.store, r.sessionId, type, match, timeoutMs);
 }
 
 export const idle = (r: Rig) => waitFor(r, 'session.status_idle');

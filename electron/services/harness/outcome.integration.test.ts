@@ -16,6 +16,7 @@ import { BASH_IMAGE, removeInstanceObjects, requireDocker } from '#test/support/
 import { MathHand } from '#test/support/math-hand';
 import { startModelServer, type ModelServer, type RecordedRequest, type Reply, type ScriptedMessage } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
+import { waitForEvent } from '#test/support/wait-for-event';
 import { GRADER_SYSTEM, VERDICT_TOOL } from './grader.ts';
 import { Harness, type HarnessOptions } from './harness.ts';
 import { SessionStats } from './session-stats.ts';
@@ -105,38 +106,7 @@ const OUTCOME: OutcomeDefinitionInput = {
   max_iterations: 3,
 };
 
-function waitFor<K extends EventType>(
-  store: SessionStore,
-  sessionId: string,
-  type: K,
-  match: (event: EventOf<K>) => boolean = () => true,
-  timeoutMs = 20_000,
-): Promise<EventOf<K>> {
-  return new Promise((resolve, reject) => {
-    const found = store.getEvents(sessionId, { types: [type] }).find((event) => match(event as EventOf<K>));
-    if (found) return resolve(found as EventOf<K>);
-    const timer = setTimeout(() => {
-      stop();
-      reject(
-        new Error(
-          `no ${type} within ${timeoutMs} ms; log: ${store
-            .getEvents(sessionId)
-            .map((e) => e.type)
-            .join(', ')}`,
-        ),
-      );
-    }, timeoutMs);
-    const stop = store.subscribe(sessionId, (event) => {
-      if (event.type === type && match(event as EventOf<K>)) {
-        clearTimeout(timer);
-        stop();
-        resolve(event as EventOf<K>);
-      }
-    });
-  });
-}
-
-const idleAfter = (r: Rig, seq: number) => waitFor(r.store, r.sessionId, 'session.status_idle', (event) => event.seq > seq);
+const idleAfter = (r: Rig, seq: number) => waitForEvent(r.store, r.sessionId, 'session.status_idle', (event) => event.seq > seq, 20_000);
 const events = (r: Rig): StoredEvent[] => r.store.getEvents(r.sessionId);
 const ofType = <K extends EventType>(r: Rig, type: K): Array<EventOf<K>> => events(r).filter((e): e is EventOf<K> => e.type === type);
 const summary = (store: SessionStore, sessionId: string) => new SessionStats(store).summarize(store.getSession(sessionId));

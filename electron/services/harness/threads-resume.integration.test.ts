@@ -8,13 +8,14 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EventOf, StoredEvent } from '#shared/events';
+import type { StoredEvent } from '#shared/events';
 import { DockerHandConfigSchema } from '#shared/hands';
 import { SessionStore } from '#services/session/store';
 import { readJournal } from '#test/support/harness-crash-rules';
 import { MathHand } from '#test/support/math-hand';
 import { startModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
+import { waitForEvent } from '#test/support/wait-for-event';
 import { COORDINATOR, ROSTER, bodyText, say, systemOf, toolUse, use } from '#test/support/thread-script';
 import { foldLog } from './fold-log.ts';
 import { Harness } from './harness.ts';
@@ -58,30 +59,6 @@ function script(gate: { hold: boolean; release: () => void; held: Promise<void> 
     if (replies === 0 && body.includes('every thread is idle or ended')) return say('Both threads wait for your approval.');
     return use(toolUse(`toolu_w${replies}_${request.body.messages.length}`, 'thread_wait', {}));
   };
-}
-
-function waitForEvent<K extends StoredEvent['type']>(
-  store: SessionStore,
-  sessionId: string,
-  type: K,
-  match: (event: EventOf<K>) => boolean = () => true,
-  timeoutMs = 30_000,
-): Promise<EventOf<K>> {
-  return new Promise((resolve, reject) => {
-    const found = store.getEvents(sessionId, { types: [type] }).find((event) => match(event as EventOf<K>));
-    if (found) return resolve(found as EventOf<K>);
-    const timer = setTimeout(() => {
-      stop();
-      const log = store.getEvents(sessionId).map((event) => event.type);
-      reject(new Error(`no ${type} within ${timeoutMs} ms; log: ${log.join(', ')}`));
-    }, timeoutMs);
-    const stop = store.subscribe(sessionId, (event) => {
-      if (event.type !== type || !match(event as EventOf<K>)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(event as EventOf<K>);
-    });
-  });
 }
 
 const threadOf = (event: StoredEvent): string | undefined => (event.payload as { session_thread_id?: string }).session_thread_id;
