@@ -8,7 +8,7 @@ import type { BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
 import { SessionSummarySchema } from '#shared/sessions';
-import { API_TOKEN, apiRig, endTurn, type ApiRig } from '#test/support/api-rig';
+import { apiRig, endTurn, rawRequest, type ApiRig, type RawAnswer } from '#test/support/api-rig';
 import { externalId } from './ids.ts';
 import { MAX_BODY_BYTES } from './server.ts';
 
@@ -48,16 +48,7 @@ async function all(client: Anthropic, sesn: string, query: Record<string, unknow
   return events;
 }
 
-async function raw(
-  path: string,
-  init: RequestInit = {},
-): Promise<{ status: number; body: { type?: string; error?: { type: string; message: string } } }> {
-  const response = await fetch(`${rig.api.baseURL}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
-  });
-  return { status: response.status, body: (await response.json()) as never };
-}
+const raw = (path: string, init?: RequestInit): Promise<RawAnswer> => rawRequest(rig, path, init);
 
 describe('events through the API', () => {
   it('sends a user.message and lists the turn in the service shape, by type, order, time and pages', async () => {

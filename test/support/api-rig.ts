@@ -123,3 +123,18 @@ export async function apiRig(options: ApiRigOptions = {}): Promise<ApiRig> {
     },
   };
 }
+
+/** What the API answered a raw request (the service's error shape, for bad input). */
+export interface RawAnswer {
+  status: number;
+  body: { type?: string; error?: { type: string; message: string }; request_id?: string };
+}
+
+/** A request to the rig's API by raw HTTP (its token as Bearer, a JSON content type): for what the SDK would not send. */
+export async function rawRequest(rig: ApiRig, path: string, init: RequestInit = {}): Promise<RawAnswer> {
+  const response = await fetch(`${rig.api.baseURL}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+  });
+  return { status: response.status, body: (await response.json()) as RawAnswer['body'] };
+}
