@@ -8,6 +8,7 @@
  * never a secret.
  */
 import { EVENT_TYPES, type EventType, type StoredEvent } from '#shared/events';
+import type { TimeDensity, TimeDensityQuery } from '#shared/time-density';
 import type { Transport } from './transport.ts';
 
 /** Events per loaded chunk: chunk c holds seq c·CHUNK_SIZE+1 … (c+1)·CHUNK_SIZE. */
@@ -50,6 +51,11 @@ export class SessionLog {
       else this.append(event);
     });
     void this.load();
+  }
+
+  /** Events per slice of time over the whole session (the time scale zoomed out past the loaded events). */
+  timeDensity(range: Omit<TimeDensityQuery, 'sessionId'>): Promise<TimeDensity> {
+    return this.transport.call('sessions-time-density', { sessionId: this.sessionId, ...range });
   }
 
   dispose(): void {

@@ -1,13 +1,17 @@
 /**
  * The timeline's scale (issue 23): "Events" (one tick per event, the tape of Timeline.tsx) or
  * "Time" (events placed by when they happened: TimeTape), zoom buttons and Ctrl+wheel for the time
- * window, remembered in localStorage; and the turn numbers (T1, T2…) over the event tape.
+ * window, remembered in localStorage; and the turn numbers (T1, T2…) over the event tape. Zoomed out
+ * past the events loaded around the cursor, the time tape draws the whole session's density instead
+ * (`sessions-time-density`, math in density-tape.ts), the loaded events in colour over it.
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import type { SessionLog } from '#renderer/client/session-log.ts';
+import type { TimeDensity } from '#shared/time-density';
 import { formatFullTime } from '#renderer/ui/format.ts';
 import { EVENT_CATEGORIES, categoryOf } from './event-categories.ts';
 import { eventName } from './event-names.ts';
+import { densityBars, densityFits, densityRequest, densityTurnMarks, seqNearTime, windowCovered } from './density-tape.ts';
 import {
   SCALE_STORAGE_KEY,
   ZOOM_LEVELS_MS,
@@ -134,7 +138,10 @@ interface TimeTapeProps {
   onKeyDown: (event: KeyboardEvent<HTMLDivElement>) => void;
 }
 
-/** The tape on a time scale: the events loaded around the cursor, placed by their time, with a time axis and turn numbers. */
+/**
+ * The tape on a time scale: the events loaded around the cursor, placed by their time, with a time
+ * axis and turn numbers; where they do not cover the window, the session's density under them.
+ */
 export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, onKeyDown }: TimeTapeProps) {
   const element = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
@@ -176,6 +183,31 @@ export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, o
     .map((event) => ({ seq: event.seq, ms: Date.parse(event.ts), event }));
   const center = events.find((event) => event.seq === cursor)?.ms ?? events.at(-1)?.ms ?? null;
   const window = center === null ? null : timeWindow(center, zoom);
+  const covered = window === null || windowCovered(events, lastSeq, window);
+
+  // The whole session's density for the window, asked once the cursor rests (120 ms) and only when
+  // the range or the log's length changes; an answer for another session or span is not drawn.
+  const [density, setDensity] = useState<{ sessionId: string; answer: TimeDensity } | null>(null);
+  const request = covered || window === null || width === 0 ? null : densityRequest(window, width);
+  const asked = useRef('');
+  const { from: askFrom = 0, to: askTo = 0, buckets: askBuckets = 0 } = request ?? {};
+  useEffect(() => {
+    if (askBuckets === 0) return;
+    const key = `${log.sessionId}:${askFrom}:${askTo}:${askBuckets}:${lastSeq}`;
+    if (key === asked.current) return;
+    const timer = setTimeout(() => {
+      asked.current = key;
+      log.timeDensity({ from: askFrom, to: askTo, buckets: askBuckets }).then(
+        (answer) => setDensity({ sessionId: log.sessionId, answer }),
+        () => (asked.current = ''),
+      );
+    }, 120);
+    return () => clearTimeout(timer);
+  }, [log, askFrom, askTo, askBuckets, lastSeq]);
+  const shownDensity =
+    !covered && window !== null && density !== null && density.sessionId === log.sessionId && densityFits(density.answer, window)
+      ? density.answer
+      : null;
 
   useLayoutEffect(() => {
     const node = canvas.current;
@@ -197,6 +229,15 @@ export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, o
       context.fillRect(x, height - 5, 1, 5);
       context.fillText(new Date(mark).toLocaleTimeString(), x + 2, height - 1);
     }
+    const tapeHeight = height - 12;
+    if (shownDensity !== null) {
+      context.globalAlpha = 0.55;
+      for (const bar of densityBars(shownDensity, window, width)) {
+        context.fillRect(bar.x, tapeHeight * (1 - bar.height), bar.width, tapeHeight * bar.height);
+      }
+      context.globalAlpha = 1;
+      for (const mark of densityTurnMarks(shownDensity, window, width)) context.fillText(`T${mark.turn}`, mark.x + 3, 9);
+    }
     for (const { seq, ms, event } of events) {
       const x = xOfTime(ms, window, width);
       if (x < -2 || x > width + 2) continue;
@@ -204,7 +245,7 @@ export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, o
       context.fillStyle = colors[EVENT_CATEGORIES.indexOf(category)] ?? '#888';
       const tall = event.type === 'user.message' || category === 'outcome';
       context.fillRect(x - 1, tall ? 0 : height * 0.2, 2, tall ? height - 12 : height * 0.45);
-      if (event.type === 'user.message') context.fillText(`T${turnNumberAt(log.turnStarts, seq)}`, x + 3, 9);
+      if (event.type === 'user.message' && shownDensity === null) context.fillText(`T${turnNumberAt(log.turnStarts, seq)}`, x + 3, 9);
     }
   });
 
@@ -212,7 +253,9 @@ export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, o
     const node = element.current;
     if (node === null || window === null) return;
     const rect = node.getBoundingClientRect();
-    const seq = nearestSeq(events, timeAtX(clientX - rect.left, window, rect.width));
+    const ms = timeAtX(clientX - rect.left, window, rect.width);
+    const loaded = events.length > 0 && ms >= (events[0]?.ms ?? 0) && ms <= (events.at(-1)?.ms ?? 0);
+    const seq = shownDensity !== null && !loaded ? seqNearTime(shownDensity, ms) : nearestSeq(events, ms);
     if (seq !== null) onSeek(seq);
   }
 
@@ -246,6 +289,7 @@ export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, o
       onPointerUp={() => (dragging.current = false)}
       onPointerCancel={() => (dragging.current = false)}
       data-testid="timeline-time-tape"
+      data-drawn={covered ? 'events' : shownDensity !== null ? 'density' : 'loading'}
     >
       <canvas ref={canvas} className="tape-canvas" aria-hidden="true" />
       {cursorX !== null && <div className="tape-cursor" style={{ transform: `translateX(${cursorX}px)` }} aria-hidden="true" />}
