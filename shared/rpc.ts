@@ -57,7 +57,7 @@ import { EnvironmentIdSchema, EnvironmentKeyInfoSchema, NewEnvironmentKeySchema,
 import { StorageLimitsSchema, StorageReclaimSchema, StorageThinSchema, StorageThresholdSchema, StorageUsageSchema } from './storage.ts';
 import { EngineConfigSchema, EngineIdSchema, EngineTestResultSchema } from './engines.ts';
 import { SearchArgSchema, SearchResultSchema, SearchStatusSchema } from './search.ts';
-import { SessionThreadsSchema } from './thread-view.ts';
+import { SessionThreadsSchema, ThreadSummarySchema } from './thread-view.ts';
 import { RosterSchema, SessionThreadIdSchema } from './threads.ts';
 import { HandLibraryIdSchema, HandLibraryLabelSchema, HandLibraryListingSchema } from './hand-library.ts';
 import { TimeDensityQuerySchema, TimeDensitySchema } from './time-density.ts';
@@ -318,6 +318,11 @@ export const rpcMethods = {
   'sessions-threads': {
     arg: z.strictObject({ sessionId: SessionIdSchema, afterSeq: z.number().int().nonnegative().optional() }),
     result: SessionThreadsSchema,
+  },
+  /** Archives a thread (not the primary, not running): `session.thread_archived` in the log; archiving it again answers it as it is. */
+  'sessions-archive-thread': {
+    arg: z.strictObject({ sessionId: SessionIdSchema, sessionThreadId: SessionThreadIdSchema }),
+    result: ThreadSummarySchema,
   },
   /** `withDescendants`: also the branches and forks taken from it (else a session they read is refused). */
   'sessions-delete': { arg: z.strictObject({ sessionId: SessionIdSchema, withDescendants: z.boolean().optional() }), result: z.null() },

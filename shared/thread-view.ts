@@ -42,6 +42,8 @@ export const ThreadSummarySchema = z.strictObject({
   unpricedModels: z.array(z.string()),
   /** Time spent running (between its running and idle/terminated events), in ms. */
   activeMs: z.number().nonnegative(),
+  /** When it was archived (its `session.thread_archived`); null: not archived. */
+  archivedAt: z.string().nullable(),
 });
 export type ThreadSummary = z.infer<typeof ThreadSummarySchema>;
 
@@ -119,6 +121,9 @@ export class ThreadFold {
       case 'session.status_terminated':
         if (index === 0) this.stop(state, ms, 'terminated', event.payload.reason);
         break;
+      case 'session.thread_archived':
+        state.archivedAt ??= event.ts;
+        break;
       case 'span.model_request_end': {
         const usage = event.payload.usage;
         state.requests++;
@@ -190,6 +195,7 @@ function blank(
     costUsd: 0,
     unpricedModels: [],
     activeMs: 0,
+    archivedAt: null,
     runningSince: null,
   };
 }

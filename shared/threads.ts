@@ -118,6 +118,11 @@ export const threadEventPayloadSchemas = {
     from_thread_id: SessionThreadIdSchema.optional(),
     content: blocks.min(1),
   }),
+  /**
+   * A thread was archived (through the API): shown as archived from here on, in this log and in forks taken after it.
+   * Only a thread other than the primary that is not running; it changes nothing the threads do.
+   */
+  'session.thread_archived': z.strictObject({ session_thread_id: SessionThreadIdSchema }),
   /** The session's roster from now on (the latest wins; forks inherit it). */
   'session.roster_set': RosterSchema,
   /** A thread was given (or gave back) one of the session's hands; who holds which hand is a fold of these. */

@@ -1,12 +1,14 @@
 // A session's threads through the Managed Agents API with the official SDK as the client: list
 // (statuses[], pages), retrieve (agent from the roster, usage and cost per thread), a thread's
 // events (its own, in the service's shapes), its live stream (only its frames), the session's own
-// list and stream (every thread's events marked with its session_thread_id, the lifecycle), archive; and bad
+// list and stream (every thread's events marked with its session_thread_id, the lifecycle), archive (an event in the log: forks
+// after it inherit it); and bad
 // input by raw HTTP — unknown sessions and threads 404, bad bodies and queries 400 — recording
 // nothing. The session's log is the one the harness writes for a coordinator and two threads
 // (test/support/thread-log.ts), appended to a real store; its opening user.message is left out so
 // the harness has nothing to wake for.
 import type { BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
+import type { BetaManagedAgentsSession } from '@anthropic-ai/sdk/resources/beta/sessions/sessions';
 import type { BetaManagedAgentsSessionThread } from '@anthropic-ai/sdk/resources/beta/sessions/threads/threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewEvent } from '#shared/events';
@@ -264,11 +266,17 @@ describe('threads through the API', () => {
     expect(seen[2]).toMatchObject({ agent_name: 'builder' });
   });
 
-  it('archives an ended or idle thread once; refuses the primary and a running thread, recording nothing', async () => {
+  it('archives an ended or idle thread once, in the log; refuses the primary and a running thread, recording nothing', async () => {
+    const lastSeq = rig.store.getSession(id).lastSeq;
     const archived = await rig.client.beta.sessions.threads.archive(TESTER, { session_id: sesn });
-    expect(archived.archived_at).not.toBeNull();
+    // One event, session.thread_archived, whose time is the thread's archived_at.
+    const recorded = rig.store.getEvents(id, { afterSeq: lastSeq });
+    expect(recorded.map((event) => [event.type, event.payload])).toEqual([['session.thread_archived', { session_thread_id: TESTER }]]);
+    expect(archived).toMatchObject({ id: TESTER, archived_at: recorded[0]?.ts, status: 'terminated' });
     expect((await rig.client.beta.sessions.threads.retrieve(TESTER, { session_id: sesn })).archived_at).toBe(archived.archived_at);
+    // Again: answered as it is, nothing recorded.
     expect((await rig.client.beta.sessions.threads.archive(TESTER, { session_id: sesn })).archived_at).toBe(archived.archived_at);
+    expect(rig.store.getSession(id).lastSeq).toBe(lastSeq + 1);
     expect((await rig.client.beta.sessions.threads.retrieve(BUILDER, { session_id: sesn })).archived_at).toBeNull();
 
     rig.store.emitEvents(id, [
@@ -278,27 +286,51 @@ describe('threads through the API', () => {
       },
       { type: 'session.thread_status_running', payload: { session_thread_id: 'sthr_runner0001' } },
     ]);
-    const rows = rig.managed.list('thread').length;
-    const lastSeq = rig.store.getSession(id).lastSeq;
+    const before = rig.store.getSession(id).lastSeq;
     const running = await raw(`/v1/sessions/${sesn}/threads/sthr_runner0001/archive`, { method: 'POST' });
     expect(running.status).toBe(400);
-    expect(running.body.error?.message).toContain('is running');
+    expect(running.body).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    expect(running.body.error?.message).toContain('is running: a running thread cannot be archived. Wait until it is idle or ended');
     const main = await raw(`/v1/sessions/${sesn}/threads/${primary}/archive`, { method: 'POST' });
     expect(main.status).toBe(400);
     expect(main.body.error?.message).toContain('Archive the session instead');
-    expect(rig.managed.list('thread')).toHaveLength(rows);
-    expect(rig.store.getSession(id).lastSeq).toBe(lastSeq);
+    expect(rig.store.getSession(id).lastSeq).toBe(before);
+  });
 
-    // The archive mark goes with its session (deleted in the cockpit; the API's next list tidies up).
-    const deleted = await rig.host.dispatch('sessions-delete', { sessionId: id });
-    expect(deleted.ok).toBe(true);
-    await rig.client.beta.sessions.list();
-    expect(rig.managed.list('thread')).toEqual([]);
+  it('the list shows an archived thread from the log; a fork after the archive sees it archived, a fork before does not', async () => {
+    const visible: BetaManagedAgentsSessionEvent[] = [];
+    for await (const event of rig.client.beta.sessions.events.list(sesn)) visible.push(event);
+    const beforeArchive = visible.at(-1)?.id ?? '';
+    const archived = await rig.client.beta.sessions.threads.archive(BUILDER, { session_id: sesn });
+    expect(archived.status).toBe('idle');
+    const listed = await threads();
+    expect(listed.map((thread) => [thread.id, thread.archived_at])).toEqual([
+      [primary, null],
+      [TESTER, null],
+      [BUILDER, archived.archived_at],
+    ]);
+    // The archive is no event of the service's union: the session's list does not show it.
+    const after: BetaManagedAgentsSessionEvent[] = [];
+    for await (const event of rig.client.beta.sessions.events.list(sesn)) after.push(event);
+    expect(after.map((event) => event.id)).toEqual(visible.map((event) => event.id));
+
+    const [mark] = rig.store.getEvents(id, { types: ['session.thread_archived'] });
+    const forkAt = async (atEventId: string): Promise<BetaManagedAgentsSessionThread[]> => {
+      const fork = await rig.client.post<BetaManagedAgentsSession>(`/v1/sessions/${sesn}/fork`, { body: { at_event_id: atEventId } });
+      const list: BetaManagedAgentsSessionThread[] = [];
+      for await (const thread of rig.client.beta.sessions.threads.list(fork.id)) list.push(thread);
+      return list;
+    };
+    const forkedAfter = await forkAt(`sevt_${mark?.id.replaceAll('-', '') ?? ''}`);
+    expect(forkedAfter.find((thread) => thread.id === BUILDER)?.archived_at).toBe(archived.archived_at);
+    const forkedBefore = await forkAt(beforeArchive);
+    expect(forkedBefore.find((thread) => thread.id === BUILDER)).toMatchObject({ archived_at: null });
+    // The original keeps its mark.
+    expect((await rig.client.beta.sessions.threads.retrieve(BUILDER, { session_id: sesn })).archived_at).toBe(archived.archived_at);
   });
 
   it('unknown sessions and threads are 404; bad bodies and queries are 400 in the service’s shape, recording nothing', async () => {
     const lastSeq = rig.store.getSession(id).lastSeq;
-    const rows = rig.managed.list('thread').length;
     const unknownSession = externalId('session', '00000000-0000-4000-8000-000000000000');
     const notFound = [
       await raw(`/v1/sessions/${unknownSession}/threads`),
@@ -331,6 +363,5 @@ describe('threads through the API', () => {
     expect(bad[0]?.body.error?.message).toContain('takes no body');
     expect(bad[1]?.body.error?.message).toContain('statuses[] takes running, idle, rescheduling, terminated');
     expect(rig.store.getSession(id).lastSeq).toBe(lastSeq);
-    expect(rig.managed.list('thread')).toHaveLength(rows);
   });
 });

@@ -4,8 +4,8 @@
  * `POST …/threads/{tid}/archive`, `GET …/threads/{tid}/events` (PageCursor) and
  * `GET …/threads/{tid}/stream` (SSE, as the session's stream). The threads are the cockpit's fold
  * (RPC `sessions-threads`); a thread's events are those of its lane (its own, and the creation of
- * the threads it started). Archiving is the API's mark only: Drover keeps it in managed.sqlite,
- * beside the log, and it changes nothing the threads do.
+ * the threads it started). Archiving is `session.thread_archived` in the log (RPC `sessions-archive-thread`):
+ * forks taken after it show the thread archived; it changes nothing the threads do.
  */
 import type { BetaManagedAgentsSessionEvent } from '@anthropic-ai/sdk/resources/beta/sessions/events';
 import type { BetaManagedAgentsSession } from '@anthropic-ai/sdk/resources/beta/sessions/sessions';
@@ -18,7 +18,7 @@ import type { StoredEvent } from '#shared/events';
 import type { RosterAgent } from '#shared/threads';
 import { threadOf, type SessionThreads, type ThreadSummary } from '#shared/thread-view';
 import { call, type ApiContext } from './context.ts';
-import { ApiError, invalid, notFound } from './errors.ts';
+import { invalid, notFound } from './errors.ts';
 import { eventIndex } from './event-index.ts';
 import { apiEventOf, isApiVisible } from './event-map.ts';
 import { MAX_PAGE, checkQueryKeys, sessionUuid } from './events.ts';
@@ -59,24 +59,9 @@ function rosterOf(context: ApiContext, sessionId: string): RosterAgent[] {
   return set?.type === 'session.roster_set' ? set.payload.agents : [];
 }
 
-function archiveKey(sessionId: string, thread: string): string {
-  return `${sessionId}/${thread}`;
-}
-
-function archivedAt(context: ApiContext, sessionId: string, thread: string | null): string | null {
-  if (thread === null) return null;
-  return context.managed.get('thread', archiveKey(sessionId, thread))?.archived_at ?? null;
-}
-
 function resourceOf(context: ApiContext, session: BetaManagedAgentsSession, threads: Threads, thread: ThreadSummary) {
   const roster = rosterOf(context, threads.sessionId);
-  const body: BetaManagedAgentsSessionThread = apiThreadOf(
-    session,
-    threads.sessionId,
-    thread,
-    roster,
-    archivedAt(context, threads.sessionId, thread.id),
-  );
+  const body: BetaManagedAgentsSessionThread = apiThreadOf(session, threads.sessionId, thread, roster, thread.archivedAt);
   return body;
 }
 
@@ -189,26 +174,9 @@ export function threadRoutes(context: ApiContext): Route[] {
         const { thread } = pick(threads, threadId);
         if (thread.id === null)
           throw invalid(`${threadId} is the session's primary thread: it cannot be archived on its own. Archive the session instead.`);
-        if (thread.status === 'running')
-          throw new ApiError(
-            'invalid_request_error',
-            `The thread ${threadId} (${thread.agentName}) is running: a running thread cannot be archived. Wait until it is idle or ended (or interrupt it), then archive it.`,
-          );
-        const key = archiveKey(sessionId, thread.id);
-        if (context.managed.get('thread', key) === null) {
-          const now = new Date().toISOString();
-          context.managed.insert({
-            kind: 'thread',
-            id: key,
-            version: 1,
-            body: { session_id: sessionId, thread_id: thread.id },
-            parent: sessionId,
-            created_at: now,
-            updated_at: now,
-            archived_at: now,
-          });
-        }
-        return { body: resourceOf(context, await retrieveSession(context, sessionId), threads, thread) };
+        // A running thread is refused by the RPC (checked with the append, so nothing can start it in between).
+        const archived = await call(context, 'sessions-archive-thread', { sessionId, sessionThreadId: thread.id });
+        return { body: resourceOf(context, await retrieveSession(context, sessionId), threads, archived) };
       },
     },
     {

@@ -64,6 +64,7 @@ export function threadOfEvent(event: StoredEvent): ThreadKey | 'all' | 'none' {
     case 'agent.thread_message_sent':
     case 'session.roster_set':
     case 'hand.thread_access':
+    case 'session.thread_archived':
       return 'none';
     case 'session.status_terminated':
       return 'all';

@@ -3,8 +3,9 @@
  * the store's log), priced with the sessions list's prices, and which thread each event belongs
  * to. Folded incrementally: a session's log only grows, so each call reads just the events
  * appended since the last one. A few sessions are kept; the rest are folded again when asked.
- * It never writes to the log.
+ * The one thing it writes is an archive (`session.thread_archived`), checked against the same fold.
  */
+import { AppError } from '#shared/errors';
 import type { StoredEvent } from '#shared/events';
 import { ThreadFold, type SessionThreads, type ThreadSummary } from '#shared/thread-view';
 import type { SessionStore } from '#services/session/store';
@@ -46,6 +47,25 @@ export class ThreadViews {
   laneOf(sessionId: string): (seq: number) => number {
     const { codes } = this.folded(sessionId);
     return (seq) => codes[seq - 1] ?? 0;
+  }
+
+  /**
+   * Archives a thread: records `session.thread_archived` (so forks taken after it, and any reader of the log, see it
+   * archived) and answers the thread. Refused for the primary, a running thread or one not in the session; a thread
+   * archived already is answered as it is, nothing recorded.
+   */
+  archive(sessionId: string, threadId: string): ThreadSummary {
+    const find = (): ThreadSummary | undefined => this.threads(sessionId).find((thread) => thread.id === threadId);
+    const thread = find();
+    if (thread === undefined) throw new AppError('not-found', `The session has no thread ${threadId}. List its threads to see their ids.`);
+    if (thread.archivedAt !== null) return thread;
+    if (thread.status === 'running')
+      throw new AppError(
+        'invalid-argument',
+        `The thread ${threadId} (${thread.agentName}) is running: a running thread cannot be archived. Wait until it is idle or ended (or interrupt it), then archive it.`,
+      );
+    this.store.emitEvent(sessionId, { type: 'session.thread_archived', payload: { session_thread_id: threadId } });
+    return find() as ThreadSummary;
   }
 
   /** Forgets a session (deleted). */

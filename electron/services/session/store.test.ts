@@ -160,6 +160,7 @@ const everyEvent: NewEvent[] = [
   },
   { type: 'session.thread_status_idle', payload: { session_thread_id: 'sthr_0123456789ab', stop_reason: { type: 'end_turn' } } },
   { type: 'session.thread_status_terminated', payload: { session_thread_id: 'sthr_0123456789ab', reason: 'ended by the coordinator' } },
+  { type: 'session.thread_archived', payload: { session_thread_id: 'sthr_0123456789ab' } },
   { type: 'session.status_terminated', payload: { reason: 'deleted by user' } },
 ];
 

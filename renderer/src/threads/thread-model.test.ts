@@ -14,6 +14,7 @@ function thread(id: string | null, agentName: string, parentId: string | null = 
     createdSeq: 0,
     createdAt: null,
     updatedAt: null,
+    archivedAt: null,
     events: 0,
     requests: 0,
     inputTokens: 0,

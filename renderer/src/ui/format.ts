@@ -163,6 +163,8 @@ function describe(event: StoredEvent, titleOf: (sessionId: string) => string | u
       return `To ${event.payload.to_thread_id ?? 'the coordinator'}: ${blocksText(event.payload.content)}`;
     case 'agent.thread_message_received':
       return `From ${event.payload.from_thread_id ?? 'the coordinator'}: ${blocksText(event.payload.content)}`;
+    case 'session.thread_archived':
+      return `Thread ${event.payload.session_thread_id} archived`;
     case 'session.roster_set':
       return `Roster: ${[...event.payload.agents.map((agent) => agent.name), ...(event.payload.self_copies ? ['copies of itself'] : [])].join(', ') || 'none'}`;
     case 'hand.thread_access': {
