@@ -41,7 +41,16 @@ export interface StreamPatterns {
    * another form of it (that one, held, already catches a split: the Basic credential is a public
    * `x-access-token:` part before the value's base64, and must not hold back every `e` typed).
    */
-  readonly holdable: readonly SecretPattern[];
+  readonly holdable: readonly HoldablePattern[];
+}
+
+export interface HoldablePattern extends SecretPattern {
+  /**
+   * A base64 form (of the value, of a Basic credential, or the part of the value's base64 that is
+   * the same at any offset): its first characters are arbitrary letters, so a short start of it is
+   * sent at once (and remembered) rather than held — typing `a` or `c` is never delayed.
+   */
+  encoded: boolean;
 }
 
 export class Redactor {
@@ -60,14 +69,17 @@ export class Redactor {
   /** Replaces the secrets scanned for (call whenever the vault's contents change). */
   setSecrets(secrets: readonly KnownSecret[]): void {
     const patterns: SecretPattern[] = [];
-    const holdable: SecretPattern[] = [];
+    const holdable: HoldablePattern[] = [];
     for (const { name, value } of secrets) {
       if (value.length < this.minLength) continue;
       const marker = secretMarker(name);
+      const plain = plainFormsOf(value);
       const forms = formsOf(value, this.minLength);
       for (const needle of forms) {
         patterns.push({ needle, marker });
-        if (!forms.some((other) => other !== needle && needle.endsWith(other))) holdable.push({ needle, marker });
+        if (!forms.some((other) => other !== needle && needle.endsWith(other))) {
+          holdable.push({ needle, marker, encoded: !plain.includes(needle) });
+        }
       }
     }
     // Longest first, so a form containing another is replaced whole.
@@ -106,11 +118,13 @@ export class Redactor {
   }
 }
 
+/** The value as typed, URL-encoded, JSON- and shell-escaped. */
+function plainFormsOf(value: string): string[] {
+  return [value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1), value.replace(/'/g, `'\\''`)];
+}
+
 function formsOf(value: string, minLength: number): string[] {
-  const forms = new Set<string>([value]);
-  forms.add(encodeURIComponent(value));
-  forms.add(JSON.stringify(value).slice(1, -1));
-  forms.add(value.replace(/'/g, `'\\''`));
+  const forms = new Set<string>(plainFormsOf(value));
   forms.add(Buffer.from(value).toString('base64'));
   forms.add(Buffer.from(`x-access-token:${value}`).toString('base64'));
   // Inside base64 of a longer text the value's own encoding depends on its byte offset mod 3,

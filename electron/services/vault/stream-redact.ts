@@ -9,14 +9,16 @@
  * ends), the held tail is decided:
  *
  * - shorter than SHORT_PREFIX characters: released as is (too short to tell a secret from text);
- *   it is still remembered, so if the rest of the secret follows, the rest is masked;
+ *   it is still remembered, so if the rest of the secret follows, the rest is masked (a short start
+ *   of a base64 form only is released at once, the same way: its letters are arbitrary, and
+ *   holding them would delay typing common letters);
  * - SHORT_PREFIX characters or more: replaced by the secret's marker (a partial secret never
  *   leaks), and what follows of the same secret is swallowed by that one marker.
  *
  * The pieces are decoded text (the caller decodes bytes with a streaming decoder, so a multibyte
  * character is never split); a held tail starts where a form starts, so it never splits one either.
  */
-import type { Redactor, SecretPattern } from './redact.ts';
+import type { HoldablePattern, Redactor, SecretPattern } from './redact.ts';
 
 /** How long a held tail waits for more output before it is decided. */
 export const SETTLE_MS = 40;
@@ -79,6 +81,11 @@ export class StreamRedactor {
     this.masked = this.masked && accountedInTail > 0;
     this.carry = full.slice(tail);
     this.accounted = accountedInTail;
+    // A short start of a base64 form only (arbitrary letters: a typed `a` or `c`) goes now, remembered as a released short tail.
+    if (this.carry.length < SHORT_PREFIX && this.carry.length > this.accounted && !startsPlainForm(this.carry, holdable)) {
+      out += this.carry.slice(this.accounted);
+      this.accounted = this.carry.length;
+    }
     if (out !== '') this.send(out);
     this.schedule();
   }
@@ -148,7 +155,7 @@ function matchesIn(text: string, needles: readonly SecretPattern[]): Match[] {
 }
 
 /** Where the longest tail of `text` (from `from` on) that is a proper prefix of a form starts; `text.length` if none. */
-function heldTailStart(text: string, from: number, holdable: readonly SecretPattern[]): number {
+function heldTailStart(text: string, from: number, holdable: readonly HoldablePattern[]): number {
   let best = text.length;
   for (const { needle } of holdable) {
     const first = needle.charCodeAt(0);
@@ -170,8 +177,13 @@ function isPrefixAt(text: string, start: number, needle: string): boolean {
   return true;
 }
 
+/** Whether `prefix` starts one of the secrets' forms as typed (or URL/JSON/shell-escaped). */
+function startsPlainForm(prefix: string, holdable: readonly HoldablePattern[]): boolean {
+  return holdable.some(({ needle, encoded }) => !encoded && needle.startsWith(prefix));
+}
+
 /** The marker of the longest form `prefix` starts. */
-function markerFor(prefix: string, holdable: readonly SecretPattern[]): string {
+function markerFor(prefix: string, holdable: readonly HoldablePattern[]): string {
   const pattern = holdable.find(({ needle }) => needle.startsWith(prefix));
   // A tail is held only while it starts a form; the vault may have changed since: mask it anyway.
   return pattern?.marker ?? '[secret redacted]';
