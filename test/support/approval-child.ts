@@ -17,31 +17,19 @@
  */
 import { guardrailsOfSession, readAll } from '#services/harness/fold-log';
 import { pendingApprovals } from '#services/harness/approvals';
-import { Harness } from '#services/harness/harness';
-import { SessionStore } from '#services/session/store';
-import { MathHand } from '#test/support/math-hand';
+import { childArgs, runChild, say, startChildHarness } from '#test/support/harness-child-start';
 
-const [dataDir, baseURL, sessionId, journal, step] = process.argv.slice(2);
-if (!dataDir || !baseURL || !sessionId || !journal || (step !== 'ask' && step !== 'allow' && step !== 'wake')) {
+const args = childArgs('approval-child.ts <dataDir> <baseURL> <sessionId> <journal> ask|allow|wake');
+const step = args.rest[0];
+if (step !== 'ask' && step !== 'allow' && step !== 'wake') {
   throw new Error('usage: approval-child.ts <dataDir> <baseURL> <sessionId> <journal> ask|allow|wake');
 }
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-async function main(session: string, data: string, url: string, journalFile: string, what: 'ask' | 'allow' | 'wake'): Promise<void> {
-  const store = SessionStore.open({ dataDir: data, appVersion: 'test-approval-child' });
-  store.subscribe(session, (event) => say(`ack ${event.seq} ${event.type}`));
-  const hand = new MathHand({ journal: journalFile });
-  const harness = new Harness({
-    store,
-    keyProvider: () => 'test-key',
-    baseURL: url,
-    handsFor: () => [hand],
-    retry: { baseDelayMs: 5, maxDelayMs: 50 },
-    log: (message, error) =>
-      process.stderr.write(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+async function main(what: 'ask' | 'allow' | 'wake'): Promise<void> {
+  const session = args.sessionId;
+  const { store, harness } = startChildHarness(args, {
+    appVersion: 'test-approval-child',
+    ack: (event) => `ack ${event.seq} ${event.type}`,
   });
   if (what === 'ask' && !readAll(store, session, ['user.message']).length) harness.send(session, 'please do it');
   if (what === 'allow') {
@@ -68,7 +56,4 @@ async function main(session: string, data: string, url: string, journalFile: str
   setInterval(() => undefined, 60_000); // wait to be killed
 }
 
-main(sessionId, dataDir, baseURL, journal, step).catch((error: unknown) => {
-  process.stderr.write(`approval child failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runChild('approval child', () => main(step));

@@ -15,36 +15,19 @@
  * the killed one stopped. It touches nothing but its data folder and journal.
  */
 import { readAll } from '#services/harness/fold-log';
-import { Harness } from '#services/harness/harness';
-import { SessionStore } from '#services/session/store';
-import { MathHand } from '#test/support/math-hand';
+import { childArgs, runChild, say, startChildHarness } from '#test/support/harness-child-start';
 
 /** The user turns of the script; the model server in the test answers them. */
 const QUESTIONS = ['first question', 'second question'];
 
-const [dataDir, baseURL, sessionId, journal] = process.argv.slice(2);
-if (!dataDir || !baseURL || !sessionId || !journal) {
-  throw new Error('usage: harness-child.ts <dataDir> <baseURL> <sessionId> <journal>');
-}
+const args = childArgs('harness-child.ts <dataDir> <baseURL> <sessionId> <journal>');
 
-// Pipes to a parent are written synchronously on Linux, so a line is out before the next step.
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-async function main(session: string, data: string, url: string, journalFile: string): Promise<void> {
-  const store = SessionStore.open({ dataDir: data, appVersion: 'test-harness-child' });
-  store.subscribe(session, (event) => say(`ack ${event.seq} ${event.id} ${event.type}`));
-  const hand = new MathHand({ journal: journalFile });
-  const harness = new Harness({
-    store,
-    keyProvider: () => 'test-key',
-    baseURL: url,
-    handsFor: () => [hand],
-    // No retry should be needed; if one is, it must not stretch the test.
-    retry: { baseDelayMs: 5, maxDelayMs: 50 },
-    log: (message, error) =>
-      process.stderr.write(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+async function main(): Promise<void> {
+  const session = args.sessionId;
+  // No retry should be needed; if one is, it must not stretch the test.
+  const { store, harness } = startChildHarness(args, {
+    appVersion: 'test-harness-child',
+    ack: (event) => `ack ${event.seq} ${event.id} ${event.type}`,
   });
   const [latest] = store.getEvents(session, { direction: 'backward', limit: 1 });
   say(`ready ${latest?.seq ?? 0}`);
@@ -76,7 +59,4 @@ async function main(session: string, data: string, url: string, journalFile: str
   process.exit(0);
 }
 
-main(sessionId, dataDir, baseURL, journal).catch((error: unknown) => {
-  process.stderr.write(`harness child failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runChild('harness child', main);

@@ -12,29 +12,16 @@
  * It decides nothing from memory of an earlier life: the log alone says whether the turn is over.
  */
 import { readAll } from '#services/harness/fold-log';
-import { Harness } from '#services/harness/harness';
-import { SessionStore } from '#services/session/store';
-import { MathHand } from '#test/support/math-hand';
+import { childArgs, runChild, say, startChildHarness } from '#test/support/harness-child-start';
 
-const [dataDir, baseURL, sessionId, journal] = process.argv.slice(2);
-if (!dataDir || !baseURL || !sessionId || !journal) throw new Error('usage: threads-child.ts <dataDir> <baseURL> <sessionId> <journal>');
+const args = childArgs('threads-child.ts <dataDir> <baseURL> <sessionId> <journal>');
 
-function say(line: string): void {
-  process.stdout.write(`${line}\n`);
-}
-
-async function main(session: string, data: string, url: string, journalFile: string): Promise<void> {
-  const store = SessionStore.open({ dataDir: data, appVersion: 'test-threads-child' });
-  store.subscribe(session, (event) => say(`ack ${event.seq} ${event.id} ${event.type}`));
-  const hand = new MathHand({ journal: journalFile, concurrent: false });
-  const harness = new Harness({
-    store,
-    keyProvider: () => 'test-key',
-    baseURL: url,
-    handsFor: () => [hand],
-    retry: { baseDelayMs: 5, maxDelayMs: 50 },
-    log: (message, error) =>
-      process.stderr.write(`${message}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`),
+async function main(): Promise<void> {
+  const session = args.sessionId;
+  const { store, harness } = startChildHarness(args, {
+    appVersion: 'test-threads-child',
+    ack: (event) => `ack ${event.seq} ${event.id} ${event.type}`,
+    serialHand: true,
   });
   const [latest] = store.getEvents(session, { direction: 'backward', limit: 1 });
   say(`ready ${latest?.seq ?? 0}`);
@@ -55,7 +42,4 @@ async function main(session: string, data: string, url: string, journalFile: str
   process.exit(2);
 }
 
-main(sessionId, dataDir, baseURL, journal).catch((error: unknown) => {
-  process.stderr.write(`threads child failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runChild('threads child', main);
