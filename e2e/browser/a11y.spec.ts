@@ -6,57 +6,31 @@
 // local server.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
-import { startModelServer, type ModelServer } from '#test/support/model-server';
+import { requireDocker } from '#test/support/docker';
 import { requireChromium } from '../support/browser.ts';
-import { startServeMode, type ServeHandle } from '../support/serve.ts';
+import { startCockpit, toolThenAnswer, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { fillLaunchDialog, submitLaunchDialog } from '../support/launch.ts';
 
 requireChromium();
 const dockerReady = await requireDocker();
 test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
 
-const INSTANCE_LABEL = 'app.drover.instance';
 const ANSWER =
   'All green. What I ran:\n\n```bash\nmake test\n```\n\n| step | result |\n|---|---|\n| compile | ok |\n| test | ok |\n\nSee [the docs](https://example.com/docs) and `make help`.';
 
-let serve: ServeHandle | undefined;
-let model: ModelServer | undefined;
-let instance: string | undefined;
+let cockpit: Cockpit | undefined;
 
 test.beforeAll(async () => {
-  model = await startModelServer({
-    apiKey: 'sk-ant-e2e',
-    respond: (request) => {
-      const last = request.body.messages.at(-1);
-      const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
-      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: ANSWER }], stop_reason: 'end_turn' } };
-      return {
-        kind: 'message',
-        message: {
-          content: [
-            { type: 'text', text: 'Let me run the tests and write a note.' },
-            {
-              type: 'tool_use',
-              name: 'box__bash',
-              input: { command: "echo note > /tmp/note.txt && echo make-test-ok && printf '\\033[32mPASS\\033[0m 12 tests\\n'" },
-            },
-          ],
-          stop_reason: 'tool_use',
-        },
-      };
-    },
-  });
-  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+  const call = toolUseReply(
+    'box__bash',
+    { command: "echo note > /tmp/note.txt && echo make-test-ok && printf '\\033[32mPASS\\033[0m 12 tests\\n'" },
+    'Let me run the tests and write a note.',
+  );
+  cockpit = await startCockpit(toolThenAnswer(call, ANSWER), { docker: true });
 });
 
 test.afterAll(async () => {
-  await serve?.stop();
-  await model?.close();
-  if (instance === undefined) return;
-  const containers = dockerCli('ps', '-aq', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
-  if (containers.length > 0) dockerCli('rm', '-f', ...containers);
-  const images = dockerCli('image', 'ls', '-q', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
-  if (images.length > 0) dockerCli('image', 'rm', '-f', ...new Set(images));
+  await cockpit?.stop();
 });
 
 interface Found {
@@ -96,7 +70,8 @@ async function check(page: Page, testInfo: TestInfo, view: string, found: Found[
 
 test('axe: no serious or critical violations on each main view, in the light and the dark theme', async ({ page }, testInfo) => {
   test.setTimeout(420_000);
-  if (serve === undefined) throw new Error('serve mode did not start');
+  if (cockpit === undefined) throw new Error('serve mode did not start');
+  const { serve } = cockpit;
   const found: Found[] = [];
   await page.goto(serve.url);
 
@@ -105,21 +80,13 @@ test('axe: no serious or critical violations on each main view, in the light and
   await check(page, testInfo, 'first use', found);
 
   // The launch dialog, with a Docker hand and a first message.
-  await page.getByRole('button', { name: 'New session' }).first().click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Name', { exact: true }).fill('Check the build');
-  await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
-  await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
-  await dialog.getByLabel('First message').fill('Make the build green');
+  const dialog = await fillLaunchDialog(page, { name: 'Check the build', dockerHand: true, firstMessage: 'Make the build green' });
   await check(page, testInfo, 'launch dialog', found);
-  await dialog.getByLabel('First message').press('Control+Enter');
-  await expect(dialog).toBeHidden();
+  await submitLaunchDialog(dialog, 'shortcut');
 
   // A session: the transcript with a tool call (opened), the timeline, each side panel.
   const transcript = page.getByTestId('transcript');
   await expect(transcript).toContainText('See the docs', { timeout: 90_000 });
-  const container = dockerCli('ps', '-q', '--filter', 'label=app.drover.hand=box').split('\n')[0];
-  if (container) instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container).trim();
   const tool = page.getByTestId('tool-call').first();
   await expect(tool).toContainText('done');
   await tool.getByRole('button').first().click();

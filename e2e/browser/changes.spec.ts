@@ -4,72 +4,47 @@
 // the file's diff shows the edit, "Restore this file to event N" (confirmed) puts it back, and the
 // view since the start then shows the file as the first call wrote it; scrubbed back to before the
 // restore, the past bar's "Files changed" shows the turn's changes up to there.
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
-import { startModelServer, type ModelServer } from '#test/support/model-server';
+import { expect, test } from '@playwright/test';
+import { requireDocker } from '#test/support/docker';
 import { requireChromium } from '../support/browser.ts';
-import { startServeMode, type ServeHandle } from '../support/serve.ts';
+import { snap, startCockpit, textReply, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { launchSession } from '../support/launch.ts';
 
 requireChromium();
 const dockerReady = await requireDocker();
 test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
 
-const INSTANCE_LABEL = 'app.drover.instance';
 const WRITE = "mkdir -p /work && printf 'alpha\\nbeta\\n' > /work/notes.txt";
 const EDIT = "printf 'alpha\\nBETA\\ngamma\\n' > /work/notes.txt";
 
-let serve: ServeHandle | undefined;
-let model: ModelServer | undefined;
-let instance: string | undefined;
+let cockpit: Cockpit | undefined;
 
 test.beforeAll(async () => {
-  model = await startModelServer({
-    apiKey: 'sk-ant-e2e',
-    respond: (request) => {
+  cockpit = await startCockpit(
+    (request) => {
       const results = request.body.messages.filter(
         (message) => Array.isArray(message.content) && message.content.some((block) => block.type === 'tool_result'),
       ).length;
-      const call = (command: string) => ({
-        kind: 'message' as const,
-        message: { content: [{ type: 'tool_use' as const, name: 'box__bash', input: { command } }], stop_reason: 'tool_use' as const },
-      });
-      if (results === 0) return call(WRITE);
-      if (results === 1) return call(EDIT);
-      return { kind: 'message', message: { content: [{ type: 'text', text: 'Notes written and edited.' }], stop_reason: 'end_turn' } };
+      if (results === 0) return toolUseReply('box__bash', { command: WRITE });
+      if (results === 1) return toolUseReply('box__bash', { command: EDIT });
+      return textReply('Notes written and edited.');
     },
-  });
-  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+    { docker: true },
+  );
 });
 
 test.afterAll(async () => {
-  await serve?.stop();
-  await model?.close();
-  if (instance === undefined) return;
-  const images = dockerCli('image', 'ls', '-q', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
-  if (images.length > 0) dockerCli('image', 'rm', '-f', ...new Set(images));
+  await cockpit?.stop();
 });
-
-async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`) }), contentType: 'image/png' });
-}
 
 test("a tool call's changed files, their diff, and one file restored", async ({ page }, testInfo) => {
   test.setTimeout(150_000);
-  if (serve === undefined) throw new Error('serve mode did not start');
-  await page.goto(serve.url);
-  await page.getByRole('button', { name: 'New session' }).first().click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Name', { exact: true }).fill('Notes');
-  await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
-  await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
-  await dialog.getByLabel('First message').fill('Write the notes, then edit them');
-  await dialog.getByLabel('First message').press('Control+Enter');
-  await expect(dialog).toBeHidden();
+  if (cockpit === undefined) throw new Error('serve mode did not start');
+  await page.goto(cockpit.serve.url);
+  await launchSession(page, { name: 'Notes', dockerHand: true, firstMessage: 'Write the notes, then edit them' }, 'shortcut');
 
   const transcript = page.getByTestId('transcript');
   await expect(transcript).toContainText('Notes written and edited.', { timeout: 90_000 });
-  const container = dockerCli('ps', '-q', '--filter', 'label=app.drover.hand=box').split('\n')[0];
-  if (container) instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container).trim();
 
   // The edit's card: "1 file changed" (the checkpoint after its result) opens the Changes tab on it.
   const edit = page.getByTestId('tool-call').nth(1);

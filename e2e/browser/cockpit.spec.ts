@@ -1,84 +1,54 @@
 // The cockpit end to end, in Chromium against the real serve mode, the real Docker engine and the
 // local Messages API server: launch a session by clicks with a Docker hand, watch text stream,
 // see a tool run, scrub back, rewind, fork, switch branches, reload and find everything as it was.
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
-import { startModelServer, type ModelServer } from '#test/support/model-server';
+import { expect, test } from '@playwright/test';
+import { requireDocker } from '#test/support/docker';
 import { requireChromium } from '../support/browser.ts';
-import { startServeMode, type ServeHandle } from '../support/serve.ts';
+import { answersTool, snap, startCockpit, textReply, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { fillLaunchDialog, submitLaunchDialog } from '../support/launch.ts';
 
 requireChromium();
 const dockerReady = await requireDocker();
 test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
 
-const INSTANCE_LABEL = 'app.drover.instance';
 const FINAL =
   'The build is green. Here is what I ran:\n\n```bash\nmake test\n```\n\n| step | result |\n|---|---|\n| compile | ok |\n| test | ok |\n\nNothing else needed **fixing**.';
 
-let serve: ServeHandle | undefined;
-let model: ModelServer | undefined;
-let instance: string | undefined;
+let cockpit: Cockpit | undefined;
 
 test.beforeAll(async () => {
-  model = await startModelServer({
-    apiKey: 'sk-ant-e2e',
-    respond: (request) => {
-      const last = request.body.messages.at(-1);
-      const text = JSON.stringify(last);
-      const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
-      if (answersTool)
-        return { kind: 'message', message: { content: [{ type: 'text', text: FINAL }], stop_reason: 'end_turn' }, frameDelayMs: 120 };
-      if (text.includes('try again'))
-        return {
-          kind: 'message',
-          message: { content: [{ type: 'text', text: 'Second attempt: a different way.' }], stop_reason: 'end_turn' },
-        };
-      if (text.includes('fork question'))
-        return { kind: 'message', message: { content: [{ type: 'text', text: 'Answer in the fork.' }], stop_reason: 'end_turn' } };
-      return {
-        kind: 'message',
-        message: {
-          content: [
-            { type: 'text', text: 'Let me run the tests first.' },
-            { type: 'tool_use', name: 'box__bash', input: { command: "echo make-test-ok && printf '\\033[32mPASS\\033[0m 12 tests\\n'" } },
-          ],
-          stop_reason: 'tool_use',
-        },
-      };
+  cockpit = await startCockpit(
+    (request) => {
+      const text = JSON.stringify(request.body.messages.at(-1));
+      if (answersTool(request)) return textReply(FINAL, 120);
+      if (text.includes('try again')) return textReply('Second attempt: a different way.');
+      if (text.includes('fork question')) return textReply('Answer in the fork.');
+      return toolUseReply(
+        'box__bash',
+        { command: "echo make-test-ok && printf '\\033[32mPASS\\033[0m 12 tests\\n'" },
+        'Let me run the tests first.',
+      );
     },
-  });
-  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+    { docker: true },
+  );
 });
 
 test.afterAll(async () => {
-  await serve?.stop();
-  await model?.close();
-  if (instance === undefined) return;
-  const images = dockerCli('image', 'ls', '-q', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
-  if (images.length > 0) dockerCli('image', 'rm', '-f', ...new Set(images));
+  await cockpit?.stop();
 });
-
-async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`) }), contentType: 'image/png' });
-}
 
 test('launch by clicks, stream, run a tool, scrub, rewind, fork, switch branches, reload', async ({ page }, testInfo) => {
   test.setTimeout(150_000);
-  if (serve === undefined) throw new Error('serve mode did not start');
+  if (cockpit === undefined) throw new Error('serve mode did not start');
+  const { serve } = cockpit;
   await page.goto(serve.url);
   await expect(page.getByRole('heading', { name: 'Start your first session' })).toBeVisible();
   await snap(page, testInfo, '20-empty');
 
   // Launch: name, model, a Docker hand, the first message, Ctrl+Enter.
-  await page.getByRole('button', { name: 'New session' }).first().click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Name', { exact: true }).fill('Fix the build');
-  await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
-  await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
-  await dialog.getByLabel('First message').fill('Make the build green');
+  const dialog = await fillLaunchDialog(page, { name: 'Fix the build', dockerHand: true, firstMessage: 'Make the build green' });
   await snap(page, testInfo, '21-launch-dialog');
-  await dialog.getByLabel('First message').press('Control+Enter');
-  await expect(dialog).toBeHidden();
+  await submitLaunchDialog(dialog, 'shortcut');
 
   // The answer streams (part of it shows before the rest), after a tool ran in the container.
   const transcript = page.getByTestId('transcript');
@@ -98,8 +68,6 @@ test('launch by clicks, stream, run a tool, scrub, rewind, fork, switch branches
   await expect(transcript.locator('table')).toContainText('compile');
   await expect(transcript.locator('pre code')).toContainText('make test');
   await snap(page, testInfo, '23-tool-and-answer');
-  const container = dockerCli('ps', '-q', '--filter', 'label=app.drover.hand=box').split('\n')[0];
-  if (container) instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container).trim();
 
   // Scrub back with the keyboard: one turn back is the user's message; the answer is gone.
   const tape = page.getByTestId('timeline-tape');

@@ -1,11 +1,12 @@
 // The cockpit as a new user meets it, in Chromium against the real serve mode: a first run with
 // no key and no keyring, then a conversation (against a local Messages API server) with a message
 // sent while Claude answers, a very long message, a rewind, and deleting a session with its branch.
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { tmpdir } from 'node:os';
 import { BASH_IMAGE, requireDocker } from '#test/support/docker';
-import { startModelServer, type ModelServer } from '#test/support/model-server';
 import { requireChromium } from '../support/browser.ts';
+import { snap, startCockpit, textReply, type Cockpit } from '../support/cockpit.ts';
+import { launchSession } from '../support/launch.ts';
 import { startServeMode, type ServeHandle } from '../support/serve.ts';
 
 requireChromium();
@@ -13,47 +14,27 @@ requireChromium();
 const dockerReady = await requireDocker();
 
 let bare: ServeHandle | undefined;
-let serve: ServeHandle | undefined;
-let model: ModelServer | undefined;
+let cockpit: Cockpit | undefined;
 
 test.beforeAll(async () => {
-  model = await startModelServer({
-    apiKey: 'sk-ant-e2e',
-    respond: (request) => {
-      const last = JSON.stringify(request.body.messages.at(-1));
-      if (last.includes('talk slowly'))
-        return {
-          kind: 'message',
-          message: { content: [{ type: 'text', text: 'word '.repeat(120) }], stop_reason: 'end_turn' },
-          frameDelayMs: 60,
-        };
-      if (last.includes('are you still there'))
-        return { kind: 'message', message: { content: [{ type: 'text', text: 'Still here, after the words.' }], stop_reason: 'end_turn' } };
-      return { kind: 'message', message: { content: [{ type: 'text', text: 'Noted.' }], stop_reason: 'end_turn' } };
-    },
+  cockpit = await startCockpit((request) => {
+    const last = JSON.stringify(request.body.messages.at(-1));
+    if (last.includes('talk slowly')) return textReply('word '.repeat(120), 60);
+    if (last.includes('are you still there')) return textReply('Still here, after the words.');
+    return textReply('Noted.');
   });
   // No key and no keyring (no session bus): nothing can be stored and nothing can be sent.
-  bare = await startServeMode({ ANTHROPIC_API_KEY: '', DBUS_SESSION_BUS_ADDRESS: '', ANTHROPIC_BASE_URL: model.url });
-  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+  bare = await startServeMode({ ANTHROPIC_API_KEY: '', DBUS_SESSION_BUS_ADDRESS: '', ANTHROPIC_BASE_URL: cockpit.model.url });
 });
 
 test.afterAll(async () => {
   await bare?.stop();
-  await serve?.stop();
-  await model?.close();
+  await cockpit?.stop();
 });
 
-async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`) }), contentType: 'image/png' });
-}
-
+/** A session launched from the dialog with Ctrl+Enter. */
 async function launch(page: Page, name: string, firstMessage?: string): Promise<void> {
-  await page.getByRole('button', { name: 'New session' }).first().click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Name', { exact: true }).fill(name);
-  if (firstMessage !== undefined) await dialog.getByLabel('First message').fill(firstMessage);
-  await dialog.getByLabel('Name', { exact: true }).press('Control+Enter');
-  await expect(dialog).toHaveCount(0);
+  await launchSession(page, { name, ...(firstMessage === undefined ? {} : { firstMessage }) }, 'shortcut');
 }
 
 test('first run with no key and no keyring: one accurate way forward, and nothing claims a key was refused', async ({ page }, testInfo) => {
@@ -111,8 +92,8 @@ test('a message sent while Claude answers waits after that answer; long messages
 }, testInfo) => {
   // A slow answer (300 words, 40 ms apart) and a 200 KB message typed into the box: about 40 s on a quiet machine.
   test.setTimeout(150_000);
-  if (serve === undefined) throw new Error('serve mode did not start');
-  await page.goto(serve.url);
+  if (cockpit === undefined) throw new Error('serve mode did not start');
+  await page.goto(cockpit.serve.url);
   await launch(page, 'Queue and fold');
   const box = page.getByRole('textbox', { name: 'Message' });
   const transcript = page.getByTestId('transcript');
@@ -195,8 +176,8 @@ test('a message sent while Claude answers waits after that answer; long messages
 
 test("a hand's details wrap in the narrow panel with no separator left at a line's start", async ({ page }, testInfo) => {
   test.skip(!dockerReady, 'no Docker engine here (the reason is printed above)');
-  if (serve === undefined) throw new Error('serve mode did not start');
-  await page.goto(serve.url);
+  if (cockpit === undefined) throw new Error('serve mode did not start');
+  await page.goto(cockpit.serve.url);
   await launch(page, 'Hand rows');
   const panel = page.getByTestId('hands-panel');
   await panel.getByRole('button', { name: 'Add a Docker hand' }).click();

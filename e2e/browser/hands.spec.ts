@@ -1,11 +1,11 @@
 // Hands in Chromium against the real serve mode and the real Docker engine: launch a session with
 // a Docker hand, watch it start on Claude's first tool call and run a command, then attach,
 // refuse and detach a second hand through the panel.
-import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
-import { startModelServer, type ModelServer } from '#test/support/model-server';
 import { requireChromium } from '../support/browser.ts';
-import { startServeMode, type ServeHandle } from '../support/serve.ts';
+import { snap, startCockpit, toolThenAnswer, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { fillLaunchDialog } from '../support/launch.ts';
 
 requireChromium();
 const dockerReady = await requireDocker();
@@ -14,55 +14,24 @@ test.skip(!dockerReady, 'the Docker engine is not available (the reason is print
 /** The label Drover puts on every container and snapshot image of one data folder. */
 const INSTANCE_LABEL = 'app.drover.instance';
 
-let serve: ServeHandle | undefined;
-let model: ModelServer | undefined;
-/** The data folder's instance id, read from the hand's container while it runs. */
-let instance: string | undefined;
+let cockpit: Cockpit | undefined;
 
 test.beforeAll(async () => {
-  model = await startModelServer({
-    apiKey: 'sk-ant-e2e',
-    respond: (request) => {
-      const last = request.body.messages.at(-1);
-      const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
-      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: 'Done.' }], stop_reason: 'end_turn' } };
-      return {
-        kind: 'message',
-        message: {
-          content: [{ type: 'tool_use', name: 'box__bash', input: { command: 'echo hello-from-the-container && uname -s' } }],
-          stop_reason: 'tool_use',
-        },
-      };
-    },
-  });
-  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+  const call = toolUseReply('box__bash', { command: 'echo hello-from-the-container && uname -s' });
+  // Serve removes its containers when it stops; its snapshot images stay for forks, so stop()
+  // removes them (their data folder is gone).
+  cockpit = await startCockpit(toolThenAnswer(call, 'Done.'), { docker: true });
 });
 
 test.afterAll(async () => {
-  await serve?.stop();
-  await model?.close();
-  if (instance === undefined) return;
-  // Serve removed its containers when it stopped; its snapshot images stay for forks, so the
-  // test removes them (their data folder is gone).
-  const images = dockerCli('image', 'ls', '-q', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
-  if (images.length > 0) dockerCli('image', 'rm', '-f', ...new Set(images));
+  await cockpit?.stop();
 });
-
-async function snap(target: Page | Locator, testInfo: TestInfo, name: string): Promise<void> {
-  const path = testInfo.outputPath(`${name}.png`);
-  const body = 'goto' in target ? await target.screenshot({ path, fullPage: true }) : await target.screenshot({ path });
-  await testInfo.attach(name, { body, contentType: 'image/png' });
-}
 
 test('a Docker hand starts on the first tool call; hands are attached, refused and detached in the panel', async ({ page }, testInfo) => {
   test.setTimeout(120_000);
-  if (serve === undefined) throw new Error('serve mode did not start');
-  await page.goto(serve.url);
-  await page.getByRole('button', { name: 'New session' }).first().click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Name', { exact: true }).fill('Run a command in a box');
-  await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
-  await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
+  if (cockpit === undefined) throw new Error('serve mode did not start');
+  await page.goto(cockpit.serve.url);
+  const dialog = await fillLaunchDialog(page, { name: 'Run a command in a box', dockerHand: true });
   await snap(dialog, testInfo, '20-new-session-with-hand');
   await dialog.getByRole('button', { name: 'Launch' }).click();
 
@@ -84,7 +53,8 @@ test('a Docker hand starts on the first tool call; hands are attached, refused a
   await expect(box.locator('.hand-state')).toHaveText('ready', { timeout: 60_000 });
   const container = (await box.locator('.hand-container').textContent())?.trim() ?? '';
   expect(container).toMatch(/^[0-9a-f]{12}$/);
-  instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container);
+  // The data folder's instance id, read from the hand's container while it runs.
+  const instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container);
   const events = page.getByTestId('transcript');
   await expect(events).toContainText('Done.', { timeout: 30_000 });
   // The tool call's header opens to the whole output.
@@ -94,7 +64,7 @@ test('a Docker hand starts on the first tool call; hands are attached, refused a
   await expect(page.getByTestId('tool-output')).toContainText(/hello-from-the-container\nLinux/);
   await expect(box.getByRole('progressbar')).toHaveCount(0);
   await snap(panel, testInfo, '22-hand-ready');
-  await snap(page, testInfo, '23-session-with-hand');
+  await snap(page, testInfo, '23-session-with-hand', true);
 
   await panel.getByRole('button', { name: 'Add a Docker hand' }).click();
   const form = panel.getByRole('form', { name: 'Add a Docker hand' });
@@ -133,7 +103,6 @@ test('a Docker hand starts on the first tool call; hands are attached, refused a
   await expect(events).toContainText('Hand web detached');
   await snap(panel, testInfo, '26-detached');
 
-  await serve.stop();
-  serve = undefined;
+  await cockpit.serve.stop();
   expect(dockerCli('ps', '-aq', '--filter', `label=${INSTANCE_LABEL}=${instance}`)).toBe('');
 });

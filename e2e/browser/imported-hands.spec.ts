@@ -8,33 +8,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { HandSpecSchema } from '#shared/hands';
-import { startModelServer, type ModelServer } from '#test/support/model-server';
 import { requireChromium } from '../support/browser.ts';
-import { startServeMode, type ServeHandle } from '../support/serve.ts';
+import { startCockpit, toolThenAnswer, toolUseReply, type Cockpit } from '../support/cockpit.ts';
 
 requireChromium();
 
-let serve: ServeHandle | undefined;
-let model: ModelServer | undefined;
+let cockpit: Cockpit | undefined;
 const outside = mkdtempSync(path.join(tmpdir(), 'drover-e2e-import-'));
 const marker = path.join(outside, 'MARKER');
 
 test.beforeAll(async () => {
-  model = await startModelServer({
-    apiKey: 'sk-ant-e2e',
-    respond: (request) => {
-      const last = request.body.messages.at(-1);
-      const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
-      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: 'Done.' }], stop_reason: 'end_turn' } };
-      return { kind: 'message', message: { content: [{ type: 'tool_use', name: 'evil__run', input: {} }], stop_reason: 'tool_use' } };
-    },
-  });
-  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+  cockpit = await startCockpit(toolThenAnswer(toolUseReply('evil__run', {}), 'Done.'));
 });
 
 test.afterAll(async () => {
-  await serve?.stop();
-  await model?.close();
+  await cockpit?.stop();
   rmSync(outside, { recursive: true, force: true });
 });
 
@@ -57,7 +45,8 @@ function exportFile(): string {
 }
 
 test('an imported MCP command is shown for review and runs only after “Turn on”', async ({ page }, testInfo) => {
-  if (serve === undefined || model === undefined) throw new Error('the set-up did not finish');
+  if (cockpit === undefined) throw new Error('the set-up did not finish');
+  const { serve, model } = cockpit;
   test.setTimeout(120_000);
   await page.setViewportSize({ width: 1280, height: 1100 });
   await page.goto(serve.url);
@@ -76,7 +65,7 @@ test('an imported MCP command is shown for review and runs only after “Turn on
   const requests = model.requests.length;
   await page.getByLabel('Message', { exact: true }).fill('Use your tools.');
   await page.getByLabel('Message', { exact: true }).press('Control+Enter');
-  await expect.poll(() => model?.requests.length ?? 0).toBeGreaterThan(requests + 1);
+  await expect.poll(() => model.requests.length).toBeGreaterThan(requests + 1);
   await expect(page.getByTestId('transcript')).toContainText('Done.');
   expect(existsSync(marker)).toBe(false);
 

@@ -4,91 +4,55 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { SessionStore } from '#services/session/store';
-import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
-import { startModelServer, type ModelServer } from '#test/support/model-server';
+import { requireDocker } from '#test/support/docker';
 import { requireChromium } from '../support/browser.ts';
-import { startServeMode, type ServeHandle } from '../support/serve.ts';
+import { answersTool, snap, startCockpit, textReply, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { launchSession } from '../support/launch.ts';
+import { startServeMode } from '../support/serve.ts';
 
 requireChromium();
 const dockerReady = await requireDocker();
 test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
 
-const INSTANCE_LABEL = 'app.drover.instance';
 /** A word only the probe command and its output contain. */
 const WORD = 'zebrafinch42';
 
-let serve: ServeHandle | undefined;
-let model: ModelServer | undefined;
-let instance: string | undefined;
+let cockpit: Cockpit | undefined;
 
 test.beforeAll(async () => {
-  model = await startModelServer({
-    apiKey: 'sk-ant-e2e',
-    respond: (request) => {
-      const messages = request.body.messages;
-      const last = messages.at(-1);
-      const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
-      if (answersTool) return { kind: 'message', message: { content: [{ type: 'text', text: 'Probe done.' }], stop_reason: 'end_turn' } };
-      const asked = JSON.stringify(messages[0]?.content ?? '');
-      if (asked.includes('Run the probe')) {
-        return {
-          kind: 'message',
-          message: {
-            content: [{ type: 'tool_use', name: 'box__bash', input: { command: `echo ${WORD}-found` } }],
-            stop_reason: 'tool_use',
-          },
-        };
-      }
-      return { kind: 'message', message: { content: [{ type: 'text', text: 'Hi there.' }], stop_reason: 'end_turn' } };
+  cockpit = await startCockpit(
+    (request) => {
+      if (answersTool(request)) return textReply('Probe done.');
+      const asked = JSON.stringify(request.body.messages[0]?.content ?? '');
+      if (asked.includes('Run the probe')) return toolUseReply('box__bash', { command: `echo ${WORD}-found` });
+      return textReply('Hi there.');
     },
-  });
-  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
+    { docker: true },
+  );
 });
 
 test.afterAll(async () => {
-  await serve?.stop();
-  await model?.close();
-  if (instance === undefined) return;
-  const images = dockerCli('image', 'ls', '-q', '--filter', `label=${INSTANCE_LABEL}=${instance}`).split('\n').filter(Boolean);
-  if (images.length > 0) dockerCli('image', 'rm', '-f', ...new Set(images));
+  await cockpit?.stop();
 });
-
-async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  await testInfo.attach(name, { body: await page.screenshot({ path: testInfo.outputPath(`${name}.png`) }), contentType: 'image/png' });
-}
-
-async function launch(page: Page, title: string, message: string, withHand: boolean): Promise<void> {
-  await page.getByRole('button', { name: 'New session' }).first().click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Name', { exact: true }).fill(title);
-  if (withHand) {
-    await dialog.getByRole('button', { name: 'Add Docker hand' }).click();
-    await dialog.getByRole('group', { name: 'Hand box' }).getByLabel('Image').fill(BASH_IMAGE);
-  }
-  await dialog.getByLabel('First message').fill(message);
-  await dialog.getByLabel('First message').press('Control+Enter');
-  await expect(dialog).toBeHidden();
-}
 
 test('search finds a command run in another session and opens that session at that event', async ({ page }, testInfo) => {
   test.setTimeout(150_000);
-  if (serve === undefined) throw new Error('serve mode did not start');
+  if (cockpit === undefined) throw new Error('serve mode did not start');
+  const { serve } = cockpit;
   await page.goto(serve.url);
 
   // Session one: Claude runs the probe command on a Docker hand.
-  await launch(page, 'Probe run', 'Run the probe', true);
+  await launchSession(page, { name: 'Probe run', dockerHand: true, firstMessage: 'Run the probe' }, 'shortcut');
   const transcript = page.getByTestId('transcript');
   await expect(transcript).toContainText('Probe done.', { timeout: 90_000 });
-  const container = dockerCli('ps', '-q', '--filter', 'label=app.drover.hand=box').split('\n')[0];
-  if (container) instance = dockerCli('inspect', '--format', `{{ index .Config.Labels "${INSTANCE_LABEL}" }}`, container).trim();
   const probeUrl = page.url();
   const probeId = /#\/s\/([0-9a-f-]{36})/.exec(probeUrl)?.[1];
   expect(probeId).toBeDefined();
 
   // Session two: unrelated; the search starts from here.
-  await launch(page, 'Other work', 'Hello', false);
+  await launchSession(page, { name: 'Other work', firstMessage: 'Hello' }, 'shortcut');
   await expect(transcript).toContainText('Hi there.');
   expect(page.url()).not.toContain(probeId ?? '');
 

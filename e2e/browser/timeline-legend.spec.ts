@@ -2,55 +2,34 @@
 // Messages API server: events in words in the Events panel and the timeline, the raw type one hover
 // away; a legend for the colours; numbered turns; a time scale with zoom (buttons and Ctrl+wheel),
 // remembered across a reload; the Events panel's names whole at its default width.
-import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import { startModelServer, type ModelServer } from '#test/support/model-server';
+import { expect, test } from '@playwright/test';
 import { requireChromium } from '../support/browser.ts';
-import { startServeMode, type ServeHandle } from '../support/serve.ts';
+import { answersTool, snap, startCockpit, textReply, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { launchSession } from '../support/launch.ts';
 
 requireChromium();
 
-let serve: ServeHandle | undefined;
-let model: ModelServer | undefined;
+let cockpit: Cockpit | undefined;
 
 test.beforeAll(async () => {
-  model = await startModelServer({
-    apiKey: 'sk-ant-e2e',
-    respond: (request) => {
-      const last = request.body.messages.at(-1);
-      const answersTool = Array.isArray(last?.content) && last.content.some((block) => block.type === 'tool_result');
-      if (answersTool)
-        return { kind: 'message', message: { content: [{ type: 'text', text: 'Looked around.' }], stop_reason: 'end_turn' } };
-      if (JSON.stringify(last).includes('again'))
-        return { kind: 'message', message: { content: [{ type: 'text', text: 'Second answer.' }], stop_reason: 'end_turn' } };
-      // A call on a hand the session does not have: recorded as Claude's call and answered with an error.
-      return {
-        kind: 'message',
-        message: { content: [{ type: 'tool_use', name: 'box__bash', input: { command: 'ls' } }], stop_reason: 'tool_use' },
-      };
-    },
+  cockpit = await startCockpit((request) => {
+    if (answersTool(request)) return textReply('Looked around.');
+    if (JSON.stringify(request.body.messages.at(-1)).includes('again')) return textReply('Second answer.');
+    // A call on a hand the session does not have: recorded as Claude's call and answered with an error.
+    return toolUseReply('box__bash', { command: 'ls' });
   });
-  serve = await startServeMode({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: 'sk-ant-e2e' });
 });
 
 test.afterAll(async () => {
-  await serve?.stop();
-  await model?.close();
+  await cockpit?.stop();
 });
 
-async function snap(page: Page, testInfo: TestInfo, name: string): Promise<void> {
-  const body = await page.screenshot({ path: `/tmp/shots/${name}.png` });
-  await testInfo.attach(name, { body, contentType: 'image/png' });
-}
-
 test('legend, events in words with the raw type on hover, numbered turns, time scale with zoom', async ({ page }, testInfo) => {
-  if (serve === undefined) throw new Error('the set-up did not finish');
+  if (cockpit === undefined) throw new Error('the set-up did not finish');
+  const { serve } = cockpit;
   test.setTimeout(90_000);
   await page.goto(serve.url);
-  await page.getByRole('button', { name: 'New session' }).first().click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByLabel('Name', { exact: true }).fill('Explained timeline');
-  await dialog.getByLabel('First message').fill('Look around');
-  await dialog.getByRole('button', { name: 'Launch' }).click();
+  await launchSession(page, { name: 'Explained timeline', firstMessage: 'Look around' });
   const transcript = page.getByTestId('transcript');
   await expect(transcript).toContainText('Looked around.', { timeout: 30_000 });
   const box = page.getByRole('textbox', { name: 'Message' });
