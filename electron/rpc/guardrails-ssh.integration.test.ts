@@ -8,10 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
 import type { GuardrailsView } from '#shared/guardrails';
 import { SessionSummarySchema } from '#shared/sessions';
-import { createHost, type Host } from '#rpc/host';
-import { SessionStore } from '#services/session/store';
-import { Vault } from '#services/vault/vault';
-import { FileKeySource } from '#test/support/file-key-source';
+import type { Host } from '#rpc/host';
+import type { SessionStore } from '#services/session/store';
+import { vaultHostRig, type VaultHostRig } from '#test/support/host-rig';
 import { startModelServer, type ModelServer, type Reply } from '#test/support/model-server';
 import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
@@ -19,9 +18,8 @@ import { tempDir } from '#test/support/system';
 const API_KEY = 'sk-ant-test-guardrails-ssh';
 const ready = requireSshd();
 
-let dir: string;
+let rig: VaultHostRig | undefined;
 let store: SessionStore;
-let vault: Vault;
 let host: Host;
 let model: ModelServer;
 let sshd: TestSshd;
@@ -30,22 +28,12 @@ const done: Reply = { kind: 'message', message: { content: [{ type: 'text', text
 
 beforeAll(async () => {
   if (!ready) return;
-  dir = tempDir('drover-guardrails-ssh-');
   sshd = await TestSshd.start();
   const key = makeKey(tempDir('drover-guardrails-ssh-keys-'));
   sshd.authorize(key);
   model = await startModelServer({ apiKey: API_KEY, respond: () => script.shift() ?? done });
-  store = SessionStore.open({ dataDir: dir });
-  vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')) });
-  host = createHost({
-    store,
-    vault,
-    info: { version: 'test', dataDir: dir, platform: process.platform },
-    baseURL: model.url,
-    keyProvider: () => API_KEY,
-    push: () => undefined,
-    log: () => undefined,
-  });
+  rig = vaultHostRig('drover-guardrails-ssh-', { baseURL: model.url, apiKey: API_KEY });
+  ({ store, host } = rig);
   await host.credentials.start();
   const secret = await host.credentials.create({ name: 'laptop key', kind: 'ssh-private-key', value: key.privateKey });
   keyId = secret.id;
@@ -58,12 +46,9 @@ let keyId = '';
 
 afterAll(async () => {
   if (!ready) return;
-  await host?.close();
-  await vault?.close();
-  store?.close();
+  await rig?.close();
   await model?.close();
   await sshd?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 async function call<T = unknown>(name: string, arg?: unknown): Promise<T> {

@@ -12,13 +12,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
 import { HandSpecSchema, type HandSpecInput, type HandStatus } from '#shared/hands';
-import { AppInfoSchema, type PushMessage } from '#shared/rpc';
+import { AppInfoSchema } from '#shared/rpc';
 import { SessionSummarySchema, type SessionSummary } from '#shared/sessions';
-import { createHost, type Host } from '#rpc/host';
-import { SessionStore } from '#services/session/store';
-import { Vault } from '#services/vault/vault';
+import type { Host } from '#rpc/host';
+import type { SessionStore } from '#services/session/store';
 import { BUSYBOX_IMAGE } from '#test/support/docker';
-import { FileKeySource } from '#test/support/file-key-source';
+import { vaultHostRig, type VaultHostRig } from '#test/support/host-rig';
 import { startModelServer, type ModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
 import { folderBytes, tempDir } from '#test/support/system';
 
@@ -27,8 +26,8 @@ const CANARY = 'imported-canary-5f0e9d3c7b1a2468';
 
 let dir: string;
 let outside: string;
+let rig: VaultHostRig | undefined;
 let store: SessionStore;
-let vault: Vault;
 let host: Host;
 let model: ModelServer;
 let script: Array<(request: RecordedRequest) => Reply> = [];
@@ -39,29 +38,16 @@ function toolUse(name: string, input: Record<string, unknown>): Reply {
 }
 
 beforeAll(async () => {
-  dir = tempDir('drover-import-');
   outside = tempDir('drover-import-outside-');
   model = await startModelServer({ apiKey: API_KEY, respond: (request) => (script.shift() ?? (() => done))(request) });
-  store = SessionStore.open({ dataDir: dir });
-  vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')) });
-  host = createHost({
-    store,
-    vault,
-    info: { version: 'test', dataDir: dir, platform: process.platform },
-    baseURL: model.url,
-    keyProvider: () => API_KEY,
-    push: (_message: PushMessage) => undefined,
-    log: () => undefined,
-  });
+  rig = vaultHostRig('drover-import-', { baseURL: model.url, apiKey: API_KEY });
+  ({ dir, store, host } = rig);
 }, 60_000);
 
 afterAll(async () => {
-  await host?.close();
-  await host?.hands.close();
-  await vault?.close();
-  store?.close();
+  await rig?.close();
   await model?.close();
-  for (const folder of [dir, outside]) if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
+  if (outside !== undefined) rmSync(outside, { recursive: true, force: true });
 });
 
 async function call<T = unknown>(name: string, arg?: unknown): Promise<T> {

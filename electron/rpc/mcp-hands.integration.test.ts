@@ -4,28 +4,27 @@
 // a Streamable HTTP server that demands a bearer token), driven by the harness against the local
 // Messages API server. Tool uses are recorded as agent.mcp_tool_use / agent.mcp_tool_result, and
 // a header secret reaches the HTTP server but never the log, the UI or the model.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
 import type { HandSpecInput, HandStatus, McpImport, McpServerInfo } from '#shared/hands';
 import type { PushMessage } from '#shared/rpc';
 import { SessionSummarySchema } from '#shared/sessions';
-import { createHost, type Host } from '#rpc/host';
-import { SessionStore } from '#services/session/store';
-import { Vault } from '#services/vault/vault';
-import { FileKeySource } from '#test/support/file-key-source';
+import type { Host } from '#rpc/host';
+import type { SessionStore } from '#services/session/store';
+import { vaultHostRig, type VaultHostRig } from '#test/support/host-rig';
 import { fixtureServer, referenceServer, referenceServerEntry, startAuthHttpServer, startEverythingHttp } from '#test/support/mcp';
 import { startModelServer, type ModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
-import { folderBytes, tempDir } from '#test/support/system';
+import { folderBytes } from '#test/support/system';
 
 const API_KEY = 'sk-ant-test-mcp-hands';
 const HEADER_CANARY = 'mcp-header-canary-3e9b71c4d2a8f605';
 const BEARER_CANARY = 'mcp-bearer-canary-8c1f2e7d9a4b6053';
 
+let rig: VaultHostRig | undefined;
 let dir: string;
 let store: SessionStore;
-let vault: Vault;
 let host: Host;
 let model: ModelServer;
 const logs: string[] = [];
@@ -40,29 +39,20 @@ function toolUse(name: string, input: Record<string, unknown>): Reply {
 const done: Reply = { kind: 'message', message: { content: [{ type: 'text', text: 'Done.' }], stop_reason: 'end_turn' } };
 
 beforeAll(async () => {
-  dir = tempDir('drover-mcp-hands-');
   model = await startModelServer({ apiKey: API_KEY, respond: (request) => (script.shift() ?? (() => done))(request) });
-  store = SessionStore.open({ dataDir: dir });
-  vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')) });
-  host = createHost({
-    store,
-    vault,
-    info: { version: 'test', dataDir: dir, platform: process.platform },
+  rig = vaultHostRig('drover-mcp-hands-', {
     baseURL: model.url,
-    keyProvider: () => API_KEY,
+    apiKey: API_KEY,
     push: (message: PushMessage) => wire.push(JSON.stringify(message)),
     log: (message, error) =>
       logs.push(`${message} ${error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : (JSON.stringify(error) ?? '')}`),
   });
+  ({ dir, store, host } = rig);
 }, 60_000);
 
 afterAll(async () => {
-  await host?.close();
-  await host?.hands.close();
-  await vault?.close();
-  store?.close();
+  await rig?.close();
   await model?.close();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
 /** An RPC call as a UI makes it; the reply is recorded as the renderer would receive it. */

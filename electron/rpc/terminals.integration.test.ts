@@ -12,12 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventOf } from '#shared/events';
 import type { SessionSummary } from '#shared/sessions';
 import { TERMINAL_LIMITS } from '#shared/terminals';
-import { createHost, type Host } from '#rpc/host';
+import type { Host } from '#rpc/host';
 import { instanceIdOf } from '#services/hands/docker/engine';
-import { SessionStore } from '#services/session/store';
-import { Vault } from '#services/vault/vault';
+import type { SessionStore } from '#services/session/store';
 import { BASH_IMAGE, removeInstanceObjects, requireDocker } from '#test/support/docker';
-import { FileKeySource } from '#test/support/file-key-source';
+import { vaultHostRig, type VaultHostRig } from '#test/support/host-rig';
 import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
 import { terminalCaller } from '#test/support/terminal-caller';
@@ -27,23 +26,14 @@ const sshdReady = requireSshd();
 /** A vault value no terminal may ever show. */
 const SECRET = 'sk-terminal-secret-7f3a9c21e5';
 
+let rig: VaultHostRig | undefined;
 let dir: string;
 let store: SessionStore;
-let vault: Vault;
 let host: Host;
 
 beforeAll(async () => {
-  dir = tempDir('drover-terminals-');
-  store = SessionStore.open({ dataDir: dir });
-  vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')) });
-  host = createHost({
-    store,
-    vault,
-    info: { version: 'test', dataDir: dir, platform: process.platform },
-    keyProvider: () => 'sk-ant-unused',
-    push: () => undefined,
-    log: () => undefined,
-  });
+  rig = vaultHostRig('drover-terminals-', { apiKey: 'sk-ant-unused' });
+  ({ dir, store, host } = rig);
   await host.credentials.start();
   await host.credentials.create({ name: 'deploy token', kind: 'token', value: SECRET });
 }, 60_000);
@@ -52,11 +42,8 @@ afterAll(async () => {
   await host?.terminals.closeAll();
   await host?.hands.settled();
   for (const session of store?.listSessions() ?? []) await host.hands.sessionDeleted(session.id);
-  await host?.close();
-  await vault?.close();
-  store?.close();
+  await rig?.close();
   if (dockerReady && dir) removeInstanceObjects(instanceIdOf(dir));
-  if (dir) rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
 function terminalEvents(sessionId: string) {

@@ -3,7 +3,7 @@
 // with a real vault too, for the Settings RPCs that keep secret ids.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { createHost, type Host } from '#rpc/host';
+import { createHost, type Host, type HostOptions } from '#rpc/host';
 import { DockerEngine, instanceIdOf } from '#services/hands/docker/engine';
 import { SessionStore } from '#services/session/store';
 import { Vault } from '#services/vault/vault';
@@ -45,26 +45,36 @@ export interface VaultHostRig {
   store: SessionStore;
   vault: Vault;
   host: Host;
-  /** Closes the host, the vault and the store, and removes the data and key folders. */
+  /** Closes the host and its hands, the vault and the store, and removes the data folder. */
   close(): Promise<void>;
 }
 
+export interface VaultHostOptions {
+  /** The Messages API the host's harness talks to (a local model server). */
+  baseURL?: string;
+  /** The Anthropic API key the host sends (default: none set). */
+  apiKey?: string;
+  push?: HostOptions['push'];
+  log?: HostOptions['log'];
+}
+
 /**
- * A real host over a real store and a real vault (its key in a file of another temp folder), with no
- * API key: the Settings RPCs that keep secret ids (engines, the hand library) driven through `host.dispatch`.
+ * A real host over a real store and a real vault (its key in a file in the data folder) in a temp
+ * folder, driven through `host.dispatch` or its services: the RPC tests whose sessions or settings keep secrets.
  */
-export function vaultHostRig(prefix: string): VaultHostRig {
+export function vaultHostRig(prefix: string, options: VaultHostOptions = {}): VaultHostRig {
   const dir = tempDir(prefix);
-  const keyDir = tempDir(`${prefix}key-`);
   const store = SessionStore.open({ dataDir: dir });
-  const vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(keyDir, 'vault.key')) });
+  const vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')) });
+  const { apiKey } = options;
   const host = createHost({
     store,
     vault,
-    info: { version: 't', dataDir: dir, platform: 'linux' },
-    push: () => undefined,
-    keyProvider: () => null,
-    log: () => undefined,
+    info: { version: 'test', dataDir: dir, platform: process.platform },
+    ...(options.baseURL === undefined ? {} : { baseURL: options.baseURL }),
+    keyProvider: () => apiKey ?? null,
+    push: options.push ?? (() => undefined),
+    log: options.log ?? (() => undefined),
   });
   return {
     dir,
@@ -73,10 +83,10 @@ export function vaultHostRig(prefix: string): VaultHostRig {
     host,
     async close() {
       await host.close();
+      await host.hands.close();
       await vault.close();
       store.close();
       rmSync(dir, { recursive: true, force: true });
-      rmSync(keyDir, { recursive: true, force: true });
     },
   };
 }
