@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NewEvent } from '#shared/events';
 import { SessionSummarySchema } from '#shared/sessions';
 import { threadOf } from '#shared/thread-view';
-import { API_TOKEN, apiRig, type ApiRig } from '#test/support/api-rig';
+import { apiRig, rawRequest, type ApiRig, type RawAnswer } from '#test/support/api-rig';
 import { BUILDER, TESTER, threadSessionEvents } from '#test/support/thread-log';
 import { usageTotals } from '#services/harness/models';
 import { externalId } from './ids.ts';
@@ -58,16 +58,7 @@ async function events(thread: string, query: Record<string, unknown> = {}): Prom
   return list;
 }
 
-async function raw(
-  path: string,
-  init: RequestInit = {},
-): Promise<{ status: number; body: { type?: string; error?: { type: string; message: string } } }> {
-  const response = await fetch(`${rig.api.baseURL}${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
-  });
-  return { status: response.status, body: (await response.json()) as never };
-}
+const raw = (path: string, init?: RequestInit): Promise<RawAnswer> => rawRequest(rig, path, init);
 
 function textOf(blocks: readonly { type: string }[]): string {
   return blocks.map((block) => ('text' in block && typeof block.text === 'string' ? block.text : '')).join('');
