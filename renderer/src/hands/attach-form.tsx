@@ -17,6 +17,8 @@ export interface AttachFormProps {
   /** Rejects with the RPC error when the hand is refused. */
   onAttach: (hand: HandSpecInput) => Promise<void>;
   onClose: () => void;
+  /** The submit button's words (default Attach / Attaching…): Settings → Hands library adds to the library instead. */
+  submitLabel?: { idle: string; busy: string };
 }
 
 /** After each refused attempt (`attempts` counts them), the first field marked invalid gets focus. */

@@ -29,4 +29,7 @@ export {
   type HandFieldName,
   type Network,
 } from './docker/docker-draft.ts';
-export { useHandLibrary, type HandLibraryState } from './library/use-hand-library.ts';
+export { defaultLibraryLabel, useHandLibrary, type HandLibraryState } from './library/use-hand-library.ts';
+export { AttachHandForm } from './docker/AttachHandForm.tsx';
+export { AttachMachineForm } from './machine/AttachMachineForm.tsx';
+export { AttachMcpForm } from './mcp/AttachMcpForm.tsx';

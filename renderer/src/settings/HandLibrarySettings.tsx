@@ -2,7 +2,8 @@
  * Settings → Hands library (issue 23): the hand configurations saved from sessions ("Save to
  * library" on a hand of the Hands panel) — Docker presets, SSH machines, MCP servers — with what
  * each is, the secrets it uses by name (never a value; a secret no longer in the vault says so),
- * Rename and Delete. The launch dialog adds them to a new session; engines, which Docker presets
+ * Rename and Delete, and "Add to library" (AddToLibrary.tsx: the Hands panel's forms for a Docker
+ * preset, a machine or an MCP server). The launch dialog adds them to a new session; engines, which Docker presets
  * can run on, are listed for reference (they are kept in Engines below).
  */
 import { useEffect, useId, useState, type FormEvent } from 'react';
@@ -11,6 +12,7 @@ import type { EngineConfig } from '#shared/engines';
 import type { Transport } from '#renderer/client/transport.ts';
 import { messageOf } from '#renderer/ui/errors.ts';
 import { useHandLibrary } from '#renderer/hands/index.ts';
+import { AddToLibrary } from './AddToLibrary.tsx';
 import './hand-library.css';
 
 const KIND_NAMES: Readonly<Record<HandLibraryItem['hand']['config']['kind'], string>> = {
@@ -60,8 +62,8 @@ export function HandLibrarySettings({ transport }: { transport: Transport }) {
     <section className="settings-section" aria-labelledby={`${id}-title`} data-testid="hand-library">
       <h3 id={`${id}-title`}>Hands library</h3>
       <p className="settings-hint">
-        Hands you saved from a session (“Save to library” in its Hands panel), to add to any new session from the launch dialog. They name
-        their secrets; the values stay in the vault.
+        Hands you saved from a session (“Save to library” in its Hands panel) or added here, to add to any new session from the launch
+        dialog. They name their secrets; the values stay in the vault.
       </p>
       {library.loadError !== null && (
         <p className="notice notice-error" role="alert">
@@ -155,6 +157,14 @@ export function HandLibrarySettings({ transport }: { transport: Transport }) {
             ))}
           </tbody>
         </table>
+      )}
+      {(library.listing === null || library.listing.error === null) && (
+        <AddToLibrary
+          transport={transport}
+          library={library}
+          entries={entries}
+          onAdded={(label) => setMessage({ tone: 'ok', text: `Added “${label}” to the library.` })}
+        />
       )}
       {engines !== null && engines.length > 0 && (
         <p className="settings-hint">

@@ -26,7 +26,7 @@ export type AttachHandFormProps = AttachFormProps;
 
 type FormProblems = DockerFieldProblems & { name?: string };
 
-export function AttachHandForm({ transport, existingNames, onAttach, onClose }: AttachHandFormProps) {
+export function AttachHandForm({ transport, existingNames, onAttach, onClose, submitLabel }: AttachHandFormProps) {
   const [name, setName] = useState(() => nextFreeName(existingNames));
   const [config, setConfig] = useState<DockerHandDraft>(EMPTY_DOCKER_DRAFT);
   const credentials = useCredentials(transport);
@@ -130,7 +130,7 @@ export function AttachHandForm({ transport, existingNames, onAttach, onClose }: 
       )}
       <div className="attach-hand-actions">
         <button type="submit" className="button button-primary button-small" disabled={busy}>
-          {busy ? 'Attaching…' : 'Attach'}
+          {busy ? (submitLabel?.busy ?? 'Attaching…') : (submitLabel?.idle ?? 'Attach')}
         </button>
         <button type="button" className="button button-quiet button-small" onClick={onClose}>
           Cancel

@@ -38,7 +38,7 @@ const REVEAL_ON: ReadonlyArray<TestState<unknown>['state']> = ['done', 'error'];
 
 export type AttachMachineFormProps = AttachFormProps;
 
-export function AttachMachineForm({ transport, existingNames, onAttach, onClose }: AttachMachineFormProps) {
+export function AttachMachineForm({ transport, existingNames, onAttach, onClose, submitLabel }: AttachMachineFormProps) {
   const {
     draft,
     change,
@@ -352,7 +352,7 @@ export function AttachMachineForm({ transport, existingNames, onAttach, onClose 
           disabled={!verdict.ready || busy !== null || testing}
           aria-describedby={verdict.ready ? undefined : `${id}-attach-note`}
         >
-          {busy === 'attaching' ? 'Attaching…' : 'Attach'}
+          {busy === 'attaching' ? (submitLabel?.busy ?? 'Attaching…') : (submitLabel?.idle ?? 'Attach')}
         </button>
         <button type="button" className="button button-quiet button-small" onClick={onClose}>
           Cancel

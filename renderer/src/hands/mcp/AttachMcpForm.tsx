@@ -45,7 +45,7 @@ export type AttachMcpFormProps = AttachFormProps;
 
 type RecentServer = RpcResult<'mcp-recent-servers'>[number];
 
-export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: AttachMcpFormProps) {
+export function AttachMcpForm({ transport, existingNames, onAttach, onClose, submitLabel }: AttachMcpFormProps) {
   const {
     draft,
     change,
@@ -408,7 +408,7 @@ export function AttachMcpForm({ transport, existingNames, onAttach, onClose }: A
           {testing ? 'Testing…' : 'Test server'}
         </button>
         <button type="submit" className="button button-primary button-small" disabled={busy !== null}>
-          {busy === 'attaching' ? 'Attaching…' : 'Attach'}
+          {busy === 'attaching' ? (submitLabel?.busy ?? 'Attaching…') : (submitLabel?.idle ?? 'Attach')}
         </button>
         <button type="button" className="button button-quiet button-small" onClick={onClose}>
           Cancel
