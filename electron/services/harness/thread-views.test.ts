@@ -106,4 +106,28 @@ describe('ThreadViews', () => {
     expect(views.view(fork.id).threads[2]).toMatchObject({ status: 'terminated', stopReason: 'stopped in the fork' });
     expect(views.view(session.id).threads[2]).toMatchObject({ status: 'idle' });
   });
+
+  it('archives a thread in the log: its archivedAt from the event, once; refuses a running thread or one not in the session, writing nothing', () => {
+    const session = store.createSession({ title: 'archive' });
+    store.emitEvents(session.id, threadSessionEvents());
+    const views = new ThreadViews(store);
+    const lastSeq = store.getSession(session.id).lastSeq;
+    const archived = views.archive(session.id, BUILDER);
+    const [mark] = store.getEvents(session.id, { afterSeq: lastSeq });
+    expect(mark).toMatchObject({ type: 'session.thread_archived', payload: { session_thread_id: BUILDER } });
+    expect(archived).toMatchObject({ id: BUILDER, archivedAt: mark?.ts, status: 'idle' });
+    expect(views.archive(session.id, BUILDER).archivedAt).toBe(mark?.ts);
+    expect(views.threads(session.id).map((thread) => thread.archivedAt)).toEqual([null, null, mark?.ts]);
+    // A fresh fold (a new process) reads the same from the log; the event is in nobody's lane but the thread's.
+    expect(new ThreadViews(store).threads(session.id).map((thread) => thread.archivedAt)).toEqual([null, null, mark?.ts]);
+
+    store.emitEvents(session.id, [
+      { type: 'session.thread_created', payload: { session_thread_id: 'sthr_runner0001', agent_name: 'builder', task: 'Go.', hands: [] } },
+      { type: 'session.thread_status_running', payload: { session_thread_id: 'sthr_runner0001' } },
+    ]);
+    const before = store.getSession(session.id).lastSeq;
+    expect(() => views.archive(session.id, 'sthr_runner0001')).toThrow(/is running: a running thread cannot be archived/);
+    expect(() => views.archive(session.id, 'sthr_nothere0001')).toThrow(/has no thread sthr_nothere0001/);
+    expect(store.getSession(session.id).lastSeq).toBe(before);
+  });
 });
