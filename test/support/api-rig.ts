@@ -60,6 +60,10 @@ export interface ApiRigOptions {
   localApi?: boolean;
 }
 
+/** The host's and the API's log: silent, or on stderr with DROVER_TEST_LOG=1 (to see why a request failed with a 500). */
+const rigLog =
+  process.env['DROVER_TEST_LOG'] === '1' ? (message: string, error?: unknown) => console.error(message, error ?? '') : () => undefined;
+
 export async function apiRig(options: ApiRigOptions = {}): Promise<ApiRig> {
   const dir = tempDir('drover-api-');
   const script: Array<(request: RecordedRequest) => Reply> = [];
@@ -90,11 +94,11 @@ export async function apiRig(options: ApiRigOptions = {}): Promise<ApiRig> {
     baseURL: model.url,
     keyProvider: () => MODEL_KEY,
     push: () => undefined,
-    log: () => undefined,
+    log: rigLog,
   });
   const managed = ManagedDb.open(dir);
   const defaultImage = options.defaultImage ?? DEFAULT_ENVIRONMENT_IMAGE;
-  const context: ApiContext = { host, store, managed, vault, defaultImage: () => defaultImage, log: () => undefined };
+  const context: ApiContext = { host, store, managed, vault, defaultImage: () => defaultImage, log: rigLog };
   apiContext = context;
   const api = await startApi({ context, host: '127.0.0.1', port: 0, token: () => API_TOKEN });
   const client = new Anthropic({ baseURL: api.baseURL, apiKey: API_TOKEN, maxRetries: 0 });
