@@ -6,32 +6,23 @@
 // local server.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
-import { requireDocker } from '#test/support/docker';
 import { requireChromium } from '../support/browser.ts';
-import { startCockpit, toolThenAnswer, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { requireDockerSpec, toolThenAnswer, toolUseReply, useCockpit } from '../support/cockpit.ts';
 import { fillLaunchDialog, submitLaunchDialog } from '../support/launch.ts';
 
 requireChromium();
-const dockerReady = await requireDocker();
-test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+await requireDockerSpec();
 
 const ANSWER =
   'All green. What I ran:\n\n```bash\nmake test\n```\n\n| step | result |\n|---|---|\n| compile | ok |\n| test | ok |\n\nSee [the docs](https://example.com/docs) and `make help`.';
 
-let cockpit: Cockpit | undefined;
+const call = toolUseReply(
+  'box__bash',
+  { command: "echo note > /tmp/note.txt && echo make-test-ok && printf '\\033[32mPASS\\033[0m 12 tests\\n'" },
+  'Let me run the tests and write a note.',
+);
 
-test.beforeAll(async () => {
-  const call = toolUseReply(
-    'box__bash',
-    { command: "echo note > /tmp/note.txt && echo make-test-ok && printf '\\033[32mPASS\\033[0m 12 tests\\n'" },
-    'Let me run the tests and write a note.',
-  );
-  cockpit = await startCockpit(toolThenAnswer(call, ANSWER), { docker: true });
-});
-
-test.afterAll(async () => {
-  await cockpit?.stop();
-});
+const cockpit = useCockpit(toolThenAnswer(call, ANSWER), { docker: true });
 
 interface Found {
   view: string;
@@ -70,8 +61,7 @@ async function check(page: Page, testInfo: TestInfo, view: string, found: Found[
 
 test('axe: no serious or critical violations on each main view, in the light and the dark theme', async ({ page }, testInfo) => {
   test.setTimeout(420_000);
-  if (cockpit === undefined) throw new Error('serve mode did not start');
-  const { serve } = cockpit;
+  const { serve } = cockpit();
   const found: Found[] = [];
   await page.goto(serve.url);
 

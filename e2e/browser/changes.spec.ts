@@ -5,42 +5,31 @@
 // view since the start then shows the file as the first call wrote it; scrubbed back to before the
 // restore, the past bar's "Files changed" shows the turn's changes up to there.
 import { expect, test } from '@playwright/test';
-import { requireDocker } from '#test/support/docker';
 import { requireChromium } from '../support/browser.ts';
-import { snap, startCockpit, textReply, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { requireDockerSpec, snap, textReply, toolUseReply, useCockpit } from '../support/cockpit.ts';
 import { launchSession } from '../support/launch.ts';
 
 requireChromium();
-const dockerReady = await requireDocker();
-test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+await requireDockerSpec();
 
 const WRITE = "mkdir -p /work && printf 'alpha\\nbeta\\n' > /work/notes.txt";
 const EDIT = "printf 'alpha\\nBETA\\ngamma\\n' > /work/notes.txt";
 
-let cockpit: Cockpit | undefined;
-
-test.beforeAll(async () => {
-  cockpit = await startCockpit(
-    (request) => {
-      const results = request.body.messages.filter(
-        (message) => Array.isArray(message.content) && message.content.some((block) => block.type === 'tool_result'),
-      ).length;
-      if (results === 0) return toolUseReply('box__bash', { command: WRITE });
-      if (results === 1) return toolUseReply('box__bash', { command: EDIT });
-      return textReply('Notes written and edited.');
-    },
-    { docker: true },
-  );
-});
-
-test.afterAll(async () => {
-  await cockpit?.stop();
-});
+const cockpit = useCockpit(
+  (request) => {
+    const results = request.body.messages.filter(
+      (message) => Array.isArray(message.content) && message.content.some((block) => block.type === 'tool_result'),
+    ).length;
+    if (results === 0) return toolUseReply('box__bash', { command: WRITE });
+    if (results === 1) return toolUseReply('box__bash', { command: EDIT });
+    return textReply('Notes written and edited.');
+  },
+  { docker: true },
+);
 
 test("a tool call's changed files, their diff, and one file restored", async ({ page }, testInfo) => {
   test.setTimeout(150_000);
-  if (cockpit === undefined) throw new Error('serve mode did not start');
-  await page.goto(cockpit.serve.url);
+  await page.goto(cockpit().serve.url);
   await launchSession(page, { name: 'Notes', dockerHand: true, firstMessage: 'Write the notes, then edit them' }, 'shortcut');
 
   const transcript = page.getByTestId('transcript');

@@ -2,45 +2,34 @@
 // local Messages API server: launch a session by clicks with a Docker hand, watch text stream,
 // see a tool run, scrub back, rewind, fork, switch branches, reload and find everything as it was.
 import { expect, test } from '@playwright/test';
-import { requireDocker } from '#test/support/docker';
 import { requireChromium } from '../support/browser.ts';
-import { answersTool, snap, startCockpit, textReply, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { answersTool, requireDockerSpec, snap, textReply, toolUseReply, useCockpit } from '../support/cockpit.ts';
 import { fillLaunchDialog, submitLaunchDialog } from '../support/launch.ts';
 
 requireChromium();
-const dockerReady = await requireDocker();
-test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+await requireDockerSpec();
 
 const FINAL =
   'The build is green. Here is what I ran:\n\n```bash\nmake test\n```\n\n| step | result |\n|---|---|\n| compile | ok |\n| test | ok |\n\nNothing else needed **fixing**.';
 
-let cockpit: Cockpit | undefined;
-
-test.beforeAll(async () => {
-  cockpit = await startCockpit(
-    (request) => {
-      const text = JSON.stringify(request.body.messages.at(-1));
-      if (answersTool(request)) return textReply(FINAL, 120);
-      if (text.includes('try again')) return textReply('Second attempt: a different way.');
-      if (text.includes('fork question')) return textReply('Answer in the fork.');
-      return toolUseReply(
-        'box__bash',
-        { command: "echo make-test-ok && printf '\\033[32mPASS\\033[0m 12 tests\\n'" },
-        'Let me run the tests first.',
-      );
-    },
-    { docker: true },
-  );
-});
-
-test.afterAll(async () => {
-  await cockpit?.stop();
-});
+const cockpit = useCockpit(
+  (request) => {
+    const text = JSON.stringify(request.body.messages.at(-1));
+    if (answersTool(request)) return textReply(FINAL, 120);
+    if (text.includes('try again')) return textReply('Second attempt: a different way.');
+    if (text.includes('fork question')) return textReply('Answer in the fork.');
+    return toolUseReply(
+      'box__bash',
+      { command: "echo make-test-ok && printf '\\033[32mPASS\\033[0m 12 tests\\n'" },
+      'Let me run the tests first.',
+    );
+  },
+  { docker: true },
+);
 
 test('launch by clicks, stream, run a tool, scrub, rewind, fork, switch branches, reload', async ({ page }, testInfo) => {
   test.setTimeout(150_000);
-  if (cockpit === undefined) throw new Error('serve mode did not start');
-  const { serve } = cockpit;
+  const { serve } = cockpit();
   await page.goto(serve.url);
   await expect(page.getByRole('heading', { name: 'Start your first session' })).toBeVisible();
   await snap(page, testInfo, '20-empty');

@@ -5,7 +5,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { tmpdir } from 'node:os';
 import { BASH_IMAGE, requireDocker } from '#test/support/docker';
 import { requireChromium } from '../support/browser.ts';
-import { snap, startCockpit, textReply, type Cockpit } from '../support/cockpit.ts';
+import { snap, textReply, useCockpit } from '../support/cockpit.ts';
 import { launchSession } from '../support/launch.ts';
 import { startServeMode, type ServeHandle } from '../support/serve.ts';
 
@@ -14,22 +14,20 @@ requireChromium();
 const dockerReady = await requireDocker();
 
 let bare: ServeHandle | undefined;
-let cockpit: Cockpit | undefined;
+const cockpit = useCockpit((request) => {
+  const last = JSON.stringify(request.body.messages.at(-1));
+  if (last.includes('talk slowly')) return textReply('word '.repeat(120), 60);
+  if (last.includes('are you still there')) return textReply('Still here, after the words.');
+  return textReply('Noted.');
+});
 
 test.beforeAll(async () => {
-  cockpit = await startCockpit((request) => {
-    const last = JSON.stringify(request.body.messages.at(-1));
-    if (last.includes('talk slowly')) return textReply('word '.repeat(120), 60);
-    if (last.includes('are you still there')) return textReply('Still here, after the words.');
-    return textReply('Noted.');
-  });
   // No key and no keyring (no session bus): nothing can be stored and nothing can be sent.
-  bare = await startServeMode({ ANTHROPIC_API_KEY: '', DBUS_SESSION_BUS_ADDRESS: '', ANTHROPIC_BASE_URL: cockpit.model.url });
+  bare = await startServeMode({ ANTHROPIC_API_KEY: '', DBUS_SESSION_BUS_ADDRESS: '', ANTHROPIC_BASE_URL: cockpit().model.url });
 });
 
 test.afterAll(async () => {
   await bare?.stop();
-  await cockpit?.stop();
 });
 
 /** A session launched from the dialog with Ctrl+Enter. */
@@ -92,8 +90,7 @@ test('a message sent while Claude answers waits after that answer; long messages
 }, testInfo) => {
   // A slow answer (300 words, 40 ms apart) and a 200 KB message typed into the box: about 40 s on a quiet machine.
   test.setTimeout(150_000);
-  if (cockpit === undefined) throw new Error('serve mode did not start');
-  await page.goto(cockpit.serve.url);
+  await page.goto(cockpit().serve.url);
   await launch(page, 'Queue and fold');
   const box = page.getByRole('textbox', { name: 'Message' });
   const transcript = page.getByTestId('transcript');
@@ -176,8 +173,7 @@ test('a message sent while Claude answers waits after that answer; long messages
 
 test("a hand's details wrap in the narrow panel with no separator left at a line's start", async ({ page }, testInfo) => {
   test.skip(!dockerReady, 'no Docker engine here (the reason is printed above)');
-  if (cockpit === undefined) throw new Error('serve mode did not start');
-  await page.goto(cockpit.serve.url);
+  await page.goto(cockpit().serve.url);
   await launch(page, 'Hand rows');
   const panel = page.getByTestId('hands-panel');
   await panel.getByRole('button', { name: 'Add a Docker hand' }).click();

@@ -2,35 +2,27 @@
 // a Docker hand, watch it start on Claude's first tool call and run a command, then attach,
 // refuse and detach a second hand through the panel.
 import { expect, test } from '@playwright/test';
-import { BASH_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
+import { BASH_IMAGE, dockerCli } from '#test/support/docker';
 import { requireChromium } from '../support/browser.ts';
-import { snap, startCockpit, toolThenAnswer, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { requireDockerSpec, snap, toolThenAnswer, toolUseReply, useCockpit } from '../support/cockpit.ts';
 import { fillLaunchDialog } from '../support/launch.ts';
 
 requireChromium();
-const dockerReady = await requireDocker();
-test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+await requireDockerSpec();
 
 /** The label Drover puts on every container and snapshot image of one data folder. */
 const INSTANCE_LABEL = 'app.drover.instance';
 
-let cockpit: Cockpit | undefined;
+const call = toolUseReply('box__bash', { command: 'echo hello-from-the-container && uname -s' });
+// Serve removes its containers when it stops; its snapshot images stay for forks, so stop()
+// removes them (their data folder is gone).
 
-test.beforeAll(async () => {
-  const call = toolUseReply('box__bash', { command: 'echo hello-from-the-container && uname -s' });
-  // Serve removes its containers when it stops; its snapshot images stay for forks, so stop()
-  // removes them (their data folder is gone).
-  cockpit = await startCockpit(toolThenAnswer(call, 'Done.'), { docker: true });
-});
-
-test.afterAll(async () => {
-  await cockpit?.stop();
-});
+const cockpit = useCockpit(toolThenAnswer(call, 'Done.'), { docker: true });
 
 test('a Docker hand starts on the first tool call; hands are attached, refused and detached in the panel', async ({ page }, testInfo) => {
   test.setTimeout(120_000);
-  if (cockpit === undefined) throw new Error('serve mode did not start');
-  await page.goto(cockpit.serve.url);
+  const { serve } = cockpit();
+  await page.goto(serve.url);
   const dialog = await fillLaunchDialog(page, { name: 'Run a command in a box', dockerHand: true });
   await snap(dialog, testInfo, '20-new-session-with-hand');
   await dialog.getByRole('button', { name: 'Launch' }).click();
@@ -103,6 +95,6 @@ test('a Docker hand starts on the first tool call; hands are attached, refused a
   await expect(events).toContainText('Hand web detached');
   await snap(panel, testInfo, '26-detached');
 
-  await cockpit.serve.stop();
+  await serve.stop();
   expect(dockerCli('ps', '-aq', '--filter', `label=${INSTANCE_LABEL}=${instance}`)).toBe('');
 });

@@ -9,20 +9,15 @@ import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { HandSpecSchema } from '#shared/hands';
 import { requireChromium } from '../support/browser.ts';
-import { startCockpit, toolThenAnswer, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { toolThenAnswer, toolUseReply, useCockpit } from '../support/cockpit.ts';
 
 requireChromium();
 
-let cockpit: Cockpit | undefined;
+const cockpit = useCockpit(toolThenAnswer(toolUseReply('evil__run', {}), 'Done.'));
 const outside = mkdtempSync(path.join(tmpdir(), 'drover-e2e-import-'));
 const marker = path.join(outside, 'MARKER');
 
-test.beforeAll(async () => {
-  cockpit = await startCockpit(toolThenAnswer(toolUseReply('evil__run', {}), 'Done.'));
-});
-
-test.afterAll(async () => {
-  await cockpit?.stop();
+test.afterAll(() => {
   rmSync(outside, { recursive: true, force: true });
 });
 
@@ -45,8 +40,7 @@ function exportFile(): string {
 }
 
 test('an imported MCP command is shown for review and runs only after “Turn on”', async ({ page }, testInfo) => {
-  if (cockpit === undefined) throw new Error('the set-up did not finish');
-  const { serve, model } = cockpit;
+  const { serve, model } = cockpit();
   test.setTimeout(120_000);
   await page.setViewportSize({ width: 1280, height: 1100 });
   await page.goto(serve.url);

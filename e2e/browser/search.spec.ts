@@ -6,41 +6,30 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { SessionStore } from '#services/session/store';
-import { requireDocker } from '#test/support/docker';
 import { requireChromium } from '../support/browser.ts';
-import { answersTool, snap, startCockpit, textReply, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { answersTool, requireDockerSpec, snap, textReply, toolUseReply, useCockpit } from '../support/cockpit.ts';
 import { launchSession } from '../support/launch.ts';
 import { startServeMode } from '../support/serve.ts';
 
 requireChromium();
-const dockerReady = await requireDocker();
-test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
+await requireDockerSpec();
 
 /** A word only the probe command and its output contain. */
 const WORD = 'zebrafinch42';
 
-let cockpit: Cockpit | undefined;
-
-test.beforeAll(async () => {
-  cockpit = await startCockpit(
-    (request) => {
-      if (answersTool(request)) return textReply('Probe done.');
-      const asked = JSON.stringify(request.body.messages[0]?.content ?? '');
-      if (asked.includes('Run the probe')) return toolUseReply('box__bash', { command: `echo ${WORD}-found` });
-      return textReply('Hi there.');
-    },
-    { docker: true },
-  );
-});
-
-test.afterAll(async () => {
-  await cockpit?.stop();
-});
+const cockpit = useCockpit(
+  (request) => {
+    if (answersTool(request)) return textReply('Probe done.');
+    const asked = JSON.stringify(request.body.messages[0]?.content ?? '');
+    if (asked.includes('Run the probe')) return toolUseReply('box__bash', { command: `echo ${WORD}-found` });
+    return textReply('Hi there.');
+  },
+  { docker: true },
+);
 
 test('search finds a command run in another session and opens that session at that event', async ({ page }, testInfo) => {
   test.setTimeout(150_000);
-  if (cockpit === undefined) throw new Error('serve mode did not start');
-  const { serve } = cockpit;
+  const { serve } = cockpit();
   await page.goto(serve.url);
 
   // Session one: Claude runs the probe command on a Docker hand.

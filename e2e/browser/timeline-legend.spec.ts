@@ -4,29 +4,20 @@
 // remembered across a reload; the Events panel's names whole at its default width.
 import { expect, test } from '@playwright/test';
 import { requireChromium } from '../support/browser.ts';
-import { answersTool, snap, startCockpit, textReply, toolUseReply, type Cockpit } from '../support/cockpit.ts';
+import { answersTool, snap, textReply, toolUseReply, useCockpit } from '../support/cockpit.ts';
 import { launchSession } from '../support/launch.ts';
 
 requireChromium();
 
-let cockpit: Cockpit | undefined;
-
-test.beforeAll(async () => {
-  cockpit = await startCockpit((request) => {
-    if (answersTool(request)) return textReply('Looked around.');
-    if (JSON.stringify(request.body.messages.at(-1)).includes('again')) return textReply('Second answer.');
-    // A call on a hand the session does not have: recorded as Claude's call and answered with an error.
-    return toolUseReply('box__bash', { command: 'ls' });
-  });
-});
-
-test.afterAll(async () => {
-  await cockpit?.stop();
+const cockpit = useCockpit((request) => {
+  if (answersTool(request)) return textReply('Looked around.');
+  if (JSON.stringify(request.body.messages.at(-1)).includes('again')) return textReply('Second answer.');
+  // A call on a hand the session does not have: recorded as Claude's call and answered with an error.
+  return toolUseReply('box__bash', { command: 'ls' });
 });
 
 test('legend, events in words with the raw type on hover, numbered turns, time scale with zoom', async ({ page }, testInfo) => {
-  if (cockpit === undefined) throw new Error('the set-up did not finish');
-  const { serve } = cockpit;
+  const { serve } = cockpit();
   test.setTimeout(90_000);
   await page.goto(serve.url);
   await launchSession(page, { name: 'Explained timeline', firstMessage: 'Look around' });

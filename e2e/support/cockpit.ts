@@ -3,9 +3,9 @@
  * mode talking to it, and the Docker objects its data folder leaves behind removed on stop; plus
  * the replies those scripts are made of and a screenshot attached to the test's report.
  */
-import type { Locator, Page, TestInfo } from '@playwright/test';
+import { test, type Locator, type Page, type TestInfo } from '@playwright/test';
 import { instanceIdOf } from '#services/hands/docker/engine';
-import { removeInstanceObjects } from '#test/support/docker';
+import { removeInstanceObjects, requireDocker } from '#test/support/docker';
 import { startModelServer, type ModelServer, type RecordedRequest, type Reply, type ScriptedBlock } from '#test/support/model-server';
 import { startServeMode, type ServeHandle, type ServeOptions } from './serve.ts';
 
@@ -84,6 +84,30 @@ export async function startCockpit(respond: Respond, options: CockpitOptions = {
       if (docker) removeInstanceObjects(instanceIdOf(serve.dataDir));
     },
   };
+}
+
+/**
+ * Starts the cockpit (startCockpit) before the spec file's tests and stops it after them; the
+ * function returned gives it to a test, and throws when the set-up did not finish.
+ */
+export function useCockpit(respond: Respond, options: CockpitOptions = {}): () => Cockpit {
+  let cockpit: Cockpit | undefined;
+  test.beforeAll(async () => {
+    cockpit = await startCockpit(respond, options);
+  });
+  test.afterAll(async () => {
+    await cockpit?.stop();
+  });
+  return () => {
+    if (cockpit === undefined) throw new Error('serve mode did not start');
+    return cockpit;
+  };
+}
+
+/** Call at the top of a spec whose sessions run Docker hands: its tests skip (the reason printed) without a Docker engine. */
+export async function requireDockerSpec(): Promise<void> {
+  const dockerReady = await requireDocker();
+  test.skip(!dockerReady, 'the Docker engine is not available (the reason is printed above)');
 }
 
 /** A screenshot of the page (its viewport, or all of it with `fullPage`) or of one part, attached to the test's report. */
