@@ -20,10 +20,15 @@ import { MAX_CONTINUATIONS, type IdleReason, type SessionState, type ToolUseEven
 export const NO_KEY_MESSAGE =
   'No Anthropic API key is set, so nothing was sent to Claude. Add your key in Settings → Credentials (where this machine has a keyring to keep it), or set ANTHROPIC_API_KEY and restart Drover; then send your message again.';
 
-/** A request whose start span was committed with the tool result it carries (see `ToolRun`). */
+/**
+ * The request that will carry a step's last tool result (see `ToolRun`): sent first, then the result
+ * and the request's start span committed together while it is on its way.
+ */
 export interface PreparedRequest {
-  /** Seq of its committed start span. */
-  seq: number;
+  /** The tool result, then the request's start span: one commit. */
+  commit: [NewEvent, NewEvent];
+  /** The seq of the last event of the run's view it was built from (anything after it makes the view stale). */
+  builtAfter: number;
   model: string;
   view: ContextView;
 }
@@ -61,7 +66,7 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** The harness is closing: record nothing more (as a crash would). */
   readonly stopping: boolean;
-  /** A request started in the same commit as the last tool result. */
+  /** The request to send with the step's last tool result (its commit follows the send). */
   prepared: PreparedRequest | null;
   /** The SDK client for `key`. */
   client(key: string): Anthropic;

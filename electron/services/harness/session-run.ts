@@ -34,7 +34,6 @@ import {
   idle,
   NO_KEY_MESSAGE,
   spanEnd,
-  toolResult,
   zeroUsage,
   type PreparedRequest,
   type RunContext,
@@ -42,13 +41,7 @@ import {
 import { applyEvent, emptyState, nextStep, stateOf, type IdleReason, type NextStep, type SessionState } from './state.ts';
 import type { ThreadScope } from './threads-run.ts';
 import { ToolRun } from './tool-run.ts';
-
-/** A custom tool call in a response being stored that Drover answers itself (it never reaches the program), and why. */
-interface UnanswerableCall {
-  toolUseId: string;
-  why: 'response-interrupted' | 'bad-input';
-  detail?: string;
-}
+import { responseEvents, type UnanswerableCall } from './response-events.ts';
 
 /** One wake of one session. Lives only while the session has work; holds nothing afterwards. */
 export class SessionRun implements RunContext {
@@ -57,7 +50,7 @@ export class SessionRun implements RunContext {
   state: SessionState = emptyState();
   /** Set by `shutdown` only. */
   stopping = false;
-  /** A request started in the same commit as the last tool result (see `ToolRun`). */
+  /** The request to send with the step's last tool result, which is committed once it is sent (see `sendPrepared`). */
   prepared: PreparedRequest | null = null;
   private controller = new AbortController();
   private unsubscribe: () => void = () => undefined;
@@ -207,18 +200,18 @@ export class SessionRun implements RunContext {
 
   private async perform(step: Exclude<NextStep, { kind: 'none' }>): Promise<void> {
     switch (step.kind) {
-      case 'close-request': {
-        // Our own request, started in the commit of the tool result it answers — unless the user
-        // interrupted in between; anything else is a request a crash cut off.
-        const prepared = this.prepared;
-        if (prepared && this.state.openRequest?.seq === prepared.seq && !this.state.interruptRequested) await this.sendPrepared(prepared);
-        else this.closeOpenRequest();
+      case 'close-request':
+        // A request a crash cut off (our own are committed only once sent, with their tool result).
+        this.closeOpenRequest();
+        return;
+      case 'tools': {
         this.prepared = null;
+        await this.tools.handle(step.toolUses, this.ownToolUses);
+        const prepared = this.prepared as PreparedRequest | null;
+        this.prepared = null;
+        if (prepared !== null) await this.sendPrepared(prepared);
         return;
       }
-      case 'tools':
-        await this.tools.handle(step.toolUses, this.ownToolUses);
-        return;
       case 'await-approval':
         this.emit(this.guard.requiresAction([...this.state.customWaiting.values()]));
         return;
@@ -363,18 +356,26 @@ export class SessionRun implements RunContext {
   }
 
   /**
-   * Sends a request whose start span was committed together with the tool result it carries
-   * (see `emitToolResult`): the view was built then, from exactly the events now in the log.
+   * Sends the request that carries a step's last tool result, then commits the result with the
+   * request's start span while the request is on its way: the commit's fsync hides behind the
+   * model's time instead of adding to every tool turn. The result is still durable before anyone
+   * outside sees it; a crash between the send and the commit leaves a tool use without a result,
+   * which the next wake records as interrupted (as a crash during the tool would), and a request
+   * whose answer nobody reads. Anything else — stopping, an interrupt, no key, or an event of this
+   * run's view appended since the view was built — commits first and goes the usual way.
    */
   private async sendPrepared(prepared: PreparedRequest): Promise<void> {
-    this.prepared = null;
     const key = await this.options.keyProvider();
-    if (this.stopping) return;
-    if (this.controller.signal.aborted) {
-      this.closeOpenRequest();
-      return;
-    }
-    if (!key) {
+    const stale = (this.events.at(-1)?.seq ?? 0) !== prepared.builtAfter;
+    if (this.stopping || this.controller.signal.aborted || !key || stale) {
+      if (stale && !this.stopping) {
+        // The view misses what came since: the result alone, and the next step builds the request afresh.
+        this.emit(prepared.commit[0]);
+        return;
+      }
+      this.emit(...prepared.commit);
+      if (this.stopping) return;
+      if (this.controller.signal.aborted) return this.closeOpenRequest();
       this.emit(
         spanEnd(prepared.model, 'turn', zeroUsage(), null, true, 0),
         {
@@ -385,15 +386,44 @@ export class SessionRun implements RunContext {
       );
       return;
     }
-    await this.stream(this.client(key), prepared.model, prepared.view);
+    // The request's own signal: the run's (an interrupt, shutdown), or this commit failing.
+    const request = new AbortController();
+    const relay = () => request.abort();
+    this.controller.signal.addEventListener('abort', relay, { once: true });
+    const started = performance.now();
+    const response = streamMessage(this.client(key), prepared.view.params, {
+      signal: request.signal,
+      onLive: (update) => this.live(update),
+    });
+    // Settled below; until then a rejection (an interrupt while committing) must not count as unhandled.
+    response.catch(() => undefined);
+    try {
+      // One turn of the loop: the SDK writes the request, then the commit blocks the loop for its fsync.
+      await new Promise((resolve) => setImmediate(resolve));
+      try {
+        this.emit(...prepared.commit);
+      } catch (error) {
+        request.abort();
+        throw error;
+      }
+      await this.settleResponse(response, prepared.model, started);
+    } finally {
+      this.controller.signal.removeEventListener('abort', relay);
+    }
   }
 
   private async stream(client: Anthropic, model: string, view: ContextView): Promise<void> {
     const started = performance.now();
+    const response = streamMessage(client, view.params, { signal: this.controller.signal, onLive: (update) => this.live(update) });
+    await this.settleResponse(response, model, started);
+  }
+
+  /** Stores a streamed response once complete, or what its failure calls for. */
+  private async settleResponse(response: Promise<ModelResponse>, model: string, started: number): Promise<void> {
     try {
-      const response = await streamMessage(client, view.params, { signal: this.controller.signal, onLive: (update) => this.live(update) });
+      const complete = await response;
       if (this.stopping) return;
-      this.storeResponse(response, model, performance.now() - started, false);
+      this.storeResponse(complete, model, performance.now() - started, false);
       this.live({ type: 'response_end' });
     } catch (error) {
       if (this.stopping) return;
@@ -403,82 +433,7 @@ export class SessionRun implements RunContext {
 
   /** Stores a response's blocks and its end span in one transaction; tool uses that cannot run get their error result with them. */
   private storeResponse(response: ModelResponse, model: string, durationMs: number, interrupted: boolean): void {
-    const blocks: NewEvent[] = [];
-    const results: NewEvent[] = [];
-    const runnable: string[] = [];
-    const unanswerable: UnanswerableCall[] = [];
-    for (const [index, block] of response.blocks.entries()) {
-      // The id the live preview of this block promised (API clients join the two by it).
-      const promised = response.eventIds?.[index];
-      const id = promised === undefined ? {} : { id: promised };
-      switch (block.type) {
-        case 'text':
-          blocks.push({ type: 'agent.message', payload: { content: [{ type: 'text', text: block.text }] }, ...id });
-          break;
-        case 'thinking':
-          blocks.push({ type: 'agent.thinking', payload: { thinking: block.thinking, signature: block.signature }, ...id });
-          break;
-        case 'redacted_thinking':
-          blocks.push({ type: 'agent.thinking', payload: { redacted: true, data: block.data }, ...id });
-          break;
-        case 'tool_use': {
-          if (this.tools.isCustom(block.name)) {
-            // Nothing runs here: the program answers it (custom-tools.ts). Drover answers it only if it never reaches the program.
-            blocks.push({ type: 'agent.custom_tool_use', payload: { tool_use_id: block.id, name: block.name, input: block.input } });
-            if (interrupted) unanswerable.push({ toolUseId: block.id, why: 'response-interrupted' });
-            else if (block.inputError !== undefined) unanswerable.push({ toolUseId: block.id, why: 'bad-input', detail: block.inputError });
-            break;
-          }
-          const hand = this.tools.handFor(block.name);
-          const mcp = hand?.kind === 'mcp';
-          // What the session's policies say of it, recorded on it: allow runs now, ask waits for the user, deny is answered.
-          const permission =
-            hand && !interrupted && block.inputError === undefined ? this.guard.evaluate(hand, block.name, block.input) : undefined;
-          const evaluated = permission === undefined ? {} : { evaluated_permission: permission };
-          blocks.push(
-            hand && mcp
-              ? {
-                  type: 'agent.mcp_tool_use',
-                  payload: { tool_use_id: block.id, server_name: hand.id, name: block.name, input: block.input, ...evaluated },
-                }
-              : {
-                  type: 'agent.tool_use',
-                  payload: {
-                    tool_use_id: block.id,
-                    name: block.name,
-                    input: block.input,
-                    ...(hand ? { hand_id: hand.id } : {}),
-                    ...evaluated,
-                  },
-                },
-          );
-          if (interrupted)
-            results.push(
-              toolResult(block.id, 'Not run: the user interrupted the response before this tool started.', true, 'interrupted', mcp),
-            );
-          else if (block.inputError !== undefined)
-            results.push(
-              toolResult(
-                block.id,
-                `The tool was not run: ${block.inputError}. Send a JSON object that matches the tool's input schema.`,
-                true,
-                'completed',
-                mcp,
-              ),
-            );
-          else if (!hand)
-            results.push(
-              toolResult(
-                block.id,
-                `There is no tool named "${block.name}". Available tools: ${this.tools.names().join(', ') || 'none'}.`,
-                true,
-              ),
-            );
-          else if (permission === 'allow') runnable.push(block.id);
-          break;
-        }
-      }
-    }
+    const { blocks, results, runnable, unanswerable } = responseEvents(response, interrupted, this.tools, this.guard);
     const end = spanEnd(model, 'turn', response.usage, interrupted ? null : response.stopReason, false, durationMs);
     if (unanswerable.length === 0) this.emitEndingTurn(...blocks, end, ...results);
     else this.storeWithCancelledCalls([...blocks, end], results, unanswerable);

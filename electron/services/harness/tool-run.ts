@@ -243,10 +243,11 @@ export class ToolRun {
   }
 
   /**
-   * Stores a tool result. The last result of a step is committed together with the start of the
-   * request that will carry it to the model, when that request is certain (no interrupt, no
-   * compaction needed): one fsync instead of two per tool round. Its view is built now, from the
-   * log as it will be after this commit.
+   * Stores a tool result. The last result of a step, when the request that will carry it to the
+   * model is certain (no interrupt, no compaction needed), is left to the run: it sends that request
+   * and commits the result with the request's start while the request is on its way, so the commit's
+   * fsync hides behind the model's time (session-run.ts `sendPrepared`). Its view is built now, from
+   * the log as it will be after that commit.
    */
   private emitToolResult(raw: NewEvent): void {
     // The view below is built before the result is stored: build it from what will be stored
@@ -274,9 +275,13 @@ export class ToolRun {
       this.run.emit(result);
       return;
     }
-    this.run.emit(result, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } });
-    // The log's seq (a thread's view skips other threads' events, so it is not always `last + 2`).
-    this.run.prepared = { seq: this.run.state.openRequest?.seq ?? last + 2, model: settings.model, view };
+    // Committed by the run right after it sends the request (session-run.ts `sendPrepared`).
+    this.run.prepared = {
+      commit: [result, { type: 'span.model_request_start', payload: { model: settings.model, purpose: 'turn' } }],
+      builtAfter: last,
+      model: settings.model,
+      view,
+    };
   }
 }
 
