@@ -109,7 +109,8 @@ async function runSession(threaded: boolean): Promise<Run> {
 
 /**
  * Per thread turn: the wall time from one request start of a thread to its next, less the model's and the tool's durations;
- * and of that, the time in the durable commits that hold the thread's own events.
+ * and of that, the time in the durable commits that hold the thread's own events, less the one committed after its request was
+ * sent (the result and the request's start: session-run.ts `sendPrepared`), whose fsync is inside the model's time.
  */
 function overheads({ events, starts, commitBySeq }: Run): { overhead: number; commits: number }[] {
   const byThread = new Map<string, StoredEvent[]>();
@@ -123,16 +124,22 @@ function overheads({ events, starts, commitBySeq }: Run): { overhead: number; co
     let from: number | null = null;
     let inside = 0;
     let commits = 0;
+    // The commit the last event was part of (its time, keyed by its first event's seq).
+    let last = 0;
     for (const event of own) {
       if (event.type === 'span.model_request_start') {
         const at = starts.get(event.seq);
-        if (at !== undefined && from !== null) out.push({ overhead: at - from - inside, commits });
+        // A start committed with the result before it is committed once its request is sent: that fsync is inside the model's time.
+        const sentFirst = !commitBySeq.has(event.seq);
+        if (at !== undefined && from !== null) out.push({ overhead: at - from - inside, commits: commits - (sentFirst ? last : 0) });
         from = at ?? null;
         inside = 0;
         commits = 0;
         continue;
       }
-      commits += commitBySeq.get(event.seq) ?? 0;
+      const took = commitBySeq.get(event.seq);
+      if (took !== undefined) last = took;
+      commits += took ?? 0;
       if (event.type === 'span.model_request_end') inside += event.payload.duration_ms;
       else if (event.type === 'agent.tool_result') inside += event.payload.duration_ms ?? 0;
     }
@@ -163,7 +170,7 @@ export async function benchThreads(log: Log): Promise<Figure[]> {
   );
   log(
     `  harness overhead per thread turn: p50 ${p50.toFixed(2)} ms over ${turns.length} turns, of which its own durable commits ` +
-      `p50 ${ownCommits.toFixed(2)} ms (two a tool turn); one thread alone (the serial run): p50 ${alone.toFixed(2)} ms`,
+      `p50 ${ownCommits.toFixed(2)} ms (those not hidden behind a model request); one thread of ${THREADS * TURNS} turns alone (the serial run): p50 ${alone.toFixed(2)} ms`,
   );
   log(
     `  in the store: ${parallel.commitMs.toFixed(0)} ms appending (${parallel.commits} durable commits, ${parallel.events.length} events), ` +
