@@ -83,6 +83,12 @@ test('add a Docker preset, a machine and an MCP server from Settings, then launc
   await expect(library.getByRole('row', { name: /^mcp — MCP server · / })).toContainText('MCP server');
   await expect(library.getByRole('table', { name: 'Saved hands' }).locator('tbody tr')).toHaveCount(3);
   await library.scrollIntoViewIfNeeded();
+  // A long command wraps in its column: every row's actions stay inside the section.
+  const section = await library.boundingBox();
+  for (const button of await library.getByRole('button', { name: /^Delete / }).all()) {
+    const box = await button.boundingBox();
+    expect(box !== null && section !== null && box.x + box.width <= section.x + section.width).toBe(true);
+  }
   await snap(page, testInfo, 'hand-library-added-in-settings');
 
   // A new session with all three, and a first message: its first tool call runs on the machine.
