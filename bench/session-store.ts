@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import type { NewEvent } from '#shared/events';
 import { SESSION_DB_PRAGMAS } from '#services/session/schema';
 import { DB_FILE, SessionStore } from '#services/session/store';
+import { prng } from '#test/support/prng';
 
 export interface Figure {
   name: string;
@@ -22,16 +23,7 @@ export interface Figure {
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so every run stores the same events. */
-export function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = prng;
 
 const WORDS =
   'the agent ran tests in the container and fixed a failing import then checked the output again before it said done with a short summary of changes'.split(

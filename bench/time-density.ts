@@ -17,19 +17,9 @@ import { PER_TURN_EVENT_TYPES, SESSION_DB_PRAGMAS } from '#services/session/sche
 import { DB_FILE, SessionStore } from '#services/session/store';
 import { readTimeDensity } from '#services/session/time-density';
 import type { TimeDensityQuery } from '#shared/time-density';
+import { prng } from '#test/support/prng';
 
 const COUNT = Number(process.env['BENCH_DENSITY_EVENTS'] ?? 1_000_000);
-
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fills one session with `count` events; returns its id and the time of its first and last event. */
 function fill(dir: string, count: number): { id: string; first: number; last: number } {
@@ -46,7 +36,7 @@ function fill(dir: string, count: number): { id: string; first: number; last: nu
   );
   const pk = db.prepare<[string], number>('SELECT pk FROM sessions WHERE id = ?').pluck().get(id) ?? 0;
   const insert = db.prepare('INSERT INTO events (session_pk, seq, type, landmark, event) VALUES (?, ?, ?, ?, ?)');
-  const random = rng(7);
+  const random = prng(7);
   const filler = 'the agent ran tests in the container and fixed a failing import then checked the output again. ';
   const first = Date.parse('2026-01-05T09:00:00.000Z');
   let ms = first;

@@ -12,20 +12,9 @@ import type { TimeDensity } from '#shared/time-density';
 import { tempDir } from '#test/support/system';
 import { SessionStore } from './store.ts';
 import { readTimeDensity } from './time-density.ts';
+import { prng } from '#test/support/prng';
 
 const START = Date.parse('2026-03-02T08:00:00.000Z');
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Plan {
   times: number[];
@@ -34,7 +23,7 @@ interface Plan {
 
 /** `count` events in turns of 20–60, each turn after a pause of 1 s … 2 h, events 10–500 ms apart. */
 function plan(count: number, seed: number): Plan {
-  const random = rng(seed);
+  const random = prng(seed);
   const times: number[] = [];
   const turnSeqs: number[] = [];
   let ms = START;
