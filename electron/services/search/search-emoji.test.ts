@@ -2,40 +2,16 @@
 // token of its own (found alone, in a phrase with its neighbours, with or without its skin tone or
 // variation selector), the words beside it are found as before, snippets show the text as written,
 // and an index an older Drover made with the old tokenizer is rebuilt from the log when it opens.
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '#shared/events';
 import type { SearchResult } from '#shared/search';
 import { appError } from '#test/support/app-error';
-import { tempDir } from '#test/support/system';
-import { SessionStore } from '#services/session/store';
 import { SEARCH_DDL, SEARCH_TOKENIZE } from './schema.ts';
-import { SearchIndex } from './search-index.ts';
+import { searchRig } from '#test/support/search-rig';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()?.();
-});
-
-function scratch(): string {
-  const dir = tempDir('drover-search-emoji-');
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function openStore(dir: string): SessionStore {
-  const store = SessionStore.open({ dataDir: dir, appVersion: '1.0.0-test' });
-  cleanups.push(() => store.close());
-  return store;
-}
-
-function openIndex(store: SessionStore, log: (message: string) => void = () => undefined): SearchIndex {
-  const index = SearchIndex.open({ store, log, pollMs: 0 });
-  cleanups.push(() => index.close());
-  return index;
-}
+const { scratch, openStore, openIndex } = searchRig('drover-search-emoji-');
 
 const say = (text: string): NewEvent => ({ type: 'agent.message', payload: { content: [{ type: 'text', text }] } });
 
@@ -114,7 +90,7 @@ describe('emoji and mixed scripts', () => {
     db.close();
 
     const logged: string[] = [];
-    const index = openIndex(store, (message) => logged.push(message));
+    const index = openIndex(store, { log: (message) => logged.push(message) });
     expect(logged).toEqual(['The search index was made by an older Drover: rebuilding it from the sessions’ logs']);
     expect(index.status()).toEqual({ state: 'indexing', indexed: 0, pending: MIXED.length });
     await index.whenIdle();
@@ -124,7 +100,7 @@ describe('emoji and mixed scripts', () => {
 
     // Opened again, the new index is kept as it is.
     const again: string[] = [];
-    const reopened = openIndex(store, (message) => again.push(message));
+    const reopened = openIndex(store, { log: (message) => again.push(message) });
     expect(again).toEqual([]);
     expect(reopened.status()).toEqual({ state: 'idle', indexed: MIXED.length, pending: 0 });
     expect(seqs(reopened.search({ query: '🇫🇷', limit: 5 }))).toEqual([1]);

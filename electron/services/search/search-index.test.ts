@@ -2,40 +2,18 @@
 // restart, a SIGKILL mid-indexing and a damaged index (exactly: the same rows as a rebuild from the log),
 // reads a fork's view through its parent, forgets deleted sessions, and takes any text as a query.
 import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { NewEvent } from '#shared/events';
 import type { SearchArg, SearchResult } from '#shared/search';
 import { appError } from '#test/support/app-error';
 import { startReadyChild } from '#test/support/ready-child';
-import { tempDir } from '#test/support/system';
 import { SessionStore } from '#services/session/store';
 import { SearchIndex } from './search-index.ts';
+import { searchRig } from '#test/support/search-rig';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  while (cleanups.length > 0) cleanups.pop()?.();
-});
-
-function scratch(): string {
-  const dir = tempDir('drover-search-');
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function openStore(dir: string): SessionStore {
-  const store = SessionStore.open({ dataDir: dir, appVersion: '1.0.0-test' });
-  cleanups.push(() => store.close());
-  return store;
-}
-
-function openIndex(store: SessionStore, options: { follow?: boolean; batchEvents?: number } = {}): SearchIndex {
-  const index = SearchIndex.open({ store, log: () => undefined, pollMs: 0, ...options });
-  cleanups.push(() => index.close());
-  return index;
-}
+const { cleanups, scratch, openStore, openIndex } = searchRig('drover-search-');
 
 const say = (text: string): NewEvent => ({ type: 'agent.message', payload: { content: [{ type: 'text', text }] } });
 const ask = (text: string): NewEvent => ({ type: 'user.message', payload: { content: [{ type: 'text', text }] } });
