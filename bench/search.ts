@@ -22,8 +22,8 @@ import type { NewEvent } from '#shared/events';
 import type { SearchArg } from '#shared/search';
 import { SearchIndex } from '#services/search/search-index';
 import { PER_TURN_EVENT_TYPES, SESSION_DB_PRAGMAS } from '#services/session/schema';
-import { DB_FILE, SessionStore } from '#services/session/store';
-import { eventGenerator, rng, type Figure } from './session-store.ts';
+import { SessionStore } from '#services/session/store';
+import { directFill, eventGenerator, rng, type Figure } from './session-store.ts';
 
 type Log = (line: string) => void;
 
@@ -163,19 +163,10 @@ function searchEvents(seed: number): () => NewEvent {
 
 /** Fills `count` events into `sessions` sessions with direct INSERTs (the store's schema and JSON), 10,000 per transaction. */
 function fill(dir: string, count: number, sessions: number, log: Log): void {
-  const store = SessionStore.open({ dataDir: dir });
-  const ids = Array.from({ length: sessions }, (_, i) => store.createSession({ title: `session ${i}` }).id);
-  store.close();
-  const db = new Database(path.join(dir, DB_FILE));
-  for (const pragma of SESSION_DB_PRAGMAS) db.pragma(pragma);
-  const codes = new Map(
-    db
-      .prepare<[], { code: number; name: string }>('SELECT code, name FROM event_types')
-      .all()
-      .map((row) => [row.name, row.code]),
+  const { db, pks, codes, insert } = directFill(
+    dir,
+    Array.from({ length: sessions }, (_, i) => `session ${i}`),
   );
-  const pks = ids.map((id) => db.prepare<[string], number>('SELECT pk FROM sessions WHERE id = ?').pluck().get(id) ?? 0);
-  const insert = db.prepare('INSERT INTO events (session_pk, seq, type, landmark, event) VALUES (?, ?, ?, ?, ?)');
   const next = searchEvents(11);
   const perSession = Math.ceil(count / sessions);
   const start = Date.now() - count * 1000;

@@ -25,6 +25,27 @@ export interface Figure {
 /** Deterministic pseudo-random numbers (mulberry32), so every run stores the same events. */
 export const rng = prng;
 
+/**
+ * A data folder opened for the benches' fast fill by direct INSERTs in the store's schema: sessions
+ * the store made (one per title), their pks, the event type codes and the insert statement.
+ */
+export function directFill(dir: string, titles: readonly string[]) {
+  const store = SessionStore.open({ dataDir: dir });
+  const ids = titles.map((title) => store.createSession({ title }).id);
+  store.close();
+  const db = new Database(path.join(dir, DB_FILE));
+  for (const pragma of SESSION_DB_PRAGMAS) db.pragma(pragma);
+  const codes = new Map(
+    db
+      .prepare<[], { code: number; name: string }>('SELECT code, name FROM event_types')
+      .all()
+      .map((row) => [row.name, row.code]),
+  );
+  const pks = ids.map((id) => db.prepare<[string], number>('SELECT pk FROM sessions WHERE id = ?').pluck().get(id) ?? 0);
+  const insert = db.prepare('INSERT INTO events (session_pk, seq, type, landmark, event) VALUES (?, ?, ?, ?, ?)');
+  return { db, ids, pks, codes, insert };
+}
+
 const WORDS =
   'the agent ran tests in the container and fixed a failing import then checked the output again before it said done with a short summary of changes'.split(
     ' ',

@@ -12,30 +12,20 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { PER_TURN_EVENT_TYPES, SESSION_DB_PRAGMAS } from '#services/session/schema';
-import { DB_FILE, SessionStore } from '#services/session/store';
+import { PER_TURN_EVENT_TYPES } from '#services/session/schema';
+import { SessionStore } from '#services/session/store';
 import { readTimeDensity } from '#services/session/time-density';
 import type { TimeDensityQuery } from '#shared/time-density';
 import { prng } from '#test/support/prng';
+import { directFill } from './session-store.ts';
 
 const COUNT = Number(process.env['BENCH_DENSITY_EVENTS'] ?? 1_000_000);
 
 /** Fills one session with `count` events; returns its id and the time of its first and last event. */
 function fill(dir: string, count: number): { id: string; first: number; last: number } {
-  const store = SessionStore.open({ dataDir: dir });
-  const id = store.createSession({ title: 'a long session' }).id;
-  store.close();
-  const db = new Database(path.join(dir, DB_FILE));
-  for (const pragma of SESSION_DB_PRAGMAS) db.pragma(pragma);
-  const codes = new Map(
-    db
-      .prepare<[], { code: number; name: string }>('SELECT code, name FROM event_types')
-      .all()
-      .map((row) => [row.name, row.code]),
-  );
-  const pk = db.prepare<[string], number>('SELECT pk FROM sessions WHERE id = ?').pluck().get(id) ?? 0;
-  const insert = db.prepare('INSERT INTO events (session_pk, seq, type, landmark, event) VALUES (?, ?, ?, ?, ?)');
+  const { db, ids, pks, codes, insert } = directFill(dir, ['a long session']);
+  const id = ids[0] ?? '';
+  const pk = pks[0] ?? 0;
   const random = prng(7);
   const filler = 'the agent ran tests in the container and fixed a failing import then checked the output again. ';
   const first = Date.parse('2026-01-05T09:00:00.000Z');
