@@ -4,7 +4,7 @@
 import { spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { NewEvent } from '#shared/events';
 import type { SearchArg, SearchResult } from '#shared/search';
 import { appError } from '#test/support/app-error';
@@ -62,6 +62,24 @@ describe('following the log', () => {
     expect(find(index, 'flaky buil*').hits.map((hit) => hit.seq)).toEqual([1]);
     expect(find(index, '"the fix flaky"').hits).toHaveLength(0);
     expect(find(index, '"fix the flaky build"').hits.map((hit) => hit.seq)).toEqual([1]);
+  });
+
+  it('indexes a burst of appends together, settleMs after the first of them, without being asked', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate'] });
+    cleanups.push(() => vi.useRealTimers());
+    const store = openStore(scratch());
+    const index = openIndex(store, { settleMs: 100 });
+    const session = store.createSession({ title: 'Burst' });
+    store.emitEvent(session.id, say('first of the burst'));
+    vi.advanceTimersByTime(60);
+    for (let i = 0; i < 9; i++) store.emitEvent(session.id, say(`burst message ${i}`));
+    vi.advanceTimersByTime(39);
+    // Nothing was indexed while the burst went on: the appends of the burst wait for one transaction.
+    expect(index.status()).toEqual({ state: 'indexing', indexed: 0, pending: 10 });
+    vi.advanceTimersByTime(1); // the settle timer fires and schedules a slice…
+    vi.runOnlyPendingTimers(); // …which indexes the ten in one go
+    expect(index.status()).toEqual({ state: 'idle', indexed: 10, pending: 0 });
+    expect(find(index, 'burst').hits).toHaveLength(10);
   });
 
   it('filters by session, hand, event kind and date, and pages with a cursor', async () => {
