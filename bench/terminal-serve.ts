@@ -5,6 +5,9 @@
  * goes as a `terminal-input` request and is timed until its echo arrives as a `terminal-output` push
  * on the socket (the page's path but for xterm.js drawing it). Against `docker exec -it` on the same
  * container under a pty, interleaved (terminal-keys.ts). Output is acknowledged as the page does.
+ *
+ * Then the same keys through a bare WebSocket bridge to the same container (terminal/bridge.ts), against
+ * `docker exec -it` again: what the transport alone costs on this machine, reported beside Drover's figure.
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
@@ -16,6 +19,7 @@ import { startServeMode, type ServeHandle } from '../e2e/support/serve.ts';
 import { ms, p50, p95, type Log } from './harness/common.ts';
 import type { Figure } from './session-store.ts';
 import { dockerExecSide, interleaved, timeout, watcher, type Side } from './terminal-keys.ts';
+import { bridgeSide } from './terminal/bridge.ts';
 
 interface Socket {
   call<T = unknown>(name: string, arg?: unknown): Promise<T>;
@@ -68,7 +72,7 @@ async function connect(serve: ServeHandle): Promise<Socket> {
   };
 }
 
-export async function benchTerminalServe(log: Log): Promise<Figure> {
+export async function benchTerminalServe(log: Log): Promise<Figure[]> {
   const serve = await startServeMode();
   let socket: Socket | null = null;
   let baseline: Awaited<ReturnType<typeof dockerExecSide>> | null = null;
@@ -140,7 +144,18 @@ export async function benchTerminalServe(log: Log): Promise<Figure> {
     }
     log(`  the same round trip after 1 ms idle, as a key finds the processes: p50 ${ms(p50(pacedTrips))} (p95 ${ms(p95(pacedTrips))})`);
     await Promise.race([rpc.call('terminal-close', { terminalId }), timeout(30_000, 'terminal-close did not answer')]);
-    return {
+    const bridge = await bridgeSide(container);
+    let bare: { ours: number[]; theirs: number[] };
+    try {
+      bare = await interleaved(bridge.side, baseline.side);
+    } finally {
+      bridge.stop();
+    }
+    const bridgeRatio = p50(bare.ours) / p50(bare.theirs);
+    log(
+      `  a bare WebSocket bridge to the same container (no Drover), ${bare.ours.length} keys each: p50 ${ms(p50(bare.ours))} (p95 ${ms(p95(bare.ours))}), docker exec -it p50 ${ms(p50(bare.theirs))} → ${bridgeRatio.toFixed(2)}×`,
+    );
+    const droverFigure: Figure = {
       name: "Terminal on a Docker hand: keystroke-to-echo p50 end to end (serve mode's WebSocket, input to output push)",
       value: ours,
       unit: 'ms',
@@ -149,6 +164,17 @@ export async function benchTerminalServe(log: Log): Promise<Figure> {
       target: '≤ 1.2× docker exec -it',
       pass: ratio <= 1.2,
     };
+    return [
+      droverFigure,
+      {
+        name: 'Keystroke-to-echo p50 through a bare WebSocket bridge to the same container (the transport alone, no Drover)',
+        value: p50(bare.ours),
+        unit: 'ms',
+        baseline: { name: '`docker exec -it` under a pty (script -qfc)', value: p50(bare.theirs) },
+        ratio: bridgeRatio,
+        target: 'reported',
+      },
+    ];
   } finally {
     baseline?.stop();
     if (socket !== null && sessionId !== null) {

@@ -29,7 +29,7 @@ export async function benchTerminal(log: Log): Promise<Figure[]> {
     return [];
   }
   ensureTestImages();
-  return [await benchTerminalServe(log), await benchTerminalInProcess(log)];
+  return [...(await benchTerminalServe(log)), await benchTerminalInProcess(log)];
 }
 
 async function benchTerminalInProcess(log: Log): Promise<Figure> {
