@@ -32,9 +32,15 @@ const SEPARATORS = Array.from({ length: 0x259f - 0x2500 + 1 }, (_, i) => String.
  */
 export const SEARCH_TOKENIZE = `unicode61 remove_diacritics 2 categories 'L* N* Co Mc Mn So' separators '${SEPARATORS}'`;
 
-/** Set around each symbol in indexed text and queries: a separator (Cf) no one sees; snippets drop it. */
+/** Set around each symbol and CJK character in indexed text and queries: a separator (Cf) no one sees; snippets drop it. */
 export const SYMBOL_GAP = '\u200b';
-const SYMBOL = /(?![\u2500-\u259F\u2800-\u28FF])[\p{So}\p{Emoji_Modifier}]/gu;
+/**
+ * What is a token on its own: symbols (emoji…), and Chinese characters and Japanese kana, which are
+ * written without spaces between words — unicode61 would make a whole run one token, found only from
+ * its start. One character a token, a query's run becomes a phrase of its characters, so `京都`
+ * finds `東京都庁` (Korean puts spaces between words: its words stay words).
+ */
+const SYMBOL = /(?![\u2500-\u259F\u2800-\u28FF])[\p{So}\p{Emoji_Modifier}\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/gu;
 /** A character search looks for: a letter, digit or symbol (not a separator). */
 export const SEARCHABLE = /(?![\u2500-\u259F\u2800-\u28FF])[\p{L}\p{N}\p{So}]/u;
 
@@ -65,8 +71,10 @@ export const SEARCH_DDL = `
 /** Pragmas of the index's own connection. The index is rebuildable, so its commits skip the fsync (the next durable append's carries them). */
 export const SEARCH_PRAGMAS = ['journal_mode = WAL', 'synchronous = NORMAL', 'busy_timeout = 5000', 'cache_size = -16000'] as const;
 
+/** Creates what is missing; the table there now is current (an outdated one was dropped first), so its format is recorded. */
 export function ensureSearchSchema(db: Database.Database): void {
   db.exec(SEARCH_DDL);
+  recordSearchFormat(db);
 }
 
 /**
@@ -76,7 +84,22 @@ export function ensureSearchSchema(db: Database.Database): void {
 export function searchTableOutdated(db: Database.Database): false | 'missing' | 'other-tokenizer' {
   const sql = db.prepare<[], string>("SELECT sql FROM sqlite_master WHERE name = 'search_fts'").pluck().get();
   if (sql === undefined) return 'missing';
-  return sql.includes(SEARCH_TOKENIZE) ? false : 'other-tokenizer';
+  if (!sql.includes(SEARCH_TOKENIZE)) return 'other-tokenizer';
+  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'search_meta'").get() !== undefined;
+  const format = hasMeta ? db.prepare<[], string>("SELECT value FROM search_meta WHERE key = 'format'").pluck().get() : undefined;
+  return format === String(SEARCH_FORMAT) ? false : 'other-tokenizer';
+}
+
+/**
+ * How `indexable()` splits text, recorded in `search_meta` (key `format`): an index written another
+ * way (1: CJK runs were one token) is rebuilt, as for another tokenizer.
+ */
+export const SEARCH_FORMAT = 2;
+
+function recordSearchFormat(db: Database.Database): void {
+  db.prepare("INSERT INTO search_meta (key, value) VALUES ('format', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
+    String(SEARCH_FORMAT),
+  );
 }
 
 /** Drops every indexed row and mark (a damaged index is rebuilt from the log). */

@@ -1,7 +1,8 @@
 // Emoji, symbols and mixed scripts in search, on real SQLite files in temp dirs: each emoji is a
 // token of its own (found alone, in a phrase with its neighbours, with or without its skin tone or
-// variation selector), the words beside it are found as before, snippets show the text as written,
-// and an index an older Drover made with the old tokenizer is rebuilt from the log when it opens.
+// variation selector), the words beside it are found as before, snippets show the text as written;
+// Chinese and Japanese are found by any run of characters; and an index an older Drover made (another
+// tokenizer, or CJK runs as one token) is rebuilt from the log when it opens.
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +71,60 @@ describe('emoji and mixed scripts', () => {
     const [done] = index.search({ query: 'done', limit: 5 }).hits;
     expect(done?.snippet.filter((part) => part.match).map((part) => part.text)).toEqual(['done']);
     expect(done?.snippet.map((part) => part.text).join('')).not.toContain('\u200b');
+  });
+
+  it('finds Chinese and Japanese by any run of characters inside a longer run, Korean by its words', async () => {
+    const store = openStore(scratch());
+    const index = openIndex(store);
+    const session = store.createSession({ title: 'CJK' });
+    store.emitEvents(session.id, [
+      say('会议在东京都厅举行，请检查日志文件'),
+      say('ビルドはテストに失敗しましたがログを確認してください'),
+      say('서울 날씨 확인 후 배포했습니다'),
+      say('東京 and 京都 are different cities'),
+    ]);
+    await index.whenIdle();
+    const find = (query: string): number[] => seqs(index.search({ query, limit: 50 }));
+    expect(find('东京都')).toEqual([1]);
+    expect(find('京都')).toEqual([4, 1]);
+    expect(find('日志文件')).toEqual([1]);
+    expect(find('检查 日志')).toEqual([1]);
+    expect(find('"东京都厅"')).toEqual([1]);
+    expect(find('"都厅东京"')).toEqual([]); // a phrase keeps its characters' order
+    expect(find('テスト')).toEqual([2]);
+    expect(find('失敗')).toEqual([2]);
+    expect(find('ログを確認')).toEqual([2]);
+    expect(find('서울')).toEqual([3]);
+    expect(find('배포*')).toEqual([3]);
+    expect(find('東京')).toEqual([4]);
+    expect(find('京東')).toEqual([]);
+    const [hit] = index.search({ query: '日志', limit: 5 }).hits;
+    expect(hit?.snippet.map((part) => part.text).join('')).toBe('会议在东京都厅举行，请检查日志文件');
+    expect(hit?.snippet.filter((part) => part.match).map((part) => part.text)).toEqual(['日志']);
+  });
+
+  it('rebuilds an index whose rows were split the old way (a CJK run one token) when it opens', async () => {
+    const dir = scratch();
+    const store = openStore(dir);
+    const session = store.createSession({ title: 'before the upgrade' });
+    store.emitEvents(session.id, [say('会议在东京都厅举行')]);
+    // As the previous release left it: this tokenizer, no format recorded, the run as one token, a clean stop.
+    const db = new Database(path.join(dir, 'sessions.db'));
+    db.exec(SEARCH_DDL);
+    const pk = db.prepare<[string], number>('SELECT pk FROM sessions WHERE id = ?').pluck().get(session.id) ?? 0;
+    db.prepare("INSERT INTO search_fts (rowid, body, type, hand, ts) VALUES (?, '会议在东京都厅举行', 'agent.message', NULL, 0)").run(
+      (BigInt(pk) << 32n) | 1n,
+    );
+    db.prepare('INSERT INTO search_marks (session_pk, seq) VALUES (?, 1)').run(pk);
+    db.prepare("INSERT INTO search_meta (key, value) VALUES ('clean', '1')").run();
+    expect(db.prepare('SELECT count(*) FROM search_fts WHERE search_fts MATCH \'"东京"\'').pluck().get()).toBe(0);
+    db.close();
+
+    const logged: string[] = [];
+    const index = openIndex(store, { log: (message) => logged.push(message) });
+    expect(logged).toEqual(['The search index was made by an older Drover: rebuilding it from the sessions’ logs']);
+    await index.whenIdle();
+    expect(seqs(index.search({ query: '东京', limit: 5 }))).toEqual([1]);
   });
 
   it('rebuilds an index an older Drover made with the old tokenizer, from the log, when it opens', async () => {
