@@ -110,6 +110,9 @@ test('a session longer than 1,024 events draws marks across the whole zoomed-out
 
   // Marks in every eighth of the tape, the outer ones (beyond the loaded events) from the density.
   await expect.poll(() => drawnParts(tape, 8), { timeout: 15_000 }).toEqual(new Array(8).fill(true));
+  // 3,000 events are counted exactly: no "≈ estimated" note (it shows for sessions read by sampling).
+  await expect(tape).toHaveAttribute('data-exact', 'true');
+  await expect(page.getByTestId('timeline-density-estimated')).toHaveCount(0);
   await snap(page, testInfo, 'timeline-density-day');
 
   // Zoomed in to 5 minutes, the loaded events cover the window: single events again.

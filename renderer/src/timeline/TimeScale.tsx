@@ -290,10 +290,20 @@ export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, o
       onPointerCancel={() => (dragging.current = false)}
       data-testid="timeline-time-tape"
       data-drawn={covered ? 'events' : shownDensity !== null ? 'density' : 'loading'}
+      data-exact={shownDensity === null ? undefined : String(shownDensity.exact)}
     >
       <canvas ref={canvas} className="tape-canvas" aria-hidden="true" />
       {cursorX !== null && <div className="tape-cursor" style={{ transform: `translateX(${cursorX}px)` }} aria-hidden="true" />}
       {window === null && lastSeq > 0 && <span className="tape-time-loading">Loading times…</span>}
+      {shownDensity !== null && !shownDensity.exact && (
+        <span
+          className="tape-time-note"
+          data-testid="timeline-density-estimated"
+          title="This session is too long to count every event's time at this zoom: the bars are estimated from sampled timestamps (a few events may sit in a neighbouring slice). Zoom in for exact marks."
+        >
+          ≈ estimated
+        </span>
+      )}
     </div>
   );
 }
