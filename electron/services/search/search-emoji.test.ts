@@ -18,6 +18,26 @@ const say = (text: string): NewEvent => ({ type: 'agent.message', payload: { con
 
 const seqs = (result: SearchResult): number[] => result.hits.map((hit) => hit.seq);
 
+/**
+ * An index as an older Drover left it beside the session's log: made by `ddl`, `bodies` indexed as the
+ * session's events 1…n without Drover's rewriting, its mark past them, a clean stop — and `unfound`
+ * (an FTS5 query) finding nothing in it, the reason for the change.
+ */
+function leaveIndex(dir: string, sessionId: string, ddl: string, bodies: readonly string[], unfound: string): void {
+  const db = new Database(path.join(dir, 'sessions.db'));
+  try {
+    db.exec(ddl);
+    const pk = db.prepare<[string], number>('SELECT pk FROM sessions WHERE id = ?').pluck().get(sessionId) ?? 0;
+    const insert = db.prepare("INSERT INTO search_fts (rowid, body, type, hand, ts) VALUES (?, ?, 'agent.message', NULL, 0)");
+    bodies.forEach((body, i) => insert.run((BigInt(pk) << 32n) | BigInt(i + 1), body));
+    db.prepare('INSERT INTO search_marks (session_pk, seq) VALUES (?, ?)').run(pk, bodies.length);
+    db.prepare("INSERT INTO search_meta (key, value) VALUES ('clean', '1')").run();
+    expect(db.prepare<[string], number>('SELECT count(*) FROM search_fts WHERE search_fts MATCH ?').pluck().get(unfound)).toBe(0);
+  } finally {
+    db.close();
+  }
+}
+
 const MIXED = [
   'Привет 🙂 мир! The build is done✅ and déjà vu 🇫🇷',
   'हिन्दी भाषा 👍🏽 日本語 30°C',
@@ -108,17 +128,8 @@ describe('emoji and mixed scripts', () => {
     const store = openStore(dir);
     const session = store.createSession({ title: 'before the upgrade' });
     store.emitEvents(session.id, [say('会议在东京都厅举行')]);
-    // As the previous release left it: this tokenizer, no format recorded, the run as one token, a clean stop.
-    const db = new Database(path.join(dir, 'sessions.db'));
-    db.exec(SEARCH_DDL);
-    const pk = db.prepare<[string], number>('SELECT pk FROM sessions WHERE id = ?').pluck().get(session.id) ?? 0;
-    db.prepare("INSERT INTO search_fts (rowid, body, type, hand, ts) VALUES (?, '会议在东京都厅举行', 'agent.message', NULL, 0)").run(
-      (BigInt(pk) << 32n) | 1n,
-    );
-    db.prepare('INSERT INTO search_marks (session_pk, seq) VALUES (?, 1)').run(pk);
-    db.prepare("INSERT INTO search_meta (key, value) VALUES ('clean', '1')").run();
-    expect(db.prepare('SELECT count(*) FROM search_fts WHERE search_fts MATCH \'"东京"\'').pluck().get()).toBe(0);
-    db.close();
+    // As the previous release left it: this tokenizer, no format recorded, the run as one token.
+    leaveIndex(dir, session.id, SEARCH_DDL, ['会议在东京都厅举行'], '"东京"');
 
     const logged: string[] = [];
     const index = openIndex(store, { log: (message) => logged.push(message) });
@@ -132,17 +143,8 @@ describe('emoji and mixed scripts', () => {
     const store = openStore(dir);
     const session = store.createSession({ title: 'before the upgrade' });
     store.emitEvents(session.id, MIXED.map(say));
-    // The index as the previous Drover left it: the old tokenizer, every event indexed, a clean stop.
-    const db = new Database(path.join(dir, 'sessions.db'));
-    db.exec(SEARCH_DDL.replace(`"${SEARCH_TOKENIZE}"`, "'unicode61 remove_diacritics 2'"));
-    const insert = db.prepare('INSERT INTO search_fts (rowid, body, type, hand, ts) VALUES (?, ?, ?, NULL, 0)');
-    const pk = db.prepare<[string], number>('SELECT pk FROM sessions WHERE id = ?').pluck().get(session.id) ?? 0;
-    MIXED.forEach((text, i) => insert.run((BigInt(pk) << 32n) | BigInt(i + 1), text, 'agent.message'));
-    db.prepare('INSERT INTO search_marks (session_pk, seq) VALUES (?, ?)').run(pk, MIXED.length);
-    db.prepare("INSERT INTO search_meta (key, value) VALUES ('clean', '1')").run();
-    // Under the old tokenizer an emoji is not found (the reason for the change).
-    expect(db.prepare('SELECT count(*) FROM search_fts WHERE search_fts MATCH \'"👍"\'').pluck().get()).toBe(0);
-    db.close();
+    // The index as the previous Drover left it: the old tokenizer (under which an emoji is not found).
+    leaveIndex(dir, session.id, SEARCH_DDL.replace(`"${SEARCH_TOKENIZE}"`, "'unicode61 remove_diacritics 2'"), MIXED, '"👍"');
 
     const logged: string[] = [];
     const index = openIndex(store, { log: (message) => logged.push(message) });
