@@ -10,75 +10,24 @@
  * `docker exec -it` again: what the transport alone costs on this machine, reported beside Drover's figure.
  */
 import { performance } from 'node:perf_hooks';
-import { WebSocket } from 'ws';
 import type { HandStatus } from '#shared/hands';
 import type { SessionSummary } from '#shared/sessions';
 import { instanceIdOf } from '#services/hands/docker/engine';
 import { BASH_IMAGE, removeInstanceObjects } from '#test/support/docker';
-import { startServeMode, type ServeHandle } from '../e2e/support/serve.ts';
+import { rpcClient, type RpcClient } from '../e2e/support/rpc.ts';
+import { startServeMode } from '../e2e/support/serve.ts';
 import { ms, p50, p95, type Log } from './harness/common.ts';
 import type { Figure } from './session-store.ts';
 import { dockerExecSide, interleaved, timeout, watcher, type Side } from './terminal-keys.ts';
 import { bridgeSide } from './terminal/bridge.ts';
 
-interface Socket {
-  call<T = unknown>(name: string, arg?: unknown): Promise<T>;
-  /** Sends a request without waiting for its answer (a key: its echo is what is timed). */
-  send(name: string, arg: unknown): void;
-  onPush(listener: (push: string, arg: unknown) => void): void;
-  close(): void;
-}
-
-async function connect(serve: ServeHandle): Promise<Socket> {
-  const token = new URL(serve.url).searchParams.get('token') ?? '';
-  const ws = new WebSocket(`${serve.origin.replace('http', 'ws')}/rpc?token=${encodeURIComponent(token)}`, { origin: serve.origin });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  let next = 0;
-  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void; name: string }>();
-  const listeners: ((push: string, arg: unknown) => void)[] = [];
-  ws.on('message', (data: Buffer) => {
-    const message = JSON.parse(data.toString()) as {
-      id?: number;
-      result?: unknown;
-      error?: { message: string };
-      push?: string;
-      arg?: unknown;
-    };
-    if (message.push !== undefined) {
-      for (const listener of listeners) listener(message.push, message.arg);
-      return;
-    }
-    if (message.id === undefined) return;
-    const pending = waiting.get(message.id);
-    waiting.delete(message.id);
-    if (message.error) pending?.reject(new Error(`${pending.name}: ${message.error.message}`));
-    else pending?.resolve(message.result);
-  });
-  const send = (name: string, arg: unknown, id = next++) => ws.send(JSON.stringify({ id, name, arg }));
-  return {
-    call<T>(name: string, arg?: unknown): Promise<T> {
-      const id = next++;
-      return new Promise<T>((resolve, reject) => {
-        waiting.set(id, { resolve: (value) => resolve(value as T), reject, name });
-        ws.send(JSON.stringify({ id, name, ...(arg === undefined ? {} : { arg }) }));
-      });
-    },
-    send: (name, arg) => send(name, arg),
-    onPush: (listener) => listeners.push(listener),
-    close: () => ws.close(),
-  };
-}
-
 export async function benchTerminalServe(log: Log): Promise<Figure[]> {
   const serve = await startServeMode();
-  let socket: Socket | null = null;
+  let socket: RpcClient | null = null;
   let baseline: Awaited<ReturnType<typeof dockerExecSide>> | null = null;
   let sessionId: string | null = null;
   try {
-    socket = await connect(serve);
+    socket = await rpcClient(serve);
     const rpc = socket;
     const session = await rpc.call<SessionSummary>('sessions-launch', {
       title: 'terminal bench (serve)',
