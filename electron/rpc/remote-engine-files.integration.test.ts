@@ -10,122 +10,67 @@
  * container all fail on this computer's engine: each must reach the hand's engine.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, rmSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Changes, FileDiff, RestoredFile } from '#shared/changes';
 import type { StorageUsage } from '#shared/storage';
 import type { SessionSummary } from '#shared/sessions';
-import { createHost, type Host } from '#rpc/host';
-import { LABELS } from '#services/hands/docker/engine';
-import { SessionStore } from '#services/session/store';
-import { Vault } from '#services/vault/vault';
-import { BUSYBOX_IMAGE, dockerCli, requireDocker } from '#test/support/docker';
-import { FileKeySource } from '#test/support/file-key-source';
-import { secondEngineUnavailableReason, startSecondEngine, type SecondEngine } from '#test/support/second-engine';
-import { makeKey, sshdUnavailableReason, TestSshd, testUser } from '#test/support/sshd';
-import { requirePart, tempDir } from '#test/support/system';
+import { BUSYBOX_IMAGE, requireDocker } from '#test/support/docker';
+import { startFarEngineRig, type FarEngineRig } from '#test/support/far-engine-rig';
+import { secondEngineUnavailableReason } from '#test/support/second-engine';
+import { sshdUnavailableReason } from '#test/support/sshd';
+import { requirePart } from '#test/support/system';
 
 const ready =
   (await requireDocker()) &&
   requirePart('a second Docker engine', secondEngineUnavailableReason()) &&
   requirePart('OpenSSH server', sshdUnavailableReason());
 
-/** An image only the second engine has: busybox with a file of its own. */
-const FAR_IMAGE = `drover-test/far-only:${randomBytes(4).toString('hex')}`;
-
 describe.runIf(ready)("a hand on another machine's engine: changes, restore, rewind, storage", () => {
-  let second: SecondEngine;
-  let sshd: TestSshd;
-  let vault: Vault;
-  let store: SessionStore;
-  let host: Host;
+  let rig: FarEngineRig;
   let sessionId: string;
-  const dir = tempDir('drover-remote-files-');
-  const keyDir = tempDir('drover-remote-files-key-');
   const seqs: number[] = [];
-
-  async function rpc<T>(name: string, arg: unknown): Promise<T> {
-    const outcome = await host.dispatch(name, arg);
-    if (!outcome.ok) throw new Error(`${name}: ${outcome.error.message}`);
-    return outcome.result as T;
-  }
-
-  /** The host as the app makes it, keeping containers across a quit (to be reused by the next start). */
-  function makeHost(): Host {
-    return createHost({
-      store,
-      vault,
-      info: { version: 'test', dataDir: dir, platform: process.platform },
-      push: () => undefined,
-      keepContainersMs: 10 * 60_000,
-      log: () => undefined,
-    });
-  }
+  const rpc = <T>(name: string, arg: unknown): Promise<T> => rig.rpc<T>(name, arg);
+  /** The session's containers on the second engine and on this computer's. */
+  const where = () => rig.where(sessionId);
 
   /** A bash call as the harness records it (tool use with the hand, the run, the result), once its checkpoint settled: the result's seq and output. */
   async function call(command: string): Promise<{ seq: number; text: string }> {
     const toolUseId = `toolu_${randomBytes(6).toString('hex')}`;
     const input = { command };
-    store.emitEvent(sessionId, { type: 'agent.tool_use', payload: { tool_use_id: toolUseId, name: 'box__bash', input, hand_id: 'box' } });
-    const [hand] = await host.hands.handsFor(sessionId);
+    rig.store.emitEvent(sessionId, {
+      type: 'agent.tool_use',
+      payload: { tool_use_id: toolUseId, name: 'box__bash', input, hand_id: 'box' },
+    });
+    const [hand] = await rig.host.hands.handsFor(sessionId);
     const outcome = await hand?.execute('box__bash', input, { signal: AbortSignal.timeout(120_000) });
     if (!outcome || outcome.isError) throw new Error(`${command} failed: ${JSON.stringify(outcome?.content)}`);
-    const result = store.emitEvent(sessionId, {
+    const result = rig.store.emitEvent(sessionId, {
       type: 'agent.tool_result',
       payload: { tool_use_id: toolUseId, content: outcome.content, is_error: false },
     });
-    await host.hands.settled();
+    await rig.host.hands.settled();
     return { seq: result.seq, text: outcome.content.map((block) => (block.type === 'text' ? block.text : '')).join('\n') };
   }
 
   const run = async (command: string): Promise<number> => (await call(command)).seq;
 
-  /** The session's containers on the second engine and on this computer's (docker CLI). */
-  function where(): { remote: string[]; local: string[] } {
-    const ids = (text: string): string[] => text.split('\n').filter((line) => line !== '');
-    const filter = `label=${LABELS.session}=${sessionId}`;
-    return { remote: ids(second.docker('ps', '-q', '--filter', filter)), local: ids(dockerCli('ps', '-q', '--filter', filter)) };
-  }
-
   function cat(file: string): string {
     const [container] = where().remote;
     if (!container) throw new Error('the hand has no container on the second engine');
-    return second.docker('exec', container, 'sh', '-c', `cat ${file} 2>/dev/null || echo '(none)'`);
+    return rig.second.docker('exec', container, 'sh', '-c', `cat ${file} 2>/dev/null || echo '(none)'`);
   }
 
   beforeAll(async () => {
-    second = await startSecondEngine({ link: true });
-    const address = second.address ?? '';
-    second.loadImages(BUSYBOX_IMAGE);
-    const maker = `drover-far-maker-${randomBytes(4).toString('hex')}`;
-    second.docker('run', '--name', maker, BUSYBOX_IMAGE, 'sh', '-c', "mkdir -p /srv && printf 'far\\nimage\\n' > /srv/far.txt");
-    second.docker('commit', maker, FAR_IMAGE);
-    second.docker('rm', '-f', maker);
-    chmodSync(path.dirname(second.socket), 0o755);
-    chmodSync(second.socket, 0o666);
-    sshd = await TestSshd.start({ netns: second.netns, address });
-    const key = makeKey(dir);
-    sshd.authorize(key);
-    vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(keyDir, 'vault.key')) });
-    const keySecret = (await vault.create({ name: 'engine key', kind: 'ssh-private-key', value: key.privateKey })).id;
-    store = SessionStore.open({ dataDir: dir });
-    host = makeHost();
-    host.hands.knownHosts.trust({ host: address, port: sshd.port, algorithm: 'ssh-ed25519', fingerprint: sshd.hostFingerprint() });
-    await rpc('engines-put', {
-      engine: {
-        id: 'far',
-        kind: 'ssh',
-        name: 'Far box',
-        url: `ssh://${testUser().user}@${address}:${sshd.port}`,
-        auth: { method: 'key', key_secret_id: keySecret },
-        socket_path: second.socket,
-        labels: ['far'],
-      },
+    // An image only the second engine has: busybox with a file of its own.
+    rig = await startFarEngineRig({
+      prefix: 'far-files',
+      base: BUSYBOX_IMAGE,
+      prepare: "mkdir -p /srv && printf 'far\\nimage\\n' > /srv/far.txt",
+      keepContainersMs: 10 * 60_000,
     });
     const launched = await rpc<SessionSummary>('sessions-launch', {
       title: 'remote files',
-      hands: [{ name: 'box', config: { kind: 'docker', image: FAR_IMAGE, network: 'none', engine: 'far' } }],
+      hands: [{ name: 'box', config: { kind: 'docker', image: rig.image, network: 'none', engine: 'far' } }],
     });
     sessionId = launched.id;
     seqs.push(await run("mkdir -p /work && printf 'one\\n' > /work/a.txt"));
@@ -133,24 +78,13 @@ describe.runIf(ready)("a hand on another machine's engine: changes, restore, rew
   }, 300_000);
 
   afterAll(async () => {
-    if (host) {
-      await host.hands.settled();
-      for (const session of store.listSessions()) await host.hands.sessionDeleted(session.id);
-      await host.close();
-      await host.hands.close();
-    }
-    await sshd?.stop();
-    await second?.close();
-    await vault?.close();
-    store?.close();
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(keyDir, { recursive: true, force: true });
+    await rig?.close();
   }, 120_000);
 
   it('runs on the second engine, and its checkpoints are recorded there', () => {
     expect(where().remote).toHaveLength(1);
     expect(where().local).toEqual([]);
-    const checkpoints = store.getEvents(sessionId, { types: ['hand.checkpoint'] });
+    const checkpoints = rig.store.getEvents(sessionId, { types: ['hand.checkpoint'] });
     expect(checkpoints.length).toBeGreaterThanOrEqual(2);
   });
 
@@ -193,7 +127,7 @@ describe.runIf(ready)("a hand on another machine's engine: changes, restore, rew
     expect(cat('/work/b.txt')).toBe('(none)');
     expect(cat('/work/late.txt')).toBe('(none)');
     expect(cat('/srv/far.txt')).toBe('far\nimage');
-    const last = store.getEvents(sessionId, { types: ['hand.checkpoint'], direction: 'backward', limit: 1 })[0];
+    const last = rig.store.getEvents(sessionId, { types: ['hand.checkpoint'], direction: 'backward', limit: 1 })[0];
     expect(last?.type === 'hand.checkpoint' && last.payload.rewind).toEqual({ keep: 'files', session_id: sessionId, at_seq: first });
 
     const usage = await rpc<StorageUsage>('storage-usage', undefined);
@@ -207,16 +141,16 @@ describe.runIf(ready)("a hand on another machine's engine: changes, restore, rew
     await run('echo kept > /work/kept.txt');
     const before = where().remote;
     expect(before).toHaveLength(1);
-    await host.close(); // a quit: the container is kept running, listed in kept-containers.json
+    await rig.host.close(); // a quit: the container is kept running, listed in kept-containers.json
     expect(where().remote).toEqual(before);
 
-    host = makeHost(); // the next start
-    await host.hands.cleanUp(); // what a crash left goes; a kept container stays until its time
+    rig.host = rig.makeHost(); // the next start
+    await rig.host.hands.cleanUp(); // what a crash left goes; a kept container stays until its time
     expect(where().remote).toEqual(before);
     const { text } = await call('cat /work/kept.txt');
     expect(text).toContain('kept');
     expect(where()).toEqual({ remote: before, local: [] });
-    const [ready] = store.getEvents(sessionId, { types: ['hand.ready'], direction: 'backward', limit: 1 });
+    const [ready] = rig.store.getEvents(sessionId, { types: ['hand.ready'], direction: 'backward', limit: 1 });
     expect(ready?.type === 'hand.ready' && ready.payload.detail).toMatch(/kept from before Drover restarted/);
   });
 });
