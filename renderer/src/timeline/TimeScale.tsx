@@ -52,7 +52,19 @@ export function useTimeScale(): [ScalePrefs, (next: ScalePrefs) => void] {
   return [prefs, change];
 }
 
-export function ScaleControls({ prefs, onChange }: { prefs: ScalePrefs; onChange: (next: ScalePrefs) => void }) {
+/**
+ * `estimated`: the time tape draws a long session's density estimated from sampled timestamps
+ * (`exact: false` from `sessions-time-density`): said beside the zoom, where it covers nothing.
+ */
+export function ScaleControls({
+  prefs,
+  onChange,
+  estimated = false,
+}: {
+  prefs: ScalePrefs;
+  onChange: (next: ScalePrefs) => void;
+  estimated?: boolean;
+}) {
   const time = prefs.mode === 'time';
   return (
     <div className="timeline-scale" role="group" aria-label="Timeline scale">
@@ -99,6 +111,18 @@ export function ScaleControls({ prefs, onChange }: { prefs: ScalePrefs; onChange
           >
             +
           </button>
+          {estimated && (
+            <span
+              className="timeline-scale-estimated"
+              data-testid="timeline-density-estimated"
+              title="This session is too long to place every event's time at this zoom: the bars are estimated from sampled timestamps (a few events may sit in a neighbouring slice). Zoom in for exact marks."
+            >
+              ≈ estimated
+              <span className="visually-hidden">
+                : the bars are estimated from sampled timestamps, as the session is long; zoom in for exact marks
+              </span>
+            </span>
+          )}
         </>
       )}
     </div>
@@ -136,13 +160,15 @@ interface TimeTapeProps {
   onZoom: (direction: 'in' | 'out') => void;
   onSeek: (seq: number) => void;
   onKeyDown: (event: KeyboardEvent<HTMLDivElement>) => void;
+  /** Told whether the density drawn now is estimated (see ScaleControls). */
+  onEstimated?: (estimated: boolean) => void;
 }
 
 /**
  * The tape on a time scale: the events loaded around the cursor, placed by their time, with a time
  * axis and turn numbers; where they do not cover the window, the session's density under them.
  */
-export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, onKeyDown }: TimeTapeProps) {
+export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, onKeyDown, onEstimated }: TimeTapeProps) {
   const element = useRef<HTMLDivElement>(null);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [width, setWidth] = useState(0);
@@ -208,6 +234,11 @@ export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, o
     !covered && window !== null && density !== null && density.sessionId === log.sessionId && densityFits(density.answer, window)
       ? density.answer
       : null;
+  const estimated = shownDensity !== null && !shownDensity.exact;
+  useEffect(() => {
+    onEstimated?.(estimated);
+  }, [estimated, onEstimated]);
+  useEffect(() => () => onEstimated?.(false), [onEstimated]);
 
   useLayoutEffect(() => {
     const node = canvas.current;
@@ -236,7 +267,11 @@ export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, o
         context.fillRect(bar.x, tapeHeight * (1 - bar.height), bar.width, tapeHeight * bar.height);
       }
       context.globalAlpha = 1;
-      for (const mark of densityTurnMarks(shownDensity, window, width)) context.fillText(`T${mark.turn}`, mark.x + 3, 9);
+      // Labels never overlap: the widest one (the last turn's) plus a gap apart.
+      const widest = context.measureText(`T${shownDensity.turns.at(-1)?.turn ?? 1}`).width + 8;
+      for (const mark of densityTurnMarks(shownDensity, window, width, Math.max(24, widest))) {
+        context.fillText(`T${mark.turn}`, mark.x + 3, 9);
+      }
     }
     for (const { seq, ms, event } of events) {
       const x = xOfTime(ms, window, width);
@@ -295,15 +330,6 @@ export function TimeTape({ log, cursor, lastSeq, colors, zoom, onZoom, onSeek, o
       <canvas ref={canvas} className="tape-canvas" aria-hidden="true" />
       {cursorX !== null && <div className="tape-cursor" style={{ transform: `translateX(${cursorX}px)` }} aria-hidden="true" />}
       {window === null && lastSeq > 0 && <span className="tape-time-loading">Loading times…</span>}
-      {shownDensity !== null && !shownDensity.exact && (
-        <span
-          className="tape-time-note"
-          data-testid="timeline-density-estimated"
-          title="This session is too long to count every event's time at this zoom: the bars are estimated from sampled timestamps (a few events may sit in a neighbouring slice). Zoom in for exact marks."
-        >
-          ≈ estimated
-        </span>
-      )}
     </div>
   );
 }

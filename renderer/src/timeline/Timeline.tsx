@@ -54,6 +54,7 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
   const verdicts = useVerdictColors();
   // Issue 23: one tick per event, or events by their time with zoom (remembered).
   const [scale, setScale] = useTimeScale();
+  const [estimated, setEstimated] = useState(false);
   const turn = turnNumberAt(turns, cursor);
 
   const step = useCallback(
@@ -150,7 +151,7 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
             </>
           )}
         </p>
-        <ScaleControls prefs={scale} onChange={setScale} />
+        <ScaleControls prefs={scale} onChange={setScale} estimated={scale.mode === 'time' && estimated} />
         <TimelineLegend />
         <button
           type="button"
@@ -174,6 +175,7 @@ export const Timeline = memo(function Timeline({ log, cursor, live, onSeek, onLi
           onZoom={(direction) => setScale({ ...scale, zoom: zoomed(scale.zoom, direction) })}
           onSeek={step}
           onKeyDown={onKeyDown}
+          onEstimated={setEstimated}
         />
       ) : (
         <TurnMarks log={log} cursor={cursor} lastSeq={lastSeq} size={TAPE_EVENTS} />
