@@ -82,6 +82,17 @@ describe('following the log', () => {
     expect(find(index, 'burst').hits).toHaveLength(10);
   });
 
+  it('a search sees what was appended a moment ago, still settling, without waiting for it', () => {
+    const store = openStore(scratch());
+    const index = openIndex(store, { settleMs: 60_000 });
+    const session = store.createSession({ title: 'Fresh' });
+    store.emitEvents(session.id, [say('just said it'), run('t1', 'make fresh-target')]);
+    expect(index.status()).toEqual({ state: 'indexing', indexed: 0, pending: 2 });
+    const { hits, status } = find(index, 'fresh');
+    expect(hits.map((hit) => hit.seq)).toEqual([2]);
+    expect(status).toEqual({ state: 'idle', indexed: 2, pending: 0 });
+  });
+
   it('filters by session, hand, event kind and date, and pages with a cursor', async () => {
     const store = openStore(scratch());
     const index = openIndex(store);

@@ -157,7 +157,7 @@ export class SearchIndex {
   }
 
   search(arg: Omit<SearchArg, 'limit'> & { limit: number }): SearchResult {
-    this.refreshLag();
+    this.catchUp();
     try {
       return { ...runSearch(this.db, arg), status: this.status() };
     } catch (error) {
@@ -170,6 +170,17 @@ export class SearchIndex {
       }
       throw error;
     }
+  }
+
+  /**
+   * Indexes now the few events still settling (appended in the last settleMs), so a search or a
+   * person asking how far the index is sees everything committed before — unless the index has a
+   * real backlog (more than one batch): that it works through in slices, saying "indexing".
+   */
+  catchUp(): void {
+    this.refreshLag();
+    const { pending } = this.status();
+    if (pending > 0 && pending <= this.batchEvents) this.indexGuarded(pending, Number.POSITIVE_INFINITY);
   }
 
   /** Resolves once every event committed so far is indexed (or the index is closed). */
@@ -257,19 +268,25 @@ export class SearchIndex {
 
   private runSlice(): void {
     if (this.closed) return;
+    if (!this.indexGuarded(Number.POSITIVE_INFINITY, performance.now() + this.sliceMs)) return;
+    if (this.status().pending > 0) this.schedule();
+    else for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** indexSome, a damaged index rebuilt, any other failure logged once; false when indexing failed. */
+  private indexGuarded(maxEvents: number, deadline: number): boolean {
     try {
-      this.indexSome(Number.POSITIVE_INFINITY, performance.now() + this.sliceMs);
+      this.indexSome(maxEvents, deadline);
     } catch (error) {
       if (isCorruption(error)) this.recover(error);
       else {
         if (!this.failing) this.log('Indexing sessions for search failed; it will try again at the next event', error);
         this.failing = true;
-        return;
+        return false;
       }
     }
     this.failing = false;
-    if (this.status().pending > 0) this.schedule();
-    else for (const resolve of this.idleWaiters.splice(0)) resolve();
+    return true;
   }
 
   private indexBatch(lag: Lag, limit: number): number {
