@@ -16,7 +16,7 @@
  * - An append wakes it `settleMs` later, not at once, so a burst of appends is indexed in one
  *   transaction: each FTS5 commit writes a segment and its structure record to the shared WAL, and
  *   the next durable append's fsync pays to write them out. Indexing after every append measured
- *   0.85–0.89× the store without search and 0.67× raw; 100 ms later, 1.02–1.05× and 0.83–0.85× raw
+ *   0.85–0.89× the store without search and 0.67× raw; 100 ms later, 1.02–1.07× and 0.83–0.87× raw
  *   (bench/search.ts).
  * - `status()` says how far behind it is (the cockpit's "indexing…" with progress).
  * - A damaged index (a failed integrity check after an unclean stop, or SQLite reporting corruption
