@@ -7,14 +7,13 @@ import { chownSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionSummary } from '#shared/sessions';
-import { createHost, type Host } from '#rpc/host';
+import type { Host } from '#rpc/host';
 import { instanceIdOf } from '#services/hands/docker/engine';
-import { SessionStore } from '#services/session/store';
+import type { SessionStore } from '#services/session/store';
 import { secretMarker } from '#services/vault/redact';
 import { SETTLE_MS } from '#services/vault/stream-redact';
-import { Vault } from '#services/vault/vault';
 import { BASH_IMAGE, removeInstanceObjects, requireDocker } from '#test/support/docker';
-import { FileKeySource } from '#test/support/file-key-source';
+import { vaultHostRig, type VaultHostRig } from '#test/support/host-rig';
 import { makeKey, requireSshd, TestSshd, testUser } from '#test/support/sshd';
 import { tempDir } from '#test/support/system';
 import { terminalCaller, type TerminalCaller } from '#test/support/terminal-caller';
@@ -32,22 +31,13 @@ const HALVES = `S1=${S1}; S2=${S2}; `;
 
 let dir: string;
 let store: SessionStore;
-let vault: Vault;
 let host: Host;
+let rig: VaultHostRig | undefined;
 let sessionId: string;
 
 beforeAll(async () => {
-  dir = tempDir('drover-terminal-redaction-');
-  store = SessionStore.open({ dataDir: dir });
-  vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')) });
-  host = createHost({
-    store,
-    vault,
-    info: { version: 'test', dataDir: dir, platform: process.platform },
-    keyProvider: () => 'sk-ant-unused',
-    push: () => undefined,
-    log: () => undefined,
-  });
+  rig = vaultHostRig('drover-terminal-redaction-', { apiKey: 'sk-ant-unused' });
+  ({ dir, store, host } = rig);
   await host.credentials.start();
   await host.credentials.create({ name: 'deploy token', kind: 'token', value: SECRET });
   if (!dockerReady) return;
@@ -63,11 +53,8 @@ afterAll(async () => {
   await host?.terminals.closeAll();
   await host?.hands.settled();
   for (const session of store?.listSessions() ?? []) await host.hands.sessionDeleted(session.id);
-  await host?.close();
-  await vault?.close();
-  store?.close();
+  await rig?.close();
   if (dockerReady && dir) removeInstanceObjects(instanceIdOf(dir));
-  if (dir) rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
 /** A file of `lines` lines, each: i % 5 dots (so the secret sits at every offset mod 5), the secret, a space, the near miss. */

@@ -4,49 +4,28 @@
  * wrong, before anything is read; an unknown session not found.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TimeDensity } from '#shared/time-density';
-import { createHost, type Host } from '#rpc/host';
-import { SessionStore } from '#services/session/store';
-import { Vault } from '#services/vault/vault';
-import { FileKeySource } from '#test/support/file-key-source';
-import { tempDir } from '#test/support/system';
+import { vaultHostRig, type VaultHostRig } from '#test/support/host-rig';
 
-let dir: string;
-let store: SessionStore;
-let vault: Vault;
-let host: Host;
+let rig: VaultHostRig;
 
 beforeAll(() => {
-  dir = tempDir('drover-time-density-rpc-');
-  store = SessionStore.open({ dataDir: dir });
-  vault = Vault.open({ dataDir: dir, keySource: new FileKeySource(path.join(dir, 'vault.key')) });
-  host = createHost({
-    store,
-    vault,
-    info: { version: 'test', dataDir: dir, platform: process.platform },
-    push: () => undefined,
-    log: () => undefined,
-  });
+  rig = vaultHostRig('drover-time-density-rpc-');
 });
 
 afterAll(async () => {
-  await host?.close();
-  await vault?.close();
-  store?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await rig?.close();
 });
 
 describe('sessions-time-density', () => {
   it("answers the session's events per slice of time and its turns", async () => {
-    const { id } = store.createSession({ title: 'a few events' });
+    const { id } = rig.store.createSession({ title: 'a few events' });
     for (let index = 0; index < 5; index++) {
-      store.emitEvent(id, { type: 'user.message', payload: { content: [{ type: 'text', text: `turn ${index}` }] } });
-      store.emitEvent(id, { type: 'agent.message', payload: { content: [{ type: 'text', text: 'ok' }] } });
+      rig.store.emitEvent(id, { type: 'user.message', payload: { content: [{ type: 'text', text: `turn ${index}` }] } });
+      rig.store.emitEvent(id, { type: 'agent.message', payload: { content: [{ type: 'text', text: 'ok' }] } });
     }
-    const outcome = await host.dispatch('sessions-time-density', { sessionId: id, buckets: 1 });
+    const outcome = await rig.host.dispatch('sessions-time-density', { sessionId: id, buckets: 1 });
     if (!outcome.ok) throw new Error(outcome.error.message);
     const density = outcome.result as TimeDensity;
     expect(density).toMatchObject({ lastSeq: 10, counts: [10], exact: true });
@@ -54,9 +33,9 @@ describe('sessions-time-density', () => {
   });
 
   it('refuses bad input with a message naming what is wrong, and an unknown session', async () => {
-    const { id } = store.createSession({ title: 'refusals' });
+    const { id } = rig.store.createSession({ title: 'refusals' });
     const refused = async (arg: unknown): Promise<string> => {
-      const outcome = await host.dispatch('sessions-time-density', arg);
+      const outcome = await rig.host.dispatch('sessions-time-density', arg);
       if (outcome.ok) throw new Error(`accepted ${JSON.stringify(arg)}`);
       return `${outcome.error.code}: ${outcome.error.message}`;
     };
@@ -68,6 +47,6 @@ describe('sessions-time-density', () => {
     expect(await refused({ sessionId: id, buckets: 10, extra: true })).toMatch(/extra/);
     expect(await refused({ sessionId: 'not-a-session', buckets: 10 })).toMatch(/sessionId.*session id/);
     expect(await refused({ sessionId: randomUUID(), buckets: 10 })).toMatch(/not-found: There is no session/);
-    expect(store.getSession(id).lastSeq).toBe(0);
+    expect(rig.store.getSession(id).lastSeq).toBe(0);
   });
 });
