@@ -3,9 +3,11 @@
  * (the primary thread) starts two threads — `tester` and `builder` — each makes a model request,
  * uses a tool and reports back; the coordinator summarises. For tests of what READS threads (the
  * cockpit's fold, the API's threads endpoints, the e2e lanes), appended with real store writes.
- * Token counts differ per thread so per-thread cost can be told apart.
+ * Token counts differ per thread so per-thread cost can be told apart. Also the `math` hand attached
+ * with a tool set to ask first, for the harness's thread tests of approvals.
  */
 import type { NewEvent } from '#shared/events';
+import { DockerHandConfigSchema } from '#shared/hands';
 
 export const TESTER = 'sthr_tester0001';
 export const BUILDER = 'sthr_builder001';
@@ -116,4 +118,17 @@ function units(events: readonly NewEvent[]): NewEvent[][] {
     else out.push([event]);
   }
   return out;
+}
+
+/** The in-process `math` hand attached as a Docker hand, so policies can name it (its tools run in the test). */
+export function mathHandAttached(): NewEvent {
+  return {
+    type: 'hand.attached',
+    payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) },
+  };
+}
+
+/** The `math` hand attached with `tool` set to ask before each run (a call of it waits for approval). */
+export function askBeforeMath(tool: string): NewEvent[] {
+  return [mathHandAttached(), { type: 'policy.set', payload: { hand: 'math', tool, policy: 'always_ask' } }];
 }

@@ -4,9 +4,9 @@
 // thread waiting for approval keeps waiting and runs once allowed, the message answered with its result.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
-import { DockerHandConfigSchema } from '#shared/hands';
 import type { RecordedRequest, Reply } from '#test/support/model-server';
 import { bodyText, COORDINATOR, ROSTER, say, systemOf, toolUse, use } from '#test/support/thread-script';
+import { askBeforeMath } from '#test/support/thread-log';
 import { cleanUpRigs, events, rig, waitFor, type Rig } from '#test/support/harness-rig';
 
 afterEach(cleanUpRigs);
@@ -71,6 +71,17 @@ const of = (thread: string) => (event: StoredEvent) => (event.payload as { sessi
 const waiterRequests = (r: Rig): RecordedRequest[] => r.server.requests.filter((request) => systemOf(request).includes('You wait.'));
 
 /** The waiter's turns after the interrupt: it ended the cut turn interrupted, then answered the message in a new one. */
+/** A session whose waiter thread is in the middle of its (60 s) wait, the coordinator's next request gated. */
+async function waiterMidWait(): Promise<{ g: Gate; r: Rig; waiter: string }> {
+  const g = new Gate();
+  const r = await threaded(script(60_000, g));
+  r.harness.send(r.sessionId, 'Do the work.');
+  const waiting = await waitFor(r, 'agent.tool_use', (event) => event.payload.name === 'wait');
+  const waiter = waiting.payload.session_thread_id as string;
+  await midWait(r);
+  return { g, r, waiter };
+}
+
 async function expectInterruptedThenAnswered(r: Rig, waiter: string, afterReply: () => void = () => undefined): Promise<void> {
   const stopped = await waitFor(r, 'session.thread_status_idle', of(waiter));
   expect(stopped.payload.stop_reason.type).toBe('interrupted');
@@ -99,12 +110,7 @@ async function expectInterruptedThenAnswered(r: Rig, waiter: string, afterReply:
 
 describe('a thread interrupted while a message reaches it', () => {
   it('the coordinator’s thread_message lands first, the interrupt right after: the turn ends interrupted, the message is answered next', async () => {
-    const g = new Gate();
-    const r = await threaded(script(60_000, g));
-    r.harness.send(r.sessionId, 'Do the work.');
-    const waiting = await waitFor(r, 'agent.tool_use', (event) => event.payload.name === 'wait');
-    const waiter = waiting.payload.session_thread_id as string;
-    await midWait(r);
+    const { g, r, waiter } = await waiterMidWait();
     await g.asked;
     // The interrupt follows the message's pair at once (the next task), before the waiter could act on either.
     const stop = r.store.subscribe(r.sessionId, (event) => {
@@ -121,12 +127,7 @@ describe('a thread interrupted while a message reaches it', () => {
   });
 
   it('the interrupt and the message in one commit (interrupt first): the same', async () => {
-    const g = new Gate();
-    const r = await threaded(script(60_000, g));
-    r.harness.send(r.sessionId, 'Do the work.');
-    const waiting = await waitFor(r, 'agent.tool_use', (event) => event.payload.name === 'wait');
-    const waiter = waiting.payload.session_thread_id as string;
-    await midWait(r);
+    const { g, r, waiter } = await waiterMidWait();
     const content = [{ type: 'text' as const, text: HURRY }];
     // As the coordinator's thread_message writes the pair, right behind the user's interrupt.
     r.store.emitEvents(r.sessionId, [
@@ -167,13 +168,7 @@ describe('a thread interrupted while a message reaches it', () => {
   it('a call of the thread waiting for approval keeps waiting when the message arrives; allowed, it runs and the message is answered', async () => {
     const g = new Gate();
     const r = await threaded(script(10, g));
-    r.store.emitEvents(r.sessionId, [
-      {
-        type: 'hand.attached',
-        payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) },
-      },
-      { type: 'policy.set', payload: { hand: 'math', tool: 'wait', policy: 'always_ask' } },
-    ]);
+    r.store.emitEvents(r.sessionId, askBeforeMath('wait'));
     r.harness.send(r.sessionId, 'Do the work.');
     const asked = await waitFor(r, 'session.thread_status_idle', (event) => event.payload.stop_reason.type === 'requires_action');
     const waiter = asked.payload.session_thread_id as string;

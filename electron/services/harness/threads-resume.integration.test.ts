@@ -9,12 +9,12 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
-import { DockerHandConfigSchema } from '#shared/hands';
 import { SessionStore } from '#services/session/store';
 import { readJournal } from '#test/support/harness-crash-rules';
 import { MathHand } from '#test/support/math-hand';
 import { startModelServer, type RecordedRequest, type Reply } from '#test/support/model-server';
 import { tempDir } from '#test/support/system';
+import { askBeforeMath } from '#test/support/thread-log';
 import { waitForEvent } from '#test/support/wait-for-event';
 import { COORDINATOR, ROSTER, bodyText, say, systemOf, toolUse, use } from '#test/support/thread-script';
 import { foldLog } from './fold-log.ts';
@@ -93,11 +93,7 @@ describe('resuming a threaded session at start-up', () => {
     const { id: sessionId } = store.createSession({ title: 'threads resume' });
     store.emitEvents(sessionId, [
       { type: 'session.configured', payload: { model: 'claude-sonnet-4-6', max_tokens: 1024, system: COORDINATOR } },
-      {
-        type: 'hand.attached',
-        payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) },
-      },
-      { type: 'policy.set', payload: { hand: 'math', tool: 'add', policy: 'always_ask' } },
+      ...askBeforeMath('add'),
       { type: 'policy.set', payload: { hand: 'math', tool: 'wait', policy: 'always_ask' } },
       { type: 'session.roster_set', payload: ROSTER },
     ]);

@@ -3,9 +3,9 @@
 // summarises; each thread's request holds only its own context; an interrupt stops one thread.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '#shared/events';
-import { DockerHandConfigSchema } from '#shared/hands';
 import type { RecordedRequest, Reply } from '#test/support/model-server';
 import { bodyText, COORDINATOR, coordinatorScript, ROSTER, say, systemOf, toolUse, use } from '#test/support/thread-script';
+import { askBeforeMath, mathHandAttached } from '#test/support/thread-log';
 import { cleanUpRigs, events, rig, waitFor, type Rig } from '#test/support/harness-rig';
 
 afterEach(cleanUpRigs);
@@ -159,13 +159,7 @@ describe('threads', () => {
 
   it('an approval inside a thread: its call waits, the user allows it (by the guardrails RPC’s answer), the thread goes on', async () => {
     const r = await threaded(coordinatorScript(10));
-    r.store.emitEvents(r.sessionId, [
-      {
-        type: 'hand.attached',
-        payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) },
-      },
-      { type: 'policy.set', payload: { hand: 'math', tool: 'add', policy: 'always_ask' } },
-    ]);
+    r.store.emitEvents(r.sessionId, askBeforeMath('add'));
     r.harness.send(r.sessionId, 'Do the work.');
     const asked = await waitFor(r, 'session.thread_status_idle', (event) => event.payload.stop_reason.type === 'requires_action');
     const use = events(r).find((event) => event.type === 'agent.tool_use' && event.payload.name === 'add');
@@ -190,10 +184,7 @@ describe('threads', () => {
     const r = await rig(coordinatorScript(10));
     r.store.emitEvents(r.sessionId, [
       { type: 'session.configured', payload: { model: 'claude-sonnet-4-6', max_tokens: 1024, system: COORDINATOR } },
-      {
-        type: 'hand.attached',
-        payload: { hand_id: 'math', config: DockerHandConfigSchema.parse({ kind: 'docker', image: 'drover-test/busybox:1' }) },
-      },
+      mathHandAttached(),
       {
         type: 'session.roster_set',
         payload: {
